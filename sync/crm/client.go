@@ -1,0 +1,316 @@
+package crm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/time/rate"
+)
+
+// Config holds what the client needs. Zero values take the defaults of
+// ../../configs/erpsync.example.yaml.
+type Config struct {
+	BaseURL    string // e.g. http://127.0.0.1:8085; /api/<APIVersion>/customers is appended
+	APIVersion string // default v1.0
+	// Token is sent as a Bearer token. Callers read it from the environment
+	// variable that the config names; the client never logs or returns it.
+	Token       string
+	Concurrency int           // sizes the connection pool; default 8
+	RateLimit   float64       // requests per second, 0 = unlimited
+	Timeout     time.Duration // per request attempt; default 30s
+	Retries     int           // failed attempts retried per call; default 5, -1 for none
+	BackoffBase time.Duration // first backoff ceiling; default 200ms
+	BackoffMax  time.Duration // backoff ceiling; default 30s
+	// MaxThrottleWait bounds the total time one call may spend waiting on
+	// 429 answers (which do not count as failures); default 2m.
+	MaxThrottleWait time.Duration
+	Logger          *zap.Logger
+	// Observe, when set, is told of every HTTP answer (for metrics).
+	Observe func(op string, status int, d time.Duration)
+}
+
+// Stats counts what the client did, for run summaries.
+type Stats struct {
+	Requests  int64 // attempts sent
+	Retries   int64 // attempts repeated after a failure or a throttle
+	Throttled int64 // 429 answers
+}
+
+// Client talks to one CRM. It is safe for concurrent use.
+type Client struct {
+	cfg     Config
+	base    string // .../api/<version>/customers
+	http    *http.Client
+	limiter *rate.Limiter
+	log     *zap.Logger
+
+	requests, retries, throttled atomic.Int64
+}
+
+// NewClient checks the config and sets defaults. It does no I/O.
+func NewClient(cfg Config) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("crm base_url %q: want http(s)://host[:port]", cfg.BaseURL)
+	}
+	if cfg.APIVersion == "" {
+		cfg.APIVersion = "v1.0"
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 8
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.Retries == 0 {
+		cfg.Retries = 5
+	} else if cfg.Retries < 0 {
+		cfg.Retries = 0
+	}
+	if cfg.BackoffBase <= 0 {
+		cfg.BackoffBase = 200 * time.Millisecond
+	}
+	if cfg.BackoffMax <= 0 {
+		cfg.BackoffMax = 30 * time.Second
+	}
+	if cfg.MaxThrottleWait <= 0 {
+		cfg.MaxThrottleWait = 2 * time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = cfg.Concurrency + 2
+	transport.MaxIdleConns = cfg.Concurrency * 2
+	c := &Client{
+		cfg:  cfg,
+		base: u.String() + "/api/" + url.PathEscape(cfg.APIVersion) + "/customers",
+		http: &http.Client{Transport: transport},
+		log:  cfg.Logger,
+	}
+	if cfg.RateLimit > 0 {
+		burst := max(1, int(cfg.RateLimit))
+		c.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), burst)
+	}
+	return c, nil
+}
+
+// Stats returns the counters so far.
+func (c *Client) Stats() Stats {
+	return Stats{Requests: c.requests.Load(), Retries: c.retries.Load(), Throttled: c.throttled.Load()}
+}
+
+// Close releases idle connections.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
+// call is one API call, repeated as the retry policy allows.
+type call struct {
+	method     string
+	op         string // method and route template, for errors, logs and metrics
+	path       string // after .../customers
+	query      url.Values
+	form       *Form
+	idempotent bool
+}
+
+// do runs a call and decodes a 2xx body into out (when out is not nil).
+func (c *Client) do(ctx context.Context, cl call, out any) error {
+	body, contentType, err := cl.form.encode()
+	if err != nil {
+		return fmt.Errorf("%s: encode form: %w", cl.op, err)
+	}
+	target := c.base + cl.path
+	if len(cl.query) > 0 {
+		target += "?" + cl.query.Encode()
+	}
+	failures := 0
+	var throttleWait time.Duration
+	for attempt := 1; ; attempt++ {
+		if c.limiter != nil {
+			if err := c.limiter.Wait(ctx); err != nil {
+				return fmt.Errorf("%s: rate limit: %w", cl.op, err)
+			}
+		}
+		resp, err := c.attempt(ctx, cl, target, body, contentType)
+		if err == nil {
+			return decodeSuccess(cl.op, resp, out)
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", cl.op, ctx.Err())
+		}
+		var wait time.Duration
+		var apiErr *APIError
+		var te *TransportError
+		switch {
+		case errors.As(err, &apiErr) && apiErr.Status == http.StatusTooManyRequests:
+			// The server refused without doing anything: safe to repeat even
+			// for create, and not a failure, but the waiting is bounded.
+			c.throttled.Add(1)
+			wait = retryAfter(resp, c.backoff(failures+1))
+			if throttleWait+wait > c.cfg.MaxThrottleWait {
+				return fmt.Errorf("%w after %s of throttling: %w", ErrRetriesExhausted, throttleWait, err)
+			}
+			throttleWait += wait
+		case errors.As(err, &apiErr) && apiErr.Retryable() && cl.idempotent,
+			errors.As(err, &te) && (cl.idempotent || !te.Sent):
+			failures++
+			if failures > c.cfg.Retries {
+				return fmt.Errorf("%w (%d attempts): %w", ErrRetriesExhausted, attempt, err)
+			}
+			wait = retryAfter(resp, c.backoff(failures))
+		default:
+			return err
+		}
+		c.retries.Add(1)
+		c.log.Debug("crm retry", zap.String("op", cl.op), zap.Int("attempt", attempt),
+			zap.Duration("wait", wait), zap.Error(err))
+		if err := sleep(ctx, wait); err != nil {
+			return fmt.Errorf("%s: %w", cl.op, err)
+		}
+	}
+}
+
+// answer is a finished HTTP exchange: status, headers and the whole body.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// maxBody bounds what is read of an answer; a page of 1,000 customers is
+// far below it.
+const maxBody = 64 << 20
+
+// attempt sends one request. It returns the answer, and an *APIError for a
+// status outside 2xx or a *TransportError when no answer came.
+func (c *Client) attempt(ctx context.Context, cl call, target string, body []byte, contentType string) (*answer, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	var sent atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteHeaders: func() { sent.Store(true) },
+	})
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, cl.method, target, rd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: build request: %w", cl.op, err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.cfg.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
+	}
+	c.requests.Add(1)
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, &TransportError{Op: cl.op, Sent: sent.Load(), Err: scrubURL(err)}
+	}
+	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	_, _ = io.Copy(io.Discard, resp.Body) // drain what is left so the connection is reused
+	resp.Body.Close()
+	if c.cfg.Observe != nil {
+		c.cfg.Observe(cl.op, resp.StatusCode, time.Since(start))
+	}
+	a := &answer{status: resp.StatusCode, header: resp.Header, body: data}
+	if readErr != nil {
+		return a, &TransportError{Op: cl.op, Sent: true, Err: fmt.Errorf("read body: %w", scrubURL(readErr))}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return a, decodeError(cl.op, a)
+	}
+	return a, nil
+}
+
+// scrubURL drops the URL from a *url.Error: it adds nothing a caller lacks
+// and keeps query strings out of logs.
+func scrubURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func decodeSuccess(op string, a *answer, out any) error {
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(a.body, out); err != nil {
+		return fmt.Errorf("%s: decode %d answer: %w", op, a.status, err)
+	}
+	return nil
+}
+
+func decodeError(op string, a *answer) error {
+	e := &APIError{Status: a.status, Op: op}
+	_ = json.Unmarshal(a.body, e) // a body that is not the API's JSON leaves the status alone to speak
+	e.Status, e.Op = a.status, op
+	return e
+}
+
+// backoff is exponential with full jitter: a random wait up to
+// base·2^(n-1), capped.
+func (c *Client) backoff(n int) time.Duration {
+	ceiling := c.cfg.BackoffBase << min(n-1, 30)
+	if ceiling <= 0 || ceiling > c.cfg.BackoffMax {
+		ceiling = c.cfg.BackoffMax
+	}
+	return time.Duration(rand.Int64N(int64(ceiling) + 1))
+}
+
+// maxRetryAfter bounds what one Retry-After may ask for.
+const maxRetryAfter = 5 * time.Minute
+
+// retryAfter reads Retry-After (seconds or an HTTP date) from an answer,
+// or returns fallback.
+func retryAfter(a *answer, fallback time.Duration) time.Duration {
+	if a == nil {
+		return fallback
+	}
+	v := strings.TrimSpace(a.header.Get("Retry-After"))
+	if v == "" {
+		return fallback
+	}
+	var d time.Duration
+	if secs, err := strconv.Atoi(v); err == nil {
+		d = time.Duration(secs) * time.Second
+	} else if at, err := http.ParseTime(v); err == nil {
+		d = time.Until(at)
+	} else {
+		return fallback
+	}
+	return min(max(d, 0), maxRetryAfter)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

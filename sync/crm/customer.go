@@ -1,0 +1,197 @@
+// Package crm is a typed client of the CRM's Customers API (reference
+// version 2.1): requests, paging, error decoding, retries and rate limit.
+// It knows nothing of the checkpoint.
+package crm
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// TimeLayout is how the API writes and reads date-times: ISO-8601, UTC,
+// whole seconds, with a Z.
+const TimeLayout = "2006-01-02T15:04:05Z"
+
+// Due-date configuration names as the API answers them. The reference
+// documents "daysAfterInvoiceDate" for type 1; the name for type 2 is ours
+// (crmsim answers it) and is accepted back on input.
+const (
+	DueDaysAfterInvoiceDate       = "daysAfterInvoiceDate"
+	DueDaysAfterEndOfInvoiceMonth = "daysAfterEndOfInvoiceMonth"
+)
+
+// Customer is a customer as the API returns it, every field of the
+// reference's responses in the reference's order. Nullable values are
+// pointers; fields whose type the reference never shows are kept raw.
+type Customer struct {
+	ID                            int64             `json:"id"`
+	Reference                     string            `json:"reference"`
+	Reference2                    *string           `json:"reference2"`
+	Name                          string            `json:"name"`
+	CategoryReference             *string           `json:"categoryReference"`
+	CustomerCategory              *Category         `json:"customerCategory"`
+	IsSubCustomer                 bool              `json:"isSubCustomer"`
+	ParentCustomer                *CustomerLink     `json:"parentCustomer"`
+	BillWithParent                bool              `json:"billWithParent"`
+	CustomerSegmentationReference *string           `json:"customerSegmentationReference"`
+	CustomerSegmentation          *Segmentation     `json:"customerSegmentation"`
+	PocTenus                      json.RawMessage   `json:"pocTenus"`
+	Email                         *string           `json:"email"`
+	Logo                          *string           `json:"logo"`
+	Phone                         *string           `json:"phone"`
+	Mobile                        *string           `json:"mobile"`
+	Fax                           *string           `json:"fax"`
+	Comment                       *string           `json:"comment"`
+	Barcode                       *string           `json:"barcode"`
+	IsSameAddress                 bool              `json:"isSameAddress"`
+	BillingCountry                *string           `json:"billingCountry"`
+	BillingCity                   *string           `json:"billingCity"`
+	BillingPostalCode             *string           `json:"billingPostalCode"`
+	BillingAddress                *string           `json:"billingAddress"`
+	BillingLat                    *float64          `json:"billingLat"`
+	BillingLng                    *float64          `json:"billingLng"`
+	Country                       *string           `json:"country"`
+	City                          *string           `json:"city"`
+	PostalCode                    *string           `json:"postalCode"`
+	Address                       *string           `json:"address"`
+	Latitude                      *float64          `json:"latitude"`
+	Longitude                     *float64          `json:"longitude"`
+	IsCredit                      *bool             `json:"isCredit"`
+	CreditLimit                   *float64          `json:"creditLimit"`
+	Balance                       *float64          `json:"balance"`
+	MaxChequePeriod               *int64            `json:"maxChequePeriod"`
+	MaxChequeValue                *float64          `json:"maxChequeValue"`
+	AppliedCashBackOutput         json.RawMessage   `json:"appliedCashBackOutput"`
+	ReturnDiscount                *float64          `json:"returnDiscount"`
+	InvoicesPerRoute              json.RawMessage   `json:"invoicesPerRoute"`
+	IsActive                      bool              `json:"isActive"`
+	OnHold                        bool              `json:"onHold"`
+	OnHoldReason                  *string           `json:"onHoldReason"`
+	PaymentTerm                   json.RawMessage   `json:"paymentTerm"`
+	CreatedBy                     *User             `json:"createdBy"`
+	DueDateConfigNumber           *int64            `json:"dueDateConfigNumber"`
+	DueDateConfigType             *string           `json:"dueDateConfigType"`
+	PaymentTypes                  []PaymentType     `json:"paymentTypes"`
+	Website                       *string           `json:"website"`
+	TaxNumber                     *string           `json:"taxNumber"`
+	CompanyRegistrationNumber     *string           `json:"companyRegistrationNumber"`
+	Contacts                      []json.RawMessage `json:"contacts"`
+	Currency                      string            `json:"currency"`
+	CustomerRisk                  *string           `json:"customerRisk"`
+	CustomerRiskColor             *string           `json:"customerRiskColor"`
+	Organization                  string            `json:"organization"`
+	DateCreated                   Time              `json:"dateCreated"`
+	LastUpdated                   Time              `json:"lastUpdated"`
+	// Region is present only when the organization has geographical
+	// locations activated; then it is an object or null.
+	Region RegionField `json:"region,omitzero"`
+}
+
+// Category is the nested customerCategory object.
+type Category struct {
+	ID        int64  `json:"id"`
+	Reference string `json:"reference"`
+	Name      string `json:"name"`
+	Href      string `json:"href"`
+}
+
+// Segmentation is the nested customerSegmentation object.
+type Segmentation struct {
+	ID        int64  `json:"id"`
+	Reference string `json:"reference"`
+	Name      string `json:"name"`
+	Href      string `json:"href"`
+}
+
+// User is the nested createdBy object.
+type User struct {
+	UserID    int64  `json:"userId"`
+	Reference string `json:"reference"`
+	Href      string `json:"href"`
+}
+
+// PaymentType is one item of paymentTypes.
+type PaymentType struct {
+	ID        int64  `json:"id"`
+	Reference string `json:"reference"`
+	Name      string `json:"name"`
+	Href      string `json:"href"`
+}
+
+// CustomerLink is the nested parentCustomer object. The reference only ever
+// shows null there; crmsim answers this shape, and the client accepts it.
+type CustomerLink struct {
+	ID        int64  `json:"id"`
+	Reference string `json:"reference"`
+	Href      string `json:"href"`
+}
+
+// Region is the nested region object.
+type Region struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Href string `json:"href"`
+}
+
+// RegionField is the region member: absent (Present false) when
+// geographical locations are off, else null or a region.
+type RegionField struct {
+	Present bool
+	Value   *Region
+}
+
+// IsZero reports an absent region, so that `omitzero` leaves it out.
+func (r RegionField) IsZero() bool { return !r.Present }
+
+// MarshalJSON writes null or the region.
+func (r RegionField) MarshalJSON() ([]byte, error) { return json.Marshal(r.Value) }
+
+// UnmarshalJSON records that the member was present.
+func (r *RegionField) UnmarshalJSON(b []byte) error {
+	r.Present = true
+	r.Value = nil
+	if string(b) == "null" {
+		return nil
+	}
+	var v Region
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	r.Value = &v
+	return nil
+}
+
+// Time is an API date-time: UTC, whole seconds, written with TimeLayout.
+type Time struct{ time.Time }
+
+// NewTime truncates t to the second in UTC.
+func NewTime(t time.Time) Time { return Time{t.UTC().Truncate(time.Second)} }
+
+// String formats the time as the API does.
+func (t Time) String() string { return t.UTC().Format(TimeLayout) }
+
+// MarshalJSON writes the API's layout, or null for the zero time.
+func (t Time) MarshalJSON() ([]byte, error) {
+	if t.IsZero() {
+		return []byte("null"), nil
+	}
+	return []byte(`"` + t.String() + `"`), nil
+}
+
+// UnmarshalJSON reads the API's layout (and, leniently, any RFC 3339 time).
+func (t *Time) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if s == "null" {
+		t.Time = time.Time{}
+		return nil
+	}
+	s = strings.Trim(s, `"`)
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return fmt.Errorf("parse time %q: %w", s, err)
+	}
+	t.Time = v.UTC()
+	return nil
+}

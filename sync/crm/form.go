@@ -1,0 +1,85 @@
+package crm
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"mime/multipart"
+	"net/url"
+	"slices"
+	"strconv"
+)
+
+// Form is the body of a create, update or upsert: the parameters of the
+// reference's tables as text, and an optional image. It is sent as
+// application/x-www-form-urlencoded, or multipart/form-data with an image.
+type Form struct {
+	Values url.Values
+	Image  *Image
+}
+
+// Image is the imageFile part of a multipart form.
+type Image struct {
+	Filename string
+	Content  []byte
+}
+
+// NewForm returns an empty form.
+func NewForm() *Form { return &Form{Values: url.Values{}} }
+
+// Set sets a parameter, replacing any value it had.
+func (f *Form) Set(key, value string) *Form {
+	if f.Values == nil {
+		f.Values = url.Values{}
+	}
+	f.Values.Set(key, value)
+	return f
+}
+
+// PaymentTypesJSON encodes payment type ids as the API wants them:
+// [{"id":7},{"id":8}].
+func PaymentTypesJSON(ids []int64) string {
+	type item struct {
+		ID int64 `json:"id"`
+	}
+	items := make([]item, len(ids))
+	for i, id := range ids {
+		items[i] = item{ID: id}
+	}
+	b, _ := json.Marshal(items) // a slice of structs of int64 cannot fail
+	return string(b)
+}
+
+// FormatBool writes a Boolean parameter.
+func FormatBool(b bool) string { return strconv.FormatBool(b) }
+
+// encode returns the body and its content type. The body is bytes so that a
+// retry can send it again.
+func (f *Form) encode() ([]byte, string, error) {
+	if f == nil {
+		return nil, "", nil
+	}
+	if f.Image == nil {
+		return []byte(f.Values.Encode()), "application/x-www-form-urlencoded", nil
+	}
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for _, key := range slices.Sorted(maps.Keys(f.Values)) {
+		for _, v := range f.Values[key] {
+			if err := w.WriteField(key, v); err != nil {
+				return nil, "", err
+			}
+		}
+	}
+	part, err := w.CreateFormFile("imageFile", f.Image.Filename)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := part.Write(f.Image.Content); err != nil {
+		return nil, "", err
+	}
+	if err := w.Close(); err != nil {
+		return nil, "", err
+	}
+	return buf.Bytes(), w.FormDataContentType(), nil
+}
