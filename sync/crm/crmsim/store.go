@@ -1,0 +1,371 @@
+package crmsim
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"erpsync/sync/crm"
+)
+
+// Store is the simulator's in-memory state. It is safe for concurrent use.
+type Store struct {
+	// Now is the clock for dateCreated and lastUpdated; tests may replace it
+	// before the first request.
+	Now func() time.Time
+
+	mu        sync.Mutex
+	seed      Seed
+	nextID    int64
+	byID      map[int64]*crm.Customer
+	byRef     map[string]*crm.Customer
+	children  map[int64]int // parent id → number of sub-customers
+	images    map[int64]string
+	version   int64 // bumped by every write; keys the list cache
+	listCache map[string]listResult
+	orgStamp  int64
+}
+
+// NewStore returns a store holding the seed's reference data and customers.
+func NewStore(seed Seed) (*Store, error) {
+	s := &Store{
+		Now:       time.Now,
+		seed:      seed,
+		nextID:    1,
+		byID:      map[int64]*crm.Customer{},
+		byRef:     map[string]*crm.Customer{},
+		children:  map[int64]int{},
+		images:    map[int64]string{},
+		listCache: map[string]listResult{},
+		orgStamp:  1450169988465,
+	}
+	for i, p := range seed.Customers {
+		ref := p["reference"]
+		params := map[string]string{}
+		for k, v := range p {
+			if k != "reference" {
+				params[k] = v
+			}
+		}
+		if _, _, err := s.Upsert(ref, newParams(params), "http://crmsim"); err != nil {
+			return nil, fmt.Errorf("seed customer %d (%s): %w", i+1, ref, err)
+		}
+	}
+	return s, nil
+}
+
+// Len returns the number of customers.
+func (s *Store) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.byID)
+}
+
+// ByReference returns a copy of a customer, for tests.
+func (s *Store) ByReference(ref string) (crm.Customer, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.byRef[ref]
+	if !ok {
+		return crm.Customer{}, false
+	}
+	return clone(c), true
+}
+
+// mode says how a write names related records.
+type mode int
+
+const (
+	modeCreate mode = iota // numeric ids, unless useExternalId=true
+	modeUpdate             // numeric ids, unless useExternalId=true
+	modeUpsert             // references (external ids)
+)
+
+// Create adds a customer (POST /customers).
+func (s *Store) Create(p *params, baseURL string) (crm.Customer, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ref := p.get("reference")
+	if ref == "" {
+		return crm.Customer{}, errMissing("reference")
+	}
+	if _, taken := s.byRef[ref]; taken {
+		return crm.Customer{}, errNotUnique()
+	}
+	c := s.newCustomer(ref)
+	if err := s.apply(c, p, modeCreate, baseURL); err != nil {
+		return crm.Customer{}, err
+	}
+	s.insert(c)
+	return clone(c), nil
+}
+
+// Update changes the given fields of a customer (POST /customers/{id}).
+func (s *Store) Update(id int64, p *params, baseURL string) (crm.Customer, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.byID[id]
+	if !ok {
+		return crm.Customer{}, errCustomerNotFound(strconv.FormatInt(id, 10))
+	}
+	return s.change(old, p, modeUpdate, baseURL)
+}
+
+// Upsert creates or updates the customer with that reference (POST
+// /customers/reference/{ref}). created tells which it did.
+func (s *Store) Upsert(ref string, p *params, baseURL string) (c crm.Customer, created bool, err *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.byRef[ref]; ok {
+		c, err := s.change(old, p, modeUpsert, baseURL)
+		return c, false, err
+	}
+	c2 := s.newCustomer(ref)
+	if err := s.apply(c2, p, modeUpsert, baseURL); err != nil {
+		return crm.Customer{}, false, err
+	}
+	s.insert(c2)
+	return clone(c2), true, nil
+}
+
+// change applies params to a copy of old and stores it; lastUpdated moves
+// only when a stored value changed.
+func (s *Store) change(old *crm.Customer, p *params, m mode, baseURL string) (crm.Customer, *apiError) {
+	c := clone(old)
+	if err := s.apply(&c, p, m, baseURL); err != nil {
+		return crm.Customer{}, err
+	}
+	if c.Reference != old.Reference {
+		if _, taken := s.byRef[c.Reference]; taken {
+			return crm.Customer{}, errNotUnique()
+		}
+	}
+	if !equalStored(&c, old) {
+		c.LastUpdated = crm.NewTime(s.Now())
+		s.replace(old, &c)
+	}
+	return clone(&c), nil
+}
+
+// Delete removes a customer; one that still has sub-customers is refused.
+func (s *Store) Delete(id int64) *apiError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.byID[id]
+	if !ok {
+		return errCustomerNotFound(strconv.FormatInt(id, 10))
+	}
+	return s.remove(c)
+}
+
+// DeleteByReference removes the customer with that reference.
+func (s *Store) DeleteByReference(ref string) *apiError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.byRef[ref]
+	if !ok {
+		return errCustomerNotFound(ref)
+	}
+	return s.remove(c)
+}
+
+// Show returns a customer by id.
+func (s *Store) Show(id int64) (crm.Customer, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.byID[id]
+	if !ok {
+		return crm.Customer{}, errCustomerNotFound(strconv.FormatInt(id, 10))
+	}
+	return clone(c), nil
+}
+
+// ShowByReference returns a customer by reference.
+func (s *Store) ShowByReference(ref string) (crm.Customer, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.byRef[ref]
+	if !ok {
+		return crm.Customer{}, errCustomerNotFound(ref)
+	}
+	return clone(c), nil
+}
+
+func (s *Store) remove(c *crm.Customer) *apiError {
+	if s.children[c.ID] > 0 {
+		return &apiError{http.StatusBadRequest, crm.CodeDeleteFailed, "Failed to delete instance."}
+	}
+	if c.ParentCustomer != nil {
+		s.children[c.ParentCustomer.ID]--
+	}
+	delete(s.byID, c.ID)
+	delete(s.byRef, c.Reference)
+	delete(s.images, c.ID)
+	s.version++
+	return nil
+}
+
+func (s *Store) newCustomer(ref string) *crm.Customer {
+	now := crm.NewTime(s.Now())
+	return &crm.Customer{
+		Reference:     ref,
+		IsSameAddress: true,
+		IsActive:      true,
+		PaymentTypes:  []crm.PaymentType{},
+		Contacts:      []json.RawMessage{},
+		Currency:      s.seed.Organization.DefaultCurrency,
+		Organization:  s.seed.Organization.Name,
+		DateCreated:   now,
+		LastUpdated:   now,
+		Region:        crm.RegionField{Present: s.seed.Organization.GeographicalLocations},
+	}
+}
+
+func (s *Store) insert(c *crm.Customer) {
+	c.ID = s.nextID
+	s.nextID++
+	if c.CustomerCategory == nil {
+		root := s.rootCategory()
+		s.setCategory(c, root)
+	}
+	s.byID[c.ID] = c
+	s.byRef[c.Reference] = c
+	if c.ParentCustomer != nil {
+		s.children[c.ParentCustomer.ID]++
+	}
+	s.version++
+}
+
+func (s *Store) replace(old, c *crm.Customer) {
+	if old.ParentCustomer != nil {
+		s.children[old.ParentCustomer.ID]--
+	}
+	if c.ParentCustomer != nil {
+		s.children[c.ParentCustomer.ID]++
+	}
+	delete(s.byRef, old.Reference)
+	*old = *c
+	s.byRef[old.Reference] = old
+	s.version++
+}
+
+func (s *Store) rootCategory() *Category {
+	for i := range s.seed.CustomerCategories {
+		if s.seed.CustomerCategories[i].Root {
+			return &s.seed.CustomerCategories[i]
+		}
+	}
+	return nil
+}
+
+func (s *Store) setCategory(c *crm.Customer, cat *Category) {
+	if cat == nil {
+		c.CategoryReference, c.CustomerCategory = nil, nil
+		return
+	}
+	ref := cat.Reference
+	c.CategoryReference = &ref
+	c.CustomerCategory = &crm.Category{ID: cat.ID, Reference: cat.Reference, Name: cat.Name}
+}
+
+// equalStored compares everything but lastUpdated.
+func equalStored(a, b *crm.Customer) bool {
+	x, y := clone(a), clone(b)
+	x.LastUpdated, y.LastUpdated = crm.Time{}, crm.Time{}
+	return reflect.DeepEqual(x, y)
+}
+
+// clone copies a customer. A shallow copy is enough: writes never change a
+// pointed-to value or a slice in place, they assign new ones.
+func clone(c *crm.Customer) crm.Customer { return *c }
+
+// listResult is a filtered, sorted list of customers at a store version.
+type listResult struct {
+	version int64
+	items   []*crm.Customer
+}
+
+// list returns one page of the customers matching f in the order asked,
+// and how many match in all. Sorted results are cached per store version,
+// so that walking the pages of one query sorts once.
+func (s *Store) list(f listFilter) ([]crm.Customer, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := f.key()
+	res, ok := s.listCache[key]
+	if !ok || res.version != s.version {
+		items := make([]*crm.Customer, 0, len(s.byID))
+		for _, c := range s.byID {
+			if f.match(c) {
+				items = append(items, c)
+			}
+		}
+		slices.SortFunc(items, func(a, b *crm.Customer) int {
+			r := compareBy(f.sort, a, b)
+			if r == 0 {
+				r = cmp.Compare(a.ID, b.ID)
+			}
+			if f.desc {
+				r = -r
+			}
+			return r
+		})
+		if len(s.listCache) > 16 {
+			clear(s.listCache)
+		}
+		res = listResult{version: s.version, items: items}
+		s.listCache[key] = res
+	}
+	lo, hi := min(f.offset, len(res.items)), min(f.offset+f.max, len(res.items))
+	page := make([]crm.Customer, 0, hi-lo)
+	for _, c := range res.items[lo:hi] {
+		page = append(page, clone(c))
+	}
+	return page, len(res.items)
+}
+
+// sortable fields of the list call.
+var sortFields = map[string]func(a, b *crm.Customer) int{
+	"id":          func(a, b *crm.Customer) int { return cmp.Compare(a.ID, b.ID) },
+	"reference":   func(a, b *crm.Customer) int { return strings.Compare(a.Reference, b.Reference) },
+	"name":        func(a, b *crm.Customer) int { return strings.Compare(a.Name, b.Name) },
+	"dateCreated": func(a, b *crm.Customer) int { return a.DateCreated.Compare(b.DateCreated.Time) },
+	"lastUpdated": func(a, b *crm.Customer) int { return a.LastUpdated.Compare(b.LastUpdated.Time) },
+	"categoryReference": func(a, b *crm.Customer) int {
+		return strings.Compare(deref(a.CategoryReference), deref(b.CategoryReference))
+	},
+	"creditLimit": func(a, b *crm.Customer) int {
+		return cmp.Compare(derefF(a.CreditLimit), derefF(b.CreditLimit))
+	},
+	"isActive": func(a, b *crm.Customer) int { return cmp.Compare(btoi(a.IsActive), btoi(b.IsActive)) },
+}
+
+func compareBy(field string, a, b *crm.Customer) int { return sortFields[field](a, b) }
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func derefF(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
