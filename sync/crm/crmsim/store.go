@@ -47,18 +47,28 @@ func NewStore(seed Seed) (*Store, error) {
 		orgStamp:  1450169988465,
 	}
 	for i, p := range seed.Customers {
-		ref := p["reference"]
 		params := map[string]string{}
 		for k, v := range p {
 			if k != "reference" {
 				params[k] = v
 			}
 		}
-		if _, _, err := s.Upsert(ref, newParams(params), "http://crmsim"); err != nil {
-			return nil, fmt.Errorf("seed customer %d (%s): %w", i+1, ref, err)
+		if _, err := s.Put(p["reference"], params); err != nil {
+			return nil, fmt.Errorf("seed customer %d: %w", i+1, err)
 		}
 	}
 	return s, nil
+}
+
+// Put upserts the customer with that reference from the upsert's text
+// parameters, as a request would but without HTTP: for seeds and for tests
+// that change the CRM behind erpsync's back.
+func (s *Store) Put(ref string, values map[string]string) (crm.Customer, error) {
+	c, _, err := s.Upsert(ref, newParams(values), "http://crmsim")
+	if err != nil {
+		return crm.Customer{}, fmt.Errorf("put %s: %w", ref, err)
+	}
+	return c, nil
 }
 
 // Len returns the number of customers.
