@@ -1,0 +1,93 @@
+// Command erpsync keeps a CRM's customer list in step with the customer
+// exports of an ERP. See README.md and ../../../shared/ARCHITECTURE.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes (ARCHITECTURE.md).
+const (
+	ExitOK       = 0 // all done
+	ExitRowFails = 1 // finished with row failures
+	ExitUsage    = 2 // usage, config or unusable export file
+	ExitGuard    = 3 // aborted by a guard
+	ExitFatal    = 4 // auth refused, CRM unreachable, state unusable
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := NewMain(os.Stdout, os.Stderr).Run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// Main holds the program's outputs; Run dispatches a subcommand.
+type Main struct {
+	Stdout, Stderr io.Writer
+}
+
+// NewMain returns a Main writing to the given outputs.
+func NewMain(stdout, stderr io.Writer) *Main { return &Main{Stdout: stdout, Stderr: stderr} }
+
+// ExitError carries an exit code out of a subcommand.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Run runs the subcommand named by args[0] and returns the exit code.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		m.usage()
+		return ExitUsage
+	}
+	var err error
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "demo":
+		err = (&DemoCommand{Stdout: m.Stdout}).Run(ctx, rest)
+	case "run", "plan", "import", "serve", "reconcile", "status":
+		err = &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s is not built yet: see the open issues", cmd)}
+	case "help", "-h", "-help", "--help":
+		m.usage()
+		return ExitOK
+	default:
+		m.usage()
+		err = &ExitError{Code: ExitUsage, Err: fmt.Errorf("unknown command %q", cmd)}
+	}
+	if err == nil {
+		return ExitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	fmt.Fprintln(m.Stderr, "erpsync:", err)
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return ExitFatal
+}
+
+func (m *Main) usage() {
+	fmt.Fprint(m.Stderr, `usage: erpsync <command> [flags]
+
+  demo        everything on the embedded CRM simulator (what "make run" runs)
+  run         one sync now (the nightly job)                     [not built yet]
+  plan        what run would do; writes nothing                  [not built yet]
+  import      one-off migration: upserts only, resumable         [not built yet]
+  serve       scheduled worker (cron), /healthz, /metrics        [not built yet]
+  reconcile   ERP export vs CRM, report for finance              [not built yet]
+  status      last runs, pending failures, watermark             [not built yet]
+`)
+}
