@@ -56,7 +56,17 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "demo":
 		err = (&DemoCommand{Stdout: m.Stdout}).Run(ctx, rest)
-	case "run", "plan", "import", "serve", "reconcile", "status":
+	case "run":
+		err = (&RunCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
+	case "plan":
+		err = (&PlanCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
+	case "import":
+		err = (&ImportCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
+	case "status":
+		err = (&StatusCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
+	case "serve":
+		err = (&ServeCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
+	case "reconcile":
 		err = &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s is not built yet: see the open issues", cmd)}
 	case "help", "-h", "-help", "--help":
 		m.usage()
@@ -83,11 +93,14 @@ func (m *Main) usage() {
 	fmt.Fprint(m.Stderr, `usage: erpsync <command> [flags]
 
   demo        everything on the embedded CRM simulator (what "make run" runs)
-  run         one sync now (the nightly job)                     [not built yet]
-  plan        what run would do; writes nothing                  [not built yet]
-  import      one-off migration: upserts only, resumable         [not built yet]
-  serve       scheduled worker (cron), /healthz, /metrics        [not built yet]
-  reconcile   ERP export vs CRM, report for finance              [not built yet]
-  status      last runs, pending failures, watermark             [not built yet]
+  run         -config FILE [-file EXPORT] [-dry-run]   one sync now (the nightly job)
+  plan        -config FILE [-file EXPORT] [-out FILE]  what run would do; writes nothing
+  import      -config FILE -file EXPORT                one-off migration: upserts only, resumable
+  status      -config FILE                             last runs, pending failures, watermark
+  serve       -config FILE                             scheduled worker (cron), /healthz, /metrics
+  reconcile   ERP export vs CRM, report for finance                  [not built yet]
+
+Exit codes: 0 done · 1 row failures · 2 usage, config or unusable export ·
+3 stopped by a guard · 4 fatal (auth, CRM unreachable, state unusable, interrupted)
 `)
 }

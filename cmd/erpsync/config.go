@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"erpsync/mapping"
+	"erpsync/sync"
+)
+
+// Config is the YAML config of ARCHITECTURE.md; every key is documented in
+// configs/erpsync.example.yaml.
+type Config struct {
+	CRM       CRMConfig       `yaml:"crm"`
+	Source    mapping.Config  `yaml:"source"`
+	State     StateConfig     `yaml:"state"`
+	Sync      SyncConfig      `yaml:"sync"`
+	Schedule  string          `yaml:"schedule"`
+	Serve     ServeConfig     `yaml:"serve"`
+	Reports   ReportsConfig   `yaml:"reports"`
+	Reconcile ReconcileConfig `yaml:"reconcile"`
+}
+
+// CRMConfig is the crm: section.
+type CRMConfig struct {
+	BaseURL     string        `yaml:"base_url"`
+	APIVersion  string        `yaml:"api_version"`
+	TokenEnv    string        `yaml:"token_env"`
+	Concurrency int           `yaml:"concurrency"`
+	RateLimit   float64       `yaml:"rate_limit"`
+	Timeout     time.Duration `yaml:"timeout"`
+	Retries     int           `yaml:"retries"`
+}
+
+// StateConfig is the state: section.
+type StateConfig struct {
+	Path string `yaml:"path"`
+}
+
+// SyncConfig is the sync: section.
+type SyncConfig struct {
+	Deletes     sync.DeleteMode  `yaml:"deletes"`
+	MaxDelete   sync.Limit       `yaml:"max_delete"`
+	Drift       sync.DriftPolicy `yaml:"drift"`
+	MaxFailures sync.Limit       `yaml:"max_failures"`
+	// Lookback widens the refresh window for clock skew with the CRM.
+	Lookback time.Duration `yaml:"lookback"`
+}
+
+// ServeConfig is the serve: section.
+type ServeConfig struct {
+	Listen          string        `yaml:"listen"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// ReportsConfig is the reports: section.
+type ReportsConfig struct {
+	Dir string `yaml:"dir"`
+}
+
+// ReconcileConfig is the reconcile: section: numeric tolerance per field.
+type ReconcileConfig struct {
+	Tolerance map[string]Tolerance `yaml:"tolerance"`
+}
+
+// Tolerance is how far two numbers may be apart and still agree.
+type Tolerance struct {
+	Absolute float64 `yaml:"absolute"`
+	Relative float64 `yaml:"relative"`
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		CRM: CRMConfig{
+			BaseURL: "http://127.0.0.1:8085", APIVersion: "v1.0", TokenEnv: "CRM_TOKEN",
+			Concurrency: 8, Timeout: 30 * time.Second, Retries: 5,
+		},
+		Source: mapping.DefaultConfig(),
+		State:  StateConfig{Path: "erpsync.db"},
+		Sync: SyncConfig{
+			Deletes: sync.DeletesNever, MaxDelete: sync.Limit{Percent: 5, IsPercent: true},
+			Drift: sync.DriftERPWins, MaxFailures: sync.Limit{Percent: 10, IsPercent: true},
+			Lookback: 2 * time.Minute,
+		},
+		Schedule: "CRON_TZ=Europe/Paris 0 2 * * *",
+		Serve:    ServeConfig{Listen: "127.0.0.1:9464", ShutdownTimeout: 5 * time.Minute},
+		Reports:  ReportsConfig{Dir: "reports"},
+	}
+}
+
+// ConfigError is a config that cannot be used (exit 2).
+type ConfigError struct {
+	Path string
+	Err  error
+}
+
+func (e *ConfigError) Error() string { return "config " + e.Path + ": " + e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// LoadConfig reads a YAML config over the defaults. Unknown keys are an
+// error naming the key and its line.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &ConfigError{Path: path, Err: err}
+	}
+	cfg := DefaultConfig()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, &ConfigError{Path: path, Err: tidyYAMLError(err)}
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, &ConfigError{Path: path, Err: err}
+	}
+	return &cfg, nil
+}
+
+// yamlUnknown matches yaml's "line 3: field foo not found in type main.X".
+var yamlUnknown = regexp.MustCompile(`line (\d+): field (\S+) not found in type \S+`)
+
+// tidyYAMLError words unknown keys for people rather than Go types.
+func tidyYAMLError(err error) error {
+	msg := yamlUnknown.ReplaceAllString(err.Error(), "line $1: unknown key $2")
+	msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n")
+	return errors.New(strings.TrimSpace(msg))
+}
+
+func (c *Config) validate() error {
+	switch c.Sync.Deletes {
+	case sync.DeletesNever, sync.DeletesMirror:
+	default:
+		return fmt.Errorf("sync.deletes %q: want never or mirror", c.Sync.Deletes)
+	}
+	switch c.Sync.Drift {
+	case sync.DriftERPWins, sync.DriftReport:
+	default:
+		return fmt.Errorf("sync.drift %q: want erp_wins or report", c.Sync.Drift)
+	}
+	if c.CRM.Concurrency < 1 || c.CRM.Concurrency > 256 {
+		return fmt.Errorf("crm.concurrency %d: want 1 to 256", c.CRM.Concurrency)
+	}
+	if c.CRM.RateLimit < 0 {
+		return fmt.Errorf("crm.rate_limit %v: want 0 (unlimited) or more", c.CRM.RateLimit)
+	}
+	if c.CRM.Retries < 0 {
+		return fmt.Errorf("crm.retries %d: want 0 or more", c.CRM.Retries)
+	}
+	if c.CRM.Timeout <= 0 {
+		return fmt.Errorf("crm.timeout %s: want a positive duration", c.CRM.Timeout)
+	}
+	if c.CRM.TokenEnv == "" {
+		return errors.New("crm.token_env is empty: name the environment variable that holds the token")
+	}
+	if c.State.Path == "" {
+		return errors.New("state.path is empty")
+	}
+	for field, t := range c.Reconcile.Tolerance {
+		if t.Absolute < 0 || t.Relative < 0 {
+			return fmt.Errorf("reconcile.tolerance.%s: tolerances are not negative", field)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"erpsync/sync"
+)
+
+// metrics are what `serve` exposes at /metrics, all prefixed erpsync_.
+type metrics struct {
+	reg            *prometheus.Registry
+	runs           *prometheus.CounterVec
+	rows           *prometheus.CounterVec
+	runDuration    prometheus.Histogram
+	crmLatency     *prometheus.HistogramVec
+	retries        prometheus.Counter
+	throttles      prometheus.Counter
+	pendingFails   prometheus.Gauge
+	lastSuccess    prometheus.Gauge
+	lastExportTime prometheus.Gauge
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "erpsync_runs_total", Help: "Sync runs by outcome (done, done with failures, aborted, failed, rejected, interrupted).",
+		}, []string{"outcome"}),
+		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "erpsync_rows_total", Help: "Rows by operation (create, update, delete, read) and outcome (ok, failed, invalid, unchanged).",
+		}, []string{"operation", "outcome"}),
+		runDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "erpsync_run_duration_seconds", Help: "Duration of sync runs.",
+			Buckets: prometheus.ExponentialBuckets(0.1, 2, 16),
+		}),
+		crmLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "erpsync_crm_request_duration_seconds", Help: "CRM request latency by route and HTTP status.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}, []string{"route", "status"}),
+		retries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "erpsync_crm_retries_total", Help: "CRM requests repeated after a failure or a throttle.",
+		}),
+		throttles: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "erpsync_crm_throttles_total", Help: "CRM answers 429 Too Many Requests.",
+		}),
+		pendingFails: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "erpsync_pending_row_failures", Help: "Row failures waiting for the next run.",
+		}),
+		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "erpsync_last_success_timestamp_seconds", Help: "When the last run finished without a fatal error or a guard.",
+		}),
+		lastExportTime: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "erpsync_last_export_timestamp_seconds", Help: "Modification time of the last export taken; its age is time() minus this.",
+		}),
+	}
+	m.reg.MustRegister(m.runs, m.rows, m.runDuration, m.crmLatency, m.retries, m.throttles,
+		m.pendingFails, m.lastSuccess, m.lastExportTime)
+	return m
+}
+
+// observeCRM is the client's Observe hook.
+func (m *metrics) observeCRM(op string, status int, d time.Duration) {
+	m.crmLatency.WithLabelValues(op, strconv.Itoa(status)).Observe(d.Seconds())
+}
+
+// observeRun records a finished run.
+func (m *metrics) observeRun(status string, d time.Duration, res *syncResult) {
+	m.runs.WithLabelValues(status).Inc()
+	m.runDuration.Observe(d.Seconds())
+	if res == nil {
+		return
+	}
+	if res.plan != nil {
+		m.rows.WithLabelValues("read", "invalid").Add(float64(len(res.plan.RowErrors)))
+		m.rows.WithLabelValues("read", "unchanged").Add(float64(res.plan.Unchanged))
+	}
+	if res.summary != nil {
+		for _, op := range []sync.Op{sync.OpCreate, sync.OpUpdate, sync.OpDelete} {
+			m.rows.WithLabelValues(string(op), "ok").Add(float64(res.summary.OK[op]))
+			m.rows.WithLabelValues(string(op), "failed").Add(float64(res.summary.Failed[op]))
+		}
+	}
+}

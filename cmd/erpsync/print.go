@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"erpsync/sync"
+)
+
+// printPlan writes a plan's summary for people: counts, the first changes
+// field by field, the row errors with their lines, the drift.
+func printPlan(w io.Writer, file string, p *sync.Plan, show int) {
+	fmt.Fprintf(w, "Plan for %s: %d rows read, %d managed customers\n", file, p.Rows, p.Managed)
+	fmt.Fprintf(w, "  create %d · update %d · delete %d · unchanged %d · row errors %d · drift %d\n",
+		p.Count(sync.OpCreate), p.Count(sync.OpUpdate), p.Count(sync.OpDelete), p.Unchanged, len(p.RowErrors), len(p.Drift))
+	if p.MappingChanged {
+		fmt.Fprintln(w, "  the mapping changed since the last run: every record is planned again")
+	}
+	actions := p.Actions()
+	for i, a := range actions {
+		if i == show {
+			fmt.Fprintf(w, "  … and %d more (plan -out FILE lists them all)\n", len(actions)-show)
+			break
+		}
+		where := ""
+		if a.Line > 0 {
+			where = fmt.Sprintf(" (line %d)", a.Line)
+		}
+		fmt.Fprintf(w, "  %-6s %s%s: %s%s\n", a.Op, a.Reference, where, a.Reason, describeChanges(a))
+	}
+	for i, e := range p.RowErrors {
+		if i == show {
+			fmt.Fprintf(w, "  … and %d more row errors\n", len(p.RowErrors)-show)
+			break
+		}
+		fmt.Fprintf(w, "  error  %s\n", e.Error())
+	}
+	for i, d := range p.Drift {
+		if i == show {
+			fmt.Fprintf(w, "  … and %d more drifted\n", len(p.Drift)-show)
+			break
+		}
+		var parts []string
+		for _, c := range d.Changes {
+			parts = append(parts, fmt.Sprintf("%s CRM %q, pushed %q", c.Field, c.Old, c.New))
+		}
+		fmt.Fprintf(w, "  drift  %s: %s\n", d.Reference, strings.Join(parts, "; "))
+	}
+}
+
+// describeChanges shows up to four field changes of an update.
+func describeChanges(a *sync.Action) string {
+	if a.Op != sync.OpUpdate || len(a.Changes) == 0 {
+		return ""
+	}
+	var parts []string
+	for i, c := range a.Changes {
+		if i == 4 {
+			parts = append(parts, fmt.Sprintf("+%d fields", len(a.Changes)-4))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %q → %q", c.Field, c.Old, c.New))
+	}
+	return " — " + strings.Join(parts, ", ")
+}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	gosync "sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/robfig/cron/v3"
+	"go.uber.org/zap"
+
+	"erpsync/mapping"
+	"erpsync/sync"
+)
+
+// ServeCommand is the scheduled worker: on each cron tick it takes the
+// next export from the inbox and syncs it; it serves /healthz and /metrics.
+type ServeCommand struct {
+	Stdout, Stderr io.Writer
+	// ready, when set, is told the address /healthz listens on (tests).
+	ready func(addr string)
+}
+
+// Run runs `erpsync serve -config FILE` until ctx is cancelled (SIGINT,
+// SIGTERM): then the scheduler stops, a running sync may finish within
+// serve.shutdown_timeout, or is cancelled cleanly, and it exits 0.
+func (c *ServeCommand) Run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	cfgPath := fs.String("config", "", "config file (YAML)")
+	verbose := fs.Bool("v", false, "debug logs")
+	if err := fs.Parse(args); err != nil {
+		return usageError(err)
+	}
+	log := newLogger(c.Stderr, *verbose)
+	defer func() { _ = log.Sync() }()
+	m := newMetrics()
+	j, err := openJob(ctx, *cfgPath, log, jobOptions{state: true, observe: m.observeCRM})
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	schedule, err := cron.ParseStandard(j.cfg.Schedule)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("schedule %q: %w", j.cfg.Schedule, err)}
+	}
+	w := &worker{job: j, log: log, m: m, stdout: c.Stdout, stderr: c.Stderr, inbox: &sync.Inbox{
+		Pattern: j.cfg.Source.Path, ArchiveDir: j.cfg.Source.ArchiveDir, Settle: j.cfg.Source.Settle,
+		Processed: j.db.ProcessedFile,
+	}}
+
+	ln, err := net.Listen("tcp", j.cfg.Serve.Listen)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("serve.listen %s: %w", j.cfg.Serve.Listen, err)}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", w.health)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	if c.ready != nil {
+		c.ready(ln.Addr().String())
+	}
+
+	// Jobs run under their own context: a signal stops the scheduler, and
+	// the sync in progress gets serve.shutdown_timeout to finish.
+	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelJobs()
+	cl := cronLogger{log.Sugar()}
+	sched := cron.New(cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)), cron.WithLogger(cl))
+	sched.Schedule(schedule, cron.FuncJob(func() { w.tick(jobCtx) }))
+	sched.Start()
+	log.Info("serving", zap.String("schedule", j.cfg.Schedule), zap.String("listen", ln.Addr().String()),
+		zap.String("inbox", j.cfg.Source.Path), zap.String("archive", j.cfg.Source.ArchiveDir))
+
+	<-ctx.Done()
+	log.Info("stopping: no new runs; waiting for the one in progress", zap.Duration("timeout", j.cfg.Serve.ShutdownTimeout))
+	stopped := sched.Stop()
+	select {
+	case <-stopped.Done():
+	case <-time.After(j.cfg.Serve.ShutdownTimeout):
+		log.Warn("shutdown timeout: cancelling the run in progress (its checkpoint is flushed)")
+		cancelJobs()
+		<-stopped.Done()
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// cronLogger adapts zap to cron.Logger.
+type cronLogger struct{ s *zap.SugaredLogger }
+
+func (l cronLogger) Info(msg string, kv ...any) { l.s.Infow("cron: "+msg, kv...) }
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.s.Errorw("cron: "+msg, append(kv, "error", err)...)
+}
+
+// worker runs the ticks of serve.
+type worker struct {
+	job    *job
+	log    *zap.Logger
+	m      *metrics
+	inbox  *sync.Inbox
+	stdout io.Writer
+	stderr io.Writer
+
+	mu   gosync.Mutex
+	last *lastRun
+}
+
+// lastRun is what /healthz tells of the last run.
+type lastRun struct {
+	Status   string    `json:"status"`
+	File     string    `json:"file"`
+	Finished time.Time `json:"finished"`
+	Error    string    `json:"error,omitempty"`
+}
+
+// tick takes the oldest complete export and syncs it.
+func (w *worker) tick(ctx context.Context) {
+	exp, skipped, err := w.inbox.Next(ctx)
+	for _, s := range skipped {
+		w.log.Info("export skipped", zap.String("file", s.Path), zap.String("reason", s.Reason))
+	}
+	if err != nil {
+		w.log.Error("inbox", zap.Error(err))
+		return
+	}
+	if exp == nil {
+		w.log.Debug("no export to take")
+		return
+	}
+	if st, err := os.Stat(exp.Path); err == nil {
+		w.m.lastExportTime.Set(float64(st.ModTime().Unix()))
+	}
+	w.log.Info("run starts", zap.String("file", exp.Path), zap.String("sha256", exp.SHA256))
+	before := w.job.client.Stats()
+	start := time.Now()
+	res, err := w.job.sync(ctx, syncOptions{kind: "run", file: exp.Path, stdout: w.stdout, stderr: w.stderr, quiet: true})
+	after := w.job.client.Stats()
+	w.m.retries.Add(float64(after.Retries - before.Retries))
+	w.m.throttles.Add(float64(after.Throttled - before.Throttled))
+
+	status := "done"
+	var fe *mapping.FileError
+	var ee *ExitError
+	switch {
+	case errors.As(err, &fe):
+		status = "rejected"
+		if dest, rerr := w.inbox.Reject(exp.Path, err, time.Now()); rerr != nil {
+			w.log.Error("reject export", zap.Error(rerr))
+		} else {
+			w.log.Warn("export rejected: unusable as a whole, nothing changed", zap.String("file", exp.Path), zap.String("moved_to", dest), zap.Error(err))
+		}
+	case err == nil || errors.As(err, &ee) && ee.Code == ExitRowFails:
+		if err != nil {
+			status = "done with failures"
+		}
+		w.m.lastSuccess.SetToCurrentTime()
+		if dest, aerr := w.inbox.Archive(exp.Path, time.Now()); aerr != nil {
+			w.log.Error("archive export", zap.Error(aerr))
+		} else if dest != exp.Path {
+			w.log.Info("export archived", zap.String("moved_to", dest))
+		}
+	case ctx.Err() != nil:
+		status = "interrupted"
+	case errors.As(err, &ee) && ee.Code == ExitGuard:
+		status = "aborted"
+		w.log.Error("run aborted by a guard; the export stays in the inbox", zap.Error(err))
+	default:
+		status = "failed"
+		w.log.Error("run failed; the export stays in the inbox for the next tick", zap.Error(err))
+	}
+	w.m.observeRun(status, time.Since(start), res)
+	if fails, ferr := w.job.db.Failures(context.WithoutCancel(ctx)); ferr == nil {
+		w.m.pendingFails.Set(float64(len(fails)))
+	}
+	lr := &lastRun{Status: status, File: exp.Path, Finished: time.Now().UTC()}
+	if err != nil {
+		lr.Error = err.Error()
+	}
+	w.mu.Lock()
+	w.last = lr
+	w.mu.Unlock()
+}
+
+func (w *worker) health(rw http.ResponseWriter, _ *http.Request) {
+	w.mu.Lock()
+	body := map[string]any{"status": "ok", "last_run": w.last}
+	w.mu.Unlock()
+	rw.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(rw).Encode(body)
+}

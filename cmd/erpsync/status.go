@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"erpsync/state"
+)
+
+// StatusCommand shows the last runs, pending row failures, the watermark
+// and the number of managed records. It reads the checkpoint only.
+type StatusCommand struct {
+	Stdout, Stderr io.Writer
+}
+
+// Run runs `erpsync status -config FILE`.
+func (c *StatusCommand) Run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	cfgPath := fs.String("config", "", "config file (YAML)")
+	n := fs.Int("runs", 10, "how many runs to show")
+	if err := fs.Parse(args); err != nil {
+		return usageError(err)
+	}
+	log := newLogger(c.Stderr, false)
+	j, err := openJob(ctx, *cfgPath, log, jobOptions{state: true})
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	return printStatus(ctx, c.Stdout, j.db, j.cfg.State.Path, *n)
+}
+
+func printStatus(ctx context.Context, w io.Writer, db *state.DB, path string, n int) error {
+	managed, err := db.Count(ctx)
+	if err != nil {
+		return &ExitError{Code: ExitFatal, Err: err}
+	}
+	mark, err := db.Watermark(ctx)
+	if err != nil {
+		return &ExitError{Code: ExitFatal, Err: err}
+	}
+	runs, err := db.Runs(ctx, n)
+	if err != nil {
+		return &ExitError{Code: ExitFatal, Err: err}
+	}
+	failures, err := db.Failures(ctx)
+	if err != nil {
+		return &ExitError{Code: ExitFatal, Err: err}
+	}
+	watermark := "never (the next run reads every CRM customer)"
+	if !mark.IsZero() {
+		watermark = mark.UTC().Format(time.RFC3339)
+	}
+	fmt.Fprintf(w, "Checkpoint %s: %d managed customers; CRM refresh watermark %s\n", path, managed, watermark)
+	fmt.Fprintf(w, "Last runs (%d):\n", len(runs))
+	for _, r := range runs {
+		ended := "running"
+		if !r.Ended.IsZero() {
+			ended = r.Ended.Sub(r.Started).Round(time.Millisecond).String()
+		}
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(r.Counts)) {
+			if r.Counts[k] != 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", k, r.Counts[k]))
+			}
+		}
+		fmt.Fprintf(w, "  #%d %-6s %s  %-18s %-8s %s  [%s]\n", r.ID, r.Kind, r.Started.UTC().Format(time.RFC3339),
+			r.Status, ended, r.File, strings.Join(parts, ", "))
+	}
+	fmt.Fprintf(w, "Pending row failures (%d), retried by the next run:\n", len(failures))
+	for i, f := range failures {
+		if i == 20 {
+			fmt.Fprintf(w, "  … and %d more\n", len(failures)-20)
+			break
+		}
+		fmt.Fprintf(w, "  %s %s (line %d): %d %s %s\n", f.Op, f.Reference, f.Line, f.Status, f.Code, f.Message)
+	}
+	return nil
+}

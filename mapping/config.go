@@ -1,0 +1,183 @@
+package mapping
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Config is the `source:` section of the config (ARCHITECTURE.md); every
+// key is documented in configs/erpsync.example.yaml.
+type Config struct {
+	Path          string                       `yaml:"path"`
+	Delimiter     string                       `yaml:"delimiter"`
+	Encoding      string                       `yaml:"encoding"`
+	Columns       map[string]string            `yaml:"columns"`
+	Values        map[string]map[string]string `yaml:"values"`
+	Decimal       string                       `yaml:"decimal"`
+	DateFormat    string                       `yaml:"date_format"`
+	Timezone      string                       `yaml:"timezone"`
+	TrueValues    []string                     `yaml:"true_values"`
+	FalseValues   []string                     `yaml:"false_values"`
+	ListSeparator string                       `yaml:"list_separator"`
+	ImagesDir     string                       `yaml:"images_dir"`
+	ArchiveDir    string                       `yaml:"archive_dir"`
+	Settle        time.Duration                `yaml:"settle"`
+	DeleteFlag    DeleteFlag                   `yaml:"delete_flag"`
+}
+
+// DeleteFlag marks rows that are delete requests: a column and the values
+// that mean "delete".
+type DeleteFlag struct {
+	Column string   `yaml:"column"`
+	Values []string `yaml:"values"`
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		Delimiter:     "auto",
+		Encoding:      "auto",
+		Decimal:       ".",
+		DateFormat:    "2006-01-02",
+		Timezone:      "UTC",
+		TrueValues:    []string{"true", "1", "yes", "y"},
+		FalseValues:   []string{"false", "0", "no", "n"},
+		ListSeparator: "|",
+		Settle:        10 * time.Second,
+	}
+}
+
+// Mapping is a checked Config, ready to read exports.
+type Mapping struct {
+	cfg      Config
+	log      *zap.Logger
+	loc      *time.Location
+	delim    rune // 0 for auto
+	trues    map[string]bool
+	falses   map[string]bool
+	flags    map[string]bool
+	imageDir string // absolute, symlinks resolved
+	fp       string
+}
+
+// New checks a config; a mistake is an error naming the key.
+func New(cfg Config, log *zap.Logger) (*Mapping, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	m := &Mapping{cfg: cfg, log: log, trues: map[string]bool{}, falses: map[string]bool{}, flags: map[string]bool{}}
+	switch cfg.Delimiter {
+	case "auto", "":
+	case ",", ";", "\t", "|":
+		m.delim = rune(cfg.Delimiter[0])
+	case `\t`, "tab":
+		m.delim = '\t'
+	default:
+		return nil, fmt.Errorf("delimiter %q: want \",\", \";\", \"\\t\", \"|\" or auto", cfg.Delimiter)
+	}
+	switch strings.ToLower(cfg.Encoding) {
+	case "", "auto", "utf-8", "utf8", "windows-1252", "cp1252", "iso-8859-1", "latin1", "latin-1", "utf-16":
+	default:
+		return nil, fmt.Errorf("encoding %q: want utf-8, windows-1252, iso-8859-1, utf-16 or auto", cfg.Encoding)
+	}
+	if cfg.Decimal != "." && cfg.Decimal != "," {
+		return nil, fmt.Errorf("decimal %q: want \".\" or \",\"", cfg.Decimal)
+	}
+	if cfg.ListSeparator == "" {
+		return nil, fmt.Errorf("list_separator is empty")
+	}
+	var err error
+	if m.loc, err = time.LoadLocation(cfg.Timezone); err != nil {
+		return nil, fmt.Errorf("timezone %q: %w", cfg.Timezone, err)
+	}
+	if cfg.DateFormat == "" || time.Date(2001, 2, 3, 0, 0, 0, 0, time.UTC).Format(cfg.DateFormat) == cfg.DateFormat {
+		return nil, fmt.Errorf("date_format %q: want a Go layout such as 2006-01-02 or 02.01.2006", cfg.DateFormat)
+	}
+	for _, v := range cfg.TrueValues {
+		m.trues[strings.ToLower(strings.TrimSpace(v))] = true
+	}
+	for _, v := range cfg.FalseValues {
+		k := strings.ToLower(strings.TrimSpace(v))
+		if m.trues[k] {
+			return nil, fmt.Errorf("false_values: %q is also in true_values", v)
+		}
+		m.falses[k] = true
+	}
+	for field := range cfg.Columns {
+		if _, ok := fieldKinds[field]; !ok {
+			return nil, fmt.Errorf("columns: %q is not a CRM field (want one of %s)", field, strings.Join(FieldNames(), ", "))
+		}
+	}
+	for field := range cfg.Values {
+		if _, ok := fieldKinds[field]; !ok || field == "reference" {
+			return nil, fmt.Errorf("values: %q is not a CRM field that takes a value map", field)
+		}
+	}
+	if (cfg.DeleteFlag.Column == "") != (len(cfg.DeleteFlag.Values) == 0) {
+		return nil, fmt.Errorf("delete_flag: set both column and values, or neither")
+	}
+	for _, v := range cfg.DeleteFlag.Values {
+		m.flags[strings.ToLower(strings.TrimSpace(v))] = true
+	}
+	if cfg.ImagesDir != "" {
+		abs, err := filepath.Abs(cfg.ImagesDir)
+		if err == nil {
+			abs, err = filepath.EvalSymlinks(abs)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("images_dir %q: %w", cfg.ImagesDir, err)
+		}
+		if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("images_dir %q: not a folder", cfg.ImagesDir)
+		}
+		m.imageDir = abs
+	}
+	m.fp = fingerprint(cfg)
+	return m, nil
+}
+
+// Fingerprint identifies everything in the config that changes values:
+// columns, value maps and parsing options. A changed fingerprint makes
+// every record's hash change.
+func (m *Mapping) Fingerprint() string { return m.fp }
+
+func fingerprint(cfg Config) string {
+	lower := func(vs []string) []string {
+		out := make([]string, len(vs))
+		for i, v := range vs {
+			out[i] = strings.ToLower(strings.TrimSpace(v))
+		}
+		slices.Sort(out)
+		return out
+	}
+	cols := map[string]string{}
+	for f, c := range cfg.Columns {
+		cols[f] = normHeader(c)
+	}
+	data, _ := json.Marshal(struct {
+		Version           int
+		Columns           map[string]string
+		Values            map[string]map[string]string
+		Decimal, Date, TZ string
+		True, False       []string
+		List              string
+		FlagColumn        string
+		FlagValues        []string
+		ImagesDir         string
+		Fields            []string
+	}{1, cols, cfg.Values, cfg.Decimal, cfg.DateFormat, cfg.Timezone, lower(cfg.TrueValues), lower(cfg.FalseValues),
+		cfg.ListSeparator, normHeader(cfg.DeleteFlag.Column), lower(cfg.DeleteFlag.Values), cfg.ImagesDir,
+		slices.Sorted(maps.Keys(fieldKinds))})
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}

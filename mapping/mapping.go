@@ -1,0 +1,386 @@
+// Package mapping turns an ERP export (CSV, any delimiter and encoding)
+// into a stream of canonical customers, or of row errors that say exactly
+// what is wrong and where. It knows CSV and nothing of SQL or HTTP.
+package mapping
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"go.uber.org/zap"
+
+	"erpsync/sync/crm"
+)
+
+// Customer is one export row in canonical form: only the mapped fields,
+// each in one canonical text form.
+type Customer struct {
+	Reference string
+	Line      int  // physical line of the row's start
+	Delete    bool // flagged by delete_flag: a delete request
+	// Fields holds CRM upsert parameter → canonical text, for the mapped
+	// fields only; "" means the ERP cleared the field.
+	Fields map[string]string
+	Image  *crm.Image // when imageFile is mapped and set
+	// Hash is stable across runs and machines, independent of the column
+	// order, and changes with any mapped value, the image's content and
+	// the mapping's fingerprint.
+	Hash string
+}
+
+// Form returns the upsert form of the customer.
+func (c *Customer) Form() *crm.Form {
+	f := crm.NewForm()
+	for k, v := range c.Fields {
+		if k == "reference" || k == "imageFile" {
+			continue
+		}
+		f.Set(k, v)
+	}
+	f.Image = c.Image
+	return f
+}
+
+// Row is one data row: a customer or a row error.
+type Row struct {
+	Line     int
+	Customer *Customer
+	Err      *RowError
+}
+
+// RowError is a row that cannot be used; the rows after it still count.
+type RowError struct {
+	File      string
+	Line      int
+	Column    string // the export's column, when one is to blame
+	Reference string // when the row had one
+	Err       error
+}
+
+func (e *RowError) Error() string {
+	s := fmt.Sprintf("%s line %d", filepath.Base(e.File), e.Line)
+	if e.Column != "" {
+		s += " column " + e.Column
+	}
+	return s + ": " + e.Err.Error()
+}
+
+func (e *RowError) Unwrap() error { return e.Err }
+
+// FileError is an export that cannot be used at all; nothing of it is used.
+type FileError struct {
+	File string
+	Line int
+	Err  error
+}
+
+func (e *FileError) Error() string {
+	s := "export " + e.File
+	if e.Line > 0 {
+		s += fmt.Sprintf(" line %d", e.Line)
+	}
+	return s + ": " + e.Err.Error()
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// Stats describes a read.
+type Stats struct {
+	Rows, Customers, Deletes, RowErrors int
+	Delimiter, Encoding                 string
+	UnknownColumns                      []string
+}
+
+// column is a mapped field and where it is in the export.
+type column struct {
+	field  string
+	index  int
+	header string
+}
+
+// Read streams the export at path and calls fn once per data row, in file
+// order. An unusable file returns a *FileError before fn is ever called.
+func (m *Mapping) Read(ctx context.Context, path string, fn func(Row) error) (Stats, error) {
+	var st Stats
+	r, err := OpenReader(path, m.cfg.Encoding, m.cfg.Delimiter)
+	if err != nil {
+		return st, &FileError{File: path, Err: err}
+	}
+	defer r.Close()
+	st.Encoding, st.Delimiter = r.Encoding, string(r.Delimiter)
+	header, err := r.Next()
+	switch {
+	case errors.Is(err, io.EOF):
+		return st, &FileError{File: path, Err: errors.New("the file is empty (no header line)")}
+	case err != nil:
+		return st, &FileError{File: path, Err: err}
+	case header.Err != nil:
+		return st, &FileError{File: path, Line: header.Line, Err: fmt.Errorf("header: %w", header.Err)}
+	}
+	cols, flagIdx, unknown, err := m.columns(header.Fields)
+	if err != nil {
+		return st, &FileError{File: path, Line: header.Line, Err: err}
+	}
+	st.UnknownColumns = unknown
+	if len(unknown) > 0 {
+		m.log.Debug("export columns not mapped", zap.String("file", path), zap.Strings("columns", unknown))
+	}
+	width := len(header.Fields)
+	for {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return st, nil
+		}
+		if err != nil {
+			return st, &FileError{File: path, Err: err}
+		}
+		st.Rows++
+		row := m.row(path, rec, width, cols, flagIdx)
+		switch {
+		case row.Err != nil:
+			st.RowErrors++
+		case row.Customer.Delete:
+			st.Deletes++
+		default:
+			st.Customers++
+		}
+		if err := fn(row); err != nil {
+			return st, err
+		}
+	}
+}
+
+// normHeader compares headers: trimmed, case and spaces ignored.
+func normHeader(s string) string {
+	s = strings.TrimPrefix(s, "\ufeff")
+	return strings.ToLower(strings.Join(strings.Fields(s), ""))
+}
+
+// columns matches the header against the mapping.
+func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
+	index := map[string]int{}
+	for i, h := range header {
+		k := normHeader(h)
+		if _, dup := index[k]; dup && k != "" {
+			return nil, 0, nil, fmt.Errorf("column %q appears twice in the header", strings.TrimSpace(h))
+		}
+		index[k] = i
+	}
+	used := map[int]bool{}
+	var cols []column
+	for _, field := range FieldNames() {
+		name := field
+		if c, ok := m.cfg.Columns[field]; ok {
+			name = c
+		}
+		i, ok := index[normHeader(name)]
+		if !ok {
+			if _, configured := m.cfg.Columns[field]; configured {
+				return nil, 0, nil, fmt.Errorf("column %q (mapped to %s) is not in the header", name, field)
+			}
+			continue
+		}
+		cols = append(cols, column{field: field, index: i, header: strings.TrimSpace(header[i])})
+		used[i] = true
+	}
+	for _, need := range []string{"reference", "name"} {
+		if !slices.ContainsFunc(cols, func(c column) bool { return c.field == need }) {
+			return nil, 0, nil, fmt.Errorf("no column for %s: the header has %s (map one in source.columns)", need, quoteList(header))
+		}
+	}
+	flagIdx := -1
+	if m.cfg.DeleteFlag.Column != "" {
+		i, ok := index[normHeader(m.cfg.DeleteFlag.Column)]
+		if !ok {
+			return nil, 0, nil, fmt.Errorf("delete_flag column %q is not in the header", m.cfg.DeleteFlag.Column)
+		}
+		flagIdx = i
+		used[i] = true
+	}
+	var unknown []string
+	for i, h := range header {
+		if !used[i] {
+			unknown = append(unknown, strings.TrimSpace(h))
+		}
+	}
+	return cols, flagIdx, unknown, nil
+}
+
+func quoteList(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = fmt.Sprintf("%q", strings.TrimSpace(s))
+	}
+	return strings.Join(q, ", ")
+}
+
+// row maps one record.
+func (m *Mapping) row(path string, rec Record, width int, cols []column, flagIdx int) Row {
+	fail := func(column, ref string, err error) Row {
+		return Row{Line: rec.Line, Err: &RowError{File: path, Line: rec.Line, Column: column, Reference: ref, Err: err}}
+	}
+	if rec.Err != nil {
+		return fail("", "", rec.Err)
+	}
+	ref := ""
+	for _, c := range cols {
+		if c.field == "reference" && c.index < len(rec.Fields) {
+			ref = strings.TrimSpace(rec.Fields[c.index])
+		}
+	}
+	if len(rec.Fields) != width {
+		return fail("", ref, fmt.Errorf("%d fields where the header has %d", len(rec.Fields), width))
+	}
+	for i, f := range rec.Fields {
+		switch {
+		case len(f) > MaxField:
+			return fail(headerAt(cols, i), ref, fmt.Errorf("a field of %d bytes, over the limit of %d", len(f), MaxField))
+		case strings.IndexByte(f, 0) >= 0:
+			return fail(headerAt(cols, i), ref, errors.New("a NUL byte"))
+		case !utf8.ValidString(f):
+			return fail(headerAt(cols, i), ref, errors.New("bytes that are not valid UTF-8 (set source.encoding)"))
+		}
+	}
+	if ref == "" {
+		return fail(headerAt(cols, indexOf(cols, "reference")), "", errors.New("empty reference"))
+	}
+	if flagIdx >= 0 && m.flags[strings.ToLower(strings.TrimSpace(rec.Fields[flagIdx]))] {
+		c := &Customer{Reference: ref, Line: rec.Line, Delete: true, Fields: map[string]string{"reference": ref}}
+		c.Hash = m.hash(c.Fields, "")
+		return Row{Line: rec.Line, Customer: c}
+	}
+	fields := make(map[string]string, len(cols)+1)
+	for _, c := range cols {
+		v, err := m.value(c.field, rec.Fields[c.index])
+		if err != nil {
+			return fail(c.header, ref, err)
+		}
+		fields[c.field] = v
+	}
+	fields["reference"] = ref
+	if fields["name"] == "" {
+		return fail(headerAt(cols, indexOf(cols, "name")), ref, errors.New("empty name"))
+	}
+	if _, ok := fields["parentCustomer"]; ok {
+		if _, explicit := fields["isSubCustomer"]; !explicit {
+			fields["isSubCustomer"] = fmt.Sprint(fields["parentCustomer"] != "")
+		}
+	}
+	if fields["dueDateConfigType"] != "" && fields["dueDateConfigNumber"] == "" {
+		return fail(headerAt(cols, indexOf(cols, "dueDateConfigType")), ref, errors.New("dueDateConfigType is set but dueDateConfigNumber is empty"))
+	}
+	if fields["parentCustomer"] == ref {
+		return fail(headerAt(cols, indexOf(cols, "parentCustomer")), ref, errors.New("a customer cannot be its own parent"))
+	}
+	c := &Customer{Reference: ref, Line: rec.Line, Fields: fields}
+	imageSum := ""
+	if p := fields["imageFile"]; p != "" {
+		img, sum, err := m.image(p)
+		if err != nil {
+			return fail(headerAt(cols, indexOf(cols, "imageFile")), ref, err)
+		}
+		c.Image, imageSum = img, sum
+	}
+	c.Hash = m.hash(fields, imageSum)
+	return Row{Line: rec.Line, Customer: c}
+}
+
+func indexOf(cols []column, field string) int {
+	for _, c := range cols {
+		if c.field == field {
+			return c.index
+		}
+	}
+	return -1
+}
+
+func headerAt(cols []column, i int) string {
+	for _, c := range cols {
+		if c.index == i {
+			return c.header
+		}
+	}
+	return ""
+}
+
+// hash is sha256 over the fingerprint, the fields in name order and the
+// image's content hash.
+func (m *Mapping) hash(fields map[string]string, imageSum string) string {
+	h := sha256.New()
+	var buf bytes.Buffer
+	buf.WriteString(m.fp)
+	buf.WriteByte(0)
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		buf.WriteString(k)
+		buf.WriteByte(0)
+		buf.WriteString(fields[k])
+		buf.WriteByte(0)
+	}
+	buf.WriteString(imageSum)
+	h.Write(buf.Bytes())
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// maxImage is the CRM's limit on images.
+const maxImage = 2 << 20
+
+// image reads an imageFile cell: a path inside images_dir, no escape, at
+// most 2 MB, a jpg, gif, png or bmp by content.
+func (m *Mapping) image(p string) (*crm.Image, string, error) {
+	if m.imageDir == "" {
+		return nil, "", errors.New("imageFile is set but source.images_dir is not")
+	}
+	if filepath.IsAbs(p) || strings.HasPrefix(p, "/") || strings.HasPrefix(p, `\`) {
+		return nil, "", fmt.Errorf("image path %q is absolute: it must be inside images_dir", p)
+	}
+	clean := filepath.Clean(filepath.FromSlash(p))
+	if clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
+		return nil, "", fmt.Errorf("image path %q leaves images_dir", p)
+	}
+	full, err := filepath.EvalSymlinks(filepath.Join(m.imageDir, clean))
+	if err != nil {
+		return nil, "", fmt.Errorf("image %q: %w", p, errors.Unwrap(err))
+	}
+	if rel, err := filepath.Rel(m.imageDir, full); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil, "", fmt.Errorf("image path %q leaves images_dir through a link", p)
+	}
+	st, err := os.Stat(full)
+	if err != nil || !st.Mode().IsRegular() {
+		return nil, "", fmt.Errorf("image %q is not a file", p)
+	}
+	if st.Size() > maxImage {
+		return nil, "", fmt.Errorf("image %q is %d bytes, over the CRM's 2 MB", p, st.Size())
+	}
+	data, err := os.ReadFile(full)
+	if err != nil {
+		return nil, "", fmt.Errorf("image %q: %w", p, err)
+	}
+	if !isImage(data) {
+		return nil, "", fmt.Errorf("image %q is not a jpg, gif, png or bmp", p)
+	}
+	sum := sha256.Sum256(data)
+	return &crm.Image{Filename: filepath.Base(full), Content: data}, hex.EncodeToString(sum[:]), nil
+}
+
+func isImage(b []byte) bool {
+	return bytes.HasPrefix(b, []byte{0xFF, 0xD8, 0xFF}) || bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) ||
+		bytes.HasPrefix(b, []byte("GIF87a")) || bytes.HasPrefix(b, []byte("GIF89a")) || bytes.HasPrefix(b, []byte("BM"))
+}

@@ -1,0 +1,277 @@
+package mapping
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gocarina/gocsv"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+// MaxField is the largest cell a row may hold.
+const MaxField = 1 << 20
+
+// sniffSize is how much of a file is looked at to guess its encoding and
+// delimiter.
+const sniffSize = 64 << 10
+
+// Record is one CSV record with the physical line it starts on.
+type Record struct {
+	Line   int
+	Fields []string // reused by the next Next: copy what you keep
+	Err    error    // a record that could not be read: the rest of the file still counts
+}
+
+// Reader reads a CSV export record by record, whatever its encoding and
+// delimiter, counting physical lines (a quoted field spanning lines counts
+// them all; CR-only files count CRs). It reads through gocsv's decoder
+// interface over encoding/csv: gocsv's struct binding does not fit a
+// mapping chosen at run time, so the mapping is done on the records.
+type Reader struct {
+	Encoding  string // as detected or configured
+	Delimiter rune
+
+	open   func() (io.ReadCloser, error) // the raw file, from its start
+	enc    encoding.Encoding             // nil: UTF-8 as is
+	closer io.Closer
+	csv    *csv.Reader
+	dec    gocsv.SimpleDecoder
+	offset int // lines skipped before the current csv.Reader started
+}
+
+// OpenReader opens path for reading. encodingName and delimiter may be
+// "auto".
+func OpenReader(path, encodingName, delimiter string) (*Reader, error) {
+	open := func() (io.ReadCloser, error) { return os.Open(path) }
+	return newReader(open, encodingName, delimiter)
+}
+
+// NewReader reads CSV from data (for tests and fuzzing).
+func NewReader(data []byte, encodingName, delimiter string) (*Reader, error) {
+	open := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	return newReader(open, encodingName, delimiter)
+}
+
+func newReader(open func() (io.ReadCloser, error), encodingName, delimiter string) (*Reader, error) {
+	r := &Reader{open: open}
+	raw, err := open()
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(raw, sniffSize)
+	head, _ := br.Peek(sniffSize)
+	raw.Close()
+	enc, name, err := chooseEncoding(head, encodingName)
+	if err != nil {
+		return nil, err
+	}
+	r.Encoding = name
+	text, err := decodeAll(head, enc)
+	if err != nil {
+		return nil, fmt.Errorf("undecodable as %s: %w", name, err)
+	}
+	switch delimiter {
+	case "", "auto":
+		r.Delimiter = sniffDelimiter(text)
+	case `\t`, "tab":
+		r.Delimiter = '\t'
+	default:
+		r.Delimiter = rune(delimiter[0])
+	}
+	if err := r.restart(enc, 0); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// restart opens the stream again and skips skip physical lines.
+func (r *Reader) restart(enc encoding.Encoding, skip int) error {
+	if r.closer != nil {
+		r.closer.Close()
+	}
+	raw, err := r.open()
+	if err != nil {
+		return err
+	}
+	r.closer = raw
+	var in io.Reader = raw
+	if enc != nil {
+		in = transform.NewReader(raw, enc.NewDecoder())
+	}
+	br := bufio.NewReaderSize(&crReader{r: in}, sniffSize)
+	for skipped := 0; skipped < skip; {
+		_, err := br.ReadSlice('\n')
+		if err == nil {
+			skipped++
+		} else if !errors.Is(err, bufio.ErrBufferFull) { // ErrBufferFull: a long line goes on
+			break
+		}
+	}
+	r.csv = csv.NewReader(br)
+	r.csv.Comma = r.Delimiter
+	r.csv.FieldsPerRecord = -1
+	r.csv.ReuseRecord = true
+	r.dec = gocsv.NewSimpleDecoderFromCSVReader(r.csv)
+	r.offset = skip
+	r.enc = enc
+	return nil
+}
+
+// Next returns the next record, or io.EOF.
+func (r *Reader) Next() (Record, error) {
+	fields, err := r.dec.GetCSVRow()
+	if err == io.EOF {
+		return Record{}, io.EOF
+	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		start := pe.StartLine + r.offset
+		end := pe.Line + r.offset
+		rec := Record{Line: start, Err: errors.New(describeParseError(pe))}
+		if end > start {
+			// An unclosed quote swallowed the lines after it: read on from
+			// the line after the record's start.
+			if err := r.restart(r.enc, start); err != nil {
+				return Record{}, err
+			}
+		}
+		return rec, nil
+	}
+	if err != nil {
+		return Record{}, err
+	}
+	line, _ := r.csv.FieldPos(0)
+	line += r.offset
+	return Record{Line: line, Fields: fields}, nil
+}
+
+// Close releases the file.
+func (r *Reader) Close() error {
+	if r.closer != nil {
+		return r.closer.Close()
+	}
+	return nil
+}
+
+func describeParseError(pe *csv.ParseError) string {
+	switch {
+	case errors.Is(pe.Err, csv.ErrQuote):
+		return "unterminated or misplaced quote"
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		return `a bare " in an unquoted field`
+	}
+	return pe.Err.Error()
+}
+
+// chooseEncoding picks the decoder: by BOM, else UTF-8 when the head is
+// valid UTF-8, else Windows-1252; an explicit name overrides. A nil
+// encoding means UTF-8 as is.
+func chooseEncoding(head []byte, name string) (encoding.Encoding, string, error) {
+	switch strings.ToLower(name) {
+	case "utf-8", "utf8":
+		return unicode.UTF8BOM, "utf-8", nil
+	case "windows-1252", "cp1252":
+		return charmap.Windows1252, "windows-1252", nil
+	case "iso-8859-1", "latin1", "latin-1":
+		return charmap.ISO8859_1, "iso-8859-1", nil
+	case "utf-16":
+		return unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM), "utf-16", nil
+	}
+	switch {
+	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
+		return unicode.UTF8BOM, "utf-8", nil
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}):
+		return unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM), "utf-16le", nil
+	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		return unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM), "utf-16be", nil
+	}
+	valid := head
+	if len(head) == sniffSize {
+		// The cut may split a rune: judge up to the last line end.
+		if i := bytes.LastIndexByte(head, '\n'); i > 0 {
+			valid = head[:i]
+		}
+	}
+	if utf8.Valid(valid) {
+		return nil, "utf-8", nil
+	}
+	return charmap.Windows1252, "windows-1252", nil
+}
+
+func decodeAll(b []byte, enc encoding.Encoding) (string, error) {
+	if enc == nil {
+		return string(b), nil
+	}
+	out, _, err := transform.Bytes(enc.NewDecoder(), b)
+	if err != nil && len(out) == 0 {
+		return "", err
+	}
+	return string(out), nil
+}
+
+// sniffDelimiter counts , ; tab | outside quotes on the header line; the
+// most frequent wins, a comma on a tie or when none appears. Data lines
+// are not looked at, so decimal commas cannot fool it.
+func sniffDelimiter(text string) rune {
+	text = strings.TrimPrefix(text, "\ufeff")
+	if i := strings.IndexAny(text, "\r\n"); i >= 0 {
+		text = text[:i]
+	}
+	counts := map[rune]int{}
+	quoted := false
+	for _, c := range text {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case !quoted && (c == ',' || c == ';' || c == '\t' || c == '|'):
+			counts[c]++
+		}
+	}
+	best, n := ',', 0
+	for _, c := range []rune{',', ';', '\t', '|'} {
+		if counts[c] > n {
+			best, n = c, counts[c]
+		}
+	}
+	return best
+}
+
+// crReader turns CR and CRLF line ends into LF, so that files with CR-only
+// line ends have lines too. encoding/csv itself reads CRLF as LF.
+type crReader struct {
+	r      io.Reader
+	lastCR bool
+}
+
+func (c *crReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	w := 0
+	for _, b := range p[:n] {
+		switch {
+		case b == '\n' && c.lastCR:
+			c.lastCR = false
+			continue
+		case b == '\r':
+			c.lastCR = true
+			b = '\n'
+		default:
+			c.lastCR = false
+		}
+		p[w] = b
+		w++
+	}
+	if w == 0 && n > 0 && err == nil {
+		return c.Read(p)
+	}
+	return w, err
+}

@@ -1,0 +1,269 @@
+package mapping
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+
+	"erpsync/sync/crm"
+)
+
+// kind is how a field's text is read and written canonically.
+type kind int
+
+const (
+	kindText     kind = iota // kept as written, trimmed
+	kindBool                 // true_values / false_values → "true" / "false"
+	kindDouble               // decimal "." or ",", thousands, trailing minus → "5000", "-133.55"
+	kindInt                  // → decimal digits
+	kindCountry              // ISO 3166 alpha-2 code or English name → code
+	kindDueType              // 1, 2 or the CRM's names → "1" / "2"
+	kindPayments             // list of payment type ids → [{"id":7},{"id":8}]
+	kindCurrency             // ISO 4217 code, upper case
+	kindImage                // a path inside images_dir
+)
+
+// fieldKinds lists every CRM field an export can map: the reference and
+// the upsert's parameters (reference section 11.5).
+var fieldKinds = map[string]kind{
+	"reference": kindText, "name": kindText, "barcode": kindText, "isActive": kindBool,
+	"categoryId": kindText, "isSubCustomer": kindBool, "parentCustomer": kindText, "billWithParent": kindBool,
+	"customerSegmentationId": kindText, "userId": kindText, "isSameAddress": kindBool,
+	"billingCountry": kindCountry, "billingCity": kindText, "billingPostalCode": kindText, "billingAddress": kindText,
+	"billingLat": kindDouble, "billingLng": kindDouble, "country": kindCountry, "city": kindText,
+	"postalCode": kindText, "address": kindText, "latitude": kindDouble, "longitude": kindDouble,
+	"email": kindText, "phone": kindText, "mobile": kindText, "fax": kindText, "comment": kindText,
+	"website": kindText, "creditLimit": kindDouble, "dueDateConfigNumber": kindInt,
+	"dueDateConfigType": kindDueType, "taxNumber": kindText, "companyRegistrationNumber": kindText,
+	"currency": kindCurrency, "imageFile": kindImage, "paymentTypes": kindPayments, "regionId": kindInt,
+	"customerRisk": kindText, "customerRiskColor": kindText, "onHold": kindBool, "onHoldReason": kindText,
+}
+
+// FieldNames returns the CRM fields an export can map, sorted.
+func FieldNames() []string { return slices.Sorted(maps.Keys(fieldKinds)) }
+
+// value turns one cell into its canonical text. Empty stays empty: the
+// ERP cleared the field.
+func (m *Mapping) value(field, cell string) (string, error) {
+	cell = strings.TrimSpace(cell)
+	k := fieldKinds[field]
+	if vm, ok := m.cfg.Values[field]; ok && cell != "" && k != kindPayments {
+		mapped, ok := lookup(vm, cell)
+		if !ok {
+			return "", fmt.Errorf("value %q is not in values.%s", cell, field)
+		}
+		cell = mapped
+	}
+	if cell == "" {
+		return "", nil
+	}
+	switch k {
+	case kindBool:
+		switch l := strings.ToLower(cell); {
+		case m.trues[l]:
+			return "true", nil
+		case m.falses[l]:
+			return "false", nil
+		}
+		return "", fmt.Errorf("%q is neither a true value nor a false value", cell)
+	case kindDouble:
+		f, err := ParseNumber(cell, m.cfg.Decimal)
+		if err != nil {
+			return "", err
+		}
+		return strconv.FormatFloat(f, 'f', -1, 64), nil
+	case kindInt:
+		n, err := strconv.ParseInt(cell, 10, 64)
+		if err != nil {
+			f, ferr := ParseNumber(cell, m.cfg.Decimal)
+			if ferr != nil || f != float64(int64(f)) {
+				return "", fmt.Errorf("bad whole number %q", cell)
+			}
+			n = int64(f)
+		}
+		return strconv.FormatInt(n, 10), nil
+	case kindCountry:
+		code, ok := CountryCode(cell)
+		if !ok {
+			return "", fmt.Errorf("unknown country %q (want an ISO 3166 code such as FR or an English name such as France)", cell)
+		}
+		return code, nil
+	case kindDueType:
+		switch strings.ToLower(cell) {
+		case "1", strings.ToLower(crm.DueDaysAfterInvoiceDate):
+			return "1", nil
+		case "2", strings.ToLower(crm.DueDaysAfterEndOfInvoiceMonth):
+			return "2", nil
+		}
+		return "", fmt.Errorf("bad dueDateConfigType %q (want 1, 2, %s or %s)", cell, crm.DueDaysAfterInvoiceDate, crm.DueDaysAfterEndOfInvoiceMonth)
+	case kindPayments:
+		return m.paymentTypes(cell)
+	case kindCurrency:
+		code := strings.ToUpper(cell)
+		if len(code) != 3 || strings.Trim(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+			return "", fmt.Errorf("bad currency %q (want an ISO 4217 code such as EUR)", cell)
+		}
+		return code, nil
+	}
+	return cell, nil
+}
+
+// lookup finds an ERP value in a value map: exactly, else ignoring case
+// and surrounding spaces.
+func lookup(vm map[string]string, v string) (string, bool) {
+	if out, ok := vm[v]; ok {
+		return out, true
+	}
+	for k, out := range vm {
+		if strings.EqualFold(strings.TrimSpace(k), v) {
+			return out, true
+		}
+	}
+	return "", false
+}
+
+// paymentTypes splits a list, maps each item to an id and writes the
+// API's JSON, ids ascending.
+func (m *Mapping) paymentTypes(cell string) (string, error) {
+	vm := m.cfg.Values["paymentTypes"]
+	var ids []int64
+	for _, item := range strings.Split(cell, m.cfg.ListSeparator) {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if vm != nil {
+			mapped, ok := lookup(vm, item)
+			if !ok {
+				return "", fmt.Errorf("payment type %q is not in values.paymentTypes", item)
+			}
+			item = mapped
+		}
+		id, err := strconv.ParseInt(item, 10, 64)
+		if err != nil || id <= 0 {
+			return "", fmt.Errorf("payment type %q is not an id (map it in values.paymentTypes)", item)
+		}
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return crm.PaymentTypesJSON(slices.Compact(ids)), nil
+}
+
+// ErrBadNumber is wrapped by every number that cannot be read.
+var ErrBadNumber = errors.New("bad number")
+
+// ParseNumber reads a number written with decimal "." or ",", optional
+// thousands separators (the other mark, spaces, apostrophes) and a
+// leading or trailing minus: "5.000,00" → 5000, "133,55-" → -133.55.
+func ParseNumber(s, decimal string) (float64, error) {
+	orig := s
+	s = strings.TrimSpace(s)
+	neg := false
+	if t, ok := strings.CutSuffix(s, "-"); ok {
+		s, neg = strings.TrimSpace(t), true
+	}
+	if t, ok := strings.CutPrefix(s, "-"); ok && !neg {
+		s, neg = t, true
+	} else if t, ok := strings.CutPrefix(s, "+"); ok {
+		s = t
+	}
+	thousands := ","
+	if decimal == "," {
+		thousands = "."
+	}
+	s = strings.NewReplacer(" ", "", "\u00a0", "", "'", "").Replace(s)
+	intPart, frac, hasFrac := strings.Cut(s, decimal)
+	if groups := strings.Split(intPart, thousands); len(groups) > 1 {
+		// Thousands separators must group digits by three: "5.000" but never "5.5".
+		for _, g := range groups[1:] {
+			if len(g) != 3 {
+				return 0, fmt.Errorf("%w %q", ErrBadNumber, orig)
+			}
+		}
+		intPart = strings.Join(groups, "")
+	}
+	s = intPart
+	if hasFrac {
+		s += "." + frac
+	}
+	if !isPlainNumber(s) {
+		return 0, fmt.Errorf("%w %q", ErrBadNumber, orig)
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w %q", ErrBadNumber, orig)
+	}
+	if neg {
+		f = -f
+	}
+	return f, nil
+}
+
+// isPlainNumber accepts digits with at most one dot.
+func isPlainNumber(s string) bool {
+	dots := 0
+	digits := 0
+	for _, r := range s {
+		switch {
+		case r == '.':
+			dots++
+		case r >= '0' && r <= '9':
+			digits++
+		default:
+			return false
+		}
+	}
+	return dots <= 1 && digits > 0
+}
+
+// ParseDate reads a date written in layout in loc and returns it as the
+// API writes date-times: ISO-8601 UTC. No upsert field is a date today;
+// this is here for the exports' date columns when one is.
+func ParseDate(s, layout string, loc *time.Location) (string, error) {
+	t, err := time.ParseInLocation(layout, strings.TrimSpace(s), loc)
+	if err != nil {
+		return "", fmt.Errorf("bad date %q (want the layout %s)", s, layout)
+	}
+	return t.UTC().Format(crm.TimeLayout), nil
+}
+
+// countries maps lower-case English names and codes to ISO 3166 alpha-2
+// codes; built once from golang.org/x/text's region data.
+var countries = func() map[string]string {
+	out := map[string]string{}
+	for a := 'A'; a <= 'Z'; a++ {
+		for b := 'A'; b <= 'Z'; b++ {
+			code := string([]rune{a, b})
+			r, err := language.ParseRegion(code)
+			if err != nil || !r.IsCountry() || r.String() != code {
+				continue
+			}
+			out[strings.ToLower(code)] = code
+			if name := display.English.Regions().Name(r); name != "" {
+				out[strings.ToLower(name)] = code
+			}
+		}
+	}
+	for alias, code := range map[string]string{
+		"usa": "US", "united states of america": "US", "u.s.a.": "US", "uk": "GB", "great britain": "GB",
+		"england": "GB", "holland": "NL", "the netherlands": "NL", "russian federation": "RU",
+		"republic of korea": "KR", "south korea": "KR", "czech republic": "CZ", "ivory coast": "CI",
+	} {
+		out[alias] = code
+	}
+	return out
+}()
+
+// CountryCode canonicalises a country: an ISO 3166 alpha-2 code or an
+// English name (case-insensitive) gives the code; false when unknown.
+func CountryCode(s string) (string, bool) {
+	code, ok := countries[strings.ToLower(strings.TrimSpace(s))]
+	return code, ok
+}

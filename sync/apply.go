@@ -1,0 +1,246 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+
+	"erpsync/state"
+	"erpsync/sync/crm"
+)
+
+// CRM is the part of the CRM client that applying a plan needs.
+type CRM interface {
+	Upsert(ctx context.Context, ref string, f *crm.Form) (*crm.Customer, error)
+	ShowByReference(ctx context.Context, ref string) (*crm.Customer, error)
+	DeleteByReference(ctx context.Context, ref string) error
+}
+
+// Recorder takes each outcome; the checkpoint's writer batches them.
+type Recorder interface {
+	Put(ctx context.Context, o state.Outcome) error
+}
+
+// ApplyOptions are the settings of an apply.
+type ApplyOptions struct {
+	RunID       int64
+	Concurrency int   // bounded errgroup size; default 8
+	MaxFailures Limit // stop scheduling when more rows than this fail
+	// CountryCode canonicalises countries in what the CRM answers.
+	CountryCode func(string) (string, bool)
+	// Done, when set, is told of every finished action (for reports and
+	// progress). It is called from the workers, concurrently.
+	Done func(Result)
+}
+
+// Result is the outcome of one action.
+type Result struct {
+	Action *Action
+	Err    error // nil on success
+	Status int   // the HTTP status of a refusal, when there was one
+	Code   string
+	// Message is the API's error_description or the error's text.
+	Message string
+}
+
+// Summary counts what an apply did.
+type Summary struct {
+	OK     map[Op]int
+	Failed map[Op]int
+	// Skipped counts actions never sent: after the failure budget ran out,
+	// after a fatal error, or deletes held back because an upsert failed.
+	Skipped int
+	// Stopped says why the apply stopped early, if it did.
+	Stopped string
+}
+
+// ErrTooManyFailures is returned (wrapped in a *GuardError) when failures
+// pass max_failures.
+var ErrTooManyFailures = errors.New("too many failures")
+
+// Apply sends a plan's actions, wave by wave, each wave through a bounded
+// errgroup: upserts (parents first), then deletes (sub-customers first). A
+// failing row does not stop the others: it becomes a recorded failure and
+// keeps its last good checkpoint entry. A fatal error (auth refused, CRM
+// unreachable, checkpoint unusable) cancels the group and is returned. When
+// failures pass MaxFailures it stops scheduling, lets the requests in
+// flight finish and returns a *GuardError. Deletes are not sent at all when
+// an upsert failed in the run: they wait for a clean run.
+func Apply(ctx context.Context, plan *Plan, api CRM, rec Recorder, opt ApplyOptions) (*Summary, error) {
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = 8
+	}
+	if opt.CountryCode == nil {
+		opt.CountryCode = func(string) (string, bool) { return "", false }
+	}
+	a := &applier{api: api, rec: rec, opt: opt,
+		sum:     &Summary{OK: map[Op]int{}, Failed: map[Op]int{}},
+		allowed: opt.MaxFailures.Of(len(plan.Actions())),
+	}
+	for _, wave := range plan.Upserts {
+		if err := a.wave(ctx, wave); err != nil {
+			return a.summary(), err
+		}
+	}
+	if a.failed.Load() > 0 {
+		for _, w := range plan.Deletes {
+			a.skipped.Add(int64(len(w)))
+		}
+		if n := a.skipped.Load(); n > 0 && a.sum.Stopped == "" {
+			a.sum.Stopped = fmt.Sprintf("%d deletes held back: an upsert failed in this run", n)
+		}
+		return a.summary(), nil
+	}
+	for _, wave := range plan.Deletes {
+		if err := a.wave(ctx, wave); err != nil {
+			return a.summary(), err
+		}
+	}
+	return a.summary(), nil
+}
+
+type applier struct {
+	api     CRM
+	rec     Recorder
+	opt     ApplyOptions
+	sum     *Summary
+	allowed int // failures allowed
+
+	failed  atomic.Int64
+	skipped atomic.Int64
+	ok      [3]atomic.Int64 // by op: create, update, delete
+	bad     [3]atomic.Int64
+}
+
+var opIndex = map[Op]int{OpCreate: 0, OpUpdate: 1, OpDelete: 2}
+
+func (a *applier) summary() *Summary {
+	for op, i := range opIndex {
+		if n := a.ok[i].Load(); n > 0 {
+			a.sum.OK[op] = int(n)
+		}
+		if n := a.bad[i].Load(); n > 0 {
+			a.sum.Failed[op] = int(n)
+		}
+	}
+	a.sum.Skipped = int(a.skipped.Load())
+	return a.sum
+}
+
+// overBudget reports whether failures passed max_failures.
+func (a *applier) overBudget() bool {
+	return int(a.failed.Load()) > a.allowed
+}
+
+// wave sends one wave and waits for it. Cancelling ctx (a signal) stops
+// the scheduling but lets the requests in flight finish, so that what the
+// CRM acknowledged is recorded; a fatal error cancels them.
+func (a *applier) wave(ctx context.Context, actions []*Action) error {
+	g, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
+	g.SetLimit(a.opt.Concurrency)
+	for i, act := range actions {
+		if a.overBudget() || ctx.Err() != nil || gctx.Err() != nil {
+			a.skipped.Add(int64(len(actions) - i))
+			break
+		}
+		g.Go(func() error { return a.do(gctx, act) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if a.overBudget() {
+		a.sum.Stopped = fmt.Sprintf("%d rows failed, more than max_failures (%s = %d)", a.failed.Load(), a.opt.MaxFailures, a.allowed)
+		return &GuardError{Guard: "max_failures", Detail: a.sum.Stopped}
+	}
+	return nil
+}
+
+// do sends one action and records its outcome. It returns an error only
+// for what must stop the run.
+func (a *applier) do(ctx context.Context, act *Action) error {
+	out := state.Outcome{RunID: a.opt.RunID, Reference: act.Reference, Line: act.Line, Op: "upsert"}
+	var err error
+	if act.Op == OpDelete {
+		out.Op = "delete"
+		err = a.delete(ctx, act, &out)
+	} else {
+		err = a.upsert(ctx, act, &out)
+	}
+	if err != nil && (crm.IsFatal(err) || crm.IsUnreachable(err) || ctx.Err() != nil) {
+		// Nothing is recorded: the row keeps its last good state and the
+		// next run plans it again.
+		return fmt.Errorf("%s customer %s: %w", act.Op, act.Reference, err)
+	}
+	res := Result{Action: act, Err: err}
+	i := opIndex[act.Op]
+	if err != nil {
+		a.failed.Add(1)
+		a.bad[i].Add(1)
+		res.Status, res.Code, res.Message = describe(err)
+		out.Failure = &state.Failure{RunID: a.opt.RunID, Op: out.Op, Reference: act.Reference, Line: act.Line,
+			Status: res.Status, Code: res.Code, Message: res.Message}
+	} else {
+		a.ok[i].Add(1)
+	}
+	if rerr := a.rec.Put(ctx, out); rerr != nil {
+		return fmt.Errorf("record %s of %s: %w", act.Op, act.Reference, rerr)
+	}
+	if a.opt.Done != nil {
+		a.opt.Done(res)
+	}
+	return nil
+}
+
+func (a *applier) upsert(ctx context.Context, act *Action, out *state.Outcome) error {
+	c := act.Customer
+	got, err := a.api.Upsert(ctx, act.Reference, c.Form())
+	if err != nil {
+		return err
+	}
+	out.Hash, out.Values = c.Hash, c.Fields
+	out.CRMID, out.CRMLastUpdated = got.ID, got.LastUpdated.Time
+	out.CRMValues = CRMValues(got, slices.Collect(maps.Keys(c.Fields)), a.opt.CountryCode)
+	return nil
+}
+
+// delete keeps the CRM's last copy (an audit trail to restore from), then
+// deletes. A customer already gone counts as deleted.
+func (a *applier) delete(ctx context.Context, act *Action, out *state.Outcome) error {
+	cur, err := a.api.ShowByReference(ctx, act.Reference)
+	switch {
+	case crm.IsNotFound(err):
+		return nil
+	case err != nil:
+		return err
+	}
+	if out.DeletedCopy, err = json.Marshal(cur); err != nil {
+		return fmt.Errorf("keep copy: %w", err)
+	}
+	out.CRMID = cur.ID
+	if err := a.api.DeleteByReference(ctx, act.Reference); err != nil && !crm.IsNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// describe splits an error into the API's status, code and message.
+func describe(err error) (int, string, string) {
+	var apiErr *crm.APIError
+	if errors.As(err, &apiErr) {
+		msg := apiErr.Description
+		if msg == "" {
+			msg = err.Error()
+		}
+		return apiErr.Status, apiErr.Code, msg
+	}
+	return 0, "", err.Error()
+}

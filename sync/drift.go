@@ -1,0 +1,45 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"erpsync/state"
+)
+
+// RecordReader returns a managed record, or nil for a reference erpsync
+// never pushed.
+type RecordReader interface {
+	Get(ctx context.Context, ref string) (*state.Record, error)
+}
+
+// FindDrift compares the customers a refresh pulled with what erpsync last
+// pushed. A customer erpsync never pushed is not ours and is ignored. It
+// returns the drift, and what the CRM now holds of each managed customer
+// (to remember once the run has finished).
+func FindDrift(ctx context.Context, pulled *PullResult, cp RecordReader, countryCode func(string) (string, bool)) ([]Drift, []state.Seen, error) {
+	var drift []Drift
+	var seen []state.Seen
+	for _, id := range slices.Sorted(maps.Keys(pulled.Customers)) {
+		c := pulled.Customers[id]
+		rec, err := cp.Get(ctx, c.Reference)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read checkpoint of %s: %w", c.Reference, err)
+		}
+		if rec == nil {
+			continue
+		}
+		fields := slices.Collect(maps.Keys(rec.Values))
+		values := CRMValues(&c, fields, countryCode)
+		seen = append(seen, state.Seen{Reference: c.Reference, CRMID: c.ID, CRMLastUpdated: c.LastUpdated.Time, CRMValues: values})
+		if c.LastUpdated.Equal(rec.CRMLastUpdated) {
+			continue // the copy erpsync saw right after its own push
+		}
+		if changes := Differences(rec.Values, values); len(changes) > 0 {
+			drift = append(drift, Drift{Reference: c.Reference, CRMID: c.ID, Changes: changes})
+		}
+	}
+	return drift, seen, nil
+}

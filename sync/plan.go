@@ -1,0 +1,520 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"erpsync/mapping"
+	"erpsync/state"
+)
+
+// Op is what an action does in the CRM.
+type Op string
+
+const (
+	OpCreate Op = "create" // upsert of a reference erpsync never pushed
+	OpUpdate Op = "update" // upsert of a managed reference whose values changed
+	OpDelete Op = "delete" // delete by reference
+)
+
+// Why an action is planned.
+const (
+	ReasonNew            = "new"
+	ReasonChanged        = "changed"
+	ReasonMappingChanged = "mapping changed"
+	ReasonDrift          = "edited in the CRM"
+	ReasonFlagged        = "flagged for deletion"
+	ReasonAbsent         = "absent from the export"
+)
+
+// Action is one planned request.
+type Action struct {
+	Op        Op
+	Reference string
+	Line      int               // export line; 0 for a delete of an absent reference
+	Customer  *mapping.Customer // what to upsert; nil for a delete
+	Changes   []Change          // field by field, old → new
+	Reason    string
+	Parent    string // the parent's reference, for ordering
+}
+
+// Drift is a managed customer whose CRM copy differs from what erpsync
+// last pushed.
+type Drift struct {
+	Reference string
+	CRMID     int64
+	Changes   []Change // Old: the CRM's value, New: what erpsync pushed
+}
+
+// Plan is everything a run would do, in order.
+type Plan struct {
+	// Upserts in waves: every parent is in an earlier wave than its
+	// sub-customers.
+	Upserts [][]*Action
+	// Deletes in waves, after every upsert: every sub-customer is in an
+	// earlier wave than its parent.
+	Deletes   [][]*Action
+	Unchanged int
+	RowErrors []*mapping.RowError
+	// Drift found by the refresh; with erp_wins the unchanged ones among
+	// them are also in Upserts.
+	Drift          []Drift
+	Rows           int // data rows read
+	Managed        int // references in the checkpoint before the run
+	MappingChanged bool
+}
+
+// Count returns the number of actions of an operation.
+func (p *Plan) Count(op Op) int {
+	n := 0
+	for _, waves := range [][][]*Action{p.Upserts, p.Deletes} {
+		for _, w := range waves {
+			for _, a := range w {
+				if a.Op == op {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
+// Actions returns every action in the order of execution.
+func (p *Plan) Actions() []*Action {
+	var out []*Action
+	for _, w := range p.Upserts {
+		out = append(out, w...)
+	}
+	for _, w := range p.Deletes {
+		out = append(out, w...)
+	}
+	return out
+}
+
+// PlanCheckpoint is what planning reads of the checkpoint.
+type PlanCheckpoint interface {
+	// Hashes streams every managed (reference, hash).
+	Hashes(ctx context.Context, fn func(ref, hash string) error) error
+	// Get returns a managed record, or nil.
+	Get(ctx context.Context, ref string) (*state.Record, error)
+}
+
+// DeleteMode says whether managed references absent from the export are
+// deleted.
+type DeleteMode string
+
+const (
+	DeletesNever  DeleteMode = "never"
+	DeletesMirror DeleteMode = "mirror"
+)
+
+// DriftPolicy says what to do with a customer edited by hand in the CRM.
+type DriftPolicy string
+
+const (
+	DriftERPWins DriftPolicy = "erp_wins"
+	DriftReport  DriftPolicy = "report"
+)
+
+// PlanOptions are the settings of a plan.
+type PlanOptions struct {
+	File      string // export name, for row errors
+	Deletes   DeleteMode
+	MaxDelete Limit
+	Drift     []Drift
+	DriftPolicy
+	// ImportOnly plans upserts only: no deletes of any kind, no drift.
+	ImportOnly bool
+	// MappingChanged says the mapping's fingerprint differs from the one
+	// of the checkpoint (every hash then differs too).
+	MappingChanged bool
+	// ParentInCRM reports whether a reference that is neither in the export
+	// nor managed exists in the CRM. Nil means it does not.
+	ParentInCRM func(ref string) bool
+}
+
+// GuardError stops a run before its first write.
+type GuardError struct {
+	Guard  string
+	Detail string
+}
+
+func (e *GuardError) Error() string { return e.Guard + ": " + e.Detail }
+
+// ErrGuard matches every GuardError with errors.Is.
+var ErrGuard = errors.New("guard")
+
+func (e *GuardError) Is(target error) bool { return target == ErrGuard }
+
+// Rows streams an export: it calls fn for each row and returns fn's error.
+type Rows func(fn func(mapping.Row) error) error
+
+// entry is the plan's compact memory of one managed reference.
+type entry struct {
+	hash uint64 // first 8 bytes of the checkpoint's hash
+	seen bool   // the export has a row for it (valid, invalid or flagged)
+}
+
+// planner holds the state of one BuildPlan.
+type planner struct {
+	opt     PlanOptions
+	seed    maphash.Seed
+	managed map[uint64]*entry
+	// valid holds the references of the export's valid customer rows.
+	valid map[uint64]bool
+	// parentOf holds, for rows with a parent, the parent's reference.
+	parentOf map[string]string
+	actions  map[string]*Action
+	drifted  map[string]bool
+	dups     *mapping.Duplicates
+	plan     *Plan
+}
+
+// BuildPlan compares an export with the checkpoint and returns what must
+// change in the CRM, and nothing more. It reads the checkpoint and the
+// rows; it writes nowhere. A guard that trips returns the plan and a
+// *GuardError.
+func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOptions) (*Plan, error) {
+	pl := &planner{
+		opt:      opt,
+		seed:     maphash.MakeSeed(),
+		managed:  map[uint64]*entry{},
+		valid:    map[uint64]bool{},
+		parentOf: map[string]string{},
+		actions:  map[string]*Action{},
+		drifted:  map[string]bool{},
+		dups:     mapping.NewDuplicates(),
+		plan:     &Plan{MappingChanged: opt.MappingChanged},
+	}
+	if err := cp.Hashes(ctx, func(ref, hash string) error {
+		pl.managed[pl.key(ref)] = &entry{hash: hashPrefix(hash)}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read checkpoint: %w", err)
+	}
+	pl.plan.Managed = len(pl.managed)
+	for _, d := range opt.Drift {
+		pl.drifted[d.Reference] = true
+	}
+	if err := rows(pl.row); err != nil {
+		return nil, err
+	}
+	pl.rejectDuplicates()
+	if !opt.ImportOnly {
+		pl.applyDrift()
+	}
+	pl.checkParents()
+	if err := pl.describeChanges(ctx, cp); err != nil {
+		return nil, err
+	}
+	pl.plan.Upserts = pl.upsertWaves()
+	if !opt.ImportOnly {
+		if err := pl.planDeletes(ctx, cp); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(pl.plan.RowErrors, func(a, b *mapping.RowError) int { return a.Line - b.Line })
+	return pl.plan, pl.guard()
+}
+
+func (pl *planner) key(ref string) uint64 { return maphash.String(pl.seed, ref) }
+
+// hashPrefix reads the first 8 bytes of a hex hash.
+func hashPrefix(h string) uint64 {
+	if len(h) > 16 {
+		h = h[:16]
+	}
+	v, _ := strconv.ParseUint(h, 16, 64)
+	return v
+}
+
+// row takes one export row.
+func (pl *planner) row(r mapping.Row) error {
+	pl.plan.Rows++
+	if r.Err != nil {
+		pl.plan.RowErrors = append(pl.plan.RowErrors, r.Err)
+		if r.Err.Reference != "" {
+			// A reference whose row is present but invalid keeps its last
+			// good state: it is neither updated nor deleted.
+			pl.markSeen(r.Err.Reference)
+		}
+		return nil
+	}
+	c := r.Customer
+	pl.dups.Add(c.Reference, c.Line, c.Hash)
+	e := pl.markSeen(c.Reference)
+	if c.Delete {
+		if e != nil { // a flagged reference never created costs no request
+			pl.actions[c.Reference] = &Action{Op: OpDelete, Reference: c.Reference, Line: c.Line, Reason: ReasonFlagged}
+		}
+		return nil
+	}
+	pl.valid[pl.key(c.Reference)] = true
+	if p := c.Fields["parentCustomer"]; p != "" {
+		pl.parentOf[c.Reference] = p
+	}
+	switch {
+	case e == nil:
+		pl.actions[c.Reference] = &Action{Op: OpCreate, Reference: c.Reference, Line: c.Line, Customer: c, Reason: ReasonNew}
+	case e.hash != hashPrefix(c.Hash):
+		reason := ReasonChanged
+		if pl.opt.MappingChanged {
+			reason = ReasonMappingChanged
+		}
+		pl.actions[c.Reference] = &Action{Op: OpUpdate, Reference: c.Reference, Line: c.Line, Customer: c, Reason: reason}
+	default:
+		pl.plan.Unchanged++
+		// Held until drift is known: with erp_wins it may be re-pushed.
+		pl.unchanged(c)
+	}
+	return nil
+}
+
+// unchanged remembers an unchanged customer only when drift may need it.
+func (pl *planner) unchanged(c *mapping.Customer) {
+	if pl.opt.ImportOnly || pl.opt.DriftPolicy != DriftERPWins || !pl.drifted[c.Reference] {
+		return
+	}
+	pl.actions[c.Reference] = &Action{Op: OpUpdate, Reference: c.Reference, Line: c.Line, Customer: c, Reason: ReasonDrift}
+	pl.plan.Unchanged--
+}
+
+func (pl *planner) markSeen(ref string) *entry {
+	e := pl.managed[pl.key(ref)]
+	if e != nil {
+		e.seen = true
+	}
+	return e
+}
+
+// rejectDuplicates turns every row of a reference seen with differing
+// values into a row error naming all its lines.
+func (pl *planner) rejectDuplicates() {
+	for ref, lines := range pl.dups.Conflicts() {
+		delete(pl.actions, ref)
+		delete(pl.valid, pl.key(ref))
+		pl.plan.RowErrors = append(pl.plan.RowErrors, mapping.DuplicateError(pl.opt.File, ref, lines))
+	}
+}
+
+// applyDrift records the drift; with erp_wins, drifted references already
+// planned for an update keep their action, and unchanged ones were added by
+// row().
+func (pl *planner) applyDrift() {
+	pl.plan.Drift = pl.opt.Drift
+}
+
+// checkParents turns into row errors the upserts whose parent is nowhere
+// (not in the export, not managed, not in the CRM) or that take part in a
+// parent cycle.
+func (pl *planner) checkParents() {
+	for _, ref := range slices.Sorted(maps.Keys(pl.actions)) {
+		a := pl.actions[ref]
+		if a.Customer == nil {
+			continue
+		}
+		parent := pl.parentOf[ref]
+		a.Parent = parent
+		if parent == "" {
+			continue
+		}
+		if cycle := pl.cycleFrom(ref); cycle != nil {
+			pl.reject(a, "parentCustomer", fmt.Errorf("parent cycle: %s", strings.Join(cycle, " → ")))
+			continue
+		}
+		k := pl.key(parent)
+		if pl.valid[k] || pl.managed[k] != nil {
+			continue
+		}
+		if pl.opt.ParentInCRM != nil && pl.opt.ParentInCRM(parent) {
+			continue
+		}
+		pl.reject(a, "parentCustomer", fmt.Errorf("parent %q is neither in the export nor in the CRM", parent))
+	}
+	// A child whose parent was just rejected cannot go either, unless the
+	// parent already exists in the CRM.
+	for changed := true; changed; {
+		changed = false
+		for _, ref := range slices.Sorted(maps.Keys(pl.actions)) {
+			a := pl.actions[ref]
+			if a.Parent == "" || pl.managed[pl.key(a.Parent)] != nil {
+				continue
+			}
+			if _, planned := pl.actions[a.Parent]; planned || pl.valid[pl.key(a.Parent)] {
+				continue
+			}
+			if pl.opt.ParentInCRM != nil && pl.opt.ParentInCRM(a.Parent) {
+				continue
+			}
+			pl.reject(a, "parentCustomer", fmt.Errorf("parent %q cannot be created (see its row)", a.Parent))
+			changed = true
+		}
+	}
+}
+
+// cycleFrom returns the cycle that ref's parent chain runs into when ref is
+// part of it, else nil.
+func (pl *planner) cycleFrom(ref string) []string {
+	path := []string{ref}
+	for cur, hops := pl.parentOf[ref], 0; cur != "" && hops <= len(pl.parentOf); hops++ {
+		path = append(path, cur)
+		if cur == ref {
+			return path
+		}
+		cur = pl.parentOf[cur]
+	}
+	return nil
+}
+
+func (pl *planner) reject(a *Action, column string, err error) {
+	delete(pl.actions, a.Reference)
+	delete(pl.valid, pl.key(a.Reference))
+	pl.plan.RowErrors = append(pl.plan.RowErrors, &mapping.RowError{
+		File: pl.opt.File, Line: a.Line, Column: column, Reference: a.Reference, Err: err,
+	})
+}
+
+// describeChanges fills each update's field changes, old → new, from the
+// values last pushed.
+func (pl *planner) describeChanges(ctx context.Context, cp PlanCheckpoint) error {
+	for _, a := range pl.actions {
+		if a.Customer == nil {
+			continue
+		}
+		var old map[string]string
+		if a.Op == OpUpdate {
+			rec, err := cp.Get(ctx, a.Reference)
+			if err != nil {
+				return fmt.Errorf("read checkpoint of %s: %w", a.Reference, err)
+			}
+			if rec != nil {
+				old = rec.Values
+			}
+		}
+		for _, f := range slices.Sorted(maps.Keys(a.Customer.Fields)) {
+			if o := old[f]; o != a.Customer.Fields[f] || old == nil {
+				a.Changes = append(a.Changes, Change{Field: f, Old: o, New: a.Customer.Fields[f]})
+			}
+		}
+	}
+	return nil
+}
+
+// upsertWaves orders the upserts: wave n holds the customers whose chain
+// of planned parents is n long.
+func (pl *planner) upsertWaves() [][]*Action {
+	depth := map[string]int{}
+	var depthOf func(ref string, hops int) int
+	depthOf = func(ref string, hops int) int {
+		if d, ok := depth[ref]; ok {
+			return d
+		}
+		d := 0
+		a := pl.actions[ref]
+		if p := a.Parent; p != "" && hops < len(pl.actions) {
+			if pa, planned := pl.actions[p]; planned && pa.Customer != nil {
+				d = depthOf(p, hops+1) + 1
+			}
+		}
+		depth[ref] = d
+		return d
+	}
+	var waves [][]*Action
+	for _, ref := range slices.Sorted(maps.Keys(pl.actions)) {
+		a := pl.actions[ref]
+		if a.Customer == nil {
+			continue
+		}
+		d := depthOf(ref, 0)
+		for len(waves) <= d {
+			waves = append(waves, nil)
+		}
+		waves[d] = append(waves[d], a)
+	}
+	for _, w := range waves {
+		slices.SortFunc(w, func(a, b *Action) int { return a.Line - b.Line })
+	}
+	return waves
+}
+
+// planDeletes adds the flagged deletes and, in mirror mode, the managed
+// references absent from the export; sub-customers go before parents.
+func (pl *planner) planDeletes(ctx context.Context, cp PlanCheckpoint) error {
+	var dels []*Action
+	for _, a := range pl.actions {
+		if a.Op == OpDelete {
+			dels = append(dels, a)
+		}
+	}
+	if pl.opt.Deletes == DeletesMirror {
+		err := cp.Hashes(ctx, func(ref, _ string) error {
+			if e := pl.managed[pl.key(ref)]; e != nil && !e.seen {
+				dels = append(dels, &Action{Op: OpDelete, Reference: ref, Reason: ReasonAbsent})
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read checkpoint: %w", err)
+		}
+	}
+	inSet := map[string]*Action{}
+	for _, a := range dels {
+		rec, err := cp.Get(ctx, a.Reference)
+		if err != nil {
+			return fmt.Errorf("read checkpoint of %s: %w", a.Reference, err)
+		}
+		if rec != nil {
+			a.Parent = rec.Values["parentCustomer"]
+		}
+		inSet[a.Reference] = a
+	}
+	// height: 0 for a delete with no sub-customer being deleted, else one
+	// more than its highest such sub-customer.
+	height := map[string]int{}
+	for _, a := range dels {
+		for p, hops := a.Parent, 1; p != "" && hops <= len(dels); hops++ {
+			pa, ok := inSet[p]
+			if !ok {
+				break
+			}
+			height[p] = max(height[p], hops)
+			p = pa.Parent
+		}
+	}
+	for _, a := range dels {
+		h := height[a.Reference]
+		for len(pl.plan.Deletes) <= h {
+			pl.plan.Deletes = append(pl.plan.Deletes, nil)
+		}
+		pl.plan.Deletes[h] = append(pl.plan.Deletes[h], a)
+	}
+	for _, w := range pl.plan.Deletes {
+		slices.SortFunc(w, func(a, b *Action) int { return strings.Compare(a.Reference, b.Reference) })
+	}
+	return nil
+}
+
+// guard checks the delete budget and the size of the export.
+func (pl *planner) guard() error {
+	if pl.opt.ImportOnly {
+		return nil
+	}
+	deletes := pl.plan.Count(OpDelete)
+	allowed := pl.opt.MaxDelete.Of(pl.plan.Managed)
+	if deletes > allowed {
+		return &GuardError{Guard: "max_delete", Detail: fmt.Sprintf(
+			"the plan deletes %d of %d managed customers, more than max_delete allows (%s = %d); nothing was written",
+			deletes, pl.plan.Managed, pl.opt.MaxDelete, allowed)}
+	}
+	if pl.opt.Deletes == DeletesMirror && pl.plan.Rows == 0 && pl.plan.Managed > 0 {
+		return &GuardError{Guard: "empty export", Detail: fmt.Sprintf(
+			"the export has no rows while %d customers are managed; nothing was written", pl.plan.Managed)}
+	}
+	return nil
+}

@@ -1,0 +1,116 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"erpsync/sync/crm"
+)
+
+// Lister is the part of the CRM client that a refresh needs.
+type Lister interface {
+	ListPage(ctx context.Context, q crm.ListQuery) (*crm.Page, error)
+}
+
+// PullOptions tune a refresh.
+type PullOptions struct {
+	// Since is the watermark: customers changed at or after Since-Lookback
+	// are fetched. Zero fetches every customer.
+	Since    time.Time
+	Lookback time.Duration // allowance for clock skew between us and the CRM
+	PageSize int           // default 500
+}
+
+// PullResult is what a refresh saw.
+type PullResult struct {
+	// Customers changed since the watermark, one per id, each at the newest
+	// lastUpdated seen.
+	Customers map[int64]crm.Customer
+	Pages     int
+	// Newest is the greatest lastUpdated seen; zero when nothing changed.
+	Newest time.Time
+}
+
+// Pull fetches the customers changed since the watermark, paging on
+// lastUpdated itself (keyset) rather than on a plain offset, so that
+// records changing while it pages are neither skipped nor counted twice:
+//
+//   - each page asks lastUpdated_gte=T sorted by lastUpdated ascending, T
+//     being the newest timestamp of the previous page, and skips as many
+//     records of T as it has already seen;
+//   - a record that changes meanwhile moves to a later timestamp, where the
+//     walk meets it again; the copy with the newest lastUpdated wins;
+//   - a timestamp whose records spanned a page boundary is read once more
+//     at the end (lastUpdated_gte=T&lastUpdated_lte=T), since a record
+//     leaving it mid-walk shifts the others under the offset.
+func Pull(ctx context.Context, api Lister, opt PullOptions) (*PullResult, error) {
+	if opt.PageSize <= 0 {
+		opt.PageSize = 500
+	}
+	res := &PullResult{Customers: map[int64]crm.Customer{}}
+	var from time.Time
+	if !opt.Since.IsZero() {
+		from = opt.Since.Add(-opt.Lookback).UTC().Truncate(time.Second)
+	}
+	keep := func(c crm.Customer) {
+		if old, ok := res.Customers[c.ID]; !ok || c.LastUpdated.After(old.LastUpdated.Time) {
+			res.Customers[c.ID] = c
+		}
+		if c.LastUpdated.After(res.Newest) {
+			res.Newest = c.LastUpdated.Time
+		}
+	}
+	spanned := map[time.Time]bool{}
+	t, skip := from, 0
+	for {
+		q := crm.ListQuery{Sort: "lastUpdated", Order: "asc", Max: opt.PageSize, Offset: skip, LastUpdatedGte: t}
+		page, err := api.ListPage(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("refresh page %d (lastUpdated_gte %s): %w", res.Pages+1, t.Format(crm.TimeLayout), err)
+		}
+		res.Pages++
+		for _, c := range page.Data {
+			keep(c)
+		}
+		if len(page.Data) < opt.PageSize {
+			break
+		}
+		last := page.Data[len(page.Data)-1].LastUpdated.Time
+		if last.Equal(t) {
+			skip += len(page.Data)
+		} else {
+			t, skip = last, 0
+			for _, c := range page.Data {
+				if c.LastUpdated.Equal(last) {
+					skip++
+				}
+			}
+		}
+		spanned[t] = true
+	}
+	for ts := range spanned {
+		if err := pullGroup(ctx, api, ts, opt.PageSize, res, keep); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// pullGroup reads every record whose lastUpdated is exactly ts.
+func pullGroup(ctx context.Context, api Lister, ts time.Time, size int, res *PullResult, keep func(crm.Customer)) error {
+	for off := 0; ; off += size {
+		q := crm.ListQuery{Sort: "lastUpdated", Order: "asc", Max: size, Offset: off, LastUpdatedGte: ts, LastUpdatedLte: ts}
+		page, err := api.ListPage(ctx, q)
+		if err != nil {
+			return fmt.Errorf("refresh recheck of %s: %w", ts.Format(crm.TimeLayout), err)
+		}
+		res.Pages++
+		for _, c := range page.Data {
+			keep(c)
+		}
+		if len(page.Data) < size {
+			return nil
+		}
+	}
+}
