@@ -7,26 +7,41 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 )
 
-// DemoCommand starts crmsim in-process on a free loopback port and walks
-// through the Customers API with the typed client: the documented upsert
-// by reference, a sub-customer, a listing, the errors the API answers, and
-// deletes. (The full sync tour replaces it once the sync exists.)
+// DemoCommand is the tour behind `make run`: crmsim starts in-process on a
+// free loopback port, and erpsync syncs the sample exports of
+// testdata/exports into it: day 1 (sub-customers listed before their
+// parents), day 2 (changes, a removal, a flagged delete), a rerun with
+// nothing to do, and a hand edit in the CRM that the next run repairs.
 type DemoCommand struct {
-	Stdout io.Writer
+	Stdout, Stderr io.Writer
 }
 
-// Run runs the demo.
+// Run runs the demo from the project root (or -root).
 func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	root := fs.String("root", ".", "the project folder (holding configs/ and testdata/)")
+	verbose := fs.Bool("v", false, "debug logs")
 	if err := fs.Parse(args); err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
+		return usageError(err)
 	}
+	cfg, err := LoadConfig(filepath.Join(*root, "configs", "demo.yaml"))
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w (run the demo from the project root, or give -root)", err)}
+	}
+	work, err := os.MkdirTemp("", "erpsync-demo-")
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -35,71 +50,67 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
-	base := "http://" + ln.Addr().String()
-	c.printf("crmsim (the CRM simulator) is listening on %s/api/v1.0/customers\n\n", base)
 
-	client, err := crm.NewClient(crm.Config{BaseURL: base})
+	cfg.CRM.BaseURL = "http://" + ln.Addr().String()
+	cfg.State.Path = filepath.Join(work, "erpsync.db")
+	cfg.Reports.Dir = filepath.Join(work, "reports")
+	day := func(n int) string { return filepath.Join(*root, "testdata", "exports", fmt.Sprintf("day%d.csv", n)) }
+
+	log := newLogger(c.Stderr, *verbose)
+	defer func() { _ = log.Sync() }()
+	j, err := newJob(ctx, cfg, log, jobOptions{state: true})
 	if err != nil {
 		return err
 	}
-	defer client.Close()
+	defer j.Close()
 
-	c.printf("1. Upsert by reference, the reference's example (POST /customers/reference/NC-3):\n")
-	nc3, err := client.Upsert(ctx, "NC-3", crm.NewForm().
-		Set("name", "Marie's Jewelry").Set("categoryId", "jewelry").Set("customerSegmentationId", "seg_a").
-		Set("userId", "emp-002").Set("billingCountry", "FR").Set("billingCity", "Nice").
-		Set("billWithParent", "true").Set("creditLimit", "5000").
-		Set("dueDateConfigType", "1").Set("dueDateConfigNumber", "7").
-		Set("paymentTypes", crm.PaymentTypesJSON([]int64{7, 8})).Set("regionId", "3"))
-	if err != nil {
-		return err
+	p := func(format string, a ...any) { fmt.Fprintf(c.Stdout, format, a...) }
+	p("erpsync demo\n============\n")
+	p("crmsim, the CRM simulator, listens on %s/api/v1.0/customers.\n", cfg.CRM.BaseURL)
+	p("The exports are SAP-like: \";\" separated, decimal commas, X flags; day 2 is Windows-1252.\n")
+	p("The mapping is configs/demo.yaml; the checkpoint and the reports go to %s.\n", work)
+
+	steps := []struct {
+		title string
+		file  string
+		edit  func() error
+	}{
+		{title: "1. Day 1: every customer is new; sub-customers come after their parents, whatever the file's order.", file: day(1)},
+		{title: "2. Day 2: a credit limit and a city changed, C-1011 is new, C-1006 is gone (mirror deletes), C-1008 is flagged LOEVM=X.", file: day(2)},
+		{title: "3. The same export again: nothing changed, so nothing is sent.", file: day(2)},
+		{
+			title: "4. Someone edits C-1004's credit limit by hand in the CRM; the next run finds the drift and puts the ERP's value back.",
+			file:  day(2),
+			edit: func() error {
+				time.Sleep(1100 * time.Millisecond) // the CRM's clock has one-second resolution
+				_, err := sim.Store.Put("C-1004", map[string]string{"creditLimit": "99999"})
+				return err
+			},
+		},
 	}
-	c.printf("   id %d, %s %q, category %s, credit limit %v %s, due %d %s, lastUpdated %s\n\n",
-		nc3.ID, nc3.Reference, nc3.Name, nc3.CustomerCategory.Reference, *nc3.CreditLimit, nc3.Currency,
-		*nc3.DueDateConfigNumber, *nc3.DueDateConfigType, nc3.LastUpdated)
-
-	c.printf("2. A sub-customer names its parent by reference:\n")
-	shop, err := client.Upsert(ctx, "NC-3-NICE", crm.NewForm().Set("name", "Marie's Jewelry, Nice shop").
-		Set("parentCustomer", "NC-3").Set("currency", "USD"))
-	if err != nil {
-		return err
-	}
-	c.printf("   %s: isSubCustomer=%v, parent %s (%s)\n\n", shop.Reference, shop.IsSubCustomer,
-		shop.ParentCustomer.Reference, shop.ParentCustomer.Href)
-
-	c.printf("3. The same upsert again changes nothing, so lastUpdated stays %s.\n\n", nc3.LastUpdated)
-	if _, err := client.Upsert(ctx, "NC-3", crm.NewForm().Set("name", "Marie's Jewelry")); err != nil {
-		return err
-	}
-
-	c.printf("4. List, every page (GET /customers?sort=lastUpdated&order=asc&max=1):\n")
-	for cu, err := range client.List(ctx, crm.ListQuery{Sort: "lastUpdated", Order: "asc", Max: 1}) {
+	for _, s := range steps {
+		p("\n%s\n", s.title)
+		if s.edit != nil {
+			if err := s.edit(); err != nil {
+				return err
+			}
+		}
+		sim.ResetStats()
+		res, err := j.sync(ctx, syncOptions{kind: "run", file: s.file, stdout: c.Stdout, stderr: c.Stderr})
 		if err != nil {
-			return err
+			if ee, ok := err.(*ExitError); !ok || ee.Code != ExitRowFails {
+				return err
+			}
 		}
-		c.printf("   %-10s %-28q lastUpdated %s\n", cu.Reference, cu.Name, cu.LastUpdated)
+		st := sim.Stats()
+		p("   the CRM saw: %d upserts, %d deletes, %d listings; reports: %s\n",
+			st[crm.OpUpsert], st[crm.OpDeleteByReference], st[crm.OpList], res.dir)
 	}
 
-	c.printf("\n5. The API's documented errors, as typed errors:\n")
-	_, err = client.Upsert(ctx, "NC-4", crm.NewForm().Set("name", "Pounds").Set("currency", "GBP"))
-	c.printf("   currency GBP:         %v\n", err)
-	err = client.DeleteByReference(ctx, "NC-3")
-	c.printf("   delete a parent:      %v\n", err)
-	_, err = client.ShowByReference(ctx, "NC-404")
-	c.printf("   show a missing one:   %v (IsNotFound=%v)\n", err, crm.IsNotFound(err))
-
-	c.printf("\n6. Deletes by reference, sub-customer first:\n")
-	for _, ref := range []string{"NC-3-NICE", "NC-3"} {
-		if err := client.DeleteByReference(ctx, ref); err != nil {
-			return err
-		}
-		c.printf("   deleted %s\n", ref)
+	p("\n5. erpsync status:\n")
+	if err := printStatus(ctx, c.Stdout, j.db, cfg.State.Path, 5); err != nil {
+		return err
 	}
-
-	st := client.Stats()
-	c.printf("\nRequests the simulator counted (GET /_sim/stats): %v\n", sim.Stats())
-	c.printf("Client: %d requests, %d retries, %d throttled.\n", st.Requests, st.Retries, st.Throttled)
+	p("\nThe CRM now holds %d customers. Everything the demo wrote is in %s.\n", sim.Store.Len(), work)
 	return nil
 }
-
-func (c *DemoCommand) printf(format string, args ...any) { fmt.Fprintf(c.Stdout, format, args...) }

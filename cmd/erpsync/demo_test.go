@@ -9,15 +9,19 @@ import (
 
 func TestDemo(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	code := NewMain(&stdout, &stderr).Run(context.Background(), []string{"demo"})
+	code := NewMain(&stdout, &stderr).Run(context.Background(), []string{"demo", "-root", "../.."})
 	if code != ExitOK {
 		t.Fatalf("exit %d, stderr: %s", code, stderr.String())
 	}
 	for _, want := range []string{
-		"NC-3-NICE: isSubCustomer=true, parent NC-3",
-		"The currency with name GBP is not configured.",
-		"400 delete_failed: Failed to delete instance.",
-		"deleted NC-3\n",
+		"run done: " + "../../testdata/exports/day1.csv — created 10, updated 0, deleted 0",
+		"created 1, updated 2, deleted 2, unchanged 6, failed 0, invalid rows 0",
+		"3. The same export again: nothing changed, so nothing is sent.\n" +
+			"Plan for ../../testdata/exports/day2.csv: 10 rows read, 9 managed customers\n" +
+			"  create 0 · update 0 · delete 0 · unchanged 9",
+		"the CRM saw: 0 upserts, 0 deletes, 1 listings",
+		"drift  C-1004: creditLimit CRM \"99999\", pushed \"12000\"",
+		"the CRM saw: 1 upserts, 0 deletes",
 	} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout.String())

@@ -44,9 +44,15 @@ func openJob(ctx context.Context, cfgPath string, log *zap.Logger, opt jobOption
 	if err != nil {
 		return nil, &ExitError{Code: ExitUsage, Err: err}
 	}
+	return newJob(ctx, cfg, log, opt)
+}
+
+// newJob opens what a job needs for a loaded config.
+func newJob(ctx context.Context, cfg *Config, log *zap.Logger, opt jobOptions) (*job, error) {
 	j := &job{cfg: cfg, log: log}
+	var err error
 	if j.mapping, err = mapping.New(cfg.Source, log); err != nil {
-		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("config %s: source: %w", cfgPath, err)}
+		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("config: source: %w", err)}
 	}
 	retries := cfg.CRM.Retries
 	if retries == 0 {
@@ -58,7 +64,7 @@ func openJob(ctx context.Context, cfgPath string, log *zap.Logger, opt jobOption
 		Retries: retries, Logger: log, Observe: opt.observe,
 	})
 	if err != nil {
-		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("config %s: %w", cfgPath, err)}
+		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("config: crm: %w", err)}
 	}
 	if opt.state {
 		j.db = state.NewDB(cfg.State.Path)

@@ -55,7 +55,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	var err error
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "demo":
-		err = (&DemoCommand{Stdout: m.Stdout}).Run(ctx, rest)
+		err = (&DemoCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "run":
 		err = (&RunCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "plan":
