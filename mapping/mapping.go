@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -106,6 +107,23 @@ type column struct {
 	field  string
 	index  int
 	header string
+	kind   kind
+	values map[string]string // values.<field>, or nil
+}
+
+// layout is what mapping a row needs to know of its export.
+type layout struct {
+	path    string
+	width   int // fields per row
+	cols    []column
+	flagIdx int      // delete_flag column, or -1
+	keys    []string // the fields of a customer, sorted
+}
+
+// scratch is reused from row to row by one worker.
+type scratch struct {
+	buf bytes.Buffer
+	h   hash.Hash
 }
 
 // Read streams the export at path and calls fn once per data row, in file
@@ -135,32 +153,16 @@ func (m *Mapping) Read(ctx context.Context, path string, fn func(Row) error) (St
 	if len(unknown) > 0 {
 		m.log.Debug("export columns not mapped", zap.String("file", path), zap.Strings("columns", unknown))
 	}
-	width := len(header.Fields)
-	for {
-		if err := ctx.Err(); err != nil {
-			return st, err
-		}
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return st, nil
-		}
-		if err != nil {
-			return st, &FileError{File: path, Err: err}
-		}
-		st.Rows++
-		row := m.row(path, rec, width, cols, flagIdx)
-		switch {
-		case row.Err != nil:
-			st.RowErrors++
-		case row.Customer.Delete:
-			st.Deletes++
-		default:
-			st.Customers++
-		}
-		if err := fn(row); err != nil {
-			return st, err
-		}
+	lay := layout{path: path, width: len(header.Fields), cols: cols, flagIdx: flagIdx}
+	for _, c := range cols {
+		lay.keys = append(lay.keys, c.field)
 	}
+	if slices.ContainsFunc(cols, func(c column) bool { return c.field == "parentCustomer" }) &&
+		!slices.ContainsFunc(cols, func(c column) bool { return c.field == "isSubCustomer" }) {
+		lay.keys = append(lay.keys, "isSubCustomer") // derived
+	}
+	slices.Sort(lay.keys)
+	return m.mapRows(ctx, r, lay, st, fn)
 }
 
 // normHeader compares headers: trimmed, case and spaces ignored.
@@ -193,7 +195,8 @@ func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
 			}
 			continue
 		}
-		cols = append(cols, column{field: field, index: i, header: strings.TrimSpace(header[i])})
+		cols = append(cols, column{field: field, index: i, header: strings.TrimSpace(header[i]),
+			kind: fieldKinds[field], values: m.cfg.Values[field]})
 		used[i] = true
 	}
 	for _, need := range []string{"reference", "name"} {
@@ -228,7 +231,8 @@ func quoteList(items []string) string {
 }
 
 // row maps one record.
-func (m *Mapping) row(path string, rec Record, width int, cols []column, flagIdx int) Row {
+func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
+	path, width, cols, flagIdx := lay.path, lay.width, lay.cols, lay.flagIdx
 	fail := func(column, ref string, err error) Row {
 		return Row{Line: rec.Line, Err: &RowError{File: path, Line: rec.Line, Column: column, Reference: ref, Err: err}}
 	}
@@ -259,12 +263,12 @@ func (m *Mapping) row(path string, rec Record, width int, cols []column, flagIdx
 	}
 	if flagIdx >= 0 && m.flags[strings.ToLower(strings.TrimSpace(rec.Fields[flagIdx]))] {
 		c := &Customer{Reference: ref, Line: rec.Line, Delete: true, Fields: map[string]string{"reference": ref}}
-		c.Hash = m.hash(c.Fields, "")
+		c.Hash = m.hash(sc, []string{"reference"}, c.Fields, "")
 		return Row{Line: rec.Line, Customer: c}
 	}
 	fields := make(map[string]string, len(cols)+1)
 	for _, c := range cols {
-		v, err := m.value(c.field, rec.Fields[c.index])
+		v, err := m.cellValue(c, rec.Fields[c.index])
 		if err != nil {
 			return fail(c.header, ref, err)
 		}
@@ -294,7 +298,7 @@ func (m *Mapping) row(path string, rec Record, width int, cols []column, flagIdx
 		}
 		c.Image, imageSum = img, sum
 	}
-	c.Hash = m.hash(fields, imageSum)
+	c.Hash = m.hash(sc, lay.keys, fields, imageSum)
 	return Row{Line: rec.Line, Customer: c}
 }
 
@@ -316,18 +320,13 @@ func headerAt(cols []column, i int) string {
 	return ""
 }
 
-// hash is sha256 over the fingerprint, the fields in name order and the
-// image's content hash.
-func (m *Mapping) hash(fields map[string]string, imageSum string) string {
-	h := sha256.New()
-	var buf bytes.Buffer
+// hash is sha256 over the fingerprint, the fields in name order (keys,
+// sorted) and the image's content hash.
+func (m *Mapping) hash(sc *scratch, keys []string, fields map[string]string, imageSum string) string {
+	buf := &sc.buf
+	buf.Reset()
 	buf.WriteString(m.fp)
 	buf.WriteByte(0)
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	for _, k := range keys {
 		buf.WriteString(k)
 		buf.WriteByte(0)
@@ -335,8 +334,12 @@ func (m *Mapping) hash(fields map[string]string, imageSum string) string {
 		buf.WriteByte(0)
 	}
 	buf.WriteString(imageSum)
-	h.Write(buf.Bytes())
-	return hex.EncodeToString(h.Sum(nil))
+	sc.h.Reset()
+	sc.h.Write(buf.Bytes())
+	var sum [sha256.Size]byte
+	var hexSum [2 * sha256.Size]byte
+	hex.Encode(hexSum[:], sc.h.Sum(sum[:0]))
+	return string(hexSum[:])
 }
 
 // maxImage is the CRM's limit on images.

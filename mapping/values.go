@@ -52,9 +52,13 @@ func FieldNames() []string { return slices.Sorted(maps.Keys(fieldKinds)) }
 // value turns one cell into its canonical text. Empty stays empty: the
 // ERP cleared the field.
 func (m *Mapping) value(field, cell string) (string, error) {
+	return m.cellValue(column{field: field, kind: fieldKinds[field], values: m.cfg.Values[field]}, cell)
+}
+
+func (m *Mapping) cellValue(c column, cell string) (string, error) {
 	cell = strings.TrimSpace(cell)
-	k := fieldKinds[field]
-	if vm, ok := m.cfg.Values[field]; ok && cell != "" && k != kindPayments {
+	field, k := c.field, c.kind
+	if vm := c.values; vm != nil && cell != "" && k != kindPayments {
 		mapped, ok := lookup(vm, cell)
 		if !ok {
 			return "", fmt.Errorf("value %q is not in values.%s", cell, field)
@@ -174,13 +178,20 @@ func ParseNumber(s, decimal string) (float64, error) {
 	} else if t, ok := strings.CutPrefix(s, "+"); ok {
 		s = t
 	}
-	thousands := ","
+	thousands := ','
 	if decimal == "," {
-		thousands = "."
+		thousands = '.'
 	}
-	s = strings.NewReplacer(" ", "", "\u00a0", "", "'", "").Replace(s)
+	if strings.ContainsAny(s, " \u00a0'") {
+		s = strings.Map(func(r rune) rune {
+			if r == ' ' || r == '\u00a0' || r == '\'' {
+				return -1
+			}
+			return r
+		}, s)
+	}
 	intPart, frac, hasFrac := strings.Cut(s, decimal)
-	if groups := strings.Split(intPart, thousands); len(groups) > 1 {
+	if groups := strings.Split(intPart, string(thousands)); len(groups) > 1 {
 		// Thousands separators must group digits by three: "5.000" but never "5.5".
 		for _, g := range groups[1:] {
 			if len(g) != 3 {

@@ -2,7 +2,6 @@ package crm
 
 import (
 	"bytes"
-	"encoding/json"
 	"maps"
 	"mime/multipart"
 	"net/url"
@@ -39,15 +38,17 @@ func (f *Form) Set(key, value string) *Form {
 // PaymentTypesJSON encodes payment type ids as the API wants them:
 // [{"id":7},{"id":8}].
 func PaymentTypesJSON(ids []int64) string {
-	type item struct {
-		ID int64 `json:"id"`
-	}
-	items := make([]item, len(ids))
+	b := make([]byte, 0, 2+12*len(ids))
+	b = append(b, '[')
 	for i, id := range ids {
-		items[i] = item{ID: id}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = strconv.AppendInt(b, id, 10)
+		b = append(b, '}')
 	}
-	b, _ := json.Marshal(items) // a slice of structs of int64 cannot fail
-	return string(b)
+	return string(append(b, ']'))
 }
 
 // FormatBool writes a Boolean parameter.

@@ -1,0 +1,116 @@
+package mapping
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"runtime"
+	gosync "sync"
+)
+
+// batchSize is how many records travel together between the reader and
+// the workers.
+const batchSize = 512
+
+// batch is a run of records and, once mapped, their rows.
+type batch struct {
+	recs []Record
+	out  chan []Row // buffered: a worker never waits on it
+}
+
+// mapRows maps the records of r on one worker per CPU while r reads on,
+// and calls fn with the rows in file order. Memory stays bounded: a few
+// batches are in flight at most.
+func (m *Mapping) mapRows(ctx context.Context, r *Reader, lay layout, st Stats, fn func(Row) error) (Stats, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := max(1, runtime.GOMAXPROCS(0))
+	work := make(chan *batch, workers)
+	order := make(chan *batch, 2*workers)
+	var wg gosync.WaitGroup
+	var readErr error
+
+	wg.Add(1)
+	go func() { // the reader
+		defer wg.Done()
+		defer close(work)
+		defer close(order)
+		for {
+			b := &batch{recs: make([]Record, 0, batchSize), out: make(chan []Row, 1)}
+			var err error
+			for len(b.recs) < batchSize {
+				var rec Record
+				if rec, err = r.Next(); err != nil {
+					break
+				}
+				rec.Fields = append([]string(nil), rec.Fields...) // the reader reuses its slice
+				b.recs = append(b.recs, rec)
+			}
+			if len(b.recs) > 0 {
+				select {
+				case order <- b:
+				case <-ctx.Done():
+					return
+				}
+				select {
+				case work <- b:
+				case <-ctx.Done():
+					return
+				}
+			}
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					readErr = &FileError{File: lay.path, Err: err}
+				}
+				return
+			}
+		}
+	}()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc := &scratch{h: sha256.New()}
+			for b := range work {
+				rows := make([]Row, len(b.recs))
+				for i, rec := range b.recs {
+					rows[i] = m.row(&lay, rec, sc)
+				}
+				b.out <- rows
+			}
+		}()
+	}
+
+	err := func() error {
+		for b := range order {
+			var rows []Row
+			select {
+			case rows = <-b.out:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			for _, row := range rows {
+				st.Rows++
+				switch {
+				case row.Err != nil:
+					st.RowErrors++
+				case row.Customer.Delete:
+					st.Deletes++
+				default:
+					st.Customers++
+				}
+				if err := fn(row); err != nil {
+					return err
+				}
+			}
+		}
+		return ctx.Err()
+	}()
+	cancel()
+	wg.Wait()
+	if err == nil {
+		err = readErr
+	}
+	return st, err
+}

@@ -1,0 +1,120 @@
+package mapping_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"erpsync/mapping"
+	"erpsync/mapping/genexport"
+)
+
+// largeExports returns the 1,000,000-row, 25-column day-1 and day-2
+// exports (about 200 MB each), generated once into testdata/large (git
+// ignores it).
+func largeExports(tb testing.TB) (string, string) {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("-short: the 1,000,000-row exports take 15 s to write")
+	}
+	dir := filepath.Join("..", "testdata", "large")
+	d1, d2 := filepath.Join(dir, "day1.csv"), filepath.Join(dir, "day2.csv")
+	if _, err := os.Stat(d2); err == nil {
+		return d1, d2
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	opt := genexport.Options{Rows: 1_000_000, Seed: 1, Changed: 0.01, Removed: 0.005, Added: 0.005}
+	if _, _, err := genexport.WriteFiles(dir, opt); err != nil {
+		tb.Fatal(err)
+	}
+	return d1, d2
+}
+
+// resetPeakRSS makes the kernel start VmHWM again from the current RSS.
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS returns VmHWM in bytes.
+func peakRSS() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+			return float64(kb) * 1024
+		}
+	}
+	return 0
+}
+
+// BenchmarkRead1M reads, maps and hashes the 1,000,000-row export, and in
+// the same run reads it bare with encoding/csv (ReuseRecord): the ratio of
+// the two and the peak RSS of the mapped read are reported.
+func BenchmarkRead1M(b *testing.B) {
+	day1, _ := largeExports(b)
+	m, err := mapping.New(genexport.Config(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var bare, mapped time.Duration
+	var peak float64
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		rows := bareRead(b, day1)
+		bare += time.Since(start)
+
+		runtime.GC()
+		resetPeakRSS()
+		start = time.Now()
+		n := 0
+		st, err := m.Read(context.Background(), day1, func(r mapping.Row) error {
+			if r.Customer != nil {
+				n++
+			}
+			return nil
+		})
+		mapped += time.Since(start)
+		peak = max(peak, peakRSS())
+		if err != nil || st.RowErrors != 0 || n != rows-1 {
+			b.Fatalf("read: %v, %d customers of %d rows, %d row errors", err, n, rows-1, st.RowErrors)
+		}
+	}
+	b.ReportMetric(float64(bare.Nanoseconds())/float64(b.N), "csv-ns/op")
+	b.ReportMetric(float64(mapped.Nanoseconds())/float64(b.N), "mapped-ns/op")
+	b.ReportMetric(float64(mapped)/float64(bare), "ratio")
+	b.ReportMetric(peak/(1<<20), "peak-MB")
+}
+
+func bareRead(b *testing.B, path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReaderSize(f, 64<<10))
+	r.Comma = ';'
+	r.ReuseRecord = true
+	n := 0
+	for {
+		_, err := r.Read()
+		if err == io.EOF {
+			return n
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+}
