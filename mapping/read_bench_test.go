@@ -25,16 +25,8 @@ func largeExports(tb testing.TB) (string, string) {
 	if testing.Short() {
 		tb.Skip("-short: the 1,000,000-row exports take 15 s to write")
 	}
-	dir := filepath.Join("..", "testdata", "large")
-	d1, d2 := filepath.Join(dir, "day1.csv"), filepath.Join(dir, "day2.csv")
-	if _, err := os.Stat(d2); err == nil {
-		return d1, d2
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	opt := genexport.Options{Rows: 1_000_000, Seed: 1, Changed: 0.01, Removed: 0.005, Added: 0.005}
-	if _, _, err := genexport.WriteFiles(dir, opt); err != nil {
+	d1, d2, err := genexport.Ensure(filepath.Join("..", "testdata", "large"), genexport.LargeOptions)
+	if err != nil {
 		tb.Fatal(err)
 	}
 	return d1, d2

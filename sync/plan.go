@@ -99,6 +99,8 @@ func (p *Plan) Actions() []*Action {
 
 // PlanCheckpoint is what planning reads of the checkpoint.
 type PlanCheckpoint interface {
+	// Count returns the number of managed references.
+	Count(ctx context.Context) (int, error)
 	// Hashes streams every managed (reference, hash).
 	Hashes(ctx context.Context, fn func(ref, hash string) error) error
 	// Get returns a managed record, or nil.
@@ -155,24 +157,81 @@ func (e *GuardError) Is(target error) bool { return target == ErrGuard }
 // Rows streams an export: it calls fn for each row and returns fn's error.
 type Rows func(fn func(mapping.Row) error) error
 
-// entry is the plan's compact memory of one managed reference.
+// entry is the plan's compact memory of one reference, managed or met in
+// the export: 16 bytes, so that a million of them stay small.
 type entry struct {
-	hash uint64 // first 8 bytes of the checkpoint's hash
-	seen bool   // the export has a row for it (valid, invalid or flagged)
+	cp uint64 // the checkpoint's hash (prefix); 0 when not managed
+	// row is the first valid row's hash (prefix), to tell duplicates
+	// apart; its lowest bit says the row was counted unchanged.
+	row  uint32
+	line int32 // the first valid row's line; 0: none yet; -1: only invalid rows
+}
+
+func (e entry) unchanged() bool { return e.row&1 == 1 }
+
+// keyed is an entry and the hash of its reference.
+type keyed struct {
+	key uint64
+	entry
+}
+
+// refIndex finds entries by reference hash: the managed ones in a slice
+// sorted by key (24 bytes each, no map overhead), the others in a map
+// (new references: a small share of a daily export).
+type refIndex struct {
+	managed []keyed
+	extra   map[uint64]entry
+}
+
+func (ix *refIndex) find(k uint64) int {
+	i, ok := slices.BinarySearchFunc(ix.managed, k, func(e keyed, k uint64) int { return cmpUint64(e.key, k) })
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+func (ix *refIndex) get(k uint64) entry {
+	if i := ix.find(k); i >= 0 {
+		return ix.managed[i].entry
+	}
+	return ix.extra[k]
+}
+
+func (ix *refIndex) put(k uint64, e entry) {
+	if i := ix.find(k); i >= 0 {
+		ix.managed[i].entry = e
+		return
+	}
+	ix.extra[k] = e
+}
+
+func cmpUint64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// dupRows are the lines of a reference met more than once.
+type dupRows struct {
+	lines  []int
+	differ bool
 }
 
 // planner holds the state of one BuildPlan.
 type planner struct {
-	opt     PlanOptions
-	seed    maphash.Seed
-	managed map[uint64]*entry
-	// valid holds the references of the export's valid customer rows.
-	valid map[uint64]bool
+	opt  PlanOptions
+	seed maphash.Seed
+	refs refIndex
 	// parentOf holds, for rows with a parent, the parent's reference.
 	parentOf map[string]string
 	actions  map[string]*Action
 	drifted  map[string]bool
-	dups     *mapping.Duplicates
+	dups     map[string]*dupRows
 	plan     *Plan
 }
 
@@ -184,21 +243,25 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 	pl := &planner{
 		opt:      opt,
 		seed:     maphash.MakeSeed(),
-		managed:  map[uint64]*entry{},
-		valid:    map[uint64]bool{},
 		parentOf: map[string]string{},
 		actions:  map[string]*Action{},
 		drifted:  map[string]bool{},
-		dups:     mapping.NewDuplicates(),
+		dups:     map[string]*dupRows{},
 		plan:     &Plan{MappingChanged: opt.MappingChanged},
 	}
+	n, err := cp.Count(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint: %w", err)
+	}
+	pl.refs = refIndex{managed: make([]keyed, 0, n), extra: map[uint64]entry{}}
 	if err := cp.Hashes(ctx, func(ref, hash string) error {
-		pl.managed[pl.key(ref)] = &entry{hash: hashPrefix(hash)}
+		pl.refs.managed = append(pl.refs.managed, keyed{key: pl.key(ref), entry: entry{cp: hashPrefix(hash)}})
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
-	pl.plan.Managed = len(pl.managed)
+	slices.SortFunc(pl.refs.managed, func(a, b keyed) int { return cmpUint64(a.key, b.key) })
+	pl.plan.Managed = len(pl.refs.managed)
 	for _, d := range opt.Drift {
 		pl.drifted[d.Reference] = true
 	}
@@ -225,13 +288,14 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 
 func (pl *planner) key(ref string) uint64 { return maphash.String(pl.seed, ref) }
 
-// hashPrefix reads the first 8 bytes of a hex hash.
+// hashPrefix reads the first 8 bytes of a hex hash; never 0, which means
+// "not managed".
 func hashPrefix(h string) uint64 {
 	if len(h) > 16 {
 		h = h[:16]
 	}
 	v, _ := strconv.ParseUint(h, 16, 64)
-	return v
+	return v | 1
 }
 
 // row takes one export row.
@@ -239,39 +303,58 @@ func (pl *planner) row(r mapping.Row) error {
 	pl.plan.Rows++
 	if r.Err != nil {
 		pl.plan.RowErrors = append(pl.plan.RowErrors, r.Err)
-		if r.Err.Reference != "" {
+		if ref := r.Err.Reference; ref != "" {
 			// A reference whose row is present but invalid keeps its last
 			// good state: it is neither updated nor deleted.
-			pl.markSeen(r.Err.Reference)
+			k := pl.key(ref)
+			if e := pl.refs.get(k); e.line == 0 {
+				e.line = -1
+				pl.refs.put(k, e)
+			}
 		}
 		return nil
 	}
 	c := r.Customer
-	pl.dups.Add(c.Reference, c.Line, c.Hash)
-	e := pl.markSeen(c.Reference)
-	if c.Delete {
-		if e != nil { // a flagged reference never created costs no request
-			pl.actions[c.Reference] = &Action{Op: OpDelete, Reference: c.Reference, Line: c.Line, Reason: ReasonFlagged}
+	k := pl.key(c.Reference)
+	e := pl.refs.get(k)
+	rowHash := uint32(hashPrefix(c.Hash)>>32) &^ 1
+	if e.line > 0 {
+		// Met before: identical rows are one customer, differing ones are
+		// all rejected once the export is read.
+		d := pl.dups[c.Reference]
+		if d == nil {
+			d = &dupRows{lines: []int{int(e.line)}}
+			pl.dups[strings.Clone(c.Reference)] = d
 		}
+		d.lines = append(d.lines, c.Line)
+		d.differ = d.differ || rowHash != e.row&^1
 		return nil
 	}
-	pl.valid[pl.key(c.Reference)] = true
-	if p := c.Fields["parentCustomer"]; p != "" {
-		pl.parentOf[c.Reference] = p
-	}
+	e.line, e.row = int32(c.Line), rowHash
+	managed := e.cp != 0
 	switch {
-	case e == nil:
+	case c.Delete:
+		if managed { // a flagged reference never created costs no request
+			pl.actions[c.Reference] = &Action{Op: OpDelete, Reference: c.Reference, Line: c.Line, Reason: ReasonFlagged}
+		}
+	case !managed:
 		pl.actions[c.Reference] = &Action{Op: OpCreate, Reference: c.Reference, Line: c.Line, Customer: c, Reason: ReasonNew}
-	case e.hash != hashPrefix(c.Hash):
+	case e.cp != hashPrefix(c.Hash):
 		reason := ReasonChanged
 		if pl.opt.MappingChanged {
 			reason = ReasonMappingChanged
 		}
 		pl.actions[c.Reference] = &Action{Op: OpUpdate, Reference: c.Reference, Line: c.Line, Customer: c, Reason: reason}
 	default:
+		e.row |= 1 // counted unchanged
 		pl.plan.Unchanged++
-		// Held until drift is known: with erp_wins it may be re-pushed.
+		// With erp_wins, an unchanged customer edited in the CRM goes back.
 		pl.unchanged(c)
+	}
+	pl.refs.put(k, e)
+	if p := c.Fields["parentCustomer"]; p != "" && !c.Delete {
+		// Cloned: the row's strings would keep its whole line alive.
+		pl.parentOf[strings.Clone(c.Reference)] = strings.Clone(p)
 	}
 	return nil
 }
@@ -285,21 +368,21 @@ func (pl *planner) unchanged(c *mapping.Customer) {
 	pl.plan.Unchanged--
 }
 
-func (pl *planner) markSeen(ref string) *entry {
-	e := pl.managed[pl.key(ref)]
-	if e != nil {
-		e.seen = true
-	}
-	return e
-}
-
-// rejectDuplicates turns every row of a reference seen with differing
+// rejectDuplicates turns every row of a reference met with differing
 // values into a row error naming all its lines.
 func (pl *planner) rejectDuplicates() {
-	for ref, lines := range pl.dups.Conflicts() {
-		delete(pl.actions, ref)
-		delete(pl.valid, pl.key(ref))
-		pl.plan.RowErrors = append(pl.plan.RowErrors, mapping.DuplicateError(pl.opt.File, ref, lines))
+	for _, ref := range slices.Sorted(maps.Keys(pl.dups)) {
+		d := pl.dups[ref]
+		if !d.differ {
+			continue
+		}
+		if _, planned := pl.actions[ref]; planned {
+			delete(pl.actions, ref)
+		} else if pl.refs.get(pl.key(ref)).unchanged() {
+			pl.plan.Unchanged--
+		}
+		delete(pl.parentOf, ref)
+		pl.plan.RowErrors = append(pl.plan.RowErrors, mapping.DuplicateError(pl.opt.File, ref, d.lines))
 	}
 }
 
@@ -328,8 +411,7 @@ func (pl *planner) checkParents() {
 			pl.reject(a, "parentCustomer", fmt.Errorf("parent cycle: %s", strings.Join(cycle, " → ")))
 			continue
 		}
-		k := pl.key(parent)
-		if pl.valid[k] || pl.managed[k] != nil {
+		if pl.exists(parent) {
 			continue
 		}
 		if pl.opt.ParentInCRM != nil && pl.opt.ParentInCRM(parent) {
@@ -343,10 +425,7 @@ func (pl *planner) checkParents() {
 		changed = false
 		for _, ref := range slices.Sorted(maps.Keys(pl.actions)) {
 			a := pl.actions[ref]
-			if a.Parent == "" || pl.managed[pl.key(a.Parent)] != nil {
-				continue
-			}
-			if _, planned := pl.actions[a.Parent]; planned || pl.valid[pl.key(a.Parent)] {
+			if a.Parent == "" || pl.exists(a.Parent) {
 				continue
 			}
 			if pl.opt.ParentInCRM != nil && pl.opt.ParentInCRM(a.Parent) {
@@ -372,9 +451,18 @@ func (pl *planner) cycleFrom(ref string) []string {
 	return nil
 }
 
+// exists reports whether a parent is, or will be, in the CRM after the
+// upserts: managed, or planned for an upsert.
+func (pl *planner) exists(ref string) bool {
+	if pl.refs.get(pl.key(ref)).cp != 0 {
+		return true
+	}
+	a, planned := pl.actions[ref]
+	return planned && a.Customer != nil
+}
+
 func (pl *planner) reject(a *Action, column string, err error) {
 	delete(pl.actions, a.Reference)
-	delete(pl.valid, pl.key(a.Reference))
 	pl.plan.RowErrors = append(pl.plan.RowErrors, &mapping.RowError{
 		File: pl.opt.File, Line: a.Line, Column: column, Reference: a.Reference, Err: err,
 	})
@@ -454,7 +542,7 @@ func (pl *planner) planDeletes(ctx context.Context, cp PlanCheckpoint) error {
 	}
 	if pl.opt.Deletes == DeletesMirror {
 		err := cp.Hashes(ctx, func(ref, _ string) error {
-			if e := pl.managed[pl.key(ref)]; e != nil && !e.seen {
+			if e := pl.refs.get(pl.key(ref)); e.cp != 0 && e.line == 0 {
 				dels = append(dels, &Action{Op: OpDelete, Reference: ref, Reason: ReasonAbsent})
 			}
 			return nil

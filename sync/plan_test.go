@@ -27,6 +27,8 @@ func (m memCheckpoint) Hashes(_ context.Context, fn func(ref, hash string) error
 	return nil
 }
 
+func (m memCheckpoint) Count(context.Context) (int, error) { return len(m), nil }
+
 func (m memCheckpoint) Get(_ context.Context, ref string) (*state.Record, error) { return m[ref], nil }
 
 // cust builds an export customer; fields are "key=value" pairs. Its hash

@@ -180,3 +180,20 @@ func WriteFiles(dir string, opt Options) (day1, day2 string, err error) {
 	}
 	return filepath.Join(dir, "day1.csv"), filepath.Join(dir, "day2.csv"), nil
 }
+
+// LargeOptions are the benchmarks' exports: 1,000,000 rows, 1% changed,
+// 0.5% removed and 0.5% added on day 2.
+var LargeOptions = Options{Rows: 1_000_000, Seed: 1, Changed: 0.01, Removed: 0.005, Added: 0.005}
+
+// Ensure returns day1.csv and day2.csv in dir, writing them first when
+// they are not there yet.
+func Ensure(dir string, opt Options) (day1, day2 string, err error) {
+	day1, day2 = filepath.Join(dir, "day1.csv"), filepath.Join(dir, "day2.csv")
+	if _, err := os.Stat(day2); err == nil {
+		return day1, day2, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", err
+	}
+	return WriteFiles(dir, opt)
+}

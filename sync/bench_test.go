@@ -1,0 +1,235 @@
+package sync_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"erpsync/mapping"
+	"erpsync/mapping/genexport"
+	"erpsync/state"
+	"erpsync/sync"
+	"erpsync/sync/crm"
+	"erpsync/sync/crm/crmsim"
+)
+
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+func peakRSS() float64 {
+	data, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+			return float64(kb) * 1024
+		}
+	}
+	return 0
+}
+
+// day1Checkpoint returns the large exports and a checkpoint holding day 1
+// as if it had been pushed, built once into testdata/large (git-ignored).
+func day1Checkpoint(b *testing.B, m *mapping.Mapping) (string, string, *state.DB) {
+	if testing.Short() {
+		b.Skip("-short: the 1,000,000-row files take a minute to build")
+	}
+	dir := filepath.Join("..", "testdata", "large")
+	d1, d2, err := genexport.Ensure(dir, genexport.LargeOptions)
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(dir, "day1.db")
+	_, statErr := os.Stat(path)
+	db := state.NewDB(path)
+	if err := db.Open(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	if statErr == nil {
+		return d1, d2, db
+	}
+	w := db.NewWriter(10_000, time.Second)
+	_, err = m.Read(context.Background(), d1, func(r mapping.Row) error {
+		if r.Customer == nil {
+			return nil
+		}
+		c := r.Customer
+		return w.Put(context.Background(), state.Outcome{Op: "upsert", Reference: c.Reference, Hash: c.Hash, Values: c.Fields, CRMID: int64(c.Line)})
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return d1, d2, db
+}
+
+func mappingRows(m *mapping.Mapping, path string) sync.Rows {
+	return func(fn func(mapping.Row) error) error {
+		_, err := m.Read(context.Background(), path, fn)
+		return err
+	}
+}
+
+// BenchmarkPlan1M plans the 1,000,000-row day-2 export against the
+// checkpoint of day 1, and reads the same file through the mapping alone
+// in the same run: the ratio of the two and the plan's peak RSS are
+// reported.
+func BenchmarkPlan1M(b *testing.B) {
+	m, err := mapping.New(genexport.Config(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, day2, db := day1Checkpoint(b, m)
+	if limit := os.Getenv("BENCH_MEMLIMIT_MB"); limit != "" {
+		mb, _ := strconv.Atoi(limit)
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(mb) << 20))
+	}
+	var read, plan time.Duration
+	var peak float64
+	var p *sync.Plan
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		if err := mappingRows(m, day2)(func(mapping.Row) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+		read += time.Since(start)
+
+		runtime.GC()
+		resetPeakRSS()
+		start = time.Now()
+		p, err = sync.BuildPlan(context.Background(), mappingRows(m, day2), db, sync.PlanOptions{
+			Deletes: sync.DeletesMirror, MaxDelete: sync.Limit{Percent: 100, IsPercent: true},
+		})
+		plan += time.Since(start)
+		peak = max(peak, peakRSS())
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(read.Nanoseconds())/float64(b.N), "read-ns/op")
+	b.ReportMetric(float64(plan.Nanoseconds())/float64(b.N), "plan-ns/op")
+	b.ReportMetric(float64(plan)/float64(read), "ratio")
+	b.ReportMetric(peak/(1<<20), "peak-MB")
+	b.ReportMetric(float64(p.Count(sync.OpCreate)), "creates")
+	b.ReportMetric(float64(p.Count(sync.OpUpdate)), "updates")
+	b.ReportMetric(float64(p.Count(sync.OpDelete)), "deletes")
+}
+
+// BenchmarkSteadyState1M is a run once the checkpoint is current: the
+// refresh finds nothing, the plan finds nothing, nothing is sent.
+func BenchmarkSteadyState1M(b *testing.B) {
+	m, err := mapping.New(genexport.Config(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	day1, _, db := day1Checkpoint(b, m)
+	sim := crmsim.NewDefault()
+	ts := httptest.NewServer(sim)
+	defer ts.Close()
+	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		pulled, err := sync.Pull(context.Background(), client, sync.PullOptions{Since: time.Now(), Lookback: 2 * time.Minute})
+		if err != nil {
+			b.Fatal(err)
+		}
+		drift, _, err := sync.FindDrift(context.Background(), pulled, db, mapping.CountryCode)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := sync.BuildPlan(context.Background(), mappingRows(m, day1), db, sync.PlanOptions{
+			Deletes: sync.DeletesMirror, MaxDelete: sync.Limit{Percent: 5, IsPercent: true}, Drift: drift, DriftPolicy: sync.DriftERPWins,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sum, err := sync.Apply(context.Background(), p, client, sync.Discard{}, sync.ApplyOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n := len(p.Actions()); n != 0 || sum.OK[sync.OpUpdate] != 0 {
+			b.Fatalf("steady state planned %d actions", n)
+		}
+	}
+	st := sim.Stats()
+	b.ReportMetric(float64(st[crm.OpUpsert]+st[crm.OpDeleteByReference]), "writes")
+}
+
+// BenchmarkApply measures upserts per second end to end: crmsim over
+// loopback HTTP, the bounded errgroup, and the checkpoint's writer.
+func BenchmarkApply(b *testing.B) {
+	for _, tc := range []struct {
+		latency     time.Duration
+		concurrency int
+		rows        int
+	}{
+		{20 * time.Millisecond, 16, 5000},
+		{0, 8, 5000},
+	} {
+		b.Run(fmt.Sprintf("latency=%s/concurrency=%d", tc.latency, tc.concurrency), func(b *testing.B) {
+			m, err := mapping.New(genexport.Config(), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			dir := b.TempDir()
+			day1, _, err := genexport.WriteFiles(dir, genexport.Options{Rows: tc.rows, Seed: 2})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var total time.Duration
+			var sent int
+			for i := range b.N {
+				store, _ := crmsim.NewStore(crmsim.DefaultSeed())
+				ts := httptest.NewServer(crmsim.New(store, crmsim.Options{Latency: tc.latency, FaultSeed: 1}))
+				client, err := crm.NewClient(crm.Config{BaseURL: ts.URL, Concurrency: tc.concurrency})
+				if err != nil {
+					b.Fatal(err)
+				}
+				db := state.NewDB(filepath.Join(dir, fmt.Sprintf("state-%d.db", i)))
+				if err := db.Open(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+				p, err := sync.BuildPlan(context.Background(), mappingRows(m, day1), db, sync.PlanOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				w := db.NewWriter(500, 250*time.Millisecond)
+				start := time.Now()
+				sum, err := sync.Apply(context.Background(), p, client, w, sync.ApplyOptions{Concurrency: tc.concurrency, CountryCode: mapping.CountryCode})
+				if err == nil {
+					err = w.Close()
+				}
+				total += time.Since(start)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sent += sum.OK[sync.OpCreate]
+				if n, _ := db.Count(context.Background()); n != sum.OK[sync.OpCreate] || n != tc.rows {
+					b.Fatalf("checkpoint holds %d, %d created, %d rows", n, sum.OK[sync.OpCreate], tc.rows)
+				}
+				db.Close()
+				ts.Close()
+				client.Close()
+			}
+			rate := float64(sent) / total.Seconds()
+			b.ReportMetric(rate, "upserts/s")
+			if tc.latency > 0 {
+				ideal := float64(tc.concurrency) / tc.latency.Seconds()
+				b.ReportMetric(100*rate/ideal, "%ideal")
+			}
+		})
+	}
+}
