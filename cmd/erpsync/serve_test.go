@@ -1,0 +1,374 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"erpsync/state"
+	"erpsync/sync/crm"
+	"erpsync/sync/crm/crmsim"
+)
+
+// lockedBuffer is a bytes.Buffer safe for the logger's goroutines.
+type lockedBuffer struct {
+	mu  gosync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// serveFixture is a serve config over an inbox folder and a crmsim.
+type serveFixture struct {
+	t       *testing.T
+	dir     string
+	inbox   string
+	archive string
+	cfgPath string
+	sim     *crmsim.Server
+	state   string
+}
+
+func newServeFixture(t *testing.T, opts crmsim.Options, extra string) *serveFixture {
+	t.Helper()
+	dir := t.TempDir()
+	f := &serveFixture{t: t, dir: dir, inbox: filepath.Join(dir, "inbox"), archive: filepath.Join(dir, "archive"),
+		state: filepath.Join(dir, "erpsync.db")}
+	if err := os.MkdirAll(f.inbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	store, err := crmsim.NewStore(crmsim.DefaultSeed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sim = crmsim.New(store, opts)
+	ts := httptest.NewServer(f.sim)
+	t.Cleanup(ts.Close)
+	demo, err := os.ReadFile("../../configs/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(demo)
+	cfg = strings.Replace(cfg, "base_url: http://127.0.0.1:8085", "base_url: "+ts.URL, 1)
+	cfg = strings.Replace(cfg, "path: testdata/exports/day*.csv", fmt.Sprintf("path: %s/*.csv\n  archive_dir: %s\n  settle: 200ms", f.inbox, f.archive), 1)
+	cfg = strings.Replace(cfg, "path: erpsync.db", "path: "+f.state, 1)
+	cfg = strings.Replace(cfg, "dir: reports", "dir: "+filepath.Join(dir, "reports"), 1)
+	cfg += "schedule: \"@every 1s\"\nserve:\n  listen: 127.0.0.1:0\n  shutdown_timeout: 20s\n" + extra
+	f.cfgPath = filepath.Join(dir, "erpsync.yaml")
+	if err := os.WriteFile(f.cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// drop copies an export into the inbox with a modification time age ago.
+func (f *serveFixture) drop(src, name string, age time.Duration) string {
+	f.t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	dest := filepath.Join(f.inbox, name)
+	if err := os.WriteFile(dest, data, 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+	at := time.Now().Add(-age)
+	if err := os.Chtimes(dest, at, at); err != nil {
+		f.t.Fatal(err)
+	}
+	return dest
+}
+
+// serve runs `erpsync serve` until the returned stop is called; stop
+// returns Run's error.
+func (f *serveFixture) serve(stderr io.Writer) (addr string, stop func() error) {
+	f.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	cmd := &ServeCommand{Stdout: io.Discard, Stderr: stderr, ready: func(a string) { ready <- a }}
+	go func() { done <- cmd.Run(ctx, []string{"-config", f.cfgPath}) }()
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		cancel()
+		f.t.Fatalf("serve ended at start: %v", err)
+	case <-time.After(20 * time.Second):
+		cancel()
+		f.t.Fatal("serve did not start")
+	}
+	var once gosync.Once
+	var runErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(30 * time.Second):
+				runErr = fmt.Errorf("serve did not stop")
+			}
+		})
+		return runErr
+	}
+	f.t.Cleanup(func() { _ = stop() })
+	return addr, stop
+}
+
+// waitFor polls cond every 100 ms for at most d.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func archived(t *testing.T, dir string) []string {
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names
+}
+
+func TestServe_InboxInOrder(t *testing.T) {
+	f := newServeFixture(t, crmsim.Options{}, "")
+	f.drop("../../testdata/exports/day2.csv", "b-day2.csv", time.Minute)
+	f.drop("../../testdata/exports/day1.csv", "a-day1.csv", 2*time.Minute) // older: taken first
+	var logs lockedBuffer
+	addr, stop := f.serve(&logs)
+	waitFor(t, 20*time.Second, "two exports archived", func() bool { return len(archived(t, f.archive)) == 2 })
+
+	// Metrics, parsed with the Prometheus text parser.
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	counter := func(name string, labels map[string]string) float64 {
+		fam, ok := families[name]
+		if !ok {
+			return -1
+		}
+	metrics:
+		for _, m := range fam.Metric {
+			for _, l := range m.Label {
+				if want, ok := labels[l.GetName()]; ok && want != l.GetValue() {
+					continue metrics
+				}
+			}
+			if m.Counter != nil {
+				return m.Counter.GetValue()
+			}
+			if m.Gauge != nil {
+				return m.Gauge.GetValue()
+			}
+		}
+		return 0
+	}
+	if n := counter("erpsync_runs_total", map[string]string{"outcome": "done"}); n != 2 {
+		t.Errorf("erpsync_runs_total{outcome=done} = %v, want 2", n)
+	}
+	if n := counter("erpsync_rows_total", map[string]string{"operation": "create", "outcome": "ok"}); n != 11 {
+		t.Errorf("rows created = %v, want 11 (10 on day 1, 1 on day 2)", n)
+	}
+	if n := counter("erpsync_rows_total", map[string]string{"operation": "delete", "outcome": "ok"}); n != 2 {
+		t.Errorf("rows deleted = %v, want 2", n)
+	}
+	if _, ok := families["erpsync_crm_request_duration_seconds"]; !ok {
+		t.Error("no CRM latency histogram")
+	}
+	if counter("erpsync_last_success_timestamp_seconds", nil) <= 0 {
+		t.Error("last success time not set")
+	}
+
+	health, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(health.Body)
+	health.Body.Close()
+	if health.StatusCode != 200 || !strings.Contains(string(body), `"status":"done"`) || !strings.Contains(string(body), "b-day2.csv") {
+		t.Errorf("/healthz = %d %s", health.StatusCode, body)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+
+	db := state.NewDB(f.state)
+	if err := db.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	runs, _ := db.Runs(context.Background(), 10)
+	if len(runs) != 2 || !strings.HasSuffix(runs[1].File, "a-day1.csv") || !strings.HasSuffix(runs[0].File, "b-day2.csv") {
+		t.Errorf("runs = %+v, want a-day1 then b-day2", runs)
+	}
+	if n, _ := db.Count(context.Background()); n != 9 {
+		t.Errorf("managed = %d, want 9 after day 2", n)
+	}
+
+	t.Run("a repeated file is skipped", func(t *testing.T) {
+		f.drop("../../testdata/exports/day1.csv", "c-again.csv", time.Minute)
+		var logs lockedBuffer
+		_, stop := f.serve(&logs)
+		waitFor(t, 10*time.Second, "the repeat archived", func() bool { return len(archived(t, f.archive)) == 3 })
+		stop()
+		if !strings.Contains(logs.String(), "already processed (same sha256)") {
+			t.Errorf("log does not say the file was skipped:\n%s", logs.String())
+		}
+		if runs, _ := db.Runs(context.Background(), 10); len(runs) != 2 {
+			t.Errorf("%d runs after a repeated file, want 2", len(runs))
+		}
+	})
+}
+
+func TestServe_RejectsGarbage(t *testing.T) {
+	f := newServeFixture(t, crmsim.Options{}, "")
+	garbage := filepath.Join(f.inbox, "garbage.csv")
+	if err := os.WriteFile(garbage, []byte("this is not,an export\nat all\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Minute)
+	os.Chtimes(garbage, old, old)
+	var logs lockedBuffer
+	_, stop := f.serve(&logs)
+	rejected := filepath.Join(f.archive, "rejected")
+	waitFor(t, 10*time.Second, "the garbage rejected", func() bool { return len(archived(t, rejected)) == 2 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	names := archived(t, rejected)
+	var why []byte
+	for _, n := range names {
+		if strings.HasSuffix(n, ".error.txt") {
+			why, _ = os.ReadFile(filepath.Join(rejected, n))
+		}
+	}
+	if !strings.Contains(string(why), "line 1: column \"ORT01\" (mapped to billingCity) is not in the header") {
+		t.Errorf(".error.txt says %q (files %v)", why, names)
+	}
+	st := f.sim.Stats()
+	if st[crm.OpUpsert]+st[crm.OpDeleteByReference] != 0 {
+		t.Errorf("the CRM was written to: %v", st)
+	}
+}
+
+func TestServe_WaitsForGrowingFile(t *testing.T) {
+	f := newServeFixture(t, crmsim.Options{}, "")
+	path := filepath.Join(f.inbox, "growing.csv")
+	day1, _ := os.ReadFile("../../testdata/exports/day1.csv")
+	if err := os.WriteFile(path, day1[:200], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	_, stop := f.serve(&logs)
+	// Keep writing for 2.5 s: at least two ticks see it change.
+	for i := 200; i < len(day1); i += 100 {
+		time.Sleep(250 * time.Millisecond)
+		fh, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+		fh.Write(day1[i:min(i+100, len(day1))])
+		fh.Close()
+		if st := f.sim.Stats(); st[crm.OpUpsert] > 0 {
+			t.Fatal("a file still being written was synced")
+		}
+	}
+	waitFor(t, 10*time.Second, "the settled file synced", func() bool { return len(archived(t, f.archive)) == 1 })
+	stop()
+	if !strings.Contains(logs.String(), "still changing") {
+		t.Errorf("the log does not say it waited:\n%s", logs.String())
+	}
+	if st := f.sim.Stats(); st[crm.OpUpsert] != 10 {
+		t.Errorf("upserts = %d, want 10", st[crm.OpUpsert])
+	}
+}
+
+func TestServe_SkipsTickWhileRunning(t *testing.T) {
+	f := newServeFixture(t, crmsim.Options{Latency: 600 * time.Millisecond}, "")
+	f.drop("../../testdata/exports/day1.csv", "day1.csv", time.Minute)
+	var logs lockedBuffer
+	_, stop := f.serve(&logs)
+	waitFor(t, 30*time.Second, "the slow run archived", func() bool { return len(archived(t, f.archive)) == 1 })
+	stop()
+	if !strings.Contains(logs.String(), "cron: skip") {
+		t.Errorf("no skipped tick in the log:\n%s", logs.String())
+	}
+}
+
+func TestServe_GracefulShutdown(t *testing.T) {
+	f := newServeFixture(t, crmsim.Options{Latency: 300 * time.Millisecond}, "")
+	// One upsert at a time, each 300 ms: the stop lands mid-run.
+	cfg, _ := os.ReadFile(f.cfgPath)
+	os.WriteFile(f.cfgPath, []byte(strings.Replace(string(cfg), "concurrency: 8", "concurrency: 1", 1)), 0o600)
+	f.drop("../../testdata/exports/day1.csv", "day1.csv", time.Minute)
+	var logs lockedBuffer
+	_, stop := f.serve(&logs)
+	waitFor(t, 20*time.Second, "the run under way", func() bool { return f.sim.Stats()[crm.OpUpsert] >= 2 })
+	if err := stop(); err != nil {
+		t.Fatalf("serve stopped with %v, want nil (exit 0)", err)
+	}
+	sent := f.sim.Stats()[crm.OpUpsert]
+	db := state.NewDB(f.state)
+	if err := db.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	recorded, _ := db.Count(context.Background())
+	db.Close()
+	if int64(recorded) != sent {
+		t.Errorf("checkpoint holds %d, the CRM acknowledged %d upserts", recorded, sent)
+	}
+
+	// The next run sends only what was left.
+	f.sim.ResetStats()
+	var out, errOut lockedBuffer
+	code := NewMain(&out, &errOut).Run(context.Background(), []string{"run", "-config", f.cfgPath, "-file", "../../testdata/exports/day1.csv"})
+	if code != ExitOK {
+		t.Fatalf("rerun exit %d: %s", code, errOut.String())
+	}
+	if got := f.sim.Stats()[crm.OpUpsert]; got != int64(10-recorded) {
+		t.Errorf("rerun sent %d upserts, want %d", got, 10-recorded)
+	}
+}
+
+func TestServe_BadSchedule(t *testing.T) {
+	f := newServeFixture(t, crmsim.Options{}, "")
+	cfg, _ := os.ReadFile(f.cfgPath)
+	os.WriteFile(f.cfgPath, []byte(strings.Replace(string(cfg), `schedule: "@every 1s"`, `schedule: "61 * * * *"`, 1)), 0o600)
+	var out, errOut bytes.Buffer
+	code := NewMain(&out, &errOut).Run(context.Background(), []string{"serve", "-config", f.cfgPath})
+	if code != ExitUsage || !strings.Contains(errOut.String(), `schedule "61 * * * *"`) {
+		t.Errorf("exit %d, stderr %s", code, errOut.String())
+	}
+}
