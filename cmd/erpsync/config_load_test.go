@@ -1,0 +1,65 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"erpsync/mapping"
+	"erpsync/sync"
+)
+
+func TestLoadConfig_Examples(t *testing.T) {
+	paths, _ := filepath.Glob("../../configs/*.yaml")
+	if len(paths) < 2 {
+		t.Fatalf("configs: %v", paths)
+	}
+	for _, p := range paths {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			cfg, err := LoadConfig(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := mapping.New(cfg.Source, nil); err != nil {
+				t.Fatalf("mapping: %v", err)
+			}
+		})
+	}
+	cfg, _ := LoadConfig("../../configs/erpsync.example.yaml")
+	def := DefaultConfig()
+	if cfg.CRM != def.CRM || cfg.Sync != def.Sync || cfg.Serve != def.Serve || cfg.Schedule != def.Schedule ||
+		cfg.Source.Settle != def.Source.Settle || cfg.Source.Decimal != def.Source.Decimal {
+		t.Errorf("the example's values differ from the defaults:\n%+v\n%+v", cfg, def)
+	}
+}
+
+func TestLoadConfig_Errors(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"crm:\n  base_url: http://x\n  colour: red\n", "line 3: unknown key colour"},
+		{"crm:\n  timeout: soon\n", "soon"},
+		{"sync:\n  max_delete: lots\n", `limit "lots"`},
+		{"sync:\n  max_delete: 150%\n", "from 0% to 100%"},
+		{"sync:\n  deletes: sometimes\n", `sync.deletes "sometimes"`},
+		{"sync:\n  drift: crm_wins\n", `sync.drift "crm_wins"`},
+		{"crm:\n  concurrency: 0\n", "crm.concurrency 0"},
+		{"crm: [\n", "yaml"},
+	} {
+		path := filepath.Join(t.TempDir(), "c.yaml")
+		os.WriteFile(path, []byte(tc.yaml), 0o600)
+		_, err := LoadConfig(path)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want it to say %q", tc.yaml, err, tc.want)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte("sync:\n  max_delete: 25\n  lookback: 30s\nsource:\n  settle: 1s\n"), 0o600)
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Sync.MaxDelete != (sync.Limit{Count: 25}) || cfg.Sync.Lookback != 30*time.Second || cfg.Source.Settle != time.Second {
+		t.Errorf("parsed %+v / %v", cfg.Sync, cfg.Source.Settle)
+	}
+}
