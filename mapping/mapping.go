@@ -129,6 +129,14 @@ type scratch struct {
 // Read streams the export at path and calls fn once per data row, in file
 // order. An unusable file returns a *FileError before fn is ever called.
 func (m *Mapping) Read(ctx context.Context, path string, fn func(Row) error) (Stats, error) {
+	st, err := m.read(ctx, path, fn)
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	return st, err
+}
+
+func (m *Mapping) read(ctx context.Context, path string, fn func(Row) error) (Stats, error) {
 	var st Stats
 	r, err := OpenReader(path, m.cfg.Encoding, m.cfg.Delimiter)
 	if err != nil {
@@ -165,6 +173,14 @@ func (m *Mapping) Read(ctx context.Context, path string, fn func(Row) error) (St
 	return m.mapRows(ctx, r, lay, st, fn)
 }
 
+// Check opens the export and reads its header, as Read does, without
+// reading a row: a *FileError says that the file is unusable as a whole.
+func (m *Mapping) Check(path string) (Stats, error) {
+	return m.Read(context.Background(), path, func(Row) error { return errStop })
+}
+
+var errStop = errors.New("stop")
+
 // normHeader compares headers: trimmed, case and spaces ignored.
 func normHeader(s string) string {
 	s = strings.TrimPrefix(s, "\ufeff")
@@ -183,6 +199,7 @@ func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
 	}
 	used := map[int]bool{}
 	var cols []column
+	var missing []string
 	for _, field := range FieldNames() {
 		name := field
 		if c, ok := m.cfg.Columns[field]; ok {
@@ -190,8 +207,9 @@ func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
 		}
 		i, ok := index[normHeader(name)]
 		if !ok {
-			if _, configured := m.cfg.Columns[field]; configured {
-				return nil, 0, nil, fmt.Errorf("column %q (mapped to %s) is not in the header", name, field)
+			_, configured := m.cfg.Columns[field]
+			if configured || field == "reference" || field == "name" {
+				missing = append(missing, fmt.Sprintf("%q (for %s)", name, field))
 			}
 			continue
 		}
@@ -199,10 +217,19 @@ func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
 			kind: fieldKinds[field], values: m.cfg.Values[field]})
 		used[i] = true
 	}
-	for _, need := range []string{"reference", "name"} {
-		if !slices.ContainsFunc(cols, func(c column) bool { return c.field == need }) {
-			return nil, 0, nil, fmt.Errorf("no column for %s: the header has %s (map one in source.columns)", need, quoteList(header))
-		}
+	if len(missing) > 0 {
+		// reference and name first: without them nothing can be read.
+		slices.SortStableFunc(missing, func(a, b string) int {
+			rank := func(s string) int {
+				if strings.HasSuffix(s, "(for reference)") || strings.HasSuffix(s, "(for name)") {
+					return 0
+				}
+				return 1
+			}
+			return rank(a) - rank(b)
+		})
+		return nil, 0, nil, fmt.Errorf("the header lacks the column %s; it has %s (map columns in source.columns)",
+			strings.Join(missing, ", "), quoteList(header))
 	}
 	flagIdx := -1
 	if m.cfg.DeleteFlag.Column != "" {

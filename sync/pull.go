@@ -67,7 +67,11 @@ func Pull(ctx context.Context, api Lister, opt PullOptions) (*PullResult, error)
 		q := crm.ListQuery{Sort: "lastUpdated", Order: "asc", Max: opt.PageSize, Offset: skip, LastUpdatedGte: t}
 		page, err := api.ListPage(ctx, q)
 		if err != nil {
-			return nil, fmt.Errorf("refresh page %d (lastUpdated_gte %s): %w", res.Pages+1, t.Format(crm.TimeLayout), err)
+			since := "the start"
+			if !t.IsZero() {
+				since = t.Format(crm.TimeLayout)
+			}
+			return nil, fmt.Errorf("refresh from the CRM, page %d (changes since %s): %w", res.Pages+1, since, err)
 		}
 		res.Pages++
 		for _, c := range page.Data {

@@ -77,6 +77,10 @@ func writePlanFile(path string, plan *sync.Plan) error {
 // returns the plan, what the refresh saw (to remember after a run), and a
 // *sync.GuardError with the plan when a guard trips.
 func (j *job) plan(ctx context.Context, path string, importOnly bool) (*sync.Plan, *refreshed, error) {
+	// An unusable file stops here, before the CRM is asked anything.
+	if _, err := j.mapping.Check(path); err != nil {
+		return nil, nil, &ExitError{Code: ExitUsage, Err: err}
+	}
 	fingerprint, err := j.db.Fingerprint(ctx)
 	if err != nil {
 		return nil, nil, &ExitError{Code: ExitFatal, Err: err}

@@ -277,7 +277,7 @@ func TestServe_RejectsGarbage(t *testing.T) {
 			why, _ = os.ReadFile(filepath.Join(rejected, n))
 		}
 	}
-	if !strings.Contains(string(why), "line 1: column \"ORT01\" (mapped to billingCity) is not in the header") {
+	if !strings.Contains(string(why), "line 1: the header lacks the column \"NAME1\" (for name), \"KUNNR\" (for reference)") {
 		t.Errorf(".error.txt says %q (files %v)", why, names)
 	}
 	st := f.sim.Stats()
