@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"erpsync/mapping"
+	"erpsync/mapping/genexport"
+	"erpsync/sync"
+	"erpsync/sync/crm"
+)
+
+// bins holds the erpsync and crmsim binaries, built once for the package.
+var bins struct{ erpsync, crmsim, dir string }
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		dir, err := os.MkdirTemp("", "erpsync-bin-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		bins.dir = dir
+		bins.erpsync, bins.crmsim = filepath.Join(dir, "erpsync"), filepath.Join(dir, "crmsim")
+		for bin, pkg := range map[string]string{bins.erpsync: "erpsync/cmd/erpsync", bins.crmsim: "erpsync/cmd/crmsim"} {
+			out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, out)
+				return 1
+			}
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// crmsimProcess starts the crmsim binary on a free loopback port.
+func crmsimProcess(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bins.crmsim, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("crmsim: %v", err)
+	}
+	// "crmsim listening on http://127.0.0.1:PORT/api/v1.0/customers ..."
+	url := strings.Fields(line)[3]
+	return strings.TrimSuffix(url, "/api/v1.0/customers")
+}
+
+func simStats(t *testing.T, base string) map[string]int64 {
+	t.Helper()
+	resp, err := http.Get(base + "/_sim/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v struct{ Requests map[string]int64 }
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v.Requests
+}
+
+// processConfig writes a config over base for the generated exports.
+func processConfig(t *testing.T, dir, base, extra string) string {
+	t.Helper()
+	demo, err := os.ReadFile("../../configs/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(demo), "base_url: http://127.0.0.1:8085", "base_url: "+base, 1)
+	cfg = strings.Replace(cfg, "path: erpsync.db", "path: "+filepath.Join(dir, "erpsync.db"), 1)
+	cfg = strings.Replace(cfg, "dir: reports", "dir: "+filepath.Join(dir, "reports"), 1)
+	for _, kv := range strings.Split(extra, ";") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			cfg = strings.Replace(cfg, k, v, 1)
+		}
+	}
+	path := filepath.Join(dir, "erpsync.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// erpsyncProcess runs the erpsync binary and returns its exit code and output.
+func erpsyncProcess(t *testing.T, env []string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(bins.erpsync, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), out.String()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, out.String()
+}
+
+// export400 writes a generated export of 400 rows (sub-customers included).
+func export400(t *testing.T, dir string) string {
+	t.Helper()
+	day1, _, err := genexport.WriteFiles(dir, genexport.Options{Rows: 400, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return day1
+}
+
+// assertCRMMatches lists the CRM and checks that it holds every customer of
+// the export exactly once, with the export's values.
+func assertCRMMatches(t *testing.T, base, export string) {
+	t.Helper()
+	m, err := mapping.New(genexport.Config(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]*mapping.Customer{}
+	if _, err := m.Read(context.Background(), export, func(r mapping.Row) error {
+		if r.Customer != nil {
+			want[r.Customer.Reference] = r.Customer
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	client, err := crm.NewClient(crm.Config{BaseURL: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for c, err := range client.List(context.Background(), crm.ListQuery{Max: 500}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[c.Reference] {
+			t.Errorf("%s is in the CRM twice", c.Reference)
+		}
+		seen[c.Reference] = true
+		w, ok := want[c.Reference]
+		if !ok {
+			t.Errorf("%s is in the CRM but not in the export", c.Reference)
+			continue
+		}
+		got := sync.CRMValues(&c, []string{"name", "creditLimit", "billingCity", "parentCustomer"}, mapping.CountryCode)
+		for _, f := range []string{"name", "creditLimit", "billingCity", "parentCustomer"} {
+			if got[f] != w.Fields[f] {
+				t.Errorf("%s %s = %q in the CRM, %q in the export", c.Reference, f, got[f], w.Fields[f])
+			}
+		}
+	}
+	if len(seen) != len(want) {
+		t.Errorf("the CRM holds %d customers, the export %d", len(seen), len(want))
+	}
+}
+
+// TestProcess_KilledRunResumes kills a run with SIGKILL mid-way; the next
+// run finishes the work without duplicates and sends less than a full run.
+func TestProcess_KilledRunResumes(t *testing.T) {
+	dir := t.TempDir()
+	base := crmsimProcess(t, "-latency", "20ms")
+	export := export400(t, dir)
+	cfg := processConfig(t, dir, base, "concurrency: 8=concurrency: 4")
+
+	cmd := exec.Command(bins.erpsync, "run", "-config", cfg, "-file", export)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for simStats(t, base)[crm.OpUpsert] < 60 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the run never got going")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	first := simStats(t, base)[crm.OpUpsert]
+	if first >= 400 {
+		t.Fatalf("the run had finished (%d upserts) before the kill", first)
+	}
+
+	code, out := erpsyncProcess(t, nil, "run", "-config", cfg, "-file", export)
+	if code != ExitOK {
+		t.Fatalf("rerun exit %d\n%s", code, out)
+	}
+	second := simStats(t, base)[crm.OpUpsert] - first
+	if second >= 400 {
+		t.Errorf("the rerun sent %d upserts: it redid recorded work", second)
+	}
+	t.Logf("killed after %d upserts; the rerun sent %d", first, second)
+	assertCRMMatches(t, base, export)
+}
+
+// TestProcess_FaultsConverge runs against a CRM that fails and throttles
+// a fifth of the requests each: the run still ends clean, and a rerun
+// writes nothing.
+func TestProcess_FaultsConverge(t *testing.T) {
+	dir := t.TempDir()
+	base := crmsimProcess(t, "-fail-rate", "0.2", "-throttle-rate", "0.2", "-fault-seed", "5")
+	export := export400(t, dir)
+	cfg := processConfig(t, dir, base, "concurrency: 8=concurrency: 16\n  retries: 10")
+	code, out := erpsyncProcess(t, nil, "run", "-config", cfg, "-file", export)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	before := simStats(t, base)
+	code, out = erpsyncProcess(t, nil, "run", "-config", cfg, "-file", export)
+	if code != ExitOK {
+		t.Fatalf("rerun exit %d\n%s", code, out)
+	}
+	after := simStats(t, base)
+	if after[crm.OpUpsert] != before[crm.OpUpsert] || after[crm.OpDeleteByReference] != before[crm.OpDeleteByReference] {
+		t.Errorf("the rerun wrote: %v → %v", before, after)
+	}
+	assertCRMMatches(t, base, export)
+}
+
+// TestProcess_WrongToken exits 4 after a handful of requests, and the
+// token is written nowhere.
+func TestProcess_WrongToken(t *testing.T) {
+	const token = "wrong-secret-token-7f3a9c"
+	dir := t.TempDir()
+	base := crmsimProcess(t, "-token", "the-right-token")
+	export := export400(t, dir)
+	cfg := processConfig(t, dir, base, "")
+	code, out := erpsyncProcess(t, []string{"CRM_TOKEN=" + token}, "run", "-config", cfg, "-file", export, "-v")
+	if code != ExitFatal || !strings.Contains(out, "401 invalid_token") {
+		t.Fatalf("exit %d, want 4\n%s", code, out)
+	}
+	var total int64
+	for _, n := range simStats(t, base) {
+		total += n
+	}
+	if total > 5 {
+		t.Errorf("%d requests with a refused token: a retry storm", total)
+	}
+	if strings.Contains(out, token) {
+		t.Errorf("the token is in the output:\n%s", out)
+	}
+	filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			if data, _ := os.ReadFile(path); bytes.Contains(data, []byte(token)) {
+				t.Errorf("the token is in %s", path)
+			}
+		}
+		return nil
+	})
+}
