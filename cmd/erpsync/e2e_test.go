@@ -379,3 +379,35 @@ func (e *e2e) assertNothingWritten() {
 		e.t.Errorf("the state holds %d customers and %d runs", n, len(runs))
 	}
 }
+
+func TestE2E_StateHeldOrUnusable(t *testing.T) {
+	e := newE2E(t, crmsim.Options{}, nil)
+	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
+		t.Fatal(errOut)
+	}
+	db := state.NewDB(e.state)
+	if err := db.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := db.Acquire(context.Background(), "import")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := e.run("run", "-file", day1)
+	lock.Release(context.Background())
+	db.Close()
+	if code != ExitFatal || !strings.Contains(errOut, "held by import (pid ") || !strings.Contains(errOut, " since ") {
+		t.Errorf("held state: exit %d %s", code, errOut)
+	}
+
+	if err := os.WriteFile(e.state, []byte("not a database, not ours"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = e.run("run", "-file", day1)
+	if code != ExitFatal || !strings.Contains(errOut, "is unusable: not a SQLite database") {
+		t.Errorf("foreign state: exit %d %s", code, errOut)
+	}
+	if data, _ := os.ReadFile(e.state); string(data) != "not a database, not ours" {
+		t.Error("the foreign state file was changed")
+	}
+}

@@ -209,7 +209,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*syncResult, error) {
 	// The watermark, the CRM copies seen and the mapping fingerprint move
 	// only when the run has finished.
 	if !opt.dryRun && (code == ExitOK || code == ExitRowFails) {
-		if err := j.remember(context.WithoutCancel(ctx), ref); err != nil {
+		if err := j.remember(context.WithoutCancel(ctx), ref, started); err != nil {
 			final = &ExitError{Code: ExitFatal, Err: err}
 			status = "failed"
 		}
@@ -220,9 +220,22 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*syncResult, error) {
 }
 
 // remember stores, after a finished run, what the refresh saw, the next
-// watermark and the mapping's fingerprint.
-func (j *job) remember(ctx context.Context, ref *refreshed) error {
-	if ref != nil {
+// watermark and the mapping's fingerprint. An import has no refresh: when
+// no run ever set a watermark, the import's start becomes it, so that the
+// next run asks only for what changed since (the import's own writes, and
+// hand edits made meanwhile) rather than for the whole CRM.
+func (j *job) remember(ctx context.Context, ref *refreshed, started time.Time) error {
+	if ref == nil {
+		mark, err := j.db.Watermark(ctx)
+		if err != nil {
+			return err
+		}
+		if mark.IsZero() {
+			if err := j.db.SetWatermark(ctx, started); err != nil {
+				return err
+			}
+		}
+	} else {
 		if err := j.db.SaveSeen(ctx, ref.seen); err != nil {
 			return err
 		}
