@@ -67,7 +67,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	case "serve":
 		err = (&ServeCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "reconcile":
-		err = &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s is not built yet: see the open issues", cmd)}
+		err = (&ReconcileCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "help", "-h", "-help", "--help":
 		m.usage()
 		return ExitOK
@@ -98,7 +98,7 @@ func (m *Main) usage() {
   import      -config FILE -file EXPORT                one-off migration: upserts only, resumable
   status      -config FILE                             last runs, pending failures, watermark
   serve       -config FILE                             scheduled worker (cron), /healthz, /metrics
-  reconcile   ERP export vs CRM, report for finance                  [not built yet]
+  reconcile   -config FILE [-file EXPORT] [-out DIR]   ERP export vs CRM, report for finance
 
 Exit codes: 0 done · 1 row failures · 2 usage, config or unusable export ·
 3 stopped by a guard · 4 fatal (auth, CRM unreachable, state unusable, interrupted)

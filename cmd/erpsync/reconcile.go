@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"erpsync/mapping"
+	"erpsync/state"
+	"erpsync/sync"
+)
+
+// ReconcileCommand compares the export with everything the CRM holds, for
+// finance. It writes nothing to the CRM and nothing to the checkpoint.
+type ReconcileCommand struct {
+	Stdout, Stderr io.Writer
+}
+
+// Run runs `erpsync reconcile -config FILE [-file EXPORT] [-out DIR]`.
+func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("reconcile", flag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	cfgPath := fs.String("config", "", "config file (YAML)")
+	file := fs.String("file", "", "export to compare (default: the newest match of source.path)")
+	out := fs.String("out", "", "folder for reconciliation.json, .csv and .html (default: under reports.dir)")
+	verbose := fs.Bool("v", false, "debug logs")
+	if err := fs.Parse(args); err != nil {
+		return usageError(err)
+	}
+	log := newLogger(c.Stderr, *verbose)
+	defer func() { _ = log.Sync() }()
+	j, err := openJob(ctx, *cfgPath, log, jobOptions{})
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	path, err := j.exportPath(*file)
+	if err != nil {
+		return err
+	}
+	if _, err := j.mapping.Check(path); err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	// The checkpoint explains differences when there is one; it is only read.
+	var cp sync.ReconcileCheckpoint
+	if _, err := os.Stat(j.cfg.State.Path); err == nil {
+		db := state.NewDB(j.cfg.State.Path)
+		if err := db.Open(ctx); err != nil {
+			return &ExitError{Code: ExitFatal, Err: err}
+		}
+		defer db.Close()
+		cp = db
+	}
+	tol := map[string]sync.Tolerance{}
+	for f, t := range j.cfg.Reconcile.Tolerance {
+		tol[f] = sync.Tolerance{Absolute: t.Absolute, Relative: t.Relative}
+	}
+	res, err := sync.Reconcile(ctx, j.rows(ctx, path), j.client, cp, sync.ReconcileOptions{
+		Concurrency: j.cfg.CRM.Concurrency, Tolerance: tol, CountryCode: mapping.CountryCode,
+	})
+	if err != nil {
+		return crmExit(err)
+	}
+	at := time.Now()
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join(j.cfg.Reports.Dir, "reconcile-"+at.UTC().Format("20060102T150405Z"))
+	}
+	paths, err := sync.WriteReconciliation(dir, res, path, at)
+	if err != nil {
+		return &ExitError{Code: ExitFatal, Err: err}
+	}
+	s := res.Summary
+	fmt.Fprintf(c.Stdout, "Reconciliation of %s against the CRM (%d customers listed)\n", path, res.Listing.Customers)
+	fmt.Fprintf(c.Stdout, "  matched %d · only in the ERP %d · only in the CRM %d · different %d\n",
+		s.Matched, s.OnlyInERP, s.OnlyInCRM, s.Different)
+	for cur, t := range res.Totals {
+		fmt.Fprintf(c.Stdout, "  %s: ERP %d customers, credit limits %.2f · CRM %d, %.2f · difference %.2f\n",
+			cur, t.ERPCount, t.ERPCreditLimit, t.CRMCount, t.CRMCreditLimit, t.Difference)
+	}
+	for i, it := range res.Items {
+		if i == 10 {
+			fmt.Fprintf(c.Stdout, "  … and %d more in the report\n", len(res.Items)-10)
+			break
+		}
+		fmt.Fprintf(c.Stdout, "  %-11s %s: %s\n", it.Status, it.Reference, it.Explanation)
+	}
+	fmt.Fprintf(c.Stdout, "Report: %s\n", paths[1])
+	if !res.Agree() {
+		return &ExitError{Code: ExitRowFails, Err: fmt.Errorf("the ERP and the CRM differ on %d customers; see %s",
+			s.OnlyInERP+s.OnlyInCRM+s.Different, dir)}
+	}
+	return nil
+}

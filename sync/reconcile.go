@@ -1,0 +1,392 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"erpsync/mapping"
+	"erpsync/state"
+	"erpsync/sync/crm"
+)
+
+// Statuses of a reference in a reconciliation.
+const (
+	StatusMatched   = "matched"
+	StatusOnlyInERP = "only_in_erp"
+	StatusOnlyInCRM = "only_in_crm"
+	StatusDifferent = "different"
+)
+
+// Tolerance is how far two numbers may be apart and still agree: within
+// Absolute, or within Relative of the larger.
+type Tolerance struct {
+	Absolute float64
+	Relative float64
+}
+
+// DefaultTolerance is exact to the cent.
+var DefaultTolerance = Tolerance{Absolute: 0.005}
+
+// ReconcileOptions are the settings of a reconciliation.
+type ReconcileOptions struct {
+	Concurrency int // pages fetched at once; default 8
+	PageSize    int // default 500
+	// Tolerance per numeric field; DefaultTolerance when absent.
+	Tolerance map[string]Tolerance
+	// CountryCode canonicalises countries on the CRM side.
+	CountryCode func(string) (string, bool)
+}
+
+// ReconcileCheckpoint is what a reconciliation reads of the checkpoint to
+// explain differences; it may be nil.
+type ReconcileCheckpoint interface {
+	Get(ctx context.Context, ref string) (*state.Record, error)
+	Failures(ctx context.Context) ([]state.Failure, error)
+}
+
+// Reconciliation is the comparison of an export with the CRM.
+type Reconciliation struct {
+	Summary ReconcileSummary         `json:"summary"`
+	Fields  map[string]int           `json:"fields"` // differences per field
+	Totals  map[string]CurrencyTotal `json:"totals"` // per currency
+	Items   []ReconcileItem          `json:"items"`  // every reference that does not match
+	// RowErrors are export rows that could not be read (not compared).
+	RowErrors []string `json:"row_errors,omitempty"`
+	Listing   Listing  `json:"listing"`
+}
+
+// ReconcileSummary counts references by status.
+type ReconcileSummary struct {
+	Matched   int `json:"matched"`
+	OnlyInERP int `json:"only_in_erp"`
+	OnlyInCRM int `json:"only_in_crm"`
+	Different int `json:"different"`
+}
+
+// CurrencyTotal is the count and credit limits of one currency on each side.
+type CurrencyTotal struct {
+	ERPCount       int     `json:"erp_count"`
+	CRMCount       int     `json:"crm_count"`
+	ERPCreditLimit float64 `json:"erp_credit_limit"`
+	CRMCreditLimit float64 `json:"crm_credit_limit"`
+	Difference     float64 `json:"difference"` // ERP minus CRM
+}
+
+// ReconcileItem is a reference that does not match.
+type ReconcileItem struct {
+	Reference   string      `json:"reference"`
+	Status      string      `json:"status"`
+	Line        int         `json:"line,omitempty"`
+	Managed     bool        `json:"managed"` // erpsync pushed it
+	Differences []FieldDiff `json:"differences,omitempty"`
+	Explanation string      `json:"explanation"`
+}
+
+// FieldDiff is one field that differs.
+type FieldDiff struct {
+	Field       string `json:"field"`
+	ERP         string `json:"erp"`
+	CRM         string `json:"crm"`
+	Delta       string `json:"delta,omitempty"` // ERP minus CRM, for numbers
+	Explanation string `json:"explanation,omitempty"`
+}
+
+// Listing says how the CRM was read.
+type Listing struct {
+	Customers int     `json:"customers"`
+	Pages     int     `json:"pages"`
+	Seconds   float64 `json:"seconds"`
+	Rechecks  int     `json:"rechecks"` // passes repeated because records changed meanwhile
+}
+
+// erpSide is what the export says of one reference.
+type erpSide struct {
+	line    int
+	fields  map[string]string
+	flagged bool
+}
+
+// Reconcile compares an export with everything the CRM holds. It writes
+// nothing anywhere.
+func Reconcile(ctx context.Context, rows Rows, api Lister, cp ReconcileCheckpoint, opt ReconcileOptions) (*Reconciliation, error) {
+	if opt.CountryCode == nil {
+		opt.CountryCode = func(string) (string, bool) { return "", false }
+	}
+	res := &Reconciliation{Fields: map[string]int{}, Totals: map[string]CurrencyTotal{}}
+	erp := map[string]*erpSide{}
+	if err := rows(func(r mapping.Row) error {
+		if r.Err != nil {
+			res.RowErrors = append(res.RowErrors, r.Err.Error())
+			return nil
+		}
+		c := r.Customer
+		erp[c.Reference] = &erpSide{line: c.Line, fields: c.Fields, flagged: c.Delete}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	crmAll, listing, err := ListAll(ctx, api, opt.Concurrency, opt.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	listing.Seconds = time.Since(start).Seconds()
+	res.Listing = listing
+	byRef := make(map[string]*crm.Customer, len(crmAll))
+	for i := range crmAll {
+		byRef[crmAll[i].Reference] = &crmAll[i]
+	}
+	failures := map[string]state.Failure{}
+	if cp != nil {
+		fs, err := cp.Failures(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read checkpoint: %w", err)
+		}
+		for _, f := range fs {
+			failures[f.Reference] = f
+		}
+	}
+	refs := slices.Sorted(maps.Keys(erp))
+	for ref := range byRef {
+		if _, ok := erp[ref]; !ok {
+			refs = append(refs, ref)
+		}
+	}
+	slices.Sort(refs)
+	for _, ref := range refs {
+		e, c := erp[ref], byRef[ref]
+		var rec *state.Record
+		if cp != nil {
+			if rec, err = cp.Get(ctx, ref); err != nil {
+				return nil, fmt.Errorf("read checkpoint of %s: %w", ref, err)
+			}
+		}
+		res.total(e, c)
+		item := compare(ref, e, c, rec, opt)
+		if f, failed := failures[ref]; failed && item != nil {
+			item.Explanation = fmt.Sprintf("the last push failed: %d %s %s", f.Status, f.Code, f.Message)
+		}
+		if item == nil {
+			res.Summary.Matched++
+			continue
+		}
+		switch item.Status {
+		case StatusOnlyInERP:
+			res.Summary.OnlyInERP++
+		case StatusOnlyInCRM:
+			res.Summary.OnlyInCRM++
+		case StatusDifferent:
+			res.Summary.Different++
+			for _, d := range item.Differences {
+				res.Fields[d.Field]++
+			}
+		}
+		res.Items = append(res.Items, *item)
+	}
+	for cur, t := range res.Totals {
+		t.Difference = round2(t.ERPCreditLimit - t.CRMCreditLimit)
+		t.ERPCreditLimit, t.CRMCreditLimit = round2(t.ERPCreditLimit), round2(t.CRMCreditLimit)
+		res.Totals[cur] = t
+	}
+	return res, nil
+}
+
+// Agree reports whether the ERP and the CRM agree on everything.
+func (r *Reconciliation) Agree() bool {
+	return r.Summary.OnlyInERP+r.Summary.OnlyInCRM+r.Summary.Different == 0
+}
+
+// total adds a reference to the totals per currency.
+func (r *Reconciliation) total(e *erpSide, c *crm.Customer) {
+	if e != nil && !e.flagged {
+		cur := e.fields["currency"]
+		if cur == "" && c != nil {
+			cur = c.Currency // the export does not say: the CRM's default applied
+		}
+		if cur == "" {
+			cur = "?"
+		}
+		t := r.Totals[cur]
+		t.ERPCount++
+		if v, err := strconv.ParseFloat(e.fields["creditLimit"], 64); err == nil {
+			t.ERPCreditLimit += v
+		}
+		r.Totals[cur] = t
+	}
+	if c != nil {
+		t := r.Totals[c.Currency]
+		t.CRMCount++
+		if c.CreditLimit != nil {
+			t.CRMCreditLimit += *c.CreditLimit
+		}
+		r.Totals[c.Currency] = t
+	}
+}
+
+// compare classifies one reference; nil when it matches.
+func compare(ref string, e *erpSide, c *crm.Customer, rec *state.Record, opt ReconcileOptions) *ReconcileItem {
+	managed := rec != nil
+	switch {
+	case e != nil && e.flagged && c == nil:
+		return nil // flagged for deletion and gone: as expected
+	case e != nil && e.flagged:
+		return &ReconcileItem{Reference: ref, Status: StatusOnlyInCRM, Line: e.line, Managed: managed,
+			Explanation: "flagged for deletion in the export, still in the CRM (not yet synced)"}
+	case e == nil:
+		why := "not managed by erpsync (created in the CRM)"
+		if managed {
+			why = "managed by erpsync, absent from the export (removed in the ERP; deletes are not mirrored yet)"
+		}
+		return &ReconcileItem{Reference: ref, Status: StatusOnlyInCRM, Managed: managed, Explanation: why}
+	case c == nil:
+		why := "new in the ERP, not yet synced"
+		if managed {
+			why = "deleted in the CRM by hand since the last sync"
+		}
+		return &ReconcileItem{Reference: ref, Status: StatusOnlyInERP, Line: e.line, Managed: managed, Explanation: why}
+	}
+	fields := slices.Sorted(maps.Keys(e.fields))
+	crmVals := CRMValues(c, fields, opt.CountryCode)
+	var diffs []FieldDiff
+	for _, f := range fields {
+		want, got := e.fields[f], crmVals[f]
+		if _, compared := crmVals[f]; !compared || equalValue(f, want, got) || withinTolerance(f, want, got, opt.Tolerance) {
+			continue
+		}
+		d := FieldDiff{Field: f, ERP: want, CRM: got, Delta: delta(want, got)}
+		switch {
+		case rec == nil:
+		case rec.Values[f] != want:
+			d.Explanation = "the ERP changed it, not yet synced"
+		case !c.LastUpdated.Equal(rec.CRMLastUpdated):
+			d.Explanation = "edited in the CRM by hand since the last sync"
+		}
+		diffs = append(diffs, d)
+	}
+	if len(diffs) == 0 {
+		return nil
+	}
+	why := "differs, and erpsync never pushed it"
+	if managed {
+		why = diffs[0].Explanation
+		if why == "" {
+			why = "differs from what erpsync pushed"
+		}
+	}
+	return &ReconcileItem{Reference: ref, Status: StatusDifferent, Line: e.line, Managed: managed, Differences: diffs, Explanation: why}
+}
+
+// withinTolerance compares numbers with the field's tolerance.
+func withinTolerance(field, a, b string, tol map[string]Tolerance) bool {
+	x, errA := strconv.ParseFloat(a, 64)
+	y, errB := strconv.ParseFloat(b, 64)
+	if errA != nil || errB != nil {
+		return false
+	}
+	t, ok := tol[field]
+	if !ok {
+		t = DefaultTolerance
+	}
+	d := math.Abs(x - y)
+	return d <= t.Absolute || d <= t.Relative*math.Max(math.Abs(x), math.Abs(y))
+}
+
+func delta(a, b string) string {
+	x, errA := strconv.ParseFloat(a, 64)
+	y, errB := strconv.ParseFloat(b, 64)
+	if errA != nil || errB != nil {
+		return ""
+	}
+	return strconv.FormatFloat(round2(x-y), 'f', -1, 64)
+}
+
+func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+// ListAll lists every customer of the CRM, pages fetched concurrently
+// (sorted by id, so that edits do not move records between pages). Records
+// created, changed or deleted meanwhile are caught by a check at the end:
+// the changes since the start are pulled again, and when the count still
+// disagrees with the CRM's total the listing is done again (at most three
+// times).
+func ListAll(ctx context.Context, api Lister, concurrency, pageSize int) ([]crm.Customer, Listing, error) {
+	if concurrency <= 0 {
+		concurrency = 8
+	}
+	if pageSize <= 0 {
+		pageSize = 500
+	}
+	var listing Listing
+	for attempt := 0; ; attempt++ {
+		started := time.Now().Add(-2 * time.Second) // the CRM's clock has one-second resolution
+		all, pages, err := listPages(ctx, api, concurrency, pageSize)
+		listing.Pages += pages
+		if err != nil {
+			return nil, listing, err
+		}
+		// What changed while the pages came in.
+		since, err := Pull(ctx, api, PullOptions{Since: started, PageSize: pageSize})
+		if err != nil {
+			return nil, listing, err
+		}
+		listing.Pages += since.Pages
+		for id, c := range since.Customers {
+			all[id] = c
+		}
+		end, err := api.ListPage(ctx, crm.ListQuery{Max: 1})
+		if err != nil {
+			return nil, listing, err
+		}
+		listing.Pages++
+		if len(all) == end.Paging.Total || attempt == 2 {
+			out := slices.Collect(maps.Values(all))
+			slices.SortFunc(out, func(a, b crm.Customer) int { return cmpUint64(uint64(a.ID), uint64(b.ID)) })
+			listing.Customers = len(out)
+			return out, listing, nil
+		}
+		listing.Rechecks++
+	}
+}
+
+// listPages fetches the first page, then the others concurrently.
+func listPages(ctx context.Context, api Lister, concurrency, pageSize int) (map[int64]crm.Customer, int, error) {
+	q := crm.ListQuery{Sort: "id", Order: "asc", Max: pageSize}
+	first, err := api.ListPage(ctx, q)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list the CRM: %w", err)
+	}
+	total := first.Paging.Total
+	n := (total + pageSize - 1) / pageSize
+	pages := make([][]crm.Customer, max(n, 1))
+	pages[0] = first.Data
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(concurrency)
+	for i := 1; i < n; i++ {
+		g.Go(func() error {
+			q := q
+			q.Offset = i * pageSize
+			p, err := api.ListPage(gctx, q)
+			if err != nil {
+				return fmt.Errorf("list the CRM, page %d: %w", i+1, err)
+			}
+			pages[i] = p.Data
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, n, err
+	}
+	all := make(map[int64]crm.Customer, total)
+	for _, p := range pages {
+		for _, c := range p {
+			all[c.ID] = c
+		}
+	}
+	return all, n, nil
+}

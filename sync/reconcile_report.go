@@ -1,0 +1,234 @@
+package sync
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// WriteReconciliation writes reconciliation.json, .csv and .html into dir
+// and returns their paths.
+func WriteReconciliation(dir string, r *Reconciliation, source string, at time.Time) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("reconciliation report: %w", err)
+	}
+	var paths []string
+	for name, write := range map[string]func(io.Writer) error{
+		"reconciliation.json": func(w io.Writer) error { return writeReconcileJSON(w, r) },
+		"reconciliation.csv":  func(w io.Writer) error { return writeReconcileCSV(w, r) },
+		"reconciliation.html": func(w io.Writer) error { return writeReconcileHTML(w, r, source, at) },
+	} {
+		p := filepath.Join(dir, name)
+		f, err := os.Create(p)
+		if err != nil {
+			return nil, fmt.Errorf("reconciliation report: %w", err)
+		}
+		if err := write(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("write %s: %w", p, err)
+		}
+		if err := f.Close(); err != nil {
+			return nil, err
+		}
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	return paths, nil
+}
+
+func writeReconcileJSON(w io.Writer, r *Reconciliation) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// writeReconcileCSV writes one line per difference: reference, status,
+// field, ERP value, CRM value, delta, explanation; every cell inert.
+func writeReconcileCSV(w io.Writer, r *Reconciliation) error {
+	cw := csv.NewWriter(w)
+	sw := safeWriter{cw}
+	if err := sw.Write("reference", "status", "field", "erp_value", "crm_value", "delta", "explanation"); err != nil {
+		return err
+	}
+	for _, it := range r.Items {
+		if len(it.Differences) == 0 {
+			if err := sw.Write(it.Reference, it.Status, "", "", "", "", it.Explanation); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, d := range it.Differences {
+			why := d.Explanation
+			if why == "" {
+				why = it.Explanation
+			}
+			if err := sw.Write(it.Reference, it.Status, d.Field, d.ERP, d.CRM, d.Delta, why); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// htmlRow is one line of the HTML detail table.
+type htmlRow struct {
+	Reference, Status, Field, ERP, CRM, Delta, Explanation string
+}
+
+// htmlBar is one bar of the differences-per-field chart.
+type htmlBar struct {
+	Field    string
+	Count    int
+	Y, Width int
+	LabelX   int
+	CountX   int
+	TextY    int
+}
+
+func writeReconcileHTML(w io.Writer, r *Reconciliation, source string, at time.Time) error {
+	var rows []htmlRow
+	for _, it := range r.Items {
+		if len(it.Differences) == 0 {
+			rows = append(rows, htmlRow{it.Reference, it.Status, "", "", "", "", it.Explanation})
+		}
+		for _, d := range it.Differences {
+			why := d.Explanation
+			if why == "" {
+				why = it.Explanation
+			}
+			rows = append(rows, htmlRow{it.Reference, it.Status, d.Field, d.ERP, d.CRM, d.Delta, why})
+		}
+	}
+	fields := slices.SortedFunc(maps.Keys(r.Fields), func(a, b string) int {
+		if r.Fields[a] != r.Fields[b] {
+			return r.Fields[b] - r.Fields[a]
+		}
+		return compareStrings(a, b)
+	})
+	most := 1
+	for _, f := range fields {
+		most = max(most, r.Fields[f])
+	}
+	var bars []htmlBar
+	for i, f := range fields {
+		width := 400 * r.Fields[f] / most
+		bars = append(bars, htmlBar{Field: f, Count: r.Fields[f], Y: 10 + i*28, Width: max(width, 2),
+			LabelX: 195, CountX: 210 + max(width, 2), TextY: 10 + i*28 + 15})
+	}
+	type total struct {
+		Currency string
+		CurrencyTotal
+	}
+	var totals []total
+	for _, cur := range slices.Sorted(maps.Keys(r.Totals)) {
+		totals = append(totals, total{cur, r.Totals[cur]})
+	}
+	return reconcileHTML.Execute(w, map[string]any{
+		"Source": source, "At": at.UTC().Format(time.RFC3339), "R": r, "Rows": rows, "Bars": bars,
+		"ChartHeight": 20 + 28*len(bars), "Totals": totals, "Agree": r.Agree(),
+	})
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+var reconcileHTML = template.Must(template.New("reconciliation").Funcs(template.FuncMap{
+	"money": func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) },
+}).Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Reconciliation: ERP against CRM</title>
+<style>
+  body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em; color: #222; }
+  h1 { font-size: 1.5em; margin-bottom: 0.2em; }
+  .meta { color: #666; margin-top: 0; }
+  .verdict { font-weight: bold; padding: 0.5em 0.8em; display: inline-block; border-radius: 4px; }
+  .agree { background: #e3f6e5; color: #1b5e20; }
+  .disagree { background: #fdecea; color: #b71c1c; }
+  table { border-collapse: collapse; margin: 1em 0; }
+  th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
+  th { background: #f3f3f3; }
+  td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+  #detail th { cursor: pointer; user-select: none; }
+  #detail th::after { content: " \2195"; color: #999; }
+  svg text { font: 12px system-ui, sans-serif; }
+  @media print {
+    body { margin: 0.5cm; }
+    #detail th::after { content: ""; }
+    tr { page-break-inside: avoid; }
+  }
+</style>
+</head>
+<body>
+<h1>Reconciliation: ERP against CRM</h1>
+<p class="meta">Export {{.Source}} · compared {{.At}} · {{.R.Listing.Customers}} customers listed from the CRM</p>
+<p class="verdict {{if .Agree}}agree{{else}}disagree{{end}}" id="verdict">{{if .Agree}}The ERP and the CRM agree.{{else}}The ERP and the CRM differ.{{end}}</p>
+
+<h2>Summary</h2>
+<table id="summary">
+  <tr><th>Matched</th><th>Only in the ERP</th><th>Only in the CRM</th><th>Different</th></tr>
+  <tr><td class="num">{{.R.Summary.Matched}}</td><td class="num">{{.R.Summary.OnlyInERP}}</td><td class="num">{{.R.Summary.OnlyInCRM}}</td><td class="num">{{.R.Summary.Different}}</td></tr>
+</table>
+
+<h2>Totals per currency</h2>
+<table id="totals">
+  <tr><th>Currency</th><th class="num">Customers (ERP)</th><th class="num">Customers (CRM)</th><th class="num">Credit limits (ERP)</th><th class="num">Credit limits (CRM)</th><th class="num">Difference</th></tr>
+  {{range .Totals}}<tr><td>{{.Currency}}</td><td class="num">{{.ERPCount}}</td><td class="num">{{.CRMCount}}</td><td class="num">{{money .ERPCreditLimit}}</td><td class="num">{{money .CRMCreditLimit}}</td><td class="num">{{money .Difference}}</td></tr>
+  {{end}}
+</table>
+
+<h2>Differences per field</h2>
+{{if .Bars}}<svg id="chart" role="img" aria-label="Differences per field" width="680" height="{{.ChartHeight}}" viewBox="0 0 680 {{.ChartHeight}}" xmlns="http://www.w3.org/2000/svg">
+  {{range .Bars}}<g class="bar"><text x="{{.LabelX}}" y="{{.TextY}}" text-anchor="end">{{.Field}}</text><rect x="205" y="{{.Y}}" width="{{.Width}}" height="20" fill="#c0392b"><title>{{.Field}}: {{.Count}}</title></rect><text x="{{.CountX}}" y="{{.TextY}}">{{.Count}}</text></g>
+  {{end}}</svg>{{else}}<p>No field differs.</p>{{end}}
+
+<h2>Detail</h2>
+{{if .Rows}}<p class="meta">Click a column's title to sort.</p>
+<table id="detail">
+  <thead><tr><th>Reference</th><th>Status</th><th>Field</th><th>ERP value</th><th>CRM value</th><th class="num">Delta</th><th>Explanation</th></tr></thead>
+  <tbody>
+  {{range .Rows}}<tr><td>{{.Reference}}</td><td>{{.Status}}</td><td>{{.Field}}</td><td>{{.ERP}}</td><td>{{.CRM}}</td><td class="num">{{.Delta}}</td><td>{{.Explanation}}</td></tr>
+  {{end}}</tbody>
+</table>{{else}}<p>Nothing to show: every customer matches.</p>{{end}}
+{{if .R.RowErrors}}<h2>Export rows not compared</h2><ul>{{range .R.RowErrors}}<li>{{.}}</li>{{end}}</ul>{{end}}
+<script>
+(function () {
+  var table = document.getElementById("detail");
+  if (!table) return;
+  var dir = {};
+  table.querySelectorAll("th").forEach(function (th, col) {
+    th.addEventListener("click", function () {
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      dir[col] = -(dir[col] || -1);
+      rows.sort(function (a, b) {
+        var x = a.cells[col].textContent, y = b.cells[col].textContent;
+        var nx = parseFloat(x), ny = parseFloat(y);
+        var r = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+        return r * dir[col];
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+})();
+</script>
+</body>
+</html>
+`))
