@@ -254,7 +254,8 @@ func decodeSuccess(op string, a *answer, out any) error {
 	if out == nil {
 		return nil
 	}
-	if err := json.Unmarshal(a.body, out); err != nil {
+	// A Decoder scans the body once; Unmarshal would validate it first.
+	if err := json.NewDecoder(bytes.NewReader(a.body)).Decode(out); err != nil {
 		return fmt.Errorf("%s: decode %d answer: %w", op, a.status, err)
 	}
 	return nil
