@@ -197,17 +197,27 @@ func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
 		}
 		index[k] = i
 	}
+	// Configured columns first; then headers named like a CRM field map to
+	// it, unless a configured mapping already took that column.
+	configuredIdx := map[int]bool{}
+	for _, c := range m.cfg.Columns {
+		if i, ok := index[normHeader(c)]; ok {
+			configuredIdx[i] = true
+		}
+	}
 	used := map[int]bool{}
 	var cols []column
 	var missing []string
 	for _, field := range FieldNames() {
-		name := field
-		if c, ok := m.cfg.Columns[field]; ok {
-			name = c
+		name, configured := m.cfg.Columns[field]
+		if !configured {
+			name = field
 		}
 		i, ok := index[normHeader(name)]
+		if ok && !configured && configuredIdx[i] {
+			ok = false
+		}
 		if !ok {
-			_, configured := m.cfg.Columns[field]
 			if configured || field == "reference" || field == "name" {
 				missing = append(missing, fmt.Sprintf("%q (for %s)", name, field))
 			}

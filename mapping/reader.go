@@ -43,6 +43,7 @@ type Reader struct {
 
 	open   func() (io.ReadCloser, error) // the raw file, from its start
 	enc    encoding.Encoding             // nil: UTF-8 as is
+	crOnly bool                          // lines end with CR alone (old Mac files)
 	closer io.Closer
 	csv    *csv.Reader
 	dec    gocsv.SimpleDecoder
@@ -88,6 +89,10 @@ func newReader(open func() (io.ReadCloser, error), encodingName, delimiter strin
 	default:
 		r.Delimiter = rune(delimiter[0])
 	}
+	// A file whose lines end with CR alone gets them turned into LF. A file
+	// with LF keeps its CRs: encoding/csv reads CRLF, and a CR inside a
+	// quoted field is data, not a line end.
+	r.crOnly = strings.Contains(text, "\r") && !strings.Contains(text, "\n")
 	if err := r.restart(enc, 0); err != nil {
 		return nil, err
 	}
@@ -108,7 +113,10 @@ func (r *Reader) restart(enc encoding.Encoding, skip int) error {
 	if enc != nil {
 		in = transform.NewReader(raw, enc.NewDecoder())
 	}
-	br := bufio.NewReaderSize(&crReader{r: in}, sniffSize)
+	if r.crOnly {
+		in = &crReader{r: in}
+	}
+	br := bufio.NewReaderSize(in, sniffSize)
 	for skipped := 0; skipped < skip; {
 		_, err := br.ReadSlice('\n')
 		if err == nil {
@@ -246,8 +254,8 @@ func sniffDelimiter(text string) rune {
 	return best
 }
 
-// crReader turns CR and CRLF line ends into LF, so that files with CR-only
-// line ends have lines too. encoding/csv itself reads CRLF as LF.
+// crReader turns CR (and CRLF) line ends into LF, for files whose lines
+// end with CR alone, so that they have lines too.
 type crReader struct {
 	r      io.Reader
 	lastCR bool

@@ -253,12 +253,13 @@ var countries = func() map[string]string {
 		for b := 'A'; b <= 'Z'; b++ {
 			code := string([]rune{a, b})
 			r, err := language.ParseRegion(code)
-			if err != nil || !r.IsCountry() || r.String() != code {
-				continue
+			if err != nil || !r.IsCountry() || r.String() != code || r.Canonicalize() != r {
+				continue // not a country, or a code withdrawn (DD, FX, SU…)
 			}
 			out[strings.ToLower(code)] = code
-			if name := display.English.Regions().Name(r); name != "" {
-				out[strings.ToLower(name)] = code
+			// The first code of a name keeps it: FR, not FX ("France" too).
+			if name := strings.ToLower(display.English.Regions().Name(r)); name != "" && out[name] == "" {
+				out[name] = code
 			}
 		}
 	}
