@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -184,7 +185,7 @@ type refIndex struct {
 }
 
 func (ix *refIndex) find(k uint64) int {
-	i, ok := slices.BinarySearchFunc(ix.managed, k, func(e keyed, k uint64) int { return cmpUint64(e.key, k) })
+	i, ok := slices.BinarySearchFunc(ix.managed, k, func(e keyed, k uint64) int { return cmp.Compare(e.key, k) })
 	if !ok {
 		return -1
 	}
@@ -206,16 +207,6 @@ func (ix *refIndex) put(k uint64, e entry) {
 	ix.extra[k] = e
 }
 
-func cmpUint64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // dupRows are the lines of a reference met more than once.
 type dupRows struct {
 	lines  []int
@@ -227,8 +218,9 @@ type planner struct {
 	opt  PlanOptions
 	seed maphash.Seed
 	refs refIndex
-	// parentOf holds, for rows with a parent, the parent's reference.
-	parentOf map[string]string
+	// parentOf holds, for rows with a parent, the parent's reference (both
+	// as hashes: 16 bytes a row, whatever the length of the references).
+	parentOf map[uint64]uint64
 	actions  map[string]*Action
 	drifted  map[string]bool
 	dups     map[string]*dupRows
@@ -243,7 +235,7 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 	pl := &planner{
 		opt:      opt,
 		seed:     maphash.MakeSeed(),
-		parentOf: map[string]string{},
+		parentOf: map[uint64]uint64{},
 		actions:  map[string]*Action{},
 		drifted:  map[string]bool{},
 		dups:     map[string]*dupRows{},
@@ -260,7 +252,7 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 	}); err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
-	slices.SortFunc(pl.refs.managed, func(a, b keyed) int { return cmpUint64(a.key, b.key) })
+	slices.SortFunc(pl.refs.managed, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
 	pl.plan.Managed = len(pl.refs.managed)
 	for _, d := range opt.Drift {
 		pl.drifted[d.Reference] = true
@@ -353,8 +345,7 @@ func (pl *planner) row(r mapping.Row) error {
 	}
 	pl.refs.put(k, e)
 	if p := c.Fields["parentCustomer"]; p != "" && !c.Delete {
-		// Cloned: the row's strings would keep its whole line alive.
-		pl.parentOf[strings.Clone(c.Reference)] = strings.Clone(p)
+		pl.parentOf[k] = pl.key(p)
 	}
 	return nil
 }
@@ -381,7 +372,7 @@ func (pl *planner) rejectDuplicates() {
 		} else if pl.refs.get(pl.key(ref)).unchanged() {
 			pl.plan.Unchanged--
 		}
-		delete(pl.parentOf, ref)
+		delete(pl.parentOf, pl.key(ref))
 		pl.plan.RowErrors = append(pl.plan.RowErrors, mapping.DuplicateError(pl.opt.File, ref, d.lines))
 	}
 }
@@ -397,17 +388,21 @@ func (pl *planner) applyDrift() {
 // (not in the export, not managed, not in the CRM) or that take part in a
 // parent cycle.
 func (pl *planner) checkParents() {
+	names := map[uint64]string{} // for the messages: the planned references
+	for ref := range pl.actions {
+		names[pl.key(ref)] = ref
+	}
 	for _, ref := range slices.Sorted(maps.Keys(pl.actions)) {
 		a := pl.actions[ref]
 		if a.Customer == nil {
 			continue
 		}
-		parent := pl.parentOf[ref]
+		parent := a.Customer.Fields["parentCustomer"]
 		a.Parent = parent
 		if parent == "" {
 			continue
 		}
-		if cycle := pl.cycleFrom(ref); cycle != nil {
+		if cycle := pl.cycleFrom(ref, names); cycle != nil {
 			pl.reject(a, "parentCustomer", fmt.Errorf("parent cycle: %s", strings.Join(cycle, " → ")))
 			continue
 		}
@@ -438,15 +433,24 @@ func (pl *planner) checkParents() {
 }
 
 // cycleFrom returns the cycle that ref's parent chain runs into when ref is
-// part of it, else nil.
-func (pl *planner) cycleFrom(ref string) []string {
+// part of it, else nil; references not planned are shown as "…".
+func (pl *planner) cycleFrom(ref string, names map[uint64]string) []string {
+	start := pl.key(ref)
 	path := []string{ref}
-	for cur, hops := pl.parentOf[ref], 0; cur != "" && hops <= len(pl.parentOf); hops++ {
-		path = append(path, cur)
-		if cur == ref {
+	for cur, hops := pl.parentOf[start], 0; cur != 0 && hops <= len(pl.parentOf); hops++ {
+		name, ok := names[cur]
+		if !ok {
+			name = "…"
+		}
+		path = append(path, name)
+		if cur == start {
 			return path
 		}
-		cur = pl.parentOf[cur]
+		next, ok := pl.parentOf[cur]
+		if !ok {
+			return nil
+		}
+		cur = next
 	}
 	return nil
 }

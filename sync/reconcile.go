@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -346,7 +347,7 @@ func ListAll(ctx context.Context, api Lister, concurrency, pageSize int) ([]crm.
 		listing.Pages++
 		if len(all) == end.Paging.Total || attempt == 2 {
 			out := slices.Collect(maps.Values(all))
-			slices.SortFunc(out, func(a, b crm.Customer) int { return cmpUint64(uint64(a.ID), uint64(b.ID)) })
+			slices.SortFunc(out, func(a, b crm.Customer) int { return cmp.Compare(a.ID, b.ID) })
 			listing.Customers = len(out)
 			return out, listing, nil
 		}

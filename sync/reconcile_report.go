@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -112,7 +113,7 @@ func writeReconcileHTML(w io.Writer, r *Reconciliation, source string, at time.T
 		if r.Fields[a] != r.Fields[b] {
 			return r.Fields[b] - r.Fields[a]
 		}
-		return compareStrings(a, b)
+		return cmp.Compare(a, b)
 	})
 	most := 1
 	for _, f := range fields {
@@ -136,16 +137,6 @@ func writeReconcileHTML(w io.Writer, r *Reconciliation, source string, at time.T
 		"Source": source, "At": at.UTC().Format(time.RFC3339), "R": r, "Rows": rows, "Bars": bars,
 		"ChartHeight": 20 + 28*len(bars), "Totals": totals, "Agree": r.Agree(),
 	})
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 var reconcileHTML = template.Must(template.New("reconciliation").Funcs(template.FuncMap{

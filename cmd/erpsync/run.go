@@ -209,7 +209,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*syncResult, error) {
 	// The watermark, the CRM copies seen and the mapping fingerprint move
 	// only when the run has finished.
 	if !opt.dryRun && (code == ExitOK || code == ExitRowFails) {
-		if err := j.remember(context.WithoutCancel(ctx), ref, started); err != nil {
+		if err := j.remember(context.WithoutCancel(ctx), ref, started, plan); err != nil {
 			final = &ExitError{Code: ExitFatal, Err: err}
 			status = "failed"
 		}
@@ -224,7 +224,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*syncResult, error) {
 // no run ever set a watermark, the import's start becomes it, so that the
 // next run asks only for what changed since (the import's own writes, and
 // hand edits made meanwhile) rather than for the whole CRM.
-func (j *job) remember(ctx context.Context, ref *refreshed, started time.Time) error {
+func (j *job) remember(ctx context.Context, ref *refreshed, started time.Time, plan *sync.Plan) error {
 	if ref == nil {
 		mark, err := j.db.Watermark(ctx)
 		if err != nil {
@@ -236,7 +236,19 @@ func (j *job) remember(ctx context.Context, ref *refreshed, started time.Time) e
 			}
 		}
 	} else {
-		if err := j.db.SaveSeen(ctx, ref.seen); err != nil {
+		// What the refresh saw of a customer this run then wrote is older
+		// than what the writer recorded from the CRM's answer: keep the latter.
+		written := map[string]bool{}
+		for _, a := range plan.Actions() {
+			written[a.Reference] = true
+		}
+		var seen []state.Seen
+		for _, s := range ref.seen {
+			if !written[s.Reference] {
+				seen = append(seen, s)
+			}
+		}
+		if err := j.db.SaveSeen(ctx, seen); err != nil {
 			return err
 		}
 		if err := j.db.SetWatermark(ctx, ref.started); err != nil {
