@@ -268,3 +268,49 @@ func TestProcess_WrongToken(t *testing.T) {
 		return nil
 	})
 }
+
+// TestProcess_Interrupted sends SIGINT mid-run: scheduling stops, the
+// requests in flight finish and are recorded, the reports are written, and
+// the exit code says the run did not finish.
+func TestProcess_Interrupted(t *testing.T) {
+	dir := t.TempDir()
+	base := crmsimProcess(t, "-latency", "200ms")
+	export := export400(t, dir)
+	cfg := processConfig(t, dir, base, "concurrency: 8=concurrency: 2")
+	cmd := exec.Command(bins.erpsync, "run", "-config", cfg, "-file", export)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for simStats(t, base)[crm.OpUpsert] < 6 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the run never got going")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != ExitFatal {
+		t.Fatalf("exit %v, want %d\n%s", err, ExitFatal, out.String())
+	}
+	sent := simStats(t, base)[crm.OpUpsert]
+	if sent >= 400 {
+		t.Fatalf("the run went on to the end (%d upserts)", sent)
+	}
+	code, status := erpsyncProcess(t, nil, "status", "-config", cfg)
+	if code != 0 || !strings.Contains(status, fmt.Sprintf("%d managed customers", sent)) || !strings.Contains(status, "interrupted") {
+		t.Errorf("after %d acknowledged upserts, status says:\n%s", sent, status)
+	}
+	summaries, _ := filepath.Glob(filepath.Join(dir, "reports", "*", "summary.json"))
+	if len(summaries) != 1 {
+		t.Fatalf("reports: %v", summaries)
+	}
+	data, _ := os.ReadFile(summaries[0])
+	if !strings.Contains(string(data), `"status": "interrupted"`) {
+		t.Errorf("summary.json = %s", data)
+	}
+}
