@@ -37,6 +37,7 @@ type observation struct {
 	size  int64
 	mod   time.Time
 	since time.Time
+	sha   string // once hashed, while size and mod stay
 }
 
 // Export is a file the inbox hands out.
@@ -90,7 +91,7 @@ func (in *Inbox) Next(ctx context.Context) (*Export, []Skipped, error) {
 			skipped = append(skipped, Skipped{f.path, "still changing (waiting for it to settle)"})
 			continue
 		}
-		sha, err := FileSHA256(f.path)
+		sha, err := in.hash(f.path)
 		if err != nil {
 			return nil, skipped, err
 		}
@@ -99,11 +100,12 @@ func (in *Inbox) Next(ctx context.Context) (*Export, []Skipped, error) {
 			return nil, skipped, err
 		}
 		if done {
+			if in.ArchiveDir == "" {
+				continue // the newest export, already synced: the usual case between exports
+			}
 			skipped = append(skipped, Skipped{f.path, "already processed (same sha256)"})
-			if in.ArchiveDir != "" {
-				if _, err := in.Archive(f.path, now()); err != nil {
-					return nil, skipped, err
-				}
+			if _, err := in.Archive(f.path, now()); err != nil {
+				return nil, skipped, err
 			}
 			continue
 		}
@@ -128,6 +130,27 @@ func (in *Inbox) settled(path string, size int64, mod, now time.Time) bool {
 		in.seen[path] = o
 	}
 	return now.Sub(o.since) >= in.Settle
+}
+
+// hash returns a settled file's sha256, computed once while it stays the same.
+func (in *Inbox) hash(path string) (string, error) {
+	in.mu.Lock()
+	o := in.seen[path]
+	in.mu.Unlock()
+	if o.sha != "" {
+		return o.sha, nil
+	}
+	sha, err := FileSHA256(path)
+	if err != nil {
+		return "", err
+	}
+	in.mu.Lock()
+	if cur, ok := in.seen[path]; ok && cur.size == o.size && cur.mod.Equal(o.mod) {
+		cur.sha = sha
+		in.seen[path] = cur
+	}
+	in.mu.Unlock()
+	return sha, nil
 }
 
 // Archive moves a processed export into ArchiveDir, keeping its name with
