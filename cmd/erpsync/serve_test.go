@@ -288,6 +288,9 @@ func TestServe_RejectsGarbage(t *testing.T) {
 
 func TestServe_WaitsForGrowingFile(t *testing.T) {
 	f := newServeFixture(t, crmsim.Options{}, "")
+	// Settle well above the pause between two writes below (250 ms).
+	cfg, _ := os.ReadFile(f.cfgPath)
+	os.WriteFile(f.cfgPath, []byte(strings.Replace(string(cfg), "settle: 200ms", "settle: 2s", 1)), 0o600)
 	path := filepath.Join(f.inbox, "growing.csv")
 	day1, _ := os.ReadFile("../../testdata/exports/day1.csv")
 	if err := os.WriteFile(path, day1[:200], 0o644); err != nil {
