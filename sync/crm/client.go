@@ -224,7 +224,7 @@ func (c *Client) attempt(ctx context.Context, cl call, target string, body []byt
 	if err != nil {
 		return nil, &TransportError{Op: cl.op, Sent: sent.Load(), Err: scrubURL(err)}
 	}
-	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	data, readErr := readBody(resp)
 	_, _ = io.Copy(io.Discard, resp.Body) // drain what is left so the connection is reused
 	resp.Body.Close()
 	if c.cfg.Observe != nil {
@@ -238,6 +238,18 @@ func (c *Client) attempt(ctx context.Context, cl call, target string, body []byt
 		return a, decodeError(cl.op, a)
 	}
 	return a, nil
+}
+
+// readBody reads an answer in one allocation when its length is known
+// (a page of customers is large: growing a buffer step by step would
+// allocate it several times over).
+func readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n <= maxBody {
+		buf := make([]byte, n)
+		_, err := io.ReadFull(resp.Body, buf)
+		return buf, err
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, maxBody))
 }
 
 // scrubURL drops the URL from a *url.Error: it adds nothing a caller lacks
@@ -254,8 +266,7 @@ func decodeSuccess(op string, a *answer, out any) error {
 	if out == nil {
 		return nil
 	}
-	// A Decoder scans the body once; Unmarshal would validate it first.
-	if err := json.NewDecoder(bytes.NewReader(a.body)).Decode(out); err != nil {
+	if err := json.Unmarshal(a.body, out); err != nil {
 		return fmt.Errorf("%s: decode %d answer: %w", op, a.status, err)
 	}
 	return nil
