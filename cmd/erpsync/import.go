@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"io"
 )
 
@@ -16,24 +15,16 @@ type ImportCommand struct {
 
 // Run runs `erpsync import -config FILE -file EXPORT`.
 func (c *ImportCommand) Run(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
-	cfgPath := fs.String("config", "", "config file (YAML)")
+	fs := newJobFlags("import", c.Stderr)
 	file := fs.String("file", "", "export to import (required)")
-	verbose := fs.Bool("v", false, "debug logs")
-	if err := fs.Parse(args); err != nil {
-		return usageError(err)
-	}
-	if *file == "" {
-		return &ExitError{Code: ExitUsage, Err: errors.New("import needs -file EXPORT")}
-	}
-	log := newLogger(c.Stderr, *verbose)
-	defer func() { _ = log.Sync() }()
-	j, err := openJob(ctx, *cfgPath, log, jobOptions{state: true})
+	j, done, err := fs.open(ctx, args, jobOptions{state: true})
 	if err != nil {
 		return err
 	}
-	defer j.Close()
+	defer done()
+	if *file == "" {
+		return &ExitError{Code: ExitUsage, Err: errors.New("import needs -file EXPORT")}
+	}
 	_, err = j.sync(ctx, syncOptions{kind: "import", file: *file, stdout: c.Stdout, stderr: c.Stderr})
 	return err
 }

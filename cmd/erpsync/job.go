@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,6 +28,36 @@ type job struct {
 	mapping *mapping.Mapping
 	db      *state.DB
 	client  *crm.Client
+}
+
+// jobFlags are the flags of every subcommand that opens a job, -config
+// and -v, beside its own.
+type jobFlags struct {
+	*flag.FlagSet
+	config  *string
+	verbose *bool
+	stderr  io.Writer
+}
+
+func newJobFlags(name string, stderr io.Writer) *jobFlags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return &jobFlags{FlagSet: fs, stderr: stderr,
+		config:  fs.String("config", "", "config file (YAML)"),
+		verbose: fs.Bool("v", false, "debug logs")}
+}
+
+// open parses args and opens the job; done closes it and flushes the log.
+func (f *jobFlags) open(ctx context.Context, args []string, opt jobOptions) (j *job, done func(), err error) {
+	if err := f.Parse(args); err != nil {
+		return nil, nil, usageError(err)
+	}
+	log := newLogger(f.stderr, *f.verbose)
+	if j, err = openJob(ctx, *f.config, log, opt); err != nil {
+		_ = log.Sync()
+		return nil, nil, err
+	}
+	return j, func() { j.Close(); _ = log.Sync() }, nil
 }
 
 // jobOptions say what a subcommand needs opened.

@@ -19,22 +19,14 @@ type PlanCommand struct {
 
 // Run runs `erpsync plan -config FILE [-file EXPORT] [-out FILE]`.
 func (c *PlanCommand) Run(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
-	cfgPath := fs.String("config", "", "config file (YAML)")
+	fs := newJobFlags("plan", c.Stderr)
 	file := fs.String("file", "", "export to plan (default: the newest match of source.path)")
 	out := fs.String("out", "", "write every planned operation to this CSV file")
-	verbose := fs.Bool("v", false, "debug logs")
-	if err := fs.Parse(args); err != nil {
-		return usageError(err)
-	}
-	log := newLogger(c.Stderr, *verbose)
-	defer func() { _ = log.Sync() }()
-	j, err := openJob(ctx, *cfgPath, log, jobOptions{state: true})
+	j, done, err := fs.open(ctx, args, jobOptions{state: true})
 	if err != nil {
 		return err
 	}
-	defer j.Close()
+	defer done()
 	path, err := j.exportPath(*file)
 	if err != nil {
 		return err

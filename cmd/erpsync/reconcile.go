@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,22 +21,14 @@ type ReconcileCommand struct {
 
 // Run runs `erpsync reconcile -config FILE [-file EXPORT] [-out DIR]`.
 func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("reconcile", flag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
-	cfgPath := fs.String("config", "", "config file (YAML)")
+	fs := newJobFlags("reconcile", c.Stderr)
 	file := fs.String("file", "", "export to compare (default: the newest match of source.path)")
 	out := fs.String("out", "", "folder for reconciliation.json, .csv and .html (default: under reports.dir)")
-	verbose := fs.Bool("v", false, "debug logs")
-	if err := fs.Parse(args); err != nil {
-		return usageError(err)
-	}
-	log := newLogger(c.Stderr, *verbose)
-	defer func() { _ = log.Sync() }()
-	j, err := openJob(ctx, *cfgPath, log, jobOptions{})
+	j, done, err := fs.open(ctx, args, jobOptions{})
 	if err != nil {
 		return err
 	}
-	defer j.Close()
+	defer done()
 	path, err := j.exportPath(*file)
 	if err != nil {
 		return err

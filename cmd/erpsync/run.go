@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -24,22 +23,14 @@ type RunCommand struct {
 
 // Run runs `erpsync run -config FILE [-file EXPORT] [-dry-run]`.
 func (c *RunCommand) Run(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
-	cfgPath := fs.String("config", "", "config file (YAML)")
+	fs := newJobFlags("run", c.Stderr)
 	file := fs.String("file", "", "export to sync (default: the newest match of source.path)")
 	dryRun := fs.Bool("dry-run", false, "go through the whole path but send no write and record nothing")
-	verbose := fs.Bool("v", false, "debug logs")
-	if err := fs.Parse(args); err != nil {
-		return usageError(err)
-	}
-	log := newLogger(c.Stderr, *verbose)
-	defer func() { _ = log.Sync() }()
-	j, err := openJob(ctx, *cfgPath, log, jobOptions{state: true})
+	j, done, err := fs.open(ctx, args, jobOptions{state: true})
 	if err != nil {
 		return err
 	}
-	defer j.Close()
+	defer done()
 	_, err = j.sync(ctx, syncOptions{kind: "run", file: *file, dryRun: *dryRun, stdout: c.Stdout, stderr: c.Stderr})
 	return err
 }

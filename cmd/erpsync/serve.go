@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -33,21 +32,13 @@ type ServeCommand struct {
 // SIGTERM): then the scheduler stops, a running sync may finish within
 // serve.shutdown_timeout, or is cancelled cleanly, and it exits 0.
 func (c *ServeCommand) Run(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
-	cfgPath := fs.String("config", "", "config file (YAML)")
-	verbose := fs.Bool("v", false, "debug logs")
-	if err := fs.Parse(args); err != nil {
-		return usageError(err)
-	}
-	log := newLogger(c.Stderr, *verbose)
-	defer func() { _ = log.Sync() }()
 	m := newMetrics()
-	j, err := openJob(ctx, *cfgPath, log, jobOptions{state: true, observe: m.observeCRM})
+	j, done, err := newJobFlags("serve", c.Stderr).open(ctx, args, jobOptions{state: true, observe: m.observeCRM})
 	if err != nil {
 		return err
 	}
-	defer j.Close()
+	defer done()
+	log := j.log
 	schedule, err := cron.ParseStandard(j.cfg.Schedule)
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("schedule %q: %w", j.cfg.Schedule, err)}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -21,19 +20,13 @@ type StatusCommand struct {
 
 // Run runs `erpsync status -config FILE`.
 func (c *StatusCommand) Run(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
-	cfgPath := fs.String("config", "", "config file (YAML)")
+	fs := newJobFlags("status", c.Stderr)
 	n := fs.Int("runs", 10, "how many runs to show")
-	if err := fs.Parse(args); err != nil {
-		return usageError(err)
-	}
-	log := newLogger(c.Stderr, false)
-	j, err := openJob(ctx, *cfgPath, log, jobOptions{state: true})
+	j, done, err := fs.open(ctx, args, jobOptions{state: true})
 	if err != nil {
 		return err
 	}
-	defer j.Close()
+	defer done()
 	return printStatus(ctx, c.Stdout, j.db, j.cfg.State.Path, *n)
 }
 
