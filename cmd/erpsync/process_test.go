@@ -174,6 +174,18 @@ func assertCRMMatches(t *testing.T, base, export string) {
 	}
 }
 
+// waitUpserts waits (30 s at most) until crmsim has taken n upserts from
+// the running cmd.
+func waitUpserts(t *testing.T, base string, cmd *exec.Cmd, n int64) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); simStats(t, base)[crm.OpUpsert] < n; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the run never got going")
+		}
+	}
+}
+
 // TestProcess_KilledRunResumes kills a run with SIGKILL mid-way; the next
 // run finishes the work without duplicates and sends less than a full run.
 func TestProcess_KilledRunResumes(t *testing.T) {
@@ -186,14 +198,7 @@ func TestProcess_KilledRunResumes(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for simStats(t, base)[crm.OpUpsert] < 60 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("the run never got going")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUpserts(t, base, cmd, 60)
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	first := simStats(t, base)[crm.OpUpsert]
@@ -283,14 +288,7 @@ func TestProcess_Interrupted(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for simStats(t, base)[crm.OpUpsert] < 6 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("the run never got going")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUpserts(t, base, cmd, 6)
 	cmd.Process.Signal(syscall.SIGINT)
 	err := cmd.Wait()
 	ee, ok := err.(*exec.ExitError)
