@@ -261,7 +261,7 @@ func TestCorpus_ERPSamples(t *testing.T) {
 				if r.Err != nil {
 					got = append(got, golden{Line: r.Line, Error: r.Err.Error()})
 				} else {
-					got = append(got, golden{Line: r.Line, Reference: r.Customer.Reference, Fields: r.Customer.Fields})
+					got = append(got, golden{Line: r.Line, Reference: r.Customer.Reference, Fields: r.Customer.Fields()})
 				}
 				return nil
 			}); err != nil {

@@ -12,9 +12,11 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -24,29 +26,69 @@ import (
 )
 
 // Customer is one export row in canonical form: only the mapped fields,
-// each in one canonical text form.
+// each in one canonical text form. Its fields are kept as two slices (the
+// names shared by every row of a read): a million rows make no million maps.
 type Customer struct {
 	Reference string
-	Line      int  // physical line of the row's start
-	Delete    bool // flagged by delete_flag: a delete request
-	// Fields holds CRM upsert parameter → canonical text, for the mapped
-	// fields only; "" means the ERP cleared the field.
-	Fields map[string]string
-	Image  *crm.Image // when imageFile is mapped and set
+	Line      int        // physical line of the row's start
+	Delete    bool       // flagged by delete_flag: a delete request
+	Image     *crm.Image // when imageFile is mapped and set
 	// Hash is stable across runs and machines, independent of the column
 	// order, and changes with any mapped value, the image's content and
 	// the mapping's fingerprint.
 	Hash string
+
+	keys []string // field names, sorted; shared, never changed
+	vals []string // their values
 }
+
+// NewCustomer builds a customer from its fields (for tests and tools; Read
+// builds its own).
+func NewCustomer(ref string, line int, fields map[string]string, hash string) *Customer {
+	c := &Customer{Reference: ref, Line: line, Hash: hash}
+	c.keys = slices.Sorted(maps.Keys(fields))
+	for _, k := range c.keys {
+		c.vals = append(c.vals, fields[k])
+	}
+	return c
+}
+
+// Field returns a mapped field's canonical text; "" for a field the ERP
+// cleared or that is not mapped (Has tells them apart).
+func (c *Customer) Field(name string) string {
+	if i, ok := slices.BinarySearch(c.keys, name); ok {
+		return c.vals[i]
+	}
+	return ""
+}
+
+// Has reports whether a field is mapped.
+func (c *Customer) Has(name string) bool {
+	_, ok := slices.BinarySearch(c.keys, name)
+	return ok
+}
+
+// Fields returns the mapped fields, CRM upsert parameter → canonical text
+// ("" means the ERP cleared the field), as a new map.
+func (c *Customer) Fields() map[string]string {
+	m := make(map[string]string, len(c.keys))
+	for i, k := range c.keys {
+		m[k] = c.vals[i]
+	}
+	return m
+}
+
+// FieldNames returns the names of the mapped fields, sorted.
+func (c *Customer) FieldNames() []string { return slices.Clone(c.keys) }
 
 // Form returns the upsert form of the customer.
 func (c *Customer) Form() *crm.Form {
 	f := crm.NewForm()
-	for k, v := range c.Fields {
+	for i, k := range c.keys {
 		if k == "reference" || k == "imageFile" {
 			continue
 		}
-		f.Set(k, v)
+		f.Set(k, c.vals[i])
 	}
 	f.Image = c.Image
 	return f
@@ -105,7 +147,8 @@ type Stats struct {
 // column is a mapped field and where it is in the export.
 type column struct {
 	field  string
-	index  int
+	index  int // in the export's header
+	pos    int // in the layout's keys
 	header string
 	kind   kind
 	values map[string]string // values.<field>, or nil
@@ -118,6 +161,16 @@ type layout struct {
 	cols    []column
 	flagIdx int      // delete_flag column, or -1
 	keys    []string // the fields of a customer, sorted
+	pos     map[string]int
+	derived int // position of isSubCustomer when derived from parentCustomer, else -1
+}
+
+// get returns a field's value in vals, "" when it is not mapped.
+func (l *layout) get(vals []string, field string) string {
+	if i, ok := l.pos[field]; ok {
+		return vals[i]
+	}
+	return ""
 }
 
 // scratch is reused from row to row by one worker.
@@ -161,15 +214,25 @@ func (m *Mapping) read(ctx context.Context, path string, fn func(Row) error) (St
 	if len(unknown) > 0 {
 		m.log.Debug("export columns not mapped", zap.String("file", path), zap.Strings("columns", unknown))
 	}
-	lay := layout{path: path, width: len(header.Fields), cols: cols, flagIdx: flagIdx}
+	lay := layout{path: path, width: len(header.Fields), cols: cols, flagIdx: flagIdx, pos: map[string]int{}, derived: -1}
 	for _, c := range cols {
 		lay.keys = append(lay.keys, c.field)
 	}
-	if slices.ContainsFunc(cols, func(c column) bool { return c.field == "parentCustomer" }) &&
-		!slices.ContainsFunc(cols, func(c column) bool { return c.field == "isSubCustomer" }) {
+	_, hasParent := slices.BinarySearch(lay.keys, "parentCustomer")
+	_, hasSub := slices.BinarySearch(lay.keys, "isSubCustomer")
+	if hasParent && !hasSub {
 		lay.keys = append(lay.keys, "isSubCustomer") // derived
 	}
 	slices.Sort(lay.keys)
+	for i, k := range lay.keys {
+		lay.pos[k] = i
+	}
+	for i := range lay.cols {
+		lay.cols[i].pos = lay.pos[lay.cols[i].field]
+	}
+	if hasParent && !hasSub {
+		lay.derived = lay.pos["isSubCustomer"]
+	}
 	return m.mapRows(ctx, r, lay, st, fn)
 }
 
@@ -299,45 +362,47 @@ func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
 		return fail(headerAt(cols, indexOf(cols, "reference")), "", errors.New("empty reference"))
 	}
 	if flagIdx >= 0 && m.flags[strings.ToLower(strings.TrimSpace(rec.Fields[flagIdx]))] {
-		c := &Customer{Reference: ref, Line: rec.Line, Delete: true, Fields: map[string]string{"reference": ref}}
-		c.Hash = m.hash(sc, []string{"reference"}, c.Fields, "")
+		c := &Customer{Reference: ref, Line: rec.Line, Delete: true, keys: referenceOnly, vals: []string{ref}}
+		c.Hash = m.hash(sc, c.keys, c.vals, "")
 		return Row{Line: rec.Line, Customer: c}
 	}
-	fields := make(map[string]string, len(cols)+1)
+	vals := make([]string, len(lay.keys))
 	for _, c := range cols {
 		v, err := m.cellValue(c, rec.Fields[c.index])
 		if err != nil {
 			return fail(c.header, ref, err)
 		}
-		fields[c.field] = v
+		vals[c.pos] = v
 	}
-	fields["reference"] = ref
-	if fields["name"] == "" {
+	vals[lay.pos["reference"]] = ref
+	if lay.get(vals, "name") == "" {
 		return fail(headerAt(cols, indexOf(cols, "name")), ref, errors.New("empty name"))
 	}
-	if _, ok := fields["parentCustomer"]; ok {
-		if _, explicit := fields["isSubCustomer"]; !explicit {
-			fields["isSubCustomer"] = fmt.Sprint(fields["parentCustomer"] != "")
-		}
+	parent := lay.get(vals, "parentCustomer")
+	if lay.derived >= 0 {
+		vals[lay.derived] = strconv.FormatBool(parent != "")
 	}
-	if fields["dueDateConfigType"] != "" && fields["dueDateConfigNumber"] == "" {
+	if lay.get(vals, "dueDateConfigType") != "" && lay.get(vals, "dueDateConfigNumber") == "" {
 		return fail(headerAt(cols, indexOf(cols, "dueDateConfigType")), ref, errors.New("dueDateConfigType is set but dueDateConfigNumber is empty"))
 	}
-	if fields["parentCustomer"] == ref {
+	if parent == ref {
 		return fail(headerAt(cols, indexOf(cols, "parentCustomer")), ref, errors.New("a customer cannot be its own parent"))
 	}
-	c := &Customer{Reference: ref, Line: rec.Line, Fields: fields}
+	c := &Customer{Reference: ref, Line: rec.Line, keys: lay.keys, vals: vals}
 	imageSum := ""
-	if p := fields["imageFile"]; p != "" {
+	if p := lay.get(vals, "imageFile"); p != "" {
 		img, sum, err := m.image(p)
 		if err != nil {
 			return fail(headerAt(cols, indexOf(cols, "imageFile")), ref, err)
 		}
 		c.Image, imageSum = img, sum
 	}
-	c.Hash = m.hash(sc, lay.keys, fields, imageSum)
+	c.Hash = m.hash(sc, lay.keys, vals, imageSum)
 	return Row{Line: rec.Line, Customer: c}
 }
+
+// referenceOnly are the fields of a delete request.
+var referenceOnly = []string{"reference"}
 
 func indexOf(cols []column, field string) int {
 	for _, c := range cols {
@@ -358,16 +423,16 @@ func headerAt(cols []column, i int) string {
 }
 
 // hash is sha256 over the fingerprint, the fields in name order (keys,
-// sorted) and the image's content hash.
-func (m *Mapping) hash(sc *scratch, keys []string, fields map[string]string, imageSum string) string {
+// sorted, with vals their values) and the image's content hash.
+func (m *Mapping) hash(sc *scratch, keys, vals []string, imageSum string) string {
 	buf := &sc.buf
 	buf.Reset()
 	buf.WriteString(m.fp)
 	buf.WriteByte(0)
-	for _, k := range keys {
+	for i, k := range keys {
 		buf.WriteString(k)
 		buf.WriteByte(0)
-		buf.WriteString(fields[k])
+		buf.WriteString(vals[i])
 		buf.WriteByte(0)
 	}
 	buf.WriteString(imageSum)

@@ -89,7 +89,7 @@ func TestRead_Values(t *testing.T) {
 				t.Fatal(r.Err)
 			}
 			for k, v := range tc.want {
-				if got, ok := r.Customer.Fields[k]; !ok || got != v {
+				if got, ok := r.Customer.Fields()[k]; !ok || got != v {
 					t.Errorf("%s = %q (present %v), want %q", k, got, ok, v)
 				}
 			}
@@ -98,7 +98,7 @@ func TestRead_Values(t *testing.T) {
 	t.Run("unmapped fields are absent", func(t *testing.T) {
 		cfg := mapping.DefaultConfig()
 		rows, _ := readAll(t, cfg, "reference,name,comment\nA,Alpha,\n")
-		f := rows[0].Customer.Fields
+		f := rows[0].Customer.Fields()
 		if _, ok := f["email"]; ok || f["comment"] != "" || len(f) != 3 {
 			t.Errorf("fields = %v", f)
 		}
@@ -141,8 +141,8 @@ func TestRead_Lines(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("rows = %q, want %q", got, want)
 	}
-	if rows[0].Customer.Fields["comment"] != "two\nlines" {
-		t.Errorf("multi-line field = %q", rows[0].Customer.Fields["comment"])
+	if rows[0].Customer.Field("comment") != "two\nlines" {
+		t.Errorf("multi-line field = %q", rows[0].Customer.Field("comment"))
 	}
 }
 
@@ -212,7 +212,7 @@ func TestRead_Images(t *testing.T) {
 			t.Errorf("row %d: %v, want %q", i+3, e, want)
 		}
 	}
-	if c := rows[6].Customer; c == nil || c.Image != nil || c.Fields["imageFile"] != "" {
+	if c := rows[6].Customer; c == nil || c.Image != nil || c.Field("imageFile") != "" {
 		t.Errorf("an empty image cell: %+v %v", c, rows[6].Err)
 	}
 	t.Run("the image is part of the hash", func(t *testing.T) {

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -206,9 +204,9 @@ func (a *applier) upsert(ctx context.Context, act *Action, out *state.Outcome) e
 	if err != nil {
 		return err
 	}
-	out.Hash, out.Values = c.Hash, c.Fields
+	out.Hash, out.Values = c.Hash, c.Fields()
 	out.CRMID, out.CRMLastUpdated = got.ID, got.LastUpdated.Time
-	out.CRMValues = CRMValues(got, slices.Collect(maps.Keys(c.Fields)), a.opt.CountryCode)
+	out.CRMValues = CRMValues(got, c.FieldNames(), a.opt.CountryCode)
 	return nil
 }
 

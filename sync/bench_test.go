@@ -63,7 +63,7 @@ func day1Checkpoint(b *testing.B, m *mapping.Mapping) (string, string, *state.DB
 			return nil
 		}
 		c := r.Customer
-		return w.Put(context.Background(), state.Outcome{Op: "upsert", Reference: c.Reference, Hash: c.Hash, Values: c.Fields, CRMID: int64(c.Line)})
+		return w.Put(context.Background(), state.Outcome{Op: "upsert", Reference: c.Reference, Hash: c.Hash, Values: c.Fields(), CRMID: int64(c.Line)})
 	})
 	if err != nil {
 		b.Fatal(err)

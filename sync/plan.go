@@ -344,7 +344,7 @@ func (pl *planner) row(r mapping.Row) error {
 		pl.unchanged(c)
 	}
 	pl.refs.put(k, e)
-	if p := c.Fields["parentCustomer"]; p != "" && !c.Delete {
+	if p := c.Field("parentCustomer"); p != "" && !c.Delete {
 		pl.parentOf[k] = pl.key(p)
 	}
 	return nil
@@ -397,7 +397,7 @@ func (pl *planner) checkParents() {
 		if a.Customer == nil {
 			continue
 		}
-		parent := a.Customer.Fields["parentCustomer"]
+		parent := a.Customer.Field("parentCustomer")
 		a.Parent = parent
 		if parent == "" {
 			continue
@@ -489,9 +489,9 @@ func (pl *planner) describeChanges(ctx context.Context, cp PlanCheckpoint) error
 				old = rec.Values
 			}
 		}
-		for _, f := range slices.Sorted(maps.Keys(a.Customer.Fields)) {
-			if o := old[f]; o != a.Customer.Fields[f] || old == nil {
-				a.Changes = append(a.Changes, Change{Field: f, Old: o, New: a.Customer.Fields[f]})
+		for _, f := range a.Customer.FieldNames() {
+			if o, n := old[f], a.Customer.Field(f); o != n || old == nil {
+				a.Changes = append(a.Changes, Change{Field: f, Old: o, New: n})
 			}
 		}
 	}

@@ -39,11 +39,13 @@ func cust(line int, ref string, fields ...string) mapping.Row {
 		k, v, _ := strings.Cut(kv, "=")
 		f[k] = v
 	}
-	return mapping.Row{Line: line, Customer: &mapping.Customer{Reference: ref, Line: line, Fields: f, Hash: fakeHash(f)}}
+	return mapping.Row{Line: line, Customer: mapping.NewCustomer(ref, line, f, fakeHash(f))}
 }
 
 func flagged(line int, ref string) mapping.Row {
-	return mapping.Row{Line: line, Customer: &mapping.Customer{Reference: ref, Line: line, Delete: true, Fields: map[string]string{}, Hash: fakeHash(nil)}}
+	c := mapping.NewCustomer(ref, line, map[string]string{"reference": ref}, fakeHash(nil))
+	c.Delete = true
+	return mapping.Row{Line: line, Customer: c}
 }
 
 func bad(line int, ref string) mapping.Row {
@@ -66,7 +68,7 @@ func fakeHash(f map[string]string) string {
 // managed returns a checkpoint record as if row had been pushed.
 func managed(r mapping.Row) *state.Record {
 	c := r.Customer
-	return &state.Record{Reference: c.Reference, Hash: c.Hash, Values: c.Fields, CRMID: int64(r.Line)}
+	return &state.Record{Reference: c.Reference, Hash: c.Hash, Values: c.Fields(), CRMID: int64(r.Line)}
 }
 
 func checkpoint(rows ...mapping.Row) memCheckpoint {

@@ -128,7 +128,7 @@ func Reconcile(ctx context.Context, rows Rows, api Lister, cp ReconcileCheckpoin
 			return nil
 		}
 		c := r.Customer
-		erp[c.Reference] = &erpSide{line: c.Line, fields: c.Fields, flagged: c.Delete}
+		erp[c.Reference] = &erpSide{line: c.Line, fields: c.Fields(), flagged: c.Delete}
 		return nil
 	}); err != nil {
 		return nil, err

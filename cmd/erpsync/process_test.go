@@ -164,8 +164,8 @@ func assertCRMMatches(t *testing.T, base, export string) {
 		}
 		got := sync.CRMValues(&c, []string{"name", "creditLimit", "billingCity", "parentCustomer"}, mapping.CountryCode)
 		for _, f := range []string{"name", "creditLimit", "billingCity", "parentCustomer"} {
-			if got[f] != w.Fields[f] {
-				t.Errorf("%s %s = %q in the CRM, %q in the export", c.Reference, f, got[f], w.Fields[f])
+			if got[f] != w.Field(f) {
+				t.Errorf("%s %s = %q in the CRM, %q in the export", c.Reference, f, got[f], w.Field(f))
 			}
 		}
 	}
