@@ -87,7 +87,7 @@ func (j *job) plan(ctx context.Context, path string, importOnly bool) (*sync.Pla
 		MaxDelete:      j.cfg.Sync.MaxDelete,
 		DriftPolicy:    j.cfg.Sync.Drift,
 		ImportOnly:     importOnly,
-		MappingChanged: count > 0 && fingerprint != j.mapping.Fingerprint(),
+		MappingChanged: count > 0 && fingerprint != "" && fingerprint != j.mapping.Fingerprint(),
 		ParentInCRM:    j.parentInCRM(ctx),
 	}
 	var ref *refreshed
