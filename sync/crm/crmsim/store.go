@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -308,6 +309,9 @@ type listResult struct {
 func (s *Store) list(f listFilter) ([]crm.Customer, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if items, ok := s.timeWindow(f); ok {
+		return pageOf(items, f), len(items)
+	}
 	key := f.key()
 	res, ok := s.listCache[key]
 	if !ok || res.version != s.version {
@@ -333,12 +337,87 @@ func (s *Store) list(f listFilter) ([]crm.Customer, int) {
 		res = listResult{version: s.version, items: items}
 		s.listCache[key] = res
 	}
-	lo, hi := min(f.offset, len(res.items)), min(f.offset+f.max, len(res.items))
+	return pageOf(res.items, f), len(res.items)
+}
+
+func pageOf(items []*crm.Customer, f listFilter) []crm.Customer {
+	lo, hi := min(f.offset, len(items)), min(f.offset+f.max, len(items))
 	page := make([]crm.Customer, 0, hi-lo)
-	for _, c := range res.items[lo:hi] {
+	for _, c := range items[lo:hi] {
 		page = append(page, clone(c))
 	}
-	return page, len(res.items)
+	return page
+}
+
+// timeWindow answers, like an index would, the refresh's query: sorted
+// ascending by a date-time and filtered on that same date-time only. The
+// result is a window of the whole list sorted once, found by binary
+// search, rather than a filter and a sort at every page (the keyset walk
+// changes its lastUpdated_gte at almost every page).
+func (s *Store) timeWindow(f listFilter) ([]*crm.Customer, bool) {
+	var base int // index of the sorted field's gt in f.times
+	switch f.sort {
+	case "dateCreated":
+		base = 0
+	case "lastUpdated":
+		base = 4
+	default:
+		return nil, false
+	}
+	other := 4 - base
+	for i := other; i < other+4; i++ {
+		if !f.times[i].IsZero() {
+			return nil, false
+		}
+	}
+	if f.desc || f.reference != "" || f.name != "" || f.category != "" || f.isActive != nil {
+		return nil, false
+	}
+	all := listFilter{sort: f.sort, order: "asc"}
+	key := "all\x00" + all.key()
+	res, ok := s.listCache[key]
+	if !ok || res.version != s.version {
+		items := make([]*crm.Customer, 0, len(s.byID))
+		for _, c := range s.byID {
+			items = append(items, c)
+		}
+		slices.SortFunc(items, func(a, b *crm.Customer) int {
+			if r := compareBy(f.sort, a, b); r != 0 {
+				return r
+			}
+			return cmp.Compare(a.ID, b.ID)
+		})
+		if len(s.listCache) > 16 {
+			clear(s.listCache)
+		}
+		res = listResult{version: s.version, items: items}
+		s.listCache[key] = res
+	}
+	at := func(c *crm.Customer) time.Time {
+		if base == 0 {
+			return c.DateCreated.Time
+		}
+		return c.LastUpdated.Time
+	}
+	items := res.items
+	lo, hi := 0, len(items)
+	gt, gte, lt, lte := f.times[base], f.times[base+1], f.times[base+2], f.times[base+3]
+	if !gt.IsZero() {
+		lo = max(lo, sort.Search(len(items), func(i int) bool { return at(items[i]).After(gt) }))
+	}
+	if !gte.IsZero() {
+		lo = max(lo, sort.Search(len(items), func(i int) bool { return !at(items[i]).Before(gte) }))
+	}
+	if !lt.IsZero() {
+		hi = min(hi, sort.Search(len(items), func(i int) bool { return !at(items[i]).Before(lt) }))
+	}
+	if !lte.IsZero() {
+		hi = min(hi, sort.Search(len(items), func(i int) bool { return at(items[i]).After(lte) }))
+	}
+	if lo > hi {
+		lo = hi
+	}
+	return items[lo:hi], true
 }
 
 // sortable fields of the list call.
