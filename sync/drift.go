@@ -31,12 +31,12 @@ func FindDrift(ctx context.Context, pulled *PullResult, cp RecordReader, country
 		if rec == nil {
 			continue
 		}
+		if c.LastUpdated.Equal(rec.CRMLastUpdated) {
+			continue // the copy erpsync saw right after its own push: nothing new
+		}
 		fields := slices.Collect(maps.Keys(rec.Values))
 		values := CRMValues(&c, fields, countryCode)
 		seen = append(seen, state.Seen{Reference: c.Reference, CRMID: c.ID, CRMLastUpdated: c.LastUpdated.Time, CRMValues: values})
-		if c.LastUpdated.Equal(rec.CRMLastUpdated) {
-			continue // the copy erpsync saw right after its own push
-		}
 		if changes := Differences(rec.Values, values); len(changes) > 0 {
 			drift = append(drift, Drift{Reference: c.Reference, CRMID: c.ID, Changes: changes})
 		}
