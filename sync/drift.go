@@ -7,12 +7,24 @@ import (
 	"slices"
 
 	"erpsync/state"
+	"erpsync/sync/crm"
 )
 
 // RecordReader returns a managed record, or nil for a reference erpsync
 // never pushed.
 type RecordReader interface {
 	Get(ctx context.Context, ref string) (*state.Record, error)
+}
+
+// MayHaveDrifted reports whether a customer the CRM answered is managed
+// and newer than the copy erpsync recorded: only such a customer can have
+// drifted.
+func MayHaveDrifted(ctx context.Context, cp RecordReader, c crm.Customer) (bool, error) {
+	rec, err := cp.Get(ctx, c.Reference)
+	if err != nil {
+		return false, fmt.Errorf("read checkpoint of %s: %w", c.Reference, err)
+	}
+	return rec != nil && !c.LastUpdated.Equal(rec.CRMLastUpdated), nil
 }
 
 // FindDrift compares the customers a refresh pulled with what erpsync last

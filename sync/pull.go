@@ -20,13 +20,18 @@ type PullOptions struct {
 	Since    time.Time
 	Lookback time.Duration // allowance for clock skew between us and the CRM
 	PageSize int           // default 500
+	// Keep, when set, says which customers the result holds; the others are
+	// only counted. A refresh keeps those that may have drifted, so that
+	// the pull of a million customers just written by an import stays small.
+	Keep func(crm.Customer) (bool, error)
 }
 
 // PullResult is what a refresh saw.
 type PullResult struct {
 	// Customers changed since the watermark, one per id, each at the newest
-	// lastUpdated seen.
+	// lastUpdated seen (only those that PullOptions.Keep keeps).
 	Customers map[int64]crm.Customer
+	Seen      int // customers seen, kept or not
 	Pages     int
 	// Newest is the greatest lastUpdated seen; zero when nothing changed.
 	Newest time.Time
@@ -53,13 +58,27 @@ func Pull(ctx context.Context, api Lister, opt PullOptions) (*PullResult, error)
 	if !opt.Since.IsZero() {
 		from = opt.Since.Add(-opt.Lookback).UTC().Truncate(time.Second)
 	}
+	latest := map[int64]time.Time{} // newest lastUpdated seen per id: 16 bytes each
+	var keepErr error
 	keep := func(c crm.Customer) {
-		if old, ok := res.Customers[c.ID]; !ok || c.LastUpdated.After(old.LastUpdated.Time) {
-			res.Customers[c.ID] = c
+		if t, ok := latest[c.ID]; ok && !c.LastUpdated.After(t) {
+			return
 		}
+		latest[c.ID] = c.LastUpdated.Time
 		if c.LastUpdated.After(res.Newest) {
 			res.Newest = c.LastUpdated.Time
 		}
+		if opt.Keep != nil {
+			ok, err := opt.Keep(c)
+			if err != nil && keepErr == nil {
+				keepErr = err
+			}
+			if !ok {
+				delete(res.Customers, c.ID) // an older copy kept before
+				return
+			}
+		}
+		res.Customers[c.ID] = c
 	}
 	spanned := map[time.Time]bool{}
 	t, skip := from, 0
@@ -98,6 +117,10 @@ func Pull(ctx context.Context, api Lister, opt PullOptions) (*PullResult, error)
 			return nil, err
 		}
 	}
+	if keepErr != nil {
+		return nil, keepErr
+	}
+	res.Seen = len(latest)
 	return res, nil
 }
 
