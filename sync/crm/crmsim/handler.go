@@ -69,6 +69,7 @@ func New(store *Store, opts Options) *Server {
 	s.route(crm.OpCreate, "POST /api/{version}/customers", s.handleCreate)
 	s.route(crm.OpUpdate, "POST /api/{version}/customers/{id}", s.handleUpdate)
 	s.route(crm.OpUpsert, "POST /api/{version}/customers/reference/{ref}", s.handleUpsert)
+	s.route(crm.OpUpsert, "POST /api/{version}/customers/reference/{$}", s.handleUpsertWithoutReference)
 	s.route(crm.OpDelete, "DELETE /api/{version}/customers/{id}", s.handleDelete)
 	s.route(crm.OpDeleteByReference, "DELETE /api/{version}/customers/reference/{ref}", s.handleDeleteByReference)
 	s.mux.HandleFunc("GET /_sim/stats", s.handleStats)
@@ -175,7 +176,11 @@ func (s *Server) faults() (throttle, fail bool) {
 }
 
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request) *apiError {
-	f, err := parseListQuery(r.URL.Query())
+	q, err := parseQuery(r.URL.RawQuery)
+	if err != nil {
+		return err
+	}
+	f, err := parseListQuery(q)
 	if err != nil {
 		return err
 	}
@@ -189,7 +194,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) *apiError {
 		prev := f.link(version, max(0, f.offset-f.max))
 		page.Paging.Previous = &prev
 	}
-	if f.max > 0 && f.offset+f.max < total {
+	if f.max > 0 && f.max < total-f.offset { // not offset+max: both may be near MaxInt
 		next := f.link(version, f.offset+f.max)
 		page.Paging.Next = &next
 	}
@@ -271,6 +276,12 @@ func (s *Server) handleUpsert(w http.ResponseWriter, r *http.Request) *apiError 
 	return nil
 }
 
+// handleUpsertWithoutReference answers an upsert whose reference, the last
+// segment of its path, is empty, as the reference documents for upsert.
+func (s *Server) handleUpsertWithoutReference(_ http.ResponseWriter, _ *http.Request) *apiError {
+	return errMissing("reference")
+}
+
 // deleted is the reference's delete success body.
 var deleted = map[string]string{"success": "true", "success_description": "Instance deleted successfully"}
 
@@ -312,7 +323,9 @@ func readParams(w http.ResponseWriter, r *http.Request, allowed []string) (*para
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	p := &params{values: map[string]string{}}
 	var names []string
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+	// Media types are case-insensitive; any multipart one goes to the
+	// multipart reader, which refuses all but multipart/form-data.
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Type"))), "multipart/") {
 		if err := r.ParseMultipartForm(maxBody); err != nil {
 			return nil, bodyError(err)
 		}

@@ -2,6 +2,7 @@ package crmsim
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -102,6 +103,24 @@ func parseListQuery(q url.Values) (listFilter, *apiError) {
 		f.isActive, f.isActiveTxt = &b, v
 	}
 	return f, nil
+}
+
+// parseQuery decodes the list call's query. A pair that cannot be decoded
+// (bad percent-encoding, a semicolon) is refused by name, where
+// URL.Query would drop it silently and the call would run without it.
+func parseQuery(raw string) (url.Values, *apiError) {
+	q, err := url.ParseQuery(raw)
+	if err == nil {
+		return q, nil
+	}
+	var bad []string
+	for _, pair := range strings.Split(raw, "&") {
+		if _, err := url.ParseQuery(pair); err != nil {
+			bad = append(bad, pair)
+		}
+	}
+	slices.Sort(bad)
+	return nil, errInvalidParams(slices.Compact(bad))
 }
 
 func first(q url.Values, k string) (string, bool) {

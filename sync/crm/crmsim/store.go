@@ -261,6 +261,14 @@ func (s *Store) replace(old, c *crm.Customer) {
 	if c.ParentCustomer != nil {
 		s.children[c.ParentCustomer.ID]++
 	}
+	if c.Reference != old.Reference && s.children[old.ID] > 0 {
+		// The sub-customers' parentCustomer names the parent by reference too.
+		for _, child := range s.byID {
+			if child.ParentCustomer != nil && child.ParentCustomer.ID == old.ID {
+				child.ParentCustomer = &crm.CustomerLink{ID: old.ID, Reference: c.Reference}
+			}
+		}
+	}
 	delete(s.byRef, old.Reference)
 	*old = *c
 	s.byRef[old.Reference] = old
@@ -341,7 +349,8 @@ func (s *Store) list(f listFilter) ([]crm.Customer, int) {
 }
 
 func pageOf(items []*crm.Customer, f listFilter) []crm.Customer {
-	lo, hi := min(f.offset, len(items)), min(f.offset+f.max, len(items))
+	lo := min(f.offset, len(items))
+	hi := lo + min(f.max, len(items)-lo) // not offset+max: both may be near MaxInt
 	page := make([]crm.Customer, 0, hi-lo)
 	for _, c := range items[lo:hi] {
 		page = append(page, clone(c))
