@@ -3,30 +3,49 @@
 // what was last seen there, plus the refresh watermark, the mapping
 // fingerprint, run history, pending row failures and the CRM's last copy
 // of each deleted customer. It knows no HTTP.
+//
+// A DB has two pools on the same file: one connection that writes (every
+// write transaction is BEGIN IMMEDIATE, so a second process waits for the
+// busy timeout instead of failing half-way) and a few read-only ones, so
+// that reads never wait behind the writer's batches (WAL).
 package state
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
-
+	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the SQLite driver
+	"github.com/mattn/go-sqlite3" // the SQLite driver
 )
 
-// applicationID marks a SQLite file as an erpsync checkpoint ("ERPS").
-const applicationID = 0x45525053
+// ApplicationID is the SQLite application_id that marks a file as an
+// erpsync checkpoint ("ERPS"); see `PRAGMA application_id`.
+const ApplicationID = 0x45525053
+
+// BusyTimeout is how long a statement waits for a lock held by another
+// connection before it fails.
+const BusyTimeout = 10 * time.Second
+
+// readers is the size of the read-only pool.
+const readers = 4
 
 //go:embed migrations/*.sql
 var migrations embed.FS
+
+// migrationName is the shape of a migration file: NNN_name.sql.
+var migrationName = regexp.MustCompile(`^[0-9]{3}_[a-z0-9_]+\.sql$`)
 
 // DB is the checkpoint. NewDB sets defaults; Open does the I/O.
 type DB struct {
@@ -34,165 +53,281 @@ type DB struct {
 	// Now is the clock of every stored time; tests replace it.
 	Now func() time.Time
 
-	db *sql.DB
+	rw  *sql.DB // one connection: the only writer
+	ro  *sql.DB // read-only connections
+	get *sql.Stmt
 }
 
 // NewDB returns a checkpoint at path, not yet opened.
 func NewDB(path string) *DB { return &DB{Path: path, Now: time.Now} }
 
-// UnusableError is a state file that erpsync will not use: not SQLite, not
-// ours, corrupt, or from a newer erpsync. The file is left as it was.
-type UnusableError struct {
-	Path   string
-	Reason string
-}
-
-func (e *UnusableError) Error() string {
-	return fmt.Sprintf("state file %s is unusable: %s (it was left untouched)", e.Path, e.Reason)
-}
-
-// Open opens or creates the checkpoint and applies the migrations.
-func (db *DB) Open(ctx context.Context) error {
-	fresh := false
-	st, err := os.Stat(db.Path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		f, err := os.OpenFile(db.Path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+// Open opens the checkpoint, creating it (mode 0600) when absent, and
+// applies the migrations it lacks. A file that is not an erpsync
+// checkpoint, is corrupt, or was written by a newer erpsync is an
+// *UnusableError, and is neither recreated nor modified: it is inspected
+// through a read-only connection before anything writes to it.
+func (db *DB) Open(ctx context.Context) (err error) {
+	if db.rw != nil {
+		return fmt.Errorf("state %s: already open", db.Path)
+	}
+	if db.Now == nil {
+		db.Now = time.Now
+	}
+	if err := db.createOrCheckFile(); err != nil {
+		return err
+	}
+	applied, err := db.inspect(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
 		if err != nil {
-			return fmt.Errorf("create state file: %w", err)
+			db.Close()
+			db.rw, db.ro, db.get = nil, nil, nil
 		}
-		f.Close()
-		fresh = true
-	case err != nil:
-		return fmt.Errorf("state file: %w", err)
-	case st.IsDir():
-		return &UnusableError{Path: db.Path, Reason: "it is a directory"}
-	case st.Size() > 0 && !isSQLite(db.Path):
-		return &UnusableError{Path: db.Path, Reason: "not a SQLite database"}
-	case st.Size() == 0:
-		fresh = true
+	}()
+	if db.rw, err = sql.Open("sqlite3", dsn(db.Path,
+		"_journal_mode=WAL", "_synchronous=NORMAL", "_foreign_keys=on", "_txlock=immediate",
+		"_busy_timeout="+strconv.FormatInt(BusyTimeout.Milliseconds(), 10))); err != nil {
+		return fmt.Errorf("open state %s: %w", db.Path, err)
 	}
-	dsn := "file:" + url.PathEscape(db.Path) + "?_busy_timeout=10000&_foreign_keys=on&_txlock=immediate"
-	if db.db, err = sql.Open("sqlite3", dsn); err != nil {
-		return fmt.Errorf("open state: %w", err)
-	}
-	// One connection: one writer, and no surprise between connections.
-	db.db.SetMaxOpenConns(1)
-	if err := db.check(ctx, fresh); err != nil {
-		db.db.Close()
+	db.rw.SetMaxOpenConns(1)
+	db.rw.SetMaxIdleConns(1)
+	if err := db.migrate(ctx, applied); err != nil {
 		return err
 	}
-	if _, err := db.db.ExecContext(ctx, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"); err != nil {
-		db.db.Close()
-		return fmt.Errorf("state %s: set WAL: %w", db.Path, err)
+	if db.ro, err = sql.Open("sqlite3", dsn(db.Path, "mode=ro", "_foreign_keys=on",
+		"_busy_timeout="+strconv.FormatInt(BusyTimeout.Milliseconds(), 10))); err != nil {
+		return fmt.Errorf("open state %s: %w", db.Path, err)
 	}
-	if err := db.migrate(ctx); err != nil {
-		db.db.Close()
-		return err
+	db.ro.SetMaxOpenConns(readers)
+	db.ro.SetMaxIdleConns(readers)
+	if db.get, err = db.ro.PrepareContext(ctx, `SELECT `+recordColumns+` FROM records WHERE reference = ?`); err != nil {
+		return db.fail("prepare", err)
 	}
 	return nil
 }
 
-// isSQLite reads the file's magic header.
-func isSQLite(path string) bool {
-	f, err := os.Open(path)
+// Close closes the database; closing twice is harmless. Close the writers
+// first: their later writes fail.
+func (db *DB) Close() error {
+	var errs []error
+	if db.get != nil {
+		errs = append(errs, db.get.Close())
+	}
+	if db.ro != nil {
+		errs = append(errs, db.ro.Close())
+	}
+	if db.rw != nil { // last: the last connection checkpoints the WAL
+		errs = append(errs, db.rw.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close state %s: %w", db.Path, err)
+	}
+	return nil
+}
+
+// dsn is a go-sqlite3 URI for path with parameters.
+func dsn(path string, params ...string) string {
+	s := "file:" + url.PathEscape(path)
+	for i, p := range params {
+		if i == 0 {
+			s += "?" + p
+		} else {
+			s += "&" + p
+		}
+	}
+	return s
+}
+
+// createOrCheckFile creates a missing state file with mode 0600, and
+// refuses a path that cannot be a SQLite database, by its first bytes.
+func (db *DB) createOrCheckFile() error {
+	f, err := os.OpenFile(db.Path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("create state file: %w", err)
+	}
+	f, err = os.Open(db.Path)
 	if err != nil {
-		return false
+		return fmt.Errorf("open state file: %w", err)
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("open state file: %w", err)
+	}
+	if st.IsDir() {
+		return &UnusableError{Path: db.Path, Reason: "it is a directory"}
+	}
+	if st.Size() == 0 {
+		return nil // an empty file is an empty database
+	}
 	head := make([]byte, 16)
-	n, _ := f.Read(head)
-	return n == 16 && string(head) == "SQLite format 3\x00"
-}
-
-// check refuses a file that is not ours or is corrupt, and marks a new one.
-func (db *DB) check(ctx context.Context, fresh bool) error {
-	var id int64
-	if err := db.db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&id); err != nil {
-		return &UnusableError{Path: db.Path, Reason: "cannot be read as SQLite: " + err.Error()}
-	}
-	if fresh {
-		_, err := db.db.ExecContext(ctx, "PRAGMA application_id="+strconv.Itoa(applicationID))
-		if err != nil {
-			return fmt.Errorf("state %s: mark: %w", db.Path, err)
-		}
-		return nil
-	}
-	if id != applicationID {
-		return &UnusableError{Path: db.Path, Reason: "a SQLite database of another program (application_id " + strconv.FormatInt(id, 10) + ")"}
-	}
-	var res string
-	if err := db.db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&res); err != nil || res != "ok" {
-		if err != nil {
-			res = err.Error()
-		}
-		return &UnusableError{Path: db.Path, Reason: "corrupt: " + res}
+	if _, err := io.ReadFull(f, head); err != nil || string(head) != "SQLite format 3\x00" {
+		return &UnusableError{Path: db.Path, Reason: "not a SQLite database"}
 	}
 	return nil
 }
 
-// migrate applies the embedded migrations not yet applied, in order.
-func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("state %s: migrations table: %w", db.Path, err)
+// inspect reads, without writing, whether the file is ours, sound, and
+// not newer than this binary; it returns the migrations already applied.
+// An empty database (no schema, no application_id) is taken as new.
+func (db *DB) inspect(ctx context.Context) (map[string]bool, error) {
+	ro, err := sql.Open("sqlite3", dsn(db.Path, "mode=ro",
+		"_busy_timeout="+strconv.FormatInt(BusyTimeout.Milliseconds(), 10)))
+	if err != nil {
+		return nil, fmt.Errorf("open state %s: %w", db.Path, err)
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	defer ro.Close()
+	unusable := func(reason string) error { return &UnusableError{Path: db.Path, Reason: reason} }
+	unreadable := func(err error) error {
+		var se sqlite3.Error
+		if errors.As(err, &se) && se.Code == sqlite3.ErrCorrupt {
+			return unusable("corrupt: " + err.Error())
+		}
+		return unusable("cannot be read as SQLite: " + err.Error())
+	}
+
+	var id, tables int64
+	if err := ro.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&id); err != nil {
+		return nil, unreadable(err)
+	}
+	if err := ro.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema`).Scan(&tables); err != nil {
+		return nil, unreadable(err)
+	}
+	if id == 0 && tables == 0 {
+		return map[string]bool{}, nil
+	}
+	if id != ApplicationID {
+		return nil, unusable(fmt.Sprintf("a SQLite database of another program (application_id %#x, erpsync's is %#x)", id, ApplicationID))
+	}
+	if err := quickCheck(ctx, ro); err != nil {
+		return nil, unusable("corrupt: " + err.Error())
+	}
+	applied := map[string]bool{}
+	var hasTable int
+	if err := ro.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'migrations'`).Scan(&hasTable); err != nil {
+		return nil, unreadable(err)
+	}
+	if hasTable == 0 {
+		return applied, nil
+	}
+	known, err := migrationNames()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := ro.QueryContext(ctx, `SELECT name FROM migrations`)
+	if err != nil {
+		return nil, unusable("corrupt: " + err.Error())
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, unusable("corrupt: " + err.Error())
+		}
+		if !slices.Contains(known, name) {
+			return nil, unusable("its schema is newer than this erpsync (migration " + name + "); use a newer erpsync")
+		}
+		applied[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unusable("corrupt: " + err.Error())
+	}
+	return applied, nil
+}
+
+// quickCheck runs SQLite's quick_check: nil when it answers ok, else an
+// error with its first findings.
+func quickCheck(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, `PRAGMA quick_check(4)`)
 	if err != nil {
 		return err
 	}
-	slices.Sort(names)
-	applied := map[string]bool{}
-	rows, err := db.db.QueryContext(ctx, `SELECT name FROM migrations`)
-	if err != nil {
-		return fmt.Errorf("state %s: read migrations: %w", db.Path, err)
-	}
+	defer rows.Close()
+	var found []string
 	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
+		var s string
+		if err := rows.Scan(&s); err != nil {
 			return err
 		}
-		applied[n] = true
-	}
-	rows.Close()
-	for n := range applied {
-		if !slices.Contains(names, n) {
-			return &UnusableError{Path: db.Path, Reason: "written by a newer erpsync (migration " + n + ")"}
+		if s == "ok" {
+			continue
 		}
+		// The first finding is headed by "*** in database main ***\n".
+		s = strings.TrimSpace(strings.TrimPrefix(s, "*** in database main ***"))
+		found = append(found, cmp.Or(s, "unknown damage"))
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(found) > 0 {
+		return errors.New(strings.Join(found, "; "))
+	}
+	return nil
+}
+
+// migrationNames lists the embedded migrations in the order they apply.
+func migrationNames() ([]string, error) {
+	entries, err := fs.ReadDir(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if !migrationName.MatchString(e.Name()) {
+			return nil, fmt.Errorf("migration %s: the name is not NNN_name.sql", e.Name())
+		}
+		names = append(names, e.Name())
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// migrate applies, in order, each embedded migration not yet applied, in
+// its own transaction with its row in the migrations table. The first one
+// also stamps the application_id, so a file holds a schema only if it is
+// marked as ours.
+func (db *DB) migrate(ctx context.Context, applied map[string]bool) error {
+	names, err := migrationNames()
+	if err != nil {
+		return err
 	}
 	for _, name := range names {
 		if applied[name] {
 			continue
 		}
-		body, err := fs.ReadFile(migrations, name)
+		body, err := fs.ReadFile(migrations, "migrations/"+name)
 		if err != nil {
 			return err
 		}
 		err = db.tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return err
+			stmts := []string{
+				`PRAGMA application_id = ` + strconv.Itoa(ApplicationID),
+				`CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied INTEGER NOT NULL)`,
+				string(body),
+			}
+			for _, s := range stmts {
+				if _, err := tx.ExecContext(ctx, s); err != nil {
+					return err
+				}
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO migrations (name, applied) VALUES (?, ?)`, name, db.Now().Unix())
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("state %s: apply %s: %w", db.Path, name, err)
+			return db.fail("apply migration "+name, err)
 		}
 	}
 	return nil
 }
 
-// Close closes the database.
-func (db *DB) Close() error {
-	if db.db == nil {
-		return nil
-	}
-	return db.db.Close()
-}
-
-// tx runs fn in a transaction.
+// tx runs fn in a write transaction (BEGIN IMMEDIATE).
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.rw.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -203,6 +338,17 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// fail wraps an error of an operation; SQLite's verdict that the file is
+// corrupt or not a database becomes an *UnusableError.
+func (db *DB) fail(op string, err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB) {
+		return &UnusableError{Path: db.Path, Reason: op + ": " + err.Error()}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// unix is a stored time: seconds, 0 for the zero time.
 func unix(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
@@ -210,52 +356,10 @@ func unix(t time.Time) int64 {
 	return t.Unix()
 }
 
+// fromUnix reads a stored time, in UTC.
 func fromUnix(s int64) time.Time {
 	if s == 0 {
 		return time.Time{}
 	}
 	return time.Unix(s, 0).UTC()
-}
-
-// meta reads a meta value ("" when absent).
-func (db *DB) meta(ctx context.Context, key string) (string, error) {
-	var v string
-	err := db.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("read %s: %w", key, err)
-	}
-	return v, nil
-}
-
-func (db *DB) setMeta(ctx context.Context, key, value string) error {
-	_, err := db.db.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", key, err)
-	}
-	return nil
-}
-
-// Watermark is the time of the last finished run's refresh; zero if none.
-func (db *DB) Watermark(ctx context.Context) (time.Time, error) {
-	v, err := db.meta(ctx, "watermark")
-	if err != nil || v == "" {
-		return time.Time{}, err
-	}
-	return time.Parse(time.RFC3339, v)
-}
-
-// SetWatermark stores the refresh watermark.
-func (db *DB) SetWatermark(ctx context.Context, t time.Time) error {
-	return db.setMeta(ctx, "watermark", t.UTC().Format(time.RFC3339))
-}
-
-// Fingerprint is the mapping fingerprint of the last finished run.
-func (db *DB) Fingerprint(ctx context.Context) (string, error) { return db.meta(ctx, "fingerprint") }
-
-// SetFingerprint stores the mapping fingerprint.
-func (db *DB) SetFingerprint(ctx context.Context, fp string) error {
-	return db.setMeta(ctx, "fingerprint", fp)
 }

@@ -4,44 +4,40 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"os"
 	"syscall"
 	"time"
 )
 
-// LockedError says that another process holds the checkpoint.
-type LockedError struct {
+// Lock is the state file held by this process for one run.
+type Lock struct {
+	db    *DB
 	PID   int
 	Host  string
 	Kind  string
 	Since time.Time
-}
-
-func (e *LockedError) Error() string {
-	return fmt.Sprintf("the state file is held by %s (pid %d on %s) since %s; one run at a time",
-		e.Kind, e.PID, e.Host, e.Since.UTC().Format(time.RFC3339))
-}
-
-// Lock is the checkpoint held by this process.
-type Lock struct {
-	db  *DB
-	pid int
-	// TookOver is set when the lock of a process that no longer exists on
-	// this host was taken over.
+	// TookOver is the lock of a process that no longer exists on this
+	// host, taken over by Acquire; nil when the file was free.
 	TookOver *LockedError
 }
 
-// Acquire takes the checkpoint for one run. A lock held by a live process
-// is a *LockedError; one left by a dead process of this host is taken over.
+// Acquire takes the state file for one run of the given kind (run,
+// import, ...), in a write transaction, so that two processes cannot both
+// win. A lock held by a live process, or by a process of another host
+// (whose liveness cannot be told from here), is a *LockedError. One left
+// by a process of this host that no longer exists is taken over and
+// reported in Lock.TookOver.
+//
+// A lock held by this very process is also a *LockedError: one run at a
+// time, whoever asks.
 func (db *DB) Acquire(ctx context.Context, kind string) (*Lock, error) {
 	host, _ := os.Hostname()
-	pid := os.Getpid()
-	l := &Lock{db: db, pid: pid}
+	l := &Lock{db: db, PID: os.Getpid(), Host: host, Kind: kind, Since: db.Now().UTC().Truncate(time.Second)}
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		var held LockedError
 		var since int64
-		err := tx.QueryRowContext(ctx, `SELECT pid, host, kind, since FROM lock WHERE id = 1`).Scan(&held.PID, &held.Host, &held.Kind, &since)
+		err := tx.QueryRowContext(ctx, `SELECT pid, host, kind, since FROM lock WHERE id = 1`).
+			Scan(&held.PID, &held.Host, &held.Kind, &since)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -55,7 +51,7 @@ func (db *DB) Acquire(ctx context.Context, kind string) (*Lock, error) {
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO lock (id, pid, host, kind, since) VALUES (1, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, kind = excluded.kind, since = excluded.since`,
-			pid, host, kind, db.Now().Unix())
+			l.PID, l.Host, l.Kind, l.Since.Unix())
 		return err
 	})
 	var le *LockedError
@@ -63,20 +59,24 @@ func (db *DB) Acquire(ctx context.Context, kind string) (*Lock, error) {
 		return nil, le
 	}
 	if err != nil {
-		return nil, fmt.Errorf("lock state: %w", err)
+		return nil, db.fail("lock state", err)
 	}
 	return l, nil
 }
 
-// Release gives the checkpoint back.
+// Release gives the state file back. Releasing twice, or a lock that was
+// taken over meanwhile, changes nothing.
 func (l *Lock) Release(ctx context.Context) error {
-	if _, err := l.db.db.ExecContext(ctx, `DELETE FROM lock WHERE id = 1 AND pid = ?`, l.pid); err != nil {
-		return fmt.Errorf("unlock state: %w", err)
+	_, err := l.db.rw.ExecContext(ctx, `DELETE FROM lock WHERE id = 1 AND pid = ? AND host = ? AND since = ?`,
+		l.PID, l.Host, l.Since.Unix())
+	if err != nil {
+		return l.db.fail("unlock state", err)
 	}
 	return nil
 }
 
-// processAlive reports whether a process with that pid exists here.
+// processAlive reports whether a process with that pid exists on this
+// host (one that exists but is not ours to signal counts as alive).
 func processAlive(pid int) bool {
 	if pid <= 0 {
 		return false

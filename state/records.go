@@ -10,15 +10,16 @@ import (
 )
 
 // Record is what the checkpoint knows of one managed reference: what
-// erpsync last pushed, and what it last saw in the CRM.
+// erpsync last pushed, and what it last saw in the CRM. A reference is
+// managed once erpsync has pushed it successfully, until it deletes it.
 type Record struct {
 	Reference      string
-	Hash           string
+	Hash           string            // content hash of what was pushed (mapping's)
 	Values         map[string]string // canonical values last pushed
 	CRMID          int64
-	CRMLastUpdated time.Time
+	CRMLastUpdated time.Time         // the CRM's lastUpdated, second resolution
 	CRMValues      map[string]string // canonical values last seen in the CRM
-	PushedAt       time.Time
+	PushedAt       time.Time         // when the last push was recorded
 }
 
 // Seen is what a refresh found in the CRM for a reference.
@@ -29,144 +30,133 @@ type Seen struct {
 	CRMValues      map[string]string
 }
 
-// Get returns a managed record, or nil when the reference is not managed.
-func (db *DB) Get(ctx context.Context, ref string) (*Record, error) {
-	row := db.db.QueryRowContext(ctx, `SELECT reference, hash, vals, crm_id, crm_last_updated, crm_vals, pushed_at
-		FROM records WHERE reference = ?`, ref)
-	r, err := scanRecord(row.Scan)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read record %s: %w", ref, err)
-	}
-	return r, nil
-}
+const recordColumns = `reference, hash, vals, crm_id, crm_last_updated, crm_vals, pushed_at`
 
+// scanRecord reads a row of recordColumns.
 func scanRecord(scan func(...any) error) (*Record, error) {
 	var r Record
-	var vals, crmVals string
+	var vals, crmVals []byte
 	var lu, pushed int64
 	if err := scan(&r.Reference, &r.Hash, &vals, &r.CRMID, &lu, &crmVals, &pushed); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(vals), &r.Values); err != nil {
+	if err := json.Unmarshal(vals, &r.Values); err != nil {
 		return nil, fmt.Errorf("values of %s: %w", r.Reference, err)
 	}
-	if err := json.Unmarshal([]byte(crmVals), &r.CRMValues); err != nil {
+	if err := json.Unmarshal(crmVals, &r.CRMValues); err != nil {
 		return nil, fmt.Errorf("CRM values of %s: %w", r.Reference, err)
 	}
 	r.CRMLastUpdated, r.PushedAt = fromUnix(lu), fromUnix(pushed)
 	return &r, nil
 }
 
+// Get returns the record of a managed reference, or (nil, nil) when
+// erpsync does not manage it.
+func (db *DB) Get(ctx context.Context, ref string) (*Record, error) {
+	r, err := scanRecord(db.get.QueryRowContext(ctx, ref).Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, db.fail("read record "+ref, err)
+	}
+	return r, nil
+}
+
 // Count returns the number of managed references.
 func (db *DB) Count(ctx context.Context) (int, error) {
 	var n int
-	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM records`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count records: %w", err)
+	if err := db.ro.QueryRowContext(ctx, `SELECT count(*) FROM records INDEXED BY records_hash`).Scan(&n); err != nil {
+		return 0, db.fail("count records", err)
 	}
 	return n, nil
 }
 
-// Hashes streams every managed (reference, hash), ordered by reference.
+// Hashes streams every managed (reference, hash), ordered by reference
+// (byte order), from the narrow records_hash index: no values are read.
+// An error returned by fn stops the stream and is returned as is.
 func (db *DB) Hashes(ctx context.Context, fn func(ref, hash string) error) error {
-	rows, err := db.db.QueryContext(ctx, `SELECT reference, hash FROM records ORDER BY reference`)
+	rows, err := db.ro.QueryContext(ctx, `SELECT reference, hash FROM records INDEXED BY records_hash ORDER BY reference`)
 	if err != nil {
-		return fmt.Errorf("read hashes: %w", err)
+		return db.fail("read hashes", err)
 	}
 	defer rows.Close()
+	var ref, hash string
 	for rows.Next() {
-		var ref, hash string
 		if err := rows.Scan(&ref, &hash); err != nil {
-			return fmt.Errorf("read hashes: %w", err)
+			return db.fail("read hashes", err)
 		}
 		if err := fn(ref, hash); err != nil {
 			return err
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return db.fail("read hashes", err)
+	}
+	return nil
 }
 
-// Records streams every managed record, ordered by reference.
+// Records streams every managed record, ordered by reference. An error
+// returned by fn stops the stream and is returned as is.
 func (db *DB) Records(ctx context.Context, fn func(Record) error) error {
-	rows, err := db.db.QueryContext(ctx, `SELECT reference, hash, vals, crm_id, crm_last_updated, crm_vals, pushed_at
-		FROM records ORDER BY reference`)
+	rows, err := db.ro.QueryContext(ctx, `SELECT `+recordColumns+` FROM records ORDER BY reference`)
 	if err != nil {
-		return fmt.Errorf("read records: %w", err)
+		return db.fail("read records", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		r, err := scanRecord(rows.Scan)
 		if err != nil {
-			return fmt.Errorf("read records: %w", err)
+			return db.fail("read records", err)
 		}
 		if err := fn(*r); err != nil {
 			return err
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return db.fail("read records", err)
+	}
+	return nil
 }
 
-// SaveSeen remembers what a refresh saw in the CRM. References erpsync
-// does not manage are ignored: they are not ours.
+// SaveSeen remembers what a refresh saw in the CRM, in one transaction.
+// Only managed references are updated: the others are not ours and are
+// ignored. A copy older than the one recorded (by CRM lastUpdated) is
+// ignored too: it says nothing new.
 func (db *DB) SaveSeen(ctx context.Context, seen []Seen) error {
 	if len(seen) == 0 {
 		return nil
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `UPDATE records SET crm_id = ?, crm_last_updated = ?, crm_vals = ? WHERE reference = ?`)
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE records SET crm_id = ?, crm_last_updated = ?, crm_vals = ?
+			WHERE reference = ? AND crm_last_updated <= ?`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		for _, s := range seen {
-			vals, err := json.Marshal(nonNil(s.CRMValues))
+			vals, err := encodeValues(s.CRMValues)
 			if err != nil {
-				return err
+				return fmt.Errorf("CRM values of %s: %w", s.Reference, err)
 			}
-			if _, err := stmt.ExecContext(ctx, s.CRMID, unix(s.CRMLastUpdated), string(vals), s.Reference); err != nil {
-				return fmt.Errorf("save seen %s: %w", s.Reference, err)
+			lu := unix(s.CRMLastUpdated)
+			if _, err := stmt.ExecContext(ctx, s.CRMID, lu, string(vals), s.Reference, lu); err != nil {
+				return fmt.Errorf("%s: %w", s.Reference, err)
 			}
 		}
 		return nil
 	})
-}
-
-func nonNil(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
-	}
-	return m
-}
-
-// Deleted is the CRM's last copy of a customer erpsync deleted.
-type Deleted struct {
-	Reference string
-	CRMID     int64
-	Copy      []byte
-	RunID     int64
-	DeletedAt time.Time
-}
-
-// DeletedCopies returns the audit copies kept for a reference, newest first.
-func (db *DB) DeletedCopies(ctx context.Context, ref string) ([]Deleted, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT reference, crm_id, copy, run_id, deleted_at FROM deleted
-		WHERE reference = ? ORDER BY id DESC`, ref)
 	if err != nil {
-		return nil, fmt.Errorf("read deleted copies: %w", err)
+		return db.fail("save CRM copies", err)
 	}
-	defer rows.Close()
-	var out []Deleted
-	for rows.Next() {
-		var d Deleted
-		var copyText string
-		var at int64
-		if err := rows.Scan(&d.Reference, &d.CRMID, &copyText, &d.RunID, &at); err != nil {
-			return nil, err
-		}
-		d.Copy, d.DeletedAt = []byte(copyText), fromUnix(at)
-		out = append(out, d)
+	return nil
+}
+
+// encodeValues is the stored form of values: compact JSON, keys sorted,
+// {} for none.
+func encodeValues(m map[string]string) ([]byte, error) {
+	if len(m) == 0 {
+		return []byte("{}"), nil
 	}
-	return out, rows.Err()
+	return json.Marshal(m)
 }

@@ -13,81 +13,96 @@ type Run struct {
 	Kind       string // run | import
 	File       string
 	FileSHA256 string
-	Status     string // running, done, done with failures, aborted, failed, interrupted
+	Status     string // one of the Status constants
 	Started    time.Time
-	Ended      time.Time
+	Ended      time.Time // zero while running
 	Counts     map[string]int
 	Error      string
 }
 
-// Statuses of a run that took its export to the end.
+// Statuses of a run. Only StatusDone and StatusDoneFailures took their
+// export to the end (see ProcessedFile).
 const (
 	StatusRunning      = "running"
 	StatusDone         = "done"
 	StatusDoneFailures = "done with failures"
+	StatusAborted      = "aborted"     // stopped by a guard
+	StatusFailed       = "failed"      // a fatal error
+	StatusInterrupted  = "interrupted" // a signal
 )
 
-// StartRun records a run's start and returns its id.
+// StartRun records a run's start (status running) and returns its id.
 func (db *DB) StartRun(ctx context.Context, kind, file, sha string) (int64, error) {
-	res, err := db.db.ExecContext(ctx, `INSERT INTO runs (kind, file, file_sha256, status, started) VALUES (?, ?, ?, ?, ?)`,
+	res, err := db.rw.ExecContext(ctx, `INSERT INTO runs (kind, file, file_sha256, status, started) VALUES (?, ?, ?, ?, ?)`,
 		kind, file, sha, StatusRunning, db.Now().Unix())
 	if err != nil {
-		return 0, fmt.Errorf("record run start: %w", err)
+		return 0, db.fail("record run start", err)
 	}
 	return res.LastInsertId()
 }
 
-// FinishRun records a run's end.
+// FinishRun records a run's end: its status, counts and error text.
 func (db *DB) FinishRun(ctx context.Context, id int64, status string, counts map[string]int, errText string) error {
-	c, err := json.Marshal(counts)
-	if err != nil {
-		return err
+	c := []byte("{}")
+	if len(counts) > 0 {
+		var err error
+		if c, err = json.Marshal(counts); err != nil {
+			return fmt.Errorf("record run end: %w", err)
+		}
 	}
-	if counts == nil {
-		c = []byte("{}")
-	}
-	_, err = db.db.ExecContext(ctx, `UPDATE runs SET status = ?, ended = ?, counts = ?, error = ? WHERE id = ?`,
+	res, err := db.rw.ExecContext(ctx, `UPDATE runs SET status = ?, ended = ?, counts = ?, error = ? WHERE id = ?`,
 		status, db.Now().Unix(), string(c), errText, id)
 	if err != nil {
-		return fmt.Errorf("record run end: %w", err)
+		return db.fail("record run end", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("record run end: no run %d", id)
 	}
 	return nil
 }
 
-// Runs returns the last runs, newest first.
+// Runs returns the last limit runs, newest first; all of them when limit
+// is 0 or less.
 func (db *DB) Runs(ctx context.Context, limit int) ([]Run, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT id, kind, file, file_sha256, status, started, ended, counts, error
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := db.ro.QueryContext(ctx, `SELECT id, kind, file, file_sha256, status, started, ended, counts, error
 		FROM runs ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
-		return nil, fmt.Errorf("read runs: %w", err)
+		return nil, db.fail("read runs", err)
 	}
 	defer rows.Close()
 	var out []Run
 	for rows.Next() {
 		var r Run
 		var started, ended int64
-		var counts string
+		var counts []byte
 		if err := rows.Scan(&r.ID, &r.Kind, &r.File, &r.FileSHA256, &r.Status, &started, &ended, &counts, &r.Error); err != nil {
-			return nil, err
+			return nil, db.fail("read runs", err)
 		}
 		r.Started, r.Ended = fromUnix(started), fromUnix(ended)
-		if err := json.Unmarshal([]byte(counts), &r.Counts); err != nil {
-			return nil, fmt.Errorf("counts of run %d: %w", r.ID, err)
+		if err := json.Unmarshal(counts, &r.Counts); err != nil {
+			return nil, fmt.Errorf("read runs: counts of run %d: %w", r.ID, err)
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, db.fail("read runs", err)
+	}
+	return out, nil
 }
 
 // ProcessedFile reports whether a run took an export with this sha256 to
-// the end (done, or done with row failures). A run that was aborted,
-// failed or interrupted does not count: the export is still to do.
+// the end (done, or done with row failures). A run that is still going,
+// or was aborted, failed or interrupted, does not count: the export is
+// still to do.
 func (db *DB) ProcessedFile(ctx context.Context, sha string) (bool, error) {
-	var n int
-	err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE file_sha256 = ? AND status IN (?, ?)`,
-		sha, StatusDone, StatusDoneFailures).Scan(&n)
+	var found bool
+	err := db.ro.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM runs WHERE file_sha256 = ? AND status IN (?, ?))`,
+		sha, StatusDone, StatusDoneFailures).Scan(&found)
 	if err != nil {
-		return false, fmt.Errorf("read runs: %w", err)
+		return false, db.fail("read runs", err)
 	}
-	return n > 0, nil
+	return found, nil
 }

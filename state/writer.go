@@ -1,67 +1,82 @@
 package state
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
 	"time"
 )
 
+// The operations of an outcome.
+const (
+	OpUpsert = "upsert"
+	OpDelete = "delete"
+)
+
 // Outcome is the result of one request, as the writer records it.
 type Outcome struct {
 	RunID     int64
-	Op        string // "upsert" | "delete"
+	Op        string // OpUpsert | OpDelete
 	Reference string
-	Line      int
+	Line      int // line of the row in the export
 
-	// An upsert that succeeded: what was pushed and what the CRM answered.
+	// An upsert that succeeded: what was pushed, and what the CRM answered
+	// (CRMValues in canonical form).
 	Hash           string
 	Values         map[string]string
 	CRMID          int64
 	CRMLastUpdated time.Time
 	CRMValues      map[string]string
 
-	// A delete that succeeded: the CRM's last copy, kept for an audit.
+	// A delete that succeeded: the CRM's last JSON copy of the customer,
+	// kept in the audit table (nil when the CRM had nothing left to copy).
+	// CRMID, when set, is kept with it.
 	DeletedCopy []byte
 
 	// Failure, when set, is a row failure: the record keeps its last good
-	// state, and the failure waits for the next run.
+	// state, and the failure replaces the reference's previous one. Its
+	// zero fields are taken from the outcome (RunID, Op, Reference, Line)
+	// or the clock (At).
 	Failure *Failure
 }
 
-// Failure is a row the CRM refused.
-type Failure struct {
-	RunID     int64
-	Op        string
-	Reference string
-	Line      int
-	Status    int
-	Code      string
-	Message   string
-	At        time.Time
-}
-
-// Writer is the checkpoint's one writer: outcomes are queued and written
-// in batched transactions by its goroutine.
+// Writer is the checkpoint's one writer: outcomes are queued by Put, from
+// any number of goroutines, and written by the writer's goroutine in
+// batched transactions: when batch outcomes are queued, every interval,
+// on Flush, and when it stops. While a batch is written, Put goes on
+// queueing; it waits only when 4 batches are already queued.
+//
+// A successful outcome clears any stored failure of its reference.
+//
+// The first write error is kept: Put, Flush, Close and Run return it.
 type Writer struct {
-	db    *DB
-	batch int
-	every time.Duration
+	db       *DB
+	batch    int
+	every    time.Duration
+	maxQueue int
 
-	in      chan Outcome // unbuffered: once the loop has ended, no Put can slip in
-	flushc  chan chan error
-	stopc   chan struct{}
-	done    chan struct{}
-	errMu   sync.Mutex
+	start    sync.Once
+	wake     chan struct{} // a batch is full, or a flush is asked for
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{} // the goroutine has ended
+
+	mu      sync.Mutex
+	queue   []Outcome
+	spare   []Outcome     // the previous batch's array, reused
+	drained chan struct{} // closed when the goroutine takes the queue
+	flushes []chan error
+	closed  bool // no more Put
 	err     error
-	closeMu sync.Once
 }
 
-// NewWriter starts a writer that commits every batch outcomes or every
-// interval, whichever comes first.
+// NewWriter returns a writer that commits every batch outcomes or every
+// interval, whichever comes first (defaults: 500 and 250 ms). Its
+// goroutine is started by Start or Run, or else by the first Put, Flush
+// or Close.
 func (db *DB) NewWriter(batch int, every time.Duration) *Writer {
 	if batch <= 0 {
 		batch = 500
@@ -69,174 +84,245 @@ func (db *DB) NewWriter(batch int, every time.Duration) *Writer {
 	if every <= 0 {
 		every = 250 * time.Millisecond
 	}
-	w := &Writer{db: db, batch: batch, every: every,
-		in: make(chan Outcome), flushc: make(chan chan error), stopc: make(chan struct{}), done: make(chan struct{})}
-	go w.loop()
-	return w
+	return &Writer{db: db, batch: batch, every: every, maxQueue: 4 * batch,
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		drained: make(chan struct{})}
 }
 
-// ErrWriterClosed is returned by Put after Close.
-var ErrWriterClosed = errors.New("checkpoint writer closed")
+// Start starts the writer's goroutine, which ends, writing what is
+// queued, when ctx is done or Close is called. Give it a context that
+// outlives the producers: a Put after the end returns ErrWriterClosed.
+// Starting twice does nothing.
+func (w *Writer) Start(ctx context.Context) {
+	w.start.Do(func() { go w.loop(ctx) })
+}
 
-// Put queues an outcome. It returns the writer's first error, if a write
-// has failed.
+// Run is Start in the caller's goroutine: it returns when ctx is done or
+// Close is called, once what was queued is written, with the first write
+// error.
+func (w *Writer) Run(ctx context.Context) error {
+	started := false
+	w.start.Do(func() { started = true })
+	if !started {
+		return errors.New("checkpoint writer: already started")
+	}
+	w.loop(ctx)
+	return w.failed()
+}
+
+// Put queues an outcome. It does not wait for the write (see Flush), and
+// waits for room only when 4 batches are queued: ctx bounds that wait
+// alone, so an outcome is queued even when ctx is already done.
 func (w *Writer) Put(ctx context.Context, o Outcome) error {
-	if err := w.failed(); err != nil {
-		return err
+	if o.Reference == "" {
+		return errors.New("record outcome: no reference")
 	}
-	select {
-	case w.in <- o:
-		return nil
-	case <-w.stopc:
-		return ErrWriterClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	if o.Op != OpUpsert && o.Op != OpDelete {
+		return fmt.Errorf("record outcome of %s: unknown operation %q", o.Reference, o.Op)
 	}
+	w.Start(context.Background())
+	w.mu.Lock()
+	for {
+		if w.err != nil {
+			w.mu.Unlock()
+			return w.err
+		}
+		if w.closed {
+			w.mu.Unlock()
+			return ErrWriterClosed
+		}
+		if len(w.queue) < w.maxQueue {
+			break
+		}
+		drained := w.drained
+		w.mu.Unlock()
+		w.signal()
+		select {
+		case <-drained:
+		case <-w.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		w.mu.Lock()
+	}
+	w.queue = append(w.queue, o)
+	full := len(w.queue) >= w.batch
+	w.mu.Unlock()
+	if full {
+		w.signal()
+	}
+	return nil
 }
 
-// Flush writes what is queued and waits for it.
+// Flush writes what is queued and waits until it is committed.
 func (w *Writer) Flush(ctx context.Context) error {
+	w.Start(context.Background())
 	reply := make(chan error, 1)
+	w.mu.Lock()
+	w.flushes = append(w.flushes, reply)
+	w.mu.Unlock()
+	w.signal()
 	select {
-	case w.flushc <- reply:
+	case err := <-reply:
+		return err
 	case <-w.done:
 		return w.failed()
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	select {
-	case err := <-reply:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
-// Close writes what is queued and stops the writer.
+// Close writes what is queued and stops the writer; it returns the first
+// write error. Closing twice is harmless.
 func (w *Writer) Close() error {
-	w.closeMu.Do(func() { close(w.stopc) })
+	w.start.Do(func() { close(w.done) }) // never started: nothing was queued
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	w.stopOnce.Do(func() { close(w.stop) })
 	<-w.done
 	return w.failed()
 }
 
 func (w *Writer) failed() error {
-	w.errMu.Lock()
-	defer w.errMu.Unlock()
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	return w.err
 }
 
-func (w *Writer) loop() {
+func (w *Writer) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *Writer) loop(ctx context.Context) {
 	defer close(w.done)
 	t := time.NewTicker(w.every)
 	defer t.Stop()
-	pending := make([]Outcome, 0, w.batch)
-	write := func() error {
-		if len(pending) == 0 {
-			return w.failed()
-		}
-		err := w.db.writeOutcomes(context.Background(), pending)
-		pending = pending[:0]
-		if err != nil {
-			w.errMu.Lock()
-			if w.err == nil {
-				w.err = err
-			}
-			w.errMu.Unlock()
-		}
-		return w.failed()
-	}
 	for {
+		last := false
 		select {
-		case o := <-w.in:
-			pending = append(pending, o)
-			if len(pending) >= w.batch {
-				_ = write()
-			}
-		case reply := <-w.flushc:
-			reply <- write()
-		case <-w.stopc:
-			_ = write()
-			return
+		case <-w.wake:
 		case <-t.C:
-			_ = write()
+		case <-w.stop:
+			last = true
+		case <-ctx.Done():
+			last = true
+		}
+		w.writeQueued(last)
+		if last {
+			return
 		}
 	}
 }
 
-// writeOutcomes records a batch in one transaction.
+// writeQueued takes the queue and writes it in one transaction, then
+// answers the flushes asked for before. The write does not stop when the
+// writer's context is done: what was acknowledged is recorded.
+func (w *Writer) writeQueued(last bool) {
+	w.mu.Lock()
+	batch := w.queue
+	w.queue, w.spare = w.spare[:0], nil
+	flushes := w.flushes
+	w.flushes = nil
+	close(w.drained)
+	w.drained = make(chan struct{})
+	if last {
+		w.closed = true
+	}
+	w.mu.Unlock()
+
+	var err error
+	if len(batch) > 0 {
+		err = w.db.writeOutcomes(context.Background(), batch)
+	}
+	clear(batch) // let the values go
+	w.mu.Lock()
+	w.spare = batch[:0]
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	err = w.err
+	w.mu.Unlock()
+	for _, f := range flushes {
+		f <- err
+	}
+}
+
+// Statements of the writer, prepared once per batch transaction.
+const (
+	sqlSaveRecord = `INSERT INTO records (reference, hash, vals, crm_id, crm_last_updated, crm_vals, pushed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (reference) DO UPDATE SET hash = excluded.hash, vals = excluded.vals, crm_id = excluded.crm_id,
+			crm_last_updated = excluded.crm_last_updated, crm_vals = excluded.crm_vals, pushed_at = excluded.pushed_at`
+	sqlClearFailure = `DELETE FROM failures WHERE reference = ?`
+	sqlSaveFailure  = `INSERT INTO failures (reference, run_id, op, line, status, code, message, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (reference) DO UPDATE SET run_id = excluded.run_id, op = excluded.op, line = excluded.line,
+			status = excluded.status, code = excluded.code, message = excluded.message, at = excluded.at`
+	sqlKeepCopy = `INSERT INTO deleted (reference, crm_id, copy, run_id, deleted_at)
+		VALUES (?1, coalesce(nullif(?2, 0), (SELECT crm_id FROM records WHERE reference = ?1), 0), ?3, ?4, ?5)`
+	sqlDeleteRecord = `DELETE FROM records WHERE reference = ?`
+)
+
+// writeOutcomes records a batch, in order, in one transaction.
 func (db *DB) writeOutcomes(ctx context.Context, batch []Outcome) error {
 	now := db.Now().Unix()
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		upsert, err := tx.PrepareContext(ctx, `INSERT INTO records (reference, hash, vals, crm_id, crm_last_updated, crm_vals, pushed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (reference) DO UPDATE SET hash = excluded.hash, vals = excluded.vals, crm_id = excluded.crm_id,
-				crm_last_updated = excluded.crm_last_updated, crm_vals = excluded.crm_vals, pushed_at = excluded.pushed_at`)
-		if err != nil {
+		stmts := map[string]*sql.Stmt{} // closed with the transaction
+		exec := func(query string, args ...any) error {
+			st := stmts[query]
+			if st == nil {
+				var err error
+				if st, err = tx.PrepareContext(ctx, query); err != nil {
+					return err
+				}
+				stmts[query] = st
+			}
+			_, err := st.ExecContext(ctx, args...)
 			return err
 		}
-		defer upsert.Close()
-		clearFail, err := tx.PrepareContext(ctx, `DELETE FROM failures WHERE reference = ?`)
-		if err != nil {
-			return err
-		}
-		defer clearFail.Close()
 		for _, o := range batch {
+			var err error
 			switch {
 			case o.Failure != nil:
-				f := o.Failure
-				_, err = tx.ExecContext(ctx, `INSERT INTO failures (reference, run_id, op, line, status, code, message, at)
-					VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-					ON CONFLICT (reference) DO UPDATE SET run_id = excluded.run_id, op = excluded.op, line = excluded.line,
-						status = excluded.status, code = excluded.code, message = excluded.message, at = excluded.at`,
-					o.Reference, o.RunID, f.Op, f.Line, f.Status, f.Code, f.Message, now)
-			case o.Op == "delete":
-				if _, err = tx.ExecContext(ctx, `DELETE FROM records WHERE reference = ?`, o.Reference); err == nil && o.DeletedCopy != nil {
-					_, err = tx.ExecContext(ctx, `INSERT INTO deleted (reference, crm_id, copy, run_id, deleted_at) VALUES (?, ?, ?, ?, ?)`,
-						o.Reference, o.CRMID, string(o.DeletedCopy), o.RunID, now)
+				f := *o.Failure
+				f.RunID = cmp.Or(f.RunID, o.RunID)
+				f.Op, f.Line = cmp.Or(f.Op, o.Op), cmp.Or(f.Line, o.Line)
+				at := cmp.Or(unix(f.At), now)
+				err = exec(sqlSaveFailure, o.Reference, f.RunID, f.Op, f.Line, f.Status, f.Code, f.Message, at)
+			case o.Op == OpDelete:
+				if o.DeletedCopy != nil {
+					err = exec(sqlKeepCopy, o.Reference, o.CRMID, string(o.DeletedCopy), o.RunID, now)
 				}
 				if err == nil {
-					_, err = clearFail.ExecContext(ctx, o.Reference)
+					err = exec(sqlDeleteRecord, o.Reference)
+				}
+				if err == nil {
+					err = exec(sqlClearFailure, o.Reference)
 				}
 			default:
 				var vals, crmVals []byte
-				if vals, err = json.Marshal(nonNil(o.Values)); err == nil {
-					crmVals, err = json.Marshal(nonNil(o.CRMValues))
+				if vals, err = encodeValues(o.Values); err == nil {
+					crmVals, err = encodeValues(o.CRMValues)
 				}
 				if err == nil {
-					_, err = upsert.ExecContext(ctx, o.Reference, o.Hash, string(vals), o.CRMID, unix(o.CRMLastUpdated), string(crmVals), now)
+					err = exec(sqlSaveRecord, o.Reference, o.Hash, string(vals), o.CRMID, unix(o.CRMLastUpdated), string(crmVals), now)
 				}
 				if err == nil {
-					_, err = clearFail.ExecContext(ctx, o.Reference)
+					err = exec(sqlClearFailure, o.Reference)
 				}
 			}
 			if err != nil {
-				return fmt.Errorf("record %s of %s: %w", o.Op, o.Reference, err)
+				return fmt.Errorf("%s of %s: %w", o.Op, o.Reference, err)
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("write checkpoint: %w", err)
+		return db.fail("write checkpoint", err)
 	}
 	return nil
-}
-
-// Failures returns the pending row failures, by reference.
-func (db *DB) Failures(ctx context.Context) ([]Failure, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT reference, run_id, op, line, status, code, message, at FROM failures ORDER BY reference`)
-	if err != nil {
-		return nil, fmt.Errorf("read failures: %w", err)
-	}
-	defer rows.Close()
-	var out []Failure
-	for rows.Next() {
-		var f Failure
-		var at int64
-		if err := rows.Scan(&f.Reference, &f.RunID, &f.Op, &f.Line, &f.Status, &f.Code, &f.Message, &at); err != nil {
-			return nil, err
-		}
-		f.At = fromUnix(at)
-		out = append(out, f)
-	}
-	return out, rows.Err()
 }

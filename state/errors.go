@@ -1,0 +1,35 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// UnusableError is a state file that erpsync will not use: not SQLite, a
+// SQLite database of another program, corrupt, or written by a newer
+// erpsync. Open leaves such a file exactly as it found it.
+type UnusableError struct {
+	Path   string
+	Reason string
+}
+
+func (e *UnusableError) Error() string {
+	return fmt.Sprintf("state file %s is unusable: %s (it was left untouched)", e.Path, e.Reason)
+}
+
+// LockedError says that another run holds the state file.
+type LockedError struct {
+	PID   int
+	Host  string
+	Kind  string // what the holder is doing: run, import, ...
+	Since time.Time
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("the state file is held by %s (pid %d on %s) since %s; one run at a time",
+		e.Kind, e.PID, e.Host, e.Since.UTC().Format(time.RFC3339))
+}
+
+// ErrWriterClosed is returned by Writer.Put once the writer has stopped.
+var ErrWriterClosed = errors.New("checkpoint writer closed")

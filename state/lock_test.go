@@ -1,0 +1,137 @@
+package state_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"erpsync/state"
+)
+
+func TestDB_Acquire(t *testing.T) {
+	t.Run("a second run is refused, naming the holder", func(t *testing.T) {
+		db := MustOpenDB(t)
+		lock, err := db.Acquire(ctx, "run")
+		if err != nil {
+			t.Fatal(err)
+		}
+		host, _ := os.Hostname()
+		// Another process would open the file on its own.
+		other := state.NewDB(db.Path)
+		if err := other.Open(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		_, err = other.Acquire(ctx, "import")
+		var le *state.LockedError
+		if !errors.As(err, &le) {
+			t.Fatalf("second Acquire: %v, want a *LockedError", err)
+		}
+		mustEqual(t, "PID", le.PID, os.Getpid())
+		mustEqual(t, "Host", le.Host, host)
+		mustEqual(t, "Kind", le.Kind, "run")
+		mustEqual(t, "Since", le.Since, fixedNow)
+		for _, want := range []string{fmt.Sprintf("pid %d", os.Getpid()), "2026-03-01T02:00:00Z", "run"} {
+			if !strings.Contains(le.Error(), want) {
+				t.Errorf("message %q does not say %q", le.Error(), want)
+			}
+		}
+		if err := lock.Release(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := lock.Release(ctx); err != nil {
+			t.Errorf("second Release: %v", err)
+		}
+		l2, err := other.Acquire(ctx, "import")
+		if err != nil {
+			t.Fatalf("after Release: %v", err)
+		}
+		if l2.TookOver != nil {
+			t.Errorf("TookOver = %+v after a clean release", l2.TookOver)
+		}
+		// The first holder's late Release does not free the second's lock.
+		if err := lock.Release(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Acquire(ctx, "run"); !errors.As(err, &le) {
+			t.Errorf("Acquire after a stale Release: %v, want a *LockedError", err)
+		}
+	})
+
+	t.Run("the lock of a dead process of this host is taken over", func(t *testing.T) {
+		db := MustOpenDB(t)
+		host, _ := os.Hostname()
+		dead := deadPID(t)
+		if _, err := rawDB(t, db.Path).Exec(`INSERT INTO lock (id, pid, host, kind, since) VALUES (1, ?, ?, 'import', ?)`,
+			dead, host, fixedNow.Add(-time.Hour).Unix()); err != nil {
+			t.Fatal(err)
+		}
+		l, err := db.Acquire(ctx, "run")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.TookOver == nil {
+			t.Fatal("TookOver = nil")
+		}
+		mustEqual(t, "TookOver.PID", l.TookOver.PID, dead)
+		mustEqual(t, "TookOver.Kind", l.TookOver.Kind, "import")
+		mustEqual(t, "TookOver.Since", l.TookOver.Since, fixedNow.Add(-time.Hour))
+		mustEqual(t, "PID", l.PID, os.Getpid())
+		// And it is ours now.
+		var le *state.LockedError
+		if _, err := db.Acquire(ctx, "run"); !errors.As(err, &le) || le.PID != os.Getpid() {
+			t.Errorf("Acquire after the takeover: %v", err)
+		}
+	})
+
+	t.Run("the lock of another host is not taken over", func(t *testing.T) {
+		db := MustOpenDB(t)
+		if _, err := rawDB(t, db.Path).Exec(`INSERT INTO lock (id, pid, host, kind, since) VALUES (1, ?, 'elsewhere', 'run', 1)`,
+			deadPID(t)); err != nil {
+			t.Fatal(err)
+		}
+		var le *state.LockedError
+		if _, err := db.Acquire(ctx, "run"); !errors.As(err, &le) || le.Host != "elsewhere" {
+			t.Errorf("Acquire = %v, want held by elsewhere", err)
+		}
+	})
+
+	t.Run("of processes racing, one wins", func(t *testing.T) {
+		db := MustOpenDB(t)
+		var wg gosync.WaitGroup
+		var mu gosync.Mutex
+		won, lost := 0, 0
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				other := state.NewDB(db.Path)
+				if err := other.Open(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+				defer other.Close()
+				_, err := other.Acquire(ctx, "run")
+				var le *state.LockedError
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					won++
+				case errors.As(err, &le):
+					lost++
+				default:
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if won != 1 || lost != 7 {
+			t.Errorf("won %d, lost %d; want 1 and 7", won, lost)
+		}
+	})
+}
