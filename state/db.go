@@ -270,7 +270,8 @@ func quickCheck(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// migrationNames lists the embedded migrations in the order they apply.
+// migrationNames lists the embedded migrations in the order they apply,
+// by the names they are recorded under: "migrations/NNN_name.sql".
 func migrationNames() ([]string, error) {
 	entries, err := fs.ReadDir(migrations, "migrations")
 	if err != nil {
@@ -281,7 +282,7 @@ func migrationNames() ([]string, error) {
 		if !migrationName.MatchString(e.Name()) {
 			return nil, fmt.Errorf("migration %s: the name is not NNN_name.sql", e.Name())
 		}
-		names = append(names, e.Name())
+		names = append(names, "migrations/"+e.Name())
 	}
 	slices.Sort(names)
 	return names, nil
@@ -300,7 +301,7 @@ func (db *DB) migrate(ctx context.Context, applied map[string]bool) error {
 		if applied[name] {
 			continue
 		}
-		body, err := fs.ReadFile(migrations, "migrations/"+name)
+		body, err := fs.ReadFile(migrations, name)
 		if err != nil {
 			return err
 		}

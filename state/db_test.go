@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -65,8 +66,8 @@ func TestDB_Open(t *testing.T) {
 			t.Fatalf("applied %v, want one row for each of %v", first, want)
 		}
 		for i, name := range want {
-			if !strings.HasPrefix(first[i], filepath.Base(name)+"@") {
-				t.Errorf("migration %d = %s, want %s", i, first[i], filepath.Base(name))
+			if !strings.HasPrefix(first[i], name+"@") {
+				t.Errorf("migration %d = %s, want %s", i, first[i], name)
 			}
 		}
 		// A later clock would show in a migration applied again.
@@ -74,6 +75,42 @@ func TestDB_Open(t *testing.T) {
 		MustReopenDB(t, db)
 		if again := applied(); strings.Join(again, ",") != strings.Join(first, ",") {
 			t.Errorf("after reopen: %v, want %v", again, first)
+		}
+	})
+
+	t.Run("a checkpoint of the first schema is brought up to date", func(t *testing.T) {
+		// As the first erpsync wrote it: 001 applied, recorded by its path.
+		path := filepath.Join(t.TempDir(), "old.db")
+		first, err := os.ReadFile("migrations/001_initial.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw := rawDB(t, path)
+		for _, s := range []string{
+			"PRAGMA application_id = " + strconv.Itoa(state.ApplicationID),
+			"CREATE TABLE migrations (name TEXT PRIMARY KEY, applied INTEGER NOT NULL)",
+			string(first),
+			"INSERT INTO migrations VALUES ('migrations/001_initial.sql', 1)",
+			"INSERT INTO records (reference, hash, vals, pushed_at) VALUES ('OLD', 'h', '{\"name\":\"old\"}', 1)",
+		} {
+			if _, err := raw.Exec(s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		raw.Close()
+		db := state.NewDB(path)
+		if err := db.Open(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var hashes []string
+		if err := db.Hashes(ctx, func(ref, hash string) error { hashes = append(hashes, ref+"="+hash); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		mustEqual(t, "hashes", strings.Join(hashes, ","), "OLD=h")
+		var n int
+		if err := rawDB(t, path).QueryRow(`SELECT count(*) FROM migrations WHERE name = 'migrations/001_initial.sql'`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("001 recorded %d times, %v", n, err)
 		}
 	})
 
