@@ -93,6 +93,9 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	}
 	db.rw.SetMaxOpenConns(1)
 	db.rw.SetMaxIdleConns(1)
+	if err := db.rw.PingContext(ctx); err != nil { // connects: WAL and the pragmas now
+		return db.fail("open state "+db.Path, err)
+	}
 	if err := db.migrate(ctx, applied); err != nil {
 		return err
 	}

@@ -89,24 +89,30 @@ func (db *DB) NewWriter(batch int, every time.Duration) *Writer {
 		drained: make(chan struct{})}
 }
 
-// Start starts the writer's goroutine, which ends, writing what is
-// queued, when ctx is done or Close is called. Give it a context that
-// outlives the producers: a Put after the end returns ErrWriterClosed.
-// Starting twice does nothing.
+// Start starts the writer's goroutine if it is not running yet. The
+// writer ends, writing what is queued, when Close is called or when a
+// context given to Start or Run is done; give it one that outlives the
+// producers, since a Put after the end returns ErrWriterClosed. Put,
+// Flush and Close start the goroutine themselves when needed.
 func (w *Writer) Start(ctx context.Context) {
-	w.start.Do(func() { go w.loop(ctx) })
+	w.start.Do(func() { go w.loop() })
+	if ctx.Done() != nil {
+		go func() {
+			select {
+			case <-ctx.Done():
+				w.halt()
+			case <-w.done:
+			}
+		}()
+	}
 }
 
-// Run is Start in the caller's goroutine: it returns when ctx is done or
-// Close is called, once what was queued is written, with the first write
-// error.
+// Run is Start, then waits for the writer's end: until ctx is done or
+// Close is called, and what was queued is written. It returns the first
+// write error.
 func (w *Writer) Run(ctx context.Context) error {
-	started := false
-	w.start.Do(func() { started = true })
-	if !started {
-		return errors.New("checkpoint writer: already started")
-	}
-	w.loop(ctx)
+	w.Start(ctx)
+	<-w.done
 	return w.failed()
 }
 
@@ -179,10 +185,13 @@ func (w *Writer) Close() error {
 	w.mu.Lock()
 	w.closed = true
 	w.mu.Unlock()
-	w.stopOnce.Do(func() { close(w.stop) })
+	w.halt()
 	<-w.done
 	return w.failed()
 }
+
+// halt tells the goroutine to write what is queued and end.
+func (w *Writer) halt() { w.stopOnce.Do(func() { close(w.stop) }) }
 
 func (w *Writer) failed() error {
 	w.mu.Lock()
@@ -197,7 +206,7 @@ func (w *Writer) signal() {
 	}
 }
 
-func (w *Writer) loop(ctx context.Context) {
+func (w *Writer) loop() {
 	defer close(w.done)
 	t := time.NewTicker(w.every)
 	defer t.Stop()
@@ -207,8 +216,6 @@ func (w *Writer) loop(ctx context.Context) {
 		case <-w.wake:
 		case <-t.C:
 		case <-w.stop:
-			last = true
-		case <-ctx.Done():
 			last = true
 		}
 		w.writeQueued(last)
@@ -220,7 +227,7 @@ func (w *Writer) loop(ctx context.Context) {
 
 // writeQueued takes the queue and writes it in one transaction, then
 // answers the flushes asked for before. The write does not stop when the
-// writer's context is done: what was acknowledged is recorded.
+// writer is told to end: what was acknowledged is recorded.
 func (w *Writer) writeQueued(last bool) {
 	w.mu.Lock()
 	batch := w.queue

@@ -133,8 +133,29 @@ func TestWriter_Batching(t *testing.T) {
 		if err := w.Put(ctx, upsert("late", "h", nil)); !errors.Is(err, state.ErrWriterClosed) {
 			t.Errorf("Put after the end = %v, want ErrWriterClosed", err)
 		}
-		if err := w.Run(ctx); err == nil {
-			t.Error("a second Run succeeded")
+		if err := w.Run(ctx); err != nil {
+			t.Errorf("Run of an ended writer = %v", err)
+		}
+	})
+
+	t.Run("Start's context ends the writer too", func(t *testing.T) {
+		db := MustOpenDB(t)
+		w := db.NewWriter(1000, time.Hour)
+		if err := w.Put(ctx, upsert("A", "h", nil)); err != nil { // starts it
+			t.Fatal(err)
+		}
+		startCtx, cancel := context.WithCancel(ctx)
+		w.Start(startCtx)
+		cancel()
+		if err := w.Run(ctx); err != nil { // waits for the end
+			t.Fatal(err)
+		}
+		mustEqual(t, "count", count(t, db), 1)
+		if err := w.Put(ctx, upsert("B", "h", nil)); !errors.Is(err, state.ErrWriterClosed) {
+			t.Errorf("Put after the end = %v, want ErrWriterClosed", err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
 		}
 	})
 
