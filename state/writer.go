@@ -75,8 +75,7 @@ type Writer struct {
 
 // NewWriter returns a writer that commits every batch outcomes or every
 // interval, whichever comes first (defaults: 500 and 250 ms). Its
-// goroutine is started by Start or Run, or else by the first Put, Flush
-// or Close.
+// goroutine is started by Start or Run, or else by the first Put or Flush.
 func (db *DB) NewWriter(batch int, every time.Duration) *Writer {
 	if batch <= 0 {
 		batch = 500
@@ -92,8 +91,7 @@ func (db *DB) NewWriter(batch int, every time.Duration) *Writer {
 // Start starts the writer's goroutine if it is not running yet. The
 // writer ends, writing what is queued, when Close is called or when a
 // context given to Start or Run is done; give it one that outlives the
-// producers, since a Put after the end returns ErrWriterClosed. Put,
-// Flush and Close start the goroutine themselves when needed.
+// producers, since a Put after the end returns ErrWriterClosed.
 func (w *Writer) Start(ctx context.Context) {
 	w.start.Do(func() { go w.loop() })
 	if ctx.Done() != nil {
