@@ -151,6 +151,12 @@ func New(cfg Config, log *zap.Logger) (*Mapping, error) {
 // every record's hash change.
 func (m *Mapping) Fingerprint() string { return m.fp }
 
+// fingerprintVersion changes when the way records are hashed changes, so
+// that a checkpoint of the older way says "mapping changed" for every
+// record instead of leaving the reason unsaid. 2: the field names are
+// hashed once per read (hashPrefix), not with every record.
+const fingerprintVersion = 2
+
 func fingerprint(cfg Config) string {
 	lower := func(vs []string) []string {
 		out := make([]string, len(vs))
@@ -175,7 +181,7 @@ func fingerprint(cfg Config) string {
 		FlagValues        []string
 		ImagesDir         string
 		Fields            []string
-	}{1, cols, cfg.Values, cfg.Decimal, cfg.DateFormat, cfg.Timezone, lower(cfg.TrueValues), lower(cfg.FalseValues),
+	}{fingerprintVersion, cols, cfg.Values, cfg.Decimal, cfg.DateFormat, cfg.Timezone, lower(cfg.TrueValues), lower(cfg.FalseValues),
 		cfg.ListSeparator, normHeader(cfg.DeleteFlag.Column), lower(cfg.DeleteFlag.Values), cfg.ImagesDir,
 		slices.Sorted(maps.Keys(fieldKinds))})
 	sum := sha256.Sum256(data)

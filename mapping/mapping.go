@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"maps"
 	"os"
@@ -161,22 +160,47 @@ type layout struct {
 	cols    []column
 	flagIdx int      // delete_flag column, or -1
 	keys    []string // the fields of a customer, sorted
-	pos     map[string]int
-	derived int // position of isSubCustomer when derived from parentCustomer, else -1
+	// Positions in keys of the fields row looks at, -1 when not mapped.
+	ref, name, parent, dueType, dueNumber, image int
+	derived                                      int // isSubCustomer when derived from parentCustomer, else -1
+	// prefix and deletePrefix start the hash of a customer and of a
+	// delete request: the fingerprint and the field names.
+	prefix, deletePrefix [sha256.Size]byte
 }
 
-// get returns a field's value in vals, "" when it is not mapped.
-func (l *layout) get(vals []string, field string) string {
-	if i, ok := l.pos[field]; ok {
-		return vals[i]
+// value returns the value at position i of vals, "" when i is -1.
+func value(vals []string, i int) string {
+	if i < 0 {
+		return ""
 	}
-	return ""
+	return vals[i]
 }
 
 // scratch is reused from row to row by one worker.
 type scratch struct {
-	buf bytes.Buffer
-	h   hash.Hash
+	buf      []byte            // what is hashed
+	payments map[string]string // paymentTypes cell → canonical text: a file holds few lists
+}
+
+// maxMemo bounds scratch.payments.
+const maxMemo = 4096
+
+// cellValue is m.cellValue, remembering the paymentTypes lists it read.
+func (sc *scratch) cellValue(m *Mapping, c column, cell string) (string, error) {
+	if c.kind != kindPayments {
+		return m.cellValue(c, cell)
+	}
+	if v, ok := sc.payments[cell]; ok {
+		return v, nil
+	}
+	v, err := m.cellValue(c, cell)
+	if err == nil && len(sc.payments) < maxMemo {
+		if sc.payments == nil {
+			sc.payments = map[string]string{}
+		}
+		sc.payments[strings.Clone(cell)] = v
+	}
+	return v, err
 }
 
 // Read streams the export at path and calls fn once per data row, in file
@@ -214,7 +238,7 @@ func (m *Mapping) read(ctx context.Context, path string, fn func(Row) error) (St
 	if len(unknown) > 0 {
 		m.log.Debug("export columns not mapped", zap.String("file", path), zap.Strings("columns", unknown))
 	}
-	lay := layout{path: path, width: len(header.Fields), cols: cols, flagIdx: flagIdx, pos: map[string]int{}, derived: -1}
+	lay := layout{path: path, width: len(header.Fields), cols: cols, flagIdx: flagIdx}
 	for _, c := range cols {
 		lay.keys = append(lay.keys, c.field)
 	}
@@ -224,15 +248,23 @@ func (m *Mapping) read(ctx context.Context, path string, fn func(Row) error) (St
 		lay.keys = append(lay.keys, "isSubCustomer") // derived
 	}
 	slices.Sort(lay.keys)
-	for i, k := range lay.keys {
-		lay.pos[k] = i
+	pos := func(field string) int {
+		if i, ok := slices.BinarySearch(lay.keys, field); ok {
+			return i
+		}
+		return -1
 	}
 	for i := range lay.cols {
-		lay.cols[i].pos = lay.pos[lay.cols[i].field]
+		lay.cols[i].pos = pos(lay.cols[i].field)
 	}
+	lay.ref, lay.name, lay.parent = pos("reference"), pos("name"), pos("parentCustomer")
+	lay.dueType, lay.dueNumber, lay.image = pos("dueDateConfigType"), pos("dueDateConfigNumber"), pos("imageFile")
+	lay.derived = -1
 	if hasParent && !hasSub {
-		lay.derived = lay.pos["isSubCustomer"]
+		lay.derived = pos("isSubCustomer")
 	}
+	lay.prefix = m.hashPrefix(lay.keys)
+	lay.deletePrefix = m.hashPrefix(referenceOnly)
 	return m.mapRows(ctx, r, lay, st, fn)
 }
 
@@ -349,13 +381,11 @@ func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
 		return fail("", ref, fmt.Errorf("%d fields where the header has %d", len(rec.Fields), width))
 	}
 	for i, f := range rec.Fields {
-		switch {
-		case len(f) > MaxField:
+		if len(f) > MaxField {
 			return fail(headerAt(cols, i), ref, fmt.Errorf("a field of %d bytes, over the limit of %d", len(f), MaxField))
-		case strings.IndexByte(f, 0) >= 0:
-			return fail(headerAt(cols, i), ref, errors.New("a NUL byte"))
-		case !utf8.ValidString(f):
-			return fail(headerAt(cols, i), ref, errors.New("bytes that are not valid UTF-8 (set source.encoding)"))
+		}
+		if err := checkText(f); err != nil {
+			return fail(headerAt(cols, i), ref, err)
 		}
 	}
 	if ref == "" {
@@ -363,26 +393,26 @@ func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
 	}
 	if flagIdx >= 0 && m.flags[strings.ToLower(strings.TrimSpace(rec.Fields[flagIdx]))] {
 		c := &Customer{Reference: ref, Line: rec.Line, Delete: true, keys: referenceOnly, vals: []string{ref}}
-		c.Hash = m.hash(sc, c.keys, c.vals, "")
+		c.Hash = hash(sc, &lay.deletePrefix, c.vals, "")
 		return Row{Line: rec.Line, Customer: c}
 	}
 	vals := make([]string, len(lay.keys))
 	for _, c := range cols {
-		v, err := m.cellValue(c, rec.Fields[c.index])
+		v, err := sc.cellValue(m, c, rec.Fields[c.index])
 		if err != nil {
 			return fail(c.header, ref, err)
 		}
 		vals[c.pos] = v
 	}
-	vals[lay.pos["reference"]] = ref
-	if lay.get(vals, "name") == "" {
+	vals[lay.ref] = ref
+	if value(vals, lay.name) == "" {
 		return fail(headerAt(cols, indexOf(cols, "name")), ref, errors.New("empty name"))
 	}
-	parent := lay.get(vals, "parentCustomer")
+	parent := value(vals, lay.parent)
 	if lay.derived >= 0 {
 		vals[lay.derived] = strconv.FormatBool(parent != "")
 	}
-	if lay.get(vals, "dueDateConfigType") != "" && lay.get(vals, "dueDateConfigNumber") == "" {
+	if value(vals, lay.dueType) != "" && value(vals, lay.dueNumber) == "" {
 		return fail(headerAt(cols, indexOf(cols, "dueDateConfigType")), ref, errors.New("dueDateConfigType is set but dueDateConfigNumber is empty"))
 	}
 	if parent == ref {
@@ -390,15 +420,32 @@ func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
 	}
 	c := &Customer{Reference: ref, Line: rec.Line, keys: lay.keys, vals: vals}
 	imageSum := ""
-	if p := lay.get(vals, "imageFile"); p != "" {
+	if p := value(vals, lay.image); p != "" {
 		img, sum, err := m.image(p)
 		if err != nil {
 			return fail(headerAt(cols, indexOf(cols, "imageFile")), ref, err)
 		}
 		c.Image, imageSum = img, sum
 	}
-	c.Hash = m.hash(sc, lay.keys, vals, imageSum)
+	c.Hash = hash(sc, &lay.prefix, vals, imageSum)
 	return Row{Line: rec.Line, Customer: c}
+}
+
+// checkText refuses a NUL byte and bytes that are not UTF-8. Most cells
+// are plain ASCII: one pass over their bytes tells.
+func checkText(f string) error {
+	for i := 0; i < len(f); i++ {
+		if c := f[i]; c == 0 || c >= utf8.RuneSelf {
+			if strings.IndexByte(f[i:], 0) >= 0 {
+				return errors.New("a NUL byte")
+			}
+			if !utf8.ValidString(f[i:]) {
+				return errors.New("bytes that are not valid UTF-8 (set source.encoding)")
+			}
+			return nil
+		}
+	}
+	return nil
 }
 
 // referenceOnly are the fields of a delete request.
@@ -422,25 +469,33 @@ func headerAt(cols []column, i int) string {
 	return ""
 }
 
-// hash is sha256 over the fingerprint, the fields in name order (keys,
-// sorted, with vals their values) and the image's content hash.
-func (m *Mapping) hash(sc *scratch, keys, vals []string, imageSum string) string {
-	buf := &sc.buf
-	buf.Reset()
-	buf.WriteString(m.fp)
-	buf.WriteByte(0)
-	for i, k := range keys {
-		buf.WriteString(k)
-		buf.WriteByte(0)
-		buf.WriteString(vals[i])
-		buf.WriteByte(0)
+// hashPrefix is sha256 over the fingerprint and the names of the fields
+// (keys, sorted), each ended by a NUL: it starts the hash of every record
+// of a read.
+func (m *Mapping) hashPrefix(keys []string) [sha256.Size]byte {
+	b := append([]byte(m.fp), 0)
+	for _, k := range keys {
+		b = append(b, k...)
+		b = append(b, 0)
 	}
-	buf.WriteString(imageSum)
-	sc.h.Reset()
-	sc.h.Write(buf.Bytes())
-	var sum [sha256.Size]byte
+	return sha256.Sum256(b)
+}
+
+// hash is sha256 over the read's prefix, the values in field name order,
+// each ended by a NUL, and the image's content hash, in hex. The field
+// names are in the prefix: a hash changes with the mapping, whatever the
+// order of the columns.
+func hash(sc *scratch, prefix *[sha256.Size]byte, vals []string, imageSum string) string {
+	b := append(sc.buf[:0], prefix[:]...)
+	for _, v := range vals {
+		b = append(b, v...)
+		b = append(b, 0)
+	}
+	b = append(b, imageSum...)
+	sc.buf = b
+	sum := sha256.Sum256(b)
 	var hexSum [2 * sha256.Size]byte
-	hex.Encode(hexSum[:], sc.h.Sum(sum[:0]))
+	hex.Encode(hexSum[:], sum[:])
 	return string(hexSum[:])
 }
 

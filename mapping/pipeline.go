@@ -2,7 +2,6 @@ package mapping
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"io"
 	"runtime"
@@ -44,7 +43,6 @@ func (m *Mapping) mapRows(ctx context.Context, r *Reader, lay layout, st Stats, 
 				if rec, err = r.Next(); err != nil {
 					break
 				}
-				rec.Fields = append([]string(nil), rec.Fields...) // the reader reuses its slice
 				b.recs = append(b.recs, rec)
 			}
 			if len(b.recs) > 0 {
@@ -71,7 +69,7 @@ func (m *Mapping) mapRows(ctx context.Context, r *Reader, lay layout, st Stats, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sc := &scratch{h: sha256.New()}
+			sc := &scratch{}
 			for b := range work {
 				rows := make([]Row, len(b.recs))
 				for i, rec := range b.recs {

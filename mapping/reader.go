@@ -28,7 +28,7 @@ const sniffSize = 64 << 10
 // Record is one CSV record with the physical line it starts on.
 type Record struct {
 	Line   int
-	Fields []string // reused by the next Next: copy what you keep
+	Fields []string // the caller's to keep
 	Err    error    // a record that could not be read: the rest of the file still counts
 }
 
@@ -128,7 +128,8 @@ func (r *Reader) restart(enc encoding.Encoding, skip int) error {
 	r.csv = csv.NewReader(br)
 	r.csv.Comma = r.Delimiter
 	r.csv.FieldsPerRecord = -1
-	r.csv.ReuseRecord = true
+	// Not ReuseRecord: the records go to other goroutines, and copying
+	// each costs more than encoding/csv's fresh slice.
 	r.dec = gocsv.NewSimpleDecoderFromCSVReader(r.csv)
 	r.offset = skip
 	r.enc = enc
@@ -141,8 +142,7 @@ func (r *Reader) Next() (Record, error) {
 	if err == io.EOF {
 		return Record{}, io.EOF
 	}
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
+	if pe := (*csv.ParseError)(nil); err != nil && errors.As(err, &pe) {
 		start := pe.StartLine + r.offset
 		end := pe.Line + r.offset
 		rec := Record{Line: start, Err: errors.New(describeParseError(pe))}

@@ -78,11 +78,7 @@ func (m *Mapping) cellValue(c column, cell string) (string, error) {
 		}
 		return "", fmt.Errorf("%q is neither a true value nor a false value", cell)
 	case kindDouble:
-		f, err := ParseNumber(cell, m.cfg.Decimal)
-		if err != nil {
-			return "", err
-		}
-		return strconv.FormatFloat(f, 'f', -1, 64), nil
+		return canonicalNumber(cell, m.cfg.Decimal)
 	case kindInt:
 		n, err := strconv.ParseInt(cell, 10, 64)
 		if err != nil {
@@ -100,21 +96,20 @@ func (m *Mapping) cellValue(c column, cell string) (string, error) {
 		}
 		return code, nil
 	case kindDueType:
-		switch strings.ToLower(cell) {
-		case "1", strings.ToLower(crm.DueDaysAfterInvoiceDate):
+		switch {
+		case cell == "1" || strings.EqualFold(cell, crm.DueDaysAfterInvoiceDate):
 			return "1", nil
-		case "2", strings.ToLower(crm.DueDaysAfterEndOfInvoiceMonth):
+		case cell == "2" || strings.EqualFold(cell, crm.DueDaysAfterEndOfInvoiceMonth):
 			return "2", nil
 		}
 		return "", fmt.Errorf("bad dueDateConfigType %q (want 1, 2, %s or %s)", cell, crm.DueDaysAfterInvoiceDate, crm.DueDaysAfterEndOfInvoiceMonth)
 	case kindPayments:
 		return m.paymentTypes(cell)
 	case kindCurrency:
-		code := strings.ToUpper(cell)
-		if len(code) != 3 || strings.Trim(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+		if len(cell) != 3 || !isLetter(cell[0]) || !isLetter(cell[1]) || !isLetter(cell[2]) {
 			return "", fmt.Errorf("bad currency %q (want an ISO 4217 code such as EUR)", cell)
 		}
-		return code, nil
+		return strings.ToUpper(cell), nil
 	}
 	return cell, nil
 }
@@ -137,8 +132,8 @@ func lookup(vm map[string]string, v string) (string, bool) {
 // API's JSON, ids ascending.
 func (m *Mapping) paymentTypes(cell string) (string, error) {
 	vm := m.cfg.Values["paymentTypes"]
-	var ids []int64
-	for _, item := range strings.Split(cell, m.cfg.ListSeparator) {
+	ids := make([]int64, 0, 8)
+	for item := range strings.SplitSeq(cell, m.cfg.ListSeparator) {
 		item = strings.TrimSpace(item)
 		if item == "" {
 			continue
@@ -162,6 +157,108 @@ func (m *Mapping) paymentTypes(cell string) (string, error) {
 
 // ErrBadNumber is wrapped by every number that cannot be read.
 var ErrBadNumber = errors.New("bad number")
+
+// isLetter reports whether c is an ASCII letter.
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// canonicalNumber returns a number's canonical text: the float ParseNumber
+// reads, written by strconv.FormatFloat(f, 'f', -1, 64), zero unsigned.
+func canonicalNumber(cell, decimal string) (string, error) {
+	if s, ok := plainNumber(cell, decimal); ok {
+		return s, nil
+	}
+	f, err := ParseNumber(cell, decimal)
+	if err != nil {
+		return "", err
+	}
+	if f == 0 {
+		f = 0 // -0 is 0
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64), nil
+}
+
+// maxExactDigits is how many decimal digits a float64 always keeps: a
+// number of at most that many digits is written back by FormatFloat with
+// the same digits.
+const maxExactDigits = 15
+
+// plainNumber is canonicalNumber's fast path, for the common shapes
+// (-1234.5, 1.234,50 with decimal ","): the digits are rewritten without
+// a float on the way. ok is false for anything else, which then takes
+// ParseNumber's way.
+func plainNumber(s, decimal string) (string, bool) {
+	if len(decimal) != 1 || len(s) == 0 || len(s) > 40 {
+		return "", false
+	}
+	dec, thousands := decimal[0], byte(',')
+	if dec == ',' {
+		thousands = '.'
+	}
+	var digits [40]byte
+	n, intDigits := 0, 0
+	i := 0
+	neg := s[0] == '-'
+	if neg {
+		i++
+	}
+	group := -1 // digits since the last thousands separator; -1 before the first
+	for ; i < len(s) && s[i] != dec; i++ {
+		switch c := s[i]; {
+		case '0' <= c && c <= '9':
+			digits[n] = c
+			n++
+			if group >= 0 {
+				group++
+			}
+		case c == thousands && n > 0 && (group < 0 || group == 3):
+			group = 0
+		default:
+			return "", false
+		}
+	}
+	if n == 0 || group >= 0 && group != 3 {
+		return "", false
+	}
+	intDigits = n
+	if i < len(s) { // the decimal mark
+		for i++; i < len(s); i++ {
+			c := s[i]
+			if c < '0' || c > '9' || n == len(digits) {
+				return "", false
+			}
+			digits[n] = c
+			n++
+		}
+	}
+	if n > maxExactDigits {
+		return "", false
+	}
+	lead := 0
+	for lead < intDigits-1 && digits[lead] == '0' {
+		lead++
+	}
+	end := n
+	for end > intDigits && digits[end-1] == '0' {
+		end--
+	}
+	var out [42]byte
+	o := 0
+	zero := true
+	for _, c := range digits[lead:end] {
+		zero = zero && c == '0'
+	}
+	if neg && !zero {
+		out[o] = '-'
+		o++
+	}
+	o += copy(out[o:], digits[lead:intDigits])
+	if end > intDigits {
+		out[o] = '.'
+		o++
+		o += copy(out[o:], digits[intDigits:end])
+	}
+	return string(out[:o]), true
+}
 
 // ParseNumber reads a number written with decimal "." or ",", optional
 // thousands separators (the other mark, spaces, apostrophes) and a
@@ -276,6 +373,19 @@ var countries = func() map[string]string {
 // CountryCode canonicalises a country: an ISO 3166 alpha-2 code or an
 // English name (case-insensitive) gives the code; false when unknown.
 func CountryCode(s string) (string, bool) {
-	code, ok := countries[strings.ToLower(strings.TrimSpace(s))]
+	s = strings.TrimSpace(s)
+	if code, ok := countryCodes[s]; ok { // the usual case, without lowering
+		return code, true
+	}
+	code, ok := countries[strings.ToLower(s)]
 	return code, ok
 }
+
+// countryCodes maps each upper-case code to itself.
+var countryCodes = func() map[string]string {
+	out := map[string]string{}
+	for _, code := range countries {
+		out[code] = code
+	}
+	return out
+}()
