@@ -30,6 +30,9 @@ type Record struct {
 	Line   int
 	Fields []string // the caller's to keep
 	Err    error    // a record that could not be read: the rest of the file still counts
+	// Clean says the text up to the end of the record holds no NUL byte
+	// and nothing but UTF-8; when false, its cells must be checked.
+	Clean bool
 }
 
 // Reader reads a CSV export record by record, whatever its encoding and
@@ -47,6 +50,7 @@ type Reader struct {
 	closer io.Closer
 	csv    *csv.Reader
 	dec    gocsv.SimpleDecoder
+	check  *textCheck
 	offset int // lines skipped before the current csv.Reader started
 }
 
@@ -116,7 +120,8 @@ func (r *Reader) restart(enc encoding.Encoding, skip int) error {
 	if r.crOnly {
 		in = &crReader{r: in}
 	}
-	br := bufio.NewReaderSize(in, sniffSize)
+	r.check = &textCheck{r: in}
+	br := bufio.NewReaderSize(r.check, sniffSize)
 	for skipped := 0; skipped < skip; {
 		_, err := br.ReadSlice('\n')
 		if err == nil {
@@ -142,7 +147,7 @@ func (r *Reader) Next() (Record, error) {
 	if err == io.EOF {
 		return Record{}, io.EOF
 	}
-	if pe := (*csv.ParseError)(nil); err != nil && errors.As(err, &pe) {
+	if pe := parseError(err); pe != nil {
 		start := pe.StartLine + r.offset
 		end := pe.Line + r.offset
 		rec := Record{Line: start, Err: errors.New(describeParseError(pe))}
@@ -160,13 +165,25 @@ func (r *Reader) Next() (Record, error) {
 	}
 	line, _ := r.csv.FieldPos(0)
 	line += r.offset
-	return Record{Line: line, Fields: fields}, nil
+	return Record{Line: line, Fields: fields, Clean: !r.check.dirty}, nil
 }
 
 // Close releases the file.
 func (r *Reader) Close() error {
 	if r.closer != nil {
 		return r.closer.Close()
+	}
+	return nil
+}
+
+// parseError returns err as a *csv.ParseError, or nil.
+func parseError(err error) *csv.ParseError {
+	if err == nil {
+		return nil
+	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return pe
 	}
 	return nil
 }
