@@ -14,6 +14,10 @@ import (
 // faster than 512, at a peak RSS of ~50 MB instead of ~22 MB.
 const batchSize = 2048
 
+// batchBytes ends a batch early when its cells hold that much text: a file
+// of large cells keeps as little in memory as one of small cells.
+const batchBytes = 4 << 20
+
 // maxInFlight bounds the batches queued between the reader and the
 // consumer, whatever the number of CPUs: memory stays bounded on a large
 // machine too.
@@ -45,12 +49,15 @@ func (m *Mapping) mapRows(ctx context.Context, r *Reader, lay layout, st Stats, 
 		for {
 			b := &batch{recs: make([]Record, 0, batchSize), out: make(chan []Row, 1)}
 			var err error
-			for len(b.recs) < batchSize {
+			for size := 0; len(b.recs) < batchSize && size < batchBytes; {
 				var rec Record
 				if rec, err = r.Next(); err != nil {
 					break
 				}
 				b.recs = append(b.recs, rec)
+				for _, f := range rec.Fields {
+					size += len(f)
+				}
 			}
 			if len(b.recs) > 0 {
 				select {

@@ -110,3 +110,50 @@ func bareRead(b *testing.B, path string) int {
 		n++
 	}
 }
+
+// BenchmarkReadLargeCells reads an export holding a 20 MB cell (a row
+// error) among 100 rows whose comments are just under the 1 MiB limit:
+// the peak RSS is reported (target: under 256 MB).
+func BenchmarkReadLargeCells(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "large-cells.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	w.WriteString("reference,name,comment\n")
+	w.WriteString("HUGE,Huge,\"" + strings.Repeat("x", 20<<20) + "\"\n")
+	for i := range 100 {
+		w.WriteString("R" + strconv.Itoa(i) + ",Name," + strings.Repeat("y", mapping.MaxField-10) + "\n")
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	m, err := mapping.New(mapping.DefaultConfig(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var peak float64
+	b.ResetTimer()
+	for range b.N {
+		runtime.GC()
+		resetPeakRSS()
+		customers, rowErrors := 0, 0
+		if _, err := m.Read(context.Background(), path, func(r mapping.Row) error {
+			if r.Err != nil {
+				rowErrors++
+			} else {
+				customers++
+			}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+		peak = max(peak, peakRSS())
+		if customers != 100 || rowErrors != 1 {
+			b.Fatalf("%d customers, %d row errors; want 100 and 1", customers, rowErrors)
+		}
+	}
+	b.ReportMetric(peak/(1<<20), "peak-MB")
+}
