@@ -310,12 +310,12 @@ func delta(a, b string) string {
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
 
-// ListAll lists every customer of the CRM, pages fetched concurrently
-// (sorted by id, so that edits do not move records between pages). Records
-// created, changed or deleted meanwhile are caught by a check at the end:
-// the changes since the start are pulled again, and when the count still
-// disagrees with the CRM's total the listing is done again (at most three
-// times).
+// ListAll lists every customer of the CRM, sorted by id, pages fetched
+// concurrently. Records created, changed or deleted meanwhile are caught:
+// adjacent pages overlap by one record, so that a page shifted by a
+// deletion shows; the changes since the start are pulled again; and the
+// count must agree with the CRM's total. Otherwise the listing is done
+// again (at most three times in all).
 func ListAll(ctx context.Context, api Lister, concurrency, pageSize int) ([]crm.Customer, Listing, error) {
 	if concurrency <= 0 {
 		concurrency = 8
@@ -326,7 +326,7 @@ func ListAll(ctx context.Context, api Lister, concurrency, pageSize int) ([]crm.
 	var listing Listing
 	for attempt := 0; ; attempt++ {
 		started := time.Now().Add(-2 * time.Second) // the CRM's clock has one-second resolution
-		all, pages, err := listPages(ctx, api, concurrency, pageSize)
+		all, pages, whole, err := listPages(ctx, api, concurrency, pageSize)
 		listing.Pages += pages
 		if err != nil {
 			return nil, listing, err
@@ -337,41 +337,40 @@ func ListAll(ctx context.Context, api Lister, concurrency, pageSize int) ([]crm.
 			return nil, listing, err
 		}
 		listing.Pages += since.Pages
-		for id, c := range since.Customers {
-			all[id] = c
-		}
+		all = merge(all, since.Customers)
 		end, err := api.ListPage(ctx, crm.ListQuery{Max: 1})
 		if err != nil {
 			return nil, listing, err
 		}
 		listing.Pages++
-		if len(all) == end.Paging.Total || attempt == 2 {
-			out := slices.Collect(maps.Values(all))
-			slices.SortFunc(out, func(a, b crm.Customer) int { return cmp.Compare(a.ID, b.ID) })
-			listing.Customers = len(out)
-			return out, listing, nil
+		if whole && len(all) == end.Paging.Total || attempt == 2 {
+			listing.Customers = len(all)
+			return all, listing, nil
 		}
 		listing.Rechecks++
 	}
 }
 
-// listPages fetches the first page, then the others concurrently.
-func listPages(ctx context.Context, api Lister, concurrency, pageSize int) (map[int64]crm.Customer, int, error) {
+// listPages fetches the first page, then the others concurrently, each
+// starting with the last record of the page before it. whole is false
+// when a page does not: records were deleted meanwhile and one may be
+// missing.
+func listPages(ctx context.Context, api Lister, concurrency, pageSize int) (all []crm.Customer, n int, whole bool, err error) {
 	q := crm.ListQuery{Sort: "id", Order: "asc", Max: pageSize}
 	first, err := api.ListPage(ctx, q)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list the CRM: %w", err)
+		return nil, 0, false, fmt.Errorf("list the CRM: %w", err)
 	}
 	total := first.Paging.Total
-	n := (total + pageSize - 1) / pageSize
-	pages := make([][]crm.Customer, max(n, 1))
+	n = max((total+pageSize-1)/pageSize, 1)
+	pages := make([][]crm.Customer, n)
 	pages[0] = first.Data
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(concurrency)
 	for i := 1; i < n; i++ {
 		g.Go(func() error {
 			q := q
-			q.Offset = i * pageSize
+			q.Offset, q.Max = i*pageSize-1, pageSize+1
 			p, err := api.ListPage(gctx, q)
 			if err != nil {
 				return fmt.Errorf("list the CRM, page %d: %w", i+1, err)
@@ -381,13 +380,43 @@ func listPages(ctx context.Context, api Lister, concurrency, pageSize int) (map[
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, n, err
+		return nil, n, false, err
 	}
-	all := make(map[int64]crm.Customer, total)
-	for _, p := range pages {
+	whole = true
+	all = make([]crm.Customer, 0, total)
+	for i, p := range pages {
+		if i > 0 {
+			prev := pages[i-1]
+			if len(prev) > 0 && len(p) > 0 && p[0].ID == prev[len(prev)-1].ID {
+				p = p[1:] // the overlap
+			} else {
+				whole = false
+			}
+		}
 		for _, c := range p {
-			all[c.ID] = c
+			if len(all) > 0 && c.ID <= all[len(all)-1].ID {
+				whole = false // out of order or twice: a page moved
+				continue
+			}
+			all = append(all, c)
 		}
 	}
-	return all, n, nil
+	return all, n, whole, nil
+}
+
+// merge puts the customers changed meanwhile into all (sorted by id):
+// newer copies replace older ones, new customers are added in order.
+func merge(all []crm.Customer, changed map[int64]crm.Customer) []crm.Customer {
+	sorted := all // the new ones are appended after it
+	for id, c := range changed {
+		if i, ok := slices.BinarySearchFunc(sorted, id, func(c crm.Customer, id int64) int { return cmp.Compare(c.ID, id) }); ok {
+			all[i] = c
+		} else {
+			all = append(all, c)
+		}
+	}
+	if len(all) > len(sorted) {
+		slices.SortFunc(all, func(a, b crm.Customer) int { return cmp.Compare(a.ID, b.ID) })
+	}
+	return all
 }

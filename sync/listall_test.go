@@ -1,0 +1,127 @@
+package sync_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"erpsync/sync"
+	"erpsync/sync/crm"
+	"erpsync/sync/crm/crmsim"
+)
+
+// TestListAll_ChangesMeanwhile deletes, creates and edits customers while
+// the pages of a listing come in: the listing must still end with exactly
+// what the CRM holds, each customer at its newest version.
+func TestListAll_ChangesMeanwhile(t *testing.T) {
+	t.Run("concurrent pages", func(t *testing.T) { listWhileChanging(t, 4, 3, 6, true) })
+	// One page at a time, one deletion of a customer already listed before
+	// the third page: the count agrees with the CRM's total (the deleted
+	// customer listed, the one shifted past the page boundary missed), so
+	// only the pages' overlap can tell.
+	t.Run("a deletion that keeps the count", func(t *testing.T) { listWhileChanging(t, 1, 3, 3, false) })
+}
+
+// listWhileChanging lists with concurrency while list requests first to
+// last delete a customer of the first page and, with more, create one and
+// edit one.
+func listWhileChanging(t *testing.T, concurrency, first, last int, more bool) {
+	store, err := crmsim.NewStore(crmsim.DefaultSeed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The customers were last changed a day ago: a pull of what changed
+	// since the listing began does not bring them all back.
+	store.Now = func() time.Time { return time.Now().Add(-24 * time.Hour) }
+	for i := range 1000 {
+		if _, err := store.Put(fmt.Sprintf("L-%04d", i), map[string]string{"name": fmt.Sprintf("Customer %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.Now = time.Now
+	var mu gosync.Mutex
+	requests := 0
+	deleted, created, edited := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	sim := crmsim.New(store, crmsim.Options{})
+	front := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		if n := requests; n >= first && n <= last {
+			// A customer near the start goes: every later page shifts.
+			del := fmt.Sprintf("L-%04d", n*7)
+			if c, ok := store.ByReference(del); ok {
+				if err := store.Delete(c.ID); err != nil {
+					t.Error(err)
+				}
+				deleted[del] = true
+			}
+			if !more {
+				mu.Unlock()
+				sim.ServeHTTP(w, r)
+				return
+			}
+			add := fmt.Sprintf("NEW-%d", n)
+			if _, err := store.Put(add, map[string]string{"name": "New " + add}); err != nil {
+				t.Error(err)
+			}
+			created[add] = true
+			ed := fmt.Sprintf("L-%04d", 500+n)
+			if _, err := store.Put(ed, map[string]string{"email": fmt.Sprintf("edit%d@example.com", n)}); err != nil {
+				t.Error(err)
+			}
+			edited[ed] = true
+		}
+		mu.Unlock()
+		sim.ServeHTTP(w, r)
+	})
+	ts := httptest.NewServer(front)
+	defer ts.Close()
+	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL, Concurrency: concurrency})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	all, listing, err := sync.ListAll(context.Background(), client, concurrency, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := last - first + 1
+	if len(deleted) != want || more && (len(created) != want || len(edited) != want) {
+		t.Fatalf("deleted %d, created %d, edited %d customers mid-listing: the test did not exercise the listing", len(deleted), len(created), len(edited))
+	}
+	if listing.Rechecks == 0 {
+		t.Errorf("no recheck after deletions shifted the pages: %+v", listing)
+	}
+	if len(all) != store.Len() {
+		t.Errorf("listed %d customers, the CRM holds %d", len(all), store.Len())
+	}
+	seen := map[string]bool{}
+	for i, c := range all {
+		if i > 0 && c.ID <= all[i-1].ID {
+			t.Fatalf("not sorted by id at %d: %d after %d", i, c.ID, all[i-1].ID)
+		}
+		seen[c.Reference] = true
+		want, ok := store.ByReference(c.Reference)
+		if !ok {
+			t.Errorf("listed %s, which the CRM no longer holds", c.Reference)
+			continue
+		}
+		if c.ID != want.ID || !c.LastUpdated.Equal(want.LastUpdated.Time) {
+			t.Errorf("%s listed as id %d at %s, the CRM has id %d at %s", c.Reference, c.ID, c.LastUpdated, want.ID, want.LastUpdated)
+		}
+	}
+	for ref := range created {
+		if !seen[ref] {
+			t.Errorf("created %s is missing", ref)
+		}
+	}
+	for ref := range deleted {
+		if seen[ref] {
+			t.Errorf("deleted %s is listed", ref)
+		}
+	}
+}
