@@ -141,8 +141,8 @@ func Reconcile(ctx context.Context, rows Rows, api Lister, cp ReconcileCheckpoin
 	listing.Seconds = time.Since(start).Seconds()
 	res.Listing = listing
 	byRef := make(map[string]*crm.Customer, len(crmAll))
-	for i := range crmAll {
-		byRef[crmAll[i].Reference] = &crmAll[i]
+	for _, c := range crmAll {
+		byRef[c.Reference] = c
 	}
 	failures := map[string]state.Failure{}
 	if cp != nil {
@@ -316,7 +316,7 @@ func round2(v float64) float64 { return math.Round(v*100) / 100 }
 // deletion shows; the changes since the start are pulled again; and the
 // count must agree with the CRM's total. Otherwise the listing is done
 // again (at most three times in all).
-func ListAll(ctx context.Context, api Lister, concurrency, pageSize int) ([]crm.Customer, Listing, error) {
+func ListAll(ctx context.Context, api Lister, concurrency, pageSize int) ([]*crm.Customer, Listing, error) {
 	if concurrency <= 0 {
 		concurrency = 8
 	}
@@ -338,7 +338,8 @@ func ListAll(ctx context.Context, api Lister, concurrency, pageSize int) ([]crm.
 		}
 		listing.Pages += since.Pages
 		all = merge(all, since.Customers)
-		end, err := api.ListPage(ctx, crm.ListQuery{Max: 1})
+		// The same order as the pages: a CRM answers it from the same index.
+		end, err := api.ListPage(ctx, crm.ListQuery{Sort: "id", Order: "asc", Max: 1})
 		if err != nil {
 			return nil, listing, err
 		}
@@ -354,8 +355,8 @@ func ListAll(ctx context.Context, api Lister, concurrency, pageSize int) ([]crm.
 // listPages fetches the first page, then the others concurrently, each
 // starting with the last record of the page before it. whole is false
 // when a page does not: records were deleted meanwhile and one may be
-// missing.
-func listPages(ctx context.Context, api Lister, concurrency, pageSize int) (all []crm.Customer, n int, whole bool, err error) {
+// missing. The customers stay where their page decoded them.
+func listPages(ctx context.Context, api Lister, concurrency, pageSize int) (all []*crm.Customer, n int, whole bool, err error) {
 	q := crm.ListQuery{Sort: "id", Order: "asc", Max: pageSize}
 	first, err := api.ListPage(ctx, q)
 	if err != nil {
@@ -383,7 +384,7 @@ func listPages(ctx context.Context, api Lister, concurrency, pageSize int) (all 
 		return nil, n, false, err
 	}
 	whole = true
-	all = make([]crm.Customer, 0, total)
+	all = make([]*crm.Customer, 0, total)
 	for i, p := range pages {
 		if i > 0 {
 			prev := pages[i-1]
@@ -393,12 +394,12 @@ func listPages(ctx context.Context, api Lister, concurrency, pageSize int) (all 
 				whole = false
 			}
 		}
-		for _, c := range p {
-			if len(all) > 0 && c.ID <= all[len(all)-1].ID {
+		for j := range p {
+			if len(all) > 0 && p[j].ID <= all[len(all)-1].ID {
 				whole = false // out of order or twice: a page moved
 				continue
 			}
-			all = append(all, c)
+			all = append(all, &p[j])
 		}
 	}
 	return all, n, whole, nil
@@ -406,17 +407,17 @@ func listPages(ctx context.Context, api Lister, concurrency, pageSize int) (all 
 
 // merge puts the customers changed meanwhile into all (sorted by id):
 // newer copies replace older ones, new customers are added in order.
-func merge(all []crm.Customer, changed map[int64]crm.Customer) []crm.Customer {
+func merge(all []*crm.Customer, changed map[int64]crm.Customer) []*crm.Customer {
 	sorted := all // the new ones are appended after it
 	for id, c := range changed {
-		if i, ok := slices.BinarySearchFunc(sorted, id, func(c crm.Customer, id int64) int { return cmp.Compare(c.ID, id) }); ok {
-			all[i] = c
+		if i, ok := slices.BinarySearchFunc(sorted, id, func(c *crm.Customer, id int64) int { return cmp.Compare(c.ID, id) }); ok {
+			all[i] = &c
 		} else {
-			all = append(all, c)
+			all = append(all, &c)
 		}
 	}
 	if len(all) > len(sorted) {
-		slices.SortFunc(all, func(a, b crm.Customer) int { return cmp.Compare(a.ID, b.ID) })
+		slices.SortFunc(all, func(a, b *crm.Customer) int { return cmp.Compare(a.ID, b.ID) })
 	}
 	return all
 }
