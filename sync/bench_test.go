@@ -163,6 +163,43 @@ func BenchmarkPlan1M(b *testing.B) {
 	b.ReportMetric(float64(p.Count(sync.OpDelete)), "deletes")
 }
 
+// BenchmarkPlanImport1M plans the 1,000,000-row day-1 export against an
+// empty checkpoint, as an import does: a million creates. Its peak RSS is
+// reported.
+func BenchmarkPlanImport1M(b *testing.B) {
+	if testing.Short() {
+		b.Skip("-short")
+	}
+	m, err := mapping.New(genexport.Config(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	day1, _, err := genexport.Ensure(filepath.Join("..", "testdata", "large"), genexport.LargeOptions)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db := state.NewDB(filepath.Join(b.TempDir(), "empty.db"))
+	if err := db.Open(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	var peak float64
+	var p *sync.Plan
+	b.ResetTimer()
+	for range b.N {
+		p = nil
+		runtime.GC()
+		resetPeakRSS()
+		p, err = sync.BuildPlan(context.Background(), mappingRows(m, day1), db, sync.PlanOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		peak = max(peak, peakRSS())
+	}
+	b.ReportMetric(peak/(1<<20), "peak-MB")
+	b.ReportMetric(float64(p.Count(sync.OpCreate)), "creates")
+}
+
 // BenchmarkSteadyState1M is a run once the checkpoint is current: the
 // refresh finds nothing, the plan finds nothing, nothing is sent.
 func BenchmarkSteadyState1M(b *testing.B) {

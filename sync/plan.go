@@ -40,9 +40,24 @@ type Action struct {
 	Reference string
 	Line      int               // export line; 0 for a delete of an absent reference
 	Customer  *mapping.Customer // what to upsert; nil for a delete
-	Changes   []Change          // field by field, old → new
+	Changes   []Change          // an update's fields, old → new; see FieldChanges
 	Reason    string
 	Parent    string // the parent's reference, for ordering
+}
+
+// FieldChanges returns the action's changes field by field: an update's
+// as planned; a create's, every mapped field from empty, built when asked
+// (an import of a million creates does not hold a million lists).
+func (a *Action) FieldChanges() []Change {
+	if a.Op != OpCreate || a.Customer == nil || a.Changes != nil {
+		return a.Changes
+	}
+	names := a.Customer.FieldNames()
+	out := make([]Change, len(names))
+	for i, f := range names {
+		out[i] = Change{Field: f, New: a.Customer.Field(f)}
+	}
+	return out
 }
 
 // Drift is a managed customer whose CRM copy differs from what erpsync
@@ -473,10 +488,10 @@ func (pl *planner) reject(a *Action, column string, err error) {
 }
 
 // describeChanges fills each update's field changes, old → new, from the
-// values last pushed.
+// values last pushed (a create's are built when asked: FieldChanges).
 func (pl *planner) describeChanges(ctx context.Context, cp PlanCheckpoint) error {
 	for _, a := range pl.actions {
-		if a.Customer == nil {
+		if a.Customer == nil || a.Op == OpCreate {
 			continue
 		}
 		var old map[string]string

@@ -337,3 +337,29 @@ func TestBuildPlan_MappingChanged(t *testing.T) {
 		t.Errorf("plan = %s, reason %q", layout(plan), plan.Actions()[0].Reason)
 	}
 }
+
+// A create holds no list of changes; FieldChanges builds it: every mapped
+// field, from empty.
+func TestBuildPlan_CreateChanges(t *testing.T) {
+	now := cust(2, "A", "email=new@example.com", "creditLimit=5000")
+	plan, err := sync.BuildPlan(context.Background(), rowsOf(now), checkpoint(), sync.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts := plan.Actions()
+	if len(acts) != 1 || acts[0].Op != sync.OpCreate {
+		t.Fatalf("actions = %+v", acts)
+	}
+	if acts[0].Changes != nil {
+		t.Errorf("a create holds its changes: %+v", acts[0].Changes)
+	}
+	got := acts[0].FieldChanges()
+	for _, ch := range got {
+		if ch.Old != "" || ch.New != now.Customer.Field(ch.Field) {
+			t.Errorf("change %+v, want from empty to %q", ch, now.Customer.Field(ch.Field))
+		}
+	}
+	if len(got) != len(now.Customer.FieldNames()) {
+		t.Errorf("changes = %+v, want one per mapped field (%v)", got, now.Customer.FieldNames())
+	}
+}

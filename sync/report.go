@@ -53,13 +53,14 @@ func WritePlanCSV(w io.Writer, p *Plan) error {
 		if a.Line > 0 {
 			line = strconv.Itoa(a.Line)
 		}
-		if len(a.Changes) == 0 {
+		changes := a.FieldChanges()
+		if len(changes) == 0 {
 			if err := sw.Write(string(a.Op), a.Reference, line, "", "", "", a.Reason); err != nil {
 				return err
 			}
 			continue
 		}
-		for _, ch := range a.Changes {
+		for _, ch := range changes {
 			if err := sw.Write(string(a.Op), a.Reference, line, ch.Field, ch.Old, ch.New, a.Reason); err != nil {
 				return err
 			}

@@ -98,7 +98,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*syncResult, error) {
 	res.dir = filepath.Join(j.cfg.Reports.Dir, name)
 	report, err := sync.NewRunReport(res.dir)
 	if err != nil {
-		return nil, j.finish(ctx, res, "failed", &ExitError{Code: ExitFatal, Err: err})
+		return nil, j.finish(ctx, res, state.StatusFailed, &ExitError{Code: ExitFatal, Err: err})
 	}
 	summary := sync.RunSummary{RunID: runID, Kind: opt.kind, File: path, Started: started.UTC(),
 		DryRun: opt.dryRun, Durations: map[string]float64{}}
@@ -131,12 +131,12 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*syncResult, error) {
 	var guard *sync.GuardError
 	if errors.As(err, &guard) {
 		err = &ExitError{Code: ExitGuard, Err: err}
-		closeReport("aborted", err)
-		return res, j.finish(ctx, res, "aborted", err)
+		closeReport(state.StatusAborted, err)
+		return res, j.finish(ctx, res, state.StatusAborted, err)
 	}
 	if err != nil {
-		closeReport("failed", err)
-		return res, j.finish(ctx, res, "failed", err)
+		closeReport(state.StatusFailed, err)
+		return res, j.finish(ctx, res, state.StatusFailed, err)
 	}
 	if ref != nil {
 		ref.started = refreshStart
@@ -175,16 +175,16 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*syncResult, error) {
 	summary.Counts = counts(sum)
 	summary.Stopped = sum.Stopped
 
-	status, code := "done", ExitOK
+	status, code := state.StatusDone, ExitOK
 	switch {
 	case errors.As(applyErr, &guard):
-		status, code = "aborted", ExitGuard
+		status, code = state.StatusAborted, ExitGuard
 	case ctx.Err() != nil:
-		status, code = "interrupted", ExitFatal
+		status, code = state.StatusInterrupted, ExitFatal
 	case applyErr != nil:
-		status, code = "failed", ExitFatal
+		status, code = state.StatusFailed, ExitFatal
 	case len(plan.RowErrors) > 0 || sum.Failed[sync.OpCreate]+sum.Failed[sync.OpUpdate]+sum.Failed[sync.OpDelete] > 0:
-		status, code = "done with failures", ExitRowFails
+		status, code = state.StatusDoneFailures, ExitRowFails
 	}
 	var final error
 	if code != ExitOK {
@@ -202,7 +202,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*syncResult, error) {
 	if !opt.dryRun && (code == ExitOK || code == ExitRowFails) {
 		if err := j.remember(context.WithoutCancel(ctx), ref, started, plan); err != nil {
 			final = &ExitError{Code: ExitFatal, Err: err}
-			status = "failed"
+			status = state.StatusFailed
 		}
 	}
 	closeReport(status, final)

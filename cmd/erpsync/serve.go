@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"erpsync/mapping"
+	"erpsync/state"
 	"erpsync/sync"
 )
 
@@ -141,7 +142,7 @@ func (w *worker) tick(ctx context.Context) {
 	w.m.retries.Add(float64(after.Retries - before.Retries))
 	w.m.throttles.Add(float64(after.Throttled - before.Throttled))
 
-	status := "done"
+	status := state.StatusDone
 	var fe *mapping.FileError
 	var ee *ExitError
 	switch {
@@ -154,7 +155,7 @@ func (w *worker) tick(ctx context.Context) {
 		}
 	case err == nil || errors.As(err, &ee) && ee.Code == ExitRowFails:
 		if err != nil {
-			status = "done with failures"
+			status = state.StatusDoneFailures
 		}
 		w.m.lastSuccess.SetToCurrentTime()
 		if dest, aerr := w.inbox.Archive(exp.Path, time.Now()); aerr != nil {
@@ -163,12 +164,12 @@ func (w *worker) tick(ctx context.Context) {
 			w.log.Info("export archived", zap.String("moved_to", dest))
 		}
 	case ctx.Err() != nil:
-		status = "interrupted"
+		status = state.StatusInterrupted
 	case errors.As(err, &ee) && ee.Code == ExitGuard:
-		status = "aborted"
+		status = state.StatusAborted
 		w.log.Error("run aborted by a guard; the export stays in the inbox", zap.Error(err))
 	default:
-		status = "failed"
+		status = state.StatusFailed
 		w.log.Error("run failed; the export stays in the inbox for the next tick", zap.Error(err))
 	}
 	w.m.observeRun(status, time.Since(start), res)

@@ -54,7 +54,7 @@ func printStatus(ctx context.Context, w io.Writer, db *state.DB, path string, n 
 	fmt.Fprintf(w, "Checkpoint %s: %d managed customers; CRM refresh watermark %s\n", path, managed, watermark)
 	fmt.Fprintf(w, "Last runs (%d):\n", len(runs))
 	for _, r := range runs {
-		ended := "running"
+		ended := state.StatusRunning
 		if !r.Ended.IsZero() {
 			ended = r.Ended.Sub(r.Started).Round(time.Millisecond).String()
 		}
