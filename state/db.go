@@ -52,10 +52,14 @@ type DB struct {
 	Path string
 	// Now is the clock of every stored time; tests replace it.
 	Now func() time.Time
+	// LockHeartbeat is how often a held lock is renewed (default
+	// Heartbeat); tests shorten it.
+	LockHeartbeat time.Duration
 
-	rw  *sql.DB // one connection: the only writer
-	ro  *sql.DB // read-only connections
-	get *sql.Stmt
+	rw     *sql.DB // one connection: the only writer
+	ro     *sql.DB // read-only connections
+	get    *sql.Stmt
+	closed chan struct{} // closed by Close: the locks' heartbeats end
 }
 
 // NewDB returns a checkpoint at path, not yet opened.
@@ -73,6 +77,7 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	if db.Now == nil {
 		db.Now = time.Now
 	}
+	db.closed = make(chan struct{})
 	if err := db.createOrCheckFile(); err != nil {
 		return err
 	}
@@ -114,6 +119,13 @@ func (db *DB) Open(ctx context.Context) (err error) {
 // Close closes the database; closing twice is harmless. Close the writers
 // first: their later writes fail.
 func (db *DB) Close() error {
+	if db.closed != nil {
+		select {
+		case <-db.closed:
+		default:
+			close(db.closed)
+		}
+	}
 	var errs []error
 	if db.get != nil {
 		errs = append(errs, db.get.Close())

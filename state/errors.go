@@ -20,15 +20,22 @@ func (e *UnusableError) Error() string {
 
 // LockedError says that another run holds the state file.
 type LockedError struct {
-	PID   int
-	Host  string
-	Kind  string // what the holder is doing: run, import, ...
-	Since time.Time
+	PID       int
+	Host      string
+	Kind      string // what the holder is doing: run, import, ...
+	Since     time.Time
+	Heartbeat time.Time // last renewal; zero for a holder that never renews (an older erpsync)
+
+	pidStart int64
 }
 
 func (e *LockedError) Error() string {
-	return fmt.Sprintf("the state file is held by %s (pid %d on %s) since %s; one run at a time",
+	s := fmt.Sprintf("the state file is held by %s (pid %d on %s) since %s",
 		e.Kind, e.PID, e.Host, e.Since.UTC().Format(time.RFC3339))
+	if !e.Heartbeat.IsZero() {
+		s += ", last renewed " + e.Heartbeat.UTC().Format(time.RFC3339)
+	}
+	return s + "; one run at a time (if that process is gone for sure, `erpsync unlock` frees the file)"
 }
 
 // ErrWriterClosed is returned by Writer.Put once the writer has stopped.

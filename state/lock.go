@@ -4,9 +4,19 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
+)
+
+// Heartbeat is how often a holder renews its lock; a lock of another host
+// not renewed for StaleAfter is taken to be of a process that is gone.
+const (
+	Heartbeat  = 30 * time.Second
+	StaleAfter = 10 * Heartbeat
 )
 
 // Lock is the state file held by this process for one run.
@@ -16,42 +26,44 @@ type Lock struct {
 	Host  string
 	Kind  string
 	Since time.Time
-	// TookOver is the lock of a process that no longer exists on this
-	// host, taken over by Acquire; nil when the file was free.
+	// TookOver is the lock of a process that is gone, taken over by
+	// Acquire; nil when the file was free.
 	TookOver *LockedError
+
+	pidStart int64
+	stop     chan struct{} // closed by Release: the heartbeat ends
+	beating  chan struct{} // closed when the heartbeat has ended
 }
 
 // Acquire takes the state file for one run of the given kind (run,
 // import, ...), in a write transaction, so that two processes cannot both
-// win. A lock held by a live process, or by a process of another host
-// (whose liveness cannot be told from here), is a *LockedError. One left
-// by a process of this host that no longer exists is taken over and
-// reported in Lock.TookOver.
+// win, and renews it every Heartbeat until Release or until ctx is done.
 //
-// A lock held by this very process is also a *LockedError: one run at a
-// time, whoever asks.
+// A lock held by a running process is a *LockedError; so is one held by
+// this very process (one run at a time, whoever asks). A lock is taken
+// over, and reported in Lock.TookOver, when its holder is gone: on this
+// host, no process runs with its pid and start; on another host (whose
+// processes cannot be seen from here), it has not been renewed for
+// StaleAfter. `erpsync unlock` frees one by hand (Unlock).
 func (db *DB) Acquire(ctx context.Context, kind string) (*Lock, error) {
 	host, _ := os.Hostname()
-	l := &Lock{db: db, PID: os.Getpid(), Host: host, Kind: kind, Since: db.Now().UTC().Truncate(time.Second)}
+	now := db.Now().UTC().Truncate(time.Second)
+	l := &Lock{db: db, PID: os.Getpid(), Host: host, Kind: kind, Since: now, pidStart: processStart(os.Getpid())}
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		var held LockedError
-		var since int64
-		err := tx.QueryRowContext(ctx, `SELECT pid, host, kind, since FROM lock WHERE id = 1`).
-			Scan(&held.PID, &held.Host, &held.Kind, &since)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
+		held, err := holder(ctx, tx)
+		if err != nil {
 			return err
-		default:
-			held.Since = fromUnix(since)
-			if held.Host != host || processAlive(held.PID) {
-				return &held
-			}
-			l.TookOver = &held
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO lock (id, pid, host, kind, since) VALUES (1, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, kind = excluded.kind, since = excluded.since`,
-			l.PID, l.Host, l.Kind, l.Since.Unix())
+		if held != nil {
+			if !held.gone(host, now) {
+				return held
+			}
+			l.TookOver = held
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO lock (id, pid, host, kind, since, pid_start, heartbeat) VALUES (1, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, kind = excluded.kind,
+				since = excluded.since, pid_start = excluded.pid_start, heartbeat = excluded.heartbeat`,
+			l.PID, l.Host, l.Kind, l.Since.Unix(), l.pidStart, now.Unix())
 		return err
 	})
 	var le *LockedError
@@ -61,18 +73,123 @@ func (db *DB) Acquire(ctx context.Context, kind string) (*Lock, error) {
 	if err != nil {
 		return nil, db.fail("lock state", err)
 	}
+	l.stop, l.beating = make(chan struct{}), make(chan struct{})
+	go l.beat(ctx)
 	return l, nil
+}
+
+// beat renews the lock every Heartbeat. A renewal that fails is tried
+// again at the next beat: the run goes on meanwhile.
+func (l *Lock) beat(ctx context.Context) {
+	defer close(l.beating)
+	t := time.NewTicker(l.db.heartbeat())
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-ctx.Done():
+			return
+		case <-l.db.closed:
+			return
+		case <-t.C:
+			_, _ = l.db.rw.ExecContext(ctx, `UPDATE lock SET heartbeat = ? WHERE id = 1 AND pid = ? AND host = ? AND since = ?`,
+				l.db.Now().Unix(), l.PID, l.Host, l.Since.Unix())
+		}
+	}
 }
 
 // Release gives the state file back. Releasing twice, or a lock that was
 // taken over meanwhile, changes nothing.
 func (l *Lock) Release(ctx context.Context) error {
+	if l.stop != nil {
+		select {
+		case <-l.stop:
+		default:
+			close(l.stop)
+		}
+		<-l.beating
+	}
 	_, err := l.db.rw.ExecContext(ctx, `DELETE FROM lock WHERE id = 1 AND pid = ? AND host = ? AND since = ?`,
 		l.PID, l.Host, l.Since.Unix())
 	if err != nil {
 		return l.db.fail("unlock state", err)
 	}
 	return nil
+}
+
+// Holder returns who holds the state file, or nil when it is free.
+func (db *DB) Holder(ctx context.Context) (*LockedError, error) {
+	held, err := holder(ctx, db.ro)
+	if err != nil {
+		return nil, db.fail("read state lock", err)
+	}
+	return held, nil
+}
+
+// Unlock frees the state file held by held (as Holder returned it), for
+// an operator who knows its holder is gone. A lock taken since by someone
+// else is left alone: Unlock returns false.
+func (db *DB) Unlock(ctx context.Context, held *LockedError) (bool, error) {
+	res, err := db.rw.ExecContext(ctx, `DELETE FROM lock WHERE id = 1 AND pid = ? AND host = ? AND since = ?`,
+		held.PID, held.Host, held.Since.Unix())
+	if err != nil {
+		return false, db.fail("unlock state", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// Gone reports whether the holder of a lock no longer runs, by the rules
+// Acquire takes a lock over by.
+func (db *DB) Gone(held *LockedError) bool {
+	host, _ := os.Hostname()
+	return held.gone(host, db.Now().UTC())
+}
+
+// heartbeat is the renewal period: Heartbeat, unless a test set another.
+func (db *DB) heartbeat() time.Duration {
+	if db.LockHeartbeat > 0 {
+		return db.LockHeartbeat
+	}
+	return Heartbeat
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func holder(ctx context.Context, q queryer) (*LockedError, error) {
+	var held LockedError
+	var since, beat int64
+	err := q.QueryRowContext(ctx, `SELECT pid, host, kind, since, pid_start, heartbeat FROM lock WHERE id = 1`).
+		Scan(&held.PID, &held.Host, &held.Kind, &since, &held.pidStart, &beat)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	held.Since = fromUnix(since)
+	if beat > 0 {
+		held.Heartbeat = fromUnix(beat)
+	}
+	return &held, nil
+}
+
+// gone reports whether the holder no longer runs, as seen from host at
+// now: on this host, no process has its pid and start; elsewhere, its
+// lock has not been renewed for StaleAfter (a lock never renewed, of an
+// older erpsync, is never taken to be gone).
+func (e *LockedError) gone(host string, now time.Time) bool {
+	if e.Host == host {
+		if !processAlive(e.PID) {
+			return true
+		}
+		start := processStart(e.PID)
+		return e.pidStart != 0 && start != 0 && start != e.pidStart
+	}
+	return !e.Heartbeat.IsZero() && now.Sub(e.Heartbeat) > StaleAfter
 }
 
 // processAlive reports whether a process with that pid exists on this
@@ -83,4 +200,25 @@ func processAlive(pid int) bool {
 	}
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// processStart returns when a process started, in clock ticks since boot
+// (field 22 of /proc/PID/stat), or 0 where that cannot be read.
+func processStart(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name, field 2, is in parentheses and may hold spaces.
+	i := strings.LastIndexByte(string(data), ')')
+	if i < 0 {
+		return 0
+	}
+	fields := strings.Fields(string(data[i+1:]))
+	const startField = 22 - 3 // fields after the name start at field 3
+	if len(fields) <= startField {
+		return 0
+	}
+	start, _ := strconv.ParseInt(fields[startField], 10, 64)
+	return start
 }

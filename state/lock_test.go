@@ -135,3 +135,108 @@ func TestDB_Acquire(t *testing.T) {
 		}
 	})
 }
+
+func TestDB_AcquireGoneHolders(t *testing.T) {
+	host, _ := os.Hostname()
+	insert := func(t *testing.T, db *state.DB, pid int, host string, pidStart int64, heartbeat time.Time) {
+		t.Helper()
+		if _, err := rawDB(t, db.Path).Exec(`INSERT INTO lock (id, pid, host, kind, since, pid_start, heartbeat) VALUES (1, ?, ?, 'serve', ?, ?, ?)`,
+			pid, host, fixedNow.Add(-time.Hour).Unix(), pidStart, heartbeat.Unix()); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("this pid with another start (a restarted container) is taken over", func(t *testing.T) {
+		if _, err := os.Stat("/proc/self/stat"); err != nil {
+			t.Skip("no /proc: process starts cannot be read here")
+		}
+		db := MustOpenDB(t)
+		insert(t, db, os.Getpid(), host, 1, fixedNow) // pid 1 was never started at tick 1
+		l, err := db.Acquire(ctx, "run")
+		if err != nil {
+			t.Fatalf("Acquire: %v, want the lock of the earlier process with our pid taken over", err)
+		}
+		defer l.Release(ctx)
+		if l.TookOver == nil || l.TookOver.PID != os.Getpid() {
+			t.Errorf("TookOver = %+v", l.TookOver)
+		}
+	})
+
+	t.Run("another host's lock is taken over once it is stale", func(t *testing.T) {
+		db := MustOpenDB(t)
+		insert(t, db, 7, "elsewhere", 0, fixedNow.Add(-time.Minute))
+		var le *state.LockedError
+		_, err := db.Acquire(ctx, "run")
+		if !errors.As(err, &le) || le.Host != "elsewhere" || !le.Heartbeat.Equal(fixedNow.Add(-time.Minute)) {
+			t.Fatalf("Acquire = %v, want held by elsewhere, renewed a minute ago", err)
+		}
+		if !strings.Contains(err.Error(), "erpsync unlock") {
+			t.Errorf("message %q does not say how to free the file", err)
+		}
+		db.Now = func() time.Time { return fixedNow.Add(state.StaleAfter) }
+		l, err := db.Acquire(ctx, "run")
+		if err != nil {
+			t.Fatalf("Acquire once stale: %v", err)
+		}
+		defer l.Release(ctx)
+		if l.TookOver == nil || l.TookOver.Host != "elsewhere" {
+			t.Errorf("TookOver = %+v", l.TookOver)
+		}
+	})
+
+	t.Run("Holder and Unlock", func(t *testing.T) {
+		db := MustOpenDB(t)
+		if held, err := db.Holder(ctx); err != nil || held != nil {
+			t.Fatalf("Holder of a free file = %+v, %v", held, err)
+		}
+		insert(t, db, 7, "elsewhere", 0, fixedNow)
+		held, err := db.Holder(ctx)
+		if err != nil || held == nil || held.Host != "elsewhere" || held.PID != 7 || held.Kind != "serve" {
+			t.Fatalf("Holder = %+v, %v", held, err)
+		}
+		if ok, err := db.Unlock(ctx, held); !ok || err != nil {
+			t.Fatalf("Unlock = %v, %v", ok, err)
+		}
+		if ok, err := db.Unlock(ctx, held); ok || err != nil {
+			t.Errorf("second Unlock = %v, %v; want false", ok, err)
+		}
+		l, err := db.Acquire(ctx, "run")
+		if err != nil || l.TookOver != nil {
+			t.Fatalf("Acquire after Unlock: %+v, %v", l, err)
+		}
+		l.Release(ctx)
+	})
+}
+
+// TestLock_Heartbeat: a held lock is renewed until it is released.
+func TestLock_Heartbeat(t *testing.T) {
+	db := MustOpenDB(t)
+	var mu gosync.Mutex
+	clock := fixedNow
+	db.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); clock = clock.Add(time.Second); return clock }
+	db.LockHeartbeat = 5 * time.Millisecond
+	l, err := db.Acquire(ctx, "run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var renewed time.Time
+	for i := 0; i < 400; i++ { // up to 2 s
+		held, err := db.Holder(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if renewed = held.Heartbeat; renewed.After(l.Since) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !renewed.After(l.Since) {
+		t.Fatalf("heartbeat %s never moved past the lock's start %s", renewed, l.Since)
+	}
+	if err := l.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if held, err := db.Holder(ctx); err != nil || held != nil {
+		t.Errorf("after Release: holder %+v, %v", held, err)
+	}
+}

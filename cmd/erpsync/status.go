@@ -52,6 +52,17 @@ func printStatus(ctx context.Context, w io.Writer, db *state.DB, path string, n 
 		watermark = mark.UTC().Format(time.RFC3339)
 	}
 	fmt.Fprintf(w, "Checkpoint %s: %d managed customers; CRM refresh watermark %s\n", path, managed, watermark)
+	held, err := db.Holder(ctx)
+	if err != nil {
+		return &ExitError{Code: ExitFatal, Err: err}
+	}
+	if held != nil {
+		gone := ""
+		if db.Gone(held) {
+			gone = " (gone: the next run takes it over)"
+		}
+		fmt.Fprintf(w, "Locked by %s (pid %d on %s) since %s%s\n", held.Kind, held.PID, held.Host, held.Since.UTC().Format(time.RFC3339), gone)
+	}
 	fmt.Fprintf(w, "Last runs (%d):\n", len(runs))
 	for _, r := range runs {
 		ended := state.StatusRunning

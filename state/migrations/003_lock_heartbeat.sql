@@ -1,0 +1,5 @@
+-- Who holds the lock, told apart from a later process given the same pid
+-- (a restarted container is often pid 1 again), and whether it still runs
+-- at all when it is on another host (a rescheduled pod has a new name).
+ALTER TABLE lock ADD COLUMN pid_start INTEGER NOT NULL DEFAULT 0; -- the holder's start, in clock ticks since boot; 0 unknown
+ALTER TABLE lock ADD COLUMN heartbeat INTEGER NOT NULL DEFAULT 0; -- unix seconds, renewed while the holder runs; 0 never
