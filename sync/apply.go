@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync/crm"
 )
@@ -35,6 +36,9 @@ type ApplyOptions struct {
 	// Done, when set, is told of every finished action (for reports and
 	// progress). It is called from the workers, concurrently.
 	Done func(Result)
+	// Rows reads the export again: a lean plan's upserts (PlanOptions.Lean)
+	// take their customers from it, wave by wave.
+	Rows Rows
 }
 
 // Result is the outcome of one action.
@@ -142,15 +146,36 @@ func (a *applier) overBudget() bool {
 func (a *applier) wave(ctx context.Context, actions []*Action) error {
 	g, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
 	g.SetLimit(a.opt.Concurrency)
-	for i, act := range actions {
+	// send schedules one action; false when the wave must stop scheduling.
+	send := func(act *Action, lean bool) bool {
 		if a.overBudget() || ctx.Err() != nil || gctx.Err() != nil {
-			a.skipped.Add(int64(len(actions) - i))
-			break
+			return false
 		}
-		g.Go(func() error { return a.do(gctx, act) })
+		g.Go(func() error {
+			err := a.do(gctx, act)
+			if lean {
+				act.Customer = nil // sent: its row can go
+			}
+			return err
+		})
+		return true
+	}
+	var readErr error
+	if isLean(actions) {
+		readErr = a.reread(ctx, actions, send)
+	} else {
+		for i, act := range actions {
+			if !send(act, false) {
+				a.skipped.Add(int64(len(actions) - i))
+				break
+			}
+		}
 	}
 	if err := g.Wait(); err != nil {
 		return err
+	}
+	if readErr != nil {
+		return readErr
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -162,13 +187,84 @@ func (a *applier) wave(ctx context.Context, actions []*Action) error {
 	return nil
 }
 
+// isLean reports whether a wave's upserts are of a lean plan: they hold
+// no customer.
+func isLean(actions []*Action) bool {
+	return len(actions) > 0 && actions[0].Op != OpDelete && actions[0].Customer == nil
+}
+
+// ErrExportChanged is the failure of a lean plan's row that is no longer
+// in the export as planned: the file changed between the plan and the
+// apply. The row is not sent; the next run plans it again.
+var ErrExportChanged = errors.New("the row changed in the export after it was planned (the file was replaced): not sent, the next run takes it")
+
+var errStopRead = errors.New("stop reading")
+
+// reread sends the upserts of a lean wave as a new read of the export
+// meets their rows.
+func (a *applier) reread(ctx context.Context, actions []*Action, send func(*Action, bool) bool) error {
+	if a.opt.Rows == nil {
+		return errors.New("apply: a lean plan needs ApplyOptions.Rows to read its rows")
+	}
+	pending := make(map[string]*Action, len(actions))
+	for _, act := range actions {
+		pending[act.Reference] = act
+	}
+	stopped := false
+	err := a.opt.Rows(func(r mapping.Row) error {
+		c := r.Customer
+		if c == nil {
+			return nil
+		}
+		act, ok := pending[c.Reference]
+		if !ok || act.Line != c.Line {
+			return nil
+		}
+		delete(pending, c.Reference)
+		if hashPrefix(c.Hash) != act.hash {
+			return a.record(ctx, act, a.outcome(act), ErrExportChanged)
+		}
+		act.Customer = c
+		if !send(act, true) {
+			stopped = true
+			a.skipped.Add(1)
+			return errStopRead
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errStopRead), ctx.Err() != nil:
+		a.skipped.Add(int64(len(pending)))
+		return nil
+	case err != nil:
+		return fmt.Errorf("read the export again: %w", err)
+	}
+	if stopped {
+		return nil
+	}
+	for _, act := range pending {
+		if err := a.record(ctx, act, a.outcome(act), ErrExportChanged); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// outcome starts the outcome of an action.
+func (a *applier) outcome(act *Action) state.Outcome {
+	out := state.Outcome{RunID: a.opt.RunID, Reference: act.Reference, Line: act.Line, Op: "upsert"}
+	if act.Op == OpDelete {
+		out.Op = "delete"
+	}
+	return out
+}
+
 // do sends one action and records its outcome. It returns an error only
 // for what must stop the run.
 func (a *applier) do(ctx context.Context, act *Action) error {
-	out := state.Outcome{RunID: a.opt.RunID, Reference: act.Reference, Line: act.Line, Op: "upsert"}
+	out := a.outcome(act)
 	var err error
 	if act.Op == OpDelete {
-		out.Op = "delete"
 		err = a.delete(ctx, act, &out)
 	} else {
 		err = a.upsert(ctx, act, &out)
@@ -178,6 +274,12 @@ func (a *applier) do(ctx context.Context, act *Action) error {
 		// next run plans it again.
 		return fmt.Errorf("%s customer %s: %w", act.Op, act.Reference, err)
 	}
+	return a.record(ctx, act, out, err)
+}
+
+// record counts an action's outcome, gives it to the recorder and tells
+// Done; err is the row's failure, nil on success.
+func (a *applier) record(ctx context.Context, act *Action, out state.Outcome, err error) error {
 	res := Result{Action: act, Err: err}
 	i := opIndex[act.Op]
 	if err != nil {

@@ -39,10 +39,12 @@ type Action struct {
 	Op        Op
 	Reference string
 	Line      int               // export line; 0 for a delete of an absent reference
-	Customer  *mapping.Customer // what to upsert; nil for a delete
+	Customer  *mapping.Customer // what to upsert; nil for a delete, and in a lean plan (see PlanOptions.Lean)
 	Changes   []Change          // an update's fields, old → new; see FieldChanges
 	Reason    string
 	Parent    string // the parent's reference, for ordering
+
+	hash uint64 // the row's hash (prefix): a lean plan's row, read again, must match it
 }
 
 // FieldChanges returns the action's changes field by field: an update's
@@ -155,6 +157,12 @@ type PlanOptions struct {
 	// ParentInCRM reports whether a reference that is neither in the export
 	// nor managed exists in the CRM. Nil means it does not.
 	ParentInCRM func(ref string) bool
+	// Lean keeps no customer in the plan's actions, only where they are:
+	// Apply reads them again from the export (ApplyOptions.Rows), wave by
+	// wave. An import of a million rows then holds a few hundred bytes per
+	// row instead of its whole content, at the cost of a second read and
+	// of the updates' field-by-field changes.
+	Lean bool
 }
 
 // GuardError stops a run before its first write.
@@ -345,13 +353,13 @@ func (pl *planner) row(r mapping.Row) error {
 			pl.actions[c.Reference] = &Action{Op: OpDelete, Reference: c.Reference, Line: c.Line, Reason: ReasonFlagged}
 		}
 	case !managed:
-		pl.actions[c.Reference] = &Action{Op: OpCreate, Reference: c.Reference, Line: c.Line, Customer: c, Reason: ReasonNew}
+		pl.upsert(OpCreate, c, ReasonNew)
 	case e.cp != hashPrefix(c.Hash):
 		reason := ReasonChanged
 		if pl.opt.MappingChanged {
 			reason = ReasonMappingChanged
 		}
-		pl.actions[c.Reference] = &Action{Op: OpUpdate, Reference: c.Reference, Line: c.Line, Customer: c, Reason: reason}
+		pl.upsert(OpUpdate, c, reason)
 	default:
 		e.row |= 1 // counted unchanged
 		pl.plan.Unchanged++
@@ -365,12 +373,23 @@ func (pl *planner) row(r mapping.Row) error {
 	return nil
 }
 
+// upsert plans a create or an update of c. A lean plan keeps copies of
+// the few strings it needs, so that the row's text can go.
+func (pl *planner) upsert(op Op, c *mapping.Customer, reason string) {
+	a := &Action{Op: op, Reference: c.Reference, Line: c.Line, Customer: c, Reason: reason,
+		Parent: c.Field("parentCustomer"), hash: hashPrefix(c.Hash)}
+	if pl.opt.Lean {
+		a.Reference, a.Parent, a.Customer = strings.Clone(a.Reference), strings.Clone(a.Parent), nil
+	}
+	pl.actions[a.Reference] = a
+}
+
 // unchanged remembers an unchanged customer only when drift may need it.
 func (pl *planner) unchanged(c *mapping.Customer) {
 	if pl.opt.ImportOnly || pl.opt.DriftPolicy != DriftERPWins || !pl.drifted[c.Reference] {
 		return
 	}
-	pl.actions[c.Reference] = &Action{Op: OpUpdate, Reference: c.Reference, Line: c.Line, Customer: c, Reason: ReasonDrift}
+	pl.upsert(OpUpdate, c, ReasonDrift)
 	pl.plan.Unchanged--
 }
 
@@ -409,12 +428,8 @@ func (pl *planner) checkParents() {
 	}
 	for _, ref := range slices.Sorted(maps.Keys(pl.actions)) {
 		a := pl.actions[ref]
-		if a.Customer == nil {
-			continue
-		}
-		parent := a.Customer.Field("parentCustomer")
-		a.Parent = parent
-		if parent == "" {
+		parent := a.Parent
+		if a.Op == OpDelete || parent == "" {
 			continue
 		}
 		if cycle := pl.cycleFrom(ref, names); cycle != nil {
@@ -477,7 +492,7 @@ func (pl *planner) exists(ref string) bool {
 		return true
 	}
 	a, planned := pl.actions[ref]
-	return planned && a.Customer != nil
+	return planned && a.Op != OpDelete
 }
 
 func (pl *planner) reject(a *Action, column string, err error) {
@@ -525,7 +540,7 @@ func (pl *planner) upsertWaves() [][]*Action {
 		d := 0
 		a := pl.actions[ref]
 		if p := a.Parent; p != "" && hops < len(pl.actions) {
-			if pa, planned := pl.actions[p]; planned && pa.Customer != nil {
+			if pa, planned := pl.actions[p]; planned && pa.Op != OpDelete {
 				d = depthOf(p, hops+1) + 1
 			}
 		}
@@ -535,7 +550,7 @@ func (pl *planner) upsertWaves() [][]*Action {
 	var waves [][]*Action
 	for _, ref := range slices.Sorted(maps.Keys(pl.actions)) {
 		a := pl.actions[ref]
-		if a.Customer == nil {
+		if a.Op == OpDelete {
 			continue
 		}
 		d := depthOf(ref, 0)

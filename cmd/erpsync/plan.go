@@ -87,6 +87,7 @@ func (j *job) plan(ctx context.Context, path string, importOnly bool) (*sync.Pla
 		MaxDelete:      j.cfg.Sync.MaxDelete,
 		DriftPolicy:    j.cfg.Sync.Drift,
 		ImportOnly:     importOnly,
+		Lean:           importOnly, // an import may be millions of creates: Apply reads them again
 		MappingChanged: count > 0 && fingerprint != "" && fingerprint != j.mapping.Fingerprint(),
 		ParentInCRM:    j.parentInCRM(ctx),
 	}

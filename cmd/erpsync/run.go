@@ -158,6 +158,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*syncResult, error) {
 	sum, applyErr := sync.Apply(ctx, plan, api, rec, sync.ApplyOptions{
 		RunID: runID, Concurrency: j.cfg.CRM.Concurrency, MaxFailures: j.cfg.Sync.MaxFailures,
 		CountryCode: mapping.CountryCode,
+		Rows:        j.rows(ctx, path),
 		Done: func(r sync.Result) {
 			report.Add(r)
 			prog.add(r.Err != nil)

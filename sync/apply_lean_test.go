@@ -1,0 +1,119 @@
+package sync_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"erpsync/mapping"
+	"erpsync/state"
+	"erpsync/sync"
+	"erpsync/sync/crm"
+	"erpsync/sync/crm/crmsim"
+)
+
+// leanRun plans rows leanly against a new checkpoint, then applies the
+// plan to a new crmsim, reading the rows again from reread.
+func leanRun(t *testing.T, rows []mapping.Row, reread []mapping.Row) (*sync.Plan, *sync.Summary, *state.DB, *crmsim.Server) {
+	t.Helper()
+	ctx := context.Background()
+	db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	plan, err := sync.BuildPlan(ctx, rowsOf(rows...), db, sync.PlanOptions{ImportOnly: true, Lean: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range plan.Actions() {
+		if a.Customer != nil {
+			t.Fatalf("a lean plan holds the customer of %s", a.Reference)
+		}
+	}
+	sim := crmsim.NewDefault()
+	ts := httptest.NewServer(sim)
+	t.Cleanup(ts.Close)
+	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := db.NewWriter(100, 10*time.Millisecond)
+	sum, err := sync.Apply(ctx, plan, client, w, sync.ApplyOptions{RunID: 1, Concurrency: 4, Rows: rowsOf(reread...),
+		MaxFailures: sync.Limit{Percent: 100, IsPercent: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range plan.Actions() {
+		if a.Customer != nil {
+			t.Errorf("%s still holds its customer after the apply", a.Reference)
+		}
+	}
+	return plan, sum, db, sim
+}
+
+func TestApply_Lean(t *testing.T) {
+	rows := []mapping.Row{
+		cust(2, "C1", "parentCustomer=P1", "email=c1@example.com"),
+		cust(3, "A", "email=a@example.com"),
+		cust(4, "P1", "email=p1@example.com"),
+		cust(5, "B", "email=b@example.com"),
+	}
+
+	t.Run("every row read again and sent, parents first", func(t *testing.T) {
+		plan, sum, db, sim := leanRun(t, rows, rows)
+		if got := layout(plan); got != "create:A create:P1 create:B | create:C1 || " {
+			t.Errorf("waves = %s", got)
+		}
+		if sum.OK[sync.OpCreate] != 4 || sum.Failed[sync.OpCreate] != 0 {
+			t.Errorf("summary = %+v", sum)
+		}
+		c1, ok := sim.Store.ByReference("C1")
+		if !ok || c1.ParentCustomer == nil || c1.ParentCustomer.Reference != "P1" {
+			t.Errorf("C1 in the CRM: %+v", c1.ParentCustomer)
+		}
+		for _, ref := range []string{"A", "B", "C1", "P1"} {
+			rec, err := db.Get(context.Background(), ref)
+			if err != nil || rec == nil || rec.Values["email"] == "" {
+				t.Errorf("checkpoint of %s = %+v, %v", ref, rec, err)
+			}
+		}
+	})
+
+	t.Run("rows changed or gone since the plan are not sent", func(t *testing.T) {
+		changed := []mapping.Row{
+			cust(2, "C1", "parentCustomer=P1", "email=c1@example.com"),
+			cust(4, "P1", "email=p1@example.com"),
+			cust(5, "B", "email=other@example.com"), // A is gone, B changed
+		}
+		_, sum, db, sim := leanRun(t, rows, changed)
+		if sum.OK[sync.OpCreate] != 2 || sum.Failed[sync.OpCreate] != 2 {
+			t.Errorf("summary = %+v, want 2 created and 2 failed", sum)
+		}
+		for _, ref := range []string{"A", "B"} {
+			if _, ok := sim.Store.ByReference(ref); ok {
+				t.Errorf("%s was sent", ref)
+			}
+		}
+		failures, err := db.Failures(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var refs []string
+		for _, f := range failures {
+			refs = append(refs, f.Reference)
+			if !strings.Contains(f.Message, "changed in the export") {
+				t.Errorf("failure of %s: %q", f.Reference, f.Message)
+			}
+		}
+		if strings.Join(refs, ",") != "A,B" {
+			t.Errorf("failures = %v, want A and B", refs)
+		}
+	})
+}
