@@ -163,9 +163,6 @@ type layout struct {
 	// Positions in keys of the fields row looks at, -1 when not mapped.
 	ref, name, parent, dueType, dueNumber, image int
 	derived                                      int // isSubCustomer when derived from parentCustomer, else -1
-	// prefix and deletePrefix start the hash of a customer and of a
-	// delete request: the fingerprint and the field names.
-	prefix, deletePrefix [sha256.Size]byte
 }
 
 // value returns the value at position i of vals, "" when i is -1.
@@ -263,8 +260,6 @@ func (m *Mapping) read(ctx context.Context, path string, fn func(Row) error) (St
 	if hasParent && !hasSub {
 		lay.derived = pos("isSubCustomer")
 	}
-	lay.prefix = m.hashPrefix(lay.keys)
-	lay.deletePrefix = m.hashPrefix(referenceOnly)
 	return m.mapRows(ctx, r, lay, st, fn)
 }
 
@@ -396,7 +391,7 @@ func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
 	}
 	if flagIdx >= 0 && m.flags[strings.ToLower(strings.TrimSpace(rec.Fields[flagIdx]))] {
 		c := &Customer{Reference: ref, Line: rec.Line, Delete: true, keys: referenceOnly, vals: []string{ref}}
-		c.Hash = hash(sc, &lay.deletePrefix, c.vals, "")
+		c.Hash = m.hash(sc, c.keys, c.vals, "")
 		return Row{Line: rec.Line, Customer: c}
 	}
 	vals := make([]string, len(lay.keys))
@@ -430,7 +425,7 @@ func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
 		}
 		c.Image, imageSum = img, sum
 	}
-	c.Hash = hash(sc, &lay.prefix, vals, imageSum)
+	c.Hash = m.hash(sc, lay.keys, vals, imageSum)
 	return Row{Line: rec.Line, Customer: c}
 }
 
@@ -472,26 +467,17 @@ func headerAt(cols []column, i int) string {
 	return ""
 }
 
-// hashPrefix is sha256 over the fingerprint and the names of the fields
-// (keys, sorted), each ended by a NUL: it starts the hash of every record
-// of a read.
-func (m *Mapping) hashPrefix(keys []string) [sha256.Size]byte {
-	b := append([]byte(m.fp), 0)
-	for _, k := range keys {
+// hash is sha256 over the fingerprint, the fields in name order (keys,
+// sorted, with vals their values), each ended by a NUL, and the image's
+// content hash, in hex. These bytes must not change: every checkpoint holds
+// hashes made of them, and different bytes would re-push every record.
+func (m *Mapping) hash(sc *scratch, keys, vals []string, imageSum string) string {
+	b := append(sc.buf[:0], m.fp...)
+	b = append(b, 0)
+	for i, k := range keys {
 		b = append(b, k...)
 		b = append(b, 0)
-	}
-	return sha256.Sum256(b)
-}
-
-// hash is sha256 over the read's prefix, the values in field name order,
-// each ended by a NUL, and the image's content hash, in hex. The field
-// names are in the prefix: a hash changes with the mapping, whatever the
-// order of the columns.
-func hash(sc *scratch, prefix *[sha256.Size]byte, vals []string, imageSum string) string {
-	b := append(sc.buf[:0], prefix[:]...)
-	for _, v := range vals {
-		b = append(b, v...)
+		b = append(b, vals[i]...)
 		b = append(b, 0)
 	}
 	b = append(b, imageSum...)
