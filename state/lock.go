@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -33,7 +34,13 @@ type Lock struct {
 	pidStart int64
 	stop     chan struct{} // closed by Release: the heartbeat ends
 	beating  chan struct{} // closed when the heartbeat has ended
+	lost     atomic.Bool   // a renewal found the lock in other hands
 }
+
+// Lost reports whether the lock was taken from this holder meanwhile (by
+// `erpsync unlock -force`, or by another host after a long silence): two
+// runs may then have written at once.
+func (l *Lock) Lost() bool { return l.lost.Load() }
 
 // Acquire takes the state file for one run of the given kind (run,
 // import, ...), in a write transaction, so that two processes cannot both
@@ -93,8 +100,13 @@ func (l *Lock) beat(ctx context.Context) {
 		case <-l.db.closed:
 			return
 		case <-t.C:
-			_, _ = l.db.rw.ExecContext(ctx, `UPDATE lock SET heartbeat = ? WHERE id = 1 AND pid = ? AND host = ? AND since = ?`,
+			res, err := l.db.rw.ExecContext(ctx, `UPDATE lock SET heartbeat = ? WHERE id = 1 AND pid = ? AND host = ? AND since = ?`,
 				l.db.Now().Unix(), l.PID, l.Host, l.Since.Unix())
+			if err == nil {
+				if n, err := res.RowsAffected(); err == nil && n == 0 {
+					l.lost.Store(true)
+				}
+			}
 		}
 	}
 }

@@ -233,6 +233,23 @@ func TestLock_Heartbeat(t *testing.T) {
 	if !renewed.After(l.Since) {
 		t.Fatalf("heartbeat %s never moved past the lock's start %s", renewed, l.Since)
 	}
+	if l.Lost() {
+		t.Error("Lost while it holds the lock")
+	}
+	// Freed by hand meanwhile: the next renewal finds it gone.
+	held, err := db.Holder(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := db.Unlock(ctx, held); !ok || err != nil {
+		t.Fatalf("Unlock = %v, %v", ok, err)
+	}
+	for i := 0; i < 400 && !l.Lost(); i++ {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !l.Lost() {
+		t.Error("the holder did not notice that its lock was freed")
+	}
 	if err := l.Release(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -93,6 +93,9 @@ func listWhileChanging(t *testing.T, concurrency, first, last int, more bool) {
 	if len(deleted) != want || more && (len(created) != want || len(edited) != want) {
 		t.Fatalf("deleted %d, created %d, edited %d customers mid-listing: the test did not exercise the listing", len(deleted), len(created), len(edited))
 	}
+	if listing.Unsettled {
+		t.Errorf("unsettled after the changes stopped: %+v", listing)
+	}
 	if listing.Rechecks == 0 {
 		t.Errorf("no recheck after deletions shifted the pages: %+v", listing)
 	}

@@ -105,6 +105,9 @@ type Listing struct {
 	Pages     int     `json:"pages"`
 	Seconds   float64 `json:"seconds"`
 	Rechecks  int     `json:"rechecks"` // passes repeated because records changed meanwhile
+	// Unsettled says the CRM kept changing through every pass: a change
+	// made during the last one may be missing from the comparison.
+	Unsettled bool `json:"unsettled,omitempty"`
 }
 
 // erpSide is what the export says of one reference.
@@ -323,6 +326,7 @@ func ListAll(ctx context.Context, api Lister, concurrency, pageSize int) ([]*crm
 	if pageSize <= 0 {
 		pageSize = 500
 	}
+	pageSize = max(pageSize, 2) // pages overlap by one record
 	var listing Listing
 	for attempt := 0; ; attempt++ {
 		started := time.Now().Add(-2 * time.Second) // the CRM's clock has one-second resolution
@@ -344,8 +348,9 @@ func ListAll(ctx context.Context, api Lister, concurrency, pageSize int) ([]*crm
 			return nil, listing, err
 		}
 		listing.Pages++
-		if whole && len(all) == end.Paging.Total || attempt == 2 {
-			listing.Customers = len(all)
+		settled := whole && len(all) == end.Paging.Total
+		if settled || attempt == 2 {
+			listing.Customers, listing.Unsettled = len(all), !settled
 			return all, listing, nil
 		}
 		listing.Rechecks++
@@ -353,17 +358,22 @@ func ListAll(ctx context.Context, api Lister, concurrency, pageSize int) ([]*crm
 }
 
 // listPages fetches the first page, then the others concurrently, each
-// starting with the last record of the page before it. whole is false
-// when a page does not: records were deleted meanwhile and one may be
-// missing. The customers stay where their page decoded them.
+// starting with the last record of the page before it (pages of pageSize
+// records, pageSize-1 apart: a CRM that caps the page size still
+// overlaps). whole is false when a page does not: records were deleted
+// meanwhile and one may be missing. The customers stay where their page
+// decoded them.
 func listPages(ctx context.Context, api Lister, concurrency, pageSize int) (all []*crm.Customer, n int, whole bool, err error) {
 	q := crm.ListQuery{Sort: "id", Order: "asc", Max: pageSize}
 	first, err := api.ListPage(ctx, q)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("list the CRM: %w", err)
 	}
-	total := first.Paging.Total
-	n = max((total+pageSize-1)/pageSize, 1)
+	total, step := first.Paging.Total, pageSize-1
+	n = 1
+	if total > pageSize {
+		n += (total - pageSize + step - 1) / step
+	}
 	pages := make([][]crm.Customer, n)
 	pages[0] = first.Data
 	g, gctx := errgroup.WithContext(ctx)
@@ -371,7 +381,7 @@ func listPages(ctx context.Context, api Lister, concurrency, pageSize int) (all 
 	for i := 1; i < n; i++ {
 		g.Go(func() error {
 			q := q
-			q.Offset, q.Max = i*pageSize-1, pageSize+1
+			q.Offset = i * step
 			p, err := api.ListPage(gctx, q)
 			if err != nil {
 				return fmt.Errorf("list the CRM, page %d: %w", i+1, err)

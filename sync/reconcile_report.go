@@ -170,7 +170,8 @@ var reconcileHTML = template.Must(template.New("reconciliation").Funcs(template.
 <body>
 <h1>Reconciliation: ERP against CRM</h1>
 <p class="meta">Export {{.Source}} · compared {{.At}} · {{.R.Listing.Customers}} customers listed from the CRM</p>
-<p class="verdict {{if .Agree}}agree{{else}}disagree{{end}}" id="verdict">{{if .Agree}}The ERP and the CRM agree.{{else}}The ERP and the CRM differ.{{end}}</p>
+{{if .R.Listing.Unsettled}}<p class="meta" id="unsettled">The CRM kept changing while it was listed: a change made meanwhile may be missing. Run again at a quieter time.</p>
+{{end}}<p class="verdict {{if .Agree}}agree{{else}}disagree{{end}}" id="verdict">{{if .Agree}}The ERP and the CRM agree.{{else}}The ERP and the CRM differ.{{end}}</p>
 
 <h2>Summary</h2>
 <table id="summary">

@@ -67,6 +67,9 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 	}
 	s := res.Summary
 	fmt.Fprintf(c.Stdout, "Reconciliation of %s against the CRM (%d customers listed)\n", path, res.Listing.Customers)
+	if res.Listing.Unsettled {
+		fmt.Fprintln(c.Stdout, "Warning: the CRM kept changing while it was listed (three passes); a change made meanwhile may be missing: run again at a quieter time")
+	}
 	fmt.Fprintf(c.Stdout, "  matched %d · only in the ERP %d · only in the CRM %d · different %d\n",
 		s.Matched, s.OnlyInERP, s.OnlyInCRM, s.Different)
 	for cur, t := range res.Totals {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 )
 
@@ -33,6 +34,12 @@ func (c *UnlockCommand) Run(ctx context.Context, args []string) error {
 	if held == nil {
 		fmt.Fprintf(c.Stdout, "%s is not locked\n", j.cfg.State.Path)
 		return nil
+	}
+	host, _ := os.Hostname()
+	if held.Host == host && !j.db.Gone(held) {
+		return &ExitError{Code: ExitFatal, Err: fmt.Errorf(
+			"%s is held by %s, pid %d, running on this host since %s: stop that process first (SIGINT finishes its requests in flight and frees the file)",
+			j.cfg.State.Path, held.Kind, held.PID, held.Since.UTC().Format(time.RFC3339))}
 	}
 	if !j.db.Gone(held) && !*force {
 		renewed := "never renewed"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"database/sql"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,27 @@ func TestE2E_Unlock(t *testing.T) {
 	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
 		t.Fatalf("run after unlock: %d %q", code, errOut)
 	}
+
+	// A holder running on this host is never freed, not even with -force.
+	if code, _, errOut := e.run("unlock", "-force"); code != ExitOK {
+		t.Fatalf("unlock -force of a free file: %d %q", code, errOut)
+	}
+	host, _ := os.Hostname()
+	raw, err := sql.Open("sqlite3", e.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`INSERT INTO lock (id, pid, host, kind, since, pid_start, heartbeat) VALUES (1, ?, ?, 'serve', ?, 0, ?)`,
+		os.Getpid(), host, time.Now().Unix(), time.Now().Unix()); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	if code, _, errOut := e.run("unlock", "-force"); code != ExitFatal || !strings.Contains(errOut, "running on this host") {
+		t.Errorf("unlock -force of a holder running here: %d %q, want a refusal", code, errOut)
+	}
+	raw, _ = sql.Open("sqlite3", e.state)
+	raw.Exec(`DELETE FROM lock`)
+	raw.Close()
 
 	lockBy(time.Now().Add(-time.Hour))
 	if code, out, errOut := e.run("unlock"); code != ExitOK || !strings.Contains(out, "freed") {
