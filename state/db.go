@@ -59,6 +59,7 @@ type DB struct {
 	rw     *sql.DB // one connection: the only writer
 	ro     *sql.DB // read-only connections
 	get    *sql.Stmt
+	getCRM *sql.Stmt // the CRM's lastUpdated of a record, alone
 	closed chan struct{} // closed by Close: the locks' heartbeats end
 }
 
@@ -88,7 +89,7 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
 			db.Close()
-			db.rw, db.ro, db.get = nil, nil, nil
+			db.rw, db.ro, db.get, db.getCRM = nil, nil, nil, nil
 		}
 	}()
 	if db.rw, err = sql.Open("sqlite3", dsn(db.Path,
@@ -113,6 +114,9 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	if db.get, err = db.ro.PrepareContext(ctx, `SELECT `+recordColumns+` FROM records WHERE reference = ?`); err != nil {
 		return db.fail("prepare", err)
 	}
+	if db.getCRM, err = db.ro.PrepareContext(ctx, `SELECT crm_last_updated FROM records WHERE reference = ?`); err != nil {
+		return db.fail("prepare", err)
+	}
 	return nil
 }
 
@@ -127,8 +131,10 @@ func (db *DB) Close() error {
 		}
 	}
 	var errs []error
-	if db.get != nil {
-		errs = append(errs, db.get.Close())
+	for _, st := range []*sql.Stmt{db.get, db.getCRM} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
 	}
 	if db.ro != nil {
 		errs = append(errs, db.ro.Close())

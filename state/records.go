@@ -63,6 +63,22 @@ func (db *DB) Get(ctx context.Context, ref string) (*Record, error) {
 	return r, nil
 }
 
+// CRMLastUpdated returns the CRM's lastUpdated that erpsync last recorded
+// for a managed reference (its own push's answer, or a refresh), without
+// reading the record's values; managed is false for a reference erpsync
+// does not manage.
+func (db *DB) CRMLastUpdated(ctx context.Context, ref string) (at time.Time, managed bool, err error) {
+	var s int64
+	err = db.getCRM.QueryRowContext(ctx, ref).Scan(&s)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, db.fail("read record "+ref, err)
+	}
+	return fromUnix(s), true, nil
+}
+
 // Count returns the number of managed references.
 func (db *DB) Count(ctx context.Context) (int, error) {
 	var n int

@@ -122,3 +122,17 @@ func TestDB_SaveSeen(t *testing.T) {
 		}
 	})
 }
+
+func TestDB_CRMLastUpdated(t *testing.T) {
+	db := MustOpenDB(t)
+	o := upsert("K1", "h1", map[string]string{"name": "One"})
+	o.CRMLastUpdated = fixedNow.Add(-5 * time.Minute)
+	MustWrite(t, db, o)
+	at, managed, err := db.CRMLastUpdated(ctx, "K1")
+	if err != nil || !managed || !at.Equal(fixedNow.Add(-5 * time.Minute)) {
+		t.Errorf("CRMLastUpdated(K1) = %s, %v, %v; want %s, managed", at, managed, err, fixedNow.Add(-5*time.Minute))
+	}
+	if _, managed, err := db.CRMLastUpdated(ctx, "nobody"); managed || err != nil {
+		t.Errorf("CRMLastUpdated(nobody) = managed %v, %v", managed, err)
+	}
+}

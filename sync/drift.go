@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"erpsync/state"
 	"erpsync/sync/crm"
@@ -16,15 +17,22 @@ type RecordReader interface {
 	Get(ctx context.Context, ref string) (*state.Record, error)
 }
 
+// LastUpdatedReader returns the CRM's lastUpdated erpsync recorded of a
+// managed reference; managed is false for one erpsync never pushed.
+type LastUpdatedReader interface {
+	CRMLastUpdated(ctx context.Context, ref string) (at time.Time, managed bool, err error)
+}
+
 // MayHaveDrifted reports whether a customer the CRM answered is managed
 // and newer than the copy erpsync recorded: only such a customer can have
-// drifted.
-func MayHaveDrifted(ctx context.Context, cp RecordReader, c crm.Customer) (bool, error) {
-	rec, err := cp.Get(ctx, c.Reference)
+// drifted. It reads one date of the checkpoint, not the record's values:
+// a refresh asks it of every customer it pulls.
+func MayHaveDrifted(ctx context.Context, cp LastUpdatedReader, c crm.Customer) (bool, error) {
+	at, managed, err := cp.CRMLastUpdated(ctx, c.Reference)
 	if err != nil {
 		return false, fmt.Errorf("read checkpoint of %s: %w", c.Reference, err)
 	}
-	return rec != nil && !c.LastUpdated.Equal(rec.CRMLastUpdated), nil
+	return managed && !c.LastUpdated.Equal(at), nil
 }
 
 // FindDrift compares the customers a refresh pulled with what erpsync last

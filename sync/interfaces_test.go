@@ -13,6 +13,7 @@ var (
 	_ sync.CRM                 = sync.DryRun{}
 	_ sync.PlanCheckpoint      = (*state.DB)(nil)
 	_ sync.RecordReader        = (*state.DB)(nil)
+	_ sync.LastUpdatedReader   = (*state.DB)(nil)
 	_ sync.ReconcileCheckpoint = (*state.DB)(nil)
 	_ sync.Recorder            = (*state.Writer)(nil)
 	_ sync.Recorder            = sync.Discard{}
