@@ -59,7 +59,7 @@ type DB struct {
 	rw     *sql.DB // one connection: the only writer
 	ro     *sql.DB // read-only connections
 	get    *sql.Stmt
-	getCRM *sql.Stmt // the CRM's lastUpdated of a record, alone
+	getCRM *sql.Stmt     // the CRM's lastUpdated of a record, alone
 	closed chan struct{} // closed by Close: the locks' heartbeats end
 }
 

@@ -129,7 +129,7 @@ func TestDB_CRMLastUpdated(t *testing.T) {
 	o.CRMLastUpdated = fixedNow.Add(-5 * time.Minute)
 	MustWrite(t, db, o)
 	at, managed, err := db.CRMLastUpdated(ctx, "K1")
-	if err != nil || !managed || !at.Equal(fixedNow.Add(-5 * time.Minute)) {
+	if err != nil || !managed || !at.Equal(fixedNow.Add(-5*time.Minute)) {
 		t.Errorf("CRMLastUpdated(K1) = %s, %v, %v; want %s, managed", at, managed, err, fixedNow.Add(-5*time.Minute))
 	}
 	if _, managed, err := db.CRMLastUpdated(ctx, "nobody"); managed || err != nil {
