@@ -3,7 +3,10 @@ package sync
 import (
 	"context"
 	"fmt"
+	gosync "sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"erpsync/sync/crm"
 )
@@ -24,6 +27,9 @@ type PullOptions struct {
 	// only counted. A refresh keeps those that may have drifted, so that
 	// the pull of a million customers just written by an import stays small.
 	Keep func(crm.Customer) (bool, error)
+	// Concurrency is how many timestamps are read again at once at the
+	// end (the walk itself goes page after page); default 1.
+	Concurrency int
 }
 
 // PullResult is what a refresh saw.
@@ -112,10 +118,25 @@ func Pull(ctx context.Context, api Lister, opt PullOptions) (*PullResult, error)
 		}
 		spanned[t] = true
 	}
+	// The timestamps read again are independent of one another: after a
+	// large import there are thousands, each of many pages.
+	var mu gosync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(opt.Concurrency, 1))
 	for ts := range spanned {
-		if err := pullGroup(ctx, api, ts, opt.PageSize, res, keep); err != nil {
-			return nil, err
-		}
+		g.Go(func() error {
+			return pullGroup(gctx, api, ts, opt.PageSize, func(page []crm.Customer) {
+				mu.Lock()
+				defer mu.Unlock()
+				res.Pages++
+				for _, c := range page {
+					keep(c)
+				}
+			})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	if keepErr != nil {
 		return nil, keepErr
@@ -124,18 +145,16 @@ func Pull(ctx context.Context, api Lister, opt PullOptions) (*PullResult, error)
 	return res, nil
 }
 
-// pullGroup reads every record whose lastUpdated is exactly ts.
-func pullGroup(ctx context.Context, api Lister, ts time.Time, size int, res *PullResult, keep func(crm.Customer)) error {
+// pullGroup reads every record whose lastUpdated is exactly ts, and gives
+// each page to take.
+func pullGroup(ctx context.Context, api Lister, ts time.Time, size int, take func([]crm.Customer)) error {
 	for off := 0; ; off += size {
 		q := crm.ListQuery{Sort: "lastUpdated", Order: "asc", Max: size, Offset: off, LastUpdatedGte: ts, LastUpdatedLte: ts}
 		page, err := api.ListPage(ctx, q)
 		if err != nil {
 			return fmt.Errorf("refresh recheck of %s: %w", ts.Format(crm.TimeLayout), err)
 		}
-		res.Pages++
-		for _, c := range page.Data {
-			keep(c)
-		}
+		take(page.Data)
 		if len(page.Data) < size {
 			return nil
 		}

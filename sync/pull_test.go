@@ -67,7 +67,7 @@ func TestPull_ChangesBetweenPages(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	res, err := sync.Pull(context.Background(), client, sync.PullOptions{PageSize: 40})
+	res, err := sync.Pull(context.Background(), client, sync.PullOptions{PageSize: 40, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}

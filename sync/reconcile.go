@@ -336,7 +336,7 @@ func ListAll(ctx context.Context, api Lister, concurrency, pageSize int) ([]*crm
 			return nil, listing, err
 		}
 		// What changed while the pages came in.
-		since, err := Pull(ctx, api, PullOptions{Since: started, PageSize: pageSize})
+		since, err := Pull(ctx, api, PullOptions{Since: started, PageSize: pageSize, Concurrency: concurrency})
 		if err != nil {
 			return nil, listing, err
 		}

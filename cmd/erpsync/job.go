@@ -165,7 +165,8 @@ func (j *job) refresh(ctx context.Context) (*sync.PullResult, []sync.Drift, []st
 		return nil, nil, nil, &ExitError{Code: ExitFatal, Err: err}
 	}
 	pulled, err := sync.Pull(ctx, j.client, sync.PullOptions{Since: since, Lookback: j.cfg.Sync.Lookback,
-		Keep: func(c crm.Customer) (bool, error) { return sync.MayHaveDrifted(ctx, j.db, c) }})
+		Keep:        func(c crm.Customer) (bool, error) { return sync.MayHaveDrifted(ctx, j.db, c) },
+		Concurrency: j.cfg.CRM.Concurrency})
 	if err != nil {
 		return nil, nil, nil, crmExit(err)
 	}
