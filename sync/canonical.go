@@ -40,7 +40,11 @@ func crmValue(c *crm.Customer, field string, countryCode func(string) (string, b
 		if p == nil {
 			return ""
 		}
-		return strconv.FormatFloat(*p, 'f', -1, 64)
+		v := *p
+		if v == 0 {
+			v = 0 // -0 is 0, as in mapping's canonical numbers
+		}
+		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
 	country := func(p *string) string {
 		s := str(p)
