@@ -36,12 +36,13 @@ func (c *UnlockCommand) Run(ctx context.Context, args []string) error {
 		return nil
 	}
 	host, _ := os.Hostname()
-	if held.Host == host && !j.db.Gone(held) {
+	gone := j.db.Gone(held)
+	if held.Host == host && !gone {
 		return &ExitError{Code: ExitFatal, Err: fmt.Errorf(
 			"%s is held by %s, pid %d, running on this host since %s: stop that process first (SIGINT finishes its requests in flight and frees the file)",
 			j.cfg.State.Path, held.Kind, held.PID, held.Since.UTC().Format(time.RFC3339))}
 	}
-	if !j.db.Gone(held) && !*force {
+	if !gone && !*force {
 		renewed := "never renewed"
 		if !held.Heartbeat.IsZero() {
 			renewed = "last renewed " + time.Since(held.Heartbeat).Round(time.Second).String() + " ago"
