@@ -186,15 +186,22 @@ func waitUpserts(t *testing.T, base string, cmd *exec.Cmd, n int64) {
 	}
 }
 
-// TestProcess_KilledRunResumes kills a run with SIGKILL mid-way; the next
-// run finishes the work without duplicates and sends less than a full run.
+// TestProcess_KilledRunResumes kills a run, and an import (whose rows are
+// read again as they are sent), with SIGKILL mid-way; the next one
+// finishes the work without duplicates and sends less than a full one.
 func TestProcess_KilledRunResumes(t *testing.T) {
+	for _, kind := range []string{"run", "import"} {
+		t.Run(kind, func(t *testing.T) { killedResumes(t, kind) })
+	}
+}
+
+func killedResumes(t *testing.T, kind string) {
 	dir := t.TempDir()
 	base := crmsimProcess(t, "-latency", "20ms")
 	export := export400(t, dir)
 	cfg := processConfig(t, dir, base, "concurrency: 8=concurrency: 4")
 
-	cmd := exec.Command(bins.erpsync, "run", "-config", cfg, "-file", export)
+	cmd := exec.Command(bins.erpsync, kind, "-config", cfg, "-file", export)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +213,7 @@ func TestProcess_KilledRunResumes(t *testing.T) {
 		t.Fatalf("the run had finished (%d upserts) before the kill", first)
 	}
 
-	code, out := erpsyncProcess(t, nil, "run", "-config", cfg, "-file", export)
+	code, out := erpsyncProcess(t, nil, kind, "-config", cfg, "-file", export)
 	if code != ExitOK {
 		t.Fatalf("rerun exit %d\n%s", code, out)
 	}
