@@ -281,15 +281,21 @@ func TestProcess_WrongToken(t *testing.T) {
 	})
 }
 
-// TestProcess_Interrupted sends SIGINT mid-run: scheduling stops, the
+// TestProcess_Interrupted sends SIGINT mid-run (and mid-import): scheduling stops, the
 // requests in flight finish and are recorded, the reports are written, and
 // the exit code says the run did not finish.
 func TestProcess_Interrupted(t *testing.T) {
+	for _, kind := range []string{"run", "import"} {
+		t.Run(kind, func(t *testing.T) { interrupted(t, kind) })
+	}
+}
+
+func interrupted(t *testing.T, kind string) {
 	dir := t.TempDir()
 	base := crmsimProcess(t, "-latency", "200ms")
 	export := export400(t, dir)
 	cfg := processConfig(t, dir, base, "concurrency: 8=concurrency: 2")
-	cmd := exec.Command(bins.erpsync, "run", "-config", cfg, "-file", export)
+	cmd := exec.Command(bins.erpsync, kind, "-config", cfg, "-file", export)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
