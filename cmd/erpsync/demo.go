@@ -30,6 +30,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	fs.SetOutput(c.Stderr)
 	root := fs.String("root", ".", "the project folder (holding configs/ and testdata/)")
 	verbose := fs.Bool("v", false, "debug logs")
+	dir := fs.String("dir", "", "folder for what the demo writes (default: a new temporary folder)")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err)
 	}
@@ -37,8 +38,12 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w (run the demo from the project root, or give -root)", err)}
 	}
-	work, err := os.MkdirTemp("", "erpsync-demo-")
-	if err != nil {
+	work := *dir
+	if work == "" {
+		if work, err = os.MkdirTemp("", "erpsync-demo-"); err != nil {
+			return err
+		}
+	} else if err := os.MkdirAll(work, 0o700); err != nil {
 		return err
 	}
 

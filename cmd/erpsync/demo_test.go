@@ -9,7 +9,7 @@ import (
 
 func TestDemo(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	code := NewMain(&stdout, &stderr).Run(context.Background(), []string{"demo", "-root", "../.."})
+	code := NewMain(&stdout, &stderr).Run(context.Background(), []string{"demo", "-root", "../..", "-dir", t.TempDir()})
 	if code != ExitOK {
 		t.Fatalf("exit %d, stderr: %s", code, stderr.String())
 	}

@@ -94,7 +94,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 func (m *Main) usage() {
 	fmt.Fprint(m.Stderr, `usage: erpsync <command> [flags]
 
-  demo        everything on the embedded CRM simulator (what "make run" runs)
+  demo        [-dir DIR]                               everything on the embedded CRM simulator (what "make run" runs)
   run         -config FILE [-file EXPORT] [-dry-run]   one sync now (the nightly job)
   plan        -config FILE [-file EXPORT] [-out FILE]  what run would do; writes nothing
   import      -config FILE -file EXPORT                one-off migration: upserts only, resumable
