@@ -98,7 +98,7 @@ func (m *Main) usage() {
   run         -config FILE [-file EXPORT] [-dry-run]   one sync now (the nightly job)
   plan        -config FILE [-file EXPORT] [-out FILE]  what run would do; writes nothing
   import      -config FILE -file EXPORT                one-off migration: upserts only, resumable
-  status      -config FILE                             last runs, pending failures, watermark
+  status      -config FILE                             last runs, pending failures, watermark, lock
   serve       -config FILE                             scheduled worker (cron), /healthz, /metrics
   reconcile   -config FILE [-file EXPORT] [-out DIR]   ERP export vs CRM, report for finance
   unlock      -config FILE [-force]                    free the state file of a run that is gone
