@@ -35,6 +35,7 @@ type Lock struct {
 	stop     chan struct{} // closed by Release: the heartbeat ends
 	beating  chan struct{} // closed when the heartbeat has ended
 	lost     atomic.Bool   // a renewal found the lock in other hands
+	released bool          // Release has run once
 }
 
 // Lost reports whether the lock was taken from this holder meanwhile (by
@@ -44,14 +45,14 @@ func (l *Lock) Lost() bool { return l.lost.Load() }
 
 // Acquire takes the state file for one run of the given kind (run,
 // import, ...), in a write transaction, so that two processes cannot both
-// win, and renews it every Heartbeat until Release or until ctx is done.
+// win, and renews it every Heartbeat until Release (or Close).
 //
 // A lock held by a running process is a *LockedError; so is one held by
 // this very process (one run at a time, whoever asks). A lock is taken
-// over, and reported in Lock.TookOver, when its holder is gone: on this
-// host, no process runs with its pid and start; on another host (whose
-// processes cannot be seen from here), it has not been renewed for
-// StaleAfter. `erpsync unlock` frees one by hand (Unlock).
+// over, and reported in Lock.TookOver, when its holder is gone (see
+// gone): on this host, not renewed for two beats and no process runs with
+// its pid and start; on another host, not renewed for StaleAfter.
+// `erpsync unlock` frees one by hand (Unlock).
 func (db *DB) Acquire(ctx context.Context, kind string) (*Lock, error) {
 	host, _ := os.Hostname()
 	now := db.Now().UTC().Truncate(time.Second)
@@ -81,7 +82,10 @@ func (db *DB) Acquire(ctx context.Context, kind string) (*Lock, error) {
 		return nil, db.fail("lock state", err)
 	}
 	l.stop, l.beating = make(chan struct{}), make(chan struct{})
-	go l.beat(ctx)
+	// The hold is renewed until Release, also after ctx is cancelled: an
+	// interrupted run still finishes its requests in flight and records
+	// them.
+	go l.beat(context.WithoutCancel(ctx))
 	return l, nil
 }
 
@@ -94,8 +98,6 @@ func (l *Lock) beat(ctx context.Context) {
 	for {
 		select {
 		case <-l.stop:
-			return
-		case <-ctx.Done():
 			return
 		case <-l.db.closed:
 			return
@@ -122,11 +124,15 @@ func (l *Lock) Release(ctx context.Context) error {
 		}
 		<-l.beating
 	}
-	_, err := l.db.rw.ExecContext(ctx, `DELETE FROM lock WHERE id = 1 AND pid = ? AND host = ? AND since = ?`,
+	res, err := l.db.rw.ExecContext(ctx, `DELETE FROM lock WHERE id = 1 AND pid = ? AND host = ? AND since = ?`,
 		l.PID, l.Host, l.Since.Unix())
 	if err != nil {
 		return l.db.fail("unlock state", err)
 	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 && !l.released {
+		l.lost.Store(true) // not ours any more
+	}
+	l.released = true
 	return nil
 }
 
@@ -190,18 +196,35 @@ func holder(ctx context.Context, q queryer) (*LockedError, error) {
 }
 
 // gone reports whether the holder no longer runs, as seen from host at
-// now: on this host, no process has its pid and start; elsewhere, its
-// lock has not been renewed for StaleAfter (a lock never renewed, of an
-// older erpsync, is never taken to be gone).
+// now.
+//
+// On this host: it has not renewed its lock for two beats (containers
+// that share a host name may not see each other's pids: a renewal is the
+// only sign of life that crosses them), and no process runs with its pid
+// and start. A lock of an older erpsync, never renewed and without a
+// start, is gone when its pid is not running, or when its pid is ours (a
+// restarted container is pid 1 again; this process would have recorded
+// its start).
+//
+// On another host: it has not renewed its lock for StaleAfter, by our
+// clock (hosts' clocks are taken to agree within minutes). A lock never
+// renewed, of an older erpsync, is never taken to be gone from there.
 func (e *LockedError) gone(host string, now time.Time) bool {
-	if e.Host == host {
-		if !processAlive(e.PID) {
-			return true
-		}
-		start := processStart(e.PID)
-		return e.pidStart != 0 && start != 0 && start != e.pidStart
+	renewed := !e.Heartbeat.IsZero()
+	if e.Host != host {
+		return renewed && now.Sub(e.Heartbeat) > StaleAfter
 	}
-	return !e.Heartbeat.IsZero() && now.Sub(e.Heartbeat) > StaleAfter
+	if renewed && now.Sub(e.Heartbeat) <= 2*Heartbeat {
+		return false
+	}
+	if !processAlive(e.PID) {
+		return true
+	}
+	if e.pidStart == 0 {
+		return e.PID == os.Getpid() && processStart(e.PID) != 0
+	}
+	start := processStart(e.PID)
+	return start != 0 && start != e.pidStart
 }
 
 // processAlive reports whether a process with that pid exists on this

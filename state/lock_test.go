@@ -1,6 +1,7 @@
 package state_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -151,7 +152,16 @@ func TestDB_AcquireGoneHolders(t *testing.T) {
 			t.Skip("no /proc: process starts cannot be read here")
 		}
 		db := MustOpenDB(t)
-		insert(t, db, os.Getpid(), host, 1, fixedNow) // pid 1 was never started at tick 1
+		// Our pid, but a start that is not ours (no process started at tick
+		// 1), renewed a minute ago: still alive for all we know (another
+		// container of the same host name, in a pid namespace of its own).
+		insert(t, db, os.Getpid(), host, 1, fixedNow.Add(-time.Minute+time.Second))
+		var le *state.LockedError
+		if _, err := db.Acquire(ctx, "run"); !errors.As(err, &le) {
+			t.Fatalf("Acquire = %v, want a *LockedError while the holder renews", err)
+		}
+		// Two beats without renewal: the earlier process is gone.
+		db.Now = func() time.Time { return fixedNow.Add(2 * time.Second) }
 		l, err := db.Acquire(ctx, "run")
 		if err != nil {
 			t.Fatalf("Acquire: %v, want the lock of the earlier process with our pid taken over", err)
@@ -160,6 +170,27 @@ func TestDB_AcquireGoneHolders(t *testing.T) {
 		if l.TookOver == nil || l.TookOver.PID != os.Getpid() {
 			t.Errorf("TookOver = %+v", l.TookOver)
 		}
+	})
+
+	t.Run("a lock of an older erpsync with our pid is taken over", func(t *testing.T) {
+		if _, err := os.Stat("/proc/self/stat"); err != nil {
+			t.Skip("no /proc: process starts cannot be read here")
+		}
+		db := MustOpenDB(t)
+		// Written before migration 003: no start, no renewal. Our pid: a
+		// restarted container, pid 1 again.
+		if _, err := rawDB(t, db.Path).Exec(`INSERT INTO lock (id, pid, host, kind, since) VALUES (1, ?, ?, 'serve', ?)`,
+			os.Getpid(), host, fixedNow.Add(-time.Hour).Unix()); err != nil {
+			t.Fatal(err)
+		}
+		if held, err := db.Holder(ctx); err != nil || !db.Gone(held) {
+			t.Fatalf("Gone = false for %+v, %v", held, err)
+		}
+		l, err := db.Acquire(ctx, "run")
+		if err != nil {
+			t.Fatalf("Acquire: %v", err)
+		}
+		l.Release(ctx)
 	})
 
 	t.Run("another host's lock is taken over once it is stale", func(t *testing.T) {
@@ -208,17 +239,21 @@ func TestDB_AcquireGoneHolders(t *testing.T) {
 	})
 }
 
-// TestLock_Heartbeat: a held lock is renewed until it is released.
+// TestLock_Heartbeat: a held lock is renewed until it is released, also
+// after the run's context is cancelled; a holder whose lock was freed
+// meanwhile learns it.
 func TestLock_Heartbeat(t *testing.T) {
 	db := MustOpenDB(t)
 	var mu gosync.Mutex
 	clock := fixedNow
 	db.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); clock = clock.Add(time.Second); return clock }
 	db.LockHeartbeat = 5 * time.Millisecond
-	l, err := db.Acquire(ctx, "run")
+	runCtx, cancel := context.WithCancel(ctx)
+	l, err := db.Acquire(runCtx, "run")
 	if err != nil {
 		t.Fatal(err)
 	}
+	cancel() // interrupted: the run drains, its hold must stay renewed
 	var renewed time.Time
 	for i := 0; i < 400; i++ { // up to 2 s
 		held, err := db.Holder(ctx)
@@ -255,5 +290,30 @@ func TestLock_Heartbeat(t *testing.T) {
 	}
 	if held, err := db.Holder(ctx); err != nil || held != nil {
 		t.Errorf("after Release: holder %+v, %v", held, err)
+	}
+}
+
+// A holder whose lock was freed by hand learns it at Release at the latest.
+func TestLock_LostAtRelease(t *testing.T) {
+	db := MustOpenDB(t)
+	l, err := db.Acquire(ctx, "run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := db.Holder(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := db.Unlock(ctx, held); !ok || err != nil {
+		t.Fatalf("Unlock = %v, %v", ok, err)
+	}
+	if err := l.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !l.Lost() {
+		t.Error("Lost = false after the lock was freed under its holder")
+	}
+	if err := l.Release(ctx); err != nil || !l.Lost() {
+		t.Errorf("second Release: %v, Lost %v", err, l.Lost())
 	}
 }

@@ -237,6 +237,7 @@ func (a *applier) reread(ctx context.Context, actions []*Action, send func(*Acti
 		a.skipped.Add(int64(len(pending)))
 		return nil
 	case err != nil:
+		a.skipped.Add(int64(len(pending))) // never met: not sent
 		return fmt.Errorf("read the export again: %w", err)
 	}
 	if stopped {

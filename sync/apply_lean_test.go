@@ -2,6 +2,7 @@ package sync_test
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -116,4 +117,40 @@ func TestApply_Lean(t *testing.T) {
 			t.Errorf("failures = %v, want A and B", refs)
 		}
 	})
+}
+
+// A read of the export that fails midway stops the wave: what was sent is
+// counted, the rest counts as not sent.
+func TestApply_LeanReadFails(t *testing.T) {
+	rows := []mapping.Row{cust(2, "A"), cust(3, "B"), cust(4, "C")}
+	ctx := context.Background()
+	db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	plan, err := sync.BuildPlan(ctx, rowsOf(rows...), db, sync.PlanOptions{ImportOnly: true, Lean: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(crmsim.NewDefault())
+	defer ts.Close()
+	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := func(fn func(mapping.Row) error) error {
+		if err := fn(rows[0]); err != nil {
+			return err
+		}
+		return errors.New("disk gone")
+	}
+	sum, err := sync.Apply(ctx, plan, client, sync.Discard{}, sync.ApplyOptions{Rows: broken,
+		MaxFailures: sync.Limit{Percent: 100, IsPercent: true}})
+	if err == nil || !strings.Contains(err.Error(), "disk gone") {
+		t.Fatalf("Apply = %v, want the read's error", err)
+	}
+	if sum.OK[sync.OpCreate] != 1 || sum.Skipped != 2 {
+		t.Errorf("summary = %+v, want 1 created and 2 not sent", sum)
+	}
 }

@@ -102,6 +102,9 @@ func Pull(ctx context.Context, api Lister, opt PullOptions) (*PullResult, error)
 		for _, c := range page.Data {
 			keep(c)
 		}
+		if keepErr != nil {
+			return nil, keepErr
+		}
 		if len(page.Data) < opt.PageSize {
 			break
 		}
@@ -125,13 +128,14 @@ func Pull(ctx context.Context, api Lister, opt PullOptions) (*PullResult, error)
 	g.SetLimit(max(opt.Concurrency, 1))
 	for ts := range spanned {
 		g.Go(func() error {
-			return pullGroup(gctx, api, ts, opt.PageSize, func(page []crm.Customer) {
+			return pullGroup(gctx, api, ts, opt.PageSize, func(page []crm.Customer) error {
 				mu.Lock()
 				defer mu.Unlock()
 				res.Pages++
 				for _, c := range page {
 					keep(c)
 				}
+				return keepErr // stops the other rechecks too
 			})
 		})
 	}
@@ -146,15 +150,17 @@ func Pull(ctx context.Context, api Lister, opt PullOptions) (*PullResult, error)
 }
 
 // pullGroup reads every record whose lastUpdated is exactly ts, and gives
-// each page to take.
-func pullGroup(ctx context.Context, api Lister, ts time.Time, size int, take func([]crm.Customer)) error {
+// each page to take; an error of take stops it and is returned.
+func pullGroup(ctx context.Context, api Lister, ts time.Time, size int, take func([]crm.Customer) error) error {
 	for off := 0; ; off += size {
 		q := crm.ListQuery{Sort: "lastUpdated", Order: "asc", Max: size, Offset: off, LastUpdatedGte: ts, LastUpdatedLte: ts}
 		page, err := api.ListPage(ctx, q)
 		if err != nil {
 			return fmt.Errorf("refresh recheck of %s: %w", ts.Format(crm.TimeLayout), err)
 		}
-		take(page.Data)
+		if err := take(page.Data); err != nil {
+			return err
+		}
 		if len(page.Data) < size {
 			return nil
 		}

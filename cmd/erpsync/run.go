@@ -67,11 +67,11 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*syncResult, error) {
 		return nil, &ExitError{Code: ExitFatal, Err: err}
 	}
 	defer func() {
-		if lock.Lost() {
-			j.log.Error("the state lock was taken from this run while it ran (erpsync unlock -force, or another host after a long silence): check that no other run wrote at the same time")
-		}
 		if err := lock.Release(context.WithoutCancel(ctx)); err != nil {
 			j.log.Warn("release state lock", zap.Error(err))
+		}
+		if lock.Lost() {
+			j.log.Error("the state lock was taken from this run while it ran (erpsync unlock -force, or another host after a long silence): check that no other run wrote at the same time")
 		}
 	}()
 	if old := lock.TookOver; old != nil {
