@@ -27,6 +27,7 @@ type LockedError struct {
 	Heartbeat time.Time // last renewal; zero for a holder that never renews (an older erpsync)
 
 	pidStart int64
+	pidNS    string
 }
 
 func (e *LockedError) Error() string {

@@ -32,6 +32,7 @@ type Lock struct {
 	TookOver *LockedError
 
 	pidStart int64
+	pidNS    string
 	stop     chan struct{} // closed by Release: the heartbeat ends
 	beating  chan struct{} // closed when the heartbeat has ended
 	lost     atomic.Bool   // a renewal found the lock in other hands
@@ -50,28 +51,29 @@ func (l *Lock) Lost() bool { return l.lost.Load() }
 // A lock held by a running process is a *LockedError; so is one held by
 // this very process (one run at a time, whoever asks). A lock is taken
 // over, and reported in Lock.TookOver, when its holder is gone (see
-// gone): on this host, not renewed for two beats and no process runs with
-// its pid and start; on another host, not renewed for StaleAfter.
+// gone): where its processes can be seen, no process runs with its pid
+// and start; elsewhere, not renewed for StaleAfter.
 // `erpsync unlock` frees one by hand (Unlock).
 func (db *DB) Acquire(ctx context.Context, kind string) (*Lock, error) {
 	host, _ := os.Hostname()
 	now := db.Now().UTC().Truncate(time.Second)
-	l := &Lock{db: db, PID: os.Getpid(), Host: host, Kind: kind, Since: now, pidStart: processStart(os.Getpid())}
+	l := &Lock{db: db, PID: os.Getpid(), Host: host, Kind: kind, Since: now,
+		pidStart: processStart(os.Getpid()), pidNS: pidNamespace()}
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		held, err := holder(ctx, tx)
 		if err != nil {
 			return err
 		}
 		if held != nil {
-			if !held.gone(host, now) {
+			if !held.gone(host, l.pidNS, now) {
 				return held
 			}
 			l.TookOver = held
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO lock (id, pid, host, kind, since, pid_start, heartbeat) VALUES (1, ?, ?, ?, ?, ?, ?)
+		_, err = tx.ExecContext(ctx, `INSERT INTO lock (id, pid, host, kind, since, pid_start, pid_ns, heartbeat) VALUES (1, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, kind = excluded.kind,
-				since = excluded.since, pid_start = excluded.pid_start, heartbeat = excluded.heartbeat`,
-			l.PID, l.Host, l.Kind, l.Since.Unix(), l.pidStart, now.Unix())
+				since = excluded.since, pid_start = excluded.pid_start, pid_ns = excluded.pid_ns, heartbeat = excluded.heartbeat`,
+			l.PID, l.Host, l.Kind, l.Since.Unix(), l.pidStart, l.pidNS, now.Unix())
 		return err
 	})
 	var le *LockedError
@@ -162,7 +164,15 @@ func (db *DB) Unlock(ctx context.Context, held *LockedError) (bool, error) {
 // Acquire takes a lock over by.
 func (db *DB) Gone(held *LockedError) bool {
 	host, _ := os.Hostname()
-	return held.gone(host, db.Now().UTC())
+	return held.gone(host, pidNamespace(), db.Now().UTC())
+}
+
+// Visible reports whether the holder's processes can be seen from this
+// process (same host, same pid namespace): then whether it runs is known,
+// not guessed.
+func (db *DB) Visible(held *LockedError) bool {
+	host, _ := os.Hostname()
+	return held.visible(host, pidNamespace())
 }
 
 // heartbeat is the renewal period: Heartbeat, unless a test set another.
@@ -180,8 +190,8 @@ type queryer interface {
 func holder(ctx context.Context, q queryer) (*LockedError, error) {
 	var held LockedError
 	var since, beat int64
-	err := q.QueryRowContext(ctx, `SELECT pid, host, kind, since, pid_start, heartbeat FROM lock WHERE id = 1`).
-		Scan(&held.PID, &held.Host, &held.Kind, &since, &held.pidStart, &beat)
+	err := q.QueryRowContext(ctx, `SELECT pid, host, kind, since, pid_start, pid_ns, heartbeat FROM lock WHERE id = 1`).
+		Scan(&held.PID, &held.Host, &held.Kind, &since, &held.pidStart, &held.pidNS, &beat)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -195,27 +205,28 @@ func holder(ctx context.Context, q queryer) (*LockedError, error) {
 	return &held, nil
 }
 
-// gone reports whether the holder no longer runs, as seen from host at
-// now.
+// visible reports whether the holder's processes can be seen from here:
+// the same host name and the same pid namespace (or one not recorded).
+// Containers that share a host name do not see each other's pids.
+func (e *LockedError) visible(host, ns string) bool {
+	return e.Host == host && (e.pidNS == "" || ns == "" || e.pidNS == ns)
+}
+
+// gone reports whether the holder no longer runs, as seen from host and
+// pid namespace ns at now.
 //
-// On this host: it has not renewed its lock for two beats (containers
-// that share a host name may not see each other's pids: a renewal is the
-// only sign of life that crosses them), and no process runs with its pid
-// and start. A lock of an older erpsync, never renewed and without a
-// start, is gone when its pid is not running, or when its pid is ours (a
-// restarted container is pid 1 again; this process would have recorded
-// its start).
+// When its processes can be seen from here: no process runs with its pid
+// and start. A lock of an older erpsync, recorded without a start, is gone
+// when its pid is not running, or when its pid is ours (a restarted
+// container is pid 1 again; this process would have recorded its start).
 //
-// On another host: it has not renewed its lock for StaleAfter, by our
-// clock (hosts' clocks are taken to agree within minutes). A lock never
-// renewed, of an older erpsync, is never taken to be gone from there.
-func (e *LockedError) gone(host string, now time.Time) bool {
-	renewed := !e.Heartbeat.IsZero()
-	if e.Host != host {
-		return renewed && now.Sub(e.Heartbeat) > StaleAfter
-	}
-	if renewed && now.Sub(e.Heartbeat) <= 2*Heartbeat {
-		return false
+// Otherwise (another host, or another container): it has not renewed its
+// lock for StaleAfter, by our clock (hosts' clocks are taken to agree
+// within minutes). A lock never renewed, of an older erpsync, is never
+// taken to be gone from there.
+func (e *LockedError) gone(host, ns string, now time.Time) bool {
+	if !e.visible(host, ns) {
+		return !e.Heartbeat.IsZero() && now.Sub(e.Heartbeat) > StaleAfter
 	}
 	if !processAlive(e.PID) {
 		return true
@@ -235,6 +246,16 @@ func processAlive(pid int) bool {
 	}
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// pidNamespace names this process's pid namespace (the target of
+// /proc/self/ns/pid), or "" where that cannot be read.
+func pidNamespace() string {
+	ns, err := os.Readlink("/proc/self/ns/pid")
+	if err != nil {
+		return ""
+	}
+	return ns
 }
 
 // processStart returns when a process started, in clock ticks since boot

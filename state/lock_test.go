@@ -152,16 +152,7 @@ func TestDB_AcquireGoneHolders(t *testing.T) {
 			t.Skip("no /proc: process starts cannot be read here")
 		}
 		db := MustOpenDB(t)
-		// Our pid, but a start that is not ours (no process started at tick
-		// 1), renewed a minute ago: still alive for all we know (another
-		// container of the same host name, in a pid namespace of its own).
-		insert(t, db, os.Getpid(), host, 1, fixedNow.Add(-time.Minute+time.Second))
-		var le *state.LockedError
-		if _, err := db.Acquire(ctx, "run"); !errors.As(err, &le) {
-			t.Fatalf("Acquire = %v, want a *LockedError while the holder renews", err)
-		}
-		// Two beats without renewal: the earlier process is gone.
-		db.Now = func() time.Time { return fixedNow.Add(2 * time.Second) }
+		insert(t, db, os.Getpid(), host, 1, fixedNow) // our pid, but no process started at tick 1
 		l, err := db.Acquire(ctx, "run")
 		if err != nil {
 			t.Fatalf("Acquire: %v, want the lock of the earlier process with our pid taken over", err)
@@ -170,6 +161,29 @@ func TestDB_AcquireGoneHolders(t *testing.T) {
 		if l.TookOver == nil || l.TookOver.PID != os.Getpid() {
 			t.Errorf("TookOver = %+v", l.TookOver)
 		}
+	})
+
+	t.Run("a lock of another pid namespace under our host name goes by its renewals", func(t *testing.T) {
+		db := MustOpenDB(t)
+		// Another container with our host name: its pids are not ours to see.
+		if _, err := rawDB(t, db.Path).Exec(`INSERT INTO lock (id, pid, host, kind, since, pid_start, pid_ns, heartbeat) VALUES (1, ?, ?, 'serve', ?, 1, 'pid:[1]', ?)`,
+			deadPID(t), host, fixedNow.Add(-time.Hour).Unix(), fixedNow.Add(-time.Minute).Unix()); err != nil {
+			t.Fatal(err)
+		}
+		var le *state.LockedError
+		if _, err := db.Acquire(ctx, "run"); !errors.As(err, &le) {
+			t.Fatalf("Acquire = %v, want a *LockedError while it renews", err)
+		}
+		held, _ := db.Holder(ctx)
+		if db.Visible(held) || db.Gone(held) {
+			t.Errorf("Visible %v, Gone %v; want neither", db.Visible(held), db.Gone(held))
+		}
+		db.Now = func() time.Time { return fixedNow.Add(state.StaleAfter) }
+		l, err := db.Acquire(ctx, "run")
+		if err != nil {
+			t.Fatalf("Acquire once stale: %v", err)
+		}
+		l.Release(ctx)
 	})
 
 	t.Run("a lock of an older erpsync with our pid is taken over", func(t *testing.T) {

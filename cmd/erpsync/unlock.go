@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 )
 
@@ -35,9 +34,8 @@ func (c *UnlockCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.Stdout, "%s is not locked\n", j.cfg.State.Path)
 		return nil
 	}
-	host, _ := os.Hostname()
 	gone := j.db.Gone(held)
-	if held.Host == host && !gone {
+	if j.db.Visible(held) && !gone {
 		return &ExitError{Code: ExitFatal, Err: fmt.Errorf(
 			"%s is held by %s, pid %d, running on this host since %s: stop that process first (SIGINT finishes its requests in flight and frees the file)",
 			j.cfg.State.Path, held.Kind, held.PID, held.Since.UTC().Format(time.RFC3339))}

@@ -3,6 +3,7 @@ package main
 import (
 	"database/sql"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -58,12 +59,17 @@ func TestE2E_Unlock(t *testing.T) {
 		t.Fatalf("unlock -force of a free file: %d %q", code, errOut)
 	}
 	host, _ := os.Hostname()
+	holder := exec.Command("sleep", "60") // a live process of this host holds it
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { holder.Process.Kill(); holder.Wait() }()
 	raw, err := sql.Open("sqlite3", e.state)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := raw.Exec(`INSERT INTO lock (id, pid, host, kind, since, pid_start, heartbeat) VALUES (1, ?, ?, 'serve', ?, 0, ?)`,
-		os.Getpid(), host, time.Now().Unix(), time.Now().Unix()); err != nil {
+		holder.Process.Pid, host, time.Now().Unix(), time.Now().Unix()); err != nil {
 		t.Fatal(err)
 	}
 	raw.Close()
