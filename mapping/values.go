@@ -195,8 +195,7 @@ func plainNumber(s, decimal string) (string, bool) {
 		thousands = '.'
 	}
 	var digits [40]byte
-	n, intDigits := 0, 0
-	i := 0
+	n, i := 0, 0
 	neg := s[0] == '-'
 	if neg {
 		i++
@@ -219,7 +218,7 @@ func plainNumber(s, decimal string) (string, bool) {
 	if n == 0 || group >= 0 && group != 3 {
 		return "", false
 	}
-	intDigits = n
+	intDigits := n
 	if i < len(s) { // the decimal mark
 		for i++; i < len(s); i++ {
 			c := s[i]

@@ -139,11 +139,8 @@ func Pull(ctx context.Context, api Lister, opt PullOptions) (*PullResult, error)
 			})
 		})
 	}
-	if err := g.Wait(); err != nil {
+	if err := g.Wait(); err != nil { // a Keep error among them
 		return nil, err
-	}
-	if keepErr != nil {
-		return nil, keepErr
 	}
 	res.Seen = len(latest)
 	return res, nil
