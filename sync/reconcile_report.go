@@ -15,34 +15,48 @@ import (
 	"time"
 )
 
+// ReconcileFiles are the paths of a reconciliation's reports.
+type ReconcileFiles struct {
+	JSON, CSV, HTML string
+}
+
 // WriteReconciliation writes reconciliation.json, .csv and .html into dir
 // and returns their paths.
-func WriteReconciliation(dir string, r *Reconciliation, source string, at time.Time) ([]string, error) {
+func WriteReconciliation(dir string, r *Reconciliation, source string, at time.Time) (ReconcileFiles, error) {
+	files := ReconcileFiles{
+		JSON: filepath.Join(dir, "reconciliation.json"),
+		CSV:  filepath.Join(dir, "reconciliation.csv"),
+		HTML: filepath.Join(dir, "reconciliation.html"),
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("reconciliation report: %w", err)
+		return files, fmt.Errorf("reconciliation report: %w", err)
 	}
-	var paths []string
-	for name, write := range map[string]func(io.Writer) error{
-		"reconciliation.json": func(w io.Writer) error { return writeReconcileJSON(w, r) },
-		"reconciliation.csv":  func(w io.Writer) error { return writeReconcileCSV(w, r) },
-		"reconciliation.html": func(w io.Writer) error { return writeReconcileHTML(w, r, source, at) },
+	for _, f := range []struct {
+		path  string
+		write func(io.Writer) error
+	}{
+		{files.JSON, func(w io.Writer) error { return writeReconcileJSON(w, r) }},
+		{files.CSV, func(w io.Writer) error { return writeReconcileCSV(w, r) }},
+		{files.HTML, func(w io.Writer) error { return writeReconcileHTML(w, r, source, at) }},
 	} {
-		p := filepath.Join(dir, name)
-		f, err := os.Create(p)
-		if err != nil {
-			return nil, fmt.Errorf("reconciliation report: %w", err)
+		if err := writeFile(f.path, f.write); err != nil {
+			return files, err
 		}
-		if err := write(f); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("write %s: %w", p, err)
-		}
-		if err := f.Close(); err != nil {
-			return nil, err
-		}
-		paths = append(paths, p)
 	}
-	slices.Sort(paths)
-	return paths, nil
+	return files, nil
+}
+
+// writeFile creates path and writes it with write.
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("reconciliation report: %w", err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 func writeReconcileJSON(w io.Writer, r *Reconciliation) error {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 )
@@ -32,11 +33,11 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	verbose := fs.Bool("v", false, "debug logs")
 	dir := fs.String("dir", "", "folder for what the demo writes (default: a new temporary folder)")
 	if err := fs.Parse(args); err != nil {
-		return usageError(err)
+		return usage(err)
 	}
 	cfg, err := LoadConfig(filepath.Join(*root, "configs", "demo.yaml"))
 	if err != nil {
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w (run the demo from the project root, or give -root)", err)}
+		return usage(fmt.Errorf("%w (run the demo from the project root, or give -root)", err))
 	}
 	work := *dir
 	if work == "" {
@@ -63,7 +64,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 
 	log := newLogger(c.Stderr, *verbose)
 	defer func() { _ = log.Sync() }()
-	j, err := newJob(ctx, cfg, log, jobOptions{state: true})
+	j, err := newJob(ctx, cfg, log, jobOptions{state: true, crm: true})
 	if err != nil {
 		return err
 	}
@@ -101,15 +102,13 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 			}
 		}
 		sim.ResetStats()
-		res, err := j.sync(ctx, syncOptions{kind: "run", file: s.file, stdout: c.Stdout, stderr: c.Stderr})
-		if err != nil {
-			if ee, ok := err.(*ExitError); !ok || ee.Code != ExitRowFails {
-				return err
-			}
+		res, err := j.sync(ctx, syncOptions{mode: sync.ModeRun, file: s.file, stdout: c.Stdout, stderr: c.Stderr})
+		if !sync.Finished(err) {
+			return err
 		}
 		st := sim.Stats()
 		p("   the CRM saw: %d upserts, %d deletes, %d listings; reports: %s\n",
-			st[crm.OpUpsert], st[crm.OpDeleteByReference], st[crm.OpList], res.dir)
+			st[crm.OpUpsert], st[crm.OpDeleteByReference], st[crm.OpList], res.Dir)
 	}
 
 	p("\n5. erpsync status:\n")

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+
+	"erpsync/sync"
 )
 
 // ImportCommand is a one-off migration: upserts only (never deletes, no
@@ -17,14 +19,14 @@ type ImportCommand struct {
 func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("import", c.Stderr)
 	file := fs.String("file", "", "export to import (required)")
-	j, done, err := fs.open(ctx, args, jobOptions{state: true})
+	j, done, err := fs.open(ctx, args, jobOptions{state: true, crm: true})
 	if err != nil {
 		return err
 	}
 	defer done()
 	if *file == "" {
-		return &ExitError{Code: ExitUsage, Err: errors.New("import needs -file EXPORT")}
+		return usage(errors.New("import needs -file EXPORT"))
 	}
-	_, err = j.sync(ctx, syncOptions{kind: "import", file: *file, stdout: c.Stdout, stderr: c.Stderr})
+	_, err = j.sync(ctx, syncOptions{mode: sync.ModeImport, file: *file, stdout: c.Stdout, stderr: c.Stderr})
 	return err
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -50,7 +49,7 @@ func newJobFlags(name string, stderr io.Writer) *jobFlags {
 // open parses args and opens the job; done closes it and flushes the log.
 func (f *jobFlags) open(ctx context.Context, args []string, opt jobOptions) (j *job, done func(), err error) {
 	if err := f.Parse(args); err != nil {
-		return nil, nil, usageError(err)
+		return nil, nil, usage(err)
 	}
 	log := newLogger(f.stderr, *f.verbose)
 	if j, err = openJob(ctx, *f.config, log, opt); err != nil {
@@ -63,17 +62,18 @@ func (f *jobFlags) open(ctx context.Context, args []string, opt jobOptions) (j *
 // jobOptions say what a subcommand needs opened.
 type jobOptions struct {
 	state   bool                                         // open the checkpoint
+	crm     bool                                         // open the CRM client
 	observe func(op string, status int, d time.Duration) // told of every CRM answer
 }
 
 // openJob loads the config and opens what the job needs.
 func openJob(ctx context.Context, cfgPath string, log *zap.Logger, opt jobOptions) (*job, error) {
 	if cfgPath == "" {
-		return nil, &ExitError{Code: ExitUsage, Err: errors.New("-config FILE is required")}
+		return nil, usage(errors.New("-config FILE is required"))
 	}
 	cfg, err := LoadConfig(cfgPath)
 	if err != nil {
-		return nil, &ExitError{Code: ExitUsage, Err: err}
+		return nil, usage(err)
 	}
 	return newJob(ctx, cfg, log, opt)
 }
@@ -83,37 +83,54 @@ func newJob(ctx context.Context, cfg *Config, log *zap.Logger, opt jobOptions) (
 	j := &job{cfg: cfg, log: log}
 	var err error
 	if j.mapping, err = mapping.New(cfg.Source, log); err != nil {
-		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("config: source: %w", err)}
+		return nil, usage(fmt.Errorf("config: source: %w", err))
 	}
-	retries := cfg.CRM.Retries
-	if retries == 0 {
-		retries = -1 // the client reads 0 as its default
-	}
-	j.client, err = crm.NewClient(crm.Config{
-		BaseURL: cfg.CRM.BaseURL, APIVersion: cfg.CRM.APIVersion, Token: os.Getenv(cfg.CRM.TokenEnv),
-		Concurrency: cfg.CRM.Concurrency, RateLimit: cfg.CRM.RateLimit, Timeout: cfg.CRM.Timeout,
-		Retries: retries, Logger: log, Observe: opt.observe,
-	})
-	if err != nil {
-		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("config: crm: %w", err)}
+	if opt.crm {
+		if j.client, err = newClient(cfg.CRM, log, opt.observe); err != nil {
+			return nil, usage(fmt.Errorf("config: crm: %w", err))
+		}
 	}
 	if opt.state {
 		j.db = state.NewDB(cfg.State.Path)
 		if err := j.db.Open(ctx); err != nil {
-			j.client.Close()
-			return nil, &ExitError{Code: ExitFatal, Err: err}
+			j.Close()
+			return nil, sync.WithClass(sync.ClassFatal, err)
 		}
 	}
 	return j, nil
 }
 
+// newClient opens the CRM client of the crm: section.
+func newClient(c CRMConfig, log *zap.Logger, observe func(string, int, time.Duration)) (*crm.Client, error) {
+	retries := c.Retries
+	if retries == 0 {
+		retries = -1 // the client reads 0 as its default
+	}
+	return crm.NewClient(crm.Config{
+		BaseURL: c.BaseURL, APIVersion: c.APIVersion, Token: os.Getenv(c.TokenEnv),
+		Concurrency: c.Concurrency, RateLimit: c.RateLimit, Timeout: c.Timeout,
+		Retries: retries, Logger: log, Observe: observe,
+	})
+}
+
 func (j *job) Close() {
-	j.client.Close()
+	if j.client != nil {
+		j.client.Close()
+	}
 	if j.db != nil {
 		if err := j.db.Close(); err != nil {
 			j.log.Warn("close checkpoint", zap.Error(err))
 		}
 	}
+}
+
+// engine returns the sync engine's Job for an export of this config.
+func (j *job) engine(mode sync.Mode, file string) sync.Job {
+	s := j.cfg.Sync
+	return sync.Job{Mode: mode, File: file, Mapping: j.mapping, CRM: j.client, State: j.db, Log: j.log,
+		Settings: sync.Settings{Deletes: s.Deletes, MaxDelete: s.MaxDelete, Drift: s.Drift,
+			MaxFailures: s.MaxFailures, Lookback: s.Lookback, Concurrency: j.cfg.CRM.Concurrency,
+			ReportsDir: j.cfg.Reports.Dir}}
 }
 
 // exportPath returns -file, or the newest match of source.path.
@@ -123,11 +140,11 @@ func (j *job) exportPath(flagFile string) (string, error) {
 	}
 	pattern := j.cfg.Source.Path
 	if pattern == "" {
-		return "", &ExitError{Code: ExitUsage, Err: errors.New("no export: give -file or set source.path")}
+		return "", usage(errors.New("no export: give -file or set source.path"))
 	}
 	matches, err := filepath.Glob(pattern)
 	if err != nil {
-		return "", &ExitError{Code: ExitUsage, Err: fmt.Errorf("source.path %q: %w", pattern, err)}
+		return "", usage(fmt.Errorf("source.path %q: %w", pattern, err))
 	}
 	var newest string
 	var newestMod int64
@@ -141,57 +158,9 @@ func (j *job) exportPath(flagFile string) (string, error) {
 		}
 	}
 	if newest == "" {
-		return "", &ExitError{Code: ExitUsage, Err: fmt.Errorf("source.path %q matches no file", pattern)}
+		return "", usage(fmt.Errorf("source.path %q matches no file", pattern))
 	}
 	return newest, nil
-}
-
-// rows streams the export through the mapping.
-func (j *job) rows(ctx context.Context, path string) sync.Rows {
-	return func(fn func(mapping.Row) error) error {
-		_, err := j.mapping.Read(ctx, path, fn)
-		var fe *mapping.FileError
-		if errors.As(err, &fe) {
-			return &ExitError{Code: ExitUsage, Err: err}
-		}
-		return err
-	}
-}
-
-// refresh pulls the CRM's changes since the watermark and finds drift.
-func (j *job) refresh(ctx context.Context) (*sync.PullResult, []sync.Drift, []state.Seen, error) {
-	since, err := j.db.Watermark(ctx)
-	if err != nil {
-		return nil, nil, nil, &ExitError{Code: ExitFatal, Err: err}
-	}
-	pulled, err := sync.Pull(ctx, j.client, sync.PullOptions{Since: since, Lookback: j.cfg.Sync.Lookback,
-		Keep:        func(c crm.Customer) (bool, error) { return sync.MayHaveDrifted(ctx, j.db, c) },
-		Concurrency: j.cfg.CRM.Concurrency})
-	if err != nil {
-		return nil, nil, nil, crmExit(err)
-	}
-	drift, seen, err := sync.FindDrift(ctx, pulled, j.db, mapping.CountryCode)
-	if err != nil {
-		return nil, nil, nil, &ExitError{Code: ExitFatal, Err: err}
-	}
-	return pulled, drift, seen, nil
-}
-
-// parentInCRM asks the CRM whether a reference exists, for parents that
-// are neither in the export nor managed.
-func (j *job) parentInCRM(ctx context.Context) func(string) bool {
-	return func(ref string) bool {
-		_, err := j.client.ShowByReference(ctx, ref)
-		return err == nil
-	}
-}
-
-// crmExit classifies a CRM error: fatal (auth, unreachable) or not.
-func crmExit(err error) error {
-	if crm.IsFatal(err) || crm.IsUnreachable(err) || errors.Is(err, crm.ErrRetriesExhausted) {
-		return &ExitError{Code: ExitFatal, Err: err}
-	}
-	return err
 }
 
 // newLogger returns a zap logger writing to stderr, leveled console lines;
@@ -206,10 +175,10 @@ func newLogger(stderr io.Writer, verbose bool) *zap.Logger {
 	return zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(stderr), level))
 }
 
-// shortList joins the first n items.
-func shortList(items []string, n int) string {
-	if len(items) <= n {
-		return strings.Join(items, ", ")
+// usage marks an error of the command line or the config (exit 2).
+func usage(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
 	}
-	return strings.Join(items[:n], ", ") + fmt.Sprintf(" and %d more", len(items)-n)
+	return sync.WithClass(sync.ClassUnusable, err)
 }

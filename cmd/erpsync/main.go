@@ -11,15 +11,17 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"erpsync/sync"
 )
 
-// Exit codes (ARCHITECTURE.md).
+// Exit codes (ARCHITECTURE.md): the classes of sync.Classify.
 const (
-	ExitOK       = 0 // all done
-	ExitRowFails = 1 // finished with row failures
-	ExitUsage    = 2 // usage, config or unusable export file
-	ExitGuard    = 3 // aborted by a guard
-	ExitFatal    = 4 // auth refused, CRM unreachable, state unusable
+	ExitOK       = int(sync.ClassDone)        // all done
+	ExitRowFails = int(sync.ClassRowFailures) // finished with row failures
+	ExitUsage    = int(sync.ClassUnusable)    // usage, config or unusable export file
+	ExitGuard    = int(sync.ClassGuard)       // aborted by a guard
+	ExitFatal    = int(sync.ClassFatal)       // auth refused, CRM unreachable, state unusable
 )
 
 func main() {
@@ -36,15 +38,6 @@ type Main struct {
 
 // NewMain returns a Main writing to the given outputs.
 func NewMain(stdout, stderr io.Writer) *Main { return &Main{Stdout: stdout, Stderr: stderr} }
-
-// ExitError carries an exit code out of a subcommand.
-type ExitError struct {
-	Code int
-	Err  error
-}
-
-func (e *ExitError) Error() string { return e.Err.Error() }
-func (e *ExitError) Unwrap() error { return e.Err }
 
 // Run runs the subcommand named by args[0] and returns the exit code.
 func (m *Main) Run(ctx context.Context, args []string) int {
@@ -75,7 +68,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		return ExitOK
 	default:
 		m.usage()
-		err = &ExitError{Code: ExitUsage, Err: fmt.Errorf("unknown command %q", cmd)}
+		err = usage(fmt.Errorf("unknown command %q", cmd))
 	}
 	if err == nil {
 		return ExitOK
@@ -84,11 +77,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		return ExitOK
 	}
 	fmt.Fprintln(m.Stderr, "erpsync:", err)
-	var ee *ExitError
-	if errors.As(err, &ee) {
-		return ee.Code
-	}
-	return ExitFatal
+	return int(sync.Classify(err))
 }
 
 func (m *Main) usage() {

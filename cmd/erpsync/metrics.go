@@ -67,20 +67,20 @@ func (m *metrics) observeCRM(op string, status int, d time.Duration) {
 }
 
 // observeRun records a finished run.
-func (m *metrics) observeRun(status string, d time.Duration, res *syncResult) {
+func (m *metrics) observeRun(status string, d time.Duration, res *sync.Outcome) {
 	m.runs.WithLabelValues(status).Inc()
 	m.runDuration.Observe(d.Seconds())
 	if res == nil {
 		return
 	}
-	if res.plan != nil {
-		m.rows.WithLabelValues("read", "invalid").Add(float64(len(res.plan.RowErrors)))
-		m.rows.WithLabelValues("read", "unchanged").Add(float64(res.plan.Unchanged))
+	if res.Plan != nil {
+		m.rows.WithLabelValues("read", "invalid").Add(float64(len(res.Plan.RowErrors)))
+		m.rows.WithLabelValues("read", "unchanged").Add(float64(res.Plan.Unchanged))
 	}
-	if res.summary != nil {
+	if res.Summary != nil {
 		for _, op := range []sync.Op{sync.OpCreate, sync.OpUpdate, sync.OpDelete} {
-			m.rows.WithLabelValues(string(op), "ok").Add(float64(res.summary.OK[op]))
-			m.rows.WithLabelValues(string(op), "failed").Add(float64(res.summary.Failed[op]))
+			m.rows.WithLabelValues(string(op), "ok").Add(float64(res.Summary.OK[op]))
+			m.rows.WithLabelValues(string(op), "failed").Add(float64(res.Summary.Failed[op]))
 		}
 	}
 }

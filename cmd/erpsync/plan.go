@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,7 +20,7 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("plan", c.Stderr)
 	file := fs.String("file", "", "export to plan (default: the newest match of source.path)")
 	out := fs.String("out", "", "write every planned operation to this CSV file")
-	j, done, err := fs.open(ctx, args, jobOptions{state: true})
+	j, done, err := fs.open(ctx, args, jobOptions{state: true, crm: true})
 	if err != nil {
 		return err
 	}
@@ -31,9 +29,9 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	plan, _, err := j.plan(ctx, path, false)
-	var guard *sync.GuardError
-	if err != nil && !errors.As(err, &guard) {
+	res, err := sync.Run(ctx, j.engine(sync.ModePlan, path))
+	plan := res.Plan
+	if plan == nil {
 		return err
 	}
 	printPlan(c.Stdout, path, plan, 20)
@@ -43,13 +41,10 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(c.Stdout, "Every planned operation: %s\n", *out)
 	}
-	if guard != nil {
-		return &ExitError{Code: ExitGuard, Err: guard}
+	if err == nil && len(plan.RowErrors) > 0 {
+		err = sync.WithClass(sync.ClassRowFailures, fmt.Errorf("%d rows of %s are invalid", len(plan.RowErrors), path))
 	}
-	if len(plan.RowErrors) > 0 {
-		return &ExitError{Code: ExitRowFails, Err: fmt.Errorf("%d rows of %s are invalid", len(plan.RowErrors), path)}
-	}
-	return nil
+	return err
 }
 
 func writePlanFile(path string, plan *sync.Plan) error {
@@ -62,50 +57,4 @@ func writePlanFile(path string, plan *sync.Plan) error {
 		return fmt.Errorf("write plan %s: %w", path, err)
 	}
 	return f.Close()
-}
-
-// plan refreshes from the CRM (read-only) and builds the plan of an
-// export. importOnly plans upserts only, without refresh or drift. It
-// returns the plan, what the refresh saw (to remember after a run), and a
-// *sync.GuardError with the plan when a guard trips.
-func (j *job) plan(ctx context.Context, path string, importOnly bool) (*sync.Plan, *refreshed, error) {
-	// An unusable file stops here, before the CRM is asked anything.
-	if _, err := j.mapping.Check(path); err != nil {
-		return nil, nil, &ExitError{Code: ExitUsage, Err: err}
-	}
-	fingerprint, err := j.db.Fingerprint(ctx)
-	if err != nil {
-		return nil, nil, &ExitError{Code: ExitFatal, Err: err}
-	}
-	count, err := j.db.Count(ctx)
-	if err != nil {
-		return nil, nil, &ExitError{Code: ExitFatal, Err: err}
-	}
-	opt := sync.PlanOptions{
-		File:           path,
-		Deletes:        j.cfg.Sync.Deletes,
-		MaxDelete:      j.cfg.Sync.MaxDelete,
-		DriftPolicy:    j.cfg.Sync.Drift,
-		ImportOnly:     importOnly,
-		Lean:           importOnly, // an import may be millions of creates: Apply reads them again
-		MappingChanged: count > 0 && fingerprint != "" && fingerprint != j.mapping.Fingerprint(),
-		ParentInCRM:    j.parentInCRM(ctx),
-	}
-	var ref *refreshed
-	if !importOnly {
-		ref = &refreshed{}
-		var err error
-		if ref.pulled, opt.Drift, ref.seen, err = j.refresh(ctx); err != nil {
-			return nil, nil, err
-		}
-	}
-	plan, err := sync.BuildPlan(ctx, j.rows(ctx, path), j.db, opt)
-	return plan, ref, err
-}
-
-func usageError(err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		return err
-	}
-	return &ExitError{Code: ExitUsage, Err: err}
 }

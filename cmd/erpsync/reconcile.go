@@ -24,7 +24,7 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("reconcile", c.Stderr)
 	file := fs.String("file", "", "export to compare (default: the newest match of source.path)")
 	out := fs.String("out", "", "folder for reconciliation.json, .csv and .html (default: under reports.dir)")
-	j, done, err := fs.open(ctx, args, jobOptions{})
+	j, done, err := fs.open(ctx, args, jobOptions{crm: true})
 	if err != nil {
 		return err
 	}
@@ -34,14 +34,14 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	if _, err := j.mapping.Check(path); err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
+		return usage(err)
 	}
 	// The checkpoint explains differences when there is one; it is only read.
 	var cp sync.ReconcileCheckpoint
 	if _, err := os.Stat(j.cfg.State.Path); err == nil {
 		db := state.NewDB(j.cfg.State.Path)
 		if err := db.Open(ctx); err != nil {
-			return &ExitError{Code: ExitFatal, Err: err}
+			return err
 		}
 		defer db.Close()
 		cp = db
@@ -50,20 +50,20 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 	for f, t := range j.cfg.Reconcile.Tolerance {
 		tol[f] = sync.Tolerance{Absolute: t.Absolute, Relative: t.Relative}
 	}
-	res, err := sync.Reconcile(ctx, j.rows(ctx, path), j.client, cp, sync.ReconcileOptions{
+	res, err := sync.Reconcile(ctx, sync.ExportRows(ctx, j.mapping, path), j.client, cp, sync.ReconcileOptions{
 		Concurrency: j.cfg.CRM.Concurrency, Tolerance: tol, CountryCode: mapping.CountryCode,
 	})
 	if err != nil {
-		return crmExit(err)
+		return err
 	}
 	at := time.Now()
 	dir := *out
 	if dir == "" {
 		dir = filepath.Join(j.cfg.Reports.Dir, "reconcile-"+at.UTC().Format("20060102T150405Z"))
 	}
-	paths, err := sync.WriteReconciliation(dir, res, path, at)
+	files, err := sync.WriteReconciliation(dir, res, path, at)
 	if err != nil {
-		return &ExitError{Code: ExitFatal, Err: err}
+		return err
 	}
 	s := res.Summary
 	fmt.Fprintf(c.Stdout, "Reconciliation of %s against the CRM (%d customers listed)\n", path, res.Listing.Customers)
@@ -83,10 +83,10 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(c.Stdout, "  %-11s %s: %s\n", it.Status, it.Reference, it.Explanation)
 	}
-	fmt.Fprintf(c.Stdout, "Report: %s\n", paths[1])
+	fmt.Fprintf(c.Stdout, "Report: %s\n", files.HTML)
 	if !res.Agree() {
-		return &ExitError{Code: ExitRowFails, Err: fmt.Errorf("the ERP and the CRM differ on %d customers; see %s",
-			s.OnlyInERP+s.OnlyInCRM+s.Different, dir)}
+		return sync.WithClass(sync.ClassRowFailures, fmt.Errorf("the ERP and the CRM differ on %d customers; see %s",
+			s.OnlyInERP+s.OnlyInCRM+s.Different, dir))
 	}
 	return nil
 }

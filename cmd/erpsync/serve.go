@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -16,8 +15,6 @@ import (
 	"github.com/robfig/cron/v3"
 	"go.uber.org/zap"
 
-	"erpsync/mapping"
-	"erpsync/state"
 	"erpsync/sync"
 )
 
@@ -34,7 +31,7 @@ type ServeCommand struct {
 // serve.shutdown_timeout, or is cancelled cleanly, and it exits 0.
 func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	m := newMetrics()
-	j, done, err := newJobFlags("serve", c.Stderr).open(ctx, args, jobOptions{state: true, observe: m.observeCRM})
+	j, done, err := newJobFlags("serve", c.Stderr).open(ctx, args, jobOptions{state: true, crm: true, observe: m.observeCRM})
 	if err != nil {
 		return err
 	}
@@ -42,7 +39,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	log := j.log
 	schedule, err := cron.ParseStandard(j.cfg.Schedule)
 	if err != nil {
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("schedule %q: %w", j.cfg.Schedule, err)}
+		return usage(fmt.Errorf("schedule %q: %w", j.cfg.Schedule, err))
 	}
 	w := &worker{job: j, log: log, m: m, stdout: c.Stdout, stderr: c.Stderr, inbox: &sync.Inbox{
 		Pattern: j.cfg.Source.Path, ArchiveDir: j.cfg.Source.ArchiveDir, Settle: j.cfg.Source.Settle,
@@ -51,7 +48,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 
 	ln, err := net.Listen("tcp", j.cfg.Serve.Listen)
 	if err != nil {
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("serve.listen %s: %w", j.cfg.Serve.Listen, err)}
+		return usage(fmt.Errorf("serve.listen %s: %w", j.cfg.Serve.Listen, err))
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", w.health)
@@ -117,6 +114,34 @@ type lastRun struct {
 	Error    string    `json:"error,omitempty"`
 }
 
+// settle archives or rejects a run's export as its end says, and returns
+// the status to count: an unusable export is rejected, a finished one is
+// archived, any other stays in the inbox for the next tick.
+func (w *worker) settle(path string, err error, interrupted bool) string {
+	switch {
+	case sync.Classify(err) == sync.ClassUnusable:
+		if dest, rerr := w.inbox.Reject(path, err, time.Now()); rerr != nil {
+			w.log.Error("reject export", zap.Error(rerr))
+		} else {
+			w.log.Warn("export rejected: unusable as a whole, nothing changed", zap.String("file", path), zap.String("moved_to", dest), zap.Error(err))
+		}
+		return sync.StatusRejected
+	case sync.Finished(err):
+		w.m.lastSuccess.SetToCurrentTime()
+		if dest, aerr := w.inbox.Archive(path, time.Now()); aerr != nil {
+			w.log.Error("archive export", zap.Error(aerr))
+		} else if dest != path {
+			w.log.Info("export archived", zap.String("moved_to", dest))
+		}
+	case interrupted:
+	case sync.Classify(err) == sync.ClassGuard:
+		w.log.Error("run aborted by a guard; the export stays in the inbox", zap.Error(err))
+	default:
+		w.log.Error("run failed; the export stays in the inbox for the next tick", zap.Error(err))
+	}
+	return sync.Status(err, interrupted)
+}
+
 // tick takes the oldest complete export and syncs it.
 func (w *worker) tick(ctx context.Context) {
 	exp, skipped, err := w.inbox.Next(ctx)
@@ -137,41 +162,11 @@ func (w *worker) tick(ctx context.Context) {
 	w.log.Info("run starts", zap.String("file", exp.Path), zap.String("sha256", exp.SHA256))
 	before := w.job.client.Stats()
 	start := time.Now()
-	res, err := w.job.sync(ctx, syncOptions{kind: "run", file: exp.Path, stdout: w.stdout, stderr: w.stderr, quiet: true})
+	res, err := w.job.sync(ctx, syncOptions{mode: sync.ModeRun, file: exp.Path, stdout: w.stdout, stderr: w.stderr, quiet: true})
 	after := w.job.client.Stats()
 	w.m.retries.Add(float64(after.Retries - before.Retries))
 	w.m.throttles.Add(float64(after.Throttled - before.Throttled))
-
-	status := state.StatusDone
-	var fe *mapping.FileError
-	var ee *ExitError
-	switch {
-	case errors.As(err, &fe):
-		status = "rejected"
-		if dest, rerr := w.inbox.Reject(exp.Path, err, time.Now()); rerr != nil {
-			w.log.Error("reject export", zap.Error(rerr))
-		} else {
-			w.log.Warn("export rejected: unusable as a whole, nothing changed", zap.String("file", exp.Path), zap.String("moved_to", dest), zap.Error(err))
-		}
-	case err == nil || errors.As(err, &ee) && ee.Code == ExitRowFails:
-		if err != nil {
-			status = state.StatusDoneFailures
-		}
-		w.m.lastSuccess.SetToCurrentTime()
-		if dest, aerr := w.inbox.Archive(exp.Path, time.Now()); aerr != nil {
-			w.log.Error("archive export", zap.Error(aerr))
-		} else if dest != exp.Path {
-			w.log.Info("export archived", zap.String("moved_to", dest))
-		}
-	case ctx.Err() != nil:
-		status = state.StatusInterrupted
-	case errors.As(err, &ee) && ee.Code == ExitGuard:
-		status = state.StatusAborted
-		w.log.Error("run aborted by a guard; the export stays in the inbox", zap.Error(err))
-	default:
-		status = state.StatusFailed
-		w.log.Error("run failed; the export stays in the inbox for the next tick", zap.Error(err))
-	}
+	status := w.settle(exp.Path, err, ctx.Err() != nil)
 	w.m.observeRun(status, time.Since(start), res)
 	if fails, ferr := w.job.db.Failures(context.WithoutCancel(ctx)); ferr == nil {
 		w.m.pendingFails.Set(float64(len(fails)))

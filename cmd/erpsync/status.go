@@ -33,19 +33,19 @@ func (c *StatusCommand) Run(ctx context.Context, args []string) error {
 func printStatus(ctx context.Context, w io.Writer, db *state.DB, path string, n int) error {
 	managed, err := db.Count(ctx)
 	if err != nil {
-		return &ExitError{Code: ExitFatal, Err: err}
+		return err
 	}
 	mark, err := db.Watermark(ctx)
 	if err != nil {
-		return &ExitError{Code: ExitFatal, Err: err}
+		return err
 	}
 	runs, err := db.Runs(ctx, n)
 	if err != nil {
-		return &ExitError{Code: ExitFatal, Err: err}
+		return err
 	}
 	failures, err := db.Failures(ctx)
 	if err != nil {
-		return &ExitError{Code: ExitFatal, Err: err}
+		return err
 	}
 	watermark := "never (the next run reads every CRM customer)"
 	if !mark.IsZero() {
@@ -54,7 +54,7 @@ func printStatus(ctx context.Context, w io.Writer, db *state.DB, path string, n 
 	fmt.Fprintf(w, "Checkpoint %s: %d managed customers; CRM refresh watermark %s\n", path, managed, watermark)
 	held, err := db.Holder(ctx)
 	if err != nil {
-		return &ExitError{Code: ExitFatal, Err: err}
+		return err
 	}
 	if held != nil {
 		gone := ""

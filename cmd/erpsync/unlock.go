@@ -28,7 +28,7 @@ func (c *UnlockCommand) Run(ctx context.Context, args []string) error {
 	defer done()
 	held, err := j.db.Holder(ctx)
 	if err != nil {
-		return &ExitError{Code: ExitFatal, Err: err}
+		return err
 	}
 	if held == nil {
 		fmt.Fprintf(c.Stdout, "%s is not locked\n", j.cfg.State.Path)
@@ -36,25 +36,25 @@ func (c *UnlockCommand) Run(ctx context.Context, args []string) error {
 	}
 	gone := j.db.Gone(held)
 	if j.db.Visible(held) && !gone {
-		return &ExitError{Code: ExitFatal, Err: fmt.Errorf(
+		return fmt.Errorf(
 			"%s is held by %s, pid %d, running on this host since %s: stop that process first (SIGINT finishes its requests in flight and frees the file)",
-			j.cfg.State.Path, held.Kind, held.PID, held.Since.UTC().Format(time.RFC3339))}
+			j.cfg.State.Path, held.Kind, held.PID, held.Since.UTC().Format(time.RFC3339))
 	}
 	if !gone && !*force {
 		renewed := "never renewed"
 		if !held.Heartbeat.IsZero() {
 			renewed = "last renewed " + time.Since(held.Heartbeat).Round(time.Second).String() + " ago"
 		}
-		return &ExitError{Code: ExitFatal, Err: fmt.Errorf(
+		return fmt.Errorf(
 			"%s is held by %s (pid %d on %s) since %s, %s: it may still run; stop it, or if it is gone for sure, unlock with -force",
-			j.cfg.State.Path, held.Kind, held.PID, held.Host, held.Since.UTC().Format(time.RFC3339), renewed)}
+			j.cfg.State.Path, held.Kind, held.PID, held.Host, held.Since.UTC().Format(time.RFC3339), renewed)
 	}
 	freed, err := j.db.Unlock(ctx, held)
 	if err != nil {
-		return &ExitError{Code: ExitFatal, Err: err}
+		return err
 	}
 	if !freed {
-		return &ExitError{Code: ExitFatal, Err: errors.New("the lock changed hands meanwhile: run unlock again to see its new holder")}
+		return errors.New("the lock changed hands meanwhile: run unlock again to see its new holder")
 	}
 	fmt.Fprintf(c.Stdout, "freed %s, held by %s (pid %d on %s) since %s\n",
 		j.cfg.State.Path, held.Kind, held.PID, held.Host, held.Since.UTC().Format(time.RFC3339))

@@ -1,0 +1,375 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+
+	"erpsync/mapping"
+	"erpsync/state"
+	"erpsync/sync/crm"
+)
+
+// Mode is what a Job does with its export.
+type Mode string
+
+const (
+	ModeRun    Mode = "run"    // the nightly sync: refresh, plan, guards, upserts and deletes
+	ModeImport Mode = "import" // a one-off migration: upserts only, no refresh, resumable
+	ModePlan   Mode = "plan"   // refresh and plan only: nothing is written anywhere
+)
+
+// Job is one sync, import or plan of an export: what to read, what to talk
+// to, and the settings of the run. The command line builds it; Run does it.
+type Job struct {
+	Mode   Mode
+	File   string // the export
+	DryRun bool   // go through the whole path, send no write, record nothing
+
+	Mapping *mapping.Mapping
+	CRM     *crm.Client
+	State   *state.DB
+	Log     *zap.Logger
+
+	Settings Settings
+
+	// OnPlan, when set, is shown the plan before it is applied.
+	OnPlan func(*Plan)
+	// OnResult, when set, is told of every finished action (progress).
+	// It is called from the workers, concurrently.
+	OnResult func(Result)
+	// OnApply, when set, is told how many actions the apply will send,
+	// before it starts, and returns what to call when it has ended.
+	OnApply func(total int) (ended func())
+}
+
+// Settings are the sync: and crm: settings a run follows.
+type Settings struct {
+	Deletes     DeleteMode
+	MaxDelete   Limit
+	Drift       DriftPolicy
+	MaxFailures Limit
+	Lookback    time.Duration // widens the refresh window for clock skew with the CRM
+	Concurrency int           // bounded errgroup size
+	ReportsDir  string
+}
+
+// Outcome is what a finished (or stopped) run reports.
+type Outcome struct {
+	Plan    *Plan
+	Summary *Summary
+	RunID   int64
+	Dir     string // the run's reports
+	Status  string // as recorded in the state (state.Status*)
+}
+
+// Run does a Job from start to end. Its error carries its class (Classify):
+// the exit code and serve's health follow from it. The story of a run:
+func Run(ctx context.Context, j Job) (*Outcome, error) {
+	if j.Mode == ModePlan {
+		return planOnly(ctx, j)
+	}
+	lock, err := acquire(ctx, j) // one run at a time holds the state file
+	if err != nil {
+		return nil, err
+	}
+	defer release(ctx, j, lock)
+	r, err := begin(ctx, j) // the run's record in the state, its report folder
+	if err != nil {
+		return r.outcome(), r.end(ctx, err)
+	}
+	plan, err := r.plan(ctx) // refresh the CRM side, diff the export, guards
+	if err != nil {
+		return r.outcome(), r.end(ctx, err)
+	}
+	err = r.apply(ctx, plan)   // upserts by wave, deletes last; outcomes flushed even if interrupted
+	err = r.remember(ctx, err) // the watermark moves only when the run has finished
+	return r.outcome(), r.end(ctx, err)
+}
+
+// planOnly refreshes (reading only) and plans; nothing is written.
+func planOnly(ctx context.Context, j Job) (*Outcome, error) {
+	r := newRun(j)
+	_, err := r.plan(ctx)
+	return r.out, err
+}
+
+// acquire takes the state lock.
+func acquire(ctx context.Context, j Job) (*state.Lock, error) {
+	lock, err := j.State.Acquire(ctx, string(j.Mode))
+	if err != nil {
+		return nil, WithClass(ClassFatal, err)
+	}
+	if old := lock.TookOver; old != nil {
+		j.Log.Warn("took over a stale state lock: its process is gone",
+			zap.Int("pid", old.PID), zap.String("kind", old.Kind), zap.Time("since", old.Since))
+	}
+	return lock, nil
+}
+
+// release frees the state lock, and says so when it was taken meanwhile.
+func release(ctx context.Context, j Job, lock *state.Lock) {
+	if err := lock.Release(context.WithoutCancel(ctx)); err != nil {
+		j.Log.Warn("release state lock", zap.Error(err))
+	}
+	if lock.Lost() {
+		j.Log.Error("the state lock was taken from this run while it ran (erpsync unlock -force, or another host after a long silence): check that no other run wrote at the same time")
+	}
+}
+
+// run is one run in progress.
+type run struct {
+	j         Job
+	out       *Outcome
+	started   time.Time
+	report    *RunReport
+	summary   RunSummary
+	refreshed *refreshed // nil for an import
+}
+
+func newRun(j Job) *run {
+	r := &run{j: j, out: &Outcome{}, started: time.Now()}
+	r.summary = RunSummary{Kind: string(j.Mode), File: j.File, Started: r.started.UTC(),
+		DryRun: j.DryRun, Durations: map[string]float64{}}
+	return r
+}
+
+// begin records the run's start and opens its report.
+func begin(ctx context.Context, j Job) (*run, error) {
+	r := newRun(j)
+	sha, err := FileSHA256(j.File)
+	if err != nil {
+		return r, WithClass(ClassUnusable, err)
+	}
+	name := "dry-run-" + r.started.UTC().Format("20060102T150405Z")
+	if !j.DryRun {
+		if r.out.RunID, err = j.State.StartRun(ctx, string(j.Mode), j.File, sha); err != nil {
+			return r, WithClass(ClassFatal, err)
+		}
+		name = strconv.FormatInt(r.out.RunID, 10)
+	}
+	r.out.Dir = filepath.Join(j.Settings.ReportsDir, name)
+	r.summary.RunID = r.out.RunID
+	if r.report, err = NewRunReport(r.out.Dir); err != nil {
+		return r, WithClass(ClassFatal, err)
+	}
+	return r, nil
+}
+
+// plan refreshes the CRM side (not for an import) and builds the plan; a
+// guard that trips returns the plan with a *GuardError.
+func (r *run) plan(ctx context.Context) (*Plan, error) {
+	j := r.j
+	start := time.Now()
+	defer func() { r.summary.Durations["plan"] = time.Since(start).Seconds() }()
+	// An unusable file stops here, before the CRM is asked anything.
+	if _, err := j.Mapping.Check(j.File); err != nil {
+		return nil, WithClass(ClassUnusable, err)
+	}
+	opt, err := r.planOptions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if j.Mode != ModeImport {
+		if r.refreshed, err = refresh(ctx, j); err != nil {
+			return nil, err
+		}
+		r.refreshed.started = start
+		opt.Drift = r.refreshed.drift
+	}
+	plan, err := BuildPlan(ctx, exportRows(ctx, j), j.State, opt)
+	r.out.Plan = plan
+	if plan != nil {
+		r.noteRowErrors(plan)
+		if j.OnPlan != nil {
+			j.OnPlan(plan)
+		}
+	}
+	return plan, err
+}
+
+// planOptions are the plan's settings for this job and checkpoint.
+func (r *run) planOptions(ctx context.Context) (PlanOptions, error) {
+	j := r.j
+	fingerprint, err := j.State.Fingerprint(ctx)
+	if err != nil {
+		return PlanOptions{}, WithClass(ClassFatal, err)
+	}
+	count, err := j.State.Count(ctx)
+	if err != nil {
+		return PlanOptions{}, WithClass(ClassFatal, err)
+	}
+	importOnly := j.Mode == ModeImport
+	return PlanOptions{
+		File:           j.File,
+		Deletes:        j.Settings.Deletes,
+		MaxDelete:      j.Settings.MaxDelete,
+		DriftPolicy:    j.Settings.Drift,
+		ImportOnly:     importOnly,
+		Lean:           importOnly, // an import may be millions of creates: Apply reads them again
+		MappingChanged: count > 0 && fingerprint != "" && fingerprint != j.Mapping.Fingerprint(),
+		ParentInCRM:    parentInCRM(ctx, j.CRM),
+	}, nil
+}
+
+// noteRowErrors puts the plan's figures and invalid rows in the report.
+func (r *run) noteRowErrors(plan *Plan) {
+	if r.report == nil {
+		return
+	}
+	r.summary.Unchanged, r.summary.RowErrors, r.summary.Drift = plan.Unchanged, len(plan.RowErrors), len(plan.Drift)
+	r.summary.MappingNew = plan.MappingChanged
+	for _, e := range plan.RowErrors {
+		r.report.AddRowError(e)
+	}
+}
+
+// apply sends the plan through the CRM (or, in a dry run, through DryRun:
+// the one choke point) and flushes the outcomes to the checkpoint.
+func (r *run) apply(ctx context.Context, plan *Plan) error {
+	j := r.j
+	var api CRM = j.CRM
+	var rec Recorder = Discard{}
+	var writer *state.Writer
+	if j.DryRun {
+		api = DryRun{CRM: j.CRM}
+	} else {
+		writer = j.State.NewWriter(500, 250*time.Millisecond)
+		rec = writer
+	}
+	ended := func() {}
+	if j.OnApply != nil {
+		ended = j.OnApply(len(plan.Actions()))
+	}
+	start := time.Now()
+	sum, err := Apply(ctx, plan, api, rec, ApplyOptions{
+		RunID: r.out.RunID, Concurrency: j.Settings.Concurrency, MaxFailures: j.Settings.MaxFailures,
+		CountryCode: mapping.CountryCode, Rows: exportRows(ctx, j),
+		Done: func(res Result) {
+			r.report.Add(res)
+			if j.OnResult != nil {
+				j.OnResult(res)
+			}
+		},
+	})
+	ended()
+	r.summary.Durations["apply"] = time.Since(start).Seconds()
+	r.out.Summary = sum
+	if writer != nil {
+		// Flush even when interrupted: what was acknowledged is recorded.
+		if werr := writer.Close(); werr != nil && err == nil {
+			err = WithClass(ClassFatal, fmt.Errorf("record outcomes: %w", werr))
+		}
+	}
+	if err == nil && ctx.Err() != nil {
+		err = WithClass(ClassFatal, ctx.Err())
+	}
+	if err == nil && rowFailures(plan, sum) > 0 {
+		err = WithClass(ClassRowFailures, fmt.Errorf("%d rows failed or were invalid; see %s",
+			rowFailures(plan, sum), filepath.Join(r.out.Dir, "errors.csv")))
+	}
+	return err
+}
+
+// rowFailures counts the invalid rows and the failed actions.
+func rowFailures(p *Plan, s *Summary) int {
+	return len(p.RowErrors) + s.Failed[OpCreate] + s.Failed[OpUpdate] + s.Failed[OpDelete]
+}
+
+// end records how the run ended: the report's summary, the run's record
+// and its status. It passes err on.
+func (r *run) end(ctx context.Context, err error) error {
+	r.out.Status = Status(err, ctx.Err() != nil)
+	if r.report != nil {
+		r.closeReport(err)
+	}
+	if r.out.RunID == 0 {
+		return err
+	}
+	errText := ""
+	if err != nil {
+		errText = err.Error()
+	}
+	if ferr := r.j.State.FinishRun(context.WithoutCancel(ctx), r.out.RunID, r.out.Status, flatCounts(r.out), errText); ferr != nil {
+		r.j.Log.Error("record run end", zap.Error(ferr))
+	}
+	return err
+}
+
+// closeReport writes summary.json.
+func (r *run) closeReport(err error) {
+	s := &r.summary
+	s.Status, s.Finished = r.out.Status, time.Now().UTC()
+	if err != nil {
+		s.Error = err.Error()
+	}
+	if sum := r.out.Summary; sum != nil {
+		s.Counts, s.Stopped = nestedCounts(sum), sum.Stopped
+	}
+	st := r.j.CRM.Stats()
+	s.Requests, s.Retries, s.Throttled = st.Requests, st.Retries, st.Throttled
+	if cerr := r.report.Close(*s); cerr != nil {
+		r.j.Log.Error("write reports", zap.Error(cerr))
+	}
+}
+
+// outcome is what the run reports so far.
+func (r *run) outcome() *Outcome {
+	if r == nil {
+		return nil
+	}
+	return r.out
+}
+
+// nestedCounts are summary.json's counts: operation → outcome → n.
+func nestedCounts(s *Summary) map[string]map[string]int {
+	out := map[string]map[string]int{}
+	for _, op := range []Op{OpCreate, OpUpdate, OpDelete} {
+		out[string(op)] = map[string]int{"ok": s.OK[op], "failed": s.Failed[op]}
+	}
+	out["skipped"] = map[string]int{"not sent": s.Skipped}
+	return out
+}
+
+// flatCounts are the run record's counts.
+func flatCounts(o *Outcome) map[string]int {
+	if o.Summary == nil && o.Plan == nil {
+		return nil
+	}
+	out := map[string]int{}
+	if s := o.Summary; s != nil {
+		out["skipped"] = s.Skipped
+		for _, op := range []Op{OpCreate, OpUpdate, OpDelete} {
+			out[string(op)] = s.OK[op]
+			out[string(op)+"_failed"] = s.Failed[op]
+		}
+	}
+	if p := o.Plan; p != nil {
+		out["unchanged"], out["row_errors"] = p.Unchanged, len(p.RowErrors)
+	}
+	return out
+}
+
+// exportRows streams the job's export through the mapping.
+func exportRows(ctx context.Context, j Job) Rows { return ExportRows(ctx, j.Mapping, j.File) }
+
+// ExportRows streams an export through a mapping.
+func ExportRows(ctx context.Context, m *mapping.Mapping, path string) Rows {
+	return func(fn func(mapping.Row) error) error {
+		_, err := m.Read(ctx, path, fn)
+		return err
+	}
+}
+
+// parentInCRM asks the CRM whether a reference exists, for parents that
+// are neither in the export nor managed.
+func parentInCRM(ctx context.Context, api CRM) func(string) bool {
+	return func(ref string) bool {
+		_, err := api.ShowByReference(ctx, ref)
+		return err == nil
+	}
+}
