@@ -62,10 +62,6 @@ type Summary struct {
 	Stopped string
 }
 
-// ErrTooManyFailures is returned (wrapped in a *GuardError) when failures
-// pass max_failures.
-var ErrTooManyFailures = errors.New("too many failures")
-
 // Apply sends a plan's actions, wave by wave, each wave through a bounded
 // errgroup: upserts (parents first), then deletes (sub-customers first). A
 // failing row does not stop the others: it becomes a recorded failure and

@@ -3,12 +3,10 @@ package sync
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"erpsync/mapping"
@@ -173,62 +171,8 @@ type GuardError struct {
 
 func (e *GuardError) Error() string { return e.Guard + ": " + e.Detail }
 
-// ErrGuard matches every GuardError with errors.Is.
-var ErrGuard = errors.New("guard")
-
-func (e *GuardError) Is(target error) bool { return target == ErrGuard }
-
 // Rows streams an export: it calls fn for each row and returns fn's error.
 type Rows func(fn func(mapping.Row) error) error
-
-// entry is the plan's compact memory of one reference, managed or met in
-// the export: 16 bytes, so that a million of them stay small.
-type entry struct {
-	cp uint64 // the checkpoint's hash (prefix); 0 when not managed
-	// row is the first valid row's hash (prefix), to tell duplicates
-	// apart; its lowest bit says the row was counted unchanged.
-	row  uint32
-	line int32 // the first valid row's line; 0: none yet; -1: only invalid rows
-}
-
-func (e entry) unchanged() bool { return e.row&1 == 1 }
-
-// keyed is an entry and the hash of its reference.
-type keyed struct {
-	key uint64
-	entry
-}
-
-// refIndex finds entries by reference hash: the managed ones in a slice
-// sorted by key (24 bytes each, no map overhead), the others in a map
-// (new references: a small share of a daily export).
-type refIndex struct {
-	managed []keyed
-	extra   map[uint64]entry
-}
-
-func (ix *refIndex) find(k uint64) int {
-	i, ok := slices.BinarySearchFunc(ix.managed, k, func(e keyed, k uint64) int { return cmp.Compare(e.key, k) })
-	if !ok {
-		return -1
-	}
-	return i
-}
-
-func (ix *refIndex) get(k uint64) entry {
-	if i := ix.find(k); i >= 0 {
-		return ix.managed[i].entry
-	}
-	return ix.extra[k]
-}
-
-func (ix *refIndex) put(k uint64, e entry) {
-	if i := ix.find(k); i >= 0 {
-		ix.managed[i].entry = e
-		return
-	}
-	ix.extra[k] = e
-}
 
 // dupRows are the lines of a reference met more than once.
 type dupRows struct {
@@ -299,18 +243,6 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 	}
 	slices.SortFunc(pl.plan.RowErrors, func(a, b *mapping.RowError) int { return a.Line - b.Line })
 	return pl.plan, pl.guard()
-}
-
-func (pl *planner) key(ref string) uint64 { return maphash.String(pl.seed, ref) }
-
-// hashPrefix reads the first 8 bytes of a hex hash; never 0, which means
-// "not managed".
-func hashPrefix(h string) uint64 {
-	if len(h) > 16 {
-		h = h[:16]
-	}
-	v, _ := strconv.ParseUint(h, 16, 64)
-	return v | 1
 }
 
 // row takes one export row.
@@ -418,83 +350,6 @@ func (pl *planner) applyDrift() {
 	pl.plan.Drift = pl.opt.Drift
 }
 
-// checkParents turns into row errors the upserts whose parent is nowhere
-// (not in the export, not managed, not in the CRM) or that take part in a
-// parent cycle.
-func (pl *planner) checkParents() {
-	names := map[uint64]string{} // for the messages: the planned references
-	for ref := range pl.actions {
-		names[pl.key(ref)] = ref
-	}
-	for _, ref := range slices.Sorted(maps.Keys(pl.actions)) {
-		a := pl.actions[ref]
-		parent := a.Parent
-		if a.Op == OpDelete || parent == "" {
-			continue
-		}
-		if cycle := pl.cycleFrom(ref, names); cycle != nil {
-			pl.reject(a, "parentCustomer", fmt.Errorf("parent cycle: %s", strings.Join(cycle, " → ")))
-			continue
-		}
-		if pl.exists(parent) {
-			continue
-		}
-		if pl.opt.ParentInCRM != nil && pl.opt.ParentInCRM(parent) {
-			continue
-		}
-		pl.reject(a, "parentCustomer", fmt.Errorf("parent %q is neither in the export nor in the CRM", parent))
-	}
-	// A child whose parent was just rejected cannot go either, unless the
-	// parent already exists in the CRM.
-	for changed := true; changed; {
-		changed = false
-		for _, ref := range slices.Sorted(maps.Keys(pl.actions)) {
-			a := pl.actions[ref]
-			if a.Parent == "" || pl.exists(a.Parent) {
-				continue
-			}
-			if pl.opt.ParentInCRM != nil && pl.opt.ParentInCRM(a.Parent) {
-				continue
-			}
-			pl.reject(a, "parentCustomer", fmt.Errorf("parent %q cannot be created (see its row)", a.Parent))
-			changed = true
-		}
-	}
-}
-
-// cycleFrom returns the cycle that ref's parent chain runs into when ref is
-// part of it, else nil; references not planned are shown as "…".
-func (pl *planner) cycleFrom(ref string, names map[uint64]string) []string {
-	start := pl.key(ref)
-	path := []string{ref}
-	for cur, hops := pl.parentOf[start], 0; cur != 0 && hops <= len(pl.parentOf); hops++ {
-		name, ok := names[cur]
-		if !ok {
-			name = "…"
-		}
-		path = append(path, name)
-		if cur == start {
-			return path
-		}
-		next, ok := pl.parentOf[cur]
-		if !ok {
-			return nil
-		}
-		cur = next
-	}
-	return nil
-}
-
-// exists reports whether a parent is, or will be, in the CRM after the
-// upserts: managed, or planned for an upsert.
-func (pl *planner) exists(ref string) bool {
-	if pl.refs.get(pl.key(ref)).cp != 0 {
-		return true
-	}
-	a, planned := pl.actions[ref]
-	return planned && a.Op != OpDelete
-}
-
 func (pl *planner) reject(a *Action, column string, err error) {
 	delete(pl.actions, a.Reference)
 	pl.plan.RowErrors = append(pl.plan.RowErrors, &mapping.RowError{
@@ -524,100 +379,6 @@ func (pl *planner) describeChanges(ctx context.Context, cp PlanCheckpoint) error
 				a.Changes = append(a.Changes, Change{Field: f, Old: o, New: n})
 			}
 		}
-	}
-	return nil
-}
-
-// upsertWaves orders the upserts: wave n holds the customers whose chain
-// of planned parents is n long.
-func (pl *planner) upsertWaves() [][]*Action {
-	depth := map[string]int{}
-	var depthOf func(ref string, hops int) int
-	depthOf = func(ref string, hops int) int {
-		if d, ok := depth[ref]; ok {
-			return d
-		}
-		d := 0
-		a := pl.actions[ref]
-		if p := a.Parent; p != "" && hops < len(pl.actions) {
-			if pa, planned := pl.actions[p]; planned && pa.Op != OpDelete {
-				d = depthOf(p, hops+1) + 1
-			}
-		}
-		depth[ref] = d
-		return d
-	}
-	var waves [][]*Action
-	for _, ref := range slices.Sorted(maps.Keys(pl.actions)) {
-		a := pl.actions[ref]
-		if a.Op == OpDelete {
-			continue
-		}
-		d := depthOf(ref, 0)
-		for len(waves) <= d {
-			waves = append(waves, nil)
-		}
-		waves[d] = append(waves[d], a)
-	}
-	for _, w := range waves {
-		slices.SortFunc(w, func(a, b *Action) int { return a.Line - b.Line })
-	}
-	return waves
-}
-
-// planDeletes adds the flagged deletes and, in mirror mode, the managed
-// references absent from the export; sub-customers go before parents.
-func (pl *planner) planDeletes(ctx context.Context, cp PlanCheckpoint) error {
-	var dels []*Action
-	for _, a := range pl.actions {
-		if a.Op == OpDelete {
-			dels = append(dels, a)
-		}
-	}
-	if pl.opt.Deletes == DeletesMirror {
-		err := cp.Hashes(ctx, func(ref, _ string) error {
-			if e := pl.refs.get(pl.key(ref)); e.cp != 0 && e.line == 0 {
-				dels = append(dels, &Action{Op: OpDelete, Reference: ref, Reason: ReasonAbsent})
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("read checkpoint: %w", err)
-		}
-	}
-	inSet := map[string]*Action{}
-	for _, a := range dels {
-		rec, err := cp.Get(ctx, a.Reference)
-		if err != nil {
-			return fmt.Errorf("read checkpoint of %s: %w", a.Reference, err)
-		}
-		if rec != nil {
-			a.Parent = rec.Values["parentCustomer"]
-		}
-		inSet[a.Reference] = a
-	}
-	// height: 0 for a delete with no sub-customer being deleted, else one
-	// more than its highest such sub-customer.
-	height := map[string]int{}
-	for _, a := range dels {
-		for p, hops := a.Parent, 1; p != "" && hops <= len(dels); hops++ {
-			pa, ok := inSet[p]
-			if !ok {
-				break
-			}
-			height[p] = max(height[p], hops)
-			p = pa.Parent
-		}
-	}
-	for _, a := range dels {
-		h := height[a.Reference]
-		for len(pl.plan.Deletes) <= h {
-			pl.plan.Deletes = append(pl.plan.Deletes, nil)
-		}
-		pl.plan.Deletes[h] = append(pl.plan.Deletes[h], a)
-	}
-	for _, w := range pl.plan.Deletes {
-		slices.SortFunc(w, func(a, b *Action) int { return strings.Compare(a.Reference, b.Reference) })
 	}
 	return nil
 }

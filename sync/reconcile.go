@@ -28,8 +28,8 @@ const (
 // Tolerance is how far two numbers may be apart and still agree: within
 // Absolute, or within Relative of the larger.
 type Tolerance struct {
-	Absolute float64
-	Relative float64
+	Absolute float64 `yaml:"absolute"`
+	Relative float64 `yaml:"relative"`
 }
 
 // DefaultTolerance is exact to the cent.
@@ -124,16 +124,8 @@ func Reconcile(ctx context.Context, rows Rows, api Lister, cp ReconcileCheckpoin
 		opt.CountryCode = func(string) (string, bool) { return "", false }
 	}
 	res := &Reconciliation{Fields: map[string]int{}, Totals: map[string]CurrencyTotal{}}
-	erp := map[string]*erpSide{}
-	if err := rows(func(r mapping.Row) error {
-		if r.Err != nil {
-			res.RowErrors = append(res.RowErrors, r.Err.Error())
-			return nil
-		}
-		c := r.Customer
-		erp[c.Reference] = &erpSide{line: c.Line, fields: c.Fields(), flagged: c.Delete}
-		return nil
-	}); err != nil {
+	erp, err := res.readERP(rows)
+	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -147,59 +139,101 @@ func Reconcile(ctx context.Context, rows Rows, api Lister, cp ReconcileCheckpoin
 	for _, c := range crmAll {
 		byRef[c.Reference] = c
 	}
-	failures := map[string]state.Failure{}
-	if cp != nil {
-		fs, err := cp.Failures(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("read checkpoint: %w", err)
-		}
-		for _, f := range fs {
-			failures[f.Reference] = f
-		}
+	failures, err := failuresByRef(ctx, cp)
+	if err != nil {
+		return nil, err
 	}
-	refs := slices.Sorted(maps.Keys(erp))
-	for ref := range byRef {
-		if _, ok := erp[ref]; !ok {
-			refs = append(refs, ref)
-		}
-	}
-	slices.Sort(refs)
-	for _, ref := range refs {
-		e, c := erp[ref], byRef[ref]
+	for _, ref := range unionSorted(erp, byRef) {
 		var rec *state.Record
 		if cp != nil {
 			if rec, err = cp.Get(ctx, ref); err != nil {
 				return nil, fmt.Errorf("read checkpoint of %s: %w", ref, err)
 			}
 		}
+		e, c := erp[ref], byRef[ref]
 		res.total(e, c)
 		item := compare(ref, e, c, rec, opt)
 		if f, failed := failures[ref]; failed && item != nil {
 			item.Explanation = fmt.Sprintf("the last push failed: %d %s %s", f.Status, f.Code, f.Message)
 		}
-		if item == nil {
-			res.Summary.Matched++
-			continue
-		}
-		switch item.Status {
-		case StatusOnlyInERP:
-			res.Summary.OnlyInERP++
-		case StatusOnlyInCRM:
-			res.Summary.OnlyInCRM++
-		case StatusDifferent:
-			res.Summary.Different++
-			for _, d := range item.Differences {
-				res.Fields[d.Field]++
-			}
-		}
-		res.Items = append(res.Items, *item)
+		res.count(item)
 	}
-	for cur, t := range res.Totals {
+	res.roundTotals()
+	return res, nil
+}
+
+// readERP reads the export: its customers by reference, its invalid rows
+// into the result.
+func (r *Reconciliation) readERP(rows Rows) (map[string]*erpSide, error) {
+	erp := map[string]*erpSide{}
+	err := rows(func(row mapping.Row) error {
+		if row.Err != nil {
+			r.RowErrors = append(r.RowErrors, row.Err.Error())
+			return nil
+		}
+		c := row.Customer
+		erp[c.Reference] = &erpSide{line: c.Line, fields: c.Fields(), flagged: c.Delete}
+		return nil
+	})
+	return erp, err
+}
+
+// failuresByRef reads the checkpoint's pending failures, when there is a
+// checkpoint.
+func failuresByRef(ctx context.Context, cp ReconcileCheckpoint) (map[string]state.Failure, error) {
+	failures := map[string]state.Failure{}
+	if cp == nil {
+		return failures, nil
+	}
+	fs, err := cp.Failures(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint: %w", err)
+	}
+	for _, f := range fs {
+		failures[f.Reference] = f
+	}
+	return failures, nil
+}
+
+// unionSorted returns the references of both sides, sorted.
+func unionSorted(erp map[string]*erpSide, byRef map[string]*crm.Customer) []string {
+	refs := slices.Collect(maps.Keys(erp))
+	for ref := range byRef {
+		if _, ok := erp[ref]; !ok {
+			refs = append(refs, ref)
+		}
+	}
+	slices.Sort(refs)
+	return refs
+}
+
+// count adds a comparison's item (nil: the two sides match) to the summary.
+func (r *Reconciliation) count(item *ReconcileItem) {
+	if item == nil {
+		r.Summary.Matched++
+		return
+	}
+	switch item.Status {
+	case StatusOnlyInERP:
+		r.Summary.OnlyInERP++
+	case StatusOnlyInCRM:
+		r.Summary.OnlyInCRM++
+	case StatusDifferent:
+		r.Summary.Different++
+		for _, d := range item.Differences {
+			r.Fields[d.Field]++
+		}
+	}
+	r.Items = append(r.Items, *item)
+}
+
+// roundTotals rounds the totals to cents and computes their differences.
+func (r *Reconciliation) roundTotals() {
+	for cur, t := range r.Totals {
 		t.Difference = round2(t.ERPCreditLimit - t.CRMCreditLimit)
 		t.ERPCreditLimit, t.CRMCreditLimit = round2(t.ERPCreditLimit), round2(t.CRMCreditLimit)
-		res.Totals[cur] = t
+		r.Totals[cur] = t
 	}
-	return res, nil
 }
 
 // Agree reports whether the ERP and the CRM agree on everything.

@@ -13,7 +13,6 @@ import (
 // the run has finished.
 type refreshed struct {
 	started time.Time // the next watermark
-	pulled  *PullResult
 	drift   []Drift
 	seen    []state.Seen
 }
@@ -34,7 +33,7 @@ func refresh(ctx context.Context, j Job) (*refreshed, error) {
 	if err != nil {
 		return nil, WithClass(ClassFatal, err)
 	}
-	return &refreshed{pulled: pulled, drift: drift, seen: seen}, nil
+	return &refreshed{drift: drift, seen: seen}, nil
 }
 
 // remember stores, after a finished run, what the refresh saw, the next

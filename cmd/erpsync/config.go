@@ -68,13 +68,7 @@ type ReportsConfig struct {
 
 // ReconcileConfig is the reconcile: section: numeric tolerance per field.
 type ReconcileConfig struct {
-	Tolerance map[string]Tolerance `yaml:"tolerance"`
-}
-
-// Tolerance is how far two numbers may be apart and still agree.
-type Tolerance struct {
-	Absolute float64 `yaml:"absolute"`
-	Relative float64 `yaml:"relative"`
+	Tolerance map[string]sync.Tolerance `yaml:"tolerance"`
 }
 
 // DefaultConfig returns the documented defaults.

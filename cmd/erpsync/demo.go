@@ -39,28 +39,18 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return usage(fmt.Errorf("%w (run the demo from the project root, or give -root)", err))
 	}
-	work := *dir
-	if work == "" {
-		if work, err = os.MkdirTemp("", "erpsync-demo-"); err != nil {
-			return err
-		}
-	} else if err := os.MkdirAll(work, 0o700); err != nil {
+	work, err := demoDir(*dir)
+	if err != nil {
 		return err
 	}
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	sim, url, stop, err := startSim()
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
-	sim := crmsim.NewDefault()
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-
-	cfg.CRM.BaseURL = "http://" + ln.Addr().String()
+	defer stop()
+	cfg.CRM.BaseURL = url
 	cfg.State.Path = filepath.Join(work, "erpsync.db")
 	cfg.Reports.Dir = filepath.Join(work, "reports")
-	day := func(n int) string { return filepath.Join(*root, "testdata", "exports", fmt.Sprintf("day%d.csv", n)) }
 
 	log := newLogger(c.Stderr, *verbose)
 	defer func() { _ = log.Sync() }()
@@ -75,12 +65,50 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	p("crmsim, the CRM simulator, listens on %s/api/v1.0/customers.\n", cfg.CRM.BaseURL)
 	p("The exports are SAP-like: \";\" separated, decimal commas, X flags; day 2 is Windows-1252.\n")
 	p("The mapping is configs/demo.yaml; the checkpoint and the reports go to %s.\n", work)
+	for _, s := range demoSteps(*root, sim) {
+		p("\n%s\n", s.title)
+		if err := c.step(ctx, j, sim, s); err != nil {
+			return err
+		}
+	}
+	p("\n5. erpsync status:\n")
+	if err := printStatus(ctx, c.Stdout, j.db, cfg.State.Path, 5); err != nil {
+		return err
+	}
+	p("\nThe CRM now holds %d customers. Everything the demo wrote is in %s.\n", sim.Store.Len(), work)
+	return nil
+}
 
-	steps := []struct {
-		title string
-		file  string
-		edit  func() error
-	}{
+// demoDir returns the folder the demo writes into: dir, or a new one.
+func demoDir(dir string) (string, error) {
+	if dir == "" {
+		return os.MkdirTemp("", "erpsync-demo-")
+	}
+	return dir, os.MkdirAll(dir, 0o700)
+}
+
+// startSim starts crmsim on a free loopback port.
+func startSim() (sim *crmsim.Server, url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("listen: %w", err)
+	}
+	sim = crmsim.NewDefault()
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return sim, "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+}
+
+// demoStep is one run of the tour, after an optional edit in the CRM.
+type demoStep struct {
+	title string
+	file  string
+	edit  func() error
+}
+
+func demoSteps(root string, sim *crmsim.Server) []demoStep {
+	day := func(n int) string { return filepath.Join(root, "testdata", "exports", fmt.Sprintf("day%d.csv", n)) }
+	return []demoStep{
 		{title: "1. Day 1: every customer is new; sub-customers come after their parents, whatever the file's order.", file: day(1)},
 		{title: "2. Day 2: a credit limit and a city changed, C-1011 is new, C-1006 is gone (mirror deletes), C-1008 is flagged LOEVM=X.", file: day(2)},
 		{title: "3. The same export again: nothing changed, so nothing is sent.", file: day(2)},
@@ -94,27 +122,22 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 			},
 		},
 	}
-	for _, s := range steps {
-		p("\n%s\n", s.title)
-		if s.edit != nil {
-			if err := s.edit(); err != nil {
-				return err
-			}
-		}
-		sim.ResetStats()
-		res, err := j.sync(ctx, syncOptions{mode: sync.ModeRun, file: s.file, stdout: c.Stdout, stderr: c.Stderr})
-		if !sync.Finished(err) {
+}
+
+// step makes the step's edit, runs the sync and says what the CRM saw.
+func (c *DemoCommand) step(ctx context.Context, j *job, sim *crmsim.Server, s demoStep) error {
+	if s.edit != nil {
+		if err := s.edit(); err != nil {
 			return err
 		}
-		st := sim.Stats()
-		p("   the CRM saw: %d upserts, %d deletes, %d listings; reports: %s\n",
-			st[crm.OpUpsert], st[crm.OpDeleteByReference], st[crm.OpList], res.Dir)
 	}
-
-	p("\n5. erpsync status:\n")
-	if err := printStatus(ctx, c.Stdout, j.db, cfg.State.Path, 5); err != nil {
+	sim.ResetStats()
+	res, err := j.sync(ctx, syncOptions{mode: sync.ModeRun, file: s.file, stdout: c.Stdout, stderr: c.Stderr})
+	if !sync.Finished(err) {
 		return err
 	}
-	p("\nThe CRM now holds %d customers. Everything the demo wrote is in %s.\n", sim.Store.Len(), work)
+	st := sim.Stats()
+	fmt.Fprintf(c.Stdout, "   the CRM saw: %d upserts, %d deletes, %d listings; reports: %s\n",
+		st[crm.OpUpsert], st[crm.OpDeleteByReference], st[crm.OpList], res.Dir)
 	return nil
 }

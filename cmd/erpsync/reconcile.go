@@ -46,12 +46,8 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 		defer db.Close()
 		cp = db
 	}
-	tol := map[string]sync.Tolerance{}
-	for f, t := range j.cfg.Reconcile.Tolerance {
-		tol[f] = sync.Tolerance{Absolute: t.Absolute, Relative: t.Relative}
-	}
 	res, err := sync.Reconcile(ctx, sync.ExportRows(ctx, j.mapping, path), j.client, cp, sync.ReconcileOptions{
-		Concurrency: j.cfg.CRM.Concurrency, Tolerance: tol, CountryCode: mapping.CountryCode,
+		Concurrency: j.cfg.CRM.Concurrency, Tolerance: j.cfg.Reconcile.Tolerance, CountryCode: mapping.CountryCode,
 	})
 	if err != nil {
 		return err

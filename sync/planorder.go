@@ -1,0 +1,183 @@
+package sync
+
+// The order of the plan's writes: parents before sub-customers, parent
+// cycles refused, deletes children first and within max_delete.
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// checkParents turns into row errors the upserts whose parent is nowhere
+// (not in the export, not managed, not in the CRM) or that take part in a
+// parent cycle.
+func (pl *planner) checkParents() {
+	names := map[uint64]string{} // for the messages: the planned references
+	for ref := range pl.actions {
+		names[pl.key(ref)] = ref
+	}
+	for _, ref := range slices.Sorted(maps.Keys(pl.actions)) {
+		a := pl.actions[ref]
+		parent := a.Parent
+		if a.Op == OpDelete || parent == "" {
+			continue
+		}
+		if cycle := pl.cycleFrom(ref, names); cycle != nil {
+			pl.reject(a, "parentCustomer", fmt.Errorf("parent cycle: %s", strings.Join(cycle, " → ")))
+			continue
+		}
+		if pl.exists(parent) {
+			continue
+		}
+		if pl.opt.ParentInCRM != nil && pl.opt.ParentInCRM(parent) {
+			continue
+		}
+		pl.reject(a, "parentCustomer", fmt.Errorf("parent %q is neither in the export nor in the CRM", parent))
+	}
+	// A child whose parent was just rejected cannot go either, unless the
+	// parent already exists in the CRM.
+	for changed := true; changed; {
+		changed = false
+		for _, ref := range slices.Sorted(maps.Keys(pl.actions)) {
+			a := pl.actions[ref]
+			if a.Parent == "" || pl.exists(a.Parent) {
+				continue
+			}
+			if pl.opt.ParentInCRM != nil && pl.opt.ParentInCRM(a.Parent) {
+				continue
+			}
+			pl.reject(a, "parentCustomer", fmt.Errorf("parent %q cannot be created (see its row)", a.Parent))
+			changed = true
+		}
+	}
+}
+
+// cycleFrom returns the cycle that ref's parent chain runs into when ref is
+// part of it, else nil; references not planned are shown as "…".
+func (pl *planner) cycleFrom(ref string, names map[uint64]string) []string {
+	start := pl.key(ref)
+	path := []string{ref}
+	for cur, hops := pl.parentOf[start], 0; cur != 0 && hops <= len(pl.parentOf); hops++ {
+		name, ok := names[cur]
+		if !ok {
+			name = "…"
+		}
+		path = append(path, name)
+		if cur == start {
+			return path
+		}
+		next, ok := pl.parentOf[cur]
+		if !ok {
+			return nil
+		}
+		cur = next
+	}
+	return nil
+}
+
+// exists reports whether a parent is, or will be, in the CRM after the
+// upserts: managed, or planned for an upsert.
+func (pl *planner) exists(ref string) bool {
+	if pl.refs.get(pl.key(ref)).cp != 0 {
+		return true
+	}
+	a, planned := pl.actions[ref]
+	return planned && a.Op != OpDelete
+}
+
+// upsertWaves orders the upserts: wave n holds the customers whose chain
+// of planned parents is n long.
+func (pl *planner) upsertWaves() [][]*Action {
+	depth := map[string]int{}
+	var depthOf func(ref string, hops int) int
+	depthOf = func(ref string, hops int) int {
+		if d, ok := depth[ref]; ok {
+			return d
+		}
+		d := 0
+		a := pl.actions[ref]
+		if p := a.Parent; p != "" && hops < len(pl.actions) {
+			if pa, planned := pl.actions[p]; planned && pa.Op != OpDelete {
+				d = depthOf(p, hops+1) + 1
+			}
+		}
+		depth[ref] = d
+		return d
+	}
+	var waves [][]*Action
+	for _, ref := range slices.Sorted(maps.Keys(pl.actions)) {
+		a := pl.actions[ref]
+		if a.Op == OpDelete {
+			continue
+		}
+		d := depthOf(ref, 0)
+		for len(waves) <= d {
+			waves = append(waves, nil)
+		}
+		waves[d] = append(waves[d], a)
+	}
+	for _, w := range waves {
+		slices.SortFunc(w, func(a, b *Action) int { return a.Line - b.Line })
+	}
+	return waves
+}
+
+// planDeletes adds the flagged deletes and, in mirror mode, the managed
+// references absent from the export; sub-customers go before parents.
+func (pl *planner) planDeletes(ctx context.Context, cp PlanCheckpoint) error {
+	var dels []*Action
+	for _, a := range pl.actions {
+		if a.Op == OpDelete {
+			dels = append(dels, a)
+		}
+	}
+	if pl.opt.Deletes == DeletesMirror {
+		err := cp.Hashes(ctx, func(ref, _ string) error {
+			if e := pl.refs.get(pl.key(ref)); e.cp != 0 && e.line == 0 {
+				dels = append(dels, &Action{Op: OpDelete, Reference: ref, Reason: ReasonAbsent})
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read checkpoint: %w", err)
+		}
+	}
+	inSet := map[string]*Action{}
+	for _, a := range dels {
+		rec, err := cp.Get(ctx, a.Reference)
+		if err != nil {
+			return fmt.Errorf("read checkpoint of %s: %w", a.Reference, err)
+		}
+		if rec != nil {
+			a.Parent = rec.Values["parentCustomer"]
+		}
+		inSet[a.Reference] = a
+	}
+	// height: 0 for a delete with no sub-customer being deleted, else one
+	// more than its highest such sub-customer.
+	height := map[string]int{}
+	for _, a := range dels {
+		for p, hops := a.Parent, 1; p != "" && hops <= len(dels); hops++ {
+			pa, ok := inSet[p]
+			if !ok {
+				break
+			}
+			height[p] = max(height[p], hops)
+			p = pa.Parent
+		}
+	}
+	for _, a := range dels {
+		h := height[a.Reference]
+		for len(pl.plan.Deletes) <= h {
+			pl.plan.Deletes = append(pl.plan.Deletes, nil)
+		}
+		pl.plan.Deletes[h] = append(pl.plan.Deletes[h], a)
+	}
+	for _, w := range pl.plan.Deletes {
+		slices.SortFunc(w, func(a, b *Action) int { return strings.Compare(a.Reference, b.Reference) })
+	}
+	return nil
+}
