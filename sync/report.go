@@ -15,11 +15,12 @@ import (
 	"erpsync/mapping"
 )
 
-// SafeCell makes a CSV cell inert in a spreadsheet: a cell that starts
-// with =, +, -, @, a tab or a carriage return is prefixed with a quote, so
-// that it is shown as text and never run as a formula.
+// SafeCell makes a CSV cell inert in a spreadsheet: a text cell that
+// starts with =, +, -, @, a tab or a carriage return is prefixed with a
+// quote, so that it is shown as text and never run as a formula. A plain
+// number (-5, -133.55, +2e3) is no formula and stays a number.
 func SafeCell(s string) string {
-	if s == "" {
+	if s == "" || isPlainDecimal(s) {
 		return s
 	}
 	switch s[0] {
@@ -27,6 +28,42 @@ func SafeCell(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// isPlainDecimal reports a number written with an optional sign, digits,
+// an optional fraction and an optional exponent: nothing a spreadsheet
+// could run.
+func isPlainDecimal(s string) bool {
+	i := 0
+	if s[0] == '-' || s[0] == '+' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	n := digits()
+	if i < len(s) && s[i] == '.' {
+		i++
+		n += digits()
+	}
+	if n == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '-' || s[i] == '+') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 // safeWriter writes CSV rows with every cell made inert.
