@@ -199,11 +199,15 @@ func TestApply_FatalErrorCancelsWave(t *testing.T) {
 		if total > answered+2*concurrency {
 			t.Errorf("%d requests reached the CRM, want at most %d", total, answered+2*concurrency)
 		}
-		if sum.OK[sync.OpCreate] != answered || sum.Failed[sync.OpCreate] != 0 {
-			t.Errorf("summary: %d created, %d failed; want %d and 0", sum.OK[sync.OpCreate], sum.Failed[sync.OpCreate], answered)
+		// The sixth request went out once two of the first five were done;
+		// an answer still being read when the wave was cancelled is not
+		// recorded (the next run sends it again).
+		created := sum.OK[sync.OpCreate]
+		if created < 2 || created > answered || sum.Failed[sync.OpCreate] != 0 {
+			t.Errorf("summary: %d created, %d failed; want 2 to %d and 0", created, sum.Failed[sync.OpCreate], answered)
 		}
-		if n, fs := r.count(t), r.failures(t); n != answered || len(fs) != 0 {
-			t.Errorf("checkpoint: %d records, %d failures; want the %d answered and no failure", n, len(fs), answered)
+		if n, fs := r.count(t), r.failures(t); n != created || len(fs) != 0 {
+			t.Errorf("checkpoint: %d records, %d failures; want the %d created and no failure", n, len(fs), created)
 		}
 	})
 }
