@@ -8,6 +8,7 @@ import (
 	"strings"
 	gosync "sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"erpsync/state"
@@ -255,56 +256,51 @@ func TestDB_AcquireGoneHolders(t *testing.T) {
 
 // TestLock_Heartbeat: a held lock is renewed until it is released, also
 // after the run's context is cancelled; a holder whose lock was freed
-// meanwhile learns it.
+// meanwhile learns it. The heartbeat's ticker runs on synctest's fake
+// clock: each beat is one Sleep away, and synctest.Wait returns once the
+// beat's write is done.
 func TestLock_Heartbeat(t *testing.T) {
-	db := MustOpenDB(t)
-	var mu gosync.Mutex
-	clock := fixedNow
-	db.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); clock = clock.Add(time.Second); return clock }
-	db.LockHeartbeat = 5 * time.Millisecond
-	runCtx, cancel := context.WithCancel(ctx)
-	l, err := db.Acquire(runCtx, "run")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cancel() // interrupted: the run drains, its hold must stay renewed
-	var renewed time.Time
-	for i := 0; i < 400; i++ { // up to 2 s
+	synctest.Test(t, func(t *testing.T) {
+		db := MustOpenDB(t)
+		var mu gosync.Mutex
+		clock := fixedNow
+		db.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); clock = clock.Add(time.Second); return clock }
+		const beat = time.Minute
+		db.LockHeartbeat = beat
+		runCtx, cancel := context.WithCancel(ctx)
+		l, err := db.Acquire(runCtx, "run")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel() // interrupted: the run drains, its hold must stay renewed
+		time.Sleep(beat)
+		synctest.Wait()
 		held, err := db.Holder(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if renewed = held.Heartbeat; renewed.After(l.Since) {
-			break
+		if !held.Heartbeat.After(l.Since) {
+			t.Fatalf("heartbeat %s did not move past the lock's start %s after a beat", held.Heartbeat, l.Since)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	if !renewed.After(l.Since) {
-		t.Fatalf("heartbeat %s never moved past the lock's start %s", renewed, l.Since)
-	}
-	if l.Lost() {
-		t.Error("Lost while it holds the lock")
-	}
-	// Freed by hand meanwhile: the next renewal finds it gone.
-	held, err := db.Holder(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ok, err := db.Unlock(ctx, held); !ok || err != nil {
-		t.Fatalf("Unlock = %v, %v", ok, err)
-	}
-	for i := 0; i < 400 && !l.Lost(); i++ {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if !l.Lost() {
-		t.Error("the holder did not notice that its lock was freed")
-	}
-	if err := l.Release(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if held, err := db.Holder(ctx); err != nil || held != nil {
-		t.Errorf("after Release: holder %+v, %v", held, err)
-	}
+		if l.Lost() {
+			t.Error("Lost while it holds the lock")
+		}
+		// Freed by hand meanwhile: the next renewal finds it gone.
+		if ok, err := db.Unlock(ctx, held); !ok || err != nil {
+			t.Fatalf("Unlock = %v, %v", ok, err)
+		}
+		time.Sleep(beat)
+		synctest.Wait()
+		if !l.Lost() {
+			t.Error("the holder did not notice at its next beat that its lock was freed")
+		}
+		if err := l.Release(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if held, err := db.Holder(ctx); err != nil || held != nil {
+			t.Errorf("after Release: holder %+v, %v", held, err)
+		}
+	})
 }
 
 // A holder whose lock was freed by hand learns it at Release at the latest.

@@ -7,21 +7,11 @@ import (
 	"maps"
 	gosync "sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"erpsync/state"
 )
-
-// eventually waits up to 5 s for cond.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 5 s: %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 func count(t *testing.T, db *state.DB) int {
 	t.Helper()
@@ -33,33 +23,48 @@ func count(t *testing.T, db *state.DB) int {
 }
 
 func TestWriter_Batching(t *testing.T) {
+	// In a synctest bubble the writer's ticker runs on the bubble's fake
+	// clock, and synctest.Wait returns once the writer's goroutine is idle
+	// (blocked on its channels, not writing): what it has not written by
+	// then it would not write without a new signal.
 	t.Run("a full batch is written, a partial one waits", func(t *testing.T) {
 		db := MustOpenDB(t)
-		w := db.NewWriter(3, time.Hour)
-		defer w.Close()
-		for _, ref := range []string{"A", "B"} {
-			if err := w.Put(ctx, upsert(ref, "h", nil)); err != nil {
+		synctest.Test(t, func(t *testing.T) {
+			w := db.NewWriter(3, time.Hour)
+			defer w.Close()
+			for _, ref := range []string{"A", "B"} {
+				if err := w.Put(ctx, upsert(ref, "h", nil)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			synctest.Wait()
+			if n := count(t, db); n != 0 {
+				t.Fatalf("%d records written before the batch was full", n)
+			}
+			if err := w.Put(ctx, upsert("C", "h", nil)); err != nil {
 				t.Fatal(err)
 			}
-		}
-		time.Sleep(50 * time.Millisecond)
-		if n := count(t, db); n != 0 {
-			t.Fatalf("%d records written before the batch was full", n)
-		}
-		if err := w.Put(ctx, upsert("C", "h", nil)); err != nil {
-			t.Fatal(err)
-		}
-		eventually(t, "the full batch is written", func() bool { return count(t, db) == 3 })
+			synctest.Wait()
+			mustEqual(t, "count once the batch is full", count(t, db), 3)
+		})
 	})
 
 	t.Run("a partial batch is written after the interval", func(t *testing.T) {
 		db := MustOpenDB(t)
-		w := db.NewWriter(1000, 20*time.Millisecond)
-		defer w.Close()
-		if err := w.Put(ctx, upsert("A", "h", nil)); err != nil {
-			t.Fatal(err)
-		}
-		eventually(t, "the interval writes", func() bool { return count(t, db) == 1 })
+		synctest.Test(t, func(t *testing.T) {
+			const every = time.Minute
+			w := db.NewWriter(1000, every)
+			defer w.Close()
+			if err := w.Put(ctx, upsert("A", "h", nil)); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(every - time.Second) // fake time: instant
+			synctest.Wait()
+			mustEqual(t, "count before the interval", count(t, db), 0)
+			time.Sleep(time.Second)
+			synctest.Wait()
+			mustEqual(t, "count after the interval", count(t, db), 1)
+		})
 	})
 
 	t.Run("Flush waits for the commit", func(t *testing.T) {

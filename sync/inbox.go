@@ -23,7 +23,9 @@ type Inbox struct {
 	Pattern    string        // source.path
 	ArchiveDir string        // source.archive_dir; "" keeps files in place
 	Settle     time.Duration // a file must be unchanged this long
-	Now        func() time.Time
+	// Now is the clock that Settle is measured on; nil means time.Now.
+	// Tests move it instead of sleeping.
+	Now func() time.Time
 	// Processed reports whether an export with this sha256 was already
 	// synced (the checkpoint's run history).
 	Processed func(ctx context.Context, sha string) (bool, error)

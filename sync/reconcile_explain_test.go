@@ -1,0 +1,92 @@
+package sync_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"erpsync/mapping"
+	"erpsync/sync"
+	"erpsync/sync/crm/crmsim"
+)
+
+// Guarantee: Reconcile says why each reference differs, from the
+// checkpoint: changed in the ERP, edited in the CRM by hand, last push
+// failed, deleted by hand (and new, and not ours).
+func TestReconcile_Explanations(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, crmsim.Options{}, "", 4)
+	pushed := []mapping.Row{
+		cust(2, "MATCH", "email=m@example.com"),
+		cust(3, "ERPCHG", "email=e@example.com"),
+		cust(4, "HAND", "email=h@example.com"),
+		cust(5, "FAILED", "email=f@example.com", "creditLimit=1000"),
+		cust(6, "GONE", "email=g@example.com"),
+	}
+	if _, _, err := r.run(t, pushed, sync.PlanOptions{}, sync.ApplyOptions{RunID: 1, MaxFailures: everyFailure}); err != nil {
+		t.Fatal(err)
+	}
+	// A minute later, by hand in the CRM: HAND edited, GONE deleted, OTHER
+	// created. The test clock makes HAND's lastUpdated differ from the
+	// one recorded without waiting past the CRM's second.
+	r.clock.Advance(time.Minute)
+	if _, err := r.store.Put("HAND", map[string]string{"email": "edited@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.store.DeleteByReference("GONE"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.store.Put("OTHER", map[string]string{"name": "Not ours"}); err != nil {
+		t.Fatal(err)
+	}
+	// FAILED's next push is refused.
+	failed := cust(5, "FAILED", "email=f@example.com", "creditLimit=not-a-number")
+	if _, sum, err := r.run(t, []mapping.Row{failed}, sync.PlanOptions{ImportOnly: true}, sync.ApplyOptions{RunID: 2, MaxFailures: everyFailure}); err != nil || sum.Failed[sync.OpUpdate] != 1 {
+		t.Fatalf("second run: %v, %+v; want FAILED refused", err, sum)
+	}
+
+	export := []mapping.Row{
+		pushed[0],
+		cust(3, "ERPCHG", "email=new@example.com"),
+		pushed[2],
+		failed,
+		pushed[4],
+		cust(7, "NEW"),
+	}
+	res, err := sync.Reconcile(ctx, rowsOf(export...), r.client, r.db, sync.ReconcileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := map[string]sync.ReconcileItem{}
+	for _, it := range res.Items {
+		items[it.Reference] = it
+	}
+	for _, tc := range []struct {
+		ref, status, why string
+	}{
+		{"ERPCHG", sync.StatusDifferent, "the ERP changed it, not yet synced"},
+		{"HAND", sync.StatusDifferent, "edited in the CRM by hand since the last sync"},
+		{"FAILED", sync.StatusDifferent, "the last push failed: 400"},
+		{"GONE", sync.StatusOnlyInERP, "deleted in the CRM by hand since the last sync"},
+		{"NEW", sync.StatusOnlyInERP, "new in the ERP, not yet synced"},
+		{"OTHER", sync.StatusOnlyInCRM, "not managed by erpsync"},
+	} {
+		it, ok := items[tc.ref]
+		if !ok {
+			t.Errorf("%s: not reported", tc.ref)
+			continue
+		}
+		if it.Status != tc.status || !strings.Contains(it.Explanation, tc.why) {
+			t.Errorf("%s: %s, %q; want %s, %q", tc.ref, it.Status, it.Explanation, tc.status, tc.why)
+		}
+	}
+	for ref, field := range map[string]string{"ERPCHG": "email", "HAND": "email", "FAILED": "creditLimit"} {
+		if d := items[ref].Differences; len(d) != 1 || d[0].Field != field {
+			t.Errorf("%s: differences %+v, want %s alone", ref, d, field)
+		}
+	}
+	if _, reported := items["MATCH"]; reported || res.Summary.Matched != 1 {
+		t.Errorf("MATCH: reported %v, %d matched; want it matched", reported, res.Summary.Matched)
+	}
+}
