@@ -1,8 +1,6 @@
 package crmsim
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -429,9 +427,7 @@ func (s *Store) applyImage(c *crm.Customer, img *crm.Image, baseURL string) *api
 	if !supportedImage(img.Content) {
 		return &apiError{http.StatusBadRequest, crm.CodeUnsupportedFileType, "image format not supported."}
 	}
-	sum := sha256.Sum256(img.Content)
-	name := hex.EncodeToString(sum[:6]) + "_" + sanitizeFilename(img.Filename)
-	logo := fmt.Sprintf("%s/%s-%d/photoCustomer/%s", baseURL, s.seed.Organization.Name, s.orgStamp, name)
+	logo := baseURL + s.photoPath() + imageName(img)
 	if c.Logo == nil || *c.Logo != logo {
 		c.Logo = &logo
 	}
