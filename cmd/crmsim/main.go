@@ -47,6 +47,18 @@ func simFlags(fs *flag.FlagSet) (opts *crmsim.Options, versions *string) {
 	return opts, versions
 }
 
+// splitVersions reads "v1.0, v2.1"; empty text is the default.
+func splitVersions(text string) []string {
+	if text == "" {
+		return nil
+	}
+	var out []string
+	for _, v := range strings.Split(text, ",") {
+		out = append(out, strings.TrimSpace(v))
+	}
+	return out
+}
+
 func run(ctx context.Context, args []string, stdout *os.File) error {
 	fs := flag.NewFlagSet("crmsim", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8085", "listen address")
@@ -55,11 +67,7 @@ func run(ctx context.Context, args []string, stdout *os.File) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *versions != "" {
-		for _, v := range strings.Split(*versions, ",") {
-			opts.Versions = append(opts.Versions, strings.TrimSpace(v))
-		}
-	}
+	opts.Versions = splitVersions(*versions)
 	if err := opts.Validate(); err != nil {
 		return err
 	}
