@@ -1,7 +1,6 @@
 package crmsim
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -20,77 +19,111 @@ const (
 // the reference's members and their order, with the date-times in the
 // simulator's precision. It does not go through the client's encoding.
 type customerJSON struct {
-	c      crm.Customer
-	layout string
+	ID                            int64             `json:"id"`
+	Reference                     string            `json:"reference"`
+	Reference2                    *string           `json:"reference2"`
+	Name                          string            `json:"name"`
+	CategoryReference             *string           `json:"categoryReference"`
+	CustomerCategory              *crm.Category     `json:"customerCategory"`
+	IsSubCustomer                 bool              `json:"isSubCustomer"`
+	ParentCustomer                *crm.CustomerLink `json:"parentCustomer"`
+	BillWithParent                bool              `json:"billWithParent"`
+	CustomerSegmentationReference *string           `json:"customerSegmentationReference"`
+	CustomerSegmentation          *crm.Segmentation `json:"customerSegmentation"`
+	PocTenus                      json.RawMessage   `json:"pocTenus"`
+	Email                         *string           `json:"email"`
+	Logo                          *string           `json:"logo"`
+	Phone                         *string           `json:"phone"`
+	Mobile                        *string           `json:"mobile"`
+	Fax                           *string           `json:"fax"`
+	Comment                       *string           `json:"comment"`
+	Barcode                       *string           `json:"barcode"`
+	IsSameAddress                 bool              `json:"isSameAddress"`
+	BillingCountry                *string           `json:"billingCountry"`
+	BillingCity                   *string           `json:"billingCity"`
+	BillingPostalCode             *string           `json:"billingPostalCode"`
+	BillingAddress                *string           `json:"billingAddress"`
+	BillingLat                    *float64          `json:"billingLat"`
+	BillingLng                    *float64          `json:"billingLng"`
+	Country                       *string           `json:"country"`
+	City                          *string           `json:"city"`
+	PostalCode                    *string           `json:"postalCode"`
+	Address                       *string           `json:"address"`
+	Latitude                      *float64          `json:"latitude"`
+	Longitude                     *float64          `json:"longitude"`
+	IsCredit                      *bool             `json:"isCredit"`
+	CreditLimit                   *float64          `json:"creditLimit"`
+	Balance                       *float64          `json:"balance"`
+	MaxChequePeriod               *int64            `json:"maxChequePeriod"`
+	MaxChequeValue                *float64          `json:"maxChequeValue"`
+	AppliedCashBackOutput         json.RawMessage   `json:"appliedCashBackOutput"`
+	ReturnDiscount                *float64          `json:"returnDiscount"`
+	InvoicesPerRoute              json.RawMessage   `json:"invoicesPerRoute"`
+	IsActive                      bool              `json:"isActive"`
+	OnHold                        bool              `json:"onHold"`
+	OnHoldReason                  *string           `json:"onHoldReason"`
+	PaymentTerm                   json.RawMessage   `json:"paymentTerm"`
+	CreatedBy                     *crm.User         `json:"createdBy"`
+	DueDateConfigNumber           *int64            `json:"dueDateConfigNumber"`
+	DueDateConfigType             *string           `json:"dueDateConfigType"`
+	PaymentTypes                  []crm.PaymentType `json:"paymentTypes"`
+	Website                       *string           `json:"website"`
+	TaxNumber                     *string           `json:"taxNumber"`
+	CompanyRegistrationNumber     *string           `json:"companyRegistrationNumber"`
+	Contacts                      []json.RawMessage `json:"contacts"`
+	Currency                      string            `json:"currency"`
+	CustomerRisk                  *string           `json:"customerRisk"`
+	CustomerRiskColor             *string           `json:"customerRiskColor"`
+	Organization                  string            `json:"organization"`
+	DateCreated                   *string           `json:"dateCreated"`
+	LastUpdated                   *string           `json:"lastUpdated"`
+	// Region is written only when the organization has geographical
+	// locations; then it is an object or null.
+	Region regionJSON `json:"region,omitzero"`
 }
 
-// member is one name and value of a JSON object, in order.
-type member struct {
-	name  string
-	value any
+// regionJSON is the region member: left out, null, or a region.
+type regionJSON struct {
+	present bool
+	value   *crm.Region
 }
 
-// MarshalJSON writes the members in the order of the reference's examples;
-// region only when the organization has geographical locations.
-func (w customerJSON) MarshalJSON() ([]byte, error) {
-	c := &w.c
-	members := []member{
-		{"id", c.ID}, {"reference", c.Reference}, {"reference2", c.Reference2}, {"name", c.Name},
-		{"categoryReference", c.CategoryReference}, {"customerCategory", c.CustomerCategory},
-		{"isSubCustomer", c.IsSubCustomer}, {"parentCustomer", c.ParentCustomer},
-		{"billWithParent", c.BillWithParent}, {"customerSegmentationReference", c.CustomerSegmentationReference},
-		{"customerSegmentation", c.CustomerSegmentation}, {"pocTenus", c.PocTenus},
-		{"email", c.Email}, {"logo", c.Logo}, {"phone", c.Phone}, {"mobile", c.Mobile}, {"fax", c.Fax},
-		{"comment", c.Comment}, {"barcode", c.Barcode}, {"isSameAddress", c.IsSameAddress},
-		{"billingCountry", c.BillingCountry}, {"billingCity", c.BillingCity},
-		{"billingPostalCode", c.BillingPostalCode}, {"billingAddress", c.BillingAddress},
-		{"billingLat", c.BillingLat}, {"billingLng", c.BillingLng},
-		{"country", c.Country}, {"city", c.City}, {"postalCode", c.PostalCode}, {"address", c.Address},
-		{"latitude", c.Latitude}, {"longitude", c.Longitude},
-		{"isCredit", c.IsCredit}, {"creditLimit", c.CreditLimit}, {"balance", c.Balance},
-		{"maxChequePeriod", c.MaxChequePeriod}, {"maxChequeValue", c.MaxChequeValue},
-		{"appliedCashBackOutput", c.AppliedCashBackOutput}, {"returnDiscount", c.ReturnDiscount},
-		{"invoicesPerRoute", c.InvoicesPerRoute}, {"isActive", c.IsActive}, {"onHold", c.OnHold},
-		{"onHoldReason", c.OnHoldReason}, {"paymentTerm", c.PaymentTerm}, {"createdBy", c.CreatedBy},
-		{"dueDateConfigNumber", c.DueDateConfigNumber}, {"dueDateConfigType", c.DueDateConfigType},
-		{"paymentTypes", c.PaymentTypes}, {"website", c.Website}, {"taxNumber", c.TaxNumber},
-		{"companyRegistrationNumber", c.CompanyRegistrationNumber}, {"contacts", c.Contacts},
-		{"currency", c.Currency}, {"customerRisk", c.CustomerRisk}, {"customerRiskColor", c.CustomerRiskColor},
-		{"organization", c.Organization},
-		{"dateCreated", w.date(c.DateCreated.Time)}, {"lastUpdated", w.date(c.LastUpdated.Time)},
+func (r regionJSON) IsZero() bool                 { return !r.present }
+func (r regionJSON) MarshalJSON() ([]byte, error) { return json.Marshal(r.value) }
+
+// wire dresses a stored customer for the answer, dates in layout.
+func wire(c *crm.Customer, layout string) customerJSON {
+	return customerJSON{
+		ID: c.ID, Reference: c.Reference, Reference2: c.Reference2, Name: c.Name,
+		CategoryReference: c.CategoryReference, CustomerCategory: c.CustomerCategory,
+		IsSubCustomer: c.IsSubCustomer, ParentCustomer: c.ParentCustomer, BillWithParent: c.BillWithParent,
+		CustomerSegmentationReference: c.CustomerSegmentationReference, CustomerSegmentation: c.CustomerSegmentation,
+		PocTenus: c.PocTenus, Email: c.Email, Logo: c.Logo, Phone: c.Phone, Mobile: c.Mobile, Fax: c.Fax,
+		Comment: c.Comment, Barcode: c.Barcode, IsSameAddress: c.IsSameAddress,
+		BillingCountry: c.BillingCountry, BillingCity: c.BillingCity, BillingPostalCode: c.BillingPostalCode,
+		BillingAddress: c.BillingAddress, BillingLat: c.BillingLat, BillingLng: c.BillingLng,
+		Country: c.Country, City: c.City, PostalCode: c.PostalCode, Address: c.Address,
+		Latitude: c.Latitude, Longitude: c.Longitude, IsCredit: c.IsCredit, CreditLimit: c.CreditLimit,
+		Balance: c.Balance, MaxChequePeriod: c.MaxChequePeriod, MaxChequeValue: c.MaxChequeValue,
+		AppliedCashBackOutput: c.AppliedCashBackOutput, ReturnDiscount: c.ReturnDiscount,
+		InvoicesPerRoute: c.InvoicesPerRoute, IsActive: c.IsActive, OnHold: c.OnHold,
+		OnHoldReason: c.OnHoldReason, PaymentTerm: c.PaymentTerm, CreatedBy: c.CreatedBy,
+		DueDateConfigNumber: c.DueDateConfigNumber, DueDateConfigType: c.DueDateConfigType,
+		PaymentTypes: c.PaymentTypes, Website: c.Website, TaxNumber: c.TaxNumber,
+		CompanyRegistrationNumber: c.CompanyRegistrationNumber, Contacts: c.Contacts, Currency: c.Currency,
+		CustomerRisk: c.CustomerRisk, CustomerRiskColor: c.CustomerRiskColor, Organization: c.Organization,
+		DateCreated: dateText(c.DateCreated.Time, layout), LastUpdated: dateText(c.LastUpdated.Time, layout),
+		Region: regionJSON{present: c.Region.Present, value: c.Region.Value},
 	}
-	if c.Region.Present {
-		members = append(members, member{"region", c.Region.Value})
-	}
-	return writeObject(members)
 }
 
-// date is the text of a date-time in UTC, or nil (null) for none.
-func (w customerJSON) date(t time.Time) any {
+// dateText is a date-time in UTC, or nil (null) for none.
+func dateText(t time.Time, layout string) *string {
 	if t.IsZero() {
 		return nil
 	}
-	return t.UTC().Format(w.layout)
-}
-
-// writeObject writes members as a JSON object, in their order.
-func writeObject(members []member) ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, m := range members {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.Quote(m.name))
-		b.WriteByte(':')
-		v, err := json.Marshal(m.value)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(v)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	text := t.UTC().Format(layout)
+	return &text
 }
 
 // page is the list answer.
@@ -145,5 +178,5 @@ func (s *Server) render(c crm.Customer, version string) customerJSON {
 		pts[i] = pt
 	}
 	c.PaymentTypes = pts
-	return customerJSON{c: c, layout: s.layout}
+	return wire(&c, s.layout)
 }
