@@ -1,8 +1,14 @@
 // Package crmsim simulates the CRM's Customers API (reference version 2.1)
 // in memory: every endpoint with the reference's status codes, bodies and
-// messages, plus fault injection (latency, 5xx, 429, auth) and request
-// counts at GET /_sim/stats. Tests, benchmarks and the demo talk to it over
-// real HTTP; only cmd/crmsim and the demo import it outside tests.
+// messages, the session login of the real CRM, the stored images at their
+// logo links, limits a real server may have (page cap, API versions,
+// millisecond dates), fault injection (latency, 5xx, 429, auth) and
+// request counts at GET /_sim/stats. Tests, benchmarks and the demo talk
+// to it over real HTTP; only cmd/crmsim and the demo import it outside
+// tests. It is an independent reading of the reference: its parameter
+// tables, validation and the members of its answers are its own, not the
+// client's (it stores customers in the client's Go types, crm.Customer and
+// the nested objects, and uses its operation names for the stats).
 package crmsim
 
 import (
