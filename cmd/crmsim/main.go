@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,21 +30,46 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, stdout *os.File) error {
-	fs := flag.NewFlagSet("crmsim", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:8085", "listen address")
-	seedFile := fs.String("seed", "", "seed JSON file (see testdata/crmsim/README.md); default: the built-in seed")
-	var opts crmsim.Options
-	fs.StringVar(&opts.Token, "token", "", "accept only this Bearer token (401 otherwise)")
+// simFlags declares the simulator's options as flags.
+func simFlags(fs *flag.FlagSet) (opts *crmsim.Options, versions *string) {
+	opts = &crmsim.Options{}
+	fs.StringVar(&opts.Token, "token", "", "accept this Bearer token (alone: only it, 401 invalid_token otherwise)")
+	fs.StringVar(&opts.User, "user", "", "session login as the real CRM: the user of POST /j_spring_security_check (with -password)")
+	fs.StringVar(&opts.Password, "password", "", "the password of -user")
+	fs.DurationVar(&opts.SessionTTL, "session-ttl", 0, "end each session this long after its login, e.g. 2s (0 = never)")
+	fs.IntVar(&opts.MaxPageSize, "max-page-size", 0, "cap the list's max at N, as a real server may (0 = no cap)")
+	fs.StringVar(&opts.TimePrecision, "time-precision", "s", "precision of dateCreated and lastUpdated: s or ms")
+	versions = fs.String("versions", strings.Join(crmsim.DefaultVersions, ","), "API versions answered, comma-separated; others get 404")
 	fs.DurationVar(&opts.Latency, "latency", 0, "delay every answer by this much (±10% jitter), e.g. 20ms")
 	fs.Float64Var(&opts.FailRate, "fail-rate", 0, "share of requests answered 500 server_error (0-1)")
 	fs.Float64Var(&opts.ThrottleRate, "throttle-rate", 0, "share of requests answered 429 with Retry-After: 1 (0-1)")
 	fs.Uint64Var(&opts.FaultSeed, "fault-seed", 0, "seed of the fault draws, for reproducible faults (0 = random)")
+	return opts, versions
+}
+
+// splitVersions reads "v1.0, v2.1"; empty text is the default.
+func splitVersions(text string) []string {
+	if text == "" {
+		return nil
+	}
+	var out []string
+	for _, v := range strings.Split(text, ",") {
+		out = append(out, strings.TrimSpace(v))
+	}
+	return out
+}
+
+func run(ctx context.Context, args []string, stdout *os.File) error {
+	fs := flag.NewFlagSet("crmsim", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8085", "listen address")
+	seedFile := fs.String("seed", "", "seed JSON file (see testdata/crmsim/README.md); default: the built-in seed")
+	opts, versions := simFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if opts.FailRate < 0 || opts.ThrottleRate < 0 || opts.FailRate+opts.ThrottleRate > 1 {
-		return fmt.Errorf("-fail-rate and -throttle-rate must be between 0 and 1, and add up to at most 1")
+	opts.Versions = splitVersions(*versions)
+	if err := opts.Validate(); err != nil {
+		return err
 	}
 	seed := crmsim.DefaultSeed()
 	if *seedFile != "" {
@@ -60,8 +86,11 @@ func run(ctx context.Context, args []string, stdout *os.File) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: crmsim.New(store, opts), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: crmsim.New(store, *opts), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "crmsim listening on http://%s/api/v1.0/customers (stats: /_sim/stats)\n", ln.Addr())
+	if opts.User != "" {
+		fmt.Fprintf(stdout, "session login: POST http://%s/j_spring_security_check\n", ln.Addr())
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"erpsync/sync/crm/crmsim"
 )
 
 func TestRun_Seed(t *testing.T) {
@@ -31,9 +35,59 @@ func TestRun_BadFlags(t *testing.T) {
 		{"-fail-rate", "0.8", "-throttle-rate", "0.5"},
 		{"-seed", "no-such-file.json"},
 		{"-addr", "not an address"},
+		{"-user", "erp"},
+		{"-password", "pw"},
+		{"-time-precision", "us"},
+		{"-versions", "v1.0,,v2.1"},
+		{"-max-page-size", "-1"},
+		{"-session-ttl", "-1s"},
 	} {
 		if err := run(context.Background(), args, os.Stdout); err == nil {
 			t.Errorf("run %v: no error", args)
 		}
+	}
+}
+
+func TestRun_SessionFlags(t *testing.T) {
+	out, err := os.Create(filepath.Join(t.TempDir(), "stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err = run(ctx, []string{"-addr", "127.0.0.1:0", "-user", "erp", "-password", "pw", "-session-ttl", "2s",
+		"-max-page-size", "37", "-time-precision", "ms", "-versions", "v2.1, v3.0"}, out)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	got, _ := os.ReadFile(out.Name())
+	if !strings.Contains(string(got), "session login: POST http://127.0.0.1:") || strings.Contains(string(got), "pw") {
+		t.Errorf("stdout = %q", got)
+	}
+}
+
+func TestSimFlags(t *testing.T) {
+	fs := flag.NewFlagSet("crmsim", flag.ContinueOnError)
+	opts, versions := simFlags(fs)
+	err := fs.Parse([]string{"-user", "erp", "-password", "pw", "-session-ttl", "2s", "-token", "tk",
+		"-max-page-size", "37", "-time-precision", "ms", "-versions", "v2.1, v3.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Versions = splitVersions(*versions)
+	want := crmsim.Options{User: "erp", Password: "pw", SessionTTL: 2 * time.Second, Token: "tk",
+		MaxPageSize: 37, TimePrecision: "ms", Versions: []string{"v2.1", "v3.0"}}
+	if !reflect.DeepEqual(*opts, want) {
+		t.Errorf("options\n got %+v\nwant %+v", *opts, want)
+	}
+	fs = flag.NewFlagSet("crmsim", flag.ContinueOnError)
+	opts, versions = simFlags(fs)
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	opts.Versions = splitVersions(*versions)
+	want = crmsim.Options{TimePrecision: "s", Versions: crmsim.DefaultVersions}
+	if !reflect.DeepEqual(*opts, want) || opts.Validate() != nil {
+		t.Errorf("defaults\n got %+v\nwant %+v", *opts, want)
 	}
 }

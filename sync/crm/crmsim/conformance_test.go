@@ -201,12 +201,17 @@ func (d documentedError) String() string {
 	return fmt.Sprintf("%s: %d %s %q", d.section, d.status, d.code, d.description)
 }
 
-// readReference returns the reference's text, or skips the test.
+// readReference returns the reference's text, or skips the test saying
+// what is not checked. Users clone the project alone, without ../shared:
+// every other test of this file runs against the lists written down here.
 func readReference(t *testing.T) string {
 	t.Helper()
 	data, err := os.ReadFile(referencePath)
 	if os.IsNotExist(err) {
-		t.Skipf("the API reference is not at %s", referencePath)
+		t.Skipf("skipped: comparing the keys of the success examples (sections 11.1 to 11.6) and the 38 documented "+
+			"failure cases of the API reference with what this file writes down, because the reference is not at %s "+
+			"(../shared beside the repository, present in CI); the wire tests against those written-down lists still run",
+			referencePath)
 	}
 	if err != nil {
 		t.Fatal(err)

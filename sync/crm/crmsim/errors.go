@@ -70,3 +70,24 @@ func errToken() *apiError {
 func errThrottled() *apiError {
 	return &apiError{http.StatusTooManyRequests, crm.CodeTooManyRequests, "Too many requests, retry later."}
 }
+
+// codeNoCredentials is the real CRM's error code for a call without a
+// session (none, or one that ended), as its public clients handle it.
+const codeNoCredentials = "no_credentials"
+
+// errNoCredentials answers 401, as Spring Security does for a call that
+// is not authenticated; its description is Spring Security's own.
+func errNoCredentials() *apiError {
+	return &apiError{http.StatusUnauthorized, codeNoCredentials, "Full authentication is required to access this resource"}
+}
+
+// errBadCredentials answers a login refused (GET /login/authfail).
+func errBadCredentials() *apiError {
+	return &apiError{http.StatusUnauthorized, "bad_credentials",
+		"Sorry, we were not able to find a user with that username and password."}
+}
+
+// errVersion answers an API version crmsim was not told to answer.
+func errVersion(version string) *apiError {
+	return errNotFound("The API version " + version + " doesn't exist.")
+}

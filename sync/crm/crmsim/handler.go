@@ -1,14 +1,20 @@
 // Package crmsim simulates the CRM's Customers API (reference version 2.1)
 // in memory: every endpoint with the reference's status codes, bodies and
-// messages, plus fault injection (latency, 5xx, 429, auth) and request
-// counts at GET /_sim/stats. Tests, benchmarks and the demo talk to it over
-// real HTTP; only cmd/crmsim and the demo import it outside tests.
+// messages, the session login of the real CRM, the stored images at their
+// logo links, limits a real server may have (page cap, API versions,
+// millisecond dates), fault injection (latency, 5xx, 429, auth) and
+// request counts at GET /_sim/stats. Tests, benchmarks and the demo talk
+// to it over real HTTP; only cmd/crmsim and the demo import it outside
+// tests. It is an independent reading of the reference: its parameter
+// tables, validation and the members of its answers are its own, not the
+// client's (it stores customers in the client's Go types, crm.Customer and
+// the nested objects, and uses its operation names for the stats).
 package crmsim
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"mime/multipart"
@@ -21,10 +27,31 @@ import (
 	"erpsync/sync/crm"
 )
 
-// Options are the simulator's faults and auth.
+// Options are the simulator's faults, auth and server limits. The zero
+// value is the simulator as the demo and most tests use it.
 type Options struct {
-	// Token, when set, is the only Bearer token accepted; others get 401.
+	// Token, when set, is a Bearer token accepted on every API call. Alone,
+	// it is the only credential accepted: others get 401 invalid_token.
 	Token string
+	// User and Password, when set, turn on the session login of the real
+	// CRM (POST /j_spring_security_check, then /login/ajaxSuccess); every
+	// API call then needs a session (JSESSIONID cookie and Authorization:
+	// Bearer <token>) or Token, else 401 no_credentials.
+	User, Password string
+	// SessionTTL ends a session this long after its login; 0 never does.
+	SessionTTL time.Duration
+	// Now is the clock of sessions and, when set, of the store's dates
+	// (New sets Store.Now to it). Nil: the store's clock.
+	Now func() time.Time
+	// MaxPageSize caps the list's max as a server may; the answer's
+	// paging.max says the cap used. 0: no cap.
+	MaxPageSize int
+	// TimePrecision of dateCreated and lastUpdated: "s" (the default, as
+	// the reference's examples) or "ms".
+	TimePrecision string
+	// Versions are the API versions answered (e.g. "v1.0"); others get 404.
+	// Empty: DefaultVersions.
+	Versions []string
 	// Latency delays every API answer, with a jitter of ±10%.
 	Latency time.Duration
 	// FailRate is the share of API requests answered 500 server_error.
@@ -36,33 +63,95 @@ type Options struct {
 	FaultSeed uint64
 }
 
+// DefaultVersions are the API versions crmsim answers unless told: the
+// reference's own (v2.1), and the one of its paging links (v1.0).
+var DefaultVersions = []string{"v1.0", "v2.1"}
+
+// Validate checks options that a command line may get wrong.
+func (o Options) Validate() error {
+	if o.FailRate < 0 || o.ThrottleRate < 0 || o.FailRate+o.ThrottleRate > 1 {
+		return errors.New("-fail-rate and -throttle-rate must be between 0 and 1, and add up to at most 1")
+	}
+	if (o.User == "") != (o.Password == "") {
+		return errors.New("-user and -password go together")
+	}
+	if o.SessionTTL < 0 || o.MaxPageSize < 0 {
+		return errors.New("-session-ttl and -max-page-size cannot be negative")
+	}
+	if _, ok := precisions[o.TimePrecision]; !ok {
+		return fmt.Errorf("-time-precision %q: want s or ms", o.TimePrecision)
+	}
+	for _, v := range o.Versions {
+		if v == "" || strings.ContainsAny(v, "/?#") {
+			return fmt.Errorf("-versions: %q is not a version such as v2.1", v)
+		}
+	}
+	return nil
+}
+
+// precisions are the values of TimePrecision: the store's unit and the
+// answers' layout.
+var precisions = map[string]struct {
+	unit   time.Duration
+	layout string
+}{
+	"":   {time.Second, layoutSeconds},
+	"s":  {time.Second, layoutSeconds},
+	"ms": {time.Millisecond, layoutMillis},
+}
+
 // Server is the simulator's HTTP handler.
 type Server struct {
-	Store *Store
-	opts  Options
-	mux   *http.ServeMux
+	Store    *Store
+	opts     Options
+	mux      *http.ServeMux
+	layout   string
+	versions map[string]bool
 
-	mu    sync.Mutex
-	rng   *rand.Rand
-	stats map[string]int64
+	mu       sync.Mutex
+	rng      *rand.Rand
+	stats    map[string]int64
+	sessions map[string]time.Time // session id (also its token) → login time
+	logins   int64
 }
 
 // maxBody bounds a request body: an image of 2 MB and its form.
 const maxBody = 8 << 20
 
-// New returns a handler over store.
+// New returns a handler over store. Options that concern the store (Now,
+// TimePrecision) are set on it. Options that Validate refuses are taken at
+// their nearest meaning: an unknown precision as seconds.
 func New(store *Store, opts Options) *Server {
 	seed := opts.FaultSeed
 	if seed == 0 {
 		seed = rand.Uint64()
 	}
-	s := &Server{
-		Store: store,
-		opts:  opts,
-		mux:   http.NewServeMux(),
-		rng:   rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		stats: map[string]int64{},
+	prec, ok := precisions[opts.TimePrecision]
+	if !ok {
+		prec = precisions["s"]
 	}
+	store.configure(opts.Now, prec.unit)
+	if len(opts.Versions) == 0 {
+		opts.Versions = DefaultVersions
+	}
+	s := &Server{
+		Store:    store,
+		opts:     opts,
+		mux:      http.NewServeMux(),
+		layout:   prec.layout,
+		versions: map[string]bool{},
+		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		stats:    map[string]int64{},
+		sessions: map[string]time.Time{},
+	}
+	for _, v := range opts.Versions {
+		s.versions[v] = true
+	}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
 	s.route(crm.OpList, "GET /api/{version}/customers", s.handleList)
 	s.route(crm.OpShow, "GET /api/{version}/customers/{id}", s.handleShow)
 	s.route(crm.OpShowByReference, "GET /api/{version}/customers/reference/{ref}", s.handleShowByReference)
@@ -73,11 +162,26 @@ func New(store *Store, opts Options) *Server {
 	s.route(crm.OpDelete, "DELETE /api/{version}/customers/{id}", s.handleDelete)
 	s.route(crm.OpDeleteByReference, "DELETE /api/{version}/customers/reference/{ref}", s.handleDeleteByReference)
 	s.mux.HandleFunc("GET /_sim/stats", s.handleStats)
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.count("OTHER")
-		writeError(w, errNotFound("No such resource."))
-	})
-	return s
+	if s.opts.User != "" {
+		s.mux.HandleFunc("POST /j_spring_security_check", s.handleLogin)
+		s.mux.HandleFunc("GET /login/ajaxSuccess", s.handleLoginSuccess)
+		s.mux.HandleFunc("POST /login/ajaxSuccess", s.handleLoginSuccess)
+		s.mux.HandleFunc("GET /login/authfail", s.handleLoginFailure)
+	}
+	s.mux.HandleFunc("/", s.handleOther)
+}
+
+// handleOther serves the stored images, and answers 404 to anything else.
+func (s *Server) handleOther(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		if img, ok := s.Store.image(r.URL.Path); ok {
+			s.count(opImage)
+			writeImage(w, r, img)
+			return
+		}
+	}
+	s.count("OTHER")
+	writeError(w, errNotFound("No such resource."))
 }
 
 // NewDefault is a simulator on the built-in seed without faults.
@@ -102,11 +206,12 @@ func (s *Server) Stats() map[string]int64 {
 	return out
 }
 
-// ResetStats sets every count back to zero.
+// ResetStats sets every count back to zero, the logins too.
 func (s *Server) ResetStats() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.stats)
+	s.logins = 0
 }
 
 func (s *Server) count(op string) {
@@ -125,8 +230,12 @@ func (s *Server) route(op, pattern string, h func(http.ResponseWriter, *http.Req
 				return
 			}
 		}
-		if s.opts.Token != "" && !s.authorized(r) {
-			writeError(w, errToken())
+		if !s.versions[r.PathValue("version")] {
+			writeError(w, errVersion(r.PathValue("version")))
+			return
+		}
+		if err := s.authorize(r); err != nil {
+			writeError(w, err)
 			return
 		}
 		throttle, fail := s.faults()
@@ -160,11 +269,6 @@ func (s *Server) delay(r *http.Request) bool {
 	}
 }
 
-func (s *Server) authorized(r *http.Request) bool {
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.Token)) == 1
-}
-
 func (s *Server) faults() (throttle, fail bool) {
 	if s.opts.ThrottleRate <= 0 && s.opts.FailRate <= 0 {
 		return false, false
@@ -184,24 +288,29 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) *apiError {
 	if err != nil {
 		return err
 	}
+	if s.opts.MaxPageSize > 0 {
+		// As a server capping its pages: the page, paging.max and the links
+		// all use the cap.
+		f.max = min(f.max, s.opts.MaxPageSize)
+	}
 	version := r.PathValue("version")
 	data, total := s.Store.list(f)
-	page := crm.Page{
-		Paging: crm.Paging{Total: total, Max: f.max, Offset: f.offset},
-		Data:   make([]crm.Customer, len(data)),
+	answer := page{
+		Paging: paging{Total: total, Max: f.max, Offset: f.offset},
+		Data:   make([]customerJSON, len(data)),
 	}
 	if f.offset > 0 {
 		prev := f.link(version, max(0, f.offset-f.max))
-		page.Paging.Previous = &prev
+		answer.Paging.Previous = &prev
 	}
 	if f.max > 0 && f.max < total-f.offset { // not offset+max: both may be near MaxInt
 		next := f.link(version, f.offset+f.max)
-		page.Paging.Next = &next
+		answer.Paging.Next = &next
 	}
 	for i := range data {
-		page.Data[i] = render(data[i], version)
+		answer.Data[i] = s.render(data[i], version)
 	}
-	writeJSON(w, http.StatusOK, page)
+	writeJSON(w, http.StatusOK, answer)
 	return nil
 }
 
@@ -214,7 +323,7 @@ func (s *Server) handleShow(w http.ResponseWriter, r *http.Request) *apiError {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, render(c, r.PathValue("version")))
+	writeJSON(w, http.StatusOK, s.render(c, r.PathValue("version")))
 	return nil
 }
 
@@ -223,7 +332,7 @@ func (s *Server) handleShowByReference(w http.ResponseWriter, r *http.Request) *
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, render(c, r.PathValue("version")))
+	writeJSON(w, http.StatusOK, s.render(c, r.PathValue("version")))
 	return nil
 }
 
@@ -236,7 +345,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) *apiError 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, render(c, r.PathValue("version")))
+	writeJSON(w, http.StatusCreated, s.render(c, r.PathValue("version")))
 	return nil
 }
 
@@ -253,7 +362,7 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) *apiError 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, render(c, r.PathValue("version")))
+	writeJSON(w, http.StatusOK, s.render(c, r.PathValue("version")))
 	return nil
 }
 
@@ -272,7 +381,7 @@ func (s *Server) handleUpsert(w http.ResponseWriter, r *http.Request) *apiError 
 	if created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, render(c, r.PathValue("version")))
+	writeJSON(w, status, s.render(c, r.PathValue("version")))
 	return nil
 }
 
@@ -305,8 +414,14 @@ func (s *Server) handleDeleteByReference(w http.ResponseWriter, r *http.Request)
 	return nil
 }
 
+// handleStats answers the request counts, and the logins when the session
+// login is on.
 func (s *Server) handleStats(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"requests": s.Stats()})
+	body := map[string]any{"requests": s.Stats()}
+	if s.opts.User != "" {
+		body["logins"] = s.Logins()
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 func pathID(r *http.Request) (int64, *apiError) {
@@ -387,44 +502,6 @@ func bodyError(err error) *apiError {
 }
 
 func baseURL(r *http.Request) string { return "http://" + r.Host }
-
-// render fills the links of a customer for an API version. The nested
-// objects are copied: the store's own are never changed.
-func render(c crm.Customer, version string) crm.Customer {
-	prefix := "/api/" + version + "/"
-	if c.CustomerCategory != nil {
-		cat := *c.CustomerCategory
-		cat.Href = prefix + "customerCategories/" + strconv.FormatInt(cat.ID, 10)
-		c.CustomerCategory = &cat
-	}
-	if c.CustomerSegmentation != nil {
-		seg := *c.CustomerSegmentation
-		seg.Href = prefix + "customerSegmentations/" + strconv.FormatInt(seg.ID, 10)
-		c.CustomerSegmentation = &seg
-	}
-	if c.CreatedBy != nil {
-		u := *c.CreatedBy
-		u.Href = prefix + "users/" + strconv.FormatInt(u.UserID, 10)
-		c.CreatedBy = &u
-	}
-	if c.ParentCustomer != nil {
-		p := *c.ParentCustomer
-		p.Href = prefix + "customers/" + strconv.FormatInt(p.ID, 10)
-		c.ParentCustomer = &p
-	}
-	if c.Region.Value != nil {
-		reg := *c.Region.Value
-		reg.Href = prefix + "regions/" + strconv.FormatInt(reg.ID, 10)
-		c.Region.Value = &reg
-	}
-	pts := make([]crm.PaymentType, len(c.PaymentTypes))
-	for i, pt := range c.PaymentTypes {
-		pt.Href = prefix + "paymentTypes/" + strconv.FormatInt(pt.ID, 10)
-		pts[i] = pt
-	}
-	c.PaymentTypes = pts
-	return c
-}
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)

@@ -86,7 +86,9 @@ func parseListQuery(q url.Values) (listFilter, *apiError) {
 		if !ok {
 			continue
 		}
-		t, err := time.Parse(crm.TimeLayout, v)
+		// Parsing accepts a fraction of a second after the seconds, so
+		// that filters compare to the millisecond (-time-precision ms).
+		t, err := time.Parse(layoutSeconds, v)
 		if err != nil {
 			return f, errDatetime(v)
 		}

@@ -19,7 +19,7 @@ import (
 // Store is the simulator's in-memory state. It is safe for concurrent use.
 type Store struct {
 	// Now is the clock for dateCreated and lastUpdated; tests may replace it
-	// before the first request.
+	// before the first request (or give Options.Now to New).
 	Now func() time.Time
 
 	mu        sync.Mutex
@@ -27,9 +27,10 @@ type Store struct {
 	nextID    int64
 	byID      map[int64]*crm.Customer
 	byRef     map[string]*crm.Customer
-	children  map[int64]int // parent id → number of sub-customers
-	images    map[int64]string
-	version   int64 // bumped by every write; keys the list cache
+	children  map[int64]int     // parent id → number of sub-customers
+	images    map[string][]byte // stored file name → content
+	unit      time.Duration     // precision of the dates: a second or a millisecond
+	version   int64             // bumped by every write; keys the list cache
 	listCache map[string]listResult
 	orgStamp  int64
 }
@@ -43,7 +44,8 @@ func NewStore(seed Seed) (*Store, error) {
 		byID:      map[int64]*crm.Customer{},
 		byRef:     map[string]*crm.Customer{},
 		children:  map[int64]int{},
-		images:    map[int64]string{},
+		images:    map[string][]byte{},
+		unit:      time.Second,
 		listCache: map[string]listResult{},
 		orgStamp:  1450169988465,
 	}
@@ -90,6 +92,36 @@ func (s *Store) ByReference(ref string) (crm.Customer, bool) {
 	return clone(c), true
 }
 
+// configure sets the clock (when now is not nil) and the precision of the
+// dates.
+func (s *Store) configure(now func() time.Time, unit time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now != nil {
+		s.Now = now
+	}
+	s.unit = unit
+}
+
+// stamp is the time of a write, in UTC, truncated to the store's
+// precision; s.mu is held.
+func (s *Store) stamp() crm.Time { return crm.Time{Time: s.Now().UTC().Truncate(s.unit)} }
+
+// clock reads the store's clock.
+func (s *Store) clock() time.Time {
+	s.mu.Lock()
+	now := s.Now
+	s.mu.Unlock()
+	return now()
+}
+
+// organization returns the organization's settings.
+func (s *Store) organization() Organization {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seed.Organization
+}
+
 // mode says how a write names related records.
 type mode int
 
@@ -115,6 +147,7 @@ func (s *Store) Create(p *params, baseURL string) (crm.Customer, *apiError) {
 		return crm.Customer{}, err
 	}
 	s.insert(c)
+	s.keepImage(p.image)
 	return clone(c), nil
 }
 
@@ -143,6 +176,7 @@ func (s *Store) Upsert(ref string, p *params, baseURL string) (c crm.Customer, c
 		return crm.Customer{}, false, err
 	}
 	s.insert(c2)
+	s.keepImage(p.image)
 	return clone(c2), true, nil
 }
 
@@ -159,9 +193,10 @@ func (s *Store) change(old *crm.Customer, p *params, m mode, baseURL string) (cr
 		}
 	}
 	if !equalStored(&c, old) {
-		c.LastUpdated = crm.NewTime(s.Now())
+		c.LastUpdated = s.stamp()
 		s.replace(old, &c)
 	}
+	s.keepImage(p.image)
 	return clone(&c), nil
 }
 
@@ -218,13 +253,12 @@ func (s *Store) remove(c *crm.Customer) *apiError {
 	}
 	delete(s.byID, c.ID)
 	delete(s.byRef, c.Reference)
-	delete(s.images, c.ID)
 	s.version++
 	return nil
 }
 
 func (s *Store) newCustomer(ref string) *crm.Customer {
-	now := crm.NewTime(s.Now())
+	now := s.stamp()
 	return &crm.Customer{
 		Reference:     ref,
 		IsSameAddress: true,

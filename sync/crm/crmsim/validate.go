@@ -1,8 +1,6 @@
 package crmsim
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -22,7 +20,6 @@ type params struct {
 
 func newParams(v map[string]string) *params { return &params{values: v} }
 
-func (p *params) has(k string) bool   { _, ok := p.values[k]; return ok }
 func (p *params) get(k string) string { return p.values[k] }
 func (p *params) lookup(k string) (string, bool) {
 	v, ok := p.values[k]
@@ -106,19 +103,62 @@ var boolFields = map[string]struct {
 // maxImageSize is the reference's limit: "image size should not exceed 2Mo".
 const maxImageSize = 2 << 20
 
-// apply validates p and writes it into c. On error c may be half-changed:
-// callers apply to a copy.
+// apply validates p and writes it into c, in the reference's order of the
+// parameters. On error c may be half-changed: callers apply to a copy.
 func (s *Store) apply(c *crm.Customer, p *params, m mode, baseURL string) *apiError {
-	external := m == modeUpsert
-	if m != modeUpsert {
-		if v, ok := p.lookup("useExternalId"); ok {
-			b, err := parseBool("useExternalId", v, false)
-			if err != nil {
-				return err
-			}
-			external = b
+	external, err := externalIDs(p, m)
+	if err != nil {
+		return err
+	}
+	if err := applyIdentity(c, p, m); err != nil {
+		return err
+	}
+	if err := applyScalars(c, p); err != nil {
+		return err
+	}
+	if err := s.applyDueDate(c, p); err != nil {
+		return err
+	}
+	if v, ok := p.lookup("currency"); ok {
+		if err := s.applyCurrency(c, v); err != nil {
+			return err
 		}
 	}
+	if err := s.applyRelations(c, p, external); err != nil {
+		return err
+	}
+	if v, ok := p.lookup("paymentTypes"); ok {
+		pts, err := s.parsePaymentTypes(v)
+		if err != nil {
+			return err
+		}
+		c.PaymentTypes = pts
+	}
+	if err := s.applyRegion(c, p); err != nil {
+		return err
+	}
+	if p.image != nil {
+		return s.applyImage(c, p.image, baseURL)
+	}
+	return nil
+}
+
+// externalIDs tells whether related records are named by reference: always
+// for upsert, with useExternalId=true for create and update.
+func externalIDs(p *params, m mode) (bool, *apiError) {
+	if m == modeUpsert {
+		return true, nil
+	}
+	v, ok := p.lookup("useExternalId")
+	if !ok {
+		return false, nil
+	}
+	return parseBool("useExternalId", v, false)
+}
+
+// applyIdentity sets the reference (create and update) and the name, which
+// a customer must end up with.
+func applyIdentity(c *crm.Customer, p *params, m mode) *apiError {
 	if v, ok := p.lookup("reference"); ok && m != modeUpsert {
 		if v == "" {
 			return errMissing("reference")
@@ -131,8 +171,12 @@ func (s *Store) apply(c *crm.Customer, p *params, m mode, baseURL string) *apiEr
 	if c.Name == "" {
 		return errMissing("name")
 	}
-	// In the reference's order, so that the first bad parameter named is
-	// always the same one.
+	return nil
+}
+
+// applyScalars sets the text, double and boolean fields, in the reference's
+// order, so that the first bad parameter named is always the same one.
+func applyScalars(c *crm.Customer, p *params) *apiError {
 	for _, k := range createParams {
 		v, ok := p.lookup(k)
 		if !ok {
@@ -156,44 +200,29 @@ func (s *Store) apply(c *crm.Customer, p *params, m mode, baseURL string) *apiEr
 			*bf.field(c) = b
 		}
 	}
-	if err := s.applyDueDate(c, p); err != nil {
-		return err
+	return nil
+}
+
+// applyRegion sets the region by numeric id; the parameter is ignored when
+// the organization has no geographical locations.
+func (s *Store) applyRegion(c *crm.Customer, p *params) *apiError {
+	v, ok := p.lookup("regionId")
+	if !ok || !s.seed.Organization.GeographicalLocations {
+		return nil
 	}
-	if v, ok := p.lookup("currency"); ok {
-		if err := s.applyCurrency(c, v); err != nil {
-			return err
-		}
+	if v == "" {
+		c.Region.Value = nil
+		return nil
 	}
-	if err := s.applyRelations(c, p, external); err != nil {
-		return err
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return errType("regionId")
 	}
-	if v, ok := p.lookup("paymentTypes"); ok {
-		pts, err := s.parsePaymentTypes(v)
-		if err != nil {
-			return err
-		}
-		c.PaymentTypes = pts
+	r := s.region(id)
+	if r == nil {
+		return errNotFound(fmt.Sprintf("The region with the id %s doesn't exist.", v))
 	}
-	if v, ok := p.lookup("regionId"); ok && s.seed.Organization.GeographicalLocations {
-		if v == "" {
-			c.Region.Value = nil
-		} else {
-			id, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return errType("regionId")
-			}
-			r := s.region(id)
-			if r == nil {
-				return errNotFound(fmt.Sprintf("The region with the id %s doesn't exist.", v))
-			}
-			c.Region.Value = &crm.Region{ID: r.ID, Name: r.Name}
-		}
-	}
-	if p.image != nil {
-		if err := s.applyImage(c, p.image, baseURL); err != nil {
-			return err
-		}
-	}
+	c.Region.Value = &crm.Region{ID: r.ID, Name: r.Name}
 	return nil
 }
 
@@ -398,9 +427,7 @@ func (s *Store) applyImage(c *crm.Customer, img *crm.Image, baseURL string) *api
 	if !supportedImage(img.Content) {
 		return &apiError{http.StatusBadRequest, crm.CodeUnsupportedFileType, "image format not supported."}
 	}
-	sum := sha256.Sum256(img.Content)
-	name := hex.EncodeToString(sum[:6]) + "_" + sanitizeFilename(img.Filename)
-	logo := fmt.Sprintf("%s/%s-%d/photoCustomer/%s", baseURL, s.seed.Organization.Name, s.orgStamp, name)
+	logo := baseURL + s.photoPath() + imageName(img)
 	if c.Logo == nil || *c.Logo != logo {
 		c.Logo = &logo
 	}
