@@ -148,6 +148,12 @@ func (a *applier) wave(ctx context.Context, actions []*Action) error {
 			return false
 		}
 		g.Go(func() error {
+			// The budget is checked again once a slot is free: failures
+			// may have passed it while this action waited for one.
+			if a.overBudget() || gctx.Err() != nil {
+				a.skipped.Add(1)
+				return nil
+			}
 			err := a.do(gctx, act)
 			if lean {
 				act.Customer = nil // sent: its row can go
