@@ -66,6 +66,20 @@ type DB struct {
 // NewDB returns a checkpoint at path, not yet opened.
 func NewDB(path string) *DB { return &DB{Path: path, Now: time.Now} }
 
+// Exists reports whether a checkpoint was ever written at path: a file
+// that is there and not empty. A missing or zero-byte file is no
+// checkpoint: opening it would silently start over.
+func Exists(path string) (bool, error) {
+	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("state %s: %w", path, err)
+	}
+	return st.Size() > 0 || !st.Mode().IsRegular(), nil
+}
+
 // Open opens the checkpoint, creating it (mode 0600) when absent, and
 // applies the migrations it lacks. A file that is not an erpsync
 // checkpoint, is corrupt, or was written by a newer erpsync is an
@@ -182,6 +196,11 @@ func (db *DB) createOrCheckFile() error {
 	}
 	if st.IsDir() {
 		return &UnusableError{Path: db.Path, Reason: "it is a directory"}
+	}
+	if !st.Mode().IsRegular() {
+		// A device or a pipe (/dev/null): SQLite would put its -wal and
+		// -shm files beside it, in a folder that is not ours.
+		return &UnusableError{Path: db.Path, Reason: "it is not a regular file"}
 	}
 	if st.Size() == 0 {
 		return nil // an empty file is an empty database

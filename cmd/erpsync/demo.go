@@ -54,7 +54,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 
 	log := newLogger(c.Stderr, *verbose)
 	defer func() { _ = log.Sync() }()
-	j, err := newJob(ctx, cfg, log, jobOptions{state: true, crm: true})
+	j, err := newJob(ctx, cfg, log, jobOptions{state: stateCreate, crm: true})
 	if err != nil {
 		return err
 	}

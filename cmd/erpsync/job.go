@@ -27,6 +27,7 @@ type job struct {
 	mapping *mapping.Mapping
 	db      *state.DB
 	client  *crm.Client
+	scratch string // a temporary folder to remove at Close (plan's empty checkpoint)
 }
 
 // jobFlags are the flags of every subcommand that opens a job, -config
@@ -61,7 +62,7 @@ func (f *jobFlags) open(ctx context.Context, args []string, opt jobOptions) (j *
 
 // jobOptions say what a subcommand needs opened.
 type jobOptions struct {
-	state   bool                                         // open the checkpoint
+	state   stateUse                                     // how the checkpoint is opened
 	crm     bool                                         // open the CRM client
 	observe func(op string, status int, d time.Duration) // told of every CRM answer
 }
@@ -90,11 +91,10 @@ func newJob(ctx context.Context, cfg *Config, log *zap.Logger, opt jobOptions) (
 			return nil, usage(fmt.Errorf("config: crm: %w", err))
 		}
 	}
-	if opt.state {
-		j.db = state.NewDB(cfg.State.Path)
-		if err := j.db.Open(ctx); err != nil {
+	if opt.state != noState {
+		if err := j.openState(ctx, opt.state); err != nil {
 			j.Close()
-			return nil, sync.WithClass(sync.ClassFatal, err)
+			return nil, err
 		}
 	}
 	return j, nil
@@ -121,6 +121,9 @@ func (j *job) Close() {
 		if err := j.db.Close(); err != nil {
 			j.log.Warn("close checkpoint", zap.Error(err))
 		}
+	}
+	if j.scratch != "" {
+		_ = os.RemoveAll(j.scratch)
 	}
 }
 

@@ -51,6 +51,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = (&DemoCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "run":
 		err = (&RunCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
+	case "init":
+		err = (&InitCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "plan":
 		err = (&PlanCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "import":
@@ -85,6 +87,7 @@ func (m *Main) usage() {
 
   demo        [-dir DIR]                               everything on the embedded CRM simulator (what "make run" runs)
   run         -config FILE [-file EXPORT] [-dry-run]   one sync now (the nightly job)
+  init        -config FILE [-adopt] [-file EXPORT]      create the checkpoint; -adopt: the CRM's customers the export lists are managed
   plan        -config FILE [-file EXPORT] [-out FILE]  what run would do; writes nothing
   import      -config FILE -file EXPORT                one-off migration: upserts only, resumable
   status      -config FILE                             last runs, pending failures, watermark, lock

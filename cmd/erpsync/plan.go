@@ -20,7 +20,7 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("plan", c.Stderr)
 	file := fs.String("file", "", "export to plan (default: the newest match of source.path)")
 	out := fs.String("out", "", "write every planned operation to this CSV file")
-	j, done, err := fs.open(ctx, args, jobOptions{state: true, crm: true})
+	j, done, err := fs.open(ctx, args, jobOptions{state: stateRead, crm: true})
 	if err != nil {
 		return err
 	}

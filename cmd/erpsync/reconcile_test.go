@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,9 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/crm/crmsim"
 )
+
+// plainNumber is a cell a spreadsheet reads as a number, never a formula.
+var plainNumber = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]+)?$`)
 
 func TestE2E_Reconcile(t *testing.T) {
 	e := newE2E(t, crmsim.Options{}, nil)
@@ -77,7 +81,7 @@ func TestE2E_Reconcile(t *testing.T) {
 	rows := readCSV(t, filepath.Join(out, "reconciliation.csv"))
 	for _, row := range rows {
 		for _, cell := range row {
-			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) && !plainNumber.MatchString(cell) {
 				t.Errorf("a live formula in the CSV: %q", row)
 			}
 		}
@@ -85,6 +89,9 @@ func TestE2E_Reconcile(t *testing.T) {
 	if !strings.Contains(strings.Join(rows[len(rows)-1], ","), "'=SUM(A1)") &&
 		!strings.Contains(flatten(rows), "'=SUM(A1)") {
 		t.Errorf("the formula-named customer is not in the CSV: %q", rows)
+	}
+	if !strings.Contains(flatten(rows), ",-500,") {
+		t.Errorf("a negative difference is not written as a number: %q", rows)
 	}
 	html, _ := os.ReadFile(filepath.Join(out, "reconciliation.html"))
 	for _, w := range []string{"C-1004", "C-1010", "WALK-IN", "=SUM(A1)", "The ERP and the CRM differ."} {

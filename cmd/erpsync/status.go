@@ -22,7 +22,7 @@ type StatusCommand struct {
 func (c *StatusCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("status", c.Stderr)
 	n := fs.Int("runs", 10, "how many runs to show")
-	j, done, err := fs.open(ctx, args, jobOptions{state: true})
+	j, done, err := fs.open(ctx, args, jobOptions{state: stateExisting})
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ type UnlockCommand struct {
 func (c *UnlockCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("unlock", c.Stderr)
 	force := fs.Bool("force", false, "free the file even though its holder, on another host, may still run")
-	j, done, err := fs.open(ctx, args, jobOptions{state: true})
+	j, done, err := fs.open(ctx, args, jobOptions{state: stateExisting})
 	if err != nil {
 		return err
 	}

@@ -17,8 +17,8 @@ import (
 // holder has not renewed it for a long time.
 func TestE2E_Unlock(t *testing.T) {
 	e := newE2E(t, crmsim.Options{}, nil)
-	if code, _, errOut := e.run("status"); code != ExitOK {
-		t.Fatalf("status: %d %s", code, errOut)
+	if code, _, errOut := e.run("init"); code != ExitOK {
+		t.Fatalf("init: %d %s", code, errOut)
 	}
 	lockBy := func(heartbeat time.Time) {
 		t.Helper()

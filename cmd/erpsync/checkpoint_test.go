@@ -1,0 +1,85 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"erpsync/sync/crm/crmsim"
+)
+
+// TestE2E_MissingCheckpoint: a checkpoint that was deleted or truncated
+// never starts over silently while the CRM holds customers: run and status
+// stop with exit 2 naming the path and init, and create nothing; init
+// -adopt takes the CRM's customers back, and the next run mirror-deletes
+// what the ERP dropped.
+func TestE2E_MissingCheckpoint(t *testing.T) {
+	e := newE2E(t, crmsim.Options{}, nil)
+	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
+		t.Fatalf("day 1 on an empty CRM (creates the checkpoint): %d %s", code, errOut)
+	}
+	e.writes()
+
+	for _, c := range []struct {
+		name string
+		lose func() error
+	}{
+		{"truncated", func() error { return os.Truncate(e.state, 0) }},
+		{"deleted", func() error { return os.Remove(e.state) }},
+	} {
+		name, lose := c.name, c.lose
+		if err := lose(); err != nil {
+			t.Fatal(err)
+		}
+		for _, cmd := range []string{"run", "status", "unlock"} {
+			code, _, errOut := e.run(cmd, "-file", day2)
+			if cmd != "run" {
+				code, _, errOut = e.run(cmd)
+			}
+			if code != ExitUsage || !strings.Contains(errOut, e.state) || !strings.Contains(errOut, "erpsync init") {
+				t.Errorf("%s, checkpoint %s: exit %d %q, want 2 naming the path and init", cmd, name, code, errOut)
+			}
+		}
+		if up, del := e.writes(); up+del != 0 {
+			t.Errorf("checkpoint %s: %d upserts, %d deletes sent", name, up, del)
+		}
+		st, err := os.Stat(e.state)
+		if name == "deleted" && err == nil {
+			t.Errorf("checkpoint deleted: a new one was created")
+		}
+		if name == "truncated" && (err != nil || st.Size() != 0) {
+			t.Errorf("checkpoint truncated: it was written (%v)", err)
+		}
+	}
+
+	if code, out, errOut := e.run("init", "-adopt", "-file", day1); code != ExitOK || !strings.Contains(out, "10 adopted") {
+		t.Fatalf("init -adopt: %d %q %q", code, out, errOut)
+	}
+	if code, _, errOut := e.run("init"); code != ExitUsage || !strings.Contains(errOut, "already exists") {
+		t.Errorf("init over a checkpoint: %d %q", code, errOut)
+	}
+	code, out, errOut := e.run("run", "-file", day1)
+	if up, del := e.writes(); code != ExitOK || up+del != 0 {
+		t.Errorf("day 1 after adopting day 1: exit %d, %d upserts, %d deletes, want nothing sent\n%s%s", code, up, del, out, errOut)
+	}
+	code, out, errOut = e.run("run", "-file", day2)
+	if code != ExitOK || !strings.Contains(out, "deleted 2") {
+		t.Errorf("day 2 after adopting: exit %d, want the mirror delete\n%s%s", code, out, errOut)
+	}
+	if _, ok := e.customer("C-1006"); ok {
+		t.Errorf("C-1006, dropped by day 2, is still in the CRM")
+	}
+}
+
+// TestE2E_PlanWritesNothing: plan against a missing checkpoint plans
+// against an empty one and leaves no file behind.
+func TestE2E_PlanWritesNothing(t *testing.T) {
+	e := newE2E(t, crmsim.Options{}, nil)
+	code, out, errOut := e.run("plan", "-file", day1)
+	if code != ExitOK || !strings.Contains(out, "create 10") {
+		t.Fatalf("plan: %d %q %q", code, out, errOut)
+	}
+	if _, err := os.Stat(e.state); err == nil {
+		t.Errorf("plan created %s", e.state)
+	}
+}

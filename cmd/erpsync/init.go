@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"erpsync/state"
+	"erpsync/sync"
+)
+
+// InitCommand creates the checkpoint (state.path). With -adopt it fills it
+// from the CRM: every customer the CRM holds whose reference the export
+// lists becomes managed, so that the next run updates only what differs
+// and mirror-deletes what the ERP dropped.
+type InitCommand struct {
+	Stdout, Stderr io.Writer
+}
+
+// Run runs `erpsync init -config FILE [-adopt] [-file EXPORT]`.
+func (c *InitCommand) Run(ctx context.Context, args []string) error {
+	fs := newJobFlags("init", c.Stderr)
+	adopt := fs.Bool("adopt", false, "take as managed every CRM customer whose reference the export lists")
+	file := fs.String("file", "", "with -adopt: the export (default: the newest match of source.path)")
+	j, done, err := fs.open(ctx, args, jobOptions{crm: true})
+	if err != nil {
+		return err
+	}
+	defer done()
+	path := j.cfg.State.Path
+	if exists, err := state.Exists(path); err != nil || exists {
+		if err == nil {
+			err = usage(fmt.Errorf("a checkpoint already exists at %s: init only creates a new one", path))
+		}
+		return err
+	}
+	export := ""
+	if *adopt {
+		if export, err = j.exportPath(*file); err != nil {
+			return err
+		}
+	}
+	if err := j.openState(ctx, stateCreate); err != nil {
+		return err
+	}
+	if !*adopt {
+		fmt.Fprintf(c.Stdout, "created the checkpoint %s (empty: the next run or import fills it)\n", path)
+		return nil
+	}
+	res, err := sync.Adopt(ctx, j.engine(sync.ModeRun, export))
+	if res != nil {
+		fmt.Fprintf(c.Stdout, "created the checkpoint %s: the CRM holds %d customers, the export %d valid rows; "+
+			"%d adopted as managed (%d already equal to the export)\n", path, res.Listed, res.Rows, res.Adopted, res.Equal)
+	}
+	return err
+}
