@@ -2,6 +2,7 @@ package sync_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -126,5 +127,43 @@ func listWhileChanging(t *testing.T, concurrency, first, last int, more bool) {
 		if seen[ref] {
 			t.Errorf("deleted %s is listed", ref)
 		}
+	}
+}
+
+// TestListAll_ServerCaps lists through servers that cap the page size
+// below the 100 asked: every customer, once, in order.
+func TestListAll_ServerCaps(t *testing.T) {
+	store, _ := seedStore(t, 150, 50)
+	for _, cap := range []int{1, 37, 100} {
+		t.Run(fmt.Sprintf("cap %d", cap), func(t *testing.T) {
+			f := &front{cap: cap}
+			all, listing, err := sync.ListAll(t.Context(), newCRM(t, store, f), 4, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(all) != 150 || listing.Customers != 150 || listing.Unsettled || listing.Rechecks != 0 {
+				t.Fatalf("listed %d customers, listing %+v; want 150 at once", len(all), listing)
+			}
+			for i, c := range all {
+				if want := fmt.Sprintf("K-%04d", i); c.Reference != want {
+					t.Fatalf("customer %d is %s, want %s", i, c.Reference, want)
+				}
+			}
+		})
+	}
+}
+
+// TestListAll_OffsetIgnored lists a CRM that ignores offset: the listing
+// must stop, fatal, within 100 requests.
+func TestListAll_OffsetIgnored(t *testing.T) {
+	store, _ := seedStore(t, 1000, 0)
+	f := &front{cap: 100, ignoreOffset: true}
+	_, _, err := sync.ListAll(t.Context(), newCRM(t, store, f), 4, 0)
+	var stalled *crm.StalledError
+	if !errors.As(err, &stalled) || !crm.IsFatal(err) {
+		t.Fatalf("err = %v, want a fatal *crm.StalledError", err)
+	}
+	if n := f.lists.Load(); n > 100 {
+		t.Errorf("%d requests before stopping, want at most 100", n)
 	}
 }

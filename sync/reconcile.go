@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -9,8 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"erpsync/mapping"
 	"erpsync/state"
@@ -97,17 +94,6 @@ type FieldDiff struct {
 	CRM         string `json:"crm"`
 	Delta       string `json:"delta,omitempty"` // ERP minus CRM, for numbers
 	Explanation string `json:"explanation,omitempty"`
-}
-
-// Listing says how the CRM was read.
-type Listing struct {
-	Customers int     `json:"customers"`
-	Pages     int     `json:"pages"`
-	Seconds   float64 `json:"seconds"`
-	Rechecks  int     `json:"rechecks"` // passes repeated because records changed meanwhile
-	// Unsettled says the CRM kept changing through every pass: a change
-	// made during the last one may be missing from the comparison.
-	Unsettled bool `json:"unsettled,omitempty"`
 }
 
 // erpSide is what the export says of one reference.
@@ -346,122 +332,3 @@ func delta(a, b string) string {
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
-
-// ListAll lists every customer of the CRM, sorted by id, pages fetched
-// concurrently. Records created, changed or deleted meanwhile are caught:
-// adjacent pages overlap by one record, so that a page shifted by a
-// deletion shows; the changes since the start are pulled again; and the
-// count must agree with the CRM's total. Otherwise the listing is done
-// again (at most three times in all).
-func ListAll(ctx context.Context, api Lister, concurrency, pageSize int) ([]*crm.Customer, Listing, error) {
-	if concurrency <= 0 {
-		concurrency = 8
-	}
-	if pageSize <= 0 {
-		pageSize = 500
-	}
-	pageSize = max(pageSize, 2) // pages overlap by one record
-	var listing Listing
-	for attempt := 0; ; attempt++ {
-		started := time.Now().Add(-2 * time.Second) // the CRM's clock has one-second resolution
-		all, pages, whole, err := listPages(ctx, api, concurrency, pageSize)
-		listing.Pages += pages
-		if err != nil {
-			return nil, listing, err
-		}
-		// What changed while the pages came in.
-		since, err := Pull(ctx, api, PullOptions{Since: started, PageSize: pageSize, Concurrency: concurrency})
-		if err != nil {
-			return nil, listing, err
-		}
-		listing.Pages += since.Pages
-		all = merge(all, since.Customers)
-		// The same order as the pages: a CRM answers it from the same index.
-		end, err := api.ListPage(ctx, crm.ListQuery{Sort: "id", Order: "asc", Max: 1})
-		if err != nil {
-			return nil, listing, err
-		}
-		listing.Pages++
-		settled := whole && len(all) == end.Paging.Total
-		if settled || attempt == 2 {
-			listing.Customers, listing.Unsettled = len(all), !settled
-			return all, listing, nil
-		}
-		listing.Rechecks++
-	}
-}
-
-// listPages fetches the first page, then the others concurrently, each
-// starting with the last record of the page before it (pages of pageSize
-// records, pageSize-1 apart: a CRM that caps the page size still
-// overlaps). whole is false when a page does not: records were deleted
-// meanwhile and one may be missing. The customers stay where their page
-// decoded them.
-func listPages(ctx context.Context, api Lister, concurrency, pageSize int) (all []*crm.Customer, n int, whole bool, err error) {
-	q := crm.ListQuery{Sort: "id", Order: "asc", Max: pageSize}
-	first, err := api.ListPage(ctx, q)
-	if err != nil {
-		return nil, 0, false, fmt.Errorf("list the CRM: %w", err)
-	}
-	total, step := first.Paging.Total, pageSize-1
-	n = 1
-	if total > pageSize {
-		n += (total - pageSize + step - 1) / step
-	}
-	pages := make([][]crm.Customer, n)
-	pages[0] = first.Data
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(concurrency)
-	for i := 1; i < n; i++ {
-		g.Go(func() error {
-			q := q
-			q.Offset = i * step
-			p, err := api.ListPage(gctx, q)
-			if err != nil {
-				return fmt.Errorf("list the CRM, page %d: %w", i+1, err)
-			}
-			pages[i] = p.Data
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, n, false, err
-	}
-	whole = true
-	all = make([]*crm.Customer, 0, total)
-	for i, p := range pages {
-		if i > 0 {
-			prev := pages[i-1]
-			if len(prev) > 0 && len(p) > 0 && p[0].ID == prev[len(prev)-1].ID {
-				p = p[1:] // the overlap
-			} else {
-				whole = false
-			}
-		}
-		for j := range p {
-			if len(all) > 0 && p[j].ID <= all[len(all)-1].ID {
-				whole = false // out of order or twice: a page moved
-				continue
-			}
-			all = append(all, &p[j])
-		}
-	}
-	return all, n, whole, nil
-}
-
-// merge puts the customers changed meanwhile into all (sorted by id):
-// newer copies replace older ones, new customers are added in order.
-func merge(all []*crm.Customer, changed map[int64]crm.Customer) []*crm.Customer {
-	sorted := all // the new ones are appended after it
-	for id, c := range changed {
-		if i, ok := slices.BinarySearchFunc(sorted, id, func(c *crm.Customer, id int64) int { return cmp.Compare(c.ID, id) }); ok {
-			all[i] = &c
-		} else {
-			all = append(all, &c)
-		}
-	}
-	if len(all) > len(sorted) {
-		slices.SortFunc(all, func(a, b *crm.Customer) int { return cmp.Compare(a.ID, b.ID) })
-	}
-	return all
-}

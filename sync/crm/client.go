@@ -29,7 +29,11 @@ type Config struct {
 	// Token is sent as a Bearer token. Callers read it from the environment
 	// variable that the config names; the client never logs or returns it.
 	Token       string
-	Concurrency int           // sizes the connection pool; default 8
+	Concurrency int // sizes the connection pool; default 8
+	// PageSize is the list calls' `max` when a query names none; default
+	// DefaultPageSize (the reference's). It is a request: a server may
+	// answer fewer, and the walks read paging.max instead of trusting it.
+	PageSize    int
 	RateLimit   float64       // requests per second, 0 = unlimited
 	Timeout     time.Duration // per request attempt; default 30s
 	Retries     int           // failed attempts retried per call; default 5, -1 for none
@@ -73,6 +77,9 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 8
 	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = DefaultPageSize
+	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
@@ -99,7 +106,7 @@ func NewClient(cfg Config) (*Client, error) {
 	c := &Client{
 		cfg:  cfg,
 		base: u.String() + "/api/" + url.PathEscape(cfg.APIVersion) + "/customers",
-		http: &http.Client{Transport: transport},
+		http: &http.Client{Transport: transport, CheckRedirect: refuseRedirect},
 		log:  cfg.Logger,
 	}
 	if cfg.RateLimit > 0 {
@@ -235,10 +242,33 @@ func (c *Client) attempt(ctx context.Context, cl call, target string, body []byt
 	if readErr != nil {
 		return a, &TransportError{Op: cl.op, Sent: true, Err: fmt.Errorf("read body: %w", scrubURL(readErr))}
 	}
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		return a, redirectError(cl.op, req.URL, a)
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return a, decodeError(cl.op, a)
 	}
 	return a, nil
+}
+
+// refuseRedirect makes the HTTP client hand back a 3xx answer instead of
+// following it: Go's client would re-send a POST or DELETE as a GET (and
+// report the GET's 200 as the write's success), and a redirect to another
+// origin would carry the token there.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// redirectError names where a 3xx answer pointed, resolved against the
+// request and without any user info.
+func redirectError(op string, from *url.URL, a *answer) *RedirectError {
+	e := &RedirectError{Op: op, Status: a.status}
+	if loc := a.header.Get("Location"); loc != "" {
+		e.Location = loc
+		if u, err := from.Parse(loc); err == nil {
+			u.User = nil
+			e.Location = u.String()
+		}
+	}
+	return e
 }
 
 // readBody reads an answer in one allocation when its length is known
@@ -263,8 +293,19 @@ func scrubURL(err error) error {
 	return err
 }
 
+// bodyDecoder is an answer type that decodes itself (tolerantly).
+type bodyDecoder interface {
+	decodeBody(body []byte) error
+}
+
 func decodeSuccess(op string, a *answer, out any) error {
 	if out == nil {
+		return nil
+	}
+	if d, ok := out.(bodyDecoder); ok {
+		if err := d.decodeBody(a.body); err != nil {
+			return fmt.Errorf("%s: decode %d answer: %w", op, a.status, err)
+		}
 		return nil
 	}
 	// segmentio's decoder: as encoding/json does, ~4 times faster (a page

@@ -260,7 +260,7 @@ func TestClient_ServerErrorsRetried(t *testing.T) {
 		defer ts.Close()
 		c := MustClient(t, ts.URL, crm.Config{Retries: 2})
 		err := c.DeleteByReference(context.Background(), "R-1")
-		if !errors.Is(err, crm.ErrRetriesExhausted) || !crm.IsRetryable(err) {
+		if !errors.Is(err, crm.ErrRetriesExhausted) || crm.IsFatal(err) {
 			t.Fatalf("err = %v", err)
 		}
 		if seen.Load() != 3 {
@@ -303,8 +303,8 @@ func TestClient_Unauthorized(t *testing.T) {
 	sim, ts := MustSim(t, nil, crmsim.Options{Token: "the-right-one"})
 	c := MustClient(t, ts.URL, crm.Config{Token: token, Retries: 5})
 	_, err := c.Upsert(context.Background(), "A-1", upsertForm("Nope"))
-	if !crm.IsFatal(err) || crm.IsRetryable(err) {
-		t.Fatalf("err = %v, want fatal and not retryable", err)
+	if !crm.IsFatal(err) {
+		t.Fatalf("err = %v, want fatal", err)
 	}
 	if strings.Contains(err.Error(), token) {
 		t.Errorf("error message holds the token: %v", err)
@@ -345,8 +345,8 @@ func TestClient_Cancelled(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want deadline exceeded", err)
 	}
-	if crm.IsRetryable(err) && errors.Is(err, context.Canceled) {
-		t.Error("a cancelled call is reported retryable")
+	if crm.IsFatal(err) || crm.IsUnreachable(err) {
+		t.Error("a cancelled call is reported fatal or unreachable")
 	}
 }
 

@@ -6,6 +6,7 @@ package crm
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -163,14 +164,24 @@ func (r *RegionField) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Time is an API date-time: UTC, whole seconds, written with TimeLayout.
+// Time is an API date-time, in UTC. The reference writes whole seconds;
+// a server that answers milliseconds keeps them (and String writes them).
 type Time struct{ time.Time }
+
+// TimeLayoutMilli is TimeLayout with milliseconds.
+const TimeLayoutMilli = "2006-01-02T15:04:05.000Z"
 
 // NewTime truncates t to the second in UTC.
 func NewTime(t time.Time) Time { return Time{t.UTC().Truncate(time.Second)} }
 
-// String formats the time as the API does.
-func (t Time) String() string { return t.UTC().Format(TimeLayout) }
+// String formats the time as the API does: whole seconds, or
+// milliseconds when the time has them.
+func (t Time) String() string {
+	if t.Nanosecond() != 0 {
+		return t.UTC().Format(TimeLayoutMilli)
+	}
+	return t.UTC().Format(TimeLayout)
+}
 
 // MarshalJSON writes the API's layout, or null for the zero time.
 func (t Time) MarshalJSON() ([]byte, error) {
@@ -180,18 +191,32 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + t.String() + `"`), nil
 }
 
-// UnmarshalJSON reads the API's layout (and, leniently, any RFC 3339 time).
+// timeLayouts are the date-time forms read: RFC 3339 (with or without a
+// fraction, Z or an offset), then the same without a zone (read as UTC).
+var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999"}
+
+// UnmarshalJSON reads the API's layout and, leniently, any RFC 3339 time,
+// one without a zone (UTC) or milliseconds since the epoch; it keeps
+// milliseconds and drops what is finer.
 func (t *Time) UnmarshalJSON(b []byte) error {
 	s := string(b)
 	if s == "null" {
 		t.Time = time.Time{}
 		return nil
 	}
-	s = strings.Trim(s, `"`)
-	v, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return fmt.Errorf("parse time %q: %w", s, err)
+	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+		t.Time = time.UnixMilli(ms).UTC()
+		return nil
 	}
-	t.Time = v.UTC()
-	return nil
+	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+		return fmt.Errorf("parse time: want a string, got %s", jsonKind(b))
+	}
+	s = strings.TrimSpace(s[1 : len(s)-1])
+	for _, layout := range timeLayouts {
+		if v, err := time.Parse(layout, s); err == nil {
+			t.Time = v.UTC().Truncate(time.Millisecond)
+			return nil
+		}
+	}
+	return fmt.Errorf("parse time: %d characters in no ISO-8601 form", len(s))
 }

@@ -83,6 +83,58 @@ func (q ListQuery) Values() url.Values {
 type Page struct {
 	Paging Paging     `json:"paging"`
 	Data   []Customer `json:"data"`
+	// Unreadable are the records of the answer that could not be read,
+	// even leniently; Data holds the others, in the answer's order.
+	Unreadable []*RecordError `json:"-"`
+}
+
+// Len is how many records the answer held, read or not.
+func (p *Page) Len() int { return len(p.Data) + len(p.Unreadable) }
+
+// More reports whether records follow this page of the query q. It reads
+// the answer's paging (next, then total) rather than comparing the
+// page's length with the max asked for: a server may cap the page size.
+// An empty page is the last.
+func (p *Page) More(q ListQuery) bool {
+	n := p.Len()
+	switch {
+	case n == 0:
+		return false
+	case p.Paging.Next != nil:
+		return true
+	case p.Paging.Total > 0:
+		return q.Offset+n < p.Paging.Total
+	}
+	// An answer without paging facts: a full page may have a successor.
+	size := p.Paging.Max
+	if size <= 0 {
+		size = q.Max
+	}
+	return size > 0 && n >= size
+}
+
+// Slot is what is known of one record of an answer, by position: a record
+// that could not be read may have a zero ID or time.
+type Slot struct {
+	ID          int64
+	LastUpdated time.Time
+	Read        bool // false: the record is in Unreadable
+}
+
+// Slots lists the answer's records in order, read or not.
+func (p *Page) Slots() []Slot {
+	slots := make([]Slot, 0, p.Len())
+	data, bad := p.Data, p.Unreadable
+	for i := range p.Len() {
+		if len(bad) > 0 && bad[0].Index == i || len(data) == 0 {
+			slots = append(slots, Slot{ID: bad[0].ID, LastUpdated: bad[0].LastUpdated})
+			bad = bad[1:]
+			continue
+		}
+		slots = append(slots, Slot{ID: data[0].ID, LastUpdated: data[0].LastUpdated.Time, Read: true})
+		data = data[1:]
+	}
+	return slots
 }
 
 // Paging is the list answer's paging object.
@@ -94,8 +146,12 @@ type Paging struct {
 	Next     *string `json:"next"`
 }
 
-// ListPage fetches one page.
+// ListPage fetches one page. A query without Max asks for the
+// configured PageSize.
 func (c *Client) ListPage(ctx context.Context, q ListQuery) (*Page, error) {
+	if q.Max <= 0 {
+		q.Max = c.cfg.PageSize
+	}
 	var p Page
 	err := c.do(ctx, call{method: http.MethodGet, op: OpList, query: q.Values(), idempotent: true}, &p)
 	if err != nil {
@@ -105,31 +161,48 @@ func (c *Client) ListPage(ctx context.Context, q ListQuery) (*Page, error) {
 }
 
 // List walks every page of a query from q.Offset on, yielding customers in
-// the API's order. It stops at the first error, which it yields. Offset
-// paging over records that change meanwhile can skip or repeat records;
-// callers that need a consistent walk page on a timestamp instead.
+// the API's order. It stops at the first error, which it yields; a record
+// that cannot be read is yielded as a *RecordError and the walk goes on.
+// Offset paging over records that change meanwhile can skip or repeat
+// records; callers that need a consistent walk page on a timestamp
+// instead.
 func (c *Client) List(ctx context.Context, q ListQuery) iter.Seq2[Customer, error] {
 	return func(yield func(Customer, error) bool) {
-		if q.Max <= 0 {
-			q.Max = DefaultPageSize
-		}
+		guard := Progress{Walk: "list the CRM"}
 		for {
 			p, err := c.ListPage(ctx, q)
+			if err == nil {
+				err = guard.Check(q, p)
+			}
 			if err != nil {
 				yield(Customer{}, err)
 				return
 			}
-			for _, cu := range p.Data {
-				if !yield(cu, nil) {
-					return
-				}
-			}
-			q.Offset += len(p.Data)
-			if len(p.Data) == 0 || p.Paging.Next == nil || q.Offset >= p.Paging.Total {
+			if !yieldPage(p, yield) {
 				return
 			}
+			if !p.More(q) {
+				return
+			}
+			q.Offset += p.Len()
 		}
 	}
+}
+
+// yieldPage yields a page's customers, then its unreadable records; false
+// when the caller stopped.
+func yieldPage(p *Page, yield func(Customer, error) bool) bool {
+	for _, cu := range p.Data {
+		if !yield(cu, nil) {
+			return false
+		}
+	}
+	for _, bad := range p.Unreadable {
+		if !yield(Customer{}, bad) {
+			return false
+		}
+	}
+	return true
 }
 
 // Show fetches a customer by its CRM id.

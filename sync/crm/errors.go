@@ -1,11 +1,10 @@
 package crm
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
+	"time"
 )
 
 // Error codes of the reference, as they appear in the `error` member.
@@ -68,28 +67,17 @@ func IsNotFound(err error) bool {
 	return errors.As(err, &e) && e.Status == http.StatusNotFound
 }
 
-// IsFatal reports an error that must stop a run: auth refused or forbidden.
+// IsFatal reports an error that must stop a run: auth refused or
+// forbidden, a redirect (*RedirectError) or a walk that makes no progress
+// (*StalledError).
 func IsFatal(err error) bool {
 	var e *APIError
-	return errors.As(err, &e) && e.Fatal()
-}
-
-// IsRetryable reports an error that a later attempt may not meet: 429, 5xx
-// and network failures. Cancellation is not retryable.
-func IsRetryable(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) {
-		return false
-	}
-	var e *APIError
-	if errors.As(err, &e) {
-		return e.Retryable()
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
+	if errors.As(err, &e) && e.Fatal() {
 		return true
 	}
-	var te *TransportError
-	return errors.As(err, &te)
+	var re *RedirectError
+	var se *StalledError
+	return errors.As(err, &re) || errors.As(err, &se)
 }
 
 // IsUnreachable reports a call that never got an HTTP answer after its
@@ -109,3 +97,54 @@ type TransportError struct {
 
 func (e *TransportError) Error() string { return e.Op + ": " + e.Err.Error() }
 func (e *TransportError) Unwrap() error { return e.Err }
+
+// RedirectError is a 3xx answer to an API call. The client follows no
+// redirect: the base URL is wrong (http for https, another host or port,
+// a login page), and following would re-send a write as a GET or carry
+// the credentials elsewhere. It is fatal.
+type RedirectError struct {
+	Op       string
+	Status   int
+	Location string // where the answer pointed, resolved; "" when it did not say
+}
+
+func (e *RedirectError) Error() string {
+	loc := e.Location
+	if loc == "" {
+		loc = "no Location"
+	}
+	return fmt.Sprintf("%s: %d %s to %s, not followed: check crm.base_url",
+		e.Op, e.Status, http.StatusText(e.Status), loc)
+}
+
+// StalledError is a walk over the list's pages that made no progress: the
+// CRM answered the same records again (it ignores offset) or the count of
+// records left did not shrink. It is fatal.
+type StalledError struct {
+	Walk     string // what was walked, e.g. "refresh"
+	Requests int    // pages asked for before stopping
+	Reason   string
+}
+
+func (e *StalledError) Error() string {
+	return fmt.Sprintf("%s: the CRM's pages make no progress after %d requests (%s): does it ignore offset?",
+		e.Walk, e.Requests, e.Reason)
+}
+
+// RecordError is a record of a list answer that could not be read even
+// leniently. The rest of the page is read; the caller logs and counts it.
+// It never holds the record's values, only what identifies it.
+type RecordError struct {
+	Index       int    // position in the answer's data
+	ID          int64  // 0 when unreadable
+	Reference   string // "" when unreadable
+	LastUpdated time.Time
+	Err         error
+}
+
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("customer id %d reference %q (record %d of the page) unreadable: %v",
+		e.ID, e.Reference, e.Index+1, e.Err)
+}
+
+func (e *RecordError) Unwrap() error { return e.Err }

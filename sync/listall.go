@@ -1,0 +1,296 @@
+package sync
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"erpsync/sync/crm"
+)
+
+// Listing says how the CRM was read.
+type Listing struct {
+	Customers int     `json:"customers"`
+	Pages     int     `json:"pages"`
+	Seconds   float64 `json:"seconds"`
+	Rechecks  int     `json:"rechecks"` // passes repeated because records changed meanwhile
+	// Unsettled says the CRM kept changing through every pass: a change
+	// made during the last one may be missing from the comparison.
+	Unsettled bool `json:"unsettled,omitempty"`
+	// Unreadable counts the records that could not be read, even
+	// leniently: they are left out of the listing. UnreadableRecords says
+	// which, for the log.
+	Unreadable        int                `json:"unreadable,omitempty"`
+	UnreadableRecords []*crm.RecordError `json:"-"`
+}
+
+// maxListPasses bounds how often a listing is done again.
+const maxListPasses = 3
+
+// ListAll lists every customer of the CRM, sorted by id, pages fetched
+// concurrently. Records created, changed or deleted meanwhile are caught:
+// adjacent pages overlap by one record, so that a page shifted by a
+// deletion shows; the changes since the start are pulled again; and the
+// count must agree with the CRM's total. Otherwise the listing is done
+// again (at most three times in all). pageSize is the max asked for (0:
+// the client's); the server's answers say what a page really holds.
+func ListAll(ctx context.Context, api Lister, concurrency, pageSize int) ([]*crm.Customer, Listing, error) {
+	if concurrency <= 0 {
+		concurrency = 8
+	}
+	var listing Listing
+	for attempt := 1; ; attempt++ {
+		pass, err := listOnce(ctx, api, concurrency, pageSize)
+		listing.Pages += pass.pages
+		if err != nil {
+			return nil, listing, err
+		}
+		if pass.settled || attempt == maxListPasses {
+			listing.Customers, listing.Unsettled = len(pass.all), !pass.settled
+			listing.Unreadable, listing.UnreadableRecords = len(pass.bad), pass.bad
+			return pass.all, listing, nil
+		}
+		listing.Rechecks++
+	}
+}
+
+// listPass is one reading of the whole CRM.
+type listPass struct {
+	all     []*crm.Customer
+	bad     []*crm.RecordError
+	pages   int
+	whole   bool // the pages overlapped as they should
+	settled bool // whole, and the count agrees with the CRM's total
+}
+
+// listOnce lists the pages, pulls what changed meanwhile and counts.
+func listOnce(ctx context.Context, api Lister, concurrency, pageSize int) (listPass, error) {
+	started := time.Now().Add(-2 * time.Second) // the CRM's clock may have one-second resolution
+	pass, err := listPages(ctx, api, concurrency, pageSize)
+	if err != nil {
+		return pass, err
+	}
+	since, err := Pull(ctx, api, PullOptions{Since: started, PageSize: pageSize, Concurrency: concurrency})
+	if err != nil {
+		return pass, err
+	}
+	pass.pages += since.Pages
+	pass.all = merge(pass.all, since.Customers)
+	pass.bad = mergeBad(pass.bad, since.Unreadable)
+	// The same order as the pages: a CRM answers it from the same index.
+	end, err := api.ListPage(ctx, crm.ListQuery{Sort: "id", Order: "asc", Max: 1})
+	if err != nil {
+		return pass, fmt.Errorf("count the CRM's customers: %w", err)
+	}
+	pass.pages++
+	pass.settled = pass.whole && len(pass.all)+len(pass.bad) == end.Paging.Total
+	return pass, nil
+}
+
+// listPages fetches the first page, then the others concurrently, each
+// starting with the last record of the page before it: pages of the size
+// the first answer showed (the server may cap what was asked), that size
+// minus one apart. whole is false when a page does not overlap its
+// predecessor: records were deleted meanwhile and one may be missing. At
+// a page size of one no overlap is possible: then every page must report
+// the first page's total. The customers stay where their page decoded
+// them.
+func listPages(ctx context.Context, api Lister, concurrency, pageSize int) (listPass, error) {
+	q := crm.ListQuery{Sort: "id", Order: "asc", Max: pageSize}
+	first, err := api.ListPage(ctx, q)
+	if err != nil {
+		return listPass{}, fmt.Errorf("list the CRM: %w", err)
+	}
+	plan := planPages(q, first)
+	pages, err := fetchPages(ctx, api, plan, first, concurrency)
+	if err != nil {
+		return listPass{pages: len(pages)}, err
+	}
+	pass := joinPages(pages, plan)
+	pass.pages = len(pages)
+	return pass, nil
+}
+
+// pagePlan is where the pages of a listing start.
+type pagePlan struct {
+	q     crm.ListQuery // Max is the size the server answers
+	step  int           // offset between pages: size-1, or 1 at size 1
+	n     int           // pages expected from the first answer's total
+	total int
+}
+
+// planPages reads the page size and the total from the first answer.
+func planPages(q crm.ListQuery, first *crm.Page) pagePlan {
+	size := first.Paging.Max
+	if size <= 0 {
+		size = max(q.Max, first.Len())
+	}
+	if first.More(q) {
+		size = max(min(size, first.Len()), 1) // a page with successors is full
+	}
+	q.Max = size
+	p := pagePlan{q: q, step: max(size-1, 1), n: 1, total: first.Paging.Total}
+	if first.More(q) && p.total > size {
+		p.n += (p.total - size + p.step - 1) / p.step
+	}
+	return p
+}
+
+// fetchPages fetches the planned pages after the first: the second alone
+// (a CRM that ignores offset answers the first page again, and the
+// listing stops there), then the others concurrently, then any beyond
+// the plan that the last one announces.
+func fetchPages(ctx context.Context, api Lister, plan pagePlan, first *crm.Page, concurrency int) ([]*crm.Page, error) {
+	pages := make([]*crm.Page, plan.n)
+	pages[0] = first
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(concurrency)
+	for i := 1; i < plan.n; i++ {
+		fetch := func() error {
+			q := plan.q
+			q.Offset = i * plan.step
+			p, err := api.ListPage(gctx, q)
+			if err != nil {
+				return fmt.Errorf("list the CRM, page %d: %w", i+1, err)
+			}
+			pages[i] = p
+			return nil
+		}
+		if i > 1 {
+			g.Go(fetch)
+			continue
+		}
+		if err := fetch(); err != nil {
+			return pages[:1], err
+		}
+		if repeats(first, pages[1]) {
+			return pages[:2], &crm.StalledError{Walk: "list the CRM", Requests: 2,
+				Reason: "the second page repeated the first"}
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return pages, err
+	}
+	return fetchTail(ctx, api, plan, pages)
+}
+
+// repeats reports a page holding the same records as the first: sorted by
+// id (new records get greater ids), only a server that ignores offset
+// answers that.
+func repeats(first, p *crm.Page) bool {
+	a, b := first.Slots(), p.Slots()
+	return len(a) > 0 && len(a) == len(b) && a[0].ID == b[0].ID && a[len(a)-1].ID == b[len(b)-1].ID
+}
+
+// fetchTail fetches the pages that follow the planned ones while the last
+// says more follow (records created meanwhile, or a total that was low).
+func fetchTail(ctx context.Context, api Lister, plan pagePlan, pages []*crm.Page) ([]*crm.Page, error) {
+	guard := crm.Progress{Walk: "list the CRM"}
+	q := plan.q
+	q.Offset = (len(pages) - 1) * plan.step
+	for last := pages[len(pages)-1]; last.More(q); last = pages[len(pages)-1] {
+		q.Offset += max(last.Len()-1, 1)
+		p, err := api.ListPage(ctx, q)
+		if err == nil {
+			err = guard.Check(q, p)
+		}
+		if err != nil {
+			return pages, fmt.Errorf("list the CRM, page %d: %w", len(pages)+1, err)
+		}
+		pages = append(pages, p)
+	}
+	return pages, nil
+}
+
+// record is one record of a page, read or not.
+type record struct {
+	id  int64
+	c   *crm.Customer
+	bad *crm.RecordError
+}
+
+func records(p *crm.Page) []record {
+	es := make([]record, 0, p.Len())
+	data, bad := p.Data, p.Unreadable
+	for i := range p.Len() {
+		if len(bad) > 0 && bad[0].Index == i || len(data) == 0 {
+			es = append(es, record{id: bad[0].ID, bad: bad[0]})
+			bad = bad[1:]
+			continue
+		}
+		es = append(es, record{id: data[0].ID, c: &data[0]})
+		data = data[1:]
+	}
+	return es
+}
+
+// joinPages puts the pages' records end to end, dropping the overlaps, and
+// says whether they overlapped as planned.
+func joinPages(pages []*crm.Page, plan pagePlan) listPass {
+	overlap := plan.step < plan.q.Max
+	pass := listPass{whole: true, all: make([]*crm.Customer, 0, plan.total)}
+	var prev []record
+	for i, p := range pages {
+		es := records(p)
+		switch {
+		case i == 0:
+		case !overlap:
+			pass.whole = pass.whole && p.Paging.Total == plan.total
+		case len(prev) > 0 && len(es) > 0 && es[0].id != 0 && es[0].id == prev[len(prev)-1].id:
+			es = es[1:] // the overlap
+		default:
+			pass.whole = false
+		}
+		pass.add(es)
+		prev = records(p)
+	}
+	return pass
+}
+
+// add appends a page's records; one out of order or seen twice means a
+// page moved.
+func (pass *listPass) add(es []record) {
+	for _, e := range es {
+		if e.bad != nil {
+			pass.bad = mergeBad(pass.bad, []*crm.RecordError{e.bad})
+			continue
+		}
+		if n := len(pass.all); n > 0 && e.id <= pass.all[n-1].ID {
+			pass.whole = false
+			continue
+		}
+		pass.all = append(pass.all, e.c)
+	}
+}
+
+// mergeBad adds unreadable records not yet listed (by id; those without
+// an id are all kept).
+func mergeBad(bad, more []*crm.RecordError) []*crm.RecordError {
+	for _, b := range more {
+		if b.ID == 0 || !slices.ContainsFunc(bad, func(x *crm.RecordError) bool { return x.ID == b.ID }) {
+			bad = append(bad, b)
+		}
+	}
+	return bad
+}
+
+// merge puts the customers changed meanwhile into all (sorted by id):
+// newer copies replace older ones, new customers are added in order.
+func merge(all []*crm.Customer, changed map[int64]crm.Customer) []*crm.Customer {
+	sorted := all // the new ones are appended after it
+	for id, c := range changed {
+		if i, ok := slices.BinarySearchFunc(sorted, id, func(c *crm.Customer, id int64) int { return cmp.Compare(c.ID, id) }); ok {
+			all[i] = &c
+		} else {
+			all = append(all, &c)
+		}
+	}
+	if len(all) > len(sorted) {
+		slices.SortFunc(all, func(a, b *crm.Customer) int { return cmp.Compare(a.ID, b.ID) })
+	}
+	return all
+}
