@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -78,6 +79,8 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 		return nil, err
 	}
 	defer release(ctx, j, lock)
+	ctx, stop := stopWhenLost(ctx, lock) // a lock taken from us stops the run at once
+	defer stop()
 	r, err := begin(ctx, j) // the run's record in the state, its report folder
 	if err != nil {
 		return r.outcome(), r.end(ctx, err)
@@ -119,6 +122,25 @@ func release(ctx context.Context, j Job, lock *state.Lock) {
 	if lock.Lost() {
 		j.Log.Error("the state lock was taken from this run while it ran (erpsync unlock -force, or another host after a long silence): check that no other run wrote at the same time")
 	}
+}
+
+// ErrLockLost stops a run whose state lock was taken over meanwhile
+// (erpsync unlock -force, or another host after a long silence): two runs
+// writing at once would each send what the other sends.
+var ErrLockLost = errors.New("the state lock was taken from this run while it ran: stopped scheduling; check that no other run writes to the same CRM")
+
+// stopWhenLost returns a context cancelled, with ErrLockLost as its cause,
+// as soon as the lock is lost.
+func stopWhenLost(ctx context.Context, lock *state.Lock) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		select {
+		case <-lock.LostC():
+			cancel(ErrLockLost)
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancel(nil) }
 }
 
 // run is one run in progress.
@@ -265,8 +287,8 @@ func (r *run) apply(ctx context.Context, plan *Plan) error {
 			err = WithClass(ClassFatal, fmt.Errorf("record outcomes: %w", werr))
 		}
 	}
-	if err == nil && ctx.Err() != nil {
-		err = WithClass(ClassFatal, ctx.Err())
+	if ctx.Err() != nil && (err == nil || errors.Is(context.Cause(ctx), ErrLockLost)) {
+		err = WithClass(ClassFatal, context.Cause(ctx))
 	}
 	if err == nil && rowFailures(plan, sum) > 0 {
 		err = WithClass(ClassRowFailures, fmt.Errorf("%d rows failed or were invalid; see %s",
