@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -71,6 +72,9 @@ type Outcome struct {
 // Run does a Job from start to end. Its error carries its class (Classify):
 // the exit code and serve's health follow from it. The story of a run:
 func Run(ctx context.Context, j Job) (*Outcome, error) {
+	if err := CheckExport(j.File); err != nil { // a pipe or a device would hang every read
+		return nil, err
+	}
 	if j.Mode == ModePlan {
 		return planOnly(ctx, j)
 	}
@@ -99,6 +103,36 @@ func planOnly(ctx context.Context, j Job) (*Outcome, error) {
 	r := newRun(j)
 	_, err := r.plan(ctx)
 	return r.out, err
+}
+
+// CheckExport refuses, before anything opens it, an export that is not a
+// regular file: opening a FIFO blocks until a writer comes, a device or
+// a directory never ends or never reads (issue 16 §6). The error is of
+// ClassUnusable.
+func CheckExport(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return WithClass(ClassUnusable, fmt.Errorf("export: %w", err))
+	}
+	if !st.Mode().IsRegular() {
+		return WithClass(ClassUnusable, fmt.Errorf("export %s is not a regular file (%s): only files are read", path, fileKind(st.Mode())))
+	}
+	return nil
+}
+
+// fileKind names a file mode's type for a message.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return m.Type().String()
 }
 
 // acquire takes the state lock.

@@ -2,8 +2,11 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
@@ -107,5 +110,35 @@ func TestE2E_ReferencesThatNameRoutes(t *testing.T) {
 	}
 	if _, ok := e.customer("GOOD-1"); !ok {
 		t.Error("the good row was not sent")
+	}
+}
+
+// TestE2E_FIFOExport: a named pipe as the export is refused at once (exit
+// 2) instead of hanging in open, deaf to signals, holding the state lock.
+func TestE2E_FIFOExport(t *testing.T) {
+	e := newE2E(t, crmsim.Options{}, nil)
+	fifo := filepath.Join(e.dir, "export.csv")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v (no named pipes on this system)", err)
+	}
+	for _, cmd := range []string{"run", "plan", "import", "reconcile"} {
+		done := make(chan struct{})
+		var code int
+		var errOut string
+		go func() {
+			defer close(done)
+			code, _, errOut = e.run(cmd, "-file", fifo)
+		}()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s on a FIFO still runs after 5 s", cmd)
+		}
+		if code != ExitUsage || !strings.Contains(errOut, "not a regular file") {
+			t.Errorf("%s on a FIFO: exit %d %q, want 2 naming it", cmd, code, errOut)
+		}
+	}
+	if _, err := os.Stat(e.state); err == nil {
+		t.Errorf("a checkpoint was created for a FIFO export")
 	}
 }
