@@ -151,9 +151,10 @@ func DueType(s string) (string, bool) {
 
 // PaymentTypes returns the canonical text of a list of payment type ids,
 // which is also how the API takes them: [{"id":7},{"id":8}], ascending,
-// each once. ids is left as it is.
+// each once. It sorts ids in place.
 func PaymentTypes(ids []int64) string {
-	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
 	b := make([]byte, 0, 2+12*len(ids))
 	b = append(b, '[')
 	for i, id := range ids {

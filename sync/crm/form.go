@@ -50,7 +50,7 @@ func UpsertForm(c *customer.Customer) *Form {
 
 // PaymentTypesJSON encodes payment type ids as the API wants them:
 // [{"id":7},{"id":8}], ascending, each once.
-func PaymentTypesJSON(ids []int64) string { return customer.PaymentTypes(ids) }
+func PaymentTypesJSON(ids []int64) string { return customer.PaymentTypes(slices.Clone(ids)) }
 
 // encode returns the body and its content type. The body is bytes so that a
 // retry can send it again.
