@@ -41,12 +41,14 @@ type ApplyOptions struct {
 	Rows Rows
 }
 
-// Result is the outcome of one action.
+// Result is the outcome of one action: sent and confirmed (Err nil),
+// failed (Err), or not sent at all (NotSent says why; Err is nil).
 type Result struct {
-	Action *Action
-	Err    error // nil on success
-	Status int   // the HTTP status of a refusal, when there was one
-	Code   string
+	Action  *Action
+	Err     error  // nil on success
+	NotSent string // why the action was not sent, or got no answer; "" when it was answered
+	Status  int    // the HTTP status of a refusal, when there was one
+	Code    string
 	// Message is the API's error_description or the error's text.
 	Message string
 }
@@ -55,8 +57,10 @@ type Result struct {
 type Summary struct {
 	OK     map[Op]int
 	Failed map[Op]int
-	// Skipped counts actions never sent: after the failure budget ran out,
-	// after a fatal error, or deletes held back because an upsert failed.
+	// Skipped counts actions not sent, or sent with no answer (in flight
+	// when the run stopped): after the failure budget ran out, after a
+	// fatal error or an interruption, or deletes held back because an
+	// upsert failed. Each is also told to Done with Result.NotSent.
 	Skipped int
 	// Stopped says why the apply stopped early, if it did.
 	Stopped string
@@ -81,26 +85,62 @@ func Apply(ctx context.Context, plan *Plan, api CRM, rec Recorder, opt ApplyOpti
 		sum:     &Summary{OK: map[Op]int{}, Failed: map[Op]int{}},
 		allowed: opt.MaxFailures.Of(len(plan.Actions())),
 	}
+	err := a.waves(ctx, plan)
+	a.settleRest(plan, notSentReason(ctx, err, a.sum.Stopped))
+	return a.summary(), err
+}
+
+// waves sends the upsert waves, then the delete waves unless an upsert
+// failed.
+func (a *applier) waves(ctx context.Context, plan *Plan) error {
 	for _, wave := range plan.Upserts {
 		if err := a.wave(ctx, wave); err != nil {
-			return a.summary(), err
+			return err
 		}
 	}
 	if a.failed.Load() > 0 {
-		for _, w := range plan.Deletes {
-			a.skipped.Add(int64(len(w)))
-		}
-		if n := a.skipped.Load(); n > 0 && a.sum.Stopped == "" {
+		if n := plan.Count(OpDelete); n > 0 && a.sum.Stopped == "" {
 			a.sum.Stopped = fmt.Sprintf("%d deletes held back: an upsert failed in this run", n)
 		}
-		return a.summary(), nil
+		return nil
 	}
 	for _, wave := range plan.Deletes {
 		if err := a.wave(ctx, wave); err != nil {
-			return a.summary(), err
+			return err
 		}
 	}
-	return a.summary(), nil
+	return nil
+}
+
+// notSentReason says why the actions left unsent were not sent.
+func notSentReason(ctx context.Context, err error, stopped string) string {
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Sprintf("not sent: the run was interrupted (%v); the next run takes it", context.Cause(ctx))
+	case err != nil && stopped == "":
+		return "not sent: the run stopped on a fatal error; the next run takes it"
+	case stopped != "":
+		return "not sent: " + stopped + "; the next run takes it"
+	}
+	return "not sent: its row was not met again in the export; the next run takes it"
+}
+
+// settleRest tells Done of every action the apply did not send.
+func (a *applier) settleRest(plan *Plan, reason string) {
+	for _, act := range plan.Actions() {
+		a.notSent(act, reason)
+	}
+}
+
+// notSent counts an action as not sent, once, and tells Done why.
+func (a *applier) notSent(act *Action, reason string) {
+	if act.settled.Swap(true) {
+		return
+	}
+	a.skipped.Add(1)
+	if a.opt.Done != nil {
+		a.opt.Done(Result{Action: act, NotSent: reason})
+	}
 }
 
 type applier struct {
@@ -151,8 +191,7 @@ func (a *applier) wave(ctx context.Context, actions []*Action) error {
 			// The budget is checked again once a slot is free: failures
 			// may have passed it while this action waited for one.
 			if a.overBudget() || gctx.Err() != nil {
-				a.skipped.Add(1)
-				return nil
+				return nil // not sent: settled at the end
 			}
 			err := a.do(gctx, act)
 			if lean {
@@ -166,10 +205,9 @@ func (a *applier) wave(ctx context.Context, actions []*Action) error {
 	if isLean(actions) {
 		readErr = a.reread(ctx, actions, send)
 	} else {
-		for i, act := range actions {
+		for _, act := range actions {
 			if !send(act, false) {
-				a.skipped.Add(int64(len(actions) - i))
-				break
+				break // the rest are settled as not sent at the end
 			}
 		}
 	}
@@ -229,17 +267,14 @@ func (a *applier) reread(ctx context.Context, actions []*Action, send func(*Acti
 		act.Customer = c
 		if !send(act, true) {
 			stopped = true
-			a.skipped.Add(1)
 			return errStopRead
 		}
 		return nil
 	})
 	switch {
 	case errors.Is(err, errStopRead), ctx.Err() != nil:
-		a.skipped.Add(int64(len(pending)))
-		return nil
+		return nil // what was not sent is settled at the end
 	case err != nil:
-		a.skipped.Add(int64(len(pending))) // never met: not sent
 		return fmt.Errorf("read the export again: %w", err)
 	}
 	if stopped {
@@ -274,7 +309,8 @@ func (a *applier) do(ctx context.Context, act *Action) error {
 	}
 	if err != nil && (crm.IsFatal(err) || crm.IsUnreachable(err) || ctx.Err() != nil) {
 		// Nothing is recorded: the row keeps its last good state and the
-		// next run plans it again.
+		// next run plans it again. Whether the CRM applied it is unknown.
+		a.notSent(act, "in flight when the run stopped, no answer; the next run re-checks it")
 		return fmt.Errorf("%s customer %s: %w", act.Op, act.Reference, err)
 	}
 	return a.record(ctx, act, out, err)
@@ -283,6 +319,7 @@ func (a *applier) do(ctx context.Context, act *Action) error {
 // record counts an action's outcome, gives it to the recorder and tells
 // Done; err is the row's failure, nil on success.
 func (a *applier) record(ctx context.Context, act *Action, out state.Outcome, err error) error {
+	act.settled.Store(true)
 	res := Result{Action: act, Err: err}
 	i := opIndex[act.Op]
 	if err != nil {

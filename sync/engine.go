@@ -91,6 +91,7 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 	}
 	plan, err := r.plan(ctx) // refresh the CRM side, diff the export, guards
 	if err != nil {
+		r.notSent(plan, err) // a guard stops before any write: its plan is listed, not sent
 		return r.outcome(), r.end(ctx, err)
 	}
 	err = r.apply(ctx, plan)   // upserts by wave, deletes last; outcomes flushed even if interrupted
@@ -201,18 +202,20 @@ func begin(ctx context.Context, j Job) (*run, error) {
 	if err != nil {
 		return r, WithClass(ClassUnusable, err)
 	}
-	name := "dry-run-" + r.started.UTC().Format("20060102T150405Z")
+	// Report folders are named by the run's start and id: two configs
+	// sharing reports.dir never write into one folder.
+	name := r.started.UTC().Format("20060102T150405.000Z") + "-dry-run"
 	if !j.DryRun {
 		if r.out.RunID, err = j.State.StartRun(ctx, string(j.Mode), j.File, sha); err != nil {
 			return r, WithClass(ClassFatal, err)
 		}
-		name = strconv.FormatInt(r.out.RunID, 10)
+		name = r.started.UTC().Format("20060102T150405.000Z") + "-" + strconv.FormatInt(r.out.RunID, 10)
 	}
-	r.out.Dir = filepath.Join(j.Settings.ReportsDir, name)
 	r.summary.RunID = r.out.RunID
-	if r.report, err = NewRunReport(r.out.Dir); err != nil {
+	if r.report, err = NewRunReport(j.Settings.ReportsDir, name); err != nil {
 		return r, WithClass(ClassFatal, err)
 	}
+	r.out.Dir = r.report.Dir
 	return r, nil
 }
 
@@ -272,6 +275,17 @@ func (r *run) planOptions(ctx context.Context) (PlanOptions, error) {
 	}, nil
 }
 
+// notSent lists every action of a plan that stopped before the apply as
+// not sent, with the reason.
+func (r *run) notSent(plan *Plan, why error) {
+	if plan == nil || r.report == nil {
+		return
+	}
+	for _, act := range plan.Actions() {
+		r.report.Add(Result{Action: act, NotSent: "not sent: " + why.Error()})
+	}
+}
+
 // noteRowErrors puts the plan's figures and invalid rows in the report.
 func (r *run) noteRowErrors(plan *Plan) {
 	if r.report == nil {
@@ -281,6 +295,9 @@ func (r *run) noteRowErrors(plan *Plan) {
 	r.summary.MappingNew = plan.MappingChanged
 	for _, e := range plan.RowErrors {
 		r.report.AddRowError(e)
+	}
+	for _, m := range plan.Merged {
+		r.j.Log.Warn("identical rows of one reference merged into the first", zap.String("reference", m.Reference), zap.Ints("lines", m.Lines))
 	}
 }
 
@@ -365,6 +382,9 @@ func (r *run) closeReport(err error) {
 	}
 	if sum := r.out.Summary; sum != nil {
 		s.Counts, s.Stopped = nestedCounts(sum), sum.Stopped
+	}
+	if p := r.out.Plan; p != nil {
+		r.report.Account(s, p)
 	}
 	st := r.j.CRM.Stats()
 	s.Requests, s.Retries, s.Throttled = st.Requests, st.Retries, st.Throttled

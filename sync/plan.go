@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"unicode"
 
 	"erpsync/mapping"
@@ -44,7 +45,8 @@ type Action struct {
 	Reason    string
 	Parent    string // the parent's reference, for ordering
 
-	hash uint64 // the row's hash (prefix): a lean plan's row, read again, must match it
+	hash    uint64      // the row's hash (prefix): a lean plan's row, read again, must match it
+	settled atomic.Bool // Apply has told Done of its end: sent, failed, or not sent
 }
 
 // FieldChanges returns the action's changes field by field: an update's
@@ -82,10 +84,32 @@ type Plan struct {
 	RowErrors []*mapping.RowError
 	// Drift found by the refresh; with erp_wins the unchanged ones among
 	// them are also in Upserts.
-	Drift          []Drift
-	Rows           int // data rows read
+	Drift []Drift
+	Rows  int // data rows read
+	// Every row read is one of: an action's row, unchanged, invalid (the
+	// lines of RowErrors), merged into an identical earlier row, or
+	// ignored (flagged for deletion but never in the CRM).
+	InvalidRows    int
+	Merged         []Merged
+	Ignored        int
 	Managed        int // references in the checkpoint before the run
 	MappingChanged bool
+}
+
+// Merged is a reference whose rows were identical: they are one customer,
+// and the lines after the first are merged into it (a warning).
+type Merged struct {
+	Reference string
+	Lines     []int
+}
+
+// MergedRows counts the rows merged into an identical earlier row.
+func (p *Plan) MergedRows() int {
+	n := 0
+	for _, m := range p.Merged {
+		n += len(m.Lines) - 1
+	}
+	return n
 }
 
 // Count returns the number of actions of an operation.
@@ -193,6 +217,7 @@ type planner struct {
 	actions  map[string]*Action
 	drifted  map[string]bool
 	dups     map[string]*dupRows
+	ignored  map[string]bool // flagged for deletion, never in the CRM
 	plan     *Plan
 }
 
@@ -208,6 +233,7 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 		actions:  map[string]*Action{},
 		drifted:  map[string]bool{},
 		dups:     map[string]*dupRows{},
+		ignored:  map[string]bool{},
 		plan:     &Plan{MappingChanged: opt.MappingChanged},
 	}
 	n, err := cp.Count(ctx)
@@ -257,6 +283,7 @@ func (pl *planner) row(r mapping.Row) error {
 	}
 	if r.Err != nil {
 		pl.plan.RowErrors = append(pl.plan.RowErrors, r.Err)
+		pl.plan.InvalidRows++
 		if ref := r.Err.Reference; ref != "" {
 			// A reference whose row is present but invalid keeps its last
 			// good state: it is neither updated nor deleted.
@@ -290,6 +317,9 @@ func (pl *planner) row(r mapping.Row) error {
 	case c.Delete:
 		if managed { // a flagged reference never created costs no request
 			pl.actions[c.Reference] = &Action{Op: OpDelete, Reference: c.Reference, Line: c.Line, Reason: ReasonFlagged}
+		} else {
+			pl.plan.Ignored++
+			pl.ignored[c.Reference] = true
 		}
 	case !managed:
 		pl.upsert(OpCreate, c, ReasonNew)
@@ -355,15 +385,19 @@ func (pl *planner) rejectDuplicates() {
 	for _, ref := range slices.Sorted(maps.Keys(pl.dups)) {
 		d := pl.dups[ref]
 		if !d.differ {
+			pl.plan.Merged = append(pl.plan.Merged, Merged{Reference: ref, Lines: d.lines})
 			continue
 		}
 		if _, planned := pl.actions[ref]; planned {
 			delete(pl.actions, ref)
 		} else if pl.refs.get(pl.key(ref)).unchanged() {
 			pl.plan.Unchanged--
+		} else if pl.ignored[ref] {
+			pl.plan.Ignored--
 		}
 		delete(pl.parentOf, pl.key(ref))
 		pl.plan.RowErrors = append(pl.plan.RowErrors, mapping.DuplicateError(pl.opt.File, ref, d.lines))
+		pl.plan.InvalidRows += len(d.lines)
 	}
 }
 
@@ -376,6 +410,7 @@ func (pl *planner) applyDrift() {
 
 func (pl *planner) reject(a *Action, column string, err error) {
 	delete(pl.actions, a.Reference)
+	pl.plan.InvalidRows++
 	pl.plan.RowErrors = append(pl.plan.RowErrors, &mapping.RowError{
 		File: pl.opt.File, Line: a.Line, Column: column, Reference: a.Reference, Err: err,
 	})

@@ -3,8 +3,10 @@ package sync
 import (
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -129,18 +131,40 @@ type RunReport struct {
 	success *os.File
 	errs    *os.File
 	sw, ew  *csv.Writer
+	rows    tally // actions of the export's rows
+	absent  tally // mirror deletes: references absent from the export
+}
+
+// tally counts how actions ended.
+type tally struct{ sent, failed, notSent int }
+
+func (t *tally) add(res Result) {
+	switch {
+	case res.NotSent != "":
+		t.notSent++
+	case res.Err != nil:
+		t.failed++
+	default:
+		t.sent++
+	}
 }
 
 // reportHeader is the columns of success.csv and errors.csv.
 var reportHeader = []string{"operation", "reference", "line", "http_status", "error", "message"}
 
-// NewRunReport creates dir and its two CSV files.
-func NewRunReport(dir string) (*RunReport, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// NewRunReport creates a new folder for a run's reports in parent, named
+// name or, when that is taken (two configs sharing reports.dir), name-2,
+// name-3 …: a report never overwrites another. It creates its two CSV
+// files.
+func NewRunReport(parent, name string) (*RunReport, error) {
+	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, fmt.Errorf("create report dir: %w", err)
 	}
+	dir, err := newDir(parent, name)
+	if err != nil {
+		return nil, err
+	}
 	r := &RunReport{Dir: dir}
-	var err error
 	if r.success, err = os.Create(filepath.Join(dir, "success.csv")); err != nil {
 		return nil, fmt.Errorf("create report: %w", err)
 	}
@@ -152,6 +176,24 @@ func NewRunReport(dir string) (*RunReport, error) {
 	_ = r.sw.Write(reportHeader)
 	_ = r.ew.Write(reportHeader)
 	return r, nil
+}
+
+// newDir creates parent/name, or the first free parent/name-N.
+func newDir(parent, name string) (string, error) {
+	for i := 1; i <= 1000; i++ {
+		dir := filepath.Join(parent, name)
+		if i > 1 {
+			dir += "-" + strconv.Itoa(i)
+		}
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", fmt.Errorf("create report dir: %w", err)
+		}
+	}
+	return "", fmt.Errorf("create report dir: 1000 folders named %s in %s", name, parent)
 }
 
 // Add records an applied action.
@@ -166,11 +208,19 @@ func (r *RunReport) Add(res Result) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	w := r.sw
-	if res.Err != nil {
+	if res.Action.Line > 0 {
+		r.rows.add(res)
+	} else {
+		r.absent.add(res)
+	}
+	w, code, msg := r.sw, res.Code, res.Message
+	switch {
+	case res.NotSent != "":
+		w, code, msg = r.ew, "not_sent", res.NotSent
+	case res.Err != nil:
 		w = r.ew
 	}
-	_ = safeWriter{w}.Write(string(res.Action.Op), res.Action.Reference, line, status, res.Code, res.Message)
+	_ = safeWriter{w}.Write(string(res.Action.Op), res.Action.Reference, line, status, code, msg)
 }
 
 // AddRowError records a row the export could not give.
@@ -200,6 +250,35 @@ type RunSummary struct {
 	Error      string                    `json:"error,omitempty"`
 	DryRun     bool                      `json:"dry_run,omitempty"`
 	MappingNew bool                      `json:"mapping_changed,omitempty"`
+	// Rows accounts for every row read: the figures add up to Read.
+	Rows *RowAccount `json:"rows,omitempty"`
+	// NotInExport counts the mirror deletes (references absent from the
+	// export): actions with no row.
+	NotInExport map[string]int `json:"not_in_export,omitempty"`
+	Merged      []Merged       `json:"merged,omitempty"` // identical repeated rows, merged
+}
+
+// RowAccount says where each row of the export ended: exactly one of these.
+type RowAccount struct {
+	Read      int `json:"read"`
+	Sent      int `json:"sent"`      // sent and confirmed: success.csv
+	Failed    int `json:"failed"`    // refused by the CRM: errors.csv
+	NotSent   int `json:"not_sent"`  // not sent, or no answer (guard, interruption, fatal error): errors.csv, not_sent
+	Invalid   int `json:"invalid"`   // rows the export could not give: errors.csv, invalid_row
+	Unchanged int `json:"unchanged"` // nothing to send
+	Merged    int `json:"merged"`    // identical to an earlier row of the same reference
+	Ignored   int `json:"ignored"`   // flagged for deletion, never in the CRM
+}
+
+// Account fills the summary's row account from the plan and what was
+// added to the report.
+func (r *RunReport) Account(s *RunSummary, p *Plan) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s.Rows = &RowAccount{Read: p.Rows, Sent: r.rows.sent, Failed: r.rows.failed, NotSent: r.rows.notSent,
+		Invalid: p.InvalidRows, Unchanged: p.Unchanged, Merged: p.MergedRows(), Ignored: p.Ignored}
+	s.NotInExport = map[string]int{"sent": r.absent.sent, "failed": r.absent.failed, "not_sent": r.absent.notSent}
+	s.Merged = p.Merged
 }
 
 // Close flushes the CSV files and writes summary.json.

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"erpsync/sync"
@@ -36,6 +37,13 @@ func printPlan(w io.Writer, file string, p *sync.Plan, show int) {
 		}
 		fmt.Fprintf(w, "  error  %s\n", e.Error())
 	}
+	for i, m := range p.Merged {
+		if i == show {
+			fmt.Fprintf(w, "  … and %d more merged\n", len(p.Merged)-show)
+			break
+		}
+		fmt.Fprintf(w, "  merged %s: lines %s are identical rows of one customer, sent once\n", m.Reference, joinInts(m.Lines))
+	}
 	for i, d := range p.Drift {
 		if i == show {
 			fmt.Fprintf(w, "  … and %d more drifted\n", len(p.Drift)-show)
@@ -63,4 +71,13 @@ func describeChanges(a *sync.Action) string {
 		parts = append(parts, fmt.Sprintf("%s %q → %q", c.Field, c.Old, c.New))
 	}
 	return " — " + strings.Join(parts, ", ")
+}
+
+// joinInts writes numbers as "3, 9, 12".
+func joinInts(ns []int) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, ", ")
 }

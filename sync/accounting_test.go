@@ -1,0 +1,154 @@
+package sync_test
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	gosync "sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"erpsync/sync"
+	"erpsync/sync/crm"
+)
+
+// failingFront answers some writes itself, in front of crmsim: a 400 for
+// references ending in "7" (a row failure), and from the nth write on, a
+// 401 (auth refused: fatal) when fatalAfter > 0.
+type failingFront struct {
+	next       http.Handler
+	fatalAfter int64
+	writes     atomic.Int64
+}
+
+func (f *failingFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		n := f.writes.Add(1)
+		switch {
+		case f.fatalAfter > 0 && n > f.fatalAfter:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"error":"invalid_token","error_description":"refused"}`))
+			return
+		case strings.HasSuffix(r.URL.Path, "7"):
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"error":"invalid_param","error_description":"refused by the test"}`))
+			return
+		}
+	}
+	f.next.ServeHTTP(w, r)
+}
+
+// TestRun_EveryRowAccounted: whatever the end (done, row failures, a
+// guard, an interruption, a fatal error), every row read is in exactly one
+// of the summary's figures, and every reference sent, failed or not sent
+// is in exactly one line of success.csv or errors.csv.
+func TestRun_EveryRowAccounted(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		fatalAfter int64
+		budget     sync.Limit
+		cancelAt   int64 // cancel the run's context after this many writes
+		want       sync.Class
+	}{
+		{name: "row failures", budget: sync.Limit{Percent: 50, IsPercent: true}, want: sync.ClassRowFailures},
+		{name: "guard", budget: sync.Limit{Count: 3}, want: sync.ClassGuard},
+		{name: "interrupted", budget: sync.Limit{Percent: 50, IsPercent: true}, cancelAt: 40, want: sync.ClassFatal},
+		{name: "fatal", fatalAfter: 60, budget: sync.Limit{Percent: 50, IsPercent: true}, want: sync.ClassFatal},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			job, front := accountingJob(t, 300, tc.fatalAfter)
+			job.Settings.MaxFailures = tc.budget
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tc.cancelAt > 0 {
+				var once gosync.Once
+				job.OnResult = func(sync.Result) {
+					if front.writes.Load() >= tc.cancelAt {
+						once.Do(cancel)
+					}
+				}
+			}
+			out, err := sync.Run(ctx, job)
+			if got := sync.Classify(err); got != tc.want {
+				t.Fatalf("Run = %v (class %d), want class %d", err, got, tc.want)
+			}
+			checkAccount(t, out.Dir)
+		})
+	}
+}
+
+// accountingJob is engineJob with the failing front before crmsim.
+func accountingJob(t *testing.T, rows int, fatalAfter int64) (sync.Job, *failingFront) {
+	job, sim := engineJob(t, rows, time.Millisecond)
+	front := &failingFront{next: sim, fatalAfter: fatalAfter}
+	ts := httptest.NewServer(front)
+	t.Cleanup(ts.Close)
+	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL, Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	job.CRM = client
+	return job, front
+}
+
+// checkAccount reads a run's summary.json and CSV files and checks that
+// they account for every row once.
+func checkAccount(t *testing.T, dir string) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s sync.RunSummary
+	if err := json.Unmarshal(raw, &s); err != nil {
+		t.Fatal(err)
+	}
+	a := s.Rows
+	if a == nil || a.Read == 0 {
+		t.Fatalf("summary has no row account: %s", raw)
+	}
+	if sum := a.Sent + a.Failed + a.NotSent + a.Invalid + a.Unchanged + a.Merged + a.Ignored; sum != a.Read {
+		t.Errorf("rows: %+v add up to %d, want %d read", *a, sum, a.Read)
+	}
+	seen := map[string]int{}
+	lines := map[string]int{}
+	for _, name := range []string{"success.csv", "errors.csv"} {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs[1:] {
+			seen[r[1]]++
+			lines[name+" "+r[4]]++
+		}
+	}
+	for ref, n := range seen {
+		if n != 1 {
+			t.Errorf("reference %s is in %d lines of the reports, want 1", ref, n)
+		}
+	}
+	if got := lines["success.csv "]; got != a.Sent+s.NotInExport["sent"] {
+		t.Errorf("success.csv has %d lines, the summary says %d sent", got, a.Sent)
+	}
+	if got := lines["errors.csv not_sent"]; got != a.NotSent+s.NotInExport["not_sent"] {
+		t.Errorf("errors.csv has %d not_sent lines, the summary says %d", got, a.NotSent)
+	}
+	t.Logf("%s: %+v, not in export %v", s.Status, *a, s.NotInExport)
+	if a.NotSent == 0 && s.Status != "done with failures" {
+		t.Errorf("status %s with nothing not sent", s.Status)
+	}
+}
