@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"erpsync/state"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 )
@@ -140,5 +142,27 @@ func TestE2E_FIFOExport(t *testing.T) {
 	}
 	if _, err := os.Stat(e.state); err == nil {
 		t.Errorf("a checkpoint was created for a FIFO export")
+	}
+}
+
+// TestE2E_StatusGoneRunIsInterrupted: a run whose process died (kill -9)
+// left its record "running"; with no live holder of the lock, status
+// shows it interrupted, not running forever.
+func TestE2E_StatusGoneRunIsInterrupted(t *testing.T) {
+	e := newE2E(t, crmsim.Options{}, nil)
+	if code, _, errOut := e.run("init"); code != ExitOK {
+		t.Fatalf("init: %d %s", code, errOut)
+	}
+	db := state.NewDB(e.state)
+	if err := db.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.StartRun(context.Background(), "run", day1, "abc"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	code, out, errOut := e.run("status")
+	if code != ExitOK || !strings.Contains(out, "interrupted") || strings.Contains(out, " running ") {
+		t.Errorf("status: %d\n%s%s", code, out, errOut)
 	}
 }

@@ -56,9 +56,12 @@ func printStatus(ctx context.Context, w io.Writer, db *state.DB, path string, n 
 	if err != nil {
 		return err
 	}
+	// A run is running only while a live holder keeps the lock, and only
+	// the newest one can be it: the others' processes are gone.
+	live := held != nil && !db.Gone(held)
 	if held != nil {
 		gone := ""
-		if db.Gone(held) {
+		if !live {
 			gone = " (gone: the next run takes it over)"
 		}
 		fmt.Fprintf(w, "Locked by %s (pid %d on %s) since %s%s\n", held.Kind, held.PID, held.Host, held.Since.UTC().Format(time.RFC3339), gone)
@@ -68,6 +71,12 @@ func printStatus(ctx context.Context, w io.Writer, db *state.DB, path string, n 
 		ended := state.StatusRunning
 		if !r.Ended.IsZero() {
 			ended = r.Ended.Sub(r.Started).Round(time.Millisecond).String()
+		}
+		if r.Status == state.StatusRunning {
+			if !live {
+				r.Status, ended = state.StatusInterrupted, "its process is gone"
+			}
+			live = false
 		}
 		var parts []string
 		for _, k := range slices.Sorted(maps.Keys(r.Counts)) {
