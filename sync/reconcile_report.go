@@ -90,9 +90,21 @@ func writeReconcileCSV(w io.Writer, r *Reconciliation) error {
 			}
 		}
 	}
+	// The export's rows that could not be read were not compared: they are
+	// listed, with their line and reason, so that the totals are not read
+	// as complete.
+	for _, e := range r.RowErrors {
+		if err := sw.Write("", StatusInvalid, "", "", "", "", e); err != nil {
+			return err
+		}
+	}
 	cw.Flush()
 	return cw.Error()
 }
+
+// StatusInvalid is the reconcile CSV's status of an export row that could
+// not be read, and so was not compared.
+const StatusInvalid = "invalid"
 
 // htmlRow is one line of the HTML detail table.
 type htmlRow struct {

@@ -75,6 +75,16 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.Stdout, "  %s: ERP %d customers, credit limits %.2f · CRM %d, %.2f · difference %.2f\n",
 			cur, t.ERPCount, t.ERPCreditLimit, t.CRMCount, t.CRMCreditLimit, t.Difference)
 	}
+	if n := len(res.RowErrors); n > 0 {
+		fmt.Fprintf(c.Stdout, "  invalid rows %d (not compared):\n", n)
+		for i, e := range res.RowErrors {
+			if i == 10 {
+				fmt.Fprintf(c.Stdout, "    … and %d more in the report\n", n-10)
+				break
+			}
+			fmt.Fprintf(c.Stdout, "    %s\n", e)
+		}
+	}
 	for i, it := range res.Items {
 		if i == 10 {
 			fmt.Fprintf(c.Stdout, "  … and %d more in the report\n", len(res.Items)-10)

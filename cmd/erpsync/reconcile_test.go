@@ -145,3 +145,27 @@ func checkRendered(t *testing.T, path string) {
 		}
 	}
 }
+
+// TestE2E_ReconcileListsInvalidRows: rows of the export that cannot be
+// read are not compared, and the screen and the CSV say so, with their
+// line and reason, not only the JSON and the HTML.
+func TestE2E_ReconcileListsInvalidRows(t *testing.T) {
+	e := newE2E(t, crmsim.Options{}, nil)
+	export := e.file("bad.csv", "KUNNR;NAME1;LAND1;ORT01;KLIMK;WAERS;ZTERM_TYPE;ZTERM_DAYS;PARENT;ZAHLW;KATEGORIE;SPERR;LOEVM\r\n"+
+		"R-1;Good;FR;Paris;1,00;EUR;1;30;;C;J;;\r\n"+
+		"R-2;Bad;FR;Paris;lots;EUR;1;30;;C;J;;\r\n")
+	out := filepath.Join(e.dir, "rec")
+	_, stdout, errOut := e.run("reconcile", "-file", export, "-out", out)
+	if !strings.Contains(stdout, "invalid rows 1 (not compared)") || !strings.Contains(stdout, "line 3") {
+		t.Errorf("the screen does not list the invalid row:\n%s%s", stdout, errOut)
+	}
+	found := false
+	for _, row := range readCSV(t, filepath.Join(out, "reconciliation.csv")) {
+		if row[1] == sync.StatusInvalid && strings.Contains(row[6], "line 3") {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("reconciliation.csv does not list the invalid row with its line")
+	}
+}
