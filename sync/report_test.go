@@ -1,6 +1,8 @@
 package sync_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"erpsync/sync"
@@ -26,6 +28,31 @@ func TestSafeCell(t *testing.T) {
 	} {
 		if got := sync.SafeCell(tc.in); got != tc.want {
 			t.Errorf("SafeCell(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestNewRunReport_NeverOverwrites: two runs that would take the same
+// folder (two configs sharing reports.dir, each with its run 1) get two.
+func TestNewRunReport_NeverOverwrites(t *testing.T) {
+	parent := t.TempDir()
+	a, err := sync.NewRunReport(parent, "20261201T020000.000Z-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sync.NewRunReport(parent, "20261201T020000.000Z-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Dir == b.Dir {
+		t.Fatalf("both reports in %s", a.Dir)
+	}
+	for _, r := range []*sync.RunReport{a, b} {
+		if err := r.Close(sync.RunSummary{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(r.Dir, "summary.json")); err != nil {
+			t.Error(err)
 		}
 	}
 }

@@ -166,3 +166,31 @@ func TestE2E_StatusGoneRunIsInterrupted(t *testing.T) {
 		t.Errorf("status: %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestE2E_SharedReportsDir: two configs (two state files) sharing
+// reports.dir both keep their reports.
+func TestE2E_SharedReportsDir(t *testing.T) {
+	e := newE2E(t, crmsim.Options{}, nil)
+	cfg, err := os.ReadFile(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(e.dir, "other.yaml")
+	if err := os.WriteFile(other, []byte(strings.Replace(string(cfg), e.state, filepath.Join(e.dir, "other.db"), 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
+		t.Fatalf("first config: %d %s", code, errOut)
+	}
+	var out, errOut strings.Builder
+	if code := NewMain(&out, &errOut).Run(context.Background(), []string{"init", "-config", other}); code != ExitOK {
+		t.Fatalf("init the second config: %d %s", code, errOut.String())
+	}
+	if code := NewMain(&out, &errOut).Run(context.Background(), []string{"run", "-config", other, "-file", day1}); code != ExitOK {
+		t.Fatalf("second config: %d %s", code, errOut.String())
+	}
+	summaries, _ := filepath.Glob(filepath.Join(e.dir, "reports", "*", "summary.json"))
+	if len(summaries) != 2 {
+		t.Errorf("%d reports kept, want 2: %v", len(summaries), summaries)
+	}
+}
