@@ -36,7 +36,7 @@ type Config struct {
 	// Username and Password are the session login's credentials; the
 	// client never logs or returns the password.
 	Username, Password string
-	Concurrency int // sizes the connection pool; default 8
+	Concurrency        int // sizes the connection pool; default 8
 	// PageSize is the list calls' `max` when a query names none; default
 	// DefaultPageSize (the reference's). It is a request: a server may
 	// answer fewer, and the walks read paging.max instead of trusting it.
