@@ -62,7 +62,9 @@ func TestSession_Acceptance(t *testing.T) {
 	clock := &stepClock{t: time.Now().UTC(), step: time.Millisecond}
 	e := newE2E(t, crmsim.Options{User: testUser, Password: testPassword, SessionTTL: 2 * time.Second,
 		Now: clock.Now, Latency: 20 * time.Millisecond, MaxPageSize: 37, TimePrecision: "ms"},
-		func(cfg string) string { return strings.Replace(sessionAuth(cfg), "concurrency: 8", "concurrency: 32", 1) })
+		func(cfg string) string {
+			return strings.Replace(sessionAuth(cfg), "concurrency: 8", "concurrency: 32", 1)
+		})
 	setCredentials(t, testUser, testPassword)
 	export := bigExport(t, e.dir, rows)
 
