@@ -14,6 +14,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/sync"
+	"erpsync/sync/crm"
 )
 
 // Config is the YAML config of ARCHITECTURE.md; every key is documented in
@@ -33,7 +34,11 @@ type Config struct {
 type CRMConfig struct {
 	BaseURL     string        `yaml:"base_url"`
 	APIVersion  string        `yaml:"api_version"`
+	Auth        string        `yaml:"auth"` // none | bearer | session
 	TokenEnv    string        `yaml:"token_env"`
+	UsernameEnv string        `yaml:"username_env"`
+	PasswordEnv string        `yaml:"password_env"`
+	PageSize    int           `yaml:"page_size"`
 	Concurrency int           `yaml:"concurrency"`
 	RateLimit   float64       `yaml:"rate_limit"`
 	Timeout     time.Duration `yaml:"timeout"`
@@ -75,7 +80,8 @@ type ReconcileConfig struct {
 func DefaultConfig() Config {
 	return Config{
 		CRM: CRMConfig{
-			BaseURL: "http://127.0.0.1:8085", APIVersion: "v1.0", TokenEnv: "CRM_TOKEN",
+			BaseURL: "http://127.0.0.1:8085", APIVersion: "v1.0", Auth: crm.AuthBearer, TokenEnv: "CRM_TOKEN",
+			UsernameEnv: "CRM_USERNAME", PasswordEnv: "CRM_PASSWORD", PageSize: crm.DefaultPageSize,
 			Concurrency: 8, Timeout: 30 * time.Second, Retries: 5,
 		},
 		Source: mapping.DefaultConfig(),
@@ -152,8 +158,11 @@ func (c *Config) validate() error {
 	if c.CRM.Timeout <= 0 {
 		return fmt.Errorf("crm.timeout %s: want a positive duration", c.CRM.Timeout)
 	}
-	if c.CRM.TokenEnv == "" {
-		return errors.New("crm.token_env is empty: name the environment variable that holds the token")
+	if err := c.CRM.validateAuth(); err != nil {
+		return err
+	}
+	if c.CRM.PageSize < 1 || c.CRM.PageSize > maxPageSize {
+		return fmt.Errorf("crm.page_size %d: want 1 to %d", c.CRM.PageSize, maxPageSize)
 	}
 	if c.State.Path == "" {
 		return errors.New("state.path is empty")
@@ -162,6 +171,29 @@ func (c *Config) validate() error {
 		if t.Absolute < 0 || t.Relative < 0 {
 			return fmt.Errorf("reconcile.tolerance.%s: tolerances are not negative", field)
 		}
+	}
+	return nil
+}
+
+// maxPageSize bounds crm.page_size: a page of 1,000 customers is about
+// 2 MB of JSON.
+const maxPageSize = 1000
+
+// validateAuth checks crm.auth and that it names its variables. Their
+// values are read (and checked) when the client opens: newClient.
+func (c CRMConfig) validateAuth() error {
+	switch c.Auth {
+	case crm.AuthNone:
+	case crm.AuthBearer:
+		if c.TokenEnv == "" {
+			return errors.New("crm.token_env is empty: name the environment variable that holds the token")
+		}
+	case crm.AuthSession:
+		if c.UsernameEnv == "" || c.PasswordEnv == "" {
+			return errors.New("crm.username_env and crm.password_env name the variables of the session login: neither may be empty")
+		}
+	default:
+		return fmt.Errorf("crm.auth %q: want none, bearer or session", c.Auth)
 	}
 	return nil
 }

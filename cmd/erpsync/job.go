@@ -107,17 +107,43 @@ func newJob(ctx context.Context, cfg *Config, log *zap.Logger, opt jobOptions) (
 	return j, nil
 }
 
-// newClient opens the CRM client of the crm: section.
+// newClient opens the CRM client of the crm: section. The credentials
+// are read from the variables the section names; one unset or empty stops
+// here, before any request (newJob makes it exit 2). observe is told of
+// every answer, and of every session login as an event (metrics.go).
 func newClient(c CRMConfig, log *zap.Logger, observe func(string, int, time.Duration)) (*crm.Client, error) {
 	retries := c.Retries
 	if retries == 0 {
 		retries = -1 // the client reads 0 as its default
 	}
-	return crm.NewClient(crm.Config{
-		BaseURL: c.BaseURL, APIVersion: c.APIVersion, Token: os.Getenv(c.TokenEnv),
+	cfg := crm.Config{
+		BaseURL: c.BaseURL, APIVersion: c.APIVersion, Auth: c.Auth, PageSize: c.PageSize,
 		Concurrency: c.Concurrency, RateLimit: c.RateLimit, Timeout: c.Timeout,
-		Retries: retries, Logger: log, Observe: observe,
-	})
+		Retries: retries, Logger: log, Observe: observe, OnLogin: loginEvents(observe),
+	}
+	var err error
+	switch c.Auth {
+	case crm.AuthBearer:
+		cfg.Token, err = secretEnv("crm.token_env", c.TokenEnv)
+	case crm.AuthSession:
+		if cfg.Username, err = secretEnv("crm.username_env", c.UsernameEnv); err == nil {
+			cfg.Password, err = secretEnv("crm.password_env", c.PasswordEnv)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return crm.NewClient(cfg)
+}
+
+// secretEnv reads a credential from the environment variable name (the
+// config's key says which); the value never appears in an error.
+func secretEnv(key, name string) (string, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return "", fmt.Errorf("%s: environment variable %s is unset or empty (crm.auth none needs no credentials)", key, name)
+	}
+	return v, nil
 }
 
 func (j *job) Close() {

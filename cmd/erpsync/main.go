@@ -63,6 +63,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = (&ServeCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "reconcile":
 		err = (&ReconcileCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
+	case "check":
+		err = (&CheckCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "unlock":
 		err = (&UnlockCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "help", "-h", "-help", "--help":
@@ -93,6 +95,7 @@ func (m *Main) usage() {
   status      -config FILE                             last runs, pending failures, watermark, lock
   serve       -config FILE                             scheduled worker (cron), /healthz, /metrics
   reconcile   -config FILE [-file EXPORT] [-out DIR]   ERP export vs CRM, report for finance
+  check       -config FILE                             connection test: login, version, page cap, dates; writes nothing
   unlock      -config FILE [-force]                    free the state file of a run that is gone
 
 Exit codes: 0 done · 1 row failures · 2 usage, config or unusable export ·

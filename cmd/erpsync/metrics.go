@@ -18,6 +18,8 @@ type metrics struct {
 	crmLatency     *prometheus.HistogramVec
 	retries        prometheus.Counter
 	throttles      prometheus.Counter
+	logins         prometheus.Counter
+	relogins       prometheus.Counter
 	pendingFails   prometheus.Gauge
 	lastSuccess    prometheus.Gauge
 	lastExportTime prometheus.Gauge
@@ -46,6 +48,12 @@ func newMetrics() *metrics {
 		throttles: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "erpsync_crm_throttles_total", Help: "CRM answers 429 Too Many Requests.",
 		}),
+		logins: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "erpsync_crm_logins_total", Help: "CRM session logins (crm.auth session), the first included.",
+		}),
+		relogins: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "erpsync_crm_relogins_total", Help: "CRM session logins after a session ended.",
+		}),
 		pendingFails: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "erpsync_pending_row_failures", Help: "Row failures waiting for the next run.",
 		}),
@@ -57,12 +65,42 @@ func newMetrics() *metrics {
 		}),
 	}
 	m.reg.MustRegister(m.runs, m.rows, m.runDuration, m.crmLatency, m.retries, m.throttles,
-		m.pendingFails, m.lastSuccess, m.lastExportTime)
+		m.logins, m.relogins, m.pendingFails, m.lastSuccess, m.lastExportTime)
 	return m
 }
 
-// observeCRM is the client's Observe hook.
+// Session logins reach observeCRM as events of status 0, not answers:
+// loginEvents turns the client's OnLogin into them.
+const (
+	crmLoginEvent   = "session login"
+	crmReloginEvent = "session re-login"
+)
+
+// loginEvents tells observe of each session login; nil without observe.
+func loginEvents(observe func(string, int, time.Duration)) func(relogin bool) {
+	if observe == nil {
+		return nil
+	}
+	return func(relogin bool) {
+		op := crmLoginEvent
+		if relogin {
+			op = crmReloginEvent
+		}
+		observe(op, 0, 0)
+	}
+}
+
+// observeCRM is the client's Observe hook (and its logins' events).
 func (m *metrics) observeCRM(op string, status int, d time.Duration) {
+	switch op {
+	case crmReloginEvent:
+		m.relogins.Inc()
+		m.logins.Inc()
+		return
+	case crmLoginEvent:
+		m.logins.Inc()
+		return
+	}
 	m.crmLatency.WithLabelValues(op, strconv.Itoa(status)).Observe(d.Seconds())
 }
 

@@ -26,10 +26,17 @@ import (
 type Config struct {
 	BaseURL    string // e.g. http://127.0.0.1:8085; /api/<APIVersion>/customers is appended
 	APIVersion string // default v1.0
+	// Auth is how calls are authenticated: AuthNone, AuthBearer (the
+	// default: Token) or AuthSession (a login with Username and Password,
+	// as the real CRM; see auth.go).
+	Auth string
 	// Token is sent as a Bearer token. Callers read it from the environment
 	// variable that the config names; the client never logs or returns it.
-	Token       string
-	Concurrency int // sizes the connection pool; default 8
+	Token string
+	// Username and Password are the session login's credentials; the
+	// client never logs or returns the password.
+	Username, Password string
+	Concurrency        int // sizes the connection pool; default 8
 	// PageSize is the list calls' `max` when a query names none; default
 	// DefaultPageSize (the reference's). It is a request: a server may
 	// answer fewer, and the walks read paging.max instead of trusting it.
@@ -43,8 +50,12 @@ type Config struct {
 	// 429 answers (which do not count as failures); default 2m.
 	MaxThrottleWait time.Duration
 	Logger          *zap.Logger
-	// Observe, when set, is told of every HTTP answer (for metrics).
+	// Observe, when set, is told of every HTTP answer (for metrics), the
+	// session login's answers too (OpLogin, OpLoginSuccess).
 	Observe func(op string, status int, d time.Duration)
+	// OnLogin, when set, is told of every session login that succeeded;
+	// relogin is true when a session had ended (for metrics).
+	OnLogin func(relogin bool)
 }
 
 // Stats counts what the client did, for run summaries.
@@ -52,17 +63,21 @@ type Stats struct {
 	Requests  int64 // attempts sent
 	Retries   int64 // attempts repeated after a failure or a throttle
 	Throttled int64 // 429 answers
+	Logins    int64 // session logins that succeeded, the first included
+	Relogins  int64 // of which after a session ended
 }
 
 // Client talks to one CRM. It is safe for concurrent use.
 type Client struct {
 	cfg     Config
+	site    string // the base URL, where the session login is
 	base    string // .../api/<version>/customers
 	http    *http.Client
 	limiter *rate.Limiter
 	log     *zap.Logger
+	session *session // AuthSession only
 
-	requests, retries, throttled atomic.Int64
+	requests, retries, throttled, logins, relogins atomic.Int64
 }
 
 // NewClient checks the config and sets defaults. It does no I/O.
@@ -73,6 +88,9 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	if cfg.APIVersion == "" {
 		cfg.APIVersion = "v1.0"
+	}
+	if err := checkAuth(&cfg); err != nil {
+		return nil, err
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 8
@@ -105,6 +123,7 @@ func NewClient(cfg Config) (*Client, error) {
 	transport.MaxIdleConns = cfg.Concurrency * 2
 	c := &Client{
 		cfg:  cfg,
+		site: u.String(),
 		base: u.String() + "/api/" + url.PathEscape(cfg.APIVersion) + "/customers",
 		http: &http.Client{Transport: transport, CheckRedirect: refuseRedirect},
 		log:  cfg.Logger,
@@ -113,12 +132,16 @@ func NewClient(cfg Config) (*Client, error) {
 		burst := max(1, int(cfg.RateLimit))
 		c.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), burst)
 	}
+	if cfg.Auth == AuthSession {
+		c.session = newSession()
+	}
 	return c, nil
 }
 
 // Stats returns the counters so far.
 func (c *Client) Stats() Stats {
-	return Stats{Requests: c.requests.Load(), Retries: c.retries.Load(), Throttled: c.throttled.Load()}
+	return Stats{Requests: c.requests.Load(), Retries: c.retries.Load(), Throttled: c.throttled.Load(),
+		Logins: c.logins.Load(), Relogins: c.relogins.Load()}
 }
 
 // Close releases idle connections.
@@ -144,42 +167,34 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	if len(cl.query) > 0 {
 		target += "?" + cl.query.Encode()
 	}
-	failures := 0
-	var throttleWait time.Duration
+	r := retryState{}
+	relogged := false
 	for attempt := 1; ; attempt++ {
-		if c.limiter != nil {
-			if err := c.limiter.Wait(ctx); err != nil {
-				return fmt.Errorf("%s: rate limit: %w", cl.op, err)
-			}
+		if err := c.waitLimit(ctx, cl.op); err != nil {
+			return err
 		}
-		resp, err := c.attempt(ctx, cl, target, body, contentType)
+		cred, err := c.credentials(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", cl.op, err)
+		}
+		resp, err := c.attempt(ctx, cl, target, body, contentType, cred)
 		if err == nil {
 			return decodeSuccess(cl.op, resp, out)
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", cl.op, ctx.Err())
 		}
-		var wait time.Duration
-		var apiErr *APIError
-		var te *TransportError
-		switch {
-		case errors.As(err, &apiErr) && apiErr.Status == http.StatusTooManyRequests:
-			// The server refused without doing anything: safe to repeat even
-			// for create, and not a failure, but the waiting is bounded.
-			c.throttled.Add(1)
-			wait = retryAfter(resp, c.backoff(failures+1))
-			if throttleWait+wait > c.cfg.MaxThrottleWait {
-				return fmt.Errorf("%w after %s of throttling: %w", ErrRetriesExhausted, throttleWait, err)
+		if !relogged && c.sessionEnded(err) {
+			// The call was refused, not processed: after one new login it
+			// is repeated whatever its method; refused again, it fails.
+			relogged = true
+			if err := c.relogin(ctx, cred.gen); err != nil {
+				return fmt.Errorf("%s: %w", cl.op, err)
 			}
-			throttleWait += wait
-		case errors.As(err, &apiErr) && apiErr.Retryable() && cl.idempotent,
-			errors.As(err, &te) && (cl.idempotent || !te.Sent):
-			failures++
-			if failures > c.cfg.Retries {
-				return fmt.Errorf("%w (%d attempts): %w", ErrRetriesExhausted, attempt, err)
-			}
-			wait = retryAfter(resp, c.backoff(failures))
-		default:
+			continue
+		}
+		wait, err := c.retryWait(cl, resp, err, attempt, &r)
+		if err != nil {
 			return err
 		}
 		c.retries.Add(1)
@@ -189,6 +204,50 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 			return fmt.Errorf("%s: %w", cl.op, err)
 		}
 	}
+}
+
+// retryState is what a call's retries have used so far.
+type retryState struct {
+	failures     int
+	throttleWait time.Duration
+}
+
+// retryWait says how long to wait before repeating a call that failed
+// with err, or returns the error that ends the call.
+func (c *Client) retryWait(cl call, resp *answer, err error, attempt int, r *retryState) (time.Duration, error) {
+	var apiErr *APIError
+	var te *TransportError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.Status == http.StatusTooManyRequests:
+		// The server refused without doing anything: safe to repeat even
+		// for create, and not a failure, but the waiting is bounded.
+		c.throttled.Add(1)
+		wait := retryAfter(resp, c.backoff(r.failures+1))
+		if r.throttleWait+wait > c.cfg.MaxThrottleWait {
+			return 0, fmt.Errorf("%w after %s of throttling: %w", ErrRetriesExhausted, r.throttleWait, err)
+		}
+		r.throttleWait += wait
+		return wait, nil
+	case errors.As(err, &apiErr) && apiErr.Retryable() && cl.idempotent,
+		errors.As(err, &te) && (cl.idempotent || !te.Sent):
+		r.failures++
+		if r.failures > c.cfg.Retries {
+			return 0, fmt.Errorf("%w (%d attempts): %w", ErrRetriesExhausted, attempt, err)
+		}
+		return retryAfter(resp, c.backoff(r.failures)), nil
+	}
+	return 0, err
+}
+
+// waitLimit waits for the rate limit's next slot.
+func (c *Client) waitLimit(ctx context.Context, op string) error {
+	if c.limiter == nil {
+		return nil
+	}
+	if err := c.limiter.Wait(ctx); err != nil {
+		return fmt.Errorf("%s: rate limit: %w", op, err)
+	}
+	return nil
 }
 
 // answer is a finished HTTP exchange: status, headers and the whole body.
@@ -203,14 +262,10 @@ type answer struct {
 const maxBody = 64 << 20
 
 // attempt sends one request. It returns the answer, and an *APIError for a
-// status outside 2xx or a *TransportError when no answer came.
-func (c *Client) attempt(ctx context.Context, cl call, target string, body []byte, contentType string) (*answer, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
-	var sent atomic.Bool
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteHeaders: func() { sent.Store(true) },
-	})
+// status outside 2xx (a *VersionError for a 404 of a version the CRM does
+// not answer), a *RedirectError for a 3xx, or a *TransportError when no
+// answer came.
+func (c *Client) attempt(ctx context.Context, cl call, target string, body []byte, contentType string, cred credentials) (*answer, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -223,30 +278,47 @@ func (c *Client) attempt(ctx context.Context, cl call, target string, body []byt
 		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("Accept", "application/json")
-	if c.cfg.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
+	cred.apply(req)
+	a, err := c.roundTrip(cl.op, req)
+	if err != nil {
+		return a, err
 	}
+	switch {
+	case a.status >= 300 && a.status <= 399:
+		return a, redirectError(cl.op, req.URL, a)
+	case a.status < 200 || a.status > 299:
+		return a, c.versionCheck(cl.op, decodeError(cl.op, a))
+	case c.session != nil && refusedInBody(a.body):
+		return a, decodeError(cl.op, a)
+	}
+	return a, nil
+}
+
+// roundTrip sends req within the per-attempt timeout and reads the whole
+// answer. It counts the request and tells Observe of the answer.
+func (c *Client) roundTrip(op string, req *http.Request) (*answer, error) {
+	ctx, cancel := context.WithTimeout(req.Context(), c.cfg.Timeout)
+	defer cancel()
+	var sent atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteHeaders: func() { sent.Store(true) },
+	})
+	req = req.WithContext(ctx)
 	c.requests.Add(1)
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, &TransportError{Op: cl.op, Sent: sent.Load(), Err: scrubURL(err)}
+		return nil, &TransportError{Op: op, Sent: sent.Load(), Err: scrubURL(err)}
 	}
 	data, readErr := readBody(resp)
 	_, _ = io.Copy(io.Discard, resp.Body) // drain what is left so the connection is reused
 	resp.Body.Close()
 	if c.cfg.Observe != nil {
-		c.cfg.Observe(cl.op, resp.StatusCode, time.Since(start))
+		c.cfg.Observe(op, resp.StatusCode, time.Since(start))
 	}
 	a := &answer{status: resp.StatusCode, header: resp.Header, body: data}
 	if readErr != nil {
-		return a, &TransportError{Op: cl.op, Sent: true, Err: fmt.Errorf("read body: %w", scrubURL(readErr))}
-	}
-	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
-		return a, redirectError(cl.op, req.URL, a)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return a, decodeError(cl.op, a)
+		return a, &TransportError{Op: op, Sent: true, Err: fmt.Errorf("read body: %w", scrubURL(readErr))}
 	}
 	return a, nil
 }

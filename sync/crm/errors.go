@@ -48,9 +48,9 @@ func (e *APIError) Error() string {
 }
 
 // Fatal reports an answer that no retry or next row can fix: the token was
-// refused (401) or lacks the right (403).
+// refused (401 or no_credentials) or lacks the right (403).
 func (e *APIError) Fatal() bool {
-	return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
+	return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden || e.Code == CodeNoCredentials
 }
 
 // Retryable reports an answer worth repeating: 429 and 5xx.
@@ -68,8 +68,9 @@ func IsNotFound(err error) bool {
 }
 
 // IsFatal reports an error that must stop a run: auth refused or
-// forbidden, a redirect (*RedirectError) or a walk that makes no progress
-// (*StalledError).
+// forbidden, a session login that failed (*LoginError), an API version
+// the CRM does not answer (*VersionError), a redirect (*RedirectError) or
+// a walk that makes no progress (*StalledError).
 func IsFatal(err error) bool {
 	var e *APIError
 	if errors.As(err, &e) && e.Fatal() {
@@ -77,7 +78,9 @@ func IsFatal(err error) bool {
 	}
 	var re *RedirectError
 	var se *StalledError
-	return errors.As(err, &re) || errors.As(err, &se)
+	var le *LoginError
+	var ve *VersionError
+	return errors.As(err, &re) || errors.As(err, &se) || errors.As(err, &le) || errors.As(err, &ve)
 }
 
 // IsUnreachable reports a call that never got an HTTP answer after its

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"erpsync/sync/crm/crmsim"
+)
+
+// Session credentials of the tests, read from these variables.
+const (
+	testUserEnv     = "ERPSYNC_TEST_CRM_USER"
+	testPasswordEnv = "ERPSYNC_TEST_CRM_PASSWORD"
+	testUser        = "sync-robot"
+	testPassword    = "Pw-for-tests-5b8e21f0"
+)
+
+// sessionAuth turns the demo config's `auth: none` into the session login
+// with the tests' variables.
+func sessionAuth(cfg string) string {
+	return strings.Replace(cfg, "auth: none", fmt.Sprintf("auth: session\n  username_env: %s\n  password_env: %s",
+		testUserEnv, testPasswordEnv), 1)
+}
+
+func setCredentials(t *testing.T, user, password string) {
+	t.Setenv(testUserEnv, user)
+	t.Setenv(testPasswordEnv, password)
+}
+
+// requests counts every request crmsim received since its last reset.
+func requests(sim *crmsim.Server) int64 {
+	var n int64
+	for _, v := range sim.Stats() {
+		n += v
+	}
+	return n
+}
+
+// TestCheck_ObservedFacts: check against a CRM capping pages at 37 with
+// millisecond dates prints what it saw, and writes nothing.
+func TestCheck_ObservedFacts(t *testing.T) {
+	at := time.Date(2025, 3, 1, 8, 0, 0, 250*int(time.Millisecond), time.UTC)
+	e := newE2E(t, crmsim.Options{User: testUser, Password: testPassword, MaxPageSize: 37, TimePrecision: "ms",
+		Now: func() time.Time { return at }}, sessionAuth)
+	setCredentials(t, testUser, testPassword)
+	for i := range 120 {
+		cur := []string{"EUR", "USD"}[i%2]
+		if _, err := e.sim.Store.Put(fmt.Sprintf("K-%03d", i), map[string]string{"name": "Customer", "currency": cur}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.sim.ResetStats()
+
+	code, out, errOut := e.run("check")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"login         ok in",
+		"username " + testUser,
+		"api version   v1.0 answered (paging links name v1.0)",
+		"asked 100, the CRM caps pages at 37 (paging.max)",
+		"timestamps    ms (lastUpdated with milliseconds)",
+		"customers     120 (paging.total)",
+		"organisation  entity1, currency not shown by the API (this page's customers: EUR, USD)",
+		"round trip",
+		"for one page of 37",
+		"check ok",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	st := e.sim.Stats()
+	if n := requests(e.sim); n != 3 || st["GET /customers"] != 1 {
+		t.Errorf("check sent %d requests, want 3 (login, token, one page): %v", n, st)
+	}
+	if strings.Contains(out+errOut, testPassword) {
+		t.Error("the password is in the output")
+	}
+}
+
+// TestCheck_SecondsAndNoCustomer: a bearer-less simulator, whole-second
+// dates; an empty CRM says so.
+func TestCheck_SecondsAndNoCustomer(t *testing.T) {
+	e := newE2E(t, crmsim.Options{}, nil)
+	code, out, errOut := e.run("check")
+	if code != ExitOK || !strings.Contains(out, "not seen (no customer yet)") || !strings.Contains(out, "customers     0") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if _, err := e.sim.Store.Put("S-1", map[string]string{"name": "Seconds"}); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := e.run("check"); code != ExitOK || !strings.Contains(out, "s (no fraction of a second in 1 lastUpdated)") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+// TestCheck_WrongVersion: api_version v9, which crmsim does not answer,
+// makes check and run exit 4 naming the version, and run writes nothing.
+func TestCheck_WrongVersion(t *testing.T) {
+	e := newE2E(t, crmsim.Options{}, func(cfg string) string {
+		return strings.Replace(cfg, "auth: none", "auth: none\n  api_version: v9", 1)
+	})
+	for _, args := range [][]string{{"check"}, {"run", "-file", day1}} {
+		code, out, errOut := e.run(args...)
+		if code != ExitFatal {
+			t.Errorf("%s: exit %d, want 4\n%s\n%s", args[0], code, out, errOut)
+		}
+		if !strings.Contains(errOut, `API version "v9" not answered`) {
+			t.Errorf("%s: stderr does not name the version:\n%s", args[0], errOut)
+		}
+	}
+	if up, del := e.writes(); up+del != 0 {
+		t.Errorf("wrote %d upserts and %d deletes", up, del)
+	}
+}
