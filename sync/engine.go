@@ -388,6 +388,7 @@ func (r *run) closeReport(err error) {
 	}
 	st := r.j.CRM.Stats()
 	s.Requests, s.Retries, s.Throttled = st.Requests, st.Retries, st.Throttled
+	s.Logins, s.Relogins = st.Logins, st.Relogins
 	if cerr := r.report.Close(*s); cerr != nil {
 		r.j.Log.Error("write reports", zap.Error(cerr))
 	}

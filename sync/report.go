@@ -246,6 +246,8 @@ type RunSummary struct {
 	Requests   int64                     `json:"requests"`
 	Retries    int64                     `json:"retries"`
 	Throttled  int64                     `json:"throttled"`
+	Logins     int64                     `json:"logins,omitempty"`   // session logins (crm.auth: session)
+	Relogins   int64                     `json:"relogins,omitempty"` // of which after a session ended
 	Stopped    string                    `json:"stopped,omitempty"`
 	Error      string                    `json:"error,omitempty"`
 	DryRun     bool                      `json:"dry_run,omitempty"`

@@ -256,7 +256,7 @@ func TestProcess_WrongToken(t *testing.T) {
 	dir := t.TempDir()
 	base := crmsimProcess(t, "-token", "the-right-token")
 	export := export400(t, dir)
-	cfg := processConfig(t, dir, base, "")
+	cfg := processConfig(t, dir, base, "auth: none=auth: bearer")
 	code, out := erpsyncProcess(t, []string{"CRM_TOKEN=" + token}, "run", "-config", cfg, "-file", export, "-v")
 	if code != ExitFatal || !strings.Contains(out, "401 invalid_token") {
 		t.Fatalf("exit %d, want 4\n%s", code, out)
