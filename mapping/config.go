@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"erpsync/mapping/customer"
 )
 
 // Config is the `source:` section of the config (ARCHITECTURE.md); every
@@ -118,12 +119,12 @@ func New(cfg Config, log *zap.Logger) (*Mapping, error) {
 		m.falses[k] = true
 	}
 	for field := range cfg.Columns {
-		if _, ok := fieldKinds[field]; !ok {
-			return nil, fmt.Errorf("columns: %q is not a CRM field (want one of %s)", field, strings.Join(FieldNames(), ", "))
+		if _, ok := customer.Lookup(field); !ok {
+			return nil, fmt.Errorf("columns: %q is not a CRM field (want one of %s)", field, strings.Join(customer.Names(), ", "))
 		}
 	}
 	for field := range cfg.Values {
-		if _, ok := fieldKinds[field]; !ok || field == "reference" {
+		if _, ok := customer.Lookup(field); !ok || field == "reference" {
 			return nil, fmt.Errorf("values: %q is not a CRM field that takes a value map", field)
 		}
 	}
@@ -186,7 +187,7 @@ func fingerprint(cfg Config) string {
 		Fields            []string
 	}{fingerprintVersion, cols, cfg.Values, cfg.Decimal, cfg.DateFormat, cfg.Timezone, lower(cfg.TrueValues), lower(cfg.FalseValues),
 		cfg.ListSeparator, normHeader(cfg.DeleteFlag.Column), lower(cfg.DeleteFlag.Values), cfg.ImagesDir,
-		slices.Sorted(maps.Keys(fieldKinds))})
+		customer.Names()})
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
 }

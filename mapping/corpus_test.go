@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -19,7 +20,60 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-const corpus = "../../shared/conformance/csv"
+// The external conformance corpus lies in ../shared beside the project
+// (CI has it); a clone of the project alone does not, and its tests skip
+// saying what they skipped: testdata/dialects covers the same dialects
+// with fixtures of our own (TestRead_Dialects). corpusEnv names another
+// folder to read it from.
+const (
+	corpusDefault = "../../shared/conformance/csv"
+	corpusEnv     = "ERPSYNC_CONFORMANCE_CSV"
+)
+
+// corpusDir returns the corpus folder, or skips t, naming what it skipped
+// (what), when the folder is absent.
+func corpusDir(t *testing.T, what string) string {
+	t.Helper()
+	dir := corpusDefault
+	if env := os.Getenv(corpusEnv); env != "" {
+		dir = env
+	}
+	if msg := corpusMissing(dir, what); msg != "" {
+		t.Skip(msg)
+	}
+	return dir
+}
+
+// corpusMissing returns the skip message for what when dir is not a
+// folder, else "".
+func corpusMissing(dir, what string) string {
+	if st, err := os.Stat(dir); err == nil && st.IsDir() {
+		return ""
+	}
+	return fmt.Sprintf("skipped %s: the conformance corpus %s is absent (../shared is not beside the project; set %s to its folder)",
+		what, dir, corpusEnv)
+}
+
+func TestCorpus_SkipsWhenAbsent(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-corpus")
+	t.Setenv(corpusEnv, missing)
+	skipped, reached := false, false
+	t.Run("absent", func(t *testing.T) {
+		defer func() { skipped = t.Skipped() }()
+		corpusDir(t, "the csvkit files")
+		reached = true
+	})
+	if !skipped || reached {
+		t.Errorf("skipped %v, went on %v: want a skip", skipped, reached)
+	}
+	want := "skipped the csvkit files: the conformance corpus " + missing + " is absent"
+	if msg := corpusMissing(missing, "the csvkit files"); !strings.HasPrefix(msg, want) {
+		t.Errorf("message %q, want it to start with %q", msg, want)
+	}
+	if msg := corpusMissing(dialects, "x"); msg != "" {
+		t.Errorf("a present folder: %q", msg)
+	}
+}
 
 // records reads every raw record of a file: header first.
 func records(t *testing.T, path, encoding, delimiter string) (*mapping.Reader, []mapping.Record) {
@@ -46,6 +100,7 @@ func records(t *testing.T, path, encoding, delimiter string) (*mapping.Reader, [
 // TestCorpus_CSVSpectrum parses every csv-spectrum file to its expected
 // JSON (header row → keys).
 func TestCorpus_CSVSpectrum(t *testing.T) {
+	corpus := corpusDir(t, "TestCorpus_CSVSpectrum (the 12 csv-spectrum files parsed to their JSON)")
 	files, _ := filepath.Glob(filepath.Join(corpus, "csv-spectrum", "csvs", "*.csv"))
 	if len(files) < 12 {
 		t.Fatalf("csv-spectrum: %d files; is ../shared beside the project?", len(files))
@@ -120,6 +175,7 @@ func TestCorpus_CSVSpectrum(t *testing.T) {
 
 // TestCorpus_CSVKit gives each csvkit example its right outcome.
 func TestCorpus_CSVKit(t *testing.T) {
+	corpus := corpusDir(t, "TestCorpus_CSVKit (18 csvkit files: detection, records, row errors, decimal commas)")
 	type rec struct {
 		line   int
 		fields []string
@@ -250,6 +306,7 @@ type golden struct {
 // TestCorpus_ERPSamples maps the Odoo and Dolibarr samples with their
 // configs to golden canonical customers.
 func TestCorpus_ERPSamples(t *testing.T) {
+	corpus := corpusDir(t, "TestCorpus_ERPSamples (the Odoo and Dolibarr samples against testdata/golden)")
 	for _, tc := range []struct{ sample, config string }{
 		{"odoo-res.partner.csv", "odoo.yaml"},
 		{"dolibarr-thirdparties.csv", "dolibarr.yaml"},

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,76 +20,16 @@ import (
 
 	"go.uber.org/zap"
 
-	"erpsync/sync/crm"
+	"erpsync/mapping/customer"
 )
 
-// Customer is one export row in canonical form: only the mapped fields,
-// each in one canonical text form. Its fields are kept as two slices (the
-// names shared by every row of a read): a million rows make no million maps.
-type Customer struct {
-	Reference string
-	Line      int        // physical line of the row's start
-	Delete    bool       // flagged by delete_flag: a delete request
-	Image     *crm.Image // when imageFile is mapped and set
-	// Hash is stable across runs and machines, independent of the column
-	// order, and changes with any mapped value, the image's content and
-	// the mapping's fingerprint.
-	Hash string
-
-	keys []string // field names, sorted; shared, never changed
-	vals []string // their values
-}
+// Customer is the canonical customer (see package customer).
+type Customer = customer.Customer
 
 // NewCustomer builds a customer from its fields (for tests and tools; Read
 // builds its own).
 func NewCustomer(ref string, line int, fields map[string]string, hash string) *Customer {
-	c := &Customer{Reference: ref, Line: line, Hash: hash}
-	c.keys = slices.Sorted(maps.Keys(fields))
-	for _, k := range c.keys {
-		c.vals = append(c.vals, fields[k])
-	}
-	return c
-}
-
-// Field returns a mapped field's canonical text; "" for a field the ERP
-// cleared or that is not mapped (Has tells them apart).
-func (c *Customer) Field(name string) string {
-	if i, ok := slices.BinarySearch(c.keys, name); ok {
-		return c.vals[i]
-	}
-	return ""
-}
-
-// Has reports whether a field is mapped.
-func (c *Customer) Has(name string) bool {
-	_, ok := slices.BinarySearch(c.keys, name)
-	return ok
-}
-
-// Fields returns the mapped fields, CRM upsert parameter → canonical text
-// ("" means the ERP cleared the field), as a new map.
-func (c *Customer) Fields() map[string]string {
-	m := make(map[string]string, len(c.keys))
-	for i, k := range c.keys {
-		m[k] = c.vals[i]
-	}
-	return m
-}
-
-// FieldNames returns the names of the mapped fields, sorted.
-func (c *Customer) FieldNames() []string { return slices.Clone(c.keys) }
-
-// Form returns the upsert form of the customer.
-func (c *Customer) Form() *crm.Form {
-	f := crm.NewForm()
-	for i, k := range c.keys {
-		if k == "reference" || k == "imageFile" {
-			continue
-		}
-		f.Set(k, c.vals[i])
-	}
-	f.Image = c.Image
-	return f
+	return customer.New(ref, line, fields, hash)
 }
 
 // Row is one data row: a customer or a row error.
@@ -118,6 +57,17 @@ func (e *RowError) Error() string {
 }
 
 func (e *RowError) Unwrap() error { return e.Err }
+
+// DuplicateError is the row error of a reference found on several lines
+// with differing values; it names all the lines.
+func DuplicateError(file, ref string, lines []int) *RowError {
+	s := make([]string, len(lines))
+	for i, l := range lines {
+		s[i] = strconv.Itoa(l)
+	}
+	return &RowError{File: file, Line: lines[0], Column: "reference", Reference: ref,
+		Err: fmt.Errorf("reference %q appears with differing values on lines %s", ref, strings.Join(s, ", "))}
+}
 
 // FileError is an export that cannot be used at all; nothing of it is used.
 type FileError struct {
@@ -149,7 +99,7 @@ type column struct {
 	index  int // in the export's header
 	pos    int // in the layout's keys
 	header string
-	kind   kind
+	kind   customer.Kind
 	values map[string]string // values.<field>, or nil
 }
 
@@ -184,7 +134,7 @@ const maxMemo = 4096
 
 // cellValue is m.cellValue, remembering the paymentTypes lists it read.
 func (sc *scratch) cellValue(m *Mapping, c column, cell string) (string, error) {
-	if c.kind != kindPayments {
+	if c.kind != customer.KindPayments {
 		return m.cellValue(c, cell)
 	}
 	if v, ok := sc.payments[cell]; ok {
@@ -298,7 +248,8 @@ func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
 	used := map[int]bool{}
 	var cols []column
 	var missing []string
-	for _, field := range FieldNames() {
+	for _, f := range customer.Table() {
+		field := f.Name
 		name, configured := m.cfg.Columns[field]
 		if !configured {
 			name = field
@@ -314,7 +265,7 @@ func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
 			continue
 		}
 		cols = append(cols, column{field: field, index: i, header: strings.TrimSpace(header[i]),
-			kind: fieldKinds[field], values: m.cfg.Values[field]})
+			kind: f.Kind, values: m.cfg.Values[field]})
 		used[i] = true
 	}
 	if len(missing) > 0 {
@@ -390,8 +341,10 @@ func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
 		return fail(headerAt(cols, indexOf(cols, "reference")), "", errors.New("empty reference"))
 	}
 	if flagIdx >= 0 && m.flags[strings.ToLower(strings.TrimSpace(rec.Fields[flagIdx]))] {
-		c := &Customer{Reference: ref, Line: rec.Line, Delete: true, keys: referenceOnly, vals: []string{ref}}
-		c.Hash = m.hash(sc, c.keys, c.vals, "")
+		vals := []string{ref}
+		c := customer.FromSorted(ref, rec.Line, referenceOnly, vals)
+		c.Delete = true
+		c.Hash = m.hash(sc, referenceOnly, vals, "")
 		return Row{Line: rec.Line, Customer: c}
 	}
 	vals := make([]string, len(lay.keys))
@@ -416,7 +369,7 @@ func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
 	if parent == ref {
 		return fail(headerAt(cols, indexOf(cols, "parentCustomer")), ref, errors.New("a customer cannot be its own parent"))
 	}
-	c := &Customer{Reference: ref, Line: rec.Line, keys: lay.keys, vals: vals}
+	c := customer.FromSorted(ref, rec.Line, lay.keys, vals)
 	imageSum := ""
 	if p := value(vals, lay.image); p != "" {
 		img, sum, err := m.image(p)
@@ -493,7 +446,7 @@ const maxImage = 2 << 20
 
 // image reads an imageFile cell: a path inside images_dir, no escape, at
 // most 2 MB, a jpg, gif, png or bmp by content.
-func (m *Mapping) image(p string) (*crm.Image, string, error) {
+func (m *Mapping) image(p string) (*customer.Image, string, error) {
 	if m.imageDir == "" {
 		return nil, "", errors.New("imageFile is set but source.images_dir is not")
 	}
@@ -526,7 +479,7 @@ func (m *Mapping) image(p string) (*crm.Image, string, error) {
 		return nil, "", fmt.Errorf("image %q is not a jpg, gif, png or bmp", p)
 	}
 	sum := sha256.Sum256(data)
-	return &crm.Image{Filename: filepath.Base(full), Content: data}, hex.EncodeToString(sum[:]), nil
+	return &customer.Image{Filename: filepath.Base(full), Content: data}, hex.EncodeToString(sum[:]), nil
 }
 
 func isImage(b []byte) bool {

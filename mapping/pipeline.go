@@ -42,87 +42,105 @@ func (m *Mapping) mapRows(ctx context.Context, r *Reader, lay layout, st Stats, 
 	var readErr error
 
 	wg.Add(1)
-	go func() { // the reader
+	go func() {
 		defer wg.Done()
-		defer close(work)
-		defer close(order)
-		for {
-			b := &batch{recs: make([]Record, 0, batchSize), out: make(chan []Row, 1)}
-			var err error
-			for size := 0; len(b.recs) < batchSize && size < batchBytes; {
-				var rec Record
-				if rec, err = r.Next(); err != nil {
-					break
-				}
-				b.recs = append(b.recs, rec)
-				for _, f := range rec.Fields {
-					size += len(f)
-				}
-			}
-			if len(b.recs) > 0 {
-				select {
-				case order <- b:
-				case <-ctx.Done():
-					return
-				}
-				select {
-				case work <- b:
-				case <-ctx.Done():
-					return
-				}
-			}
-			if err != nil {
-				if !errors.Is(err, io.EOF) {
-					readErr = &FileError{File: lay.path, Err: err}
-				}
-				return
-			}
+		if err := readBatches(ctx, r, work, order); err != nil {
+			readErr = &FileError{File: lay.path, Err: err}
 		}
 	}()
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sc := &scratch{}
-			for b := range work {
-				rows := make([]Row, len(b.recs))
-				for i, rec := range b.recs {
-					rows[i] = m.row(&lay, rec, sc)
-				}
-				b.out <- rows
-			}
+			m.mapBatches(&lay, work)
 		}()
 	}
-
-	err := func() error {
-		for b := range order {
-			var rows []Row
-			select {
-			case rows = <-b.out:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			for _, row := range rows {
-				st.Rows++
-				switch {
-				case row.Err != nil:
-					st.RowErrors++
-				case row.Customer.Delete:
-					st.Deletes++
-				default:
-					st.Customers++
-				}
-				if err := fn(row); err != nil {
-					return err
-				}
-			}
-		}
-		return ctx.Err()
-	}()
+	err := deliver(ctx, order, &st, fn)
 	cancel()
 	wg.Wait()
 	if err == nil {
 		err = readErr
 	}
 	return st, err
+}
+
+// readBatches reads r into batches and hands each to order (for delivery
+// in file order) and to work (for a worker), until the end of r or of
+// ctx; it closes both. It returns the error that stopped the read, nil at
+// the end of the file.
+func readBatches(ctx context.Context, r *Reader, work, order chan<- *batch) error {
+	defer close(work)
+	defer close(order)
+	for {
+		b := &batch{recs: make([]Record, 0, batchSize), out: make(chan []Row, 1)}
+		var err error
+		for size := 0; len(b.recs) < batchSize && size < batchBytes; {
+			var rec Record
+			if rec, err = r.Next(); err != nil {
+				break
+			}
+			b.recs = append(b.recs, rec)
+			for _, f := range rec.Fields {
+				size += len(f)
+			}
+		}
+		if len(b.recs) > 0 {
+			select {
+			case order <- b:
+			case <-ctx.Done():
+				return nil
+			}
+			select {
+			case work <- b:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// mapBatches maps the records of each batch from work into its rows.
+func (m *Mapping) mapBatches(lay *layout, work <-chan *batch) {
+	sc := &scratch{}
+	for b := range work {
+		rows := make([]Row, len(b.recs))
+		for i, rec := range b.recs {
+			rows[i] = m.row(lay, rec, sc)
+		}
+		b.out <- rows
+	}
+}
+
+// deliver calls fn with the rows of each batch of order, in order, and
+// counts them in st; it stops at fn's first error or at the end of ctx.
+func deliver(ctx context.Context, order <-chan *batch, st *Stats, fn func(Row) error) error {
+	for b := range order {
+		var rows []Row
+		select {
+		case rows = <-b.out:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		for _, row := range rows {
+			st.Rows++
+			switch {
+			case row.Err != nil:
+				st.RowErrors++
+			case row.Customer.Delete:
+				st.Deletes++
+			default:
+				st.Customers++
+			}
+			if err := fn(row); err != nil {
+				return err
+			}
+		}
+	}
+	return ctx.Err()
 }

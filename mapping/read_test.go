@@ -102,9 +102,6 @@ func TestRead_Values(t *testing.T) {
 		if _, ok := f["email"]; ok || f["comment"] != "" || len(f) != 3 {
 			t.Errorf("fields = %v", f)
 		}
-		if form := rows[0].Customer.Form().Values; form.Get("name") != "Alpha" || !form.Has("comment") || form.Has("reference") {
-			t.Errorf("form = %v", form)
-		}
 	})
 	t.Run("flagged rows are deletes", func(t *testing.T) {
 		rows, _ := readAll(t, sapConfig(), sapHeader+"K1;Gone;Nowhere;bad;;;;;;;;;X\n")
@@ -285,16 +282,7 @@ func TestHash_Properties(t *testing.T) {
 	}
 }
 
-func TestDuplicates(t *testing.T) {
-	d := mapping.NewDuplicates()
-	d.Add("A", 2, "aaaa1111aaaa1111")
-	d.Add("B", 3, "bbbb2222bbbb2222")
-	d.Add("A", 4, "aaaa1111aaaa1111") // identical: fine
-	d.Add("B", 5, "cccc3333cccc3333") // differing
-	got := d.Conflicts()
-	if len(got) != 1 || !slices.Equal(got["B"], []int{3, 5}) {
-		t.Errorf("conflicts = %v", got)
-	}
+func TestDuplicateError(t *testing.T) {
 	if e := mapping.DuplicateError("x.csv", "B", []int{3, 5}); !strings.Contains(e.Error(), "x.csv line 3 column reference: reference \"B\" appears with differing values on lines 3, 5") {
 		t.Errorf("error = %v", e)
 	}

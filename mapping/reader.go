@@ -61,12 +61,6 @@ func OpenReader(path, encodingName, delimiter string) (*Reader, error) {
 	return newReader(open, encodingName, delimiter)
 }
 
-// NewReader reads CSV from data (for tests and fuzzing).
-func NewReader(data []byte, encodingName, delimiter string) (*Reader, error) {
-	open := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	return newReader(open, encodingName, delimiter)
-}
-
 func newReader(open func() (io.ReadCloser, error), encodingName, delimiter string) (*Reader, error) {
 	r := &Reader{open: open}
 	raw, err := open()

@@ -3,62 +3,21 @@ package mapping
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 
-	"erpsync/sync/crm"
+	"erpsync/mapping/customer"
 )
 
-// kind is how a field's text is read and written canonically.
-type kind int
-
-const (
-	kindText     kind = iota // kept as written, trimmed
-	kindBool                 // true_values / false_values → "true" / "false"
-	kindDouble               // decimal "." or ",", thousands, trailing minus → "5000", "-133.55"
-	kindInt                  // → decimal digits
-	kindCountry              // ISO 3166 alpha-2 code or English name → code
-	kindDueType              // 1, 2 or the CRM's names → "1" / "2"
-	kindPayments             // list of payment type ids → [{"id":7},{"id":8}]
-	kindCurrency             // ISO 4217 code, upper case
-	kindImage                // a path inside images_dir
-)
-
-// fieldKinds lists every CRM field an export can map: the reference and
-// the upsert's parameters (reference section 11.5).
-var fieldKinds = map[string]kind{
-	"reference": kindText, "name": kindText, "barcode": kindText, "isActive": kindBool,
-	"categoryId": kindText, "isSubCustomer": kindBool, "parentCustomer": kindText, "billWithParent": kindBool,
-	"customerSegmentationId": kindText, "userId": kindText, "isSameAddress": kindBool,
-	"billingCountry": kindCountry, "billingCity": kindText, "billingPostalCode": kindText, "billingAddress": kindText,
-	"billingLat": kindDouble, "billingLng": kindDouble, "country": kindCountry, "city": kindText,
-	"postalCode": kindText, "address": kindText, "latitude": kindDouble, "longitude": kindDouble,
-	"email": kindText, "phone": kindText, "mobile": kindText, "fax": kindText, "comment": kindText,
-	"website": kindText, "creditLimit": kindDouble, "dueDateConfigNumber": kindInt,
-	"dueDateConfigType": kindDueType, "taxNumber": kindText, "companyRegistrationNumber": kindText,
-	"currency": kindCurrency, "imageFile": kindImage, "paymentTypes": kindPayments, "regionId": kindInt,
-	"customerRisk": kindText, "customerRiskColor": kindText, "onHold": kindBool, "onHoldReason": kindText,
-}
-
-// FieldNames returns the CRM fields an export can map, sorted.
-func FieldNames() []string { return slices.Sorted(maps.Keys(fieldKinds)) }
-
-// value turns one cell into its canonical text. Empty stays empty: the
-// ERP cleared the field.
-func (m *Mapping) value(field, cell string) (string, error) {
-	return m.cellValue(column{field: field, kind: fieldKinds[field], values: m.cfg.Values[field]}, cell)
-}
-
+// cellValue turns one cell into its canonical text, by its field's kind.
+// Empty stays empty: the ERP cleared the field.
 func (m *Mapping) cellValue(c column, cell string) (string, error) {
 	cell = strings.TrimSpace(cell)
 	field, k := c.field, c.kind
-	if vm := c.values; vm != nil && cell != "" && k != kindPayments {
+	if vm := c.values; vm != nil && cell != "" && k != customer.KindPayments {
 		mapped, ok := lookup(vm, cell)
 		if !ok {
 			return "", fmt.Errorf("value %q is not in values.%s", cell, field)
@@ -69,7 +28,7 @@ func (m *Mapping) cellValue(c column, cell string) (string, error) {
 		return "", nil
 	}
 	switch k {
-	case kindBool:
+	case customer.KindBool:
 		switch l := strings.ToLower(cell); {
 		case m.trues[l]:
 			return "true", nil
@@ -77,9 +36,9 @@ func (m *Mapping) cellValue(c column, cell string) (string, error) {
 			return "false", nil
 		}
 		return "", fmt.Errorf("%q is neither a true value nor a false value", cell)
-	case kindDouble:
+	case customer.KindDouble:
 		return canonicalNumber(cell, m.cfg.Decimal)
-	case kindInt:
+	case customer.KindInt:
 		n, err := strconv.ParseInt(cell, 10, 64)
 		if err != nil {
 			f, ferr := ParseNumber(cell, m.cfg.Decimal)
@@ -89,23 +48,20 @@ func (m *Mapping) cellValue(c column, cell string) (string, error) {
 			n = int64(f)
 		}
 		return strconv.FormatInt(n, 10), nil
-	case kindCountry:
+	case customer.KindCountry:
 		code, ok := CountryCode(cell)
 		if !ok {
 			return "", fmt.Errorf("unknown country %q (want an ISO 3166 code such as FR or an English name such as France)", cell)
 		}
 		return code, nil
-	case kindDueType:
-		switch {
-		case cell == "1" || strings.EqualFold(cell, crm.DueDaysAfterInvoiceDate):
-			return "1", nil
-		case cell == "2" || strings.EqualFold(cell, crm.DueDaysAfterEndOfInvoiceMonth):
-			return "2", nil
+	case customer.KindDueType:
+		if v, ok := customer.DueType(cell); ok {
+			return v, nil
 		}
-		return "", fmt.Errorf("bad dueDateConfigType %q (want 1, 2, %s or %s)", cell, crm.DueDaysAfterInvoiceDate, crm.DueDaysAfterEndOfInvoiceMonth)
-	case kindPayments:
+		return "", fmt.Errorf("bad dueDateConfigType %q (want 1, 2, %s or %s)", cell, customer.DueDaysAfterInvoiceDate, customer.DueDaysAfterEndOfInvoiceMonth)
+	case customer.KindPayments:
 		return m.paymentTypes(cell)
-	case kindCurrency:
+	case customer.KindCurrency:
 		if len(cell) != 3 || !isLetter(cell[0]) || !isLetter(cell[1]) || !isLetter(cell[2]) {
 			return "", fmt.Errorf("bad currency %q (want an ISO 4217 code such as EUR)", cell)
 		}
@@ -151,8 +107,7 @@ func (m *Mapping) paymentTypes(cell string) (string, error) {
 		}
 		ids = append(ids, id)
 	}
-	slices.Sort(ids)
-	return crm.PaymentTypesJSON(slices.Compact(ids)), nil
+	return customer.PaymentTypes(ids), nil
 }
 
 // ErrBadNumber is wrapped by every number that cannot be read.
@@ -328,17 +283,6 @@ func isPlainNumber(s string) bool {
 		}
 	}
 	return dots <= 1 && digits > 0
-}
-
-// ParseDate reads a date written in layout in loc and returns it as the
-// API writes date-times: ISO-8601 UTC. No upsert field is a date today;
-// this is here for the exports' date columns when one is.
-func ParseDate(s, layout string, loc *time.Location) (string, error) {
-	t, err := time.ParseInLocation(layout, strings.TrimSpace(s), loc)
-	if err != nil {
-		return "", fmt.Errorf("bad date %q (want the layout %s)", s, layout)
-	}
-	return t.UTC().Format(crm.TimeLayout), nil
 }
 
 // countries maps lower-case English names and codes to ISO 3166 alpha-2

@@ -18,16 +18,9 @@ func (e *UnusableError) Error() string {
 	return fmt.Sprintf("state file %s is unusable: %s (it was left untouched)", e.Path, e.Reason)
 }
 
-// LockedError says that another run holds the state file.
+// LockedError says that another run holds the state file: Holder.
 type LockedError struct {
-	PID       int
-	Host      string
-	Kind      string // what the holder is doing: run, import, ...
-	Since     time.Time
-	Heartbeat time.Time // last renewal; zero for a holder that never renews (an older erpsync)
-
-	pidStart int64
-	pidNS    string
+	Holder
 }
 
 func (e *LockedError) Error() string {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	gosync "sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -20,6 +21,18 @@ const (
 	StaleAfter = 10 * Heartbeat
 )
 
+// Holder is who holds the state file.
+type Holder struct {
+	PID       int
+	Host      string
+	Kind      string // what the holder is doing: run, import, ...
+	Since     time.Time
+	Heartbeat time.Time // last renewal; zero for a holder that never renews (an older erpsync)
+
+	pidStart int64
+	pidNS    string
+}
+
 // Lock is the state file held by this process for one run.
 type Lock struct {
 	db    *DB
@@ -29,13 +42,15 @@ type Lock struct {
 	Since time.Time
 	// TookOver is the lock of a process that is gone, taken over by
 	// Acquire; nil when the file was free.
-	TookOver *LockedError
+	TookOver *Holder
 
 	pidStart int64
 	pidNS    string
 	stop     chan struct{} // closed by Release: the heartbeat ends
 	beating  chan struct{} // closed when the heartbeat has ended
 	lost     atomic.Bool   // a renewal found the lock in other hands
+	lostOnce gosync.Once
+	lostC    chan struct{} // closed when lost is set
 	released bool          // Release has run once
 }
 
@@ -43,6 +58,16 @@ type Lock struct {
 // `erpsync unlock -force`, or by another host after a long silence): two
 // runs may then have written at once.
 func (l *Lock) Lost() bool { return l.lost.Load() }
+
+// LostC is closed as soon as a renewal finds the lock in other hands: the
+// run must stop scheduling at once.
+func (l *Lock) LostC() <-chan struct{} { return l.lostC }
+
+// markLost records that the lock is in other hands.
+func (l *Lock) markLost() {
+	l.lost.Store(true)
+	l.lostOnce.Do(func() { close(l.lostC) })
+}
 
 // Acquire takes the state file for one run of the given kind (run,
 // import, ...), in a write transaction, so that two processes cannot both
@@ -58,7 +83,7 @@ func (db *DB) Acquire(ctx context.Context, kind string) (*Lock, error) {
 	host, _ := os.Hostname()
 	now := db.Now().UTC().Truncate(time.Second)
 	l := &Lock{db: db, PID: os.Getpid(), Host: host, Kind: kind, Since: now,
-		pidStart: processStart(os.Getpid()), pidNS: pidNamespace()}
+		pidStart: processStart(os.Getpid()), pidNS: pidNamespace(), lostC: make(chan struct{})}
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		held, err := holder(ctx, tx)
 		if err != nil {
@@ -66,7 +91,7 @@ func (db *DB) Acquire(ctx context.Context, kind string) (*Lock, error) {
 		}
 		if held != nil {
 			if !held.gone(host, l.pidNS, now) {
-				return held
+				return &LockedError{Holder: *held}
 			}
 			l.TookOver = held
 		}
@@ -108,7 +133,7 @@ func (l *Lock) beat(ctx context.Context) {
 				l.db.Now().Unix(), l.PID, l.Host, l.Since.Unix())
 			if err == nil {
 				if n, err := res.RowsAffected(); err == nil && n == 0 {
-					l.lost.Store(true)
+					l.markLost()
 				}
 			}
 		}
@@ -132,14 +157,14 @@ func (l *Lock) Release(ctx context.Context) error {
 		return l.db.fail("unlock state", err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 && !l.released {
-		l.lost.Store(true) // not ours any more
+		l.markLost() // not ours any more
 	}
 	l.released = true
 	return nil
 }
 
 // Holder returns who holds the state file, or nil when it is free.
-func (db *DB) Holder(ctx context.Context) (*LockedError, error) {
+func (db *DB) Holder(ctx context.Context) (*Holder, error) {
 	held, err := holder(ctx, db.ro)
 	if err != nil {
 		return nil, db.fail("read state lock", err)
@@ -150,7 +175,7 @@ func (db *DB) Holder(ctx context.Context) (*LockedError, error) {
 // Unlock frees the state file held by held (as Holder returned it), for
 // an operator who knows its holder is gone. A lock taken since by someone
 // else is left alone: Unlock returns false.
-func (db *DB) Unlock(ctx context.Context, held *LockedError) (bool, error) {
+func (db *DB) Unlock(ctx context.Context, held *Holder) (bool, error) {
 	res, err := db.rw.ExecContext(ctx, `DELETE FROM lock WHERE id = 1 AND pid = ? AND host = ? AND since = ?`,
 		held.PID, held.Host, held.Since.Unix())
 	if err != nil {
@@ -162,7 +187,7 @@ func (db *DB) Unlock(ctx context.Context, held *LockedError) (bool, error) {
 
 // Gone reports whether the holder of a lock no longer runs, by the rules
 // Acquire takes a lock over by.
-func (db *DB) Gone(held *LockedError) bool {
+func (db *DB) Gone(held *Holder) bool {
 	host, _ := os.Hostname()
 	return held.gone(host, pidNamespace(), db.Now().UTC())
 }
@@ -170,7 +195,7 @@ func (db *DB) Gone(held *LockedError) bool {
 // Visible reports whether the holder's processes can be seen from this
 // process (same host, same pid namespace): then whether it runs is known,
 // not guessed.
-func (db *DB) Visible(held *LockedError) bool {
+func (db *DB) Visible(held *Holder) bool {
 	host, _ := os.Hostname()
 	return held.visible(host, pidNamespace())
 }
@@ -187,8 +212,8 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func holder(ctx context.Context, q queryer) (*LockedError, error) {
-	var held LockedError
+func holder(ctx context.Context, q queryer) (*Holder, error) {
+	var held Holder
 	var since, beat int64
 	err := q.QueryRowContext(ctx, `SELECT pid, host, kind, since, pid_start, pid_ns, heartbeat FROM lock WHERE id = 1`).
 		Scan(&held.PID, &held.Host, &held.Kind, &since, &held.pidStart, &held.pidNS, &beat)
@@ -208,7 +233,7 @@ func holder(ctx context.Context, q queryer) (*LockedError, error) {
 // visible reports whether the holder's processes can be seen from here:
 // the same host name and the same pid namespace (or one not recorded).
 // Containers that share a host name do not see each other's pids.
-func (e *LockedError) visible(host, ns string) bool {
+func (e *Holder) visible(host, ns string) bool {
 	return e.Host == host && (e.pidNS == "" || ns == "" || e.pidNS == ns)
 }
 
@@ -224,7 +249,7 @@ func (e *LockedError) visible(host, ns string) bool {
 // lock for StaleAfter, by our clock (hosts' clocks are taken to agree
 // within minutes). A lock never renewed, of an older erpsync, is never
 // taken to be gone from there.
-func (e *LockedError) gone(host, ns string, now time.Time) bool {
+func (e *Holder) gone(host, ns string, now time.Time) bool {
 	if !e.visible(host, ns) {
 		return !e.Heartbeat.IsZero() && now.Sub(e.Heartbeat) > StaleAfter
 	}

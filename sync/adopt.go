@@ -27,6 +27,9 @@ type Adopted struct {
 // the others with a hash no row has, so that the next run updates them.
 // Customers the export does not list stay unmanaged: never touched.
 func Adopt(ctx context.Context, j Job) (*Adopted, error) {
+	if err := CheckExport(j.File); err != nil {
+		return nil, err
+	}
 	lock, err := acquire(ctx, j)
 	if err != nil {
 		return nil, err

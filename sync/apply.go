@@ -305,7 +305,7 @@ func (a *applier) record(ctx context.Context, act *Action, out state.Outcome, er
 
 func (a *applier) upsert(ctx context.Context, act *Action, out *state.Outcome) error {
 	c := act.Customer
-	got, err := a.api.Upsert(ctx, act.Reference, c.Form())
+	got, err := a.api.Upsert(ctx, act.Reference, crm.UpsertForm(c))
 	if err != nil {
 		return err
 	}

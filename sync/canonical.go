@@ -1,10 +1,13 @@
 package sync
 
 import (
+	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 
+	"erpsync/mapping/customer"
 	"erpsync/sync/crm"
 )
 
@@ -12,163 +15,213 @@ import (
 // canonical text form that mapping gives the export's values, so that the
 // two compare as equal when they mean the same: the CRM answers
 // "daysAfterInvoiceDate" for 1, 5000 for "5.000,00", and nested objects
-// where the upsert sent references.
+// where the upsert sent references. A field that the answer does not hold
+// (imageFile: the CRM answers a logo URL) is left out.
 //
 // countryCode canonicalises a country (code or English name) and reports
 // whether it knew it; mapping provides it.
 func CRMValues(c *crm.Customer, fields []string, countryCode func(string) (string, bool)) map[string]string {
 	out := make(map[string]string, len(fields))
+	v := reflect.ValueOf(c).Elem()
 	for _, f := range fields {
-		v, ok := crmValue(c, f, countryCode)
-		if ok {
-			out[f] = v
+		if a := answerOf(f); a != nil {
+			out[f] = a.read(v, countryCode)
 		}
 	}
 	return out
 }
 
-// crmValue returns one field's canonical value; false for a field whose
-// value the CRM does not give back (imageFile: it answers a logo URL).
-func crmValue(c *crm.Customer, field string, countryCode func(string) (string, bool)) (string, bool) {
-	str := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
+// answer reads one field of the field table in a crm.Customer: the struct
+// fields that the table's answer path names by their json tags, resolved
+// once.
+type answer struct {
+	field string
+	kind  customer.Kind
+	index []int // struct field indexes from crm.Customer; pointers are followed, nil reads as ""
+	list  bool  // index ends at a list, and each is the path within every item
+	each  []int
+}
+
+// answers are the fields of the table that the CRM's answer holds, by the
+// length of their name: finding one compares the name with the few of its
+// length, which is cheaper than hashing it (CRMValues looks up every field
+// of every customer it reads back).
+var answers = resolveAnswers()
+
+// answerOf returns the answer of a field; nil when the answer does not
+// hold the field.
+func answerOf(field string) *answer {
+	if len(field) >= len(answers) {
+		return nil
 	}
-	num := func(p *float64) string {
-		if p == nil {
-			return ""
+	for _, a := range answers[len(field)] {
+		if a.field == field {
+			return a
 		}
-		v := *p
-		if v == 0 {
-			v = 0 // -0 is 0, as in mapping's canonical numbers
-		}
-		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
-	country := func(p *string) string {
-		s := str(p)
-		if code, ok := countryCode(s); ok {
+	return nil
+}
+
+func resolveAnswers() [][]*answer {
+	var out [][]*answer
+	for _, f := range customer.Table() {
+		if f.Answer == customer.NotGivenBack {
+			continue
+		}
+		a, err := resolve(reflect.TypeFor[crm.Customer](), f)
+		if err != nil {
+			// The table and crm.Customer are both code: a test run meets this.
+			panic(fmt.Sprintf("field table: %s: answer %q: %v", f.Name, f.Answer, err))
+		}
+		for len(out) <= len(f.Name) {
+			out = append(out, nil)
+		}
+		out[len(f.Name)] = append(out[len(f.Name)], a)
+	}
+	return out
+}
+
+// resolve turns a field's answer path into struct field indexes of t.
+func resolve(t reflect.Type, f customer.Field) (*answer, error) {
+	a := &answer{field: f.Name, kind: f.Kind}
+	for _, name := range strings.Split(f.Answer, ".") {
+		t = deref(t)
+		if t.Kind() == reflect.Slice && !a.list {
+			a.list, t = true, deref(t.Elem())
+		}
+		index, ft, err := member(t, name)
+		if err != nil {
+			return a, err
+		}
+		if a.list {
+			a.each = append(a.each, index...)
+		} else {
+			a.index = append(a.index, index...)
+		}
+		t = ft
+	}
+	if want := goKind(f.Kind); deref(t).Kind() != want || a.list != (f.Kind == customer.KindPayments) {
+		return a, fmt.Errorf("a %s (list %v), want a %s", deref(t), a.list, want)
+	}
+	return a, nil
+}
+
+// member finds the field of struct type t whose json name is name. A
+// struct with no json tags (a member decoded by hand, such as
+// crm.RegionField) is entered through its one pointer field.
+func member(t reflect.Type, name string) ([]int, reflect.Type, error) {
+	if t.Kind() != reflect.Struct {
+		return nil, nil, fmt.Errorf("%s has no member %q", t, name)
+	}
+	fields := reflect.VisibleFields(t)
+	if inner, ok := wrapped(fields); ok {
+		index, ft, err := member(deref(inner.Type), name)
+		return append(slices.Clone(inner.Index), index...), ft, err
+	}
+	for _, sf := range fields {
+		if tag, _, _ := strings.Cut(sf.Tag.Get("json"), ","); tag == name {
+			return sf.Index, sf.Type, nil
+		}
+	}
+	return nil, nil, fmt.Errorf("%s has no member %q", t, name)
+}
+
+// wrapped returns the one pointer field of a struct with no json tags.
+func wrapped(fields []reflect.StructField) (reflect.StructField, bool) {
+	var pointers []reflect.StructField
+	for _, sf := range fields {
+		if _, tagged := sf.Tag.Lookup("json"); tagged {
+			return reflect.StructField{}, false
+		}
+		if sf.Type.Kind() == reflect.Pointer {
+			pointers = append(pointers, sf)
+		}
+	}
+	if len(pointers) != 1 {
+		return reflect.StructField{}, false
+	}
+	return pointers[0], true
+}
+
+func deref(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+// goKind is the Go kind that the answer holds a field of kind k in.
+func goKind(k customer.Kind) reflect.Kind {
+	switch k {
+	case customer.KindBool:
+		return reflect.Bool
+	case customer.KindDouble:
+		return reflect.Float64
+	case customer.KindInt, customer.KindPayments:
+		return reflect.Int64
+	}
+	return reflect.String
+}
+
+// read returns the field's canonical value in c (a crm.Customer).
+func (a *answer) read(c reflect.Value, countryCode func(string) (string, bool)) string {
+	v, ok := walk(c, a.index)
+	switch {
+	case !ok:
+		return ""
+	case a.list:
+		ids := make([]int64, 0, v.Len())
+		for i := range v.Len() {
+			if id, ok := walk(v.Index(i), a.each); ok {
+				ids = append(ids, id.Int())
+			}
+		}
+		return customer.PaymentTypes(ids)
+	}
+	switch a.kind {
+	case customer.KindBool:
+		return strconv.FormatBool(v.Bool())
+	case customer.KindDouble:
+		f := v.Float()
+		if f == 0 {
+			f = 0 // -0 is 0, as in mapping's canonical numbers
+		}
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	case customer.KindInt:
+		return strconv.FormatInt(v.Int(), 10)
+	case customer.KindCountry:
+		if countryCode == nil {
+			break
+		}
+		if code, ok := countryCode(v.String()); ok {
 			return code
 		}
-		return s
+	case customer.KindDueType:
+		if t, ok := customer.DueType(v.String()); ok {
+			return t
+		}
 	}
-	switch field {
-	case "reference":
-		return c.Reference, true
-	case "name":
-		return c.Name, true
-	case "barcode":
-		return str(c.Barcode), true
-	case "isActive":
-		return strconv.FormatBool(c.IsActive), true
-	case "categoryId":
-		if c.CustomerCategory == nil {
-			return "", true
+	return v.String()
+}
+
+// walk follows index from v, through pointers; false at a nil pointer.
+func walk(v reflect.Value, index []int) (reflect.Value, bool) {
+	for _, i := range index {
+		if v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return v, false
+			}
+			v = v.Elem()
 		}
-		return c.CustomerCategory.Reference, true
-	case "isSubCustomer":
-		return strconv.FormatBool(c.IsSubCustomer), true
-	case "parentCustomer":
-		if c.ParentCustomer == nil {
-			return "", true
-		}
-		return c.ParentCustomer.Reference, true
-	case "billWithParent":
-		return strconv.FormatBool(c.BillWithParent), true
-	case "customerSegmentationId":
-		if c.CustomerSegmentation == nil {
-			return "", true
-		}
-		return c.CustomerSegmentation.Reference, true
-	case "userId":
-		if c.CreatedBy == nil {
-			return "", true
-		}
-		return c.CreatedBy.Reference, true
-	case "isSameAddress":
-		return strconv.FormatBool(c.IsSameAddress), true
-	case "billingCountry":
-		return country(c.BillingCountry), true
-	case "billingCity":
-		return str(c.BillingCity), true
-	case "billingPostalCode":
-		return str(c.BillingPostalCode), true
-	case "billingAddress":
-		return str(c.BillingAddress), true
-	case "billingLat":
-		return num(c.BillingLat), true
-	case "billingLng":
-		return num(c.BillingLng), true
-	case "country":
-		return country(c.Country), true
-	case "city":
-		return str(c.City), true
-	case "postalCode":
-		return str(c.PostalCode), true
-	case "address":
-		return str(c.Address), true
-	case "latitude":
-		return num(c.Latitude), true
-	case "longitude":
-		return num(c.Longitude), true
-	case "email":
-		return str(c.Email), true
-	case "phone":
-		return str(c.Phone), true
-	case "mobile":
-		return str(c.Mobile), true
-	case "fax":
-		return str(c.Fax), true
-	case "comment":
-		return str(c.Comment), true
-	case "website":
-		return str(c.Website), true
-	case "creditLimit":
-		return num(c.CreditLimit), true
-	case "dueDateConfigNumber":
-		if c.DueDateConfigNumber == nil {
-			return "", true
-		}
-		return strconv.FormatInt(*c.DueDateConfigNumber, 10), true
-	case "dueDateConfigType":
-		switch strings.ToLower(str(c.DueDateConfigType)) {
-		case "":
-			return "", true
-		case "1", strings.ToLower(crm.DueDaysAfterInvoiceDate):
-			return "1", true
-		case "2", strings.ToLower(crm.DueDaysAfterEndOfInvoiceMonth):
-			return "2", true
-		}
-		return str(c.DueDateConfigType), true
-	case "taxNumber":
-		return str(c.TaxNumber), true
-	case "companyRegistrationNumber":
-		return str(c.CompanyRegistrationNumber), true
-	case "currency":
-		return c.Currency, true
-	case "paymentTypes":
-		ids := make([]int64, 0, len(c.PaymentTypes))
-		for _, pt := range c.PaymentTypes {
-			ids = append(ids, pt.ID)
-		}
-		slices.Sort(ids)
-		return crm.PaymentTypesJSON(slices.Compact(ids)), true
-	case "regionId":
-		if c.Region.Value == nil {
-			return "", true
-		}
-		return strconv.FormatInt(c.Region.Value.ID, 10), true
-	case "customerRisk":
-		return str(c.CustomerRisk), true
-	case "customerRiskColor":
-		return str(c.CustomerRiskColor), true
-	case "onHold":
-		return strconv.FormatBool(c.OnHold), true
-	case "onHoldReason":
-		return str(c.OnHoldReason), true
+		v = v.Field(i)
 	}
-	return "", false
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return v, false
+		}
+		v = v.Elem()
+	}
+	return v, true
 }
 
 // Differences lists the fields whose values differ between want (what
@@ -187,25 +240,14 @@ func Differences(want, got map[string]string) []Change {
 	return out
 }
 
-// equalValue compares canonical values; a cleared value of a field that the
-// CRM fills with a default is taken as equal to that default.
+// equalValue compares canonical values; a cleared value is equal to what
+// the CRM holds once the field is cleared (the field table says what).
 func equalValue(field, want, got string) bool {
 	if want == got {
 		return true
 	}
-	if want == "" {
-		switch field {
-		case "isActive", "isSameAddress":
-			return got == "true"
-		case "billWithParent", "onHold", "isSubCustomer":
-			return got == "false"
-		case "paymentTypes":
-			return got == "[]"
-		case "categoryId", "currency":
-			return true // the CRM puts its default there
-		}
-	}
-	return false
+	f, ok := customer.Lookup(field)
+	return ok && want == "" && f.IsCleared(got)
 }
 
 // Change is one field's old and new canonical value.

@@ -2,7 +2,9 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -70,6 +72,9 @@ type Outcome struct {
 // Run does a Job from start to end. Its error carries its class (Classify):
 // the exit code and serve's health follow from it. The story of a run:
 func Run(ctx context.Context, j Job) (*Outcome, error) {
+	if err := CheckExport(j.File); err != nil { // a pipe or a device would hang every read
+		return nil, err
+	}
 	if j.Mode == ModePlan {
 		return planOnly(ctx, j)
 	}
@@ -78,6 +83,8 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 		return nil, err
 	}
 	defer release(ctx, j, lock)
+	ctx, stop := stopWhenLost(ctx, lock) // a lock taken from us stops the run at once
+	defer stop()
 	r, err := begin(ctx, j) // the run's record in the state, its report folder
 	if err != nil {
 		return r.outcome(), r.end(ctx, err)
@@ -96,6 +103,36 @@ func planOnly(ctx context.Context, j Job) (*Outcome, error) {
 	r := newRun(j)
 	_, err := r.plan(ctx)
 	return r.out, err
+}
+
+// CheckExport refuses, before anything opens it, an export that is not a
+// regular file: opening a FIFO blocks until a writer comes, a device or
+// a directory never ends or never reads (issue 16 §6). The error is of
+// ClassUnusable.
+func CheckExport(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return WithClass(ClassUnusable, fmt.Errorf("export: %w", err))
+	}
+	if !st.Mode().IsRegular() {
+		return WithClass(ClassUnusable, fmt.Errorf("export %s is not a regular file (%s): only files are read", path, fileKind(st.Mode())))
+	}
+	return nil
+}
+
+// fileKind names a file mode's type for a message.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return m.Type().String()
 }
 
 // acquire takes the state lock.
@@ -119,6 +156,25 @@ func release(ctx context.Context, j Job, lock *state.Lock) {
 	if lock.Lost() {
 		j.Log.Error("the state lock was taken from this run while it ran (erpsync unlock -force, or another host after a long silence): check that no other run wrote at the same time")
 	}
+}
+
+// ErrLockLost stops a run whose state lock was taken over meanwhile
+// (erpsync unlock -force, or another host after a long silence): two runs
+// writing at once would each send what the other sends.
+var ErrLockLost = errors.New("the state lock was taken from this run while it ran: stopped scheduling; check that no other run writes to the same CRM")
+
+// stopWhenLost returns a context cancelled, with ErrLockLost as its cause,
+// as soon as the lock is lost.
+func stopWhenLost(ctx context.Context, lock *state.Lock) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		select {
+		case <-lock.LostC():
+			cancel(ErrLockLost)
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancel(nil) }
 }
 
 // run is one run in progress.
@@ -265,8 +321,8 @@ func (r *run) apply(ctx context.Context, plan *Plan) error {
 			err = WithClass(ClassFatal, fmt.Errorf("record outcomes: %w", werr))
 		}
 	}
-	if err == nil && ctx.Err() != nil {
-		err = WithClass(ClassFatal, ctx.Err())
+	if ctx.Err() != nil && (err == nil || errors.Is(context.Cause(ctx), ErrLockLost)) {
+		err = WithClass(ClassFatal, context.Cause(ctx))
 	}
 	if err == nil && rowFailures(plan, sum) > 0 {
 		err = WithClass(ClassRowFailures, fmt.Errorf("%d rows failed or were invalid; see %s",

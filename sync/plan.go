@@ -3,11 +3,13 @@ package sync
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"maps"
 	"slices"
 	"strings"
+	"unicode"
 
 	"erpsync/mapping"
 	"erpsync/state"
@@ -248,6 +250,11 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 // row takes one export row.
 func (pl *planner) row(r mapping.Row) error {
 	pl.plan.Rows++
+	if r.Err == nil {
+		if err := CheckReference(r.Customer.Reference); err != nil {
+			r.Err = &mapping.RowError{File: pl.opt.File, Line: r.Customer.Line, Column: "reference", Err: err}
+		}
+	}
 	if r.Err != nil {
 		pl.plan.RowErrors = append(pl.plan.RowErrors, r.Err)
 		if ref := r.Err.Reference; ref != "" {
@@ -301,6 +308,23 @@ func (pl *planner) row(r mapping.Row) error {
 	pl.refs.put(k, e)
 	if p := c.Field("parentCustomer"); p != "" && !c.Delete {
 		pl.parentOf[k] = pl.key(p)
+	}
+	return nil
+}
+
+// CheckReference refuses a reference that cannot name one customer in the
+// API's paths (/customers/reference/{ref}): empty after trimming, "." or
+// "..", or holding a slash, a backslash or a control character, which a
+// server or a proxy on the way may read as another route.
+func CheckReference(ref string) error {
+	switch strings.TrimSpace(ref) {
+	case "":
+		return errors.New("the reference is empty")
+	case ".", "..":
+		return fmt.Errorf("the reference %q would name another API route", ref)
+	}
+	if i := strings.IndexFunc(ref, func(r rune) bool { return r == '/' || r == '\\' || unicode.IsControl(r) }); i >= 0 {
+		return fmt.Errorf("the reference %q holds %q, which would change the API path", ref, ref[i:i+1])
 	}
 	return nil
 }

@@ -2,9 +2,13 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 )
 
@@ -81,5 +85,60 @@ func TestE2E_PlanWritesNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(e.state); err == nil {
 		t.Errorf("plan created %s", e.state)
+	}
+}
+
+// TestE2E_ReferencesThatNameRoutes: references ".", "..", or holding a
+// slash would reach other API routes (POST /customers, POST
+// /customers/reference): they are row errors, and only the good row's
+// route is touched.
+func TestE2E_ReferencesThatNameRoutes(t *testing.T) {
+	e := newE2E(t, crmsim.Options{}, nil)
+	export := e.file("routes.csv", "KUNNR;NAME1;LAND1;ORT01;KLIMK;WAERS;ZTERM_TYPE;ZTERM_DAYS;PARENT;ZAHLW;KATEGORIE;SPERR;LOEVM\r\n"+
+		".;Dot;FR;Paris;1,00;EUR;1;30;;C;J;;\r\n"+
+		"..;Dots;FR;Paris;1,00;EUR;1;30;;C;J;;\r\n"+
+		"a/b;Slash;FR;Paris;1,00;EUR;1;30;;C;J;;\r\n"+
+		"..\\x;Back;FR;Paris;1,00;EUR;1;30;;C;J;;\r\n"+
+		"GOOD-1;Good;FR;Paris;1,00;EUR;1;30;;C;J;;\r\n")
+	code, out, errOut := e.run("run", "-file", export)
+	if code != ExitRowFails || !strings.Contains(out, "invalid rows 4") {
+		t.Fatalf("run: exit %d, want 1 with 4 invalid rows\n%s%s", code, out, errOut)
+	}
+	st := e.sim.Stats()
+	if st[crm.OpUpsert] != 1 || len(st) > 3 {
+		t.Errorf("the CRM saw %v, want one upsert by reference (and the refresh's listing)", st)
+	}
+	if _, ok := e.customer("GOOD-1"); !ok {
+		t.Error("the good row was not sent")
+	}
+}
+
+// TestE2E_FIFOExport: a named pipe as the export is refused at once (exit
+// 2) instead of hanging in open, deaf to signals, holding the state lock.
+func TestE2E_FIFOExport(t *testing.T) {
+	e := newE2E(t, crmsim.Options{}, nil)
+	fifo := filepath.Join(e.dir, "export.csv")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v (no named pipes on this system)", err)
+	}
+	for _, cmd := range []string{"run", "plan", "import", "reconcile"} {
+		done := make(chan struct{})
+		var code int
+		var errOut string
+		go func() {
+			defer close(done)
+			code, _, errOut = e.run(cmd, "-file", fifo)
+		}()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s on a FIFO still runs after 5 s", cmd)
+		}
+		if code != ExitUsage || !strings.Contains(errOut, "not a regular file") {
+			t.Errorf("%s on a FIFO: exit %d %q, want 2 naming it", cmd, code, errOut)
+		}
+	}
+	if _, err := os.Stat(e.state); err == nil {
+		t.Errorf("a checkpoint was created for a FIFO export")
 	}
 }

@@ -19,7 +19,7 @@ type ImportCommand struct {
 func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("import", c.Stderr)
 	file := fs.String("file", "", "export to import (required)")
-	j, done, err := fs.open(ctx, args, jobOptions{state: stateCreate, crm: true})
+	j, done, err := fs.open(ctx, args, jobOptions{state: stateCreate, crm: true, file: file})
 	if err != nil {
 		return err
 	}

@@ -65,6 +65,7 @@ type jobOptions struct {
 	state   stateUse                                     // how the checkpoint is opened
 	crm     bool                                         // open the CRM client
 	observe func(op string, status int, d time.Duration) // told of every CRM answer
+	file    *string                                      // -file, checked before the checkpoint is opened
 }
 
 // openJob loads the config and opens what the job needs.
@@ -89,6 +90,12 @@ func newJob(ctx context.Context, cfg *Config, log *zap.Logger, opt jobOptions) (
 	if opt.crm {
 		if j.client, err = newClient(cfg.CRM, log, opt.observe); err != nil {
 			return nil, usage(fmt.Errorf("config: crm: %w", err))
+		}
+	}
+	if opt.file != nil && *opt.file != "" {
+		if err := sync.CheckExport(*opt.file); err != nil {
+			j.Close()
+			return nil, err
 		}
 	}
 	if opt.state != noState {
@@ -153,8 +160,8 @@ func (j *job) exportPath(flagFile string) (string, error) {
 	var newestMod int64
 	for _, m := range matches {
 		st, err := os.Stat(m)
-		if err != nil || st.IsDir() {
-			continue
+		if err != nil || !st.Mode().IsRegular() {
+			continue // a directory, a pipe or a device is never an export
 		}
 		if newest == "" || st.ModTime().UnixNano() > newestMod {
 			newest, newestMod = m, st.ModTime().UnixNano()

@@ -20,7 +20,7 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("plan", c.Stderr)
 	file := fs.String("file", "", "export to plan (default: the newest match of source.path)")
 	out := fs.String("out", "", "write every planned operation to this CSV file")
-	j, done, err := fs.open(ctx, args, jobOptions{state: stateRead, crm: true})
+	j, done, err := fs.open(ctx, args, jobOptions{state: stateRead, crm: true, file: file})
 	if err != nil {
 		return err
 	}
@@ -30,10 +30,10 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	res, err := sync.Run(ctx, j.engine(sync.ModePlan, path))
-	plan := res.Plan
-	if plan == nil {
+	if res == nil || res.Plan == nil {
 		return err
 	}
+	plan := res.Plan
 	printPlan(c.Stdout, path, plan, 20)
 	if *out != "" {
 		if werr := writePlanFile(*out, plan); werr != nil {

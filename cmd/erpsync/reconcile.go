@@ -33,6 +33,9 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := sync.CheckExport(path); err != nil {
+		return err
+	}
 	if _, err := j.mapping.Check(path); err != nil {
 		return usage(err)
 	}

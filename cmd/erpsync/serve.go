@@ -11,6 +11,7 @@ import (
 	gosync "sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/robfig/cron/v3"
 	"go.uber.org/zap"
@@ -52,6 +53,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", w.health)
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
@@ -102,8 +104,9 @@ type worker struct {
 	stdout io.Writer
 	stderr io.Writer
 
-	mu   gosync.Mutex
-	last *lastRun
+	mu    gosync.Mutex
+	last  *lastRun
+	stuck string // why the inbox cannot move on (it cannot be read, an export cannot be archived); "" when it can
 }
 
 // lastRun is what /healthz tells of the last run.
@@ -112,6 +115,7 @@ type lastRun struct {
 	File     string    `json:"file"`
 	Finished time.Time `json:"finished"`
 	Error    string    `json:"error,omitempty"`
+	ok       bool      // the run went through to its end
 }
 
 // settle archives or rejects a run's export as its end says, and returns
@@ -130,6 +134,7 @@ func (w *worker) settle(path string, err error, interrupted bool) string {
 		w.m.lastSuccess.SetToCurrentTime()
 		if dest, aerr := w.inbox.Archive(path, time.Now()); aerr != nil {
 			w.log.Error("archive export", zap.Error(aerr))
+			w.setStuck("archive " + path + ": " + aerr.Error())
 		} else if dest != path {
 			w.log.Info("export archived", zap.String("moved_to", dest))
 		}
@@ -150,8 +155,10 @@ func (w *worker) tick(ctx context.Context) {
 	}
 	if err != nil {
 		w.log.Error("inbox", zap.Error(err))
+		w.setStuck("inbox: " + err.Error())
 		return
 	}
+	w.setStuck("")
 	if exp == nil {
 		w.log.Debug("no export to take")
 		return
@@ -171,7 +178,7 @@ func (w *worker) tick(ctx context.Context) {
 	if fails, ferr := w.job.db.Failures(context.WithoutCancel(ctx)); ferr == nil {
 		w.m.pendingFails.Set(float64(len(fails)))
 	}
-	lr := &lastRun{Status: status, File: exp.Path, Finished: time.Now().UTC()}
+	lr := &lastRun{Status: status, File: exp.Path, Finished: time.Now().UTC(), ok: sync.Finished(err)}
 	if err != nil {
 		lr.Error = err.Error()
 	}
@@ -180,10 +187,29 @@ func (w *worker) tick(ctx context.Context) {
 	w.mu.Unlock()
 }
 
+// setStuck records why the inbox cannot move on ("" when it can).
+func (w *worker) setStuck(reason string) {
+	w.mu.Lock()
+	w.stuck = reason
+	w.mu.Unlock()
+}
+
+// health answers 200 while the worker does its job, and 503 with the
+// reason when the last run did not go through or the inbox is stuck: a
+// probe or an alert then sees a failing sync, not a live process.
 func (w *worker) health(rw http.ResponseWriter, _ *http.Request) {
 	w.mu.Lock()
 	body := map[string]any{"status": "ok", "last_run": w.last}
+	code := http.StatusOK
+	switch {
+	case w.stuck != "":
+		code, body["status"], body["reason"] = http.StatusServiceUnavailable, "failing", w.stuck
+	case w.last != nil && !w.last.ok:
+		code, body["status"], body["reason"] = http.StatusServiceUnavailable, "failing",
+			"the last run ended "+w.last.Status+": "+w.last.Error
+	}
 	w.mu.Unlock()
 	rw.Header().Set("Content-Type", "application/json")
+	rw.WriteHeader(code)
 	_ = json.NewEncoder(rw).Encode(body)
 }

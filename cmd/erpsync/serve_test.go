@@ -210,6 +210,11 @@ func TestServe_InboxInOrder(t *testing.T) {
 	if _, ok := families["erpsync_crm_request_duration_seconds"]; !ok {
 		t.Error("no CRM latency histogram")
 	}
+	for _, name := range []string{"go_goroutines", "go_memstats_heap_alloc_bytes"} {
+		if _, ok := families[name]; !ok {
+			t.Errorf("/metrics has no %s (the Go runtime collector)", name)
+		}
+	}
 	if counter("erpsync_last_success_timestamp_seconds", nil) <= 0 {
 		t.Error("last success time not set")
 	}
@@ -264,9 +269,20 @@ func TestServe_RejectsGarbage(t *testing.T) {
 	old := time.Now().Add(-time.Minute)
 	os.Chtimes(garbage, old, old)
 	var logs lockedBuffer
-	_, stop := f.serve(&logs)
+	addr, stop := f.serve(&logs)
 	rejected := filepath.Join(f.archive, "rejected")
 	waitFor(t, 10*time.Second, "the garbage rejected", func() bool { return len(archived(t, rejected)) == 2 })
+	// The last run did not go through: the worker says so to its probe.
+	waitFor(t, 10*time.Second, "/healthz 503", func() bool {
+		health, err := http.Get("http://" + addr + "/healthz")
+		if err != nil {
+			return false
+		}
+		body, _ := io.ReadAll(health.Body)
+		health.Body.Close()
+		return health.StatusCode == http.StatusServiceUnavailable &&
+			strings.Contains(string(body), `"status":"failing"`) && strings.Contains(string(body), "NAME1")
+	})
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}

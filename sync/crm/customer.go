@@ -9,18 +9,19 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"erpsync/mapping/customer"
 )
 
 // TimeLayout is how the API writes and reads date-times: ISO-8601, UTC,
 // whole seconds, with a Z.
 const TimeLayout = "2006-01-02T15:04:05Z"
 
-// Due-date configuration names as the API answers them. The reference
-// documents "daysAfterInvoiceDate" for type 1; the name for type 2 is ours
-// (crmsim answers it) and is accepted back on input.
+// Due-date configuration names as the API answers them (defined with the
+// canonical customer, which reads them too).
 const (
-	DueDaysAfterInvoiceDate       = "daysAfterInvoiceDate"
-	DueDaysAfterEndOfInvoiceMonth = "daysAfterEndOfInvoiceMonth"
+	DueDaysAfterInvoiceDate       = customer.DueDaysAfterInvoiceDate
+	DueDaysAfterEndOfInvoiceMonth = customer.DueDaysAfterEndOfInvoiceMonth
 )
 
 // Customer is a customer as the API returns it, every field of the

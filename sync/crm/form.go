@@ -6,7 +6,8 @@ import (
 	"mime/multipart"
 	"net/url"
 	"slices"
-	"strconv"
+
+	"erpsync/mapping/customer"
 )
 
 // Form is the body of a create, update or upsert: the parameters of the
@@ -18,10 +19,7 @@ type Form struct {
 }
 
 // Image is the imageFile part of a multipart form.
-type Image struct {
-	Filename string
-	Content  []byte
-}
+type Image = customer.Image
 
 // NewForm returns an empty form.
 func NewForm() *Form { return &Form{Values: url.Values{}} }
@@ -35,24 +33,24 @@ func (f *Form) Set(key, value string) *Form {
 	return f
 }
 
-// PaymentTypesJSON encodes payment type ids as the API wants them:
-// [{"id":7},{"id":8}].
-func PaymentTypesJSON(ids []int64) string {
-	b := make([]byte, 0, 2+12*len(ids))
-	b = append(b, '[')
-	for i, id := range ids {
-		if i > 0 {
-			b = append(b, ',')
+// UpsertForm returns the upsert form of a customer: its mapped fields in
+// their canonical text, which is the API's, but the reference (it is in
+// the upsert's path) and imageFile (the image goes as a file).
+func UpsertForm(c *customer.Customer) *Form {
+	f := NewForm()
+	for k, v := range c.All() {
+		if k == "reference" || k == "imageFile" {
+			continue
 		}
-		b = append(b, `{"id":`...)
-		b = strconv.AppendInt(b, id, 10)
-		b = append(b, '}')
+		f.Values.Set(k, v)
 	}
-	return string(append(b, ']'))
+	f.Image = c.Image
+	return f
 }
 
-// FormatBool writes a Boolean parameter.
-func FormatBool(b bool) string { return strconv.FormatBool(b) }
+// PaymentTypesJSON encodes payment type ids as the API wants them:
+// [{"id":7},{"id":8}], ascending, each once.
+func PaymentTypesJSON(ids []int64) string { return customer.PaymentTypes(slices.Clone(ids)) }
 
 // encode returns the body and its content type. The body is bytes so that a
 // retry can send it again.
