@@ -75,7 +75,7 @@ func DuplicateError(file, ref string, lines []int) *RowError {
 
 // FileError is an export that cannot be used at all; nothing of it is used.
 type FileError struct {
-	File string
+	File  string
 	Line  int
 	Err   error
 	Sheet string // a workbook's sheet: the line is its row, shown sheet!row

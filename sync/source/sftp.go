@@ -26,6 +26,9 @@ type sftpStore struct {
 	addr    string
 	config  *ssh.ClientConfig
 	timeout time.Duration
+	// warn, when the host key is not checked, says so at every listing:
+	// every run and every tick of serve.
+	warn func()
 
 	mu     gosync.Mutex
 	ssh    *ssh.Client
@@ -48,11 +51,17 @@ func newSFTP(pattern string, cfg mapping.Config, opt Options) (*sftpStore, error
 	if err != nil {
 		return nil, configError(where, err)
 	}
-	hostKey, err := hostKeyCheck(cfg.SFTP, opt, where)
+	hostKey, err := hostKeyCheck(cfg.SFTP)
 	if err != nil {
 		return nil, configError(where, err)
 	}
-	s := &sftpStore{remote: r, addr: r.url.Host, timeout: cfg.SFTP.Timeout}
+	s := &sftpStore{remote: r, addr: r.url.Host, timeout: cfg.SFTP.Timeout, warn: func() {}}
+	if cfg.SFTP.InsecureIgnoreHostKey {
+		s.warn = func() {
+			opt.log().Warn("sftp: the server's host key is NOT checked (source.sftp.insecure_ignore_host_key: true); anyone in the path can pose as the server",
+				zap.String("source", where))
+		}
+	}
 	if r.url.Port() == "" {
 		s.addr = net.JoinHostPort(r.url.Hostname(), "22")
 	}
@@ -100,10 +109,8 @@ func sftpAuth(c mapping.SFTPConfig, opt Options) ([]ssh.AuthMethod, error) {
 
 // hostKeyCheck checks the server against known_hosts. Only an explicit
 // insecure_ignore_host_key skips it, with a warning at every run.
-func hostKeyCheck(c mapping.SFTPConfig, opt Options, where string) (ssh.HostKeyCallback, error) {
+func hostKeyCheck(c mapping.SFTPConfig) (ssh.HostKeyCallback, error) {
 	if c.InsecureIgnoreHostKey {
-		opt.log().Warn("sftp: the server's host key is NOT checked (source.sftp.insecure_ignore_host_key: true); anyone in the path can pose as the server",
-			zap.String("source", where))
 		return ssh.InsecureIgnoreHostKey(), nil
 	}
 	if c.KnownHosts == "" {
@@ -194,6 +201,7 @@ func (s *sftpStore) do(ctx context.Context, op func(*sftp.Client) error) error {
 }
 
 func (s *sftpStore) List(ctx context.Context) ([]Entry, error) {
+	s.warn()
 	var out []Entry
 	err := s.do(ctx, func(c *sftp.Client) error {
 		infos, err := c.ReadDirContext(ctx, s.dir)
