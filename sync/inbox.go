@@ -126,6 +126,14 @@ func (in *Inbox) Next(ctx context.Context) (*Export, []Skipped, error) {
 // take hashes a settled file (copying a remote one to the spool) and
 // returns it as the export, or nil when it was already processed.
 func (in *Inbox) take(ctx context.Context, st source.Store, f source.Entry) (*Export, error) {
+	in.mu.Lock()
+	known := in.seen[f.Name].sha
+	in.mu.Unlock()
+	if known != "" { // hashed before, unchanged since: no copy needed to know it
+		if done, err := in.Processed(ctx, known); err != nil || done {
+			return nil, err
+		}
+	}
 	local, sha, err := in.local(ctx, st, f)
 	if err != nil {
 		return nil, err
