@@ -34,6 +34,10 @@ type Config struct {
 	ArchiveDir    string                       `yaml:"archive_dir"`
 	Settle        time.Duration                `yaml:"settle"`
 	DeleteFlag    DeleteFlag                   `yaml:"delete_flag"`
+	SFTP          SFTPConfig                   `yaml:"sftp"`
+	S3            S3Config                     `yaml:"s3"`
+	ZipMember     string                       `yaml:"zip_member"`
+	Sheet         string                       `yaml:"sheet"`
 }
 
 // DeleteFlag marks rows that are delete requests: a column and the values

@@ -46,10 +46,14 @@ type RowError struct {
 	Column    string // the export's column, when one is to blame
 	Reference string // when the row had one
 	Err       error
+	Sheet     string // a workbook's sheet: the line is its row, shown sheet!row
 }
 
 func (e *RowError) Error() string {
 	s := fmt.Sprintf("%s line %d", filepath.Base(e.File), e.Line)
+	if e.Sheet != "" {
+		s = fmt.Sprintf("%s %s!%d", filepath.Base(e.File), e.Sheet, e.Line)
+	}
 	if e.Column != "" {
 		s += " column " + e.Column
 	}
@@ -71,14 +75,18 @@ func DuplicateError(file, ref string, lines []int) *RowError {
 
 // FileError is an export that cannot be used at all; nothing of it is used.
 type FileError struct {
-	File string
-	Line int
-	Err  error
+	File  string
+	Line  int
+	Err   error
+	Sheet string // a workbook's sheet: the line is its row, shown sheet!row
 }
 
 func (e *FileError) Error() string {
 	s := "export " + e.File
-	if e.Line > 0 {
+	switch {
+	case e.Line > 0 && e.Sheet != "":
+		s += fmt.Sprintf(" %s!%d", e.Sheet, e.Line)
+	case e.Line > 0:
 		s += fmt.Sprintf(" line %d", e.Line)
 	}
 	return s + ": " + e.Err.Error()
@@ -160,13 +168,16 @@ func (m *Mapping) Read(ctx context.Context, path string, fn func(Row) error) (St
 	return st, err
 }
 
-func (m *Mapping) read(ctx context.Context, path string, fn func(Row) error) (Stats, error) {
-	var st Stats
-	r, err := OpenReader(path, m.cfg.Encoding, m.cfg.Delimiter)
+func (m *Mapping) read(ctx context.Context, path string, fn func(Row) error) (st Stats, err error) {
+	r, err := m.openExport(path) // CSV, .gz, .zip or .xlsx (container.go)
 	if err != nil {
 		return st, &FileError{File: path, Err: err}
 	}
 	defer r.Close()
+	if r.Sheet != "" {
+		fn = onSheet(r.Sheet, fn)
+		defer func() { sheetError(r.Sheet, err) }()
+	}
 	st.Encoding, st.Delimiter = r.Encoding, string(r.Delimiter)
 	header, err := r.Next()
 	switch {

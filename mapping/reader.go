@@ -43,6 +43,9 @@ type Record struct {
 type Reader struct {
 	Encoding  string // as detected or configured
 	Delimiter rune
+	Sheet     string // a workbook's sheet; "" for CSV
+
+	rows func() (Record, error) // a workbook's rows instead of CSV (xlsx.go)
 
 	open   func() (io.ReadCloser, error) // the raw file, from its start
 	enc    encoding.Encoding             // nil: UTF-8 as is
@@ -137,6 +140,9 @@ func (r *Reader) restart(enc encoding.Encoding, skip int) error {
 
 // Next returns the next record, or io.EOF.
 func (r *Reader) Next() (Record, error) {
+	if r.rows != nil {
+		return r.rows()
+	}
 	fields, err := r.dec.GetCSVRow()
 	if err == io.EOF {
 		return Record{}, io.EOF

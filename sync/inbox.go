@@ -4,34 +4,45 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	gosync "sync"
 	"time"
+
+	"erpsync/mapping"
+	"erpsync/sync/source"
 )
 
 // Inbox picks the exports that the scheduled worker syncs, from the files
-// matching a glob: with an archive folder, the oldest complete file not
-// yet processed, each taken once; without one, the newest match when its
-// content differs from the last processed one.
+// matching a pattern on any source (a local glob, sftp://, s3://): with an
+// archive folder, the oldest complete file not yet processed, each taken
+// once; without one, the newest match when its content differs from the
+// last processed one. A remote file is copied once to the spool, and the
+// export handed out is that checked copy.
 type Inbox struct {
-	Pattern    string        // source.path
-	ArchiveDir string        // source.archive_dir; "" keeps files in place
+	Pattern    string        // source.path, when Store is nil
+	ArchiveDir string        // source.archive_dir, when Store is nil; "" keeps files in place
 	Settle     time.Duration // a file must be unchanged this long
+	// Store is where the files are; nil means the local glob Pattern.
+	Store source.Store
+	// Spool holds the copies of remote files; nil makes one in the
+	// system's temporary folder when first needed.
+	Spool *source.Spool
 	// Now is the clock that Settle is measured on; nil means time.Now.
 	// Tests move it instead of sleeping.
 	Now func() time.Time
 	// Processed reports whether an export with this sha256 was already
 	// synced (the checkpoint's run history).
 	Processed func(ctx context.Context, sha string) (bool, error)
+	// MoveTimeout bounds an archive or a reject on the source (1 minute
+	// when 0): it runs after the export's run, even during a shutdown.
+	MoveTimeout time.Duration
 
-	mu   gosync.Mutex
-	seen map[string]observation
+	mu     gosync.Mutex
+	seen   map[string]observation
+	handed map[string]string // local copy → the file's name on the store
 }
 
 // observation is what a file looked like when first seen unchanged.
@@ -44,8 +55,10 @@ type observation struct {
 
 // Export is a file the inbox hands out.
 type Export struct {
-	Path   string
+	Path   string // the local file to read: the file itself, or its copy in the spool
 	SHA256 string
+	Kind   string // local, sftp or s3: the label of /metrics
+	Source string // where the file is, as it may be logged (no password)
 }
 
 // Skipped is a file the inbox passed over this time, and why.
@@ -54,153 +67,240 @@ type Skipped struct {
 	Reason string
 }
 
+func (in *Inbox) store() source.Store {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.Store == nil {
+		in.Store, _ = source.Open(context.Background(), in.Pattern, localConfig(in.ArchiveDir), source.Options{})
+	}
+	if in.seen == nil {
+		in.seen = map[string]observation{}
+		in.handed = map[string]string{}
+	}
+	return in.Store
+}
+
 // Next returns the export to sync now, or nil, and the files it passed over.
 func (in *Inbox) Next(ctx context.Context) (*Export, []Skipped, error) {
 	now := time.Now
 	if in.Now != nil {
 		now = in.Now
 	}
-	matches, err := filepath.Glob(in.Pattern)
+	st := in.store()
+	in.releaseAll()
+	files, err := st.List(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("inbox %q: %w", in.Pattern, err)
-	}
-	type file struct {
-		path string
-		mod  time.Time
-		size int64
-	}
-	var files []file
-	for _, m := range matches {
-		st, err := os.Stat(m)
-		if err != nil || !st.Mode().IsRegular() || strings.HasSuffix(m, ".error.txt") {
-			continue
-		}
-		files = append(files, file{m, st.ModTime(), st.Size()})
+		return nil, nil, fmt.Errorf("inbox %s: %w", st, err)
 	}
 	// Oldest first; without an archive only the newest counts.
-	slices.SortFunc(files, func(a, b file) int { return a.mod.Compare(b.mod) })
-	if in.ArchiveDir == "" && len(files) > 1 {
+	slices.SortFunc(files, func(a, b source.Entry) int { return a.ModTime.Compare(b.ModTime) })
+	if st.ArchiveDir() == "" && len(files) > 1 {
 		files = files[len(files)-1:]
 	}
-	in.mu.Lock()
-	if in.seen == nil {
-		in.seen = map[string]observation{}
-	}
-	in.mu.Unlock()
 	var skipped []Skipped
 	for _, f := range files {
-		if !in.settled(f.path, f.size, f.mod, now()) {
-			skipped = append(skipped, Skipped{f.path, "still changing (waiting for it to settle)"})
+		where := source.Locate(st, f.Name)
+		if !in.settled(f.Name, f.Size, f.ModTime, now()) {
+			skipped = append(skipped, Skipped{where, "still changing (waiting for it to settle)"})
 			continue
 		}
-		sha, err := in.hash(f.path)
+		exp, err := in.take(ctx, st, f)
 		if err != nil {
 			return nil, skipped, err
 		}
-		done, err := in.Processed(ctx, sha)
-		if err != nil {
+		if exp != nil {
+			return exp, skipped, nil
+		}
+		if st.ArchiveDir() == "" {
+			continue // the newest export, already synced: the usual case between exports
+		}
+		skipped = append(skipped, Skipped{where, "already processed (same sha256)"})
+		if _, err := source.Archive(ctx, st, f.Name, now()); err != nil {
 			return nil, skipped, err
 		}
-		if done {
-			if in.ArchiveDir == "" {
-				continue // the newest export, already synced: the usual case between exports
-			}
-			skipped = append(skipped, Skipped{f.path, "already processed (same sha256)"})
-			if _, err := in.Archive(f.path, now()); err != nil {
-				return nil, skipped, err
-			}
-			continue
-		}
-		return &Export{Path: f.path, SHA256: sha}, skipped, nil
+		in.forget(f.Name)
 	}
 	return nil, skipped, nil
+}
+
+// take hashes a settled file (copying a remote one to the spool) and
+// returns it as the export, or nil when it was already processed.
+func (in *Inbox) take(ctx context.Context, st source.Store, f source.Entry) (*Export, error) {
+	in.mu.Lock()
+	known := in.seen[f.Name].sha
+	in.mu.Unlock()
+	if known != "" { // hashed before, unchanged since: no copy needed to know it
+		if done, err := in.Processed(ctx, known); err != nil || done {
+			return nil, err
+		}
+	}
+	local, sha, err := in.local(ctx, st, f)
+	if err != nil {
+		return nil, err
+	}
+	done, err := in.Processed(ctx, sha)
+	if err != nil || done {
+		in.release(local)
+		return nil, err
+	}
+	return &Export{Path: local, SHA256: sha, Kind: st.Kind(), Source: source.Locate(st, f.Name)}, nil
+}
+
+// local returns a file to read and its sha256: a local file itself, or a
+// remote one's checked copy. The sha256 is computed once while the file
+// stays the same.
+func (in *Inbox) local(ctx context.Context, st source.Store, f source.Entry) (string, string, error) {
+	in.mu.Lock()
+	o := in.seen[f.Name]
+	in.mu.Unlock()
+	path, sha := f.Name, o.sha
+	if st.Kind() != source.KindLocal {
+		sp, err := in.spool()
+		if err != nil {
+			return "", "", err
+		}
+		c, err := sp.Fetch(ctx, st, f)
+		if err != nil {
+			return "", "", err
+		}
+		path, sha = c.Path, c.SHA256
+		in.mu.Lock()
+		in.handed[path] = f.Name
+		in.mu.Unlock()
+	} else if sha == "" {
+		var err error
+		if sha, err = FileSHA256(path); err != nil {
+			return "", "", err
+		}
+	}
+	in.mu.Lock()
+	if cur, ok := in.seen[f.Name]; ok && cur.size == o.size && cur.mod.Equal(o.mod) {
+		cur.sha = sha
+		in.seen[f.Name] = cur
+	}
+	in.mu.Unlock()
+	return path, sha, nil
+}
+
+func (in *Inbox) spool() (*source.Spool, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.Spool == nil {
+		sp, err := source.NewSpool("")
+		if err != nil {
+			return nil, err
+		}
+		in.Spool = sp
+	}
+	return in.Spool, nil
 }
 
 // settled reports whether a file's size and modification time have not
 // changed for Settle. A file last modified longer ago than that is settled
 // at first sight.
-func (in *Inbox) settled(path string, size int64, mod, now time.Time) bool {
+func (in *Inbox) settled(name string, size int64, mod, now time.Time) bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	o, ok := in.seen[path]
+	o, ok := in.seen[name]
 	if !ok || o.size != size || !o.mod.Equal(mod) {
 		since := now
 		if now.Sub(mod) >= in.Settle {
 			since = mod
 		}
 		o = observation{size: size, mod: mod, since: since}
-		in.seen[path] = o
+		in.seen[name] = o
 	}
 	return now.Sub(o.since) >= in.Settle
 }
 
-// hash returns a settled file's sha256, computed once while it stays the same.
-func (in *Inbox) hash(path string) (string, error) {
-	in.mu.Lock()
-	o := in.seen[path]
-	in.mu.Unlock()
-	if o.sha != "" {
-		return o.sha, nil
-	}
-	sha, err := FileSHA256(path)
-	if err != nil {
-		return "", err
-	}
-	in.mu.Lock()
-	if cur, ok := in.seen[path]; ok && cur.size == o.size && cur.mod.Equal(o.mod) {
-		cur.sha = sha
-		in.seen[path] = cur
-	}
-	in.mu.Unlock()
-	return sha, nil
-}
-
-// Archive moves a processed export into ArchiveDir, keeping its name with
-// a timestamp added: customers.csv → customers.20260301T020000Z.csv.
+// Archive moves a processed export into the archive folder on its
+// source, keeping its name with a timestamp added: customers.csv →
+// customers.20260301T020000Z.csv. path is the Export's Path.
 func (in *Inbox) Archive(path string, at time.Time) (string, error) {
-	return in.move(path, in.ArchiveDir, at)
+	ctx, cancel := in.moveContext()
+	defer cancel()
+	st, name := in.origin(path)
+	dest, err := source.Archive(ctx, st, name, at)
+	in.finish(path, name, err)
+	return dest, err
 }
 
-// Reject moves an unusable export into ArchiveDir/rejected with a
-// .error.txt beside it that says why.
+// Reject moves an unusable export into archive_dir/rejected on its source
+// with a .error.txt beside it that says why.
 func (in *Inbox) Reject(path string, reason error, at time.Time) (string, error) {
-	dest, err := in.move(path, filepath.Join(in.ArchiveDir, "rejected"), at)
-	if err != nil {
-		return "", err
-	}
-	text := fmt.Sprintf("%s was rejected at %s and changed nothing in the CRM.\n\n%v\n",
-		filepath.Base(path), at.UTC().Format(time.RFC3339), reason)
-	if err := os.WriteFile(dest+".error.txt", []byte(text), 0o644); err != nil {
-		return dest, fmt.Errorf("write %s.error.txt: %w", dest, err)
-	}
-	return dest, nil
+	ctx, cancel := in.moveContext()
+	defer cancel()
+	st, name := in.origin(path)
+	dest, err := source.Reject(ctx, st, name, reason, at)
+	in.finish(path, name, err)
+	return dest, err
 }
 
-func (in *Inbox) move(path, dir string, at time.Time) (string, error) {
-	if in.ArchiveDir == "" {
-		return path, nil
+func (in *Inbox) moveContext() (context.Context, context.CancelFunc) {
+	d := in.MoveTimeout
+	if d <= 0 {
+		d = time.Minute
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("archive: %w", err)
-	}
-	base := filepath.Base(path)
-	ext := filepath.Ext(base)
-	dest := filepath.Join(dir, strings.TrimSuffix(base, ext)+"."+at.UTC().Format("20060102T150405Z")+ext)
-	for i := 2; fileExists(dest); i++ {
-		dest = filepath.Join(dir, fmt.Sprintf("%s.%s-%d%s", strings.TrimSuffix(base, ext), at.UTC().Format("20060102T150405Z"), i, ext))
-	}
-	if err := os.Rename(path, dest); err != nil {
-		return "", fmt.Errorf("archive %s: %w", path, err)
-	}
+	return context.WithTimeout(context.Background(), d)
+}
+
+// origin returns the store and the name on it of a handed-out path.
+func (in *Inbox) origin(path string) (source.Store, string) {
+	st := in.store()
 	in.mu.Lock()
-	delete(in.seen, path)
-	in.mu.Unlock()
-	return dest, nil
+	defer in.mu.Unlock()
+	if name, ok := in.handed[path]; ok {
+		return st, name
+	}
+	return st, path
 }
 
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return !errors.Is(err, os.ErrNotExist)
+// finish drops a moved file's copy and, once moved, what was seen of it.
+func (in *Inbox) finish(path, name string, moveErr error) {
+	in.release(path)
+	if moveErr == nil {
+		in.forget(name)
+	}
+}
+
+func (in *Inbox) forget(name string) {
+	in.mu.Lock()
+	delete(in.seen, name)
+	in.mu.Unlock()
+}
+
+// release removes a copy from the spool; a local file is left alone.
+func (in *Inbox) release(path string) {
+	in.mu.Lock()
+	_, ok := in.handed[path]
+	delete(in.handed, path)
+	sp := in.Spool
+	in.mu.Unlock()
+	if ok && sp != nil {
+		sp.Remove(path)
+	}
+}
+
+// releaseAll removes the copies of earlier ticks: a run that ended
+// without archiving its export leaves it on the source for the next one.
+func (in *Inbox) releaseAll() {
+	in.mu.Lock()
+	paths := make([]string, 0, len(in.handed))
+	for p := range in.handed {
+		paths = append(paths, p)
+	}
+	in.mu.Unlock()
+	for _, p := range paths {
+		in.release(p)
+	}
+}
+
+// Close removes the spool.
+func (in *Inbox) Close() error {
+	if in.Spool != nil {
+		return in.Spool.Clean()
+	}
+	return nil
 }
 
 // FileSHA256 hashes a file.
@@ -215,4 +315,8 @@ func FileSHA256(path string) (string, error) {
 		return "", fmt.Errorf("hash %s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func localConfig(archiveDir string) mapping.Config {
+	return mapping.Config{ArchiveDir: archiveDir}
 }

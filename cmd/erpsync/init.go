@@ -36,7 +36,7 @@ func (c *InitCommand) Run(ctx context.Context, args []string) error {
 	}
 	export := ""
 	if *adopt {
-		if export, err = j.exportPath(*file); err != nil {
+		if export, err = j.exportPath(ctx, *file); err != nil {
 			return err
 		}
 	}

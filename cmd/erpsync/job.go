@@ -17,17 +17,19 @@ import (
 	"erpsync/state"
 	"erpsync/sync"
 	"erpsync/sync/crm"
+	"erpsync/sync/source"
 )
 
 // job is what every subcommand that syncs wires up: the config, the
 // mapping, the checkpoint and the CRM client.
 type job struct {
-	cfg     *Config
-	log     *zap.Logger
-	mapping *mapping.Mapping
-	db      *state.DB
-	client  *crm.Client
-	scratch string // a temporary folder to remove at Close (plan's empty checkpoint)
+	cfg      *Config
+	log      *zap.Logger
+	mapping  *mapping.Mapping
+	db       *state.DB
+	client   *crm.Client
+	scratch  string   // a temporary folder to remove at Close (plan's empty checkpoint)
+	cleanups []func() // at Close: the spool of a remote export
 }
 
 // jobFlags are the flags of every subcommand that opens a job, -config
@@ -158,6 +160,9 @@ func (j *job) Close() {
 	if j.scratch != "" {
 		_ = os.RemoveAll(j.scratch)
 	}
+	for _, c := range j.cleanups {
+		c()
+	}
 }
 
 // engine returns the sync engine's Job for an export of this config.
@@ -169,34 +174,17 @@ func (j *job) engine(mode sync.Mode, file string) sync.Job {
 			ReportsDir: j.cfg.Reports.Dir}}
 }
 
-// exportPath returns -file, or the newest match of source.path.
-func (j *job) exportPath(flagFile string) (string, error) {
-	if flagFile != "" {
-		return flagFile, nil
-	}
-	pattern := j.cfg.Source.Path
-	if pattern == "" {
-		return "", usage(errors.New("no export: give -file or set source.path"))
-	}
-	matches, err := filepath.Glob(pattern)
+// exportPath returns the export to read: -file, or the newest match of
+// source.path (a local glob, sftp:// or s3://). A remote export is copied
+// once to a spool beside the state file, removed at Close.
+func (j *job) exportPath(ctx context.Context, flagFile string) (string, error) {
+	exp, cleanup, err := source.Fetch(ctx, j.cfg.Source, flagFile, source.FetchOptions{
+		Options: source.Options{Log: j.log}, SpoolDir: filepath.Dir(j.cfg.State.Path)})
 	if err != nil {
-		return "", usage(fmt.Errorf("source.path %q: %w", pattern, err))
+		return "", err
 	}
-	var newest string
-	var newestMod int64
-	for _, m := range matches {
-		st, err := os.Stat(m)
-		if err != nil || !st.Mode().IsRegular() {
-			continue // a directory, a pipe or a device is never an export
-		}
-		if newest == "" || st.ModTime().UnixNano() > newestMod {
-			newest, newestMod = m, st.ModTime().UnixNano()
-		}
-	}
-	if newest == "" {
-		return "", usage(fmt.Errorf("source.path %q matches no file", pattern))
-	}
-	return newest, nil
+	j.cleanups = append(j.cleanups, cleanup)
+	return exp.Path, nil
 }
 
 // newLogger returns a zap logger writing to stderr, leveled console lines;

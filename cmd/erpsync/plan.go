@@ -25,7 +25,7 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer done()
-	path, err := j.exportPath(*file)
+	path, err := j.exportPath(ctx, *file)
 	if err != nil {
 		return err
 	}

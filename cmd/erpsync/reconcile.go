@@ -29,7 +29,7 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer done()
-	path, err := j.exportPath(*file)
+	path, err := j.exportPath(ctx, *file)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	gosync "sync"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"erpsync/sync"
+	"erpsync/sync/source"
 )
 
 // ServeCommand is the scheduled worker: on each cron tick it takes the
@@ -42,8 +44,18 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return usage(fmt.Errorf("schedule %q: %w", j.cfg.Schedule, err))
 	}
+	store, err := source.Open(ctx, j.cfg.Source.Path, j.cfg.Source, source.Options{Log: log})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	spool, err := source.NewSpool(filepath.Dir(j.cfg.State.Path))
+	if err != nil {
+		return err
+	}
+	defer spool.Clean()
 	w := &worker{job: j, log: log, m: m, stdout: c.Stdout, stderr: c.Stderr, inbox: &sync.Inbox{
-		Pattern: j.cfg.Source.Path, ArchiveDir: j.cfg.Source.ArchiveDir, Settle: j.cfg.Source.Settle,
+		Store: store, Spool: spool, Settle: j.cfg.Source.Settle,
 		Processed: j.db.ProcessedFile,
 	}}
 

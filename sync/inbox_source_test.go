@@ -1,0 +1,176 @@
+package sync_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"erpsync/mapping"
+	"erpsync/sync"
+	"erpsync/sync/source"
+	"erpsync/sync/source/sourcetest"
+)
+
+// remoteInbox is one kind of remote source set up for the inbox test.
+type remoteInbox struct {
+	store source.Store
+	put   func(t *testing.T, name, content string)    // a new file in the inbox, newer than the last
+	list  func(t *testing.T, dir string) []string     // the names in a folder of the source
+	read  func(t *testing.T, dir, name string) string // a file's content
+}
+
+func sftpInbox(t *testing.T) remoteInbox {
+	srv := sourcetest.NewSFTPServer(t)
+	root := srv.Root
+	cfg := mapping.DefaultConfig()
+	cfg.ArchiveDir = filepath.Join(root, "archive")
+	cfg.SFTP = mapping.SFTPConfig{PasswordEnv: "PW", KnownHosts: srv.KnownHosts(t, srv.HostKey)}
+	getenv := func(string) string { return sourcetest.Password }
+	st, err := source.Open(context.Background(), srv.URL(root+"/inbox/*.csv"), cfg, source.Options{Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	mod := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
+	return remoteInbox{store: st,
+		put: func(t *testing.T, name, content string) {
+			p := filepath.Join(root, "inbox", name)
+			_ = os.MkdirAll(filepath.Dir(p), 0o755)
+			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			mod = mod.Add(time.Minute)
+			_ = os.Chtimes(p, mod, mod)
+		},
+		list: func(t *testing.T, dir string) []string {
+			ents, _ := os.ReadDir(filepath.Join(root, dir))
+			var names []string
+			for _, e := range ents {
+				if !e.IsDir() {
+					names = append(names, e.Name())
+				}
+			}
+			return names
+		},
+		read: func(t *testing.T, dir, name string) string {
+			b, _ := os.ReadFile(filepath.Join(root, dir, name))
+			return string(b)
+		},
+	}
+}
+
+func s3Inbox(t *testing.T) remoteInbox {
+	srv := sourcetest.NewS3Server(t, "erp")
+	cfg := mapping.DefaultConfig()
+	cfg.ArchiveDir = "s3://erp/archive"
+	cfg.S3.Endpoint = srv.URL
+	st, err := source.Open(context.Background(), "s3://erp/inbox/*.csv", cfg, source.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return remoteInbox{store: st,
+		put: func(t *testing.T, name, content string) { srv.Put(t, "erp", "inbox/"+name, []byte(content)) },
+		list: func(t *testing.T, dir string) []string {
+			var names []string
+			for _, k := range srv.Keys(t, "erp", dir+"/") {
+				if rest := strings.TrimPrefix(k, dir+"/"); !strings.Contains(rest, "/") {
+					names = append(names, rest)
+				}
+			}
+			return names
+		},
+		read: func(t *testing.T, dir, name string) string { return string(srv.Get(t, "erp", dir+"/"+name)) },
+	}
+}
+
+// Guarantee: serve's inbox rules hold on SFTP and S3 as on a local
+// folder: oldest first, a synced export archived on the source, an
+// unusable one rejected there with its .error.txt, the same content
+// again skipped, and no copy left in the spool.
+func TestInbox_RemoteArchiveReject(t *testing.T) {
+	for name, setup := range map[string]func(*testing.T) remoteInbox{"sftp": sftpInbox, "s3": s3Inbox} {
+		t.Run(name, func(t *testing.T) {
+			r := setup(t)
+			at := time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)
+			synced := map[string]bool{}
+			spool, err := source.NewSpool(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := &sync.Inbox{Store: r.store, Spool: spool, Now: func() time.Time { return at },
+				Processed: func(_ context.Context, sha string) (bool, error) { return synced[sha], nil }}
+			r.put(t, "day1.csv", "reference,name\nC1,One\n")
+			r.put(t, "garbage.csv", "\x00\x01 not an export")
+
+			exp := mustNext(t, in, "day1.csv", name)
+			synced[exp.SHA256] = true
+			if _, err := in.Archive(exp.Path, at); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(exp.Path); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the spool copy %s outlived its archive", exp.Path)
+			}
+			exp = mustNext(t, in, "garbage.csv", name)
+			if _, err := in.Reject(exp.Path, errors.New("no header"), at); err != nil {
+				t.Fatal(err)
+			}
+
+			// The same content again: skipped and archived, nothing handed out.
+			r.put(t, "day1.csv", "reference,name\nC1,One\n")
+			exp, skipped, err := in.Next(context.Background())
+			if err != nil || exp != nil || len(skipped) != 1 || !strings.Contains(skipped[0].Reason, "already processed") {
+				t.Fatalf("second pass: %+v, %+v, %v; want day1.csv skipped as already processed", exp, skipped, err)
+			}
+
+			if got := r.list(t, "inbox"); len(got) != 0 {
+				t.Errorf("inbox still holds %v", got)
+			}
+			want := []string{"day1.20260302T020000Z-2.csv", "day1.20260302T020000Z.csv"}
+			if got := r.list(t, "archive"); !slices.Equal(got, want) {
+				t.Errorf("archive = %v, want %v", got, want)
+			}
+			rejected := []string{"garbage.20260302T020000Z.csv", "garbage.20260302T020000Z.csv.error.txt"}
+			if got := r.list(t, "archive/rejected"); !slices.Equal(got, rejected) {
+				t.Errorf("rejected = %v, want %v", got, rejected)
+			}
+			if txt := r.read(t, "archive/rejected", rejected[1]); !strings.Contains(txt, "no header") {
+				t.Errorf(".error.txt = %q, want the reason", txt)
+			}
+			if left := spoolFiles(t, spool.Dir()); len(left) != 0 {
+				t.Errorf("spool holds %v", left)
+			}
+		})
+	}
+}
+
+func mustNext(t *testing.T, in *sync.Inbox, want, kind string) *sync.Export {
+	t.Helper()
+	exp, skipped, err := in.Next(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exp == nil || filepath.Base(exp.Path) != want || exp.Kind != kind {
+		t.Fatalf("took %+v (passed over %+v), want %s from %s", exp, skipped, want, kind)
+	}
+	if !strings.HasSuffix(exp.Source, "/inbox/"+want) {
+		t.Errorf("source %q does not name inbox/%s", exp.Source, want)
+	}
+	return exp
+}
+
+func spoolFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	return files
+}

@@ -1,0 +1,80 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Archive moves a processed export into the store's archive folder, its
+// name stamped with the time: customers.csv.gz →
+// customers.20260301T020000Z.csv.gz. Without an archive folder it stays.
+func Archive(ctx context.Context, st Store, name string, at time.Time) (string, error) {
+	if st.ArchiveDir() == "" {
+		return name, nil
+	}
+	return moveStamped(ctx, st, name, st.ArchiveDir(), at)
+}
+
+// Reject moves an unusable export into archive_dir/rejected with a
+// .error.txt beside it that says why.
+func Reject(ctx context.Context, st Store, name string, reason error, at time.Time) (string, error) {
+	if st.ArchiveDir() == "" {
+		return name, nil
+	}
+	dest, err := moveStamped(ctx, st, name, st.Join(st.ArchiveDir(), "rejected"), at)
+	if err != nil {
+		return "", err
+	}
+	text := fmt.Sprintf("%s was rejected at %s and changed nothing in the CRM.\n\n%v\n",
+		baseName(name), at.UTC().Format(time.RFC3339), reason)
+	if err := st.Put(ctx, dest+".error.txt", []byte(text)); err != nil {
+		return dest, err
+	}
+	return dest, nil
+}
+
+func moveStamped(ctx context.Context, st Store, name, dir string, at time.Time) (string, error) {
+	stem, ext := SplitExt(baseName(name))
+	stamp := at.UTC().Format("20060102T150405Z")
+	dest := st.Join(dir, stem+"."+stamp+ext)
+	for i := 2; ; i++ {
+		taken, err := st.Exists(ctx, dest)
+		if err != nil {
+			return "", fmt.Errorf("archive %s: %w", name, err)
+		}
+		if !taken {
+			break
+		}
+		if i > 1000 {
+			return "", fmt.Errorf("archive %s: %s is taken 1000 times over", name, dest)
+		}
+		dest = st.Join(dir, fmt.Sprintf("%s.%s-%d%s", stem, stamp, i, ext))
+	}
+	if err := st.Move(ctx, name, dest); err != nil {
+		return "", err
+	}
+	return dest, nil
+}
+
+// SplitExt splits a file name before its extension, keeping a
+// compression's inner extension with it: customers.csv.gz → customers,
+// .csv.gz.
+func SplitExt(name string) (stem, ext string) {
+	ext = path.Ext(name)
+	stem = strings.TrimSuffix(name, ext)
+	if strings.EqualFold(ext, ".gz") {
+		if inner := path.Ext(stem); inner != "" && len(inner) <= 5 {
+			ext = inner + ext
+			stem = strings.TrimSuffix(stem, inner)
+		}
+	}
+	return stem, ext
+}
+
+func baseName(name string) string {
+	return path.Base(filepath.ToSlash(name))
+}

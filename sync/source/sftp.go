@@ -1,0 +1,298 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path"
+	gosync "sync"
+	"time"
+
+	"github.com/pkg/sftp"
+	"go.uber.org/zap"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"erpsync/mapping"
+)
+
+// sftpStore is a folder on an SFTP server. It dials on first use and
+// again after a connection was lost.
+type sftpStore struct {
+	remote
+	addr    string
+	config  *ssh.ClientConfig
+	timeout time.Duration
+	// warn, when the host key is not checked, says so at every listing:
+	// every run and every tick of serve.
+	warn func()
+
+	mu     gosync.Mutex
+	ssh    *ssh.Client
+	client *sftp.Client
+}
+
+func newSFTP(pattern string, cfg mapping.Config, opt Options) (*sftpStore, error) {
+	r, err := parseRemote(pattern, cfg.ArchiveDir)
+	if err != nil {
+		return nil, err
+	}
+	where := Redact(pattern)
+	if _, has := r.url.User.Password(); has {
+		return nil, configError(where, errors.New("a password in the URL: put it in an environment variable named by source.sftp.password_env"))
+	}
+	if r.url.User.Username() == "" {
+		return nil, configError(where, errors.New("no user: want sftp://user@host/dir/*.csv"))
+	}
+	auth, err := sftpAuth(cfg.SFTP, opt)
+	if err != nil {
+		return nil, configError(where, err)
+	}
+	hostKey, err := hostKeyCheck(cfg.SFTP)
+	if err != nil {
+		return nil, configError(where, err)
+	}
+	s := &sftpStore{remote: r, addr: r.url.Host, timeout: cfg.SFTP.Timeout, warn: func() {}}
+	if cfg.SFTP.InsecureIgnoreHostKey {
+		s.warn = func() {
+			opt.log().Warn("sftp: the server's host key is NOT checked (source.sftp.insecure_ignore_host_key: true); anyone in the path can pose as the server",
+				zap.String("source", where))
+		}
+	}
+	if r.url.Port() == "" {
+		s.addr = net.JoinHostPort(r.url.Hostname(), "22")
+	}
+	if s.timeout <= 0 {
+		s.timeout = 30 * time.Second
+	}
+	s.config = &ssh.ClientConfig{User: r.url.User.Username(), Auth: auth, HostKeyCallback: hostKey, Timeout: s.timeout}
+	return s, nil
+}
+
+// sftpAuth reads the key file or the password; the secrets come from
+// environment variables only.
+func sftpAuth(c mapping.SFTPConfig, opt Options) ([]ssh.AuthMethod, error) {
+	var methods []ssh.AuthMethod
+	if c.KeyFile != "" {
+		pem, err := os.ReadFile(c.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("sftp.key_file: %w", err)
+		}
+		signer, err := ssh.ParsePrivateKey(pem)
+		var missing *ssh.PassphraseMissingError
+		if errors.As(err, &missing) {
+			if c.PassphraseEnv == "" || opt.getenv(c.PassphraseEnv) == "" {
+				return nil, fmt.Errorf("sftp.key_file %s has a passphrase: set sftp.passphrase_env and that variable", c.KeyFile)
+			}
+			signer, err = ssh.ParsePrivateKeyWithPassphrase(pem, []byte(opt.getenv(c.PassphraseEnv)))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sftp.key_file %s: %w", c.KeyFile, err)
+		}
+		methods = append(methods, ssh.PublicKeys(signer))
+	}
+	if c.PasswordEnv != "" {
+		pw := opt.getenv(c.PasswordEnv)
+		if pw == "" {
+			return nil, fmt.Errorf("sftp.password_env: the variable %s is empty or unset", c.PasswordEnv)
+		}
+		methods = append(methods, ssh.Password(pw))
+	}
+	if len(methods) == 0 {
+		return nil, errors.New("sftp: set key_file or password_env")
+	}
+	return methods, nil
+}
+
+// hostKeyCheck checks the server against known_hosts. Only an explicit
+// insecure_ignore_host_key skips it, with a warning at every run.
+func hostKeyCheck(c mapping.SFTPConfig) (ssh.HostKeyCallback, error) {
+	if c.InsecureIgnoreHostKey {
+		return ssh.InsecureIgnoreHostKey(), nil
+	}
+	if c.KnownHosts == "" {
+		return nil, errors.New("sftp.known_hosts is not set: give the file of trusted host keys (ssh-keyscan -H host >> known_hosts, then check the fingerprint)")
+	}
+	check, err := knownhosts.New(c.KnownHosts)
+	if err != nil {
+		return nil, fmt.Errorf("sftp.known_hosts: %w", err)
+	}
+	return func(host string, remote net.Addr, key ssh.PublicKey) error {
+		err := check(host, remote, key)
+		var ke *knownhosts.KeyError
+		switch {
+		case errors.As(err, &ke) && len(ke.Want) == 0:
+			return fmt.Errorf("host %s is not in known_hosts %s (its %s key is %s): connection refused",
+				host, c.KnownHosts, key.Type(), ssh.FingerprintSHA256(key))
+		case errors.As(err, &ke):
+			return fmt.Errorf("host %s offered a %s key %s that does not match known_hosts %s: connection refused (a changed server, or someone posing as it)",
+				host, key.Type(), ssh.FingerprintSHA256(key), c.KnownHosts)
+		}
+		return err
+	}, nil
+}
+
+func (s *sftpStore) Kind() string       { return KindSFTP }
+func (s *sftpStore) String() string     { return s.url.Redacted() }
+func (s *sftpStore) ArchiveDir() string { return s.archive }
+
+func (s *sftpStore) Join(dir, name string) string { return path.Join(dir, name) }
+
+// conn returns the SFTP client, dialling when there is none.
+func (s *sftpStore) conn(ctx context.Context) (*sftp.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client != nil {
+		return s.client, nil
+	}
+	d := net.Dialer{Timeout: s.timeout}
+	nc, err := d.DialContext(ctx, "tcp", s.addr)
+	if err != nil {
+		return nil, fmt.Errorf("sftp %s: %w", s.String(), err)
+	}
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	defer stop()
+	_ = nc.SetDeadline(time.Now().Add(s.timeout))
+	c, chans, reqs, err := ssh.NewClientConn(nc, s.addr, s.config)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("sftp %s: %w", s.String(), err)
+	}
+	_ = nc.SetDeadline(time.Time{})
+	s.ssh = ssh.NewClient(c, chans, reqs)
+	if s.client, err = sftp.NewClient(s.ssh); err != nil {
+		s.ssh.Close()
+		s.ssh = nil
+		return nil, fmt.Errorf("sftp %s: start the sftp subsystem: %w", s.String(), err)
+	}
+	return s.client, nil
+}
+
+// drop closes the connection; the next call dials again.
+func (s *sftpStore) drop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client != nil {
+		s.client.Close()
+		s.ssh.Close()
+	}
+	s.client, s.ssh = nil, nil
+}
+
+// do runs op on the client; a cancelled ctx closes the connection so that
+// op returns, and any failure drops it.
+func (s *sftpStore) do(ctx context.Context, op func(*sftp.Client) error) error {
+	c, err := s.conn(ctx)
+	if err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, s.drop)
+	defer stop()
+	if err := op(c); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
+	return nil
+}
+
+func (s *sftpStore) List(ctx context.Context) ([]Entry, error) {
+	s.warn()
+	var out []Entry
+	err := s.do(ctx, func(c *sftp.Client) error {
+		infos, err := c.ReadDirContext(ctx, s.dir)
+		if err != nil {
+			return fmt.Errorf("sftp list %s: %w", s.dir, err)
+		}
+		for _, fi := range infos {
+			if fi.Mode().IsRegular() && s.matches(fi.Name()) {
+				out = append(out, Entry{Name: path.Join(s.dir, fi.Name()), Size: fi.Size(), ModTime: fi.ModTime()})
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *sftpStore) Open(ctx context.Context, e Entry) (io.ReadCloser, error) {
+	c, err := s.conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f, err := c.Open(e.Name)
+	if err != nil {
+		s.drop()
+		return nil, fmt.Errorf("sftp open %s: %w", e.Name, err)
+	}
+	stop := context.AfterFunc(ctx, s.drop)
+	return &sftpReader{f: f, s: s, stop: stop}, nil
+}
+
+// sftpReader drops the connection when a read fails: a cut transfer is
+// retried on a new one.
+type sftpReader struct {
+	f    *sftp.File
+	s    *sftpStore
+	stop func() bool
+}
+
+func (r *sftpReader) Read(p []byte) (int, error) {
+	n, err := r.f.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		r.s.drop()
+	}
+	return n, err
+}
+
+func (r *sftpReader) Close() error {
+	r.stop()
+	return r.f.Close()
+}
+
+func (s *sftpStore) Exists(ctx context.Context, name string) (bool, error) {
+	var found bool
+	err := s.do(ctx, func(c *sftp.Client) error {
+		_, err := c.Stat(name)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		found = err == nil
+		return err
+	})
+	return found, err
+}
+
+func (s *sftpStore) Move(ctx context.Context, from, to string) error {
+	return s.do(ctx, func(c *sftp.Client) error {
+		if err := c.MkdirAll(path.Dir(to)); err != nil {
+			return fmt.Errorf("sftp mkdir %s: %w", path.Dir(to), err)
+		}
+		if err := c.Rename(from, to); err != nil {
+			return fmt.Errorf("sftp rename %s to %s: %w", from, to, err)
+		}
+		return nil
+	})
+}
+
+func (s *sftpStore) Put(ctx context.Context, name string, data []byte) error {
+	return s.do(ctx, func(c *sftp.Client) error {
+		f, err := c.Create(name)
+		if err != nil {
+			return fmt.Errorf("sftp create %s: %w", name, err)
+		}
+		if _, err := f.Write(data); err != nil {
+			f.Close()
+			return fmt.Errorf("sftp write %s: %w", name, err)
+		}
+		return f.Close()
+	})
+}
+
+func (s *sftpStore) Close() error {
+	s.drop()
+	return nil
+}

@@ -1,0 +1,189 @@
+// Package sourcetest starts real servers of the kinds of source in
+// process, on loopback, for tests: an SFTP server (pkg/sftp over an
+// x/crypto/ssh server with a generated host key) and an S3 endpoint
+// (gofakes3 over httptest). Only tests import it.
+package sourcetest
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// SFTP user and password of the test server.
+const (
+	User     = "erp"
+	Password = "not-a-real-secret"
+)
+
+// SFTPServer is an SFTP server on 127.0.0.1 serving the real file system;
+// tests put their files under Root.
+type SFTPServer struct {
+	Addr    string
+	HostKey ssh.PublicKey
+	Root    string // a folder of the test's, the usual place of the files
+
+	cutAfter atomic.Int64 // bytes sent before a connection is closed
+	cuts     atomic.Int32 // connections still to cut
+	conns    atomic.Int32 // connections accepted
+	wg       sync.WaitGroup
+}
+
+// NewSFTPServer starts a server that lives as long as the test.
+func NewSFTPServer(tb testing.TB) *SFTPServer {
+	tb.Helper()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := &ssh.ServerConfig{PasswordCallback: func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
+		if c.User() == User && string(pw) == Password {
+			return nil, nil
+		}
+		return nil, errors.New("wrong user or password")
+	}}
+	cfg.AddHostKey(signer)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := &SFTPServer{Addr: ln.Addr().String(), HostKey: signer.PublicKey(), Root: tb.TempDir()}
+	var live sync.Map // net.Conn → struct{}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			live.Store(nc, struct{}{})
+			s.conns.Add(1)
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				defer live.Delete(nc)
+				s.serve(nc, cfg)
+			}()
+		}
+	}()
+	tb.Cleanup(func() {
+		ln.Close()
+		live.Range(func(k, _ any) bool { k.(net.Conn).Close(); return true })
+		s.wg.Wait()
+	})
+	return s
+}
+
+// Connections is the number of connections accepted so far.
+func (s *SFTPServer) Connections() int { return int(s.conns.Load()) }
+
+// CutAfter makes the next n connections close after sending about bytes
+// of SFTP data: a transfer cut in the middle.
+func (s *SFTPServer) CutAfter(bytes int64, n int) {
+	s.cutAfter.Store(bytes)
+	s.cuts.Store(int32(n))
+}
+
+// KnownHosts writes a known_hosts file that trusts key for this server
+// and returns its path.
+func (s *SFTPServer) KnownHosts(tb testing.TB, key ssh.PublicKey) string {
+	tb.Helper()
+	p := filepath.Join(tb.TempDir(), "known_hosts")
+	line := knownhosts.Line([]string{s.Addr}, key) + "\n"
+	if err := os.WriteFile(p, []byte(line), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// URL is sftp://erp@addr<path>, path absolute on the server.
+func (s *SFTPServer) URL(path string) string {
+	return "sftp://" + User + "@" + s.Addr + filepath.ToSlash(path)
+}
+
+func (s *SFTPServer) serve(nc net.Conn, cfg *ssh.ServerConfig) {
+	defer nc.Close()
+	_, chans, reqs, err := ssh.NewServerConn(nc, cfg)
+	if err != nil {
+		return
+	}
+	go ssh.DiscardRequests(reqs)
+	var limit int64 = -1
+	if s.cuts.Add(-1) >= 0 {
+		limit = s.cutAfter.Load()
+	}
+	for nch := range chans {
+		if nch.ChannelType() != "session" {
+			_ = nch.Reject(ssh.UnknownChannelType, "sessions only")
+			continue
+		}
+		ch, creqs, err := nch.Accept()
+		if err != nil {
+			return
+		}
+		go s.session(ch, creqs, &cutter{ch: ch, nc: nc, left: limit})
+	}
+}
+
+// session starts the sftp subsystem when asked.
+func (s *SFTPServer) session(ch ssh.Channel, reqs <-chan *ssh.Request, rw io.ReadWriteCloser) {
+	defer ch.Close()
+	for req := range reqs {
+		ok := req.Type == "subsystem" && len(req.Payload) > 4 && string(req.Payload[4:]) == "sftp"
+		_ = req.Reply(ok, nil)
+		if !ok {
+			continue
+		}
+		srv, err := sftp.NewServer(rw)
+		if err != nil {
+			return
+		}
+		_ = srv.Serve()
+		srv.Close()
+		return
+	}
+}
+
+// cutter closes the TCP connection once left bytes were written (left < 0:
+// never).
+type cutter struct {
+	ch   ssh.Channel
+	nc   net.Conn
+	mu   sync.Mutex
+	left int64
+}
+
+func (c *cutter) Read(p []byte) (int, error) { return c.ch.Read(p) }
+func (c *cutter) Close() error               { return c.ch.Close() }
+
+func (c *cutter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.left < 0 {
+		return c.ch.Write(p)
+	}
+	if int64(len(p)) > c.left {
+		n, _ := c.ch.Write(p[:c.left])
+		c.nc.Close()
+		c.left = 0
+		return n, io.ErrClosedPipe
+	}
+	c.left -= int64(len(p))
+	return c.ch.Write(p)
+}
