@@ -129,6 +129,9 @@ func deliver(ctx context.Context, order <-chan *batch, st *Stats, fn func(Row) e
 		}
 		for _, row := range rows {
 			st.Rows++
+			if len(row.Warnings) > 0 {
+				st.Warnings++
+			}
 			switch {
 			case row.Err != nil:
 				st.RowErrors++

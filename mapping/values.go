@@ -13,13 +13,18 @@ import (
 // Empty stays empty: the ERP cleared the field.
 func (m *Mapping) cellValue(c column, cell string) (string, error) {
 	cell = strings.TrimSpace(cell)
+	if m.checks.isNull(cell) {
+		return "", nil
+	}
 	field, k := c.field, c.kind
 	if vm := c.values; vm != nil && cell != "" && k != customer.KindPayments {
-		mapped, ok := lookup(vm, cell)
-		if !ok {
-			return "", fmt.Errorf("value %q is not in values.%s", cell, field)
+		// The map first; a value outside it reads as the field reads it,
+		// unless values_strict names the field.
+		if mapped, ok := lookup(vm, cell); ok {
+			cell = mapped
+		} else if m.checks.strictValues[field] {
+			return "", fmt.Errorf("value %q is not in values.%s (values_strict)", cell, field)
 		}
-		cell = mapped
 	}
 	if cell == "" {
 		return "", nil
@@ -88,11 +93,11 @@ func (m *Mapping) paymentTypes(cell string) (string, error) {
 			continue
 		}
 		if vm != nil {
-			mapped, ok := lookup(vm, item)
-			if !ok {
-				return "", fmt.Errorf("payment type %q is not in values.paymentTypes", item)
+			if mapped, ok := lookup(vm, item); ok {
+				item = mapped
+			} else if m.checks.strictValues["paymentTypes"] {
+				return "", fmt.Errorf("payment type %q is not in values.paymentTypes (values_strict)", item)
 			}
-			item = mapped
 		}
 		id, err := strconv.ParseInt(item, 10, 64)
 		if err != nil || id <= 0 {
