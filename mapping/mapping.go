@@ -117,7 +117,7 @@ type layout struct {
 	keys    []string // the fields of a customer, sorted
 	// Positions in keys of the fields row looks at, -1 when not mapped.
 	ref, name, parent, dueType, dueNumber, image int
-	derived                                      int // isSubCustomer when derived from parentCustomer, else -1
+	derived                                      int      // isSubCustomer when derived from parentCustomer, else -1
 	plausible                                    []column // email and website, when mapped
 }
 
@@ -179,7 +179,7 @@ func (m *Mapping) read(ctx context.Context, path string, fn func(Row) error) (St
 	case errors.Is(err, io.EOF):
 		return st, &FileError{File: path, Err: errors.New("the file is empty (no header line)")}
 	case err != nil:
-		return st, &FileError{File: path, Err: err}
+		return st, fileError(path, err)
 	case header.Err != nil:
 		return st, &FileError{File: path, Line: header.Line, Err: fmt.Errorf("header: %w", header.Err)}
 	}

@@ -45,7 +45,7 @@ func (m *Mapping) mapRows(ctx context.Context, r *Reader, lay layout, st Stats, 
 	go func() {
 		defer wg.Done()
 		if err := readBatches(ctx, r, work, order); err != nil {
-			readErr = &FileError{File: lay.path, Err: err}
+			readErr = fileError(lay.path, err)
 		}
 	}()
 	for range workers {
