@@ -165,15 +165,39 @@ func (f *fieldLimit) Read(p []byte) (int, error) {
 		return 0, f.err
 	}
 	n, err := f.r.Read(p)
-	for i := 0; i < n; i++ {
-		f.step(p[i])
-		if f.rec++; f.n > hardFieldLimit || f.rec > hardRecordLimit {
+	for i := 0; i < n; {
+		// A run of plain bytes at once: inside quotes, up to the next
+		// quote; outside, up to the next delimiter, line end or quote.
+		j := i
+		if f.quoted && !f.quote {
+			k := bytes.IndexByte(p[i:n], '"')
+			if k < 0 {
+				k = n - i
+			}
+			f.line += bytes.Count(p[i:i+k], newline)
+			j = i + k
+		} else if !f.quoted {
+			for j < n && p[j] != f.delim && p[j] != '\n' && p[j] != '"' {
+				j++
+			}
+		}
+		f.n += j - i
+		f.rec += j - i
+		if j < n {
+			f.step(p[j])
+			f.rec++
+			j++
+		}
+		if f.n > hardFieldLimit || f.rec > hardRecordLimit {
 			f.err = &FieldTooLongError{Line: f.line}
 			return i, nil
 		}
+		i = j
 	}
 	return n, err
 }
+
+var newline = []byte{'\n'}
 
 // step follows one byte.
 func (f *fieldLimit) step(c byte) {
