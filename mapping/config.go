@@ -22,8 +22,11 @@ type Config struct {
 	Path          string                       `yaml:"path"`
 	Delimiter     string                       `yaml:"delimiter"`
 	Encoding      string                       `yaml:"encoding"`
-	Columns       map[string]string            `yaml:"columns"`
+	NullValues    []string                     `yaml:"null_values"`
+	Columns       ColumnMap                    `yaml:"columns"`
 	Values        map[string]map[string]string `yaml:"values"`
+	ValuesStrict  []string                     `yaml:"values_strict"`
+	Strict        []string                     `yaml:"strict"`
 	Decimal       string                       `yaml:"decimal"`
 	DateFormat    string                       `yaml:"date_format"`
 	Timezone      string                       `yaml:"timezone"`
@@ -59,6 +62,7 @@ func DefaultConfig() Config {
 		FalseValues:   []string{"false", "0", "no", "n"},
 		ListSeparator: "|",
 		Settle:        10 * time.Second,
+		ValuesStrict:  DefaultValuesStrict(),
 	}
 }
 
@@ -71,6 +75,7 @@ type Mapping struct {
 	trues    map[string]bool
 	falses   map[string]bool
 	flags    map[string]bool
+	checks   checks
 	imageDir string // absolute, symlinks resolved
 	fp       string
 }
@@ -127,6 +132,9 @@ func New(cfg Config, log *zap.Logger) (*Mapping, error) {
 		if _, ok := customer.Lookup(field); !ok || field == "reference" {
 			return nil, fmt.Errorf("values: %q is not a CRM field that takes a value map", field)
 		}
+	}
+	if m.checks, err = newChecks(cfg); err != nil {
+		return nil, err
 	}
 	if (cfg.DeleteFlag.Column == "") != (len(cfg.DeleteFlag.Values) == 0) {
 		return nil, fmt.Errorf("delete_flag: set both column and values, or neither")
@@ -185,9 +193,10 @@ func fingerprint(cfg Config) string {
 		FlagValues        []string
 		ImagesDir         string
 		Fields            []string
+		NullValues        []string `json:",omitempty"` // left out when empty: older hashes stay
 	}{fingerprintVersion, cols, cfg.Values, cfg.Decimal, cfg.DateFormat, cfg.Timezone, lower(cfg.TrueValues), lower(cfg.FalseValues),
 		cfg.ListSeparator, normHeader(cfg.DeleteFlag.Column), lower(cfg.DeleteFlag.Values), cfg.ImagesDir,
-		customer.Names()})
+		customer.Names(), lower(cfg.NullValues)})
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
 }

@@ -37,6 +37,10 @@ type Row struct {
 	Line     int
 	Customer *Customer
 	Err      *RowError
+	// Warnings are values that were read but look wrong (an email without
+	// @): the customer is used; the plan and the run report show them.
+	// source.strict makes them row errors instead.
+	Warnings []*RowError
 }
 
 // RowError is a row that cannot be used; the rows after it still count.
@@ -97,6 +101,7 @@ func (e *FileError) Unwrap() error { return e.Err }
 // Stats describes a read.
 type Stats struct {
 	Rows, Customers, Deletes, RowErrors int
+	Warnings                            int // rows with warnings
 	Delimiter, Encoding                 string
 	UnknownColumns                      []string
 }
@@ -120,7 +125,8 @@ type layout struct {
 	keys    []string // the fields of a customer, sorted
 	// Positions in keys of the fields row looks at, -1 when not mapped.
 	ref, name, parent, dueType, dueNumber, image int
-	derived                                      int // isSubCustomer when derived from parentCustomer, else -1
+	derived                                      int      // isSubCustomer when derived from parentCustomer, else -1
+	plausible                                    []column // email and website, when mapped
 }
 
 // value returns the value at position i of vals, "" when i is -1.
@@ -184,13 +190,13 @@ func (m *Mapping) read(ctx context.Context, path string, fn func(Row) error) (st
 	case errors.Is(err, io.EOF):
 		return st, &FileError{File: path, Err: errors.New("the file is empty (no header line)")}
 	case err != nil:
-		return st, &FileError{File: path, Err: err}
+		return st, fileError(path, err)
 	case header.Err != nil:
 		return st, &FileError{File: path, Line: header.Line, Err: fmt.Errorf("header: %w", header.Err)}
 	}
 	cols, flagIdx, unknown, err := m.columns(header.Fields)
 	if err != nil {
-		return st, &FileError{File: path, Line: header.Line, Err: err}
+		return st, &FileError{File: path, Line: header.Line, Err: withDelimiterHint(err, header.Fields, r.Delimiter)}
 	}
 	st.UnknownColumns = unknown
 	if len(unknown) > 0 {
@@ -214,6 +220,9 @@ func (m *Mapping) read(ctx context.Context, path string, fn func(Row) error) (st
 	}
 	for i := range lay.cols {
 		lay.cols[i].pos = pos(lay.cols[i].field)
+		if f := lay.cols[i].field; f == "email" || f == "website" {
+			lay.plausible = append(lay.plausible, lay.cols[i])
+		}
 	}
 	lay.ref, lay.name, lay.parent = pos("reference"), pos("name"), pos("parentCustomer")
 	lay.dueType, lay.dueNumber, lay.image = pos("dueDateConfigType"), pos("dueDateConfigNumber"), pos("imageFile")
@@ -332,6 +341,9 @@ func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
 	for _, c := range cols {
 		if c.field == "reference" && c.index < len(rec.Fields) {
 			ref = strings.TrimSpace(rec.Fields[c.index])
+			if m.checks.isNull(ref) {
+				ref = ""
+			}
 		}
 	}
 	if len(rec.Fields) != width {
@@ -380,6 +392,10 @@ func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
 	if parent == ref {
 		return fail(headerAt(cols, indexOf(cols, "parentCustomer")), ref, errors.New("a customer cannot be its own parent"))
 	}
+	warnings, err := m.plausible(lay, rec.Line, ref, vals)
+	if err != nil {
+		return Row{Line: rec.Line, Err: err}
+	}
 	c := customer.FromSorted(ref, rec.Line, lay.keys, vals)
 	imageSum := ""
 	if p := value(vals, lay.image); p != "" {
@@ -390,7 +406,27 @@ func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
 		c.Image, imageSum = img, sum
 	}
 	c.Hash = m.hash(sc, lay.keys, vals, imageSum)
-	return Row{Line: rec.Line, Customer: c}
+	return Row{Line: rec.Line, Customer: c, Warnings: warnings}
+}
+
+// plausible checks the emails and websites of a row: an implausible one is
+// a warning, or the row's error when source.strict names its field.
+func (m *Mapping) plausible(lay *layout, line int, ref string, vals []string) ([]*RowError, *RowError) {
+	var warnings []*RowError
+	for _, p := range lay.plausible {
+		why := implausible(p.field, vals[p.pos])
+		if why == "" {
+			continue
+		}
+		e := &RowError{File: lay.path, Line: line, Column: p.header, Reference: ref,
+			Err: fmt.Errorf("%s %q is not plausible: %s", p.field, vals[p.pos], why)}
+		if m.checks.strict[p.field] {
+			e.Err = fmt.Errorf("%w (source.strict)", e.Err)
+			return nil, e
+		}
+		warnings = append(warnings, e)
+	}
+	return warnings, nil
 }
 
 // checkText refuses a NUL byte and bytes that are not UTF-8. Most cells

@@ -45,7 +45,7 @@ func (m *Mapping) mapRows(ctx context.Context, r *Reader, lay layout, st Stats, 
 	go func() {
 		defer wg.Done()
 		if err := readBatches(ctx, r, work, order); err != nil {
-			readErr = &FileError{File: lay.path, Err: err}
+			readErr = fileError(lay.path, err)
 		}
 	}()
 	for range workers {
@@ -129,6 +129,9 @@ func deliver(ctx context.Context, order <-chan *batch, st *Stats, fn func(Row) e
 		}
 		for _, row := range rows {
 			st.Rows++
+			if len(row.Warnings) > 0 {
+				st.Warnings++
+			}
 			switch {
 			case row.Err != nil:
 				st.RowErrors++

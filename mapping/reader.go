@@ -55,6 +55,8 @@ type Reader struct {
 	dec    gocsv.SimpleDecoder
 	check  *textCheck
 	offset int // lines skipped before the current csv.Reader started
+	limit  *fieldLimit
+	guard  guardMode // how the raw bytes are checked
 }
 
 // OpenReader opens path for reading. encodingName and delimiter may be
@@ -78,6 +80,7 @@ func newReader(open func() (io.ReadCloser, error), encodingName, delimiter strin
 		return nil, err
 	}
 	r.Encoding = name
+	enc, r.guard = guardFor(enc, encodingName)
 	text, err := decodeAll(head, enc)
 	if err != nil {
 		return nil, fmt.Errorf("undecodable as %s: %w", name, err)
@@ -111,8 +114,11 @@ func (r *Reader) restart(enc encoding.Encoding, skip int) error {
 	}
 	r.closer = raw
 	var in io.Reader = raw
+	if r.guard.on() {
+		in = newByteGuard(raw, r.Encoding, r.guard.utf8, r.guard.cp1252, r.guard.bom, r.crOnly)
+	}
 	if enc != nil {
-		in = transform.NewReader(raw, enc.NewDecoder())
+		in = transform.NewReader(in, enc.NewDecoder())
 	}
 	if r.crOnly {
 		in = &crReader{r: in}
@@ -127,7 +133,8 @@ func (r *Reader) restart(enc encoding.Encoding, skip int) error {
 			break
 		}
 	}
-	r.csv = csv.NewReader(br)
+	r.limit = &fieldLimit{r: br, delim: byte(r.Delimiter), line: skip + 1}
+	r.csv = csv.NewReader(r.limit)
 	r.csv.Comma = r.Delimiter
 	r.csv.FieldsPerRecord = -1
 	// Not ReuseRecord: the records go to other goroutines, and copying

@@ -6,9 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/text/language"
-	"golang.org/x/text/language/display"
-
 	"erpsync/mapping/customer"
 )
 
@@ -16,13 +13,18 @@ import (
 // Empty stays empty: the ERP cleared the field.
 func (m *Mapping) cellValue(c column, cell string) (string, error) {
 	cell = strings.TrimSpace(cell)
+	if m.checks.isNull(cell) {
+		return "", nil
+	}
 	field, k := c.field, c.kind
 	if vm := c.values; vm != nil && cell != "" && k != customer.KindPayments {
-		mapped, ok := lookup(vm, cell)
-		if !ok {
-			return "", fmt.Errorf("value %q is not in values.%s", cell, field)
+		// The map first; a value outside it reads as the field reads it,
+		// unless values_strict names the field.
+		if mapped, ok := lookup(vm, cell); ok {
+			cell = mapped
+		} else if m.checks.strictValues[field] {
+			return "", fmt.Errorf("value %q is not in values.%s (values_strict)", cell, field)
 		}
-		cell = mapped
 	}
 	if cell == "" {
 		return "", nil
@@ -49,11 +51,7 @@ func (m *Mapping) cellValue(c column, cell string) (string, error) {
 		}
 		return strconv.FormatInt(n, 10), nil
 	case customer.KindCountry:
-		code, ok := CountryCode(cell)
-		if !ok {
-			return "", fmt.Errorf("unknown country %q (want an ISO 3166 code such as FR or an English name such as France)", cell)
-		}
-		return code, nil
+		return LookupCountry(cell)
 	case customer.KindDueType:
 		if v, ok := customer.DueType(cell); ok {
 			return v, nil
@@ -95,11 +93,11 @@ func (m *Mapping) paymentTypes(cell string) (string, error) {
 			continue
 		}
 		if vm != nil {
-			mapped, ok := lookup(vm, item)
-			if !ok {
-				return "", fmt.Errorf("payment type %q is not in values.paymentTypes", item)
+			if mapped, ok := lookup(vm, item); ok {
+				item = mapped
+			} else if m.checks.strictValues["paymentTypes"] {
+				return "", fmt.Errorf("payment type %q is not in values.paymentTypes (values_strict)", item)
 			}
-			item = mapped
 		}
 		id, err := strconv.ParseInt(item, 10, 64)
 		if err != nil || id <= 0 {
@@ -284,51 +282,3 @@ func isPlainNumber(s string) bool {
 	}
 	return dots <= 1 && digits > 0
 }
-
-// countries maps lower-case English names and codes to ISO 3166 alpha-2
-// codes; built once from golang.org/x/text's region data.
-var countries = func() map[string]string {
-	out := map[string]string{}
-	for a := 'A'; a <= 'Z'; a++ {
-		for b := 'A'; b <= 'Z'; b++ {
-			code := string([]rune{a, b})
-			r, err := language.ParseRegion(code)
-			if err != nil || !r.IsCountry() || r.String() != code || r.Canonicalize() != r {
-				continue // not a country, or a code withdrawn (DD, FX, SU…)
-			}
-			out[strings.ToLower(code)] = code
-			// The first code of a name keeps it: FR, not FX ("France" too).
-			if name := strings.ToLower(display.English.Regions().Name(r)); name != "" && out[name] == "" {
-				out[name] = code
-			}
-		}
-	}
-	for alias, code := range map[string]string{
-		"usa": "US", "united states of america": "US", "u.s.a.": "US", "uk": "GB", "great britain": "GB",
-		"england": "GB", "holland": "NL", "the netherlands": "NL", "russian federation": "RU",
-		"republic of korea": "KR", "south korea": "KR", "czech republic": "CZ", "ivory coast": "CI",
-	} {
-		out[alias] = code
-	}
-	return out
-}()
-
-// CountryCode canonicalises a country: an ISO 3166 alpha-2 code or an
-// English name (case-insensitive) gives the code; false when unknown.
-func CountryCode(s string) (string, bool) {
-	s = strings.TrimSpace(s)
-	if code, ok := countryCodes[s]; ok { // the usual case, without lowering
-		return code, true
-	}
-	code, ok := countries[strings.ToLower(s)]
-	return code, ok
-}
-
-// countryCodes maps each upper-case code to itself.
-var countryCodes = func() map[string]string {
-	out := map[string]string{}
-	for _, code := range countries {
-		out[code] = code
-	}
-	return out
-}()
