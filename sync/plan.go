@@ -30,6 +30,7 @@ const (
 	ReasonChanged        = "changed"
 	ReasonMappingChanged = "mapping changed"
 	ReasonDrift          = "edited in the CRM"
+	ReasonDeletedByHand  = "deleted by hand in the CRM"
 	ReasonFlagged        = "flagged for deletion"
 	ReasonAbsent         = "absent from the export"
 )
@@ -68,6 +69,7 @@ type Drift struct {
 	Reference string
 	CRMID     int64
 	Changes   []Change // Old: the CRM's value, New: what erpsync pushed
+	Deleted   bool     // deleted by hand in the CRM: erp_wins re-creates it
 }
 
 // Plan is everything a run would do, in order.
@@ -191,7 +193,7 @@ type planner struct {
 	// as hashes: 16 bytes a row, whatever the length of the references).
 	parentOf map[uint64]uint64
 	actions  map[string]*Action
-	drifted  map[string]bool
+	drifted  map[string]string // reference → reason
 	dups     map[string]*dupRows
 	plan     *Plan
 }
@@ -206,7 +208,7 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 		seed:     maphash.MakeSeed(),
 		parentOf: map[uint64]uint64{},
 		actions:  map[string]*Action{},
-		drifted:  map[string]bool{},
+		drifted:  map[string]string{},
 		dups:     map[string]*dupRows{},
 		plan:     &Plan{MappingChanged: opt.MappingChanged},
 	}
@@ -224,7 +226,10 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 	slices.SortFunc(pl.refs.managed, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
 	pl.plan.Managed = len(pl.refs.managed)
 	for _, d := range opt.Drift {
-		pl.drifted[d.Reference] = true
+		pl.drifted[d.Reference] = ReasonDrift
+		if d.Deleted {
+			pl.drifted[d.Reference] = ReasonDeletedByHand
+		}
 	}
 	if err := rows(pl.row); err != nil {
 		return nil, err
@@ -342,10 +347,11 @@ func (pl *planner) upsert(op Op, c *mapping.Customer, reason string) {
 
 // unchanged remembers an unchanged customer only when drift may need it.
 func (pl *planner) unchanged(c *mapping.Customer) {
-	if pl.opt.ImportOnly || pl.opt.DriftPolicy != DriftERPWins || !pl.drifted[c.Reference] {
+	reason := pl.drifted[c.Reference]
+	if pl.opt.ImportOnly || pl.opt.DriftPolicy != DriftERPWins || reason == "" {
 		return
 	}
-	pl.upsert(OpUpdate, c, ReasonDrift)
+	pl.upsert(OpUpdate, c, reason)
 	pl.plan.Unchanged--
 }
 
