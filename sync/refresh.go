@@ -44,14 +44,14 @@ func refresh(ctx context.Context, j Job) (*refreshed, error) {
 	if err != nil {
 		return nil, WithClass(ClassFatal, err)
 	}
-	s := &sighting{ctx: ctx, db: j.State, from: r.from, full: r.full, pulled: map[string]bool{}, all: map[string]bool{}}
+	s := &sighting{ctx: ctx, db: j.State, from: r.from, pulled: map[string]bool{}, all: map[string]bool{}}
 	pulled, err := Pull(ctx, j.CRM, PullOptions{Since: r.from, Keep: s.keep, Concurrency: j.Settings.Concurrency})
 	if err != nil {
 		return nil, WithClass(ClassFatal, err)
 	}
 	r.count, err = Count(ctx, j.CRM, j.State, CountOptions{VerifiedUntil: verified, PullFrom: r.from,
 		Moved: s.moved, Pulled: s.pulled, Concurrency: j.Settings.Concurrency})
-	if err == nil && r.full {
+	if err == nil {
 		err = s.goneInWalk(ctx, j, r.count)
 	}
 	if err != nil {
@@ -151,23 +151,20 @@ func (r *refreshed) deletedByHand(ctx context.Context, j Job, seen *PullResult) 
 
 // sighting decides which customers a pull keeps: those the checkpoint
 // does not know as they are. It notes the known ones that left the
-// counted span, and in a full walk every customer seen.
+// counted span, and every customer seen.
 type sighting struct {
 	ctx    context.Context
 	db     *state.DB
 	from   time.Time
-	full   bool
 	pulled map[string]bool // keys of the customers kept
-	all    map[string]bool // full walk: keys of every customer seen
+	all    map[string]bool // keys of every customer seen
 	moved  []time.Time
 }
 
 // keep is PullOptions.Keep; Pull calls it under its lock.
 func (s *sighting) keep(c crm.Customer) (bool, error) {
 	key := keyOf(c.Reference, c.ID)
-	if s.full {
-		s.all[key] = true
-	}
+	s.all[key] = true
 	k, ok, err := s.db.KnownByReference(s.ctx, c.Reference)
 	if err != nil {
 		return false, fmt.Errorf("read checkpoint of %s: %w", c.Reference, err)
@@ -182,11 +179,13 @@ func (s *sighting) keep(c crm.Customer) (bool, error) {
 	return true, nil
 }
 
-// goneInWalk finds, after a full walk, the known customers it never saw.
+// goneInWalk finds the known customers of the pulled span (everything,
+// in a full walk) that the pull never saw: a pull shows what changed,
+// not what was deleted.
 func (s *sighting) goneInWalk(ctx context.Context, j Job, res *CountResult) error {
-	known, err := j.State.KnownIn(ctx, time.Time{}, time.Time{})
+	known, err := j.State.KnownIn(ctx, s.from, time.Time{})
 	if err != nil {
-		return fmt.Errorf("full check: %w", err)
+		return fmt.Errorf("check the pulled span: %w", err)
 	}
 	c := &counter{api: j.CRM, opt: CountOptions{Concurrency: j.Settings.Concurrency},
 		missing: map[string]state.Known{}, arrived: map[string]bool{}}
@@ -196,7 +195,7 @@ func (s *sighting) goneInWalk(ctx context.Context, j Job, res *CountResult) erro
 		}
 	}
 	if err := c.confirm(ctx); err != nil {
-		return fmt.Errorf("full check: %w", err)
+		return fmt.Errorf("check the pulled span: %w", err)
 	}
 	res.Gone = append(res.Gone, c.res.Gone...)
 	res.Arrived = append(res.Arrived, c.res.Arrived...)
