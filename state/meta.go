@@ -12,6 +12,8 @@ import (
 const (
 	metaWatermark   = "watermark"
 	metaFingerprint = "fingerprint"
+	metaVerified    = "verified_until"
+	metaFullCheck   = "full_check"
 )
 
 // meta reads a meta value ("" when absent).
@@ -67,4 +69,41 @@ func (db *DB) Fingerprint(ctx context.Context) (string, error) {
 // SetFingerprint stores the mapping fingerprint.
 func (db *DB) SetFingerprint(ctx context.Context, fp string) error {
 	return db.setMeta(ctx, metaFingerprint, fp)
+}
+
+// metaTime reads a time of the meta table; the zero time when absent.
+func (db *DB) metaTime(ctx context.Context, key string) (time.Time, error) {
+	v, err := db.meta(ctx, key)
+	if err != nil || v == "" {
+		return time.Time{}, err
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read %s: %w", key, err)
+	}
+	return t, nil
+}
+
+// VerifiedUntil is the CRM time before which every customer was read or
+// counted by a finished run: changes there since can only be departures
+// (a deletion, or an edit that moved a record to a later lastUpdated).
+// The zero time when no run recorded it.
+func (db *DB) VerifiedUntil(ctx context.Context) (time.Time, error) {
+	return db.metaTime(ctx, metaVerified)
+}
+
+// SetVerifiedUntil stores VerifiedUntil, in UTC, to the second.
+func (db *DB) SetVerifiedUntil(ctx context.Context, t time.Time) error {
+	return db.setMeta(ctx, metaVerified, t.UTC().Format(time.RFC3339))
+}
+
+// FullCheck is when a run last walked every customer of the CRM (or when
+// the counting began); the zero time when never.
+func (db *DB) FullCheck(ctx context.Context) (time.Time, error) {
+	return db.metaTime(ctx, metaFullCheck)
+}
+
+// SetFullCheck stores when a run last walked every customer.
+func (db *DB) SetFullCheck(ctx context.Context, t time.Time) error {
+	return db.setMeta(ctx, metaFullCheck, t.UTC().Format(time.RFC3339))
 }

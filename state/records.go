@@ -144,7 +144,7 @@ func (db *DB) SaveSeen(ctx context.Context, seen []Seen) error {
 		return nil
 	}
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `UPDATE records SET crm_id = ?, crm_last_updated = ?, crm_vals = ?
+		stmt, err := tx.PrepareContext(ctx, `UPDATE records SET crm_id = ?, crm_last_updated = ?, crm_vals = ?, crm_gone = 0
 			WHERE reference = ? AND crm_last_updated <= ?`)
 		if err != nil {
 			return err

@@ -261,7 +261,8 @@ const (
 	sqlSaveRecord = `INSERT INTO records (reference, hash, vals, crm_id, crm_last_updated, crm_vals, pushed_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (reference) DO UPDATE SET hash = excluded.hash, vals = excluded.vals, crm_id = excluded.crm_id,
-			crm_last_updated = excluded.crm_last_updated, crm_vals = excluded.crm_vals, pushed_at = excluded.pushed_at`
+			crm_last_updated = excluded.crm_last_updated, crm_vals = excluded.crm_vals, pushed_at = excluded.pushed_at,
+			crm_gone = 0`
 	sqlClearFailure = `DELETE FROM failures WHERE reference = ?`
 	sqlSaveFailure  = `INSERT INTO failures (reference, run_id, op, line, status, code, message, at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)

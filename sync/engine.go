@@ -56,6 +56,7 @@ type Settings struct {
 	Drift       DriftPolicy
 	MaxFailures Limit
 	Lookback    time.Duration // widens the refresh window for clock skew with the CRM
+	FullCheck   time.Duration // sync.full_check: a run walks every customer this often; 0: 168h, < 0: never
 	Concurrency int           // bounded errgroup size
 	ReportsDir  string
 }
@@ -237,7 +238,6 @@ func (r *run) plan(ctx context.Context) (*Plan, error) {
 		if r.refreshed, err = refresh(ctx, j); err != nil {
 			return nil, err
 		}
-		r.refreshed.started = start
 		opt.Drift = r.refreshed.drift
 	}
 	plan, err := BuildPlan(ctx, exportRows(ctx, j), j.State, opt)

@@ -31,6 +31,7 @@ const (
 	ReasonChanged        = "changed"
 	ReasonMappingChanged = "mapping changed"
 	ReasonDrift          = "edited in the CRM"
+	ReasonDeletedByHand  = "deleted by hand in the CRM"
 	ReasonFlagged        = "flagged for deletion"
 	ReasonAbsent         = "absent from the export"
 )
@@ -70,6 +71,7 @@ type Drift struct {
 	Reference string
 	CRMID     int64
 	Changes   []Change // Old: the CRM's value, New: what erpsync pushed
+	Deleted   bool     // deleted by hand in the CRM: erp_wins re-creates it
 }
 
 // Plan is everything a run would do, in order.
@@ -215,7 +217,7 @@ type planner struct {
 	// as hashes: 16 bytes a row, whatever the length of the references).
 	parentOf map[uint64]uint64
 	actions  map[string]*Action
-	drifted  map[string]bool
+	drifted  map[string]string // reference → reason
 	dups     map[string]*dupRows
 	ignored  map[string]bool // flagged for deletion, never in the CRM
 	plan     *Plan
@@ -231,7 +233,7 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 		seed:     maphash.MakeSeed(),
 		parentOf: map[uint64]uint64{},
 		actions:  map[string]*Action{},
-		drifted:  map[string]bool{},
+		drifted:  map[string]string{},
 		dups:     map[string]*dupRows{},
 		ignored:  map[string]bool{},
 		plan:     &Plan{MappingChanged: opt.MappingChanged},
@@ -250,7 +252,10 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 	slices.SortFunc(pl.refs.managed, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
 	pl.plan.Managed = len(pl.refs.managed)
 	for _, d := range opt.Drift {
-		pl.drifted[d.Reference] = true
+		pl.drifted[d.Reference] = ReasonDrift
+		if d.Deleted {
+			pl.drifted[d.Reference] = ReasonDeletedByHand
+		}
 	}
 	if err := rows(pl.row); err != nil {
 		return nil, err
@@ -372,10 +377,11 @@ func (pl *planner) upsert(op Op, c *mapping.Customer, reason string) {
 
 // unchanged remembers an unchanged customer only when drift may need it.
 func (pl *planner) unchanged(c *mapping.Customer) {
-	if pl.opt.ImportOnly || pl.opt.DriftPolicy != DriftERPWins || !pl.drifted[c.Reference] {
+	reason := pl.drifted[c.Reference]
+	if pl.opt.ImportOnly || pl.opt.DriftPolicy != DriftERPWins || reason == "" {
 		return
 	}
-	pl.upsert(OpUpdate, c, ReasonDrift)
+	pl.upsert(OpUpdate, c, reason)
 	pl.plan.Unchanged--
 }
 

@@ -2,6 +2,9 @@ package sync
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"erpsync/mapping"
@@ -9,31 +12,195 @@ import (
 	"erpsync/sync/crm"
 )
 
+// DefaultFullCheck is how often a run walks every customer of the CRM
+// when sync.full_check is not set.
+//
+// Why a full walk at all: counting finds every customer that left or
+// arrived in a window of lastUpdated, except when a leave and an arrival
+// fall in the same window and cancel out (a hand delete and a hand edit
+// landing in the same second of an import, say). The weekly walk reads
+// every customer once and compares it with the checkpoint, so that such
+// a pair is found within a week; between walks, runs cost a few requests.
+const DefaultFullCheck = 168 * time.Hour
+
 // refreshed is what a run's refresh of the CRM side saw, remembered once
 // the run has finished.
 type refreshed struct {
 	started time.Time // the next watermark
+	from    time.Time // where the pull started
+	full    bool      // every customer was read
 	drift   []Drift
 	seen    []state.Seen
+	counted state.Counted
+	count   *CountResult
 }
 
-// refresh pulls the CRM's changes since the watermark and finds drift.
+// refresh pulls the CRM's changes since the watermark, counts the
+// customers below it against the checkpoint (reading only the windows
+// that differ), and finds drift and hand deletes.
 func refresh(ctx context.Context, j Job) (*refreshed, error) {
-	since, err := j.State.Watermark(ctx)
+	r := &refreshed{started: j.State.Now()}
+	verified, err := r.points(ctx, j)
 	if err != nil {
 		return nil, WithClass(ClassFatal, err)
 	}
-	pulled, err := Pull(ctx, j.CRM, PullOptions{Since: since, Lookback: j.Settings.Lookback,
-		Keep:        func(c crm.Customer) (bool, error) { return MayHaveDrifted(ctx, j.State, c) },
-		Concurrency: j.Settings.Concurrency})
+	s := &sighting{ctx: ctx, db: j.State, from: r.from, pulled: map[string]bool{}, all: map[string]bool{}}
+	pulled, err := Pull(ctx, j.CRM, PullOptions{Since: r.from, Keep: s.keep, Concurrency: j.Settings.Concurrency})
 	if err != nil {
 		return nil, WithClass(ClassFatal, err)
 	}
-	drift, seen, err := FindDrift(ctx, pulled, j.State, mapping.CountryCode)
+	r.count, err = Count(ctx, j.CRM, j.State, CountOptions{VerifiedUntil: verified, PullFrom: r.from,
+		Moved: s.moved, Pulled: s.pulled, Concurrency: j.Settings.Concurrency})
+	if err == nil {
+		err = s.goneInWalk(ctx, j, r.count)
+	}
 	if err != nil {
 		return nil, WithClass(ClassFatal, err)
 	}
-	return &refreshed{drift: drift, seen: seen}, nil
+	for _, c := range r.count.Arrived {
+		pulled.Customers[c.ID] = c
+	}
+	if err := r.sort(ctx, j, pulled); err != nil {
+		return nil, WithClass(ClassFatal, err)
+	}
+	return r, nil
+}
+
+// points reads where the pull starts, whether this run walks everything,
+// and the end of the verified span.
+func (r *refreshed) points(ctx context.Context, j Job) (verified time.Time, err error) {
+	db := j.State
+	since, err := db.Watermark(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if verified, err = db.VerifiedUntil(ctx); err != nil {
+		return time.Time{}, err
+	}
+	last, err := db.FullCheck(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	every := j.Settings.FullCheck
+	if every == 0 {
+		every = DefaultFullCheck
+	}
+	r.full = since.IsZero() || every > 0 && !last.IsZero() && r.started.Sub(last) >= every
+	if !r.full {
+		r.from = second(since.Add(-j.Settings.Lookback))
+	}
+	if verified.IsZero() && !since.IsZero() {
+		verified = r.from // a checkpoint older than counting: runs have read up to here
+	}
+	return verified, nil
+}
+
+// sort sorts the customers seen into drift and what to remember: managed
+// ones go through FindDrift, the others are counted; the hand deletes
+// found now or before become drift of their own.
+func (r *refreshed) sort(ctx context.Context, j Job, pulled *PullResult) error {
+	managed := &PullResult{Customers: map[int64]crm.Customer{}}
+	for id, c := range pulled.Customers {
+		_, ok, err := j.State.CRMLastUpdated(ctx, c.Reference)
+		if err != nil {
+			return err
+		}
+		if ok {
+			managed.Customers[id] = c
+			continue
+		}
+		r.counted.Unmanaged = append(r.counted.Unmanaged,
+			state.Known{Reference: c.Reference, CRMID: c.ID, LastUpdated: second(c.LastUpdated.Time)})
+	}
+	var err error
+	if r.drift, r.seen, err = FindDrift(ctx, managed, j.State, mapping.CountryCode); err != nil {
+		return err
+	}
+	for _, g := range r.count.Gone {
+		if g.Managed {
+			r.counted.Gone = append(r.counted.Gone, g)
+		} else {
+			r.counted.Forget = append(r.counted.Forget, g.CRMID)
+		}
+	}
+	return r.deletedByHand(ctx, j, managed)
+}
+
+// deletedByHand adds a drift for every managed customer deleted by hand:
+// found now, or before and not pushed or seen again since.
+func (r *refreshed) deletedByHand(ctx context.Context, j Job, seen *PullResult) error {
+	back := map[string]bool{}
+	for _, c := range seen.Customers {
+		back[c.Reference] = true
+	}
+	before, err := j.State.DeletedByHand(ctx)
+	if err != nil {
+		return err
+	}
+	gone := map[string]state.Known{}
+	for _, g := range append(before, r.counted.Gone...) {
+		if !back[g.Reference] {
+			gone[g.Reference] = g
+		}
+	}
+	for _, ref := range slices.Sorted(maps.Keys(gone)) {
+		r.drift = append(r.drift, Drift{Reference: ref, CRMID: gone[ref].CRMID, Deleted: true})
+	}
+	return nil
+}
+
+// sighting decides which customers a pull keeps: those the checkpoint
+// does not know as they are. It notes the known ones that left the
+// counted span, and every customer seen.
+type sighting struct {
+	ctx    context.Context
+	db     *state.DB
+	from   time.Time
+	pulled map[string]bool // keys of the customers kept
+	all    map[string]bool // keys of every customer seen
+	moved  []time.Time
+}
+
+// keep is PullOptions.Keep; Pull calls it under its lock.
+func (s *sighting) keep(c crm.Customer) (bool, error) {
+	key := keyOf(c.Reference, c.ID)
+	s.all[key] = true
+	k, ok, err := s.db.KnownByReference(s.ctx, c.Reference)
+	if err != nil {
+		return false, fmt.Errorf("read checkpoint of %s: %w", c.Reference, err)
+	}
+	if ok && k.CRMID == c.ID && k.LastUpdated.Equal(second(c.LastUpdated.Time)) {
+		return false, nil
+	}
+	if ok && k.LastUpdated.Before(s.from) && !s.pulled[key] {
+		s.moved = append(s.moved, k.LastUpdated)
+	}
+	s.pulled[key] = true
+	return true, nil
+}
+
+// goneInWalk finds the known customers of the pulled span (everything,
+// in a full walk) that the pull never saw: a pull shows what changed,
+// not what was deleted.
+func (s *sighting) goneInWalk(ctx context.Context, j Job, res *CountResult) error {
+	known, err := j.State.KnownIn(ctx, s.from, time.Time{})
+	if err != nil {
+		return fmt.Errorf("check the pulled span: %w", err)
+	}
+	c := &counter{api: j.CRM, opt: CountOptions{Concurrency: j.Settings.Concurrency},
+		missing: map[string]state.Known{}, arrived: map[string]bool{}}
+	for _, k := range known {
+		if key := keyOf(k.Reference, k.CRMID); !s.all[key] {
+			c.missing[key] = k
+		}
+	}
+	if err := c.confirm(ctx); err != nil {
+		return fmt.Errorf("check the pulled span: %w", err)
+	}
+	res.Gone = append(res.Gone, c.res.Gone...)
+	res.Arrived = append(res.Arrived, c.res.Arrived...)
+	res.Requests += int(c.requests.Load())
+	return nil
 }
 
 // remember stores, after a finished run, what the refresh saw, the next
@@ -50,23 +217,13 @@ func (r *run) remember(ctx context.Context, runErr error) error {
 	return runErr
 }
 
-// saveRefresh moves the watermark and records the CRM copies seen.
-//
-// An import has no refresh: when no run ever set a watermark, the
-// import's start becomes it, so that the next run asks only for what
-// changed since (the import's own writes, and hand edits made meanwhile)
-// rather than for the whole CRM.
+// saveRefresh moves the watermark and records the CRM copies seen and
+// what counting found.
 func (r *run) saveRefresh(ctx context.Context) error {
 	db := r.j.State
 	if r.refreshed == nil {
-		mark, err := db.Watermark(ctx)
-		if err != nil {
+		if err := r.saveImport(ctx); err != nil {
 			return err
-		}
-		if mark.IsZero() {
-			if err := db.SetWatermark(ctx, r.started); err != nil {
-				return err
-			}
 		}
 		return db.SetFingerprint(ctx, r.j.Mapping.Fingerprint())
 	}
@@ -85,8 +242,66 @@ func (r *run) saveRefresh(ctx context.Context) error {
 	if err := db.SaveSeen(ctx, seen); err != nil {
 		return err
 	}
-	if err := db.SetWatermark(ctx, r.refreshed.started); err != nil {
+	if err := r.refreshed.save(ctx, db, r.j.Settings.Lookback); err != nil {
 		return err
 	}
 	return db.SetFingerprint(ctx, r.j.Mapping.Fingerprint())
+}
+
+// save records what counting found, the next watermark, where the
+// verified span now ends and, after a full walk, when it was.
+func (rf *refreshed) save(ctx context.Context, db *state.DB, lookback time.Duration) error {
+	rf.counted.At = rf.started
+	if err := db.SaveCounted(ctx, rf.counted); err != nil {
+		return err
+	}
+	if err := db.SetWatermark(ctx, rf.started); err != nil {
+		return err
+	}
+	if err := db.SetVerifiedUntil(ctx, second(rf.started.Add(-lookback))); err != nil {
+		return err
+	}
+	last, err := db.FullCheck(ctx)
+	if err != nil {
+		return err
+	}
+	if rf.full || last.IsZero() { // the first count starts the full walk's clock
+		return db.SetFullCheck(ctx, rf.started)
+	}
+	return nil
+}
+
+// saveImport moves the watermark to the import's end: the next run
+// counts what the import wrote rather than reading it. The verified span
+// stays where it was (an import on a new checkpoint verifies nothing:
+// the next run counts every second the import wrote).
+func (r *run) saveImport(ctx context.Context) error {
+	db := r.j.State
+	mark, err := db.Watermark(ctx)
+	if err != nil {
+		return err
+	}
+	verified, err := db.VerifiedUntil(ctx)
+	if err != nil {
+		return err
+	}
+	if verified.IsZero() {
+		verified = time.Unix(1, 0).UTC() // nothing before: every second written is counted
+		if !mark.IsZero() {
+			verified = second(mark.Add(-r.j.Settings.Lookback)) // a checkpoint older than counting
+		}
+		if err := db.SetVerifiedUntil(ctx, verified); err != nil {
+			return err
+		}
+	}
+	last, err := db.FullCheck(ctx)
+	if err != nil {
+		return err
+	}
+	if last.IsZero() { // the import starts the full walk's clock
+		if err := db.SetFullCheck(ctx, db.Now()); err != nil {
+			return err
+		}
+	}
+	return db.SetWatermark(ctx, db.Now())
 }

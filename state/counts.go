@@ -1,0 +1,214 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Known is a customer the checkpoint expects in the CRM: a managed record
+// not found deleted by hand, or a customer erpsync does not manage but has
+// seen there (created by hand or by others: counted, never touched).
+type Known struct {
+	Reference   string
+	CRMID       int64
+	LastUpdated time.Time // the CRM's, second resolution
+	Managed     bool
+}
+
+// knownIn is every known customer, as (reference, crm_id, crm_last_updated,
+// managed). An unmanaged customer whose reference erpsync has since pushed
+// counts once, as managed.
+const knownIn = `SELECT reference, crm_id, crm_last_updated, 1 AS managed FROM records
+	WHERE crm_gone = 0 AND crm_last_updated >= ?1 AND crm_last_updated < ?2
+UNION ALL
+SELECT u.reference, u.crm_id, u.crm_last_updated, 0 FROM unmanaged u
+	WHERE u.crm_last_updated >= ?1 AND u.crm_last_updated < ?2
+	AND NOT EXISTS (SELECT 1 FROM records r WHERE r.reference = u.reference AND u.reference <> '')`
+
+// bounds are a window's stored bounds: [from, until), until zero meaning
+// no end.
+func bounds(from, until time.Time) (int64, int64) {
+	hi := int64(math.MaxInt64)
+	if !until.IsZero() {
+		hi = unix(until)
+	}
+	return unix(from), hi
+}
+
+// CountKnown counts the known customers whose lastUpdated falls in
+// [from, until); a zero until has no end.
+func (db *DB) CountKnown(ctx context.Context, from, until time.Time) (int, error) {
+	lo, hi := bounds(from, until)
+	var n int
+	if err := db.ro.QueryRowContext(ctx, `SELECT count(*) FROM (`+knownIn+`)`, lo, hi).Scan(&n); err != nil {
+		return 0, db.fail("count known customers", err)
+	}
+	return n, nil
+}
+
+// KnownIn returns the known customers whose lastUpdated falls in
+// [from, until), by lastUpdated.
+func (db *DB) KnownIn(ctx context.Context, from, until time.Time) ([]Known, error) {
+	lo, hi := bounds(from, until)
+	rows, err := db.ro.QueryContext(ctx, knownIn+` ORDER BY 3, 1`, lo, hi)
+	if err != nil {
+		return nil, db.fail("read known customers", err)
+	}
+	defer rows.Close()
+	var out []Known
+	for rows.Next() {
+		var k Known
+		var lu int64
+		if err := rows.Scan(&k.Reference, &k.CRMID, &lu, &k.Managed); err != nil {
+			return nil, db.fail("read known customers", err)
+		}
+		k.LastUpdated = fromUnix(lu)
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.fail("read known customers", err)
+	}
+	return out, nil
+}
+
+// KnownSeconds returns, ascending, the distinct seconds of lastUpdated of
+// the known customers in [from, until).
+func (db *DB) KnownSeconds(ctx context.Context, from, until time.Time) ([]time.Time, error) {
+	lo, hi := bounds(from, until)
+	rows, err := db.ro.QueryContext(ctx, `SELECT DISTINCT crm_last_updated FROM (`+knownIn+`) ORDER BY 1`, lo, hi)
+	if err != nil {
+		return nil, db.fail("read known seconds", err)
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var s int64
+		if err := rows.Scan(&s); err != nil {
+			return nil, db.fail("read known seconds", err)
+		}
+		out = append(out, fromUnix(s))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.fail("read known seconds", err)
+	}
+	return out, nil
+}
+
+// MedianKnown returns the lastUpdated that splits the known customers of
+// [from, until) in halves (the zero time when there are none).
+func (db *DB) MedianKnown(ctx context.Context, from, until time.Time) (time.Time, error) {
+	n, err := db.CountKnown(ctx, from, until)
+	if err != nil || n == 0 {
+		return time.Time{}, err
+	}
+	lo, hi := bounds(from, until)
+	var s int64
+	err = db.ro.QueryRowContext(ctx, `SELECT crm_last_updated FROM (`+knownIn+`) ORDER BY 1 LIMIT 1 OFFSET ?3`,
+		lo, hi, n/2).Scan(&s)
+	if err != nil {
+		return time.Time{}, db.fail("read median of known customers", err)
+	}
+	return fromUnix(s), nil
+}
+
+// KnownByReference returns what the checkpoint expects of a reference in
+// the CRM; ok is false for one it does not know (or a managed one found
+// deleted by hand).
+func (db *DB) KnownByReference(ctx context.Context, ref string) (k Known, ok bool, err error) {
+	var lu int64
+	err = db.ro.QueryRowContext(ctx, `SELECT reference, crm_id, crm_last_updated, 1 FROM records WHERE reference = ?1 AND crm_gone = 0
+		UNION ALL SELECT reference, crm_id, crm_last_updated, 0 FROM unmanaged WHERE reference = ?1 AND reference <> ''
+		ORDER BY 4 DESC LIMIT 1`, ref).Scan(&k.Reference, &k.CRMID, &lu, &k.Managed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Known{}, false, nil
+	}
+	if err != nil {
+		return Known{}, false, db.fail("read known customer "+ref, err)
+	}
+	k.LastUpdated = fromUnix(lu)
+	return k, true, nil
+}
+
+// Counted is what a refresh learned by counting, saved once its run has
+// finished.
+type Counted struct {
+	Unmanaged []Known   // unmanaged customers seen (new, or at a new time)
+	Forget    []int64   // unmanaged customers no longer in the CRM (crm ids)
+	Gone      []Known   // managed customers deleted by hand, at the lastUpdated recorded then
+	At        time.Time // when they were found
+}
+
+// SaveCounted records, in one transaction, the unmanaged customers seen
+// or gone and the managed ones deleted by hand. A gone record that was
+// written since it was found (its lastUpdated changed: a push re-created
+// it) is left as it is.
+func (db *DB) SaveCounted(ctx context.Context, c Counted) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		for _, u := range c.Unmanaged {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO unmanaged (crm_id, reference, crm_last_updated) VALUES (?, ?, ?)
+				ON CONFLICT (crm_id) DO UPDATE SET reference = excluded.reference, crm_last_updated = excluded.crm_last_updated`,
+				u.CRMID, u.Reference, unix(u.LastUpdated)); err != nil {
+				return fmt.Errorf("unmanaged %d: %w", u.CRMID, err)
+			}
+		}
+		for _, id := range c.Forget {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM unmanaged WHERE crm_id = ?`, id); err != nil {
+				return fmt.Errorf("unmanaged %d: %w", id, err)
+			}
+		}
+		for _, g := range c.Gone {
+			if _, err := tx.ExecContext(ctx, `UPDATE records SET crm_gone = ? WHERE reference = ? AND crm_last_updated = ?`,
+				max(unix(c.At), 1), g.Reference, unix(g.LastUpdated)); err != nil {
+				return fmt.Errorf("gone %s: %w", g.Reference, err)
+			}
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM unmanaged WHERE reference <> ''
+			AND EXISTS (SELECT 1 FROM records r WHERE r.reference = unmanaged.reference)`)
+		return err
+	})
+	if err != nil {
+		return db.fail("save counts", err)
+	}
+	return nil
+}
+
+// DeletedByHand returns the managed records found deleted by hand in the CRM and
+// not pushed again since, by reference.
+func (db *DB) DeletedByHand(ctx context.Context) ([]Known, error) {
+	rows, err := db.ro.QueryContext(ctx, `SELECT reference, crm_id, crm_last_updated FROM records
+		WHERE crm_gone <> 0 ORDER BY reference`)
+	if err != nil {
+		return nil, db.fail("read records deleted by hand", err)
+	}
+	defer rows.Close()
+	var out []Known
+	for rows.Next() {
+		k := Known{Managed: true}
+		var lu int64
+		if err := rows.Scan(&k.Reference, &k.CRMID, &lu); err != nil {
+			return nil, db.fail("read records deleted by hand", err)
+		}
+		k.LastUpdated = fromUnix(lu)
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.fail("read records deleted by hand", err)
+	}
+	return out, nil
+}
+
+// UnmanagedCount is the number of customers in the CRM that erpsync has
+// seen but does not manage.
+func (db *DB) UnmanagedCount(ctx context.Context) (int, error) {
+	var n int
+	err := db.ro.QueryRowContext(ctx, `SELECT count(*) FROM unmanaged u WHERE NOT EXISTS
+		(SELECT 1 FROM records r WHERE r.reference = u.reference AND u.reference <> '')`).Scan(&n)
+	if err != nil {
+		return 0, db.fail("count unmanaged customers", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,330 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	gosync "sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"erpsync/state"
+	"erpsync/sync/crm"
+)
+
+// Counting verifies the CRM side without reading it (issue 14 §1). The
+// list API answers paging.total for any filter, for one request of max=1;
+// the checkpoint knows, from the answers to erpsync's own writes and from
+// what earlier refreshes saw, which customers the CRM holds and the
+// lastUpdated of each. A window of lastUpdated whose count in the CRM is
+// the one expected needs no reading; one that differs is split until the
+// customers that differ are found, and only those windows are read.
+//
+// Two spans are counted, both below the point where the refresh's pull
+// starts (from it on, everything is read):
+//
+//   - the verified span, before VerifiedUntil: every customer there was
+//     read or counted by a finished run, and since then a change can only
+//     take a customer out (a deletion, or an edit moving it to a later
+//     lastUpdated); nothing can arrive there, so one count says whether
+//     anything left, and splitting in halves finds what did;
+//   - the unverified span, from VerifiedUntil to the pull (after an
+//     import: everything it wrote), where customers can both leave and
+//     arrive: it is counted one window per second that the checkpoint
+//     knows, so that a hand edit during the import shows up as one
+//     customer leaving its second and one arriving in a later one.
+//
+// A leave and an arrival within the same window cancel out and are not
+// seen: that is what sync.full_check's periodic full walk is for.
+
+// CountAPI is the part of the CRM client that counting needs.
+type CountAPI interface {
+	Lister
+	ShowByReference(ctx context.Context, ref string) (*crm.Customer, error)
+}
+
+// KnownCheckpoint is the part of the checkpoint that counting reads.
+type KnownCheckpoint interface {
+	CountKnown(ctx context.Context, from, until time.Time) (int, error)
+	KnownIn(ctx context.Context, from, until time.Time) ([]state.Known, error)
+	KnownSeconds(ctx context.Context, from, until time.Time) ([]time.Time, error)
+	MedianKnown(ctx context.Context, from, until time.Time) (time.Time, error)
+}
+
+// CountOptions say what to count.
+type CountOptions struct {
+	VerifiedUntil time.Time // end of the verified span (zero: none)
+	PullFrom      time.Time // where the pull started: the end of both spans
+	// Moved are the recorded lastUpdated of the known customers that the
+	// pull saw at another time: they left their window.
+	Moved []time.Time
+	// Pulled are the references the pull saw: not gone, wherever they were.
+	Pulled      map[string]bool
+	PageSize    int // 0: the client's
+	Concurrency int // windows counted at once; default 1
+}
+
+// CountResult is what counting found.
+type CountResult struct {
+	// Arrived are the customers read in windows that differ and that the
+	// checkpoint does not know as they are (new, or at another time).
+	Arrived []crm.Customer
+	// Gone are the known customers that the CRM no longer has.
+	Gone     []state.Known
+	Windows  int // windows counted
+	Read     int // windows read
+	Requests int // requests sent
+}
+
+// window is [lo, hi) of lastUpdated, to the second; a zero lo has no start.
+type window struct{ lo, hi time.Time }
+
+func (w window) String() string {
+	return fmt.Sprintf("[%s, %s)", sinceText(w.lo), w.hi.Format(crm.TimeLayout))
+}
+
+// counter holds one count; its methods may run concurrently.
+type counter struct {
+	api      CountAPI
+	cp       KnownCheckpoint
+	opt      CountOptions
+	requests atomic.Int64
+
+	mu      gosync.Mutex
+	res     CountResult
+	missing map[string]state.Known // known, not found where expected
+	arrived map[string]bool        // keys of the customers read that arrived
+}
+
+// Count compares the CRM's counts per lastUpdated window with the
+// checkpoint's, below opt.PullFrom, and reads only where they differ.
+func Count(ctx context.Context, api CountAPI, cp KnownCheckpoint, opt CountOptions) (*CountResult, error) {
+	c := &counter{api: api, cp: cp, opt: opt, missing: map[string]state.Known{}, arrived: map[string]bool{}}
+	if opt.PullFrom.IsZero() {
+		return &c.res, nil // the pull reads everything
+	}
+	verified := opt.VerifiedUntil
+	if verified.After(opt.PullFrom) {
+		verified = opt.PullFrom
+	}
+	if !verified.IsZero() {
+		if err := c.check(ctx, window{hi: verified}, true); err != nil {
+			return nil, err
+		}
+	}
+	if verified.Before(opt.PullFrom) {
+		if err := c.checkSeconds(ctx, window{lo: verified, hi: opt.PullFrom}); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.confirm(ctx); err != nil {
+		return nil, err
+	}
+	c.res.Requests = int(c.requests.Load())
+	return &c.res, nil
+}
+
+// checkSeconds counts the span w one window per known second, concurrently.
+func (c *counter) checkSeconds(ctx context.Context, w window) error {
+	secs, err := c.cp.KnownSeconds(ctx, w.lo, w.hi)
+	if err != nil {
+		return fmt.Errorf("count the CRM: %w", err)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(c.opt.Concurrency, 1))
+	lo := w.lo
+	for _, s := range append(secs, w.hi) {
+		if !s.After(lo) {
+			continue
+		}
+		win := window{lo: lo, hi: s}
+		g.Go(func() error { return c.check(gctx, win, false) })
+		lo = s
+	}
+	return g.Wait()
+}
+
+// check counts w in the CRM and in the checkpoint; when they differ it
+// splits w (if split) or reads it.
+func (c *counter) check(ctx context.Context, w window, split bool) error {
+	got, err := c.crmCount(ctx, w)
+	if err != nil {
+		return err
+	}
+	want, err := c.cp.CountKnown(ctx, w.lo, w.hi)
+	if err != nil {
+		return fmt.Errorf("count the checkpoint %s: %w", w, err)
+	}
+	want -= c.moved(w)
+	c.mu.Lock()
+	c.res.Windows++
+	c.mu.Unlock()
+	if got == want {
+		return nil
+	}
+	if mid, ok := c.middle(ctx, w); split && ok && max(got, want) > c.pageSize() {
+		if err := c.check(ctx, window{lo: w.lo, hi: mid}, true); err != nil {
+			return err
+		}
+		return c.check(ctx, window{lo: mid, hi: w.hi}, true)
+	}
+	return c.read(ctx, w)
+}
+
+func (c *counter) pageSize() int {
+	if c.opt.PageSize > 0 {
+		return c.opt.PageSize
+	}
+	return 100
+}
+
+// moved counts the known customers of w that the pull saw elsewhere.
+func (c *counter) moved(w window) int {
+	n := 0
+	for _, t := range c.opt.Moved {
+		if !t.Before(w.lo) && t.Before(w.hi) {
+			n++
+		}
+	}
+	return n
+}
+
+// middle is a second strictly inside w splitting its known customers in
+// halves, or its middle; ok is false for a window of one second.
+func (c *counter) middle(ctx context.Context, w window) (time.Time, bool) {
+	mid, err := c.cp.MedianKnown(ctx, w.lo, w.hi)
+	if err != nil || !mid.After(w.lo) || !mid.Before(w.hi) {
+		lo := w.lo
+		if lo.IsZero() {
+			lo = time.Unix(0, 0).UTC()
+		}
+		mid = second(lo.Add(w.hi.Sub(lo) / 2))
+	}
+	return mid, mid.After(w.lo) && mid.Before(w.hi)
+}
+
+// query is the list query of a window, sorted as the refresh's walk is
+// (a server indexes it).
+func (c *counter) query(w window, size int) crm.ListQuery {
+	return crm.ListQuery{Sort: "lastUpdated", Order: "asc", Max: size, LastUpdatedGte: w.lo, LastUpdatedLt: w.hi}
+}
+
+// crmCount asks the CRM how many customers w holds; -1 when its answer
+// says no total (the window is then read).
+func (c *counter) crmCount(ctx context.Context, w window) (int, error) {
+	c.requests.Add(1)
+	page, err := c.api.ListPage(ctx, c.query(w, 1))
+	if err != nil {
+		return 0, fmt.Errorf("count the CRM's customers of %s: %w", w, err)
+	}
+	if page.Paging.Total == 0 && page.Len() > 0 {
+		return -1, nil
+	}
+	return page.Paging.Total, nil
+}
+
+// read reads every customer of w and compares them with the known ones:
+// those the checkpoint does not know as they are arrived; the known ones
+// not there are missing (gone, or moved: confirm tells).
+func (c *counter) read(ctx context.Context, w window) error {
+	var got []crm.Customer
+	q := c.query(w, c.opt.PageSize)
+	guard := crm.Progress{Walk: "read the CRM's customers of " + w.String()}
+	for {
+		c.requests.Add(1)
+		page, err := c.api.ListPage(ctx, q)
+		if err == nil {
+			err = guard.Check(q, page)
+		}
+		if err != nil {
+			return fmt.Errorf("read the CRM's customers of %s: %w", w, err)
+		}
+		got = append(got, page.Data...)
+		if !page.More(q) {
+			break
+		}
+		q.Offset += page.Len()
+	}
+	known, err := c.cp.KnownIn(ctx, w.lo, w.hi)
+	if err != nil {
+		return fmt.Errorf("read the checkpoint %s: %w", w, err)
+	}
+	c.compare(got, known)
+	return nil
+}
+
+// keyOf is a customer's key: its reference, or its id when it has none.
+func keyOf(ref string, id int64) string {
+	if ref == "" {
+		return fmt.Sprintf("#%d", id)
+	}
+	return ref
+}
+
+// compare sorts a window's customers into arrived and missing.
+func (c *counter) compare(got []crm.Customer, known []state.Known) {
+	byKey := make(map[string]state.Known, len(known))
+	for _, k := range known {
+		byKey[keyOf(k.Reference, k.CRMID)] = k
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.res.Read++
+	for _, cu := range got {
+		key := keyOf(cu.Reference, cu.ID)
+		k, ok := byKey[key]
+		delete(byKey, key)
+		if ok && k.LastUpdated.Equal(second(cu.LastUpdated.Time)) && (k.CRMID == cu.ID || k.CRMID == 0) {
+			continue
+		}
+		c.res.Arrived = append(c.res.Arrived, cu)
+		c.arrived[key] = true
+	}
+	for key, k := range byKey {
+		if !c.opt.Pulled[k.Reference] {
+			c.missing[key] = k
+		}
+	}
+}
+
+// confirm asks the CRM, by reference, for each known customer missing
+// from its window and seen nowhere else: one not found is gone, one found
+// moved (and arrived).
+func (c *counter) confirm(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(c.opt.Concurrency, 1))
+	for key, k := range c.missing {
+		if c.arrived[key] {
+			continue
+		}
+		g.Go(func() error { return c.confirmOne(gctx, k) })
+	}
+	return g.Wait()
+}
+
+func (c *counter) confirmOne(ctx context.Context, k state.Known) error {
+	if k.Reference == "" { // nothing to ask by: an unmanaged customer without reference left its window
+		c.gone(k)
+		return nil
+	}
+	c.requests.Add(1)
+	cu, err := c.api.ShowByReference(ctx, k.Reference)
+	switch {
+	case crm.IsNotFound(err):
+		c.gone(k)
+		return nil
+	case err != nil:
+		return fmt.Errorf("look for %s in the CRM: %w", k.Reference, err)
+	}
+	c.mu.Lock()
+	c.res.Arrived = append(c.res.Arrived, *cu)
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *counter) gone(k state.Known) {
+	c.mu.Lock()
+	c.res.Gone = append(c.res.Gone, k)
+	c.mu.Unlock()
+}

@@ -1,0 +1,253 @@
+package sync_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"erpsync/mapping"
+	"erpsync/mapping/genexport"
+	"erpsync/state"
+	"erpsync/sync"
+	"erpsync/sync/crm"
+	"erpsync/sync/crm/crmsim"
+)
+
+// countRig is an engine job over crmsim and a checkpoint sharing one test
+// clock, which moves one second every `every` upserts; during, when set,
+// is called before each upsert is served with its number and the
+// references upserted so far (hand work during an import).
+type countRig struct {
+	job   sync.Job
+	sim   *crmsim.Server
+	store *crmsim.Store
+	clock *testClock
+	every int
+
+	mu     gosync.Mutex
+	posted []string
+	during func(n int, posted []string)
+}
+
+func newCountRig(t *testing.T, rows, pageSize int) *countRig {
+	t.Helper()
+	dir := t.TempDir()
+	day1, _, err := genexport.WriteFiles(dir, genexport.Options{Rows: rows, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mapping.New(genexport.Config(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := &countRig{clock: newTestClock(), every: 20}
+	if cr.store, err = crmsim.NewStore(crmsim.DefaultSeed()); err != nil {
+		t.Fatal(err)
+	}
+	cr.sim = crmsim.New(cr.store, crmsim.Options{Now: cr.clock.Now})
+	ts := httptest.NewServer(http.HandlerFunc(cr.serve))
+	t.Cleanup(ts.Close)
+	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL, PageSize: pageSize, Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	db := state.NewDB(filepath.Join(dir, "erpsync.db"))
+	db.Now = cr.clock.Now
+	if err := db.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cr.job = sync.Job{Mode: sync.ModeImport, File: day1, Mapping: m, CRM: client, State: db, Log: zap.NewNop(),
+		Settings: sync.Settings{Concurrency: 2, MaxFailures: everyFailure, MaxDelete: everyDelete,
+			Drift: sync.DriftERPWins, Lookback: time.Minute, ReportsDir: filepath.Join(dir, "reports")}}
+	return cr
+}
+
+func (cr *countRig) serve(w http.ResponseWriter, r *http.Request) {
+	if what := writeOf(r); strings.HasPrefix(what, "POST ") {
+		cr.mu.Lock()
+		cr.posted = append(cr.posted, strings.TrimPrefix(what, "POST "))
+		n := len(cr.posted)
+		if n%cr.every == 0 {
+			cr.clock.Advance(time.Second)
+		}
+		if cr.during != nil {
+			cr.during(n, cr.posted)
+		}
+		cr.mu.Unlock()
+	}
+	cr.sim.ServeHTTP(w, r)
+}
+
+// do runs the job in mode with policy and returns its plan.
+func (cr *countRig) do(t *testing.T, mode sync.Mode, policy sync.DriftPolicy) *sync.Plan {
+	t.Helper()
+	j := cr.job
+	j.Mode, j.Settings.Drift = mode, policy
+	j.Settings.Concurrency = 1 // the import's writes in export order: the test knows which second each is in
+	out, err := sync.Run(context.Background(), j)
+	if err != nil {
+		t.Fatalf("%s: %v", mode, err)
+	}
+	return out.Plan
+}
+
+// handDelete deletes a customer behind erpsync's back.
+func (cr *countRig) handDelete(t *testing.T, ref string) {
+	t.Helper()
+	if err := cr.store.DeleteByReference(ref); err != nil {
+		t.Fatalf("hand delete %s: %v", ref, err)
+	}
+}
+
+// handPut edits or creates a customer behind erpsync's back.
+func (cr *countRig) handPut(t *testing.T, ref, name string) {
+	t.Helper()
+	if _, err := cr.store.Put(ref, map[string]string{"name": name}); err != nil {
+		t.Fatalf("hand put %s: %v", ref, err)
+	}
+}
+
+// driftOf returns the plan's drift by reference.
+func driftOf(p *sync.Plan) map[string]sync.Drift {
+	out := map[string]sync.Drift{}
+	for _, d := range p.Drift {
+		out[d.Reference] = d
+	}
+	return out
+}
+
+// reasonOf returns the reason of the upsert planned for ref, or "".
+func reasonOf(p *sync.Plan, ref string) string {
+	for _, a := range p.Actions() {
+		if a.Reference == ref {
+			return a.Reason
+		}
+	}
+	return ""
+}
+
+// TestCount_FindsHandWork: hand deletes, hand creates and hand edits made
+// during an import and between runs are all found by counting windows of
+// lastUpdated, without paging through what the import wrote; a delete is
+// put back (erp_wins) or listed (report), a hand create is counted and
+// never touched, and a run after which nothing changed costs at most 3
+// requests more than its pull.
+func TestCount_FindsHandWork(t *testing.T) {
+	const rows, pageSize = 300, 10
+	cr := newCountRig(t, rows, pageSize)
+	cr.job.Settings.Lookback = 0 // one clock: no skew to allow for
+	ctx := context.Background()
+	var deleted, edited string
+	var handErr error
+	cr.during = func(n int, posted []string) {
+		if n != 150 {
+			return
+		}
+		for _, ref := range posted[4:40] { // the first that has no sub-customers
+			if cr.store.DeleteByReference(ref) == nil {
+				deleted = ref
+				break
+			}
+		}
+		edited = posted[60]
+		if _, err := cr.store.Put(edited, map[string]string{"name": "Edited during the import"}); err != nil {
+			handErr = err
+		}
+		if _, err := cr.store.Put("HAND-A", map[string]string{"name": "Made by hand"}); err != nil {
+			handErr = err
+		}
+	}
+	cr.do(t, sync.ModeImport, sync.DriftERPWins)
+	cr.during = nil
+	if deleted == "" || handErr != nil {
+		t.Fatalf("hand work during the import: deleted %q, %v", deleted, handErr)
+	}
+
+	cr.clock.Advance(time.Hour)
+	lists := cr.sim.Stats()[crm.OpList]
+	plan := cr.do(t, sync.ModeRun, sync.DriftERPWins)
+	got := cr.sim.Stats()[crm.OpList] - lists
+	t.Logf("first run after the import: %d list requests (reading it: %d pages)", got, rows/pageSize)
+	if got >= rows/pageSize {
+		t.Errorf("first run after the import sent %d list requests: it paged through the import (%d pages)", got, rows/pageSize)
+	}
+	drift := driftOf(plan)
+	if d, ok := drift[deleted]; !ok || !d.Deleted || reasonOf(plan, deleted) != sync.ReasonDeletedByHand {
+		t.Errorf("hand delete during the import of %s: drift %+v, reason %q", deleted, d, reasonOf(plan, deleted))
+	}
+	if d, ok := drift[edited]; !ok || d.Deleted || reasonOf(plan, edited) != sync.ReasonDrift {
+		t.Errorf("hand edit during the import of %s: drift %+v, reason %q", edited, d, reasonOf(plan, edited))
+	}
+	if _, ok := cr.store.ByReference(deleted); !ok {
+		t.Errorf("erp_wins did not put %s back", deleted)
+	}
+	assertHandCreated(t, cr, plan, 1, "HAND-A")
+
+	// Between runs: a delete in the verified span, a delete of what the
+	// last run wrote (the pulled span), an edit and a create.
+	cr.clock.Advance(time.Hour)
+	old := cr.posted[210]
+	cr.handDelete(t, old)
+	cr.handDelete(t, deleted)
+	edited2 := cr.posted[250]
+	cr.handPut(t, edited2, "Edited between runs")
+	cr.handPut(t, "HAND-B", "Made by hand too")
+	cr.clock.Advance(time.Hour)
+	plan = cr.do(t, sync.ModeRun, sync.DriftReport)
+	drift = driftOf(plan)
+	for _, ref := range []string{old, deleted} {
+		if d, ok := drift[ref]; !ok || !d.Deleted || reasonOf(plan, ref) != "" {
+			t.Errorf("hand delete of %s between runs: drift %+v, reason %q (want listed, not sent)", ref, d, reasonOf(plan, ref))
+		}
+	}
+	if d, ok := drift[edited2]; !ok || d.Deleted {
+		t.Errorf("hand edit of %s between runs: drift %+v", edited2, d)
+	}
+	assertHandCreated(t, cr, plan, 2, "HAND-A", "HAND-B")
+	gone, err := cr.job.State.DeletedByHand(ctx)
+	if err != nil || len(gone) != 2 {
+		t.Errorf("DeletedByHand = %v, %v; want %s and %s", gone, err, old, deleted)
+	}
+
+	// Nothing changed since: the counts agree at the cost of a few requests.
+	cr.clock.Advance(time.Hour)
+	lists = cr.sim.Stats()[crm.OpList]
+	shows := cr.sim.Stats()[crm.OpShowByReference]
+	plan = cr.do(t, sync.ModeRun, sync.DriftReport)
+	if got := cr.sim.Stats()[crm.OpList] - lists; got > 1+3 {
+		t.Errorf("a run with nothing changed sent %d list requests; want its pull (1) and at most 3 counts", got)
+	}
+	if got := cr.sim.Stats()[crm.OpShowByReference] - shows; got != 0 {
+		t.Errorf("a run with nothing changed looked up %d customers", got)
+	}
+	if d := driftOf(plan); !d[old].Deleted || !d[deleted].Deleted || len(d) != 2 {
+		t.Errorf("report: the hand deletes are no longer listed: %+v", plan.Drift)
+	}
+}
+
+// assertHandCreated checks that the customers created by hand are counted
+// and that the plan leaves them alone.
+func assertHandCreated(t *testing.T, cr *countRig, plan *sync.Plan, want int, refs ...string) {
+	t.Helper()
+	n, err := cr.job.State.UnmanagedCount(context.Background())
+	if err != nil || n != want {
+		t.Errorf("UnmanagedCount = %d, %v; want %d", n, err, want)
+	}
+	for _, ref := range refs {
+		if reasonOf(plan, ref) != "" || driftOf(plan)[ref].Reference != "" {
+			t.Errorf("the plan touches %s, created by hand", ref)
+		}
+		if _, ok := cr.store.ByReference(ref); !ok {
+			t.Errorf("%s, created by hand, is gone", ref)
+		}
+	}
+}
