@@ -19,7 +19,7 @@ func TestDemo(t *testing.T) {
 		"3. The same export again: nothing changed, so nothing is sent.\n" +
 			"Plan for ../../testdata/exports/day2.csv: 10 rows read, 9 managed customers\n" +
 			"  create 0 · update 0 · delete 0 · unchanged 9",
-		"the CRM saw: 0 upserts, 0 deletes, 1 listings",
+		"the CRM saw: 0 upserts, 0 deletes, 2 listings",
 		"drift  C-1004: creditLimit CRM \"99999\", pushed \"12000\"",
 		"the CRM saw: 1 upserts, 0 deletes",
 	} {
