@@ -283,7 +283,10 @@ func (pl *planner) row(r mapping.Row) error {
 	pl.plan.Rows++
 	if r.Err == nil {
 		if err := CheckReference(r.Customer.Reference); err != nil {
-			r.Err = &mapping.RowError{File: pl.opt.File, Line: r.Customer.Line, Column: "reference", Err: err}
+			// The row is present: its reference keeps its last good state
+			// and is never taken as absent (a mirror delete).
+			r.Err = &mapping.RowError{File: pl.opt.File, Line: r.Customer.Line, Column: "reference",
+				Reference: r.Customer.Reference, Err: err}
 		}
 	}
 	if r.Err != nil {

@@ -363,3 +363,28 @@ func TestBuildPlan_CreateChanges(t *testing.T) {
 		t.Errorf("changes = %+v, want one per mapped field (%v)", got, now.Customer.FieldNames())
 	}
 }
+
+// TestBuildPlan_RefusedReferenceIsNotAbsent: a managed reference that
+// CheckReference now refuses (a/b, managed before the check) is a row
+// error while its row is present, and never a mirror delete; when its
+// row is gone it is still not deleted by its path.
+func TestBuildPlan_RefusedReferenceIsNotAbsent(t *testing.T) {
+	slash, good := cust(2, "a/b", "name", "Slash"), cust(3, "GOOD", "name", "Good")
+	cp := checkpoint(slash, good)
+	opt := sync.PlanOptions{Deletes: sync.DeletesMirror, MaxDelete: sync.Limit{Percent: 100, IsPercent: true}}
+	for name, rows := range map[string]sync.Rows{
+		"row present": rowsOf(slash, good),
+		"row gone":    rowsOf(good),
+	} {
+		p, err := sync.BuildPlan(context.Background(), rows, cp, opt)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if n := p.Count(sync.OpDelete); n != 0 {
+			t.Errorf("%s: %d deletes planned: %s", name, n, layout(p))
+		}
+		if len(p.RowErrors) != 1 || p.RowErrors[0].Reference != "a/b" {
+			t.Errorf("%s: row errors %v, want one naming a/b", name, errLines(p))
+		}
+	}
+}

@@ -5,6 +5,7 @@ package sync
 
 import (
 	"context"
+	"erpsync/mapping"
 	"fmt"
 	"maps"
 	"slices"
@@ -137,6 +138,13 @@ func (pl *planner) planDeletes(ctx context.Context, cp PlanCheckpoint) error {
 	if pl.opt.Deletes == DeletesMirror {
 		err := cp.Hashes(ctx, func(ref, _ string) error {
 			if e := pl.refs.get(pl.key(ref)); e.cp != 0 && e.line == 0 {
+				if err := CheckReference(ref); err != nil {
+					// Managed before the check existed: its path could
+					// reach another route, so it is never deleted by it.
+					pl.plan.RowErrors = append(pl.plan.RowErrors, &mapping.RowError{File: pl.opt.File,
+						Column: "reference", Reference: strings.Clone(ref), Err: fmt.Errorf("not deleted: %w", err)})
+					return nil
+				}
 				dels = append(dels, &Action{Op: OpDelete, Reference: ref, Reason: ReasonAbsent})
 			}
 			return nil
