@@ -112,6 +112,14 @@ func (a *applier) waves(ctx context.Context, plan *Plan) error {
 	return nil
 }
 
+// stoppedReason says why an action that was sent has no recorded outcome.
+func stoppedReason(ctx context.Context, err error) string {
+	if ctx.Err() != nil {
+		return "in flight when the run stopped, no answer; the next run re-checks it"
+	}
+	return "sent, answered with an error that stops the run (" + err.Error() + "); the next run re-checks it"
+}
+
 // notSentReason says why the actions left unsent were not sent.
 func notSentReason(ctx context.Context, err error, stopped string) string {
 	switch {
@@ -190,7 +198,9 @@ func (a *applier) wave(ctx context.Context, actions []*Action) error {
 		g.Go(func() error {
 			// The budget is checked again once a slot is free: failures
 			// may have passed it while this action waited for one.
-			if a.overBudget() || gctx.Err() != nil {
+			// An interruption (or a lost lock) while this action waited
+			// for a slot stops it too.
+			if a.overBudget() || ctx.Err() != nil || gctx.Err() != nil {
 				return nil // not sent: settled at the end
 			}
 			err := a.do(gctx, act)
@@ -310,7 +320,7 @@ func (a *applier) do(ctx context.Context, act *Action) error {
 	if err != nil && (crm.IsFatal(err) || crm.IsUnreachable(err) || ctx.Err() != nil) {
 		// Nothing is recorded: the row keeps its last good state and the
 		// next run plans it again. Whether the CRM applied it is unknown.
-		a.notSent(act, "in flight when the run stopped, no answer; the next run re-checks it")
+		a.notSent(act, stoppedReason(ctx, err))
 		return fmt.Errorf("%s customer %s: %w", act.Op, act.Reference, err)
 	}
 	return a.record(ctx, act, out, err)
@@ -319,20 +329,25 @@ func (a *applier) do(ctx context.Context, act *Action) error {
 // record counts an action's outcome, gives it to the recorder and tells
 // Done; err is the row's failure, nil on success.
 func (a *applier) record(ctx context.Context, act *Action, out state.Outcome, err error) error {
-	act.settled.Store(true)
 	res := Result{Action: act, Err: err}
+	if err != nil {
+		res.Status, res.Code, res.Message = describe(err)
+		out.Failure = &state.Failure{RunID: a.opt.RunID, Op: out.Op, Reference: act.Reference, Line: act.Line,
+			Status: res.Status, Code: res.Code, Message: res.Message}
+	}
+	if rerr := a.rec.Put(ctx, out); rerr != nil {
+		// The CRM answered, the checkpoint did not take it: the next run
+		// plans the row again.
+		a.notSent(act, "answered by the CRM but not recorded in the checkpoint; the next run re-checks it")
+		return fmt.Errorf("record %s of %s: %w", act.Op, act.Reference, rerr)
+	}
+	act.settled.Store(true)
 	i := opIndex[act.Op]
 	if err != nil {
 		a.failed.Add(1)
 		a.bad[i].Add(1)
-		res.Status, res.Code, res.Message = describe(err)
-		out.Failure = &state.Failure{RunID: a.opt.RunID, Op: out.Op, Reference: act.Reference, Line: act.Line,
-			Status: res.Status, Code: res.Code, Message: res.Message}
 	} else {
 		a.ok[i].Add(1)
-	}
-	if rerr := a.rec.Put(ctx, out); rerr != nil {
-		return fmt.Errorf("record %s of %s: %w", act.Op, act.Reference, rerr)
 	}
 	if a.opt.Done != nil {
 		a.opt.Done(res)
