@@ -443,10 +443,14 @@ func ExportRows(ctx context.Context, m *mapping.Mapping, path string) Rows {
 }
 
 // parentInCRM asks the CRM whether a reference exists, for parents that
-// are neither in the export nor managed.
-func parentInCRM(ctx context.Context, api CRM) func(string) bool {
-	return func(ref string) bool {
+// are neither in the export nor managed: only "not found" is a no; any
+// other error is the question's.
+func parentInCRM(ctx context.Context, api CRM) func(string) (bool, error) {
+	return func(ref string) (bool, error) {
 		_, err := api.ShowByReference(ctx, ref)
-		return err == nil
+		if crm.IsNotFound(err) {
+			return false, nil
+		}
+		return err == nil, err
 	}
 }

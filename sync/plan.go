@@ -182,7 +182,7 @@ type PlanOptions struct {
 	MappingChanged bool
 	// ParentInCRM reports whether a reference that is neither in the export
 	// nor managed exists in the CRM. Nil means it does not.
-	ParentInCRM func(ref string) bool
+	ParentInCRM func(ref string) (bool, error)
 	// Lean keeps no customer in the plan's actions, only where they are:
 	// Apply reads them again from the export (ApplyOptions.Rows), wave by
 	// wave. An import of a million rows then holds a few hundred bytes per
@@ -220,6 +220,7 @@ type planner struct {
 	drifted  map[string]string // reference → reason
 	dups     map[string]*dupRows
 	ignored  map[string]bool // flagged for deletion, never in the CRM
+	inCRM    map[string]bool // parents asked of the CRM (ParentInCRM), and its answers
 	plan     *Plan
 }
 
@@ -236,6 +237,7 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 		drifted:  map[string]string{},
 		dups:     map[string]*dupRows{},
 		ignored:  map[string]bool{},
+		inCRM:    map[string]bool{},
 		plan:     &Plan{MappingChanged: opt.MappingChanged},
 	}
 	n, err := cp.Count(ctx)
@@ -264,7 +266,9 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 	if !opt.ImportOnly {
 		pl.applyDrift()
 	}
-	pl.checkParents()
+	if err := pl.checkParents(); err != nil {
+		return nil, err
+	}
 	if err := pl.describeChanges(ctx, cp); err != nil {
 		return nil, err
 	}

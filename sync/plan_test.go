@@ -221,7 +221,7 @@ func TestBuildPlan(t *testing.T) {
 			name:   "a parent that only the CRM has is fine",
 			rows:   []mapping.Row{cust(2, "KID", "parentCustomer=IN-CRM")},
 			cp:     memCheckpoint{},
-			opt:    sync.PlanOptions{ParentInCRM: func(ref string) bool { return ref == "IN-CRM" }},
+			opt:    sync.PlanOptions{ParentInCRM: func(ref string) (bool, error) { return ref == "IN-CRM", nil }},
 			layout: "create:KID || ",
 		},
 		{
@@ -386,5 +386,27 @@ func TestBuildPlan_RefusedReferenceIsNotAbsent(t *testing.T) {
 		if len(p.RowErrors) != 1 || p.RowErrors[0].Reference != "a/b" {
 			t.Errorf("%s: row errors %v, want one naming a/b", name, errLines(p))
 		}
+	}
+}
+
+// TestBuildPlan_ParentQuestionFails: when the CRM cannot say whether a
+// parent exists (auth refused, unreachable), the plan stops with that
+// error instead of turning the children into row errors; and each parent
+// is asked once, however many children it has.
+func TestBuildPlan_ParentQuestionFails(t *testing.T) {
+	rows := rowsOf(cust(2, "KID-1", "parentCustomer", "OUT"), cust(3, "KID-2", "parentCustomer", "OUT"))
+	refused := errors.New("401 invalid_token")
+	_, err := sync.BuildPlan(context.Background(), rows, memCheckpoint{}, sync.PlanOptions{
+		ParentInCRM: func(string) (bool, error) { return false, refused },
+	})
+	if !errors.Is(err, refused) {
+		t.Errorf("BuildPlan = %v, want the CRM's error", err)
+	}
+	asked := 0
+	p, err := sync.BuildPlan(context.Background(), rows, memCheckpoint{}, sync.PlanOptions{
+		ParentInCRM: func(string) (bool, error) { asked++; return true, nil },
+	})
+	if err != nil || p.Count(sync.OpCreate) != 2 || asked != 1 {
+		t.Errorf("BuildPlan = %v, %d creates, parent asked %d times; want 2 creates, asked once", err, p.Count(sync.OpCreate), asked)
 	}
 }

@@ -15,7 +15,7 @@ import (
 // checkParents turns into row errors the upserts whose parent is nowhere
 // (not in the export, not managed, not in the CRM) or that take part in a
 // parent cycle.
-func (pl *planner) checkParents() {
+func (pl *planner) checkParents() error {
 	names := map[uint64]string{} // for the messages: the planned references
 	for ref := range pl.actions {
 		names[pl.key(ref)] = ref
@@ -30,13 +30,13 @@ func (pl *planner) checkParents() {
 			pl.reject(a, "parentCustomer", fmt.Errorf("parent cycle: %s", strings.Join(cycle, " → ")))
 			continue
 		}
-		if pl.exists(parent) {
-			continue
+		ok, err := pl.parentAvailable(parent)
+		if err != nil {
+			return err
 		}
-		if pl.opt.ParentInCRM != nil && pl.opt.ParentInCRM(parent) {
-			continue
+		if !ok {
+			pl.reject(a, "parentCustomer", fmt.Errorf("parent %q is neither in the export nor in the CRM", parent))
 		}
-		pl.reject(a, "parentCustomer", fmt.Errorf("parent %q is neither in the export nor in the CRM", parent))
 	}
 	// A child whose parent was just rejected cannot go either, unless the
 	// parent already exists in the CRM.
@@ -44,16 +44,42 @@ func (pl *planner) checkParents() {
 		changed = false
 		for _, ref := range slices.Sorted(maps.Keys(pl.actions)) {
 			a := pl.actions[ref]
-			if a.Parent == "" || pl.exists(a.Parent) {
+			if a.Parent == "" {
 				continue
 			}
-			if pl.opt.ParentInCRM != nil && pl.opt.ParentInCRM(a.Parent) {
-				continue
+			ok, err := pl.parentAvailable(a.Parent)
+			if err != nil {
+				return err
 			}
-			pl.reject(a, "parentCustomer", fmt.Errorf("parent %q cannot be created (see its row)", a.Parent))
-			changed = true
+			if !ok {
+				pl.reject(a, "parentCustomer", fmt.Errorf("parent %q cannot be created (see its row)", a.Parent))
+				changed = true
+			}
 		}
 	}
+	return nil
+}
+
+// parentAvailable reports whether a parent is planned, managed or in the
+// CRM. The CRM is asked once per parent; an error of that question (auth,
+// an unreachable CRM, an interruption) stops the plan, rather than
+// turning the children into row errors.
+func (pl *planner) parentAvailable(ref string) (bool, error) {
+	if pl.exists(ref) {
+		return true, nil
+	}
+	if pl.opt.ParentInCRM == nil {
+		return false, nil
+	}
+	if ok, asked := pl.inCRM[ref]; asked {
+		return ok, nil
+	}
+	ok, err := pl.opt.ParentInCRM(ref)
+	if err != nil {
+		return false, fmt.Errorf("ask the CRM for parent %s: %w", ref, err)
+	}
+	pl.inCRM[ref] = ok
+	return ok, nil
 }
 
 // cycleFrom returns the cycle that ref's parent chain runs into when ref is
