@@ -369,7 +369,7 @@ func TestBuildPlan_CreateChanges(t *testing.T) {
 // error while its row is present, and never a mirror delete; when its
 // row is gone it is still not deleted by its path.
 func TestBuildPlan_RefusedReferenceIsNotAbsent(t *testing.T) {
-	slash, good := cust(2, "a/b", "name", "Slash"), cust(3, "GOOD", "name", "Good")
+	slash, good := cust(2, "a/b", "name=Slash"), cust(3, "GOOD", "name=Good")
 	cp := checkpoint(slash, good)
 	opt := sync.PlanOptions{Deletes: sync.DeletesMirror, MaxDelete: sync.Limit{Percent: 100, IsPercent: true}}
 	for name, rows := range map[string]sync.Rows{
@@ -394,7 +394,7 @@ func TestBuildPlan_RefusedReferenceIsNotAbsent(t *testing.T) {
 // error instead of turning the children into row errors; and each parent
 // is asked once, however many children it has.
 func TestBuildPlan_ParentQuestionFails(t *testing.T) {
-	rows := rowsOf(cust(2, "KID-1", "parentCustomer", "OUT"), cust(3, "KID-2", "parentCustomer", "OUT"))
+	rows := rowsOf(cust(2, "KID-1", "parentCustomer=OUT"), cust(3, "KID-2", "parentCustomer=OUT"))
 	refused := errors.New("401 invalid_token")
 	_, err := sync.BuildPlan(context.Background(), rows, memCheckpoint{}, sync.PlanOptions{
 		ParentInCRM: func(string) (bool, error) { return false, refused },
