@@ -194,3 +194,19 @@ func TestE2E_SharedReportsDir(t *testing.T) {
 		t.Errorf("%d reports kept, want 2: %v", len(summaries), summaries)
 	}
 }
+
+// TestE2E_InitAdoptFailureKeepsNothing: an init -adopt that fails (here the
+// CRM refuses the listing) leaves no half-filled checkpoint behind, so
+// that neither a second init nor a run is misled by it.
+func TestE2E_InitAdoptFailureKeepsNothing(t *testing.T) {
+	e := newE2E(t, crmsim.Options{Token: "the-right-token"}, nil)
+	code, _, errOut := e.run("init", "-adopt", "-file", day1)
+	if code != ExitFatal || !strings.Contains(errOut, "run init again") {
+		t.Fatalf("init -adopt refused by the CRM: %d %q, want 4", code, errOut)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if _, err := os.Stat(e.state + suffix); err == nil {
+			t.Errorf("%s%s was left behind", e.state, suffix)
+		}
+	}
+}

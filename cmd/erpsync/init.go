@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 
 	"erpsync/state"
 	"erpsync/sync"
+
+	"go.uber.org/zap"
 )
 
 // InitCommand creates the checkpoint (state.path). With -adopt it fills it
@@ -48,9 +53,27 @@ func (c *InitCommand) Run(ctx context.Context, args []string) error {
 		return nil
 	}
 	res, err := sync.Adopt(ctx, j.engine(sync.ModeRun, export))
-	if res != nil {
-		fmt.Fprintf(c.Stdout, "created the checkpoint %s: the CRM holds %d customers, the export %d valid rows; "+
-			"%d adopted as managed (%d already equal to the export)\n", path, res.Listed, res.Rows, res.Adopted, res.Equal)
+	if err != nil {
+		// A half-adopted checkpoint would let the next run re-create what
+		// it missed and never mirror-delete: remove it, so init can run again.
+		return removeCheckpoint(j, err)
 	}
-	return err
+	fmt.Fprintf(c.Stdout, "created the checkpoint %s: the CRM holds %d customers, the export %d valid rows; "+
+		"%d adopted as managed (%d already equal to the export)\n", path, res.Listed, res.Rows, res.Adopted, res.Equal)
+	return nil
+}
+
+// removeCheckpoint closes and removes the checkpoint init was filling,
+// and passes the init's error on.
+func removeCheckpoint(j *job, initErr error) error {
+	if err := j.db.Close(); err != nil {
+		j.log.Warn("close checkpoint", zap.Error(err))
+	}
+	j.db = nil
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(j.cfg.State.Path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%w (and the unfinished checkpoint could not be removed: %v)", initErr, err)
+		}
+	}
+	return fmt.Errorf("%w (nothing was kept: run init again)", initErr)
 }
