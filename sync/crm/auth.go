@@ -178,7 +178,7 @@ func isLoginPage(location string) bool {
 	if err != nil {
 		return false
 	}
-	p := strings.ToLower(u.Path)
+	p := strings.ToLower(stripPathParams(u.Path))
 	return strings.Contains(p, "/login") || strings.HasSuffix(p, "/j_spring_security_check")
 }
 
@@ -344,10 +344,12 @@ func loginTarget(from *url.URL, a *answer) (string, error) {
 	if to.Scheme != from.Scheme || to.Host != from.Host {
 		return "", re // another origin: never followed with the session's cookie
 	}
-	if !strings.HasSuffix(to.Path, "/login/ajaxSuccess") {
-		return "", &LoginError{Refused: true, Reason: "redirected to " + to.Path}
+	if !strings.HasSuffix(stripPathParams(to.Path), "/login/ajaxSuccess") {
+		return "", &LoginError{Refused: true, Reason: "redirected to " + stripPathParams(to.Path)}
 	}
-	to.User = nil
+	// The session travels in the cookie: the path's ";jsessionid=…" that a
+	// servlet container adds to a first login's redirect is left out.
+	to.User, to.Path, to.RawPath = nil, stripPathParams(to.Path), ""
 	return to.String(), nil
 }
 

@@ -330,17 +330,37 @@ func (c *Client) roundTrip(op string, req *http.Request) (*answer, error) {
 func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // redirectError names where a 3xx answer pointed, resolved against the
-// request and without any user info.
+// request, without what may hold a secret (see safeLocation).
 func redirectError(op string, from *url.URL, a *answer) *RedirectError {
 	e := &RedirectError{Op: op, Status: a.status}
 	if loc := a.header.Get("Location"); loc != "" {
-		e.Location = loc
+		e.Location = "(a Location that cannot be read)"
 		if u, err := from.Parse(loc); err == nil {
-			u.User = nil
-			e.Location = u.String()
+			e.Location = safeLocation(u)
 		}
 	}
 	return e
+}
+
+// safeLocation writes a redirect's target without its user info, query,
+// fragment and path parameters: a servlet container puts the session id
+// in the path (";jsessionid=…") of the redirect of a first login, and a
+// query may carry a token. What remains names the place, never a secret.
+func safeLocation(u *url.URL) string {
+	clean := url.URL{Scheme: u.Scheme, Host: u.Host, Path: stripPathParams(u.Path)}
+	return clean.String()
+}
+
+// stripPathParams removes the ";…" parameters of each path segment.
+func stripPathParams(p string) string {
+	if !strings.Contains(p, ";") {
+		return p
+	}
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i], _, _ = strings.Cut(s, ";")
+	}
+	return strings.Join(segs, "/")
 }
 
 // readBody reads an answer in one allocation when its length is known
