@@ -239,6 +239,7 @@ func (r *run) plan(ctx context.Context) (*Plan, error) {
 			return nil, err
 		}
 		opt.Drift = r.refreshed.drift
+		r.noteUnreadable(r.refreshed.unreadable)
 	}
 	plan, err := BuildPlan(ctx, exportRows(ctx, j), j.State, opt)
 	r.out.Plan = plan
@@ -283,6 +284,20 @@ func (r *run) notSent(plan *Plan, why error) {
 	}
 	for _, act := range plan.Actions() {
 		r.report.Add(Result{Action: act, NotSent: "not sent: " + why.Error()})
+	}
+}
+
+// noteUnreadable reports the CRM's records that could not be read: one
+// line each in errors.csv and in the log (id, reference, what was wrong,
+// never the record's values), counted in summary.json.
+func (r *run) noteUnreadable(bad []*crm.RecordError) {
+	r.summary.UnreadableCRM = len(bad)
+	for _, e := range bad {
+		r.j.Log.Warn("a CRM record could not be read: its drift is not checked", zap.Int64("id", e.ID),
+			zap.String("reference", e.Reference), zap.Error(e.Err))
+		if r.report != nil {
+			r.report.AddUnreadable(e)
+		}
 	}
 }
 
@@ -341,9 +356,9 @@ func (r *run) apply(ctx context.Context, plan *Plan) error {
 	if ctx.Err() != nil && (err == nil || errors.Is(context.Cause(ctx), ErrLockLost)) {
 		err = WithClass(ClassFatal, context.Cause(ctx))
 	}
-	if err == nil && rowFailures(plan, sum) > 0 {
-		err = WithClass(ClassRowFailures, fmt.Errorf("%d rows failed or were invalid; see %s",
-			rowFailures(plan, sum), filepath.Join(r.out.Dir, "errors.csv")))
+	if n := rowFailures(plan, sum) + r.summary.UnreadableCRM; err == nil && n > 0 {
+		err = WithClass(ClassRowFailures, fmt.Errorf("%d rows failed or were invalid, or CRM records unreadable; see %s",
+			n, filepath.Join(r.out.Dir, "errors.csv")))
 	}
 	return err
 }

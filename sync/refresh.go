@@ -33,6 +33,9 @@ type refreshed struct {
 	seen    []state.Seen
 	counted state.Counted
 	count   *CountResult
+	// unreadable are the CRM's records the pull could not read even
+	// leniently: reported, and the run ends with row failures.
+	unreadable []*crm.RecordError
 }
 
 // refresh pulls the CRM's changes since the watermark, counts the
@@ -60,6 +63,7 @@ func refresh(ctx context.Context, j Job) (*refreshed, error) {
 	for _, c := range r.count.Arrived {
 		pulled.Customers[c.ID] = c
 	}
+	r.unreadable = pulled.Unreadable
 	if err := r.sort(ctx, j, pulled); err != nil {
 		return nil, WithClass(ClassFatal, err)
 	}

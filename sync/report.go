@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"erpsync/mapping"
+	"erpsync/sync/crm"
 )
 
 // SafeCell makes a CSV cell inert in a spreadsheet: a text cell that
@@ -223,6 +224,17 @@ func (r *RunReport) Add(res Result) {
 	_ = safeWriter{w}.Write(string(res.Action.Op), res.Action.Reference, line, status, code, msg)
 }
 
+// AddUnreadable records a CRM record the refresh could not read.
+func (r *RunReport) AddUnreadable(e *crm.RecordError) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id := ""
+	if e.ID != 0 {
+		id = "id " + strconv.FormatInt(e.ID, 10) + ": "
+	}
+	_ = safeWriter{r.ew}.Write("read_crm", e.Reference, "", "", "unreadable_record", id+e.Err.Error())
+}
+
 // AddRowError records a row the export could not give.
 func (r *RunReport) AddRowError(e *mapping.RowError) {
 	r.mu.Lock()
@@ -232,26 +244,28 @@ func (r *RunReport) AddRowError(e *mapping.RowError) {
 
 // Summary is summary.json.
 type RunSummary struct {
-	RunID      int64                     `json:"run_id"`
-	Kind       string                    `json:"kind"`
-	File       string                    `json:"file"`
-	Status     string                    `json:"status"`
-	Started    time.Time                 `json:"started"`
-	Finished   time.Time                 `json:"finished"`
-	Durations  map[string]float64        `json:"durations_seconds"`
-	Counts     map[string]map[string]int `json:"counts"` // operation → outcome → n
-	Unchanged  int                       `json:"unchanged"`
-	RowErrors  int                       `json:"row_errors"`
-	Drift      int                       `json:"drift"`
-	Requests   int64                     `json:"requests"`
-	Retries    int64                     `json:"retries"`
-	Throttled  int64                     `json:"throttled"`
-	Logins     int64                     `json:"logins,omitempty"`   // session logins (crm.auth: session)
-	Relogins   int64                     `json:"relogins,omitempty"` // of which after a session ended
-	Stopped    string                    `json:"stopped,omitempty"`
-	Error      string                    `json:"error,omitempty"`
-	DryRun     bool                      `json:"dry_run,omitempty"`
-	MappingNew bool                      `json:"mapping_changed,omitempty"`
+	RunID     int64                     `json:"run_id"`
+	Kind      string                    `json:"kind"`
+	File      string                    `json:"file"`
+	Status    string                    `json:"status"`
+	Started   time.Time                 `json:"started"`
+	Finished  time.Time                 `json:"finished"`
+	Durations map[string]float64        `json:"durations_seconds"`
+	Counts    map[string]map[string]int `json:"counts"` // operation → outcome → n
+	Unchanged int                       `json:"unchanged"`
+	RowErrors int                       `json:"row_errors"`
+	Drift     int                       `json:"drift"`
+	Requests  int64                     `json:"requests"`
+	Retries   int64                     `json:"retries"`
+	Throttled int64                     `json:"throttled"`
+	Logins    int64                     `json:"logins,omitempty"` // session logins (crm.auth: session)
+	// UnreadableCRM counts the CRM's records the refresh could not read.
+	UnreadableCRM int    `json:"unreadable_crm_records,omitempty"`
+	Relogins      int64  `json:"relogins,omitempty"` // of which after a session ended
+	Stopped       string `json:"stopped,omitempty"`
+	Error         string `json:"error,omitempty"`
+	DryRun        bool   `json:"dry_run,omitempty"`
+	MappingNew    bool   `json:"mapping_changed,omitempty"`
 	// Rows accounts for every row read: the figures add up to Read.
 	Rows *RowAccount `json:"rows,omitempty"`
 	// NotInExport counts the mirror deletes (references absent from the
