@@ -263,8 +263,13 @@ func (r *run) planOptions(ctx context.Context) (PlanOptions, error) {
 	if err != nil {
 		return PlanOptions{}, WithClass(ClassFatal, err)
 	}
+	retry, err := pendingFailures(ctx, j.State)
+	if err != nil {
+		return PlanOptions{}, WithClass(ClassFatal, err)
+	}
 	importOnly := j.Mode == ModeImport
 	return PlanOptions{
+		Retry:          retry,
 		File:           j.File,
 		Deletes:        j.Settings.Deletes,
 		MaxDelete:      j.Settings.MaxDelete,
@@ -285,6 +290,21 @@ func (r *run) notSent(plan *Plan, why error) {
 	for _, act := range plan.Actions() {
 		r.report.Add(Result{Action: act, NotSent: "not sent: " + why.Error()})
 	}
+}
+
+// pendingFailures are the references whose last push failed.
+func pendingFailures(ctx context.Context, db *state.DB) (map[string]bool, error) {
+	fs, err := db.Failures(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(fs))
+	for _, f := range fs {
+		if f.Op != state.OpDelete {
+			out[f.Reference] = true
+		}
+	}
+	return out, nil
 }
 
 // noteUnreadable reports the CRM's records that could not be read: one

@@ -33,6 +33,7 @@ const (
 	ReasonDrift          = "edited in the CRM"
 	ReasonDeletedByHand  = "deleted by hand in the CRM"
 	ReasonFlagged        = "flagged for deletion"
+	ReasonRetry          = "its last push failed"
 	ReasonAbsent         = "absent from the export"
 )
 
@@ -183,6 +184,10 @@ type PlanOptions struct {
 	// ParentInCRM reports whether a reference that is neither in the export
 	// nor managed exists in the CRM. Nil means it does not.
 	ParentInCRM func(ref string) (bool, error)
+	// Retry names the references whose last push failed: an unchanged row
+	// of one is sent again (the failure kept its record's last good state,
+	// which may be the row's own).
+	Retry map[string]bool
 	// Lean keeps no customer in the plan's actions, only where they are:
 	// Apply reads them again from the export (ApplyOptions.Rows), wave by
 	// wave. An import of a million rows then holds a few hundred bytes per
@@ -341,6 +346,10 @@ func (pl *planner) row(r mapping.Row) error {
 			reason = ReasonMappingChanged
 		}
 		pl.upsert(OpUpdate, c, reason)
+	case pl.opt.Retry[c.Reference]:
+		// Unchanged in the export, but its last push failed: a repair of
+		// a hand edit, say, whose drift the next refresh no longer sees.
+		pl.upsert(OpUpdate, c, ReasonRetry)
 	default:
 		e.row |= 1 // counted unchanged
 		pl.plan.Unchanged++

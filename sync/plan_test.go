@@ -410,3 +410,19 @@ func TestBuildPlan_ParentQuestionFails(t *testing.T) {
 		t.Errorf("BuildPlan = %v, %d creates, parent asked %d times; want 2 creates, asked once", err, p.Count(sync.OpCreate), asked)
 	}
 }
+
+// TestBuildPlan_RetriesFailedPush: a row unchanged in the export whose
+// last push failed (a drift repair refused by the CRM, say) is sent
+// again, since the failure kept the record at the row's own hash and the
+// refresh no longer sees the hand edit.
+func TestBuildPlan_RetriesFailedPush(t *testing.T) {
+	a, b := cust(2, "A", "email=a@x"), cust(3, "B", "email=b@x")
+	p, err := sync.BuildPlan(context.Background(), rowsOf(a, b), checkpoint(a, b), sync.PlanOptions{Retry: map[string]bool{"B": true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts := p.Actions()
+	if len(acts) != 1 || acts[0].Reference != "B" || acts[0].Op != sync.OpUpdate || acts[0].Reason != sync.ReasonRetry || p.Unchanged != 1 {
+		t.Errorf("plan %s (unchanged %d), want one update of B, reason %q", layout(p), p.Unchanged, sync.ReasonRetry)
+	}
+}
