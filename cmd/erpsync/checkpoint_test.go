@@ -210,3 +210,33 @@ func TestE2E_InitAdoptFailureKeepsNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestE2E_HandDeleteCountedAndListed: a customer deleted by hand in the
+// CRM between runs is found by the next run's counts; with drift: report
+// it is listed (plan, status), not put back; with erp_wins it is put back.
+func TestE2E_HandDeleteCountedAndListed(t *testing.T) {
+	e := newE2E(t, crmsim.Options{}, func(cfg string) string {
+		return strings.Replace(cfg, "drift: erp_wins", "drift: report", 1)
+	})
+	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
+		t.Fatalf("day 1: %d %s", code, errOut)
+	}
+	if err := e.sim.Store.DeleteByReference("C-1010"); err != nil {
+		t.Fatalf("hand delete: %v", err)
+	}
+	e.writes()
+	code, out, errOut := e.run("run", "-file", day1)
+	if up, _ := e.writes(); code != ExitOK || up != 0 {
+		t.Errorf("report: exit %d, %d upserts, want 0 and the delete only listed\n%s%s", code, up, out, errOut)
+	}
+	code, out, _ = e.run("status")
+	if code != ExitOK || !strings.Contains(out, "Deleted by hand in the CRM (1)") || !strings.Contains(out, "C-1010") {
+		t.Errorf("status does not list the hand delete:\n%s", out)
+	}
+	cfg, _ := os.ReadFile(e.cfg)
+	os.WriteFile(e.cfg, []byte(strings.Replace(string(cfg), "drift: report", "drift: erp_wins", 1)), 0o600)
+	code, out, errOut = e.run("run", "-file", day1)
+	if _, ok := e.customer("C-1010"); code != ExitOK || !ok || !strings.Contains(out, "deleted by hand") {
+		t.Errorf("erp_wins: exit %d, C-1004 back %v\n%s%s", code, ok, out, errOut)
+	}
+}

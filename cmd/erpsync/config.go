@@ -58,6 +58,9 @@ type SyncConfig struct {
 	MaxFailures sync.Limit       `yaml:"max_failures"`
 	// Lookback widens the refresh window for clock skew with the CRM.
 	Lookback time.Duration `yaml:"lookback"`
+	// FullCheck is how often a run walks every customer of the CRM instead
+	// of counting (see configs/erpsync.example.yaml).
+	FullCheck time.Duration `yaml:"full_check"`
 }
 
 // ServeConfig is the serve: section.
@@ -89,7 +92,7 @@ func DefaultConfig() Config {
 		Sync: SyncConfig{
 			Deletes: sync.DeletesNever, MaxDelete: sync.Limit{Percent: 5, IsPercent: true},
 			Drift: sync.DriftERPWins, MaxFailures: sync.Limit{Percent: 10, IsPercent: true},
-			Lookback: 2 * time.Minute,
+			Lookback: 2 * time.Minute, FullCheck: sync.DefaultFullCheck,
 		},
 		Schedule: "CRON_TZ=Europe/Paris 0 2 * * *",
 		Serve:    ServeConfig{Listen: "127.0.0.1:9464", ShutdownTimeout: 5 * time.Minute},

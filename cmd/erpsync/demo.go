@@ -72,7 +72,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 		}
 	}
 	p("\n5. erpsync status:\n")
-	if err := printStatus(ctx, c.Stdout, j.db, cfg.State.Path, 5); err != nil {
+	if err := printStatus(ctx, c.Stdout, j.db, cfg.State.Path, 5, cfg.Sync.FullCheck); err != nil {
 		return err
 	}
 	p("\nThe CRM now holds %d customers. Everything the demo wrote is in %s.\n", sim.Store.Len(), work)

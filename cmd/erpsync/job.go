@@ -170,7 +170,7 @@ func (j *job) engine(mode sync.Mode, file string) sync.Job {
 	s := j.cfg.Sync
 	return sync.Job{Mode: mode, File: file, Mapping: j.mapping, CRM: j.client, State: j.db, Log: j.log,
 		Settings: sync.Settings{Deletes: s.Deletes, MaxDelete: s.MaxDelete, Drift: s.Drift,
-			MaxFailures: s.MaxFailures, Lookback: s.Lookback, Concurrency: j.cfg.CRM.Concurrency,
+			MaxFailures: s.MaxFailures, Lookback: s.Lookback, FullCheck: s.FullCheck, Concurrency: j.cfg.CRM.Concurrency,
 			ReportsDir: j.cfg.Reports.Dir}}
 }
 

@@ -27,10 +27,10 @@ func (c *StatusCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer done()
-	return printStatus(ctx, c.Stdout, j.db, j.cfg.State.Path, *n)
+	return printStatus(ctx, c.Stdout, j.db, j.cfg.State.Path, *n, j.cfg.Sync.FullCheck)
 }
 
-func printStatus(ctx context.Context, w io.Writer, db *state.DB, path string, n int) error {
+func printStatus(ctx context.Context, w io.Writer, db *state.DB, path string, n int, fullCheck time.Duration) error {
 	managed, err := db.Count(ctx)
 	if err != nil {
 		return err
@@ -52,6 +52,9 @@ func printStatus(ctx context.Context, w io.Writer, db *state.DB, path string, n 
 		watermark = mark.UTC().Format(time.RFC3339)
 	}
 	fmt.Fprintf(w, "Checkpoint %s: %d managed customers; CRM refresh watermark %s\n", path, managed, watermark)
+	if err := printCounting(ctx, w, db, fullCheck); err != nil {
+		return err
+	}
 	held, err := db.Holder(ctx)
 	if err != nil {
 		return err
@@ -96,4 +99,50 @@ func printStatus(ctx context.Context, w io.Writer, db *state.DB, path string, n 
 		fmt.Fprintf(w, "  %s %s (line %d): %d %s %s\n", f.Op, f.Reference, f.Line, f.Status, f.Code, f.Message)
 	}
 	return nil
+}
+
+// printCounting says what the counts of the CRM found: customers created
+// by hand (counted, never touched), deleted by hand, how far the CRM was
+// verified by counting, and the last and next walk of every customer.
+func printCounting(ctx context.Context, w io.Writer, db *state.DB, fullCheck time.Duration) error {
+	unmanaged, err := db.UnmanagedCount(ctx)
+	if err != nil {
+		return err
+	}
+	gone, err := db.DeletedByHand(ctx)
+	if err != nil {
+		return err
+	}
+	verified, err := db.VerifiedUntil(ctx)
+	if err != nil {
+		return err
+	}
+	walked, err := db.FullCheck(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Counted in the CRM up to %s; created by hand (not managed, never touched): %d\n", stamp(verified), unmanaged)
+	if !walked.IsZero() && fullCheck > 0 {
+		fmt.Fprintf(w, "Last walk of every CRM customer %s; next due %s (sync.full_check %s)\n", stamp(walked), stamp(walked.Add(fullCheck)), fullCheck)
+	}
+	if len(gone) > 0 {
+		refs := make([]string, 0, len(gone))
+		for i, k := range gone {
+			if i == 20 {
+				refs = append(refs, fmt.Sprintf("… and %d more", len(gone)-20))
+				break
+			}
+			refs = append(refs, k.Reference)
+		}
+		fmt.Fprintf(w, "Deleted by hand in the CRM (%d), put back or listed as sync.drift says: %s\n", len(gone), strings.Join(refs, ", "))
+	}
+	return nil
+}
+
+// stamp writes a time for people, or "never".
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339)
 }
