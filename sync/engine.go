@@ -331,6 +331,10 @@ func (r *run) noteRowErrors(plan *Plan) {
 	for _, e := range plan.RowErrors {
 		r.report.AddRowError(e)
 	}
+	r.summary.Warnings = len(plan.Warnings)
+	if err := r.report.WriteWarnings(plan.Warnings); err != nil {
+		r.j.Log.Error("write reports", zap.Error(err))
+	}
 	for _, m := range plan.Merged {
 		r.j.Log.Warn("identical rows of one reference merged into the first", zap.String("reference", m.Reference), zap.Ints("lines", m.Lines))
 	}

@@ -97,6 +97,9 @@ type Plan struct {
 	Ignored        int
 	Managed        int // references in the checkpoint before the run
 	MappingChanged bool
+	// Warnings are values read but looking wrong (an email without @):
+	// their rows are sent as they are; the warnings are shown and reported.
+	Warnings []*mapping.RowError
 }
 
 // Merged is a reference whose rows were identical: they are one customer,
@@ -290,6 +293,7 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 // row takes one export row.
 func (pl *planner) row(r mapping.Row) error {
 	pl.plan.Rows++
+	pl.plan.Warnings = append(pl.plan.Warnings, r.Warnings...)
 	if r.Err == nil {
 		if err := CheckReference(r.Customer.Reference); err != nil {
 			// The row is present: its reference keeps its last good state

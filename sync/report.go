@@ -224,6 +224,29 @@ func (r *RunReport) Add(res Result) {
 	_ = safeWriter{w}.Write(string(res.Action.Op), res.Action.Reference, line, status, code, msg)
 }
 
+// WriteWarnings writes warnings.csv: the values read but looking wrong,
+// whose rows were sent as they are.
+func (r *RunReport) WriteWarnings(ws []*mapping.RowError) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	f, err := os.Create(filepath.Join(r.Dir, "warnings.csv"))
+	if err != nil {
+		return fmt.Errorf("create report: %w", err)
+	}
+	w := csv.NewWriter(f)
+	_ = w.Write([]string{"reference", "line", "column", "warning"})
+	for _, e := range ws {
+		_ = safeWriter{w}.Write(e.Reference, strconv.Itoa(e.Line), e.Column, e.Err.Error())
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", f.Name(), err)
+	}
+	return f.Close()
+}
+
 // AddUnreadable records a CRM record the refresh could not read.
 func (r *RunReport) AddUnreadable(e *crm.RecordError) {
 	r.mu.Lock()
@@ -258,7 +281,8 @@ type RunSummary struct {
 	Requests  int64                     `json:"requests"`
 	Retries   int64                     `json:"retries"`
 	Throttled int64                     `json:"throttled"`
-	Logins    int64                     `json:"logins,omitempty"` // session logins (crm.auth: session)
+	Logins    int64                     `json:"logins,omitempty"`   // session logins (crm.auth: session)
+	Warnings  int                       `json:"warnings,omitempty"` // values read but looking wrong: warnings.csv
 	// UnreadableCRM counts the CRM's records the refresh could not read.
 	UnreadableCRM int    `json:"unreadable_crm_records,omitempty"`
 	Relogins      int64  `json:"relogins,omitempty"` // of which after a session ended

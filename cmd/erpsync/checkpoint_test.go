@@ -240,3 +240,33 @@ func TestE2E_HandDeleteCountedAndListed(t *testing.T) {
 		t.Errorf("erp_wins: exit %d, C-1004 back %v\n%s%s", code, ok, out, errOut)
 	}
 }
+
+// TestE2E_ImplausibleEmailWarns: an email that is not plausible is a
+// warning shown in the plan and kept in warnings.csv (the row is sent);
+// with source.strict: [email] it is a row error.
+func TestE2E_ImplausibleEmailWarns(t *testing.T) {
+	withEmail := func(cfg string) string { return strings.Replace(cfg, "onHold: SPERR", "onHold: SPERR\n    email: SMTP", 1) }
+	export := "KUNNR;NAME1;LAND1;ORT01;KLIMK;WAERS;ZTERM_TYPE;ZTERM_DAYS;PARENT;ZAHLW;KATEGORIE;SPERR;LOEVM;SMTP\r\n" +
+		"M-1;Good;FR;Paris;1,00;EUR;1;30;;C;J;;;shop@example.fr\r\n" +
+		"M-2;Odd;FR;Paris;1,00;EUR;1;30;;C;J;;;info(at)example.fr\r\n"
+	e := newE2E(t, crmsim.Options{}, withEmail)
+	code, out, errOut := e.run("run", "-file", e.file("mail.csv", export))
+	if code != ExitOK || !strings.Contains(out, "warnings 1") || !strings.Contains(out, "line 3") {
+		t.Fatalf("run: exit %d, want 0 with the warning shown\n%s%s", code, out, errOut)
+	}
+	ws, _ := filepath.Glob(filepath.Join(e.dir, "reports", "*", "warnings.csv"))
+	if len(ws) != 1 {
+		t.Fatalf("warnings.csv: %v", ws)
+	}
+	if data, _ := os.ReadFile(ws[0]); !strings.Contains(string(data), "M-2,3,") {
+		t.Errorf("warnings.csv = %s", data)
+	}
+
+	strict := newE2E(t, crmsim.Options{}, func(cfg string) string {
+		return strings.Replace(withEmail(cfg), "  list_separator:", "  strict: [email]\n  list_separator:", 1)
+	})
+	code, out, errOut = strict.run("run", "-file", strict.file("mail.csv", export))
+	if code != ExitRowFails || !strings.Contains(out, "invalid rows 1") {
+		t.Errorf("strict: exit %d, want 1 with one invalid row\n%s%s", code, out, errOut)
+	}
+}
