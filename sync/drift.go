@@ -51,15 +51,33 @@ func FindDrift(ctx context.Context, pulled *PullResult, cp RecordReader, country
 		if rec == nil {
 			continue
 		}
-		if c.LastUpdated.Equal(rec.CRMLastUpdated) {
-			continue // the copy erpsync saw right after its own push: nothing new
-		}
 		fields := slices.Collect(maps.Keys(rec.Values))
 		values := CRMValues(&c, fields, countryCode)
+		if c.LastUpdated.Equal(rec.CRMLastUpdated) && len(Differences(rec.CRMValues, values)) == 0 {
+			// The copy erpsync saw right after its own push: nothing new.
+			// (Same lastUpdated but other values: edited by hand in the
+			// second of the push.)
+			continue
+		}
 		seen = append(seen, state.Seen{Reference: c.Reference, CRMID: c.ID, CRMLastUpdated: c.LastUpdated.Time, CRMValues: values})
-		if changes := Differences(rec.Values, values); len(changes) > 0 {
+		if changes := driftChanges(rec, values); len(changes) > 0 {
 			drift = append(drift, Drift{Reference: c.Reference, CRMID: c.ID, Changes: changes})
 		}
 	}
 	return drift, seen, nil
+}
+
+// driftChanges lists the fields whose CRM value differs from what erpsync
+// pushed, but for those the CRM now holds just as it answered right after
+// the push: the CRM's own reading of a value (a dueDateConfigType name
+// the reference does not show, say) is not a hand edit.
+func driftChanges(rec *state.Record, now map[string]string) []Change {
+	var out []Change
+	for _, ch := range Differences(rec.Values, now) {
+		if answered, ok := rec.CRMValues[ch.Field]; ok && answered == now[ch.Field] {
+			continue
+		}
+		out = append(out, ch)
+	}
+	return out
 }

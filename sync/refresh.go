@@ -165,6 +165,16 @@ type sighting struct {
 	moved  []time.Time
 }
 
+// sameSecond reports a customer whose lastUpdated is the one erpsync
+// recorded, in the span this pull reads: erpsync wrote it since the last
+// run, and a hand edit in the same second would leave its lastUpdated
+// unchanged (whole-second timestamps), so its content is compared
+// (FindDrift). Such customers are the last run's writes; in a full walk
+// (no span) they are not, and are passed over as before.
+func (s *sighting) sameSecond(k state.Known) bool {
+	return !s.from.IsZero() && !k.LastUpdated.Before(s.from)
+}
+
 // keep is PullOptions.Keep; Pull calls it under its lock.
 func (s *sighting) keep(c crm.Customer) (bool, error) {
 	key := keyOf(c.Reference, c.ID)
@@ -173,7 +183,7 @@ func (s *sighting) keep(c crm.Customer) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("read checkpoint of %s: %w", c.Reference, err)
 	}
-	if ok && k.CRMID == c.ID && k.LastUpdated.Equal(second(c.LastUpdated.Time)) {
+	if ok && k.CRMID == c.ID && k.LastUpdated.Equal(second(c.LastUpdated.Time)) && !s.sameSecond(k) {
 		return false, nil
 	}
 	if ok && k.LastUpdated.Before(s.from) && !s.pulled[key] {
