@@ -134,6 +134,9 @@ func checkAccount(t *testing.T, dir string) {
 		for _, r := range recs[1:] {
 			seen[r[1]]++
 			lines[name+" "+r[4]]++
+			if name == "success.csv" && r[3] != "200" && r[3] != "201" {
+				t.Errorf("success.csv line %q: http_status %q, want the CRM's 200 or 201", r, r[3])
+			}
 		}
 	}
 	for ref, n := range seen {

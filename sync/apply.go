@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -18,7 +19,7 @@ import (
 type CRM interface {
 	Upsert(ctx context.Context, ref string, f *crm.Form) (*crm.Customer, error)
 	ShowByReference(ctx context.Context, ref string) (*crm.Customer, error)
-	DeleteByReference(ctx context.Context, ref string) error
+	DeleteByReferenceStatus(ctx context.Context, ref string) (int, error)
 }
 
 // Recorder takes each outcome; the checkpoint's writer batches them.
@@ -272,7 +273,7 @@ func (a *applier) reread(ctx context.Context, actions []*Action, send func(*Acti
 		}
 		delete(pending, c.Reference)
 		if hashPrefix(c.Hash) != act.hash {
-			return a.record(ctx, act, a.outcome(act), ErrExportChanged)
+			return a.record(ctx, act, a.outcome(act), 0, ErrExportChanged)
 		}
 		act.Customer = c
 		if !send(act, true) {
@@ -291,7 +292,7 @@ func (a *applier) reread(ctx context.Context, actions []*Action, send func(*Acti
 		return nil
 	}
 	for _, act := range pending {
-		if err := a.record(ctx, act, a.outcome(act), ErrExportChanged); err != nil {
+		if err := a.record(ctx, act, a.outcome(act), 0, ErrExportChanged); err != nil {
 			return err
 		}
 	}
@@ -311,11 +312,12 @@ func (a *applier) outcome(act *Action) state.Outcome {
 // for what must stop the run.
 func (a *applier) do(ctx context.Context, act *Action) error {
 	out := a.outcome(act)
+	var status int
 	var err error
 	if act.Op == OpDelete {
-		err = a.delete(ctx, act, &out)
+		status, err = a.delete(ctx, act, &out)
 	} else {
-		err = a.upsert(ctx, act, &out)
+		status, err = a.upsert(ctx, act, &out)
 	}
 	if err != nil && (crm.IsFatal(err) || crm.IsUnreachable(err) || ctx.Err() != nil) {
 		// Nothing is recorded: the row keeps its last good state and the
@@ -323,13 +325,14 @@ func (a *applier) do(ctx context.Context, act *Action) error {
 		a.notSent(act, stoppedReason(ctx, err))
 		return fmt.Errorf("%s customer %s: %w", act.Op, act.Reference, err)
 	}
-	return a.record(ctx, act, out, err)
+	return a.record(ctx, act, out, status, err)
 }
 
 // record counts an action's outcome, gives it to the recorder and tells
-// Done; err is the row's failure, nil on success.
-func (a *applier) record(ctx context.Context, act *Action, out state.Outcome, err error) error {
-	res := Result{Action: act, Err: err}
+// Done; status is the CRM's answer's, err the row's failure (nil on
+// success).
+func (a *applier) record(ctx context.Context, act *Action, out state.Outcome, status int, err error) error {
+	res := Result{Action: act, Err: err, Status: status}
 	if err != nil {
 		res.Status, res.Code, res.Message = describe(err)
 		out.Failure = &state.Failure{RunID: a.opt.RunID, Op: out.Op, Reference: act.Reference, Line: act.Line,
@@ -355,36 +358,40 @@ func (a *applier) record(ctx context.Context, act *Action, out state.Outcome, er
 	return nil
 }
 
-func (a *applier) upsert(ctx context.Context, act *Action, out *state.Outcome) error {
+func (a *applier) upsert(ctx context.Context, act *Action, out *state.Outcome) (int, error) {
 	c := act.Customer
 	got, err := a.api.Upsert(ctx, act.Reference, crm.UpsertForm(c))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	out.Hash, out.Values = c.Hash, c.Fields()
 	out.CRMID, out.CRMLastUpdated = got.ID, got.LastUpdated.Time
 	out.CRMValues = CRMValues(got, c.FieldNames(), a.opt.CountryCode)
-	return nil
+	return got.AnswerStatus, nil
 }
 
 // delete keeps the CRM's last copy (an audit trail to restore from), then
-// deletes. A customer already gone counts as deleted.
-func (a *applier) delete(ctx context.Context, act *Action, out *state.Outcome) error {
+// deletes. A customer already gone counts as deleted (status 404).
+func (a *applier) delete(ctx context.Context, act *Action, out *state.Outcome) (int, error) {
 	cur, err := a.api.ShowByReference(ctx, act.Reference)
 	switch {
 	case crm.IsNotFound(err):
-		return nil
+		return http.StatusNotFound, nil
 	case err != nil:
-		return err
+		return 0, err
 	}
 	if out.DeletedCopy, err = json.Marshal(cur); err != nil {
-		return fmt.Errorf("keep copy: %w", err)
+		return 0, fmt.Errorf("keep copy: %w", err)
 	}
 	out.CRMID = cur.ID
-	if err := a.api.DeleteByReference(ctx, act.Reference); err != nil && !crm.IsNotFound(err) {
-		return err
+	status, err := a.api.DeleteByReferenceStatus(ctx, act.Reference)
+	switch {
+	case crm.IsNotFound(err):
+		return http.StatusNotFound, nil
+	case err != nil:
+		return 0, err
 	}
-	return nil
+	return status, nil
 }
 
 // describe splits an error into the API's status, code and message.

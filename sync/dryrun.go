@@ -25,8 +25,8 @@ func (d DryRun) ShowByReference(ctx context.Context, ref string) (*crm.Customer,
 	return d.CRM.ShowByReference(ctx, ref)
 }
 
-// DeleteByReference sends nothing.
-func (d DryRun) DeleteByReference(context.Context, string) error { return nil }
+// DeleteByReferenceStatus sends nothing.
+func (d DryRun) DeleteByReferenceStatus(context.Context, string) (int, error) { return 0, nil }
 
 // Discard is a Recorder that records nothing.
 type Discard struct{}

@@ -391,7 +391,13 @@ type bodyDecoder interface {
 }
 
 func decodeSuccess(op string, a *answer, out any) error {
+	if st, ok := out.(statusTaker); ok {
+		st.takeStatus(a.status)
+	}
 	if out == nil {
+		return nil
+	}
+	if _, ok := out.(*answerStatus); ok {
 		return nil
 	}
 	if d, ok := out.(bodyDecoder); ok {
@@ -413,6 +419,15 @@ func decodeSuccess(op string, a *answer, out any) error {
 	}
 	return nil
 }
+
+// statusTaker is an out that wants the HTTP status of the answer.
+type statusTaker interface{ takeStatus(int) }
+
+// answerStatus is an out that takes only the status (an answer with no
+// body worth decoding, a delete's).
+type answerStatus int
+
+func (s *answerStatus) takeStatus(st int) { *s = answerStatus(st) }
 
 func decodeError(op string, a *answer) error {
 	e := &APIError{Status: a.status, Op: op}

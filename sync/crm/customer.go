@@ -89,7 +89,14 @@ type Customer struct {
 	// Region is present only when the organization has geographical
 	// locations activated; then it is an object or null.
 	Region RegionField `json:"region,omitzero"`
+
+	// AnswerStatus is the HTTP status of the answer that carried the
+	// customer (201 created, 200 updated, by the reference's examples);
+	// 0 when not known. Not a member of the answer.
+	AnswerStatus int `json:"-"`
 }
+
+func (c *Customer) takeStatus(st int) { c.AnswerStatus = st }
 
 // Category is the nested customerCategory object.
 type Category struct {

@@ -252,7 +252,16 @@ func (c *Client) Delete(ctx context.Context, id int64) error {
 
 // DeleteByReference deletes the customer with that reference.
 func (c *Client) DeleteByReference(ctx context.Context, ref string) error {
-	return c.do(ctx, call{method: http.MethodDelete, op: OpDeleteByReference, path: refPath(ref), idempotent: true}, nil)
+	_, err := c.DeleteByReferenceStatus(ctx, ref)
+	return err
+}
+
+// DeleteByReferenceStatus deletes the customer with that reference and
+// returns the HTTP status of the CRM's answer.
+func (c *Client) DeleteByReferenceStatus(ctx context.Context, ref string) (int, error) {
+	var st answerStatus
+	err := c.do(ctx, call{method: http.MethodDelete, op: OpDeleteByReference, path: refPath(ref), idempotent: true}, &st)
+	return int(st), err
 }
 
 func idPath(id int64) string    { return "/" + strconv.FormatInt(id, 10) }
