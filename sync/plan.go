@@ -69,10 +69,10 @@ func (a *Action) FieldChanges() []Change {
 // Drift is a managed customer whose CRM copy differs from what erpsync
 // last pushed.
 type Drift struct {
-	Reference string
-	CRMID     int64
-	Changes   []Change // Old: the CRM's value, New: what erpsync pushed
-	Deleted   bool     // deleted by hand in the CRM: erp_wins re-creates it
+	Reference string   `json:"reference"`
+	CRMID     int64    `json:"crm_id,omitempty"`
+	Changes   []Change `json:"changes,omitempty"` // Old: the CRM's value, New: what erpsync pushed
+	Deleted   bool     `json:"deleted,omitempty"` // deleted by hand in the CRM: erp_wins re-creates it
 }
 
 // Plan is everything a run would do, in order.

@@ -252,7 +252,7 @@ func equalValue(field, want, got string) bool {
 
 // Change is one field's old and new canonical value.
 type Change struct {
-	Field string
-	Old   string
-	New   string
+	Field string `json:"field"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
 }

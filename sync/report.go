@@ -115,6 +115,54 @@ func WritePlanCSV(w io.Writer, p *Plan) error {
 	return cw.Error()
 }
 
+// planJSON is the JSON form of a plan: every operation with its field
+// changes, the row errors, the drift and the warnings.
+type planJSON struct {
+	Rows      int              `json:"rows"`
+	Managed   int              `json:"managed"`
+	Unchanged int              `json:"unchanged"`
+	Actions   []planActionJSON `json:"actions"`
+	RowErrors []planIssueJSON  `json:"row_errors"`
+	Warnings  []planIssueJSON  `json:"warnings"`
+	Drift     []Drift          `json:"drift"`
+}
+
+type planActionJSON struct {
+	Op        Op       `json:"op"`
+	Reference string   `json:"reference"`
+	Line      int      `json:"line,omitempty"`
+	Reason    string   `json:"reason"`
+	Changes   []Change `json:"changes,omitempty"`
+}
+
+type planIssueJSON struct {
+	Reference string `json:"reference,omitempty"`
+	Line      int    `json:"line,omitempty"`
+	Column    string `json:"column,omitempty"`
+	Message   string `json:"message"`
+}
+
+// WritePlanJSON writes the plan as one JSON document.
+func WritePlanJSON(w io.Writer, p *Plan) error {
+	doc := planJSON{Rows: p.Rows, Managed: p.Managed, Unchanged: p.Unchanged, Drift: p.Drift,
+		Actions: []planActionJSON{}, RowErrors: issuesJSON(p.RowErrors), Warnings: issuesJSON(p.Warnings)}
+	for _, a := range p.Actions() {
+		doc.Actions = append(doc.Actions, planActionJSON{Op: a.Op, Reference: a.Reference, Line: a.Line,
+			Reason: a.Reason, Changes: a.FieldChanges()})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+func issuesJSON(es []*mapping.RowError) []planIssueJSON {
+	out := make([]planIssueJSON, 0, len(es))
+	for _, e := range es {
+		out = append(out, planIssueJSON{Reference: e.Reference, Line: e.Line, Column: e.Column, Message: errText(e)})
+	}
+	return out
+}
+
 func errText(e *mapping.RowError) string {
 	if e.Err != nil {
 		return e.Err.Error()

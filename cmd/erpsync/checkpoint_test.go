@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -245,7 +246,9 @@ func TestE2E_HandDeleteCountedAndListed(t *testing.T) {
 // warning shown in the plan and kept in warnings.csv (the row is sent);
 // with source.strict: [email] it is a row error.
 func TestE2E_ImplausibleEmailWarns(t *testing.T) {
-	withEmail := func(cfg string) string { return strings.Replace(cfg, "onHold: SPERR", "onHold: SPERR\n    email: SMTP", 1) }
+	withEmail := func(cfg string) string {
+		return strings.Replace(cfg, "onHold: SPERR", "onHold: SPERR\n    email: SMTP", 1)
+	}
 	export := "KUNNR;NAME1;LAND1;ORT01;KLIMK;WAERS;ZTERM_TYPE;ZTERM_DAYS;PARENT;ZAHLW;KATEGORIE;SPERR;LOEVM;SMTP\r\n" +
 		"M-1;Good;FR;Paris;1,00;EUR;1;30;;C;J;;;shop@example.fr\r\n" +
 		"M-2;Odd;FR;Paris;1,00;EUR;1;30;;C;J;;;info(at)example.fr\r\n"
@@ -268,5 +271,29 @@ func TestE2E_ImplausibleEmailWarns(t *testing.T) {
 	code, out, errOut = strict.run("run", "-file", strict.file("mail.csv", export))
 	if code != ExitRowFails || !strings.Contains(out, "invalid rows 1") {
 		t.Errorf("strict: exit %d, want 1 with one invalid row\n%s%s", code, out, errOut)
+	}
+}
+
+// TestE2E_PlanOutFormats: plan -out picks its format from the extension:
+// .json is one valid JSON document, .csv a CSV, anything else exit 2.
+func TestE2E_PlanOutFormats(t *testing.T) {
+	e := newE2E(t, crmsim.Options{}, nil)
+	js := filepath.Join(e.dir, "p.json")
+	if code, _, errOut := e.run("plan", "-file", day1, "-out", js); code != ExitOK {
+		t.Fatalf("plan -out p.json: %d %s", code, errOut)
+	}
+	var doc struct {
+		Actions []struct{ Op, Reference string }
+	}
+	data, _ := os.ReadFile(js)
+	if err := json.Unmarshal(data, &doc); err != nil || len(doc.Actions) != 10 || doc.Actions[0].Op != "create" {
+		t.Errorf("p.json: %v, %d actions: %.200s", err, len(doc.Actions), data)
+	}
+	if code, _, errOut := e.run("plan", "-file", day1, "-out", filepath.Join(e.dir, "p.csv")); code != ExitOK {
+		t.Errorf("plan -out p.csv: %d %s", code, errOut)
+	}
+	code, _, errOut := e.run("plan", "-file", day1, "-out", filepath.Join(e.dir, "p.xlsx"))
+	if _, err := os.Stat(filepath.Join(e.dir, "p.xlsx")); code != ExitUsage || err == nil || !strings.Contains(errOut, ".csv or .json") {
+		t.Errorf("plan -out p.xlsx: %d %q, want exit 2 and no file", code, errOut)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"erpsync/sync"
 )
@@ -19,12 +21,17 @@ type PlanCommand struct {
 func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("plan", c.Stderr)
 	file := fs.String("file", "", "export to plan (default: the newest match of source.path)")
-	out := fs.String("out", "", "write every planned operation to this CSV file")
+	out := fs.String("out", "", "write every planned operation to this file: .csv or .json")
 	j, done, err := fs.open(ctx, args, jobOptions{state: stateRead, crm: true, file: file})
 	if err != nil {
 		return err
 	}
 	defer done()
+	if *out != "" {
+		if _, err := planWriter(*out); err != nil {
+			return err
+		}
+	}
 	path, err := j.exportPath(ctx, *file)
 	if err != nil {
 		return err
@@ -47,12 +54,27 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	return err
 }
 
+// planWriter picks the plan file's format from its extension.
+func planWriter(path string) (func(io.Writer, *sync.Plan) error, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv":
+		return sync.WritePlanCSV, nil
+	case ".json":
+		return sync.WritePlanJSON, nil
+	}
+	return nil, usage(fmt.Errorf("plan -out %s: the extension says the format: .csv or .json", path))
+}
+
 func writePlanFile(path string, plan *sync.Plan) error {
+	write, err := planWriter(path)
+	if err != nil {
+		return err
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("write plan: %w", err)
 	}
-	if err := sync.WritePlanCSV(f, plan); err != nil {
+	if err := write(f, plan); err != nil {
 		f.Close()
 		return fmt.Errorf("write plan %s: %w", path, err)
 	}
