@@ -113,7 +113,7 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	}
 	db.rw.SetMaxOpenConns(1)
 	db.rw.SetMaxIdleConns(1)
-	if err := db.rw.PingContext(ctx); err != nil { // connects: WAL and the pragmas now
+	if err := db.connect(ctx); err != nil { // connects: WAL and the pragmas now
 		return db.fail("open state "+db.Path, err)
 	}
 	if err := db.migrate(ctx, applied); err != nil {
@@ -231,11 +231,11 @@ func (db *DB) inspect(ctx context.Context) (map[string]bool, error) {
 		return unusable("cannot be read as SQLite: " + err.Error())
 	}
 
+	// One statement, one snapshot: another process may be applying the
+	// first migration (schema and application_id together) meanwhile.
 	var id, tables int64
-	if err := ro.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&id); err != nil {
-		return nil, unreadable(err)
-	}
-	if err := ro.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema`).Scan(&tables); err != nil {
+	if err := ro.QueryRowContext(ctx, `SELECT (SELECT application_id FROM pragma_application_id()),
+		(SELECT count(*) FROM sqlite_schema)`).Scan(&id, &tables); err != nil {
 		return nil, unreadable(err)
 	}
 	if id == 0 && tables == 0 {
@@ -346,9 +346,17 @@ func (db *DB) migrate(ctx context.Context, applied map[string]bool) error {
 			return err
 		}
 		err = db.tx(ctx, func(tx *sql.Tx) error {
+			// Asked again inside the write transaction: another process
+			// opening the same fresh file may have applied it meanwhile.
+			if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
+				return err
+			}
+			var done int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM migrations WHERE name = ?`, name).Scan(&done); err != nil || done > 0 {
+				return err
+			}
 			stmts := []string{
 				`PRAGMA application_id = ` + strconv.Itoa(ApplicationID),
-				`CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied INTEGER NOT NULL)`,
 				string(body),
 			}
 			for _, s := range stmts {
@@ -364,6 +372,26 @@ func (db *DB) migrate(ctx context.Context, applied map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// connect opens the writer's connection. Switching a fresh file to WAL
+// needs it alone: when another process opens the same file at that
+// moment, SQLite answers "database is locked" at once, without waiting
+// for its busy timeout; the switch is tried again for up to BusyTimeout.
+func (db *DB) connect(ctx context.Context) error {
+	deadline := time.Now().Add(BusyTimeout)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := db.rw.PingContext(ctx)
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy && se.Code != sqlite3.ErrLocked || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // tx runs fn in a write transaction (BEGIN IMMEDIATE).
