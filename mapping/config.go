@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"go.yaml.in/yaml/v3"
 
 	"erpsync/mapping/customer"
 )
@@ -22,7 +23,7 @@ type Config struct {
 	Path          string                       `yaml:"path"`
 	Delimiter     string                       `yaml:"delimiter"`
 	Encoding      string                       `yaml:"encoding"`
-	NullValues    []string                     `yaml:"null_values"`
+	NullValues    TextList                     `yaml:"null_values"`
 	Columns       ColumnMap                    `yaml:"columns"`
 	Values        map[string]map[string]string `yaml:"values"`
 	ValuesStrict  []string                     `yaml:"values_strict"`
@@ -199,4 +200,29 @@ func fingerprint(cfg Config) string {
 		customer.Names(), lower(cfg.NullValues)})
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
+}
+
+// TextList is a YAML list of texts that refuses an item YAML reads as no
+// value: `null_values: [NULL, n/a]` would silently lose NULL (YAML's own
+// null), the very value it is meant to name.
+type TextList []string
+
+// UnmarshalYAML reads the list, naming the line of an unquoted null.
+func (l *TextList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.SequenceNode {
+		return fmt.Errorf("line %d: want a list of texts, e.g. [\"NULL\", \"n/a\"]", n.Line)
+	}
+	out := make(TextList, 0, len(n.Content))
+	for _, item := range n.Content {
+		if item.Tag == "!!null" {
+			return fmt.Errorf("line %d: %s is YAML's null here: quote it (\"%s\")", item.Line, item.Value, item.Value)
+		}
+		var v string
+		if err := item.Decode(&v); err != nil {
+			return fmt.Errorf("line %d: %w", item.Line, err)
+		}
+		out = append(out, v)
+	}
+	*l = out
+	return nil
 }

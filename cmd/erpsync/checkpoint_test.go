@@ -297,3 +297,33 @@ func TestE2E_PlanOutFormats(t *testing.T) {
 		t.Errorf("plan -out p.xlsx: %d %q, want exit 2 and no file", code, errOut)
 	}
 }
+
+// TestE2E_NullValues: with null_values: [NULL], a fax written "NULL" (as
+// Northwind's 22 faxes are) reaches the CRM empty, not as the text NULL.
+func TestE2E_NullValues(t *testing.T) {
+	nulls := func(list string) func(string) string {
+		return func(cfg string) string {
+			cfg = strings.Replace(cfg, "onHold: SPERR", "onHold: SPERR\n    fax: TELFX", 1)
+			return strings.Replace(cfg, "  list_separator:", "  null_values: "+list+"\n  list_separator:", 1)
+		}
+	}
+	// Unquoted, NULL is YAML's own null: it would vanish from the list.
+	bare := newE2E(t, crmsim.Options{}, nulls("[NULL, n/a]"))
+	if code, _, errOut := bare.run("plan", "-file", day1); code != ExitUsage || !strings.Contains(errOut, `quote it ("NULL")`) {
+		t.Errorf("null_values: [NULL]: exit %d %q, want 2 asking to quote it", code, errOut)
+	}
+	e := newE2E(t, crmsim.Options{}, nulls(`["NULL", "n/a"]`))
+	export := e.file("nw.csv", "KUNNR;NAME1;LAND1;ORT01;KLIMK;WAERS;ZTERM_TYPE;ZTERM_DAYS;PARENT;ZAHLW;KATEGORIE;SPERR;LOEVM;TELFX\r\n"+
+		"ALFKI;Alfreds Futterkiste;Germany;Berlin;1,00;EUR;1;30;;C;J;;;030-0076545\r\n"+
+		"ANATR;Ana Trujillo;Mexico;México D.F.;1,00;EUR;1;30;;C;J;;;NULL\r\n")
+	if code, out, errOut := e.run("run", "-file", export); code != ExitOK {
+		t.Fatalf("run: %d\n%s%s", code, out, errOut)
+	}
+	c, ok := e.customer("ANATR")
+	if !ok || c.Fax != nil && *c.Fax != "" {
+		t.Errorf("ANATR's fax in the CRM: %v %q, want empty", ok, *c.Fax)
+	}
+	if c, _ := e.customer("ALFKI"); c.Fax == nil || *c.Fax != "030-0076545" {
+		t.Errorf("ALFKI's fax: %v", c.Fax)
+	}
+}
