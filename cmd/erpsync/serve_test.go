@@ -202,6 +202,9 @@ func TestServe_InboxInOrder(t *testing.T) {
 	if n := counter("erpsync_runs_total", map[string]string{"outcome": "done"}); n != 2 {
 		t.Errorf("erpsync_runs_total{outcome=done} = %v, want 2", n)
 	}
+	if n := counter("erpsync_exports_total", map[string]string{"source": "local", "outcome": "done"}); n != 2 {
+		t.Errorf("erpsync_exports_total{source=local,outcome=done} = %v, want 2", n)
+	}
 	if n := counter("erpsync_rows_total", map[string]string{"operation": "create", "outcome": "ok"}); n != 11 {
 		t.Errorf("rows created = %v, want 11 (10 on day 1, 1 on day 2)", n)
 	}
