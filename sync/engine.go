@@ -30,6 +30,7 @@ const (
 type Job struct {
 	Mode   Mode
 	File   string // the export
+	Source string // where the export came from, as the run history and summary.json name it; File when ""
 	DryRun bool   // go through the whole path, send no write, record nothing
 
 	Mapping *mapping.Mapping
@@ -189,9 +190,18 @@ type run struct {
 	refreshed *refreshed // nil for an import
 }
 
+// source names the export in the run history: where it came from (an
+// SFTP or S3 URL), not the spool copy that is read.
+func (j Job) source() string {
+	if j.Source != "" {
+		return j.Source
+	}
+	return j.File
+}
+
 func newRun(j Job) *run {
 	r := &run{j: j, out: &Outcome{}, started: time.Now()}
-	r.summary = RunSummary{Kind: string(j.Mode), File: j.File, Started: r.started.UTC(),
+	r.summary = RunSummary{Kind: string(j.Mode), File: j.source(), Started: r.started.UTC(),
 		DryRun: j.DryRun, Durations: map[string]float64{}}
 	return r
 }
@@ -207,7 +217,7 @@ func begin(ctx context.Context, j Job) (*run, error) {
 	// sharing reports.dir never write into one folder.
 	name := r.started.UTC().Format("20060102T150405.000Z") + "-dry-run"
 	if !j.DryRun {
-		if r.out.RunID, err = j.State.StartRun(ctx, string(j.Mode), j.File, sha); err != nil {
+		if r.out.RunID, err = j.State.StartRun(ctx, string(j.Mode), j.source(), sha); err != nil {
 			return r, WithClass(ClassFatal, err)
 		}
 		name = r.started.UTC().Format("20060102T150405.000Z") + "-" + strconv.FormatInt(r.out.RunID, 10)

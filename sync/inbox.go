@@ -17,10 +17,14 @@ import (
 
 // Inbox picks the exports that the scheduled worker syncs, from the files
 // matching a pattern on any source (a local glob, sftp://, s3://): with an
-// archive folder, the oldest complete file not yet processed, each taken
-// once; without one, the newest match when its content differs from the
-// last processed one. A remote file is copied once to the spool, and the
-// export handed out is that checked copy.
+// archive folder, the oldest complete file, oldest first; without one, the
+// newest match. A file is passed over only when it is the export synced
+// last (same name, size and sha256, nothing synced since): the same bytes
+// under another name, or after another export, are synced again. A remote
+// file is copied once to the spool, and the export handed out is that
+// checked copy. A file that was handled but cannot be moved away is
+// remembered and passed over while it stays the same, so that the
+// exports after it still go on.
 type Inbox struct {
 	Pattern    string        // source.path, when Store is nil
 	ArchiveDir string        // source.archive_dir, when Store is nil; "" keeps files in place
@@ -33,16 +37,26 @@ type Inbox struct {
 	// Now is the clock that Settle is measured on; nil means time.Now.
 	// Tests move it instead of sleeping.
 	Now func() time.Time
-	// Processed reports whether an export with this sha256 was already
-	// synced (the checkpoint's run history).
-	Processed func(ctx context.Context, sha string) (bool, error)
+	// SyncedLast reports whether the last run took this export to the
+	// end: the same source (Export.Source) with the same sha256, and no
+	// run since (the checkpoint's run history).
+	SyncedLast func(ctx context.Context, source, sha string) (bool, error)
 	// MoveTimeout bounds an archive or a reject on the source (1 minute
 	// when 0): it runs after the export's run, even during a shutdown.
 	MoveTimeout time.Duration
 
-	mu     gosync.Mutex
-	seen   map[string]observation
-	handed map[string]string // local copy → the file's name on the store
+	mu      gosync.Mutex
+	seen    map[string]observation
+	handed  map[string]string    // local copy → the file's name on the store
+	unmoved map[string]unmovable // the file's name → a handled file that could not be moved
+}
+
+// unmovable is a file that was synced (or rejected) but could not be
+// archived (or moved to rejected/): it is passed over while it stays the
+// same, and its move is tried again at every pass.
+type unmovable struct {
+	obs    observation
+	reject error // why it was rejected; nil for a synced export to archive
 }
 
 // observation is what a file looked like when first seen unchanged.
@@ -65,6 +79,13 @@ type Export struct {
 type Skipped struct {
 	Path   string
 	Reason string
+	// Synced: the file is the export synced last, passed over (and
+	// archived) without a run.
+	Synced bool
+	// Err: the file was handled but cannot be moved away (archive or
+	// rejected/): someone must look at it. It is passed over while it
+	// stays the same.
+	Err error
 }
 
 func (in *Inbox) store() source.Store {
@@ -76,6 +97,7 @@ func (in *Inbox) store() source.Store {
 	if in.seen == nil {
 		in.seen = map[string]observation{}
 		in.handed = map[string]string{}
+		in.unmoved = map[string]unmovable{}
 	}
 	return in.Store
 }
@@ -101,7 +123,11 @@ func (in *Inbox) Next(ctx context.Context) (*Export, []Skipped, error) {
 	for _, f := range files {
 		where := source.Locate(st, f.Name)
 		if !in.settled(f.Name, f.Size, f.ModTime, now()) {
-			skipped = append(skipped, Skipped{where, "still changing (waiting for it to settle)"})
+			skipped = append(skipped, Skipped{Path: where, Reason: "still changing (waiting for it to settle)"})
+			continue
+		}
+		if s, ok := in.retryMove(ctx, st, f, now()); ok {
+			skipped = append(skipped, s)
 			continue
 		}
 		exp, err := in.take(ctx, st, f)
@@ -114,23 +140,63 @@ func (in *Inbox) Next(ctx context.Context) (*Export, []Skipped, error) {
 		if st.ArchiveDir() == "" {
 			continue // the newest export, already synced: the usual case between exports
 		}
-		skipped = append(skipped, Skipped{where, "already processed (same sha256)"})
-		if _, err := source.Archive(ctx, st, f.Name, now()); err != nil {
-			return nil, skipped, err
-		}
-		in.forget(f.Name)
+		skipped = append(skipped, in.archiveSynced(ctx, st, f, now()))
 	}
 	return nil, skipped, nil
 }
 
+// archiveSynced archives a file that is the export synced last, found
+// again in the inbox.
+func (in *Inbox) archiveSynced(ctx context.Context, st source.Store, f source.Entry, at time.Time) Skipped {
+	s := Skipped{Path: source.Locate(st, f.Name), Synced: true,
+		Reason: "already synced: the same file as the last run (name, size, sha256)"}
+	_, err := source.Archive(ctx, st, f.Name, at)
+	in.moved(f.Name, nil, err)
+	if err != nil {
+		s.Reason += "; it cannot be archived"
+		s.Err = err
+	}
+	return s
+}
+
+// retryMove passes over a file that was handled but could not be moved,
+// while it stays the same, and tries its move again. ok is false for any
+// other file, and for one changed since (it is taken as new).
+func (in *Inbox) retryMove(ctx context.Context, st source.Store, f source.Entry, at time.Time) (Skipped, bool) {
+	in.mu.Lock()
+	u, ok := in.unmoved[f.Name]
+	if ok && (u.obs.size != f.Size || !u.obs.mod.Equal(f.ModTime)) {
+		delete(in.unmoved, f.Name)
+		ok = false
+	}
+	in.mu.Unlock()
+	if !ok {
+		return Skipped{}, false
+	}
+	s := Skipped{Path: source.Locate(st, f.Name), Reason: "synced, archived now"}
+	var err error
+	if u.reject != nil {
+		s.Reason = "rejected, moved to rejected/ now"
+		_, err = source.Reject(ctx, st, f.Name, u.reject, at)
+	} else {
+		_, err = source.Archive(ctx, st, f.Name, at)
+	}
+	in.moved(f.Name, u.reject, err)
+	if err != nil {
+		s.Reason, s.Err = "handled before but it cannot be moved away: left in place, the next exports go on", err
+	}
+	return s, true
+}
+
 // take hashes a settled file (copying a remote one to the spool) and
-// returns it as the export, or nil when it was already processed.
+// returns it as the export, or nil when it is the export synced last.
 func (in *Inbox) take(ctx context.Context, st source.Store, f source.Entry) (*Export, error) {
 	in.mu.Lock()
 	known := in.seen[f.Name].sha
 	in.mu.Unlock()
+	where := source.Locate(st, f.Name)
 	if known != "" { // hashed before, unchanged since: no copy needed to know it
-		if done, err := in.Processed(ctx, known); err != nil || done {
+		if done, err := in.SyncedLast(ctx, where, known); err != nil || done {
 			return nil, err
 		}
 	}
@@ -138,12 +204,12 @@ func (in *Inbox) take(ctx context.Context, st source.Store, f source.Entry) (*Ex
 	if err != nil {
 		return nil, err
 	}
-	done, err := in.Processed(ctx, sha)
+	done, err := in.SyncedLast(ctx, where, sha)
 	if err != nil || done {
 		in.release(local)
 		return nil, err
 	}
-	return &Export{Path: local, SHA256: sha, Kind: st.Kind(), Source: source.Locate(st, f.Name)}, nil
+	return &Export{Path: local, SHA256: sha, Kind: st.Kind(), Source: where}, nil
 }
 
 // local returns a file to read and its sha256: a local file itself, or a
@@ -221,7 +287,8 @@ func (in *Inbox) Archive(path string, at time.Time) (string, error) {
 	defer cancel()
 	st, name := in.origin(path)
 	dest, err := source.Archive(ctx, st, name, at)
-	in.finish(path, name, err)
+	in.release(path)
+	in.moved(name, nil, err)
 	return dest, err
 }
 
@@ -232,7 +299,8 @@ func (in *Inbox) Reject(path string, reason error, at time.Time) (string, error)
 	defer cancel()
 	st, name := in.origin(path)
 	dest, err := source.Reject(ctx, st, name, reason, at)
-	in.finish(path, name, err)
+	in.release(path)
+	in.moved(name, reason, err)
 	return dest, err
 }
 
@@ -255,18 +323,20 @@ func (in *Inbox) origin(path string) (source.Store, string) {
 	return st, path
 }
 
-// finish drops a moved file's copy and, once moved, what was seen of it.
-func (in *Inbox) finish(path, name string, moveErr error) {
-	in.release(path)
-	if moveErr == nil {
-		in.forget(name)
-	}
-}
-
-func (in *Inbox) forget(name string) {
+// moved records the end of a file's move: once moved, what was seen of
+// it is forgotten; a file that could not be moved is remembered as it
+// was seen, to be passed over while it stays the same.
+func (in *Inbox) moved(name string, reject, moveErr error) {
 	in.mu.Lock()
-	delete(in.seen, name)
-	in.mu.Unlock()
+	defer in.mu.Unlock()
+	if moveErr == nil {
+		delete(in.seen, name)
+		delete(in.unmoved, name)
+		return
+	}
+	if o, ok := in.seen[name]; ok {
+		in.unmoved[name] = unmovable{obs: o, reject: reject}
+	}
 }
 
 // release removes a copy from the spool; a local file is left alone.

@@ -16,7 +16,7 @@ import (
 func TestInbox_Settle(t *testing.T) {
 	const settle = 10 * time.Second
 	ctx := context.Background()
-	notProcessed := func(context.Context, string) (bool, error) { return false, nil }
+	notSynced := func(context.Context, string, string) (bool, error) { return false, nil }
 
 	// write sets the file's content and modification time.
 	write := func(t *testing.T, path, content string, mod time.Time) {
@@ -51,7 +51,7 @@ func TestInbox_Settle(t *testing.T) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "customers.csv")
 		clock := newTestClock()
-		in := &sync.Inbox{Pattern: filepath.Join(dir, "*.csv"), Settle: settle, Now: clock.Now, Processed: notProcessed}
+		in := &sync.Inbox{Pattern: filepath.Join(dir, "*.csv"), Settle: settle, Now: clock.Now, SyncedLast: notSynced}
 		t0 := clock.Now()
 		steps := []struct {
 			advance time.Duration
@@ -89,7 +89,7 @@ func TestInbox_Settle(t *testing.T) {
 		path := filepath.Join(dir, "customers.csv")
 		clock := newTestClock()
 		write(t, path, "reference\nA\n", clock.Now().Add(-settle))
-		in := &sync.Inbox{Pattern: filepath.Join(dir, "*.csv"), Settle: settle, Now: clock.Now, Processed: notProcessed}
+		in := &sync.Inbox{Pattern: filepath.Join(dir, "*.csv"), Settle: settle, Now: clock.Now, SyncedLast: notSynced}
 		if !next(t, in, path) {
 			t.Error("not taken")
 		}

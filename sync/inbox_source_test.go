@@ -97,18 +97,18 @@ func TestInbox_RemoteArchiveReject(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := setup(t)
 			at := time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)
-			synced := map[string]bool{}
+			var last string // the source and sha256 of the export synced last
 			spool, err := source.NewSpool(t.TempDir())
 			if err != nil {
 				t.Fatal(err)
 			}
 			in := &sync.Inbox{Store: r.store, Spool: spool, Now: func() time.Time { return at },
-				Processed: func(_ context.Context, sha string) (bool, error) { return synced[sha], nil }}
+				SyncedLast: func(_ context.Context, src, sha string) (bool, error) { return src+" "+sha == last, nil }}
 			r.put(t, "day1.csv", "reference,name\nC1,One\n")
 			r.put(t, "garbage.csv", "\x00\x01 not an export")
 
 			exp := mustNext(t, in, "day1.csv", name)
-			synced[exp.SHA256] = true
+			last = exp.Source + " " + exp.SHA256
 			if _, err := in.Archive(exp.Path, at); err != nil {
 				t.Fatal(err)
 			}
@@ -120,11 +120,12 @@ func TestInbox_RemoteArchiveReject(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			// The same content again: skipped and archived, nothing handed out.
+			// The same file again (name and content) after it was synced
+			// last: skipped and archived, nothing handed out.
 			r.put(t, "day1.csv", "reference,name\nC1,One\n")
 			exp, skipped, err := in.Next(context.Background())
-			if err != nil || exp != nil || len(skipped) != 1 || !strings.Contains(skipped[0].Reason, "already processed") {
-				t.Fatalf("second pass: %+v, %+v, %v; want day1.csv skipped as already processed", exp, skipped, err)
+			if err != nil || exp != nil || len(skipped) != 1 || !skipped[0].Synced || !strings.Contains(skipped[0].Reason, "already synced") {
+				t.Fatalf("second pass: %+v, %+v, %v; want day1.csv skipped as already synced", exp, skipped, err)
 			}
 
 			if got := r.list(t, "inbox"); len(got) != 0 {

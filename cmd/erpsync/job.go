@@ -28,8 +28,9 @@ type job struct {
 	mapping  *mapping.Mapping
 	db       *state.DB
 	client   *crm.Client
-	scratch  string   // a temporary folder to remove at Close (plan's empty checkpoint)
-	cleanups []func() // at Close: the spool of a remote export
+	scratch  string            // a temporary folder to remove at Close (plan's empty checkpoint)
+	cleanups []func()          // at Close: the spool of a remote export
+	sources  map[string]string // a local copy → where the export came from (recorded, reported)
 }
 
 // jobFlags are the flags of every subcommand that opens a job, -config
@@ -168,7 +169,7 @@ func (j *job) Close() {
 // engine returns the sync engine's Job for an export of this config.
 func (j *job) engine(mode sync.Mode, file string) sync.Job {
 	s := j.cfg.Sync
-	return sync.Job{Mode: mode, File: file, Mapping: j.mapping, CRM: j.client, State: j.db, Log: j.log,
+	return sync.Job{Mode: mode, File: file, Source: j.sources[file], Mapping: j.mapping, CRM: j.client, State: j.db, Log: j.log,
 		Settings: sync.Settings{Deletes: s.Deletes, MaxDelete: s.MaxDelete, Drift: s.Drift,
 			MaxFailures: s.MaxFailures, Lookback: s.Lookback, FullCheck: s.FullCheck, Concurrency: j.cfg.CRM.Concurrency,
 			ReportsDir: j.cfg.Reports.Dir}}
@@ -184,7 +185,17 @@ func (j *job) exportPath(ctx context.Context, flagFile string) (string, error) {
 		return "", err
 	}
 	j.cleanups = append(j.cleanups, cleanup)
+	j.nameExport(exp.Path, exp.Source)
 	return exp.Path, nil
+}
+
+// nameExport says where the export read at path came from: the run
+// history and summary.json name it so, not by its copy in the spool.
+func (j *job) nameExport(path, src string) {
+	if j.sources == nil {
+		j.sources = map[string]string{}
+	}
+	j.sources[path] = src
 }
 
 // newLogger returns a zap logger writing to stderr, leveled console lines;

@@ -13,6 +13,7 @@ import (
 type metrics struct {
 	reg            *prometheus.Registry
 	runs           *prometheus.CounterVec
+	exports        *prometheus.CounterVec
 	rows           *prometheus.CounterVec
 	runDuration    prometheus.Histogram
 	crmLatency     *prometheus.HistogramVec
@@ -31,6 +32,9 @@ func newMetrics() *metrics {
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "erpsync_runs_total", Help: "Sync runs by outcome (done, done with failures, aborted, failed, rejected, interrupted).",
 		}, []string{"outcome"}),
+		exports: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "erpsync_exports_total", Help: "Exports taken from the inbox, by kind of source (local, sftp, s3) and outcome (a run's outcome, or skipped: already synced).",
+		}, []string{"source", "outcome"}),
 		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "erpsync_rows_total", Help: "Rows by operation (create, update, delete, read) and outcome (ok, failed, invalid, unchanged).",
 		}, []string{"operation", "outcome"}),
@@ -64,7 +68,7 @@ func newMetrics() *metrics {
 			Name: "erpsync_last_export_timestamp_seconds", Help: "Modification time of the last export taken; its age is time() minus this.",
 		}),
 	}
-	m.reg.MustRegister(m.runs, m.rows, m.runDuration, m.crmLatency, m.retries, m.throttles,
+	m.reg.MustRegister(m.runs, m.exports, m.rows, m.runDuration, m.crmLatency, m.retries, m.throttles,
 		m.logins, m.relogins, m.pendingFails, m.lastSuccess, m.lastExportTime)
 	return m
 }
@@ -102,6 +106,15 @@ func (m *metrics) observeCRM(op string, status int, d time.Duration) {
 		return
 	}
 	m.crmLatency.WithLabelValues(op, strconv.Itoa(status)).Observe(d.Seconds())
+}
+
+// exportSkipped is the outcome of an export passed over because it is
+// the one synced last.
+const exportSkipped = "skipped"
+
+// observeExport counts an export handled by serve's inbox.
+func (m *metrics) observeExport(kind, outcome string) {
+	m.exports.WithLabelValues(kind, outcome).Inc()
 }
 
 // observeRun records a finished run.

@@ -56,7 +56,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	defer spool.Clean()
 	w := &worker{job: j, log: log, m: m, stdout: c.Stdout, stderr: c.Stderr, inbox: &sync.Inbox{
 		Store: store, Spool: spool, Settle: j.cfg.Source.Settle,
-		Processed: j.db.ProcessedFile,
+		SyncedLast: j.db.SyncedLast,
 	}}
 
 	ln, err := net.Listen("tcp", j.cfg.Serve.Listen)
@@ -132,22 +132,25 @@ type lastRun struct {
 
 // settle archives or rejects a run's export as its end says, and returns
 // the status to count: an unusable export is rejected, a finished one is
-// archived, any other stays in the inbox for the next tick.
-func (w *worker) settle(path string, err error, interrupted bool) string {
+// archived, any other stays in the inbox for the next tick. An export
+// that cannot be moved makes the worker stuck (/healthz 503); the inbox
+// passes it over from then on, and the exports after it go on.
+func (w *worker) settle(exp *sync.Export, err error, interrupted bool) string {
 	switch {
 	case sync.Classify(err) == sync.ClassUnusable:
-		if dest, rerr := w.inbox.Reject(path, err, time.Now()); rerr != nil {
-			w.log.Error("reject export", zap.Error(rerr))
+		if dest, rerr := w.inbox.Reject(exp.Path, err, time.Now()); rerr != nil {
+			w.log.Error("reject export: it cannot be moved to rejected/; the next exports go on", zap.String("file", exp.Source), zap.Error(rerr))
+			w.setStuck("reject " + exp.Source + ": " + rerr.Error())
 		} else {
-			w.log.Warn("export rejected: unusable as a whole, nothing changed", zap.String("file", path), zap.String("moved_to", dest), zap.Error(err))
+			w.log.Warn("export rejected: unusable as a whole, nothing changed", zap.String("file", exp.Source), zap.String("moved_to", dest), zap.Error(err))
 		}
 		return sync.StatusRejected
 	case sync.Finished(err):
 		w.m.lastSuccess.SetToCurrentTime()
-		if dest, aerr := w.inbox.Archive(path, time.Now()); aerr != nil {
-			w.log.Error("archive export", zap.Error(aerr))
-			w.setStuck("archive " + path + ": " + aerr.Error())
-		} else if dest != path {
+		if dest, aerr := w.inbox.Archive(exp.Path, time.Now()); aerr != nil {
+			w.log.Error("archive export: synced, but it cannot be archived; the next exports go on", zap.String("file", exp.Source), zap.Error(aerr))
+			w.setStuck("archive " + exp.Source + ": " + aerr.Error())
+		} else if dest != exp.Path {
 			w.log.Info("export archived", zap.String("moved_to", dest))
 		}
 	case interrupted:
@@ -162,15 +165,13 @@ func (w *worker) settle(path string, err error, interrupted bool) string {
 // tick takes the oldest complete export and syncs it.
 func (w *worker) tick(ctx context.Context) {
 	exp, skipped, err := w.inbox.Next(ctx)
-	for _, s := range skipped {
-		w.log.Info("export skipped", zap.String("file", s.Path), zap.String("reason", s.Reason))
-	}
+	stuck := w.passedOver(skipped)
 	if err != nil {
 		w.log.Error("inbox", zap.Error(err))
 		w.setStuck("inbox: " + err.Error())
 		return
 	}
-	w.setStuck("")
+	w.setStuck(stuck)
 	if exp == nil {
 		w.log.Debug("no export to take")
 		return
@@ -178,25 +179,46 @@ func (w *worker) tick(ctx context.Context) {
 	if st, err := os.Stat(exp.Path); err == nil {
 		w.m.lastExportTime.Set(float64(st.ModTime().Unix()))
 	}
-	w.log.Info("run starts", zap.String("file", exp.Path), zap.String("sha256", exp.SHA256))
+	w.log.Info("run starts", zap.String("file", exp.Source), zap.String("sha256", exp.SHA256))
+	w.job.nameExport(exp.Path, exp.Source)
 	before := w.job.client.Stats()
 	start := time.Now()
 	res, err := w.job.sync(ctx, syncOptions{mode: sync.ModeRun, file: exp.Path, stdout: w.stdout, stderr: w.stderr, quiet: true})
 	after := w.job.client.Stats()
 	w.m.retries.Add(float64(after.Retries - before.Retries))
 	w.m.throttles.Add(float64(after.Throttled - before.Throttled))
-	status := w.settle(exp.Path, err, ctx.Err() != nil)
+	status := w.settle(exp, err, ctx.Err() != nil)
 	w.m.observeRun(status, time.Since(start), res)
+	w.m.observeExport(exp.Kind, status)
 	if fails, ferr := w.job.db.Failures(context.WithoutCancel(ctx)); ferr == nil {
 		w.m.pendingFails.Set(float64(len(fails)))
 	}
-	lr := &lastRun{Status: status, File: exp.Path, Finished: time.Now().UTC(), ok: sync.Finished(err)}
+	lr := &lastRun{Status: status, File: exp.Source, Finished: time.Now().UTC(), ok: sync.Finished(err)}
 	if err != nil {
 		lr.Error = err.Error()
 	}
 	w.mu.Lock()
 	w.last = lr
 	w.mu.Unlock()
+}
+
+// passedOver logs the files the inbox passed over, counts those already
+// synced, and returns why the inbox is stuck: a file that was handled
+// but cannot be moved away ("" when none).
+func (w *worker) passedOver(skipped []sync.Skipped) string {
+	stuck := ""
+	for _, s := range skipped {
+		if s.Err != nil {
+			w.log.Error("export left in the inbox", zap.String("file", s.Path), zap.String("reason", s.Reason), zap.Error(s.Err))
+			stuck = s.Path + ": " + s.Reason + ": " + s.Err.Error()
+			continue
+		}
+		w.log.Info("export skipped", zap.String("file", s.Path), zap.String("reason", s.Reason))
+		if s.Synced {
+			w.m.observeExport(w.inbox.Store.Kind(), exportSkipped)
+		}
+	}
+	return stuck
 }
 
 // setStuck records why the inbox cannot move on ("" when it can).

@@ -48,6 +48,7 @@ type serveFixture struct {
 	archive string
 	cfgPath string
 	sim     *crmsim.Server
+	store   *crmsim.Store // the CRM's customers, read by the tests
 	state   string
 }
 
@@ -63,7 +64,7 @@ func newServeFixture(t *testing.T, opts crmsim.Options, extra string) *serveFixt
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.sim = crmsim.New(store, opts)
+	f.sim, f.store = crmsim.New(store, opts), store
 	ts := httptest.NewServer(f.sim)
 	t.Cleanup(ts.Close)
 	demo, err := os.ReadFile("../../configs/demo.yaml")
@@ -201,6 +202,9 @@ func TestServe_InboxInOrder(t *testing.T) {
 	if n := counter("erpsync_runs_total", map[string]string{"outcome": "done"}); n != 2 {
 		t.Errorf("erpsync_runs_total{outcome=done} = %v, want 2", n)
 	}
+	if n := counter("erpsync_exports_total", map[string]string{"source": "local", "outcome": "done"}); n != 2 {
+		t.Errorf("erpsync_exports_total{source=local,outcome=done} = %v, want 2", n)
+	}
 	if n := counter("erpsync_rows_total", map[string]string{"operation": "create", "outcome": "ok"}); n != 11 {
 		t.Errorf("rows created = %v, want 11 (10 on day 1, 1 on day 2)", n)
 	}
@@ -245,19 +249,73 @@ func TestServe_InboxInOrder(t *testing.T) {
 		t.Errorf("managed = %d, want 9 after day 2", n)
 	}
 
-	t.Run("a repeated file is skipped", func(t *testing.T) {
+	if got := crmValues(f.store); got != day2Values {
+		t.Errorf("CRM after day 2: %s, want %s", got, day2Values)
+	}
+
+	// Issue 16 §2: content is not a file's identity. Day 1's bytes after
+	// day 2 (a mistake) are synced again, and the CRM holds day 1's values.
+	t.Run("day 1 again after day 2 is synced", func(t *testing.T) {
 		f.drop("../../testdata/exports/day1.csv", "c-again.csv", time.Minute)
 		var logs lockedBuffer
 		_, stop := f.serve(&logs)
-		waitFor(t, 10*time.Second, "the repeat archived", func() bool { return len(archived(t, f.archive)) == 3 })
-		stop()
-		if !strings.Contains(logs.String(), "already processed (same sha256)") {
-			t.Errorf("log does not say the file was skipped:\n%s", logs.String())
+		waitFor(t, 20*time.Second, "day 1 again archived", func() bool { return len(archived(t, f.archive)) == 3 })
+		if err := stop(); err != nil {
+			t.Fatal(err)
 		}
-		if runs, _ := db.Runs(context.Background(), 10); len(runs) != 2 {
-			t.Errorf("%d runs after a repeated file, want 2", len(runs))
+		runs, _ := db.Runs(context.Background(), 10)
+		if len(runs) != 3 || !strings.HasSuffix(runs[0].File, "c-again.csv") || runs[0].Status != state.StatusDone {
+			t.Fatalf("runs = %+v, want c-again.csv synced third", runs)
+		}
+		if got := crmValues(f.store); got != day1Values {
+			t.Errorf("CRM after day 1 again: %s, want day 1's %s", got, day1Values)
+		}
+		if n, _ := db.Count(context.Background()); n != 10 {
+			t.Errorf("managed = %d, want day 1's 10", n)
 		}
 	})
+	// The same file as the one synced last (name, size, sha256) is
+	// passed over: archived, no run, nothing written.
+	t.Run("the same file again is skipped", func(t *testing.T) {
+		f.sim.ResetStats()
+		f.drop("../../testdata/exports/day1.csv", "c-again.csv", time.Minute)
+		var logs lockedBuffer
+		_, stop := f.serve(&logs)
+		waitFor(t, 10*time.Second, "the repeat archived", func() bool { return len(archived(t, f.archive)) == 4 })
+		stop()
+		if !strings.Contains(logs.String(), "already synced: the same file as the last run") {
+			t.Errorf("log does not say the file was skipped:\n%s", logs.String())
+		}
+		if runs, _ := db.Runs(context.Background(), 10); len(runs) != 3 {
+			t.Errorf("%d runs after the same file again, want 3", len(runs))
+		}
+		if st := f.sim.Stats(); st[crm.OpUpsert]+st[crm.OpDeleteByReference] != 0 {
+			t.Errorf("the CRM was written to: %v", st)
+		}
+	})
+}
+
+// What day 1 and day 2 set apart in the CRM: C-1001's credit limit,
+// C-1003's city, C-1006 and C-1008 (gone on day 2), C-1011 (new on day 2).
+const (
+	day1Values = "C-1001=5000 C-1003=Lyon C-1006=yes C-1008=yes C-1011=no"
+	day2Values = "C-1001=7500 C-1003=Villeurbanne C-1006=no C-1008=no C-1011=yes"
+)
+
+// crmValues sums up the customers that day 1 and day 2 set apart.
+func crmValues(store *crmsim.Store) string {
+	var parts []string
+	if c, ok := store.ByReference("C-1001"); ok && c.CreditLimit != nil {
+		parts = append(parts, fmt.Sprintf("C-1001=%g", *c.CreditLimit))
+	}
+	if c, ok := store.ByReference("C-1003"); ok && c.BillingCity != nil {
+		parts = append(parts, "C-1003="+*c.BillingCity)
+	}
+	for _, ref := range []string{"C-1006", "C-1008", "C-1011"} {
+		_, ok := store.ByReference(ref)
+		parts = append(parts, ref+"="+map[bool]string{true: "yes", false: "no"}[ok])
+	}
+	return strings.Join(parts, " ")
 }
 
 func TestServe_RejectsGarbage(t *testing.T) {

@@ -64,7 +64,7 @@ func (l *local) Move(_ context.Context, from, to string) error {
 	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 		return fmt.Errorf("archive: %w", err)
 	}
-	if err := os.Rename(from, to); err != nil {
+	if err := moveFile(from, to); err != nil {
 		return fmt.Errorf("archive %s: %w", from, err)
 	}
 	return nil
