@@ -191,6 +191,14 @@ func (j *job) exportPath(ctx context.Context, flagFile string) (string, error) {
 
 // nameExport says where the export read at path came from: the run
 // history and summary.json name it so, not by its copy in the spool.
+// exportName is how an export is shown: where it came from, or its path.
+func (j *job) exportName(path string) string {
+	if src := j.sources[path]; src != "" {
+		return src
+	}
+	return path
+}
+
 func (j *job) nameExport(path, src string) {
 	if j.sources == nil {
 		j.sources = map[string]string{}

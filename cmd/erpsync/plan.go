@@ -41,7 +41,7 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	plan := res.Plan
-	printPlan(c.Stdout, path, plan, 20)
+	printPlan(c.Stdout, j.exportName(path), plan, 20)
 	if *out != "" {
 		if werr := writePlanFile(*out, plan); werr != nil {
 			return werr

@@ -46,7 +46,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 	e := j.engine(opt.mode, opt.file)
 	e.DryRun = opt.dryRun
 	if !opt.quiet {
-		e.OnPlan = func(p *sync.Plan) { printPlan(opt.stdout, opt.file, p, 10) }
+		e.OnPlan = func(p *sync.Plan) { printPlan(opt.stdout, j.exportName(opt.file), p, 10) }
 	}
 	var prog *progress
 	e.OnApply = func(total int) func() {
@@ -56,7 +56,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 	e.OnResult = func(r sync.Result) { prog.add(r.Err != nil) }
 	out, err := sync.Run(ctx, e)
 	if out != nil && out.Summary != nil {
-		fmt.Fprintf(opt.stdout, "%s %s: %s — %s; reports in %s\n", opt.mode, out.Status, opt.file, oneLine(out.Plan, out.Summary), out.Dir)
+		fmt.Fprintf(opt.stdout, "%s %s: %s — %s; reports in %s\n", opt.mode, out.Status, j.exportName(opt.file), oneLine(out.Plan, out.Summary), out.Dir)
 	}
 	return out, err
 }
