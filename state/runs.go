@@ -21,7 +21,7 @@ type Run struct {
 }
 
 // Statuses of a run. Only StatusDone and StatusDoneFailures took their
-// export to the end (see ProcessedFile).
+// export to the end (see SyncedLast).
 const (
 	StatusRunning      = "running"
 	StatusDone         = "done"
@@ -91,18 +91,4 @@ func (db *DB) Runs(ctx context.Context, limit int) ([]Run, error) {
 		return nil, db.fail("read runs", err)
 	}
 	return out, nil
-}
-
-// ProcessedFile reports whether a run took an export with this sha256 to
-// the end (done, or done with row failures). A run that is still going,
-// or was aborted, failed or interrupted, does not count: the export is
-// still to do.
-func (db *DB) ProcessedFile(ctx context.Context, sha string) (bool, error) {
-	var found bool
-	err := db.ro.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM runs WHERE file_sha256 = ? AND status IN (?, ?))`,
-		sha, StatusDone, StatusDoneFailures).Scan(&found)
-	if err != nil {
-		return false, db.fail("read runs", err)
-	}
-	return found, nil
 }

@@ -52,37 +52,3 @@ func TestDB_Runs(t *testing.T) {
 		t.Error("FinishRun of an unknown run succeeded")
 	}
 }
-
-func TestDB_ProcessedFile(t *testing.T) {
-	db := MustOpenDB(t)
-	finished := func(sha, status string) {
-		t.Helper()
-		id, err := db.StartRun(ctx, "run", sha+".csv", sha)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if status != state.StatusRunning {
-			if err := db.FinishRun(ctx, id, status, nil, ""); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	finished("done", state.StatusDone)
-	finished("partly", state.StatusDoneFailures)
-	finished("failed", state.StatusFailed)
-	finished("aborted", state.StatusAborted)
-	finished("interrupted", state.StatusInterrupted)
-	finished("running", state.StatusRunning)
-	finished("retried", state.StatusFailed)
-	finished("retried", state.StatusDone)
-	for sha, want := range map[string]bool{"done": true, "partly": true, "retried": true,
-		"failed": false, "aborted": false, "interrupted": false, "running": false, "never": false} {
-		got, err := db.ProcessedFile(ctx, sha)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got != want {
-			t.Errorf("ProcessedFile(%s) = %v, want %v", sha, got, want)
-		}
-	}
-}
