@@ -14,9 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
 	"erpsync/state"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
@@ -167,38 +164,7 @@ func TestServe_InboxInOrder(t *testing.T) {
 	addr, stop := f.serve(&logs)
 	waitFor(t, 20*time.Second, "two exports archived", func() bool { return len(archived(t, f.archive)) == 2 })
 
-	// Metrics, parsed with the Prometheus text parser.
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatalf("parse /metrics: %v", err)
-	}
-	counter := func(name string, labels map[string]string) float64 {
-		fam, ok := families[name]
-		if !ok {
-			return -1
-		}
-	metrics:
-		for _, m := range fam.Metric {
-			for _, l := range m.Label {
-				if want, ok := labels[l.GetName()]; ok && want != l.GetValue() {
-					continue metrics
-				}
-			}
-			if m.Counter != nil {
-				return m.Counter.GetValue()
-			}
-			if m.Gauge != nil {
-				return m.Gauge.GetValue()
-			}
-		}
-		return 0
-	}
+	counter := scrape(t, addr) // /metrics, parsed with the Prometheus text parser
 	if n := counter("erpsync_runs_total", map[string]string{"outcome": "done"}); n != 2 {
 		t.Errorf("erpsync_runs_total{outcome=done} = %v, want 2", n)
 	}
@@ -211,11 +177,11 @@ func TestServe_InboxInOrder(t *testing.T) {
 	if n := counter("erpsync_rows_total", map[string]string{"operation": "delete", "outcome": "ok"}); n != 2 {
 		t.Errorf("rows deleted = %v, want 2", n)
 	}
-	if _, ok := families["erpsync_crm_request_duration_seconds"]; !ok {
+	if counter("erpsync_crm_request_duration_seconds", nil) < 0 {
 		t.Error("no CRM latency histogram")
 	}
 	for _, name := range []string{"go_goroutines", "go_memstats_heap_alloc_bytes"} {
-		if _, ok := families[name]; !ok {
+		if counter(name, nil) < 0 {
 			t.Errorf("/metrics has no %s (the Go runtime collector)", name)
 		}
 	}
