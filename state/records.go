@@ -112,6 +112,35 @@ func (db *DB) Hashes(ctx context.Context, fn func(ref, hash string) error) error
 	return nil
 }
 
+// HashesBetween streams the managed (reference, hash) whose reference is
+// at or after from and before to ("": to the end), ordered by reference
+// (byte order), as Hashes does: a plan reads again the few stretches of
+// the checkpoint it needs instead of all of it.
+func (db *DB) HashesBetween(ctx context.Context, from, to string, fn func(ref, hash string) error) error {
+	q, args := `SELECT reference, hash FROM records INDEXED BY records_hash WHERE reference >= ?`, []any{from}
+	if to != "" {
+		q, args = q+` AND reference < ?`, append(args, to)
+	}
+	rows, err := db.ro.QueryContext(ctx, q+` ORDER BY reference`, args...)
+	if err != nil {
+		return db.fail("read hashes", err)
+	}
+	defer rows.Close()
+	var ref, hash string
+	for rows.Next() {
+		if err := rows.Scan(&ref, &hash); err != nil {
+			return db.fail("read hashes", err)
+		}
+		if err := fn(ref, hash); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return db.fail("read hashes", err)
+	}
+	return nil
+}
+
 // Records streams every managed record, ordered by reference. An error
 // returned by fn stops the stream and is returned as is.
 func (db *DB) Records(ctx context.Context, fn func(Record) error) error {

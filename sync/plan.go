@@ -250,7 +250,7 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 	}
 	pl.refs = newRefIndex(n)
 	if err := cp.Hashes(ctx, func(ref, hash string) error {
-		pl.refs.add(pl.key(ref), hashPrefix(hash))
+		pl.refs.add(ref, pl.key(ref), hashPrefix(hash))
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
@@ -278,7 +278,7 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 	}
 	pl.plan.Upserts = pl.upsertWaves()
 	if !opt.ImportOnly {
-		if err := pl.planDeletes(ctx, cp); err != nil {
+		if err := pl.planDeletes(ctx, pl.absentOnly(cp)); err != nil {
 			return nil, err
 		}
 	}

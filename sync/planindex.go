@@ -4,10 +4,12 @@ package sync
 // managed or exported reference, in 16 to 24 bytes.
 
 import (
+	"context"
 	"hash/maphash"
 	"math/bits"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // entry is the plan's compact memory of one reference, managed or met in
@@ -46,7 +48,13 @@ type refIndex struct {
 	shift   uint
 	extra   map[uint64]entry
 	last    int // the position of the last key found in managed, -1 at first
+	// fences are the references of every fenceEvery-th managed entry:
+	// where to read the checkpoint again from (absentOnly).
+	fences []string
 }
+
+// fenceEvery is how many managed entries apart the fences are.
+const fenceEvery = 16
 
 // ahead is how many entries after the last one found a lookup tries
 // before it asks the directory: references removed from a sorted export
@@ -59,9 +67,12 @@ func newRefIndex(n int) refIndex {
 	return refIndex{managed: make([]keyed, 0, n), extra: map[uint64]entry{}, last: -1}
 }
 
-// add adds a managed reference, by key, with its checkpoint hash; seal
-// must be called after the last.
-func (ix *refIndex) add(k, cp uint64) {
+// add adds a managed reference, by key, with its checkpoint hash, in the
+// checkpoint's order; seal must be called after the last.
+func (ix *refIndex) add(ref string, k, cp uint64) {
+	if len(ix.managed)%fenceEvery == 0 {
+		ix.fences = append(ix.fences, strings.Clone(ref))
+	}
 	ix.managed = append(ix.managed, keyed{key: k, entry: entry{cp: cp}})
 }
 
@@ -133,4 +144,51 @@ func hashPrefix(h string) uint64 {
 	}
 	v, _ := strconv.ParseUint(h, 16, 64)
 	return v | 1
+}
+
+// rangeReader reads a stretch of the checkpoint's hashes (state.DB does).
+type rangeReader interface {
+	HashesBetween(ctx context.Context, from, to string, fn func(ref, hash string) error) error
+}
+
+// absentCheckpoint is the checkpoint as planDeletes reads it: its Hashes
+// streams, in order, only the stretches of the checkpoint (between two
+// fences) that hold a managed reference the export did not name, instead
+// of the whole checkpoint a second time (issue 14 §2). planDeletes picks
+// the absent references out of what it streams, as it did of the whole.
+type absentCheckpoint struct {
+	PlanCheckpoint
+	ranges rangeReader
+	ix     *refIndex
+}
+
+// absentOnly returns cp for planDeletes: a view streaming the stretches
+// of the absent references when cp can read stretches, else cp itself.
+func (pl *planner) absentOnly(cp PlanCheckpoint) PlanCheckpoint {
+	rr, ok := cp.(rangeReader)
+	if !ok || len(pl.refs.fences) == 0 {
+		return cp
+	}
+	return absentCheckpoint{PlanCheckpoint: cp, ranges: rr, ix: &pl.refs}
+}
+
+// Hashes streams the stretches that hold an absent reference, in order.
+// A stretch is read from its fence to the next, whatever the checkpoint
+// holds there now.
+func (c absentCheckpoint) Hashes(ctx context.Context, fn func(ref, hash string) error) error {
+	ix := c.ix
+	for f, from := range ix.fences {
+		lo, hi := f*fenceEvery, min((f+1)*fenceEvery, len(ix.managed))
+		if !slices.ContainsFunc(ix.managed[lo:hi], func(e keyed) bool { return e.line == 0 }) {
+			continue
+		}
+		to := ""
+		if f+1 < len(ix.fences) {
+			to = ix.fences[f+1]
+		}
+		if err := c.ranges.HashesBetween(ctx, from, to, fn); err != nil {
+			return err
+		}
+	}
+	return nil
 }
