@@ -40,7 +40,9 @@ func TestBuildPlan_IndexOnSQLite(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	absent := func(i int) bool { return i == 0 || i == 447 || i == 448 || i == 463 || i == 464 || i == n-1 || i%301 == 5 || (i >= 128 && i < 192) }
+	absent := func(i int) bool {
+		return i == 0 || i == 447 || i == 448 || i == 463 || i == 464 || i == n-1 || i%301 == 5 || (i >= 128 && i < 192)
+	}
 	var rows []mapping.Row
 	for j := range n {
 		i := (j * 7) % n // out of order
