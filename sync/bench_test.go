@@ -1,8 +1,11 @@
 package sync_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/csv"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -163,6 +166,72 @@ func BenchmarkPlan1M(b *testing.B) {
 	b.ReportMetric(float64(p.Count(sync.OpDelete)), "deletes")
 }
 
+// BenchmarkPlanDay2 plans the 1,000,000-row day-2 export against the
+// checkpoint of day 1 and, in the same run, reads the same file bare with
+// encoding/csv (the floor: no decoding of values, no mapping, no hash):
+// the plan's time as a multiple of the floor, and its peak RSS, are the
+// acceptance figures of issue 14 §2 (≤ 3×, ≤ 150 MiB).
+func BenchmarkPlanDay2(b *testing.B) {
+	m, err := mapping.New(genexport.Config(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, day2, db := day1Checkpoint(b, m)
+	var floor, plan time.Duration
+	var peak float64
+	var p *sync.Plan
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		bareRead(b, day2)
+		floor += time.Since(start)
+
+		p = nil
+		runtime.GC()
+		resetPeakRSS()
+		start = time.Now()
+		p, err = sync.BuildPlan(context.Background(), mappingRows(m, day2), db, sync.PlanOptions{
+			Deletes: sync.DeletesMirror, MaxDelete: sync.Limit{Percent: 100, IsPercent: true},
+		})
+		plan += time.Since(start)
+		peak = max(peak, peakRSS())
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(floor.Nanoseconds())/float64(b.N), "floor-ns/op")
+	b.ReportMetric(float64(plan.Nanoseconds())/float64(b.N), "plan-ns/op")
+	b.ReportMetric(float64(plan)/float64(floor), "x-floor")
+	b.ReportMetric(peak/(1<<20), "peak-MiB")
+	if n := p.Count(sync.OpCreate) + p.Count(sync.OpUpdate) + p.Count(sync.OpDelete); n < 15_000 {
+		b.Fatalf("day 2 planned %d actions, want about 20,000", n)
+	}
+}
+
+// bareRead reads a file with encoding/csv alone (";", ReuseRecord): the
+// floor every stage is measured against. It returns the records read.
+func bareRead(b *testing.B, path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReaderSize(f, 64<<10))
+	r.Comma = ';'
+	r.ReuseRecord = true
+	n := 0
+	for {
+		_, err := r.Read()
+		if err == io.EOF {
+			return n
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+}
+
 // BenchmarkPlanImport1M plans the 1,000,000-row day-1 export against an
 // empty checkpoint, as an import does (lean: the customers are read again
 // by Apply): a million creates. Its peak RSS is reported.
@@ -201,7 +270,9 @@ func BenchmarkPlanImport1M(b *testing.B) {
 }
 
 // BenchmarkSteadyState1M is a run once the checkpoint is current: the
-// refresh finds nothing, the plan finds nothing, nothing is sent.
+// refresh finds nothing, the plan finds nothing, nothing is sent. The
+// bare read of the same file in the same run is the floor (issue 14:
+// ≤ 4×, 0 writes).
 func BenchmarkSteadyState1M(b *testing.B) {
 	m, err := mapping.New(genexport.Config(), nil)
 	if err != nil {
@@ -215,8 +286,13 @@ func BenchmarkSteadyState1M(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	var floor, steady time.Duration
 	b.ResetTimer()
 	for range b.N {
+		start := time.Now()
+		bareRead(b, day1)
+		floor += time.Since(start)
+		start = time.Now()
 		pulled, err := sync.Pull(context.Background(), client, sync.PullOptions{Since: time.Now(), Lookback: 2 * time.Minute})
 		if err != nil {
 			b.Fatal(err)
@@ -235,10 +311,12 @@ func BenchmarkSteadyState1M(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		steady += time.Since(start)
 		if n := len(p.Actions()); n != 0 || sum.OK[sync.OpUpdate] != 0 {
 			b.Fatalf("steady state planned %d actions", n)
 		}
 	}
+	b.ReportMetric(float64(steady)/float64(floor), "x-floor")
 	st := sim.Stats()
 	b.ReportMetric(float64(st[crm.OpUpsert]+st[crm.OpDeleteByReference]), "writes")
 }

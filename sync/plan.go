@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -252,14 +251,14 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
-	pl.refs = refIndex{managed: make([]keyed, 0, n), extra: map[uint64]entry{}}
+	pl.refs = newRefIndex(n)
 	if err := cp.Hashes(ctx, func(ref, hash string) error {
-		pl.refs.managed = append(pl.refs.managed, keyed{key: pl.key(ref), entry: entry{cp: hashPrefix(hash)}})
+		pl.refs.add(ref, pl.key(ref), hashPrefix(hash))
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
-	slices.SortFunc(pl.refs.managed, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
+	pl.refs.seal()
 	pl.plan.Managed = len(pl.refs.managed)
 	for _, d := range opt.Drift {
 		pl.drifted[d.Reference] = ReasonDrift
@@ -282,7 +281,7 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 	}
 	pl.plan.Upserts = pl.upsertWaves()
 	if !opt.ImportOnly {
-		if err := pl.planDeletes(ctx, cp); err != nil {
+		if err := pl.planDeletes(ctx, pl.absentOnly(cp)); err != nil {
 			return nil, err
 		}
 	}

@@ -1,0 +1,189 @@
+package sync_test
+
+// Benchmarks of issue 14 §3 and §4 at scale: an import measured against
+// the raw upsert rate of the same simulator in the same run, and a
+// reconciliation of many customers. crmsim runs as a process of its own,
+// so that the peak RSS read is erpsync's alone.
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	gosync "sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"erpsync/mapping"
+	"erpsync/mapping/genexport"
+	"erpsync/state"
+	"erpsync/sync"
+	"erpsync/sync/crm"
+)
+
+// benchRows is how many rows the scale benchmarks use: BENCH_ROWS, else
+// the 1,000,000 of genexport.LargeOptions.
+func benchRows() int {
+	if n, err := strconv.Atoi(os.Getenv("BENCH_ROWS")); err == nil && n > 0 {
+		return n
+	}
+	return genexport.LargeOptions.Rows
+}
+
+// benchExport returns a day-1 export of n rows: the large one for 1M,
+// else one written into dir.
+func benchExport(b *testing.B, n int) string {
+	if n == genexport.LargeOptions.Rows {
+		d1, _, err := genexport.Ensure(filepath.Join("..", "testdata", "large"), genexport.LargeOptions)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return d1
+	}
+	opt := genexport.LargeOptions
+	opt.Rows = n
+	d1, _, err := genexport.WriteFiles(b.TempDir(), opt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d1
+}
+
+// startCRMSim builds cmd/crmsim and starts it on loopback with args; it
+// returns its base URL. The process ends with the benchmark.
+func startCRMSim(b *testing.B, args ...string) string {
+	bin := filepath.Join(b.TempDir(), "crmsim")
+	if out, err := exec.Command("go", "build", "-o", bin, "erpsync/cmd/crmsim").CombinedOutput(); err != nil {
+		b.Fatalf("build crmsim: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-fault-seed", "1"}, args...)...)
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		b.Fatal(err)
+	}
+	return strings.TrimSuffix(strings.Fields(line)[3], "/api/v1.0/customers")
+}
+
+// exportForms returns the upsert forms of the first n customers of an
+// export, and their references, parents left out.
+func exportForms(b *testing.B, m *mapping.Mapping, path string, n int) ([]string, []*crm.Form) {
+	refs, forms := make([]string, 0, n), make([]*crm.Form, 0, n)
+	errEnough := fmt.Errorf("enough")
+	_, err := m.Read(context.Background(), path, func(r mapping.Row) error {
+		if r.Customer == nil {
+			return nil
+		}
+		f := crm.UpsertForm(r.Customer)
+		// Sent in any order: no parent to wait for (an import sends
+		// parents in an earlier wave).
+		f.Values.Del("parentCustomer")
+		f.Values.Set("isSubCustomer", "false")
+		refs, forms = append(refs, r.Customer.Reference), append(forms, f)
+		if len(forms) == n {
+			return errEnough
+		}
+		return nil
+	})
+	if err != nil && err != errEnough {
+		b.Fatal(err)
+	}
+	return refs, forms
+}
+
+// rawUpserts sends the forms through the client, conc at a time, and
+// returns their rate per second: what the CRM and the client allow, with
+// no export, plan or checkpoint.
+func rawUpserts(b *testing.B, c *crm.Client, refs []string, forms []*crm.Form, conc int) float64 {
+	var next atomic.Int64
+	var wg gosync.WaitGroup
+	var failed atomic.Value
+	start := time.Now()
+	for range conc {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(forms)); i = next.Add(1) - 1 {
+				if _, err := c.Upsert(context.Background(), refs[i], forms[i]); err != nil {
+					failed.Store(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		b.Fatal(err)
+	}
+	return float64(len(forms)) / time.Since(start).Seconds()
+}
+
+// BenchmarkImport imports the day-1 export (BENCH_ROWS, default 1M) into
+// a fresh crmsim process through sync.Run (ModeImport: a lean plan, the
+// apply, the checkpoint's writer), and in the same run, against the same
+// simulator (a second process, same options), measures the client's raw
+// upsert rate of the export's first 50,000 customers at the same
+// concurrency: the import's rate as a share of it, and the import's peak
+// RSS, are the figures of issue 14 §3 (≥ 80%, ≤ 250 MiB).
+func BenchmarkImport(b *testing.B) {
+	if testing.Short() {
+		b.Skip("-short")
+	}
+	const conc = 8
+	n := benchRows()
+	export := benchExport(b, n)
+	m, err := mapping.New(genexport.Config(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var raw, imported float64
+	var peak float64
+	for i := range b.N {
+		refs, forms := exportForms(b, m, export, min(n, 50_000))
+		rawClient, err := crm.NewClient(crm.Config{BaseURL: startCRMSim(b), Concurrency: conc})
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw += rawUpserts(b, rawClient, refs, forms, conc)
+		rawClient.Close()
+		refs, forms = nil, nil // not in the import's peak
+		client, err := crm.NewClient(crm.Config{BaseURL: startCRMSim(b), Concurrency: conc})
+		if err != nil {
+			b.Fatal(err)
+		}
+		db := state.NewDB(filepath.Join(b.TempDir(), fmt.Sprintf("import-%d.db", i)))
+		if err := db.Open(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		debug.FreeOSMemory() // the forms' memory back to the system
+		resetPeakRSS()
+		start := time.Now()
+		out, err := sync.Run(context.Background(), sync.Job{Mode: sync.ModeImport, File: export, Mapping: m, CRM: client,
+			State: db, Log: zap.NewNop(), Settings: sync.Settings{Concurrency: conc, ReportsDir: b.TempDir()}})
+		took := time.Since(start)
+		peak = max(peak, peakRSS())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got := out.Summary.OK[sync.OpCreate]; got != n {
+			b.Fatalf("imported %d of %d", got, n)
+		}
+		imported += float64(n) / took.Seconds()
+		db.Close()
+		client.Close()
+	}
+	b.ReportMetric(raw/float64(b.N), "raw-upserts/s")
+	b.ReportMetric(imported/float64(b.N), "import-rows/s")
+	b.ReportMetric(100*imported/raw, "%raw")
+	b.ReportMetric(peak/(1<<20), "peak-MiB")
+}
