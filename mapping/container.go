@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -159,6 +160,7 @@ func zipMember(file, name string) (string, error) {
 		}
 		members = append(members, f.Name)
 	}
+	slices.Sort(members) // the message lists them in one order, whatever the zip's
 	switch {
 	case name != "":
 		return "", fmt.Errorf("zip_member %q is not in the zip (it holds %s)", name, quoteList(members))
