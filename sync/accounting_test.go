@@ -156,15 +156,17 @@ func checkAccount(t *testing.T, dir string) {
 	}
 }
 
-// mangleFront breaks one record of every list answer in front of crmsim:
-// the record of the reference named gets an id the decoder cannot read.
+// mangleFront breaks one record in front of crmsim, in every list answer
+// and in the answer for its reference: it gets an id the decoder cannot
+// read, as a real CRM would answer it everywhere.
 type mangleFront struct {
 	next http.Handler
 	ref  string
 }
 
 func (f mangleFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/customers") {
+	// A list answer, or the answer for the reference: both hold the record.
+	if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/customers") && !strings.HasSuffix(r.URL.Path, "/reference/"+f.ref) {
 		f.next.ServeHTTP(w, r)
 		return
 	}

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	gosync "sync"
 	"sync/atomic"
@@ -75,6 +76,10 @@ type CountResult struct {
 	Windows  int // windows counted
 	Read     int // windows read
 	Requests int // requests sent
+	// Unreadable are the records of the windows read, or of the lookups,
+	// that could not be read even leniently: present in the CRM (never
+	// taken for gone), reported, and the run ends with row failures.
+	Unreadable []*crm.RecordError
 }
 
 // window is [lo, hi) of lastUpdated, to the second; a zero lo has no start.
@@ -241,6 +246,7 @@ func (c *counter) read(ctx context.Context, w window) error {
 			return fmt.Errorf("read the CRM's customers of %s: %w", w, err)
 		}
 		got = append(got, page.Data...)
+		c.unreadable(page.Unreadable)
 		if !page.More(q) {
 			break
 		}
@@ -271,6 +277,9 @@ func (c *counter) compare(got []crm.Customer, known []state.Known) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.res.Read++
+	for _, bad := range c.res.Unreadable { // present, though unreadable: not missing
+		delete(byKey, keyOf(bad.Reference, bad.ID))
+	}
 	for _, cu := range got {
 		key := keyOf(cu.Reference, cu.ID)
 		k, ok := byKey[key]
@@ -282,7 +291,7 @@ func (c *counter) compare(got []crm.Customer, known []state.Known) {
 		c.arrived[key] = true
 	}
 	for key, k := range byKey {
-		if !c.opt.Pulled[k.Reference] {
+		if !c.opt.Pulled[key] {
 			c.missing[key] = k
 		}
 	}
@@ -314,6 +323,10 @@ func (c *counter) confirmOne(ctx context.Context, k state.Known) error {
 	case crm.IsNotFound(err):
 		c.gone(k)
 		return nil
+	case errors.As(err, new(*crm.DecodeError)):
+		// There, but shaped so that it cannot be read: reported, not gone.
+		c.unreadable([]*crm.RecordError{{ID: k.CRMID, Reference: k.Reference, Err: err}})
+		return nil
 	case err != nil:
 		return fmt.Errorf("look for %s in the CRM: %w", k.Reference, err)
 	}
@@ -321,6 +334,16 @@ func (c *counter) confirmOne(ctx context.Context, k state.Known) error {
 	c.res.Arrived = append(c.res.Arrived, *cu)
 	c.mu.Unlock()
 	return nil
+}
+
+// unreadable keeps records that could not be read.
+func (c *counter) unreadable(bad []*crm.RecordError) {
+	if len(bad) == 0 {
+		return
+	}
+	c.mu.Lock()
+	c.res.Unreadable = append(c.res.Unreadable, bad...)
+	c.mu.Unlock()
 }
 
 func (c *counter) gone(k state.Known) {

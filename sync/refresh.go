@@ -52,6 +52,9 @@ func refresh(ctx context.Context, j Job) (*refreshed, error) {
 	if err != nil {
 		return nil, WithClass(ClassFatal, err)
 	}
+	for _, bad := range pulled.Unreadable { // there, though unreadable: never taken for gone
+		s.all[keyOf(bad.Reference, bad.ID)] = true
+	}
 	r.count, err = Count(ctx, j.CRM, j.State, CountOptions{VerifiedUntil: verified, PullFrom: r.from,
 		Moved: s.moved, Pulled: s.pulled, Concurrency: j.Settings.Concurrency})
 	if err == nil {
@@ -63,7 +66,7 @@ func refresh(ctx context.Context, j Job) (*refreshed, error) {
 	for _, c := range r.count.Arrived {
 		pulled.Customers[c.ID] = c
 	}
-	r.unreadable = pulled.Unreadable
+	r.unreadable = append(pulled.Unreadable, r.count.Unreadable...)
 	if err := r.sort(ctx, j, pulled); err != nil {
 		return nil, WithClass(ClassFatal, err)
 	}
@@ -213,6 +216,7 @@ func (s *sighting) goneInWalk(ctx context.Context, j Job, res *CountResult) erro
 	}
 	res.Gone = append(res.Gone, c.res.Gone...)
 	res.Arrived = append(res.Arrived, c.res.Arrived...)
+	res.Unreadable = append(res.Unreadable, c.res.Unreadable...)
 	res.Requests += int(c.requests.Load())
 	return nil
 }

@@ -402,7 +402,7 @@ func decodeSuccess(op string, a *answer, out any) error {
 	}
 	if d, ok := out.(bodyDecoder); ok {
 		if err := d.decodeBody(a.body); err != nil {
-			return fmt.Errorf("%s: decode %d answer: %w", op, a.status, err)
+			return &DecodeError{Op: op, Status: a.status, Err: err}
 		}
 		return nil
 	}
@@ -415,7 +415,7 @@ func decodeSuccess(op string, a *answer, out any) error {
 		if serr := json.Unmarshal(a.body, out); serr != nil {
 			err = serr
 		}
-		return fmt.Errorf("%s: decode %d answer: %w", op, a.status, err)
+		return &DecodeError{Op: op, Status: a.status, Err: err}
 	}
 	return nil
 }

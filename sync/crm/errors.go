@@ -120,6 +120,21 @@ func (e *RedirectError) Error() string {
 		e.Op, e.Status, http.StatusText(e.Status), loc)
 }
 
+// DecodeError is a success answer whose body could not be read: the CRM
+// did what was asked (or holds the record), its answer is shaped otherwise.
+// Its message says what was wrong, never the body.
+type DecodeError struct {
+	Op     string
+	Status int
+	Err    error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("%s: decode %d answer: %v", e.Op, e.Status, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
 // StalledError is a walk over the list's pages that made no progress: the
 // CRM answered the same records again (it ignores offset) or the count of
 // records left did not shrink. It is fatal.
