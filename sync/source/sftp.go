@@ -163,12 +163,39 @@ func (s *sftpStore) conn(ctx context.Context) (*sftp.Client, error) {
 	}
 	_ = nc.SetDeadline(time.Time{})
 	s.ssh = ssh.NewClient(c, chans, reqs)
+	go keepAlive(s.ssh, s.timeout)
 	if s.client, err = sftp.NewClient(s.ssh); err != nil {
 		s.ssh.Close()
 		s.ssh = nil
 		return nil, fmt.Errorf("sftp %s: start the sftp subsystem: %w", s.String(), err)
 	}
 	return s.client, nil
+}
+
+// keepAlive asks the server for a sign of life every interval; a server
+// that does not answer within it (the connection up, the server silent)
+// gets its connection closed, so that a listing or a transfer blocked on
+// it fails and is retried, instead of hanging serve's tick for ever. It
+// ends with the connection.
+func keepAlive(c *ssh.Client, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for range t.C {
+		answered := make(chan error, 1)
+		go func() {
+			_, _, err := c.SendRequest("keepalive@openssh.com", true, nil)
+			answered <- err
+		}()
+		select {
+		case err := <-answered:
+			if err != nil {
+				return // the connection is gone (a refusal of the request is an answer too)
+			}
+		case <-time.After(interval):
+			c.Close()
+			return
+		}
+	}
 }
 
 // drop closes the connection; the next call dials again.

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -266,5 +267,39 @@ func TestSplitExt(t *testing.T) {
 		if _, got := source.SplitExt(in); got != want {
 			t.Errorf("SplitExt(%q) ext = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestFetch_HungServerDropped: a server that falls silent mid-transfer
+// (the connection up, no answer, not even to keepalives) is dropped after
+// the SFTP timeout and the copy tried again, instead of blocking serve's
+// tick for ever.
+func TestFetch_HungServerDropped(t *testing.T) {
+	srv := sourcetest.NewSFTPServer(t)
+	inbox := filepath.Join(srv.Root, "inbox")
+	data := export(5000)
+	writeFile(t, filepath.Join(inbox, "day1.csv"), data, time.Now())
+	cfg := sftpConfig(t, srv, inbox+"/*.csv")
+	cfg.SFTP.Timeout = 300 * time.Millisecond
+	srv.FreezeAfter(40_000, 1)
+	done := make(chan error, 1)
+	go func() {
+		exp, cleanup, err := source.Fetch(context.Background(), cfg, "", fetchOptions(t))
+		if err == nil {
+			got, _ := os.ReadFile(exp.Path)
+			if !bytes.Equal(got, data) {
+				err = fmt.Errorf("copy has %d bytes, want %d", len(got), len(data))
+			}
+			cleanup()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the fetch still hangs on a silent server after 20 s")
 	}
 }

@@ -36,6 +36,8 @@ type SFTPServer struct {
 
 	cutAfter atomic.Int64 // bytes sent before a connection is closed
 	cuts     atomic.Int32 // connections still to cut
+	freeze   atomic.Bool  // the cut connections fall silent instead of closing
+	thaw     chan struct{} // closed at the test's end: silent connections end
 	conns    atomic.Int32 // connections accepted
 	wg       sync.WaitGroup
 }
@@ -62,7 +64,7 @@ func NewSFTPServer(tb testing.TB) *SFTPServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &SFTPServer{Addr: ln.Addr().String(), HostKey: signer.PublicKey(), Root: tb.TempDir()}
+	s := &SFTPServer{Addr: ln.Addr().String(), HostKey: signer.PublicKey(), Root: tb.TempDir(), thaw: make(chan struct{})}
 	var live sync.Map // net.Conn → struct{}
 	s.wg.Add(1)
 	go func() {
@@ -83,6 +85,7 @@ func NewSFTPServer(tb testing.TB) *SFTPServer {
 		}
 	}()
 	tb.Cleanup(func() {
+		close(s.thaw)
 		ln.Close()
 		live.Range(func(k, _ any) bool { k.(net.Conn).Close(); return true })
 		s.wg.Wait()
@@ -96,8 +99,17 @@ func (s *SFTPServer) Connections() int { return int(s.conns.Load()) }
 // CutAfter makes the next n connections close after sending about bytes
 // of SFTP data: a transfer cut in the middle.
 func (s *SFTPServer) CutAfter(bytes int64, n int) {
+	s.freeze.Store(false)
 	s.cutAfter.Store(bytes)
 	s.cuts.Store(int32(n))
+}
+
+// FreezeAfter makes the next n connections fall silent after sending
+// about bytes of SFTP data: the TCP connection stays up, the server
+// answers nothing more, not even to keepalives (a hung server).
+func (s *SFTPServer) FreezeAfter(bytes int64, n int) {
+	s.CutAfter(bytes, n)
+	s.freeze.Store(true)
 }
 
 // KnownHosts writes a known_hosts file that trusts key for this server
@@ -123,11 +135,12 @@ func (s *SFTPServer) serve(nc net.Conn, cfg *ssh.ServerConfig) {
 	if err != nil {
 		return
 	}
-	go ssh.DiscardRequests(reqs)
 	var limit int64 = -1
 	if s.cuts.Add(-1) >= 0 {
 		limit = s.cutAfter.Load()
 	}
+	silent := make(chan struct{})
+	go answerRequests(reqs, silent)
 	for nch := range chans {
 		if nch.ChannelType() != "session" {
 			_ = nch.Reject(ssh.UnknownChannelType, "sessions only")
@@ -137,7 +150,21 @@ func (s *SFTPServer) serve(nc net.Conn, cfg *ssh.ServerConfig) {
 		if err != nil {
 			return
 		}
-		go s.session(ch, creqs, &cutter{ch: ch, nc: nc, left: limit})
+		go s.session(ch, creqs, &cutter{ch: ch, nc: nc, left: limit, freeze: s.freeze.Load(), silent: silent, thaw: s.thaw})
+	}
+}
+
+// answerRequests refuses the connection's global requests (keepalives
+// among them), until the connection falls silent: then it answers none.
+func answerRequests(reqs <-chan *ssh.Request, silent <-chan struct{}) {
+	for req := range reqs {
+		select {
+		case <-silent:
+		default:
+			if req.WantReply {
+				_ = req.Reply(false, nil)
+			}
+		}
 	}
 }
 
@@ -163,10 +190,13 @@ func (s *SFTPServer) session(ch ssh.Channel, reqs <-chan *ssh.Request, rw io.Rea
 // cutter closes the TCP connection once left bytes were written (left < 0:
 // never).
 type cutter struct {
-	ch   ssh.Channel
-	nc   net.Conn
-	mu   sync.Mutex
-	left int64
+	ch     ssh.Channel
+	nc     net.Conn
+	mu     sync.Mutex
+	left   int64
+	freeze bool          // fall silent instead of closing
+	silent chan struct{} // closed when it falls silent
+	thaw   chan struct{} // the test's end
 }
 
 func (c *cutter) Read(p []byte) (int, error) { return c.ch.Read(p) }
@@ -180,6 +210,10 @@ func (c *cutter) Write(p []byte) (int, error) {
 	}
 	if int64(len(p)) > c.left {
 		n, _ := c.ch.Write(p[:c.left])
+		if c.freeze {
+			close(c.silent)
+			<-c.thaw // a hung server: nothing more until the test ends
+		}
 		c.nc.Close()
 		c.left = 0
 		return n, io.ErrClosedPipe
