@@ -8,10 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
 
+	"erpsync/mapping"
+	"erpsync/mapping/genexport"
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
@@ -80,4 +83,103 @@ func BenchmarkListAll100k(b *testing.B) {
 	b.ReportMetric(seq.Seconds()/float64(b.N), "sequential-s")
 	b.ReportMetric(par.Seconds()/float64(b.N), "concurrent-s")
 	b.ReportMetric(par.Seconds()/(seq.Seconds()/conc), "ratio-to-ideal")
+}
+
+// BenchmarkReconcile1M reconciles the day-2 export (BENCH_ROWS, default
+// 1M) against a crmsim process seeded with day 1 (BENCH_LATENCY, default
+// none; pages of 500, 8 at once): its peak RSS (issue 14 §4: ≤ 500 MiB)
+// and the listing's time against the ideal, pages × latency /
+// concurrency (≤ 1.2 at 20 ms).
+func BenchmarkReconcile1M(b *testing.B) {
+	if testing.Short() {
+		b.Skip("-short")
+	}
+	const conc, page = 8, 500
+	n := benchRows()
+	day1, day2 := benchExports(b, n)
+	m, err := mapping.New(genexport.Config(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	seed := writeSeed(b, m, day1)
+	latency, _ := time.ParseDuration(os.Getenv("BENCH_LATENCY"))
+	client, err := crm.NewClient(crm.Config{BaseURL: startCRMSim(b, "-seed", seed, "-latency", latency.String()), Concurrency: conc})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close()
+	var peak, listing, ideal float64
+	for range b.N {
+		debug.FreeOSMemory()
+		resetPeakRSS()
+		res, err := sync.Reconcile(context.Background(), mappingRows(m, day2), client, nil, sync.ReconcileOptions{Concurrency: conc, PageSize: page})
+		peak = max(peak, peakRSS())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Listing.Customers != n || res.Summary.Matched < n*9/10 {
+			b.Fatalf("listed %d of %d; %+v", res.Listing.Customers, n, res.Summary)
+		}
+		listing += res.Listing.Seconds
+		ideal += float64(res.Listing.Pages) * latency.Seconds() / conc
+		b.ReportMetric(float64(res.Summary.Different+res.Summary.OnlyInERP+res.Summary.OnlyInCRM), "items")
+	}
+	b.ReportMetric(peak/(1<<20), "peak-MiB")
+	b.ReportMetric(listing/float64(b.N), "listing-s")
+	if ideal > 0 {
+		b.ReportMetric(listing/ideal, "listing/ideal")
+	}
+}
+
+// benchExports returns the day-1 and day-2 exports of n rows: the large
+// ones for 1M, else ones written into a temporary folder.
+func benchExports(b *testing.B, n int) (string, string) {
+	dir, opt := filepath.Join("..", "testdata", "large"), genexport.LargeOptions
+	if n != opt.Rows {
+		dir, opt.Rows = b.TempDir(), n
+	}
+	d1, d2, err := genexport.Ensure(dir, opt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d1, d2
+}
+
+// writeSeed writes a crmsim seed holding the export's customers, as
+// their upserts would leave them; it returns its path.
+func writeSeed(b *testing.B, m *mapping.Mapping, export string) string {
+	path := filepath.Join(b.TempDir(), "seed.json")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	head, _ := json.Marshal(crmsim.DefaultSeed())
+	w.Write(head[:len(head)-1]) // without its closing brace
+	w.WriteString(`,"customers":[`)
+	enc := json.NewEncoder(w)
+	first := true
+	_, err = m.Read(context.Background(), export, func(r mapping.Row) error {
+		if r.Customer == nil {
+			return nil
+		}
+		values := map[string]string{"reference": r.Customer.Reference}
+		for k, v := range crm.UpsertForm(r.Customer).Values {
+			values[k] = v[0]
+		}
+		if !first {
+			w.WriteByte(',')
+		}
+		first = false
+		return enc.Encode(values)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w.WriteString("]}")
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	return path
 }
