@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -339,19 +340,30 @@ func (bw *batchWriter) write(o Outcome) error {
 			err = bw.exec(sqlDeleteRecord, o.Reference)
 		}
 	default:
-		var vals, crmVals []byte
-		if vals, err = encodeValues(o.Values); err == nil {
-			crmVals, err = encodeValues(o.CRMValues)
-		}
-		if err == nil {
-			err = bw.exec(sqlSaveRecord, o.Reference, o.Hash, string(vals), o.CRMID, unix(o.CRMLastUpdated), string(crmVals), bw.now)
-		}
+		err = bw.saveRecord(o)
 	}
 	if err == nil && bw.failing[o.Reference] {
 		err = bw.exec(sqlClearFailure, o.Reference)
 		delete(bw.failing, o.Reference)
 	}
 	return err
+}
+
+// saveRecord writes the record of a successful upsert.
+func (bw *batchWriter) saveRecord(o Outcome) error {
+	b, err := encodeValues(o.Values)
+	if err != nil {
+		return err
+	}
+	vals := string(b)
+	crmVals := vals // the CRM's answer is most often what was pushed
+	if !maps.Equal(o.Values, o.CRMValues) {
+		if b, err = encodeValues(o.CRMValues); err != nil {
+			return err
+		}
+		crmVals = string(b)
+	}
+	return bw.exec(sqlSaveRecord, o.Reference, o.Hash, vals, o.CRMID, unix(o.CRMLastUpdated), crmVals, bw.now)
 }
 
 // failingChunk bounds the references asked about in one query.
