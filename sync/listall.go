@@ -136,6 +136,9 @@ func listPages(ctx context.Context, api Lister, concurrency, pageSize int, sink 
 		return listPass{}, fmt.Errorf("list the CRM: %w", err)
 	}
 	plan := planPages(q, first)
+	if g, ok := sink.(interface{ grow(n int) }); ok {
+		g.grow(plan.total) // room for the whole listing at once
+	}
 	j := &joiner{plan: plan, sink: sink, overlap: plan.step < plan.q.Max, pass: listPass{whole: true, pages: 1}}
 	j.join(first)
 	err = fetchPages(ctx, api, plan, first, concurrency, j)

@@ -75,7 +75,7 @@ func (x *erpIndex) currency(code string) int32 {
 // add indexes a customer of the export; a reference met again replaces
 // the earlier row, as a later row does in a sync.
 func (x *erpIndex) add(c *mapping.Customer) {
-	e := erpEntry{ref: c.Reference, line: int32(c.Line), flagged: c.Delete}
+	e := erpEntry{ref: strings.Clone(c.Reference), line: int32(c.Line), flagged: c.Delete}
 	e.set, e.hash, e.empty = x.hashRow(c)
 	for name, v := range c.All() {
 		switch name {
@@ -87,11 +87,13 @@ func (x *erpIndex) add(c *mapping.Customer) {
 			}
 		}
 	}
-	if i, ok := x.byRef[c.Reference]; ok {
+	if i, ok := x.byRef[e.ref]; ok {
 		x.entries[i] = e
 		return
 	}
-	x.byRef[c.Reference] = int32(len(x.entries))
+	// The key is the clone: the row's reference may share the memory of
+	// the whole line that the CSV reader read.
+	x.byRef[e.ref] = int32(len(x.entries))
 	x.entries = append(x.entries, e)
 }
 
@@ -174,6 +176,7 @@ func newCRMSide(x *erpIndex, countryCode func(string) (string, bool)) *crmSide {
 }
 
 func (s *crmSide) reset()              { s.entries = nil }
+func (s *crmSide) grow(n int)          { s.entries = slices.Grow(s.entries, n+n/100) }
 func (s *crmSide) len() int            { return len(s.entries) }
 func (s *crmSide) add(c *crm.Customer) { s.entries = append(s.entries, s.entry(c)) }
 
