@@ -1,6 +1,7 @@
 package state_test
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -101,6 +102,34 @@ func TestWriter_Outcomes(t *testing.T) {
 		MustWrite(t, db, good)
 		if got := failures(t, db); len(got) != 0 {
 			t.Errorf("failures after success = %+v", got)
+		}
+	})
+
+	t.Run("a success clears the failure of the same batch, and of one far in a big batch", func(t *testing.T) {
+		db := MustOpenDB(t)
+		far := refused(1, state.OpUpsert, "save_failed")
+		far.Reference = "Z-far"
+		MustWrite(t, db, far)
+		batch := []state.Outcome{refused(1, state.OpUpsert, "save_failed"), good}
+		for i := range 1200 {
+			o := good
+			o.Reference = fmt.Sprintf("N-%04d", i)
+			batch = append(batch, o)
+		}
+		fixed := good
+		fixed.Reference = "Z-far"
+		// One transaction: the writer's batch is bigger than the outcomes.
+		w := db.NewWriter(5000, time.Hour)
+		for _, o := range append(batch, fixed) {
+			if err := w.Put(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got := failures(t, db); len(got) != 0 {
+			t.Errorf("failures after the successes = %+v", got)
 		}
 	})
 

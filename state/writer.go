@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"strings"
 	"sync"
 	"time"
 )
@@ -275,53 +277,14 @@ const (
 
 // writeOutcomes records a batch, in order, in one transaction.
 func (db *DB) writeOutcomes(ctx context.Context, batch []Outcome) error {
-	now := db.Now().Unix()
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		stmts := map[string]*sql.Stmt{} // closed with the transaction
-		exec := func(query string, args ...any) error {
-			st := stmts[query]
-			if st == nil {
-				var err error
-				if st, err = tx.PrepareContext(ctx, query); err != nil {
-					return err
-				}
-				stmts[query] = st
-			}
-			_, err := st.ExecContext(ctx, args...)
-			return err
+		bw := &batchWriter{ctx: ctx, tx: tx, now: db.Now().Unix(), stmts: map[string]*sql.Stmt{}}
+		var err error
+		if bw.failing, err = failingAmong(ctx, tx, batch); err != nil {
+			return fmt.Errorf("read failures: %w", err)
 		}
 		for _, o := range batch {
-			var err error
-			switch {
-			case o.Failure != nil:
-				f := *o.Failure
-				f.RunID = cmp.Or(f.RunID, o.RunID)
-				f.Op, f.Line = cmp.Or(f.Op, o.Op), cmp.Or(f.Line, o.Line)
-				at := cmp.Or(unix(f.At), now)
-				err = exec(sqlSaveFailure, o.Reference, f.RunID, f.Op, f.Line, f.Status, f.Code, f.Message, at)
-			case o.Op == OpDelete:
-				if o.DeletedCopy != nil {
-					err = exec(sqlKeepCopy, o.Reference, o.CRMID, string(o.DeletedCopy), o.RunID, now)
-				}
-				if err == nil {
-					err = exec(sqlDeleteRecord, o.Reference)
-				}
-				if err == nil {
-					err = exec(sqlClearFailure, o.Reference)
-				}
-			default:
-				var vals, crmVals []byte
-				if vals, err = encodeValues(o.Values); err == nil {
-					crmVals, err = encodeValues(o.CRMValues)
-				}
-				if err == nil {
-					err = exec(sqlSaveRecord, o.Reference, o.Hash, string(vals), o.CRMID, unix(o.CRMLastUpdated), string(crmVals), now)
-				}
-				if err == nil {
-					err = exec(sqlClearFailure, o.Reference)
-				}
-			}
-			if err != nil {
+			if err := bw.write(o); err != nil {
 				return fmt.Errorf("%s of %s: %w", o.Op, o.Reference, err)
 			}
 		}
@@ -331,4 +294,118 @@ func (db *DB) writeOutcomes(ctx context.Context, batch []Outcome) error {
 		return db.fail("write checkpoint", err)
 	}
 	return nil
+}
+
+// batchWriter writes the outcomes of one batch transaction.
+type batchWriter struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	now   int64
+	stmts map[string]*sql.Stmt // prepared once per transaction, closed with it
+	// failing are the references of the batch with a stored failure: a
+	// success clears only those (most outcomes have none to clear).
+	failing map[string]bool
+}
+
+func (bw *batchWriter) exec(query string, args ...any) error {
+	st := bw.stmts[query]
+	if st == nil {
+		var err error
+		if st, err = bw.tx.PrepareContext(bw.ctx, query); err != nil {
+			return err
+		}
+		bw.stmts[query] = st
+	}
+	_, err := st.ExecContext(bw.ctx, args...)
+	return err
+}
+
+// write records one outcome.
+func (bw *batchWriter) write(o Outcome) error {
+	var err error
+	switch {
+	case o.Failure != nil:
+		f := *o.Failure
+		f.RunID = cmp.Or(f.RunID, o.RunID)
+		f.Op, f.Line = cmp.Or(f.Op, o.Op), cmp.Or(f.Line, o.Line)
+		at := cmp.Or(unix(f.At), bw.now)
+		err = bw.exec(sqlSaveFailure, o.Reference, f.RunID, f.Op, f.Line, f.Status, f.Code, f.Message, at)
+		bw.failing[o.Reference] = true
+		return err
+	case o.Op == OpDelete:
+		if o.DeletedCopy != nil {
+			err = bw.exec(sqlKeepCopy, o.Reference, o.CRMID, string(o.DeletedCopy), o.RunID, bw.now)
+		}
+		if err == nil {
+			err = bw.exec(sqlDeleteRecord, o.Reference)
+		}
+	default:
+		err = bw.saveRecord(o)
+	}
+	if err == nil && bw.failing[o.Reference] {
+		err = bw.exec(sqlClearFailure, o.Reference)
+		delete(bw.failing, o.Reference)
+	}
+	return err
+}
+
+// saveRecord writes the record of a successful upsert.
+func (bw *batchWriter) saveRecord(o Outcome) error {
+	b, err := encodeValues(o.Values)
+	if err != nil {
+		return err
+	}
+	vals := string(b)
+	crmVals := vals // the CRM's answer is most often what was pushed
+	if !maps.Equal(o.Values, o.CRMValues) {
+		if b, err = encodeValues(o.CRMValues); err != nil {
+			return err
+		}
+		crmVals = string(b)
+	}
+	return bw.exec(sqlSaveRecord, o.Reference, o.Hash, vals, o.CRMID, unix(o.CRMLastUpdated), crmVals, bw.now)
+}
+
+// failingChunk bounds the references asked about in one query.
+const failingChunk = 500
+
+// failingAmong returns the references of the batch that have a stored
+// failure: none without a query when no failure is stored at all, else
+// by the reference's index, a chunk of references per query.
+func failingAmong(ctx context.Context, tx *sql.Tx, batch []Outcome) (map[string]bool, error) {
+	failing := map[string]bool{}
+	var stored bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM failures)`).Scan(&stored); err != nil || !stored {
+		return failing, err
+	}
+	for len(batch) > 0 {
+		chunk := batch[:min(len(batch), failingChunk)]
+		batch = batch[len(chunk):]
+		args := make([]any, len(chunk))
+		for i, o := range chunk {
+			args[i] = o.Reference
+		}
+		q := `SELECT reference FROM failures WHERE reference IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
+		if err := scanReferences(ctx, tx, q, args, failing); err != nil {
+			return nil, err
+		}
+	}
+	return failing, nil
+}
+
+// scanReferences adds the references that query answers to set.
+func scanReferences(ctx context.Context, tx *sql.Tx, query string, args []any, set map[string]bool) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ref string
+		if err := rows.Scan(&ref); err != nil {
+			return err
+		}
+		set[ref] = true
+	}
+	return rows.Err()
 }

@@ -31,6 +31,25 @@ type Listing struct {
 // maxListPasses bounds how often a listing is done again.
 const maxListPasses = 3
 
+// listSink receives a pass of a listing: the records in id order as the
+// pages are joined, then the records changed meanwhile (newer copies of
+// records already added, or records created meanwhile). A new pass
+// starts with reset.
+type listSink interface {
+	reset()
+	add(c *crm.Customer)
+	changed(cs map[int64]crm.Customer)
+	len() int
+}
+
+// collectSink keeps every customer listed, sorted by id.
+type collectSink struct{ all []*crm.Customer }
+
+func (s *collectSink) reset()                            { s.all = nil }
+func (s *collectSink) add(c *crm.Customer)               { s.all = append(s.all, c) }
+func (s *collectSink) changed(cs map[int64]crm.Customer) { s.all = merge(s.all, cs) }
+func (s *collectSink) len() int                          { return len(s.all) }
+
 // ListAll lists every customer of the CRM, sorted by id, pages fetched
 // concurrently. Records created, changed or deleted meanwhile are caught:
 // adjacent pages overlap by one record, so that a page shifted by a
@@ -39,20 +58,32 @@ const maxListPasses = 3
 // again (at most three times in all). pageSize is the max asked for (0:
 // the client's); the server's answers say what a page really holds.
 func ListAll(ctx context.Context, api Lister, concurrency, pageSize int) ([]*crm.Customer, Listing, error) {
+	var sink collectSink
+	listing, err := listInto(ctx, api, concurrency, pageSize, &sink)
+	if err != nil {
+		return nil, listing, err
+	}
+	return sink.all, listing, nil
+}
+
+// listInto is ListAll with the records handed to sink as the pages come
+// in, in id order: what the listing holds at once is a window of pages,
+// whatever the CRM's size.
+func listInto(ctx context.Context, api Lister, concurrency, pageSize int, sink listSink) (Listing, error) {
 	if concurrency <= 0 {
 		concurrency = 8
 	}
 	var listing Listing
 	for attempt := 1; ; attempt++ {
-		pass, err := listOnce(ctx, api, concurrency, pageSize)
+		pass, err := listOnce(ctx, api, concurrency, pageSize, sink)
 		listing.Pages += pass.pages
 		if err != nil {
-			return nil, listing, err
+			return listing, err
 		}
 		if pass.settled || attempt == maxListPasses {
-			listing.Customers, listing.Unsettled = len(pass.all), !pass.settled
+			listing.Customers, listing.Unsettled = sink.len(), !pass.settled
 			listing.Unreadable, listing.UnreadableRecords = len(pass.bad), pass.bad
-			return pass.all, listing, nil
+			return listing, nil
 		}
 		listing.Rechecks++
 	}
@@ -60,7 +91,6 @@ func ListAll(ctx context.Context, api Lister, concurrency, pageSize int) ([]*crm
 
 // listPass is one reading of the whole CRM.
 type listPass struct {
-	all     []*crm.Customer
 	bad     []*crm.RecordError
 	pages   int
 	whole   bool // the pages overlapped as they should
@@ -68,9 +98,10 @@ type listPass struct {
 }
 
 // listOnce lists the pages, pulls what changed meanwhile and counts.
-func listOnce(ctx context.Context, api Lister, concurrency, pageSize int) (listPass, error) {
+func listOnce(ctx context.Context, api Lister, concurrency, pageSize int, sink listSink) (listPass, error) {
 	started := time.Now().Add(-2 * time.Second) // the CRM's clock may have one-second resolution
-	pass, err := listPages(ctx, api, concurrency, pageSize)
+	sink.reset()
+	pass, err := listPages(ctx, api, concurrency, pageSize, sink)
 	if err != nil {
 		return pass, err
 	}
@@ -79,7 +110,7 @@ func listOnce(ctx context.Context, api Lister, concurrency, pageSize int) (listP
 		return pass, err
 	}
 	pass.pages += since.Pages
-	pass.all = merge(pass.all, since.Customers)
+	sink.changed(since.Customers)
 	pass.bad = mergeBad(pass.bad, since.Unreadable)
 	// The same order as the pages: a CRM answers it from the same index.
 	end, err := api.ListPage(ctx, crm.ListQuery{Sort: "id", Order: "asc", Max: 1})
@@ -87,7 +118,7 @@ func listOnce(ctx context.Context, api Lister, concurrency, pageSize int) (listP
 		return pass, fmt.Errorf("count the CRM's customers: %w", err)
 	}
 	pass.pages++
-	pass.settled = pass.whole && len(pass.all)+len(pass.bad) == end.Paging.Total
+	pass.settled = pass.whole && sink.len()+len(pass.bad) == end.Paging.Total
 	return pass, nil
 }
 
@@ -97,22 +128,21 @@ func listOnce(ctx context.Context, api Lister, concurrency, pageSize int) (listP
 // minus one apart. whole is false when a page does not overlap its
 // predecessor: records were deleted meanwhile and one may be missing. At
 // a page size of one no overlap is possible: then every page must report
-// the first page's total. The customers stay where their page decoded
-// them.
-func listPages(ctx context.Context, api Lister, concurrency, pageSize int) (listPass, error) {
+// the first page's total. The pages are joined in order as they come.
+func listPages(ctx context.Context, api Lister, concurrency, pageSize int, sink listSink) (listPass, error) {
 	q := crm.ListQuery{Sort: "id", Order: "asc", Max: pageSize}
 	first, err := api.ListPage(ctx, q)
 	if err != nil {
 		return listPass{}, fmt.Errorf("list the CRM: %w", err)
 	}
 	plan := planPages(q, first)
-	pages, err := fetchPages(ctx, api, plan, first, concurrency)
-	if err != nil {
-		return listPass{pages: len(pages)}, err
+	if g, ok := sink.(interface{ grow(n int) }); ok {
+		g.grow(plan.total) // room for the whole listing at once
 	}
-	pass := joinPages(pages, plan)
-	pass.pages = len(pages)
-	return pass, nil
+	j := &joiner{plan: plan, sink: sink, overlap: plan.step < plan.q.Max, pass: listPass{whole: true, pages: 1}}
+	j.join(first)
+	err = fetchPages(ctx, api, plan, first, concurrency, j)
+	return j.pass, err
 }
 
 // pagePlan is where the pages of a listing start.
@@ -143,39 +173,74 @@ func planPages(q crm.ListQuery, first *crm.Page) pagePlan {
 // fetchPages fetches the planned pages after the first: the second alone
 // (a CRM that ignores offset answers the first page again, and the
 // listing stops there), then the others concurrently, then any beyond
-// the plan that the last one announces.
-func fetchPages(ctx context.Context, api Lister, plan pagePlan, first *crm.Page, concurrency int) ([]*crm.Page, error) {
-	pages := make([]*crm.Page, plan.n)
-	pages[0] = first
+// the plan that the last one announces. Each is joined as it comes.
+func fetchPages(ctx context.Context, api Lister, plan pagePlan, first *crm.Page, concurrency int, j *joiner) error {
+	last := first
+	if plan.n > 1 {
+		q := plan.q
+		q.Offset = plan.step
+		second, err := api.ListPage(ctx, q)
+		if err != nil {
+			return fmt.Errorf("list the CRM, page 2: %w", err)
+		}
+		j.pass.pages++
+		if repeats(first, second) {
+			return &crm.StalledError{Walk: "list the CRM", Requests: 2, Reason: "the second page repeated the first"}
+		}
+		j.join(second)
+		last = second
+	}
+	if plan.n > 2 {
+		var err error
+		if last, err = fetchWindow(ctx, api, plan, concurrency, j); err != nil {
+			return err
+		}
+	}
+	return fetchTail(ctx, api, plan, last, j)
+}
+
+// fetchWindow fetches the planned pages from the third on, concurrency
+// at a time, and joins them in order: a page starts only when the page
+// 2×concurrency before it has been joined, so that a slow page holds
+// back a bounded number of others. It returns the last page.
+func fetchWindow(ctx context.Context, api Lister, plan pagePlan, concurrency int, j *joiner) (*crm.Page, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(concurrency)
-	for i := 1; i < plan.n; i++ {
-		fetch := func() error {
-			q := plan.q
-			q.Offset = i * plan.step
-			p, err := api.ListPage(gctx, q)
-			if err != nil {
-				return fmt.Errorf("list the CRM, page %d: %w", i+1, err)
+	done := make([]chan *crm.Page, plan.n)
+	launched := 2
+	launch := func(upTo int) {
+		for ; launched < min(upTo, plan.n); launched++ {
+			i := launched
+			done[i] = make(chan *crm.Page, 1)
+			g.Go(func() error {
+				q := plan.q
+				q.Offset = i * plan.step
+				p, err := api.ListPage(gctx, q)
+				if err != nil {
+					return fmt.Errorf("list the CRM, page %d: %w", i+1, err)
+				}
+				done[i] <- p
+				return nil
+			})
+		}
+	}
+	var last *crm.Page
+	for i := 2; i < plan.n; i++ {
+		launch(i + 2*concurrency)
+		select {
+		case last = <-done[i]:
+			j.pass.pages++
+			j.join(last)
+		case <-gctx.Done():
+			if err := g.Wait(); err != nil {
+				return nil, err
 			}
-			pages[i] = p
-			return nil
-		}
-		if i > 1 {
-			g.Go(fetch)
-			continue
-		}
-		if err := fetch(); err != nil {
-			return pages[:1], err
-		}
-		if repeats(first, pages[1]) {
-			return pages[:2], &crm.StalledError{Walk: "list the CRM", Requests: 2,
-				Reason: "the second page repeated the first"}
+			return nil, ctx.Err()
 		}
 	}
-	if err := g.Wait(); err != nil {
-		return pages, err
-	}
-	return fetchTail(ctx, api, plan, pages)
+	return last, g.Wait()
 }
 
 // repeats reports a page holding the same records as the first: sorted by
@@ -188,22 +253,24 @@ func repeats(first, p *crm.Page) bool {
 
 // fetchTail fetches the pages that follow the planned ones while the last
 // says more follow (records created meanwhile, or a total that was low).
-func fetchTail(ctx context.Context, api Lister, plan pagePlan, pages []*crm.Page) ([]*crm.Page, error) {
+func fetchTail(ctx context.Context, api Lister, plan pagePlan, last *crm.Page, j *joiner) error {
 	guard := crm.Progress{Walk: "list the CRM"}
 	q := plan.q
-	q.Offset = (len(pages) - 1) * plan.step
-	for last := pages[len(pages)-1]; last.More(q); last = pages[len(pages)-1] {
+	q.Offset = (plan.n - 1) * plan.step
+	for pages := plan.n; last.More(q); pages++ {
 		q.Offset += max(last.Len()-1, 1)
 		p, err := api.ListPage(ctx, q)
 		if err == nil {
 			err = guard.Check(q, p)
 		}
 		if err != nil {
-			return pages, fmt.Errorf("list the CRM, page %d: %w", len(pages)+1, err)
+			return fmt.Errorf("list the CRM, page %d: %w", pages+1, err)
 		}
-		pages = append(pages, p)
+		j.pass.pages++
+		j.join(p)
+		last = p
 	}
-	return pages, nil
+	return nil
 }
 
 // record is one record of a page, read or not.
@@ -228,42 +295,50 @@ func records(p *crm.Page) []record {
 	return es
 }
 
-// joinPages puts the pages' records end to end, dropping the overlaps, and
-// says whether they overlapped as planned.
-func joinPages(pages []*crm.Page, plan pagePlan) listPass {
-	overlap := plan.step < plan.q.Max
-	pass := listPass{whole: true, all: make([]*crm.Customer, 0, plan.total)}
-	var prev []record
-	for i, p := range pages {
-		es := records(p)
-		switch {
-		case i == 0:
-		case !overlap:
-			pass.whole = pass.whole && p.Paging.Total == plan.total
-		case len(prev) > 0 && len(es) > 0 && es[0].id != 0 && es[0].id == prev[len(prev)-1].id:
-			es = es[1:] // the overlap
-		default:
-			pass.whole = false
-		}
-		pass.add(es)
-		prev = records(p)
-	}
-	return pass
+// joiner puts the pages' records end to end into a sink, dropping the
+// overlaps, and says whether they overlapped as planned.
+type joiner struct {
+	plan    pagePlan
+	sink    listSink
+	overlap bool
+	prev    []record // the records of the page joined last
+	lastID  int64    // of the record added last
+	pages   int      // joined
+	pass    listPass
 }
 
-// add appends a page's records; one out of order or seen twice means a
-// page moved.
-func (pass *listPass) add(es []record) {
+// join adds the next page.
+func (j *joiner) join(p *crm.Page) {
+	es := records(p)
+	prev := es
+	switch {
+	case j.pages == 0:
+	case !j.overlap:
+		j.pass.whole = j.pass.whole && p.Paging.Total == j.plan.total
+	case len(j.prev) > 0 && len(es) > 0 && es[0].id != 0 && es[0].id == j.prev[len(j.prev)-1].id:
+		es = es[1:] // the overlap
+	default:
+		j.pass.whole = false
+	}
+	j.add(es)
+	j.prev = prev
+	j.pages++
+}
+
+// add hands a page's records to the sink; one out of order or seen twice
+// means a page moved.
+func (j *joiner) add(es []record) {
 	for _, e := range es {
 		if e.bad != nil {
-			pass.bad = mergeBad(pass.bad, []*crm.RecordError{e.bad})
+			j.pass.bad = mergeBad(j.pass.bad, []*crm.RecordError{e.bad})
 			continue
 		}
-		if n := len(pass.all); n > 0 && e.id <= pass.all[n-1].ID {
-			pass.whole = false
+		if j.sink.len() > 0 && e.id <= j.lastID {
+			j.pass.whole = false
 			continue
 		}
-		pass.all = append(pass.all, e.c)
+		j.sink.add(e.c)
+		j.lastID = e.id
 	}
 }
 

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -104,64 +105,57 @@ type erpSide struct {
 }
 
 // Reconcile compares an export with everything the CRM holds. It writes
-// nothing anywhere.
+// nothing anywhere. Its memory is bounded by the size of a compact index
+// of the export (reconcile_index.go), not by the customers' fields: the
+// CRM's pages are compared with the index as they come, and the export is
+// read a second time for the rows that are not equal at a glance, so rows
+// must be readable twice.
 func Reconcile(ctx context.Context, rows Rows, api Lister, cp ReconcileCheckpoint, opt ReconcileOptions) (*Reconciliation, error) {
 	if opt.CountryCode == nil {
 		opt.CountryCode = func(string) (string, bool) { return "", false }
 	}
 	res := &Reconciliation{Fields: map[string]int{}, Totals: map[string]CurrencyTotal{}}
-	erp, err := res.readERP(rows)
+	x, err := res.readERP(rows)
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	crmAll, listing, err := ListAll(ctx, api, opt.Concurrency, opt.PageSize)
+	side := newCRMSide(x, opt.CountryCode)
+	listing, err := listInto(ctx, api, opt.Concurrency, opt.PageSize, side)
 	if err != nil {
 		return nil, err
 	}
 	listing.Seconds = time.Since(start).Seconds()
 	res.Listing = listing
-	byRef := make(map[string]*crm.Customer, len(crmAll))
-	for _, c := range crmAll {
-		byRef[c.Reference] = c
-	}
 	failures, err := failuresByRef(ctx, cp)
 	if err != nil {
 		return nil, err
 	}
-	for _, ref := range unionSorted(erp, byRef) {
-		var rec *state.Record
-		if cp != nil {
-			if rec, err = cp.Get(ctx, ref); err != nil {
-				return nil, fmt.Errorf("read checkpoint of %s: %w", ref, err)
-			}
-		}
-		e, c := erp[ref], byRef[ref]
-		res.total(e, c)
-		item := compare(ref, e, c, rec, opt)
-		if f, failed := failures[ref]; failed && item != nil {
-			item.Explanation = fmt.Sprintf("the last push failed: %d %s %s", f.Status, f.Code, f.Message)
-		}
-		res.count(item)
+	j := &judge{res: res, x: x, side: side, cp: cp, failures: failures, opt: opt}
+	pending, err := j.classify(ctx)
+	if err != nil {
+		return nil, err
 	}
+	if err := j.detail(ctx, rows, pending); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(res.Items, func(a, b ReconcileItem) int { return cmp.Compare(a.Reference, b.Reference) })
 	res.roundTotals()
 	return res, nil
 }
 
-// readERP reads the export: its customers by reference, its invalid rows
-// into the result.
-func (r *Reconciliation) readERP(rows Rows) (map[string]*erpSide, error) {
-	erp := map[string]*erpSide{}
+// readERP indexes the export, its invalid rows into the result.
+func (r *Reconciliation) readERP(rows Rows) (*erpIndex, error) {
+	x := newERPIndex()
 	err := rows(func(row mapping.Row) error {
 		if row.Err != nil {
 			r.RowErrors = append(r.RowErrors, row.Err.Error())
 			return nil
 		}
-		c := row.Customer
-		erp[c.Reference] = &erpSide{line: c.Line, fields: c.Fields(), flagged: c.Delete}
+		x.add(row.Customer)
 		return nil
 	})
-	return erp, err
+	return x, err
 }
 
 // failuresByRef reads the checkpoint's pending failures, when there is a
@@ -181,16 +175,155 @@ func failuresByRef(ctx context.Context, cp ReconcileCheckpoint) (map[string]stat
 	return failures, nil
 }
 
-// unionSorted returns the references of both sides, sorted.
-func unionSorted(erp map[string]*erpSide, byRef map[string]*crm.Customer) []string {
-	refs := slices.Collect(maps.Keys(erp))
-	for ref := range byRef {
-		if _, ok := erp[ref]; !ok {
-			refs = append(refs, ref)
+// judge classifies the references of both sides once the CRM is listed.
+type judge struct {
+	res      *Reconciliation
+	x        *erpIndex
+	side     *crmSide
+	cp       ReconcileCheckpoint
+	failures map[string]state.Failure
+	opt      ReconcileOptions
+	// defaultCur is the organisation's default currency, learnt once
+	// (learnt: whether it was looked for).
+	defaultCur string
+	learnt     bool
+}
+
+// classify counts the totals and every reference whose status the
+// entries tell; it returns the CRM copies of the references whose fields
+// must be compared one by one, by export entry.
+func (j *judge) classify(ctx context.Context) (map[int32]*crm.Customer, error) {
+	seen := make([]bool, len(j.x.entries))
+	pending := map[int32]*crm.Customer{}
+	for k := range j.side.entries {
+		c := &j.side.entries[k]
+		j.res.totalCRM(j.x.curs[c.cur], c)
+		if c.exp < 0 {
+			if err := j.item(ctx, c.keep.Reference, nil, c.keep); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		seen[c.exp] = true
+		e := &j.x.entries[c.exp]
+		j.res.totalERP(e, j.x.curs[cmp.Or(e.cur, c.cur)])
+		switch {
+		case e.flagged:
+			if err := j.item(ctx, e.ref, &erpSide{line: int(e.line), flagged: true}, c.keep); err != nil {
+				return nil, err
+			}
+		case c.match:
+			j.res.count(nil)
+		default:
+			pending[c.exp] = c.keep
 		}
 	}
-	slices.Sort(refs)
-	return refs
+	for i := range j.x.entries {
+		if err := j.onlyInERP(ctx, &j.x.entries[i], seen[i]); err != nil {
+			return nil, err
+		}
+	}
+	return pending, nil
+}
+
+// onlyInERP classifies an export entry that the CRM did not list.
+func (j *judge) onlyInERP(ctx context.Context, e *erpEntry, listed bool) error {
+	switch {
+	case listed:
+		return nil
+	case e.flagged:
+		j.res.count(nil) // flagged for deletion and gone: as expected
+		return nil
+	}
+	cur := j.x.curs[e.cur]
+	if cur == "" {
+		var err error
+		if cur, err = j.defaultCurrency(ctx); err != nil {
+			return err
+		}
+	}
+	j.res.totalERP(e, cur)
+	return j.item(ctx, e.ref, &erpSide{line: int(e.line)}, nil)
+}
+
+// maxCurrencyProbes bounds the checkpoint look-ups that learn the
+// organisation's default currency.
+const maxCurrencyProbes = 1000
+
+// defaultCurrency is the currency that the CRM gave a managed customer
+// whose export row has none: the organisation's default. "" when no such
+// customer is found.
+func (j *judge) defaultCurrency(ctx context.Context) (string, error) {
+	if j.learnt || j.cp == nil {
+		return j.defaultCur, nil
+	}
+	j.learnt = true
+	probes := 0
+	for k := range j.side.entries {
+		c := &j.side.entries[k]
+		if c.exp < 0 || c.cur == 0 || j.x.entries[c.exp].cur != 0 || j.x.entries[c.exp].flagged {
+			continue
+		}
+		ref := j.x.entries[c.exp].ref
+		rec, err := j.cp.Get(ctx, ref)
+		if err != nil {
+			return "", fmt.Errorf("read checkpoint of %s: %w", ref, err)
+		}
+		if rec != nil {
+			j.defaultCur = j.x.curs[c.cur]
+			break
+		}
+		if probes++; probes == maxCurrencyProbes {
+			break
+		}
+	}
+	return j.defaultCur, nil
+}
+
+// detail reads the export again and compares, field by field, the rows
+// that were not equal at a glance.
+func (j *judge) detail(ctx context.Context, rows Rows, pending map[int32]*crm.Customer) error {
+	if len(pending) == 0 {
+		return nil
+	}
+	err := rows(func(row mapping.Row) error {
+		if row.Err != nil {
+			return nil
+		}
+		c := row.Customer
+		i, ok := j.x.byRef[c.Reference]
+		copyCRM, wanted := pending[i]
+		if !ok || !wanted || int(j.x.entries[i].line) != c.Line {
+			return nil
+		}
+		if _, h, _ := j.x.hashRow(c); h != j.x.entries[i].hash {
+			return fmt.Errorf("the export changed while it was reconciled: line %d (%s)", c.Line, c.Reference)
+		}
+		delete(pending, i)
+		return j.item(ctx, c.Reference, &erpSide{line: c.Line, fields: c.Fields()}, copyCRM)
+	})
+	if err == nil && len(pending) > 0 {
+		err = fmt.Errorf("the export changed while it was reconciled: %d rows not found again", len(pending))
+	}
+	return err
+}
+
+// item compares one reference with its checkpoint entry at hand and
+// counts the result.
+func (j *judge) item(ctx context.Context, ref string, e *erpSide, c *crm.Customer) error {
+	var rec *state.Record
+	if j.cp != nil {
+		var err error
+		if rec, err = j.cp.Get(ctx, ref); err != nil {
+			return fmt.Errorf("read checkpoint of %s: %w", ref, err)
+		}
+	}
+	item := compare(ref, e, c, rec, j.opt)
+	if f, failed := j.failures[ref]; failed && item != nil {
+		item.Explanation = fmt.Sprintf("the last push failed: %d %s %s", f.Status, f.Code, f.Message)
+	}
+	j.res.count(item)
+	return nil
 }
 
 // count adds a comparison's item (nil: the two sides match) to the summary.
@@ -227,31 +360,32 @@ func (r *Reconciliation) Agree() bool {
 	return r.Summary.OnlyInERP+r.Summary.OnlyInCRM+r.Summary.Different == 0
 }
 
-// total adds a reference to the totals per currency.
-func (r *Reconciliation) total(e *erpSide, c *crm.Customer) {
-	if e != nil && !e.flagged {
-		cur := e.fields["currency"]
-		if cur == "" && c != nil {
-			cur = c.Currency // the export does not say: the CRM's default applied
-		}
-		if cur == "" {
-			cur = "?"
-		}
-		t := r.Totals[cur]
-		t.ERPCount++
-		if v, err := strconv.ParseFloat(e.fields["creditLimit"], 64); err == nil {
-			t.ERPCreditLimit += v
-		}
-		r.Totals[cur] = t
+// totalERP adds an export row to the totals of its currency: the
+// export's, else the CRM's copy's, else the organisation's default; "?"
+// when nobody says.
+func (r *Reconciliation) totalERP(e *erpEntry, cur string) {
+	if e.flagged {
+		return
 	}
-	if c != nil {
-		t := r.Totals[c.Currency]
-		t.CRMCount++
-		if c.CreditLimit != nil {
-			t.CRMCreditLimit += *c.CreditLimit
-		}
-		r.Totals[c.Currency] = t
+	if cur == "" {
+		cur = "?"
 	}
+	t := r.Totals[cur]
+	t.ERPCount++
+	if e.hasCredit {
+		t.ERPCreditLimit += e.credit
+	}
+	r.Totals[cur] = t
+}
+
+// totalCRM adds a record of the CRM to the totals of its currency.
+func (r *Reconciliation) totalCRM(cur string, c *crmEntry) {
+	t := r.Totals[cur]
+	t.CRMCount++
+	if c.hasCredit {
+		t.CRMCreditLimit += c.credit
+	}
+	r.Totals[cur] = t
 }
 
 // compare classifies one reference; nil when it matches.

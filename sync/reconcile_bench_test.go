@@ -8,10 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
 
+	"erpsync/mapping"
+	"erpsync/mapping/genexport"
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
@@ -20,7 +23,8 @@ import (
 // BenchmarkListAll100k lists 100,000 customers from crmsim (a process of
 // its own, 20 ms latency, pages of 100) concurrently, and in the same run
 // sequentially: the concurrent listing must take at most 1.2 times the
-// sequential time divided by the concurrency.
+// sequential time divided by the concurrency, and at most 1.2 times its
+// own requests' ideal time, pages × latency / concurrency (listing/ideal).
 func BenchmarkListAll100k(b *testing.B) {
 	if testing.Short() {
 		b.Skip("-short")
@@ -58,7 +62,12 @@ func BenchmarkListAll100k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	lat, err := time.ParseDuration(latency)
+	if err != nil {
+		b.Fatal(err)
+	}
 	var seq, par time.Duration
+	var ideal float64
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
@@ -73,6 +82,7 @@ func BenchmarkListAll100k(b *testing.B) {
 		start = time.Now()
 		all, listing, err := sync.ListAll(context.Background(), client, conc, page)
 		par += time.Since(start)
+		ideal += float64(listing.Pages) * lat.Seconds() / conc
 		if err != nil || len(all) != n || count != n {
 			b.Fatalf("listed %d and %d of %d: %v (%+v)", count, len(all), n, err, listing)
 		}
@@ -80,4 +90,112 @@ func BenchmarkListAll100k(b *testing.B) {
 	b.ReportMetric(seq.Seconds()/float64(b.N), "sequential-s")
 	b.ReportMetric(par.Seconds()/float64(b.N), "concurrent-s")
 	b.ReportMetric(par.Seconds()/(seq.Seconds()/conc), "ratio-to-ideal")
+	if ideal > 0 {
+		// ideal: the listing's own requests, pages × latency / concurrency.
+		b.ReportMetric(par.Seconds()/ideal, "listing/ideal")
+	}
+}
+
+// BenchmarkReconcile1M reconciles the day-2 export (BENCH_ROWS, default
+// 1M) against a crmsim process seeded with day 1 (BENCH_LATENCY, default
+// none; pages of 500, 8 at once): its peak RSS (issue 14 §4: ≤ 500 MiB)
+// and the listing's time against the ideal, pages × latency /
+// concurrency (≤ 1.2 at 20 ms).
+func BenchmarkReconcile1M(b *testing.B) {
+	if testing.Short() {
+		b.Skip("-short")
+	}
+	const conc, page = 8, 500
+	n := benchRows()
+	day1, day2 := benchExports(b, n)
+	m, err := mapping.New(genexport.Config(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	seed := writeSeed(b, m, day1)
+	latency, _ := time.ParseDuration(os.Getenv("BENCH_LATENCY"))
+	client, err := crm.NewClient(crm.Config{BaseURL: startCRMSim(b, "-seed", seed, "-latency", latency.String()), Concurrency: conc})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close()
+	// The seed's customers were written just now: a listing's pull of
+	// what changed since it began (2 s of allowance) would read them again.
+	time.Sleep(3 * time.Second)
+	var peak, listing, ideal float64
+	for range b.N {
+		debug.FreeOSMemory()
+		resetPeakRSS()
+		base := peakRSS()
+		res, err := sync.Reconcile(context.Background(), mappingRows(m, day2), client, nil, sync.ReconcileOptions{Concurrency: conc, PageSize: page})
+		peak = max(peak, peakRSS())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Listing.Customers != n || res.Summary.Matched < n*9/10 {
+			b.Fatalf("listed %d of %d; %+v", res.Listing.Customers, n, res.Summary)
+		}
+		listing += res.Listing.Seconds
+		ideal += float64(res.Listing.Pages) * latency.Seconds() / conc
+		b.ReportMetric(float64(res.Summary.Different+res.Summary.OnlyInERP+res.Summary.OnlyInCRM), "items")
+		b.ReportMetric(base/(1<<20), "base-MiB")
+	}
+	b.ReportMetric(peak/(1<<20), "peak-MiB")
+	b.ReportMetric(listing/float64(b.N), "listing-s")
+	if ideal > 0 {
+		b.ReportMetric(listing/ideal, "listing/ideal")
+	}
+}
+
+// benchExports returns the day-1 and day-2 exports of n rows: the large
+// ones for 1M, else ones written into a temporary folder.
+func benchExports(b *testing.B, n int) (string, string) {
+	dir, opt := filepath.Join("..", "testdata", "large"), genexport.LargeOptions
+	if n != opt.Rows {
+		dir, opt.Rows = b.TempDir(), n
+	}
+	d1, d2, err := genexport.Ensure(dir, opt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d1, d2
+}
+
+// writeSeed writes a crmsim seed holding the export's customers, as
+// their upserts would leave them; it returns its path.
+func writeSeed(b *testing.B, m *mapping.Mapping, export string) string {
+	path := filepath.Join(b.TempDir(), "seed.json")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	head, _ := json.Marshal(crmsim.DefaultSeed())
+	w.Write(head[:len(head)-1]) // without its closing brace
+	w.WriteString(`,"customers":[`)
+	enc := json.NewEncoder(w)
+	first := true
+	_, err = m.Read(context.Background(), export, func(r mapping.Row) error {
+		if r.Customer == nil {
+			return nil
+		}
+		values := map[string]string{"reference": r.Customer.Reference}
+		for k, v := range crm.UpsertForm(r.Customer).Values {
+			values[k] = v[0]
+		}
+		if !first {
+			w.WriteByte(',')
+		}
+		first = false
+		return enc.Encode(values)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w.WriteString("]}")
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	return path
 }

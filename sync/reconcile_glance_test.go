@@ -1,0 +1,70 @@
+package sync_test
+
+import (
+	"context"
+	"testing"
+
+	"erpsync/mapping"
+	"erpsync/sync"
+	"erpsync/sync/crm/crmsim"
+)
+
+// Guarantee: a CRM copy that is not equal at a glance to its export row
+// (the same text field by field) is still compared as compare does: a
+// number within the tolerance matches, a value the CRM shows for an
+// empty one matches, a real difference is reported with its delta.
+func TestReconcile_NotEqualAtAGlance(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, crmsim.Options{}, "", 4)
+	pushed := []mapping.Row{
+		cust(2, "NEAR", "creditLimit=1000.004"),
+		cust(3, "FAR", "creditLimit=1000.5"),
+		cust(4, "EMPTY", "email=e@example.com"),
+	}
+	if _, _, err := r.run(t, pushed, sync.PlanOptions{}, sync.ApplyOptions{RunID: 1, MaxFailures: everyFailure}); err != nil {
+		t.Fatal(err)
+	}
+	export := []mapping.Row{
+		cust(2, "NEAR", "creditLimit=1000"),
+		cust(3, "FAR", "creditLimit=1000"),
+		cust(4, "EMPTY", "email=e@example.com", "isActive="),
+	}
+	res, err := sync.Reconcile(ctx, rowsOf(export...), r.client, r.db, sync.ReconcileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (sync.ReconcileSummary{Matched: 2, Different: 1}); res.Summary != want {
+		t.Fatalf("summary %+v, want %+v (items %+v)", res.Summary, want, res.Items)
+	}
+	if it := res.Items[0]; it.Reference != "FAR" || len(it.Differences) != 1 || it.Differences[0].Delta != "-0.5" {
+		t.Errorf("item %+v, want FAR's creditLimit with delta -0.5", it)
+	}
+}
+
+// Guarantee: an export row with no currency whose customer is not in the
+// CRM is totalled under the organisation's default currency, learnt from
+// a managed customer that the export gave no currency and the CRM did; a
+// reconciliation with nothing to learn it from keeps "?".
+func TestReconcile_DefaultCurrency(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, crmsim.Options{}, "", 4)
+	managed := cust(2, "MANAGED", "creditLimit=10")
+	if _, _, err := r.run(t, []mapping.Row{managed}, sync.PlanOptions{}, sync.ApplyOptions{RunID: 1, MaxFailures: everyFailure}); err != nil {
+		t.Fatal(err)
+	}
+	export := rowsOf(managed, cust(3, "NEW", "creditLimit=5"))
+	res, err := sync.Reconcile(ctx, export, r.client, r.db, sync.ReconcileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, unknown := res.Totals["?"]; unknown || res.Totals["EUR"].ERPCount != 2 || res.Totals["EUR"].ERPCreditLimit != 15 {
+		t.Errorf("totals %+v, want both rows under EUR (15), none under ?", res.Totals)
+	}
+	res, err = sync.Reconcile(ctx, export, r.client, nil, sync.ReconcileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Totals["?"].ERPCount != 1 {
+		t.Errorf("without a checkpoint: totals %+v, want NEW under ?", res.Totals)
+	}
+}
