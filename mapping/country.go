@@ -188,7 +188,7 @@ func buildCountryIndex() *countryIndex {
 	for _, r := range isoRegions() {
 		code := r.String()
 		idx.names[code] = display.English.Regions().Name(r)
-		idx.addExact(code, code) // codes are compared as written, never by key: ET is not "et"
+		idx.addExact(code, code) // codes are compared as written or in lower case ("fr"), never by key
 		if a3 := r.ISO3(); len(a3) == 3 && a3 != "ZZZ" {
 			idx.addExact(a3, code)
 		}

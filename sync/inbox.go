@@ -92,7 +92,12 @@ func (in *Inbox) store() source.Store {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.Store == nil {
-		in.Store, _ = source.Open(context.Background(), in.Pattern, localConfig(in.ArchiveDir), source.Options{})
+		// Only a local pattern gets here (serve gives remote stores
+		// their own): opening one does no I/O, and an error leaves the
+		// store nil for Next to report.
+		if st, err := source.Open(context.Background(), in.Pattern, localConfig(in.ArchiveDir), source.Options{}); err == nil {
+			in.Store = st
+		}
 	}
 	if in.seen == nil {
 		in.seen = map[string]observation{}
@@ -109,6 +114,9 @@ func (in *Inbox) Next(ctx context.Context) (*Export, []Skipped, error) {
 		now = in.Now
 	}
 	st := in.store()
+	if st == nil {
+		return nil, nil, fmt.Errorf("inbox %s: not a path erpsync can list", in.Pattern)
+	}
 	in.releaseAll()
 	files, err := st.List(ctx)
 	if err != nil {

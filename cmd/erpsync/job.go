@@ -199,6 +199,9 @@ func (j *job) exportName(path string) string {
 	return path
 }
 
+// forgetExport drops the name of an export the job is done with.
+func (j *job) forgetExport(path string) { delete(j.sources, path) }
+
 func (j *job) nameExport(path, src string) {
 	if j.sources == nil {
 		j.sources = map[string]string{}

@@ -181,6 +181,7 @@ func (w *worker) tick(ctx context.Context) {
 	}
 	w.log.Info("run starts", zap.String("file", exp.Source), zap.String("sha256", exp.SHA256))
 	w.job.nameExport(exp.Path, exp.Source)
+	defer w.job.forgetExport(exp.Path) // a long-lived worker keeps no name per tick
 	before := w.job.client.Stats()
 	start := time.Now()
 	res, err := w.job.sync(ctx, syncOptions{mode: sync.ModeRun, file: exp.Path, stdout: w.stdout, stderr: w.stderr, quiet: true})
