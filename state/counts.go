@@ -182,16 +182,19 @@ type Counted struct {
 // it) is left as it is.
 func (db *DB) SaveCounted(ctx context.Context, c Counted) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
+		// Forget first: a customer that lost or gained its reference by
+		// hand is forgotten under its old key and seen under its new one,
+		// with the same crm id; it stays known.
+		for _, id := range c.Forget {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM unmanaged WHERE crm_id = ?`, id); err != nil {
+				return fmt.Errorf("unmanaged %d: %w", id, err)
+			}
+		}
 		for _, u := range c.Unmanaged {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO unmanaged (crm_id, reference, crm_last_updated) VALUES (?, ?, ?)
 				ON CONFLICT (crm_id) DO UPDATE SET reference = excluded.reference, crm_last_updated = excluded.crm_last_updated`,
 				u.CRMID, u.Reference, unix(u.LastUpdated)); err != nil {
 				return fmt.Errorf("unmanaged %d: %w", u.CRMID, err)
-			}
-		}
-		for _, id := range c.Forget {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM unmanaged WHERE crm_id = ?`, id); err != nil {
-				return fmt.Errorf("unmanaged %d: %w", id, err)
 			}
 		}
 		for _, g := range c.Gone {

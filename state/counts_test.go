@@ -8,6 +8,39 @@ import (
 	"erpsync/state"
 )
 
+// TestDB_SaveCounted_ForgetThenSee: a customer whose key changed (it lost
+// or gained its reference by hand) is both forgotten under its old key and
+// seen under its new one, with the same crm id, in one save: it stays
+// known, at its new time.
+func TestDB_SaveCounted_ForgetThenSee(t *testing.T) {
+	at := time.Date(2024, 3, 1, 2, 0, 0, 0, time.UTC)
+	for _, tc := range []struct{ name, before, after string }{
+		{"reference removed", "HAND-1", ""},
+		{"reference given", "", "HAND-1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := MustOpenDB(t)
+			if err := db.SaveCounted(ctx, state.Counted{Unmanaged: []state.Known{{Reference: tc.before, CRMID: 42, LastUpdated: at}}}); err != nil {
+				t.Fatal(err)
+			}
+			moved := at.Add(time.Hour)
+			err := db.SaveCounted(ctx, state.Counted{At: moved, Forget: []int64{42},
+				Unmanaged: []state.Known{{Reference: tc.after, CRMID: 42, LastUpdated: moved}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := db.KnownIn(ctx, time.Time{}, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []state.Known{{Reference: tc.after, CRMID: 42, LastUpdated: moved}}
+			if !slices.Equal(got, want) {
+				t.Errorf("known after the save: %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
 // TestDB_KnownBounds: the cuts split the known customers in parts of
 // about equal numbers, strictly inside the window, one per second at most.
 func TestDB_KnownBounds(t *testing.T) {
