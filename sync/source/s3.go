@@ -46,7 +46,9 @@ func newS3(ctx context.Context, pattern string, cfg mapping.Config, _ Options) (
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
-		return nil, fmt.Errorf("s3 %s: credentials: %w", pattern, err)
+		// A profile that is not there, a shared config file that cannot be
+		// read: the configuration, like the other sources' (exit 2).
+		return nil, configError(Redact(pattern), fmt.Errorf("AWS configuration: %w", err))
 	}
 	if awsCfg.Region == "" {
 		awsCfg.Region = "us-east-1"
