@@ -105,12 +105,46 @@ func (db *DB) MedianKnown(ctx context.Context, from, until time.Time) (time.Time
 	if err != nil || n == 0 {
 		return time.Time{}, err
 	}
+	return db.nthKnown(ctx, from, until, n/2)
+}
+
+// KnownBounds returns the lastUpdated seconds that split the known
+// customers of [from, until) into parts of about equal numbers: at most
+// parts-1 of them, ascending, distinct, each after the first known
+// second (fewer when many customers share a second, none when there are
+// none).
+func (db *DB) KnownBounds(ctx context.Context, from, until time.Time, parts int) ([]time.Time, error) {
+	n, err := db.CountKnown(ctx, from, until)
+	if err != nil || n == 0 || parts < 2 {
+		return nil, err
+	}
+	floor, err := db.nthKnown(ctx, from, until, 0)
+	if err != nil {
+		return nil, err
+	}
+	var out []time.Time
+	for i := 1; i < parts; i++ {
+		t, err := db.nthKnown(ctx, from, until, i*n/parts)
+		if err != nil {
+			return nil, err
+		}
+		if t.After(floor) {
+			out = append(out, t)
+			floor = t
+		}
+	}
+	return out, nil
+}
+
+// nthKnown is the lastUpdated of the known customer of [from, until) at
+// offset i, by lastUpdated.
+func (db *DB) nthKnown(ctx context.Context, from, until time.Time, i int) (time.Time, error) {
 	lo, hi := bounds(from, until)
 	var s int64
-	err = db.ro.QueryRowContext(ctx, `SELECT crm_last_updated FROM (`+knownIn+`) ORDER BY 1 LIMIT 1 OFFSET ?3`,
-		lo, hi, n/2).Scan(&s)
+	err := db.ro.QueryRowContext(ctx, `SELECT crm_last_updated FROM (`+knownIn+`) ORDER BY 1 LIMIT 1 OFFSET ?3`,
+		lo, hi, i).Scan(&s)
 	if err != nil {
-		return time.Time{}, db.fail("read median of known customers", err)
+		return time.Time{}, db.fail("read known customers by lastUpdated", err)
 	}
 	return fromUnix(s), nil
 }
@@ -148,16 +182,19 @@ type Counted struct {
 // it) is left as it is.
 func (db *DB) SaveCounted(ctx context.Context, c Counted) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
+		// Forget first: a customer that lost or gained its reference by
+		// hand is forgotten under its old key and seen under its new one,
+		// with the same crm id; it stays known.
+		for _, id := range c.Forget {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM unmanaged WHERE crm_id = ?`, id); err != nil {
+				return fmt.Errorf("unmanaged %d: %w", id, err)
+			}
+		}
 		for _, u := range c.Unmanaged {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO unmanaged (crm_id, reference, crm_last_updated) VALUES (?, ?, ?)
 				ON CONFLICT (crm_id) DO UPDATE SET reference = excluded.reference, crm_last_updated = excluded.crm_last_updated`,
 				u.CRMID, u.Reference, unix(u.LastUpdated)); err != nil {
 				return fmt.Errorf("unmanaged %d: %w", u.CRMID, err)
-			}
-		}
-		for _, id := range c.Forget {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM unmanaged WHERE crm_id = ?`, id); err != nil {
-				return fmt.Errorf("unmanaged %d: %w", id, err)
 			}
 		}
 		for _, g := range c.Gone {

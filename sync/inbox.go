@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -47,8 +48,9 @@ type Inbox struct {
 
 	mu      gosync.Mutex
 	seen    map[string]observation
-	handed  map[string]string    // local copy → the file's name on the store
-	unmoved map[string]unmovable // the file's name → a handled file that could not be moved
+	handed  map[string]string       // local copy → the file's name on the store
+	taken   map[string]source.Entry // an Export's Path → the file as listed when taken
+	unmoved map[string]unmovable    // the file's name → a handled file that could not be moved
 }
 
 // unmovable is a file that was synced (or rejected) but could not be
@@ -102,6 +104,7 @@ func (in *Inbox) store() source.Store {
 	if in.seen == nil {
 		in.seen = map[string]observation{}
 		in.handed = map[string]string{}
+		in.taken = map[string]source.Entry{}
 		in.unmoved = map[string]unmovable{}
 	}
 	return in.Store
@@ -158,7 +161,7 @@ func (in *Inbox) Next(ctx context.Context) (*Export, []Skipped, error) {
 func (in *Inbox) archiveSynced(ctx context.Context, st source.Store, f source.Entry, at time.Time) Skipped {
 	s := Skipped{Path: source.Locate(st, f.Name), Synced: true,
 		Reason: "already synced: the same file as the last run (name, size, sha256)"}
-	_, err := source.Archive(ctx, st, f.Name, at)
+	_, err := source.Archive(ctx, st, f, at)
 	in.moved(f.Name, nil, err)
 	if err != nil {
 		s.Reason += "; it cannot be archived"
@@ -185,9 +188,9 @@ func (in *Inbox) retryMove(ctx context.Context, st source.Store, f source.Entry,
 	var err error
 	if u.reject != nil {
 		s.Reason = "rejected, moved to rejected/ now"
-		_, err = source.Reject(ctx, st, f.Name, u.reject, at)
+		_, err = source.Reject(ctx, st, f, u.reject, at)
 	} else {
-		_, err = source.Archive(ctx, st, f.Name, at)
+		_, err = source.Archive(ctx, st, f, at)
 	}
 	in.moved(f.Name, u.reject, err)
 	if err != nil {
@@ -217,6 +220,9 @@ func (in *Inbox) take(ctx context.Context, st source.Store, f source.Entry) (*Ex
 		in.release(local)
 		return nil, err
 	}
+	in.mu.Lock()
+	in.taken[local] = f
+	in.mu.Unlock()
 	return &Export{Path: local, SHA256: sha, Kind: st.Kind(), Source: where}, nil
 }
 
@@ -289,26 +295,30 @@ func (in *Inbox) settled(name string, size int64, mod, now time.Time) bool {
 
 // Archive moves a processed export into the archive folder on its
 // source, keeping its name with a timestamp added: customers.csv →
-// customers.20260301T020000Z.csv. path is the Export's Path.
+// customers.20260301T020000Z.csv. path is the Export's Path. A file
+// rewritten since it was taken (another version under the same name) is
+// not the one synced: it stays in the inbox, the error wraps
+// source.ErrChanged, and the next tick takes it as new.
 func (in *Inbox) Archive(path string, at time.Time) (string, error) {
 	ctx, cancel := in.moveContext()
 	defer cancel()
-	st, name := in.origin(path)
-	dest, err := source.Archive(ctx, st, name, at)
+	st, e := in.origin(path)
+	dest, err := source.Archive(ctx, st, e, at)
 	in.release(path)
-	in.moved(name, nil, err)
+	in.moved(e.Name, nil, err)
 	return dest, err
 }
 
 // Reject moves an unusable export into archive_dir/rejected on its source
-// with a .error.txt beside it that says why.
+// with a .error.txt beside it that says why; a file rewritten since it
+// was taken stays, as for Archive.
 func (in *Inbox) Reject(path string, reason error, at time.Time) (string, error) {
 	ctx, cancel := in.moveContext()
 	defer cancel()
-	st, name := in.origin(path)
-	dest, err := source.Reject(ctx, st, name, reason, at)
+	st, e := in.origin(path)
+	dest, err := source.Reject(ctx, st, e, reason, at)
 	in.release(path)
-	in.moved(name, reason, err)
+	in.moved(e.Name, reason, err)
 	return dest, err
 }
 
@@ -320,24 +330,29 @@ func (in *Inbox) moveContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), d)
 }
 
-// origin returns the store and the name on it of a handed-out path.
-func (in *Inbox) origin(path string) (source.Store, string) {
+// origin returns the store and the file on it, as listed when taken, of
+// a handed-out path (its name alone for a path the inbox did not hand out).
+func (in *Inbox) origin(path string) (source.Store, source.Entry) {
 	st := in.store()
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if name, ok := in.handed[path]; ok {
-		return st, name
+	if e, ok := in.taken[path]; ok {
+		return st, e
 	}
-	return st, path
+	if name, ok := in.handed[path]; ok {
+		return st, source.Entry{Name: name}
+	}
+	return st, source.Entry{Name: path}
 }
 
 // moved records the end of a file's move: once moved, what was seen of
 // it is forgotten; a file that could not be moved is remembered as it
-// was seen, to be passed over while it stays the same.
+// was seen, to be passed over while it stays the same. A file that
+// changed since it was taken is forgotten too: it is a new export.
 func (in *Inbox) moved(name string, reject, moveErr error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if moveErr == nil {
+	if moveErr == nil || errors.Is(moveErr, source.ErrChanged) {
 		delete(in.seen, name)
 		delete(in.unmoved, name)
 		return
@@ -352,6 +367,7 @@ func (in *Inbox) release(path string) {
 	in.mu.Lock()
 	_, ok := in.handed[path]
 	delete(in.handed, path)
+	delete(in.taken, path)
 	sp := in.Spool
 	in.mu.Unlock()
 	if ok && sp != nil {
@@ -371,6 +387,9 @@ func (in *Inbox) releaseAll() {
 	for _, p := range paths {
 		in.release(p)
 	}
+	in.mu.Lock()
+	clear(in.taken) // a local export of a run that ended without a move
+	in.mu.Unlock()
 }
 
 // Close removes the spool.

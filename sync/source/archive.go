@@ -12,20 +12,24 @@ import (
 // Archive moves a processed export into the store's archive folder, its
 // name stamped with the time: customers.csv.gz →
 // customers.20260301T020000Z.csv.gz. Without an archive folder it stays.
-func Archive(ctx context.Context, st Store, name string, at time.Time) (string, error) {
+//
+// e is the file as listed: one that changed since (a new version under
+// the same name) is not moved, and the error wraps ErrChanged.
+func Archive(ctx context.Context, st Store, e Entry, at time.Time) (string, error) {
 	if st.ArchiveDir() == "" {
-		return name, nil
+		return e.Name, nil
 	}
-	return moveStamped(ctx, st, name, st.ArchiveDir(), at)
+	return moveStamped(ctx, st, e, st.ArchiveDir(), at)
 }
 
 // Reject moves an unusable export into archive_dir/rejected with a
-// .error.txt beside it that says why.
-func Reject(ctx context.Context, st Store, name string, reason error, at time.Time) (string, error) {
+// .error.txt beside it that says why; e as for Archive.
+func Reject(ctx context.Context, st Store, e Entry, reason error, at time.Time) (string, error) {
+	name := e.Name
 	if st.ArchiveDir() == "" {
 		return name, nil
 	}
-	dest, err := moveStamped(ctx, st, name, st.Join(st.ArchiveDir(), "rejected"), at)
+	dest, err := moveStamped(ctx, st, e, st.Join(st.ArchiveDir(), "rejected"), at)
 	if err != nil {
 		return "", err
 	}
@@ -37,7 +41,8 @@ func Reject(ctx context.Context, st Store, name string, reason error, at time.Ti
 	return dest, nil
 }
 
-func moveStamped(ctx context.Context, st Store, name, dir string, at time.Time) (string, error) {
+func moveStamped(ctx context.Context, st Store, e Entry, dir string, at time.Time) (string, error) {
+	name := e.Name
 	stem, ext := SplitExt(baseName(name))
 	stamp := at.UTC().Format("20060102T150405Z")
 	dest := st.Join(dir, stem+"."+stamp+ext)
@@ -54,7 +59,7 @@ func moveStamped(ctx context.Context, st Store, name, dir string, at time.Time) 
 		}
 		dest = st.Join(dir, fmt.Sprintf("%s.%s-%d%s", stem, stamp, i, ext))
 	}
-	if err := st.Move(ctx, name, dest); err != nil {
+	if err := st.Move(ctx, e, dest); err != nil {
 		return "", err
 	}
 	return dest, nil

@@ -60,12 +60,23 @@ func (l *local) Exists(_ context.Context, name string) (bool, error) {
 	return err == nil, err
 }
 
-func (l *local) Move(_ context.Context, from, to string) error {
+// Move checks the file against its listing just before the rename (a
+// rewrite between the two is not seen: the window is one system call).
+func (l *local) Move(_ context.Context, from Entry, to string) error {
+	if from.listed() {
+		st, err := os.Stat(from.Name)
+		if err != nil {
+			return fmt.Errorf("archive %s: %w", from.Name, err)
+		}
+		if from.changed(st.Size(), st.ModTime()) {
+			return fmt.Errorf("archive %s: %w", from.Name, ErrChanged)
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 		return fmt.Errorf("archive: %w", err)
 	}
-	if err := moveFile(from, to); err != nil {
-		return fmt.Errorf("archive %s: %w", from, err)
+	if err := moveFile(from.Name, to); err != nil {
+		return fmt.Errorf("archive %s: %w", from.Name, err)
 	}
 	return nil
 }

@@ -50,7 +50,7 @@ func TestArchive_AcrossFileSystems(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
-	dest, err := source.Archive(context.Background(), st, filepath.Join(inbox, "customers.csv.gz"), at)
+	dest, err := source.Archive(context.Background(), st, source.Entry{Name: filepath.Join(inbox, "customers.csv.gz")}, at)
 	if err != nil {
 		t.Fatalf("archive across file systems: %v", err)
 	}

@@ -46,7 +46,9 @@ func newS3(ctx context.Context, pattern string, cfg mapping.Config, _ Options) (
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
-		return nil, fmt.Errorf("s3 %s: credentials: %w", pattern, err)
+		// A profile that is not there, a shared config file that cannot be
+		// read: the configuration, like the other sources' (exit 2).
+		return nil, configError(Redact(pattern), fmt.Errorf("AWS configuration: %w", err))
 	}
 	if awsCfg.Region == "" {
 		awsCfg.Region = "us-east-1"
@@ -93,7 +95,7 @@ func (s *s3Store) List(ctx context.Context) ([]Entry, error) {
 			if !s.matches(path.Base(key)) {
 				continue
 			}
-			e := Entry{Name: key, Size: aws.ToInt64(o.Size), ModTime: aws.ToTime(o.LastModified)}
+			e := Entry{Name: key, Size: aws.ToInt64(o.Size), ModTime: aws.ToTime(o.LastModified), ETag: aws.ToString(o.ETag)}
 			e.MD5 = etagMD5(aws.ToString(o.ETag))
 			out = append(out, e)
 		}
@@ -151,16 +153,42 @@ func (s *s3Store) Exists(ctx context.Context, key string) (bool, error) {
 	return false, fmt.Errorf("s3 head %s: %w", key, err)
 }
 
-// Move copies then deletes: S3 has no rename.
-func (s *s3Store) Move(ctx context.Context, from, to string) error {
+// Move copies then deletes: S3 has no rename. The copy is of the version
+// listed (CopySourceIfMatch on its ETag); the delete happens only while
+// that version is still the object's (a HEAD just before: a new version
+// written after the copy stays in the inbox, the synced one archived).
+func (s *s3Store) Move(ctx context.Context, e Entry, to string) error {
+	from := e.Name
 	src := copySource(s.bucket, from)
-	if _, err := s.client.CopyObject(ctx, &s3.CopyObjectInput{Bucket: &s.bucket, Key: &to, CopySource: &src}); err != nil {
+	in := &s3.CopyObjectInput{Bucket: &s.bucket, Key: &to, CopySource: &src}
+	if e.ETag != "" {
+		in.CopySourceIfMatch = aws.String(e.ETag)
+	}
+	if _, err := s.client.CopyObject(ctx, in); err != nil {
+		if preconditionFailed(err) {
+			return fmt.Errorf("s3 copy %s to %s: %w", from, to, ErrChanged)
+		}
 		return fmt.Errorf("s3 copy %s to %s: %w", from, to, err)
+	}
+	if e.ETag != "" {
+		head, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &from})
+		if err != nil {
+			return fmt.Errorf("s3 head %s (copied to %s): %w", from, to, err)
+		}
+		if aws.ToString(head.ETag) != e.ETag {
+			return nil // the synced version is archived; the new one waits for the next tick
+		}
 	}
 	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &from}); err != nil {
 		return fmt.Errorf("s3 delete %s (copied to %s): %w", from, to, err)
 	}
 	return nil
+}
+
+// preconditionFailed reports S3's answer to a condition not met (412).
+func preconditionFailed(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && api.ErrorCode() == "PreconditionFailed"
 }
 
 // copySource is bucket/key with each part of the key URL-encoded, as

@@ -293,8 +293,20 @@ func (s *sftpStore) Exists(ctx context.Context, name string) (bool, error) {
 	return found, err
 }
 
-func (s *sftpStore) Move(ctx context.Context, from, to string) error {
+// Move checks the file against its listing (size and time) just before
+// the rename.
+func (s *sftpStore) Move(ctx context.Context, e Entry, to string) error {
+	from := e.Name
 	return s.do(ctx, func(c *sftp.Client) error {
+		if e.listed() {
+			fi, err := c.Stat(from)
+			if err != nil {
+				return fmt.Errorf("sftp stat %s: %w", from, err)
+			}
+			if e.changed(fi.Size(), fi.ModTime()) {
+				return fmt.Errorf("sftp archive %s: %w", from, ErrChanged)
+			}
+		}
 		if err := c.MkdirAll(path.Dir(to)); err != nil {
 			return fmt.Errorf("sftp mkdir %s: %w", path.Dir(to), err)
 		}

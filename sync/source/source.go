@@ -38,6 +38,25 @@ type Entry struct {
 	// so an SFTP copy is checked by its size alone.
 	SHA256 string
 	MD5    string
+	// ETag is the store's tag of this version of the object (S3), "" for
+	// none: a move asks the store to act only on this version.
+	ETag string
+}
+
+// ErrChanged is a file that changed since it was listed (the ERP wrote a
+// new version under the same name): it is not moved, and stays in the
+// inbox for the next tick to take.
+var ErrChanged = errors.New("changed since it was listed: left in the inbox for the next tick")
+
+// listed reports whether e holds what a listing saw, so that a move can
+// check the file is still that one; an Entry of a name alone moves
+// whatever is there.
+func (e Entry) listed() bool { return !e.ModTime.IsZero() || e.ETag != "" }
+
+// changed reports whether a file now of size and mod is not the one
+// listed as e.
+func (e Entry) changed(size int64, mod time.Time) bool {
+	return !e.ModTime.IsZero() && (size != e.Size || !mod.Equal(e.ModTime))
 }
 
 // Store is one source: a place that lists, reads, moves and writes files.
@@ -51,8 +70,10 @@ type Store interface {
 	Open(ctx context.Context, e Entry) (io.ReadCloser, error)
 	// Exists reports whether a file is there.
 	Exists(ctx context.Context, name string) (bool, error)
-	// Move renames a file, creating the destination's folder.
-	Move(ctx context.Context, from, to string) error
+	// Move renames a file, creating the destination's folder, if it is
+	// still the one listed as from (its size and time, or its ETag);
+	// otherwise it leaves it and returns an error wrapping ErrChanged.
+	Move(ctx context.Context, from Entry, to string) error
 	// Put writes a small file (a rejected export's .error.txt).
 	Put(ctx context.Context, name string, data []byte) error
 	// Join joins a folder and a name the store's way.
