@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -138,7 +139,9 @@ type lastRun struct {
 func (w *worker) settle(exp *sync.Export, err error, interrupted bool) string {
 	switch {
 	case sync.Classify(err) == sync.ClassUnusable:
-		if dest, rerr := w.inbox.Reject(exp.Path, err, time.Now()); rerr != nil {
+		if dest, rerr := w.inbox.Reject(exp.Path, err, time.Now()); errors.Is(rerr, source.ErrChanged) {
+			w.log.Warn("export changed since it was taken: left in the inbox; the next tick takes it", zap.String("file", exp.Source))
+		} else if rerr != nil {
 			w.log.Error("reject export: it cannot be moved to rejected/; the next exports go on", zap.String("file", exp.Source), zap.Error(rerr))
 			w.setStuck("reject " + exp.Source + ": " + rerr.Error())
 		} else {
@@ -147,7 +150,9 @@ func (w *worker) settle(exp *sync.Export, err error, interrupted bool) string {
 		return sync.StatusRejected
 	case sync.Finished(err):
 		w.m.lastSuccess.SetToCurrentTime()
-		if dest, aerr := w.inbox.Archive(exp.Path, time.Now()); aerr != nil {
+		if dest, aerr := w.inbox.Archive(exp.Path, time.Now()); errors.Is(aerr, source.ErrChanged) {
+			w.log.Warn("export changed since it was synced: left in the inbox; the next tick takes it", zap.String("file", exp.Source))
+		} else if aerr != nil {
 			w.log.Error("archive export: synced, but it cannot be archived; the next exports go on", zap.String("file", exp.Source), zap.Error(aerr))
 			w.setStuck("archive " + exp.Source + ": " + aerr.Error())
 		} else if dest != exp.Path {

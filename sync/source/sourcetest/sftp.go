@@ -34,11 +34,11 @@ type SFTPServer struct {
 	HostKey ssh.PublicKey
 	Root    string // a folder of the test's, the usual place of the files
 
-	cutAfter atomic.Int64 // bytes sent before a connection is closed
-	cuts     atomic.Int32 // connections still to cut
-	freeze   atomic.Bool  // the cut connections fall silent instead of closing
+	cutAfter atomic.Int64  // bytes sent before a connection is closed
+	cuts     atomic.Int32  // connections still to cut
+	freeze   atomic.Bool   // the cut connections fall silent instead of closing
 	thaw     chan struct{} // closed at the test's end: silent connections end
-	conns    atomic.Int32 // connections accepted
+	conns    atomic.Int32  // connections accepted
 	wg       sync.WaitGroup
 }
 
