@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 )
@@ -202,15 +201,26 @@ func (db *DB) SaveSeen(ctx context.Context, seen []Seen) error {
 // encodeValues is the stored form of values: compact JSON, keys sorted,
 // {} for none.
 func encodeValues(m map[string]string) ([]byte, error) {
+	b, _ := appendValues(make([]byte, 0, 32*len(m)), nil, m)
+	return b, nil
+}
+
+// appendValues appends the stored form of m to b; keys is scratch room
+// for the sorted keys, returned for the next call.
+func appendValues(b []byte, keys []string, m map[string]string) ([]byte, []string) {
 	if len(m) == 0 {
-		return []byte("{}"), nil
+		return append(b, "{}"...), keys
 	}
 	// The bytes of json.Marshal (keys sorted, its escaping), without its
 	// reflection: the writer encodes two maps an outcome, a third of an
 	// import's checkpoint time (issue 14 §3).
-	b := make([]byte, 0, 32*len(m))
+	keys = keys[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
 	b = append(b, '{')
-	for i, k := range slices.Sorted(maps.Keys(m)) {
+	for i, k := range keys {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -218,7 +228,7 @@ func encodeValues(m map[string]string) ([]byte, error) {
 		b = append(b, ':')
 		b = appendJSONString(b, m[k])
 	}
-	return append(b, '}'), nil
+	return append(b, '}'), keys
 }
 
 // appendJSONString appends s as json.Marshal encodes it: plain printable

@@ -305,6 +305,8 @@ type batchWriter struct {
 	// failing are the references of the batch with a stored failure: a
 	// success clears only those (most outcomes have none to clear).
 	failing map[string]bool
+	buf     []byte   // scratch: a record's values encoded
+	keys    []string // scratch: their keys sorted
 }
 
 func (bw *batchWriter) exec(query string, args ...any) error {
@@ -351,17 +353,12 @@ func (bw *batchWriter) write(o Outcome) error {
 
 // saveRecord writes the record of a successful upsert.
 func (bw *batchWriter) saveRecord(o Outcome) error {
-	b, err := encodeValues(o.Values)
-	if err != nil {
-		return err
-	}
-	vals := string(b)
+	bw.buf, bw.keys = appendValues(bw.buf[:0], bw.keys, o.Values)
+	vals := string(bw.buf)
 	crmVals := vals // the CRM's answer is most often what was pushed
 	if !maps.Equal(o.Values, o.CRMValues) {
-		if b, err = encodeValues(o.CRMValues); err != nil {
-			return err
-		}
-		crmVals = string(b)
+		bw.buf, bw.keys = appendValues(bw.buf[:0], bw.keys, o.CRMValues)
+		crmVals = string(bw.buf)
 	}
 	return bw.exec(sqlSaveRecord, o.Reference, o.Hash, vals, o.CRMID, unix(o.CRMLastUpdated), crmVals, bw.now)
 }

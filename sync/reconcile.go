@@ -193,7 +193,7 @@ type judge struct {
 // entries tell; it returns the CRM copies of the references whose fields
 // must be compared one by one, by export entry.
 func (j *judge) classify(ctx context.Context) (map[int32]*crm.Customer, error) {
-	seen := make([]bool, len(j.x.entries))
+	seen := make([]bool, j.x.len())
 	pending := map[int32]*crm.Customer{}
 	for k := range j.side.entries {
 		c := &j.side.entries[k]
@@ -205,11 +205,11 @@ func (j *judge) classify(ctx context.Context) (map[int32]*crm.Customer, error) {
 			continue
 		}
 		seen[c.exp] = true
-		e := &j.x.entries[c.exp]
+		e := j.x.entry(c.exp)
 		j.res.totalERP(e, j.x.curs[cmp.Or(e.cur, c.cur)])
 		switch {
 		case e.flagged:
-			if err := j.item(ctx, e.ref, &erpSide{line: int(e.line), flagged: true}, c.keep); err != nil {
+			if err := j.item(ctx, j.x.refs.ref(c.exp), &erpSide{line: int(e.line), flagged: true}, c.keep); err != nil {
 				return nil, err
 			}
 		case c.match:
@@ -218,20 +218,21 @@ func (j *judge) classify(ctx context.Context) (map[int32]*crm.Customer, error) {
 			pending[c.exp] = c.keep
 		}
 	}
-	for i := range j.x.entries {
-		if err := j.onlyInERP(ctx, &j.x.entries[i], seen[i]); err != nil {
+	for i, listed := range seen {
+		if listed {
+			continue
+		}
+		if err := j.onlyInERP(ctx, int32(i)); err != nil {
 			return nil, err
 		}
 	}
 	return pending, nil
 }
 
-// onlyInERP classifies an export entry that the CRM did not list.
-func (j *judge) onlyInERP(ctx context.Context, e *erpEntry, listed bool) error {
-	switch {
-	case listed:
-		return nil
-	case e.flagged:
+// onlyInERP classifies export entry i, which the CRM did not list.
+func (j *judge) onlyInERP(ctx context.Context, i int32) error {
+	e := j.x.entry(i)
+	if e.flagged {
 		j.res.count(nil) // flagged for deletion and gone: as expected
 		return nil
 	}
@@ -243,7 +244,7 @@ func (j *judge) onlyInERP(ctx context.Context, e *erpEntry, listed bool) error {
 		}
 	}
 	j.res.totalERP(e, cur)
-	return j.item(ctx, e.ref, &erpSide{line: int(e.line)}, nil)
+	return j.item(ctx, j.x.refs.ref(i), &erpSide{line: int(e.line)}, nil)
 }
 
 // maxCurrencyProbes bounds the checkpoint look-ups that learn the
@@ -261,10 +262,10 @@ func (j *judge) defaultCurrency(ctx context.Context) (string, error) {
 	probes := 0
 	for k := range j.side.entries {
 		c := &j.side.entries[k]
-		if c.exp < 0 || c.cur == 0 || j.x.entries[c.exp].cur != 0 || j.x.entries[c.exp].flagged {
+		if c.exp < 0 || c.cur == 0 || j.x.entry(c.exp).cur != 0 || j.x.entry(c.exp).flagged {
 			continue
 		}
-		ref := j.x.entries[c.exp].ref
+		ref := j.x.refs.ref(c.exp)
 		rec, err := j.cp.Get(ctx, ref)
 		if err != nil {
 			return "", fmt.Errorf("read checkpoint of %s: %w", ref, err)
@@ -291,12 +292,12 @@ func (j *judge) detail(ctx context.Context, rows Rows, pending map[int32]*crm.Cu
 			return nil
 		}
 		c := row.Customer
-		i, ok := j.x.byRef[c.Reference]
+		i, ok := j.x.refs.lookup(c.Reference)
 		copyCRM, wanted := pending[i]
-		if !ok || !wanted || int(j.x.entries[i].line) != c.Line {
+		if !ok || !wanted || int(j.x.entry(i).line) != c.Line {
 			return nil
 		}
-		if _, h, _ := j.x.hashRow(c); h != j.x.entries[i].hash {
+		if _, h, _ := j.x.hashRow(c); h != j.x.entry(i).hash {
 			return fmt.Errorf("the export changed while it was reconciled: line %d (%s)", c.Line, c.Reference)
 		}
 		delete(pending, i)

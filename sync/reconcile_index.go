@@ -30,9 +30,9 @@ type fieldSet struct {
 	hashed  bool                // few enough fields for the empty mask
 }
 
-// erpEntry is what the index keeps of an export row.
+// erpEntry is what the index keeps of an export row; its reference is
+// the index's refs, by the entry's number.
 type erpEntry struct {
-	ref       string
 	credit    float64
 	hash      uint64
 	empty     uint64 // bit i: the set's i-th field is empty in the export
@@ -43,24 +43,35 @@ type erpEntry struct {
 	hasCredit bool
 }
 
+// entryChunk is how many entries a chunk of the index holds: the index
+// grows by chunks, never copying the entries into a larger array.
+const entryChunk = 1 << 13
+
 // erpIndex is the export side of a reconciliation.
 type erpIndex struct {
-	byRef   map[string]int32
-	entries []erpEntry
-	sets    []*fieldSet
-	setOf   map[string]int32 // by the names joined with NUL
-	curs    []string
-	curOf   map[string]int32
-	seed    maphash.Seed
-	h       maphash.Hash
-	names   []string // scratch
+	refs   *refTable
+	chunks [][]erpEntry // entry i is chunks[i/entryChunk][i%entryChunk]
+	sets   []*fieldSet
+	setOf  map[string]int32 // by the names joined with NUL
+	curs   []string
+	curOf  map[string]int32
+	seed   maphash.Seed
+	h      maphash.Hash
+	names  []string // scratch
 }
 
 func newERPIndex() *erpIndex {
-	x := &erpIndex{byRef: map[string]int32{}, setOf: map[string]int32{}, curs: []string{""}, curOf: map[string]int32{"": 0}, seed: maphash.MakeSeed()}
+	x := &erpIndex{setOf: map[string]int32{}, curs: []string{""}, curOf: map[string]int32{"": 0}, seed: maphash.MakeSeed()}
+	x.refs = newRefTable(x.seed)
 	x.h.SetSeed(x.seed)
 	return x
 }
+
+// len is how many entries the index holds.
+func (x *erpIndex) len() int { return x.refs.len() }
+
+// entry returns entry i.
+func (x *erpIndex) entry(i int32) *erpEntry { return &x.chunks[i/entryChunk][i%entryChunk] }
 
 // currency interns a currency code.
 func (x *erpIndex) currency(code string) int32 {
@@ -75,7 +86,7 @@ func (x *erpIndex) currency(code string) int32 {
 // add indexes a customer of the export; a reference met again replaces
 // the earlier row, as a later row does in a sync.
 func (x *erpIndex) add(c *mapping.Customer) {
-	e := erpEntry{ref: strings.Clone(c.Reference), line: int32(c.Line), flagged: c.Delete}
+	e := erpEntry{line: int32(c.Line), flagged: c.Delete}
 	e.set, e.hash, e.empty = x.hashRow(c)
 	for name, v := range c.All() {
 		switch name {
@@ -87,14 +98,13 @@ func (x *erpIndex) add(c *mapping.Customer) {
 			}
 		}
 	}
-	if i, ok := x.byRef[e.ref]; ok {
-		x.entries[i] = e
-		return
-	}
-	// The key is the clone: the row's reference may share the memory of
+	// The table copies the reference: the row's may share the memory of
 	// the whole line that the CSV reader read.
-	x.byRef[e.ref] = int32(len(x.entries))
-	x.entries = append(x.entries, e)
+	i, added := x.refs.insert(c.Reference)
+	if added && int(i)%entryChunk == 0 {
+		x.chunks = append(x.chunks, make([]erpEntry, entryChunk))
+	}
+	*x.entry(i) = e
 }
 
 // hashRow returns the field set of a row, the hash of its compared fields
@@ -203,15 +213,15 @@ func (s *crmSide) entry(c *crm.Customer) crmEntry {
 	if c.CreditLimit != nil {
 		e.credit, e.hasCredit = *c.CreditLimit, true
 	}
-	i, ok := s.x.byRef[c.Reference]
+	i, ok := s.x.refs.lookup(c.Reference)
 	switch {
 	case !ok:
 		e.keep = &crm.Customer{ID: c.ID, Reference: c.Reference}
 		return e
-	case s.x.entries[i].flagged:
+	case s.x.entry(i).flagged:
 		e.keep = &crm.Customer{ID: c.ID, Reference: c.Reference}
 	default:
-		e.match = s.sameAtAGlance(&s.x.entries[i], c)
+		e.match = s.sameAtAGlance(s.x.entry(i), c)
 	}
 	e.exp = i
 	if !e.match && e.keep == nil {
