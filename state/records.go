@@ -93,24 +93,7 @@ func (db *DB) Count(ctx context.Context) (int, error) {
 // (byte order), from the narrow records_hash index: no values are read.
 // An error returned by fn stops the stream and is returned as is.
 func (db *DB) Hashes(ctx context.Context, fn func(ref, hash string) error) error {
-	rows, err := db.ro.QueryContext(ctx, `SELECT reference, hash FROM records INDEXED BY records_hash ORDER BY reference`)
-	if err != nil {
-		return db.fail("read hashes", err)
-	}
-	defer rows.Close()
-	var ref, hash string
-	for rows.Next() {
-		if err := rows.Scan(&ref, &hash); err != nil {
-			return db.fail("read hashes", err)
-		}
-		if err := fn(ref, hash); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return db.fail("read hashes", err)
-	}
-	return nil
+	return db.HashesBetween(ctx, "", "", fn)
 }
 
 // HashesBetween streams the managed (reference, hash) whose reference is
