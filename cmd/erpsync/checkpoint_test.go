@@ -227,7 +227,7 @@ func TestE2E_HandDeleteCountedAndListed(t *testing.T) {
 	}
 	e.writes()
 	code, out, errOut := e.run("run", "-file", day1)
-	if up, _ := e.writes(); code != ExitOK || up != 0 {
+	if up, _ := e.writes(); code != ExitOK || up != 0 || !strings.Contains(out, "drift  C-1010: deleted by hand in the CRM") {
 		t.Errorf("report: exit %d, %d upserts, want 0 and the delete only listed\n%s%s", code, up, out, errOut)
 	}
 	code, out, _ = e.run("status")

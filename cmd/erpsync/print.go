@@ -57,6 +57,9 @@ func printPlan(w io.Writer, file string, p *sync.Plan, show int) {
 			break
 		}
 		var parts []string
+		if d.Deleted {
+			parts = append(parts, "deleted by hand in the CRM")
+		}
 		for _, c := range d.Changes {
 			parts = append(parts, fmt.Sprintf("%s CRM %q, pushed %q", c.Field, c.Old, c.New))
 		}
