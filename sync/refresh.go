@@ -48,6 +48,9 @@ func refresh(ctx context.Context, j Job) (*refreshed, error) {
 		return nil, WithClass(ClassFatal, err)
 	}
 	s := &sighting{ctx: ctx, db: j.State, from: r.from, pulled: map[string]bool{}, all: map[string]bool{}}
+	if s.contentCheck, err = lastRunWasNotImport(ctx, j.State); err != nil {
+		return nil, WithClass(ClassFatal, err)
+	}
 	pulled, err := Pull(ctx, j.CRM, PullOptions{Since: r.from, Keep: s.keep, Concurrency: j.Settings.Concurrency})
 	if err != nil {
 		return nil, WithClass(ClassFatal, err)
@@ -160,12 +163,16 @@ func (r *refreshed) deletedByHand(ctx context.Context, j Job, seen *PullResult) 
 // does not know as they are. It notes the known ones that left the
 // counted span, and every customer seen.
 type sighting struct {
-	ctx    context.Context
-	db     *state.DB
-	from   time.Time
-	pulled map[string]bool // keys of the customers kept
-	all    map[string]bool // keys of every customer seen
-	moved  []time.Time
+	ctx  context.Context
+	db   *state.DB
+	from time.Time
+	// contentCheck compares the content of the last run's own writes
+	// (sameSecond). Not after an import: its writes fill the span (a
+	// million customers read back one by one); its windows are counted.
+	contentCheck bool
+	pulled       map[string]bool // keys of the customers kept
+	all          map[string]bool // keys of every customer seen
+	moved        []time.Time
 }
 
 // sameSecond reports a customer whose lastUpdated is the one erpsync
@@ -175,7 +182,34 @@ type sighting struct {
 // (FindDrift). Such customers are the last run's writes; in a full walk
 // (no span) they are not, and are passed over as before.
 func (s *sighting) sameSecond(k state.Known) bool {
-	return !s.from.IsZero() && !k.LastUpdated.Before(s.from)
+	return s.contentCheck && !s.from.IsZero() && !k.LastUpdated.Before(s.from)
+}
+
+// editedInSameSecond compares a customer whose lastUpdated erpsync
+// recorded with what the CRM answered right after erpsync's push: other
+// values mean a hand edit in that very second.
+func (s *sighting) editedInSameSecond(c crm.Customer) (bool, error) {
+	rec, err := s.db.Get(s.ctx, c.Reference)
+	if err != nil || rec == nil {
+		return false, err
+	}
+	now := CRMValues(&c, slices.Collect(maps.Keys(rec.Values)), mapping.CountryCode)
+	return len(Differences(rec.CRMValues, now)) > 0, nil
+}
+
+// lastRunWasNotImport reports whether the newest ended run of the history
+// (the one in progress aside) is not an import.
+func lastRunWasNotImport(ctx context.Context, db *state.DB) (bool, error) {
+	runs, err := db.Runs(ctx, 2)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range runs {
+		if r.Status != state.StatusRunning {
+			return r.Kind != string(ModeImport), nil
+		}
+	}
+	return true, nil
 }
 
 // keep is PullOptions.Keep; Pull calls it under its lock.
@@ -186,8 +220,14 @@ func (s *sighting) keep(c crm.Customer) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("read checkpoint of %s: %w", c.Reference, err)
 	}
-	if ok && k.CRMID == c.ID && k.LastUpdated.Equal(second(c.LastUpdated.Time)) && !s.sameSecond(k) {
-		return false, nil
+	if ok && k.CRMID == c.ID && k.LastUpdated.Equal(second(c.LastUpdated.Time)) {
+		if !s.sameSecond(k) {
+			return false, nil
+		}
+		edited, err := s.editedInSameSecond(c)
+		if err != nil || !edited {
+			return false, err // as erpsync left it: not kept, so memory stays bounded
+		}
 	}
 	if ok && k.LastUpdated.Before(s.from) && !s.pulled[key] {
 		s.moved = append(s.moved, k.LastUpdated)
