@@ -3,7 +3,6 @@ package sync_test
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -23,32 +22,7 @@ func localInbox(t *testing.T) remoteInbox {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mod := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
-	return remoteInbox{store: st,
-		put: func(t *testing.T, name, content string) {
-			p := filepath.Join(root, "inbox", name)
-			_ = os.MkdirAll(filepath.Dir(p), 0o755)
-			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			mod = mod.Add(time.Minute)
-			_ = os.Chtimes(p, mod, mod)
-		},
-		list: func(t *testing.T, dir string) []string {
-			ents, _ := os.ReadDir(filepath.Join(root, dir))
-			var names []string
-			for _, e := range ents {
-				if !e.IsDir() {
-					names = append(names, e.Name())
-				}
-			}
-			return names
-		},
-		read: func(t *testing.T, dir, name string) string {
-			b, _ := os.ReadFile(filepath.Join(root, dir, name))
-			return string(b)
-		},
-	}
+	return fileInbox(st, root)
 }
 
 // Guarantee: the file archived (or rejected) is the one synced. When the

@@ -36,32 +36,7 @@ func sftpInbox(t *testing.T) remoteInbox {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	mod := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
-	return remoteInbox{store: st,
-		put: func(t *testing.T, name, content string) {
-			p := filepath.Join(root, "inbox", name)
-			_ = os.MkdirAll(filepath.Dir(p), 0o755)
-			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			mod = mod.Add(time.Minute)
-			_ = os.Chtimes(p, mod, mod)
-		},
-		list: func(t *testing.T, dir string) []string {
-			ents, _ := os.ReadDir(filepath.Join(root, dir))
-			var names []string
-			for _, e := range ents {
-				if !e.IsDir() {
-					names = append(names, e.Name())
-				}
-			}
-			return names
-		},
-		read: func(t *testing.T, dir, name string) string {
-			b, _ := os.ReadFile(filepath.Join(root, dir, name))
-			return string(b)
-		},
-	}
+	return fileInbox(st, root)
 }
 
 func s3Inbox(t *testing.T) remoteInbox {
@@ -174,4 +149,35 @@ func spoolFiles(t *testing.T, dir string) []string {
 		return nil
 	})
 	return files
+}
+
+// fileInbox is a remoteInbox over store whose files are those of the
+// folder root on this machine (a local inbox, or the SFTP test server's).
+func fileInbox(store source.Store, root string) remoteInbox {
+	mod := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
+	return remoteInbox{store: store,
+		put: func(t *testing.T, name, content string) {
+			p := filepath.Join(root, "inbox", name)
+			_ = os.MkdirAll(filepath.Dir(p), 0o755)
+			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			mod = mod.Add(time.Minute)
+			_ = os.Chtimes(p, mod, mod)
+		},
+		list: func(t *testing.T, dir string) []string {
+			ents, _ := os.ReadDir(filepath.Join(root, dir))
+			var names []string
+			for _, e := range ents {
+				if !e.IsDir() {
+					names = append(names, e.Name())
+				}
+			}
+			return names
+		},
+		read: func(t *testing.T, dir, name string) string {
+			b, _ := os.ReadFile(filepath.Join(root, dir, name))
+			return string(b)
+		},
+	}
 }

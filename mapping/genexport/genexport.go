@@ -9,6 +9,7 @@ package genexport
 
 import (
 	"bufio"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -196,4 +197,30 @@ func Ensure(dir string, opt Options) (day1, day2 string, err error) {
 		return "", "", err
 	}
 	return WriteFiles(dir, opt)
+}
+
+// FloorRead reads a generated export with encoding/csv alone (";",
+// ReuseRecord): no decoding of values, no mapping, no hash. Benchmarks
+// measure every stage against it, in the same run. It returns the
+// records read, the header included.
+func FloorRead(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReaderSize(f, 64<<10))
+	r.Comma = ';'
+	r.ReuseRecord = true
+	n := 0
+	for {
+		_, err := r.Read()
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, fmt.Errorf("read %s record %d: %w", path, n+1, err)
+		}
+		n++
+	}
 }
