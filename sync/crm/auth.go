@@ -232,10 +232,8 @@ func (c *Client) relogin(ctx context.Context, seen uint64) error {
 // noteLogin counts, logs and reports a login that succeeded.
 func (c *Client) noteLogin(relogin bool) {
 	logins := c.logins.Add(1)
-	relogins := c.relogins.Load()
 	if relogin {
-		relogins = c.relogins.Add(1)
-		c.log.Info("crm session ended; logged in again", zap.Int64("relogins", relogins))
+		c.log.Info("crm session ended; logged in again", zap.Int64("relogins", c.relogins.Add(1)))
 	} else {
 		c.log.Info("crm session login", zap.Int64("logins", logins))
 	}
