@@ -34,7 +34,9 @@ func main() {
 		debug.SetGCPercent(50)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfiles := startProfiles(os.Stderr)
 	code := NewMain(os.Stdout, os.Stderr).Run(ctx, os.Args[1:])
+	stopProfiles()
 	stop()
 	os.Exit(code)
 }

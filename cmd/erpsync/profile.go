@@ -1,0 +1,48 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/pprof"
+)
+
+// startProfiles writes a CPU profile to $ERPSYNC_CPUPROFILE and, when the
+// command ends, a heap profile to $ERPSYNC_MEMPROFILE, so that a command is
+// profiled as the binary runs it (process start, the checkpoint's open and
+// all) and not only as a benchmark. The returned stop is always safe to call.
+func startProfiles(stderr io.Writer) (stop func()) {
+	cpuPath, memPath := os.Getenv("ERPSYNC_CPUPROFILE"), os.Getenv("ERPSYNC_MEMPROFILE")
+	var cpu *os.File
+	if cpuPath != "" {
+		f, err := os.Create(cpuPath)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "erpsync: cpu profile %s: %v\n", cpuPath, err)
+		} else {
+			cpu = f
+		}
+	}
+	return func() {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			cpu.Close()
+		}
+		if memPath == "" {
+			return
+		}
+		f, err := os.Create(memPath)
+		if err != nil {
+			fmt.Fprintf(stderr, "erpsync: heap profile %s: %v\n", memPath, err)
+			return
+		}
+		defer f.Close()
+		runtime.GC()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			fmt.Fprintf(stderr, "erpsync: heap profile %s: %v\n", memPath, err)
+		}
+	}
+}
