@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
 	"strings"
@@ -89,9 +90,40 @@ func TestFieldLimit_Follows(t *testing.T) {
 	// A quoted field with delimiters, newlines and escaped quotes counts as
 	// one; an unquoted quote does not open one.
 	in := "a,\"x,\n\"\"y\",b\nc,d\"e,f\n"
-	f := &fieldLimit{r: strings.NewReader(in), delim: ',', line: 1}
+	f := newFieldLimit(strings.NewReader(in), ',', 1)
 	got, err := io.ReadAll(f)
 	if err != nil || string(got) != in || f.line != 4 || f.quoted {
 		t.Errorf("got %q, %v, line %d, quoted %v", got, err, f.line, f.quoted)
 	}
 }
+
+// FuzzFieldLimit checks that following plain runs at once (plainRun) ends
+// in the same place as following every byte: the same text passed on, the
+// same line, the same field and record lengths, and the same stop at a
+// field or record over the limit (small limits here; the text passed on
+// before such a stop may differ, the read ends there), whatever the chunks
+// the text arrives in.
+func FuzzFieldLimit(f *testing.F) {
+	f.Add([]byte("a,\"x,\n\"\"y\",b\nc,d\"e,f\n"), uint8(3))
+	f.Add([]byte("abcdefghij,k\nlm"), uint8(64))
+	f.Add([]byte("ab,cdefgh\"ij,\"\"k\n"), uint8(1))
+	f.Add([]byte("a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r,s\nt"), uint8(5))
+	f.Fuzz(func(t *testing.T, in []byte, chunk uint8) {
+		follow := func(bytewise bool) (*fieldLimit, string, error) {
+			fl := newFieldLimit(&chunked{data: in, size: int(chunk%16) + 1}, ',', 1)
+			fl.maxField, fl.maxRecord, fl.bytewise = 6, 30, bytewise
+			out, err := io.ReadAll(fl)
+			return fl, string(out), err
+		}
+		fast, fastOut, fastErr := follow(false)
+		slow, slowOut, slowErr := follow(true)
+		if fmt.Sprint(fastErr) != fmt.Sprint(slowErr) || fast.line != slow.line || fast.quoted != slow.quoted {
+			t.Fatalf("plain runs: err %v line %d quoted %v; bytewise: err %v line %d quoted %v",
+				fastErr, fast.line, fast.quoted, slowErr, slow.line, slow.quoted)
+		}
+		if fastErr == nil && (fastOut != slowOut || fast.n != slow.n || fast.rec != slow.rec) {
+			t.Fatalf("plain runs: %q n %d rec %d; bytewise: %q n %d rec %d", fastOut, fast.n, fast.rec, slowOut, slow.n, slow.rec)
+		}
+	})
+}
+

@@ -133,7 +133,7 @@ func (r *Reader) restart(enc encoding.Encoding, skip int) error {
 			break
 		}
 	}
-	r.limit = &fieldLimit{r: br, delim: byte(r.Delimiter), line: skip + 1}
+	r.limit = newFieldLimit(br, byte(r.Delimiter), skip+1)
 	r.csv = csv.NewReader(r.limit)
 	r.csv.Comma = r.Delimiter
 	r.csv.FieldsPerRecord = -1

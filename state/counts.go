@@ -216,8 +216,10 @@ func (db *DB) SaveCounted(ctx context.Context, c Counted) error {
 // DeletedByHand returns the managed records found deleted by hand in the CRM and
 // not pushed again since, by reference.
 func (db *DB) DeletedByHand(ctx context.Context) ([]Known, error) {
-	rows, err := db.ro.QueryContext(ctx, `SELECT reference, crm_id, crm_last_updated FROM records
-		WHERE crm_gone <> 0 ORDER BY reference`)
+	// A range of records_known (crm_gone > 0, never negative), sorted
+	// after: not a walk of a million records in reference order.
+	rows, err := db.ro.QueryContext(ctx, `SELECT reference, crm_id, crm_last_updated FROM records INDEXED BY records_known
+		WHERE crm_gone > 0 ORDER BY reference`)
 	if err != nil {
 		return nil, db.fail("read records deleted by hand", err)
 	}
