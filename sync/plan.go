@@ -229,6 +229,7 @@ type planner struct {
 	ignored  map[string]bool // flagged for deletion, never in the CRM
 	inCRM    map[string]bool // parents asked of the CRM (ParentInCRM), and its answers
 	plan     *Plan
+	load     *loader // the checkpoint streaming in; nil once sealed
 }
 
 // BuildPlan compares an export with the checkpoint and returns what must
@@ -247,19 +248,11 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 		inCRM:    map[string]bool{},
 		plan:     &Plan{MappingChanged: opt.MappingChanged},
 	}
-	n, err := cp.Count(ctx)
+	stopLoading, err := pl.startLoading(ctx, cp)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
-	pl.refs = newRefIndex(n)
-	if err := cp.Hashes(ctx, func(ref, hash string) error {
-		pl.refs.add(ref, pl.key(ref), hashPrefix(hash))
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("read checkpoint: %w", err)
-	}
-	pl.refs.seal()
-	pl.plan.Managed = len(pl.refs.managed)
+	defer stopLoading()
 	for _, d := range opt.Drift {
 		pl.drifted[d.Reference] = ReasonDrift
 		if d.Deleted {
@@ -268,6 +261,9 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 	}
 	if err := rows(pl.row); err != nil {
 		return nil, err
+	}
+	if err := pl.waitLoaded(); err != nil {
+		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
 	pl.rejectDuplicates()
 	if !opt.ImportOnly {
@@ -308,7 +304,11 @@ func (pl *planner) row(r mapping.Row) error {
 			// A reference whose row is present but invalid keeps its last
 			// good state: it is neither updated nor deleted.
 			k := pl.key(ref)
-			if e := pl.refs.get(k); e.line == 0 {
+			e, err := pl.lookup(ref, k)
+			if err != nil {
+				return err
+			}
+			if e.line == 0 {
 				e.line = -1
 				pl.refs.put(k, e)
 			}
@@ -317,7 +317,10 @@ func (pl *planner) row(r mapping.Row) error {
 	}
 	c := r.Customer
 	k := pl.key(c.Reference)
-	e := pl.refs.get(k)
+	e, err := pl.lookup(c.Reference, k)
+	if err != nil {
+		return err
+	}
 	rowHash := uint32(hashPrefix(c.Hash)>>32) &^ 1
 	if e.line > 0 {
 		// Met before: identical rows are one customer, differing ones are

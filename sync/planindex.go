@@ -8,7 +8,6 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -137,12 +136,24 @@ func (ix *refIndex) put(k uint64, e entry) {
 func (pl *planner) key(ref string) uint64 { return maphash.String(pl.seed, ref) }
 
 // hashPrefix reads the first 8 bytes of a hex hash; never 0, which means
-// "not managed".
+// "not managed". Text that is not hex reads as 1. (By hand: ParseUint
+// took 0.28 CPU s of a plan of a million rows, two calls a row.)
 func hashPrefix(h string) uint64 {
-	if len(h) > 16 {
-		h = h[:16]
+	var v uint64
+	for i := 0; i < len(h) && i < 16; i++ {
+		c := h[i]
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 1
+		}
+		v = v<<4 | uint64(c)
 	}
-	v, _ := strconv.ParseUint(h, 16, 64)
 	return v | 1
 }
 

@@ -1,0 +1,166 @@
+package sync_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"erpsync/mapping"
+	"erpsync/sync"
+)
+
+// orderedCheckpoint is a memCheckpoint that promises its order, as
+// state.DB does (HashesBetween): the plan then reads it while it reads the
+// export. Before it streams entry pauseAt, it waits for resume, if set.
+type orderedCheckpoint struct {
+	memCheckpoint
+	pauseAt int
+	resume  chan struct{}
+}
+
+func (c orderedCheckpoint) Hashes(ctx context.Context, fn func(ref, hash string) error) error {
+	for i, ref := range slices.Sorted(maps.Keys(c.memCheckpoint)) {
+		if i == c.pauseAt && c.resume != nil {
+			select {
+			case <-c.resume:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if err := fn(ref, c.memCheckpoint[ref].Hash); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c orderedCheckpoint) HashesBetween(ctx context.Context, from, to string, fn func(ref, hash string) error) error {
+	for _, ref := range slices.Sorted(maps.Keys(c.memCheckpoint)) {
+		if ref >= from && (to == "" || ref < to) {
+			if err := fn(ref, c.memCheckpoint[ref].Hash); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// TestBuildPlan_WhileCheckpointStreams plans 5,000 managed references
+// against exports in order, shuffled and reversed, with changes, new
+// references, removals, duplicates, invalid rows and flagged deletes:
+// reading the checkpoint while the export is read must give the very plan
+// of reading it first.
+func TestBuildPlan_WhileCheckpointStreams(t *testing.T) {
+	const n = 5000
+	var day1, day2 []mapping.Row
+	for i := range n {
+		ref := fmt.Sprintf("C%05d", i*2)
+		day1 = append(day1, cust(i+2, ref))
+		switch {
+		case i%97 == 0: // removed
+		case i%89 == 0:
+			day2 = append(day2, cust(0, ref, "city=Lyon"))
+		case i%83 == 0:
+			day2 = append(day2, flagged(0, ref))
+		case i%79 == 0:
+			day2 = append(day2, bad(0, ref))
+		case i%73 == 0:
+			day2 = append(day2, cust(0, ref), cust(0, ref, "city=Nice")) // differing duplicates
+		default:
+			day2 = append(day2, cust(0, ref))
+		}
+		if i%61 == 0 {
+			day2 = append(day2, cust(0, fmt.Sprintf("C%05d", i*2+1))) // new, between two managed
+		}
+	}
+	day2 = append(day2, cust(0, "A-first"), cust(0, "Z-last"))
+	cp := checkpoint(day1...)
+	opt := sync.PlanOptions{File: "x.csv", Deletes: sync.DeletesMirror, MaxDelete: sync.Limit{Percent: 100, IsPercent: true}}
+	orders := map[string]func([]mapping.Row) []mapping.Row{
+		"sorted":   func(r []mapping.Row) []mapping.Row { return r },
+		"reversed": func(r []mapping.Row) []mapping.Row { slices.Reverse(r); return r },
+		"shuffled": func(r []mapping.Row) []mapping.Row {
+			rand.New(rand.NewPCG(1, 2)).Shuffle(len(r), func(i, j int) { r[i], r[j] = r[j], r[i] })
+			return r
+		},
+	}
+	for name, order := range orders {
+		t.Run(name, func(t *testing.T) {
+			rows := order(slices.Clone(day2))
+			for i := range rows {
+				relabel(&rows[i], i+2)
+			}
+			want, err := sync.BuildPlan(context.Background(), rowsOf(rows...), cp, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := sync.BuildPlan(context.Background(), rowsOf(rows...), orderedCheckpoint{memCheckpoint: cp}, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if layout(got) != layout(want) || fmt.Sprint(errLines(got)) != fmt.Sprint(errLines(want)) ||
+				got.Unchanged != want.Unchanged || got.Managed != want.Managed || len(got.Merged) != len(want.Merged) {
+				t.Errorf("streamed checkpoint: %d actions, %d unchanged, %d errors, %d managed; read first: %d, %d, %d, %d",
+					len(got.Actions()), got.Unchanged, len(got.RowErrors), got.Managed,
+					len(want.Actions()), want.Unchanged, len(want.RowErrors), want.Managed)
+			}
+			if got.Count(sync.OpDelete) == 0 || got.Count(sync.OpCreate) == 0 || got.Count(sync.OpUpdate) == 0 || len(got.RowErrors) == 0 {
+				t.Errorf("the case lacks an action kind: %d deletes, %d creates, %d updates, %d errors",
+					got.Count(sync.OpDelete), got.Count(sync.OpCreate), got.Count(sync.OpUpdate), len(got.RowErrors))
+			}
+		})
+	}
+}
+
+// relabel gives a row the line it has in its export.
+func relabel(r *mapping.Row, line int) {
+	r.Line = line
+	if r.Customer != nil {
+		c := *r.Customer
+		c.Line = line
+		r.Customer = &c
+	}
+	if r.Err != nil {
+		e := *r.Err
+		e.Line = line
+		r.Err = &e
+	}
+}
+
+// TestBuildPlan_PlansBeforeCheckpointEnds shows the overlap: the
+// checkpoint stops streaming half-way until the plan has taken the first
+// rows of a sorted export, which it can only do while the checkpoint is
+// still being read.
+func TestBuildPlan_PlansBeforeCheckpointEnds(t *testing.T) {
+	const n = 4096
+	var rows []mapping.Row
+	for i := range n {
+		rows = append(rows, cust(i+2, fmt.Sprintf("C%05d", i)))
+	}
+	cp := orderedCheckpoint{memCheckpoint: checkpoint(rows...), pauseAt: n / 2, resume: make(chan struct{})}
+	taken := 0
+	export := func(fn func(mapping.Row) error) error {
+		for _, r := range rows {
+			if err := fn(r); err != nil {
+				return err
+			}
+			if taken++; taken == n/4 {
+				close(cp.resume)
+			}
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	plan, err := sync.BuildPlan(ctx, export, cp, sync.PlanOptions{File: "x.csv"})
+	if err != nil {
+		t.Fatalf("the plan waited for the whole checkpoint before its first row: %v", err)
+	}
+	if plan.Unchanged != n || len(plan.Actions()) != 0 {
+		t.Errorf("%d unchanged, %d actions; want %d, 0", plan.Unchanged, len(plan.Actions()), n)
+	}
+}
