@@ -126,4 +126,3 @@ func FuzzFieldLimit(f *testing.F) {
 		}
 	})
 }
-
