@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3" // the SQLite driver
@@ -55,6 +56,17 @@ type DB struct {
 	// LockHeartbeat is how often a held lock is renewed (default
 	// Heartbeat); tests shorten it.
 	LockHeartbeat time.Duration
+
+	// DeferCheck leaves SQLite's quick_check, a read of the whole file
+	// (0.4-0.6 s for a million records), out of Open when no migration is
+	// due: Verify runs it, beside other work (sync.Run does, beside its
+	// plan, before any record is written). Open still refuses a file
+	// that is not an erpsync checkpoint or is newer than this binary.
+	DeferCheck bool
+
+	checkMu      gosync.Mutex
+	checkPending bool  // Open left the quick_check to Verify
+	checkErr     error // Verify's finding, kept
 
 	rw     *sql.DB // one connection: the only writer
 	ro     *sql.DB // read-only connections
@@ -259,9 +271,27 @@ func (db *DB) inspect(ctx context.Context) (map[string]bool, error) {
 	if id != ApplicationID {
 		return nil, unusable(fmt.Sprintf("a SQLite database of another program (application_id %#x, erpsync's is %#x)", id, ApplicationID))
 	}
+	applied, err := appliedMigrations(ctx, ro, unusable, unreadable)
+	if err != nil {
+		return nil, err
+	}
+	known, err := migrationNames()
+	if err != nil {
+		return nil, err
+	}
+	if db.DeferCheck && len(applied) == len(known) {
+		db.checkPending = true // Verify checks: nothing is due to migrate
+		return applied, nil
+	}
 	if err := quickCheck(ctx, ro); err != nil {
 		return nil, unusable("corrupt: " + err.Error())
 	}
+	return applied, nil
+}
+
+// appliedMigrations reads the names of the migrations applied to the
+// file, refusing one newer than this binary.
+func appliedMigrations(ctx context.Context, ro *sql.DB, unusable func(string) error, unreadable func(error) error) (map[string]bool, error) {
 	applied := map[string]bool{}
 	var hasTable int
 	if err := ro.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'migrations'`).Scan(&hasTable); err != nil {
@@ -293,6 +323,25 @@ func (db *DB) inspect(ctx context.Context) (map[string]bool, error) {
 		return nil, unusable("corrupt: " + err.Error())
 	}
 	return applied, nil
+}
+
+// Verify runs the quick_check that Open left out (DeferCheck): nil when
+// the file is sound or was checked by Open, else an *UnusableError. A
+// finding is kept; an interrupted check is not, and runs again.
+func (db *DB) Verify(ctx context.Context) error {
+	db.checkMu.Lock()
+	defer db.checkMu.Unlock()
+	if !db.checkPending {
+		return db.checkErr
+	}
+	if err := quickCheck(ctx, db.ro); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("check state %s: %w", db.Path, ctx.Err())
+		}
+		db.checkErr = &UnusableError{Path: db.Path, Reason: "corrupt: " + err.Error()}
+	}
+	db.checkPending = false
+	return db.checkErr
 }
 
 // quickCheck runs SQLite's quick_check: nil when it answers ok, else an

@@ -271,6 +271,37 @@ func TestDB_Open_Unusable(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("corrupt data pages, the check deferred to Verify", func(t *testing.T) {
+		path := ruin(ours("deferred.db"), 16384*4, -16384) // records, past the schema page
+		before := snapshot(t, path)
+		db := state.NewDB(path)
+		db.DeferCheck = true
+		if err := db.Open(ctx); err != nil {
+			t.Fatalf("Open: %v; the page check was to wait for Verify", err)
+		}
+		defer db.Close()
+		var ue *state.UnusableError
+		for range 2 { // the finding is kept
+			if err := db.Verify(ctx); !errors.As(err, &ue) || !strings.Contains(ue.Reason, "corrupt") {
+				t.Fatalf("Verify = %v, want an *UnusableError saying corrupt", err)
+			}
+		}
+		if after := snapshot(t, path); after != before {
+			t.Errorf("the file was changed: %s, was %s", after, before)
+		}
+	})
+	t.Run("a sound file, the check deferred to Verify", func(t *testing.T) {
+		db := state.NewDB(ours("sound.db"))
+		db.DeferCheck = true
+		if err := db.Open(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.Verify(ctx); err != nil {
+			t.Errorf("Verify of a sound file: %v", err)
+		}
+	})
 }
 
 // snapshot is a file's mode and bytes, as a string to compare.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	gosync "sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -77,8 +78,10 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 	if err := CheckExport(j.File); err != nil { // a pipe or a device would hang every read
 		return nil, err
 	}
+	verified, stopVerify := verifyBeside(ctx, j.State) // the checkpoint's page check, beside the plan
+	defer stopVerify()
 	if j.Mode == ModePlan {
-		return planOnly(ctx, j)
+		return planOnly(ctx, j, verified)
 	}
 	lock, err := acquire(ctx, j) // one run at a time holds the state file
 	if err != nil {
@@ -88,6 +91,7 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 	ctx, stop := stopWhenLost(ctx, lock) // a lock taken from us stops the run at once
 	defer stop()
 	r, err := begin(ctx, j) // the run's record in the state, its report folder
+	r.verified = verified
 	if err != nil {
 		return r.outcome(), r.end(ctx, err)
 	}
@@ -102,10 +106,30 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 }
 
 // planOnly refreshes (reading only) and plans; nothing is written.
-func planOnly(ctx context.Context, j Job) (*Outcome, error) {
+func planOnly(ctx context.Context, j Job, verified func() error) (*Outcome, error) {
 	r := newRun(j)
+	r.verified = verified
 	_, err := r.plan(ctx)
 	return r.out, err
+}
+
+// verifyBeside runs the checkpoint's page check (state.DB.Verify: SQLite's
+// quick_check, a read of the whole file, left out of Open with
+// DeferCheck) on its own goroutine, beside the refresh and the plan.
+// verified returns its answer; r.plan asks it before the plan is used, so
+// that no record is written to a damaged file. stop ends the check and
+// waits for it.
+func verifyBeside(ctx context.Context, db *state.DB) (verified func() error, stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	answer := make(chan error, 1)
+	go func() { answer <- db.Verify(ctx) }()
+	var once gosync.Once
+	var err error
+	verified = func() error {
+		once.Do(func() { err = <-answer })
+		return err
+	}
+	return verified, func() { cancel(); verified() }
 }
 
 // CheckExport refuses, before anything opens it, an export that is not a
@@ -187,7 +211,8 @@ type run struct {
 	started   time.Time
 	report    *RunReport
 	summary   RunSummary
-	refreshed *refreshed // nil for an import
+	refreshed *refreshed   // nil for an import
+	verified  func() error // the checkpoint's page check (verifyBeside)
 }
 
 // source names the export in the run history: where it came from (an
@@ -252,6 +277,12 @@ func (r *run) plan(ctx context.Context) (*Plan, error) {
 		r.noteUnreadable(r.refreshed.unreadable)
 	}
 	plan, err := BuildPlan(ctx, exportRows(ctx, j), j.State, opt)
+	if r.verified == nil {
+		r.verified = func() error { return j.State.Verify(ctx) }
+	}
+	if verr := r.verified(); verr != nil {
+		return plan, WithClass(ClassFatal, verr)
+	}
 	r.out.Plan = plan
 	if plan != nil {
 		r.noteRowErrors(plan)

@@ -2,9 +2,12 @@ package sync_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,5 +95,61 @@ func TestRun_LostLockStops(t *testing.T) {
 	}
 	if sent := sim.Stats()[crm.OpUpsert]; sent >= rows {
 		t.Errorf("the run sent all %d upserts after losing its lock", sent)
+	}
+}
+
+// TestRun_DamagedCheckpointStopsBeforeWriting: a checkpoint whose record
+// pages are damaged, opened with its page check deferred (as erpsync run
+// opens it), ends the run fatal, naming the damage, before any write to
+// the CRM.
+func TestRun_DamagedCheckpointStopsBeforeWriting(t *testing.T) {
+	job, sim := engineJob(t, 300, 0)
+	for _, mode := range []sync.Mode{sync.ModeImport, sync.ModeRun} { // the run after an import reads records
+		job.Mode = mode
+		if _, err := sync.Run(context.Background(), job); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := job.State.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The head of the root page of the table of deleted customers' copies,
+	// which no step of a run with nothing to delete reads: only the page
+	// check can find it.
+	raw, err := sql.Open("sqlite3", job.State.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root int
+	err = raw.QueryRow(`SELECT rootpage FROM sqlite_schema WHERE name = 'deleted'`).Scan(&root)
+	raw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(job.State.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := (root - 1) * 16384; i < (root-1)*16384+64; i++ {
+		data[i] = 0xA5
+	}
+	if err := os.WriteFile(job.State.Path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := state.NewDB(job.State.Path)
+	db.DeferCheck = true
+	if err := db.Open(context.Background()); err != nil {
+		t.Fatalf("Open with the check deferred: %v", err)
+	}
+	defer db.Close()
+	job.State, job.Mode = db, sync.ModeRun
+	job.File = filepath.Join(filepath.Dir(job.File), "day2.csv") // with changes to send
+	writes := sim.Stats()[crm.OpUpsert] + sim.Stats()[crm.OpDelete]
+	_, err = sync.Run(context.Background(), job)
+	if sync.Classify(err) != sync.ClassFatal || err == nil || !strings.Contains(err.Error(), "malformed") && !strings.Contains(err.Error(), "corrupt") {
+		t.Fatalf("Run = %v (class %d), want fatal, naming the damage", err, sync.Classify(err))
+	}
+	if now := sim.Stats()[crm.OpUpsert] + sim.Stats()[crm.OpDelete]; now != writes {
+		t.Errorf("%d writes reached the CRM from a damaged checkpoint", now-writes)
 	}
 }

@@ -49,6 +49,10 @@ func (j *job) openState(ctx context.Context, use stateUse) error {
 		}
 	}
 	j.db = state.NewDB(path)
+	// sync.Run checks the file's pages beside its plan, before it writes a
+	// record (0.4-0.6 s for a million records, saved from every run's
+	// start); status and unlock check them at the open.
+	j.db.DeferCheck = use != stateExisting
 	if err := j.db.Open(ctx); err != nil {
 		j.db = nil
 		return sync.WithClass(sync.ClassFatal, err)

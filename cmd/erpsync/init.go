@@ -48,6 +48,9 @@ func (c *InitCommand) Run(ctx context.Context, args []string) error {
 	if err := j.openState(ctx, stateCreate); err != nil {
 		return err
 	}
+	if err := j.db.Verify(ctx); err != nil { // init writes outside sync.Run: check the pages now
+		return sync.WithClass(sync.ClassFatal, err)
+	}
 	if !*adopt {
 		fmt.Fprintf(c.Stdout, "created the checkpoint %s (empty: the next run or import fills it)\n", path)
 		return nil
