@@ -41,6 +41,14 @@ func (db *DB) StartRun(ctx context.Context, kind, file, sha string) (int64, erro
 	return res.LastInsertId()
 }
 
+// NoteRunSHA records the sha256 of a run's export, hashed while it ran.
+func (db *DB) NoteRunSHA(ctx context.Context, id int64, sha string) error {
+	if _, err := db.rw.ExecContext(ctx, `UPDATE runs SET file_sha256 = ? WHERE id = ?`, sha, id); err != nil {
+		return db.fail("record the export's sha256", err)
+	}
+	return nil
+}
+
 // FinishRun records a run's end: its status, counts and error text.
 func (db *DB) FinishRun(ctx context.Context, id int64, status string, counts map[string]int, errText string) error {
 	c := []byte("{}")

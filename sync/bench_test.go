@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -164,8 +165,12 @@ func BenchmarkPlanDay2(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	_, day2, db := day1Checkpoint(b, m)
-	var floor, plan time.Duration
+	day1, day2, db := day1Checkpoint(b, m)
+	peer, err := exec.LookPath("csvdiff")
+	if err != nil {
+		b.Log("csvdiff is not on PATH: no ratio to the peer (go install github.com/aswinkarthik/csvdiff@v1.4.0)")
+	}
+	var floor, plan, csvdiff time.Duration
 	var peak float64
 	var p *sync.Plan
 	b.ResetTimer()
@@ -173,6 +178,9 @@ func BenchmarkPlanDay2(b *testing.B) {
 		start := time.Now()
 		bareRead(b, day2)
 		floor += time.Since(start)
+		if peer != "" {
+			csvdiff += runPeer(b, peer, day1, day2)
+		}
 
 		p = nil // the last plan can go before the next is measured
 		d, rss, planned := timedPlan(b, m, day2, db)
@@ -181,10 +189,24 @@ func BenchmarkPlanDay2(b *testing.B) {
 	b.ReportMetric(float64(floor.Nanoseconds())/float64(b.N), "floor-ns/op")
 	b.ReportMetric(float64(plan.Nanoseconds())/float64(b.N), "plan-ns/op")
 	b.ReportMetric(float64(plan)/float64(floor), "x-floor")
+	if csvdiff > 0 {
+		b.ReportMetric(float64(plan)/float64(csvdiff), "x-csvdiff")
+	}
 	b.ReportMetric(peak/(1<<20), "peak-MiB")
 	if n := p.Count(sync.OpCreate) + p.Count(sync.OpUpdate) + p.Count(sync.OpDelete); n < 15_000 {
 		b.Fatalf("day 2 planned %d actions, want about 20,000", n)
 	}
+}
+
+// runPeer times csvdiff on the same two files (issue 14 names it as the
+// peer: the plan must take at most half its time), its output discarded.
+func runPeer(b *testing.B, csvdiff, day1, day2 string) time.Duration {
+	cmd := exec.Command(csvdiff, day1, day2, "-s", ";", "-o", "rowmark")
+	start := time.Now()
+	if out, err := cmd.Output(); err != nil {
+		b.Fatalf("csvdiff: %v (%d bytes of output)", err, len(out))
+	}
+	return time.Since(start)
 }
 
 // timedPlan plans an export against db for mirror deletes, from a fresh

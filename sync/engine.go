@@ -211,8 +211,30 @@ type run struct {
 	started   time.Time
 	report    *RunReport
 	summary   RunSummary
-	refreshed *refreshed   // nil for an import
-	verified  func() error // the checkpoint's page check (verifyBeside)
+	refreshed *refreshed             // nil for an import
+	verified  func() error           // the checkpoint's page check (verifyBeside)
+	sha       func() (string, error) // the export's sha256 (hashBeside)
+}
+
+// hashBeside hashes an export (FileSHA256) on its own goroutine, beside
+// the run: 0.15 s of reading for 200 MB, off the path to the first row.
+// The returned function waits for the answer.
+func hashBeside(path string) func() (string, error) {
+	type answer struct {
+		sha string
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		sha, err := FileSHA256(path)
+		ch <- answer{sha, err}
+	}()
+	var once gosync.Once
+	var a answer
+	return func() (string, error) {
+		once.Do(func() { a = <-ch })
+		return a.sha, a.err
+	}
 }
 
 // source names the export in the run history: where it came from (an
@@ -234,15 +256,13 @@ func newRun(j Job) *run {
 // begin records the run's start and opens its report.
 func begin(ctx context.Context, j Job) (*run, error) {
 	r := newRun(j)
-	sha, err := FileSHA256(j.File)
-	if err != nil {
-		return r, WithClass(ClassUnusable, err)
-	}
+	r.sha = hashBeside(j.File)
+	var err error
 	// Report folders are named by the run's start and id: two configs
 	// sharing reports.dir never write into one folder.
 	name := r.started.UTC().Format("20060102T150405.000Z") + "-dry-run"
 	if !j.DryRun {
-		if r.out.RunID, err = j.State.StartRun(ctx, string(j.Mode), j.source(), sha); err != nil {
+		if r.out.RunID, err = j.State.StartRun(ctx, string(j.Mode), j.source(), ""); err != nil {
 			return r, WithClass(ClassFatal, err)
 		}
 		name = r.started.UTC().Format("20060102T150405.000Z") + "-" + strconv.FormatInt(r.out.RunID, 10)
@@ -446,6 +466,13 @@ func (r *run) end(ctx context.Context, err error) error {
 	errText := ""
 	if err != nil {
 		errText = err.Error()
+	}
+	// The export's sha256 goes with the run's end: SyncedLast reads it of
+	// finished runs only. Unread, the run can never be the one synced last.
+	if sha, herr := r.sha(); herr != nil {
+		r.j.Log.Warn("hash the export", zap.Error(herr))
+	} else if serr := r.j.State.NoteRunSHA(context.WithoutCancel(ctx), r.out.RunID, sha); serr != nil {
+		r.j.Log.Error("record run end", zap.Error(serr))
 	}
 	if ferr := r.j.State.FinishRun(context.WithoutCancel(ctx), r.out.RunID, r.out.Status, flatCounts(r.out), errText); ferr != nil {
 		r.j.Log.Error("record run end", zap.Error(ferr))
