@@ -192,3 +192,17 @@ func BenchmarkGet(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkKnownByReference is a refresh's question about every customer
+// it reads (the first run after an import asks it ~45,000 times).
+func BenchmarkKnownByReference(b *testing.B) {
+	db := millionDB(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		ref := fmt.Sprintf("C-%07d", (i*7919)%1_000_000)
+		if _, ok, err := db.KnownByReference(ctx, ref); err != nil || !ok {
+			b.Fatalf("KnownByReference(%s) = %v, %v", ref, ok, err)
+		}
+	}
+}

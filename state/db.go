@@ -72,6 +72,7 @@ type DB struct {
 	ro     *sql.DB // read-only connections
 	get    *sql.Stmt
 	getCRM *sql.Stmt     // the CRM's lastUpdated of a record, alone
+	known  *sql.Stmt     // knownByReference
 	closed chan struct{} // closed by Close: the locks' heartbeats end
 }
 
@@ -118,7 +119,7 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
 			db.Close()
-			db.rw, db.ro, db.get, db.getCRM = nil, nil, nil, nil
+			db.rw, db.ro, db.get, db.getCRM, db.known = nil, nil, nil, nil, nil
 		}
 	}()
 	if db.rw, err = sql.Open("sqlite3", dsn(db.Path,
@@ -154,6 +155,9 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	if db.getCRM, err = db.ro.PrepareContext(ctx, `SELECT crm_last_updated FROM records WHERE reference = ?`); err != nil {
 		return db.fail("prepare", err)
 	}
+	if db.known, err = db.ro.PrepareContext(ctx, knownByReference); err != nil {
+		return db.fail("prepare", err)
+	}
 	return nil
 }
 
@@ -168,7 +172,7 @@ func (db *DB) Close() error {
 		}
 	}
 	var errs []error
-	for _, st := range []*sql.Stmt{db.get, db.getCRM} {
+	for _, st := range []*sql.Stmt{db.get, db.getCRM, db.known} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
