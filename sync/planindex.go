@@ -4,8 +4,10 @@ package sync
 // managed or exported reference, in 16 to 24 bytes.
 
 import (
+	"cmp"
 	"context"
 	"hash/maphash"
+	"iter"
 	"math/bits"
 	"slices"
 	"strconv"
@@ -192,3 +194,43 @@ func (c absentCheckpoint) Hashes(ctx context.Context, fn func(ref, hash string) 
 	}
 	return nil
 }
+
+// sortList puts the planned actions in the order of their lines, as a
+// read of a file gives them already (rows given in another order, as
+// tests may, are sorted once).
+func (pl *planner) sortList() {
+	byLine := func(a, b *Action) int { return cmp.Compare(a.Line, b.Line) }
+	if !slices.IsSortedFunc(pl.list, byLine) {
+		slices.SortStableFunc(pl.list, byLine)
+	}
+}
+
+// planned returns the action planned for a reference, or nil: the one of
+// its first valid row's line, unless it was taken back.
+func (pl *planner) planned(ref string) *Action {
+	line := int(pl.refs.get(pl.key(ref)).line)
+	if line <= 0 {
+		return nil
+	}
+	i, _ := slices.BinarySearchFunc(pl.list, line, func(a *Action, l int) int { return cmp.Compare(a.Line, l) })
+	for ; i < len(pl.list) && pl.list[i].Line == line; i++ {
+		if a := pl.list[i]; a.Reference == ref && !pl.dropped[a] {
+			return a
+		}
+	}
+	return nil
+}
+
+// actions yields the planned actions, in the order of their lines.
+func (pl *planner) actions() iter.Seq[*Action] {
+	return func(yield func(*Action) bool) {
+		for _, a := range pl.list {
+			if !pl.dropped[a] && !yield(a) {
+				return
+			}
+		}
+	}
+}
+
+// planning counts the planned actions.
+func (pl *planner) planning() int { return len(pl.list) - len(pl.dropped) }
