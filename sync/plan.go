@@ -240,6 +240,7 @@ type planner struct {
 	// row's line), with no map of references (issue 14 §3: a million
 	// creates). Actions taken back (rejected rows) are in dropped.
 	list    []*Action
+	slab    []Action // where the next actions are allocated (newAction)
 	dropped map[*Action]bool
 	drifted map[string]string // reference → reason
 	dups    map[string]*dupRows
@@ -354,7 +355,9 @@ func (pl *planner) row(r mapping.Row) error {
 	switch {
 	case c.Delete:
 		if managed { // a flagged reference never created costs no request
-			pl.list = append(pl.list, &Action{Op: OpDelete, Reference: c.Reference, Line: c.Line, Reason: ReasonFlagged})
+			a := pl.newAction()
+			a.Op, a.Reference, a.Line, a.Reason = OpDelete, c.Reference, c.Line, ReasonFlagged
+			pl.list = append(pl.list, a)
 		} else {
 			pl.plan.Ignored++
 			pl.ignored[c.Reference] = true
@@ -404,14 +407,30 @@ func CheckReference(ref string) error {
 // upsert plans a create or an update of c. A lean plan keeps copies of
 // the few strings it needs, so that the row's text can go.
 func (pl *planner) upsert(op Op, c *mapping.Customer, reason string) {
-	a := &Action{Op: op, Reference: c.Reference, Line: c.Line, Customer: c, Reason: reason,
-		Parent: c.Field("parentCustomer")}
+	a := pl.newAction()
+	a.Op, a.Reference, a.Line, a.Customer, a.Reason = op, c.Reference, c.Line, c, reason
+	a.Parent = c.Field("parentCustomer")
 	a.end.Store(hashPrefix(c.Hash) &^ 1)
 	if pl.opt.Lean {
 		a.Reference, a.Parent, a.Customer = strings.Clone(a.Reference), strings.Clone(a.Parent), nil
 	}
 	pl.list = append(pl.list, a)
 }
+
+// newAction returns a new, empty action. Actions are allocated in
+// chunks of up to slabMax: 104 bytes each instead of a 112-byte object,
+// and a thousand times fewer allocations for an import of a million.
+func (pl *planner) newAction() *Action {
+	if len(pl.slab) == 0 {
+		pl.slab = make([]Action, min(max(2*len(pl.list), 16), slabMax))
+	}
+	a := &pl.slab[0]
+	pl.slab = pl.slab[1:]
+	return a
+}
+
+// slabMax is the largest chunk of actions allocated at once.
+const slabMax = 1024
 
 // unchanged remembers an unchanged customer only when drift may need it.
 func (pl *planner) unchanged(c *mapping.Customer) {

@@ -48,8 +48,12 @@ type refIndex struct {
 	byKey   []uint32 // positions in managed, grouped by key>>shift
 	dir     []uint32 // dir[b]: the first of byKey in bucket b; one more at the end
 	shift   uint
-	extra   map[uint64]entry
-	last    int // the position of the last key found in managed, -1 at first
+	// extra holds the entries of references not managed, packed in 8
+	// bytes (row, line): their checkpoint hash is 0. A map slot is then
+	// 16 bytes, not 24: an import of a million new references holds a
+	// million of them.
+	extra map[uint64]uint64
+	last  int // the position of the last key found in managed, -1 at first
 	// fences are the references of every fenceEvery-th managed entry:
 	// where to read the checkpoint again from (absentOnly).
 	fences []string
@@ -66,7 +70,7 @@ const ahead = 4
 // newRefIndex returns an index to add n managed references to, in the
 // checkpoint's order.
 func newRefIndex(n int) refIndex {
-	return refIndex{managed: make([]keyed, 0, n), extra: map[uint64]entry{}, last: -1}
+	return refIndex{managed: make([]keyed, 0, n), extra: map[uint64]uint64{}, last: -1}
 }
 
 // add adds a managed reference, by key, with its checkpoint hash, in the
@@ -125,7 +129,8 @@ func (ix *refIndex) get(k uint64) entry {
 	if i := ix.find(k); i >= 0 {
 		return ix.managed[i].entry
 	}
-	return ix.extra[k]
+	p := ix.extra[k]
+	return entry{row: uint32(p >> 32), line: int32(uint32(p))}
 }
 
 func (ix *refIndex) put(k uint64, e entry) {
@@ -133,7 +138,7 @@ func (ix *refIndex) put(k uint64, e entry) {
 		ix.managed[i].entry = e
 		return
 	}
-	ix.extra[k] = e
+	ix.extra[k] = uint64(e.row)<<32 | uint64(uint32(e.line))
 }
 
 func (pl *planner) key(ref string) uint64 { return maphash.String(pl.seed, ref) }
