@@ -240,7 +240,8 @@ type planner struct {
 	// row's line), with no map of references (issue 14 §3: a million
 	// creates). Actions taken back (rejected rows) are in dropped.
 	list    []*Action
-	slab    []Action // where the next actions are allocated (newAction)
+	slab    []Action  // where the next actions are allocated (newAction)
+	text    textArena // a lean plan's copies of references
 	dropped map[*Action]bool
 	drifted map[string]string // reference → reason
 	dups    map[string]*dupRows
@@ -412,7 +413,7 @@ func (pl *planner) upsert(op Op, c *mapping.Customer, reason string) {
 	a.Parent = c.Field("parentCustomer")
 	a.end.Store(hashPrefix(c.Hash) &^ 1)
 	if pl.opt.Lean {
-		a.Reference, a.Parent, a.Customer = strings.Clone(a.Reference), strings.Clone(a.Parent), nil
+		a.Reference, a.Parent, a.Customer = pl.text.clone(a.Reference), pl.text.clone(a.Parent), nil
 	}
 	pl.list = append(pl.list, a)
 }
@@ -431,6 +432,28 @@ func (pl *planner) newAction() *Action {
 
 // slabMax is the largest chunk of actions allocated at once.
 const slabMax = 1024
+
+// textArena copies short strings into shared chunks: a lean plan's
+// million references take their bytes (9 for K00000001), not a 16-byte
+// object each. A chunk is only appended to, so the strings cut from it
+// never change.
+type textArena struct{ b strings.Builder }
+
+// arenaChunk is the size of a textArena's chunks.
+const arenaChunk = 64 << 10
+
+func (t *textArena) clone(s string) string {
+	if s == "" || len(s) > arenaChunk/16 {
+		return strings.Clone(s)
+	}
+	if t.b.Cap()-t.b.Len() < len(s) {
+		t.b = strings.Builder{} // the last chunk stays with its strings
+		t.b.Grow(arenaChunk)
+	}
+	start := t.b.Len()
+	t.b.WriteString(s)
+	return t.b.String()[start:]
+}
 
 // unchanged remembers an unchanged customer only when drift may need it.
 func (pl *planner) unchanged(c *mapping.Customer) {
