@@ -148,6 +148,10 @@ func BenchmarkImport(b *testing.B) {
 	}
 	var raw, imported float64
 	var peak float64
+	// The collector as `erpsync import` sets it (cmd/erpsync/import.go),
+	// for both the raw upserts and the import.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(200 << 20))
 	for i := range b.N {
 		refs, forms := exportForms(b, m, export, min(n, 50_000))
 		rawClient, err := crm.NewClient(crm.Config{BaseURL: startCRMSim(b), Concurrency: conc})
