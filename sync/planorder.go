@@ -138,18 +138,25 @@ func (pl *planner) exists(ref string) bool {
 // upsertWaves orders the upserts: wave n holds the customers whose chain
 // of planned parents is n long, each wave in the order of the lines.
 func (pl *planner) upsertWaves() [][]*Action {
-	depth := map[*Action]int{} // of the upserts with a parent
+	parents := pl.plannedParents()
+	if pl.opt.ImportOnly {
+		// Nothing reads the index after this: its million entries can go
+		// before the waves are built (the peak of an import's plan).
+		pl.refs, pl.parentOf = refIndex{}, nil
+	}
+	depth := map[*Action]int{} // of the upserts with a planned parent
 	limit := pl.planning()
 	var depthOf func(a *Action, hops int) int
 	depthOf = func(a *Action, hops int) int {
-		if a.Parent == "" {
+		pa := parents[a]
+		if pa == nil {
 			return 0
 		}
 		if d, ok := depth[a]; ok {
 			return d
 		}
 		d := 0
-		if pa := pl.planned(a.Parent); pa != nil && pa.Op != OpDelete && hops < limit {
+		if hops < limit {
 			d = depthOf(pa, hops+1) + 1
 		}
 		depth[a] = d
@@ -167,6 +174,21 @@ func (pl *planner) upsertWaves() [][]*Action {
 		waves[d] = append(waves[d], a)
 	}
 	return waves
+}
+
+// plannedParents returns, for each upsert whose parent is planned for an
+// upsert too, that parent's action.
+func (pl *planner) plannedParents() map[*Action]*Action {
+	parents := map[*Action]*Action{}
+	for a := range pl.actions() {
+		if a.Parent == "" || a.Op == OpDelete {
+			continue
+		}
+		if pa := pl.planned(a.Parent); pa != nil && pa.Op != OpDelete {
+			parents[a] = pa
+		}
+	}
+	return parents
 }
 
 // planDeletes adds the flagged deletes and, in mirror mode, the managed
