@@ -419,8 +419,8 @@ func (pl *planner) upsert(op Op, c *mapping.Customer, reason string) {
 }
 
 // newAction returns a new, empty action. Actions are allocated in
-// chunks of up to slabMax: 104 bytes each instead of a 112-byte object,
-// and a thousand times fewer allocations for an import of a million.
+// chunks of up to slabMax: an Action is 112 bytes either way, but an
+// import of a million makes a thousand allocations instead of a million.
 func (pl *planner) newAction() *Action {
 	if len(pl.slab) == 0 {
 		pl.slab = make([]Action, min(max(2*len(pl.list), 16), slabMax))
