@@ -353,14 +353,47 @@ func (bw *batchWriter) write(o Outcome) error {
 
 // saveRecord writes the record of a successful upsert.
 func (bw *batchWriter) saveRecord(o Outcome) error {
-	bw.buf, bw.keys = appendValues(bw.buf[:0], bw.keys, o.Values)
-	vals := string(bw.buf)
+	vals := bw.encode(o.Values)
 	crmVals := vals // the CRM's answer is most often what was pushed
 	if !maps.Equal(o.Values, o.CRMValues) {
-		bw.buf, bw.keys = appendValues(bw.buf[:0], bw.keys, o.CRMValues)
-		crmVals = string(bw.buf)
+		crmVals = bw.encode(o.CRMValues)
 	}
 	return bw.exec(sqlSaveRecord, o.Reference, o.Hash, vals, o.CRMID, unix(o.CRMLastUpdated), crmVals, bw.now)
+}
+
+// encode returns the stored form of m (encodeValues). The keys of an
+// outcome are most often those of the one before (the mapped fields):
+// their sorted order is then taken again instead of sorted anew, a fifth
+// of the writer's time in an import (issue 14 §3).
+func (bw *batchWriter) encode(m map[string]string) string {
+	if len(m) == 0 || !sameKeys(bw.keys, m) {
+		bw.buf, bw.keys = appendValues(bw.buf[:0], bw.keys, m)
+		return string(bw.buf)
+	}
+	b := append(bw.buf[:0], '{')
+	for i, k := range bw.keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendJSONString(b, m[k])
+	}
+	bw.buf = append(b, '}')
+	return string(bw.buf)
+}
+
+// sameKeys reports whether m's keys are exactly keys.
+func sameKeys(keys []string, m map[string]string) bool {
+	if len(keys) != len(m) {
+		return false
+	}
+	for _, k := range keys {
+		if _, ok := m[k]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // failingChunk bounds the references asked about in one query.

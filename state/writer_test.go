@@ -276,3 +276,44 @@ func TestWriter_Concurrent(t *testing.T) {
 		t.Errorf("R-07-123 = %+v", r)
 	}
 }
+
+// One batch of outcomes whose values have the same keys, then other keys
+// of the same number, then fewer: each record keeps its own values (the
+// writer reuses the sorted keys of the outcome before only when they are
+// the same).
+func TestWriter_ValuesOfChangingKeys(t *testing.T) {
+	db := MustOpenDB(t)
+	want := map[string]map[string]string{
+		"A": {"name": "Ann", "city": "Zürich"},
+		"B": {"city": "Lyon", "name": "Bob"},
+		"C": {"name": "Cy", "email": "c@example.com"},
+		"D": {"email": "d@example.com"},
+		"E": {"name": "Eve", "city": "Nice"},
+	}
+	var outs []state.Outcome
+	for _, ref := range []string{"A", "B", "C", "D", "E"} {
+		o := upsert(ref, "h"+ref, want[ref])
+		o.CRMValues = maps.Clone(want[ref])
+		if ref == "B" {
+			o.CRMValues["city"] = "LYON" // the CRM's answer differs
+		}
+		outs = append(outs, o)
+	}
+	MustWrite(t, db, outs...)
+	for ref, vals := range want {
+		rec, err := db.Get(ctx, ref)
+		if err != nil || rec == nil {
+			t.Fatalf("record %s: %v, %v", ref, rec, err)
+		}
+		if !maps.Equal(rec.Values, vals) {
+			t.Errorf("values of %s = %v, want %v", ref, rec.Values, vals)
+		}
+		wantCRM := vals
+		if ref == "B" {
+			wantCRM = map[string]string{"city": "LYON", "name": "Bob"}
+		}
+		if !maps.Equal(rec.CRMValues, wantCRM) {
+			t.Errorf("CRM values of %s = %v, want %v", ref, rec.CRMValues, wantCRM)
+		}
+	}
+}

@@ -143,7 +143,7 @@ func (a *applier) settleRest(plan *Plan, reason string) {
 
 // notSent counts an action as not sent, once, and tells Done why.
 func (a *applier) notSent(act *Action, reason string) {
-	if act.settled.Swap(true) {
+	if act.settle() {
 		return
 	}
 	a.skipped.Add(1)
@@ -251,48 +251,83 @@ var ErrExportChanged = errors.New("the row changed in the export after it was pl
 
 var errStopRead = errors.New("stop reading")
 
+// errWaveRead ends a read of the export once every row of a wave was met.
+var errWaveRead = errors.New("every row of the wave met")
+
 // reread sends the upserts of a lean wave as a new read of the export
-// meets their rows.
+// meets their rows. A wave is in the order of its lines, as the export
+// is read: a cursor walks it, with no map of a million references.
 func (a *applier) reread(ctx context.Context, actions []*Action, send func(*Action, bool) bool) error {
 	if a.opt.Rows == nil {
 		return errors.New("apply: a lean plan needs ApplyOptions.Rows to read its rows")
 	}
-	pending := make(map[string]*Action, len(actions))
-	for _, act := range actions {
-		pending[act.Reference] = act
-	}
-	stopped := false
-	err := a.opt.Rows(func(r mapping.Row) error {
-		c := r.Customer
-		if c == nil {
-			return nil
-		}
-		act, ok := pending[c.Reference]
-		if !ok || act.Line != c.Line {
-			return nil
-		}
-		delete(pending, c.Reference)
-		if hashPrefix(c.Hash) != act.hash {
-			return a.record(ctx, act, a.outcome(act), 0, ErrExportChanged)
-		}
-		act.Customer = c
-		if !send(act, true) {
-			stopped = true
-			return errStopRead
-		}
-		return nil
-	})
+	w := waveReader{a: a, ctx: ctx, actions: actions, send: send}
+	err := a.opt.Rows(w.row)
 	switch {
 	case errors.Is(err, errStopRead), ctx.Err() != nil:
 		return nil // what was not sent is settled at the end
+	case errors.Is(err, errWaveRead):
 	case err != nil:
 		return fmt.Errorf("read the export again: %w", err)
 	}
-	if stopped {
+	// The rows never met again: gone from the export since the plan.
+	return w.changed(len(actions))
+}
+
+// waveReader matches the rows of a new read of the export with a lean
+// wave's actions, in line order.
+type waveReader struct {
+	a       *applier
+	ctx     context.Context
+	actions []*Action
+	next    int // the first action not met yet
+	send    func(*Action, bool) bool
+}
+
+// row takes one row of the new read.
+func (w *waveReader) row(r mapping.Row) error {
+	c := r.Customer
+	if c == nil {
 		return nil
 	}
-	for _, act := range pending {
-		if err := a.record(ctx, act, a.outcome(act), 0, ErrExportChanged); err != nil {
+	// The actions before this line were not met: their rows changed.
+	if err := w.changed(w.lineIndex(c.Line)); err != nil {
+		return err
+	}
+	if w.next == len(w.actions) {
+		return errWaveRead
+	}
+	act := w.actions[w.next]
+	if act.Line != c.Line {
+		return nil // not a row of this wave
+	}
+	w.next++
+	if c.Reference != act.Reference || hashPrefix(c.Hash)&^1 != act.rowHash() {
+		return w.a.record(w.ctx, act, w.a.outcome(act), 0, ErrExportChanged)
+	}
+	act.Customer = c
+	if !w.send(act, true) {
+		return errStopRead
+	}
+	return nil
+}
+
+// lineIndex is the position of the first action from w.next on whose
+// line is line or after.
+func (w *waveReader) lineIndex(line int) int {
+	i := w.next
+	for i < len(w.actions) && w.actions[i].Line < line {
+		i++
+	}
+	return i
+}
+
+// changed records the actions from w.next up to end as failed: their
+// rows are not in the export as planned.
+func (w *waveReader) changed(end int) error {
+	for ; w.next < end; w.next++ {
+		act := w.actions[w.next]
+		if err := w.a.record(w.ctx, act, w.a.outcome(act), 0, ErrExportChanged); err != nil {
 			return err
 		}
 	}
@@ -344,7 +379,7 @@ func (a *applier) record(ctx context.Context, act *Action, out state.Outcome, st
 		a.notSent(act, "answered by the CRM but not recorded in the checkpoint; the next run re-checks it")
 		return fmt.Errorf("record %s of %s: %w", act.Op, act.Reference, rerr)
 	}
-	act.settled.Store(true)
+	act.settle()
 	i := opIndex[act.Op]
 	if err != nil {
 		a.failed.Add(1)

@@ -119,6 +119,29 @@ func TestApply_Lean(t *testing.T) {
 	})
 }
 
+// A row read again at a planned line but naming another reference is not
+// the planned row: the planned one fails, the other is not sent.
+func TestApply_LeanLineTakenByAnother(t *testing.T) {
+	rows := []mapping.Row{cust(2, "A"), cust(3, "B"), cust(4, "C")}
+	reread := []mapping.Row{cust(2, "A"), cust(3, "Z"), cust(4, "C")}
+	_, sum, db, sim := leanRun(t, rows, reread)
+	if sum.OK[sync.OpCreate] != 2 || sum.Failed[sync.OpCreate] != 1 {
+		t.Errorf("summary = %+v, want 2 created and 1 failed", sum)
+	}
+	for ref, want := range map[string]bool{"A": true, "B": false, "C": true, "Z": false} {
+		if _, ok := sim.Store.ByReference(ref); ok != want {
+			t.Errorf("%s in the CRM: %v, want %v", ref, ok, want)
+		}
+	}
+	failures, err := db.Failures(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(failures) != 1 || failures[0].Reference != "B" || failures[0].Line != 3 {
+		t.Errorf("failures = %+v, want B at line 3", failures)
+	}
+}
+
 // A read of the export that fails midway stops the wave: what was sent is
 // counted, the rest counts as not sent.
 func TestApply_LeanReadFails(t *testing.T) {

@@ -46,9 +46,21 @@ type Action struct {
 	Reason    string
 	Parent    string // the parent's reference, for ordering
 
-	hash    uint64      // the row's hash (prefix): a lean plan's row, read again, must match it
-	settled atomic.Bool // Apply has told Done of its end: sent, failed, or not sent
+	// end holds the row's hash (prefix) with its lowest bit cleared: a
+	// lean plan's row, read again, must match it; that bit is set once
+	// Apply has told Done of the action's end (sent, failed, or not
+	// sent). One word instead of two keeps an Action in the 112-byte
+	// size class: an import of a million rows holds a million of them.
+	end atomic.Uint64
 }
+
+// rowHash is the hash (prefix) of the row the action was planned from,
+// lowest bit cleared; 0 for a delete of an absent reference.
+func (a *Action) rowHash() uint64 { return a.end.Load() &^ 1 }
+
+// settle marks the action's end as told; it reports whether it already
+// was.
+func (a *Action) settle() (already bool) { return a.end.Or(1)&1 == 1 }
 
 // FieldChanges returns the action's changes field by field: an update's
 // as planned; a create's, every mapped field from empty, built when asked
@@ -223,13 +235,20 @@ type planner struct {
 	// parentOf holds, for rows with a parent, the parent's reference (both
 	// as hashes: 16 bytes a row, whatever the length of the references).
 	parentOf map[uint64]uint64
-	actions  map[string]*Action
-	drifted  map[string]string // reference → reason
-	dups     map[string]*dupRows
-	ignored  map[string]bool // flagged for deletion, never in the CRM
-	inCRM    map[string]bool // parents asked of the CRM (ParentInCRM), and its answers
-	plan     *Plan
-	load     *loader // the checkpoint streaming in; nil once sealed
+	// list holds the actions planned from rows, in the order of their
+	// lines; one is found by its reference through refs (its first valid
+	// row's line), with no map of references (issue 14 §3: a million
+	// creates). Actions taken back (rejected rows) are in dropped.
+	list    []*Action
+	slab    []Action  // where the next actions are allocated (newAction)
+	text    textArena // a lean plan's copies of references
+	dropped map[*Action]bool
+	drifted map[string]string // reference → reason
+	dups    map[string]*dupRows
+	ignored map[string]bool // flagged for deletion, never in the CRM
+	inCRM   map[string]bool // parents asked of the CRM (ParentInCRM), and its answers
+	plan    *Plan
+	load    *loader // the checkpoint streaming in; nil once sealed
 }
 
 // BuildPlan compares an export with the checkpoint and returns what must
@@ -241,7 +260,7 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 		opt:      opt,
 		seed:     maphash.MakeSeed(),
 		parentOf: map[uint64]uint64{},
-		actions:  map[string]*Action{},
+		dropped:  map[*Action]bool{},
 		drifted:  map[string]string{},
 		dups:     map[string]*dupRows{},
 		ignored:  map[string]bool{},
@@ -265,6 +284,7 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 	if err := pl.waitLoaded(); err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
+	pl.sortList()
 	pl.rejectDuplicates()
 	if !opt.ImportOnly {
 		pl.applyDrift()
@@ -339,7 +359,9 @@ func (pl *planner) row(r mapping.Row) error {
 	switch {
 	case c.Delete:
 		if managed { // a flagged reference never created costs no request
-			pl.actions[c.Reference] = &Action{Op: OpDelete, Reference: c.Reference, Line: c.Line, Reason: ReasonFlagged}
+			a := pl.newAction()
+			a.Op, a.Reference, a.Line, a.Reason = OpDelete, c.Reference, c.Line, ReasonFlagged
+			pl.list = append(pl.list, a)
 		} else {
 			pl.plan.Ignored++
 			pl.ignored[c.Reference] = true
@@ -389,12 +411,51 @@ func CheckReference(ref string) error {
 // upsert plans a create or an update of c. A lean plan keeps copies of
 // the few strings it needs, so that the row's text can go.
 func (pl *planner) upsert(op Op, c *mapping.Customer, reason string) {
-	a := &Action{Op: op, Reference: c.Reference, Line: c.Line, Customer: c, Reason: reason,
-		Parent: c.Field("parentCustomer"), hash: hashPrefix(c.Hash)}
+	a := pl.newAction()
+	a.Op, a.Reference, a.Line, a.Customer, a.Reason = op, c.Reference, c.Line, c, reason
+	a.Parent = c.Field("parentCustomer")
+	a.end.Store(hashPrefix(c.Hash) &^ 1)
 	if pl.opt.Lean {
-		a.Reference, a.Parent, a.Customer = strings.Clone(a.Reference), strings.Clone(a.Parent), nil
+		a.Reference, a.Parent, a.Customer = pl.text.clone(a.Reference), pl.text.clone(a.Parent), nil
 	}
-	pl.actions[a.Reference] = a
+	pl.list = append(pl.list, a)
+}
+
+// newAction returns a new, empty action. Actions are allocated in
+// chunks of up to slabMax: an Action is 112 bytes either way, but an
+// import of a million makes a thousand allocations instead of a million.
+func (pl *planner) newAction() *Action {
+	if len(pl.slab) == 0 {
+		pl.slab = make([]Action, min(max(2*len(pl.list), 16), slabMax))
+	}
+	a := &pl.slab[0]
+	pl.slab = pl.slab[1:]
+	return a
+}
+
+// slabMax is the largest chunk of actions allocated at once.
+const slabMax = 1024
+
+// textArena copies short strings into shared chunks: a lean plan's
+// million references take their bytes (9 for K00000001), not a 16-byte
+// object each. A chunk is only appended to, so the strings cut from it
+// never change.
+type textArena struct{ b strings.Builder }
+
+// arenaChunk is the size of a textArena's chunks.
+const arenaChunk = 64 << 10
+
+func (t *textArena) clone(s string) string {
+	if s == "" || len(s) > arenaChunk/16 {
+		return strings.Clone(s)
+	}
+	if t.b.Cap()-t.b.Len() < len(s) {
+		t.b = strings.Builder{} // the last chunk stays with its strings
+		t.b.Grow(arenaChunk)
+	}
+	start := t.b.Len()
+	t.b.WriteString(s)
+	return t.b.String()[start:]
 }
 
 // unchanged remembers an unchanged customer only when drift may need it.
@@ -416,8 +477,8 @@ func (pl *planner) rejectDuplicates() {
 			pl.plan.Merged = append(pl.plan.Merged, Merged{Reference: ref, Lines: d.lines})
 			continue
 		}
-		if _, planned := pl.actions[ref]; planned {
-			delete(pl.actions, ref)
+		if a := pl.planned(ref); a != nil {
+			pl.dropped[a] = true
 		} else if pl.refs.get(pl.key(ref)).unchanged() {
 			pl.plan.Unchanged--
 		} else if pl.ignored[ref] {
@@ -437,7 +498,7 @@ func (pl *planner) applyDrift() {
 }
 
 func (pl *planner) reject(a *Action, column string, err error) {
-	delete(pl.actions, a.Reference)
+	pl.dropped[a] = true
 	pl.plan.InvalidRows++
 	pl.plan.RowErrors = append(pl.plan.RowErrors, &mapping.RowError{
 		File: pl.opt.File, Line: a.Line, Column: column, Reference: a.Reference, Err: err,
@@ -447,7 +508,7 @@ func (pl *planner) reject(a *Action, column string, err error) {
 // describeChanges fills each update's field changes, old → new, from the
 // values last pushed (a create's are built when asked: FieldChanges).
 func (pl *planner) describeChanges(ctx context.Context, cp PlanCheckpoint) error {
-	for _, a := range pl.actions {
+	for a := range pl.actions() {
 		if a.Customer == nil || a.Op == OpCreate {
 			continue
 		}

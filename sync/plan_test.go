@@ -278,6 +278,13 @@ func TestBuildPlan(t *testing.T) {
 			guard:  "empty export",
 		},
 		{
+			name:   "rows given out of line order: waves by line, parents found",
+			rows:   []mapping.Row{cust(5, "P"), cust(2, "K", "parentCustomer=P"), cust(4, "D"), cust(3, "D"), cust(6, "X", "parentCustomer=NOWHERE")},
+			cp:     memCheckpoint{},
+			layout: "create:D create:P | create:K || ",
+			errs:   []string{"6 X"},
+		},
+		{
 			name:   "import plans upserts only",
 			rows:   []mapping.Row{cust(2, "A", "email=x"), flagged(3, "B")},
 			cp:     checkpoint(a1, b1, c1),

@@ -4,8 +4,10 @@ package sync
 // managed or exported reference, in 16 to 24 bytes.
 
 import (
+	"cmp"
 	"context"
 	"hash/maphash"
+	"iter"
 	"math/bits"
 	"slices"
 	"strings"
@@ -45,8 +47,12 @@ type refIndex struct {
 	byKey   []uint32 // positions in managed, grouped by key>>shift
 	dir     []uint32 // dir[b]: the first of byKey in bucket b; one more at the end
 	shift   uint
-	extra   map[uint64]entry
-	last    int // the position of the last key found in managed, -1 at first
+	// extra holds the entries of references not managed, packed in 8
+	// bytes (row, line): their checkpoint hash is 0. A map slot is then
+	// 16 bytes, not 24: an import of a million new references holds a
+	// million of them.
+	extra map[uint64]uint64
+	last  int // the position of the last key found in managed, -1 at first
 	// fences are the references of every fenceEvery-th managed entry:
 	// where to read the checkpoint again from (absentOnly).
 	fences []string
@@ -63,7 +69,7 @@ const ahead = 4
 // newRefIndex returns an index to add n managed references to, in the
 // checkpoint's order.
 func newRefIndex(n int) refIndex {
-	return refIndex{managed: make([]keyed, 0, n), extra: map[uint64]entry{}, last: -1}
+	return refIndex{managed: make([]keyed, 0, n), extra: map[uint64]uint64{}, last: -1}
 }
 
 // add adds a managed reference, by key, with its checkpoint hash, in the
@@ -122,7 +128,8 @@ func (ix *refIndex) get(k uint64) entry {
 	if i := ix.find(k); i >= 0 {
 		return ix.managed[i].entry
 	}
-	return ix.extra[k]
+	p := ix.extra[k]
+	return entry{row: uint32(p >> 32), line: int32(uint32(p))}
 }
 
 func (ix *refIndex) put(k uint64, e entry) {
@@ -130,7 +137,7 @@ func (ix *refIndex) put(k uint64, e entry) {
 		ix.managed[i].entry = e
 		return
 	}
-	ix.extra[k] = e
+	ix.extra[k] = uint64(e.row)<<32 | uint64(uint32(e.line))
 }
 
 func (pl *planner) key(ref string) uint64 { return maphash.String(pl.seed, ref) }
@@ -203,3 +210,43 @@ func (c absentCheckpoint) Hashes(ctx context.Context, fn func(ref, hash string) 
 	}
 	return nil
 }
+
+// sortList puts the planned actions in the order of their lines, as a
+// read of a file gives them already (rows given in another order, as
+// tests may, are sorted once).
+func (pl *planner) sortList() {
+	byLine := func(a, b *Action) int { return cmp.Compare(a.Line, b.Line) }
+	if !slices.IsSortedFunc(pl.list, byLine) {
+		slices.SortStableFunc(pl.list, byLine)
+	}
+}
+
+// planned returns the action planned for a reference, or nil: the one of
+// its first valid row's line, unless it was taken back.
+func (pl *planner) planned(ref string) *Action {
+	line := int(pl.refs.get(pl.key(ref)).line)
+	if line <= 0 {
+		return nil
+	}
+	i, _ := slices.BinarySearchFunc(pl.list, line, func(a *Action, l int) int { return cmp.Compare(a.Line, l) })
+	for ; i < len(pl.list) && pl.list[i].Line == line; i++ {
+		if a := pl.list[i]; a.Reference == ref && !pl.dropped[a] {
+			return a
+		}
+	}
+	return nil
+}
+
+// actions yields the planned actions, in the order of their lines.
+func (pl *planner) actions() iter.Seq[*Action] {
+	return func(yield func(*Action) bool) {
+		for _, a := range pl.list {
+			if !pl.dropped[a] && !yield(a) {
+				return
+			}
+		}
+	}
+}
+
+// planning counts the planned actions.
+func (pl *planner) planning() int { return len(pl.list) - len(pl.dropped) }

@@ -135,7 +135,7 @@ func (pl *planner) lookup(ref string, k uint64) (entry, error) {
 	if i := pl.refs.locate(ref, k); i >= 0 {
 		return pl.refs.managed[i].entry, nil
 	}
-	return pl.refs.extra[k], nil
+	return pl.refs.get(k), nil // not managed: its entry, if met, is in extra
 }
 
 // waitLoaded waits for the end of the load and seals the index.

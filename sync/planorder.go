@@ -7,44 +7,36 @@ import (
 	"context"
 	"erpsync/mapping"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 )
 
 // checkParents turns into row errors the upserts whose parent is nowhere
 // (not in the export, not managed, not in the CRM) or that take part in a
-// parent cycle.
+// parent cycle. Only the upserts with a parent are looked at, in the
+// order of their references.
 func (pl *planner) checkParents() error {
-	names := map[uint64]string{} // for the messages: the planned references
-	for ref := range pl.actions {
-		names[pl.key(ref)] = ref
-	}
-	for _, ref := range slices.Sorted(maps.Keys(pl.actions)) {
-		a := pl.actions[ref]
-		parent := a.Parent
-		if a.Op == OpDelete || parent == "" {
-			continue
-		}
-		if cycle := pl.cycleFrom(ref, names); cycle != nil {
+	names := pl.parentNames()
+	children := pl.children()
+	for _, a := range children {
+		if cycle := pl.cycleFrom(a.Reference, names); cycle != nil {
 			pl.reject(a, "parentCustomer", fmt.Errorf("parent cycle: %s", strings.Join(cycle, " → ")))
 			continue
 		}
-		ok, err := pl.parentAvailable(parent)
+		ok, err := pl.parentAvailable(a.Parent)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			pl.reject(a, "parentCustomer", fmt.Errorf("parent %q is neither in the export nor in the CRM", parent))
+			pl.reject(a, "parentCustomer", fmt.Errorf("parent %q is neither in the export nor in the CRM", a.Parent))
 		}
 	}
 	// A child whose parent was just rejected cannot go either, unless the
 	// parent already exists in the CRM.
 	for changed := true; changed; {
 		changed = false
-		for _, ref := range slices.Sorted(maps.Keys(pl.actions)) {
-			a := pl.actions[ref]
-			if a.Parent == "" {
+		for _, a := range children {
+			if pl.dropped[a] {
 				continue
 			}
 			ok, err := pl.parentAvailable(a.Parent)
@@ -58,6 +50,34 @@ func (pl *planner) checkParents() error {
 		}
 	}
 	return nil
+}
+
+// children returns the planned upserts that have a parent, by reference.
+func (pl *planner) children() []*Action {
+	var out []*Action
+	for a := range pl.actions() {
+		if a.Parent != "" && a.Op != OpDelete {
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, func(a, b *Action) int { return strings.Compare(a.Reference, b.Reference) })
+	return out
+}
+
+// parentNames returns, for the messages of parent cycles, the planned
+// references that are some row's parent, by key.
+func (pl *planner) parentNames() map[uint64]string {
+	parents := make(map[uint64]bool, len(pl.parentOf))
+	for _, p := range pl.parentOf {
+		parents[p] = true
+	}
+	names := map[uint64]string{}
+	for a := range pl.actions() {
+		if k := pl.key(a.Reference); parents[k] {
+			names[k] = a.Reference
+		}
+	}
+	return names
 }
 
 // parentAvailable reports whether a parent is planned, managed or in the
@@ -111,52 +131,71 @@ func (pl *planner) exists(ref string) bool {
 	if pl.refs.get(pl.key(ref)).cp != 0 {
 		return true
 	}
-	a, planned := pl.actions[ref]
-	return planned && a.Op != OpDelete
+	a := pl.planned(ref)
+	return a != nil && a.Op != OpDelete
 }
 
 // upsertWaves orders the upserts: wave n holds the customers whose chain
-// of planned parents is n long.
+// of planned parents is n long, each wave in the order of the lines.
 func (pl *planner) upsertWaves() [][]*Action {
-	depth := map[string]int{}
-	var depthOf func(ref string, hops int) int
-	depthOf = func(ref string, hops int) int {
-		if d, ok := depth[ref]; ok {
+	parents := pl.plannedParents()
+	if pl.opt.ImportOnly {
+		// Nothing reads the index after this: its million entries can go
+		// before the waves are built (the peak of an import's plan).
+		pl.refs, pl.parentOf = refIndex{}, nil
+	}
+	depth := map[*Action]int{} // of the upserts with a planned parent
+	limit := pl.planning()
+	var depthOf func(a *Action, hops int) int
+	depthOf = func(a *Action, hops int) int {
+		pa := parents[a]
+		if pa == nil {
+			return 0
+		}
+		if d, ok := depth[a]; ok {
 			return d
 		}
 		d := 0
-		a := pl.actions[ref]
-		if p := a.Parent; p != "" && hops < len(pl.actions) {
-			if pa, planned := pl.actions[p]; planned && pa.Op != OpDelete {
-				d = depthOf(p, hops+1) + 1
-			}
+		if hops < limit {
+			d = depthOf(pa, hops+1) + 1
 		}
-		depth[ref] = d
+		depth[a] = d
 		return d
 	}
 	var waves [][]*Action
-	for _, ref := range slices.Sorted(maps.Keys(pl.actions)) {
-		a := pl.actions[ref]
+	for a := range pl.actions() {
 		if a.Op == OpDelete {
 			continue
 		}
-		d := depthOf(ref, 0)
+		d := depthOf(a, 0)
 		for len(waves) <= d {
 			waves = append(waves, nil)
 		}
 		waves[d] = append(waves[d], a)
 	}
-	for _, w := range waves {
-		slices.SortFunc(w, func(a, b *Action) int { return a.Line - b.Line })
-	}
 	return waves
+}
+
+// plannedParents returns, for each upsert whose parent is planned for an
+// upsert too, that parent's action.
+func (pl *planner) plannedParents() map[*Action]*Action {
+	parents := map[*Action]*Action{}
+	for a := range pl.actions() {
+		if a.Parent == "" || a.Op == OpDelete {
+			continue
+		}
+		if pa := pl.planned(a.Parent); pa != nil && pa.Op != OpDelete {
+			parents[a] = pa
+		}
+	}
+	return parents
 }
 
 // planDeletes adds the flagged deletes and, in mirror mode, the managed
 // references absent from the export; sub-customers go before parents.
 func (pl *planner) planDeletes(ctx context.Context, cp PlanCheckpoint) error {
 	var dels []*Action
-	for _, a := range pl.actions {
+	for a := range pl.actions() {
 		if a.Op == OpDelete {
 			dels = append(dels, a)
 		}
