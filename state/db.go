@@ -68,12 +68,13 @@ type DB struct {
 	checkPending bool  // Open left the quick_check to Verify
 	checkErr     error // Verify's finding, kept
 
-	rw     *sql.DB // one connection: the only writer
-	ro     *sql.DB // read-only connections
-	get    *sql.Stmt
-	getCRM *sql.Stmt     // the CRM's lastUpdated of a record, alone
-	known  *sql.Stmt     // knownByReference
-	closed chan struct{} // closed by Close: the locks' heartbeats end
+	rw      *sql.DB // one connection: the only writer
+	ro      *sql.DB // read-only connections
+	get     *sql.Stmt
+	getCRM  *sql.Stmt     // the CRM's lastUpdated of a record, alone
+	known   *sql.Stmt     // knownByReference
+	getVals *sql.Stmt     // a record's values alone
+	closed  chan struct{} // closed by Close: the locks' heartbeats end
 }
 
 // NewDB returns a checkpoint at path, not yet opened.
@@ -119,7 +120,7 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
 			db.Close()
-			db.rw, db.ro, db.get, db.getCRM, db.known = nil, nil, nil, nil, nil
+			db.rw, db.ro, db.get, db.getCRM, db.known, db.getVals = nil, nil, nil, nil, nil, nil
 		}
 	}()
 	if db.rw, err = sql.Open("sqlite3", dsn(db.Path,
@@ -158,6 +159,9 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	if db.known, err = db.ro.PrepareContext(ctx, knownByReference); err != nil {
 		return db.fail("prepare", err)
 	}
+	if db.getVals, err = db.ro.PrepareContext(ctx, `SELECT vals FROM records WHERE reference = ?`); err != nil {
+		return db.fail("prepare", err)
+	}
 	return nil
 }
 
@@ -172,7 +176,7 @@ func (db *DB) Close() error {
 		}
 	}
 	var errs []error
-	for _, st := range []*sql.Stmt{db.get, db.getCRM, db.known} {
+	for _, st := range []*sql.Stmt{db.get, db.getCRM, db.known, db.getVals} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -64,6 +64,25 @@ func (db *DB) Get(ctx context.Context, ref string) (*Record, error) {
 	return r, nil
 }
 
+// Values returns the values last pushed of a managed reference, nil for a
+// reference erpsync does not manage: the record's vals alone, not its
+// CRM copy (a plan's update describes its changes with them).
+func (db *DB) Values(ctx context.Context, ref string) (map[string]string, error) {
+	var vals []byte
+	err := db.getVals.QueryRowContext(ctx, ref).Scan(&vals)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, db.fail("read record "+ref, err)
+	}
+	var out map[string]string
+	if err := json.Unmarshal(vals, &out); err != nil {
+		return nil, fmt.Errorf("values of %s: %w", ref, err)
+	}
+	return out, nil
+}
+
 // CRMLastUpdated returns the CRM's lastUpdated that erpsync last recorded
 // for a managed reference (its own push's answer, or a refresh), without
 // reading the record's values; managed is false for a reference erpsync

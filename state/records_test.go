@@ -76,6 +76,18 @@ func TestDB_Records(t *testing.T) {
 	}
 }
 
+func TestDB_Values(t *testing.T) {
+	db := MustOpenDB(t)
+	MustWrite(t, db, upsert("a", "ha", map[string]string{"n": "1", "city": "Lyon"}))
+	got, err := db.Values(ctx, "a")
+	if err != nil || fmt.Sprint(got) != "map[city:Lyon n:1]" {
+		t.Errorf("Values(a) = %v, %v", got, err)
+	}
+	if got, err := db.Values(ctx, "nobody"); err != nil || got != nil {
+		t.Errorf("Values(nobody) = %v, %v; want nil, nil", got, err)
+	}
+}
+
 func TestDB_SaveSeen(t *testing.T) {
 	pushed := fixedNow.Add(-time.Minute) // the CRM's lastUpdated after the push (see upsert)
 	t.Run("updates what was seen of managed references only", func(t *testing.T) {

@@ -166,6 +166,8 @@ func BenchmarkPlanDay2(b *testing.B) {
 		b.Fatal(err)
 	}
 	day1, day2, db := day1Checkpoint(b, m)
+	// The collector as erpsync sets it (cmd/erpsync/main.go: GOGC=50).
+	defer debug.SetGCPercent(debug.SetGCPercent(50))
 	peer, err := exec.LookPath("csvdiff")
 	if err != nil {
 		b.Log("csvdiff is not on PATH: no ratio to the peer (go install github.com/aswinkarthik/csvdiff@v1.4.0)")

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"hash/maphash"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"unicode"
+
+	"golang.org/x/sync/errgroup"
 
 	"erpsync/mapping"
 	"erpsync/state"
@@ -508,27 +511,66 @@ func (pl *planner) reject(a *Action, column string, err error) {
 // describeChanges fills each update's field changes, old → new, from the
 // values last pushed (a create's are built when asked: FieldChanges).
 func (pl *planner) describeChanges(ctx context.Context, cp PlanCheckpoint) error {
+	var updates []*Action
 	for a := range pl.actions() {
 		if a.Customer == nil || a.Op == OpCreate {
 			continue
 		}
-		var old map[string]string
-		if a.Op == OpUpdate {
-			rec, err := cp.Get(ctx, a.Reference)
-			if err != nil {
-				return fmt.Errorf("read checkpoint of %s: %w", a.Reference, err)
-			}
-			if rec != nil {
-				old = rec.Values
-			}
+		if a.Op != OpUpdate {
+			a.Changes = fieldChanges(a.Customer, nil)
+			continue
 		}
-		for _, f := range a.Customer.FieldNames() {
-			if o, n := old[f], a.Customer.Field(f); o != n || old == nil {
-				a.Changes = append(a.Changes, Change{Field: f, Old: o, New: n})
+		updates = append(updates, a)
+	}
+	// Each update reads its record, most of the time on its own: on every
+	// core (a day-2 plan of a million rows has 10,000 of them, 0.4 s one
+	// after the other).
+	g, ctx := errgroup.WithContext(ctx)
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(updates)))
+	for w := range workers {
+		g.Go(func() error {
+			for i := w; i < len(updates); i += workers {
+				a := updates[i]
+				old, err := lastPushed(ctx, cp, a.Reference)
+				if err != nil {
+					return fmt.Errorf("read checkpoint of %s: %w", a.Reference, err)
+				}
+				a.Changes = fieldChanges(a.Customer, old)
 			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// valuesReader reads a record's values alone (state.DB does).
+type valuesReader interface {
+	Values(ctx context.Context, ref string) (map[string]string, error)
+}
+
+// lastPushed returns the values last pushed of a managed reference, nil
+// for one not managed.
+func lastPushed(ctx context.Context, cp PlanCheckpoint, ref string) (map[string]string, error) {
+	if vr, ok := cp.(valuesReader); ok {
+		return vr.Values(ctx, ref)
+	}
+	rec, err := cp.Get(ctx, ref)
+	if rec == nil || err != nil {
+		return nil, err
+	}
+	return rec.Values, nil
+}
+
+// fieldChanges lists the fields of c that differ from old; every field
+// when old is nil.
+func fieldChanges(c *mapping.Customer, old map[string]string) []Change {
+	var out []Change
+	for _, f := range c.FieldNames() {
+		if o, n := old[f], c.Field(f); o != n || old == nil {
+			out = append(out, Change{Field: f, Old: o, New: n})
 		}
 	}
-	return nil
+	return out
 }
 
 // guard checks the delete budget and the size of the export.
