@@ -27,9 +27,10 @@ const (
 
 func main() {
 	// A million-row plan holds ~56 MB live; at Go's default GOGC=100 the
-	// heap grows to twice that and the process peaks at ~160 MiB. At 50 it
-	// peaks at ~137 MiB in the same time (BenchmarkPlanDay2). GOGC set in
-	// the environment wins.
+	// heap grows to twice that and the process peaks at ~160-170 MiB. At
+	// 50 it peaks at ~137-148 MiB (BenchmarkPlanDay2). An import sets its
+	// own collection (import.go: a memory limit). GOGC set in the
+	// environment wins.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
 	}
