@@ -343,13 +343,29 @@ func (db *DB) Verify(ctx context.Context) error {
 		return db.checkErr
 	}
 	if err := quickCheck(ctx, db.ro); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("check state %s: %w", db.Path, ctx.Err())
+		if !isDamage(err) {
+			// Interrupted, busy, an I/O error: this run cannot go on, the
+			// next Verify checks again.
+			return fmt.Errorf("check state %s: %w", db.Path, err)
 		}
 		db.checkErr = &UnusableError{Path: db.Path, Reason: "corrupt: " + err.Error()}
 	}
 	db.checkPending = false
 	return db.checkErr
+}
+
+// damageError is quick_check's findings, told apart from a check that
+// could not run.
+type damageError struct{ findings string }
+
+func (e *damageError) Error() string { return e.findings }
+
+// isDamage says whether a quick_check error is damage: its findings, or
+// SQLite refusing the file's pages as malformed.
+func isDamage(err error) bool {
+	var de *damageError
+	var se sqlite3.Error
+	return errors.As(err, &de) || errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB)
 }
 
 // quickCheck runs SQLite's quick_check: nil when it answers ok, else an
@@ -377,7 +393,7 @@ func quickCheck(ctx context.Context, db *sql.DB) error {
 		return err
 	}
 	if len(found) > 0 {
-		return errors.New(strings.Join(found, "; "))
+		return &damageError{findings: strings.Join(found, "; ")}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -298,7 +299,13 @@ func TestDB_Open_Unusable(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		if err := db.Verify(ctx); err != nil {
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		var ue *state.UnusableError
+		if err := db.Verify(cancelled); err == nil || errors.As(err, &ue) {
+			t.Errorf("Verify, interrupted = %v, want an error that is not damage", err)
+		}
+		if err := db.Verify(ctx); err != nil { // an interrupted check is not kept
 			t.Errorf("Verify of a sound file: %v", err)
 		}
 	})

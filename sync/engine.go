@@ -87,7 +87,11 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer release(ctx, j, lock)
+	defer func() {
+		if !damaged(verified) { // a damaged file is written no more: the next run takes the lock of a process gone
+			release(ctx, j, lock)
+		}
+	}()
 	ctx, stop := stopWhenLost(ctx, lock) // a lock taken from us stops the run at once
 	defer stop()
 	r, err := begin(ctx, j) // the run's record in the state, its report folder
@@ -111,6 +115,18 @@ func planOnly(ctx context.Context, j Job, verified func() error) (*Outcome, erro
 	r.verified = verified
 	_, err := r.plan(ctx)
 	return r.out, err
+}
+
+// damaged says whether the checkpoint's page check found the file
+// damaged (it waits for the answer). Before that answer, a run writes the
+// lock's row and its own (small tables); never a record, and after a
+// finding nothing at all.
+func damaged(verified func() error) bool {
+	if verified == nil {
+		return false
+	}
+	var ue *state.UnusableError
+	return errors.As(verified(), &ue)
 }
 
 // verifyBeside runs the checkpoint's page check (state.DB.Verify: SQLite's
@@ -256,7 +272,9 @@ func newRun(j Job) *run {
 // begin records the run's start and opens its report.
 func begin(ctx context.Context, j Job) (*run, error) {
 	r := newRun(j)
-	r.sha = hashBeside(j.File)
+	if !j.DryRun { // a dry run records no run, and no sha256
+		r.sha = hashBeside(j.File)
+	}
 	var err error
 	// Report folders are named by the run's start and id: two configs
 	// sharing reports.dir never write into one folder.
@@ -460,7 +478,7 @@ func (r *run) end(ctx context.Context, err error) error {
 	if r.report != nil {
 		r.closeReport(err)
 	}
-	if r.out.RunID == 0 {
+	if r.out.RunID == 0 || damaged(r.verified) {
 		return err
 	}
 	errText := ""

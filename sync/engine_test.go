@@ -152,4 +152,19 @@ func TestRun_DamagedCheckpointStopsBeforeWriting(t *testing.T) {
 	if now := sim.Stats()[crm.OpUpsert] + sim.Stats()[crm.OpDelete]; now != writes {
 		t.Errorf("%d writes reached the CRM from a damaged checkpoint", now-writes)
 	}
+	// Once the damage is found, nothing more is written to the file: the
+	// run's row keeps its start, the lock its holder.
+	raw, err = sql.Open("sqlite3", job.State.Path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var status string
+	var locks int
+	if err := raw.QueryRow(`SELECT status, (SELECT count(*) FROM lock) FROM runs ORDER BY id DESC LIMIT 1`).Scan(&status, &locks); err != nil {
+		t.Fatal(err)
+	}
+	if status != state.StatusRunning || locks != 1 {
+		t.Errorf("after the damage was found: the run's status %q, %d lock rows; want it as it started (running, 1)", status, locks)
+	}
 }

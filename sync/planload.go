@@ -21,8 +21,9 @@ import (
 type loader struct {
 	mu   gosync.Mutex
 	cond *gosync.Cond
-	// Under mu: the entries and fences filled so far, the reference of the
-	// last entry filled, and the end.
+	// Under mu: the entries and fences published so far (tell, every
+	// loadStep entries), the reference of the last entry published, and
+	// the end.
 	count  int
 	fences []string
 	last   string

@@ -2,10 +2,12 @@ package sync_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +22,19 @@ type orderedCheckpoint struct {
 	memCheckpoint
 	pauseAt int
 	resume  chan struct{}
+	// step, when set, is waited for before every 1,024th entry after the
+	// first: the plan must then take rows while the load goes on.
+	step chan struct{}
+	// count, when set, replaces the number of entries Count answers (a
+	// checkpoint that grew or shrank after it was counted).
+	count *int
+}
+
+func (c orderedCheckpoint) Count(context.Context) (int, error) {
+	if c.count != nil {
+		return *c.count, nil
+	}
+	return len(c.memCheckpoint), nil
 }
 
 func (c orderedCheckpoint) Hashes(ctx context.Context, fn func(ref, hash string) error) error {
@@ -27,6 +42,13 @@ func (c orderedCheckpoint) Hashes(ctx context.Context, fn func(ref, hash string)
 		if i == c.pauseAt && c.resume != nil {
 			select {
 			case <-c.resume:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if c.step != nil && i > 0 && i%1024 == 0 {
+			select {
+			case <-c.step:
 			case <-ctx.Done():
 				return ctx.Err()
 			}
@@ -102,6 +124,15 @@ func TestBuildPlan_WhileCheckpointStreams(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if name == "sorted" {
+				// And with the load held back every 1,024 entries until
+				// the plan has taken the rows before them: every kind of
+				// row is then planned while the checkpoint streams.
+				got, err = planInterleaved(rows, cp, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
 			if layout(got) != layout(want) || fmt.Sprint(errLines(got)) != fmt.Sprint(errLines(want)) ||
 				got.Unchanged != want.Unchanged || got.Managed != want.Managed || len(got.Merged) != len(want.Merged) {
 				t.Errorf("streamed checkpoint: %d actions, %d unchanged, %d errors, %d managed; read first: %d, %d, %d, %d",
@@ -163,4 +194,92 @@ func TestBuildPlan_PlansBeforeCheckpointEnds(t *testing.T) {
 	if plan.Unchanged != n || len(plan.Actions()) != 0 {
 		t.Errorf("%d unchanged, %d actions; want %d, 0", plan.Unchanged, len(plan.Actions()), n)
 	}
+}
+
+// planInterleaved plans a sorted export against cp, the checkpoint's load
+// held back before each 1,024th entry until the plan has taken every row
+// whose reference comes before the entry 1,024 back (those it can plan
+// with what is loaded), so that planning and loading alternate.
+func planInterleaved(rows []mapping.Row, cp memCheckpoint, opt sync.PlanOptions) (*sync.Plan, error) {
+	refs := slices.Sorted(maps.Keys(cp))
+	gate := orderedCheckpoint{memCheckpoint: cp, step: make(chan struct{})}
+	next := 1024 // the entry the load waits at
+	export := func(fn func(mapping.Row) error) error {
+		for _, r := range rows {
+			ref := rowRef(r)
+			for next < len(refs) && ref >= refs[next-1024] {
+				gate.step <- struct{}{}
+				next += 1024
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		for ; next < len(refs); next += 1024 {
+			gate.step <- struct{}{}
+		}
+		return nil
+	}
+	return sync.BuildPlan(context.Background(), export, gate, opt)
+}
+
+// rowRef is a row's reference, valid or not.
+func rowRef(r mapping.Row) string {
+	if r.Customer != nil {
+		return r.Customer.Reference
+	}
+	return r.Err.Reference
+}
+
+// TestBuildPlan_CheckpointStreamErrors: a checkpoint that streams out of
+// order fails the plan (a row may have been taken as new); one holding
+// more or fewer entries than it counted plans as if read first; a plan
+// cancelled while a row waits for the load ends.
+func TestBuildPlan_CheckpointStreamErrors(t *testing.T) {
+	var rows []mapping.Row
+	for i := range 3000 {
+		rows = append(rows, cust(i+2, fmt.Sprintf("C%05d", i)))
+	}
+	rows = append(rows, cust(3002, "D-new"))
+	cp := checkpoint(rows[:3000]...)
+	want, err := sync.BuildPlan(context.Background(), rowsOf(rows...), cp, sync.PlanOptions{File: "x.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 100, 1024, 2999, 3000, 5000} {
+		got, err := sync.BuildPlan(context.Background(), rowsOf(rows...), orderedCheckpoint{memCheckpoint: cp, count: &n}, sync.PlanOptions{File: "x.csv"})
+		if err != nil || layout(got) != layout(want) || got.Unchanged != want.Unchanged || got.Managed != 3000 {
+			t.Errorf("counted %d of 3000: err %v, %d unchanged, %d managed; want %d, 3000", n, err, got.Unchanged, got.Managed, want.Unchanged)
+		}
+	}
+
+	_, err = sync.BuildPlan(context.Background(), rowsOf(rows...), swapped{orderedCheckpoint{memCheckpoint: cp}}, sync.PlanOptions{File: "x.csv"})
+	if err == nil || !strings.Contains(err.Error(), "not in reference order") {
+		t.Errorf("a checkpoint out of order: %v, want the plan refused", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	held := orderedCheckpoint{memCheckpoint: cp, pauseAt: 10, resume: make(chan struct{})}
+	export := func(fn func(mapping.Row) error) error {
+		cancel() // the first row then waits for a load that never comes
+		return rowsOf(rows...)(fn)
+	}
+	if _, err := sync.BuildPlan(ctx, export, held, sync.PlanOptions{File: "x.csv"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled while a row waits: %v, want context.Canceled", err)
+	}
+}
+
+// swapped streams its checkpoint with two neighbours swapped, past the
+// first published block.
+type swapped struct{ orderedCheckpoint }
+
+func (c swapped) Hashes(ctx context.Context, fn func(ref, hash string) error) error {
+	refs := slices.Sorted(maps.Keys(c.memCheckpoint))
+	refs[2000], refs[2001] = refs[2001], refs[2000]
+	for _, ref := range refs {
+		if err := fn(ref, c.memCheckpoint[ref].Hash); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -48,7 +48,9 @@ const importGCPercent = 400
 // settings before. With GOGC=50 alone, a 1M import's heap reached 283 MB
 // (379 MiB RSS), and a small one collected every few MB allocated. An
 // import larger than the limit allows is not stopped: the collector then
-// takes at most half the CPU and the heap grows past the limit.
+// takes at most half the CPU and the heap grows past the limit. The
+// settings are the process's: one import at a time (tests that ran two
+// at once would restore them out of order).
 func importMemory() (restore func()) {
 	gc, limit := -2, int64(-1)
 	if os.Getenv("GOGC") == "" {

@@ -9,7 +9,9 @@ import (
 )
 
 // startProfiles writes a CPU profile to $ERPSYNC_CPUPROFILE and, when the
-// command ends, a heap profile to $ERPSYNC_MEMPROFILE, so that a command is
+// command ends, an allocations profile (pprof's allocs: where memory was
+// allocated, and what was live at the last collection) to
+// $ERPSYNC_MEMPROFILE, so that a command is
 // profiled as the binary runs it (process start, the checkpoint's open and
 // all) and not only as a benchmark. The returned stop is always safe to call.
 func startProfiles(stderr io.Writer) (stop func()) {
@@ -18,7 +20,9 @@ func startProfiles(stderr io.Writer) (stop func()) {
 	if cpuPath != "" {
 		f, err := os.Create(cpuPath)
 		if err == nil {
-			err = pprof.StartCPUProfile(f)
+			if err = pprof.StartCPUProfile(f); err != nil {
+				f.Close()
+			}
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "erpsync: cpu profile %s: %v\n", cpuPath, err)
