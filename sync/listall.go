@@ -200,24 +200,31 @@ func fetchPages(ctx context.Context, api Lister, plan pagePlan, first *crm.Page,
 }
 
 // fetchWindow fetches the planned pages from the third on, concurrency
-// at a time, and joins them in order: a page starts only when the page
-// 2×concurrency before it has been joined, so that a slow page holds
-// back a bounded number of others. It returns the last page.
+// requests in flight, and joins them in order: a page starts only when
+// the page 2×concurrency before it has been joined, so that a slow page
+// holds back a bounded number of others. A page's request ends its turn
+// as soon as its answer is in: the answer is decoded after, while the
+// next request is already on its way. It returns the last page.
 func fetchWindow(ctx context.Context, api Lister, plan pagePlan, concurrency int, j *joiner) (*crm.Page, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(concurrency)
+	turns := make(chan struct{}, concurrency) // one per request in flight
 	done := make([]chan *crm.Page, plan.n)
 	launched := 2
 	launch := func(upTo int) {
 		for ; launched < min(upTo, plan.n); launched++ {
+			select {
+			case turns <- struct{}{}:
+			case <-gctx.Done():
+				return
+			}
 			i := launched
 			done[i] = make(chan *crm.Page, 1)
 			g.Go(func() error {
 				q := plan.q
 				q.Offset = i * plan.step
-				p, err := api.ListPage(gctx, q)
+				p, err := fetchInTurn(gctx, api, q, turns)
 				if err != nil {
 					return fmt.Errorf("list the CRM, page %d: %w", i+1, err)
 				}
@@ -241,6 +248,28 @@ func fetchWindow(ctx context.Context, api Lister, plan pagePlan, concurrency int
 		}
 	}
 	return last, g.Wait()
+}
+
+// pageFetcher is a Lister that can receive a page and decode it later
+// (crm.Client).
+type pageFetcher interface {
+	FetchPage(ctx context.Context, q crm.ListQuery) (*crm.PageAnswer, error)
+}
+
+// fetchInTurn fetches a page in the request turn taken for it, gives the
+// turn back as soon as the answer is in, then decodes it.
+func fetchInTurn(ctx context.Context, api Lister, q crm.ListQuery, turns chan struct{}) (*crm.Page, error) {
+	f, ok := api.(pageFetcher)
+	if !ok {
+		defer func() { <-turns }()
+		return api.ListPage(ctx, q)
+	}
+	a, err := f.FetchPage(ctx, q)
+	<-turns
+	if err != nil {
+		return nil, err
+	}
+	return a.Decode()
 }
 
 // repeats reports a page holding the same records as the first: sorted by

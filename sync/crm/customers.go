@@ -149,15 +149,58 @@ type Paging struct {
 // ListPage fetches one page. A query without Max asks for the
 // configured PageSize.
 func (c *Client) ListPage(ctx context.Context, q ListQuery) (*Page, error) {
-	if q.Max <= 0 {
-		q.Max = c.cfg.PageSize
-	}
-	var p Page
-	err := c.do(ctx, call{method: http.MethodGet, op: OpList, query: q.Values(), idempotent: true}, &p)
+	a, err := c.FetchPage(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	return &p, nil
+	return a.Decode()
+}
+
+// PageAnswer is a list answer received and not yet decoded. Decoding a
+// large page is the client's own work: a caller that bounds the requests
+// in flight can decode after the request's turn has ended.
+type PageAnswer struct {
+	status int
+	body   []byte
+	max    int // the records asked for: room made for them
+}
+
+func (a *PageAnswer) takeStatus(st int) { a.status = st }
+
+// decodeBody keeps the body for Decode.
+func (a *PageAnswer) decodeBody(body []byte) error {
+	a.body = body
+	return nil
+}
+
+// FetchPage fetches one page as ListPage does, with the same retries,
+// and leaves its decoding to Decode.
+func (c *Client) FetchPage(ctx context.Context, q ListQuery) (*PageAnswer, error) {
+	if q.Max <= 0 {
+		q.Max = c.cfg.PageSize
+	}
+	a := &PageAnswer{max: q.Max}
+	err := c.do(ctx, call{method: http.MethodGet, op: OpList, query: q.Values(), idempotent: true}, a)
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// maxPresized bounds the records a page makes room for before decoding.
+const maxPresized = 1000
+
+// Decode reads the answer as ListPage does, and lets go of its body.
+func (a *PageAnswer) Decode() (*Page, error) {
+	// Room for a full page at once: grown step by step, the records
+	// (640 bytes each) would be allocated and copied several times over.
+	p := &Page{Data: make([]Customer, 0, min(max(a.max, 0), maxPresized))}
+	err := p.decodeBody(a.body)
+	a.body = nil
+	if err != nil {
+		return nil, &DecodeError{Op: OpList, Status: a.status, Err: err}
+	}
+	return p, nil
 }
 
 // List walks every page of a query from q.Offset on, yielding customers in
