@@ -42,6 +42,14 @@ type listSink interface {
 	len() int
 }
 
+// detachingSink is a listSink that keeps nothing of the records it is
+// handed but Detached copies: its pages are decoded sharing their
+// answers' memory (crm.PageAnswer.DecodeShared).
+type detachingSink interface {
+	listSink
+	keepsDetached()
+}
+
 // collectSink keeps every customer listed, sorted by id.
 type collectSink struct{ all []*crm.Customer }
 
@@ -211,6 +219,7 @@ func fetchWindow(ctx context.Context, api Lister, plan pagePlan, concurrency int
 	g, gctx := errgroup.WithContext(ctx)
 	turns := make(chan struct{}, concurrency) // one per request in flight
 	done := make([]chan *crm.Page, plan.n)
+	_, shared := j.sink.(detachingSink)
 	launched := 2
 	launch := func(upTo int) {
 		for ; launched < min(upTo, plan.n); launched++ {
@@ -224,7 +233,7 @@ func fetchWindow(ctx context.Context, api Lister, plan pagePlan, concurrency int
 			g.Go(func() error {
 				q := plan.q
 				q.Offset = i * plan.step
-				p, err := fetchInTurn(gctx, api, q, turns)
+				p, err := fetchInTurn(gctx, api, q, turns, shared)
 				if err != nil {
 					return fmt.Errorf("list the CRM, page %d: %w", i+1, err)
 				}
@@ -257,8 +266,9 @@ type pageFetcher interface {
 }
 
 // fetchInTurn fetches a page in the request turn taken for it, gives the
-// turn back as soon as the answer is in, then decodes it.
-func fetchInTurn(ctx context.Context, api Lister, q crm.ListQuery, turns chan struct{}) (*crm.Page, error) {
+// turn back as soon as the answer is in, then decodes it (shared: its
+// records' texts in the answer's memory).
+func fetchInTurn(ctx context.Context, api Lister, q crm.ListQuery, turns chan struct{}, shared bool) (*crm.Page, error) {
 	f, ok := api.(pageFetcher)
 	if !ok {
 		defer func() { <-turns }()
@@ -266,8 +276,11 @@ func fetchInTurn(ctx context.Context, api Lister, q crm.ListQuery, turns chan st
 	}
 	a, err := f.FetchPage(ctx, q)
 	<-turns
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, err
+	case shared:
+		return a.DecodeShared()
 	}
 	return a.Decode()
 }
