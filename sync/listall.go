@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"time"
 
@@ -40,6 +41,14 @@ type listSink interface {
 	add(c *crm.Customer)
 	changed(cs map[int64]crm.Customer)
 	len() int
+}
+
+// detachingSink is a listSink that keeps nothing of the records it is
+// handed but Detached copies: its pages are decoded sharing their
+// answers' memory (crm.PageAnswer.DecodeShared).
+type detachingSink interface {
+	listSink
+	keepsDetached()
 }
 
 // collectSink keeps every customer listed, sorted by id.
@@ -200,39 +209,29 @@ func fetchPages(ctx context.Context, api Lister, plan pagePlan, first *crm.Page,
 }
 
 // fetchWindow fetches the planned pages from the third on, concurrency
-// at a time, and joins them in order: a page starts only when the page
-// 2×concurrency before it has been joined, so that a slow page holds
-// back a bounded number of others. It returns the last page.
+// requests in flight, and joins them in order: a page starts only when
+// the page 2×concurrency before it has been joined, so that a slow page
+// holds back a bounded number of others. The pages are started by a
+// goroutine of their own, as soon as a request's turn is free, whatever
+// the join is doing; a request's turn ends as soon as its answer is in
+// (the answer is decoded after). It returns the last page.
 func fetchWindow(ctx context.Context, api Lister, plan pagePlan, concurrency int, j *joiner) (*crm.Page, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(concurrency)
-	done := make([]chan *crm.Page, plan.n)
-	launched := 2
-	launch := func(upTo int) {
-		for ; launched < min(upTo, plan.n); launched++ {
-			i := launched
-			done[i] = make(chan *crm.Page, 1)
-			g.Go(func() error {
-				q := plan.q
-				q.Offset = i * plan.step
-				p, err := api.ListPage(gctx, q)
-				if err != nil {
-					return fmt.Errorf("list the CRM, page %d: %w", i+1, err)
-				}
-				done[i] <- p
-				return nil
-			})
-		}
-	}
+	w := newPageWindow(plan, 2*concurrency)
+	turns := newPageTurns(concurrency, j.sink)
+	g.Go(func() error {
+		w.launch(gctx, g, turns, api)
+		return nil
+	})
 	var last *crm.Page
 	for i := 2; i < plan.n; i++ {
-		launch(i + 2*concurrency)
 		select {
-		case last = <-done[i]:
+		case last = <-w.done[i%len(w.done)]:
 			j.pass.pages++
 			j.join(last)
+			<-w.ahead
 		case <-gctx.Done():
 			if err := g.Wait(); err != nil {
 				return nil, err
@@ -241,6 +240,103 @@ func fetchWindow(ctx context.Context, api Lister, plan pagePlan, concurrency int
 		}
 	}
 	return last, g.Wait()
+}
+
+// pageWindow is the pages of a listing started and not yet joined.
+type pageWindow struct {
+	plan  pagePlan
+	ahead chan struct{}    // a token per page started and not joined
+	done  []chan *crm.Page // page i arrives in done[i%len(done)]
+}
+
+func newPageWindow(plan pagePlan, size int) *pageWindow {
+	w := &pageWindow{plan: plan, ahead: make(chan struct{}, size), done: make([]chan *crm.Page, size)}
+	for i := range w.done {
+		w.done[i] = make(chan *crm.Page, 1)
+	}
+	return w
+}
+
+// launch starts the pages from the third on, each when the window has
+// room for it and a request's turn is free. Page i reuses the channel
+// of page i-size, which has been joined by then (its token was given
+// back).
+func (w *pageWindow) launch(ctx context.Context, g *errgroup.Group, turns *pageTurns, api Lister) {
+	for i := 2; i < w.plan.n; i++ {
+		if !take(ctx, w.ahead) || !take(ctx, turns.requests) {
+			return
+		}
+		g.Go(func() error {
+			q := w.plan.q
+			q.Offset = i * w.plan.step
+			p, err := turns.fetch(ctx, api, q)
+			if err != nil {
+				return fmt.Errorf("list the CRM, page %d: %w", i+1, err)
+			}
+			w.done[i%len(w.done)] <- p
+			return nil
+		})
+	}
+}
+
+// take puts a token into a bounded channel; false when ctx ended first.
+func take(ctx context.Context, tokens chan struct{}) bool {
+	select {
+	case tokens <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// pageFetcher is a Lister that can receive a page and decode it later
+// (crm.Client).
+type pageFetcher interface {
+	FetchPage(ctx context.Context, q crm.ListQuery) (*crm.PageAnswer, error)
+}
+
+// pageTurns bounds what a listing does at once: requests in flight
+// (the concurrency asked for), and pages being decoded (one fewer than
+// the cores the process has, at least one: an answer that arrives is then
+// read at once, not after a page's decoding has ended).
+type pageTurns struct {
+	requests, decodes chan struct{}
+	shared            bool // decode sharing the answers' memory
+}
+
+func newPageTurns(concurrency int, sink listSink) *pageTurns {
+	_, shared := sink.(detachingSink)
+	return &pageTurns{
+		requests: make(chan struct{}, concurrency),
+		decodes:  make(chan struct{}, max(runtime.GOMAXPROCS(0)-1, 1)),
+		shared:   shared,
+	}
+}
+
+// fetch fetches a page in the request turn taken for it (by the caller),
+// gives the turn back as soon as the answer is in, then decodes it in a
+// decoding turn.
+func (t *pageTurns) fetch(ctx context.Context, api Lister, q crm.ListQuery) (*crm.Page, error) {
+	f, ok := api.(pageFetcher)
+	if !ok {
+		defer func() { <-t.requests }()
+		return api.ListPage(ctx, q)
+	}
+	a, err := f.FetchPage(ctx, q)
+	<-t.requests
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case t.decodes <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-t.decodes }()
+	if t.shared {
+		return a.DecodeShared()
+	}
+	return a.Decode()
 }
 
 // repeats reports a page holding the same records as the first: sorted by

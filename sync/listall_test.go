@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	gosync "sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,5 +166,43 @@ func TestListAll_OffsetIgnored(t *testing.T) {
 	}
 	if n := f.lists.Load(); n > 100 {
 		t.Errorf("%d requests before stopping, want at most 100", n)
+	}
+}
+
+// TestListAll_RequestsInFlight lists with a concurrency of 3 while each
+// answer is held back a little: the pages are decoded after their
+// request's turn, but never more than 3 requests are in flight.
+func TestListAll_RequestsInFlight(t *testing.T) {
+	store, _ := seedStore(t, 600, 0)
+	var inFlight, most atomic.Int64
+	sim := crmsim.New(store, crmsim.Options{})
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(2 * time.Millisecond) // answers overlap
+		sim.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL, Concurrency: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	all, listing, err := sync.ListAll(t.Context(), client, 3, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 600 || listing.Unsettled || listing.Rechecks != 0 {
+		t.Fatalf("listed %d customers, listing %+v; want 600 at once", len(all), listing)
+	}
+	for i, c := range all {
+		if want := fmt.Sprintf("K-%04d", i); c.Reference != want {
+			t.Fatalf("customer %d is %s, want %s", i, c.Reference, want)
+		}
+	}
+	if m := most.Load(); m > 3 {
+		t.Errorf("%d requests in flight at once, want at most 3", m)
 	}
 }

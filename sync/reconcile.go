@@ -36,7 +36,7 @@ var DefaultTolerance = Tolerance{Absolute: 0.005}
 // ReconcileOptions are the settings of a reconciliation.
 type ReconcileOptions struct {
 	Concurrency int // pages fetched at once; default 8
-	PageSize    int // default 500
+	PageSize    int // the max asked for; 0: the client's page size
 	// Tolerance per numeric field; DefaultTolerance when absent.
 	Tolerance map[string]Tolerance
 	// CountryCode canonicalises countries on the CRM side.

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -98,14 +99,19 @@ func BenchmarkListAll100k(b *testing.B) {
 
 // BenchmarkReconcile1M reconciles the day-2 export (BENCH_ROWS, default
 // 1M) against a crmsim process seeded with day 1 (BENCH_LATENCY, default
-// none; pages of 500, 8 at once): its peak RSS (issue 14 §4: ≤ 500 MiB)
-// and the listing's time against the ideal, pages × latency /
-// concurrency (≤ 1.2 at 20 ms).
+// none; 8 pages at once, of BENCH_PAGE customers, default 100: the
+// client's page size, what `erpsync reconcile` asks for): its peak RSS
+// (issue 14 §4: ≤ 500 MiB) and the listing's time against the ideal,
+// pages × latency / concurrency (≤ 1.2 at 20 ms).
 func BenchmarkReconcile1M(b *testing.B) {
 	if testing.Short() {
 		b.Skip("-short")
 	}
-	const conc, page = 8, 500
+	const conc = 8
+	page := crm.DefaultPageSize
+	if v, err := strconv.Atoi(os.Getenv("BENCH_PAGE")); err == nil && v > 0 {
+		page = v
+	}
 	n := benchRows()
 	day1, day2 := benchExports(b, n)
 	m, err := mapping.New(genexport.Config(), nil)
@@ -142,6 +148,7 @@ func BenchmarkReconcile1M(b *testing.B) {
 	}
 	b.ReportMetric(peak/(1<<20), "peak-MiB")
 	b.ReportMetric(listing/float64(b.N), "listing-s")
+	b.ReportMetric(float64(page), "page")
 	if ideal > 0 {
 		b.ReportMetric(listing/ideal, "listing/ideal")
 	}

@@ -73,11 +73,13 @@ func (x *erpIndex) len() int { return x.refs.len() }
 // entry returns entry i.
 func (x *erpIndex) entry(i int32) *erpEntry { return &x.chunks[i/entryChunk][i%entryChunk] }
 
-// currency interns a currency code.
+// currency interns a currency code (a copy of it: a CRM record's text
+// may share the memory of its whole page).
 func (x *erpIndex) currency(code string) int32 {
 	if i, ok := x.curOf[code]; ok {
 		return i
 	}
+	code = strings.Clone(code)
 	x.curs = append(x.curs, code)
 	x.curOf[code] = int32(len(x.curs) - 1)
 	return int32(len(x.curs) - 1)
@@ -185,6 +187,7 @@ func newCRMSide(x *erpIndex, countryCode func(string) (string, bool)) *crmSide {
 	return s
 }
 
+func (s *crmSide) keepsDetached()      {}
 func (s *crmSide) reset()              { s.entries = nil }
 func (s *crmSide) grow(n int)          { s.entries = slices.Grow(s.entries, n+n/100) }
 func (s *crmSide) len() int            { return len(s.entries) }
@@ -216,17 +219,18 @@ func (s *crmSide) entry(c *crm.Customer) crmEntry {
 	i, ok := s.x.refs.lookup(c.Reference)
 	switch {
 	case !ok:
-		e.keep = &crm.Customer{ID: c.ID, Reference: c.Reference}
+		e.keep = &crm.Customer{ID: c.ID, Reference: strings.Clone(c.Reference)}
 		return e
 	case s.x.entry(i).flagged:
-		e.keep = &crm.Customer{ID: c.ID, Reference: c.Reference}
+		e.keep = &crm.Customer{ID: c.ID, Reference: strings.Clone(c.Reference)}
 	default:
 		e.match = s.sameAtAGlance(s.x.entry(i), c)
 	}
 	e.exp = i
 	if !e.match && e.keep == nil {
-		cp := *c // not a pointer into the page, which would keep it whole
-		e.keep = &cp
+		// Not a pointer into the page, nor texts in its answer's memory
+		// (keepsDetached): either would keep the whole page.
+		e.keep = c.Detached()
 	}
 	return e
 }

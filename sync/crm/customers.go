@@ -5,8 +5,12 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
+	"strings"
 	"time"
+
+	fastjson "github.com/segmentio/encoding/json"
 )
 
 // Operation names, as used in errors, logs, metrics and crmsim's stats.
@@ -149,15 +153,58 @@ type Paging struct {
 // ListPage fetches one page. A query without Max asks for the
 // configured PageSize.
 func (c *Client) ListPage(ctx context.Context, q ListQuery) (*Page, error) {
-	if q.Max <= 0 {
-		q.Max = c.cfg.PageSize
-	}
-	var p Page
-	err := c.do(ctx, call{method: http.MethodGet, op: OpList, query: q.Values(), idempotent: true}, &p)
+	a, err := c.FetchPage(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	return &p, nil
+	return a.Decode()
+}
+
+// PageAnswer is a list answer received and not yet decoded. Decoding a
+// large page is the client's own work: a caller that bounds the requests
+// in flight can decode after the request's turn has ended.
+type PageAnswer struct {
+	status int
+	body   []byte
+	max    int // the records asked for: room made for them
+}
+
+func (a *PageAnswer) takeStatus(st int) { a.status = st }
+
+// decodeBody keeps the body for Decode.
+func (a *PageAnswer) decodeBody(body []byte) error {
+	a.body = body
+	return nil
+}
+
+// FetchPage fetches one page as ListPage does, with the same retries,
+// and leaves its decoding to Decode.
+func (c *Client) FetchPage(ctx context.Context, q ListQuery) (*PageAnswer, error) {
+	if q.Max <= 0 {
+		q.Max = c.cfg.PageSize
+	}
+	a := &PageAnswer{max: q.Max}
+	err := c.do(ctx, call{method: http.MethodGet, op: OpList, query: q.Values(), idempotent: true}, a)
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// maxPresized bounds the records a page makes room for before decoding.
+const maxPresized = 1000
+
+// Decode reads the answer as ListPage does, and lets go of its body.
+func (a *PageAnswer) Decode() (*Page, error) {
+	// Room for a full page at once: grown step by step, the records
+	// (640 bytes each) would be allocated and copied several times over.
+	p := &Page{Data: make([]Customer, 0, min(max(a.max, 0), maxPresized))}
+	err := p.decodeBody(a.body)
+	a.body = nil
+	if err != nil {
+		return nil, &DecodeError{Op: OpList, Status: a.status, Err: err}
+	}
+	return p, nil
 }
 
 // List walks every page of a query from q.Offset on, yielding customers in
@@ -203,6 +250,65 @@ func yieldPage(p *Page, yield func(Customer, error) bool) bool {
 		}
 	}
 	return true
+}
+
+// DecodeShared reads the answer as Decode does, except that the texts of
+// the records share the answer's memory instead of being copied one by
+// one: cheaper, for a caller that keeps nothing of a record past the page
+// but a Detached copy (a text kept as it is would keep the whole answer
+// in memory).
+func (a *PageAnswer) DecodeShared() (*Page, error) {
+	p := &Page{Data: make([]Customer, 0, min(max(a.max, 0), maxPresized))}
+	rest, err := fastjson.Parse(a.body, p, fastjson.ZeroCopy)
+	if err != nil || len(rest) != 0 {
+		return a.Decode() // what it makes of an answer out of the usual shape
+	}
+	a.body = nil
+	return p, nil
+}
+
+// Detached returns a copy of the customer that shares no memory with it:
+// every text, raw member, list and nested object is copied.
+func (c *Customer) Detached() *Customer {
+	d := *c
+	detach(reflect.ValueOf(&d).Elem())
+	return &d
+}
+
+// detach replaces, in place, what v refers to by copies: strings,
+// pointers, slices, and the exported fields of structs (the unexported
+// ones, such as a time's location, are kept as they are).
+func detach(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(strings.Clone(v.String()))
+	case reflect.Pointer:
+		if v.IsNil() {
+			return
+		}
+		n := reflect.New(v.Type().Elem())
+		n.Elem().Set(v.Elem())
+		detach(n.Elem())
+		v.Set(n)
+	case reflect.Slice:
+		if v.IsNil() {
+			return
+		}
+		n := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		reflect.Copy(n, v)
+		if v.Type().Elem().Kind() != reflect.Uint8 {
+			for i := range n.Len() {
+				detach(n.Index(i))
+			}
+		}
+		v.Set(n)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				detach(v.Field(i))
+			}
+		}
+	}
 }
 
 // Show fetches a customer by its CRM id.
