@@ -128,6 +128,12 @@ func BenchmarkReconcile1M(b *testing.B) {
 	// The seed's customers were written just now: a listing's pull of
 	// what changed since it began (2 s of allowance) would read them again.
 	time.Sleep(3 * time.Second)
+	// crmsim sorts its million customers by id on the first listing of
+	// that order (a second or more, all requests waiting), where a CRM
+	// reads its primary key: asked once before, as a warm CRM is.
+	if _, err := client.ListPage(context.Background(), crm.ListQuery{Sort: "id", Order: "asc", Max: 1}); err != nil {
+		b.Fatal(err)
+	}
 	var peak, listing, ideal float64
 	for range b.N {
 		debug.FreeOSMemory()
