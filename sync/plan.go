@@ -321,22 +321,7 @@ func (pl *planner) row(r mapping.Row) error {
 		}
 	}
 	if r.Err != nil {
-		pl.plan.RowErrors = append(pl.plan.RowErrors, r.Err)
-		pl.plan.InvalidRows++
-		if ref := r.Err.Reference; ref != "" {
-			// A reference whose row is present but invalid keeps its last
-			// good state: it is neither updated nor deleted.
-			k := pl.key(ref)
-			e, err := pl.lookup(ref, k)
-			if err != nil {
-				return err
-			}
-			if e.line == 0 {
-				e.line = -1
-				pl.refs.put(k, e)
-			}
-		}
-		return nil
+		return pl.invalid(r.Err)
 	}
 	c := r.Customer
 	k := pl.key(c.Reference)
@@ -390,6 +375,27 @@ func (pl *planner) row(r mapping.Row) error {
 	pl.refs.put(k, e)
 	if p := c.Field("parentCustomer"); p != "" && !c.Delete {
 		pl.parentOf[k] = pl.key(p)
+	}
+	return nil
+}
+
+// invalid takes an invalid row. A reference whose row is present but
+// invalid keeps its last good state: it is neither updated nor deleted.
+func (pl *planner) invalid(rowErr *mapping.RowError) error {
+	pl.plan.RowErrors = append(pl.plan.RowErrors, rowErr)
+	pl.plan.InvalidRows++
+	ref := rowErr.Reference
+	if ref == "" {
+		return nil
+	}
+	k := pl.key(ref)
+	e, err := pl.lookup(ref, k)
+	if err != nil {
+		return err
+	}
+	if e.line == 0 {
+		e.line = -1
+		pl.refs.put(k, e)
 	}
 	return nil
 }
