@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	gosync "sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -137,15 +136,28 @@ func damaged(verified func() error) bool {
 // waits for it.
 func verifyBeside(ctx context.Context, db *state.DB) (verified func() error, stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
-	answer := make(chan error, 1)
-	go func() { answer <- db.Verify(ctx) }()
-	var once gosync.Once
-	var err error
+	answer := beside(func() (struct{}, error) { return struct{}{}, db.Verify(ctx) })
 	verified = func() error {
-		once.Do(func() { err = <-answer })
+		_, err := answer()
 		return err
 	}
 	return verified, func() { cancel(); verified() }
+}
+
+// beside runs fn on its own goroutine; the returned function waits for
+// its answer, as often as asked.
+func beside[T any](fn func() (T, error)) func() (T, error) {
+	done := make(chan struct{})
+	var v T
+	var err error
+	go func() {
+		defer close(done)
+		v, err = fn()
+	}()
+	return func() (T, error) {
+		<-done
+		return v, err
+	}
 }
 
 // CheckExport refuses, before anything opens it, an export that is not a
@@ -236,21 +248,7 @@ type run struct {
 // the run: 0.15 s of reading for 200 MB, off the path to the first row.
 // The returned function waits for the answer.
 func hashBeside(path string) func() (string, error) {
-	type answer struct {
-		sha string
-		err error
-	}
-	ch := make(chan answer, 1)
-	go func() {
-		sha, err := FileSHA256(path)
-		ch <- answer{sha, err}
-	}()
-	var once gosync.Once
-	var a answer
-	return func() (string, error) {
-		once.Do(func() { a = <-ch })
-		return a.sha, a.err
-	}
+	return beside(func() (string, error) { return FileSHA256(path) })
 }
 
 // source names the export in the run history: where it came from (an
