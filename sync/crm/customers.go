@@ -194,11 +194,16 @@ func (c *Client) FetchPage(ctx context.Context, q ListQuery) (*PageAnswer, error
 // maxPresized bounds the records a page makes room for before decoding.
 const maxPresized = 1000
 
+// newPage is a page with room for the records asked for, at once: grown
+// step by step, the records (640 bytes each) would be allocated and
+// copied several times over.
+func (a *PageAnswer) newPage() *Page {
+	return &Page{Data: make([]Customer, 0, min(max(a.max, 0), maxPresized))}
+}
+
 // Decode reads the answer as ListPage does, and lets go of its body.
 func (a *PageAnswer) Decode() (*Page, error) {
-	// Room for a full page at once: grown step by step, the records
-	// (640 bytes each) would be allocated and copied several times over.
-	p := &Page{Data: make([]Customer, 0, min(max(a.max, 0), maxPresized))}
+	p := a.newPage()
 	err := p.decodeBody(a.body)
 	a.body = nil
 	if err != nil {
@@ -258,7 +263,7 @@ func yieldPage(p *Page, yield func(Customer, error) bool) bool {
 // but a Detached copy (a text kept as it is would keep the whole answer
 // in memory).
 func (a *PageAnswer) DecodeShared() (*Page, error) {
-	p := &Page{Data: make([]Customer, 0, min(max(a.max, 0), maxPresized))}
+	p := a.newPage()
 	rest, err := fastjson.Parse(a.body, p, fastjson.ZeroCopy)
 	if err != nil || len(rest) != 0 {
 		return a.Decode() // what it makes of an answer out of the usual shape
