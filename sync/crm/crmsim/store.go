@@ -363,16 +363,7 @@ func (s *Store) list(f listFilter) ([]crm.Customer, int) {
 				items = append(items, c)
 			}
 		}
-		slices.SortFunc(items, func(a, b *crm.Customer) int {
-			r := compareBy(f.sort, a, b)
-			if r == 0 {
-				r = cmp.Compare(a.ID, b.ID)
-			}
-			if f.desc {
-				r = -r
-			}
-			return r
-		})
+		sortCustomers(items, f.sort, f.desc)
 		if len(s.listCache) > 16 {
 			clear(s.listCache)
 		}
@@ -424,12 +415,7 @@ func (s *Store) timeWindow(f listFilter) ([]*crm.Customer, bool) {
 		for _, c := range s.byID {
 			items = append(items, c)
 		}
-		slices.SortFunc(items, func(a, b *crm.Customer) int {
-			if r := compareBy(f.sort, a, b); r != 0 {
-				return r
-			}
-			return cmp.Compare(a.ID, b.ID)
-		})
+		sortCustomers(items, f.sort, false)
 		if len(s.listCache) > 16 {
 			clear(s.listCache)
 		}
@@ -461,6 +447,54 @@ func (s *Store) timeWindow(f listFilter) ([]*crm.Customer, bool) {
 		lo = hi
 	}
 	return items[lo:hi], true
+}
+
+// sortCustomers sorts items by field, then by id, descending when desc.
+// The id and the two dates, the orders of a CRM's indexes (the refresh
+// walks lastUpdated, the reconcile ids), are sorted on keys copied beside
+// the pointers: a million customers sort in a fraction of a second,
+// where a comparison reading each customer took ~4 s, every request
+// waiting, on the first query after a large import (issue 14: the run
+// after an import).
+func sortCustomers(items []*crm.Customer, field string, desc bool) {
+	sign := 1
+	if desc {
+		sign = -1
+	}
+	var key func(c *crm.Customer) (int64, int64)
+	switch field {
+	case "id":
+		key = func(c *crm.Customer) (int64, int64) { return c.ID, 0 }
+	case "dateCreated":
+		key = func(c *crm.Customer) (int64, int64) { return c.DateCreated.Unix(), int64(c.DateCreated.Nanosecond()) }
+	case "lastUpdated":
+		key = func(c *crm.Customer) (int64, int64) { return c.LastUpdated.Unix(), int64(c.LastUpdated.Nanosecond()) }
+	default:
+		slices.SortFunc(items, func(a, b *crm.Customer) int {
+			r := compareBy(field, a, b)
+			if r == 0 {
+				r = cmp.Compare(a.ID, b.ID)
+			}
+			return sign * r
+		})
+		return
+	}
+	type keyed struct {
+		sec, nsec, id int64
+		c             *crm.Customer
+	}
+	keys := make([]keyed, len(items))
+	for i, c := range items {
+		sec, nsec := key(c)
+		keys[i] = keyed{sec, nsec, c.ID, c}
+	}
+	slices.SortFunc(keys, func(a, b keyed) int {
+		r := cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec), cmp.Compare(a.id, b.id))
+		return sign * r
+	})
+	for i, k := range keys {
+		items[i] = k.c
+	}
 }
 
 // sortable fields of the list call.
