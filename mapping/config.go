@@ -79,6 +79,7 @@ type Mapping struct {
 	checks   checks
 	imageDir string // absolute, symlinks resolved
 	fp       string
+	salt     uint64 // of every row sum (rowsum.go)
 }
 
 // New checks a config; a mistake is an error naming the key.
@@ -157,6 +158,7 @@ func New(cfg Config, log *zap.Logger) (*Mapping, error) {
 		m.imageDir = abs
 	}
 	m.fp = fingerprint(cfg)
+	m.salt = rowSalt(cfg, m.fp)
 	return m, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/cespare/xxhash/v2"
 	"go.uber.org/zap"
 
 	"erpsync/mapping/customer"
@@ -32,7 +33,8 @@ func NewCustomer(ref string, line int, fields map[string]string, hash string) *C
 	return customer.New(ref, line, fields, hash)
 }
 
-// Row is one data row: a customer or a row error.
+// Row is one data row: a customer or a row error; or, read by ReadLazy,
+// a valid row not mapped yet (Lazy: Reference and Sum are set).
 type Row struct {
 	Line     int
 	Customer *Customer
@@ -41,6 +43,13 @@ type Row struct {
 	// @): the customer is used; the plan and the run report show them.
 	// source.strict makes them row errors instead.
 	Warnings []*RowError
+
+	// A lazy row's reference and row sum (rowsum.go); a mapped row's
+	// are its customer's.
+	Reference string
+	Sum       uint64
+	rec       Record    // a lazy row's record, for Map
+	lazy      *lazyRead // set on a lazy row only
 }
 
 // RowError is a row that cannot be used; the rows after it still count.
@@ -127,6 +136,12 @@ type layout struct {
 	ref, name, parent, dueType, dueNumber, image int
 	derived                                      int      // isSubCustomer when derived from parentCustomer, else -1
 	plausible                                    []column // email and website, when mapped
+	// Row sums: the salt of this read (the mapping's and the header's),
+	// the export's columns of parentCustomer and imageFile (-1: not
+	// mapped), and the lazy read's state (nil: every row is mapped).
+	salt                uint64
+	parentIdx, imageIdx int
+	lazy                *lazyRead
 }
 
 // value returns the value at position i of vals, "" when i is -1.
@@ -141,6 +156,8 @@ func value(vals []string, i int) string {
 type scratch struct {
 	buf      []byte            // what is hashed
 	payments map[string]string // paymentTypes cell → canonical text: a file holds few lists
+	sum      *xxhash.Digest    // row sums
+	eager    bool              // map every row, even in a lazy read (Row.Map)
 }
 
 // maxMemo bounds scratch.payments.
@@ -167,14 +184,26 @@ func (sc *scratch) cellValue(m *Mapping, c column, cell string) (string, error) 
 // Read streams the export at path and calls fn once per data row, in file
 // order. An unusable file returns a *FileError before fn is ever called.
 func (m *Mapping) Read(ctx context.Context, path string, fn func(Row) error) (Stats, error) {
-	st, err := m.read(ctx, path, fn)
+	st, err := m.read(ctx, path, false, fn)
 	if errors.Is(err, errStop) {
 		err = nil
 	}
 	return st, err
 }
 
-func (m *Mapping) read(ctx context.Context, path string, fn func(Row) error) (st Stats, err error) {
+// ReadLazy is Read, except that a valid row that may be plain (no parent,
+// no image) is given unmapped: Lazy, with its reference and row sum. The
+// caller compares the sum with the one its checkpoint holds, and calls
+// Map only for the rows it must know (rowsum.go).
+func (m *Mapping) ReadLazy(ctx context.Context, path string, fn func(Row) error) (Stats, error) {
+	st, err := m.read(ctx, path, true, fn)
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	return st, err
+}
+
+func (m *Mapping) read(ctx context.Context, path string, lazy bool, fn func(Row) error) (st Stats, err error) {
 	r, err := m.openExport(path) // CSV, .gz, .zip or .xlsx (container.go)
 	if err != nil {
 		return st, &FileError{File: path, Err: err}
@@ -229,6 +258,11 @@ func (m *Mapping) read(ctx context.Context, path string, fn func(Row) error) (st
 	lay.derived = -1
 	if hasParent && !hasSub {
 		lay.derived = pos("isSubCustomer")
+	}
+	lay.salt = headerSalt(m.salt, header.Fields)
+	lay.parentIdx, lay.imageIdx = indexOf(cols, "parentCustomer"), indexOf(cols, "imageFile")
+	if lazy {
+		lay.lazy = &lazyRead{m: m}
 	}
 	return m.mapRows(ctx, r, lay, st, fn)
 }
@@ -370,6 +404,10 @@ func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
 		c.Hash = m.hash(sc, referenceOnly, vals, "")
 		return Row{Line: rec.Line, Customer: c}
 	}
+	sum := sc.rowSum(lay, rec.Fields)
+	if !sc.eager && lay.mayDefer(rec.Fields) {
+		return Row{Line: rec.Line, Reference: ref, Sum: sum, rec: rec, lazy: lay.lazy}
+	}
 	vals := make([]string, len(lay.keys))
 	for _, c := range cols {
 		v, err := sc.cellValue(m, c, rec.Fields[c.index])
@@ -406,7 +444,10 @@ func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
 		c.Image, imageSum = img, sum
 	}
 	c.Hash = m.hash(sc, lay.keys, vals, imageSum)
-	return Row{Line: rec.Line, Customer: c, Warnings: warnings}
+	if parent == "" && c.Image == nil && len(warnings) == 0 {
+		c.RowSum = sum // plain: its sum may stand for it (rowsum.go)
+	}
+	return Row{Line: rec.Line, Customer: c, Warnings: warnings, Reference: ref, Sum: sum}
 }
 
 // plausible checks the emails and websites of a row: an implausible one is

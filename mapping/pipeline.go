@@ -35,6 +35,9 @@ type batch struct {
 func (m *Mapping) mapRows(ctx context.Context, r *Reader, lay layout, st Stats, fn func(Row) error) (Stats, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if lay.lazy != nil {
+		lay.lazy.lay = &lay // the layout the workers read
+	}
 	workers := max(1, runtime.GOMAXPROCS(0))
 	work := make(chan *batch, workers)
 	order := make(chan *batch, min(2*workers, maxInFlight))
@@ -135,6 +138,8 @@ func deliver(ctx context.Context, order <-chan *batch, st *Stats, fn func(Row) e
 			switch {
 			case row.Err != nil:
 				st.RowErrors++
+			case row.Customer == nil: // lazy: valid, not a delete
+				st.Customers++
 			case row.Customer.Delete:
 				st.Deletes++
 			default:

@@ -22,6 +22,10 @@ type Customer struct {
 	// order, and changes with any mapped value, the image's content and
 	// the mapping's fingerprint.
 	Hash string
+	// RowSum is the sum of the export row's cells as read (mapping's
+	// rowsum.go) when the row is plain (no parent, no image, no warning);
+	// 0 otherwise. The checkpoint keeps it beside Hash.
+	RowSum uint64
 
 	keys []string // field names, sorted; shared, never changed
 	vals []string // their values

@@ -1,0 +1,129 @@
+package mapping
+
+// Row sums (issue 14 §2: a plan at the speed of reading). A plan of a
+// million rows spent half its CPU mapping values and hashing them with
+// sha256, only to find 99% of the rows unchanged. A row's sum is a 64-bit
+// xxhash of its cells as read, salted with everything that decides how
+// they map: the mapping's settings, the export's header and the version
+// of the mapping's code. The checkpoint keeps the sum of the row it last
+// pushed; a later row with the same sum maps to the same customer, so a
+// plan that reads rows lazily (ReadLazy) need not map it at all.
+//
+// Only plain rows get a sum that counts (Customer.RowSum): no parent, no
+// image, no warning, not a delete. A parent is needed to order waves, an
+// image can change on disk while its row does not, and warnings are
+// shown at every run: those rows are always mapped.
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"strings"
+	"sync/atomic"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// rowSumVersion is part of every row sum. Raise it whenever the mapping
+// of a cell changes (a country added to the table, a number read
+// otherwise...): a checkpoint's sums of the older code then match no row,
+// and every row is mapped and compared by its hash again.
+// TestRowSumVersion fails when the mapping of its rows changes, as a
+// reminder.
+const rowSumVersion = 1
+
+// rowSalt is the part of every row sum that is the same for a mapping:
+// its settings, whole (not only the fingerprint's), and the code's
+// version.
+func rowSalt(cfg Config, fp string) uint64 {
+	data, _ := json.Marshal(struct {
+		Version                              int
+		Fingerprint                          string
+		Delimiter, Encoding                  string
+		Null                                 []string
+		Columns                              map[string]string
+		Values                               map[string]map[string]string
+		ValuesStrict, Strict                 []string
+		Decimal, Date, TZ, List              string
+		True, False                          []string
+		Images, FlagColumn, ZipMember, Sheet string
+		FlagValues                           []string
+	}{rowSumVersion, fp, cfg.Delimiter, cfg.Encoding, cfg.NullValues, cfg.Columns, cfg.Values,
+		cfg.ValuesStrict, cfg.Strict, cfg.Decimal, cfg.DateFormat, cfg.Timezone, cfg.ListSeparator,
+		cfg.TrueValues, cfg.FalseValues, cfg.ImagesDir, cfg.DeleteFlag.Column, cfg.ZipMember, cfg.Sheet,
+		cfg.DeleteFlag.Values})
+	return xxhash.Sum64(data)
+}
+
+// headerSalt adds an export's header to the mapping's salt: the same
+// cells under other columns map otherwise.
+func headerSalt(salt uint64, header []string) uint64 {
+	d := xxhash.NewWithSeed(salt)
+	writeCells(d, header)
+	return d.Sum64()
+}
+
+// writeCells writes cells, each after its length: "a","bc" and "ab","c"
+// differ.
+func writeCells(d *xxhash.Digest, cells []string) {
+	var n [4]byte
+	for _, c := range cells {
+		binary.LittleEndian.PutUint32(n[:], uint32(len(c)))
+		d.Write(n[:])
+		d.WriteString(c)
+	}
+}
+
+// rowSum returns the sum of a record's cells; never 0, which means "no
+// sum".
+func (sc *scratch) rowSum(lay *layout, fields []string) uint64 {
+	if sc.sum == nil {
+		sc.sum = xxhash.NewWithSeed(lay.salt)
+	}
+	sc.sum.ResetWithSeed(lay.salt)
+	writeCells(sc.sum, fields)
+	return max(sc.sum.Sum64(), 1)
+}
+
+// lazyRead is what the rows of one ReadLazy share.
+type lazyRead struct {
+	m     *Mapping
+	lay   *layout
+	eager atomic.Bool // set by Row.StopLazy: map every row from now on
+}
+
+// mayDefer reports whether a valid record may be left unmapped: a read
+// that is lazy still, and a row that may be plain (its parent and image
+// cells empty as read). A row taken for plain here that is not one is
+// mapped by Map when asked: it costs time, never a wrong answer.
+func (lay *layout) mayDefer(fields []string) bool {
+	if lay.lazy == nil || lay.lazy.eager.Load() {
+		return false
+	}
+	for _, i := range [...]int{lay.parentIdx, lay.imageIdx} {
+		if i >= 0 && strings.TrimSpace(fields[i]) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// Lazy reports whether the row is valid but not mapped yet (ReadLazy):
+// Reference and Sum are set, Customer is not; Map maps it.
+func (r Row) Lazy() bool { return r.lazy != nil }
+
+// Map returns the row mapped: its customer, or its row error. A row that
+// is not lazy is returned as it is.
+func (r Row) Map() Row {
+	if r.lazy == nil {
+		return r
+	}
+	return r.lazy.m.row(r.lazy.lay, r.rec, &scratch{eager: true})
+}
+
+// StopLazy makes the rest of the read map every row (most lazy rows had
+// to be mapped after all: a checkpoint without sums, say).
+func (r Row) StopLazy() {
+	if r.lazy != nil {
+		r.lazy.eager.Store(true)
+	}
+}
