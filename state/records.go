@@ -120,7 +120,14 @@ func (db *DB) Hashes(ctx context.Context, fn func(ref, hash string) error) error
 // (byte order), as Hashes does: a plan reads again the few stretches of
 // the checkpoint it needs instead of all of it.
 func (db *DB) HashesBetween(ctx context.Context, from, to string, fn func(ref, hash string) error) error {
-	q, args := `SELECT reference, hash FROM records INDEXED BY records_hash WHERE reference >= ?`, []any{from}
+	return db.HashSumsBetween(ctx, from, to, func(ref, hash string, _ uint64) error { return fn(ref, hash) })
+}
+
+// HashSumsBetween is HashesBetween, with each record's row sum: the sum
+// of the export row it was last pushed from (Outcome.RowSum), 0 when
+// unknown.
+func (db *DB) HashSumsBetween(ctx context.Context, from, to string, fn func(ref, hash string, sum uint64) error) error {
+	q, args := `SELECT reference, hash, row_sum FROM records INDEXED BY records_hash WHERE reference >= ?`, []any{from}
 	if to != "" {
 		q, args = q+` AND reference < ?`, append(args, to)
 	}
@@ -130,11 +137,12 @@ func (db *DB) HashesBetween(ctx context.Context, from, to string, fn func(ref, h
 	}
 	defer rows.Close()
 	var ref, hash string
+	var sum int64
 	for rows.Next() {
-		if err := rows.Scan(&ref, &hash); err != nil {
+		if err := rows.Scan(&ref, &hash, &sum); err != nil {
 			return db.fail("read hashes", err)
 		}
-		if err := fn(ref, hash); err != nil {
+		if err := fn(ref, hash, uint64(sum)); err != nil {
 			return err
 		}
 	}
@@ -245,4 +253,37 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// RowSum is the sum of the export row a record's hash was made from.
+type RowSum struct {
+	Reference, Hash string
+	Sum             uint64
+}
+
+// SaveRowSums records the row sums of records a run found unchanged but
+// held without their row's sum (a checkpoint older than row sums, say),
+// in one transaction: the next plan need not map those rows. A record
+// whose hash is no longer the one given is left alone.
+func (db *DB) SaveRowSums(ctx context.Context, sums []RowSum) error {
+	if len(sums) == 0 {
+		return nil
+	}
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE records SET row_sum = ? WHERE reference = ? AND hash = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, s := range sums {
+			if _, err := stmt.ExecContext(ctx, int64(s.Sum), s.Reference, s.Hash); err != nil {
+				return fmt.Errorf("row sum of %s: %w", s.Reference, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return db.fail("save row sums", err)
+	}
+	return nil
 }

@@ -28,6 +28,7 @@ type Outcome struct {
 	// An upsert that succeeded: what was pushed, and what the CRM answered
 	// (CRMValues in canonical form).
 	Hash           string
+	RowSum         uint64 // the export row's sum (mapping's Customer.RowSum); 0: none
 	Values         map[string]string
 	CRMID          int64
 	CRMLastUpdated time.Time
@@ -260,11 +261,11 @@ func (w *Writer) writeQueued(last bool) {
 
 // Statements of the writer, prepared once per batch transaction.
 const (
-	sqlSaveRecord = `INSERT INTO records (reference, hash, vals, crm_id, crm_last_updated, crm_vals, pushed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
+	sqlSaveRecord = `INSERT INTO records (reference, hash, vals, crm_id, crm_last_updated, crm_vals, pushed_at, row_sum)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (reference) DO UPDATE SET hash = excluded.hash, vals = excluded.vals, crm_id = excluded.crm_id,
 			crm_last_updated = excluded.crm_last_updated, crm_vals = excluded.crm_vals, pushed_at = excluded.pushed_at,
-			crm_gone = 0`
+			crm_gone = 0, row_sum = excluded.row_sum`
 	sqlClearFailure = `DELETE FROM failures WHERE reference = ?`
 	sqlSaveFailure  = `INSERT INTO failures (reference, run_id, op, line, status, code, message, at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -358,7 +359,7 @@ func (bw *batchWriter) saveRecord(o Outcome) error {
 	if !maps.Equal(o.Values, o.CRMValues) {
 		crmVals = bw.encode(o.CRMValues)
 	}
-	return bw.exec(sqlSaveRecord, o.Reference, o.Hash, vals, o.CRMID, unix(o.CRMLastUpdated), crmVals, bw.now)
+	return bw.exec(sqlSaveRecord, o.Reference, o.Hash, vals, o.CRMID, unix(o.CRMLastUpdated), crmVals, bw.now, int64(o.RowSum))
 }
 
 // encode returns the stored form of m (encodeValues). The keys of an
