@@ -18,7 +18,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/cespare/xxhash/v2"
 	"go.uber.org/zap"
 
 	"erpsync/mapping/customer"
@@ -156,7 +155,6 @@ func value(vals []string, i int) string {
 type scratch struct {
 	buf      []byte            // what is hashed
 	payments map[string]string // paymentTypes cell → canonical text: a file holds few lists
-	sum      *xxhash.Digest    // row sums
 	eager    bool              // map every row, even in a lazy read (Row.Map)
 }
 

@@ -74,14 +74,17 @@ func writeCells(d *xxhash.Digest, cells []string) {
 }
 
 // rowSum returns the sum of a record's cells; never 0, which means "no
-// sum".
+// sum". The salt and the cells, each after its length, are laid out in
+// one buffer and hashed at once: a write to a digest per cell cost twice
+// as much.
 func (sc *scratch) rowSum(lay *layout, fields []string) uint64 {
-	if sc.sum == nil {
-		sc.sum = xxhash.NewWithSeed(lay.salt)
+	b := binary.LittleEndian.AppendUint64(sc.buf[:0], lay.salt)
+	for _, f := range fields {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(f)))
+		b = append(b, f...)
 	}
-	sc.sum.ResetWithSeed(lay.salt)
-	writeCells(sc.sum, fields)
-	return max(sc.sum.Sum64(), 1)
+	sc.buf = b
+	return max(xxhash.Sum64(b), 1)
 }
 
 // lazyRead is what the rows of one ReadLazy share.

@@ -399,7 +399,7 @@ func (a *applier) upsert(ctx context.Context, act *Action, out *state.Outcome) (
 	if err != nil {
 		return 0, err
 	}
-	out.Hash, out.Values = c.Hash, c.Fields()
+	out.Hash, out.RowSum, out.Values = c.Hash, c.RowSum, c.Fields()
 	out.CRMID, out.CRMLastUpdated = got.ID, got.LastUpdated.Time
 	out.CRMValues = CRMValues(got, c.FieldNames(), a.opt.CountryCode)
 	return got.AnswerStatus, nil

@@ -114,6 +114,13 @@ type Plan struct {
 	// Warnings are values read but looking wrong (an email without @):
 	// their rows are sent as they are; the warnings are shown and reported.
 	Warnings []*mapping.RowError
+	// RowSums are the row sums of unchanged records the checkpoint holds
+	// without (planrowsum.go): a run that ends well saves them
+	// (state.DB.SaveRowSums), a dry run does not.
+	RowSums []state.RowSum
+	// SameBySum counts the unchanged rows known by their row sum alone,
+	// never mapped (planrowsum.go).
+	SameBySum int
 }
 
 // Merged is a reference whose rows were identical: they are one customer,
@@ -252,6 +259,9 @@ type planner struct {
 	inCRM   map[string]bool // parents asked of the CRM (ParentInCRM), and its answers
 	plan    *Plan
 	load    *loader // the checkpoint streaming in; nil once sealed
+	// Lazy rows (planrowsum.go): how many came, and how many had to be
+	// mapped after all.
+	lazyRows, lazyMapped int
 }
 
 // BuildPlan compares an export with the checkpoint and returns what must
@@ -310,6 +320,13 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 
 // row takes one export row.
 func (pl *planner) row(r mapping.Row) error {
+	if r.Lazy() {
+		done, err := pl.sameRow(r)
+		if done || err != nil {
+			return err
+		}
+		r = r.Map()
+	}
 	pl.plan.Rows++
 	pl.plan.Warnings = append(pl.plan.Warnings, r.Warnings...)
 	if r.Err == nil {
@@ -369,6 +386,7 @@ func (pl *planner) row(r mapping.Row) error {
 	default:
 		e.row |= 1 // counted unchanged
 		pl.plan.Unchanged++
+		pl.keepRowSum(e, c)
 		// With erp_wins, an unchanged customer edited in the CRM goes back.
 		pl.unchanged(c)
 	}

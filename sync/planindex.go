@@ -1,7 +1,7 @@
 package sync
 
 // The plan's packed index of references: what BuildPlan remembers of each
-// managed or exported reference, in 16 to 24 bytes.
+// managed or exported reference, in 16 to 32 bytes.
 
 import (
 	"cmp"
@@ -14,9 +14,12 @@ import (
 )
 
 // entry is the plan's compact memory of one reference, managed or met in
-// the export: 16 bytes, so that a million of them stay small.
+// the export: 24 bytes, so that a million of them stay small.
 type entry struct {
 	cp uint64 // the checkpoint's hash (prefix); 0 when not managed
+	// sum is the checkpoint's row sum (mapping's rowsum.go): the sum of
+	// the row its hash was made from; 0 when unknown.
+	sum uint64
 	// row is the first valid row's hash (prefix), to tell duplicates
 	// apart; its lowest bit says the row was counted unchanged.
 	row  uint32
@@ -74,11 +77,11 @@ func newRefIndex(n int) refIndex {
 
 // add adds a managed reference, by key, with its checkpoint hash, in the
 // checkpoint's order; seal must be called after the last.
-func (ix *refIndex) add(ref string, k, cp uint64) {
+func (ix *refIndex) add(ref string, k, cp, sum uint64) {
 	if len(ix.managed)%fenceEvery == 0 {
 		ix.fences = append(ix.fences, strings.Clone(ref))
 	}
-	ix.managed = append(ix.managed, keyed{key: k, entry: entry{cp: cp}})
+	ix.managed = append(ix.managed, keyed{key: k, entry: entry{cp: cp, sum: sum}})
 }
 
 // seal builds the directory: the positions of the managed entries grouped
@@ -174,6 +177,12 @@ var hexDigit = func() (t [256]byte) {
 // rangeReader reads a stretch of the checkpoint's hashes (state.DB does).
 type rangeReader interface {
 	HashesBetween(ctx context.Context, from, to string, fn func(ref, hash string) error) error
+}
+
+// sumReader reads the checkpoint's hashes with their row sums (state.DB
+// does); a checkpoint without is read as having no sums.
+type sumReader interface {
+	HashSumsBetween(ctx context.Context, from, to string, fn func(ref, hash string, sum uint64) error) error
 }
 
 // absentCheckpoint is the checkpoint as planDeletes reads it: its Hashes

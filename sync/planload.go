@@ -52,7 +52,7 @@ func (pl *planner) startLoading(ctx context.Context, cp PlanCheckpoint) (stop fu
 	if _, ordered := cp.(rangeReader); !ordered {
 		pl.refs = newRefIndex(n)
 		err := cp.Hashes(ctx, func(ref, hash string) error {
-			pl.refs.add(ref, pl.key(ref), hashPrefix(hash))
+			pl.refs.add(ref, pl.key(ref), hashPrefix(hash), 0)
 			return nil
 		})
 		pl.refs.seal()
@@ -75,7 +75,7 @@ func (pl *planner) startLoading(ctx context.Context, cp PlanCheckpoint) (stop fu
 // run streams the checkpoint and ends the load, with its error if any.
 func (ld *loader) run(ctx context.Context, cp PlanCheckpoint, key func(string) uint64) {
 	filled, prev := 0, ""
-	err := cp.Hashes(ctx, func(ref, hash string) error {
+	err := streamHashSums(ctx, cp, func(ref, hash string, sum uint64) error {
 		if ref < prev {
 			// A row planned meanwhile may have been taken as new.
 			return fmt.Errorf("the checkpoint streamed %q after %q: not in reference order", ref, prev)
@@ -84,7 +84,7 @@ func (ld *loader) run(ctx context.Context, cp PlanCheckpoint, key func(string) u
 		if filled%fenceEvery == 0 {
 			ld.fenceArr = append(ld.fenceArr, strings.Clone(ref))
 		}
-		e := keyed{key: key(ref), entry: entry{cp: hashPrefix(hash)}}
+		e := keyed{key: key(ref), entry: entry{cp: hashPrefix(hash), sum: sum}}
 		if filled >= len(ld.arr) {
 			ld.overflow = append(ld.overflow, e)
 			filled++
@@ -101,6 +101,15 @@ func (ld *loader) run(ctx context.Context, cp PlanCheckpoint, key func(string) u
 	ld.done, ld.err = true, err
 	ld.mu.Unlock()
 	ld.cond.Broadcast()
+}
+
+// streamHashSums streams the checkpoint's (reference, hash, row sum):
+// with the sums when it keeps them, else with 0 (no sum).
+func streamHashSums(ctx context.Context, cp PlanCheckpoint, fn func(ref, hash string, sum uint64) error) error {
+	if sr, ok := cp.(sumReader); ok {
+		return sr.HashSumsBetween(ctx, "", "", fn)
+	}
+	return cp.Hashes(ctx, func(ref, hash string) error { return fn(ref, hash, 0) })
 }
 
 // tell publishes the entries filled so far, up to the reference last.

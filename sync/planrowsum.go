@@ -1,0 +1,72 @@
+package sync
+
+// Lazy rows (issue 14 §2): the plan reads the export with
+// mapping.ReadLazy, which leaves the plain rows unmapped, with their row
+// sum. A row whose sum is the one the checkpoint keeps for its reference
+// is the row last pushed, read again: unchanged, with no mapping and no
+// sha256. Any other row is mapped here and planned as before.
+
+import (
+	"strings"
+
+	"erpsync/mapping"
+	"erpsync/state"
+)
+
+// maxRowSums bounds the row sums a plan keeps for the checkpoint to fill
+// in (Plan.RowSums): about 100 bytes each. A checkpoint older than row
+// sums gets them over a few runs.
+const maxRowSums = 200_000
+
+// lazyCheck is how many lazy rows come before the plan judges whether
+// they are worth it; lazyGiveUp the share of them mapped after all (of
+// lazyCheck) at which it asks the read to map every row.
+const (
+	lazyCheck  = 4096
+	lazyGiveUp = 4
+)
+
+// sameRow takes a lazy row whose sum is the checkpoint's for its
+// reference: counted unchanged, done. Otherwise it reports not done: the
+// caller maps the row and plans it as any other. Rows the plan must see
+// whole are never taken here: a reference met before (a duplicate),
+// drifted in the CRM, or whose last push failed.
+func (pl *planner) sameRow(r mapping.Row) (done bool, err error) {
+	pl.lazyRows++
+	k := pl.key(r.Reference)
+	e, err := pl.lookup(r.Reference, k)
+	if err != nil {
+		return false, err
+	}
+	known := e.cp != 0 && e.sum != 0 && e.sum == r.Sum && e.line == 0 &&
+		!pl.opt.Retry[r.Reference] && pl.drifted[r.Reference] == ""
+	if !known {
+		pl.lazyMapped++
+	}
+	if pl.lazyRows == lazyCheck && pl.lazyMapped > lazyCheck/lazyGiveUp {
+		// A checkpoint without sums, or an import: the workers map
+		// faster than the plan does, one row after the other.
+		r.StopLazy()
+	}
+	if !known {
+		return false, nil
+	}
+	pl.plan.Rows++
+	// The same row as pushed: its hash is the checkpoint's.
+	e.line, e.row = int32(r.Line), uint32(e.cp>>32)|1 // counted unchanged
+	pl.plan.Unchanged++
+	pl.plan.SameBySum++
+	pl.refs.put(k, e)
+	return true, nil
+}
+
+// keepRowSum notes the row sum of an unchanged plain row that the
+// checkpoint holds without it, or with another (the same values from
+// other cells): saved after a run, the next plan need not map the row.
+func (pl *planner) keepRowSum(e entry, c *mapping.Customer) {
+	if c.RowSum == 0 || e.sum == c.RowSum || len(pl.plan.RowSums) >= maxRowSums {
+		return
+	}
+	pl.plan.RowSums = append(pl.plan.RowSums, state.RowSum{
+		Reference: strings.Clone(c.Reference), Hash: strings.Clone(c.Hash), Sum: c.RowSum})
+}
