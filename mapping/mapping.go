@@ -192,7 +192,7 @@ func (m *Mapping) Read(ctx context.Context, path string, fn func(Row) error) (St
 // ReadLazy is Read, except that a valid row that may be plain (no parent,
 // no image) is given unmapped: Lazy, with its reference and row sum. The
 // caller compares the sum with the one its checkpoint holds, and calls
-// Map only for the rows it must know (rowsum.go).
+// Map, before fn returns, only for the rows it must know (rowsum.go).
 func (m *Mapping) ReadLazy(ctx context.Context, path string, fn func(Row) error) (Stats, error) {
 	st, err := m.read(ctx, path, true, fn)
 	if errors.Is(err, errStop) {

@@ -137,8 +137,9 @@ func (r *Reader) restart(enc encoding.Encoding, skip int) error {
 	r.csv = csv.NewReader(r.limit)
 	r.csv.Comma = r.Delimiter
 	r.csv.FieldsPerRecord = -1
-	// Not ReuseRecord: the records go to other goroutines, and copying
-	// each costs more than encoding/csv's fresh slice.
+	// ReuseRecord: the cells are copied, by Next into a slice of the
+	// record's own, by readBatches into its batch's (nextInto).
+	r.csv.ReuseRecord = true
 	r.dec = gocsv.NewSimpleDecoderFromCSVReader(r.csv)
 	r.offset = skip
 	r.enc = enc
@@ -147,12 +148,21 @@ func (r *Reader) restart(enc encoding.Encoding, skip int) error {
 
 // Next returns the next record, or io.EOF.
 func (r *Reader) Next() (Record, error) {
+	rec, _, err := r.nextInto(nil)
+	return rec, err
+}
+
+// nextInto is Next, the record's cells appended to slab (a new one when
+// it is full) and sliced from it; it returns the slab. A batch of records
+// then keeps its cells in one array, used again for later batches.
+func (r *Reader) nextInto(slab []string) (Record, []string, error) {
 	if r.rows != nil {
-		return r.rows()
+		rec, err := r.rows()
+		return rec, slab, err
 	}
 	fields, err := r.dec.GetCSVRow()
 	if err == io.EOF {
-		return Record{}, io.EOF
+		return Record{}, slab, io.EOF
 	}
 	if pe := parseError(err); pe != nil {
 		start := pe.StartLine + r.offset
@@ -162,17 +172,26 @@ func (r *Reader) Next() (Record, error) {
 			// An unclosed quote swallowed the lines after it: read on from
 			// the line after the record's start.
 			if err := r.restart(r.enc, start); err != nil {
-				return Record{}, err
+				return Record{}, slab, err
 			}
 		}
-		return rec, nil
+		return rec, slab, nil
 	}
 	if err != nil {
-		return Record{}, err
+		return Record{}, slab, err
 	}
 	line, _ := r.csv.FieldPos(0)
 	line += r.offset
-	return Record{Line: line, Fields: fields, Clean: !r.check.dirty}, nil
+	if cap(slab)-len(slab) < len(fields) {
+		size := len(fields) // Next: the record's own
+		if slab != nil {
+			size = max(size*batchSize, 2*cap(slab)) // a batch's
+		}
+		slab = make([]string, 0, size)
+	}
+	at := len(slab)
+	slab = append(slab, fields...)
+	return Record{Line: line, Fields: slab[at:len(slab):len(slab)], Clean: !r.check.dirty}, slab, nil
 }
 
 // Close releases the file.

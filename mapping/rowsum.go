@@ -115,7 +115,9 @@ func (lay *layout) mayDefer(fields []string) bool {
 func (r Row) Lazy() bool { return r.lazy != nil }
 
 // Map returns the row mapped: its customer, or its row error. A row that
-// is not lazy is returned as it is.
+// is not lazy is returned as it is. A lazy row can be mapped only until
+// the function it was given to returns: the read then uses its memory
+// for later rows.
 func (r Row) Map() Row {
 	if r.lazy == nil {
 		return r
