@@ -74,6 +74,7 @@ type DB struct {
 	getCRM  *sql.Stmt     // the CRM's lastUpdated of a record, alone
 	known   *sql.Stmt     // knownByReference
 	getVals *sql.Stmt     // a record's values alone
+	stretch *sql.Stmt     // sqlStretch
 	closed  chan struct{} // closed by Close: the locks' heartbeats end
 }
 
@@ -120,7 +121,7 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
 			db.Close()
-			db.rw, db.ro, db.get, db.getCRM, db.known, db.getVals = nil, nil, nil, nil, nil, nil
+			db.rw, db.ro, db.get, db.getCRM, db.known, db.getVals, db.stretch = nil, nil, nil, nil, nil, nil, nil
 		}
 	}()
 	if db.rw, err = sql.Open("sqlite3", dsn(db.Path,
@@ -162,6 +163,9 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	if db.getVals, err = db.ro.PrepareContext(ctx, `SELECT vals FROM records WHERE reference = ?`); err != nil {
 		return db.fail("prepare", err)
 	}
+	if db.stretch, err = db.ro.PrepareContext(ctx, sqlStretch); err != nil {
+		return db.fail("prepare", err)
+	}
 	return nil
 }
 
@@ -176,7 +180,7 @@ func (db *DB) Close() error {
 		}
 	}
 	var errs []error
-	for _, st := range []*sql.Stmt{db.get, db.getCRM, db.known, db.getVals} {
+	for _, st := range []*sql.Stmt{db.get, db.getCRM, db.known, db.getVals, db.stretch} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

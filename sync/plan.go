@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"hash/maphash"
 	"maps"
-	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"unicode"
-
-	"golang.org/x/sync/errgroup"
 
 	"erpsync/mapping"
 	"erpsync/state"
@@ -549,22 +546,15 @@ func (pl *planner) describeChanges(ctx context.Context, cp PlanCheckpoint) error
 	// Each update reads its record, most of the time on its own: on every
 	// core (a day-2 plan of a million rows has 10,000 of them, 0.4 s one
 	// after the other).
-	g, ctx := errgroup.WithContext(ctx)
-	workers := max(1, min(runtime.GOMAXPROCS(0), len(updates)))
-	for w := range workers {
-		g.Go(func() error {
-			for i := w; i < len(updates); i += workers {
-				a := updates[i]
-				old, err := lastPushed(ctx, cp, a.Reference)
-				if err != nil {
-					return fmt.Errorf("read checkpoint of %s: %w", a.Reference, err)
-				}
-				a.Changes = fieldChanges(a.Customer, old)
-			}
-			return nil
-		})
-	}
-	return g.Wait()
+	return onEveryCore(ctx, len(updates), func(ctx context.Context, i int) error {
+		a := updates[i]
+		old, err := lastPushed(ctx, cp, a.Reference)
+		if err != nil {
+			return fmt.Errorf("read checkpoint of %s: %w", a.Reference, err)
+		}
+		a.Changes = fieldChanges(a.Customer, old)
+		return nil
+	})
 }
 
 // valuesReader reads a record's values alone (state.DB does).
@@ -575,6 +565,9 @@ type valuesReader interface {
 // lastPushed returns the values last pushed of a managed reference, nil
 // for one not managed.
 func lastPushed(ctx context.Context, cp PlanCheckpoint, ref string) (map[string]string, error) {
+	if ac, ok := cp.(absentCheckpoint); ok {
+		cp = ac.PlanCheckpoint
+	}
 	if vr, ok := cp.(valuesReader); ok {
 		return vr.Values(ctx, ref)
 	}

@@ -218,15 +218,22 @@ func (pl *planner) planDeletes(ctx context.Context, cp PlanCheckpoint) error {
 			return fmt.Errorf("read checkpoint: %w", err)
 		}
 	}
+	// Each delete's parent, from its record's values, on every core: a
+	// day-2 plan of a million rows deletes 5,000 (0.3 s one after the
+	// other, after the export is read).
+	err := onEveryCore(ctx, len(dels), func(ctx context.Context, i int) error {
+		vals, err := lastPushed(ctx, cp, dels[i].Reference)
+		if err != nil {
+			return fmt.Errorf("read checkpoint of %s: %w", dels[i].Reference, err)
+		}
+		dels[i].Parent = vals["parentCustomer"]
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	inSet := map[string]*Action{}
 	for _, a := range dels {
-		rec, err := cp.Get(ctx, a.Reference)
-		if err != nil {
-			return fmt.Errorf("read checkpoint of %s: %w", a.Reference, err)
-		}
-		if rec != nil {
-			a.Parent = rec.Values["parentCustomer"]
-		}
 		inSet[a.Reference] = a
 	}
 	// height: 0 for a delete with no sub-customer being deleted, else one
