@@ -360,11 +360,13 @@ func quoteList(items []string) string {
 	return strings.Join(q, ", ")
 }
 
-// row maps one record.
-func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
-	path, width, cols, flagIdx := lay.path, lay.width, lay.cols, lay.flagIdx
-	fail := func(column, ref string, err error) Row {
-		return Row{Line: rec.Line, Err: &RowError{File: path, Line: rec.Line, Column: column, Reference: ref, Err: err}}
+// readable returns a record's reference, or the row error of a record
+// that cannot be mapped at all: unreadable, of the wrong width, with a
+// cell too large or not text, or without a reference.
+func (m *Mapping) readable(lay *layout, rec Record) (string, *RowError) {
+	cols := lay.cols
+	fail := func(column, ref string, err error) (string, *RowError) {
+		return ref, &RowError{File: lay.path, Line: rec.Line, Column: column, Reference: ref, Err: err}
 	}
 	if rec.Err != nil {
 		return fail("", "", rec.Err)
@@ -378,8 +380,8 @@ func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
 			}
 		}
 	}
-	if len(rec.Fields) != width {
-		return fail("", ref, fmt.Errorf("%d fields where the header has %d", len(rec.Fields), width))
+	if len(rec.Fields) != lay.width {
+		return fail("", ref, fmt.Errorf("%d fields where the header has %d", len(rec.Fields), lay.width))
 	}
 	for i, f := range rec.Fields {
 		if len(f) > MaxField {
@@ -394,6 +396,19 @@ func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
 	}
 	if ref == "" {
 		return fail(headerAt(cols, indexOf(cols, "reference")), "", errors.New("empty reference"))
+	}
+	return ref, nil
+}
+
+// row maps one record.
+func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
+	path, cols, flagIdx := lay.path, lay.cols, lay.flagIdx
+	fail := func(column, ref string, err error) Row {
+		return Row{Line: rec.Line, Err: &RowError{File: path, Line: rec.Line, Column: column, Reference: ref, Err: err}}
+	}
+	ref, bad := m.readable(lay, rec)
+	if bad != nil {
+		return Row{Line: rec.Line, Err: bad}
 	}
 	if flagIdx >= 0 && m.flags[strings.ToLower(strings.TrimSpace(rec.Fields[flagIdx]))] {
 		vals := []string{ref}
