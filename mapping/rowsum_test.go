@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -217,4 +218,54 @@ func TestRowSumVersion(t *testing.T) {
 	if got := hex.EncodeToString(h.Sum(nil)); got != want {
 		t.Errorf("the mapping of these rows changed (digest %s): raise rowSumVersion in rowsum.go, then set want to the new digest", got)
 	}
+}
+
+// FuzzReadLazy: for any bytes, a lazy read, each lazy row mapped before
+// fn returns, gives the rows Read gives: the same lines, errors, hashes,
+// row sums and warnings.
+func FuzzReadLazy(f *testing.F) {
+	for _, seed := range []string{
+		sumExport,
+		"KUNNR;NAME1;LAND1;KLIMK;SPERR;ZT;ZD;KAT;ZAHLW;PARENT;MAIL;REG;LOEVM\nC1;A;FR;1,5;;;;;;;x;;\nC1;A;FR;1,5;;;;;;;;;X\n",
+		"KUNNR;NAME1;LAND1;KLIMK;SPERR;ZT;ZD;KAT;ZAHLW;PARENT;MAIL;REG;LOEVM\n\"C1\";\"multi\nline\";FR;;;;;;;;;;\nC2;B;\x00;;;;;;;;;;\n",
+		"KUNNR;NAME1\nC1;A\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	dir := f.TempDir()
+	m, err := mapping.New(sapConfig(), nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	text := func(r mapping.Row) string {
+		s := fmt.Sprintf("line %d", r.Line)
+		if r.Err != nil {
+			return s + " error " + r.Err.Error()
+		}
+		return fmt.Sprintf("%s %s %s sum %x %d warnings", s, r.Customer.Reference, r.Customer.Hash, r.Customer.RowSum, len(r.Warnings))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(dir, "fuzz.csv")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var eager, lazy []string
+		_, errRead := m.Read(context.Background(), path, func(r mapping.Row) error {
+			eager = append(eager, text(r))
+			return nil
+		})
+		_, errLazy := m.ReadLazy(context.Background(), path, func(r mapping.Row) error {
+			if r.Lazy() && (r.Sum == 0 || r.Reference == "") {
+				t.Fatalf("lazy row without its sum or reference: %+v", r)
+			}
+			lazy = append(lazy, text(r.Map()))
+			return nil
+		})
+		if fmt.Sprint(errRead) != fmt.Sprint(errLazy) {
+			t.Fatalf("Read: %v, ReadLazy: %v", errRead, errLazy)
+		}
+		if strings.Join(eager, "\n") != strings.Join(lazy, "\n") {
+			t.Fatalf("Read:\n%s\nReadLazy:\n%s", strings.Join(eager, "\n"), strings.Join(lazy, "\n"))
+		}
+	})
 }
