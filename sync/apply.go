@@ -229,35 +229,54 @@ func (a *applier) leanWave(ctx context.Context, lp *leanPlan, i int) error {
 // an action of a plan that is not lean.
 type sendFunc func(act *Action, row *leanRow) bool
 
-// sendWave sends what schedule gives its send function, through a
-// bounded errgroup, and waits for it; schedule's error is the wave's
+// sendWave sends what schedule gives its send function through
+// Concurrency workers, and waits for them; schedule's error is the wave's
 // after the requests in flight. Cancelling ctx (a signal) stops the
 // scheduling but lets the requests in flight finish, so that what the
-// CRM acknowledged is recorded; a fatal error cancels them.
+// CRM acknowledged is recorded; the first error of a request (fatal)
+// cancels the others and is the wave's.
+//
+// The workers live for the wave: a goroutine per action grew its stack
+// again through the HTTP client each time (4% of an import's CPU).
 func (a *applier) sendWave(ctx context.Context, schedule func(send sendFunc) error) error {
-	g, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
-	g.SetLimit(a.opt.Concurrency)
+	gctx, fail := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer fail(nil)
+	type sending struct {
+		act *Action
+		row *leanRow
+	}
+	queue := make(chan sending) // unbuffered: send waits for a free worker
+	var workers errgroup.Group
+	for range a.opt.Concurrency {
+		workers.Go(func() error {
+			for s := range queue {
+				// The budget is checked again once a worker is free:
+				// failures may have passed it while this action waited
+				// for one. An interruption (or a lost lock) while it
+				// waited stops it too.
+				if a.overBudget() || ctx.Err() != nil || gctx.Err() != nil {
+					continue // not sent: settled at the end
+				}
+				if err := a.do(gctx, s.act); err != nil {
+					fail(err) // the first one is the cause
+				}
+				s.row.settleFrom(s.act)
+			}
+			return nil
+		})
+	}
 	send := func(act *Action, row *leanRow) bool {
 		if a.overBudget() || ctx.Err() != nil || gctx.Err() != nil {
 			return false
 		}
-		g.Go(func() error {
-			// The budget is checked again once a slot is free: failures
-			// may have passed it while this action waited for one.
-			// An interruption (or a lost lock) while this action waited
-			// for a slot stops it too.
-			if a.overBudget() || ctx.Err() != nil || gctx.Err() != nil {
-				return nil // not sent: settled at the end
-			}
-			err := a.do(gctx, act)
-			row.settleFrom(act)
-			return err
-		})
+		queue <- sending{act, row}
 		return true
 	}
 	readErr := schedule(send)
-	if err := g.Wait(); err != nil {
-		return err
+	close(queue)
+	workers.Wait()
+	if gctx.Err() != nil {
+		return context.Cause(gctx)
 	}
 	if readErr != nil {
 		return readErr
