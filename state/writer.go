@@ -307,7 +307,9 @@ type batchWriter struct {
 	// success clears only those (most outcomes have none to clear).
 	failing map[string]bool
 	buf     []byte   // scratch: a record's values encoded
+	crmBuf  []byte   // scratch: the CRM's values encoded, when they differ
 	keys    []string // scratch: their keys sorted
+	keyJSON []string // keys encoded, with their colon (and comma but the first)
 }
 
 func (bw *batchWriter) exec(query string, args ...any) error {
@@ -354,31 +356,79 @@ func (bw *batchWriter) write(o Outcome) error {
 
 // saveRecord writes the record of a successful upsert.
 func (bw *batchWriter) saveRecord(o Outcome) error {
-	vals := bw.encode(o.Values)
-	crmVals := vals // the CRM's answer is most often what was pushed
-	if !maps.Equal(o.Values, o.CRMValues) {
-		crmVals = bw.encode(o.CRMValues)
-	}
+	vals, crmVals := bw.encodeBoth(o.Values, o.CRMValues)
 	return bw.exec(sqlSaveRecord, o.Reference, o.Hash, vals, o.CRMID, unix(o.CRMLastUpdated), crmVals, bw.now, int64(o.RowSum))
+}
+
+// encodeBoth returns the stored forms (encodeValues) of an upsert's
+// values and of the CRM's. Both most often have the keys of the outcome
+// before (the mapped fields), and the same values: one walk of those
+// keys then looks each value up once in each map, and the CRM's form is
+// the values' own up to where they differ, if they do. Encoding the two
+// apart and maps.Equal between them took 6.5% of a 1M import's CPU.
+func (bw *batchWriter) encodeBoth(vals, crm map[string]string) (string, string) {
+	if len(vals) == 0 || len(vals) != len(bw.keys) || len(crm) != len(vals) {
+		return bw.encodeApart(vals, crm)
+	}
+	b, c := append(bw.buf[:0], '{'), bw.crmBuf[:0]
+	differ := false
+	for i, k := range bw.keys {
+		v, ok := vals[k]
+		cv, cok := crm[k]
+		if !ok || !cok {
+			return bw.encodeApart(vals, crm)
+		}
+		if !differ && cv != v {
+			differ = true
+			c = append(c, b...) // the keys before are the same in both
+		}
+		b = appendJSONString(append(b, bw.keyJSON[i]...), v)
+		if differ {
+			c = appendJSONString(append(c, bw.keyJSON[i]...), cv)
+		}
+	}
+	bw.buf = append(b, '}')
+	if !differ {
+		s := string(bw.buf)
+		return s, s
+	}
+	bw.crmBuf = append(c, '}')
+	return string(bw.buf), string(bw.crmBuf)
+}
+
+// encodeApart returns the stored forms of vals and crm one after the
+// other (the CRM's answer is most often what was pushed).
+func (bw *batchWriter) encodeApart(vals, crm map[string]string) (string, string) {
+	v := bw.encode(vals)
+	if maps.Equal(vals, crm) {
+		return v, v
+	}
+	return v, bw.encode(crm)
 }
 
 // encode returns the stored form of m (encodeValues). The keys of an
 // outcome are most often those of the one before (the mapped fields):
 // their sorted order is then taken again instead of sorted anew, a fifth
-// of the writer's time in an import (issue 14 §3).
+// of the writer's time in an import (issue 14 §3), and their encoding.
 func (bw *batchWriter) encode(m map[string]string) string {
-	if len(m) == 0 || !sameKeys(bw.keys, m) {
+	if len(m) == 0 {
+		return "{}"
+	}
+	if !sameKeys(bw.keys, m) {
 		bw.buf, bw.keys = appendValues(bw.buf[:0], bw.keys, m)
+		bw.keyJSON = bw.keyJSON[:0]
+		for i, k := range bw.keys {
+			var kb []byte
+			if i > 0 {
+				kb = append(kb, ',')
+			}
+			bw.keyJSON = append(bw.keyJSON, string(append(appendJSONString(kb, k), ':')))
+		}
 		return string(bw.buf)
 	}
 	b := append(bw.buf[:0], '{')
 	for i, k := range bw.keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, k)
-		b = append(b, ':')
-		b = appendJSONString(b, m[k])
+		b = appendJSONString(append(b, bw.keyJSON[i]...), m[k])
 	}
 	bw.buf = append(b, '}')
 	return string(bw.buf)

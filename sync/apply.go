@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -84,7 +85,7 @@ func Apply(ctx context.Context, plan *Plan, api CRM, rec Recorder, opt ApplyOpti
 	}
 	a := &applier{api: api, rec: rec, opt: opt,
 		sum:     &Summary{OK: map[Op]int{}, Failed: map[Op]int{}},
-		allowed: opt.MaxFailures.Of(len(plan.Actions())),
+		allowed: opt.MaxFailures.Of(plan.Len()),
 	}
 	err := a.waves(ctx, plan)
 	a.settleRest(plan, notSentReason(ctx, err, a.sum.Stopped))
@@ -94,8 +95,14 @@ func Apply(ctx context.Context, plan *Plan, api CRM, rec Recorder, opt ApplyOpti
 // waves sends the upsert waves, then the delete waves unless an upsert
 // failed.
 func (a *applier) waves(ctx context.Context, plan *Plan) error {
-	for _, wave := range plan.Upserts {
-		if err := a.wave(ctx, wave); err != nil {
+	for i := range plan.UpsertWaves() {
+		var err error
+		if plan.lean != nil {
+			err = a.leanWave(ctx, plan.lean, i)
+		} else {
+			err = a.wave(ctx, plan.Upserts[i])
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -134,10 +141,22 @@ func notSentReason(ctx context.Context, err error, stopped string) string {
 	return "not sent: its row was not met again in the export; the next run takes it"
 }
 
-// settleRest tells Done of every action the apply did not send.
+// settleRest tells Done of every action the apply did not send. A lean
+// plan's upserts are made into Actions only for the rows not settled.
 func (a *applier) settleRest(plan *Plan, reason string) {
-	for _, act := range plan.Actions() {
-		a.notSent(act, reason)
+	if lp := plan.lean; lp != nil {
+		for i := range lp.rows {
+			if !lp.settled(i) {
+				act := lp.action(i)
+				a.notSent(act, reason)
+				lp.rows[i].settleFrom(act)
+			}
+		}
+	}
+	for _, w := range slices.Concat(plan.Upserts, plan.Deletes) {
+		for _, act := range w {
+			a.notSent(act, reason)
+		}
 	}
 }
 
@@ -185,45 +204,79 @@ func (a *applier) overBudget() bool {
 	return int(a.failed.Load()) > a.allowed
 }
 
-// wave sends one wave and waits for it. Cancelling ctx (a signal) stops
-// the scheduling but lets the requests in flight finish, so that what the
-// CRM acknowledged is recorded; a fatal error cancels them.
+// wave sends one wave of actions and waits for it.
 func (a *applier) wave(ctx context.Context, actions []*Action) error {
-	g, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
-	g.SetLimit(a.opt.Concurrency)
-	// send schedules one action; false when the wave must stop scheduling.
-	send := func(act *Action, lean bool) bool {
-		if a.overBudget() || ctx.Err() != nil || gctx.Err() != nil {
-			return false
-		}
-		g.Go(func() error {
-			// The budget is checked again once a slot is free: failures
-			// may have passed it while this action waited for one.
-			// An interruption (or a lost lock) while this action waited
-			// for a slot stops it too.
-			if a.overBudget() || ctx.Err() != nil || gctx.Err() != nil {
-				return nil // not sent: settled at the end
-			}
-			err := a.do(gctx, act)
-			if lean {
-				act.Customer = nil // sent: its row can go
-			}
-			return err
-		})
-		return true
-	}
-	var readErr error
-	if isLean(actions) {
-		readErr = a.reread(ctx, actions, send)
-	} else {
+	return a.sendWave(ctx, func(send sendFunc) error {
 		for _, act := range actions {
-			if !send(act, false) {
+			if !send(act, nil) {
 				break // the rest are settled as not sent at the end
 			}
 		}
+		return nil
+	})
+}
+
+// leanWave sends wave i of a lean plan as a new read of the export meets
+// its rows, and waits for it.
+func (a *applier) leanWave(ctx context.Context, lp *leanPlan, i int) error {
+	return a.sendWave(ctx, func(send sendFunc) error {
+		return a.reread(ctx, lp, i, send)
+	})
+}
+
+// sendFunc schedules one action; false when the wave must stop
+// scheduling. row is the lean plan's row the action was made of, nil for
+// an action of a plan that is not lean.
+type sendFunc func(act *Action, row *leanRow) bool
+
+// sendWave sends what schedule gives its send function through
+// Concurrency workers, and waits for them; schedule's error is the wave's
+// after the requests in flight. Cancelling ctx (a signal) stops the
+// scheduling but lets the requests in flight finish, so that what the
+// CRM acknowledged is recorded; the first error of a request (fatal)
+// cancels the others and is the wave's.
+//
+// The workers live for the wave: a goroutine per action grew its stack
+// again through the HTTP client each time (4% of an import's CPU).
+func (a *applier) sendWave(ctx context.Context, schedule func(send sendFunc) error) error {
+	gctx, fail := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer fail(nil)
+	type sending struct {
+		act *Action
+		row *leanRow
 	}
-	if err := g.Wait(); err != nil {
-		return err
+	queue := make(chan sending) // unbuffered: send waits for a free worker
+	var workers errgroup.Group
+	for range a.opt.Concurrency {
+		workers.Go(func() error {
+			for s := range queue {
+				// The budget is checked again once a worker is free:
+				// failures may have passed it while this action waited
+				// for one. An interruption (or a lost lock) while it
+				// waited stops it too.
+				if a.overBudget() || ctx.Err() != nil || gctx.Err() != nil {
+					continue // not sent: settled at the end
+				}
+				if err := a.do(gctx, s.act); err != nil {
+					fail(err) // the first one is the cause
+				}
+				s.row.settleFrom(s.act)
+			}
+			return nil
+		})
+	}
+	send := func(act *Action, row *leanRow) bool {
+		if a.overBudget() || ctx.Err() != nil || gctx.Err() != nil {
+			return false
+		}
+		queue <- sending{act, row}
+		return true
+	}
+	readErr := schedule(send)
+	close(queue)
+	workers.Wait()
+	if gctx.Err() != nil {
+		return context.Cause(gctx)
 	}
 	if readErr != nil {
 		return readErr
@@ -238,12 +291,6 @@ func (a *applier) wave(ctx context.Context, actions []*Action) error {
 	return nil
 }
 
-// isLean reports whether a wave's upserts are of a lean plan: they hold
-// no customer.
-func isLean(actions []*Action) bool {
-	return len(actions) > 0 && actions[0].Op != OpDelete && actions[0].Customer == nil
-}
-
 // ErrExportChanged is the failure of a lean plan's row that is no longer
 // in the export as planned: the file changed between the plan and the
 // apply. The row is not sent; the next run plans it again.
@@ -256,12 +303,14 @@ var errWaveRead = errors.New("every row of the wave met")
 
 // reread sends the upserts of a lean wave as a new read of the export
 // meets their rows. A wave is in the order of its lines, as the export
-// is read: a cursor walks it, with no map of a million references.
-func (a *applier) reread(ctx context.Context, actions []*Action, send func(*Action, bool) bool) error {
+// is read: a cursor walks it, with no map of a million references. Each
+// row's Action is made when its row is met, and goes once it is sent.
+func (a *applier) reread(ctx context.Context, lp *leanPlan, i int, send sendFunc) error {
 	if a.opt.Rows == nil {
 		return errors.New("apply: a lean plan needs ApplyOptions.Rows to read its rows")
 	}
-	w := waveReader{a: a, ctx: ctx, actions: actions, send: send}
+	start, end := lp.wave(i)
+	w := waveReader{a: a, ctx: ctx, lp: lp, next: start, end: end, send: send}
 	err := a.opt.Rows(w.row)
 	switch {
 	case errors.Is(err, errStopRead), ctx.Err() != nil:
@@ -271,17 +320,18 @@ func (a *applier) reread(ctx context.Context, actions []*Action, send func(*Acti
 		return fmt.Errorf("read the export again: %w", err)
 	}
 	// The rows never met again: gone from the export since the plan.
-	return w.changed(len(actions))
+	return w.changed(end)
 }
 
 // waveReader matches the rows of a new read of the export with a lean
-// wave's actions, in line order.
+// wave's rows, in line order.
 type waveReader struct {
-	a       *applier
-	ctx     context.Context
-	actions []*Action
-	next    int // the first action not met yet
-	send    func(*Action, bool) bool
+	a    *applier
+	ctx  context.Context
+	lp   *leanPlan
+	next int // the first of the wave's rows not met yet
+	end  int // where the wave ends in lp.rows
+	send sendFunc
 }
 
 // row takes one row of the new read.
@@ -294,40 +344,44 @@ func (w *waveReader) row(r mapping.Row) error {
 	if err := w.changed(w.lineIndex(c.Line)); err != nil {
 		return err
 	}
-	if w.next == len(w.actions) {
+	if w.next == w.end {
 		return errWaveRead
 	}
-	act := w.actions[w.next]
-	if act.Line != c.Line {
+	if int(w.lp.rows[w.next].line) != c.Line {
 		return nil // not a row of this wave
 	}
+	act, row := w.lp.action(w.next), &w.lp.rows[w.next]
 	w.next++
 	if c.Reference != act.Reference || hashPrefix(c.Hash)&^1 != act.rowHash() {
-		return w.a.record(w.ctx, act, w.a.outcome(act), 0, ErrExportChanged)
+		err := w.a.record(w.ctx, act, w.a.outcome(act), 0, ErrExportChanged)
+		row.settleFrom(act)
+		return err
 	}
 	act.Customer = c
-	if !w.send(act, true) {
+	if !w.send(act, row) {
 		return errStopRead
 	}
 	return nil
 }
 
-// lineIndex is the position of the first action from w.next on whose
-// line is line or after.
+// lineIndex is the position of the first row from w.next on whose line
+// is line or after.
 func (w *waveReader) lineIndex(line int) int {
 	i := w.next
-	for i < len(w.actions) && w.actions[i].Line < line {
+	for i < w.end && int(w.lp.rows[i].line) < line {
 		i++
 	}
 	return i
 }
 
-// changed records the actions from w.next up to end as failed: their
-// rows are not in the export as planned.
+// changed records the rows from w.next up to end as failed: they are not
+// in the export as planned.
 func (w *waveReader) changed(end int) error {
 	for ; w.next < end; w.next++ {
-		act := w.actions[w.next]
-		if err := w.a.record(w.ctx, act, w.a.outcome(act), 0, ErrExportChanged); err != nil {
+		act := w.lp.action(w.next)
+		err := w.a.record(w.ctx, act, w.a.outcome(act), 0, ErrExportChanged)
+		w.lp.rows[w.next].settleFrom(act)
+		if err != nil {
 			return err
 		}
 	}

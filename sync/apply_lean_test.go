@@ -3,9 +3,12 @@ package sync_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -59,6 +62,21 @@ func leanRun(t *testing.T, rows []mapping.Row, reread []mapping.Row) (*sync.Plan
 	return plan, sum, db, sim
 }
 
+// waveLayout writes a plan as layout does, reading its upsert waves
+// through UpsertWave: a lean plan's are rows, not Upserts.
+func waveLayout(p *sync.Plan) string {
+	var ws []string
+	for i := range p.UpsertWaves() {
+		var as []string
+		for a := range p.UpsertWave(i) {
+			as = append(as, string(a.Op)+":"+a.Reference)
+		}
+		ws = append(ws, strings.Join(as, " "))
+	}
+	// layout of the deletes alone is " || " and theirs.
+	return strings.Join(ws, " | ") + layout(&sync.Plan{Deletes: p.Deletes})
+}
+
 func TestApply_Lean(t *testing.T) {
 	rows := []mapping.Row{
 		cust(2, "C1", "parentCustomer=P1", "email=c1@example.com"),
@@ -69,7 +87,7 @@ func TestApply_Lean(t *testing.T) {
 
 	t.Run("every row read again and sent, parents first", func(t *testing.T) {
 		plan, sum, db, sim := leanRun(t, rows, rows)
-		if got := layout(plan); got != "create:A create:P1 create:B | create:C1 || " {
+		if got := waveLayout(plan); got != "create:A create:P1 create:B | create:C1 || " {
 			t.Errorf("waves = %s", got)
 		}
 		if sum.OK[sync.OpCreate] != 4 || sum.Failed[sync.OpCreate] != 0 {
@@ -175,5 +193,115 @@ func TestApply_LeanReadFails(t *testing.T) {
 	}
 	if sum.OK[sync.OpCreate] != 1 || sum.Skipped != 2 {
 		t.Errorf("summary = %+v, want 1 created and 2 not sent", sum)
+	}
+}
+
+// A lean plan reads as the plan of the same rows that is not lean: the
+// same actions, in the same waves and order, counted alike.
+func TestPlan_LeanReadsAsNormal(t *testing.T) {
+	rows := []mapping.Row{
+		cust(2, "G", "parentCustomer=C1"),
+		cust(3, "A"),
+		cust(4, "C1", "parentCustomer=P1"),
+		cust(5, "P1"),
+		cust(6, "B"),
+		cust(7, "C2", "parentCustomer=P1"),
+		cust(8, "A"), // merged into line 3
+	}
+	plans := map[bool]*sync.Plan{}
+	for _, lean := range []bool{false, true} {
+		db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
+		if err := db.Open(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		p, err := sync.BuildPlan(context.Background(), rowsOf(rows...), db, sync.PlanOptions{ImportOnly: true, Lean: lean})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plans[lean] = p
+	}
+	normal, lean := plans[false], plans[true]
+	if lean.Upserts != nil {
+		t.Errorf("a lean plan holds Upserts: %s", layout(lean))
+	}
+	if got, want := waveLayout(lean), layout(normal); got != want || want != "create:A create:P1 create:B | create:C1 create:C2 | create:G || " {
+		t.Errorf("lean waves = %s, want %s", got, want)
+	}
+	if lean.Len() != normal.Len() || lean.Len() != 6 || lean.Count(sync.OpCreate) != 6 || lean.UpsertWaves() != 3 {
+		t.Errorf("lean: %d actions, %d creates, %d waves; want 6, 6, 3", lean.Len(), lean.Count(sync.OpCreate), lean.UpsertWaves())
+	}
+	describe := func(a *sync.Action) string {
+		return fmt.Sprintf("%s %s %d %s %q", a.Op, a.Reference, a.Line, a.Reason, a.Parent)
+	}
+	var got, want []string
+	for a := range lean.All() {
+		got = append(got, describe(a))
+	}
+	for _, a := range normal.Actions() {
+		want = append(want, describe(a))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("lean actions:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for a := range lean.All() {
+		if a.Reference == "P1" {
+			break // an iteration stopped early is fine
+		}
+	}
+}
+
+// Every action of a lean plan is told to Done once, whether it was sent,
+// failed, or not sent after the failure budget ran out; the counts add up
+// to the plan's.
+func TestApply_LeanDoneOnce(t *testing.T) {
+	var rows, reread []mapping.Row
+	for i := range 40 {
+		ref := fmt.Sprintf("R%02d", i)
+		rows = append(rows, cust(i+2, ref))
+		if i%4 == 1 { // changed since the plan: failed, and the budget is 3
+			reread = append(reread, cust(i+2, ref, "email=new@example.com"))
+		} else {
+			reread = append(reread, cust(i+2, ref))
+		}
+	}
+	ctx := context.Background()
+	db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	plan, err := sync.BuildPlan(ctx, rowsOf(rows...), db, sync.PlanOptions{ImportOnly: true, Lean: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(crmsim.NewDefault())
+	defer ts.Close()
+	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu gosync.Mutex
+	told := map[string]int{}
+	sum, err := sync.Apply(ctx, plan, client, sync.Discard{}, sync.ApplyOptions{Concurrency: 4, Rows: rowsOf(reread...),
+		MaxFailures: sync.Limit{Count: 3},
+		Done: func(res sync.Result) {
+			mu.Lock()
+			defer mu.Unlock()
+			told[res.Action.Reference]++
+		}})
+	var guard *sync.GuardError
+	if !errors.As(err, &guard) || guard.Guard != "max_failures" {
+		t.Fatalf("Apply = %v, want the max_failures guard", err)
+	}
+	for ref, n := range told {
+		if n != 1 {
+			t.Errorf("%s told %d times", ref, n)
+		}
+	}
+	sent, failed := sum.OK[sync.OpCreate], sum.Failed[sync.OpCreate]
+	if len(told) != plan.Len() || sent+failed+sum.Skipped != plan.Len() || failed != 4 || sum.Skipped == 0 {
+		t.Errorf("told %d of %d; %d sent, %d failed, %d not sent; want 4 failed and some not sent",
+			len(told), plan.Len(), sent, failed, sum.Skipped)
 	}
 }

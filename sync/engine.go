@@ -364,7 +364,7 @@ func (r *run) notSent(plan *Plan, why error) {
 	if plan == nil || r.report == nil {
 		return
 	}
-	for _, act := range plan.Actions() {
+	for act := range plan.All() {
 		r.report.Add(Result{Action: act, NotSent: "not sent: " + why.Error()})
 	}
 }
@@ -432,7 +432,7 @@ func (r *run) apply(ctx context.Context, plan *Plan) error {
 	}
 	ended := func() {}
 	if j.OnApply != nil {
-		ended = j.OnApply(len(plan.Actions()))
+		ended = j.OnApply(plan.Len())
 	}
 	start := time.Now()
 	sum, err := Apply(ctx, plan, api, rec, ApplyOptions{

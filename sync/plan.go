@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"iter"
 	"maps"
 	"slices"
 	"strings"
@@ -50,7 +51,8 @@ type Action struct {
 	// lean plan's row, read again, must match it; that bit is set once
 	// Apply has told Done of the action's end (sent, failed, or not
 	// sent). One word instead of two keeps an Action in the 112-byte
-	// size class: an import of a million rows holds a million of them.
+	// size class: an import of a million rows plans a million of them
+	// (a lean plan's row keeps its own end: see leanRow.settleFrom).
 	end atomic.Uint64
 }
 
@@ -86,10 +88,12 @@ type Drift struct {
 	Deleted   bool     `json:"deleted,omitempty"` // deleted by hand in the CRM: erp_wins re-creates it
 }
 
-// Plan is everything a run would do, in order.
+// Plan is everything a run would do, in order. Len, All, Count and
+// UpsertWave read it whole, lean or not.
 type Plan struct {
 	// Upserts in waves: every parent is in an earlier wave than its
-	// sub-customers.
+	// sub-customers. Nil in a lean plan (PlanOptions.Lean), whose
+	// upserts are compact rows: see UpsertWave.
 	Upserts [][]*Action
 	// Deletes in waves, after every upsert: every sub-customer is in an
 	// earlier wave than its parent.
@@ -118,6 +122,8 @@ type Plan struct {
 	// SameBySum counts the unchanged rows known by their row sum alone,
 	// never mapped (planrowsum.go).
 	SameBySum int
+
+	lean *leanPlan // a lean plan's upserts; nil otherwise
 }
 
 // Merged is a reference whose rows were identical: they are one customer,
@@ -139,6 +145,9 @@ func (p *Plan) MergedRows() int {
 // Count returns the number of actions of an operation.
 func (p *Plan) Count(op Op) int {
 	n := 0
+	if p.lean != nil {
+		n = p.lean.count(op)
+	}
 	for _, waves := range [][][]*Action{p.Upserts, p.Deletes} {
 		for _, w := range waves {
 			for _, a := range w {
@@ -151,17 +160,73 @@ func (p *Plan) Count(op Op) int {
 	return n
 }
 
-// Actions returns every action in the order of execution.
-func (p *Plan) Actions() []*Action {
-	var out []*Action
-	for _, w := range p.Upserts {
-		out = append(out, w...)
+// Len returns the number of actions.
+func (p *Plan) Len() int {
+	n := 0
+	if p.lean != nil {
+		n = len(p.lean.rows)
 	}
-	for _, w := range p.Deletes {
-		out = append(out, w...)
+	for _, waves := range [][][]*Action{p.Upserts, p.Deletes} {
+		for _, w := range waves {
+			n += len(w)
+		}
 	}
-	return out
+	return n
 }
+
+// UpsertWaves returns the number of upsert waves.
+func (p *Plan) UpsertWaves() int {
+	if p.lean != nil {
+		return len(p.lean.waves)
+	}
+	return len(p.Upserts)
+}
+
+// UpsertWave yields the upserts of wave i, in order. A lean plan's are
+// made as they are yielded: each is a new Action, held by no one else.
+func (p *Plan) UpsertWave(i int) iter.Seq[*Action] {
+	return func(yield func(*Action) bool) {
+		if lp := p.lean; lp != nil {
+			start, end := lp.wave(i)
+			for j := start; j < end; j++ {
+				if !yield(lp.action(j)) {
+					return
+				}
+			}
+			return
+		}
+		for _, a := range p.Upserts[i] {
+			if !yield(a) {
+				return
+			}
+		}
+	}
+}
+
+// All yields every action in the order of execution; a lean plan's
+// upserts are made as they are yielded (UpsertWave).
+func (p *Plan) All() iter.Seq[*Action] {
+	return func(yield func(*Action) bool) {
+		for i := range p.UpsertWaves() {
+			for a := range p.UpsertWave(i) {
+				if !yield(a) {
+					return
+				}
+			}
+		}
+		for _, w := range p.Deletes {
+			for _, a := range w {
+				if !yield(a) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Actions returns every action in the order of execution, all at once:
+// for a small plan. A large one is read with All, Len and Count.
+func (p *Plan) Actions() []*Action { return slices.Collect(p.All()) }
 
 // PlanCheckpoint is what planning reads of the checkpoint.
 type PlanCheckpoint interface {
@@ -209,11 +274,13 @@ type PlanOptions struct {
 	// of one is sent again (the failure kept its record's last good state,
 	// which may be the row's own).
 	Retry map[string]bool
-	// Lean keeps no customer in the plan's actions, only where they are:
-	// Apply reads them again from the export (ApplyOptions.Rows), wave by
-	// wave. An import of a million rows then holds a few hundred bytes per
-	// row instead of its whole content, at the cost of a second read and
-	// of the updates' field-by-field changes.
+	// Lean keeps no customer in the plan, only where its rows are: Apply
+	// reads them again from the export (ApplyOptions.Rows), wave by wave.
+	// The upserts are compact rows with no pointer (32 bytes and their
+	// reference's), made into Actions one at a time when asked (All,
+	// UpsertWave). An import of a million rows then holds some 45 bytes
+	// per row instead of its whole content, at the cost of a second read
+	// and of the updates' field-by-field changes.
 	Lean bool
 }
 
@@ -306,6 +373,9 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 		return nil, err
 	}
 	pl.plan.Upserts = pl.upsertWaves()
+	if opt.Lean {
+		pl.plan.lean, pl.plan.Upserts = newLeanPlan(pl.plan.Upserts), nil
+	}
 	if !opt.ImportOnly {
 		if err := pl.planDeletes(ctx, pl.absentOnly(cp)); err != nil {
 			return nil, err

@@ -288,7 +288,7 @@ func (r *run) saveRefresh(ctx context.Context) error {
 	// What the refresh saw of a customer this run then wrote is older
 	// than what the writer recorded from the CRM's answer: keep the latter.
 	written := map[string]bool{}
-	for _, a := range r.out.Plan.Actions() {
+	for a := range r.out.Plan.All() {
 		written[a.Reference] = true
 	}
 	var seen []state.Seen

@@ -88,7 +88,7 @@ func WritePlanCSV(w io.Writer, p *Plan) error {
 	if err := sw.Write("operation", "reference", "line", "field", "old", "new", "reason"); err != nil {
 		return err
 	}
-	for _, a := range p.Actions() {
+	for a := range p.All() {
 		line := ""
 		if a.Line > 0 {
 			line = strconv.Itoa(a.Line)
@@ -146,7 +146,7 @@ type planIssueJSON struct {
 func WritePlanJSON(w io.Writer, p *Plan) error {
 	doc := planJSON{Rows: p.Rows, Managed: p.Managed, Unchanged: p.Unchanged, Drift: p.Drift,
 		Actions: []planActionJSON{}, RowErrors: issuesJSON(p.RowErrors), Warnings: issuesJSON(p.Warnings)}
-	for _, a := range p.Actions() {
+	for a := range p.All() {
 		doc.Actions = append(doc.Actions, planActionJSON{Op: a.Op, Reference: a.Reference, Line: a.Line,
 			Reason: a.Reason, Changes: a.FieldChanges()})
 	}

@@ -18,12 +18,13 @@ func printPlan(w io.Writer, file string, p *sync.Plan, show int) {
 	if p.MappingChanged {
 		fmt.Fprintln(w, "  the mapping changed since the last run: every record is planned again")
 	}
-	actions := p.Actions()
-	for i, a := range actions {
+	i := 0
+	for a := range p.All() {
 		if i == show {
-			fmt.Fprintf(w, "  … and %d more (plan -out FILE lists them all)\n", len(actions)-show)
+			fmt.Fprintf(w, "  … and %d more (plan -out FILE lists them all)\n", p.Len()-show)
 			break
 		}
+		i++
 		where := ""
 		if a.Line > 0 {
 			where = fmt.Sprintf(" (line %d)", a.Line)

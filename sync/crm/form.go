@@ -16,6 +16,10 @@ import (
 type Form struct {
 	Values url.Values
 	Image  *Image
+
+	// sorted are Values' keys in order, as UpsertForm made them; encode
+	// takes them while Values holds exactly these keys.
+	sorted []string
 }
 
 // Image is the imageFile part of a multipart form.
@@ -35,16 +39,26 @@ func (f *Form) Set(key, value string) *Form {
 
 // UpsertForm returns the upsert form of a customer: its mapped fields in
 // their canonical text, which is the API's, but the reference (it is in
-// the upsert's path) and imageFile (the image goes as a file).
+// the upsert's path) and imageFile (the image goes as a file). The map is
+// made at its size and its values share one array: an import makes a
+// form a row (Values.Set one by one: 0.8 GB allocated in a 200k import).
 func UpsertForm(c *customer.Customer) *Form {
-	f := NewForm()
-	for k, v := range c.All() {
-		if k == "reference" || k == "imageFile" {
-			continue
+	sent := func(k string) bool { return k != "reference" && k != "imageFile" }
+	n := 0
+	for k := range c.All() {
+		if sent(k) {
+			n++
 		}
-		f.Values.Set(k, v)
 	}
-	f.Image = c.Image
+	f := &Form{Values: make(url.Values, n), Image: c.Image, sorted: make([]string, 0, n)}
+	vals := make([]string, 0, n)
+	for k, v := range c.All() { // in the order of the keys
+		if sent(k) {
+			vals = append(vals, v)
+			f.Values[k] = vals[len(vals)-1 : len(vals) : len(vals)] // an Add copies it away
+			f.sorted = append(f.sorted, k)
+		}
+	}
 	return f
 }
 
@@ -59,11 +73,11 @@ func (f *Form) encode() ([]byte, string, error) {
 		return nil, "", nil
 	}
 	if f.Image == nil {
-		return []byte(f.Values.Encode()), "application/x-www-form-urlencoded", nil
+		return encodeValues(f.Values, f.keys()), "application/x-www-form-urlencoded", nil
 	}
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
-	for _, key := range slices.Sorted(maps.Keys(f.Values)) {
+	for _, key := range f.keys() {
 		for _, v := range f.Values[key] {
 			if err := w.WriteField(key, v); err != nil {
 				return nil, "", err
@@ -82,3 +96,68 @@ func (f *Form) encode() ([]byte, string, error) {
 	}
 	return buf.Bytes(), w.FormDataContentType(), nil
 }
+
+// keys returns the form's keys in order: as UpsertForm made them while
+// Values holds exactly those, else sorted anew. Sorting 25 keys out of
+// a map took more than the rest of the encoding (3-4 µs a form).
+func (f *Form) keys() []string {
+	if len(f.sorted) == len(f.Values) && !slices.ContainsFunc(f.sorted, func(k string) bool { return f.Values[k] == nil }) {
+		return f.sorted
+	}
+	return slices.Sorted(maps.Keys(f.Values))
+}
+
+// encodeValues is url.Values.Encode, the keys given in order, into one
+// buffer sized beforehand (6% of an import's CPU was Encode).
+func encodeValues(v url.Values, keys []string) []byte {
+	size := 0
+	for _, k := range keys {
+		for _, s := range v[k] {
+			size += len(k) + len(s) + 2
+		}
+	}
+	b := make([]byte, 0, size+size/4)
+	for _, k := range keys {
+		for _, s := range v[k] {
+			if len(b) > 0 {
+				b = append(b, '&')
+			}
+			b = appendQueryEscape(b, k)
+			b = append(b, '=')
+			b = appendQueryEscape(b, s)
+		}
+	}
+	return b
+}
+
+// appendQueryEscape appends s escaped as url.QueryEscape does: letters,
+// digits and -_.~ as they are, a space as +, any other byte as %XX. Runs
+// of bytes kept as they are are copied at once.
+func appendQueryEscape(b []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && queryKeeps[s[j]] {
+			j++
+		}
+		b = append(b, s[i:j]...)
+		if j == len(s) {
+			break
+		}
+		if c := s[j]; c == ' ' {
+			b = append(b, '+')
+		} else {
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+		i = j + 1
+	}
+	return b
+}
+
+// queryKeeps says which bytes a query keeps unescaped.
+var queryKeeps = func() (t [256]bool) {
+	for c := range t {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
+	}
+	return t
+}()

@@ -1,0 +1,69 @@
+package crm
+
+import (
+	"maps"
+	"net/url"
+	"slices"
+	"testing"
+
+	"erpsync/mapping/customer"
+)
+
+// encodeValues writes what url.Values.Encode writes, for any keys and
+// values (bytes of every kind, several values, empty ones).
+func TestEncodeValues(t *testing.T) {
+	for _, v := range []url.Values{
+		{},
+		{"name": {"Alpha & Co, 5% off"}, "comment": {""}, "paymentTypes": {`[{"id":7}]`}},
+		{"a b": {"x=y?z", "2nd"}, "é": {"Zürich\t\n\x00\xff"}, "~-_.": {"+/;:@$"}},
+	} {
+		if got, want := string(encodeValues(v, slices.Sorted(maps.Keys(v)))), v.Encode(); got != want {
+			t.Errorf("encodeValues(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+func FuzzEncodeValues(f *testing.F) {
+	f.Add("name", "Alpha & Co", "email", "a@example.com")
+	f.Add("", "", "x y", "\xff\x00%")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		v := url.Values{}
+		v.Add(k1, v1)
+		v.Add(k2, v2)
+		if got, want := string(encodeValues(v, slices.Sorted(maps.Keys(v)))), v.Encode(); got != want {
+			t.Errorf("encodeValues(%v) = %q, want %q", v, got, want)
+		}
+	})
+}
+
+// An upsert form's values share one array: adding to one never changes
+// another.
+func TestUpsertForm_ValuesApart(t *testing.T) {
+	c := customer.New("K1", 2, map[string]string{"reference": "K1", "a": "1", "b": "2", "c": "3"}, "h")
+	f := UpsertForm(c)
+	f.Values.Add("a", "more")
+	f.Values.Add("b", "more")
+	if got := f.Values.Encode(); got != "a=1&a=more&b=2&b=more&c=3" {
+		t.Errorf("form = %s", got)
+	}
+}
+
+// A form changed after UpsertForm is encoded in the order of its keys as
+// they are now: a key taken away and another set in its place included.
+func TestForm_EncodeChanged(t *testing.T) {
+	c := customer.New("K1", 2, map[string]string{"reference": "K1", "b": "1", "d": "2", "f": "3"}, "h")
+	for _, change := range []func(url.Values){
+		func(url.Values) {},
+		func(v url.Values) { v.Del("d") },
+		func(v url.Values) { v.Del("f"); v.Set("a", "0") },
+		func(v url.Values) { v.Set("e", "x y") },
+		func(v url.Values) { v.Add("b", "again") },
+	} {
+		f := UpsertForm(c)
+		change(f.Values)
+		body, _, err := f.encode()
+		if err != nil || string(body) != f.Values.Encode() {
+			t.Errorf("encode = %q, %v; want %q", body, err, f.Values.Encode())
+		}
+	}
+}
