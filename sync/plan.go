@@ -361,6 +361,7 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 	if err := pl.waitLoaded(); err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
+	pl.refs.sums = nil // the rows are read: 8 MB a million records
 	pl.sortList()
 	pl.rejectDuplicates()
 	if !opt.ImportOnly {
@@ -453,7 +454,7 @@ func (pl *planner) row(r mapping.Row) error {
 	default:
 		e.row |= 1 // counted unchanged
 		pl.plan.Unchanged++
-		pl.keepRowSum(e, c)
+		pl.keepRowSum(c, k)
 		// With erp_wins, an unchanged customer edited in the CRM goes back.
 		pl.unchanged(c)
 	}

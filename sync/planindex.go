@@ -1,7 +1,7 @@
 package sync
 
 // The plan's packed index of references: what BuildPlan remembers of each
-// managed or exported reference, in 16 to 32 bytes.
+// managed or exported reference, in 16 to 24 bytes.
 
 import (
 	"cmp"
@@ -14,12 +14,9 @@ import (
 )
 
 // entry is the plan's compact memory of one reference, managed or met in
-// the export: 24 bytes, so that a million of them stay small.
+// the export: 16 bytes, so that a million of them stay small.
 type entry struct {
 	cp uint64 // the checkpoint's hash (prefix); 0 when not managed
-	// sum is the checkpoint's row sum (mapping's rowsum.go): the sum of
-	// the row its hash was made from; 0 when unknown.
-	sum uint64
 	// row is the first valid row's hash (prefix), to tell duplicates
 	// apart; its lowest bit says the row was counted unchanged.
 	row  uint32
@@ -56,6 +53,10 @@ type refIndex struct {
 	// million of them.
 	extra map[uint64]uint64
 	last  int // the position of the last key found in managed, -1 at first
+	// sums are the checkpoint's row sums (mapping's rowsum.go), beside
+	// managed, 0 when unknown: needed while the export is read only
+	// (planrowsum.go), then let go.
+	sums []uint64
 	// fences are the references of every fenceEvery-th managed entry:
 	// where to read the checkpoint again from (absentOnly).
 	fences []string
@@ -77,11 +78,20 @@ func newRefIndex(n int) refIndex {
 
 // add adds a managed reference, by key, with its checkpoint hash, in the
 // checkpoint's order; seal must be called after the last.
-func (ix *refIndex) add(ref string, k, cp, sum uint64) {
+func (ix *refIndex) add(ref string, k, cp uint64) {
 	if len(ix.managed)%fenceEvery == 0 {
 		ix.fences = append(ix.fences, strings.Clone(ref))
 	}
-	ix.managed = append(ix.managed, keyed{key: k, entry: entry{cp: cp, sum: sum}})
+	ix.managed = append(ix.managed, keyed{key: k, entry: entry{cp: cp}})
+}
+
+// sumAt returns the row sum of the managed entry at position i, 0 when
+// there is none (i is -1, or the sums were let go).
+func (ix *refIndex) sumAt(i int) uint64 {
+	if i < 0 || i >= len(ix.sums) {
+		return 0
+	}
+	return ix.sums[i]
 }
 
 // seal builds the directory: the positions of the managed entries grouped
@@ -128,11 +138,18 @@ func (ix *refIndex) find(k uint64) int {
 }
 
 func (ix *refIndex) get(k uint64) entry {
+	e, _ := ix.getAt(k)
+	return e
+}
+
+// getAt returns the entry of key k and its position in managed, -1 for a
+// reference not managed.
+func (ix *refIndex) getAt(k uint64) (entry, int) {
 	if i := ix.find(k); i >= 0 {
-		return ix.managed[i].entry
+		return ix.managed[i].entry, i
 	}
 	p := ix.extra[k]
-	return entry{row: uint32(p >> 32), line: int32(uint32(p))}
+	return entry{row: uint32(p >> 32), line: int32(uint32(p))}, -1
 }
 
 func (ix *refIndex) put(k uint64, e entry) {

@@ -32,8 +32,10 @@ type loader struct {
 
 	// Written by the loader only: entries past count, fences past fences.
 	arr      []keyed  // len n, Count's answer
+	sums     []uint64 // the entries' row sums, beside arr
 	fenceArr []string // the references of every fenceEvery-th entry
 	overflow []keyed  // entries past n (the checkpoint grew meanwhile)
+	overSums []uint64 // their row sums
 }
 
 // loadStep is how many entries the loader fills before it tells.
@@ -52,14 +54,14 @@ func (pl *planner) startLoading(ctx context.Context, cp PlanCheckpoint) (stop fu
 	if _, ordered := cp.(rangeReader); !ordered {
 		pl.refs = newRefIndex(n)
 		err := cp.Hashes(ctx, func(ref, hash string) error {
-			pl.refs.add(ref, pl.key(ref), hashPrefix(hash), 0)
+			pl.refs.add(ref, pl.key(ref), hashPrefix(hash))
 			return nil
 		})
 		pl.refs.seal()
 		pl.plan.Managed = len(pl.refs.managed)
 		return func() {}, err
 	}
-	ld := &loader{arr: make([]keyed, n), fenceArr: make([]string, 0, n/fenceEvery+1)}
+	ld := &loader{arr: make([]keyed, n), sums: make([]uint64, n), fenceArr: make([]string, 0, n/fenceEvery+1)}
 	ld.cond = gosync.NewCond(&ld.mu)
 	pl.load = ld
 	pl.refs = newRefIndex(0)
@@ -84,13 +86,13 @@ func (ld *loader) run(ctx context.Context, cp PlanCheckpoint, key func(string) u
 		if filled%fenceEvery == 0 {
 			ld.fenceArr = append(ld.fenceArr, strings.Clone(ref))
 		}
-		e := keyed{key: key(ref), entry: entry{cp: hashPrefix(hash), sum: sum}}
+		e := keyed{key: key(ref), entry: entry{cp: hashPrefix(hash)}}
 		if filled >= len(ld.arr) {
-			ld.overflow = append(ld.overflow, e)
+			ld.overflow, ld.overSums = append(ld.overflow, e), append(ld.overSums, sum)
 			filled++
 			return nil
 		}
-		ld.arr[filled] = e
+		ld.arr[filled], ld.sums[filled] = e, sum
 		if filled++; filled%loadStep == 0 {
 			ld.tell(filled, strings.Clone(ref))
 		}
@@ -124,8 +126,16 @@ func (ld *loader) tell(filled int, last string) {
 // has passed ref; after the last entry it seals the index and reads it as
 // it is. An error is the loader's.
 func (pl *planner) lookup(ref string, k uint64) (entry, error) {
+	e, _, err := pl.lookupAt(ref, k)
+	return e, err
+}
+
+// lookupAt is lookup, with the entry's position among the managed ones
+// (-1: not managed), where its row sum is (refIndex.sumAt).
+func (pl *planner) lookupAt(ref string, k uint64) (entry, int, error) {
 	if pl.load == nil {
-		return pl.refs.get(k), nil
+		e, i := pl.refs.getAt(k)
+		return e, i, nil
 	}
 	ld := pl.load
 	ld.mu.Lock()
@@ -135,17 +145,18 @@ func (pl *planner) lookup(ref string, k uint64) (entry, error) {
 	count, fences, done, err := ld.count, ld.fences, ld.done, ld.err
 	ld.mu.Unlock()
 	if err != nil {
-		return entry{}, fmt.Errorf("read checkpoint: %w", err)
+		return entry{}, -1, fmt.Errorf("read checkpoint: %w", err)
 	}
 	if done {
 		pl.finishLoading()
-		return pl.refs.get(k), nil
+		e, i := pl.refs.getAt(k)
+		return e, i, nil
 	}
-	pl.refs.managed, pl.refs.fences = ld.arr[:count], fences
+	pl.refs.managed, pl.refs.sums, pl.refs.fences = ld.arr[:count], ld.sums[:count], fences
 	if i := pl.refs.locate(ref, k); i >= 0 {
-		return pl.refs.managed[i].entry, nil
+		return pl.refs.managed[i].entry, i, nil
 	}
-	return pl.refs.get(k), nil // not managed: its entry, if met, is in extra
+	return pl.refs.get(k), -1, nil // not managed: its entry, if met, is in extra
 }
 
 // waitLoaded waits for the end of the load and seals the index.
@@ -172,6 +183,7 @@ func (pl *planner) finishLoading() {
 	ld := pl.load
 	pl.load = nil
 	pl.refs.managed = append(ld.arr[:ld.count], ld.overflow...)
+	pl.refs.sums = append(ld.sums[:ld.count], ld.overSums...)
 	pl.refs.fences = ld.fences
 	pl.refs.seal()
 	pl.plan.Managed = len(pl.refs.managed)

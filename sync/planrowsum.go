@@ -34,11 +34,12 @@ const (
 func (pl *planner) sameRow(r mapping.Row) (done bool, err error) {
 	pl.lazyRows++
 	k := pl.key(r.Reference)
-	e, err := pl.lookup(r.Reference, k)
+	e, at, err := pl.lookupAt(r.Reference, k)
 	if err != nil {
 		return false, err
 	}
-	known := e.cp != 0 && e.sum != 0 && e.sum == r.Sum && e.line == 0 &&
+	sum := pl.refs.sumAt(at)
+	known := e.cp != 0 && sum != 0 && sum == r.Sum && e.line == 0 &&
 		!pl.opt.Retry[r.Reference] && pl.drifted[r.Reference] == ""
 	if !known {
 		pl.lazyMapped++
@@ -63,8 +64,11 @@ func (pl *planner) sameRow(r mapping.Row) (done bool, err error) {
 // keepRowSum notes the row sum of an unchanged plain row that the
 // checkpoint holds without it, or with another (the same values from
 // other cells): saved after a run, the next plan need not map the row.
-func (pl *planner) keepRowSum(e entry, c *mapping.Customer) {
-	if c.RowSum == 0 || e.sum == c.RowSum || len(pl.plan.RowSums) >= maxRowSums {
+func (pl *planner) keepRowSum(c *mapping.Customer, k uint64) {
+	if c.RowSum == 0 || len(pl.plan.RowSums) >= maxRowSums {
+		return
+	}
+	if _, at := pl.refs.getAt(k); pl.refs.sumAt(at) == c.RowSum {
 		return
 	}
 	pl.plan.RowSums = append(pl.plan.RowSums, state.RowSum{
