@@ -48,12 +48,26 @@ func BenchmarkListAll100k(b *testing.B) {
 	if v := os.Getenv("BENCH_LATENCY"); v != "" {
 		latency = v
 	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-seed", seedFile, "-latency", latency, "-fault-seed", "1")
+	args := []string{"-addr", "127.0.0.1:0", "-seed", seedFile, "-latency", latency, "-fault-seed", "1"}
+	// BENCH_CRMSIM_CPUPROFILE: crmsim's own CPU profile of the listings,
+	// written when it is interrupted at the end.
+	profile := os.Getenv("BENCH_CRMSIM_CPUPROFILE")
+	if profile != "" {
+		args = append(args, "-cpuprofile", profile)
+	}
+	cmd := exec.Command(bin, args...)
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	defer func() {
+		if profile != "" {
+			cmd.Process.Signal(os.Interrupt)
+		} else {
+			cmd.Process.Kill()
+		}
+		cmd.Wait()
+	}()
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
 		b.Fatal(err)
