@@ -85,6 +85,7 @@ func run(ctx context.Context, args []string, stdout *os.File) error {
 		return err
 	}
 	sim := crmsim.New(store, *opts)
+	sim.Prerender()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

@@ -32,6 +32,7 @@ type Store struct {
 	unit      time.Duration     // precision of the dates: a second or a millisecond
 	version   int64             // bumped by every write; keys the list cache
 	listCache map[string]listResult
+	answers   answerCache
 	orgStamp  int64
 }
 
@@ -47,6 +48,7 @@ func NewStore(seed Seed) (*Store, error) {
 		images:    map[string][]byte{},
 		unit:      time.Second,
 		listCache: map[string]listResult{},
+		answers:   answerCache{m: map[*crm.Customer][]byte{}},
 		orgStamp:  1450169988465,
 	}
 	for i, p := range seed.Customers {
@@ -253,6 +255,7 @@ func (s *Store) remove(c *crm.Customer) *apiError {
 	}
 	delete(s.byID, c.ID)
 	delete(s.byRef, c.Reference)
+	s.answers.forget(c)
 	s.version++
 	return nil
 }
@@ -300,12 +303,14 @@ func (s *Store) replace(old, c *crm.Customer) {
 		for _, child := range s.byID {
 			if child.ParentCustomer != nil && child.ParentCustomer.ID == old.ID {
 				child.ParentCustomer = &crm.CustomerLink{ID: old.ID, Reference: c.Reference}
+				s.answers.forget(child)
 			}
 		}
 	}
 	delete(s.byRef, old.Reference)
 	*old = *c
 	s.byRef[old.Reference] = old
+	s.answers.forget(old)
 	s.version++
 }
 
@@ -346,13 +351,15 @@ type listResult struct {
 }
 
 // list returns one page of the customers matching f in the order asked,
-// and how many match in all. Sorted results are cached per store version,
-// so that walking the pages of one query sorts once.
-func (s *Store) list(f listFilter) ([]crm.Customer, int) {
+// with their answers cached for akey (answerKey) or copies to render; how
+// many match in all; and the store's version, for keepAnswers. Sorted
+// results are cached per store version, so that walking the pages of one
+// query sorts once.
+func (s *Store) list(f listFilter, akey string) (page []listed, total int, at int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if items, ok := s.timeWindow(f); ok {
-		return pageOf(items, f), len(items)
+		return s.pageOf(items, f, akey), len(items), s.version
 	}
 	key := f.key()
 	res, ok := s.listCache[key]
@@ -379,17 +386,68 @@ func (s *Store) list(f listFilter) ([]crm.Customer, int) {
 		res = listResult{version: s.version, items: items}
 		s.listCache[key] = res
 	}
-	return pageOf(res.items, f), len(res.items)
+	return s.pageOf(res.items, f, akey), len(res.items), s.version
 }
 
-func pageOf(items []*crm.Customer, f listFilter) []crm.Customer {
+// pageOf picks the page that f asks of the sorted items; s.mu is held.
+func (s *Store) pageOf(items []*crm.Customer, f listFilter, key string) []listed {
 	lo := min(f.offset, len(items))
 	hi := lo + min(f.max, len(items)-lo) // not offset+max: both may be near MaxInt
-	page := make([]crm.Customer, 0, hi-lo)
-	for _, c := range items[lo:hi] {
-		page = append(page, clone(c))
+	return s.withAnswers(items[lo:hi], key)
+}
+
+// withAnswers pairs customers with their answers cached for key, or with
+// copies of them; s.mu is held.
+func (s *Store) withAnswers(cs []*crm.Customer, key string) []listed {
+	page := make([]listed, len(cs))
+	for i, c := range cs {
+		page[i] = listed{stored: c, answer: s.answers.get(key, c)}
+		if page[i].answer == nil {
+			c := clone(c)
+			page[i].copy = &c
+		}
 	}
 	return page
+}
+
+// keepAnswers caches the answers rendered for the customers of a page
+// listed at the store's version at: unless a write came between, when
+// one of them may have changed since.
+func (s *Store) keepAnswers(key string, at int64, items []listed) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.version != at {
+		return
+	}
+	for _, it := range items {
+		s.answers.put(key, it.stored, it.answer)
+	}
+}
+
+// customers returns every stored customer, in no order: keys for
+// unanswered.
+func (s *Store) customers() []*crm.Customer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all := make([]*crm.Customer, 0, len(s.byID))
+	for _, c := range s.byID {
+		all = append(all, c)
+	}
+	return all
+}
+
+// unanswered returns those of cs still stored without an answer cached
+// for key, as copies to render, and the store's version.
+func (s *Store) unanswered(key string, cs []*crm.Customer) ([]listed, int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var todo []*crm.Customer
+	for _, c := range cs {
+		if s.byID[c.ID] == c && s.answers.get(key, c) == nil {
+			todo = append(todo, c)
+		}
+	}
+	return s.withAnswers(todo, key), s.version
 }
 
 // timeWindow answers, like an index would, the refresh's query: sorted
