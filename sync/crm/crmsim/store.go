@@ -38,9 +38,13 @@ type Store struct {
 
 // NewStore returns a store holding the seed's reference data and customers.
 func NewStore(seed Seed) (*Store, error) {
+	kept := seed
+	// The customers are loaded below, not kept as text: a million of them
+	// weighed gigabytes, scanned again at every collection.
+	kept.Customers = nil
 	s := &Store{
 		Now:       time.Now,
-		seed:      seed,
+		seed:      kept,
 		nextID:    1,
 		byID:      map[int64]*crm.Customer{},
 		byRef:     map[string]*crm.Customer{},
