@@ -114,19 +114,37 @@ func listOnce(ctx context.Context, api Lister, concurrency, pageSize int, sink l
 	if err != nil {
 		return pass, err
 	}
-	since, err := Pull(ctx, api, PullOptions{Since: started, PageSize: pageSize, Concurrency: concurrency})
+	// The changes since the start and the count are asked at once, one
+	// round trip instead of two: both come after the pages, and a change
+	// that either of them sees and the other does not makes the count
+	// disagree, whichever was answered first.
+	var since *PullResult
+	var end *crm.Page
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		since, err = Pull(gctx, api, PullOptions{Since: started, PageSize: pageSize, Concurrency: concurrency})
+		return err
+	})
+	g.Go(func() (err error) {
+		// The same order as the pages: a CRM answers it from the same index.
+		end, err = api.ListPage(gctx, crm.ListQuery{Sort: "id", Order: "asc", Max: 1})
+		if err != nil {
+			return fmt.Errorf("count the CRM's customers: %w", err)
+		}
+		return nil
+	})
+	err = g.Wait()
+	if since != nil {
+		pass.pages += since.Pages
+	}
+	if end != nil {
+		pass.pages++
+	}
 	if err != nil {
 		return pass, err
 	}
-	pass.pages += since.Pages
 	sink.changed(since.Customers)
 	pass.bad = mergeBad(pass.bad, since.Unreadable)
-	// The same order as the pages: a CRM answers it from the same index.
-	end, err := api.ListPage(ctx, crm.ListQuery{Sort: "id", Order: "asc", Max: 1})
-	if err != nil {
-		return pass, fmt.Errorf("count the CRM's customers: %w", err)
-	}
-	pass.pages++
 	pass.settled = pass.whole && sink.len()+len(pass.bad) == end.Paging.Total
 	return pass, nil
 }

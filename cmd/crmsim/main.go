@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -63,6 +64,7 @@ func run(ctx context.Context, args []string, stdout *os.File) error {
 	fs := flag.NewFlagSet("crmsim", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8085", "listen address")
 	seedFile := fs.String("seed", "", "seed JSON file (see testdata/crmsim/README.md); default: the built-in seed")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the serving (after the seed is loaded) to this file, ended by SIGINT or SIGTERM")
 	opts, versions := simFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -82,11 +84,20 @@ func run(ctx context.Context, args []string, stdout *os.File) error {
 	if err != nil {
 		return err
 	}
+	sim := crmsim.New(store, *opts)
+	sim.Prerender()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: crmsim.New(store, *opts), ReadHeaderTimeout: 10 * time.Second}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "crmsim listening on http://%s/api/v1.0/customers (stats: /_sim/stats)\n", ln.Addr())
 	if opts.User != "" {
 		fmt.Fprintf(stdout, "session login: POST http://%s/j_spring_security_check\n", ln.Addr())
@@ -101,4 +112,20 @@ func run(ctx context.Context, args []string, stdout *os.File) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdown)
+}
+
+// startCPUProfile profiles the process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

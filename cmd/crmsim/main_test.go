@@ -91,3 +91,23 @@ func TestSimFlags(t *testing.T) {
 		t.Errorf("defaults\n got %+v\nwant %+v", *opts, want)
 	}
 }
+
+func TestRun_CPUProfile(t *testing.T) {
+	dir := t.TempDir()
+	out, err := os.Create(filepath.Join(dir, "stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	profile := filepath.Join(dir, "cpu.prof")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := run(ctx, []string{"-addr", "127.0.0.1:0", "-cpuprofile", profile}, out); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if fi, err := os.Stat(profile); err != nil || fi.Size() == 0 {
+		t.Errorf("profile: %v, %v", fi, err)
+	}
+	if err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-cpuprofile", filepath.Join(dir, "no", "such", "dir")}, out); err == nil {
+		t.Error("run with an unwritable profile: no error")
+	}
+}

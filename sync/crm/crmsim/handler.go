@@ -294,23 +294,21 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) *apiError {
 		f.max = min(f.max, s.opts.MaxPageSize)
 	}
 	version := r.PathValue("version")
-	data, total := s.Store.list(f)
-	answer := page{
-		Paging: paging{Total: total, Max: f.max, Offset: f.offset},
-		Data:   make([]customerJSON, len(data)),
-	}
+	items, total, at := s.Store.list(f, answerKey(version, s.layout))
+	pg := paging{Total: total, Max: f.max, Offset: f.offset}
 	if f.offset > 0 {
 		prev := f.link(version, max(0, f.offset-f.max))
-		answer.Paging.Previous = &prev
+		pg.Previous = &prev
 	}
 	if f.max > 0 && f.max < total-f.offset { // not offset+max: both may be near MaxInt
 		next := f.link(version, f.offset+f.max)
-		answer.Paging.Next = &next
+		pg.Next = &next
 	}
-	for i := range data {
-		answer.Data[i] = s.render(data[i], version)
+	if err := s.answers(items, version, at); err != nil {
+		writeBody(w, http.StatusOK, nil, err)
+		return nil
 	}
-	writeJSON(w, http.StatusOK, answer)
+	writePage(w, pg, items)
 	return nil
 }
 
@@ -505,6 +503,12 @@ func baseURL(r *http.Request) string { return "http://" + r.Host }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)
+	writeBody(w, status, body, err)
+}
+
+// writeBody writes a JSON body, or 500 server_error when it could not be
+// encoded (err).
+func writeBody(w http.ResponseWriter, status int, body []byte, err error) {
 	if err != nil {
 		status = http.StatusInternalServerError
 		body = []byte(`{"error":"server_error","error_description":"Oops! Something went wrong..."}`)

@@ -126,14 +126,9 @@ func dateText(t time.Time, layout string) *string {
 	return &text
 }
 
-// page is the list answer.
-type page struct {
-	Paging paging         `json:"paging"`
-	Data   []customerJSON `json:"data"`
-}
-
 // paging is the list answer's paging object, members in the reference's
-// order.
+// order; writePage writes the answer, the paging then the customers
+// ("data").
 type paging struct {
 	Total    int     `json:"total"`
 	Max      int     `json:"max"`

@@ -32,14 +32,19 @@ type Store struct {
 	unit      time.Duration     // precision of the dates: a second or a millisecond
 	version   int64             // bumped by every write; keys the list cache
 	listCache map[string]listResult
+	answers   answerCache
 	orgStamp  int64
 }
 
 // NewStore returns a store holding the seed's reference data and customers.
 func NewStore(seed Seed) (*Store, error) {
+	kept := seed
+	// The customers are loaded below, not kept as text: a million of them
+	// weighed gigabytes, scanned again at every collection.
+	kept.Customers = nil
 	s := &Store{
 		Now:       time.Now,
-		seed:      seed,
+		seed:      kept,
 		nextID:    1,
 		byID:      map[int64]*crm.Customer{},
 		byRef:     map[string]*crm.Customer{},
@@ -47,6 +52,7 @@ func NewStore(seed Seed) (*Store, error) {
 		images:    map[string][]byte{},
 		unit:      time.Second,
 		listCache: map[string]listResult{},
+		answers:   answerCache{m: map[*crm.Customer][]byte{}},
 		orgStamp:  1450169988465,
 	}
 	for i, p := range seed.Customers {
@@ -253,6 +259,7 @@ func (s *Store) remove(c *crm.Customer) *apiError {
 	}
 	delete(s.byID, c.ID)
 	delete(s.byRef, c.Reference)
+	s.answers.forget(c)
 	s.version++
 	return nil
 }
@@ -300,12 +307,14 @@ func (s *Store) replace(old, c *crm.Customer) {
 		for _, child := range s.byID {
 			if child.ParentCustomer != nil && child.ParentCustomer.ID == old.ID {
 				child.ParentCustomer = &crm.CustomerLink{ID: old.ID, Reference: c.Reference}
+				s.answers.forget(child)
 			}
 		}
 	}
 	delete(s.byRef, old.Reference)
 	*old = *c
 	s.byRef[old.Reference] = old
+	s.answers.forget(old)
 	s.version++
 }
 
@@ -346,13 +355,15 @@ type listResult struct {
 }
 
 // list returns one page of the customers matching f in the order asked,
-// and how many match in all. Sorted results are cached per store version,
-// so that walking the pages of one query sorts once.
-func (s *Store) list(f listFilter) ([]crm.Customer, int) {
+// with their answers cached for akey (answerKey) or copies to render; how
+// many match in all; and the store's version, for keepAnswers. Sorted
+// results are cached per store version, so that walking the pages of one
+// query sorts once.
+func (s *Store) list(f listFilter, akey string) (page []listed, total int, at int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if items, ok := s.timeWindow(f); ok {
-		return pageOf(items, f), len(items)
+		return s.pageOf(items, f, akey), len(items), s.version
 	}
 	key := f.key()
 	res, ok := s.listCache[key]
@@ -370,17 +381,68 @@ func (s *Store) list(f listFilter) ([]crm.Customer, int) {
 		res = listResult{version: s.version, items: items}
 		s.listCache[key] = res
 	}
-	return pageOf(res.items, f), len(res.items)
+	return s.pageOf(res.items, f, akey), len(res.items), s.version
 }
 
-func pageOf(items []*crm.Customer, f listFilter) []crm.Customer {
+// pageOf picks the page that f asks of the sorted items; s.mu is held.
+func (s *Store) pageOf(items []*crm.Customer, f listFilter, key string) []listed {
 	lo := min(f.offset, len(items))
 	hi := lo + min(f.max, len(items)-lo) // not offset+max: both may be near MaxInt
-	page := make([]crm.Customer, 0, hi-lo)
-	for _, c := range items[lo:hi] {
-		page = append(page, clone(c))
+	return s.withAnswers(items[lo:hi], key)
+}
+
+// withAnswers pairs customers with their answers cached for key, or with
+// copies of them; s.mu is held.
+func (s *Store) withAnswers(cs []*crm.Customer, key string) []listed {
+	page := make([]listed, len(cs))
+	for i, c := range cs {
+		page[i] = listed{stored: c, answer: s.answers.get(key, c)}
+		if page[i].answer == nil {
+			c := clone(c)
+			page[i].copy = &c
+		}
 	}
 	return page
+}
+
+// keepAnswers caches the answers rendered for the customers of a page
+// listed at the store's version at: unless a write came between, when
+// one of them may have changed since.
+func (s *Store) keepAnswers(key string, at int64, items []listed) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.version != at {
+		return
+	}
+	for _, it := range items {
+		s.answers.put(key, it.stored, it.answer)
+	}
+}
+
+// customers returns every stored customer, in no order: keys for
+// unanswered.
+func (s *Store) customers() []*crm.Customer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all := make([]*crm.Customer, 0, len(s.byID))
+	for _, c := range s.byID {
+		all = append(all, c)
+	}
+	return all
+}
+
+// unanswered returns those of cs still stored without an answer cached
+// for key, as copies to render, and the store's version.
+func (s *Store) unanswered(key string, cs []*crm.Customer) ([]listed, int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var todo []*crm.Customer
+	for _, c := range cs {
+		if s.byID[c.ID] == c && s.answers.get(key, c) == nil {
+			todo = append(todo, c)
+		}
+	}
+	return s.withAnswers(todo, key), s.version
 }
 
 // timeWindow answers, like an index would, the refresh's query: sorted
@@ -449,54 +511,6 @@ func (s *Store) timeWindow(f listFilter) ([]*crm.Customer, bool) {
 	return items[lo:hi], true
 }
 
-// sortCustomers sorts items by field, then by id, descending when desc.
-// The id and the two dates, the orders of a CRM's indexes (the refresh
-// walks lastUpdated, the reconcile ids), are sorted on keys copied beside
-// the pointers: a million customers sort in a fraction of a second,
-// where a comparison reading each customer took ~4 s, every request
-// waiting, on the first query after a large import (issue 14: the run
-// after an import).
-func sortCustomers(items []*crm.Customer, field string, desc bool) {
-	sign := 1
-	if desc {
-		sign = -1
-	}
-	var key func(c *crm.Customer) (int64, int64)
-	switch field {
-	case "id":
-		key = func(c *crm.Customer) (int64, int64) { return c.ID, 0 }
-	case "dateCreated":
-		key = func(c *crm.Customer) (int64, int64) { return c.DateCreated.Unix(), int64(c.DateCreated.Nanosecond()) }
-	case "lastUpdated":
-		key = func(c *crm.Customer) (int64, int64) { return c.LastUpdated.Unix(), int64(c.LastUpdated.Nanosecond()) }
-	default:
-		slices.SortFunc(items, func(a, b *crm.Customer) int {
-			r := compareBy(field, a, b)
-			if r == 0 {
-				r = cmp.Compare(a.ID, b.ID)
-			}
-			return sign * r
-		})
-		return
-	}
-	type keyed struct {
-		sec, nsec, id int64
-		c             *crm.Customer
-	}
-	keys := make([]keyed, len(items))
-	for i, c := range items {
-		sec, nsec := key(c)
-		keys[i] = keyed{sec, nsec, c.ID, c}
-	}
-	slices.SortFunc(keys, func(a, b keyed) int {
-		r := cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec), cmp.Compare(a.id, b.id))
-		return sign * r
-	})
-	for i, k := range keys {
-		items[i] = k.c
-	}
-}
-
 // sortable fields of the list call.
 var sortFields = map[string]func(a, b *crm.Customer) int{
 	"id":          func(a, b *crm.Customer) int { return cmp.Compare(a.ID, b.ID) },
@@ -513,7 +527,65 @@ var sortFields = map[string]func(a, b *crm.Customer) int{
 	"isActive": func(a, b *crm.Customer) int { return cmp.Compare(btoi(a.IsActive), btoi(b.IsActive)) },
 }
 
-func compareBy(field string, a, b *crm.Customer) int { return sortFields[field](a, b) }
+// sortCustomers sorts cs by a sortable field then by id, ascending or
+// (desc) descending. The ids and dates are copied out of the customers
+// first and sorted as keys: compared in place, customers spread over a
+// large heap make a cache miss of most comparisons (a million took
+// seconds, every request waiting on the store).
+func sortCustomers(cs []*crm.Customer, field string, desc bool) {
+	var at func(c *crm.Customer) time.Time
+	switch field {
+	case "id":
+	case "dateCreated":
+		at = func(c *crm.Customer) time.Time { return c.DateCreated.Time }
+	case "lastUpdated":
+		at = func(c *crm.Customer) time.Time { return c.LastUpdated.Time }
+	default:
+		by := sortFields[field]
+		slices.SortFunc(cs, func(a, b *crm.Customer) int {
+			r := by(a, b)
+			if r == 0 {
+				r = cmp.Compare(a.ID, b.ID)
+			}
+			if desc {
+				r = -r
+			}
+			return r
+		})
+		return
+	}
+	keys := make([]sortKey, len(cs))
+	for i, c := range cs {
+		keys[i] = sortKey{id: c.ID, c: c}
+		if at != nil {
+			t := at(c)
+			keys[i].sec, keys[i].nsec = t.Unix(), int32(t.Nanosecond())
+		}
+	}
+	slices.SortFunc(keys, func(a, b sortKey) int {
+		if r := cmp.Compare(a.sec, b.sec); r != 0 {
+			return r
+		}
+		if r := cmp.Compare(a.nsec, b.nsec); r != 0 {
+			return r
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	for i, k := range keys {
+		cs[i] = k.c
+	}
+	if desc {
+		slices.Reverse(cs) // ids are unique: the order is total
+	}
+}
+
+// sortKey is a customer's date (an instant, whatever its location) and id.
+type sortKey struct {
+	sec  int64
+	nsec int32
+	id   int64
+	c    *crm.Customer
+}
 
 func deref(p *string) string {
 	if p == nil {
