@@ -177,8 +177,14 @@ func BenchmarkPlanDay2(b *testing.B) {
 		b.Fatal(err)
 	}
 	day1, day2, db := day1Checkpoint(b, m)
-	// The collector as erpsync sets it (cmd/erpsync/main.go: GOGC=50).
+	// The collector as erpsync sets it (cmd/erpsync/main.go: GOGC=50;
+	// memory.go: the plan's soft memory limit).
 	defer debug.SetGCPercent(debug.SetGCPercent(50))
+	managed, err := db.Count(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(sync.PlanMemoryLimit(managed)))
 	peer, err := exec.LookPath("csvdiff")
 	if err != nil {
 		b.Log("csvdiff is not on PATH: no ratio to the peer (go install github.com/aswinkarthik/csvdiff@v1.4.0)")

@@ -43,6 +43,9 @@ type syncOptions struct {
 // sync runs the engine on one export, showing its plan, its progress and
 // its end.
 func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) {
+	if opt.mode != sync.ModeImport { // an import sets its own (import.go)
+		defer planMemory(ctx, j.db)()
+	}
 	e := j.engine(opt.mode, opt.file)
 	e.DryRun = opt.dryRun
 	if !opt.quiet {
