@@ -1,6 +1,7 @@
 package state
 
 import (
+	"encoding/json"
 	"context"
 	"database/sql"
 	"errors"
@@ -170,6 +171,48 @@ func (db *DB) KnownByReference(ctx context.Context, ref string) (k Known, ok boo
 	}
 	k.LastUpdated = fromUnix(lu)
 	return k, true, nil
+}
+
+// knownByReferences is KnownByReferences' statement: the references come
+// as one JSON array, so that the statement is prepared once.
+const knownByReferences = `SELECT reference, crm_id, crm_last_updated, 1 FROM records
+		WHERE reference IN (SELECT value FROM json_each(?1)) AND crm_gone = 0
+	UNION ALL SELECT reference, crm_id, crm_last_updated, 0 FROM unmanaged
+		WHERE reference IN (SELECT value FROM json_each(?1)) AND reference <> ''`
+
+// KnownByReferences is KnownByReference for many references at once, in
+// one statement: a refresh asks it of each page it reads. A reference
+// the checkpoint does not know is absent from the answer.
+func (db *DB) KnownByReferences(ctx context.Context, refs []string) (map[string]Known, error) {
+	out := make(map[string]Known, len(refs))
+	if len(refs) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(refs)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.knownMany.QueryContext(ctx, string(list))
+	if err != nil {
+		return nil, db.fail("read known customers", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k Known
+		var lu int64
+		if err := rows.Scan(&k.Reference, &k.CRMID, &lu, &k.Managed); err != nil {
+			return nil, db.fail("read known customers", err)
+		}
+		k.LastUpdated = fromUnix(lu)
+		if prev, ok := out[k.Reference]; ok && prev.Managed && !k.Managed {
+			continue // managed wins, as in KnownByReference
+		}
+		out[k.Reference] = k
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.fail("read known customers", err)
+	}
+	return out, nil
 }
 
 // Counted is what a refresh learned by counting, saved once its run has

@@ -72,3 +72,37 @@ func TestDB_KnownBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestDB_KnownByReferences answers, for many references in one
+// statement, what KnownByReference answers for each: managed, unmanaged
+// only, both (managed wins), deleted by hand (then not known as managed),
+// unknown, and references that need quoting.
+func TestDB_KnownByReferences(t *testing.T) {
+	db := MustOpenDB(t)
+	at := time.Date(2024, 3, 1, 2, 0, 0, 0, time.UTC)
+	a, b, gone, odd := upsert("A", "ha", nil), upsert("B", "hb", nil), upsert("GONE", "hg", nil), upsert(`Q"uote\ ü`, "hq", nil)
+	a.CRMID, b.CRMID, gone.CRMID, odd.CRMID = 1, 2, 3, 4
+	MustWrite(t, db, a, b, gone, odd)
+	err := db.SaveCounted(ctx, state.Counted{At: at,
+		Unmanaged: []state.Known{{Reference: "B", CRMID: 20, LastUpdated: at}, {Reference: "U", CRMID: 21, LastUpdated: at}},
+		Gone:      []state.Known{{Reference: "GONE", CRMID: 3, LastUpdated: gone.CRMLastUpdated}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := []string{"A", "B", "U", "GONE", "NONE", `Q"uote\ ü`, ""}
+	many, err := db.KnownByReferences(ctx, refs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range refs {
+		one, ok, err := db.KnownByReference(ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, found := many[ref]
+		if found != ok || got != one {
+			t.Errorf("%q: many %+v (%v), one %+v (%v)", ref, got, found, one, ok)
+		}
+	}
+	mustEqual(t, "known of 7", len(many), 4) // A, B (managed), U, the quoted one
+}

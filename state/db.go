@@ -68,14 +68,15 @@ type DB struct {
 	checkPending bool  // Open left the quick_check to Verify
 	checkErr     error // Verify's finding, kept
 
-	rw      *sql.DB // one connection: the only writer
-	ro      *sql.DB // read-only connections
-	get     *sql.Stmt
-	getCRM  *sql.Stmt     // the CRM's lastUpdated of a record, alone
-	known   *sql.Stmt     // knownByReference
-	getVals *sql.Stmt     // a record's values alone
-	stretch *sql.Stmt     // sqlStretch
-	closed  chan struct{} // closed by Close: the locks' heartbeats end
+	rw        *sql.DB // one connection: the only writer
+	ro        *sql.DB // read-only connections
+	get       *sql.Stmt
+	getCRM    *sql.Stmt     // the CRM's lastUpdated of a record, alone
+	known     *sql.Stmt     // knownByReference
+	knownMany *sql.Stmt     // knownByReferences
+	getVals   *sql.Stmt     // a record's values alone
+	stretch   *sql.Stmt     // sqlStretch
+	closed    chan struct{} // closed by Close: the locks' heartbeats end
 }
 
 // NewDB returns a checkpoint at path, not yet opened.
@@ -121,7 +122,7 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
 			db.Close()
-			db.rw, db.ro, db.get, db.getCRM, db.known, db.getVals, db.stretch = nil, nil, nil, nil, nil, nil, nil
+			db.rw, db.ro, db.get, db.getCRM, db.known, db.getVals, db.stretch, db.knownMany = nil, nil, nil, nil, nil, nil, nil, nil
 		}
 	}()
 	if db.rw, err = sql.Open("sqlite3", dsn(db.Path,
@@ -166,6 +167,9 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	if db.stretch, err = db.ro.PrepareContext(ctx, sqlStretch); err != nil {
 		return db.fail("prepare", err)
 	}
+	if db.knownMany, err = db.ro.PrepareContext(ctx, knownByReferences); err != nil {
+		return db.fail("prepare", err)
+	}
 	return nil
 }
 
@@ -180,7 +184,7 @@ func (db *DB) Close() error {
 		}
 	}
 	var errs []error
-	for _, st := range []*sql.Stmt{db.get, db.getCRM, db.known, db.getVals, db.stretch} {
+	for _, st := range []*sql.Stmt{db.get, db.getCRM, db.known, db.getVals, db.stretch, db.knownMany} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

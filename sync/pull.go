@@ -29,6 +29,10 @@ type PullOptions struct {
 	// only counted. A refresh keeps those that may have drifted, so that
 	// the pull of a million customers just written by an import stays small.
 	Keep func(crm.Customer) (bool, error)
+	// Prefetch, when set, is called with each page's customers before
+	// Keep sees them (a refresh reads the checkpoint's records of a page
+	// in one statement instead of one a customer).
+	Prefetch func([]crm.Customer) error
 	// Concurrency is how many timestamps are read again at once at the
 	// end (the walk itself goes page after page); default 1.
 	Concurrency int
@@ -177,6 +181,9 @@ func (p *puller) take(page *crm.Page) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.res.Pages++
+	if p.opt.Prefetch != nil && p.keepErr == nil {
+		p.keepErr = p.opt.Prefetch(page.Data)
+	}
 	for _, c := range page.Data {
 		p.keep(c)
 	}

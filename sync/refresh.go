@@ -51,7 +51,7 @@ func refresh(ctx context.Context, j Job) (*refreshed, error) {
 	if s.contentCheck, err = lastRunWasNotImport(ctx, j.State); err != nil {
 		return nil, WithClass(ClassFatal, err)
 	}
-	pulled, err := Pull(ctx, j.CRM, PullOptions{Since: r.from, Keep: s.keep, Concurrency: j.Settings.Concurrency})
+	pulled, err := Pull(ctx, j.CRM, PullOptions{Since: r.from, Keep: s.keep, Prefetch: s.prefetch, Concurrency: j.Settings.Concurrency})
 	if err != nil {
 		return nil, WithClass(ClassFatal, err)
 	}
@@ -173,6 +173,44 @@ type sighting struct {
 	pulled       map[string]bool // keys of the customers kept
 	all          map[string]bool // keys of every customer seen
 	moved        []time.Time
+	// page is what the checkpoint knows of the references of the page
+	// being kept (prefetch): every one of them, known or not.
+	page map[string]pageKnown
+}
+
+// pageKnown is what the checkpoint knows of one reference of a page.
+type pageKnown struct {
+	state.Known
+	ok bool // known at all
+}
+
+// prefetch is PullOptions.Prefetch: the records of a page's references,
+// in one statement (after an import, a refresh keeps some 10,000 to
+// 45,000 customers, 39 µs each one by one).
+func (s *sighting) prefetch(cs []crm.Customer) error {
+	refs := make([]string, 0, len(cs))
+	for _, c := range cs {
+		refs = append(refs, c.Reference)
+	}
+	known, err := s.db.KnownByReferences(s.ctx, refs)
+	if err != nil {
+		return fmt.Errorf("read checkpoint: %w", err)
+	}
+	s.page = make(map[string]pageKnown, len(refs))
+	for _, ref := range refs {
+		k, ok := known[ref]
+		s.page[ref] = pageKnown{k, ok}
+	}
+	return nil
+}
+
+// known is what the checkpoint knows of a reference: from the page's
+// prefetch, else asked.
+func (s *sighting) known(ref string) (state.Known, bool, error) {
+	if k, ok := s.page[ref]; ok {
+		return k.Known, k.ok, nil
+	}
+	return s.db.KnownByReference(s.ctx, ref)
 }
 
 // sameSecond reports a customer whose lastUpdated is the one erpsync
@@ -216,7 +254,7 @@ func lastRunWasNotImport(ctx context.Context, db *state.DB) (bool, error) {
 func (s *sighting) keep(c crm.Customer) (bool, error) {
 	key := keyOf(c.Reference, c.ID)
 	s.all[key] = true
-	k, ok, err := s.db.KnownByReference(s.ctx, c.Reference)
+	k, ok, err := s.known(c.Reference)
 	if err != nil {
 		return false, fmt.Errorf("read checkpoint of %s: %w", c.Reference, err)
 	}
