@@ -1,9 +1,9 @@
 package state
 
 import (
-	"encoding/json"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -174,9 +174,12 @@ func (db *DB) KnownByReference(ctx context.Context, ref string) (k Known, ok boo
 }
 
 // knownByReferences is KnownByReferences' statement: the references come
-// as one JSON array, so that the statement is prepared once.
+// as one JSON array, so that the statement is prepared once. The + keeps
+// SQLite from reading records by crm_gone (records_known: every record)
+// instead of by reference: 18 s instead of 0.05 s for the first run
+// after a 1M import (TestKnownByReferences_ByReference).
 const knownByReferences = `SELECT reference, crm_id, crm_last_updated, 1 FROM records
-		WHERE reference IN (SELECT value FROM json_each(?1)) AND crm_gone = 0
+		WHERE reference IN (SELECT value FROM json_each(?1)) AND +crm_gone = 0
 	UNION ALL SELECT reference, crm_id, crm_last_updated, 0 FROM unmanaged
 		WHERE reference IN (SELECT value FROM json_each(?1)) AND reference <> ''`
 
