@@ -135,6 +135,21 @@ func TestRead_WorkbookPlansAsCSV(t *testing.T) {
 		if err != nil || len(rowErrs) != 1 || !strings.Contains(rowErrs[0], "bad.xlsx Sheet1!3 column creditLimit") {
 			t.Errorf("row errors %q (%v), want one at Sheet1!3 column creditLimit", rowErrs, err)
 		}
+		// A lazy row mapped by the plan names its sheet too.
+		m, err := mapping.New(sameConfig(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, lazyMapped := readRows(t, m, path, true)
+		var lazyErrs []string
+		for _, r := range lazyMapped {
+			if r.Err != nil {
+				lazyErrs = append(lazyErrs, r.Err.Error())
+			}
+		}
+		if len(lazyErrs) != 1 || lazyErrs[0] != rowErrs[0] {
+			t.Errorf("lazily read and mapped: row errors %q, want %q", lazyErrs, rowErrs)
+		}
 	})
 	t.Run("source.sheet", func(t *testing.T) {
 		path := workbook(t, filepath.Join(dir, "two.xlsx"), func(f *excelize.File) {

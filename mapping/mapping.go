@@ -140,6 +140,7 @@ type layout struct {
 	// mapped), and the lazy read's state (nil: every row is mapped).
 	salt                uint64
 	parentIdx, imageIdx int
+	summed              []int // the cells a row sum covers (summedCells)
 	lazy                *lazyRead
 }
 
@@ -193,6 +194,8 @@ func (m *Mapping) Read(ctx context.Context, path string, fn func(Row) error) (St
 // no image) is given unmapped: Lazy, with its reference and row sum. The
 // caller compares the sum with the one its checkpoint holds, and calls
 // Map, before fn returns, only for the rows it must know (rowsum.go).
+// Its Stats count a lazy row as a customer, even one that Map finds
+// invalid.
 func (m *Mapping) ReadLazy(ctx context.Context, path string, fn func(Row) error) (Stats, error) {
 	st, err := m.read(ctx, path, true, fn)
 	if errors.Is(err, errStop) {
@@ -259,8 +262,9 @@ func (m *Mapping) read(ctx context.Context, path string, lazy bool, fn func(Row)
 	}
 	lay.salt = headerSalt(m.salt, header.Fields)
 	lay.parentIdx, lay.imageIdx = indexOf(cols, "parentCustomer"), indexOf(cols, "imageFile")
+	lay.summed = summedCells(cols, flagIdx)
 	if lazy {
-		lay.lazy = &lazyRead{m: m}
+		lay.lazy = &lazyRead{m: m, sheet: r.Sheet}
 	}
 	return m.mapRows(ctx, r, lay, st, fn)
 }

@@ -28,7 +28,7 @@ const sniffSize = 64 << 10
 // Record is one CSV record with the physical line it starts on.
 type Record struct {
 	Line   int
-	Fields []string // the caller's to keep
+	Fields []string // Next's: the caller's to keep
 	Err    error    // a record that could not be read: the rest of the file still counts
 	// Clean says the text up to the end of the record holds no NUL byte
 	// and nothing but UTF-8; when false, its cells must be checked.

@@ -7,7 +7,8 @@ package mapping
 // they map: the mapping's settings, the export's header and the version
 // of the mapping's code. The checkpoint keeps the sum of the row it last
 // pushed; a later row with the same sum maps to the same customer, so a
-// plan that reads rows lazily (ReadLazy) need not map it at all.
+// plan that reads rows lazily (ReadLazy) need not map it at all. Only the
+// cells the mapping reads are summed (summedCells).
 //
 // Only plain rows get a sum that counts (Customer.RowSum): no parent, no
 // image, no warning, not a delete. A parent is needed to order waves, an
@@ -17,19 +18,37 @@ package mapping
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
+
+	"erpsync/mapping/customer"
 )
 
 // rowSumVersion is part of every row sum. Raise it whenever the mapping
-// of a cell changes (a country added to the table, a number read
-// otherwise...): a checkpoint's sums of the older code then match no row,
-// and every row is mapped and compared by its hash again.
-// TestRowSumVersion fails when the mapping of its rows changes, as a
-// reminder.
+// of a cell changes in code (a number read otherwise, a new kind, an
+// upgrade of golang.org/x/text, whose country names the table reads...):
+// a checkpoint's sums of the older code then match no row, and every row
+// is mapped and compared by its hash again. The field table and the
+// country aliases are in the salt already (codeTables). TestRowSumVersion
+// fails when the mapping of its rows changes, as a reminder.
 const rowSumVersion = 1
+
+// codeTables is the mapping's own tables as text, part of every row sum:
+// the fields and their kinds, the country aliases, short names and
+// withdrawn codes. A change to one changes every sum.
+var codeTables = sync.OnceValue(func() string {
+	var b strings.Builder
+	for _, f := range customer.Table() {
+		fmt.Fprintf(&b, "%s %v\n", f.Name, f.Kind)
+	}
+	fmt.Fprintf(&b, "%v\n%v\n%v\n", countryAliases, isoShortNames, countryWithdrawn)
+	return b.String()
+})
 
 // rowSalt is the part of every row sum that is the same for a mapping:
 // its settings, whole (not only the fingerprint's), and the code's
@@ -37,6 +56,7 @@ const rowSumVersion = 1
 func rowSalt(cfg Config, fp string) uint64 {
 	data, _ := json.Marshal(struct {
 		Version                              int
+		Tables                               string
 		Fingerprint                          string
 		Delimiter, Encoding                  string
 		Null                                 []string
@@ -47,7 +67,7 @@ func rowSalt(cfg Config, fp string) uint64 {
 		True, False                          []string
 		Images, FlagColumn, ZipMember, Sheet string
 		FlagValues                           []string
-	}{rowSumVersion, fp, cfg.Delimiter, cfg.Encoding, cfg.NullValues, cfg.Columns, cfg.Values,
+	}{rowSumVersion, codeTables(), fp, cfg.Delimiter, cfg.Encoding, cfg.NullValues, cfg.Columns, cfg.Values,
 		cfg.ValuesStrict, cfg.Strict, cfg.Decimal, cfg.DateFormat, cfg.Timezone, cfg.ListSeparator,
 		cfg.TrueValues, cfg.FalseValues, cfg.ImagesDir, cfg.DeleteFlag.Column, cfg.ZipMember, cfg.Sheet,
 		cfg.DeleteFlag.Values})
@@ -73,15 +93,32 @@ func writeCells(d *xxhash.Digest, cells []string) {
 	}
 }
 
-// rowSum returns the sum of a record's cells; never 0, which means "no
-// sum". The salt and the cells, each after its length, are laid out in
-// one buffer and hashed at once: a write to a digest per cell cost twice
-// as much.
+// summedCells returns the positions of the cells a row sum covers: the
+// mapped columns' and the delete flag's, in the export's order. A column
+// the mapping does not read (an export time, say) may change every day
+// without its rows being taken for changed. (The other cells are still
+// checked, by readable, before a row is summed.)
+func summedCells(cols []column, flagIdx int) []int {
+	var at []int
+	for _, c := range cols {
+		at = append(at, c.index)
+	}
+	if flagIdx >= 0 {
+		at = append(at, flagIdx)
+	}
+	slices.Sort(at)
+	return slices.Compact(at)
+}
+
+// rowSum returns the sum of a record's summed cells; never 0, which
+// means "no sum". The salt and the cells, each after its length, are laid
+// out in one buffer and hashed at once: a write to a digest per cell cost
+// twice as much.
 func (sc *scratch) rowSum(lay *layout, fields []string) uint64 {
 	b := binary.LittleEndian.AppendUint64(sc.buf[:0], lay.salt)
-	for _, f := range fields {
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(f)))
-		b = append(b, f...)
+	for _, i := range lay.summed {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(fields[i])))
+		b = append(b, fields[i]...)
 	}
 	sc.buf = b
 	return max(xxhash.Sum64(b), 1)
@@ -91,6 +128,7 @@ func (sc *scratch) rowSum(lay *layout, fields []string) uint64 {
 type lazyRead struct {
 	m     *Mapping
 	lay   *layout
+	sheet string      // a workbook's sheet, for the errors Map finds
 	eager atomic.Bool // set by Row.StopLazy: map every row from now on
 }
 
@@ -122,7 +160,11 @@ func (r Row) Map() Row {
 	if r.lazy == nil {
 		return r
 	}
-	return r.lazy.m.row(r.lazy.lay, r.rec, &scratch{eager: true})
+	row := r.lazy.m.row(r.lazy.lay, r.rec, &scratch{eager: true})
+	if row.Err != nil && r.lazy.sheet != "" {
+		row.Err.Sheet = r.lazy.sheet // as Read marks them (onSheet)
+	}
+	return row
 }
 
 // StopLazy makes the rest of the read map every row (most lazy rows had

@@ -137,6 +137,13 @@ func TestRowSum_Changes(t *testing.T) {
 	if sums(sapConfig(), swapped)["C1"] == base["C1"] {
 		t.Error("C1: same sum under another header")
 	}
+	// A column the mapping does not read is not summed.
+	extra := strings.ReplaceAll(sumExport, "\n", ";2026-11-30\n") // an EXPORTED_AT column
+	extra = strings.Replace(extra, "LOEVM;2026-11-30", "LOEVM;EXPORTED_AT", 1)
+	later := strings.ReplaceAll(extra, "2026-11-30", "2026-12-01")
+	if got, again := sums(sapConfig(), extra)["C1"], sums(sapConfig(), later)["C1"]; got != again || got == 0 {
+		t.Errorf("C1: sum %x, %x after an unmapped column changed", got, again)
+	}
 	cfg := sapConfig()
 	cfg.Values = map[string]map[string]string{"categoryId": {"J": "jewellery"}, "paymentTypes": {"C": "7", "S": "8"}}
 	if sums(cfg, sumExport)["C1"] == base["C1"] {

@@ -116,8 +116,9 @@ type Plan struct {
 	// their rows are sent as they are; the warnings are shown and reported.
 	Warnings []*mapping.RowError
 	// RowSums are the row sums of unchanged records the checkpoint holds
-	// without (planrowsum.go): a run that ends well saves them
-	// (state.DB.SaveRowSums), a dry run does not.
+	// without (planrowsum.go): a run saves them once its outcomes are
+	// recorded, unless it was cancelled (state.DB.SaveRowSums: a record
+	// whose hash changed meanwhile is left alone); a dry run does not.
 	RowSums []state.RowSum
 	// SameBySum counts the unchanged rows known by their row sum alone,
 	// never mapped (planrowsum.go).
@@ -323,8 +324,8 @@ type planner struct {
 	inCRM   map[string]bool // parents asked of the CRM (ParentInCRM), and its answers
 	plan    *Plan
 	load    *loader // the checkpoint streaming in; nil once sealed
-	// Lazy rows (planrowsum.go): how many came, and how many had to be
-	// mapped after all.
+	// Lazy rows (planrowsum.go): how many came in the current window,
+	// and how many of them had to be mapped after all.
 	lazyRows, lazyMapped int
 }
 
@@ -697,7 +698,9 @@ func (pl *planner) guard() error {
 // collector runs more often and the runtime gives its free pages back to
 // the system at once, where it would keep them for a while. At 1,000,000
 // records: 125 MiB, and a peak RSS of ~145 MiB instead of 151-157
-// (BenchmarkPlanDay2).
+// (BenchmarkPlanDay2). A run that plans more than 100,000 actions (a
+// mapping change: every customer updated) drops the limit once planned
+// (cmd/erpsync/memory.go).
 func PlanMemoryLimit(records int) int64 {
 	return 64<<20 + 64*int64(records)
 }

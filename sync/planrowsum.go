@@ -18,9 +18,12 @@ import (
 // sums gets them over a few runs.
 const maxRowSums = 200_000
 
-// lazyCheck is how many lazy rows come before the plan judges whether
-// they are worth it; lazyGiveUp the share of them mapped after all (of
-// lazyCheck) at which it asks the read to map every row.
+// lazyCheck is how many lazy rows make a window the plan judges them by;
+// lazyGiveUp the share of a window's rows mapped after all (1 in
+// lazyGiveUp) at which it asks the read to map every row from then on:
+// on the workers, where the plan maps them one after the other. A window
+// at a time, so that a checkpoint whose first rows have sums (filled in
+// by an earlier run) and the others not is judged where it changes.
 const (
 	lazyCheck  = 4096
 	lazyGiveUp = 4
@@ -44,10 +47,11 @@ func (pl *planner) sameRow(r mapping.Row) (done bool, err error) {
 	if !known {
 		pl.lazyMapped++
 	}
-	if pl.lazyRows == lazyCheck && pl.lazyMapped > lazyCheck/lazyGiveUp {
-		// A checkpoint without sums, or an import: the workers map
-		// faster than the plan does, one row after the other.
-		r.StopLazy()
+	if pl.lazyRows == lazyCheck {
+		if pl.lazyMapped > lazyCheck/lazyGiveUp {
+			r.StopLazy() // a checkpoint without sums, an import
+		}
+		pl.lazyRows, pl.lazyMapped = 0, 0
 	}
 	if !known {
 		return false, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"runtime/debug"
+	gosync "sync"
 
 	"erpsync/state"
 	"erpsync/sync"
@@ -23,5 +24,13 @@ func planMemory(ctx context.Context, db *state.DB) (restore func()) {
 		return func() {}
 	}
 	before := debug.SetMemoryLimit(sync.PlanMemoryLimit(n))
-	return func() { debug.SetMemoryLimit(before) }
+	var once gosync.Once
+	return func() { once.Do(func() { debug.SetMemoryLimit(before) }) }
 }
+
+// bigPlan is how many actions make a plan hold more than the checkpoint's
+// share of memory: a run after a mapping change updates every customer,
+// and a first run that is not an import creates them all, each action
+// with its customer and changes. Such a run drops the soft limit once
+// planned (the collector would otherwise run for most of the apply).
+const bigPlan = 100_000

@@ -36,6 +36,7 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer planMemory(ctx, j.db)()
 	res, err := sync.Run(ctx, j.engine(sync.ModePlan, path))
 	if res == nil || res.Plan == nil {
 		return err

@@ -43,13 +43,20 @@ type syncOptions struct {
 // sync runs the engine on one export, showing its plan, its progress and
 // its end.
 func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) {
+	unlimit := func() {}
 	if opt.mode != sync.ModeImport { // an import sets its own (import.go)
-		defer planMemory(ctx, j.db)()
+		unlimit = planMemory(ctx, j.db)
+		defer unlimit()
 	}
 	e := j.engine(opt.mode, opt.file)
 	e.DryRun = opt.dryRun
-	if !opt.quiet {
-		e.OnPlan = func(p *sync.Plan) { printPlan(opt.stdout, j.exportName(opt.file), p, 10) }
+	e.OnPlan = func(p *sync.Plan) {
+		if p.Len() > bigPlan {
+			unlimit()
+		}
+		if !opt.quiet {
+			printPlan(opt.stdout, j.exportName(opt.file), p, 10)
+		}
 	}
 	var prog *progress
 	e.OnApply = func(total int) func() {
