@@ -62,12 +62,10 @@ func (db *DB) KnownIn(ctx context.Context, from, until time.Time) ([]Known, erro
 	defer rows.Close()
 	var out []Known
 	for rows.Next() {
-		var k Known
-		var lu int64
-		if err := rows.Scan(&k.Reference, &k.CRMID, &lu, &k.Managed); err != nil {
+		k, err := scanKnown(rows.Scan)
+		if err != nil {
 			return nil, db.fail("read known customers", err)
 		}
-		k.LastUpdated = fromUnix(lu)
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {
@@ -157,6 +155,17 @@ const knownByReference = `SELECT reference, crm_id, crm_last_updated, 1 FROM rec
 	UNION ALL SELECT reference, crm_id, crm_last_updated, 0 FROM unmanaged WHERE reference = ?1 AND reference <> ''
 	ORDER BY 4 DESC LIMIT 1`
 
+// scanKnown reads a row of (reference, crm_id, crm_last_updated, managed).
+func scanKnown(scan func(...any) error) (Known, error) {
+	var k Known
+	var lu int64
+	if err := scan(&k.Reference, &k.CRMID, &lu, &k.Managed); err != nil {
+		return Known{}, err
+	}
+	k.LastUpdated = fromUnix(lu)
+	return k, nil
+}
+
 // KnownByReference returns what the checkpoint expects of a reference in
 // the CRM; ok is false for one it does not know (or a managed one found
 // deleted by hand).
@@ -201,12 +210,10 @@ func (db *DB) KnownByReferences(ctx context.Context, refs []string) (map[string]
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var k Known
-		var lu int64
-		if err := rows.Scan(&k.Reference, &k.CRMID, &lu, &k.Managed); err != nil {
+		k, err := scanKnown(rows.Scan)
+		if err != nil {
 			return nil, db.fail("read known customers", err)
 		}
-		k.LastUpdated = fromUnix(lu)
 		if prev, ok := out[k.Reference]; ok && prev.Managed && !k.Managed {
 			continue // managed wins, as in KnownByReference
 		}
