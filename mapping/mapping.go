@@ -43,10 +43,11 @@ type Row struct {
 	// source.strict makes them row errors instead.
 	Warnings []*RowError
 
-	// A lazy row's reference and row sum (rowsum.go); a mapped row's
-	// are its customer's.
+	// A lazy row's reference, row sum and parent (mapped; "" for none)
+	// (rowsum.go); a mapped row's are its customer's.
 	Reference string
 	Sum       uint64
+	Parent    string
 	rec       Record    // a lazy row's record, for Map
 	lazy      *lazyRead // set on a lazy row only
 }
@@ -139,7 +140,7 @@ type layout struct {
 	// the export's columns of parentCustomer and imageFile (-1: not
 	// mapped), and the lazy read's state (nil: every row is mapped).
 	salt                uint64
-	parentIdx, imageIdx int
+	parentCol, imageIdx int   // cols' parentCustomer, the export's imageFile column; -1: not mapped
 	summed              []int // the cells a row sum covers (summedCells)
 	lazy                *lazyRead
 }
@@ -261,7 +262,7 @@ func (m *Mapping) read(ctx context.Context, path string, lazy bool, fn func(Row)
 		lay.derived = pos("isSubCustomer")
 	}
 	lay.salt = headerSalt(m.salt, header.Fields)
-	lay.parentIdx, lay.imageIdx = indexOf(cols, "parentCustomer"), indexOf(cols, "imageFile")
+	lay.parentCol, lay.imageIdx = slices.IndexFunc(cols, func(c column) bool { return c.field == "parentCustomer" }), indexOf(cols, "imageFile")
 	lay.summed = summedCells(cols, flagIdx)
 	if lazy {
 		lay.lazy = &lazyRead{m: m, sheet: r.Sheet}
@@ -423,7 +424,9 @@ func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
 	}
 	sum := sc.rowSum(lay, rec.Fields)
 	if !sc.eager && lay.mayDefer(rec.Fields) {
-		return Row{Line: rec.Line, Reference: ref, Sum: sum, rec: rec, lazy: lay.lazy}
+		if r, ok := m.deferred(lay, rec, sc, ref, sum); ok {
+			return r
+		}
 	}
 	vals := make([]string, len(lay.keys))
 	for _, c := range cols {
@@ -461,10 +464,10 @@ func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
 		c.Image, imageSum = img, sum
 	}
 	c.Hash = m.hash(sc, lay.keys, vals, imageSum)
-	if parent == "" && c.Image == nil && len(warnings) == 0 {
+	if c.Image == nil && len(warnings) == 0 {
 		c.RowSum = sum // plain: its sum may stand for it (rowsum.go)
 	}
-	return Row{Line: rec.Line, Customer: c, Warnings: warnings, Reference: ref, Sum: sum}
+	return Row{Line: rec.Line, Customer: c, Warnings: warnings, Reference: ref, Sum: sum, Parent: parent}
 }
 
 // plausible checks the emails and websites of a row: an implausible one is

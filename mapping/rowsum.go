@@ -10,10 +10,11 @@ package mapping
 // plan that reads rows lazily (ReadLazy) need not map it at all. Only the
 // cells the mapping reads are summed (summedCells).
 //
-// Only plain rows get a sum that counts (Customer.RowSum): no parent, no
-// image, no warning, not a delete. A parent is needed to order waves, an
-// image can change on disk while its row does not, and warnings are
-// shown at every run: those rows are always mapped.
+// Only plain rows get a sum that counts (Customer.RowSum): no image, no
+// warning, not a delete. An image can change on disk while its row does
+// not, and warnings are shown at every run: those rows are always
+// mapped. A lazy row carries its parent, mapped (the plan orders waves
+// and checks parents by it).
 
 import (
 	"encoding/binary"
@@ -133,23 +134,33 @@ type lazyRead struct {
 }
 
 // mayDefer reports whether a valid record may be left unmapped: a read
-// that is lazy still, and a row that may be plain (its parent and image
-// cells empty as read). A row taken for plain here that is not one is
-// mapped by Map when asked: it costs time, never a wrong answer.
+// that is lazy still, and a row that may be plain (its image cell empty
+// as read). A row taken for plain here that is not one is mapped by Map
+// when asked: it costs time, never a wrong answer.
 func (lay *layout) mayDefer(fields []string) bool {
 	if lay.lazy == nil || lay.lazy.eager.Load() {
 		return false
 	}
-	for _, i := range [...]int{lay.parentIdx, lay.imageIdx} {
-		if i >= 0 && strings.TrimSpace(fields[i]) != "" {
-			return false
-		}
+	return lay.imageIdx < 0 || strings.TrimSpace(fields[lay.imageIdx]) == ""
+}
+
+// deferred returns a record left unmapped (ReadLazy), with its parent
+// mapped as the row's would be: the plan orders waves and checks parents
+// by it, whether the row changed or not. ok is false when the parent cell
+// does not map: the row is then mapped whole, for its error.
+func (m *Mapping) deferred(lay *layout, rec Record, sc *scratch, ref string, sum uint64) (Row, bool) {
+	r := Row{Line: rec.Line, Reference: ref, Sum: sum, rec: rec, lazy: lay.lazy}
+	if lay.parentCol < 0 {
+		return r, true
 	}
-	return true
+	c := lay.cols[lay.parentCol]
+	parent, err := sc.cellValue(m, c, rec.Fields[c.index])
+	r.Parent = parent
+	return r, err == nil
 }
 
 // Lazy reports whether the row is valid but not mapped yet (ReadLazy):
-// Reference and Sum are set, Customer is not; Map maps it.
+// Reference, Sum and Parent are set, Customer is not; Map maps it.
 func (r Row) Lazy() bool { return r.lazy != nil }
 
 // Map returns the row mapped: its customer, or its row error. A row that

@@ -43,7 +43,7 @@ func writeExport(t *testing.T, content string) string {
 
 const sumExport = "KUNNR;NAME1;LAND1;KLIMK;SPERR;ZT;ZD;KAT;ZAHLW;PARENT;MAIL;REG;LOEVM\n" +
 	"C1;Alpha;FR;1.500,00;;1;30;J;C;;a@example.com;;\n" + // plain
-	"C2;Beta;Germany;10;X;;;;;C1;;;\n" + // a sub-customer: mapped
+	"C2;Beta;Germany;10;X;;;;;C1;;;\n" + // a sub-customer: lazy, with its parent
 	"C3;Gamma;FR;;;;;;;;not-an-email;;\n" + // a warning: lazy, mapped when asked
 	"C4;;FR;;;;;;;;;;\n" + // no name: lazy, its error when mapped
 	"C5;Epsilon ünïcode;FR;2,5;;;;;;;;;\n" // plain
@@ -62,7 +62,7 @@ func TestReadLazy_MapsAsRead(t *testing.T) {
 	if len(eager) != 5 || len(lazy) != 5 {
 		t.Fatalf("%d rows read, %d lazily; want 5", len(eager), len(lazy))
 	}
-	wantLazy := map[string]bool{"C1": true, "C2": false, "C3": true, "C4": true, "C5": true}
+	wantLazy := map[string]bool{"C1": true, "C2": true, "C3": true, "C4": true, "C5": true}
 	for i, r := range lazy {
 		e := eager[i]
 		ref := e.Reference
@@ -76,6 +76,9 @@ func TestReadLazy_MapsAsRead(t *testing.T) {
 		}
 		if r.Reference != ref || r.Line != e.Line {
 			t.Errorf("row %d: lazy %q line %d; read %q line %d", i, r.Reference, r.Line, ref, e.Line)
+		}
+		if e.Customer != nil && r.Parent != e.Customer.Field("parentCustomer") {
+			t.Errorf("%s: lazy parent %q, read %q", ref, r.Parent, e.Customer.Field("parentCustomer"))
 		}
 		got := lazyMapped[i]
 		if (got.Err == nil) != (e.Err == nil) || (got.Customer == nil) != (e.Customer == nil) {
@@ -92,7 +95,7 @@ func TestReadLazy_MapsAsRead(t *testing.T) {
 			t.Errorf("%s: hash %s sum %x %d warnings; read %s sum %x %d warnings", e.Reference, g.Hash, g.RowSum, len(got.Warnings), w.Hash, w.RowSum, len(e.Warnings))
 		}
 	}
-	plain := map[string]bool{"C1": true, "C5": true} // C2 has a parent, C3 a warning
+	plain := map[string]bool{"C1": true, "C2": true, "C5": true} // C3 has a warning
 	for _, e := range eager {
 		if e.Customer != nil && (e.Customer.RowSum != 0) != plain[e.Reference] {
 			t.Errorf("%s: RowSum %x, plain %v", e.Reference, e.Customer.RowSum, plain[e.Reference])

@@ -693,14 +693,14 @@ func (pl *planner) guard() error {
 // PlanMemoryLimit is the Go memory a plan against a checkpoint of
 // records managed references aims to stay within (the process sets it
 // as its soft limit, GOMEMLIMIT, for a run): the plan's index takes about
-// 24-32 bytes a reference for the whole plan, its batches and actions a
-// few tens of MB. Within the limit, GOGC=50 decides; near it, the
+// 24-32 bytes a reference for the whole plan, its row sums 8 while the
+// export is read, its batches and actions a few tens of MB. Within the limit, GOGC=50 decides; near it, the
 // collector runs more often and the runtime gives its free pages back to
 // the system at once, where it would keep them for a while. At 1,000,000
-// records: 125 MiB, and a peak RSS of ~145 MiB instead of 151-157
-// (BenchmarkPlanDay2). A run that plans more than 100,000 actions (a
+// records: 117 MiB, and a peak RSS of 138-141 MiB instead of 151-157
+// (BenchmarkPlanDay2; 149-151 at 64 B a record). A run that plans more than 100,000 actions (a
 // mapping change: every customer updated) drops the limit once planned
 // (cmd/erpsync/memory.go).
 func PlanMemoryLimit(records int) int64 {
-	return 64<<20 + 64*int64(records)
+	return 64<<20 + 56*int64(records)
 }

@@ -62,6 +62,9 @@ func (pl *planner) sameRow(r mapping.Row) (done bool, err error) {
 	pl.plan.Unchanged++
 	pl.plan.SameBySum++
 	pl.refs.put(k, e)
+	if r.Parent != "" { // as row does: waves and parents are checked by it
+		pl.parentOf[k] = pl.key(r.Parent)
+	}
 	return true, nil
 }
 
