@@ -22,3 +22,16 @@ func TestEncodeValues(t *testing.T) {
 		t.Errorf("encodeValues(nil) = %s", got)
 	}
 }
+
+// FuzzAppendJSONString: the bytes are json.Marshal's for any text.
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"Paris", "München", "LUMIÈRE", "\u2028", "\u2029x", "bad \xff", "\xef\xbf\xbd", "<&>", "a\"b\\c", "\x7f", "日本語"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString(nil, s); string(got) != string(want) {
+			t.Fatalf("appendJSONString(%q) = %s, want %s", s, got, want)
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
 )
 
 // Record is what the checkpoint knows of one managed reference: what
@@ -252,7 +253,17 @@ func appendValues(b []byte, keys []string, m map[string]string) ([]byte, []strin
 // ASCII as is, anything else through json.Marshal.
 func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		c := s[i]
+		if c >= 0x80 {
+			// UTF-8 goes as it is, as json.Marshal writes it (a fifth of
+			// the values of an export with accents): but for the line
+			// and paragraph separators, and bytes that are not UTF-8.
+			if r, size := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError && r != '\u2028' && r != '\u2029' {
+				i += size - 1
+				continue
+			}
+		}
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
 			q, _ := json.Marshal(s) // a string always encodes
 			return append(b, q...)
 		}
