@@ -24,26 +24,11 @@ import (
 func leanRun(t *testing.T, rows []mapping.Row, reread []mapping.Row) (*sync.Plan, *sync.Summary, *state.DB, *crmsim.Server) {
 	t.Helper()
 	ctx := context.Background()
-	db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	plan, err := sync.BuildPlan(ctx, rowsOf(rows...), db, sync.PlanOptions{ImportOnly: true, Lean: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan, db, sim, client := leanPlan(t, rows)
 	for _, a := range plan.Actions() {
 		if a.Customer != nil {
 			t.Fatalf("a lean plan holds the customer of %s", a.Reference)
 		}
-	}
-	sim := crmsim.NewDefault()
-	ts := httptest.NewServer(sim)
-	t.Cleanup(ts.Close)
-	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL})
-	if err != nil {
-		t.Fatal(err)
 	}
 	w := db.NewWriter(100, 10*time.Millisecond)
 	sum, err := sync.Apply(ctx, plan, client, w, sync.ApplyOptions{RunID: 1, Concurrency: 4, Rows: rowsOf(reread...),
@@ -60,6 +45,29 @@ func leanRun(t *testing.T, rows []mapping.Row, reread []mapping.Row) (*sync.Plan
 		}
 	}
 	return plan, sum, db, sim
+}
+
+// leanPlan plans rows leanly against a new checkpoint and returns the
+// plan, the checkpoint, and a new crmsim with a client on it.
+func leanPlan(t *testing.T, rows []mapping.Row) (*sync.Plan, *state.DB, *crmsim.Server, *crm.Client) {
+	t.Helper()
+	db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
+	if err := db.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	plan, err := sync.BuildPlan(context.Background(), rowsOf(rows...), db, sync.PlanOptions{ImportOnly: true, Lean: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := crmsim.NewDefault()
+	ts := httptest.NewServer(sim)
+	t.Cleanup(ts.Close)
+	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan, db, sim, client
 }
 
 // waveLayout writes a plan as layout does, reading its upsert waves
@@ -165,21 +173,7 @@ func TestApply_LeanLineTakenByAnother(t *testing.T) {
 func TestApply_LeanReadFails(t *testing.T) {
 	rows := []mapping.Row{cust(2, "A"), cust(3, "B"), cust(4, "C")}
 	ctx := context.Background()
-	db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	plan, err := sync.BuildPlan(ctx, rowsOf(rows...), db, sync.PlanOptions{ImportOnly: true, Lean: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(crmsim.NewDefault())
-	defer ts.Close()
-	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan, _, _, client := leanPlan(t, rows)
 	broken := func(fn func(mapping.Row) error) error {
 		if err := fn(rows[0]); err != nil {
 			return err
@@ -266,21 +260,7 @@ func TestApply_LeanDoneOnce(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	plan, err := sync.BuildPlan(ctx, rowsOf(rows...), db, sync.PlanOptions{ImportOnly: true, Lean: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(crmsim.NewDefault())
-	defer ts.Close()
-	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan, _, _, client := leanPlan(t, rows)
 	var mu gosync.Mutex
 	told := map[string]int{}
 	sum, err := sync.Apply(ctx, plan, client, sync.Discard{}, sync.ApplyOptions{Concurrency: 4, Rows: rowsOf(reread...),
