@@ -106,8 +106,9 @@ func (a *applier) waves(ctx context.Context, plan *Plan) error {
 			return err
 		}
 	}
+	held := a.holdDeletes(plan)
 	if a.failed.Load() > 0 {
-		if n := plan.Count(OpDelete); n > 0 && a.sum.Stopped == "" {
+		if n := plan.Count(OpDelete) - held; n > 0 && a.sum.Stopped == "" {
 			a.sum.Stopped = fmt.Sprintf("%d deletes held back: an upsert failed in this run", n)
 		}
 		return nil
@@ -118,6 +119,25 @@ func (a *applier) waves(ctx context.Context, plan *Plan) error {
 		}
 	}
 	return nil
+}
+
+// holdDeletes tells Done of each mirror delete the plan holds
+// (Plan.DeletesHeld) as not sent, with why; waves then skips them. It
+// returns how many.
+func (a *applier) holdDeletes(plan *Plan) int {
+	if plan.DeletesHeld == "" {
+		return 0
+	}
+	n := 0
+	for _, w := range plan.Deletes {
+		for _, act := range w {
+			if act.Reason == ReasonAbsentHeld {
+				a.notSent(act, "not sent: held: "+plan.DeletesHeld)
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // stoppedReason says why an action that was sent has no recorded outcome.
@@ -208,6 +228,9 @@ func (a *applier) overBudget() bool {
 func (a *applier) wave(ctx context.Context, actions []*Action) error {
 	return a.sendWave(ctx, func(send sendFunc) error {
 		for _, act := range actions {
+			if act.end.Load()&1 == 1 {
+				continue // settled already: a held delete
+			}
 			if !send(act, nil) {
 				break // the rest are settled as not sent at the end
 			}

@@ -60,6 +60,9 @@ type Settings struct {
 	FullCheck   time.Duration // sync.full_check: a run walks every customer this often; 0: 168h, < 0: never
 	Concurrency int           // bounded errgroup size
 	ReportsDir  string
+	// DeleteDespiteRowErrors sends the mirror deletes of a run whose export
+	// has a row without a usable reference (sync.delete_despite_row_errors).
+	DeleteDespiteRowErrors bool
 }
 
 // Outcome is what a finished (or stopped) run reports.
@@ -346,15 +349,16 @@ func (r *run) planOptions(ctx context.Context) (PlanOptions, error) {
 	}
 	importOnly := j.Mode == ModeImport
 	return PlanOptions{
-		Retry:          retry,
-		File:           j.File,
-		Deletes:        j.Settings.Deletes,
-		MaxDelete:      j.Settings.MaxDelete,
-		DriftPolicy:    j.Settings.Drift,
-		ImportOnly:     importOnly,
-		Lean:           importOnly, // an import may be millions of creates: Apply reads them again
-		MappingChanged: count > 0 && fingerprint != "" && fingerprint != j.Mapping.Fingerprint(),
-		ParentInCRM:    parentInCRM(ctx, j.CRM),
+		Retry:                  retry,
+		File:                   j.File,
+		Deletes:                j.Settings.Deletes,
+		MaxDelete:              j.Settings.MaxDelete,
+		DeleteDespiteRowErrors: j.Settings.DeleteDespiteRowErrors,
+		DriftPolicy:            j.Settings.Drift,
+		ImportOnly:             importOnly,
+		Lean:                   importOnly, // an import may be millions of creates: Apply reads them again
+		MappingChanged:         count > 0 && fingerprint != "" && fingerprint != j.Mapping.Fingerprint(),
+		ParentInCRM:            parentInCRM(ctx, j.CRM),
 	}, nil
 }
 

@@ -35,6 +35,10 @@ const (
 	ReasonFlagged        = "flagged for deletion"
 	ReasonRetry          = "its last push failed"
 	ReasonAbsent         = "absent from the export"
+	// ReasonAbsentHeld is a mirror delete held: the export has a row whose
+	// reference is missing or unusable, which may be this customer's
+	// (Plan.DeletesHeld says which lines).
+	ReasonAbsentHeld = "absent from the export; held: a row of the export has no usable reference and may be this customer's"
 )
 
 // Action is one planned request.
@@ -123,6 +127,10 @@ type Plan struct {
 	// SameBySum counts the unchanged rows known by their row sum alone,
 	// never mapped (planrowsum.go).
 	SameBySum int
+	// DeletesHeld, when set, says why the mirror deletes of this plan are
+	// held (listed, never sent): a row whose reference is missing or
+	// unusable may be any customer absent from the export.
+	DeletesHeld string
 
 	lean *leanPlan // a lean plan's upserts; nil otherwise
 }
@@ -275,6 +283,10 @@ type PlanOptions struct {
 	// of one is sent again (the failure kept its record's last good state,
 	// which may be the row's own).
 	Retry map[string]bool
+	// DeleteDespiteRowErrors plans the mirror deletes even when a row's
+	// reference is missing or unusable (sync.delete_despite_row_errors);
+	// otherwise they are held (Plan.DeletesHeld).
+	DeleteDespiteRowErrors bool
 	// Lean keeps no customer in the plan, only where its rows are: Apply
 	// reads them again from the export (ApplyOptions.Rows), wave by wave.
 	// The upserts are compact rows with no pointer (32 bytes and their
@@ -327,6 +339,10 @@ type planner struct {
 	// Lazy rows (planrowsum.go): how many came in the current window,
 	// and how many of them had to be mapped after all.
 	lazyRows, lazyMapped int
+	// unknown are the lines of the rows whose reference is missing or
+	// unusable: any managed customer may be theirs (planDeletes).
+	unknown []int
+	held    int // mirror deletes held for them
 }
 
 // BuildPlan compares an export with the checkpoint and returns what must
@@ -472,6 +488,9 @@ func (pl *planner) invalid(rowErr *mapping.RowError) error {
 	pl.plan.RowErrors = append(pl.plan.RowErrors, rowErr)
 	pl.plan.InvalidRows++
 	ref := rowErr.Reference
+	if ref == "" || CheckReference(ref) != nil {
+		pl.unknown = append(pl.unknown, rowErr.Line)
+	}
 	if ref == "" {
 		return nil
 	}
@@ -676,7 +695,7 @@ func (pl *planner) guard() error {
 	if pl.opt.ImportOnly {
 		return nil
 	}
-	deletes := pl.plan.Count(OpDelete)
+	deletes := pl.plan.Count(OpDelete) - pl.held // a held delete is not sent
 	allowed := pl.opt.MaxDelete.Of(pl.plan.Managed)
 	if deletes > allowed {
 		return &GuardError{Guard: "max_delete", Detail: fmt.Sprintf(

@@ -61,6 +61,9 @@ type SyncConfig struct {
 	// FullCheck is how often a run walks every customer of the CRM instead
 	// of counting (see configs/erpsync.example.yaml).
 	FullCheck time.Duration `yaml:"full_check"`
+	// DeleteDespiteRowErrors sends mirror deletes even when a row of the
+	// export has no usable reference (by default they are then held).
+	DeleteDespiteRowErrors bool `yaml:"delete_despite_row_errors"`
 }
 
 // ServeConfig is the serve: section.
