@@ -110,3 +110,13 @@ func (c *csvJob) inCRM(ref string) bool {
 	_, err := c.job.CRM.ShowByReference(context.Background(), ref)
 	return err == nil
 }
+
+// failuresOf returns the failures the checkpoint keeps for the next run.
+func failuresOf(t *testing.T, c *csvJob) []state.Failure {
+	t.Helper()
+	fs, err := c.job.State.Failures(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
