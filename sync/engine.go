@@ -63,6 +63,8 @@ type Settings struct {
 	// DeleteDespiteRowErrors sends the mirror deletes of a run whose export
 	// has a row without a usable reference (sync.delete_despite_row_errors).
 	DeleteDespiteRowErrors bool
+	// References says how the CRM compares references (sync.references).
+	References ReferenceMode
 }
 
 // Outcome is what a finished (or stopped) run reports.
@@ -354,6 +356,7 @@ func (r *run) planOptions(ctx context.Context) (PlanOptions, error) {
 		Deletes:                j.Settings.Deletes,
 		MaxDelete:              j.Settings.MaxDelete,
 		DeleteDespiteRowErrors: j.Settings.DeleteDespiteRowErrors,
+		References:             j.Settings.References,
 		DriftPolicy:            j.Settings.Drift,
 		ImportOnly:             importOnly,
 		Lean:                   importOnly, // an import may be millions of creates: Apply reads them again

@@ -256,6 +256,15 @@ const (
 	DeletesMirror DeleteMode = "mirror"
 )
 
+// ReferenceMode says how the CRM compares references: ignoring case,
+// accents and trailing spaces (the default), or exactly.
+type ReferenceMode string
+
+const (
+	ReferencesInsensitive ReferenceMode = "insensitive"
+	ReferencesExact       ReferenceMode = "exact"
+)
+
 // DriftPolicy says what to do with a customer edited by hand in the CRM.
 type DriftPolicy string
 
@@ -283,6 +292,10 @@ type PlanOptions struct {
 	// of one is sent again (the failure kept its record's last good state,
 	// which may be the row's own).
 	Retry map[string]bool
+	// References says how the CRM compares references: unless exactly,
+	// references of the export equal ignoring case, accents and trailing
+	// spaces are row errors (planrefs.go).
+	References ReferenceMode
 	// DeleteDespiteRowErrors plans the mirror deletes even when a row's
 	// reference is missing or unusable (sync.delete_despite_row_errors);
 	// otherwise they are held (Plan.DeletesHeld).
@@ -343,6 +356,8 @@ type planner struct {
 	// unusable: any managed customer may be theirs (planDeletes).
 	unknown []int
 	held    int // mirror deletes held for them
+	// folds holds the references met that fold to another text (planrefs.go).
+	folds map[string][]string
 }
 
 // BuildPlan compares an export with the checkpoint and returns what must
@@ -381,6 +396,7 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 	pl.refs.sums = nil // the rows are read: 8 MB a million records
 	pl.sortList()
 	pl.rejectDuplicates()
+	pl.rejectFolded()
 	if !opt.ImportOnly {
 		pl.applyDrift()
 	}
@@ -426,6 +442,7 @@ func (pl *planner) row(r mapping.Row) error {
 		return pl.invalid(r.Err)
 	}
 	c := r.Customer
+	pl.noteReference(c.Reference, c.Line, c.Field("parentCustomer"))
 	k := pl.key(c.Reference)
 	e, err := pl.lookup(c.Reference, k)
 	if err != nil {
@@ -494,6 +511,7 @@ func (pl *planner) invalid(rowErr *mapping.RowError) error {
 	if ref == "" {
 		return nil
 	}
+	pl.noteReference(ref, rowErr.Line, "")
 	k := pl.key(ref)
 	e, err := pl.lookup(ref, k)
 	if err != nil {
