@@ -461,6 +461,7 @@ func (r *run) apply(ctx context.Context, plan *Plan) error {
 			err = WithClass(ClassFatal, fmt.Errorf("record outcomes: %w", werr))
 		}
 		r.saveRowSums(ctx, plan)
+		r.saveRehashed(ctx, plan)
 	}
 	if ctx.Err() != nil && (err == nil || errors.Is(context.Cause(ctx), ErrLockLost)) {
 		err = WithClass(ClassFatal, context.Cause(ctx))
@@ -484,6 +485,20 @@ func (r *run) saveRowSums(ctx context.Context, plan *Plan) {
 		return
 	}
 	r.j.Log.Debug("row sums saved", zap.Int("records", len(plan.RowSums)))
+}
+
+// saveRehashed records the new hashes of the customers found unchanged
+// by value (Plan.Rehashed). Only time is lost when it fails: the next
+// plan compares their values again.
+func (r *run) saveRehashed(ctx context.Context, plan *Plan) {
+	if len(plan.Rehashed) == 0 || ctx.Err() != nil {
+		return
+	}
+	if err := r.j.State.SaveHashes(ctx, plan.Rehashed); err != nil {
+		r.j.Log.Warn("hashes not saved: the next plan compares those customers' values again", zap.Error(err))
+		return
+	}
+	r.j.Log.Debug("hashes saved", zap.Int("records", len(plan.Rehashed)))
 }
 
 // rowFailures counts the invalid rows and the failed actions.

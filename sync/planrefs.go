@@ -46,7 +46,7 @@ func foldReference(ref string) (folded string, same bool) {
 // folds to another text is remembered under its folded form (rejectFolded
 // then finds those that meet); a digits-only parent is warned about.
 func (pl *planner) noteReference(ref string, line int, parent string) {
-	if parent != "" && strings.Trim(parent, "0123456789") == "" {
+	if digitsOnly(parent) {
 		pl.plan.Warnings = append(pl.plan.Warnings, &mapping.RowError{File: pl.opt.File, Line: line,
 			Column: "parentCustomer", Reference: strings.Clone(ref), Err: fmt.Errorf(
 				"the parent reference %q is digits only: a CRM may read it as a customer's id; the stored parent is checked after the write", parent)})
@@ -64,6 +64,16 @@ func (pl *planner) noteReference(ref string, line int, parent string) {
 	if refs := pl.folds[folded]; !slices.Contains(refs, ref) {
 		pl.folds[folded] = append(refs, strings.Clone(ref))
 	}
+}
+
+// digitsOnly reports whether s is one or more ASCII digits.
+func digitsOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // rejectFolded turns the rows of references that fold to one text into
