@@ -29,6 +29,7 @@ func TestRun_UnknownReferenceHoldsMirrorDeletes(t *testing.T) {
 		if got := sync.Classify(err); got != sync.ClassRowFailures {
 			t.Fatalf("day 2 = %v (class %d), want row failures (1)", err, got)
 		}
+		checkAccount(t, out.Dir)
 		if !c.inCRM("A") || !c.inCRM("C") || !c.inCRM("D") {
 			t.Errorf("in the CRM: A %v, C %v, D %v; want all three (no delete, D created)", c.inCRM("A"), c.inCRM("C"), c.inCRM("D"))
 		}

@@ -23,6 +23,7 @@ func TestRun_ReferencesOneIgnoringCase(t *testing.T) {
 		if got := sync.Classify(err); got != sync.ClassRowFailures {
 			t.Fatalf("run = %v (class %d), want row failures (1)", err, got)
 		}
+		checkAccount(t, out.Dir)
 		if n := c.store.Len(); n != 1 || !c.inCRM("OK-1") {
 			t.Errorf("the CRM holds %d customers, want OK-1 alone", n)
 		}

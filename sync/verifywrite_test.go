@@ -58,6 +58,7 @@ func TestRun_StoredValueDiffersIsRowFailure(t *testing.T) {
 		if got := sync.Classify(err); got != sync.ClassRowFailures {
 			t.Fatalf("run %d = %v (class %d), want row failures (1)", run, err, got)
 		}
+		checkAccount(t, out.Dir)
 		var subPlanned bool
 		for a := range out.Plan.All() {
 			subPlanned = subPlanned || a.Reference == "SUB"
