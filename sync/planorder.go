@@ -214,9 +214,13 @@ func (pl *planner) heldWhy() string {
 	if len(lines) > 5 {
 		more = fmt.Sprintf(" and %d more", len(lines)-5)
 	}
-	return fmt.Sprintf("%d rows without a usable reference (line %s%s): erpsync cannot know which "+
+	rows := "1 row"
+	if len(lines) > 1 {
+		rows = strconv.Itoa(len(lines)) + " rows"
+	}
+	return fmt.Sprintf("%s without a usable reference (line %s%s): erpsync cannot know which "+
 		"customers are absent from the export; fix those rows, or set sync.delete_despite_row_errors: true",
-		len(lines), strings.Join(shown, ", "), more)
+		rows, strings.Join(shown, ", "), more)
 }
 
 // planDeletes adds the flagged deletes and, in mirror mode, the managed
