@@ -305,3 +305,49 @@ func (db *DB) SaveRowSums(ctx context.Context, sums []RowSum) error {
 	}
 	return nil
 }
+
+// Rehash is a record whose values are the ones last pushed, read under a
+// new mapping: its hash and row sum become the new mapping's, so that
+// the next plan finds it unchanged without comparing values again.
+type Rehash struct {
+	Reference, Hash string
+	Sum             uint64
+	Values          map[string]string // the values to keep when the mapped fields changed; nil: kept as they are
+}
+
+// SaveHashes records the new hashes, row sums (and values, when given)
+// of records a plan found unchanged by value after a mapping change, in
+// one transaction (issue 21 §3).
+func (db *DB) SaveHashes(ctx context.Context, rs []Rehash) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		hashOnly, err := tx.PrepareContext(ctx, `UPDATE records SET hash = ?, row_sum = ? WHERE reference = ?`)
+		if err != nil {
+			return err
+		}
+		defer hashOnly.Close()
+		withVals, err := tx.PrepareContext(ctx, `UPDATE records SET hash = ?, row_sum = ?, vals = ? WHERE reference = ?`)
+		if err != nil {
+			return err
+		}
+		defer withVals.Close()
+		for _, r := range rs {
+			if r.Values == nil {
+				_, err = hashOnly.ExecContext(ctx, r.Hash, int64(r.Sum), r.Reference)
+			} else {
+				vals, _ := encodeValues(r.Values)
+				_, err = withVals.ExecContext(ctx, r.Hash, int64(r.Sum), string(vals), r.Reference)
+			}
+			if err != nil {
+				return fmt.Errorf("hash of %s: %w", r.Reference, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return db.fail("save hashes", err)
+	}
+	return nil
+}

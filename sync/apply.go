@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
 	"erpsync/mapping"
+	"erpsync/mapping/customer"
 	"erpsync/state"
 	"erpsync/sync/crm"
 )
@@ -106,8 +108,9 @@ func (a *applier) waves(ctx context.Context, plan *Plan) error {
 			return err
 		}
 	}
+	held := a.holdDeletes(plan)
 	if a.failed.Load() > 0 {
-		if n := plan.Count(OpDelete); n > 0 && a.sum.Stopped == "" {
+		if n := plan.Count(OpDelete) - held; n > 0 && a.sum.Stopped == "" {
 			a.sum.Stopped = fmt.Sprintf("%d deletes held back: an upsert failed in this run", n)
 		}
 		return nil
@@ -118,6 +121,25 @@ func (a *applier) waves(ctx context.Context, plan *Plan) error {
 		}
 	}
 	return nil
+}
+
+// holdDeletes tells Done of each mirror delete the plan holds
+// (Plan.DeletesHeld) as not sent, with why; waves then skips them. It
+// returns how many.
+func (a *applier) holdDeletes(plan *Plan) int {
+	if plan.DeletesHeld == "" {
+		return 0
+	}
+	n := 0
+	for _, w := range plan.Deletes {
+		for _, act := range w {
+			if act.Reason == ReasonAbsentHeld {
+				a.notSent(act, "not sent: held: "+plan.DeletesHeld)
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // stoppedReason says why an action that was sent has no recorded outcome.
@@ -208,6 +230,9 @@ func (a *applier) overBudget() bool {
 func (a *applier) wave(ctx context.Context, actions []*Action) error {
 	return a.sendWave(ctx, func(send sendFunc) error {
 		for _, act := range actions {
+			if act.end.Load()&1 == 1 {
+				continue // settled already: a held delete
+			}
 			if !send(act, nil) {
 				break // the rest are settled as not sent at the end
 			}
@@ -456,7 +481,60 @@ func (a *applier) upsert(ctx context.Context, act *Action, out *state.Outcome) (
 	out.Hash, out.RowSum, out.Values = c.Hash, c.RowSum, c.Fields()
 	out.CRMID, out.CRMLastUpdated = got.ID, got.LastUpdated.Time
 	out.CRMValues = CRMValues(got, c.FieldNames(), a.opt.CountryCode)
+	if diffs := a.storedDiffs(out.Values, out.CRMValues); len(diffs) > 0 {
+		// Stored otherwise than sent (a digits-only parent read as an id):
+		// a row failure, the record kept as it was, the next run retries.
+		return got.AnswerStatus, &StoredDiffError{Status: got.AnswerStatus, Diffs: diffs}
+	}
 	return got.AnswerStatus, nil
+}
+
+// unstored is a CRM whose upsert answers are not what it stored (DryRun
+// sends nothing): they are not compared with what was sent.
+type unstored interface{ answersUnstored() }
+
+// storedDiffs compares what an upsert sent with what the CRM answered it
+// stored, canonically (Differences). A value the CRM names in a way erpsync
+// cannot read back (a dueDateConfigType name or a country it does not
+// know) cannot be compared and is left out: drift handles it (driftChanges).
+func (a *applier) storedDiffs(sent, stored map[string]string) []Change {
+	if _, ok := a.api.(unstored); ok {
+		return nil
+	}
+	diffs := Differences(sent, stored)
+	return slices.DeleteFunc(diffs, func(d Change) bool {
+		f, ok := customer.Lookup(d.Field)
+		if !ok || d.Old == "" {
+			return false
+		}
+		switch f.Kind {
+		case customer.KindDueType:
+			_, known := customer.DueType(d.Old)
+			return !known
+		case customer.KindCountry:
+			_, known := a.opt.CountryCode(d.Old)
+			return !known
+		}
+		return false
+	})
+}
+
+// StoredDiffError is an upsert the CRM answered with values other than
+// those sent, compared in canonical form (Differences): a row failure.
+type StoredDiffError struct {
+	Status int      // the answer's HTTP status
+	Diffs  []Change // Old: what the CRM stored; New: what was sent
+}
+
+// CodeStoredDiffers is the error code of a StoredDiffError in the reports.
+const CodeStoredDiffers = "stored_differs"
+
+func (e *StoredDiffError) Error() string {
+	parts := make([]string, len(e.Diffs))
+	for i, d := range e.Diffs {
+		parts[i] = fmt.Sprintf("the CRM stored %q for field %s, sent %q", d.Old, d.Field, d.New)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // delete keeps the CRM's last copy (an audit trail to restore from), then
@@ -485,6 +563,10 @@ func (a *applier) delete(ctx context.Context, act *Action, out *state.Outcome) (
 
 // describe splits an error into the API's status, code and message.
 func describe(err error) (int, string, string) {
+	var diff *StoredDiffError
+	if errors.As(err, &diff) {
+		return diff.Status, CodeStoredDiffers, diff.Error()
+	}
 	var apiErr *crm.APIError
 	if errors.As(err, &apiErr) {
 		msg := apiErr.Description

@@ -20,6 +20,10 @@ func (d DryRun) Upsert(_ context.Context, ref string, _ *crm.Form) (*crm.Custome
 	return &crm.Customer{Reference: ref}, nil
 }
 
+// answersUnstored says that Upsert's answers are not what the CRM holds:
+// Apply does not compare them with what was sent.
+func (DryRun) answersUnstored() {}
+
 // ShowByReference reads from the CRM.
 func (d DryRun) ShowByReference(ctx context.Context, ref string) (*crm.Customer, error) {
 	return d.CRM.ShowByReference(ctx, ref)

@@ -60,6 +60,11 @@ type Settings struct {
 	FullCheck   time.Duration // sync.full_check: a run walks every customer this often; 0: 168h, < 0: never
 	Concurrency int           // bounded errgroup size
 	ReportsDir  string
+	// DeleteDespiteRowErrors sends the mirror deletes of a run whose export
+	// has a row without a usable reference (sync.delete_despite_row_errors).
+	DeleteDespiteRowErrors bool
+	// References says how the CRM compares references (sync.references).
+	References ReferenceMode
 }
 
 // Outcome is what a finished (or stopped) run reports.
@@ -346,15 +351,17 @@ func (r *run) planOptions(ctx context.Context) (PlanOptions, error) {
 	}
 	importOnly := j.Mode == ModeImport
 	return PlanOptions{
-		Retry:          retry,
-		File:           j.File,
-		Deletes:        j.Settings.Deletes,
-		MaxDelete:      j.Settings.MaxDelete,
-		DriftPolicy:    j.Settings.Drift,
-		ImportOnly:     importOnly,
-		Lean:           importOnly, // an import may be millions of creates: Apply reads them again
-		MappingChanged: count > 0 && fingerprint != "" && fingerprint != j.Mapping.Fingerprint(),
-		ParentInCRM:    parentInCRM(ctx, j.CRM),
+		Retry:                  retry,
+		File:                   j.File,
+		Deletes:                j.Settings.Deletes,
+		MaxDelete:              j.Settings.MaxDelete,
+		DeleteDespiteRowErrors: j.Settings.DeleteDespiteRowErrors,
+		References:             j.Settings.References,
+		DriftPolicy:            j.Settings.Drift,
+		ImportOnly:             importOnly,
+		Lean:                   importOnly, // an import may be millions of creates: Apply reads them again
+		MappingChanged:         count > 0 && fingerprint != "" && fingerprint != j.Mapping.Fingerprint(),
+		ParentInCRM:            parentInCRM(ctx, j.CRM),
 	}, nil
 }
 
@@ -454,6 +461,7 @@ func (r *run) apply(ctx context.Context, plan *Plan) error {
 			err = WithClass(ClassFatal, fmt.Errorf("record outcomes: %w", werr))
 		}
 		r.saveRowSums(ctx, plan)
+		r.saveRehashed(ctx, plan)
 	}
 	if ctx.Err() != nil && (err == nil || errors.Is(context.Cause(ctx), ErrLockLost)) {
 		err = WithClass(ClassFatal, context.Cause(ctx))
@@ -477,6 +485,20 @@ func (r *run) saveRowSums(ctx context.Context, plan *Plan) {
 		return
 	}
 	r.j.Log.Debug("row sums saved", zap.Int("records", len(plan.RowSums)))
+}
+
+// saveRehashed records the new hashes of the customers found unchanged
+// by value (Plan.Rehashed). Only time is lost when it fails: the next
+// plan compares their values again.
+func (r *run) saveRehashed(ctx context.Context, plan *Plan) {
+	if len(plan.Rehashed) == 0 || ctx.Err() != nil {
+		return
+	}
+	if err := r.j.State.SaveHashes(ctx, plan.Rehashed); err != nil {
+		r.j.Log.Warn("hashes not saved: the next plan compares those customers' values again", zap.Error(err))
+		return
+	}
+	r.j.Log.Debug("hashes saved", zap.Int("records", len(plan.Rehashed)))
 }
 
 // rowFailures counts the invalid rows and the failed actions.

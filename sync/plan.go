@@ -35,6 +35,10 @@ const (
 	ReasonFlagged        = "flagged for deletion"
 	ReasonRetry          = "its last push failed"
 	ReasonAbsent         = "absent from the export"
+	// ReasonAbsentHeld is a mirror delete held: the export has a row whose
+	// reference is missing or unusable, which may be this customer's
+	// (Plan.DeletesHeld says which lines).
+	ReasonAbsentHeld = "absent from the export; held: a row of the export has no usable reference and may be this customer's"
 )
 
 // Action is one planned request.
@@ -112,6 +116,10 @@ type Plan struct {
 	Ignored        int
 	Managed        int // references in the checkpoint before the run
 	MappingChanged bool
+	// MappingUpdates counts, when the mapping changed, the updates whose
+	// mapped values differ from those last pushed (reason "mapping
+	// changed"); the other customers are compared by value, not sent.
+	MappingUpdates int
 	// Warnings are values read but looking wrong (an email without @):
 	// their rows are sent as they are; the warnings are shown and reported.
 	Warnings []*mapping.RowError
@@ -120,9 +128,18 @@ type Plan struct {
 	// recorded, unless it was cancelled (state.DB.SaveRowSums: a record
 	// whose hash changed meanwhile is left alone); a dry run does not.
 	RowSums []state.RowSum
+	// Rehashed are the records whose values are those last pushed but
+	// whose hash differs (the mapping changed): not sent, counted
+	// unchanged; a run saves their new hashes and row sums once its
+	// outcomes are recorded (state.DB.SaveHashes); a dry run does not.
+	Rehashed []state.Rehash
 	// SameBySum counts the unchanged rows known by their row sum alone,
 	// never mapped (planrowsum.go).
 	SameBySum int
+	// DeletesHeld, when set, says why the mirror deletes of this plan are
+	// held (listed, never sent): a row whose reference is missing or
+	// unusable may be any customer absent from the export.
+	DeletesHeld string
 
 	lean *leanPlan // a lean plan's upserts; nil otherwise
 }
@@ -248,6 +265,15 @@ const (
 	DeletesMirror DeleteMode = "mirror"
 )
 
+// ReferenceMode says how the CRM compares references: ignoring case,
+// accents and trailing spaces (the default), or exactly.
+type ReferenceMode string
+
+const (
+	ReferencesInsensitive ReferenceMode = "insensitive"
+	ReferencesExact       ReferenceMode = "exact"
+)
+
 // DriftPolicy says what to do with a customer edited by hand in the CRM.
 type DriftPolicy string
 
@@ -275,6 +301,14 @@ type PlanOptions struct {
 	// of one is sent again (the failure kept its record's last good state,
 	// which may be the row's own).
 	Retry map[string]bool
+	// References says how the CRM compares references: unless exactly,
+	// references of the export equal ignoring case, accents and trailing
+	// spaces are row errors (planrefs.go).
+	References ReferenceMode
+	// DeleteDespiteRowErrors plans the mirror deletes even when a row's
+	// reference is missing or unusable (sync.delete_despite_row_errors);
+	// otherwise they are held (Plan.DeletesHeld).
+	DeleteDespiteRowErrors bool
 	// Lean keeps no customer in the plan, only where its rows are: Apply
 	// reads them again from the export (ApplyOptions.Rows), wave by wave.
 	// The upserts are compact rows with no pointer (32 bytes and their
@@ -327,6 +361,12 @@ type planner struct {
 	// Lazy rows (planrowsum.go): how many came in the current window,
 	// and how many of them had to be mapped after all.
 	lazyRows, lazyMapped int
+	// unknown are the lines of the rows whose reference is missing or
+	// unusable: any managed customer may be theirs (planDeletes).
+	unknown []int
+	held    int // mirror deletes held for them
+	// folds holds the references met that fold to another text (planrefs.go).
+	folds map[string][]string
 }
 
 // BuildPlan compares an export with the checkpoint and returns what must
@@ -365,6 +405,7 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 	pl.refs.sums = nil // the rows are read: 8 MB a million records
 	pl.sortList()
 	pl.rejectDuplicates()
+	pl.rejectFolded()
 	if !opt.ImportOnly {
 		pl.applyDrift()
 	}
@@ -410,6 +451,7 @@ func (pl *planner) row(r mapping.Row) error {
 		return pl.invalid(r.Err)
 	}
 	c := r.Customer
+	pl.noteReference(c.Reference, c.Line, c.Field("parentCustomer"))
 	k := pl.key(c.Reference)
 	e, err := pl.lookup(c.Reference, k)
 	if err != nil {
@@ -472,9 +514,13 @@ func (pl *planner) invalid(rowErr *mapping.RowError) error {
 	pl.plan.RowErrors = append(pl.plan.RowErrors, rowErr)
 	pl.plan.InvalidRows++
 	ref := rowErr.Reference
+	if ref == "" || CheckReference(ref) != nil {
+		pl.unknown = append(pl.unknown, rowErr.Line)
+	}
 	if ref == "" {
 		return nil
 	}
+	pl.noteReference(ref, rowErr.Line, "")
 	k := pl.key(ref)
 	e, err := pl.lookup(ref, k)
 	if err != nil {
@@ -512,7 +558,10 @@ func (pl *planner) upsert(op Op, c *mapping.Customer, reason string) {
 	a.Parent = c.Field("parentCustomer")
 	a.end.Store(hashPrefix(c.Hash) &^ 1)
 	if pl.opt.Lean {
-		a.Reference, a.Parent, a.Customer = pl.text.clone(a.Reference), pl.text.clone(a.Parent), nil
+		a.Reference, a.Parent = pl.text.clone(a.Reference), pl.text.clone(a.Parent)
+		if op != OpUpdate { // an update's values are compared first (byValue)
+			a.Customer = nil
+		}
 	}
 	pl.list = append(pl.list, a)
 }
@@ -618,15 +667,92 @@ func (pl *planner) describeChanges(ctx context.Context, cp PlanCheckpoint) error
 	// Each update reads its record, most of the time on its own: on every
 	// core (a day-2 plan of a million rows has 10,000 of them, 0.4 s one
 	// after the other).
-	return onEveryCore(ctx, len(updates), func(ctx context.Context, i int) error {
+	same := make([]sameness, len(updates))
+	err := onEveryCore(ctx, len(updates), func(ctx context.Context, i int) error {
 		a := updates[i]
 		old, err := lastPushed(ctx, cp, a.Reference)
 		if err != nil {
 			return fmt.Errorf("read checkpoint of %s: %w", a.Reference, err)
 		}
 		a.Changes = fieldChanges(a.Customer, old)
+		if old != nil && a.Changes == nil {
+			same[i] = sameValues
+			if len(old) != fieldCount(a.Customer) {
+				same[i] = sameFewerFields
+			}
+		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	pl.byValue(updates, same)
+	return nil
+}
+
+// fieldCount is the number of mapped fields of c.
+func fieldCount(c *mapping.Customer) int {
+	n := 0
+	for range c.All() {
+		n++
+	}
+	return n
+}
+
+// sameness is how an update's values compare with those last pushed.
+type sameness uint8
+
+const (
+	differ          sameness = iota
+	sameValues               // every field as last pushed
+	sameFewerFields          // as last pushed, but fields pushed then are no longer mapped
+)
+
+// byValue takes back the updates whose mapped values are those last
+// pushed (issue 21 §3): their hash differs only by the mapping's salt (a
+// mapping change: a values alias, null_values), or the checkpoint kept an
+// older hash. They are counted unchanged, and their new hashes kept for
+// the checkpoint (Plan.Rehashed). One with an image is sent (the image is
+// compared by its hash only), and so is one drifted or whose last push
+// failed, with that reason. It counts the updates left under a mapping
+// change; a lean plan's updates let their customers go.
+func (pl *planner) byValue(updates []*Action, same []sameness) {
+	for i, a := range updates {
+		c := a.Customer
+		byValue := same[i] != differ && c.Image == nil && (a.Reason == ReasonChanged || a.Reason == ReasonMappingChanged)
+		if byValue {
+			if why := pl.stillDue(a.Reference); why != "" {
+				a.Reason = why
+			} else {
+				r := state.Rehash{Reference: a.Reference, Hash: c.Hash, Sum: c.RowSum}
+				if same[i] == sameFewerFields {
+					r.Values = c.Fields()
+				}
+				pl.plan.Rehashed = append(pl.plan.Rehashed, r)
+				pl.dropped[a] = true
+				pl.plan.Unchanged++
+			}
+		}
+		if a.Reason == ReasonMappingChanged && !pl.dropped[a] {
+			pl.plan.MappingUpdates++
+		}
+		if pl.opt.Lean {
+			a.Customer, a.Changes = nil, nil // read again by the apply
+		}
+	}
+}
+
+// stillDue says why a customer whose values are those last pushed is sent
+// all the same: edited in the CRM (with erp_wins), or its last push
+// failed; "" when it is not.
+func (pl *planner) stillDue(ref string) string {
+	if why := pl.drifted[ref]; why != "" && !pl.opt.ImportOnly && pl.opt.DriftPolicy == DriftERPWins {
+		return why
+	}
+	if pl.opt.Retry[ref] {
+		return ReasonRetry
+	}
+	return ""
 }
 
 // valuesReader reads a record's values alone (state.DB does).
@@ -651,11 +777,12 @@ func lastPushed(ctx context.Context, cp PlanCheckpoint, ref string) (map[string]
 }
 
 // fieldChanges lists the fields of c that differ from old; every field
-// when old is nil.
+// when old is nil. A field old does not hold (mapped since, even empty)
+// is a change: it was never pushed.
 func fieldChanges(c *mapping.Customer, old map[string]string) []Change {
 	n := 0 // counted first: 10,000 updates keep their lists to the end of a run
 	for f, v := range c.All() {
-		if old == nil || old[f] != v {
+		if o, ok := old[f]; !ok || o != v {
 			n++
 		}
 	}
@@ -664,7 +791,7 @@ func fieldChanges(c *mapping.Customer, old map[string]string) []Change {
 	}
 	out := make([]Change, 0, n)
 	for f, v := range c.All() {
-		if o := old[f]; old == nil || o != v {
+		if o, ok := old[f]; !ok || o != v {
 			out = append(out, Change{Field: f, Old: o, New: v})
 		}
 	}
@@ -676,7 +803,7 @@ func (pl *planner) guard() error {
 	if pl.opt.ImportOnly {
 		return nil
 	}
-	deletes := pl.plan.Count(OpDelete)
+	deletes := pl.plan.Count(OpDelete) - pl.held // a held delete is not sent
 	allowed := pl.opt.MaxDelete.Of(pl.plan.Managed)
 	if deletes > allowed {
 		return &GuardError{Guard: "max_delete", Detail: fmt.Sprintf(

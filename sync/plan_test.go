@@ -333,15 +333,22 @@ func TestBuildPlan_Changes(t *testing.T) {
 }
 
 func TestBuildPlan_MappingChanged(t *testing.T) {
-	a := cust(2, "A")
-	cp := checkpoint(a)
-	cp["A"].Hash = fakeHash(map[string]string{"other": "mapping"})
-	plan, err := sync.BuildPlan(context.Background(), rowsOf(a), cp, sync.PlanOptions{MappingChanged: true})
+	// Under a new mapping every hash differs: A's values differ from those
+	// last pushed, B's do not (issue 21 §3: compared by value, not sent).
+	a, b := cust(2, "A", "email=new@x"), cust(3, "B")
+	cp := checkpoint(cust(2, "A", "email=old@x"), b)
+	cp["A"].Hash = fakeHash(map[string]string{"other": "mapping", "ref": "A"})
+	cp["B"].Hash = fakeHash(map[string]string{"other": "mapping", "ref": "B"})
+	plan, err := sync.BuildPlan(context.Background(), rowsOf(a, b), cp, sync.PlanOptions{MappingChanged: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !plan.MappingChanged || plan.Count(sync.OpUpdate) != 1 || plan.Actions()[0].Reason != sync.ReasonMappingChanged {
-		t.Errorf("plan = %s, reason %q", layout(plan), plan.Actions()[0].Reason)
+	acts := plan.Actions()
+	if !plan.MappingChanged || len(acts) != 1 || acts[0].Reference != "A" || acts[0].Reason != sync.ReasonMappingChanged || plan.MappingUpdates != 1 {
+		t.Fatalf("plan = %s, %d updates with the mapping; want one update of A, reason %q", layout(plan), plan.MappingUpdates, sync.ReasonMappingChanged)
+	}
+	if plan.Unchanged != 1 || len(plan.Rehashed) != 1 || plan.Rehashed[0].Reference != "B" || plan.Rehashed[0].Hash != b.Customer.Hash {
+		t.Errorf("unchanged %d, rehashed %+v; want B unchanged, its new hash kept", plan.Unchanged, plan.Rehashed)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"erpsync/mapping"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -191,6 +192,37 @@ func (pl *planner) plannedParents() map[*Action]*Action {
 	return parents
 }
 
+// absentReason is the reason of a mirror delete: absent from the export,
+// or held when a row's reference is missing or unusable (issue 21 §2): that
+// row may be any customer, so none can be known absent.
+func (pl *planner) absentReason() string {
+	if len(pl.unknown) == 0 || pl.opt.DeleteDespiteRowErrors {
+		return ReasonAbsent
+	}
+	return ReasonAbsentHeld
+}
+
+// heldWhy says why the mirror deletes are held, naming the first lines
+// of the rows without a usable reference (Plan.DeletesHeld).
+func (pl *planner) heldWhy() string {
+	lines := slices.Sorted(slices.Values(pl.unknown))
+	shown := make([]string, 0, 5)
+	for _, l := range lines[:min(len(lines), 5)] {
+		shown = append(shown, strconv.Itoa(l))
+	}
+	more := ""
+	if len(lines) > 5 {
+		more = fmt.Sprintf(" and %d more", len(lines)-5)
+	}
+	rows := "1 row"
+	if len(lines) > 1 {
+		rows = strconv.Itoa(len(lines)) + " rows"
+	}
+	return fmt.Sprintf("%s without a usable reference (line %s%s): erpsync cannot know which "+
+		"customers are absent from the export; fix those rows, or set sync.delete_despite_row_errors: true",
+		rows, strings.Join(shown, ", "), more)
+}
+
 // planDeletes adds the flagged deletes and, in mirror mode, the managed
 // references absent from the export; sub-customers go before parents.
 func (pl *planner) planDeletes(ctx context.Context, cp PlanCheckpoint) error {
@@ -201,6 +233,7 @@ func (pl *planner) planDeletes(ctx context.Context, cp PlanCheckpoint) error {
 		}
 	}
 	if pl.opt.Deletes == DeletesMirror {
+		reason := pl.absentReason()
 		err := cp.Hashes(ctx, func(ref, _ string) error {
 			if e := pl.refs.get(pl.key(ref)); e.cp != 0 && e.line == 0 {
 				if err := CheckReference(ref); err != nil {
@@ -210,12 +243,18 @@ func (pl *planner) planDeletes(ctx context.Context, cp PlanCheckpoint) error {
 						Column: "reference", Reference: strings.Clone(ref), Err: fmt.Errorf("not deleted: %w", err)})
 					return nil
 				}
-				dels = append(dels, &Action{Op: OpDelete, Reference: ref, Reason: ReasonAbsent})
+				dels = append(dels, &Action{Op: OpDelete, Reference: ref, Reason: reason})
+				if reason == ReasonAbsentHeld {
+					pl.held++
+				}
 			}
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("read checkpoint: %w", err)
+		}
+		if pl.held > 0 {
+			pl.plan.DeletesHeld = pl.heldWhy()
 		}
 	}
 	// Each delete's parent, from its record's values, on every core: a

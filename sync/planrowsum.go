@@ -57,6 +57,7 @@ func (pl *planner) sameRow(r mapping.Row) (done bool, err error) {
 		return false, nil
 	}
 	pl.plan.Rows++
+	pl.noteReference(r.Reference, r.Line, r.Parent)
 	// The same row as pushed: its hash is the checkpoint's.
 	e.line, e.row = int32(r.Line), uint32(e.cp>>32)|1 // counted unchanged
 	pl.plan.Unchanged++

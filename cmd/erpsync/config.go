@@ -61,6 +61,11 @@ type SyncConfig struct {
 	// FullCheck is how often a run walks every customer of the CRM instead
 	// of counting (see configs/erpsync.example.yaml).
 	FullCheck time.Duration `yaml:"full_check"`
+	// DeleteDespiteRowErrors sends mirror deletes even when a row of the
+	// export has no usable reference (by default they are then held).
+	DeleteDespiteRowErrors bool `yaml:"delete_despite_row_errors"`
+	// References: how the CRM compares references (insensitive or exact).
+	References sync.ReferenceMode `yaml:"references"`
 }
 
 // ServeConfig is the serve: section.
@@ -93,6 +98,7 @@ func DefaultConfig() Config {
 			Deletes: sync.DeletesNever, MaxDelete: sync.Limit{Percent: 5, IsPercent: true},
 			Drift: sync.DriftERPWins, MaxFailures: sync.Limit{Percent: 10, IsPercent: true},
 			Lookback: 2 * time.Minute, FullCheck: sync.DefaultFullCheck,
+			References: sync.ReferencesInsensitive,
 		},
 		Schedule: "CRON_TZ=Europe/Paris 0 2 * * *",
 		Serve:    ServeConfig{Listen: "127.0.0.1:9464", ShutdownTimeout: 5 * time.Minute},
@@ -143,6 +149,11 @@ func (c *Config) validate() error {
 	case sync.DeletesNever, sync.DeletesMirror:
 	default:
 		return fmt.Errorf("sync.deletes %q: want never or mirror", c.Sync.Deletes)
+	}
+	switch c.Sync.References {
+	case sync.ReferencesInsensitive, sync.ReferencesExact:
+	default:
+		return fmt.Errorf("sync.references %q: want insensitive or exact", c.Sync.References)
 	}
 	switch c.Sync.Drift {
 	case sync.DriftERPWins, sync.DriftReport:

@@ -16,7 +16,10 @@ func printPlan(w io.Writer, file string, p *sync.Plan, show int) {
 	fmt.Fprintf(w, "  create %d · update %d · delete %d · unchanged %d · row errors %d · drift %d · warnings %d\n",
 		p.Count(sync.OpCreate), p.Count(sync.OpUpdate), p.Count(sync.OpDelete), p.Unchanged, len(p.RowErrors), len(p.Drift), len(p.Warnings))
 	if p.MappingChanged {
-		fmt.Fprintln(w, "  the mapping changed since the last run: every record is planned again")
+		fmt.Fprintf(w, "  the mapping changed since the last run: %d customers' mapped values differ from those last pushed; the others are compared by value, not sent\n", p.MappingUpdates)
+	}
+	if p.DeletesHeld != "" {
+		fmt.Fprintf(w, "  deletes held: %s\n", p.DeletesHeld)
 	}
 	i := 0
 	for a := range p.All() {

@@ -1,0 +1,78 @@
+package sync_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"erpsync/sync"
+)
+
+// TestRun_ReferencesOneIgnoringCase (issue 21 §5): references of one
+// export equal ignoring case or accents (K00000300 and k00000300; Café-1
+// and CAFE-1) would be one customer in a CRM that compares them so:
+// every such row is a row error naming the others, none is sent (exit 1).
+// The other rows go on. sync.references: exact keeps today's behaviour.
+func TestRun_ReferencesOneIgnoringCase(t *testing.T) {
+	export := []string{"reference;name;parent;email",
+		"K00000300;Upper;;", "OK-1;Fine;;", "k00000300;Lower;;", "Café-1;Accented;;", "CAFE-1;Plain;;"}
+
+	t.Run("insensitive", func(t *testing.T) {
+		c := newCSVJob(t, csvConfig(), nil)
+		out, err := c.run(t, export...)
+		if got := sync.Classify(err); got != sync.ClassRowFailures {
+			t.Fatalf("run = %v (class %d), want row failures (1)", err, got)
+		}
+		checkAccount(t, out.Dir)
+		if n := c.store.Len(); n != 1 || !c.inCRM("OK-1") {
+			t.Errorf("the CRM holds %d customers, want OK-1 alone", n)
+		}
+		msgs := map[string]string{}
+		for _, e := range out.Plan.RowErrors {
+			msgs[e.Reference] = e.Error()
+		}
+		for ref, other := range map[string]string{"K00000300": "k00000300", "k00000300": "K00000300", "Café-1": "CAFE-1", "CAFE-1": "Café-1"} {
+			if !strings.Contains(msgs[ref], `"`+other+`"`) {
+				t.Errorf("row error of %s: %q, want it to name %s", ref, msgs[ref], other)
+			}
+		}
+		if a := out.Plan.Rows; a != 5 || out.Plan.InvalidRows != 4 {
+			t.Errorf("rows %d, invalid %d; want 5 and 4", a, out.Plan.InvalidRows)
+		}
+	})
+
+	t.Run("exact", func(t *testing.T) {
+		c := newCSVJob(t, csvConfig(), nil)
+		c.job.Settings.References = sync.ReferencesExact
+		if _, err := c.run(t, export...); err != nil {
+			t.Fatalf("run = %v, want all done", err)
+		}
+		if n := c.store.Len(); n != 5 {
+			t.Errorf("the CRM holds %d customers, want 5", n)
+		}
+	})
+}
+
+// TestPlan_DigitsOnlyParentWarned (issue 21 §5): a parent reference of
+// digits only may be read as an id by the CRM: a warning on its row, at
+// every plan (the row is sent; the answer's check catches a wrong parent).
+func TestPlan_DigitsOnlyParentWarned(t *testing.T) {
+	c := newCSVJob(t, csvConfig(), nil)
+	export := []string{"reference;name;parent;email", "1001;Parent;;", "SUB;Sub;1001;", "SUB2;Sub two;P-1001;", "P-1001;P;;"}
+	for run := 1; run <= 2; run++ {
+		out, err := c.run(t, export...)
+		if err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		var warned []string
+		for _, w := range out.Plan.Warnings {
+			warned = append(warned, w.Reference+": "+w.Error())
+		}
+		if len(warned) != 1 || !strings.HasPrefix(warned[0], "SUB: ") || !strings.Contains(warned[0], "id") {
+			t.Errorf("run %d: warnings %q, want one on SUB saying the CRM may read 1001 as an id", run, warned)
+		}
+	}
+	if _, err := c.job.State.Count(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
