@@ -496,10 +496,10 @@ func CheckReference(ref string) error {
 	case "":
 		return errors.New("the reference is empty")
 	case ".", "..":
-		return fmt.Errorf("the reference %q would name another API route", ref)
+		return fmt.Errorf("the reference %s would name another API route", mapping.Excerpt(ref))
 	}
 	if i := strings.IndexFunc(ref, func(r rune) bool { return r == '/' || r == '\\' || unicode.IsControl(r) }); i >= 0 {
-		return fmt.Errorf("the reference %q holds %q, which would change the API path", ref, ref[i:i+1])
+		return fmt.Errorf("the reference %s holds %q, which would change the API path", mapping.Excerpt(ref), ref[i:i+1])
 	}
 	return nil
 }
