@@ -60,6 +60,7 @@ type Settings struct {
 	FullCheck   time.Duration // sync.full_check: a run walks every customer this often; 0: 168h, < 0: never
 	Concurrency int           // bounded errgroup size
 	ReportsDir  string
+	ReportsMode os.FileMode // of the report files (reports.file_mode); 0: DefaultReportMode
 }
 
 // Outcome is what a finished (or stopped) run reports.
@@ -284,7 +285,7 @@ func begin(ctx context.Context, j Job) (*run, error) {
 		name = r.started.UTC().Format("20060102T150405.000Z") + "-" + strconv.FormatInt(r.out.RunID, 10)
 	}
 	r.summary.RunID = r.out.RunID
-	if r.report, err = NewRunReport(j.Settings.ReportsDir, name); err != nil {
+	if r.report, err = NewRunReport(j.Settings.ReportsDir, name, j.Settings.ReportsMode); err != nil {
 		return r, WithClass(ClassFatal, err)
 	}
 	r.out.Dir = r.report.Dir

@@ -174,7 +174,8 @@ func errText(e *mapping.RowError) string {
 // outcomes arrive, and summary.json at the end. It is safe for concurrent
 // use.
 type RunReport struct {
-	Dir string
+	Dir  string
+	mode os.FileMode // of its files
 
 	mu      gosync.Mutex
 	success *os.File
@@ -201,23 +202,35 @@ func (t *tally) add(res Result) {
 // reportHeader is the columns of success.csv and errors.csv.
 var reportHeader = []string{"operation", "reference", "line", "http_status", "error", "message"}
 
+// DefaultReportMode is the mode of a run's report files, which hold
+// customer data: the owner and its group read them, no one else
+// (reports.file_mode).
+const DefaultReportMode os.FileMode = 0o640
+
+// dirMode is the mode of a folder of files of mode m: searchable by whom
+// may read them.
+func dirMode(m os.FileMode) os.FileMode { return m | (m&0o444)>>2 }
+
 // NewRunReport creates a new folder for a run's reports in parent, named
 // name or, when that is taken (two configs sharing reports.dir), name-2,
 // name-3 …: a report never overwrites another. It creates its two CSV
-// files.
-func NewRunReport(parent, name string) (*RunReport, error) {
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+// files, of mode mode (0: DefaultReportMode; the umask may narrow it).
+func NewRunReport(parent, name string, mode os.FileMode) (*RunReport, error) {
+	if mode == 0 {
+		mode = DefaultReportMode
+	}
+	if err := os.MkdirAll(parent, dirMode(mode)); err != nil {
 		return nil, fmt.Errorf("create report dir: %w", err)
 	}
-	dir, err := newDir(parent, name)
+	dir, err := newDir(parent, name, dirMode(mode))
 	if err != nil {
 		return nil, err
 	}
-	r := &RunReport{Dir: dir}
-	if r.success, err = os.Create(filepath.Join(dir, "success.csv")); err != nil {
+	r := &RunReport{Dir: dir, mode: mode}
+	if r.success, err = r.create("success.csv"); err != nil {
 		return nil, fmt.Errorf("create report: %w", err)
 	}
-	if r.errs, err = os.Create(filepath.Join(dir, "errors.csv")); err != nil {
+	if r.errs, err = r.create("errors.csv"); err != nil {
 		r.success.Close()
 		return nil, fmt.Errorf("create report: %w", err)
 	}
@@ -227,14 +240,19 @@ func NewRunReport(parent, name string) (*RunReport, error) {
 	return r, nil
 }
 
+// create creates a new file of the report.
+func (r *RunReport) create(name string) (*os.File, error) {
+	return os.OpenFile(filepath.Join(r.Dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, r.mode)
+}
+
 // newDir creates parent/name, or the first free parent/name-N.
-func newDir(parent, name string) (string, error) {
+func newDir(parent, name string, mode os.FileMode) (string, error) {
 	for i := 1; i <= 1000; i++ {
 		dir := filepath.Join(parent, name)
 		if i > 1 {
 			dir += "-" + strconv.Itoa(i)
 		}
-		err := os.Mkdir(dir, 0o755)
+		err := os.Mkdir(dir, mode)
 		if err == nil {
 			return dir, nil
 		}
@@ -278,7 +296,7 @@ func (r *RunReport) WriteWarnings(ws []*mapping.RowError) error {
 	if len(ws) == 0 {
 		return nil
 	}
-	f, err := os.Create(filepath.Join(r.Dir, "warnings.csv"))
+	f, err := r.create("warnings.csv")
 	if err != nil {
 		return fmt.Errorf("create report: %w", err)
 	}
@@ -387,7 +405,7 @@ func (r *RunReport) Close(s RunSummary) error {
 	}
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err == nil {
-		err = os.WriteFile(filepath.Join(r.Dir, "summary.json"), append(data, '\n'), 0o644)
+		err = os.WriteFile(filepath.Join(r.Dir, "summary.json"), append(data, '\n'), r.mode)
 	}
 	if err != nil {
 		errs = append(errs, err.Error())
