@@ -78,9 +78,18 @@ func (e *RowError) Unwrap() error { return e.Err }
 // DuplicateError is the row error of a reference found on several lines
 // with differing values; it names all the lines.
 func DuplicateError(file, ref string, lines []int) *RowError {
-	s := make([]string, len(lines))
+	return DuplicateErrorOf(file, ref, lines, len(lines))
+}
+
+// DuplicateErrorOf is DuplicateError for a reference found on rows lines,
+// of which lines are the first: the others are counted ("and N more").
+func DuplicateErrorOf(file, ref string, lines []int, rows int) *RowError {
+	s := make([]string, len(lines), len(lines)+1)
 	for i, l := range lines {
 		s[i] = strconv.Itoa(l)
+	}
+	if rows > len(lines) {
+		s = append(s, fmt.Sprintf("and %d more", rows-len(lines)))
 	}
 	return &RowError{File: file, Line: lines[0], Column: "reference", Reference: ref,
 		Err: fmt.Errorf("reference %s appears with differing values on lines %s", Excerpt(ref), strings.Join(s, ", "))}

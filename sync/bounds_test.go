@@ -1,9 +1,12 @@
 package sync_test
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
+	"erpsync/mapping"
 	"erpsync/sync"
 )
 
@@ -16,5 +19,40 @@ func TestCheckReference_QuotesAnExcerpt(t *testing.T) {
 		if n := len(err.Error()); n > 200 {
 			t.Errorf("the error is %d bytes: %.120s…", n, err)
 		}
+	}
+}
+
+// TestBuildPlan_BoundedByKinds: row errors past MaxErrors are counted by
+// kind, not kept; identical rows keep their first lines and a count.
+func TestBuildPlan_BoundedByKinds(t *testing.T) {
+	var rows []mapping.Row
+	for i := range 1000 {
+		rows = append(rows, bad(2+i, fmt.Sprintf("B%d", i)))
+	}
+	for i := range 500 {
+		rows = append(rows, cust(2000+i, "SAME"))
+	}
+	for i := range 3 {
+		rows = append(rows, cust(3000+i, "DIFF", fmt.Sprintf("city=%d", i)))
+	}
+	plan, err := sync.BuildPlan(context.Background(), rowsOf(rows...), checkpoint(), sync.PlanOptions{MaxErrors: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.RowErrors) != 10 || plan.RowErrorCount() != 1001 {
+		t.Errorf("row errors kept %d, counted %d; want 10 and 1001", len(plan.RowErrors), plan.RowErrorCount())
+	}
+	kinds := map[string]sync.ErrorKind{}
+	for _, k := range plan.RowErrorKinds {
+		kinds[k.Kind] = k
+	}
+	if k := kinds["creditLimit: bad number"]; k.Count != 1000 || k.Listed != 10 || len(k.Lines) != 3 {
+		t.Errorf("kinds %+v", plan.RowErrorKinds)
+	}
+	if len(plan.Merged) != 1 || len(plan.Merged[0].Lines) != 10 || plan.Merged[0].Rows != 500 || plan.MergedRows() != 499 {
+		t.Errorf("merged %+v", plan.Merged)
+	}
+	if plan.InvalidRows != 1003 {
+		t.Errorf("invalid rows %d, want 1003", plan.InvalidRows)
 	}
 }

@@ -206,7 +206,7 @@ func (pl *planner) planDeletes(ctx context.Context, cp PlanCheckpoint) error {
 				if err := CheckReference(ref); err != nil {
 					// Managed before the check existed: its path could
 					// reach another route, so it is never deleted by it.
-					pl.plan.RowErrors = append(pl.plan.RowErrors, &mapping.RowError{File: pl.opt.File,
+					pl.rowError(&mapping.RowError{File: pl.opt.File,
 						Column: "reference", Reference: strings.Clone(ref), Err: fmt.Errorf("not deleted: %w", err)})
 					return nil
 				}

@@ -77,6 +77,9 @@ type ReportsConfig struct {
 	// FileMode is the mode of the report files, which hold customer data:
 	// 0640 by default, "0600" for the owner alone (folders get x where r).
 	FileMode FileMode `yaml:"file_mode"`
+	// MaxErrors is how many row errors, and warnings, errors.csv and
+	// warnings.csv list; past it, one line a kind counts the others.
+	MaxErrors int `yaml:"max_errors"`
 }
 
 // FileMode is a file mode written in octal in the config ("0640").
@@ -118,7 +121,7 @@ func DefaultConfig() Config {
 		},
 		Schedule: "CRON_TZ=Europe/Paris 0 2 * * *",
 		Serve:    ServeConfig{Listen: "127.0.0.1:9464", ShutdownTimeout: 5 * time.Minute},
-		Reports:  ReportsConfig{Dir: "reports", FileMode: defaultReportMode},
+		Reports:  ReportsConfig{Dir: "reports", FileMode: defaultReportMode, MaxErrors: sync.DefaultMaxErrors},
 	}
 }
 
@@ -191,6 +194,9 @@ func (c *Config) validate() error {
 	}
 	if c.State.Path == "" {
 		return errors.New("state.path is empty")
+	}
+	if c.Reports.MaxErrors < 1 {
+		return fmt.Errorf("reports.max_errors %d: want 1 or more", c.Reports.MaxErrors)
 	}
 	if m := os.FileMode(c.Reports.FileMode); m&^0o644 != 0 || m&0o600 != 0o600 {
 		return fmt.Errorf("reports.file_mode %04o: want the owner's read and write and at most read for others, such as 0640 or 0600", m)

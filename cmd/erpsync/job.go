@@ -186,7 +186,8 @@ func (j *job) engine(mode sync.Mode, file string) sync.Job {
 	return sync.Job{Mode: mode, File: file, Source: j.sources[file], Mapping: j.mapping, CRM: j.client, State: j.db, Log: j.log,
 		Settings: sync.Settings{Deletes: s.Deletes, MaxDelete: s.MaxDelete, Drift: s.Drift,
 			MaxFailures: s.MaxFailures, Lookback: s.Lookback, FullCheck: s.FullCheck, Concurrency: j.cfg.CRM.Concurrency,
-			ReportsDir: j.cfg.Reports.Dir, ReportsMode: os.FileMode(j.cfg.Reports.FileMode)}}
+			ReportsDir: j.cfg.Reports.Dir, ReportsMode: os.FileMode(j.cfg.Reports.FileMode),
+			MaxErrors: j.cfg.Reports.MaxErrors}}
 }
 
 // exportPath returns the export to read: -file, or the newest match of
