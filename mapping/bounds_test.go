@@ -125,3 +125,16 @@ func TestRead_RowErrorQuotesExcerpt(t *testing.T) {
 		}
 	}
 }
+
+func TestRead_LongColumnNameCut(t *testing.T) {
+	long := "CREDIT" + strings.Repeat("x", 10_000)
+	cfg := mapping.DefaultConfig()
+	cfg.Columns = map[string]string{"creditLimit": long}
+	rows, err := readAll(t, cfg, "reference,name,"+long+"\nA,Alpha,lots\n")
+	if err != nil || len(rows) != 1 || rows[0].Err == nil {
+		t.Fatalf("rows %v, err %v", rows, err)
+	}
+	if n := len(rows[0].Err.Error()); n > 400 {
+		t.Errorf("the row error is %d bytes: %.200s…", n, rows[0].Err)
+	}
+}

@@ -68,7 +68,7 @@ func (e *RowError) Error() string {
 		s = fmt.Sprintf("%s %s!%d", filepath.Base(e.File), e.Sheet, e.Line)
 	}
 	if e.Column != "" {
-		s += " column " + e.Column
+		s += " column " + cutText(e.Column, maxExcerpt)
 	}
 	return s + ": " + e.Err.Error()
 }

@@ -348,7 +348,7 @@ func Excerpt(s string) string {
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return fmt.Sprintf("%q… (%d bytes more)", s[:cut], len(s)-cut)
+	return strconv.Quote(s[:cut]) + fmt.Sprintf("… (%d bytes more)", len(s)-cut)
 }
 
 // quoteList quotes the first maxListed items, each an Excerpt, and counts
@@ -387,10 +387,6 @@ func boundError(err error) error {
 	if len(s) <= maxErrorText {
 		return err
 	}
-	cut := maxErrorText
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
 	inner := err
 	for next := errors.Unwrap(inner); next != nil; next = errors.Unwrap(inner) {
 		inner = next
@@ -398,7 +394,20 @@ func boundError(err error) error {
 	if inner == err || len(inner.Error()) > maxErrorText {
 		inner = nil
 	}
-	return &cutError{text: fmt.Sprintf("%s… (%d bytes more)", s[:cut], len(s)-cut), inner: inner}
+	return &cutError{text: cutText(s, maxErrorText), inner: inner}
+}
+
+// cutText returns s, or its first n bytes (on a rune boundary) and the
+// count of the others when it is longer.
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes more)", s[:cut], len(s)-cut)
 }
 
 // notAHeaderError is the error of a first line with none of the mapped
