@@ -90,3 +90,20 @@ func TestReports_FileMode(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanOut_FileMode: plan -out writes customers' values, old and new:
+// a report like the others, of mode reports.file_mode.
+func TestPlanOut_FileMode(t *testing.T) {
+	e := newE2E(t, crmsim.Options{}, nil)
+	out := filepath.Join(e.dir, "plan.csv")
+	if code, o, errOut := e.run("plan", "-file", "../../testdata/exports/day1.csv", "-out", out); code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, o, errOut)
+	}
+	st, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o640 {
+		t.Errorf("plan -out is %v, want 0640", st.Mode().Perm())
+	}
+}
