@@ -418,6 +418,8 @@ func (r *run) noteRowErrors(plan *Plan) {
 		r.j.Log.Error("write reports", zap.Error(err))
 	}
 	logMerged(r.j.Log, plan.Merged)
+	logKinds(r.j.Log, "invalid rows", plan.RowErrorKinds)
+	logKinds(r.j.Log, "warnings", plan.WarningKinds)
 }
 
 // apply sends the plan through the CRM (or, in a dry run, through DryRun:

@@ -1,6 +1,8 @@
 package sync
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 
 	"go.uber.org/zap"
@@ -22,6 +24,7 @@ const (
 	maxKindText    = 80  // bytes of a kind's name
 	otherKind      = "other"
 	maxMergedShown = 20 // merged references named in summary.json and the log
+	maxKindsLogged = 5  // kinds of row errors the log names
 )
 
 // ErrorKind counts the row errors (or warnings) of one kind: the column
@@ -139,4 +142,30 @@ func logMerged(log *zap.Logger, merged []Merged) {
 	}
 	log.Warn("identical rows of one reference merged into the first", zap.Int("references", len(merged)),
 		zap.Int("rows_merged", rows), zap.Strings("first_references", refs), zap.Ints("first_lines", merged[0].Lines))
+}
+
+// logKinds says, in one line, how many row errors (or warnings: what)
+// there were, and the most frequent kinds with their counts: no value of
+// the export, which the kinds elide.
+func logKinds(log *zap.Logger, what string, kinds []ErrorKind) {
+	if len(kinds) == 0 {
+		return
+	}
+	total := 0
+	for _, k := range kinds {
+		total += k.Count
+	}
+	top := slices.SortedStableFunc(slices.Values(kinds), func(a, b ErrorKind) int { return b.Count - a.Count })
+	fields := []zap.Field{zap.Int("count", total), zap.Int("kinds", len(kinds))}
+	for i, k := range top[:min(len(top), maxKindsLogged)] {
+		fields = append(fields, zap.String(fmt.Sprintf("kind_%d", i+1), fmt.Sprintf("%d × %s (first line %d)", k.Count, k.Kind, firstLine(k))))
+	}
+	log.Warn(what+" by kind (summary.json: row_error_kinds, warning_kinds)", fields...)
+}
+
+func firstLine(k ErrorKind) int {
+	if len(k.Lines) == 0 {
+		return 0
+	}
+	return k.Lines[0]
 }

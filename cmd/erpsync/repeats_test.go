@@ -115,6 +115,9 @@ func TestProcess_ManyInvalidRows(t *testing.T) {
 	if reports+int64(len(out)) > 50<<20 {
 		t.Errorf("reports %d bytes and output %d bytes, want under 50 MB", reports, len(out))
 	}
+	if !strings.Contains(out, fmt.Sprintf(`invalid rows by kind (summary.json: row_error_kinds, warning_kinds)	{"count": %d`, rows)) {
+		t.Errorf("the log does not count the invalid rows by kind:\n%.2000s", out)
+	}
 	errs, err := os.ReadFile(firstMatch(t, filepath.Join(dir, "reports", "*", "errors.csv")))
 	if err != nil {
 		t.Fatal(err)
