@@ -56,3 +56,25 @@ func TestBuildPlan_BoundedByKinds(t *testing.T) {
 		t.Errorf("invalid rows %d, want 1003", plan.InvalidRows)
 	}
 }
+
+// TestBuildPlan_CycleErrorBounded: a parent cycle through every row of
+// an export names a few of its references, not all of them in each row.
+func TestBuildPlan_CycleErrorBounded(t *testing.T) {
+	const n = 2000
+	var rows []mapping.Row
+	for i := range n {
+		rows = append(rows, cust(2+i, fmt.Sprintf("R%05d", i), fmt.Sprintf("parentCustomer=R%05d", (i+1)%n)))
+	}
+	plan, err := sync.BuildPlan(context.Background(), rowsOf(rows...), checkpoint(), sync.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.RowErrorCount() != n {
+		t.Fatalf("%d row errors, want %d", plan.RowErrorCount(), n)
+	}
+	for _, e := range plan.RowErrors {
+		if s := e.Error(); len(s) > 400 {
+			t.Fatalf("the error is %d bytes: %.200s…", len(s), s)
+		}
+	}
+}
