@@ -107,3 +107,26 @@ func TestPlanOut_FileMode(t *testing.T) {
 		t.Errorf("plan -out is %v, want 0640", st.Mode().Perm())
 	}
 }
+
+func TestLoadConfig_ReportsBounds(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"reports:\n  file_mode: \"0666\"\n", "reports.file_mode 0666"},
+		{"reports:\n  file_mode: \"0400\"\n", "reports.file_mode 0400"},
+		{"reports:\n  file_mode: rw\n", `file mode "rw"`},
+		{"reports:\n  max_errors: 0\n", "reports.max_errors 0"},
+		{"crm:\n  auth: session\n  password_env: " + pastedToken + "\n", "crm.password_env is not the name"},
+	} {
+		path := filepath.Join(t.TempDir(), "c.yaml")
+		os.WriteFile(path, []byte(tc.yaml), 0o600)
+		_, err := LoadConfig(path)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), pastedToken) {
+			t.Errorf("%q: err = %v, want it to say %q", tc.yaml, err, tc.want)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte("reports:\n  file_mode: 0600\n  max_errors: 10\n"), 0o600)
+	cfg, err := LoadConfig(path)
+	if err != nil || cfg.Reports.FileMode != 0o600 || cfg.Reports.MaxErrors != 10 {
+		t.Errorf("cfg %+v, err %v", cfg, err)
+	}
+}
