@@ -72,7 +72,7 @@ func boundedRun(t *testing.T, dir, export string) (code int, out string, peakMiB
 // (one customer) keeps memory, reports and logs bounded by what is
 // distinct, not by the rows: the repeats are counted, a few lines named.
 func TestProcess_CompressedRepeats(t *testing.T) {
-	const rows = 5_000_000
+	const rows = 4_000_000
 	dir := t.TempDir()
 	export := filepath.Join(dir, "repeats.csv.gz")
 	writeGz(t, export, rows, func(int) string {
