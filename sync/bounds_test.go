@@ -35,6 +35,11 @@ func TestBuildPlan_BoundedByKinds(t *testing.T) {
 	for i := range 3 {
 		rows = append(rows, cust(3000+i, "DIFF", fmt.Sprintf("city=%d", i)))
 	}
+	for i := range 50 {
+		r := cust(4000+i, fmt.Sprintf("W%d", i))
+		r.Warnings = []*mapping.RowError{{File: "x.csv", Line: 4000 + i, Column: "email", Err: fmt.Errorf("email %q is not plausible", fmt.Sprint("w", i))}}
+		rows = append(rows, r)
+	}
 	plan, err := sync.BuildPlan(context.Background(), rowsOf(rows...), checkpoint(), sync.PlanOptions{MaxErrors: 10})
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +56,9 @@ func TestBuildPlan_BoundedByKinds(t *testing.T) {
 	}
 	if len(plan.Merged) != 1 || len(plan.Merged[0].Lines) != 10 || plan.Merged[0].Rows != 500 || plan.MergedRows() != 499 {
 		t.Errorf("merged %+v", plan.Merged)
+	}
+	if len(plan.Warnings) != 10 || plan.WarningCount() != 50 || len(plan.WarningKinds) != 1 || plan.WarningKinds[0].Kind != `email: email "…" is not plausible` {
+		t.Errorf("warnings kept %d, counted %d, kinds %+v", len(plan.Warnings), plan.WarningCount(), plan.WarningKinds)
 	}
 	if plan.InvalidRows != 1003 {
 		t.Errorf("invalid rows %d, want 1003", plan.InvalidRows)
