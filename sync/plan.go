@@ -648,13 +648,7 @@ func (pl *planner) rowError(e *mapping.RowError) {
 	if pl.errs == nil {
 		pl.errs = newErrorSet(pl.opt.MaxErrors)
 	}
-	if len(pl.errs.kept) < pl.errs.max {
-		// Its own copy of the reference: not the whole line it was cut from.
-		c := *e
-		c.Reference = strings.Clone(e.Reference)
-		e = &c
-	}
-	pl.errs.add(e)
+	pl.errs.add(ownReference(pl.errs, e))
 }
 
 // warning takes a warning, as rowError takes a row error.
@@ -662,7 +656,18 @@ func (pl *planner) warning(w *mapping.RowError) {
 	if pl.warns == nil {
 		pl.warns = newErrorSet(pl.opt.MaxErrors)
 	}
-	pl.warns.add(w)
+	pl.warns.add(ownReference(pl.warns, w))
+}
+
+// ownReference returns e, or, when s will keep it, a copy of it with its
+// own copy of the reference: not the whole line it was cut from.
+func ownReference(s *errorSet, e *mapping.RowError) *mapping.RowError {
+	if len(s.kept) >= s.max {
+		return e
+	}
+	c := *e
+	c.Reference = strings.Clone(e.Reference)
+	return &c
 }
 
 // sealErrors puts the row errors and warnings kept, and their counts by
