@@ -68,7 +68,7 @@ func (e *RowError) Error() string {
 		s = fmt.Sprintf("%s %s!%d", filepath.Base(e.File), e.Sheet, e.Line)
 	}
 	if e.Column != "" {
-		s += " column " + e.Column
+		s += " column " + cutText(e.Column, maxExcerpt)
 	}
 	return s + ": " + e.Err.Error()
 }
@@ -78,12 +78,21 @@ func (e *RowError) Unwrap() error { return e.Err }
 // DuplicateError is the row error of a reference found on several lines
 // with differing values; it names all the lines.
 func DuplicateError(file, ref string, lines []int) *RowError {
-	s := make([]string, len(lines))
+	return DuplicateErrorOf(file, ref, lines, len(lines))
+}
+
+// DuplicateErrorOf is DuplicateError for a reference found on rows lines,
+// of which lines are the first: the others are counted ("and N more").
+func DuplicateErrorOf(file, ref string, lines []int, rows int) *RowError {
+	s := make([]string, len(lines), len(lines)+1)
 	for i, l := range lines {
 		s[i] = strconv.Itoa(l)
 	}
+	if rows > len(lines) {
+		s = append(s, fmt.Sprintf("and %d more", rows-len(lines)))
+	}
 	return &RowError{File: file, Line: lines[0], Column: "reference", Reference: ref,
-		Err: fmt.Errorf("reference %q appears with differing values on lines %s", ref, strings.Join(s, ", "))}
+		Err: fmt.Errorf("reference %s appears with differing values on lines %s", Excerpt(ref), strings.Join(s, ", "))}
 }
 
 // FileError is an export that cannot be used at all; nothing of it is used.
@@ -286,13 +295,10 @@ func normHeader(s string) string {
 
 // columns matches the header against the mapping.
 func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
-	index := map[string]int{}
-	for i, h := range header {
-		k := normHeader(h)
-		if _, dup := index[k]; dup && k != "" {
-			return nil, 0, nil, fmt.Errorf("column %q appears twice in the header", strings.TrimSpace(h))
-		}
-		index[k] = i
+	index, dup := headerIndex(header)
+	looks := m.looksLikeHeader(index)
+	if dup >= 0 && looks {
+		return nil, 0, nil, fmt.Errorf("column %s appears twice in the header", Excerpt(strings.TrimSpace(header[dup])))
 	}
 	// Configured columns first; then headers named like a CRM field map to
 	// it, unless a configured mapping already took that column.
@@ -336,6 +342,9 @@ func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
 			}
 			return rank(a) - rank(b)
 		})
+		if !looks { // no header line: the first customer's cells are not quoted
+			return nil, 0, nil, notAHeaderError(strings.Join(missing, ", "), len(header))
+		}
 		return nil, 0, nil, fmt.Errorf("the header lacks the column %s; it has %s (map columns in source.columns)",
 			strings.Join(missing, ", "), quoteList(header))
 	}
@@ -357,12 +366,39 @@ func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
 	return cols, flagIdx, unknown, nil
 }
 
-func quoteList(items []string) string {
-	q := make([]string, len(items))
-	for i, s := range items {
-		q[i] = fmt.Sprintf("%q", strings.TrimSpace(s))
+// headerIndex indexes a header's columns by their normalized names; dup
+// is the first column whose name an earlier one has, or -1.
+func headerIndex(header []string) (index map[string]int, dup int) {
+	index, dup = map[string]int{}, -1
+	for i, h := range header {
+		k := normHeader(h)
+		if _, seen := index[k]; seen && k != "" {
+			if dup < 0 {
+				dup = i
+			}
+			continue
+		}
+		index[k] = i
 	}
-	return strings.Join(q, ", ")
+	return index, dup
+}
+
+// looksLikeHeader reports whether a header (indexed by headerIndex) has
+// at least one column the mapping knows: a configured column, a CRM
+// field's name, or the delete flag's column.
+func (m *Mapping) looksLikeHeader(index map[string]int) bool {
+	has := func(name string) bool { _, ok := index[normHeader(name)]; return ok && normHeader(name) != "" }
+	for _, c := range m.cfg.Columns {
+		if has(c) {
+			return true
+		}
+	}
+	for _, f := range customer.Table() {
+		if has(f.Name) {
+			return true
+		}
+	}
+	return has(m.cfg.DeleteFlag.Column)
 }
 
 // readable returns a record's reference, or the row error of a record

@@ -148,11 +148,24 @@ func (m *Mapping) mapBatches(lay *layout, work <-chan *batch) {
 	for b := range work {
 		rows := b.rows[:0]
 		for _, rec := range b.recs {
-			rows = append(rows, m.row(lay, rec, sc))
+			rows = append(rows, bounded(m.row(lay, rec, sc)))
 		}
 		b.rows = rows
 		b.out <- rows
 	}
+}
+
+// bounded cuts the messages of a row's error and warnings to
+// maxErrorText bytes: a value error quotes its cell, which may be a
+// megabyte, and every error goes to errors.csv and may go to the log.
+func bounded(row Row) Row {
+	if row.Err != nil {
+		row.Err.Err = boundError(row.Err.Err)
+	}
+	for _, w := range row.Warnings {
+		w.Err = boundError(w.Err)
+	}
+	return row
 }
 
 // deliver calls fn with the rows of each batch of order, in order, and

@@ -171,7 +171,7 @@ func (r Row) Map() Row {
 	if r.lazy == nil {
 		return r
 	}
-	row := r.lazy.m.row(r.lazy.lay, r.rec, &scratch{eager: true})
+	row := bounded(r.lazy.m.row(r.lazy.lay, r.rec, &scratch{eager: true}))
 	if row.Err != nil && r.lazy.sheet != "" {
 		row.Err.Sheet = r.lazy.sheet // as Read marks them (onSheet)
 	}

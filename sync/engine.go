@@ -64,7 +64,9 @@ type Settings struct {
 	// has a row without a usable reference (sync.delete_despite_row_errors).
 	DeleteDespiteRowErrors bool
 	// References says how the CRM compares references (sync.references).
-	References ReferenceMode
+	References  ReferenceMode
+	ReportsMode os.FileMode // of the report files (reports.file_mode); 0: DefaultReportMode
+	MaxErrors   int         // row errors and warnings kept whole (reports.max_errors); 0: DefaultMaxErrors
 }
 
 // Outcome is what a finished (or stopped) run reports.
@@ -289,7 +291,7 @@ func begin(ctx context.Context, j Job) (*run, error) {
 		name = r.started.UTC().Format("20060102T150405.000Z") + "-" + strconv.FormatInt(r.out.RunID, 10)
 	}
 	r.summary.RunID = r.out.RunID
-	if r.report, err = NewRunReport(j.Settings.ReportsDir, name); err != nil {
+	if r.report, err = NewRunReport(j.Settings.ReportsDir, name, j.Settings.ReportsMode); err != nil {
 		return r, WithClass(ClassFatal, err)
 	}
 	r.out.Dir = r.report.Dir
@@ -362,6 +364,7 @@ func (r *run) planOptions(ctx context.Context) (PlanOptions, error) {
 		Lean:                   importOnly, // an import may be millions of creates: Apply reads them again
 		MappingChanged:         count > 0 && fingerprint != "" && fingerprint != j.Mapping.Fingerprint(),
 		ParentInCRM:            parentInCRM(ctx, j.CRM),
+		MaxErrors:              j.Settings.MaxErrors,
 	}, nil
 }
 
@@ -410,18 +413,20 @@ func (r *run) noteRowErrors(plan *Plan) {
 	if r.report == nil {
 		return
 	}
-	r.summary.Unchanged, r.summary.RowErrors, r.summary.Drift = plan.Unchanged, len(plan.RowErrors), len(plan.Drift)
+	r.summary.Unchanged, r.summary.RowErrors, r.summary.Drift = plan.Unchanged, plan.RowErrorCount(), len(plan.Drift)
 	r.summary.MappingNew = plan.MappingChanged
 	for _, e := range plan.RowErrors {
 		r.report.AddRowError(e)
 	}
-	r.summary.Warnings = len(plan.Warnings)
-	if err := r.report.WriteWarnings(plan.Warnings); err != nil {
+	r.report.AddOmitted(plan.RowErrorKinds)
+	r.summary.RowErrorKinds, r.summary.WarningKinds = plan.RowErrorKinds, plan.WarningKinds
+	r.summary.Warnings = plan.WarningCount()
+	if err := r.report.WriteWarnings(plan.Warnings, plan.WarningKinds); err != nil {
 		r.j.Log.Error("write reports", zap.Error(err))
 	}
-	for _, m := range plan.Merged {
-		r.j.Log.Warn("identical rows of one reference merged into the first", zap.String("reference", m.Reference), zap.Ints("lines", m.Lines))
-	}
+	logMerged(r.j.Log, plan.Merged)
+	logKinds(r.j.Log, "invalid rows", plan.RowErrorKinds)
+	logKinds(r.j.Log, "warnings", plan.WarningKinds)
 }
 
 // apply sends the plan through the CRM (or, in a dry run, through DryRun:
@@ -503,7 +508,7 @@ func (r *run) saveRehashed(ctx context.Context, plan *Plan) {
 
 // rowFailures counts the invalid rows and the failed actions.
 func rowFailures(p *Plan, s *Summary) int {
-	return len(p.RowErrors) + s.Failed[OpCreate] + s.Failed[OpUpdate] + s.Failed[OpDelete]
+	return p.RowErrorCount() + s.Failed[OpCreate] + s.Failed[OpUpdate] + s.Failed[OpDelete]
 }
 
 // end records how the run ended: the report's summary, the run's record
@@ -586,7 +591,7 @@ func flatCounts(o *Outcome) map[string]int {
 		}
 	}
 	if p := o.Plan; p != nil {
-		out["unchanged"], out["row_errors"] = p.Unchanged, len(p.RowErrors)
+		out["unchanged"], out["row_errors"] = p.Unchanged, p.RowErrorCount()
 	}
 	return out
 }

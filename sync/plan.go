@@ -103,7 +103,12 @@ type Plan struct {
 	// earlier wave than its parent.
 	Deletes   [][]*Action
 	Unchanged int
-	RowErrors []*mapping.RowError
+	// RowErrors are the first row errors, up to PlanOptions.MaxErrors;
+	// RowErrorsOmitted counts the others, and RowErrorKinds every one by
+	// kind, with a few lines of each (RowErrorCount: all of them).
+	RowErrors        []*mapping.RowError
+	RowErrorsOmitted int
+	RowErrorKinds    []ErrorKind
 	// Drift found by the refresh; with erp_wins the unchanged ones among
 	// them are also in Upserts.
 	Drift []Drift
@@ -122,7 +127,10 @@ type Plan struct {
 	MappingUpdates int
 	// Warnings are values read but looking wrong (an email without @):
 	// their rows are sent as they are; the warnings are shown and reported.
-	Warnings []*mapping.RowError
+	// Bounded as RowErrors are: WarningCount counts them all.
+	Warnings        []*mapping.RowError
+	WarningsOmitted int
+	WarningKinds    []ErrorKind
 	// RowSums are the row sums of unchanged records the checkpoint holds
 	// without (planrowsum.go): a run saves them once its outcomes are
 	// recorded, unless it was cancelled (state.DB.SaveRowSums: a record
@@ -145,20 +153,31 @@ type Plan struct {
 }
 
 // Merged is a reference whose rows were identical: they are one customer,
-// and the lines after the first are merged into it (a warning).
+// and the lines after the first are merged into it (a warning). Lines
+// are the first maxDupLines of its Rows.
 type Merged struct {
 	Reference string
 	Lines     []int
+	Rows      int // rows of the reference, merged into one; 0: len(Lines)
 }
+
+// rows counts the reference's rows.
+func (m Merged) rows() int { return max(m.Rows, len(m.Lines)) }
 
 // MergedRows counts the rows merged into an identical earlier row.
 func (p *Plan) MergedRows() int {
 	n := 0
 	for _, m := range p.Merged {
-		n += len(m.Lines) - 1
+		n += m.rows() - 1
 	}
 	return n
 }
+
+// RowErrorCount counts the row errors, kept in RowErrors or not.
+func (p *Plan) RowErrorCount() int { return len(p.RowErrors) + p.RowErrorsOmitted }
+
+// WarningCount counts the warnings, kept in Warnings or not.
+func (p *Plan) WarningCount() int { return len(p.Warnings) + p.WarningsOmitted }
 
 // Count returns the number of actions of an operation.
 func (p *Plan) Count(op Op) int {
@@ -317,6 +336,10 @@ type PlanOptions struct {
 	// per row instead of its whole content, at the cost of a second read
 	// and of the updates' field-by-field changes.
 	Lean bool
+	// MaxErrors is how many row errors, and how many warnings, the plan
+	// keeps whole (reports.max_errors); the others are counted by kind.
+	// 0: DefaultMaxErrors.
+	MaxErrors int
 }
 
 // GuardError stops a run before its first write.
@@ -330,10 +353,24 @@ func (e *GuardError) Error() string { return e.Guard + ": " + e.Detail }
 // Rows streams an export: it calls fn for each row and returns fn's error.
 type Rows func(fn func(mapping.Row) error) error
 
-// dupRows are the lines of a reference met more than once.
+// dupRows are the lines of a reference met more than once: the first
+// maxDupLines of them, and how many there are.
 type dupRows struct {
 	lines  []int
+	rows   int
 	differ bool
+}
+
+// maxDupLines bounds the lines kept of a reference's repeated rows: a .gz
+// of millions of identical rows keeps ten.
+const maxDupLines = 10
+
+// add counts one more line of the reference.
+func (d *dupRows) add(line int) {
+	d.rows++
+	if len(d.lines) < maxDupLines {
+		d.lines = append(d.lines, line)
+	}
 }
 
 // planner holds the state of one BuildPlan.
@@ -354,6 +391,8 @@ type planner struct {
 	dropped map[*Action]bool
 	drifted map[string]string // reference → reason
 	dups    map[string]*dupRows
+	errs    *errorSet       // row errors: the first MaxErrors kept, all counted
+	warns   *errorSet       // warnings, as errs
 	ignored map[string]bool // flagged for deletion, never in the CRM
 	inCRM   map[string]bool // parents asked of the CRM (ParentInCRM), and its answers
 	plan    *Plan
@@ -424,6 +463,7 @@ func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOption
 			return nil, err
 		}
 	}
+	pl.sealErrors()
 	slices.SortFunc(pl.plan.RowErrors, func(a, b *mapping.RowError) int { return a.Line - b.Line })
 	return pl.plan, pl.guard()
 }
@@ -438,7 +478,9 @@ func (pl *planner) row(r mapping.Row) error {
 		r = r.Map()
 	}
 	pl.plan.Rows++
-	pl.plan.Warnings = append(pl.plan.Warnings, r.Warnings...)
+	for _, w := range r.Warnings {
+		pl.warning(w)
+	}
 	if r.Err == nil {
 		if err := CheckReference(r.Customer.Reference); err != nil {
 			// The row is present: its reference keeps its last good state
@@ -463,10 +505,11 @@ func (pl *planner) row(r mapping.Row) error {
 		// all rejected once the export is read.
 		d := pl.dups[c.Reference]
 		if d == nil {
-			d = &dupRows{lines: []int{int(e.line)}}
+			d = &dupRows{}
+			d.add(int(e.line))
 			pl.dups[strings.Clone(c.Reference)] = d
 		}
-		d.lines = append(d.lines, c.Line)
+		d.add(c.Line)
 		d.differ = d.differ || rowHash != e.row&^1
 		return nil
 	}
@@ -511,7 +554,7 @@ func (pl *planner) row(r mapping.Row) error {
 // invalid takes an invalid row. A reference whose row is present but
 // invalid keeps its last good state: it is neither updated nor deleted.
 func (pl *planner) invalid(rowErr *mapping.RowError) error {
-	pl.plan.RowErrors = append(pl.plan.RowErrors, rowErr)
+	pl.rowError(rowErr)
 	pl.plan.InvalidRows++
 	ref := rowErr.Reference
 	if ref == "" || CheckReference(ref) != nil {
@@ -542,10 +585,10 @@ func CheckReference(ref string) error {
 	case "":
 		return errors.New("the reference is empty")
 	case ".", "..":
-		return fmt.Errorf("the reference %q would name another API route", ref)
+		return fmt.Errorf("the reference %s would name another API route", mapping.Excerpt(ref))
 	}
 	if i := strings.IndexFunc(ref, func(r rune) bool { return r == '/' || r == '\\' || unicode.IsControl(r) }); i >= 0 {
-		return fmt.Errorf("the reference %q holds %q, which would change the API path", ref, ref[i:i+1])
+		return fmt.Errorf("the reference %s holds %q, which would change the API path", mapping.Excerpt(ref), ref[i:i+1])
 	}
 	return nil
 }
@@ -619,7 +662,7 @@ func (pl *planner) rejectDuplicates() {
 	for _, ref := range slices.Sorted(maps.Keys(pl.dups)) {
 		d := pl.dups[ref]
 		if !d.differ {
-			pl.plan.Merged = append(pl.plan.Merged, Merged{Reference: ref, Lines: d.lines})
+			pl.plan.Merged = append(pl.plan.Merged, Merged{Reference: ref, Lines: d.lines, Rows: d.rows})
 			continue
 		}
 		if a := pl.planned(ref); a != nil {
@@ -630,8 +673,8 @@ func (pl *planner) rejectDuplicates() {
 			pl.plan.Ignored--
 		}
 		delete(pl.parentOf, pl.key(ref))
-		pl.plan.RowErrors = append(pl.plan.RowErrors, mapping.DuplicateError(pl.opt.File, ref, d.lines))
-		pl.plan.InvalidRows += len(d.lines)
+		pl.rowError(mapping.DuplicateErrorOf(pl.opt.File, ref, d.lines, d.rows))
+		pl.plan.InvalidRows += d.rows
 	}
 }
 
@@ -645,9 +688,46 @@ func (pl *planner) applyDrift() {
 func (pl *planner) reject(a *Action, column string, err error) {
 	pl.dropped[a] = true
 	pl.plan.InvalidRows++
-	pl.plan.RowErrors = append(pl.plan.RowErrors, &mapping.RowError{
-		File: pl.opt.File, Line: a.Line, Column: column, Reference: a.Reference, Err: err,
-	})
+	pl.rowError(&mapping.RowError{File: pl.opt.File, Line: a.Line, Column: column, Reference: a.Reference, Err: err})
+}
+
+// rowError takes a row error: kept whole while fewer than MaxErrors are,
+// counted by kind in any case.
+func (pl *planner) rowError(e *mapping.RowError) {
+	if pl.errs == nil {
+		pl.errs = newErrorSet(pl.opt.MaxErrors)
+	}
+	pl.errs.add(ownReference(pl.errs, e))
+}
+
+// warning takes a warning, as rowError takes a row error.
+func (pl *planner) warning(w *mapping.RowError) {
+	if pl.warns == nil {
+		pl.warns = newErrorSet(pl.opt.MaxErrors)
+	}
+	pl.warns.add(ownReference(pl.warns, w))
+}
+
+// ownReference returns e, or, when s will keep it, a copy of it with its
+// own copy of the reference: not the whole line it was cut from.
+func ownReference(s *errorSet, e *mapping.RowError) *mapping.RowError {
+	if len(s.kept) >= s.max {
+		return e
+	}
+	c := *e
+	c.Reference = strings.Clone(e.Reference)
+	return &c
+}
+
+// sealErrors puts the row errors and warnings kept, and their counts by
+// kind, in the plan.
+func (pl *planner) sealErrors() {
+	if s := pl.errs; s != nil {
+		pl.plan.RowErrors, pl.plan.RowErrorKinds, pl.plan.RowErrorsOmitted = s.kept, s.kinds, s.omitted()
+	}
+	if s := pl.warns; s != nil {
+		pl.plan.Warnings, pl.plan.WarningKinds, pl.plan.WarningsOmitted = s.kept, s.kinds, s.omitted()
+	}
 }
 
 // describeChanges fills each update's field changes, old → new, from the

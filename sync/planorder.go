@@ -21,7 +21,7 @@ func (pl *planner) checkParents() error {
 	children := pl.children()
 	for _, a := range children {
 		if cycle := pl.cycleFrom(a.Reference, names); cycle != nil {
-			pl.reject(a, "parentCustomer", fmt.Errorf("parent cycle: %s", strings.Join(cycle, " → ")))
+			pl.reject(a, "parentCustomer", fmt.Errorf("parent cycle: %s", cycleText(cycle)))
 			continue
 		}
 		ok, err := pl.parentAvailable(a.Parent)
@@ -29,7 +29,7 @@ func (pl *planner) checkParents() error {
 			return err
 		}
 		if !ok {
-			pl.reject(a, "parentCustomer", fmt.Errorf("parent %q is neither in the export nor in the CRM", a.Parent))
+			pl.reject(a, "parentCustomer", fmt.Errorf("parent %s is neither in the export nor in the CRM", mapping.Excerpt(a.Parent)))
 		}
 	}
 	// A child whose parent was just rejected cannot go either, unless the
@@ -45,7 +45,7 @@ func (pl *planner) checkParents() error {
 				return err
 			}
 			if !ok {
-				pl.reject(a, "parentCustomer", fmt.Errorf("parent %q cannot be created (see its row)", a.Parent))
+				pl.reject(a, "parentCustomer", fmt.Errorf("parent %s cannot be created (see its row)", mapping.Excerpt(a.Parent)))
 				changed = true
 			}
 		}
@@ -124,6 +124,25 @@ func (pl *planner) cycleFrom(ref string, names map[uint64]string) []string {
 		cur = next
 	}
 	return nil
+}
+
+// maxCycleShown is how many references of a parent cycle its error names:
+// a cycle through every row would name them all, in every row's error.
+const maxCycleShown = 6
+
+// cycleText writes a parent cycle, its first references and its last
+// (the first again) when it is long, the others counted.
+func cycleText(cycle []string) string {
+	shown := make([]string, 0, maxCycleShown+2)
+	for i, ref := range cycle {
+		if i == maxCycleShown-1 && len(cycle) > maxCycleShown {
+			shown = append(shown, fmt.Sprintf("… %d more", len(cycle)-maxCycleShown))
+			shown = append(shown, cutCell(cycle[len(cycle)-1]))
+			break
+		}
+		shown = append(shown, cutCell(ref))
+	}
+	return strings.Join(shown, " → ")
 }
 
 // exists reports whether a parent is, or will be, in the CRM after the
@@ -239,7 +258,7 @@ func (pl *planner) planDeletes(ctx context.Context, cp PlanCheckpoint) error {
 				if err := CheckReference(ref); err != nil {
 					// Managed before the check existed: its path could
 					// reach another route, so it is never deleted by it.
-					pl.plan.RowErrors = append(pl.plan.RowErrors, &mapping.RowError{File: pl.opt.File,
+					pl.rowError(&mapping.RowError{File: pl.opt.File,
 						Column: "reference", Reference: strings.Clone(ref), Err: fmt.Errorf("not deleted: %w", err)})
 					return nil
 				}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	gosync "sync"
 	"time"
+	"unicode/utf8"
 
 	"erpsync/mapping"
 	"erpsync/sync/crm"
@@ -107,8 +108,15 @@ func WritePlanCSV(w io.Writer, p *Plan) error {
 		}
 	}
 	for _, e := range p.RowErrors {
-		if err := sw.Write("error", e.Reference, strconv.Itoa(e.Line), e.Column, "", "", errText(e)); err != nil {
+		if err := sw.Write("error", cutCell(e.Reference), strconv.Itoa(e.Line), e.Column, "", "", errText(e)); err != nil {
 			return err
+		}
+	}
+	for _, k := range p.RowErrorKinds {
+		if n := k.Count - k.Listed; n > 0 {
+			if err := sw.Write("error", "", "", "", "", "", omittedText(n, "row errors", k)); err != nil {
+				return err
+			}
 		}
 	}
 	cw.Flush()
@@ -125,6 +133,10 @@ type planJSON struct {
 	RowErrors []planIssueJSON  `json:"row_errors"`
 	Warnings  []planIssueJSON  `json:"warnings"`
 	Drift     []Drift          `json:"drift"`
+	// Every row error and warning by kind; past reports.max_errors, only
+	// these count them.
+	RowErrorKinds []ErrorKind `json:"row_error_kinds,omitempty"`
+	WarningKinds  []ErrorKind `json:"warning_kinds,omitempty"`
 }
 
 type planActionJSON struct {
@@ -145,7 +157,8 @@ type planIssueJSON struct {
 // WritePlanJSON writes the plan as one JSON document.
 func WritePlanJSON(w io.Writer, p *Plan) error {
 	doc := planJSON{Rows: p.Rows, Managed: p.Managed, Unchanged: p.Unchanged, Drift: p.Drift,
-		Actions: []planActionJSON{}, RowErrors: issuesJSON(p.RowErrors), Warnings: issuesJSON(p.Warnings)}
+		Actions: []planActionJSON{}, RowErrors: issuesJSON(p.RowErrors), Warnings: issuesJSON(p.Warnings),
+		RowErrorKinds: p.RowErrorKinds, WarningKinds: p.WarningKinds}
 	for a := range p.All() {
 		doc.Actions = append(doc.Actions, planActionJSON{Op: a.Op, Reference: a.Reference, Line: a.Line,
 			Reason: a.Reason, Changes: a.FieldChanges()})
@@ -158,7 +171,7 @@ func WritePlanJSON(w io.Writer, p *Plan) error {
 func issuesJSON(es []*mapping.RowError) []planIssueJSON {
 	out := make([]planIssueJSON, 0, len(es))
 	for _, e := range es {
-		out = append(out, planIssueJSON{Reference: e.Reference, Line: e.Line, Column: e.Column, Message: errText(e)})
+		out = append(out, planIssueJSON{Reference: cutCell(e.Reference), Line: e.Line, Column: e.Column, Message: errText(e)})
 	}
 	return out
 }
@@ -174,7 +187,8 @@ func errText(e *mapping.RowError) string {
 // outcomes arrive, and summary.json at the end. It is safe for concurrent
 // use.
 type RunReport struct {
-	Dir string
+	Dir  string
+	mode os.FileMode // of its files
 
 	mu      gosync.Mutex
 	success *os.File
@@ -201,23 +215,35 @@ func (t *tally) add(res Result) {
 // reportHeader is the columns of success.csv and errors.csv.
 var reportHeader = []string{"operation", "reference", "line", "http_status", "error", "message"}
 
+// DefaultReportMode is the mode of a run's report files, which hold
+// customer data: the owner and its group read them, no one else
+// (reports.file_mode).
+const DefaultReportMode os.FileMode = 0o640
+
+// dirMode is the mode of a folder of files of mode m: searchable by whom
+// may read them.
+func dirMode(m os.FileMode) os.FileMode { return m | (m&0o444)>>2 }
+
 // NewRunReport creates a new folder for a run's reports in parent, named
 // name or, when that is taken (two configs sharing reports.dir), name-2,
 // name-3 …: a report never overwrites another. It creates its two CSV
-// files.
-func NewRunReport(parent, name string) (*RunReport, error) {
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+// files, of mode mode (0: DefaultReportMode; the umask may narrow it).
+func NewRunReport(parent, name string, mode os.FileMode) (*RunReport, error) {
+	if mode == 0 {
+		mode = DefaultReportMode
+	}
+	if err := os.MkdirAll(parent, dirMode(mode)); err != nil {
 		return nil, fmt.Errorf("create report dir: %w", err)
 	}
-	dir, err := newDir(parent, name)
+	dir, err := newDir(parent, name, dirMode(mode))
 	if err != nil {
 		return nil, err
 	}
-	r := &RunReport{Dir: dir}
-	if r.success, err = os.Create(filepath.Join(dir, "success.csv")); err != nil {
+	r := &RunReport{Dir: dir, mode: mode}
+	if r.success, err = r.create("success.csv"); err != nil {
 		return nil, fmt.Errorf("create report: %w", err)
 	}
-	if r.errs, err = os.Create(filepath.Join(dir, "errors.csv")); err != nil {
+	if r.errs, err = r.create("errors.csv"); err != nil {
 		r.success.Close()
 		return nil, fmt.Errorf("create report: %w", err)
 	}
@@ -227,14 +253,19 @@ func NewRunReport(parent, name string) (*RunReport, error) {
 	return r, nil
 }
 
+// create creates a new file of the report.
+func (r *RunReport) create(name string) (*os.File, error) {
+	return os.OpenFile(filepath.Join(r.Dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, r.mode)
+}
+
 // newDir creates parent/name, or the first free parent/name-N.
-func newDir(parent, name string) (string, error) {
+func newDir(parent, name string, mode os.FileMode) (string, error) {
 	for i := 1; i <= 1000; i++ {
 		dir := filepath.Join(parent, name)
 		if i > 1 {
 			dir += "-" + strconv.Itoa(i)
 		}
-		err := os.Mkdir(dir, 0o755)
+		err := os.Mkdir(dir, mode)
 		if err == nil {
 			return dir, nil
 		}
@@ -273,19 +304,25 @@ func (r *RunReport) Add(res Result) {
 }
 
 // WriteWarnings writes warnings.csv: the values read but looking wrong,
-// whose rows were sent as they are.
-func (r *RunReport) WriteWarnings(ws []*mapping.RowError) error {
+// whose rows were sent as they are; then, for each of kinds with more
+// than were kept (reports.max_errors), a line counting the others.
+func (r *RunReport) WriteWarnings(ws []*mapping.RowError, kinds []ErrorKind) error {
 	if len(ws) == 0 {
 		return nil
 	}
-	f, err := os.Create(filepath.Join(r.Dir, "warnings.csv"))
+	f, err := r.create("warnings.csv")
 	if err != nil {
 		return fmt.Errorf("create report: %w", err)
 	}
 	w := csv.NewWriter(f)
 	_ = w.Write([]string{"reference", "line", "column", "warning"})
 	for _, e := range ws {
-		_ = safeWriter{w}.Write(e.Reference, strconv.Itoa(e.Line), e.Column, e.Err.Error())
+		_ = safeWriter{w}.Write(cutCell(e.Reference), strconv.Itoa(e.Line), e.Column, e.Err.Error())
+	}
+	for _, k := range kinds {
+		if n := k.Count - k.Listed; n > 0 {
+			_ = safeWriter{w}.Write("", "", "", omittedText(n, "warnings", k))
+		}
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
@@ -310,7 +347,42 @@ func (r *RunReport) AddUnreadable(e *crm.RecordError) {
 func (r *RunReport) AddRowError(e *mapping.RowError) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	_ = safeWriter{r.ew}.Write("read", e.Reference, strconv.Itoa(e.Line), "", "invalid_row", errText(e))
+	_ = safeWriter{r.ew}.Write("read", cutCell(e.Reference), strconv.Itoa(e.Line), "", "invalid_row", errText(e))
+}
+
+// AddOmitted records, for each kind with more row errors than were kept
+// (reports.max_errors), one line counting the others.
+func (r *RunReport) AddOmitted(kinds []ErrorKind) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, k := range kinds {
+		if n := k.Count - k.Listed; n > 0 {
+			_ = safeWriter{r.ew}.Write("read", "", "", "", "more_invalid_rows", omittedText(n, "row errors", k))
+		}
+	}
+}
+
+// omittedText counts the row errors (or warnings) of a kind past
+// reports.max_errors.
+func omittedText(n int, what string, k ErrorKind) string {
+	return fmt.Sprintf("%d more %s of this kind, not listed (reports.max_errors; %d in all, first lines %v): %s",
+		n, what, k.Count, k.Lines, k.Kind)
+}
+
+// maxCell bounds a reference written in a report: a cell of a megabyte
+// is cut, once per row.
+const maxCell = 256
+
+// cutCell cuts s to maxCell bytes (on a rune boundary), marking the cut.
+func cutCell(s string) string {
+	if len(s) <= maxCell {
+		return s
+	}
+	cut := maxCell
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // Summary is summary.json.
@@ -331,6 +403,10 @@ type RunSummary struct {
 	Throttled int64                     `json:"throttled"`
 	Logins    int64                     `json:"logins,omitempty"`   // session logins (crm.auth: session)
 	Warnings  int                       `json:"warnings,omitempty"` // values read but looking wrong: warnings.csv
+	// Every row error and warning by kind, with a few lines of each: past
+	// reports.max_errors, errors.csv and warnings.csv only count them.
+	RowErrorKinds []ErrorKind `json:"row_error_kinds,omitempty"`
+	WarningKinds  []ErrorKind `json:"warning_kinds,omitempty"`
 	// UnreadableCRM counts the CRM's records the refresh could not read.
 	UnreadableCRM int    `json:"unreadable_crm_records,omitempty"`
 	Relogins      int64  `json:"relogins,omitempty"` // of which after a session ended
@@ -343,7 +419,9 @@ type RunSummary struct {
 	// NotInExport counts the mirror deletes (references absent from the
 	// export): actions with no row.
 	NotInExport map[string]int `json:"not_in_export,omitempty"`
-	Merged      []Merged       `json:"merged,omitempty"` // identical repeated rows, merged
+	Merged      []Merged       `json:"merged,omitempty"` // identical repeated rows, merged: the first maxMergedShown references
+	// MergedReferences counts the references whose identical rows were merged.
+	MergedReferences int `json:"merged_references,omitempty"`
 }
 
 // RowAccount says where each row of the export ended: exactly one of these.
@@ -366,7 +444,7 @@ func (r *RunReport) Account(s *RunSummary, p *Plan) {
 	s.Rows = &RowAccount{Read: p.Rows, Sent: r.rows.sent, Failed: r.rows.failed, NotSent: r.rows.notSent,
 		Invalid: p.InvalidRows, Unchanged: p.Unchanged, Merged: p.MergedRows(), Ignored: p.Ignored}
 	s.NotInExport = map[string]int{"sent": r.absent.sent, "failed": r.absent.failed, "not_sent": r.absent.notSent}
-	s.Merged = p.Merged
+	s.Merged, s.MergedReferences = p.Merged[:min(len(p.Merged), maxMergedShown)], len(p.Merged)
 }
 
 // Close flushes the CSV files and writes summary.json.
@@ -387,7 +465,7 @@ func (r *RunReport) Close(s RunSummary) error {
 	}
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err == nil {
-		err = os.WriteFile(filepath.Join(r.Dir, "summary.json"), append(data, '\n'), 0o644)
+		err = os.WriteFile(filepath.Join(r.Dir, "summary.json"), append(data, '\n'), r.mode)
 	}
 	if err != nil {
 		errs = append(errs, err.Error())

@@ -36,11 +36,11 @@ func TestSafeCell(t *testing.T) {
 // folder (two configs sharing reports.dir, each with its run 1) get two.
 func TestNewRunReport_NeverOverwrites(t *testing.T) {
 	parent := t.TempDir()
-	a, err := sync.NewRunReport(parent, "20261201T020000.000Z-1")
+	a, err := sync.NewRunReport(parent, "20261201T020000.000Z-1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := sync.NewRunReport(parent, "20261201T020000.000Z-1")
+	b, err := sync.NewRunReport(parent, "20261201T020000.000Z-1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -77,7 +79,30 @@ type ServeConfig struct {
 // ReportsConfig is the reports: section.
 type ReportsConfig struct {
 	Dir string `yaml:"dir"`
+	// FileMode is the mode of the report files, which hold customer data:
+	// 0640 by default, "0600" for the owner alone (folders get x where r).
+	FileMode FileMode `yaml:"file_mode"`
+	// MaxErrors is how many row errors, and warnings, errors.csv and
+	// warnings.csv list; past it, one line a kind counts the others.
+	MaxErrors int `yaml:"max_errors"`
 }
+
+// FileMode is a file mode written in octal in the config ("0640").
+type FileMode os.FileMode
+
+// UnmarshalYAML reads an octal mode, "0640" or 0o640.
+func (m *FileMode) UnmarshalYAML(node *yaml.Node) error {
+	v, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(node.Value, "0o"), "0"), 8, 32)
+	if err != nil || node.Value == "" {
+		return fmt.Errorf("line %d: file mode %q: want octal such as \"0640\" or \"0600\"", node.Line, node.Value)
+	}
+	*m = FileMode(v)
+	return nil
+}
+
+// defaultReportMode is reports.file_mode's default: the owner and its
+// group read the reports, no one else.
+const defaultReportMode = 0o640
 
 // ReconcileConfig is the reconcile: section: numeric tolerance per field.
 type ReconcileConfig struct {
@@ -102,7 +127,7 @@ func DefaultConfig() Config {
 		},
 		Schedule: "CRON_TZ=Europe/Paris 0 2 * * *",
 		Serve:    ServeConfig{Listen: "127.0.0.1:9464", ShutdownTimeout: 5 * time.Minute},
-		Reports:  ReportsConfig{Dir: "reports"},
+		Reports:  ReportsConfig{Dir: "reports", FileMode: defaultReportMode, MaxErrors: sync.DefaultMaxErrors},
 	}
 }
 
@@ -181,6 +206,12 @@ func (c *Config) validate() error {
 	if c.State.Path == "" {
 		return errors.New("state.path is empty")
 	}
+	if c.Reports.MaxErrors < 1 {
+		return fmt.Errorf("reports.max_errors %d: want 1 or more", c.Reports.MaxErrors)
+	}
+	if m := os.FileMode(c.Reports.FileMode); m&^0o644 != 0 || m&0o600 != 0o600 {
+		return fmt.Errorf("reports.file_mode %04o: want the owner's read and write and at most read for others, such as 0640 or 0600", m)
+	}
 	for field, t := range c.Reconcile.Tolerance {
 		if t.Absolute < 0 || t.Relative < 0 {
 			return fmt.Errorf("reconcile.tolerance.%s: tolerances are not negative", field)
@@ -202,12 +233,56 @@ func (c CRMConfig) validateAuth() error {
 		if c.TokenEnv == "" {
 			return errors.New("crm.token_env is empty: name the environment variable that holds the token")
 		}
+		return checkEnvName("crm.token_env", c.TokenEnv)
 	case crm.AuthSession:
 		if c.UsernameEnv == "" || c.PasswordEnv == "" {
 			return errors.New("crm.username_env and crm.password_env name the variables of the session login: neither may be empty")
 		}
+		if err := checkEnvName("crm.username_env", c.UsernameEnv); err != nil {
+			return err
+		}
+		return checkEnvName("crm.password_env", c.PasswordEnv)
 	default:
 		return fmt.Errorf("crm.auth %q: want none, bearer or session", c.Auth)
 	}
 	return nil
+}
+
+// envName is the name of an environment variable.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// checkEnvName refuses a key naming the variable of a secret whose value
+// is no variable's name: most likely the secret itself, pasted in. The
+// value is never shown.
+func checkEnvName(key, name string) error {
+	if envName.MatchString(name) && len(name) <= 128 {
+		return nil
+	}
+	return fmt.Errorf("%s is not the name of an environment variable (letters, digits and _, such as CRM_TOKEN); its value is not shown: if it is the secret itself, remove it from the file and set it in a variable", key)
+}
+
+// plainEnvName says whether a variable's name may be shown in an error:
+// one written as such names are (CRM_TOKEN), not a secret of letters and
+// digits pasted in its place.
+func plainEnvName(name string) bool {
+	return len(name) <= 64 && strings.ToUpper(name) == name && envName.MatchString(name)
+}
+
+// configWritable says why the config at path can be changed by every
+// user of the host, or "": the file, or its folder (without the sticky
+// bit), is writable by others. The config decides where the CRM token is
+// sent.
+func configWritable(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	if st.Mode().Perm()&0o002 != 0 {
+		return fmt.Sprintf("the file is writable by every user (mode %04o)", st.Mode().Perm())
+	}
+	dir, err := os.Stat(filepath.Dir(path))
+	if err == nil && dir.Mode().Perm()&0o002 != 0 && dir.Mode()&os.ModeSticky == 0 {
+		return fmt.Sprintf("its folder is writable by every user (mode %04o)", dir.Mode().Perm())
+	}
+	return ""
 }

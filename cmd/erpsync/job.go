@@ -56,6 +56,9 @@ func (f *jobFlags) open(ctx context.Context, args []string, opt jobOptions) (j *
 		return nil, nil, usage(err)
 	}
 	log := newLogger(f.stderr, *f.verbose)
+	// serve runs unattended, for months: a config others may write is
+	// refused there, and a warning for a command someone runs.
+	opt.sealed = opt.sealed || f.Name() == "serve"
 	if j, err = openJob(ctx, *f.config, log, opt); err != nil {
 		_ = log.Sync()
 		return nil, nil, err
@@ -69,6 +72,7 @@ type jobOptions struct {
 	crm     bool                                         // open the CRM client
 	observe func(op string, status int, d time.Duration) // told of every CRM answer
 	file    *string                                      // -file, checked before the checkpoint is opened
+	sealed  bool                                         // refuse a config others may write (serve)
 }
 
 // openJob loads the config and opens what the job needs.
@@ -79,6 +83,13 @@ func openJob(ctx context.Context, cfgPath string, log *zap.Logger, opt jobOption
 	cfg, err := LoadConfig(cfgPath)
 	if err != nil {
 		return nil, usage(err)
+	}
+	if why := configWritable(cfgPath); why != "" {
+		if opt.sealed {
+			return nil, usage(fmt.Errorf("config %s: %s: it decides where the CRM token is sent; serve refuses it (chmod o-w)", cfgPath, why))
+		}
+		log.Warn("the config can be changed by any user of this host, and it decides where the CRM token is sent: chmod o-w (serve refuses it)",
+			zap.String("config", cfgPath), zap.String("why", why))
 	}
 	return newJob(ctx, cfg, log, opt)
 }
@@ -143,6 +154,9 @@ func newClient(c CRMConfig, log *zap.Logger, observe func(string, int, time.Dura
 // config's key says which); the value never appears in an error.
 func secretEnv(key, name string) (string, error) {
 	v := os.Getenv(name)
+	if v == "" && !plainEnvName(name) {
+		return "", fmt.Errorf("%s: the environment variable it names is unset or empty (its name is not shown: it does not read as a variable's name; is it the secret itself?)", key)
+	}
 	if v == "" {
 		return "", fmt.Errorf("%s: environment variable %s is unset or empty (crm.auth none needs no credentials)", key, name)
 	}
@@ -173,7 +187,8 @@ func (j *job) engine(mode sync.Mode, file string) sync.Job {
 		Settings: sync.Settings{Deletes: s.Deletes, MaxDelete: s.MaxDelete, Drift: s.Drift,
 			MaxFailures: s.MaxFailures, Lookback: s.Lookback, FullCheck: s.FullCheck, Concurrency: j.cfg.CRM.Concurrency,
 			ReportsDir: j.cfg.Reports.Dir, DeleteDespiteRowErrors: s.DeleteDespiteRowErrors,
-			References: s.References}}
+			References: s.References, ReportsMode: os.FileMode(j.cfg.Reports.FileMode),
+			MaxErrors: j.cfg.Reports.MaxErrors}}
 }
 
 // exportPath returns the export to read: -file, or the newest match of

@@ -44,13 +44,13 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	plan := res.Plan
 	printPlan(c.Stdout, j.exportName(path), plan, 20)
 	if *out != "" {
-		if werr := writePlanFile(*out, plan); werr != nil {
+		if werr := writePlanFile(*out, plan, os.FileMode(j.cfg.Reports.FileMode)); werr != nil {
 			return werr
 		}
 		fmt.Fprintf(c.Stdout, "Every planned operation: %s\n", *out)
 	}
-	if err == nil && len(plan.RowErrors) > 0 {
-		err = sync.WithClass(sync.ClassRowFailures, fmt.Errorf("%d rows of %s are invalid", len(plan.RowErrors), path))
+	if err == nil && plan.RowErrorCount() > 0 {
+		err = sync.WithClass(sync.ClassRowFailures, fmt.Errorf("%d rows of %s are invalid", plan.RowErrorCount(), path))
 	}
 	return err
 }
@@ -66,12 +66,14 @@ func planWriter(path string) (func(io.Writer, *sync.Plan) error, error) {
 	return nil, usage(fmt.Errorf("plan -out %s: the extension says the format: .csv or .json", path))
 }
 
-func writePlanFile(path string, plan *sync.Plan) error {
+// writePlanFile writes the plan to path, created of mode mode
+// (reports.file_mode: it holds customers' values).
+func writePlanFile(path string, plan *sync.Plan, mode os.FileMode) error {
 	write, err := planWriter(path)
 	if err != nil {
 		return err
 	}
-	f, err := os.Create(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
 	if err != nil {
 		return fmt.Errorf("write plan: %w", err)
 	}

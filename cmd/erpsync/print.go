@@ -14,7 +14,7 @@ import (
 func printPlan(w io.Writer, file string, p *sync.Plan, show int) {
 	fmt.Fprintf(w, "Plan for %s: %d rows read, %d managed customers\n", file, p.Rows, p.Managed)
 	fmt.Fprintf(w, "  create %d · update %d · delete %d · unchanged %d · row errors %d · drift %d · warnings %d\n",
-		p.Count(sync.OpCreate), p.Count(sync.OpUpdate), p.Count(sync.OpDelete), p.Unchanged, len(p.RowErrors), len(p.Drift), len(p.Warnings))
+		p.Count(sync.OpCreate), p.Count(sync.OpUpdate), p.Count(sync.OpDelete), p.Unchanged, p.RowErrorCount(), len(p.Drift), p.WarningCount())
 	if p.MappingChanged {
 		fmt.Fprintf(w, "  the mapping changed since the last run: %d customers' mapped values differ from those last pushed; the others are compared by value, not sent\n", p.MappingUpdates)
 	}
@@ -36,14 +36,14 @@ func printPlan(w io.Writer, file string, p *sync.Plan, show int) {
 	}
 	for i, e := range p.RowErrors {
 		if i == show {
-			fmt.Fprintf(w, "  … and %d more row errors\n", len(p.RowErrors)-show)
+			fmt.Fprintf(w, "  … and %d more row errors\n", p.RowErrorCount()-show)
 			break
 		}
 		fmt.Fprintf(w, "  error  %s\n", e.Error())
 	}
 	for i, e := range p.Warnings {
 		if i == show {
-			fmt.Fprintf(w, "  … and %d more warnings (warnings.csv in the run's reports)\n", len(p.Warnings)-show)
+			fmt.Fprintf(w, "  … and %d more warnings (warnings.csv in the run's reports)\n", p.WarningCount()-show)
 			break
 		}
 		fmt.Fprintf(w, "  warning %s\n", e.Error())
@@ -53,7 +53,11 @@ func printPlan(w io.Writer, file string, p *sync.Plan, show int) {
 			fmt.Fprintf(w, "  … and %d more merged\n", len(p.Merged)-show)
 			break
 		}
-		fmt.Fprintf(w, "  merged %s: lines %s are identical rows of one customer, sent once\n", m.Reference, joinInts(m.Lines))
+		lines := joinInts(m.Lines)
+		if m.Rows > len(m.Lines) {
+			lines += fmt.Sprintf(" and %d more", m.Rows-len(m.Lines))
+		}
+		fmt.Fprintf(w, "  merged %s: lines %s are identical rows of one customer, sent once\n", m.Reference, lines)
 	}
 	for i, d := range p.Drift {
 		if i == show {

@@ -74,5 +74,5 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 func oneLine(p *sync.Plan, s *sync.Summary) string {
 	return fmt.Sprintf("created %d, updated %d, deleted %d, unchanged %d, failed %d, invalid rows %d, not sent %d",
 		s.OK[sync.OpCreate], s.OK[sync.OpUpdate], s.OK[sync.OpDelete], p.Unchanged,
-		s.Failed[sync.OpCreate]+s.Failed[sync.OpUpdate]+s.Failed[sync.OpDelete], len(p.RowErrors), s.Skipped)
+		s.Failed[sync.OpCreate]+s.Failed[sync.OpUpdate]+s.Failed[sync.OpDelete], p.RowErrorCount(), s.Skipped)
 }

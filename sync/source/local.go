@@ -82,7 +82,7 @@ func (l *local) Move(_ context.Context, from Entry, to string) error {
 }
 
 func (l *local) Put(_ context.Context, name string, data []byte) error {
-	if err := os.WriteFile(name, data, 0o644); err != nil {
+	if err := os.WriteFile(name, data, 0o640); err != nil { // a rejected export's .error.txt: not for every user
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return nil

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// The header of the demo's exports (configs/demo.yaml).
+const demoHeader = "KUNNR;NAME1;LAND1;ORT01;KLIMK;WAERS;ZTERM_TYPE;ZTERM_DAYS;PARENT;ZAHLW;KATEGORIE;SPERR;LOEVM\n"
+
+// writeGz writes a gzipped export of demoHeader and rows rows, row(i) each.
+func writeGz(t *testing.T, path string, rows int, row func(i int) string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
+	w := bufio.NewWriterSize(zw, 1<<20)
+	w.WriteString(demoHeader)
+	for i := range rows {
+		w.WriteString(row(i))
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// boundedRun runs erpsync run on export against a crmsim process and
+// returns its exit code, its output, its peak RSS (the kernel's
+// ru_maxrss of the child: VmHWM) and the bytes it wrote in reports.
+func boundedRun(t *testing.T, dir, export string) (code int, out string, peakMiB, reportBytes int64) {
+	t.Helper()
+	base := crmsimProcess(t)
+	cfg := processConfig(t, dir, base, "")
+	cmd := exec.Command(bins.erpsync, "run", "-config", cfg, "-file", export)
+	var sb strings.Builder
+	cmd.Stdout, cmd.Stderr = &sb, &sb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	peakMiB = cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss >> 10 // KiB on Linux
+	filepath.WalkDir(filepath.Join(dir, "reports"), func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				reportBytes += info.Size()
+			}
+		}
+		return nil
+	})
+	return code, sb.String(), peakMiB, reportBytes
+}
+
+// TestProcess_CompressedRepeats: a small .gz of millions of identical rows
+// (one customer) keeps memory, reports and logs bounded by what is
+// distinct, not by the rows: the repeats are counted, a few lines named.
+func TestProcess_CompressedRepeats(t *testing.T) {
+	const rows = 4_000_000
+	dir := t.TempDir()
+	export := filepath.Join(dir, "repeats.csv.gz")
+	writeGz(t, export, rows, func(int) string {
+		return "C-1001;Marie's Jewelry;France;Paris;5.000,00;EUR;1;30;;C,S,T;J;;\n"
+	})
+	code, out, peak, reports := boundedRun(t, dir, export)
+	t.Logf("%d identical rows: exit %d, peak RSS %d MiB, reports %d bytes, output %d bytes", rows, code, peak, reports, len(out))
+	if code != ExitOK {
+		t.Errorf("exit %d, want 0 (identical rows are merged)\n%.2000s", code, out)
+	}
+	if peak > 300 {
+		t.Errorf("peak RSS %d MiB, want under 300", peak)
+	}
+	if reports+int64(len(out)) > 50<<20 {
+		t.Errorf("reports %d bytes and output %d bytes, want under 50 MB", reports, len(out))
+	}
+	if !strings.Contains(out, fmt.Sprint(rows-1)) {
+		t.Errorf("the output does not count the %d merged rows:\n%.2000s", rows-1, out)
+	}
+}
+
+// TestProcess_ManyInvalidRows: a .gz of many distinct invalid rows keeps
+// memory and reports bounded: errors.csv lists reports.max_errors of them,
+// then how many more of each kind.
+func TestProcess_ManyInvalidRows(t *testing.T) {
+	const rows = 1_200_000
+	dir := t.TempDir()
+	export := filepath.Join(dir, "invalid.csv.gz")
+	writeGz(t, export, rows, func(i int) string {
+		return fmt.Sprintf("K%08d;Name %d;France;Paris;lots;EUR;1;30;;C;J;;\n", i, i)
+	})
+	code, out, peak, reports := boundedRun(t, dir, export)
+	t.Logf("%d invalid rows: exit %d, peak RSS %d MiB, reports %d bytes, output %d bytes", rows, code, peak, reports, len(out))
+	if code != ExitRowFails {
+		t.Errorf("exit %d, want 1\n%.2000s", code, out)
+	}
+	if peak > 300 {
+		t.Errorf("peak RSS %d MiB, want under 300", peak)
+	}
+	if reports+int64(len(out)) > 50<<20 {
+		t.Errorf("reports %d bytes and output %d bytes, want under 50 MB", reports, len(out))
+	}
+	if !strings.Contains(out, fmt.Sprintf(`invalid rows by kind (summary.json: row_error_kinds, warning_kinds)	{"count": %d`, rows)) {
+		t.Errorf("the log does not count the invalid rows by kind:\n%.2000s", out)
+	}
+	errs, err := os.ReadFile(firstMatch(t, filepath.Join(dir, "reports", "*", "errors.csv")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(string(errs), "\n"); lines > 100_100 {
+		t.Errorf("errors.csv has %d lines, want reports.max_errors (100,000) and a count", lines)
+	}
+	if !strings.Contains(string(errs), fmt.Sprint(rows-100_000)) {
+		t.Errorf("errors.csv does not count the %d row errors not listed", rows-100_000)
+	}
+}
+
+func firstMatch(t *testing.T, pattern string) string {
+	t.Helper()
+	m, _ := filepath.Glob(pattern)
+	if len(m) == 0 {
+		t.Fatalf("no %s", pattern)
+	}
+	return m[0]
+}
