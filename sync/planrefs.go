@@ -122,7 +122,7 @@ func (pl *planner) rejectReference(ref string, err error) {
 		pl.plan.Ignored--
 	}
 	delete(pl.parentOf, k)
-	pl.plan.RowErrors = append(pl.plan.RowErrors, &mapping.RowError{File: pl.opt.File, Line: int(e.line),
+	pl.rowError(&mapping.RowError{File: pl.opt.File, Line: int(e.line),
 		Column: "reference", Reference: ref, Err: err})
 	pl.plan.InvalidRows++
 }

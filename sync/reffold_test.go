@@ -41,6 +41,29 @@ func TestRun_ReferencesOneIgnoringCase(t *testing.T) {
 		}
 	})
 
+	t.Run("beside another row error", func(t *testing.T) {
+		// The folded references' errors are kept beside a row's own error
+		// (they were lost when the plan sealed its bounded error set).
+		c := newCSVJob(t, csvConfig(), nil)
+		out, err := c.run(t, append(export, "NONAME;;;")...)
+		if got := sync.Classify(err); got != sync.ClassRowFailures {
+			t.Fatalf("run = %v (class %d), want row failures (1)", err, got)
+		}
+		checkAccount(t, out.Dir)
+		refs := map[string]bool{}
+		for _, e := range out.Plan.RowErrors {
+			refs[e.Reference] = true
+		}
+		for _, ref := range []string{"K00000300", "k00000300", "Café-1", "CAFE-1", "NONAME"} {
+			if !refs[ref] {
+				t.Errorf("no row error for %s among %d", ref, len(out.Plan.RowErrors))
+			}
+		}
+		if out.Plan.InvalidRows != 5 || out.Plan.RowErrorCount() != 5 {
+			t.Errorf("invalid %d, row errors %d; want 5 and 5", out.Plan.InvalidRows, out.Plan.RowErrorCount())
+		}
+	})
+
 	t.Run("exact", func(t *testing.T) {
 		c := newCSVJob(t, csvConfig(), nil)
 		c.job.Settings.References = sync.ReferencesExact
