@@ -170,6 +170,11 @@ func (c *Config) validate() error {
 	if c.State.Path == "" {
 		return errors.New("state.path is empty")
 	}
+	if c.Schedule != "" { // serve refuses an empty one; other commands do not use it
+		if _, err := parseSchedule(c.Schedule); err != nil {
+			return err
+		}
+	}
 	for field, t := range c.Reconcile.Tolerance {
 		if t.Absolute < 0 || t.Relative < 0 {
 			return fmt.Errorf("reconcile.tolerance.%s: tolerances are not negative", field)

@@ -10,8 +10,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	gosync "sync"
 	"time"
+	_ "time/tzdata" // CRON_TZ= names a zone even on a host without tzdata
 
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -41,9 +43,12 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	defer done()
 	log := j.log
-	schedule, err := cron.ParseStandard(j.cfg.Schedule)
+	if j.cfg.Schedule == "" {
+		return usage(errors.New("schedule is empty: serve runs on a cron schedule, e.g. \"CRON_TZ=Europe/Paris 0 2 * * *\""))
+	}
+	schedule, err := parseSchedule(j.cfg.Schedule)
 	if err != nil {
-		return usage(fmt.Errorf("schedule %q: %w", j.cfg.Schedule, err))
+		return usage(err)
 	}
 	store, err := source.Open(ctx, j.cfg.Source.Path, j.cfg.Source, source.Options{Log: log})
 	if err != nil {
@@ -98,6 +103,29 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// parseSchedule reads a cron schedule (robfig/cron's standard syntax,
+// descriptors too) and names the key in its error. A time zone alone
+// ("CRON_TZ=UTC", "TZ=…" with no schedule after a space) makes the
+// library panic: it is refused here, and any other panic of the parser
+// is turned into an error, so that none reaches the user.
+func parseSchedule(spec string) (s cron.Schedule, err error) {
+	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
+		zone, rest, ok := strings.Cut(spec, " ")
+		if !ok || strings.TrimSpace(rest) == "" {
+			return nil, fmt.Errorf("schedule %q: %s names a time zone but no schedule follows it after a space, e.g. \"%s 0 2 * * *\"", spec, zone, zone)
+		}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, fmt.Errorf("schedule %q: not a schedule the cron parser can read (%v)", spec, r)
+		}
+	}()
+	if s, err = cron.ParseStandard(spec); err != nil {
+		return nil, fmt.Errorf("schedule %q: %w", spec, err)
+	}
+	return s, nil
 }
 
 // cronLogger adapts zap to cron.Logger.
