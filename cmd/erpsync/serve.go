@@ -13,7 +13,8 @@ import (
 	"strings"
 	gosync "sync"
 	"time"
-	_ "time/tzdata" // CRON_TZ= names a zone even on a host without tzdata
+	_ "time/tzdata"
+	"unicode/utf8" // CRON_TZ= names a zone even on a host without tzdata
 
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -155,7 +156,7 @@ type lastRun struct {
 	Status   string    `json:"status"`
 	File     string    `json:"file"`
 	Finished time.Time `json:"finished"`
-	Error    string    `json:"error,omitempty"`
+	Error    string    `json:"-"` // in the log and the run history; /healthz gives a reason
 	ok       bool      // the run went through to its end
 }
 
@@ -264,20 +265,76 @@ func (w *worker) setStuck(reason string) {
 
 // health answers 200 while the worker does its job, and 503 with the
 // reason when the last run did not go through or the inbox is stuck: a
-// probe or an alert then sees a failing sync, not a live process.
+// probe or an alert then sees a failing sync, not a live process. The
+// answer is a reason, not data: bounded (healthReasonMax), the first
+// clause of an error only (what follows lists the export's cells or a
+// zip's members), the full text being in the log and the run history.
 func (w *worker) health(rw http.ResponseWriter, _ *http.Request) {
 	w.mu.Lock()
-	body := map[string]any{"status": "ok", "last_run": w.last}
-	code := http.StatusOK
+	body := healthBody{Status: "ok"}
+	if w.last != nil {
+		lr := *w.last
+		lr.File = clip(lr.File, healthFileMax)
+		body.LastRun = &lr
+	}
 	switch {
 	case w.stuck != "":
-		code, body["status"], body["reason"] = http.StatusServiceUnavailable, "failing", w.stuck
+		body.Status, body.Reason = "failing", w.stuck
 	case w.last != nil && !w.last.ok:
-		code, body["status"], body["reason"] = http.StatusServiceUnavailable, "failing",
-			"the last run ended "+w.last.Status+": "+w.last.Error
+		body.Status, body.Reason = "failing", "the last run ended "+w.last.Status+": "+w.last.Error
 	}
 	w.mu.Unlock()
+	code := http.StatusOK
+	if body.Status != "ok" {
+		code, body.Reason = http.StatusServiceUnavailable, healthReason(body.Reason)
+	}
 	rw.Header().Set("Content-Type", "application/json")
 	rw.WriteHeader(code)
-	_ = json.NewEncoder(rw).Encode(body)
+	enc := json.NewEncoder(rw)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(body)
+}
+
+// healthBody is /healthz's answer.
+type healthBody struct {
+	Status  string   `json:"status"` // ok | failing
+	Reason  string   `json:"reason,omitempty"`
+	LastRun *lastRun `json:"last_run"`
+}
+
+// Bounds of /healthz's texts, in bytes before JSON's escapes (a quote
+// or a backslash doubles; control characters are replaced): the whole
+// answer stays within 1 KiB.
+const (
+	healthReasonMax = 256
+	healthFileMax   = 160
+)
+
+// healthReason is the first clause of a reason (up to its first "; "),
+// within healthReasonMax bytes.
+func healthReason(s string) string {
+	if i := strings.Index(s, "; "); i >= 0 {
+		s = s[:i]
+	}
+	return clip(s, healthReasonMax)
+}
+
+// clip cuts s to at most n bytes on a character's boundary, "…" marking
+// a cut, with control characters (a newline of a wrapped error) as spaces.
+func clip(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) <= n {
+		return s
+	}
+	const mark = "…"
+	cut := n - len(mark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
 }
