@@ -63,7 +63,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	defer spool.Clean()
 	w := &worker{job: j, log: log, m: m, stdout: c.Stdout, stderr: c.Stderr, inbox: &sync.Inbox{
 		Store: store, Spool: spool, Settle: j.cfg.Source.Settle,
-		SyncedLast: j.db.SyncedLast,
+		SyncedLast: j.db.SyncedLast, Ledger: &sync.InboxLedger{Path: sync.LedgerPath(j.cfg.State.Path)},
 	}}
 
 	ln, err := net.Listen("tcp", j.cfg.Serve.Listen)
@@ -149,6 +149,11 @@ type worker struct {
 	mu    gosync.Mutex
 	last  *lastRun
 	stuck string // why the inbox cannot move on (it cannot be read, an export cannot be archived); "" when it can
+	// noRun is the last export ended without a run (a fetch that failed,
+	// a poison pill) that was recorded: recorded once, not at every tick.
+	noRun string
+	// heldLast: the run under way ended with its export held.
+	heldLast bool
 }
 
 // lastRun is what /healthz tells of the last run.
@@ -158,6 +163,7 @@ type lastRun struct {
 	Finished time.Time `json:"finished"`
 	Error    string    `json:"-"` // in the log and the run history; /healthz gives a reason
 	ok       bool      // the run went through to its end
+	held     bool      // its export is held: /healthz follows the ledger (a release or a newer sync ends it)
 }
 
 // settle archives or rejects a run's export as its end says, and returns
@@ -187,22 +193,57 @@ func (w *worker) settle(exp *sync.Export, err error, interrupted bool) string {
 		} else if dest != exp.Path {
 			w.log.Info("export archived", zap.String("moved_to", dest))
 		}
+		w.releaseHeld(exp)
 	case interrupted:
 	case sync.Classify(err) == sync.ClassGuard:
-		w.log.Error("run aborted by a guard; the export stays in the inbox", zap.Error(err))
+		w.hold(exp, err)
 	default:
 		w.log.Error("run failed; the export stays in the inbox for the next tick", zap.Error(err))
 	}
 	return sync.Status(err, interrupted)
 }
 
-// tick takes the oldest complete export and syncs it.
+// hold sets aside an export stopped by a guard (sync.Inbox.Hold): it is
+// not retried; /healthz is 503 naming it until a newer export syncs or
+// `erpsync release` lets it go.
+func (w *worker) hold(exp *sync.Export, err error) {
+	dest, herr := w.inbox.Hold(exp, err, time.Now())
+	switch {
+	case errors.Is(herr, source.ErrChanged):
+		w.log.Warn("export changed since it was taken: left in the inbox; the next tick takes it", zap.String("file", exp.Source))
+		return
+	case herr != nil:
+		w.log.Error("run aborted by a guard; the export cannot be moved to held/: held in place", zap.String("file", exp.Source), zap.Error(herr))
+	default:
+		w.log.Error("run aborted by a guard; the export is held: a newer export that syncs, or `erpsync release`, lets it go",
+			zap.String("file", exp.Source), zap.String("moved_to", dest), zap.Error(err))
+	}
+	w.mu.Lock()
+	w.heldLast = true
+	w.mu.Unlock()
+}
+
+// releaseHeld lets go of the held exports once a newer export synced.
+func (w *worker) releaseHeld(exp *sync.Export) {
+	released, err := w.inbox.Ledger.Release(nil)
+	if err != nil {
+		w.log.Error("release the held exports", zap.Error(err))
+		return
+	}
+	for _, h := range released {
+		w.log.Info("held export let go: a newer export synced", zap.String("file", h.Source), zap.String("held_at", h.MovedTo),
+			zap.String("synced", exp.Source))
+	}
+}
+
+// tick takes the newest settled export and syncs it.
 func (w *worker) tick(ctx context.Context) {
 	exp, skipped, err := w.inbox.Next(ctx)
 	stuck := w.passedOver(skipped)
 	if err != nil {
 		w.log.Error("inbox", zap.Error(err))
 		w.setStuck("inbox: " + err.Error())
+		// w.recordFetchFailure(ctx, err)
 		return
 	}
 	w.setStuck(stuck)
@@ -210,14 +251,40 @@ func (w *worker) tick(ctx context.Context) {
 		w.log.Debug("no export to take")
 		return
 	}
+	defer w.job.forgetExport(exp.Path) // a long-lived worker keeps no name per tick
+	w.job.nameExport(exp.Path, exp.Source)
+	if n, err := w.inbox.Ledger.Unfinished(exp.Source, exp.SHA256); err != nil {
+		w.log.Error("read the attempts of serve's ledger: the export is not run", zap.String("file", exp.Source), zap.Error(err))
+		w.setStuck("ledger: " + err.Error())
+		return
+	} else if n >= 2 {
+		w.reject(ctx, exp, poisonError(exp, n))
+		return
+	}
+	// The attempt is on disk before the run starts: a process killed in
+	// the middle (out of memory) leaves it, and the next start sees it.
+	if _, err := w.inbox.Ledger.Begin(exp.Source, exp.SHA256); err != nil {
+		w.log.Error("record the attempt in serve's ledger: the export is not run", zap.String("file", exp.Source), zap.Error(err))
+		w.setStuck("ledger: " + err.Error())
+		return
+	}
+	w.run(ctx, exp)
+	if err := w.inbox.Ledger.End(); err != nil {
+		w.log.Error("record the end of the attempt in serve's ledger", zap.Error(err))
+	}
+}
+
+// run syncs an export and settles it.
+func (w *worker) run(ctx context.Context, exp *sync.Export) {
 	if st, err := os.Stat(exp.Path); err == nil {
 		w.m.lastExportTime.Set(float64(st.ModTime().Unix()))
 	}
 	w.log.Info("run starts", zap.String("file", exp.Source), zap.String("sha256", exp.SHA256))
-	w.job.nameExport(exp.Path, exp.Source)
-	defer w.job.forgetExport(exp.Path) // a long-lived worker keeps no name per tick
 	before := w.job.client.Stats()
 	start := time.Now()
+	w.mu.Lock()
+	w.heldLast = false
+	w.mu.Unlock()
 	res, err := w.job.sync(ctx, syncOptions{mode: sync.ModeRun, file: exp.Path, stdout: w.stdout, stderr: w.stderr, quiet: true})
 	after := w.job.client.Stats()
 	w.m.retries.Add(float64(after.Retries - before.Retries))
@@ -228,13 +295,67 @@ func (w *worker) tick(ctx context.Context) {
 	if fails, ferr := w.job.db.Failures(context.WithoutCancel(ctx)); ferr == nil {
 		w.m.pendingFails.Set(float64(len(fails)))
 	}
+	w.finish(exp, status, err)
+}
+
+// finish records what /healthz tells of the last run.
+func (w *worker) finish(exp *sync.Export, status string, err error) {
 	lr := &lastRun{Status: status, File: exp.Source, Finished: time.Now().UTC(), ok: sync.Finished(err)}
 	if err != nil {
 		lr.Error = err.Error()
 	}
 	w.mu.Lock()
+	lr.held, w.heldLast = w.heldLast, false
 	w.last = lr
 	w.mu.Unlock()
+}
+
+// poisonError is why an export is not run again: n runs of it started
+// and never ended (their process was killed: out of memory, a crash).
+func poisonError(exp *sync.Export, n int) error {
+	return sync.WithClass(sync.ClassUnusable, fmt.Errorf(
+		"export %s did not finish twice: %d runs of it started and ended with their process (killed: out of memory, a crash); rejected without another run, the next exports go on",
+		exp.Source, n))
+}
+
+// reject rejects an export without a run (a poison pill): it is
+// recorded in the run history and a report, and moved to rejected/.
+func (w *worker) reject(ctx context.Context, exp *sync.Export, why error) {
+	w.log.Error("export rejected without a run", zap.String("file", exp.Source), zap.Error(why))
+	w.recordNoRun(ctx, exp.Source, exp.SHA256, why)
+	status := w.settle(exp, why, false)
+	w.m.observeExport(exp.Kind, status)
+	w.finish(exp, status, why)
+	if w.inbox.Store.ArchiveDir() != "" { // moved to rejected/: the same bytes dropped again get their runs
+		if err := w.inbox.Ledger.End(); err != nil {
+			w.log.Error("record the end of the attempt in serve's ledger", zap.Error(err))
+		}
+	}
+}
+
+// recordFetchFailure records an export that could not be fetched (read
+// or copied from its source): a failed run in the history, a report.
+func (w *worker) recordFetchFailure(ctx context.Context, err error) {
+	var fe *sync.FetchError
+	if errors.As(err, &fe) {
+		w.recordNoRun(ctx, fe.Source, "", err)
+	}
+}
+
+// recordNoRun records an export that ended before its run could start,
+// once while the same thing happens at every tick.
+func (w *worker) recordNoRun(ctx context.Context, src, sha string, why error) {
+	key := src + "\x00" + sha + "\x00" + why.Error()
+	if w.noRun == key {
+		return
+	}
+	out, err := sync.RecordNoRun(context.WithoutCancel(ctx), w.job.db, w.job.cfg.Reports.Dir, src, sha, why)
+	if err != nil {
+		w.log.Error("record the export that did not run", zap.String("file", src), zap.Error(err))
+		return
+	}
+	w.noRun = key
+	w.log.Info("recorded without a run", zap.Int64("run", out.RunID), zap.String("reports", out.Dir))
 }
 
 // passedOver logs the files the inbox passed over, counts those already
@@ -270,8 +391,9 @@ func (w *worker) setStuck(reason string) {
 // clause of an error only (what follows lists the export's cells or a
 // zip's members), the full text being in the log and the run history.
 func (w *worker) health(rw http.ResponseWriter, _ *http.Request) {
+	held, herr := w.inbox.Ledger.Held() // read at each probe: `erpsync release` changes it
 	w.mu.Lock()
-	body := healthBody{Status: "ok"}
+	body := healthBody{Status: "ok", Held: len(held)}
 	if w.last != nil {
 		lr := *w.last
 		lr.File = clip(lr.File, healthFileMax)
@@ -280,7 +402,13 @@ func (w *worker) health(rw http.ResponseWriter, _ *http.Request) {
 	switch {
 	case w.stuck != "":
 		body.Status, body.Reason = "failing", w.stuck
-	case w.last != nil && !w.last.ok:
+	case herr != nil:
+		body.Status, body.Reason = "failing", "serve's ledger: "+herr.Error()
+	case len(held) > 0:
+		h := held[len(held)-1]
+		body.Status, body.Reason = "failing", fmt.Sprintf("held (a newer export that syncs or `erpsync release` lets it go): %s: %s",
+			clip(h.Source, healthFileMax), h.Reason)
+	case w.last != nil && !w.last.ok && !w.last.held:
 		body.Status, body.Reason = "failing", "the last run ended "+w.last.Status+": "+w.last.Error
 	}
 	w.mu.Unlock()
@@ -300,6 +428,7 @@ type healthBody struct {
 	Status  string   `json:"status"` // ok | failing
 	Reason  string   `json:"reason,omitempty"`
 	LastRun *lastRun `json:"last_run"`
+	Held    int      `json:"held,omitempty"` // exports held by a guard
 }
 
 // Bounds of /healthz's texts, in bytes before JSON's escapes (a quote

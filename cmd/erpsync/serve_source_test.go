@@ -135,10 +135,11 @@ func TestServe_RemoteSources(t *testing.T) {
 		t.Run(r.kind, func(t *testing.T) {
 			f := newServeFixture(t, crmsim.Options{}, "")
 			f.setRemote(r)
-			r.put(t, "garbage.csv", []byte("this is not,an export\nat all\n")) // older: taken first
-			r.put(t, "day1.csv", day1)
+			r.put(t, "garbage.csv", []byte("this is not,an export\nat all\n"))
 			var logs lockedBuffer
 			addr, stop := f.serve(&logs)
+			waitFor(t, 20*time.Second, "garbage rejected on "+r.kind, func() bool { return len(r.list(t, "archive/rejected")) == 2 })
+			r.put(t, "day1.csv", day1) // after it: dropped together, the newest alone would be taken
 			waitFor(t, 20*time.Second, "garbage rejected and day1 archived on "+r.kind, func() bool {
 				return len(r.list(t, "archive/rejected")) == 2 && len(r.list(t, "archive")) == 1
 			})

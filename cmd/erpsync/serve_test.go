@@ -156,12 +156,15 @@ func archived(t *testing.T, dir string) []string {
 	return names
 }
 
+// Exports dropped one after the other are synced in turn. (Dropped
+// together, the newest alone is: TestServe_NewestSupersedes.)
 func TestServe_InboxInOrder(t *testing.T) {
 	f := newServeFixture(t, crmsim.Options{}, "")
-	f.drop("../../testdata/exports/day2.csv", "b-day2.csv", time.Minute)
-	f.drop("../../testdata/exports/day1.csv", "a-day1.csv", 2*time.Minute) // older: taken first
+	f.drop("../../testdata/exports/day1.csv", "a-day1.csv", 2*time.Minute)
 	var logs lockedBuffer
 	addr, stop := f.serve(&logs)
+	waitFor(t, 20*time.Second, "day 1 archived", func() bool { return len(archived(t, f.archive)) == 1 })
+	f.drop("../../testdata/exports/day2.csv", "b-day2.csv", time.Minute)
 	waitFor(t, 20*time.Second, "two exports archived", func() bool { return len(archived(t, f.archive)) == 2 })
 
 	counter := scrape(t, addr) // /metrics, parsed with the Prometheus text parser
