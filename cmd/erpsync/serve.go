@@ -243,7 +243,7 @@ func (w *worker) tick(ctx context.Context) {
 	if err != nil {
 		w.log.Error("inbox", zap.Error(err))
 		w.setStuck("inbox: " + err.Error())
-		// w.recordFetchFailure(ctx, err)
+		w.recordFetchFailure(ctx, err)
 		return
 	}
 	w.setStuck(stuck)
@@ -280,6 +280,7 @@ func (w *worker) run(ctx context.Context, exp *sync.Export) {
 		w.m.lastExportTime.Set(float64(st.ModTime().Unix()))
 	}
 	w.log.Info("run starts", zap.String("file", exp.Source), zap.String("sha256", exp.SHA256))
+	w.noRun = "" // ticks run one at a time (SkipIfStillRunning)
 	before := w.job.client.Stats()
 	start := time.Now()
 	w.mu.Lock()
@@ -343,9 +344,9 @@ func (w *worker) recordFetchFailure(ctx context.Context, err error) {
 }
 
 // recordNoRun records an export that ended before its run could start,
-// once while the same thing happens at every tick.
+// once while it happens again at every tick (until a run starts).
 func (w *worker) recordNoRun(ctx context.Context, src, sha string, why error) {
-	key := src + "\x00" + sha + "\x00" + why.Error()
+	key := src + "\x00" + sha
 	if w.noRun == key {
 		return
 	}
