@@ -55,8 +55,9 @@ type Inbox struct {
 	// MoveTimeout bounds an archive or a reject on the source (1 minute
 	// when 0): it runs after the export's run, even during a shutdown.
 	MoveTimeout time.Duration
-	// Ledger records the held exports across restarts; nil keeps none
-	// (a held export stays in place and is retried).
+	// Ledger records the held exports across restarts (and serve's
+	// attempts); nil records none: a held export that stays in place
+	// (no archive folder) is then taken again at the next tick.
 	Ledger *InboxLedger
 
 	mu      gosync.Mutex

@@ -168,7 +168,8 @@ type lastRun struct {
 
 // settle archives or rejects a run's export as its end says, and returns
 // the status to count: an unusable export is rejected, a finished one is
-// archived, any other stays in the inbox for the next tick. An export
+// archived (and lets the held ones go), one stopped by a guard is held,
+// any other stays in the inbox for the next tick. An export
 // that cannot be moved makes the worker stuck (/healthz 503); the inbox
 // passes it over from then on, and the exports after it go on.
 func (w *worker) settle(exp *sync.Export, err error, interrupted bool) string {
@@ -213,7 +214,8 @@ func (w *worker) hold(exp *sync.Export, err error) {
 		w.log.Warn("export changed since it was taken: left in the inbox; the next tick takes it", zap.String("file", exp.Source))
 		return
 	case herr != nil:
-		w.log.Error("run aborted by a guard; the export cannot be moved to held/: held in place", zap.String("file", exp.Source), zap.Error(herr))
+		w.log.Error("run aborted by a guard; the export is held, but not all of it went well (without a move to held/, it is held in place)",
+			zap.String("file", exp.Source), zap.String("held_at", dest), zap.Error(herr))
 	default:
 		w.log.Error("run aborted by a guard; the export is held: a newer export that syncs, or `erpsync release`, lets it go",
 			zap.String("file", exp.Source), zap.String("moved_to", dest), zap.Error(err))
