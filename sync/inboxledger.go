@@ -18,7 +18,8 @@ import (
 // before a run starts, cleared at its end: an export whose runs did not
 // end twice, their process killed, is a poison pill). It is a small JSON
 // file (LedgerPath), written whole (a temporary file renamed over it)
-// under an advisory lock shared with `erpsync release`.
+// under an advisory lock (LedgerPath + ".lock") shared with `erpsync
+// release`; read without one.
 type InboxLedger struct {
 	Path string
 	// Now is the clock of the records; nil means time.Now.
@@ -135,13 +136,10 @@ func (l *InboxLedger) End() error {
 	})
 }
 
-// view reads the ledger under its lock.
+// view reads the ledger. It takes no lock: the file is replaced whole
+// (renamed over), so a reader sees one version or the other, and a
+// reader without write access to the folder (status) can read it.
 func (l *InboxLedger) view(fn func(*ledgerFile)) error {
-	unlock, err := l.lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
 	f, err := l.read()
 	if err != nil {
 		return err
