@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,24 +9,33 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
+	"path/filepath"
 	"slices"
+	"strconv"
 	gosync "sync"
 	"time"
+	"unicode/utf8"
 
 	"erpsync/mapping"
+	"erpsync/state"
 	"erpsync/sync/source"
 )
 
 // Inbox picks the exports that the scheduled worker syncs, from the files
-// matching a pattern on any source (a local glob, sftp://, s3://): with an
-// archive folder, the oldest complete file, oldest first; without one, the
-// newest match. A file is passed over only when it is the export synced
-// last (same name, size and sha256, nothing synced since): the same bytes
-// under another name, or after another export, are synced again. A remote
-// file is copied once to the spool, and the export handed out is that
-// checked copy. A file that was handled but cannot be moved away is
-// remembered and passed over while it stays the same, so that the
-// exports after it still go on.
+// matching a pattern on any source (a local glob, sftp://, s3://).
+// Exports are whole snapshots: the newest settled file is the one taken;
+// with an archive folder, the older settled files are archived as
+// superseded (archive_dir/superseded/) without a run, so that N files
+// waiting take one tick, not N. A file is passed over only when it is
+// the export synced last (same name, size and sha256, nothing synced
+// since): the same bytes under another name, or after another export,
+// are synced again. A remote file is copied once to the spool, and the
+// export handed out is that checked copy. A file that was handled but
+// cannot be moved away is remembered and passed over while it stays the
+// same, so that the exports after it still go on. An export stopped by a
+// guard is held (Hold): set aside in archive_dir/held/ with its reason,
+// recorded in the Ledger, never retried.
 type Inbox struct {
 	Pattern    string        // source.path, when Store is nil
 	ArchiveDir string        // source.archive_dir, when Store is nil; "" keeps files in place
@@ -45,6 +55,10 @@ type Inbox struct {
 	// MoveTimeout bounds an archive or a reject on the source (1 minute
 	// when 0): it runs after the export's run, even during a shutdown.
 	MoveTimeout time.Duration
+	// Ledger records the held exports across restarts (and serve's
+	// attempts); nil records none: a held export that stays in place
+	// (no archive folder) is then taken again at the next tick.
+	Ledger *InboxLedger
 
 	mu      gosync.Mutex
 	seen    map[string]observation
@@ -110,7 +124,9 @@ func (in *Inbox) store() source.Store {
 	return in.Store
 }
 
-// Next returns the export to sync now, or nil, and the files it passed over.
+// Next returns the export to sync now, or nil, and the files it passed
+// over: the newest settled file is the candidate; older settled files
+// are archived as superseded.
 func (in *Inbox) Next(ctx context.Context) (*Export, []Skipped, error) {
 	now := time.Now
 	if in.Now != nil {
@@ -125,35 +141,92 @@ func (in *Inbox) Next(ctx context.Context) (*Export, []Skipped, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("inbox %s: %w", st, err)
 	}
-	// Oldest first; without an archive only the newest counts.
-	slices.SortFunc(files, func(a, b source.Entry) int { return a.ModTime.Compare(b.ModTime) })
+	// Oldest first (by name within a second); without an archive only
+	// the newest counts.
+	slices.SortFunc(files, func(a, b source.Entry) int {
+		if c := a.ModTime.Compare(b.ModTime); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Name, b.Name)
+	})
 	if st.ArchiveDir() == "" && len(files) > 1 {
 		files = files[len(files)-1:]
 	}
 	var skipped []Skipped
+	var settled []source.Entry
 	for _, f := range files {
-		where := source.Locate(st, f.Name)
 		if !in.settled(f.Name, f.Size, f.ModTime, now()) {
-			skipped = append(skipped, Skipped{Path: where, Reason: "still changing (waiting for it to settle)"})
+			skipped = append(skipped, Skipped{Path: source.Locate(st, f.Name), Reason: "still changing (waiting for it to settle)"})
 			continue
 		}
+		settled = append(settled, f)
+	}
+	if len(settled) == 0 {
+		return nil, skipped, nil
+	}
+	// A file handled before but not moved away (retryMove) counts as the
+	// newest as well: the older ones are superseded by it.
+	newest := settled[len(settled)-1]
+	for _, f := range settled[:len(settled)-1] {
 		if s, ok := in.retryMove(ctx, st, f, now()); ok {
 			skipped = append(skipped, s)
 			continue
 		}
-		exp, err := in.take(ctx, st, f)
-		if err != nil {
-			return nil, skipped, err
-		}
-		if exp != nil {
-			return exp, skipped, nil
-		}
-		if st.ArchiveDir() == "" {
-			continue // the newest export, already synced: the usual case between exports
-		}
-		skipped = append(skipped, in.archiveSynced(ctx, st, f, now()))
+		skipped = append(skipped, in.supersede(ctx, st, f, newest, now()))
 	}
+	if s, ok := in.retryMove(ctx, st, newest, now()); ok {
+		return nil, append(skipped, s), nil
+	}
+	exp, passed, err := in.take(ctx, st, newest)
+	if err != nil || exp != nil {
+		return exp, skipped, err
+	}
+	switch {
+	case passed != nil:
+		skipped = append(skipped, *passed)
+	case st.ArchiveDir() != "":
+		skipped = append(skipped, in.archiveSynced(ctx, st, newest, now()))
+	} // else: the newest export, already synced: the usual case between exports
 	return nil, skipped, nil
+}
+
+// supersede archives a settled file older than the newest one into
+// archive_dir/superseded/ without a run: exports are whole snapshots.
+// One that cannot be moved is reported, and tried again at every tick.
+func (in *Inbox) supersede(ctx context.Context, st source.Store, f, newest source.Entry, at time.Time) Skipped {
+	s := Skipped{Path: source.Locate(st, f.Name),
+		Reason: "superseded by the newer export " + path.Base(filepath.ToSlash(newest.Name)) + ": archived to superseded/ without a run"}
+	_, err := moveAside(ctx, st, f, "superseded", at)
+	if err == nil || errors.Is(err, source.ErrChanged) {
+		in.forget(f.Name)
+	}
+	if err != nil && !errors.Is(err, source.ErrChanged) {
+		s.Reason, s.Err = "superseded by a newer export, but it cannot be archived", err
+	}
+	return s
+}
+
+// aside is a store whose archive folder is one inside archive_dir
+// (held/, superseded/): source.Archive moves a file there, stamped.
+type aside struct {
+	source.Store
+	dir string
+}
+
+func (a aside) ArchiveDir() string { return a.dir }
+
+// moveAside moves a file into archive_dir/sub, its name stamped with the
+// time as an archive's.
+func moveAside(ctx context.Context, st source.Store, e source.Entry, sub string, at time.Time) (string, error) {
+	return source.Archive(ctx, aside{Store: st, dir: st.Join(st.ArchiveDir(), sub)}, e, at)
+}
+
+// forget drops what was seen of a file that left the inbox.
+func (in *Inbox) forget(name string) {
+	in.mu.Lock()
+	delete(in.seen, name)
+	delete(in.unmoved, name)
+	in.mu.Unlock()
 }
 
 // archiveSynced archives a file that is the export synced last, found
@@ -199,31 +272,69 @@ func (in *Inbox) retryMove(ctx context.Context, st source.Store, f source.Entry,
 	return s, true
 }
 
+// FetchError is an export that could not be read or copied from its
+// source: no run could start.
+type FetchError struct {
+	Source string // where the export is, as it may be logged
+	Err    error
+}
+
+func (e *FetchError) Error() string { return "fetch " + e.Source + ": " + e.Err.Error() }
+func (e *FetchError) Unwrap() error { return e.Err }
+
 // take hashes a settled file (copying a remote one to the spool) and
-// returns it as the export, or nil when it is the export synced last.
-func (in *Inbox) take(ctx context.Context, st source.Store, f source.Entry) (*Export, error) {
+// returns it as the export; or nil when it is the export synced last, or
+// with passed set when it is held in place.
+func (in *Inbox) take(ctx context.Context, st source.Store, f source.Entry) (*Export, *Skipped, error) {
 	in.mu.Lock()
 	known := in.seen[f.Name].sha
 	in.mu.Unlock()
 	where := source.Locate(st, f.Name)
 	if known != "" { // hashed before, unchanged since: no copy needed to know it
+		if s, err := in.heldInPlace(where, known); err != nil || s != nil {
+			return nil, s, err
+		}
 		if done, err := in.SyncedLast(ctx, where, known); err != nil || done {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	local, sha, err := in.local(ctx, st, f)
 	if err != nil {
-		return nil, err
+		return nil, nil, &FetchError{Source: where, Err: err}
+	}
+	s, err := in.heldInPlace(where, sha)
+	if err != nil || s != nil {
+		in.release(local)
+		return nil, s, err
 	}
 	done, err := in.SyncedLast(ctx, where, sha)
 	if err != nil || done {
 		in.release(local)
-		return nil, err
+		return nil, nil, err
 	}
 	in.mu.Lock()
 	in.taken[local] = f
 	in.mu.Unlock()
-	return &Export{Path: local, SHA256: sha, Kind: st.Kind(), Source: where}, nil
+	return &Export{Path: local, SHA256: sha, Kind: st.Kind(), Source: where}, nil, nil
+}
+
+// heldInPlace returns a Skipped for an export held where it is (no
+// archive folder, or its move failed), nil for any other.
+func (in *Inbox) heldInPlace(where, sha string) (*Skipped, error) {
+	if in.Ledger == nil {
+		return nil, nil
+	}
+	held, err := in.Ledger.Held()
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range held {
+		if h.MovedTo == "" && h.Source == where && h.SHA256 == sha {
+			return &Skipped{Path: where, Reason: "held since " + h.At.Format(time.RFC3339) +
+				" (stopped by a guard): a newer export or `erpsync release` lets it go"}, nil
+		}
+	}
+	return nil, nil
 }
 
 // local returns a file to read and its sha256: a local file itself, or a
@@ -322,6 +433,67 @@ func (in *Inbox) Reject(path string, reason error, at time.Time) (string, error)
 	return dest, err
 }
 
+// Hold sets aside an export stopped by a guard: it moves into
+// archive_dir/held/ with a .held.txt beside it that says why (without an
+// archive folder, or when the move fails, it stays in place), and the
+// Ledger records it. It is not taken again while held; a newer export
+// that syncs, or `erpsync release`, lets it go. It returns where the
+// file is now; a file rewritten since it was taken is not held (the
+// error wraps source.ErrChanged: the next tick takes it as new).
+func (in *Inbox) Hold(exp *Export, reason error, at time.Time) (string, error) {
+	ctx, cancel := in.moveContext()
+	defer cancel()
+	st, e := in.origin(exp.Path)
+	h := Held{Source: exp.Source, SHA256: exp.SHA256, Reason: clipText(reason.Error(), heldReasonMax), At: at.UTC()}
+	var moveErr error
+	if st.ArchiveDir() != "" {
+		var dest string
+		if dest, moveErr = moveAside(ctx, st, e, "held", at); moveErr == nil {
+			h.MovedTo = dest
+			moveErr = st.Put(ctx, dest+".held.txt", []byte(heldText(h)))
+		}
+	}
+	in.release(exp.Path)
+	if errors.Is(moveErr, source.ErrChanged) {
+		in.forget(e.Name)
+		return e.Name, moveErr
+	}
+	if h.MovedTo != "" {
+		in.forget(e.Name)
+	}
+	if in.Ledger != nil {
+		if err := in.Ledger.Hold(h); err != nil {
+			return h.MovedTo, errors.Join(moveErr, err)
+		}
+	}
+	if h.MovedTo == "" {
+		return e.Name, moveErr
+	}
+	return h.MovedTo, moveErr
+}
+
+// heldReasonMax bounds a held export's reason in the ledger.
+const heldReasonMax = 2000
+
+// heldText is the .held.txt beside a held export.
+func heldText(h Held) string {
+	return fmt.Sprintf("%s was stopped by a guard at %s and is held here; it is not taken again.\n\n%s\n\n"+
+		"A newer export that syncs lets it go, and so does `erpsync release -config FILE %s`.\n"+
+		"To sync it anyway: change the guard in the config, run `erpsync run -config FILE -file %s`,\nthen release it.\n",
+		path.Base(filepath.ToSlash(h.Source)), h.At.Format(time.RFC3339), h.Reason, path.Base(filepath.ToSlash(h.Source)), h.MovedTo)
+}
+
+// clipText cuts s to at most n bytes on a character's boundary.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
 func (in *Inbox) moveContext() (context.Context, context.CancelFunc) {
 	d := in.MoveTimeout
 	if d <= 0 {
@@ -398,6 +570,29 @@ func (in *Inbox) Close() error {
 		return in.Spool.Clean()
 	}
 	return nil
+}
+
+// RecordNoRun records an export that ended before its run could start
+// (a fetch that failed, a poison pill rejected): a failed run in the
+// history, with its reason, and a report folder with its summary.json,
+// as a run that stopped at once would leave.
+func RecordNoRun(ctx context.Context, db *state.DB, reportsDir string, mode os.FileMode, src, sha string, why error) (*Outcome, error) {
+	started := time.Now()
+	id, err := db.StartRun(ctx, string(ModeRun), src, sha)
+	if err != nil {
+		return nil, err
+	}
+	out := &Outcome{RunID: id, Status: state.StatusFailed}
+	if err := db.FinishRun(ctx, id, out.Status, nil, why.Error()); err != nil {
+		return out, err
+	}
+	rep, err := NewRunReport(reportsDir, started.UTC().Format("20060102T150405.000Z")+"-"+strconv.FormatInt(id, 10), mode)
+	if err != nil {
+		return out, err
+	}
+	out.Dir = rep.Dir
+	return out, rep.Close(RunSummary{RunID: id, Kind: string(ModeRun), File: src, Status: out.Status,
+		Started: started.UTC(), Finished: time.Now().UTC(), Durations: map[string]float64{}, Error: why.Error()})
 }
 
 // FileSHA256 hashes a file.

@@ -64,7 +64,7 @@ func s3Inbox(t *testing.T) remoteInbox {
 }
 
 // Guarantee: serve's inbox rules hold on SFTP and S3 as on a local
-// folder: oldest first, a synced export archived on the source, an
+// folder: the newest taken, a synced export archived on the source, an
 // unusable one rejected there with its .error.txt, the same content
 // again skipped, and no copy left in the spool.
 func TestInbox_RemoteArchiveReject(t *testing.T) {
@@ -80,7 +80,6 @@ func TestInbox_RemoteArchiveReject(t *testing.T) {
 			in := &sync.Inbox{Store: r.store, Spool: spool, Now: func() time.Time { return at },
 				SyncedLast: func(_ context.Context, src, sha string) (bool, error) { return src+" "+sha == last, nil }}
 			r.put(t, "day1.csv", "reference,name\nC1,One\n")
-			r.put(t, "garbage.csv", "\x00\x01 not an export")
 
 			exp := mustNext(t, in, "day1.csv", name)
 			last = exp.Source + " " + exp.SHA256
@@ -90,6 +89,7 @@ func TestInbox_RemoteArchiveReject(t *testing.T) {
 			if _, err := os.Stat(exp.Path); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("the spool copy %s outlived its archive", exp.Path)
 			}
+			r.put(t, "garbage.csv", "\x00\x01 not an export")
 			exp = mustNext(t, in, "garbage.csv", name)
 			if _, err := in.Reject(exp.Path, errors.New("no header"), at); err != nil {
 				t.Fatal(err)
@@ -179,5 +179,53 @@ func fileInbox(store source.Store, root string) remoteInbox {
 			b, _ := os.ReadFile(filepath.Join(root, dir, name))
 			return string(b)
 		},
+	}
+}
+
+// Guarantee (issue 21 §15): on SFTP and S3 as on a local folder, the
+// newest settled export is taken and the older ones are archived as
+// superseded (archive_dir/superseded/); an export stopped by a guard is
+// held in archive_dir/held/ beside its .held.txt, recorded in the
+// ledger, and not handed out again.
+func TestInbox_RemoteSupersedeAndHold(t *testing.T) {
+	for name, setup := range map[string]func(*testing.T) remoteInbox{"sftp": sftpInbox, "s3": s3Inbox} {
+		t.Run(name, func(t *testing.T) {
+			r := setup(t)
+			at := time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)
+			spool, err := source.NewSpool(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ledger := &sync.InboxLedger{Path: filepath.Join(t.TempDir(), "erpsync.db.serve.json")}
+			in := &sync.Inbox{Store: r.store, Spool: spool, Now: func() time.Time { return at }, Ledger: ledger,
+				SyncedLast: func(context.Context, string, string) (bool, error) { return false, nil }}
+			r.put(t, "day1.csv", "reference,name\nC1,One\n")
+			r.put(t, "day2.csv", "reference,name\nC1,Two\n")
+			exp := mustNext(t, in, "day2.csv", name)
+			if got := r.list(t, "archive/superseded"); !slices.Equal(got, []string{"day1.20260302T020000Z.csv"}) {
+				t.Errorf("superseded = %v, want day1's", got)
+			}
+			if _, err := in.Hold(exp, errors.New("max_delete: too many"), at); err != nil {
+				t.Fatal(err)
+			}
+			held := []string{"day2.20260302T020000Z.csv", "day2.20260302T020000Z.csv.held.txt"}
+			if got := r.list(t, "archive/held"); !slices.Equal(got, held) {
+				t.Errorf("held = %v, want %v", got, held)
+			}
+			if txt := r.read(t, "archive/held", held[1]); !strings.Contains(txt, "max_delete: too many") {
+				t.Errorf(".held.txt = %q, want the reason", txt)
+			}
+			if exp, skipped, err := in.Next(context.Background()); exp != nil || err != nil {
+				t.Errorf("after the hold: %+v, %+v, %v; want nothing to take", exp, skipped, err)
+			}
+			recs, err := ledger.Held()
+			if err != nil || len(recs) != 1 || recs[0].Source != exp.Source || recs[0].SHA256 != exp.SHA256 ||
+				!strings.HasSuffix(recs[0].MovedTo, held[0]) {
+				t.Errorf("ledger = %+v, %v; want day2 held at %s", recs, err, held[0])
+			}
+			if left := spoolFiles(t, spool.Dir()); len(left) != 0 {
+				t.Errorf("spool holds %v", left)
+			}
+		})
 	}
 }

@@ -212,6 +212,11 @@ func (c *Config) validate() error {
 	if m := os.FileMode(c.Reports.FileMode); m&^0o644 != 0 || m&0o600 != 0o600 {
 		return fmt.Errorf("reports.file_mode %04o: want the owner's read and write and at most read for others, such as 0640 or 0600", m)
 	}
+	if c.Schedule != "" { // serve refuses an empty one; other commands do not use it
+		if _, err := parseSchedule(c.Schedule); err != nil {
+			return err
+		}
+	}
 	for field, t := range c.Reconcile.Tolerance {
 		if t.Absolute < 0 || t.Relative < 0 {
 			return fmt.Errorf("reconcile.tolerance.%s: tolerances are not negative", field)

@@ -78,6 +78,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = (&CheckCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "unlock":
 		err = (&UnlockCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
+	case "release":
+		err = (&ReleaseCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "help", "-h", "-help", "--help":
 		m.usage()
 		return ExitOK
@@ -103,8 +105,9 @@ func (m *Main) usage() {
   init        -config FILE [-adopt] [-file EXPORT]      create the checkpoint; -adopt: the CRM's customers the export lists are managed
   plan        -config FILE [-file EXPORT] [-out FILE]  what run would do; writes nothing
   import      -config FILE -file EXPORT                one-off migration: upserts only, resumable
-  status      -config FILE                             last runs, pending failures, watermark, lock
+  status      -config FILE                             last runs, pending failures, watermark, lock, held exports
   serve       -config FILE                             scheduled worker (cron), /healthz, /metrics
+  release     -config FILE [-all] [NAME ...]           let go of exports serve holds (stopped by a guard)
   reconcile   -config FILE [-file EXPORT] [-out DIR]   ERP export vs CRM, report for finance
   check       -config FILE                             connection test: login, version, page cap, dates; writes nothing
   unlock      -config FILE [-force]                    free the state file of a run that is gone

@@ -10,8 +10,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	gosync "sync"
 	"time"
+	_ "time/tzdata"
+	"unicode/utf8" // CRON_TZ= names a zone even on a host without tzdata
 
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -41,9 +44,12 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	defer done()
 	log := j.log
-	schedule, err := cron.ParseStandard(j.cfg.Schedule)
+	if j.cfg.Schedule == "" {
+		return usage(errors.New("schedule is empty: serve runs on a cron schedule, e.g. \"CRON_TZ=Europe/Paris 0 2 * * *\""))
+	}
+	schedule, err := parseSchedule(j.cfg.Schedule)
 	if err != nil {
-		return usage(fmt.Errorf("schedule %q: %w", j.cfg.Schedule, err))
+		return usage(err)
 	}
 	store, err := source.Open(ctx, j.cfg.Source.Path, j.cfg.Source, source.Options{Log: log})
 	if err != nil {
@@ -57,7 +63,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	defer spool.Clean()
 	w := &worker{job: j, log: log, m: m, stdout: c.Stdout, stderr: c.Stderr, inbox: &sync.Inbox{
 		Store: store, Spool: spool, Settle: j.cfg.Source.Settle,
-		SyncedLast: j.db.SyncedLast,
+		SyncedLast: j.db.SyncedLast, Ledger: &sync.InboxLedger{Path: sync.LedgerPath(j.cfg.State.Path)},
 	}}
 
 	ln, err := net.Listen("tcp", j.cfg.Serve.Listen)
@@ -100,6 +106,29 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	return nil
 }
 
+// parseSchedule reads a cron schedule (robfig/cron's standard syntax,
+// descriptors too) and names the key in its error. A time zone alone
+// ("CRON_TZ=UTC", "TZ=…" with no schedule after a space) makes the
+// library panic: it is refused here, and any other panic of the parser
+// is turned into an error, so that none reaches the user.
+func parseSchedule(spec string) (s cron.Schedule, err error) {
+	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
+		zone, rest, ok := strings.Cut(spec, " ")
+		if !ok || strings.TrimSpace(rest) == "" {
+			return nil, fmt.Errorf("schedule %q: %s names a time zone but no schedule follows it after a space, e.g. \"%s 0 2 * * *\"", spec, zone, zone)
+		}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, fmt.Errorf("schedule %q: not a schedule the cron parser can read (%v)", spec, r)
+		}
+	}()
+	if s, err = cron.ParseStandard(spec); err != nil {
+		return nil, fmt.Errorf("schedule %q: %w", spec, err)
+	}
+	return s, nil
+}
+
 // cronLogger adapts zap to cron.Logger.
 type cronLogger struct{ s *zap.SugaredLogger }
 
@@ -120,6 +149,11 @@ type worker struct {
 	mu    gosync.Mutex
 	last  *lastRun
 	stuck string // why the inbox cannot move on (it cannot be read, an export cannot be archived); "" when it can
+	// noRun is the last export ended without a run (a fetch that failed,
+	// a poison pill) that was recorded: recorded once, not at every tick.
+	noRun string
+	// heldLast: the run under way ended with its export held.
+	heldLast bool
 }
 
 // lastRun is what /healthz tells of the last run.
@@ -127,13 +161,15 @@ type lastRun struct {
 	Status   string    `json:"status"`
 	File     string    `json:"file"`
 	Finished time.Time `json:"finished"`
-	Error    string    `json:"error,omitempty"`
+	Error    string    `json:"-"` // in the log and the run history; /healthz gives a reason
 	ok       bool      // the run went through to its end
+	held     bool      // its export is held: /healthz follows the ledger (a release or a newer sync ends it)
 }
 
 // settle archives or rejects a run's export as its end says, and returns
 // the status to count: an unusable export is rejected, a finished one is
-// archived, any other stays in the inbox for the next tick. An export
+// archived (and lets the held ones go), one stopped by a guard is held,
+// any other stays in the inbox for the next tick. An export
 // that cannot be moved makes the worker stuck (/healthz 503); the inbox
 // passes it over from then on, and the exports after it go on.
 func (w *worker) settle(exp *sync.Export, err error, interrupted bool) string {
@@ -158,22 +194,58 @@ func (w *worker) settle(exp *sync.Export, err error, interrupted bool) string {
 		} else if dest != exp.Path {
 			w.log.Info("export archived", zap.String("moved_to", dest))
 		}
+		w.releaseHeld(exp)
 	case interrupted:
 	case sync.Classify(err) == sync.ClassGuard:
-		w.log.Error("run aborted by a guard; the export stays in the inbox", zap.Error(err))
+		w.hold(exp, err)
 	default:
 		w.log.Error("run failed; the export stays in the inbox for the next tick", zap.Error(err))
 	}
 	return sync.Status(err, interrupted)
 }
 
-// tick takes the oldest complete export and syncs it.
+// hold sets aside an export stopped by a guard (sync.Inbox.Hold): it is
+// not retried; /healthz is 503 naming it until a newer export syncs or
+// `erpsync release` lets it go.
+func (w *worker) hold(exp *sync.Export, err error) {
+	dest, herr := w.inbox.Hold(exp, err, time.Now())
+	switch {
+	case errors.Is(herr, source.ErrChanged):
+		w.log.Warn("export changed since it was taken: left in the inbox; the next tick takes it", zap.String("file", exp.Source))
+		return
+	case herr != nil:
+		w.log.Error("run aborted by a guard; the export is held, but not all of it went well (without a move to held/, it is held in place)",
+			zap.String("file", exp.Source), zap.String("held_at", dest), zap.Error(herr))
+	default:
+		w.log.Error("run aborted by a guard; the export is held: a newer export that syncs, or `erpsync release`, lets it go",
+			zap.String("file", exp.Source), zap.String("moved_to", dest), zap.Error(err))
+	}
+	w.mu.Lock()
+	w.heldLast = true
+	w.mu.Unlock()
+}
+
+// releaseHeld lets go of the held exports once a newer export synced.
+func (w *worker) releaseHeld(exp *sync.Export) {
+	released, err := w.inbox.Ledger.Release(nil)
+	if err != nil {
+		w.log.Error("release the held exports", zap.Error(err))
+		return
+	}
+	for _, h := range released {
+		w.log.Info("held export let go: a newer export synced", zap.String("file", h.Source), zap.String("held_at", h.MovedTo),
+			zap.String("synced", exp.Source))
+	}
+}
+
+// tick takes the newest settled export and syncs it.
 func (w *worker) tick(ctx context.Context) {
 	exp, skipped, err := w.inbox.Next(ctx)
 	stuck := w.passedOver(skipped)
 	if err != nil {
 		w.log.Error("inbox", zap.Error(err))
 		w.setStuck("inbox: " + err.Error())
+		w.recordFetchFailure(ctx, err)
 		return
 	}
 	w.setStuck(stuck)
@@ -181,14 +253,41 @@ func (w *worker) tick(ctx context.Context) {
 		w.log.Debug("no export to take")
 		return
 	}
+	defer w.job.forgetExport(exp.Path) // a long-lived worker keeps no name per tick
+	w.job.nameExport(exp.Path, exp.Source)
+	if n, err := w.inbox.Ledger.Unfinished(exp.Source, exp.SHA256); err != nil {
+		w.log.Error("read the attempts of serve's ledger: the export is not run", zap.String("file", exp.Source), zap.Error(err))
+		w.setStuck("ledger: " + err.Error())
+		return
+	} else if n >= 2 {
+		w.reject(ctx, exp, poisonError(exp, n))
+		return
+	}
+	// The attempt is on disk before the run starts: a process killed in
+	// the middle (out of memory) leaves it, and the next start sees it.
+	if _, err := w.inbox.Ledger.Begin(exp.Source, exp.SHA256); err != nil {
+		w.log.Error("record the attempt in serve's ledger: the export is not run", zap.String("file", exp.Source), zap.Error(err))
+		w.setStuck("ledger: " + err.Error())
+		return
+	}
+	w.run(ctx, exp)
+	if err := w.inbox.Ledger.End(); err != nil {
+		w.log.Error("record the end of the attempt in serve's ledger", zap.Error(err))
+	}
+}
+
+// run syncs an export and settles it.
+func (w *worker) run(ctx context.Context, exp *sync.Export) {
 	if st, err := os.Stat(exp.Path); err == nil {
 		w.m.lastExportTime.Set(float64(st.ModTime().Unix()))
 	}
 	w.log.Info("run starts", zap.String("file", exp.Source), zap.String("sha256", exp.SHA256))
-	w.job.nameExport(exp.Path, exp.Source)
-	defer w.job.forgetExport(exp.Path) // a long-lived worker keeps no name per tick
+	w.noRun = "" // ticks run one at a time (SkipIfStillRunning)
 	before := w.job.client.Stats()
 	start := time.Now()
+	w.mu.Lock()
+	w.heldLast = false
+	w.mu.Unlock()
 	res, err := w.job.sync(ctx, syncOptions{mode: sync.ModeRun, file: exp.Path, stdout: w.stdout, stderr: w.stderr, quiet: true})
 	after := w.job.client.Stats()
 	w.m.retries.Add(float64(after.Retries - before.Retries))
@@ -199,13 +298,67 @@ func (w *worker) tick(ctx context.Context) {
 	if fails, ferr := w.job.db.Failures(context.WithoutCancel(ctx)); ferr == nil {
 		w.m.pendingFails.Set(float64(len(fails)))
 	}
+	w.finish(exp, status, err)
+}
+
+// finish records what /healthz tells of the last run.
+func (w *worker) finish(exp *sync.Export, status string, err error) {
 	lr := &lastRun{Status: status, File: exp.Source, Finished: time.Now().UTC(), ok: sync.Finished(err)}
 	if err != nil {
 		lr.Error = err.Error()
 	}
 	w.mu.Lock()
+	lr.held, w.heldLast = w.heldLast, false
 	w.last = lr
 	w.mu.Unlock()
+}
+
+// poisonError is why an export is not run again: n runs of it started
+// and never ended (their process was killed: out of memory, a crash).
+func poisonError(exp *sync.Export, n int) error {
+	return sync.WithClass(sync.ClassUnusable, fmt.Errorf(
+		"export %s did not finish twice: %d runs of it started and ended with their process (killed: out of memory, a crash); rejected without another run, the next exports go on",
+		exp.Source, n))
+}
+
+// reject rejects an export without a run (a poison pill): it is
+// recorded in the run history and a report, and moved to rejected/.
+func (w *worker) reject(ctx context.Context, exp *sync.Export, why error) {
+	w.log.Error("export rejected without a run", zap.String("file", exp.Source), zap.Error(why))
+	w.recordNoRun(ctx, exp.Source, exp.SHA256, why)
+	status := w.settle(exp, why, false)
+	w.m.observeExport(exp.Kind, status)
+	w.finish(exp, status, why)
+	if w.inbox.Store.ArchiveDir() != "" { // moved to rejected/: the same bytes dropped again get their runs
+		if err := w.inbox.Ledger.End(); err != nil {
+			w.log.Error("record the end of the attempt in serve's ledger", zap.Error(err))
+		}
+	}
+}
+
+// recordFetchFailure records an export that could not be fetched (read
+// or copied from its source): a failed run in the history, a report.
+func (w *worker) recordFetchFailure(ctx context.Context, err error) {
+	var fe *sync.FetchError
+	if errors.As(err, &fe) {
+		w.recordNoRun(ctx, fe.Source, "", err)
+	}
+}
+
+// recordNoRun records an export that ended before its run could start,
+// once while it happens again at every tick (until a run starts).
+func (w *worker) recordNoRun(ctx context.Context, src, sha string, why error) {
+	key := src + "\x00" + sha
+	if w.noRun == key {
+		return
+	}
+	out, err := sync.RecordNoRun(context.WithoutCancel(ctx), w.job.db, w.job.cfg.Reports.Dir, os.FileMode(w.job.cfg.Reports.FileMode), src, sha, why)
+	if err != nil {
+		w.log.Error("record the export that did not run", zap.String("file", src), zap.Error(err))
+		return
+	}
+	w.noRun = key
+	w.log.Info("recorded without a run", zap.Int64("run", out.RunID), zap.String("reports", out.Dir))
 }
 
 // passedOver logs the files the inbox passed over, counts those already
@@ -236,20 +389,84 @@ func (w *worker) setStuck(reason string) {
 
 // health answers 200 while the worker does its job, and 503 with the
 // reason when the last run did not go through or the inbox is stuck: a
-// probe or an alert then sees a failing sync, not a live process.
+// probe or an alert then sees a failing sync, not a live process. The
+// answer is a reason, not data: bounded (healthReasonMax), the first
+// clause of an error only (what follows lists the export's cells or a
+// zip's members), the full text being in the log and the run history.
 func (w *worker) health(rw http.ResponseWriter, _ *http.Request) {
+	held, herr := w.inbox.Ledger.Held() // read at each probe: `erpsync release` changes it
 	w.mu.Lock()
-	body := map[string]any{"status": "ok", "last_run": w.last}
-	code := http.StatusOK
+	body := healthBody{Status: "ok", Held: len(held)}
+	if w.last != nil {
+		lr := *w.last
+		lr.File = clip(lr.File, healthFileMax)
+		body.LastRun = &lr
+	}
 	switch {
 	case w.stuck != "":
-		code, body["status"], body["reason"] = http.StatusServiceUnavailable, "failing", w.stuck
-	case w.last != nil && !w.last.ok:
-		code, body["status"], body["reason"] = http.StatusServiceUnavailable, "failing",
-			"the last run ended "+w.last.Status+": "+w.last.Error
+		body.Status, body.Reason = "failing", w.stuck
+	case herr != nil:
+		body.Status, body.Reason = "failing", "serve's ledger: "+herr.Error()
+	case len(held) > 0:
+		h := held[len(held)-1]
+		body.Status, body.Reason = "failing", fmt.Sprintf("held (a newer export that syncs or `erpsync release` lets it go): %s: %s",
+			clip(h.Source, healthFileMax), h.Reason)
+	case w.last != nil && !w.last.ok && !w.last.held:
+		body.Status, body.Reason = "failing", "the last run ended "+w.last.Status+": "+w.last.Error
 	}
 	w.mu.Unlock()
+	code := http.StatusOK
+	if body.Status != "ok" {
+		code, body.Reason = http.StatusServiceUnavailable, healthReason(body.Reason)
+	}
 	rw.Header().Set("Content-Type", "application/json")
 	rw.WriteHeader(code)
-	_ = json.NewEncoder(rw).Encode(body)
+	enc := json.NewEncoder(rw)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(body)
+}
+
+// healthBody is /healthz's answer.
+type healthBody struct {
+	Status  string   `json:"status"` // ok | failing
+	Reason  string   `json:"reason,omitempty"`
+	LastRun *lastRun `json:"last_run"`
+	Held    int      `json:"held,omitempty"` // exports held by a guard
+}
+
+// Bounds of /healthz's texts, in bytes before JSON's escapes (a quote
+// or a backslash doubles; control characters are replaced): the whole
+// answer stays within 1 KiB.
+const (
+	healthReasonMax = 256
+	healthFileMax   = 160
+)
+
+// healthReason is the first clause of a reason (up to its first "; "),
+// within healthReasonMax bytes.
+func healthReason(s string) string {
+	if i := strings.Index(s, "; "); i >= 0 {
+		s = s[:i]
+	}
+	return clip(s, healthReasonMax)
+}
+
+// clip cuts s to at most n bytes on a character's boundary, "…" marking
+// a cut, with control characters (a newline of a wrapped error) as spaces.
+func clip(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) <= n {
+		return s
+	}
+	const mark = "…"
+	cut := n - len(mark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
 }

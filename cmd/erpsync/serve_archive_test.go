@@ -75,9 +75,10 @@ func TestServe_ArchiveOnAnotherFileSystem(t *testing.T) {
 	_ = os.Remove(probe)
 	f.setArchive(filepath.Join(other, "archive"))
 	f.drop("../../testdata/exports/day1.csv", "a-day1.csv", 2*time.Minute)
-	f.drop("../../testdata/exports/day2.csv", "b-day2.csv", time.Minute)
 	var logs lockedBuffer
 	addr, stop := f.serve(&logs)
+	waitFor(t, 20*time.Second, "day 1 archived on the tmpfs", func() bool { return len(archived(t, f.archive)) == 1 })
+	f.drop("../../testdata/exports/day2.csv", "b-day2.csv", time.Minute)
 	waitFor(t, 20*time.Second, "both exports archived on the tmpfs", func() bool { return len(archived(t, f.archive)) == 2 })
 	code, body := healthz(addr)
 	if err := stop(); err != nil {
@@ -131,9 +132,12 @@ func TestServe_UnarchivableExportDoesNotStall(t *testing.T) {
 	f := newServeFixture(t, crmsim.Options{}, "")
 	unblock := blockArchive(t, f.archive)
 	f.drop("../../testdata/exports/day1.csv", "a-day1.csv", 2*time.Minute)
-	f.drop("../../testdata/exports/day2.csv", "b-day2.csv", time.Minute)
 	var logs lockedBuffer
 	addr, stop := f.serve(&logs)
+	waitFor(t, 20*time.Second, "a-day1 synced and passed over", func() bool {
+		return strings.Contains(logs.String(), `"file": "`+filepath.Join(f.inbox, "a-day1.csv")+`", "reason": "handled before`)
+	})
+	f.drop("../../testdata/exports/day2.csv", "b-day2.csv", time.Minute)
 	// A tick after b-day2's run passed both over: by then a-day1 was
 	// passed over at least twice.
 	waitFor(t, 20*time.Second, "b-day2 synced and passed over", func() bool {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -64,6 +66,7 @@ type remoteServe struct {
 	keys    string                                       // more keys of the source: section
 	put     func(t *testing.T, name string, data []byte) // a file in the inbox, newer than the last
 	list    func(t *testing.T, dir string) []string      // the file names in a folder of the source
+	sftp    *sourcetest.SFTPServer                       // the SFTP server, for its faults (nil for S3)
 }
 
 func sftpServe(t *testing.T) remoteServe {
@@ -83,6 +86,7 @@ func sftpServe(t *testing.T) remoteServe {
 			_ = os.Chtimes(p, mod, mod)
 		},
 		list: func(t *testing.T, dir string) []string { return archived(t, filepath.Join(srv.Root, dir)) },
+		sftp: srv,
 	}
 }
 
@@ -135,10 +139,11 @@ func TestServe_RemoteSources(t *testing.T) {
 		t.Run(r.kind, func(t *testing.T) {
 			f := newServeFixture(t, crmsim.Options{}, "")
 			f.setRemote(r)
-			r.put(t, "garbage.csv", []byte("this is not,an export\nat all\n")) // older: taken first
-			r.put(t, "day1.csv", day1)
+			r.put(t, "garbage.csv", []byte("this is not,an export\nat all\n"))
 			var logs lockedBuffer
 			addr, stop := f.serve(&logs)
+			waitFor(t, 20*time.Second, "garbage rejected on "+r.kind, func() bool { return len(r.list(t, "archive/rejected")) == 2 })
+			r.put(t, "day1.csv", day1) // after it: dropped together, the newest alone would be taken
 			waitFor(t, 20*time.Second, "garbage rejected and day1 archived on "+r.kind, func() bool {
 				return len(r.list(t, "archive/rejected")) == 2 && len(r.list(t, "archive")) == 1
 			})
@@ -205,5 +210,55 @@ func checkRemoteRuns(t *testing.T, f *serveFixture, r remoteServe) {
 	}
 	if !slices.Contains(files, runs[0].File) {
 		t.Errorf("summary.json files = %v, want one naming %s", files, runs[0].File)
+	}
+}
+
+// Issue 26 §12: an export that could not be fetched (its copy from SFTP
+// cut every time) left no run in the history and no report: only a log
+// line. It is recorded as a failed run, with its reason and a report,
+// once while the same failure repeats.
+func TestServe_FetchFailureRecorded(t *testing.T) {
+	r := sftpServe(t)
+	f := newServeFixture(t, crmsim.Options{}, "")
+	f.setRemote(r)
+	day1, err := os.ReadFile("../../testdata/exports/day1.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := append([]byte{}, day1...)
+	for len(big) < 150_000 { // many SFTP packets: the copy is cut, the listing is not
+		big = append(big, day1[bytes.IndexByte(day1, '\n')+1:]...)
+	}
+	r.put(t, "big.csv", big)
+	r.sftp.CutAfter(40_000, 1000)
+	var logs lockedBuffer
+	addr, stop := f.serve(&logs)
+	waitFor(t, 30*time.Second, "the failed fetch recorded", func() bool { return len(f.runsOf()) > 0 })
+	code, body := healthz(addr)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	runs := f.runsOf()
+	if len(runs) != 1 || runs[0].Status != state.StatusFailed || !strings.Contains(runs[0].Error, "fetch") ||
+		!strings.HasSuffix(runs[0].File, "/inbox/big.csv") {
+		t.Errorf("runs = %+v, want one failed run of big.csv saying why", runs)
+	}
+	summaries, _ := filepath.Glob(filepath.Join(f.dir, "reports", "*", "summary.json"))
+	if len(summaries) != 1 {
+		t.Fatalf("reports: %v, want one summary.json", summaries)
+	}
+	if data, _ := os.ReadFile(summaries[0]); !strings.Contains(string(data), `"status": "failed"`) || !strings.Contains(string(data), "fetch") {
+		t.Errorf("summary.json = %s", data)
+	}
+	if code != 503 || !strings.Contains(body, "big.csv") {
+		t.Errorf("/healthz = %d %s, want 503 naming big.csv", code, body)
+	}
+	if st := f.sim.Stats(); st[crm.OpUpsert]+st[crm.OpDeleteByReference] != 0 {
+		t.Errorf("the CRM was written to: %v", st)
+	}
+	var out, errOut lockedBuffer
+	if code := NewMain(&out, &errOut).Run(context.Background(), []string{"status", "-config", f.cfgPath}); code != ExitOK ||
+		!strings.Contains(out.String(), "big.csv") || !strings.Contains(out.String(), "why: fetch ") {
+		t.Errorf("status: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
 }

@@ -156,12 +156,15 @@ func archived(t *testing.T, dir string) []string {
 	return names
 }
 
+// Exports dropped one after the other are synced in turn. (Dropped
+// together, the newest alone is: TestServe_NewestSupersedes.)
 func TestServe_InboxInOrder(t *testing.T) {
 	f := newServeFixture(t, crmsim.Options{}, "")
-	f.drop("../../testdata/exports/day2.csv", "b-day2.csv", time.Minute)
-	f.drop("../../testdata/exports/day1.csv", "a-day1.csv", 2*time.Minute) // older: taken first
+	f.drop("../../testdata/exports/day1.csv", "a-day1.csv", 2*time.Minute)
 	var logs lockedBuffer
 	addr, stop := f.serve(&logs)
+	waitFor(t, 20*time.Second, "day 1 archived", func() bool { return len(archived(t, f.archive)) == 1 })
+	f.drop("../../testdata/exports/day2.csv", "b-day2.csv", time.Minute)
 	waitFor(t, 20*time.Second, "two exports archived", func() bool { return len(archived(t, f.archive)) == 2 })
 
 	counter := scrape(t, addr) // /metrics, parsed with the Prometheus text parser
@@ -416,5 +419,33 @@ func TestServe_BadSchedule(t *testing.T) {
 	code := NewMain(&out, &errOut).Run(context.Background(), []string{"serve", "-config", f.cfgPath})
 	if code != ExitUsage || !strings.Contains(errOut.String(), `schedule "61 * * * *"`) {
 		t.Errorf("exit %d, stderr %s", code, errOut.String())
+	}
+}
+
+// Issue 21 §16: a time zone with no schedule after it made the cron
+// parser panic with a goroutine dump. Every schedule is checked when the
+// config is loaded: exit 2 naming the key, and no panic reaches the user.
+func TestServe_ScheduleCheckedAtLoad(t *testing.T) {
+	f := newServeFixture(t, crmsim.Options{}, "")
+	base, err := os.ReadFile(f.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range []string{"CRON_TZ=UTC", "TZ=Europe/Paris", "TZ=UTC\t0 2 * * *", "CRON_TZ=Nowhere/Land 0 2 * * *", "61 * * * *"} {
+		t.Run(spec, func(t *testing.T) {
+			quoted := strings.ReplaceAll(spec, "\t", `\t`)
+			text := strings.Replace(string(base), `schedule: "@every 1s"`, `schedule: "`+quoted+`"`, 1)
+			if err := os.WriteFile(f.cfgPath, []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := LoadConfig(f.cfgPath); err == nil || !strings.Contains(err.Error(), "schedule ") {
+				t.Errorf("LoadConfig: err = %v, want one naming the schedule", err)
+			}
+			var out, errOut bytes.Buffer
+			code := NewMain(&out, &errOut).Run(context.Background(), []string{"serve", "-config", f.cfgPath})
+			if code != ExitUsage || !strings.Contains(errOut.String(), "schedule ") || strings.Contains(errOut.String(), "goroutine") {
+				t.Errorf("serve: exit %d, stderr %s", code, errOut.String())
+			}
+		})
 	}
 }

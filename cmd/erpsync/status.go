@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"erpsync/state"
+	"erpsync/sync"
 )
 
 // StatusCommand shows the last runs, pending row failures, the watermark
@@ -89,6 +90,12 @@ func printStatus(ctx context.Context, w io.Writer, db *state.DB, path string, n 
 		}
 		fmt.Fprintf(w, "  #%d %-6s %s  %-18s %-8s %s  [%s]\n", r.ID, r.Kind, r.Started.UTC().Format(time.RFC3339),
 			r.Status, ended, r.File, strings.Join(parts, ", "))
+		if r.Error != "" { // why it failed, was aborted, or ended before its run (a fetch): its first line, bounded
+			fmt.Fprintf(w, "      why: %s\n", clip(firstLine(r.Error), 300))
+		}
+	}
+	if err := printServeLedger(w, path); err != nil {
+		return err
 	}
 	fmt.Fprintf(w, "Pending row failures (%d), retried by the next run:\n", len(failures))
 	for i, f := range failures {
@@ -98,6 +105,25 @@ func printStatus(ctx context.Context, w io.Writer, db *state.DB, path string, n 
 		}
 		fmt.Fprintf(w, "  %s %s (line %d): %d %s %s\n", f.Op, f.Reference, f.Line, f.Status, f.Code, f.Message)
 	}
+	return nil
+}
+
+// printServeLedger shows what serve holds: the exports stopped by a
+// guard, and an attempt that did not end (its process gone, or a run
+// under way).
+func printServeLedger(w io.Writer, statePath string) error {
+	ledger := &sync.InboxLedger{Path: sync.LedgerPath(statePath)}
+	held, err := ledger.Held()
+	if err != nil {
+		return err
+	}
+	printHeld(w, held)
+	a, err := ledger.Attempt()
+	if err != nil || a == nil {
+		return err
+	}
+	fmt.Fprintf(w, "serve's attempt at %s: %d run(s) started without an end, the last %s (at 2, serve rejects it without a run)\n",
+		a.Source, a.Starts, a.Last.Format(time.RFC3339))
 	return nil
 }
 

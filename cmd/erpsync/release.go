@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"erpsync/sync"
+)
+
+// ReleaseCommand lets go of exports that serve holds: exports stopped by
+// a guard, set aside in archive_dir/held/ with their reason. A held
+// export makes /healthz answer 503 until a newer export syncs or an
+// operator releases it here. The file stays where it is (held/): to sync
+// it anyway, change the guard and `erpsync run -file` it, then release it.
+type ReleaseCommand struct {
+	Stdout, Stderr io.Writer
+}
+
+// Run runs `erpsync release -config FILE [-all] [NAME ...]`: NAME is the
+// export's file name (b-day2.csv), where it was, or where it is held.
+func (c *ReleaseCommand) Run(ctx context.Context, args []string) error {
+	fs := newJobFlags("release", c.Stderr)
+	all := fs.Bool("all", false, "release every held export")
+	j, done, err := fs.open(ctx, args, jobOptions{state: noState})
+	if err != nil {
+		return err
+	}
+	defer done()
+	ledger := &sync.InboxLedger{Path: sync.LedgerPath(j.cfg.State.Path)}
+	held, err := ledger.Held()
+	if err != nil {
+		return err
+	}
+	names := fs.Args()
+	if len(held) == 0 {
+		fmt.Fprintln(c.Stdout, "no export is held")
+		return nil
+	}
+	if !*all && len(names) == 0 {
+		printHeld(c.Stdout, held)
+		return usage(errors.New("name the held export to release (or -all)"))
+	}
+	for _, n := range names {
+		if !slices.ContainsFunc(held, func(h sync.Held) bool { return heldAs(h, n) }) {
+			printHeld(c.Stdout, held)
+			return usage(fmt.Errorf("no held export is named %q", n))
+		}
+	}
+	released, err := ledger.Release(func(h sync.Held) bool {
+		return *all || slices.ContainsFunc(names, func(n string) bool { return heldAs(h, n) })
+	})
+	if err != nil {
+		return err
+	}
+	for _, h := range released {
+		where := "it stays in the inbox, passed over while unchanged"
+		if h.MovedTo != "" {
+			where = "the file stays in " + h.MovedTo
+		}
+		fmt.Fprintf(c.Stdout, "released %s (held since %s): %s\n", h.Source, h.At.Format(time.RFC3339), where)
+	}
+	return nil
+}
+
+// heldAs reports whether name names a held export: its file name, where
+// it was, or where it is held.
+func heldAs(h sync.Held, name string) bool {
+	base := func(s string) string { return path.Base(filepath.ToSlash(s)) }
+	return name == h.Source || name == base(h.Source) || h.MovedTo != "" && (name == h.MovedTo || name == base(h.MovedTo))
+}
+
+// printHeld lists the held exports (status, release).
+func printHeld(w io.Writer, held []sync.Held) {
+	if len(held) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "Held exports (%d), stopped by a guard; a newer export that syncs, or `erpsync release -config FILE NAME`, lets one go:\n", len(held))
+	for _, h := range held {
+		at := "left in the inbox"
+		if h.MovedTo != "" {
+			at = "at " + h.MovedTo
+		}
+		fmt.Fprintf(w, "  %s  %s (%s): %s\n", h.At.Format(time.RFC3339), path.Base(filepath.ToSlash(h.Source)), at, firstLine(h.Reason))
+	}
+}
+
+// firstLine is a text's first line.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

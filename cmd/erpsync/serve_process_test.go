@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"erpsync/state"
+	"erpsync/sync/crm"
+)
+
+// Issue 26 §8, as systemd would live it: serve is killed (SIGKILL, as
+// the OOM killer does) during a run of the same export twice; the third
+// start rejects that export without a run ("did not finish twice") and
+// syncs the newer one.
+func TestProcess_ServeKilledTwiceRejects(t *testing.T) {
+	dir := t.TempDir()
+	base := crmsimProcess(t, "-latency", "20ms")
+	inbox, archive := filepath.Join(dir, "inbox"), filepath.Join(dir, "archive")
+	export := export400(t, t.TempDir())
+	data, err := os.ReadFile(export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := processConfig(t, dir, base, "concurrency: 8=concurrency: 1")
+	text, _ := os.ReadFile(cfg)
+	text = []byte(strings.Replace(string(text), "path: testdata/exports/day*.csv",
+		"path: "+inbox+"/*.csv\n  archive_dir: "+archive+"\n  settle: 200ms", 1) +
+		"schedule: \"@every 1s\"\nserve:\n  listen: 127.0.0.1:0\n")
+	if err := os.WriteFile(cfg, text, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	put := func(name string, age time.Duration) {
+		p := filepath.Join(inbox, name)
+		_ = os.MkdirAll(inbox, 0o755)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Now().Add(-age)
+		_ = os.Chtimes(p, at, at)
+	}
+	serve := func() (*exec.Cmd, *bytes.Buffer) {
+		cmd := exec.Command(bins.erpsync, "serve", "-config", cfg)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+		return cmd, &out
+	}
+
+	put("bomb.csv", 2*time.Minute)
+	for i := range 2 {
+		before := simStats(t, base)[crm.OpUpsert]
+		cmd, _ := serve()
+		waitUpserts(t, base, cmd, before+10)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		if n := simStats(t, base)[crm.OpUpsert]; n >= 400 {
+			t.Fatalf("start %d: the run had finished (%d upserts) before the kill", i+1, n)
+		}
+	}
+	killed := simStats(t, base)[crm.OpUpsert]
+	cmd, out := serve()
+	rejected := filepath.Join(archive, "rejected")
+	waitFor(t, 30*time.Second, "the export rejected at the third start", func() bool { return len(archived(t, rejected)) == 2 })
+	if n := simStats(t, base)[crm.OpUpsert]; n != killed {
+		t.Errorf("%d upserts at the third start, want none: the export was run again", n-killed)
+	}
+	put("newer.csv", time.Minute)
+	waitFor(t, 30*time.Second, "the newer export synced", func() bool { return len(archived(t, archive)) == 1 })
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("serve: %v\n%s", err, out)
+	}
+	for _, n := range archived(t, rejected) {
+		if why, _ := os.ReadFile(filepath.Join(rejected, n)); strings.HasSuffix(n, ".error.txt") && !strings.Contains(string(why), "did not finish twice") {
+			t.Errorf(".error.txt says %q", why)
+		}
+	}
+	db := state.NewDB(filepath.Join(dir, "erpsync.db"))
+	if err := db.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	runs, _ := db.Runs(t.Context(), 0)
+	if len(runs) != 4 || runs[0].Status != state.StatusDone || !strings.HasSuffix(runs[0].File, "newer.csv") ||
+		runs[1].Status != state.StatusFailed || !strings.Contains(runs[1].Error, "did not finish twice") {
+		t.Errorf("runs = %+v, want two killed, the third rejected, newer.csv done", runs)
+	}
+	assertCRMMatches(t, base, filepath.Join(archive, archived(t, archive)[0]))
+}
