@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // An export's format follows its extension and is confirmed by its first
@@ -53,9 +54,24 @@ func sniffFormat(head []byte) string {
 	return formatCSV
 }
 
+// errLink is an export that is a symbolic link: whoever writes to the
+// inbox could point it at /proc/self/environ or a key file, and the run
+// would read (and quote) erpsync's own secrets.
+var errLink = errors.New("it is a symbolic link: an export is read from a regular file only, never through a link")
+
+// openFile opens an export for reading, never through a symbolic link
+// (O_NOFOLLOW: a link swapped in after the listing is refused too).
+func openFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, errLink
+	}
+	return f, err
+}
+
 // checkFormat confirms that a file's content is what its extension says.
 func checkFormat(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := openFile(path)
 	if err != nil {
 		return "", err
 	}
@@ -105,12 +121,12 @@ func (m *Mapping) openExport(path string) (*Reader, error) {
 	case formatXLSX:
 		return m.openWorkbook(path)
 	}
-	return OpenReader(path, m.cfg.Encoding, m.cfg.Delimiter)
+	return newReader(func() (io.ReadCloser, error) { return openFile(path) }, m.cfg.Encoding, m.cfg.Delimiter)
 }
 
 // openGzip streams a .gz file's content.
 func openGzip(path string) (io.ReadCloser, error) {
-	f, err := os.Open(path)
+	f, err := openFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -144,9 +160,9 @@ func (g *gzipFile) Close() error {
 
 // zipMember picks the export inside a zip: the one named, or the only one.
 func zipMember(file, name string) (string, error) {
-	zr, err := zip.OpenReader(file)
+	zr, err := openZip(file)
 	if err != nil {
-		return "", fmt.Errorf("zip: %w", err)
+		return "", err
 	}
 	defer zr.Close()
 	var members []string
@@ -174,9 +190,9 @@ func zipMember(file, name string) (string, error) {
 
 // openZipMember streams one member of a zip.
 func openZipMember(file, member string) (io.ReadCloser, error) {
-	zr, err := zip.OpenReader(file)
+	zr, err := openZip(file)
 	if err != nil {
-		return nil, fmt.Errorf("zip: %w", err)
+		return nil, err
 	}
 	rc, err := zr.Open(member)
 	if err != nil {
@@ -188,8 +204,34 @@ func openZipMember(file, member string) (io.ReadCloser, error) {
 
 type zipFile struct {
 	io.ReadCloser
-	zr *zip.ReadCloser
+	zr *zipArchive
 }
+
+// zipArchive is a zip opened with openFile (never through a link).
+type zipArchive struct {
+	*zip.Reader
+	f *os.File
+}
+
+func openZip(file string) (*zipArchive, error) {
+	f, err := openFile(file)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	zr, err := zip.NewReader(f, st.Size())
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("zip: %w", err)
+	}
+	return &zipArchive{Reader: zr, f: f}, nil
+}
+
+func (z *zipArchive) Close() error { return z.f.Close() }
 
 func (z *zipFile) Close() error {
 	z.ReadCloser.Close()

@@ -232,3 +232,35 @@ func TestRead_Containers(t *testing.T) {
 		})
 	}
 }
+
+// TestRead_NeverThroughALink: an export that is a symbolic link (to
+// /proc/self/environ, a key file) is refused, whatever its format, and
+// the error quotes nothing of what the link points at.
+func TestRead_NeverThroughALink(t *testing.T) {
+	dir := t.TempDir()
+	const secret = "reference,CRM_TOKEN=s3cr3t\nC1,x\n"
+	for _, name := range []string{"x.csv", "x.csv.gz", "x.zip"} {
+		t.Run(name, func(t *testing.T) {
+			data := []byte(secret)
+			switch filepath.Ext(name) {
+			case ".gz":
+				data = gz(t, data)
+			case ".zip":
+				data = zipped(t, map[string]string{"c.csv": secret})
+			}
+			target := write(t, filepath.Join(dir, "target-"+name), data)
+			link := filepath.Join(dir, name)
+			if err := os.Symlink(target, link); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := readExport(t, sameConfig(), link)
+			var fe *mapping.FileError
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), "symbolic link") {
+				t.Errorf("err = %v, want a *mapping.FileError refusing the link", err)
+			}
+			if err != nil && strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("the target's content is in the error: %v", err)
+			}
+		})
+	}
+}

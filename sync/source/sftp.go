@@ -250,6 +250,19 @@ func (s *sftpStore) Open(ctx context.Context, e Entry) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The entry's own type, just before the open: a link swapped in since
+	// the listing (or listed by a server that follows links) is not read.
+	fi, err := c.Lstat(e.Name)
+	if err != nil {
+		s.drop()
+		return nil, fmt.Errorf("sftp stat %s: %w", e.Name, err)
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return nil, linkError(Locate(s, e.Name))
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, configError(Locate(s, e.Name), errors.New("not a regular file"))
+	}
 	f, err := c.Open(e.Name)
 	if err != nil {
 		s.drop()

@@ -13,6 +13,8 @@ import (
 	"path"
 	"path/filepath"
 	"time"
+
+	"erpsync/mapping"
 )
 
 // Spool is the local folder that holds this run's copies of remote
@@ -92,6 +94,10 @@ func (sp *Spool) Fetch(ctx context.Context, st Store, e Entry) (Copy, error) {
 		}
 		if ctx.Err() != nil {
 			return Copy{}, ctx.Err()
+		}
+		var fe *mapping.FileError
+		if errors.As(err, &fe) {
+			return Copy{}, err // unusable as it is (a link): another try reads the same
 		}
 	}
 	return Copy{}, fmt.Errorf("copy %s after %d tries: %w", e.Name, attempts, err)
