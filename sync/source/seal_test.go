@@ -137,3 +137,28 @@ func TestReject_ReasonBounded(t *testing.T) {
 		t.Errorf(".error.txt has %d bytes (NUL: %v), want at most 2048 and no control byte", len(text), bytes.Contains(text, []byte{0}))
 	}
 }
+
+// TestFetch_LongKeySpooled: a legal 1,020-byte S3 key is copied: the
+// spool's name comes from a hash of the key (its extension kept, for
+// the format), never from the key itself.
+func TestFetch_LongKeySpooled(t *testing.T) {
+	srv := sourcetest.NewS3Server(t, "erp")
+	key := "inbox/" + strings.Repeat("k", 1020-len("inbox/")-len(".csv.gz")) + ".csv.gz"
+	data := export(20)
+	srv.Put(t, "erp", key, data)
+	cfg := mapping.DefaultConfig()
+	cfg.Path = "s3://erp/inbox/*.csv.gz"
+	cfg.S3 = mapping.S3Config{Endpoint: srv.URL}
+	exp, cleanup, err := source.Fetch(context.Background(), cfg, "", fetchOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	got, _ := os.ReadFile(exp.Path)
+	if !bytes.Equal(got, data) || exp.Name != key {
+		t.Fatalf("copy of %d bytes of %q, want %d of the long key", len(got), exp.Name, len(data))
+	}
+	if base := filepath.Base(exp.Path); len(base) > 64 || !strings.HasSuffix(base, ".csv.gz") {
+		t.Errorf("spool name %q: want a short hashed name ending .csv.gz", base)
+	}
+}

@@ -10,8 +10,8 @@ import (
 	"hash"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"erpsync/mapping"
@@ -124,7 +124,7 @@ func (sp *Spool) fetchOnce(ctx context.Context, st Store, e Entry) (Copy, error)
 	if err != nil {
 		return Copy{}, fmt.Errorf("spool: %w", err)
 	}
-	final := filepath.Join(dir, path.Base(filepath.ToSlash(e.Name)))
+	final := filepath.Join(dir, spoolName(e.Name))
 	c, err := copyChecked(ctx, st, e, final+".part")
 	if err == nil {
 		err = os.Rename(final+".part", final)
@@ -136,6 +136,18 @@ func (sp *Spool) fetchOnce(ctx context.Context, st Store, e Entry) (Copy, error)
 	_ = os.Chtimes(final, e.ModTime, e.ModTime) // the remote's time, for the logs and metrics
 	c.Path = final
 	return c, nil
+}
+
+// spoolName is a copy's file name: a hash of the store's name (a legal S3
+// key is up to 1,024 bytes, a file name 255), with its extension when
+// that is short and plain, for the format (customers.csv.gz → <hash>.csv.gz).
+func spoolName(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	_, ext := SplitExt(baseName(name))
+	if len(ext) > 16 || strings.Trim(strings.ToLower(ext), ".abcdefghijklmnopqrstuvwxyz0123456789") != "" {
+		ext = ""
+	}
+	return hex.EncodeToString(sum[:12]) + ext
 }
 
 // copyChecked writes e to part and checks size and digests.
