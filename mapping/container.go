@@ -159,33 +159,69 @@ func (g *gzipFile) Close() error {
 }
 
 // zipMember picks the export inside a zip: the one named, or the only one.
+// A zip that holds one name twice is refused: Go reads the first, unzip
+// and Python the last, so no reading of it can be trusted.
 func zipMember(file, name string) (string, error) {
 	zr, err := openZip(file)
 	if err != nil {
 		return "", err
 	}
 	defer zr.Close()
-	var members []string
+	seen := make(map[string]bool, len(zr.File))
+	var members, picked []string
 	for _, f := range zr.File {
+		key := strings.TrimPrefix(path.Clean("/"+f.Name), "/")
+		if seen[key] {
+			return "", fmt.Errorf("the zip holds %s twice: tools disagree on which one they read, so erpsync reads neither", clip(f.Name))
+		}
+		seen[key] = true
 		base := path.Base(f.Name)
 		if f.FileInfo().IsDir() || strings.HasPrefix(f.Name, "__MACOSX/") || strings.HasPrefix(base, ".") {
 			continue
 		}
 		if name != "" && (f.Name == name || base == name) {
-			return f.Name, nil
+			picked = append(picked, f.Name)
 		}
 		members = append(members, f.Name)
 	}
 	slices.Sort(members) // the message lists them in one order, whatever the zip's
+	slices.Sort(picked)
 	switch {
+	case len(picked) == 1:
+		return picked[0], nil
+	case len(picked) > 1:
+		return "", fmt.Errorf("zip_member %q names %d members (%s): give its path in the zip", name, len(picked), memberList(picked))
 	case name != "":
-		return "", fmt.Errorf("zip_member %q is not in the zip (it holds %s)", name, quoteList(members))
+		return "", fmt.Errorf("zip_member %q is not in the zip (it holds %s)", name, memberList(members))
 	case len(members) == 0:
 		return "", errors.New("the zip holds no file")
 	case len(members) > 1:
-		return "", fmt.Errorf("the zip holds %d files (%s): name the export with source.zip_member", len(members), quoteList(members))
+		return "", fmt.Errorf("the zip holds %d files (%s): name the export with source.zip_member", len(members), memberList(members))
 	}
 	return members[0], nil
+}
+
+// memberList quotes the first members of a zip for a message: a zip's
+// names are the sender's, so their number and length are bounded here.
+func memberList(members []string) string {
+	const most = 10
+	quoted := make([]string, 0, most)
+	for _, m := range members[:min(len(members), most)] {
+		quoted = append(quoted, clip(m))
+	}
+	s := strings.Join(quoted, ", ")
+	if len(members) > most {
+		s += fmt.Sprintf(" and %d more", len(members)-most)
+	}
+	return s
+}
+
+// clip quotes a name, cut to 100 bytes.
+func clip(name string) string {
+	if len(name) > 100 {
+		return fmt.Sprintf("%q…", strings.ToValidUTF8(name[:100], ""))
+	}
+	return fmt.Sprintf("%q", name)
 }
 
 // openZipMember streams one member of a zip.

@@ -264,3 +264,46 @@ func TestRead_NeverThroughALink(t *testing.T) {
 		})
 	}
 }
+
+// TestRead_ZipDuplicateMembersRefused: two members of one name are read
+// as the first by Go and as the second by unzip and Python: such a zip
+// is refused (exit 2), and so is a zip_member that names two members.
+func TestRead_ZipDuplicateMembersRefused(t *testing.T) {
+	dir := t.TempDir()
+	twice := func(first, second string, names ...string) []byte {
+		var b bytes.Buffer
+		w := zip.NewWriter(&b)
+		for i, name := range names {
+			f, _ := w.Create(name)
+			_, _ = f.Write([]byte([]string{first, second}[i%2]))
+		}
+		_ = w.Close()
+		return b.Bytes()
+	}
+	other := "reference,name,created\nEVIL,Evil,2026-01-01\n"
+	cases := []struct{ name, member, want string }{
+		{"same name, member set", "customers.csv", `"customers.csv" twice`},
+		{"same name, no member", "", `"customers.csv" twice`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := sameConfig()
+			cfg.ZipMember = c.member
+			path := write(t, filepath.Join(dir, "d.zip"), twice(sameData, other, "customers.csv", "customers.csv"))
+			_, _, err := readExport(t, cfg, path)
+			var fe *mapping.FileError
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want a *mapping.FileError with %q", err, c.want)
+			}
+		})
+	}
+	t.Run("member in two folders", func(t *testing.T) {
+		cfg := sameConfig()
+		cfg.ZipMember = "customers.csv"
+		path := write(t, filepath.Join(dir, "f.zip"), twice(sameData, other, "a/customers.csv", "b/customers.csv"))
+		_, _, err := readExport(t, cfg, path)
+		if err == nil || !strings.Contains(err.Error(), `"a/customers.csv", "b/customers.csv"`) {
+			t.Errorf("err = %v, want a refusal naming both members", err)
+		}
+	})
+}
