@@ -96,8 +96,8 @@ func (sp *Spool) Fetch(ctx context.Context, st Store, e Entry) (Copy, error) {
 			return Copy{}, ctx.Err()
 		}
 		var fe *mapping.FileError
-		if errors.As(err, &fe) {
-			return Copy{}, err // unusable as it is (a link): another try reads the same
+		if errors.As(err, &fe) || errors.Is(err, errLonger) {
+			return Copy{}, err // a link, or longer than listed: another try reads the same
 		}
 	}
 	return Copy{}, fmt.Errorf("copy %s after %d tries: %w", e.Name, attempts, err)
@@ -162,9 +162,20 @@ func copyChecked(ctx context.Context, st Store, e Entry, part string) (Copy, err
 		return Copy{}, fmt.Errorf("spool: %w", err)
 	}
 	sh, md := sha256.New(), md5.New()
-	n, err := io.Copy(io.MultiWriter(f, sh, md), ctxReader{ctx, r})
+	// At most the listed size: a byte more is a file changed since its
+	// listing, or a store that never ends; it is not written.
+	n, err := io.Copy(io.MultiWriter(f, sh, md), ctxReader{ctx, io.LimitReader(r, e.Size)})
+	if err == nil && n == e.Size {
+		var one [1]byte
+		if k, _ := io.ReadFull(ctxReader{ctx, r}, one[:]); k > 0 {
+			err = fmt.Errorf("%w: more than the %d bytes listed (changed since, or not a file): copy stopped there", errLonger, e.Size)
+		}
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if errors.Is(err, errLonger) {
+		return Copy{}, fmt.Errorf("copy %s: %w", e.Name, err)
 	}
 	if err != nil {
 		return Copy{}, fmt.Errorf("copy %s: cut after %d of %d bytes: %w", e.Name, n, e.Size, err)
@@ -209,3 +220,6 @@ func (c ctxReader) Read(p []byte) (int, error) {
 }
 
 var errNoMatch = errors.New("matches no file")
+
+// errLonger is a remote file longer than its listing.
+var errLonger = errors.New("longer than its listing")
