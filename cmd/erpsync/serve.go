@@ -244,6 +244,9 @@ func (w *worker) health(rw http.ResponseWriter, _ *http.Request) {
 	switch {
 	case w.stuck != "":
 		code, body["status"], body["reason"] = http.StatusServiceUnavailable, "failing", w.stuck
+	case w.inbox.Spool != nil && w.inbox.Spool.Stalled(): // a copy cut for source.stall_timeout, retrying
+		code, body["status"], body["reason"] = http.StatusServiceUnavailable, "stalled",
+			"a copy from the source moved no byte for source.stall_timeout: cut, and tried again"
 	case w.last != nil && !w.last.ok:
 		code, body["status"], body["reason"] = http.StatusServiceUnavailable, "failing",
 			"the last run ended "+w.last.Status+": "+w.last.Error

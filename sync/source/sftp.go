@@ -26,6 +26,7 @@ type sftpStore struct {
 	addr    string
 	config  *ssh.ClientConfig
 	timeout time.Duration
+	stall   time.Duration // source.stall_timeout
 	// warn, when the host key is not checked, says so at every listing:
 	// every run and every tick of serve.
 	warn func()
@@ -55,7 +56,7 @@ func newSFTP(pattern string, cfg mapping.Config, opt Options) (*sftpStore, error
 	if err != nil {
 		return nil, configError(where, err)
 	}
-	s := &sftpStore{remote: r, addr: r.url.Host, timeout: cfg.SFTP.Timeout, warn: func() {}}
+	s := &sftpStore{remote: r, addr: r.url.Host, timeout: cfg.SFTP.Timeout, stall: stallAfter(cfg), warn: func() {}}
 	if cfg.SFTP.InsecureIgnoreHostKey {
 		s.warn = func() {
 			opt.log().Warn("sftp: the server's host key is NOT checked (source.sftp.insecure_ignore_host_key: true); anyone in the path can pose as the server",
@@ -135,6 +136,8 @@ func hostKeyCheck(c mapping.SFTPConfig) (ssh.HostKeyCallback, error) {
 	}, nil
 }
 
+func (s *sftpStore) stallTimeout() time.Duration { return s.stall }
+
 func (s *sftpStore) Kind() string       { return KindSFTP }
 func (s *sftpStore) String() string     { return s.url.Redacted() }
 func (s *sftpStore) ArchiveDir() string { return s.archive }
@@ -203,8 +206,10 @@ func (s *sftpStore) drop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.client != nil {
-		s.client.Close()
+		// The connection first: the SFTP client's close waits for its
+		// reader, which a server trickling bytes would keep busy.
 		s.ssh.Close()
+		s.client.Close()
 	}
 	s.client, s.ssh = nil, nil
 }
@@ -250,26 +255,36 @@ func (s *sftpStore) Open(ctx context.Context, e Entry) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The entry's own type, just before the open: a link swapped in since
-	// the listing (or listed by a server that follows links) is not read.
-	fi, err := c.Lstat(e.Name)
+	stop := context.AfterFunc(ctx, s.drop) // a cancelled (or stalled) copy drops the connection
+	f, err := s.openFile(c, e.Name)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	return &sftpReader{f: f, s: s, stop: stop}, nil
+}
+
+// openFile opens a regular file, never through a link: the entry's own
+// type is checked just before the open (a link swapped in since the
+// listing, or listed by a server that follows links, is not read).
+func (s *sftpStore) openFile(c *sftp.Client, name string) (*sftp.File, error) {
+	fi, err := c.Lstat(name)
 	if err != nil {
 		s.drop()
-		return nil, fmt.Errorf("sftp stat %s: %w", e.Name, err)
+		return nil, fmt.Errorf("sftp stat %s: %w", name, err)
 	}
 	if fi.Mode()&os.ModeSymlink != 0 {
-		return nil, linkError(Locate(s, e.Name))
+		return nil, linkError(Locate(s, name))
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, configError(Locate(s, e.Name), errors.New("not a regular file"))
+		return nil, configError(Locate(s, name), errors.New("not a regular file"))
 	}
-	f, err := c.Open(e.Name)
+	f, err := c.Open(name)
 	if err != nil {
 		s.drop()
-		return nil, fmt.Errorf("sftp open %s: %w", e.Name, err)
+		return nil, fmt.Errorf("sftp open %s: %w", name, err)
 	}
-	stop := context.AfterFunc(ctx, s.drop)
-	return &sftpReader{f: f, s: s, stop: stop}, nil
+	return f, nil
 }
 
 // sftpReader drops the connection when a read fails: a cut transfer is

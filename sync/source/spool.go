@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"erpsync/mapping"
@@ -26,7 +27,14 @@ type Spool struct {
 	Attempts int
 	// Wait is the pause before try n (n ≥ 2); nil means n-1 seconds.
 	Wait func(n int) time.Duration
+
+	stalled atomic.Int32 // fetches under way that had a transfer cut as stalled
 }
+
+// Stalled reports whether a fetch under way had a transfer cut for moving
+// no byte for source.stall_timeout: from that cut until the fetch ends
+// (whole after a retry, or failed). serve's /healthz answers 503 on it.
+func (sp *Spool) Stalled() bool { return sp.stalled.Load() > 0 }
 
 // NewSpool makes a fresh spool folder inside parent ("" means the
 // system's temporary folder).
@@ -71,7 +79,9 @@ func (sp *Spool) Fetch(ctx context.Context, st Store, e Entry) (Copy, error) {
 	if c, ok := st.(interface {
 		checksum(context.Context, string) (string, error)
 	}); ok && e.SHA256 == "" {
-		sum, err := c.checksum(ctx, e.Name)
+		hctx, cancel := context.WithTimeout(ctx, stallTimeout(st))
+		sum, err := c.checksum(hctx, e.Name)
+		cancel()
 		if err != nil {
 			return Copy{}, err
 		}
@@ -81,6 +91,12 @@ func (sp *Spool) Fetch(ctx context.Context, st Store, e Entry) (Copy, error) {
 	if sp.Attempts == 0 {
 		attempts = 3
 	}
+	stalled := false
+	defer func() {
+		if stalled {
+			sp.stalled.Add(-1)
+		}
+	}()
 	var err error
 	for n := 1; n <= attempts; n++ {
 		if n > 1 {
@@ -91,6 +107,10 @@ func (sp *Spool) Fetch(ctx context.Context, st Store, e Entry) (Copy, error) {
 		var c Copy
 		if c, err = sp.fetchOnce(ctx, st, e); err == nil {
 			return c, nil
+		}
+		if errors.Is(err, errStalled) && !stalled {
+			stalled = true
+			sp.stalled.Add(1)
 		}
 		if ctx.Err() != nil {
 			return Copy{}, ctx.Err()
@@ -152,11 +172,25 @@ func spoolName(name string) string {
 
 // copyChecked writes e to part and checks size and digests.
 func copyChecked(ctx context.Context, st Store, e Entry, part string) (Copy, error) {
-	r, err := st.Open(ctx, e)
+	ctx, dog := watch(ctx, stallTimeout(st))
+	defer dog.stop()
+	c, err := copyWatched(ctx, st, e, part, dog)
+	dog.t.Stop()
+	if err != nil && dog.fired() {
+		return Copy{}, fmt.Errorf("copy %s: %w (source.stall_timeout %s), after %d of %d bytes",
+			e.Name, errStalled, dog.d, dog.bytes.Load(), e.Size)
+	}
+	return c, err
+}
+
+// copyWatched is copyChecked under a watchdog that every byte read feeds.
+func copyWatched(ctx context.Context, st Store, e Entry, part string, dog *watchdog) (Copy, error) {
+	rc, err := st.Open(ctx, e)
 	if err != nil {
 		return Copy{}, err
 	}
-	defer r.Close()
+	defer rc.Close()
+	r := fedReader{rc, dog}
 	f, err := os.OpenFile(part, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return Copy{}, fmt.Errorf("spool: %w", err)

@@ -114,14 +114,14 @@ func (f *s3Faults) stall(r *http.Request) {
 	}
 }
 
-// endlessPage is a page of 1,000 keys that says another follows.
+// endlessPage is a page of 100 keys that says another follows.
 func (f *s3Faults) endlessPage(w http.ResponseWriter, bucket, prefix string) {
 	n := f.lists.Load()
 	var b strings.Builder
 	fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">`+
-		`<Name>%s</Name><Prefix>%s</Prefix><KeyCount>1000</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>`+
+		`<Name>%s</Name><Prefix>%s</Prefix><KeyCount>100</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>`+
 		`<NextContinuationToken>page-%d</NextContinuationToken>`, bucket, prefix, n)
-	for i := range 1000 {
+	for i := range 100 {
 		fmt.Fprintf(&b, `<Contents><Key>%sendless-%d-%d.zip</Key><LastModified>2026-03-01T02:00:00.000Z</LastModified>`+
 			`<ETag>"%032d"</ETag><Size>10</Size><StorageClass>STANDARD</StorageClass></Contents>`, prefix, n, i, i)
 	}
