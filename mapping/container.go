@@ -106,9 +106,10 @@ func (m *Mapping) openExport(path string) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
+	limit := m.exportLimit()
 	switch format {
 	case formatGzip:
-		return newReader(func() (io.ReadCloser, error) { return openGzip(path) }, m.cfg.Encoding, m.cfg.Delimiter)
+		return newReader(capped(func() (io.ReadCloser, error) { return openGzip(path) }, limit, " decompressed"), m.cfg.Encoding, m.cfg.Delimiter)
 	case formatZip:
 		member, err := zipMember(path, m.cfg.ZipMember)
 		if err != nil {
@@ -117,11 +118,57 @@ func (m *Mapping) openExport(path string) (*Reader, error) {
 		if formatOf(member) != formatCSV {
 			return nil, fmt.Errorf("zip member %s: want a CSV export inside the zip, not %s", member, describeFormat(formatOf(member)))
 		}
-		return newReader(func() (io.ReadCloser, error) { return openZipMember(path, member) }, m.cfg.Encoding, m.cfg.Delimiter)
+		return newReader(capped(func() (io.ReadCloser, error) { return openZipMember(path, member) }, limit, " decompressed"), m.cfg.Encoding, m.cfg.Delimiter)
 	case formatXLSX:
 		return m.openWorkbook(path)
 	}
-	return newReader(func() (io.ReadCloser, error) { return openFile(path) }, m.cfg.Encoding, m.cfg.Delimiter)
+	return newReader(capped(func() (io.ReadCloser, error) { return openFile(path) }, limit, ""), m.cfg.Encoding, m.cfg.Delimiter)
+}
+
+// defaultExportMax is source.max_bytes when unset: 4 GiB, as read.
+const defaultExportMax = 4 << 30
+
+// exportLimit is source.max_bytes, or its default.
+func (m *Mapping) exportLimit() int64 {
+	if m.cfg.MaxBytes > 0 {
+		return m.cfg.MaxBytes
+	}
+	return defaultExportMax
+}
+
+// capped wraps an export's opener so that its stream fails past max
+// bytes (decompressed for .gz and .zip): a small archive that expands
+// without end, or a file that never ends, stops the run (exit 2).
+func capped(open func() (io.ReadCloser, error), max int64, what string) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) {
+		rc, err := open()
+		if err != nil {
+			return nil, err
+		}
+		return &cappedReader{ReadCloser: rc, left: max, max: max, what: what}, nil
+	}
+}
+
+type cappedReader struct {
+	io.ReadCloser
+	left, max int64
+	what      string
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.left <= 0 { // one byte more tells a file of exactly max from a longer one
+		var one [1]byte
+		if n, err := c.ReadCloser.Read(one[:]); n == 0 {
+			return 0, err
+		}
+		return 0, fmt.Errorf("the export is larger than source.max_bytes (%d bytes%s): raise it if such an export is expected", c.max, c.what)
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.ReadCloser.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 // openGzip streams a .gz file's content.

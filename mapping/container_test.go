@@ -307,3 +307,35 @@ func TestRead_ZipDuplicateMembersRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestRead_MaxBytes: an export larger than source.max_bytes, as read
+// (decompressed for .gz and .zip), stops the run (a *mapping.FileError,
+// exit 2); one of exactly that size is read.
+func TestRead_MaxBytes(t *testing.T) {
+	dir := t.TempDir()
+	big := sameData + strings.Repeat("C9,Nine,1,2024-01-01\n", 5000) // 105 KB: past the sniffed head; a few hundred bytes gzipped
+	cases := []struct {
+		name string
+		data []byte
+	}{
+		{"big.csv", []byte(big)},
+		{"big.csv.gz", gz(t, []byte(big))},
+		{"big.zip", zipped(t, map[string]string{"c.csv": big})},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := sameConfig()
+			cfg.MaxBytes = int64(len(big)) - 1
+			path := write(t, filepath.Join(dir, c.name), c.data)
+			_, _, err := readExport(t, cfg, path)
+			var fe *mapping.FileError
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), "source.max_bytes") {
+				t.Errorf("err = %v, want a *mapping.FileError naming source.max_bytes", err)
+			}
+			cfg.MaxBytes = int64(len(big))
+			if _, _, err := readExport(t, cfg, path); err != nil {
+				t.Errorf("at exactly max_bytes: %v", err)
+			}
+		})
+	}
+}
