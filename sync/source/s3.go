@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
+	"go.uber.org/zap"
 
 	"erpsync/mapping"
 )
@@ -40,7 +42,7 @@ var (
 
 func (s *s3Store) stallTimeout() time.Duration { return s.stall }
 
-func newS3(ctx context.Context, pattern string, cfg mapping.Config, _ Options) (*s3Store, error) {
+func newS3(ctx context.Context, pattern string, cfg mapping.Config, opt Options) (*s3Store, error) {
 	r, err := parseRemote(pattern, cfg.ArchiveDir)
 	if err != nil {
 		return nil, err
@@ -51,7 +53,9 @@ func newS3(ctx context.Context, pattern string, cfg mapping.Config, _ Options) (
 		r.dir = ""
 	}
 	c := cfg.S3
-	var loadOpts []func(*config.LoadOptions) error
+	// The SDK's own lines go to our log at debug level (-v): its default
+	// logger prints to stderr whatever the verbosity.
+	loadOpts := []func(*config.LoadOptions) error{config.WithLogger(sdkLogger{opt.log()})}
 	if c.Region != "" {
 		loadOpts = append(loadOpts, config.WithRegion(c.Region))
 	}
@@ -78,6 +82,13 @@ func newS3(ctx context.Context, pattern string, cfg mapping.Config, _ Options) (
 		}
 	})
 	return &s3Store{remote: r, bucket: r.url.Host, client: client, stall: stallAfter(cfg)}, nil
+}
+
+// sdkLogger writes the AWS SDK's lines to zap at debug level.
+type sdkLogger struct{ log *zap.Logger }
+
+func (l sdkLogger) Logf(c logging.Classification, format string, v ...any) {
+	l.log.Debug("aws sdk: "+fmt.Sprintf(format, v...), zap.String("class", string(c)))
 }
 
 func (s *s3Store) Kind() string       { return KindS3 }
