@@ -232,11 +232,16 @@ func (s *sftpStore) do(ctx context.Context, op func(*sftp.Client) error) error {
 	return nil
 }
 
+// List reads the folder, which must answer within stall_timeout: a
+// server that trickles its listing is cut (one that falls silent is also
+// dropped by the keepalive).
 func (s *sftpStore) List(ctx context.Context) ([]Entry, error) {
 	s.warn()
+	lctx, cancel := context.WithTimeoutCause(ctx, s.stall, errStalled)
+	defer cancel()
 	var out []Entry
-	err := s.do(ctx, func(c *sftp.Client) error {
-		infos, err := c.ReadDirContext(ctx, s.dir)
+	err := s.do(lctx, func(c *sftp.Client) error {
+		infos, err := c.ReadDirContext(lctx, s.dir)
 		if err != nil {
 			return fmt.Errorf("sftp list %s: %w", s.dir, err)
 		}
@@ -247,6 +252,9 @@ func (s *sftpStore) List(ctx context.Context) ([]Entry, error) {
 		}
 		return nil
 	})
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(lctx), errStalled) {
+		return nil, fmt.Errorf("sftp list %s: no answer within source.stall_timeout %s", s.String(), s.stall)
+	}
 	return out, err
 }
 

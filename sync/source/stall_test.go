@@ -159,3 +159,25 @@ func TestList_S3Bounded(t *testing.T) {
 		}
 	})
 }
+
+// TestList_SFTPTrickleCut: a server that trickles its listing while
+// answering keepalives is cut after source.stall_timeout.
+func TestList_SFTPTrickleCut(t *testing.T) {
+	srv := sourcetest.NewSFTPServer(t)
+	inbox := filepath.Join(srv.Root, "inbox")
+	for i := range 50 {
+		writeFile(t, filepath.Join(inbox, strings.Repeat("n", 100)+string(rune('a'+i%26))+string(rune('a'+i/26))+".csv"), []byte("x"), time.Now())
+	}
+	cfg := sftpConfig(t, srv, inbox+"/*.csv")
+	cfg.StallTimeout = 200 * time.Millisecond
+	st, err := source.Open(context.Background(), cfg.Path, cfg, source.Options{Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv.TrickleAfter(2_000, 1) // past the SFTP handshake, within the listing (~10 KB)
+	within(t, "a trickled SFTP listing", func() { _, err = st.List(context.Background()) })
+	if err == nil || !strings.Contains(err.Error(), "stall_timeout") {
+		t.Errorf("err = %v, want a listing cut after stall_timeout", err)
+	}
+}
