@@ -2,6 +2,7 @@ package source_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,5 +110,29 @@ func TestFetch_SFTPFileBoundedByListing(t *testing.T) {
 	t.Logf("listed %d bytes; the server sent %d", len(data), srv.Sent()-before)
 	if sent := srv.Sent() - before; sent >= 1<<20 {
 		t.Errorf("the server sent %d bytes for a %d-byte listing", sent, len(data))
+	}
+}
+
+// TestFetch_ListedOverMaxBytesNotCopied: a remote file listed larger than
+// source.max_bytes is refused (exit 2) before any byte is copied.
+func TestFetch_ListedOverMaxBytesNotCopied(t *testing.T) {
+	srv := sourcetest.NewS3Server(t, "erp")
+	srv.Put(t, "erp", "inbox/day1.csv", export(100))
+	srv.SetBody("erp", "inbox/day1.csv", sourcetest.Endless) // any GET would count its bytes
+	cfg := mapping.DefaultConfig()
+	cfg.Path = "s3://erp/inbox/*.csv"
+	cfg.S3 = mapping.S3Config{Endpoint: srv.URL}
+	cfg.MaxBytes = 500
+	opt := fetchOptions(t)
+	_, _, err := source.Fetch(context.Background(), cfg, "", opt)
+	var fe *mapping.FileError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "source.max_bytes") {
+		t.Errorf("err = %v, want a *mapping.FileError naming source.max_bytes", err)
+	}
+	if n := srv.BodyBytes(); n != 0 {
+		t.Errorf("%d bytes were sent", n)
+	}
+	if left := spoolFiles(t, opt.SpoolDir); len(left) != 0 {
+		t.Errorf("the spool holds %v", left)
 	}
 }

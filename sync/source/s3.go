@@ -31,6 +31,7 @@ type s3Store struct {
 	bucket string
 	client *s3.Client
 	stall  time.Duration // source.stall_timeout
+	max    int64         // source.max_bytes
 }
 
 // The bounds of a listing: a store that says "more" for ever (3,927
@@ -41,6 +42,7 @@ var (
 )
 
 func (s *s3Store) stallTimeout() time.Duration { return s.stall }
+func (s *s3Store) maxBytes() int64             { return s.max }
 
 func newS3(ctx context.Context, pattern string, cfg mapping.Config, opt Options) (*s3Store, error) {
 	r, err := parseRemote(pattern, cfg.ArchiveDir)
@@ -81,7 +83,7 @@ func newS3(ctx context.Context, pattern string, cfg mapping.Config, opt Options)
 			o.UsePathStyle = *c.PathStyle
 		}
 	})
-	return &s3Store{remote: r, bucket: r.url.Host, client: client, stall: stallAfter(cfg)}, nil
+	return &s3Store{remote: r, bucket: r.url.Host, client: client, stall: stallAfter(cfg), max: maxBytesOf(cfg)}, nil
 }
 
 // sdkLogger writes the AWS SDK's lines to zap at debug level.

@@ -27,6 +27,7 @@ type sftpStore struct {
 	config  *ssh.ClientConfig
 	timeout time.Duration
 	stall   time.Duration // source.stall_timeout
+	max     int64         // source.max_bytes
 	// warn, when the host key is not checked, says so at every listing:
 	// every run and every tick of serve.
 	warn func()
@@ -56,7 +57,7 @@ func newSFTP(pattern string, cfg mapping.Config, opt Options) (*sftpStore, error
 	if err != nil {
 		return nil, configError(where, err)
 	}
-	s := &sftpStore{remote: r, addr: r.url.Host, timeout: cfg.SFTP.Timeout, stall: stallAfter(cfg), warn: func() {}}
+	s := &sftpStore{remote: r, addr: r.url.Host, timeout: cfg.SFTP.Timeout, stall: stallAfter(cfg), max: maxBytesOf(cfg), warn: func() {}}
 	if cfg.SFTP.InsecureIgnoreHostKey {
 		s.warn = func() {
 			opt.log().Warn("sftp: the server's host key is NOT checked (source.sftp.insecure_ignore_host_key: true); anyone in the path can pose as the server",
@@ -137,6 +138,7 @@ func hostKeyCheck(c mapping.SFTPConfig) (ssh.HostKeyCallback, error) {
 }
 
 func (s *sftpStore) stallTimeout() time.Duration { return s.stall }
+func (s *sftpStore) maxBytes() int64             { return s.max }
 
 func (s *sftpStore) Kind() string       { return KindSFTP }
 func (s *sftpStore) String() string     { return s.url.Redacted() }

@@ -76,6 +76,9 @@ type Copy struct {
 // Fetch copies e into the spool, retrying a transfer cut in the middle or
 // a copy that does not match the listing, up to Attempts times.
 func (sp *Spool) Fetch(ctx context.Context, st Store, e Entry) (Copy, error) {
+	if err := checkListedSize(st, e); err != nil {
+		return Copy{}, err
+	}
 	if c, ok := st.(interface {
 		checksum(context.Context, string) (string, error)
 	}); ok && e.SHA256 == "" {

@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,27 @@ import (
 // moves no byte this long is cut (and tried again, bounded), a listing
 // page or a HEAD that gets no answer this long fails.
 const DefaultStallTimeout = 2 * time.Minute
+
+// DefaultMaxBytes is source.max_bytes when unset (the mapping's too): a
+// remote file listed larger is not copied.
+const DefaultMaxBytes = 4 << 30
+
+func maxBytesOf(cfg mapping.Config) int64 {
+	if cfg.MaxBytes > 0 {
+		return cfg.MaxBytes
+	}
+	return DefaultMaxBytes
+}
+
+// checkListedSize refuses a file listed larger than source.max_bytes
+// before any byte of it is copied (exit 2).
+func checkListedSize(st Store, e Entry) error {
+	s, ok := st.(interface{ maxBytes() int64 })
+	if !ok || e.Size <= s.maxBytes() {
+		return nil
+	}
+	return configError(Locate(st, e.Name), fmt.Errorf("listed at %d bytes, larger than source.max_bytes (%d): not copied", e.Size, s.maxBytes()))
+}
 
 // errStalled is a transfer cut for moving no byte for stall_timeout.
 var errStalled = errors.New("stalled: no byte moved")
