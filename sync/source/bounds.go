@@ -1,5 +1,8 @@
 package source
 
+// The bounds of a remote copy and of a listing: what a store that is
+// slow, endless or hostile can cost a run.
+
 import (
 	"context"
 	"errors"
