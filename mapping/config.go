@@ -42,6 +42,8 @@ type Config struct {
 	S3            S3Config                     `yaml:"s3"`
 	ZipMember     string                       `yaml:"zip_member"`
 	Sheet         string                       `yaml:"sheet"`
+	StallTimeout  time.Duration                `yaml:"stall_timeout"` // remote copies: cut when no byte moves this long (2m when 0)
+	MaxBytes      int64                        `yaml:"max_bytes"`
 }
 
 // DeleteFlag marks rows that are delete requests: a column and the values

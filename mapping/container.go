@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // An export's format follows its extension and is confirmed by its first
@@ -53,9 +54,24 @@ func sniffFormat(head []byte) string {
 	return formatCSV
 }
 
+// errLink is an export that is a symbolic link: whoever writes to the
+// inbox could point it at /proc/self/environ or a key file, and the run
+// would read (and quote) erpsync's own secrets.
+var errLink = errors.New("it is a symbolic link: an export is read from a regular file only, never through a link")
+
+// openFile opens an export for reading, never through a symbolic link
+// (O_NOFOLLOW: a link swapped in after the listing is refused too).
+func openFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, errLink
+	}
+	return f, err
+}
+
 // checkFormat confirms that a file's content is what its extension says.
 func checkFormat(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := openFile(path)
 	if err != nil {
 		return "", err
 	}
@@ -90,9 +106,10 @@ func (m *Mapping) openExport(path string) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
+	limit := m.exportLimit()
 	switch format {
 	case formatGzip:
-		return newReader(func() (io.ReadCloser, error) { return openGzip(path) }, m.cfg.Encoding, m.cfg.Delimiter)
+		return newReader(capped(func() (io.ReadCloser, error) { return openGzip(path) }, limit, " decompressed"), m.cfg.Encoding, m.cfg.Delimiter)
 	case formatZip:
 		member, err := zipMember(path, m.cfg.ZipMember)
 		if err != nil {
@@ -101,16 +118,62 @@ func (m *Mapping) openExport(path string) (*Reader, error) {
 		if formatOf(member) != formatCSV {
 			return nil, fmt.Errorf("zip member %s: want a CSV export inside the zip, not %s", member, describeFormat(formatOf(member)))
 		}
-		return newReader(func() (io.ReadCloser, error) { return openZipMember(path, member) }, m.cfg.Encoding, m.cfg.Delimiter)
+		return newReader(capped(func() (io.ReadCloser, error) { return openZipMember(path, member) }, limit, " decompressed"), m.cfg.Encoding, m.cfg.Delimiter)
 	case formatXLSX:
 		return m.openWorkbook(path)
 	}
-	return OpenReader(path, m.cfg.Encoding, m.cfg.Delimiter)
+	return newReader(capped(func() (io.ReadCloser, error) { return openFile(path) }, limit, ""), m.cfg.Encoding, m.cfg.Delimiter)
+}
+
+// defaultExportMax is source.max_bytes when unset: 4 GiB, as read.
+const defaultExportMax = 4 << 30
+
+// exportLimit is source.max_bytes, or its default.
+func (m *Mapping) exportLimit() int64 {
+	if m.cfg.MaxBytes > 0 {
+		return m.cfg.MaxBytes
+	}
+	return defaultExportMax
+}
+
+// capped wraps an export's opener so that its stream fails past max
+// bytes (decompressed for .gz and .zip): a small archive that expands
+// without end, or a file that never ends, stops the run (exit 2).
+func capped(open func() (io.ReadCloser, error), max int64, what string) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) {
+		rc, err := open()
+		if err != nil {
+			return nil, err
+		}
+		return &cappedReader{ReadCloser: rc, left: max, max: max, what: what}, nil
+	}
+}
+
+type cappedReader struct {
+	io.ReadCloser
+	left, max int64
+	what      string
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.left <= 0 { // one byte more tells a file of exactly max from a longer one
+		var one [1]byte
+		if n, err := c.ReadCloser.Read(one[:]); n == 0 {
+			return 0, err
+		}
+		return 0, fmt.Errorf("the export is larger than source.max_bytes (%d bytes%s): raise it if such an export is expected", c.max, c.what)
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.ReadCloser.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 // openGzip streams a .gz file's content.
 func openGzip(path string) (io.ReadCloser, error) {
-	f, err := os.Open(path)
+	f, err := openFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -143,40 +206,76 @@ func (g *gzipFile) Close() error {
 }
 
 // zipMember picks the export inside a zip: the one named, or the only one.
+// A zip that holds one name twice is refused: Go reads the first, unzip
+// and Python the last, so no reading of it can be trusted.
 func zipMember(file, name string) (string, error) {
-	zr, err := zip.OpenReader(file)
+	zr, err := openZip(file)
 	if err != nil {
-		return "", fmt.Errorf("zip: %w", err)
+		return "", err
 	}
 	defer zr.Close()
-	var members []string
+	seen := make(map[string]bool, len(zr.File))
+	var members, picked []string
 	for _, f := range zr.File {
+		key := strings.TrimPrefix(path.Clean("/"+f.Name), "/")
+		if seen[key] {
+			return "", fmt.Errorf("the zip holds %s twice: tools disagree on which one they read, so erpsync reads neither", clip(f.Name))
+		}
+		seen[key] = true
 		base := path.Base(f.Name)
 		if f.FileInfo().IsDir() || strings.HasPrefix(f.Name, "__MACOSX/") || strings.HasPrefix(base, ".") {
 			continue
 		}
 		if name != "" && (f.Name == name || base == name) {
-			return f.Name, nil
+			picked = append(picked, f.Name)
 		}
 		members = append(members, f.Name)
 	}
 	slices.Sort(members) // the message lists them in one order, whatever the zip's
+	slices.Sort(picked)
 	switch {
+	case len(picked) == 1:
+		return picked[0], nil
+	case len(picked) > 1:
+		return "", fmt.Errorf("zip_member %q names %d members (%s): give its path in the zip", name, len(picked), memberList(picked))
 	case name != "":
-		return "", fmt.Errorf("zip_member %q is not in the zip (it holds %s)", name, quoteList(members))
+		return "", fmt.Errorf("zip_member %q is not in the zip (it holds %s)", name, memberList(members))
 	case len(members) == 0:
 		return "", errors.New("the zip holds no file")
 	case len(members) > 1:
-		return "", fmt.Errorf("the zip holds %d files (%s): name the export with source.zip_member", len(members), quoteList(members))
+		return "", fmt.Errorf("the zip holds %d files (%s): name the export with source.zip_member", len(members), memberList(members))
 	}
 	return members[0], nil
 }
 
+// memberList quotes the first members of a zip for a message: a zip's
+// names are the sender's, so their number and length are bounded here.
+func memberList(members []string) string {
+	const most = 10
+	quoted := make([]string, 0, most)
+	for _, m := range members[:min(len(members), most)] {
+		quoted = append(quoted, clip(m))
+	}
+	s := strings.Join(quoted, ", ")
+	if len(members) > most {
+		s += fmt.Sprintf(" and %d more", len(members)-most)
+	}
+	return s
+}
+
+// clip quotes a name, cut to 100 bytes.
+func clip(name string) string {
+	if len(name) > 100 {
+		return fmt.Sprintf("%q…", strings.ToValidUTF8(name[:100], ""))
+	}
+	return fmt.Sprintf("%q", name)
+}
+
 // openZipMember streams one member of a zip.
 func openZipMember(file, member string) (io.ReadCloser, error) {
-	zr, err := zip.OpenReader(file)
+	zr, err := openZip(file)
 	if err != nil {
-		return nil, fmt.Errorf("zip: %w", err)
+		return nil, err
 	}
 	rc, err := zr.Open(member)
 	if err != nil {
@@ -188,8 +287,34 @@ func openZipMember(file, member string) (io.ReadCloser, error) {
 
 type zipFile struct {
 	io.ReadCloser
-	zr *zip.ReadCloser
+	zr *zipArchive
 }
+
+// zipArchive is a zip opened with openFile (never through a link).
+type zipArchive struct {
+	*zip.Reader
+	f *os.File
+}
+
+func openZip(file string) (*zipArchive, error) {
+	f, err := openFile(file)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	zr, err := zip.NewReader(f, st.Size())
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("zip: %w", err)
+	}
+	return &zipArchive{Reader: zr, f: f}, nil
+}
+
+func (z *zipArchive) Close() error { return z.f.Close() }
 
 func (z *zipFile) Close() error {
 	z.ReadCloser.Close()

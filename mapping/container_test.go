@@ -232,3 +232,110 @@ func TestRead_Containers(t *testing.T) {
 		})
 	}
 }
+
+// TestRead_NeverThroughALink: an export that is a symbolic link (to
+// /proc/self/environ, a key file) is refused, whatever its format, and
+// the error quotes nothing of what the link points at.
+func TestRead_NeverThroughALink(t *testing.T) {
+	dir := t.TempDir()
+	const secret = "reference,CRM_TOKEN=s3cr3t\nC1,x\n"
+	for _, name := range []string{"x.csv", "x.csv.gz", "x.zip"} {
+		t.Run(name, func(t *testing.T) {
+			data := []byte(secret)
+			switch filepath.Ext(name) {
+			case ".gz":
+				data = gz(t, data)
+			case ".zip":
+				data = zipped(t, map[string]string{"c.csv": secret})
+			}
+			target := write(t, filepath.Join(dir, "target-"+name), data)
+			link := filepath.Join(dir, name)
+			if err := os.Symlink(target, link); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := readExport(t, sameConfig(), link)
+			var fe *mapping.FileError
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), "symbolic link") {
+				t.Errorf("err = %v, want a *mapping.FileError refusing the link", err)
+			}
+			if err != nil && strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("the target's content is in the error: %v", err)
+			}
+		})
+	}
+}
+
+// TestRead_ZipDuplicateMembersRefused: two members of one name are read
+// as the first by Go and as the second by unzip and Python: such a zip
+// is refused (exit 2), and so is a zip_member that names two members.
+func TestRead_ZipDuplicateMembersRefused(t *testing.T) {
+	dir := t.TempDir()
+	twice := func(first, second string, names ...string) []byte {
+		var b bytes.Buffer
+		w := zip.NewWriter(&b)
+		for i, name := range names {
+			f, _ := w.Create(name)
+			_, _ = f.Write([]byte([]string{first, second}[i%2]))
+		}
+		_ = w.Close()
+		return b.Bytes()
+	}
+	other := "reference,name,created\nEVIL,Evil,2026-01-01\n"
+	cases := []struct{ name, member, want string }{
+		{"same name, member set", "customers.csv", `"customers.csv" twice`},
+		{"same name, no member", "", `"customers.csv" twice`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := sameConfig()
+			cfg.ZipMember = c.member
+			path := write(t, filepath.Join(dir, "d.zip"), twice(sameData, other, "customers.csv", "customers.csv"))
+			_, _, err := readExport(t, cfg, path)
+			var fe *mapping.FileError
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want a *mapping.FileError with %q", err, c.want)
+			}
+		})
+	}
+	t.Run("member in two folders", func(t *testing.T) {
+		cfg := sameConfig()
+		cfg.ZipMember = "customers.csv"
+		path := write(t, filepath.Join(dir, "f.zip"), twice(sameData, other, "a/customers.csv", "b/customers.csv"))
+		_, _, err := readExport(t, cfg, path)
+		if err == nil || !strings.Contains(err.Error(), `"a/customers.csv", "b/customers.csv"`) {
+			t.Errorf("err = %v, want a refusal naming both members", err)
+		}
+	})
+}
+
+// TestRead_MaxBytes: an export larger than source.max_bytes, as read
+// (decompressed for .gz and .zip), stops the run (a *mapping.FileError,
+// exit 2); one of exactly that size is read.
+func TestRead_MaxBytes(t *testing.T) {
+	dir := t.TempDir()
+	big := sameData + strings.Repeat("C9,Nine,1,2024-01-01\n", 5000) // 105 KB: past the sniffed head; a few hundred bytes gzipped
+	cases := []struct {
+		name string
+		data []byte
+	}{
+		{"big.csv", []byte(big)},
+		{"big.csv.gz", gz(t, []byte(big))},
+		{"big.zip", zipped(t, map[string]string{"c.csv": big})},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := sameConfig()
+			cfg.MaxBytes = int64(len(big)) - 1
+			path := write(t, filepath.Join(dir, c.name), c.data)
+			_, _, err := readExport(t, cfg, path)
+			var fe *mapping.FileError
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), "source.max_bytes") {
+				t.Errorf("err = %v, want a *mapping.FileError naming source.max_bytes", err)
+			}
+			cfg.MaxBytes = int64(len(big))
+			if _, _, err := readExport(t, cfg, path); err != nil {
+				t.Errorf("at exactly max_bytes: %v", err)
+			}
+		})
+	}
+}

@@ -120,7 +120,7 @@ func planOnly(ctx context.Context, j Job, verified func() error) (*Outcome, erro
 	r := newRun(j)
 	r.verified = verified
 	_, err := r.plan(ctx)
-	return r.out, err
+	return r.out, j.named(err)
 }
 
 // damaged says whether the checkpoint's page check found the file
@@ -265,6 +265,16 @@ func (j Job) source() string {
 		return j.Source
 	}
 	return j.File
+}
+
+// named makes an unusable export's error name where it came from (an
+// SFTP or S3 URL), not the spool copy that was read.
+func (j Job) named(err error) error {
+	var fe *mapping.FileError
+	if j.Source != "" && errors.As(err, &fe) && fe.File == j.File {
+		fe.File = j.Source
+	}
+	return err
 }
 
 func newRun(j Job) *run {
@@ -514,6 +524,7 @@ func rowFailures(p *Plan, s *Summary) int {
 // end records how the run ended: the report's summary, the run's record
 // and its status. It passes err on.
 func (r *run) end(ctx context.Context, err error) error {
+	err = r.j.named(err)
 	r.out.Status = Status(err, ctx.Err() != nil)
 	if r.report != nil {
 		r.closeReport(err)

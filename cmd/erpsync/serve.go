@@ -405,6 +405,8 @@ func (w *worker) health(rw http.ResponseWriter, _ *http.Request) {
 	switch {
 	case w.stuck != "":
 		body.Status, body.Reason = "failing", w.stuck
+	case w.inbox.Spool != nil && w.inbox.Spool.Stalled(): // a copy cut for source.stall_timeout, retrying
+		body.Status, body.Reason = "stalled", "a copy from the source moved no byte for source.stall_timeout: cut, and tried again"
 	case herr != nil:
 		body.Status, body.Reason = "failing", "serve's ledger: "+herr.Error()
 	case len(held) > 0:
@@ -428,7 +430,7 @@ func (w *worker) health(rw http.ResponseWriter, _ *http.Request) {
 
 // healthBody is /healthz's answer.
 type healthBody struct {
-	Status  string   `json:"status"` // ok | failing
+	Status  string   `json:"status"` // ok | failing | stalled
 	Reason  string   `json:"reason,omitempty"`
 	LastRun *lastRun `json:"last_run"`
 	Held    int      `json:"held,omitempty"` // exports held by a guard

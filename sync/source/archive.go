@@ -33,12 +33,36 @@ func Reject(ctx context.Context, st Store, e Entry, reason error, at time.Time) 
 	if err != nil {
 		return "", err
 	}
-	text := fmt.Sprintf("%s was rejected at %s and changed nothing in the CRM.\n\n%v\n",
-		baseName(name), at.UTC().Format(time.RFC3339), reason)
+	text := fmt.Sprintf("%s was rejected at %s and changed nothing in the CRM.\n\n%s\n",
+		excerpt(baseName(name), 256), at.UTC().Format(time.RFC3339), excerpt(reason.Error(), maxReason))
 	if err := st.Put(ctx, dest+".error.txt", []byte(text)); err != nil {
 		return dest, err
 	}
 	return dest, nil
+}
+
+// maxReason bounds the reason written beside a rejected export: the
+// .error.txt lands in the ERP side's folder, and a reason may quote the
+// export (or whatever a link made it read).
+const maxReason = 1024
+
+// excerpt returns at most n bytes of s, control characters but line
+// ends and tabs shown as '?', and says how long s was when it is cut.
+func excerpt(s string, n int) string {
+	total := len(s)
+	if total > n {
+		s = strings.ToValidUTF8(s[:n], "")
+	}
+	s = strings.Map(func(r rune) rune {
+		if r != '\n' && r != '\t' && (r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0)) {
+			return '?'
+		}
+		return r
+	}, s)
+	if total > n {
+		s += fmt.Sprintf("… (cut: %d bytes in all)", total)
+	}
+	return s
 }
 
 func moveStamped(ctx context.Context, st Store, e Entry, dir string, at time.Time) (string, error) {

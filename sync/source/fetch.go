@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"go.uber.org/zap"
@@ -50,6 +51,9 @@ func Fetch(ctx context.Context, cfg mapping.Config, flagFile string, opt FetchOp
 		return nil, nil, configError("", errors.New("no export: give -file or set source.path"))
 	}
 	if KindOf(pattern) == KindLocal && flagFile != "" {
+		if st, err := os.Lstat(flagFile); err == nil && st.Mode()&os.ModeSymlink != 0 {
+			return nil, nil, linkError(flagFile)
+		}
 		return &Export{Path: flagFile, Kind: KindLocal, Source: flagFile, Name: flagFile}, func() {}, nil
 	}
 	st, err := Open(ctx, pattern, cfg, opt.Options)

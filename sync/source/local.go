@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // local is a file or glob on this machine. It is read in place: there is
@@ -39,7 +40,7 @@ func (l *local) List(ctx context.Context) ([]Entry, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		st, err := os.Stat(m)
+		st, err := os.Lstat(m) // the entry's own type: a link is not followed, nor listed
 		if err != nil || !st.Mode().IsRegular() || strings.HasSuffix(m, ".error.txt") {
 			continue
 		}
@@ -48,8 +49,20 @@ func (l *local) List(ctx context.Context) ([]Entry, error) {
 	return out, nil
 }
 
+// Open reads a file, never through a link (one swapped in since the
+// listing is refused).
 func (l *local) Open(_ context.Context, e Entry) (io.ReadCloser, error) {
-	return os.Open(e.Name)
+	f, err := os.OpenFile(e.Name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, linkError(e.Name)
+	}
+	return f, err
+}
+
+// linkError is a file that is a symbolic link: whoever writes to the
+// inbox could point it at /proc/self/environ or a key file.
+func linkError(name string) error {
+	return configError(name, errors.New("it is a symbolic link: an export is read from a regular file only, never through a link"))
 }
 
 func (l *local) Exists(_ context.Context, name string) (bool, error) {

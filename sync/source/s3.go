@@ -11,12 +11,15 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
+	"go.uber.org/zap"
 
 	"erpsync/mapping"
 )
@@ -27,9 +30,21 @@ type s3Store struct {
 	remote
 	bucket string
 	client *s3.Client
+	stall  time.Duration // source.stall_timeout
+	max    int64         // source.max_bytes
 }
 
-func newS3(ctx context.Context, pattern string, cfg mapping.Config, _ Options) (*s3Store, error) {
+// The bounds of a listing: a store that says "more" for ever (3,927
+// requests in 90 s, then 1.37 GB) is cut there, with an error.
+var (
+	maxListPages = 1000    // requests of up to 1,000 keys each
+	maxListKeys  = 100_000 // keys that match the pattern
+)
+
+func (s *s3Store) stallTimeout() time.Duration { return s.stall }
+func (s *s3Store) maxBytes() int64             { return s.max }
+
+func newS3(ctx context.Context, pattern string, cfg mapping.Config, opt Options) (*s3Store, error) {
 	r, err := parseRemote(pattern, cfg.ArchiveDir)
 	if err != nil {
 		return nil, err
@@ -40,7 +55,9 @@ func newS3(ctx context.Context, pattern string, cfg mapping.Config, _ Options) (
 		r.dir = ""
 	}
 	c := cfg.S3
-	var loadOpts []func(*config.LoadOptions) error
+	// The SDK's own lines go to our log at debug level (-v): its default
+	// logger prints to stderr whatever the verbosity.
+	loadOpts := []func(*config.LoadOptions) error{config.WithLogger(sdkLogger{opt.log()})}
 	if c.Region != "" {
 		loadOpts = append(loadOpts, config.WithRegion(c.Region))
 	}
@@ -66,7 +83,14 @@ func newS3(ctx context.Context, pattern string, cfg mapping.Config, _ Options) (
 			o.UsePathStyle = *c.PathStyle
 		}
 	})
-	return &s3Store{remote: r, bucket: r.url.Host, client: client}, nil
+	return &s3Store{remote: r, bucket: r.url.Host, client: client, stall: stallAfter(cfg), max: maxBytesOf(cfg)}, nil
+}
+
+// sdkLogger writes the AWS SDK's lines to zap at debug level.
+type sdkLogger struct{ log *zap.Logger }
+
+func (l sdkLogger) Logf(c logging.Classification, format string, v ...any) {
+	l.log.Debug("aws sdk: "+fmt.Sprintf(format, v...), zap.String("class", string(c)))
 }
 
 func (s *s3Store) Kind() string       { return KindS3 }
@@ -85,10 +109,14 @@ func (s *s3Store) List(ctx context.Context) ([]Entry, error) {
 	}
 	in := &s3.ListObjectsV2Input{Bucket: &s.bucket, Prefix: &prefix, Delimiter: aws.String("/")}
 	var out []Entry
-	for p := s3.NewListObjectsV2Paginator(s.client, in); p.HasMorePages(); {
-		page, err := p.NextPage(ctx)
+	p := s3.NewListObjectsV2Paginator(s.client, in, func(o *s3.ListObjectsV2PaginatorOptions) { o.StopOnDuplicateToken = true })
+	for pages := 0; p.HasMorePages(); pages++ {
+		if pages == maxListPages || len(out) > maxListKeys {
+			return nil, fmt.Errorf("s3 list %s: more than %d pages or %d matching keys: narrow source.path, or archive old exports", s.String(), maxListPages, maxListKeys)
+		}
+		page, err := s.listPage(ctx, p)
 		if err != nil {
-			return nil, fmt.Errorf("s3 list %s: %w", s.String(), err)
+			return nil, err
 		}
 		for _, o := range page.Contents {
 			key := aws.ToString(o.Key)
@@ -101,6 +129,20 @@ func (s *s3Store) List(ctx context.Context) ([]Entry, error) {
 		}
 	}
 	return out, nil
+}
+
+// listPage fetches one page, which must come within stall_timeout.
+func (s *s3Store) listPage(ctx context.Context, p *s3.ListObjectsV2Paginator) (*s3.ListObjectsV2Output, error) {
+	pctx, cancel := context.WithTimeoutCause(ctx, s.stall, errStalled)
+	defer cancel()
+	page, err := p.NextPage(pctx)
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(pctx), errStalled) {
+		return nil, fmt.Errorf("s3 list %s: no answer within source.stall_timeout %s", s.String(), s.stall)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("s3 list %s: %w", s.String(), err)
+	}
+	return page, nil
 }
 
 // etagMD5 returns a single-part upload's ETag, which is its MD5; a

@@ -26,6 +26,8 @@ type sftpStore struct {
 	addr    string
 	config  *ssh.ClientConfig
 	timeout time.Duration
+	stall   time.Duration // source.stall_timeout
+	max     int64         // source.max_bytes
 	// warn, when the host key is not checked, says so at every listing:
 	// every run and every tick of serve.
 	warn func()
@@ -55,7 +57,7 @@ func newSFTP(pattern string, cfg mapping.Config, opt Options) (*sftpStore, error
 	if err != nil {
 		return nil, configError(where, err)
 	}
-	s := &sftpStore{remote: r, addr: r.url.Host, timeout: cfg.SFTP.Timeout, warn: func() {}}
+	s := &sftpStore{remote: r, addr: r.url.Host, timeout: cfg.SFTP.Timeout, stall: stallAfter(cfg), max: maxBytesOf(cfg), warn: func() {}}
 	if cfg.SFTP.InsecureIgnoreHostKey {
 		s.warn = func() {
 			opt.log().Warn("sftp: the server's host key is NOT checked (source.sftp.insecure_ignore_host_key: true); anyone in the path can pose as the server",
@@ -135,6 +137,9 @@ func hostKeyCheck(c mapping.SFTPConfig) (ssh.HostKeyCallback, error) {
 	}, nil
 }
 
+func (s *sftpStore) stallTimeout() time.Duration { return s.stall }
+func (s *sftpStore) maxBytes() int64             { return s.max }
+
 func (s *sftpStore) Kind() string       { return KindSFTP }
 func (s *sftpStore) String() string     { return s.url.Redacted() }
 func (s *sftpStore) ArchiveDir() string { return s.archive }
@@ -203,8 +208,10 @@ func (s *sftpStore) drop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.client != nil {
-		s.client.Close()
+		// The connection first: the SFTP client's close waits for its
+		// reader, which a server trickling bytes would keep busy.
 		s.ssh.Close()
+		s.client.Close()
 	}
 	s.client, s.ssh = nil, nil
 }
@@ -227,11 +234,16 @@ func (s *sftpStore) do(ctx context.Context, op func(*sftp.Client) error) error {
 	return nil
 }
 
+// List reads the folder, which must answer within stall_timeout: a
+// server that trickles its listing is cut (one that falls silent is also
+// dropped by the keepalive).
 func (s *sftpStore) List(ctx context.Context) ([]Entry, error) {
 	s.warn()
+	lctx, cancel := context.WithTimeoutCause(ctx, s.stall, errStalled)
+	defer cancel()
 	var out []Entry
-	err := s.do(ctx, func(c *sftp.Client) error {
-		infos, err := c.ReadDirContext(ctx, s.dir)
+	err := s.do(lctx, func(c *sftp.Client) error {
+		infos, err := c.ReadDirContext(lctx, s.dir)
 		if err != nil {
 			return fmt.Errorf("sftp list %s: %w", s.dir, err)
 		}
@@ -242,6 +254,9 @@ func (s *sftpStore) List(ctx context.Context) ([]Entry, error) {
 		}
 		return nil
 	})
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(lctx), errStalled) {
+		return nil, fmt.Errorf("sftp list %s: no answer within source.stall_timeout %s", s.String(), s.stall)
+	}
 	return out, err
 }
 
@@ -250,13 +265,36 @@ func (s *sftpStore) Open(ctx context.Context, e Entry) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := c.Open(e.Name)
+	stop := context.AfterFunc(ctx, s.drop) // a cancelled (or stalled) copy drops the connection
+	f, err := s.openFile(c, e.Name)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	return &sftpReader{f: f, s: s, stop: stop}, nil
+}
+
+// openFile opens a regular file, never through a link: the entry's own
+// type is checked just before the open (a link swapped in since the
+// listing, or listed by a server that follows links, is not read).
+func (s *sftpStore) openFile(c *sftp.Client, name string) (*sftp.File, error) {
+	fi, err := c.Lstat(name)
 	if err != nil {
 		s.drop()
-		return nil, fmt.Errorf("sftp open %s: %w", e.Name, err)
+		return nil, fmt.Errorf("sftp stat %s: %w", name, err)
 	}
-	stop := context.AfterFunc(ctx, s.drop)
-	return &sftpReader{f: f, s: s, stop: stop}, nil
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return nil, linkError(Locate(s, name))
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, configError(Locate(s, name), errors.New("not a regular file"))
+	}
+	f, err := c.Open(name)
+	if err != nil {
+		s.drop()
+		return nil, fmt.Errorf("sftp open %s: %w", name, err)
+	}
+	return f, nil
 }
 
 // sftpReader drops the connection when a read fails: a cut transfer is

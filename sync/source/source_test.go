@@ -96,7 +96,7 @@ func TestFetch_SFTPNewestCopiedAndChecked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, newer) || filepath.Base(exp.Path) != "day2.csv.gz" {
+	if !bytes.Equal(got, newer) || exp.Name != filepath.Join(inbox, "day2.csv.gz") || !strings.HasSuffix(exp.Path, ".csv.gz") {
 		t.Fatalf("copy %s: %d bytes, want day2.csv.gz's %d", exp.Path, len(got), len(newer))
 	}
 	if exp.Kind != source.KindSFTP || exp.Verified != "size" || exp.SHA256 == "" {

@@ -10,9 +10,12 @@ import (
 	"hash"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"time"
+
+	"erpsync/mapping"
 )
 
 // Spool is the local folder that holds this run's copies of remote
@@ -24,7 +27,14 @@ type Spool struct {
 	Attempts int
 	// Wait is the pause before try n (n ≥ 2); nil means n-1 seconds.
 	Wait func(n int) time.Duration
+
+	stalled atomic.Int32 // fetches under way that had a transfer cut as stalled
 }
+
+// Stalled reports whether a fetch under way had a transfer cut for moving
+// no byte for source.stall_timeout: from that cut until the fetch ends
+// (whole after a retry, or failed). serve's /healthz answers 503 on it.
+func (sp *Spool) Stalled() bool { return sp.stalled.Load() > 0 }
 
 // NewSpool makes a fresh spool folder inside parent ("" means the
 // system's temporary folder).
@@ -66,10 +76,15 @@ type Copy struct {
 // Fetch copies e into the spool, retrying a transfer cut in the middle or
 // a copy that does not match the listing, up to Attempts times.
 func (sp *Spool) Fetch(ctx context.Context, st Store, e Entry) (Copy, error) {
+	if err := checkListedSize(st, e); err != nil {
+		return Copy{}, err
+	}
 	if c, ok := st.(interface {
 		checksum(context.Context, string) (string, error)
 	}); ok && e.SHA256 == "" {
-		sum, err := c.checksum(ctx, e.Name)
+		hctx, cancel := context.WithTimeout(ctx, stallTimeout(st))
+		sum, err := c.checksum(hctx, e.Name)
+		cancel()
 		if err != nil {
 			return Copy{}, err
 		}
@@ -79,6 +94,12 @@ func (sp *Spool) Fetch(ctx context.Context, st Store, e Entry) (Copy, error) {
 	if sp.Attempts == 0 {
 		attempts = 3
 	}
+	stalled := false
+	defer func() {
+		if stalled {
+			sp.stalled.Add(-1)
+		}
+	}()
 	var err error
 	for n := 1; n <= attempts; n++ {
 		if n > 1 {
@@ -90,8 +111,16 @@ func (sp *Spool) Fetch(ctx context.Context, st Store, e Entry) (Copy, error) {
 		if c, err = sp.fetchOnce(ctx, st, e); err == nil {
 			return c, nil
 		}
+		if errors.Is(err, errStalled) && !stalled {
+			stalled = true
+			sp.stalled.Add(1)
+		}
 		if ctx.Err() != nil {
 			return Copy{}, ctx.Err()
+		}
+		var fe *mapping.FileError
+		if errors.As(err, &fe) || errors.Is(err, errLonger) {
+			return Copy{}, err // a link, or longer than listed: another try reads the same
 		}
 	}
 	return Copy{}, fmt.Errorf("copy %s after %d tries: %w", e.Name, attempts, err)
@@ -118,7 +147,7 @@ func (sp *Spool) fetchOnce(ctx context.Context, st Store, e Entry) (Copy, error)
 	if err != nil {
 		return Copy{}, fmt.Errorf("spool: %w", err)
 	}
-	final := filepath.Join(dir, path.Base(filepath.ToSlash(e.Name)))
+	final := filepath.Join(dir, spoolName(e.Name))
 	c, err := copyChecked(ctx, st, e, final+".part")
 	if err == nil {
 		err = os.Rename(final+".part", final)
@@ -132,21 +161,58 @@ func (sp *Spool) fetchOnce(ctx context.Context, st Store, e Entry) (Copy, error)
 	return c, nil
 }
 
+// spoolName is a copy's file name: a hash of the store's name (a legal S3
+// key is up to 1,024 bytes, a file name 255), with its extension when
+// that is short and plain, for the format (customers.csv.gz → <hash>.csv.gz).
+func spoolName(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	_, ext := SplitExt(baseName(name))
+	if len(ext) > 16 || strings.Trim(strings.ToLower(ext), ".abcdefghijklmnopqrstuvwxyz0123456789") != "" {
+		ext = ""
+	}
+	return hex.EncodeToString(sum[:12]) + ext
+}
+
 // copyChecked writes e to part and checks size and digests.
 func copyChecked(ctx context.Context, st Store, e Entry, part string) (Copy, error) {
-	r, err := st.Open(ctx, e)
+	ctx, dog := watch(ctx, stallTimeout(st))
+	defer dog.stop()
+	c, err := copyWatched(ctx, st, e, part, dog)
+	dog.t.Stop()
+	if err != nil && dog.fired() {
+		return Copy{}, fmt.Errorf("copy %s: %w (source.stall_timeout %s), after %d of %d bytes",
+			e.Name, errStalled, dog.d, dog.bytes.Load(), e.Size)
+	}
+	return c, err
+}
+
+// copyWatched is copyChecked under a watchdog that every byte read feeds.
+func copyWatched(ctx context.Context, st Store, e Entry, part string, dog *watchdog) (Copy, error) {
+	rc, err := st.Open(ctx, e)
 	if err != nil {
 		return Copy{}, err
 	}
-	defer r.Close()
+	defer rc.Close()
+	r := fedReader{rc, dog}
 	f, err := os.OpenFile(part, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return Copy{}, fmt.Errorf("spool: %w", err)
 	}
 	sh, md := sha256.New(), md5.New()
-	n, err := io.Copy(io.MultiWriter(f, sh, md), ctxReader{ctx, r})
+	// At most the listed size: a byte more is a file changed since its
+	// listing, or a store that never ends; it is not written.
+	n, err := io.Copy(io.MultiWriter(f, sh, md), ctxReader{ctx, io.LimitReader(r, e.Size)})
+	if err == nil && n == e.Size {
+		var one [1]byte
+		if k, _ := io.ReadFull(ctxReader{ctx, r}, one[:]); k > 0 {
+			err = fmt.Errorf("%w: more than the %d bytes listed (changed since, or not a file): copy stopped there", errLonger, e.Size)
+		}
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if errors.Is(err, errLonger) {
+		return Copy{}, fmt.Errorf("copy %s: %w", e.Name, err)
 	}
 	if err != nil {
 		return Copy{}, fmt.Errorf("copy %s: cut after %d of %d bytes: %w", e.Name, n, e.Size, err)
@@ -191,3 +257,6 @@ func (c ctxReader) Read(p []byte) (int, error) {
 }
 
 var errNoMatch = errors.New("matches no file")
+
+// errLonger is a remote file longer than its listing.
+var errLonger = errors.New("longer than its listing")

@@ -16,6 +16,8 @@ type S3Server struct {
 	URL     string
 	Backend *s3mem.Backend
 	Clock   gofakes3.TimeSourceAdvancer
+
+	faults *s3Faults
 }
 
 // NewS3Server starts an endpoint with the buckets named, and sets the
@@ -30,8 +32,11 @@ func NewS3Server(tb testing.TB, buckets ...string) *S3Server {
 			tb.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
+	faults := &s3Faults{inner: gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server(),
+		bodies: map[string]Body{}, done: make(chan struct{})}
+	srv := httptest.NewServer(faults)
 	tb.Cleanup(srv.Close)
+	tb.Cleanup(func() { close(faults.done) }) // before the close: a stalled answer ends
 	for k, v := range map[string]string{
 		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "",
 		"AWS_REGION": "us-east-1", "AWS_PROFILE": "", "AWS_EC2_METADATA_DISABLED": "true",
@@ -39,7 +44,7 @@ func NewS3Server(tb testing.TB, buckets ...string) *S3Server {
 	} {
 		tb.Setenv(k, v)
 	}
-	return &S3Server{URL: srv.URL, Backend: backend, Clock: clock}
+	return &S3Server{URL: srv.URL, Backend: backend, Clock: clock, faults: faults}
 }
 
 // Put stores an object, then moves the clock on a second so that the

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
@@ -39,6 +40,8 @@ type SFTPServer struct {
 	freeze   atomic.Bool   // the cut connections fall silent instead of closing
 	thaw     chan struct{} // closed at the test's end: silent connections end
 	conns    atomic.Int32  // connections accepted
+	sent     atomic.Int64  // bytes of SFTP data written, all connections
+	trickle  atomic.Bool   // the cut connections trickle a byte every 50 ms instead
 	wg       sync.WaitGroup
 }
 
@@ -100,8 +103,20 @@ func (s *SFTPServer) Connections() int { return int(s.conns.Load()) }
 // of SFTP data: a transfer cut in the middle.
 func (s *SFTPServer) CutAfter(bytes int64, n int) {
 	s.freeze.Store(false)
+	s.trickle.Store(false)
 	s.cutAfter.Store(bytes)
 	s.cuts.Store(int32(n))
+}
+
+// Sent is the number of bytes of SFTP data sent so far.
+func (s *SFTPServer) Sent() int64 { return s.sent.Load() }
+
+// TrickleAfter makes the next n connections, after about bytes of SFTP
+// data, send one byte every 50 ms while still answering keepalives: a
+// transfer that never ends and never quite stops.
+func (s *SFTPServer) TrickleAfter(bytes int64, n int) {
+	s.CutAfter(bytes, n)
+	s.trickle.Store(true)
 }
 
 // FreezeAfter makes the next n connections fall silent after sending
@@ -150,7 +165,8 @@ func (s *SFTPServer) serve(nc net.Conn, cfg *ssh.ServerConfig) {
 		if err != nil {
 			return
 		}
-		go s.session(ch, creqs, &cutter{ch: ch, nc: nc, left: limit, freeze: s.freeze.Load(), silent: silent, thaw: s.thaw})
+		go s.session(ch, creqs, &cutter{ch: ch, nc: nc, left: limit, freeze: s.freeze.Load(),
+			trickle: s.trickle.Load(), sent: &s.sent, silent: silent, thaw: s.thaw})
 	}
 }
 
@@ -190,13 +206,15 @@ func (s *SFTPServer) session(ch ssh.Channel, reqs <-chan *ssh.Request, rw io.Rea
 // cutter closes the TCP connection once left bytes were written (left < 0:
 // never).
 type cutter struct {
-	ch     ssh.Channel
-	nc     net.Conn
-	mu     sync.Mutex
-	left   int64
-	freeze bool          // fall silent instead of closing
-	silent chan struct{} // closed when it falls silent
-	thaw   chan struct{} // the test's end
+	ch      ssh.Channel
+	nc      net.Conn
+	mu      sync.Mutex
+	left    int64
+	freeze  bool // fall silent instead of closing
+	trickle bool // send a byte every 50 ms instead of closing
+	sent    *atomic.Int64
+	silent  chan struct{} // closed when it falls silent
+	thaw    chan struct{} // the test's end
 }
 
 func (c *cutter) Read(p []byte) (int, error) { return c.ch.Read(p) }
@@ -205,8 +223,17 @@ func (c *cutter) Close() error               { return c.ch.Close() }
 func (c *cutter) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	n, err := c.write(p)
+	c.sent.Add(int64(n))
+	return n, err
+}
+
+func (c *cutter) write(p []byte) (int, error) {
 	if c.left < 0 {
 		return c.ch.Write(p)
+	}
+	if int64(len(p)) > c.left && c.trickle {
+		return c.trickleOut(p)
 	}
 	if int64(len(p)) > c.left {
 		n, _ := c.ch.Write(p[:c.left])
@@ -220,4 +247,22 @@ func (c *cutter) Write(p []byte) (int, error) {
 	}
 	c.left -= int64(len(p))
 	return c.ch.Write(p)
+}
+
+// trickleOut sends p one byte every 50 ms, until the client hangs up or
+// the test ends.
+func (c *cutter) trickleOut(p []byte) (int, error) {
+	n, err := c.ch.Write(p[:c.left])
+	c.left = 0
+	for err == nil && n < len(p) {
+		select {
+		case <-c.thaw:
+			return n, io.ErrClosedPipe
+		case <-time.After(50 * time.Millisecond):
+		}
+		var k int
+		k, err = c.ch.Write(p[n : n+1])
+		n += k
+	}
+	return n, err
 }
