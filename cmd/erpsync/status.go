@@ -89,6 +89,9 @@ func printStatus(ctx context.Context, w io.Writer, db *state.DB, path string, n 
 		}
 		fmt.Fprintf(w, "  #%d %-6s %s  %-18s %-8s %s  [%s]\n", r.ID, r.Kind, r.Started.UTC().Format(time.RFC3339),
 			r.Status, ended, r.File, strings.Join(parts, ", "))
+		if r.Error != "" { // why it failed, was stopped or had row failures
+			fmt.Fprintf(w, "      reason: %s\n", r.Error)
+		}
 	}
 	fmt.Fprintf(w, "Pending row failures (%d), retried by the next run:\n", len(failures))
 	for i, f := range failures {
