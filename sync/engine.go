@@ -287,6 +287,7 @@ func begin(ctx context.Context, j Job) (*run, error) {
 	if r.report, err = NewRunReport(j.Settings.ReportsDir, name); err != nil {
 		return r, WithClass(ClassFatal, err)
 	}
+	r.report.DryRun = j.DryRun
 	r.out.Dir = r.report.Dir
 	return r, nil
 }
@@ -481,7 +482,7 @@ func (r *run) saveRowSums(ctx context.Context, plan *Plan) {
 
 // rowFailures counts the invalid rows and the failed actions.
 func rowFailures(p *Plan, s *Summary) int {
-	return len(p.RowErrors) + s.Failed[OpCreate] + s.Failed[OpUpdate] + s.Failed[OpDelete]
+	return p.InvalidRows + s.Failed[OpCreate] + s.Failed[OpUpdate] + s.Failed[OpDelete]
 }
 
 // end records how the run ended: the report's summary, the run's record
@@ -564,7 +565,7 @@ func flatCounts(o *Outcome) map[string]int {
 		}
 	}
 	if p := o.Plan; p != nil {
-		out["unchanged"], out["row_errors"] = p.Unchanged, len(p.RowErrors)
+		out["unchanged"], out["row_errors"] = p.Unchanged, p.InvalidRows
 	}
 	return out
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"erpsync/mapping"
+	"erpsync/state"
 	"erpsync/sync/crm"
 )
 
@@ -175,6 +176,9 @@ func errText(e *mapping.RowError) string {
 // use.
 type RunReport struct {
 	Dir string
+	// DryRun: nothing was sent; what a run would send is listed in
+	// success.csv as dry_run, and summary.json counts it as would_send.
+	DryRun bool
 
 	mu      gosync.Mutex
 	success *os.File
@@ -268,6 +272,8 @@ func (r *RunReport) Add(res Result) {
 		w, code, msg = r.ew, "not_sent", res.NotSent
 	case res.Err != nil:
 		w = r.ew
+	case r.DryRun:
+		code, msg = "dry_run", "not sent: a dry run (it would be sent)"
 	}
 	_ = safeWriter{w}.Write(string(res.Action.Op), res.Action.Reference, line, status, code, msg)
 }
@@ -336,8 +342,10 @@ type RunSummary struct {
 	Relogins      int64  `json:"relogins,omitempty"` // of which after a session ended
 	Stopped       string `json:"stopped,omitempty"`
 	Error         string `json:"error,omitempty"`
-	DryRun        bool   `json:"dry_run,omitempty"`
-	MappingNew    bool   `json:"mapping_changed,omitempty"`
+	// DryRun: nothing was sent. Status is then StatusDryRun, the counts'
+	// and rows' "sent" are 0 and their "would_send" what a run would send.
+	DryRun     bool `json:"dry_run,omitempty"`
+	MappingNew bool `json:"mapping_changed,omitempty"`
 	// Rows accounts for every row read: the figures add up to Read.
 	Rows *RowAccount `json:"rows,omitempty"`
 	// NotInExport counts the mirror deletes (references absent from the
@@ -349,13 +357,14 @@ type RunSummary struct {
 // RowAccount says where each row of the export ended: exactly one of these.
 type RowAccount struct {
 	Read      int `json:"read"`
-	Sent      int `json:"sent"`      // sent and confirmed: success.csv
-	Failed    int `json:"failed"`    // refused by the CRM: errors.csv
-	NotSent   int `json:"not_sent"`  // not sent, or no answer (guard, interruption, fatal error): errors.csv, not_sent
-	Invalid   int `json:"invalid"`   // rows the export could not give: errors.csv, invalid_row
-	Unchanged int `json:"unchanged"` // nothing to send
-	Merged    int `json:"merged"`    // identical to an earlier row of the same reference
-	Ignored   int `json:"ignored"`   // flagged for deletion, never in the CRM
+	Sent      int `json:"sent"`                 // sent and confirmed: success.csv
+	WouldSend int `json:"would_send,omitempty"` // a dry run's: what a run would send (success.csv, dry_run)
+	Failed    int `json:"failed"`               // refused by the CRM: errors.csv
+	NotSent   int `json:"not_sent"`             // not sent, or no answer (guard, interruption, fatal error): errors.csv, not_sent
+	Invalid   int `json:"invalid"`              // rows the export could not give: errors.csv, invalid_row
+	Unchanged int `json:"unchanged"`            // nothing to send
+	Merged    int `json:"merged"`               // identical to an earlier row of the same reference
+	Ignored   int `json:"ignored"`              // flagged for deletion, never in the CRM
 }
 
 // Account fills the summary's row account from the plan and what was
@@ -363,10 +372,37 @@ type RowAccount struct {
 func (r *RunReport) Account(s *RunSummary, p *Plan) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	s.RowErrors = p.InvalidRows // rows, as rows.invalid and the console count them
 	s.Rows = &RowAccount{Read: p.Rows, Sent: r.rows.sent, Failed: r.rows.failed, NotSent: r.rows.notSent,
 		Invalid: p.InvalidRows, Unchanged: p.Unchanged, Merged: p.MergedRows(), Ignored: p.Ignored}
 	s.NotInExport = map[string]int{"sent": r.absent.sent, "failed": r.absent.failed, "not_sent": r.absent.notSent}
 	s.Merged = p.Merged
+	if s.DryRun {
+		dryRunCounts(s)
+	}
+}
+
+// StatusDryRun is summary.json's status of a dry run that went through:
+// it sent nothing, whatever it would have done.
+const StatusDryRun = "dry run: nothing sent"
+
+// dryRunCounts words a dry run's summary: what was "sent" was not, it
+// would be.
+func dryRunCounts(s *RunSummary) {
+	switch s.Status {
+	case state.StatusDone:
+		s.Status = StatusDryRun
+	case state.StatusDoneFailures:
+		s.Status = StatusDryRun + ", with failures"
+	}
+	s.Rows.WouldSend, s.Rows.Sent = s.Rows.Sent, 0
+	s.NotInExport["would_send"], s.NotInExport["sent"] = s.NotInExport["sent"], 0
+	for op, c := range s.Counts {
+		if n, ok := c["ok"]; ok {
+			c["would_send"], c["ok"] = n, 0
+			s.Counts[op] = c
+		}
+	}
 }
 
 // Close flushes the CSV files and writes summary.json.

@@ -49,8 +49,8 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(c.Stdout, "Every planned operation: %s\n", *out)
 	}
-	if err == nil && len(plan.RowErrors) > 0 {
-		err = sync.WithClass(sync.ClassRowFailures, fmt.Errorf("%d rows of %s are invalid", len(plan.RowErrors), path))
+	if err == nil && plan.InvalidRows > 0 {
+		err = sync.WithClass(sync.ClassRowFailures, fmt.Errorf("%d rows of %s are invalid", plan.InvalidRows, path))
 	}
 	return err
 }

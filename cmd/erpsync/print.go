@@ -13,8 +13,8 @@ import (
 // field by field, the row errors with their lines, the drift.
 func printPlan(w io.Writer, file string, p *sync.Plan, show int) {
 	fmt.Fprintf(w, "Plan for %s: %d rows read, %d managed customers\n", file, p.Rows, p.Managed)
-	fmt.Fprintf(w, "  create %d · update %d · delete %d · unchanged %d · row errors %d · drift %d · warnings %d\n",
-		p.Count(sync.OpCreate), p.Count(sync.OpUpdate), p.Count(sync.OpDelete), p.Unchanged, len(p.RowErrors), len(p.Drift), len(p.Warnings))
+	fmt.Fprintf(w, "  create %d · update %d · delete %d · unchanged %d · invalid rows %d · drift %d · warnings %d\n",
+		p.Count(sync.OpCreate), p.Count(sync.OpUpdate), p.Count(sync.OpDelete), p.Unchanged, p.InvalidRows, len(p.Drift), len(p.Warnings))
 	if p.MappingChanged {
 		fmt.Fprintln(w, "  the mapping changed since the last run: every record is planned again")
 	}
