@@ -404,6 +404,7 @@ func (r *run) noteRowErrors(plan *Plan) {
 	if r.report == nil {
 		return
 	}
+	r.report.Expect(plan) // merged and conflicting lines, before any outcome
 	r.summary.Unchanged, r.summary.RowErrors, r.summary.Drift = plan.Unchanged, len(plan.RowErrors), len(plan.Drift)
 	r.summary.MappingNew = plan.MappingChanged
 	for _, e := range plan.RowErrors {
@@ -490,6 +491,9 @@ func rowFailures(p *Plan, s *Summary) int {
 func (r *run) end(ctx context.Context, err error) error {
 	r.out.Status = Status(err, ctx.Err() != nil)
 	if r.report != nil {
+		if lerr := r.report.ListDoneEarlier(ctx, r.j.State, PlanRows(ctx, r.j.Mapping, r.j.File), r.out.RunID, r.out.Plan); lerr != nil {
+			r.j.Log.Warn("list the rows done by the run this one resumed", zap.Error(lerr))
+		}
 		r.closeReport(err)
 	}
 	if r.out.RunID == 0 || damaged(r.verified) {

@@ -109,6 +109,7 @@ type Plan struct {
 	// ignored (flagged for deletion but never in the CRM).
 	InvalidRows    int
 	Merged         []Merged
+	Conflicts      []Merged // references met with differing values: every line is invalid (one row error for them all)
 	Ignored        int
 	Managed        int // references in the checkpoint before the run
 	MappingChanged bool
@@ -582,6 +583,7 @@ func (pl *planner) rejectDuplicates() {
 		}
 		delete(pl.parentOf, pl.key(ref))
 		pl.plan.RowErrors = append(pl.plan.RowErrors, mapping.DuplicateError(pl.opt.File, ref, d.lines))
+		pl.plan.Conflicts = append(pl.plan.Conflicts, Merged{Reference: ref, Lines: d.lines})
 		pl.plan.InvalidRows += len(d.lines)
 	}
 }

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -172,20 +173,25 @@ func errText(e *mapping.RowError) string {
 }
 
 // RunReport writes a run's reports/<run-id>/: success.csv and errors.csv as
-// outcomes arrive, and summary.json at the end. It is safe for concurrent
-// use.
+// outcomes arrive, and summary.json at the end. Every row of the export
+// that the run finished is in exactly one line of the two files (rows
+// unchanged by an earlier finished run are in that run's); their lines
+// are never cut (reportFile). It is safe for concurrent use.
 type RunReport struct {
 	Dir string
 	// DryRun: nothing was sent; what a run would send is listed in
 	// success.csv as dry_run, and summary.json counts it as would_send.
 	DryRun bool
 
-	mu      gosync.Mutex
-	success *os.File
-	errs    *os.File
-	sw, ew  *csv.Writer
-	rows    tally // actions of the export's rows
-	absent  tally // mirror deletes: references absent from the export
+	mu          gosync.Mutex
+	success     *reportFile
+	errs        *reportFile
+	rows        tally            // actions of the export's rows
+	absent      tally            // mirror deletes: references absent from the export
+	merged      map[string][]int // reference → its lines, the first sent for all (Expect)
+	conflicts   map[int][]int    // first line of a reference met with differing values → all its lines
+	listed      lineSet          // export lines that have a report line
+	doneEarlier int              // rows listed as done by an earlier run (ListDoneEarlier)
 }
 
 // tally counts how actions ended.
@@ -218,16 +224,13 @@ func NewRunReport(parent, name string) (*RunReport, error) {
 		return nil, err
 	}
 	r := &RunReport{Dir: dir}
-	if r.success, err = os.Create(filepath.Join(dir, "success.csv")); err != nil {
-		return nil, fmt.Errorf("create report: %w", err)
+	if r.success, err = createReportFile(filepath.Join(dir, "success.csv")); err != nil {
+		return nil, err
 	}
-	if r.errs, err = os.Create(filepath.Join(dir, "errors.csv")); err != nil {
-		r.success.Close()
-		return nil, fmt.Errorf("create report: %w", err)
+	if r.errs, err = createReportFile(filepath.Join(dir, "errors.csv")); err != nil {
+		r.success.close()
+		return nil, err
 	}
-	r.sw, r.ew = csv.NewWriter(r.success), csv.NewWriter(r.errs)
-	_ = r.sw.Write(reportHeader)
-	_ = r.ew.Write(reportHeader)
 	return r, nil
 }
 
@@ -249,6 +252,21 @@ func newDir(parent, name string) (string, error) {
 	return "", fmt.Errorf("create report dir: 1000 folders named %s in %s", name, parent)
 }
 
+// Expect is told the plan before any outcome: the lines merged into an
+// identical first one are listed with that line's outcome, and every line
+// of a reference met with differing values with its row error.
+func (r *RunReport) Expect(p *Plan) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.merged, r.conflicts = map[string][]int{}, map[int][]int{}
+	for _, m := range p.Merged {
+		r.merged[m.Reference] = m.Lines
+	}
+	for _, c := range p.Conflicts {
+		r.conflicts[c.Lines[0]] = c.Lines
+	}
+}
+
 // Add records an applied action.
 func (r *RunReport) Add(res Result) {
 	line := ""
@@ -266,16 +284,24 @@ func (r *RunReport) Add(res Result) {
 	} else {
 		r.absent.add(res)
 	}
-	w, code, msg := r.sw, res.Code, res.Message
+	w, code, msg := r.success, res.Code, res.Message
 	switch {
 	case res.NotSent != "":
-		w, code, msg = r.ew, "not_sent", res.NotSent
+		w, code, msg = r.errs, "not_sent", res.NotSent
 	case res.Err != nil:
-		w = r.ew
+		w = r.errs
 	case r.DryRun:
 		code, msg = "dry_run", "not sent: a dry run (it would be sent)"
 	}
-	_ = safeWriter{w}.Write(string(res.Action.Op), res.Action.Reference, line, status, code, msg)
+	op, ref := string(res.Action.Op), res.Action.Reference
+	w.line(op, ref, line, status, code, msg)
+	r.listed.add(res.Action.Line)
+	if lines := r.merged[ref]; res.Action.Line > 0 && len(lines) > 1 && lines[0] == res.Action.Line {
+		for _, l := range lines[1:] {
+			w.line(op, ref, strconv.Itoa(l), status, "merged", fmt.Sprintf("identical to line %d, merged into it: %s", lines[0], cmp.Or(msg, "sent")))
+			r.listed.add(l)
+		}
+	}
 }
 
 // WriteWarnings writes warnings.csv: the values read but looking wrong,
@@ -309,14 +335,21 @@ func (r *RunReport) AddUnreadable(e *crm.RecordError) {
 	if e.ID != 0 {
 		id = "id " + strconv.FormatInt(e.ID, 10) + ": "
 	}
-	_ = safeWriter{r.ew}.Write("read_crm", e.Reference, "", "", "unreadable_record", id+e.Err.Error())
+	r.errs.line("read_crm", e.Reference, "", "", "unreadable_record", id+e.Err.Error())
 }
 
 // AddRowError records a row the export could not give.
 func (r *RunReport) AddRowError(e *mapping.RowError) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	_ = safeWriter{r.ew}.Write("read", e.Reference, strconv.Itoa(e.Line), "", "invalid_row", errText(e))
+	lines := r.conflicts[e.Line]
+	if lines == nil {
+		lines = []int{e.Line}
+	}
+	for _, l := range lines { // every line of a reference met with differing values
+		r.errs.line("read", e.Reference, strconv.Itoa(l), "", "invalid_row", errText(e))
+		r.listed.add(l)
+	}
 }
 
 // Summary is summary.json.
@@ -363,8 +396,11 @@ type RowAccount struct {
 	NotSent   int `json:"not_sent"`             // not sent, or no answer (guard, interruption, fatal error): errors.csv, not_sent
 	Invalid   int `json:"invalid"`              // rows the export could not give: errors.csv, invalid_row
 	Unchanged int `json:"unchanged"`            // nothing to send
-	Merged    int `json:"merged"`               // identical to an earlier row of the same reference
-	Ignored   int `json:"ignored"`              // flagged for deletion, never in the CRM
+	// DoneEarlier counts the unchanged rows done by a run that did not
+	// finish, which this one resumed: success.csv, done_earlier.
+	DoneEarlier int `json:"done_earlier,omitempty"`
+	Merged      int `json:"merged"`  // identical to an earlier row of the same reference
+	Ignored     int `json:"ignored"` // flagged for deletion, never in the CRM
 }
 
 // Account fills the summary's row account from the plan and what was
@@ -374,7 +410,7 @@ func (r *RunReport) Account(s *RunSummary, p *Plan) {
 	defer r.mu.Unlock()
 	s.RowErrors = p.InvalidRows // rows, as rows.invalid and the console count them
 	s.Rows = &RowAccount{Read: p.Rows, Sent: r.rows.sent, Failed: r.rows.failed, NotSent: r.rows.notSent,
-		Invalid: p.InvalidRows, Unchanged: p.Unchanged, Merged: p.MergedRows(), Ignored: p.Ignored}
+		Invalid: p.InvalidRows, Unchanged: p.Unchanged, Merged: p.MergedRows(), Ignored: p.Ignored, DoneEarlier: r.doneEarlier}
 	s.NotInExport = map[string]int{"sent": r.absent.sent, "failed": r.absent.failed, "not_sent": r.absent.notSent}
 	s.Merged = p.Merged
 	if s.DryRun {
@@ -405,19 +441,13 @@ func dryRunCounts(s *RunSummary) {
 	}
 }
 
-// Close flushes the CSV files and writes summary.json.
+// Close writes what the CSV files still hold and summary.json.
 func (r *RunReport) Close(s RunSummary) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var errs []string
-	for _, w := range []*csv.Writer{r.sw, r.ew} {
-		w.Flush()
-		if err := w.Error(); err != nil {
-			errs = append(errs, err.Error())
-		}
-	}
-	for _, f := range []*os.File{r.success, r.errs} {
-		if err := f.Close(); err != nil {
+	for _, f := range []*reportFile{r.success, r.errs} {
+		if err := f.close(); err != nil {
 			errs = append(errs, err.Error())
 		}
 	}
