@@ -156,7 +156,7 @@ func writeReconcileHTML(w io.Writer, r *Reconciliation, source string, at time.T
 	}
 	return reconcileHTML.Execute(w, map[string]any{
 		"Source": source, "At": at.UTC().Format(time.RFC3339), "R": r, "Rows": rows, "Bars": bars,
-		"ChartHeight": 20 + 28*len(bars), "Totals": totals, "Agree": r.Agree(), "Verdict": r.VerdictText(),
+		"ChartHeight": 20 + 28*len(bars), "Totals": totals, "Agree": r.Agree(), "Except": r.Verdict() == VerdictExcept, "Verdict": r.VerdictText(),
 	})
 }
 
@@ -174,6 +174,7 @@ var reconcileHTML = template.Must(template.New("reconciliation").Funcs(template.
   .verdict { font-weight: bold; padding: 0.5em 0.8em; display: inline-block; border-radius: 4px; }
   .agree { background: #e3f6e5; color: #1b5e20; }
   .disagree { background: #fdecea; color: #b71c1c; }
+  .except { background: #fff4e0; color: #8a4b00; }
   table { border-collapse: collapse; margin: 1em 0; }
   th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
   th { background: #f3f3f3; }
@@ -192,7 +193,7 @@ var reconcileHTML = template.Must(template.New("reconciliation").Funcs(template.
 <h1>Reconciliation: ERP against CRM</h1>
 <p class="meta">Export {{.Source}} · compared {{.At}} · {{.R.Listing.Customers}} customers listed from the CRM</p>
 {{if .R.Listing.Unsettled}}<p class="meta" id="unsettled">The CRM kept changing while it was listed: a change made meanwhile may be missing. Run again at a quieter time.</p>
-{{end}}<p class="verdict {{if .Agree}}agree{{else}}disagree{{end}}" id="verdict">{{.Verdict}}</p>
+{{end}}<p class="verdict {{if .Agree}}agree{{else if .Except}}except{{else}}disagree{{end}}" id="verdict">{{.Verdict}}</p>
 
 <h2>Summary</h2>
 <table id="summary">

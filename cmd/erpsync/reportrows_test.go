@@ -67,12 +67,18 @@ func checkEveryRow(t *testing.T, dir string, last int) map[int][]string {
 // in errors.csv, and the line merged into an identical earlier one is in
 // the file of that line's outcome.
 func TestReports_DuplicateLinesListed(t *testing.T) {
+	for _, kind := range []string{"run", "import"} {
+		t.Run(kind, func(t *testing.T) { duplicateLinesListed(t, kind) })
+	}
+}
+
+func duplicateLinesListed(t *testing.T, kind string) {
 	e := newE2E(t, crmsim.Options{}, func(c string) string { return strings.Replace(c, "max_failures: 10%", "max_failures: 100%", 1) })
 	data, _ := os.ReadFile(day1)
 	text := string(data) +
 		"C-1004;Hudson Wholesale;US;New York;12.000,00;USD;1;60;;T;W;;\r\n" + // line 12: identical to line 5
 		"C-1003;Boutique Lumière bis;FR;Lyon;2.250,50;EUR;2;45;;T;R;;\r\n" // line 13: differs from line 4
-	code, out, _ := e.run("run", "-file", e.file("dups.csv", text))
+	code, out, _ := e.run(kind, "-file", e.file("dups.csv", text))
 	if code != ExitRowFails {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
