@@ -224,10 +224,10 @@ func NewRunReport(parent, name string) (*RunReport, error) {
 		return nil, err
 	}
 	r := &RunReport{Dir: dir}
-	if r.success, err = createReportFile(filepath.Join(dir, "success.csv")); err != nil {
+	if r.success, err = createReportFile(filepath.Join(dir, "success.csv"), reportHeader...); err != nil {
 		return nil, err
 	}
-	if r.errs, err = createReportFile(filepath.Join(dir, "errors.csv")); err != nil {
+	if r.errs, err = createReportFile(filepath.Join(dir, "errors.csv"), reportHeader...); err != nil {
 		r.success.close()
 		return nil, err
 	}
@@ -310,21 +310,14 @@ func (r *RunReport) WriteWarnings(ws []*mapping.RowError) error {
 	if len(ws) == 0 {
 		return nil
 	}
-	f, err := os.Create(filepath.Join(r.Dir, "warnings.csv"))
+	f, err := createReportFile(filepath.Join(r.Dir, "warnings.csv"), "reference", "line", "column", "warning")
 	if err != nil {
-		return fmt.Errorf("create report: %w", err)
+		return err
 	}
-	w := csv.NewWriter(f)
-	_ = w.Write([]string{"reference", "line", "column", "warning"})
 	for _, e := range ws {
-		_ = safeWriter{w}.Write(e.Reference, strconv.Itoa(e.Line), e.Column, e.Err.Error())
+		f.line(e.Reference, strconv.Itoa(e.Line), e.Column, e.Err.Error())
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", f.Name(), err)
-	}
-	return f.Close()
+	return f.close()
 }
 
 // AddUnreadable records a CRM record the refresh could not read.

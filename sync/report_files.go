@@ -41,15 +41,15 @@ type reportFile struct {
 	err  error       // the first error of a write
 }
 
-// createReportFile creates path with the report header, written at once.
-func createReportFile(path string) (*reportFile, error) {
+// createReportFile creates path with its header line, written at once.
+func createReportFile(path string, header ...string) (*reportFile, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("create report: %w", err)
 	}
 	rf := &reportFile{f: f}
 	rf.cw = csv.NewWriter(&rf.buf)
-	rf.line(reportHeader...)
+	rf.line(header...)
 	rf.flush()
 	if rf.err != nil {
 		f.Close()
