@@ -106,11 +106,16 @@ func printReconciliation(w io.Writer, path string, res *sync.Reconciliation) {
 			fmt.Fprintf(w, "    %s\n", e)
 		}
 	}
-	for i, it := range res.Items {
-		if i == 10 {
-			fmt.Fprintf(w, "  … and %d more in the report\n", len(res.Items)-10)
+	shown := 0
+	for _, it := range res.Items {
+		if it.Status == sync.StatusInvalid && len(it.Lines) == 0 {
+			continue // an invalid row: listed above
+		}
+		if shown == 10 {
+			fmt.Fprintf(w, "  … and more in the report (%d items in all)\n", len(res.Items))
 			break
 		}
+		shown++
 		fmt.Fprintf(w, "  %-11s %s: %s\n", it.Status, it.Reference, it.Explanation)
 	}
 	fmt.Fprintln(w, res.VerdictText())
