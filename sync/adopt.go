@@ -114,7 +114,10 @@ func adoptedOutcome(runID int64, row *mapping.Customer, c *crm.Customer) state.O
 	got := CRMValues(c, fields, mapping.CountryCode)
 	hash := row.Hash
 	if len(Differences(values, got)) > 0 {
-		hash = adoptedHash
+		// Recorded as if erpsync had pushed what the CRM holds: the next
+		// plan's update names each field that differs with the CRM's
+		// value as the old one.
+		hash, values = adoptedHash, got
 	}
 	return state.Outcome{RunID: runID, Op: state.OpUpsert, Reference: row.Reference, Line: row.Line,
 		Hash: hash, Values: values, CRMID: c.ID, CRMLastUpdated: c.LastUpdated.Time, CRMValues: got}

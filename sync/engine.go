@@ -304,6 +304,7 @@ func begin(ctx context.Context, j Job) (*run, error) {
 	if r.report, err = NewRunReport(j.Settings.ReportsDir, name, j.Settings.ReportsMode); err != nil {
 		return r, WithClass(ClassFatal, err)
 	}
+	r.report.DryRun = j.DryRun
 	r.out.Dir = r.report.Dir
 	return r, nil
 }
@@ -423,6 +424,7 @@ func (r *run) noteRowErrors(plan *Plan) {
 	if r.report == nil {
 		return
 	}
+	r.report.Expect(plan) // merged and conflicting lines, before any outcome
 	r.summary.Unchanged, r.summary.RowErrors, r.summary.Drift = plan.Unchanged, plan.RowErrorCount(), len(plan.Drift)
 	r.summary.MappingNew = plan.MappingChanged
 	for _, e := range plan.RowErrors {
@@ -518,7 +520,7 @@ func (r *run) saveRehashed(ctx context.Context, plan *Plan) {
 
 // rowFailures counts the invalid rows and the failed actions.
 func rowFailures(p *Plan, s *Summary) int {
-	return p.RowErrorCount() + s.Failed[OpCreate] + s.Failed[OpUpdate] + s.Failed[OpDelete]
+	return p.InvalidRows + s.Failed[OpCreate] + s.Failed[OpUpdate] + s.Failed[OpDelete]
 }
 
 // end records how the run ended: the report's summary, the run's record
@@ -527,6 +529,9 @@ func (r *run) end(ctx context.Context, err error) error {
 	err = r.j.named(err)
 	r.out.Status = Status(err, ctx.Err() != nil)
 	if r.report != nil {
+		if lerr := r.report.ListDoneEarlier(ctx, r.j.State, PlanRows(ctx, r.j.Mapping, r.j.File), r.out.RunID, r.out.Plan); lerr != nil {
+			r.j.Log.Warn("list the rows done by the run this one resumed", zap.Error(lerr))
+		}
 		r.closeReport(err)
 	}
 	if r.out.RunID == 0 || damaged(r.verified) {
@@ -602,7 +607,7 @@ func flatCounts(o *Outcome) map[string]int {
 		}
 	}
 	if p := o.Plan; p != nil {
-		out["unchanged"], out["row_errors"] = p.Unchanged, p.RowErrorCount()
+		out["unchanged"], out["row_errors"] = p.Unchanged, p.InvalidRows
 	}
 	return out
 }

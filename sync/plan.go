@@ -118,6 +118,7 @@ type Plan struct {
 	// ignored (flagged for deletion but never in the CRM).
 	InvalidRows    int
 	Merged         []Merged
+	Conflicts      []Merged // references met with differing values: every line is invalid (one row error for them all)
 	Ignored        int
 	Managed        int // references in the checkpoint before the run
 	MappingChanged bool
@@ -674,6 +675,7 @@ func (pl *planner) rejectDuplicates() {
 		}
 		delete(pl.parentOf, pl.key(ref))
 		pl.rowError(mapping.DuplicateErrorOf(pl.opt.File, ref, d.lines, d.rows))
+		pl.plan.Conflicts = append(pl.plan.Conflicts, Merged{Reference: ref, Lines: d.lines}) // the first lines (bounded)
 		pl.plan.InvalidRows += d.rows
 	}
 }

@@ -3,6 +3,7 @@ package sync
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -21,6 +22,17 @@ const (
 	StatusOnlyInERP = "only_in_erp"
 	StatusOnlyInCRM = "only_in_crm"
 	StatusDifferent = "different"
+	// StatusRefused is a reference whose last push the CRM refused (or
+	// that never got an answer): erpsync could not send it. An export
+	// row erpsync itself refused is StatusInvalid.
+	StatusRefused = "refused"
+)
+
+// Verdicts of a reconciliation (Reconciliation.Verdict).
+const (
+	VerdictAgree  = "agree"
+	VerdictExcept = "agree except rows erpsync could not send"
+	VerdictDiffer = "differ"
 )
 
 // Tolerance is how far two numbers may be apart and still agree: within
@@ -59,6 +71,9 @@ type Reconciliation struct {
 	// RowErrors are export rows that could not be read (not compared).
 	RowErrors []string `json:"row_errors,omitempty"`
 	Listing   Listing  `json:"listing"`
+	// CreditMapped says whether the mapping reads creditLimit: when it
+	// does not, the totals hold counts only, no credit limits to differ.
+	CreditMapped bool `json:"-"`
 }
 
 // ReconcileSummary counts references by status.
@@ -67,6 +82,10 @@ type ReconcileSummary struct {
 	OnlyInERP int `json:"only_in_erp"`
 	OnlyInCRM int `json:"only_in_crm"`
 	Different int `json:"different"`
+	// CouldNotSend counts the export's rows that erpsync could not send:
+	// invalid rows (both lines of a conflicting duplicate pair among
+	// them) and rows whose last push the CRM refused.
+	CouldNotSend int `json:"could_not_send"`
 }
 
 // CurrencyTotal is the count and credit limits of one currency on each side.
@@ -76,6 +95,21 @@ type CurrencyTotal struct {
 	ERPCreditLimit float64 `json:"erp_credit_limit"`
 	CRMCreditLimit float64 `json:"crm_credit_limit"`
 	Difference     float64 `json:"difference"` // ERP minus CRM
+
+	creditUnmapped bool // the mapping does not read creditLimit: counts only
+}
+
+// MarshalJSON writes the counts alone when the mapping does not read
+// creditLimit: the CRM's credit limits are then no difference.
+func (t CurrencyTotal) MarshalJSON() ([]byte, error) {
+	if t.creditUnmapped {
+		return json.Marshal(struct {
+			ERPCount int `json:"erp_count"`
+			CRMCount int `json:"crm_count"`
+		}{t.ERPCount, t.CRMCount})
+	}
+	type plain CurrencyTotal
+	return json.Marshal(plain(t))
 }
 
 // ReconcileItem is a reference that does not match.
@@ -83,7 +117,8 @@ type ReconcileItem struct {
 	Reference   string      `json:"reference"`
 	Status      string      `json:"status"`
 	Line        int         `json:"line,omitempty"`
-	Managed     bool        `json:"managed"` // erpsync pushed it
+	Lines       []int       `json:"lines,omitempty"` // a conflicting duplicate's lines, every one refused
+	Managed     bool        `json:"managed"`         // erpsync pushed it
 	Differences []FieldDiff `json:"differences,omitempty"`
 	Explanation string      `json:"explanation"`
 }
@@ -115,10 +150,11 @@ func Reconcile(ctx context.Context, rows Rows, api Lister, cp ReconcileCheckpoin
 		opt.CountryCode = func(string) (string, bool) { return "", false }
 	}
 	res := &Reconciliation{Fields: map[string]int{}, Totals: map[string]CurrencyTotal{}}
-	x, err := res.readERP(rows)
+	x, refused, err := res.readERP(rows)
 	if err != nil {
 		return nil, err
 	}
+	res.CreditMapped = x.creditMapped
 	start := time.Now()
 	side := newCRMSide(x, opt.CountryCode)
 	listing, err := listInto(ctx, api, opt.Concurrency, opt.PageSize, side)
@@ -131,7 +167,7 @@ func Reconcile(ctx context.Context, rows Rows, api Lister, cp ReconcileCheckpoin
 	if err != nil {
 		return nil, err
 	}
-	j := &judge{res: res, x: x, side: side, cp: cp, failures: failures, opt: opt}
+	j := &judge{res: res, x: x, side: side, cp: cp, failures: failures, opt: opt, refused: refused}
 	pending, err := j.classify(ctx)
 	if err != nil {
 		return nil, err
@@ -144,18 +180,65 @@ func Reconcile(ctx context.Context, rows Rows, api Lister, cp ReconcileCheckpoin
 	return res, nil
 }
 
-// readERP indexes the export, its invalid rows into the result.
-func (r *Reconciliation) readERP(rows Rows) (*erpIndex, error) {
+// readERP indexes the export. Its invalid rows go into the result, as
+// items erpsync could not send; so do, once the CRM is listed, the rows of
+// a reference met with differing values, which a sync refuses alike.
+func (r *Reconciliation) readERP(rows Rows) (*erpIndex, *erpRefusals, error) {
 	x := newERPIndex()
+	f := &erpRefusals{invalid: map[string]bool{}, repeated: map[string]*repeatedRef{}}
 	err := rows(func(row mapping.Row) error {
-		if row.Err != nil {
-			r.RowErrors = append(r.RowErrors, row.Err.Error())
+		if e := row.Err; e != nil {
+			r.RowErrors = append(r.RowErrors, e.Error())
+			r.count(&ReconcileItem{Reference: e.Reference, Status: StatusInvalid, Line: e.Line, Explanation: e.Error()})
+			f.invalid[e.Reference] = true
 			return nil
 		}
+		f.note(x, row.Customer)
 		x.add(row.Customer)
 		return nil
 	})
-	return x, err
+	return x, f, err
+}
+
+// erpRefusals are the export's rows that erpsync could not send, known
+// from the export alone.
+type erpRefusals struct {
+	invalid  map[string]bool         // references of invalid rows
+	repeated map[string]*repeatedRef // references met more than once
+}
+
+// repeatedRef is a reference met on more than one line.
+type repeatedRef struct {
+	lines  []int
+	differ bool // some of its rows differ in the compared fields: all are refused
+}
+
+// note remembers a row whose reference the index holds already, before
+// the row replaces the index's entry.
+func (f *erpRefusals) note(x *erpIndex, c *mapping.Customer) {
+	i, ok := x.refs.lookup(c.Reference)
+	if !ok {
+		return
+	}
+	e := x.entry(i)
+	rr := f.repeated[c.Reference]
+	if rr == nil {
+		rr = &repeatedRef{lines: []int{int(e.line)}}
+		f.repeated[c.Reference] = rr
+	}
+	rr.lines = append(rr.lines, c.Line)
+	if _, h, _ := x.hashRow(c); h != e.hash || c.Delete != e.flagged {
+		rr.differ = true
+	}
+}
+
+// conflict returns the lines of a reference met with differing values,
+// nil for any other.
+func (f *erpRefusals) conflict(ref string) []int {
+	if rr := f.repeated[ref]; rr != nil && rr.differ {
+		return rr.lines
+	}
+	return nil
 }
 
 // failuresByRef reads the checkpoint's pending failures, when there is a
@@ -183,6 +266,7 @@ type judge struct {
 	cp       ReconcileCheckpoint
 	failures map[string]state.Failure
 	opt      ReconcileOptions
+	refused  *erpRefusals
 	// defaultCur is the organisation's default currency, learnt once
 	// (learnt: whether it was looked for).
 	defaultCur string
@@ -208,6 +292,7 @@ func (j *judge) classify(ctx context.Context) (map[int32]*crm.Customer, error) {
 		e := j.x.entry(c.exp)
 		j.res.totalERP(e, j.x.curs[cmp.Or(e.cur, c.cur)])
 		switch {
+		case j.conflict(j.x.refs.ref(c.exp), c.keep != nil):
 		case e.flagged:
 			if err := j.item(ctx, j.x.refs.ref(c.exp), &erpSide{line: int(e.line), flagged: true}, c.keep); err != nil {
 				return nil, err
@@ -232,6 +317,9 @@ func (j *judge) classify(ctx context.Context) (map[int32]*crm.Customer, error) {
 // onlyInERP classifies export entry i, which the CRM did not list.
 func (j *judge) onlyInERP(ctx context.Context, i int32) error {
 	e := j.x.entry(i)
+	if j.conflict(j.x.refs.ref(i), false) {
+		return nil
+	}
 	if e.flagged {
 		j.res.count(nil) // flagged for deletion and gone: as expected
 		return nil
@@ -319,12 +407,33 @@ func (j *judge) item(ctx context.Context, ref string, e *erpSide, c *crm.Custome
 			return fmt.Errorf("read checkpoint of %s: %w", ref, err)
 		}
 	}
+	if e == nil && j.refused.invalid[ref] {
+		return nil // the CRM's copy of an invalid row: listed with the row
+	}
 	item := compare(ref, e, c, rec, j.opt)
 	if f, failed := j.failures[ref]; failed && item != nil {
 		item.Explanation = fmt.Sprintf("the last push failed: %d %s %s", f.Status, f.Code, f.Message)
+		if e != nil && !e.flagged {
+			item.Status = StatusRefused // a row of the export that erpsync could not send
+		}
 	}
 	j.res.count(item)
 	return nil
+}
+
+// conflict counts, when ref was met with differing values, its rows as
+// refused (a sync sends none of them), and reports whether it was.
+func (j *judge) conflict(ref string, inCRM bool) bool {
+	lines := j.refused.conflict(ref)
+	if lines == nil {
+		return false
+	}
+	why := mapping.DuplicateError("", ref, lines).Err.Error() + ": refused, none of them is sent"
+	if inCRM {
+		why += " (the CRM keeps its copy)"
+	}
+	j.res.count(&ReconcileItem{Reference: ref, Status: StatusInvalid, Line: lines[0], Lines: lines, Explanation: why})
+	return true
 }
 
 // count adds a comparison's item (nil: the two sides match) to the summary.
@@ -343,6 +452,8 @@ func (r *Reconciliation) count(item *ReconcileItem) {
 		for _, d := range item.Differences {
 			r.Fields[d.Field]++
 		}
+	case StatusInvalid, StatusRefused:
+		r.Summary.CouldNotSend += max(1, len(item.Lines))
 	}
 	r.Items = append(r.Items, *item)
 }
@@ -352,13 +463,40 @@ func (r *Reconciliation) roundTotals() {
 	for cur, t := range r.Totals {
 		t.Difference = round2(t.ERPCreditLimit - t.CRMCreditLimit)
 		t.ERPCreditLimit, t.CRMCreditLimit = round2(t.ERPCreditLimit), round2(t.CRMCreditLimit)
+		t.creditUnmapped = !r.CreditMapped
 		r.Totals[cur] = t
 	}
 }
 
-// Agree reports whether the ERP and the CRM agree on everything.
-func (r *Reconciliation) Agree() bool {
-	return r.Summary.OnlyInERP+r.Summary.OnlyInCRM+r.Summary.Different == 0
+// Agree reports whether the ERP and the CRM agree on everything, every
+// row of the export sent.
+func (r *Reconciliation) Agree() bool { return r.Verdict() == VerdictAgree }
+
+// Verdict is VerdictDiffer when a customer differs (or is on one side
+// only) for any other reason than a row erpsync could not send;
+// VerdictExcept when only such rows keep the two apart; else
+// VerdictAgree.
+func (r *Reconciliation) Verdict() string {
+	switch s := r.Summary; {
+	case s.OnlyInERP+s.OnlyInCRM+s.Different > 0:
+		return VerdictDiffer
+	case s.CouldNotSend > 0:
+		return VerdictExcept
+	}
+	return VerdictAgree
+}
+
+// VerdictText says the verdict in a sentence, for the console and the
+// HTML report.
+func (r *Reconciliation) VerdictText() string {
+	s := r.Summary
+	switch r.Verdict() {
+	case VerdictDiffer:
+		return "The ERP and the CRM differ."
+	case VerdictExcept:
+		return fmt.Sprintf("The ERP and the CRM agree except %d rows erpsync could not send.", s.CouldNotSend)
+	}
+	return "The ERP and the CRM agree."
 }
 
 // totalERP adds an export row to the totals of its currency: the

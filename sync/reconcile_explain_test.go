@@ -13,7 +13,8 @@ import (
 
 // Guarantee: Reconcile says why each reference differs, from the
 // checkpoint: changed in the ERP, edited in the CRM by hand, last push
-// failed, deleted by hand (and new, and not ours).
+// failed (a row erpsync could not send: refused), deleted by hand (and
+// new, and not ours).
 func TestReconcile_Explanations(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, crmsim.Options{}, "", 4)
@@ -67,7 +68,7 @@ func TestReconcile_Explanations(t *testing.T) {
 	}{
 		{"ERPCHG", sync.StatusDifferent, "the ERP changed it, not yet synced"},
 		{"HAND", sync.StatusDifferent, "edited in the CRM by hand since the last sync"},
-		{"FAILED", sync.StatusDifferent, "the last push failed: 400"},
+		{"FAILED", sync.StatusRefused, "the last push failed: 400"}, // erpsync could not send it
 		{"GONE", sync.StatusOnlyInERP, "deleted in the CRM by hand since the last sync"},
 		{"NEW", sync.StatusOnlyInERP, "new in the ERP, not yet synced"},
 		{"OTHER", sync.StatusOnlyInCRM, "not managed by erpsync"},

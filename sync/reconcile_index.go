@@ -58,6 +58,9 @@ type erpIndex struct {
 	seed   maphash.Seed
 	h      maphash.Hash
 	names  []string // scratch
+	// creditMapped: some row maps creditLimit (empty or not), so the
+	// mapping reads it and its totals compare.
+	creditMapped bool
 }
 
 func newERPIndex() *erpIndex {
@@ -95,6 +98,7 @@ func (x *erpIndex) add(c *mapping.Customer) {
 		case "currency":
 			e.cur = x.currency(v)
 		case "creditLimit":
+			x.creditMapped = true
 			if f, err := strconv.ParseFloat(v, 64); err == nil {
 				e.credit, e.hasCredit = f, true
 			}

@@ -66,7 +66,10 @@ func writeReconcileJSON(w io.Writer, r *Reconciliation) error {
 }
 
 // writeReconcileCSV writes one line per difference: reference, status,
-// field, ERP value, CRM value, delta, explanation; every cell inert.
+// field, ERP value, CRM value, delta, explanation; every cell inert. The
+// export's rows that erpsync could not send (invalid, refused) are items
+// too, with their line and reason, so that the totals are not read as
+// complete.
 func writeReconcileCSV(w io.Writer, r *Reconciliation) error {
 	cw := csv.NewWriter(w)
 	sw := safeWriter{cw}
@@ -88,14 +91,6 @@ func writeReconcileCSV(w io.Writer, r *Reconciliation) error {
 			if err := sw.Write(it.Reference, it.Status, d.Field, d.ERP, d.CRM, d.Delta, why); err != nil {
 				return err
 			}
-		}
-	}
-	// The export's rows that could not be read were not compared: they are
-	// listed, with their line and reason, so that the totals are not read
-	// as complete.
-	for _, e := range r.RowErrors {
-		if err := sw.Write("", StatusInvalid, "", "", "", "", e); err != nil {
-			return err
 		}
 	}
 	cw.Flush()
@@ -161,7 +156,7 @@ func writeReconcileHTML(w io.Writer, r *Reconciliation, source string, at time.T
 	}
 	return reconcileHTML.Execute(w, map[string]any{
 		"Source": source, "At": at.UTC().Format(time.RFC3339), "R": r, "Rows": rows, "Bars": bars,
-		"ChartHeight": 20 + 28*len(bars), "Totals": totals, "Agree": r.Agree(),
+		"ChartHeight": 20 + 28*len(bars), "Totals": totals, "Agree": r.Agree(), "Except": r.Verdict() == VerdictExcept, "Verdict": r.VerdictText(),
 	})
 }
 
@@ -179,6 +174,7 @@ var reconcileHTML = template.Must(template.New("reconciliation").Funcs(template.
   .verdict { font-weight: bold; padding: 0.5em 0.8em; display: inline-block; border-radius: 4px; }
   .agree { background: #e3f6e5; color: #1b5e20; }
   .disagree { background: #fdecea; color: #b71c1c; }
+  .except { background: #fff4e0; color: #8a4b00; }
   table { border-collapse: collapse; margin: 1em 0; }
   th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
   th { background: #f3f3f3; }
@@ -197,18 +193,18 @@ var reconcileHTML = template.Must(template.New("reconciliation").Funcs(template.
 <h1>Reconciliation: ERP against CRM</h1>
 <p class="meta">Export {{.Source}} · compared {{.At}} · {{.R.Listing.Customers}} customers listed from the CRM</p>
 {{if .R.Listing.Unsettled}}<p class="meta" id="unsettled">The CRM kept changing while it was listed: a change made meanwhile may be missing. Run again at a quieter time.</p>
-{{end}}<p class="verdict {{if .Agree}}agree{{else}}disagree{{end}}" id="verdict">{{if .Agree}}The ERP and the CRM agree.{{else}}The ERP and the CRM differ.{{end}}</p>
+{{end}}<p class="verdict {{if .Agree}}agree{{else if .Except}}except{{else}}disagree{{end}}" id="verdict">{{.Verdict}}</p>
 
 <h2>Summary</h2>
 <table id="summary">
-  <tr><th>Matched</th><th>Only in the ERP</th><th>Only in the CRM</th><th>Different</th></tr>
-  <tr><td class="num">{{.R.Summary.Matched}}</td><td class="num">{{.R.Summary.OnlyInERP}}</td><td class="num">{{.R.Summary.OnlyInCRM}}</td><td class="num">{{.R.Summary.Different}}</td></tr>
+  <tr><th>Matched</th><th>Only in the ERP</th><th>Only in the CRM</th><th>Different</th><th>Rows erpsync could not send</th></tr>
+  <tr><td class="num">{{.R.Summary.Matched}}</td><td class="num">{{.R.Summary.OnlyInERP}}</td><td class="num">{{.R.Summary.OnlyInCRM}}</td><td class="num">{{.R.Summary.Different}}</td><td class="num">{{.R.Summary.CouldNotSend}}</td></tr>
 </table>
 
 <h2>Totals per currency</h2>
 <table id="totals">
-  <tr><th>Currency</th><th class="num">Customers (ERP)</th><th class="num">Customers (CRM)</th><th class="num">Credit limits (ERP)</th><th class="num">Credit limits (CRM)</th><th class="num">Difference</th></tr>
-  {{range .Totals}}<tr><td>{{.Currency}}</td><td class="num">{{.ERPCount}}</td><td class="num">{{.CRMCount}}</td><td class="num">{{money .ERPCreditLimit}}</td><td class="num">{{money .CRMCreditLimit}}</td><td class="num">{{money .Difference}}</td></tr>
+  <tr><th>Currency</th><th class="num">Customers (ERP)</th><th class="num">Customers (CRM)</th>{{if .R.CreditMapped}}<th class="num">Credit limits (ERP)</th><th class="num">Credit limits (CRM)</th><th class="num">Difference</th>{{end}}</tr>
+  {{range .Totals}}<tr><td>{{.Currency}}</td><td class="num">{{.ERPCount}}</td><td class="num">{{.CRMCount}}</td>{{if $.R.CreditMapped}}<td class="num">{{money .ERPCreditLimit}}</td><td class="num">{{money .CRMCreditLimit}}</td><td class="num">{{money .Difference}}</td>{{end}}</tr>
   {{end}}
 </table>
 

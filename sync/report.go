@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"erpsync/mapping"
+	"erpsync/state"
 	"erpsync/sync/crm"
 )
 
@@ -184,18 +186,26 @@ func errText(e *mapping.RowError) string {
 }
 
 // RunReport writes a run's reports/<run-id>/: success.csv and errors.csv as
-// outcomes arrive, and summary.json at the end. It is safe for concurrent
-// use.
+// outcomes arrive, and summary.json at the end. Every row of the export
+// that the run finished is in exactly one line of the two files (rows
+// unchanged by an earlier finished run are in that run's); their lines
+// are never cut (reportFile). It is safe for concurrent use.
 type RunReport struct {
 	Dir  string
 	mode os.FileMode // of its files
+	// DryRun: nothing was sent; what a run would send is listed in
+	// success.csv as dry_run, and summary.json counts it as would_send.
+	DryRun bool
 
-	mu      gosync.Mutex
-	success *os.File
-	errs    *os.File
-	sw, ew  *csv.Writer
-	rows    tally // actions of the export's rows
-	absent  tally // mirror deletes: references absent from the export
+	mu          gosync.Mutex
+	success     *reportFile
+	errs        *reportFile
+	rows        tally            // actions of the export's rows
+	absent      tally            // mirror deletes: references absent from the export
+	merged      map[string][]int // reference → its lines, the first sent for all (Expect)
+	conflicts   map[int][]int    // first line of a reference met with differing values → all its lines
+	listed      lineSet          // export lines that have a report line
+	doneEarlier int              // rows listed as done by an earlier run (ListDoneEarlier)
 }
 
 // tally counts how actions ended.
@@ -240,22 +250,14 @@ func NewRunReport(parent, name string, mode os.FileMode) (*RunReport, error) {
 		return nil, err
 	}
 	r := &RunReport{Dir: dir, mode: mode}
-	if r.success, err = r.create("success.csv"); err != nil {
-		return nil, fmt.Errorf("create report: %w", err)
+	if r.success, err = createReportFile(filepath.Join(dir, "success.csv"), mode, reportHeader...); err != nil {
+		return nil, err
 	}
-	if r.errs, err = r.create("errors.csv"); err != nil {
-		r.success.Close()
-		return nil, fmt.Errorf("create report: %w", err)
+	if r.errs, err = createReportFile(filepath.Join(dir, "errors.csv"), mode, reportHeader...); err != nil {
+		r.success.close()
+		return nil, err
 	}
-	r.sw, r.ew = csv.NewWriter(r.success), csv.NewWriter(r.errs)
-	_ = r.sw.Write(reportHeader)
-	_ = r.ew.Write(reportHeader)
 	return r, nil
-}
-
-// create creates a new file of the report.
-func (r *RunReport) create(name string) (*os.File, error) {
-	return os.OpenFile(filepath.Join(r.Dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, r.mode)
 }
 
 // newDir creates parent/name, or the first free parent/name-N.
@@ -276,6 +278,21 @@ func newDir(parent, name string, mode os.FileMode) (string, error) {
 	return "", fmt.Errorf("create report dir: 1000 folders named %s in %s", name, parent)
 }
 
+// Expect is told the plan before any outcome: the lines merged into an
+// identical first one are listed with that line's outcome, and every line
+// of a reference met with differing values with its row error.
+func (r *RunReport) Expect(p *Plan) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.merged, r.conflicts = map[string][]int{}, map[int][]int{}
+	for _, m := range p.Merged {
+		r.merged[m.Reference] = m.Lines
+	}
+	for _, c := range p.Conflicts {
+		r.conflicts[c.Lines[0]] = c.Lines
+	}
+}
+
 // Add records an applied action.
 func (r *RunReport) Add(res Result) {
 	line := ""
@@ -293,14 +310,24 @@ func (r *RunReport) Add(res Result) {
 	} else {
 		r.absent.add(res)
 	}
-	w, code, msg := r.sw, res.Code, res.Message
+	w, code, msg := r.success, res.Code, res.Message
 	switch {
 	case res.NotSent != "":
-		w, code, msg = r.ew, "not_sent", res.NotSent
+		w, code, msg = r.errs, "not_sent", res.NotSent
 	case res.Err != nil:
-		w = r.ew
+		w = r.errs
+	case r.DryRun:
+		code, msg = "dry_run", "not sent: a dry run (it would be sent)"
 	}
-	_ = safeWriter{w}.Write(string(res.Action.Op), res.Action.Reference, line, status, code, msg)
+	op, ref := string(res.Action.Op), res.Action.Reference
+	w.line(op, ref, line, status, code, msg)
+	r.listed.add(res.Action.Line)
+	if lines := r.merged[ref]; res.Action.Line > 0 && len(lines) > 1 && lines[0] == res.Action.Line {
+		for _, l := range lines[1:] {
+			w.line(op, ref, strconv.Itoa(l), status, "merged", fmt.Sprintf("identical to line %d, merged into it: %s", lines[0], cmp.Or(msg, "sent")))
+			r.listed.add(l)
+		}
+	}
 }
 
 // WriteWarnings writes warnings.csv: the values read but looking wrong,
@@ -310,26 +337,19 @@ func (r *RunReport) WriteWarnings(ws []*mapping.RowError, kinds []ErrorKind) err
 	if len(ws) == 0 {
 		return nil
 	}
-	f, err := r.create("warnings.csv")
+	f, err := createReportFile(filepath.Join(r.Dir, "warnings.csv"), r.mode, "reference", "line", "column", "warning")
 	if err != nil {
-		return fmt.Errorf("create report: %w", err)
+		return err
 	}
-	w := csv.NewWriter(f)
-	_ = w.Write([]string{"reference", "line", "column", "warning"})
 	for _, e := range ws {
-		_ = safeWriter{w}.Write(cutCell(e.Reference), strconv.Itoa(e.Line), e.Column, e.Err.Error())
+		f.line(cutCell(e.Reference), strconv.Itoa(e.Line), e.Column, e.Err.Error())
 	}
 	for _, k := range kinds {
 		if n := k.Count - k.Listed; n > 0 {
-			_ = safeWriter{w}.Write("", "", "", omittedText(n, "warnings", k))
+			f.line("", "", "", omittedText(n, "warnings", k))
 		}
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", f.Name(), err)
-	}
-	return f.Close()
+	return f.close()
 }
 
 // AddUnreadable records a CRM record the refresh could not read.
@@ -340,14 +360,21 @@ func (r *RunReport) AddUnreadable(e *crm.RecordError) {
 	if e.ID != 0 {
 		id = "id " + strconv.FormatInt(e.ID, 10) + ": "
 	}
-	_ = safeWriter{r.ew}.Write("read_crm", e.Reference, "", "", "unreadable_record", id+e.Err.Error())
+	r.errs.line("read_crm", e.Reference, "", "", "unreadable_record", id+e.Err.Error())
 }
 
 // AddRowError records a row the export could not give.
 func (r *RunReport) AddRowError(e *mapping.RowError) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	_ = safeWriter{r.ew}.Write("read", cutCell(e.Reference), strconv.Itoa(e.Line), "", "invalid_row", errText(e))
+	lines := r.conflicts[e.Line]
+	if lines == nil {
+		lines = []int{e.Line}
+	}
+	for _, l := range lines { // every line of a reference met with differing values
+		r.errs.line("read", cutCell(e.Reference), strconv.Itoa(l), "", "invalid_row", errText(e))
+		r.listed.add(l)
+	}
 }
 
 // AddOmitted records, for each kind with more row errors than were kept
@@ -357,7 +384,7 @@ func (r *RunReport) AddOmitted(kinds []ErrorKind) {
 	defer r.mu.Unlock()
 	for _, k := range kinds {
 		if n := k.Count - k.Listed; n > 0 {
-			_ = safeWriter{r.ew}.Write("read", "", "", "", "more_invalid_rows", omittedText(n, "row errors", k))
+			r.errs.line("read", "", "", "", "more_invalid_rows", omittedText(n, "row errors", k))
 		}
 	}
 }
@@ -412,8 +439,10 @@ type RunSummary struct {
 	Relogins      int64  `json:"relogins,omitempty"` // of which after a session ended
 	Stopped       string `json:"stopped,omitempty"`
 	Error         string `json:"error,omitempty"`
-	DryRun        bool   `json:"dry_run,omitempty"`
-	MappingNew    bool   `json:"mapping_changed,omitempty"`
+	// DryRun: nothing was sent. Status is then StatusDryRun, the counts'
+	// and rows' "sent" are 0 and their "would_send" what a run would send.
+	DryRun     bool `json:"dry_run,omitempty"`
+	MappingNew bool `json:"mapping_changed,omitempty"`
 	// Rows accounts for every row read: the figures add up to Read.
 	Rows *RowAccount `json:"rows,omitempty"`
 	// NotInExport counts the mirror deletes (references absent from the
@@ -427,13 +456,17 @@ type RunSummary struct {
 // RowAccount says where each row of the export ended: exactly one of these.
 type RowAccount struct {
 	Read      int `json:"read"`
-	Sent      int `json:"sent"`      // sent and confirmed: success.csv
-	Failed    int `json:"failed"`    // refused by the CRM: errors.csv
-	NotSent   int `json:"not_sent"`  // not sent, or no answer (guard, interruption, fatal error): errors.csv, not_sent
-	Invalid   int `json:"invalid"`   // rows the export could not give: errors.csv, invalid_row
-	Unchanged int `json:"unchanged"` // nothing to send
-	Merged    int `json:"merged"`    // identical to an earlier row of the same reference
-	Ignored   int `json:"ignored"`   // flagged for deletion, never in the CRM
+	Sent      int `json:"sent"`                 // sent and confirmed: success.csv
+	WouldSend int `json:"would_send,omitempty"` // a dry run's: what a run would send (success.csv, dry_run)
+	Failed    int `json:"failed"`               // refused by the CRM: errors.csv
+	NotSent   int `json:"not_sent"`             // not sent, or no answer (guard, interruption, fatal error): errors.csv, not_sent
+	Invalid   int `json:"invalid"`              // rows the export could not give: errors.csv, invalid_row
+	Unchanged int `json:"unchanged"`            // nothing to send
+	// DoneEarlier counts the unchanged rows done by a run that did not
+	// finish, which this one resumed: success.csv, done_earlier.
+	DoneEarlier int `json:"done_earlier,omitempty"`
+	Merged      int `json:"merged"`  // identical to an earlier row of the same reference
+	Ignored     int `json:"ignored"` // flagged for deletion, never in the CRM
 }
 
 // Account fills the summary's row account from the plan and what was
@@ -441,25 +474,46 @@ type RowAccount struct {
 func (r *RunReport) Account(s *RunSummary, p *Plan) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	s.RowErrors = p.InvalidRows // rows, as rows.invalid and the console count them
 	s.Rows = &RowAccount{Read: p.Rows, Sent: r.rows.sent, Failed: r.rows.failed, NotSent: r.rows.notSent,
-		Invalid: p.InvalidRows, Unchanged: p.Unchanged, Merged: p.MergedRows(), Ignored: p.Ignored}
+		Invalid: p.InvalidRows, Unchanged: p.Unchanged, Merged: p.MergedRows(), Ignored: p.Ignored, DoneEarlier: r.doneEarlier}
 	s.NotInExport = map[string]int{"sent": r.absent.sent, "failed": r.absent.failed, "not_sent": r.absent.notSent}
 	s.Merged, s.MergedReferences = p.Merged[:min(len(p.Merged), maxMergedShown)], len(p.Merged)
+	if s.DryRun {
+		dryRunCounts(s)
+	}
 }
 
-// Close flushes the CSV files and writes summary.json.
+// StatusDryRun is summary.json's status of a dry run that went through:
+// it sent nothing, whatever it would have done.
+const StatusDryRun = "dry run: nothing sent"
+
+// dryRunCounts words a dry run's summary: what was "sent" was not, it
+// would be.
+func dryRunCounts(s *RunSummary) {
+	switch s.Status {
+	case state.StatusDone:
+		s.Status = StatusDryRun
+	case state.StatusDoneFailures:
+		s.Status = StatusDryRun + ", with failures"
+	}
+	s.Rows.WouldSend, s.Rows.Sent = s.Rows.Sent, 0
+	s.NotInExport["would_send"], s.NotInExport["sent"] = s.NotInExport["sent"], 0
+	for op, c := range s.Counts {
+		if n, ok := c["ok"]; ok {
+			c["would_send"], c["ok"] = n, 0
+			s.Counts[op] = c
+		}
+	}
+}
+
+// Close writes what the CSV files still hold and summary.json.
 func (r *RunReport) Close(s RunSummary) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var errs []string
-	for _, w := range []*csv.Writer{r.sw, r.ew} {
-		w.Flush()
-		if err := w.Error(); err != nil {
-			errs = append(errs, err.Error())
-		}
-	}
-	for _, f := range []*os.File{r.success, r.errs} {
-		if err := f.Close(); err != nil {
+	for _, f := range []*reportFile{r.success, r.errs} {
+		if err := f.close(); err != nil {
 			errs = append(errs, err.Error())
 		}
 	}

@@ -113,7 +113,8 @@ type ReconcileConfig struct {
 func DefaultConfig() Config {
 	return Config{
 		CRM: CRMConfig{
-			BaseURL: "http://127.0.0.1:8085", APIVersion: "v1.0", Auth: crm.AuthBearer, TokenEnv: "CRM_TOKEN",
+			// BaseURL has no default: crm.base_url is required.
+			APIVersion: "v1.0", Auth: crm.AuthBearer, TokenEnv: "CRM_TOKEN",
 			UsernameEnv: "CRM_USERNAME", PasswordEnv: "CRM_PASSWORD", PageSize: crm.DefaultPageSize,
 			Concurrency: 8, Timeout: 30 * time.Second, Retries: 5,
 		},
@@ -216,6 +217,10 @@ func (c *Config) validate() error {
 		if _, err := parseSchedule(c.Schedule); err != nil {
 			return err
 		}
+	}
+	if strings.TrimSpace(c.CRM.BaseURL) == "" {
+		// No default: a left-out key would silently mean crmsim's port.
+		return errors.New("crm.base_url is required: the CRM's address, e.g. https://crm.example.com (crmsim: http://127.0.0.1:8085)")
 	}
 	for field, t := range c.Reconcile.Tolerance {
 		if t.Absolute < 0 || t.Relative < 0 {

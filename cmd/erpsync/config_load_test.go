@@ -29,6 +29,7 @@ func TestLoadConfig_Examples(t *testing.T) {
 	}
 	cfg, _ := LoadConfig("../../configs/erpsync.example.yaml")
 	def := DefaultConfig()
+	def.CRM.BaseURL = "http://127.0.0.1:8085" // required, no default: the example's
 	if cfg.CRM != def.CRM || cfg.Sync != def.Sync || cfg.Serve != def.Serve || cfg.Schedule != def.Schedule ||
 		cfg.Source.Settle != def.Source.Settle || cfg.Source.Decimal != def.Source.Decimal {
 		t.Errorf("the example's values differ from the defaults:\n%+v\n%+v", cfg, def)
@@ -54,7 +55,7 @@ func TestLoadConfig_Errors(t *testing.T) {
 		}
 	}
 	path := filepath.Join(t.TempDir(), "c.yaml")
-	os.WriteFile(path, []byte("sync:\n  max_delete: 25\n  lookback: 30s\nsource:\n  settle: 1s\n"), 0o600)
+	os.WriteFile(path, []byte("crm:\n  base_url: http://x\nsync:\n  max_delete: 25\n  lookback: 30s\nsource:\n  settle: 1s\n"), 0o600)
 	cfg, err := LoadConfig(path)
 	if err != nil {
 		t.Fatal(err)

@@ -80,6 +80,9 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = (&UnlockCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "release":
 		err = (&ReleaseCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
+	case "version", "-version", "--version":
+		printVersion(m.Stdout)
+		return ExitOK
 	case "help", "-h", "-help", "--help":
 		m.usage()
 		return ExitOK
@@ -111,8 +114,41 @@ func (m *Main) usage() {
   reconcile   -config FILE [-file EXPORT] [-out DIR]   ERP export vs CRM, report for finance
   check       -config FILE                             connection test: login, version, page cap, dates; writes nothing
   unlock      -config FILE [-force]                    free the state file of a run that is gone
+  version                                              erpsync's version, its Go and its modules' versions
 
 Exit codes: 0 done · 1 row failures · 2 usage, config or unusable export ·
 3 stopped by a guard · 4 fatal (auth, CRM unreachable, state unusable, interrupted)
 `)
+}
+
+// printVersion writes erpsync's version (its module's, or the VCS
+// revision it was built from), the Go release, and the version of every
+// module built in (runtime/debug.ReadBuildInfo).
+func printVersion(w io.Writer) {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		fmt.Fprintln(w, "erpsync (no build information)")
+		return
+	}
+	version := info.Main.Version
+	if version == "" || version == "(devel)" {
+		version = "devel"
+	}
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			version += " " + s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				version += " (modified)"
+			}
+		}
+	}
+	fmt.Fprintf(w, "erpsync %s %s\n", version, info.GoVersion)
+	for _, d := range info.Deps {
+		if d.Replace != nil {
+			d = d.Replace
+		}
+		fmt.Fprintf(w, "  %s %s\n", d.Path, d.Version)
+	}
 }

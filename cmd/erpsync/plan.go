@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"erpsync/sync"
+	"erpsync/sync/crm"
 )
 
 // PlanCommand shows what run would do. It reads the export, the checkpoint
@@ -43,14 +44,19 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	}
 	plan := res.Plan
 	printPlan(c.Stdout, j.exportName(path), plan, 20)
+	if j.scratch != "" { // state.path holds no checkpoint: planned against an empty one
+		if nerr := noCheckpointNote(ctx, c.Stdout, j); nerr != nil {
+			return nerr
+		}
+	}
 	if *out != "" {
 		if werr := writePlanFile(*out, plan, os.FileMode(j.cfg.Reports.FileMode)); werr != nil {
 			return werr
 		}
 		fmt.Fprintf(c.Stdout, "Every planned operation: %s\n", *out)
 	}
-	if err == nil && plan.RowErrorCount() > 0 {
-		err = sync.WithClass(sync.ClassRowFailures, fmt.Errorf("%d rows of %s are invalid", plan.RowErrorCount(), path))
+	if err == nil && plan.InvalidRows > 0 {
+		err = sync.WithClass(sync.ClassRowFailures, fmt.Errorf("%d rows of %s are invalid", plan.InvalidRows, path))
 	}
 	return err
 }
@@ -82,4 +88,25 @@ func writePlanFile(path string, plan *sync.Plan, mode os.FileMode) error {
 		return fmt.Errorf("write plan %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// noCheckpointNote says that a plan was made against an empty checkpoint
+// because state.path holds none, and what run would do then: refuse
+// (exit 2) when the CRM holds customers, which it would re-create and
+// never delete; else start the checkpoint.
+func noCheckpointNote(ctx context.Context, w io.Writer, j *job) error {
+	path := j.cfg.State.Path
+	page, err := j.client.ListPage(ctx, crm.ListQuery{Max: 1})
+	if err != nil {
+		return sync.WithClass(sync.ClassFatal, fmt.Errorf("count the CRM's customers (no checkpoint at %s): %w", path, err))
+	}
+	if n := max(page.Paging.Total, len(page.Data)); n > 0 {
+		fmt.Fprintf(w, "Note: no checkpoint at %s, so every row was planned as new; run would refuse it (exit 2): "+
+			"the CRM already holds %d customers, which a new checkpoint would re-create and never delete. "+
+			"Create the checkpoint first: erpsync init -config FILE -adopt (or erpsync import).\n", path, n)
+		return nil
+	}
+	fmt.Fprintf(w, "Note: no checkpoint at %s, so every row was planned as new; the CRM holds no customer, "+
+		"so run would create the checkpoint and send these creates.\n", path)
+	return nil
 }

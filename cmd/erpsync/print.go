@@ -13,8 +13,8 @@ import (
 // field by field, the row errors with their lines, the drift.
 func printPlan(w io.Writer, file string, p *sync.Plan, show int) {
 	fmt.Fprintf(w, "Plan for %s: %d rows read, %d managed customers\n", file, p.Rows, p.Managed)
-	fmt.Fprintf(w, "  create %d · update %d · delete %d · unchanged %d · row errors %d · drift %d · warnings %d\n",
-		p.Count(sync.OpCreate), p.Count(sync.OpUpdate), p.Count(sync.OpDelete), p.Unchanged, p.RowErrorCount(), len(p.Drift), p.WarningCount())
+	fmt.Fprintf(w, "  create %d · update %d · delete %d · unchanged %d · invalid rows %d · drift %d · warnings %d\n",
+		p.Count(sync.OpCreate), p.Count(sync.OpUpdate), p.Count(sync.OpDelete), p.Unchanged, p.InvalidRows, len(p.Drift), p.WarningCount())
 	if p.MappingChanged {
 		fmt.Fprintf(w, "  the mapping changed since the last run: %d customers' mapped values differ from those last pushed; the others are compared by value, not sent\n", p.MappingUpdates)
 	}

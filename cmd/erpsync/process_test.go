@@ -212,6 +212,16 @@ func killedResumes(t *testing.T, kind string) {
 	if first >= 400 {
 		t.Fatalf("the run had finished (%d upserts) before the kill", first)
 	}
+	// A line cut as a power loss (or an older erpsync) leaves it: the
+	// run that resumes truncates it.
+	killed, _ := filepath.Glob(filepath.Join(dir, "reports", "*", "success.csv"))
+	if len(killed) != 1 {
+		t.Fatalf("reports of the killed run: %v", killed)
+	}
+	if f, err := os.OpenFile(killed[0], os.O_APPEND|os.O_WRONLY, 0); err == nil {
+		f.WriteString("create,CUT-1,9")
+		f.Close()
+	}
 
 	code, out := erpsyncProcess(t, nil, kind, "-config", cfg, "-file", export)
 	if code != ExitOK {
@@ -223,6 +233,31 @@ func killedResumes(t *testing.T, kind string) {
 	}
 	t.Logf("killed after %d upserts; the rerun sent %d", first, second)
 	assertCRMMatches(t, base, export)
+	checkResumedReports(t, filepath.Join(dir, "reports"))
+}
+
+// checkResumedReports checks the reports of a killed run and of the run
+// that resumed it: no line of either is cut, and every row of the export
+// is in exactly one line of the resumed run's files, those finished
+// before the kill as "done earlier, run 1".
+func checkResumedReports(t *testing.T, reports string) {
+	t.Helper()
+	dirs, _ := filepath.Glob(filepath.Join(reports, "*"))
+	if len(dirs) != 2 {
+		t.Fatalf("report folders: %v", dirs)
+	}
+	reportLines(t, dirs[0]) // the killed run's: no cut line
+	byLine := checkEveryRow(t, dirs[1], 401)
+	earlier := 0
+	for _, got := range byLine {
+		if len(got) == 1 && strings.HasSuffix(got[0], "done earlier, run 1") {
+			earlier++
+		}
+	}
+	if earlier == 0 {
+		t.Error("the resumed run lists no row as done earlier, run 1")
+	}
+	t.Logf("the resumed run lists %d rows as done earlier", earlier)
 }
 
 // TestProcess_FaultsConverge runs against a CRM that fails and throttles

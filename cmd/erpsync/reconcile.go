@@ -64,38 +64,59 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	printReconciliation(c.Stdout, path, res)
 	s := res.Summary
-	fmt.Fprintf(c.Stdout, "Reconciliation of %s against the CRM (%d customers listed)\n", path, res.Listing.Customers)
-	if res.Listing.Unsettled {
-		fmt.Fprintln(c.Stdout, "Warning: the CRM kept changing while it was listed (three passes); a change made meanwhile may be missing: run again at a quieter time")
+	fmt.Fprintf(c.Stdout, "Report: %s\n", files.HTML)
+	switch res.Verdict() {
+	case sync.VerdictDiffer:
+		return sync.WithClass(sync.ClassRowFailures, fmt.Errorf("the ERP and the CRM differ on %d customers; see %s",
+			s.OnlyInERP+s.OnlyInCRM+s.Different, dir))
+	case sync.VerdictExcept:
+		return sync.WithClass(sync.ClassRowFailures, fmt.Errorf("the ERP and the CRM agree except %d rows erpsync could not send; see %s",
+			s.CouldNotSend, dir))
 	}
-	fmt.Fprintf(c.Stdout, "  matched %d · only in the ERP %d · only in the CRM %d · different %d\n",
-		s.Matched, s.OnlyInERP, s.OnlyInCRM, s.Different)
+	return nil
+}
+
+// printReconciliation shows a reconciliation for people: the counts, the
+// totals per currency, the invalid rows, the first items and the verdict.
+func printReconciliation(w io.Writer, path string, res *sync.Reconciliation) {
+	s := res.Summary
+	fmt.Fprintf(w, "Reconciliation of %s against the CRM (%d customers listed)\n", path, res.Listing.Customers)
+	if res.Listing.Unsettled {
+		fmt.Fprintln(w, "Warning: the CRM kept changing while it was listed (three passes); a change made meanwhile may be missing: run again at a quieter time")
+	}
+	fmt.Fprintf(w, "  matched %d · only in the ERP %d · only in the CRM %d · different %d · rows erpsync could not send %d\n",
+		s.Matched, s.OnlyInERP, s.OnlyInCRM, s.Different, s.CouldNotSend)
 	for cur, t := range res.Totals {
-		fmt.Fprintf(c.Stdout, "  %s: ERP %d customers, credit limits %.2f · CRM %d, %.2f · difference %.2f\n",
+		if !res.CreditMapped { // the mapping does not read creditLimit: counts only
+			fmt.Fprintf(w, "  %s: ERP %d customers · CRM %d\n", cur, t.ERPCount, t.CRMCount)
+			continue
+		}
+		fmt.Fprintf(w, "  %s: ERP %d customers, credit limits %.2f · CRM %d, %.2f · difference %.2f\n",
 			cur, t.ERPCount, t.ERPCreditLimit, t.CRMCount, t.CRMCreditLimit, t.Difference)
 	}
 	if n := len(res.RowErrors); n > 0 {
-		fmt.Fprintf(c.Stdout, "  invalid rows %d (not compared):\n", n)
+		fmt.Fprintf(w, "  invalid rows %d (not compared):\n", n)
 		for i, e := range res.RowErrors {
 			if i == 10 {
-				fmt.Fprintf(c.Stdout, "    … and %d more in the report\n", n-10)
+				fmt.Fprintf(w, "    … and %d more in the report\n", n-10)
 				break
 			}
-			fmt.Fprintf(c.Stdout, "    %s\n", e)
+			fmt.Fprintf(w, "    %s\n", e)
 		}
 	}
-	for i, it := range res.Items {
-		if i == 10 {
-			fmt.Fprintf(c.Stdout, "  … and %d more in the report\n", len(res.Items)-10)
+	shown := 0
+	for _, it := range res.Items {
+		if it.Status == sync.StatusInvalid && len(it.Lines) == 0 {
+			continue // an invalid row: listed above
+		}
+		if shown == 10 {
+			fmt.Fprintf(w, "  … and more in the report (%d items in all)\n", len(res.Items))
 			break
 		}
-		fmt.Fprintf(c.Stdout, "  %-11s %s: %s\n", it.Status, it.Reference, it.Explanation)
+		shown++
+		fmt.Fprintf(w, "  %-11s %s: %s\n", it.Status, it.Reference, it.Explanation)
 	}
-	fmt.Fprintf(c.Stdout, "Report: %s\n", files.HTML)
-	if !res.Agree() {
-		return sync.WithClass(sync.ClassRowFailures, fmt.Errorf("the ERP and the CRM differ on %d customers; see %s",
-			s.OnlyInERP+s.OnlyInCRM+s.Different, dir))
-	}
-	return nil
+	fmt.Fprintln(w, res.VerdictText())
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"erpsync/sync"
 )
@@ -66,7 +67,12 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 	e.OnResult = func(r sync.Result) { prog.add(r.Err != nil) }
 	out, err := sync.Run(ctx, e)
 	if out != nil && out.Summary != nil {
-		fmt.Fprintf(opt.stdout, "%s %s: %s — %s; reports in %s\n", opt.mode, out.Status, j.exportName(opt.file), oneLine(out.Plan, out.Summary), out.Dir)
+		status, line := out.Status, oneLine(out.Plan, out.Summary)
+		if opt.dryRun {
+			status = "dry run (nothing sent)"
+			line = strings.NewReplacer("created", "would send: create", "updated", "update", "deleted", "delete").Replace(line)
+		}
+		fmt.Fprintf(opt.stdout, "%s %s: %s — %s; reports in %s\n", opt.mode, status, j.exportName(opt.file), line, out.Dir)
 	}
 	return out, err
 }
@@ -74,5 +80,5 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 func oneLine(p *sync.Plan, s *sync.Summary) string {
 	return fmt.Sprintf("created %d, updated %d, deleted %d, unchanged %d, failed %d, invalid rows %d, not sent %d",
 		s.OK[sync.OpCreate], s.OK[sync.OpUpdate], s.OK[sync.OpDelete], p.Unchanged,
-		s.Failed[sync.OpCreate]+s.Failed[sync.OpUpdate]+s.Failed[sync.OpDelete], p.RowErrorCount(), s.Skipped)
+		s.Failed[sync.OpCreate]+s.Failed[sync.OpUpdate]+s.Failed[sync.OpDelete], p.InvalidRows, s.Skipped)
 }
