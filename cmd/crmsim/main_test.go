@@ -68,25 +68,31 @@ func TestRun_SessionFlags(t *testing.T) {
 
 func TestSimFlags(t *testing.T) {
 	fs := flag.NewFlagSet("crmsim", flag.ContinueOnError)
-	opts, versions := simFlags(fs)
+	opts, finish := simFlags(fs)
 	err := fs.Parse([]string{"-user", "erp", "-password", "pw", "-session-ttl", "2s", "-token", "tk",
-		"-max-page-size", "37", "-time-precision", "ms", "-versions", "v2.1, v3.0"})
+		"-max-page-size", "37", "-time-precision", "ms", "-versions", "v2.1, v3.0",
+		"-session-requests", "10", "-references", "ci", "-parent-digits", "id", "-parent-shape", "id",
+		"-due-type-names", "daysAfterInvoiceDate, endOfMonth", "-deprecated-versions", "v1.0"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.Versions = splitVersions(*versions)
+	finish()
 	want := crmsim.Options{User: "erp", Password: "pw", SessionTTL: 2 * time.Second, Token: "tk",
-		MaxPageSize: 37, TimePrecision: "ms", Versions: []string{"v2.1", "v3.0"}}
-	if !reflect.DeepEqual(*opts, want) {
-		t.Errorf("options\n got %+v\nwant %+v", *opts, want)
+		MaxPageSize: 37, TimePrecision: "ms", Versions: []string{"v2.1", "v3.0"},
+		Quirks: crmsim.Quirks{SessionRequests: 10, References: "ci", ParentDigits: "id", ParentShape: "id",
+			DueTypeNames: []string{"daysAfterInvoiceDate", "endOfMonth"}, DeprecatedVersions: []string{"v1.0"}}}
+	if !reflect.DeepEqual(*opts, want) || opts.Validate() != nil {
+		t.Errorf("options\n got %+v\nwant %+v (%v)", *opts, want, opts.Validate())
 	}
 	fs = flag.NewFlagSet("crmsim", flag.ContinueOnError)
-	opts, versions = simFlags(fs)
+	opts, finish = simFlags(fs)
 	if err := fs.Parse(nil); err != nil {
 		t.Fatal(err)
 	}
-	opts.Versions = splitVersions(*versions)
-	want = crmsim.Options{TimePrecision: "s", Versions: crmsim.DefaultVersions}
+	finish()
+	want = crmsim.Options{TimePrecision: "s", Versions: crmsim.DefaultVersions,
+		Quirks: crmsim.Quirks{References: "exact", ParentDigits: "reference", ParentShape: "object",
+			DueTypeNames: crmsim.DefaultDueTypeNames}}
 	if !reflect.DeepEqual(*opts, want) || opts.Validate() != nil {
 		t.Errorf("defaults\n got %+v\nwant %+v", *opts, want)
 	}

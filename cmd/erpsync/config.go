@@ -83,7 +83,7 @@ type ReconcileConfig struct {
 func DefaultConfig() Config {
 	return Config{
 		CRM: CRMConfig{
-			BaseURL: "http://127.0.0.1:8085", APIVersion: "v1.0", Auth: crm.AuthBearer, TokenEnv: "CRM_TOKEN",
+			BaseURL: "http://127.0.0.1:8085", APIVersion: crm.DefaultAPIVersion, Auth: crm.AuthBearer, TokenEnv: "CRM_TOKEN",
 			UsernameEnv: "CRM_USERNAME", PasswordEnv: "CRM_PASSWORD", PageSize: crm.DefaultPageSize,
 			Concurrency: 8, Timeout: 30 * time.Second, Retries: 5,
 		},
