@@ -173,7 +173,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 		target += "?" + cl.query.Encode()
 	}
 	r := retryState{}
-	relogged := false
+	ends := sessionEnds{}
 	for attempt := 1; ; attempt++ {
 		if err := c.waitLimit(ctx, cl.op); err != nil {
 			return err
@@ -184,17 +184,17 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 		}
 		resp, err := c.attempt(ctx, cl, target, body, contentType, cred)
 		if err == nil {
+			c.sessionWorked(cred)
 			return decodeSuccess(cl.op, resp, out)
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", cl.op, ctx.Err())
 		}
-		if !relogged && c.sessionEnded(err) {
-			// The call was refused, not processed: after one new login it
-			// is repeated whatever its method; refused again, it fails.
-			relogged = true
-			if err := c.relogin(ctx, cred.gen); err != nil {
-				return fmt.Errorf("%s: %w", cl.op, err)
+		if c.sessionEnded(err, cred) {
+			// The call was refused, not processed: it is repeated, whatever
+			// its method, on a new session (see auth.go for the bounds).
+			if err := c.renewSession(ctx, cl.op, cred, &ends, err); err != nil {
+				return err
 			}
 			continue
 		}

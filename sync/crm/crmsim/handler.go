@@ -174,7 +174,7 @@ type Server struct {
 	mu       sync.Mutex
 	rng      *rand.Rand
 	stats    map[string]int64
-	sessions map[string]time.Time // session id (also its token) → login time
+	sessions map[string]*simSession // session id (also its token) → the session
 	logins   int64
 }
 
@@ -205,7 +205,7 @@ func New(store *Store, opts Options) *Server {
 		versions: map[string]bool{}, deprecated: map[string]bool{},
 		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		stats:    map[string]int64{},
-		sessions: map[string]time.Time{},
+		sessions: map[string]*simSession{},
 	}
 	for _, v := range opts.Versions {
 		s.versions[v] = true
