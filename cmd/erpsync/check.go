@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -102,6 +103,7 @@ func (f *checkFacts) print(w io.Writer) {
 	}
 	line("page size", "%s", pageCapText(f.cfg.PageSize, p))
 	line("timestamps", "%s", precision(p.Data))
+	line("due types", "%s", dueTypesText(p.Data))
 	line("customers", "%d (paging.total)", p.Paging.Total)
 	line("organisation", "%s", f.organisationText())
 	line("round trip", "%s for one page of %d", f.roundTrip.Round(time.Millisecond), p.Len())
@@ -227,4 +229,37 @@ func (f *checkFacts) currency() string {
 		}
 	}
 	return "not shown by the API"
+}
+
+// dueTypesText names the dueDateConfigType names of the page, each with
+// the type erpsync reads it as (type 1 first): the reference names type 1
+// only, and CRMs differ on type 2.
+func dueTypesText(data []crm.Customer) string {
+	type named struct{ typ, name string }
+	var seen []named
+	for _, c := range data {
+		n := c.DueDateConfigType
+		if n == nil || *n == "" || slices.ContainsFunc(seen, func(x named) bool { return x.name == *n }) {
+			continue
+		}
+		t, ok := sync.DueTypeOfAnswer(*n)
+		if !ok {
+			t = "" // sorted last
+		}
+		seen = append(seen, named{t, *n})
+	}
+	if len(seen) == 0 {
+		return "not seen on this page"
+	}
+	slices.SortFunc(seen, func(a, b named) int {
+		return strings.Compare(cmp.Or(a.typ, "~")+a.name, cmp.Or(b.typ, "~")+b.name)
+	})
+	parts := make([]string, len(seen))
+	for i, x := range seen {
+		parts[i] = x.name + " (" + x.typ + ")"
+		if x.typ == "" {
+			parts[i] = x.name + " (not understood: it reads as a difference)"
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -88,3 +88,46 @@ func TestE2E_MillisecondsNoHandEdits(t *testing.T) {
 		t.Errorf("%d differences explained as hand edits; summary %+v\n%s", n, r.Summary, out)
 	}
 }
+
+// TestE2E_AnswersAsTheReferenceAllows: a CRM answering parentCustomer as
+// a bare id and due type 2 under a name crmsim never guessed. A sync, then
+// reconcile finds no difference; after the checkpoint is lost, init -adopt
+// takes every customer back and the next run sends nothing; check names
+// the due types the CRM uses.
+func TestE2E_AnswersAsTheReferenceAllows(t *testing.T) {
+	const rows = 60
+	e := newE2E(t, crmsim.Options{Quirks: crmsim.Quirks{ParentShape: "id",
+		DueTypeNames: []string{"daysAfterInvoiceDate", "endOfMonthPlusDays"}}}, nil)
+	export := quirkExport(t, e.dir, rows)
+	if code, out, errOut := e.run("run", "-file", export); code != ExitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	e.writes()
+	code, r, out := e.reconcileReport(export)
+	if code != ExitOK || r.Summary.Matched != rows || r.Summary.Different != 0 {
+		t.Errorf("reconcile: exit %d, summary %+v, fields %v\n%s", code, r.Summary, r.Fields, out)
+	}
+	if code, out, errOut := e.run("run", "-file", export); code != ExitOK {
+		t.Errorf("second run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if up, del := e.writes(); up+del != 0 {
+		t.Errorf("second run sent %d upserts, %d deletes; want nothing", up, del)
+	}
+
+	if err := os.Remove(e.state); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := e.run("init", "-adopt", "-file", export); code != ExitOK {
+		t.Fatalf("init -adopt: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, errOut := e.run("run", "-file", export); code != ExitOK {
+		t.Errorf("run after adopting: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if up, del := e.writes(); up+del != 0 {
+		t.Errorf("run after adopting sent %d upserts, %d deletes; want nothing", up, del)
+	}
+	code, out, errOut := e.run("check")
+	if code != ExitOK || !strings.Contains(out, "due types     daysAfterInvoiceDate (1), endOfMonthPlusDays (2)") {
+		t.Errorf("check: exit %d\n%s\n%s", code, out, errOut)
+	}
+}

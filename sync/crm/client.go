@@ -78,6 +78,7 @@ type Client struct {
 	limiter *rate.Limiter
 	log     *zap.Logger
 	session *session // AuthSession only
+	parents parentRefs
 
 	requests, retries, throttled, logins, relogins atomic.Int64
 	deprecation                                    atomic.Pointer[string] // the first deprecated_version warning answered
