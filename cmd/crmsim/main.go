@@ -1,5 +1,19 @@
 // Command crmsim serves a simulator of the CRM's Customers API on loopback:
 // a sandbox for trying a mapping, and the peer of the tests and the demo.
+//
+//	crmsim [-addr 127.0.0.1:8085] [-seed FILE] [-latency D] [-fail-rate F] [-throttle-rate F] [-fault-seed N]
+//	       [-token T] [-user U -password P] [-session-ttl D] [-max-page-size N] [-time-precision s|ms]
+//	       [-versions v1.0,v2.1]
+//
+// Behaviours of the real CRM that the reference does not show, each off by
+// default (crmsim.Quirks):
+//
+//	-session-requests N           a session ends after N API requests; the next gets 401 no_credentials
+//	-references ci                references compare ignoring case, accents and trailing spaces
+//	-parent-digits id             a digits-only parentCustomer of a write is read as an id
+//	-parent-shape id              parentCustomer is answered as the parent's bare id
+//	-due-type-names NAME1,NAME2   the names of dueDateConfigType 1 and 2 in answers
+//	-deprecated-versions v1.0     answers of these versions carry a deprecated_version warning
 package main
 
 import (

@@ -193,7 +193,7 @@ func New(store *Store, opts Options) *Server {
 	if !ok {
 		prec = precisions["s"]
 	}
-	store.configure(opts.Now, prec.unit)
+	store.configure(opts.Now, prec.unit, opts.Quirks)
 	if len(opts.Versions) == 0 {
 		opts.Versions = DefaultVersions
 	}

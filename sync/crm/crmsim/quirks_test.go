@@ -56,3 +56,56 @@ func equalJSON(a, b any) bool {
 	}
 	return true
 }
+
+// TestQuirks_ReferencesCI: with -references ci, references equal ignoring
+// case, accents and trailing spaces name one customer (the first
+// spelling stays); by default they are two.
+func TestQuirks_ReferencesCI(t *testing.T) {
+	for _, tc := range []struct {
+		refs string
+		want int // customers added to the fixture's 3
+	}{{"exact", 4}, {"ci", 2}} {
+		t.Run(tc.refs, func(t *testing.T) {
+			s := fixture(t, crmsim.Options{Quirks: crmsim.Quirks{References: tc.refs}})
+			s.must(t, 201, post(api+"/reference/K00000300", "name", "Upper"))
+			status := 201 // a second customer
+			if tc.refs == "ci" {
+				status = 200 // the first, updated
+			}
+			a := s.must(t, status, post(api+"/reference/k00000300%20", "name", "Lower"))
+			s.must(t, 201, post(api+"/reference/Kâ-1", "name", "Accent"))
+			s.must(t, status, post(api+"/reference/KA-1", "name", "No accent"))
+			if n := s.store.Len(); n != tc.want+3 {
+				t.Errorf("%d customers, want %d", n, tc.want+3)
+			}
+			if tc.refs == "ci" {
+				if got := a.str("reference"); got != "K00000300" {
+					t.Errorf("the upsert of k00000300 answered reference %q, want the first spelling", got)
+				}
+				if got := s.must(t, 200, get(api+"/reference/k00000300")).str("name"); got != "Lower" {
+					t.Errorf("show k00000300: name %q", got)
+				}
+				s.must(t, 200, del(api+"/reference/ka-1%20"))
+			}
+		})
+	}
+}
+
+// TestQuirks_ParentDigits: with -parent-digits id, a digits-only
+// parentCustomer of an upsert is the customer of that id; by default, the
+// customer of that reference.
+func TestQuirks_ParentDigits(t *testing.T) {
+	for _, tc := range []struct {
+		digits, wantParent string
+	}{{"reference", "3"}, {"id", "CHILD"}} {
+		t.Run(tc.digits, func(t *testing.T) {
+			s := fixture(t, crmsim.Options{Quirks: crmsim.Quirks{ParentDigits: tc.digits}})
+			s.must(t, 201, post(api+"/reference/3", "name", "Named three")) // id 4
+			a := s.must(t, 201, post(api+"/reference/SUB", "name", "Sub", "parentCustomer", "3", "isSubCustomer", "true"))
+			p, _ := a.body["parentCustomer"].(map[string]any)
+			if p["reference"] != tc.wantParent {
+				t.Errorf("parent = %v, want %s", a.body["parentCustomer"], tc.wantParent)
+			}
+		})
+	}
+}
