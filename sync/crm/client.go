@@ -82,6 +82,7 @@ type Client struct {
 
 	requests, retries, throttled, logins, relogins atomic.Int64
 	deprecation                                    atomic.Pointer[string] // the first deprecated_version warning answered
+	bodyChecked                                    atomic.Bool            // a body was searched for one
 }
 
 // NewClient checks the config and sets defaults. It does no I/O.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	fastjson "github.com/segmentio/encoding/json"
 )
 
 // UnmarshalJSON reads parentCustomer in each shape an answer may give it.
@@ -26,8 +28,10 @@ func (l *CustomerLink) UnmarshalJSON(b []byte) error {
 	case '{':
 		type plain CustomerLink // without this method
 		var v plain
-		if err := json.Unmarshal(b, &v); err != nil {
-			return cleanError(err)
+		if err := fastjson.Unmarshal(b, &v); err != nil {
+			if err := json.Unmarshal(b, &v); err != nil { // its messages quote no data
+				return cleanError(err)
+			}
 		}
 		*l = CustomerLink(v)
 	case '"':

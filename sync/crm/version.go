@@ -67,8 +67,9 @@ var KnownVersions = []string{"v2.1", "v1.0"}
 // the answer's JSON, whichever comes.
 const CodeDeprecatedVersion = "deprecated_version"
 
-// deprecationOf returns the deprecation an answer carries, or "".
-func deprecationOf(a *answer) string {
+// deprecationOf returns the deprecation an answer carries, or "": its
+// headers, and its body when body is set.
+func deprecationOf(a *answer, body bool) string {
 	for _, w := range a.header.Values("Warning") {
 		if strings.Contains(strings.ToLower(w), CodeDeprecatedVersion) {
 			return strings.TrimSpace(w)
@@ -77,7 +78,7 @@ func deprecationOf(a *answer) string {
 	if d := a.header.Get("Deprecation"); d != "" && !strings.EqualFold(d, "false") {
 		return CodeDeprecatedVersion + " (Deprecation: " + d + ")"
 	}
-	if !bytes.Contains(a.body, []byte(CodeDeprecatedVersion)) {
+	if !body || !bytes.Contains(a.body, []byte(CodeDeprecatedVersion)) {
 		return ""
 	}
 	var v map[string]json.RawMessage
@@ -96,9 +97,11 @@ func deprecationOf(a *answer) string {
 }
 
 // noteDeprecation keeps the first deprecation the CRM answered, and logs
-// it once.
+// it once. Headers are read in every answer; a body only in the first
+// that succeeds (every answer is of the same version, and scanning every
+// page of a large listing would cost).
 func (c *Client) noteDeprecation(a *answer) {
-	d := deprecationOf(a)
+	d := deprecationOf(a, c.bodyChecked.CompareAndSwap(false, true))
 	if d == "" || !c.deprecation.CompareAndSwap(nil, &d) {
 		return
 	}
@@ -145,7 +148,7 @@ func (c *Client) ProbeVersion(ctx context.Context, version string) (VersionProbe
 	}
 	out.Answered = true
 	if p.a != nil {
-		out.Deprecation = deprecationOf(p.a)
+		out.Deprecation = deprecationOf(p.a, true)
 	}
 	return out, nil
 }

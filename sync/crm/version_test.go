@@ -60,3 +60,16 @@ func TestClient_Deprecation(t *testing.T) {
 		t.Errorf("%d list requests, want 4", n)
 	}
 }
+
+// TestClient_DeprecationInBody: a deprecated_version member of an answer
+// is a deprecation too.
+func TestClient_DeprecationInBody(t *testing.T) {
+	ts := serveBody(t, `{"paging":{"total":0,"max":100,"offset":0},"data":[],"deprecated_version":"v2.1 ends on 2027-06-30"}`)
+	c := MustClient(t, ts.URL, crm.Config{})
+	if _, err := c.ListPage(context.Background(), crm.ListQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	if d := c.Deprecation(); d != "deprecated_version: v2.1 ends on 2027-06-30" {
+		t.Errorf("Deprecation() = %q", d)
+	}
+}
