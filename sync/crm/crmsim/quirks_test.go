@@ -86,6 +86,9 @@ func TestQuirks_ReferencesCI(t *testing.T) {
 					t.Errorf("show k00000300: name %q", got)
 				}
 				s.must(t, 200, del(api+"/reference/ka-1%20"))
+				if got := s.must(t, 200, get(api+"?reference=k0000030*")).paging()["total"]; got != 1.0 {
+					t.Errorf("list reference=k0000030*: total %v, want 1", got)
+				}
 			}
 		})
 	}

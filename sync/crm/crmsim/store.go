@@ -375,6 +375,7 @@ type listResult struct {
 func (s *Store) list(f listFilter, akey string) (page []listed, total int, at int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	f.foldRefs = s.foldRefs
 	if items, ok := s.timeWindow(f); ok {
 		return s.pageOf(items, f, akey), len(items), s.version
 	}
