@@ -84,6 +84,11 @@ func TestSimFlags(t *testing.T) {
 	if !reflect.DeepEqual(*opts, want) || opts.Validate() != nil {
 		t.Errorf("options\n got %+v\nwant %+v (%v)", *opts, want, opts.Validate())
 	}
+	if got, want := describeQuirks(opts.Quirks), "sessions of 10 requests; references ignoring case and accents; "+
+		"digits-only parents read as ids; parentCustomer answered as an id; due types named daysAfterInvoiceDate, "+
+		"endOfMonth; deprecated v1.0"; got != want {
+		t.Errorf("quirks line\n got %q\nwant %q", got, want)
+	}
 	fs = flag.NewFlagSet("crmsim", flag.ContinueOnError)
 	opts, finish = simFlags(fs)
 	if err := fs.Parse(nil); err != nil {
@@ -115,5 +120,19 @@ func TestRun_CPUProfile(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-cpuprofile", filepath.Join(dir, "no", "such", "dir")}, out); err == nil {
 		t.Error("run with an unwritable profile: no error")
+	}
+}
+
+// TestQuirkFlagsRefused: a quirk flag with a value it does not know stops
+// crmsim before it listens.
+func TestQuirkFlagsRefused(t *testing.T) {
+	for _, args := range [][]string{
+		{"-references", "loose"}, {"-parent-digits", "guess"}, {"-parent-shape", "text"},
+		{"-session-requests", "-1"}, {"-due-type-names", "one"}, {"-due-type-names", "a,A"},
+		{"-deprecated-versions", "v1/0"},
+	} {
+		if err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0"}, args...), nil); err == nil {
+			t.Errorf("%v: accepted", args)
+		}
 	}
 }
