@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	fastjson "github.com/segmentio/encoding/json"
 )
@@ -57,26 +58,54 @@ func (l *CustomerLink) UnmarshalJSON(b []byte) error {
 
 // parentRefs are the references of the parents answered by id alone, as
 // resolved so far ("" for an id the CRM does not know): one request per
-// parent, however many sub-customers name it.
+// parent, however many sub-customers name it. A client may live long
+// (serve): a parent renamed by hand is seen again when an answer carries
+// it, or at the latest parentTTL after it was asked.
 type parentRefs struct {
 	mu sync.Mutex
-	m  map[int64]string
+	m  map[int64]parentRef
 }
+
+type parentRef struct {
+	ref string
+	at  time.Time
+}
+
+// parentTTL is how long a parent's reference is taken as known.
+const parentTTL = 5 * time.Minute
 
 func (p *parentRefs) get(id int64) (string, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	ref, ok := p.m[id]
-	return ref, ok
+	e, ok := p.m[id]
+	if !ok || time.Since(e.at) > parentTTL {
+		return "", false
+	}
+	return e.ref, true
 }
 
 func (p *parentRefs) put(id int64, ref string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.m == nil {
-		p.m = map[int64]string{}
+		p.m = map[int64]parentRef{}
 	}
-	p.m[id] = ref
+	p.m[id] = parentRef{ref: ref, at: time.Now()}
+}
+
+// seen updates the parents known that the answers carry themselves.
+func (p *parentRefs) seen(cs []Customer) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.m) == 0 {
+		return
+	}
+	now := time.Now()
+	for i := range cs {
+		if _, ok := p.m[cs[i].ID]; ok {
+			p.m[cs[i].ID] = parentRef{ref: cs[i].Reference, at: now}
+		}
+	}
 }
 
 // CompleteParents fills in the reference of each parentCustomer that the
@@ -86,6 +115,7 @@ func (p *parentRefs) put(id int64, ref string) {
 // by one GET /customers/{id} for a parent not seen yet. A parent that no
 // longer exists keeps its id alone (and reads as no parent's reference).
 func (c *Client) CompleteParents(ctx context.Context, cs []Customer) error {
+	c.parents.seen(cs)
 	var onPage map[int64]string
 	for i := range cs {
 		l := cs[i].ParentCustomer
@@ -136,6 +166,7 @@ func (c *Client) completeParent(ctx context.Context, cu *Customer, err error) (*
 		return nil, err
 	}
 	if p := cu.ParentCustomer; p == nil || p.Reference != "" || p.ID == 0 {
+		c.parents.seen([]Customer{*cu})
 		return cu, nil
 	}
 	one := []Customer{*cu}

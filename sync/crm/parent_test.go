@@ -69,3 +69,33 @@ func TestCustomerLink_Shapes(t *testing.T) {
 		}
 	}
 }
+
+// TestClient_ParentRenamed: a parent renamed after its sub-customers'
+// parent was resolved is read under its new reference once an answer
+// carries it.
+func TestClient_ParentRenamed(t *testing.T) {
+	_, ts := MustSim(t, nil, crmsim.Options{Quirks: crmsim.Quirks{ParentShape: "id"}})
+	c := MustClient(t, ts.URL, crm.Config{})
+	ctx := context.Background()
+	parent, err := c.Upsert(ctx, "P-1", upsertForm("Parent"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Upsert(ctx, "S-1", upsertForm("Sub").Set("parentCustomer", "P-1").Set("isSubCustomer", "true")); err != nil {
+		t.Fatal(err)
+	}
+	other := MustClient(t, ts.URL, crm.Config{}) // a hand edit, by another client
+	if _, err := other.Update(ctx, parent.ID, crm.NewForm().Set("reference", "P-RENAMED")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Show(ctx, parent.ID); err != nil { // the renamed parent, in an answer
+		t.Fatal(err)
+	}
+	sub, err := c.ShowByReference(ctx, "S-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := sub.ParentCustomer; p == nil || p.Reference != "P-RENAMED" {
+		t.Errorf("parent after the rename: %+v, want P-RENAMED", p)
+	}
+}
