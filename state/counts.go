@@ -16,7 +16,7 @@ import (
 type Known struct {
 	Reference   string
 	CRMID       int64
-	LastUpdated time.Time // the CRM's, second resolution
+	LastUpdated time.Time // the CRM's, to the millisecond
 	Managed     bool
 }
 
@@ -35,9 +35,9 @@ SELECT u.reference, u.crm_id, u.crm_last_updated, 0 FROM unmanaged u
 func bounds(from, until time.Time) (int64, int64) {
 	hi := int64(math.MaxInt64)
 	if !until.IsZero() {
-		hi = unix(until)
+		hi = millis(until)
 	}
-	return unix(from), hi
+	return millis(from), hi
 }
 
 // CountKnown counts the known customers whose lastUpdated falls in
@@ -78,7 +78,7 @@ func (db *DB) KnownIn(ctx context.Context, from, until time.Time) ([]Known, erro
 // the known customers in [from, until).
 func (db *DB) KnownSeconds(ctx context.Context, from, until time.Time) ([]time.Time, error) {
 	lo, hi := bounds(from, until)
-	rows, err := db.ro.QueryContext(ctx, `SELECT DISTINCT crm_last_updated FROM (`+knownIn+`) ORDER BY 1`, lo, hi)
+	rows, err := db.ro.QueryContext(ctx, `SELECT DISTINCT crm_last_updated / 1000 FROM (`+knownIn+`) ORDER BY 1`, lo, hi)
 	if err != nil {
 		return nil, db.fail("read known seconds", err)
 	}
@@ -135,8 +135,9 @@ func (db *DB) KnownBounds(ctx context.Context, from, until time.Time, parts int)
 	return out, nil
 }
 
-// nthKnown is the lastUpdated of the known customer of [from, until) at
-// offset i, by lastUpdated.
+// nthKnown is the second of the lastUpdated of the known customer of
+// [from, until) at offset i, by lastUpdated: windows are cut on whole
+// seconds, as the API filters.
 func (db *DB) nthKnown(ctx context.Context, from, until time.Time, i int) (time.Time, error) {
 	lo, hi := bounds(from, until)
 	var s int64
@@ -145,7 +146,7 @@ func (db *DB) nthKnown(ctx context.Context, from, until time.Time, i int) (time.
 	if err != nil {
 		return time.Time{}, db.fail("read known customers by lastUpdated", err)
 	}
-	return fromUnix(s), nil
+	return fromMillis(s).Truncate(time.Second), nil
 }
 
 // knownByReference is KnownByReference's statement, prepared once: a
@@ -162,7 +163,7 @@ func scanKnown(scan func(...any) error) (Known, error) {
 	if err := scan(&k.Reference, &k.CRMID, &lu, &k.Managed); err != nil {
 		return Known{}, err
 	}
-	k.LastUpdated = fromUnix(lu)
+	k.LastUpdated = fromMillis(lu)
 	return k, nil
 }
 
@@ -178,7 +179,7 @@ func (db *DB) KnownByReference(ctx context.Context, ref string) (k Known, ok boo
 	if err != nil {
 		return Known{}, false, db.fail("read known customer "+ref, err)
 	}
-	k.LastUpdated = fromUnix(lu)
+	k.LastUpdated = fromMillis(lu)
 	return k, true, nil
 }
 
@@ -251,13 +252,13 @@ func (db *DB) SaveCounted(ctx context.Context, c Counted) error {
 		for _, u := range c.Unmanaged {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO unmanaged (crm_id, reference, crm_last_updated) VALUES (?, ?, ?)
 				ON CONFLICT (crm_id) DO UPDATE SET reference = excluded.reference, crm_last_updated = excluded.crm_last_updated`,
-				u.CRMID, u.Reference, unix(u.LastUpdated)); err != nil {
+				u.CRMID, u.Reference, millis(u.LastUpdated)); err != nil {
 				return fmt.Errorf("unmanaged %d: %w", u.CRMID, err)
 			}
 		}
 		for _, g := range c.Gone {
 			if _, err := tx.ExecContext(ctx, `UPDATE records SET crm_gone = ? WHERE reference = ? AND crm_last_updated = ?`,
-				max(unix(c.At), 1), g.Reference, unix(g.LastUpdated)); err != nil {
+				max(unix(c.At), 1), g.Reference, millis(g.LastUpdated)); err != nil {
 				return fmt.Errorf("gone %s: %w", g.Reference, err)
 			}
 		}
@@ -289,7 +290,7 @@ func (db *DB) DeletedByHand(ctx context.Context) ([]Known, error) {
 		if err := rows.Scan(&k.Reference, &k.CRMID, &lu); err != nil {
 			return nil, db.fail("read records deleted by hand", err)
 		}
-		k.LastUpdated = fromUnix(lu)
+		k.LastUpdated = fromMillis(lu)
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {

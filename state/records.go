@@ -19,7 +19,7 @@ type Record struct {
 	Hash           string            // content hash of what was pushed (mapping's)
 	Values         map[string]string // canonical values last pushed
 	CRMID          int64
-	CRMLastUpdated time.Time         // the CRM's lastUpdated, second resolution
+	CRMLastUpdated time.Time         // the CRM's lastUpdated, to the millisecond
 	CRMValues      map[string]string // canonical values last seen in the CRM
 	PushedAt       time.Time         // when the last push was recorded
 }
@@ -48,7 +48,7 @@ func scanRecord(scan func(...any) error) (*Record, error) {
 	if err := json.Unmarshal(crmVals, &r.CRMValues); err != nil {
 		return nil, fmt.Errorf("CRM values of %s: %w", r.Reference, err)
 	}
-	r.CRMLastUpdated, r.PushedAt = fromUnix(lu), fromUnix(pushed)
+	r.CRMLastUpdated, r.PushedAt = fromMillis(lu), fromUnix(pushed)
 	return &r, nil
 }
 
@@ -97,7 +97,7 @@ func (db *DB) CRMLastUpdated(ctx context.Context, ref string) (at time.Time, man
 	if err != nil {
 		return time.Time{}, false, db.fail("read record "+ref, err)
 	}
-	return fromUnix(s), true, nil
+	return fromMillis(s), true, nil
 }
 
 // Count returns the number of managed references.
@@ -203,7 +203,7 @@ func (db *DB) SaveSeen(ctx context.Context, seen []Seen) error {
 			if err != nil {
 				return fmt.Errorf("CRM values of %s: %w", s.Reference, err)
 			}
-			lu := unix(s.CRMLastUpdated)
+			lu := millis(s.CRMLastUpdated)
 			if _, err := stmt.ExecContext(ctx, s.CRMID, lu, string(vals), s.Reference, lu); err != nil {
 				return fmt.Errorf("%s: %w", s.Reference, err)
 			}

@@ -357,7 +357,7 @@ func (bw *batchWriter) write(o Outcome) error {
 // saveRecord writes the record of a successful upsert.
 func (bw *batchWriter) saveRecord(o Outcome) error {
 	vals, crmVals := bw.encodeBoth(o.Values, o.CRMValues)
-	return bw.exec(sqlSaveRecord, o.Reference, o.Hash, vals, o.CRMID, unix(o.CRMLastUpdated), crmVals, bw.now, int64(o.RowSum))
+	return bw.exec(sqlSaveRecord, o.Reference, o.Hash, vals, o.CRMID, millis(o.CRMLastUpdated), crmVals, bw.now, int64(o.RowSum))
 }
 
 // encodeBoth returns the stored forms (encodeValues) of an upsert's

@@ -318,7 +318,7 @@ func (c *counter) compare(got []crm.Customer, known []state.Known) {
 		key := keyOf(cu.Reference, cu.ID)
 		k, ok := byKey[key]
 		delete(byKey, key)
-		if ok && k.LastUpdated.Equal(second(cu.LastUpdated.Time)) && (k.CRMID == cu.ID || k.CRMID == 0) {
+		if ok && k.LastUpdated.Equal(cu.LastUpdated.Time) && (k.CRMID == cu.ID || k.CRMID == 0) {
 			continue
 		}
 		c.res.Arrived = append(c.res.Arrived, cu)

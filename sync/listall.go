@@ -311,6 +311,9 @@ func take(ctx context.Context, tokens chan struct{}) bool {
 // (crm.Client).
 type pageFetcher interface {
 	FetchPage(ctx context.Context, q crm.ListQuery) (*crm.PageAnswer, error)
+	// CompleteParents fills in the parents answered by id alone, as
+	// ListPage does.
+	CompleteParents(ctx context.Context, cs []crm.Customer) error
 }
 
 // pageTurns bounds what a listing does at once: requests in flight
@@ -351,10 +354,15 @@ func (t *pageTurns) fetch(ctx context.Context, api Lister, q crm.ListQuery) (*cr
 		return nil, ctx.Err()
 	}
 	defer func() { <-t.decodes }()
+	decode := a.Decode
 	if t.shared {
-		return a.DecodeShared()
+		decode = a.DecodeShared
 	}
-	return a.Decode()
+	p, err := decode()
+	if err != nil {
+		return nil, err
+	}
+	return p, f.CompleteParents(ctx, p.Data)
 }
 
 // repeats reports a page holding the same records as the first: sorted by

@@ -128,7 +128,7 @@ type front struct {
 
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if r.Method == http.MethodGet && r.URL.Path == "/api/v1.0/customers" {
+	if r.Method == http.MethodGet && r.URL.Path == "/api/"+crm.DefaultAPIVersion+"/customers" {
 		f.lists.Add(1)
 		if n, err := strconv.Atoi(q.Get("max")); f.cap > 0 && (err != nil || n > f.cap) {
 			q.Set("max", strconv.Itoa(f.cap))
@@ -319,5 +319,48 @@ func TestPull_UnreadableRecord(t *testing.T) {
 	}
 	if len(res.Unreadable) != 1 || res.Unreadable[0].Reference != "K-0040" || res.Unreadable[0].ID == 0 {
 		t.Fatalf("unreadable = %v, want K-0040 once", res.Unreadable)
+	}
+}
+
+// TestPull_CRMMilliseconds pulls from crmsim answering milliseconds (its
+// filters compare to the millisecond) and capping pages at 37: 1,000
+// customers a few milliseconds apart, hundreds in each second, are each
+// seen once at their lastUpdated, from the start and from a watermark in
+// the middle of a second, in a bounded number of pages.
+func TestPull_CRMMilliseconds(t *testing.T) {
+	store, err := crmsim.NewStore(crmsim.DefaultSeed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Date(2026, 3, 1, 2, 0, 0, int(time.Millisecond), time.UTC)
+	now := func() time.Time { clock = clock.Add(3 * time.Millisecond); return clock }
+	sim := crmsim.New(store, crmsim.Options{Now: now, TimePrecision: "ms", MaxPageSize: 37})
+	for i := range 1000 {
+		if _, err := store.Put(fmt.Sprintf("K-%04d", i), map[string]string{"name": fmt.Sprintf("Customer %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := &front{sim: sim}
+	ts := httptest.NewServer(f)
+	t.Cleanup(ts.Close)
+	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	mid, _ := store.ByReference("K-0500")
+	for _, since := range []time.Time{{}, mid.LastUpdated.Time} {
+		f.lists.Store(0)
+		res, err := sync.Pull(t.Context(), client, sync.PullOptions{Since: since, Concurrency: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPulled(t, res, store, since.Truncate(time.Second), false)
+		if n := f.lists.Load(); n > 2*1000/37+10 {
+			t.Errorf("since %v: %d list requests for at most 1,000 customers in pages of 37", since, n)
+		}
+		if res.Newest.Nanosecond() == 0 {
+			t.Errorf("newest %v has no milliseconds", res.Newest)
+		}
 	}
 }

@@ -197,11 +197,39 @@ func (a *answer) read(c reflect.Value, countryCode func(string) (string, bool)) 
 			return code
 		}
 	case customer.KindDueType:
-		if t, ok := customer.DueType(v.String()); ok {
+		if t, ok := DueTypeOfAnswer(v.String()); ok {
 			return t
 		}
 	}
 	return v.String()
+}
+
+// DueTypeOfAnswer reads a dueDateConfigType as the CRM answers it: "1" or
+// "2", and whether it knew it. Writes take 1 or 2 ("1 if after the invoice
+// date or 2 if after the end of the invoice month"); answers carry a name,
+// which the reference shows for 1 only (daysAfterInvoiceDate). Type 2's
+// name is nowhere in the reference (crmsim guesses
+// daysAfterEndOfInvoiceMonth, a real CRM answered another), so a name is
+// read by what it says, case and punctuation aside: one that speaks of
+// the month is 2, one that speaks of the invoice date (and not of a
+// month) is 1. `erpsync check` shows the names a CRM uses.
+func DueTypeOfAnswer(s string) (string, bool) {
+	if t, ok := customer.DueType(s); ok {
+		return t, true
+	}
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' {
+			b.WriteRune(r)
+		}
+	}
+	switch folded := b.String(); {
+	case strings.Contains(folded, "month"):
+		return "2", true
+	case strings.Contains(folded, "invoicedate"):
+		return "1", true
+	}
+	return "", false
 }
 
 // walk follows index from v, through pointers; false at a nil pointer.

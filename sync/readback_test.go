@@ -114,3 +114,18 @@ func BenchmarkCRMValues(b *testing.B) {
 		sync.CRMValues(c, fields, mapping.CountryCode)
 	}
 }
+
+// TestDueTypeOfAnswer: the numbers and the known names, then a name by
+// what it says: of the month, type 2; of the invoice date, type 1.
+func TestDueTypeOfAnswer(t *testing.T) {
+	for in, want := range map[string]string{
+		"1": "1", "2": "2", "daysAfterInvoiceDate": "1", "daysAfterEndOfInvoiceMonth": "2",
+		"daysAfterEndOfMonth": "2", "END_OF_MONTH": "2", "endOfMonthPlusDays": "2", "days_after_invoice_date": "1",
+		"weekly": "", "3": "", "": "",
+	} {
+		got, ok := sync.DueTypeOfAnswer(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("DueTypeOfAnswer(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}

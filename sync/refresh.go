@@ -120,7 +120,7 @@ func (r *refreshed) sort(ctx context.Context, j Job, pulled *PullResult) error {
 			continue
 		}
 		r.counted.Unmanaged = append(r.counted.Unmanaged,
-			state.Known{Reference: c.Reference, CRMID: c.ID, LastUpdated: second(c.LastUpdated.Time)})
+			state.Known{Reference: c.Reference, CRMID: c.ID, LastUpdated: c.LastUpdated.Time})
 	}
 	var err error
 	if r.drift, r.seen, err = FindDrift(ctx, managed, j.State, mapping.CountryCode); err != nil {
@@ -258,7 +258,7 @@ func (s *sighting) keep(c crm.Customer) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("read checkpoint of %s: %w", c.Reference, err)
 	}
-	if ok && k.CRMID == c.ID && k.LastUpdated.Equal(second(c.LastUpdated.Time)) {
+	if ok && k.CRMID == c.ID && k.LastUpdated.Equal(c.LastUpdated.Time) { // the checkpoint keeps the CRM's precision
 		if !s.sameSecond(k) {
 			return false, nil
 		}

@@ -68,25 +68,36 @@ func TestRun_SessionFlags(t *testing.T) {
 
 func TestSimFlags(t *testing.T) {
 	fs := flag.NewFlagSet("crmsim", flag.ContinueOnError)
-	opts, versions := simFlags(fs)
+	opts, finish := simFlags(fs)
 	err := fs.Parse([]string{"-user", "erp", "-password", "pw", "-session-ttl", "2s", "-token", "tk",
-		"-max-page-size", "37", "-time-precision", "ms", "-versions", "v2.1, v3.0"})
+		"-max-page-size", "37", "-time-precision", "ms", "-versions", "v2.1, v3.0",
+		"-session-requests", "10", "-references", "ci", "-parent-digits", "id", "-parent-shape", "id",
+		"-due-type-names", "daysAfterInvoiceDate, endOfMonth", "-deprecated-versions", "v1.0"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.Versions = splitVersions(*versions)
+	finish()
 	want := crmsim.Options{User: "erp", Password: "pw", SessionTTL: 2 * time.Second, Token: "tk",
-		MaxPageSize: 37, TimePrecision: "ms", Versions: []string{"v2.1", "v3.0"}}
-	if !reflect.DeepEqual(*opts, want) {
-		t.Errorf("options\n got %+v\nwant %+v", *opts, want)
+		MaxPageSize: 37, TimePrecision: "ms", Versions: []string{"v2.1", "v3.0"},
+		Quirks: crmsim.Quirks{SessionRequests: 10, References: "ci", ParentDigits: "id", ParentShape: "id",
+			DueTypeNames: []string{"daysAfterInvoiceDate", "endOfMonth"}, DeprecatedVersions: []string{"v1.0"}}}
+	if !reflect.DeepEqual(*opts, want) || opts.Validate() != nil {
+		t.Errorf("options\n got %+v\nwant %+v (%v)", *opts, want, opts.Validate())
+	}
+	if got, want := describeQuirks(opts.Quirks), "sessions of 10 requests; references ignoring case and accents; "+
+		"digits-only parents read as ids; parentCustomer answered as an id; due types named daysAfterInvoiceDate, "+
+		"endOfMonth; deprecated v1.0"; got != want {
+		t.Errorf("quirks line\n got %q\nwant %q", got, want)
 	}
 	fs = flag.NewFlagSet("crmsim", flag.ContinueOnError)
-	opts, versions = simFlags(fs)
+	opts, finish = simFlags(fs)
 	if err := fs.Parse(nil); err != nil {
 		t.Fatal(err)
 	}
-	opts.Versions = splitVersions(*versions)
-	want = crmsim.Options{TimePrecision: "s", Versions: crmsim.DefaultVersions}
+	finish()
+	want = crmsim.Options{TimePrecision: "s", Versions: crmsim.DefaultVersions,
+		Quirks: crmsim.Quirks{References: "exact", ParentDigits: "reference", ParentShape: "object",
+			DueTypeNames: crmsim.DefaultDueTypeNames}}
 	if !reflect.DeepEqual(*opts, want) || opts.Validate() != nil {
 		t.Errorf("defaults\n got %+v\nwant %+v", *opts, want)
 	}
@@ -109,5 +120,19 @@ func TestRun_CPUProfile(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-cpuprofile", filepath.Join(dir, "no", "such", "dir")}, out); err == nil {
 		t.Error("run with an unwritable profile: no error")
+	}
+}
+
+// TestQuirkFlagsRefused: a quirk flag with a value it does not know stops
+// crmsim before it listens.
+func TestQuirkFlagsRefused(t *testing.T) {
+	for _, args := range [][]string{
+		{"-references", "loose"}, {"-parent-digits", "guess"}, {"-parent-shape", "text"},
+		{"-session-requests", "-1"}, {"-due-type-names", "one"}, {"-due-type-names", "a,A"},
+		{"-deprecated-versions", "v1/0"},
+	} {
+		if err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0"}, args...), nil); err == nil {
+			t.Errorf("%v: accepted", args)
+		}
 	}
 }

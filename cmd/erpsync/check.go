@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -44,6 +45,11 @@ type checkFacts struct {
 	user      map[string]any
 	page      *crm.Page
 	roundTrip time.Duration
+	// deprecation is the deprecated_version warning of the configured
+	// version's answers; versions what each version the reference shows
+	// answered.
+	deprecation string
+	versions    []crm.VersionProbe
 }
 
 // probe logs in when the config says so, then lists one page asking
@@ -63,6 +69,18 @@ func probe(ctx context.Context, client *crm.Client, cfg CRMConfig) (*checkFacts,
 		return f, err
 	}
 	f.page, f.roundTrip = page, time.Since(start)
+	f.deprecation = client.Deprecation()
+	for _, v := range crm.KnownVersions {
+		if v == cfg.APIVersion {
+			f.versions = append(f.versions, crm.VersionProbe{Version: v, Answered: true, Deprecation: f.deprecation})
+			continue
+		}
+		probe, err := client.ProbeVersion(ctx, v)
+		if err != nil {
+			return f, fmt.Errorf("ask API version %s: %w", v, err)
+		}
+		f.versions = append(f.versions, probe)
+	}
 	return f, nil
 }
 
@@ -77,8 +95,15 @@ func (f *checkFacts) print(w io.Writer) {
 	}
 	p := f.page
 	line("api version", "%s answered%s", f.cfg.APIVersion, linkVersions(p))
+	if f.deprecation != "" {
+		line("warning", "%s (the CRM says api_version %s is deprecated)", f.deprecation, f.cfg.APIVersion)
+	}
+	if len(f.versions) > 0 {
+		line("versions", "%s", versionsText(f.versions))
+	}
 	line("page size", "%s", pageCapText(f.cfg.PageSize, p))
 	line("timestamps", "%s", precision(p.Data))
+	line("due types", "%s", dueTypesText(p.Data))
 	line("customers", "%d (paging.total)", p.Paging.Total)
 	line("organisation", "%s", f.organisationText())
 	line("round trip", "%s for one page of %d", f.roundTrip.Round(time.Millisecond), p.Len())
@@ -117,16 +142,43 @@ func linkVersions(p *crm.Page) string {
 	return ""
 }
 
-// pageCapText compares the page size asked with paging.max.
-func pageCapText(asked int, p *crm.Page) string {
-	got := p.Paging.Max
-	switch {
-	case got <= 0:
-		return fmt.Sprintf("asked %d, paging.max not answered (%d records came)", asked, p.Len())
-	case got < asked:
-		return fmt.Sprintf("asked %d, the CRM caps pages at %d (paging.max): runs read the paging, nothing is lost", asked, got)
+// versionsText says which of the versions the reference shows answer.
+func versionsText(probes []crm.VersionProbe) string {
+	parts := make([]string, 0, len(probes))
+	for _, v := range probes {
+		text := v.Version + " not answered"
+		if v.Answered {
+			text = v.Version + " answers"
+		}
+		if v.Deprecation != "" {
+			text += " (" + crm.CodeDeprecatedVersion + ")"
+		}
+		parts = append(parts, text)
 	}
-	return fmt.Sprintf("asked %d, answered up to %d (paging.max)", asked, got)
+	return strings.Join(parts, ", ")
+}
+
+// pageCapText compares the page size asked with the page received: its
+// records count, whatever paging.max says (a server may answer the max
+// asked there and hold fewer).
+func pageCapText(asked int, p *crm.Page) string {
+	got, n := p.Paging.Max, p.Len()
+	capped := n < asked && p.Paging.Total > n // a short first page with more to come
+	const noLoss = "runs read the paging, nothing is lost"
+	switch {
+	case capped && got > 0 && got != n:
+		return fmt.Sprintf("asked %d, received %d of %d (paging.max says %d): the CRM caps pages at %d; %s",
+			asked, n, p.Paging.Total, got, n, noLoss)
+	case capped:
+		return fmt.Sprintf("asked %d, the CRM caps pages at %d (paging.max): %s", asked, n, noLoss)
+	case got > 0 && got < asked:
+		return fmt.Sprintf("asked %d, the CRM caps pages at %d (paging.max): %s", asked, got, noLoss)
+	case got <= 0:
+		return fmt.Sprintf("asked %d, paging.max not answered (%d records came)", asked, n)
+	case n < asked:
+		return fmt.Sprintf("asked %d, received all %d (paging.max %d; no cap seen)", asked, n, got)
+	}
+	return fmt.Sprintf("asked %d, received %d (paging.max %d)", asked, n, got)
 }
 
 // precision tells whole seconds from milliseconds in the answers' dates.
@@ -177,4 +229,37 @@ func (f *checkFacts) currency() string {
 		}
 	}
 	return "not shown by the API"
+}
+
+// dueTypesText names the dueDateConfigType names of the page, each with
+// the type erpsync reads it as (type 1 first): the reference names type 1
+// only, and CRMs differ on type 2.
+func dueTypesText(data []crm.Customer) string {
+	type named struct{ typ, name string }
+	var seen []named
+	for _, c := range data {
+		n := c.DueDateConfigType
+		if n == nil || *n == "" || slices.ContainsFunc(seen, func(x named) bool { return x.name == *n }) {
+			continue
+		}
+		t, ok := sync.DueTypeOfAnswer(*n)
+		if !ok {
+			t = "" // sorted last
+		}
+		seen = append(seen, named{t, *n})
+	}
+	if len(seen) == 0 {
+		return "not seen on this page"
+	}
+	slices.SortFunc(seen, func(a, b named) int {
+		return strings.Compare(cmp.Or(a.typ, "~")+a.name, cmp.Or(b.typ, "~")+b.name)
+	})
+	parts := make([]string, len(seen))
+	for i, x := range seen {
+		parts[i] = x.name + " (" + x.typ + ")"
+		if x.typ == "" {
+			parts[i] = x.name + " (not understood: it reads as a difference)"
+		}
+	}
+	return strings.Join(parts, ", ")
 }

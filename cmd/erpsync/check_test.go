@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 )
 
@@ -60,7 +61,8 @@ func TestCheck_ObservedFacts(t *testing.T) {
 	for _, want := range []string{
 		"login         ok in",
 		"username " + testUser,
-		"api version   v1.0 answered (paging links name v1.0)",
+		"api version   v2.1 answered (paging links name v2.1)",
+		"versions      v2.1 answers, v1.0 answers",
 		"asked 100, the CRM caps pages at 37 (paging.max)",
 		"timestamps    ms (lastUpdated with milliseconds)",
 		"customers     120 (paging.total)",
@@ -74,8 +76,8 @@ func TestCheck_ObservedFacts(t *testing.T) {
 		}
 	}
 	st := e.sim.Stats()
-	if n := requests(e.sim); n != 3 || st["GET /customers"] != 1 {
-		t.Errorf("check sent %d requests, want 3 (login, token, one page): %v", n, st)
+	if n := requests(e.sim); n != 4 || st["GET /customers"] != 2 {
+		t.Errorf("check sent %d requests, want 4 (login, token, one page, one of v1.0): %v", n, st)
 	}
 	if strings.Contains(out+errOut, testPassword) {
 		t.Error("the password is in the output")
@@ -115,5 +117,47 @@ func TestCheck_WrongVersion(t *testing.T) {
 	}
 	if up, del := e.writes(); up+del != 0 {
 		t.Errorf("wrote %d upserts and %d deletes", up, del)
+	}
+}
+
+// TestCheck_DeprecatedVersion: a CRM that marks v1.0 deprecated: check on
+// api_version v1.0 shows the warning, and says which versions answer.
+func TestCheck_DeprecatedVersion(t *testing.T) {
+	e := newE2E(t, crmsim.Options{Quirks: crmsim.Quirks{DeprecatedVersions: []string{"v1.0"}}}, func(cfg string) string {
+		return strings.Replace(cfg, "auth: none", "auth: none\n  api_version: v1.0", 1)
+	})
+	code, out, errOut := e.run("check")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"api version   v1.0 answered",
+		`warning       299 - "deprecated_version: the API version v1.0 is deprecated" (the CRM says api_version v1.0 is deprecated)`,
+		"versions      v2.1 answers, v1.0 answers (deprecated_version)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestCheck_PageSizeReceived: the page size reported is the one received,
+// also when paging.max repeats the max asked.
+func TestCheck_PageSizeReceived(t *testing.T) {
+	page := func(max, n, total int) *crm.Page {
+		return &crm.Page{Paging: crm.Paging{Max: max, Total: total}, Data: make([]crm.Customer, n)}
+	}
+	for _, tc := range []struct {
+		p    *crm.Page
+		want string
+	}{
+		{page(100, 50, 120), "asked 100, received 50 of 120 (paging.max says 100): the CRM caps pages at 50"},
+		{page(50, 50, 120), "asked 100, the CRM caps pages at 50 (paging.max)"},
+		{page(100, 100, 120), "asked 100, received 100 (paging.max 100)"},
+		{page(100, 7, 7), "asked 100, received all 7 (paging.max 100; no cap seen)"},
+	} {
+		if got := pageCapText(100, tc.p); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("pageCapText(max %d, %d of %d) = %q, want %q", tc.p.Paging.Max, tc.p.Len(), tc.p.Paging.Total, got, tc.want)
+		}
 	}
 }

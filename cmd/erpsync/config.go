@@ -114,7 +114,7 @@ func DefaultConfig() Config {
 	return Config{
 		CRM: CRMConfig{
 			// BaseURL has no default: crm.base_url is required.
-			APIVersion: "v1.0", Auth: crm.AuthBearer, TokenEnv: "CRM_TOKEN",
+			APIVersion: crm.DefaultAPIVersion, Auth: crm.AuthBearer, TokenEnv: "CRM_TOKEN",
 			UsernameEnv: "CRM_USERNAME", PasswordEnv: "CRM_PASSWORD", PageSize: crm.DefaultPageSize,
 			Concurrency: 8, Timeout: 30 * time.Second, Retries: 5,
 		},

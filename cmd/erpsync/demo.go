@@ -62,7 +62,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 
 	p := func(format string, a ...any) { fmt.Fprintf(c.Stdout, format, a...) }
 	p("erpsync demo\n============\n")
-	p("crmsim, the CRM simulator, listens on %s/api/v1.0/customers.\n", cfg.CRM.BaseURL)
+	p("crmsim, the CRM simulator, listens on %s/api/%s/customers.\n", cfg.CRM.BaseURL, cfg.CRM.APIVersion)
 	p("The exports are SAP-like: \";\" separated, decimal commas, X flags; day 2 is Windows-1252.\n")
 	p("The mapping is configs/demo.yaml; the checkpoint and the reports go to %s.\n", work)
 	for _, s := range demoSteps(*root, sim) {

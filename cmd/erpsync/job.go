@@ -234,7 +234,9 @@ func newLogger(stderr io.Writer, verbose bool) *zap.Logger {
 	}
 	enc := zap.NewProductionEncoderConfig()
 	enc.EncodeTime = zapcore.ISO8601TimeEncoder
-	return zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(stderr), level))
+	// Locked: the workers, the progress line and the session's logins log
+	// at once, and stderr may be any writer (a buffer in tests).
+	return zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.Lock(zapcore.AddSync(stderr)), level))
 }
 
 // usage marks an error of the command line or the config (exit 2).

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 )
@@ -31,12 +32,19 @@ const (
 //	GET that location with the cookie → 200 {"success":true,"token":…,"user":{…}}
 //
 // API calls then carry Authorization: Bearer <token> and the cookie. A call
-// refused with the error code no_credentials (whatever its status), a 401
-// or a redirect to a login page means the session ended: the client logs
-// in again, once for all the calls refused meanwhile, and repeats each
-// refused call once, whatever its method (a refused call was not
-// processed). The login's one redirect is the only one the client reads,
-// and only to the same origin; it follows no other.
+// refused with the error code no_credentials (whatever its status), a 401,
+// a 403 on a session that has worked, or a redirect to a login page means
+// the session ended: the client logs in again, once for all the calls
+// refused meanwhile (the logins are serialised: a call refused on a
+// session that another call has already replaced just repeats on the new
+// one), and repeats the refused call, whatever its method (a refused call
+// was not processed). A session may end again while a call is repeated
+// (short sessions, concurrent workers, another process of the same user
+// logging in): each end is met the same way, up to maxCallLogins logins
+// made by one call and maxCallRefusals refusals of one call; past them
+// the call fails with the refusal, which is fatal. The login's one
+// redirect is the only one the client reads, and only to the same origin;
+// it follows no other.
 
 // CodeNoCredentials is the real CRM's error code for a call without a live
 // session.
@@ -97,8 +105,44 @@ func (cr credentials) apply(req *http.Request) {
 	}
 }
 
+// Bounds of the session ends that one call meets (see above).
+const (
+	maxCallLogins   = 3
+	maxCallRefusals = 10
+)
+
+// sessionEnds counts the session ends one call met.
+type sessionEnds struct{ logins, refusals int }
+
+// renewSession meets the end of the session that cred carried, refused
+// with err: a new login (or the one another call made since), within the
+// call's bounds.
+func (c *Client) renewSession(ctx context.Context, op string, cred credentials, ends *sessionEnds, err error) error {
+	ends.refusals++
+	if ends.logins >= maxCallLogins || ends.refusals > maxCallRefusals {
+		return fmt.Errorf("%s: the CRM ended the session %d times during this call (%d new logins): %w",
+			op, ends.refusals, ends.logins, err)
+	}
+	loggedIn, lerr := c.reloginNow(ctx, cred.gen)
+	if lerr != nil {
+		return fmt.Errorf("%s: %w", op, lerr)
+	}
+	if loggedIn {
+		ends.logins++
+	}
+	return nil
+}
+
+// sessionWorked notes that a call went through on the session of cred.
+func (c *Client) sessionWorked(cred credentials) {
+	if c.session != nil && cred.gen > 0 {
+		c.session.worked.Store(cred.gen)
+	}
+}
+
 // session is the login state that every call shares.
 type session struct {
+	worked  atomic.Uint64 // the newest login (gen) a call went through on
 	sem     chan struct{} // one login at a time
 	mu      sync.Mutex    // guards what follows
 	cred    credentials
@@ -158,14 +202,18 @@ func (c *Client) LoginUser() map[string]any {
 	return out
 }
 
-// sessionEnded reports an answer that says the session is gone.
-func (c *Client) sessionEnded(err error) bool {
+// sessionEnded reports an answer that says the session of cred is gone: a
+// 403 only on a session that has worked (on a new one, it is a right the
+// user lacks).
+func (c *Client) sessionEnded(err error, cred credentials) bool {
 	if c.session == nil {
 		return false
 	}
 	var ae *APIError
 	if errors.As(err, &ae) {
-		return ae.Status == http.StatusUnauthorized || ae.Code == CodeNoCredentials
+		worked := cred.gen > 0 && c.session.worked.Load() >= cred.gen
+		return ae.Status == http.StatusUnauthorized || ae.Code == CodeNoCredentials ||
+			ae.Status == http.StatusForbidden && worked
 	}
 	var re *RedirectError
 	return errors.As(err, &re) && isLoginPage(re.Location)
@@ -197,19 +245,25 @@ func refusedInBody(body []byte) bool {
 // (0: none). Concurrent callers wait for the one login in progress and
 // share it; after credentials were refused, every call fails at once.
 func (c *Client) relogin(ctx context.Context, seen uint64) error {
+	_, err := c.reloginNow(ctx, seen)
+	return err
+}
+
+// reloginNow is relogin, and says whether this call made the login.
+func (c *Client) reloginNow(ctx context.Context, seen uint64) (bool, error) {
 	s := c.session
 	select {
 	case s.sem <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
+		return false, ctx.Err()
 	}
 	defer func() { <-s.sem }()
 	cur, refused := s.current()
 	if refused != nil {
-		return refused
+		return false, refused
 	}
 	if cur.gen != seen {
-		return nil
+		return false, nil
 	}
 	cred, user, err := c.login(ctx)
 	if err != nil {
@@ -219,14 +273,14 @@ func (c *Client) relogin(ctx context.Context, seen uint64) error {
 			s.refused = err
 			s.mu.Unlock()
 		}
-		return err
+		return false, err
 	}
 	cred.gen = cur.gen + 1
 	s.mu.Lock()
 	s.cred, s.user = cred, user
 	s.mu.Unlock()
 	c.noteLogin(seen > 0)
-	return nil
+	return true, nil
 }
 
 // noteLogin counts, logs and reports a login that succeeded.

@@ -256,7 +256,7 @@ func TestSession_WrongPassword(t *testing.T) {
 }
 
 // TestSession_RefusedAgainIsFatal: a CRM that refuses every call even
-// after a fresh login gets one re-login per call, never a loop.
+// after a fresh login gets three re-logins per call, never a loop.
 func TestSession_RefusedAgainIsFatal(t *testing.T) {
 	sim, _, _, _ := sessionSim(t)
 	var api atomic.Int64
@@ -275,8 +275,8 @@ func TestSession_RefusedAgainIsFatal(t *testing.T) {
 	if !crm.IsFatal(err) {
 		t.Fatalf("err = %v, want fatal", err)
 	}
-	if n, st := api.Load(), c.Stats(); n != 2 || st.Logins != 2 {
-		t.Errorf("%d API calls and %d logins, want 2 and 2 (a 200 no_credentials is refused too)", n, st.Logins)
+	if n, st := api.Load(), c.Stats(); n != 4 || st.Logins != 4 {
+		t.Errorf("%d API calls and %d logins, want 4 and 4 (a 200 no_credentials is refused too)", n, st.Logins)
 	}
 }
 

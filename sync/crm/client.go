@@ -2,6 +2,7 @@ package crm
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,8 +25,9 @@ import (
 // Config holds what the client needs. Zero values take the defaults of
 // ../../configs/erpsync.example.yaml.
 type Config struct {
-	BaseURL    string // e.g. http://127.0.0.1:8085; /api/<APIVersion>/customers is appended
-	APIVersion string // default v1.0
+	BaseURL string // e.g. http://127.0.0.1:8085; /api/<APIVersion>/customers is appended
+	// APIVersion is the version in the path; default DefaultAPIVersion.
+	APIVersion string
 	// Auth is how calls are authenticated: AuthNone, AuthBearer (the
 	// default: Token) or AuthSession (a login with Username and Password,
 	// as the real CRM; see auth.go).
@@ -76,8 +78,11 @@ type Client struct {
 	limiter *rate.Limiter
 	log     *zap.Logger
 	session *session // AuthSession only
+	parents parentRefs
 
 	requests, retries, throttled, logins, relogins atomic.Int64
+	deprecation                                    atomic.Pointer[string] // the first deprecated_version warning answered
+	bodyChecked                                    atomic.Bool            // a body was searched for one
 }
 
 // NewClient checks the config and sets defaults. It does no I/O.
@@ -87,7 +92,7 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("crm base_url %q: want http(s)://host[:port]", cfg.BaseURL)
 	}
 	if cfg.APIVersion == "" {
-		cfg.APIVersion = "v1.0"
+		cfg.APIVersion = DefaultAPIVersion
 	}
 	if err := checkAuth(&cfg); err != nil {
 		return nil, err
@@ -155,6 +160,8 @@ type call struct {
 	query      url.Values
 	form       *Form
 	idempotent bool
+	base       string // another API version's .../customers (ProbeVersion); "" the client's
+	version    string // the version of base
 }
 
 // do runs a call and decodes a 2xx body into out (when out is not nil).
@@ -163,12 +170,12 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	if err != nil {
 		return fmt.Errorf("%s: encode form: %w", cl.op, err)
 	}
-	target := c.base + cl.path
+	target := cmp.Or(cl.base, c.base) + cl.path
 	if len(cl.query) > 0 {
 		target += "?" + cl.query.Encode()
 	}
 	r := retryState{}
-	relogged := false
+	ends := sessionEnds{}
 	for attempt := 1; ; attempt++ {
 		if err := c.waitLimit(ctx, cl.op); err != nil {
 			return err
@@ -179,17 +186,17 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 		}
 		resp, err := c.attempt(ctx, cl, target, body, contentType, cred)
 		if err == nil {
+			c.sessionWorked(cred)
 			return decodeSuccess(cl.op, resp, out)
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", cl.op, ctx.Err())
 		}
-		if !relogged && c.sessionEnded(err) {
-			// The call was refused, not processed: after one new login it
-			// is repeated whatever its method; refused again, it fails.
-			relogged = true
-			if err := c.relogin(ctx, cred.gen); err != nil {
-				return fmt.Errorf("%s: %w", cl.op, err)
+		if c.sessionEnded(err, cred) {
+			// The call was refused, not processed: it is repeated, whatever
+			// its method, on a new session (see auth.go for the bounds).
+			if err := c.renewSession(ctx, cl.op, cred, &ends, err); err != nil {
+				return err
 			}
 			continue
 		}
@@ -287,9 +294,12 @@ func (c *Client) attempt(ctx context.Context, cl call, target string, body []byt
 	case a.status >= 300 && a.status <= 399:
 		return a, redirectError(cl.op, req.URL, a)
 	case a.status < 200 || a.status > 299:
-		return a, c.versionCheck(cl.op, decodeError(cl.op, a))
+		return a, c.versionCheck(cl.op, cl.version, decodeError(cl.op, a))
 	case c.session != nil && refusedInBody(a.body):
 		return a, decodeError(cl.op, a)
+	}
+	if cl.base == "" {
+		c.noteDeprecation(a)
 	}
 	return a, nil
 }
@@ -398,6 +408,10 @@ func decodeSuccess(op string, a *answer, out any) error {
 		return nil
 	}
 	if _, ok := out.(*answerStatus); ok {
+		return nil
+	}
+	if p, ok := out.(*probeAnswer); ok {
+		p.takeAnswer(a)
 		return nil
 	}
 	if d, ok := out.(bodyDecoder); ok {

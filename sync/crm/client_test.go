@@ -87,7 +87,7 @@ func TestClient_Upsert(t *testing.T) {
 	if got.ID == 0 || got.Reference != "NC-3" || got.Name != "Marie's Jewelry" {
 		t.Fatalf("got %+v", got)
 	}
-	if got.CustomerCategory == nil || got.CustomerCategory.Reference != "jewelry" || got.CustomerCategory.Href != "/api/v1.0/customerCategories/2" {
+	if got.CustomerCategory == nil || got.CustomerCategory.Reference != "jewelry" || got.CustomerCategory.Href != "/api/v2.1/customerCategories/2" {
 		t.Errorf("customerCategory = %+v", got.CustomerCategory)
 	}
 	if got.CreditLimit == nil || *got.CreditLimit != 5000 {

@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -157,7 +158,14 @@ func (c *Client) ListPage(ctx context.Context, q ListQuery) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.Decode()
+	p, err := a.Decode()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.CompleteParents(ctx, p.Data); err != nil {
+		return nil, fmt.Errorf("%s: %w", OpList, err)
+	}
+	return p, nil
 }
 
 // PageAnswer is a list answer received and not yet decoded. Decoding a
@@ -320,14 +328,14 @@ func detach(v reflect.Value) {
 func (c *Client) Show(ctx context.Context, id int64) (*Customer, error) {
 	var cu Customer
 	err := c.do(ctx, call{method: http.MethodGet, op: OpShow, path: idPath(id), idempotent: true}, &cu)
-	return result(&cu, err)
+	return c.completeParent(ctx, &cu, err)
 }
 
 // ShowByReference fetches a customer by its reference (external id).
 func (c *Client) ShowByReference(ctx context.Context, ref string) (*Customer, error) {
 	var cu Customer
 	err := c.do(ctx, call{method: http.MethodGet, op: OpShowByReference, path: refPath(ref), idempotent: true}, &cu)
-	return result(&cu, err)
+	return c.completeParent(ctx, &cu, err)
 }
 
 // Create creates a customer. It is not idempotent: after a request may have
@@ -336,7 +344,7 @@ func (c *Client) ShowByReference(ctx context.Context, ref string) (*Customer, er
 func (c *Client) Create(ctx context.Context, f *Form) (*Customer, error) {
 	var cu Customer
 	err := c.do(ctx, call{method: http.MethodPost, op: OpCreate, form: f}, &cu)
-	return result(&cu, err)
+	return c.completeParent(ctx, &cu, err)
 }
 
 // Update changes the given fields of the customer with that CRM id. It is
@@ -344,7 +352,7 @@ func (c *Client) Create(ctx context.Context, f *Form) (*Customer, error) {
 func (c *Client) Update(ctx context.Context, id int64, f *Form) (*Customer, error) {
 	var cu Customer
 	err := c.do(ctx, call{method: http.MethodPost, op: OpUpdate, path: idPath(id), form: f}, &cu)
-	return result(&cu, err)
+	return c.completeParent(ctx, &cu, err)
 }
 
 // Upsert creates or updates the customer with that reference. It is
@@ -352,7 +360,7 @@ func (c *Client) Update(ctx context.Context, id int64, f *Form) (*Customer, erro
 func (c *Client) Upsert(ctx context.Context, ref string, f *Form) (*Customer, error) {
 	var cu Customer
 	err := c.do(ctx, call{method: http.MethodPost, op: OpUpsert, path: refPath(ref), form: f, idempotent: true}, &cu)
-	return result(&cu, err)
+	return c.completeParent(ctx, &cu, err)
 }
 
 // Delete deletes the customer with that CRM id. A 404 is returned as an
@@ -377,10 +385,3 @@ func (c *Client) DeleteByReferenceStatus(ctx context.Context, ref string) (int, 
 
 func idPath(id int64) string    { return "/" + strconv.FormatInt(id, 10) }
 func refPath(ref string) string { return "/reference/" + url.PathEscape(ref) }
-
-func result(cu *Customer, err error) (*Customer, error) {
-	if err != nil {
-		return nil, err
-	}
-	return cu, nil
-}

@@ -114,9 +114,6 @@ func decodeMembers(b []byte, v reflect.Value, lenient map[string]bool) error {
 		if err := decodeValue(members[name], f); err != nil {
 			if lenient[name] {
 				f.SetZero()
-				if name == "parentCustomer" {
-					f.Set(reflect.ValueOf(linkOf(members[name])))
-				}
 				continue
 			}
 			errs = append(errs, fmt.Errorf("member %q: %w", name, err))
@@ -133,23 +130,6 @@ func mapsKeys(m map[string]json.RawMessage) func(func(string) bool) {
 			}
 		}
 	}
-}
-
-// linkOf reads a parentCustomer given as a number (its id) or a string
-// (its reference); nil otherwise.
-func linkOf(raw json.RawMessage) *CustomerLink {
-	var id int64
-	if json.Unmarshal(raw, &id) == nil {
-		return &CustomerLink{ID: id}
-	}
-	var ref string
-	if json.Unmarshal(raw, &ref) == nil && ref != "" {
-		if n, err := strconv.ParseInt(ref, 10, 64); err == nil {
-			return &CustomerLink{ID: n}
-		}
-		return &CustomerLink{Reference: ref}
-	}
-	return nil
 }
 
 var fieldCache gosync.Map // reflect.Type → map[string]int

@@ -91,3 +91,12 @@ func errBadCredentials() *apiError {
 func errVersion(version string) *apiError {
 	return errNotFound("The API version " + version + " doesn't exist.")
 }
+
+// warnDeprecated marks an answer of a deprecated API version. The
+// reference says nothing of deprecation: crmsim uses the HTTP headers made
+// for it, a Warning (code 299, "miscellaneous persistent warning") whose
+// text starts with the API's style of code, and Deprecation (RFC 9745).
+func warnDeprecated(w http.ResponseWriter, version string) {
+	w.Header().Set("Warning", `299 - "deprecated_version: the API version `+version+` is deprecated"`)
+	w.Header().Set("Deprecation", "true")
+}

@@ -61,6 +61,68 @@ type Options struct {
 	ThrottleRate float64
 	// FaultSeed makes the faults reproducible; 0 picks one at random.
 	FaultSeed uint64
+	// Quirks are behaviours of the real CRM that the reference does not
+	// show, off by default.
+	Quirks
+}
+
+// Quirks are what the real CRM does where the reference is silent or
+// where its examples differ from it: each one off by default, on by a flag
+// of cmd/crmsim, so that a test meets them on purpose.
+type Quirks struct {
+	// SessionRequests ends a session after this many API requests (the
+	// next one answers 401 no_credentials, as a call without a session);
+	// 0 never does. With SessionTTL, whichever comes first.
+	SessionRequests int
+	// References "ci" compares references ignoring case, accents and
+	// trailing spaces (a database collation such as MySQL's
+	// utf8mb4_general_ci): an upsert of "k-1" updates "K-1". "" or
+	// "exact" compares them byte for byte.
+	References string
+	// ParentDigits "id" reads a digits-only parentCustomer of a write as a
+	// customer id, as the reference's type "Long/String" allows; "" or
+	// "reference" reads it as a reference, as every other value.
+	ParentDigits string
+	// ParentShape "id" answers parentCustomer as the parent's bare id (a
+	// number); "" or "object" as {"id", "reference", "href"}.
+	ParentShape string
+	// DueTypeNames are the names under which dueDateConfigType 1 and 2
+	// are answered; empty: DefaultDueTypeNames.
+	DueTypeNames []string
+	// DeprecatedVersions are API versions served with a deprecation
+	// warning: a Warning: 299 - "deprecated_version …" header and
+	// Deprecation: true on each answer.
+	DeprecatedVersions []string
+}
+
+// DefaultDueTypeNames are crmsim's names of the due types 1 and 2: the
+// reference's for 1; for 2, which the reference never names, a guess.
+var DefaultDueTypeNames = []string{"daysAfterInvoiceDate", "daysAfterEndOfInvoiceMonth"}
+
+// validate checks the quirks that a command line may get wrong.
+func (q Quirks) validate() error {
+	if q.SessionRequests < 0 {
+		return errors.New("-session-requests cannot be negative")
+	}
+	for _, c := range []struct{ flag, v, off, on string }{
+		{"-references", q.References, "exact", "ci"},
+		{"-parent-digits", q.ParentDigits, "reference", "id"},
+		{"-parent-shape", q.ParentShape, "object", "id"},
+	} {
+		if c.v != "" && c.v != c.off && c.v != c.on {
+			return fmt.Errorf("%s %q: want %s or %s", c.flag, c.v, c.off, c.on)
+		}
+	}
+	if n := len(q.DueTypeNames); n != 0 && (n != 2 || q.DueTypeNames[0] == "" || q.DueTypeNames[1] == "" ||
+		strings.EqualFold(q.DueTypeNames[0], q.DueTypeNames[1])) {
+		return errors.New("-due-type-names: want two different names, of the types 1 and 2")
+	}
+	for _, v := range q.DeprecatedVersions {
+		if v == "" || strings.ContainsAny(v, "/?#") {
+			return fmt.Errorf("-deprecated-versions: %q is not a version such as v1.0", v)
+		}
+	}
+	return nil
 }
 
 // DefaultVersions are the API versions crmsim answers unless told: the
@@ -86,7 +148,7 @@ func (o Options) Validate() error {
 			return fmt.Errorf("-versions: %q is not a version such as v2.1", v)
 		}
 	}
-	return nil
+	return o.Quirks.validate()
 }
 
 // precisions are the values of TimePrecision: the store's unit and the
@@ -102,16 +164,17 @@ var precisions = map[string]struct {
 
 // Server is the simulator's HTTP handler.
 type Server struct {
-	Store    *Store
-	opts     Options
-	mux      *http.ServeMux
-	layout   string
-	versions map[string]bool
+	Store      *Store
+	opts       Options
+	mux        *http.ServeMux
+	layout     string
+	versions   map[string]bool
+	deprecated map[string]bool
 
 	mu       sync.Mutex
 	rng      *rand.Rand
 	stats    map[string]int64
-	sessions map[string]time.Time // session id (also its token) → login time
+	sessions map[string]*simSession // session id (also its token) → the session
 	logins   int64
 }
 
@@ -130,7 +193,7 @@ func New(store *Store, opts Options) *Server {
 	if !ok {
 		prec = precisions["s"]
 	}
-	store.configure(opts.Now, prec.unit)
+	store.configure(opts.Now, prec.unit, opts.Quirks)
 	if len(opts.Versions) == 0 {
 		opts.Versions = DefaultVersions
 	}
@@ -139,13 +202,16 @@ func New(store *Store, opts Options) *Server {
 		opts:     opts,
 		mux:      http.NewServeMux(),
 		layout:   prec.layout,
-		versions: map[string]bool{},
+		versions: map[string]bool{}, deprecated: map[string]bool{},
 		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		stats:    map[string]int64{},
-		sessions: map[string]time.Time{},
+		sessions: map[string]*simSession{},
 	}
 	for _, v := range opts.Versions {
 		s.versions[v] = true
+	}
+	for _, v := range opts.DeprecatedVersions {
+		s.deprecated[v] = true
 	}
 	s.routes()
 	return s
@@ -233,6 +299,9 @@ func (s *Server) route(op, pattern string, h func(http.ResponseWriter, *http.Req
 		if !s.versions[r.PathValue("version")] {
 			writeError(w, errVersion(r.PathValue("version")))
 			return
+		}
+		if s.deprecated[r.PathValue("version")] {
+			warnDeprecated(w, r.PathValue("version"))
 		}
 		if err := s.authorize(r); err != nil {
 			writeError(w, err)

@@ -40,6 +40,7 @@ type listFilter struct {
 	category    string
 	isActive    *bool
 	isActiveTxt string
+	foldRefs    bool // the reference filter ignores case and accents (Quirks.References "ci")
 }
 
 // parseListQuery checks the query against the reference: unknown
@@ -158,7 +159,7 @@ func (f *listFilter) match(c *crm.Customer) bool {
 			return false
 		}
 	}
-	if f.reference != "" && !wildcard(f.reference, c.Reference) {
+	if f.reference != "" && !f.matchReference(c.Reference) {
 		return false
 	}
 	if f.name != "" && !wildcard(f.name, c.Name) {
@@ -197,6 +198,15 @@ func (f *listFilter) link(version string, offset int) string {
 		}
 	}
 	return b.String()
+}
+
+// matchReference matches the reference filter, folded as the store
+// compares references.
+func (f *listFilter) matchReference(ref string) bool {
+	if f.foldRefs {
+		return wildcard(foldReference(f.reference), foldReference(ref))
+	}
+	return wildcard(f.reference, ref)
 }
 
 // wildcard matches s against a pattern where * stands for any run of

@@ -237,3 +237,21 @@ func TestConformance_NoLoginByDefault(t *testing.T) {
 		t.Errorf("stats show logins without -user")
 	}
 }
+
+// TestConformance_SessionRequests: -session-requests 3 ends a session after
+// its third API request; the fourth gets no_credentials, and the login's
+// own ajaxSuccess is no API request. A new login works again.
+func TestConformance_SessionRequests(t *testing.T) {
+	s := fixture(t, crmsim.Options{User: "erp", Password: "pw-9", Quirks: crmsim.Quirks{SessionRequests: 3}})
+	se := s.login(t, "erp", "pw-9")
+	list := get(api)
+	list.header = se.header()
+	for range 3 {
+		s.must(t, 200, list)
+	}
+	s.do(t, list).wantError(t, 401, "no_credentials", "")
+	s.do(t, list).wantError(t, 401, "no_credentials", "")
+	again := s.login(t, "erp", "pw-9")
+	list.header = again.header()
+	s.must(t, 200, list)
+}

@@ -26,7 +26,7 @@ type customerJSON struct {
 	CategoryReference             *string           `json:"categoryReference"`
 	CustomerCategory              *crm.Category     `json:"customerCategory"`
 	IsSubCustomer                 bool              `json:"isSubCustomer"`
-	ParentCustomer                *crm.CustomerLink `json:"parentCustomer"`
+	ParentCustomer                parentJSON        `json:"parentCustomer"`
 	BillWithParent                bool              `json:"billWithParent"`
 	CustomerSegmentationReference *string           `json:"customerSegmentationReference"`
 	CustomerSegmentation          *crm.Segmentation `json:"customerSegmentation"`
@@ -82,6 +82,20 @@ type customerJSON struct {
 	Region regionJSON `json:"region,omitzero"`
 }
 
+// parentJSON is the parentCustomer member: null, the link object, or
+// (Quirks.ParentShape "id") the parent's bare id.
+type parentJSON struct {
+	link   *crm.CustomerLink
+	bareID bool
+}
+
+func (p parentJSON) MarshalJSON() ([]byte, error) {
+	if p.link != nil && p.bareID {
+		return strconv.AppendInt(nil, p.link.ID, 10), nil
+	}
+	return json.Marshal(p.link)
+}
+
 // regionJSON is the region member: left out, null, or a region.
 type regionJSON struct {
 	present bool
@@ -96,7 +110,7 @@ func wire(c *crm.Customer, layout string) customerJSON {
 	return customerJSON{
 		ID: c.ID, Reference: c.Reference, Reference2: c.Reference2, Name: c.Name,
 		CategoryReference: c.CategoryReference, CustomerCategory: c.CustomerCategory,
-		IsSubCustomer: c.IsSubCustomer, ParentCustomer: c.ParentCustomer, BillWithParent: c.BillWithParent,
+		IsSubCustomer: c.IsSubCustomer, ParentCustomer: parentJSON{link: c.ParentCustomer}, BillWithParent: c.BillWithParent,
 		CustomerSegmentationReference: c.CustomerSegmentationReference, CustomerSegmentation: c.CustomerSegmentation,
 		PocTenus: c.PocTenus, Email: c.Email, Logo: c.Logo, Phone: c.Phone, Mobile: c.Mobile, Fax: c.Fax,
 		Comment: c.Comment, Barcode: c.Barcode, IsSameAddress: c.IsSameAddress,
@@ -173,5 +187,23 @@ func (s *Server) render(c crm.Customer, version string) customerJSON {
 		pts[i] = pt
 	}
 	c.PaymentTypes = pts
-	return wire(&c, s.layout)
+	w := wire(&c, s.layout)
+	w.ParentCustomer.bareID = s.opts.ParentShape == "id"
+	w.DueDateConfigType = s.dueTypeName(c.DueDateConfigType)
+	return w
+}
+
+// dueTypeName is the name a stored due type is answered under: the store
+// keeps DefaultDueTypeNames, Quirks.DueTypeNames may rename them.
+func (s *Server) dueTypeName(stored *string) *string {
+	names := s.opts.DueTypeNames
+	if stored == nil || len(names) != 2 {
+		return stored
+	}
+	for i, name := range DefaultDueTypeNames {
+		if *stored == name {
+			return &names[i]
+		}
+	}
+	return stored
 }

@@ -52,7 +52,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	id := newSessionID()
 	s.mu.Lock()
 	s.dropEndedSessions()
-	s.sessions[id] = s.now()
+	s.sessions[id] = &simSession{login: s.now()}
 	s.logins++
 	s.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true})
@@ -102,10 +102,37 @@ func (s *Server) authorize(r *http.Request) *apiError {
 	case s.opts.User == "":
 		return errToken()
 	}
-	if id, ok := s.sessionOf(r); ok && hasBearer && equal(bearer, id) {
+	if id, ok := s.sessionOf(r); ok && hasBearer && equal(bearer, id) && s.useSession(id) {
 		return nil
 	}
 	return errNoCredentials()
+}
+
+// simSession is an open session: when it logged in, and how many API
+// requests it made.
+type simSession struct {
+	login    time.Time
+	requests int
+}
+
+// useSession counts an API request of a session. With SessionRequests, a
+// session that has made that many ends: the request is refused, and the
+// session is dropped. The reference says nothing of a session's end: the
+// refusal is the one of a call without a session (401 no_credentials), as
+// the vendor's public clients expect it.
+func (s *Server) useSession(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	se, ok := s.sessions[id]
+	if !ok {
+		return false
+	}
+	se.requests++
+	if n := s.opts.SessionRequests; n > 0 && se.requests > n {
+		delete(s.sessions, id)
+		return false
+	}
+	return true
 }
 
 // sessionOf returns the request's live session; an ended one is dropped.
@@ -116,11 +143,11 @@ func (s *Server) sessionOf(r *http.Request) (string, bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	at, ok := s.sessions[c.Value]
+	se, ok := s.sessions[c.Value]
 	if !ok {
 		return "", false
 	}
-	if s.ended(at) {
+	if s.ended(se.login) {
 		delete(s.sessions, c.Value)
 		return "", false
 	}
@@ -136,8 +163,8 @@ func (s *Server) ended(login time.Time) bool {
 
 // dropEndedSessions keeps the session table bounded; s.mu is held.
 func (s *Server) dropEndedSessions() {
-	for id, at := range s.sessions {
-		if s.ended(at) {
+	for id, se := range s.sessions {
+		if s.ended(se.login) {
 			delete(s.sessions, id)
 		}
 	}

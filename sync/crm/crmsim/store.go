@@ -34,6 +34,10 @@ type Store struct {
 	listCache map[string]listResult
 	answers   answerCache
 	orgStamp  int64
+	// foldRefs (Quirks.References "ci") keys byRef by foldReference;
+	// parentDigitsID (Quirks.ParentDigits "id") reads a digits-only parent
+	// of a write as an id.
+	foldRefs, parentDigitsID bool
 }
 
 // NewStore returns a store holding the seed's reference data and customers.
@@ -91,7 +95,7 @@ func (s *Store) Len() int {
 func (s *Store) ByReference(ref string) (crm.Customer, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.byRef[ref]
+	c, ok := s.byRef[s.refKey(ref)]
 	if !ok {
 		return crm.Customer{}, false
 	}
@@ -100,13 +104,22 @@ func (s *Store) ByReference(ref string) (crm.Customer, bool) {
 
 // configure sets the clock (when now is not nil) and the precision of the
 // dates.
-func (s *Store) configure(now func() time.Time, unit time.Duration) {
+func (s *Store) configure(now func() time.Time, unit time.Duration, q Quirks) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if now != nil {
 		s.Now = now
 	}
 	s.unit = unit
+	s.parentDigitsID = q.ParentDigits == "id"
+	if fold := q.References == "ci"; fold != s.foldRefs {
+		s.foldRefs = fold
+		byRef := make(map[string]*crm.Customer, len(s.byRef))
+		for _, c := range s.byRef {
+			byRef[s.refKey(c.Reference)] = c
+		}
+		s.byRef = byRef
+	}
 }
 
 // stamp is the time of a write, in UTC, truncated to the store's
@@ -145,7 +158,7 @@ func (s *Store) Create(p *params, baseURL string) (crm.Customer, *apiError) {
 	if ref == "" {
 		return crm.Customer{}, errMissing("reference")
 	}
-	if _, taken := s.byRef[ref]; taken {
+	if _, taken := s.byRef[s.refKey(ref)]; taken {
 		return crm.Customer{}, errNotUnique()
 	}
 	c := s.newCustomer(ref)
@@ -173,7 +186,7 @@ func (s *Store) Update(id int64, p *params, baseURL string) (crm.Customer, *apiE
 func (s *Store) Upsert(ref string, p *params, baseURL string) (c crm.Customer, created bool, err *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, ok := s.byRef[ref]; ok {
+	if old, ok := s.byRef[s.refKey(ref)]; ok {
 		c, err := s.change(old, p, modeUpsert, baseURL)
 		return c, false, err
 	}
@@ -194,7 +207,7 @@ func (s *Store) change(old *crm.Customer, p *params, m mode, baseURL string) (cr
 		return crm.Customer{}, err
 	}
 	if c.Reference != old.Reference {
-		if _, taken := s.byRef[c.Reference]; taken {
+		if other, taken := s.byRef[s.refKey(c.Reference)]; taken && other != old {
 			return crm.Customer{}, errNotUnique()
 		}
 	}
@@ -221,7 +234,7 @@ func (s *Store) Delete(id int64) *apiError {
 func (s *Store) DeleteByReference(ref string) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.byRef[ref]
+	c, ok := s.byRef[s.refKey(ref)]
 	if !ok {
 		return errCustomerNotFound(ref)
 	}
@@ -243,7 +256,7 @@ func (s *Store) Show(id int64) (crm.Customer, *apiError) {
 func (s *Store) ShowByReference(ref string) (crm.Customer, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.byRef[ref]
+	c, ok := s.byRef[s.refKey(ref)]
 	if !ok {
 		return crm.Customer{}, errCustomerNotFound(ref)
 	}
@@ -258,7 +271,7 @@ func (s *Store) remove(c *crm.Customer) *apiError {
 		s.children[c.ParentCustomer.ID]--
 	}
 	delete(s.byID, c.ID)
-	delete(s.byRef, c.Reference)
+	delete(s.byRef, s.refKey(c.Reference))
 	s.answers.forget(c)
 	s.version++
 	return nil
@@ -288,7 +301,7 @@ func (s *Store) insert(c *crm.Customer) {
 		s.setCategory(c, root)
 	}
 	s.byID[c.ID] = c
-	s.byRef[c.Reference] = c
+	s.byRef[s.refKey(c.Reference)] = c
 	if c.ParentCustomer != nil {
 		s.children[c.ParentCustomer.ID]++
 	}
@@ -311,9 +324,9 @@ func (s *Store) replace(old, c *crm.Customer) {
 			}
 		}
 	}
-	delete(s.byRef, old.Reference)
+	delete(s.byRef, s.refKey(old.Reference))
 	*old = *c
-	s.byRef[old.Reference] = old
+	s.byRef[s.refKey(old.Reference)] = old
 	s.answers.forget(old)
 	s.version++
 }
@@ -362,6 +375,7 @@ type listResult struct {
 func (s *Store) list(f listFilter, akey string) (page []listed, total int, at int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	f.foldRefs = s.foldRefs
 	if items, ok := s.timeWindow(f); ok {
 		return s.pageOf(items, f, akey), len(items), s.version
 	}

@@ -335,8 +335,8 @@ func (s *Store) applyParent(c *crm.Customer, p *params, external bool) *apiError
 			c.ParentCustomer = nil
 		} else {
 			var parent *crm.Customer
-			if external {
-				parent = s.byRef[v]
+			if external && !(s.parentDigitsID && isDigits(v)) {
+				parent = s.byRef[s.refKey(v)]
 			} else {
 				id, err := strconv.ParseInt(v, 10, 64)
 				if err != nil {
@@ -344,7 +344,7 @@ func (s *Store) applyParent(c *crm.Customer, p *params, external bool) *apiError
 				}
 				parent = s.byID[id]
 			}
-			if (parent != nil && c.ID != 0 && parent.ID == c.ID) || (parent == nil && v == c.Reference && external) {
+			if (parent != nil && c.ID != 0 && parent.ID == c.ID) || (parent == nil && s.refKey(v) == s.refKey(c.Reference) && external) {
 				return errNotFound("The customer cannot be a subcustomer of itself.")
 			}
 			if parent == nil {
