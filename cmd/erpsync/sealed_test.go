@@ -124,7 +124,7 @@ func TestLoadConfig_ReportsBounds(t *testing.T) {
 		}
 	}
 	path := filepath.Join(t.TempDir(), "c.yaml")
-	os.WriteFile(path, []byte("reports:\n  file_mode: 0600\n  max_errors: 10\n"), 0o600)
+	os.WriteFile(path, []byte("crm:\n  base_url: http://127.0.0.1:8085\nreports:\n  file_mode: 0600\n  max_errors: 10\n"), 0o600)
 	cfg, err := LoadConfig(path)
 	if err != nil || cfg.Reports.FileMode != 0o600 || cfg.Reports.MaxErrors != 10 {
 		t.Errorf("cfg %+v, err %v", cfg, err)

@@ -166,6 +166,10 @@ func TestServe_InboxInOrder(t *testing.T) {
 	waitFor(t, 20*time.Second, "day 1 archived", func() bool { return len(archived(t, f.archive)) == 1 })
 	f.drop("../../testdata/exports/day2.csv", "b-day2.csv", time.Minute)
 	waitFor(t, 20*time.Second, "two exports archived", func() bool { return len(archived(t, f.archive)) == 2 })
+	// An export is archived before its run's metrics are counted: wait for both.
+	waitFor(t, 20*time.Second, "two runs counted", func() bool {
+		return scrape(t, addr)("erpsync_runs_total", map[string]string{"outcome": "done"}) >= 2
+	})
 
 	counter := scrape(t, addr) // /metrics, parsed with the Prometheus text parser
 	if n := counter("erpsync_runs_total", map[string]string{"outcome": "done"}); n != 2 {
