@@ -12,7 +12,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"erpsync/mapping"
 	"erpsync/mapping/customer"
 	"erpsync/state"
 	"erpsync/sync/crm"
@@ -95,15 +94,15 @@ func Apply(ctx context.Context, plan *Plan, api CRM, rec Recorder, opt ApplyOpti
 }
 
 // waves sends the upsert waves, then the delete waves unless an upsert
-// failed.
+// failed. Lean or not, the plan gives each wave's actions the same way.
 func (a *applier) waves(ctx context.Context, plan *Plan) error {
+	changed := func(act *Action) error {
+		return a.record(ctx, act, a.outcome(act), 0, ErrExportChanged)
+	}
 	for i := range plan.UpsertWaves() {
-		var err error
-		if plan.lean != nil {
-			err = a.leanWave(ctx, plan.lean, i)
-		} else {
-			err = a.wave(ctx, plan.Upserts[i])
-		}
+		err := a.sendWave(ctx, func(send Send) error {
+			return plan.SendUpserts(ctx, i, a.opt.Rows, send, changed)
+		})
 		if err != nil {
 			return err
 		}
@@ -115,8 +114,12 @@ func (a *applier) waves(ctx context.Context, plan *Plan) error {
 		}
 		return nil
 	}
-	for _, wave := range plan.Deletes {
-		if err := a.wave(ctx, wave); err != nil {
+	for i := range plan.Deletes {
+		err := a.sendWave(ctx, func(send Send) error {
+			plan.SendDeletes(i, send)
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -163,28 +166,16 @@ func notSentReason(ctx context.Context, err error, stopped string) string {
 	return "not sent: its row was not met again in the export; the next run takes it"
 }
 
-// settleRest tells Done of every action the apply did not send. A lean
-// plan's upserts are made into Actions only for the rows not settled.
+// settleRest tells Done of every action the apply did not send.
 func (a *applier) settleRest(plan *Plan, reason string) {
-	if lp := plan.lean; lp != nil {
-		for i := range lp.rows {
-			if !lp.settled(i) {
-				act := lp.action(i)
-				a.notSent(act, reason)
-				lp.rows[i].settleFrom(act)
-			}
-		}
-	}
-	for _, w := range slices.Concat(plan.Upserts, plan.Deletes) {
-		for _, act := range w {
-			a.notSent(act, reason)
-		}
+	for act := range plan.Unsettled() {
+		a.notSent(act, reason)
 	}
 }
 
 // notSent counts an action as not sent, once, and tells Done why.
 func (a *applier) notSent(act *Action, reason string) {
-	if act.settle() {
+	if act.Settle() {
 		return
 	}
 	a.skipped.Add(1)
@@ -226,34 +217,6 @@ func (a *applier) overBudget() bool {
 	return int(a.failed.Load()) > a.allowed
 }
 
-// wave sends one wave of actions and waits for it.
-func (a *applier) wave(ctx context.Context, actions []*Action) error {
-	return a.sendWave(ctx, func(send sendFunc) error {
-		for _, act := range actions {
-			if act.end.Load()&1 == 1 {
-				continue // settled already: a held delete
-			}
-			if !send(act, nil) {
-				break // the rest are settled as not sent at the end
-			}
-		}
-		return nil
-	})
-}
-
-// leanWave sends wave i of a lean plan as a new read of the export meets
-// its rows, and waits for it.
-func (a *applier) leanWave(ctx context.Context, lp *leanPlan, i int) error {
-	return a.sendWave(ctx, func(send sendFunc) error {
-		return a.reread(ctx, lp, i, send)
-	})
-}
-
-// sendFunc schedules one action; false when the wave must stop
-// scheduling. row is the lean plan's row the action was made of, nil for
-// an action of a plan that is not lean.
-type sendFunc func(act *Action, row *leanRow) bool
-
 // sendWave sends what schedule gives its send function through
 // Concurrency workers, and waits for them; schedule's error is the wave's
 // after the requests in flight. Cancelling ctx (a signal) stops the
@@ -263,12 +226,12 @@ type sendFunc func(act *Action, row *leanRow) bool
 //
 // The workers live for the wave: a goroutine per action grew its stack
 // again through the HTTP client each time (4% of an import's CPU).
-func (a *applier) sendWave(ctx context.Context, schedule func(send sendFunc) error) error {
+func (a *applier) sendWave(ctx context.Context, schedule func(send Send) error) error {
 	gctx, fail := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer fail(nil)
 	type sending struct {
-		act *Action
-		row *leanRow
+		act  *Action
+		done func()
 	}
 	queue := make(chan sending) // unbuffered: send waits for a free worker
 	var workers errgroup.Group
@@ -285,16 +248,16 @@ func (a *applier) sendWave(ctx context.Context, schedule func(send sendFunc) err
 				if err := a.do(gctx, s.act); err != nil {
 					fail(err) // the first one is the cause
 				}
-				s.row.settleFrom(s.act)
+				s.done()
 			}
 			return nil
 		})
 	}
-	send := func(act *Action, row *leanRow) bool {
+	send := func(act *Action, done func()) bool {
 		if a.overBudget() || ctx.Err() != nil || gctx.Err() != nil {
 			return false
 		}
-		queue <- sending{act, row}
+		queue <- sending{act, done}
 		return true
 	}
 	readErr := schedule(send)
@@ -312,103 +275,6 @@ func (a *applier) sendWave(ctx context.Context, schedule func(send sendFunc) err
 	if a.overBudget() {
 		a.sum.Stopped = fmt.Sprintf("%d rows failed, more than max_failures (%s = %d)", a.failed.Load(), a.opt.MaxFailures, a.allowed)
 		return &GuardError{Guard: "max_failures", Detail: a.sum.Stopped}
-	}
-	return nil
-}
-
-// ErrExportChanged is the failure of a lean plan's row that is no longer
-// in the export as planned: the file changed between the plan and the
-// apply. The row is not sent; the next run plans it again.
-var ErrExportChanged = errors.New("the row changed in the export after it was planned (the file was replaced): not sent, the next run takes it")
-
-var errStopRead = errors.New("stop reading")
-
-// errWaveRead ends a read of the export once every row of a wave was met.
-var errWaveRead = errors.New("every row of the wave met")
-
-// reread sends the upserts of a lean wave as a new read of the export
-// meets their rows. A wave is in the order of its lines, as the export
-// is read: a cursor walks it, with no map of a million references. Each
-// row's Action is made when its row is met, and goes once it is sent.
-func (a *applier) reread(ctx context.Context, lp *leanPlan, i int, send sendFunc) error {
-	if a.opt.Rows == nil {
-		return errors.New("apply: a lean plan needs ApplyOptions.Rows to read its rows")
-	}
-	start, end := lp.wave(i)
-	w := waveReader{a: a, ctx: ctx, lp: lp, next: start, end: end, send: send}
-	err := a.opt.Rows(w.row)
-	switch {
-	case errors.Is(err, errStopRead), ctx.Err() != nil:
-		return nil // what was not sent is settled at the end
-	case errors.Is(err, errWaveRead):
-	case err != nil:
-		return fmt.Errorf("read the export again: %w", err)
-	}
-	// The rows never met again: gone from the export since the plan.
-	return w.changed(end)
-}
-
-// waveReader matches the rows of a new read of the export with a lean
-// wave's rows, in line order.
-type waveReader struct {
-	a    *applier
-	ctx  context.Context
-	lp   *leanPlan
-	next int // the first of the wave's rows not met yet
-	end  int // where the wave ends in lp.rows
-	send sendFunc
-}
-
-// row takes one row of the new read.
-func (w *waveReader) row(r mapping.Row) error {
-	c := r.Customer
-	if c == nil {
-		return nil
-	}
-	// The actions before this line were not met: their rows changed.
-	if err := w.changed(w.lineIndex(c.Line)); err != nil {
-		return err
-	}
-	if w.next == w.end {
-		return errWaveRead
-	}
-	if int(w.lp.rows[w.next].line) != c.Line {
-		return nil // not a row of this wave
-	}
-	act, row := w.lp.action(w.next), &w.lp.rows[w.next]
-	w.next++
-	if c.Reference != act.Reference || hashPrefix(c.Hash)&^1 != act.rowHash() {
-		err := w.a.record(w.ctx, act, w.a.outcome(act), 0, ErrExportChanged)
-		row.settleFrom(act)
-		return err
-	}
-	act.Customer = c
-	if !w.send(act, row) {
-		return errStopRead
-	}
-	return nil
-}
-
-// lineIndex is the position of the first row from w.next on whose line
-// is line or after.
-func (w *waveReader) lineIndex(line int) int {
-	i := w.next
-	for i < w.end && int(w.lp.rows[i].line) < line {
-		i++
-	}
-	return i
-}
-
-// changed records the rows from w.next up to end as failed: they are not
-// in the export as planned.
-func (w *waveReader) changed(end int) error {
-	for ; w.next < end; w.next++ {
-		act := w.lp.action(w.next)
-		err := w.a.record(w.ctx, act, w.a.outcome(act), 0, ErrExportChanged)
-		w.lp.rows[w.next].settleFrom(act)
-		if err != nil {
-			return err
-		}
 	}
 	return nil
 }
@@ -458,7 +324,7 @@ func (a *applier) record(ctx context.Context, act *Action, out state.Outcome, st
 		a.notSent(act, "answered by the CRM but not recorded in the checkpoint; the next run re-checks it")
 		return fmt.Errorf("record %s of %s: %w", act.Op, act.Reference, rerr)
 	}
-	act.settle()
+	act.Settle()
 	i := opIndex[act.Op]
 	if err != nil {
 		a.failed.Add(1)

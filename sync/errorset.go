@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"go.uber.org/zap"
 
@@ -168,4 +169,27 @@ func firstLine(k ErrorKind) int {
 		return 0
 	}
 	return k.Lines[0]
+}
+
+func errText(e *mapping.RowError) string {
+	if e.Err != nil {
+		return e.Err.Error()
+	}
+	return e.Error()
+}
+
+// maxCell bounds a reference written in a report: a cell of a megabyte
+// is cut, once per row.
+const maxCell = 256
+
+// cutCell cuts s to maxCell bytes (on a rune boundary), marking the cut.
+func cutCell(s string) string {
+	if len(s) <= maxCell {
+		return s
+	}
+	cut := maxCell
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

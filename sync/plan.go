@@ -64,9 +64,12 @@ type Action struct {
 // lowest bit cleared; 0 for a delete of an absent reference.
 func (a *Action) rowHash() uint64 { return a.end.Load() &^ 1 }
 
-// settle marks the action's end as told; it reports whether it already
+// Settle marks the action's end as told; it reports whether it already
 // was.
-func (a *Action) settle() (already bool) { return a.end.Or(1)&1 == 1 }
+func (a *Action) Settle() (already bool) { return a.end.Or(1)&1 == 1 }
+
+// Settled reports whether the action's end was told (Settle).
+func (a *Action) Settled() bool { return a.end.Load()&1 == 1 }
 
 // FieldChanges returns the action's changes field by field: an update's
 // as planned; a create's, every mapped field from empty, built when asked
@@ -912,4 +915,11 @@ func (pl *planner) guard() error {
 // (cmd/erpsync/memory.go).
 func PlanMemoryLimit(records int) int64 {
 	return 64<<20 + 56*int64(records)
+}
+
+// Change is one field's old and new canonical value.
+type Change struct {
+	Field string `json:"field"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
 }

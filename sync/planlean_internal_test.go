@@ -76,7 +76,7 @@ func TestLeanPlan_Settle(t *testing.T) {
 	if lp.settled(0) {
 		t.Fatal("settled before its Action was")
 	}
-	if first.settle() {
+	if first.Settle() {
 		t.Fatal("a new Action was already settled")
 	}
 	lp.rows[0].settleFrom(first)

@@ -277,10 +277,3 @@ func equalValue(field, want, got string) bool {
 	f, ok := customer.Lookup(field)
 	return ok && want == "" && f.IsCleared(got)
 }
-
-// Change is one field's old and new canonical value.
-type Change struct {
-	Field string `json:"field"`
-	Old   string `json:"old"`
-	New   string `json:"new"`
-}

@@ -14,7 +14,6 @@ import (
 	"strings"
 	gosync "sync"
 	"time"
-	"unicode/utf8"
 
 	"erpsync/mapping"
 	"erpsync/state"
@@ -176,13 +175,6 @@ func issuesJSON(es []*mapping.RowError) []planIssueJSON {
 		out = append(out, planIssueJSON{Reference: cutCell(e.Reference), Line: e.Line, Column: e.Column, Message: errText(e)})
 	}
 	return out
-}
-
-func errText(e *mapping.RowError) string {
-	if e.Err != nil {
-		return e.Err.Error()
-	}
-	return e.Error()
 }
 
 // RunReport writes a run's reports/<run-id>/: success.csv and errors.csv as
@@ -394,22 +386,6 @@ func (r *RunReport) AddOmitted(kinds []ErrorKind) {
 func omittedText(n int, what string, k ErrorKind) string {
 	return fmt.Sprintf("%d more %s of this kind, not listed (reports.max_errors; %d in all, first lines %v): %s",
 		n, what, k.Count, k.Lines, k.Kind)
-}
-
-// maxCell bounds a reference written in a report: a cell of a megabyte
-// is cut, once per row.
-const maxCell = 256
-
-// cutCell cuts s to maxCell bytes (on a rune boundary), marking the cut.
-func cutCell(s string) string {
-	if len(s) <= maxCell {
-		return s
-	}
-	cut := maxCell
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }
 
 // Summary is summary.json.
