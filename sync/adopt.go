@@ -41,15 +41,15 @@ func Adopt(ctx context.Context, j Job) (*Adopted, error) {
 	}
 	res, err := adopt(ctx, j, runID)
 	status := Status(err, ctx.Err() != nil)
-	errText := ""
+	ErrText := ""
 	if err != nil {
-		errText = err.Error()
+		ErrText = err.Error()
 	}
 	counts := map[string]int{}
 	if res != nil {
 		counts = map[string]int{"listed": res.Listed, "rows": res.Rows, "adopted": res.Adopted, "unchanged": res.Equal}
 	}
-	if ferr := j.State.FinishRun(context.WithoutCancel(ctx), runID, status, counts, errText); ferr != nil {
+	if ferr := j.State.FinishRun(context.WithoutCancel(ctx), runID, status, counts, ErrText); ferr != nil {
 		j.Log.Error("record run end", zap.Error(ferr))
 	}
 	return res, err

@@ -15,6 +15,7 @@ import (
 	"erpsync/mapping/customer"
 	"erpsync/state"
 	"erpsync/sync/crm"
+	"erpsync/sync/plan"
 )
 
 // CRM is the part of the CRM client that applying a plan needs.
@@ -32,22 +33,22 @@ type Recorder interface {
 // ApplyOptions are the settings of an apply.
 type ApplyOptions struct {
 	RunID       int64
-	Concurrency int   // bounded errgroup size; default 8
-	MaxFailures Limit // stop scheduling when more rows than this fail
+	Concurrency int        // bounded errgroup size; default 8
+	MaxFailures plan.Limit // stop scheduling when more rows than this fail
 	// CountryCode canonicalises countries in what the CRM answers.
 	CountryCode func(string) (string, bool)
 	// Done, when set, is told of every finished action (for reports and
 	// progress). It is called from the workers, concurrently.
 	Done func(Result)
-	// Rows reads the export again: a lean plan's upserts (PlanOptions.Lean)
+	// Rows reads the export again: a lean plan's upserts (plan.Options.Lean)
 	// take their customers from it, wave by wave.
-	Rows Rows
+	Rows plan.Rows
 }
 
 // Result is the outcome of one action: sent and confirmed (Err nil),
 // failed (Err), or not sent at all (NotSent says why; Err is nil).
 type Result struct {
-	Action  *Action
+	Action  *plan.Action
 	Err     error  // nil on success
 	NotSent string // why the action was not sent, or got no answer; "" when it was answered
 	Status  int    // the HTTP status of a refusal, when there was one
@@ -58,8 +59,8 @@ type Result struct {
 
 // Summary counts what an apply did.
 type Summary struct {
-	OK     map[Op]int
-	Failed map[Op]int
+	OK     map[plan.Op]int
+	Failed map[plan.Op]int
 	// Skipped counts actions not sent, or sent with no answer (in flight
 	// when the run stopped): after the failure budget ran out, after a
 	// fatal error or an interruption, or deletes held back because an
@@ -77,7 +78,7 @@ type Summary struct {
 // failures pass MaxFailures it stops scheduling, lets the requests in
 // flight finish and returns a *GuardError. Deletes are not sent at all when
 // an upsert failed in the run: they wait for a clean run.
-func Apply(ctx context.Context, plan *Plan, api CRM, rec Recorder, opt ApplyOptions) (*Summary, error) {
+func Apply(ctx context.Context, p *plan.Plan, api CRM, rec Recorder, opt ApplyOptions) (*Summary, error) {
 	if opt.Concurrency <= 0 {
 		opt.Concurrency = 8
 	}
@@ -85,38 +86,38 @@ func Apply(ctx context.Context, plan *Plan, api CRM, rec Recorder, opt ApplyOpti
 		opt.CountryCode = func(string) (string, bool) { return "", false }
 	}
 	a := &applier{api: api, rec: rec, opt: opt,
-		sum:     &Summary{OK: map[Op]int{}, Failed: map[Op]int{}},
-		allowed: opt.MaxFailures.Of(plan.Len()),
+		sum:     &Summary{OK: map[plan.Op]int{}, Failed: map[plan.Op]int{}},
+		allowed: opt.MaxFailures.Of(p.Len()),
 	}
-	err := a.waves(ctx, plan)
-	a.settleRest(plan, notSentReason(ctx, err, a.sum.Stopped))
+	err := a.waves(ctx, p)
+	a.settleRest(p, notSentReason(ctx, err, a.sum.Stopped))
 	return a.summary(), err
 }
 
 // waves sends the upsert waves, then the delete waves unless an upsert
 // failed. Lean or not, the plan gives each wave's actions the same way.
-func (a *applier) waves(ctx context.Context, plan *Plan) error {
-	changed := func(act *Action) error {
-		return a.record(ctx, act, a.outcome(act), 0, ErrExportChanged)
+func (a *applier) waves(ctx context.Context, p *plan.Plan) error {
+	changed := func(act *plan.Action) error {
+		return a.record(ctx, act, a.outcome(act), 0, plan.ErrExportChanged)
 	}
-	for i := range plan.UpsertWaves() {
-		err := a.sendWave(ctx, func(send Send) error {
-			return plan.SendUpserts(ctx, i, a.opt.Rows, send, changed)
+	for i := range p.UpsertWaves() {
+		err := a.sendWave(ctx, func(send plan.Send) error {
+			return p.SendUpserts(ctx, i, a.opt.Rows, send, changed)
 		})
 		if err != nil {
 			return err
 		}
 	}
-	held := a.holdDeletes(plan)
+	held := a.holdDeletes(p)
 	if a.failed.Load() > 0 {
-		if n := plan.Count(OpDelete) - held; n > 0 && a.sum.Stopped == "" {
+		if n := p.Count(plan.OpDelete) - held; n > 0 && a.sum.Stopped == "" {
 			a.sum.Stopped = fmt.Sprintf("%d deletes held back: an upsert failed in this run", n)
 		}
 		return nil
 	}
-	for i := range plan.Deletes {
-		err := a.sendWave(ctx, func(send Send) error {
-			plan.SendDeletes(i, send)
+	for i := range p.Deletes {
+		err := a.sendWave(ctx, func(send plan.Send) error {
+			p.SendDeletes(i, send)
 			return nil
 		})
 		if err != nil {
@@ -129,15 +130,15 @@ func (a *applier) waves(ctx context.Context, plan *Plan) error {
 // holdDeletes tells Done of each mirror delete the plan holds
 // (Plan.DeletesHeld) as not sent, with why; waves then skips them. It
 // returns how many.
-func (a *applier) holdDeletes(plan *Plan) int {
-	if plan.DeletesHeld == "" {
+func (a *applier) holdDeletes(p *plan.Plan) int {
+	if p.DeletesHeld == "" {
 		return 0
 	}
 	n := 0
-	for _, w := range plan.Deletes {
+	for _, w := range p.Deletes {
 		for _, act := range w {
-			if act.Reason == ReasonAbsentHeld {
-				a.notSent(act, "not sent: held: "+plan.DeletesHeld)
+			if act.Reason == plan.ReasonAbsentHeld {
+				a.notSent(act, "not sent: held: "+p.DeletesHeld)
 				n++
 			}
 		}
@@ -167,14 +168,14 @@ func notSentReason(ctx context.Context, err error, stopped string) string {
 }
 
 // settleRest tells Done of every action the apply did not send.
-func (a *applier) settleRest(plan *Plan, reason string) {
-	for act := range plan.Unsettled() {
+func (a *applier) settleRest(p *plan.Plan, reason string) {
+	for act := range p.Unsettled() {
 		a.notSent(act, reason)
 	}
 }
 
 // notSent counts an action as not sent, once, and tells Done why.
-func (a *applier) notSent(act *Action, reason string) {
+func (a *applier) notSent(act *plan.Action, reason string) {
 	if act.Settle() {
 		return
 	}
@@ -197,7 +198,7 @@ type applier struct {
 	bad     [3]atomic.Int64
 }
 
-var opIndex = map[Op]int{OpCreate: 0, OpUpdate: 1, OpDelete: 2}
+var opIndex = map[plan.Op]int{plan.OpCreate: 0, plan.OpUpdate: 1, plan.OpDelete: 2}
 
 func (a *applier) summary() *Summary {
 	for op, i := range opIndex {
@@ -226,11 +227,11 @@ func (a *applier) overBudget() bool {
 //
 // The workers live for the wave: a goroutine per action grew its stack
 // again through the HTTP client each time (4% of an import's CPU).
-func (a *applier) sendWave(ctx context.Context, schedule func(send Send) error) error {
+func (a *applier) sendWave(ctx context.Context, schedule func(send plan.Send) error) error {
 	gctx, fail := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer fail(nil)
 	type sending struct {
-		act  *Action
+		act  *plan.Action
 		done func()
 	}
 	queue := make(chan sending) // unbuffered: send waits for a free worker
@@ -253,7 +254,7 @@ func (a *applier) sendWave(ctx context.Context, schedule func(send Send) error) 
 			return nil
 		})
 	}
-	send := func(act *Action, done func()) bool {
+	send := func(act *plan.Action, done func()) bool {
 		if a.overBudget() || ctx.Err() != nil || gctx.Err() != nil {
 			return false
 		}
@@ -274,15 +275,15 @@ func (a *applier) sendWave(ctx context.Context, schedule func(send Send) error) 
 	}
 	if a.overBudget() {
 		a.sum.Stopped = fmt.Sprintf("%d rows failed, more than max_failures (%s = %d)", a.failed.Load(), a.opt.MaxFailures, a.allowed)
-		return &GuardError{Guard: "max_failures", Detail: a.sum.Stopped}
+		return &plan.GuardError{Guard: "max_failures", Detail: a.sum.Stopped}
 	}
 	return nil
 }
 
 // outcome starts the outcome of an action.
-func (a *applier) outcome(act *Action) state.Outcome {
+func (a *applier) outcome(act *plan.Action) state.Outcome {
 	out := state.Outcome{RunID: a.opt.RunID, Reference: act.Reference, Line: act.Line, Op: "upsert"}
-	if act.Op == OpDelete {
+	if act.Op == plan.OpDelete {
 		out.Op = "delete"
 	}
 	return out
@@ -290,11 +291,11 @@ func (a *applier) outcome(act *Action) state.Outcome {
 
 // do sends one action and records its outcome. It returns an error only
 // for what must stop the run.
-func (a *applier) do(ctx context.Context, act *Action) error {
+func (a *applier) do(ctx context.Context, act *plan.Action) error {
 	out := a.outcome(act)
 	var status int
 	var err error
-	if act.Op == OpDelete {
+	if act.Op == plan.OpDelete {
 		status, err = a.delete(ctx, act, &out)
 	} else {
 		status, err = a.upsert(ctx, act, &out)
@@ -311,7 +312,7 @@ func (a *applier) do(ctx context.Context, act *Action) error {
 // record counts an action's outcome, gives it to the recorder and tells
 // Done; status is the CRM's answer's, err the row's failure (nil on
 // success).
-func (a *applier) record(ctx context.Context, act *Action, out state.Outcome, status int, err error) error {
+func (a *applier) record(ctx context.Context, act *plan.Action, out state.Outcome, status int, err error) error {
 	res := Result{Action: act, Err: err, Status: status}
 	if err != nil {
 		res.Status, res.Code, res.Message = describe(err)
@@ -338,7 +339,7 @@ func (a *applier) record(ctx context.Context, act *Action, out state.Outcome, st
 	return nil
 }
 
-func (a *applier) upsert(ctx context.Context, act *Action, out *state.Outcome) (int, error) {
+func (a *applier) upsert(ctx context.Context, act *plan.Action, out *state.Outcome) (int, error) {
 	c := act.Customer
 	got, err := a.api.Upsert(ctx, act.Reference, crm.UpsertForm(c))
 	if err != nil {
@@ -363,12 +364,12 @@ type unstored interface{ answersUnstored() }
 // stored, canonically (Differences). A value the CRM names in a way erpsync
 // cannot read back (a dueDateConfigType name or a country it does not
 // know) cannot be compared and is left out: drift handles it (driftChanges).
-func (a *applier) storedDiffs(sent, stored map[string]string) []Change {
+func (a *applier) storedDiffs(sent, stored map[string]string) []plan.Change {
 	if _, ok := a.api.(unstored); ok {
 		return nil
 	}
 	diffs := Differences(sent, stored)
-	return slices.DeleteFunc(diffs, func(d Change) bool {
+	return slices.DeleteFunc(diffs, func(d plan.Change) bool {
 		f, ok := customer.Lookup(d.Field)
 		if !ok || d.Old == "" {
 			return false
@@ -388,8 +389,8 @@ func (a *applier) storedDiffs(sent, stored map[string]string) []Change {
 // StoredDiffError is an upsert the CRM answered with values other than
 // those sent, compared in canonical form (Differences): a row failure.
 type StoredDiffError struct {
-	Status int      // the answer's HTTP status
-	Diffs  []Change // Old: what the CRM stored; New: what was sent
+	Status int           // the answer's HTTP status
+	Diffs  []plan.Change // Old: what the CRM stored; New: what was sent
 }
 
 // CodeStoredDiffers is the error code of a StoredDiffError in the reports.
@@ -405,7 +406,7 @@ func (e *StoredDiffError) Error() string {
 
 // delete keeps the CRM's last copy (an audit trail to restore from), then
 // deletes. A customer already gone counts as deleted (status 404).
-func (a *applier) delete(ctx context.Context, act *Action, out *state.Outcome) (int, error) {
+func (a *applier) delete(ctx context.Context, act *plan.Action, out *state.Outcome) (int, error) {
 	cur, err := a.api.ShowByReference(ctx, act.Reference)
 	switch {
 	case crm.IsNotFound(err):

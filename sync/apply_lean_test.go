@@ -17,46 +17,48 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/plan"
+	"erpsync/sync/plan/plantest"
 )
 
 // leanRun plans rows leanly against a new checkpoint, then applies the
 // plan to a new crmsim, reading the rows again from reread.
-func leanRun(t *testing.T, rows []mapping.Row, reread []mapping.Row) (*sync.Plan, *sync.Summary, *state.DB, *crmsim.Server) {
+func leanRun(t *testing.T, rows []mapping.Row, reread []mapping.Row) (*plan.Plan, *sync.Summary, *state.DB, *crmsim.Server) {
 	t.Helper()
 	ctx := context.Background()
-	plan, db, sim, client := leanPlan(t, rows)
-	for _, a := range plan.Actions() {
+	p, db, sim, client := leanPlan(t, rows)
+	for _, a := range p.Actions() {
 		if a.Customer != nil {
 			t.Fatalf("a lean plan holds the customer of %s", a.Reference)
 		}
 	}
 	w := db.NewWriter(100, 10*time.Millisecond)
-	sum, err := sync.Apply(ctx, plan, client, w, sync.ApplyOptions{RunID: 1, Concurrency: 4, Rows: rowsOf(reread...),
-		MaxFailures: sync.Limit{Percent: 100, IsPercent: true}})
+	sum, err := sync.Apply(ctx, p, client, w, sync.ApplyOptions{RunID: 1, Concurrency: 4, Rows: plantest.Rows(reread...),
+		MaxFailures: plan.Limit{Percent: 100, IsPercent: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range plan.Actions() {
+	for _, a := range p.Actions() {
 		if a.Customer != nil {
 			t.Errorf("%s still holds its customer after the apply", a.Reference)
 		}
 	}
-	return plan, sum, db, sim
+	return p, sum, db, sim
 }
 
 // leanPlan plans rows leanly against a new checkpoint and returns the
 // plan, the checkpoint, and a new crmsim with a client on it.
-func leanPlan(t *testing.T, rows []mapping.Row) (*sync.Plan, *state.DB, *crmsim.Server, *crm.Client) {
+func leanPlan(t *testing.T, rows []mapping.Row) (*plan.Plan, *state.DB, *crmsim.Server, *crm.Client) {
 	t.Helper()
 	db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
 	if err := db.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	plan, err := sync.BuildPlan(context.Background(), rowsOf(rows...), db, sync.PlanOptions{ImportOnly: true, Lean: true})
+	p, err := plan.Build(context.Background(), plantest.Rows(rows...), db, plan.Options{ImportOnly: true, Lean: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,12 +69,12 @@ func leanPlan(t *testing.T, rows []mapping.Row) (*sync.Plan, *state.DB, *crmsim.
 	if err != nil {
 		t.Fatal(err)
 	}
-	return plan, db, sim, client
+	return p, db, sim, client
 }
 
 // waveLayout writes a plan as layout does, reading its upsert waves
 // through UpsertWave: a lean plan's are rows, not Upserts.
-func waveLayout(p *sync.Plan) string {
+func waveLayout(p *plan.Plan) string {
 	var ws []string
 	for i := range p.UpsertWaves() {
 		var as []string
@@ -82,23 +84,23 @@ func waveLayout(p *sync.Plan) string {
 		ws = append(ws, strings.Join(as, " "))
 	}
 	// layout of the deletes alone is " || " and theirs.
-	return strings.Join(ws, " | ") + layout(&sync.Plan{Deletes: p.Deletes})
+	return strings.Join(ws, " | ") + plantest.Layout(&plan.Plan{Deletes: p.Deletes})
 }
 
 func TestApply_Lean(t *testing.T) {
 	rows := []mapping.Row{
-		cust(2, "C1", "parentCustomer=P1", "email=c1@example.com"),
-		cust(3, "A", "email=a@example.com"),
-		cust(4, "P1", "email=p1@example.com"),
-		cust(5, "B", "email=b@example.com"),
+		plantest.Cust(2, "C1", "parentCustomer=P1", "email=c1@example.com"),
+		plantest.Cust(3, "A", "email=a@example.com"),
+		plantest.Cust(4, "P1", "email=p1@example.com"),
+		plantest.Cust(5, "B", "email=b@example.com"),
 	}
 
 	t.Run("every row read again and sent, parents first", func(t *testing.T) {
-		plan, sum, db, sim := leanRun(t, rows, rows)
-		if got := waveLayout(plan); got != "create:A create:P1 create:B | create:C1 || " {
+		p, sum, db, sim := leanRun(t, rows, rows)
+		if got := waveLayout(p); got != "create:A create:P1 create:B | create:C1 || " {
 			t.Errorf("waves = %s", got)
 		}
-		if sum.OK[sync.OpCreate] != 4 || sum.Failed[sync.OpCreate] != 0 {
+		if sum.OK[plan.OpCreate] != 4 || sum.Failed[plan.OpCreate] != 0 {
 			t.Errorf("summary = %+v", sum)
 		}
 		c1, ok := sim.Store.ByReference("C1")
@@ -115,12 +117,12 @@ func TestApply_Lean(t *testing.T) {
 
 	t.Run("rows changed or gone since the plan are not sent", func(t *testing.T) {
 		changed := []mapping.Row{
-			cust(2, "C1", "parentCustomer=P1", "email=c1@example.com"),
-			cust(4, "P1", "email=p1@example.com"),
-			cust(5, "B", "email=other@example.com"), // A is gone, B changed
+			plantest.Cust(2, "C1", "parentCustomer=P1", "email=c1@example.com"),
+			plantest.Cust(4, "P1", "email=p1@example.com"),
+			plantest.Cust(5, "B", "email=other@example.com"), // A is gone, B changed
 		}
 		_, sum, db, sim := leanRun(t, rows, changed)
-		if sum.OK[sync.OpCreate] != 2 || sum.Failed[sync.OpCreate] != 2 {
+		if sum.OK[plan.OpCreate] != 2 || sum.Failed[plan.OpCreate] != 2 {
 			t.Errorf("summary = %+v, want 2 created and 2 failed", sum)
 		}
 		for _, ref := range []string{"A", "B"} {
@@ -148,10 +150,10 @@ func TestApply_Lean(t *testing.T) {
 // A row read again at a planned line but naming another reference is not
 // the planned row: the planned one fails, the other is not sent.
 func TestApply_LeanLineTakenByAnother(t *testing.T) {
-	rows := []mapping.Row{cust(2, "A"), cust(3, "B"), cust(4, "C")}
-	reread := []mapping.Row{cust(2, "A"), cust(3, "Z"), cust(4, "C")}
+	rows := []mapping.Row{plantest.Cust(2, "A"), plantest.Cust(3, "B"), plantest.Cust(4, "C")}
+	reread := []mapping.Row{plantest.Cust(2, "A"), plantest.Cust(3, "Z"), plantest.Cust(4, "C")}
 	_, sum, db, sim := leanRun(t, rows, reread)
-	if sum.OK[sync.OpCreate] != 2 || sum.Failed[sync.OpCreate] != 1 {
+	if sum.OK[plan.OpCreate] != 2 || sum.Failed[plan.OpCreate] != 1 {
 		t.Errorf("summary = %+v, want 2 created and 1 failed", sum)
 	}
 	for ref, want := range map[string]bool{"A": true, "B": false, "C": true, "Z": false} {
@@ -171,21 +173,21 @@ func TestApply_LeanLineTakenByAnother(t *testing.T) {
 // A read of the export that fails midway stops the wave: what was sent is
 // counted, the rest counts as not sent.
 func TestApply_LeanReadFails(t *testing.T) {
-	rows := []mapping.Row{cust(2, "A"), cust(3, "B"), cust(4, "C")}
+	rows := []mapping.Row{plantest.Cust(2, "A"), plantest.Cust(3, "B"), plantest.Cust(4, "C")}
 	ctx := context.Background()
-	plan, _, _, client := leanPlan(t, rows)
+	p, _, _, client := leanPlan(t, rows)
 	broken := func(fn func(mapping.Row) error) error {
 		if err := fn(rows[0]); err != nil {
 			return err
 		}
 		return errors.New("disk gone")
 	}
-	sum, err := sync.Apply(ctx, plan, client, sync.Discard{}, sync.ApplyOptions{Rows: broken,
-		MaxFailures: sync.Limit{Percent: 100, IsPercent: true}})
+	sum, err := sync.Apply(ctx, p, client, sync.Discard{}, sync.ApplyOptions{Rows: broken,
+		MaxFailures: plan.Limit{Percent: 100, IsPercent: true}})
 	if err == nil || !strings.Contains(err.Error(), "disk gone") {
 		t.Fatalf("Apply = %v, want the read's error", err)
 	}
-	if sum.OK[sync.OpCreate] != 1 || sum.Skipped != 2 {
+	if sum.OK[plan.OpCreate] != 1 || sum.Skipped != 2 {
 		t.Errorf("summary = %+v, want 1 created and 2 not sent", sum)
 	}
 }
@@ -194,22 +196,22 @@ func TestApply_LeanReadFails(t *testing.T) {
 // same actions, in the same waves and order, counted alike.
 func TestPlan_LeanReadsAsNormal(t *testing.T) {
 	rows := []mapping.Row{
-		cust(2, "G", "parentCustomer=C1"),
-		cust(3, "A"),
-		cust(4, "C1", "parentCustomer=P1"),
-		cust(5, "P1"),
-		cust(6, "B"),
-		cust(7, "C2", "parentCustomer=P1"),
-		cust(8, "A"), // merged into line 3
+		plantest.Cust(2, "G", "parentCustomer=C1"),
+		plantest.Cust(3, "A"),
+		plantest.Cust(4, "C1", "parentCustomer=P1"),
+		plantest.Cust(5, "P1"),
+		plantest.Cust(6, "B"),
+		plantest.Cust(7, "C2", "parentCustomer=P1"),
+		plantest.Cust(8, "A"), // merged into line 3
 	}
-	plans := map[bool]*sync.Plan{}
+	plans := map[bool]*plan.Plan{}
 	for _, lean := range []bool{false, true} {
 		db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
 		if err := db.Open(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		p, err := sync.BuildPlan(context.Background(), rowsOf(rows...), db, sync.PlanOptions{ImportOnly: true, Lean: lean})
+		p, err := plan.Build(context.Background(), plantest.Rows(rows...), db, plan.Options{ImportOnly: true, Lean: lean})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,15 +219,15 @@ func TestPlan_LeanReadsAsNormal(t *testing.T) {
 	}
 	normal, lean := plans[false], plans[true]
 	if lean.Upserts != nil {
-		t.Errorf("a lean plan holds Upserts: %s", layout(lean))
+		t.Errorf("a lean plan holds Upserts: %s", plantest.Layout(lean))
 	}
-	if got, want := waveLayout(lean), layout(normal); got != want || want != "create:A create:P1 create:B | create:C1 create:C2 | create:G || " {
+	if got, want := waveLayout(lean), plantest.Layout(normal); got != want || want != "create:A create:P1 create:B | create:C1 create:C2 | create:G || " {
 		t.Errorf("lean waves = %s, want %s", got, want)
 	}
-	if lean.Len() != normal.Len() || lean.Len() != 6 || lean.Count(sync.OpCreate) != 6 || lean.UpsertWaves() != 3 {
-		t.Errorf("lean: %d actions, %d creates, %d waves; want 6, 6, 3", lean.Len(), lean.Count(sync.OpCreate), lean.UpsertWaves())
+	if lean.Len() != normal.Len() || lean.Len() != 6 || lean.Count(plan.OpCreate) != 6 || lean.UpsertWaves() != 3 {
+		t.Errorf("lean: %d actions, %d creates, %d waves; want 6, 6, 3", lean.Len(), lean.Count(plan.OpCreate), lean.UpsertWaves())
 	}
-	describe := func(a *sync.Action) string {
+	describe := func(a *plan.Action) string {
 		return fmt.Sprintf("%s %s %d %s %q", a.Op, a.Reference, a.Line, a.Reason, a.Parent)
 	}
 	var got, want []string
@@ -252,25 +254,25 @@ func TestApply_LeanDoneOnce(t *testing.T) {
 	var rows, reread []mapping.Row
 	for i := range 40 {
 		ref := fmt.Sprintf("R%02d", i)
-		rows = append(rows, cust(i+2, ref))
+		rows = append(rows, plantest.Cust(i+2, ref))
 		if i%4 == 1 { // changed since the plan: failed, and the budget is 3
-			reread = append(reread, cust(i+2, ref, "email=new@example.com"))
+			reread = append(reread, plantest.Cust(i+2, ref, "email=new@example.com"))
 		} else {
-			reread = append(reread, cust(i+2, ref))
+			reread = append(reread, plantest.Cust(i+2, ref))
 		}
 	}
 	ctx := context.Background()
-	plan, _, _, client := leanPlan(t, rows)
+	p, _, _, client := leanPlan(t, rows)
 	var mu gosync.Mutex
 	told := map[string]int{}
-	sum, err := sync.Apply(ctx, plan, client, sync.Discard{}, sync.ApplyOptions{Concurrency: 4, Rows: rowsOf(reread...),
-		MaxFailures: sync.Limit{Count: 3},
+	sum, err := sync.Apply(ctx, p, client, sync.Discard{}, sync.ApplyOptions{Concurrency: 4, Rows: plantest.Rows(reread...),
+		MaxFailures: plan.Limit{Count: 3},
 		Done: func(res sync.Result) {
 			mu.Lock()
 			defer mu.Unlock()
 			told[res.Action.Reference]++
 		}})
-	var guard *sync.GuardError
+	var guard *plan.GuardError
 	if !errors.As(err, &guard) || guard.Guard != "max_failures" {
 		t.Fatalf("Apply = %v, want the max_failures guard", err)
 	}
@@ -279,9 +281,9 @@ func TestApply_LeanDoneOnce(t *testing.T) {
 			t.Errorf("%s told %d times", ref, n)
 		}
 	}
-	sent, failed := sum.OK[sync.OpCreate], sum.Failed[sync.OpCreate]
-	if len(told) != plan.Len() || sent+failed+sum.Skipped != plan.Len() || failed != 4 || sum.Skipped == 0 {
+	sent, failed := sum.OK[plan.OpCreate], sum.Failed[plan.OpCreate]
+	if len(told) != p.Len() || sent+failed+sum.Skipped != p.Len() || failed != 4 || sum.Skipped == 0 {
 		t.Errorf("told %d of %d; %d sent, %d failed, %d not sent; want 4 failed and some not sent",
-			len(told), plan.Len(), sent, failed, sum.Skipped)
+			len(told), p.Len(), sent, failed, sum.Skipped)
 	}
 }

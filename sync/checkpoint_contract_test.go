@@ -12,11 +12,13 @@ import (
 
 	"erpsync/state"
 	"erpsync/sync"
+	"erpsync/sync/plan"
 )
 
 // contractCheckpoint is everything sync reads of a checkpoint.
 type contractCheckpoint interface {
-	sync.PlanCheckpoint
+	plan.Checkpoint
+
 	sync.RecordReader
 	sync.LastUpdatedReader
 	sync.ReconcileCheckpoint

@@ -18,6 +18,7 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/plan"
 )
 
 // csvJob is a sync.Job over small CSV exports written by the test
@@ -62,7 +63,7 @@ func newCSVJob(t *testing.T, cfg mapping.Config, front func(next http.Handler) h
 	}
 	t.Cleanup(func() { db.Close() })
 	job := sync.Job{Mode: sync.ModeRun, Mapping: m, CRM: client, State: db, Log: zap.NewNop(),
-		Settings: sync.Settings{Concurrency: 2, Deletes: sync.DeletesMirror, MaxDelete: everyDelete,
+		Settings: sync.Settings{Concurrency: 2, Deletes: plan.DeletesMirror, MaxDelete: everyDelete,
 			MaxFailures: everyFailure, ReportsDir: filepath.Join(dir, "reports")}}
 	return &csvJob{job: job, store: store, sim: sim, dir: dir}
 }

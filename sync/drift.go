@@ -9,6 +9,7 @@ import (
 
 	"erpsync/state"
 	"erpsync/sync/crm"
+	"erpsync/sync/plan"
 )
 
 // RecordReader returns a managed record, or nil for a reference erpsync
@@ -39,8 +40,8 @@ func MayHaveDrifted(ctx context.Context, cp LastUpdatedReader, c crm.Customer) (
 // pushed. A customer erpsync never pushed is not ours and is ignored. It
 // returns the drift, and what the CRM now holds of each managed customer
 // (to remember once the run has finished).
-func FindDrift(ctx context.Context, pulled *PullResult, cp RecordReader, countryCode func(string) (string, bool)) ([]Drift, []state.Seen, error) {
-	var drift []Drift
+func FindDrift(ctx context.Context, pulled *PullResult, cp RecordReader, countryCode func(string) (string, bool)) ([]plan.Drift, []state.Seen, error) {
+	var drift []plan.Drift
 	var seen []state.Seen
 	for _, id := range slices.Sorted(maps.Keys(pulled.Customers)) {
 		c := pulled.Customers[id]
@@ -61,7 +62,7 @@ func FindDrift(ctx context.Context, pulled *PullResult, cp RecordReader, country
 		}
 		seen = append(seen, state.Seen{Reference: c.Reference, CRMID: c.ID, CRMLastUpdated: c.LastUpdated.Time, CRMValues: values})
 		if changes := driftChanges(rec, values); len(changes) > 0 {
-			drift = append(drift, Drift{Reference: c.Reference, CRMID: c.ID, Changes: changes})
+			drift = append(drift, plan.Drift{Reference: c.Reference, CRMID: c.ID, Changes: changes})
 		}
 	}
 	return drift, seen, nil
@@ -71,8 +72,8 @@ func FindDrift(ctx context.Context, pulled *PullResult, cp RecordReader, country
 // pushed, but for those the CRM now holds just as it answered right after
 // the push: the CRM's own reading of a value (a dueDateConfigType name
 // the reference does not show, say) is not a hand edit.
-func driftChanges(rec *state.Record, now map[string]string) []Change {
-	var out []Change
+func driftChanges(rec *state.Record, now map[string]string) []plan.Change {
+	var out []plan.Change
 	for _, ch := range Differences(rec.Values, now) {
 		if answered, ok := rec.CRMValues[ch.Field]; ok && answered == now[ch.Field] {
 			continue

@@ -13,6 +13,8 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/plan"
+	"erpsync/sync/plan/plantest"
 )
 
 // The engine's guarantees, each shown in-process against crmsim over
@@ -23,7 +25,7 @@ import (
 func refused(prefix string, n int) []mapping.Row {
 	rows := make([]mapping.Row, n)
 	for i := range rows {
-		rows[i] = cust(i+2, fmt.Sprintf("%s%02d", prefix, i), "creditLimit=not-a-number")
+		rows[i] = plantest.Cust(i+2, fmt.Sprintf("%s%02d", prefix, i), "creditLimit=not-a-number")
 	}
 	return rows
 }
@@ -31,12 +33,12 @@ func refused(prefix string, n int) []mapping.Row {
 // Guarantee: once failures pass max_failures, no further upsert is sent.
 func TestApply_FailureBudgetStopsScheduling(t *testing.T) {
 	rows := refused("F", 40)
-	budget := sync.Limit{Count: 2}
+	budget := plan.Limit{Count: 2}
 
 	t.Run("one at a time", func(t *testing.T) {
 		r := newRig(t, crmsim.Options{}, "", 1)
-		_, sum, err := r.run(t, rows, sync.PlanOptions{}, sync.ApplyOptions{RunID: 1, Concurrency: 1, MaxFailures: budget})
-		var guard *sync.GuardError
+		_, sum, err := r.run(t, rows, plan.Options{}, sync.ApplyOptions{RunID: 1, Concurrency: 1, MaxFailures: budget})
+		var guard *plan.GuardError
 		if !errors.As(err, &guard) || guard.Guard != "max_failures" {
 			t.Fatalf("Apply = %v, want the max_failures guard", err)
 		}
@@ -46,8 +48,8 @@ func TestApply_FailureBudgetStopsScheduling(t *testing.T) {
 		if sent != 3 {
 			t.Errorf("the CRM got %d upserts, want 3", sent)
 		}
-		if int64(sum.Failed[sync.OpCreate]) != sent || sum.Skipped != 40-int(sent) {
-			t.Errorf("summary: %d failed, %d not sent, for %d sent of 40", sum.Failed[sync.OpCreate], sum.Skipped, sent)
+		if int64(sum.Failed[plan.OpCreate]) != sent || sum.Skipped != 40-int(sent) {
+			t.Errorf("summary: %d failed, %d not sent, for %d sent of 40", sum.Failed[plan.OpCreate], sum.Skipped, sent)
 		}
 		if fs := r.failures(t); int64(len(fs)) != sent {
 			t.Errorf("%d failures recorded, want the %d sent", len(fs), sent)
@@ -57,8 +59,8 @@ func TestApply_FailureBudgetStopsScheduling(t *testing.T) {
 	t.Run("concurrently: at most the requests in flight more", func(t *testing.T) {
 		const concurrency = 4
 		r := newRig(t, crmsim.Options{}, "", concurrency)
-		_, sum, err := r.run(t, rows, sync.PlanOptions{}, sync.ApplyOptions{RunID: 1, Concurrency: concurrency, MaxFailures: budget})
-		var guard *sync.GuardError
+		_, sum, err := r.run(t, rows, plan.Options{}, sync.ApplyOptions{RunID: 1, Concurrency: concurrency, MaxFailures: budget})
+		var guard *plan.GuardError
 		if !errors.As(err, &guard) {
 			t.Fatalf("Apply = %v, want the max_failures guard", err)
 		}
@@ -68,14 +70,14 @@ func TestApply_FailureBudgetStopsScheduling(t *testing.T) {
 		if sent < 3 || sent > int64(budget.Count+concurrency+1) {
 			t.Errorf("the CRM got %d upserts, want 3 to %d", sent, budget.Count+concurrency+1)
 		}
-		if int64(sum.Failed[sync.OpCreate]) != sent || sum.Skipped != 40-int(sent) {
-			t.Errorf("summary: %d failed, %d not sent, for %d sent of 40", sum.Failed[sync.OpCreate], sum.Skipped, sent)
+		if int64(sum.Failed[plan.OpCreate]) != sent || sum.Skipped != 40-int(sent) {
+			t.Errorf("summary: %d failed, %d not sent, for %d sent of 40", sum.Failed[plan.OpCreate], sum.Skipped, sent)
 		}
 	})
 
 	t.Run("within the budget every row is sent", func(t *testing.T) {
 		r := newRig(t, crmsim.Options{}, "", 4)
-		_, _, err := r.run(t, rows, sync.PlanOptions{}, sync.ApplyOptions{RunID: 1, Concurrency: 4, MaxFailures: sync.Limit{Count: 40}})
+		_, _, err := r.run(t, rows, plan.Options{}, sync.ApplyOptions{RunID: 1, Concurrency: 4, MaxFailures: plan.Limit{Count: 40}})
 		if err != nil {
 			t.Fatalf("Apply = %v, want no guard with 40 failures allowed", err)
 		}
@@ -91,21 +93,21 @@ func TestApply_DeletesHeldBackAfterFailedUpsert(t *testing.T) {
 	// given) and D1, D2 absent: two deletes.
 	setup := func(t *testing.T, k2 mapping.Row) (*rig, *sync.Summary, error) {
 		r := newRig(t, crmsim.Options{}, "", 4)
-		first := []mapping.Row{cust(2, "K1"), cust(3, "K2"), cust(4, "D1"), cust(5, "D2")}
+		first := []mapping.Row{plantest.Cust(2, "K1"), plantest.Cust(3, "K2"), plantest.Cust(4, "D1"), plantest.Cust(5, "D2")}
 		if _, _, err := r.run(t, first, mirror, sync.ApplyOptions{RunID: 1, MaxFailures: everyFailure}); err != nil {
 			t.Fatal(err)
 		}
 		r.sim.ResetStats()
-		second := []mapping.Row{cust(2, "K1", "email=k1@example.com"), k2}
-		plan, sum, err := r.run(t, second, mirror, sync.ApplyOptions{RunID: 2, MaxFailures: everyFailure})
-		if got := layout(plan); got != "update:K1 update:K2 || delete:D1 delete:D2" {
+		second := []mapping.Row{plantest.Cust(2, "K1", "email=k1@example.com"), k2}
+		p, sum, err := r.run(t, second, mirror, sync.ApplyOptions{RunID: 2, MaxFailures: everyFailure})
+		if got := plantest.Layout(p); got != "update:K1 update:K2 || delete:D1 delete:D2" {
 			t.Fatalf("plan = %s, want two updates and two deletes", got)
 		}
 		return r, sum, err
 	}
 
 	t.Run("an upsert failed: deletes held back", func(t *testing.T) {
-		r, sum, err := setup(t, cust(3, "K2", "creditLimit=not-a-number"))
+		r, sum, err := setup(t, plantest.Cust(3, "K2", "creditLimit=not-a-number"))
 		if err != nil {
 			t.Fatalf("Apply = %v, want row failures only", err)
 		}
@@ -126,12 +128,12 @@ func TestApply_DeletesHeldBackAfterFailedUpsert(t *testing.T) {
 	})
 
 	t.Run("every upsert succeeded: deletes sent", func(t *testing.T) {
-		r, sum, err := setup(t, cust(3, "K2", "email=k2@example.com"))
+		r, sum, err := setup(t, plantest.Cust(3, "K2", "email=k2@example.com"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := r.requests(crm.OpDeleteByReference); got != 2 || sum.OK[sync.OpDelete] != 2 {
-			t.Errorf("%d deletes reached the CRM, %d counted; want 2", got, sum.OK[sync.OpDelete])
+		if got := r.requests(crm.OpDeleteByReference); got != 2 || sum.OK[plan.OpDelete] != 2 {
+			t.Errorf("%d deletes reached the CRM, %d counted; want 2", got, sum.OK[plan.OpDelete])
 		}
 		if _, ok := r.store.ByReference("D1"); ok {
 			t.Error("D1 is still in the CRM")
@@ -145,19 +147,19 @@ func TestApply_FatalErrorCancelsWave(t *testing.T) {
 	const concurrency = 4
 	rows := make([]mapping.Row, 60)
 	for i := range rows {
-		rows[i] = cust(i+2, fmt.Sprintf("R%02d", i))
+		rows[i] = plantest.Cust(i+2, fmt.Sprintf("R%02d", i))
 	}
 
 	t.Run("auth refused", func(t *testing.T) {
 		r := newRig(t, crmsim.Options{Token: "the-right-token"}, "a-wrong-token", concurrency)
-		_, sum, err := r.run(t, rows, sync.PlanOptions{}, sync.ApplyOptions{RunID: 1, Concurrency: concurrency, MaxFailures: everyFailure})
+		_, sum, err := r.run(t, rows, plan.Options{}, sync.ApplyOptions{RunID: 1, Concurrency: concurrency, MaxFailures: everyFailure})
 		if !crm.IsFatal(err) {
 			t.Fatalf("Apply = %v, want the fatal 401", err)
 		}
 		if got := r.requests(crm.OpUpsert); got > 2*concurrency {
 			t.Errorf("the CRM got %d upserts after refusing the token, want at most %d", got, 2*concurrency)
 		}
-		if n := sum.OK[sync.OpCreate] + sum.Failed[sync.OpCreate]; n != 0 {
+		if n := sum.OK[plan.OpCreate] + sum.Failed[plan.OpCreate]; n != 0 {
 			t.Errorf("%d outcomes counted, want none", n)
 		}
 		if n, fs := r.count(t), r.failures(t); n != 0 || len(fs) != 0 {
@@ -187,7 +189,7 @@ func TestApply_FatalErrorCancelsWave(t *testing.T) {
 			conn.Close()
 			return true
 		}
-		_, sum, err := r.run(t, rows, sync.PlanOptions{}, sync.ApplyOptions{RunID: 1, Concurrency: concurrency, MaxFailures: everyFailure})
+		_, sum, err := r.run(t, rows, plan.Options{}, sync.ApplyOptions{RunID: 1, Concurrency: concurrency, MaxFailures: everyFailure})
 		if !crm.IsUnreachable(err) {
 			t.Fatalf("Apply = %v, want the CRM unreachable", err)
 		}
@@ -200,9 +202,9 @@ func TestApply_FatalErrorCancelsWave(t *testing.T) {
 		// The sixth request went out once two of the first five were done;
 		// an answer still being read when the wave was cancelled is not
 		// recorded (the next run sends it again).
-		created := sum.OK[sync.OpCreate]
-		if created < 2 || created > answered || sum.Failed[sync.OpCreate] != 0 {
-			t.Errorf("summary: %d created, %d failed; want 2 to %d and 0", created, sum.Failed[sync.OpCreate], answered)
+		created := sum.OK[plan.OpCreate]
+		if created < 2 || created > answered || sum.Failed[plan.OpCreate] != 0 {
+			t.Errorf("summary: %d created, %d failed; want 2 to %d and 0", created, sum.Failed[plan.OpCreate], answered)
 		}
 		if n, fs := r.count(t), r.failures(t); n != created || len(fs) != 0 {
 			t.Errorf("checkpoint: %d records, %d failures; want the %d created and no failure", n, len(fs), created)
@@ -219,11 +221,11 @@ func TestApply_ParentsBeforeChildren(t *testing.T) {
 	add := func(ref, p string) {
 		line := len(rows) + 2
 		if p == "" {
-			rows = append(rows, cust(line, ref))
+			rows = append(rows, plantest.Cust(line, ref))
 			return
 		}
 		parent[ref] = p
-		rows = append(rows, cust(line, ref, "parentCustomer="+p))
+		rows = append(rows, plantest.Cust(line, ref, "parentCustomer="+p))
 	}
 	for i := range 6 {
 		add(fmt.Sprintf("G%d", i), fmt.Sprintf("C%d", i%3))
@@ -234,16 +236,16 @@ func TestApply_ParentsBeforeChildren(t *testing.T) {
 	for i := range 3 {
 		add(fmt.Sprintf("P%d", i), "")
 	}
-	keep := []mapping.Row{cust(100, "A0"), cust(101, "A1"), cust(102, "A2")}
+	keep := []mapping.Row{plantest.Cust(100, "A0"), plantest.Cust(101, "A1"), plantest.Cust(102, "A2")}
 	rows = append(rows, keep...)
 
 	r := newRig(t, crmsim.Options{}, "", 8)
-	plan, sum, err := r.run(t, rows, mirror, sync.ApplyOptions{RunID: 1, Concurrency: 8, MaxFailures: everyFailure})
-	if err != nil || sum.OK[sync.OpCreate] != len(rows) {
+	pl, sum, err := r.run(t, rows, mirror, sync.ApplyOptions{RunID: 1, Concurrency: 8, MaxFailures: everyFailure})
+	if err != nil || sum.OK[plan.OpCreate] != len(rows) {
 		t.Fatalf("Apply = %v, %+v; want %d created", err, sum, len(rows))
 	}
-	if len(plan.Upserts) != 3 {
-		t.Fatalf("plan = %s, want three waves", layout(plan))
+	if len(pl.Upserts) != 3 {
+		t.Fatalf("plan = %s, want three waves", plantest.Layout(pl))
 	}
 	for child, p := range parent {
 		answered, sent := r.writes.index("answer POST "+p), r.writes.index("start POST "+child)
@@ -257,7 +259,7 @@ func TestApply_ParentsBeforeChildren(t *testing.T) {
 
 	// Every family leaves the export: children go first.
 	_, sum, err = r.run(t, keep, mirror, sync.ApplyOptions{RunID: 2, Concurrency: 8, MaxFailures: everyFailure})
-	if err != nil || sum.OK[sync.OpDelete] != 12 {
+	if err != nil || sum.OK[plan.OpDelete] != 12 {
 		t.Fatalf("Apply = %v, %+v; want 12 deleted", err, sum)
 	}
 	for child, p := range parent {

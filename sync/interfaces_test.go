@@ -4,6 +4,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync"
 	"erpsync/sync/crm"
+	"erpsync/sync/plan"
 )
 
 // The consumers' interfaces, satisfied by the real packages.
@@ -11,7 +12,7 @@ var (
 	_ sync.CRM                 = (*crm.Client)(nil)
 	_ sync.Lister              = (*crm.Client)(nil)
 	_ sync.CRM                 = sync.DryRun{}
-	_ sync.PlanCheckpoint      = (*state.DB)(nil)
+	_ plan.Checkpoint          = (*state.DB)(nil)
 	_ sync.RecordReader        = (*state.DB)(nil)
 	_ sync.LastUpdatedReader   = (*state.DB)(nil)
 	_ sync.ReconcileCheckpoint = (*state.DB)(nil)

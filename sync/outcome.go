@@ -5,6 +5,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/state"
+	"erpsync/sync/plan"
 )
 
 // Class is what the end of a run means. Its value is the process's exit
@@ -43,7 +44,7 @@ func WithClass(c Class, err error) error {
 func Classify(err error) Class {
 	var ce *ClassError
 	var fe *mapping.FileError
-	var ge *GuardError
+	var ge *plan.GuardError
 	switch {
 	case err == nil:
 		return ClassDone

@@ -9,6 +9,7 @@ import (
 
 	"erpsync/mapping/customer"
 	"erpsync/sync/crm"
+	"erpsync/sync/plan"
 )
 
 // CRMValues returns what the CRM holds for the given upsert fields, in the
@@ -255,16 +256,16 @@ func walk(v reflect.Value, index []int) (reflect.Value, bool) {
 // Differences lists the fields whose values differ between want (what
 // erpsync pushed, or the export) and got (the CRM), sorted by field. A
 // field missing from got is not compared (the CRM does not give it back).
-func Differences(want, got map[string]string) []Change {
-	var out []Change
+func Differences(want, got map[string]string) []plan.Change {
+	var out []plan.Change
 	for f, w := range want {
 		g, ok := got[f]
 		if !ok || equalValue(f, w, g) {
 			continue
 		}
-		out = append(out, Change{Field: f, Old: g, New: w})
+		out = append(out, plan.Change{Field: f, Old: g, New: w})
 	}
-	slices.SortFunc(out, func(a, b Change) int { return strings.Compare(a.Field, b.Field) })
+	slices.SortFunc(out, func(a, b plan.Change) int { return strings.Compare(a.Field, b.Field) })
 	return out
 }
 

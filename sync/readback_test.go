@@ -10,6 +10,7 @@ import (
 	"erpsync/mapping/customer"
 	"erpsync/sync"
 	"erpsync/sync/crm"
+	"erpsync/sync/plan"
 )
 
 // The CRM's numbers read as the export's do: -0 is 0 on both sides (mapping
@@ -97,7 +98,7 @@ func TestDifferences(t *testing.T) {
 	want := map[string]string{"name": "Alpha", "email": "", "isActive": "", "onHold": "", "city": "Nice", "imageFile": "a.png"}
 	got := map[string]string{"name": "Beta", "email": "x@y.z", "isActive": "false", "onHold": "false", "city": "Nice"}
 	d := sync.Differences(want, got)
-	wantD := []sync.Change{{Field: "email", Old: "x@y.z", New: ""}, {Field: "isActive", Old: "false", New: ""},
+	wantD := []plan.Change{{Field: "email", Old: "x@y.z", New: ""}, {Field: "isActive", Old: "false", New: ""},
 		{Field: "name", Old: "Beta", New: "Alpha"}}
 	if !slices.Equal(d, wantD) {
 		t.Errorf("differences = %+v, want %+v", d, wantD)

@@ -14,6 +14,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync/crm"
+	"erpsync/sync/plan"
 )
 
 // Statuses of a reference in a reconciliation.
@@ -145,7 +146,7 @@ type erpSide struct {
 // CRM's pages are compared with the index as they come, and the export is
 // read a second time for the rows that are not equal at a glance, so rows
 // must be readable twice.
-func Reconcile(ctx context.Context, rows Rows, api Lister, cp ReconcileCheckpoint, opt ReconcileOptions) (*Reconciliation, error) {
+func Reconcile(ctx context.Context, rows plan.Rows, api Lister, cp ReconcileCheckpoint, opt ReconcileOptions) (*Reconciliation, error) {
 	if opt.CountryCode == nil {
 		opt.CountryCode = func(string) (string, bool) { return "", false }
 	}
@@ -183,7 +184,7 @@ func Reconcile(ctx context.Context, rows Rows, api Lister, cp ReconcileCheckpoin
 // readERP indexes the export. Its invalid rows go into the result, as
 // items erpsync could not send; so do, once the CRM is listed, the rows of
 // a reference met with differing values, which a sync refuses alike.
-func (r *Reconciliation) readERP(rows Rows) (*erpIndex, *erpRefusals, error) {
+func (r *Reconciliation) readERP(rows plan.Rows) (*erpIndex, *erpRefusals, error) {
 	x := newERPIndex()
 	f := &erpRefusals{invalid: map[string]bool{}, repeated: map[string]*repeatedRef{}}
 	err := rows(func(row mapping.Row) error {
@@ -371,7 +372,7 @@ func (j *judge) defaultCurrency(ctx context.Context) (string, error) {
 
 // detail reads the export again and compares, field by field, the rows
 // that were not equal at a glance.
-func (j *judge) detail(ctx context.Context, rows Rows, pending map[int32]*crm.Customer) error {
+func (j *judge) detail(ctx context.Context, rows plan.Rows, pending map[int32]*crm.Customer) error {
 	if len(pending) == 0 {
 		return nil
 	}

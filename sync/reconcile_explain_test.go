@@ -9,6 +9,8 @@ import (
 	"erpsync/mapping"
 	"erpsync/sync"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/plan"
+	"erpsync/sync/plan/plantest"
 )
 
 // Guarantee: Reconcile says why each reference differs, from the
@@ -19,13 +21,13 @@ func TestReconcile_Explanations(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, crmsim.Options{}, "", 4)
 	pushed := []mapping.Row{
-		cust(2, "MATCH", "email=m@example.com"),
-		cust(3, "ERPCHG", "email=e@example.com"),
-		cust(4, "HAND", "email=h@example.com"),
-		cust(5, "FAILED", "email=f@example.com", "creditLimit=1000"),
-		cust(6, "GONE", "email=g@example.com"),
+		plantest.Cust(2, "MATCH", "email=m@example.com"),
+		plantest.Cust(3, "ERPCHG", "email=e@example.com"),
+		plantest.Cust(4, "HAND", "email=h@example.com"),
+		plantest.Cust(5, "FAILED", "email=f@example.com", "creditLimit=1000"),
+		plantest.Cust(6, "GONE", "email=g@example.com"),
 	}
-	if _, _, err := r.run(t, pushed, sync.PlanOptions{}, sync.ApplyOptions{RunID: 1, MaxFailures: everyFailure}); err != nil {
+	if _, _, err := r.run(t, pushed, plan.Options{}, sync.ApplyOptions{RunID: 1, MaxFailures: everyFailure}); err != nil {
 		t.Fatal(err)
 	}
 	// A minute later, by hand in the CRM: HAND edited, GONE deleted, OTHER
@@ -42,20 +44,20 @@ func TestReconcile_Explanations(t *testing.T) {
 		t.Fatal(err)
 	}
 	// FAILED's next push is refused.
-	failed := cust(5, "FAILED", "email=f@example.com", "creditLimit=not-a-number")
-	if _, sum, err := r.run(t, []mapping.Row{failed}, sync.PlanOptions{ImportOnly: true}, sync.ApplyOptions{RunID: 2, MaxFailures: everyFailure}); err != nil || sum.Failed[sync.OpUpdate] != 1 {
+	failed := plantest.Cust(5, "FAILED", "email=f@example.com", "creditLimit=not-a-number")
+	if _, sum, err := r.run(t, []mapping.Row{failed}, plan.Options{ImportOnly: true}, sync.ApplyOptions{RunID: 2, MaxFailures: everyFailure}); err != nil || sum.Failed[plan.OpUpdate] != 1 {
 		t.Fatalf("second run: %v, %+v; want FAILED refused", err, sum)
 	}
 
 	export := []mapping.Row{
 		pushed[0],
-		cust(3, "ERPCHG", "email=new@example.com"),
+		plantest.Cust(3, "ERPCHG", "email=new@example.com"),
 		pushed[2],
 		failed,
 		pushed[4],
-		cust(7, "NEW"),
+		plantest.Cust(7, "NEW"),
 	}
-	res, err := sync.Reconcile(ctx, rowsOf(export...), r.client, r.db, sync.ReconcileOptions{})
+	res, err := sync.Reconcile(ctx, plantest.Rows(export...), r.client, r.db, sync.ReconcileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

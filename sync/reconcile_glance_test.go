@@ -7,6 +7,8 @@ import (
 	"erpsync/mapping"
 	"erpsync/sync"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/plan"
+	"erpsync/sync/plan/plantest"
 )
 
 // Guarantee: a CRM copy that is not equal at a glance to its export row
@@ -17,19 +19,19 @@ func TestReconcile_NotEqualAtAGlance(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, crmsim.Options{}, "", 4)
 	pushed := []mapping.Row{
-		cust(2, "NEAR", "creditLimit=1000.004"),
-		cust(3, "FAR", "creditLimit=1000.5"),
-		cust(4, "EMPTY", "email=e@example.com"),
+		plantest.Cust(2, "NEAR", "creditLimit=1000.004"),
+		plantest.Cust(3, "FAR", "creditLimit=1000.5"),
+		plantest.Cust(4, "EMPTY", "email=e@example.com"),
 	}
-	if _, _, err := r.run(t, pushed, sync.PlanOptions{}, sync.ApplyOptions{RunID: 1, MaxFailures: everyFailure}); err != nil {
+	if _, _, err := r.run(t, pushed, plan.Options{}, sync.ApplyOptions{RunID: 1, MaxFailures: everyFailure}); err != nil {
 		t.Fatal(err)
 	}
 	export := []mapping.Row{
-		cust(2, "NEAR", "creditLimit=1000"),
-		cust(3, "FAR", "creditLimit=1000"),
-		cust(4, "EMPTY", "email=e@example.com", "isActive="),
+		plantest.Cust(2, "NEAR", "creditLimit=1000"),
+		plantest.Cust(3, "FAR", "creditLimit=1000"),
+		plantest.Cust(4, "EMPTY", "email=e@example.com", "isActive="),
 	}
-	res, err := sync.Reconcile(ctx, rowsOf(export...), r.client, r.db, sync.ReconcileOptions{})
+	res, err := sync.Reconcile(ctx, plantest.Rows(export...), r.client, r.db, sync.ReconcileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,11 +50,11 @@ func TestReconcile_NotEqualAtAGlance(t *testing.T) {
 func TestReconcile_DefaultCurrency(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, crmsim.Options{}, "", 4)
-	managed := cust(2, "MANAGED", "creditLimit=10")
-	if _, _, err := r.run(t, []mapping.Row{managed}, sync.PlanOptions{}, sync.ApplyOptions{RunID: 1, MaxFailures: everyFailure}); err != nil {
+	managed := plantest.Cust(2, "MANAGED", "creditLimit=10")
+	if _, _, err := r.run(t, []mapping.Row{managed}, plan.Options{}, sync.ApplyOptions{RunID: 1, MaxFailures: everyFailure}); err != nil {
 		t.Fatal(err)
 	}
-	export := rowsOf(managed, cust(3, "NEW", "creditLimit=5"))
+	export := plantest.Rows(managed, plantest.Cust(3, "NEW", "creditLimit=5"))
 	res, err := sync.Reconcile(ctx, export, r.client, r.db, sync.ReconcileOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"erpsync/sync"
+	"erpsync/sync/plan"
 )
 
 // TestRun_ReferencesOneIgnoringCase (issue 21 §5): references of one
@@ -66,7 +67,7 @@ func TestRun_ReferencesOneIgnoringCase(t *testing.T) {
 
 	t.Run("exact", func(t *testing.T) {
 		c := newCSVJob(t, csvConfig(), nil)
-		c.job.Settings.References = sync.ReferencesExact
+		c.job.Settings.References = plan.ReferencesExact
 		if _, err := c.run(t, export...); err != nil {
 			t.Fatalf("run = %v, want all done", err)
 		}

@@ -10,6 +10,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync/crm"
+	"erpsync/sync/plan"
 )
 
 // DefaultFullCheck is how often a run walks every customer of the CRM
@@ -29,7 +30,7 @@ type refreshed struct {
 	started time.Time // the next watermark
 	from    time.Time // where the pull started
 	full    bool      // every customer was read
-	drift   []Drift
+	drift   []plan.Drift
 	seen    []state.Seen
 	counted state.Counted
 	count   *CountResult
@@ -154,7 +155,7 @@ func (r *refreshed) deletedByHand(ctx context.Context, j Job, seen *PullResult) 
 		}
 	}
 	for _, ref := range slices.Sorted(maps.Keys(gone)) {
-		r.drift = append(r.drift, Drift{Reference: ref, CRMID: gone[ref].CRMID, Deleted: true})
+		r.drift = append(r.drift, plan.Drift{Reference: ref, CRMID: gone[ref].CRMID, Deleted: true})
 	}
 	return nil
 }

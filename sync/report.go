@@ -18,6 +18,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync/crm"
+	"erpsync/sync/plan"
 )
 
 // SafeCell makes a CSV cell inert in a spreadsheet: a text cell that
@@ -84,7 +85,7 @@ func (s safeWriter) Write(cells ...string) error {
 // WritePlanCSV writes every planned operation, one line per changed field
 // (operation, reference, line, field, old, new, reason); a delete has one
 // line with no field.
-func WritePlanCSV(w io.Writer, p *Plan) error {
+func WritePlanCSV(w io.Writer, p *plan.Plan) error {
 	cw := csv.NewWriter(w)
 	sw := safeWriter{cw}
 	if err := sw.Write("operation", "reference", "line", "field", "old", "new", "reason"); err != nil {
@@ -109,7 +110,7 @@ func WritePlanCSV(w io.Writer, p *Plan) error {
 		}
 	}
 	for _, e := range p.RowErrors {
-		if err := sw.Write("error", cutCell(e.Reference), strconv.Itoa(e.Line), e.Column, "", "", errText(e)); err != nil {
+		if err := sw.Write("error", plan.CutCell(e.Reference), strconv.Itoa(e.Line), e.Column, "", "", plan.ErrText(e)); err != nil {
 			return err
 		}
 	}
@@ -133,19 +134,19 @@ type planJSON struct {
 	Actions   []planActionJSON `json:"actions"`
 	RowErrors []planIssueJSON  `json:"row_errors"`
 	Warnings  []planIssueJSON  `json:"warnings"`
-	Drift     []Drift          `json:"drift"`
+	Drift     []plan.Drift     `json:"drift"`
 	// Every row error and warning by kind; past reports.max_errors, only
 	// these count them.
-	RowErrorKinds []ErrorKind `json:"row_error_kinds,omitempty"`
-	WarningKinds  []ErrorKind `json:"warning_kinds,omitempty"`
+	RowErrorKinds []plan.ErrorKind `json:"row_error_kinds,omitempty"`
+	WarningKinds  []plan.ErrorKind `json:"warning_kinds,omitempty"`
 }
 
 type planActionJSON struct {
-	Op        Op       `json:"op"`
-	Reference string   `json:"reference"`
-	Line      int      `json:"line,omitempty"`
-	Reason    string   `json:"reason"`
-	Changes   []Change `json:"changes,omitempty"`
+	Op        plan.Op       `json:"op"`
+	Reference string        `json:"reference"`
+	Line      int           `json:"line,omitempty"`
+	Reason    string        `json:"reason"`
+	Changes   []plan.Change `json:"changes,omitempty"`
 }
 
 type planIssueJSON struct {
@@ -156,7 +157,7 @@ type planIssueJSON struct {
 }
 
 // WritePlanJSON writes the plan as one JSON document.
-func WritePlanJSON(w io.Writer, p *Plan) error {
+func WritePlanJSON(w io.Writer, p *plan.Plan) error {
 	doc := planJSON{Rows: p.Rows, Managed: p.Managed, Unchanged: p.Unchanged, Drift: p.Drift,
 		Actions: []planActionJSON{}, RowErrors: issuesJSON(p.RowErrors), Warnings: issuesJSON(p.Warnings),
 		RowErrorKinds: p.RowErrorKinds, WarningKinds: p.WarningKinds}
@@ -172,7 +173,7 @@ func WritePlanJSON(w io.Writer, p *Plan) error {
 func issuesJSON(es []*mapping.RowError) []planIssueJSON {
 	out := make([]planIssueJSON, 0, len(es))
 	for _, e := range es {
-		out = append(out, planIssueJSON{Reference: cutCell(e.Reference), Line: e.Line, Column: e.Column, Message: errText(e)})
+		out = append(out, planIssueJSON{Reference: plan.CutCell(e.Reference), Line: e.Line, Column: e.Column, Message: plan.ErrText(e)})
 	}
 	return out
 }
@@ -273,7 +274,7 @@ func newDir(parent, name string, mode os.FileMode) (string, error) {
 // Expect is told the plan before any outcome: the lines merged into an
 // identical first one are listed with that line's outcome, and every line
 // of a reference met with differing values with its row error.
-func (r *RunReport) Expect(p *Plan) {
+func (r *RunReport) Expect(p *plan.Plan) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.merged, r.conflicts = map[string][]int{}, map[int][]int{}
@@ -325,7 +326,7 @@ func (r *RunReport) Add(res Result) {
 // WriteWarnings writes warnings.csv: the values read but looking wrong,
 // whose rows were sent as they are; then, for each of kinds with more
 // than were kept (reports.max_errors), a line counting the others.
-func (r *RunReport) WriteWarnings(ws []*mapping.RowError, kinds []ErrorKind) error {
+func (r *RunReport) WriteWarnings(ws []*mapping.RowError, kinds []plan.ErrorKind) error {
 	if len(ws) == 0 {
 		return nil
 	}
@@ -334,7 +335,7 @@ func (r *RunReport) WriteWarnings(ws []*mapping.RowError, kinds []ErrorKind) err
 		return err
 	}
 	for _, e := range ws {
-		f.line(cutCell(e.Reference), strconv.Itoa(e.Line), e.Column, e.Err.Error())
+		f.line(plan.CutCell(e.Reference), strconv.Itoa(e.Line), e.Column, e.Err.Error())
 	}
 	for _, k := range kinds {
 		if n := k.Count - k.Listed; n > 0 {
@@ -364,14 +365,14 @@ func (r *RunReport) AddRowError(e *mapping.RowError) {
 		lines = []int{e.Line}
 	}
 	for _, l := range lines { // every line of a reference met with differing values
-		r.errs.line("read", cutCell(e.Reference), strconv.Itoa(l), "", "invalid_row", errText(e))
+		r.errs.line("read", plan.CutCell(e.Reference), strconv.Itoa(l), "", "invalid_row", plan.ErrText(e))
 		r.listed.add(l)
 	}
 }
 
 // AddOmitted records, for each kind with more row errors than were kept
 // (reports.max_errors), one line counting the others.
-func (r *RunReport) AddOmitted(kinds []ErrorKind) {
+func (r *RunReport) AddOmitted(kinds []plan.ErrorKind) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, k := range kinds {
@@ -383,7 +384,7 @@ func (r *RunReport) AddOmitted(kinds []ErrorKind) {
 
 // omittedText counts the row errors (or warnings) of a kind past
 // reports.max_errors.
-func omittedText(n int, what string, k ErrorKind) string {
+func omittedText(n int, what string, k plan.ErrorKind) string {
 	return fmt.Sprintf("%d more %s of this kind, not listed (reports.max_errors; %d in all, first lines %v): %s",
 		n, what, k.Count, k.Lines, k.Kind)
 }
@@ -408,8 +409,8 @@ type RunSummary struct {
 	Warnings  int                       `json:"warnings,omitempty"` // values read but looking wrong: warnings.csv
 	// Every row error and warning by kind, with a few lines of each: past
 	// reports.max_errors, errors.csv and warnings.csv only count them.
-	RowErrorKinds []ErrorKind `json:"row_error_kinds,omitempty"`
-	WarningKinds  []ErrorKind `json:"warning_kinds,omitempty"`
+	RowErrorKinds []plan.ErrorKind `json:"row_error_kinds,omitempty"`
+	WarningKinds  []plan.ErrorKind `json:"warning_kinds,omitempty"`
 	// UnreadableCRM counts the CRM's records the refresh could not read.
 	UnreadableCRM int    `json:"unreadable_crm_records,omitempty"`
 	Relogins      int64  `json:"relogins,omitempty"` // of which after a session ended
@@ -424,7 +425,7 @@ type RunSummary struct {
 	// NotInExport counts the mirror deletes (references absent from the
 	// export): actions with no row.
 	NotInExport map[string]int `json:"not_in_export,omitempty"`
-	Merged      []Merged       `json:"merged,omitempty"` // identical repeated rows, merged: the first maxMergedShown references
+	Merged      []plan.Merged  `json:"merged,omitempty"` // identical repeated rows, merged: the first maxMergedShown references
 	// MergedReferences counts the references whose identical rows were merged.
 	MergedReferences int `json:"merged_references,omitempty"`
 }
@@ -447,7 +448,7 @@ type RowAccount struct {
 
 // Account fills the summary's row account from the plan and what was
 // added to the report.
-func (r *RunReport) Account(s *RunSummary, p *Plan) {
+func (r *RunReport) Account(s *RunSummary, p *plan.Plan) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s.RowErrors = p.InvalidRows // rows, as rows.invalid and the console count them

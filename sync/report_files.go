@@ -15,6 +15,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/state"
+	"erpsync/sync/plan"
 )
 
 // reportBatch is how many bytes of whole lines a report file gathers
@@ -119,7 +120,7 @@ func (s lineSet) has(line int) bool {
 // first the reports of those runs: a line cut by a crash (a run of an
 // older erpsync, or a machine that lost power) is truncated. A run that
 // resumes nothing reads neither the checkpoint's records nor the export.
-func (r *RunReport) ListDoneEarlier(ctx context.Context, db *state.DB, rows Rows, runID int64, p *Plan) error {
+func (r *RunReport) ListDoneEarlier(ctx context.Context, db *state.DB, rows plan.Rows, runID int64, p *plan.Plan) error {
 	if runID == 0 || p == nil || p.Unchanged == 0 || ctx.Err() != nil {
 		return nil
 	}

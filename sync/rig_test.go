@@ -16,6 +16,8 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/plan"
+	"erpsync/sync/plan/plantest"
 )
 
 // testClock is a clock that moves only when told: the CRM's and the
@@ -155,19 +157,19 @@ func (r *rig) serve(w http.ResponseWriter, req *http.Request) {
 // run plans rows against the checkpoint and applies the plan, recording
 // through a writer that is closed before it returns. A guard of the plan
 // fails the test.
-func (r *rig) run(t *testing.T, rows []mapping.Row, popt sync.PlanOptions, aopt sync.ApplyOptions) (*sync.Plan, *sync.Summary, error) {
+func (r *rig) run(t *testing.T, rows []mapping.Row, popt plan.Options, aopt sync.ApplyOptions) (*plan.Plan, *sync.Summary, error) {
 	t.Helper()
 	ctx := context.Background()
-	plan, err := sync.BuildPlan(ctx, rowsOf(rows...), r.db, popt)
+	p, err := plan.Build(ctx, plantest.Rows(rows...), r.db, popt)
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
 	w := r.db.NewWriter(100, time.Hour)
-	sum, applyErr := sync.Apply(ctx, plan, r.client, w, aopt)
+	sum, applyErr := sync.Apply(ctx, p, r.client, w, aopt)
 	if err := w.Close(); err != nil {
 		t.Fatalf("record: %v", err)
 	}
-	return plan, sum, applyErr
+	return p, sum, applyErr
 }
 
 // requests returns crmsim's count of an operation (as GET /_sim/stats
@@ -193,7 +195,7 @@ func (r *rig) failures(t *testing.T) []state.Failure {
 }
 
 var (
-	everyFailure = sync.Limit{Percent: 100, IsPercent: true}
-	everyDelete  = sync.Limit{Percent: 100, IsPercent: true}
-	mirror       = sync.PlanOptions{Deletes: sync.DeletesMirror, MaxDelete: everyDelete}
+	everyFailure = plan.Limit{Percent: 100, IsPercent: true}
+	everyDelete  = plan.Limit{Percent: 100, IsPercent: true}
+	mirror       = plan.Options{Deletes: plan.DeletesMirror, MaxDelete: everyDelete}
 )

@@ -7,7 +7,7 @@ import (
 	gosync "sync"
 
 	"erpsync/state"
-	"erpsync/sync"
+	"erpsync/sync/plan"
 )
 
 // planMemory sets the process's soft memory limit for a run or a plan
@@ -23,7 +23,7 @@ func planMemory(ctx context.Context, db *state.DB) (restore func()) {
 	if err != nil {
 		return func() {}
 	}
-	before := debug.SetMemoryLimit(sync.PlanMemoryLimit(n))
+	before := debug.SetMemoryLimit(plan.MemoryLimit(n))
 	var once gosync.Once
 	return func() { once.Do(func() { debug.SetMemoryLimit(before) }) }
 }

@@ -10,6 +10,7 @@ import (
 
 	"erpsync/sync"
 	"erpsync/sync/crm"
+	"erpsync/sync/plan"
 )
 
 // PlanCommand shows what run would do. It reads the export, the checkpoint
@@ -42,27 +43,27 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	if res == nil || res.Plan == nil {
 		return err
 	}
-	plan := res.Plan
-	printPlan(c.Stdout, j.exportName(path), plan, 20)
+	p := res.Plan
+	printPlan(c.Stdout, j.exportName(path), p, 20)
 	if j.scratch != "" { // state.path holds no checkpoint: planned against an empty one
 		if nerr := noCheckpointNote(ctx, c.Stdout, j); nerr != nil {
 			return nerr
 		}
 	}
 	if *out != "" {
-		if werr := writePlanFile(*out, plan, os.FileMode(j.cfg.Reports.FileMode)); werr != nil {
+		if werr := writePlanFile(*out, p, os.FileMode(j.cfg.Reports.FileMode)); werr != nil {
 			return werr
 		}
 		fmt.Fprintf(c.Stdout, "Every planned operation: %s\n", *out)
 	}
-	if err == nil && plan.InvalidRows > 0 {
-		err = sync.WithClass(sync.ClassRowFailures, fmt.Errorf("%d rows of %s are invalid", plan.InvalidRows, path))
+	if err == nil && p.InvalidRows > 0 {
+		err = sync.WithClass(sync.ClassRowFailures, fmt.Errorf("%d rows of %s are invalid", p.InvalidRows, path))
 	}
 	return err
 }
 
 // planWriter picks the plan file's format from its extension.
-func planWriter(path string) (func(io.Writer, *sync.Plan) error, error) {
+func planWriter(path string) (func(io.Writer, *plan.Plan) error, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
 		return sync.WritePlanCSV, nil
@@ -74,7 +75,7 @@ func planWriter(path string) (func(io.Writer, *sync.Plan) error, error) {
 
 // writePlanFile writes the plan to path, created of mode mode
 // (reports.file_mode: it holds customers' values).
-func writePlanFile(path string, plan *sync.Plan, mode os.FileMode) error {
+func writePlanFile(path string, p *plan.Plan, mode os.FileMode) error {
 	write, err := planWriter(path)
 	if err != nil {
 		return err
@@ -83,7 +84,7 @@ func writePlanFile(path string, plan *sync.Plan, mode os.FileMode) error {
 	if err != nil {
 		return fmt.Errorf("write plan: %w", err)
 	}
-	if err := write(f, plan); err != nil {
+	if err := write(f, p); err != nil {
 		f.Close()
 		return fmt.Errorf("write plan %s: %w", path, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"erpsync/sync"
+	"erpsync/sync/plan"
 )
 
 // RunCommand is the nightly job: refresh, plan, guards, apply, report.
@@ -51,7 +52,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 	}
 	e := j.engine(opt.mode, opt.file)
 	e.DryRun = opt.dryRun
-	e.OnPlan = func(p *sync.Plan) {
+	e.OnPlan = func(p *plan.Plan) {
 		if p.Len() > bigPlan {
 			unlimit()
 		}
@@ -77,8 +78,8 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 	return out, err
 }
 
-func oneLine(p *sync.Plan, s *sync.Summary) string {
+func oneLine(p *plan.Plan, s *sync.Summary) string {
 	return fmt.Sprintf("created %d, updated %d, deleted %d, unchanged %d, failed %d, invalid rows %d, not sent %d",
-		s.OK[sync.OpCreate], s.OK[sync.OpUpdate], s.OK[sync.OpDelete], p.Unchanged,
-		s.Failed[sync.OpCreate]+s.Failed[sync.OpUpdate]+s.Failed[sync.OpDelete], p.InvalidRows, s.Skipped)
+		s.OK[plan.OpCreate], s.OK[plan.OpUpdate], s.OK[plan.OpDelete], p.Unchanged,
+		s.Failed[plan.OpCreate]+s.Failed[plan.OpUpdate]+s.Failed[plan.OpDelete], p.InvalidRows, s.Skipped)
 }

@@ -1,4 +1,4 @@
-package sync
+package plan
 
 // Lazy rows (issue 14 §2): the plan reads the export with
 // mapping.ReadLazy, which leaves the plain rows unmapped, with their row

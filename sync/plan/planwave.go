@@ -1,4 +1,4 @@
-package sync
+package plan
 
 // How the apply is given a plan's actions, wave by wave, the same way
 // whether the plan is lean or not: SendUpserts, SendDeletes, Unsettled.

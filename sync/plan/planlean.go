@@ -1,6 +1,6 @@
-package sync
+package plan
 
-// A lean plan's upserts (PlanOptions.Lean), held as compact rows in which
+// A lean plan's upserts (Options.Lean), held as compact rows in which
 // the collector finds no pointer, and made into Actions one at a time,
 // when the apply meets their rows again or a caller iterates the plan.
 

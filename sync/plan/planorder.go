@@ -1,4 +1,4 @@
-package sync
+package plan
 
 // The order of the plan's writes: parents before sub-customers, parent
 // cycles refused, deletes children first and within max_delete.
@@ -137,10 +137,10 @@ func cycleText(cycle []string) string {
 	for i, ref := range cycle {
 		if i == maxCycleShown-1 && len(cycle) > maxCycleShown {
 			shown = append(shown, fmt.Sprintf("… %d more", len(cycle)-maxCycleShown))
-			shown = append(shown, cutCell(cycle[len(cycle)-1]))
+			shown = append(shown, CutCell(cycle[len(cycle)-1]))
 			break
 		}
-		shown = append(shown, cutCell(ref))
+		shown = append(shown, CutCell(ref))
 	}
 	return strings.Join(shown, " → ")
 }
@@ -244,7 +244,7 @@ func (pl *planner) heldWhy() string {
 
 // planDeletes adds the flagged deletes and, in mirror mode, the managed
 // references absent from the export; sub-customers go before parents.
-func (pl *planner) planDeletes(ctx context.Context, cp PlanCheckpoint) error {
+func (pl *planner) planDeletes(ctx context.Context, cp Checkpoint) error {
 	var dels []*Action
 	for a := range pl.actions() {
 		if a.Op == OpDelete {

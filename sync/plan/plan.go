@@ -1,4 +1,4 @@
-package sync
+package plan
 
 import (
 	"context"
@@ -46,7 +46,7 @@ type Action struct {
 	Op        Op
 	Reference string
 	Line      int               // export line; 0 for a delete of an absent reference
-	Customer  *mapping.Customer // what to upsert; nil for a delete, and in a lean plan (see PlanOptions.Lean)
+	Customer  *mapping.Customer // what to upsert; nil for a delete, and in a lean plan (see Options.Lean)
 	Changes   []Change          // an update's fields, old → new; see FieldChanges
 	Reason    string
 	Parent    string // the parent's reference, for ordering
@@ -99,14 +99,14 @@ type Drift struct {
 // UpsertWave read it whole, lean or not.
 type Plan struct {
 	// Upserts in waves: every parent is in an earlier wave than its
-	// sub-customers. Nil in a lean plan (PlanOptions.Lean), whose
+	// sub-customers. Nil in a lean plan (Options.Lean), whose
 	// upserts are compact rows: see UpsertWave.
 	Upserts [][]*Action
 	// Deletes in waves, after every upsert: every sub-customer is in an
 	// earlier wave than its parent.
 	Deletes   [][]*Action
 	Unchanged int
-	// RowErrors are the first row errors, up to PlanOptions.MaxErrors;
+	// RowErrors are the first row errors, up to Options.MaxErrors;
 	// RowErrorsOmitted counts the others, and RowErrorKinds every one by
 	// kind, with a few lines of each (RowErrorCount: all of them).
 	RowErrors        []*mapping.RowError
@@ -269,8 +269,8 @@ func (p *Plan) All() iter.Seq[*Action] {
 // for a small plan. A large one is read with All, Len and Count.
 func (p *Plan) Actions() []*Action { return slices.Collect(p.All()) }
 
-// PlanCheckpoint is what planning reads of the checkpoint.
-type PlanCheckpoint interface {
+// Checkpoint is what planning reads of the checkpoint.
+type Checkpoint interface {
 	// Count returns the number of managed references.
 	Count(ctx context.Context) (int, error)
 	// Hashes streams every managed (reference, hash).
@@ -305,8 +305,8 @@ const (
 	DriftReport  DriftPolicy = "report"
 )
 
-// PlanOptions are the settings of a plan.
-type PlanOptions struct {
+// Options are the settings of a plan.
+type Options struct {
 	File      string // export name, for row errors
 	Deletes   DeleteMode
 	MaxDelete Limit
@@ -377,9 +377,9 @@ func (d *dupRows) add(line int) {
 	}
 }
 
-// planner holds the state of one BuildPlan.
+// planner holds the state of one Build.
 type planner struct {
-	opt  PlanOptions
+	opt  Options
 	seed maphash.Seed
 	refs refIndex
 	// parentOf holds, for rows with a parent, the parent's reference (both
@@ -412,11 +412,11 @@ type planner struct {
 	folds map[string][]string
 }
 
-// BuildPlan compares an export with the checkpoint and returns what must
+// Build compares an export with the checkpoint and returns what must
 // change in the CRM, and nothing more. It reads the checkpoint and the
 // rows; it writes nowhere. A guard that trips returns the plan and a
 // *GuardError.
-func BuildPlan(ctx context.Context, rows Rows, cp PlanCheckpoint, opt PlanOptions) (*Plan, error) {
+func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, error) {
 	pl := &planner{
 		opt:      opt,
 		seed:     maphash.MakeSeed(),
@@ -737,7 +737,7 @@ func (pl *planner) sealErrors() {
 
 // describeChanges fills each update's field changes, old → new, from the
 // values last pushed (a create's are built when asked: FieldChanges).
-func (pl *planner) describeChanges(ctx context.Context, cp PlanCheckpoint) error {
+func (pl *planner) describeChanges(ctx context.Context, cp Checkpoint) error {
 	var updates []*Action
 	for a := range pl.actions() {
 		if a.Customer == nil || a.Op == OpCreate {
@@ -847,9 +847,9 @@ type valuesReader interface {
 
 // lastPushed returns the values last pushed of a managed reference, nil
 // for one not managed.
-func lastPushed(ctx context.Context, cp PlanCheckpoint, ref string) (map[string]string, error) {
+func lastPushed(ctx context.Context, cp Checkpoint, ref string) (map[string]string, error) {
 	if ac, ok := cp.(absentCheckpoint); ok {
-		cp = ac.PlanCheckpoint
+		cp = ac.Checkpoint
 	}
 	if vr, ok := cp.(valuesReader); ok {
 		return vr.Values(ctx, ref)
@@ -902,7 +902,7 @@ func (pl *planner) guard() error {
 	return nil
 }
 
-// PlanMemoryLimit is the Go memory a plan against a checkpoint of
+// MemoryLimit is the Go memory a plan against a checkpoint of
 // records managed references aims to stay within (the process sets it
 // as its soft limit, GOMEMLIMIT, for a run): the plan's index takes about
 // 24-32 bytes a reference for the whole plan, its row sums 8 while the
@@ -913,7 +913,7 @@ func (pl *planner) guard() error {
 // (BenchmarkPlanDay2; 149-151 at 64 B a record). A run that plans more than 100,000 actions (a
 // mapping change: every customer updated) drops the limit once planned
 // (cmd/erpsync/memory.go).
-func PlanMemoryLimit(records int) int64 {
+func MemoryLimit(records int) int64 {
 	return 64<<20 + 56*int64(records)
 }
 

@@ -1,4 +1,4 @@
-package sync_test
+package plan_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"erpsync/mapping/genexport"
 	"erpsync/state"
 	"erpsync/sync"
+	"erpsync/sync/plan"
 )
 
 // pushedCheckpoint is a checkpoint holding an export as if every valid
@@ -48,7 +49,7 @@ func pushedCheckpoint(t *testing.T, m *mapping.Mapping, export string, withSums 
 // planText is what a plan decides, as text to compare: every action
 // (op, reference, line, reason, hash, changes), the counts and the row
 // errors, warnings and merged lines.
-func planText(p *sync.Plan) string {
+func planText(p *plan.Plan) string {
 	var b strings.Builder
 	for _, a := range p.Actions() {
 		hash := ""
@@ -123,26 +124,26 @@ func TestPlanRows_SameAsMapped(t *testing.T) {
 	}
 	day1, day2 := dayTwo(t)
 	ctx := context.Background()
-	opt := sync.PlanOptions{Deletes: sync.DeletesMirror, MaxDelete: sync.Limit{Percent: 100, IsPercent: true},
-		DriftPolicy: sync.DriftERPWins,
+	opt := plan.Options{Deletes: plan.DeletesMirror, MaxDelete: plan.Limit{Percent: 100, IsPercent: true},
+		DriftPolicy: plan.DriftERPWins,
 		Retry:       map[string]bool{"K00000104": true, "K00000105": true},
-		Drift:       []sync.Drift{{Reference: "K00000106"}, {Reference: "K00000107", Deleted: true}}}
+		Drift:       []plan.Drift{{Reference: "K00000106"}, {Reference: "K00000107", Deleted: true}}}
 	for _, withSums := range []bool{true, false} {
 		db := pushedCheckpoint(t, m, day1, withSums)
-		mapped, err := sync.BuildPlan(ctx, sync.ExportRows(ctx, m, day2), db, opt)
+		mapped, err := plan.Build(ctx, sync.ExportRows(ctx, m, day2), db, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		lazy, err := sync.BuildPlan(ctx, sync.PlanRows(ctx, m, day2), db, opt)
+		lazy, err := plan.Build(ctx, sync.PlanRows(ctx, m, day2), db, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got, want := planText(lazy), planText(mapped); got != want {
 			t.Fatalf("sums %v: the lazy plan differs:\n%s", withSums, firstDiff(got, want))
 		}
-		if len(mapped.Merged) != 1 || len(mapped.RowErrors) != 1 || len(mapped.Warnings) == 0 || mapped.Count(sync.OpUpdate) < 200 {
+		if len(mapped.Merged) != 1 || len(mapped.RowErrors) != 1 || len(mapped.Warnings) == 0 || mapped.Count(plan.OpUpdate) < 200 {
 			t.Fatalf("the export does not test what it should: %d merged, %d row errors, %d warnings, %d updates",
-				len(mapped.Merged), len(mapped.RowErrors), len(mapped.Warnings), mapped.Count(sync.OpUpdate))
+				len(mapped.Merged), len(mapped.RowErrors), len(mapped.Warnings), mapped.Count(plan.OpUpdate))
 		}
 		if !withSums {
 			if lazy.SameBySum != 0 || len(lazy.RowSums) < lazy.Unchanged*3/4 {
@@ -151,7 +152,7 @@ func TestPlanRows_SameAsMapped(t *testing.T) {
 			if err := db.SaveRowSums(ctx, lazy.RowSums); err != nil {
 				t.Fatal(err)
 			}
-			again, err := sync.BuildPlan(ctx, sync.PlanRows(ctx, m, day2), db, opt)
+			again, err := plan.Build(ctx, sync.PlanRows(ctx, m, day2), db, opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -193,8 +194,8 @@ func TestPlanRows_CycleThroughUnchangedRow(t *testing.T) {
 	day2 := writeLines(t, filepath.Join(dir, "day2.csv"), []string{"ref,name,parent", "A,Alpha,B", "B,Beta,A", "C,Gamma,"})
 	db := pushedCheckpoint(t, m, day1, true)
 	ctx := context.Background()
-	for name, rows := range map[string]sync.Rows{"mapped": sync.ExportRows(ctx, m, day2), "lazy": sync.PlanRows(ctx, m, day2)} {
-		p, err := sync.BuildPlan(ctx, rows, db, sync.PlanOptions{})
+	for name, rows := range map[string]plan.Rows{"mapped": sync.ExportRows(ctx, m, day2), "lazy": sync.PlanRows(ctx, m, day2)} {
+		p, err := plan.Build(ctx, rows, db, plan.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

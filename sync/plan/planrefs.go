@@ -1,11 +1,11 @@
-package sync
+package plan
 
 // References that a CRM may treat as one (issue 21 §5): a CRM that
 // compares references ignoring case, accents or trailing spaces makes one
 // customer of K00000300 and k00000300, while erpsync would report both
 // created. Unless sync.references is exact, every row of such references
 // is a row error naming the others. A parent reference of digits only may
-// be read as an id: a warning (the write's answer is checked: apply.go).
+// be read as an id: a warning (the apply checks the write's answer).
 
 import (
 	"fmt"

@@ -1,18 +1,14 @@
-package sync
+package plan
 
 import (
-	"fmt"
-	"slices"
 	"strings"
 	"unicode/utf8"
-
-	"go.uber.org/zap"
 
 	"erpsync/mapping"
 )
 
 // DefaultMaxErrors is how many row errors (and as many warnings) a plan
-// keeps whole when PlanOptions.MaxErrors is 0 (reports.max_errors): about
+// keeps whole when Options.MaxErrors is 0 (reports.max_errors): about
 // 30 MB of memory, some 15 MB of errors.csv. Past it they are counted by
 // kind only: a .gz of millions of bad rows costs no more.
 const DefaultMaxErrors = 100_000
@@ -20,12 +16,10 @@ const DefaultMaxErrors = 100_000
 // Bounds of what is kept of each kind of row error, for summary.json and
 // the log: a few samples, not every row.
 const (
-	maxKinds       = 100 // kinds told apart; later ones count as otherKind
-	maxKindLines   = 3   // lines kept of each kind
-	maxKindText    = 80  // bytes of a kind's name
-	otherKind      = "other"
-	maxMergedShown = 20 // merged references named in summary.json and the log
-	maxKindsLogged = 5  // kinds of row errors the log names
+	maxKinds     = 100 // kinds told apart; later ones count as otherKind
+	maxKindLines = 3   // lines kept of each kind
+	maxKindText  = 80  // bytes of a kind's name
+	otherKind    = "other"
 )
 
 // ErrorKind counts the row errors (or warnings) of one kind: the column
@@ -65,7 +59,7 @@ func (s *errorSet) add(e *mapping.RowError) {
 	if !ok {
 		i = len(s.kinds)
 		s.index[k] = i
-		s.kinds = append(s.kinds, ErrorKind{Kind: k, Example: errText(e)})
+		s.kinds = append(s.kinds, ErrorKind{Kind: k, Example: ErrText(e)})
 	}
 	kind := &s.kinds[i]
 	kind.Count++
@@ -95,7 +89,7 @@ func errorKind(e *mapping.RowError) string {
 		b.WriteString(e.Column)
 		b.WriteString(": ")
 	}
-	msg := errText(e)
+	msg := ErrText(e)
 	for i := 0; i < len(msg) && b.Len() < maxKindText; i++ {
 		switch c := msg[i]; {
 		case c == '"':
@@ -127,51 +121,8 @@ func closingQuote(s string, open int) int {
 	return len(s)
 }
 
-// logMerged says, in one line, which references had identical rows merged
-// into their first: how many, and the first maxMergedShown of them.
-func logMerged(log *zap.Logger, merged []Merged) {
-	if len(merged) == 0 {
-		return
-	}
-	rows := 0
-	refs := make([]string, 0, min(len(merged), maxMergedShown))
-	for i, m := range merged {
-		rows += m.rows() - 1
-		if i < maxMergedShown {
-			refs = append(refs, m.Reference)
-		}
-	}
-	log.Warn("identical rows of one reference merged into the first", zap.Int("references", len(merged)),
-		zap.Int("rows_merged", rows), zap.Strings("first_references", refs), zap.Ints("first_lines", merged[0].Lines))
-}
-
-// logKinds says, in one line, how many row errors (or warnings: what)
-// there were, and the most frequent kinds with their counts: no value of
-// the export, which the kinds elide.
-func logKinds(log *zap.Logger, what string, kinds []ErrorKind) {
-	if len(kinds) == 0 {
-		return
-	}
-	total := 0
-	for _, k := range kinds {
-		total += k.Count
-	}
-	top := slices.SortedStableFunc(slices.Values(kinds), func(a, b ErrorKind) int { return b.Count - a.Count })
-	fields := []zap.Field{zap.Int("count", total), zap.Int("kinds", len(kinds))}
-	for i, k := range top[:min(len(top), maxKindsLogged)] {
-		fields = append(fields, zap.String(fmt.Sprintf("kind_%d", i+1), fmt.Sprintf("%d × %s (first line %d)", k.Count, k.Kind, firstLine(k))))
-	}
-	log.Warn(what+" by kind (summary.json: row_error_kinds, warning_kinds)", fields...)
-}
-
-func firstLine(k ErrorKind) int {
-	if len(k.Lines) == 0 {
-		return 0
-	}
-	return k.Lines[0]
-}
-
-func errText(e *mapping.RowError) string {
+// ErrText is a row error's message, without its line and column.
+func ErrText(e *mapping.RowError) string {
 	if e.Err != nil {
 		return e.Err.Error()
 	}
@@ -182,8 +133,8 @@ func errText(e *mapping.RowError) string {
 // is cut, once per row.
 const maxCell = 256
 
-// cutCell cuts s to maxCell bytes (on a rune boundary), marking the cut.
-func cutCell(s string) string {
+// CutCell cuts s to maxCell bytes (on a rune boundary), marking the cut.
+func CutCell(s string) string {
 	if len(s) <= maxCell {
 		return s
 	}

@@ -1,4 +1,4 @@
-package sync_test
+package plan_test
 
 import (
 	"context"
@@ -10,7 +10,8 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/state"
-	"erpsync/sync"
+	"erpsync/sync/plan"
+	"erpsync/sync/plan/plantest"
 )
 
 // TestBuildPlan_IndexOnSQLite plans against a real checkpoint of 1,000
@@ -26,11 +27,11 @@ func TestBuildPlan_IndexOnSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	mem := memCheckpoint{}
+	mem := plantest.MemCheckpoint{}
 	w := db.NewWriter(100, time.Second)
 	const n = 1000
 	for i := range n {
-		row := cust(i+2, fmt.Sprintf("R%04d", i), fmt.Sprintf("city=c%d", i))
+		row := plantest.Cust(i+2, fmt.Sprintf("R%04d", i), fmt.Sprintf("city=c%d", i))
 		c := row.Customer
 		mem[c.Reference] = &state.Record{Reference: c.Reference, Hash: c.Hash, Values: c.Fields()}
 		if err := w.Put(ctx, state.Outcome{Op: state.OpUpsert, Reference: c.Reference, Hash: c.Hash, Values: c.Fields()}); err != nil {
@@ -53,15 +54,15 @@ func TestBuildPlan_IndexOnSQLite(t *testing.T) {
 		if i%50 == 3 {
 			city = "city=changed"
 		}
-		rows = append(rows, cust(j+2, fmt.Sprintf("R%04d", i), city))
+		rows = append(rows, plantest.Cust(j+2, fmt.Sprintf("R%04d", i), city))
 	}
-	rows = append(rows, cust(n+5, "R9999", "city=new"))
-	opt := sync.PlanOptions{Deletes: sync.DeletesMirror, MaxDelete: sync.Limit{Percent: 100, IsPercent: true}}
-	got, err := sync.BuildPlan(ctx, sliceRows(rows), db, opt)
+	rows = append(rows, plantest.Cust(n+5, "R9999", "city=new"))
+	opt := plan.Options{Deletes: plan.DeletesMirror, MaxDelete: plan.Limit{Percent: 100, IsPercent: true}}
+	got, err := plan.Build(ctx, sliceRows(rows), db, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := sync.BuildPlan(ctx, sliceRows(rows), mem, opt)
+	want, err := plan.Build(ctx, sliceRows(rows), mem, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +72,8 @@ func TestBuildPlan_IndexOnSQLite(t *testing.T) {
 			wantDeletes++
 		}
 	}
-	if d := got.Count(sync.OpDelete); d != wantDeletes || d != want.Count(sync.OpDelete) {
-		t.Errorf("deletes: %d on SQLite, %d in memory, want %d", d, want.Count(sync.OpDelete), wantDeletes)
+	if d := got.Count(plan.OpDelete); d != wantDeletes || d != want.Count(plan.OpDelete) {
+		t.Errorf("deletes: %d on SQLite, %d in memory, want %d", d, want.Count(plan.OpDelete), wantDeletes)
 	}
 	if !slices.Equal(summary(got), summary(want)) {
 		t.Errorf("plan on SQLite:\n%v\nin memory:\n%v", summary(got), summary(want))
@@ -82,7 +83,7 @@ func TestBuildPlan_IndexOnSQLite(t *testing.T) {
 	}
 }
 
-func sliceRows(rows []mapping.Row) sync.Rows {
+func sliceRows(rows []mapping.Row) plan.Rows {
 	return func(fn func(mapping.Row) error) error {
 		for _, r := range rows {
 			if err := fn(r); err != nil {
@@ -94,7 +95,7 @@ func sliceRows(rows []mapping.Row) sync.Rows {
 }
 
 // summary lists a plan's actions as "op ref reason", in order.
-func summary(p *sync.Plan) []string {
+func summary(p *plan.Plan) []string {
 	var out []string
 	for _, a := range p.Actions() {
 		out = append(out, fmt.Sprintf("%s %s %s", a.Op, a.Reference, a.Reason))

@@ -1,6 +1,6 @@
-package sync
+package plan
 
-// The plan's packed index of references: what BuildPlan remembers of each
+// The plan's packed index of references: what Build remembers of each
 // managed or exported reference, in 16 to 24 bytes.
 
 import (
@@ -208,19 +208,19 @@ type sumReader interface {
 // of the whole checkpoint a second time (issue 14 §2). planDeletes picks
 // the absent references out of what it streams, as it did of the whole.
 type absentCheckpoint struct {
-	PlanCheckpoint
+	Checkpoint
 	ranges rangeReader
 	ix     *refIndex
 }
 
 // absentOnly returns cp for planDeletes: a view streaming the stretches
 // of the absent references when cp can read stretches, else cp itself.
-func (pl *planner) absentOnly(cp PlanCheckpoint) PlanCheckpoint {
+func (pl *planner) absentOnly(cp Checkpoint) Checkpoint {
 	rr, ok := cp.(rangeReader)
 	if !ok || len(pl.refs.fences) == 0 {
 		return cp
 	}
-	return absentCheckpoint{PlanCheckpoint: cp, ranges: rr, ix: &pl.refs}
+	return absentCheckpoint{Checkpoint: cp, ranges: rr, ix: &pl.refs}
 }
 
 // Hashes streams the stretches that hold an absent reference, in order.

@@ -1,4 +1,4 @@
-package sync_test
+package plan_test
 
 import (
 	"context"
@@ -12,14 +12,15 @@ import (
 	"time"
 
 	"erpsync/mapping"
-	"erpsync/sync"
+	"erpsync/sync/plan"
+	"erpsync/sync/plan/plantest"
 )
 
-// orderedCheckpoint is a memCheckpoint that promises its order, as
+// orderedCheckpoint is a plantest.MemCheckpoint that promises its order, as
 // state.DB does (HashesBetween): the plan then reads it while it reads the
 // export. Before it streams entry pauseAt, it waits for resume, if set.
 type orderedCheckpoint struct {
-	memCheckpoint
+	plantest.MemCheckpoint
 	pauseAt int
 	resume  chan struct{}
 	// step, when set, is waited for before every 1,024th entry after the
@@ -34,11 +35,11 @@ func (c orderedCheckpoint) Count(context.Context) (int, error) {
 	if c.count != nil {
 		return *c.count, nil
 	}
-	return len(c.memCheckpoint), nil
+	return len(c.MemCheckpoint), nil
 }
 
 func (c orderedCheckpoint) Hashes(ctx context.Context, fn func(ref, hash string) error) error {
-	for i, ref := range slices.Sorted(maps.Keys(c.memCheckpoint)) {
+	for i, ref := range slices.Sorted(maps.Keys(c.MemCheckpoint)) {
 		if i == c.pauseAt && c.resume != nil {
 			select {
 			case <-c.resume:
@@ -53,7 +54,7 @@ func (c orderedCheckpoint) Hashes(ctx context.Context, fn func(ref, hash string)
 				return ctx.Err()
 			}
 		}
-		if err := fn(ref, c.memCheckpoint[ref].Hash); err != nil {
+		if err := fn(ref, c.MemCheckpoint[ref].Hash); err != nil {
 			return err
 		}
 	}
@@ -61,9 +62,9 @@ func (c orderedCheckpoint) Hashes(ctx context.Context, fn func(ref, hash string)
 }
 
 func (c orderedCheckpoint) HashesBetween(ctx context.Context, from, to string, fn func(ref, hash string) error) error {
-	for _, ref := range slices.Sorted(maps.Keys(c.memCheckpoint)) {
+	for _, ref := range slices.Sorted(maps.Keys(c.MemCheckpoint)) {
 		if ref >= from && (to == "" || ref < to) {
-			if err := fn(ref, c.memCheckpoint[ref].Hash); err != nil {
+			if err := fn(ref, c.MemCheckpoint[ref].Hash); err != nil {
 				return err
 			}
 		}
@@ -81,27 +82,27 @@ func TestBuildPlan_WhileCheckpointStreams(t *testing.T) {
 	var day1, day2 []mapping.Row
 	for i := range n {
 		ref := fmt.Sprintf("C%05d", i*2)
-		day1 = append(day1, cust(i+2, ref))
+		day1 = append(day1, plantest.Cust(i+2, ref))
 		switch {
 		case i%97 == 0: // removed
 		case i%89 == 0:
-			day2 = append(day2, cust(0, ref, "city=Lyon"))
+			day2 = append(day2, plantest.Cust(0, ref, "city=Lyon"))
 		case i%83 == 0:
-			day2 = append(day2, flagged(0, ref))
+			day2 = append(day2, plantest.Flagged(0, ref))
 		case i%79 == 0:
-			day2 = append(day2, bad(0, ref))
+			day2 = append(day2, plantest.Bad(0, ref))
 		case i%73 == 0:
-			day2 = append(day2, cust(0, ref), cust(0, ref, "city=Nice")) // differing duplicates
+			day2 = append(day2, plantest.Cust(0, ref), plantest.Cust(0, ref, "city=Nice")) // differing duplicates
 		default:
-			day2 = append(day2, cust(0, ref))
+			day2 = append(day2, plantest.Cust(0, ref))
 		}
 		if i%61 == 0 {
-			day2 = append(day2, cust(0, fmt.Sprintf("C%05d", i*2+1))) // new, between two managed
+			day2 = append(day2, plantest.Cust(0, fmt.Sprintf("C%05d", i*2+1))) // new, between two managed
 		}
 	}
-	day2 = append(day2, cust(0, "A-first"), cust(0, "Z-last"))
-	cp := checkpoint(day1...)
-	opt := sync.PlanOptions{File: "x.csv", Deletes: sync.DeletesMirror, MaxDelete: sync.Limit{Percent: 100, IsPercent: true}}
+	day2 = append(day2, plantest.Cust(0, "A-first"), plantest.Cust(0, "Z-last"))
+	cp := plantest.Checkpoint(day1...)
+	opt := plan.Options{File: "x.csv", Deletes: plan.DeletesMirror, MaxDelete: plan.Limit{Percent: 100, IsPercent: true}}
 	orders := map[string]func([]mapping.Row) []mapping.Row{
 		"sorted":   func(r []mapping.Row) []mapping.Row { return r },
 		"reversed": func(r []mapping.Row) []mapping.Row { slices.Reverse(r); return r },
@@ -116,11 +117,11 @@ func TestBuildPlan_WhileCheckpointStreams(t *testing.T) {
 			for i := range rows {
 				relabel(&rows[i], i+2)
 			}
-			want, err := sync.BuildPlan(context.Background(), rowsOf(rows...), cp, opt)
+			want, err := plan.Build(context.Background(), plantest.Rows(rows...), cp, opt)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := sync.BuildPlan(context.Background(), rowsOf(rows...), orderedCheckpoint{memCheckpoint: cp}, opt)
+			got, err := plan.Build(context.Background(), plantest.Rows(rows...), orderedCheckpoint{MemCheckpoint: cp}, opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,15 +134,15 @@ func TestBuildPlan_WhileCheckpointStreams(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if layout(got) != layout(want) || fmt.Sprint(errLines(got)) != fmt.Sprint(errLines(want)) ||
+			if plantest.Layout(got) != plantest.Layout(want) || fmt.Sprint(errLines(got)) != fmt.Sprint(errLines(want)) ||
 				got.Unchanged != want.Unchanged || got.Managed != want.Managed || len(got.Merged) != len(want.Merged) {
 				t.Errorf("streamed checkpoint: %d actions, %d unchanged, %d errors, %d managed; read first: %d, %d, %d, %d",
 					len(got.Actions()), got.Unchanged, len(got.RowErrors), got.Managed,
 					len(want.Actions()), want.Unchanged, len(want.RowErrors), want.Managed)
 			}
-			if got.Count(sync.OpDelete) == 0 || got.Count(sync.OpCreate) == 0 || got.Count(sync.OpUpdate) == 0 || len(got.RowErrors) == 0 {
+			if got.Count(plan.OpDelete) == 0 || got.Count(plan.OpCreate) == 0 || got.Count(plan.OpUpdate) == 0 || len(got.RowErrors) == 0 {
 				t.Errorf("the case lacks an action kind: %d deletes, %d creates, %d updates, %d errors",
-					got.Count(sync.OpDelete), got.Count(sync.OpCreate), got.Count(sync.OpUpdate), len(got.RowErrors))
+					got.Count(plan.OpDelete), got.Count(plan.OpCreate), got.Count(plan.OpUpdate), len(got.RowErrors))
 			}
 		})
 	}
@@ -170,9 +171,9 @@ func TestBuildPlan_PlansBeforeCheckpointEnds(t *testing.T) {
 	const n = 4096
 	var rows []mapping.Row
 	for i := range n {
-		rows = append(rows, cust(i+2, fmt.Sprintf("C%05d", i)))
+		rows = append(rows, plantest.Cust(i+2, fmt.Sprintf("C%05d", i)))
 	}
-	cp := orderedCheckpoint{memCheckpoint: checkpoint(rows...), pauseAt: n / 2, resume: make(chan struct{})}
+	cp := orderedCheckpoint{MemCheckpoint: plantest.Checkpoint(rows...), pauseAt: n / 2, resume: make(chan struct{})}
 	taken := 0
 	export := func(fn func(mapping.Row) error) error {
 		for _, r := range rows {
@@ -187,12 +188,12 @@ func TestBuildPlan_PlansBeforeCheckpointEnds(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	plan, err := sync.BuildPlan(ctx, export, cp, sync.PlanOptions{File: "x.csv"})
+	p, err := plan.Build(ctx, export, cp, plan.Options{File: "x.csv"})
 	if err != nil {
 		t.Fatalf("the plan waited for the whole checkpoint before its first row: %v", err)
 	}
-	if plan.Unchanged != n || len(plan.Actions()) != 0 {
-		t.Errorf("%d unchanged, %d actions; want %d, 0", plan.Unchanged, len(plan.Actions()), n)
+	if p.Unchanged != n || len(p.Actions()) != 0 {
+		t.Errorf("%d unchanged, %d actions; want %d, 0", p.Unchanged, len(p.Actions()), n)
 	}
 }
 
@@ -200,9 +201,9 @@ func TestBuildPlan_PlansBeforeCheckpointEnds(t *testing.T) {
 // held back before each 1,024th entry until the plan has taken every row
 // whose reference comes before the entry 1,024 back (those it can plan
 // with what is loaded), so that planning and loading alternate.
-func planInterleaved(rows []mapping.Row, cp memCheckpoint, opt sync.PlanOptions) (*sync.Plan, error) {
+func planInterleaved(rows []mapping.Row, cp plantest.MemCheckpoint, opt plan.Options) (*plan.Plan, error) {
 	refs := slices.Sorted(maps.Keys(cp))
-	gate := orderedCheckpoint{memCheckpoint: cp, step: make(chan struct{})}
+	gate := orderedCheckpoint{MemCheckpoint: cp, step: make(chan struct{})}
 	next := 1024 // the entry the load waits at
 	export := func(fn func(mapping.Row) error) error {
 		for _, r := range rows {
@@ -220,7 +221,7 @@ func planInterleaved(rows []mapping.Row, cp memCheckpoint, opt sync.PlanOptions)
 		}
 		return nil
 	}
-	return sync.BuildPlan(context.Background(), export, gate, opt)
+	return plan.Build(context.Background(), export, gate, opt)
 }
 
 // rowRef is a row's reference, valid or not.
@@ -238,33 +239,33 @@ func rowRef(r mapping.Row) string {
 func TestBuildPlan_CheckpointStreamErrors(t *testing.T) {
 	var rows []mapping.Row
 	for i := range 3000 {
-		rows = append(rows, cust(i+2, fmt.Sprintf("C%05d", i)))
+		rows = append(rows, plantest.Cust(i+2, fmt.Sprintf("C%05d", i)))
 	}
-	rows = append(rows, cust(3002, "D-new"))
-	cp := checkpoint(rows[:3000]...)
-	want, err := sync.BuildPlan(context.Background(), rowsOf(rows...), cp, sync.PlanOptions{File: "x.csv"})
+	rows = append(rows, plantest.Cust(3002, "D-new"))
+	cp := plantest.Checkpoint(rows[:3000]...)
+	want, err := plan.Build(context.Background(), plantest.Rows(rows...), cp, plan.Options{File: "x.csv"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []int{0, 100, 1024, 2999, 3000, 5000} {
-		got, err := sync.BuildPlan(context.Background(), rowsOf(rows...), orderedCheckpoint{memCheckpoint: cp, count: &n}, sync.PlanOptions{File: "x.csv"})
-		if err != nil || layout(got) != layout(want) || got.Unchanged != want.Unchanged || got.Managed != 3000 {
+		got, err := plan.Build(context.Background(), plantest.Rows(rows...), orderedCheckpoint{MemCheckpoint: cp, count: &n}, plan.Options{File: "x.csv"})
+		if err != nil || plantest.Layout(got) != plantest.Layout(want) || got.Unchanged != want.Unchanged || got.Managed != 3000 {
 			t.Errorf("counted %d of 3000: err %v, %d unchanged, %d managed; want %d, 3000", n, err, got.Unchanged, got.Managed, want.Unchanged)
 		}
 	}
 
-	_, err = sync.BuildPlan(context.Background(), rowsOf(rows...), swapped{orderedCheckpoint{memCheckpoint: cp}}, sync.PlanOptions{File: "x.csv"})
+	_, err = plan.Build(context.Background(), plantest.Rows(rows...), swapped{orderedCheckpoint{MemCheckpoint: cp}}, plan.Options{File: "x.csv"})
 	if err == nil || !strings.Contains(err.Error(), "not in reference order") {
 		t.Errorf("a checkpoint out of order: %v, want the plan refused", err)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	held := orderedCheckpoint{memCheckpoint: cp, pauseAt: 10, resume: make(chan struct{})}
+	held := orderedCheckpoint{MemCheckpoint: cp, pauseAt: 10, resume: make(chan struct{})}
 	export := func(fn func(mapping.Row) error) error {
 		cancel() // the first row then waits for a load that never comes
-		return rowsOf(rows...)(fn)
+		return plantest.Rows(rows...)(fn)
 	}
-	if _, err := sync.BuildPlan(ctx, export, held, sync.PlanOptions{File: "x.csv"}); !errors.Is(err, context.Canceled) {
+	if _, err := plan.Build(ctx, export, held, plan.Options{File: "x.csv"}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled while a row waits: %v, want context.Canceled", err)
 	}
 }
@@ -274,10 +275,10 @@ func TestBuildPlan_CheckpointStreamErrors(t *testing.T) {
 type swapped struct{ orderedCheckpoint }
 
 func (c swapped) Hashes(ctx context.Context, fn func(ref, hash string) error) error {
-	refs := slices.Sorted(maps.Keys(c.memCheckpoint))
+	refs := slices.Sorted(maps.Keys(c.MemCheckpoint))
 	refs[2000], refs[2001] = refs[2001], refs[2000]
 	for _, ref := range refs {
-		if err := fn(ref, c.memCheckpoint[ref].Hash); err != nil {
+		if err := fn(ref, c.MemCheckpoint[ref].Hash); err != nil {
 			return err
 		}
 	}

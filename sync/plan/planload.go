@@ -1,4 +1,4 @@
-package sync
+package plan
 
 // The checkpoint's hashes stream in while the export is read (issue 14
 // §2): reading a million (reference, hash) from SQLite took 0.5-0.7 s
@@ -46,7 +46,7 @@ const loadStep = 1024
 // pl.lookup. The returned stop ends the loader and waits for it. A
 // checkpoint that cannot promise its order (no HashesBetween) is read
 // whole first.
-func (pl *planner) startLoading(ctx context.Context, cp PlanCheckpoint) (stop func(), err error) {
+func (pl *planner) startLoading(ctx context.Context, cp Checkpoint) (stop func(), err error) {
 	n, err := cp.Count(ctx)
 	if err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ func (pl *planner) startLoading(ctx context.Context, cp PlanCheckpoint) (stop fu
 }
 
 // run streams the checkpoint and ends the load, with its error if any.
-func (ld *loader) run(ctx context.Context, cp PlanCheckpoint, key func(string) uint64) {
+func (ld *loader) run(ctx context.Context, cp Checkpoint, key func(string) uint64) {
 	filled, prev := 0, ""
 	err := streamHashSums(ctx, cp, func(ref, hash string, sum uint64) error {
 		if ref < prev {
@@ -107,7 +107,7 @@ func (ld *loader) run(ctx context.Context, cp PlanCheckpoint, key func(string) u
 
 // streamHashSums streams the checkpoint's (reference, hash, row sum):
 // with the sums when it keeps them, else with 0 (no sum).
-func streamHashSums(ctx context.Context, cp PlanCheckpoint, fn func(ref, hash string, sum uint64) error) error {
+func streamHashSums(ctx context.Context, cp Checkpoint, fn func(ref, hash string, sum uint64) error) error {
 	if sr, ok := cp.(sumReader); ok {
 		return sr.HashSumsBetween(ctx, "", "", fn)
 	}
