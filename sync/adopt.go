@@ -10,6 +10,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync/crm"
+	"erpsync/sync/refresh"
 )
 
 // Adopted counts what Adopt took over.
@@ -111,9 +112,9 @@ func adoptedOutcome(runID int64, row *mapping.Customer, c *crm.Customer) state.O
 	for f := range values {
 		fields = append(fields, f)
 	}
-	got := CRMValues(c, fields, mapping.CountryCode)
+	got := refresh.CRMValues(c, fields, mapping.CountryCode)
 	hash := row.Hash
-	if len(Differences(values, got)) > 0 {
+	if len(refresh.Differences(values, got)) > 0 {
 		// Recorded as if erpsync had pushed what the CRM holds: the next
 		// plan's update names each field that differs with the CRM's
 		// value as the old one.

@@ -16,6 +16,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
+	"erpsync/sync/refresh"
 )
 
 // CRM is the part of the CRM client that applying a plan needs.
@@ -347,7 +348,7 @@ func (a *applier) upsert(ctx context.Context, act *plan.Action, out *state.Outco
 	}
 	out.Hash, out.RowSum, out.Values = c.Hash, c.RowSum, c.Fields()
 	out.CRMID, out.CRMLastUpdated = got.ID, got.LastUpdated.Time
-	out.CRMValues = CRMValues(got, c.FieldNames(), a.opt.CountryCode)
+	out.CRMValues = refresh.CRMValues(got, c.FieldNames(), a.opt.CountryCode)
 	if diffs := a.storedDiffs(out.Values, out.CRMValues); len(diffs) > 0 {
 		// Stored otherwise than sent (a digits-only parent read as an id):
 		// a row failure, the record kept as it was, the next run retries.
@@ -368,7 +369,7 @@ func (a *applier) storedDiffs(sent, stored map[string]string) []plan.Change {
 	if _, ok := a.api.(unstored); ok {
 		return nil
 	}
-	diffs := Differences(sent, stored)
+	diffs := refresh.Differences(sent, stored)
 	return slices.DeleteFunc(diffs, func(d plan.Change) bool {
 		f, ok := customer.Lookup(d.Field)
 		if !ok || d.Old == "" {

@@ -325,7 +325,7 @@ func (r *run) plan(ctx context.Context) (*plan.Plan, error) {
 		return nil, err
 	}
 	if j.Mode != ModeImport {
-		if r.refreshed, err = refresh(ctx, j); err != nil {
+		if r.refreshed, err = refreshCRM(ctx, j); err != nil {
 			return nil, err
 		}
 		opt.Drift = r.refreshed.drift

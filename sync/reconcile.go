@@ -15,6 +15,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
+	"erpsync/sync/refresh"
 )
 
 // Statuses of a reference in a reconciliation.
@@ -551,11 +552,11 @@ func compare(ref string, e *erpSide, c *crm.Customer, rec *state.Record, opt Rec
 		return &ReconcileItem{Reference: ref, Status: StatusOnlyInERP, Line: e.line, Managed: managed, Explanation: why}
 	}
 	fields := slices.Sorted(maps.Keys(e.fields))
-	crmVals := CRMValues(c, fields, opt.CountryCode)
+	crmVals := refresh.CRMValues(c, fields, opt.CountryCode)
 	var diffs []FieldDiff
 	for _, f := range fields {
 		want, got := e.fields[f], crmVals[f]
-		if _, compared := crmVals[f]; !compared || equalValue(f, want, got) || withinTolerance(f, want, got, opt.Tolerance) {
+		if _, compared := crmVals[f]; !compared || refresh.EqualValue(f, want, got) || withinTolerance(f, want, got, opt.Tolerance) {
 			continue
 		}
 		d := FieldDiff{Field: f, ERP: want, CRM: got, Delta: delta(want, got)}

@@ -3,7 +3,6 @@ package sync
 import (
 	"cmp"
 	"hash/maphash"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/mapping/customer"
 	"erpsync/sync/crm"
+	"erpsync/sync/refresh"
 )
 
 // A reconciliation holds of each side only what the comparison of a
@@ -25,7 +25,7 @@ import (
 // that map the same fields.
 type fieldSet struct {
 	names   []string
-	answers []*answer
+	answers []*refresh.Answer
 	cleared []func(string) bool // nil: never cleared
 	hashed  bool                // few enough fields for the empty mask
 }
@@ -120,7 +120,7 @@ func (x *erpIndex) hashRow(c *mapping.Customer) (int32, uint64, uint64) {
 	x.h.Reset()
 	var empty uint64
 	for name, v := range c.All() {
-		if answerOf(name) == nil {
+		if refresh.AnswerOf(name) == nil {
 			continue // the CRM does not give it back: not compared
 		}
 		if v == "" && len(x.names) < 64 {
@@ -143,7 +143,7 @@ func (x *erpIndex) fieldSet(names []string) int32 {
 	}
 	s := &fieldSet{names: slices.Clone(names), hashed: len(names) <= 64}
 	for _, n := range names {
-		s.answers = append(s.answers, answerOf(n))
+		s.answers = append(s.answers, refresh.AnswerOf(n))
 		var cleared func(string) bool
 		if f, ok := customer.Lookup(n); ok {
 			cleared = f.IsCleared
@@ -248,10 +248,9 @@ func (s *crmSide) sameAtAGlance(e *erpEntry, c *crm.Customer) bool {
 	if !set.hashed {
 		return false
 	}
-	v := reflect.ValueOf(c).Elem()
 	s.h.Reset()
 	for i, a := range set.answers {
-		got := a.read(v, s.countryCode)
+		got := a.Read(c, s.countryCode)
 		if e.empty&(1<<i) != 0 && set.cleared[i] != nil && set.cleared[i](got) {
 			got = ""
 		}

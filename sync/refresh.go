@@ -11,6 +11,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
+	"erpsync/sync/refresh"
 )
 
 // DefaultFullCheck is how often a run walks every customer of the CRM
@@ -39,10 +40,10 @@ type refreshed struct {
 	unreadable []*crm.RecordError
 }
 
-// refresh pulls the CRM's changes since the watermark, counts the
+// refreshCRM pulls the CRM's changes since the watermark, counts the
 // customers below it against the checkpoint (reading only the windows
 // that differ), and finds drift and hand deletes.
-func refresh(ctx context.Context, j Job) (*refreshed, error) {
+func refreshCRM(ctx context.Context, j Job) (*refreshed, error) {
 	r := &refreshed{started: j.State.Now()}
 	verified, err := r.points(ctx, j)
 	if err != nil {
@@ -232,8 +233,8 @@ func (s *sighting) editedInSameSecond(c crm.Customer) (bool, error) {
 	if err != nil || rec == nil {
 		return false, err
 	}
-	now := CRMValues(&c, slices.Collect(maps.Keys(rec.Values)), mapping.CountryCode)
-	return len(Differences(rec.CRMValues, now)) > 0, nil
+	now := refresh.CRMValues(&c, slices.Collect(maps.Keys(rec.Values)), mapping.CountryCode)
+	return len(refresh.Differences(rec.CRMValues, now)) > 0, nil
 }
 
 // lastRunWasNotImport reports whether the newest ended run of the history

@@ -1,4 +1,4 @@
-package sync
+package refresh
 
 import (
 	"fmt"
@@ -25,17 +25,17 @@ func CRMValues(c *crm.Customer, fields []string, countryCode func(string) (strin
 	out := make(map[string]string, len(fields))
 	v := reflect.ValueOf(c).Elem()
 	for _, f := range fields {
-		if a := answerOf(f); a != nil {
+		if a := AnswerOf(f); a != nil {
 			out[f] = a.read(v, countryCode)
 		}
 	}
 	return out
 }
 
-// answer reads one field of the field table in a crm.Customer: the struct
+// Answer reads one field of the field table in a crm.Customer: the struct
 // fields that the table's answer path names by their json tags, resolved
 // once.
-type answer struct {
+type Answer struct {
 	field string
 	kind  customer.Kind
 	index []int // struct field indexes from crm.Customer; pointers are followed, nil reads as ""
@@ -49,9 +49,9 @@ type answer struct {
 // of every customer it reads back).
 var answers = resolveAnswers()
 
-// answerOf returns the answer of a field; nil when the answer does not
+// AnswerOf returns the answer of a field; nil when the answer does not
 // hold the field.
-func answerOf(field string) *answer {
+func AnswerOf(field string) *Answer {
 	if len(field) >= len(answers) {
 		return nil
 	}
@@ -63,8 +63,8 @@ func answerOf(field string) *answer {
 	return nil
 }
 
-func resolveAnswers() [][]*answer {
-	var out [][]*answer
+func resolveAnswers() [][]*Answer {
+	var out [][]*Answer
 	for _, f := range customer.Table() {
 		if f.Answer == customer.NotGivenBack {
 			continue
@@ -83,8 +83,8 @@ func resolveAnswers() [][]*answer {
 }
 
 // resolve turns a field's answer path into struct field indexes of t.
-func resolve(t reflect.Type, f customer.Field) (*answer, error) {
-	a := &answer{field: f.Name, kind: f.Kind}
+func resolve(t reflect.Type, f customer.Field) (*Answer, error) {
+	a := &Answer{field: f.Name, kind: f.Kind}
 	for _, name := range strings.Split(f.Answer, ".") {
 		t = deref(t)
 		if t.Kind() == reflect.Slice && !a.list {
@@ -164,8 +164,13 @@ func goKind(k customer.Kind) reflect.Kind {
 	return reflect.String
 }
 
+// Read returns the field's canonical value in c.
+func (a *Answer) Read(c *crm.Customer, countryCode func(string) (string, bool)) string {
+	return a.read(reflect.ValueOf(c).Elem(), countryCode)
+}
+
 // read returns the field's canonical value in c (a crm.Customer).
-func (a *answer) read(c reflect.Value, countryCode func(string) (string, bool)) string {
+func (a *Answer) read(c reflect.Value, countryCode func(string) (string, bool)) string {
 	v, ok := walk(c, a.index)
 	switch {
 	case !ok:
@@ -260,7 +265,7 @@ func Differences(want, got map[string]string) []plan.Change {
 	var out []plan.Change
 	for f, w := range want {
 		g, ok := got[f]
-		if !ok || equalValue(f, w, g) {
+		if !ok || EqualValue(f, w, g) {
 			continue
 		}
 		out = append(out, plan.Change{Field: f, Old: g, New: w})
@@ -269,9 +274,9 @@ func Differences(want, got map[string]string) []plan.Change {
 	return out
 }
 
-// equalValue compares canonical values; a cleared value is equal to what
+// EqualValue compares canonical values; a cleared value is equal to what
 // the CRM holds once the field is cleared (the field table says what).
-func equalValue(field, want, got string) bool {
+func EqualValue(field, want, got string) bool {
 	if want == got {
 		return true
 	}

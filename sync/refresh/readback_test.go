@@ -1,4 +1,4 @@
-package sync_test
+package refresh_test
 
 import (
 	"maps"
@@ -8,16 +8,16 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/mapping/customer"
-	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
+	"erpsync/sync/refresh"
 )
 
 // The CRM's numbers read as the export's do: -0 is 0 on both sides (mapping
 // writes "-0,00" as "0").
 func TestCRMValues_Numbers(t *testing.T) {
 	negZero, limit := math.Copysign(0, -1), 5000.5
-	got := sync.CRMValues(&crm.Customer{CreditLimit: &negZero, BillingLat: &limit}, []string{"creditLimit", "billingLat", "longitude"}, nil)
+	got := refresh.CRMValues(&crm.Customer{CreditLimit: &negZero, BillingLat: &limit}, []string{"creditLimit", "billingLat", "longitude"}, nil)
 	want := map[string]string{"creditLimit": "0", "billingLat": "5000.5", "longitude": ""}
 	for k, v := range want {
 		if got[k] != v {
@@ -60,7 +60,7 @@ func fullCustomer() (*crm.Customer, map[string]string) {
 // the table are left out.
 func TestCRMValues_EveryField(t *testing.T) {
 	c, want := fullCustomer()
-	got := sync.CRMValues(c, append(customer.Names(), "colour"), mapping.CountryCode)
+	got := refresh.CRMValues(c, append(customer.Names(), "colour"), mapping.CountryCode)
 	if _, ok := got["imageFile"]; ok || len(got) != len(customer.Names())-1 {
 		t.Errorf("fields read: %q, want every field of the table but imageFile", slices.Sorted(maps.Keys(got)))
 	}
@@ -77,7 +77,7 @@ func TestCRMValues_Cleared(t *testing.T) {
 	c := &crm.Customer{Reference: "K1", Name: "Alpha", IsActive: true, IsSameAddress: true, Currency: "EUR",
 		CustomerCategory: &crm.Category{Reference: "root"}, Region: crm.RegionField{Present: true}}
 	names := customer.Names()
-	got := sync.CRMValues(c, names, mapping.CountryCode)
+	got := refresh.CRMValues(c, names, mapping.CountryCode)
 	for f, w := range map[string]string{"isActive": "true", "onHold": "false", "paymentTypes": "[]", "regionId": "",
 		"parentCustomer": "", "creditLimit": "", "dueDateConfigType": "", "currency": "EUR", "categoryId": "root"} {
 		if got[f] != w {
@@ -89,7 +89,7 @@ func TestCRMValues_Cleared(t *testing.T) {
 		cleared[f] = ""
 	}
 	cleared["reference"], cleared["name"] = "K1", "Alpha"
-	if d := sync.Differences(cleared, got); len(d) != 0 {
+	if d := refresh.Differences(cleared, got); len(d) != 0 {
 		t.Errorf("differences = %+v, want none", d)
 	}
 }
@@ -97,7 +97,7 @@ func TestCRMValues_Cleared(t *testing.T) {
 func TestDifferences(t *testing.T) {
 	want := map[string]string{"name": "Alpha", "email": "", "isActive": "", "onHold": "", "city": "Nice", "imageFile": "a.png"}
 	got := map[string]string{"name": "Beta", "email": "x@y.z", "isActive": "false", "onHold": "false", "city": "Nice"}
-	d := sync.Differences(want, got)
+	d := refresh.Differences(want, got)
 	wantD := []plan.Change{{Field: "email", Old: "x@y.z", New: ""}, {Field: "isActive", Old: "false", New: ""},
 		{Field: "name", Old: "Beta", New: "Alpha"}}
 	if !slices.Equal(d, wantD) {
@@ -112,7 +112,7 @@ func BenchmarkCRMValues(b *testing.B) {
 	fields := slices.Sorted(maps.Keys(want))[:20]
 	b.ReportAllocs()
 	for b.Loop() {
-		sync.CRMValues(c, fields, mapping.CountryCode)
+		refresh.CRMValues(c, fields, mapping.CountryCode)
 	}
 }
 
@@ -124,7 +124,7 @@ func TestDueTypeOfAnswer(t *testing.T) {
 		"daysAfterEndOfMonth": "2", "END_OF_MONTH": "2", "endOfMonthPlusDays": "2", "days_after_invoice_date": "1",
 		"weekly": "", "3": "", "": "",
 	} {
-		got, ok := sync.DueTypeOfAnswer(in)
+		got, ok := refresh.DueTypeOfAnswer(in)
 		if got != want || ok != (want != "") {
 			t.Errorf("DueTypeOfAnswer(%q) = %q, %v; want %q", in, got, ok, want)
 		}
