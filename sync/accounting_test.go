@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"erpsync/sync"
+	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
 )
@@ -71,7 +72,7 @@ func TestRun_EveryRowAccounted(t *testing.T) {
 			defer cancel()
 			if tc.cancelAt > 0 {
 				var once gosync.Once
-				job.OnResult = func(sync.Result) {
+				job.OnResult = func(apply.Result) {
 					if front.writes.Load() >= tc.cancelAt {
 						once.Do(cancel)
 					}

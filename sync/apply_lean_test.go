@@ -14,7 +14,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/state"
-	"erpsync/sync"
+	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/plan"
@@ -23,7 +23,7 @@ import (
 
 // leanRun plans rows leanly against a new checkpoint, then applies the
 // plan to a new crmsim, reading the rows again from reread.
-func leanRun(t *testing.T, rows []mapping.Row, reread []mapping.Row) (*plan.Plan, *sync.Summary, *state.DB, *crmsim.Server) {
+func leanRun(t *testing.T, rows []mapping.Row, reread []mapping.Row) (*plan.Plan, *apply.Summary, *state.DB, *crmsim.Server) {
 	t.Helper()
 	ctx := context.Background()
 	p, db, sim, client := leanPlan(t, rows)
@@ -33,7 +33,7 @@ func leanRun(t *testing.T, rows []mapping.Row, reread []mapping.Row) (*plan.Plan
 		}
 	}
 	w := db.NewWriter(100, 10*time.Millisecond)
-	sum, err := sync.Apply(ctx, p, client, w, sync.ApplyOptions{RunID: 1, Concurrency: 4, Rows: plantest.Rows(reread...),
+	sum, err := apply.Run(ctx, p, client, w, apply.Options{RunID: 1, Concurrency: 4, Rows: plantest.Rows(reread...),
 		MaxFailures: plan.Limit{Percent: 100, IsPercent: true}})
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +182,7 @@ func TestApply_LeanReadFails(t *testing.T) {
 		}
 		return errors.New("disk gone")
 	}
-	sum, err := sync.Apply(ctx, p, client, sync.Discard{}, sync.ApplyOptions{Rows: broken,
+	sum, err := apply.Run(ctx, p, client, apply.Discard{}, apply.Options{Rows: broken,
 		MaxFailures: plan.Limit{Percent: 100, IsPercent: true}})
 	if err == nil || !strings.Contains(err.Error(), "disk gone") {
 		t.Fatalf("Apply = %v, want the read's error", err)
@@ -265,9 +265,9 @@ func TestApply_LeanDoneOnce(t *testing.T) {
 	p, _, _, client := leanPlan(t, rows)
 	var mu gosync.Mutex
 	told := map[string]int{}
-	sum, err := sync.Apply(ctx, p, client, sync.Discard{}, sync.ApplyOptions{Concurrency: 4, Rows: plantest.Rows(reread...),
+	sum, err := apply.Run(ctx, p, client, apply.Discard{}, apply.Options{Concurrency: 4, Rows: plantest.Rows(reread...),
 		MaxFailures: plan.Limit{Count: 3},
-		Done: func(res sync.Result) {
+		Done: func(res apply.Result) {
 			mu.Lock()
 			defer mu.Unlock()
 			told[res.Action.Reference]++

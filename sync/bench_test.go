@@ -19,6 +19,7 @@ import (
 	"erpsync/mapping/genexport"
 	"erpsync/state"
 	"erpsync/sync"
+	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/plan"
@@ -290,7 +291,7 @@ func bareRead(b *testing.B, path string) int {
 
 // BenchmarkPlanImport1M plans the 1,000,000-row day-1 export against an
 // empty checkpoint, as an import does (lean: the customers are read again
-// by Apply): a million creates. Its peak RSS is reported.
+// by apply.Run): a million creates. Its peak RSS is reported.
 func BenchmarkPlanImport1M(b *testing.B) {
 	if testing.Short() {
 		b.Skip("-short")
@@ -363,7 +364,7 @@ func BenchmarkSteadyState1M(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		sum, err := sync.Apply(context.Background(), p, client, sync.Discard{}, sync.ApplyOptions{})
+		sum, err := apply.Run(context.Background(), p, client, apply.Discard{}, apply.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -417,7 +418,7 @@ func BenchmarkApply(b *testing.B) {
 				}
 				w := db.NewWriter(500, 250*time.Millisecond)
 				start := time.Now()
-				sum, err := sync.Apply(context.Background(), p, client, w, sync.ApplyOptions{Concurrency: tc.concurrency, CountryCode: mapping.CountryCode})
+				sum, err := apply.Run(context.Background(), p, client, w, apply.Options{Concurrency: tc.concurrency, CountryCode: mapping.CountryCode})
 				if err == nil {
 					err = w.Close()
 				}

@@ -12,6 +12,7 @@ import (
 
 	"erpsync/state"
 	"erpsync/sync"
+	"erpsync/sync/apply"
 	"erpsync/sync/plan"
 )
 
@@ -36,7 +37,7 @@ type metaStore interface {
 // checkpointUnderTest is one implementation, new and empty.
 type checkpointUnderTest struct {
 	CP  contractCheckpoint
-	Rec sync.Recorder
+	Rec apply.Recorder
 	// Flush makes what Rec took readable through CP.
 	Flush func(ctx context.Context) error
 	// Meta is nil when the implementation keeps no watermark.

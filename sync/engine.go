@@ -13,6 +13,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/state"
+	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
 )
@@ -45,7 +46,7 @@ type Job struct {
 	OnPlan func(*plan.Plan)
 	// OnResult, when set, is told of every finished action (progress).
 	// It is called from the workers, concurrently.
-	OnResult func(Result)
+	OnResult func(apply.Result)
 	// OnApply, when set, is told how many actions the apply will send,
 	// before it starts, and returns what to call when it has ended.
 	OnApply func(total int) (ended func())
@@ -73,7 +74,7 @@ type Settings struct {
 // Outcome is what a finished (or stopped) run reports.
 type Outcome struct {
 	Plan    *plan.Plan
-	Summary *Summary
+	Summary *apply.Summary
 	RunID   int64
 	Dir     string // the run's reports
 	Status  string // as recorded in the state (state.Status*)
@@ -373,7 +374,7 @@ func (r *run) planOptions(ctx context.Context) (plan.Options, error) {
 		References:             j.Settings.References,
 		DriftPolicy:            j.Settings.Drift,
 		ImportOnly:             importOnly,
-		Lean:                   importOnly, // an import may be millions of creates: Apply reads them again
+		Lean:                   importOnly, // an import may be millions of creates: the apply reads them again
 		MappingChanged:         count > 0 && fingerprint != "" && fingerprint != j.Mapping.Fingerprint(),
 		ParentInCRM:            parentInCRM(ctx, j.CRM),
 		MaxErrors:              j.Settings.MaxErrors,
@@ -387,7 +388,7 @@ func (r *run) notSent(p *plan.Plan, why error) {
 		return
 	}
 	for act := range p.All() {
-		r.report.Add(Result{Action: act, NotSent: "not sent: " + why.Error()})
+		r.report.Add(apply.Result{Action: act, NotSent: "not sent: " + why.Error()})
 	}
 }
 
@@ -446,11 +447,11 @@ func (r *run) noteRowErrors(p *plan.Plan) {
 // the one choke point) and flushes the outcomes to the checkpoint.
 func (r *run) apply(ctx context.Context, p *plan.Plan) error {
 	j := r.j
-	var api CRM = j.CRM
-	var rec Recorder = Discard{}
+	var api apply.CRM = j.CRM
+	var rec apply.Recorder = apply.Discard{}
 	var writer *state.Writer
 	if j.DryRun {
-		api = DryRun{CRM: j.CRM}
+		api = apply.DryRun{CRM: j.CRM}
 	} else {
 		writer = j.State.NewWriter(500, 250*time.Millisecond)
 		rec = writer
@@ -460,10 +461,10 @@ func (r *run) apply(ctx context.Context, p *plan.Plan) error {
 		ended = j.OnApply(p.Len())
 	}
 	start := time.Now()
-	sum, err := Apply(ctx, p, api, rec, ApplyOptions{
+	sum, err := apply.Run(ctx, p, api, rec, apply.Options{
 		RunID: r.out.RunID, Concurrency: j.Settings.Concurrency, MaxFailures: j.Settings.MaxFailures,
 		CountryCode: mapping.CountryCode, Rows: exportRows(ctx, j),
-		Done: func(res Result) {
+		Done: func(res apply.Result) {
 			r.report.Add(res)
 			if j.OnResult != nil {
 				j.OnResult(res)
@@ -520,7 +521,7 @@ func (r *run) saveRehashed(ctx context.Context, p *plan.Plan) {
 }
 
 // rowFailures counts the invalid rows and the failed actions.
-func rowFailures(p *plan.Plan, s *Summary) int {
+func rowFailures(p *plan.Plan, s *apply.Summary) int {
 	return p.InvalidRows + s.Failed[plan.OpCreate] + s.Failed[plan.OpUpdate] + s.Failed[plan.OpDelete]
 }
 
@@ -585,7 +586,7 @@ func (r *run) outcome() *Outcome {
 }
 
 // nestedCounts are summary.json's counts: operation → outcome → n.
-func nestedCounts(s *Summary) map[string]map[string]int {
+func nestedCounts(s *apply.Summary) map[string]map[string]int {
 	out := map[string]map[string]int{}
 	for _, op := range []plan.Op{plan.OpCreate, plan.OpUpdate, plan.OpDelete} {
 		out[string(op)] = map[string]int{"ok": s.OK[op], "failed": s.Failed[op]}
@@ -636,7 +637,7 @@ func PlanRows(ctx context.Context, m *mapping.Mapping, path string) plan.Rows {
 // parentInCRM asks the CRM whether a reference exists, for parents that
 // are neither in the export nor managed: only "not found" is a no; any
 // other error is the question's.
-func parentInCRM(ctx context.Context, api CRM) func(string) (bool, error) {
+func parentInCRM(ctx context.Context, api apply.CRM) func(string) (bool, error) {
 	return func(ref string) (bool, error) {
 		_, err := api.ShowByReference(ctx, ref)
 		if crm.IsNotFound(err) {

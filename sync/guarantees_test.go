@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"erpsync/mapping"
-	"erpsync/sync"
+	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/plan"
@@ -37,7 +37,7 @@ func TestApply_FailureBudgetStopsScheduling(t *testing.T) {
 
 	t.Run("one at a time", func(t *testing.T) {
 		r := newRig(t, crmsim.Options{}, "", 1)
-		_, sum, err := r.run(t, rows, plan.Options{}, sync.ApplyOptions{RunID: 1, Concurrency: 1, MaxFailures: budget})
+		_, sum, err := r.run(t, rows, plan.Options{}, apply.Options{RunID: 1, Concurrency: 1, MaxFailures: budget})
 		var guard *plan.GuardError
 		if !errors.As(err, &guard) || guard.Guard != "max_failures" {
 			t.Fatalf("Apply = %v, want the max_failures guard", err)
@@ -59,7 +59,7 @@ func TestApply_FailureBudgetStopsScheduling(t *testing.T) {
 	t.Run("concurrently: at most the requests in flight more", func(t *testing.T) {
 		const concurrency = 4
 		r := newRig(t, crmsim.Options{}, "", concurrency)
-		_, sum, err := r.run(t, rows, plan.Options{}, sync.ApplyOptions{RunID: 1, Concurrency: concurrency, MaxFailures: budget})
+		_, sum, err := r.run(t, rows, plan.Options{}, apply.Options{RunID: 1, Concurrency: concurrency, MaxFailures: budget})
 		var guard *plan.GuardError
 		if !errors.As(err, &guard) {
 			t.Fatalf("Apply = %v, want the max_failures guard", err)
@@ -77,7 +77,7 @@ func TestApply_FailureBudgetStopsScheduling(t *testing.T) {
 
 	t.Run("within the budget every row is sent", func(t *testing.T) {
 		r := newRig(t, crmsim.Options{}, "", 4)
-		_, _, err := r.run(t, rows, plan.Options{}, sync.ApplyOptions{RunID: 1, Concurrency: 4, MaxFailures: plan.Limit{Count: 40}})
+		_, _, err := r.run(t, rows, plan.Options{}, apply.Options{RunID: 1, Concurrency: 4, MaxFailures: plan.Limit{Count: 40}})
 		if err != nil {
 			t.Fatalf("Apply = %v, want no guard with 40 failures allowed", err)
 		}
@@ -91,15 +91,15 @@ func TestApply_FailureBudgetStopsScheduling(t *testing.T) {
 func TestApply_DeletesHeldBackAfterFailedUpsert(t *testing.T) {
 	// setup pushes K1, K2, D1 and D2, then plans K1 and K2 changed (K2 as
 	// given) and D1, D2 absent: two deletes.
-	setup := func(t *testing.T, k2 mapping.Row) (*rig, *sync.Summary, error) {
+	setup := func(t *testing.T, k2 mapping.Row) (*rig, *apply.Summary, error) {
 		r := newRig(t, crmsim.Options{}, "", 4)
 		first := []mapping.Row{plantest.Cust(2, "K1"), plantest.Cust(3, "K2"), plantest.Cust(4, "D1"), plantest.Cust(5, "D2")}
-		if _, _, err := r.run(t, first, mirror, sync.ApplyOptions{RunID: 1, MaxFailures: everyFailure}); err != nil {
+		if _, _, err := r.run(t, first, mirror, apply.Options{RunID: 1, MaxFailures: everyFailure}); err != nil {
 			t.Fatal(err)
 		}
 		r.sim.ResetStats()
 		second := []mapping.Row{plantest.Cust(2, "K1", "email=k1@example.com"), k2}
-		p, sum, err := r.run(t, second, mirror, sync.ApplyOptions{RunID: 2, MaxFailures: everyFailure})
+		p, sum, err := r.run(t, second, mirror, apply.Options{RunID: 2, MaxFailures: everyFailure})
 		if got := plantest.Layout(p); got != "update:K1 update:K2 || delete:D1 delete:D2" {
 			t.Fatalf("plan = %s, want two updates and two deletes", got)
 		}
@@ -152,7 +152,7 @@ func TestApply_FatalErrorCancelsWave(t *testing.T) {
 
 	t.Run("auth refused", func(t *testing.T) {
 		r := newRig(t, crmsim.Options{Token: "the-right-token"}, "a-wrong-token", concurrency)
-		_, sum, err := r.run(t, rows, plan.Options{}, sync.ApplyOptions{RunID: 1, Concurrency: concurrency, MaxFailures: everyFailure})
+		_, sum, err := r.run(t, rows, plan.Options{}, apply.Options{RunID: 1, Concurrency: concurrency, MaxFailures: everyFailure})
 		if !crm.IsFatal(err) {
 			t.Fatalf("Apply = %v, want the fatal 401", err)
 		}
@@ -189,7 +189,7 @@ func TestApply_FatalErrorCancelsWave(t *testing.T) {
 			conn.Close()
 			return true
 		}
-		_, sum, err := r.run(t, rows, plan.Options{}, sync.ApplyOptions{RunID: 1, Concurrency: concurrency, MaxFailures: everyFailure})
+		_, sum, err := r.run(t, rows, plan.Options{}, apply.Options{RunID: 1, Concurrency: concurrency, MaxFailures: everyFailure})
 		if !crm.IsUnreachable(err) {
 			t.Fatalf("Apply = %v, want the CRM unreachable", err)
 		}
@@ -240,7 +240,7 @@ func TestApply_ParentsBeforeChildren(t *testing.T) {
 	rows = append(rows, keep...)
 
 	r := newRig(t, crmsim.Options{}, "", 8)
-	pl, sum, err := r.run(t, rows, mirror, sync.ApplyOptions{RunID: 1, Concurrency: 8, MaxFailures: everyFailure})
+	pl, sum, err := r.run(t, rows, mirror, apply.Options{RunID: 1, Concurrency: 8, MaxFailures: everyFailure})
 	if err != nil || sum.OK[plan.OpCreate] != len(rows) {
 		t.Fatalf("Apply = %v, %+v; want %d created", err, sum, len(rows))
 	}
@@ -258,7 +258,7 @@ func TestApply_ParentsBeforeChildren(t *testing.T) {
 	}
 
 	// Every family leaves the export: children go first.
-	_, sum, err = r.run(t, keep, mirror, sync.ApplyOptions{RunID: 2, Concurrency: 8, MaxFailures: everyFailure})
+	_, sum, err = r.run(t, keep, mirror, apply.Options{RunID: 2, Concurrency: 8, MaxFailures: everyFailure})
 	if err != nil || sum.OK[plan.OpDelete] != 12 {
 		t.Fatalf("Apply = %v, %+v; want 12 deleted", err, sum)
 	}

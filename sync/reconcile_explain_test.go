@@ -8,6 +8,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/sync"
+	"erpsync/sync/apply"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/plantest"
@@ -27,7 +28,7 @@ func TestReconcile_Explanations(t *testing.T) {
 		plantest.Cust(5, "FAILED", "email=f@example.com", "creditLimit=1000"),
 		plantest.Cust(6, "GONE", "email=g@example.com"),
 	}
-	if _, _, err := r.run(t, pushed, plan.Options{}, sync.ApplyOptions{RunID: 1, MaxFailures: everyFailure}); err != nil {
+	if _, _, err := r.run(t, pushed, plan.Options{}, apply.Options{RunID: 1, MaxFailures: everyFailure}); err != nil {
 		t.Fatal(err)
 	}
 	// A minute later, by hand in the CRM: HAND edited, GONE deleted, OTHER
@@ -45,7 +46,7 @@ func TestReconcile_Explanations(t *testing.T) {
 	}
 	// FAILED's next push is refused.
 	failed := plantest.Cust(5, "FAILED", "email=f@example.com", "creditLimit=not-a-number")
-	if _, sum, err := r.run(t, []mapping.Row{failed}, plan.Options{ImportOnly: true}, sync.ApplyOptions{RunID: 2, MaxFailures: everyFailure}); err != nil || sum.Failed[plan.OpUpdate] != 1 {
+	if _, sum, err := r.run(t, []mapping.Row{failed}, plan.Options{ImportOnly: true}, apply.Options{RunID: 2, MaxFailures: everyFailure}); err != nil || sum.Failed[plan.OpUpdate] != 1 {
 		t.Fatalf("second run: %v, %+v; want FAILED refused", err, sum)
 	}
 

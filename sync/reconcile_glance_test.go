@@ -6,6 +6,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/sync"
+	"erpsync/sync/apply"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/plantest"
@@ -23,7 +24,7 @@ func TestReconcile_NotEqualAtAGlance(t *testing.T) {
 		plantest.Cust(3, "FAR", "creditLimit=1000.5"),
 		plantest.Cust(4, "EMPTY", "email=e@example.com"),
 	}
-	if _, _, err := r.run(t, pushed, plan.Options{}, sync.ApplyOptions{RunID: 1, MaxFailures: everyFailure}); err != nil {
+	if _, _, err := r.run(t, pushed, plan.Options{}, apply.Options{RunID: 1, MaxFailures: everyFailure}); err != nil {
 		t.Fatal(err)
 	}
 	export := []mapping.Row{
@@ -51,7 +52,7 @@ func TestReconcile_DefaultCurrency(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, crmsim.Options{}, "", 4)
 	managed := plantest.Cust(2, "MANAGED", "creditLimit=10")
-	if _, _, err := r.run(t, []mapping.Row{managed}, plan.Options{}, sync.ApplyOptions{RunID: 1, MaxFailures: everyFailure}); err != nil {
+	if _, _, err := r.run(t, []mapping.Row{managed}, plan.Options{}, apply.Options{RunID: 1, MaxFailures: everyFailure}); err != nil {
 		t.Fatal(err)
 	}
 	export := plantest.Rows(managed, plantest.Cust(3, "NEW", "creditLimit=5"))

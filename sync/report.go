@@ -17,6 +17,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/state"
+	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
 )
@@ -204,7 +205,7 @@ type RunReport struct {
 // tally counts how actions ended.
 type tally struct{ sent, failed, notSent int }
 
-func (t *tally) add(res Result) {
+func (t *tally) add(res apply.Result) {
 	switch {
 	case res.NotSent != "":
 		t.notSent++
@@ -287,7 +288,7 @@ func (r *RunReport) Expect(p *plan.Plan) {
 }
 
 // Add records an applied action.
-func (r *RunReport) Add(res Result) {
+func (r *RunReport) Add(res apply.Result) {
 	line := ""
 	if res.Action.Line > 0 {
 		line = strconv.Itoa(res.Action.Line)

@@ -13,7 +13,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/state"
-	"erpsync/sync"
+	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/plan"
@@ -157,7 +157,7 @@ func (r *rig) serve(w http.ResponseWriter, req *http.Request) {
 // run plans rows against the checkpoint and applies the plan, recording
 // through a writer that is closed before it returns. A guard of the plan
 // fails the test.
-func (r *rig) run(t *testing.T, rows []mapping.Row, popt plan.Options, aopt sync.ApplyOptions) (*plan.Plan, *sync.Summary, error) {
+func (r *rig) run(t *testing.T, rows []mapping.Row, popt plan.Options, aopt apply.Options) (*plan.Plan, *apply.Summary, error) {
 	t.Helper()
 	ctx := context.Background()
 	p, err := plan.Build(ctx, plantest.Rows(rows...), r.db, popt)
@@ -165,7 +165,7 @@ func (r *rig) run(t *testing.T, rows []mapping.Row, popt plan.Options, aopt sync
 		t.Fatalf("plan: %v", err)
 	}
 	w := r.db.NewWriter(100, time.Hour)
-	sum, applyErr := sync.Apply(ctx, p, r.client, w, aopt)
+	sum, applyErr := apply.Run(ctx, p, r.client, w, aopt)
 	if err := w.Close(); err != nil {
 		t.Fatalf("record: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"erpsync/sync"
+	"erpsync/sync/apply"
 	"erpsync/sync/plan"
 )
 
@@ -65,7 +66,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 		prog = newProgress(opt.stderr, j.log, total)
 		return prog.stop
 	}
-	e.OnResult = func(r sync.Result) { prog.add(r.Err != nil) }
+	e.OnResult = func(r apply.Result) { prog.add(r.Err != nil) }
 	out, err := sync.Run(ctx, e)
 	if out != nil && out.Summary != nil {
 		status, line := out.Status, oneLine(out.Plan, out.Summary)
@@ -78,7 +79,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 	return out, err
 }
 
-func oneLine(p *plan.Plan, s *sync.Summary) string {
+func oneLine(p *plan.Plan, s *apply.Summary) string {
 	return fmt.Sprintf("created %d, updated %d, deleted %d, unchanged %d, failed %d, invalid rows %d, not sent %d",
 		s.OK[plan.OpCreate], s.OK[plan.OpUpdate], s.OK[plan.OpDelete], p.Unchanged,
 		s.Failed[plan.OpCreate]+s.Failed[plan.OpUpdate]+s.Failed[plan.OpDelete], p.InvalidRows, s.Skipped)

@@ -53,7 +53,7 @@ type Action struct {
 
 	// end holds the row's hash (prefix) with its lowest bit cleared: a
 	// lean plan's row, read again, must match it; that bit is set once
-	// Apply has told Done of the action's end (sent, failed, or not
+	// the apply has told Done of the action's end (sent, failed, or not
 	// sent). One word instead of two keeps an Action in the 112-byte
 	// size class: an import of a million rows plans a million of them
 	// (a lean plan's row keeps its own end: see leanRow.settleFrom).
@@ -332,8 +332,8 @@ type Options struct {
 	// reference is missing or unusable (sync.delete_despite_row_errors);
 	// otherwise they are held (Plan.DeletesHeld).
 	DeleteDespiteRowErrors bool
-	// Lean keeps no customer in the plan, only where its rows are: Apply
-	// reads them again from the export (ApplyOptions.Rows), wave by wave.
+	// Lean keeps no customer in the plan, only where its rows are: the apply
+	// reads them again from the export (apply.Options.Rows), wave by wave.
 	// The upserts are compact rows with no pointer (32 bytes and their
 	// reference's), made into Actions one at a time when asked (All,
 	// UpsertWave). An import of a million rows then holds some 45 bytes

@@ -126,7 +126,7 @@ func (r *leanRow) settleFrom(a *Action) {
 	}
 }
 
-// settled reports whether Apply told Done of row i's end.
+// settled reports whether the apply told Done of row i's end.
 func (lp *leanPlan) settled(i int) bool { return lp.rows[i].end.Load()&1 == 1 }
 
 // count returns the number of rows of an op.

@@ -42,7 +42,7 @@ func (p *Plan) SendUpserts(ctx context.Context, i int, rows Rows, send Send, cha
 		return nil
 	}
 	if rows == nil {
-		return errors.New("apply: a lean plan needs ApplyOptions.Rows to read its rows")
+		return errors.New("apply: a lean plan needs apply.Options.Rows to read its rows")
 	}
 	return p.lean.reread(ctx, i, rows, send, changed)
 }

@@ -1,4 +1,4 @@
-package sync
+package apply
 
 import (
 	"context"
@@ -31,8 +31,8 @@ type Recorder interface {
 	Put(ctx context.Context, o state.Outcome) error
 }
 
-// ApplyOptions are the settings of an apply.
-type ApplyOptions struct {
+// Options are the settings of an apply.
+type Options struct {
 	RunID       int64
 	Concurrency int        // bounded errgroup size; default 8
 	MaxFailures plan.Limit // stop scheduling when more rows than this fail
@@ -71,7 +71,7 @@ type Summary struct {
 	Stopped string
 }
 
-// Apply sends a plan's actions, wave by wave, each wave through a bounded
+// Run sends a plan's actions, wave by wave, each wave through a bounded
 // errgroup: upserts (parents first), then deletes (sub-customers first). A
 // failing row does not stop the others: it becomes a recorded failure and
 // keeps its last good checkpoint entry. A fatal error (auth refused, CRM
@@ -79,7 +79,7 @@ type Summary struct {
 // failures pass MaxFailures it stops scheduling, lets the requests in
 // flight finish and returns a *GuardError. Deletes are not sent at all when
 // an upsert failed in the run: they wait for a clean run.
-func Apply(ctx context.Context, p *plan.Plan, api CRM, rec Recorder, opt ApplyOptions) (*Summary, error) {
+func Run(ctx context.Context, p *plan.Plan, api CRM, rec Recorder, opt Options) (*Summary, error) {
 	if opt.Concurrency <= 0 {
 		opt.Concurrency = 8
 	}
@@ -189,7 +189,7 @@ func (a *applier) notSent(act *plan.Action, reason string) {
 type applier struct {
 	api     CRM
 	rec     Recorder
-	opt     ApplyOptions
+	opt     Options
 	sum     *Summary
 	allowed int // failures allowed
 

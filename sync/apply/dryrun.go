@@ -1,4 +1,4 @@
-package sync
+package apply
 
 import (
 	"context"
@@ -21,7 +21,7 @@ func (d DryRun) Upsert(_ context.Context, ref string, _ *crm.Form) (*crm.Custome
 }
 
 // answersUnstored says that Upsert's answers are not what the CRM holds:
-// Apply does not compare them with what was sent.
+// Run does not compare them with what was sent.
 func (DryRun) answersUnstored() {}
 
 // ShowByReference reads from the CRM.
