@@ -18,6 +18,7 @@ import (
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
+	"erpsync/sync/report"
 )
 
 // failingFront answers some writes itself, in front of crmsim: a 400 for
@@ -110,7 +111,7 @@ func checkAccount(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s sync.RunSummary
+	var s report.Summary
 	if err := json.Unmarshal(raw, &s); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
+	"erpsync/sync/report"
 )
 
 // Mode is what a Job does with its export.
@@ -67,7 +68,7 @@ type Settings struct {
 	DeleteDespiteRowErrors bool
 	// References says how the CRM compares references (sync.references).
 	References  plan.ReferenceMode
-	ReportsMode os.FileMode // of the report files (reports.file_mode); 0: DefaultReportMode
+	ReportsMode os.FileMode // of the report files (reports.file_mode); 0: report.DefaultMode
 	MaxErrors   int         // row errors and warnings kept whole (reports.max_errors); 0: DefaultMaxErrors
 }
 
@@ -246,8 +247,8 @@ type run struct {
 	j         Job
 	out       *Outcome
 	started   time.Time
-	report    *RunReport
-	summary   RunSummary
+	report    *report.Run
+	summary   report.Summary
 	refreshed *refreshed             // nil for an import
 	verified  func() error           // the checkpoint's page check (verifyBeside)
 	sha       func() (string, error) // the export's sha256 (hashBeside)
@@ -281,7 +282,7 @@ func (j Job) named(err error) error {
 
 func newRun(j Job) *run {
 	r := &run{j: j, out: &Outcome{}, started: time.Now()}
-	r.summary = RunSummary{Kind: string(j.Mode), File: j.source(), Started: r.started.UTC(),
+	r.summary = report.Summary{Kind: string(j.Mode), File: j.source(), Started: r.started.UTC(),
 		DryRun: j.DryRun, Durations: map[string]float64{}}
 	return r
 }
@@ -303,7 +304,7 @@ func begin(ctx context.Context, j Job) (*run, error) {
 		name = r.started.UTC().Format("20060102T150405.000Z") + "-" + strconv.FormatInt(r.out.RunID, 10)
 	}
 	r.summary.RunID = r.out.RunID
-	if r.report, err = NewRunReport(j.Settings.ReportsDir, name, j.Settings.ReportsMode); err != nil {
+	if r.report, err = report.New(j.Settings.ReportsDir, name, j.Settings.ReportsMode); err != nil {
 		return r, WithClass(ClassFatal, err)
 	}
 	r.report.DryRun = j.DryRun

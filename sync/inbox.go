@@ -19,6 +19,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/state"
+	"erpsync/sync/report"
 	"erpsync/sync/source"
 )
 
@@ -586,12 +587,12 @@ func RecordNoRun(ctx context.Context, db *state.DB, reportsDir string, mode os.F
 	if err := db.FinishRun(ctx, id, out.Status, nil, why.Error()); err != nil {
 		return out, err
 	}
-	rep, err := NewRunReport(reportsDir, started.UTC().Format("20060102T150405.000Z")+"-"+strconv.FormatInt(id, 10), mode)
+	rep, err := report.New(reportsDir, started.UTC().Format("20060102T150405.000Z")+"-"+strconv.FormatInt(id, 10), mode)
 	if err != nil {
 		return out, err
 	}
 	out.Dir = rep.Dir
-	return out, rep.Close(RunSummary{RunID: id, Kind: string(ModeRun), File: src, Status: out.Status,
+	return out, rep.Close(report.Summary{RunID: id, Kind: string(ModeRun), File: src, Status: out.Status,
 		Started: started.UTC(), Finished: time.Now().UTC(), Durations: map[string]float64{}, Error: why.Error()})
 }
 

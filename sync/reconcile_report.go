@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/csv"
 	"encoding/json"
+	"erpsync/sync/report"
 	"fmt"
 	"html/template"
 	"io"
@@ -72,7 +73,7 @@ func writeReconcileJSON(w io.Writer, r *Reconciliation) error {
 // complete.
 func writeReconcileCSV(w io.Writer, r *Reconciliation) error {
 	cw := csv.NewWriter(w)
-	sw := safeWriter{cw}
+	sw := report.NewSafeWriter(cw)
 	if err := sw.Write("reference", "status", "field", "erp_value", "crm_value", "delta", "explanation"); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"erpsync/sync/plan"
+	"erpsync/sync/report"
 	"fmt"
 	"slices"
 
@@ -10,20 +11,17 @@ import (
 
 // What the log says of a plan's merged rows and row errors: one line
 // each, with counts and kinds, never a value of the export.
-const (
-	maxMergedShown = 20 // merged references named in summary.json and the log
-	maxKindsLogged = 5  // kinds of row errors the log names
-)
+const maxKindsLogged = 5 // kinds of row errors the log names
 
 // logMerged says, in one line, which references had identical rows merged
-// into their first: how many, and the first maxMergedShown of them.
+// into their first: how many, and the first MaxMergedShown of them.
 func logMerged(log *zap.Logger, p *plan.Plan) {
 	merged := p.Merged
 	if len(merged) == 0 {
 		return
 	}
-	refs := make([]string, 0, min(len(merged), maxMergedShown))
-	for _, m := range merged[:min(len(merged), maxMergedShown)] {
+	refs := make([]string, 0, min(len(merged), report.MaxMergedShown))
+	for _, m := range merged[:min(len(merged), report.MaxMergedShown)] {
 		refs = append(refs, m.Reference)
 	}
 	log.Warn("identical rows of one reference merged into the first", zap.Int("references", len(merged)),

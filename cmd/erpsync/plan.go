@@ -11,6 +11,7 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
+	"erpsync/sync/report"
 )
 
 // PlanCommand shows what run would do. It reads the export, the checkpoint
@@ -66,9 +67,9 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 func planWriter(path string) (func(io.Writer, *plan.Plan) error, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
-		return sync.WritePlanCSV, nil
+		return report.WritePlanCSV, nil
 	case ".json":
-		return sync.WritePlanJSON, nil
+		return report.WritePlanJSON, nil
 	}
 	return nil, usage(fmt.Errorf("plan -out %s: the extension says the format: .csv or .json", path))
 }

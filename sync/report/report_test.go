@@ -1,11 +1,11 @@
-package sync_test
+package report_test
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
 
-	"erpsync/sync"
+	"erpsync/sync/report"
 )
 
 func TestSafeCell(t *testing.T) {
@@ -26,7 +26,7 @@ func TestSafeCell(t *testing.T) {
 		{"-1e", "'-1e"},
 		{"-Inf", "'-Inf"},
 	} {
-		if got := sync.SafeCell(tc.in); got != tc.want {
+		if got := report.SafeCell(tc.in); got != tc.want {
 			t.Errorf("SafeCell(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
@@ -36,19 +36,19 @@ func TestSafeCell(t *testing.T) {
 // folder (two configs sharing reports.dir, each with its run 1) get two.
 func TestNewRunReport_NeverOverwrites(t *testing.T) {
 	parent := t.TempDir()
-	a, err := sync.NewRunReport(parent, "20261201T020000.000Z-1", 0)
+	a, err := report.New(parent, "20261201T020000.000Z-1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := sync.NewRunReport(parent, "20261201T020000.000Z-1", 0)
+	b, err := report.New(parent, "20261201T020000.000Z-1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a.Dir == b.Dir {
 		t.Fatalf("both reports in %s", a.Dir)
 	}
-	for _, r := range []*sync.RunReport{a, b} {
-		if err := r.Close(sync.RunSummary{}); err != nil {
+	for _, r := range []*report.Run{a, b} {
+		if err := r.Close(report.Summary{}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(filepath.Join(r.Dir, "summary.json")); err != nil {

@@ -1,4 +1,4 @@
-package sync
+package report
 
 import (
 	"cmp"
@@ -73,10 +73,14 @@ func isPlainDecimal(s string) bool {
 	return i == len(s)
 }
 
-// safeWriter writes CSV rows with every cell made inert.
-type safeWriter struct{ w *csv.Writer }
+// SafeWriter writes CSV rows with every cell made inert (SafeCell).
+type SafeWriter struct{ w *csv.Writer }
 
-func (s safeWriter) Write(cells ...string) error {
+// NewSafeWriter writes inert rows to w.
+func NewSafeWriter(w *csv.Writer) SafeWriter { return SafeWriter{w} }
+
+// Write writes one row, every cell made inert; it changes cells.
+func (s SafeWriter) Write(cells ...string) error {
 	for i, c := range cells {
 		cells[i] = SafeCell(c)
 	}
@@ -88,7 +92,7 @@ func (s safeWriter) Write(cells ...string) error {
 // line with no field.
 func WritePlanCSV(w io.Writer, p *plan.Plan) error {
 	cw := csv.NewWriter(w)
-	sw := safeWriter{cw}
+	sw := SafeWriter{cw}
 	if err := sw.Write("operation", "reference", "line", "field", "old", "new", "reason"); err != nil {
 		return err
 	}
@@ -179,12 +183,12 @@ func issuesJSON(es []*mapping.RowError) []planIssueJSON {
 	return out
 }
 
-// RunReport writes a run's reports/<run-id>/: success.csv and errors.csv as
+// Run writes a run's reports/<run-id>/: success.csv and errors.csv as
 // outcomes arrive, and summary.json at the end. Every row of the export
 // that the run finished is in exactly one line of the two files (rows
 // unchanged by an earlier finished run are in that run's); their lines
 // are never cut (reportFile). It is safe for concurrent use.
-type RunReport struct {
+type Run struct {
 	Dir  string
 	mode os.FileMode // of its files
 	// DryRun: nothing was sent; what a run would send is listed in
@@ -219,22 +223,22 @@ func (t *tally) add(res apply.Result) {
 // reportHeader is the columns of success.csv and errors.csv.
 var reportHeader = []string{"operation", "reference", "line", "http_status", "error", "message"}
 
-// DefaultReportMode is the mode of a run's report files, which hold
+// DefaultMode is the mode of a run's report files, which hold
 // customer data: the owner and its group read them, no one else
 // (reports.file_mode).
-const DefaultReportMode os.FileMode = 0o640
+const DefaultMode os.FileMode = 0o640
 
 // dirMode is the mode of a folder of files of mode m: searchable by whom
 // may read them.
 func dirMode(m os.FileMode) os.FileMode { return m | (m&0o444)>>2 }
 
-// NewRunReport creates a new folder for a run's reports in parent, named
+// New creates a new folder for a run's reports in parent, named
 // name or, when that is taken (two configs sharing reports.dir), name-2,
 // name-3 …: a report never overwrites another. It creates its two CSV
-// files, of mode mode (0: DefaultReportMode; the umask may narrow it).
-func NewRunReport(parent, name string, mode os.FileMode) (*RunReport, error) {
+// files, of mode mode (0: DefaultMode; the umask may narrow it).
+func New(parent, name string, mode os.FileMode) (*Run, error) {
 	if mode == 0 {
-		mode = DefaultReportMode
+		mode = DefaultMode
 	}
 	if err := os.MkdirAll(parent, dirMode(mode)); err != nil {
 		return nil, fmt.Errorf("create report dir: %w", err)
@@ -243,7 +247,7 @@ func NewRunReport(parent, name string, mode os.FileMode) (*RunReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &RunReport{Dir: dir, mode: mode}
+	r := &Run{Dir: dir, mode: mode}
 	if r.success, err = createReportFile(filepath.Join(dir, "success.csv"), mode, reportHeader...); err != nil {
 		return nil, err
 	}
@@ -275,7 +279,7 @@ func newDir(parent, name string, mode os.FileMode) (string, error) {
 // Expect is told the plan before any outcome: the lines merged into an
 // identical first one are listed with that line's outcome, and every line
 // of a reference met with differing values with its row error.
-func (r *RunReport) Expect(p *plan.Plan) {
+func (r *Run) Expect(p *plan.Plan) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.merged, r.conflicts = map[string][]int{}, map[int][]int{}
@@ -288,7 +292,7 @@ func (r *RunReport) Expect(p *plan.Plan) {
 }
 
 // Add records an applied action.
-func (r *RunReport) Add(res apply.Result) {
+func (r *Run) Add(res apply.Result) {
 	line := ""
 	if res.Action.Line > 0 {
 		line = strconv.Itoa(res.Action.Line)
@@ -327,7 +331,7 @@ func (r *RunReport) Add(res apply.Result) {
 // WriteWarnings writes warnings.csv: the values read but looking wrong,
 // whose rows were sent as they are; then, for each of kinds with more
 // than were kept (reports.max_errors), a line counting the others.
-func (r *RunReport) WriteWarnings(ws []*mapping.RowError, kinds []plan.ErrorKind) error {
+func (r *Run) WriteWarnings(ws []*mapping.RowError, kinds []plan.ErrorKind) error {
 	if len(ws) == 0 {
 		return nil
 	}
@@ -347,7 +351,7 @@ func (r *RunReport) WriteWarnings(ws []*mapping.RowError, kinds []plan.ErrorKind
 }
 
 // AddUnreadable records a CRM record the refresh could not read.
-func (r *RunReport) AddUnreadable(e *crm.RecordError) {
+func (r *Run) AddUnreadable(e *crm.RecordError) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	id := ""
@@ -358,7 +362,7 @@ func (r *RunReport) AddUnreadable(e *crm.RecordError) {
 }
 
 // AddRowError records a row the export could not give.
-func (r *RunReport) AddRowError(e *mapping.RowError) {
+func (r *Run) AddRowError(e *mapping.RowError) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	lines := r.conflicts[e.Line]
@@ -373,7 +377,7 @@ func (r *RunReport) AddRowError(e *mapping.RowError) {
 
 // AddOmitted records, for each kind with more row errors than were kept
 // (reports.max_errors), one line counting the others.
-func (r *RunReport) AddOmitted(kinds []plan.ErrorKind) {
+func (r *Run) AddOmitted(kinds []plan.ErrorKind) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, k := range kinds {
@@ -390,8 +394,12 @@ func omittedText(n int, what string, k plan.ErrorKind) string {
 		n, what, k.Count, k.Lines, k.Kind)
 }
 
+// MaxMergedShown is how many merged references summary.json and the
+// log name.
+const MaxMergedShown = 20
+
 // Summary is summary.json.
-type RunSummary struct {
+type Summary struct {
 	RunID     int64                     `json:"run_id"`
 	Kind      string                    `json:"kind"`
 	File      string                    `json:"file"`
@@ -426,7 +434,7 @@ type RunSummary struct {
 	// NotInExport counts the mirror deletes (references absent from the
 	// export): actions with no row.
 	NotInExport map[string]int `json:"not_in_export,omitempty"`
-	Merged      []plan.Merged  `json:"merged,omitempty"` // identical repeated rows, merged: the first maxMergedShown references
+	Merged      []plan.Merged  `json:"merged,omitempty"` // identical repeated rows, merged: the first MaxMergedShown references
 	// MergedReferences counts the references whose identical rows were merged.
 	MergedReferences int `json:"merged_references,omitempty"`
 }
@@ -449,14 +457,14 @@ type RowAccount struct {
 
 // Account fills the summary's row account from the plan and what was
 // added to the report.
-func (r *RunReport) Account(s *RunSummary, p *plan.Plan) {
+func (r *Run) Account(s *Summary, p *plan.Plan) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s.RowErrors = p.InvalidRows // rows, as rows.invalid and the console count them
 	s.Rows = &RowAccount{Read: p.Rows, Sent: r.rows.sent, Failed: r.rows.failed, NotSent: r.rows.notSent,
 		Invalid: p.InvalidRows, Unchanged: p.Unchanged, Merged: p.MergedRows(), Ignored: p.Ignored, DoneEarlier: r.doneEarlier}
 	s.NotInExport = map[string]int{"sent": r.absent.sent, "failed": r.absent.failed, "not_sent": r.absent.notSent}
-	s.Merged, s.MergedReferences = p.Merged[:min(len(p.Merged), maxMergedShown)], len(p.Merged)
+	s.Merged, s.MergedReferences = p.Merged[:min(len(p.Merged), MaxMergedShown)], len(p.Merged)
 	if s.DryRun {
 		dryRunCounts(s)
 	}
@@ -468,7 +476,7 @@ const StatusDryRun = "dry run: nothing sent"
 
 // dryRunCounts words a dry run's summary: what was "sent" was not, it
 // would be.
-func dryRunCounts(s *RunSummary) {
+func dryRunCounts(s *Summary) {
 	switch s.Status {
 	case state.StatusDone:
 		s.Status = StatusDryRun
@@ -486,7 +494,7 @@ func dryRunCounts(s *RunSummary) {
 }
 
 // Close writes what the CSV files still hold and summary.json.
-func (r *RunReport) Close(s RunSummary) error {
+func (r *Run) Close(s Summary) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var errs []string

@@ -1,4 +1,4 @@
-package sync
+package report
 
 import (
 	"bytes"
@@ -33,7 +33,7 @@ const reportEvery = time.Second
 // reportBatch bytes, reportEvery after the last write, and at close. A
 // kill loses at most the lines of the last second, never half of one;
 // the run that resumes lists their rows (ListDoneEarlier). Its caller
-// serialises the calls (RunReport's lock).
+// serialises the calls (Run's lock).
 type reportFile struct {
 	f    *os.File
 	buf  bytes.Buffer
@@ -63,7 +63,7 @@ func createReportFile(path string, mode os.FileMode, header ...string) (*reportF
 // line adds one line, every cell made inert (SafeCell).
 func (rf *reportFile) line(cells ...string) {
 	cells = slices.Clone(cells)
-	_ = safeWriter{rf.cw}.Write(cells...)
+	_ = SafeWriter{rf.cw}.Write(cells...)
 	rf.cw.Flush()
 	if rf.buf.Len() >= reportBatch || time.Since(rf.last) >= reportEvery {
 		rf.flush()
@@ -120,7 +120,7 @@ func (s lineSet) has(line int) bool {
 // first the reports of those runs: a line cut by a crash (a run of an
 // older erpsync, or a machine that lost power) is truncated. A run that
 // resumes nothing reads neither the checkpoint's records nor the export.
-func (r *RunReport) ListDoneEarlier(ctx context.Context, db *state.DB, rows plan.Rows, runID int64, p *plan.Plan) error {
+func (r *Run) ListDoneEarlier(ctx context.Context, db *state.DB, rows plan.Rows, runID int64, p *plan.Plan) error {
 	if runID == 0 || p == nil || p.Unchanged == 0 || ctx.Err() != nil {
 		return nil
 	}
