@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"erpsync/state"
-	"erpsync/sync/crm"
 	"erpsync/sync/plan"
 	"erpsync/sync/refresh"
 )
@@ -23,18 +22,6 @@ type RecordReader interface {
 // managed reference; managed is false for one erpsync never pushed.
 type LastUpdatedReader interface {
 	CRMLastUpdated(ctx context.Context, ref string) (at time.Time, managed bool, err error)
-}
-
-// MayHaveDrifted reports whether a customer the CRM answered is managed
-// and newer than the copy erpsync recorded: only such a customer can have
-// drifted. It reads one date of the checkpoint, not the record's values:
-// a refresh asks it of every customer it pulls.
-func MayHaveDrifted(ctx context.Context, cp LastUpdatedReader, c crm.Customer) (bool, error) {
-	at, managed, err := cp.CRMLastUpdated(ctx, c.Reference)
-	if err != nil {
-		return false, fmt.Errorf("read checkpoint of %s: %w", c.Reference, err)
-	}
-	return managed && !c.LastUpdated.Equal(at), nil
 }
 
 // FindDrift compares the customers a refresh pulled with what erpsync last

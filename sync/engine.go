@@ -249,7 +249,7 @@ type run struct {
 	started   time.Time
 	report    *report.Run
 	summary   report.Summary
-	refreshed *refreshed             // nil for an import
+	refreshed *Refreshed             // nil for an import
 	verified  func() error           // the checkpoint's page check (verifyBeside)
 	sha       func() (string, error) // the export's sha256 (hashBeside)
 }
@@ -327,11 +327,11 @@ func (r *run) plan(ctx context.Context) (*plan.Plan, error) {
 		return nil, err
 	}
 	if j.Mode != ModeImport {
-		if r.refreshed, err = refreshCRM(ctx, j); err != nil {
+		if r.refreshed, err = r.refresh(ctx); err != nil {
 			return nil, err
 		}
-		opt.Drift = r.refreshed.drift
-		r.noteUnreadable(r.refreshed.unreadable)
+		opt.Drift = r.refreshed.Drift
+		r.noteUnreadable(r.refreshed.Unreadable)
 	}
 	p, err := plan.Build(ctx, PlanRows(ctx, j.Mapping, j.File), j.State, opt)
 	if r.verified == nil {

@@ -25,63 +25,84 @@ import (
 // a pair is found within a week; between walks, runs cost a few requests.
 const DefaultFullCheck = 168 * time.Hour
 
-// refreshed is what a run's refresh of the CRM side saw, remembered once
-// the run has finished.
-type refreshed struct {
+// RefreshCRM is what a refresh asks the CRM: pages of customers (Pull)
+// and counts of windows (Count).
+type RefreshCRM interface {
+	Lister
+	CountAPI
+}
+
+// RefreshOptions are what a refresh reads, and how.
+type RefreshOptions struct {
+	CRM         RefreshCRM
+	State       *state.DB
+	Concurrency int
+	FullCheck   time.Duration // a refresh walks every customer this often; 0: DefaultFullCheck, < 0: never
+	Lookback    time.Duration // widens the pulled span for clock skew with the CRM
+	// ContentCheck compares the content of the last run's own writes
+	// (sighting.sameSecond): true unless the last run was an import.
+	ContentCheck bool
+}
+
+// Refreshed is what a refresh of the CRM side saw: the drift for the plan,
+// the records it could not read, and what to remember once the run has
+// finished (Save).
+type Refreshed struct {
+	Drift []plan.Drift
+	// Seen is what the CRM now holds of each managed customer pulled.
+	Seen []state.Seen
+	// Unreadable are the CRM's records the pull could not read even
+	// leniently: reported, and the run ends with row failures.
+	Unreadable []*crm.RecordError
+
 	started time.Time // the next watermark
 	from    time.Time // where the pull started
 	full    bool      // every customer was read
-	drift   []plan.Drift
-	seen    []state.Seen
 	counted state.Counted
 	count   *CountResult
-	// unreadable are the CRM's records the pull could not read even
-	// leniently: reported, and the run ends with row failures.
-	unreadable []*crm.RecordError
 }
 
-// refreshCRM pulls the CRM's changes since the watermark, counts the
+// Refresh pulls the CRM's changes since the watermark, counts the
 // customers below it against the checkpoint (reading only the windows
-// that differ), and finds drift and hand deletes.
-func refreshCRM(ctx context.Context, j Job) (*refreshed, error) {
-	r := &refreshed{started: j.State.Now()}
-	verified, err := r.points(ctx, j)
+// that differ), and finds drift and hand deletes. It records nothing:
+// Save does, once the run has finished.
+func Refresh(ctx context.Context, opt RefreshOptions) (*Refreshed, error) {
+	r := &Refreshed{started: opt.State.Now()}
+	verified, err := r.points(ctx, opt)
 	if err != nil {
-		return nil, WithClass(ClassFatal, err)
+		return nil, err
 	}
-	s := &sighting{ctx: ctx, db: j.State, from: r.from, pulled: map[string]bool{}, all: map[string]bool{}}
-	if s.contentCheck, err = lastRunWasNotImport(ctx, j.State); err != nil {
-		return nil, WithClass(ClassFatal, err)
-	}
-	pulled, err := Pull(ctx, j.CRM, PullOptions{Since: r.from, Keep: s.keep, Prefetch: s.prefetch, Concurrency: j.Settings.Concurrency})
+	s := &sighting{ctx: ctx, db: opt.State, from: r.from, pulled: map[string]bool{}, all: map[string]bool{},
+		contentCheck: opt.ContentCheck}
+	pulled, err := Pull(ctx, opt.CRM, PullOptions{Since: r.from, Keep: s.keep, Prefetch: s.prefetch, Concurrency: opt.Concurrency})
 	if err != nil {
-		return nil, WithClass(ClassFatal, err)
+		return nil, err
 	}
 	for _, bad := range pulled.Unreadable { // there, though unreadable: never taken for gone
 		s.all[keyOf(bad.Reference, bad.ID)] = true
 	}
-	r.count, err = Count(ctx, j.CRM, j.State, CountOptions{VerifiedUntil: verified, PullFrom: r.from,
-		Moved: s.moved, Pulled: s.pulled, Concurrency: j.Settings.Concurrency})
+	r.count, err = Count(ctx, opt.CRM, opt.State, CountOptions{VerifiedUntil: verified, PullFrom: r.from,
+		Moved: s.moved, Pulled: s.pulled, Concurrency: opt.Concurrency})
 	if err == nil {
-		err = s.goneInWalk(ctx, j, r.count)
+		err = s.goneInWalk(ctx, opt, r.count)
 	}
 	if err != nil {
-		return nil, WithClass(ClassFatal, err)
+		return nil, err
 	}
 	for _, c := range r.count.Arrived {
 		pulled.Customers[c.ID] = c
 	}
-	r.unreadable = append(pulled.Unreadable, r.count.Unreadable...)
-	if err := r.sort(ctx, j, pulled); err != nil {
-		return nil, WithClass(ClassFatal, err)
+	r.Unreadable = append(pulled.Unreadable, r.count.Unreadable...)
+	if err := r.sort(ctx, opt.State, pulled); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
 
 // points reads where the pull starts, whether this run walks everything,
 // and the end of the verified span.
-func (r *refreshed) points(ctx context.Context, j Job) (verified time.Time, err error) {
-	db := j.State
+func (r *Refreshed) points(ctx context.Context, opt RefreshOptions) (verified time.Time, err error) {
+	db := opt.State
 	since, err := db.Watermark(ctx)
 	if err != nil {
 		return time.Time{}, err
@@ -93,13 +114,13 @@ func (r *refreshed) points(ctx context.Context, j Job) (verified time.Time, err 
 	if err != nil {
 		return time.Time{}, err
 	}
-	every := j.Settings.FullCheck
+	every := opt.FullCheck
 	if every == 0 {
 		every = DefaultFullCheck
 	}
 	r.full = since.IsZero() || every > 0 && !last.IsZero() && r.started.Sub(last) >= every
 	if !r.full {
-		r.from = second(since.Add(-j.Settings.Lookback))
+		r.from = second(since.Add(-opt.Lookback))
 	}
 	if verified.IsZero() && !since.IsZero() {
 		verified = r.from // a checkpoint older than counting: runs have read up to here
@@ -110,10 +131,10 @@ func (r *refreshed) points(ctx context.Context, j Job) (verified time.Time, err 
 // sort sorts the customers seen into drift and what to remember: managed
 // ones go through FindDrift, the others are counted; the hand deletes
 // found now or before become drift of their own.
-func (r *refreshed) sort(ctx context.Context, j Job, pulled *PullResult) error {
+func (r *Refreshed) sort(ctx context.Context, db *state.DB, pulled *PullResult) error {
 	managed := &PullResult{Customers: map[int64]crm.Customer{}}
 	for id, c := range pulled.Customers {
-		_, ok, err := j.State.CRMLastUpdated(ctx, c.Reference)
+		_, ok, err := db.CRMLastUpdated(ctx, c.Reference)
 		if err != nil {
 			return err
 		}
@@ -125,7 +146,7 @@ func (r *refreshed) sort(ctx context.Context, j Job, pulled *PullResult) error {
 			state.Known{Reference: c.Reference, CRMID: c.ID, LastUpdated: c.LastUpdated.Time})
 	}
 	var err error
-	if r.drift, r.seen, err = FindDrift(ctx, managed, j.State, mapping.CountryCode); err != nil {
+	if r.Drift, r.Seen, err = FindDrift(ctx, managed, db, mapping.CountryCode); err != nil {
 		return err
 	}
 	for _, g := range r.count.Gone {
@@ -135,17 +156,17 @@ func (r *refreshed) sort(ctx context.Context, j Job, pulled *PullResult) error {
 			r.counted.Forget = append(r.counted.Forget, g.CRMID)
 		}
 	}
-	return r.deletedByHand(ctx, j, managed)
+	return r.deletedByHand(ctx, db, managed)
 }
 
 // deletedByHand adds a drift for every managed customer deleted by hand:
 // found now, or before and not pushed or seen again since.
-func (r *refreshed) deletedByHand(ctx context.Context, j Job, seen *PullResult) error {
+func (r *Refreshed) deletedByHand(ctx context.Context, db *state.DB, seen *PullResult) error {
 	back := map[string]bool{}
 	for _, c := range seen.Customers {
 		back[c.Reference] = true
 	}
-	before, err := j.State.DeletedByHand(ctx)
+	before, err := db.DeletedByHand(ctx)
 	if err != nil {
 		return err
 	}
@@ -156,7 +177,7 @@ func (r *refreshed) deletedByHand(ctx context.Context, j Job, seen *PullResult) 
 		}
 	}
 	for _, ref := range slices.Sorted(maps.Keys(gone)) {
-		r.drift = append(r.drift, plan.Drift{Reference: ref, CRMID: gone[ref].CRMID, Deleted: true})
+		r.Drift = append(r.Drift, plan.Drift{Reference: ref, CRMID: gone[ref].CRMID, Deleted: true})
 	}
 	return nil
 }
@@ -237,21 +258,6 @@ func (s *sighting) editedInSameSecond(c crm.Customer) (bool, error) {
 	return len(refresh.Differences(rec.CRMValues, now)) > 0, nil
 }
 
-// lastRunWasNotImport reports whether the newest ended run of the history
-// (the one in progress aside) is not an import.
-func lastRunWasNotImport(ctx context.Context, db *state.DB) (bool, error) {
-	runs, err := db.Runs(ctx, 2)
-	if err != nil {
-		return false, err
-	}
-	for _, r := range runs {
-		if r.Status != state.StatusRunning {
-			return r.Kind != string(ModeImport), nil
-		}
-	}
-	return true, nil
-}
-
 // keep is PullOptions.Keep; Pull calls it under its lock.
 func (s *sighting) keep(c crm.Customer) (bool, error) {
 	key := keyOf(c.Reference, c.ID)
@@ -279,12 +285,12 @@ func (s *sighting) keep(c crm.Customer) (bool, error) {
 // goneInWalk finds the known customers of the pulled span (everything,
 // in a full walk) that the pull never saw: a pull shows what changed,
 // not what was deleted.
-func (s *sighting) goneInWalk(ctx context.Context, j Job, res *CountResult) error {
-	known, err := j.State.KnownIn(ctx, s.from, time.Time{})
+func (s *sighting) goneInWalk(ctx context.Context, opt RefreshOptions, res *CountResult) error {
+	known, err := opt.State.KnownIn(ctx, s.from, time.Time{})
 	if err != nil {
 		return fmt.Errorf("check the pulled span: %w", err)
 	}
-	c := &counter{api: j.CRM, opt: CountOptions{Concurrency: j.Settings.Concurrency},
+	c := &counter{api: opt.CRM, opt: CountOptions{Concurrency: opt.Concurrency},
 		missing: map[string]state.Known{}, arrived: map[string]bool{}}
 	for _, k := range known {
 		if key := keyOf(k.Reference, k.CRMID); !s.all[key] {
@@ -301,54 +307,9 @@ func (s *sighting) goneInWalk(ctx context.Context, j Job, res *CountResult) erro
 	return nil
 }
 
-// remember stores, after a finished run, what the refresh saw, the next
-// watermark and the mapping's fingerprint; runErr is passed on, or the
-// failure to remember, which is fatal. A dry run remembers nothing, nor
-// does a run that did not finish.
-func (r *run) remember(ctx context.Context, runErr error) error {
-	if r.j.DryRun || !Finished(runErr) {
-		return runErr
-	}
-	if err := r.saveRefresh(context.WithoutCancel(ctx)); err != nil {
-		return WithClass(ClassFatal, err)
-	}
-	return runErr
-}
-
-// saveRefresh moves the watermark and records the CRM copies seen and
-// what counting found.
-func (r *run) saveRefresh(ctx context.Context) error {
-	db := r.j.State
-	if r.refreshed == nil {
-		if err := r.saveImport(ctx); err != nil {
-			return err
-		}
-		return db.SetFingerprint(ctx, r.j.Mapping.Fingerprint())
-	}
-	// What the refresh saw of a customer this run then wrote is older
-	// than what the writer recorded from the CRM's answer: keep the latter.
-	written := map[string]bool{}
-	for a := range r.out.Plan.All() {
-		written[a.Reference] = true
-	}
-	var seen []state.Seen
-	for _, s := range r.refreshed.seen {
-		if !written[s.Reference] {
-			seen = append(seen, s)
-		}
-	}
-	if err := db.SaveSeen(ctx, seen); err != nil {
-		return err
-	}
-	if err := r.refreshed.save(ctx, db, r.j.Settings.Lookback); err != nil {
-		return err
-	}
-	return db.SetFingerprint(ctx, r.j.Mapping.Fingerprint())
-}
-
-// save records what counting found, the next watermark, where the
+// Save records what counting found, the next watermark, where the
 // verified span now ends and, after a full walk, when it was.
-func (rf *refreshed) save(ctx context.Context, db *state.DB, lookback time.Duration) error {
+func (rf *Refreshed) Save(ctx context.Context, db *state.DB, lookback time.Duration) error {
 	rf.counted.At = rf.started
 	if err := db.SaveCounted(ctx, rf.counted); err != nil {
 		return err
@@ -369,12 +330,11 @@ func (rf *refreshed) save(ctx context.Context, db *state.DB, lookback time.Durat
 	return nil
 }
 
-// saveImport moves the watermark to the import's end: the next run
+// SaveImport moves the watermark to the import's end: the next run
 // counts what the import wrote rather than reading it. The verified span
 // stays where it was (an import on a new checkpoint verifies nothing:
 // the next run counts every second the import wrote).
-func (r *run) saveImport(ctx context.Context) error {
-	db := r.j.State
+func SaveImport(ctx context.Context, db *state.DB, lookback time.Duration) error {
 	mark, err := db.Watermark(ctx)
 	if err != nil {
 		return err
@@ -386,7 +346,7 @@ func (r *run) saveImport(ctx context.Context) error {
 	if verified.IsZero() {
 		verified = time.Unix(1, 0).UTC() // nothing before: every second written is counted
 		if !mark.IsZero() {
-			verified = second(mark.Add(-r.j.Settings.Lookback)) // a checkpoint older than counting
+			verified = second(mark.Add(-lookback)) // a checkpoint older than counting
 		}
 		if err := db.SetVerifiedUntil(ctx, verified); err != nil {
 			return err
