@@ -112,7 +112,15 @@ type Stats struct {
 	Rows, Customers, Deletes, RowErrors int
 	Warnings                            int // rows with warnings
 	Delimiter, Encoding                 string
-	UnknownColumns                      []string
+	Columns                             []ColumnUse // the columns read, in the export's order
+	UnknownColumns                      []string    // the columns ignored
+}
+
+// ColumnUse is a column of the export that the mapping reads: its header
+// and the CRM field it fills ("delete_flag" for source.delete_flag's).
+type ColumnUse struct {
+	Header, Field string
+	index         int
 }
 
 // column is a mapped field and where it is in the export.
@@ -229,7 +237,7 @@ func (m *Mapping) read(ctx context.Context, path string, lazy bool, fn func(Row)
 	if err != nil {
 		return st, &FileError{File: path, Line: header.Line, Err: withDelimiterHint(err, header.Fields, r.Delimiter)}
 	}
-	st.UnknownColumns = unknown
+	st.Columns, st.UnknownColumns = mappedColumns(cols, flagIdx, header.Fields), unknown
 	if len(unknown) > 0 {
 		m.log.Debug("export columns not mapped", zap.String("file", path), zap.Strings("columns", unknown))
 	}
@@ -284,7 +292,10 @@ func normHeader(s string) string {
 	return strings.ToLower(strings.Join(strings.Fields(s), ""))
 }
 
-// columns matches the header against the mapping.
+// columns matches the header against the mapping: the columns of
+// source.columns (a field mapped to "" is switched off) and, with
+// source.auto_columns, the headers named like a CRM field that no
+// configured mapping took. Every other column is ignored (unknown).
 func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
 	index := map[string]int{}
 	for i, h := range header {
@@ -294,11 +305,9 @@ func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
 		}
 		index[k] = i
 	}
-	// Configured columns first; then headers named like a CRM field map to
-	// it, unless a configured mapping already took that column.
 	configuredIdx := map[int]bool{}
 	for _, c := range m.cfg.Columns {
-		if i, ok := index[normHeader(c)]; ok {
+		if i, ok := index[normHeader(c)]; ok && strings.TrimSpace(c) != "" {
 			configuredIdx[i] = true
 		}
 	}
@@ -308,7 +317,12 @@ func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
 	for _, f := range customer.Table() {
 		field := f.Name
 		name, configured := m.cfg.Columns[field]
-		if !configured {
+		switch {
+		case configured && strings.TrimSpace(name) == "":
+			continue // switched off
+		case !configured && !m.cfg.AutoColumns:
+			continue
+		case !configured:
 			name = field
 		}
 		i, ok := index[normHeader(name)]
@@ -326,18 +340,7 @@ func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
 		used[i] = true
 	}
 	if len(missing) > 0 {
-		// reference and name first: without them nothing can be read.
-		slices.SortStableFunc(missing, func(a, b string) int {
-			rank := func(s string) int {
-				if strings.HasSuffix(s, "(for reference)") || strings.HasSuffix(s, "(for name)") {
-					return 0
-				}
-				return 1
-			}
-			return rank(a) - rank(b)
-		})
-		return nil, 0, nil, fmt.Errorf("the header lacks the column %s; it has %s (map columns in source.columns)",
-			strings.Join(missing, ", "), quoteList(header))
+		return nil, 0, nil, missingColumns(missing, header)
 	}
 	flagIdx := -1
 	if m.cfg.DeleteFlag.Column != "" {
@@ -355,6 +358,36 @@ func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
 		}
 	}
 	return cols, flagIdx, unknown, nil
+}
+
+// missingColumns is the error of a header that lacks mapped columns,
+// reference and name first: without them nothing can be read.
+func missingColumns(missing, header []string) error {
+	slices.SortStableFunc(missing, func(a, b string) int {
+		rank := func(s string) int {
+			if strings.HasSuffix(s, "(for reference)") || strings.HasSuffix(s, "(for name)") {
+				return 0
+			}
+			return 1
+		}
+		return rank(a) - rank(b)
+	})
+	return fmt.Errorf("the header lacks the column %s; it has %s (map columns in source.columns)",
+		strings.Join(missing, ", "), quoteList(header))
+}
+
+// mappedColumns lists the columns a read uses, in the export's order:
+// each mapped column with its field, and the delete flag's column.
+func mappedColumns(cols []column, flagIdx int, header []string) []ColumnUse {
+	out := make([]ColumnUse, 0, len(cols)+1)
+	for _, c := range cols {
+		out = append(out, ColumnUse{Header: c.header, Field: c.field, index: c.index})
+	}
+	if flagIdx >= 0 {
+		out = append(out, ColumnUse{Header: strings.TrimSpace(header[flagIdx]), Field: "delete_flag", index: flagIdx})
+	}
+	slices.SortFunc(out, func(a, b ColumnUse) int { return a.index - b.index })
+	return out
 }
 
 func quoteList(items []string) string {

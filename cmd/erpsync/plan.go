@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"erpsync/mapping"
 	"erpsync/sync"
 )
 
@@ -43,8 +47,10 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	}
 	plan := res.Plan
 	printPlan(c.Stdout, j.exportName(path), plan, 20)
+	cols, _ := j.mapping.Check(path) // the header only: which columns are read
+	printColumns(c.Stdout, cols)
 	if *out != "" {
-		if werr := writePlanFile(*out, plan); werr != nil {
+		if werr := writePlanFile(*out, plan, cols); werr != nil {
 			return werr
 		}
 		fmt.Fprintf(c.Stdout, "Every planned operation: %s\n", *out)
@@ -66,7 +72,7 @@ func planWriter(path string) (func(io.Writer, *sync.Plan) error, error) {
 	return nil, usage(fmt.Errorf("plan -out %s: the extension says the format: .csv or .json", path))
 }
 
-func writePlanFile(path string, plan *sync.Plan) error {
+func writePlanFile(path string, plan *sync.Plan, cols mapping.Stats) error {
 	write, err := planWriter(path)
 	if err != nil {
 		return err
@@ -75,9 +81,59 @@ func writePlanFile(path string, plan *sync.Plan) error {
 	if err != nil {
 		return fmt.Errorf("write plan: %w", err)
 	}
-	if err := write(f, plan); err != nil {
+	if err := writeWithColumns(f, path, plan, cols, write); err != nil {
 		f.Close()
 		return fmt.Errorf("write plan %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// writeWithColumns writes the plan and the export's columns, read and
+// ignored: in .json under "columns", in .csv as "column" lines after the
+// operations (field, new: the header, reason: read or ignored).
+func writeWithColumns(w io.Writer, path string, plan *sync.Plan, cols mapping.Stats, write func(io.Writer, *sync.Plan) error) error {
+	read := make([]columnJSON, 0, len(cols.Columns))
+	for _, c := range cols.Columns {
+		read = append(read, columnJSON{Header: c.Header, Field: c.Field})
+	}
+	ignored := append([]string{}, cols.UnknownColumns...)
+	if strings.ToLower(filepath.Ext(path)) != ".json" {
+		if err := write(w, plan); err != nil {
+			return err
+		}
+		cw := csv.NewWriter(w)
+		for _, c := range read {
+			cw.Write([]string{"column", "", "", sync.SafeCell(c.Field), "", sync.SafeCell(c.Header), "read"})
+		}
+		for _, h := range ignored {
+			cw.Write([]string{"column", "", "", "", "", sync.SafeCell(h), "ignored"})
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	var buf bytes.Buffer
+	if err := write(&buf, plan); err != nil {
+		return err
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		return err
+	}
+	colsDoc, err := json.Marshal(struct {
+		Read    []columnJSON `json:"read"`
+		Ignored []string     `json:"ignored"`
+	}{read, ignored})
+	if err != nil {
+		return err
+	}
+	doc["columns"] = colsDoc
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// columnJSON is a column the mapping reads, in plan -out .json.
+type columnJSON struct {
+	Header string `json:"header"`
+	Field  string `json:"field"`
 }
