@@ -19,6 +19,7 @@ type workbook struct {
 	f          *excelize.File
 	raw, shown *excelize.Rows
 	line       int
+	width      int // the header's cells: a row's missing trailing cells are empty
 	date1904   bool
 	dateLayout string // date_format: a date cell is written so that the mapping reads it back
 	decimal    string
@@ -89,13 +90,32 @@ func (w *workbook) next() (Record, error) {
 			blank = blank && strings.TrimSpace(cells[i]) == ""
 		}
 		if !blank {
-			return Record{Line: w.line, Fields: cells}, nil
+			return Record{Line: w.line, Fields: w.fit(cells)}, nil
 		}
 	}
 	if err := w.raw.Error(); err != nil {
 		return Record{}, fmt.Errorf("xlsx: %w", err)
 	}
 	return Record{}, io.EOF
+}
+
+// fit gives a row the header's width: Excel writes no cell for an empty
+// one, so the trailing empty cells of a row are missing, and an empty
+// cell after the header's last may be there (a formatted one). The
+// first row, the header, sets the width; a row with more cells than the
+// header, not empty, keeps them (a row error).
+func (w *workbook) fit(cells []string) []string {
+	if w.width == 0 {
+		w.width = len(cells)
+		return cells
+	}
+	for len(cells) > w.width && cells[len(cells)-1] == "" {
+		cells = cells[:len(cells)-1]
+	}
+	for len(cells) < w.width {
+		cells = append(cells, "")
+	}
+	return cells
 }
 
 // cell is the text of a cell for the mapping: text as it is; a date cell
