@@ -37,7 +37,9 @@ type byteGuard struct {
 	r                             io.Reader
 	encoding                      string
 	checkUTF8, check1252, skipBOM bool
-	lineEnd                       byte // '\n', or '\r' for CR-only files
+	refuseC1                      bool       // declared iso-8859-1: 0x80-0x9F decode to C1 controls
+	watch                         *utf8Watch // of a declared single-byte file, or nil
+	lineEnd                       byte       // '\n', or '\r' for CR-only files
 
 	buf     []byte // bytes read and not yet passed on (a rune cut by a read)
 	scratch []byte
@@ -83,6 +85,12 @@ func (g *byteGuard) Read(p []byte) (int, error) {
 	g.offset += int64(good)
 	g.buf = g.buf[good:]
 	switch {
+	case bad && g.watch.utf8SoFar():
+		g.err = g.watch.first // a UTF-8 file: its bytes 0x80-0x9F are continuation bytes
+		g.buf = nil
+	case bad && g.refuseC1:
+		g.err = &WrongEncodingError{Line: g.line, Offset: g.offset, Bytes: g.buf[:1:1], Declared: g.encoding, Likely: "windows-1252"}
+		g.buf = nil
 	case bad:
 		g.err = &EncodingError{Line: g.line, Offset: g.offset, Byte: g.buf[0], Encoding: g.encoding}
 		g.buf = nil
@@ -102,6 +110,12 @@ func (g *byteGuard) Read(p []byte) (int, error) {
 // of b waits, unless b is the end of the file.
 func (g *byteGuard) valid(b []byte, atEOF bool) (int, bool) {
 	switch {
+	case g.refuseC1:
+		for i, c := range b {
+			if isC1(c) {
+				return i, true
+			}
+		}
 	case g.check1252:
 		for i, c := range b {
 			if c == 0x81 || c == 0x8D || c == 0x8F || c == 0x90 || c == 0x9D {
@@ -293,9 +307,11 @@ type guardMode struct {
 	utf8   bool // refuse bytes that are not UTF-8 (source.encoding: utf-8)
 	cp1252 bool // refuse the bytes Windows-1252 leaves undefined
 	bom    bool // drop a UTF-8 byte order mark
+	c1     bool // refuse the bytes ISO-8859-1 decodes to C1 controls (declared.go)
+	watch  bool // refuse a single-byte file that is valid UTF-8 (declared.go)
 }
 
-func (g guardMode) on() bool { return g.utf8 || g.cp1252 || g.bom }
+func (g guardMode) on() bool { return g.utf8 || g.cp1252 || g.bom || g.c1 }
 
 // guardFor returns the decoder to use and the checks of the raw bytes: a
 // UTF-8 file is read as is (its BOM dropped), never through a decoder
@@ -307,7 +323,10 @@ func guardFor(enc encoding.Encoding, declared string) (encoding.Encoding, guardM
 		d := strings.ToLower(declared)
 		return nil, guardMode{utf8: d == "utf-8" || d == "utf8", bom: true}
 	case charmap.Windows1252:
-		return enc, guardMode{cp1252: true}
+		d := strings.ToLower(declared)
+		return enc, guardMode{cp1252: true, watch: d == "windows-1252" || d == "cp1252"}
+	case charmap.ISO8859_1:
+		return enc, guardMode{c1: true, watch: true}
 	}
 	return enc, guardMode{}
 }
@@ -318,9 +337,12 @@ func fileError(path string, err error) *FileError {
 	fe := &FileError{File: path, Err: err}
 	var ee *EncodingError
 	var fl *FieldTooLongError
+	var we *WrongEncodingError
 	switch {
 	case errors.As(err, &ee):
 		fe.Line = ee.Line
+	case errors.As(err, &we):
+		fe.Line = we.Line
 	case errors.As(err, &fl):
 		fe.Line = fl.Line
 	}

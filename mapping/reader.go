@@ -114,8 +114,15 @@ func (r *Reader) restart(enc encoding.Encoding, skip int) error {
 	}
 	r.closer = raw
 	var in io.Reader = raw
+	var watch *utf8Watch
+	if r.guard.watch {
+		watch = newUTF8Watch(in, r.Encoding, r.crOnly)
+		in = watch
+	}
 	if r.guard.on() {
-		in = newByteGuard(raw, r.Encoding, r.guard.utf8, r.guard.cp1252, r.guard.bom, r.crOnly)
+		g := newByteGuard(in, r.Encoding, r.guard.utf8, r.guard.cp1252, r.guard.bom, r.crOnly)
+		g.refuseC1, g.watch = r.guard.c1, watch
+		in = g
 	}
 	if enc != nil {
 		in = transform.NewReader(in, enc.NewDecoder())
