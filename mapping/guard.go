@@ -149,12 +149,17 @@ const hardFieldLimit = 2 * MaxField
 // hardRecordLimit is the record length at which reading stops.
 const hardRecordLimit = 64 * MaxField
 
-// FieldTooLongError stops a read at a cell longer than hardFieldLimit.
+// FieldTooLongError stops a read at a cell longer than hardFieldLimit,
+// or at a header line longer than MaxField.
 type FieldTooLongError struct {
-	Line int // physical line where the cell ends up too long
+	Line   int  // physical line where the cell ends up too long
+	Header bool // the header line is over MaxField
 }
 
 func (e *FieldTooLongError) Error() string {
+	if e.Header {
+		return fmt.Sprintf("a header line of more than %d bytes: not a customer export (the header is bounded like a field)", MaxField)
+	}
 	return fmt.Sprintf("a field of more than %d bytes or a record of more than %d: not a customer export (fields over %d bytes are refused)",
 		hardFieldLimit, hardRecordLimit, MaxField)
 }
@@ -176,12 +181,30 @@ type fieldLimit struct {
 	// tests make them small.
 	maxField, maxRecord int
 	bytewise            bool // tests: no plainRun, the path it must agree with
+	// header: the first record is the header line, bounded like a field,
+	// by maxHeader (MaxField: a header of millions of columns took 886 MB;
+	// encoding/csv allocates some 25 bytes for each of its bytes).
+	header    bool
+	maxHeader int
 }
 
 // newFieldLimit follows the CSV text of r, whose first line is line.
+// The first line is the header when line is 1.
 func newFieldLimit(r io.Reader, delim byte, line int) *fieldLimit {
-	return &fieldLimit{r: r, delim: delim, line: line, maxField: hardFieldLimit, maxRecord: hardRecordLimit}
+	return &fieldLimit{r: r, delim: delim, line: line, maxField: hardFieldLimit, maxRecord: hardRecordLimit,
+		header: line == 1, maxHeader: MaxField}
 }
+
+// recordLimit is the longest the current record may be.
+func (f *fieldLimit) recordLimit() int {
+	if f.header {
+		return min(f.maxRecord, f.maxHeader)
+	}
+	return f.maxRecord
+}
+
+// endHeader lifts the header's bound once the first record has ended.
+func (f *fieldLimit) endHeader() { f.header = false }
 
 func (f *fieldLimit) Read(p []byte) (int, error) {
 	if f.err != nil {
@@ -217,8 +240,8 @@ func (f *fieldLimit) Read(p []byte) (int, error) {
 			f.rec++
 			j++
 		}
-		if f.n > f.maxField || f.rec > f.maxRecord {
-			f.err = &FieldTooLongError{Line: f.line}
+		if f.n > f.maxField || f.rec > f.recordLimit() {
+			f.err = &FieldTooLongError{Line: f.line, Header: f.header}
 			return i, nil
 		}
 		i = j
@@ -241,7 +264,7 @@ func (f *fieldLimit) plainRun(p []byte) int {
 	if q := bytes.IndexByte(p, '"'); q >= 0 {
 		run = p[:q]
 	}
-	if len(run) == 0 || f.n+len(run) > f.maxField || f.rec+len(run) > f.maxRecord {
+	if len(run) == 0 || f.n+len(run) > f.maxField || f.rec+len(run) > f.recordLimit() {
 		return 0
 	}
 	f.line += bytes.Count(run, newline)
@@ -251,6 +274,9 @@ func (f *fieldLimit) plainRun(p []byte) int {
 	// that starts it, a field's does not include its delimiter.
 	f.rec = carry(f.rec, run, lastLine, 0)
 	f.n = carry(f.n, run, lastField, 1)
+	if lastLine >= 0 {
+		f.endHeader()
+	}
 	return len(run)
 }
 
@@ -291,6 +317,7 @@ func (f *fieldLimit) step(c byte) {
 	case '\n':
 		f.n, f.rec = 0, 0
 		f.line++
+		f.endHeader()
 	case '"':
 		if f.n == 0 {
 			f.quoted = true

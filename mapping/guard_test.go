@@ -111,7 +111,7 @@ func FuzzFieldLimit(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte, chunk uint8) {
 		follow := func(bytewise bool) (*fieldLimit, string, error) {
 			fl := newFieldLimit(&chunked{data: in, size: int(chunk%16) + 1}, ',', 1)
-			fl.maxField, fl.maxRecord, fl.bytewise = 6, 30, bytewise
+			fl.maxField, fl.maxRecord, fl.maxHeader, fl.bytewise = 6, 30, 20, bytewise
 			out, err := io.ReadAll(fl)
 			return fl, string(out), err
 		}

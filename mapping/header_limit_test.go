@@ -1,0 +1,113 @@
+package mapping
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// endlessHeader is an export whose header line holds size bytes of short
+// column names, generated as it is read; it counts what was read.
+type endlessHeader struct {
+	size, read int64
+}
+
+func (e *endlessHeader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) && e.read < e.size {
+		if e.read%10 == 9 {
+			p[n] = ','
+		} else {
+			p[n] = 'a' + byte(e.read%10)
+		}
+		n++
+		e.read++
+	}
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+func (e *endlessHeader) Close() error { return nil }
+
+// TestReader_HeaderLimit: a 50 MB header line (5 million columns) took
+// 886 MB; the header is bounded like a field: the read stops at the
+// field's limit, having read and allocated little more.
+func TestReader_HeaderLimit(t *testing.T) {
+	var read int64
+	var src *endlessHeader
+	open := func() (io.ReadCloser, error) {
+		if src != nil {
+			read += src.read
+		}
+		src = &endlessHeader{size: 50 << 20}
+		return src, nil
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r, err := newReader(open, "auto", "auto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Next()
+	runtime.ReadMemStats(&after)
+	var fl *FieldTooLongError
+	if !errors.As(err, &fl) || fl.Line != 1 || !strings.Contains(err.Error(), fmt.Sprintf("a header line of more than %d bytes", MaxField)) {
+		t.Fatalf("err = %v, want the header over the limit of %d bytes on line 1", err, MaxField)
+	}
+	if read += src.read; read > 2*sniffSize+MaxField+256<<10 {
+		t.Errorf("read %d bytes of the header, want at most the limit and buffers", read)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16*hardFieldLimit {
+		t.Errorf("allocated %d MB for a 50 MB header", alloc>>20)
+	}
+}
+
+// TestRead_HeaderLimit: the header over the limit is an unusable file
+// naming the limit; a wide header under it, and long records after it,
+// are read as before.
+func TestRead_HeaderLimit(t *testing.T) {
+	dir := t.TempDir()
+	cfg := DefaultConfig()
+	cfg.Columns = ColumnMap{"reference": "reference", "name": "name"}
+	m, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	columns := func(size int) string { // distinct names, size bytes or a little more
+		var b strings.Builder
+		for i := 0; b.Len() < size; i++ {
+			fmt.Fprintf(&b, ",c%d", i)
+		}
+		return b.String()
+	}
+	path := filepath.Join(dir, "wide.csv")
+	if err := os.WriteFile(path, []byte("reference,name"+columns(hardFieldLimit)+"\nA,Alpha\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Read(context.Background(), path, func(Row) error { return nil })
+	var fe *FileError
+	if !errors.As(err, &fe) || fe.Line != 1 || !strings.Contains(err.Error(), "header line of more than") {
+		t.Errorf("err = %v, want a file error at line 1 naming the header's limit", err)
+	}
+	// Under the limit: a 1 MB header, then a record of 3 MB in 3 cells.
+	head := "reference,name" + columns(MaxField-20)
+	ok := head + "\nA,Alpha" + strings.Repeat(",", strings.Count(head, ",")-4) + strings.Repeat(","+strings.Repeat("v", MaxField-10), 3) + "\n"
+	path = filepath.Join(dir, "ok.csv")
+	if err := os.WriteFile(path, []byte(ok), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	_, err = m.Read(context.Background(), path, func(Row) error { rows++; return nil })
+	if err != nil || rows != 1 {
+		t.Errorf("err %v, %d rows: want the row read", err, rows)
+	}
+}
