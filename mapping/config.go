@@ -43,6 +43,7 @@ type Config struct {
 	S3            S3Config                     `yaml:"s3"`
 	ZipMember     string                       `yaml:"zip_member"`
 	Sheet         string                       `yaml:"sheet"`
+	MaxBytes      int64                        `yaml:"max_bytes"` // decompressed export (workbook: unzipped) at most; 4 GiB by default
 }
 
 // DeleteFlag marks rows that are delete requests: a column and the values
@@ -65,6 +66,7 @@ func DefaultConfig() Config {
 		ListSeparator: "|",
 		Settle:        10 * time.Second,
 		ValuesStrict:  DefaultValuesStrict(),
+		MaxBytes:      4 << 30,
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -85,7 +86,7 @@ func describeFormat(f string) string {
 }
 
 // openExport opens an export of any format as a Reader of records.
-func (m *Mapping) openExport(path string) (*Reader, error) {
+func (m *Mapping) openExport(ctx context.Context, path string) (*Reader, error) {
 	format, err := checkFormat(path)
 	if err != nil {
 		return nil, err
@@ -103,7 +104,7 @@ func (m *Mapping) openExport(path string) (*Reader, error) {
 		}
 		return newReader(func() (io.ReadCloser, error) { return openZipMember(path, member) }, m.cfg.Encoding, m.cfg.Delimiter)
 	case formatXLSX:
-		return m.openWorkbook(path)
+		return m.openWorkbook(ctx, path)
 	}
 	return OpenReader(path, m.cfg.Encoding, m.cfg.Delimiter)
 }

@@ -214,7 +214,10 @@ func (m *Mapping) ReadLazy(ctx context.Context, path string, fn func(Row) error)
 }
 
 func (m *Mapping) read(ctx context.Context, path string, lazy bool, fn func(Row) error) (st Stats, err error) {
-	r, err := m.openExport(path) // CSV, .gz, .zip or .xlsx (container.go)
+	r, err := m.openExport(ctx, path) // CSV, .gz, .zip or .xlsx (container.go)
+	if err != nil && ctx.Err() != nil {
+		return st, ctx.Err() // interrupted: the file is not to blame
+	}
 	if err != nil {
 		return st, &FileError{File: path, Err: err}
 	}
@@ -228,6 +231,8 @@ func (m *Mapping) read(ctx context.Context, path string, lazy bool, fn func(Row)
 	switch {
 	case errors.Is(err, io.EOF):
 		return st, &FileError{File: path, Err: errors.New("the file is empty (no header line)")}
+	case err != nil && ctx.Err() != nil:
+		return st, ctx.Err()
 	case err != nil:
 		return st, fileError(path, err)
 	case header.Err != nil:
@@ -272,6 +277,9 @@ func (m *Mapping) read(ctx context.Context, path string, lazy bool, fn func(Row)
 	lay.salt = headerSalt(m.salt, header.Fields)
 	lay.parentCol, lay.imageIdx = slices.IndexFunc(cols, func(c column) bool { return c.field == "parentCustomer" }), indexOf(cols, "imageFile")
 	lay.summed = summedCells(cols, flagIdx)
+	if r.workbook != nil {
+		r.workbook.mapColumns(lay.summed) // the other cells are not converted
+	}
 	if lazy {
 		lay.lazy = &lazyRead{m: m, sheet: r.Sheet}
 	}
@@ -406,9 +414,6 @@ func (m *Mapping) readable(lay *layout, rec Record) (string, *RowError) {
 	fail := func(column, ref string, err error) (string, *RowError) {
 		return ref, &RowError{File: lay.path, Line: rec.Line, Column: column, Reference: ref, Err: err}
 	}
-	if rec.Err != nil {
-		return fail("", "", rec.Err)
-	}
 	ref := ""
 	for _, c := range cols {
 		if c.field == "reference" && c.index < len(rec.Fields) {
@@ -417,6 +422,9 @@ func (m *Mapping) readable(lay *layout, rec Record) (string, *RowError) {
 				ref = ""
 			}
 		}
+	}
+	if rec.Err != nil {
+		return fail("", ref, rec.Err)
 	}
 	if len(rec.Fields) != lay.width {
 		return fail("", ref, fmt.Errorf("%d fields where the header has %d", len(rec.Fields), lay.width))

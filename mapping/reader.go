@@ -45,7 +45,8 @@ type Reader struct {
 	Delimiter rune
 	Sheet     string // a workbook's sheet; "" for CSV
 
-	rows func() (Record, error) // a workbook's rows instead of CSV (xlsx.go)
+	rows     func() (Record, error) // a workbook's rows instead of CSV (xlsx.go)
+	workbook *workbook              // a workbook's, told the mapped columns (mapColumns)
 
 	open   func() (io.ReadCloser, error) // the raw file, from its start
 	enc    encoding.Encoding             // nil: UTF-8 as is
