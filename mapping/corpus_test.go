@@ -288,7 +288,7 @@ func sourceOf(t *testing.T, name string) mapping.Config {
 	var doc struct {
 		Source mapping.Config `yaml:"source"`
 	}
-	doc.Source = autoConfig()
+	doc.Source = mapping.DefaultConfig() // as a user's config is read: no auto_columns
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
