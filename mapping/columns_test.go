@@ -1,6 +1,7 @@
 package mapping_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -66,9 +67,16 @@ func TestRead_ColumnsListed(t *testing.T) {
 	if err := os.WriteFile(path, []byte(northwindHeader+"ALFKI,Alfreds,1,Berlin,Germany,2\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	st, err := mustMapping(t, cfg).Check(path)
+	m := mustMapping(t, cfg)
+	st, err := m.Columns(path) // not read yet: its header is
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := m.Read(context.Background(), path, func(mapping.Row) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := m.Columns(path); err != nil || !slices.Equal(again.Columns, st.Columns) || !slices.Equal(again.UnknownColumns, st.UnknownColumns) {
+		t.Errorf("after a read: %+v %v, want %+v", again, err, st)
 	}
 	var mapped []string
 	for _, c := range st.Columns {

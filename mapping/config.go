@@ -82,7 +82,8 @@ type Mapping struct {
 	checks   checks
 	imageDir string // absolute, symlinks resolved
 	fp       string
-	salt     uint64 // of every row sum (rowsum.go)
+	salt     uint64      // of every row sum (rowsum.go)
+	seen     seenColumns // the columns of the last export read (Columns)
 }
 
 // New checks a config; a mistake is an error naming the key.

@@ -101,18 +101,7 @@ func (w *utf8Watch) scan(b []byte) {
 		b = append(w.tail, b...)
 		w.tail = nil
 	}
-	cut := len(b)
-	for i := len(b) - 1; i >= 0 && i > len(b)-utf8.UTFMax; i-- {
-		if b[i] < utf8.RuneSelf {
-			break
-		}
-		if utf8.RuneStart(b[i]) {
-			if !utf8.FullRune(b[i:]) {
-				cut = i
-			}
-			break
-		}
-	}
+	cut := wholeRunes(b)
 	if !utf8.Valid(b[:cut]) {
 		w.invalid = true
 		return

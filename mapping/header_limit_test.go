@@ -12,42 +12,17 @@ import (
 	"testing"
 )
 
-// endlessHeader is an export whose header line holds size bytes of short
-// column names, generated as it is read; it counts what was read.
-type endlessHeader struct {
-	size, read int64
-}
-
-func (e *endlessHeader) Read(p []byte) (int, error) {
-	n := 0
-	for n < len(p) && e.read < e.size {
-		if e.read%10 == 9 {
-			p[n] = ','
-		} else {
-			p[n] = 'a' + byte(e.read%10)
-		}
-		n++
-		e.read++
-	}
-	if n == 0 {
-		return 0, io.EOF
-	}
-	return n, nil
-}
-
-func (e *endlessHeader) Close() error { return nil }
-
 // TestReader_HeaderLimit: a 50 MB header line (5 million columns) took
 // 886 MB; the header is bounded like a field: the read stops at the
 // field's limit, having read and allocated little more.
 func TestReader_HeaderLimit(t *testing.T) {
 	var read int64
-	var src *endlessHeader
+	var src *endlessField
 	open := func() (io.ReadCloser, error) {
 		if src != nil {
 			read += src.read
 		}
-		src = &endlessHeader{size: 50 << 20}
+		src = &endlessField{size: 50 << 20, pattern: "abcdefghi,"} // a header of short column names
 		return src, nil
 	}
 	var before, after runtime.MemStats

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	gosync "sync"
 	"unicode/utf8"
 
 	"go.uber.org/zap"
@@ -243,6 +244,7 @@ func (m *Mapping) read(ctx context.Context, path string, lazy bool, fn func(Row)
 		return st, &FileError{File: path, Line: header.Line, Err: withDelimiterHint(err, header.Fields, r.Delimiter)}
 	}
 	st.Columns, st.UnknownColumns = mappedColumns(cols, flagIdx, header.Fields), unknown
+	m.seen.remember(path, st)
 	if len(unknown) > 0 {
 		m.log.Debug("export columns not mapped", zap.String("file", path), zap.Strings("columns", unknown))
 	}
@@ -284,6 +286,36 @@ func (m *Mapping) read(ctx context.Context, path string, lazy bool, fn func(Row)
 		lay.lazy = &lazyRead{m: m, sheet: r.Sheet}
 	}
 	return m.mapRows(ctx, r, lay, st, fn)
+}
+
+// Columns returns the columns of the export at path that the mapping
+// reads and those it ignores, as the last read of path found them; an
+// export not read yet is opened for its header (Check).
+func (m *Mapping) Columns(path string) (Stats, error) {
+	if st, ok := m.seen.recall(path); ok {
+		return st, nil
+	}
+	return m.Check(path)
+}
+
+// seenColumns is the header Stats of the last export read, for Columns:
+// a plan lists them without opening the export again.
+type seenColumns struct {
+	mu   gosync.Mutex
+	path string
+	st   Stats
+}
+
+func (s *seenColumns) remember(path string, st Stats) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.path, s.st = path, st
+}
+
+func (s *seenColumns) recall(path string) (Stats, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st, s.path == path && path != ""
 }
 
 // Check opens the export and reads its header, as Read does, without

@@ -47,7 +47,7 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	}
 	plan := res.Plan
 	printPlan(c.Stdout, j.exportName(path), plan, 20)
-	cols, _ := j.mapping.Check(path) // the header only: which columns are read
+	cols, _ := j.mapping.Columns(path) // as the plan's read found them
 	printColumns(c.Stdout, cols)
 	if *out != "" {
 		if werr := writePlanFile(*out, plan, cols); werr != nil {
