@@ -181,11 +181,12 @@ type fieldLimit struct {
 	// tests make them small.
 	maxField, maxRecord int
 	bytewise            bool // tests: no plainRun, the path it must agree with
-	// header: the first record is the header line, bounded like a field,
-	// by maxHeader (MaxField: a header of millions of columns took 886 MB;
-	// encoding/csv allocates some 25 bytes for each of its bytes).
-	header    bool
-	maxHeader int
+	// header: the first record that is not a blank line is the header,
+	// bounded like a field, by maxHeader (MaxField: a header of millions
+	// of columns took 886 MB; encoding/csv allocates some 25 bytes for
+	// each of its bytes). headerText: its line has more than line ends.
+	header, headerText bool
+	maxHeader          int
 }
 
 // newFieldLimit follows the CSV text of r, whose first line is line.
@@ -203,8 +204,13 @@ func (f *fieldLimit) recordLimit() int {
 	return f.maxRecord
 }
 
-// endHeader lifts the header's bound once the first record has ended.
-func (f *fieldLimit) endHeader() { f.header = false }
+// endHeader lifts the header's bound at the end of a line, once the
+// header has ended (encoding/csv skips blank lines before it).
+func (f *fieldLimit) endHeader() {
+	if f.headerText {
+		f.header = false
+	}
+}
 
 func (f *fieldLimit) Read(p []byte) (int, error) {
 	if f.err != nil {
@@ -214,7 +220,7 @@ func (f *fieldLimit) Read(p []byte) (int, error) {
 	for i := 0; i < n; {
 		// A run of plain bytes at once: inside quotes, up to the next
 		// quote; outside, up to the next delimiter, line end or quote.
-		if !f.quoted && !f.bytewise {
+		if !f.quoted && !f.bytewise && !f.header { // the header, at most maxHeader, byte by byte
 			if k := f.plainRun(p[i:n]); k > 0 {
 				i += k
 				continue
@@ -235,6 +241,9 @@ func (f *fieldLimit) Read(p []byte) (int, error) {
 		}
 		f.n += j - i
 		f.rec += j - i
+		if f.header && !f.headerText && bytes.ContainsFunc(p[i:j], func(r rune) bool { return r != '\r' }) {
+			f.headerText = true
+		}
 		if j < n {
 			f.step(p[j])
 			f.rec++
@@ -274,9 +283,6 @@ func (f *fieldLimit) plainRun(p []byte) int {
 	// that starts it, a field's does not include its delimiter.
 	f.rec = carry(f.rec, run, lastLine, 0)
 	f.n = carry(f.n, run, lastField, 1)
-	if lastLine >= 0 {
-		f.endHeader()
-	}
 	return len(run)
 }
 
@@ -292,6 +298,9 @@ func carry(carried int, run []byte, end, skip int) int {
 
 // step follows one byte.
 func (f *fieldLimit) step(c byte) {
+	if f.header && c != '\n' && c != '\r' {
+		f.headerText = true
+	}
 	if f.quoted {
 		switch {
 		case f.quote && c == '"': // an escaped quote
