@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -111,25 +110,41 @@ func writeWithColumns(w io.Writer, path string, plan *sync.Plan, cols mapping.St
 		cw.Flush()
 		return cw.Error()
 	}
-	var buf bytes.Buffer
-	if err := write(&buf, plan); err != nil {
+	// The plan's document, streamed, then "columns" added before its
+	// closing brace (the plan may be large: it is not decoded again).
+	tail := &heldTail{w: w}
+	if err := write(tail, plan); err != nil {
 		return err
 	}
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
-		return err
+	if string(tail.held) != "\n}\n" {
+		return fmt.Errorf("the plan's JSON ends with %q, not a closing brace", tail.held)
 	}
-	colsDoc, err := json.Marshal(struct {
+	colsDoc, err := json.MarshalIndent(struct {
 		Read    []columnJSON `json:"read"`
 		Ignored []string     `json:"ignored"`
-	}{read, ignored})
+	}{read, ignored}, "  ", "  ")
 	if err != nil {
 		return err
 	}
-	doc["columns"] = colsDoc
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	_, err = fmt.Fprintf(w, ",\n  \"columns\": %s\n}\n", colsDoc)
+	return err
+}
+
+// heldTail passes bytes on to w but the last three, held back.
+type heldTail struct {
+	w    io.Writer
+	held []byte
+}
+
+func (h *heldTail) Write(p []byte) (int, error) {
+	h.held = append(h.held, p...)
+	if n := len(h.held) - 3; n > 0 {
+		if _, err := h.w.Write(h.held[:n]); err != nil {
+			return 0, err
+		}
+		h.held = append(h.held[:0], h.held[n:]...)
+	}
+	return len(p), nil
 }
 
 // columnJSON is a column the mapping reads, in plan -out .json.
