@@ -321,7 +321,13 @@ func (s *seenColumns) recall(path string) (Stats, bool) {
 // Check opens the export and reads its header, as Read does, without
 // reading a row: a *FileError says that the file is unusable as a whole.
 func (m *Mapping) Check(path string) (Stats, error) {
-	return m.Read(context.Background(), path, func(Row) error { return errStop })
+	return m.CheckContext(context.Background(), path)
+}
+
+// CheckContext is Check, ended by ctx: a workbook is extracted to read
+// its header, which a large one takes a while to do.
+func (m *Mapping) CheckContext(ctx context.Context, path string) (Stats, error) {
+	return m.Read(ctx, path, func(Row) error { return errStop })
 }
 
 var errStop = errors.New("stop")

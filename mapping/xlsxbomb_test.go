@@ -274,6 +274,21 @@ func TestWorkbook_TempFiles(t *testing.T) {
 // an unusable export), and the temporary folder goes, also once the
 // extraction has ended in the background.
 func TestWorkbook_CancelWhileExtracting(t *testing.T) {
+	for name, read := range map[string]func(*Mapping, context.Context, string) error{
+		"read": func(m *Mapping, ctx context.Context, path string) error {
+			_, err := m.Read(ctx, path, func(Row) error { return nil })
+			return err
+		},
+		"check": func(m *Mapping, ctx context.Context, path string) error {
+			_, err := m.CheckContext(ctx, path)
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) { cancelWhileExtracting(t, read) })
+	}
+}
+
+func cancelWhileExtracting(t *testing.T, read func(*Mapping, context.Context, string) error) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	small(t, 16<<10, 256<<20)
@@ -288,7 +303,7 @@ func TestWorkbook_CancelWhileExtracting(t *testing.T) {
 	var err error
 	go func() {
 		defer close(ended)
-		_, err = bombMapping(t, 0).Read(ctx, path, func(Row) error { return nil })
+		err = read(bombMapping(t, 0), ctx, path)
 	}()
 	<-ended
 	close(returned)
