@@ -46,7 +46,8 @@ type Reader struct {
 	Delimiter rune
 	Sheet     string // a workbook's sheet; "" for CSV
 
-	rows func() (Record, error) // a workbook's rows instead of CSV (xlsx.go)
+	rows     func() (Record, error) // a workbook's rows instead of CSV (xlsx.go)
+	workbook *workbook              // a workbook's, told the mapped columns (mapColumns)
 
 	open   func() (io.ReadCloser, error) // the raw file, from its start
 	enc    encoding.Encoding             // nil: UTF-8 as is
@@ -115,8 +116,15 @@ func (r *Reader) restart(enc encoding.Encoding, skip int) error {
 	}
 	r.closer = raw
 	var in io.Reader = raw
+	var watch *utf8Watch
+	if r.guard.watch {
+		watch = newUTF8Watch(in, r.Encoding, r.crOnly)
+		in = watch
+	}
 	if r.guard.on() {
-		in = newByteGuard(raw, r.Encoding, r.guard.utf8, r.guard.cp1252, r.guard.bom, r.crOnly)
+		g := newByteGuard(in, r.Encoding, r.guard.utf8, r.guard.cp1252, r.guard.bom, r.crOnly)
+		g.refuseC1, g.watch = r.guard.c1, watch
+		in = g
 	}
 	if enc != nil {
 		in = transform.NewReader(in, enc.NewDecoder())
