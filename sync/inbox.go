@@ -73,6 +73,8 @@ type Inbox struct {
 type unmovable struct {
 	obs    observation
 	reject error // why it was rejected; nil for a synced export to archive
+	// inPlace: rejected where it is (no archive folder): nothing to move.
+	inPlace bool
 }
 
 // observation is what a file looked like when first seen unchanged.
@@ -102,6 +104,12 @@ type Skipped struct {
 	// rejected/): someone must look at it. It is passed over while it
 	// stays the same.
 	Err error
+	// Rejected: the file cannot be copied, and never will be as it is (a
+	// link, listed over source.max_bytes, longer than its listing): it
+	// was rejected without a run, moved to archive_dir/rejected with its
+	// .error.txt (Err says when that move failed). serve records it as a
+	// failed run. Set once, at the pass that rejected it.
+	Rejected error
 }
 
 func (in *Inbox) store() source.Store {
@@ -258,6 +266,10 @@ func (in *Inbox) retryMove(ctx context.Context, st source.Store, f source.Entry,
 		return Skipped{}, false
 	}
 	s := Skipped{Path: source.Locate(st, f.Name), Reason: "synced, archived now"}
+	if u.inPlace {
+		s.Reason = "rejected before (it cannot be copied); no archive_dir: left in place, passed over while it stays the same"
+		return s, true
+	}
 	var err error
 	if u.reject != nil {
 		s.Reason = "rejected, moved to rejected/ now"
@@ -299,6 +311,9 @@ func (in *Inbox) take(ctx context.Context, st source.Store, f source.Entry) (*Ex
 		}
 	}
 	local, sha, err := in.local(ctx, st, f)
+	if err != nil && ctx.Err() == nil && Classify(err) == ClassUnusable {
+		return nil, in.rejectUncopied(st, f, where, err), nil
+	}
 	if err != nil {
 		return nil, nil, &FetchError{Source: where, Err: err}
 	}
@@ -316,6 +331,50 @@ func (in *Inbox) take(ctx context.Context, st source.Store, f source.Entry) (*Ex
 	in.taken[local] = f
 	in.mu.Unlock()
 	return &Export{Path: local, SHA256: sha, Kind: st.Kind(), Source: where}, nil, nil
+}
+
+// rejectUncopied rejects a file that cannot be copied, and never will be
+// as it is (the source's error is a *mapping.FileError: a link, listed
+// over source.max_bytes, longer than its listing), so that the exports
+// after it go on: it moves to archive_dir/rejected with its .error.txt.
+// A transient failure (a cut transfer, a stall) is not for here: it is
+// tried again at the next tick. Without an archive folder, or when the
+// move fails, the file is passed over while it stays the same. The move
+// is bounded by MoveTimeout, as an archive's.
+func (in *Inbox) rejectUncopied(st source.Store, f source.Entry, where string, why error) *Skipped {
+	s := &Skipped{Path: where, Rejected: why,
+		Reason: "it cannot be copied (" + clipText(why.Error(), 300) + "): rejected without a run, moved to rejected/"}
+	at := time.Now()
+	if in.Now != nil {
+		at = in.Now()
+	}
+	mctx, cancel := in.moveContext()
+	defer cancel()
+	_, err := source.Reject(mctx, st, f, why, at)
+	switch {
+	case errors.Is(err, source.ErrChanged):
+		s.Reason = "it cannot be copied, and it changed since it was listed: left in the inbox, the next tick takes it as new"
+		in.forget(f.Name)
+	case err != nil:
+		s.Reason, s.Err = "it cannot be copied, and it cannot be moved to rejected/: left in place, passed over while it stays the same", err
+		in.moved(f.Name, why, err)
+	case st.ArchiveDir() == "":
+		s.Reason = "it cannot be copied: rejected without a run; no archive_dir: left in place, passed over while it stays the same"
+		in.keepRejected(f.Name, why)
+	default:
+		in.moved(f.Name, why, nil)
+	}
+	return s
+}
+
+// keepRejected remembers a rejected file left in place (no archive
+// folder): it is passed over while it stays the same.
+func (in *Inbox) keepRejected(name string, why error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if o, ok := in.seen[name]; ok {
+		in.unmoved[name] = unmovable{obs: o, reject: why, inPlace: true}
+	}
 }
 
 // heldInPlace returns a Skipped for an export held where it is (no
