@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	gosync "sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -654,11 +655,22 @@ func RecordNoRun(ctx context.Context, db *state.DB, reportsDir string, mode os.F
 		Started: started.UTC(), Finished: time.Now().UTC(), Durations: map[string]float64{}, Error: why.Error()})
 }
 
-// FileSHA256 hashes a file.
+// FileSHA256 hashes a regular file, never through a link: whoever
+// writes to the inbox could swap one in after the listing, pointing at a
+// key file or /proc/self/environ; nor a FIFO, whose open would wait for a
+// writer (O_NONBLOCK). Either is an unusable export (*mapping.FileError).
 func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		return "", &mapping.FileError{File: path,
+			Err: errors.New("it is a symbolic link: an export is read from a regular file only, never through a link")}
+	}
 	if err != nil {
 		return "", err
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return "", &mapping.FileError{File: path, Err: errors.New("not a regular file")}
 	}
 	defer f.Close()
 	h := sha256.New()
