@@ -652,7 +652,7 @@ func RecordNoRun(ctx context.Context, db *state.DB, reportsDir string, mode os.F
 	}
 	out.Dir = rep.Dir
 	return out, rep.Close(RunSummary{RunID: id, Kind: string(ModeRun), File: src, Status: out.Status,
-		Started: started.UTC(), Finished: time.Now().UTC(), Durations: map[string]float64{}, Error: why.Error()})
+		Started: started.UTC(), Finished: time.Now().UTC(), Durations: map[string]float64{}, Error: state.ClipRunError(why.Error())})
 }
 
 // FileSHA256 hashes a regular file, never through a link: whoever
