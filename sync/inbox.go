@@ -18,6 +18,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"go.uber.org/zap"
+
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync/source"
@@ -60,12 +62,16 @@ type Inbox struct {
 	// attempts); nil records none: a held export that stays in place
 	// (no archive folder) is then taken again at the next tick.
 	Ledger *InboxLedger
+	// Log is told of what the inbox passes over without a word in
+	// Skipped (a link in a local inbox, once per name); nil logs nothing.
+	Log *zap.Logger
 
 	mu      gosync.Mutex
 	seen    map[string]observation
 	handed  map[string]string       // local copy → the file's name on the store
 	taken   map[string]source.Entry // an Export's Path → the file as listed when taken
 	unmoved map[string]unmovable    // the file's name → a handled file that could not be moved
+	links   map[string]bool         // the links of a local inbox warned of, while they are there
 }
 
 // unmovable is a file that was synced (or rejected) but could not be
@@ -150,6 +156,7 @@ func (in *Inbox) Next(ctx context.Context) (*Export, []Skipped, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("inbox %s: %w", st, err)
 	}
+	in.warnLinks(st)
 	// Oldest first (by name within a second); without an archive only
 	// the newest counts.
 	slices.SortFunc(files, func(a, b source.Entry) int {
@@ -197,6 +204,45 @@ func (in *Inbox) Next(ctx context.Context) (*Export, []Skipped, error) {
 		skipped = append(skipped, in.archiveSynced(ctx, st, newest, now()))
 	} // else: the newest export, already synced: the usual case between exports
 	return nil, skipped, nil
+}
+
+// maxLinksWarned bounds the links named one by one at a pass; the others
+// are counted in one line.
+const maxLinksWarned = 10
+
+// warnLinks warns, once per name while it stays, of the symbolic links
+// that a local inbox's pattern matches: the store never lists them (an
+// export is never read through a link), and without a word someone
+// would wait for their sync. What a link points at is not told.
+func (in *Inbox) warnLinks(st source.Store) {
+	if in.Log == nil || st.Kind() != source.KindLocal {
+		return
+	}
+	matches, _ := filepath.Glob(st.String()) // the pattern was read by List already
+	links := map[string]bool{}
+	for _, m := range matches {
+		if fi, err := os.Lstat(m); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			links[m] = true
+		}
+	}
+	var fresh []string
+	in.mu.Lock()
+	for m := range links {
+		if !in.links[m] {
+			fresh = append(fresh, m)
+		}
+	}
+	in.links = links
+	in.mu.Unlock()
+	slices.Sort(fresh)
+	for i, m := range fresh {
+		if i == maxLinksWarned {
+			in.Log.Warn("more symbolic links in the inbox, not read either", zap.Int("count", len(fresh)-i))
+			break
+		}
+		in.Log.Warn("a symbolic link in the inbox is not read (an export is read from a regular file only): replace it with the file itself",
+			zap.String("file", m))
+	}
 }
 
 // supersede archives a settled file older than the newest one into

@@ -64,6 +64,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	w := &worker{job: j, log: log, m: m, stdout: c.Stdout, stderr: c.Stderr, inbox: &sync.Inbox{
 		Store: store, Spool: spool, Settle: j.cfg.Source.Settle,
 		SyncedLast: j.db.SyncedLast, Ledger: &sync.InboxLedger{Path: sync.LedgerPath(j.cfg.State.Path)},
+		Log: log,
 	}}
 
 	ln, err := net.Listen("tcp", j.cfg.Serve.Listen)
