@@ -85,6 +85,19 @@ func TestInbox_RejectsWhatItCannotCopy(t *testing.T) {
 		r.put(t, "day2.csv", "reference,name\nC1,Two\n")
 		mustNext(t, in, "day2.csv", "sftp")
 	})
+	t.Run("sftp over max_bytes, no archive_dir", func(t *testing.T) {
+		r, _ := sftpInboxWith(t, func(c *mapping.Config) { c.MaxBytes = 100; c.ArchiveDir = "" })
+		in := rejectInbox(t, r, nil)
+		r.put(t, "big.csv", "reference,name\n"+strings.Repeat("C1,One\n", 50))
+		nextRejected(t, in, "big.csv")
+		// Left in place: passed over at the next passes, not rejected again.
+		exp, skipped, err := in.Next(context.Background())
+		if err != nil || exp != nil || len(skipped) != 1 || skipped[0].Rejected != nil || skipped[0].Err != nil {
+			t.Fatalf("second pass: %+v, %+v, %v; want big.csv passed over, quietly", exp, skipped, err)
+		}
+		r.put(t, "day2.csv", "reference,name\nC1,Two\n")
+		mustNext(t, in, "day2.csv", "sftp")
+	})
 	t.Run("s3 longer than listed", func(t *testing.T) {
 		srv := sourcetest.NewS3Server(t, "erp")
 		cfg := mapping.DefaultConfig()
