@@ -138,4 +138,3 @@ func TestRead_LongColumnNameCut(t *testing.T) {
 		t.Errorf("the row error is %d bytes: %.200s…", n, rows[0].Err)
 	}
 }
-
