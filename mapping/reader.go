@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/gocarina/gocsv"
@@ -61,10 +62,10 @@ type Reader struct {
 	guard  guardMode // how the raw bytes are checked
 }
 
-// OpenReader opens path for reading. encodingName and delimiter may be
-// "auto".
+// OpenReader opens path for reading, never through a symbolic link.
+// encodingName and delimiter may be "auto".
 func OpenReader(path, encodingName, delimiter string) (*Reader, error) {
-	open := func() (io.ReadCloser, error) { return os.Open(path) }
+	open := func() (io.ReadCloser, error) { return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0) }
 	return newReader(open, encodingName, delimiter)
 }
 
