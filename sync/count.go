@@ -134,7 +134,9 @@ func Count(ctx context.Context, api CountAPI, cp KnownCheckpoint, opt CountOptio
 	if verified.After(opt.PullFrom) {
 		verified = opt.PullFrom
 	}
-	if !verified.IsZero() {
+	// A verified span that ends at 1970-01-01T00:00:01Z (after an import
+	// on a new checkpoint: nothing before) holds no customer.
+	if verified.After(time.Unix(1, 0)) {
 		if err := c.checkVerified(ctx, window{hi: verified}); err != nil {
 			return nil, err
 		}
@@ -219,12 +221,14 @@ func (c *counter) checkAll(ctx context.Context, wins []window, known []int) erro
 
 // windowCount is a window counted on both sides: got in the CRM (-1: its
 // answer said no total), want in the checkpoint (less the customers the
-// pull saw elsewhere); page, when the count's answer held every customer
-// of the window, is them (nil otherwise).
+// pull saw elsewhere); page is the count's answer when it was asked with
+// a whole page (the first page of the window's read; nil otherwise), and
+// whole says that it holds every customer of the window.
 type windowCount struct {
 	w         window
 	got, want int
 	page      *crm.Page
+	whole     bool
 }
 
 // countWindow counts w in the CRM and in the checkpoint (known: the
@@ -252,8 +256,9 @@ func (c *counter) countWindow(ctx context.Context, w window, known int, withPage
 	if page.Paging.Total == 0 && page.Len() > 0 {
 		t.got = -1
 	}
-	if size > 1 && t.got >= 0 && t.got == page.Len() && !page.More(c.query(w, size)) {
+	if size > 1 {
 		t.page = page
+		t.whole = t.got >= 0 && t.got == page.Len() && !page.More(c.query(w, size))
 	}
 	c.mu.Lock()
 	c.res.Windows++
@@ -270,13 +275,13 @@ func (c *counter) narrow(ctx context.Context, t windowCount) error {
 	if t.got == t.want {
 		return nil
 	}
-	if t.page != nil {
+	if t.whole {
 		c.unreadable(t.page.Unreadable)
 		return c.compareKnown(ctx, t.w, t.page.Data)
 	}
 	mid, ok := c.middle(ctx, t.w)
 	if !ok || max(t.got, t.want) <= c.pageSize() {
-		return c.read(ctx, t.w)
+		return c.read(ctx, t.w, t.page)
 	}
 	first, err := c.countWindow(ctx, window{lo: t.w.lo, hi: mid}, -1, true)
 	if err != nil {
@@ -344,14 +349,21 @@ func (c *counter) crmCount(ctx context.Context, w window, size int) (*crm.Page, 
 
 // read reads every customer of w and compares them with the known ones:
 // those the checkpoint does not know as they are arrived; the known ones
-// not there are missing (gone, or moved: confirm tells).
-func (c *counter) read(ctx context.Context, w window) error {
+// not there are missing (gone, or moved: confirm tells). first, when
+// given, is the window's first page of c.pageSize(), already answered.
+func (c *counter) read(ctx context.Context, w window, first *crm.Page) error {
 	var got []crm.Customer
 	q := c.query(w, c.opt.PageSize)
+	if first != nil {
+		q.Max = c.pageSize()
+	}
 	guard := crm.Progress{Walk: "read the CRM's customers of " + w.String()}
-	for {
-		c.requests.Add(1)
-		page, err := c.api.ListPage(ctx, q)
+	for page := first; ; page = nil {
+		var err error
+		if page == nil {
+			c.requests.Add(1)
+			page, err = c.api.ListPage(ctx, q)
+		}
 		if err == nil {
 			err = guard.Check(q, page)
 		}
