@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 	gosync "sync"
 	"sync/atomic"
 	"time"
@@ -83,7 +84,7 @@ type CountOptions struct {
 	Moved []time.Time
 	// Pulled are the references the pull saw: not gone, wherever they were.
 	Pulled      map[string]bool
-	PageSize    int // 0: the client's
+	PageSize    int // of the counts' reads; 0: 100 (the reference's default)
 	Concurrency int // windows counted at once; default 1
 }
 
@@ -268,7 +269,8 @@ func (c *counter) countWindow(ctx context.Context, w window, known int, withPage
 
 // narrow finds what differs in a counted window: nothing when the counts
 // agree; else the window's customers are compared when its count's answer
-// held them all, it is read when small or when it cannot be cut, and
+// held them all, it is read when that costs no more than narrowing it or
+// when it cannot be cut, and
 // otherwise cut in two at its known median: the first half is counted,
 // the second half's counts are the window's less the first's.
 func (c *counter) narrow(ctx context.Context, t windowCount) error {
@@ -280,23 +282,41 @@ func (c *counter) narrow(ctx context.Context, t windowCount) error {
 		return c.compareKnown(ctx, t.w, t.page.Data)
 	}
 	mid, ok := c.middle(ctx, t.w)
-	if !ok || max(t.got, t.want) <= c.pageSize() {
+	if !ok || c.cheaperToRead(t) {
 		return c.read(ctx, t.w, t.page)
 	}
 	first, err := c.countWindow(ctx, window{lo: t.w.lo, hi: mid}, -1, true)
 	if err != nil {
 		return err
 	}
-	second := windowCount{w: window{lo: mid, hi: t.w.hi}, got: t.got - first.got, want: t.want - first.want}
-	if t.got < 0 || first.got < 0 { // no totals: the second half is counted too
-		if second, err = c.countWindow(ctx, second.w, -1, true); err != nil {
+	rest := windowCount{w: window{lo: mid, hi: t.w.hi}, got: t.got - first.got, want: t.want - first.want}
+	if t.got < 0 || first.got < 0 { // no totals: the rest is counted too
+		if rest, err = c.countWindow(ctx, rest.w, -1, true); err != nil {
 			return err
 		}
 	}
 	if err := c.narrow(ctx, first); err != nil {
 		return err
 	}
-	return c.narrow(ctx, second)
+	return c.narrow(ctx, rest)
+}
+
+// cheaperToRead reports a window that is read rather than narrowed: one
+// of a page, or one whose pages cost no more than half of what narrowing
+// costs when the customers that differ (at least |got - want|) are spread
+// out, about log2(pages)+1 each. Close together (the hand work of one
+// moment), they cost about that once, so a few are narrowed; many (a bulk
+// edit) are read. Without a total, only a window of one page is read.
+func (c *counter) cheaperToRead(t windowCount) bool {
+	pages := (max(t.got, t.want) + c.pageSize() - 1) / c.pageSize()
+	if pages <= 1 {
+		return true
+	}
+	if t.got < 0 {
+		return false
+	}
+	differ := max(t.got-t.want, t.want-t.got)
+	return 2*pages <= differ*bits.Len(uint(pages))
 }
 
 func (c *counter) pageSize() int {
@@ -350,13 +370,10 @@ func (c *counter) crmCount(ctx context.Context, w window, size int) (*crm.Page, 
 // read reads every customer of w and compares them with the known ones:
 // those the checkpoint does not know as they are arrived; the known ones
 // not there are missing (gone, or moved: confirm tells). first, when
-// given, is the window's first page of c.pageSize(), already answered.
+// given, is the window's first page, already answered.
 func (c *counter) read(ctx context.Context, w window, first *crm.Page) error {
 	var got []crm.Customer
-	q := c.query(w, c.opt.PageSize)
-	if first != nil {
-		q.Max = c.pageSize()
-	}
+	q := c.query(w, c.pageSize()) // the size narrowing's costs are reckoned in
 	guard := crm.Progress{Walk: "read the CRM's customers of " + w.String()}
 	for page := first; ; page = nil {
 		var err error

@@ -169,3 +169,40 @@ func TestCount_BlindSpotFoundByFullCheck(t *testing.T) {
 		t.Errorf("the full walk did not find the hand edit of %s: drift %+v", edited, plan.Drift)
 	}
 }
+
+// TestCount_ManyDifferencesCostNoMoreThanReading: when many customers of
+// a window differ, narrowing each would cost more than reading the
+// window: it is read. 30 hand deletes spread over what a 3,000-row import
+// wrote (3 windows of 10 pages) cost at most the pull, the 3 counts and
+// the 30 pages, and each is found.
+func TestCount_ManyDifferencesCostNoMoreThanReading(t *testing.T) {
+	const rows, pageSize = 3000, 100
+	cr := newCountRig(t, rows, pageSize)
+	cr.every = 100
+	cr.job.Settings.Lookback = 0
+	cr.do(t, sync.ModeImport, sync.DriftReport)
+	var deleted []string
+	for i := 0; i < len(cr.posted) && len(deleted) < 30; i += 7 {
+		if ref := cr.posted[i]; cr.store.DeleteByReference(ref) == nil { // leaves only: the CRM refuses the others
+			deleted = append(deleted, ref)
+			i += len(cr.posted) / 40
+		}
+	}
+	cr.clock.Advance(time.Hour)
+	lists := cr.sim.Stats()[crm.OpList]
+	plan := cr.do(t, sync.ModeRun, sync.DriftReport)
+	got := cr.sim.Stats()[crm.OpList] - lists
+	t.Logf("%d hand deletes: %d list requests (reading it all: %d pages)", len(deleted), got, rows/pageSize)
+	if len(deleted) != 30 {
+		t.Fatalf("%d hand deletes, want 30", len(deleted))
+	}
+	if got > 1+3+rows/pageSize {
+		t.Errorf("%d list requests; want at most the pull, 3 counts and %d pages", got, rows/pageSize)
+	}
+	drift := driftOf(plan)
+	for _, ref := range deleted {
+		if !drift[ref].Deleted {
+			t.Errorf("hand delete of %s not found", ref)
+		}
+	}
+}
