@@ -76,7 +76,7 @@ func TestCount_WindowsFollowCustomersNotSeconds(t *testing.T) {
 // 100 writes: 50 s of import, as with -latency 40ms), with a hand edit, a
 // hand delete and a hand create made during it. The next run finds all
 // three for at most 25 GETs (its pull, 5 counts, the narrowing of the
-// windows that differ and the lookup of the deleted customer: 17-19);
+// windows that differ and the lookup of the deleted customer: 17-22);
 // counting one window per second cost 58. No time is measured: crmsim
 // counts the requests.
 func TestCount_RealPace(t *testing.T) {
