@@ -124,9 +124,13 @@ func testKnownByReferences(h *H) {
 	h.Write(a, b, gone, odd)
 	h.must(h.CP.SaveCounted(ctx, state.Counted{At: at,
 		Unmanaged: []state.Known{{Reference: "B", CRMID: 20, LastUpdated: at}, {Reference: "U", CRMID: 21, LastUpdated: at},
-			{Reference: "", CRMID: 22, LastUpdated: at}},
+			{Reference: "", CRMID: 22, LastUpdated: at},
+			// Two hand-made customers of one reference: the lowest crm id
+			// answers, for one reference as for many.
+			{Reference: "DUP", CRMID: 39, LastUpdated: at}, {Reference: "DUP", CRMID: 31, LastUpdated: at.Add(time.Second)},
+			{Reference: "DUP", CRMID: 35, LastUpdated: at}},
 		Gone: []state.Known{{Reference: "GONE", CRMID: 3, LastUpdated: gone.CRMLastUpdated}}}))
-	list := []string{"A", "B", "U", "GONE", "NONE", `Q"uote\ ü`, ""}
+	list := []string{"A", "B", "U", "GONE", "NONE", `Q"uote\ ü`, "", "DUP"}
 	many, err := h.CP.KnownByReferences(ctx, list)
 	h.must(err)
 	for _, ref := range list {
@@ -137,7 +141,10 @@ func testKnownByReferences(h *H) {
 			h.Errorf("%q: many %+v (%v), one %+v (%v)", ref, got, found, one, ok)
 		}
 	}
-	Equal(h, "known of 7", len(many), 4) // A, B (managed), U, the quoted one
+	Equal(h, "known of 8", len(many), 5) // A, B (managed), U, the quoted one, DUP
+	if k := many["DUP"]; k.CRMID != 31 {
+		h.Errorf("DUP = %+v, want crm id 31", k)
+	}
 	if k := many["B"]; !k.Managed || k.CRMID != 2 {
 		h.Errorf("B = %+v, want the managed record", k)
 	}
