@@ -60,6 +60,22 @@ func testNoValues(h *H) {
 	}
 }
 
+// testValuesAsStored: values are kept as text (JSON): every valid string
+// comes back as it was, bytes that are not UTF-8 come back as U+FFFD.
+func testValuesAsStored(h *H) {
+	vals := map[string]string{"name": "Zoë <&> \"q\" \\ \u2028\u2029\t", "": "empty key", "city": ""}
+	o := Upsert("V", "h", vals)
+	o.CRMValues = map[string]string{"name": "bad \xff byte"}
+	h.Write(o)
+	r := h.Get("V")
+	if !reflect.DeepEqual(r.Values, vals) {
+		h.Errorf("Values = %q, want %q", r.Values, vals)
+	}
+	if want := map[string]string{"name": "bad \ufffd byte"}; !reflect.DeepEqual(r.CRMValues, want) {
+		h.Errorf("CRMValues = %q, want %q", r.CRMValues, want)
+	}
+}
+
 func testFailureKeepsRecord(h *H) {
 	good := Upsert("A", "h1", map[string]string{"name": "Alpha"})
 	h.Write(good)

@@ -32,6 +32,7 @@ func Run(t *testing.T, open Opener) {
 		{"Empty", testEmpty},
 		{"UpsertReadBack", testUpsertReadBack},
 		{"NoValuesAreEmptyMaps", testNoValues},
+		{"ValuesAsStored", testValuesAsStored},
 		{"FailureKeepsRecord", testFailureKeepsRecord},
 		{"FailureOfReferenceNeverPushed", testFailureUnmanaged},
 		{"FailureReplacesPrevious", testFailureReplaces},
