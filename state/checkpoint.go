@@ -127,6 +127,12 @@ type Inspector interface {
 	Unlock(ctx context.Context, held *Holder) (bool, error)
 }
 
+// DB is the SQLite checkpoint.
+var (
+	_ Checkpoint = (*DB)(nil)
+	_ Inspector  = (*DB)(nil)
+)
+
 // Clock is the time on the checkpoint's clock (Now).
 func (db *DB) Clock() time.Time {
 	if db.Now == nil {

@@ -10,11 +10,6 @@ import (
 	"erpsync/state/statetest"
 )
 
-var (
-	_ state.Checkpoint = (*state.DB)(nil)
-	_ state.Inspector  = (*state.DB)(nil)
-)
-
 // TestDB_Contract runs the checkpoint's contract on the SQLite
 // implementation.
 func TestDB_Contract(t *testing.T) {

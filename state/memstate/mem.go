@@ -64,6 +64,12 @@ type run struct {
 	counts string // JSON
 }
 
+// Mem is a checkpoint.
+var (
+	_ state.Checkpoint = (*Mem)(nil)
+	_ state.Inspector  = (*Mem)(nil)
+)
+
 // New returns an empty checkpoint on the system clock.
 func New() *Mem {
 	return &Mem{Now: time.Now, records: map[string]*record{}, failures: map[string]state.Failure{},

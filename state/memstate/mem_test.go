@@ -9,11 +9,6 @@ import (
 	"erpsync/state/statetest"
 )
 
-var (
-	_ state.Checkpoint = (*memstate.Mem)(nil)
-	_ state.Inspector  = (*memstate.Mem)(nil)
-)
-
 // TestMem_Contract runs the checkpoint's contract on the in-memory
 // implementation.
 func TestMem_Contract(t *testing.T) {
