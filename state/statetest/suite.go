@@ -23,7 +23,8 @@ type Opener func(t *testing.T, now func() time.Time) state.Checkpoint
 // Start is where the suite's clock starts.
 var Start = time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
 
-// Run runs every test of the contract, each on a new checkpoint.
+// Run runs every test of the contract, each on a new checkpoint, in
+// parallel.
 func Run(t *testing.T, open Opener) {
 	for _, tc := range []struct {
 		name string
@@ -63,6 +64,7 @@ func Run(t *testing.T, open Opener) {
 		{"Clock", testClock},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each test has its own checkpoint and clock
 			c := &Clock{at: Start}
 			tc.fn(&H{T: t, CP: open(t, c.Now), Clock: c})
 		})
