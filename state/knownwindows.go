@@ -16,10 +16,11 @@ type KnownWindow struct {
 // size known customers each, and at least least windows when the known
 // customers' lastUpdated allow it: the windows that counting asks the CRM
 // about, as many as the customers call for, whatever the time they span.
-// Customers sharing a lastUpdated are never cut apart, so a window may
-// hold more than size. The first window starts at from, the last ends at
-// until; with no known customer there is one window. One read of the
-// known customers in lastUpdated order (an index range of records_known).
+// Cuts are whole seconds, as the API filters: customers of one second
+// are never cut apart, so a window may hold more than size. The first
+// window starts at from, the last ends at until; with no known customer
+// there is one window. One read of the known customers in lastUpdated
+// order (an index range of records_known).
 func (db *DB) KnownWindows(ctx context.Context, from, until time.Time, size, least int) ([]KnownWindow, error) {
 	n, err := db.CountKnown(ctx, from, until)
 	if err != nil {
@@ -41,7 +42,7 @@ func (db *DB) KnownWindows(ctx context.Context, from, until time.Time, size, lea
 		if err := rows.Scan(&s); err != nil {
 			return nil, db.fail("read known customers' windows", err)
 		}
-		t := fromUnix(s)
+		t := fromMillis(s).Truncate(time.Second) // cut on whole seconds, as the API filters
 		if next < parts && i >= next*n/parts && t.After(prev) {
 			cur.Until = t
 			out = append(out, cur)
