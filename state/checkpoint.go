@@ -52,7 +52,7 @@ type RecordReader interface {
 type KnownReader interface {
 	CountKnown(ctx context.Context, from, until time.Time) (int, error)
 	KnownIn(ctx context.Context, from, until time.Time) ([]Known, error)
-	KnownSeconds(ctx context.Context, from, until time.Time) ([]time.Time, error)
+	KnownWindows(ctx context.Context, from, until time.Time, size, least int) ([]KnownWindow, error)
 	KnownBounds(ctx context.Context, from, until time.Time, parts int) ([]time.Time, error)
 	MedianKnown(ctx context.Context, from, until time.Time) (time.Time, error)
 	KnownByReference(ctx context.Context, ref string) (k Known, ok bool, err error)

@@ -74,29 +74,6 @@ func (db *DB) KnownIn(ctx context.Context, from, until time.Time) ([]Known, erro
 	return out, nil
 }
 
-// KnownSeconds returns, ascending, the distinct seconds of lastUpdated of
-// the known customers in [from, until).
-func (db *DB) KnownSeconds(ctx context.Context, from, until time.Time) ([]time.Time, error) {
-	lo, hi := bounds(from, until)
-	rows, err := db.ro.QueryContext(ctx, `SELECT DISTINCT crm_last_updated / 1000 FROM (`+knownIn+`) ORDER BY 1`, lo, hi)
-	if err != nil {
-		return nil, db.fail("read known seconds", err)
-	}
-	defer rows.Close()
-	var out []time.Time
-	for rows.Next() {
-		var s int64
-		if err := rows.Scan(&s); err != nil {
-			return nil, db.fail("read known seconds", err)
-		}
-		out = append(out, fromUnix(s))
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.fail("read known seconds", err)
-	}
-	return out, nil
-}
-
 // MedianKnown returns the lastUpdated that splits the known customers of
 // [from, until) in halves (the zero time when there are none).
 func (db *DB) MedianKnown(ctx context.Context, from, until time.Time) (time.Time, error) {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -180,8 +181,9 @@ func (d *diff) runStep() string {
 	}
 	status := []string{state.StatusDone, state.StatusFailed, state.StatusDoneFailures}[d.rnd.IntN(3)]
 	sha := fmt.Sprint("s", d.rnd.IntN(2))
+	errText := strings.Repeat("é", d.rnd.IntN(2)*2000) // now and then over MaxRunError
 	return d.both("finish run", func(cp state.Checkpoint) error {
-		return cmpErr(cp.NoteRunSHA(ctx, d.runID, sha), cp.FinishRun(ctx, d.runID, status, map[string]int{"n": 1}, ""))
+		return cmpErr(cp.NoteRunSHA(ctx, d.runID, sha), cp.FinishRun(ctx, d.runID, status, map[string]int{"n": 1}, errText))
 	})
 }
 
@@ -268,8 +270,10 @@ func readWindow(t *testing.T, cp state.Checkpoint, from, until time.Time, out ma
 	check("CountKnown", n, err)
 	known, err := cp.KnownIn(ctx, from, until)
 	check("KnownIn", known, err)
-	secs, err := cp.KnownSeconds(ctx, from, until)
-	check("KnownSeconds", secs, err)
+	for _, size := range []int{1, 3} {
+		kw, err := cp.KnownWindows(ctx, from, until, size, 2)
+		check(fmt.Sprint("KnownWindows ", size), kw, err)
+	}
 	cuts, err := cp.KnownBounds(ctx, from, until, 3)
 	check("KnownBounds", cuts, err)
 	mid, err := cp.MedianKnown(ctx, from, until)

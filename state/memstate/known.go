@@ -91,22 +91,6 @@ func (m *Mem) KnownIn(ctx context.Context, from, until time.Time) ([]state.Known
 	return out, nil
 }
 
-// KnownSeconds returns, ascending, the distinct seconds of lastUpdated of
-// the known customers in [from, until).
-func (m *Mem) KnownSeconds(ctx context.Context, from, until time.Time) ([]time.Time, error) {
-	rows, err := m.known(ctx, "read known seconds", from, until)
-	if err != nil {
-		return nil, err
-	}
-	var out []time.Time
-	for i, k := range rows {
-		if i == 0 || k.lu/1000 != rows[i-1].lu/1000 {
-			out = append(out, fromUnix(k.lu/1000))
-		}
-	}
-	return out, nil
-}
-
 // MedianKnown returns the lastUpdated second that splits the known
 // customers of [from, until) in halves (the zero time when there are
 // none).
@@ -140,6 +124,38 @@ func (m *Mem) KnownBounds(ctx context.Context, from, until time.Time, parts int)
 		}
 	}
 	return out, nil
+}
+
+// KnownWindows cuts [from, until) into consecutive windows holding about
+// size known customers each, and at least least windows when their
+// lastUpdated allow it, as state.DB.KnownWindows does: cuts on whole
+// seconds, never between customers of one second.
+func (m *Mem) KnownWindows(ctx context.Context, from, until time.Time, size, least int) ([]state.KnownWindow, error) {
+	rows, err := m.known(ctx, "read known customers' windows", from, until)
+	if err != nil {
+		return nil, err
+	}
+	n := len(rows)
+	parts := max(least, (n+size-1)/max(size, 1), 1)
+	var out []state.KnownWindow
+	cur := state.KnownWindow{From: from}
+	prev := from // the second of the customer before
+	next := 1    // the next cut, at the first new second after next*n/parts customers
+	for i, k := range rows {
+		t := second(k)
+		if next < parts && i >= next*n/parts && t.After(prev) {
+			cur.Until = t
+			out = append(out, cur)
+			cur = state.KnownWindow{From: t}
+			for next < parts && next*n/parts <= i {
+				next++
+			}
+		}
+		cur.Known++
+		prev = t
+	}
+	cur.Until = until
+	return append(out, cur), nil
 }
 
 // knownByReference is what the checkpoint expects of ref: the managed

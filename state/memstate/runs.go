@@ -35,7 +35,8 @@ func (m *Mem) NoteRunSHA(ctx context.Context, id int64, sha string) error {
 	})
 }
 
-// FinishRun records a run's end: its status, counts and error text.
+// FinishRun records a run's end: its status, counts and error text
+// (bounded: state.ClipRunError).
 func (m *Mem) FinishRun(ctx context.Context, id int64, status string, counts map[string]int, errText string) error {
 	c := []byte("{}")
 	if len(counts) > 0 {
@@ -49,7 +50,7 @@ func (m *Mem) FinishRun(ctx context.Context, id int64, status string, counts map
 			return fmt.Errorf("record run end: no run %d", id)
 		}
 		r := &m.runs[id-1]
-		r.Status, r.Ended, r.counts, r.Error = status, fromUnix(m.Clock().Unix()), string(c), errText
+		r.Status, r.Ended, r.counts, r.Error = status, fromUnix(m.Clock().Unix()), string(c), state.ClipRunError(errText)
 		return nil
 	})
 }

@@ -68,9 +68,10 @@ func testKnownWindows(h *H) {
 			h.Errorf("CountKnown(%v, %v) = %d, %v; want %d", tc.from, tc.until, n, err, tc.n)
 		}
 	}
-	secs, err := h.CP.KnownSeconds(ctx, sec(1), time.Time{})
-	if h.must(err); !slices.Equal(secs, []time.Time{sec(1), sec(2), sec(5)}) {
-		h.Errorf("KnownSeconds = %v", secs)
+	kw, err := h.CP.KnownWindows(ctx, sec(1), time.Time{}, 1, 1)
+	want2 := []state.KnownWindow{{From: sec(1), Until: sec(2), Known: 2}, {From: sec(2), Until: sec(5), Known: 1}, {From: sec(5), Known: 1}}
+	if h.must(err); !slices.Equal(kw, want2) {
+		h.Errorf("KnownWindows = %v, want %v", kw, want2)
 	}
 	if mid, err := h.CP.MedianKnown(ctx, time.Time{}, time.Time{}); err != nil || mid != sec(1) {
 		h.Errorf("MedianKnown = %v, %v; want %v", mid, err, sec(1))
@@ -191,5 +192,46 @@ func testDeletedByHand(h *H) {
 	gone, err = h.CP.DeletedByHand(ctx)
 	if h.must(err); len(gone) != 1 || gone[0].Reference != "D" {
 		h.Errorf("after a push of A and a sighting of B: DeletedByHand = %+v, want D alone", gone)
+	}
+}
+
+// testKnownWindowsCuts: the windows hold about size known customers each
+// (a cut falls at the first new second after its share), at least least
+// of them, cover the whole span, never cut customers sharing a second
+// apart (to the millisecond), and their number follows the customers,
+// not the seconds they span.
+func testKnownWindowsCuts(h *H) {
+	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	sec := func(n int) time.Time { return base.Add(time.Duration(n) * time.Second) }
+	var seen []state.Known
+	for i := range 12 { // seconds 0,0,0,1,1,1,2,2,2,3,3,3 (at .000, .250, .500); then one every hour
+		seen = append(seen, state.Known{CRMID: int64(i + 1), LastUpdated: sec(i / 3).Add(time.Duration(i%3) * 250 * time.Millisecond)})
+	}
+	for i := range 6 {
+		seen = append(seen, state.Known{CRMID: int64(100 + i), LastUpdated: sec(3600 * (i + 1))})
+	}
+	h.must(h.CP.SaveCounted(ctx, state.Counted{Unmanaged: seen}))
+	w := func(from, until time.Time, n int) state.KnownWindow {
+		return state.KnownWindow{From: from, Until: until, Known: n}
+	}
+	for _, tc := range []struct {
+		name        string
+		from, until time.Time
+		size, least int
+		want        []state.KnownWindow
+	}{
+		{"six a window", time.Time{}, sec(4), 6, 1, []state.KnownWindow{w(time.Time{}, sec(2), 6), w(sec(2), sec(4), 6)}},
+		{"at least three", time.Time{}, sec(4), 1000, 3,
+			[]state.KnownWindow{w(time.Time{}, sec(2), 6), w(sec(2), sec(3), 3), w(sec(3), sec(4), 3)}},
+		{"a second is never cut", sec(0), sec(4), 2, 1,
+			[]state.KnownWindow{w(sec(0), sec(1), 3), w(sec(1), sec(2), 3), w(sec(2), sec(3), 3), w(sec(3), sec(4), 3)}},
+		{"hours apart, as many as customers call for", sec(4), time.Time{}, 2, 1,
+			[]state.KnownWindow{w(sec(4), sec(3*3600), 2), w(sec(3*3600), sec(5*3600), 2), w(sec(5*3600), time.Time{}, 2)}},
+		{"nobody", sec(3600 * 7), time.Time{}, 3, 3, []state.KnownWindow{w(sec(3600*7), time.Time{}, 0)}},
+	} {
+		got, err := h.CP.KnownWindows(ctx, tc.from, tc.until, tc.size, tc.least)
+		if err != nil || !slices.Equal(got, tc.want) {
+			h.Errorf("%s: KnownWindows =\n%v, %v; want\n%v", tc.name, got, err, tc.want)
+		}
 	}
 }

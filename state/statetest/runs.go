@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"erpsync/state"
 )
@@ -218,4 +219,23 @@ func testClock(h *H) {
 	h.Clock.Set(Start.Add(time.Hour))
 	Equal(h, "Clock", h.CP.Clock(), Start.Add(time.Hour))
 	h.must(h.CP.Verify(ctx))
+}
+
+// testRunErrorBounded: a run's error text may hold a CRM's answer of any
+// length; the run history keeps at most MaxRunError bytes of it, cut on
+// a character's boundary and marked with the length it had.
+func testRunErrorBounded(h *H) {
+	id, err := h.CP.StartRun(ctx, "run", "day1.csv", "sha1")
+	h.must(err)
+	long := "upsert customer C1: 400 " + strings.Repeat("é", 100_000) // 2 bytes a character
+	h.must(h.CP.FinishRun(ctx, id, state.StatusFailed, nil, long))
+	runs, err := h.CP.Runs(ctx, 1)
+	if err != nil || len(runs) != 1 {
+		h.Fatalf("runs = %+v, %v", runs, err)
+	}
+	if got, want := runs[0].Error, state.ClipRunError(long); got != want || len(got) > state.MaxRunError+64 ||
+		!utf8.ValidString(got) || !strings.Contains(got, "200024 bytes in all") {
+		h.Errorf("stored error: %d bytes, valid UTF-8 %v, ends %q; want ClipRunError's %d bytes",
+			len(got), utf8.ValidString(got), got[max(0, len(got)-60):], len(want))
+	}
 }
