@@ -17,4 +17,12 @@ var (
 	_ sync.ReconcileCheckpoint = (*state.DB)(nil)
 	_ sync.Recorder            = (*state.Writer)(nil)
 	_ sync.Recorder            = sync.Discard{}
+
+	// The checkpoint's interface (and so memstate.Mem) is all that sync's
+	// consumers of a checkpoint ask.
+	_ sync.PlanCheckpoint      = state.Checkpoint(nil)
+	_ sync.RecordReader        = state.Checkpoint(nil)
+	_ sync.LastUpdatedReader   = state.Checkpoint(nil)
+	_ sync.ReconcileCheckpoint = state.Checkpoint(nil)
+	_ sync.KnownCheckpoint     = state.Checkpoint(nil)
 )
