@@ -34,7 +34,7 @@ func TestRead_HeaderlessExportQuotesNoCell(t *testing.T) {
 		cfg     mapping.Config
 		content string
 	}{
-		"default columns":    {mapping.DefaultConfig(), secretCells + "\nK002,Bob,b@example.com,FR76\n"},
+		"default columns":    {autoConfig(), secretCells + "\nK002,Bob,b@example.com,FR76\n"},
 		"configured columns": {sap, secretCells + "\n"},
 		"a cell twice":       {sap, secretCells + "," + secretIBAN + "\n"},
 		"one column read":    {sap, strings.ReplaceAll(secretCells, ",", ";") + "\n"},
@@ -59,7 +59,7 @@ func TestRead_HeaderErrorBounded(t *testing.T) {
 		cols = append(cols, fmt.Sprintf("COLUMN_%d_%s", i, strings.Repeat("x", 100)))
 	}
 	cols = append(cols, "name")
-	_, err := readAll(t, mapping.DefaultConfig(), strings.Join(cols, ",")+"\n")
+	_, err := readAll(t, autoConfig(), strings.Join(cols, ",")+"\n")
 	if err == nil || !strings.Contains(err.Error(), `lacks the column "reference"`) {
 		t.Fatalf("err = %v", err)
 	}
@@ -94,7 +94,7 @@ func TestRead_ZipMemberListBounded(t *testing.T) {
 }
 
 func TestRead_RowErrorQuotesExcerpt(t *testing.T) {
-	cfg := mapping.DefaultConfig()
+	cfg := autoConfig()
 	long := strings.Repeat("9x", 50_000)
 	content := "reference,name,creditLimit,email,isActive\n" +
 		"A,Alpha," + long + ",a@example.com,true\n" +
@@ -128,7 +128,7 @@ func TestRead_RowErrorQuotesExcerpt(t *testing.T) {
 
 func TestRead_LongColumnNameCut(t *testing.T) {
 	long := "CREDIT" + strings.Repeat("x", 10_000)
-	cfg := mapping.DefaultConfig()
+	cfg := autoConfig()
 	cfg.Columns = map[string]string{"creditLimit": long}
 	rows, err := readAll(t, cfg, "reference,name,"+long+"\nA,Alpha,lots\n")
 	if err != nil || len(rows) != 1 || rows[0].Err == nil {

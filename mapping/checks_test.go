@@ -17,8 +17,8 @@ func TestRead_ValuesAddToReading(t *testing.T) {
 	content := "reference,name,billingCountry,categoryId\n" +
 		"A,Alpha,France,\n" + "B,Beta,Frankreich,\n" + "C,Gamma,Bundesrepublik,\n" +
 		"D,Delta,Germany,\n" + "E,Eps,Kingdom of Fife,\n" + "F,Phi,DE,J\n" + "G,Chi,DE,Q\n"
-	plain := mapping.DefaultConfig()
-	aliased := mapping.DefaultConfig()
+	plain := autoConfig()
+	aliased := autoConfig()
 	aliased.Values = map[string]map[string]string{
 		"billingCountry": {"Bundesrepublik": "DE", "Kingdom of Fife": "GB"},
 		"categoryId":     {"J": "jewelry"},
@@ -74,7 +74,7 @@ func TestRead_NullValues(t *testing.T) {
 		"ANTON,Antonio Moreno, null ,\\N\n" +
 		"AROUT,Around the Horn,#n/a,N/A\n" +
 		"NULL,Nobody,,\n"
-	cfg := mapping.DefaultConfig()
+	cfg := autoConfig()
 	cfg.NullValues = []string{"NULL", `\N`, "#N/A", "n/a"}
 	rows, err := readAll(t, cfg, content)
 	if err != nil {
@@ -95,7 +95,7 @@ func TestRead_NullValues(t *testing.T) {
 		t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// Without null_values, NULL is text; with them, the mapping changed.
-	plain, _ := readAll(t, mapping.DefaultConfig(), content)
+	plain, _ := readAll(t, autoConfig(), content)
 	if plain[1].Customer.Field("fax") != "NULL" || plain[1].Customer.Hash == rows[1].Customer.Hash {
 		t.Errorf("without null_values: fax %q, hash unchanged: %v", plain[1].Customer.Field("fax"),
 			plain[1].Customer.Hash == rows[1].Customer.Hash)
@@ -108,7 +108,7 @@ func TestRead_Plausible(t *testing.T) {
 		"B,Beta,info(at)example.de,https://example.de/x\n" +
 		"C,Gamma,no address,c@example.com\n" +
 		"D,Delta,,\n"
-	rows, err := readAll(t, mapping.DefaultConfig(), content)
+	rows, err := readAll(t, autoConfig(), content)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestRead_Plausible(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	cfg := mapping.DefaultConfig()
+	cfg := autoConfig()
 	cfg.Strict = []string{"email"}
 	rows, _ = readAll(t, cfg, content)
 	var errs []string
@@ -144,7 +144,7 @@ func TestRead_Plausible(t *testing.T) {
 }
 
 func TestRead_DelimiterHint(t *testing.T) {
-	cfg := mapping.DefaultConfig()
+	cfg := autoConfig()
 	cfg.Delimiter = ","
 	_, err := readAll(t, cfg, "reference;name;city\nA;Alpha;Nice\n")
 	var fe *mapping.FileError
@@ -162,7 +162,7 @@ func TestNew_ConfigChecks(t *testing.T) {
 		{func(c *mapping.Config) { c.Strict = []string{"phone"} }, `strict: "phone": want one of email, website`},
 		{func(c *mapping.Config) { c.NullValues = []string{" "} }, "null_values: an empty entry"},
 	} {
-		cfg := mapping.DefaultConfig()
+		cfg := autoConfig()
 		tc.set(&cfg)
 		if _, err := mapping.New(cfg, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("err = %v, want %q", err, tc.want)

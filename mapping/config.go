@@ -25,6 +25,7 @@ type Config struct {
 	Encoding      string                       `yaml:"encoding"`
 	NullValues    TextList                     `yaml:"null_values"`
 	Columns       ColumnMap                    `yaml:"columns"`
+	AutoColumns   bool                         `yaml:"auto_columns"` // headers named like a CRM field map to it too
 	Values        map[string]map[string]string `yaml:"values"`
 	ValuesStrict  []string                     `yaml:"values_strict"`
 	Strict        []string                     `yaml:"strict"`
@@ -43,7 +44,7 @@ type Config struct {
 	ZipMember     string                       `yaml:"zip_member"`
 	Sheet         string                       `yaml:"sheet"`
 	StallTimeout  time.Duration                `yaml:"stall_timeout"` // remote copies: cut when no byte moves this long (2m when 0)
-	MaxBytes      int64                        `yaml:"max_bytes"`
+	MaxBytes      int64                        `yaml:"max_bytes"`     // decompressed export (workbook: unzipped) at most; 4 GiB by default
 }
 
 // DeleteFlag marks rows that are delete requests: a column and the values
@@ -66,6 +67,7 @@ func DefaultConfig() Config {
 		ListSeparator: "|",
 		Settle:        10 * time.Second,
 		ValuesStrict:  DefaultValuesStrict(),
+		MaxBytes:      4 << 30,
 	}
 }
 
@@ -81,7 +83,8 @@ type Mapping struct {
 	checks   checks
 	imageDir string // absolute, symlinks resolved
 	fp       string
-	salt     uint64 // of every row sum (rowsum.go)
+	salt     uint64      // of every row sum (rowsum.go)
+	seen     seenColumns // the columns of the last export read (Columns)
 }
 
 // New checks a config; a mistake is an error naming the key.
@@ -127,10 +130,8 @@ func New(cfg Config, log *zap.Logger) (*Mapping, error) {
 		}
 		m.falses[k] = true
 	}
-	for field := range cfg.Columns {
-		if _, ok := customer.Lookup(field); !ok {
-			return nil, fmt.Errorf("columns: %q is not a CRM field (want one of %s)", field, strings.Join(customer.Names(), ", "))
-		}
+	if err := checkColumns(cfg); err != nil {
+		return nil, err
 	}
 	for field := range cfg.Values {
 		if _, ok := customer.Lookup(field); !ok || field == "reference" {
@@ -162,6 +163,28 @@ func New(cfg Config, log *zap.Logger) (*Mapping, error) {
 	m.fp = fingerprint(cfg)
 	m.salt = rowSalt(cfg, m.fp)
 	return m, nil
+}
+
+// checkColumns refuses a key of source.columns that is not a CRM field,
+// and a config that maps no column to reference or name: without
+// auto_columns, only source.columns is read.
+func checkColumns(cfg Config) error {
+	for field := range cfg.Columns {
+		if _, ok := customer.Lookup(field); !ok {
+			return fmt.Errorf("columns: %q is not a CRM field (want one of %s)", field, strings.Join(customer.Names(), ", "))
+		}
+	}
+	var missing []string
+	for _, f := range []string{"reference", "name"} {
+		h, ok := cfg.Columns[f]
+		if strings.TrimSpace(h) == "" && (!cfg.AutoColumns || ok) {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("columns: source.columns maps no column to %s (or set source.auto_columns: true)", strings.Join(missing, ", "))
 }
 
 // Fingerprint identifies everything in the config that changes values:
@@ -199,9 +222,10 @@ func fingerprint(cfg Config) string {
 		ImagesDir         string
 		Fields            []string
 		NullValues        []string `json:",omitempty"` // left out when empty: older hashes stay
+		AutoColumns       bool     `json:",omitempty"` // likewise when false
 	}{fingerprintVersion, cols, cfg.Values, cfg.Decimal, cfg.DateFormat, cfg.Timezone, lower(cfg.TrueValues), lower(cfg.FalseValues),
 		cfg.ListSeparator, normHeader(cfg.DeleteFlag.Column), lower(cfg.DeleteFlag.Values), cfg.ImagesDir,
-		customer.Names(), lower(cfg.NullValues)})
+		customer.Names(), lower(cfg.NullValues), cfg.AutoColumns})
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -101,7 +102,7 @@ func describeFormat(f string) string {
 }
 
 // openExport opens an export of any format as a Reader of records.
-func (m *Mapping) openExport(path string) (*Reader, error) {
+func (m *Mapping) openExport(ctx context.Context, path string) (*Reader, error) {
 	format, err := checkFormat(path)
 	if err != nil {
 		return nil, err
@@ -120,7 +121,7 @@ func (m *Mapping) openExport(path string) (*Reader, error) {
 		}
 		return newReader(capped(func() (io.ReadCloser, error) { return openZipMember(path, member) }, limit, " decompressed"), m.cfg.Encoding, m.cfg.Delimiter)
 	case formatXLSX:
-		return m.openWorkbook(path)
+		return m.openWorkbook(ctx, path)
 	}
 	return newReader(capped(func() (io.ReadCloser, error) { return openFile(path) }, limit, ""), m.cfg.Encoding, m.cfg.Delimiter)
 }

@@ -50,7 +50,7 @@ func readExport(t *testing.T, cfg mapping.Config, path string) (map[string]map[s
 }
 
 func sameConfig() mapping.Config {
-	cfg := mapping.DefaultConfig()
+	cfg := autoConfig()
 	cfg.Columns = map[string]string{"comment": "created"}
 	return cfg
 }

@@ -224,7 +224,7 @@ func TestCorpus_CSVKit(t *testing.T) {
 		})
 	}
 	t.Run("empty.csv", func(t *testing.T) {
-		m := mustMapping(t, mapping.DefaultConfig())
+		m := mustMapping(t, autoConfig())
 		_, err := m.Read(context.Background(), filepath.Join(corpus, "csvkit", "empty.csv"), func(mapping.Row) error { return nil })
 		var fe *mapping.FileError
 		if !errors.As(err, &fe) {
@@ -240,7 +240,7 @@ func TestCorpus_CSVKit(t *testing.T) {
 		}
 	})
 	t.Run("row errors name their line", func(t *testing.T) {
-		cfg := mapping.DefaultConfig()
+		cfg := autoConfig()
 		cfg.Columns = map[string]string{"reference": "a", "name": "b"}
 		for file, want := range map[string][]string{
 			"null_byte.csv":                    {"null_byte.csv line 2 column a: a NUL byte"},
@@ -288,7 +288,7 @@ func sourceOf(t *testing.T, name string) mapping.Config {
 	var doc struct {
 		Source mapping.Config `yaml:"source"`
 	}
-	doc.Source = mapping.DefaultConfig()
+	doc.Source = mapping.DefaultConfig() // as a user's config is read: no auto_columns
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}

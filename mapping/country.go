@@ -165,7 +165,7 @@ func LookupCountry(s string) (string, error) {
 	}
 	switch {
 	case e == nil:
-		return "", fmt.Errorf("%w %q (want an ISO 3166 code such as FR or a name such as France)", ErrUnknownCountry, s)
+		return "", fmt.Errorf("%w %q (want an ISO 3166 code such as FR or a name such as France, or map it in source.values)", ErrUnknownCountry, s)
 	case e.withdrawn != "":
 		return "", fmt.Errorf("%w %q: no longer in ISO 3166-1 (%s); write one of %s", ErrWithdrawnCountry, s, e.withdrawn, idx.describe(e.codes))
 	case len(e.codes) > 1:

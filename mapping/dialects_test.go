@@ -20,7 +20,7 @@ const dialects = "../testdata/dialects"
 // TestRead_Dialects maps each dialect fixture and checks what was detected
 // and every row: its line, and its fields or its error.
 func TestRead_Dialects(t *testing.T) {
-	semicolons := mapping.DefaultConfig()
+	semicolons := autoConfig()
 	semicolons.Decimal = ","
 	for _, tc := range []struct {
 		file, encoding, delimiter string
@@ -58,7 +58,7 @@ func TestRead_Dialects(t *testing.T) {
 			`4 R3 comment="ok" name="Three"`}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			cfg := mapping.DefaultConfig()
+			cfg := autoConfig()
 			if tc.cfg != nil {
 				cfg = *tc.cfg
 			}
@@ -79,7 +79,7 @@ func TestRead_Dialects(t *testing.T) {
 		})
 	}
 	t.Run("empty.csv", func(t *testing.T) {
-		_, err := mustMapping(t, mapping.DefaultConfig()).Read(context.Background(), filepath.Join(dialects, "empty.csv"),
+		_, err := mustMapping(t, autoConfig()).Read(context.Background(), filepath.Join(dialects, "empty.csv"),
 			func(mapping.Row) error { return nil })
 		var fe *mapping.FileError
 		if !errors.As(err, &fe) || !strings.Contains(err.Error(), "the file is empty") {

@@ -24,7 +24,7 @@ func TestRead_DeclaredEncoding(t *testing.T) {
 		{"utf-8 on UTF-8", "utf-8", "\xef\xbb\xbfreference,name\nA,Élise\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := mapping.DefaultConfig()
+			cfg := autoConfig()
 			cfg.Encoding = tc.encoding
 			rows, err := readAll(t, cfg, tc.content)
 			var fe *mapping.FileError
@@ -43,7 +43,7 @@ func TestRead_DeclaredEncoding(t *testing.T) {
 		})
 	}
 	// auto with a BOM: bad bytes are row errors, as without a BOM.
-	rows, err := readAll(t, mapping.DefaultConfig(), "\xef\xbb\xbfreference,name\nA,Al\xe9\nB,Beta\n")
+	rows, err := readAll(t, autoConfig(), "\xef\xbb\xbfreference,name\nA,Al\xe9\nB,Beta\n")
 	if err != nil || len(rows) != 2 || rows[0].Err == nil || rows[1].Err != nil {
 		t.Errorf("rows %v, err %v", rows, err)
 	}
@@ -59,7 +59,7 @@ func TestRead_CROnlyLines(t *testing.T) {
 		if enc == "windows-1252" {
 			content = strings.ReplaceAll(content, "É", "\xc9")
 		}
-		cfg := mapping.DefaultConfig()
+		cfg := autoConfig()
 		cfg.Encoding = enc
 		rows, err := readAll(t, cfg, content)
 		if err != nil {

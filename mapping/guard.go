@@ -37,7 +37,9 @@ type byteGuard struct {
 	r                             io.Reader
 	encoding                      string
 	checkUTF8, check1252, skipBOM bool
-	lineEnd                       byte // '\n', or '\r' for CR-only files
+	refuseC1                      bool       // declared iso-8859-1: 0x80-0x9F decode to C1 controls
+	watch                         *utf8Watch // of a declared single-byte file, or nil
+	lineEnd                       byte       // '\n', or '\r' for CR-only files
 
 	buf     []byte // bytes read and not yet passed on (a rune cut by a read)
 	scratch []byte
@@ -83,6 +85,12 @@ func (g *byteGuard) Read(p []byte) (int, error) {
 	g.offset += int64(good)
 	g.buf = g.buf[good:]
 	switch {
+	case bad && g.watch.utf8SoFar():
+		g.err = g.watch.first // a UTF-8 file: its bytes 0x80-0x9F are continuation bytes
+		g.buf = nil
+	case bad && g.refuseC1:
+		g.err = &WrongEncodingError{Line: g.line, Offset: g.offset, Bytes: g.buf[:1:1], Declared: g.encoding, Likely: "windows-1252"}
+		g.buf = nil
 	case bad:
 		g.err = &EncodingError{Line: g.line, Offset: g.offset, Byte: g.buf[0], Encoding: g.encoding}
 		g.buf = nil
@@ -102,6 +110,12 @@ func (g *byteGuard) Read(p []byte) (int, error) {
 // of b waits, unless b is the end of the file.
 func (g *byteGuard) valid(b []byte, atEOF bool) (int, bool) {
 	switch {
+	case g.refuseC1:
+		for i, c := range b {
+			if isC1(c) {
+				return i, true
+			}
+		}
 	case g.check1252:
 		for i, c := range b {
 			if c == 0x81 || c == 0x8D || c == 0x8F || c == 0x90 || c == 0x9D {
@@ -135,12 +149,17 @@ const hardFieldLimit = 2 * MaxField
 // hardRecordLimit is the record length at which reading stops.
 const hardRecordLimit = 64 * MaxField
 
-// FieldTooLongError stops a read at a cell longer than hardFieldLimit.
+// FieldTooLongError stops a read at a cell longer than hardFieldLimit,
+// or at a header line longer than MaxField.
 type FieldTooLongError struct {
-	Line int // physical line where the cell ends up too long
+	Line   int  // physical line where the cell ends up too long
+	Header bool // the header line is over MaxField
 }
 
 func (e *FieldTooLongError) Error() string {
+	if e.Header {
+		return fmt.Sprintf("a header line of more than %d bytes: not a customer export (the header is bounded like a field)", MaxField)
+	}
 	return fmt.Sprintf("a field of more than %d bytes or a record of more than %d: not a customer export (fields over %d bytes are refused)",
 		hardFieldLimit, hardRecordLimit, MaxField)
 }
@@ -162,11 +181,35 @@ type fieldLimit struct {
 	// tests make them small.
 	maxField, maxRecord int
 	bytewise            bool // tests: no plainRun, the path it must agree with
+	// header: the first record that is not a blank line is the header,
+	// bounded like a field, by maxHeader (MaxField: a header of millions
+	// of columns took 886 MB; encoding/csv allocates some 25 bytes for
+	// each of its bytes). headerText: its line has more than line ends.
+	header, headerText bool
+	maxHeader          int
 }
 
 // newFieldLimit follows the CSV text of r, whose first line is line.
+// The first line is the header when line is 1.
 func newFieldLimit(r io.Reader, delim byte, line int) *fieldLimit {
-	return &fieldLimit{r: r, delim: delim, line: line, maxField: hardFieldLimit, maxRecord: hardRecordLimit}
+	return &fieldLimit{r: r, delim: delim, line: line, maxField: hardFieldLimit, maxRecord: hardRecordLimit,
+		header: line == 1, maxHeader: MaxField}
+}
+
+// recordLimit is the longest the current record may be.
+func (f *fieldLimit) recordLimit() int {
+	if f.header {
+		return min(f.maxRecord, f.maxHeader)
+	}
+	return f.maxRecord
+}
+
+// endHeader lifts the header's bound at the end of a line, once the
+// header has ended (encoding/csv skips blank lines before it).
+func (f *fieldLimit) endHeader() {
+	if f.headerText {
+		f.header = false
+	}
 }
 
 func (f *fieldLimit) Read(p []byte) (int, error) {
@@ -177,7 +220,7 @@ func (f *fieldLimit) Read(p []byte) (int, error) {
 	for i := 0; i < n; {
 		// A run of plain bytes at once: inside quotes, up to the next
 		// quote; outside, up to the next delimiter, line end or quote.
-		if !f.quoted && !f.bytewise {
+		if !f.quoted && !f.bytewise && !f.header { // the header, at most maxHeader, byte by byte
 			if k := f.plainRun(p[i:n]); k > 0 {
 				i += k
 				continue
@@ -198,13 +241,16 @@ func (f *fieldLimit) Read(p []byte) (int, error) {
 		}
 		f.n += j - i
 		f.rec += j - i
+		if f.header && !f.headerText && bytes.ContainsFunc(p[i:j], func(r rune) bool { return r != '\r' }) {
+			f.headerText = true
+		}
 		if j < n {
 			f.step(p[j])
 			f.rec++
 			j++
 		}
-		if f.n > f.maxField || f.rec > f.maxRecord {
-			f.err = &FieldTooLongError{Line: f.line}
+		if f.n > f.maxField || f.rec > f.recordLimit() {
+			f.err = &FieldTooLongError{Line: f.line, Header: f.header}
 			return i, nil
 		}
 		i = j
@@ -227,7 +273,7 @@ func (f *fieldLimit) plainRun(p []byte) int {
 	if q := bytes.IndexByte(p, '"'); q >= 0 {
 		run = p[:q]
 	}
-	if len(run) == 0 || f.n+len(run) > f.maxField || f.rec+len(run) > f.maxRecord {
+	if len(run) == 0 || f.n+len(run) > f.maxField || f.rec+len(run) > f.recordLimit() {
 		return 0
 	}
 	f.line += bytes.Count(run, newline)
@@ -252,6 +298,9 @@ func carry(carried int, run []byte, end, skip int) int {
 
 // step follows one byte.
 func (f *fieldLimit) step(c byte) {
+	if f.header && c != '\n' && c != '\r' {
+		f.headerText = true
+	}
 	if f.quoted {
 		switch {
 		case f.quote && c == '"': // an escaped quote
@@ -277,6 +326,7 @@ func (f *fieldLimit) step(c byte) {
 	case '\n':
 		f.n, f.rec = 0, 0
 		f.line++
+		f.endHeader()
 	case '"':
 		if f.n == 0 {
 			f.quoted = true
@@ -293,9 +343,11 @@ type guardMode struct {
 	utf8   bool // refuse bytes that are not UTF-8 (source.encoding: utf-8)
 	cp1252 bool // refuse the bytes Windows-1252 leaves undefined
 	bom    bool // drop a UTF-8 byte order mark
+	c1     bool // refuse the bytes ISO-8859-1 decodes to C1 controls (declared.go)
+	watch  bool // refuse a single-byte file that is valid UTF-8 (declared.go)
 }
 
-func (g guardMode) on() bool { return g.utf8 || g.cp1252 || g.bom }
+func (g guardMode) on() bool { return g.utf8 || g.cp1252 || g.bom || g.c1 }
 
 // guardFor returns the decoder to use and the checks of the raw bytes: a
 // UTF-8 file is read as is (its BOM dropped), never through a decoder
@@ -307,7 +359,10 @@ func guardFor(enc encoding.Encoding, declared string) (encoding.Encoding, guardM
 		d := strings.ToLower(declared)
 		return nil, guardMode{utf8: d == "utf-8" || d == "utf8", bom: true}
 	case charmap.Windows1252:
-		return enc, guardMode{cp1252: true}
+		d := strings.ToLower(declared)
+		return enc, guardMode{cp1252: true, watch: d == "windows-1252" || d == "cp1252"}
+	case charmap.ISO8859_1:
+		return enc, guardMode{c1: true, watch: true}
 	}
 	return enc, guardMode{}
 }
@@ -318,9 +373,12 @@ func fileError(path string, err error) *FileError {
 	fe := &FileError{File: path, Err: err}
 	var ee *EncodingError
 	var fl *FieldTooLongError
+	var we *WrongEncodingError
 	switch {
 	case errors.As(err, &ee):
 		fe.Line = ee.Line
+	case errors.As(err, &we):
+		fe.Line = we.Line
 	case errors.As(err, &fl):
 		fe.Line = fl.Line
 	}

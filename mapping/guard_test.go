@@ -10,19 +10,24 @@ import (
 )
 
 // endlessField is a CSV export whose second row holds a field of size
-// bytes, generated as it is read; it counts what was read.
+// bytes, generated as it is read; it counts what was read. With a
+// pattern, the size bytes repeat it instead of "x".
 type endlessField struct {
-	head string
-	size int64
-	read int64
+	head    string
+	size    int64
+	read    int64
+	pattern string
 }
 
 func (e *endlessField) Read(p []byte) (int, error) {
 	n := 0
 	for n < len(p) && e.read < int64(len(e.head))+e.size {
-		if e.read < int64(len(e.head)) {
+		switch body := e.read - int64(len(e.head)); {
+		case body < 0:
 			p[n] = e.head[e.read]
-		} else {
+		case e.pattern != "":
+			p[n] = e.pattern[body%int64(len(e.pattern))]
+		default:
 			p[n] = 'x'
 		}
 		n++
@@ -111,7 +116,7 @@ func FuzzFieldLimit(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte, chunk uint8) {
 		follow := func(bytewise bool) (*fieldLimit, string, error) {
 			fl := newFieldLimit(&chunked{data: in, size: int(chunk%16) + 1}, ',', 1)
-			fl.maxField, fl.maxRecord, fl.bytewise = 6, 30, bytewise
+			fl.maxField, fl.maxRecord, fl.maxHeader, fl.bytewise = 6, 30, 20, bytewise
 			out, err := io.ReadAll(fl)
 			return fl, string(out), err
 		}

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	gosync "sync"
 	"unicode/utf8"
 
 	"go.uber.org/zap"
@@ -121,7 +122,15 @@ type Stats struct {
 	Rows, Customers, Deletes, RowErrors int
 	Warnings                            int // rows with warnings
 	Delimiter, Encoding                 string
-	UnknownColumns                      []string
+	Columns                             []ColumnUse // the columns read, in the export's order
+	UnknownColumns                      []string    // the columns ignored
+}
+
+// ColumnUse is a column of the export that the mapping reads: its header
+// and the CRM field it fills ("delete_flag" for source.delete_flag's).
+type ColumnUse struct {
+	Header, Field string
+	index         int
 }
 
 // column is a mapped field and where it is in the export.
@@ -215,7 +224,10 @@ func (m *Mapping) ReadLazy(ctx context.Context, path string, fn func(Row) error)
 }
 
 func (m *Mapping) read(ctx context.Context, path string, lazy bool, fn func(Row) error) (st Stats, err error) {
-	r, err := m.openExport(path) // CSV, .gz, .zip or .xlsx (container.go)
+	r, err := m.openExport(ctx, path) // CSV, .gz, .zip or .xlsx (container.go)
+	if err != nil && ctx.Err() != nil {
+		return st, ctx.Err() // interrupted: the file is not to blame
+	}
 	if err != nil {
 		return st, &FileError{File: path, Err: err}
 	}
@@ -229,6 +241,8 @@ func (m *Mapping) read(ctx context.Context, path string, lazy bool, fn func(Row)
 	switch {
 	case errors.Is(err, io.EOF):
 		return st, &FileError{File: path, Err: errors.New("the file is empty (no header line)")}
+	case err != nil && ctx.Err() != nil:
+		return st, ctx.Err()
 	case err != nil:
 		return st, fileError(path, err)
 	case header.Err != nil:
@@ -238,7 +252,8 @@ func (m *Mapping) read(ctx context.Context, path string, lazy bool, fn func(Row)
 	if err != nil {
 		return st, &FileError{File: path, Line: header.Line, Err: withDelimiterHint(err, header.Fields, r.Delimiter)}
 	}
-	st.UnknownColumns = unknown
+	st.Columns, st.UnknownColumns = mappedColumns(cols, flagIdx, header.Fields), unknown
+	m.seen.remember(path, st)
 	if len(unknown) > 0 {
 		m.log.Debug("export columns not mapped", zap.String("file", path), zap.Strings("columns", unknown))
 	}
@@ -273,16 +288,55 @@ func (m *Mapping) read(ctx context.Context, path string, lazy bool, fn func(Row)
 	lay.salt = headerSalt(m.salt, header.Fields)
 	lay.parentCol, lay.imageIdx = slices.IndexFunc(cols, func(c column) bool { return c.field == "parentCustomer" }), indexOf(cols, "imageFile")
 	lay.summed = summedCells(cols, flagIdx)
+	if r.workbook != nil {
+		r.workbook.mapColumns(lay.summed) // the other cells are not converted
+	}
 	if lazy {
 		lay.lazy = &lazyRead{m: m, sheet: r.Sheet}
 	}
 	return m.mapRows(ctx, r, lay, st, fn)
 }
 
+// Columns returns the columns of the export at path that the mapping
+// reads and those it ignores, as the last read of path found them; an
+// export not read yet is opened for its header (Check).
+func (m *Mapping) Columns(path string) (Stats, error) {
+	if st, ok := m.seen.recall(path); ok {
+		return st, nil
+	}
+	return m.Check(path)
+}
+
+// seenColumns is the header Stats of the last export read, for Columns:
+// a plan lists them without opening the export again.
+type seenColumns struct {
+	mu   gosync.Mutex
+	path string
+	st   Stats
+}
+
+func (s *seenColumns) remember(path string, st Stats) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.path, s.st = path, st
+}
+
+func (s *seenColumns) recall(path string) (Stats, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st, s.path == path && path != ""
+}
+
 // Check opens the export and reads its header, as Read does, without
 // reading a row: a *FileError says that the file is unusable as a whole.
 func (m *Mapping) Check(path string) (Stats, error) {
-	return m.Read(context.Background(), path, func(Row) error { return errStop })
+	return m.CheckContext(context.Background(), path)
+}
+
+// CheckContext is Check, ended by ctx: a workbook is extracted to read
+// its header, which a large one takes a while to do.
+func (m *Mapping) CheckContext(ctx context.Context, path string) (Stats, error) {
+	return m.Read(ctx, path, func(Row) error { return errStop })
 }
 
 var errStop = errors.New("stop")
@@ -293,18 +347,19 @@ func normHeader(s string) string {
 	return strings.ToLower(strings.Join(strings.Fields(s), ""))
 }
 
-// columns matches the header against the mapping.
+// columns matches the header against the mapping: the columns of
+// source.columns (a field mapped to "" is switched off) and, with
+// source.auto_columns, the headers named like a CRM field that no
+// configured mapping took. Every other column is ignored (unknown).
 func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
 	index, dup := headerIndex(header)
 	looks := m.looksLikeHeader(index)
 	if dup >= 0 && looks {
 		return nil, 0, nil, fmt.Errorf("column %s appears twice in the header", Excerpt(strings.TrimSpace(header[dup])))
 	}
-	// Configured columns first; then headers named like a CRM field map to
-	// it, unless a configured mapping already took that column.
 	configuredIdx := map[int]bool{}
 	for _, c := range m.cfg.Columns {
-		if i, ok := index[normHeader(c)]; ok {
+		if i, ok := index[normHeader(c)]; ok && strings.TrimSpace(c) != "" {
 			configuredIdx[i] = true
 		}
 	}
@@ -314,7 +369,12 @@ func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
 	for _, f := range customer.Table() {
 		field := f.Name
 		name, configured := m.cfg.Columns[field]
-		if !configured {
+		switch {
+		case configured && strings.TrimSpace(name) == "":
+			continue // switched off
+		case !configured && !m.cfg.AutoColumns:
+			continue
+		case !configured:
 			name = field
 		}
 		i, ok := index[normHeader(name)]
@@ -366,6 +426,20 @@ func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
 	return cols, flagIdx, unknown, nil
 }
 
+// mappedColumns lists the columns a read uses, in the export's order:
+// each mapped column with its field, and the delete flag's column.
+func mappedColumns(cols []column, flagIdx int, header []string) []ColumnUse {
+	out := make([]ColumnUse, 0, len(cols)+1)
+	for _, c := range cols {
+		out = append(out, ColumnUse{Header: c.header, Field: c.field, index: c.index})
+	}
+	if flagIdx >= 0 {
+		out = append(out, ColumnUse{Header: strings.TrimSpace(header[flagIdx]), Field: "delete_flag", index: flagIdx})
+	}
+	slices.SortFunc(out, func(a, b ColumnUse) int { return a.index - b.index })
+	return out
+}
+
 // headerIndex indexes a header's columns by their normalized names; dup
 // is the first column whose name an earlier one has, or -1.
 func headerIndex(header []string) (index map[string]int, dup int) {
@@ -409,9 +483,6 @@ func (m *Mapping) readable(lay *layout, rec Record) (string, *RowError) {
 	fail := func(column, ref string, err error) (string, *RowError) {
 		return ref, &RowError{File: lay.path, Line: rec.Line, Column: column, Reference: ref, Err: err}
 	}
-	if rec.Err != nil {
-		return fail("", "", rec.Err)
-	}
 	ref := ""
 	for _, c := range cols {
 		if c.field == "reference" && c.index < len(rec.Fields) {
@@ -420,6 +491,9 @@ func (m *Mapping) readable(lay *layout, rec Record) (string, *RowError) {
 				ref = ""
 			}
 		}
+	}
+	if rec.Err != nil {
+		return fail("", ref, rec.Err)
 	}
 	if len(rec.Fields) != lay.width {
 		return fail("", ref, fmt.Errorf("%d fields where the header has %d", len(rec.Fields), lay.width))

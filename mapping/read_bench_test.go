@@ -115,7 +115,7 @@ func BenchmarkReadLargeCells(b *testing.B) {
 		b.Fatal(err)
 	}
 	f.Close()
-	m, err := mapping.New(mapping.DefaultConfig(), nil)
+	m, err := mapping.New(autoConfig(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

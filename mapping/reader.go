@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/gocarina/gocsv"
@@ -46,7 +47,8 @@ type Reader struct {
 	Delimiter rune
 	Sheet     string // a workbook's sheet; "" for CSV
 
-	rows func() (Record, error) // a workbook's rows instead of CSV (xlsx.go)
+	rows     func() (Record, error) // a workbook's rows instead of CSV (xlsx.go)
+	workbook *workbook              // a workbook's, told the mapped columns (mapColumns)
 
 	open   func() (io.ReadCloser, error) // the raw file, from its start
 	enc    encoding.Encoding             // nil: UTF-8 as is
@@ -60,10 +62,10 @@ type Reader struct {
 	guard  guardMode // how the raw bytes are checked
 }
 
-// OpenReader opens path for reading. encodingName and delimiter may be
-// "auto".
+// OpenReader opens path for reading, never through a symbolic link.
+// encodingName and delimiter may be "auto".
 func OpenReader(path, encodingName, delimiter string) (*Reader, error) {
-	open := func() (io.ReadCloser, error) { return os.Open(path) }
+	open := func() (io.ReadCloser, error) { return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0) }
 	return newReader(open, encodingName, delimiter)
 }
 
@@ -115,8 +117,15 @@ func (r *Reader) restart(enc encoding.Encoding, skip int) error {
 	}
 	r.closer = raw
 	var in io.Reader = raw
+	var watch *utf8Watch
+	if r.guard.watch {
+		watch = newUTF8Watch(in, r.Encoding, r.crOnly)
+		in = watch
+	}
 	if r.guard.on() {
-		in = newByteGuard(raw, r.Encoding, r.guard.utf8, r.guard.cp1252, r.guard.bom, r.crOnly)
+		g := newByteGuard(in, r.Encoding, r.guard.utf8, r.guard.cp1252, r.guard.bom, r.crOnly)
+		g.refuseC1, g.watch = r.guard.c1, watch
+		in = g
 	}
 	if enc != nil {
 		in = transform.NewReader(in, enc.NewDecoder())

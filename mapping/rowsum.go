@@ -68,10 +68,11 @@ func rowSalt(cfg Config, fp string) uint64 {
 		True, False                          []string
 		Images, FlagColumn, ZipMember, Sheet string
 		FlagValues                           []string
+		AutoColumns                          bool `json:",omitempty"` // left out when false: older sums stay
 	}{rowSumVersion, codeTables(), fp, cfg.Delimiter, cfg.Encoding, cfg.NullValues, cfg.Columns, cfg.Values,
 		cfg.ValuesStrict, cfg.Strict, cfg.Decimal, cfg.DateFormat, cfg.Timezone, cfg.ListSeparator,
 		cfg.TrueValues, cfg.FalseValues, cfg.ImagesDir, cfg.DeleteFlag.Column, cfg.ZipMember, cfg.Sheet,
-		cfg.DeleteFlag.Values})
+		cfg.DeleteFlag.Values, cfg.AutoColumns})
 	return xxhash.Sum64(data)
 }
 

@@ -56,23 +56,29 @@ func (t *textCheck) scan(b []byte) {
 		b = b[i:]
 	}
 	// A rune cut by the end of the piece waits for the next one.
-	cut := len(b)
+	cut := wholeRunes(b)
+	if !utf8.Valid(b[:cut]) {
+		t.dirty = true
+		return
+	}
+	t.ntail = copy(t.tail[:], b[cut:])
+}
+
+// wholeRunes returns where a rune cut by the end of b begins: len(b)
+// when none is.
+func wholeRunes(b []byte) int {
 	for i := len(b) - 1; i >= 0 && i > len(b)-utf8.UTFMax; i-- {
 		if b[i] < utf8.RuneSelf {
 			break
 		}
 		if b[i] >= 0xC0 { // a lead byte
 			if !utf8.FullRune(b[i:]) {
-				cut = i
+				return i
 			}
 			break
 		}
 	}
-	if !utf8.Valid(b[:cut]) {
-		t.dirty = true
-		return
-	}
-	t.ntail = copy(t.tail[:], b[cut:])
+	return len(b)
 }
 
 // runeLen is the length of the rune a lead byte begins.

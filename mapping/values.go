@@ -29,6 +29,25 @@ func (m *Mapping) cellValue(c column, cell string) (string, error) {
 	if cell == "" {
 		return "", nil
 	}
+	v, err := m.kindValue(k, cell)
+	if err != nil && nullLike(cell) {
+		err = fmt.Errorf("%w; if it means empty, add %q to source.null_values", err, cell)
+	}
+	return v, err
+}
+
+// nullLike reports the cells that ERPs and spreadsheets write for "no
+// value": worth naming source.null_values when one is refused.
+func nullLike(cell string) bool {
+	switch strings.ToUpper(cell) {
+	case "NULL", "N/A", "#N/A", `\N`:
+		return true
+	}
+	return false
+}
+
+// kindValue reads a cell, trimmed, mapped and not empty, by its kind.
+func (m *Mapping) kindValue(k customer.Kind, cell string) (string, error) {
 	switch k {
 	case customer.KindBool:
 		switch l := strings.ToLower(cell); {

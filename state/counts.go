@@ -74,29 +74,6 @@ func (db *DB) KnownIn(ctx context.Context, from, until time.Time) ([]Known, erro
 	return out, nil
 }
 
-// KnownSeconds returns, ascending, the distinct seconds of lastUpdated of
-// the known customers in [from, until).
-func (db *DB) KnownSeconds(ctx context.Context, from, until time.Time) ([]time.Time, error) {
-	lo, hi := bounds(from, until)
-	rows, err := db.ro.QueryContext(ctx, `SELECT DISTINCT crm_last_updated / 1000 FROM (`+knownIn+`) ORDER BY 1`, lo, hi)
-	if err != nil {
-		return nil, db.fail("read known seconds", err)
-	}
-	defer rows.Close()
-	var out []time.Time
-	for rows.Next() {
-		var s int64
-		if err := rows.Scan(&s); err != nil {
-			return nil, db.fail("read known seconds", err)
-		}
-		out = append(out, fromUnix(s))
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.fail("read known seconds", err)
-	}
-	return out, nil
-}
-
 // MedianKnown returns the lastUpdated that splits the known customers of
 // [from, until) in halves (the zero time when there are none).
 func (db *DB) MedianKnown(ctx context.Context, from, until time.Time) (time.Time, error) {
@@ -152,9 +129,11 @@ func (db *DB) nthKnown(ctx context.Context, from, until time.Time, i int) (time.
 // knownByReference is KnownByReference's statement, prepared once: a
 // refresh asks it of every customer it reads (45,000 after an import of
 // a million), and preparing it each time cost more than the answer.
+// Managed first; of unmanaged customers sharing a reference (made by
+// hand twice), the lowest crm id.
 const knownByReference = `SELECT reference, crm_id, crm_last_updated, 1 FROM records WHERE reference = ?1 AND crm_gone = 0
 	UNION ALL SELECT reference, crm_id, crm_last_updated, 0 FROM unmanaged WHERE reference = ?1 AND reference <> ''
-	ORDER BY 4 DESC LIMIT 1`
+	ORDER BY 4 DESC, 2 LIMIT 1`
 
 // scanKnown reads a row of (reference, crm_id, crm_last_updated, managed).
 func scanKnown(scan func(...any) error) (Known, error) {
@@ -215,8 +194,8 @@ func (db *DB) KnownByReferences(ctx context.Context, refs []string) (map[string]
 		if err != nil {
 			return nil, db.fail("read known customers", err)
 		}
-		if prev, ok := out[k.Reference]; ok && prev.Managed && !k.Managed {
-			continue // managed wins, as in KnownByReference
+		if prev, ok := out[k.Reference]; ok && (prev.Managed || prev.CRMID < k.CRMID) && !k.Managed {
+			continue // managed wins, then the lowest crm id, as in KnownByReference
 		}
 		out[k.Reference] = k
 	}

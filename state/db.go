@@ -8,6 +8,10 @@
 // write transaction is BEGIN IMMEDIATE, so a second process waits for the
 // busy timeout instead of failing half-way) and a few read-only ones, so
 // that reads never wait behind the writer's batches (WAL).
+//
+// Checkpoint (checkpoint.go) is all that the engine asks of a checkpoint;
+// DB implements it, and so does memstate.Mem, in memory. Both run the one
+// contract suite of package statetest.
 package state
 
 import (

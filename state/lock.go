@@ -35,7 +35,7 @@ type Holder struct {
 
 // Lock is the state file held by this process for one run.
 type Lock struct {
-	db    *DB
+	hooks LockHooks
 	PID   int
 	Host  string
 	Kind  string
@@ -52,6 +52,59 @@ type Lock struct {
 	lostOnce gosync.Once
 	lostC    chan struct{} // closed when lost is set
 	released bool          // Release has run once
+}
+
+// LockHooks are a checkpoint's side of the locks it hands out (Hold):
+// where the holder's record is renewed and freed.
+type LockHooks struct {
+	// Renew records at now that h still holds the lock; false when the
+	// lock is no longer h's (same pid, host and since).
+	Renew func(ctx context.Context, h *Holder, now time.Time) (bool, error)
+	// Free frees the lock if h holds it; false when it is not h's.
+	Free func(ctx context.Context, h *Holder) (bool, error)
+	// Every is the renewal period (Heartbeat when 0).
+	Every time.Duration
+	// Now is the checkpoint's clock.
+	Now func() time.Time
+	// Closed, when closed, ends the renewals: the checkpoint is closed.
+	Closed <-chan struct{}
+}
+
+// ThisProcess is the holder that this process records when it takes the
+// state file at now for a run of the given kind (Since: now, to the
+// second, in UTC; Heartbeat: the same).
+func ThisProcess(kind string, now time.Time) Holder {
+	host, _ := os.Hostname()
+	now = now.UTC().Truncate(time.Second)
+	return Holder{PID: os.Getpid(), Host: host, Kind: kind, Since: now, Heartbeat: now,
+		pidStart: processStart(os.Getpid()), pidNS: pidNamespace()}
+}
+
+// GoneAt reports whether the holder no longer runs, as seen from this
+// process at now, by the rules Acquire takes a lock over by.
+func (e *Holder) GoneAt(now time.Time) bool {
+	host, _ := os.Hostname()
+	return e.gone(host, pidNamespace(), now.UTC())
+}
+
+// Hold is the lock that me (ThisProcess) has just recorded, having taken
+// over tookOver (nil when the file was free): it is renewed every
+// hooks.Every until Release, also after ctx is cancelled (an interrupted
+// run still finishes its requests in flight and records them).
+func Hold(ctx context.Context, me Holder, tookOver *Holder, hooks LockHooks) *Lock {
+	if hooks.Every <= 0 {
+		hooks.Every = Heartbeat
+	}
+	l := &Lock{hooks: hooks, PID: me.PID, Host: me.Host, Kind: me.Kind, Since: me.Since, TookOver: tookOver,
+		pidStart: me.pidStart, pidNS: me.pidNS, lostC: make(chan struct{}),
+		stop: make(chan struct{}), beating: make(chan struct{})}
+	go l.beat(context.WithoutCancel(ctx))
+	return l
+}
+
+// holder is the lock's holder, as recorded.
+func (l *Lock) holder() *Holder {
+	return &Holder{PID: l.PID, Host: l.Host, Kind: l.Kind, Since: l.Since, pidStart: l.pidStart, pidNS: l.pidNS}
 }
 
 // Lost reports whether the lock was taken from this holder meanwhile (by
@@ -80,25 +133,23 @@ func (l *Lock) markLost() {
 // and start; elsewhere, not renewed for StaleAfter.
 // `erpsync unlock` frees one by hand (Unlock).
 func (db *DB) Acquire(ctx context.Context, kind string) (*Lock, error) {
-	host, _ := os.Hostname()
-	now := db.Now().UTC().Truncate(time.Second)
-	l := &Lock{db: db, PID: os.Getpid(), Host: host, Kind: kind, Since: now,
-		pidStart: processStart(os.Getpid()), pidNS: pidNamespace(), lostC: make(chan struct{})}
+	me := ThisProcess(kind, db.Now())
+	var tookOver *Holder
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		held, err := holder(ctx, tx)
 		if err != nil {
 			return err
 		}
 		if held != nil {
-			if !held.gone(host, l.pidNS, now) {
+			if !held.gone(me.Host, me.pidNS, me.Since) {
 				return &LockedError{Holder: *held}
 			}
-			l.TookOver = held
+			tookOver = held
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO lock (id, pid, host, kind, since, pid_start, pid_ns, heartbeat) VALUES (1, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, kind = excluded.kind,
 				since = excluded.since, pid_start = excluded.pid_start, pid_ns = excluded.pid_ns, heartbeat = excluded.heartbeat`,
-			l.PID, l.Host, l.Kind, l.Since.Unix(), l.pidStart, l.pidNS, now.Unix())
+			me.PID, me.Host, me.Kind, me.Since.Unix(), me.pidStart, me.pidNS, me.Heartbeat.Unix())
 		return err
 	})
 	var le *LockedError
@@ -108,33 +159,36 @@ func (db *DB) Acquire(ctx context.Context, kind string) (*Lock, error) {
 	if err != nil {
 		return nil, db.fail("lock state", err)
 	}
-	l.stop, l.beating = make(chan struct{}), make(chan struct{})
-	// The hold is renewed until Release, also after ctx is cancelled: an
-	// interrupted run still finishes its requests in flight and records
-	// them.
-	go l.beat(context.WithoutCancel(ctx))
-	return l, nil
+	return Hold(ctx, me, tookOver, LockHooks{Renew: db.renewLock, Free: db.Unlock,
+		Every: db.heartbeat(), Now: db.Now, Closed: db.closed}), nil
 }
 
-// beat renews the lock every Heartbeat. A renewal that fails is tried
+// renewLock records a renewal of h's lock at now.
+func (db *DB) renewLock(ctx context.Context, h *Holder, now time.Time) (bool, error) {
+	res, err := db.rw.ExecContext(ctx, `UPDATE lock SET heartbeat = ? WHERE id = 1 AND pid = ? AND host = ? AND since = ?`,
+		now.Unix(), h.PID, h.Host, h.Since.Unix())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// beat renews the lock every period. A renewal that fails is tried
 // again at the next beat: the run goes on meanwhile.
 func (l *Lock) beat(ctx context.Context) {
 	defer close(l.beating)
-	t := time.NewTicker(l.db.heartbeat())
+	t := time.NewTicker(l.hooks.Every)
 	defer t.Stop()
 	for {
 		select {
 		case <-l.stop:
 			return
-		case <-l.db.closed:
+		case <-l.hooks.Closed:
 			return
 		case <-t.C:
-			res, err := l.db.rw.ExecContext(ctx, `UPDATE lock SET heartbeat = ? WHERE id = 1 AND pid = ? AND host = ? AND since = ?`,
-				l.db.Now().Unix(), l.PID, l.Host, l.Since.Unix())
-			if err == nil {
-				if n, err := res.RowsAffected(); err == nil && n == 0 {
-					l.markLost()
-				}
+			if held, err := l.hooks.Renew(ctx, l.holder(), l.hooks.Now()); err == nil && !held {
+				l.markLost()
 			}
 		}
 	}
@@ -151,12 +205,11 @@ func (l *Lock) Release(ctx context.Context) error {
 		}
 		<-l.beating
 	}
-	res, err := l.db.rw.ExecContext(ctx, `DELETE FROM lock WHERE id = 1 AND pid = ? AND host = ? AND since = ?`,
-		l.PID, l.Host, l.Since.Unix())
+	freed, err := l.hooks.Free(ctx, l.holder())
 	if err != nil {
-		return l.db.fail("unlock state", err)
+		return err
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 && !l.released {
+	if !freed && !l.released {
 		l.markLost() // not ours any more
 	}
 	l.released = true
@@ -182,7 +235,10 @@ func (db *DB) Unlock(ctx context.Context, held *Holder) (bool, error) {
 		return false, db.fail("unlock state", err)
 	}
 	n, err := res.RowsAffected()
-	return n == 1, err
+	if err != nil {
+		return false, db.fail("unlock state", err)
+	}
+	return n == 1, nil
 }
 
 // Gone reports whether the holder of a lock no longer runs, by the rules

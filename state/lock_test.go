@@ -302,28 +302,3 @@ func TestLock_Heartbeat(t *testing.T) {
 		}
 	})
 }
-
-// A holder whose lock was freed by hand learns it at Release at the latest.
-func TestLock_LostAtRelease(t *testing.T) {
-	db := MustOpenDB(t)
-	l, err := db.Acquire(ctx, "run")
-	if err != nil {
-		t.Fatal(err)
-	}
-	held, err := db.Holder(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ok, err := db.Unlock(ctx, held); !ok || err != nil {
-		t.Fatalf("Unlock = %v, %v", ok, err)
-	}
-	if err := l.Release(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if !l.Lost() {
-		t.Error("Lost = false after the lock was freed under its holder")
-	}
-	if err := l.Release(ctx); err != nil || !l.Lost() {
-		t.Errorf("second Release: %v, Lost %v", err, l.Lost())
-	}
-}

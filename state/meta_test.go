@@ -1,13 +1,12 @@
 package state_test
 
 import (
-	"context"
 	"testing"
 	"time"
 )
 
-func contextWithCancel() (context.Context, context.CancelFunc) { return context.WithCancel(ctx) }
-
+// TestDB_Watermark: the watermark survives a reopen of the file (the
+// contract suite, statetest, checks the rest on every implementation).
 func TestDB_Watermark(t *testing.T) {
 	db := MustOpenDB(t)
 	w, err := db.Watermark(ctx)

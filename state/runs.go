@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Run is one entry of the run history.
@@ -49,7 +51,8 @@ func (db *DB) NoteRunSHA(ctx context.Context, id int64, sha string) error {
 	return nil
 }
 
-// FinishRun records a run's end: its status, counts and error text.
+// FinishRun records a run's end: its status, counts and error text
+// (bounded: ClipRunError).
 func (db *DB) FinishRun(ctx context.Context, id int64, status string, counts map[string]int, errText string) error {
 	c := []byte("{}")
 	if len(counts) > 0 {
@@ -59,7 +62,7 @@ func (db *DB) FinishRun(ctx context.Context, id int64, status string, counts map
 		}
 	}
 	res, err := db.rw.ExecContext(ctx, `UPDATE runs SET status = ?, ended = ?, counts = ?, error = ? WHERE id = ?`,
-		status, db.Now().Unix(), string(c), errText, id)
+		status, db.Now().Unix(), string(c), ClipRunError(errText), id)
 	if err != nil {
 		return db.fail("record run end", err)
 	}
@@ -99,4 +102,21 @@ func (db *DB) Runs(ctx context.Context, limit int) ([]Run, error) {
 		return nil, db.fail("read runs", err)
 	}
 	return out, nil
+}
+
+// MaxRunError bounds the error text of a run that is stored (the run
+// history) or written (summary.json): a CRM's answer may be of any length.
+const MaxRunError = 2 << 10
+
+// ClipRunError is s, or its first MaxRunError bytes cut on a character's
+// boundary and marked with the length it had.
+func ClipRunError(s string) string {
+	if len(s) <= MaxRunError {
+		return s
+	}
+	n := MaxRunError
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return strings.ToValidUTF8(s[:n], "") + fmt.Sprintf("… (cut: %d bytes in all)", len(s))
 }

@@ -56,7 +56,7 @@ type Outcome struct {
 //
 // The first write error is kept: Put, Flush, Close and Run return it.
 type Writer struct {
-	db       *DB
+	write    BatchFunc
 	batch    int
 	every    time.Duration
 	maxQueue int
@@ -80,13 +80,24 @@ type Writer struct {
 // interval, whichever comes first (defaults: 500 and 250 ms). Its
 // goroutine is started by Start or Run, or else by the first Put or Flush.
 func (db *DB) NewWriter(batch int, every time.Duration) *Writer {
+	return NewBatchWriter(db.writeOutcomes, batch, every)
+}
+
+// BatchFunc records a batch of outcomes, in order, at once (one
+// transaction): a checkpoint's side of its Writer.
+type BatchFunc func(ctx context.Context, batch []Outcome) error
+
+// NewBatchWriter is the Writer of a checkpoint whose batches write does
+// (the same batching, order and errors for every implementation); see
+// DB.NewWriter for batch and every.
+func NewBatchWriter(write BatchFunc, batch int, every time.Duration) *Writer {
 	if batch <= 0 {
 		batch = 500
 	}
 	if every <= 0 {
 		every = 250 * time.Millisecond
 	}
-	return &Writer{db: db, batch: batch, every: every, maxQueue: 4 * batch,
+	return &Writer{write: write, batch: batch, every: every, maxQueue: 4 * batch,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		drained: make(chan struct{})}
 }
@@ -244,7 +255,7 @@ func (w *Writer) writeQueued(last bool) {
 
 	var err error
 	if len(batch) > 0 {
-		err = w.db.writeOutcomes(context.Background(), batch)
+		err = w.write(context.Background(), batch)
 	}
 	clear(batch) // let the values go
 	w.mu.Lock()

@@ -22,7 +22,8 @@ import (
 )
 
 // countRig is an engine job over crmsim and a checkpoint sharing one test
-// clock, which moves one second every `every` upserts; during, when set,
+// clock, which moves step (one second unless told) every `every` upserts;
+// the import runs with concurrency (1 unless told); during, when set,
 // is called before each upsert is served with its number and the
 // references upserted so far (hand work during an import).
 type countRig struct {
@@ -31,6 +32,10 @@ type countRig struct {
 	store *crmsim.Store
 	clock *testClock
 	every int
+	step  time.Duration
+	// concurrency of the runs: 1 keeps the import's writes in export
+	// order, so that the test knows which second each is in.
+	concurrency int
 
 	mu     gosync.Mutex
 	posted []string
@@ -38,6 +43,13 @@ type countRig struct {
 }
 
 func newCountRig(t *testing.T, rows, pageSize int) *countRig {
+	t.Helper()
+	return newCountRigOpts(t, rows, pageSize, crmsim.Options{})
+}
+
+// newCountRigOpts is newCountRig with crmsim's options (a latency, say);
+// its clock is the rig's.
+func newCountRigOpts(t *testing.T, rows, pageSize int, opts crmsim.Options) *countRig {
 	t.Helper()
 	dir := t.TempDir()
 	day1, _, err := genexport.WriteFiles(dir, genexport.Options{Rows: rows, Seed: 3})
@@ -48,11 +60,12 @@ func newCountRig(t *testing.T, rows, pageSize int) *countRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cr := &countRig{clock: newTestClock(), every: 20}
+	cr := &countRig{clock: newTestClock(), every: 20, step: time.Second, concurrency: 1}
 	if cr.store, err = crmsim.NewStore(crmsim.DefaultSeed()); err != nil {
 		t.Fatal(err)
 	}
-	cr.sim = crmsim.New(cr.store, crmsim.Options{Now: cr.clock.Now})
+	opts.Now = cr.clock.Now
+	cr.sim = crmsim.New(cr.store, opts)
 	ts := httptest.NewServer(http.HandlerFunc(cr.serve))
 	t.Cleanup(ts.Close)
 	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL, PageSize: pageSize, Retries: -1})
@@ -78,7 +91,7 @@ func (cr *countRig) serve(w http.ResponseWriter, r *http.Request) {
 		cr.posted = append(cr.posted, strings.TrimPrefix(what, "POST "))
 		n := len(cr.posted)
 		if n%cr.every == 0 {
-			cr.clock.Advance(time.Second)
+			cr.clock.Advance(cr.step)
 		}
 		if cr.during != nil {
 			cr.during(n, cr.posted)
@@ -93,7 +106,7 @@ func (cr *countRig) do(t *testing.T, mode sync.Mode, policy plan.DriftPolicy) *p
 	t.Helper()
 	j := cr.job
 	j.Mode, j.Settings.Drift = mode, policy
-	j.Settings.Concurrency = 1 // the import's writes in export order: the test knows which second each is in
+	j.Settings.Concurrency = cr.concurrency
 	out, err := sync.Run(context.Background(), j)
 	if err != nil {
 		t.Fatalf("%s: %v", mode, err)

@@ -35,6 +35,12 @@ type csvJob struct {
 
 func newCSVJob(t *testing.T, cfg mapping.Config, front func(next http.Handler) http.Handler) *csvJob {
 	t.Helper()
+	return newCSVJobOn(t, cfg, crmsim.Options{}, front)
+}
+
+// newCSVJobOn is newCSVJob on a crmsim of these options (its Quirks).
+func newCSVJobOn(t *testing.T, cfg mapping.Config, opts crmsim.Options, front func(next http.Handler) http.Handler) *csvJob {
+	t.Helper()
 	dir := t.TempDir()
 	m, err := mapping.New(cfg, nil)
 	if err != nil {
@@ -44,7 +50,7 @@ func newCSVJob(t *testing.T, cfg mapping.Config, front func(next http.Handler) h
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := crmsim.New(store, crmsim.Options{})
+	sim := crmsim.New(store, opts)
 	var h http.Handler = sim
 	if front != nil {
 		h = front(sim)

@@ -562,7 +562,7 @@ func (r *run) closeReport(err error) {
 	s := &r.summary
 	s.Status, s.Finished = r.out.Status, time.Now().UTC()
 	if err != nil {
-		s.Error = err.Error()
+		s.Error = state.ClipRunError(err.Error())
 	}
 	if sum := r.out.Summary; sum != nil {
 		s.Counts, s.Stopped = nestedCounts(sum), sum.Stopped

@@ -14,8 +14,11 @@ import (
 	"slices"
 	"strconv"
 	gosync "sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
+
+	"go.uber.org/zap"
 
 	"erpsync/mapping"
 	"erpsync/state"
@@ -60,12 +63,16 @@ type Inbox struct {
 	// attempts); nil records none: a held export that stays in place
 	// (no archive folder) is then taken again at the next tick.
 	Ledger *InboxLedger
+	// Log is told of what the inbox passes over without a word in
+	// Skipped (a link in a local inbox, once per name); nil logs nothing.
+	Log *zap.Logger
 
 	mu      gosync.Mutex
 	seen    map[string]observation
 	handed  map[string]string       // local copy → the file's name on the store
 	taken   map[string]source.Entry // an Export's Path → the file as listed when taken
 	unmoved map[string]unmovable    // the file's name → a handled file that could not be moved
+	links   map[string]bool         // the links of a local inbox warned of, while they are there
 }
 
 // unmovable is a file that was synced (or rejected) but could not be
@@ -74,6 +81,8 @@ type Inbox struct {
 type unmovable struct {
 	obs    observation
 	reject error // why it was rejected; nil for a synced export to archive
+	// inPlace: rejected where it is (no archive folder): nothing to move.
+	inPlace bool
 }
 
 // observation is what a file looked like when first seen unchanged.
@@ -103,6 +112,12 @@ type Skipped struct {
 	// rejected/): someone must look at it. It is passed over while it
 	// stays the same.
 	Err error
+	// Rejected: the file cannot be copied, and never will be as it is (a
+	// link, listed over source.max_bytes, longer than its listing): it
+	// was rejected without a run, moved to archive_dir/rejected with its
+	// .error.txt (Err says when that move failed). serve records it as a
+	// failed run. Set once, at the pass that rejected it.
+	Rejected error
 }
 
 func (in *Inbox) store() source.Store {
@@ -142,6 +157,7 @@ func (in *Inbox) Next(ctx context.Context) (*Export, []Skipped, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("inbox %s: %w", st, err)
 	}
+	in.warnLinks(st)
 	// Oldest first (by name within a second); without an archive only
 	// the newest counts.
 	slices.SortFunc(files, func(a, b source.Entry) int {
@@ -189,6 +205,45 @@ func (in *Inbox) Next(ctx context.Context) (*Export, []Skipped, error) {
 		skipped = append(skipped, in.archiveSynced(ctx, st, newest, now()))
 	} // else: the newest export, already synced: the usual case between exports
 	return nil, skipped, nil
+}
+
+// maxLinksWarned bounds the links named one by one at a pass; the others
+// are counted in one line.
+const maxLinksWarned = 10
+
+// warnLinks warns, once per name while it stays, of the symbolic links
+// that a local inbox's pattern matches: the store never lists them (an
+// export is never read through a link), and without a word someone
+// would wait for their sync. What a link points at is not told.
+func (in *Inbox) warnLinks(st source.Store) {
+	if in.Log == nil || st.Kind() != source.KindLocal {
+		return
+	}
+	matches, _ := filepath.Glob(st.String()) // the pattern was read by List already
+	links := map[string]bool{}
+	for _, m := range matches {
+		if fi, err := os.Lstat(m); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			links[m] = true
+		}
+	}
+	var fresh []string
+	in.mu.Lock()
+	for m := range links {
+		if !in.links[m] {
+			fresh = append(fresh, m)
+		}
+	}
+	in.links = links
+	in.mu.Unlock()
+	slices.Sort(fresh)
+	for i, m := range fresh {
+		if i == maxLinksWarned {
+			in.Log.Warn("more symbolic links in the inbox, not read either", zap.Int("count", len(fresh)-i))
+			break
+		}
+		in.Log.Warn("a symbolic link in the inbox is not read (an export is read from a regular file only): replace it with the file itself",
+			zap.String("file", m))
+	}
 }
 
 // supersede archives a settled file older than the newest one into
@@ -259,6 +314,10 @@ func (in *Inbox) retryMove(ctx context.Context, st source.Store, f source.Entry,
 		return Skipped{}, false
 	}
 	s := Skipped{Path: source.Locate(st, f.Name), Reason: "synced, archived now"}
+	if u.inPlace {
+		s.Reason = "rejected before (it cannot be copied); no archive_dir: left in place, passed over while it stays the same"
+		return s, true
+	}
 	var err error
 	if u.reject != nil {
 		s.Reason = "rejected, moved to rejected/ now"
@@ -300,6 +359,9 @@ func (in *Inbox) take(ctx context.Context, st source.Store, f source.Entry) (*Ex
 		}
 	}
 	local, sha, err := in.local(ctx, st, f)
+	if err != nil && ctx.Err() == nil && Classify(err) == ClassUnusable {
+		return nil, in.rejectUncopied(st, f, where, err), nil
+	}
 	if err != nil {
 		return nil, nil, &FetchError{Source: where, Err: err}
 	}
@@ -317,6 +379,50 @@ func (in *Inbox) take(ctx context.Context, st source.Store, f source.Entry) (*Ex
 	in.taken[local] = f
 	in.mu.Unlock()
 	return &Export{Path: local, SHA256: sha, Kind: st.Kind(), Source: where}, nil, nil
+}
+
+// rejectUncopied rejects a file that cannot be copied, and never will be
+// as it is (the source's error is a *mapping.FileError: a link, listed
+// over source.max_bytes, longer than its listing), so that the exports
+// after it go on: it moves to archive_dir/rejected with its .error.txt.
+// A transient failure (a cut transfer, a stall) is not for here: it is
+// tried again at the next tick. Without an archive folder, or when the
+// move fails, the file is passed over while it stays the same. The move
+// is bounded by MoveTimeout, as an archive's.
+func (in *Inbox) rejectUncopied(st source.Store, f source.Entry, where string, why error) *Skipped {
+	s := &Skipped{Path: where, Rejected: why,
+		Reason: "it cannot be copied (" + clipText(why.Error(), 300) + "): rejected without a run, moved to rejected/"}
+	at := time.Now()
+	if in.Now != nil {
+		at = in.Now()
+	}
+	mctx, cancel := in.moveContext()
+	defer cancel()
+	_, err := source.Reject(mctx, st, f, why, at)
+	switch {
+	case errors.Is(err, source.ErrChanged):
+		s.Reason = "it cannot be copied, and it changed since it was listed: left in the inbox, the next tick takes it as new"
+		in.forget(f.Name)
+	case err != nil:
+		s.Reason, s.Err = "it cannot be copied, and it cannot be moved to rejected/: left in place, passed over while it stays the same", err
+		in.moved(f.Name, why, err)
+	case st.ArchiveDir() == "":
+		s.Reason = "it cannot be copied: rejected without a run; no archive_dir: left in place, passed over while it stays the same"
+		in.keepRejected(f.Name, why)
+	default:
+		in.moved(f.Name, why, nil)
+	}
+	return s
+}
+
+// keepRejected remembers a rejected file left in place (no archive
+// folder): it is passed over while it stays the same.
+func (in *Inbox) keepRejected(name string, why error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if o, ok := in.seen[name]; ok {
+		in.unmoved[name] = unmovable{obs: o, reject: why, inPlace: true}
+	}
 }
 
 // heldInPlace returns a Skipped for an export held where it is (no
@@ -593,14 +699,25 @@ func RecordNoRun(ctx context.Context, db *state.DB, reportsDir string, mode os.F
 	}
 	out.Dir = rep.Dir
 	return out, rep.Close(report.Summary{RunID: id, Kind: string(ModeRun), File: src, Status: out.Status,
-		Started: started.UTC(), Finished: time.Now().UTC(), Durations: map[string]float64{}, Error: why.Error()})
+		Started: started.UTC(), Finished: time.Now().UTC(), Durations: map[string]float64{}, Error: state.ClipRunError(why.Error())})
 }
 
-// FileSHA256 hashes a file.
+// FileSHA256 hashes a regular file, never through a link: whoever
+// writes to the inbox could swap one in after the listing, pointing at a
+// key file or /proc/self/environ; nor a FIFO, whose open would wait for a
+// writer (O_NONBLOCK). Either is an unusable export (*mapping.FileError).
 func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		return "", &mapping.FileError{File: path,
+			Err: errors.New("it is a symbolic link: an export is read from a regular file only, never through a link")}
+	}
 	if err != nil {
 		return "", err
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return "", &mapping.FileError{File: path, Err: errors.New("not a regular file")}
 	}
 	defer f.Close()
 	h := sha256.New()

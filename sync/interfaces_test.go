@@ -19,4 +19,12 @@ var (
 	_ sync.ReconcileCheckpoint = (*state.DB)(nil)
 	_ apply.Recorder           = (*state.Writer)(nil)
 	_ apply.Recorder           = apply.Discard{}
+
+	// The checkpoint's interface (and so memstate.Mem) is all that sync's
+	// consumers of a checkpoint ask.
+	_ plan.Checkpoint          = state.Checkpoint(nil)
+	_ sync.RecordReader        = state.Checkpoint(nil)
+	_ sync.LastUpdatedReader   = state.Checkpoint(nil)
+	_ sync.ReconcileCheckpoint = state.Checkpoint(nil)
+	_ sync.KnownCheckpoint     = state.Checkpoint(nil)
 )

@@ -55,6 +55,10 @@ type ReconcileOptions struct {
 	Tolerance map[string]Tolerance
 	// CountryCode canonicalises countries on the CRM side.
 	CountryCode func(string) (string, bool)
+	// MaxErrors is how many invalid rows are kept whole (RowErrors and
+	// their items), as a plan's (reports.max_errors); the others are
+	// counted (RowErrorsOmitted). 0: DefaultMaxErrors.
+	MaxErrors int
 }
 
 // ReconcileCheckpoint is what a reconciliation reads of the checkpoint to
@@ -70,9 +74,13 @@ type Reconciliation struct {
 	Fields  map[string]int           `json:"fields"` // differences per field
 	Totals  map[string]CurrencyTotal `json:"totals"` // per currency
 	Items   []ReconcileItem          `json:"items"`  // every reference that does not match
-	// RowErrors are export rows that could not be read (not compared).
+	// RowErrors are export rows that could not be read (not compared):
+	// the first ReconcileOptions.MaxErrors of them.
 	RowErrors []string `json:"row_errors,omitempty"`
-	Listing   Listing  `json:"listing"`
+	// RowErrorsOmitted counts the invalid rows past MaxErrors: neither in
+	// RowErrors nor in Items, but in Summary.CouldNotSend.
+	RowErrorsOmitted int     `json:"row_errors_omitted,omitempty"`
+	Listing          Listing `json:"listing"`
 	// CreditMapped says whether the mapping reads creditLimit: when it
 	// does not, the totals hold counts only, no credit limits to differ.
 	CreditMapped bool `json:"-"`
@@ -152,7 +160,7 @@ func Reconcile(ctx context.Context, rows plan.Rows, api Lister, cp ReconcileChec
 		opt.CountryCode = func(string) (string, bool) { return "", false }
 	}
 	res := &Reconciliation{Fields: map[string]int{}, Totals: map[string]CurrencyTotal{}}
-	x, refused, err := res.readERP(rows)
+	x, refused, err := res.readERP(rows, opt.MaxErrors)
 	if err != nil {
 		return nil, err
 	}
@@ -183,16 +191,25 @@ func Reconcile(ctx context.Context, rows plan.Rows, api Lister, cp ReconcileChec
 }
 
 // readERP indexes the export. Its invalid rows go into the result, as
-// items erpsync could not send; so do, once the CRM is listed, the rows of
-// a reference met with differing values, which a sync refuses alike.
-func (r *Reconciliation) readERP(rows plan.Rows) (*erpIndex, *erpRefusals, error) {
+// items erpsync could not send (the first maxErrors whole, the others
+// counted); so do, once the CRM is listed, the rows of a reference met
+// with differing values, which a sync refuses alike.
+func (r *Reconciliation) readERP(rows plan.Rows, maxErrors int) (*erpIndex, *erpRefusals, error) {
+	if maxErrors <= 0 {
+		maxErrors = plan.DefaultMaxErrors
+	}
 	x := newERPIndex()
 	f := &erpRefusals{invalid: map[string]bool{}, repeated: map[string]*repeatedRef{}}
 	err := rows(func(row mapping.Row) error {
 		if e := row.Err; e != nil {
+			f.invalid[e.Reference] = true
+			if len(r.RowErrors) >= maxErrors {
+				r.RowErrorsOmitted++
+				r.Summary.CouldNotSend++
+				return nil
+			}
 			r.RowErrors = append(r.RowErrors, e.Error())
 			r.count(&ReconcileItem{Reference: e.Reference, Status: StatusInvalid, Line: e.Line, Explanation: e.Error()})
-			f.invalid[e.Reference] = true
 			return nil
 		}
 		f.note(x, row.Customer)

@@ -5,9 +5,11 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"erpsync/sync/report"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -22,14 +24,19 @@ type ReconcileFiles struct {
 }
 
 // WriteReconciliation writes reconciliation.json, .csv and .html into dir
-// and returns their paths.
-func WriteReconciliation(dir string, r *Reconciliation, source string, at time.Time) (ReconcileFiles, error) {
+// and returns their paths. They hold customer data: they are created of
+// mode (reports.file_mode; 0: report.DefaultMode), and a new dir of the
+// matching folder mode.
+func WriteReconciliation(dir string, r *Reconciliation, source string, at time.Time, mode os.FileMode) (ReconcileFiles, error) {
+	if mode == 0 {
+		mode = report.DefaultMode
+	}
 	files := ReconcileFiles{
 		JSON: filepath.Join(dir, "reconciliation.json"),
 		CSV:  filepath.Join(dir, "reconciliation.csv"),
 		HTML: filepath.Join(dir, "reconciliation.html"),
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, report.DirMode(mode)); err != nil {
 		return files, fmt.Errorf("reconciliation report: %w", err)
 	}
 	for _, f := range []struct {
@@ -40,16 +47,21 @@ func WriteReconciliation(dir string, r *Reconciliation, source string, at time.T
 		{files.CSV, func(w io.Writer) error { return writeReconcileCSV(w, r) }},
 		{files.HTML, func(w io.Writer) error { return writeReconcileHTML(w, r, source, at) }},
 	} {
-		if err := writeFile(f.path, f.write); err != nil {
+		if err := writeFile(f.path, mode, f.write); err != nil {
 			return files, err
 		}
 	}
 	return files, nil
 }
 
-// writeFile creates path and writes it with write.
-func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
+// writeFile creates path of mode and writes it with write. A file there
+// already (an -out folder used again) is replaced, not written through:
+// it keeps neither its mode nor, for a link, its target.
+func writeFile(path string, mode os.FileMode, write func(io.Writer) error) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("reconciliation report: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		return fmt.Errorf("reconciliation report: %w", err)
 	}
@@ -94,8 +106,18 @@ func writeReconcileCSV(w io.Writer, r *Reconciliation) error {
 			}
 		}
 	}
+	if n := r.RowErrorsOmitted; n > 0 {
+		if err := sw.Write("", StatusInvalid, "", "", "", "", invalidOmitted(n)); err != nil {
+			return err
+		}
+	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// invalidOmitted says how many invalid rows a report does not list.
+func invalidOmitted(n int) string {
+	return fmt.Sprintf("and %d more invalid rows, counted but not listed (reports.max_errors)", n)
 }
 
 // StatusInvalid is the reconcile CSV's status of an export row that could
@@ -157,7 +179,7 @@ func writeReconcileHTML(w io.Writer, r *Reconciliation, source string, at time.T
 	}
 	return reconcileHTML.Execute(w, map[string]any{
 		"Source": source, "At": at.UTC().Format(time.RFC3339), "R": r, "Rows": rows, "Bars": bars,
-		"ChartHeight": 20 + 28*len(bars), "Totals": totals, "Agree": r.Agree(), "Except": r.Verdict() == VerdictExcept, "Verdict": r.VerdictText(),
+		"ChartHeight": 20 + 28*len(bars), "Totals": totals, "Omitted": invalidOmitted(r.RowErrorsOmitted), "Agree": r.Agree(), "Except": r.Verdict() == VerdictExcept, "Verdict": r.VerdictText(),
 	})
 }
 
@@ -222,7 +244,7 @@ var reconcileHTML = template.Must(template.New("reconciliation").Funcs(template.
   {{range .Rows}}<tr><td>{{.Reference}}</td><td>{{.Status}}</td><td>{{.Field}}</td><td>{{.ERP}}</td><td>{{.CRM}}</td><td class="num">{{.Delta}}</td><td>{{.Explanation}}</td></tr>
   {{end}}</tbody>
 </table>{{else}}<p>Nothing to show: every customer matches.</p>{{end}}
-{{if .R.RowErrors}}<h2>Export rows not compared</h2><ul>{{range .R.RowErrors}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{if .R.RowErrors}}<h2>Export rows not compared</h2><ul>{{range .R.RowErrors}}<li>{{.}}</li>{{end}}{{if .R.RowErrorsOmitted}}<li>… {{.Omitted}}</li>{{end}}</ul>{{end}}
 <script>
 (function () {
   var table = document.getElementById("detail");

@@ -1,9 +1,6 @@
 package sync_test
 
 import (
-	"io"
-	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -11,44 +8,15 @@ import (
 	"erpsync/sync/crm/crmsim"
 )
 
-// parentDigitsAsID is a front before crmsim that reads a digits-only
-// parentCustomer of an upsert as the parent's id, as some CRMs do (the
-// reference says "Long/String"): the sub-customer is attached to the
-// customer of that id, whatever its reference.
-func parentDigitsAsID(store *crmsim.Store) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/customers/reference/") {
-				if err := r.ParseForm(); err != nil {
-					http.Error(w, err.Error(), http.StatusBadRequest)
-					return
-				}
-				if id, err := strconv.ParseInt(r.PostForm.Get("parentCustomer"), 10, 64); err == nil {
-					if c, aerr := store.Show(id); aerr == nil {
-						r.PostForm.Set("parentCustomer", c.Reference)
-					}
-				}
-				body := r.PostForm.Encode()
-				r.Body, r.ContentLength = io.NopCloser(strings.NewReader(body)), int64(len(body))
-				r.Form, r.PostForm = nil, nil
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-}
-
 // TestRun_StoredValueDiffersIsRowFailure (issue 21 §4): the upsert's
 // answer is compared with what was sent. A CRM that reads the
-// digits-only parent "1" as the id 1 attaches SUB to OTHER: a row
+// digits-only parent "1" as the id 1 (crmsim -parent-digits id)
+// attaches SUB to OTHER: a row
 // failure naming the field, what was stored and what was sent (exit 1),
 // recorded, and SUB is planned again by the next run, never unchanged.
 func TestRun_StoredValueDiffersIsRowFailure(t *testing.T) {
-	var c *csvJob
-	c = newCSVJob(t, csvConfig(), func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			parentDigitsAsID(c.store)(next).ServeHTTP(w, r)
-		})
-	})
+	// crmsim -parent-digits id: a digits-only parent is read as an id.
+	c := newCSVJobOn(t, csvConfig(), crmsim.Options{Quirks: crmsim.Quirks{ParentDigits: "id"}}, nil)
 	if _, err := c.store.Put("OTHER", map[string]string{"name": "Another customer, id 1"}); err != nil {
 		t.Fatal(err)
 	}

@@ -103,6 +103,7 @@ func run(ctx context.Context, args []string, stdout *os.File) error {
 	addr := fs.String("addr", "127.0.0.1:8085", "listen address")
 	seedFile := fs.String("seed", "", "seed JSON file (see testdata/crmsim/README.md); default: the built-in seed")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the serving (after the seed is loaded) to this file, ended by SIGINT or SIGTERM")
+	rate := fs.Int("rate", 0, "answer API requests over N a second 429 with Retry-After, as a real CRM's rate limit (0 = no limit)")
 	opts, finish := simFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -135,7 +136,7 @@ func run(ctx context.Context, args []string, stdout *os.File) error {
 		}
 		defer stop()
 	}
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: crmsim.RateLimit(sim, *rate, nil), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "crmsim listening on http://%s/api/v1.0/customers (stats: /_sim/stats)\n", ln.Addr())
 	if q := describeQuirks(opts.Quirks); q != "" {
 		fmt.Fprintf(stdout, "quirks of the real CRM on: %s\n", q)

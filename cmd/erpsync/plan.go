@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"erpsync/mapping"
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
@@ -51,8 +54,10 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 			return nerr
 		}
 	}
+	cols, _ := j.mapping.Columns(path) // as the plan's read found them
+	printColumns(c.Stdout, cols)
 	if *out != "" {
-		if werr := writePlanFile(*out, p, os.FileMode(j.cfg.Reports.FileMode)); werr != nil {
+		if werr := writePlanFile(*out, p, cols, os.FileMode(j.cfg.Reports.FileMode)); werr != nil {
 			return werr
 		}
 		fmt.Fprintf(c.Stdout, "Every planned operation: %s\n", *out)
@@ -74,9 +79,9 @@ func planWriter(path string) (func(io.Writer, *plan.Plan) error, error) {
 	return nil, usage(fmt.Errorf("plan -out %s: the extension says the format: .csv or .json", path))
 }
 
-// writePlanFile writes the plan to path, created of mode mode
-// (reports.file_mode: it holds customers' values).
-func writePlanFile(path string, p *plan.Plan, mode os.FileMode) error {
+// writePlanFile writes the plan and the export's columns to path,
+// created of mode mode (reports.file_mode: it holds customers' values).
+func writePlanFile(path string, p *plan.Plan, cols mapping.Stats, mode os.FileMode) error {
 	write, err := planWriter(path)
 	if err != nil {
 		return err
@@ -85,7 +90,7 @@ func writePlanFile(path string, p *plan.Plan, mode os.FileMode) error {
 	if err != nil {
 		return fmt.Errorf("write plan: %w", err)
 	}
-	if err := write(f, p); err != nil {
+	if err := writeWithColumns(f, path, p, cols, write); err != nil {
 		f.Close()
 		return fmt.Errorf("write plan %s: %w", path, err)
 	}
@@ -111,4 +116,70 @@ func noCheckpointNote(ctx context.Context, w io.Writer, j *job) error {
 	fmt.Fprintf(w, "Note: no checkpoint at %s, so every row was planned as new; the CRM holds no customer, "+
 		"so run would create the checkpoint and send these creates.\n", path)
 	return nil
+}
+
+// writeWithColumns writes the plan and the export's columns, read and
+// ignored: in .json under "columns", in .csv as "column" lines after the
+// operations (field, new: the header, reason: read or ignored).
+func writeWithColumns(w io.Writer, path string, plan *plan.Plan, cols mapping.Stats, write func(io.Writer, *plan.Plan) error) error {
+	read := make([]columnJSON, 0, len(cols.Columns))
+	for _, c := range cols.Columns {
+		read = append(read, columnJSON{Header: c.Header, Field: c.Field})
+	}
+	ignored := append([]string{}, cols.UnknownColumns...)
+	if strings.ToLower(filepath.Ext(path)) != ".json" {
+		if err := write(w, plan); err != nil {
+			return err
+		}
+		cw := csv.NewWriter(w)
+		for _, c := range read {
+			cw.Write([]string{"column", "", "", report.SafeCell(c.Field), "", report.SafeCell(c.Header), "read"})
+		}
+		for _, h := range ignored {
+			cw.Write([]string{"column", "", "", "", "", report.SafeCell(h), "ignored"})
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	// The plan's document, streamed, then "columns" added before its
+	// closing brace (the plan may be large: it is not decoded again).
+	tail := &heldTail{w: w}
+	if err := write(tail, plan); err != nil {
+		return err
+	}
+	if string(tail.held) != "\n}\n" {
+		return fmt.Errorf("the plan's JSON ends with %q, not a closing brace", tail.held)
+	}
+	colsDoc, err := json.MarshalIndent(struct {
+		Read    []columnJSON `json:"read"`
+		Ignored []string     `json:"ignored"`
+	}{read, ignored}, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, ",\n  \"columns\": %s\n}\n", colsDoc)
+	return err
+}
+
+// heldTail passes bytes on to w but the last three, held back.
+type heldTail struct {
+	w    io.Writer
+	held []byte
+}
+
+func (h *heldTail) Write(p []byte) (int, error) {
+	h.held = append(h.held, p...)
+	if n := len(h.held) - 3; n > 0 {
+		if _, err := h.w.Write(h.held[:n]); err != nil {
+			return 0, err
+		}
+		h.held = append(h.held[:0], h.held[n:]...)
+	}
+	return len(p), nil
+}
+
+// columnJSON is a column the mapping reads, in plan -out .json.
+type columnJSON struct {
+	Header string `json:"header"`
+	Field  string `json:"field"`
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"erpsync/mapping"
 	"erpsync/sync/plan"
 )
 
@@ -72,6 +73,22 @@ func printPlan(w io.Writer, file string, p *plan.Plan, show int) {
 			parts = append(parts, fmt.Sprintf("%s CRM %q, pushed %q", c.Field, c.Old, c.New))
 		}
 		fmt.Fprintf(w, "  drift  %s: %s\n", d.Reference, strings.Join(parts, "; "))
+	}
+}
+
+// printColumns writes, once, the export's columns that the mapping reads
+// (header → field) and those it ignores.
+func printColumns(w io.Writer, st mapping.Stats) {
+	if len(st.Columns) == 0 {
+		return
+	}
+	read := make([]string, len(st.Columns))
+	for i, c := range st.Columns {
+		read[i] = c.Header + " → " + c.Field
+	}
+	fmt.Fprintf(w, "  Columns read: %s\n", strings.Join(read, ", "))
+	if len(st.UnknownColumns) > 0 {
+		fmt.Fprintf(w, "  Columns ignored: %s (not in source.columns)\n", strings.Join(st.UnknownColumns, ", "))
 	}
 }
 

@@ -51,6 +51,7 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 	}
 	res, err := sync.Reconcile(ctx, sync.ExportRows(ctx, j.mapping, path), j.client, cp, sync.ReconcileOptions{
 		Concurrency: j.cfg.CRM.Concurrency, Tolerance: j.cfg.Reconcile.Tolerance, CountryCode: mapping.CountryCode,
+		MaxErrors: j.cfg.Reports.MaxErrors,
 	})
 	if err != nil {
 		return err
@@ -60,7 +61,7 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 	if dir == "" {
 		dir = filepath.Join(j.cfg.Reports.Dir, "reconcile-"+at.UTC().Format("20060102T150405Z"))
 	}
-	files, err := sync.WriteReconciliation(dir, res, path, at)
+	files, err := sync.WriteReconciliation(dir, res, path, at, os.FileMode(j.cfg.Reports.FileMode))
 	if err != nil {
 		return err
 	}
@@ -96,14 +97,16 @@ func printReconciliation(w io.Writer, path string, res *sync.Reconciliation) {
 		fmt.Fprintf(w, "  %s: ERP %d customers, credit limits %.2f · CRM %d, %.2f · difference %.2f\n",
 			cur, t.ERPCount, t.ERPCreditLimit, t.CRMCount, t.CRMCreditLimit, t.Difference)
 	}
-	if n := len(res.RowErrors); n > 0 {
+	if n := len(res.RowErrors) + res.RowErrorsOmitted; n > 0 {
 		fmt.Fprintf(w, "  invalid rows %d (not compared):\n", n)
 		for i, e := range res.RowErrors {
 			if i == 10 {
-				fmt.Fprintf(w, "    … and %d more in the report\n", n-10)
 				break
 			}
 			fmt.Fprintf(w, "    %s\n", e)
+		}
+		if shown := min(len(res.RowErrors), 10); n > shown {
+			fmt.Fprintf(w, "    … and %d more (the report lists %d)\n", n-shown, len(res.RowErrors))
 		}
 	}
 	shown := 0

@@ -64,6 +64,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	w := &worker{job: j, log: log, m: m, stdout: c.Stdout, stderr: c.Stderr, inbox: &sync.Inbox{
 		Store: store, Spool: spool, Settle: j.cfg.Source.Settle,
 		SyncedLast: j.db.SyncedLast, Ledger: &sync.InboxLedger{Path: sync.LedgerPath(j.cfg.State.Path)},
+		Log: log,
 	}}
 
 	ln, err := net.Listen("tcp", j.cfg.Serve.Listen)
@@ -241,7 +242,7 @@ func (w *worker) releaseHeld(exp *sync.Export) {
 // tick takes the newest settled export and syncs it.
 func (w *worker) tick(ctx context.Context) {
 	exp, skipped, err := w.inbox.Next(ctx)
-	stuck := w.passedOver(skipped)
+	stuck := w.passedOver(ctx, skipped)
 	if err != nil {
 		w.log.Error("inbox", zap.Error(err))
 		w.setStuck("inbox: " + err.Error())
@@ -362,22 +363,41 @@ func (w *worker) recordNoRun(ctx context.Context, src, sha string, why error) {
 }
 
 // passedOver logs the files the inbox passed over, counts those already
-// synced, and returns why the inbox is stuck: a file that was handled
-// but cannot be moved away ("" when none).
-func (w *worker) passedOver(skipped []sync.Skipped) string {
+// synced, records those rejected because they cannot be copied, and
+// returns why the inbox is stuck: a file that was handled but cannot be
+// moved away ("" when none).
+func (w *worker) passedOver(ctx context.Context, skipped []sync.Skipped) string {
 	stuck := ""
 	for _, s := range skipped {
-		if s.Err != nil {
+		if s.Rejected != nil {
+			w.rejectedUncopied(ctx, s)
+		}
+		switch {
+		case s.Err != nil:
 			w.log.Error("export left in the inbox", zap.String("file", s.Path), zap.String("reason", s.Reason), zap.Error(s.Err))
 			stuck = s.Path + ": " + s.Reason + ": " + s.Err.Error()
-			continue
-		}
-		w.log.Info("export skipped", zap.String("file", s.Path), zap.String("reason", s.Reason))
-		if s.Synced {
-			w.m.observeExport(w.inbox.Store.Kind(), exportSkipped)
+		case s.Rejected != nil: // logged as rejected
+		default:
+			w.log.Info("export skipped", zap.String("file", s.Path), zap.String("reason", s.Reason))
+			if s.Synced {
+				w.m.observeExport(w.inbox.Store.Kind(), exportSkipped)
+			}
 		}
 	}
 	return stuck
+}
+
+// rejectedUncopied records a file the inbox rejected without a run
+// because it cannot be copied (a link, over source.max_bytes, longer than
+// its listing): a failed run in the history with a report, counted and
+// told by /healthz as a rejected export's run.
+func (w *worker) rejectedUncopied(ctx context.Context, s sync.Skipped) {
+	w.log.Error("export rejected without a run: it cannot be copied; the next exports go on",
+		zap.String("file", s.Path), zap.String("reason", s.Reason), zap.Error(s.Rejected))
+	w.recordNoRun(ctx, s.Path, "", s.Rejected)
+	exp := &sync.Export{Source: s.Path, Kind: w.inbox.Store.Kind()}
+	w.m.observeExport(exp.Kind, sync.StatusRejected)
+	w.finish(exp, sync.StatusRejected, s.Rejected)
 }
 
 // setStuck records why the inbox cannot move on ("" when it can).

@@ -156,6 +156,11 @@ func TestServe_RemoteSources(t *testing.T) {
 			f.sim.ResetStats()
 			r.put(t, "day1.csv", day1)
 			waitFor(t, 20*time.Second, "the same day1 archived again", func() bool { return len(r.list(t, "archive")) == 2 })
+			// A file passed over is archived before it is counted: wait for both.
+			skipped := map[string]string{"source": r.kind, "outcome": "skipped"}
+			waitFor(t, 20*time.Second, "the file passed over counted", func() bool {
+				return scrape(t, addr)("erpsync_exports_total", skipped) >= 1
+			})
 			metric := scrape(t, addr)
 			if err := stop(); err != nil {
 				t.Fatal(err)

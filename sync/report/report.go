@@ -228,9 +228,9 @@ var reportHeader = []string{"operation", "reference", "line", "http_status", "er
 // (reports.file_mode).
 const DefaultMode os.FileMode = 0o640
 
-// dirMode is the mode of a folder of files of mode m: searchable by whom
+// DirMode is the mode of a folder of files of mode m: searchable by whom
 // may read them.
-func dirMode(m os.FileMode) os.FileMode { return m | (m&0o444)>>2 }
+func DirMode(m os.FileMode) os.FileMode { return m | (m&0o444)>>2 }
 
 // New creates a new folder for a run's reports in parent, named
 // name or, when that is taken (two configs sharing reports.dir), name-2,
@@ -240,10 +240,10 @@ func New(parent, name string, mode os.FileMode) (*Run, error) {
 	if mode == 0 {
 		mode = DefaultMode
 	}
-	if err := os.MkdirAll(parent, dirMode(mode)); err != nil {
+	if err := os.MkdirAll(parent, DirMode(mode)); err != nil {
 		return nil, fmt.Errorf("create report dir: %w", err)
 	}
-	dir, err := newDir(parent, name, dirMode(mode))
+	dir, err := newDir(parent, name, DirMode(mode))
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"path"
+	"regexp"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -77,6 +79,12 @@ func newSFTP(pattern string, cfg mapping.Config, opt Options) (*sftpStore, error
 // sftpAuth reads the key file or the password; the secrets come from
 // environment variables only.
 func sftpAuth(c mapping.SFTPConfig, opt Options) ([]ssh.AuthMethod, error) {
+	if err := checkEnvName("sftp.password_env", c.PasswordEnv); err != nil {
+		return nil, err
+	}
+	if err := checkEnvName("sftp.passphrase_env", c.PassphraseEnv); err != nil {
+		return nil, err
+	}
 	var methods []ssh.AuthMethod
 	if c.KeyFile != "" {
 		pem, err := os.ReadFile(c.KeyFile)
@@ -98,8 +106,11 @@ func sftpAuth(c mapping.SFTPConfig, opt Options) ([]ssh.AuthMethod, error) {
 	}
 	if c.PasswordEnv != "" {
 		pw := opt.getenv(c.PasswordEnv)
-		if pw == "" {
+		if pw == "" && plainEnvName(c.PasswordEnv) {
 			return nil, fmt.Errorf("sftp.password_env: the variable %s is empty or unset", c.PasswordEnv)
+		}
+		if pw == "" {
+			return nil, errors.New("sftp.password_env: the variable it names is empty or unset (a name not in capitals is not shown: it may be a secret)")
 		}
 		methods = append(methods, ssh.Password(pw))
 	}
@@ -107,6 +118,26 @@ func sftpAuth(c mapping.SFTPConfig, opt Options) ([]ssh.AuthMethod, error) {
 		return nil, errors.New("sftp: set key_file or password_env")
 	}
 	return methods, nil
+}
+
+// envName is the name of an environment variable.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// checkEnvName refuses a key naming the variable of a secret whose value
+// is no variable's name: most likely the secret itself, pasted in. The
+// value is never shown. "" (the key unset) passes.
+func checkEnvName(key, name string) error {
+	if name == "" || (envName.MatchString(name) && len(name) <= 128) {
+		return nil
+	}
+	return fmt.Errorf("%s is not the name of an environment variable (letters, digits and _, such as ERP_SFTP_PASSWORD); its value is not shown: if it is the secret itself, remove it from the file and set it in a variable", key)
+}
+
+// plainEnvName says whether a variable's name may be shown in an error:
+// one written as such names are (ERP_SFTP_PASSWORD), not a secret of
+// letters and digits pasted in its place.
+func plainEnvName(name string) bool {
+	return len(name) <= 64 && strings.ToUpper(name) == name && envName.MatchString(name)
 }
 
 // hostKeyCheck checks the server against known_hosts. Only an explicit

@@ -211,8 +211,8 @@ func copyWatched(ctx context.Context, st Store, e Entry, part string, dog *watch
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if errors.Is(err, errLonger) {
-		return Copy{}, fmt.Errorf("copy %s: %w", e.Name, err)
+	if errors.Is(err, errLonger) { // another try reads the same: an unusable export, as a link is
+		return Copy{}, configError(Locate(st, e.Name), fmt.Errorf("copy: %w", err))
 	}
 	if err != nil {
 		return Copy{}, fmt.Errorf("copy %s: cut after %d of %d bytes: %w", e.Name, n, e.Size, err)
