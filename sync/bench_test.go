@@ -23,6 +23,7 @@ import (
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/plan"
+	"erpsync/sync/refresh"
 )
 
 func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
@@ -350,11 +351,11 @@ func BenchmarkSteadyState1M(b *testing.B) {
 		bareRead(b, day1)
 		floor += time.Since(start)
 		start = time.Now()
-		pulled, err := sync.Pull(context.Background(), client, sync.PullOptions{Since: time.Now(), Lookback: 2 * time.Minute})
+		pulled, err := refresh.Pull(context.Background(), client, refresh.PullOptions{Since: time.Now(), Lookback: 2 * time.Minute})
 		if err != nil {
 			b.Fatal(err)
 		}
-		drift, _, err := sync.FindDrift(context.Background(), pulled, db, mapping.CountryCode)
+		drift, _, err := refresh.FindDrift(context.Background(), pulled, db, mapping.CountryCode)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
+	"erpsync/sync/refresh"
 	"erpsync/sync/report"
 )
 
@@ -249,7 +250,7 @@ type run struct {
 	started   time.Time
 	report    *report.Run
 	summary   report.Summary
-	refreshed *Refreshed             // nil for an import
+	refreshed *refresh.Result        // nil for an import
 	verified  func() error           // the checkpoint's page check (verifyBeside)
 	sha       func() (string, error) // the export's sha256 (hashBeside)
 }

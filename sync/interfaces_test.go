@@ -6,25 +6,26 @@ import (
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
+	"erpsync/sync/refresh"
 )
 
 // The consumers' interfaces, satisfied by the real packages.
 var (
-	_ apply.CRM                = (*crm.Client)(nil)
-	_ sync.Lister              = (*crm.Client)(nil)
-	_ apply.CRM                = apply.DryRun{}
-	_ plan.Checkpoint          = (*state.DB)(nil)
-	_ sync.RecordReader        = (*state.DB)(nil)
-	_ sync.LastUpdatedReader   = (*state.DB)(nil)
-	_ sync.ReconcileCheckpoint = (*state.DB)(nil)
-	_ apply.Recorder           = (*state.Writer)(nil)
-	_ apply.Recorder           = apply.Discard{}
+	_ apply.CRM                 = (*crm.Client)(nil)
+	_ refresh.Lister            = (*crm.Client)(nil)
+	_ apply.CRM                 = apply.DryRun{}
+	_ plan.Checkpoint           = (*state.DB)(nil)
+	_ refresh.RecordReader      = (*state.DB)(nil)
+	_ refresh.LastUpdatedReader = (*state.DB)(nil)
+	_ sync.ReconcileCheckpoint  = (*state.DB)(nil)
+	_ apply.Recorder            = (*state.Writer)(nil)
+	_ apply.Recorder            = apply.Discard{}
 
 	// The checkpoint's interface (and so memstate.Mem) is all that sync's
 	// consumers of a checkpoint ask.
-	_ plan.Checkpoint          = state.Checkpoint(nil)
-	_ sync.RecordReader        = state.Checkpoint(nil)
-	_ sync.LastUpdatedReader   = state.Checkpoint(nil)
-	_ sync.ReconcileCheckpoint = state.Checkpoint(nil)
-	_ sync.KnownCheckpoint     = state.Checkpoint(nil)
+	_ plan.Checkpoint           = state.Checkpoint(nil)
+	_ refresh.RecordReader      = state.Checkpoint(nil)
+	_ refresh.LastUpdatedReader = state.Checkpoint(nil)
+	_ sync.ReconcileCheckpoint  = state.Checkpoint(nil)
+	_ refresh.KnownCheckpoint   = state.Checkpoint(nil)
 )

@@ -79,8 +79,8 @@ type Reconciliation struct {
 	RowErrors []string `json:"row_errors,omitempty"`
 	// RowErrorsOmitted counts the invalid rows past MaxErrors: neither in
 	// RowErrors nor in Items, but in Summary.CouldNotSend.
-	RowErrorsOmitted int     `json:"row_errors_omitted,omitempty"`
-	Listing          Listing `json:"listing"`
+	RowErrorsOmitted int             `json:"row_errors_omitted,omitempty"`
+	Listing          refresh.Listing `json:"listing"`
 	// CreditMapped says whether the mapping reads creditLimit: when it
 	// does not, the totals hold counts only, no credit limits to differ.
 	CreditMapped bool `json:"-"`
@@ -155,7 +155,7 @@ type erpSide struct {
 // CRM's pages are compared with the index as they come, and the export is
 // read a second time for the rows that are not equal at a glance, so rows
 // must be readable twice.
-func Reconcile(ctx context.Context, rows plan.Rows, api Lister, cp ReconcileCheckpoint, opt ReconcileOptions) (*Reconciliation, error) {
+func Reconcile(ctx context.Context, rows plan.Rows, api refresh.Lister, cp ReconcileCheckpoint, opt ReconcileOptions) (*Reconciliation, error) {
 	if opt.CountryCode == nil {
 		opt.CountryCode = func(string) (string, bool) { return "", false }
 	}
@@ -167,7 +167,7 @@ func Reconcile(ctx context.Context, rows plan.Rows, api Lister, cp ReconcileChec
 	res.CreditMapped = x.creditMapped
 	start := time.Now()
 	side := newCRMSide(x, opt.CountryCode)
-	listing, err := listInto(ctx, api, opt.Concurrency, opt.PageSize, side)
+	listing, err := refresh.ListInto(ctx, api, opt.Concurrency, opt.PageSize, side)
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/refresh"
 )
 
 // BenchmarkListAll100k lists 100,000 customers from crmsim (a process of
@@ -95,7 +96,7 @@ func BenchmarkListAll100k(b *testing.B) {
 		}
 		seq += time.Since(start)
 		start = time.Now()
-		all, listing, err := sync.ListAll(context.Background(), client, conc, page)
+		all, listing, err := refresh.ListAll(context.Background(), client, conc, page)
 		par += time.Since(start)
 		ideal += float64(listing.Pages) * lat.Seconds() / conc
 		if err != nil || len(all) != n || count != n {

@@ -176,7 +176,7 @@ type crmEntry struct {
 	match     bool // equal at a glance to the export's row
 }
 
-// crmSide is the CRM side of a reconciliation, a listSink: each record is
+// crmSide is the CRM side of a reconciliation, a ListSink: each record is
 // compared with the export's row as it comes.
 type crmSide struct {
 	x           *erpIndex
@@ -191,15 +191,15 @@ func newCRMSide(x *erpIndex, countryCode func(string) (string, bool)) *crmSide {
 	return s
 }
 
-func (s *crmSide) keepsDetached()      {}
-func (s *crmSide) reset()              { s.entries = nil }
-func (s *crmSide) grow(n int)          { s.entries = slices.Grow(s.entries, n+n/100) }
-func (s *crmSide) len() int            { return len(s.entries) }
-func (s *crmSide) add(c *crm.Customer) { s.entries = append(s.entries, s.entry(c)) }
+func (s *crmSide) KeepsDetached()      {}
+func (s *crmSide) Reset()              { s.entries = nil }
+func (s *crmSide) Grow(n int)          { s.entries = slices.Grow(s.entries, n+n/100) }
+func (s *crmSide) Len() int            { return len(s.entries) }
+func (s *crmSide) Add(c *crm.Customer) { s.entries = append(s.entries, s.entry(c)) }
 
 // changed replaces the entries of records changed meanwhile and adds
 // those created meanwhile, in id order.
-func (s *crmSide) changed(cs map[int64]crm.Customer) {
+func (s *crmSide) Changed(cs map[int64]crm.Customer) {
 	sorted := len(s.entries)
 	for _, c := range cs {
 		e := s.entry(&c)
@@ -233,7 +233,7 @@ func (s *crmSide) entry(c *crm.Customer) crmEntry {
 	e.exp = i
 	if !e.match && e.keep == nil {
 		// Not a pointer into the page, nor texts in its answer's memory
-		// (keepsDetached): either would keep the whole page.
+		// (KeepsDetached): either would keep the whole page.
 		e.keep = c.Detached()
 	}
 	return e

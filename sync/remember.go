@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"erpsync/state"
+	"erpsync/sync/refresh"
 )
 
 // remember stores, after a finished run, what the refresh saw, the next
@@ -25,7 +26,7 @@ func (r *run) remember(ctx context.Context, runErr error) error {
 func (r *run) saveRefresh(ctx context.Context) error {
 	db := r.j.State
 	if r.refreshed == nil {
-		if err := SaveImport(ctx, db, r.j.Settings.Lookback); err != nil {
+		if err := refresh.SaveImport(ctx, db, db.Now, r.j.Settings.Lookback); err != nil {
 			return err
 		}
 		return db.SetFingerprint(ctx, r.j.Mapping.Fingerprint())
@@ -66,15 +67,15 @@ func lastRunWasNotImport(ctx context.Context, db *state.DB) (bool, error) {
 	return true, nil
 }
 
-// refresh reads the CRM side of the run (Refresh); what it could not do
+// refresh reads the CRM side of the run (refresh.Run); what it could not do
 // is fatal.
-func (r *run) refresh(ctx context.Context) (*Refreshed, error) {
+func (r *run) refresh(ctx context.Context) (*refresh.Result, error) {
 	j := r.j
 	contentCheck, err := lastRunWasNotImport(ctx, j.State)
 	if err != nil {
 		return nil, WithClass(ClassFatal, err)
 	}
-	rf, err := Refresh(ctx, RefreshOptions{CRM: j.CRM, State: j.State, Concurrency: j.Settings.Concurrency,
+	rf, err := refresh.Run(ctx, refresh.Options{CRM: j.CRM, State: j.State, Now: j.State.Now, Concurrency: j.Settings.Concurrency,
 		FullCheck: j.Settings.FullCheck, Lookback: j.Settings.Lookback, ContentCheck: contentCheck})
 	return rf, WithClass(ClassFatal, err)
 }

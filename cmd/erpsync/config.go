@@ -18,6 +18,7 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
+	"erpsync/sync/refresh"
 )
 
 // Config is the YAML config of ARCHITECTURE.md; every key is documented in
@@ -124,7 +125,7 @@ func DefaultConfig() Config {
 		Sync: SyncConfig{
 			Deletes: plan.DeletesNever, MaxDelete: plan.Limit{Percent: 5, IsPercent: true},
 			Drift: plan.DriftERPWins, MaxFailures: plan.Limit{Percent: 10, IsPercent: true},
-			Lookback: 2 * time.Minute, FullCheck: sync.DefaultFullCheck,
+			Lookback: 2 * time.Minute, FullCheck: refresh.DefaultFullCheck,
 			References: plan.ReferencesInsensitive,
 		},
 		Schedule: "CRON_TZ=Europe/Paris 0 2 * * *",

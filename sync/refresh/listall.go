@@ -1,4 +1,4 @@
-package sync
+package refresh
 
 import (
 	"cmp"
@@ -32,32 +32,32 @@ type Listing struct {
 // maxListPasses bounds how often a listing is done again.
 const maxListPasses = 3
 
-// listSink receives a pass of a listing: the records in id order as the
+// ListSink receives a pass of a listing: the records in id order as the
 // pages are joined, then the records changed meanwhile (newer copies of
 // records already added, or records created meanwhile). A new pass
 // starts with reset.
-type listSink interface {
-	reset()
-	add(c *crm.Customer)
-	changed(cs map[int64]crm.Customer)
-	len() int
+type ListSink interface {
+	Reset()
+	Add(c *crm.Customer)
+	Changed(cs map[int64]crm.Customer)
+	Len() int
 }
 
-// detachingSink is a listSink that keeps nothing of the records it is
+// DetachingSink is a ListSink that keeps nothing of the records it is
 // handed but Detached copies: its pages are decoded sharing their
 // answers' memory (crm.PageAnswer.DecodeShared).
-type detachingSink interface {
-	listSink
-	keepsDetached()
+type DetachingSink interface {
+	ListSink
+	KeepsDetached()
 }
 
 // collectSink keeps every customer listed, sorted by id.
 type collectSink struct{ all []*crm.Customer }
 
-func (s *collectSink) reset()                            { s.all = nil }
-func (s *collectSink) add(c *crm.Customer)               { s.all = append(s.all, c) }
-func (s *collectSink) changed(cs map[int64]crm.Customer) { s.all = merge(s.all, cs) }
-func (s *collectSink) len() int                          { return len(s.all) }
+func (s *collectSink) Reset()                            { s.all = nil }
+func (s *collectSink) Add(c *crm.Customer)               { s.all = append(s.all, c) }
+func (s *collectSink) Changed(cs map[int64]crm.Customer) { s.all = merge(s.all, cs) }
+func (s *collectSink) Len() int                          { return len(s.all) }
 
 // ListAll lists every customer of the CRM, sorted by id, pages fetched
 // concurrently. Records created, changed or deleted meanwhile are caught:
@@ -68,17 +68,17 @@ func (s *collectSink) len() int                          { return len(s.all) }
 // the client's); the server's answers say what a page really holds.
 func ListAll(ctx context.Context, api Lister, concurrency, pageSize int) ([]*crm.Customer, Listing, error) {
 	var sink collectSink
-	listing, err := listInto(ctx, api, concurrency, pageSize, &sink)
+	listing, err := ListInto(ctx, api, concurrency, pageSize, &sink)
 	if err != nil {
 		return nil, listing, err
 	}
 	return sink.all, listing, nil
 }
 
-// listInto is ListAll with the records handed to sink as the pages come
+// ListInto is ListAll with the records handed to sink as the pages come
 // in, in id order: what the listing holds at once is a window of pages,
 // whatever the CRM's size.
-func listInto(ctx context.Context, api Lister, concurrency, pageSize int, sink listSink) (Listing, error) {
+func ListInto(ctx context.Context, api Lister, concurrency, pageSize int, sink ListSink) (Listing, error) {
 	if concurrency <= 0 {
 		concurrency = 8
 	}
@@ -90,7 +90,7 @@ func listInto(ctx context.Context, api Lister, concurrency, pageSize int, sink l
 			return listing, err
 		}
 		if pass.settled || attempt == maxListPasses {
-			listing.Customers, listing.Unsettled = sink.len(), !pass.settled
+			listing.Customers, listing.Unsettled = sink.Len(), !pass.settled
 			listing.Unreadable, listing.UnreadableRecords = len(pass.bad), pass.bad
 			return listing, nil
 		}
@@ -107,9 +107,9 @@ type listPass struct {
 }
 
 // listOnce lists the pages, pulls what changed meanwhile and counts.
-func listOnce(ctx context.Context, api Lister, concurrency, pageSize int, sink listSink) (listPass, error) {
+func listOnce(ctx context.Context, api Lister, concurrency, pageSize int, sink ListSink) (listPass, error) {
 	started := time.Now().Add(-2 * time.Second) // the CRM's clock may have one-second resolution
-	sink.reset()
+	sink.Reset()
 	pass, err := listPages(ctx, api, concurrency, pageSize, sink)
 	if err != nil {
 		return pass, err
@@ -143,9 +143,9 @@ func listOnce(ctx context.Context, api Lister, concurrency, pageSize int, sink l
 	if err != nil {
 		return pass, err
 	}
-	sink.changed(since.Customers)
+	sink.Changed(since.Customers)
 	pass.bad = mergeBad(pass.bad, since.Unreadable)
-	pass.settled = pass.whole && sink.len()+len(pass.bad) == end.Paging.Total
+	pass.settled = pass.whole && sink.Len()+len(pass.bad) == end.Paging.Total
 	return pass, nil
 }
 
@@ -156,15 +156,15 @@ func listOnce(ctx context.Context, api Lister, concurrency, pageSize int, sink l
 // predecessor: records were deleted meanwhile and one may be missing. At
 // a page size of one no overlap is possible: then every page must report
 // the first page's total. The pages are joined in order as they come.
-func listPages(ctx context.Context, api Lister, concurrency, pageSize int, sink listSink) (listPass, error) {
+func listPages(ctx context.Context, api Lister, concurrency, pageSize int, sink ListSink) (listPass, error) {
 	q := crm.ListQuery{Sort: "id", Order: "asc", Max: pageSize}
 	first, err := api.ListPage(ctx, q)
 	if err != nil {
 		return listPass{}, fmt.Errorf("list the CRM: %w", err)
 	}
 	plan := planPages(q, first)
-	if g, ok := sink.(interface{ grow(n int) }); ok {
-		g.grow(plan.total) // room for the whole listing at once
+	if g, ok := sink.(interface{ Grow(n int) }); ok {
+		g.Grow(plan.total) // room for the whole listing at once
 	}
 	j := &joiner{plan: plan, sink: sink, overlap: plan.step < plan.q.Max, pass: listPass{whole: true, pages: 1}}
 	j.join(first)
@@ -325,8 +325,8 @@ type pageTurns struct {
 	shared            bool // decode sharing the answers' memory
 }
 
-func newPageTurns(concurrency int, sink listSink) *pageTurns {
-	_, shared := sink.(detachingSink)
+func newPageTurns(concurrency int, sink ListSink) *pageTurns {
+	_, shared := sink.(DetachingSink)
 	return &pageTurns{
 		requests: make(chan struct{}, concurrency),
 		decodes:  make(chan struct{}, max(runtime.GOMAXPROCS(0)-1, 1)),
@@ -421,7 +421,7 @@ func records(p *crm.Page) []record {
 // overlaps, and says whether they overlapped as planned.
 type joiner struct {
 	plan    pagePlan
-	sink    listSink
+	sink    ListSink
 	overlap bool
 	prev    []record // the records of the page joined last
 	lastID  int64    // of the record added last
@@ -455,11 +455,11 @@ func (j *joiner) add(es []record) {
 			j.pass.bad = mergeBad(j.pass.bad, []*crm.RecordError{e.bad})
 			continue
 		}
-		if j.sink.len() > 0 && e.id <= j.lastID {
+		if j.sink.Len() > 0 && e.id <= j.lastID {
 			j.pass.whole = false
 			continue
 		}
-		j.sink.add(e.c)
+		j.sink.Add(e.c)
 		j.lastID = e.id
 	}
 }

@@ -1,4 +1,4 @@
-package sync
+package refresh
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 
 	"erpsync/state"
 	"erpsync/sync/plan"
-	"erpsync/sync/refresh"
 )
 
 // RecordReader returns a managed record, or nil for a reference erpsync
@@ -41,8 +40,8 @@ func FindDrift(ctx context.Context, pulled *PullResult, cp RecordReader, country
 			continue
 		}
 		fields := slices.Collect(maps.Keys(rec.Values))
-		values := refresh.CRMValues(&c, fields, countryCode)
-		if c.LastUpdated.Equal(rec.CRMLastUpdated) && len(refresh.Differences(rec.CRMValues, values)) == 0 {
+		values := CRMValues(&c, fields, countryCode)
+		if c.LastUpdated.Equal(rec.CRMLastUpdated) && len(Differences(rec.CRMValues, values)) == 0 {
 			// The copy erpsync saw right after its own push: nothing new.
 			// (Same lastUpdated but other values: edited by hand in the
 			// second of the push.)
@@ -62,7 +61,7 @@ func FindDrift(ctx context.Context, pulled *PullResult, cp RecordReader, country
 // the reference does not show, say) is not a hand edit.
 func driftChanges(rec *state.Record, now map[string]string) []plan.Change {
 	var out []plan.Change
-	for _, ch := range refresh.Differences(rec.Values, now) {
+	for _, ch := range Differences(rec.Values, now) {
 		if answered, ok := rec.CRMValues[ch.Field]; ok && answered == now[ch.Field] {
 			continue
 		}

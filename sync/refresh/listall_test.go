@@ -1,4 +1,4 @@
-package sync_test
+package refresh_test
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/refresh"
 )
 
 // TestListAll_ChangesMeanwhile deletes, creates and edits customers while
@@ -87,7 +87,7 @@ func listWhileChanging(t *testing.T, concurrency, first, last int, more bool) {
 		t.Fatal(err)
 	}
 
-	all, listing, err := sync.ListAll(context.Background(), client, concurrency, 50)
+	all, listing, err := refresh.ListAll(context.Background(), client, concurrency, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestListAll_ServerCaps(t *testing.T) {
 	for _, cap := range []int{1, 37, 100} {
 		t.Run(fmt.Sprintf("cap %d", cap), func(t *testing.T) {
 			f := &front{cap: cap}
-			all, listing, err := sync.ListAll(t.Context(), newCRM(t, store, f), 4, 0)
+			all, listing, err := refresh.ListAll(t.Context(), newCRM(t, store, f), 4, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -159,7 +159,7 @@ func TestListAll_ServerCaps(t *testing.T) {
 func TestListAll_OffsetIgnored(t *testing.T) {
 	store, _ := seedStore(t, 1000, 0)
 	f := &front{cap: 100, ignoreOffset: true}
-	_, _, err := sync.ListAll(t.Context(), newCRM(t, store, f), 4, 0)
+	_, _, err := refresh.ListAll(t.Context(), newCRM(t, store, f), 4, 0)
 	var stalled *crm.StalledError
 	if !errors.As(err, &stalled) || !crm.IsFatal(err) {
 		t.Fatalf("err = %v, want a fatal *crm.StalledError", err)
@@ -190,7 +190,7 @@ func TestListAll_RequestsInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(client.Close)
-	all, listing, err := sync.ListAll(t.Context(), client, 3, 10)
+	all, listing, err := refresh.ListAll(t.Context(), client, 3, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package sync_test
+package refresh_test
 
 import (
 	"bytes"
@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/refresh"
 )
 
 // TestPull_ChangesBetweenPages drives crmsim's clock and edits customers
@@ -72,7 +72,7 @@ func TestPull_ChangesBetweenPages(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	res, err := sync.Pull(context.Background(), client, sync.PullOptions{PageSize: 40, Concurrency: 4})
+	res, err := refresh.Pull(context.Background(), client, refresh.PullOptions{PageSize: 40, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestPull_ChangesBetweenPages(t *testing.T) {
 
 	t.Run("since a watermark", func(t *testing.T) {
 		since := now().Add(-3 * time.Second)
-		res, err := sync.Pull(context.Background(), client, sync.PullOptions{Since: since, PageSize: 40})
+		res, err := refresh.Pull(context.Background(), client, refresh.PullOptions{Since: since, PageSize: 40})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -220,7 +220,7 @@ func seedStore(t *testing.T, n, shared int) (*crmsim.Store, time.Time) {
 // checkPulled compares a pull with the store: every customer changed at
 // or after since, each once, at its lastUpdated (with the front's
 // milliseconds).
-func checkPulled(t *testing.T, res *sync.PullResult, store *crmsim.Store, since time.Time, millis bool) {
+func checkPulled(t *testing.T, res *refresh.PullResult, store *crmsim.Store, since time.Time, millis bool) {
 	t.Helper()
 	want := 0
 	for i := range store.Len() {
@@ -254,7 +254,7 @@ func TestPull_ServerCaps(t *testing.T) {
 			t.Run(fmt.Sprintf("cap %d millis %v", cap, millis), func(t *testing.T) {
 				f := &front{cap: cap, millis: millis}
 				client := newCRM(t, store, f)
-				res, err := sync.Pull(t.Context(), client, sync.PullOptions{Concurrency: 2})
+				res, err := refresh.Pull(t.Context(), client, refresh.PullOptions{Concurrency: 2})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -263,7 +263,7 @@ func TestPull_ServerCaps(t *testing.T) {
 					t.Errorf("%d list requests, want at least %d at a cap of %d", f.lists.Load(), min, cap)
 				}
 				since := last.Add(-10 * time.Second)
-				res, err = sync.Pull(t.Context(), client, sync.PullOptions{Since: since})
+				res, err = refresh.Pull(t.Context(), client, refresh.PullOptions{Since: since})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -281,7 +281,7 @@ func TestPull_ThousandsInOneSecond(t *testing.T) {
 	for _, millis := range []bool{false, true} {
 		t.Run(fmt.Sprintf("millis %v", millis), func(t *testing.T) {
 			f := &front{cap: 37, millis: millis}
-			res, err := sync.Pull(t.Context(), newCRM(t, store, f), sync.PullOptions{Concurrency: 2})
+			res, err := refresh.Pull(t.Context(), newCRM(t, store, f), refresh.PullOptions{Concurrency: 2})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -295,7 +295,7 @@ func TestPull_ThousandsInOneSecond(t *testing.T) {
 func TestPull_OffsetIgnored(t *testing.T) {
 	store, _ := seedStore(t, 300, 300)
 	f := &front{cap: 100, ignoreOffset: true}
-	_, err := sync.Pull(t.Context(), newCRM(t, store, f), sync.PullOptions{})
+	_, err := refresh.Pull(t.Context(), newCRM(t, store, f), refresh.PullOptions{})
 	var stalled *crm.StalledError
 	if !errors.As(err, &stalled) || !crm.IsFatal(err) {
 		t.Fatalf("err = %v, want a fatal *crm.StalledError", err)
@@ -310,7 +310,7 @@ func TestPull_OffsetIgnored(t *testing.T) {
 func TestPull_UnreadableRecord(t *testing.T) {
 	store, _ := seedStore(t, 100, 60)
 	f := &front{cap: 37, corrupt: "K-0040"}
-	res, err := sync.Pull(t.Context(), newCRM(t, store, f), sync.PullOptions{})
+	res, err := refresh.Pull(t.Context(), newCRM(t, store, f), refresh.PullOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +351,7 @@ func TestPull_CRMMilliseconds(t *testing.T) {
 	mid, _ := store.ByReference("K-0500")
 	for _, since := range []time.Time{{}, mid.LastUpdated.Time} {
 		f.lists.Store(0)
-		res, err := sync.Pull(t.Context(), client, sync.PullOptions{Since: since, Concurrency: 2})
+		res, err := refresh.Pull(t.Context(), client, refresh.PullOptions{Since: since, Concurrency: 2})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package sync
+package refresh
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 	"erpsync/state"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
-	"erpsync/sync/refresh"
 )
 
 // DefaultFullCheck is how often a run walks every customer of the CRM
@@ -25,17 +24,18 @@ import (
 // a pair is found within a week; between walks, runs cost a few requests.
 const DefaultFullCheck = 168 * time.Hour
 
-// RefreshCRM is what a refresh asks the CRM: pages of customers (Pull)
+// CRM is what a refresh asks the CRM: pages of customers (Pull)
 // and counts of windows (Count).
-type RefreshCRM interface {
+type CRM interface {
 	Lister
 	CountAPI
 }
 
-// RefreshOptions are what a refresh reads, and how.
-type RefreshOptions struct {
-	CRM         RefreshCRM
-	State       *state.DB
+// Options are what a refresh reads, and how.
+type Options struct {
+	CRM         CRM
+	State       state.Checkpoint
+	Now         func() time.Time // the checkpoint's clock (state.DB.Now)
 	Concurrency int
 	FullCheck   time.Duration // a refresh walks every customer this often; 0: DefaultFullCheck, < 0: never
 	Lookback    time.Duration // widens the pulled span for clock skew with the CRM
@@ -44,10 +44,10 @@ type RefreshOptions struct {
 	ContentCheck bool
 }
 
-// Refreshed is what a refresh of the CRM side saw: the drift for the plan,
+// Result is what a refresh of the CRM side saw: the drift for the plan,
 // the records it could not read, and what to remember once the run has
 // finished (Save).
-type Refreshed struct {
+type Result struct {
 	Drift []plan.Drift
 	// Seen is what the CRM now holds of each managed customer pulled.
 	Seen []state.Seen
@@ -62,12 +62,12 @@ type Refreshed struct {
 	count   *CountResult
 }
 
-// Refresh pulls the CRM's changes since the watermark, counts the
+// Run pulls the CRM's changes since the watermark, counts the
 // customers below it against the checkpoint (reading only the windows
 // that differ), and finds drift and hand deletes. It records nothing:
 // Save does, once the run has finished.
-func Refresh(ctx context.Context, opt RefreshOptions) (*Refreshed, error) {
-	r := &Refreshed{started: opt.State.Now()}
+func Run(ctx context.Context, opt Options) (*Result, error) {
+	r := &Result{started: opt.Now()}
 	verified, err := r.points(ctx, opt)
 	if err != nil {
 		return nil, err
@@ -101,7 +101,7 @@ func Refresh(ctx context.Context, opt RefreshOptions) (*Refreshed, error) {
 
 // points reads where the pull starts, whether this run walks everything,
 // and the end of the verified span.
-func (r *Refreshed) points(ctx context.Context, opt RefreshOptions) (verified time.Time, err error) {
+func (r *Result) points(ctx context.Context, opt Options) (verified time.Time, err error) {
 	db := opt.State
 	since, err := db.Watermark(ctx)
 	if err != nil {
@@ -131,7 +131,7 @@ func (r *Refreshed) points(ctx context.Context, opt RefreshOptions) (verified ti
 // sort sorts the customers seen into drift and what to remember: managed
 // ones go through FindDrift, the others are counted; the hand deletes
 // found now or before become drift of their own.
-func (r *Refreshed) sort(ctx context.Context, db *state.DB, pulled *PullResult) error {
+func (r *Result) sort(ctx context.Context, db state.Checkpoint, pulled *PullResult) error {
 	managed := &PullResult{Customers: map[int64]crm.Customer{}}
 	for id, c := range pulled.Customers {
 		_, ok, err := db.CRMLastUpdated(ctx, c.Reference)
@@ -161,7 +161,7 @@ func (r *Refreshed) sort(ctx context.Context, db *state.DB, pulled *PullResult) 
 
 // deletedByHand adds a drift for every managed customer deleted by hand:
 // found now, or before and not pushed or seen again since.
-func (r *Refreshed) deletedByHand(ctx context.Context, db *state.DB, seen *PullResult) error {
+func (r *Result) deletedByHand(ctx context.Context, db state.Checkpoint, seen *PullResult) error {
 	back := map[string]bool{}
 	for _, c := range seen.Customers {
 		back[c.Reference] = true
@@ -187,7 +187,7 @@ func (r *Refreshed) deletedByHand(ctx context.Context, db *state.DB, seen *PullR
 // counted span, and every customer seen.
 type sighting struct {
 	ctx  context.Context
-	db   *state.DB
+	db   state.Checkpoint
 	from time.Time
 	// contentCheck compares the content of the last run's own writes
 	// (sameSecond). Not after an import: its writes fill the span (a
@@ -254,8 +254,8 @@ func (s *sighting) editedInSameSecond(c crm.Customer) (bool, error) {
 	if err != nil || rec == nil {
 		return false, err
 	}
-	now := refresh.CRMValues(&c, slices.Collect(maps.Keys(rec.Values)), mapping.CountryCode)
-	return len(refresh.Differences(rec.CRMValues, now)) > 0, nil
+	now := CRMValues(&c, slices.Collect(maps.Keys(rec.Values)), mapping.CountryCode)
+	return len(Differences(rec.CRMValues, now)) > 0, nil
 }
 
 // keep is PullOptions.Keep; Pull calls it under its lock.
@@ -285,7 +285,7 @@ func (s *sighting) keep(c crm.Customer) (bool, error) {
 // goneInWalk finds the known customers of the pulled span (everything,
 // in a full walk) that the pull never saw: a pull shows what changed,
 // not what was deleted.
-func (s *sighting) goneInWalk(ctx context.Context, opt RefreshOptions, res *CountResult) error {
+func (s *sighting) goneInWalk(ctx context.Context, opt Options, res *CountResult) error {
 	known, err := opt.State.KnownIn(ctx, s.from, time.Time{})
 	if err != nil {
 		return fmt.Errorf("check the pulled span: %w", err)
@@ -309,7 +309,7 @@ func (s *sighting) goneInWalk(ctx context.Context, opt RefreshOptions, res *Coun
 
 // Save records what counting found, the next watermark, where the
 // verified span now ends and, after a full walk, when it was.
-func (rf *Refreshed) Save(ctx context.Context, db *state.DB, lookback time.Duration) error {
+func (rf *Result) Save(ctx context.Context, db state.Checkpoint, lookback time.Duration) error {
 	rf.counted.At = rf.started
 	if err := db.SaveCounted(ctx, rf.counted); err != nil {
 		return err
@@ -334,7 +334,7 @@ func (rf *Refreshed) Save(ctx context.Context, db *state.DB, lookback time.Durat
 // counts what the import wrote rather than reading it. The verified span
 // stays where it was (an import on a new checkpoint verifies nothing:
 // the next run counts every second the import wrote).
-func SaveImport(ctx context.Context, db *state.DB, lookback time.Duration) error {
+func SaveImport(ctx context.Context, db state.Checkpoint, now func() time.Time, lookback time.Duration) error {
 	mark, err := db.Watermark(ctx)
 	if err != nil {
 		return err
@@ -357,9 +357,9 @@ func SaveImport(ctx context.Context, db *state.DB, lookback time.Duration) error
 		return err
 	}
 	if last.IsZero() { // the import starts the full walk's clock
-		if err := db.SetFullCheck(ctx, db.Now()); err != nil {
+		if err := db.SetFullCheck(ctx, now()); err != nil {
 			return err
 		}
 	}
-	return db.SetWatermark(ctx, db.Now())
+	return db.SetWatermark(ctx, now())
 }
