@@ -2,10 +2,10 @@ package sync_test
 
 import (
 	"erpsync/state"
-	"erpsync/sync"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
+	"erpsync/sync/reconcile"
 	"erpsync/sync/refresh"
 )
 
@@ -17,7 +17,7 @@ var (
 	_ plan.Checkpoint           = (*state.DB)(nil)
 	_ refresh.RecordReader      = (*state.DB)(nil)
 	_ refresh.LastUpdatedReader = (*state.DB)(nil)
-	_ sync.ReconcileCheckpoint  = (*state.DB)(nil)
+	_ reconcile.Checkpoint      = (*state.DB)(nil)
 	_ apply.Recorder            = (*state.Writer)(nil)
 	_ apply.Recorder            = apply.Discard{}
 
@@ -26,6 +26,6 @@ var (
 	_ plan.Checkpoint           = state.Checkpoint(nil)
 	_ refresh.RecordReader      = state.Checkpoint(nil)
 	_ refresh.LastUpdatedReader = state.Checkpoint(nil)
-	_ sync.ReconcileCheckpoint  = state.Checkpoint(nil)
+	_ reconcile.Checkpoint      = state.Checkpoint(nil)
 	_ refresh.KnownCheckpoint   = state.Checkpoint(nil)
 )

@@ -16,9 +16,9 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/mapping/genexport"
-	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/reconcile"
 	"erpsync/sync/refresh"
 )
 
@@ -161,7 +161,7 @@ func BenchmarkReconcile1M(b *testing.B) {
 		debug.FreeOSMemory()
 		resetPeakRSS()
 		base := peakRSS()
-		res, err := sync.Reconcile(context.Background(), mappingRows(m, day2), client, nil, sync.ReconcileOptions{Concurrency: conc, PageSize: page})
+		res, err := reconcile.Run(context.Background(), mappingRows(m, day2), client, nil, reconcile.Options{Concurrency: conc, PageSize: page})
 		peak = max(peak, peakRSS())
 		if err != nil {
 			b.Fatal(err)

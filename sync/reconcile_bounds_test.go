@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"erpsync/mapping"
-	"erpsync/sync"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/plan/plantest"
+	"erpsync/sync/reconcile"
 	"erpsync/sync/report"
 )
 
@@ -28,13 +28,13 @@ func TestReconcile_RowErrorsBounded(t *testing.T) {
 	for i := range 20 {
 		export = append(export, plantest.Bad(3+i, "BAD"+string(rune('A'+i))))
 	}
-	res, err := sync.Reconcile(ctx, plantest.Rows(export...), r.client, r.db, sync.ReconcileOptions{MaxErrors: 5})
+	res, err := reconcile.Run(ctx, plantest.Rows(export...), r.client, r.db, reconcile.Options{MaxErrors: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
 	invalid := 0
 	for _, it := range res.Items {
-		if it.Status == sync.StatusInvalid {
+		if it.Status == reconcile.StatusInvalid {
 			invalid++
 		}
 	}
@@ -44,7 +44,7 @@ func TestReconcile_RowErrorsBounded(t *testing.T) {
 	}
 	for _, mode := range []os.FileMode{0, 0o600} {
 		dir := filepath.Join(t.TempDir(), "out")
-		files, err := sync.WriteReconciliation(dir, res, "x.csv", time.Now(), mode)
+		files, err := reconcile.Write(dir, res, "x.csv", time.Now(), mode)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +69,7 @@ func TestReconcile_RowErrorsBounded(t *testing.T) {
 			t.Errorf("reconciliation.json: %d row errors, %d omitted, %v; want 5 and 15", len(doc.RowErrors), doc.Omitted, err)
 		}
 		csv, _ := os.ReadFile(files.CSV)
-		if n := strings.Count(string(csv), ","+sync.StatusInvalid+","); n != 6 || !strings.Contains(string(csv), "and 15 more") {
+		if n := strings.Count(string(csv), ","+reconcile.StatusInvalid+","); n != 6 || !strings.Contains(string(csv), "and 15 more") {
 			t.Errorf("reconciliation.csv: %d invalid lines; want 5 and one saying 15 more:\n%s", n, csv)
 		}
 		if html, _ := os.ReadFile(files.HTML); !strings.Contains(string(html), "and 15 more") {

@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"erpsync/mapping"
-	"erpsync/sync"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/plantest"
+	"erpsync/sync/reconcile"
 )
 
 // Guarantee: Reconcile says why each reference differs, from the
@@ -58,23 +58,23 @@ func TestReconcile_Explanations(t *testing.T) {
 		pushed[4],
 		plantest.Cust(7, "NEW"),
 	}
-	res, err := sync.Reconcile(ctx, plantest.Rows(export...), r.client, r.db, sync.ReconcileOptions{})
+	res, err := reconcile.Run(ctx, plantest.Rows(export...), r.client, r.db, reconcile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	items := map[string]sync.ReconcileItem{}
+	items := map[string]reconcile.Item{}
 	for _, it := range res.Items {
 		items[it.Reference] = it
 	}
 	for _, tc := range []struct {
 		ref, status, why string
 	}{
-		{"ERPCHG", sync.StatusDifferent, "the ERP changed it, not yet synced"},
-		{"HAND", sync.StatusDifferent, "edited in the CRM by hand since the last sync"},
-		{"FAILED", sync.StatusRefused, "the last push failed: 400"}, // erpsync could not send it
-		{"GONE", sync.StatusOnlyInERP, "deleted in the CRM by hand since the last sync"},
-		{"NEW", sync.StatusOnlyInERP, "new in the ERP, not yet synced"},
-		{"OTHER", sync.StatusOnlyInCRM, "not managed by erpsync"},
+		{"ERPCHG", reconcile.StatusDifferent, "the ERP changed it, not yet synced"},
+		{"HAND", reconcile.StatusDifferent, "edited in the CRM by hand since the last sync"},
+		{"FAILED", reconcile.StatusRefused, "the last push failed: 400"}, // erpsync could not send it
+		{"GONE", reconcile.StatusOnlyInERP, "deleted in the CRM by hand since the last sync"},
+		{"NEW", reconcile.StatusOnlyInERP, "new in the ERP, not yet synced"},
+		{"OTHER", reconcile.StatusOnlyInCRM, "not managed by erpsync"},
 	} {
 		it, ok := items[tc.ref]
 		if !ok {

@@ -5,11 +5,11 @@ import (
 	"testing"
 
 	"erpsync/mapping"
-	"erpsync/sync"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/plantest"
+	"erpsync/sync/reconcile"
 )
 
 // Guarantee: a CRM copy that is not equal at a glance to its export row
@@ -32,11 +32,11 @@ func TestReconcile_NotEqualAtAGlance(t *testing.T) {
 		plantest.Cust(3, "FAR", "creditLimit=1000"),
 		plantest.Cust(4, "EMPTY", "email=e@example.com", "isActive="),
 	}
-	res, err := sync.Reconcile(ctx, plantest.Rows(export...), r.client, r.db, sync.ReconcileOptions{})
+	res, err := reconcile.Run(ctx, plantest.Rows(export...), r.client, r.db, reconcile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (sync.ReconcileSummary{Matched: 2, Different: 1}); res.Summary != want {
+	if want := (reconcile.Summary{Matched: 2, Different: 1}); res.Summary != want {
 		t.Fatalf("summary %+v, want %+v (items %+v)", res.Summary, want, res.Items)
 	}
 	if it := res.Items[0]; it.Reference != "FAR" || len(it.Differences) != 1 || it.Differences[0].Delta != "-0.5" {
@@ -56,14 +56,14 @@ func TestReconcile_DefaultCurrency(t *testing.T) {
 		t.Fatal(err)
 	}
 	export := plantest.Rows(managed, plantest.Cust(3, "NEW", "creditLimit=5"))
-	res, err := sync.Reconcile(ctx, export, r.client, r.db, sync.ReconcileOptions{})
+	res, err := reconcile.Run(ctx, export, r.client, r.db, reconcile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, unknown := res.Totals["?"]; unknown || res.Totals["EUR"].ERPCount != 2 || res.Totals["EUR"].ERPCreditLimit != 15 {
 		t.Errorf("totals %+v, want both rows under EUR (15), none under ?", res.Totals)
 	}
-	res, err = sync.Reconcile(ctx, export, r.client, nil, sync.ReconcileOptions{})
+	res, err = reconcile.Run(ctx, export, r.client, nil, reconcile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,9 +15,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"erpsync/mapping"
-	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
+	"erpsync/sync/reconcile"
 	"erpsync/sync/refresh"
 )
 
@@ -108,7 +108,7 @@ const defaultReportMode = 0o640
 
 // ReconcileConfig is the reconcile: section: numeric tolerance per field.
 type ReconcileConfig struct {
-	Tolerance map[string]sync.Tolerance `yaml:"tolerance"`
+	Tolerance map[string]reconcile.Tolerance `yaml:"tolerance"`
 }
 
 // DefaultConfig returns the documented defaults.

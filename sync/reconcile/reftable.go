@@ -1,4 +1,4 @@
-package sync
+package reconcile
 
 import "hash/maphash"
 

@@ -1,4 +1,4 @@
-package sync
+package reconcile
 
 import (
 	"cmp"
@@ -18,20 +18,20 @@ import (
 	"time"
 )
 
-// ReconcileFiles are the paths of a reconciliation's reports.
-type ReconcileFiles struct {
+// Files are the paths of a reconciliation's reports.
+type Files struct {
 	JSON, CSV, HTML string
 }
 
-// WriteReconciliation writes reconciliation.json, .csv and .html into dir
+// Write writes reconciliation.json, .csv and .html into dir
 // and returns their paths. They hold customer data: they are created of
 // mode (reports.file_mode; 0: report.DefaultMode), and a new dir of the
 // matching folder mode.
-func WriteReconciliation(dir string, r *Reconciliation, source string, at time.Time, mode os.FileMode) (ReconcileFiles, error) {
+func Write(dir string, r *Reconciliation, source string, at time.Time, mode os.FileMode) (Files, error) {
 	if mode == 0 {
 		mode = report.DefaultMode
 	}
-	files := ReconcileFiles{
+	files := Files{
 		JSON: filepath.Join(dir, "reconciliation.json"),
 		CSV:  filepath.Join(dir, "reconciliation.csv"),
 		HTML: filepath.Join(dir, "reconciliation.html"),

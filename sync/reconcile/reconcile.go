@@ -1,4 +1,4 @@
-package sync
+package reconcile
 
 import (
 	"cmp"
@@ -47,8 +47,8 @@ type Tolerance struct {
 // DefaultTolerance is exact to the cent.
 var DefaultTolerance = Tolerance{Absolute: 0.005}
 
-// ReconcileOptions are the settings of a reconciliation.
-type ReconcileOptions struct {
+// Options are the settings of a reconciliation.
+type Options struct {
 	Concurrency int // pages fetched at once; default 8
 	PageSize    int // the max asked for; 0: the client's page size
 	// Tolerance per numeric field; DefaultTolerance when absent.
@@ -61,21 +61,21 @@ type ReconcileOptions struct {
 	MaxErrors int
 }
 
-// ReconcileCheckpoint is what a reconciliation reads of the checkpoint to
+// Checkpoint is what a reconciliation reads of the checkpoint to
 // explain differences; it may be nil.
-type ReconcileCheckpoint interface {
+type Checkpoint interface {
 	Get(ctx context.Context, ref string) (*state.Record, error)
 	Failures(ctx context.Context) ([]state.Failure, error)
 }
 
 // Reconciliation is the comparison of an export with the CRM.
 type Reconciliation struct {
-	Summary ReconcileSummary         `json:"summary"`
+	Summary Summary                  `json:"summary"`
 	Fields  map[string]int           `json:"fields"` // differences per field
 	Totals  map[string]CurrencyTotal `json:"totals"` // per currency
-	Items   []ReconcileItem          `json:"items"`  // every reference that does not match
+	Items   []Item                   `json:"items"`  // every reference that does not match
 	// RowErrors are export rows that could not be read (not compared):
-	// the first ReconcileOptions.MaxErrors of them.
+	// the first Options.MaxErrors of them.
 	RowErrors []string `json:"row_errors,omitempty"`
 	// RowErrorsOmitted counts the invalid rows past MaxErrors: neither in
 	// RowErrors nor in Items, but in Summary.CouldNotSend.
@@ -86,8 +86,8 @@ type Reconciliation struct {
 	CreditMapped bool `json:"-"`
 }
 
-// ReconcileSummary counts references by status.
-type ReconcileSummary struct {
+// Summary counts references by status.
+type Summary struct {
 	Matched   int `json:"matched"`
 	OnlyInERP int `json:"only_in_erp"`
 	OnlyInCRM int `json:"only_in_crm"`
@@ -122,8 +122,8 @@ func (t CurrencyTotal) MarshalJSON() ([]byte, error) {
 	return json.Marshal(plain(t))
 }
 
-// ReconcileItem is a reference that does not match.
-type ReconcileItem struct {
+// Item is a reference that does not match.
+type Item struct {
 	Reference   string      `json:"reference"`
 	Status      string      `json:"status"`
 	Line        int         `json:"line,omitempty"`
@@ -149,13 +149,13 @@ type erpSide struct {
 	flagged bool
 }
 
-// Reconcile compares an export with everything the CRM holds. It writes
+// Run compares an export with everything the CRM holds. It writes
 // nothing anywhere. Its memory is bounded by the size of a compact index
 // of the export (reconcile_index.go), not by the customers' fields: the
 // CRM's pages are compared with the index as they come, and the export is
 // read a second time for the rows that are not equal at a glance, so rows
 // must be readable twice.
-func Reconcile(ctx context.Context, rows plan.Rows, api refresh.Lister, cp ReconcileCheckpoint, opt ReconcileOptions) (*Reconciliation, error) {
+func Run(ctx context.Context, rows plan.Rows, api refresh.Lister, cp Checkpoint, opt Options) (*Reconciliation, error) {
 	if opt.CountryCode == nil {
 		opt.CountryCode = func(string) (string, bool) { return "", false }
 	}
@@ -185,7 +185,7 @@ func Reconcile(ctx context.Context, rows plan.Rows, api refresh.Lister, cp Recon
 	if err := j.detail(ctx, rows, pending); err != nil {
 		return nil, err
 	}
-	slices.SortFunc(res.Items, func(a, b ReconcileItem) int { return cmp.Compare(a.Reference, b.Reference) })
+	slices.SortFunc(res.Items, func(a, b Item) int { return cmp.Compare(a.Reference, b.Reference) })
 	res.roundTotals()
 	return res, nil
 }
@@ -209,7 +209,7 @@ func (r *Reconciliation) readERP(rows plan.Rows, maxErrors int) (*erpIndex, *erp
 				return nil
 			}
 			r.RowErrors = append(r.RowErrors, e.Error())
-			r.count(&ReconcileItem{Reference: e.Reference, Status: StatusInvalid, Line: e.Line, Explanation: e.Error()})
+			r.count(&Item{Reference: e.Reference, Status: StatusInvalid, Line: e.Line, Explanation: e.Error()})
 			return nil
 		}
 		f.note(x, row.Customer)
@@ -262,7 +262,7 @@ func (f *erpRefusals) conflict(ref string) []int {
 
 // failuresByRef reads the checkpoint's pending failures, when there is a
 // checkpoint.
-func failuresByRef(ctx context.Context, cp ReconcileCheckpoint) (map[string]state.Failure, error) {
+func failuresByRef(ctx context.Context, cp Checkpoint) (map[string]state.Failure, error) {
 	failures := map[string]state.Failure{}
 	if cp == nil {
 		return failures, nil
@@ -282,9 +282,9 @@ type judge struct {
 	res      *Reconciliation
 	x        *erpIndex
 	side     *crmSide
-	cp       ReconcileCheckpoint
+	cp       Checkpoint
 	failures map[string]state.Failure
-	opt      ReconcileOptions
+	opt      Options
 	refused  *erpRefusals
 	// defaultCur is the organisation's default currency, learnt once
 	// (learnt: whether it was looked for).
@@ -451,12 +451,12 @@ func (j *judge) conflict(ref string, inCRM bool) bool {
 	if inCRM {
 		why += " (the CRM keeps its copy)"
 	}
-	j.res.count(&ReconcileItem{Reference: ref, Status: StatusInvalid, Line: lines[0], Lines: lines, Explanation: why})
+	j.res.count(&Item{Reference: ref, Status: StatusInvalid, Line: lines[0], Lines: lines, Explanation: why})
 	return true
 }
 
 // count adds a comparison's item (nil: the two sides match) to the summary.
-func (r *Reconciliation) count(item *ReconcileItem) {
+func (r *Reconciliation) count(item *Item) {
 	if item == nil {
 		r.Summary.Matched++
 		return
@@ -547,26 +547,26 @@ func (r *Reconciliation) totalCRM(cur string, c *crmEntry) {
 }
 
 // compare classifies one reference; nil when it matches.
-func compare(ref string, e *erpSide, c *crm.Customer, rec *state.Record, opt ReconcileOptions) *ReconcileItem {
+func compare(ref string, e *erpSide, c *crm.Customer, rec *state.Record, opt Options) *Item {
 	managed := rec != nil
 	switch {
 	case e != nil && e.flagged && c == nil:
 		return nil // flagged for deletion and gone: as expected
 	case e != nil && e.flagged:
-		return &ReconcileItem{Reference: ref, Status: StatusOnlyInCRM, Line: e.line, Managed: managed,
+		return &Item{Reference: ref, Status: StatusOnlyInCRM, Line: e.line, Managed: managed,
 			Explanation: "flagged for deletion in the export, still in the CRM (not yet synced)"}
 	case e == nil:
 		why := "not managed by erpsync (created in the CRM)"
 		if managed {
 			why = "managed by erpsync, absent from the export (removed in the ERP; deletes are not mirrored yet)"
 		}
-		return &ReconcileItem{Reference: ref, Status: StatusOnlyInCRM, Managed: managed, Explanation: why}
+		return &Item{Reference: ref, Status: StatusOnlyInCRM, Managed: managed, Explanation: why}
 	case c == nil:
 		why := "new in the ERP, not yet synced"
 		if managed {
 			why = "deleted in the CRM by hand since the last sync"
 		}
-		return &ReconcileItem{Reference: ref, Status: StatusOnlyInERP, Line: e.line, Managed: managed, Explanation: why}
+		return &Item{Reference: ref, Status: StatusOnlyInERP, Line: e.line, Managed: managed, Explanation: why}
 	}
 	fields := slices.Sorted(maps.Keys(e.fields))
 	crmVals := refresh.CRMValues(c, fields, opt.CountryCode)
@@ -596,7 +596,7 @@ func compare(ref string, e *erpSide, c *crm.Customer, rec *state.Record, opt Rec
 			why = "differs from what erpsync pushed"
 		}
 	}
-	return &ReconcileItem{Reference: ref, Status: StatusDifferent, Line: e.line, Managed: managed, Differences: diffs, Explanation: why}
+	return &Item{Reference: ref, Status: StatusDifferent, Line: e.line, Managed: managed, Differences: diffs, Explanation: why}
 }
 
 // withinTolerance compares numbers with the field's tolerance.
