@@ -354,6 +354,10 @@ type GuardError struct {
 
 func (e *GuardError) Error() string { return e.Guard + ": " + e.Detail }
 
+// GuardStop says that a guard stopped the run: the engine's guard class
+// (exit 3).
+func (e *GuardError) GuardStop() bool { return true }
+
 // Rows streams an export: it calls fn for each row and returns fn's error.
 type Rows func(fn func(mapping.Row) error) error
 
