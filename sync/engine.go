@@ -15,6 +15,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
+	"erpsync/sync/inbox"
 	"erpsync/sync/plan"
 	"erpsync/sync/refresh"
 	"erpsync/sync/report"
@@ -259,7 +260,7 @@ type run struct {
 // the run: 0.15 s of reading for 200 MB, off the path to the first row.
 // The returned function waits for the answer.
 func hashBeside(path string) func() (string, error) {
-	return beside(func() (string, error) { return FileSHA256(path) })
+	return beside(func() (string, error) { return inbox.FileSHA256(path) })
 }
 
 // source names the export in the run history: where it came from (an

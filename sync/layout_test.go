@@ -11,7 +11,7 @@ import (
 
 // stages are the packages split out of the engine (issue 22), each one
 // concept with a package doc, in a folder of its own beneath sync.
-var stages = []string{"plan", "apply", "report", "refresh", "reconcile"}
+var stages = []string{"plan", "apply", "report", "refresh", "reconcile", "inbox"}
 
 // TestLayout_StagesArePackages: each stage is a package of its name with
 // a package doc, and none of its files is left in the engine's folder.

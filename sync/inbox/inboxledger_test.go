@@ -1,4 +1,4 @@
-package sync_test
+package inbox_test
 
 import (
 	"fmt"
@@ -8,11 +8,11 @@ import (
 	gosync "sync"
 	"testing"
 
-	"erpsync/sync"
+	"erpsync/sync/inbox"
 )
 
 func TestInboxLedger_HoldsAndAttempts(t *testing.T) {
-	l := &sync.InboxLedger{Path: sync.LedgerPath(filepath.Join(t.TempDir(), "erpsync.db"))}
+	l := &inbox.Ledger{Path: inbox.LedgerPath(filepath.Join(t.TempDir(), "erpsync.db"))}
 	if held, err := l.Held(); err != nil || len(held) != 0 {
 		t.Fatalf("a missing ledger: %v, %v; want nothing held", held, err)
 	}
@@ -20,7 +20,7 @@ func TestInboxLedger_HoldsAndAttempts(t *testing.T) {
 	var wg gosync.WaitGroup
 	for i := range 20 {
 		wg.Go(func() {
-			if err := l.Hold(sync.Held{Source: fmt.Sprintf("inbox/x%02d.csv", i), Reason: "max_delete"}); err != nil {
+			if err := l.Hold(inbox.Held{Source: fmt.Sprintf("inbox/x%02d.csv", i), Reason: "max_delete"}); err != nil {
 				t.Error(err)
 			}
 		})
@@ -29,7 +29,7 @@ func TestInboxLedger_HoldsAndAttempts(t *testing.T) {
 	if held, err := l.Held(); err != nil || len(held) != 20 {
 		t.Fatalf("%d held, %v; want 20", len(held), err)
 	}
-	released, err := l.Release(func(h sync.Held) bool { return h.Source == "inbox/x07.csv" })
+	released, err := l.Release(func(h inbox.Held) bool { return h.Source == "inbox/x07.csv" })
 	if err != nil || len(released) != 1 || released[0].Source != "inbox/x07.csv" {
 		t.Fatalf("released %+v, %v; want x07 alone", released, err)
 	}

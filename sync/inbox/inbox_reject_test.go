@@ -1,4 +1,4 @@
-package sync_test
+package inbox_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"erpsync/mapping"
-	"erpsync/sync"
+	"erpsync/sync/inbox"
 	"erpsync/sync/source"
 	"erpsync/sync/source/sourcetest"
 )
@@ -35,7 +35,7 @@ func sftpInboxWith(t *testing.T, tune func(*mapping.Config)) (remoteInbox, *sour
 }
 
 // rejectInbox is an inbox over r whose spool does not pause between tries.
-func rejectInbox(t *testing.T, r remoteInbox, syncedLast func(context.Context, string, string) (bool, error)) *sync.Inbox {
+func rejectInbox(t *testing.T, r remoteInbox, syncedLast func(context.Context, string, string) (bool, error)) *inbox.Inbox {
 	t.Helper()
 	spool, err := source.NewSpool(t.TempDir())
 	if err != nil {
@@ -46,12 +46,12 @@ func rejectInbox(t *testing.T, r remoteInbox, syncedLast func(context.Context, s
 		syncedLast = func(context.Context, string, string) (bool, error) { return false, nil }
 	}
 	at := time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)
-	return &sync.Inbox{Store: r.store, Spool: spool, Now: func() time.Time { return at }, SyncedLast: syncedLast}
+	return &inbox.Inbox{Store: r.store, Spool: spool, Now: func() time.Time { return at }, SyncedLast: syncedLast}
 }
 
 // nextRejected calls Next once and returns the file it rejected: no
 // export handed out, no error, one Skipped with Rejected set.
-func nextRejected(t *testing.T, in *sync.Inbox, name string) sync.Skipped {
+func nextRejected(t *testing.T, in *inbox.Inbox, name string) inbox.Skipped {
 	t.Helper()
 	exp, skipped, err := in.Next(context.Background())
 	if err != nil || exp != nil {
@@ -63,7 +63,7 @@ func nextRejected(t *testing.T, in *sync.Inbox, name string) sync.Skipped {
 		}
 	}
 	t.Fatalf("passed over %+v; want %s rejected", skipped, name)
-	return sync.Skipped{}
+	return inbox.Skipped{}
 }
 
 // Issue 26 follow-up §1: a file that cannot be copied, and never will be
@@ -167,7 +167,7 @@ func TestInbox_RejectsWhatItCannotCopy(t *testing.T) {
 		r.put(t, "big.csv", "reference,name\n"+strings.Repeat("C1,One\n", 20_000))
 		srv.CutAfter(40_000, 1000)
 		exp, skipped, err := in.Next(context.Background())
-		var fe *sync.FetchError
+		var fe *inbox.FetchError
 		if exp != nil || !errors.As(err, &fe) {
 			t.Fatalf("Next = %+v, %+v, %v; want a FetchError", exp, skipped, err)
 		}

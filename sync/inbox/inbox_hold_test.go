@@ -1,4 +1,4 @@
-package sync_test
+package inbox_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/sync"
+	"erpsync/sync/inbox"
 )
 
 // Without an archive folder a held export stays where it is: it is
@@ -26,8 +26,8 @@ func TestInbox_HeldInPlace(t *testing.T) {
 		_ = os.Chtimes(p, mod, mod)
 		return p
 	}
-	ledger := &sync.InboxLedger{Path: filepath.Join(t.TempDir(), "erpsync.db.serve.json")}
-	in := &sync.Inbox{Pattern: filepath.Join(dir, "*.csv"), Now: func() time.Time { return at }, Ledger: ledger,
+	ledger := &inbox.Ledger{Path: filepath.Join(t.TempDir(), "erpsync.db.serve.json")}
+	in := &inbox.Inbox{Pattern: filepath.Join(dir, "*.csv"), Now: func() time.Time { return at }, Ledger: ledger,
 		SyncedLast: func(context.Context, string, string) (bool, error) { return false, nil }}
 	day2 := put("day2.csv", "reference,name\nC1,Two\n", at.Add(-time.Hour))
 	exp, _, err := in.Next(context.Background())

@@ -1,4 +1,4 @@
-package sync_test
+package inbox_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"erpsync/mapping"
-	"erpsync/sync"
+	"erpsync/sync/inbox"
 	"erpsync/sync/source"
 	"erpsync/sync/source/sourcetest"
 )
@@ -78,7 +78,7 @@ func TestInbox_RemoteArchiveReject(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			in := &sync.Inbox{Store: r.store, Spool: spool, Now: func() time.Time { return at },
+			in := &inbox.Inbox{Store: r.store, Spool: spool, Now: func() time.Time { return at },
 				SyncedLast: func(_ context.Context, src, sha string) (bool, error) { return src+" "+sha == last, nil }}
 			r.put(t, "day1.csv", "reference,name\nC1,One\n")
 
@@ -125,7 +125,7 @@ func TestInbox_RemoteArchiveReject(t *testing.T) {
 	}
 }
 
-func mustNext(t *testing.T, in *sync.Inbox, want, kind string) *sync.Export {
+func mustNext(t *testing.T, in *inbox.Inbox, want, kind string) *inbox.Export {
 	t.Helper()
 	exp, skipped, err := in.Next(context.Background())
 	if err != nil {
@@ -199,8 +199,8 @@ func TestInbox_RemoteSupersedeAndHold(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ledger := &sync.InboxLedger{Path: filepath.Join(t.TempDir(), "erpsync.db.serve.json")}
-			in := &sync.Inbox{Store: r.store, Spool: spool, Now: func() time.Time { return at }, Ledger: ledger,
+			ledger := &inbox.Ledger{Path: filepath.Join(t.TempDir(), "erpsync.db.serve.json")}
+			in := &inbox.Inbox{Store: r.store, Spool: spool, Now: func() time.Time { return at }, Ledger: ledger,
 				SyncedLast: func(context.Context, string, string) (bool, error) { return false, nil }}
 			r.put(t, "day1.csv", "reference,name\nC1,One\n")
 			r.put(t, "day2.csv", "reference,name\nC1,Two\n")

@@ -1,4 +1,4 @@
-package sync
+package inbox
 
 import (
 	"encoding/json"
@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// InboxLedger is what serve keeps beside the checkpoint across restarts:
+// Ledger is what serve keeps beside the checkpoint across restarts:
 // the exports held (stopped by a guard, set aside until a newer export
 // syncs or an operator releases them) and the attempt under way (recorded
 // before a run starts, cleared at its end: an export whose runs did not
@@ -20,7 +20,7 @@ import (
 // file (LedgerPath), written whole (a temporary file renamed over it)
 // under an advisory lock (LedgerPath + ".lock") shared with `erpsync
 // release`; read without one.
-type InboxLedger struct {
+type Ledger struct {
 	Path string
 	// Now is the clock of the records; nil means time.Now.
 	Now func() time.Time
@@ -57,7 +57,7 @@ type ledgerFile struct {
 // ledgerMax bounds the file read: it holds a few records.
 const ledgerMax = 1 << 20
 
-func (l *InboxLedger) now() time.Time {
+func (l *Ledger) now() time.Time {
 	if l.Now != nil {
 		return l.Now()
 	}
@@ -65,21 +65,21 @@ func (l *InboxLedger) now() time.Time {
 }
 
 // Held returns the held exports, oldest first.
-func (l *InboxLedger) Held() ([]Held, error) {
+func (l *Ledger) Held() ([]Held, error) {
 	var held []Held
 	err := l.view(func(f *ledgerFile) { held = f.Held })
 	return held, err
 }
 
 // Attempt returns the attempt recorded and not ended; nil when none.
-func (l *InboxLedger) Attempt() (*Attempt, error) {
+func (l *Ledger) Attempt() (*Attempt, error) {
 	var a *Attempt
 	err := l.view(func(f *ledgerFile) { a = f.Attempt })
 	return a, err
 }
 
 // Hold records an export held.
-func (l *InboxLedger) Hold(h Held) error {
+func (l *Ledger) Hold(h Held) error {
 	return l.update(func(f *ledgerFile) error {
 		f.Held = append(f.Held, h)
 		return nil
@@ -88,7 +88,7 @@ func (l *InboxLedger) Hold(h Held) error {
 
 // Release lets go of the held exports that match (all of them with a
 // nil match) and returns them.
-func (l *InboxLedger) Release(match func(Held) bool) ([]Held, error) {
+func (l *Ledger) Release(match func(Held) bool) ([]Held, error) {
 	var out []Held
 	err := l.update(func(f *ledgerFile) error {
 		kept := f.Held[:0]
@@ -107,7 +107,7 @@ func (l *InboxLedger) Release(match func(Held) bool) ([]Held, error) {
 
 // Begin records that a run of an export starts, before it starts, and
 // returns how many runs of it started before without an end.
-func (l *InboxLedger) Begin(source, sha string) (int, error) {
+func (l *Ledger) Begin(source, sha string) (int, error) {
 	earlier := 0
 	err := l.update(func(f *ledgerFile) error {
 		if a := f.Attempt; a != nil && a.Source == source && a.SHA256 == sha {
@@ -120,7 +120,7 @@ func (l *InboxLedger) Begin(source, sha string) (int, error) {
 }
 
 // Unfinished returns how many runs of an export started without an end.
-func (l *InboxLedger) Unfinished(source, sha string) (int, error) {
+func (l *Ledger) Unfinished(source, sha string) (int, error) {
 	a, err := l.Attempt()
 	if err != nil || a == nil || a.Source != source || a.SHA256 != sha {
 		return 0, err
@@ -129,7 +129,7 @@ func (l *InboxLedger) Unfinished(source, sha string) (int, error) {
 }
 
 // End records that the run of the attempt ended (in any way).
-func (l *InboxLedger) End() error {
+func (l *Ledger) End() error {
 	return l.update(func(f *ledgerFile) error {
 		f.Attempt = nil
 		return nil
@@ -139,7 +139,7 @@ func (l *InboxLedger) End() error {
 // view reads the ledger. It takes no lock: the file is replaced whole
 // (renamed over), so a reader sees one version or the other, and a
 // reader without write access to the folder (status) can read it.
-func (l *InboxLedger) view(fn func(*ledgerFile)) error {
+func (l *Ledger) view(fn func(*ledgerFile)) error {
 	f, err := l.read()
 	if err != nil {
 		return err
@@ -150,7 +150,7 @@ func (l *InboxLedger) view(fn func(*ledgerFile)) error {
 
 // update reads, changes and writes the ledger under its lock; the file
 // is replaced whole and flushed to disk before the rename.
-func (l *InboxLedger) update(fn func(*ledgerFile) error) error {
+func (l *Ledger) update(fn func(*ledgerFile) error) error {
 	unlock, err := l.lock()
 	if err != nil {
 		return err
@@ -170,7 +170,7 @@ func (l *InboxLedger) update(fn func(*ledgerFile) error) error {
 	return writeWhole(l.Path, append(data, '\n'))
 }
 
-func (l *InboxLedger) read() (ledgerFile, error) {
+func (l *Ledger) read() (ledgerFile, error) {
 	var f ledgerFile
 	fh, err := os.Open(l.Path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -198,7 +198,7 @@ func (l *InboxLedger) read() (ledgerFile, error) {
 
 // lock takes the ledger's advisory lock (a file beside it), waiting for
 // another process's update to end.
-func (l *InboxLedger) lock() (func(), error) {
+func (l *Ledger) lock() (func(), error) {
 	path := l.Path + ".lock"
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("lock %s: %w", l.Path, err)

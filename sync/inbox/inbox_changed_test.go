@@ -1,4 +1,4 @@
-package sync_test
+package inbox_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"erpsync/mapping"
-	"erpsync/sync"
+	"erpsync/sync/inbox"
 	"erpsync/sync/source"
 )
 
@@ -40,7 +40,7 @@ func TestInbox_ChangedSinceTakenStays(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				in := &sync.Inbox{Store: r.store, Spool: spool, Now: func() time.Time { return at },
+				in := &inbox.Inbox{Store: r.store, Spool: spool, Now: func() time.Time { return at },
 					SyncedLast: func(context.Context, string, string) (bool, error) { return false, nil }}
 				r.put(t, "customers.csv", "reference,name\nC1,One\n")
 				exp := mustNext(t, in, "customers.csv", kind)
@@ -77,7 +77,7 @@ func TestInbox_ChangedSinceTakenStays(t *testing.T) {
 	}
 }
 
-func moveExport(in *sync.Inbox, move, path string, at time.Time) error {
+func moveExport(in *inbox.Inbox, move, path string, at time.Time) error {
 	var err error
 	if move == "archive" {
 		_, err = in.Archive(path, at)

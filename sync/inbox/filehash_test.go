@@ -1,4 +1,4 @@
-package sync_test
+package inbox_test
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/sync"
+	"erpsync/sync/inbox"
 )
 
 // Issue 26 follow-up §2: FileSHA256 never reads through a link: one
@@ -26,7 +27,7 @@ func TestFileSHA256_RefusesLink(t *testing.T) {
 	if err := os.Symlink(secret, link); err != nil {
 		t.Fatal(err)
 	}
-	sha, err := sync.FileSHA256(link)
+	sha, err := inbox.FileSHA256(link)
 	var fe *mapping.FileError
 	if err == nil || !errors.As(err, &fe) || !strings.Contains(err.Error(), "symbolic link") || sha != "" {
 		t.Fatalf("FileSHA256(link) = %q, %v; want a *mapping.FileError naming the link", sha, err)
@@ -38,10 +39,10 @@ func TestFileSHA256_RefusesLink(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sync.FileSHA256(fifo); !errors.As(err, &fe) { // returns: the open does not wait for a writer
+	if _, err := inbox.FileSHA256(fifo); !errors.As(err, &fe) { // returns: the open does not wait for a writer
 		t.Errorf("FileSHA256(fifo) = %v; want a *mapping.FileError", err)
 	}
-	if sha, err := sync.FileSHA256(secret); err != nil || len(sha) != 64 {
+	if sha, err := inbox.FileSHA256(secret); err != nil || len(sha) != 64 {
 		t.Errorf("FileSHA256(regular file) = %q, %v", sha, err)
 	}
 }

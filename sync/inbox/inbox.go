@@ -1,4 +1,4 @@
-package sync
+package inbox
 
 import (
 	"cmp"
@@ -12,7 +12,6 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strconv"
 	gosync "sync"
 	"syscall"
 	"time"
@@ -21,8 +20,6 @@ import (
 	"go.uber.org/zap"
 
 	"erpsync/mapping"
-	"erpsync/state"
-	"erpsync/sync/report"
 	"erpsync/sync/source"
 )
 
@@ -62,7 +59,7 @@ type Inbox struct {
 	// Ledger records the held exports across restarts (and serve's
 	// attempts); nil records none: a held export that stays in place
 	// (no archive folder) is then taken again at the next tick.
-	Ledger *InboxLedger
+	Ledger *Ledger
 	// Log is told of what the inbox passes over without a word in
 	// Skipped (a link in a local inbox, once per name); nil logs nothing.
 	Log *zap.Logger
@@ -359,7 +356,8 @@ func (in *Inbox) take(ctx context.Context, st source.Store, f source.Entry) (*Ex
 		}
 	}
 	local, sha, err := in.local(ctx, st, f)
-	if err != nil && ctx.Err() == nil && Classify(err) == ClassUnusable {
+	var uf unusableFile
+	if err != nil && ctx.Err() == nil && errors.As(err, &uf) && uf.Unusable() {
 		return nil, in.rejectUncopied(st, f, where, err), nil
 	}
 	if err != nil {
@@ -679,29 +677,6 @@ func (in *Inbox) Close() error {
 	return nil
 }
 
-// RecordNoRun records an export that ended before its run could start
-// (a fetch that failed, a poison pill rejected): a failed run in the
-// history, with its reason, and a report folder with its summary.json,
-// as a run that stopped at once would leave.
-func RecordNoRun(ctx context.Context, db *state.DB, reportsDir string, mode os.FileMode, src, sha string, why error) (*Outcome, error) {
-	started := time.Now()
-	id, err := db.StartRun(ctx, string(ModeRun), src, sha)
-	if err != nil {
-		return nil, err
-	}
-	out := &Outcome{RunID: id, Status: state.StatusFailed}
-	if err := db.FinishRun(ctx, id, out.Status, nil, why.Error()); err != nil {
-		return out, err
-	}
-	rep, err := report.New(reportsDir, started.UTC().Format("20060102T150405.000Z")+"-"+strconv.FormatInt(id, 10), mode)
-	if err != nil {
-		return out, err
-	}
-	out.Dir = rep.Dir
-	return out, rep.Close(report.Summary{RunID: id, Kind: string(ModeRun), File: src, Status: out.Status,
-		Started: started.UTC(), Finished: time.Now().UTC(), Durations: map[string]float64{}, Error: state.ClipRunError(why.Error())})
-}
-
 // FileSHA256 hashes a regular file, never through a link: whoever
 // writes to the inbox could swap one in after the listing, pointing at a
 // key file or /proc/self/environ; nor a FIFO, whose open would wait for a
@@ -730,3 +705,7 @@ func FileSHA256(path string) (string, error) {
 func localConfig(archiveDir string) mapping.Config {
 	return mapping.Config{ArchiveDir: archiveDir}
 }
+
+// unusableFile is an error of a file that cannot be used as it is
+// (mapping.FileError says so): rejected, not tried again.
+type unusableFile interface{ Unusable() bool }

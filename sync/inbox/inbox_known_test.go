@@ -1,4 +1,4 @@
-package sync_test
+package inbox_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"erpsync/mapping"
-	"erpsync/sync"
+	"erpsync/sync/inbox"
 	"erpsync/sync/source"
 	"erpsync/sync/source/sourcetest"
 )
@@ -41,10 +41,10 @@ func TestInbox_KnownRemoteFileNotCopiedAgain(t *testing.T) {
 		}
 	}
 	var last string
-	in := &sync.Inbox{Store: st, Now: func() time.Time { return mod.Add(time.Hour) },
+	in := &inbox.Inbox{Store: st, Now: func() time.Time { return mod.Add(time.Hour) },
 		SyncedLast: func(_ context.Context, src, sha string) (bool, error) { return src+" "+sha == last, nil }}
 	t.Cleanup(func() { in.Close() })
-	next := func() *sync.Export {
+	next := func() *inbox.Export {
 		t.Helper()
 		exp, _, err := in.Next(context.Background())
 		if err != nil {

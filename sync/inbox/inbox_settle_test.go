@@ -1,4 +1,4 @@
-package sync_test
+package inbox_test
 
 import (
 	"context"
@@ -7,7 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/sync"
+	"erpsync/state/statetest"
+	"erpsync/sync/inbox"
 )
 
 // Guarantee: the inbox takes a file only once its size and modification
@@ -29,7 +30,7 @@ func TestInbox_Settle(t *testing.T) {
 		}
 	}
 	// next asks the inbox at the clock's time and says whether it took path.
-	next := func(t *testing.T, in *sync.Inbox, path string) bool {
+	next := func(t *testing.T, in *inbox.Inbox, path string) bool {
 		t.Helper()
 		exp, skipped, err := in.Next(ctx)
 		if err != nil {
@@ -50,8 +51,8 @@ func TestInbox_Settle(t *testing.T) {
 	t.Run("taken once unchanged for settle", func(t *testing.T) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "customers.csv")
-		clock := newTestClock()
-		in := &sync.Inbox{Pattern: filepath.Join(dir, "*.csv"), Settle: settle, Now: clock.Now, SyncedLast: notSynced}
+		clock := settleClock()
+		in := &inbox.Inbox{Pattern: filepath.Join(dir, "*.csv"), Settle: settle, Now: clock.Now, SyncedLast: notSynced}
 		t0 := clock.Now()
 		steps := []struct {
 			advance time.Duration
@@ -66,7 +67,7 @@ func TestInbox_Settle(t *testing.T) {
 			{time.Millisecond, nil, true}, // 10 s unchanged
 		}
 		for i, s := range steps {
-			clock.Advance(s.advance)
+			clock.Set(clock.Now().Add(s.advance))
 			if s.change != nil {
 				s.change(t)
 			}
@@ -78,7 +79,7 @@ func TestInbox_Settle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := sync.FileSHA256(path)
+		want, err := inbox.FileSHA256(path)
 		if err != nil || exp == nil || exp.SHA256 != want {
 			t.Errorf("export %+v, want sha256 %s (%v)", exp, want, err)
 		}
@@ -87,11 +88,19 @@ func TestInbox_Settle(t *testing.T) {
 	t.Run("a file older than settle is taken at first sight", func(t *testing.T) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "customers.csv")
-		clock := newTestClock()
+		clock := settleClock()
 		write(t, path, "reference\nA\n", clock.Now().Add(-settle))
-		in := &sync.Inbox{Pattern: filepath.Join(dir, "*.csv"), Settle: settle, Now: clock.Now, SyncedLast: notSynced}
+		in := &inbox.Inbox{Pattern: filepath.Join(dir, "*.csv"), Settle: settle, Now: clock.Now, SyncedLast: notSynced}
 		if !next(t, in, path) {
 			t.Error("not taken")
 		}
 	})
+}
+
+// settleClock is a clock that moves only when told, in the past: a file's
+// modification time is what the test says.
+func settleClock() *statetest.Clock {
+	c := &statetest.Clock{}
+	c.Set(time.Date(2024, 3, 1, 2, 0, 0, 0, time.UTC))
+	return c
 }

@@ -1,4 +1,4 @@
-package sync_test
+package inbox_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"erpsync/sync"
+	"erpsync/sync/inbox"
 )
 
 // Issue 26 follow-up §3: a link in a local inbox is never read, and no
@@ -20,25 +20,25 @@ import (
 // every tick), naming the link but not what it points at.
 func TestInbox_LocalLinkWarnedOnce(t *testing.T) {
 	dir := t.TempDir()
-	inbox := filepath.Join(dir, "inbox")
-	if err := os.MkdirAll(inbox, 0o755); err != nil {
+	i := filepath.Join(dir, "inbox")
+	if err := os.MkdirAll(i, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	secret := filepath.Join(dir, "environ")
 	if err := os.WriteFile(secret, []byte("CRM_TOKEN=do-not-read-me\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(secret, filepath.Join(inbox, "x.csv")); err != nil {
+	if err := os.Symlink(secret, filepath.Join(i, "x.csv")); err != nil {
 		t.Fatal(err)
 	}
 	old := time.Now().Add(-time.Hour)
-	day1 := filepath.Join(inbox, "day1.csv")
+	day1 := filepath.Join(i, "day1.csv")
 	if err := os.WriteFile(day1, []byte("reference,name\nC1,One\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_ = os.Chtimes(day1, old, old)
 	core, logs := observer.New(zapcore.WarnLevel)
-	in := &sync.Inbox{Pattern: filepath.Join(inbox, "*.csv"), Log: zap.New(core),
+	in := &inbox.Inbox{Pattern: filepath.Join(i, "*.csv"), Log: zap.New(core),
 		SyncedLast: func(context.Context, string, string) (bool, error) { return false, nil }}
 	for range 3 { // three ticks
 		exp, _, err := in.Next(context.Background())
