@@ -26,7 +26,7 @@ func (r *run) remember(ctx context.Context, runErr error) error {
 func (r *run) saveRefresh(ctx context.Context) error {
 	db := r.j.State
 	if r.refreshed == nil {
-		if err := refresh.SaveImport(ctx, db, db.Now, r.j.Settings.Lookback); err != nil {
+		if err := refresh.SaveImport(ctx, db, r.j.Settings.Lookback); err != nil {
 			return err
 		}
 		return db.SetFingerprint(ctx, r.j.Mapping.Fingerprint())
@@ -75,7 +75,7 @@ func (r *run) refresh(ctx context.Context) (*refresh.Result, error) {
 	if err != nil {
 		return nil, WithClass(ClassFatal, err)
 	}
-	rf, err := refresh.Run(ctx, refresh.Options{CRM: j.CRM, State: j.State, Now: j.State.Now, Concurrency: j.Settings.Concurrency,
+	rf, err := refresh.Run(ctx, refresh.Options{CRM: j.CRM, State: j.State, Concurrency: j.Settings.Concurrency,
 		FullCheck: j.Settings.FullCheck, Lookback: j.Settings.Lookback, ContentCheck: contentCheck})
 	return rf, WithClass(ClassFatal, err)
 }

@@ -35,7 +35,6 @@ type CRM interface {
 type Options struct {
 	CRM         CRM
 	State       state.Checkpoint
-	Now         func() time.Time // the checkpoint's clock (state.DB.Now)
 	Concurrency int
 	FullCheck   time.Duration // a refresh walks every customer this often; 0: DefaultFullCheck, < 0: never
 	Lookback    time.Duration // widens the pulled span for clock skew with the CRM
@@ -67,7 +66,7 @@ type Result struct {
 // that differ), and finds drift and hand deletes. It records nothing:
 // Save does, once the run has finished.
 func Run(ctx context.Context, opt Options) (*Result, error) {
-	r := &Result{started: opt.Now()}
+	r := &Result{started: opt.State.Clock()}
 	verified, err := r.points(ctx, opt)
 	if err != nil {
 		return nil, err
@@ -334,7 +333,7 @@ func (rf *Result) Save(ctx context.Context, db state.Checkpoint, lookback time.D
 // counts what the import wrote rather than reading it. The verified span
 // stays where it was (an import on a new checkpoint verifies nothing:
 // the next run counts every second the import wrote).
-func SaveImport(ctx context.Context, db state.Checkpoint, now func() time.Time, lookback time.Duration) error {
+func SaveImport(ctx context.Context, db state.Checkpoint, lookback time.Duration) error {
 	mark, err := db.Watermark(ctx)
 	if err != nil {
 		return err
@@ -357,9 +356,9 @@ func SaveImport(ctx context.Context, db state.Checkpoint, now func() time.Time, 
 		return err
 	}
 	if last.IsZero() { // the import starts the full walk's clock
-		if err := db.SetFullCheck(ctx, now()); err != nil {
+		if err := db.SetFullCheck(ctx, db.Clock()); err != nil {
 			return err
 		}
 	}
-	return db.SetWatermark(ctx, now())
+	return db.SetWatermark(ctx, db.Clock())
 }
