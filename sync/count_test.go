@@ -18,6 +18,7 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
 )
 
@@ -30,7 +31,7 @@ type countRig struct {
 	job   sync.Job
 	sim   *crmsim.Server
 	store *crmsim.Store
-	clock *testClock
+	clock *testrig.Clock
 	every int
 	step  time.Duration
 	// concurrency of the runs: 1 keeps the import's writes in export
@@ -60,7 +61,7 @@ func newCountRigOpts(t *testing.T, rows, pageSize int, opts crmsim.Options) *cou
 	if err != nil {
 		t.Fatal(err)
 	}
-	cr := &countRig{clock: newTestClock(), every: 20, step: time.Second, concurrency: 1}
+	cr := &countRig{clock: testrig.NewClock(), every: 20, step: time.Second, concurrency: 1}
 	if cr.store, err = crmsim.NewStore(crmsim.DefaultSeed()); err != nil {
 		t.Fatal(err)
 	}
@@ -80,13 +81,13 @@ func newCountRigOpts(t *testing.T, rows, pageSize int, opts crmsim.Options) *cou
 	}
 	t.Cleanup(func() { db.Close() })
 	cr.job = sync.Job{Mode: sync.ModeImport, File: day1, Mapping: m, CRM: client, State: db, Log: zap.NewNop(),
-		Settings: sync.Settings{Concurrency: 2, MaxFailures: everyFailure, MaxDelete: everyDelete,
+		Settings: sync.Settings{Concurrency: 2, MaxFailures: testrig.EveryFailure, MaxDelete: testrig.EveryDelete,
 			Drift: plan.DriftERPWins, Lookback: time.Minute, ReportsDir: filepath.Join(dir, "reports")}}
 	return cr
 }
 
 func (cr *countRig) serve(w http.ResponseWriter, r *http.Request) {
-	if what := writeOf(r); strings.HasPrefix(what, "POST ") {
+	if what := testrig.WriteOf(r); strings.HasPrefix(what, "POST ") {
 		cr.mu.Lock()
 		cr.posted = append(cr.posted, strings.TrimPrefix(what, "POST "))
 		n := len(cr.posted)

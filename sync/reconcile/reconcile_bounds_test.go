@@ -1,4 +1,4 @@
-package sync_test
+package reconcile_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan/plantest"
 	"erpsync/sync/reconcile"
 	"erpsync/sync/report"
@@ -23,12 +24,12 @@ import (
 // reports' mode (0640 by default, reports.file_mode), not 0644.
 func TestReconcile_RowErrorsBounded(t *testing.T) {
 	ctx := context.Background()
-	r := newRig(t, crmsim.Options{}, "", 4)
+	r := testrig.New(t, crmsim.Options{}, "", 4)
 	export := []mapping.Row{plantest.Cust(2, "GOOD", "email=g@example.com")}
 	for i := range 20 {
 		export = append(export, plantest.Bad(3+i, "BAD"+string(rune('A'+i))))
 	}
-	res, err := reconcile.Run(ctx, plantest.Rows(export...), r.client, r.db, reconcile.Options{MaxErrors: 5})
+	res, err := reconcile.Run(ctx, plantest.Rows(export...), r.Client, r.DB, reconcile.Options{MaxErrors: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

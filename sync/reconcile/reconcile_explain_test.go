@@ -1,4 +1,4 @@
-package sync_test
+package reconcile_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/plantest"
 	"erpsync/sync/reconcile"
@@ -20,7 +21,7 @@ import (
 // new, and not ours).
 func TestReconcile_Explanations(t *testing.T) {
 	ctx := context.Background()
-	r := newRig(t, crmsim.Options{}, "", 4)
+	r := testrig.New(t, crmsim.Options{}, "", 4)
 	pushed := []mapping.Row{
 		plantest.Cust(2, "MATCH", "email=m@example.com"),
 		plantest.Cust(3, "ERPCHG", "email=e@example.com"),
@@ -28,25 +29,25 @@ func TestReconcile_Explanations(t *testing.T) {
 		plantest.Cust(5, "FAILED", "email=f@example.com", "creditLimit=1000"),
 		plantest.Cust(6, "GONE", "email=g@example.com"),
 	}
-	if _, _, err := r.run(t, pushed, plan.Options{}, apply.Options{RunID: 1, MaxFailures: everyFailure}); err != nil {
+	if _, _, err := r.Run(t, pushed, plan.Options{}, apply.Options{RunID: 1, MaxFailures: testrig.EveryFailure}); err != nil {
 		t.Fatal(err)
 	}
 	// A minute later, by hand in the CRM: HAND edited, GONE deleted, OTHER
 	// created. The test clock makes HAND's lastUpdated differ from the
 	// one recorded without waiting past the CRM's second.
-	r.clock.Advance(time.Minute)
-	if _, err := r.store.Put("HAND", map[string]string{"email": "edited@example.com"}); err != nil {
+	r.Clock.Advance(time.Minute)
+	if _, err := r.Store.Put("HAND", map[string]string{"email": "edited@example.com"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.store.DeleteByReference("GONE"); err != nil {
+	if err := r.Store.DeleteByReference("GONE"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.store.Put("OTHER", map[string]string{"name": "Not ours"}); err != nil {
+	if _, err := r.Store.Put("OTHER", map[string]string{"name": "Not ours"}); err != nil {
 		t.Fatal(err)
 	}
 	// FAILED's next push is refused.
 	failed := plantest.Cust(5, "FAILED", "email=f@example.com", "creditLimit=not-a-number")
-	if _, sum, err := r.run(t, []mapping.Row{failed}, plan.Options{ImportOnly: true}, apply.Options{RunID: 2, MaxFailures: everyFailure}); err != nil || sum.Failed[plan.OpUpdate] != 1 {
+	if _, sum, err := r.Run(t, []mapping.Row{failed}, plan.Options{ImportOnly: true}, apply.Options{RunID: 2, MaxFailures: testrig.EveryFailure}); err != nil || sum.Failed[plan.OpUpdate] != 1 {
 		t.Fatalf("second run: %v, %+v; want FAILED refused", err, sum)
 	}
 
@@ -58,7 +59,7 @@ func TestReconcile_Explanations(t *testing.T) {
 		pushed[4],
 		plantest.Cust(7, "NEW"),
 	}
-	res, err := reconcile.Run(ctx, plantest.Rows(export...), r.client, r.db, reconcile.Options{})
+	res, err := reconcile.Run(ctx, plantest.Rows(export...), r.Client, r.DB, reconcile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package sync_test
+package apply_test
 
 import (
 	"context"

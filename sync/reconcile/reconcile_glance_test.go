@@ -1,4 +1,4 @@
-package sync_test
+package reconcile_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/plantest"
 	"erpsync/sync/reconcile"
@@ -18,13 +19,13 @@ import (
 // empty one matches, a real difference is reported with its delta.
 func TestReconcile_NotEqualAtAGlance(t *testing.T) {
 	ctx := context.Background()
-	r := newRig(t, crmsim.Options{}, "", 4)
+	r := testrig.New(t, crmsim.Options{}, "", 4)
 	pushed := []mapping.Row{
 		plantest.Cust(2, "NEAR", "creditLimit=1000.004"),
 		plantest.Cust(3, "FAR", "creditLimit=1000.5"),
 		plantest.Cust(4, "EMPTY", "email=e@example.com"),
 	}
-	if _, _, err := r.run(t, pushed, plan.Options{}, apply.Options{RunID: 1, MaxFailures: everyFailure}); err != nil {
+	if _, _, err := r.Run(t, pushed, plan.Options{}, apply.Options{RunID: 1, MaxFailures: testrig.EveryFailure}); err != nil {
 		t.Fatal(err)
 	}
 	export := []mapping.Row{
@@ -32,7 +33,7 @@ func TestReconcile_NotEqualAtAGlance(t *testing.T) {
 		plantest.Cust(3, "FAR", "creditLimit=1000"),
 		plantest.Cust(4, "EMPTY", "email=e@example.com", "isActive="),
 	}
-	res, err := reconcile.Run(ctx, plantest.Rows(export...), r.client, r.db, reconcile.Options{})
+	res, err := reconcile.Run(ctx, plantest.Rows(export...), r.Client, r.DB, reconcile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,20 +51,20 @@ func TestReconcile_NotEqualAtAGlance(t *testing.T) {
 // reconciliation with nothing to learn it from keeps "?".
 func TestReconcile_DefaultCurrency(t *testing.T) {
 	ctx := context.Background()
-	r := newRig(t, crmsim.Options{}, "", 4)
+	r := testrig.New(t, crmsim.Options{}, "", 4)
 	managed := plantest.Cust(2, "MANAGED", "creditLimit=10")
-	if _, _, err := r.run(t, []mapping.Row{managed}, plan.Options{}, apply.Options{RunID: 1, MaxFailures: everyFailure}); err != nil {
+	if _, _, err := r.Run(t, []mapping.Row{managed}, plan.Options{}, apply.Options{RunID: 1, MaxFailures: testrig.EveryFailure}); err != nil {
 		t.Fatal(err)
 	}
 	export := plantest.Rows(managed, plantest.Cust(3, "NEW", "creditLimit=5"))
-	res, err := reconcile.Run(ctx, export, r.client, r.db, reconcile.Options{})
+	res, err := reconcile.Run(ctx, export, r.Client, r.DB, reconcile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, unknown := res.Totals["?"]; unknown || res.Totals["EUR"].ERPCount != 2 || res.Totals["EUR"].ERPCreditLimit != 15 {
 		t.Errorf("totals %+v, want both rows under EUR (15), none under ?", res.Totals)
 	}
-	res, err = reconcile.Run(ctx, export, r.client, nil, reconcile.Options{})
+	res, err = reconcile.Run(ctx, export, r.Client, nil, reconcile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package sync_test
+package apply_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/plantest"
 )
@@ -36,35 +37,35 @@ func TestApply_FailureBudgetStopsScheduling(t *testing.T) {
 	budget := plan.Limit{Count: 2}
 
 	t.Run("one at a time", func(t *testing.T) {
-		r := newRig(t, crmsim.Options{}, "", 1)
-		_, sum, err := r.run(t, rows, plan.Options{}, apply.Options{RunID: 1, Concurrency: 1, MaxFailures: budget})
+		r := testrig.New(t, crmsim.Options{}, "", 1)
+		_, sum, err := r.Run(t, rows, plan.Options{}, apply.Options{RunID: 1, Concurrency: 1, MaxFailures: budget})
 		var guard *plan.GuardError
 		if !errors.As(err, &guard) || guard.Guard != "max_failures" {
 			t.Fatalf("Apply = %v, want the max_failures guard", err)
 		}
 		// The two failures allowed and the third that passes the budget;
 		// not one more: the budget is checked again once a slot is free.
-		sent := r.requests(crm.OpUpsert)
+		sent := r.Requests(crm.OpUpsert)
 		if sent != 3 {
 			t.Errorf("the CRM got %d upserts, want 3", sent)
 		}
 		if int64(sum.Failed[plan.OpCreate]) != sent || sum.Skipped != 40-int(sent) {
 			t.Errorf("summary: %d failed, %d not sent, for %d sent of 40", sum.Failed[plan.OpCreate], sum.Skipped, sent)
 		}
-		if fs := r.failures(t); int64(len(fs)) != sent {
+		if fs := r.Failures(t); int64(len(fs)) != sent {
 			t.Errorf("%d failures recorded, want the %d sent", len(fs), sent)
 		}
 	})
 
 	t.Run("concurrently: at most the requests in flight more", func(t *testing.T) {
 		const concurrency = 4
-		r := newRig(t, crmsim.Options{}, "", concurrency)
-		_, sum, err := r.run(t, rows, plan.Options{}, apply.Options{RunID: 1, Concurrency: concurrency, MaxFailures: budget})
+		r := testrig.New(t, crmsim.Options{}, "", concurrency)
+		_, sum, err := r.Run(t, rows, plan.Options{}, apply.Options{RunID: 1, Concurrency: concurrency, MaxFailures: budget})
 		var guard *plan.GuardError
 		if !errors.As(err, &guard) {
 			t.Fatalf("Apply = %v, want the max_failures guard", err)
 		}
-		sent := r.requests(crm.OpUpsert)
+		sent := r.Requests(crm.OpUpsert)
 		// Scheduling checks the budget before each request; at that moment
 		// at most `concurrency` others may still be unanswered.
 		if sent < 3 || sent > int64(budget.Count+concurrency+1) {
@@ -76,12 +77,12 @@ func TestApply_FailureBudgetStopsScheduling(t *testing.T) {
 	})
 
 	t.Run("within the budget every row is sent", func(t *testing.T) {
-		r := newRig(t, crmsim.Options{}, "", 4)
-		_, _, err := r.run(t, rows, plan.Options{}, apply.Options{RunID: 1, Concurrency: 4, MaxFailures: plan.Limit{Count: 40}})
+		r := testrig.New(t, crmsim.Options{}, "", 4)
+		_, _, err := r.Run(t, rows, plan.Options{}, apply.Options{RunID: 1, Concurrency: 4, MaxFailures: plan.Limit{Count: 40}})
 		if err != nil {
 			t.Fatalf("Apply = %v, want no guard with 40 failures allowed", err)
 		}
-		if got := r.requests(crm.OpUpsert); got != 40 {
+		if got := r.Requests(crm.OpUpsert); got != 40 {
 			t.Errorf("the CRM got %d upserts, want 40", got)
 		}
 	})
@@ -91,15 +92,15 @@ func TestApply_FailureBudgetStopsScheduling(t *testing.T) {
 func TestApply_DeletesHeldBackAfterFailedUpsert(t *testing.T) {
 	// setup pushes K1, K2, D1 and D2, then plans K1 and K2 changed (K2 as
 	// given) and D1, D2 absent: two deletes.
-	setup := func(t *testing.T, k2 mapping.Row) (*rig, *apply.Summary, error) {
-		r := newRig(t, crmsim.Options{}, "", 4)
+	setup := func(t *testing.T, k2 mapping.Row) (*testrig.Rig, *apply.Summary, error) {
+		r := testrig.New(t, crmsim.Options{}, "", 4)
 		first := []mapping.Row{plantest.Cust(2, "K1"), plantest.Cust(3, "K2"), plantest.Cust(4, "D1"), plantest.Cust(5, "D2")}
-		if _, _, err := r.run(t, first, mirror, apply.Options{RunID: 1, MaxFailures: everyFailure}); err != nil {
+		if _, _, err := r.Run(t, first, testrig.Mirror, apply.Options{RunID: 1, MaxFailures: testrig.EveryFailure}); err != nil {
 			t.Fatal(err)
 		}
-		r.sim.ResetStats()
+		r.Sim.ResetStats()
 		second := []mapping.Row{plantest.Cust(2, "K1", "email=k1@example.com"), k2}
-		p, sum, err := r.run(t, second, mirror, apply.Options{RunID: 2, MaxFailures: everyFailure})
+		p, sum, err := r.Run(t, second, testrig.Mirror, apply.Options{RunID: 2, MaxFailures: testrig.EveryFailure})
 		if got := plantest.Layout(p); got != "update:K1 update:K2 || delete:D1 delete:D2" {
 			t.Fatalf("plan = %s, want two updates and two deletes", got)
 		}
@@ -111,17 +112,17 @@ func TestApply_DeletesHeldBackAfterFailedUpsert(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Apply = %v, want row failures only", err)
 		}
-		if n := r.requests(crm.OpDeleteByReference) + r.requests(crm.OpShowByReference); n != 0 {
+		if n := r.Requests(crm.OpDeleteByReference) + r.Requests(crm.OpShowByReference); n != 0 {
 			t.Errorf("%d delete requests (or their reads) reached the CRM, want none", n)
 		}
 		if sum.Skipped != 2 || !strings.Contains(sum.Stopped, "deletes held back") {
 			t.Errorf("summary: %d not sent, stopped %q; want the 2 deletes held back", sum.Skipped, sum.Stopped)
 		}
 		for _, ref := range []string{"D1", "D2"} {
-			if _, ok := r.store.ByReference(ref); !ok {
+			if _, ok := r.Store.ByReference(ref); !ok {
 				t.Errorf("%s was deleted in the CRM", ref)
 			}
-			if rec, err := r.db.Get(context.Background(), ref); err != nil || rec == nil {
+			if rec, err := r.DB.Get(context.Background(), ref); err != nil || rec == nil {
 				t.Errorf("%s left the checkpoint: %v, %v", ref, rec, err)
 			}
 		}
@@ -132,10 +133,10 @@ func TestApply_DeletesHeldBackAfterFailedUpsert(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := r.requests(crm.OpDeleteByReference); got != 2 || sum.OK[plan.OpDelete] != 2 {
+		if got := r.Requests(crm.OpDeleteByReference); got != 2 || sum.OK[plan.OpDelete] != 2 {
 			t.Errorf("%d deletes reached the CRM, %d counted; want 2", got, sum.OK[plan.OpDelete])
 		}
-		if _, ok := r.store.ByReference("D1"); ok {
+		if _, ok := r.Store.ByReference("D1"); ok {
 			t.Error("D1 is still in the CRM")
 		}
 	})
@@ -151,29 +152,29 @@ func TestApply_FatalErrorCancelsWave(t *testing.T) {
 	}
 
 	t.Run("auth refused", func(t *testing.T) {
-		r := newRig(t, crmsim.Options{Token: "the-right-token"}, "a-wrong-token", concurrency)
-		_, sum, err := r.run(t, rows, plan.Options{}, apply.Options{RunID: 1, Concurrency: concurrency, MaxFailures: everyFailure})
+		r := testrig.New(t, crmsim.Options{Token: "the-right-token"}, "a-wrong-token", concurrency)
+		_, sum, err := r.Run(t, rows, plan.Options{}, apply.Options{RunID: 1, Concurrency: concurrency, MaxFailures: testrig.EveryFailure})
 		if !crm.IsFatal(err) {
 			t.Fatalf("Apply = %v, want the fatal 401", err)
 		}
-		if got := r.requests(crm.OpUpsert); got > 2*concurrency {
+		if got := r.Requests(crm.OpUpsert); got > 2*concurrency {
 			t.Errorf("the CRM got %d upserts after refusing the token, want at most %d", got, 2*concurrency)
 		}
 		if n := sum.OK[plan.OpCreate] + sum.Failed[plan.OpCreate]; n != 0 {
 			t.Errorf("%d outcomes counted, want none", n)
 		}
-		if n, fs := r.count(t), r.failures(t); n != 0 || len(fs) != 0 {
+		if n, fs := r.Count(t), r.Failures(t); n != 0 || len(fs) != 0 {
 			t.Errorf("checkpoint: %d records and %d failures, want none", n, len(fs))
 		}
 	})
 
 	t.Run("the CRM goes away", func(t *testing.T) {
 		const answered = 5
-		r := newRig(t, crmsim.Options{}, "", concurrency)
+		r := testrig.New(t, crmsim.Options{}, "", concurrency)
 		var mu gosync.Mutex
 		arrived := 0
 		// After five upserts, every connection is dropped unanswered.
-		r.before = func(w http.ResponseWriter, req *http.Request) bool {
+		r.Before = func(w http.ResponseWriter, req *http.Request) bool {
 			mu.Lock()
 			arrived++
 			n := arrived
@@ -189,7 +190,7 @@ func TestApply_FatalErrorCancelsWave(t *testing.T) {
 			conn.Close()
 			return true
 		}
-		_, sum, err := r.run(t, rows, plan.Options{}, apply.Options{RunID: 1, Concurrency: concurrency, MaxFailures: everyFailure})
+		_, sum, err := r.Run(t, rows, plan.Options{}, apply.Options{RunID: 1, Concurrency: concurrency, MaxFailures: testrig.EveryFailure})
 		if !crm.IsUnreachable(err) {
 			t.Fatalf("Apply = %v, want the CRM unreachable", err)
 		}
@@ -206,7 +207,7 @@ func TestApply_FatalErrorCancelsWave(t *testing.T) {
 		if created < 2 || created > answered || sum.Failed[plan.OpCreate] != 0 {
 			t.Errorf("summary: %d created, %d failed; want 2 to %d and 0", created, sum.Failed[plan.OpCreate], answered)
 		}
-		if n, fs := r.count(t), r.failures(t); n != created || len(fs) != 0 {
+		if n, fs := r.Count(t), r.Failures(t); n != created || len(fs) != 0 {
 			t.Errorf("checkpoint: %d records, %d failures; want the %d created and no failure", n, len(fs), created)
 		}
 	})
@@ -239,8 +240,8 @@ func TestApply_ParentsBeforeChildren(t *testing.T) {
 	keep := []mapping.Row{plantest.Cust(100, "A0"), plantest.Cust(101, "A1"), plantest.Cust(102, "A2")}
 	rows = append(rows, keep...)
 
-	r := newRig(t, crmsim.Options{}, "", 8)
-	pl, sum, err := r.run(t, rows, mirror, apply.Options{RunID: 1, Concurrency: 8, MaxFailures: everyFailure})
+	r := testrig.New(t, crmsim.Options{}, "", 8)
+	pl, sum, err := r.Run(t, rows, testrig.Mirror, apply.Options{RunID: 1, Concurrency: 8, MaxFailures: testrig.EveryFailure})
 	if err != nil || sum.OK[plan.OpCreate] != len(rows) {
 		t.Fatalf("Apply = %v, %+v; want %d created", err, sum, len(rows))
 	}
@@ -248,27 +249,27 @@ func TestApply_ParentsBeforeChildren(t *testing.T) {
 		t.Fatalf("plan = %s, want three waves", plantest.Layout(pl))
 	}
 	for child, p := range parent {
-		answered, sent := r.writes.index("answer POST "+p), r.writes.index("start POST "+child)
+		answered, sent := r.Writes.Index("answer POST "+p), r.Writes.Index("start POST "+child)
 		if answered < 0 || sent < 0 || answered > sent {
 			t.Errorf("%s was sent (at %d) before its parent %s was answered (at %d)", child, sent, p, answered)
 		}
-		if c, ok := r.store.ByReference(child); !ok || c.ParentCustomer == nil || c.ParentCustomer.Reference != p {
+		if c, ok := r.Store.ByReference(child); !ok || c.ParentCustomer == nil || c.ParentCustomer.Reference != p {
 			t.Errorf("%s in the CRM: parent %+v, want %s", child, c.ParentCustomer, p)
 		}
 	}
 
 	// Every family leaves the export: children go first.
-	_, sum, err = r.run(t, keep, mirror, apply.Options{RunID: 2, Concurrency: 8, MaxFailures: everyFailure})
+	_, sum, err = r.Run(t, keep, testrig.Mirror, apply.Options{RunID: 2, Concurrency: 8, MaxFailures: testrig.EveryFailure})
 	if err != nil || sum.OK[plan.OpDelete] != 12 {
 		t.Fatalf("Apply = %v, %+v; want 12 deleted", err, sum)
 	}
 	for child, p := range parent {
-		answered, sent := r.writes.index("answer DELETE "+child), r.writes.index("start DELETE "+p)
+		answered, sent := r.Writes.Index("answer DELETE "+child), r.Writes.Index("start DELETE "+p)
 		if answered < 0 || sent < 0 || answered > sent {
 			t.Errorf("parent %s was deleted (at %d) before its sub-customer %s was answered (at %d)", p, sent, child, answered)
 		}
 	}
-	if n := r.store.Len(); n != len(keep) {
+	if n := r.Store.Len(); n != len(keep) {
 		t.Errorf("the CRM holds %d customers, want %d", n, len(keep))
 	}
 }
