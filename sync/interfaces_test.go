@@ -29,3 +29,6 @@ var (
 	_ reconcile.Checkpoint      = state.Checkpoint(nil)
 	_ refresh.KnownCheckpoint   = state.Checkpoint(nil)
 )
+
+// The stages' checkpoints are parts of the engine's.
+var _ refresh.Checkpoint = state.Checkpoint(nil)

@@ -31,10 +31,21 @@ type CRM interface {
 	CountAPI
 }
 
+// Checkpoint is what a refresh reads of the checkpoint (its records, its
+// known customers, its marks, its clock), and what Save and SaveImport
+// write once the run has finished.
+type Checkpoint interface {
+	state.RecordReader
+	state.KnownReader
+	state.Marks
+	SaveCounted(ctx context.Context, c state.Counted) error
+	Clock() time.Time
+}
+
 // Options are what a refresh reads, and how.
 type Options struct {
 	CRM         CRM
-	State       state.Checkpoint
+	State       Checkpoint
 	Concurrency int
 	FullCheck   time.Duration // a refresh walks every customer this often; 0: DefaultFullCheck, < 0: never
 	Lookback    time.Duration // widens the pulled span for clock skew with the CRM
@@ -130,7 +141,7 @@ func (r *Result) points(ctx context.Context, opt Options) (verified time.Time, e
 // sort sorts the customers seen into drift and what to remember: managed
 // ones go through FindDrift, the others are counted; the hand deletes
 // found now or before become drift of their own.
-func (r *Result) sort(ctx context.Context, db state.Checkpoint, pulled *PullResult) error {
+func (r *Result) sort(ctx context.Context, db Checkpoint, pulled *PullResult) error {
 	managed := &PullResult{Customers: map[int64]crm.Customer{}}
 	for id, c := range pulled.Customers {
 		_, ok, err := db.CRMLastUpdated(ctx, c.Reference)
@@ -160,7 +171,7 @@ func (r *Result) sort(ctx context.Context, db state.Checkpoint, pulled *PullResu
 
 // deletedByHand adds a drift for every managed customer deleted by hand:
 // found now, or before and not pushed or seen again since.
-func (r *Result) deletedByHand(ctx context.Context, db state.Checkpoint, seen *PullResult) error {
+func (r *Result) deletedByHand(ctx context.Context, db Checkpoint, seen *PullResult) error {
 	back := map[string]bool{}
 	for _, c := range seen.Customers {
 		back[c.Reference] = true
@@ -186,7 +197,7 @@ func (r *Result) deletedByHand(ctx context.Context, db state.Checkpoint, seen *P
 // counted span, and every customer seen.
 type sighting struct {
 	ctx  context.Context
-	db   state.Checkpoint
+	db   Checkpoint
 	from time.Time
 	// contentCheck compares the content of the last run's own writes
 	// (sameSecond). Not after an import: its writes fill the span (a
@@ -308,7 +319,7 @@ func (s *sighting) goneInWalk(ctx context.Context, opt Options, res *CountResult
 
 // Save records what counting found, the next watermark, where the
 // verified span now ends and, after a full walk, when it was.
-func (rf *Result) Save(ctx context.Context, db state.Checkpoint, lookback time.Duration) error {
+func (rf *Result) Save(ctx context.Context, db Checkpoint, lookback time.Duration) error {
 	rf.counted.At = rf.started
 	if err := db.SaveCounted(ctx, rf.counted); err != nil {
 		return err
@@ -333,7 +344,7 @@ func (rf *Result) Save(ctx context.Context, db state.Checkpoint, lookback time.D
 // counts what the import wrote rather than reading it. The verified span
 // stays where it was (an import on a new checkpoint verifies nothing:
 // the next run counts every second the import wrote).
-func SaveImport(ctx context.Context, db state.Checkpoint, lookback time.Duration) error {
+func SaveImport(ctx context.Context, db Checkpoint, lookback time.Duration) error {
 	mark, err := db.Watermark(ctx)
 	if err != nil {
 		return err
