@@ -7,6 +7,7 @@ import (
 	"erpsync/sync/plan"
 	"erpsync/sync/reconcile"
 	"erpsync/sync/refresh"
+	"erpsync/sync/report"
 )
 
 // The consumers' interfaces, satisfied by the real packages.
@@ -31,4 +32,7 @@ var (
 )
 
 // The stages' checkpoints are parts of the engine's.
-var _ refresh.Checkpoint = state.Checkpoint(nil)
+var (
+	_ refresh.Checkpoint = state.Checkpoint(nil)
+	_ report.History     = state.Checkpoint(nil)
+)

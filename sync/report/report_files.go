@@ -120,7 +120,7 @@ func (s lineSet) has(line int) bool {
 // first the reports of those runs: a line cut by a crash (a run of an
 // older erpsync, or a machine that lost power) is truncated. A run that
 // resumes nothing reads neither the checkpoint's records nor the export.
-func (r *Run) ListDoneEarlier(ctx context.Context, db *state.DB, rows plan.Rows, runID int64, p *plan.Plan) error {
+func (r *Run) ListDoneEarlier(ctx context.Context, db History, rows plan.Rows, runID int64, p *plan.Plan) error {
 	if runID == 0 || p == nil || p.Unchanged == 0 || ctx.Err() != nil {
 		return nil
 	}
@@ -164,9 +164,16 @@ func (r *Run) ListDoneEarlier(ctx context.Context, db *state.DB, rows plan.Rows,
 	})
 }
 
+// History is what ListDoneEarlier reads of the checkpoint: the run
+// history and the records, with when each was pushed.
+type History interface {
+	Runs(ctx context.Context, limit int) ([]state.Run, error)
+	Records(ctx context.Context, fn func(state.Record) error) error
+}
+
 // unfinishedBefore returns, oldest first, the runs before runID since the
 // last one that finished (done, or done with failures).
-func unfinishedBefore(ctx context.Context, db *state.DB, runID int64) ([]state.Run, error) {
+func unfinishedBefore(ctx context.Context, db History, runID int64) ([]state.Run, error) {
 	runs, err := db.Runs(ctx, 200)
 	if err != nil {
 		return nil, err
