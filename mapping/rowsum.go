@@ -18,7 +18,6 @@ package mapping
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -50,31 +49,6 @@ var codeTables = sync.OnceValue(func() string {
 	fmt.Fprintf(&b, "%v\n%v\n%v\n", countryAliases, isoShortNames, countryWithdrawn)
 	return b.String()
 })
-
-// rowSalt is the part of every row sum that is the same for a mapping:
-// its settings, whole (not only the fingerprint's), and the code's
-// version.
-func rowSalt(cfg Config, fp string) uint64 {
-	data, _ := json.Marshal(struct {
-		Version                              int
-		Tables                               string
-		Fingerprint                          string
-		Delimiter, Encoding                  string
-		Null                                 []string
-		Columns                              map[string]string
-		Values                               map[string]map[string]string
-		ValuesStrict, Strict                 []string
-		Decimal, Date, TZ, List              string
-		True, False                          []string
-		Images, FlagColumn, ZipMember, Sheet string
-		FlagValues                           []string
-		AutoColumns                          bool `json:",omitempty"` // left out when false: older sums stay
-	}{rowSumVersion, codeTables(), fp, cfg.Delimiter, cfg.Encoding, cfg.NullValues, cfg.Columns, cfg.Values,
-		cfg.ValuesStrict, cfg.Strict, cfg.Decimal, cfg.DateFormat, cfg.Timezone, cfg.ListSeparator,
-		cfg.TrueValues, cfg.FalseValues, cfg.ImagesDir, cfg.DeleteFlag.Column, cfg.ZipMember, cfg.Sheet,
-		cfg.DeleteFlag.Values, cfg.AutoColumns})
-	return xxhash.Sum64(data)
-}
 
 // headerSalt adds an export's header to the mapping's salt: the same
 // cells under other columns map otherwise.
