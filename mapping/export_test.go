@@ -19,3 +19,11 @@ func DeclaredSettings() (values, reading, transport []string) {
 	}
 	return values, reading, transport
 }
+
+// StaleRowPanics sets whether a lazy row mapped too late panics (as in
+// tests) or is a row error (as outside them); it returns the undo.
+func StaleRowPanics(on bool) (undo func()) {
+	was := staleRowPanics
+	staleRowPanics = on
+	return func() { staleRowPanics = was }
+}
