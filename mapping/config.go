@@ -186,8 +186,8 @@ func checkColumns(cfg Config) error {
 }
 
 // Fingerprint identifies everything in the config that changes values:
-// columns, value maps and parsing options. A changed fingerprint makes
-// every record's hash change.
+// the settings settings.go declares so (columns, value maps, parsing
+// options). A changed fingerprint makes every record's hash change.
 func (m *Mapping) Fingerprint() string { return m.fp }
 
 // sha256Hex is the sha256 of data, in hex.
