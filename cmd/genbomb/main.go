@@ -3,6 +3,7 @@
 //
 //	genbomb -kind zip  -members 300000 -out many.zip      a zip of that many CSV members
 //	genbomb -kind xlsx -junk 1073741824 -out junk.xlsx    a small workbook with a member of zeros
+//	    -junk-name xl/worksheets/sheet1.xml [-junk-cell]   the junk as the sheet read (one 1 GiB cell)
 //
 // Both are small on disk: the zip's members are stored (a few bytes each),
 // the workbook's junk member is deflated (1 GiB of zeros is about 1 MB).
@@ -28,6 +29,8 @@ type options struct {
 	out     string
 	members int
 	junk    int64
+	name    string
+	cell    bool
 	header  string
 	rows    []string
 }
@@ -38,7 +41,9 @@ func main() {
 	flag.StringVar(&o.kind, "kind", "", "zip or xlsx")
 	flag.StringVar(&o.out, "out", "", "file to write")
 	flag.IntVar(&o.members, "members", 300_000, "zip: number of CSV members")
-	flag.Int64Var(&o.junk, "junk", 1<<30, "xlsx: bytes of zeros in the junk member xl/media/junk.bin")
+	flag.Int64Var(&o.junk, "junk", 1<<30, "xlsx: bytes of zeros in the junk member")
+	flag.StringVar(&o.name, "junk-name", "xl/media/junk.bin", "xlsx: the junk member's name (a sheet's name replaces that sheet)")
+	flag.BoolVar(&o.cell, "junk-cell", false, "xlsx: the junk member is a worksheet of one header row whose second cell is -junk bytes of 'A' (valid XML), not zeros")
 	flag.StringVar(&o.header, "header", "KUNNR;NAME1;LAND1", "the sheet's header (xlsx) or each member's (zip), cells separated by ;")
 	flag.Var(&rows, "row", "a row of the sheet or of each member, cells separated by ; (repeatable)")
 	flag.Parse()
@@ -102,8 +107,8 @@ func writeManyMembers(w io.Writer, o options) error {
 }
 
 // writeJunkWorkbook writes an .xlsx: excelize's new workbook with the
-// header and rows in its first sheet, plus xl/media/junk.bin, o.junk zero
-// bytes deflated at the best compression.
+// header and rows in its first sheet, plus the member o.name (replacing
+// one of that name), o.junk zero bytes deflated at the best compression.
 func writeJunkWorkbook(w io.Writer, o options) error {
 	base, err := sheetWorkbook(o.header, o.rows)
 	if err != nil {
@@ -118,18 +123,41 @@ func writeJunkWorkbook(w io.Writer, o options) error {
 		return flate.NewWriter(w, flate.BestCompression)
 	})
 	for _, m := range zr.File {
+		if m.Name == o.name {
+			continue
+		}
 		if err := zw.Copy(m); err != nil {
 			return fmt.Errorf("copy %s: %w", m.Name, err)
 		}
 	}
-	junk, err := zw.CreateHeader(&zip.FileHeader{Name: "xl/media/junk.bin", Method: zip.Deflate})
+	junk, err := zw.CreateHeader(&zip.FileHeader{Name: o.name, Method: zip.Deflate})
 	if err != nil {
 		return err
 	}
-	if _, err := io.CopyN(junk, zeros{}, o.junk); err != nil {
-		return fmt.Errorf("junk member: %w", err)
+	if err := writeJunk(junk, o); err != nil {
+		return fmt.Errorf("junk member %s: %w", o.name, err)
 	}
 	return zw.Close()
+}
+
+// writeJunk writes o.junk zero bytes, or with o.cell a worksheet whose
+// header row's second cell is o.junk bytes of 'A'.
+func writeJunk(w io.Writer, o options) error {
+	if !o.cell {
+		_, err := io.CopyN(w, zeros{}, o.junk)
+		return err
+	}
+	first, _, _ := strings.Cut(o.header, ";")
+	if _, err := fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`+
+		`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">`+
+		`<c r="A1" t="inlineStr"><is><t>%s</t></is></c><c r="B1" t="inlineStr"><is><t>`, first); err != nil {
+		return err
+	}
+	if _, err := io.CopyN(w, filler('A'), o.junk); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, `</t></is></c></row></sheetData></worksheet>`)
+	return err
 }
 
 // sheetWorkbook returns a new workbook whose first sheet holds the header
@@ -164,5 +192,15 @@ type zeros struct{}
 
 func (zeros) Read(p []byte) (int, error) {
 	clear(p)
+	return len(p), nil
+}
+
+// filler reads as an endless run of its byte.
+type filler byte
+
+func (f filler) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(f)
+	}
 	return len(p), nil
 }
