@@ -3,11 +3,9 @@ package mapping
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -188,44 +186,12 @@ func checkColumns(cfg Config) error {
 }
 
 // Fingerprint identifies everything in the config that changes values:
-// columns, value maps and parsing options. A changed fingerprint makes
-// every record's hash change.
+// the settings settings.go declares so (columns, value maps, parsing
+// options). A changed fingerprint makes every record's hash change.
 func (m *Mapping) Fingerprint() string { return m.fp }
 
-// fingerprintVersion is part of the fingerprint: raised if the way
-// records are hashed ever changes, so that a checkpoint of the older way
-// says "mapping changed" for every record it re-pushes.
-const fingerprintVersion = 1
-
-func fingerprint(cfg Config) string {
-	lower := func(vs []string) []string {
-		out := make([]string, len(vs))
-		for i, v := range vs {
-			out[i] = strings.ToLower(strings.TrimSpace(v))
-		}
-		slices.Sort(out)
-		return out
-	}
-	cols := map[string]string{}
-	for f, c := range cfg.Columns {
-		cols[f] = normHeader(c)
-	}
-	data, _ := json.Marshal(struct {
-		Version           int
-		Columns           map[string]string
-		Values            map[string]map[string]string
-		Decimal, Date, TZ string
-		True, False       []string
-		List              string
-		FlagColumn        string
-		FlagValues        []string
-		ImagesDir         string
-		Fields            []string
-		NullValues        []string `json:",omitempty"` // left out when empty: older hashes stay
-		AutoColumns       bool     `json:",omitempty"` // likewise when false
-	}{fingerprintVersion, cols, cfg.Values, cfg.Decimal, cfg.DateFormat, cfg.Timezone, lower(cfg.TrueValues), lower(cfg.FalseValues),
-		cfg.ListSeparator, normHeader(cfg.DeleteFlag.Column), lower(cfg.DeleteFlag.Values), cfg.ImagesDir,
-		customer.Names(), lower(cfg.NullValues), cfg.AutoColumns})
+// sha256Hex is the sha256 of data, in hex.
+func sha256Hex(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
 }

@@ -49,8 +49,8 @@ type Row struct {
 	Reference string
 	Sum       uint64
 	Parent    string
-	rec       Record    // a lazy row's record, for Map
-	lazy      *lazyRead // set on a lazy row only
+	rec       Record // a lazy row's record, for Map
+	lazy      *lease // set on a lazy row only
 }
 
 // RowError is a row that cannot be used; the rows after it still count.
@@ -180,6 +180,7 @@ type scratch struct {
 	buf      []byte            // what is hashed
 	payments map[string]string // paymentTypes cell → canonical text: a file holds few lists
 	eager    bool              // map every row, even in a lazy read (Row.Map)
+	lease    *lease            // of the batch being mapped, in a lazy read
 }
 
 // maxMemo bounds scratch.payments.

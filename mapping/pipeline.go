@@ -28,10 +28,11 @@ const maxInFlight = 16
 // records, their cells and rows then cost no allocation, and a read of a
 // million rows about 40% fewer bytes to collect.
 type batch struct {
-	recs []Record
-	slab []string // the records' cells (Reader.nextInto)
-	rows []Row
-	out  chan []Row // buffered: a worker never waits on it
+	recs  []Record
+	slab  []string // the records' cells (Reader.nextInto)
+	rows  []Row
+	out   chan []Row // buffered: a worker never waits on it
+	lease *lease     // of its lazy rows (a lazy read), ended by put
 }
 
 // batches hands out batches, new or delivered already.
@@ -52,6 +53,10 @@ func (bs *batches) get() *batch {
 // put takes back a batch whose rows were delivered: what they point to
 // is let go, their arrays are kept.
 func (bs *batches) put(b *batch) {
+	if b.lease != nil {
+		b.lease.ended.Store(true) // its lazy rows' cells are let go
+		b.lease = nil
+	}
 	clear(b.recs)
 	clear(b.rows)
 	clear(b.slab)
@@ -146,6 +151,10 @@ func readBatches(ctx context.Context, r *Reader, pool *batches, work, order chan
 func (m *Mapping) mapBatches(lay *layout, work <-chan *batch) {
 	sc := &scratch{}
 	for b := range work {
+		if lay.lazy != nil {
+			b.lease = &lease{lazyRead: lay.lazy}
+			sc.lease = b.lease
+		}
 		rows := b.rows[:0]
 		for _, rec := range b.recs {
 			rows = append(rows, bounded(m.row(lay, rec, sc)))

@@ -18,12 +18,12 @@ package mapping
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -50,31 +50,6 @@ var codeTables = sync.OnceValue(func() string {
 	fmt.Fprintf(&b, "%v\n%v\n%v\n", countryAliases, isoShortNames, countryWithdrawn)
 	return b.String()
 })
-
-// rowSalt is the part of every row sum that is the same for a mapping:
-// its settings, whole (not only the fingerprint's), and the code's
-// version.
-func rowSalt(cfg Config, fp string) uint64 {
-	data, _ := json.Marshal(struct {
-		Version                              int
-		Tables                               string
-		Fingerprint                          string
-		Delimiter, Encoding                  string
-		Null                                 []string
-		Columns                              map[string]string
-		Values                               map[string]map[string]string
-		ValuesStrict, Strict                 []string
-		Decimal, Date, TZ, List              string
-		True, False                          []string
-		Images, FlagColumn, ZipMember, Sheet string
-		FlagValues                           []string
-		AutoColumns                          bool `json:",omitempty"` // left out when false: older sums stay
-	}{rowSumVersion, codeTables(), fp, cfg.Delimiter, cfg.Encoding, cfg.NullValues, cfg.Columns, cfg.Values,
-		cfg.ValuesStrict, cfg.Strict, cfg.Decimal, cfg.DateFormat, cfg.Timezone, cfg.ListSeparator,
-		cfg.TrueValues, cfg.FalseValues, cfg.ImagesDir, cfg.DeleteFlag.Column, cfg.ZipMember, cfg.Sheet,
-		cfg.DeleteFlag.Values, cfg.AutoColumns})
-	return xxhash.Sum64(data)
-}
 
 // headerSalt adds an export's header to the mapping's salt: the same
 // cells under other columns map otherwise.
@@ -134,6 +109,20 @@ type lazyRead struct {
 	eager atomic.Bool // set by Row.StopLazy: map every row from now on
 }
 
+// lease is one delivery of a batch's rows by a lazy read: its lazy rows
+// point to it, as their cells point into the batch. It ends when the
+// batch is taken back for later records (batches.put): a lazy row mapped
+// then would map another row's cells, or none, and Map refuses it.
+type lease struct {
+	*lazyRead
+	ended atomic.Bool
+}
+
+// staleRowPanics makes Map panic on a row whose lease ended, so that a
+// test using a lazy row too late fails loudly. Outside tests the row is
+// given back as a row error: failed, reported, planned again next run.
+var staleRowPanics = testing.Testing()
+
 // mayDefer reports whether a valid record may be left unmapped: a read
 // that is lazy still, and a row that may be plain (its image cell empty
 // as read). A row taken for plain here that is not one is mapped by Map
@@ -150,7 +139,7 @@ func (lay *layout) mayDefer(fields []string) bool {
 // by it, whether the row changed or not. ok is false when the parent cell
 // does not map: the row is then mapped whole, for its error.
 func (m *Mapping) deferred(lay *layout, rec Record, sc *scratch, ref string, sum uint64) (Row, bool) {
-	r := Row{Line: rec.Line, Reference: ref, Sum: sum, rec: rec, lazy: lay.lazy}
+	r := Row{Line: rec.Line, Reference: ref, Sum: sum, rec: rec, lazy: sc.lease}
 	if lay.parentCol < 0 {
 		return r, true
 	}
@@ -167,10 +156,19 @@ func (r Row) Lazy() bool { return r.lazy != nil }
 // Map returns the row mapped: its customer, or its row error. A row that
 // is not lazy is returned as it is. A lazy row can be mapped only until
 // the function it was given to returns: the read then uses its memory
-// for later rows.
+// for later rows. Mapped after that memory was reused, it panics in tests
+// and is a row error otherwise (staleRowPanics).
 func (r Row) Map() Row {
 	if r.lazy == nil {
 		return r
+	}
+	if r.lazy.ended.Load() {
+		err := fmt.Errorf("lazy row of line %d mapped after its batch was reused (a bug in erpsync: "+
+			"Map it within the function it was given to)", r.Line)
+		if staleRowPanics {
+			panic("mapping: " + err.Error())
+		}
+		return Row{Line: r.Line, Err: &RowError{File: r.lazy.lay.path, Line: r.Line, Reference: r.Reference, Err: err}}
 	}
 	row := bounded(r.lazy.m.row(r.lazy.lay, r.rec, &scratch{eager: true}))
 	if row.Err != nil && r.lazy.sheet != "" {

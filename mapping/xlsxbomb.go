@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -64,7 +65,7 @@ func (m *Mapping) workbookLimits() (total, xml int64) {
 // of its own, which the caller removes (workbook.Close).
 func (m *Mapping) openBounded(ctx context.Context, file string) (*excelize.File, string, error) {
 	total, xml := m.workbookLimits()
-	if err := checkWorkbookSizes(file, total, xml); err != nil {
+	if err := checkWorkbookSizes(ctx, file, total, xml); err != nil {
 		return nil, "", err
 	}
 	removeStaleTemp(os.TempDir())
@@ -114,8 +115,10 @@ func streamed(name string) bool {
 }
 
 // checkWorkbookSizes refuses a workbook that unzips to more than total,
-// or whose parts kept in memory add up to more than xlsxMemLimit.
-func checkWorkbookSizes(file string, total, xml int64) error {
+// or whose parts kept in memory add up to more than xlsxMemLimit, or
+// whose large sheets or shared strings hold a run longer than
+// xlsxRunLimit (checkRuns).
+func checkWorkbookSizes(ctx context.Context, file string, total, xml int64) error {
 	zr, err := zip.OpenReader(file)
 	if err != nil {
 		return err
@@ -130,6 +133,9 @@ func checkWorkbookSizes(file string, total, xml int64) error {
 			return fmt.Errorf("the workbook unzips to more than %d bytes, over source.max_bytes (%s is %d bytes unzipped)", total, f.Name, size)
 		}
 		if streamed(f.Name) && size > uint64(xml) {
+			if err := checkRuns(ctx, f); err != nil {
+				return err
+			}
 			continue
 		}
 		inMemory += size
@@ -142,6 +148,50 @@ func checkWorkbookSizes(file string, total, xml int64) error {
 			inMemory, xlsxMemLimit, biggest, biggestSize)
 	}
 	return nil
+}
+
+// xlsxRunLimit bounds a run of a large sheet's or the shared strings'
+// XML between two tag marks ('<' or '>'): a cell's text, or one tag.
+// excelize's parser holds a whole run in memory, several times over
+// (a 1 MB workbook whose sheet was one 1 GiB cell took 3.1 GiB RSS; 1 GiB
+// of zeros, 1.6 GiB), while no cell of an export may exceed
+// hardFieldLimit. Escapes (&amp;) may make a cell's XML up to 6 times
+// its text: the limit leaves room for that.
+const xlsxRunLimit = 8 * hardFieldLimit
+
+// checkRuns reads a part that excelize would extract and parse, once,
+// streaming, and refuses it at the first run longer than xlsxRunLimit:
+// the parser never sees it. Its cost is one more inflate of the large
+// parts; a cancelled context stops it.
+func checkRuns(ctx context.Context, f *zip.File) error {
+	rc, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	buf := make([]byte, 256<<10)
+	run, read := 0, int64(0)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := rc.Read(buf)
+		for _, b := range buf[:n] {
+			if b == '<' || b == '>' {
+				run = 0
+			} else if run++; run > xlsxRunLimit {
+				return fmt.Errorf("%s holds a run of more than %d bytes without a tag at byte %d: a cell or tag larger than any export's, not a customer export",
+					f.Name, xlsxRunLimit, read+int64(n))
+			}
+		}
+		read += int64(n)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", f.Name, err)
+		}
+	}
 }
 
 // removeStaleTemp removes the temporary folders of workbooks whose process

@@ -198,6 +198,13 @@ func TestWorkbook_Bombs(t *testing.T) {
 		{"junk member kept in memory", 0, plainRows(3), []member{{"xl/media/junk.bin", zeros(2 << 20)}},
 			"over the 1048576 read into memory (xl/media/junk.bin is 2097152 bytes)"},
 		{"many sheets under the XML limit", 0, plainRows(3), manySheets(80, 15<<10), "read into memory"},
+		// A part that is parsed, not kept: a run the parser would hold whole
+		// (a 1 GiB cell took 3.1 GiB RSS, 1 GiB of zeros 1.6 GiB).
+		{"a sheet of one huge cell", 0, hugeCell(xlsxRunLimit + 1), nil,
+			"xl/worksheets/sheet1.xml holds a run of more than 16777216 bytes without a tag"},
+		{"a sheet of zeros", 0, zeros(xlsxRunLimit + 1), nil, "sheet1.xml holds a run of more than"},
+		{"shared strings of zeros", 0, plainRows(3), []member{{"xl/sharedStrings.xml", zeros(xlsxRunLimit + 1)}},
+			"xl/sharedStrings.xml holds a run of more than"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := bombWorkbook(t, filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".xlsx"), tc.sheet, tc.extra...)
@@ -214,6 +221,31 @@ func TestWorkbook_Bombs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hugeCell is a sheet whose header's first cell is n bytes of text.
+func hugeCell(n int) func(io.Writer) error {
+	return func(w io.Writer) error {
+		if _, err := io.WriteString(w, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`+
+			`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">`+
+			`<c r="A1" t="inlineStr"><is><t>`); err != nil {
+			return err
+		}
+		if _, err := io.CopyN(w, xReader{}, int64(n)); err != nil {
+			return err
+		}
+		_, err := io.WriteString(w, `</t></is></c></row></sheetData></worksheet>`)
+		return err
+	}
+}
+
+type xReader struct{}
+
+func (xReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	return len(p), nil
 }
 
 // manySheets is n sheets of size bytes each, each under the XML limit.

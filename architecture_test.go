@@ -1,0 +1,178 @@
+package erpsync_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestArchitecture: every import of one of the module's packages by
+// another (test files aside) is an edge that README.md's package map
+// allows, in its block fenced as ```imports; every package of the module
+// has a line there. The README and this test cannot disagree: the test
+// reads the README.
+func TestArchitecture(t *testing.T) {
+	rules, err := readImportRules("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs := modulePackages(t)
+	for _, r := range rules {
+		if !slices.ContainsFunc(pkgs, func(p goPackage) bool { return r.matches(p.rel) }) {
+			t.Errorf("README.md line %d: %s is no package of the module: the map is stale", r.line, r.importer)
+		}
+	}
+	for _, p := range pkgs {
+		i := slices.IndexFunc(rules, func(r importRule) bool { return r.matches(p.rel) })
+		if i < 0 {
+			t.Errorf("package %s has no line in README.md's ```imports block: add `%s -> ...` with what it may import", p.rel, p.rel)
+			continue
+		}
+		for _, imp := range p.imports {
+			if !rules[i].allows(imp) {
+				t.Errorf("%s imports %s: an edge README.md's map does not show (line %d allows %s)",
+					p.rel, imp, rules[i].line, strings.Join(rules[i].allowed, ", "))
+			}
+		}
+	}
+}
+
+// importRule is one line of the map: `importer -> pattern, pattern`
+// (`# ...` a comment). A
+// pattern is a package path relative to the module, where `*` stands for
+// one path element (path.Match): `sync/*` is sync/crm, not
+// sync/crm/crmsim.
+type importRule struct {
+	line     int
+	importer string
+	allowed  []string
+}
+
+func (r importRule) matches(pkg string) bool {
+	ok, _ := path.Match(r.importer, pkg)
+	return ok
+}
+
+func (r importRule) allows(pkg string) bool {
+	for _, a := range r.allowed {
+		if ok, _ := path.Match(a, pkg); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// readImportRules reads the ```imports block of a markdown file.
+func readImportRules(file string) ([]importRule, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("read import map: %w", err)
+	}
+	defer f.Close()
+	var rules []importRule
+	in, seen := false, false
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line, _, _ := strings.Cut(sc.Text(), "#") // a comment runs to the end of the line
+		line = strings.TrimSpace(line)
+		switch {
+		case !in && line == "```imports":
+			in, seen = true, true
+		case in && line == "```":
+			in = false
+		case in && line != "":
+			r, err := parseImportRule(line)
+			if err != nil {
+				return nil, fmt.Errorf("%s line %d: %w", file, n, err)
+			}
+			r.line = n
+			rules = append(rules, r)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", file, err)
+	}
+	if !seen || in {
+		return nil, fmt.Errorf("%s: no whole block fenced as ```imports (the allowed import edges)", file)
+	}
+	return rules, nil
+}
+
+func parseImportRule(line string) (importRule, error) {
+	from, to, ok := strings.Cut(line, "->")
+	from = strings.TrimSpace(from)
+	if !ok || from == "" {
+		return importRule{}, fmt.Errorf("%q: want `package -> package, package/*, ...`", line)
+	}
+	r := importRule{importer: from}
+	for a := range strings.SplitSeq(to, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			if _, err := path.Match(a, ""); err != nil {
+				return importRule{}, fmt.Errorf("%q: pattern %q: %w", line, a, err)
+			}
+			r.allowed = append(r.allowed, a)
+		}
+	}
+	if _, err := path.Match(from, ""); err != nil {
+		return importRule{}, fmt.Errorf("%q: pattern %q: %w", line, from, err)
+	}
+	return r, nil
+}
+
+// goPackage is a package of the module with non-test files, and the
+// module's packages it imports, both relative to the module.
+type goPackage struct {
+	rel     string
+	imports []string
+}
+
+// modulePackages lists the module's packages with `go list -json`.
+func modulePackages(t *testing.T) []goPackage {
+	t.Helper()
+	var stderr bytes.Buffer
+	cmd := exec.Command("go", "list", "-e", "-json=ImportPath,Imports,GoFiles,Module", "./...")
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, stderr.String())
+	}
+	var pkgs []goPackage
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p struct {
+			ImportPath string
+			Imports    []string
+			GoFiles    []string
+			Module     struct{ Path string }
+		}
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("go list: %v", err)
+		}
+		mod := p.Module.Path
+		if len(p.GoFiles) == 0 || p.ImportPath == mod { // the root holds tests only
+			continue
+		}
+		g := goPackage{rel: strings.TrimPrefix(p.ImportPath, mod+"/")}
+		for _, imp := range p.Imports {
+			if rel, ok := strings.CutPrefix(imp, mod+"/"); ok {
+				g.imports = append(g.imports, rel)
+			}
+		}
+		pkgs = append(pkgs, g)
+	}
+	if len(pkgs) == 0 {
+		t.Fatal("go list found no package")
+	}
+	return pkgs
+}
