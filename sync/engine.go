@@ -336,9 +336,6 @@ func (r *run) plan(ctx context.Context) (*plan.Plan, error) {
 		r.noteUnreadable(r.refreshed.Unreadable)
 	}
 	p, err := plan.Build(ctx, PlanRows(ctx, j.Mapping, j.File), j.State, opt)
-	if r.verified == nil {
-		r.verified = func() error { return j.State.Verify(ctx) }
-	}
 	if verr := r.verified(); verr != nil {
 		return p, WithClass(ClassFatal, verr)
 	}
