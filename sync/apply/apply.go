@@ -233,7 +233,7 @@ func (a *applier) sendWave(ctx context.Context, schedule func(send plan.Send) er
 	defer fail(nil)
 	type sending struct {
 		act  *plan.Action
-		done func()
+		done plan.Ender
 	}
 	queue := make(chan sending) // unbuffered: send waits for a free worker
 	var workers errgroup.Group
@@ -250,12 +250,12 @@ func (a *applier) sendWave(ctx context.Context, schedule func(send plan.Send) er
 				if err := a.do(gctx, s.act); err != nil {
 					fail(err) // the first one is the cause
 				}
-				s.done()
+				s.done.Ended(s.act)
 			}
 			return nil
 		})
 	}
-	send := func(act *plan.Action, done func()) bool {
+	send := func(act *plan.Action, done plan.Ender) bool {
 		if a.overBudget() || ctx.Err() != nil || gctx.Err() != nil {
 			return false
 		}

@@ -22,13 +22,23 @@ var errStopRead = errors.New("stop reading")
 // errWaveRead ends a read of the export once every row of a wave was met.
 var errWaveRead = errors.New("every row of the wave met")
 
-// Send schedules one action; done is to be called once the action's end
-// was told (Action.Settle) after it was sent. It returns false when the
-// wave must stop: what was not sent is then in Unsettled.
-type Send func(act *Action, done func()) bool
+// Send schedules one action; done.Ended is to be called once the
+// action's end was told (Action.Settle) after it was sent. It returns
+// false when the wave must stop: what was not sent is then in Unsettled.
+type Send func(act *Action, done Ender) bool
 
-// noDone is the done of an action that is its own record.
-func noDone() {}
+// Ender learns that a sent action has ended: a lean plan's row keeps its
+// own end (leanRow), an action of a full plan is its own record (noEnd).
+// Neither costs an allocation per action.
+type Ender interface{ Ended(act *Action) }
+
+// noEnd is the Ender of an action that is its own record.
+type noEnd struct{}
+
+func (noEnd) Ended(*Action) {}
+
+// Ended marks the row's end as told once its action's was.
+func (r *leanRow) Ended(act *Action) { r.settleFrom(act) }
 
 // SendUpserts gives send the upserts of wave i (< UpsertWaves) not
 // settled yet, in order, each with its customer. A lean plan's are made
@@ -57,7 +67,7 @@ func sendActions(actions []*Action, send Send) {
 		if act.Settled() {
 			continue
 		}
-		if !send(act, noDone) {
+		if !send(act, noEnd{}) {
 			break
 		}
 	}
@@ -156,7 +166,7 @@ func (w *waveReader) row(r mapping.Row) error {
 		return err
 	}
 	act.Customer = c
-	if !w.send(act, func() { row.settleFrom(act) }) {
+	if !w.send(act, row) {
 		return errStopRead
 	}
 	return nil
