@@ -294,6 +294,9 @@ func (w *worker) run(ctx context.Context, exp *sync.Export) {
 	w.m.retries.Add(float64(after.Retries - before.Retries))
 	w.m.throttles.Add(float64(after.Throttled - before.Throttled))
 	status := w.settle(exp, err, ctx.Err() != nil)
+	if stuck := w.passedOver(ctx, w.inbox.Passed()); stuck != "" { // the older files, superseded once it went through
+		w.setStuck(stuck)
+	}
 	w.m.observeRun(status, time.Since(start), res)
 	w.m.observeExport(exp.Kind, status)
 	if fails, ferr := w.job.db.Failures(context.WithoutCancel(ctx)); ferr == nil {

@@ -161,3 +161,41 @@ func TestServe_PoisonPillRejected(t *testing.T) {
 		t.Errorf("runs = %+v, want the bomb failed without a run, then newer.csv done", runs)
 	}
 }
+
+// Review of the merges, point 3: with day1 (good) and day2 (a bad
+// header) waiting, day1 was archived as superseded before day2 was run,
+// then day2 was rejected: nothing synced. Older exports are superseded
+// only once the newest's run went through: day2 is rejected, and day1
+// is synced after it.
+func TestServe_UnusableNewestDoesNotSupersede(t *testing.T) {
+	f := newServeFixture(t, crmsim.Options{}, "")
+	f.drop("../../testdata/exports/day1.csv", "a-day1.csv", 3*time.Minute)
+	bad := filepath.Join(f.inbox, "b-day2.csv")
+	if err := os.WriteFile(bad, []byte("this is not,an export\nat all\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Minute)
+	if err := os.Chtimes(bad, old, old); err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	_, stop := f.serve(&logs)
+	waitFor(t, 20*time.Second, "a-day1 synced and archived", func() bool { return len(archived(t, f.archive)) == 1 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := archived(t, filepath.Join(f.archive, "superseded")); len(got) != 0 {
+		t.Errorf("superseded = %v, want nothing (day2 never went through)", got)
+	}
+	if got := archived(t, filepath.Join(f.archive, "rejected")); len(got) != 2 || !strings.HasPrefix(got[0], "b-day2.") {
+		t.Errorf("rejected = %v, want b-day2 and its .error.txt", got)
+	}
+	runs := f.runsOf()
+	if len(runs) != 2 || !strings.HasSuffix(runs[0].File, "a-day1.csv") || runs[0].Status != state.StatusDone ||
+		!strings.HasSuffix(runs[1].File, "b-day2.csv") {
+		t.Errorf("runs = %+v, want b-day2 rejected, then a-day1 done", runs)
+	}
+	if got := crmValues(f.store); got != day1Values {
+		t.Errorf("CRM: %s, want day 1's %s", got, day1Values)
+	}
+}
