@@ -615,47 +615,66 @@ func (in *Inbox) Reject(path string, reason error, at time.Time) (string, error)
 	return dest, err
 }
 
-// Hold sets aside an export stopped by a guard: it moves into
-// archive_dir/held/ with a .held.txt beside it that says why (without an
-// archive folder, or when the move fails, it stays in place), and the
-// Ledger records it. It is not taken again while held; a newer export
-// that syncs, or `erpsync release`, lets it go. It returns where the
-// file is now; a file rewritten since it was taken is not held (the
-// error wraps source.ErrChanged: the next tick takes it as new).
+// Hold sets aside an export stopped by a guard: the Ledger records it,
+// then it moves into archive_dir/held/ with a .held.txt beside it that
+// says why (without an archive folder, or when the move fails, it stays
+// in place). The record comes first: /healthz and status read the
+// ledger, and a file in held/ must never be held by nobody; when the
+// ledger cannot be written, nothing is moved (the error wraps
+// ErrNotHeld). It is not taken again while held; a newer export that
+// syncs, or `erpsync release`, lets it go. It returns where the file is
+// now; a file rewritten since it was taken is not held (the error wraps
+// source.ErrChanged, its record is dropped: the next tick takes it as new).
 func (in *Inbox) Hold(exp *Export, reason error, at time.Time) (string, error) {
 	ctx, cancel := in.moveContext()
 	defer cancel()
 	st, e := in.origin(exp.Path)
+	defer in.release(exp.Path)
 	h := Held{Source: exp.Source, SHA256: exp.SHA256, Reason: clipText(reason.Error(), heldReasonMax), At: at.UTC()}
-	var moveErr error
-	if st.ArchiveDir() != "" {
-		var dest string
-		if dest, moveErr = moveAside(ctx, st, e, "held", at); moveErr == nil {
-			h.MovedTo = dest
-			moveErr = st.Put(ctx, dest+".held.txt", []byte(heldText(h)))
+	if in.Ledger != nil {
+		if err := in.Ledger.Hold(h); err != nil {
+			return e.Name, fmt.Errorf("%w: %w", ErrNotHeld, err)
 		}
 	}
+	dest, moveErr := in.moveHeld(ctx, st, e, h)
 	if errors.Is(moveErr, source.ErrChanged) {
-		in.release(exp.Path)
 		in.forget(e.Name)
+		if in.Ledger != nil {
+			_, err := in.Ledger.Release(func(r Held) bool { return r.Source == h.Source && r.SHA256 == h.SHA256 && r.At.Equal(h.At) })
+			moveErr = errors.Join(moveErr, err)
+		}
 		return e.Name, moveErr
 	}
 	// A usable export, newer than the files waiting: they are superseded
 	// (syncing an older one would let the held one go).
 	in.supersedeOlder(ctx, st, exp.Path, e, at)
-	in.release(exp.Path)
-	if h.MovedTo != "" {
-		in.forget(e.Name)
-	}
-	if in.Ledger != nil {
-		if err := in.Ledger.Hold(h); err != nil {
-			return h.MovedTo, errors.Join(moveErr, err)
-		}
-	}
-	if h.MovedTo == "" {
+	if dest == "" {
 		return e.Name, moveErr
 	}
-	return h.MovedTo, moveErr
+	in.forget(e.Name)
+	if in.Ledger != nil {
+		moveErr = errors.Join(moveErr, in.Ledger.HeldAt(h, dest))
+	}
+	return dest, moveErr
+}
+
+// ErrNotHeld: an export stopped by a guard could not be recorded as
+// held; it stays in the inbox, as any export whose run did not go through.
+var ErrNotHeld = errors.New("not held: serve's ledger cannot be written")
+
+// moveHeld moves a held export into archive_dir/held/ and writes its
+// .held.txt; dest is "" when it stays in place (no archive folder, or
+// its move failed).
+func (in *Inbox) moveHeld(ctx context.Context, st source.Store, e source.Entry, h Held) (string, error) {
+	if st.ArchiveDir() == "" {
+		return "", nil
+	}
+	dest, err := moveAside(ctx, st, e, "held", h.At)
+	if err != nil {
+		return "", err
+	}
+	h.MovedTo = dest
+	return dest, st.Put(ctx, dest+".held.txt", []byte(heldText(h)))
 }
 
 // heldReasonMax bounds a held export's reason in the ledger.
