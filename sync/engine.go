@@ -529,6 +529,9 @@ func (r *run) end(ctx context.Context, err error) error {
 	err = r.j.named(err)
 	r.out.Status = Status(err, ctx.Err() != nil)
 	if r.report != nil {
+		if lerr := r.report.ListRepeated(ctx, PlanRows(ctx, r.j.Mapping, r.j.File), r.j.Settings.MaxErrors); lerr != nil {
+			r.j.Log.Warn("list the repeated rows past the plan's lines", zap.Error(lerr))
+		}
 		if lerr := r.report.ListDoneEarlier(ctx, r.j.State, PlanRows(ctx, r.j.Mapping, r.j.File), r.out.RunID, r.out.Plan); lerr != nil {
 			r.j.Log.Warn("list the rows done by the run this one resumed", zap.Error(lerr))
 		}

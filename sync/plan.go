@@ -675,7 +675,7 @@ func (pl *planner) rejectDuplicates() {
 		}
 		delete(pl.parentOf, pl.key(ref))
 		pl.rowError(mapping.DuplicateErrorOf(pl.opt.File, ref, d.lines, d.rows))
-		pl.plan.Conflicts = append(pl.plan.Conflicts, Merged{Reference: ref, Lines: d.lines}) // the first lines (bounded)
+		pl.plan.Conflicts = append(pl.plan.Conflicts, Merged{Reference: ref, Lines: d.lines, Rows: d.rows}) // the first lines (bounded)
 		pl.plan.InvalidRows += d.rows
 	}
 }
