@@ -47,9 +47,10 @@ func foldReference(ref string) (folded string, same bool) {
 // then finds those that meet); a digits-only parent is warned about.
 func (pl *planner) noteReference(ref string, line int, parent string) {
 	if digitsOnly(parent) {
-		pl.plan.Warnings = append(pl.plan.Warnings, &mapping.RowError{File: pl.opt.File, Line: line,
-			Column: "parentCustomer", Reference: strings.Clone(ref), Err: fmt.Errorf(
-				"the parent reference %q is digits only: a CRM may read it as a customer's id; the stored parent is checked after the write", parent)})
+		// Through the plan's bounded warnings (sealErrors sets Warnings).
+		pl.warning(&mapping.RowError{File: pl.opt.File, Line: line, Column: "parentCustomer", Reference: ref, Err: fmt.Errorf(
+			"the parent reference %s is digits only: a CRM may read it as a customer's id; the stored parent is checked after the write",
+			mapping.Excerpt(parent))})
 	}
 	if pl.opt.References == ReferencesExact {
 		return

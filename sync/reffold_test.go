@@ -99,3 +99,30 @@ func TestPlan_DigitsOnlyParentWarned(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPlan_DigitsOnlyParentWarnedBesideOthers: the digits-only parent's
+// warning goes through the plan's bounded warnings: kept beside another
+// warning (an email without @), counted by kind, its parent quoted short.
+func TestPlan_DigitsOnlyParentWarnedBesideOthers(t *testing.T) {
+	c := newCSVJob(t, csvConfig(), nil)
+	long := strings.Repeat("7", 5000)
+	export := []string{"reference;name;parent;email", "1001;Parent;;", "SUB;Sub;1001;", "BAD;Bad mail;;nope",
+		long + ";Long;;", "SUB2;Sub two;" + long + ";"}
+	out, err := c.run(t, export...)
+	if out == nil || out.Plan == nil {
+		t.Fatalf("run: %v", err)
+	}
+	byRef := map[string]string{}
+	for _, w := range out.Plan.Warnings {
+		byRef[w.Reference] = w.Error()
+	}
+	if !strings.Contains(byRef["SUB"], "1001") || byRef["BAD"] == "" {
+		t.Errorf("warnings %q, want SUB's digits-only parent and BAD's email", byRef)
+	}
+	if w := byRef["SUB2"]; w == "" || len(w) > 1000 {
+		t.Errorf("SUB2's warning is %d bytes, want one quoting its parent short", len(w))
+	}
+	if n := out.Plan.WarningCount(); n != 3 {
+		t.Errorf("WarningCount %d, want 3", n)
+	}
+}
