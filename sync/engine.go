@@ -518,9 +518,10 @@ func (r *run) saveRehashed(ctx context.Context, plan *Plan) {
 	r.j.Log.Debug("hashes saved", zap.Int("records", len(plan.Rehashed)))
 }
 
-// rowFailures counts the invalid rows and the failed actions.
+// rowFailures counts the invalid rows, the managed references not
+// deleted for their unsafe path (Plan.NotDeleted) and the failed actions.
 func rowFailures(p *Plan, s *Summary) int {
-	return p.InvalidRows + s.Failed[OpCreate] + s.Failed[OpUpdate] + s.Failed[OpDelete]
+	return p.InvalidRows + p.NotDeleted + s.Failed[OpCreate] + s.Failed[OpUpdate] + s.Failed[OpDelete]
 }
 
 // end records how the run ended: the report's summary, the run's record

@@ -149,6 +149,11 @@ type Plan struct {
 	// held (listed, never sent): a row whose reference is missing or
 	// unusable may be any customer absent from the export.
 	DeletesHeld string
+	// NotDeleted counts the managed references absent from a mirror
+	// export that CheckReference refuses (a/b, recorded before the
+	// check): never deleted by their path, each a row error that is no
+	// row (not in InvalidRows), yet a row failure of the run.
+	NotDeleted int
 
 	lean *leanPlan // a lean plan's upserts; nil otherwise
 }

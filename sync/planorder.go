@@ -260,6 +260,7 @@ func (pl *planner) planDeletes(ctx context.Context, cp PlanCheckpoint) error {
 					// reach another route, so it is never deleted by it.
 					pl.rowError(&mapping.RowError{File: pl.opt.File,
 						Column: "reference", Reference: strings.Clone(ref), Err: fmt.Errorf("not deleted: %w", err)})
+					pl.plan.NotDeleted++
 					return nil
 				}
 				dels = append(dels, &Action{Op: OpDelete, Reference: ref, Reason: reason})
