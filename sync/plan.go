@@ -507,16 +507,7 @@ func (pl *planner) row(r mapping.Row) error {
 	}
 	rowHash := uint32(hashPrefix(c.Hash)>>32) &^ 1
 	if e.line > 0 {
-		// Met before: identical rows are one customer, differing ones are
-		// all rejected once the export is read.
-		d := pl.dups[c.Reference]
-		if d == nil {
-			d = &dupRows{}
-			d.add(int(e.line))
-			pl.dups[strings.Clone(c.Reference)] = d
-		}
-		d.add(c.Line)
-		d.differ = d.differ || rowHash != e.row&^1
+		pl.duplicate(c, e, rowHash)
 		return nil
 	}
 	e.line, e.row = int32(c.Line), rowHash
@@ -555,6 +546,20 @@ func (pl *planner) row(r mapping.Row) error {
 		pl.parentOf[k] = pl.key(p)
 	}
 	return nil
+}
+
+// duplicate takes a row of a reference met before (e): identical rows
+// are one customer, differing ones are all rejected once the export is
+// read (rejectDuplicates).
+func (pl *planner) duplicate(c *mapping.Customer, e entry, rowHash uint32) {
+	d := pl.dups[c.Reference]
+	if d == nil {
+		d = &dupRows{}
+		d.add(int(e.line))
+		pl.dups[strings.Clone(c.Reference)] = d
+	}
+	d.add(c.Line)
+	d.differ = d.differ || rowHash != e.row&^1
 }
 
 // invalid takes an invalid row. A reference whose row is present but
