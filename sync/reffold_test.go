@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"erpsync/mapping"
 	"erpsync/sync"
 )
 
@@ -124,5 +125,37 @@ func TestPlan_DigitsOnlyParentWarnedBesideOthers(t *testing.T) {
 	}
 	if n := out.Plan.WarningCount(); n != 3 {
 		t.Errorf("WarningCount %d, want 3", n)
+	}
+}
+
+// TestBuildPlan_FoldedReferencesQuotedShort: references that fold
+// together are each quoted short (mapping.Excerpt), and an error names at
+// most five others, counting the rest: two 200 KB references, or forty
+// spellings of one, do not make errors of megabytes.
+func TestBuildPlan_FoldedReferencesQuotedShort(t *testing.T) {
+	long := strings.Repeat("x", 200_000)
+	rows := []mapping.Row{cust(2, long+"a"), cust(3, strings.ToUpper(long)+"A")}
+	for i := range 40 { // abcdef in 40 spellings of its case
+		ref := []byte("abcdef")
+		for b := range 6 {
+			if i&(1<<b) != 0 {
+				ref[b] -= 'a' - 'A'
+			}
+		}
+		rows = append(rows, cust(4+i, string(ref)))
+	}
+	p, err := sync.BuildPlan(context.Background(), rowsOf(rows...), memCheckpoint{}, sync.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := p.RowErrorCount(); n != 42 {
+		t.Errorf("%d row errors, want 42", n)
+	}
+	for _, e := range p.RowErrors {
+		if msg := e.Err.Error(); len(msg) > 2000 {
+			t.Errorf("line %d: a row error of %d bytes, want under 2000", e.Line, len(msg))
+		} else if e.Line > 3 && !strings.Contains(msg, "and 34 more") {
+			t.Errorf("line %d: %q, want five others named and 34 counted", e.Line, msg)
+		}
 	}
 }
