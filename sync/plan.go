@@ -406,12 +406,16 @@ type planner struct {
 	// Lazy rows (planrowsum.go): how many came in the current window,
 	// and how many of them had to be mapped after all.
 	lazyRows, lazyMapped int
-	// unknown are the lines of the rows whose reference is missing or
-	// unusable: any managed customer may be theirs (planDeletes).
+	// unknown are the first maxUnknownLines lines of the rows whose
+	// reference is missing or unusable (rows arrive in line order), and
+	// unknownRows counts them: any managed customer may be theirs
+	// (planDeletes).
 	unknown []int
 	held    int // mirror deletes held for them
 	// folds holds the references met that fold to another text (planrefs.go).
 	folds map[string][]string
+
+	unknownRows int // rows without a usable reference (unknown: their first lines)
 }
 
 // BuildPlan compares an export with the checkpoint and returns what must
@@ -569,7 +573,10 @@ func (pl *planner) invalid(rowErr *mapping.RowError) error {
 	pl.plan.InvalidRows++
 	ref := rowErr.Reference
 	if ref == "" || CheckReference(ref) != nil {
-		pl.unknown = append(pl.unknown, rowErr.Line)
+		pl.unknownRows++
+		if len(pl.unknown) < maxUnknownLines {
+			pl.unknown = append(pl.unknown, rowErr.Line)
+		}
 	}
 	if ref == "" {
 		return nil
@@ -586,6 +593,10 @@ func (pl *planner) invalid(rowErr *mapping.RowError) error {
 	}
 	return nil
 }
+
+// maxUnknownLines bounds the lines kept of rows without a usable
+// reference: a .gz of millions of them keeps five, and counts them.
+const maxUnknownLines = 5
 
 // CheckReference refuses a reference that cannot name one customer in the
 // API's paths (/customers/reference/{ref}): empty after trimming, "." or
