@@ -520,9 +520,10 @@ func (r *run) saveRehashed(ctx context.Context, p *plan.Plan) {
 	r.j.Log.Debug("hashes saved", zap.Int("records", len(p.Rehashed)))
 }
 
-// rowFailures counts the invalid rows and the failed actions.
+// rowFailures counts the invalid rows, the managed references not
+// deleted for their unsafe path (Plan.NotDeleted) and the failed actions.
 func rowFailures(p *plan.Plan, s *apply.Summary) int {
-	return p.InvalidRows + s.Failed[plan.OpCreate] + s.Failed[plan.OpUpdate] + s.Failed[plan.OpDelete]
+	return p.InvalidRows + p.NotDeleted + s.Failed[plan.OpCreate] + s.Failed[plan.OpUpdate] + s.Failed[plan.OpDelete]
 }
 
 // end records how the run ended: the report's summary, the run's record
@@ -531,6 +532,9 @@ func (r *run) end(ctx context.Context, err error) error {
 	err = r.j.named(err)
 	r.out.Status = Status(err, ctx.Err() != nil)
 	if r.report != nil {
+		if lerr := r.report.ListRepeated(ctx, PlanRows(ctx, r.j.Mapping, r.j.File), r.j.Settings.MaxErrors); lerr != nil {
+			r.j.Log.Warn("list the repeated rows past the plan's lines", zap.Error(lerr))
+		}
 		if lerr := r.report.ListDoneEarlier(ctx, r.j.State, PlanRows(ctx, r.j.Mapping, r.j.File), r.out.RunID, r.out.Plan); lerr != nil {
 			r.j.Log.Warn("list the rows done by the run this one resumed", zap.Error(lerr))
 		}

@@ -5,8 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"erpsync/mapping"
 	"erpsync/sync"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/plantest"
 )
 
 // TestRun_ReferencesOneIgnoringCase (issue 21 §5): references of one
@@ -98,5 +100,64 @@ func TestPlan_DigitsOnlyParentWarned(t *testing.T) {
 	}
 	if _, err := c.job.State.Count(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPlan_DigitsOnlyParentWarnedBesideOthers: the digits-only parent's
+// warning goes through the plan's bounded warnings: kept beside another
+// warning (an email without @), counted by kind, its parent quoted short.
+func TestPlan_DigitsOnlyParentWarnedBesideOthers(t *testing.T) {
+	c := newCSVJob(t, csvConfig(), nil)
+	long := strings.Repeat("7", 5000)
+	export := []string{"reference;name;parent;email", "1001;Parent;;", "SUB;Sub;1001;", "BAD;Bad mail;;nope",
+		long + ";Long;;", "SUB2;Sub two;" + long + ";"}
+	out, err := c.run(t, export...)
+	if out == nil || out.Plan == nil {
+		t.Fatalf("run: %v", err)
+	}
+	byRef := map[string]string{}
+	for _, w := range out.Plan.Warnings {
+		byRef[w.Reference] = w.Error()
+	}
+	if !strings.Contains(byRef["SUB"], "1001") || byRef["BAD"] == "" {
+		t.Errorf("warnings %q, want SUB's digits-only parent and BAD's email", byRef)
+	}
+	if w := byRef["SUB2"]; w == "" || len(w) > 1000 {
+		t.Errorf("SUB2's warning is %d bytes, want one quoting its parent short", len(w))
+	}
+	if n := out.Plan.WarningCount(); n != 3 {
+		t.Errorf("WarningCount %d, want 3", n)
+	}
+}
+
+// TestBuildPlan_FoldedReferencesQuotedShort: references that fold
+// together are each quoted short (mapping.Excerpt), and an error names at
+// most five others, counting the rest: two 200 KB references, or forty
+// spellings of one, do not make errors of megabytes.
+func TestBuildPlan_FoldedReferencesQuotedShort(t *testing.T) {
+	long := strings.Repeat("x", 200_000)
+	rows := []mapping.Row{plantest.Cust(2, long+"a"), plantest.Cust(3, strings.ToUpper(long)+"A")}
+	for i := range 40 { // abcdef in 40 spellings of its case
+		ref := []byte("abcdef")
+		for b := range 6 {
+			if i&(1<<b) != 0 {
+				ref[b] -= 'a' - 'A'
+			}
+		}
+		rows = append(rows, plantest.Cust(4+i, string(ref)))
+	}
+	p, err := plan.Build(context.Background(), plantest.Rows(rows...), plantest.MemCheckpoint{}, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := p.RowErrorCount(); n != 42 {
+		t.Errorf("%d row errors, want 42", n)
+	}
+	for _, e := range p.RowErrors {
+		if msg := e.Err.Error(); len(msg) > 2000 {
+			t.Errorf("line %d: a row error of %d bytes, want under 2000", e.Line, len(msg))
+		} else if e.Line > 3 && !strings.Contains(msg, "and 34 more") {
+			t.Errorf("line %d: %q, want five others named and 34 counted", e.Line, msg)
+		}
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // planMemory sets the process's soft memory limit for a run or a plan
-// against db (sync.PlanMemoryLimit of its managed references), unless
+// against db (plan.MemoryLimit of its managed references), unless
 // GOMEMLIMIT is set in the environment; it returns what restores the
 // limit before. A checkpoint that cannot be counted leaves the limit as
 // it is: the run's own reads will say why.

@@ -126,7 +126,7 @@ func (m *metrics) observeRun(status string, d time.Duration, res *sync.Outcome) 
 		return
 	}
 	if res.Plan != nil {
-		m.rows.WithLabelValues("read", "invalid").Add(float64(res.Plan.RowErrorCount()))
+		m.rows.WithLabelValues("read", "invalid").Add(float64(res.Plan.InvalidRows)) // rows, as the console and summary.json count them
 		m.rows.WithLabelValues("read", "unchanged").Add(float64(res.Plan.Unchanged))
 	}
 	if res.Summary != nil {

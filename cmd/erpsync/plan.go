@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"erpsync/mapping"
 	"erpsync/sync"
@@ -81,12 +84,17 @@ func planWriter(path string) (func(io.Writer, *plan.Plan) error, error) {
 
 // writePlanFile writes the plan and the export's columns to path,
 // created of mode mode (reports.file_mode: it holds customers' values).
+// A file already there is removed and created anew, so that it takes the
+// mode, and a symbolic link there is replaced, never written through.
 func writePlanFile(path string, p *plan.Plan, cols mapping.Stats, mode os.FileMode) error {
 	write, err := planWriter(path)
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("write plan: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, mode)
 	if err != nil {
 		return fmt.Errorf("write plan: %w", err)
 	}

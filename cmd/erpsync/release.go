@@ -19,6 +19,7 @@ import (
 // export makes /healthz answer 503 until a newer export syncs or an
 // operator releases it here. The file stays where it is (held/): to sync
 // it anyway, change the guard and `erpsync run -file` it, then release it.
+// One held in place (no archive_dir) is taken again at serve's next tick.
 type ReleaseCommand struct {
 	Stdout, Stderr io.Writer
 }
@@ -60,7 +61,7 @@ func (c *ReleaseCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	for _, h := range released {
-		where := "it stays in the inbox, passed over while unchanged"
+		where := "it is in the inbox, and serve's next tick takes it again (held again if the guard still stops it)"
 		if h.MovedTo != "" {
 			where = "the file stays in " + h.MovedTo
 		}

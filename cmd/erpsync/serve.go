@@ -215,6 +215,10 @@ func (w *worker) hold(exp *inbox.Export, err error) {
 	case errors.Is(herr, source.ErrChanged):
 		w.log.Warn("export changed since it was taken: left in the inbox; the next tick takes it", zap.String("file", exp.Source))
 		return
+	case errors.Is(herr, inbox.ErrNotHeld): // /healthz: the last run ended aborted
+		w.log.Error("run aborted by a guard; the export cannot be held: left in the inbox, run again at the next tick",
+			zap.String("file", exp.Source), zap.Error(herr))
+		return
 	case herr != nil:
 		w.log.Error("run aborted by a guard; the export is held, but not all of it went well (without a move to held/, it is held in place)",
 			zap.String("file", exp.Source), zap.String("held_at", dest), zap.Error(herr))
@@ -295,6 +299,9 @@ func (w *worker) run(ctx context.Context, exp *inbox.Export) {
 	w.m.retries.Add(float64(after.Retries - before.Retries))
 	w.m.throttles.Add(float64(after.Throttled - before.Throttled))
 	status := w.settle(exp, err, ctx.Err() != nil)
+	if stuck := w.passedOver(ctx, w.inbox.Passed()); stuck != "" { // the older files, superseded once it went through
+		w.setStuck(stuck)
+	}
 	w.m.observeRun(status, time.Since(start), res)
 	w.m.observeExport(exp.Kind, status)
 	if fails, ferr := w.job.db.Failures(context.WithoutCancel(ctx)); ferr == nil {

@@ -46,7 +46,13 @@ func TestServe_GuardHoldsExport(t *testing.T) {
 
 	f.drop("../../testdata/exports/day2.csv", "b-day2.csv", 2*time.Minute)
 	held := filepath.Join(f.archive, "held")
-	waitFor(t, 20*time.Second, "day 2 held", func() bool { return len(archived(t, held)) == 2 })
+	// Waited on what the probe says (the ledger), not on the files: the
+	// hold is recorded before its move, and /healthz reads the ledger.
+	waitFor(t, 20*time.Second, "/healthz 503 naming the held day 2", func() bool {
+		code, body := healthz(addr)
+		return code == 503 && strings.Contains(body, "b-day2.csv") && strings.Contains(body, "held")
+	})
+	waitFor(t, 20*time.Second, "day 2 in held/", func() bool { return len(archived(t, held)) == 2 })
 	var why []byte
 	for _, n := range archived(t, held) {
 		if strings.HasSuffix(n, ".held.txt") {
@@ -55,9 +61,6 @@ func TestServe_GuardHoldsExport(t *testing.T) {
 	}
 	if !strings.Contains(string(why), "max_delete") || !strings.Contains(string(why), "erpsync release") {
 		t.Errorf(".held.txt says %q", why)
-	}
-	if code, body := healthz(addr); code != 503 || !strings.Contains(body, "b-day2.csv") || !strings.Contains(body, "held") {
-		t.Errorf("/healthz = %d %s, want 503 naming the held export", code, body)
 	}
 	time.Sleep(2500 * time.Millisecond) // two ticks or more: the held export is not run again
 	if runs := f.runsOf(); len(runs) != 2 || runs[0].Status != state.StatusAborted {
@@ -76,10 +79,11 @@ func TestServe_GuardHoldsExport(t *testing.T) {
 
 	// Held again; the operator lets it go.
 	f.drop("../../testdata/exports/day2.csv", "d-day2.csv", 30*time.Second)
-	waitFor(t, 20*time.Second, "d-day2 held", func() bool { return len(archived(t, held)) == 4 })
-	if code, body := healthz(addr); code != 503 || !strings.Contains(body, "d-day2.csv") {
-		t.Errorf("/healthz = %d %s, want 503 naming d-day2.csv", code, body)
-	}
+	waitFor(t, 20*time.Second, "/healthz 503 naming d-day2.csv", func() bool {
+		code, body := healthz(addr)
+		return code == 503 && strings.Contains(body, "d-day2.csv")
+	})
+	waitFor(t, 20*time.Second, "d-day2 in held/", func() bool { return len(archived(t, held)) == 4 })
 	out, errOut = lockedBuffer{}, lockedBuffer{}
 	if code := NewMain(&out, &errOut).Run(context.Background(), []string{"release", "-config", f.cfgPath, "d-day2.csv"}); code != ExitOK ||
 		!strings.Contains(out.String(), "d-day2.csv") {
@@ -159,5 +163,43 @@ func TestServe_PoisonPillRejected(t *testing.T) {
 	if len(runs) != 2 || runs[1].Status != state.StatusFailed || !strings.Contains(runs[1].Error, "did not finish twice") ||
 		!strings.HasSuffix(runs[0].File, "newer.csv") || runs[0].Status != state.StatusDone {
 		t.Errorf("runs = %+v, want the bomb failed without a run, then newer.csv done", runs)
+	}
+}
+
+// Review of the merges, point 3: with day1 (good) and day2 (a bad
+// header) waiting, day1 was archived as superseded before day2 was run,
+// then day2 was rejected: nothing synced. Older exports are superseded
+// only once the newest's run went through: day2 is rejected, and day1
+// is synced after it.
+func TestServe_UnusableNewestDoesNotSupersede(t *testing.T) {
+	f := newServeFixture(t, crmsim.Options{}, "")
+	f.drop("../../testdata/exports/day1.csv", "a-day1.csv", 3*time.Minute)
+	bad := filepath.Join(f.inbox, "b-day2.csv")
+	if err := os.WriteFile(bad, []byte("this is not,an export\nat all\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Minute)
+	if err := os.Chtimes(bad, old, old); err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	_, stop := f.serve(&logs)
+	waitFor(t, 20*time.Second, "a-day1 synced and archived", func() bool { return len(archived(t, f.archive)) == 1 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := archived(t, filepath.Join(f.archive, "superseded")); len(got) != 0 {
+		t.Errorf("superseded = %v, want nothing (day2 never went through)", got)
+	}
+	if got := archived(t, filepath.Join(f.archive, "rejected")); len(got) != 2 || !strings.HasPrefix(got[0], "b-day2.") {
+		t.Errorf("rejected = %v, want b-day2 and its .error.txt", got)
+	}
+	runs := f.runsOf()
+	if len(runs) != 2 || !strings.HasSuffix(runs[0].File, "a-day1.csv") || runs[0].Status != state.StatusDone ||
+		!strings.HasSuffix(runs[1].File, "b-day2.csv") {
+		t.Errorf("runs = %+v, want b-day2 rejected, then a-day1 done", runs)
+	}
+	if got := crmValues(f.store); got != day1Values {
+		t.Errorf("CRM: %s, want day 1's %s", got, day1Values)
 	}
 }

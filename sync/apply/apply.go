@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"erpsync/mapping"
 	"erpsync/mapping/customer"
 	"erpsync/state"
 	"erpsync/sync/crm"
@@ -397,10 +398,18 @@ type StoredDiffError struct {
 // CodeStoredDiffers is the error code of a StoredDiffError in the reports.
 const CodeStoredDiffers = "stored_differs"
 
+// maxDiffsShown bounds the differences a StoredDiffError's text lists
+// (errors.csv, the failures table): the others are counted.
+const maxDiffsShown = 5
+
 func (e *StoredDiffError) Error() string {
-	parts := make([]string, len(e.Diffs))
-	for i, d := range e.Diffs {
-		parts[i] = fmt.Sprintf("the CRM stored %q for field %s, sent %q", d.Old, d.Field, d.New)
+	n := min(len(e.Diffs), maxDiffsShown)
+	parts := make([]string, n, n+1)
+	for i, d := range e.Diffs[:n] {
+		parts[i] = fmt.Sprintf("the CRM stored %s for field %s, sent %s", mapping.Excerpt(d.Old), d.Field, mapping.Excerpt(d.New))
+	}
+	if len(e.Diffs) > n {
+		parts = append(parts, fmt.Sprintf("and %d more fields differ", len(e.Diffs)-n))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -28,7 +28,10 @@ import (
 // Exports are whole snapshots: the newest settled file is the one taken;
 // with an archive folder, the older settled files are archived as
 // superseded (archive_dir/superseded/) without a run, so that N files
-// waiting take one tick, not N. A file is passed over only when it is
+// waiting take one tick, not N; they are superseded once the newest's
+// run went through (Archive) or it is held (Hold), never before: a
+// newest rejected leaves them, and the next newest is taken (at once
+// when the newest cannot be copied). A file is passed over only when it is
 // the export synced last (same name, size and sha256, nothing synced
 // since): the same bytes under another name, or after another export,
 // are synced again. A remote file is copied once to the spool, and the
@@ -66,10 +69,12 @@ type Inbox struct {
 
 	mu      gosync.Mutex
 	seen    map[string]observation
-	handed  map[string]string       // local copy → the file's name on the store
-	taken   map[string]source.Entry // an Export's Path → the file as listed when taken
-	unmoved map[string]unmovable    // the file's name → a handled file that could not be moved
-	links   map[string]bool         // the links of a local inbox warned of, while they are there
+	handed  map[string]string         // local copy → the file's name on the store
+	taken   map[string]source.Entry   // an Export's Path → the file as listed when taken
+	unmoved map[string]unmovable      // the file's name → a handled file that could not be moved
+	older   map[string][]source.Entry // an Export's Path → the settled files older than it, when taken
+	pending []Skipped                 // files superseded after a run, told by the next Next (or Passed)
+	links   map[string]bool           // the links of a local inbox warned of, while they are there
 }
 
 // unmovable is a file that was synced (or rejected) but could not be
@@ -133,13 +138,14 @@ func (in *Inbox) store() source.Store {
 		in.handed = map[string]string{}
 		in.taken = map[string]source.Entry{}
 		in.unmoved = map[string]unmovable{}
+		in.older = map[string][]source.Entry{}
 	}
 	return in.Store
 }
 
 // Next returns the export to sync now, or nil, and the files it passed
 // over: the newest settled file is the candidate; older settled files
-// are archived as superseded.
+// are archived as superseded once it went through.
 func (in *Inbox) Next(ctx context.Context) (*Export, []Skipped, error) {
 	now := time.Now
 	if in.Now != nil {
@@ -178,30 +184,98 @@ func (in *Inbox) Next(ctx context.Context) (*Export, []Skipped, error) {
 	if len(settled) == 0 {
 		return nil, skipped, nil
 	}
-	// A file handled before but not moved away (retryMove) counts as the
-	// newest as well: the older ones are superseded by it.
-	newest := settled[len(settled)-1]
-	for _, f := range settled[:len(settled)-1] {
-		if s, ok := in.retryMove(ctx, st, f, now()); ok {
+	// Newest first: a file rejected (it cannot be copied, or it was
+	// rejected before and could not be moved) lets the next newest be
+	// tried at once; the older ones are superseded only by an export
+	// whose run went through (supersedeOlder).
+	skipped = append(in.drain(), skipped...)
+	for i := len(settled) - 1; i >= 0; i-- {
+		exp, passed, done, err := in.candidate(ctx, st, settled[i], settled[:i], now())
+		skipped = append(skipped, passed...)
+		if err != nil || exp != nil || done {
+			return exp, skipped, err
+		}
+	}
+	return nil, skipped, nil
+}
+
+// candidate tries a settled file, newest first, with the settled files
+// older than it: the export to run (the older files are remembered, to
+// be superseded when its run goes through), or what was passed over.
+// done is false when the file was rejected: the next newest is tried.
+// A file handled before but not moved away (retryMove) that went
+// through, the export synced last, or one held in place supersedes the
+// older files at once.
+func (in *Inbox) candidate(ctx context.Context, st source.Store, f source.Entry, older []source.Entry, at time.Time) (*Export, []Skipped, bool, error) {
+	if s, rejected, ok := in.retryMove(ctx, st, f, at); ok {
+		if rejected {
+			return nil, []Skipped{s}, false, nil
+		}
+		return nil, append(in.supersede(ctx, st, older, f, at), s), true, nil
+	}
+	exp, passed, err := in.take(ctx, st, f)
+	switch {
+	case err != nil:
+		return nil, nil, true, err
+	case exp != nil:
+		in.mu.Lock()
+		in.older[exp.Path] = older
+		in.mu.Unlock()
+		return exp, nil, true, nil
+	case passed != nil && passed.Rejected != nil:
+		return nil, []Skipped{*passed}, false, nil
+	}
+	out := in.supersede(ctx, st, older, f, at)
+	switch {
+	case passed != nil: // held in place
+		out = append(out, *passed)
+	case st.ArchiveDir() != "":
+		out = append(out, in.archiveSynced(ctx, st, f, at))
+	} // else: the newest export, already synced: the usual case between exports
+	return nil, out, true, nil
+}
+
+// supersedeOlder supersedes the files that were older than a taken
+// export when it was taken, once its run went through (or it is held):
+// what it tells is handed out by the next Next, or by Passed.
+func (in *Inbox) supersedeOlder(ctx context.Context, st source.Store, path string, newest source.Entry, at time.Time) {
+	in.mu.Lock()
+	older := in.older[path]
+	delete(in.older, path)
+	in.mu.Unlock()
+	if len(older) == 0 {
+		return
+	}
+	s := in.supersede(ctx, st, older, newest, at)
+	in.mu.Lock()
+	in.pending = append(in.pending, s...)
+	in.mu.Unlock()
+}
+
+// Passed returns what the inbox passed over since it last told it (the
+// files superseded when an export's run went through), once.
+func (in *Inbox) Passed() []Skipped { return in.drain() }
+
+func (in *Inbox) drain() []Skipped {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	s := in.pending
+	in.pending = nil
+	return s
+}
+
+// supersede archives the settled files older than newest (moving again
+// those handled before and not moved away).
+func (in *Inbox) supersede(ctx context.Context, st source.Store, older []source.Entry, newest source.Entry, at time.Time) []Skipped {
+	var skipped []Skipped
+	for _, f := range older {
+		if s, _, ok := in.retryMove(ctx, st, f, at); ok {
 			skipped = append(skipped, s)
 			continue
 		}
-		skipped = append(skipped, in.supersede(ctx, st, f, newest, now()))
+		skipped = append(skipped, in.supersedeOne(ctx, st, f, newest, at))
 	}
-	if s, ok := in.retryMove(ctx, st, newest, now()); ok {
-		return nil, append(skipped, s), nil
-	}
-	exp, passed, err := in.take(ctx, st, newest)
-	if err != nil || exp != nil {
-		return exp, skipped, err
-	}
-	switch {
-	case passed != nil:
-		skipped = append(skipped, *passed)
-	case st.ArchiveDir() != "":
-		skipped = append(skipped, in.archiveSynced(ctx, st, newest, now()))
-	} // else: the newest export, already synced: the usual case between exports
-	return nil, skipped, nil
+	return skipped
 }
 
 // maxLinksWarned bounds the links named one by one at a pass; the others
@@ -243,10 +317,10 @@ func (in *Inbox) warnLinks(st source.Store) {
 	}
 }
 
-// supersede archives a settled file older than the newest one into
+// supersedeOne archives a settled file older than the newest one into
 // archive_dir/superseded/ without a run: exports are whole snapshots.
 // One that cannot be moved is reported, and tried again at every tick.
-func (in *Inbox) supersede(ctx context.Context, st source.Store, f, newest source.Entry, at time.Time) Skipped {
+func (in *Inbox) supersedeOne(ctx context.Context, st source.Store, f, newest source.Entry, at time.Time) Skipped {
 	s := Skipped{Path: source.Locate(st, f.Name),
 		Reason: "superseded by the newer export " + path.Base(filepath.ToSlash(newest.Name)) + ": archived to superseded/ without a run"}
 	_, err := moveAside(ctx, st, f, "superseded", at)
@@ -298,8 +372,9 @@ func (in *Inbox) archiveSynced(ctx context.Context, st source.Store, f source.En
 
 // retryMove passes over a file that was handled but could not be moved,
 // while it stays the same, and tries its move again. ok is false for any
-// other file, and for one changed since (it is taken as new).
-func (in *Inbox) retryMove(ctx context.Context, st source.Store, f source.Entry, at time.Time) (Skipped, bool) {
+// other file, and for one changed since (it is taken as new); rejected
+// says the file was rejected (its run did not go through).
+func (in *Inbox) retryMove(ctx context.Context, st source.Store, f source.Entry, at time.Time) (s Skipped, rejected, ok bool) {
 	in.mu.Lock()
 	u, ok := in.unmoved[f.Name]
 	if ok && (u.obs.size != f.Size || !u.obs.mod.Equal(f.ModTime)) {
@@ -308,12 +383,12 @@ func (in *Inbox) retryMove(ctx context.Context, st source.Store, f source.Entry,
 	}
 	in.mu.Unlock()
 	if !ok {
-		return Skipped{}, false
+		return Skipped{}, false, false
 	}
-	s := Skipped{Path: source.Locate(st, f.Name), Reason: "synced, archived now"}
+	s = Skipped{Path: source.Locate(st, f.Name), Reason: "synced, archived now"}
 	if u.inPlace {
 		s.Reason = "rejected before (it cannot be copied); no archive_dir: left in place, passed over while it stays the same"
-		return s, true
+		return s, true, true
 	}
 	var err error
 	if u.reject != nil {
@@ -326,7 +401,7 @@ func (in *Inbox) retryMove(ctx context.Context, st source.Store, f source.Entry,
 	if err != nil {
 		s.Reason, s.Err = "handled before but it cannot be moved away: left in place, the next exports go on", err
 	}
-	return s, true
+	return s, u.reject != nil, true
 }
 
 // FetchError is an export that could not be read or copied from its
@@ -520,6 +595,7 @@ func (in *Inbox) Archive(path string, at time.Time) (string, error) {
 	defer cancel()
 	st, e := in.origin(path)
 	dest, err := source.Archive(ctx, st, e, at)
+	in.supersedeOlder(ctx, st, path, e, at) // its run went through: the older files are outdated
 	in.release(path)
 	in.moved(e.Name, nil, err)
 	return dest, err
@@ -538,43 +614,66 @@ func (in *Inbox) Reject(path string, reason error, at time.Time) (string, error)
 	return dest, err
 }
 
-// Hold sets aside an export stopped by a guard: it moves into
-// archive_dir/held/ with a .held.txt beside it that says why (without an
-// archive folder, or when the move fails, it stays in place), and the
-// Ledger records it. It is not taken again while held; a newer export
-// that syncs, or `erpsync release`, lets it go. It returns where the
-// file is now; a file rewritten since it was taken is not held (the
-// error wraps source.ErrChanged: the next tick takes it as new).
+// Hold sets aside an export stopped by a guard: the Ledger records it,
+// then it moves into archive_dir/held/ with a .held.txt beside it that
+// says why (without an archive folder, or when the move fails, it stays
+// in place). The record comes first: /healthz and status read the
+// ledger, and a file in held/ must never be held by nobody; when the
+// ledger cannot be written, nothing is moved (the error wraps
+// ErrNotHeld). It is not taken again while held; a newer export that
+// syncs, or `erpsync release`, lets it go. It returns where the file is
+// now; a file rewritten since it was taken is not held (the error wraps
+// source.ErrChanged, its record is dropped: the next tick takes it as new).
 func (in *Inbox) Hold(exp *Export, reason error, at time.Time) (string, error) {
 	ctx, cancel := in.moveContext()
 	defer cancel()
 	st, e := in.origin(exp.Path)
+	defer in.release(exp.Path)
 	h := Held{Source: exp.Source, SHA256: exp.SHA256, Reason: clipText(reason.Error(), heldReasonMax), At: at.UTC()}
-	var moveErr error
-	if st.ArchiveDir() != "" {
-		var dest string
-		if dest, moveErr = moveAside(ctx, st, e, "held", at); moveErr == nil {
-			h.MovedTo = dest
-			moveErr = st.Put(ctx, dest+".held.txt", []byte(heldText(h)))
-		}
-	}
-	in.release(exp.Path)
-	if errors.Is(moveErr, source.ErrChanged) {
-		in.forget(e.Name)
-		return e.Name, moveErr
-	}
-	if h.MovedTo != "" {
-		in.forget(e.Name)
-	}
 	if in.Ledger != nil {
 		if err := in.Ledger.Hold(h); err != nil {
-			return h.MovedTo, errors.Join(moveErr, err)
+			return e.Name, fmt.Errorf("%w: %w", ErrNotHeld, err)
 		}
 	}
-	if h.MovedTo == "" {
+	dest, moveErr := in.moveHeld(ctx, st, e, h)
+	if errors.Is(moveErr, source.ErrChanged) {
+		in.forget(e.Name)
+		if in.Ledger != nil {
+			_, err := in.Ledger.Release(func(r Held) bool { return r.Source == h.Source && r.SHA256 == h.SHA256 && r.At.Equal(h.At) })
+			moveErr = errors.Join(moveErr, err)
+		}
 		return e.Name, moveErr
 	}
-	return h.MovedTo, moveErr
+	// A usable export, newer than the files waiting: they are superseded
+	// (syncing an older one would let the held one go).
+	in.supersedeOlder(ctx, st, exp.Path, e, at)
+	if dest == "" {
+		return e.Name, moveErr
+	}
+	in.forget(e.Name)
+	if in.Ledger != nil {
+		moveErr = errors.Join(moveErr, in.Ledger.HeldAt(h, dest))
+	}
+	return dest, moveErr
+}
+
+// ErrNotHeld: an export stopped by a guard could not be recorded as
+// held; it stays in the inbox, as any export whose run did not go through.
+var ErrNotHeld = errors.New("not held: serve's ledger cannot be written")
+
+// moveHeld moves a held export into archive_dir/held/ and writes its
+// .held.txt; dest is "" when it stays in place (no archive folder, or
+// its move failed).
+func (in *Inbox) moveHeld(ctx context.Context, st source.Store, e source.Entry, h Held) (string, error) {
+	if st.ArchiveDir() == "" {
+		return "", nil
+	}
+	dest, err := moveAside(ctx, st, e, "held", h.At)
+	if err != nil {
+		return "", err
+	}
+	h.MovedTo = dest
+	return dest, st.Put(ctx, dest+".held.txt", []byte(heldText(h)))
 }
 
 // heldReasonMax bounds a held export's reason in the ledger.
@@ -645,6 +744,7 @@ func (in *Inbox) release(path string) {
 	_, ok := in.handed[path]
 	delete(in.handed, path)
 	delete(in.taken, path)
+	delete(in.older, path)
 	sp := in.Spool
 	in.mu.Unlock()
 	if ok && sp != nil {
@@ -666,6 +766,7 @@ func (in *Inbox) releaseAll() {
 	}
 	in.mu.Lock()
 	clear(in.taken) // a local export of a run that ended without a move
+	clear(in.older) // its older files wait: the next pass sees them again
 	in.mu.Unlock()
 }
 

@@ -187,7 +187,8 @@ func fileInbox(store source.Store, root string) remoteInbox {
 
 // Guarantee (issue 21 §15): on SFTP and S3 as on a local folder, the
 // newest settled export is taken and the older ones are archived as
-// superseded (archive_dir/superseded/); an export stopped by a guard is
+// superseded (archive_dir/superseded/) once it is held or its run went
+// through (TestInbox_SupersedesOnlyAfterNewestWentThrough); an export stopped by a guard is
 // held in archive_dir/held/ beside its .held.txt, recorded in the
 // ledger, and not handed out again.
 func TestInbox_RemoteSupersedeAndHold(t *testing.T) {
@@ -205,11 +206,14 @@ func TestInbox_RemoteSupersedeAndHold(t *testing.T) {
 			r.put(t, "day1.csv", "reference,name\nC1,One\n")
 			r.put(t, "day2.csv", "reference,name\nC1,Two\n")
 			exp := mustNext(t, in, "day2.csv", name)
-			if got := r.list(t, "archive/superseded"); !slices.Equal(got, []string{"day1.20260302T020000Z.csv"}) {
-				t.Errorf("superseded = %v, want day1's", got)
+			if got := r.list(t, "archive/superseded"); len(got) != 0 {
+				t.Errorf("superseded = %v before day2's run ended, want nothing", got)
 			}
 			if _, err := in.Hold(exp, errors.New("max_delete: too many"), at); err != nil {
 				t.Fatal(err)
+			}
+			if got := r.list(t, "archive/superseded"); !slices.Equal(got, []string{"day1.20260302T020000Z.csv"}) {
+				t.Errorf("superseded = %v, want day1's once day2 is held", got)
 			}
 			held := []string{"day2.20260302T020000Z.csv", "day2.20260302T020000Z.csv.held.txt"}
 			if got := r.list(t, "archive/held"); !slices.Equal(got, held) {

@@ -86,6 +86,20 @@ func (l *Ledger) Hold(h Held) error {
 	})
 }
 
+// HeldAt records where a held export was moved (h as recorded by Hold,
+// before its move); a record released meanwhile is left released.
+func (l *Ledger) HeldAt(h Held, movedTo string) error {
+	return l.update(func(f *ledgerFile) error {
+		for i, r := range f.Held {
+			if r.Source == h.Source && r.SHA256 == h.SHA256 && r.At.Equal(h.At) && r.MovedTo == "" {
+				f.Held[i].MovedTo = movedTo
+				break
+			}
+		}
+		return nil
+	})
+}
+
 // Release lets go of the held exports that match (all of them with a
 // nil match) and returns them.
 func (l *Ledger) Release(match func(Held) bool) ([]Held, error) {

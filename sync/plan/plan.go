@@ -152,6 +152,11 @@ type Plan struct {
 	// held (listed, never sent): a row whose reference is missing or
 	// unusable may be any customer absent from the export.
 	DeletesHeld string
+	// NotDeleted counts the managed references absent from a mirror
+	// export that CheckReference refuses (a/b, recorded before the
+	// check): never deleted by their path, each a row error that is no
+	// row (not in InvalidRows), yet a row failure of the run.
+	NotDeleted int
 
 	lean *leanPlan // a lean plan's upserts; nil otherwise
 }
@@ -165,14 +170,14 @@ type Merged struct {
 	Rows      int // rows of the reference, merged into one; 0: len(Lines)
 }
 
-// rows counts the reference's rows.
-func (m Merged) rows() int { return max(m.Rows, len(m.Lines)) }
+// RowCount counts the reference's rows.
+func (m Merged) RowCount() int { return max(m.Rows, len(m.Lines)) }
 
 // MergedRows counts the rows merged into an identical earlier row.
 func (p *Plan) MergedRows() int {
 	n := 0
 	for _, m := range p.Merged {
-		n += m.rows() - 1
+		n += m.RowCount() - 1
 	}
 	return n
 }
@@ -408,12 +413,26 @@ type planner struct {
 	// Lazy rows (planrowsum.go): how many came in the current window,
 	// and how many of them had to be mapped after all.
 	lazyRows, lazyMapped int
-	// unknown are the lines of the rows whose reference is missing or
-	// unusable: any managed customer may be theirs (planDeletes).
+	// unknown are the first maxUnknownLines lines of the rows whose
+	// reference is missing or unusable (rows arrive in line order), and
+	// unknownRows counts them: any managed customer may be theirs
+	// (planDeletes).
 	unknown []int
 	held    int // mirror deletes held for them
 	// folds holds the references met that fold to another text (planrefs.go).
 	folds map[string][]string
+
+	unknownRows int // rows without a usable reference (unknown: their first lines)
+
+	// A lean plan's updates keep their customers only while fewer than
+	// leanBatch wait (pending): their values are then compared with those
+	// last pushed (flushLean), and the customers let go; sameLean keeps
+	// what the plan needs of those whose values are the same. ctx and cp
+	// are BuildPlan's, for that comparison during the read.
+	pending  []*Action
+	sameLean map[*Action]state.Rehash
+	ctx      context.Context
+	cp       Checkpoint
 }
 
 // Build compares an export with the checkpoint and returns what must
@@ -431,6 +450,9 @@ func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, e
 		ignored:  map[string]bool{},
 		inCRM:    map[string]bool{},
 		plan:     &Plan{MappingChanged: opt.MappingChanged},
+		sameLean: map[*Action]state.Rehash{},
+		ctx:      ctx,
+		cp:       cp,
 	}
 	stopLoading, err := pl.startLoading(ctx, cp)
 	if err != nil {
@@ -509,7 +531,7 @@ func (pl *planner) row(r mapping.Row) error {
 	}
 	rowHash := uint32(hashPrefix(c.Hash)>>32) &^ 1
 	if e.line > 0 {
-		pl.metAgain(c, e, rowHash)
+		pl.duplicate(c, e, rowHash)
 		return nil
 	}
 	e.line, e.row = int32(c.Line), rowHash
@@ -547,12 +569,16 @@ func (pl *planner) row(r mapping.Row) error {
 	if p := c.Field("parentCustomer"); p != "" && !c.Delete {
 		pl.parentOf[k] = pl.key(p)
 	}
+	if len(pl.pending) >= leanBatch {
+		return pl.flushLean(pl.ctx)
+	}
 	return nil
 }
 
-// metAgain notes a row of a reference met before: identical rows are one
-// customer, differing ones are all rejected once the export is read.
-func (pl *planner) metAgain(c *mapping.Customer, e entry, rowHash uint32) {
+// duplicate takes a row of a reference met before (e): identical rows
+// are one customer, differing ones are all rejected once the export is
+// read (rejectDuplicates).
+func (pl *planner) duplicate(c *mapping.Customer, e entry, rowHash uint32) {
 	d := pl.dups[c.Reference]
 	if d == nil {
 		d = &dupRows{}
@@ -570,7 +596,10 @@ func (pl *planner) invalid(rowErr *mapping.RowError) error {
 	pl.plan.InvalidRows++
 	ref := rowErr.Reference
 	if ref == "" || CheckReference(ref) != nil {
-		pl.unknown = append(pl.unknown, rowErr.Line)
+		pl.unknownRows++
+		if len(pl.unknown) < maxUnknownLines {
+			pl.unknown = append(pl.unknown, rowErr.Line)
+		}
 	}
 	if ref == "" {
 		return nil
@@ -587,6 +616,10 @@ func (pl *planner) invalid(rowErr *mapping.RowError) error {
 	}
 	return nil
 }
+
+// maxUnknownLines bounds the lines kept of rows without a usable
+// reference: a .gz of millions of them keeps five, and counts them.
+const maxUnknownLines = 5
 
 // CheckReference refuses a reference that cannot name one customer in the
 // API's paths (/customers/reference/{ref}): empty after trimming, "." or
@@ -614,8 +647,10 @@ func (pl *planner) upsert(op Op, c *mapping.Customer, reason string) {
 	a.end.Store(hashPrefix(c.Hash) &^ 1)
 	if pl.opt.Lean {
 		a.Reference, a.Parent = pl.text.clone(a.Reference), pl.text.clone(a.Parent)
-		if op != OpUpdate { // an update's values are compared first (byValue)
+		if op != OpUpdate { // an update's values are compared first (flushLean)
 			a.Customer = nil
+		} else {
+			pl.pending = append(pl.pending, a)
 		}
 	}
 	pl.list = append(pl.list, a)
@@ -686,7 +721,7 @@ func (pl *planner) rejectDuplicates() {
 		}
 		delete(pl.parentOf, pl.key(ref))
 		pl.rowError(mapping.DuplicateErrorOf(pl.opt.File, ref, d.lines, d.rows))
-		pl.plan.Conflicts = append(pl.plan.Conflicts, Merged{Reference: ref, Lines: d.lines}) // the first lines (bounded)
+		pl.plan.Conflicts = append(pl.plan.Conflicts, Merged{Reference: ref, Lines: d.lines, Rows: d.rows}) // the first lines (bounded)
 		pl.plan.InvalidRows += d.rows
 	}
 }
@@ -746,6 +781,9 @@ func (pl *planner) sealErrors() {
 // describeChanges fills each update's field changes, old → new, from the
 // values last pushed (a create's are built when asked: FieldChanges).
 func (pl *planner) describeChanges(ctx context.Context, cp Checkpoint) error {
+	if err := pl.flushLean(ctx); err != nil {
+		return err
+	}
 	var updates []*Action
 	for a := range pl.actions() {
 		if a.Customer == nil || a.Op == OpCreate {
@@ -757,9 +795,20 @@ func (pl *planner) describeChanges(ctx context.Context, cp Checkpoint) error {
 		}
 		updates = append(updates, a)
 	}
-	// Each update reads its record, most of the time on its own: on every
-	// core (a day-2 plan of a million rows has 10,000 of them, 0.4 s one
-	// after the other).
+	same, err := sameAsPushed(ctx, cp, updates)
+	if err != nil {
+		return err
+	}
+	pl.byValue(updates, same)
+	pl.byValueLean()
+	return nil
+}
+
+// sameAsPushed fills each update's changes from the values last pushed,
+// and says how its values compare with them. Each update reads its
+// record, most of the time on its own: on every core (a day-2 plan of a
+// million rows has 10,000 of them, 0.4 s one after the other).
+func sameAsPushed(ctx context.Context, cp Checkpoint, updates []*Action) ([]sameness, error) {
 	same := make([]sameness, len(updates))
 	err := onEveryCore(ctx, len(updates), func(ctx context.Context, i int) error {
 		a := updates[i]
@@ -776,11 +825,66 @@ func (pl *planner) describeChanges(ctx context.Context, cp Checkpoint) error {
 		}
 		return nil
 	})
+	return same, err
+}
+
+// leanBatch is how many updates of a lean plan wait with their customers
+// for flushLean: at most some 1,024 customers held, not every update of
+// an import after a mapping change.
+const leanBatch = 1024
+
+// flushLean compares the pending updates of a lean plan with the values
+// last pushed, keeps what byValueLean needs of those whose values are the
+// same, and lets their customers go (Apply reads the rows again).
+func (pl *planner) flushLean(ctx context.Context) error {
+	if len(pl.pending) == 0 {
+		return nil
+	}
+	same, err := sameAsPushed(ctx, pl.cp, pl.pending)
 	if err != nil {
 		return err
 	}
-	pl.byValue(updates, same)
+	for i, a := range pl.pending {
+		c := a.Customer
+		if same[i] != differ && c.Image == nil && (a.Reason == ReasonChanged || a.Reason == ReasonMappingChanged) {
+			r := state.Rehash{Reference: a.Reference, Hash: strings.Clone(c.Hash), Sum: c.RowSum}
+			if same[i] == sameFewerFields {
+				r.Values = c.Fields()
+			}
+			pl.sameLean[a] = r
+		}
+		a.Customer, a.Changes = nil, nil
+	}
+	clear(pl.pending)
+	pl.pending = pl.pending[:0]
 	return nil
+}
+
+// byValueLean is byValue for a lean plan's updates, compared by
+// flushLean while the export was read.
+func (pl *planner) byValueLean() {
+	if !pl.opt.Lean {
+		return
+	}
+	for a := range pl.actions() {
+		if a.Op != OpUpdate {
+			continue
+		}
+		if r, ok := pl.sameLean[a]; ok {
+			if why := pl.stillDue(a.Reference); why != "" {
+				a.Reason = why
+			} else {
+				pl.plan.Rehashed = append(pl.plan.Rehashed, r)
+				pl.dropped[a] = true
+				pl.plan.Unchanged++
+				continue
+			}
+		}
+		if a.Reason == ReasonMappingChanged {
+			pl.plan.MappingUpdates++
+		}
+	}
+	pl.sameLean = nil
 }
 
 // fieldCount is the number of mapped fields of c.

@@ -224,18 +224,18 @@ func (pl *planner) absentReason() string {
 // heldWhy says why the mirror deletes are held, naming the first lines
 // of the rows without a usable reference (Plan.DeletesHeld).
 func (pl *planner) heldWhy() string {
-	lines := slices.Sorted(slices.Values(pl.unknown))
-	shown := make([]string, 0, 5)
-	for _, l := range lines[:min(len(lines), 5)] {
+	lines := slices.Sorted(slices.Values(pl.unknown)) // the first lines (maxUnknownLines)
+	shown := make([]string, 0, len(lines))
+	for _, l := range lines {
 		shown = append(shown, strconv.Itoa(l))
 	}
 	more := ""
-	if len(lines) > 5 {
-		more = fmt.Sprintf(" and %d more", len(lines)-5)
+	if pl.unknownRows > len(lines) {
+		more = fmt.Sprintf(" and %d more", pl.unknownRows-len(lines))
 	}
 	rows := "1 row"
-	if len(lines) > 1 {
-		rows = strconv.Itoa(len(lines)) + " rows"
+	if pl.unknownRows > 1 {
+		rows = strconv.Itoa(pl.unknownRows) + " rows"
 	}
 	return fmt.Sprintf("%s without a usable reference (line %s%s): erpsync cannot know which "+
 		"customers are absent from the export; fix those rows, or set sync.delete_despite_row_errors: true",
@@ -260,6 +260,7 @@ func (pl *planner) planDeletes(ctx context.Context, cp Checkpoint) error {
 					// reach another route, so it is never deleted by it.
 					pl.rowError(&mapping.RowError{File: pl.opt.File,
 						Column: "reference", Reference: strings.Clone(ref), Err: fmt.Errorf("not deleted: %w", err)})
+					pl.plan.NotDeleted++
 					return nil
 				}
 				dels = append(dels, &Action{Op: OpDelete, Reference: ref, Reason: reason})

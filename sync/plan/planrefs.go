@@ -47,9 +47,10 @@ func foldReference(ref string) (folded string, same bool) {
 // then finds those that meet); a digits-only parent is warned about.
 func (pl *planner) noteReference(ref string, line int, parent string) {
 	if digitsOnly(parent) {
-		pl.plan.Warnings = append(pl.plan.Warnings, &mapping.RowError{File: pl.opt.File, Line: line,
-			Column: "parentCustomer", Reference: strings.Clone(ref), Err: fmt.Errorf(
-				"the parent reference %q is digits only: a CRM may read it as a customer's id; the stored parent is checked after the write", parent)})
+		// Through the plan's bounded warnings (sealErrors sets Warnings).
+		pl.warning(&mapping.RowError{File: pl.opt.File, Line: line, Column: "parentCustomer", Reference: ref, Err: fmt.Errorf(
+			"the parent reference %s is digits only: a CRM may read it as a customer's id; the stored parent is checked after the write",
+			mapping.Excerpt(parent))})
 	}
 	if pl.opt.References == ReferencesExact {
 		return
@@ -90,19 +91,35 @@ func (pl *planner) rejectFolded() {
 		}
 		slices.Sort(refs)
 		for _, ref := range refs {
-			var others []string
-			for _, o := range refs {
-				if line := pl.refs.get(pl.key(o)).line; o != ref && line > 0 {
-					others = append(others, fmt.Sprintf("%q (line %d)", o, line))
-				} else if o != ref {
-					others = append(others, fmt.Sprintf("%q (an invalid row)", o))
-				}
-			}
-			pl.rejectReference(ref, fmt.Errorf("reference %q is %s ignoring case, accents and trailing spaces: "+
+			pl.rejectReference(ref, fmt.Errorf("reference %s is %s ignoring case, accents and trailing spaces: "+
 				"a CRM comparing references so would make them one customer (sync.references: exact for a CRM that compares them exactly)",
-				ref, strings.Join(others, ", ")))
+				mapping.Excerpt(ref), pl.othersText(ref, refs)))
 		}
 	}
+}
+
+// maxFoldedShown is how many other references a folded reference's
+// error names: the others are counted ("and N more").
+const maxFoldedShown = 5
+
+// othersText names the references of refs other than ref, each quoted
+// short, the first maxFoldedShown of them with their lines.
+func (pl *planner) othersText(ref string, refs []string) string {
+	others := make([]string, 0, maxFoldedShown+1)
+	for _, o := range refs {
+		if o == ref || len(others) == maxFoldedShown {
+			continue
+		}
+		if line := pl.refs.get(pl.key(o)).line; line > 0 {
+			others = append(others, fmt.Sprintf("%s (line %d)", mapping.Excerpt(o), line))
+		} else {
+			others = append(others, mapping.Excerpt(o)+" (an invalid row)")
+		}
+	}
+	if n := len(refs) - 1 - len(others); n > 0 {
+		others = append(others, fmt.Sprintf("and %d more", n))
+	}
+	return strings.Join(others, ", ")
 }
 
 // rejectReference makes a reference's row a row error: its action is

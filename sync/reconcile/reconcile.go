@@ -127,7 +127,7 @@ type Item struct {
 	Reference   string      `json:"reference"`
 	Status      string      `json:"status"`
 	Line        int         `json:"line,omitempty"`
-	Lines       []int       `json:"lines,omitempty"` // a conflicting duplicate's lines, every one refused
+	Lines       []int       `json:"lines,omitempty"` // a conflicting duplicate's first lines, every one refused (Explanation counts the others)
 	Managed     bool        `json:"managed"`         // erpsync pushed it
 	Differences []FieldDiff `json:"differences,omitempty"`
 	Explanation string      `json:"explanation"`
@@ -226,10 +226,24 @@ type erpRefusals struct {
 	repeated map[string]*repeatedRef // references met more than once
 }
 
-// repeatedRef is a reference met on more than one line.
+// repeatedRef is a reference met on more than one line: its first
+// maxRepeatLines lines, and how many rows it has.
 type repeatedRef struct {
 	lines  []int
+	rows   int
 	differ bool // some of its rows differ in the compared fields: all are refused
+}
+
+// maxRepeatLines bounds the lines kept of a repeated reference, as a
+// plan's maxDupLines: a reference on a million rows keeps ten.
+const maxRepeatLines = 10
+
+// add counts one more line of the reference.
+func (rr *repeatedRef) add(line int) {
+	rr.rows++
+	if len(rr.lines) < maxRepeatLines {
+		rr.lines = append(rr.lines, line)
+	}
 }
 
 // note remembers a row whose reference the index holds already, before
@@ -242,20 +256,21 @@ func (f *erpRefusals) note(x *erpIndex, c *mapping.Customer) {
 	e := x.entry(i)
 	rr := f.repeated[c.Reference]
 	if rr == nil {
-		rr = &repeatedRef{lines: []int{int(e.line)}}
+		rr = &repeatedRef{}
+		rr.add(int(e.line))
 		f.repeated[c.Reference] = rr
 	}
-	rr.lines = append(rr.lines, c.Line)
+	rr.add(c.Line)
 	if _, h, _ := x.hashRow(c); h != e.hash || c.Delete != e.flagged {
 		rr.differ = true
 	}
 }
 
-// conflict returns the lines of a reference met with differing values,
-// nil for any other.
-func (f *erpRefusals) conflict(ref string) []int {
+// conflict returns a reference met with differing values, nil for any
+// other.
+func (f *erpRefusals) conflict(ref string) *repeatedRef {
 	if rr := f.repeated[ref]; rr != nil && rr.differ {
-		return rr.lines
+		return rr
 	}
 	return nil
 }
@@ -443,15 +458,16 @@ func (j *judge) item(ctx context.Context, ref string, e *erpSide, c *crm.Custome
 // conflict counts, when ref was met with differing values, its rows as
 // refused (a sync sends none of them), and reports whether it was.
 func (j *judge) conflict(ref string, inCRM bool) bool {
-	lines := j.refused.conflict(ref)
-	if lines == nil {
+	rr := j.refused.conflict(ref)
+	if rr == nil {
 		return false
 	}
-	why := mapping.DuplicateError("", ref, lines).Err.Error() + ": refused, none of them is sent"
+	why := mapping.DuplicateErrorOf("", ref, rr.lines, rr.rows).Err.Error() + ": refused, none of them is sent"
 	if inCRM {
 		why += " (the CRM keeps its copy)"
 	}
-	j.res.count(&Item{Reference: ref, Status: StatusInvalid, Line: lines[0], Lines: lines, Explanation: why})
+	j.res.count(&Item{Reference: ref, Status: StatusInvalid, Line: rr.lines[0], Lines: rr.lines, Explanation: why})
+	j.res.Summary.CouldNotSend += rr.rows - len(rr.lines) // its rows past the lines listed
 	return true
 }
 

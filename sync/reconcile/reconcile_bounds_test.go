@@ -78,3 +78,32 @@ func TestReconcile_RowErrorsBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestReconcile_RepeatedReferenceBounded: a reference on 100,001 rows,
+// one of them different, is one refused item naming its first lines
+// (as a plan's maxDupLines) and counting the others: every row still
+// counts in could_not_send.
+func TestReconcile_RepeatedReferenceBounded(t *testing.T) {
+	r := testrig.New(t, crmsim.Options{}, "", 4)
+	const n = 100_001
+	export := make([]mapping.Row, 0, n)
+	for i := range n {
+		name := "name=Same"
+		if i == n-1 {
+			name = "name=Other"
+		}
+		export = append(export, plantest.Cust(2+i, "R", name))
+	}
+	res, err := reconcile.Run(context.Background(), plantest.Rows(export...), r.Client, r.DB, reconcile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Items) != 1 || res.Summary.CouldNotSend != n {
+		t.Fatalf("%d items, could_not_send %d; want 1 and %d", len(res.Items), res.Summary.CouldNotSend, n)
+	}
+	it := res.Items[0]
+	if len(it.Lines) > 10 || len(it.Explanation) > 1000 || !strings.Contains(it.Explanation, "and 99991 more") {
+		t.Errorf("item of %d lines, explanation of %d bytes (%.200q); want 10 lines and the others counted",
+			len(it.Lines), len(it.Explanation), it.Explanation)
+	}
+}

@@ -204,6 +204,11 @@ type Run struct {
 	conflicts   map[int][]int    // first line of a reference met with differing values → all its lines
 	listed      lineSet          // export lines that have a report line
 	doneEarlier int              // rows listed as done by an earlier run (ListDoneEarlier)
+	// cut counts, per repeated reference, its rows past the plan's lines
+	// (maxDupLines); rest says what they get, once its first line is
+	// listed (ListRepeated).
+	cut  map[string]int
+	rest map[string]*repeatRest
 }
 
 // tally counts how actions ended.
@@ -283,11 +288,18 @@ func (r *Run) Expect(p *plan.Plan) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.merged, r.conflicts = map[string][]int{}, map[int][]int{}
+	r.cut, r.rest = map[string]int{}, map[string]*repeatRest{}
 	for _, m := range p.Merged {
 		r.merged[m.Reference] = m.Lines
+		if n := m.RowCount() - len(m.Lines); n > 0 {
+			r.cut[m.Reference] = n
+		}
 	}
 	for _, c := range p.Conflicts {
 		r.conflicts[c.Lines[0]] = c.Lines
+		if n := c.RowCount() - len(c.Lines); n > 0 {
+			r.cut[c.Reference] = n
+		}
 	}
 }
 
@@ -324,6 +336,10 @@ func (r *Run) Add(res apply.Result) {
 		for _, l := range lines[1:] {
 			w.line(op, ref, strconv.Itoa(l), status, "merged", fmt.Sprintf("identical to line %d, merged into it: %s", lines[0], cmp.Or(msg, "sent")))
 			r.listed.add(l)
+		}
+		if n := r.cut[ref]; n > 0 {
+			r.rest[ref] = &repeatRest{w: w, cells: []string{op, ref, "", status, "merged",
+				fmt.Sprintf("identical to line %d, merged into it: %s", lines[0], cmp.Or(msg, "sent"))}, left: n}
 		}
 	}
 }
@@ -372,6 +388,9 @@ func (r *Run) AddRowError(e *mapping.RowError) {
 	for _, l := range lines { // every line of a reference met with differing values
 		r.errs.line("read", plan.CutCell(e.Reference), strconv.Itoa(l), "", "invalid_row", plan.ErrText(e))
 		r.listed.add(l)
+	}
+	if n := r.cut[e.Reference]; n > 0 && len(lines) > 1 {
+		r.rest[e.Reference] = &repeatRest{w: r.errs, cells: []string{"read", plan.CutCell(e.Reference), "", "", "invalid_row", plan.ErrText(e)}, left: n}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -253,4 +254,80 @@ func truncateAt(f *os.File, size, at int64) error {
 		return fmt.Errorf("repair report %s: %w", f.Name(), err)
 	}
 	return f.Sync()
+}
+
+// repeatRest is what the rows of a repeated reference past the plan's
+// lines (maxDupLines) get in the report: the line of its listed ones,
+// with their own line number (cells[2]); left counts those not listed yet.
+type repeatRest struct {
+	w     *reportFile
+	cells []string
+	left  int
+}
+
+// errListed stops a read once every row looked for is listed.
+var errListed = errors.New("every repeated row listed")
+
+// ListRepeated lists the rows of repeated references that the plan kept
+// no line of (it keeps maxDupLines of each): one more read of the export,
+// at the run's end, only when a listed reference has more rows than that.
+// Each such row gets its reference's line (merged, or invalid_row); past
+// budget lines in all (0: plan.DefaultMaxErrors), a reference's others are
+// counted in one line, so that millions of identical rows do not make
+// reports of gigabytes.
+func (r *Run) ListRepeated(ctx context.Context, rows plan.Rows, budget int) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	left := 0
+	for _, rest := range r.rest {
+		left += rest.left
+	}
+	if left == 0 || ctx.Err() != nil {
+		return nil
+	}
+	if budget <= 0 {
+		budget = plan.DefaultMaxErrors
+	}
+	err := rows(func(row mapping.Row) error {
+		ref := row.Reference
+		if row.Customer != nil {
+			ref = row.Customer.Reference
+		}
+		rest := r.rest[ref]
+		if rest == nil || rest.left == 0 || r.listed.has(row.Line) {
+			return nil
+		}
+		if row = row.Map(); row.Err != nil { // a lazy row is mapped: an invalid one has its own line
+			return nil
+		}
+		cells := slices.Clone(rest.cells)
+		cells[2] = strconv.Itoa(row.Line)
+		rest.w.line(cells...)
+		r.listed.add(row.Line)
+		rest.left--
+		if left, budget = left-1, budget-1; left == 0 || budget == 0 {
+			return errListed
+		}
+		return nil
+	})
+	if errors.Is(err, errListed) {
+		err = nil
+	}
+	r.countUnlisted()
+	return err
+}
+
+// countUnlisted writes, for each repeated reference with rows still not
+// listed (ListRepeated's bound), one line counting them.
+func (r *Run) countUnlisted() {
+	for _, ref := range slices.Sorted(maps.Keys(r.rest)) {
+		rest := r.rest[ref]
+		if rest.left == 0 {
+			continue
+		}
+		cells := slices.Clone(rest.cells)
+		cells[4] = "more_" + cells[4]
+		cells[5] = fmt.Sprintf("%d more lines of this reference, not listed (reports.max_errors): %s", rest.left, cells[5])
+		rest.w.line(cells...)
+	}
 }
