@@ -87,6 +87,7 @@ func TestCheck_ObservedFacts(t *testing.T) {
 // TestCheck_SecondsAndNoCustomer: a bearer-less simulator, whole-second
 // dates; an empty CRM says so.
 func TestCheck_SecondsAndNoCustomer(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	code, out, errOut := e.run("check")
 	if code != ExitOK || !strings.Contains(out, "not seen (no customer yet)") || !strings.Contains(out, "customers     0") {
@@ -103,6 +104,7 @@ func TestCheck_SecondsAndNoCustomer(t *testing.T) {
 // TestCheck_WrongVersion: api_version v9, which crmsim does not answer,
 // makes check and run exit 4 naming the version, and run writes nothing.
 func TestCheck_WrongVersion(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, func(cfg string) string {
 		return strings.Replace(cfg, "auth: none", "auth: none\n  api_version: v9", 1)
 	})
@@ -123,6 +125,7 @@ func TestCheck_WrongVersion(t *testing.T) {
 // TestCheck_DeprecatedVersion: a CRM that marks v1.0 deprecated: check on
 // api_version v1.0 shows the warning, and says which versions answer.
 func TestCheck_DeprecatedVersion(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{Quirks: crmsim.Quirks{DeprecatedVersions: []string{"v1.0"}}}, func(cfg string) string {
 		return strings.Replace(cfg, "auth: none", "auth: none\n  api_version: v1.0", 1)
 	})
@@ -144,6 +147,7 @@ func TestCheck_DeprecatedVersion(t *testing.T) {
 // TestCheck_PageSizeReceived: the page size reported is the one received,
 // also when paging.max repeats the max asked.
 func TestCheck_PageSizeReceived(t *testing.T) {
+	t.Parallel()
 	page := func(max, n, total int) *crm.Page {
 		return &crm.Page{Paging: crm.Paging{Max: max, Total: total}, Data: make([]crm.Customer, n)}
 	}

@@ -88,6 +88,7 @@ const (
 )
 
 func TestE2E_Days(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 
 	code, out, errOut := e.run("run", "-file", day1)
@@ -180,6 +181,7 @@ func waitNextSecond() {
 }
 
 func TestE2E_DriftReport(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, func(c string) string { return strings.Replace(c, "drift: erp_wins", "drift: report", 1) })
 	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
 		t.Fatal(errOut)
@@ -197,6 +199,7 @@ func TestE2E_DriftReport(t *testing.T) {
 }
 
 func TestE2E_GuardStopsBeforeAnyWrite(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, func(c string) string { return strings.Replace(c, "max_delete: 30%", "max_delete: 1", 1) })
 	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
 		t.Fatal(errOut)
@@ -212,6 +215,7 @@ func TestE2E_GuardStopsBeforeAnyWrite(t *testing.T) {
 }
 
 func TestE2E_BadRowsGoOn(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
 		t.Fatal(errOut)
@@ -286,6 +290,7 @@ func readCSV(t *testing.T, path string) [][]string {
 }
 
 func TestE2E_ImportTwice(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	code, out, errOut := e.run("import", "-file", day2)
 	if code != ExitOK {
@@ -306,6 +311,7 @@ func TestE2E_ImportTwice(t *testing.T) {
 }
 
 func TestE2E_PlanBadInputs(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		file string
 		code int
@@ -381,6 +387,7 @@ func (e *e2e) assertNothingWritten() {
 }
 
 func TestE2E_StateHeldOrUnusable(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
 		t.Fatal(errOut)

@@ -190,6 +190,7 @@ func waitUpserts(t *testing.T, base string, cmd *exec.Cmd, n int64) {
 // read again as they are sent), with SIGKILL mid-way; the next one
 // finishes the work without duplicates and sends less than a full one.
 func TestProcess_KilledRunResumes(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"run", "import"} {
 		t.Run(kind, func(t *testing.T) { killedResumes(t, kind) })
 	}
@@ -264,6 +265,7 @@ func checkResumedReports(t *testing.T, reports string) {
 // a fifth of the requests each: the run still ends clean, and a rerun
 // writes nothing.
 func TestProcess_FaultsConverge(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	base := crmsimProcess(t, "-fail-rate", "0.2", "-throttle-rate", "0.2", "-fault-seed", "5")
 	export := export400(t, dir)
@@ -287,6 +289,7 @@ func TestProcess_FaultsConverge(t *testing.T) {
 // TestProcess_WrongToken exits 4 after a handful of requests, and the
 // token is written nowhere.
 func TestProcess_WrongToken(t *testing.T) {
+	t.Parallel()
 	const token = "wrong-secret-token-7f3a9c"
 	dir := t.TempDir()
 	base := crmsimProcess(t, "-token", "the-right-token")
@@ -320,6 +323,7 @@ func TestProcess_WrongToken(t *testing.T) {
 // requests in flight finish and are recorded, the reports are written, and
 // the exit code says the run did not finish.
 func TestProcess_Interrupted(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"run", "import"} {
 		t.Run(kind, func(t *testing.T) { interrupted(t, kind) })
 	}

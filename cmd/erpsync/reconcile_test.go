@@ -19,6 +19,7 @@ import (
 var plainNumber = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]+)?$`)
 
 func TestE2E_Reconcile(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	for _, day := range []string{day1, day2} {
 		if code, out, errOut := e.run("run", "-file", day); code != ExitOK {
@@ -150,6 +151,7 @@ func checkRendered(t *testing.T, path string) {
 // read are not compared, and the screen and the CSV say so, with their
 // line and reason, not only the JSON and the HTML.
 func TestE2E_ReconcileListsInvalidRows(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	export := e.file("bad.csv", "KUNNR;NAME1;LAND1;ORT01;KLIMK;WAERS;ZTERM_TYPE;ZTERM_DAYS;PARENT;ZAHLW;KATEGORIE;SPERR;LOEVM\r\n"+
 		"R-1;Good;FR;Paris;1,00;EUR;1;30;;C;J;;\r\n"+

@@ -72,6 +72,7 @@ func boundedRun(t *testing.T, dir, export string) (code int, out string, peakMiB
 // (one customer) keeps memory, reports and logs bounded by what is
 // distinct, not by the rows: the repeats are counted, a few lines named.
 func TestProcess_CompressedRepeats(t *testing.T) {
+	t.Parallel()
 	const rows = 4_000_000
 	dir := t.TempDir()
 	export := filepath.Join(dir, "repeats.csv.gz")
@@ -98,6 +99,7 @@ func TestProcess_CompressedRepeats(t *testing.T) {
 // memory and reports bounded: errors.csv lists reports.max_errors of them,
 // then how many more of each kind.
 func TestProcess_ManyInvalidRows(t *testing.T) {
+	t.Parallel()
 	const rows = 1_200_000
 	dir := t.TempDir()
 	export := filepath.Join(dir, "invalid.csv.gz")

@@ -19,6 +19,7 @@ import (
 // start rejects that export without a run ("did not finish twice") and
 // syncs the newer one.
 func TestProcess_ServeKilledTwiceRejects(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	base := crmsimProcess(t, "-latency", "20ms")
 	inbox, archive := filepath.Join(dir, "inbox"), filepath.Join(dir, "archive")

@@ -18,6 +18,7 @@ import (
 // and the export dropped after it syncs. Before, serve failed on it at
 // every tick and the exports after it waited.
 func TestServe_UncopiableRejected(t *testing.T) {
+	t.Parallel()
 	r := sftpServe(t)
 	r.keys += "  max_bytes: 100000\n"
 	f := newServeFixture(t, crmsim.Options{}, "")

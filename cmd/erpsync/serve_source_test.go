@@ -71,7 +71,6 @@ type remoteServe struct {
 
 func sftpServe(t *testing.T) remoteServe {
 	srv := sourcetest.NewSFTPServer(t)
-	t.Setenv(sftpPasswordEnv, sourcetest.Password)
 	inbox := filepath.Join(srv.Root, "inbox")
 	mod := time.Now().Add(-time.Hour)
 	return remoteServe{kind: "sftp", pattern: srv.URL(inbox + "/*.csv"), archive: srv.URL(filepath.Join(srv.Root, "archive")),
@@ -223,6 +222,7 @@ func checkRemoteRuns(t *testing.T, f *serveFixture, r remoteServe) {
 // line. It is recorded as a failed run, with its reason and a report,
 // once while the same failure repeats.
 func TestServe_FetchFailureRecorded(t *testing.T) {
+	t.Parallel()
 	r := sftpServe(t)
 	f := newServeFixture(t, crmsim.Options{}, "")
 	f.setRemote(r)

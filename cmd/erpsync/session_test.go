@@ -102,6 +102,7 @@ func TestSession_Acceptance(t *testing.T) {
 // between runs is found by the next run's refresh, and reconcile lists
 // every customer.
 func TestE2E_PageCapAndMilliseconds(t *testing.T) {
+	t.Parallel()
 	const rows = 2000
 	clock := &stepClock{t: time.Now().UTC(), step: time.Millisecond}
 	e := newE2E(t, crmsim.Options{Now: clock.Now, MaxPageSize: 37, TimePrecision: "ms"}, nil)
