@@ -268,7 +268,12 @@ func TestProcess_FaultsConverge(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	base := crmsimProcess(t, "-fail-rate", "0.2", "-throttle-rate", "0.2", "-fault-seed", "5")
-	export := export400(t, dir)
+	// 100 rows (5 parents, 15 sub-customers): each throttled request
+	// waits crmsim's real Retry-After of 1 s, so 400 rows took ~30 s.
+	export, _, err := genexport.WriteFiles(dir, genexport.Options{Rows: 100, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := processConfig(t, dir, base, "concurrency: 8=concurrency: 16\n  retries: 10")
 	code, out := erpsyncProcess(t, nil, "run", "-config", cfg, "-file", export)
 	if code != ExitOK {
