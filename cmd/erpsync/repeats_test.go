@@ -73,7 +73,7 @@ func boundedRun(t *testing.T, dir, export string) (code int, out string, peakMiB
 // distinct, not by the rows: the repeats are counted, a few lines named.
 func TestProcess_CompressedRepeats(t *testing.T) {
 	t.Parallel()
-	const rows = 4_000_000
+	const rows = 2_500_000
 	dir := t.TempDir()
 	export := filepath.Join(dir, "repeats.csv.gz")
 	writeGz(t, export, rows, func(int) string {
