@@ -20,7 +20,8 @@ var plainNumber = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]+)?$`)
 
 func TestE2E_Reconcile(t *testing.T) {
 	t.Parallel()
-	e := newE2E(t, crmsim.Options{}, nil)
+	clock := &aheadClock{}
+	e := newE2E(t, crmsim.Options{Now: clock.Now}, nil)
 	for _, day := range []string{day1, day2} {
 		if code, out, errOut := e.run("run", "-file", day); code != ExitOK {
 			t.Fatalf("sync %s: exit %d\n%s\n%s", day, code, out, errOut)
@@ -37,7 +38,7 @@ func TestE2E_Reconcile(t *testing.T) {
 	}
 
 	// Hand edits in the CRM.
-	time.Sleep(1100 * time.Millisecond)
+	clock.Skip(time.Second)
 	store := e.sim.Store
 	store.Put("C-1004", map[string]string{"creditLimit": "12500"})
 	store.DeleteByReference("C-1010")
