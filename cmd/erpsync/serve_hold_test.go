@@ -57,9 +57,11 @@ func TestServe_GuardHoldsExport(t *testing.T) {
 	if !strings.Contains(string(why), "max_delete") || !strings.Contains(string(why), "erpsync release") {
 		t.Errorf(".held.txt says %q", why)
 	}
-	if code, body := healthz(addr); code != 503 || !strings.Contains(body, "b-day2.csv") || !strings.Contains(body, "held") {
-		t.Errorf("/healthz = %d %s, want 503 naming the held export", code, body)
-	}
+	// The held files are moved before the run's end is recorded: wait.
+	waitFor(t, 10*time.Second, "/healthz 503 naming the held export", func() bool {
+		code, body := healthz(addr)
+		return code == 503 && strings.Contains(body, "b-day2.csv") && strings.Contains(body, "held")
+	})
 	time.Sleep(2500 * time.Millisecond) // two ticks or more: the held export is not run again
 	if runs := f.runsOf(); len(runs) != 2 || runs[0].Status != state.StatusAborted {
 		t.Fatalf("runs = %+v, want day 1 done and day 2 aborted once", runs)
@@ -78,9 +80,10 @@ func TestServe_GuardHoldsExport(t *testing.T) {
 	// Held again; the operator lets it go.
 	f.drop("../../testdata/exports/day2.csv", "d-day2.csv", 30*time.Second)
 	waitFor(t, 20*time.Second, "d-day2 held", func() bool { return len(archived(t, held)) == 4 })
-	if code, body := healthz(addr); code != 503 || !strings.Contains(body, "d-day2.csv") {
-		t.Errorf("/healthz = %d %s, want 503 naming d-day2.csv", code, body)
-	}
+	waitFor(t, 10*time.Second, "/healthz 503 naming d-day2.csv", func() bool {
+		code, body := healthz(addr)
+		return code == 503 && strings.Contains(body, "d-day2.csv")
+	})
 	out, errOut = lockedBuffer{}, lockedBuffer{}
 	if code := NewMain(&out, &errOut).Run(context.Background(), []string{"release", "-config", f.cfgPath, "d-day2.csv"}); code != ExitOK ||
 		!strings.Contains(out.String(), "d-day2.csv") {
@@ -147,9 +150,10 @@ func TestServe_PoisonPillRejected(t *testing.T) {
 			t.Errorf(".error.txt says %q", why)
 		}
 	}
-	if code, body := healthz(addr); code != 503 || !strings.Contains(body, "did not finish twice") {
-		t.Errorf("/healthz = %d %s, want 503 saying why", code, body)
-	}
+	waitFor(t, 10*time.Second, "/healthz 503 saying why", func() bool {
+		code, body := healthz(addr)
+		return code == 503 && strings.Contains(body, "did not finish twice")
+	})
 	if st := f.sim.Stats(); st[crm.OpUpsert]+st[crm.OpDeleteByReference] != 0 {
 		t.Errorf("the bomb was run: %v", st)
 	}
