@@ -145,6 +145,7 @@ func TestServe_UnarchivableExportDoesNotStall(t *testing.T) {
 	waitFor(t, 20*time.Second, "b-day2 synced and passed over", func() bool {
 		return strings.Contains(logs.String(), `"file": "`+filepath.Join(f.inbox, "b-day2.csv")+`", "reason": "handled before`)
 	})
+	waitFor(t, 10*time.Second, "/healthz 503", func() bool { code, _ := healthz(addr); return code == http.StatusServiceUnavailable })
 	code, body := healthz(addr)
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "a-day1.csv") && !strings.Contains(body, "b-day2.csv") {
 		t.Errorf("/healthz = %d %s, want 503 naming the export left in the inbox", code, body)

@@ -239,6 +239,11 @@ func TestServe_FetchFailureRecorded(t *testing.T) {
 	var logs lockedBuffer
 	addr, stop := f.serve(&logs)
 	waitFor(t, 30*time.Second, "the failed fetch recorded", func() bool { return len(f.runsOf()) > 0 })
+	// The run is recorded before serve's health: wait for it.
+	waitFor(t, 10*time.Second, "/healthz 503 naming big.csv", func() bool {
+		code, body := healthz(addr)
+		return code == 503 && strings.Contains(body, "big.csv")
+	})
 	code, body := healthz(addr)
 	if err := stop(); err != nil {
 		t.Fatal(err)
