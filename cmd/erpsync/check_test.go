@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,14 @@ func sessionAuth(cfg string) string {
 		testUserEnv, testPasswordEnv), 1)
 }
 
+// The tests' CRM credentials are set once for the package: the tests
+// that log in with them run in parallel; those that need other values
+// (unset, wrong) set them with setCredentials and run alone.
+func init() {
+	os.Setenv(testUserEnv, testUser)
+	os.Setenv(testPasswordEnv, testPassword)
+}
+
 func setCredentials(t *testing.T, user, password string) {
 	t.Setenv(testUserEnv, user)
 	t.Setenv(testPasswordEnv, password)
@@ -42,10 +51,10 @@ func requests(sim *crmsim.Server) int64 {
 // TestCheck_ObservedFacts: check against a CRM capping pages at 37 with
 // millisecond dates prints what it saw, and writes nothing.
 func TestCheck_ObservedFacts(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2025, 3, 1, 8, 0, 0, 250*int(time.Millisecond), time.UTC)
 	e := newE2E(t, crmsim.Options{User: testUser, Password: testPassword, MaxPageSize: 37, TimePrecision: "ms",
 		Now: func() time.Time { return at }}, sessionAuth)
-	setCredentials(t, testUser, testPassword)
 	for i := range 120 {
 		cur := []string{"EUR", "USD"}[i%2]
 		if _, err := e.sim.Store.Put(fmt.Sprintf("K-%03d", i), map[string]string{"name": "Customer", "currency": cur}); err != nil {

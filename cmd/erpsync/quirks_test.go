@@ -140,11 +140,11 @@ func TestE2E_AnswersAsTheReferenceAllows(t *testing.T) {
 // equal to its row; a second run sends nothing; reconcile finds no
 // difference, and explains none as a hand edit.
 func TestAcceptance_Issue21(t *testing.T) {
+	t.Parallel()
 	const rows = 2000
 	clock := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), step: time.Millisecond}
 	e := newE2E(t, crmsim.Options{User: testUser, Password: testPassword, Now: clock.Now, MaxPageSize: 50,
 		TimePrecision: "ms", Quirks: crmsim.Quirks{SessionRequests: 10, References: "ci"}}, sessionAuth)
-	setCredentials(t, testUser, testPassword)
 	export := quirkExport(t, e.dir, rows)
 
 	code, out, errOut := e.run("run", "-file", export)
