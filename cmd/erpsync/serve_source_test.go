@@ -124,16 +124,26 @@ func (f *serveFixture) setRemote(r remoteServe) {
 	}
 }
 
+// TestServe_RemoteSources runs remoteSources on S3, alone: sourcetest's
+// S3 server sets the AWS_* variables with t.Setenv.
+func TestServe_RemoteSources(t *testing.T) { remoteSources(t, s3Serve) }
+
+// TestServe_RemoteSourcesSFTP runs remoteSources on SFTP, in parallel.
+func TestServe_RemoteSourcesSFTP(t *testing.T) {
+	t.Parallel()
+	remoteSources(t, sftpServe)
+}
+
 // Issue 15: serve takes an export from SFTP and from S3, archives it
 // there, rejects a garbage file there (rejected/ with its .error.txt),
 // records where the export came from, counts both by kind of source, and
 // passes over the same file when it comes again.
-func TestServe_RemoteSources(t *testing.T) {
+func remoteSources(t *testing.T, setups ...func(*testing.T) remoteServe) {
 	day1, err := os.ReadFile("../../testdata/exports/day1.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, setup := range []func(*testing.T) remoteServe{sftpServe, s3Serve} {
+	for _, setup := range setups {
 		r := setup(t)
 		t.Run(r.kind, func(t *testing.T) {
 			f := newServeFixture(t, crmsim.Options{}, "")
