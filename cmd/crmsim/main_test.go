@@ -14,6 +14,7 @@ import (
 )
 
 func TestRun_Seed(t *testing.T) {
+	t.Parallel()
 	out, err := os.Create(filepath.Join(t.TempDir(), "stdout"))
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +32,7 @@ func TestRun_Seed(t *testing.T) {
 }
 
 func TestRun_BadFlags(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"-fail-rate", "0.8", "-throttle-rate", "0.5"},
 		{"-seed", "no-such-file.json"},
@@ -49,6 +51,7 @@ func TestRun_BadFlags(t *testing.T) {
 }
 
 func TestRun_SessionFlags(t *testing.T) {
+	t.Parallel()
 	out, err := os.Create(filepath.Join(t.TempDir(), "stdout"))
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +70,7 @@ func TestRun_SessionFlags(t *testing.T) {
 }
 
 func TestSimFlags(t *testing.T) {
+	t.Parallel()
 	fs := flag.NewFlagSet("crmsim", flag.ContinueOnError)
 	opts, finish := simFlags(fs)
 	err := fs.Parse([]string{"-user", "erp", "-password", "pw", "-session-ttl", "2s", "-token", "tk",
@@ -104,6 +108,7 @@ func TestSimFlags(t *testing.T) {
 }
 
 func TestRun_CPUProfile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out, err := os.Create(filepath.Join(dir, "stdout"))
 	if err != nil {
@@ -126,6 +131,7 @@ func TestRun_CPUProfile(t *testing.T) {
 // TestQuirkFlagsRefused: a quirk flag with a value it does not know stops
 // crmsim before it listens.
 func TestQuirkFlagsRefused(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"-references", "loose"}, {"-parent-digits", "guess"}, {"-parent-shape", "text"},
 		{"-session-requests", "-1"}, {"-due-type-names", "one"}, {"-due-type-names", "a,A"},

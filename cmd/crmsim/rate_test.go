@@ -13,6 +13,7 @@ import (
 // TestRun_RateFlag: with -rate 1 the second API request of a second is
 // answered 429 with a Retry-After.
 func TestRun_RateFlag(t *testing.T) {
+	t.Parallel()
 	out, err := os.Create(filepath.Join(t.TempDir(), "stdout"))
 	if err != nil {
 		t.Fatal(err)

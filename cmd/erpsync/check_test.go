@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,14 @@ func sessionAuth(cfg string) string {
 		testUserEnv, testPasswordEnv), 1)
 }
 
+// The tests' CRM credentials are set once for the package: the tests
+// that log in with them run in parallel; those that need other values
+// (unset, wrong) set them with setCredentials and run alone.
+func init() {
+	os.Setenv(testUserEnv, testUser)
+	os.Setenv(testPasswordEnv, testPassword)
+}
+
 func setCredentials(t *testing.T, user, password string) {
 	t.Setenv(testUserEnv, user)
 	t.Setenv(testPasswordEnv, password)
@@ -42,10 +51,10 @@ func requests(sim *crmsim.Server) int64 {
 // TestCheck_ObservedFacts: check against a CRM capping pages at 37 with
 // millisecond dates prints what it saw, and writes nothing.
 func TestCheck_ObservedFacts(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2025, 3, 1, 8, 0, 0, 250*int(time.Millisecond), time.UTC)
 	e := newE2E(t, crmsim.Options{User: testUser, Password: testPassword, MaxPageSize: 37, TimePrecision: "ms",
 		Now: func() time.Time { return at }}, sessionAuth)
-	setCredentials(t, testUser, testPassword)
 	for i := range 120 {
 		cur := []string{"EUR", "USD"}[i%2]
 		if _, err := e.sim.Store.Put(fmt.Sprintf("K-%03d", i), map[string]string{"name": "Customer", "currency": cur}); err != nil {
@@ -87,6 +96,7 @@ func TestCheck_ObservedFacts(t *testing.T) {
 // TestCheck_SecondsAndNoCustomer: a bearer-less simulator, whole-second
 // dates; an empty CRM says so.
 func TestCheck_SecondsAndNoCustomer(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	code, out, errOut := e.run("check")
 	if code != ExitOK || !strings.Contains(out, "not seen (no customer yet)") || !strings.Contains(out, "customers     0") {
@@ -103,6 +113,7 @@ func TestCheck_SecondsAndNoCustomer(t *testing.T) {
 // TestCheck_WrongVersion: api_version v9, which crmsim does not answer,
 // makes check and run exit 4 naming the version, and run writes nothing.
 func TestCheck_WrongVersion(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, func(cfg string) string {
 		return strings.Replace(cfg, "auth: none", "auth: none\n  api_version: v9", 1)
 	})
@@ -123,6 +134,7 @@ func TestCheck_WrongVersion(t *testing.T) {
 // TestCheck_DeprecatedVersion: a CRM that marks v1.0 deprecated: check on
 // api_version v1.0 shows the warning, and says which versions answer.
 func TestCheck_DeprecatedVersion(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{Quirks: crmsim.Quirks{DeprecatedVersions: []string{"v1.0"}}}, func(cfg string) string {
 		return strings.Replace(cfg, "auth: none", "auth: none\n  api_version: v1.0", 1)
 	})
@@ -144,6 +156,7 @@ func TestCheck_DeprecatedVersion(t *testing.T) {
 // TestCheck_PageSizeReceived: the page size reported is the one received,
 // also when paging.max repeats the max asked.
 func TestCheck_PageSizeReceived(t *testing.T) {
+	t.Parallel()
 	page := func(max, n, total int) *crm.Page {
 		return &crm.Page{Paging: crm.Paging{Max: max, Total: total}, Data: make([]crm.Customer, n)}
 	}

@@ -21,6 +21,7 @@ import (
 // -adopt takes the CRM's customers back, and the next run mirror-deletes
 // what the ERP dropped.
 func TestE2E_MissingCheckpoint(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
 		t.Fatalf("day 1 on an empty CRM (creates the checkpoint): %d %s", code, errOut)
@@ -81,6 +82,7 @@ func TestE2E_MissingCheckpoint(t *testing.T) {
 // TestE2E_PlanWritesNothing: plan against a missing checkpoint plans
 // against an empty one and leaves no file behind.
 func TestE2E_PlanWritesNothing(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	code, out, errOut := e.run("plan", "-file", day1)
 	if code != ExitOK || !strings.Contains(out, "create 10") {
@@ -96,6 +98,7 @@ func TestE2E_PlanWritesNothing(t *testing.T) {
 // /customers/reference): they are row errors, and only the good row's
 // route is touched.
 func TestE2E_ReferencesThatNameRoutes(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	export := e.file("routes.csv", "KUNNR;NAME1;LAND1;ORT01;KLIMK;WAERS;ZTERM_TYPE;ZTERM_DAYS;PARENT;ZAHLW;KATEGORIE;SPERR;LOEVM\r\n"+
 		".;Dot;FR;Paris;1,00;EUR;1;30;;C;J;;\r\n"+
@@ -119,6 +122,7 @@ func TestE2E_ReferencesThatNameRoutes(t *testing.T) {
 // TestE2E_FIFOExport: a named pipe as the export is refused at once (exit
 // 2) instead of hanging in open, deaf to signals, holding the state lock.
 func TestE2E_FIFOExport(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	fifo := filepath.Join(e.dir, "export.csv")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
@@ -150,6 +154,7 @@ func TestE2E_FIFOExport(t *testing.T) {
 // left its record "running"; with no live holder of the lock, status
 // shows it interrupted, not running forever.
 func TestE2E_StatusGoneRunIsInterrupted(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	if code, _, errOut := e.run("init"); code != ExitOK {
 		t.Fatalf("init: %d %s", code, errOut)
@@ -171,6 +176,7 @@ func TestE2E_StatusGoneRunIsInterrupted(t *testing.T) {
 // TestE2E_SharedReportsDir: two configs (two state files) sharing
 // reports.dir both keep their reports.
 func TestE2E_SharedReportsDir(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	cfg, err := os.ReadFile(e.cfg)
 	if err != nil {
@@ -200,6 +206,7 @@ func TestE2E_SharedReportsDir(t *testing.T) {
 // CRM refuses the listing) leaves no half-filled checkpoint behind, so
 // that neither a second init nor a run is misled by it.
 func TestE2E_InitAdoptFailureKeepsNothing(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{Token: "the-right-token"}, nil)
 	code, _, errOut := e.run("init", "-adopt", "-file", day1)
 	if code != ExitFatal || !strings.Contains(errOut, "run init again") {
@@ -216,6 +223,7 @@ func TestE2E_InitAdoptFailureKeepsNothing(t *testing.T) {
 // CRM between runs is found by the next run's counts; with drift: report
 // it is listed (plan, status), not put back; with erp_wins it is put back.
 func TestE2E_HandDeleteCountedAndListed(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, func(cfg string) string {
 		return strings.Replace(cfg, "drift: erp_wins", "drift: report", 1)
 	})
@@ -246,6 +254,7 @@ func TestE2E_HandDeleteCountedAndListed(t *testing.T) {
 // warning shown in the plan and kept in warnings.csv (the row is sent);
 // with source.strict: [email] it is a row error.
 func TestE2E_ImplausibleEmailWarns(t *testing.T) {
+	t.Parallel()
 	withEmail := func(cfg string) string {
 		return strings.Replace(cfg, "onHold: SPERR", "onHold: SPERR\n    email: SMTP", 1)
 	}
@@ -277,6 +286,7 @@ func TestE2E_ImplausibleEmailWarns(t *testing.T) {
 // TestE2E_PlanOutFormats: plan -out picks its format from the extension:
 // .json is one valid JSON document, .csv a CSV, anything else exit 2.
 func TestE2E_PlanOutFormats(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	js := filepath.Join(e.dir, "p.json")
 	if code, _, errOut := e.run("plan", "-file", day1, "-out", js); code != ExitOK {
@@ -301,6 +311,7 @@ func TestE2E_PlanOutFormats(t *testing.T) {
 // TestE2E_NullValues: with null_values: [NULL], a fax written "NULL" (as
 // Northwind's 22 faxes are) reaches the CRM empty, not as the text NULL.
 func TestE2E_NullValues(t *testing.T) {
+	t.Parallel()
 	nulls := func(list string) func(string) string {
 		return func(cfg string) string {
 			cfg = strings.Replace(cfg, "onHold: SPERR", "onHold: SPERR\n    fax: TELFX", 1)

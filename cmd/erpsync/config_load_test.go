@@ -12,6 +12,7 @@ import (
 )
 
 func TestLoadConfig_Examples(t *testing.T) {
+	t.Parallel()
 	paths, _ := filepath.Glob("../../configs/*.yaml")
 	if len(paths) < 2 {
 		t.Fatalf("configs: %v", paths)
@@ -37,6 +38,7 @@ func TestLoadConfig_Examples(t *testing.T) {
 }
 
 func TestLoadConfig_Errors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ yaml, want string }{
 		{"crm:\n  base_url: http://x\n  colour: red\n", "line 3: unknown key colour"},
 		{"crm:\n  timeout: soon\n", "soon"},

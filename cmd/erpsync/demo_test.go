@@ -8,6 +8,7 @@ import (
 )
 
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	code := NewMain(&stdout, &stderr).Run(context.Background(), []string{"demo", "-root", "../..", "-dir", t.TempDir()})
 	if code != ExitOK {
@@ -30,6 +31,7 @@ func TestDemo(t *testing.T) {
 }
 
 func TestMain_Usage(t *testing.T) {
+	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	if code := NewMain(&stdout, &stderr).Run(context.Background(), []string{"frobnicate"}); code != ExitUsage {
 		t.Errorf("unknown command: exit %d, want %d", code, ExitUsage)

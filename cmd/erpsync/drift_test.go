@@ -17,6 +17,7 @@ import (
 // in the very second of erpsync's push leaves lastUpdated as erpsync
 // recorded it; the next run compares the content too, and repairs it.
 func TestE2E_SameSecondHandEdit(t *testing.T) {
+	t.Parallel()
 	frozen := time.Now().UTC().Truncate(time.Second)
 	e := newE2E(t, crmsim.Options{Now: func() time.Time { return frozen }}, nil)
 	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
@@ -52,6 +53,7 @@ func (f renameFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // dueDateConfigType 2 does not make its customers drift: what it answered
 // right after the push is what it holds.
 func TestE2E_DueDateTypeNamedOtherwise(t *testing.T) {
+	t.Parallel()
 	var now atomic.Int64
 	now.Store(time.Now().Unix())
 	e := newE2E(t, crmsim.Options{Now: func() time.Time { return time.Unix(now.Load(), 0) }}, nil)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,7 +89,9 @@ const (
 )
 
 func TestE2E_Days(t *testing.T) {
-	e := newE2E(t, crmsim.Options{}, nil)
+	t.Parallel()
+	clock := &aheadClock{}
+	e := newE2E(t, crmsim.Options{Now: clock.Now}, nil)
 
 	code, out, errOut := e.run("run", "-file", day1)
 	if code != ExitOK {
@@ -133,7 +136,7 @@ func TestE2E_Days(t *testing.T) {
 	})
 
 	t.Run("drift is repaired with one upsert", func(t *testing.T) {
-		waitNextSecond()
+		clock.Skip(time.Second)
 		if _, err := e.sim.Store.Put("C-1004", map[string]string{"creditLimit": "1"}); err != nil {
 			t.Fatal(err)
 		}
@@ -172,19 +175,25 @@ func TestE2E_Days(t *testing.T) {
 	})
 }
 
-// waitNextSecond lets the CRM's one-second clock move on, so that a hand
-// edit gets a lastUpdated of its own.
-func waitNextSecond() {
-	next := time.Now().Truncate(time.Second).Add(time.Second)
-	time.Sleep(time.Until(next) + 20*time.Millisecond)
-}
+// aheadClock is crmsim's clock in tests that edit the CRM by hand: the
+// real time plus an offset that Skip moves on. Skip(time.Second) gives a
+// hand edit a lastUpdated of its own second without waiting for it; the
+// CRM stays ahead of erpsync's clock, as the watermark allows.
+type aheadClock struct{ offset atomic.Int64 }
+
+func (c *aheadClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// Skip moves the clock on by d.
+func (c *aheadClock) Skip(d time.Duration) { c.offset.Add(int64(d)) }
 
 func TestE2E_DriftReport(t *testing.T) {
-	e := newE2E(t, crmsim.Options{}, func(c string) string { return strings.Replace(c, "drift: erp_wins", "drift: report", 1) })
+	t.Parallel()
+	clock := &aheadClock{}
+	e := newE2E(t, crmsim.Options{Now: clock.Now}, func(c string) string { return strings.Replace(c, "drift: erp_wins", "drift: report", 1) })
 	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
 		t.Fatal(errOut)
 	}
-	waitNextSecond()
+	clock.Skip(time.Second)
 	e.sim.Store.Put("C-1004", map[string]string{"creditLimit": "1"})
 	e.writes()
 	code, out, _ := e.run("run", "-file", day1)
@@ -197,6 +206,7 @@ func TestE2E_DriftReport(t *testing.T) {
 }
 
 func TestE2E_GuardStopsBeforeAnyWrite(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, func(c string) string { return strings.Replace(c, "max_delete: 30%", "max_delete: 1", 1) })
 	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
 		t.Fatal(errOut)
@@ -212,6 +222,7 @@ func TestE2E_GuardStopsBeforeAnyWrite(t *testing.T) {
 }
 
 func TestE2E_BadRowsGoOn(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
 		t.Fatal(errOut)
@@ -286,6 +297,7 @@ func readCSV(t *testing.T, path string) [][]string {
 }
 
 func TestE2E_ImportTwice(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	code, out, errOut := e.run("import", "-file", day2)
 	if code != ExitOK {
@@ -306,6 +318,7 @@ func TestE2E_ImportTwice(t *testing.T) {
 }
 
 func TestE2E_PlanBadInputs(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		file string
 		code int
@@ -381,6 +394,7 @@ func (e *e2e) assertNothingWritten() {
 }
 
 func TestE2E_StateHeldOrUnusable(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
 		t.Fatal(errOut)

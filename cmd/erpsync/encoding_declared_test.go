@@ -11,6 +11,7 @@ import (
 // used to send "Boutique LumiÃ¨re" with exit 0. It stops with exit 2,
 // naming the line and utf-8, and nothing is sent.
 func TestE2E_WrongDeclaredEncoding(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, func(cfg string) string {
 		return strings.Replace(cfg, "encoding: auto", "encoding: windows-1252", 1)
 	})

@@ -40,6 +40,7 @@ func (e *e2e) lastSummary() map[string]any {
 
 // A dry run says so in summary.json: nothing sent, what would be.
 func TestFirstUse_DryRunSummary(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	code, out, errOut := e.run("run", "-file", day1, "-dry-run")
 	if code != ExitOK {
@@ -62,6 +63,7 @@ func TestFirstUse_DryRunSummary(t *testing.T) {
 // duplicate pair is two invalid rows, and so is a row whose parent is
 // one of them.
 func TestFirstUse_InvalidRowsAgree(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	data, _ := os.ReadFile(day1)
 	text := strings.Replace(string(data), "C-1003;Boutique Lumière;FR;Lyon;2.250,50", "C-1003;Boutique Lumière;FR;Lyon;2,250,50", 1)
@@ -82,6 +84,7 @@ func TestFirstUse_InvalidRowsAgree(t *testing.T) {
 
 // status shows why a run did not go through.
 func TestFirstUse_StatusGivesReason(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, func(c string) string { return strings.Replace(c, "max_delete: 30%", "max_delete: 1", 1) })
 	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
 		t.Fatal(errOut)
@@ -97,6 +100,7 @@ func TestFirstUse_StatusGivesReason(t *testing.T) {
 
 // plan against a missing checkpoint says that run would refuse.
 func TestFirstUse_PlanMissingCheckpoint(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	_, out, _ := e.run("plan", "-file", day1)
 	if !strings.Contains(out, "no checkpoint") || strings.Contains(out, "would refuse") {
@@ -121,6 +125,7 @@ func TestFirstUse_PlanMissingCheckpoint(t *testing.T) {
 // A plan after init -adopt shows the fields that differ and the CRM's
 // values.
 func TestFirstUse_PlanAfterAdoptShowsFields(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
 		t.Fatal(errOut)
@@ -142,6 +147,7 @@ func TestFirstUse_PlanAfterAdoptShowsFields(t *testing.T) {
 
 // crm.base_url is required: left out, it is no silent default.
 func TestFirstUse_BaseURLRequired(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "c.yaml")
 	os.WriteFile(path, []byte("crm:\n  auth: none\n"), 0o600)
 	if _, err := LoadConfig(path); err == nil || !strings.Contains(err.Error(), "crm.base_url") {
@@ -151,6 +157,7 @@ func TestFirstUse_BaseURLRequired(t *testing.T) {
 
 // erpsync version (and -version) prints its version and its modules'.
 func TestFirstUse_Version(t *testing.T) {
+	t.Parallel()
 	for _, arg := range []string{"version", "-version", "--version"} {
 		var out, errOut strings.Builder
 		code := NewMain(&out, &errOut).Run(t.Context(), []string{arg})

@@ -16,6 +16,7 @@ import (
 // A column named like a CRM field (phone) that the config does not map is
 // ignored, not sent.
 func TestE2E_PlanListsColumns(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	export := e.file("cols.csv", "KUNNR;NAME1;LAND1;ORT01;KLIMK;WAERS;ZTERM_TYPE;ZTERM_DAYS;PARENT;ZAHLW;KATEGORIE;SPERR;LOEVM;phone;=Notes\r\n"+
 		"C-1001;Marie's Jewelry;France;Paris;5.000,00;EUR;1;30;;C,S,T;J;;;0123;hi\r\n"+

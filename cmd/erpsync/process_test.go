@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,8 +23,13 @@ import (
 	"erpsync/sync/refresh"
 )
 
-// bins holds the erpsync and crmsim binaries, built once for the package.
-var bins struct{ erpsync, crmsim, dir string }
+// bins holds the erpsync and crmsim binaries, built once for the package
+// while the tests that need no process run: waitBins waits for them.
+var bins struct {
+	erpsync, crmsim, dir string
+	built                chan struct{} // closed when the build has ended
+	err                  error         // the build's error, once built is closed
+}
 
 func TestMain(m *testing.M) {
 	code := func() int {
@@ -34,21 +41,56 @@ func TestMain(m *testing.M) {
 		defer os.RemoveAll(dir)
 		bins.dir = dir
 		bins.erpsync, bins.crmsim = filepath.Join(dir, "erpsync"), filepath.Join(dir, "crmsim")
-		for bin, pkg := range map[string]string{bins.erpsync: "erpsync/cmd/erpsync", bins.crmsim: "erpsync/cmd/crmsim"} {
-			out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, out)
-				return 1
+		bins.built = make(chan struct{})
+		parallelByDefault(testParallel)
+		ctx, cancel := context.WithCancel(context.Background())
+		// One go build for both (it builds them in parallel), stopped
+		// with an interrupt, so that go cleans up, when no test needed them.
+		build := exec.CommandContext(ctx, "go", "build", "-o", dir+string(filepath.Separator), "erpsync/cmd/erpsync", "erpsync/cmd/crmsim")
+		build.Cancel = func() error { return build.Process.Signal(os.Interrupt) }
+		build.WaitDelay = 10 * time.Second
+		go func() {
+			defer close(bins.built)
+			if out, err := build.CombinedOutput(); err != nil {
+				bins.err = fmt.Errorf("build erpsync and crmsim: %w\n%s", err, out)
 			}
-		}
-		return m.Run()
+		}()
+		code := m.Run()
+		cancel()
+		<-bins.built
+		return code
 	}()
 	os.Exit(code)
+}
+
+// testParallel is how many tests run at once unless -parallel says: most
+// wait on serve's ticks, subprocesses and loopback, not on the CPU, so
+// the default (GOMAXPROCS, 2 here) left the package mostly idle.
+const testParallel = 8
+
+// parallelByDefault sets -test.parallel to n unless the command line set it.
+func parallelByDefault(n int) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		flag.Set("test.parallel", strconv.Itoa(n))
+	}
+}
+
+// waitBins waits for the binaries of TestMain's build.
+func waitBins(t *testing.T) {
+	t.Helper()
+	<-bins.built
+	if bins.err != nil {
+		t.Fatal(bins.err)
+	}
 }
 
 // crmsimProcess starts the crmsim binary on a free loopback port.
 func crmsimProcess(t *testing.T, args ...string) string {
 	t.Helper()
+	waitBins(t)
 	cmd := exec.Command(bins.crmsim, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
@@ -103,6 +145,7 @@ func processConfig(t *testing.T, dir, base, extra string) string {
 // erpsyncProcess runs the erpsync binary and returns its exit code and output.
 func erpsyncProcess(t *testing.T, env []string, args ...string) (int, string) {
 	t.Helper()
+	waitBins(t)
 	cmd := exec.Command(bins.erpsync, args...)
 	cmd.Env = append(os.Environ(), env...)
 	var out bytes.Buffer
@@ -190,6 +233,7 @@ func waitUpserts(t *testing.T, base string, cmd *exec.Cmd, n int64) {
 // read again as they are sent), with SIGKILL mid-way; the next one
 // finishes the work without duplicates and sends less than a full one.
 func TestProcess_KilledRunResumes(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"run", "import"} {
 		t.Run(kind, func(t *testing.T) { killedResumes(t, kind) })
 	}
@@ -264,9 +308,15 @@ func checkResumedReports(t *testing.T, reports string) {
 // a fifth of the requests each: the run still ends clean, and a rerun
 // writes nothing.
 func TestProcess_FaultsConverge(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	base := crmsimProcess(t, "-fail-rate", "0.2", "-throttle-rate", "0.2", "-fault-seed", "5")
-	export := export400(t, dir)
+	// 100 rows (5 parents, 15 sub-customers): each throttled request
+	// waits crmsim's real Retry-After of 1 s, so 400 rows took ~30 s.
+	export, _, err := genexport.WriteFiles(dir, genexport.Options{Rows: 100, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := processConfig(t, dir, base, "concurrency: 8=concurrency: 16\n  retries: 10")
 	code, out := erpsyncProcess(t, nil, "run", "-config", cfg, "-file", export)
 	if code != ExitOK {
@@ -287,6 +337,7 @@ func TestProcess_FaultsConverge(t *testing.T) {
 // TestProcess_WrongToken exits 4 after a handful of requests, and the
 // token is written nowhere.
 func TestProcess_WrongToken(t *testing.T) {
+	t.Parallel()
 	const token = "wrong-secret-token-7f3a9c"
 	dir := t.TempDir()
 	base := crmsimProcess(t, "-token", "the-right-token")
@@ -320,6 +371,7 @@ func TestProcess_WrongToken(t *testing.T) {
 // requests in flight finish and are recorded, the reports are written, and
 // the exit code says the run did not finish.
 func TestProcess_Interrupted(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"run", "import"} {
 		t.Run(kind, func(t *testing.T) { interrupted(t, kind) })
 	}

@@ -75,6 +75,7 @@ func handEdits(r reconcile.Reconciliation) int {
 // explains no difference as a hand edit: nobody touched the CRM, and the
 // checkpoint keeps the CRM's lastUpdated to the millisecond.
 func TestE2E_MillisecondsNoHandEdits(t *testing.T) {
+	t.Parallel()
 	const rows = 60
 	clock := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), step: 7 * time.Millisecond}
 	e := newE2E(t, crmsim.Options{Now: clock.Now, TimePrecision: "ms",
@@ -95,6 +96,7 @@ func TestE2E_MillisecondsNoHandEdits(t *testing.T) {
 // takes every customer back and the next run sends nothing; check names
 // the due types the CRM uses.
 func TestE2E_AnswersAsTheReferenceAllows(t *testing.T) {
+	t.Parallel()
 	const rows = 60
 	e := newE2E(t, crmsim.Options{Quirks: crmsim.Quirks{ParentShape: "id",
 		DueTypeNames: []string{"daysAfterInvoiceDate", "endOfMonthPlusDays"}}}, nil)
@@ -138,11 +140,11 @@ func TestE2E_AnswersAsTheReferenceAllows(t *testing.T) {
 // equal to its row; a second run sends nothing; reconcile finds no
 // difference, and explains none as a hand edit.
 func TestAcceptance_Issue21(t *testing.T) {
+	t.Parallel()
 	const rows = 2000
 	clock := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), step: time.Millisecond}
 	e := newE2E(t, crmsim.Options{User: testUser, Password: testPassword, Now: clock.Now, MaxPageSize: 50,
 		TimePrecision: "ms", Quirks: crmsim.Quirks{SessionRequests: 10, References: "ci"}}, sessionAuth)
-	setCredentials(t, testUser, testPassword)
 	export := quirkExport(t, e.dir, rows)
 
 	code, out, errOut := e.run("run", "-file", export)

@@ -33,6 +33,7 @@ func readReconciliation(t *testing.T, dir string) reconcile.Reconciliation {
 // the CRM; reconcile does not call that agreement, nor explains them as
 // not yet synced: a third verdict, exit 1, each with its row error.
 func TestReconcile_RefusedRowsCount(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, func(c string) string { return strings.Replace(c, "max_failures: 10%", "max_failures: 100%", 1) })
 	export := e.file("refused.csv", reconcileHeader+
 		"R-1;Good;FR;Paris;1,00;EUR;1;30;;C;J;;\r\n"+
@@ -73,6 +74,7 @@ func TestReconcile_RefusedRowsCount(t *testing.T) {
 // TestReconcile_UnmappedTotals: the totals of a field the mapping does
 // not read (creditLimit here) are not shown as differences.
 func TestReconcile_UnmappedTotals(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
 		t.Fatal(errOut)

@@ -19,7 +19,9 @@ import (
 var plainNumber = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]+)?$`)
 
 func TestE2E_Reconcile(t *testing.T) {
-	e := newE2E(t, crmsim.Options{}, nil)
+	t.Parallel()
+	clock := &aheadClock{}
+	e := newE2E(t, crmsim.Options{Now: clock.Now}, nil)
 	for _, day := range []string{day1, day2} {
 		if code, out, errOut := e.run("run", "-file", day); code != ExitOK {
 			t.Fatalf("sync %s: exit %d\n%s\n%s", day, code, out, errOut)
@@ -36,7 +38,7 @@ func TestE2E_Reconcile(t *testing.T) {
 	}
 
 	// Hand edits in the CRM.
-	time.Sleep(1100 * time.Millisecond)
+	clock.Skip(time.Second)
 	store := e.sim.Store
 	store.Put("C-1004", map[string]string{"creditLimit": "12500"})
 	store.DeleteByReference("C-1010")
@@ -150,6 +152,7 @@ func checkRendered(t *testing.T, path string) {
 // read are not compared, and the screen and the CSV say so, with their
 // line and reason, not only the JSON and the HTML.
 func TestE2E_ReconcileListsInvalidRows(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	export := e.file("bad.csv", "KUNNR;NAME1;LAND1;ORT01;KLIMK;WAERS;ZTERM_TYPE;ZTERM_DAYS;PARENT;ZAHLW;KATEGORIE;SPERR;LOEVM\r\n"+
 		"R-1;Good;FR;Paris;1,00;EUR;1;30;;C;J;;\r\n"+

@@ -67,6 +67,7 @@ func checkEveryRow(t *testing.T, dir string, last int) map[int][]string {
 // in errors.csv, and the line merged into an identical earlier one is in
 // the file of that line's outcome.
 func TestReports_DuplicateLinesListed(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"run", "import"} {
 		t.Run(kind, func(t *testing.T) { duplicateLinesListed(t, kind) })
 	}

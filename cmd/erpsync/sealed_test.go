@@ -15,6 +15,7 @@ import (
 const pastedToken = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRva2VuLXZhbHVl.Xq9-Zt7"
 
 func TestConfig_TokenPastedIntoTokenEnv(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, func(cfg string) string {
 		return strings.Replace(cfg, "auth: none", "auth: bearer", 1)
 	})
@@ -35,6 +36,7 @@ func TestConfig_TokenPastedIntoTokenEnv(t *testing.T) {
 }
 
 func TestConfig_WorldWritable(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, func(cfg string) string {
 		return cfg + "schedule: \"@every 1h\"\nserve:\n  listen: 127.0.0.1:0\n"
 	})
@@ -56,6 +58,7 @@ func TestConfig_WorldWritable(t *testing.T) {
 }
 
 func TestReports_FileMode(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		setting   string
 		file, dir os.FileMode
@@ -94,6 +97,7 @@ func TestReports_FileMode(t *testing.T) {
 // TestPlanOut_FileMode: plan -out writes customers' values, old and new:
 // a report like the others, of mode reports.file_mode.
 func TestPlanOut_FileMode(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	out := filepath.Join(e.dir, "plan.csv")
 	if code, o, errOut := e.run("plan", "-file", "../../testdata/exports/day1.csv", "-out", out); code != ExitOK {
@@ -109,6 +113,7 @@ func TestPlanOut_FileMode(t *testing.T) {
 }
 
 func TestLoadConfig_ReportsBounds(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ yaml, want string }{
 		{"reports:\n  file_mode: \"0666\"\n", "reports.file_mode 0666"},
 		{"reports:\n  file_mode: \"0400\"\n", "reports.file_mode 0400"},

@@ -61,6 +61,7 @@ func (f *serveFixture) runsOf() []state.Run {
 // a tmpfs) stalled serve for good with "invalid cross-device link". The
 // export is now archived there by copy, and the next one goes on.
 func TestServe_ArchiveOnAnotherFileSystem(t *testing.T) {
+	t.Parallel()
 	f := newServeFixture(t, crmsim.Options{}, "")
 	other, err := os.MkdirTemp("/dev/shm", "erpsync-archive-")
 	if err != nil {
@@ -129,6 +130,7 @@ func blockArchive(t *testing.T, dir string) (unblock func()) {
 // after it are still synced, and it is not synced again. Once the
 // archive works again, it is archived and /healthz is 200.
 func TestServe_UnarchivableExportDoesNotStall(t *testing.T) {
+	t.Parallel()
 	f := newServeFixture(t, crmsim.Options{}, "")
 	unblock := blockArchive(t, f.archive)
 	f.drop("../../testdata/exports/day1.csv", "a-day1.csv", 2*time.Minute)
@@ -143,6 +145,7 @@ func TestServe_UnarchivableExportDoesNotStall(t *testing.T) {
 	waitFor(t, 20*time.Second, "b-day2 synced and passed over", func() bool {
 		return strings.Contains(logs.String(), `"file": "`+filepath.Join(f.inbox, "b-day2.csv")+`", "reason": "handled before`)
 	})
+	waitFor(t, 10*time.Second, "/healthz 503", func() bool { code, _ := healthz(addr); return code == http.StatusServiceUnavailable })
 	code, body := healthz(addr)
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "a-day1.csv") && !strings.Contains(body, "b-day2.csv") {
 		t.Errorf("/healthz = %d %s, want 503 naming the export left in the inbox", code, body)

@@ -16,6 +16,7 @@ import (
 // members made it 31.8 MB on every probe (the error listed them all).
 // It stays within 1 KiB, and no cell of the export reaches it.
 func TestServe_HealthzBounded(t *testing.T) {
+	t.Parallel()
 	f := newServeFixture(t, crmsim.Options{}, "")
 	cfg, err := os.ReadFile(f.cfgPath)
 	if err != nil {

@@ -37,6 +37,7 @@ func (f *serveFixture) setConfig(old, new string) {
 // with its reason, /healthz 503 naming it, until a newer export syncs
 // or the operator runs `erpsync release`.
 func TestServe_GuardHoldsExport(t *testing.T) {
+	t.Parallel()
 	f := newServeFixture(t, crmsim.Options{}, "")
 	f.setConfig("max_delete: 30%", "max_delete: 1") // day 2 deletes 2
 	f.drop("../../testdata/exports/day1.csv", "a-day1.csv", 3*time.Minute)
@@ -102,6 +103,7 @@ func TestServe_GuardHoldsExport(t *testing.T) {
 // the newest is synced and the older ones are archived as superseded:
 // one tick, one run, not one per file.
 func TestServe_NewestSupersedes(t *testing.T) {
+	t.Parallel()
 	f := newServeFixture(t, crmsim.Options{}, "")
 	f.drop("../../testdata/exports/day1.csv", "x1.csv", 3*time.Minute)
 	f.drop("../../testdata/exports/day2.csv", "x2.csv", 2*time.Minute)
@@ -130,6 +132,7 @@ func TestServe_NewestSupersedes(t *testing.T) {
 // dead process, here written as it would be) is rejected without a run
 // at the next start, with its reason, and later exports go on.
 func TestServe_PoisonPillRejected(t *testing.T) {
+	t.Parallel()
 	f := newServeFixture(t, crmsim.Options{}, "")
 	bomb := f.drop("../../testdata/exports/day1.csv", "bomb.csv", 2*time.Minute)
 	data, _ := os.ReadFile(bomb)
@@ -148,9 +151,10 @@ func TestServe_PoisonPillRejected(t *testing.T) {
 			t.Errorf(".error.txt says %q", why)
 		}
 	}
-	if code, body := healthz(addr); code != 503 || !strings.Contains(body, "did not finish twice") {
-		t.Errorf("/healthz = %d %s, want 503 saying why", code, body)
-	}
+	waitFor(t, 10*time.Second, "/healthz 503 saying why", func() bool {
+		code, body := healthz(addr)
+		return code == 503 && strings.Contains(body, "did not finish twice")
+	})
 	if st := f.sim.Stats(); st[crm.OpUpsert]+st[crm.OpDeleteByReference] != 0 {
 		t.Errorf("the bomb was run: %v", st)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"erpsync/mapping/genexport"
 	"erpsync/state"
 	"erpsync/sync/crm"
 )
@@ -19,10 +20,17 @@ import (
 // start rejects that export without a run ("did not finish twice") and
 // syncs the newer one.
 func TestProcess_ServeKilledTwiceRejects(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	base := crmsimProcess(t, "-latency", "20ms")
 	inbox, archive := filepath.Join(dir, "inbox"), filepath.Join(dir, "archive")
-	export := export400(t, t.TempDir())
+	// 200 rows: at concurrency 1 and 20 ms a request, a run takes ~5 s,
+	// long enough to be killed mid-way; the newer export's run is as long.
+	const rows = 200
+	export, _, err := genexport.WriteFiles(t.TempDir(), genexport.Options{Rows: rows, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
 	data, err := os.ReadFile(export)
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +70,7 @@ func TestProcess_ServeKilledTwiceRejects(t *testing.T) {
 		waitUpserts(t, base, cmd, before+10)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_ = cmd.Wait()
-		if n := simStats(t, base)[crm.OpUpsert]; n >= 400 {
+		if n := simStats(t, base)[crm.OpUpsert]; n >= rows {
 			t.Fatalf("start %d: the run had finished (%d upserts) before the kill", i+1, n)
 		}
 	}

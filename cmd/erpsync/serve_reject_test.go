@@ -18,6 +18,7 @@ import (
 // and the export dropped after it syncs. Before, serve failed on it at
 // every tick and the exports after it waited.
 func TestServe_UncopiableRejected(t *testing.T) {
+	t.Parallel()
 	r := sftpServe(t)
 	r.keys += "  max_bytes: 100000\n"
 	f := newServeFixture(t, crmsim.Options{}, "")
@@ -39,6 +40,8 @@ func TestServe_UncopiableRejected(t *testing.T) {
 		runs := f.runsOf()
 		return len(runs) > 0 && runs[0].Status == state.StatusDone
 	})
+	// The run is recorded before serve's health: wait for it.
+	waitFor(t, 10*time.Second, "/healthz 200", func() bool { code, _ := healthz(addr); return code == 200 })
 	code, body := healthz(addr)
 	if err := stop(); err != nil {
 		t.Fatal(err)

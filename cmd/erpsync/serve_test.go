@@ -159,6 +159,7 @@ func archived(t *testing.T, dir string) []string {
 // Exports dropped one after the other are synced in turn. (Dropped
 // together, the newest alone is: TestServe_NewestSupersedes.)
 func TestServe_InboxInOrder(t *testing.T) {
+	t.Parallel()
 	f := newServeFixture(t, crmsim.Options{}, "")
 	f.drop("../../testdata/exports/day1.csv", "a-day1.csv", 2*time.Minute)
 	var logs lockedBuffer
@@ -292,6 +293,7 @@ func crmValues(store *crmsim.Store) string {
 }
 
 func TestServe_RejectsGarbage(t *testing.T) {
+	t.Parallel()
 	f := newServeFixture(t, crmsim.Options{}, "")
 	garbage := filepath.Join(f.inbox, "garbage.csv")
 	if err := os.WriteFile(garbage, []byte("this is not,an export\nat all\n"), 0o644); err != nil {
@@ -334,6 +336,7 @@ func TestServe_RejectsGarbage(t *testing.T) {
 }
 
 func TestServe_WaitsForGrowingFile(t *testing.T) {
+	t.Parallel()
 	f := newServeFixture(t, crmsim.Options{}, "")
 	// Settle well above the pause between two writes below (250 ms).
 	cfg, _ := os.ReadFile(f.cfgPath)
@@ -366,6 +369,7 @@ func TestServe_WaitsForGrowingFile(t *testing.T) {
 }
 
 func TestServe_SkipsTickWhileRunning(t *testing.T) {
+	t.Parallel()
 	f := newServeFixture(t, crmsim.Options{Latency: 600 * time.Millisecond}, "")
 	f.drop("../../testdata/exports/day1.csv", "day1.csv", time.Minute)
 	var logs lockedBuffer
@@ -378,6 +382,7 @@ func TestServe_SkipsTickWhileRunning(t *testing.T) {
 }
 
 func TestServe_GracefulShutdown(t *testing.T) {
+	t.Parallel()
 	f := newServeFixture(t, crmsim.Options{Latency: 300 * time.Millisecond}, "")
 	// One upsert at a time, each 300 ms: the stop lands mid-run.
 	cfg, _ := os.ReadFile(f.cfgPath)
@@ -416,6 +421,7 @@ func TestServe_GracefulShutdown(t *testing.T) {
 }
 
 func TestServe_BadSchedule(t *testing.T) {
+	t.Parallel()
 	f := newServeFixture(t, crmsim.Options{}, "")
 	cfg, _ := os.ReadFile(f.cfgPath)
 	os.WriteFile(f.cfgPath, []byte(strings.Replace(string(cfg), `schedule: "@every 1s"`, `schedule: "61 * * * *"`, 1)), 0o600)
@@ -430,6 +436,7 @@ func TestServe_BadSchedule(t *testing.T) {
 // parser panic with a goroutine dump. Every schedule is checked when the
 // config is loaded: exit 2 naming the key, and no panic reaches the user.
 func TestServe_ScheduleCheckedAtLoad(t *testing.T) {
+	t.Parallel()
 	f := newServeFixture(t, crmsim.Options{}, "")
 	base, err := os.ReadFile(f.cfgPath)
 	if err != nil {

@@ -58,6 +58,7 @@ func bigExport(t *testing.T, dir string, n int) string {
 // at 37, millisecond dates) over 2,000 rows: every customer once, the
 // re-logins counted and logged.
 func TestSession_Acceptance(t *testing.T) {
+	t.Parallel()
 	const rows = 2000
 	clock := &stepClock{t: time.Now().UTC(), step: time.Millisecond}
 	e := newE2E(t, crmsim.Options{User: testUser, Password: testPassword, SessionTTL: 2 * time.Second,
@@ -65,7 +66,6 @@ func TestSession_Acceptance(t *testing.T) {
 		func(cfg string) string {
 			return strings.Replace(sessionAuth(cfg), "concurrency: 8", "concurrency: 32", 1)
 		})
-	setCredentials(t, testUser, testPassword)
 	export := bigExport(t, e.dir, rows)
 
 	code, out, errOut := e.run("run", "-file", export)
@@ -102,6 +102,7 @@ func TestSession_Acceptance(t *testing.T) {
 // between runs is found by the next run's refresh, and reconcile lists
 // every customer.
 func TestE2E_PageCapAndMilliseconds(t *testing.T) {
+	t.Parallel()
 	const rows = 2000
 	clock := &stepClock{t: time.Now().UTC(), step: time.Millisecond}
 	e := newE2E(t, crmsim.Options{Now: clock.Now, MaxPageSize: 37, TimePrecision: "ms"}, nil)
@@ -208,6 +209,7 @@ func TestSession_WrongPassword(t *testing.T) {
 
 // TestMetrics_Logins: the client's logins reach /metrics' counters.
 func TestMetrics_Logins(t *testing.T) {
+	t.Parallel()
 	m := newMetrics()
 	store, err := crmsim.NewStore(crmsim.DefaultSeed())
 	if err != nil {
@@ -217,7 +219,6 @@ func TestMetrics_Logins(t *testing.T) {
 	sim := crmsim.New(store, crmsim.Options{User: testUser, Password: testPassword, SessionTTL: time.Second, Now: now.Now})
 	ts := httptest.NewServer(sim)
 	defer ts.Close()
-	setCredentials(t, testUser, testPassword)
 	client, err := newClient(CRMConfig{BaseURL: ts.URL, APIVersion: "v1.0", Auth: crm.AuthSession,
 		UsernameEnv: testUserEnv, PasswordEnv: testPasswordEnv, Concurrency: 2, Timeout: 5 * time.Second, Retries: 1},
 		zap.NewNop(), m.observeCRM)

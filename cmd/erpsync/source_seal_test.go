@@ -14,6 +14,7 @@ import (
 // the error, not by its copy in the spool; -file given a symbolic link
 // is refused (exit 2) without reading what it points at.
 func TestSource_SealedErrors(t *testing.T) {
+	t.Parallel()
 	t.Run("sftp error names the source", func(t *testing.T) {
 		srv := sourcetest.NewSFTPServer(t)
 		inbox := filepath.Join(srv.Root, "inbox")
@@ -21,7 +22,6 @@ func TestSource_SealedErrors(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(inbox, "bad.csv"), []byte("NOPE\n1\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Setenv(sftpPasswordEnv, sourcetest.Password)
 		keys := "  sftp:\n    password_env: " + sftpPasswordEnv + "\n    known_hosts: " + srv.KnownHosts(t, srv.HostKey) + "\n"
 		e := newE2E(t, crmsim.Options{}, withSource(srv.URL(inbox+"/*.csv"), keys))
 		code, _, errOut := e.run("run")

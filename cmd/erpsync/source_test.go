@@ -19,6 +19,10 @@ import (
 
 const sftpPasswordEnv = "ERPSYNC_TEST_SFTP_PASSWORD"
 
+// The SFTP password is set once for the package, not by t.Setenv in each
+// test: it is the same everywhere, and t.Setenv forbids t.Parallel.
+func init() { os.Setenv(sftpPasswordEnv, sourcetest.Password) }
+
 // withSource replaces the demo config's source.path and adds keys to
 // the source: section.
 func withSource(path, keys string) func(string) string {
@@ -89,7 +93,6 @@ func TestSource_RemoteRunsAsLocal(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(inbox, "day1.csv.gz"), gzipped(t, data), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Setenv(sftpPasswordEnv, sourcetest.Password)
 		keys := "  sftp:\n    password_env: " + sftpPasswordEnv + "\n    known_hosts: " + srv.KnownHosts(t, srv.HostKey) + "\n"
 		e := newE2E(t, crmsim.Options{}, withSource(srv.URL(inbox+"/*.csv.gz"), keys))
 		plan, upserts := planAndRun(t, e)
@@ -113,13 +116,13 @@ func TestSource_RemoteRunsAsLocal(t *testing.T) {
 // Acceptance: a wrong host key refuses the connection naming
 // known_hosts; exit 4; nothing read.
 func TestSource_WrongHostKeyExits4(t *testing.T) {
+	t.Parallel()
 	srv := sourcetest.NewSFTPServer(t)
 	inbox := filepath.Join(srv.Root, "inbox")
 	_ = os.MkdirAll(inbox, 0o755)
 	_ = os.WriteFile(filepath.Join(inbox, "day1.csv"), []byte("KUNNR\n1\n"), 0o644)
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	other, _ := ssh.NewSignerFromKey(key)
-	t.Setenv(sftpPasswordEnv, sourcetest.Password)
 	knownHosts := srv.KnownHosts(t, other.PublicKey())
 	keys := "  sftp:\n    password_env: " + sftpPasswordEnv + "\n    known_hosts: " + knownHosts + "\n"
 	e := newE2E(t, crmsim.Options{}, withSource(srv.URL(inbox+"/*.csv"), keys))

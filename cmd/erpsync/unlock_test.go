@@ -16,6 +16,7 @@ import (
 // with -force while its holder may still run, and at once when its
 // holder has not renewed it for a long time.
 func TestE2E_Unlock(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	if code, _, errOut := e.run("init"); code != ExitOK {
 		t.Fatalf("init: %d %s", code, errOut)
