@@ -104,6 +104,10 @@ type FileError struct {
 	Sheet string // a workbook's sheet: the line is its row, shown sheet!row
 }
 
+// Unusable says that the export cannot be used: the run stops before
+// any write, of the engine's unusable class (exit 2).
+func (e *FileError) Unusable() bool { return true }
+
 func (e *FileError) Error() string {
 	s := "export " + e.File
 	switch {

@@ -15,7 +15,10 @@ import (
 	"time"
 
 	"erpsync/sync"
+	"erpsync/sync/apply"
 	"erpsync/sync/crm"
+	"erpsync/sync/plan"
+	"erpsync/sync/report"
 )
 
 // failingFront answers some writes itself, in front of crmsim: a 400 for
@@ -54,14 +57,14 @@ func TestRun_EveryRowAccounted(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		fatalAfter int64
-		budget     sync.Limit
+		budget     plan.Limit
 		cancelAt   int64 // cancel the run's context after this many writes
 		want       sync.Class
 	}{
-		{name: "row failures", budget: sync.Limit{Percent: 50, IsPercent: true}, want: sync.ClassRowFailures},
-		{name: "guard", budget: sync.Limit{Count: 3}, want: sync.ClassGuard},
-		{name: "interrupted", budget: sync.Limit{Percent: 50, IsPercent: true}, cancelAt: 40, want: sync.ClassFatal},
-		{name: "fatal", fatalAfter: 60, budget: sync.Limit{Percent: 50, IsPercent: true}, want: sync.ClassFatal},
+		{name: "row failures", budget: plan.Limit{Percent: 50, IsPercent: true}, want: sync.ClassRowFailures},
+		{name: "guard", budget: plan.Limit{Count: 3}, want: sync.ClassGuard},
+		{name: "interrupted", budget: plan.Limit{Percent: 50, IsPercent: true}, cancelAt: 40, want: sync.ClassFatal},
+		{name: "fatal", fatalAfter: 60, budget: plan.Limit{Percent: 50, IsPercent: true}, want: sync.ClassFatal},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			job, front := accountingJob(t, 300, tc.fatalAfter)
@@ -70,7 +73,7 @@ func TestRun_EveryRowAccounted(t *testing.T) {
 			defer cancel()
 			if tc.cancelAt > 0 {
 				var once gosync.Once
-				job.OnResult = func(sync.Result) {
+				job.OnResult = func(apply.Result) {
 					if front.writes.Load() >= tc.cancelAt {
 						once.Do(cancel)
 					}
@@ -108,7 +111,7 @@ func checkAccount(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s sync.RunSummary
+	var s report.Summary
 	if err := json.Unmarshal(raw, &s); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync/crm"
+	"erpsync/sync/refresh"
 )
 
 // Adopted counts what Adopt took over.
@@ -41,15 +42,15 @@ func Adopt(ctx context.Context, j Job) (*Adopted, error) {
 	}
 	res, err := adopt(ctx, j, runID)
 	status := Status(err, ctx.Err() != nil)
-	errText := ""
+	ErrText := ""
 	if err != nil {
-		errText = err.Error()
+		ErrText = err.Error()
 	}
 	counts := map[string]int{}
 	if res != nil {
 		counts = map[string]int{"listed": res.Listed, "rows": res.Rows, "adopted": res.Adopted, "unchanged": res.Equal}
 	}
-	if ferr := j.State.FinishRun(context.WithoutCancel(ctx), runID, status, counts, errText); ferr != nil {
+	if ferr := j.State.FinishRun(context.WithoutCancel(ctx), runID, status, counts, ErrText); ferr != nil {
 		j.Log.Error("record run end", zap.Error(ferr))
 	}
 	return res, err
@@ -61,7 +62,7 @@ func adopt(ctx context.Context, j Job, runID int64) (*Adopted, error) {
 		return nil, WithClass(ClassUnusable, err)
 	}
 	started := j.State.Now() // the checkpoint's clock, as every watermark
-	all, _, err := ListAll(ctx, j.CRM, j.Settings.Concurrency, 0)
+	all, _, err := refresh.ListAll(ctx, j.CRM, j.Settings.Concurrency, 0)
 	if err != nil {
 		return nil, WithClass(ClassFatal, fmt.Errorf("list the CRM's customers: %w", err))
 	}
@@ -111,9 +112,9 @@ func adoptedOutcome(runID int64, row *mapping.Customer, c *crm.Customer) state.O
 	for f := range values {
 		fields = append(fields, f)
 	}
-	got := CRMValues(c, fields, mapping.CountryCode)
+	got := refresh.CRMValues(c, fields, mapping.CountryCode)
 	hash := row.Hash
-	if len(Differences(values, got)) > 0 {
+	if len(refresh.Differences(values, got)) > 0 {
 		// Recorded as if erpsync had pushed what the CRM holds: the next
 		// plan's update names each field that differs with the CRM's
 		// value as the old one.

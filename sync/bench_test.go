@@ -19,8 +19,11 @@ import (
 	"erpsync/mapping/genexport"
 	"erpsync/state"
 	"erpsync/sync"
+	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/plan"
+	"erpsync/sync/refresh"
 )
 
 func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
@@ -86,7 +89,7 @@ func storedSum(b *testing.B, db *state.DB, ref string) uint64 {
 	return sum
 }
 
-func mappingRows(m *mapping.Mapping, path string) sync.Rows {
+func mappingRows(m *mapping.Mapping, path string) plan.Rows {
 	return func(fn func(mapping.Row) error) error {
 		_, err := m.Read(context.Background(), path, fn)
 		return err
@@ -143,9 +146,9 @@ func BenchmarkPlan1M(b *testing.B) {
 		mb, _ := strconv.Atoi(limit)
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(mb) << 20))
 	}
-	var read, plan time.Duration
+	var read, pl time.Duration
 	var peak float64
-	var p *sync.Plan
+	var p *plan.Plan
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
@@ -155,15 +158,15 @@ func BenchmarkPlan1M(b *testing.B) {
 		read += time.Since(start)
 
 		d, rss, planned := timedPlan(b, m, day2, db)
-		p, plan, peak = planned, plan+d, max(peak, rss)
+		p, pl, peak = planned, pl+d, max(peak, rss)
 	}
 	b.ReportMetric(float64(read.Nanoseconds())/float64(b.N), "read-ns/op")
-	b.ReportMetric(float64(plan.Nanoseconds())/float64(b.N), "plan-ns/op")
-	b.ReportMetric(float64(plan)/float64(read), "ratio")
+	b.ReportMetric(float64(pl.Nanoseconds())/float64(b.N), "plan-ns/op")
+	b.ReportMetric(float64(pl)/float64(read), "ratio")
 	b.ReportMetric(peak/(1<<20), "peak-MB")
-	b.ReportMetric(float64(p.Count(sync.OpCreate)), "creates")
-	b.ReportMetric(float64(p.Count(sync.OpUpdate)), "updates")
-	b.ReportMetric(float64(p.Count(sync.OpDelete)), "deletes")
+	b.ReportMetric(float64(p.Count(plan.OpCreate)), "creates")
+	b.ReportMetric(float64(p.Count(plan.OpUpdate)), "updates")
+	b.ReportMetric(float64(p.Count(plan.OpDelete)), "deletes")
 }
 
 // BenchmarkPlanDay2 plans the 1,000,000-row day-2 export against the
@@ -184,14 +187,14 @@ func BenchmarkPlanDay2(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(sync.PlanMemoryLimit(managed)))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(plan.MemoryLimit(managed)))
 	peer, err := exec.LookPath("csvdiff")
 	if err != nil {
 		b.Log("csvdiff is not on PATH: no ratio to the peer (go install github.com/aswinkarthik/csvdiff@v1.4.0)")
 	}
-	var floor, plan, csvdiff time.Duration
+	var floor, pl, csvdiff time.Duration
 	var peak float64
-	var p *sync.Plan
+	var p *plan.Plan
 	planCPU, planAlloc, planGCs = 0, 0, 0
 	b.ResetTimer()
 	for range b.N {
@@ -204,19 +207,19 @@ func BenchmarkPlanDay2(b *testing.B) {
 
 		p = nil // the last plan can go before the next is measured
 		d, rss, planned := timedPlan(b, m, day2, db)
-		p, plan, peak = planned, plan+d, max(peak, rss)
+		p, pl, peak = planned, pl+d, max(peak, rss)
 	}
 	b.ReportMetric(float64(floor.Nanoseconds())/float64(b.N), "floor-ns/op")
-	b.ReportMetric(float64(plan.Nanoseconds())/float64(b.N), "plan-ns/op")
-	b.ReportMetric(float64(plan)/float64(floor), "x-floor")
+	b.ReportMetric(float64(pl.Nanoseconds())/float64(b.N), "plan-ns/op")
+	b.ReportMetric(float64(pl)/float64(floor), "x-floor")
 	b.ReportMetric(planCPU.Seconds()/float64(b.N), "plan-cpu-s")
 	b.ReportMetric(float64(planAlloc)/float64(b.N)/(1<<20), "plan-alloc-MiB")
 	b.ReportMetric(float64(planGCs)/float64(b.N), "plan-GCs")
 	if csvdiff > 0 {
-		b.ReportMetric(float64(plan)/float64(csvdiff), "x-csvdiff")
+		b.ReportMetric(float64(pl)/float64(csvdiff), "x-csvdiff")
 	}
 	b.ReportMetric(peak/(1<<20), "peak-MiB")
-	if n := p.Count(sync.OpCreate) + p.Count(sync.OpUpdate) + p.Count(sync.OpDelete); n < 15_000 {
+	if n := p.Count(plan.OpCreate) + p.Count(plan.OpUpdate) + p.Count(plan.OpDelete); n < 15_000 {
 		b.Fatalf("day 2 planned %d actions, want about 20,000", n)
 	}
 }
@@ -234,7 +237,7 @@ func runPeer(b *testing.B, csvdiff, day1, day2 string) time.Duration {
 
 // timedPlan plans an export against db for mirror deletes, from a fresh
 // peak: its time, the peak RSS meanwhile and the plan.
-func timedPlan(b *testing.B, m *mapping.Mapping, path string, db sync.PlanCheckpoint) (time.Duration, float64, *sync.Plan) {
+func timedPlan(b *testing.B, m *mapping.Mapping, path string, db plan.Checkpoint) (time.Duration, float64, *plan.Plan) {
 	// The memory the benchmark used before (building the checkpoint, the
 	// floor's read) back to the system: `erpsync plan` starts without it.
 	debug.FreeOSMemory()
@@ -243,8 +246,8 @@ func timedPlan(b *testing.B, m *mapping.Mapping, path string, db sync.PlanCheckp
 	runtime.ReadMemStats(&ms)
 	alloc, cycles := ms.TotalAlloc, ms.NumGC
 	start, cpu := time.Now(), cpuTime()
-	p, err := sync.BuildPlan(context.Background(), sync.PlanRows(context.Background(), m, path), db, sync.PlanOptions{
-		Deletes: sync.DeletesMirror, MaxDelete: sync.Limit{Percent: 100, IsPercent: true},
+	p, err := plan.Build(context.Background(), sync.PlanRows(context.Background(), m, path), db, plan.Options{
+		Deletes: plan.DeletesMirror, MaxDelete: plan.Limit{Percent: 100, IsPercent: true},
 	})
 	d := time.Since(start)
 	if err != nil {
@@ -289,7 +292,7 @@ func bareRead(b *testing.B, path string) int {
 
 // BenchmarkPlanImport1M plans the 1,000,000-row day-1 export against an
 // empty checkpoint, as an import does (lean: the customers are read again
-// by Apply): a million creates. Its peak RSS is reported.
+// by apply.Run): a million creates. Its peak RSS is reported.
 func BenchmarkPlanImport1M(b *testing.B) {
 	if testing.Short() {
 		b.Skip("-short")
@@ -308,20 +311,20 @@ func BenchmarkPlanImport1M(b *testing.B) {
 	}
 	defer db.Close()
 	var peak float64
-	var p *sync.Plan
+	var p *plan.Plan
 	b.ResetTimer()
 	for range b.N {
 		p = nil
 		runtime.GC()
 		resetPeakRSS()
-		p, err = sync.BuildPlan(context.Background(), sync.PlanRows(context.Background(), m, day1), db, sync.PlanOptions{ImportOnly: true, Lean: true})
+		p, err = plan.Build(context.Background(), sync.PlanRows(context.Background(), m, day1), db, plan.Options{ImportOnly: true, Lean: true})
 		if err != nil {
 			b.Fatal(err)
 		}
 		peak = max(peak, peakRSS())
 	}
 	b.ReportMetric(peak/(1<<20), "peak-MB")
-	b.ReportMetric(float64(p.Count(sync.OpCreate)), "creates")
+	b.ReportMetric(float64(p.Count(plan.OpCreate)), "creates")
 }
 
 // BenchmarkSteadyState1M is a run once the checkpoint is current: the
@@ -348,26 +351,26 @@ func BenchmarkSteadyState1M(b *testing.B) {
 		bareRead(b, day1)
 		floor += time.Since(start)
 		start = time.Now()
-		pulled, err := sync.Pull(context.Background(), client, sync.PullOptions{Since: time.Now(), Lookback: 2 * time.Minute})
+		pulled, err := refresh.Pull(context.Background(), client, refresh.PullOptions{Since: time.Now(), Lookback: 2 * time.Minute})
 		if err != nil {
 			b.Fatal(err)
 		}
-		drift, _, err := sync.FindDrift(context.Background(), pulled, db, mapping.CountryCode)
+		drift, _, err := refresh.FindDrift(context.Background(), pulled, db, mapping.CountryCode)
 		if err != nil {
 			b.Fatal(err)
 		}
-		p, err := sync.BuildPlan(context.Background(), sync.PlanRows(context.Background(), m, day1), db, sync.PlanOptions{
-			Deletes: sync.DeletesMirror, MaxDelete: sync.Limit{Percent: 5, IsPercent: true}, Drift: drift, DriftPolicy: sync.DriftERPWins,
+		p, err := plan.Build(context.Background(), sync.PlanRows(context.Background(), m, day1), db, plan.Options{
+			Deletes: plan.DeletesMirror, MaxDelete: plan.Limit{Percent: 5, IsPercent: true}, Drift: drift, DriftPolicy: plan.DriftERPWins,
 		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		sum, err := sync.Apply(context.Background(), p, client, sync.Discard{}, sync.ApplyOptions{})
+		sum, err := apply.Run(context.Background(), p, client, apply.Discard{}, apply.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		steady += time.Since(start)
-		if n := len(p.Actions()); n != 0 || sum.OK[sync.OpUpdate] != 0 {
+		if n := len(p.Actions()); n != 0 || sum.OK[plan.OpUpdate] != 0 {
 			b.Fatalf("steady state planned %d actions", n)
 		}
 	}
@@ -410,13 +413,13 @@ func BenchmarkApply(b *testing.B) {
 				if err := db.Open(context.Background()); err != nil {
 					b.Fatal(err)
 				}
-				p, err := sync.BuildPlan(context.Background(), sync.PlanRows(context.Background(), m, day1), db, sync.PlanOptions{})
+				p, err := plan.Build(context.Background(), sync.PlanRows(context.Background(), m, day1), db, plan.Options{})
 				if err != nil {
 					b.Fatal(err)
 				}
 				w := db.NewWriter(500, 250*time.Millisecond)
 				start := time.Now()
-				sum, err := sync.Apply(context.Background(), p, client, w, sync.ApplyOptions{Concurrency: tc.concurrency, CountryCode: mapping.CountryCode})
+				sum, err := apply.Run(context.Background(), p, client, w, apply.Options{Concurrency: tc.concurrency, CountryCode: mapping.CountryCode})
 				if err == nil {
 					err = w.Close()
 				}
@@ -424,9 +427,9 @@ func BenchmarkApply(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				sent += sum.OK[sync.OpCreate]
-				if n, _ := db.Count(context.Background()); n != sum.OK[sync.OpCreate] || n != tc.rows {
-					b.Fatalf("checkpoint holds %d, %d created, %d rows", n, sum.OK[sync.OpCreate], tc.rows)
+				sent += sum.OK[plan.OpCreate]
+				if n, _ := db.Count(context.Background()); n != sum.OK[plan.OpCreate] || n != tc.rows {
+					b.Fatalf("checkpoint holds %d, %d created, %d rows", n, sum.OK[plan.OpCreate], tc.rows)
 				}
 				db.Close()
 				ts.Close()

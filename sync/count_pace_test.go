@@ -9,6 +9,7 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/plan"
 )
 
 // gets is the number of GET requests crmsim has served.
@@ -47,11 +48,11 @@ func TestCount_WindowsFollowCustomersNotSeconds(t *testing.T) {
 			cr.every, cr.step = pace.every, pace.step
 			cr.job.Settings.Lookback = 0
 			start := cr.clock.Now()
-			cr.do(t, sync.ModeImport, sync.DriftReport)
+			cr.do(t, sync.ModeImport, plan.DriftReport)
 			span := cr.clock.Now().Sub(start)
 			cr.clock.Advance(time.Hour)
 			before := cr.sim.Stats()
-			plan := cr.do(t, sync.ModeRun, sync.DriftReport)
+			pl := cr.do(t, sync.ModeRun, plan.DriftReport)
 			after := cr.sim.Stats()
 			lists := after[crm.OpList] - before[crm.OpList]
 			shows := after[crm.OpShowByReference] - before[crm.OpShowByReference]
@@ -60,8 +61,8 @@ func TestCount_WindowsFollowCustomersNotSeconds(t *testing.T) {
 				t.Errorf("the run after an import spanning %s sent %d list requests and %d lookups; want its pull and 3 counts, no lookup",
 					span, lists, shows)
 			}
-			if len(plan.Drift) != 0 {
-				t.Errorf("nothing was changed by hand, yet drift: %+v", plan.Drift)
+			if len(pl.Drift) != 0 {
+				t.Errorf("nothing was changed by hand, yet drift: %+v", pl.Drift)
 			}
 			costs = append(costs, lists)
 		})
@@ -104,7 +105,7 @@ func TestCount_RealPace(t *testing.T) {
 			handErr = err
 		}
 	}
-	cr.do(t, sync.ModeImport, sync.DriftReport)
+	cr.do(t, sync.ModeImport, plan.DriftReport)
 	cr.during = nil
 	if deleted == "" || handErr != nil {
 		t.Fatalf("hand work during the import: deleted %q, %v", deleted, handErr)
@@ -112,13 +113,13 @@ func TestCount_RealPace(t *testing.T) {
 
 	cr.clock.Advance(time.Hour)
 	before := gets(cr.sim)
-	plan := cr.do(t, sync.ModeRun, sync.DriftReport)
+	pl := cr.do(t, sync.ModeRun, plan.DriftReport)
 	got := gets(cr.sim) - before
 	t.Logf("the run after a %d-row import: %d GETs (reading it: %d pages)", rows, got, rows/pageSize)
 	if got > 25 {
 		t.Errorf("the run after the import sent %d GETs; want at most 25", got)
 	}
-	drift := driftOf(plan)
+	drift := driftOf(pl)
 	if d, ok := drift[deleted]; !ok || !d.Deleted {
 		t.Errorf("hand delete during the import of %s not found: drift %+v", deleted, d)
 	}
@@ -126,9 +127,9 @@ func TestCount_RealPace(t *testing.T) {
 		t.Errorf("hand edit during the import of %s not found: drift %+v", edited, d)
 	}
 	if len(drift) != 2 {
-		t.Errorf("drift: %+v; want only %s and %s", plan.Drift, deleted, edited)
+		t.Errorf("drift: %+v; want only %s and %s", pl.Drift, deleted, edited)
 	}
-	assertHandCreated(t, cr, plan, 1, "HAND-A")
+	assertHandCreated(t, cr, pl, 1, "HAND-A")
 	if n, err := cr.job.State.UnmanagedCount(context.Background()); err != nil || n != 1 {
 		t.Errorf("UnmanagedCount = %d, %v; want 1 (HAND-A)", n, err)
 	}
@@ -153,20 +154,20 @@ func TestCount_BlindSpotFoundByFullCheck(t *testing.T) {
 			_, handErr = cr.store.Put(edited, map[string]string{"name": "Edited right after its write"})
 		}
 	}
-	cr.do(t, sync.ModeImport, sync.DriftReport)
+	cr.do(t, sync.ModeImport, plan.DriftReport)
 	cr.during = nil
 	if edited == "" || handErr != nil {
 		t.Fatalf("hand edit during the import: %q, %v", edited, handErr)
 	}
 	cr.clock.Advance(time.Hour)
-	plan := cr.do(t, sync.ModeRun, sync.DriftReport)
-	t.Logf("the counting run after the import: drift %+v (the blind spot: none expected)", plan.Drift)
+	pl := cr.do(t, sync.ModeRun, plan.DriftReport)
+	t.Logf("the counting run after the import: drift %+v (the blind spot: none expected)", pl.Drift)
 	cr.clock.Advance(time.Hour)
 	lists := cr.sim.Stats()[crm.OpList]
-	plan = cr.do(t, sync.ModeRun, sync.DriftReport)
+	pl = cr.do(t, sync.ModeRun, plan.DriftReport)
 	t.Logf("the full walk: %d list requests", cr.sim.Stats()[crm.OpList]-lists)
-	if d, ok := driftOf(plan)[edited]; !ok || d.Deleted || len(plan.Drift) != 1 {
-		t.Errorf("the full walk did not find the hand edit of %s: drift %+v", edited, plan.Drift)
+	if d, ok := driftOf(pl)[edited]; !ok || d.Deleted || len(pl.Drift) != 1 {
+		t.Errorf("the full walk did not find the hand edit of %s: drift %+v", edited, pl.Drift)
 	}
 }
 
@@ -180,7 +181,7 @@ func TestCount_ManyDifferencesCostNoMoreThanReading(t *testing.T) {
 	cr := newCountRig(t, rows, pageSize)
 	cr.every = 100
 	cr.job.Settings.Lookback = 0
-	cr.do(t, sync.ModeImport, sync.DriftReport)
+	cr.do(t, sync.ModeImport, plan.DriftReport)
 	var deleted []string
 	for i := 0; i < len(cr.posted) && len(deleted) < 30; i += 7 {
 		if ref := cr.posted[i]; cr.store.DeleteByReference(ref) == nil { // leaves only: the CRM refuses the others
@@ -190,7 +191,7 @@ func TestCount_ManyDifferencesCostNoMoreThanReading(t *testing.T) {
 	}
 	cr.clock.Advance(time.Hour)
 	lists := cr.sim.Stats()[crm.OpList]
-	plan := cr.do(t, sync.ModeRun, sync.DriftReport)
+	pl := cr.do(t, sync.ModeRun, plan.DriftReport)
 	got := cr.sim.Stats()[crm.OpList] - lists
 	t.Logf("%d hand deletes: %d list requests (reading it all: %d pages)", len(deleted), got, rows/pageSize)
 	if len(deleted) != 30 {
@@ -199,7 +200,7 @@ func TestCount_ManyDifferencesCostNoMoreThanReading(t *testing.T) {
 	if got > 1+3+rows/pageSize {
 		t.Errorf("%d list requests; want at most the pull, 3 counts and %d pages", got, rows/pageSize)
 	}
-	drift := driftOf(plan)
+	drift := driftOf(pl)
 	for _, ref := range deleted {
 		if !drift[ref].Deleted {
 			t.Errorf("hand delete of %s not found", ref)

@@ -9,6 +9,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync"
 	"erpsync/sync/crm"
+	"erpsync/sync/plan"
 )
 
 // TestCount_SurplusDoesNotHideHandDelete: after `init -adopt`, the CRM's
@@ -26,7 +27,7 @@ func TestCount_SurplusDoesNotHideHandDelete(t *testing.T) {
 	ctx := context.Background()
 	cr.handPut(t, "HAND-OLD", "Made by hand before erpsync") // early in the span
 	cr.clock.Advance(time.Second)
-	cr.do(t, sync.ModeImport, sync.DriftReport)
+	cr.do(t, sync.ModeImport, plan.DriftReport)
 
 	// A new checkpoint adopts what the export lists: HAND-OLD is unknown.
 	cr.clock.Advance(time.Hour)
@@ -53,9 +54,9 @@ func TestCount_SurplusDoesNotHideHandDelete(t *testing.T) {
 		t.Fatal("no customer could be deleted by hand")
 	}
 	cr.clock.Advance(time.Hour)
-	plan := cr.do(t, sync.ModeRun, sync.DriftReport)
-	if d := driftOf(plan)[deleted]; !d.Deleted {
-		t.Errorf("hand delete of %s hidden by the customer unknown to the checkpoint: drift %+v", deleted, plan.Drift)
+	p := cr.do(t, sync.ModeRun, plan.DriftReport)
+	if d := driftOf(p)[deleted]; !d.Deleted {
+		t.Errorf("hand delete of %s hidden by the customer unknown to the checkpoint: drift %+v", deleted, p.Drift)
 	}
 	if n, err := db.UnmanagedCount(ctx); err != nil || n != 1 {
 		t.Errorf("UnmanagedCount = %d, %v; want 1 (HAND-OLD, found while narrowing)", n, err)
@@ -64,7 +65,7 @@ func TestCount_SurplusDoesNotHideHandDelete(t *testing.T) {
 	cr.clock.Advance(time.Hour)
 	lists := cr.sim.Stats()[crm.OpList]
 	shows := cr.sim.Stats()[crm.OpShowByReference]
-	plan = cr.do(t, sync.ModeRun, sync.DriftReport)
+	p = cr.do(t, sync.ModeRun, plan.DriftReport)
 	got := cr.sim.Stats()[crm.OpList] - lists
 	t.Logf("a run with nothing changed: %d list requests", got)
 	if got > 1+3 {
@@ -73,7 +74,7 @@ func TestCount_SurplusDoesNotHideHandDelete(t *testing.T) {
 	if got := cr.sim.Stats()[crm.OpShowByReference] - shows; got != 0 {
 		t.Errorf("a run with nothing changed looked up %d customers", got)
 	}
-	if d := driftOf(plan); !d[deleted].Deleted || len(d) != 1 {
-		t.Errorf("report: want only the hand delete of %s listed, got %+v", deleted, plan.Drift)
+	if d := driftOf(p); !d[deleted].Deleted || len(d) != 1 {
+		t.Errorf("report: want only the hand delete of %s listed, got %+v", deleted, p.Drift)
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/internal/testrig"
+	"erpsync/sync/plan"
 )
 
 // countRig is an engine job over crmsim and a checkpoint sharing one test
@@ -29,7 +31,7 @@ type countRig struct {
 	job   sync.Job
 	sim   *crmsim.Server
 	store *crmsim.Store
-	clock *testClock
+	clock *testrig.Clock
 	every int
 	step  time.Duration
 	// concurrency of the runs: 1 keeps the import's writes in export
@@ -59,7 +61,7 @@ func newCountRigOpts(t *testing.T, rows, pageSize int, opts crmsim.Options) *cou
 	if err != nil {
 		t.Fatal(err)
 	}
-	cr := &countRig{clock: newTestClock(), every: 20, step: time.Second, concurrency: 1}
+	cr := &countRig{clock: testrig.NewClock(), every: 20, step: time.Second, concurrency: 1}
 	if cr.store, err = crmsim.NewStore(crmsim.DefaultSeed()); err != nil {
 		t.Fatal(err)
 	}
@@ -79,13 +81,13 @@ func newCountRigOpts(t *testing.T, rows, pageSize int, opts crmsim.Options) *cou
 	}
 	t.Cleanup(func() { db.Close() })
 	cr.job = sync.Job{Mode: sync.ModeImport, File: day1, Mapping: m, CRM: client, State: db, Log: zap.NewNop(),
-		Settings: sync.Settings{Concurrency: 2, MaxFailures: everyFailure, MaxDelete: everyDelete,
-			Drift: sync.DriftERPWins, Lookback: time.Minute, ReportsDir: filepath.Join(dir, "reports")}}
+		Settings: sync.Settings{Concurrency: 2, MaxFailures: testrig.EveryFailure, MaxDelete: testrig.EveryDelete,
+			Drift: plan.DriftERPWins, Lookback: time.Minute, ReportsDir: filepath.Join(dir, "reports")}}
 	return cr
 }
 
 func (cr *countRig) serve(w http.ResponseWriter, r *http.Request) {
-	if what := writeOf(r); strings.HasPrefix(what, "POST ") {
+	if what := testrig.WriteOf(r); strings.HasPrefix(what, "POST ") {
 		cr.mu.Lock()
 		cr.posted = append(cr.posted, strings.TrimPrefix(what, "POST "))
 		n := len(cr.posted)
@@ -101,7 +103,7 @@ func (cr *countRig) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // do runs the job in mode with policy and returns its plan.
-func (cr *countRig) do(t *testing.T, mode sync.Mode, policy sync.DriftPolicy) *sync.Plan {
+func (cr *countRig) do(t *testing.T, mode sync.Mode, policy plan.DriftPolicy) *plan.Plan {
 	t.Helper()
 	j := cr.job
 	j.Mode, j.Settings.Drift = mode, policy
@@ -130,8 +132,8 @@ func (cr *countRig) handPut(t *testing.T, ref, name string) {
 }
 
 // driftOf returns the plan's drift by reference.
-func driftOf(p *sync.Plan) map[string]sync.Drift {
-	out := map[string]sync.Drift{}
+func driftOf(p *plan.Plan) map[string]plan.Drift {
+	out := map[string]plan.Drift{}
 	for _, d := range p.Drift {
 		out[d.Reference] = d
 	}
@@ -139,7 +141,7 @@ func driftOf(p *sync.Plan) map[string]sync.Drift {
 }
 
 // reasonOf returns the reason of the upsert planned for ref, or "".
-func reasonOf(p *sync.Plan, ref string) string {
+func reasonOf(p *plan.Plan, ref string) string {
 	for _, a := range p.Actions() {
 		if a.Reference == ref {
 			return a.Reason
@@ -179,7 +181,7 @@ func TestCount_FindsHandWork(t *testing.T) {
 			handErr = err
 		}
 	}
-	cr.do(t, sync.ModeImport, sync.DriftERPWins)
+	cr.do(t, sync.ModeImport, plan.DriftERPWins)
 	cr.during = nil
 	if deleted == "" || handErr != nil {
 		t.Fatalf("hand work during the import: deleted %q, %v", deleted, handErr)
@@ -187,23 +189,23 @@ func TestCount_FindsHandWork(t *testing.T) {
 
 	cr.clock.Advance(time.Hour)
 	lists := cr.sim.Stats()[crm.OpList]
-	plan := cr.do(t, sync.ModeRun, sync.DriftERPWins)
+	p := cr.do(t, sync.ModeRun, plan.DriftERPWins)
 	got := cr.sim.Stats()[crm.OpList] - lists
 	t.Logf("first run after the import: %d list requests (reading it: %d pages)", got, rows/pageSize)
 	if got >= rows/pageSize {
 		t.Errorf("first run after the import sent %d list requests: it paged through the import (%d pages)", got, rows/pageSize)
 	}
-	drift := driftOf(plan)
-	if d, ok := drift[deleted]; !ok || !d.Deleted || reasonOf(plan, deleted) != sync.ReasonDeletedByHand {
-		t.Errorf("hand delete during the import of %s: drift %+v, reason %q", deleted, d, reasonOf(plan, deleted))
+	drift := driftOf(p)
+	if d, ok := drift[deleted]; !ok || !d.Deleted || reasonOf(p, deleted) != plan.ReasonDeletedByHand {
+		t.Errorf("hand delete during the import of %s: drift %+v, reason %q", deleted, d, reasonOf(p, deleted))
 	}
-	if d, ok := drift[edited]; !ok || d.Deleted || reasonOf(plan, edited) != sync.ReasonDrift {
-		t.Errorf("hand edit during the import of %s: drift %+v, reason %q", edited, d, reasonOf(plan, edited))
+	if d, ok := drift[edited]; !ok || d.Deleted || reasonOf(p, edited) != plan.ReasonDrift {
+		t.Errorf("hand edit during the import of %s: drift %+v, reason %q", edited, d, reasonOf(p, edited))
 	}
 	if _, ok := cr.store.ByReference(deleted); !ok {
 		t.Errorf("erp_wins did not put %s back", deleted)
 	}
-	assertHandCreated(t, cr, plan, 1, "HAND-A")
+	assertHandCreated(t, cr, p, 1, "HAND-A")
 
 	// Between runs: a delete in the verified span, a delete of what the
 	// last run wrote (the pulled span), an edit and a create.
@@ -215,17 +217,17 @@ func TestCount_FindsHandWork(t *testing.T) {
 	cr.handPut(t, edited2, "Edited between runs")
 	cr.handPut(t, "HAND-B", "Made by hand too")
 	cr.clock.Advance(time.Hour)
-	plan = cr.do(t, sync.ModeRun, sync.DriftReport)
-	drift = driftOf(plan)
+	p = cr.do(t, sync.ModeRun, plan.DriftReport)
+	drift = driftOf(p)
 	for _, ref := range []string{old, deleted} {
-		if d, ok := drift[ref]; !ok || !d.Deleted || reasonOf(plan, ref) != "" {
-			t.Errorf("hand delete of %s between runs: drift %+v, reason %q (want listed, not sent)", ref, d, reasonOf(plan, ref))
+		if d, ok := drift[ref]; !ok || !d.Deleted || reasonOf(p, ref) != "" {
+			t.Errorf("hand delete of %s between runs: drift %+v, reason %q (want listed, not sent)", ref, d, reasonOf(p, ref))
 		}
 	}
 	if d, ok := drift[edited2]; !ok || d.Deleted {
 		t.Errorf("hand edit of %s between runs: drift %+v", edited2, d)
 	}
-	assertHandCreated(t, cr, plan, 2, "HAND-A", "HAND-B")
+	assertHandCreated(t, cr, p, 2, "HAND-A", "HAND-B")
 	gone, err := cr.job.State.DeletedByHand(ctx)
 	if err != nil || len(gone) != 2 {
 		t.Errorf("DeletedByHand = %v, %v; want %s and %s", gone, err, old, deleted)
@@ -235,28 +237,28 @@ func TestCount_FindsHandWork(t *testing.T) {
 	cr.clock.Advance(time.Hour)
 	lists = cr.sim.Stats()[crm.OpList]
 	shows := cr.sim.Stats()[crm.OpShowByReference]
-	plan = cr.do(t, sync.ModeRun, sync.DriftReport)
+	p = cr.do(t, sync.ModeRun, plan.DriftReport)
 	if got := cr.sim.Stats()[crm.OpList] - lists; got > 1+3 {
 		t.Errorf("a run with nothing changed sent %d list requests; want its pull (1) and at most 3 counts", got)
 	}
 	if got := cr.sim.Stats()[crm.OpShowByReference] - shows; got != 0 {
 		t.Errorf("a run with nothing changed looked up %d customers", got)
 	}
-	if d := driftOf(plan); !d[old].Deleted || !d[deleted].Deleted || len(d) != 2 {
-		t.Errorf("report: the hand deletes are no longer listed: %+v", plan.Drift)
+	if d := driftOf(p); !d[old].Deleted || !d[deleted].Deleted || len(d) != 2 {
+		t.Errorf("report: the hand deletes are no longer listed: %+v", p.Drift)
 	}
 }
 
 // assertHandCreated checks that the customers created by hand are counted
 // and that the plan leaves them alone.
-func assertHandCreated(t *testing.T, cr *countRig, plan *sync.Plan, want int, refs ...string) {
+func assertHandCreated(t *testing.T, cr *countRig, p *plan.Plan, want int, refs ...string) {
 	t.Helper()
 	n, err := cr.job.State.UnmanagedCount(context.Background())
 	if err != nil || n != want {
 		t.Errorf("UnmanagedCount = %d, %v; want %d", n, err, want)
 	}
 	for _, ref := range refs {
-		if reasonOf(plan, ref) != "" || driftOf(plan)[ref].Reference != "" {
+		if reasonOf(p, ref) != "" || driftOf(p)[ref].Reference != "" {
 			t.Errorf("the plan touches %s, created by hand", ref)
 		}
 		if _, ok := cr.store.ByReference(ref); !ok {

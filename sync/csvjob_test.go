@@ -18,6 +18,8 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/internal/testrig"
+	"erpsync/sync/plan"
 )
 
 // csvJob is a sync.Job over small CSV exports written by the test
@@ -68,8 +70,8 @@ func newCSVJobOn(t *testing.T, cfg mapping.Config, opts crmsim.Options, front fu
 	}
 	t.Cleanup(func() { db.Close() })
 	job := sync.Job{Mode: sync.ModeRun, Mapping: m, CRM: client, State: db, Log: zap.NewNop(),
-		Settings: sync.Settings{Concurrency: 2, Deletes: sync.DeletesMirror, MaxDelete: everyDelete,
-			MaxFailures: everyFailure, ReportsDir: filepath.Join(dir, "reports")}}
+		Settings: sync.Settings{Concurrency: 2, Deletes: plan.DeletesMirror, MaxDelete: testrig.EveryDelete,
+			MaxFailures: testrig.EveryFailure, ReportsDir: filepath.Join(dir, "reports")}}
 	return &csvJob{job: job, store: store, sim: sim, dir: dir}
 }
 

@@ -1,18 +1,18 @@
 // Package sync is the engine of erpsync: Run does one sync, import or plan
 // of an export, phase after phase (engine.go): the state lock and the
-// run's record, the refresh of the CRM side (refresh.go, pull.go,
-// drift.go), the plan (plan.go: the diff; planorder.go: parents before
-// children, deletes; planindex.go: the packed index of references), the
-// guards, the apply under a bounded errgroup (apply.go; dryrun.go is its
-// one choke point for dry runs), the watermark, and the reports
-// (report.go). outcome.go decides what an end means: its class, exit
-// code and recorded status.
+// run's record, the refresh of the CRM side (sync/refresh), the plan and
+// its guards (sync/plan), the apply under a bounded errgroup
+// (sync/apply; a dry run wraps the CRM and the recorder), what a
+// finished run remembers (remember.go: the watermark, the CRM copies
+// seen), and the run's reports (sync/report). outcome.go decides what an
+// end means: its class, exit code and recorded status; it asks each
+// error its class. adopt.go is init -adopt; norun.go records an export
+// that ended before its run could start.
 //
-// Beside the engine: Reconcile (reconcile.go, reconcile_report.go) compares
-// an export with everything the CRM holds, for finance, and Inbox
-// (inbox.go) picks serve's next export.
+// Beside the engine, used by the commands directly: sync/reconcile
+// (finance's comparison) and sync/inbox (serve's next export).
 //
-// The package declares the interfaces it consumes (CRM, Lister,
-// PlanCheckpoint, Recorder …) next to the code that uses them; sync/crm
-// and state satisfy them. It knows no SQL and no HTTP.
+// Each stage declares the interfaces it consumes next to the code that
+// uses them; sync/crm and state satisfy them. The engine knows no SQL and
+// no HTTP.
 package sync

@@ -13,7 +13,12 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/state"
+	"erpsync/sync/apply"
 	"erpsync/sync/crm"
+	"erpsync/sync/inbox"
+	"erpsync/sync/plan"
+	"erpsync/sync/refresh"
+	"erpsync/sync/report"
 )
 
 // Mode is what a Job does with its export.
@@ -41,10 +46,10 @@ type Job struct {
 	Settings Settings
 
 	// OnPlan, when set, is shown the plan before it is applied.
-	OnPlan func(*Plan)
+	OnPlan func(*plan.Plan)
 	// OnResult, when set, is told of every finished action (progress).
 	// It is called from the workers, concurrently.
-	OnResult func(Result)
+	OnResult func(apply.Result)
 	// OnApply, when set, is told how many actions the apply will send,
 	// before it starts, and returns what to call when it has ended.
 	OnApply func(total int) (ended func())
@@ -52,10 +57,10 @@ type Job struct {
 
 // Settings are the sync: and crm: settings a run follows.
 type Settings struct {
-	Deletes     DeleteMode
-	MaxDelete   Limit
-	Drift       DriftPolicy
-	MaxFailures Limit
+	Deletes     plan.DeleteMode
+	MaxDelete   plan.Limit
+	Drift       plan.DriftPolicy
+	MaxFailures plan.Limit
 	Lookback    time.Duration // widens the refresh window for clock skew with the CRM
 	FullCheck   time.Duration // sync.full_check: a run walks every customer this often; 0: 168h, < 0: never
 	Concurrency int           // bounded errgroup size
@@ -64,15 +69,15 @@ type Settings struct {
 	// has a row without a usable reference (sync.delete_despite_row_errors).
 	DeleteDespiteRowErrors bool
 	// References says how the CRM compares references (sync.references).
-	References  ReferenceMode
-	ReportsMode os.FileMode // of the report files (reports.file_mode); 0: DefaultReportMode
+	References  plan.ReferenceMode
+	ReportsMode os.FileMode // of the report files (reports.file_mode); 0: report.DefaultMode
 	MaxErrors   int         // row errors and warnings kept whole (reports.max_errors); 0: DefaultMaxErrors
 }
 
 // Outcome is what a finished (or stopped) run reports.
 type Outcome struct {
-	Plan    *Plan
-	Summary *Summary
+	Plan    *plan.Plan
+	Summary *apply.Summary
 	RunID   int64
 	Dir     string // the run's reports
 	Status  string // as recorded in the state (state.Status*)
@@ -105,12 +110,12 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 	if err != nil {
 		return r.outcome(), r.end(ctx, err)
 	}
-	plan, err := r.plan(ctx) // refresh the CRM side, diff the export, guards
+	p, err := r.plan(ctx) // refresh the CRM side, diff the export, guards
 	if err != nil {
-		r.notSent(plan, err) // a guard stops before any write: its plan is listed, not sent
+		r.notSent(p, err) // a guard stops before any write: its plan is listed, not sent
 		return r.outcome(), r.end(ctx, err)
 	}
-	err = r.apply(ctx, plan)   // upserts by wave, deletes last; outcomes flushed even if interrupted
+	err = r.apply(ctx, p)      // upserts by wave, deletes last; outcomes flushed even if interrupted
 	err = r.remember(ctx, err) // the watermark moves only when the run has finished
 	return r.outcome(), r.end(ctx, err)
 }
@@ -244,9 +249,9 @@ type run struct {
 	j         Job
 	out       *Outcome
 	started   time.Time
-	report    *RunReport
-	summary   RunSummary
-	refreshed *refreshed             // nil for an import
+	report    *report.Run
+	summary   report.Summary
+	refreshed *refresh.Result        // nil for an import
 	verified  func() error           // the checkpoint's page check (verifyBeside)
 	sha       func() (string, error) // the export's sha256 (hashBeside)
 }
@@ -255,7 +260,7 @@ type run struct {
 // the run: 0.15 s of reading for 200 MB, off the path to the first row.
 // The returned function waits for the answer.
 func hashBeside(path string) func() (string, error) {
-	return beside(func() (string, error) { return FileSHA256(path) })
+	return beside(func() (string, error) { return inbox.FileSHA256(path) })
 }
 
 // source names the export in the run history: where it came from (an
@@ -279,7 +284,7 @@ func (j Job) named(err error) error {
 
 func newRun(j Job) *run {
 	r := &run{j: j, out: &Outcome{}, started: time.Now()}
-	r.summary = RunSummary{Kind: string(j.Mode), File: j.source(), Started: r.started.UTC(),
+	r.summary = report.Summary{Kind: string(j.Mode), File: j.source(), Started: r.started.UTC(),
 		DryRun: j.DryRun, Durations: map[string]float64{}}
 	return r
 }
@@ -301,7 +306,7 @@ func begin(ctx context.Context, j Job) (*run, error) {
 		name = r.started.UTC().Format("20060102T150405.000Z") + "-" + strconv.FormatInt(r.out.RunID, 10)
 	}
 	r.summary.RunID = r.out.RunID
-	if r.report, err = NewRunReport(j.Settings.ReportsDir, name, j.Settings.ReportsMode); err != nil {
+	if r.report, err = report.New(j.Settings.ReportsDir, name, j.Settings.ReportsMode); err != nil {
 		return r, WithClass(ClassFatal, err)
 	}
 	r.report.DryRun = j.DryRun
@@ -311,7 +316,7 @@ func begin(ctx context.Context, j Job) (*run, error) {
 
 // plan refreshes the CRM side (not for an import) and builds the plan; a
 // guard that trips returns the plan with a *GuardError.
-func (r *run) plan(ctx context.Context) (*Plan, error) {
+func (r *run) plan(ctx context.Context) (*plan.Plan, error) {
 	j := r.j
 	start := time.Now()
 	defer func() { r.summary.Durations["plan"] = time.Since(start).Seconds() }()
@@ -324,46 +329,43 @@ func (r *run) plan(ctx context.Context) (*Plan, error) {
 		return nil, err
 	}
 	if j.Mode != ModeImport {
-		if r.refreshed, err = refresh(ctx, j); err != nil {
+		if r.refreshed, err = r.refresh(ctx); err != nil {
 			return nil, err
 		}
-		opt.Drift = r.refreshed.drift
-		r.noteUnreadable(r.refreshed.unreadable)
+		opt.Drift = r.refreshed.Drift
+		r.noteUnreadable(r.refreshed.Unreadable)
 	}
-	plan, err := BuildPlan(ctx, PlanRows(ctx, j.Mapping, j.File), j.State, opt)
-	if r.verified == nil {
-		r.verified = func() error { return j.State.Verify(ctx) }
-	}
+	p, err := plan.Build(ctx, PlanRows(ctx, j.Mapping, j.File), j.State, opt)
 	if verr := r.verified(); verr != nil {
-		return plan, WithClass(ClassFatal, verr)
+		return p, WithClass(ClassFatal, verr)
 	}
-	r.out.Plan = plan
-	if plan != nil {
-		r.noteRowErrors(plan)
+	r.out.Plan = p
+	if p != nil {
+		r.noteRowErrors(p)
 		if j.OnPlan != nil {
-			j.OnPlan(plan)
+			j.OnPlan(p)
 		}
 	}
-	return plan, err
+	return p, err
 }
 
 // planOptions are the plan's settings for this job and checkpoint.
-func (r *run) planOptions(ctx context.Context) (PlanOptions, error) {
+func (r *run) planOptions(ctx context.Context) (plan.Options, error) {
 	j := r.j
 	fingerprint, err := j.State.Fingerprint(ctx)
 	if err != nil {
-		return PlanOptions{}, WithClass(ClassFatal, err)
+		return plan.Options{}, WithClass(ClassFatal, err)
 	}
 	count, err := j.State.Count(ctx)
 	if err != nil {
-		return PlanOptions{}, WithClass(ClassFatal, err)
+		return plan.Options{}, WithClass(ClassFatal, err)
 	}
 	retry, err := pendingFailures(ctx, j.State)
 	if err != nil {
-		return PlanOptions{}, WithClass(ClassFatal, err)
+		return plan.Options{}, WithClass(ClassFatal, err)
 	}
 	importOnly := j.Mode == ModeImport
-	return PlanOptions{
+	return plan.Options{
 		Retry:                  retry,
 		File:                   j.File,
 		Deletes:                j.Settings.Deletes,
@@ -372,7 +374,7 @@ func (r *run) planOptions(ctx context.Context) (PlanOptions, error) {
 		References:             j.Settings.References,
 		DriftPolicy:            j.Settings.Drift,
 		ImportOnly:             importOnly,
-		Lean:                   importOnly, // an import may be millions of creates: Apply reads them again
+		Lean:                   importOnly, // an import may be millions of creates: the apply reads them again
 		MappingChanged:         count > 0 && fingerprint != "" && fingerprint != j.Mapping.Fingerprint(),
 		ParentInCRM:            parentInCRM(ctx, j.CRM),
 		MaxErrors:              j.Settings.MaxErrors,
@@ -381,12 +383,12 @@ func (r *run) planOptions(ctx context.Context) (PlanOptions, error) {
 
 // notSent lists every action of a plan that stopped before the apply as
 // not sent, with the reason.
-func (r *run) notSent(plan *Plan, why error) {
-	if plan == nil || r.report == nil {
+func (r *run) notSent(p *plan.Plan, why error) {
+	if p == nil || r.report == nil {
 		return
 	}
-	for act := range plan.All() {
-		r.report.Add(Result{Action: act, NotSent: "not sent: " + why.Error()})
+	for act := range p.All() {
+		r.report.Add(apply.Result{Action: act, NotSent: "not sent: " + why.Error()})
 	}
 }
 
@@ -420,49 +422,49 @@ func (r *run) noteUnreadable(bad []*crm.RecordError) {
 }
 
 // noteRowErrors puts the plan's figures and invalid rows in the report.
-func (r *run) noteRowErrors(plan *Plan) {
+func (r *run) noteRowErrors(p *plan.Plan) {
 	if r.report == nil {
 		return
 	}
-	r.report.Expect(plan) // merged and conflicting lines, before any outcome
-	r.summary.Unchanged, r.summary.RowErrors, r.summary.Drift = plan.Unchanged, plan.RowErrorCount(), len(plan.Drift)
-	r.summary.MappingNew = plan.MappingChanged
-	for _, e := range plan.RowErrors {
+	r.report.Expect(p) // merged and conflicting lines, before any outcome
+	r.summary.Unchanged, r.summary.RowErrors, r.summary.Drift = p.Unchanged, p.RowErrorCount(), len(p.Drift)
+	r.summary.MappingNew = p.MappingChanged
+	for _, e := range p.RowErrors {
 		r.report.AddRowError(e)
 	}
-	r.report.AddOmitted(plan.RowErrorKinds)
-	r.summary.RowErrorKinds, r.summary.WarningKinds = plan.RowErrorKinds, plan.WarningKinds
-	r.summary.Warnings = plan.WarningCount()
-	if err := r.report.WriteWarnings(plan.Warnings, plan.WarningKinds); err != nil {
+	r.report.AddOmitted(p.RowErrorKinds)
+	r.summary.RowErrorKinds, r.summary.WarningKinds = p.RowErrorKinds, p.WarningKinds
+	r.summary.Warnings = p.WarningCount()
+	if err := r.report.WriteWarnings(p.Warnings, p.WarningKinds); err != nil {
 		r.j.Log.Error("write reports", zap.Error(err))
 	}
-	logMerged(r.j.Log, plan.Merged)
-	logKinds(r.j.Log, "invalid rows", plan.RowErrorKinds)
-	logKinds(r.j.Log, "warnings", plan.WarningKinds)
+	logMerged(r.j.Log, p)
+	logKinds(r.j.Log, "invalid rows", p.RowErrorKinds)
+	logKinds(r.j.Log, "warnings", p.WarningKinds)
 }
 
 // apply sends the plan through the CRM (or, in a dry run, through DryRun:
 // the one choke point) and flushes the outcomes to the checkpoint.
-func (r *run) apply(ctx context.Context, plan *Plan) error {
+func (r *run) apply(ctx context.Context, p *plan.Plan) error {
 	j := r.j
-	var api CRM = j.CRM
-	var rec Recorder = Discard{}
+	var api apply.CRM = j.CRM
+	var rec apply.Recorder = apply.Discard{}
 	var writer *state.Writer
 	if j.DryRun {
-		api = DryRun{CRM: j.CRM}
+		api = apply.DryRun{CRM: j.CRM}
 	} else {
 		writer = j.State.NewWriter(500, 250*time.Millisecond)
 		rec = writer
 	}
 	ended := func() {}
 	if j.OnApply != nil {
-		ended = j.OnApply(plan.Len())
+		ended = j.OnApply(p.Len())
 	}
 	start := time.Now()
-	sum, err := Apply(ctx, plan, api, rec, ApplyOptions{
+	sum, err := apply.Run(ctx, p, api, rec, apply.Options{
 		RunID: r.out.RunID, Concurrency: j.Settings.Concurrency, MaxFailures: j.Settings.MaxFailures,
 		CountryCode: mapping.CountryCode, Rows: exportRows(ctx, j),
-		Done: func(res Result) {
+		Done: func(res apply.Result) {
 			r.report.Add(res)
 			if j.OnResult != nil {
 				j.OnResult(res)
@@ -477,13 +479,13 @@ func (r *run) apply(ctx context.Context, plan *Plan) error {
 		if werr := writer.Close(); werr != nil && err == nil {
 			err = WithClass(ClassFatal, fmt.Errorf("record outcomes: %w", werr))
 		}
-		r.saveRowSums(ctx, plan)
-		r.saveRehashed(ctx, plan)
+		r.saveRowSums(ctx, p)
+		r.saveRehashed(ctx, p)
 	}
 	if ctx.Err() != nil && (err == nil || errors.Is(context.Cause(ctx), ErrLockLost)) {
 		err = WithClass(ClassFatal, context.Cause(ctx))
 	}
-	if n := rowFailures(plan, sum) + r.summary.UnreadableCRM; err == nil && n > 0 {
+	if n := rowFailures(p, sum) + r.summary.UnreadableCRM; err == nil && n > 0 {
 		err = WithClass(ClassRowFailures, fmt.Errorf("%d rows failed or were invalid, or CRM records unreadable; see %s",
 			n, filepath.Join(r.out.Dir, "errors.csv")))
 	}
@@ -493,35 +495,35 @@ func (r *run) apply(ctx context.Context, plan *Plan) error {
 // saveRowSums fills in the row sums of the unchanged records the
 // checkpoint held without (planrowsum.go). Only time is lost when it
 // fails: the next plan maps those rows again.
-func (r *run) saveRowSums(ctx context.Context, plan *Plan) {
-	if len(plan.RowSums) == 0 || ctx.Err() != nil {
+func (r *run) saveRowSums(ctx context.Context, p *plan.Plan) {
+	if len(p.RowSums) == 0 || ctx.Err() != nil {
 		return
 	}
-	if err := r.j.State.SaveRowSums(ctx, plan.RowSums); err != nil {
+	if err := r.j.State.SaveRowSums(ctx, p.RowSums); err != nil {
 		r.j.Log.Warn("row sums not saved: the next plan maps those rows again", zap.Error(err))
 		return
 	}
-	r.j.Log.Debug("row sums saved", zap.Int("records", len(plan.RowSums)))
+	r.j.Log.Debug("row sums saved", zap.Int("records", len(p.RowSums)))
 }
 
 // saveRehashed records the new hashes of the customers found unchanged
 // by value (Plan.Rehashed). Only time is lost when it fails: the next
 // plan compares their values again.
-func (r *run) saveRehashed(ctx context.Context, plan *Plan) {
-	if len(plan.Rehashed) == 0 || ctx.Err() != nil {
+func (r *run) saveRehashed(ctx context.Context, p *plan.Plan) {
+	if len(p.Rehashed) == 0 || ctx.Err() != nil {
 		return
 	}
-	if err := r.j.State.SaveHashes(ctx, plan.Rehashed); err != nil {
+	if err := r.j.State.SaveHashes(ctx, p.Rehashed); err != nil {
 		r.j.Log.Warn("hashes not saved: the next plan compares those customers' values again", zap.Error(err))
 		return
 	}
-	r.j.Log.Debug("hashes saved", zap.Int("records", len(plan.Rehashed)))
+	r.j.Log.Debug("hashes saved", zap.Int("records", len(p.Rehashed)))
 }
 
 // rowFailures counts the invalid rows, the managed references not
 // deleted for their unsafe path (Plan.NotDeleted) and the failed actions.
-func rowFailures(p *Plan, s *Summary) int {
-	return p.InvalidRows + p.NotDeleted + s.Failed[OpCreate] + s.Failed[OpUpdate] + s.Failed[OpDelete]
+func rowFailures(p *plan.Plan, s *apply.Summary) int {
+	return p.InvalidRows + p.NotDeleted + s.Failed[plan.OpCreate] + s.Failed[plan.OpUpdate] + s.Failed[plan.OpDelete]
 }
 
 // end records how the run ended: the report's summary, the run's record
@@ -541,9 +543,9 @@ func (r *run) end(ctx context.Context, err error) error {
 	if r.out.RunID == 0 || damaged(r.verified) {
 		return err
 	}
-	errText := ""
+	ErrText := ""
 	if err != nil {
-		errText = err.Error()
+		ErrText = err.Error()
 	}
 	// The export's sha256 goes with the run's end: SyncedLast reads it of
 	// finished runs only. Unread, the run can never be the one synced last.
@@ -552,7 +554,7 @@ func (r *run) end(ctx context.Context, err error) error {
 	} else if serr := r.j.State.NoteRunSHA(context.WithoutCancel(ctx), r.out.RunID, sha); serr != nil {
 		r.j.Log.Error("record run end", zap.Error(serr))
 	}
-	if ferr := r.j.State.FinishRun(context.WithoutCancel(ctx), r.out.RunID, r.out.Status, flatCounts(r.out), errText); ferr != nil {
+	if ferr := r.j.State.FinishRun(context.WithoutCancel(ctx), r.out.RunID, r.out.Status, flatCounts(r.out), ErrText); ferr != nil {
 		r.j.Log.Error("record run end", zap.Error(ferr))
 	}
 	return err
@@ -588,9 +590,9 @@ func (r *run) outcome() *Outcome {
 }
 
 // nestedCounts are summary.json's counts: operation → outcome → n.
-func nestedCounts(s *Summary) map[string]map[string]int {
+func nestedCounts(s *apply.Summary) map[string]map[string]int {
 	out := map[string]map[string]int{}
-	for _, op := range []Op{OpCreate, OpUpdate, OpDelete} {
+	for _, op := range []plan.Op{plan.OpCreate, plan.OpUpdate, plan.OpDelete} {
 		out[string(op)] = map[string]int{"ok": s.OK[op], "failed": s.Failed[op]}
 	}
 	out["skipped"] = map[string]int{"not sent": s.Skipped}
@@ -605,7 +607,7 @@ func flatCounts(o *Outcome) map[string]int {
 	out := map[string]int{}
 	if s := o.Summary; s != nil {
 		out["skipped"] = s.Skipped
-		for _, op := range []Op{OpCreate, OpUpdate, OpDelete} {
+		for _, op := range []plan.Op{plan.OpCreate, plan.OpUpdate, plan.OpDelete} {
 			out[string(op)] = s.OK[op]
 			out[string(op)+"_failed"] = s.Failed[op]
 		}
@@ -617,19 +619,19 @@ func flatCounts(o *Outcome) map[string]int {
 }
 
 // exportRows streams the job's export through the mapping.
-func exportRows(ctx context.Context, j Job) Rows { return ExportRows(ctx, j.Mapping, j.File) }
+func exportRows(ctx context.Context, j Job) plan.Rows { return ExportRows(ctx, j.Mapping, j.File) }
 
 // ExportRows streams an export through a mapping.
-func ExportRows(ctx context.Context, m *mapping.Mapping, path string) Rows {
+func ExportRows(ctx context.Context, m *mapping.Mapping, path string) plan.Rows {
 	return func(fn func(mapping.Row) error) error {
 		_, err := m.Read(ctx, path, fn)
 		return err
 	}
 }
 
-// PlanRows streams an export for BuildPlan: lazily (mapping.ReadLazy),
+// PlanRows streams an export for plan.Build: lazily (mapping.ReadLazy),
 // the plan mapping only the rows whose sums it does not know.
-func PlanRows(ctx context.Context, m *mapping.Mapping, path string) Rows {
+func PlanRows(ctx context.Context, m *mapping.Mapping, path string) plan.Rows {
 	return func(fn func(mapping.Row) error) error {
 		_, err := m.ReadLazy(ctx, path, fn)
 		return err
@@ -639,7 +641,7 @@ func PlanRows(ctx context.Context, m *mapping.Mapping, path string) Rows {
 // parentInCRM asks the CRM whether a reference exists, for parents that
 // are neither in the export nor managed: only "not found" is a no; any
 // other error is the question's.
-func parentInCRM(ctx context.Context, api CRM) func(string) (bool, error) {
+func parentInCRM(ctx context.Context, api apply.CRM) func(string) (bool, error) {
 	return func(ref string) (bool, error) {
 		_, err := api.ShowByReference(ctx, ref)
 		if crm.IsNotFound(err) {

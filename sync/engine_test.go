@@ -19,6 +19,7 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/plan"
 )
 
 // engineJob is a sync.Job over a generated export of rows, a crmsim with
@@ -53,8 +54,8 @@ func engineJob(t *testing.T, rows int, latency time.Duration) (sync.Job, *crmsim
 	}
 	t.Cleanup(func() { db.Close() })
 	return sync.Job{Mode: sync.ModeRun, File: day1, Mapping: m, CRM: client, State: db, Log: zap.NewNop(),
-		Settings: sync.Settings{Concurrency: 2, MaxFailures: sync.Limit{Percent: 10, IsPercent: true},
-			MaxDelete: sync.Limit{Percent: 5, IsPercent: true}, ReportsDir: filepath.Join(dir, "reports")}}, sim
+		Settings: sync.Settings{Concurrency: 2, MaxFailures: plan.Limit{Percent: 10, IsPercent: true},
+			MaxDelete: plan.Limit{Percent: 5, IsPercent: true}, ReportsDir: filepath.Join(dir, "reports")}}, sim
 }
 
 // TestRun_LostLockStops: a run whose lock is taken over meanwhile (unlock

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"erpsync/sync"
+	"erpsync/sync/plan"
 )
 
 // TestRun_UnknownReferenceHoldsMirrorDeletes (issue 21 §2): a row whose
@@ -38,7 +39,7 @@ func TestRun_UnknownReferenceHoldsMirrorDeletes(t *testing.T) {
 		}
 		held := 0
 		for a := range out.Plan.All() {
-			if a.Op == sync.OpDelete {
+			if a.Op == plan.OpDelete {
 				if !strings.Contains(a.Reason, "held") {
 					t.Errorf("plan: delete %s reason %q, want it held", a.Reference, a.Reason)
 				}

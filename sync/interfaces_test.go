@@ -2,27 +2,37 @@ package sync_test
 
 import (
 	"erpsync/state"
-	"erpsync/sync"
+	"erpsync/sync/apply"
 	"erpsync/sync/crm"
+	"erpsync/sync/plan"
+	"erpsync/sync/reconcile"
+	"erpsync/sync/refresh"
+	"erpsync/sync/report"
 )
 
 // The consumers' interfaces, satisfied by the real packages.
 var (
-	_ sync.CRM                 = (*crm.Client)(nil)
-	_ sync.Lister              = (*crm.Client)(nil)
-	_ sync.CRM                 = sync.DryRun{}
-	_ sync.PlanCheckpoint      = (*state.DB)(nil)
-	_ sync.RecordReader        = (*state.DB)(nil)
-	_ sync.LastUpdatedReader   = (*state.DB)(nil)
-	_ sync.ReconcileCheckpoint = (*state.DB)(nil)
-	_ sync.Recorder            = (*state.Writer)(nil)
-	_ sync.Recorder            = sync.Discard{}
+	_ apply.CRM                 = (*crm.Client)(nil)
+	_ refresh.Lister            = (*crm.Client)(nil)
+	_ apply.CRM                 = apply.DryRun{}
+	_ plan.Checkpoint           = (*state.DB)(nil)
+	_ refresh.RecordReader      = (*state.DB)(nil)
+	_ refresh.LastUpdatedReader = (*state.DB)(nil)
+	_ reconcile.Checkpoint      = (*state.DB)(nil)
+	_ apply.Recorder            = (*state.Writer)(nil)
+	_ apply.Recorder            = apply.Discard{}
 
 	// The checkpoint's interface (and so memstate.Mem) is all that sync's
 	// consumers of a checkpoint ask.
-	_ sync.PlanCheckpoint      = state.Checkpoint(nil)
-	_ sync.RecordReader        = state.Checkpoint(nil)
-	_ sync.LastUpdatedReader   = state.Checkpoint(nil)
-	_ sync.ReconcileCheckpoint = state.Checkpoint(nil)
-	_ sync.KnownCheckpoint     = state.Checkpoint(nil)
+	_ plan.Checkpoint           = state.Checkpoint(nil)
+	_ refresh.RecordReader      = state.Checkpoint(nil)
+	_ refresh.LastUpdatedReader = state.Checkpoint(nil)
+	_ reconcile.Checkpoint      = state.Checkpoint(nil)
+	_ refresh.KnownCheckpoint   = state.Checkpoint(nil)
+)
+
+// The stages' checkpoints are parts of the engine's.
+var (
+	_ refresh.Checkpoint = state.Checkpoint(nil)
+	_ report.History     = state.Checkpoint(nil)
 )

@@ -8,6 +8,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/sync"
 	"erpsync/sync/crm"
+	"erpsync/sync/plan"
 )
 
 // TestRun_MappingChangeSendsOnlyChangedValues (issue 21 §3): a changed
@@ -49,8 +50,8 @@ func TestRun_MappingChangeSendsOnlyChangedValues(t *testing.T) {
 			}
 			sent := c.sim.Stats()[crm.OpUpsert] - before
 			p := out.Plan
-			if sent != 2 || p.Count(sync.OpUpdate) != 2 || p.Unchanged != n-2 {
-				t.Errorf("%d upserts sent, plan %d updates, %d unchanged; want 2 (C07, C12), 2, %d", sent, p.Count(sync.OpUpdate), p.Unchanged, n-2)
+			if sent != 2 || p.Count(plan.OpUpdate) != 2 || p.Unchanged != n-2 {
+				t.Errorf("%d upserts sent, plan %d updates, %d unchanged; want 2 (C07, C12), 2, %d", sent, p.Count(plan.OpUpdate), p.Unchanged, n-2)
 			}
 			if !p.MappingChanged || p.MappingUpdates != 2 {
 				t.Errorf("plan: mapping changed %v, %d customers changed with it; want true, 2", p.MappingChanged, p.MappingUpdates)

@@ -3,7 +3,6 @@ package sync
 import (
 	"errors"
 
-	"erpsync/mapping"
 	"erpsync/state"
 )
 
@@ -29,6 +28,10 @@ type ClassError struct {
 func (e *ClassError) Error() string { return e.Err.Error() }
 func (e *ClassError) Unwrap() error { return e.Err }
 
+// Unusable says whether the error is of ClassUnusable, for those who ask
+// an error whether it is (serve's inbox).
+func (e *ClassError) Unusable() bool { return e.Class == ClassUnusable }
+
 // WithClass gives err a class; nil stays nil.
 func WithClass(c Class, err error) error {
 	if err == nil {
@@ -38,23 +41,36 @@ func WithClass(c Class, err error) error {
 }
 
 // Classify says what an error means: the class it carries, else the class
-// of what it wraps. Anything unknown is fatal: a run that cannot say what
-// went wrong did not finish cleanly.
+// it says it is of (Unusable, GuardStop: an interface it is asked, so no
+// package's error type is switched on here). Anything unknown is fatal:
+// a run that cannot say what went wrong did not finish cleanly.
 func Classify(err error) Class {
 	var ce *ClassError
-	var fe *mapping.FileError
-	var ge *GuardError
 	switch {
 	case err == nil:
 		return ClassDone
 	case errors.As(err, &ce):
 		return ce.Class
-	case errors.As(err, &fe):
+	case says(err, unusable.Unusable):
 		return ClassUnusable
-	case errors.As(err, &ge):
+	case says(err, guardStop.GuardStop):
 		return ClassGuard
 	}
 	return ClassFatal
+}
+
+// unusable is an error of an export or a config that cannot be used
+// (mapping.FileError says so): nothing was written.
+type unusable interface{ Unusable() bool }
+
+// guardStop is an error of a guard that stopped the run (plan.GuardError
+// says so).
+type guardStop interface{ GuardStop() bool }
+
+// says reports whether an error of err's chain is a T that answers yes.
+func says[T any](err error, yes func(T) bool) bool {
+	var t T
+	return errors.As(err, &t) && yes(t)
 }
 
 // Status is the run's recorded status for an error of its end. interrupted

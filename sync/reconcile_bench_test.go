@@ -16,9 +16,10 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/mapping/genexport"
-	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/reconcile"
+	"erpsync/sync/refresh"
 )
 
 // BenchmarkListAll100k lists 100,000 customers from crmsim (a process of
@@ -95,7 +96,7 @@ func BenchmarkListAll100k(b *testing.B) {
 		}
 		seq += time.Since(start)
 		start = time.Now()
-		all, listing, err := sync.ListAll(context.Background(), client, conc, page)
+		all, listing, err := refresh.ListAll(context.Background(), client, conc, page)
 		par += time.Since(start)
 		ideal += float64(listing.Pages) * lat.Seconds() / conc
 		if err != nil || len(all) != n || count != n {
@@ -160,7 +161,7 @@ func BenchmarkReconcile1M(b *testing.B) {
 		debug.FreeOSMemory()
 		resetPeakRSS()
 		base := peakRSS()
-		res, err := sync.Reconcile(context.Background(), mappingRows(m, day2), client, nil, sync.ReconcileOptions{Concurrency: conc, PageSize: page})
+		res, err := reconcile.Run(context.Background(), mappingRows(m, day2), client, nil, reconcile.Options{Concurrency: conc, PageSize: page})
 		peak = max(peak, peakRSS())
 		if err != nil {
 			b.Fatal(err)

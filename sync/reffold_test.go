@@ -7,6 +7,8 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/sync"
+	"erpsync/sync/plan"
+	"erpsync/sync/plan/plantest"
 )
 
 // TestRun_ReferencesOneIgnoringCase (issue 21 §5): references of one
@@ -67,7 +69,7 @@ func TestRun_ReferencesOneIgnoringCase(t *testing.T) {
 
 	t.Run("exact", func(t *testing.T) {
 		c := newCSVJob(t, csvConfig(), nil)
-		c.job.Settings.References = sync.ReferencesExact
+		c.job.Settings.References = plan.ReferencesExact
 		if _, err := c.run(t, export...); err != nil {
 			t.Fatalf("run = %v, want all done", err)
 		}
@@ -134,7 +136,7 @@ func TestPlan_DigitsOnlyParentWarnedBesideOthers(t *testing.T) {
 // spellings of one, do not make errors of megabytes.
 func TestBuildPlan_FoldedReferencesQuotedShort(t *testing.T) {
 	long := strings.Repeat("x", 200_000)
-	rows := []mapping.Row{cust(2, long+"a"), cust(3, strings.ToUpper(long)+"A")}
+	rows := []mapping.Row{plantest.Cust(2, long+"a"), plantest.Cust(3, strings.ToUpper(long)+"A")}
 	for i := range 40 { // abcdef in 40 spellings of its case
 		ref := []byte("abcdef")
 		for b := range 6 {
@@ -142,9 +144,9 @@ func TestBuildPlan_FoldedReferencesQuotedShort(t *testing.T) {
 				ref[b] -= 'a' - 'A'
 			}
 		}
-		rows = append(rows, cust(4+i, string(ref)))
+		rows = append(rows, plantest.Cust(4+i, string(ref)))
 	}
-	p, err := sync.BuildPlan(context.Background(), rowsOf(rows...), memCheckpoint{}, sync.PlanOptions{})
+	p, err := plan.Build(context.Background(), plantest.Rows(rows...), plantest.MemCheckpoint{}, plan.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"erpsync/sync"
+	"erpsync/sync/report"
 )
 
 // TestRun_RepeatedRowsPastTheTenthListed: the plan keeps ten lines of a
@@ -52,7 +52,7 @@ func TestRun_RepeatedRowsPastTheTenthListed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var s sync.RunSummary
+			var s report.Summary
 			if err := json.Unmarshal(raw, &s); err != nil {
 				t.Fatal(err)
 			}

@@ -29,6 +29,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync"
 	"erpsync/sync/crm"
+	"erpsync/sync/plan"
 )
 
 // benchRows is how many rows the scale benchmarks use: BENCH_ROWS, else
@@ -209,7 +210,7 @@ func BenchmarkImport(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if got := out.Summary.OK[sync.OpCreate]; got != n {
+		if got := out.Summary.OK[plan.OpCreate]; got != n {
 			b.Fatalf("imported %d of %d", got, n)
 		}
 		imported += float64(n) / took.Seconds()

@@ -12,6 +12,7 @@ import (
 
 	"erpsync/sync"
 	"erpsync/sync/crm"
+	"erpsync/sync/refresh"
 )
 
 // CheckCommand is the connection test to run before the first sync: it
@@ -242,7 +243,7 @@ func dueTypesText(data []crm.Customer) string {
 		if n == nil || *n == "" || slices.ContainsFunc(seen, func(x named) bool { return x.name == *n }) {
 			continue
 		}
-		t, ok := sync.DueTypeOfAnswer(*n)
+		t, ok := refresh.DueTypeOfAnswer(*n)
 		if !ok {
 			t = "" // sorted last
 		}

@@ -15,8 +15,10 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"erpsync/mapping"
-	"erpsync/sync"
 	"erpsync/sync/crm"
+	"erpsync/sync/plan"
+	"erpsync/sync/reconcile"
+	"erpsync/sync/refresh"
 )
 
 // Config is the YAML config of ARCHITECTURE.md; every key is documented in
@@ -54,10 +56,10 @@ type StateConfig struct {
 
 // SyncConfig is the sync: section.
 type SyncConfig struct {
-	Deletes     sync.DeleteMode  `yaml:"deletes"`
-	MaxDelete   sync.Limit       `yaml:"max_delete"`
-	Drift       sync.DriftPolicy `yaml:"drift"`
-	MaxFailures sync.Limit       `yaml:"max_failures"`
+	Deletes     plan.DeleteMode  `yaml:"deletes"`
+	MaxDelete   plan.Limit       `yaml:"max_delete"`
+	Drift       plan.DriftPolicy `yaml:"drift"`
+	MaxFailures plan.Limit       `yaml:"max_failures"`
 	// Lookback widens the refresh window for clock skew with the CRM.
 	Lookback time.Duration `yaml:"lookback"`
 	// FullCheck is how often a run walks every customer of the CRM instead
@@ -67,7 +69,7 @@ type SyncConfig struct {
 	// export has no usable reference (by default they are then held).
 	DeleteDespiteRowErrors bool `yaml:"delete_despite_row_errors"`
 	// References: how the CRM compares references (insensitive or exact).
-	References sync.ReferenceMode `yaml:"references"`
+	References plan.ReferenceMode `yaml:"references"`
 }
 
 // ServeConfig is the serve: section.
@@ -106,7 +108,7 @@ const defaultReportMode = 0o640
 
 // ReconcileConfig is the reconcile: section: numeric tolerance per field.
 type ReconcileConfig struct {
-	Tolerance map[string]sync.Tolerance `yaml:"tolerance"`
+	Tolerance map[string]reconcile.Tolerance `yaml:"tolerance"`
 }
 
 // DefaultConfig returns the documented defaults.
@@ -121,14 +123,14 @@ func DefaultConfig() Config {
 		Source: mapping.DefaultConfig(),
 		State:  StateConfig{Path: "erpsync.db"},
 		Sync: SyncConfig{
-			Deletes: sync.DeletesNever, MaxDelete: sync.Limit{Percent: 5, IsPercent: true},
-			Drift: sync.DriftERPWins, MaxFailures: sync.Limit{Percent: 10, IsPercent: true},
-			Lookback: 2 * time.Minute, FullCheck: sync.DefaultFullCheck,
-			References: sync.ReferencesInsensitive,
+			Deletes: plan.DeletesNever, MaxDelete: plan.Limit{Percent: 5, IsPercent: true},
+			Drift: plan.DriftERPWins, MaxFailures: plan.Limit{Percent: 10, IsPercent: true},
+			Lookback: 2 * time.Minute, FullCheck: refresh.DefaultFullCheck,
+			References: plan.ReferencesInsensitive,
 		},
 		Schedule: "CRON_TZ=Europe/Paris 0 2 * * *",
 		Serve:    ServeConfig{Listen: "127.0.0.1:9464", ShutdownTimeout: 5 * time.Minute},
-		Reports:  ReportsConfig{Dir: "reports", FileMode: defaultReportMode, MaxErrors: sync.DefaultMaxErrors},
+		Reports:  ReportsConfig{Dir: "reports", FileMode: defaultReportMode, MaxErrors: plan.DefaultMaxErrors},
 	}
 }
 
@@ -172,17 +174,17 @@ func tidyYAMLError(err error) error {
 
 func (c *Config) validate() error {
 	switch c.Sync.Deletes {
-	case sync.DeletesNever, sync.DeletesMirror:
+	case plan.DeletesNever, plan.DeletesMirror:
 	default:
 		return fmt.Errorf("sync.deletes %q: want never or mirror", c.Sync.Deletes)
 	}
 	switch c.Sync.References {
-	case sync.ReferencesInsensitive, sync.ReferencesExact:
+	case plan.ReferencesInsensitive, plan.ReferencesExact:
 	default:
 		return fmt.Errorf("sync.references %q: want insensitive or exact", c.Sync.References)
 	}
 	switch c.Sync.Drift {
-	case sync.DriftERPWins, sync.DriftReport:
+	case plan.DriftERPWins, plan.DriftReport:
 	default:
 		return fmt.Errorf("sync.drift %q: want erp_wins or report", c.Sync.Drift)
 	}

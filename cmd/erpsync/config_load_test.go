@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"erpsync/mapping"
-	"erpsync/sync"
+	"erpsync/sync/plan"
 )
 
 func TestLoadConfig_Examples(t *testing.T) {
@@ -62,7 +62,7 @@ func TestLoadConfig_Errors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Sync.MaxDelete != (sync.Limit{Count: 25}) || cfg.Sync.Lookback != 30*time.Second || cfg.Source.Settle != time.Second {
+	if cfg.Sync.MaxDelete != (plan.Limit{Count: 25}) || cfg.Sync.Lookback != 30*time.Second || cfg.Source.Settle != time.Second {
 		t.Errorf("parsed %+v / %v", cfg.Sync, cfg.Source.Settle)
 	}
 }

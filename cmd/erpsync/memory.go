@@ -7,11 +7,11 @@ import (
 	gosync "sync"
 
 	"erpsync/state"
-	"erpsync/sync"
+	"erpsync/sync/plan"
 )
 
 // planMemory sets the process's soft memory limit for a run or a plan
-// against db (sync.PlanMemoryLimit of its managed references), unless
+// against db (plan.MemoryLimit of its managed references), unless
 // GOMEMLIMIT is set in the environment; it returns what restores the
 // limit before. A checkpoint that cannot be counted leaves the limit as
 // it is: the run's own reads will say why.
@@ -23,7 +23,7 @@ func planMemory(ctx context.Context, db *state.DB) (restore func()) {
 	if err != nil {
 		return func() {}
 	}
-	before := debug.SetMemoryLimit(sync.PlanMemoryLimit(n))
+	before := debug.SetMemoryLimit(plan.MemoryLimit(n))
 	var once gosync.Once
 	return func() { once.Do(func() { debug.SetMemoryLimit(before) }) }
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"erpsync/sync"
+	"erpsync/sync/plan"
 )
 
 // metrics are what `serve` exposes at /metrics, all prefixed erpsync_.
@@ -129,7 +130,7 @@ func (m *metrics) observeRun(status string, d time.Duration, res *sync.Outcome) 
 		m.rows.WithLabelValues("read", "unchanged").Add(float64(res.Plan.Unchanged))
 	}
 	if res.Summary != nil {
-		for _, op := range []sync.Op{sync.OpCreate, sync.OpUpdate, sync.OpDelete} {
+		for _, op := range []plan.Op{plan.OpCreate, plan.OpUpdate, plan.OpDelete} {
 			m.rows.WithLabelValues(string(op), "ok").Add(float64(res.Summary.OK[op]))
 			m.rows.WithLabelValues(string(op), "failed").Add(float64(res.Summary.Failed[op]))
 		}

@@ -16,6 +16,8 @@ import (
 	"erpsync/mapping"
 	"erpsync/sync"
 	"erpsync/sync/crm"
+	"erpsync/sync/plan"
+	"erpsync/sync/report"
 )
 
 // PlanCommand shows what run would do. It reads the export, the checkpoint
@@ -48,8 +50,8 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	if res == nil || res.Plan == nil {
 		return err
 	}
-	plan := res.Plan
-	printPlan(c.Stdout, j.exportName(path), plan, 20)
+	p := res.Plan
+	printPlan(c.Stdout, j.exportName(path), p, 20)
 	if j.scratch != "" { // state.path holds no checkpoint: planned against an empty one
 		if nerr := noCheckpointNote(ctx, c.Stdout, j); nerr != nil {
 			return nerr
@@ -58,24 +60,24 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	cols, _ := j.mapping.Columns(path) // as the plan's read found them
 	printColumns(c.Stdout, cols)
 	if *out != "" {
-		if werr := writePlanFile(*out, plan, cols, os.FileMode(j.cfg.Reports.FileMode)); werr != nil {
+		if werr := writePlanFile(*out, p, cols, os.FileMode(j.cfg.Reports.FileMode)); werr != nil {
 			return werr
 		}
 		fmt.Fprintf(c.Stdout, "Every planned operation: %s\n", *out)
 	}
-	if err == nil && plan.InvalidRows > 0 {
-		err = sync.WithClass(sync.ClassRowFailures, fmt.Errorf("%d rows of %s are invalid", plan.InvalidRows, path))
+	if err == nil && p.InvalidRows > 0 {
+		err = sync.WithClass(sync.ClassRowFailures, fmt.Errorf("%d rows of %s are invalid", p.InvalidRows, path))
 	}
 	return err
 }
 
 // planWriter picks the plan file's format from its extension.
-func planWriter(path string) (func(io.Writer, *sync.Plan) error, error) {
+func planWriter(path string) (func(io.Writer, *plan.Plan) error, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
-		return sync.WritePlanCSV, nil
+		return report.WritePlanCSV, nil
 	case ".json":
-		return sync.WritePlanJSON, nil
+		return report.WritePlanJSON, nil
 	}
 	return nil, usage(fmt.Errorf("plan -out %s: the extension says the format: .csv or .json", path))
 }
@@ -84,7 +86,7 @@ func planWriter(path string) (func(io.Writer, *sync.Plan) error, error) {
 // created of mode mode (reports.file_mode: it holds customers' values).
 // A file already there is removed and created anew, so that it takes the
 // mode, and a symbolic link there is replaced, never written through.
-func writePlanFile(path string, plan *sync.Plan, cols mapping.Stats, mode os.FileMode) error {
+func writePlanFile(path string, p *plan.Plan, cols mapping.Stats, mode os.FileMode) error {
 	write, err := planWriter(path)
 	if err != nil {
 		return err
@@ -96,7 +98,7 @@ func writePlanFile(path string, plan *sync.Plan, cols mapping.Stats, mode os.Fil
 	if err != nil {
 		return fmt.Errorf("write plan: %w", err)
 	}
-	if err := writeWithColumns(f, path, plan, cols, write); err != nil {
+	if err := writeWithColumns(f, path, p, cols, write); err != nil {
 		f.Close()
 		return fmt.Errorf("write plan %s: %w", path, err)
 	}
@@ -127,7 +129,7 @@ func noCheckpointNote(ctx context.Context, w io.Writer, j *job) error {
 // writeWithColumns writes the plan and the export's columns, read and
 // ignored: in .json under "columns", in .csv as "column" lines after the
 // operations (field, new: the header, reason: read or ignored).
-func writeWithColumns(w io.Writer, path string, plan *sync.Plan, cols mapping.Stats, write func(io.Writer, *sync.Plan) error) error {
+func writeWithColumns(w io.Writer, path string, plan *plan.Plan, cols mapping.Stats, write func(io.Writer, *plan.Plan) error) error {
 	read := make([]columnJSON, 0, len(cols.Columns))
 	for _, c := range cols.Columns {
 		read = append(read, columnJSON{Header: c.Header, Field: c.Field})
@@ -139,10 +141,10 @@ func writeWithColumns(w io.Writer, path string, plan *sync.Plan, cols mapping.St
 		}
 		cw := csv.NewWriter(w)
 		for _, c := range read {
-			cw.Write([]string{"column", "", "", sync.SafeCell(c.Field), "", sync.SafeCell(c.Header), "read"})
+			cw.Write([]string{"column", "", "", report.SafeCell(c.Field), "", report.SafeCell(c.Header), "read"})
 		}
 		for _, h := range ignored {
-			cw.Write([]string{"column", "", "", "", "", sync.SafeCell(h), "ignored"})
+			cw.Write([]string{"column", "", "", "", "", report.SafeCell(h), "ignored"})
 		}
 		cw.Flush()
 		return cw.Error()

@@ -7,15 +7,15 @@ import (
 	"strings"
 
 	"erpsync/mapping"
-	"erpsync/sync"
+	"erpsync/sync/plan"
 )
 
 // printPlan writes a plan's summary for people: counts, the first changes
 // field by field, the row errors with their lines, the drift.
-func printPlan(w io.Writer, file string, p *sync.Plan, show int) {
+func printPlan(w io.Writer, file string, p *plan.Plan, show int) {
 	fmt.Fprintf(w, "Plan for %s: %d rows read, %d managed customers\n", file, p.Rows, p.Managed)
 	fmt.Fprintf(w, "  create %d · update %d · delete %d · unchanged %d · invalid rows %d · drift %d · warnings %d\n",
-		p.Count(sync.OpCreate), p.Count(sync.OpUpdate), p.Count(sync.OpDelete), p.Unchanged, p.InvalidRows, len(p.Drift), p.WarningCount())
+		p.Count(plan.OpCreate), p.Count(plan.OpUpdate), p.Count(plan.OpDelete), p.Unchanged, p.InvalidRows, len(p.Drift), p.WarningCount())
 	if p.MappingChanged {
 		fmt.Fprintf(w, "  the mapping changed since the last run: %d customers' mapped values differ from those last pushed; the others are compared by value, not sent\n", p.MappingUpdates)
 	}
@@ -93,8 +93,8 @@ func printColumns(w io.Writer, st mapping.Stats) {
 }
 
 // describeChanges shows up to four field changes of an update.
-func describeChanges(a *sync.Action) string {
-	if a.Op != sync.OpUpdate || len(a.Changes) == 0 {
+func describeChanges(a *plan.Action) string {
+	if a.Op != plan.OpUpdate || len(a.Changes) == 0 {
 		return ""
 	}
 	var parts []string

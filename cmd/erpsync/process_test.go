@@ -19,8 +19,8 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/mapping/genexport"
-	"erpsync/sync"
 	"erpsync/sync/crm"
+	"erpsync/sync/refresh"
 )
 
 // bins holds the erpsync and crmsim binaries, built once for the package
@@ -205,7 +205,7 @@ func assertCRMMatches(t *testing.T, base, export string) {
 			t.Errorf("%s is in the CRM but not in the export", c.Reference)
 			continue
 		}
-		got := sync.CRMValues(&c, []string{"name", "creditLimit", "billingCity", "parentCustomer"}, mapping.CountryCode)
+		got := refresh.CRMValues(&c, []string{"name", "creditLimit", "billingCity", "parentCustomer"}, mapping.CountryCode)
 		for _, f := range []string{"name", "creditLimit", "billingCity", "parentCustomer"} {
 			if got[f] != w.Field(f) {
 				t.Errorf("%s %s = %q in the CRM, %q in the export", c.Reference, f, got[f], w.Field(f))

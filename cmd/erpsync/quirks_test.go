@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/sync"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/reconcile"
 )
 
 // quirkExport writes n rows in the demo's format: due types 1 and 2 in
@@ -35,14 +35,14 @@ func quirkExport(t *testing.T, dir string, n int) string {
 
 // reconcileReport runs reconcile into a folder of its own and reads its
 // JSON report.
-func (e *e2e) reconcileReport(export string) (int, sync.Reconciliation, string) {
+func (e *e2e) reconcileReport(export string) (int, reconcile.Reconciliation, string) {
 	e.t.Helper()
 	dir, err := os.MkdirTemp(e.dir, "reconcile-")
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	code, out, errOut := e.run("reconcile", "-file", export, "-out", dir)
-	var r sync.Reconciliation
+	var r reconcile.Reconciliation
 	data, err := os.ReadFile(filepath.Join(dir, "reconciliation.json"))
 	if err != nil {
 		e.t.Fatalf("reconcile: exit %d, %v\n%s\n%s", code, err, out, errOut)
@@ -55,7 +55,7 @@ func (e *e2e) reconcileReport(export string) (int, sync.Reconciliation, string) 
 
 // handEdits counts the differences that a reconciliation explains as
 // edited in the CRM by hand.
-func handEdits(r sync.Reconciliation) int {
+func handEdits(r reconcile.Reconciliation) int {
 	n := 0
 	for _, it := range r.Items {
 		for _, d := range it.Differences {

@@ -11,6 +11,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync"
+	"erpsync/sync/reconcile"
 )
 
 // ReconcileCommand compares the export with everything the CRM holds, for
@@ -40,7 +41,7 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 		return usage(err)
 	}
 	// The checkpoint explains differences when there is one; it is only read.
-	var cp sync.ReconcileCheckpoint
+	var cp reconcile.Checkpoint
 	if _, err := os.Stat(j.cfg.State.Path); err == nil {
 		db := state.NewDB(j.cfg.State.Path)
 		if err := db.Open(ctx); err != nil {
@@ -49,7 +50,7 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 		defer db.Close()
 		cp = db
 	}
-	res, err := sync.Reconcile(ctx, sync.ExportRows(ctx, j.mapping, path), j.client, cp, sync.ReconcileOptions{
+	res, err := reconcile.Run(ctx, sync.ExportRows(ctx, j.mapping, path), j.client, cp, reconcile.Options{
 		Concurrency: j.cfg.CRM.Concurrency, Tolerance: j.cfg.Reconcile.Tolerance, CountryCode: mapping.CountryCode,
 		MaxErrors: j.cfg.Reports.MaxErrors,
 	})
@@ -61,7 +62,7 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 	if dir == "" {
 		dir = filepath.Join(j.cfg.Reports.Dir, "reconcile-"+at.UTC().Format("20060102T150405Z"))
 	}
-	files, err := sync.WriteReconciliation(dir, res, path, at, os.FileMode(j.cfg.Reports.FileMode))
+	files, err := reconcile.Write(dir, res, path, at, os.FileMode(j.cfg.Reports.FileMode))
 	if err != nil {
 		return err
 	}
@@ -69,10 +70,10 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 	s := res.Summary
 	fmt.Fprintf(c.Stdout, "Report: %s\n", files.HTML)
 	switch res.Verdict() {
-	case sync.VerdictDiffer:
+	case reconcile.VerdictDiffer:
 		return sync.WithClass(sync.ClassRowFailures, fmt.Errorf("the ERP and the CRM differ on %d customers; see %s",
 			s.OnlyInERP+s.OnlyInCRM+s.Different, dir))
-	case sync.VerdictExcept:
+	case reconcile.VerdictExcept:
 		return sync.WithClass(sync.ClassRowFailures, fmt.Errorf("the ERP and the CRM agree except %d rows erpsync could not send; see %s",
 			s.CouldNotSend, dir))
 	}
@@ -81,7 +82,7 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 
 // printReconciliation shows a reconciliation for people: the counts, the
 // totals per currency, the invalid rows, the first items and the verdict.
-func printReconciliation(w io.Writer, path string, res *sync.Reconciliation) {
+func printReconciliation(w io.Writer, path string, res *reconcile.Reconciliation) {
 	s := res.Summary
 	fmt.Fprintf(w, "Reconciliation of %s against the CRM (%d customers listed)\n", path, res.Listing.Customers)
 	if res.Listing.Unsettled {
@@ -111,7 +112,7 @@ func printReconciliation(w io.Writer, path string, res *sync.Reconciliation) {
 	}
 	shown := 0
 	for _, it := range res.Items {
-		if it.Status == sync.StatusInvalid && len(it.Lines) == 0 {
+		if it.Status == reconcile.StatusInvalid && len(it.Lines) == 0 {
 			continue // an invalid row: listed above
 		}
 		if shown == 10 {

@@ -7,20 +7,20 @@ import (
 	"strings"
 	"testing"
 
-	"erpsync/sync"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/reconcile"
 )
 
 const reconcileHeader = "KUNNR;NAME1;LAND1;ORT01;KLIMK;WAERS;ZTERM_TYPE;ZTERM_DAYS;PARENT;ZAHLW;KATEGORIE;SPERR;LOEVM\r\n"
 
 // readReconciliation reads reconciliation.json of dir.
-func readReconciliation(t *testing.T, dir string) sync.Reconciliation {
+func readReconciliation(t *testing.T, dir string) reconcile.Reconciliation {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(dir, "reconciliation.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r sync.Reconciliation
+	var r reconcile.Reconciliation
 	if err := json.Unmarshal(data, &r); err != nil {
 		t.Fatal(err)
 	}

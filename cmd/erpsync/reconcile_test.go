@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/sync"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/reconcile"
 )
 
 // plainNumber is a cell a spreadsheet reads as a number, never a formula.
@@ -49,12 +49,12 @@ func TestE2E_Reconcile(t *testing.T) {
 	if code != ExitRowFails {
 		t.Fatalf("after hand edits: exit %d, want 1\n%s\n%s", code, stdout, errOut)
 	}
-	var r sync.Reconciliation
+	var r reconcile.Reconciliation
 	data, _ := os.ReadFile(filepath.Join(out, "reconciliation.json"))
 	if err := json.Unmarshal(data, &r); err != nil {
 		t.Fatal(err)
 	}
-	want := sync.ReconcileSummary{Matched: 8, OnlyInERP: 1, OnlyInCRM: 2, Different: 1}
+	want := reconcile.Summary{Matched: 8, OnlyInERP: 1, OnlyInCRM: 2, Different: 1}
 	if r.Summary != want {
 		t.Errorf("summary = %+v, want %+v", r.Summary, want)
 	}
@@ -164,7 +164,7 @@ func TestE2E_ReconcileListsInvalidRows(t *testing.T) {
 	}
 	found := false
 	for _, row := range readCSV(t, filepath.Join(out, "reconciliation.csv")) {
-		if row[1] == sync.StatusInvalid && strings.Contains(row[6], "line 3") {
+		if row[1] == reconcile.StatusInvalid && strings.Contains(row[6], "line 3") {
 			found = true
 		}
 	}

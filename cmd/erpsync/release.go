@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"erpsync/sync"
+	"erpsync/sync/inbox"
 )
 
 // ReleaseCommand lets go of exports that serve holds: exports stopped by
@@ -34,7 +34,7 @@ func (c *ReleaseCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer done()
-	ledger := &sync.InboxLedger{Path: sync.LedgerPath(j.cfg.State.Path)}
+	ledger := &inbox.Ledger{Path: inbox.LedgerPath(j.cfg.State.Path)}
 	held, err := ledger.Held()
 	if err != nil {
 		return err
@@ -49,12 +49,12 @@ func (c *ReleaseCommand) Run(ctx context.Context, args []string) error {
 		return usage(errors.New("name the held export to release (or -all)"))
 	}
 	for _, n := range names {
-		if !slices.ContainsFunc(held, func(h sync.Held) bool { return heldAs(h, n) }) {
+		if !slices.ContainsFunc(held, func(h inbox.Held) bool { return heldAs(h, n) }) {
 			printHeld(c.Stdout, held)
 			return usage(fmt.Errorf("no held export is named %q", n))
 		}
 	}
-	released, err := ledger.Release(func(h sync.Held) bool {
+	released, err := ledger.Release(func(h inbox.Held) bool {
 		return *all || slices.ContainsFunc(names, func(n string) bool { return heldAs(h, n) })
 	})
 	if err != nil {
@@ -72,13 +72,13 @@ func (c *ReleaseCommand) Run(ctx context.Context, args []string) error {
 
 // heldAs reports whether name names a held export: its file name, where
 // it was, or where it is held.
-func heldAs(h sync.Held, name string) bool {
+func heldAs(h inbox.Held, name string) bool {
 	base := func(s string) string { return path.Base(filepath.ToSlash(s)) }
 	return name == h.Source || name == base(h.Source) || h.MovedTo != "" && (name == h.MovedTo || name == base(h.MovedTo))
 }
 
 // printHeld lists the held exports (status, release).
-func printHeld(w io.Writer, held []sync.Held) {
+func printHeld(w io.Writer, held []inbox.Held) {
 	if len(held) == 0 {
 		return
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"erpsync/sync"
+	"erpsync/sync/apply"
+	"erpsync/sync/plan"
 )
 
 // RunCommand is the nightly job: refresh, plan, guards, apply, report.
@@ -51,7 +53,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 	}
 	e := j.engine(opt.mode, opt.file)
 	e.DryRun = opt.dryRun
-	e.OnPlan = func(p *sync.Plan) {
+	e.OnPlan = func(p *plan.Plan) {
 		if p.Len() > bigPlan {
 			unlimit()
 		}
@@ -64,7 +66,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 		prog = newProgress(opt.stderr, j.log, total)
 		return prog.stop
 	}
-	e.OnResult = func(r sync.Result) { prog.add(r.Err != nil) }
+	e.OnResult = func(r apply.Result) { prog.add(r.Err != nil) }
 	out, err := sync.Run(ctx, e)
 	if out != nil && out.Summary != nil {
 		status, line := out.Status, oneLine(out.Plan, out.Summary)
@@ -77,8 +79,8 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 	return out, err
 }
 
-func oneLine(p *sync.Plan, s *sync.Summary) string {
+func oneLine(p *plan.Plan, s *apply.Summary) string {
 	return fmt.Sprintf("created %d, updated %d, deleted %d, unchanged %d, failed %d, invalid rows %d, not sent %d",
-		s.OK[sync.OpCreate], s.OK[sync.OpUpdate], s.OK[sync.OpDelete], p.Unchanged,
-		s.Failed[sync.OpCreate]+s.Failed[sync.OpUpdate]+s.Failed[sync.OpDelete], p.InvalidRows, s.Skipped)
+		s.OK[plan.OpCreate], s.OK[plan.OpUpdate], s.OK[plan.OpDelete], p.Unchanged,
+		s.Failed[plan.OpCreate]+s.Failed[plan.OpUpdate]+s.Failed[plan.OpDelete], p.InvalidRows, s.Skipped)
 }

@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap"
 
 	"erpsync/sync"
+	"erpsync/sync/inbox"
 	"erpsync/sync/source"
 )
 
@@ -61,9 +62,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer spool.Clean()
-	w := &worker{job: j, log: log, m: m, stdout: c.Stdout, stderr: c.Stderr, inbox: &sync.Inbox{
+	w := &worker{job: j, log: log, m: m, stdout: c.Stdout, stderr: c.Stderr, inbox: &inbox.Inbox{
 		Store: store, Spool: spool, Settle: j.cfg.Source.Settle,
-		SyncedLast: j.db.SyncedLast, Ledger: &sync.InboxLedger{Path: sync.LedgerPath(j.cfg.State.Path)},
+		SyncedLast: j.db.SyncedLast, Ledger: &inbox.Ledger{Path: inbox.LedgerPath(j.cfg.State.Path)},
 		Log: log,
 	}}
 
@@ -143,7 +144,7 @@ type worker struct {
 	job    *job
 	log    *zap.Logger
 	m      *metrics
-	inbox  *sync.Inbox
+	inbox  *inbox.Inbox
 	stdout io.Writer
 	stderr io.Writer
 
@@ -173,7 +174,7 @@ type lastRun struct {
 // any other stays in the inbox for the next tick. An export
 // that cannot be moved makes the worker stuck (/healthz 503); the inbox
 // passes it over from then on, and the exports after it go on.
-func (w *worker) settle(exp *sync.Export, err error, interrupted bool) string {
+func (w *worker) settle(exp *inbox.Export, err error, interrupted bool) string {
 	switch {
 	case sync.Classify(err) == sync.ClassUnusable:
 		if dest, rerr := w.inbox.Reject(exp.Path, err, time.Now()); errors.Is(rerr, source.ErrChanged) {
@@ -208,13 +209,13 @@ func (w *worker) settle(exp *sync.Export, err error, interrupted bool) string {
 // hold sets aside an export stopped by a guard (sync.Inbox.Hold): it is
 // not retried; /healthz is 503 naming it until a newer export syncs or
 // `erpsync release` lets it go.
-func (w *worker) hold(exp *sync.Export, err error) {
+func (w *worker) hold(exp *inbox.Export, err error) {
 	dest, herr := w.inbox.Hold(exp, err, time.Now())
 	switch {
 	case errors.Is(herr, source.ErrChanged):
 		w.log.Warn("export changed since it was taken: left in the inbox; the next tick takes it", zap.String("file", exp.Source))
 		return
-	case errors.Is(herr, sync.ErrNotHeld): // /healthz: the last run ended aborted
+	case errors.Is(herr, inbox.ErrNotHeld): // /healthz: the last run ended aborted
 		w.log.Error("run aborted by a guard; the export cannot be held: left in the inbox, run again at the next tick",
 			zap.String("file", exp.Source), zap.Error(herr))
 		return
@@ -231,7 +232,7 @@ func (w *worker) hold(exp *sync.Export, err error) {
 }
 
 // releaseHeld lets go of the held exports once a newer export synced.
-func (w *worker) releaseHeld(exp *sync.Export) {
+func (w *worker) releaseHeld(exp *inbox.Export) {
 	released, err := w.inbox.Ledger.Release(nil)
 	if err != nil {
 		w.log.Error("release the held exports", zap.Error(err))
@@ -282,7 +283,7 @@ func (w *worker) tick(ctx context.Context) {
 }
 
 // run syncs an export and settles it.
-func (w *worker) run(ctx context.Context, exp *sync.Export) {
+func (w *worker) run(ctx context.Context, exp *inbox.Export) {
 	if st, err := os.Stat(exp.Path); err == nil {
 		w.m.lastExportTime.Set(float64(st.ModTime().Unix()))
 	}
@@ -310,7 +311,7 @@ func (w *worker) run(ctx context.Context, exp *sync.Export) {
 }
 
 // finish records what /healthz tells of the last run.
-func (w *worker) finish(exp *sync.Export, status string, err error) {
+func (w *worker) finish(exp *inbox.Export, status string, err error) {
 	lr := &lastRun{Status: status, File: exp.Source, Finished: time.Now().UTC(), ok: sync.Finished(err)}
 	if err != nil {
 		lr.Error = err.Error()
@@ -323,7 +324,7 @@ func (w *worker) finish(exp *sync.Export, status string, err error) {
 
 // poisonError is why an export is not run again: n runs of it started
 // and never ended (their process was killed: out of memory, a crash).
-func poisonError(exp *sync.Export, n int) error {
+func poisonError(exp *inbox.Export, n int) error {
 	return sync.WithClass(sync.ClassUnusable, fmt.Errorf(
 		"export %s did not finish twice: %d runs of it started and ended with their process (killed: out of memory, a crash); rejected without another run, the next exports go on",
 		exp.Source, n))
@@ -331,7 +332,7 @@ func poisonError(exp *sync.Export, n int) error {
 
 // reject rejects an export without a run (a poison pill): it is
 // recorded in the run history and a report, and moved to rejected/.
-func (w *worker) reject(ctx context.Context, exp *sync.Export, why error) {
+func (w *worker) reject(ctx context.Context, exp *inbox.Export, why error) {
 	w.log.Error("export rejected without a run", zap.String("file", exp.Source), zap.Error(why))
 	w.recordNoRun(ctx, exp.Source, exp.SHA256, why)
 	status := w.settle(exp, why, false)
@@ -347,7 +348,7 @@ func (w *worker) reject(ctx context.Context, exp *sync.Export, why error) {
 // recordFetchFailure records an export that could not be fetched (read
 // or copied from its source): a failed run in the history, a report.
 func (w *worker) recordFetchFailure(ctx context.Context, err error) {
-	var fe *sync.FetchError
+	var fe *inbox.FetchError
 	if errors.As(err, &fe) {
 		w.recordNoRun(ctx, fe.Source, "", err)
 	}
@@ -373,7 +374,7 @@ func (w *worker) recordNoRun(ctx context.Context, src, sha string, why error) {
 // synced, records those rejected because they cannot be copied, and
 // returns why the inbox is stuck: a file that was handled but cannot be
 // moved away ("" when none).
-func (w *worker) passedOver(ctx context.Context, skipped []sync.Skipped) string {
+func (w *worker) passedOver(ctx context.Context, skipped []inbox.Skipped) string {
 	stuck := ""
 	for _, s := range skipped {
 		if s.Rejected != nil {
@@ -398,11 +399,11 @@ func (w *worker) passedOver(ctx context.Context, skipped []sync.Skipped) string 
 // because it cannot be copied (a link, over source.max_bytes, longer than
 // its listing): a failed run in the history with a report, counted and
 // told by /healthz as a rejected export's run.
-func (w *worker) rejectedUncopied(ctx context.Context, s sync.Skipped) {
+func (w *worker) rejectedUncopied(ctx context.Context, s inbox.Skipped) {
 	w.log.Error("export rejected without a run: it cannot be copied; the next exports go on",
 		zap.String("file", s.Path), zap.String("reason", s.Reason), zap.Error(s.Rejected))
 	w.recordNoRun(ctx, s.Path, "", s.Rejected)
-	exp := &sync.Export{Source: s.Path, Kind: w.inbox.Store.Kind()}
+	exp := &inbox.Export{Source: s.Path, Kind: w.inbox.Store.Kind()}
 	w.m.observeExport(exp.Kind, sync.StatusRejected)
 	w.finish(exp, sync.StatusRejected, s.Rejected)
 }

@@ -16,9 +16,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/zap"
 
-	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/reconcile"
 )
 
 // stepClock is crmsim's clock in the acceptance test: each reading moves
@@ -131,7 +131,7 @@ func TestE2E_PageCapAndMilliseconds(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, fmt.Sprintf("matched %d ·", rows)) {
 		t.Fatalf("reconcile: exit %d\n%s\n%s", code, out, errOut)
 	}
-	var r sync.Reconciliation
+	var r reconcile.Reconciliation
 	data, _ := os.ReadFile(filepath.Join(dir, "reconciliation.json"))
 	if err := json.Unmarshal(data, &r); err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"erpsync/state"
-	"erpsync/sync"
+	"erpsync/sync/inbox"
 )
 
 // StatusCommand shows the last runs, pending row failures, the watermark
@@ -112,7 +112,7 @@ func printStatus(ctx context.Context, w io.Writer, db *state.DB, path string, n 
 // guard, and an attempt that did not end (its process gone, or a run
 // under way).
 func printServeLedger(w io.Writer, statePath string) error {
-	ledger := &sync.InboxLedger{Path: sync.LedgerPath(statePath)}
+	ledger := &inbox.Ledger{Path: inbox.LedgerPath(statePath)}
 	held, err := ledger.Held()
 	if err != nil {
 		return err

@@ -1,0 +1,211 @@
+// Package testrig is the test rig of the engine and its stages: crmsim
+// over loopback with a client of it and a checkpoint on disk, on one
+// clock that moves only when told, and the order in which the CRM met
+// the writes.
+package testrig
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"erpsync/mapping"
+	"erpsync/state"
+	"erpsync/sync/apply"
+	"erpsync/sync/crm"
+	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/plan"
+	"erpsync/sync/plan/plantest"
+)
+
+// Clock is a clock that moves only when told: the CRM's and the
+// checkpoint's timestamps differ by what the test says, not by how long
+// it slept.
+type Clock struct {
+	mu  gosync.Mutex
+	now time.Time
+}
+
+// NewClock returns a clock in the past, moved only by Advance.
+func NewClock() *Clock {
+	// In the past: a listing's "changed since I started" pull brings
+	// nothing back by accident.
+	return &Clock{now: time.Date(2024, 3, 1, 2, 0, 0, 0, time.UTC)}
+}
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// WriteLog is the order in which the CRM met the writes: "start POST ref"
+// when a request arrives, "answer POST ref" when its status line is
+// written (before any byte of the answer can reach the client).
+type WriteLog struct {
+	mu      gosync.Mutex
+	entries []string
+}
+
+func (l *WriteLog) add(s string) {
+	l.mu.Lock()
+	l.entries = append(l.entries, s)
+	l.mu.Unlock()
+}
+
+// Index returns the position of an entry, or -1.
+func (l *WriteLog) Index(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Index(l.entries, s)
+}
+
+// answerLogger logs the answer of a write when its status is written.
+type answerLogger struct {
+	http.ResponseWriter
+	log  *WriteLog
+	what string
+	done bool
+}
+
+func (w *answerLogger) WriteHeader(status int) {
+	if !w.done {
+		w.done = true
+		w.log.add("answer " + w.what)
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *answerLogger) Write(b []byte) (int, error) {
+	if !w.done {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// WriteOf returns "POST ref" or "DELETE ref" for an upsert or a delete by
+// reference, else "".
+func WriteOf(r *http.Request) string {
+	_, ref, ok := strings.Cut(r.URL.Path, "/customers/reference/")
+	if !ok || (r.Method != http.MethodPost && r.Method != http.MethodDelete) {
+		return ""
+	}
+	return r.Method + " " + ref
+}
+
+// Rig is a crmsim over loopback, a client of it and a checkpoint on disk,
+// both on one test clock.
+type Rig struct {
+	Sim    *crmsim.Server
+	Store  *crmsim.Store
+	Client *crm.Client
+	DB     *state.DB
+	Clock  *Clock
+	Writes *WriteLog
+	// Before, when set, sees every request first and may answer it alone
+	// (returning true).
+	Before func(w http.ResponseWriter, r *http.Request) bool
+}
+
+// New starts crmsim with opt and a client sending token, with no
+// retries (a failure is final at once).
+func New(t *testing.T, opt crmsim.Options, token string, concurrency int) *Rig {
+	t.Helper()
+	store, err := crmsim.NewStore(crmsim.DefaultSeed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Rig{Store: store, Clock: NewClock(), Writes: &WriteLog{}}
+	store.Now = r.Clock.Now
+	r.Sim = crmsim.New(store, opt)
+	ts := httptest.NewServer(http.HandlerFunc(r.serve))
+	t.Cleanup(ts.Close)
+	r.Client, err = crm.NewClient(crm.Config{BaseURL: ts.URL, Token: token, Concurrency: concurrency, Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Client.Close)
+	r.DB = state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
+	r.DB.Now = r.Clock.Now
+	if err := r.DB.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.DB.Close() })
+	return r
+}
+
+func (r *Rig) serve(w http.ResponseWriter, req *http.Request) {
+	if r.Before != nil && r.Before(w, req) {
+		return
+	}
+	what := WriteOf(req)
+	if what == "" {
+		r.Sim.ServeHTTP(w, req)
+		return
+	}
+	r.Writes.add("start " + what)
+	r.Sim.ServeHTTP(&answerLogger{ResponseWriter: w, log: r.Writes, what: what}, req)
+}
+
+// Run plans rows against the checkpoint and applies the plan, recording
+// through a writer that is closed before it returns. A guard of the plan
+// fails the test.
+func (r *Rig) Run(t *testing.T, rows []mapping.Row, popt plan.Options, aopt apply.Options) (*plan.Plan, *apply.Summary, error) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := plan.Build(ctx, plantest.Rows(rows...), r.DB, popt)
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	w := r.DB.NewWriter(100, time.Hour)
+	sum, applyErr := apply.Run(ctx, p, r.Client, w, aopt)
+	if err := w.Close(); err != nil {
+		t.Fatalf("record: %v", err)
+	}
+	return p, sum, applyErr
+}
+
+// Requests returns crmsim's count of an operation (as GET /_sim/stats
+// shows it).
+func (r *Rig) Requests(op string) int64 { return r.Sim.Stats()[op] }
+
+// Count is the number of managed references.
+func (r *Rig) Count(t *testing.T) int {
+	t.Helper()
+	n, err := r.DB.Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Failures are the pending row failures.
+func (r *Rig) Failures(t *testing.T) []state.Failure {
+	t.Helper()
+	fs, err := r.DB.Failures(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+// Settings of the tests: every failure and every delete allowed, deletes mirrored.
+var (
+	EveryFailure = plan.Limit{Percent: 100, IsPercent: true}
+	EveryDelete  = plan.Limit{Percent: 100, IsPercent: true}
+	Mirror       = plan.Options{Deletes: plan.DeletesMirror, MaxDelete: EveryDelete}
+)

@@ -1,0 +1,333 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"erpsync/mapping"
+	"erpsync/state"
+	"erpsync/sync/plan"
+)
+
+// reportBatch is how many bytes of whole lines a report file gathers
+// before one write and one sync: a million-line import makes some 200 of
+// each, not a million.
+const reportBatch = 256 << 10
+
+// reportEvery is how long a line waits at most before it is written, so
+// that a report can be followed while a slow run goes on.
+const reportEvery = time.Second
+
+// reportFile is a report CSV that a crash never leaves with a cut line:
+// each line is encoded whole into a buffer, and the buffer goes to the
+// file in one write of whole lines, then synced, when it holds
+// reportBatch bytes, reportEvery after the last write, and at close. A
+// kill loses at most the lines of the last second, never half of one;
+// the run that resumes lists their rows (ListDoneEarlier). Its caller
+// serialises the calls (Run's lock).
+type reportFile struct {
+	f    *os.File
+	buf  bytes.Buffer
+	cw   *csv.Writer // into buf
+	last time.Time   // the last write to f
+	err  error       // the first error of a write
+}
+
+// createReportFile creates path, a new file of mode mode, with its header
+// line, written at once.
+func createReportFile(path string, mode os.FileMode, header ...string) (*reportFile, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return nil, fmt.Errorf("create report: %w", err)
+	}
+	rf := &reportFile{f: f}
+	rf.cw = csv.NewWriter(&rf.buf)
+	rf.line(header...)
+	rf.flush()
+	if rf.err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write %s: %w", path, rf.err)
+	}
+	return rf, nil
+}
+
+// line adds one line, every cell made inert (SafeCell).
+func (rf *reportFile) line(cells ...string) {
+	cells = slices.Clone(cells)
+	_ = SafeWriter{rf.cw}.Write(cells...)
+	rf.cw.Flush()
+	if rf.buf.Len() >= reportBatch || time.Since(rf.last) >= reportEvery {
+		rf.flush()
+	}
+}
+
+// flush writes the whole lines gathered in one write, and syncs them.
+func (rf *reportFile) flush() {
+	if rf.buf.Len() == 0 || rf.err != nil {
+		return
+	}
+	if _, err := rf.f.Write(rf.buf.Bytes()); err != nil {
+		rf.err = err
+	} else if err := rf.f.Sync(); err != nil {
+		rf.err = err
+	}
+	rf.buf.Reset()
+	rf.last = time.Now()
+}
+
+// close writes what is left and closes the file.
+func (rf *reportFile) close() error {
+	rf.flush()
+	err := errors.Join(rf.err, rf.cw.Error(), rf.f.Close())
+	if err != nil {
+		return fmt.Errorf("write %s: %w", rf.f.Name(), err)
+	}
+	return nil
+}
+
+// lineSet is a set of export lines, one bit each.
+type lineSet []uint64
+
+func (s *lineSet) add(line int) {
+	if line <= 0 {
+		return
+	}
+	for line/64 >= len(*s) {
+		*s = append(*s, make([]uint64, max(len(*s), 64))...)
+	}
+	(*s)[line/64] |= 1 << (line % 64)
+}
+
+func (s lineSet) has(line int) bool {
+	return line > 0 && line/64 < len(s) && s[line/64]&(1<<(line%64)) != 0
+}
+
+// ListDoneEarlier lists, in success.csv, the rows of the export that this
+// run found done by runs that did not finish since the last one that did
+// (a run killed, interrupted or failed, that this one resumes): "done
+// earlier, run N", so that every row of the export is in the report of
+// the run that finished it. The checkpoint says which run did a row by
+// the second of its record's push, after that run's start. It repairs
+// first the reports of those runs: a line cut by a crash (a run of an
+// older erpsync, or a machine that lost power) is truncated. A run that
+// resumes nothing reads neither the checkpoint's records nor the export.
+func (r *Run) ListDoneEarlier(ctx context.Context, db History, rows plan.Rows, runID int64, p *plan.Plan) error {
+	if runID == 0 || p == nil || p.Unchanged == 0 || ctx.Err() != nil {
+		return nil
+	}
+	resumed, err := unfinishedBefore(ctx, db, runID)
+	if err != nil || len(resumed) == 0 {
+		return err
+	}
+	for _, run := range resumed {
+		if err := repairReports(filepath.Dir(r.Dir), run.ID); err != nil {
+			return err
+		}
+	}
+	doneBy := map[string]int64{}
+	err = db.Records(ctx, func(rec state.Record) error {
+		for i := len(resumed) - 1; i >= 0; i-- { // the last run started at or before the push
+			if !rec.PushedAt.Before(resumed[i].Started) {
+				doneBy[rec.Reference] = resumed[i].ID
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil || len(doneBy) == 0 {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return rows(func(row mapping.Row) error {
+		ref := row.Reference
+		if row.Customer != nil {
+			ref = row.Customer.Reference
+		}
+		run, done := doneBy[ref]
+		if !done || row.Err != nil || r.listed.has(row.Line) {
+			return nil
+		}
+		r.success.line("done earlier", ref, strconv.Itoa(row.Line), "", "done_earlier", "done earlier, run "+strconv.FormatInt(run, 10))
+		r.listed.add(row.Line)
+		r.doneEarlier++
+		return nil
+	})
+}
+
+// History is what ListDoneEarlier reads of the checkpoint: the run
+// history and the records, with when each was pushed.
+type History interface {
+	Runs(ctx context.Context, limit int) ([]state.Run, error)
+	Records(ctx context.Context, fn func(state.Record) error) error
+}
+
+// unfinishedBefore returns, oldest first, the runs before runID since the
+// last one that finished (done, or done with failures).
+func unfinishedBefore(ctx context.Context, db History, runID int64) ([]state.Run, error) {
+	runs, err := db.Runs(ctx, 200)
+	if err != nil {
+		return nil, err
+	}
+	var out []state.Run
+	for _, run := range runs { // newest first
+		if run.ID >= runID {
+			continue
+		}
+		if run.Status == state.StatusDone || run.Status == state.StatusDoneFailures {
+			break
+		}
+		out = append(out, run)
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+// repairReports truncates, in the report folders of run id under parent,
+// a last line that a crash cut: whatever follows the last newline.
+func repairReports(parent string, id int64) error {
+	var dirs []string
+	for _, pattern := range []string{"*-" + strconv.FormatInt(id, 10), "*-" + strconv.FormatInt(id, 10) + "-*"} {
+		m, err := filepath.Glob(filepath.Join(parent, pattern))
+		if err != nil {
+			return fmt.Errorf("find the reports of run %d: %w", id, err)
+		}
+		dirs = append(dirs, m...)
+	}
+	for _, dir := range dirs {
+		for _, name := range []string{"success.csv", "errors.csv"} {
+			if err := truncateCutLine(filepath.Join(dir, name)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// truncateCutLine cuts path after its last newline; a missing file is
+// left alone.
+func truncateCutLine(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("repair report: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("repair report: %w", err)
+	}
+	size := st.Size()
+	tail := make([]byte, 4096)
+	for end := size; end > 0; {
+		start := max(0, end-int64(len(tail)))
+		n, err := f.ReadAt(tail[:end-start], start)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("repair report %s: %w", path, err)
+		}
+		if i := bytes.LastIndexByte(tail[:n], '\n'); i >= 0 {
+			return truncateAt(f, size, start+int64(i)+1)
+		}
+		end = start
+	}
+	return truncateAt(f, size, 0)
+}
+
+// truncateAt truncates f to at, when that is shorter than size.
+func truncateAt(f *os.File, size, at int64) error {
+	if at == size {
+		return nil
+	}
+	if err := f.Truncate(at); err != nil {
+		return fmt.Errorf("repair report %s: %w", f.Name(), err)
+	}
+	return f.Sync()
+}
+
+// repeatRest is what the rows of a repeated reference past the plan's
+// lines (maxDupLines) get in the report: the line of its listed ones,
+// with their own line number (cells[2]); left counts those not listed yet.
+type repeatRest struct {
+	w     *reportFile
+	cells []string
+	left  int
+}
+
+// errListed stops a read once every row looked for is listed.
+var errListed = errors.New("every repeated row listed")
+
+// ListRepeated lists the rows of repeated references that the plan kept
+// no line of (it keeps maxDupLines of each): one more read of the export,
+// at the run's end, only when a listed reference has more rows than that.
+// Each such row gets its reference's line (merged, or invalid_row); past
+// budget lines in all (0: plan.DefaultMaxErrors), a reference's others are
+// counted in one line, so that millions of identical rows do not make
+// reports of gigabytes.
+func (r *Run) ListRepeated(ctx context.Context, rows plan.Rows, budget int) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	left := 0
+	for _, rest := range r.rest {
+		left += rest.left
+	}
+	if left == 0 || ctx.Err() != nil {
+		return nil
+	}
+	if budget <= 0 {
+		budget = plan.DefaultMaxErrors
+	}
+	err := rows(func(row mapping.Row) error {
+		ref := row.Reference
+		if row.Customer != nil {
+			ref = row.Customer.Reference
+		}
+		rest := r.rest[ref]
+		if rest == nil || rest.left == 0 || r.listed.has(row.Line) {
+			return nil
+		}
+		if row = row.Map(); row.Err != nil { // a lazy row is mapped: an invalid one has its own line
+			return nil
+		}
+		cells := slices.Clone(rest.cells)
+		cells[2] = strconv.Itoa(row.Line)
+		rest.w.line(cells...)
+		r.listed.add(row.Line)
+		rest.left--
+		if left, budget = left-1, budget-1; left == 0 || budget == 0 {
+			return errListed
+		}
+		return nil
+	})
+	if errors.Is(err, errListed) {
+		err = nil
+	}
+	r.countUnlisted()
+	return err
+}
+
+// countUnlisted writes, for each repeated reference with rows still not
+// listed (ListRepeated's bound), one line counting them.
+func (r *Run) countUnlisted() {
+	for _, ref := range slices.Sorted(maps.Keys(r.rest)) {
+		rest := r.rest[ref]
+		if rest.left == 0 {
+			continue
+		}
+		cells := slices.Clone(rest.cells)
+		cells[4] = "more_" + cells[4]
+		cells[5] = fmt.Sprintf("%d more lines of this reference, not listed (reports.max_errors): %s", rest.left, cells[5])
+		rest.w.line(cells...)
+	}
+}
