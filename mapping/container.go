@@ -60,14 +60,30 @@ func sniffFormat(head []byte) string {
 // would read (and quote) erpsync's own secrets.
 var errLink = errors.New("it is a symbolic link: an export is read from a regular file only, never through a link")
 
+// errNotRegular is an export that is a named pipe, a device or a folder:
+// a pipe swapped in after the listing would hold the read for ever.
+var errNotRegular = errors.New("it is not a regular file (a named pipe, a device or a folder): an export is read from a regular file only")
+
 // openFile opens an export for reading, never through a symbolic link
-// (O_NOFOLLOW: a link swapped in after the listing is refused too).
+// (O_NOFOLLOW: a link swapped in after the listing is refused too), and
+// only a regular file (O_NONBLOCK, so that opening a named pipe swapped
+// in does not wait for a writer; the kernel ignores it for a file).
 func openFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, syscall.ELOOP) {
 		return nil, errLink
 	}
-	return f, err
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		return nil, errNotRegular
+	}
+	return f, nil
 }
 
 // checkFormat confirms that a file's content is what its extension says.
