@@ -1,0 +1,45 @@
+package reconcile_test
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"erpsync/sync/reconcile"
+)
+
+// sampleReconciliation has a difference, an item without one, a formula
+// cell and invalid rows not listed.
+func sampleReconciliation() *reconcile.Reconciliation {
+	return &reconcile.Reconciliation{
+		Items: []reconcile.Item{
+			{Reference: "R1", Status: "differs", Explanation: "changed in the ERP", Differences: []reconcile.FieldDiff{
+				{Field: "creditLimit", ERP: "1000", CRM: "-5", Delta: "1005"},
+				{Field: "email", ERP: "=a@x", CRM: "b@x, c", Explanation: "edited by hand"},
+			}},
+			{Reference: "+R2", Status: "missing_in_crm", Explanation: "deleted by hand"},
+		},
+		RowErrorsOmitted: 3,
+	}
+}
+
+// TestReconcileCSV_Bytes: reconciliation.csv's bytes, header and cell
+// sanitising included, are those erpsync has always written.
+func TestReconcileCSV_Bytes(t *testing.T) {
+	files, err := reconcile.Write(t.TempDir(), sampleReconciliation(), "export.csv", time.Unix(0, 0), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(files.CSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "reference,status,field,erp_value,crm_value,delta,explanation\n" +
+		"R1,differs,creditLimit,1000,-5,1005,changed in the ERP\n" +
+		"R1,differs,email,'=a@x,\"b@x, c\",,edited by hand\n" +
+		"'+R2,missing_in_crm,,,,,deleted by hand\n" +
+		",invalid,,,,,\"and 3 more invalid rows, counted but not listed (reports.max_errors)\"\n"
+	if string(got) != want {
+		t.Errorf("reconciliation.csv:\n%q\nwant\n%q", got, want)
+	}
+}
