@@ -2,8 +2,11 @@ package reconcile_test
 
 import (
 	"os"
+	"reflect"
 	"testing"
 	"time"
+
+	"github.com/gocarina/gocsv"
 
 	"erpsync/sync/reconcile"
 )
@@ -41,5 +44,32 @@ func TestReconcileCSV_Bytes(t *testing.T) {
 		",invalid,,,,,\"and 3 more invalid rows, counted but not listed (reports.max_errors)\"\n"
 	if string(got) != want {
 		t.Errorf("reconciliation.csv:\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestReconcileCSV_Schema: reconciliation.csv reads back, with gocsv,
+// into the row struct it is written from.
+func TestReconcileCSV_Schema(t *testing.T) {
+	files, err := reconcile.Write(t.TempDir(), sampleReconciliation(), "export.csv", time.Unix(0, 0), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(files.CSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got []reconcile.CSVLine
+	if err := gocsv.UnmarshalFile(f, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []reconcile.CSVLine{
+		{Reference: "R1", Status: "differs", Field: "creditLimit", ERPValue: "1000", CRMValue: "-5", Delta: "1005", Explanation: "changed in the ERP"},
+		{Reference: "R1", Status: "differs", Field: "email", ERPValue: "'=a@x", CRMValue: "b@x, c", Explanation: "edited by hand"},
+		{Reference: "'+R2", Status: "missing_in_crm", Explanation: "deleted by hand"},
+		{Status: reconcile.StatusInvalid, Explanation: "and 3 more invalid rows, counted but not listed (reports.max_errors)"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("reconciliation.csv: %+v, want %+v", got, want)
 	}
 }
