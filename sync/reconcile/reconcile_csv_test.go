@@ -54,15 +54,7 @@ func TestReconcileCSV_Schema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(files.CSV)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var got []reconcile.CSVLine
-	if err := gocsv.UnmarshalFile(f, &got); err != nil {
-		t.Fatal(err)
-	}
+	got := readReconcileCSV(t, files.CSV)
 	want := []reconcile.CSVLine{
 		{Reference: "R1", Status: "differs", Field: "creditLimit", ERPValue: "1000", CRMValue: "-5", Delta: "1005", Explanation: "changed in the ERP"},
 		{Reference: "R1", Status: "differs", Field: "email", ERPValue: "'=a@x", CRMValue: "b@x, c", Explanation: "edited by hand"},
@@ -72,4 +64,20 @@ func TestReconcileCSV_Schema(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("reconciliation.csv: %+v, want %+v", got, want)
 	}
+}
+
+// readReconcileCSV reads reconciliation.csv back into its row struct with
+// gocsv.
+func readReconcileCSV(t *testing.T, path string) []reconcile.CSVLine {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var lines []reconcile.CSVLine
+	if err := gocsv.UnmarshalFile(f, &lines); err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	return lines
 }
