@@ -78,36 +78,43 @@ func writeReconcileJSON(w io.Writer, r *Reconciliation) error {
 	return enc.Encode(r)
 }
 
-// writeReconcileCSV writes one line per difference: reference, status,
-// field, ERP value, CRM value, delta, explanation; every cell inert. The
-// export's rows that erpsync could not send (invalid, refused) are items
-// too, with their line and reason, so that the totals are not read as
-// complete.
+// CSVLine is one line of reconciliation.csv: one per difference, one for
+// a reference that differs with no field to show (missing, not ours), and
+// one per export row that erpsync could not send (invalid, refused).
+type CSVLine struct {
+	Reference   string `csv:"reference"`
+	Status      string `csv:"status"`
+	Field       string `csv:"field"`
+	ERPValue    string `csv:"erp_value"`
+	CRMValue    string `csv:"crm_value"`
+	Delta       string `csv:"delta"`
+	Explanation string `csv:"explanation"`
+}
+
+// writeReconcileCSV writes r's items as CSVLine rows through gocsv, every
+// cell inert. The export's rows that erpsync could not send (invalid,
+// refused) are items too, with their line and reason, so that the totals
+// are not read as complete.
 func writeReconcileCSV(w io.Writer, r *Reconciliation) error {
 	cw := csv.NewWriter(w)
-	sw := report.NewSafeWriter(cw)
-	if err := sw.Write("reference", "status", "field", "erp_value", "crm_value", "delta", "explanation"); err != nil {
+	if err := report.WriteHeader[CSVLine](cw); err != nil {
 		return err
 	}
+	var lines []CSVLine
 	for _, it := range r.Items {
-		if len(it.Differences) == 0 {
-			if err := sw.Write(it.Reference, it.Status, "", "", "", "", it.Explanation); err != nil {
-				return err
-			}
-			continue
-		}
+		lines = lines[:0]
 		for _, d := range it.Differences {
-			why := d.Explanation
-			if why == "" {
-				why = it.Explanation
-			}
-			if err := sw.Write(it.Reference, it.Status, d.Field, d.ERP, d.CRM, d.Delta, why); err != nil {
-				return err
-			}
+			lines = append(lines, CSVLine{it.Reference, it.Status, d.Field, d.ERP, d.CRM, d.Delta, cmp.Or(d.Explanation, it.Explanation)})
+		}
+		if len(lines) == 0 {
+			lines = append(lines, CSVLine{Reference: it.Reference, Status: it.Status, Explanation: it.Explanation})
+		}
+		if err := report.WriteRows(cw, lines...); err != nil {
+			return err
 		}
 	}
 	if n := r.RowErrorsOmitted; n > 0 {
-		if err := sw.Write("", StatusInvalid, "", "", "", "", invalidOmitted(n)); err != nil {
+		if err := report.WriteRows(cw, CSVLine{Status: StatusInvalid, Explanation: invalidOmitted(n)}); err != nil {
 			return err
 		}
 	}

@@ -15,6 +15,8 @@ import (
 	gosync "sync"
 	"time"
 
+	"github.com/gocarina/gocsv"
+
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync/apply"
@@ -73,58 +75,85 @@ func isPlainDecimal(s string) bool {
 	return i == len(s)
 }
 
-// SafeWriter writes CSV rows with every cell made inert (SafeCell).
-type SafeWriter struct{ w *csv.Writer }
-
-// NewSafeWriter writes inert rows to w.
-func NewSafeWriter(w *csv.Writer) SafeWriter { return SafeWriter{w} }
+// safeWriter is the gocsv.CSVWriter that the report files' rows are
+// marshalled through: it makes every cell inert (SafeCell) and writes the
+// line to w. Its Flush does nothing: gocsv flushes after each call, and
+// the report's writer flushes once its lines are whole (a batch, a file).
+type safeWriter struct{ w *csv.Writer }
 
 // Write writes one row, every cell made inert; it changes cells.
-func (s SafeWriter) Write(cells ...string) error {
+func (s safeWriter) Write(cells []string) error {
 	for i, c := range cells {
 		cells[i] = SafeCell(c)
 	}
 	return s.w.Write(cells)
 }
 
+func (s safeWriter) Flush() {}
+
+func (s safeWriter) Error() error { return s.w.Error() }
+
+// WriteHeader writes the header of row struct T, its csv tags in order,
+// to w (unflushed).
+func WriteHeader[T any](w *csv.Writer) error {
+	return gocsv.MarshalCSV([]T{}, safeWriter{w})
+}
+
+// WriteRows writes rows of a row struct with csv tags to w through gocsv,
+// without header, every cell made inert (SafeCell); w is left unflushed
+// for its caller to flush when its lines are whole.
+func WriteRows[T any](w *csv.Writer, rows ...T) error {
+	return gocsv.MarshalCSVWithoutHeaders(rows, safeWriter{w})
+}
+
+// PlanLine is one line of a plan's -out CSV: one per changed field of an
+// operation, one for a delete (no field), one per row error.
+type PlanLine struct {
+	Operation string `csv:"operation"` // create, update, delete; error for a row error
+	Reference string `csv:"reference"`
+	Line      string `csv:"line"` // the export's line; empty for a delete of an absent reference
+	Field     string `csv:"field"`
+	Old       string `csv:"old"`
+	New       string `csv:"new"`
+	Reason    string `csv:"reason"` // why the operation, or the row error's text
+}
+
 // WritePlanCSV writes every planned operation, one line per changed field
-// (operation, reference, line, field, old, new, reason); a delete has one
-// line with no field.
+// (PlanLine); a delete has one line with no field.
 func WritePlanCSV(w io.Writer, p *plan.Plan) error {
 	cw := csv.NewWriter(w)
-	sw := SafeWriter{cw}
-	if err := sw.Write("operation", "reference", "line", "field", "old", "new", "reason"); err != nil {
+	if err := WriteHeader[PlanLine](cw); err != nil {
 		return err
 	}
+	var lines []PlanLine
 	for a := range p.All() {
 		line := ""
 		if a.Line > 0 {
 			line = strconv.Itoa(a.Line)
 		}
-		changes := a.FieldChanges()
-		if len(changes) == 0 {
-			if err := sw.Write(string(a.Op), a.Reference, line, "", "", "", a.Reason); err != nil {
-				return err
-			}
-			continue
+		lines = lines[:0]
+		for _, ch := range a.FieldChanges() {
+			lines = append(lines, PlanLine{string(a.Op), a.Reference, line, ch.Field, ch.Old, ch.New, a.Reason})
 		}
-		for _, ch := range changes {
-			if err := sw.Write(string(a.Op), a.Reference, line, ch.Field, ch.Old, ch.New, a.Reason); err != nil {
-				return err
-			}
+		if len(lines) == 0 {
+			lines = append(lines, PlanLine{Operation: string(a.Op), Reference: a.Reference, Line: line, Reason: a.Reason})
 		}
-	}
-	for _, e := range p.RowErrors {
-		if err := sw.Write("error", plan.CutCell(e.Reference), strconv.Itoa(e.Line), e.Column, "", "", plan.ErrText(e)); err != nil {
+		if err := WriteRows(cw, lines...); err != nil {
 			return err
 		}
 	}
+	lines = lines[:0]
+	for _, e := range p.RowErrors {
+		lines = append(lines, PlanLine{Operation: "error", Reference: plan.CutCell(e.Reference), Line: strconv.Itoa(e.Line),
+			Field: e.Column, Reason: plan.ErrText(e)})
+	}
 	for _, k := range p.RowErrorKinds {
 		if n := k.Count - k.Listed; n > 0 {
-			if err := sw.Write("error", "", "", "", "", "", omittedText(n, "row errors", k)); err != nil {
-				return err
-			}
+			lines = append(lines, PlanLine{Operation: "error", Reason: omittedText(n, "row errors", k)})
 		}
+	}
+	if err := WriteRows(cw, lines...); err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()
@@ -196,8 +225,8 @@ type Run struct {
 	DryRun bool
 
 	mu          gosync.Mutex
-	success     *reportFile
-	errs        *reportFile
+	success     *reportFile[OutcomeLine]
+	errs        *reportFile[OutcomeLine]
 	rows        tally            // actions of the export's rows
 	absent      tally            // mirror deletes: references absent from the export
 	merged      map[string][]int // reference → its lines, the first sent for all (Expect)
@@ -225,8 +254,24 @@ func (t *tally) add(res apply.Result) {
 	}
 }
 
-// reportHeader is the columns of success.csv and errors.csv.
-var reportHeader = []string{"operation", "reference", "line", "http_status", "error", "message"}
+// OutcomeLine is one line of success.csv and errors.csv: a row's or an
+// action's outcome.
+type OutcomeLine struct {
+	Operation  string `csv:"operation"`   // create, update, delete; read for a row the export could not give
+	Reference  string `csv:"reference"`   // the customer's reference
+	Line       string `csv:"line"`        // the export's line; empty for an action with no row
+	HTTPStatus string `csv:"http_status"` // the CRM's HTTP status, when it answered
+	Error      string `csv:"error"`       // the error code (success.csv: dry_run, merged, done_earlier)
+	Message    string `csv:"message"`
+}
+
+// WarningLine is one line of warnings.csv: a value read but looking wrong.
+type WarningLine struct {
+	Reference string `csv:"reference"`
+	Line      string `csv:"line"`
+	Column    string `csv:"column"` // the export's column
+	Warning   string `csv:"warning"`
+}
 
 // DefaultMode is the mode of a run's report files, which hold
 // customer data: the owner and its group read them, no one else
@@ -253,10 +298,10 @@ func New(parent, name string, mode os.FileMode) (*Run, error) {
 		return nil, err
 	}
 	r := &Run{Dir: dir, mode: mode}
-	if r.success, err = createReportFile(filepath.Join(dir, "success.csv"), mode, reportHeader...); err != nil {
+	if r.success, err = createReportFile[OutcomeLine](filepath.Join(dir, "success.csv"), mode); err != nil {
 		return nil, err
 	}
-	if r.errs, err = createReportFile(filepath.Join(dir, "errors.csv"), mode, reportHeader...); err != nil {
+	if r.errs, err = createReportFile[OutcomeLine](filepath.Join(dir, "errors.csv"), mode); err != nil {
 		r.success.close()
 		return nil, err
 	}
@@ -330,15 +375,15 @@ func (r *Run) Add(res apply.Result) {
 		code, msg = "dry_run", "not sent: a dry run (it would be sent)"
 	}
 	op, ref := string(res.Action.Op), res.Action.Reference
-	w.line(op, ref, line, status, code, msg)
+	w.line(OutcomeLine{op, ref, line, status, code, msg})
 	r.listed.add(res.Action.Line)
 	if lines := r.merged[ref]; res.Action.Line > 0 && len(lines) > 1 && lines[0] == res.Action.Line {
 		for _, l := range lines[1:] {
-			w.line(op, ref, strconv.Itoa(l), status, "merged", fmt.Sprintf("identical to line %d, merged into it: %s", lines[0], cmp.Or(msg, "sent")))
+			w.line(OutcomeLine{op, ref, strconv.Itoa(l), status, "merged", fmt.Sprintf("identical to line %d, merged into it: %s", lines[0], cmp.Or(msg, "sent"))})
 			r.listed.add(l)
 		}
 		if n := r.cut[ref]; n > 0 {
-			r.rest[ref] = &repeatRest{w: w, cells: []string{op, ref, "", status, "merged",
+			r.rest[ref] = &repeatRest{w: w, line: OutcomeLine{op, ref, "", status, "merged",
 				fmt.Sprintf("identical to line %d, merged into it: %s", lines[0], cmp.Or(msg, "sent"))}, left: n}
 		}
 	}
@@ -351,16 +396,16 @@ func (r *Run) WriteWarnings(ws []*mapping.RowError, kinds []plan.ErrorKind) erro
 	if len(ws) == 0 {
 		return nil
 	}
-	f, err := createReportFile(filepath.Join(r.Dir, "warnings.csv"), r.mode, "reference", "line", "column", "warning")
+	f, err := createReportFile[WarningLine](filepath.Join(r.Dir, "warnings.csv"), r.mode)
 	if err != nil {
 		return err
 	}
 	for _, e := range ws {
-		f.line(plan.CutCell(e.Reference), strconv.Itoa(e.Line), e.Column, e.Err.Error())
+		f.line(WarningLine{plan.CutCell(e.Reference), strconv.Itoa(e.Line), e.Column, e.Err.Error()})
 	}
 	for _, k := range kinds {
 		if n := k.Count - k.Listed; n > 0 {
-			f.line("", "", "", omittedText(n, "warnings", k))
+			f.line(WarningLine{Warning: omittedText(n, "warnings", k)})
 		}
 	}
 	return f.close()
@@ -374,7 +419,7 @@ func (r *Run) AddUnreadable(e *crm.RecordError) {
 	if e.ID != 0 {
 		id = "id " + strconv.FormatInt(e.ID, 10) + ": "
 	}
-	r.errs.line("read_crm", e.Reference, "", "", "unreadable_record", id+e.Err.Error())
+	r.errs.line(OutcomeLine{Operation: "read_crm", Reference: e.Reference, Error: "unreadable_record", Message: id + e.Err.Error()})
 }
 
 // AddRowError records a row the export could not give.
@@ -386,11 +431,11 @@ func (r *Run) AddRowError(e *mapping.RowError) {
 		lines = []int{e.Line}
 	}
 	for _, l := range lines { // every line of a reference met with differing values
-		r.errs.line("read", plan.CutCell(e.Reference), strconv.Itoa(l), "", "invalid_row", plan.ErrText(e))
+		r.errs.line(OutcomeLine{Operation: "read", Reference: plan.CutCell(e.Reference), Line: strconv.Itoa(l), Error: "invalid_row", Message: plan.ErrText(e)})
 		r.listed.add(l)
 	}
 	if n := r.cut[e.Reference]; n > 0 && len(lines) > 1 {
-		r.rest[e.Reference] = &repeatRest{w: r.errs, cells: []string{"read", plan.CutCell(e.Reference), "", "", "invalid_row", plan.ErrText(e)}, left: n}
+		r.rest[e.Reference] = &repeatRest{w: r.errs, line: OutcomeLine{Operation: "read", Reference: plan.CutCell(e.Reference), Error: "invalid_row", Message: plan.ErrText(e)}, left: n}
 	}
 }
 
@@ -401,7 +446,7 @@ func (r *Run) AddOmitted(kinds []plan.ErrorKind) {
 	defer r.mu.Unlock()
 	for _, k := range kinds {
 		if n := k.Count - k.Listed; n > 0 {
-			r.errs.line("read", "", "", "", "more_invalid_rows", omittedText(n, "row errors", k))
+			r.errs.line(OutcomeLine{Operation: "read", Error: "more_invalid_rows", Message: omittedText(n, "row errors", k)})
 		}
 	}
 }
@@ -517,7 +562,7 @@ func (r *Run) Close(s Summary) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var errs []string
-	for _, f := range []*reportFile{r.success, r.errs} {
+	for _, f := range []*reportFile[OutcomeLine]{r.success, r.errs} {
 		if err := f.close(); err != nil {
 			errs = append(errs, err.Error())
 		}

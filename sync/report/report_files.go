@@ -33,9 +33,10 @@ const reportEvery = time.Second
 // file in one write of whole lines, then synced, when it holds
 // reportBatch bytes, reportEvery after the last write, and at close. A
 // kill loses at most the lines of the last second, never half of one;
-// the run that resumes lists their rows (ListDoneEarlier). Its caller
-// serialises the calls (Run's lock).
-type reportFile struct {
+// the run that resumes lists their rows (ListDoneEarlier). Its lines are
+// rows of T, a row struct with csv tags, written through gocsv (WriteRows).
+// Its caller serialises the calls (Run's lock).
+type reportFile[T any] struct {
 	f    *os.File
 	buf  bytes.Buffer
 	cw   *csv.Writer // into buf
@@ -43,16 +44,19 @@ type reportFile struct {
 	err  error       // the first error of a write
 }
 
-// createReportFile creates path, a new file of mode mode, with its header
+// createReportFile creates path, a new file of mode mode, with T's header
 // line, written at once.
-func createReportFile(path string, mode os.FileMode, header ...string) (*reportFile, error) {
+func createReportFile[T any](path string, mode os.FileMode) (*reportFile[T], error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		return nil, fmt.Errorf("create report: %w", err)
 	}
-	rf := &reportFile{f: f}
+	rf := &reportFile[T]{f: f}
 	rf.cw = csv.NewWriter(&rf.buf)
-	rf.line(header...)
+	if err := WriteHeader[T](rf.cw); err != nil {
+		rf.err = err
+	}
+	rf.cw.Flush()
 	rf.flush()
 	if rf.err != nil {
 		f.Close()
@@ -61,10 +65,12 @@ func createReportFile(path string, mode os.FileMode, header ...string) (*reportF
 	return rf, nil
 }
 
-// line adds one line, every cell made inert (SafeCell).
-func (rf *reportFile) line(cells ...string) {
-	cells = slices.Clone(cells)
-	_ = SafeWriter{rf.cw}.Write(cells...)
+// line adds one line, every cell made inert (SafeCell). The line is
+// encoded whole into the buffer before any of it can reach the file.
+func (rf *reportFile[T]) line(row T) {
+	if err := WriteRows(rf.cw, row); err != nil && rf.err == nil {
+		rf.err = err
+	}
 	rf.cw.Flush()
 	if rf.buf.Len() >= reportBatch || time.Since(rf.last) >= reportEvery {
 		rf.flush()
@@ -72,7 +78,7 @@ func (rf *reportFile) line(cells ...string) {
 }
 
 // flush writes the whole lines gathered in one write, and syncs them.
-func (rf *reportFile) flush() {
+func (rf *reportFile[T]) flush() {
 	if rf.buf.Len() == 0 || rf.err != nil {
 		return
 	}
@@ -86,7 +92,7 @@ func (rf *reportFile) flush() {
 }
 
 // close writes what is left and closes the file.
-func (rf *reportFile) close() error {
+func (rf *reportFile[T]) close() error {
 	rf.flush()
 	err := errors.Join(rf.err, rf.cw.Error(), rf.f.Close())
 	if err != nil {
@@ -158,7 +164,8 @@ func (r *Run) ListDoneEarlier(ctx context.Context, db History, rows plan.Rows, r
 		if !done || row.Err != nil || r.listed.has(row.Line) {
 			return nil
 		}
-		r.success.line("done earlier", ref, strconv.Itoa(row.Line), "", "done_earlier", "done earlier, run "+strconv.FormatInt(run, 10))
+		r.success.line(OutcomeLine{Operation: "done earlier", Reference: ref, Line: strconv.Itoa(row.Line),
+			Error: "done_earlier", Message: "done earlier, run " + strconv.FormatInt(run, 10)})
 		r.listed.add(row.Line)
 		r.doneEarlier++
 		return nil
@@ -258,11 +265,11 @@ func truncateAt(f *os.File, size, at int64) error {
 
 // repeatRest is what the rows of a repeated reference past the plan's
 // lines (maxDupLines) get in the report: the line of its listed ones,
-// with their own line number (cells[2]); left counts those not listed yet.
+// with their own line number; left counts those not listed yet.
 type repeatRest struct {
-	w     *reportFile
-	cells []string
-	left  int
+	w    *reportFile[OutcomeLine]
+	line OutcomeLine
+	left int
 }
 
 // errListed stops a read once every row looked for is listed.
@@ -300,9 +307,9 @@ func (r *Run) ListRepeated(ctx context.Context, rows plan.Rows, budget int) erro
 		if row = row.Map(); row.Err != nil { // a lazy row is mapped: an invalid one has its own line
 			return nil
 		}
-		cells := slices.Clone(rest.cells)
-		cells[2] = strconv.Itoa(row.Line)
-		rest.w.line(cells...)
+		line := rest.line
+		line.Line = strconv.Itoa(row.Line)
+		rest.w.line(line)
 		r.listed.add(row.Line)
 		rest.left--
 		if left, budget = left-1, budget-1; left == 0 || budget == 0 {
@@ -325,9 +332,9 @@ func (r *Run) countUnlisted() {
 		if rest.left == 0 {
 			continue
 		}
-		cells := slices.Clone(rest.cells)
-		cells[4] = "more_" + cells[4]
-		cells[5] = fmt.Sprintf("%d more lines of this reference, not listed (reports.max_errors): %s", rest.left, cells[5])
-		rest.w.line(cells...)
+		line := rest.line
+		line.Error = "more_" + line.Error
+		line.Message = fmt.Sprintf("%d more lines of this reference, not listed (reports.max_errors): %s", rest.left, line.Message)
+		rest.w.line(line)
 	}
 }
