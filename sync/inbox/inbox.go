@@ -85,6 +85,10 @@ type unmovable struct {
 	reject error // why it was rejected; nil for a synced export to archive
 	// inPlace: rejected where it is (no archive folder): nothing to move.
 	inPlace bool
+	// superseded: an older export whose move to superseded/ failed. It is
+	// passed over and its move tried again, never taken: taken, it would
+	// sync older data over the newer export that was just synced.
+	superseded bool
 }
 
 // observation is what a file looked like when first seen unchanged.
@@ -328,7 +332,10 @@ func (in *Inbox) supersedeOne(ctx context.Context, st source.Store, f, newest so
 		in.forget(f.Name)
 	}
 	if err != nil && !errors.Is(err, source.ErrChanged) {
-		s.Reason, s.Err = "superseded by a newer export, but it cannot be archived", err
+		s.Reason, s.Err = "superseded by a newer export, but it cannot be archived: passed over, its move tried again", err
+		in.mu.Lock()
+		in.unmoved[f.Name] = unmovable{obs: observation{size: f.Size, mod: f.ModTime}, superseded: true}
+		in.mu.Unlock()
 	}
 	return s
 }
@@ -391,10 +398,18 @@ func (in *Inbox) retryMove(ctx context.Context, st source.Store, f source.Entry,
 		return s, true, true
 	}
 	var err error
-	if u.reject != nil {
+	switch {
+	case u.superseded:
+		s.Reason = "superseded by a newer export that synced, archived to superseded/ now"
+		_, err = moveAside(ctx, st, f, "superseded", at)
+		if err != nil && !errors.Is(err, source.ErrChanged) {
+			s.Reason, s.Err = "superseded by a newer export that synced, but it cannot be archived: passed over, never taken", err
+			return s, false, true // still remembered as superseded
+		}
+	case u.reject != nil:
 		s.Reason = "rejected, moved to rejected/ now"
 		_, err = source.Reject(ctx, st, f, u.reject, at)
-	} else {
+	default:
 		_, err = source.Archive(ctx, st, f, at)
 	}
 	in.moved(f.Name, u.reject, err)

@@ -3,6 +3,8 @@ package inbox_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -106,4 +108,53 @@ func TestInbox_SupersedesOnlyAfterNewestWentThrough(t *testing.T) {
 		mustNext(t, in, "day2.csv", "local")
 		superseded(t, r)
 	})
+}
+
+// Review of the late merges, finding 1: an older export whose move to
+// superseded/ fails (a full disk, no right to make the folder) was
+// forgotten, so the next pass took it as the newest file left and synced
+// older data over the export that had just synced. It is passed over,
+// its move tried again at each pass, and never taken; once the folder
+// can be made, it goes to superseded/.
+func TestInbox_SupersedeFailureNeverTakesTheOlder(t *testing.T) {
+	at := time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)
+	r := localInbox(t)
+	spool, err := source.NewSpool(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &inbox.Inbox{Store: r.store, Spool: spool, Now: func() time.Time { return at },
+		SyncedLast: func(context.Context, string, string) (bool, error) { return false, nil }}
+	r.put(t, "day1.csv", "reference,name\nC1,One\n")
+	r.put(t, "day2.csv", "reference,name\nC1,Two\n")
+	arch := r.store.ArchiveDir()
+	if err := os.MkdirAll(arch, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	blocker := filepath.Join(arch, "superseded")
+	if err := os.WriteFile(blocker, []byte("a file where the folder goes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exp := mustNext(t, in, "day2.csv", "local")
+	if _, err := in.Archive(exp.Path, at); err != nil {
+		t.Fatal(err)
+	}
+	for pass := 1; pass <= 2; pass++ {
+		got, _, err := in.Next(context.Background())
+		if got != nil {
+			t.Fatalf("pass %d: the older day1 is taken (%s): it would sync older data over day2", pass, got.Source)
+		}
+		if err != nil {
+			t.Logf("pass %d: %v", pass, err)
+		}
+	}
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := in.Next(context.Background()); got != nil {
+		t.Fatalf("the older day1 is taken once the folder can be made: %s", got.Source)
+	}
+	if names, _ := filepath.Glob(filepath.Join(arch, "superseded", "*day1*")); len(names) != 1 {
+		t.Errorf("superseded/ holds %v, want day1 moved there", names)
+	}
 }
