@@ -4,14 +4,11 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"erpsync/mapping"
 	"erpsync/sync"
@@ -65,8 +62,9 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(c.Stdout, "Every planned operation: %s\n", *out)
 	}
-	if err == nil && p.InvalidRows > 0 {
-		err = sync.WithClass(sync.ClassRowFailures, fmt.Errorf("%d rows of %s are invalid", p.InvalidRows, path))
+	if err == nil && p.InvalidRows+p.NotDeleted > 0 { // as run would end: with row failures
+		err = sync.WithClass(sync.ClassRowFailures, fmt.Errorf("%d rows of %s are invalid, %d managed references could not be deleted",
+			p.InvalidRows, path, p.NotDeleted))
 	}
 	return err
 }
@@ -84,25 +82,38 @@ func planWriter(path string) (func(io.Writer, *plan.Plan) error, error) {
 
 // writePlanFile writes the plan and the export's columns to path,
 // created of mode mode (reports.file_mode: it holds customers' values).
-// A file already there is removed and created anew, so that it takes the
-// mode, and a symbolic link there is replaced, never written through.
+// It is written whole to a new file beside path, then renamed over it:
+// a failed write leaves the previous plan as it was, the new file takes
+// the mode, and a symbolic link at path is replaced, never written
+// through.
 func writePlanFile(path string, p *plan.Plan, cols mapping.Stats, mode os.FileMode) error {
 	write, err := planWriter(path)
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("write plan: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, mode)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("write plan: %w", err)
 	}
-	if err := writeWithColumns(f, path, p, cols, write); err != nil {
-		f.Close()
+	tmp := f.Name()
+	defer os.Remove(tmp) // after the rename, nothing is there
+	err = f.Chmod(mode)
+	if err == nil {
+		err = writeWithColumns(f, path, p, cols, write)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
 		return fmt.Errorf("write plan %s: %w", path, err)
 	}
-	return f.Close()
+	return nil
 }
 
 // noCheckpointNote says that a plan was made against an empty checkpoint
