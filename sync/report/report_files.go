@@ -123,13 +123,13 @@ func (s lineSet) has(line int) bool {
 // (a run killed, interrupted or failed, that this one resumes): "done
 // earlier, run N", so that every row of the export is in the report of
 // the run that finished it. The checkpoint says which run did a row by
-// the second of its record's push, after that run's start; a record
-// pushed after this run's start is this run's, and so is a repeated
-// reference this run listed or counted (ListRepeated), never listed
-// again as done earlier. It repairs
-// first the reports of those runs: a line cut by a crash (a run of an
-// older erpsync, or a machine that lost power) is truncated. A run that
-// resumes nothing reads neither the checkpoint's records nor the export.
+// the second of its record's push, after that run's start. A record
+// pushed after this run's start second is this run's, and so is a
+// repeated reference this run listed or counted (ListRepeated): never
+// listed again as done earlier. It repairs first the reports of those
+// runs: a line cut by a crash (a run of an older erpsync, or a machine
+// that lost power) is truncated. A run that resumes nothing reads
+// neither the checkpoint's records nor the export.
 func (r *Run) ListDoneEarlier(ctx context.Context, db History, rows plan.Rows, runID int64, p *plan.Plan) error {
 	if runID == 0 || p == nil || p.Unchanged == 0 || ctx.Err() != nil {
 		return nil
@@ -145,8 +145,8 @@ func (r *Run) ListDoneEarlier(ctx context.Context, db History, rows plan.Rows, r
 	}
 	doneBy := map[string]int64{}
 	err = db.Records(ctx, func(rec state.Record) error {
-		if !started.IsZero() && !rec.PushedAt.Before(started) {
-			return nil // pushed by this run
+		if !started.IsZero() && rec.PushedAt.After(started) {
+			return nil // pushed by this run (its first second is ambiguous: its rows sent are listed)
 		}
 		for i := len(resumed) - 1; i >= 0; i-- { // the last run started at or before the push
 			if !rec.PushedAt.Before(resumed[i].Started) {
