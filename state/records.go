@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -313,6 +314,11 @@ type Rehash struct {
 	Reference, Hash string
 	Sum             uint64
 	Values          map[string]string // the values to keep when the mapped fields changed; nil: kept as they are
+	// Keep, when Values is nil, names the fields still mapped: the
+	// record's values of the others are dropped (a field no longer
+	// mapped); nil: kept as they are. One set is shared by the records
+	// of a plan, not a map of values each.
+	Keep map[string]bool
 }
 
 // SaveHashes records the new hashes, row sums (and values, when given)
@@ -323,24 +329,13 @@ func (db *DB) SaveHashes(ctx context.Context, rs []Rehash) error {
 		return nil
 	}
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		hashOnly, err := tx.PrepareContext(ctx, `UPDATE records SET hash = ?, row_sum = ? WHERE reference = ?`)
+		s, err := prepareRehash(ctx, tx)
 		if err != nil {
 			return err
 		}
-		defer hashOnly.Close()
-		withVals, err := tx.PrepareContext(ctx, `UPDATE records SET hash = ?, row_sum = ?, vals = ? WHERE reference = ?`)
-		if err != nil {
-			return err
-		}
-		defer withVals.Close()
+		defer s.close()
 		for _, r := range rs {
-			if r.Values == nil {
-				_, err = hashOnly.ExecContext(ctx, r.Hash, int64(r.Sum), r.Reference)
-			} else {
-				vals, _ := encodeValues(r.Values)
-				_, err = withVals.ExecContext(ctx, r.Hash, int64(r.Sum), string(vals), r.Reference)
-			}
-			if err != nil {
+			if err := s.save(ctx, r); err != nil {
 				return fmt.Errorf("hash of %s: %w", r.Reference, err)
 			}
 		}
@@ -350,4 +345,63 @@ func (db *DB) SaveHashes(ctx context.Context, rs []Rehash) error {
 		return db.fail("save hashes", err)
 	}
 	return nil
+}
+
+// rehashStmts are SaveHashes' statements, in its transaction.
+type rehashStmts struct{ hashOnly, withVals, getVals *sql.Stmt }
+
+func prepareRehash(ctx context.Context, tx *sql.Tx) (*rehashStmts, error) {
+	s := &rehashStmts{}
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{
+		{&s.hashOnly, `UPDATE records SET hash = ?, row_sum = ? WHERE reference = ?`},
+		{&s.withVals, `UPDATE records SET hash = ?, row_sum = ?, vals = ? WHERE reference = ?`},
+		{&s.getVals, `SELECT vals FROM records WHERE reference = ?`},
+	} {
+		st, err := tx.PrepareContext(ctx, p.sql)
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		*p.st = st
+	}
+	return s, nil
+}
+
+func (s *rehashStmts) close() {
+	for _, st := range []*sql.Stmt{s.hashOnly, s.withVals, s.getVals} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// save records one Rehash: with Keep, the record's values of the fields
+// no longer mapped are dropped.
+func (s *rehashStmts) save(ctx context.Context, r Rehash) error {
+	vals := r.Values
+	if vals == nil && r.Keep != nil {
+		var raw []byte
+		err := s.getVals.QueryRowContext(ctx, r.Reference).Scan(&raw)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // not managed: nothing to change
+		}
+		if err != nil {
+			return fmt.Errorf("read values: %w", err)
+		}
+		if err := json.Unmarshal(raw, &vals); err != nil {
+			return fmt.Errorf("read values: %w", err)
+		}
+		maps.DeleteFunc(vals, func(k, _ string) bool { return !r.Keep[k] })
+	}
+	var err error
+	if vals == nil {
+		_, err = s.hashOnly.ExecContext(ctx, r.Hash, int64(r.Sum), r.Reference)
+	} else {
+		b, _ := encodeValues(vals)
+		_, err = s.withVals.ExecContext(ctx, r.Hash, int64(r.Sum), string(b), r.Reference)
+	}
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -299,8 +300,16 @@ func (m *Mem) SaveHashes(ctx context.Context, rs []state.Rehash) error {
 				continue
 			}
 			r.hash, r.rowSum = h.Hash, h.Sum
-			if h.Values != nil {
+			switch {
+			case h.Values != nil:
 				r.vals = encode(h.Values)
+			case h.Keep != nil: // the values of the fields no longer mapped are dropped
+				vals, err := decode(r.vals)
+				if err != nil {
+					return fmt.Errorf("hash of %s: read values: %w", h.Reference, err)
+				}
+				maps.DeleteFunc(vals, func(k, _ string) bool { return !h.Keep[k] })
+				r.vals = encode(vals)
 			}
 		}
 		return nil

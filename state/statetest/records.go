@@ -403,13 +403,23 @@ func testRowSums(h *H) {
 }
 
 func testSaveHashes(h *H) {
-	h.Write(Upsert("A", "ha", map[string]string{"name": "a"}), Upsert("B", "hb", map[string]string{"name": "b"}))
+	h.Write(Upsert("A", "ha", map[string]string{"name": "a"}), Upsert("B", "hb", map[string]string{"name": "b"}),
+		Upsert("C", "hc", map[string]string{"name": "c", "email": "c@x", "city": "Caen"}))
 	h.must(h.CP.SaveHashes(ctx, nil))
+	keep := map[string]bool{"name": true, "city": true, "phone": true} // email no longer mapped
 	h.must(h.CP.SaveHashes(ctx, []state.Rehash{
 		{Reference: "A", Hash: "ha2", Sum: 3},
 		{Reference: "B", Hash: "hb2", Sum: 4, Values: map[string]string{"name": "b", "city": "Lyon"}},
+		{Reference: "C", Hash: "hc2", Sum: 6, Keep: keep},
 		{Reference: "Z", Hash: "hz", Sum: 5}, // not managed: nothing to change
+		{Reference: "Y", Hash: "hy", Sum: 7, Keep: keep},
 	}))
+	if c := h.Get("C"); c.Hash != "hc2" || fmt.Sprint(c.Values) != "map[city:Caen name:c]" {
+		h.Errorf("C = %+v, want hash hc2 and its values without email", c)
+	}
+	if h.Get("Y") != nil || h.Get("Z") != nil {
+		h.Errorf("a reference not managed was recorded")
+	}
 	a, b := h.Get("A"), h.Get("B")
 	if a.Hash != "ha2" || fmt.Sprint(a.Values) != "map[name:a]" || fmt.Sprint(a.CRMValues) != "map[name:a]" {
 		h.Errorf("A = %+v", a)
@@ -417,7 +427,7 @@ func testSaveHashes(h *H) {
 	if b.Hash != "hb2" || fmt.Sprint(b.Values) != "map[city:Lyon name:b]" || fmt.Sprint(b.CRMValues) != "map[name:b]" {
 		h.Errorf("B = %+v", b)
 	}
-	if s := sums(h); s["A"] != 3 || s["B"] != 4 || len(s) != 2 {
+	if s := sums(h); s["A"] != 3 || s["B"] != 4 || s["C"] != 6 || len(s) != 3 {
 		h.Errorf("sums = %v", s)
 	}
 	if !a.PushedAt.Equal(Start) || !a.CRMLastUpdated.Equal(lu) {

@@ -323,13 +323,19 @@ func (in *Inbox) warnLinks(st source.Store) {
 
 // supersedeOne archives a settled file older than the newest one into
 // archive_dir/superseded/ without a run: exports are whole snapshots.
-// One that cannot be moved is reported, and tried again at every tick.
+// One that cannot be moved is reported, and tried again at every tick;
+// one that was held in place has its hold record released.
 func (in *Inbox) supersedeOne(ctx context.Context, st source.Store, f, newest source.Entry, at time.Time) Skipped {
 	s := Skipped{Path: source.Locate(st, f.Name),
 		Reason: "superseded by the newer export " + path.Base(filepath.ToSlash(newest.Name)) + ": archived to superseded/ without a run"}
 	_, err := moveAside(ctx, st, f, "superseded", at)
 	if err == nil || errors.Is(err, source.ErrChanged) {
 		in.forget(f.Name)
+	}
+	if err == nil && in.Ledger != nil { // one held in place is no longer in the inbox: its hold ends
+		if _, rerr := in.Ledger.Release(func(h Held) bool { return h.MovedTo == "" && h.Source == s.Path }); rerr != nil {
+			s.Err = fmt.Errorf("superseded, but its hold record cannot be released: %w", rerr)
+		}
 	}
 	if err != nil && !errors.Is(err, source.ErrChanged) {
 		s.Reason, s.Err = "superseded by a newer export, but it cannot be archived: passed over, its move tried again", err

@@ -116,3 +116,48 @@ func TestInbox_HoldRecordsBeforeMove(t *testing.T) {
 		}
 	})
 }
+
+// Review, point C: a held export whose move to held/ failed stays in the
+// inbox, held in place. A newer export held later supersedes it into
+// superseded/; its ledger record must not keep saying it is in the
+// inbox (status, /healthz and release read the ledger).
+func TestInbox_HeldInPlaceSuperseded(t *testing.T) {
+	at := time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)
+	r := localInbox(t)
+	ledger := &inbox.Ledger{Path: filepath.Join(t.TempDir(), "erpsync.db.serve.json")}
+	in := &inbox.Inbox{Store: r.store, Now: func() time.Time { return at }, Ledger: ledger,
+		SyncedLast: func(context.Context, string, string) (bool, error) { return false, nil }}
+	r.put(t, "day2.csv", "reference,name\nC1,Two\n")
+	exp := mustNext(t, in, "day2.csv", "local")
+	archive := filepath.Join(filepath.Dir(filepath.Dir(exp.Source)), "archive")
+	if err := os.MkdirAll(archive, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	heldDir := filepath.Join(archive, "held")
+	if err := os.WriteFile(heldDir, nil, 0o644); err != nil { // held/ cannot be made: day2 stays in place
+		t.Fatal(err)
+	}
+	if where, err := in.Hold(exp, errors.New("max_delete: too many"), at); err == nil || where == "" {
+		t.Fatalf("Hold with no held/ folder: %s, %v; want held in place, with the move's error", where, err)
+	}
+	if err := os.Remove(heldDir); err != nil {
+		t.Fatal(err)
+	}
+	r.put(t, "day3.csv", "reference,name\nC1,Three\n")
+	exp3 := mustNext(t, in, "day3.csv", "local")
+	if _, err := in.Hold(exp3, errors.New("max_delete: too many"), at.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.list(t, "archive/superseded"); len(got) != 1 || !strings.HasPrefix(got[0], "day2.") {
+		t.Fatalf("superseded/ = %v, want day2", got)
+	}
+	held, err := ledger.Held()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range held {
+		if h.MovedTo == "" {
+			t.Errorf("ledger holds %s in the inbox (MovedTo empty), but it is in superseded/", h.Source)
+		}
+	}
+}

@@ -123,15 +123,18 @@ func (s lineSet) has(line int) bool {
 // (a run killed, interrupted or failed, that this one resumes): "done
 // earlier, run N", so that every row of the export is in the report of
 // the run that finished it. The checkpoint says which run did a row by
-// the second of its record's push, after that run's start. It repairs
-// first the reports of those runs: a line cut by a crash (a run of an
-// older erpsync, or a machine that lost power) is truncated. A run that
-// resumes nothing reads neither the checkpoint's records nor the export.
+// the second of its record's push, after that run's start. A record
+// pushed after this run's start second is this run's, and so is a
+// repeated reference this run listed or counted (ListRepeated): never
+// listed again as done earlier. It repairs first the reports of those
+// runs: a line cut by a crash (a run of an older erpsync, or a machine
+// that lost power) is truncated. A run that resumes nothing reads
+// neither the checkpoint's records nor the export.
 func (r *Run) ListDoneEarlier(ctx context.Context, db History, rows plan.Rows, runID int64, p *plan.Plan) error {
 	if runID == 0 || p == nil || p.Unchanged == 0 || ctx.Err() != nil {
 		return nil
 	}
-	resumed, err := unfinishedBefore(ctx, db, runID)
+	resumed, started, err := unfinishedBefore(ctx, db, runID)
 	if err != nil || len(resumed) == 0 {
 		return err
 	}
@@ -142,6 +145,9 @@ func (r *Run) ListDoneEarlier(ctx context.Context, db History, rows plan.Rows, r
 	}
 	doneBy := map[string]int64{}
 	err = db.Records(ctx, func(rec state.Record) error {
+		if !started.IsZero() && rec.PushedAt.After(started) {
+			return nil // pushed by this run (its first second is ambiguous: its rows sent are listed)
+		}
 		for i := len(resumed) - 1; i >= 0; i-- { // the last run started at or before the push
 			if !rec.PushedAt.Before(resumed[i].Started) {
 				doneBy[rec.Reference] = resumed[i].ID
@@ -161,7 +167,7 @@ func (r *Run) ListDoneEarlier(ctx context.Context, db History, rows plan.Rows, r
 			ref = row.Customer.Reference
 		}
 		run, done := doneBy[ref]
-		if !done || row.Err != nil || r.listed.has(row.Line) {
+		if !done || row.Err != nil || r.listed.has(row.Line) || r.rest[ref] != nil {
 			return nil
 		}
 		r.success.line(OutcomeLine{Operation: "done earlier", Reference: ref, Line: strconv.Itoa(row.Line),
@@ -180,14 +186,19 @@ type History interface {
 }
 
 // unfinishedBefore returns, oldest first, the runs before runID since the
-// last one that finished (done, or done with failures).
-func unfinishedBefore(ctx context.Context, db History, runID int64) ([]state.Run, error) {
+// last one that finished (done, or done with failures), and when run
+// runID started (zero when the history does not hold it).
+func unfinishedBefore(ctx context.Context, db History, runID int64) ([]state.Run, time.Time, error) {
 	runs, err := db.Runs(ctx, 200)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, fmt.Errorf("read the run history: %w", err)
 	}
 	var out []state.Run
+	var started time.Time
 	for _, run := range runs { // newest first
+		if run.ID == runID {
+			started = run.Started
+		}
 		if run.ID >= runID {
 			continue
 		}
@@ -197,7 +208,7 @@ func unfinishedBefore(ctx context.Context, db History, runID int64) ([]state.Run
 		out = append(out, run)
 	}
 	slices.Reverse(out)
-	return out, nil
+	return out, started, nil
 }
 
 // repairReports truncates, in the report folders of run id under parent,
