@@ -130,7 +130,7 @@ func TestCount_RealPace(t *testing.T) {
 		t.Errorf("drift: %+v; want only %s and %s", pl.Drift, deleted, edited)
 	}
 	assertHandCreated(t, cr, pl, 1, "HAND-A")
-	if n, err := cr.job.State.UnmanagedCount(context.Background()); err != nil || n != 1 {
+	if n, err := inspect(t, cr.job.State).UnmanagedCount(context.Background()); err != nil || n != 1 {
 		t.Errorf("UnmanagedCount = %d, %v; want 1 (HAND-A)", n, err)
 	}
 }

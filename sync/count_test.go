@@ -131,6 +131,16 @@ func (cr *countRig) handPut(t *testing.T, ref, name string) {
 	}
 }
 
+// inspect is a checkpoint's Inspector (both implementations have it).
+func inspect(t *testing.T, cp state.Checkpoint) state.Inspector {
+	t.Helper()
+	in, ok := cp.(state.Inspector)
+	if !ok {
+		t.Fatalf("%T is no state.Inspector", cp)
+	}
+	return in
+}
+
 // driftOf returns the plan's drift by reference.
 func driftOf(p *plan.Plan) map[string]plan.Drift {
 	out := map[string]plan.Drift{}
@@ -253,7 +263,7 @@ func TestCount_FindsHandWork(t *testing.T) {
 // and that the plan leaves them alone.
 func assertHandCreated(t *testing.T, cr *countRig, p *plan.Plan, want int, refs ...string) {
 	t.Helper()
-	n, err := cr.job.State.UnmanagedCount(context.Background())
+	n, err := inspect(t, cr.job.State).UnmanagedCount(context.Background())
 	if err != nil || n != want {
 		t.Errorf("UnmanagedCount = %d, %v; want %d", n, err, want)
 	}

@@ -40,7 +40,7 @@ type Job struct {
 
 	Mapping *mapping.Mapping
 	CRM     *crm.Client
-	State   *state.DB
+	State   state.Checkpoint
 	Log     *zap.Logger
 
 	Settings Settings
@@ -140,13 +140,13 @@ func damaged(verified func() error) bool {
 	return errors.As(verified(), &ue)
 }
 
-// verifyBeside runs the checkpoint's page check (state.DB.Verify: SQLite's
+// verifyBeside runs the checkpoint's check (Verify; of state.DB: SQLite's
 // quick_check, a read of the whole file, left out of Open with
 // DeferCheck) on its own goroutine, beside the refresh and the plan.
 // verified returns its answer; r.plan asks it before the plan is used, so
 // that no record is written to a damaged file. stop ends the check and
 // waits for it.
-func verifyBeside(ctx context.Context, db *state.DB) (verified func() error, stop func()) {
+func verifyBeside(ctx context.Context, db state.Keeper) (verified func() error, stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	answer := beside(func() (struct{}, error) { return struct{}{}, db.Verify(ctx) })
 	verified = func() error {
@@ -393,7 +393,7 @@ func (r *run) notSent(p *plan.Plan, why error) {
 }
 
 // pendingFailures are the references whose last push failed.
-func pendingFailures(ctx context.Context, db *state.DB) (map[string]bool, error) {
+func pendingFailures(ctx context.Context, db state.RunLog) (map[string]bool, error) {
 	fs, err := db.Failures(ctx)
 	if err != nil {
 		return nil, err

@@ -64,7 +64,7 @@ func engineJob(t *testing.T, rows int, latency time.Duration) (sync.Job, *crmsim
 func TestRun_LostLockStops(t *testing.T) {
 	const rows = 400
 	job, sim := engineJob(t, rows, 5*time.Millisecond)
-	other := state.NewDB(job.State.Path)
+	other := state.NewDB(job.State.(*state.DB).Path)
 	if err := other.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -111,13 +111,14 @@ func TestRun_DamagedCheckpointStopsBeforeWriting(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := job.State.Close(); err != nil {
+	path := job.State.(*state.DB).Path
+	if err := job.State.(*state.DB).Close(); err != nil {
 		t.Fatal(err)
 	}
 	// The head of the root page of the table of deleted customers' copies,
 	// which no step of a run with nothing to delete reads: only the page
 	// check can find it.
-	raw, err := sql.Open("sqlite3", job.State.Path)
+	raw, err := sql.Open("sqlite3", path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,17 +128,17 @@ func TestRun_DamagedCheckpointStopsBeforeWriting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(job.State.Path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := (root - 1) * 16384; i < (root-1)*16384+64; i++ {
 		data[i] = 0xA5
 	}
-	if err := os.WriteFile(job.State.Path, data, 0o600); err != nil {
+	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db := state.NewDB(job.State.Path)
+	db := state.NewDB(path)
 	db.DeferCheck = true
 	if err := db.Open(context.Background()); err != nil {
 		t.Fatalf("Open with the check deferred: %v", err)
@@ -155,7 +156,7 @@ func TestRun_DamagedCheckpointStopsBeforeWriting(t *testing.T) {
 	}
 	// Once the damage is found, nothing more is written to the file: the
 	// run's row keeps its start, the lock its holder.
-	raw, err = sql.Open("sqlite3", job.State.Path+"?mode=ro")
+	raw, err = sql.Open("sqlite3", path+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func (r *run) saveRefresh(ctx context.Context) error {
 
 // lastRunWasNotImport reports whether the newest ended run of the history
 // (the one in progress aside) is not an import.
-func lastRunWasNotImport(ctx context.Context, db *state.DB) (bool, error) {
+func lastRunWasNotImport(ctx context.Context, db state.RunLog) (bool, error) {
 	runs, err := db.Runs(ctx, 2)
 	if err != nil {
 		return false, err
