@@ -19,12 +19,19 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
 )
 
 // engineJob is a sync.Job over a generated export of rows, a crmsim with
-// latency on loopback and a new checkpoint.
+// latency on loopback and a new checkpoint on disk.
 func engineJob(t *testing.T, rows int, latency time.Duration) (sync.Job, *crmsim.Server) {
+	t.Helper()
+	return engineJobOn(t, testrig.SQLite, rows, latency)
+}
+
+// engineJobOn is engineJob on a checkpoint of impl.
+func engineJobOn(t *testing.T, impl testrig.Impl, rows int, latency time.Duration) (sync.Job, *crmsim.Server) {
 	t.Helper()
 	dir := t.TempDir()
 	day1, _, err := genexport.WriteFiles(dir, genexport.Options{Rows: rows, Seed: 1})
@@ -47,12 +54,7 @@ func engineJob(t *testing.T, rows int, latency time.Duration) (sync.Job, *crmsim
 		t.Fatal(err)
 	}
 	t.Cleanup(client.Close)
-	db := state.NewDB(filepath.Join(dir, "erpsync.db"))
-	db.LockHeartbeat = 10 * time.Millisecond
-	if err := db.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testrig.NewCheckpoint(t, impl, nil, 10*time.Millisecond)
 	return sync.Job{Mode: sync.ModeRun, File: day1, Mapping: m, CRM: client, State: db, Log: zap.NewNop(),
 		Settings: sync.Settings{Concurrency: 2, MaxFailures: plan.Limit{Percent: 10, IsPercent: true},
 			MaxDelete: plan.Limit{Percent: 5, IsPercent: true}, ReportsDir: filepath.Join(dir, "reports")}}, sim
