@@ -39,7 +39,7 @@ type Job struct {
 	DryRun bool   // go through the whole path, send no write, record nothing (Job.wired)
 
 	Mapping *mapping.Mapping
-	CRM     *crm.Client
+	CRM     CRM
 	State   state.Checkpoint
 	Log     *zap.Logger
 
@@ -55,6 +55,15 @@ type Job struct {
 	OnApply func(total int) (ended func())
 
 	send apply.CRM // what the apply sends through: CRM, or its dry run (wired)
+}
+
+// CRM is what the engine asks of the CRM: what the refresh reads, what
+// the apply sends, and the figures of its requests for summary.json.
+// crm.Client implements it.
+type CRM interface {
+	refresh.CRM
+	apply.CRM
+	Stats() crm.Stats
 }
 
 // Settings are the sync: and crm: settings a run follows.
