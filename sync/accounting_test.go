@@ -17,6 +17,7 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
+	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
 	"erpsync/sync/report"
 )
@@ -54,43 +55,45 @@ func (f *failingFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // of the summary's figures, and every reference sent, failed or not sent
 // is in exactly one line of success.csv or errors.csv.
 func TestRun_EveryRowAccounted(t *testing.T) {
-	for _, tc := range []struct {
-		name       string
-		fatalAfter int64
-		budget     plan.Limit
-		cancelAt   int64 // cancel the run's context after this many writes
-		want       sync.Class
-	}{
-		{name: "row failures", budget: plan.Limit{Percent: 50, IsPercent: true}, want: sync.ClassRowFailures},
-		{name: "guard", budget: plan.Limit{Count: 3}, want: sync.ClassGuard},
-		{name: "interrupted", budget: plan.Limit{Percent: 50, IsPercent: true}, cancelAt: 40, want: sync.ClassFatal},
-		{name: "fatal", fatalAfter: 60, budget: plan.Limit{Percent: 50, IsPercent: true}, want: sync.ClassFatal},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			job, front := accountingJob(t, 300, tc.fatalAfter)
-			job.Settings.MaxFailures = tc.budget
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			if tc.cancelAt > 0 {
-				var once gosync.Once
-				job.OnResult = func(apply.Result) {
-					if front.writes.Load() >= tc.cancelAt {
-						once.Do(cancel)
+	testrig.Each(t, func(t *testing.T, impl testrig.Impl) {
+		for _, tc := range []struct {
+			name       string
+			fatalAfter int64
+			budget     plan.Limit
+			cancelAt   int64 // cancel the run's context after this many writes
+			want       sync.Class
+		}{
+			{name: "row failures", budget: plan.Limit{Percent: 50, IsPercent: true}, want: sync.ClassRowFailures},
+			{name: "guard", budget: plan.Limit{Count: 3}, want: sync.ClassGuard},
+			{name: "interrupted", budget: plan.Limit{Percent: 50, IsPercent: true}, cancelAt: 40, want: sync.ClassFatal},
+			{name: "fatal", fatalAfter: 60, budget: plan.Limit{Percent: 50, IsPercent: true}, want: sync.ClassFatal},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				job, front := accountingJob(t, impl, 300, tc.fatalAfter)
+				job.Settings.MaxFailures = tc.budget
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				if tc.cancelAt > 0 {
+					var once gosync.Once
+					job.OnResult = func(apply.Result) {
+						if front.writes.Load() >= tc.cancelAt {
+							once.Do(cancel)
+						}
 					}
 				}
-			}
-			out, err := sync.Run(ctx, job)
-			if got := sync.Classify(err); got != tc.want {
-				t.Fatalf("Run = %v (class %d), want class %d", err, got, tc.want)
-			}
-			checkAccount(t, out.Dir)
-		})
-	}
+				out, err := sync.Run(ctx, job)
+				if got := sync.Classify(err); got != tc.want {
+					t.Fatalf("Run = %v (class %d), want class %d", err, got, tc.want)
+				}
+				checkAccount(t, out.Dir)
+			})
+		}
+	})
 }
 
-// accountingJob is engineJob with the failing front before crmsim.
-func accountingJob(t *testing.T, rows int, fatalAfter int64) (sync.Job, *failingFront) {
-	job, sim := engineJob(t, rows, time.Millisecond)
+// accountingJob is engineJobOn with the failing front before crmsim.
+func accountingJob(t *testing.T, impl testrig.Impl, rows int, fatalAfter int64) (sync.Job, *failingFront) {
+	job, sim := engineJobOn(t, impl, rows, time.Millisecond)
 	front := &failingFront{next: sim, fatalAfter: fatalAfter}
 	ts := httptest.NewServer(front)
 	t.Cleanup(ts.Close)

@@ -61,7 +61,7 @@ func adopt(ctx context.Context, j Job, runID int64) (*Adopted, error) {
 	if _, err := j.Mapping.Check(j.File); err != nil {
 		return nil, WithClass(ClassUnusable, err)
 	}
-	started := j.State.Now() // the checkpoint's clock, as every watermark
+	started := j.State.Clock() // the checkpoint's clock, as every watermark
 	all, _, err := refresh.ListAll(ctx, j.CRM, j.Settings.Concurrency, 0)
 	if err != nil {
 		return nil, WithClass(ClassFatal, fmt.Errorf("list the CRM's customers: %w", err))

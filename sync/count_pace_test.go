@@ -9,6 +9,7 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
 )
 
@@ -130,7 +131,7 @@ func TestCount_RealPace(t *testing.T) {
 		t.Errorf("drift: %+v; want only %s and %s", pl.Drift, deleted, edited)
 	}
 	assertHandCreated(t, cr, pl, 1, "HAND-A")
-	if n, err := cr.job.State.UnmanagedCount(context.Background()); err != nil || n != 1 {
+	if n, err := inspect(t, cr.job.State).UnmanagedCount(context.Background()); err != nil || n != 1 {
 		t.Errorf("UnmanagedCount = %d, %v; want 1 (HAND-A)", n, err)
 	}
 }
@@ -141,34 +142,36 @@ func TestCount_RealPace(t *testing.T) {
 // not see it, and the walk of every customer once per sync.full_check
 // finds it.
 func TestCount_BlindSpotFoundByFullCheck(t *testing.T) {
-	const rows, pageSize = 2500, 100
-	cr := newCountRig(t, rows, pageSize)
-	cr.every = 100
-	cr.job.Settings.Lookback = 0
-	cr.job.Settings.FullCheck = 2 * time.Hour
-	var edited string
-	var handErr error
-	cr.during = func(n int, posted []string) {
-		if n == 1200 {
-			edited = posted[1195]
-			_, handErr = cr.store.Put(edited, map[string]string{"name": "Edited right after its write"})
+	testrig.Each(t, func(t *testing.T, impl testrig.Impl) {
+		const rows, pageSize = 2500, 100
+		cr := newCountRigOn(t, impl, rows, pageSize, crmsim.Options{})
+		cr.every = 100
+		cr.job.Settings.Lookback = 0
+		cr.job.Settings.FullCheck = 2 * time.Hour
+		var edited string
+		var handErr error
+		cr.during = func(n int, posted []string) {
+			if n == 1200 {
+				edited = posted[1195]
+				_, handErr = cr.store.Put(edited, map[string]string{"name": "Edited right after its write"})
+			}
 		}
-	}
-	cr.do(t, sync.ModeImport, plan.DriftReport)
-	cr.during = nil
-	if edited == "" || handErr != nil {
-		t.Fatalf("hand edit during the import: %q, %v", edited, handErr)
-	}
-	cr.clock.Advance(time.Hour)
-	pl := cr.do(t, sync.ModeRun, plan.DriftReport)
-	t.Logf("the counting run after the import: drift %+v (the blind spot: none expected)", pl.Drift)
-	cr.clock.Advance(time.Hour)
-	lists := cr.sim.Stats()[crm.OpList]
-	pl = cr.do(t, sync.ModeRun, plan.DriftReport)
-	t.Logf("the full walk: %d list requests", cr.sim.Stats()[crm.OpList]-lists)
-	if d, ok := driftOf(pl)[edited]; !ok || d.Deleted || len(pl.Drift) != 1 {
-		t.Errorf("the full walk did not find the hand edit of %s: drift %+v", edited, pl.Drift)
-	}
+		cr.do(t, sync.ModeImport, plan.DriftReport)
+		cr.during = nil
+		if edited == "" || handErr != nil {
+			t.Fatalf("hand edit during the import: %q, %v", edited, handErr)
+		}
+		cr.clock.Advance(time.Hour)
+		pl := cr.do(t, sync.ModeRun, plan.DriftReport)
+		t.Logf("the counting run after the import: drift %+v (the blind spot: none expected)", pl.Drift)
+		cr.clock.Advance(time.Hour)
+		lists := cr.sim.Stats()[crm.OpList]
+		pl = cr.do(t, sync.ModeRun, plan.DriftReport)
+		t.Logf("the full walk: %d list requests", cr.sim.Stats()[crm.OpList]-lists)
+		if d, ok := driftOf(pl)[edited]; !ok || d.Deleted || len(pl.Drift) != 1 {
+			t.Errorf("the full walk did not find the hand edit of %s: drift %+v", edited, pl.Drift)
+		}
+	})
 }
 
 // TestCount_ManyDifferencesCostNoMoreThanReading: when many customers of

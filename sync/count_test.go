@@ -52,6 +52,12 @@ func newCountRig(t *testing.T, rows, pageSize int) *countRig {
 // its clock is the rig's.
 func newCountRigOpts(t *testing.T, rows, pageSize int, opts crmsim.Options) *countRig {
 	t.Helper()
+	return newCountRigOn(t, testrig.SQLite, rows, pageSize, opts)
+}
+
+// newCountRigOn is newCountRigOpts on a checkpoint of impl.
+func newCountRigOn(t *testing.T, impl testrig.Impl, rows, pageSize int, opts crmsim.Options) *countRig {
+	t.Helper()
 	dir := t.TempDir()
 	day1, _, err := genexport.WriteFiles(dir, genexport.Options{Rows: rows, Seed: 3})
 	if err != nil {
@@ -74,12 +80,7 @@ func newCountRigOpts(t *testing.T, rows, pageSize int, opts crmsim.Options) *cou
 		t.Fatal(err)
 	}
 	t.Cleanup(client.Close)
-	db := state.NewDB(filepath.Join(dir, "erpsync.db"))
-	db.Now = cr.clock.Now
-	if err := db.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testrig.NewCheckpoint(t, impl, cr.clock.Now, 0)
 	cr.job = sync.Job{Mode: sync.ModeImport, File: day1, Mapping: m, CRM: client, State: db, Log: zap.NewNop(),
 		Settings: sync.Settings{Concurrency: 2, MaxFailures: testrig.EveryFailure, MaxDelete: testrig.EveryDelete,
 			Drift: plan.DriftERPWins, Lookback: time.Minute, ReportsDir: filepath.Join(dir, "reports")}}
@@ -131,6 +132,16 @@ func (cr *countRig) handPut(t *testing.T, ref, name string) {
 	}
 }
 
+// inspect is a checkpoint's Inspector (both implementations have it).
+func inspect(t *testing.T, cp state.Checkpoint) state.Inspector {
+	t.Helper()
+	in, ok := cp.(state.Inspector)
+	if !ok {
+		t.Fatalf("%T is no state.Inspector", cp)
+	}
+	return in
+}
+
 // driftOf returns the plan's drift by reference.
 func driftOf(p *plan.Plan) map[string]plan.Drift {
 	out := map[string]plan.Drift{}
@@ -157,103 +168,105 @@ func reasonOf(p *plan.Plan, ref string) string {
 // never touched, and a run after which nothing changed costs at most 3
 // requests more than its pull.
 func TestCount_FindsHandWork(t *testing.T) {
-	const rows, pageSize = 300, 10
-	cr := newCountRig(t, rows, pageSize)
-	cr.job.Settings.Lookback = 0 // one clock: no skew to allow for
-	ctx := context.Background()
-	var deleted, edited string
-	var handErr error
-	cr.during = func(n int, posted []string) {
-		if n != 150 {
-			return
-		}
-		for _, ref := range posted[4:40] { // the first that has no sub-customers
-			if cr.store.DeleteByReference(ref) == nil {
-				deleted = ref
-				break
+	testrig.Each(t, func(t *testing.T, impl testrig.Impl) {
+		const rows, pageSize = 300, 10
+		cr := newCountRigOn(t, impl, rows, pageSize, crmsim.Options{})
+		cr.job.Settings.Lookback = 0 // one clock: no skew to allow for
+		ctx := context.Background()
+		var deleted, edited string
+		var handErr error
+		cr.during = func(n int, posted []string) {
+			if n != 150 {
+				return
+			}
+			for _, ref := range posted[4:40] { // the first that has no sub-customers
+				if cr.store.DeleteByReference(ref) == nil {
+					deleted = ref
+					break
+				}
+			}
+			edited = posted[60]
+			if _, err := cr.store.Put(edited, map[string]string{"name": "Edited during the import"}); err != nil {
+				handErr = err
+			}
+			if _, err := cr.store.Put("HAND-A", map[string]string{"name": "Made by hand"}); err != nil {
+				handErr = err
 			}
 		}
-		edited = posted[60]
-		if _, err := cr.store.Put(edited, map[string]string{"name": "Edited during the import"}); err != nil {
-			handErr = err
+		cr.do(t, sync.ModeImport, plan.DriftERPWins)
+		cr.during = nil
+		if deleted == "" || handErr != nil {
+			t.Fatalf("hand work during the import: deleted %q, %v", deleted, handErr)
 		}
-		if _, err := cr.store.Put("HAND-A", map[string]string{"name": "Made by hand"}); err != nil {
-			handErr = err
+
+		cr.clock.Advance(time.Hour)
+		lists := cr.sim.Stats()[crm.OpList]
+		p := cr.do(t, sync.ModeRun, plan.DriftERPWins)
+		got := cr.sim.Stats()[crm.OpList] - lists
+		t.Logf("first run after the import: %d list requests (reading it: %d pages)", got, rows/pageSize)
+		if got >= rows/pageSize {
+			t.Errorf("first run after the import sent %d list requests: it paged through the import (%d pages)", got, rows/pageSize)
 		}
-	}
-	cr.do(t, sync.ModeImport, plan.DriftERPWins)
-	cr.during = nil
-	if deleted == "" || handErr != nil {
-		t.Fatalf("hand work during the import: deleted %q, %v", deleted, handErr)
-	}
-
-	cr.clock.Advance(time.Hour)
-	lists := cr.sim.Stats()[crm.OpList]
-	p := cr.do(t, sync.ModeRun, plan.DriftERPWins)
-	got := cr.sim.Stats()[crm.OpList] - lists
-	t.Logf("first run after the import: %d list requests (reading it: %d pages)", got, rows/pageSize)
-	if got >= rows/pageSize {
-		t.Errorf("first run after the import sent %d list requests: it paged through the import (%d pages)", got, rows/pageSize)
-	}
-	drift := driftOf(p)
-	if d, ok := drift[deleted]; !ok || !d.Deleted || reasonOf(p, deleted) != plan.ReasonDeletedByHand {
-		t.Errorf("hand delete during the import of %s: drift %+v, reason %q", deleted, d, reasonOf(p, deleted))
-	}
-	if d, ok := drift[edited]; !ok || d.Deleted || reasonOf(p, edited) != plan.ReasonDrift {
-		t.Errorf("hand edit during the import of %s: drift %+v, reason %q", edited, d, reasonOf(p, edited))
-	}
-	if _, ok := cr.store.ByReference(deleted); !ok {
-		t.Errorf("erp_wins did not put %s back", deleted)
-	}
-	assertHandCreated(t, cr, p, 1, "HAND-A")
-
-	// Between runs: a delete in the verified span, a delete of what the
-	// last run wrote (the pulled span), an edit and a create.
-	cr.clock.Advance(time.Hour)
-	old := cr.posted[210]
-	cr.handDelete(t, old)
-	cr.handDelete(t, deleted)
-	edited2 := cr.posted[250]
-	cr.handPut(t, edited2, "Edited between runs")
-	cr.handPut(t, "HAND-B", "Made by hand too")
-	cr.clock.Advance(time.Hour)
-	p = cr.do(t, sync.ModeRun, plan.DriftReport)
-	drift = driftOf(p)
-	for _, ref := range []string{old, deleted} {
-		if d, ok := drift[ref]; !ok || !d.Deleted || reasonOf(p, ref) != "" {
-			t.Errorf("hand delete of %s between runs: drift %+v, reason %q (want listed, not sent)", ref, d, reasonOf(p, ref))
+		drift := driftOf(p)
+		if d, ok := drift[deleted]; !ok || !d.Deleted || reasonOf(p, deleted) != plan.ReasonDeletedByHand {
+			t.Errorf("hand delete during the import of %s: drift %+v, reason %q", deleted, d, reasonOf(p, deleted))
 		}
-	}
-	if d, ok := drift[edited2]; !ok || d.Deleted {
-		t.Errorf("hand edit of %s between runs: drift %+v", edited2, d)
-	}
-	assertHandCreated(t, cr, p, 2, "HAND-A", "HAND-B")
-	gone, err := cr.job.State.DeletedByHand(ctx)
-	if err != nil || len(gone) != 2 {
-		t.Errorf("DeletedByHand = %v, %v; want %s and %s", gone, err, old, deleted)
-	}
+		if d, ok := drift[edited]; !ok || d.Deleted || reasonOf(p, edited) != plan.ReasonDrift {
+			t.Errorf("hand edit during the import of %s: drift %+v, reason %q", edited, d, reasonOf(p, edited))
+		}
+		if _, ok := cr.store.ByReference(deleted); !ok {
+			t.Errorf("erp_wins did not put %s back", deleted)
+		}
+		assertHandCreated(t, cr, p, 1, "HAND-A")
 
-	// Nothing changed since: the counts agree at the cost of a few requests.
-	cr.clock.Advance(time.Hour)
-	lists = cr.sim.Stats()[crm.OpList]
-	shows := cr.sim.Stats()[crm.OpShowByReference]
-	p = cr.do(t, sync.ModeRun, plan.DriftReport)
-	if got := cr.sim.Stats()[crm.OpList] - lists; got > 1+3 {
-		t.Errorf("a run with nothing changed sent %d list requests; want its pull (1) and at most 3 counts", got)
-	}
-	if got := cr.sim.Stats()[crm.OpShowByReference] - shows; got != 0 {
-		t.Errorf("a run with nothing changed looked up %d customers", got)
-	}
-	if d := driftOf(p); !d[old].Deleted || !d[deleted].Deleted || len(d) != 2 {
-		t.Errorf("report: the hand deletes are no longer listed: %+v", p.Drift)
-	}
+		// Between runs: a delete in the verified span, a delete of what the
+		// last run wrote (the pulled span), an edit and a create.
+		cr.clock.Advance(time.Hour)
+		old := cr.posted[210]
+		cr.handDelete(t, old)
+		cr.handDelete(t, deleted)
+		edited2 := cr.posted[250]
+		cr.handPut(t, edited2, "Edited between runs")
+		cr.handPut(t, "HAND-B", "Made by hand too")
+		cr.clock.Advance(time.Hour)
+		p = cr.do(t, sync.ModeRun, plan.DriftReport)
+		drift = driftOf(p)
+		for _, ref := range []string{old, deleted} {
+			if d, ok := drift[ref]; !ok || !d.Deleted || reasonOf(p, ref) != "" {
+				t.Errorf("hand delete of %s between runs: drift %+v, reason %q (want listed, not sent)", ref, d, reasonOf(p, ref))
+			}
+		}
+		if d, ok := drift[edited2]; !ok || d.Deleted {
+			t.Errorf("hand edit of %s between runs: drift %+v", edited2, d)
+		}
+		assertHandCreated(t, cr, p, 2, "HAND-A", "HAND-B")
+		gone, err := cr.job.State.DeletedByHand(ctx)
+		if err != nil || len(gone) != 2 {
+			t.Errorf("DeletedByHand = %v, %v; want %s and %s", gone, err, old, deleted)
+		}
+
+		// Nothing changed since: the counts agree at the cost of a few requests.
+		cr.clock.Advance(time.Hour)
+		lists = cr.sim.Stats()[crm.OpList]
+		shows := cr.sim.Stats()[crm.OpShowByReference]
+		p = cr.do(t, sync.ModeRun, plan.DriftReport)
+		if got := cr.sim.Stats()[crm.OpList] - lists; got > 1+3 {
+			t.Errorf("a run with nothing changed sent %d list requests; want its pull (1) and at most 3 counts", got)
+		}
+		if got := cr.sim.Stats()[crm.OpShowByReference] - shows; got != 0 {
+			t.Errorf("a run with nothing changed looked up %d customers", got)
+		}
+		if d := driftOf(p); !d[old].Deleted || !d[deleted].Deleted || len(d) != 2 {
+			t.Errorf("report: the hand deletes are no longer listed: %+v", p.Drift)
+		}
+	})
 }
 
 // assertHandCreated checks that the customers created by hand are counted
 // and that the plan leaves them alone.
 func assertHandCreated(t *testing.T, cr *countRig, p *plan.Plan, want int, refs ...string) {
 	t.Helper()
-	n, err := cr.job.State.UnmanagedCount(context.Background())
+	n, err := inspect(t, cr.job.State).UnmanagedCount(context.Background())
 	if err != nil || n != want {
 		t.Errorf("UnmanagedCount = %d, %v; want %d", n, err, want)
 	}

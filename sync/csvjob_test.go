@@ -25,7 +25,7 @@ import (
 // csvJob is a sync.Job over small CSV exports written by the test
 // (reference;name;parentCustomer;email columns by default), crmsim on
 // loopback (front, when set, sees every request first) and a checkpoint
-// on disk. It syncs in mirror mode with every delete and failure allowed.
+// (on disk unless told). It syncs in mirror mode with every delete and failure allowed.
 type csvJob struct {
 	job   sync.Job
 	store *crmsim.Store
@@ -41,6 +41,12 @@ func newCSVJob(t *testing.T, cfg mapping.Config, front func(next http.Handler) h
 
 // newCSVJobOn is newCSVJob on a crmsim of these options (its Quirks).
 func newCSVJobOn(t *testing.T, cfg mapping.Config, opts crmsim.Options, front func(next http.Handler) http.Handler) *csvJob {
+	t.Helper()
+	return newCSVJobWith(t, testrig.SQLite, cfg, opts, front)
+}
+
+// newCSVJobWith is newCSVJobOn on a checkpoint of impl.
+func newCSVJobWith(t *testing.T, impl testrig.Impl, cfg mapping.Config, opts crmsim.Options, front func(next http.Handler) http.Handler) *csvJob {
 	t.Helper()
 	dir := t.TempDir()
 	m, err := mapping.New(cfg, nil)
@@ -63,12 +69,7 @@ func newCSVJobOn(t *testing.T, cfg mapping.Config, opts crmsim.Options, front fu
 		t.Fatal(err)
 	}
 	t.Cleanup(client.Close)
-	db := state.NewDB(filepath.Join(dir, "erpsync.db"))
-	db.LockHeartbeat = 10 * time.Millisecond
-	if err := db.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testrig.NewCheckpoint(t, impl, nil, 10*time.Millisecond)
 	job := sync.Job{Mode: sync.ModeRun, Mapping: m, CRM: client, State: db, Log: zap.NewNop(),
 		Settings: sync.Settings{Concurrency: 2, Deletes: plan.DeletesMirror, MaxDelete: testrig.EveryDelete,
 			MaxFailures: testrig.EveryFailure, ReportsDir: filepath.Join(dir, "reports")}}

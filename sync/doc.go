@@ -2,7 +2,8 @@
 // of an export, phase after phase (engine.go): the state lock and the
 // run's record, the refresh of the CRM side (sync/refresh), the plan and
 // its guards (sync/plan), the apply under a bounded errgroup
-// (sync/apply; a dry run wraps the CRM and the recorder), what a
+// (sync/apply; a dry run wraps the CRM, and dryrun.go the checkpoint, at
+// one choke point: Job.wired), what a
 // finished run remembers (remember.go: the watermark, the CRM copies
 // seen), and the run's reports (sync/report). outcome.go decides what an
 // end means: its class, exit code and recorded status; it asks each

@@ -36,11 +36,11 @@ type Job struct {
 	Mode   Mode
 	File   string // the export
 	Source string // where the export came from, as the run history and summary.json name it; File when ""
-	DryRun bool   // go through the whole path, send no write, record nothing
+	DryRun bool   // go through the whole path, send no write, record nothing (Job.wired)
 
 	Mapping *mapping.Mapping
-	CRM     *crm.Client
-	State   *state.DB
+	CRM     CRM
+	State   state.Checkpoint
 	Log     *zap.Logger
 
 	Settings Settings
@@ -53,6 +53,17 @@ type Job struct {
 	// OnApply, when set, is told how many actions the apply will send,
 	// before it starts, and returns what to call when it has ended.
 	OnApply func(total int) (ended func())
+
+	send apply.CRM // what the apply sends through: CRM, or its dry run (wired)
+}
+
+// CRM is what the engine asks of the CRM: what the refresh reads, what
+// the apply sends, and the figures of its requests for summary.json.
+// crm.Client implements it.
+type CRM interface {
+	refresh.CRM
+	apply.CRM
+	Stats() crm.Stats
 }
 
 // Settings are the sync: and crm: settings a run follows.
@@ -89,6 +100,7 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 	if err := CheckExport(j.File); err != nil { // a pipe or a device would hang every read
 		return nil, err
 	}
+	j = j.wired()                                      // a dry run's checkpoint drops every write: the one choke point, with its CRM's
 	verified, stopVerify := verifyBeside(ctx, j.State) // the checkpoint's page check, beside the plan
 	defer stopVerify()
 	if j.Mode == ModePlan {
@@ -140,13 +152,13 @@ func damaged(verified func() error) bool {
 	return errors.As(verified(), &ue)
 }
 
-// verifyBeside runs the checkpoint's page check (state.DB.Verify: SQLite's
+// verifyBeside runs the checkpoint's check (Verify; of state.DB: SQLite's
 // quick_check, a read of the whole file, left out of Open with
 // DeferCheck) on its own goroutine, beside the refresh and the plan.
 // verified returns its answer; r.plan asks it before the plan is used, so
 // that no record is written to a damaged file. stop ends the check and
 // waits for it.
-func verifyBeside(ctx context.Context, db *state.DB) (verified func() error, stop func()) {
+func verifyBeside(ctx context.Context, db state.Keeper) (verified func() error, stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	answer := beside(func() (struct{}, error) { return struct{}{}, db.Verify(ctx) })
 	verified = func() error {
@@ -244,6 +256,19 @@ func stopWhenLost(ctx context.Context, lock *state.Lock) (context.Context, func(
 	return ctx, func() { cancel(nil) }
 }
 
+// wired is the job as it runs, the dry run's one choke point: its
+// checkpoint wrapped in DryRunCheckpoint (no step records anything) and
+// the CRM the apply sends through in apply.DryRun (no write is sent).
+// Nothing past it asks whether the run is a dry one, only the report,
+// which says so.
+func (j Job) wired() Job {
+	j.send = j.CRM
+	if j.DryRun {
+		j.State, j.send = DryRunCheckpoint(j.State), apply.DryRun{CRM: j.CRM}
+	}
+	return j
+}
+
 // run is one run in progress.
 type run struct {
 	j         Job
@@ -292,17 +317,16 @@ func newRun(j Job) *run {
 // begin records the run's start and opens its report.
 func begin(ctx context.Context, j Job) (*run, error) {
 	r := newRun(j)
-	if !j.DryRun { // a dry run records no run, and no sha256
-		r.sha = hashBeside(j.File)
-	}
 	var err error
+	if r.out.RunID, err = j.State.StartRun(ctx, string(j.Mode), j.source(), ""); err != nil {
+		return r, WithClass(ClassFatal, err)
+	}
 	// Report folders are named by the run's start and id: two configs
-	// sharing reports.dir never write into one folder.
+	// sharing reports.dir never write into one folder. A run recorded
+	// nowhere (a dry run: id 0) has no sha256 to note.
 	name := r.started.UTC().Format("20060102T150405.000Z") + "-dry-run"
-	if !j.DryRun {
-		if r.out.RunID, err = j.State.StartRun(ctx, string(j.Mode), j.source(), ""); err != nil {
-			return r, WithClass(ClassFatal, err)
-		}
+	if r.out.RunID != 0 {
+		r.sha = hashBeside(j.File)
 		name = r.started.UTC().Format("20060102T150405.000Z") + "-" + strconv.FormatInt(r.out.RunID, 10)
 	}
 	r.summary.RunID = r.out.RunID
@@ -393,7 +417,7 @@ func (r *run) notSent(p *plan.Plan, why error) {
 }
 
 // pendingFailures are the references whose last push failed.
-func pendingFailures(ctx context.Context, db *state.DB) (map[string]bool, error) {
+func pendingFailures(ctx context.Context, db state.RunLog) (map[string]bool, error) {
 	fs, err := db.Failures(ctx)
 	if err != nil {
 		return nil, err
@@ -443,25 +467,17 @@ func (r *run) noteRowErrors(p *plan.Plan) {
 	logKinds(r.j.Log, "warnings", p.WarningKinds)
 }
 
-// apply sends the plan through the CRM (or, in a dry run, through DryRun:
-// the one choke point) and flushes the outcomes to the checkpoint.
+// apply sends the plan through the CRM (in a dry run, apply.DryRun) and
+// flushes the outcomes to the checkpoint (in a dry run, nowhere).
 func (r *run) apply(ctx context.Context, p *plan.Plan) error {
 	j := r.j
-	var api apply.CRM = j.CRM
-	var rec apply.Recorder = apply.Discard{}
-	var writer *state.Writer
-	if j.DryRun {
-		api = apply.DryRun{CRM: j.CRM}
-	} else {
-		writer = j.State.NewWriter(500, 250*time.Millisecond)
-		rec = writer
-	}
+	writer := j.State.NewWriter(500, 250*time.Millisecond)
 	ended := func() {}
 	if j.OnApply != nil {
 		ended = j.OnApply(p.Len())
 	}
 	start := time.Now()
-	sum, err := apply.Run(ctx, p, api, rec, apply.Options{
+	sum, err := apply.Run(ctx, p, j.send, writer, apply.Options{
 		RunID: r.out.RunID, Concurrency: j.Settings.Concurrency, MaxFailures: j.Settings.MaxFailures,
 		CountryCode: mapping.CountryCode, Rows: exportRows(ctx, j),
 		Done: func(res apply.Result) {
@@ -474,14 +490,12 @@ func (r *run) apply(ctx context.Context, p *plan.Plan) error {
 	ended()
 	r.summary.Durations["apply"] = time.Since(start).Seconds()
 	r.out.Summary = sum
-	if writer != nil {
-		// Flush even when interrupted: what was acknowledged is recorded.
-		if werr := writer.Close(); werr != nil && err == nil {
-			err = WithClass(ClassFatal, fmt.Errorf("record outcomes: %w", werr))
-		}
-		r.saveRowSums(ctx, p)
-		r.saveRehashed(ctx, p)
+	// Flush even when interrupted: what was acknowledged is recorded.
+	if werr := writer.Close(); werr != nil && err == nil {
+		err = WithClass(ClassFatal, fmt.Errorf("record outcomes: %w", werr))
 	}
+	r.saveRowSums(ctx, p)
+	r.saveRehashed(ctx, p)
 	if ctx.Err() != nil && (err == nil || errors.Is(context.Cause(ctx), ErrLockLost)) {
 		err = WithClass(ClassFatal, context.Cause(ctx))
 	}

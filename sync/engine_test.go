@@ -19,12 +19,19 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
 )
 
 // engineJob is a sync.Job over a generated export of rows, a crmsim with
-// latency on loopback and a new checkpoint.
+// latency on loopback and a new checkpoint on disk.
 func engineJob(t *testing.T, rows int, latency time.Duration) (sync.Job, *crmsim.Server) {
+	t.Helper()
+	return engineJobOn(t, testrig.SQLite, rows, latency)
+}
+
+// engineJobOn is engineJob on a checkpoint of impl.
+func engineJobOn(t *testing.T, impl testrig.Impl, rows int, latency time.Duration) (sync.Job, *crmsim.Server) {
 	t.Helper()
 	dir := t.TempDir()
 	day1, _, err := genexport.WriteFiles(dir, genexport.Options{Rows: rows, Seed: 1})
@@ -47,12 +54,7 @@ func engineJob(t *testing.T, rows int, latency time.Duration) (sync.Job, *crmsim
 		t.Fatal(err)
 	}
 	t.Cleanup(client.Close)
-	db := state.NewDB(filepath.Join(dir, "erpsync.db"))
-	db.LockHeartbeat = 10 * time.Millisecond
-	if err := db.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testrig.NewCheckpoint(t, impl, nil, 10*time.Millisecond)
 	return sync.Job{Mode: sync.ModeRun, File: day1, Mapping: m, CRM: client, State: db, Log: zap.NewNop(),
 		Settings: sync.Settings{Concurrency: 2, MaxFailures: plan.Limit{Percent: 10, IsPercent: true},
 			MaxDelete: plan.Limit{Percent: 5, IsPercent: true}, ReportsDir: filepath.Join(dir, "reports")}}, sim
@@ -64,7 +66,7 @@ func engineJob(t *testing.T, rows int, latency time.Duration) (sync.Job, *crmsim
 func TestRun_LostLockStops(t *testing.T) {
 	const rows = 400
 	job, sim := engineJob(t, rows, 5*time.Millisecond)
-	other := state.NewDB(job.State.Path)
+	other := state.NewDB(job.State.(*state.DB).Path)
 	if err := other.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -111,13 +113,14 @@ func TestRun_DamagedCheckpointStopsBeforeWriting(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := job.State.Close(); err != nil {
+	path := job.State.(*state.DB).Path
+	if err := job.State.(*state.DB).Close(); err != nil {
 		t.Fatal(err)
 	}
 	// The head of the root page of the table of deleted customers' copies,
 	// which no step of a run with nothing to delete reads: only the page
 	// check can find it.
-	raw, err := sql.Open("sqlite3", job.State.Path)
+	raw, err := sql.Open("sqlite3", path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,17 +130,17 @@ func TestRun_DamagedCheckpointStopsBeforeWriting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(job.State.Path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := (root - 1) * 16384; i < (root-1)*16384+64; i++ {
 		data[i] = 0xA5
 	}
-	if err := os.WriteFile(job.State.Path, data, 0o600); err != nil {
+	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db := state.NewDB(job.State.Path)
+	db := state.NewDB(path)
 	db.DeferCheck = true
 	if err := db.Open(context.Background()); err != nil {
 		t.Fatalf("Open with the check deferred: %v", err)
@@ -155,7 +158,7 @@ func TestRun_DamagedCheckpointStopsBeforeWriting(t *testing.T) {
 	}
 	// Once the damage is found, nothing more is written to the file: the
 	// run's row keeps its start, the lock its holder.
-	raw, err = sql.Open("sqlite3", job.State.Path+"?mode=ro")
+	raw, err = sql.Open("sqlite3", path+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}

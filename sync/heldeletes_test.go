@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"erpsync/sync"
+	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
 )
 
@@ -15,65 +17,67 @@ import (
 // reason), nothing is deleted, and the run ends with row failures (exit
 // 1). sync.delete_despite_row_errors: true lets them go.
 func TestRun_UnknownReferenceHoldsMirrorDeletes(t *testing.T) {
-	header := "reference;name;parent;email"
-	day1 := []string{header, "A;Alpha;;a@x.example", "B;Beta;;b@x.example", "C;Gamma;;c@x.example"}
-	// A's reference blanked; C dropped from the export (a true removal,
-	// held too: it cannot be told apart from A's).
-	day2 := []string{header, ";Alpha;;a@x.example", "B;Beta;;b@x.example", "D;Delta;;d@x.example"}
+	testrig.Each(t, func(t *testing.T, impl testrig.Impl) {
+		header := "reference;name;parent;email"
+		day1 := []string{header, "A;Alpha;;a@x.example", "B;Beta;;b@x.example", "C;Gamma;;c@x.example"}
+		// A's reference blanked; C dropped from the export (a true removal,
+		// held too: it cannot be told apart from A's).
+		day2 := []string{header, ";Alpha;;a@x.example", "B;Beta;;b@x.example", "D;Delta;;d@x.example"}
 
-	t.Run("held", func(t *testing.T) {
-		c := newCSVJob(t, csvConfig(), nil)
-		if _, err := c.run(t, day1...); err != nil {
-			t.Fatalf("day 1: %v", err)
-		}
-		out, err := c.run(t, day2...)
-		if got := sync.Classify(err); got != sync.ClassRowFailures {
-			t.Fatalf("day 2 = %v (class %d), want row failures (1)", err, got)
-		}
-		checkAccount(t, out.Dir)
-		if !c.inCRM("A") || !c.inCRM("C") || !c.inCRM("D") {
-			t.Errorf("in the CRM: A %v, C %v, D %v; want all three (no delete, D created)", c.inCRM("A"), c.inCRM("C"), c.inCRM("D"))
-		}
-		if n := c.sim.Stats()["DELETE /customers/reference/{id}"]; n != 0 {
-			t.Errorf("%d deletes sent, want none", n)
-		}
-		held := 0
-		for a := range out.Plan.All() {
-			if a.Op == plan.OpDelete {
-				if !strings.Contains(a.Reason, "held") {
-					t.Errorf("plan: delete %s reason %q, want it held", a.Reference, a.Reason)
+		t.Run("held", func(t *testing.T) {
+			c := newCSVJobWith(t, impl, csvConfig(), crmsim.Options{}, nil)
+			if _, err := c.run(t, day1...); err != nil {
+				t.Fatalf("day 1: %v", err)
+			}
+			out, err := c.run(t, day2...)
+			if got := sync.Classify(err); got != sync.ClassRowFailures {
+				t.Fatalf("day 2 = %v (class %d), want row failures (1)", err, got)
+			}
+			checkAccount(t, out.Dir)
+			if !c.inCRM("A") || !c.inCRM("C") || !c.inCRM("D") {
+				t.Errorf("in the CRM: A %v, C %v, D %v; want all three (no delete, D created)", c.inCRM("A"), c.inCRM("C"), c.inCRM("D"))
+			}
+			if n := c.sim.Stats()["DELETE /customers/reference/{id}"]; n != 0 {
+				t.Errorf("%d deletes sent, want none", n)
+			}
+			held := 0
+			for a := range out.Plan.All() {
+				if a.Op == plan.OpDelete {
+					if !strings.Contains(a.Reason, "held") {
+						t.Errorf("plan: delete %s reason %q, want it held", a.Reference, a.Reason)
+					}
+					held++
 				}
-				held++
 			}
-		}
-		if held != 2 || !strings.Contains(out.Plan.DeletesHeld, "line 2") {
-			t.Errorf("plan holds %d deletes (%q), want A and C, naming line 2", held, out.Plan.DeletesHeld)
-		}
-		notSent := map[string]string{}
-		for _, r := range reportLines(t, out, "errors.csv") {
-			if r[4] == "not_sent" {
-				notSent[r[1]] = strings.Join(r, " ")
+			if held != 2 || !strings.Contains(out.Plan.DeletesHeld, "line 2") {
+				t.Errorf("plan holds %d deletes (%q), want A and C, naming line 2", held, out.Plan.DeletesHeld)
 			}
-		}
-		for _, ref := range []string{"A", "C"} {
-			if !strings.Contains(notSent[ref], "held") || !strings.Contains(notSent[ref], "delete_despite_row_errors") {
-				t.Errorf("errors.csv on %s: %q, want not_sent, held, with the way out", ref, notSent[ref])
+			notSent := map[string]string{}
+			for _, r := range reportLines(t, out, "errors.csv") {
+				if r[4] == "not_sent" {
+					notSent[r[1]] = strings.Join(r, " ")
+				}
 			}
-		}
-	})
+			for _, ref := range []string{"A", "C"} {
+				if !strings.Contains(notSent[ref], "held") || !strings.Contains(notSent[ref], "delete_despite_row_errors") {
+					t.Errorf("errors.csv on %s: %q, want not_sent, held, with the way out", ref, notSent[ref])
+				}
+			}
+		})
 
-	t.Run("delete despite row errors", func(t *testing.T) {
-		c := newCSVJob(t, csvConfig(), nil)
-		c.job.Settings.DeleteDespiteRowErrors = true
-		if _, err := c.run(t, day1...); err != nil {
-			t.Fatalf("day 1: %v", err)
-		}
-		_, err := c.run(t, day2...)
-		if got := sync.Classify(err); got != sync.ClassRowFailures {
-			t.Fatalf("day 2 = %v (class %d), want row failures (1)", err, got)
-		}
-		if c.inCRM("A") || c.inCRM("C") {
-			t.Errorf("in the CRM: A %v, C %v; want both deleted as asked", c.inCRM("A"), c.inCRM("C"))
-		}
+		t.Run("delete despite row errors", func(t *testing.T) {
+			c := newCSVJobWith(t, impl, csvConfig(), crmsim.Options{}, nil)
+			c.job.Settings.DeleteDespiteRowErrors = true
+			if _, err := c.run(t, day1...); err != nil {
+				t.Fatalf("day 1: %v", err)
+			}
+			_, err := c.run(t, day2...)
+			if got := sync.Classify(err); got != sync.ClassRowFailures {
+				t.Fatalf("day 2 = %v (class %d), want row failures (1)", err, got)
+			}
+			if c.inCRM("A") || c.inCRM("C") {
+				t.Errorf("in the CRM: A %v, C %v; want both deleted as asked", c.inCRM("A"), c.inCRM("C"))
+			}
+		})
 	})
 }

@@ -2,6 +2,7 @@ package sync_test
 
 import (
 	"erpsync/state"
+	"erpsync/sync"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
@@ -13,6 +14,7 @@ import (
 // The consumers' interfaces, satisfied by the real packages.
 var (
 	_ apply.CRM                 = (*crm.Client)(nil)
+	_ sync.CRM                  = (*crm.Client)(nil)
 	_ refresh.Lister            = (*crm.Client)(nil)
 	_ apply.CRM                 = apply.DryRun{}
 	_ plan.Checkpoint           = (*state.DB)(nil)

@@ -14,7 +14,7 @@ import (
 // (a fetch that failed, a poison pill rejected): a failed run in the
 // history, with its reason, and a report folder with its summary.json,
 // as a run that stopped at once would leave.
-func RecordNoRun(ctx context.Context, db *state.DB, reportsDir string, mode os.FileMode, src, sha string, why error) (*Outcome, error) {
+func RecordNoRun(ctx context.Context, db state.RunLog, reportsDir string, mode os.FileMode, src, sha string, why error) (*Outcome, error) {
 	started := time.Now()
 	id, err := db.StartRun(ctx, string(ModeRun), src, sha)
 	if err != nil {

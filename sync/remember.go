@@ -9,10 +9,10 @@ import (
 
 // remember stores, after a finished run, what the refresh saw, the next
 // watermark and the mapping's fingerprint; runErr is passed on, or the
-// failure to remember, which is fatal. A dry run remembers nothing, nor
-// does a run that did not finish.
+// failure to remember, which is fatal. A run that did not finish
+// remembers nothing (a dry run's checkpoint drops what it remembers).
 func (r *run) remember(ctx context.Context, runErr error) error {
-	if r.j.DryRun || !Finished(runErr) {
+	if !Finished(runErr) {
 		return runErr
 	}
 	if err := r.saveRefresh(context.WithoutCancel(ctx)); err != nil {
@@ -54,7 +54,7 @@ func (r *run) saveRefresh(ctx context.Context) error {
 
 // lastRunWasNotImport reports whether the newest ended run of the history
 // (the one in progress aside) is not an import.
-func lastRunWasNotImport(ctx context.Context, db *state.DB) (bool, error) {
+func lastRunWasNotImport(ctx context.Context, db state.RunLog) (bool, error) {
 	runs, err := db.Runs(ctx, 2)
 	if err != nil {
 		return false, err

@@ -1,7 +1,7 @@
 // Package testrig is the test rig of the engine and its stages: crmsim
-// over loopback with a client of it and a checkpoint on disk, on one
-// clock that moves only when told, and the order in which the CRM met
-// the writes.
+// over loopback with a client of it and a checkpoint (SQLite on disk or
+// memstate in memory: Each runs a test on both), on one clock that moves
+// only when told, and the order in which the CRM met the writes.
 package testrig
 
 import (
@@ -17,6 +17,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/state"
+	"erpsync/state/memstate"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
@@ -107,13 +108,61 @@ func WriteOf(r *http.Request) string {
 	return r.Method + " " + ref
 }
 
-// Rig is a crmsim over loopback, a client of it and a checkpoint on disk,
-// both on one test clock.
+// Impl names an implementation of state.Checkpoint.
+type Impl string
+
+const (
+	SQLite Impl = "sqlite" // state.DB, a file in the test's folder
+	Memory Impl = "memory" // memstate.Mem
+)
+
+// Impls are the checkpoints the engine's guarantees are shown on; both
+// pass the contract suite of package statetest.
+var Impls = []Impl{SQLite, Memory}
+
+// Each runs fn as a subtest on each checkpoint implementation.
+func Each(t *testing.T, fn func(t *testing.T, impl Impl)) {
+	t.Helper()
+	for _, impl := range Impls {
+		t.Run(string(impl), func(t *testing.T) { fn(t, impl) })
+	}
+}
+
+// NewCheckpoint returns a new empty checkpoint of impl, open and closed
+// at the test's end, on the clock now (nil: the system's), renewing its
+// lock every heartbeat (0: the default).
+func NewCheckpoint(t testing.TB, impl Impl, now func() time.Time, heartbeat time.Duration) state.Checkpoint {
+	t.Helper()
+	switch impl {
+	case SQLite:
+		db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
+		db.Now, db.LockHeartbeat = now, heartbeat
+		if err := db.Open(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	case Memory:
+		m := memstate.New()
+		if now != nil {
+			m.Now = now
+		}
+		m.LockHeartbeat = heartbeat
+		t.Cleanup(func() { m.Close() })
+		return m
+	}
+	t.Fatalf("no checkpoint implementation %q", impl)
+	return nil
+}
+
+// Rig is a crmsim over loopback, a client of it and a checkpoint, all on
+// one test clock.
 type Rig struct {
 	Sim    *crmsim.Server
 	Store  *crmsim.Store
 	Client *crm.Client
-	DB     *state.DB
+	CP     state.Checkpoint
+	DB     *state.DB // CP on SQLite; nil on another implementation
 	Clock  *Clock
 	Writes *WriteLog
 	// Before, when set, sees every request first and may answer it alone
@@ -122,8 +171,14 @@ type Rig struct {
 }
 
 // New starts crmsim with opt and a client sending token, with no
-// retries (a failure is final at once).
+// retries (a failure is final at once), and a checkpoint on disk.
 func New(t *testing.T, opt crmsim.Options, token string, concurrency int) *Rig {
+	t.Helper()
+	return NewOn(t, SQLite, opt, token, concurrency)
+}
+
+// NewOn is New on a checkpoint of impl.
+func NewOn(t *testing.T, impl Impl, opt crmsim.Options, token string, concurrency int) *Rig {
 	t.Helper()
 	store, err := crmsim.NewStore(crmsim.DefaultSeed())
 	if err != nil {
@@ -139,12 +194,8 @@ func New(t *testing.T, opt crmsim.Options, token string, concurrency int) *Rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.Client.Close)
-	r.DB = state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
-	r.DB.Now = r.Clock.Now
-	if err := r.DB.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.DB.Close() })
+	r.CP = NewCheckpoint(t, impl, r.Clock.Now, 0)
+	r.DB, _ = r.CP.(*state.DB)
 	return r
 }
 
@@ -167,11 +218,11 @@ func (r *Rig) serve(w http.ResponseWriter, req *http.Request) {
 func (r *Rig) Run(t *testing.T, rows []mapping.Row, popt plan.Options, aopt apply.Options) (*plan.Plan, *apply.Summary, error) {
 	t.Helper()
 	ctx := context.Background()
-	p, err := plan.Build(ctx, plantest.Rows(rows...), r.DB, popt)
+	p, err := plan.Build(ctx, plantest.Rows(rows...), r.CP, popt)
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
-	w := r.DB.NewWriter(100, time.Hour)
+	w := r.CP.NewWriter(100, time.Hour)
 	sum, applyErr := apply.Run(ctx, p, r.Client, w, aopt)
 	if err := w.Close(); err != nil {
 		t.Fatalf("record: %v", err)
@@ -186,7 +237,7 @@ func (r *Rig) Requests(op string) int64 { return r.Sim.Stats()[op] }
 // Count is the number of managed references.
 func (r *Rig) Count(t *testing.T) int {
 	t.Helper()
-	n, err := r.DB.Count(context.Background())
+	n, err := r.CP.Count(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +247,7 @@ func (r *Rig) Count(t *testing.T) int {
 // Failures are the pending row failures.
 func (r *Rig) Failures(t *testing.T) []state.Failure {
 	t.Helper()
-	fs, err := r.DB.Failures(context.Background())
+	fs, err := r.CP.Failures(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
