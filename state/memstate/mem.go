@@ -209,35 +209,10 @@ func (m *Mem) Unlock(ctx context.Context, held *state.Holder) (bool, error) {
 	return freed, err
 }
 
-// fromUnix reads a stored time, in UTC (0: the zero time).
-func fromUnix(s int64) time.Time {
-	if s == 0 {
-		return time.Time{}
-	}
-	return time.Unix(s, 0).UTC()
-}
-
-// unix is a stored time: seconds, 0 for the zero time.
-func unix(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.Unix()
-}
-
-// millis is a stored CRM lastUpdated: unix milliseconds, 0 for the zero
-// time.
-func millis(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-// fromMillis reads a stored CRM lastUpdated, in UTC.
-func fromMillis(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms).UTC()
-}
+// The stored times, encoded as SQLite stores them (state/storedtime.go).
+var (
+	fromUnix   = state.FromSeconds
+	unix       = state.Seconds
+	millis     = state.Millis
+	fromMillis = state.FromMillis
+)
