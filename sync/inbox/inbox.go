@@ -476,7 +476,7 @@ func (in *Inbox) take(ctx context.Context, st source.Store, f source.Entry) (*Ex
 }
 
 // rejectUncopied rejects a file that cannot be copied, and never will be
-// as it is (the source's error is a *mapping.FileError: a link, listed
+// as it is (the source's error is a *source.UnusableError: a link, listed
 // over source.max_bytes, longer than its listing), so that the exports
 // after it go on: it moves to archive_dir/rejected with its .error.txt.
 // A transient failure (a cut transfer, a stall) is not for here: it is

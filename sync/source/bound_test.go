@@ -125,9 +125,9 @@ func TestFetch_ListedOverMaxBytesNotCopied(t *testing.T) {
 	cfg.MaxBytes = 500
 	opt := fetchOptions(t)
 	_, _, err := source.Fetch(context.Background(), cfg, "", opt)
-	var fe *mapping.FileError
+	var fe *source.UnusableError
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "source.max_bytes") {
-		t.Errorf("err = %v, want a *mapping.FileError naming source.max_bytes", err)
+		t.Errorf("err = %v, want a *source.UnusableError naming source.max_bytes", err)
 	}
 	if n := srv.BodyBytes(); n != 0 {
 		t.Errorf("%d bytes were sent", n)

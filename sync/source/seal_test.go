@@ -57,9 +57,9 @@ func TestFetch_LocalLinkNotListed(t *testing.T) {
 		t.Fatalf("fetch = %+v, %v; want day1.csv", exp, err)
 	}
 	_, _, err = source.Fetch(context.Background(), cfg, filepath.Join(dir, "inbox", "x.csv"), fetchOptions(t))
-	var fe *mapping.FileError
+	var fe *source.UnusableError
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "symbolic link") {
-		t.Errorf("-file of a link: err = %v, want a *mapping.FileError naming the link", err)
+		t.Errorf("-file of a link: err = %v, want a *source.UnusableError naming the link", err)
 	}
 	if err != nil && strings.Contains(err.Error(), secret) {
 		t.Errorf("the secret is in the error: %v", err)

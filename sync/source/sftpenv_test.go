@@ -33,7 +33,7 @@ func TestSFTP_PasswordEnvNotEchoed(t *testing.T) {
 			cfg.SFTP.InsecureIgnoreHostKey = true
 			_, err := source.Open(context.Background(), "sftp://erp@127.0.0.1:1/inbox/*.csv", cfg,
 				source.Options{Getenv: func(string) string { return "" }})
-			var fe *mapping.FileError
+			var fe *source.UnusableError
 			if err == nil || !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v; want a config error saying %q", err, tc.want)
 			}

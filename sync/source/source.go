@@ -205,7 +205,7 @@ func redactURL(s string) string {
 // configError is a source that cannot be used as configured: an unusable
 // export (exit 2), not a fatal error.
 func configError(where string, err error) error {
-	return &mapping.FileError{File: where, Err: err}
+	return &UnusableError{Where: where, Err: err}
 }
 
 func (r remote) base() remote { return r }

@@ -133,9 +133,9 @@ func TestFetch_SFTPHostKeyRefused(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "known_hosts "+knownHosts) || !strings.Contains(err.Error(), "refused") {
 				t.Fatalf("err = %v, want a refusal naming known_hosts %s", err, knownHosts)
 			}
-			var fe *mapping.FileError
+			var fe *source.UnusableError
 			if errors.As(err, &fe) {
-				t.Errorf("a refused host key is a *mapping.FileError (exit 2), want a fatal error (exit 4)")
+				t.Errorf("a refused host key is a *source.UnusableError (exit 2), want a fatal error (exit 4)")
 			}
 			if left := spoolFiles(t, opt.SpoolDir); len(left) != 0 {
 				t.Errorf("something was read: %v", left)
@@ -237,9 +237,9 @@ func TestFetch_NoMatchIsUnusable(t *testing.T) {
 	cfg.Path = "s3://erp/inbox/*.zip"
 	cfg.S3.Endpoint = srv.URL
 	_, _, err := source.Fetch(context.Background(), cfg, "", fetchOptions(t))
-	var fe *mapping.FileError
+	var fe *source.UnusableError
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "matches no file") {
-		t.Fatalf("err = %v, want a *mapping.FileError saying no file matches", err)
+		t.Fatalf("err = %v, want a *source.UnusableError saying no file matches", err)
 	}
 }
 
