@@ -17,6 +17,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync"
 	"erpsync/sync/crm"
+	"erpsync/sync/serve"
 	"erpsync/sync/source"
 )
 
@@ -124,7 +125,7 @@ func newJob(ctx context.Context, cfg *Config, log *zap.Logger, opt jobOptions) (
 // newClient opens the CRM client of the crm: section. The credentials
 // are read from the variables the section names; one unset or empty stops
 // here, before any request (newJob makes it exit 2). observe is told of
-// every answer, and of every session login as an event (metrics.go).
+// every answer, and of every session login as an event (sync/serve's metrics.go).
 func newClient(c CRMConfig, log *zap.Logger, observe func(string, int, time.Duration)) (*crm.Client, error) {
 	retries := c.Retries
 	if retries == 0 {
@@ -133,7 +134,7 @@ func newClient(c CRMConfig, log *zap.Logger, observe func(string, int, time.Dura
 	cfg := crm.Config{
 		BaseURL: c.BaseURL, APIVersion: c.APIVersion, Auth: c.Auth, PageSize: c.PageSize,
 		Concurrency: c.Concurrency, RateLimit: c.RateLimit, Timeout: c.Timeout,
-		Retries: retries, Logger: log, Observe: observe, OnLogin: loginEvents(observe),
+		Retries: retries, Logger: log, Observe: observe, OnLogin: serve.LoginEvents(observe),
 	}
 	var err error
 	switch c.Auth {

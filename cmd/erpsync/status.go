@@ -11,6 +11,7 @@ import (
 
 	"erpsync/state"
 	"erpsync/sync/inbox"
+	"erpsync/sync/report"
 )
 
 // StatusCommand shows the last runs, pending row failures, the watermark
@@ -91,7 +92,7 @@ func printStatus(ctx context.Context, w io.Writer, db *state.DB, path string, n 
 		fmt.Fprintf(w, "  #%d %-6s %s  %-18s %-8s %s  [%s]\n", r.ID, r.Kind, r.Started.UTC().Format(time.RFC3339),
 			r.Status, ended, r.File, strings.Join(parts, ", "))
 		if r.Error != "" { // why it failed, was aborted, or ended before its run (a fetch): its first line, bounded
-			fmt.Fprintf(w, "      why: %s\n", clip(firstLine(r.Error), 300))
+			fmt.Fprintf(w, "      why: %s\n", report.Clip(firstLine(r.Error), 300))
 		}
 	}
 	if err := printServeLedger(w, path); err != nil {
