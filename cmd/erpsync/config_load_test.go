@@ -23,7 +23,7 @@ func TestLoadConfig_Examples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := mapping.New(cfg.Source, nil); err != nil {
+			if _, err := mapping.New(cfg.Source.Config, nil); err != nil {
 				t.Fatalf("mapping: %v", err)
 			}
 		})

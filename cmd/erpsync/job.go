@@ -99,7 +99,7 @@ func openJob(ctx context.Context, cfgPath string, log *zap.Logger, opt jobOption
 func newJob(ctx context.Context, cfg *Config, log *zap.Logger, opt jobOptions) (*job, error) {
 	j := &job{cfg: cfg, log: log}
 	var err error
-	if j.mapping, err = mapping.New(cfg.Source, log); err != nil {
+	if j.mapping, err = mapping.New(cfg.Source.Config, log); err != nil {
 		return nil, usage(fmt.Errorf("config: source: %w", err))
 	}
 	if opt.crm {
@@ -196,7 +196,7 @@ func (j *job) engine(mode sync.Mode, file string) sync.Job {
 // source.path (a local glob, sftp:// or s3://). A remote export is copied
 // once to a spool beside the state file, removed at Close.
 func (j *job) exportPath(ctx context.Context, flagFile string) (string, error) {
-	exp, cleanup, err := source.Fetch(ctx, j.cfg.Source, flagFile, source.FetchOptions{
+	exp, cleanup, err := source.Fetch(ctx, j.cfg.Source.transport(), flagFile, source.FetchOptions{
 		Options: source.Options{Log: j.log}, SpoolDir: filepath.Dir(j.cfg.State.Path)})
 	if err != nil {
 		return "", err

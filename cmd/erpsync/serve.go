@@ -43,7 +43,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return usage(err)
 	}
-	store, err := source.Open(ctx, j.cfg.Source.Path, j.cfg.Source, source.Options{Log: j.log})
+	store, err := source.Open(ctx, j.cfg.Source.Path, j.cfg.Source.transport(), source.Options{Log: j.log})
 	if err != nil {
 		return err
 	}

@@ -824,8 +824,8 @@ func FileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func localConfig(archiveDir string) mapping.Config {
-	return mapping.Config{ArchiveDir: archiveDir}
+func localConfig(archiveDir string) source.Settings {
+	return source.Settings{ArchiveDir: archiveDir}
 }
 
 // unusableFile is an error of a file that cannot be used as it is

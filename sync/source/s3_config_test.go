@@ -21,7 +21,7 @@ func TestOpen_S3BadProfileIsUsage(t *testing.T) {
 		"AWS_SHARED_CREDENTIALS_FILE": none, "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""} {
 		t.Setenv(k, v)
 	}
-	_, err := source.Open(context.Background(), "s3://erp/inbox/*.csv", mapping.DefaultConfig(), source.Options{})
+	_, err := source.Open(context.Background(), "s3://erp/inbox/*.csv", source.DefaultSettings(), source.Options{})
 	if err == nil {
 		t.Fatal("opened an S3 source with a profile that does not exist")
 	}
@@ -39,7 +39,7 @@ func TestOpen_S3BadProfileIsUsage(t *testing.T) {
 // it, exit 2), not another package's type (issue 22).
 func TestOpen_ErrorsAreTheSources(t *testing.T) {
 	for _, pattern := range []string{"sftp://erp@h/in/*.csv/x", "s3:///in/*.csv", "sftp://erp:pw@h/in/*.csv"} {
-		_, err := source.Open(context.Background(), pattern, mapping.DefaultConfig(), source.Options{})
+		_, err := source.Open(context.Background(), pattern, source.DefaultSettings(), source.Options{})
 		var fe *mapping.FileError
 		var ue *source.UnusableError
 		if err == nil || errors.As(err, &fe) || !errors.As(err, &ue) || sync.Classify(err) != sync.ClassUnusable {

@@ -17,8 +17,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-
-	"erpsync/mapping"
 )
 
 // The kinds of source: the label of /metrics and of the logs.
@@ -118,7 +116,7 @@ func KindOf(pattern string) string {
 // Open returns the store of a pattern (source.path or -file) with the
 // settings of cfg. It connects lazily: nothing is dialled before the
 // first List or Open.
-func Open(ctx context.Context, pattern string, cfg mapping.Config, opt Options) (Store, error) {
+func Open(ctx context.Context, pattern string, cfg Settings, opt Options) (Store, error) {
 	switch KindOf(pattern) {
 	case KindSFTP:
 		return newSFTP(pattern, cfg, opt)
