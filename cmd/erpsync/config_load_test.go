@@ -41,6 +41,10 @@ func TestLoadConfig_Errors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ yaml, want string }{
 		{"crm:\n  base_url: http://x\n  colour: red\n", "line 3: unknown key colour"},
+		// source: is two structs inlined (the mapping's, the transport's): an
+		// unknown key is refused there too.
+		{"crm:\n  base_url: http://x\nsource:\n  settle: 1s\n  colour: red\n", "line 5: unknown key colour"},
+		{"crm:\n  base_url: http://x\nsource:\n  sftp:\n    colour: red\n", "line 5: unknown key colour"},
 		{"crm:\n  timeout: soon\n", "soon"},
 		{"sync:\n  max_delete: lots\n", `limit "lots"`},
 		{"sync:\n  max_delete: 150%\n", "from 0% to 100%"},
