@@ -176,3 +176,42 @@ func modulePackages(t *testing.T) []goPackage {
 	}
 	return pkgs
 }
+
+// maxPackageLines is issue 22's bound on a package's non-test lines.
+const maxPackageLines = 3000
+
+// TestPackageSize: no package of the module holds more than
+// maxPackageLines lines in its non-test files (issue 22): a package that
+// grows past it holds more than one concept.
+func TestPackageSize(t *testing.T) {
+	var stderr bytes.Buffer
+	cmd := exec.Command("go", "list", "-e", "-json=ImportPath,Dir,GoFiles", "./...")
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, stderr.String())
+	}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p struct {
+			ImportPath, Dir string
+			GoFiles         []string
+		}
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("go list: %v", err)
+		}
+		lines := 0
+		for _, f := range p.GoFiles {
+			b, err := os.ReadFile(path.Join(p.Dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines += bytes.Count(b, []byte{'\n'})
+		}
+		if lines > maxPackageLines {
+			t.Errorf("%s: %d non-test lines, over %d: split it by concept (issue 22)", p.ImportPath, lines, maxPackageLines)
+		}
+	}
+}

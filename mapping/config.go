@@ -15,10 +15,11 @@ import (
 	"erpsync/mapping/customer"
 )
 
-// Config is the `source:` section of the config (ARCHITECTURE.md); every
-// key is documented in configs/erpsync.example.yaml.
+// Config is the mapping's part of the `source:` section of the config
+// (ARCHITECTURE.md): how an export's rows map. Its transport settings
+// (path, sftp, s3, archive_dir, settle, stall_timeout) are sync/source's
+// Settings. Every key is documented in configs/erpsync.example.yaml.
 type Config struct {
-	Path          string                       `yaml:"path"`
 	Delimiter     string                       `yaml:"delimiter"`
 	Encoding      string                       `yaml:"encoding"`
 	NullValues    TextList                     `yaml:"null_values"`
@@ -34,15 +35,10 @@ type Config struct {
 	FalseValues   []string                     `yaml:"false_values"`
 	ListSeparator string                       `yaml:"list_separator"`
 	ImagesDir     string                       `yaml:"images_dir"`
-	ArchiveDir    string                       `yaml:"archive_dir"`
-	Settle        time.Duration                `yaml:"settle"`
 	DeleteFlag    DeleteFlag                   `yaml:"delete_flag"`
-	SFTP          SFTPConfig                   `yaml:"sftp"`
-	S3            S3Config                     `yaml:"s3"`
 	ZipMember     string                       `yaml:"zip_member"`
 	Sheet         string                       `yaml:"sheet"`
-	StallTimeout  time.Duration                `yaml:"stall_timeout"` // remote copies: cut when no byte moves this long (2m when 0)
-	MaxBytes      int64                        `yaml:"max_bytes"`     // decompressed export (workbook: unzipped) at most; 4 GiB by default
+	MaxBytes      int64                        `yaml:"max_bytes"` // decompressed export (workbook: unzipped) at most; 4 GiB by default
 }
 
 // DeleteFlag marks rows that are delete requests: a column and the values
@@ -63,7 +59,6 @@ func DefaultConfig() Config {
 		TrueValues:    []string{"true", "1", "yes", "y"},
 		FalseValues:   []string{"false", "0", "no", "n"},
 		ListSeparator: "|",
-		Settle:        10 * time.Second,
 		ValuesStrict:  DefaultValuesStrict(),
 		MaxBytes:      4 << 30,
 	}

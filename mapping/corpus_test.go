@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"erpsync/mapping"
+	"erpsync/mapping/records"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -76,14 +77,14 @@ func TestCorpus_SkipsWhenAbsent(t *testing.T) {
 }
 
 // records reads every raw record of a file: header first.
-func records(t *testing.T, path, encoding, delimiter string) (*mapping.Reader, []mapping.Record) {
+func readRecords(t *testing.T, path, encoding, delimiter string) (*records.Reader, []records.Record) {
 	t.Helper()
-	r, err := mapping.OpenReader(path, encoding, delimiter)
+	r, err := records.OpenReader(path, encoding, delimiter)
 	if err != nil {
 		t.Fatalf("open %s: %v", path, err)
 	}
 	t.Cleanup(func() { r.Close() })
-	var out []mapping.Record
+	var out []records.Record
 	for {
 		rec, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -137,7 +138,7 @@ func TestCorpus_CSVSpectrum(t *testing.T) {
 					}
 				}
 			}
-			_, recs := records(t, path, "auto", ",")
+			_, recs := readRecords(t, path, "auto", ",")
 			if name == "location_coordinates" {
 				// Deviation, by design: its degree marks are written 37.8"N,
 				// a bare quote in an unquoted field. The reader is strict
@@ -205,7 +206,7 @@ func TestCorpus_CSVKit(t *testing.T) {
 		{"null_byte.csv", "utf-8", ',', []rec{{2, []string{"\x00", "2", "3"}}}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			r, recs := records(t, filepath.Join(corpus, "csvkit", tc.file), "auto", "auto")
+			r, recs := readRecords(t, filepath.Join(corpus, "csvkit", tc.file), "auto", "auto")
 			if r.Encoding != tc.encoding || r.Delimiter != tc.delim {
 				t.Errorf("detected %s %q, want %s %q", r.Encoding, r.Delimiter, tc.encoding, tc.delim)
 			}

@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap"
 
 	"erpsync/mapping/customer"
+	"erpsync/mapping/records"
 )
 
 // Customer is the canonical customer (see package customer).
@@ -49,8 +50,8 @@ type Row struct {
 	Reference string
 	Sum       uint64
 	Parent    string
-	rec       Record // a lazy row's record, for Map
-	lazy      *lease // set on a lazy row only
+	rec       records.Record // a lazy row's record, for Map
+	lazy      *lease         // set on a lazy row only
 }
 
 // RowError is a row that cannot be used; the rows after it still count.
@@ -69,7 +70,7 @@ func (e *RowError) Error() string {
 		s = fmt.Sprintf("%s %s!%d", filepath.Base(e.File), e.Sheet, e.Line)
 	}
 	if e.Column != "" {
-		s += " column " + cutText(e.Column, maxExcerpt)
+		s += " column " + records.CutText(e.Column, records.MaxExcerpt)
 	}
 	return s + ": " + e.Err.Error()
 }
@@ -229,7 +230,7 @@ func (m *Mapping) ReadLazy(ctx context.Context, path string, fn func(Row) error)
 }
 
 func (m *Mapping) read(ctx context.Context, path string, lazy bool, fn func(Row) error) (st Stats, err error) {
-	r, err := m.openExport(ctx, path) // CSV, .gz, .zip or .xlsx (container.go)
+	r, err := m.openExport(ctx, path) // CSV, .gz, .zip or .xlsx (mapping/records)
 	if err != nil && ctx.Err() != nil {
 		return st, ctx.Err() // interrupted: the file is not to blame
 	}
@@ -293,9 +294,7 @@ func (m *Mapping) read(ctx context.Context, path string, lazy bool, fn func(Row)
 	lay.salt = headerSalt(m.salt, header.Fields)
 	lay.parentCol, lay.imageIdx = slices.IndexFunc(cols, func(c column) bool { return c.field == "parentCustomer" }), indexOf(cols, "imageFile")
 	lay.summed = summedCells(cols, flagIdx)
-	if r.workbook != nil {
-		r.workbook.mapColumns(lay.summed) // the other cells are not converted
-	}
+	r.MapColumns(lay.summed) // a workbook's other cells are not converted
 	if lazy {
 		lay.lazy = &lazyRead{m: m, sheet: r.Sheet}
 	}
@@ -411,7 +410,7 @@ func (m *Mapping) columns(header []string) ([]column, int, []string, error) {
 			return nil, 0, nil, notAHeaderError(strings.Join(missing, ", "), len(header))
 		}
 		return nil, 0, nil, fmt.Errorf("the header lacks the column %s; it has %s (map columns in source.columns)",
-			strings.Join(missing, ", "), quoteList(header))
+			strings.Join(missing, ", "), records.QuoteList(header))
 	}
 	flagIdx := -1
 	if m.cfg.DeleteFlag.Column != "" {
@@ -483,7 +482,7 @@ func (m *Mapping) looksLikeHeader(index map[string]int) bool {
 // readable returns a record's reference, or the row error of a record
 // that cannot be mapped at all: unreadable, of the wrong width, with a
 // cell too large or not text, or without a reference.
-func (m *Mapping) readable(lay *layout, rec Record) (string, *RowError) {
+func (m *Mapping) readable(lay *layout, rec records.Record) (string, *RowError) {
 	cols := lay.cols
 	fail := func(column, ref string, err error) (string, *RowError) {
 		return ref, &RowError{File: lay.path, Line: rec.Line, Column: column, Reference: ref, Err: err}
@@ -521,7 +520,7 @@ func (m *Mapping) readable(lay *layout, rec Record) (string, *RowError) {
 }
 
 // row maps one record.
-func (m *Mapping) row(lay *layout, rec Record, sc *scratch) Row {
+func (m *Mapping) row(lay *layout, rec records.Record, sc *scratch) Row {
 	path, cols, flagIdx := lay.path, lay.cols, lay.flagIdx
 	fail := func(column, ref string, err error) Row {
 		return Row{Line: rec.Line, Err: &RowError{File: path, Line: rec.Line, Column: column, Reference: ref, Err: err}}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"runtime"
 	gosync "sync"
+
+	"erpsync/mapping/records"
 )
 
 // batchSize is how many records travel together between the reader and
@@ -28,8 +30,8 @@ const maxInFlight = 16
 // records, their cells and rows then cost no allocation, and a read of a
 // million rows about 40% fewer bytes to collect.
 type batch struct {
-	recs  []Record
-	slab  []string // the records' cells (Reader.nextInto)
+	recs  []records.Record
+	slab  []string // the records' cells (records.Reader.NextInto)
 	rows  []Row
 	out   chan []Row // buffered: a worker never waits on it
 	lease *lease     // of its lazy rows (a lazy read), ended by put
@@ -46,7 +48,7 @@ func (bs *batches) get() *batch {
 	case b := <-bs.free:
 		return b
 	default:
-		return &batch{recs: make([]Record, 0, batchSize), out: make(chan []Row, 1)}
+		return &batch{recs: make([]records.Record, 0, batchSize), out: make(chan []Row, 1)}
 	}
 }
 
@@ -70,7 +72,7 @@ func (bs *batches) put(b *batch) {
 // mapRows maps the records of r on one worker per CPU while r reads on,
 // and calls fn with the rows in file order. Memory stays bounded: a few
 // batches are in flight at most.
-func (m *Mapping) mapRows(ctx context.Context, r *Reader, lay layout, st Stats, fn func(Row) error) (Stats, error) {
+func (m *Mapping) mapRows(ctx context.Context, r *records.Reader, lay layout, st Stats, fn func(Row) error) (Stats, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if lay.lazy != nil {
@@ -110,15 +112,15 @@ func (m *Mapping) mapRows(ctx context.Context, r *Reader, lay layout, st Stats, 
 // in file order) and to work (for a worker), until the end of r or of
 // ctx; it closes both. It returns the error that stopped the read, nil at
 // the end of the file.
-func readBatches(ctx context.Context, r *Reader, pool *batches, work, order chan<- *batch) error {
+func readBatches(ctx context.Context, r *records.Reader, pool *batches, work, order chan<- *batch) error {
 	defer close(work)
 	defer close(order)
 	for {
 		b := pool.get()
 		var err error
 		for size := 0; len(b.recs) < batchSize && size < batchBytes; {
-			var rec Record
-			if rec, b.slab, err = r.nextInto(b.slab); err != nil {
+			var rec records.Record
+			if rec, b.slab, err = r.NextInto(b.slab, batchSize); err != nil {
 				break
 			}
 			b.recs = append(b.recs, rec)
@@ -169,10 +171,10 @@ func (m *Mapping) mapBatches(lay *layout, work <-chan *batch) {
 // megabyte, and every error goes to errors.csv and may go to the log.
 func bounded(row Row) Row {
 	if row.Err != nil {
-		row.Err.Err = boundError(row.Err.Err)
+		row.Err.Err = records.BoundError(row.Err.Err)
 	}
 	for _, w := range row.Warnings {
-		w.Err = boundError(w.Err)
+		w.Err = records.BoundError(w.Err)
 	}
 	return row
 }

@@ -27,7 +27,9 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
+	"erpsync/mapping/country"
 	"erpsync/mapping/customer"
+	"erpsync/mapping/records"
 )
 
 // rowSumVersion is part of every row sum. Raise it whenever the mapping
@@ -47,7 +49,7 @@ var codeTables = sync.OnceValue(func() string {
 	for _, f := range customer.Table() {
 		fmt.Fprintf(&b, "%s %v\n", f.Name, f.Kind)
 	}
-	fmt.Fprintf(&b, "%v\n%v\n%v\n", countryAliases, isoShortNames, countryWithdrawn)
+	b.WriteString(country.Tables())
 	return b.String()
 })
 
@@ -138,7 +140,7 @@ func (lay *layout) mayDefer(fields []string) bool {
 // mapped as the row's would be: the plan orders waves and checks parents
 // by it, whether the row changed or not. ok is false when the parent cell
 // does not map: the row is then mapped whole, for its error.
-func (m *Mapping) deferred(lay *layout, rec Record, sc *scratch, ref string, sum uint64) (Row, bool) {
+func (m *Mapping) deferred(lay *layout, rec records.Record, sc *scratch, ref string, sum uint64) (Row, bool) {
 	r := Row{Line: rec.Line, Reference: ref, Sum: sum, rec: rec, lazy: sc.lease}
 	if lay.parentCol < 0 {
 		return r, true

@@ -1,6 +1,7 @@
 package mapping
 
-// The one declaration of the settings of source: (issue 22). Two digests
+// The one declaration of the mapping's settings of source: (issue 22;
+// the transport's, such as path or sftp, are sync/source's). Two digests
 // decide whether what a checkpoint holds still stands for an export's
 // rows: the fingerprint, part of every record's hash (a new one makes
 // every record compare as changed, counted by max_mapping_change), and
@@ -68,13 +69,7 @@ type setting struct {
 // names, places and forms of version 1 must not change: every checkpoint
 // holds hashes and sums made with them (TestSettings_Stable).
 var settings = []setting{
-	{key: "path"},          // which file, not how it maps
-	{key: "archive_dir"},   // serve: where a processed export goes
-	{key: "settle"},        // serve: when a file is taken
-	{key: "sftp"},          // how a remote export is fetched
-	{key: "s3"},            // likewise
-	{key: "stall_timeout"}, // likewise
-	{key: "max_bytes"},     // a bound: a larger export is refused whole
+	{key: "max_bytes"}, // a bound: a larger export is refused whole
 	{key: "delimiter", effect: changesReading, salt: raw("Delimiter", func(c *Config) any { return c.Delimiter })},
 	{key: "encoding", effect: changesReading, salt: raw("Encoding", func(c *Config) any { return c.Encoding })},
 	{key: "null_values", effect: changesValues, salt: raw("Null", func(c *Config) any { return c.NullValues }),

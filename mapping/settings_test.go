@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"erpsync/mapping"
 	"erpsync/mapping/genexport"
@@ -106,7 +105,6 @@ func TestSettings_EveryKeyDeclared(t *testing.T) {
 // settingChanges holds, for every declared setting, a change of it from
 // sapConfig that New accepts.
 var settingChanges = map[string]func(c *mapping.Config){
-	"path":               func(c *mapping.Config) { c.Path = "other.csv" },
 	"delimiter":          func(c *mapping.Config) { c.Delimiter = ";" },
 	"encoding":           func(c *mapping.Config) { c.Encoding = "windows-1252" },
 	"null_values":        func(c *mapping.Config) { c.NullValues = mapping.TextList{"NULL"} },
@@ -122,15 +120,10 @@ var settingChanges = map[string]func(c *mapping.Config){
 	"false_values":       func(c *mapping.Config) { c.FalseValues = append(c.FalseValues, "N") },
 	"list_separator":     func(c *mapping.Config) { c.ListSeparator = "," },
 	"images_dir":         func(c *mapping.Config) { c.ImagesDir = "testdata" },
-	"archive_dir":        func(c *mapping.Config) { c.ArchiveDir = "archive" },
-	"settle":             func(c *mapping.Config) { c.Settle = time.Minute },
 	"delete_flag.column": func(c *mapping.Config) { c.DeleteFlag.Column = "DEL" },
 	"delete_flag.values": func(c *mapping.Config) { c.DeleteFlag.Values = append(c.DeleteFlag.Values, "Y") },
-	"sftp":               func(c *mapping.Config) { c.SFTP.KeyFile = "id_ed25519" },
-	"s3":                 func(c *mapping.Config) { c.S3.Region = "eu-west-3" },
 	"zip_member":         func(c *mapping.Config) { c.ZipMember = "customers.csv" },
 	"sheet":              func(c *mapping.Config) { c.Sheet = "KNA1" },
-	"stall_timeout":      func(c *mapping.Config) { c.StallTimeout = time.Minute },
 	"max_bytes":          func(c *mapping.Config) { c.MaxBytes = 1 << 20 },
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"erpsync/mapping/country"
 	"erpsync/mapping/customer"
 )
 
@@ -70,7 +71,7 @@ func (m *Mapping) kindValue(k customer.Kind, cell string) (string, error) {
 		}
 		return strconv.FormatInt(n, 10), nil
 	case customer.KindCountry:
-		return LookupCountry(cell)
+		return country.Lookup(cell)
 	case customer.KindDueType:
 		if v, ok := customer.DueType(cell); ok {
 			return v, nil

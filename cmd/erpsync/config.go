@@ -19,13 +19,14 @@ import (
 	"erpsync/sync/plan"
 	"erpsync/sync/reconcile"
 	"erpsync/sync/refresh"
+	"erpsync/sync/source"
 )
 
 // Config is the YAML config of ARCHITECTURE.md; every key is documented in
 // configs/erpsync.example.yaml.
 type Config struct {
 	CRM       CRMConfig       `yaml:"crm"`
-	Source    mapping.Config  `yaml:"source"`
+	Source    SourceConfig    `yaml:"source"`
 	State     StateConfig     `yaml:"state"`
 	Sync      SyncConfig      `yaml:"sync"`
 	Schedule  string          `yaml:"schedule"`
@@ -120,7 +121,7 @@ func DefaultConfig() Config {
 			UsernameEnv: "CRM_USERNAME", PasswordEnv: "CRM_PASSWORD", PageSize: crm.DefaultPageSize,
 			Concurrency: 8, Timeout: 30 * time.Second, Retries: 5,
 		},
-		Source: mapping.DefaultConfig(),
+		Source: SourceConfig{Config: mapping.DefaultConfig(), Settings: source.DefaultSettings()},
 		State:  StateConfig{Path: "erpsync.db"},
 		Sync: SyncConfig{
 			Deletes: plan.DeletesNever, MaxDelete: plan.Limit{Percent: 5, IsPercent: true},

@@ -23,7 +23,7 @@ func TestLoadConfig_Examples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := mapping.New(cfg.Source, nil); err != nil {
+			if _, err := mapping.New(cfg.Source.Config, nil); err != nil {
 				t.Fatalf("mapping: %v", err)
 			}
 		})
@@ -41,6 +41,10 @@ func TestLoadConfig_Errors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ yaml, want string }{
 		{"crm:\n  base_url: http://x\n  colour: red\n", "line 3: unknown key colour"},
+		// source: is two structs inlined (the mapping's, the transport's): an
+		// unknown key is refused there too.
+		{"crm:\n  base_url: http://x\nsource:\n  settle: 1s\n  colour: red\n", "line 5: unknown key colour"},
+		{"crm:\n  base_url: http://x\nsource:\n  sftp:\n    colour: red\n", "line 5: unknown key colour"},
 		{"crm:\n  timeout: soon\n", "soon"},
 		{"sync:\n  max_delete: lots\n", `limit "lots"`},
 		{"sync:\n  max_delete: 150%\n", "from 0% to 100%"},

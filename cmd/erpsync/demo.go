@@ -14,6 +14,7 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/report"
 )
 
 // DemoCommand is the tour behind `make run`: crmsim starts in-process on a
@@ -72,7 +73,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 		}
 	}
 	p("\n5. erpsync status:\n")
-	if err := printStatus(ctx, c.Stdout, j.db, cfg.State.Path, 5, cfg.Sync.FullCheck); err != nil {
+	if err := report.PrintStatus(ctx, c.Stdout, j.db, cfg.State.Path, 5, cfg.Sync.FullCheck); err != nil {
 		return err
 	}
 	p("\nThe CRM now holds %d customers. Everything the demo wrote is in %s.\n", sim.Store.Len(), work)

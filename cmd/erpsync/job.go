@@ -17,6 +17,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync"
 	"erpsync/sync/crm"
+	"erpsync/sync/serve"
 	"erpsync/sync/source"
 )
 
@@ -98,7 +99,7 @@ func openJob(ctx context.Context, cfgPath string, log *zap.Logger, opt jobOption
 func newJob(ctx context.Context, cfg *Config, log *zap.Logger, opt jobOptions) (*job, error) {
 	j := &job{cfg: cfg, log: log}
 	var err error
-	if j.mapping, err = mapping.New(cfg.Source, log); err != nil {
+	if j.mapping, err = mapping.New(cfg.Source.Config, log); err != nil {
 		return nil, usage(fmt.Errorf("config: source: %w", err))
 	}
 	if opt.crm {
@@ -124,7 +125,7 @@ func newJob(ctx context.Context, cfg *Config, log *zap.Logger, opt jobOptions) (
 // newClient opens the CRM client of the crm: section. The credentials
 // are read from the variables the section names; one unset or empty stops
 // here, before any request (newJob makes it exit 2). observe is told of
-// every answer, and of every session login as an event (metrics.go).
+// every answer, and of every session login as an event (sync/serve's metrics.go).
 func newClient(c CRMConfig, log *zap.Logger, observe func(string, int, time.Duration)) (*crm.Client, error) {
 	retries := c.Retries
 	if retries == 0 {
@@ -133,7 +134,7 @@ func newClient(c CRMConfig, log *zap.Logger, observe func(string, int, time.Dura
 	cfg := crm.Config{
 		BaseURL: c.BaseURL, APIVersion: c.APIVersion, Auth: c.Auth, PageSize: c.PageSize,
 		Concurrency: c.Concurrency, RateLimit: c.RateLimit, Timeout: c.Timeout,
-		Retries: retries, Logger: log, Observe: observe, OnLogin: loginEvents(observe),
+		Retries: retries, Logger: log, Observe: observe, OnLogin: serve.LoginEvents(observe),
 	}
 	var err error
 	switch c.Auth {
@@ -195,7 +196,7 @@ func (j *job) engine(mode sync.Mode, file string) sync.Job {
 // source.path (a local glob, sftp:// or s3://). A remote export is copied
 // once to a spool beside the state file, removed at Close.
 func (j *job) exportPath(ctx context.Context, flagFile string) (string, error) {
-	exp, cleanup, err := source.Fetch(ctx, j.cfg.Source, flagFile, source.FetchOptions{
+	exp, cleanup, err := source.Fetch(ctx, j.cfg.Source.transport(), flagFile, source.FetchOptions{
 		Options: source.Options{Log: j.log}, SpoolDir: filepath.Dir(j.cfg.State.Path)})
 	if err != nil {
 		return "", err

@@ -48,14 +48,14 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	p := res.Plan
-	printPlan(c.Stdout, j.exportName(path), p, 20)
+	report.PrintPlan(c.Stdout, j.exportName(path), p, 20)
 	if j.scratch != "" { // state.path holds no checkpoint: planned against an empty one
 		if nerr := noCheckpointNote(ctx, c.Stdout, j); nerr != nil {
 			return nerr
 		}
 	}
 	cols, _ := j.mapping.Columns(path) // as the plan's read found them
-	printColumns(c.Stdout, cols)
+	report.PrintColumns(c.Stdout, cols)
 	if *out != "" {
 		if werr := writePlanFile(*out, p, cols, os.FileMode(j.cfg.Reports.FileMode)); werr != nil {
 			return werr

@@ -8,10 +8,10 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"erpsync/sync/inbox"
+	"erpsync/sync/report"
 )
 
 // ReleaseCommand lets go of exports that serve holds: exports stopped by
@@ -45,12 +45,12 @@ func (c *ReleaseCommand) Run(ctx context.Context, args []string) error {
 		return nil
 	}
 	if !*all && len(names) == 0 {
-		printHeld(c.Stdout, held)
+		report.PrintHeld(c.Stdout, held)
 		return usage(errors.New("name the held export to release (or -all)"))
 	}
 	for _, n := range names {
 		if !slices.ContainsFunc(held, func(h inbox.Held) bool { return heldAs(h, n) }) {
-			printHeld(c.Stdout, held)
+			report.PrintHeld(c.Stdout, held)
 			return usage(fmt.Errorf("no held export is named %q", n))
 		}
 	}
@@ -75,25 +75,4 @@ func (c *ReleaseCommand) Run(ctx context.Context, args []string) error {
 func heldAs(h inbox.Held, name string) bool {
 	base := func(s string) string { return path.Base(filepath.ToSlash(s)) }
 	return name == h.Source || name == base(h.Source) || h.MovedTo != "" && (name == h.MovedTo || name == base(h.MovedTo))
-}
-
-// printHeld lists the held exports (status, release).
-func printHeld(w io.Writer, held []inbox.Held) {
-	if len(held) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "Held exports (%d), stopped by a guard; a newer export that syncs, or `erpsync release -config FILE NAME`, lets one go:\n", len(held))
-	for _, h := range held {
-		at := "left in the inbox"
-		if h.MovedTo != "" {
-			at = "at " + h.MovedTo
-		}
-		fmt.Fprintf(w, "  %s  %s (%s): %s\n", h.At.Format(time.RFC3339), path.Base(filepath.ToSlash(h.Source)), at, firstLine(h.Reason))
-	}
-}
-
-// firstLine is a text's first line.
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }

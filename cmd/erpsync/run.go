@@ -9,6 +9,7 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/apply"
 	"erpsync/sync/plan"
+	"erpsync/sync/report"
 )
 
 // RunCommand is the nightly job: refresh, plan, guards, apply, report.
@@ -58,7 +59,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 			unlimit()
 		}
 		if !opt.quiet {
-			printPlan(opt.stdout, j.exportName(opt.file), p, 10)
+			report.PrintPlan(opt.stdout, j.exportName(opt.file), p, 10)
 		}
 	}
 	var prog *progress

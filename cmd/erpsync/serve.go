@@ -2,32 +2,24 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
-	gosync "sync"
-	"time"
-	_ "time/tzdata"
-	"unicode/utf8" // CRON_TZ= names a zone even on a host without tzdata
 
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/robfig/cron/v3"
-	"go.uber.org/zap"
 
 	"erpsync/sync"
 	"erpsync/sync/inbox"
+	"erpsync/sync/serve"
 	"erpsync/sync/source"
 )
 
-// ServeCommand is the scheduled worker: on each cron tick it takes the
-// next export from the inbox and syncs it; it serves /healthz and /metrics.
+// ServeCommand is the scheduled worker (sync/serve): on each cron tick it
+// takes the next export from the inbox and syncs it; it serves /healthz
+// and /metrics.
 type ServeCommand struct {
 	Stdout, Stderr io.Writer
 	// ready, when set, is told the address /healthz listens on (tests).
@@ -38,21 +30,20 @@ type ServeCommand struct {
 // SIGTERM): then the scheduler stops, a running sync may finish within
 // serve.shutdown_timeout, or is cancelled cleanly, and it exits 0.
 func (c *ServeCommand) Run(ctx context.Context, args []string) error {
-	m := newMetrics()
-	j, done, err := newJobFlags("serve", c.Stderr).open(ctx, args, jobOptions{state: stateRun, crm: true, observe: m.observeCRM})
+	m := serve.NewMetrics()
+	j, done, err := newJobFlags("serve", c.Stderr).open(ctx, args, jobOptions{state: stateRun, crm: true, observe: m.ObserveCRM})
 	if err != nil {
 		return err
 	}
 	defer done()
-	log := j.log
 	if j.cfg.Schedule == "" {
 		return usage(errors.New("schedule is empty: serve runs on a cron schedule, e.g. \"CRON_TZ=Europe/Paris 0 2 * * *\""))
 	}
-	schedule, err := parseSchedule(j.cfg.Schedule)
+	schedule, err := serve.ParseSchedule(j.cfg.Schedule)
 	if err != nil {
 		return usage(err)
 	}
-	store, err := source.Open(ctx, j.cfg.Source.Path, j.cfg.Source, source.Options{Log: log})
+	store, err := source.Open(ctx, j.cfg.Source.Path, j.cfg.Source.transport(), source.Options{Log: j.log})
 	if err != nil {
 		return err
 	}
@@ -62,441 +53,26 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer spool.Clean()
-	w := &worker{job: j, log: log, m: m, stdout: c.Stdout, stderr: c.Stderr, inbox: &inbox.Inbox{
-		Store: store, Spool: spool, Settle: j.cfg.Source.Settle,
-		SyncedLast: j.db.SyncedLast, Ledger: &inbox.Ledger{Path: inbox.LedgerPath(j.cfg.State.Path)},
-		Log: log,
-	}}
-
+	w := &serve.Worker{Metrics: m, Log: j.log, Checkpoint: j.db, CRMStats: j.client.Stats,
+		ReportsDir: j.cfg.Reports.Dir, ReportMode: os.FileMode(j.cfg.Reports.FileMode),
+		Inbox: &inbox.Inbox{
+			Store: store, Spool: spool, Settle: j.cfg.Source.Settle,
+			SyncedLast: j.db.SyncedLast, Ledger: &inbox.Ledger{Path: inbox.LedgerPath(j.cfg.State.Path)},
+			Log: j.log,
+		},
+		Sync: func(ctx context.Context, exp *inbox.Export) (*sync.Outcome, error) {
+			defer j.forgetExport(exp.Path) // a long-lived worker keeps no name per tick
+			j.nameExport(exp.Path, exp.Source)
+			return j.sync(ctx, syncOptions{mode: sync.ModeRun, file: exp.Path, stdout: c.Stdout, stderr: c.Stderr, quiet: true})
+		},
+	}
 	ln, err := net.Listen("tcp", j.cfg.Serve.Listen)
 	if err != nil {
 		return usage(fmt.Errorf("serve.listen %s: %w", j.cfg.Serve.Listen, err))
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", w.health)
-	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	if c.ready != nil {
-		c.ready(ln.Addr().String())
-	}
-
-	// Jobs run under their own context: a signal stops the scheduler, and
-	// the sync in progress gets serve.shutdown_timeout to finish.
-	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelJobs()
-	cl := cronLogger{log.Sugar()}
-	sched := cron.New(cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)), cron.WithLogger(cl))
-	sched.Schedule(schedule, cron.FuncJob(func() { w.tick(jobCtx) }))
-	sched.Start()
-	log.Info("serving", zap.String("schedule", j.cfg.Schedule), zap.String("listen", ln.Addr().String()),
-		zap.String("inbox", j.cfg.Source.Path), zap.String("archive", j.cfg.Source.ArchiveDir))
-
-	<-ctx.Done()
-	log.Info("stopping: no new runs; waiting for the one in progress", zap.Duration("timeout", j.cfg.Serve.ShutdownTimeout))
-	stopped := sched.Stop()
-	select {
-	case <-stopped.Done():
-	case <-time.After(j.cfg.Serve.ShutdownTimeout):
-		log.Warn("shutdown timeout: cancelling the run in progress (its checkpoint is flushed)")
-		cancelJobs()
-		<-stopped.Done()
-	}
-	log.Info("stopped")
-	return nil
+	return w.Serve(ctx, ln, serve.Options{Schedule: schedule, Spec: j.cfg.Schedule, ShutdownTimeout: j.cfg.Serve.ShutdownTimeout,
+		Inbox: j.cfg.Source.Path, Archive: j.cfg.Source.ArchiveDir, Ready: c.ready})
 }
 
-// parseSchedule reads a cron schedule (robfig/cron's standard syntax,
-// descriptors too) and names the key in its error. A time zone alone
-// ("CRON_TZ=UTC", "TZ=…" with no schedule after a space) makes the
-// library panic: it is refused here, and any other panic of the parser
-// is turned into an error, so that none reaches the user.
-func parseSchedule(spec string) (s cron.Schedule, err error) {
-	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
-		zone, rest, ok := strings.Cut(spec, " ")
-		if !ok || strings.TrimSpace(rest) == "" {
-			return nil, fmt.Errorf("schedule %q: %s names a time zone but no schedule follows it after a space, e.g. \"%s 0 2 * * *\"", spec, zone, zone)
-		}
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			s, err = nil, fmt.Errorf("schedule %q: not a schedule the cron parser can read (%v)", spec, r)
-		}
-	}()
-	if s, err = cron.ParseStandard(spec); err != nil {
-		return nil, fmt.Errorf("schedule %q: %w", spec, err)
-	}
-	return s, nil
-}
-
-// cronLogger adapts zap to cron.Logger.
-type cronLogger struct{ s *zap.SugaredLogger }
-
-func (l cronLogger) Info(msg string, kv ...any) { l.s.Infow("cron: "+msg, kv...) }
-func (l cronLogger) Error(err error, msg string, kv ...any) {
-	l.s.Errorw("cron: "+msg, append(kv, "error", err)...)
-}
-
-// worker runs the ticks of serve.
-type worker struct {
-	job    *job
-	log    *zap.Logger
-	m      *metrics
-	inbox  *inbox.Inbox
-	stdout io.Writer
-	stderr io.Writer
-
-	mu    gosync.Mutex
-	last  *lastRun
-	stuck string // why the inbox cannot move on (it cannot be read, an export cannot be archived); "" when it can
-	// noRun is the last export ended without a run (a fetch that failed,
-	// a poison pill) that was recorded: recorded once, not at every tick.
-	noRun string
-	// heldLast: the run under way ended with its export held.
-	heldLast bool
-}
-
-// lastRun is what /healthz tells of the last run.
-type lastRun struct {
-	Status   string    `json:"status"`
-	File     string    `json:"file"`
-	Finished time.Time `json:"finished"`
-	Error    string    `json:"-"` // in the log and the run history; /healthz gives a reason
-	ok       bool      // the run went through to its end
-	held     bool      // its export is held: /healthz follows the ledger (a release or a newer sync ends it)
-}
-
-// settle archives or rejects a run's export as its end says, and returns
-// the status to count: an unusable export is rejected, a finished one is
-// archived (and lets the held ones go), one stopped by a guard is held,
-// any other stays in the inbox for the next tick. An export
-// that cannot be moved makes the worker stuck (/healthz 503); the inbox
-// passes it over from then on, and the exports after it go on.
-func (w *worker) settle(exp *inbox.Export, err error, interrupted bool) string {
-	switch {
-	case sync.Classify(err) == sync.ClassUnusable:
-		if dest, rerr := w.inbox.Reject(exp.Path, err, time.Now()); errors.Is(rerr, source.ErrChanged) {
-			w.log.Warn("export changed since it was taken: left in the inbox; the next tick takes it", zap.String("file", exp.Source))
-		} else if rerr != nil {
-			w.log.Error("reject export: it cannot be moved to rejected/; the next exports go on", zap.String("file", exp.Source), zap.Error(rerr))
-			w.setStuck("reject " + exp.Source + ": " + rerr.Error())
-		} else {
-			w.log.Warn("export rejected: unusable as a whole, nothing changed", zap.String("file", exp.Source), zap.String("moved_to", dest), zap.Error(err))
-		}
-		return sync.StatusRejected
-	case sync.Finished(err):
-		w.m.lastSuccess.SetToCurrentTime()
-		if dest, aerr := w.inbox.Archive(exp.Path, time.Now()); errors.Is(aerr, source.ErrChanged) {
-			w.log.Warn("export changed since it was synced: left in the inbox; the next tick takes it", zap.String("file", exp.Source))
-		} else if aerr != nil {
-			w.log.Error("archive export: synced, but it cannot be archived; the next exports go on", zap.String("file", exp.Source), zap.Error(aerr))
-			w.setStuck("archive " + exp.Source + ": " + aerr.Error())
-		} else if dest != exp.Path {
-			w.log.Info("export archived", zap.String("moved_to", dest))
-		}
-		w.releaseHeld(exp)
-	case interrupted:
-	case sync.Classify(err) == sync.ClassGuard:
-		w.hold(exp, err)
-	default:
-		w.log.Error("run failed; the export stays in the inbox for the next tick", zap.Error(err))
-	}
-	return sync.Status(err, interrupted)
-}
-
-// hold sets aside an export stopped by a guard (sync.Inbox.Hold): it is
-// not retried; /healthz is 503 naming it until a newer export syncs or
-// `erpsync release` lets it go.
-func (w *worker) hold(exp *inbox.Export, err error) {
-	dest, herr := w.inbox.Hold(exp, err, time.Now())
-	switch {
-	case errors.Is(herr, source.ErrChanged):
-		w.log.Warn("export changed since it was taken: left in the inbox; the next tick takes it", zap.String("file", exp.Source))
-		return
-	case errors.Is(herr, inbox.ErrNotHeld): // /healthz: the last run ended aborted
-		w.log.Error("run aborted by a guard; the export cannot be held: left in the inbox, run again at the next tick",
-			zap.String("file", exp.Source), zap.Error(herr))
-		return
-	case herr != nil:
-		w.log.Error("run aborted by a guard; the export is held, but not all of it went well (without a move to held/, it is held in place)",
-			zap.String("file", exp.Source), zap.String("held_at", dest), zap.Error(herr))
-	default:
-		w.log.Error("run aborted by a guard; the export is held: a newer export that syncs, or `erpsync release`, lets it go",
-			zap.String("file", exp.Source), zap.String("moved_to", dest), zap.Error(err))
-	}
-	w.mu.Lock()
-	w.heldLast = true
-	w.mu.Unlock()
-}
-
-// releaseHeld lets go of the held exports once a newer export synced.
-func (w *worker) releaseHeld(exp *inbox.Export) {
-	released, err := w.inbox.Ledger.Release(nil)
-	if err != nil {
-		w.log.Error("release the held exports", zap.Error(err))
-		return
-	}
-	for _, h := range released {
-		w.log.Info("held export let go: a newer export synced", zap.String("file", h.Source), zap.String("held_at", h.MovedTo),
-			zap.String("synced", exp.Source))
-	}
-}
-
-// tick takes the newest settled export and syncs it.
-func (w *worker) tick(ctx context.Context) {
-	exp, skipped, err := w.inbox.Next(ctx)
-	stuck := w.passedOver(ctx, skipped)
-	if err != nil {
-		w.log.Error("inbox", zap.Error(err))
-		w.setStuck("inbox: " + err.Error())
-		w.recordFetchFailure(ctx, err)
-		return
-	}
-	w.setStuck(stuck)
-	if exp == nil {
-		w.log.Debug("no export to take")
-		return
-	}
-	defer w.job.forgetExport(exp.Path) // a long-lived worker keeps no name per tick
-	w.job.nameExport(exp.Path, exp.Source)
-	if n, err := w.inbox.Ledger.Unfinished(exp.Source, exp.SHA256); err != nil {
-		w.log.Error("read the attempts of serve's ledger: the export is not run", zap.String("file", exp.Source), zap.Error(err))
-		w.setStuck("ledger: " + err.Error())
-		return
-	} else if n >= 2 {
-		w.reject(ctx, exp, poisonError(exp, n))
-		return
-	}
-	// The attempt is on disk before the run starts: a process killed in
-	// the middle (out of memory) leaves it, and the next start sees it.
-	if _, err := w.inbox.Ledger.Begin(exp.Source, exp.SHA256); err != nil {
-		w.log.Error("record the attempt in serve's ledger: the export is not run", zap.String("file", exp.Source), zap.Error(err))
-		w.setStuck("ledger: " + err.Error())
-		return
-	}
-	w.run(ctx, exp)
-	if err := w.inbox.Ledger.End(); err != nil {
-		w.log.Error("record the end of the attempt in serve's ledger", zap.Error(err))
-	}
-}
-
-// run syncs an export and settles it.
-func (w *worker) run(ctx context.Context, exp *inbox.Export) {
-	if st, err := os.Stat(exp.Path); err == nil {
-		w.m.lastExportTime.Set(float64(st.ModTime().Unix()))
-	}
-	w.log.Info("run starts", zap.String("file", exp.Source), zap.String("sha256", exp.SHA256))
-	w.noRun = "" // ticks run one at a time (SkipIfStillRunning)
-	before := w.job.client.Stats()
-	start := time.Now()
-	w.mu.Lock()
-	w.heldLast = false
-	w.mu.Unlock()
-	res, err := w.job.sync(ctx, syncOptions{mode: sync.ModeRun, file: exp.Path, stdout: w.stdout, stderr: w.stderr, quiet: true})
-	after := w.job.client.Stats()
-	w.m.retries.Add(float64(after.Retries - before.Retries))
-	w.m.throttles.Add(float64(after.Throttled - before.Throttled))
-	status := w.settle(exp, err, ctx.Err() != nil)
-	if stuck := w.passedOver(ctx, w.inbox.Passed()); stuck != "" { // the older files, superseded once it went through
-		w.setStuck(stuck)
-	}
-	w.m.observeRun(status, time.Since(start), res)
-	w.m.observeExport(exp.Kind, status)
-	if fails, ferr := w.job.db.Failures(context.WithoutCancel(ctx)); ferr == nil {
-		w.m.pendingFails.Set(float64(len(fails)))
-	}
-	w.finish(exp, status, err)
-}
-
-// finish records what /healthz tells of the last run.
-func (w *worker) finish(exp *inbox.Export, status string, err error) {
-	lr := &lastRun{Status: status, File: exp.Source, Finished: time.Now().UTC(), ok: sync.Finished(err)}
-	if err != nil {
-		lr.Error = err.Error()
-	}
-	w.mu.Lock()
-	lr.held, w.heldLast = w.heldLast, false
-	w.last = lr
-	w.mu.Unlock()
-}
-
-// poisonError is why an export is not run again: n runs of it started
-// and never ended (their process was killed: out of memory, a crash).
-func poisonError(exp *inbox.Export, n int) error {
-	return sync.WithClass(sync.ClassUnusable, fmt.Errorf(
-		"export %s did not finish twice: %d runs of it started and ended with their process (killed: out of memory, a crash); rejected without another run, the next exports go on",
-		exp.Source, n))
-}
-
-// reject rejects an export without a run (a poison pill): it is
-// recorded in the run history and a report, and moved to rejected/.
-func (w *worker) reject(ctx context.Context, exp *inbox.Export, why error) {
-	w.log.Error("export rejected without a run", zap.String("file", exp.Source), zap.Error(why))
-	w.recordNoRun(ctx, exp.Source, exp.SHA256, why)
-	status := w.settle(exp, why, false)
-	w.m.observeExport(exp.Kind, status)
-	w.finish(exp, status, why)
-	if w.inbox.Store.ArchiveDir() != "" { // moved to rejected/: the same bytes dropped again get their runs
-		if err := w.inbox.Ledger.End(); err != nil {
-			w.log.Error("record the end of the attempt in serve's ledger", zap.Error(err))
-		}
-	}
-}
-
-// recordFetchFailure records an export that could not be fetched (read
-// or copied from its source): a failed run in the history, a report.
-func (w *worker) recordFetchFailure(ctx context.Context, err error) {
-	var fe *inbox.FetchError
-	if errors.As(err, &fe) {
-		w.recordNoRun(ctx, fe.Source, "", err)
-	}
-}
-
-// recordNoRun records an export that ended before its run could start,
-// once while it happens again at every tick (until a run starts).
-func (w *worker) recordNoRun(ctx context.Context, src, sha string, why error) {
-	key := src + "\x00" + sha
-	if w.noRun == key {
-		return
-	}
-	out, err := sync.RecordNoRun(context.WithoutCancel(ctx), w.job.db, w.job.cfg.Reports.Dir, os.FileMode(w.job.cfg.Reports.FileMode), src, sha, why)
-	if err != nil {
-		w.log.Error("record the export that did not run", zap.String("file", src), zap.Error(err))
-		return
-	}
-	w.noRun = key
-	w.log.Info("recorded without a run", zap.Int64("run", out.RunID), zap.String("reports", out.Dir))
-}
-
-// passedOver logs the files the inbox passed over, counts those already
-// synced, records those rejected because they cannot be copied, and
-// returns why the inbox is stuck: a file that was handled but cannot be
-// moved away ("" when none).
-func (w *worker) passedOver(ctx context.Context, skipped []inbox.Skipped) string {
-	stuck := ""
-	for _, s := range skipped {
-		if s.Rejected != nil {
-			w.rejectedUncopied(ctx, s)
-		}
-		switch {
-		case s.Err != nil:
-			w.log.Error("export left in the inbox", zap.String("file", s.Path), zap.String("reason", s.Reason), zap.Error(s.Err))
-			stuck = s.Path + ": " + s.Reason + ": " + s.Err.Error()
-		case s.Rejected != nil: // logged as rejected
-		default:
-			w.log.Info("export skipped", zap.String("file", s.Path), zap.String("reason", s.Reason))
-			if s.Synced {
-				w.m.observeExport(w.inbox.Store.Kind(), exportSkipped)
-			}
-		}
-	}
-	return stuck
-}
-
-// rejectedUncopied records a file the inbox rejected without a run
-// because it cannot be copied (a link, over source.max_bytes, longer than
-// its listing): a failed run in the history with a report, counted and
-// told by /healthz as a rejected export's run.
-func (w *worker) rejectedUncopied(ctx context.Context, s inbox.Skipped) {
-	w.log.Error("export rejected without a run: it cannot be copied; the next exports go on",
-		zap.String("file", s.Path), zap.String("reason", s.Reason), zap.Error(s.Rejected))
-	w.recordNoRun(ctx, s.Path, "", s.Rejected)
-	exp := &inbox.Export{Source: s.Path, Kind: w.inbox.Store.Kind()}
-	w.m.observeExport(exp.Kind, sync.StatusRejected)
-	w.finish(exp, sync.StatusRejected, s.Rejected)
-}
-
-// setStuck records why the inbox cannot move on ("" when it can).
-func (w *worker) setStuck(reason string) {
-	w.mu.Lock()
-	w.stuck = reason
-	w.mu.Unlock()
-}
-
-// health answers 200 while the worker does its job, and 503 with the
-// reason when the last run did not go through or the inbox is stuck: a
-// probe or an alert then sees a failing sync, not a live process. The
-// answer is a reason, not data: bounded (healthReasonMax), the first
-// clause of an error only (what follows lists the export's cells or a
-// zip's members), the full text being in the log and the run history.
-func (w *worker) health(rw http.ResponseWriter, _ *http.Request) {
-	held, herr := w.inbox.Ledger.Held() // read at each probe: `erpsync release` changes it
-	w.mu.Lock()
-	body := healthBody{Status: "ok", Held: len(held)}
-	if w.last != nil {
-		lr := *w.last
-		lr.File = clip(lr.File, healthFileMax)
-		body.LastRun = &lr
-	}
-	switch {
-	case w.stuck != "":
-		body.Status, body.Reason = "failing", w.stuck
-	case w.inbox.Spool != nil && w.inbox.Spool.Stalled(): // a copy cut for source.stall_timeout, retrying
-		body.Status, body.Reason = "stalled", "a copy from the source moved no byte for source.stall_timeout: cut, and tried again"
-	case herr != nil:
-		body.Status, body.Reason = "failing", "serve's ledger: "+herr.Error()
-	case len(held) > 0:
-		h := held[len(held)-1]
-		body.Status, body.Reason = "failing", fmt.Sprintf("held (a newer export that syncs or `erpsync release` lets it go): %s: %s",
-			clip(h.Source, healthFileMax), h.Reason)
-	case w.last != nil && !w.last.ok && !w.last.held:
-		body.Status, body.Reason = "failing", "the last run ended "+w.last.Status+": "+w.last.Error
-	}
-	w.mu.Unlock()
-	code := http.StatusOK
-	if body.Status != "ok" {
-		code, body.Reason = http.StatusServiceUnavailable, healthReason(body.Reason)
-	}
-	rw.Header().Set("Content-Type", "application/json")
-	rw.WriteHeader(code)
-	enc := json.NewEncoder(rw)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(body)
-}
-
-// healthBody is /healthz's answer.
-type healthBody struct {
-	Status  string   `json:"status"` // ok | failing | stalled
-	Reason  string   `json:"reason,omitempty"`
-	LastRun *lastRun `json:"last_run"`
-	Held    int      `json:"held,omitempty"` // exports held by a guard
-}
-
-// Bounds of /healthz's texts, in bytes before JSON's escapes (a quote
-// or a backslash doubles; control characters are replaced): the whole
-// answer stays within 1 KiB.
-const (
-	healthReasonMax = 256
-	healthFileMax   = 160
-)
-
-// healthReason is the first clause of a reason (up to its first "; "),
-// within healthReasonMax bytes.
-func healthReason(s string) string {
-	if i := strings.Index(s, "; "); i >= 0 {
-		s = s[:i]
-	}
-	return clip(s, healthReasonMax)
-}
-
-// clip cuts s to at most n bytes on a character's boundary, "…" marking
-// a cut, with control characters (a newline of a wrapped error) as spaces.
-func clip(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) <= n {
-		return s
-	}
-	const mark = "…"
-	cut := n - len(mark)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + mark
-}
+// parseSchedule is serve.ParseSchedule, for the config's check.
+func parseSchedule(spec string) (cron.Schedule, error) { return serve.ParseSchedule(spec) }

@@ -33,7 +33,14 @@ func TestServe_MetricsInvalidRowsAgree(t *testing.T) {
 	var logs lockedBuffer
 	addr, stop := f.serve(&logs)
 	waitFor(t, 20*time.Second, "the export synced and archived", func() bool { return len(archived(t, f.archive)) == 1 })
-	get := scrape(t, addr)
+	// The export is archived before its run is counted (settle, then the
+	// metrics): wait for the run's rows, not only for the archive.
+	invalid := map[string]string{"operation": "read", "outcome": "invalid"}
+	var get func(string, map[string]string) float64
+	waitFor(t, 20*time.Second, "the run's rows in /metrics", func() bool {
+		get = scrape(t, addr)
+		return get("erpsync_rows_total", invalid) != -1
+	})
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +64,7 @@ func TestServe_MetricsInvalidRowsAgree(t *testing.T) {
 	if sum.Rows.Invalid != 3 || sum.RowErrors != 3 {
 		t.Fatalf("summary.json: rows.invalid %d, row_errors %d; want 3 (the three C-9000 rows)", sum.Rows.Invalid, sum.RowErrors)
 	}
-	if got := get("erpsync_rows_total", map[string]string{"operation": "read", "outcome": "invalid"}); got != 3 {
+	if got := get("erpsync_rows_total", invalid); got != 3 {
 		t.Errorf("erpsync_rows_total{read,invalid} = %v, want 3 as summary.json says", got)
 	}
 }

@@ -13,12 +13,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/zap"
 
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/reconcile"
+	"erpsync/sync/serve"
 )
 
 // stepClock is crmsim's clock in the acceptance test: each reading moves
@@ -210,7 +210,7 @@ func TestSession_WrongPassword(t *testing.T) {
 // TestMetrics_Logins: the client's logins reach /metrics' counters.
 func TestMetrics_Logins(t *testing.T) {
 	t.Parallel()
-	m := newMetrics()
+	m := serve.NewMetrics()
 	store, err := crmsim.NewStore(crmsim.DefaultSeed())
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +221,7 @@ func TestMetrics_Logins(t *testing.T) {
 	defer ts.Close()
 	client, err := newClient(CRMConfig{BaseURL: ts.URL, APIVersion: "v1.0", Auth: crm.AuthSession,
 		UsernameEnv: testUserEnv, PasswordEnv: testPasswordEnv, Concurrency: 2, Timeout: 5 * time.Second, Retries: 1},
-		zap.NewNop(), m.observeCRM)
+		zap.NewNop(), m.ObserveCRM)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,16 +236,23 @@ func TestMetrics_Logins(t *testing.T) {
 			now.mu.Unlock()
 		}
 	}
-	if l, r := counterValue(t, m.logins), counterValue(t, m.relogins); l != 2 || r != 1 {
+	if l, r := counterValue(t, m.Gatherer(), "erpsync_crm_logins_total"), counterValue(t, m.Gatherer(), "erpsync_crm_relogins_total"); l != 2 || r != 1 {
 		t.Errorf("metrics: %v logins, %v re-logins; want 2 and 1", l, r)
 	}
 }
 
-func counterValue(t *testing.T, c prometheus.Counter) float64 {
+// counterValue is the value of the counter name that g gathers.
+func counterValue(t *testing.T, g prometheus.Gatherer, name string) float64 {
 	t.Helper()
-	var out dto.Metric
-	if err := c.Write(&out); err != nil {
+	families, err := g.Gather()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return out.GetCounter().GetValue()
+	for _, f := range families {
+		if f.GetName() == name && len(f.GetMetric()) == 1 {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no counter %s", name)
+	return 0
 }

@@ -8,9 +8,9 @@ import (
 	"syscall"
 	"testing"
 
-	"erpsync/mapping"
 	"erpsync/sync"
 	"erpsync/sync/inbox"
+	"erpsync/sync/source"
 )
 
 // Issue 26 follow-up §2: FileSHA256 never reads through a link: one
@@ -28,9 +28,9 @@ func TestFileSHA256_RefusesLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	sha, err := inbox.FileSHA256(link)
-	var fe *mapping.FileError
+	var fe *source.UnusableError
 	if err == nil || !errors.As(err, &fe) || !strings.Contains(err.Error(), "symbolic link") || sha != "" {
-		t.Fatalf("FileSHA256(link) = %q, %v; want a *mapping.FileError naming the link", sha, err)
+		t.Fatalf("FileSHA256(link) = %q, %v; want a *source.UnusableError naming the link", sha, err)
 	}
 	if sync.Classify(err) != sync.ClassUnusable {
 		t.Errorf("class %v, want unusable", sync.Classify(err))
@@ -40,7 +40,7 @@ func TestFileSHA256_RefusesLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := inbox.FileSHA256(fifo); !errors.As(err, &fe) { // returns: the open does not wait for a writer
-		t.Errorf("FileSHA256(fifo) = %v; want a *mapping.FileError", err)
+		t.Errorf("FileSHA256(fifo) = %v; want a *source.UnusableError", err)
 	}
 	if sha, err := inbox.FileSHA256(secret); err != nil || len(sha) != 64 {
 		t.Errorf("FileSHA256(regular file) = %q, %v", sha, err)

@@ -19,7 +19,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"erpsync/mapping"
 	"erpsync/sync/source"
 )
 
@@ -476,7 +475,7 @@ func (in *Inbox) take(ctx context.Context, st source.Store, f source.Entry) (*Ex
 }
 
 // rejectUncopied rejects a file that cannot be copied, and never will be
-// as it is (the source's error is a *mapping.FileError: a link, listed
+// as it is (the source's error is a *source.UnusableError: a link, listed
 // over source.max_bytes, longer than its listing), so that the exports
 // after it go on: it moves to archive_dir/rejected with its .error.txt.
 // A transient failure (a cut transfer, a stall) is not for here: it is
@@ -802,11 +801,11 @@ func (in *Inbox) Close() error {
 // FileSHA256 hashes a regular file, never through a link: whoever
 // writes to the inbox could swap one in after the listing, pointing at a
 // key file or /proc/self/environ; nor a FIFO, whose open would wait for a
-// writer (O_NONBLOCK). Either is an unusable export (*mapping.FileError).
+// writer (O_NONBLOCK). Either is an unusable export (*source.UnusableError).
 func FileSHA256(path string) (string, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, syscall.ELOOP) {
-		return "", &mapping.FileError{File: path,
+		return "", &source.UnusableError{Where: path,
 			Err: errors.New("it is a symbolic link: an export is read from a regular file only, never through a link")}
 	}
 	if err != nil {
@@ -814,7 +813,7 @@ func FileSHA256(path string) (string, error) {
 	}
 	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
 		f.Close()
-		return "", &mapping.FileError{File: path, Err: errors.New("not a regular file")}
+		return "", &source.UnusableError{Where: path, Err: errors.New("not a regular file")}
 	}
 	defer f.Close()
 	h := sha256.New()
@@ -824,10 +823,11 @@ func FileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func localConfig(archiveDir string) mapping.Config {
-	return mapping.Config{ArchiveDir: archiveDir}
+func localConfig(archiveDir string) source.Settings {
+	return source.Settings{ArchiveDir: archiveDir}
 }
 
 // unusableFile is an error of a file that cannot be used as it is
-// (mapping.FileError says so): rejected, not tried again.
+// (mapping.FileError and source.UnusableError say so): rejected, not
+// tried again.
 type unusableFile interface{ Unusable() bool }

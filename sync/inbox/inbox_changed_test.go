@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/mapping"
 	"erpsync/sync/inbox"
 	"erpsync/sync/source"
 )
@@ -16,7 +15,7 @@ import (
 // localInbox is a local folder set up as the remote ones are.
 func localInbox(t *testing.T) remoteInbox {
 	root := t.TempDir()
-	cfg := mapping.DefaultConfig()
+	cfg := source.DefaultSettings()
 	cfg.ArchiveDir = filepath.Join(root, "archive")
 	st, err := source.Open(context.Background(), filepath.Join(root, "inbox", "*.csv"), cfg, source.Options{})
 	if err != nil {

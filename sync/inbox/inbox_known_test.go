@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/mapping"
 	"erpsync/sync/inbox"
 	"erpsync/sync/source"
 	"erpsync/sync/source/sourcetest"
@@ -21,8 +20,8 @@ import (
 // it is copied and handed out.
 func TestInbox_KnownRemoteFileNotCopiedAgain(t *testing.T) {
 	srv := sourcetest.NewSFTPServer(t)
-	cfg := mapping.DefaultConfig()
-	cfg.SFTP = mapping.SFTPConfig{PasswordEnv: "PW", KnownHosts: srv.KnownHosts(t, srv.HostKey)}
+	cfg := source.DefaultSettings()
+	cfg.SFTP = source.SFTPConfig{PasswordEnv: "PW", KnownHosts: srv.KnownHosts(t, srv.HostKey)}
 	st, err := source.Open(context.Background(), srv.URL(srv.Root+"/*.csv"), cfg,
 		source.Options{Getenv: func(string) string { return sourcetest.Password }})
 	if err != nil {

@@ -9,19 +9,18 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/mapping"
 	"erpsync/sync/inbox"
 	"erpsync/sync/source"
 	"erpsync/sync/source/sourcetest"
 )
 
 // sftpInboxWith is sftpInbox with the mapping's settings tuned.
-func sftpInboxWith(t *testing.T, tune func(*mapping.Config)) (remoteInbox, *sourcetest.SFTPServer) {
+func sftpInboxWith(t *testing.T, tune func(*source.Settings)) (remoteInbox, *sourcetest.SFTPServer) {
 	t.Helper()
 	srv := sourcetest.NewSFTPServer(t)
-	cfg := mapping.DefaultConfig()
+	cfg := source.DefaultSettings()
 	cfg.ArchiveDir = filepath.Join(srv.Root, "archive")
-	cfg.SFTP = mapping.SFTPConfig{PasswordEnv: "PW", KnownHosts: srv.KnownHosts(t, srv.HostKey)}
+	cfg.SFTP = source.SFTPConfig{PasswordEnv: "PW", KnownHosts: srv.KnownHosts(t, srv.HostKey)}
 	if tune != nil {
 		tune(&cfg)
 	}
@@ -74,7 +73,7 @@ func nextRejected(t *testing.T, in *inbox.Inbox, name string) inbox.Skipped {
 // it stays in the inbox, and Next says it failed, as before.
 func TestInbox_RejectsWhatItCannotCopy(t *testing.T) {
 	t.Run("sftp over max_bytes", func(t *testing.T) {
-		r, _ := sftpInboxWith(t, func(c *mapping.Config) { c.MaxBytes = 100 })
+		r, _ := sftpInboxWith(t, func(c *source.Settings) { c.MaxBytes = 100 })
 		in := rejectInbox(t, r, nil)
 		r.put(t, "big.csv", "reference,name\n"+strings.Repeat("C1,One\n", 50))
 		s := nextRejected(t, in, "big.csv")
@@ -86,7 +85,7 @@ func TestInbox_RejectsWhatItCannotCopy(t *testing.T) {
 		mustNext(t, in, "day2.csv", "sftp")
 	})
 	t.Run("sftp over max_bytes, no archive_dir", func(t *testing.T) {
-		r, _ := sftpInboxWith(t, func(c *mapping.Config) { c.MaxBytes = 100; c.ArchiveDir = "" })
+		r, _ := sftpInboxWith(t, func(c *source.Settings) { c.MaxBytes = 100; c.ArchiveDir = "" })
 		in := rejectInbox(t, r, nil)
 		r.put(t, "big.csv", "reference,name\n"+strings.Repeat("C1,One\n", 50))
 		nextRejected(t, in, "big.csv")
@@ -100,7 +99,7 @@ func TestInbox_RejectsWhatItCannotCopy(t *testing.T) {
 	})
 	t.Run("s3 longer than listed", func(t *testing.T) {
 		srv := sourcetest.NewS3Server(t, "erp")
-		cfg := mapping.DefaultConfig()
+		cfg := source.DefaultSettings()
 		cfg.ArchiveDir = "s3://erp/archive"
 		cfg.S3.Endpoint = srv.URL
 		st, err := source.Open(context.Background(), "s3://erp/inbox/*.csv", cfg, source.Options{})

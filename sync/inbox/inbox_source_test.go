@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/mapping"
 	"erpsync/sync/inbox"
 	"erpsync/sync/source"
 	"erpsync/sync/source/sourcetest"
@@ -28,9 +27,9 @@ type remoteInbox struct {
 func sftpInbox(t *testing.T) remoteInbox {
 	srv := sourcetest.NewSFTPServer(t)
 	root := srv.Root
-	cfg := mapping.DefaultConfig()
+	cfg := source.DefaultSettings()
 	cfg.ArchiveDir = filepath.Join(root, "archive")
-	cfg.SFTP = mapping.SFTPConfig{PasswordEnv: "PW", KnownHosts: srv.KnownHosts(t, srv.HostKey)}
+	cfg.SFTP = source.SFTPConfig{PasswordEnv: "PW", KnownHosts: srv.KnownHosts(t, srv.HostKey)}
 	getenv := func(string) string { return sourcetest.Password }
 	st, err := source.Open(context.Background(), srv.URL(root+"/inbox/*.csv"), cfg, source.Options{Getenv: getenv})
 	if err != nil {
@@ -42,7 +41,7 @@ func sftpInbox(t *testing.T) remoteInbox {
 
 func s3Inbox(t *testing.T) remoteInbox {
 	srv := sourcetest.NewS3Server(t, "erp")
-	cfg := mapping.DefaultConfig()
+	cfg := source.DefaultSettings()
 	cfg.ArchiveDir = "s3://erp/archive"
 	cfg.S3.Endpoint = srv.URL
 	st, err := source.Open(context.Background(), "s3://erp/inbox/*.csv", cfg, source.Options{})

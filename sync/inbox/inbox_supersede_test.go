@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/mapping"
 	"erpsync/sync/inbox"
 	"erpsync/sync/source"
 )
@@ -60,7 +59,7 @@ func TestInbox_SupersedesOnlyAfterNewestWentThrough(t *testing.T) {
 		}
 	})
 	t.Run("newest over max_bytes: rejected, the older one taken at once", func(t *testing.T) {
-		r, _ := sftpInboxWith(t, func(c *mapping.Config) { c.MaxBytes = 100 })
+		r, _ := sftpInboxWith(t, func(c *source.Settings) { c.MaxBytes = 100 })
 		in := newInbox(t, r)
 		r.put(t, "day1.csv", "reference,name\nC1,One\n")
 		r.put(t, "day2.csv", "reference,name\n"+strings.Repeat("C1,Two\n", 50))

@@ -5,5 +5,7 @@
 // plan's -out file (WritePlanCSV, WritePlanJSON). Each CSV is declared
 // by one row struct with csv tags (OutcomeLine, WarningLine, PlanLine)
 // and written through gocsv (WriteHeader, WriteRows), every cell made
-// inert for spreadsheets (SafeCell).
+// inert for spreadsheets (SafeCell). On the console, PrintPlan and
+// PrintColumns show a plan, PrintStatus and PrintHeld what `erpsync
+// status` and `release` show; Clip bounds a text shown to people.
 package report

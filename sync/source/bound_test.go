@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/mapping"
 	"erpsync/sync/source"
 	"erpsync/sync/source/sourcetest"
 )
@@ -35,11 +34,11 @@ func fetchListed(t *testing.T, st source.Store, before func()) ([]string, error)
 	return spoolFiles(t, sp.Dir()), err
 }
 
-func s3Store(t *testing.T, srv *sourcetest.S3Server, pattern string, tune func(*mapping.Config)) source.Store {
+func s3Store(t *testing.T, srv *sourcetest.S3Server, pattern string, tune func(*source.Settings)) source.Store {
 	t.Helper()
-	cfg := mapping.DefaultConfig()
+	cfg := source.DefaultSettings()
 	cfg.Path = pattern
-	cfg.S3 = mapping.S3Config{Endpoint: srv.URL}
+	cfg.S3 = source.S3Config{Endpoint: srv.URL}
 	if tune != nil {
 		tune(&cfg)
 	}
@@ -119,15 +118,15 @@ func TestFetch_ListedOverMaxBytesNotCopied(t *testing.T) {
 	srv := sourcetest.NewS3Server(t, "erp")
 	srv.Put(t, "erp", "inbox/day1.csv", export(100))
 	srv.SetBody("erp", "inbox/day1.csv", sourcetest.Endless) // any GET would count its bytes
-	cfg := mapping.DefaultConfig()
+	cfg := source.DefaultSettings()
 	cfg.Path = "s3://erp/inbox/*.csv"
-	cfg.S3 = mapping.S3Config{Endpoint: srv.URL}
+	cfg.S3 = source.S3Config{Endpoint: srv.URL}
 	cfg.MaxBytes = 500
 	opt := fetchOptions(t)
 	_, _, err := source.Fetch(context.Background(), cfg, "", opt)
-	var fe *mapping.FileError
+	var fe *source.UnusableError
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "source.max_bytes") {
-		t.Errorf("err = %v, want a *mapping.FileError naming source.max_bytes", err)
+		t.Errorf("err = %v, want a *source.UnusableError naming source.max_bytes", err)
 	}
 	if n := srv.BodyBytes(); n != 0 {
 		t.Errorf("%d bytes were sent", n)

@@ -10,8 +10,6 @@ import (
 	"io"
 	"sync/atomic"
 	"time"
-
-	"erpsync/mapping"
 )
 
 // DefaultStallTimeout is source.stall_timeout when unset: a transfer that
@@ -23,7 +21,7 @@ const DefaultStallTimeout = 2 * time.Minute
 // remote file listed larger is not copied.
 const DefaultMaxBytes = 4 << 30
 
-func maxBytesOf(cfg mapping.Config) int64 {
+func maxBytesOf(cfg Settings) int64 {
 	if cfg.MaxBytes > 0 {
 		return cfg.MaxBytes
 	}
@@ -43,7 +41,7 @@ func checkListedSize(st Store, e Entry) error {
 // errStalled is a transfer cut for moving no byte for stall_timeout.
 var errStalled = errors.New("stalled: no byte moved")
 
-func stallAfter(cfg mapping.Config) time.Duration {
+func stallAfter(cfg Settings) time.Duration {
 	if cfg.StallTimeout > 0 {
 		return cfg.StallTimeout
 	}

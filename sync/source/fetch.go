@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-
-	"erpsync/mapping"
 )
 
 // Export is the export a run reads: a local path, and where it came from.
@@ -40,9 +38,9 @@ type FetchOptions struct {
 // newest match of cfg.Path — and returns a local path to read: a local
 // file as it is, a remote one copied once to the spool and checked.
 // cleanup removes the copy (a no-op for a local file); call it when the
-// run is over. An export that cannot be found is a *mapping.FileError
+// run is over. An export that cannot be found is an *UnusableError
 // (exit 2); a refused or lost connection is fatal (exit 4).
-func Fetch(ctx context.Context, cfg mapping.Config, flagFile string, opt FetchOptions) (*Export, func(), error) {
+func Fetch(ctx context.Context, cfg Settings, flagFile string, opt FetchOptions) (*Export, func(), error) {
 	pattern := flagFile
 	if pattern == "" {
 		pattern = cfg.Path

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/mapping"
 	"erpsync/sync/source"
 )
 
@@ -43,7 +42,7 @@ func TestArchive_AcrossFileSystems(t *testing.T) {
 	mod := time.Date(2026, 3, 1, 1, 0, 0, 0, time.UTC)
 	writeFile(t, filepath.Join(inbox, "customers.csv.gz"), data, mod)
 
-	cfg := mapping.DefaultConfig()
+	cfg := source.DefaultSettings()
 	cfg.ArchiveDir = archive
 	st, err := source.Open(context.Background(), filepath.Join(inbox, "*.csv.gz"), cfg, source.Options{})
 	if err != nil {

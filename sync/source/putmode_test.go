@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"erpsync/mapping"
 	"erpsync/sync/source"
 )
 
@@ -14,7 +13,7 @@ import (
 // the file was refused; it is not for every user of the host.
 func TestLocal_PutIsNotForEveryone(t *testing.T) {
 	dir := t.TempDir()
-	st, err := source.Open(context.Background(), filepath.Join(dir, "*.csv"), mapping.DefaultConfig(), source.Options{})
+	st, err := source.Open(context.Background(), filepath.Join(dir, "*.csv"), source.DefaultSettings(), source.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,8 +20,6 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
 	"go.uber.org/zap"
-
-	"erpsync/mapping"
 )
 
 // s3Store is a prefix in an S3 (or S3-compatible) bucket. Keys have no
@@ -44,7 +42,7 @@ var (
 func (s *s3Store) stallTimeout() time.Duration { return s.stall }
 func (s *s3Store) maxBytes() int64             { return s.max }
 
-func newS3(ctx context.Context, pattern string, cfg mapping.Config, opt Options) (*s3Store, error) {
+func newS3(ctx context.Context, pattern string, cfg Settings, opt Options) (*s3Store, error) {
 	r, err := parseRemote(pattern, cfg.ArchiveDir)
 	if err != nil {
 		return nil, err

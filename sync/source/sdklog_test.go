@@ -10,7 +10,6 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
-	"erpsync/mapping"
 	"erpsync/sync/source"
 	"erpsync/sync/source/sourcetest"
 )
@@ -28,9 +27,9 @@ func TestS3_SDKLogsToDebug(t *testing.T) {
 	stderr := os.Stderr
 	os.Stderr = w
 	core, logs := observer.New(zap.DebugLevel)
-	cfg := mapping.DefaultConfig()
+	cfg := source.DefaultSettings()
 	cfg.Path = "s3://erp/inbox/*.csv"
-	cfg.S3 = mapping.S3Config{Endpoint: srv.URL}
+	cfg.S3 = source.S3Config{Endpoint: srv.URL}
 	opt := fetchOptions(t)
 	opt.Log = zap.New(core)
 	_, cleanup, ferr := source.Fetch(context.Background(), cfg, "", opt)

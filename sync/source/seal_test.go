@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/mapping"
 	"erpsync/sync/source"
 	"erpsync/sync/source/sourcetest"
 )
@@ -39,7 +38,7 @@ func TestFetch_LocalLinkNotListed(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "inbox", "day1.csv"), export(10), t0)
 	symlink(t, filepath.Join(dir, "secret", "environ"), filepath.Join(dir, "inbox", "x.csv"))
 
-	cfg := mapping.DefaultConfig()
+	cfg := source.DefaultSettings()
 	cfg.Path = filepath.Join(dir, "inbox", "*.csv")
 	st, err := source.Open(context.Background(), cfg.Path, cfg, source.Options{})
 	if err != nil {
@@ -57,9 +56,9 @@ func TestFetch_LocalLinkNotListed(t *testing.T) {
 		t.Fatalf("fetch = %+v, %v; want day1.csv", exp, err)
 	}
 	_, _, err = source.Fetch(context.Background(), cfg, filepath.Join(dir, "inbox", "x.csv"), fetchOptions(t))
-	var fe *mapping.FileError
+	var fe *source.UnusableError
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "symbolic link") {
-		t.Errorf("-file of a link: err = %v, want a *mapping.FileError naming the link", err)
+		t.Errorf("-file of a link: err = %v, want a *source.UnusableError naming the link", err)
 	}
 	if err != nil && strings.Contains(err.Error(), secret) {
 		t.Errorf("the secret is in the error: %v", err)
@@ -116,7 +115,7 @@ func TestFetch_SFTPLinkNotRead(t *testing.T) {
 func TestReject_ReasonBounded(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "inbox", "day1.csv"), export(10), time.Now())
-	cfg := mapping.DefaultConfig()
+	cfg := source.DefaultSettings()
 	cfg.Path = filepath.Join(dir, "inbox", "*.csv")
 	cfg.ArchiveDir = filepath.Join(dir, "archive")
 	st, err := source.Open(context.Background(), cfg.Path, cfg, source.Options{})
@@ -146,9 +145,9 @@ func TestFetch_LongKeySpooled(t *testing.T) {
 	key := "inbox/" + strings.Repeat("k", 1020-len("inbox/")-len(".csv.gz")) + ".csv.gz"
 	data := export(20)
 	srv.Put(t, "erp", key, data)
-	cfg := mapping.DefaultConfig()
+	cfg := source.DefaultSettings()
 	cfg.Path = "s3://erp/inbox/*.csv.gz"
-	cfg.S3 = mapping.S3Config{Endpoint: srv.URL}
+	cfg.S3 = source.S3Config{Endpoint: srv.URL}
 	exp, cleanup, err := source.Fetch(context.Background(), cfg, "", fetchOptions(t))
 	if err != nil {
 		t.Fatal(err)

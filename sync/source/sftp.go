@@ -17,8 +17,6 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
-
-	"erpsync/mapping"
 )
 
 // sftpStore is a folder on an SFTP server. It dials on first use and
@@ -39,7 +37,7 @@ type sftpStore struct {
 	client *sftp.Client
 }
 
-func newSFTP(pattern string, cfg mapping.Config, opt Options) (*sftpStore, error) {
+func newSFTP(pattern string, cfg Settings, opt Options) (*sftpStore, error) {
 	r, err := parseRemote(pattern, cfg.ArchiveDir)
 	if err != nil {
 		return nil, err
@@ -78,7 +76,7 @@ func newSFTP(pattern string, cfg mapping.Config, opt Options) (*sftpStore, error
 
 // sftpAuth reads the key file or the password; the secrets come from
 // environment variables only.
-func sftpAuth(c mapping.SFTPConfig, opt Options) ([]ssh.AuthMethod, error) {
+func sftpAuth(c SFTPConfig, opt Options) ([]ssh.AuthMethod, error) {
 	if err := checkEnvName("sftp.password_env", c.PasswordEnv); err != nil {
 		return nil, err
 	}
@@ -142,7 +140,7 @@ func plainEnvName(name string) bool {
 
 // hostKeyCheck checks the server against known_hosts. Only an explicit
 // insecure_ignore_host_key skips it, with a warning at every run.
-func hostKeyCheck(c mapping.SFTPConfig) (ssh.HostKeyCallback, error) {
+func hostKeyCheck(c SFTPConfig) (ssh.HostKeyCallback, error) {
 	if c.InsecureIgnoreHostKey {
 		return ssh.InsecureIgnoreHostKey(), nil
 	}

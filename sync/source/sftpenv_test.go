@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"erpsync/mapping"
 	"erpsync/sync/source"
 )
 
@@ -17,23 +16,23 @@ import (
 func TestSFTP_PasswordEnvNotEchoed(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
-		sftp     mapping.SFTPConfig
+		sftp     source.SFTPConfig
 		want     string // in the error
 		notShown string // never in the error
 	}{
-		{"password pasted", mapping.SFTPConfig{PasswordEnv: "s3cr3t pa$$word!"}, "sftp.password_env is not the name", "pa$$word"},
-		{"password with a dash", mapping.SFTPConfig{PasswordEnv: "correct-horse-battery"}, "sftp.password_env is not the name", "horse"},
-		{"lowercase name-like secret", mapping.SFTPConfig{PasswordEnv: "Tr0ub4dor3xkcd"}, "sftp.password_env", "Tr0ub4dor3xkcd"},
-		{"passphrase pasted", mapping.SFTPConfig{KeyFile: "testdata/none", PassphraseEnv: "my passphrase"}, "sftp.passphrase_env is not the name", "my passphrase"},
-		{"unset variable", mapping.SFTPConfig{PasswordEnv: "ERP_SFTP_PASSWORD"}, "ERP_SFTP_PASSWORD", ""},
+		{"password pasted", source.SFTPConfig{PasswordEnv: "s3cr3t pa$$word!"}, "sftp.password_env is not the name", "pa$$word"},
+		{"password with a dash", source.SFTPConfig{PasswordEnv: "correct-horse-battery"}, "sftp.password_env is not the name", "horse"},
+		{"lowercase name-like secret", source.SFTPConfig{PasswordEnv: "Tr0ub4dor3xkcd"}, "sftp.password_env", "Tr0ub4dor3xkcd"},
+		{"passphrase pasted", source.SFTPConfig{KeyFile: "testdata/none", PassphraseEnv: "my passphrase"}, "sftp.passphrase_env is not the name", "my passphrase"},
+		{"unset variable", source.SFTPConfig{PasswordEnv: "ERP_SFTP_PASSWORD"}, "ERP_SFTP_PASSWORD", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := mapping.DefaultConfig()
+			cfg := source.DefaultSettings()
 			cfg.SFTP = tc.sftp
 			cfg.SFTP.InsecureIgnoreHostKey = true
 			_, err := source.Open(context.Background(), "sftp://erp@127.0.0.1:1/inbox/*.csv", cfg,
 				source.Options{Getenv: func(string) string { return "" }})
-			var fe *mapping.FileError
+			var fe *source.UnusableError
 			if err == nil || !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v; want a config error saying %q", err, tc.want)
 			}

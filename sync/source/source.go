@@ -17,8 +17,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-
-	"erpsync/mapping"
 )
 
 // The kinds of source: the label of /metrics and of the logs.
@@ -118,7 +116,7 @@ func KindOf(pattern string) string {
 // Open returns the store of a pattern (source.path or -file) with the
 // settings of cfg. It connects lazily: nothing is dialled before the
 // first List or Open.
-func Open(ctx context.Context, pattern string, cfg mapping.Config, opt Options) (Store, error) {
+func Open(ctx context.Context, pattern string, cfg Settings, opt Options) (Store, error) {
 	switch KindOf(pattern) {
 	case KindSFTP:
 		return newSFTP(pattern, cfg, opt)
@@ -205,7 +203,7 @@ func redactURL(s string) string {
 // configError is a source that cannot be used as configured: an unusable
 // export (exit 2), not a fatal error.
 func configError(where string, err error) error {
-	return &mapping.FileError{File: where, Err: err}
+	return &UnusableError{Where: where, Err: err}
 }
 
 func (r remote) base() remote { return r }

@@ -17,7 +17,6 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 	"golang.org/x/crypto/ssh"
 
-	"erpsync/mapping"
 	"erpsync/sync/source"
 	"erpsync/sync/source/sourcetest"
 )
@@ -25,10 +24,10 @@ import (
 const passwordEnv = "TEST_SFTP_PASSWORD"
 
 // sftpConfig is a source: section for srv, checking its real host key.
-func sftpConfig(t *testing.T, srv *sourcetest.SFTPServer, pattern string) mapping.Config {
-	cfg := mapping.DefaultConfig()
+func sftpConfig(t *testing.T, srv *sourcetest.SFTPServer, pattern string) source.Settings {
+	cfg := source.DefaultSettings()
 	cfg.Path = srv.URL(pattern)
-	cfg.SFTP = mapping.SFTPConfig{PasswordEnv: passwordEnv, KnownHosts: srv.KnownHosts(t, srv.HostKey)}
+	cfg.SFTP = source.SFTPConfig{PasswordEnv: passwordEnv, KnownHosts: srv.KnownHosts(t, srv.HostKey)}
 	return cfg
 }
 
@@ -133,9 +132,9 @@ func TestFetch_SFTPHostKeyRefused(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "known_hosts "+knownHosts) || !strings.Contains(err.Error(), "refused") {
 				t.Fatalf("err = %v, want a refusal naming known_hosts %s", err, knownHosts)
 			}
-			var fe *mapping.FileError
+			var fe *source.UnusableError
 			if errors.As(err, &fe) {
-				t.Errorf("a refused host key is a *mapping.FileError (exit 2), want a fatal error (exit 4)")
+				t.Errorf("a refused host key is a *source.UnusableError (exit 2), want a fatal error (exit 4)")
 			}
 			if left := spoolFiles(t, opt.SpoolDir); len(left) != 0 {
 				t.Errorf("something was read: %v", left)
@@ -152,7 +151,7 @@ func TestFetch_SFTPInsecureWarnsEveryRun(t *testing.T) {
 	inbox := filepath.Join(srv.Root, "inbox")
 	writeFile(t, filepath.Join(inbox, "day1.csv"), export(10), time.Now())
 	cfg := sftpConfig(t, srv, inbox+"/*.csv")
-	cfg.SFTP = mapping.SFTPConfig{PasswordEnv: passwordEnv, InsecureIgnoreHostKey: true}
+	cfg.SFTP = source.SFTPConfig{PasswordEnv: passwordEnv, InsecureIgnoreHostKey: true}
 	core, logs := observer.New(zap.WarnLevel)
 	opt := fetchOptions(t)
 	opt.Log = zap.New(core)
@@ -213,9 +212,9 @@ func TestFetch_S3(t *testing.T) {
 	srv.Put(t, "erp", "inbox/day2.zip", newer)
 	srv.Put(t, "erp", "inbox/sub/day3.zip", old)
 	srv.Put(t, "erp", "other/day4.zip", old)
-	cfg := mapping.DefaultConfig()
+	cfg := source.DefaultSettings()
 	cfg.Path = "s3://erp/inbox/*.zip"
-	cfg.S3 = mapping.S3Config{Endpoint: srv.URL, Region: "eu-west-3"}
+	cfg.S3 = source.S3Config{Endpoint: srv.URL, Region: "eu-west-3"}
 	opt := fetchOptions(t)
 	exp, cleanup, err := source.Fetch(context.Background(), cfg, "", opt)
 	if err != nil {
@@ -233,13 +232,13 @@ func TestFetch_S3(t *testing.T) {
 
 func TestFetch_NoMatchIsUnusable(t *testing.T) {
 	srv := sourcetest.NewS3Server(t, "erp")
-	cfg := mapping.DefaultConfig()
+	cfg := source.DefaultSettings()
 	cfg.Path = "s3://erp/inbox/*.zip"
 	cfg.S3.Endpoint = srv.URL
 	_, _, err := source.Fetch(context.Background(), cfg, "", fetchOptions(t))
-	var fe *mapping.FileError
+	var fe *source.UnusableError
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "matches no file") {
-		t.Fatalf("err = %v, want a *mapping.FileError saying no file matches", err)
+		t.Fatalf("err = %v, want a *source.UnusableError saying no file matches", err)
 	}
 }
 
@@ -254,7 +253,7 @@ func TestRedact(t *testing.T) {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
 	}
-	cfg := mapping.DefaultConfig()
+	cfg := source.DefaultSettings()
 	cfg.Path = "sftp://erp:hunter2@127.0.0.1/in/*.csv"
 	_, err := source.Open(context.Background(), cfg.Path, cfg, source.Options{})
 	if err == nil || strings.Contains(err.Error(), "hunter2") {

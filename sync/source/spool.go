@@ -14,8 +14,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"erpsync/mapping"
 )
 
 // Spool is the local folder that holds this run's copies of remote
@@ -118,8 +116,8 @@ func (sp *Spool) Fetch(ctx context.Context, st Store, e Entry) (Copy, error) {
 		if ctx.Err() != nil {
 			return Copy{}, ctx.Err()
 		}
-		var fe *mapping.FileError
-		if errors.As(err, &fe) || errors.Is(err, errLonger) {
+		var ue *UnusableError
+		if errors.As(err, &ue) || errors.Is(err, errLonger) {
 			return Copy{}, err // a link, or longer than listed: another try reads the same
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/mapping"
 	"erpsync/sync/source"
 	"erpsync/sync/source/sourcetest"
 )
@@ -30,8 +29,8 @@ func within(t *testing.T, what string, fn func()) {
 	}
 }
 
-func stallIn(d time.Duration) func(*mapping.Config) {
-	return func(c *mapping.Config) { c.StallTimeout = d }
+func stallIn(d time.Duration) func(*source.Settings) {
+	return func(c *source.Settings) { c.StallTimeout = d }
 }
 
 // TestFetch_S3StallCut: a GET that answers nothing, or sends a little

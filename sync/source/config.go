@@ -1,6 +1,26 @@
-package mapping
+package source
 
 import "time"
+
+// Settings are source:'s transport settings: where the export is, how a
+// remote one is fetched, and how serve takes and archives it. The rest of
+// source: is the mapping's (mapping.Config); both are read from the one
+// section, and nothing here changes how a row maps.
+type Settings struct {
+	Path         string        `yaml:"path"`          // a file or glob; sftp:// or s3:// URLs too
+	ArchiveDir   string        `yaml:"archive_dir"`   // serve: where a processed export goes
+	Settle       time.Duration `yaml:"settle"`        // serve: a file unchanged this long is taken
+	SFTP         SFTPConfig    `yaml:"sftp"`          // read when Path is an sftp:// URL
+	S3           S3Config      `yaml:"s3"`            // read when Path is an s3:// URL
+	StallTimeout time.Duration `yaml:"stall_timeout"` // remote copies: cut when no byte moves this long (2m when 0)
+	// MaxBytes is source.max_bytes, the mapping's key (it bounds the
+	// decompressed export), which bounds a remote copy too: set from it,
+	// never read from the file here (DefaultMaxBytes when 0).
+	MaxBytes int64 `yaml:"-"`
+}
+
+// DefaultSettings returns the documented defaults.
+func DefaultSettings() Settings { return Settings{Settle: 10 * time.Second} }
 
 // SFTPConfig is `source.sftp:`, read when source.path is an sftp:// URL.
 // Secrets are never in the file: only the names of the environment

@@ -1,4 +1,8 @@
-package mapping
+// Package country reads a country cell as its ISO 3166-1 alpha-2 code:
+// codes, aliases and names in English and the export's usual languages,
+// with errors that name the candidates of an ambiguous name and the
+// successors of a withdrawn one. It imports nothing of erpsync.
+package country
 
 import (
 	"errors"
@@ -13,7 +17,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Country cells are read by LookupCountry. The rules, in the order they
+// Country cells are read by Lookup. The rules, in the order they
 // win when two would give different answers:
 //
 //  1. ISO 3166-1 alpha-2 and alpha-3 codes, and the usual aliases
@@ -30,12 +34,12 @@ import (
 // "Korea, Republic of" also as "Republic of Korea". A key that names
 // several countries on its level is ambiguous: an error naming them.
 
-// ErrUnknownCountry, ErrAmbiguousCountry and ErrWithdrawnCountry are
-// wrapped by the errors of LookupCountry.
+// ErrUnknown, ErrAmbiguous and ErrWithdrawn are
+// wrapped by the errors of Lookup.
 var (
-	ErrUnknownCountry   = errors.New("unknown country")
-	ErrAmbiguousCountry = errors.New("ambiguous country")
-	ErrWithdrawnCountry = errors.New("withdrawn country")
+	ErrUnknown   = errors.New("unknown country")
+	ErrAmbiguous = errors.New("ambiguous country")
+	ErrWithdrawn = errors.New("withdrawn country")
 )
 
 // countryLanguages are the languages whose CLDR names are accepted
@@ -134,20 +138,20 @@ type countryIndex struct {
 
 var countries = gosync.OnceValue(buildCountryIndex)
 
-// CountryCode canonicalises a country: the ISO 3166-1 alpha-2 code of a
-// code or a name (see LookupCountry); false when there is none.
-func CountryCode(s string) (string, bool) {
+// Code canonicalises a country: the ISO 3166-1 alpha-2 code of a
+// code or a name (see Lookup); false when there is none.
+func Code(s string) (string, bool) {
 	if code, ok := countries().exact[s]; ok {
 		return code, true
 	}
-	code, err := LookupCountry(s)
+	code, err := Lookup(s)
 	return code, err == nil
 }
 
-// LookupCountry returns the ISO 3166-1 alpha-2 code of a code or a name.
+// Lookup returns the ISO 3166-1 alpha-2 code of a code or a name.
 // Its error says why there is none: unknown, ambiguous (naming the
 // candidates) or withdrawn (naming the countries that took its place).
-func LookupCountry(s string) (string, error) {
+func Lookup(s string) (string, error) {
 	idx := countries()
 	if code, ok := idx.exact[s]; ok {
 		return code, nil
@@ -165,11 +169,11 @@ func LookupCountry(s string) (string, error) {
 	}
 	switch {
 	case e == nil:
-		return "", fmt.Errorf("%w %q (want an ISO 3166 code such as FR or a name such as France, or map it in source.values)", ErrUnknownCountry, s)
+		return "", fmt.Errorf("%w %q (want an ISO 3166 code such as FR or a name such as France, or map it in source.values)", ErrUnknown, s)
 	case e.withdrawn != "":
-		return "", fmt.Errorf("%w %q: no longer in ISO 3166-1 (%s); write one of %s", ErrWithdrawnCountry, s, e.withdrawn, idx.describe(e.codes))
+		return "", fmt.Errorf("%w %q: no longer in ISO 3166-1 (%s); write one of %s", ErrWithdrawn, s, e.withdrawn, idx.describe(e.codes))
 	case len(e.codes) > 1:
-		return "", fmt.Errorf("%w %q: it may be %s; write the code or map it in source.values", ErrAmbiguousCountry, s, idx.describe(e.codes))
+		return "", fmt.Errorf("%w %q: it may be %s; write the code or map it in source.values", ErrAmbiguous, s, idx.describe(e.codes))
 	}
 	return e.codes[0], nil
 }
@@ -366,4 +370,11 @@ func foldLetter(r rune) string {
 		return "i"
 	}
 	return string(r)
+}
+
+// Tables is the package's own tables as text: the aliases, the short
+// names and the withdrawn codes. The mapping's row sums are salted with
+// it (mapping/rowsum.go), so a change to one changes every sum.
+func Tables() string {
+	return fmt.Sprintf("%v\n%v\n%v\n", countryAliases, isoShortNames, countryWithdrawn)
 }

@@ -1,18 +1,19 @@
-package main
+package report
 
 import (
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"erpsync/mapping"
 	"erpsync/sync/plan"
 )
 
-// printPlan writes a plan's summary for people: counts, the first changes
+// PrintPlan writes a plan's summary for people: counts, the first changes
 // field by field, the row errors with their lines, the drift.
-func printPlan(w io.Writer, file string, p *plan.Plan, show int) {
+func PrintPlan(w io.Writer, file string, p *plan.Plan, show int) {
 	fmt.Fprintf(w, "Plan for %s: %d rows read, %d managed customers\n", file, p.Rows, p.Managed)
 	fmt.Fprintf(w, "  create %d · update %d · delete %d · unchanged %d · invalid rows %d · drift %d · warnings %d\n",
 		p.Count(plan.OpCreate), p.Count(plan.OpUpdate), p.Count(plan.OpDelete), p.Unchanged, p.InvalidRows, len(p.Drift), p.WarningCount())
@@ -76,9 +77,9 @@ func printPlan(w io.Writer, file string, p *plan.Plan, show int) {
 	}
 }
 
-// printColumns writes, once, the export's columns that the mapping reads
+// PrintColumns writes, once, the export's columns that the mapping reads
 // (header → field) and those it ignores.
-func printColumns(w io.Writer, st mapping.Stats) {
+func PrintColumns(w io.Writer, st mapping.Stats) {
 	if len(st.Columns) == 0 {
 		return
 	}
@@ -115,4 +116,24 @@ func joinInts(ns []int) string {
 		parts[i] = strconv.Itoa(n)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Clip cuts s to at most n bytes on a character's boundary, "…" marking
+// a cut, with control characters (a newline of a wrapped error) as spaces.
+func Clip(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) <= n {
+		return s
+	}
+	const mark = "…"
+	cut := n - len(mark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
 }

@@ -1,4 +1,4 @@
-package mapping
+package records
 
 import (
 	"archive/zip"
@@ -117,38 +117,52 @@ func describeFormat(f string) string {
 	return "text (CSV)"
 }
 
-// openExport opens an export of any format as a Reader of records.
-func (m *Mapping) openExport(ctx context.Context, path string) (*Reader, error) {
+// Options are the settings of source: that decide how an export's file
+// is read as records.
+type Options struct {
+	Encoding  string // utf-8, windows-1252, iso-8859-1, utf-16 or auto
+	Delimiter string // one character, \t or auto
+	ZipMember string // the export inside a .zip: "" for its only file
+	Sheet     string // a workbook's sheet: "" for its first
+	MaxBytes  int64  // the export's bound, decompressed: 0 for 4 GiB
+	// How a workbook's date and number cells are written as text, so that
+	// the mapping reads them back (xlsx.go).
+	DateFormat, Decimal string
+}
+
+// Open opens an export of any format (CSV, .gz, .zip or .xlsx) as a
+// Reader of records; ctx ends a workbook's extraction.
+func Open(ctx context.Context, path string, o Options) (*Reader, error) {
 	format, err := checkFormat(path)
 	if err != nil {
 		return nil, err
 	}
-	limit := m.exportLimit()
+	limit := o.exportLimit()
 	switch format {
 	case formatGzip:
-		return newReader(capped(func() (io.ReadCloser, error) { return openGzip(path) }, limit, " decompressed"), m.cfg.Encoding, m.cfg.Delimiter)
+		return newReader(capped(func() (io.ReadCloser, error) { return openGzip(path) }, limit, " decompressed"), o.Encoding, o.Delimiter)
 	case formatZip:
-		member, err := zipMember(path, m.cfg.ZipMember)
+		member, err := zipMember(path, o.ZipMember)
 		if err != nil {
 			return nil, err
 		}
 		if formatOf(member) != formatCSV {
 			return nil, fmt.Errorf("zip member %s: want a CSV export inside the zip, not %s", member, describeFormat(formatOf(member)))
 		}
-		return newReader(capped(func() (io.ReadCloser, error) { return openZipMember(path, member) }, limit, " decompressed"), m.cfg.Encoding, m.cfg.Delimiter)
+		return newReader(capped(func() (io.ReadCloser, error) { return openZipMember(path, member) }, limit, " decompressed"), o.Encoding, o.Delimiter)
 	case formatXLSX:
-		return m.openWorkbook(ctx, path)
+		return openWorkbook(ctx, path, o)
 	}
-	return newReader(capped(func() (io.ReadCloser, error) { return openFile(path) }, limit, ""), m.cfg.Encoding, m.cfg.Delimiter)
+	return newReader(capped(func() (io.ReadCloser, error) { return openFile(path) }, limit, ""), o.Encoding, o.Delimiter)
 }
 
 // defaultExportMax is source.max_bytes when unset: 4 GiB, as read.
 const defaultExportMax = 4 << 30
 
 // exportLimit is source.max_bytes, or its default.
-func (m *Mapping) exportLimit() int64 {
-	if m.cfg.MaxBytes > 0 {
-		return m.cfg.MaxBytes
+func (o Options) exportLimit() int64 {
+	if o.MaxBytes > 0 {
+		return o.MaxBytes
 	}
 	return defaultExportMax
 }
@@ -336,22 +350,4 @@ func (z *zipArchive) Close() error { return z.f.Close() }
 func (z *zipFile) Close() error {
 	z.ReadCloser.Close()
 	return z.zr.Close()
-}
-
-// onSheet marks a workbook's row errors with their sheet.
-func onSheet(sheet string, fn func(Row) error) func(Row) error {
-	return func(row Row) error {
-		if row.Err != nil {
-			row.Err.Sheet = sheet
-		}
-		return fn(row)
-	}
-}
-
-// sheetError marks a workbook's file error with its sheet.
-func sheetError(sheet string, err error) {
-	var fe *FileError
-	if errors.As(err, &fe) && fe.Sheet == "" {
-		fe.Sheet = sheet
-	}
 }

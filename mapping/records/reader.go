@@ -1,4 +1,4 @@
-package mapping
+package records
 
 import (
 	"bufio"
@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"unicode/utf8"
@@ -148,7 +147,7 @@ func (r *Reader) restart(enc encoding.Encoding, skip int) error {
 	r.csv.Comma = r.Delimiter
 	r.csv.FieldsPerRecord = -1
 	// ReuseRecord: the cells are copied, by Next into a slice of the
-	// record's own, by readBatches into its batch's (nextInto).
+	// record's own, by the mapping's batches into theirs (NextInto).
 	r.csv.ReuseRecord = true
 	r.dec = gocsv.NewSimpleDecoderFromCSVReader(r.csv)
 	r.offset = skip
@@ -158,14 +157,15 @@ func (r *Reader) restart(enc encoding.Encoding, skip int) error {
 
 // Next returns the next record, or io.EOF.
 func (r *Reader) Next() (Record, error) {
-	rec, _, err := r.nextInto(nil)
+	rec, _, err := r.NextInto(nil, 0)
 	return rec, err
 }
 
-// nextInto is Next, the record's cells appended to slab (a new one when
-// it is full) and sliced from it; it returns the slab. A batch of records
-// then keeps its cells in one array, used again for later batches.
-func (r *Reader) nextInto(slab []string) (Record, []string, error) {
+// NextInto is Next, the record's cells appended to slab (a new one, for
+// about perSlab records, when it is full) and sliced from it; it returns
+// the slab. A batch of records then keeps its cells in one array, used
+// again for later batches.
+func (r *Reader) NextInto(slab []string, perSlab int) (Record, []string, error) {
 	if r.rows != nil {
 		rec, err := r.rows()
 		return rec, slab, err
@@ -195,13 +195,22 @@ func (r *Reader) nextInto(slab []string) (Record, []string, error) {
 	if cap(slab)-len(slab) < len(fields) {
 		size := len(fields) // Next: the record's own
 		if slab != nil {
-			size = max(size*batchSize, 2*cap(slab)) // a batch's
+			size = max(size*perSlab, 2*cap(slab)) // a batch's
 		}
 		slab = make([]string, 0, size)
 	}
 	at := len(slab)
 	slab = append(slab, fields...)
 	return Record{Line: line, Fields: slab[at:len(slab):len(slab)], Clean: !r.check.dirty}, slab, nil
+}
+
+// MapColumns tells a workbook's reader which cells the mapping reads:
+// the others are passed on as they are, not converted. A CSV's reader
+// passes every cell as it is.
+func (r *Reader) MapColumns(cols []int) {
+	if r.workbook != nil {
+		r.workbook.mapColumns(cols)
+	}
 }
 
 // Close releases the file.
@@ -335,94 +344,4 @@ func (c *crReader) Read(p []byte) (int, error) {
 		return c.Read(p)
 	}
 	return w, err
-}
-
-// What an error may show of an export: its texts (cells, header names,
-// members of a zip) are the customers' data, and an error goes to the
-// log, /healthz, .error.txt and the reports, once per row.
-const (
-	maxExcerpt   = 40  // bytes of one text an error quotes (Excerpt)
-	maxListed    = 10  // items an error lists; the rest are counted
-	maxErrorText = 300 // bytes of a row error's message (boundError)
-)
-
-// Excerpt returns s quoted, as %q does, cut to its first maxExcerpt bytes
-// (on a rune boundary) when longer, the rest counted: an error never quotes
-// a whole cell.
-func Excerpt(s string) string {
-	if len(s) <= maxExcerpt {
-		return strconv.Quote(s)
-	}
-	cut := maxExcerpt
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strconv.Quote(s[:cut]) + fmt.Sprintf("… (%d bytes more)", len(s)-cut)
-}
-
-// quoteList quotes the first maxListed items, each an Excerpt, and counts
-// the others: "and N more".
-func quoteList(items []string) string {
-	n := min(len(items), maxListed)
-	q := make([]string, n, n+1)
-	for i, s := range items[:n] {
-		q[i] = Excerpt(strings.TrimSpace(s))
-	}
-	if len(items) > n {
-		q = append(q, fmt.Sprintf("and %d more", len(items)-n))
-	}
-	return strings.Join(q, ", ")
-}
-
-// cutError is an error whose message was cut to maxErrorText bytes. It
-// unwraps to the innermost error of the one cut when that one is short (a
-// sentinel such as ErrBadNumber), never to the long text.
-type cutError struct {
-	text  string
-	inner error
-}
-
-func (e *cutError) Error() string { return e.text }
-func (e *cutError) Unwrap() error { return e.inner }
-
-// boundError returns err, or, when its message is longer than
-// maxErrorText bytes (a value error quoting a cell of a megabyte), a
-// *cutError holding its first maxErrorText bytes and the count of the rest.
-func boundError(err error) error {
-	if err == nil {
-		return nil
-	}
-	s := err.Error()
-	if len(s) <= maxErrorText {
-		return err
-	}
-	inner := err
-	for next := errors.Unwrap(inner); next != nil; next = errors.Unwrap(inner) {
-		inner = next
-	}
-	if inner == err || len(inner.Error()) > maxErrorText {
-		inner = nil
-	}
-	return &cutError{text: cutText(s, maxErrorText), inner: inner}
-}
-
-// cutText returns s, or its first n bytes (on a rune boundary) and the
-// count of the others when it is longer.
-func cutText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%s… (%d bytes more)", s[:cut], len(s)-cut)
-}
-
-// notAHeaderError is the error of a first line with none of the mapped
-// columns: most likely the export has no header line and this is a
-// customer, whose cells are not quoted.
-func notAHeaderError(missing string, fields int) error {
-	return fmt.Errorf("the header lacks the column %s; the first line does not look like a header: %d fields, none of them a mapped column (does the export start with its header line? map columns in source.columns)",
-		missing, fields)
 }

@@ -1,4 +1,4 @@
-package mapping
+package records_test
 
 import (
 	"archive/zip"
@@ -17,6 +17,9 @@ import (
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+
+	"erpsync/mapping"
+	"erpsync/mapping/records"
 )
 
 // member is a part written into a generated workbook: size bytes from
@@ -124,14 +127,14 @@ func plainRows(n int) func(io.Writer) error {
 	})
 }
 
-func bombMapping(t *testing.T, maxBytes int64) *Mapping {
+func bombMapping(t *testing.T, maxBytes int64) *mapping.Mapping {
 	t.Helper()
-	cfg := DefaultConfig()
-	cfg.Columns = ColumnMap{"reference": "reference", "name": "name"}
+	cfg := mapping.DefaultConfig()
+	cfg.Columns = mapping.ColumnMap{"reference": "reference", "name": "name"}
 	if maxBytes > 0 {
 		cfg.MaxBytes = maxBytes
 	}
-	m, err := New(cfg, nil)
+	m, err := mapping.New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,8 +156,8 @@ func tempLeft(t *testing.T, dir string) []string {
 }
 
 // countRows reads path and counts its customers and row errors.
-func countRows(ctx context.Context, m *Mapping, path string) (customers, rowErrs int, first string, err error) {
-	_, err = m.Read(ctx, path, func(r Row) error {
+func countRows(ctx context.Context, m *mapping.Mapping, path string) (customers, rowErrs int, first string, err error) {
+	_, err = m.Read(ctx, path, func(r mapping.Row) error {
 		if r.Err != nil {
 			if rowErrs == 0 {
 				first = r.Err.Error()
@@ -170,9 +173,7 @@ func countRows(ctx context.Context, m *Mapping, path string) (customers, rowErrs
 
 // small lowers the workbook limits for a test.
 func small(t *testing.T, xml int64, mem uint64) {
-	oldXML, oldMem := xlsxXMLLimit, xlsxMemLimit
-	xlsxXMLLimit, xlsxMemLimit = xml, mem
-	t.Cleanup(func() { xlsxXMLLimit, xlsxMemLimit = oldXML, oldMem })
+	t.Cleanup(records.SetWorkbookLimits(xml, mem))
 }
 
 // TestWorkbook_Bombs: a small workbook that unzips to more than
@@ -200,10 +201,10 @@ func TestWorkbook_Bombs(t *testing.T) {
 		{"many sheets under the XML limit", 0, plainRows(3), manySheets(80, 15<<10), "read into memory"},
 		// A part that is parsed, not kept: a run the parser would hold whole
 		// (a 1 GiB cell took 3.1 GiB RSS, 1 GiB of zeros 1.6 GiB).
-		{"a sheet of one huge cell", 0, hugeCell(xlsxRunLimit + 1), nil,
+		{"a sheet of one huge cell", 0, hugeCell(records.XLSXRunLimit + 1), nil,
 			"xl/worksheets/sheet1.xml holds a run of more than 16777216 bytes without a tag"},
-		{"a sheet of zeros", 0, zeros(xlsxRunLimit + 1), nil, "sheet1.xml holds a run of more than"},
-		{"shared strings of zeros", 0, plainRows(3), []member{{"xl/sharedStrings.xml", zeros(xlsxRunLimit + 1)}},
+		{"a sheet of zeros", 0, zeros(records.XLSXRunLimit + 1), nil, "sheet1.xml holds a run of more than"},
+		{"shared strings of zeros", 0, plainRows(3), []member{{"xl/sharedStrings.xml", zeros(records.XLSXRunLimit + 1)}},
 			"xl/sharedStrings.xml holds a run of more than"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -212,7 +213,7 @@ func TestWorkbook_Bombs(t *testing.T) {
 				t.Fatalf("the bomb is %d bytes on disk", st.Size())
 			}
 			_, _, _, err := countRows(context.Background(), bombMapping(t, tc.maxBytes), path)
-			var fe *FileError
+			var fe *mapping.FileError
 			if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.says) {
 				t.Errorf("err = %v, want a file error saying %q", err, tc.says)
 			}
@@ -269,7 +270,7 @@ func TestWorkbook_TempFiles(t *testing.T) {
 	if err := gone.Run(); err != nil {
 		t.Fatal(err)
 	}
-	stale := filepath.Join(tmp, fmt.Sprintf("%s%d-killed", xlsxTempPrefix, gone.Process.Pid))
+	stale := filepath.Join(tmp, fmt.Sprintf("%s%d-killed", records.XLSXTempPrefix, gone.Process.Pid))
 	if err := os.MkdirAll(stale, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -279,9 +280,9 @@ func TestWorkbook_TempFiles(t *testing.T) {
 	path := bombWorkbook(t, filepath.Join(t.TempDir(), "big.xlsx"), plainRows(1500))
 	m := bombMapping(t, 0)
 	var during []string
-	_, err := m.Read(context.Background(), path, func(r Row) error {
+	_, err := m.Read(context.Background(), path, func(r mapping.Row) error {
 		if during == nil {
-			during, _ = filepath.Glob(filepath.Join(tmp, xlsxTempPrefix+"*", "excelize-*"))
+			during, _ = filepath.Glob(filepath.Join(tmp, records.XLSXTempPrefix+"*", "excelize-*"))
 		}
 		return nil
 	})
@@ -292,7 +293,7 @@ func TestWorkbook_TempFiles(t *testing.T) {
 		t.Errorf("after the read TMPDIR holds %v", left)
 	}
 	stop := errors.New("stop")
-	if _, err := m.Read(context.Background(), path, func(Row) error { return stop }); !errors.Is(err, stop) {
+	if _, err := m.Read(context.Background(), path, func(mapping.Row) error { return stop }); !errors.Is(err, stop) {
 		t.Fatalf("err %v, want the callback's", err)
 	}
 	if left := tempLeft(t, tmp); len(left) > 0 {
@@ -306,12 +307,12 @@ func TestWorkbook_TempFiles(t *testing.T) {
 // an unusable export), and the temporary folder goes, also once the
 // extraction has ended in the background.
 func TestWorkbook_CancelWhileExtracting(t *testing.T) {
-	for name, read := range map[string]func(*Mapping, context.Context, string) error{
-		"read": func(m *Mapping, ctx context.Context, path string) error {
-			_, err := m.Read(ctx, path, func(Row) error { return nil })
+	for name, read := range map[string]func(*mapping.Mapping, context.Context, string) error{
+		"read": func(m *mapping.Mapping, ctx context.Context, path string) error {
+			_, err := m.Read(ctx, path, func(mapping.Row) error { return nil })
 			return err
 		},
-		"check": func(m *Mapping, ctx context.Context, path string) error {
+		"check": func(m *mapping.Mapping, ctx context.Context, path string) error {
 			_, err := m.CheckContext(ctx, path)
 			return err
 		},
@@ -320,18 +321,17 @@ func TestWorkbook_CancelWhileExtracting(t *testing.T) {
 	}
 }
 
-func cancelWhileExtracting(t *testing.T, read func(*Mapping, context.Context, string) error) {
+func cancelWhileExtracting(t *testing.T, read func(*mapping.Mapping, context.Context, string) error) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	small(t, 16<<10, 256<<20)
 	path := bombWorkbook(t, filepath.Join(t.TempDir(), "big.xlsx"), plainRows(500))
 	ctx, cancel := context.WithCancel(context.Background())
 	returned, ended := make(chan struct{}), make(chan struct{})
-	extracting = func() {
+	t.Cleanup(records.SetExtracting(func() {
 		cancel()
 		<-returned // the read answers before the extraction has even begun
-	}
-	t.Cleanup(func() { extracting = nil })
+	}))
 	var err error
 	go func() {
 		defer close(ended)
@@ -339,7 +339,7 @@ func cancelWhileExtracting(t *testing.T, read func(*Mapping, context.Context, st
 	}()
 	<-ended
 	close(returned)
-	var fe *FileError
+	var fe *mapping.FileError
 	if !errors.Is(err, context.Canceled) || errors.As(err, &fe) {
 		t.Fatalf("err = %v, want context.Canceled, not a file error", err)
 	}
@@ -362,7 +362,7 @@ func TestWorkbook_WideRows(t *testing.T) {
 		return inline("A"+n, "R"+n) + `<c r="B` + n + `"><v>` + n + `</v></c>` + `<c r="C` + n + `"><v>0612</v></c>` + inline("XFD"+n, "x")
 	}))
 	m := bombMapping(t, 0)
-	r, err := m.openWorkbook(context.Background(), path)
+	r, err := records.OpenWorkbook(context.Background(), path, records.Options{DateFormat: "2006-01-02", Decimal: "."})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +370,7 @@ func TestWorkbook_WideRows(t *testing.T) {
 	if _, err := r.Next(); err != nil {
 		t.Fatal(err)
 	}
-	r.workbook.mapColumns([]int{0, 1})
+	r.MapColumns([]int{0, 1})
 	n := 0
 	for ; ; n++ {
 		rec, err := r.Next()
@@ -384,8 +384,8 @@ func TestWorkbook_WideRows(t *testing.T) {
 			t.Fatalf("line %d: %d fields %.40q, err %v", rec.Line, len(rec.Fields), rec.Fields, rec.Err)
 		}
 	}
-	if n != rows || r.workbook.converted > 3+rows*2 {
-		t.Errorf("%d rows, %d cells converted: want %d rows, at most %d cells", n, r.workbook.converted, rows, 3+rows*2)
+	if n != rows || records.Converted(r) > 3+rows*2 {
+		t.Errorf("%d rows, %d cells converted: want %d rows, at most %d cells", n, records.Converted(r), rows, 3+rows*2)
 	}
 	// Through the mapping: each row an error naming its reference.
 	_, rowErrs, first, err := countRows(context.Background(), m, path)

@@ -1,7 +1,6 @@
-package mapping
+package records
 
 import (
-	"errors"
 	"strings"
 
 	"golang.org/x/text/encoding"
@@ -365,22 +364,4 @@ func guardFor(enc encoding.Encoding, declared string) (encoding.Encoding, guardM
 		return enc, guardMode{c1: true, watch: true}
 	}
 	return enc, guardMode{}
-}
-
-// fileError is err as the *FileError of path, with the line an
-// *EncodingError or a *FieldTooLongError names.
-func fileError(path string, err error) *FileError {
-	fe := &FileError{File: path, Err: err}
-	var ee *EncodingError
-	var fl *FieldTooLongError
-	var we *WrongEncodingError
-	switch {
-	case errors.As(err, &ee):
-		fe.Line = ee.Line
-	case errors.As(err, &we):
-		fe.Line = we.Line
-	case errors.As(err, &fl):
-		fe.Line = fl.Line
-	}
-	return fe
 }

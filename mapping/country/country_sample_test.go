@@ -1,4 +1,4 @@
-package mapping_test
+package country_test
 
 import (
 	"bufio"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"erpsync/mapping"
+	"erpsync/mapping/country"
 )
 
 // TestLookupCountry_SampleDataNames: every country name a sample-data
@@ -15,13 +15,13 @@ import (
 // "Congo") and the withdrawn ("Netherlands Antilles"), whose errors say
 // so and name the candidates.
 func TestLookupCountry_SampleDataNames(t *testing.T) {
-	f, err := os.Open("../testdata/countries/sample-data-names.txt")
+	f, err := os.Open("../../testdata/countries/sample-data-names.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	want := map[string]error{"Korea": mapping.ErrAmbiguousCountry, "Congo": mapping.ErrAmbiguousCountry,
-		"Netherlands Antilles": mapping.ErrWithdrawnCountry}
+	want := map[string]error{"Korea": country.ErrAmbiguous, "Congo": country.ErrAmbiguous,
+		"Netherlands Antilles": country.ErrWithdrawn}
 	n := 0
 	for sc := bufio.NewScanner(f); sc.Scan(); {
 		name := sc.Text()
@@ -29,7 +29,7 @@ func TestLookupCountry_SampleDataNames(t *testing.T) {
 			continue
 		}
 		n++
-		code, err := mapping.LookupCountry(name)
+		code, err := country.Lookup(name)
 		switch w := want[name]; {
 		case w == nil && err != nil:
 			t.Errorf("%q: %v", name, err)

@@ -1,4 +1,4 @@
-package main
+package serve
 
 import (
 	"strconv"
@@ -10,8 +10,8 @@ import (
 	"erpsync/sync/plan"
 )
 
-// metrics are what `serve` exposes at /metrics, all prefixed erpsync_.
-type metrics struct {
+// Metrics are what `serve` exposes at /metrics, all prefixed erpsync_.
+type Metrics struct {
 	reg            *prometheus.Registry
 	runs           *prometheus.CounterVec
 	exports        *prometheus.CounterVec
@@ -27,8 +27,9 @@ type metrics struct {
 	lastExportTime prometheus.Gauge
 }
 
-func newMetrics() *metrics {
-	m := &metrics{
+// NewMetrics makes serve's metrics in a registry of their own.
+func NewMetrics() *Metrics {
+	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "erpsync_runs_total", Help: "Sync runs by outcome (done, done with failures, aborted, failed, rejected, interrupted).",
@@ -74,15 +75,19 @@ func newMetrics() *metrics {
 	return m
 }
 
-// Session logins reach observeCRM as events of status 0, not answers:
-// loginEvents turns the client's OnLogin into them.
+// Gatherer is the registry of the metrics, as /metrics reads it.
+func (m *Metrics) Gatherer() prometheus.Gatherer { return m.reg }
+
+// Session logins reach ObserveCRM as events of status 0, not answers:
+// LoginEvents turns the client's OnLogin into them.
 const (
 	crmLoginEvent   = "session login"
 	crmReloginEvent = "session re-login"
 )
 
-// loginEvents tells observe of each session login; nil without observe.
-func loginEvents(observe func(string, int, time.Duration)) func(relogin bool) {
+// LoginEvents tells observe of each session login (a CRM client's
+// OnLogin); nil without observe.
+func LoginEvents(observe func(string, int, time.Duration)) func(relogin bool) {
 	if observe == nil {
 		return nil
 	}
@@ -95,8 +100,8 @@ func loginEvents(observe func(string, int, time.Duration)) func(relogin bool) {
 	}
 }
 
-// observeCRM is the client's Observe hook (and its logins' events).
-func (m *metrics) observeCRM(op string, status int, d time.Duration) {
+// ObserveCRM is a CRM client's Observe hook (and its logins' events).
+func (m *Metrics) ObserveCRM(op string, status int, d time.Duration) {
 	switch op {
 	case crmReloginEvent:
 		m.relogins.Inc()
@@ -114,12 +119,12 @@ func (m *metrics) observeCRM(op string, status int, d time.Duration) {
 const exportSkipped = "skipped"
 
 // observeExport counts an export handled by serve's inbox.
-func (m *metrics) observeExport(kind, outcome string) {
+func (m *Metrics) observeExport(kind, outcome string) {
 	m.exports.WithLabelValues(kind, outcome).Inc()
 }
 
 // observeRun records a finished run.
-func (m *metrics) observeRun(status string, d time.Duration, res *sync.Outcome) {
+func (m *Metrics) observeRun(status string, d time.Duration, res *sync.Outcome) {
 	m.runs.WithLabelValues(status).Inc()
 	m.runDuration.Observe(d.Seconds())
 	if res == nil {

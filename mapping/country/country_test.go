@@ -1,4 +1,4 @@
-package mapping_test
+package country_test
 
 import (
 	"bufio"
@@ -7,14 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"erpsync/mapping"
+	"erpsync/mapping/country"
 )
 
 // TestLookupCountry_ISO reads every current ISO 3166-1 entry by its
 // alpha-2 and alpha-3 code and its English short name, as written, with
 // and without its parenthesised parts, in other cases and spellings.
 func TestLookupCountry_ISO(t *testing.T) {
-	f, err := os.Open("../testdata/countries/iso3166-1.tsv")
+	f, err := os.Open("../../testdata/countries/iso3166-1.tsv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestLookupCountry_ISO(t *testing.T) {
 			inputs = append(inputs, cols[3])
 		}
 		for _, in := range inputs {
-			if got, err := mapping.LookupCountry(in); got != a2 {
+			if got, err := country.Lookup(in); got != a2 {
 				t.Errorf("LookupCountry(%q) = %q, %v; want %s", in, got, err, a2)
 			}
 		}
@@ -81,7 +81,7 @@ func TestLookupCountry_Names(t *testing.T) {
 		"Germania": "DE", "Svizzera": "CH", "Duitsland": "DE", "Verenigd Koninkrijk": "GB", "Alemanha": "DE",
 		"Estados Unidos": "US", "Bosnien und Herzegowina": "BA", "Bosnien & Herzegowina": "BA",
 	} {
-		if got, err := mapping.LookupCountry(in); got != want {
+		if got, err := country.Lookup(in); got != want {
 			t.Errorf("LookupCountry(%q) = %q, %v; want %s", in, got, err, want)
 		}
 	}
@@ -93,16 +93,16 @@ func TestLookupCountry_Errors(t *testing.T) {
 		kind error
 		says []string
 	}{
-		{"Korea", mapping.ErrAmbiguousCountry, []string{"KP (North Korea)", "KR (South Korea)"}},
-		{"Congo", mapping.ErrAmbiguousCountry, []string{"CD", "CG"}},
-		{"Virgin Islands", mapping.ErrAmbiguousCountry, []string{"VG", "VI"}},
-		{"Netherlands Antilles", mapping.ErrWithdrawnCountry, []string{"CW (Curaçao)", "SX", "BQ"}},
-		{"AN", mapping.ErrWithdrawnCountry, []string{"CW"}},
-		{"Yugoslavia", mapping.ErrWithdrawnCountry, []string{"RS", "ME"}},
-		{"Atlantis", mapping.ErrUnknownCountry, []string{`"Atlantis"`, "ISO 3166 code"}},
-		{"", mapping.ErrUnknownCountry, nil},
+		{"Korea", country.ErrAmbiguous, []string{"KP (North Korea)", "KR (South Korea)"}},
+		{"Congo", country.ErrAmbiguous, []string{"CD", "CG"}},
+		{"Virgin Islands", country.ErrAmbiguous, []string{"VG", "VI"}},
+		{"Netherlands Antilles", country.ErrWithdrawn, []string{"CW (Curaçao)", "SX", "BQ"}},
+		{"AN", country.ErrWithdrawn, []string{"CW"}},
+		{"Yugoslavia", country.ErrWithdrawn, []string{"RS", "ME"}},
+		{"Atlantis", country.ErrUnknown, []string{`"Atlantis"`, "ISO 3166 code"}},
+		{"", country.ErrUnknown, nil},
 	} {
-		code, err := mapping.LookupCountry(tc.in)
+		code, err := country.Lookup(tc.in)
 		if code != "" || !errors.Is(err, tc.kind) {
 			t.Errorf("LookupCountry(%q) = %q, %v; want %v", tc.in, code, err, tc.kind)
 			continue
@@ -113,7 +113,7 @@ func TestLookupCountry_Errors(t *testing.T) {
 			}
 		}
 	}
-	if code, ok := mapping.CountryCode("Korea"); ok {
+	if code, ok := country.Code("Korea"); ok {
 		t.Errorf("CountryCode(Korea) = %s, true", code)
 	}
 }
@@ -124,7 +124,7 @@ func BenchmarkCountryCode(b *testing.B) {
 	for _, in := range []string{"FR", "France", "bosnia & herzegovina"} {
 		b.Run(in, func(b *testing.B) {
 			for b.Loop() {
-				if _, ok := mapping.CountryCode(in); !ok {
+				if _, ok := country.Code(in); !ok {
 					b.Fatal(in)
 				}
 			}
@@ -137,11 +137,11 @@ func FuzzLookupCountry(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		code, err := mapping.LookupCountry(s)
+		code, err := country.Lookup(s)
 		if (err == nil) != (len(code) == 2) {
 			t.Fatalf("LookupCountry(%q) = %q, %v", s, code, err)
 		}
-		if c2, ok := mapping.CountryCode(s); ok != (err == nil) || c2 != code {
+		if c2, ok := country.Code(s); ok != (err == nil) || c2 != code {
 			t.Fatalf("CountryCode(%q) = %q, %v; LookupCountry %q, %v", s, c2, ok, code, err)
 		}
 	})

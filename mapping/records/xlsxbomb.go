@@ -1,4 +1,4 @@
-package mapping
+package records
 
 // Workbook bombs (issue 26 §5). An .xlsx is a zip: a 1 MB file may unzip
 // to gigabytes. excelize's own limit is 16 GiB; it keeps every part in
@@ -53,8 +53,8 @@ var extracting func()
 
 // workbookLimits returns the unzipped size a workbook may have, and the
 // size above which a sheet goes to a temporary file.
-func (m *Mapping) workbookLimits() (total, xml int64) {
-	total = m.cfg.MaxBytes
+func (o Options) workbookLimits() (total, xml int64) {
+	total = o.MaxBytes
 	if total <= 0 {
 		total = xlsxDefaultMax
 	}
@@ -63,8 +63,8 @@ func (m *Mapping) workbookLimits() (total, xml int64) {
 
 // openBounded opens a workbook within the limits, in a temporary folder
 // of its own, which the caller removes (workbook.Close).
-func (m *Mapping) openBounded(ctx context.Context, file string) (*excelize.File, string, error) {
-	total, xml := m.workbookLimits()
+func openBounded(ctx context.Context, file string, o Options) (*excelize.File, string, error) {
+	total, xml := o.workbookLimits()
 	if err := checkWorkbookSizes(ctx, file, total, xml); err != nil {
 		return nil, "", err
 	}

@@ -1,4 +1,4 @@
-package mapping
+package records
 
 import (
 	"context"
@@ -33,13 +33,13 @@ type workbook struct {
 
 // openWorkbook opens source.sheet, or the first sheet, within the limits
 // of source.max_bytes (xlsxbomb.go); ctx ends the extraction.
-func (m *Mapping) openWorkbook(ctx context.Context, file string) (*Reader, error) {
-	f, tmp, err := m.openBounded(ctx, file)
+func openWorkbook(ctx context.Context, file string, o Options) (*Reader, error) {
+	f, tmp, err := openBounded(ctx, file, o)
 	if err != nil {
 		return nil, fmt.Errorf("xlsx: %w", err)
 	}
-	w := &workbook{ctx: ctx, f: f, tmp: tmp, dateLayout: m.cfg.DateFormat, decimal: m.cfg.Decimal}
-	sheet, err := pickSheet(f, m.cfg.Sheet)
+	w := &workbook{ctx: ctx, f: f, tmp: tmp, dateLayout: o.DateFormat, decimal: o.Decimal}
+	sheet, err := pickSheet(f, o.Sheet)
 	if err == nil {
 		w.raw, err = f.Rows(sheet)
 	}
@@ -69,7 +69,7 @@ func pickSheet(f *excelize.File, name string) (string, error) {
 			return s, nil
 		}
 	}
-	return "", fmt.Errorf("sheet %q is not in the workbook (it has %s)", name, quoteList(sheets))
+	return "", fmt.Errorf("sheet %q is not in the workbook (it has %s)", name, QuoteList(sheets))
 }
 
 // next returns the next row that holds anything; blank rows are skipped
