@@ -43,6 +43,11 @@ type Config struct {
 	Sheet         string                       `yaml:"sheet"`
 	StallTimeout  time.Duration                `yaml:"stall_timeout"` // remote copies: cut when no byte moves this long (2m when 0)
 	MaxBytes      int64                        `yaml:"max_bytes"`     // decompressed export (workbook: unzipped) at most; 4 GiB by default
+	// Policies are sync.fields' policies other than erp (field → crm, fill
+	// or keep), set by the config's loader: they change what is pushed,
+	// so they are part of the fingerprint (settings.go). Not a key of
+	// source:.
+	Policies map[string]string `yaml:"-" setting:"sync.fields"`
 }
 
 // DeleteFlag marks rows that are delete requests: a column and the values
@@ -219,4 +224,11 @@ func (l *TextList) UnmarshalYAML(n *yaml.Node) error {
 	}
 	*l = out
 	return nil
+}
+
+// IsField reports whether name is one of the CRM's fields (the field
+// table's).
+func IsField(name string) bool {
+	_, ok := customer.Lookup(name)
+	return ok
 }
