@@ -71,6 +71,21 @@ func (fs Fields) Declared() map[string]string {
 	return out
 }
 
+// CRMOwns reports whether the CRM's value of a field stands under its
+// policy, whatever the ERP's: always for crm, once filled for fill, and
+// over an empty cell for keep. Such a value is no difference.
+func (fs Fields) CRMOwns(field, erp, crm string) bool {
+	switch fs.Of(field) {
+	case PolicyCRM:
+		return true
+	case PolicyFill:
+		return crm != ""
+	case PolicyKeep:
+		return erp == "" && crm != ""
+	}
+	return false
+}
+
 // Mode says what a run may do (sync.mode, issue 23 §2).
 type Mode string
 
