@@ -227,8 +227,18 @@ func TestRun_DeletesDeactivate(t *testing.T) {
 	if out.Plan.Count(plan.OpDelete) != 1 {
 		t.Errorf("plan: %d deletes, want 1 (counted as a delete for max_delete)", out.Plan.Count(plan.OpDelete))
 	}
+	before := c.upserts()
+	if out, err := c.run(t, "reference;name;email;phone", "C1;One;;1"); err != nil || c.upserts() != before || out.Plan.Len() != 0 {
+		t.Errorf("day 2 again: %v, %d upserts; want nothing planned or sent", err, c.upserts()-before)
+	}
 	if _, err := c.run(t, "reference;name;email;phone", "C1;One;;1", "C2;Two;;2"); err != nil {
 		t.Fatalf("day 3: %v", err)
+	}
+	c.job.Settings.MaxDelete = plan.Limit{Count: 0}
+	if _, err := c.run(t, "reference;name;email;phone", "C1;One;;1"); err == nil {
+		t.Error("a deactivation past max_delete (0) went through")
+	} else if got, _ := c.store.ByReference("C2"); !got.IsActive {
+		t.Error("a deactivation stopped by max_delete was sent")
 	}
 	if got, _ := c.store.ByReference("C2"); !got.IsActive {
 		t.Error("C2 back in the export: still inactive")
