@@ -1,6 +1,9 @@
 package sync_test
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"erpsync/mapping"
@@ -8,6 +11,7 @@ import (
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
+	"erpsync/sync/report"
 )
 
 // newPolicyJob is a csvJob mapping reference, name, email and phone,
@@ -178,6 +182,17 @@ func TestRun_ModeUpdateOnly(t *testing.T) {
 	lines := reportLines(t, out, "skipped.csv")
 	if len(lines) != 2 || lines[0][0] != "C2" || lines[0][1] != "3" || lines[1][0] != "C3" {
 		t.Errorf("skipped.csv: %q; want C2 line 3, C3", lines)
+	}
+	raw, err := os.ReadFile(filepath.Join(out.Dir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum report.Summary
+	if err := json.Unmarshal(raw, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if a := sum.Rows; a == nil || a.Skipped != 2 || a.Sent+a.Unchanged+a.Skipped != a.Read {
+		t.Errorf("summary.json rows: %+v; want 2 skipped, and sent + unchanged + skipped = read", a)
 	}
 }
 
