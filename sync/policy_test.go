@@ -183,6 +183,16 @@ func TestRun_ModeUpdateOnly(t *testing.T) {
 	if len(lines) != 2 || lines[0][0] != "C2" || lines[0][1] != "3" || lines[1][0] != "C3" {
 		t.Errorf("skipped.csv: %q; want C2 line 3, C3", lines)
 	}
+	if err := c.store.DeleteByReference("C1"); err != nil { // by hand: an upsert would create it again
+		t.Fatal(err)
+	}
+	again, err := c.run(t, "reference;name;email;phone", "C1;One changed;;1")
+	if err != nil {
+		t.Fatalf("day 3: %v", err)
+	}
+	if c.inCRM("C1") || again.Plan.SkippedCount != 1 {
+		t.Errorf("C1 deleted by hand: in the CRM again %v, %d skipped; want false, 1", c.inCRM("C1"), again.Plan.SkippedCount)
+	}
 	raw, err := os.ReadFile(filepath.Join(out.Dir, "summary.json"))
 	if err != nil {
 		t.Fatal(err)

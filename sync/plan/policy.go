@@ -86,6 +86,16 @@ func (fs Fields) CRMOwns(field, erp, crm string) bool {
 	return false
 }
 
+// owned reports whether a field's policy is other than erp.
+func (fs Fields) owned() bool {
+	for _, p := range fs {
+		if p != PolicyERP && p != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // Mode says what a run may do (sync.mode, issue 23 §2).
 type Mode string
 
@@ -112,6 +122,7 @@ func (m Mode) deletes() bool { return m == "" || m == ModeSync }
 const (
 	SkipNew     = "new customer, not created: sync.mode is update_only"
 	SkipChanged = "changed customer, not updated: sync.mode is create_only"
+	SkipGone    = "deleted by hand in the CRM, not created again: sync.mode is update_only"
 )
 
 // Skipped is a row the mode does not send.
@@ -140,6 +151,9 @@ func (pl *planner) allowed(op Op, c *mapping.Customer) bool {
 	case op == OpUpdate && pl.opt.Mode == ModeCreateOnly:
 		pl.skip(c, SkipChanged)
 		return false
+	case op == OpUpdate && pl.opt.Mode == ModeUpdateOnly && pl.drifted[c.Reference] == ReasonDeletedByHand:
+		pl.skip(c, SkipGone) // its upsert would create it
+		return false
 	}
 	return true
 }
@@ -156,7 +170,7 @@ func (pl *planner) upsertIf(op Op, c *mapping.Customer, reason string) {
 // of is too. It keeps, for the fields it drops, what the CRM holds
 // (crmNow), which decides whether a fill field is sent.
 func (pl *planner) driftByPolicy(drift []Drift) []Drift {
-	if len(pl.opt.Fields.Declared()) == 0 {
+	if !pl.opt.Fields.owned() {
 		return drift
 	}
 	out := make([]Drift, 0, len(drift))
@@ -190,7 +204,7 @@ func (pl *planner) driftByPolicy(drift []Drift) []Drift {
 // fill or keep field is the one the refresh saw, or else the one last
 // pushed.
 func (pl *planner) policyChanges(c *mapping.Customer, old map[string]string) (changes []Change, withheld []string) {
-	if len(pl.opt.Fields.Declared()) == 0 {
+	if !pl.opt.Fields.owned() {
 		return fieldChanges(c, old), nil
 	}
 	now := pl.crmNow[c.Reference]
