@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"erpsync/mapping"
+	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/internal/testrig"
@@ -315,5 +316,26 @@ func TestRun_PolicyChangeSendsOnlyChangedValues(t *testing.T) {
 		if got := c.field(t, "C1", "phone"); got != step.phone {
 			t.Errorf("step %d (%v): C1's phone %q, want %q", i, step.fields, got, step.phone)
 		}
+	}
+}
+
+// TestImport_PolicyCRMWithheld (issue 23 §1): an import (a lean plan,
+// whose rows are read again to be sent) follows the policies too: C1's
+// new name is sent, its phone, the CRM's, is not.
+func TestImport_PolicyCRMWithheld(t *testing.T) {
+	c := newPolicyJob(t, plan.Fields{"phone": plan.PolicyCRM})
+	if _, err := c.run(t, "reference;name;email;phone", "C1;One;;111"); err != nil {
+		t.Fatalf("day 1: %v", err)
+	}
+	c.handEdit(t, "C1", "phone", "999")
+	c.job.Mode = sync.ModeImport
+	if _, err := c.run(t, "reference;name;email;phone", "C1;One renamed;;222", "C2;Two;;333"); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	if name, phone := c.field(t, "C1", "name"), c.field(t, "C1", "phone"); name != "One renamed" || phone != "999" {
+		t.Errorf("C1: name %q, phone %q; want One renamed, the hand edit 999", name, phone)
+	}
+	if got := c.field(t, "C2", "phone"); got != "333" {
+		t.Errorf("C2 created with phone %q, want 333", got)
 	}
 }
