@@ -38,7 +38,12 @@ type Config struct {
 	DeleteFlag    DeleteFlag                   `yaml:"delete_flag"`
 	ZipMember     string                       `yaml:"zip_member"`
 	Sheet         string                       `yaml:"sheet"`
-	MaxBytes      int64                        `yaml:"max_bytes"` // decompressed export (workbook: unzipped) at most; 4 GiB by default
+	MaxBytes      int64                        `yaml:"max_bytes"`     // decompressed export (workbook: unzipped) at most; 4 GiB by default
+	// Policies are sync.fields' policies other than erp (field → crm, fill
+	// or keep), set by the config's loader: they change what is pushed,
+	// so they are part of the fingerprint (settings.go). Not a key of
+	// source:.
+	Policies map[string]string `yaml:"-" setting:"sync.fields"`
 }
 
 // DeleteFlag marks rows that are delete requests: a column and the values
@@ -214,4 +219,11 @@ func (l *TextList) UnmarshalYAML(n *yaml.Node) error {
 	}
 	*l = out
 	return nil
+}
+
+// IsField reports whether name is one of the CRM's fields (the field
+// table's).
+func IsField(name string) bool {
+	_, ok := customer.Lookup(name)
+	return ok
 }

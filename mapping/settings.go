@@ -103,6 +103,12 @@ var settings = []setting{
 	{key: "auto_columns", effect: changesValues,
 		salt: &part{name: "AutoColumns", value: func(c *Config) any { return c.AutoColumns }, omitEmpty: true},
 		fp:   &part{name: "AutoColumns", at: 14, value: func(c *Config) any { return c.AutoColumns }, omitEmpty: true}},
+	// sync.fields (issue 23): a policy other than erp changes what an
+	// update pushes; a customer whose pushed values do not change is
+	// compared by value and not sent (plan.byValue).
+	{key: "sync.fields", effect: changesValues,
+		salt: &part{name: "Policies", value: func(c *Config) any { return c.Policies }, omitEmpty: true},
+		fp:   &part{name: "Policies", at: 15, value: func(c *Config) any { return c.Policies }, omitEmpty: true}},
 }
 
 // raw is a salt part: the setting as it is.

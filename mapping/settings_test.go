@@ -83,6 +83,9 @@ func TestSettings_EveryKeyDeclared(t *testing.T) {
 	walk = func(typ reflect.Type, prefix string) {
 		for f := range typ.Fields() {
 			key := prefix + strings.Split(f.Tag.Get("yaml"), ",")[0]
+			if s := f.Tag.Get("setting"); s != "" { // set from another section (sync.fields)
+				key = s
+			}
 			switch {
 			case declared[key]:
 				found[key] = true
@@ -110,6 +113,7 @@ var settingChanges = map[string]func(c *mapping.Config){
 	"null_values":        func(c *mapping.Config) { c.NullValues = mapping.TextList{"NULL"} },
 	"columns":            func(c *mapping.Config) { c.Columns["phone"] = "TEL" },
 	"auto_columns":       func(c *mapping.Config) { c.AutoColumns = true },
+	"sync.fields":        func(c *mapping.Config) { c.Policies = map[string]string{"phone": "crm"} },
 	"values":             func(c *mapping.Config) { c.Values["categoryId"]["R"] = "retail" },
 	"values_strict":      func(c *mapping.Config) { c.ValuesStrict = []string{"categoryId"} },
 	"strict":             func(c *mapping.Config) { c.Strict = []string{"email"} },

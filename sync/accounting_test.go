@@ -122,7 +122,7 @@ func checkAccount(t *testing.T, dir string) {
 	if a == nil || a.Read == 0 {
 		t.Fatalf("summary has no row account: %s", raw)
 	}
-	if sum := a.Sent + a.Failed + a.NotSent + a.Invalid + a.Unchanged + a.Merged + a.Ignored; sum != a.Read {
+	if sum := a.Sent + a.Failed + a.NotSent + a.Invalid + a.Unchanged + a.Merged + a.Ignored + a.Skipped; sum != a.Read {
 		t.Errorf("rows: %+v add up to %d, want %d read", *a, sum, a.Read)
 	}
 	seen := map[string]int{}

@@ -83,6 +83,8 @@ type Settings struct {
 	References  plan.ReferenceMode
 	ReportsMode os.FileMode // of the report files (reports.file_mode); 0: report.DefaultMode
 	MaxErrors   int         // row errors and warnings kept whole (reports.max_errors); 0: DefaultMaxErrors
+	Mode        plan.Mode   // what a run may do (sync.mode); "": sync
+	Fields      plan.Fields // who owns each field (sync.fields)
 }
 
 // Outcome is what a finished (or stopped) run reports.
@@ -402,6 +404,8 @@ func (r *run) planOptions(ctx context.Context) (plan.Options, error) {
 		MappingChanged:         count > 0 && fingerprint != "" && fingerprint != j.Mapping.Fingerprint(),
 		ParentInCRM:            parentInCRM(ctx, j.CRM),
 		MaxErrors:              j.Settings.MaxErrors,
+		Mode:                   j.Settings.Mode,
+		Fields:                 j.Settings.Fields,
 	}, nil
 }
 
@@ -460,6 +464,9 @@ func (r *run) noteRowErrors(p *plan.Plan) {
 	r.summary.RowErrorKinds, r.summary.WarningKinds = p.RowErrorKinds, p.WarningKinds
 	r.summary.Warnings = p.WarningCount()
 	if err := r.report.WriteWarnings(p.Warnings, p.WarningKinds); err != nil {
+		r.j.Log.Error("write reports", zap.Error(err))
+	}
+	if err := r.report.WriteSkipped(p); err != nil {
 		r.j.Log.Error("write reports", zap.Error(err))
 	}
 	logMerged(r.j.Log, p)

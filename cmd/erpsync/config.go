@@ -71,6 +71,10 @@ type SyncConfig struct {
 	DeleteDespiteRowErrors bool `yaml:"delete_despite_row_errors"`
 	// References: how the CRM compares references (insensitive or exact).
 	References plan.ReferenceMode `yaml:"references"`
+	// Mode: what a run may do (sync, upsert, update_only, create_only).
+	Mode plan.Mode `yaml:"mode"`
+	// Fields: who owns each mapped field (erp, crm, fill, keep).
+	Fields plan.Fields `yaml:"fields"`
 }
 
 // ServeConfig is the serve: section.
@@ -127,7 +131,7 @@ func DefaultConfig() Config {
 			Deletes: plan.DeletesNever, MaxDelete: plan.Limit{Percent: 5, IsPercent: true},
 			Drift: plan.DriftERPWins, MaxFailures: plan.Limit{Percent: 10, IsPercent: true},
 			Lookback: 2 * time.Minute, FullCheck: refresh.DefaultFullCheck,
-			References: plan.ReferencesInsensitive,
+			References: plan.ReferencesInsensitive, Mode: plan.ModeSync,
 		},
 		Schedule: "CRON_TZ=Europe/Paris 0 2 * * *",
 		Serve:    ServeConfig{Listen: "127.0.0.1:9464", ShutdownTimeout: 5 * time.Minute},
@@ -160,6 +164,9 @@ func LoadConfig(path string) (*Config, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, &ConfigError{Path: path, Err: err}
 	}
+	if p := cfg.Sync.Fields.Declared(); len(p) > 0 {
+		cfg.Source.Policies = p // part of the mapping's fingerprint
+	}
 	return &cfg, nil
 }
 
@@ -175,9 +182,15 @@ func tidyYAMLError(err error) error {
 
 func (c *Config) validate() error {
 	switch c.Sync.Deletes {
-	case plan.DeletesNever, plan.DeletesMirror:
+	case plan.DeletesNever, plan.DeletesMirror, plan.DeletesDeactivate:
 	default:
-		return fmt.Errorf("sync.deletes %q: want never or mirror", c.Sync.Deletes)
+		return fmt.Errorf("sync.deletes %q: want never, mirror or deactivate", c.Sync.Deletes)
+	}
+	if err := c.Sync.Mode.Check(); err != nil {
+		return err
+	}
+	if err := c.Sync.Fields.Check(c.mapped); err != nil {
+		return err
 	}
 	switch c.Sync.References {
 	case plan.ReferencesInsensitive, plan.ReferencesExact:
@@ -298,4 +311,13 @@ func configWritable(path string) string {
 		return fmt.Sprintf("its folder is writable by every user (mode %04o)", dir.Mode().Perm())
 	}
 	return ""
+}
+
+// mapped reports whether a CRM field is mapped: named in source.columns,
+// or, with source.auto_columns, a field of the CRM's.
+func (c *Config) mapped(field string) bool {
+	if _, ok := c.Source.Columns[field]; ok {
+		return true
+	}
+	return c.Source.AutoColumns && mapping.IsField(field)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +32,10 @@ func TestLoadConfig_Examples(t *testing.T) {
 	cfg, _ := LoadConfig("../../configs/erpsync.example.yaml")
 	def := DefaultConfig()
 	def.CRM.BaseURL = "http://127.0.0.1:8085" // required, no default: the example's
-	if cfg.CRM != def.CRM || cfg.Sync != def.Sync || cfg.Serve != def.Serve || cfg.Schedule != def.Schedule ||
+	if len(cfg.Sync.Fields) == 0 {
+		cfg.Sync.Fields = nil // `fields: {}` is the default's nil
+	}
+	if cfg.CRM != def.CRM || !reflect.DeepEqual(cfg.Sync, def.Sync) || cfg.Serve != def.Serve || cfg.Schedule != def.Schedule ||
 		cfg.Source.Settle != def.Source.Settle || cfg.Source.Decimal != def.Source.Decimal {
 		t.Errorf("the example's values differ from the defaults:\n%+v\n%+v", cfg, def)
 	}
@@ -50,6 +54,11 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{"sync:\n  max_delete: 150%\n", "from 0% to 100%"},
 		{"sync:\n  deletes: sometimes\n", `sync.deletes "sometimes"`},
 		{"sync:\n  drift: crm_wins\n", `sync.drift "crm_wins"`},
+		// issue 23: unknown modes and policies, a policy on an unmapped field
+		{"sync:\n  mode: mirror_all\n", `sync.mode "mirror_all"`},
+		{"source:\n  columns: {reference: KUNNR, phone: TEL}\nsync:\n  fields: {phone: owner}\n", `sync.fields.phone "owner"`},
+		{"source:\n  columns: {reference: KUNNR, phone: TEL}\nsync:\n  fields: {fax: crm}\n", "sync.fields.fax: the field is not mapped"},
+		{"source:\n  columns: {reference: KUNNR}\nsync:\n  fields: {reference: crm}\n", "sync.fields.reference"},
 		{"crm:\n  concurrency: 0\n", "crm.concurrency 0"},
 		{"crm: [\n", "yaml"},
 	} {
@@ -68,5 +77,26 @@ func TestLoadConfig_Errors(t *testing.T) {
 	}
 	if cfg.Sync.MaxDelete != (plan.Limit{Count: 25}) || cfg.Sync.Lookback != 30*time.Second || cfg.Source.Settle != time.Second {
 		t.Errorf("parsed %+v / %v", cfg.Sync, cfg.Source.Settle)
+	}
+}
+
+// TestLoadConfig_Policies (issue 23): sync.mode, sync.fields and
+// sync.deletes: deactivate are read; the policies other than erp go into
+// the mapping's fingerprint, so that changing one compares every row
+// again.
+func TestLoadConfig_Policies(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte("crm:\n  base_url: http://x\nsource:\n  columns: {reference: KUNNR, phone: TEL, email: MAIL}\n"+
+		"sync:\n  mode: update_only\n  deletes: deactivate\n  fields: {phone: crm, email: erp}\n"), 0o600)
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Sync.Mode != plan.ModeUpdateOnly || cfg.Sync.Deletes != plan.DeletesDeactivate || cfg.Sync.Fields.Of("phone") != plan.PolicyCRM {
+		t.Errorf("sync: %+v", cfg.Sync)
+	}
+	if want := map[string]string{"phone": "crm"}; !reflect.DeepEqual(cfg.Source.Policies, want) {
+		t.Errorf("source policies %v, want %v (erp's are the default: not in the fingerprint)", cfg.Source.Policies, want)
 	}
 }

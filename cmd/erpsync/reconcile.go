@@ -52,7 +52,7 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 	}
 	res, err := reconcile.Run(ctx, sync.ExportRows(ctx, j.mapping, path), j.client, cp, reconcile.Options{
 		Concurrency: j.cfg.CRM.Concurrency, Tolerance: j.cfg.Reconcile.Tolerance, CountryCode: mapping.CountryCode,
-		MaxErrors: j.cfg.Reports.MaxErrors,
+		MaxErrors: j.cfg.Reports.MaxErrors, Fields: j.cfg.Sync.Fields,
 	})
 	if err != nil {
 		return err

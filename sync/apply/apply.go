@@ -87,7 +87,7 @@ func Run(ctx context.Context, p *plan.Plan, api CRM, rec Recorder, opt Options) 
 	if opt.CountryCode == nil {
 		opt.CountryCode = func(string) (string, bool) { return "", false }
 	}
-	a := &applier{api: api, rec: rec, opt: opt,
+	a := &applier{api: api, rec: rec, opt: opt, plan: p,
 		sum:     &Summary{OK: map[plan.Op]int{}, Failed: map[plan.Op]int{}},
 		allowed: opt.MaxFailures.Of(p.Len()),
 	}
@@ -193,6 +193,7 @@ type applier struct {
 	opt     Options
 	sum     *Summary
 	allowed int // failures allowed
+	plan    *plan.Plan
 
 	failed  atomic.Int64
 	skipped atomic.Int64
@@ -297,9 +298,12 @@ func (a *applier) do(ctx context.Context, act *plan.Action) error {
 	out := a.outcome(act)
 	var status int
 	var err error
-	if act.Op == plan.OpDelete {
+	switch {
+	case act.Op == plan.OpDelete && a.plan != nil && a.plan.Deactivate:
+		status, err = a.deactivate(ctx, act, &out)
+	case act.Op == plan.OpDelete:
 		status, err = a.delete(ctx, act, &out)
-	} else {
+	default:
 		status, err = a.upsert(ctx, act, &out)
 	}
 	if err != nil && (crm.IsFatal(err) || crm.IsUnreachable(err) || ctx.Err() != nil) {
@@ -343,14 +347,19 @@ func (a *applier) record(ctx context.Context, act *plan.Action, out state.Outcom
 
 func (a *applier) upsert(ctx context.Context, act *plan.Action, out *state.Outcome) (int, error) {
 	c := act.Customer
-	got, err := a.api.Upsert(ctx, act.Reference, crm.UpsertForm(c))
+	withheld := a.withheld(act)
+	got, err := a.api.Upsert(ctx, act.Reference, a.form(act, withheld))
 	if err != nil {
 		return 0, err
 	}
 	out.Hash, out.RowSum, out.Values = c.Hash, c.RowSum, c.Fields()
 	out.CRMID, out.CRMLastUpdated = got.ID, got.LastUpdated.Time
 	out.CRMValues = refresh.CRMValues(got, c.FieldNames(), a.opt.CountryCode)
-	if diffs := a.storedDiffs(out.Values, out.CRMValues); len(diffs) > 0 {
+	sent := out.Values
+	if withheld != nil {
+		sent = recordWithheld(out.Values, out.CRMValues, withheld)
+	}
+	if diffs := a.storedDiffs(sent, out.CRMValues); len(diffs) > 0 {
 		// Stored otherwise than sent (a digits-only parent read as an id):
 		// a row failure, the record kept as it was, the next run retries.
 		return got.AnswerStatus, &StoredDiffError{Status: got.AnswerStatus, Diffs: diffs}

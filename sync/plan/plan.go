@@ -157,8 +157,17 @@ type Plan struct {
 	// check): never deleted by their path, each a row error that is no
 	// row (not in InvalidRows), yet a row failure of the run.
 	NotDeleted int
+	// Skipped are the rows sync.mode does not send (update_only: new
+	// customers; create_only: changed ones), the first MaxErrors of them;
+	// SkippedCount counts them all.
+	Skipped      []Skipped
+	SkippedCount int
+	// Deactivate says that the deletes are sent as isActive=false
+	// (sync.deletes: deactivate): the CRM keeps the customer.
+	Deactivate bool
 
-	lean *leanPlan // a lean plan's upserts; nil otherwise
+	lean     *leanPlan           // a lean plan's upserts; nil otherwise
+	withheld map[string][]string // an update's fields not sent under sync.fields (WithheldOf)
 }
 
 // Merged is a reference whose rows were identical: they are one customer,
@@ -291,7 +300,14 @@ type DeleteMode string
 const (
 	DeletesNever  DeleteMode = "never"
 	DeletesMirror DeleteMode = "mirror"
+	// DeletesDeactivate plans the deletes of mirror, and the apply sends
+	// each as isActive=false instead (Plan.Deactivate).
+	DeletesDeactivate DeleteMode = "deactivate"
 )
+
+// mirrors reports whether managed references absent from the export
+// are deleted (or deactivated).
+func (m DeleteMode) mirrors() bool { return m == DeletesMirror || m == DeletesDeactivate }
 
 // ReferenceMode says how the CRM compares references: ignoring case,
 // accents and trailing spaces (the default), or exactly.
@@ -349,6 +365,10 @@ type Options struct {
 	// keeps whole (reports.max_errors); the others are counted by kind.
 	// 0: DefaultMaxErrors.
 	MaxErrors int
+	// Fields holds the fields' policies (sync.fields): who owns each.
+	Fields Fields
+	// Mode says what the run may do (sync.mode); "": sync.
+	Mode Mode
 }
 
 // GuardError stops a run before its first write.
@@ -423,6 +443,9 @@ type planner struct {
 	folds map[string][]string
 
 	unknownRows int // rows without a usable reference (unknown: their first lines)
+	// crmNow holds what the refresh saw the CRM hold of the fields whose
+	// policy is not erp, where it differs from what was pushed.
+	crmNow map[string]map[string]string
 
 	// A lean plan's updates keep their customers only while fewer than
 	// leanBatch wait (pending): their values are then compared with those
@@ -450,7 +473,8 @@ func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, e
 		dups:     map[string]*dupRows{},
 		ignored:  map[string]bool{},
 		inCRM:    map[string]bool{},
-		plan:     &Plan{MappingChanged: opt.MappingChanged},
+		plan:     &Plan{MappingChanged: opt.MappingChanged, Deactivate: opt.Deletes == DeletesDeactivate},
+		crmNow:   map[string]map[string]string{},
 		sameLean: map[*Action]state.Rehash{},
 		ctx:      ctx,
 		cp:       cp,
@@ -460,7 +484,8 @@ func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, e
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
 	defer stopLoading()
-	for _, d := range opt.Drift {
+	pl.opt.Drift = pl.driftByPolicy(opt.Drift)
+	for _, d := range pl.opt.Drift {
 		pl.drifted[d.Reference] = ReasonDrift
 		if d.Deleted {
 			pl.drifted[d.Reference] = ReasonDeletedByHand
@@ -538,6 +563,8 @@ func (pl *planner) row(r mapping.Row) error {
 	e.line, e.row = int32(c.Line), rowHash
 	managed := e.cp != 0
 	switch {
+	case c.Delete && managed && !pl.opt.Mode.deletes():
+		pl.skip(c, "flagged for deletion, not deleted: sync.mode is "+string(pl.opt.Mode))
 	case c.Delete:
 		if managed { // a flagged reference never created costs no request
 			a := pl.newAction()
@@ -548,14 +575,14 @@ func (pl *planner) row(r mapping.Row) error {
 			pl.ignored[c.Reference] = true
 		}
 	case !managed:
-		pl.upsert(OpCreate, c, ReasonNew)
+		pl.upsertIf(OpCreate, c, ReasonNew)
 	case e.cp != hashPrefix(c.Hash):
 		reason := ReasonChanged
 		if pl.opt.MappingChanged {
 			reason = ReasonMappingChanged
 		}
-		pl.upsert(OpUpdate, c, reason)
-	case pl.opt.Retry[c.Reference]:
+		pl.upsertIf(OpUpdate, c, reason)
+	case pl.opt.Retry[c.Reference] && pl.opt.Mode != ModeCreateOnly:
 		// Unchanged in the export, but its last push failed: a repair of
 		// a hand edit, say, whose drift the next refresh no longer sees.
 		pl.upsert(OpUpdate, c, ReasonRetry)
@@ -697,7 +724,7 @@ func (t *textArena) clone(s string) string {
 // unchanged remembers an unchanged customer only when drift may need it.
 func (pl *planner) unchanged(c *mapping.Customer) {
 	reason := pl.drifted[c.Reference]
-	if pl.opt.ImportOnly || pl.opt.DriftPolicy != DriftERPWins || reason == "" {
+	if pl.opt.ImportOnly || pl.opt.DriftPolicy != DriftERPWins || reason == "" || !pl.allowed(OpUpdate, c) {
 		return
 	}
 	pl.upsert(OpUpdate, c, reason)
@@ -796,7 +823,7 @@ func (pl *planner) describeChanges(ctx context.Context, cp Checkpoint) error {
 		}
 		updates = append(updates, a)
 	}
-	same, err := sameAsPushed(ctx, cp, updates)
+	same, err := pl.sameAsPushed(ctx, cp, updates)
 	if err != nil {
 		return err
 	}
@@ -806,18 +833,20 @@ func (pl *planner) describeChanges(ctx context.Context, cp Checkpoint) error {
 }
 
 // sameAsPushed fills each update's changes from the values last pushed,
-// and says how its values compare with them. Each update reads its
-// record, most of the time on its own: on every core (a day-2 plan of a
-// million rows has 10,000 of them, 0.4 s one after the other).
-func sameAsPushed(ctx context.Context, cp Checkpoint, updates []*Action) ([]sameness, error) {
+// under the fields' policies, and says how its values compare with them.
+// Each update reads its record, most of the time on its own: on every
+// core (a day-2 plan of a million rows has 10,000 of them, 0.4 s one
+// after the other).
+func (pl *planner) sameAsPushed(ctx context.Context, cp Checkpoint, updates []*Action) ([]sameness, error) {
 	same := make([]sameness, len(updates))
+	withheld := make([][]string, len(updates))
 	err := onEveryCore(ctx, len(updates), func(ctx context.Context, i int) error {
 		a := updates[i]
 		old, err := lastPushed(ctx, cp, a.Reference)
 		if err != nil {
 			return fmt.Errorf("read checkpoint of %s: %w", a.Reference, err)
 		}
-		a.Changes = fieldChanges(a.Customer, old)
+		a.Changes, withheld[i] = pl.policyChanges(a.Customer, old)
 		if old != nil && a.Changes == nil {
 			same[i] = sameValues
 			if len(old) != fieldCount(a.Customer) {
@@ -826,6 +855,14 @@ func sameAsPushed(ctx context.Context, cp Checkpoint, updates []*Action) ([]same
 		}
 		return nil
 	})
+	for i, w := range withheld {
+		if w != nil {
+			if pl.plan.withheld == nil {
+				pl.plan.withheld = map[string][]string{}
+			}
+			pl.plan.withheld[updates[i].Reference] = w
+		}
+	}
 	return same, err
 }
 
@@ -841,7 +878,7 @@ func (pl *planner) flushLean(ctx context.Context) error {
 	if len(pl.pending) == 0 {
 		return nil
 	}
-	same, err := sameAsPushed(ctx, pl.cp, pl.pending)
+	same, err := pl.sameAsPushed(ctx, pl.cp, pl.pending)
 	if err != nil {
 		return err
 	}
@@ -1044,7 +1081,7 @@ func (pl *planner) guard() error {
 			"the plan deletes %d of %d managed customers, more than max_delete allows (%s = %d); nothing was written",
 			deletes, pl.plan.Managed, pl.opt.MaxDelete, allowed)}
 	}
-	if pl.opt.Deletes == DeletesMirror && pl.plan.Rows == 0 && pl.plan.Managed > 0 {
+	if pl.opt.Deletes.mirrors() && pl.opt.Mode.deletes() && pl.plan.Rows == 0 && pl.plan.Managed > 0 {
 		return &GuardError{Guard: "empty export", Detail: fmt.Sprintf(
 			"the export has no rows while %d customers are managed; nothing was written", pl.plan.Managed)}
 	}

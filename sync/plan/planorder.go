@@ -251,7 +251,7 @@ func (pl *planner) planDeletes(ctx context.Context, cp Checkpoint) error {
 			dels = append(dels, a)
 		}
 	}
-	if pl.opt.Deletes == DeletesMirror {
+	if pl.opt.Deletes.mirrors() && pl.opt.Mode.deletes() {
 		reason := pl.absentReason()
 		err := cp.Hashes(ctx, func(ref, _ string) error {
 			if e := pl.refs.get(pl.key(ref)); e.cp != 0 && e.line == 0 {

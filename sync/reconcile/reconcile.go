@@ -28,6 +28,9 @@ const (
 	// that never got an answer): erpsync could not send it. An export
 	// row erpsync itself refused is StatusInvalid.
 	StatusRefused = "refused"
+	// StatusCRMOwned is a reference that matches but for values the CRM
+	// owns under sync.fields (Item.CRMOwned): counted matched.
+	StatusCRMOwned = "crm_owned"
 )
 
 // Verdicts of a reconciliation (Reconciliation.Verdict).
@@ -59,6 +62,9 @@ type Options struct {
 	// their items), as a plan's (reports.max_errors); the others are
 	// counted (RowErrorsOmitted). 0: DefaultMaxErrors.
 	MaxErrors int
+	// Fields are the fields' policies (sync.fields): a value the CRM owns
+	// under them is no difference (Item.CRMOwned).
+	Fields plan.Fields
 }
 
 // Checkpoint is what a reconciliation reads of the checkpoint to
@@ -130,6 +136,10 @@ type Item struct {
 	Lines       []int       `json:"lines,omitempty"` // a conflicting duplicate's first lines, every one refused (Explanation counts the others)
 	Managed     bool        `json:"managed"`         // erpsync pushed it
 	Differences []FieldDiff `json:"differences,omitempty"`
+	// CRMOwned are the fields that differ where the CRM's value stands
+	// under sync.fields (crm; fill once filled; keep of an empty cell):
+	// shown, not counted as differences.
+	CRMOwned    []FieldDiff `json:"crm_owned,omitempty"`
 	Explanation string      `json:"explanation"`
 }
 
@@ -478,6 +488,8 @@ func (r *Reconciliation) count(item *Item) {
 		return
 	}
 	switch item.Status {
+	case StatusCRMOwned:
+		r.Summary.Matched++
 	case StatusOnlyInERP:
 		r.Summary.OnlyInERP++
 	case StatusOnlyInCRM:
@@ -586,13 +598,18 @@ func compare(ref string, e *erpSide, c *crm.Customer, rec *state.Record, opt Opt
 	}
 	fields := slices.Sorted(maps.Keys(e.fields))
 	crmVals := refresh.CRMValues(c, fields, opt.CountryCode)
-	var diffs []FieldDiff
+	var diffs, owned []FieldDiff
 	for _, f := range fields {
 		want, got := e.fields[f], crmVals[f]
 		if _, compared := crmVals[f]; !compared || refresh.EqualValue(f, want, got) || withinTolerance(f, want, got, opt.Tolerance) {
 			continue
 		}
 		d := FieldDiff{Field: f, ERP: want, CRM: got, Delta: delta(want, got)}
+		if opt.Fields.CRMOwns(f, want, got) {
+			d.Explanation = fmt.Sprintf("the CRM's value stands (sync.fields: %s)", opt.Fields.Of(f))
+			owned = append(owned, d)
+			continue
+		}
 		switch {
 		case rec == nil:
 		case rec.Values[f] != want:
@@ -602,8 +619,12 @@ func compare(ref string, e *erpSide, c *crm.Customer, rec *state.Record, opt Opt
 		}
 		diffs = append(diffs, d)
 	}
-	if len(diffs) == 0 {
+	if len(diffs) == 0 && len(owned) == 0 {
 		return nil
+	}
+	if len(diffs) == 0 {
+		return &Item{Reference: ref, Status: StatusCRMOwned, Line: e.line, Managed: managed, CRMOwned: owned,
+			Explanation: "matches but for values the CRM owns (sync.fields)"}
 	}
 	why := "differs, and erpsync never pushed it"
 	if managed {
@@ -612,7 +633,7 @@ func compare(ref string, e *erpSide, c *crm.Customer, rec *state.Record, opt Opt
 			why = "differs from what erpsync pushed"
 		}
 	}
-	return &Item{Reference: ref, Status: StatusDifferent, Line: e.line, Managed: managed, Differences: diffs, Explanation: why}
+	return &Item{Reference: ref, Status: StatusDifferent, Line: e.line, Managed: managed, Differences: diffs, CRMOwned: owned, Explanation: why}
 }
 
 // withinTolerance compares numbers with the field's tolerance.

@@ -106,6 +106,9 @@ func writeReconcileCSV(w io.Writer, r *Reconciliation) error {
 		for _, d := range it.Differences {
 			lines = append(lines, CSVLine{it.Reference, it.Status, d.Field, d.ERP, d.CRM, d.Delta, cmp.Or(d.Explanation, it.Explanation)})
 		}
+		for _, d := range it.CRMOwned { // the CRM's values under sync.fields: not differences
+			lines = append(lines, CSVLine{it.Reference, StatusCRMOwned, d.Field, d.ERP, d.CRM, d.Delta, d.Explanation})
+		}
 		if len(lines) == 0 {
 			lines = append(lines, CSVLine{Reference: it.Reference, Status: it.Status, Explanation: it.Explanation})
 		}

@@ -23,6 +23,7 @@ func PrintPlan(w io.Writer, file string, p *plan.Plan, show int) {
 	if p.DeletesHeld != "" {
 		fmt.Fprintf(w, "  deletes held: %s\n", p.DeletesHeld)
 	}
+	printPolicies(w, p, show)
 	i := 0
 	for a := range p.All() {
 		if i == show {
@@ -136,4 +137,18 @@ func Clip(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + mark
+}
+
+// printPolicies says what sync.mode skipped and how deletes are sent.
+func printPolicies(w io.Writer, p *plan.Plan, show int) {
+	if p.Deactivate && p.Count(plan.OpDelete) > 0 {
+		fmt.Fprintln(w, "  deletes are sent as isActive=false (sync.deletes: deactivate): the CRM keeps the customers")
+	}
+	for i, s := range p.Skipped {
+		if i == show {
+			fmt.Fprintf(w, "  … and %d more skipped (skipped.csv in the run's reports)\n", p.SkippedCount-show)
+			break
+		}
+		fmt.Fprintf(w, "  skip   %s (line %d): %s\n", s.Reference, s.Line, s.Reason)
+	}
 }

@@ -515,8 +515,9 @@ type RowAccount struct {
 	// DoneEarlier counts the unchanged rows done by a run that did not
 	// finish, which this one resumed: success.csv, done_earlier.
 	DoneEarlier int `json:"done_earlier,omitempty"`
-	Merged      int `json:"merged"`  // identical to an earlier row of the same reference
-	Ignored     int `json:"ignored"` // flagged for deletion, never in the CRM
+	Merged      int `json:"merged"`            // identical to an earlier row of the same reference
+	Ignored     int `json:"ignored"`           // flagged for deletion, never in the CRM
+	Skipped     int `json:"skipped,omitempty"` // not sent by sync.mode (update_only, create_only): skipped.csv
 }
 
 // Account fills the summary's row account from the plan and what was
@@ -526,7 +527,8 @@ func (r *Run) Account(s *Summary, p *plan.Plan) {
 	defer r.mu.Unlock()
 	s.RowErrors = p.InvalidRows // rows, as rows.invalid and the console count them
 	s.Rows = &RowAccount{Read: p.Rows, Sent: r.rows.sent, Failed: r.rows.failed, NotSent: r.rows.notSent,
-		Invalid: p.InvalidRows, Unchanged: p.Unchanged, Merged: p.MergedRows(), Ignored: p.Ignored, DoneEarlier: r.doneEarlier}
+		Invalid: p.InvalidRows, Unchanged: p.Unchanged, Merged: p.MergedRows(), Ignored: p.Ignored, DoneEarlier: r.doneEarlier,
+		Skipped: p.SkippedCount}
 	s.NotInExport = map[string]int{"sent": r.absent.sent, "failed": r.absent.failed, "not_sent": r.absent.notSent}
 	s.Merged, s.MergedReferences = p.Merged[:min(len(p.Merged), MaxMergedShown)], len(p.Merged)
 	if s.DryRun {

@@ -1,0 +1,86 @@
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+
+	"erpsync/state"
+	"erpsync/sync/crm"
+	"erpsync/sync/plan"
+)
+
+// withheld returns the fields an update does not send under the fields'
+// policies (plan.WithheldOf), or nil.
+func (a *applier) withheld(act *plan.Action) []string {
+	if act.Op != plan.OpUpdate || a.plan == nil {
+		return nil
+	}
+	return a.plan.WithheldOf(act.Reference)
+}
+
+// form returns an upsert's form: the customer's mapped fields but those
+// withheld. A create of a plan whose deletes deactivate sets isActive
+// (unless mapped): the customer may be one deactivated earlier, coming
+// back.
+func (a *applier) form(act *plan.Action, withheld []string) *crm.Form {
+	f := crm.UpsertForm(act.Customer)
+	for _, k := range withheld {
+		f.Values.Del(k)
+	}
+	if act.Op == plan.OpCreate && a.plan != nil && a.plan.Deactivate {
+		if _, mapped := f.Values["isActive"]; !mapped {
+			f.Set("isActive", "true")
+		}
+	}
+	return f
+}
+
+// recordWithheld returns the values sent (every one but the withheld),
+// and turns values into the record of the push: a withheld field is
+// recorded as the CRM answered it, so that drift compares with what the
+// CRM holds.
+func recordWithheld(values, answered map[string]string, withheld []string) map[string]string {
+	sent := maps.Clone(values)
+	for _, f := range withheld {
+		delete(sent, f)
+		if v, ok := answered[f]; ok {
+			values[f] = v
+		} else {
+			delete(values, f)
+		}
+	}
+	return sent
+}
+
+// deactivate keeps the CRM's last copy, as a delete does, then sends
+// isActive=false (sync.deletes: deactivate): the CRM keeps the customer
+// and its history; the checkpoint lets it go as after a delete. A
+// customer already gone counts as done (status 404).
+func (a *applier) deactivate(ctx context.Context, act *plan.Action, out *state.Outcome) (int, error) {
+	cur, err := a.api.ShowByReference(ctx, act.Reference)
+	switch {
+	case crm.IsNotFound(err):
+		return http.StatusNotFound, nil
+	case err != nil:
+		return 0, err
+	}
+	if out.DeletedCopy, err = json.Marshal(cur); err != nil {
+		return 0, fmt.Errorf("keep copy: %w", err)
+	}
+	out.CRMID = cur.ID
+	got, err := a.api.Upsert(ctx, act.Reference, crm.NewForm().Set("isActive", "false"))
+	switch {
+	case crm.IsNotFound(err):
+		return http.StatusNotFound, nil
+	case err != nil:
+		return 0, err
+	}
+	if _, dry := a.api.(unstored); !dry && got.IsActive {
+		return got.AnswerStatus, &StoredDiffError{Status: got.AnswerStatus,
+			Diffs: []plan.Change{{Field: "isActive", Old: "true", New: "false"}}}
+	}
+	return got.AnswerStatus, nil
+}
