@@ -54,6 +54,11 @@ type Job struct {
 	// before it starts, and returns what to call when it has ended.
 	OnApply func(total int) (ended func())
 
+	// Accept names the guards this run may go through (run -accept);
+	// AcceptedBy says who accepted them (user@host), for the report.
+	Accept     map[string]bool
+	AcceptedBy string
+
 	send apply.CRM // what the apply sends through: CRM, or its dry run (wired)
 }
 
@@ -83,6 +88,7 @@ type Settings struct {
 	References  plan.ReferenceMode
 	ReportsMode os.FileMode // of the report files (reports.file_mode); 0: report.DefaultMode
 	MaxErrors   int         // row errors and warnings kept whole (reports.max_errors); 0: DefaultMaxErrors
+	Guards      plan.Guards // sync.max_create, max_update, max_blank, max_mapping_change (guards.go)
 }
 
 // Outcome is what a finished (or stopped) run reports.
@@ -360,6 +366,9 @@ func (r *run) plan(ctx context.Context) (*plan.Plan, error) {
 		r.noteUnreadable(r.refreshed.Unreadable)
 	}
 	p, err := plan.Build(ctx, PlanRows(ctx, j.Mapping, j.File), j.State, opt)
+	if err == nil {
+		err = r.guard(p) // before the first write, with the plan listed
+	}
 	if verr := r.verified(); verr != nil {
 		return p, WithClass(ClassFatal, verr)
 	}
@@ -393,7 +402,7 @@ func (r *run) planOptions(ctx context.Context) (plan.Options, error) {
 		Retry:                  retry,
 		File:                   j.File,
 		Deletes:                j.Settings.Deletes,
-		MaxDelete:              j.Settings.MaxDelete,
+		MaxDelete:              j.maxDelete(), // every delete when accepted: the guard step says whether it tripped
 		DeleteDespiteRowErrors: j.Settings.DeleteDespiteRowErrors,
 		References:             j.Settings.References,
 		DriftPolicy:            j.Settings.Drift,

@@ -70,6 +70,12 @@ type SyncConfig struct {
 	DeleteDespiteRowErrors bool `yaml:"delete_despite_row_errors"`
 	// References: how the CRM compares references (insensitive or exact).
 	References plan.ReferenceMode `yaml:"references"`
+	// Guards on the plan's size besides max_delete, each off when empty
+	// (issue 23 §3; run -accept lets one run through).
+	MaxCreate        plan.GuardLimit `yaml:"max_create"`
+	MaxUpdate        plan.GuardLimit `yaml:"max_update"`
+	MaxBlank         plan.GuardLimit `yaml:"max_blank"`
+	MaxMappingChange plan.GuardLimit `yaml:"max_mapping_change"`
 }
 
 // ServeConfig is the serve: section.

@@ -17,6 +17,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync"
 	"erpsync/sync/crm"
+	"erpsync/sync/plan"
 	"erpsync/sync/source"
 )
 
@@ -188,7 +189,8 @@ func (j *job) engine(mode sync.Mode, file string) sync.Job {
 			MaxFailures: s.MaxFailures, Lookback: s.Lookback, FullCheck: s.FullCheck, Concurrency: j.cfg.CRM.Concurrency,
 			ReportsDir: j.cfg.Reports.Dir, DeleteDespiteRowErrors: s.DeleteDespiteRowErrors,
 			References: s.References, ReportsMode: os.FileMode(j.cfg.Reports.FileMode),
-			MaxErrors: j.cfg.Reports.MaxErrors}}
+			MaxErrors: j.cfg.Reports.MaxErrors, Guards: plan.Guards{MaxCreate: s.MaxCreate, MaxUpdate: s.MaxUpdate,
+				MaxBlank: s.MaxBlank, MaxMappingChange: s.MaxMappingChange}}}
 }
 
 // exportPath returns the export to read: -file, or the newest match of

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/user"
 	"strings"
 
 	"erpsync/sync"
@@ -16,11 +18,19 @@ type RunCommand struct {
 	Stdout, Stderr io.Writer
 }
 
-// Run runs `erpsync run -config FILE [-file EXPORT] [-dry-run]`.
+// Run runs `erpsync run -config FILE [-file EXPORT] [-dry-run] [-accept GUARD,..]`.
 func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("run", c.Stderr)
 	file := fs.String("file", "", "export to sync (default: the newest match of source.path)")
 	dryRun := fs.Bool("dry-run", false, "go through the whole path but send no write and record nothing")
+	acceptFlag := fs.String("accept", "", "let this run through these guards if they trip: "+strings.Join(plan.GuardNames, ","))
+	if err := fs.Parse(args); err != nil {
+		return usage(err)
+	}
+	accept, err := plan.ParseAccept(*acceptFlag)
+	if err != nil {
+		return usage(err)
+	}
 	j, done, err := fs.open(ctx, args, jobOptions{state: stateRun, crm: true, file: file})
 	if err != nil {
 		return err
@@ -30,7 +40,8 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, err = j.sync(ctx, syncOptions{mode: sync.ModeRun, file: path, dryRun: *dryRun, stdout: c.Stdout, stderr: c.Stderr})
+	_, err = j.sync(ctx, syncOptions{mode: sync.ModeRun, file: path, dryRun: *dryRun, stdout: c.Stdout, stderr: c.Stderr,
+		accept: accept})
 	return err
 }
 
@@ -40,7 +51,8 @@ type syncOptions struct {
 	dryRun bool
 	stdout io.Writer
 	stderr io.Writer
-	quiet  bool // no plan listing (the demo prints its own)
+	quiet  bool            // no plan listing (the demo prints its own)
+	accept map[string]bool // run -accept: guards this run may go through
 }
 
 // sync runs the engine on one export, showing its plan, its progress and
@@ -53,6 +65,9 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 	}
 	e := j.engine(opt.mode, opt.file)
 	e.DryRun = opt.dryRun
+	if len(opt.accept) > 0 {
+		e.Accept, e.AcceptedBy = opt.accept, whoRuns()
+	}
 	e.OnPlan = func(p *plan.Plan) {
 		if p.Len() > bigPlan {
 			unlimit()
@@ -83,4 +98,15 @@ func oneLine(p *plan.Plan, s *apply.Summary) string {
 	return fmt.Sprintf("created %d, updated %d, deleted %d, unchanged %d, failed %d, invalid rows %d, not sent %d",
 		s.OK[plan.OpCreate], s.OK[plan.OpUpdate], s.OK[plan.OpDelete], p.Unchanged,
 		s.Failed[plan.OpCreate]+s.Failed[plan.OpUpdate]+s.Failed[plan.OpDelete], p.InvalidRows, s.Skipped)
+}
+
+// whoRuns is user@host of this process, as the report names whoever
+// accepted a guard.
+func whoRuns() string {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	host, _ := os.Hostname()
+	return name + "@" + host
 }

@@ -501,6 +501,8 @@ type Summary struct {
 	Merged      []plan.Merged  `json:"merged,omitempty"` // identical repeated rows, merged: the first MaxMergedShown references
 	// MergedReferences counts the references whose identical rows were merged.
 	MergedReferences int `json:"merged_references,omitempty"`
+	// Accepted are the guards that tripped and were let through (run -accept), and by whom.
+	Accepted []plan.Accepted `json:"accepted,omitempty"`
 }
 
 // RowAccount says where each row of the export ended: exactly one of these.
