@@ -14,6 +14,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync/apply"
+	"erpsync/sync/approve"
 	"erpsync/sync/crm"
 	"erpsync/sync/inbox"
 	"erpsync/sync/plan"
@@ -58,6 +59,12 @@ type Job struct {
 	// AcceptedBy says who accepted them (user@host), for the report.
 	Accept     map[string]bool
 	AcceptedBy string
+	// Approvable builds Outcome.Approval beside the plan, for a config
+	// of identity ConfigID; Approved, when set, is the approved plan the
+	// run sends, and nothing else (approved.go).
+	Approvable bool
+	ConfigID   string
+	Approved   *approve.Approval
 
 	send apply.CRM // what the apply sends through: CRM, or its dry run (wired)
 }
@@ -98,6 +105,8 @@ type Outcome struct {
 	RunID   int64
 	Dir     string // the run's reports
 	Status  string // as recorded in the state (state.Status*)
+	// Approval is what the plan depends on (Job.Approvable).
+	Approval *approve.Approval
 }
 
 // Run does a Job from start to end. Its error carries its class (Classify):
@@ -123,6 +132,9 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 	}()
 	ctx, stop := stopWhenLost(ctx, lock) // a lock taken from us stops the run at once
 	defer stop()
+	if err := j.checkApproved(ctx); err != nil { // an approved plan whose export, mapping or checkpoint moved
+		return nil, err
+	}
 	r, err := begin(ctx, j) // the run's record in the state, its report folder
 	r.verified = verified
 	if err != nil {
@@ -366,8 +378,17 @@ func (r *run) plan(ctx context.Context) (*plan.Plan, error) {
 		r.noteUnreadable(r.refreshed.Unreadable)
 	}
 	p, err := plan.Build(ctx, PlanRows(ctx, j.Mapping, j.File), j.State, opt)
+	var aerr error
 	if err == nil {
 		err = r.guard(p) // before the first write, with the plan listed
+	}
+	if err == nil && j.Approved != nil {
+		err = r.onlyApproved(ctx, p) // the approved actions alone, of customers unchanged in the CRM since
+	}
+	if p != nil && j.Approvable && (err == nil || Classify(err) == ClassGuard) {
+		if r.out.Approval, aerr = r.approval(ctx, p); aerr != nil {
+			return p, aerr
+		}
 	}
 	if verr := r.verified(); verr != nil {
 		return p, WithClass(ClassFatal, verr)

@@ -10,6 +10,7 @@ import (
 
 	"erpsync/sync"
 	"erpsync/sync/apply"
+	"erpsync/sync/approve"
 	"erpsync/sync/plan"
 )
 
@@ -53,6 +54,8 @@ type syncOptions struct {
 	stderr io.Writer
 	quiet  bool            // no plan listing (the demo prints its own)
 	accept map[string]bool // run -accept: guards this run may go through
+	// approved is the approved plan an apply sends (apply.go).
+	approved *approve.Approval
 }
 
 // sync runs the engine on one export, showing its plan, its progress and
@@ -67,6 +70,9 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 	e.DryRun = opt.dryRun
 	if len(opt.accept) > 0 {
 		e.Accept, e.AcceptedBy = opt.accept, whoRuns()
+	}
+	if opt.approved != nil {
+		e.Approved, e.AcceptedBy = opt.approved, whoRuns()+", applying "+opt.approved.Path()
 	}
 	e.OnPlan = func(p *plan.Plan) {
 		if p.Len() > bigPlan {
