@@ -385,7 +385,7 @@ func (r *run) plan(ctx context.Context) (*plan.Plan, error) {
 	if err == nil && j.Approved != nil {
 		err = r.onlyApproved(ctx, p) // the approved actions alone, of customers unchanged in the CRM since
 	}
-	if p != nil && j.Approvable && (err == nil || Classify(err) == ClassGuard) {
+	if p != nil && j.Approvable && (Classify(err) == ClassGuard || err == nil && j.Mode == ModePlan) { // a run's, only to wait for approval
 		if r.out.Approval, aerr = r.approval(ctx, p); aerr != nil {
 			return p, aerr
 		}

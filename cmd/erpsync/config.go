@@ -82,6 +82,9 @@ type SyncConfig struct {
 type ServeConfig struct {
 	Listen          string        `yaml:"listen"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// Approve: a plan that trips a guard is written to its run's report
+	// folder (plan.json) and waits for erpsync apply (serve_approve.go).
+	Approve bool `yaml:"approve"`
 }
 
 // ReportsConfig is the reports: section.

@@ -56,6 +56,8 @@ type syncOptions struct {
 	accept map[string]bool // run -accept: guards this run may go through
 	// approved is the approved plan an apply sends (apply.go).
 	approved *approve.Approval
+	// approvable: build the plan's approval (serve.approve).
+	approvable bool
 }
 
 // sync runs the engine on one export, showing its plan, its progress and
@@ -71,6 +73,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 	if len(opt.accept) > 0 {
 		e.Accept, e.AcceptedBy = opt.accept, whoRuns()
 	}
+	e.Approvable, e.ConfigID = opt.approvable, j.configID()
 	if opt.approved != nil {
 		e.Approved, e.AcceptedBy = opt.approved, whoRuns()+", applying "+opt.approved.Path()
 	}

@@ -154,8 +154,9 @@ type worker struct {
 	// noRun is the last export ended without a run (a fetch that failed,
 	// a poison pill) that was recorded: recorded once, not at every tick.
 	noRun string
-	// heldLast: the run under way ended with its export held.
+	// heldLast: the run under way ended with its export held; heldAt where.
 	heldLast bool
+	heldAt   string
 }
 
 // lastRun is what /healthz tells of the last run.
@@ -227,7 +228,7 @@ func (w *worker) hold(exp *inbox.Export, err error) {
 			zap.String("file", exp.Source), zap.String("moved_to", dest), zap.Error(err))
 	}
 	w.mu.Lock()
-	w.heldLast = true
+	w.heldLast, w.heldAt = true, dest
 	w.mu.Unlock()
 }
 
@@ -292,13 +293,16 @@ func (w *worker) run(ctx context.Context, exp *inbox.Export) {
 	before := w.job.client.Stats()
 	start := time.Now()
 	w.mu.Lock()
-	w.heldLast = false
+	w.heldLast, w.heldAt = false, ""
 	w.mu.Unlock()
-	res, err := w.job.sync(ctx, syncOptions{mode: sync.ModeRun, file: exp.Path, stdout: w.stdout, stderr: w.stderr, quiet: true})
+	res, err := w.job.sync(ctx, syncOptions{mode: sync.ModeRun, file: exp.Path, stdout: w.stdout, stderr: w.stderr, quiet: true,
+		approvable: w.job.cfg.Serve.Approve})
 	after := w.job.client.Stats()
 	w.m.retries.Add(float64(after.Retries - before.Retries))
 	w.m.throttles.Add(float64(after.Throttled - before.Throttled))
 	status := w.settle(exp, err, ctx.Err() != nil)
+	// serve.approve: a guard's plan waits for erpsync apply
+	w.awaitApproval(res, err)
 	if stuck := w.passedOver(ctx, w.inbox.Passed()); stuck != "" { // the older files, superseded once it went through
 		w.setStuck(stuck)
 	}
