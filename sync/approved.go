@@ -95,6 +95,10 @@ func (r *run) approval(ctx context.Context, p *plan.Plan) (*approve.Approval, er
 	lastUpdated := r.crmLastUpdated(ctx)
 	for act := range p.All() {
 		x := approve.Action{Op: act.Op, Reference: act.Reference, Hash: actionHash(act)}
+		if act.Op == plan.OpCreate { // not managed: the checkpoint has no lastUpdated of it
+			a.Actions = append(a.Actions, x)
+			continue
+		}
 		if x.CRMLastUpdated, err = lastUpdated(act.Reference); err != nil {
 			return nil, WithClass(ClassFatal, fmt.Errorf("read checkpoint of %s: %w", act.Reference, err))
 		}
@@ -128,11 +132,16 @@ func (r *run) onlyApproved(ctx context.Context, p *plan.Plan) error {
 	}
 	allowed := r.j.Approved.Index()
 	lastUpdated := r.crmLastUpdated(ctx)
+	planned := 0 // approved actions this run plans too
 	keep := func(act *plan.Action) (bool, error) {
 		x := allowed(act.Op, act.Reference, actionHash(act))
 		if x == nil {
 			r.notSentOne(act, "not in the approved plan "+r.j.Approved.Path())
 			return false, nil
+		}
+		planned++
+		if act.Op == plan.OpCreate {
+			return true, nil
 		}
 		now, err := lastUpdated(act.Reference)
 		if err != nil {
@@ -157,6 +166,9 @@ func (r *run) onlyApproved(ctx context.Context, p *plan.Plan) error {
 		*waves = slices.DeleteFunc(*waves, func(w []*plan.Action) bool { return len(w) == 0 })
 	}
 	r.summary.ApprovedPlan = r.j.Approved.Path()
+	if gone := len(r.j.Approved.Actions) - planned; gone > 0 {
+		r.j.Log.Warn("approved actions that this run no longer plans (nothing to send for them now)", zap.Int("actions", gone))
+	}
 	return nil
 }
 

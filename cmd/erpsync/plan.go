@@ -64,6 +64,9 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 			return werr
 		}
 		fmt.Fprintf(c.Stdout, "Every planned operation: %s\n", *out)
+		if res.Approval != nil {
+			fmt.Fprintf(c.Stdout, "To send exactly this plan once reviewed: erpsync apply -config %s %s\n", *fs.config, *out)
+		}
 	}
 	if err == nil && p.InvalidRows+p.NotDeleted > 0 { // as run would end: with row failures
 		err = sync.WithClass(sync.ClassRowFailures, fmt.Errorf("%d rows of %s are invalid, %d managed references could not be deleted",
