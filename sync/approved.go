@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"erpsync/state"
 	"erpsync/sync/apply"
 	"erpsync/sync/approve"
 	"erpsync/sync/inbox"
@@ -132,10 +133,12 @@ func (r *run) onlyApproved(ctx context.Context, p *plan.Plan) error {
 	}
 	allowed := r.j.Approved.Index()
 	lastUpdated := r.crmLastUpdated(ctx)
-	planned := 0 // approved actions this run plans too
+	planned := 0            // approved actions this run plans too
+	var left []*plan.Action // planned now, not sent
 	keep := func(act *plan.Action) (bool, error) {
 		x := allowed(act.Op, act.Reference, actionHash(act))
 		if x == nil {
+			left = append(left, act)
 			r.notSentOne(act, "not in the approved plan "+r.j.Approved.Path())
 			return false, nil
 		}
@@ -148,6 +151,7 @@ func (r *run) onlyApproved(ctx context.Context, p *plan.Plan) error {
 			return false, WithClass(ClassFatal, fmt.Errorf("read checkpoint of %s: %w", act.Reference, err))
 		}
 		if !sameTime(x.CRMLastUpdated, now) {
+			left = append(left, act)
 			r.summary.MovedInCRM = append(r.summary.MovedInCRM, act.Reference)
 			r.j.Log.Warn("skipped: changed in the CRM since the plan was approved", zap.String("reference", act.Reference))
 			r.notSentOne(act, fmt.Sprintf("changed in the CRM since the plan was approved (lastUpdated %s, now %s): skipped",
@@ -164,6 +168,10 @@ func (r *run) onlyApproved(ctx context.Context, p *plan.Plan) error {
 			}
 		}
 		*waves = slices.DeleteFunc(*waves, func(w []*plan.Action) bool { return len(w) == 0 })
+	}
+	r.forgetSeen(p)
+	if err := r.keepDue(ctx, left); err != nil {
+		return err
 	}
 	r.summary.ApprovedPlan = r.j.Approved.Path()
 	if gone := len(r.j.Approved.Actions) - planned; gone > 0 {
@@ -206,4 +214,50 @@ func timeText(t *time.Time) string {
 		return "none"
 	}
 	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// forgetSeen drops from what the refresh saw the customers whose action
+// the apply left out: not recorded as seen, a hand edit among them stays
+// where the next run's refresh finds it again (drift, repaired with
+// erp_wins), rather than taken as the CRM's copy.
+func (r *run) forgetSeen(p *plan.Plan) {
+	if r.refreshed == nil {
+		return
+	}
+	kept := map[string]bool{}
+	for act := range p.All() {
+		kept[act.Reference] = true
+	}
+	left := map[string]bool{}
+	for _, d := range r.refreshed.Drift {
+		if !kept[d.Reference] {
+			left[d.Reference] = true
+		}
+	}
+	for _, ref := range r.summary.MovedInCRM {
+		left[ref] = true
+	}
+	r.refreshed.Seen = slices.DeleteFunc(r.refreshed.Seen, func(s state.Seen) bool { return left[s.Reference] })
+}
+
+// keepDue records the upserts an apply left out as pending failures: the
+// next run sends them again even when the export did not change (a
+// repair of a hand edit that its refresh may no longer see), and status
+// lists them meanwhile.
+func (r *run) keepDue(ctx context.Context, left []*plan.Action) error {
+	w := r.j.State.NewWriter(500, 250*time.Millisecond)
+	for _, act := range left {
+		if act.Op == plan.OpDelete {
+			continue // a delete is planned again from the export alone
+		}
+		f := &state.Failure{Code: "not_approved", Message: "left out by erpsync apply: not in the approved plan, or changed in the CRM since"}
+		if err := w.Put(ctx, state.Outcome{RunID: r.out.RunID, Op: state.OpUpsert, Reference: act.Reference, Line: act.Line, Failure: f}); err != nil {
+			w.Close()
+			return WithClass(ClassFatal, fmt.Errorf("record what apply left out: %w", err))
+		}
+	}
+	if err := w.Close(); err != nil {
+		return WithClass(ClassFatal, fmt.Errorf("record what apply left out: %w", err))
+	}
+	return nil
 }

@@ -382,9 +382,6 @@ func (r *run) plan(ctx context.Context) (*plan.Plan, error) {
 	if err == nil {
 		err = r.guard(p) // before the first write, with the plan listed
 	}
-	if err == nil && j.Approved != nil {
-		err = r.onlyApproved(ctx, p) // the approved actions alone, of customers unchanged in the CRM since
-	}
 	if p != nil && j.Approvable && (Classify(err) == ClassGuard || err == nil && j.Mode == ModePlan) { // a run's, only to wait for approval
 		if r.out.Approval, aerr = r.approval(ctx, p); aerr != nil {
 			return p, aerr
@@ -392,6 +389,9 @@ func (r *run) plan(ctx context.Context) (*plan.Plan, error) {
 	}
 	if verr := r.verified(); verr != nil {
 		return p, WithClass(ClassFatal, verr)
+	}
+	if err == nil && j.Approved != nil {
+		err = r.onlyApproved(ctx, p) // the approved actions alone, of customers unchanged in the CRM since
 	}
 	r.out.Plan = p
 	if p != nil {

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"erpsync/sync/crm/crmsim"
 )
 
 // approveDay2 is day 2 of guardExport: G00, G02, G04 raise their credit
@@ -18,10 +21,13 @@ func approveDay2() string {
 	}) + "G20,Customer 20,c20@x.example,Lyon,1020,EUR\n"
 }
 
-// planned runs day 1, then plans day 2 into plan.json (exit 0).
-func planned(t *testing.T) (e *e2e, day2, planFile string) {
+// planned runs day 1, then plans day 2 into plan.json (exit 0), over a
+// crmsim whose clock the test moves on (a hand edit gets a lastUpdated
+// of its own second).
+func planned(t *testing.T) (e *e2e, day2, planFile string, clock *aheadClock) {
 	t.Helper()
-	e = newGuardE2E(t, "  max_delete: 10%", "")
+	clock = &aheadClock{}
+	e = newGuardE2EOn(t, crmsim.Options{Now: clock.Now}, "  max_delete: 10%", "")
 	if code, _, errOut := e.run("run", "-file", e.file("day1.csv", guardExport(nil))); code != ExitOK {
 		t.Fatalf("day 1: exit %d: %s", code, errOut)
 	}
@@ -31,7 +37,7 @@ func planned(t *testing.T) (e *e2e, day2, planFile string) {
 		t.Fatalf("plan: exit %d: %s%s", code, out, errOut)
 	}
 	e.writes()
-	return e, day2, planFile
+	return e, day2, planFile, clock
 }
 
 // TestApply_SendsThePlan (issue 23 §4): plan -out then apply: the CRM
@@ -40,7 +46,7 @@ func planned(t *testing.T) (e *e2e, day2, planFile string) {
 // is refused (the checkpoint moved), nothing sent.
 func TestApply_SendsThePlan(t *testing.T) {
 	t.Parallel()
-	e, _, planFile := planned(t)
+	e, _, planFile, _ := planned(t)
 	code, out, errOut := e.run("apply", planFile)
 	if code != ExitOK {
 		t.Fatalf("apply: exit %d: %s%s", code, out, errOut)
@@ -74,7 +80,7 @@ func TestApply_SendsThePlan(t *testing.T) {
 // (exit 3, naming the export), nothing sent.
 func TestApply_ExportChanged(t *testing.T) {
 	t.Parallel()
-	e, day2, planFile := planned(t)
+	e, day2, planFile, _ := planned(t)
 	data, _ := os.ReadFile(day2)
 	if err := os.WriteFile(day2, []byte(strings.Replace(string(data), "9002", "9003", 1)), 0o644); err != nil {
 		t.Fatal(err)
@@ -93,7 +99,8 @@ func TestApply_ExportChanged(t *testing.T) {
 // plan is not repaired either (not in the plan); the others are sent.
 func TestApply_HandEditSkipped(t *testing.T) {
 	t.Parallel()
-	e, _, planFile := planned(t)
+	e, day2, planFile, clock := planned(t)
+	clock.Skip(2 * time.Second)
 	for _, ref := range []string{"G02", "G07"} {
 		if _, err := e.sim.Store.Put(ref, map[string]string{"billingCity": "Nantes"}); err != nil {
 			t.Fatal(err)
@@ -123,13 +130,26 @@ func TestApply_HandEditSkipped(t *testing.T) {
 	if !strings.Contains(listed, "changed in the CRM since the plan was approved") {
 		t.Errorf("errors.csv does not list the skipped customer:\n%s", listed)
 	}
+	// What apply left out is not forgotten: the next run repairs both
+	// hand edits and sends G02's raise.
+	if code, out, errOut := e.run("run", "-file", day2); code != ExitOK {
+		t.Fatalf("the run after: exit %d: %s%s", code, out, errOut)
+	}
+	if up, _ := e.writes(); up != 2 {
+		t.Errorf("the run after sent %d upserts, want 2 (G02, G07)", up)
+	}
+	for ref, city := range map[string]string{"G02": "PAR", "G07": "Lyon"} {
+		if c, _ := e.customer(ref); c.BillingCity == nil || *c.BillingCity != city {
+			t.Errorf("%s's hand edit was not repaired: city %q", ref, deref(c.BillingCity))
+		}
+	}
 }
 
 // TestApply_BadPlanFile: a plan file edited by hand, or of another
 // config, is a usage error (exit 2), nothing sent.
 func TestApply_BadPlanFile(t *testing.T) {
 	t.Parallel()
-	e, _, planFile := planned(t)
+	e, _, planFile, _ := planned(t)
 	data, _ := os.ReadFile(planFile)
 	edited := filepath.Join(e.dir, "edited.json")
 	if err := os.WriteFile(edited, []byte(strings.Replace(string(data), `"G04"`, `"G05"`, -1)), 0o600); err != nil {
@@ -161,4 +181,11 @@ func TestApply_BadPlanFile(t *testing.T) {
 	if up, del := e.writes(); up+del != 0 {
 		t.Errorf("a refused apply sent %d upserts, %d deletes", up, del)
 	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
 }

@@ -14,7 +14,13 @@ import (
 // CITY, LIMIT, CUR) over a crmsim on loopback, with the sync: keys given.
 func newGuardE2E(t *testing.T, sync string, values string) *e2e {
 	t.Helper()
-	return newE2E(t, crmsim.Options{}, func(demo string) string {
+	return newGuardE2EOn(t, crmsim.Options{}, sync, values)
+}
+
+// newGuardE2EOn is newGuardE2E over a crmsim of these options.
+func newGuardE2EOn(t *testing.T, opts crmsim.Options, sync string, values string) *e2e {
+	t.Helper()
+	return newE2E(t, opts, func(demo string) string {
 		url := regexp.MustCompile(`base_url: (\S+)`).FindStringSubmatch(demo)[1]
 		state := regexp.MustCompile(`(?m)^  path: (\S+erpsync\.db)`).FindStringSubmatch(demo)[1]
 		reports := regexp.MustCompile(`(?m)^  dir: (\S+)`).FindStringSubmatch(demo)[1]
