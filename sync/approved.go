@@ -93,9 +93,9 @@ func (r *run) approval(ctx context.Context, p *plan.Plan) (*approve.Approval, er
 		return nil, err
 	}
 	a := &approve.Approval{Depends: d, Actions: []approve.Action{}}
-	lastUpdated := r.crmLastUpdated(ctx)
+	lastUpdated, drifted := r.crmLastUpdated(ctx), r.drifted()
 	for act := range p.All() {
-		x := approve.Action{Op: act.Op, Reference: act.Reference, Hash: actionHash(act)}
+		x := approve.Action{Op: act.Op, Reference: act.Reference, Hash: actionHash(act), Drifted: drifted[act.Reference]}
 		if act.Op == plan.OpCreate { // not managed: the checkpoint has no lastUpdated of it
 			a.Actions = append(a.Actions, x)
 			continue
@@ -132,7 +132,7 @@ func (r *run) onlyApproved(ctx context.Context, p *plan.Plan) error {
 		}
 	}
 	allowed := r.j.Approved.Index()
-	lastUpdated := r.crmLastUpdated(ctx)
+	lastUpdated, drifted := r.crmLastUpdated(ctx), r.drifted()
 	planned := 0            // approved actions this run plans too
 	var left []*plan.Action // planned now, not sent
 	keep := func(act *plan.Action) (bool, error) {
@@ -150,7 +150,7 @@ func (r *run) onlyApproved(ctx context.Context, p *plan.Plan) error {
 		if err != nil {
 			return false, WithClass(ClassFatal, fmt.Errorf("read checkpoint of %s: %w", act.Reference, err))
 		}
-		if !sameTime(x.CRMLastUpdated, now) {
+		if !sameTime(x.CRMLastUpdated, now) || drifted[act.Reference] && !x.Drifted { // a hand edit in the second of the last push keeps lastUpdated
 			left = append(left, act)
 			r.summary.MovedInCRM = append(r.summary.MovedInCRM, act.Reference)
 			r.j.Log.Warn("skipped: changed in the CRM since the plan was approved", zap.String("reference", act.Reference))
@@ -260,4 +260,15 @@ func (r *run) keepDue(ctx context.Context, left []*plan.Action) error {
 		return WithClass(ClassFatal, fmt.Errorf("record what apply left out: %w", err))
 	}
 	return nil
+}
+
+// drifted are the references the refresh found edited in the CRM.
+func (r *run) drifted() map[string]bool {
+	out := map[string]bool{}
+	if r.refreshed != nil {
+		for _, d := range r.refreshed.Drift {
+			out[d.Reference] = true
+		}
+	}
+	return out
 }

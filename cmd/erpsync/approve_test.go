@@ -189,3 +189,34 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// TestApply_SameSecondHandEditSkipped: on a CRM whose lastUpdated has
+// whole seconds, a hand edit in the very second of the plan keeps
+// lastUpdated; the refresh's drift says the customer changed since all
+// the same, and it is skipped.
+func TestApply_SameSecondHandEditSkipped(t *testing.T) {
+	t.Parallel()
+	frozen := time.Now().UTC().Truncate(time.Second)
+	e := newGuardE2EOn(t, crmsim.Options{Now: func() time.Time { return frozen }}, "  max_delete: 10%", "")
+	if code, _, errOut := e.run("run", "-file", e.file("day1.csv", guardExport(nil))); code != ExitOK {
+		t.Fatalf("day 1: exit %d: %s", code, errOut)
+	}
+	day2 := e.file("day2.csv", approveDay2())
+	planFile := filepath.Join(e.dir, "plan.json")
+	if code, out, errOut := e.run("plan", "-file", day2, "-out", planFile); code != ExitOK {
+		t.Fatalf("plan: exit %d: %s%s", code, out, errOut)
+	}
+	if _, err := e.sim.Store.Put("G02", map[string]string{"billingCity": "Nantes"}); err != nil {
+		t.Fatal(err)
+	}
+	e.writes()
+	if code, out, errOut := e.run("apply", planFile); code != ExitOK {
+		t.Fatalf("apply: exit %d: %s%s", code, out, errOut)
+	}
+	if up, _ := e.writes(); up != 3 {
+		t.Errorf("apply sent %d upserts, want 3 (G00, G04, G20)", up)
+	}
+	if c, _ := e.customer("G02"); c.CreditLimit == nil || *c.CreditLimit != 1002 {
+		t.Errorf("G02 was sent: credit limit %v", c.CreditLimit)
+	}
+}

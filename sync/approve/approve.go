@@ -39,6 +39,9 @@ type Action struct {
 	Reference      string     `json:"reference"`
 	Hash           string     `json:"hash,omitempty"`
 	CRMLastUpdated *time.Time `json:"crm_last_updated,omitempty"`
+	// Drifted: the CRM's copy already differed from what erpsync last
+	// pushed when the plan was made (a hand edit found by the refresh).
+	Drifted bool `json:"drifted,omitempty"`
 }
 
 // Approval is the approval section of a plan file.
