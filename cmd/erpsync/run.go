@@ -52,8 +52,9 @@ type syncOptions struct {
 	dryRun bool
 	stdout io.Writer
 	stderr io.Writer
-	quiet  bool            // no plan listing (the demo prints its own)
-	accept map[string]bool // run -accept: guards this run may go through
+	quiet  bool // no plan listing (the demo prints its own)
+	// accept: run -accept, the guards this run may go through.
+	accept map[string]bool
 	// approved is the approved plan an apply sends (apply.go).
 	approved *approve.Approval
 	// approvable: build the plan's approval (serve.approve).
