@@ -21,7 +21,10 @@ func (r *run) guard(p *plan.Plan) error {
 		return nil
 	}
 	g := j.Settings.Guards
-	g.MaxDelete = j.Settings.MaxDelete
+	g.MaxDelete = plan.Limit{Percent: 100, IsPercent: true} // Build checked it, unless accepted:
+	if j.Accept[plan.GuardMaxDelete] {
+		g.MaxDelete = j.Settings.MaxDelete // then it is checked here, to say it was accepted
+	}
 	var stop []*plan.GuardError
 	for _, e := range g.Check(p) {
 		if !j.Accept[e.Guard] {

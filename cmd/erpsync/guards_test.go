@@ -169,3 +169,33 @@ func TestGuards_MaxMappingChange(t *testing.T) {
 		t.Errorf("accepted: %d upserts, want 6", up)
 	}
 }
+
+// TestGuards_AcceptMaxDelete: -accept max_delete lets a run delete more
+// than max_delete allows, and the report says it was accepted.
+func TestGuards_AcceptMaxDelete(t *testing.T) {
+	t.Parallel()
+	e := newGuardE2E(t, "  max_delete: 1", "")
+	if code, _, errOut := e.run("run", "-file", e.file("day1.csv", guardExport(nil))); code != ExitOK {
+		t.Fatalf("day 1: exit %d: %s", code, errOut)
+	}
+	e.writes()
+	text := guardExport(nil)
+	for _, ref := range []string{"G15", "G16", "G17"} {
+		i := strings.Index(text, ref+",")
+		text = text[:i] + text[i+strings.Index(text[i:], "\n")+1:]
+	}
+	day2 := e.file("day2.csv", text)
+	if code, _, errOut := e.run("run", "-file", day2); code != ExitGuard || !strings.Contains(errOut, "max_delete") {
+		t.Fatalf("exit %d, want 3 naming max_delete: %s", code, errOut)
+	}
+	if code, _, errOut := e.run("run", "-file", day2, "-accept", "max_delete"); code != ExitOK {
+		t.Fatalf("-accept max_delete: exit %d: %s", code, errOut)
+	}
+	if _, del := e.writes(); del != 3 {
+		t.Errorf("-accept max_delete sent %d deletes, want 3", del)
+	}
+	acc, _ := e.lastSummary()["accepted"].([]any)
+	if len(acc) != 1 || acc[0].(map[string]any)["guard"] != "max_delete" {
+		t.Errorf("summary.json accepted: %v, want max_delete", acc)
+	}
+}
