@@ -55,11 +55,23 @@ func (j Job) checkApproved(ctx context.Context) error {
 	if j.Approved == nil {
 		return nil
 	}
+	if j.Approved.Config != j.ConfigID {
+		return &approve.BadPlanError{File: j.Approved.Path(), Why: "it is of another config (another CRM or state file)"}
+	}
 	now, err := j.depends(ctx)
 	if err != nil {
 		return err
 	}
 	return j.Approved.Moved(now)
+}
+
+// approvedGone makes an approved plan's export that is gone a plan that
+// moved (exit 3); any other job's error is passed on.
+func (j Job) approvedGone(err error) error {
+	if j.Approved == nil {
+		return err
+	}
+	return &approve.MovedError{File: j.Approved.Path(), Moved: []string{"the export is gone (" + err.Error() + "; -file names it elsewhere)"}}
 }
 
 // crmLastUpdated returns what the CRM's lastUpdated of each managed

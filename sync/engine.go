@@ -56,7 +56,7 @@ type Job struct {
 	OnApply func(total int) (ended func())
 
 	// Accept names the guards this run may go through (run -accept);
-	// AcceptedBy says who accepted them (user@host), for the report.
+	// AcceptedBy says who accepted them, for the report ("": user@host).
 	Accept     map[string]bool
 	AcceptedBy string
 	// Approvable builds Outcome.Approval beside the plan, for a config
@@ -113,7 +113,7 @@ type Outcome struct {
 // the exit code and serve's health follow from it. The story of a run:
 func Run(ctx context.Context, j Job) (*Outcome, error) {
 	if err := CheckExport(j.File); err != nil { // a pipe or a device would hang every read
-		return nil, err
+		return nil, j.approvedGone(err)
 	}
 	j = j.wired()                                      // a dry run's checkpoint drops every write: the one choke point, with its CRM's
 	verified, stopVerify := verifyBeside(ctx, j.State) // the checkpoint's page check, beside the plan

@@ -2,6 +2,8 @@ package sync
 
 import (
 	"fmt"
+	"os"
+	"os/user"
 	"strings"
 
 	"go.uber.org/zap"
@@ -22,16 +24,16 @@ func (r *run) guard(p *plan.Plan) error {
 	}
 	g := j.Settings.Guards
 	g.MaxDelete = plan.Limit{Percent: 100, IsPercent: true} // Build checked it, unless accepted:
-	if j.Accept[plan.GuardMaxDelete] {
+	if j.Accept[plan.GuardMaxDelete] || j.Approved != nil {
 		g.MaxDelete = j.Settings.MaxDelete // then it is checked here, to say it was accepted
 	}
 	var stop []*plan.GuardError
 	for _, e := range g.Check(p) {
-		if !j.Accept[e.Guard] {
+		if !j.Accept[e.Guard] && j.Approved == nil { // an approved plan's guards were its reader's
 			stop = append(stop, e)
 			continue
 		}
-		a := plan.Accepted{Guard: e.Guard, Detail: e.Detail, By: j.AcceptedBy}
+		a := plan.Accepted{Guard: e.Guard, Detail: e.Detail, By: j.acceptedBy()}
 		r.summary.Accepted = append(r.summary.Accepted, a)
 		j.Log.Warn("a guard tripped and was accepted for this run", zap.String("guard", a.Guard),
 			zap.String("by", a.By), zap.String("detail", a.Detail))
@@ -53,8 +55,26 @@ func (r *run) guard(p *plan.Plan) error {
 // maxDelete is the max_delete the plan is built with: every delete when
 // the job accepts max_delete (the guard step then says whether it tripped).
 func (j Job) maxDelete() plan.Limit {
-	if j.Accept[plan.GuardMaxDelete] {
+	if j.Accept[plan.GuardMaxDelete] || j.Approved != nil {
 		return plan.Limit{Percent: 100, IsPercent: true}
 	}
 	return j.Settings.MaxDelete
+}
+
+// acceptedBy is who accepted the guards of this run: AcceptedBy, else the
+// user and host running it; with the plan file when it applies one.
+func (j Job) acceptedBy() string {
+	by := j.AcceptedBy
+	if by == "" {
+		name := os.Getenv("USER")
+		if u, err := user.Current(); err == nil {
+			name = u.Username
+		}
+		host, _ := os.Hostname()
+		by = name + "@" + host
+	}
+	if j.Approved != nil {
+		by += ", applying " + j.Approved.Path()
+	}
+	return by
 }

@@ -3,17 +3,15 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 
 	"erpsync/sync"
 	"erpsync/sync/approve"
-	"erpsync/sync/plan"
 )
 
 // ApplyCommand sends exactly an approved plan (plan -out FILE.json):
-// the engine checks what the plan depends on and keeps its actions alone
-// (sync/approved.go); this is flags and wiring.
+// the engine checks the plan's config and what it depends on, and keeps
+// its actions alone (sync/approved.go); this is flags and wiring.
 type ApplyCommand struct {
 	Stdout, Stderr io.Writer
 }
@@ -37,26 +35,10 @@ func (c *ApplyCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer done()
-	if approved.Config != j.configID() {
-		return usage(fmt.Errorf("plan %s is of another config (another CRM or state file) than %s; nothing was sent",
-			fs.Arg(0), *fs.config))
-	}
 	if *file != "" {
 		approved.Export = *file
 	}
-	if err := sync.CheckExport(approved.Export); err != nil {
-		return &approve.MovedError{File: fs.Arg(0), Moved: []string{"the export " + approved.Export + " is gone (" + err.Error() + ")"}}
-	}
-	every := map[string]bool{}
-	for _, g := range plan.GuardNames { // reviewed and approved: the guards are the plan's reader's
-		every[g] = true
-	}
 	_, err = j.sync(ctx, syncOptions{mode: sync.ModeRun, file: approved.Export, stdout: c.Stdout, stderr: c.Stderr,
-		accept: every, approved: approved})
+		approved: approved})
 	return err
-}
-
-// configID is this config's identity as an approved plan names it.
-func (j *job) configID() string {
-	return approve.ConfigID(j.cfg.CRM.BaseURL, j.cfg.CRM.APIVersion, j.cfg.State.Path)
 }

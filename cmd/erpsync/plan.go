@@ -45,7 +45,7 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	}
 	defer planMemory(ctx, j.db)()
 	e := j.engine(sync.ModePlan, path)
-	e.Approvable, e.ConfigID = strings.EqualFold(filepath.Ext(*out), ".json"), j.configID() // what apply checks
+	e.Approvable = strings.EqualFold(filepath.Ext(*out), ".json") // what apply checks
 	res, err := sync.Run(ctx, e)
 	if res == nil || res.Plan == nil {
 		return err

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/user"
 	"strings"
 
 	"erpsync/sync"
@@ -71,13 +69,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 	}
 	e := j.engine(opt.mode, opt.file)
 	e.DryRun = opt.dryRun
-	if len(opt.accept) > 0 {
-		e.Accept, e.AcceptedBy = opt.accept, whoRuns()
-	}
-	e.Approvable, e.ConfigID = opt.approvable, j.configID()
-	if opt.approved != nil {
-		e.Approved, e.AcceptedBy = opt.approved, whoRuns()+", applying "+opt.approved.Path()
-	}
+	e.Accept, e.Approvable, e.Approved = opt.accept, opt.approvable, opt.approved
 	e.OnPlan = func(p *plan.Plan) {
 		if p.Len() > bigPlan {
 			unlimit()
@@ -108,15 +100,4 @@ func oneLine(p *plan.Plan, s *apply.Summary) string {
 	return fmt.Sprintf("created %d, updated %d, deleted %d, unchanged %d, failed %d, invalid rows %d, not sent %d",
 		s.OK[plan.OpCreate], s.OK[plan.OpUpdate], s.OK[plan.OpDelete], p.Unchanged,
 		s.Failed[plan.OpCreate]+s.Failed[plan.OpUpdate]+s.Failed[plan.OpDelete], p.InvalidRows, s.Skipped)
-}
-
-// whoRuns is user@host of this process, as the report names whoever
-// accepted a guard.
-func whoRuns() string {
-	name := os.Getenv("USER")
-	if u, err := user.Current(); err == nil {
-		name = u.Username
-	}
-	host, _ := os.Hostname()
-	return name + "@" + host
 }
