@@ -220,3 +220,29 @@ func TestApply_SameSecondHandEditSkipped(t *testing.T) {
 		t.Errorf("G02 was sent: credit limit %v", c.CreditLimit)
 	}
 }
+
+// TestApply_PlanOverAGuard: a plan that trips a guard exits 3 but is
+// written; applying it sends it, the guard accepted by whoever applies.
+func TestApply_PlanOverAGuard(t *testing.T) {
+	t.Parallel()
+	e := newGuardE2E(t, "  max_update: 1", "")
+	if code, _, errOut := e.run("run", "-file", e.file("day1.csv", guardExport(nil))); code != ExitOK {
+		t.Fatalf("day 1: exit %d: %s", code, errOut)
+	}
+	day2 := e.file("day2.csv", approveDay2())
+	planFile := filepath.Join(e.dir, "plan.json")
+	if code, out, errOut := e.run("plan", "-file", day2, "-out", planFile); code != ExitGuard {
+		t.Fatalf("plan: exit %d, want 3 (max_update): %s%s", code, out, errOut)
+	}
+	e.writes()
+	if code, out, errOut := e.run("apply", planFile); code != ExitOK {
+		t.Fatalf("apply: exit %d: %s%s", code, out, errOut)
+	}
+	if up, _ := e.writes(); up != 4 {
+		t.Errorf("apply sent %d upserts, want 4", up)
+	}
+	acc, _ := e.lastSummary()["accepted"].([]any)
+	if len(acc) != 1 || !strings.Contains(acc[0].(map[string]any)["by"].(string), "applying "+planFile) {
+		t.Errorf("summary.json accepted: %v, want max_update by whoever applied %s", acc, planFile)
+	}
+}
