@@ -8,7 +8,9 @@
 // seen), and the run's reports (sync/report). outcome.go decides what an
 // end means: its class, exit code and recorded status; it asks each
 // error its class. adopt.go is init -adopt; norun.go records an export
-// that ended before its run could start.
+// that ended before its run could start. guards.go is the guard step
+// (max_create, max_update, max_blank, max_mapping_change; run -accept);
+// approved.go a plan's approval (sync/approve) and its exact apply.
 //
 // Beside the engine, used by the commands directly: sync/reconcile
 // (finance's comparison) and sync/inbox (serve's next export).

@@ -14,6 +14,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync/apply"
+	"erpsync/sync/approve"
 	"erpsync/sync/crm"
 	"erpsync/sync/inbox"
 	"erpsync/sync/plan"
@@ -54,6 +55,17 @@ type Job struct {
 	// before it starts, and returns what to call when it has ended.
 	OnApply func(total int) (ended func())
 
+	// Accept names the guards this run may go through (run -accept);
+	// AcceptedBy says who accepted them, for the report ("": user@host).
+	Accept     map[string]bool
+	AcceptedBy string
+	// Approvable builds Outcome.Approval beside the plan, for a config
+	// of identity ConfigID; Approved, when set, is the approved plan the
+	// run sends, and nothing else (approved.go).
+	Approvable bool
+	ConfigID   string
+	Approved   *approve.Approval
+
 	send apply.CRM // what the apply sends through: CRM, or its dry run (wired)
 }
 
@@ -85,6 +97,7 @@ type Settings struct {
 	MaxErrors   int         // row errors and warnings kept whole (reports.max_errors); 0: DefaultMaxErrors
 	Mode        plan.Mode   // what a run may do (sync.mode); "": sync
 	Fields      plan.Fields // who owns each field (sync.fields)
+	Guards      plan.Guards // sync.max_create, max_update, max_blank, max_mapping_change (guards.go)
 }
 
 // Outcome is what a finished (or stopped) run reports.
@@ -94,13 +107,15 @@ type Outcome struct {
 	RunID   int64
 	Dir     string // the run's reports
 	Status  string // as recorded in the state (state.Status*)
+	// Approval is what the plan depends on (Job.Approvable).
+	Approval *approve.Approval
 }
 
 // Run does a Job from start to end. Its error carries its class (Classify):
 // the exit code and serve's health follow from it. The story of a run:
 func Run(ctx context.Context, j Job) (*Outcome, error) {
 	if err := CheckExport(j.File); err != nil { // a pipe or a device would hang every read
-		return nil, err
+		return nil, j.approvedGone(err)
 	}
 	j = j.wired()                                      // a dry run's checkpoint drops every write: the one choke point, with its CRM's
 	verified, stopVerify := verifyBeside(ctx, j.State) // the checkpoint's page check, beside the plan
@@ -119,6 +134,9 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 	}()
 	ctx, stop := stopWhenLost(ctx, lock) // a lock taken from us stops the run at once
 	defer stop()
+	if err := j.checkApproved(ctx); err != nil { // an approved plan whose export, mapping or checkpoint moved
+		return nil, err
+	}
 	r, err := begin(ctx, j) // the run's record in the state, its report folder
 	r.verified = verified
 	if err != nil {
@@ -362,8 +380,20 @@ func (r *run) plan(ctx context.Context) (*plan.Plan, error) {
 		r.noteUnreadable(r.refreshed.Unreadable)
 	}
 	p, err := plan.Build(ctx, PlanRows(ctx, j.Mapping, j.File), j.State, opt)
+	var aerr error
+	if err == nil {
+		err = r.guard(p) // before the first write, with the plan listed
+	}
+	if p != nil && j.Approvable && (Classify(err) == ClassGuard || err == nil && j.Mode == ModePlan) { // a run's, only to wait for approval
+		if r.out.Approval, aerr = r.approval(ctx, p); aerr != nil {
+			return p, aerr
+		}
+	}
 	if verr := r.verified(); verr != nil {
 		return p, WithClass(ClassFatal, verr)
+	}
+	if err == nil && j.Approved != nil {
+		err = r.onlyApproved(ctx, p) // the approved actions alone, of customers unchanged in the CRM since
 	}
 	r.out.Plan = p
 	if p != nil {
@@ -395,7 +425,7 @@ func (r *run) planOptions(ctx context.Context) (plan.Options, error) {
 		Retry:                  retry,
 		File:                   j.File,
 		Deletes:                j.Settings.Deletes,
-		MaxDelete:              j.Settings.MaxDelete,
+		MaxDelete:              j.maxDelete(), // every delete when accepted: the guard step says whether it tripped
 		DeleteDespiteRowErrors: j.Settings.DeleteDespiteRowErrors,
 		References:             j.Settings.References,
 		DriftPolicy:            j.Settings.Drift,

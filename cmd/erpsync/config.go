@@ -75,12 +75,21 @@ type SyncConfig struct {
 	Mode plan.Mode `yaml:"mode"`
 	// Fields: who owns each mapped field (erp, crm, fill, keep).
 	Fields plan.Fields `yaml:"fields"`
+	// Guards on the plan's size besides max_delete, each off when empty
+	// (issue 23 §3; run -accept lets one run through).
+	MaxCreate        plan.GuardLimit `yaml:"max_create"`
+	MaxUpdate        plan.GuardLimit `yaml:"max_update"`
+	MaxBlank         plan.GuardLimit `yaml:"max_blank"`
+	MaxMappingChange plan.GuardLimit `yaml:"max_mapping_change"`
 }
 
 // ServeConfig is the serve: section.
 type ServeConfig struct {
 	Listen          string        `yaml:"listen"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// Approve: a plan that trips a guard is written to its run's report
+	// folder (plan.json) and waits for erpsync apply (serve_approve.go).
+	Approve bool `yaml:"approve"`
 }
 
 // ReportsConfig is the reports: section.

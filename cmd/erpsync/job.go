@@ -16,7 +16,9 @@ import (
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync"
+	"erpsync/sync/approve"
 	"erpsync/sync/crm"
+	"erpsync/sync/plan"
 	"erpsync/sync/serve"
 	"erpsync/sync/source"
 )
@@ -185,11 +187,14 @@ func (j *job) Close() {
 func (j *job) engine(mode sync.Mode, file string) sync.Job {
 	s := j.cfg.Sync
 	return sync.Job{Mode: mode, File: file, Source: j.sources[file], Mapping: j.mapping, CRM: j.client, State: j.db, Log: j.log,
+		ConfigID: approve.ConfigID(j.cfg.CRM.BaseURL, j.cfg.CRM.APIVersion, j.cfg.State.Path), // an approved plan's config
 		Settings: sync.Settings{Deletes: s.Deletes, MaxDelete: s.MaxDelete, Drift: s.Drift,
 			MaxFailures: s.MaxFailures, Lookback: s.Lookback, FullCheck: s.FullCheck, Concurrency: j.cfg.CRM.Concurrency,
 			ReportsDir: j.cfg.Reports.Dir, DeleteDespiteRowErrors: s.DeleteDespiteRowErrors,
 			References: s.References, ReportsMode: os.FileMode(j.cfg.Reports.FileMode),
-			MaxErrors: j.cfg.Reports.MaxErrors, Mode: s.Mode, Fields: s.Fields}}
+			MaxErrors: j.cfg.Reports.MaxErrors, Mode: s.Mode, Fields: s.Fields,
+			Guards: plan.Guards{MaxCreate: s.MaxCreate, MaxUpdate: s.MaxUpdate,
+				MaxBlank: s.MaxBlank, MaxMappingChange: s.MaxMappingChange}}}
 }
 
 // exportPath returns the export to read: -file, or the newest match of

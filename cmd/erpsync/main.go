@@ -66,6 +66,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = (&InitCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "plan":
 		err = (&PlanCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
+	case "apply":
+		err = (&ApplyCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "import":
 		err = (&ImportCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "status":
@@ -104,9 +106,10 @@ func (m *Main) usage() {
 	fmt.Fprint(m.Stderr, `usage: erpsync <command> [flags]
 
   demo        [-dir DIR]                               everything on the embedded CRM simulator (what "make run" runs)
-  run         -config FILE [-file EXPORT] [-dry-run]   one sync now (the nightly job)
+  run         -config FILE [-file EXPORT] [-dry-run] [-accept GUARD,..]  one sync now (the nightly job)
   init        -config FILE [-adopt] [-file EXPORT]      create the checkpoint; -adopt: the CRM's customers the export lists are managed
   plan        -config FILE [-file EXPORT] [-out FILE]  what run would do; writes nothing
+  apply       -config FILE PLAN.json                   send exactly an approved plan (plan -out PLAN.json); refused if it moved
   import      -config FILE -file EXPORT                one-off migration: upserts only, resumable
   status      -config FILE                             last runs, pending failures, watermark, lock, held exports
   serve       -config FILE                             scheduled worker (cron), /healthz, /metrics

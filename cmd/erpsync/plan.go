@@ -12,6 +12,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/sync"
+	"erpsync/sync/approve"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
 	"erpsync/sync/report"
@@ -43,7 +44,9 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer planMemory(ctx, j.db)()
-	res, err := sync.Run(ctx, j.engine(sync.ModePlan, path))
+	e := j.engine(sync.ModePlan, path)
+	e.Approvable = strings.EqualFold(filepath.Ext(*out), ".json") // what apply checks
+	res, err := sync.Run(ctx, e)
 	if res == nil || res.Plan == nil {
 		return err
 	}
@@ -57,10 +60,13 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	cols, _ := j.mapping.Columns(path) // as the plan's read found them
 	report.PrintColumns(c.Stdout, cols)
 	if *out != "" {
-		if werr := writePlanFile(*out, p, cols, os.FileMode(j.cfg.Reports.FileMode)); werr != nil {
+		if werr := writePlanFile(*out, p, cols, os.FileMode(j.cfg.Reports.FileMode), res.Approval); werr != nil {
 			return werr
 		}
 		fmt.Fprintf(c.Stdout, "Every planned operation: %s\n", *out)
+		if res.Approval != nil {
+			fmt.Fprintf(c.Stdout, "To send exactly this plan once reviewed: erpsync apply -config %s %s\n", *fs.config, *out)
+		}
 	}
 	if err == nil && p.InvalidRows+p.NotDeleted > 0 { // as run would end: with row failures
 		err = sync.WithClass(sync.ClassRowFailures, fmt.Errorf("%d rows of %s are invalid, %d managed references could not be deleted",
@@ -86,7 +92,7 @@ func planWriter(path string) (func(io.Writer, *plan.Plan) error, error) {
 // a failed write leaves the previous plan as it was, the new file takes
 // the mode, and a symbolic link at path is replaced, never written
 // through.
-func writePlanFile(path string, p *plan.Plan, cols mapping.Stats, mode os.FileMode) error {
+func writePlanFile(path string, p *plan.Plan, cols mapping.Stats, mode os.FileMode, ap *approve.Approval) error {
 	write, err := planWriter(path)
 	if err != nil {
 		return err
@@ -98,7 +104,12 @@ func writePlanFile(path string, p *plan.Plan, cols mapping.Stats, mode os.FileMo
 	tmp := f.Name()
 	defer os.Remove(tmp) // after the rename, nothing is there
 	err = f.Chmod(mode)
-	if err == nil {
+	if err == nil && ap != nil { // .json: sealed with what it depends on, for erpsync apply
+		sw := approve.NewSealer(f)
+		if err = writeWithColumns(sw, path, p, cols, write); err == nil {
+			err = sw.Seal(ap)
+		}
+	} else if err == nil {
 		err = writeWithColumns(f, path, p, cols, write)
 	}
 	if err == nil {

@@ -8,6 +8,7 @@ import (
 
 	"erpsync/sync"
 	"erpsync/sync/apply"
+	"erpsync/sync/approve"
 	"erpsync/sync/plan"
 	"erpsync/sync/report"
 )
@@ -17,11 +18,19 @@ type RunCommand struct {
 	Stdout, Stderr io.Writer
 }
 
-// Run runs `erpsync run -config FILE [-file EXPORT] [-dry-run]`.
+// Run runs `erpsync run -config FILE [-file EXPORT] [-dry-run] [-accept GUARD,..]`.
 func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("run", c.Stderr)
 	file := fs.String("file", "", "export to sync (default: the newest match of source.path)")
 	dryRun := fs.Bool("dry-run", false, "go through the whole path but send no write and record nothing")
+	acceptFlag := fs.String("accept", "", "let this run through these guards if they trip: "+strings.Join(plan.GuardNames, ","))
+	if err := fs.Parse(args); err != nil {
+		return usage(err)
+	}
+	accept, err := plan.ParseAccept(*acceptFlag)
+	if err != nil {
+		return usage(err)
+	}
 	j, done, err := fs.open(ctx, args, jobOptions{state: stateRun, crm: true, file: file})
 	if err != nil {
 		return err
@@ -31,7 +40,8 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, err = j.sync(ctx, syncOptions{mode: sync.ModeRun, file: path, dryRun: *dryRun, stdout: c.Stdout, stderr: c.Stderr})
+	_, err = j.sync(ctx, syncOptions{mode: sync.ModeRun, file: path, dryRun: *dryRun, stdout: c.Stdout, stderr: c.Stderr,
+		accept: accept})
 	return err
 }
 
@@ -42,6 +52,12 @@ type syncOptions struct {
 	stdout io.Writer
 	stderr io.Writer
 	quiet  bool // no plan listing (the demo prints its own)
+	// accept: run -accept, the guards this run may go through.
+	accept map[string]bool
+	// approved is the approved plan an apply sends (apply.go).
+	approved *approve.Approval
+	// approvable: build the plan's approval (serve.approve).
+	approvable bool
 }
 
 // sync runs the engine on one export, showing its plan, its progress and
@@ -54,6 +70,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 	}
 	e := j.engine(opt.mode, opt.file)
 	e.DryRun = opt.dryRun
+	e.Accept, e.Approvable, e.Approved = opt.accept, opt.approvable, opt.approved
 	e.OnPlan = func(p *plan.Plan) {
 		if p.Len() > bigPlan {
 			unlimit()

@@ -63,8 +63,10 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		Sync: func(ctx context.Context, exp *inbox.Export) (*sync.Outcome, error) {
 			defer j.forgetExport(exp.Path) // a long-lived worker keeps no name per tick
 			j.nameExport(exp.Path, exp.Source)
-			return j.sync(ctx, syncOptions{mode: sync.ModeRun, file: exp.Path, stdout: c.Stdout, stderr: c.Stderr, quiet: true})
+			return j.sync(ctx, syncOptions{mode: sync.ModeRun, file: exp.Path, stdout: c.Stdout, stderr: c.Stderr, quiet: true,
+				approvable: j.cfg.Serve.Approve})
 		},
+		Settled: func(res *sync.Outcome, err error, heldAt string) { awaitApproval(j, res, err, heldAt) },
 	}
 	ln, err := net.Listen("tcp", j.cfg.Serve.Listen)
 	if err != nil {

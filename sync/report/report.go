@@ -501,6 +501,12 @@ type Summary struct {
 	Merged      []plan.Merged  `json:"merged,omitempty"` // identical repeated rows, merged: the first MaxMergedShown references
 	// MergedReferences counts the references whose identical rows were merged.
 	MergedReferences int `json:"merged_references,omitempty"`
+	// Accepted are the guards that tripped and were let through (run -accept), and by whom.
+	Accepted []plan.Accepted `json:"accepted,omitempty"`
+	// ApprovedPlan is the plan file an apply sent (kept as approved-plan.json);
+	// MovedInCRM the customers it skipped, changed in the CRM since.
+	ApprovedPlan string   `json:"approved_plan,omitempty"`
+	MovedInCRM   []string `json:"moved_in_crm,omitempty"`
 }
 
 // RowAccount says where each row of the export ended: exactly one of these.

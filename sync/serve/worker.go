@@ -128,6 +128,10 @@ type Worker struct {
 	Sync func(ctx context.Context, exp *inbox.Export) (*sync.Outcome, error)
 	// CRMStats are the CRM client's counts (retries, throttles).
 	CRMStats func() crm.Stats
+	// Settled, when set, is told each run's end once its export is
+	// settled; heldAt is where the export is held when a guard stopped it
+	// ("" otherwise). serve.approve writes the plan that waits there.
+	Settled func(res *sync.Outcome, err error, heldAt string)
 
 	mu    gosync.Mutex
 	last  *lastRun
@@ -135,8 +139,9 @@ type Worker struct {
 	// noRun is the last export ended without a run (a fetch that failed,
 	// a poison pill) that was recorded: recorded once, not at every tick.
 	noRun string
-	// heldLast: the run under way ended with its export held.
+	// heldLast: the run under way ended with its export held; heldAt where.
 	heldLast bool
+	heldAt   string
 }
 
 // lastRun is what /healthz tells of the last run.
@@ -208,7 +213,7 @@ func (w *Worker) hold(exp *inbox.Export, err error) {
 			zap.String("file", exp.Source), zap.String("moved_to", dest), zap.Error(err))
 	}
 	w.mu.Lock()
-	w.heldLast = true
+	w.heldLast, w.heldAt = true, dest
 	w.mu.Unlock()
 }
 
@@ -271,13 +276,19 @@ func (w *Worker) run(ctx context.Context, exp *inbox.Export) {
 	before := w.CRMStats()
 	start := time.Now()
 	w.mu.Lock()
-	w.heldLast = false
+	w.heldLast, w.heldAt = false, ""
 	w.mu.Unlock()
 	res, err := w.Sync(ctx, exp)
 	after := w.CRMStats()
 	w.Metrics.retries.Add(float64(after.Retries - before.Retries))
 	w.Metrics.throttles.Add(float64(after.Throttled - before.Throttled))
 	status := w.settle(exp, err, ctx.Err() != nil)
+	if w.Settled != nil {
+		w.mu.Lock()
+		heldAt := w.heldAt
+		w.mu.Unlock()
+		w.Settled(res, err, heldAt)
+	}
 	if stuck := w.passedOver(ctx, w.Inbox.Passed()); stuck != "" { // the older files, superseded once it went through
 		w.setStuck(stuck)
 	}
