@@ -16,6 +16,8 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/sync/crm"
+	"erpsync/sync/logging"
+	"erpsync/sync/notify"
 	"erpsync/sync/plan"
 	"erpsync/sync/reconcile"
 	"erpsync/sync/refresh"
@@ -32,6 +34,13 @@ type Config struct {
 	Serve     ServeConfig     `yaml:"serve"`
 	Reports   ReportsConfig   `yaml:"reports"`
 	Reconcile ReconcileConfig `yaml:"reconcile"`
+	Notify    notify.Config   `yaml:"notify"`
+	Log       LogConfig       `yaml:"log"`
+}
+
+// LogConfig is the log: section.
+type LogConfig struct {
+	Format string `yaml:"format"` // console | json
 }
 
 // CRMConfig is the crm: section.
@@ -223,6 +232,12 @@ func (c *Config) validate() error {
 	if strings.TrimSpace(c.CRM.BaseURL) == "" {
 		// No default: a left-out key would silently mean crmsim's port.
 		return errors.New("crm.base_url is required: the CRM's address, e.g. https://crm.example.com (crmsim: http://127.0.0.1:8085)")
+	}
+	if err := c.Notify.Validate(); err != nil {
+		return err
+	}
+	if err := logging.CheckFormat(c.Log.Format); err != nil {
+		return err
 	}
 	for field, t := range c.Reconcile.Tolerance {
 		if t.Absolute < 0 || t.Relative < 0 {

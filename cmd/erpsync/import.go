@@ -30,7 +30,8 @@ func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 		return usage(errors.New("import needs -file EXPORT"))
 	}
 	defer importMemory()()
-	_, err = j.sync(ctx, syncOptions{mode: sync.ModeImport, file: *file, stdout: c.Stdout, stderr: c.Stderr})
+	out, err := j.sync(ctx, syncOptions{mode: sync.ModeImport, file: *file, stdout: c.Stdout, stderr: c.Stderr})
+	j.notifyEnd(ctx, sync.ModeImport, *file, out, err, false)
 	return err
 }
 

@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync"
 	"erpsync/sync/crm"
+	"erpsync/sync/logging"
+	"erpsync/sync/notify"
 	"erpsync/sync/source"
 )
 
@@ -31,6 +32,8 @@ type job struct {
 	scratch  string            // a temporary folder to remove at Close (plan's empty checkpoint)
 	cleanups []func()          // at Close: the spool of a remote export
 	sources  map[string]string // a local copy → where the export came from (recorded, reported)
+	logs     *logging.Switch   // log.format, and the run id on every line (notify.go)
+	notifier *notify.Notifier  // notify: webhooks and heartbeat (notify.go)
 }
 
 // jobFlags are the flags of every subcommand that opens a job, -config
@@ -55,7 +58,7 @@ func (f *jobFlags) open(ctx context.Context, args []string, opt jobOptions) (j *
 	if err := f.Parse(args); err != nil {
 		return nil, nil, usage(err)
 	}
-	log := newLogger(f.stderr, *f.verbose)
+	log, logs := logging.New(f.stderr, logLevel(*f.verbose))
 	// serve runs unattended, for months: a config others may write is
 	// refused there, and a warning for a command someone runs.
 	opt.sealed = opt.sealed || f.Name() == "serve"
@@ -63,6 +66,7 @@ func (f *jobFlags) open(ctx context.Context, args []string, opt jobOptions) (j *
 		_ = log.Sync()
 		return nil, nil, err
 	}
+	j.useLogs(logs)
 	return j, func() { j.Close(); _ = log.Sync() }, nil
 }
 
@@ -104,6 +108,10 @@ func newJob(ctx context.Context, cfg *Config, log *zap.Logger, opt jobOptions) (
 	if opt.crm {
 		if j.client, err = newClient(cfg.CRM, log, opt.observe); err != nil {
 			return nil, usage(fmt.Errorf("config: crm: %w", err))
+		}
+		if j.notifier, err = notify.New(cfg.Notify, log); err != nil {
+			j.Close()
+			return nil, usage(fmt.Errorf("config: %w", err))
 		}
 	}
 	if opt.file != nil && *opt.file != "" {
@@ -228,15 +236,8 @@ func (j *job) nameExport(path, src string) {
 // newLogger returns a zap logger writing to stderr, leveled console lines;
 // debug level with -v.
 func newLogger(stderr io.Writer, verbose bool) *zap.Logger {
-	level := zapcore.InfoLevel
-	if verbose {
-		level = zapcore.DebugLevel
-	}
-	enc := zap.NewProductionEncoderConfig()
-	enc.EncodeTime = zapcore.ISO8601TimeEncoder
-	// Locked: the workers, the progress line and the session's logins log
-	// at once, and stderr may be any writer (a buffer in tests).
-	return zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.Lock(zapcore.AddSync(stderr)), level))
+	log, _ := logging.New(stderr, logLevel(verbose))
+	return log
 }
 
 // usage marks an error of the command line or the config (exit 2).

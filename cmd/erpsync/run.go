@@ -28,9 +28,13 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	defer done()
 	path, err := j.exportPath(ctx, *file)
 	if err != nil {
+		j.notifyEnd(ctx, sync.ModeRun, *file, nil, err, false) // no export to run: a failed run all the same
 		return err
 	}
-	_, err = j.sync(ctx, syncOptions{mode: sync.ModeRun, file: path, dryRun: *dryRun, stdout: c.Stdout, stderr: c.Stderr})
+	out, err := j.sync(ctx, syncOptions{mode: sync.ModeRun, file: path, dryRun: *dryRun, stdout: c.Stdout, stderr: c.Stderr})
+	if !*dryRun {
+		j.notifyEnd(ctx, sync.ModeRun, path, out, err, false)
+	}
 	return err
 }
 
@@ -53,6 +57,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 	}
 	e := j.engine(opt.mode, opt.file)
 	e.DryRun = opt.dryRun
+	defer j.stampRun(&e)()
 	e.OnPlan = func(p *plan.Plan) {
 		if p.Len() > bigPlan {
 			unlimit()

@@ -75,6 +75,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", w.health)
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(j.notifier.Collector()) // erpsync_notify_failures_total
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
@@ -299,6 +300,10 @@ func (w *worker) run(ctx context.Context, exp *inbox.Export) {
 	w.m.retries.Add(float64(after.Retries - before.Retries))
 	w.m.throttles.Add(float64(after.Throttled - before.Throttled))
 	status := w.settle(exp, err, ctx.Err() != nil)
+	w.mu.Lock()
+	held := w.heldLast
+	w.mu.Unlock()
+	w.job.notifyEnd(ctx, sync.ModeRun, exp.Path, res, err, held)
 	if stuck := w.passedOver(ctx, w.inbox.Passed()); stuck != "" { // the older files, superseded once it went through
 		w.setStuck(stuck)
 	}

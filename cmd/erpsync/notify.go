@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+
+	"go.uber.org/zap/zapcore"
+
+	"erpsync/sync"
+	"erpsync/sync/logging"
+	"erpsync/sync/notify"
+)
+
+// logLevel is the logs' level: debug with -v.
+func logLevel(verbose bool) zapcore.Level {
+	if verbose {
+		return zapcore.DebugLevel
+	}
+	return zapcore.InfoLevel
+}
+
+// useLogs sets the logger's format as log.format says, and keeps its
+// switch to stamp each run's id on its lines.
+func (j *job) useLogs(logs *logging.Switch) {
+	j.logs = logs
+	logs.SetFormat(j.cfg.Log.Format)
+}
+
+// stampRun has the engine tell the logger its run's id; the returned
+// func stops stamping.
+func (j *job) stampRun(e *sync.Job) (unstamp func()) {
+	if j.logs == nil {
+		return func() {}
+	}
+	e.OnStart = j.logs.SetRun
+	return func() { j.logs.SetRun(0) }
+}
+
+// notifyEnd tells the notify: receivers how a run ended (within
+// notify.timeout; a receiver's failure changes nothing of the run).
+func (j *job) notifyEnd(ctx context.Context, mode sync.Mode, file string, out *sync.Outcome, err error, held bool) {
+	if out != nil && out.RunID != 0 && j.logs != nil { // its lines are the run's
+		j.logs.SetRun(out.RunID)
+		defer j.logs.SetRun(0)
+	}
+	var runs notify.Runs
+	if j.db != nil {
+		runs = j.db
+	}
+	j.notifier.RunEnded(ctx, runs, notify.End{Outcome: out, Err: err, Kind: string(mode),
+		Export: j.exportName(file), Interrupted: ctx.Err() != nil, Held: held})
+}
