@@ -18,6 +18,7 @@ import (
 	"erpsync/sync/crm"
 	"erpsync/sync/logging"
 	"erpsync/sync/notify"
+	"erpsync/sync/page"
 	"erpsync/sync/source"
 )
 
@@ -34,6 +35,7 @@ type job struct {
 	sources  map[string]string // a local copy → where the export came from (recorded, reported)
 	logs     *logging.Switch   // log.format, and the run id on every line (notify.go)
 	notifier *notify.Notifier  // notify: webhooks and heartbeat (notify.go)
+	page     *page.Page        // serve's page, GET / (page.go)
 }
 
 // jobFlags are the flags of every subcommand that opens a job, -config

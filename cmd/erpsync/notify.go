@@ -35,9 +35,11 @@ func (j *job) stampRun(e *sync.Job) (unstamp func()) {
 	return func() { j.logs.SetRun(0) }
 }
 
-// notifyEnd tells the notify: receivers how a run ended (within
+// notifyEnd tells serve's page and the notify: receivers how a run ended (within
 // notify.timeout; a receiver's failure changes nothing of the run).
 func (j *job) notifyEnd(ctx context.Context, mode sync.Mode, file string, out *sync.Outcome, err error, held bool) {
+	// serve's page shows the last run's drift
+	j.pageSawRun(out)
 	if out != nil && out.RunID != 0 && j.logs != nil { // its lines are the run's
 		j.logs.SetRun(out.RunID)
 		defer j.logs.SetRun(0)

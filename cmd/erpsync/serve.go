@@ -74,6 +74,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", w.health)
+	j.servePage(mux, schedule, w.inbox.Ledger) // GET /, GET /reports/...
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(j.notifier.Collector()) // erpsync_notify_failures_total
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))

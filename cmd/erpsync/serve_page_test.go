@@ -1,0 +1,64 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"erpsync/sync/crm/crmsim"
+)
+
+// TestServe_PageAndHeld: serve's GET / shows the last runs and the held
+// export; the held export sends its held and guard webhooks and the
+// heartbeat's /fail; report files are served, nothing outside
+// reports.dir is.
+func TestServe_PageAndHeld(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, false)
+	f := newServeFixture(t, crmsim.Options{}, "notify:\n  heartbeat_url: "+rc.srv.URL+"/hb\n  webhooks:\n  - url: "+rc.srv.URL+
+		"/hook\n    events: [held, guard, failed]\n    format: slack\n")
+	f.setConfig("max_delete: 30%", "max_delete: 1") // day 2 deletes 2
+	f.drop("../../testdata/exports/day1.csv", "a-day1.csv", 3*time.Minute)
+	var logs lockedBuffer
+	addr, stop := f.serve(&logs)
+	waitFor(t, 20*time.Second, "day 1 synced", func() bool { return len(archived(t, f.archive)) == 1 })
+	f.drop("../../testdata/exports/day2.csv", "b-day2.csv", 2*time.Minute)
+	waitFor(t, 20*time.Second, "the page showing day 2 held", func() bool {
+		code, body := pageGet(addr, "/")
+		return code == 200 && strings.Contains(body, `id="held"`) && strings.Contains(body, "b-day2.csv")
+	})
+	waitFor(t, 10*time.Second, "the held webhook", func() bool {
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		return len(rc.got) >= 4 // day 1's heartbeat; day 2's held, guard and /hb/fail
+	})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	got := rc.take()
+	var texts []string
+	for _, r := range got {
+		texts = append(texts, r.path+" "+string(r.body))
+	}
+	all := strings.Join(texts, "\n")
+	for _, want := range []string{"/hb ", "/hb/fail", ": held (aborted)", ": guard (aborted)", "b-day2.csv"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the receiver got no %q:\n%s", want, all)
+		}
+	}
+	if len(got) != 4 {
+		t.Errorf("%d requests, want 4:\n%s", len(got), all)
+	}
+}
+
+func pageGet(addr, path string) (int, string) {
+	resp, err := http.Get("http://" + addr + path)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
