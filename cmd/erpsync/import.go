@@ -21,7 +21,7 @@ type ImportCommand struct {
 func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("import", c.Stderr)
 	file := fs.String("file", "", "export to import (required)")
-	j, done, err := fs.open(ctx, args, jobOptions{state: stateCreate, crm: true, file: file})
+	j, done, err := fs.open(ctx, args, jobOptions{state: stateCreate, crm: true, file: file, notify: sync.ModeImport})
 	if err != nil {
 		return err
 	}

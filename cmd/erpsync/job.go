@@ -79,6 +79,7 @@ type jobOptions struct {
 	observe func(op string, status int, d time.Duration) // told of every CRM answer
 	file    *string                                      // -file, checked before the checkpoint is opened
 	sealed  bool                                         // refuse a config others may write (serve)
+	notify  sync.Mode                                    // a checkpoint that cannot be opened is told as a failed run of this kind
 }
 
 // openJob loads the config and opens what the job needs.
@@ -124,6 +125,7 @@ func newJob(ctx context.Context, cfg *Config, log *zap.Logger, opt jobOptions) (
 	}
 	if opt.state != noState {
 		if err := j.openState(ctx, opt.state); err != nil {
+			j.notifyOpenFailed(ctx, opt, err)
 			j.Close()
 			return nil, err
 		}

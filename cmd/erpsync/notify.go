@@ -51,3 +51,17 @@ func (j *job) notifyEnd(ctx context.Context, mode sync.Mode, file string, out *s
 	j.notifier.RunEnded(ctx, runs, notify.End{Outcome: out, Err: err, Kind: string(mode),
 		Export: j.exportName(file), Interrupted: ctx.Err() != nil, Held: held})
 }
+
+// notifyOpenFailed tells the notify: receivers of a run that ended before
+// it started: its checkpoint could not be opened (or created: the CRM
+// refused the token).
+func (j *job) notifyOpenFailed(ctx context.Context, opt jobOptions, err error) {
+	if opt.notify == "" {
+		return
+	}
+	file := ""
+	if opt.file != nil {
+		file = *opt.file
+	}
+	j.notifyEnd(ctx, opt.notify, file, nil, err, false)
+}

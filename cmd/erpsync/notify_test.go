@@ -220,3 +220,24 @@ func assertNoSecret(t *testing.T, e *e2e, logs string) {
 		return nil
 	})
 }
+
+// TestNotify_RefusedBeforeCheckpoint: the first run, whose checkpoint
+// cannot be created because the CRM refuses the token, is told too: one
+// signed failed webhook (run 0: never recorded) and the heartbeat's /fail.
+func TestNotify_RefusedBeforeCheckpoint(t *testing.T) {
+	rc := newReceiver(t, false)
+	e := newE2E(t, crmsim.Options{Token: "good-token"}, notifyConfig(rc.srv.URL, "5s"))
+	t.Setenv("H7_NOTIFY_SECRET", notifySecret)
+	t.Setenv("H7_NOTIFY_CRM_TOKEN", "refused-token")
+	code, _, stderr := e.run("run", "-file", day1)
+	if code != ExitFatal {
+		t.Fatalf("exit %d, want %d\n%s", code, ExitFatal, stderr)
+	}
+	hooks, beats := splitReceived(rc.take())
+	if len(hooks) != 1 || len(beats) != 1 || beats[0].path != "/hb/fail" {
+		t.Fatalf("%d webhooks, heartbeats %v; want one failed webhook and /hb/fail", len(hooks), paths(beats))
+	}
+	if msg := verifySigned(t, hooks[0]); msg.Event != notify.EventFailed || msg.RunID != 0 || !strings.Contains(msg.Reason, "401") {
+		t.Errorf("failed message: %+v", msg)
+	}
+}

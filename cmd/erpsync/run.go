@@ -21,7 +21,7 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("run", c.Stderr)
 	file := fs.String("file", "", "export to sync (default: the newest match of source.path)")
 	dryRun := fs.Bool("dry-run", false, "go through the whole path but send no write and record nothing")
-	j, done, err := fs.open(ctx, args, jobOptions{state: stateRun, crm: true, file: file})
+	j, done, err := fs.open(ctx, args, jobOptions{state: stateRun, crm: true, file: file, notify: sync.ModeRun})
 	if err != nil {
 		return err
 	}

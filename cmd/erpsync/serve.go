@@ -39,7 +39,7 @@ type ServeCommand struct {
 // serve.shutdown_timeout, or is cancelled cleanly, and it exits 0.
 func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	m := newMetrics()
-	j, done, err := newJobFlags("serve", c.Stderr).open(ctx, args, jobOptions{state: stateRun, crm: true, observe: m.observeCRM})
+	j, done, err := newJobFlags("serve", c.Stderr).open(ctx, args, jobOptions{state: stateRun, crm: true, observe: m.observeCRM, notify: sync.ModeRun})
 	if err != nil {
 		return err
 	}
