@@ -140,6 +140,8 @@ func DefaultConfig() Config {
 		Schedule: "CRON_TZ=Europe/Paris 0 2 * * *",
 		Serve:    ServeConfig{Listen: "127.0.0.1:9464", ShutdownTimeout: 5 * time.Minute},
 		Reports:  ReportsConfig{Dir: "reports", FileMode: defaultReportMode, MaxErrors: plan.DefaultMaxErrors},
+		Notify:   notify.Config{Timeout: notify.DefaultTimeout, Retries: notify.DefaultRetries},
+		Log:      LogConfig{Format: logging.FormatConsole},
 	}
 }
 

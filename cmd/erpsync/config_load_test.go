@@ -32,7 +32,8 @@ func TestLoadConfig_Examples(t *testing.T) {
 	def := DefaultConfig()
 	def.CRM.BaseURL = "http://127.0.0.1:8085" // required, no default: the example's
 	if cfg.CRM != def.CRM || cfg.Sync != def.Sync || cfg.Serve != def.Serve || cfg.Schedule != def.Schedule ||
-		cfg.Source.Settle != def.Source.Settle || cfg.Source.Decimal != def.Source.Decimal {
+		cfg.Source.Settle != def.Source.Settle || cfg.Source.Decimal != def.Source.Decimal ||
+		cfg.Notify.Timeout != def.Notify.Timeout || cfg.Notify.Retries != def.Notify.Retries || cfg.Log != def.Log {
 		t.Errorf("the example's values differ from the defaults:\n%+v\n%+v", cfg, def)
 	}
 }

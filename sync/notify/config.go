@@ -47,7 +47,8 @@ type Config struct {
 	// end waits at most this long for its receivers. 0: DefaultTimeout.
 	Timeout time.Duration `yaml:"timeout"`
 	// Retries is how many times a delivery is tried again after a
-	// network error, a 429 or a 5xx answer, within Timeout. 0: DefaultRetries.
+	// network error, a 429 or a 5xx answer, within Timeout (0: never;
+	// the config's default is DefaultRetries).
 	Retries int `yaml:"retries"`
 }
 

@@ -37,9 +37,6 @@ func New(c Config, log *zap.Logger) (*Notifier, error) {
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}
-	if c.Retries == 0 {
-		c.Retries = DefaultRetries
-	}
 	if log == nil {
 		log = zap.NewNop()
 	}
