@@ -374,6 +374,7 @@ func (w *worker) recordNoRun(ctx context.Context, src, sha string, why error) {
 	}
 	w.noRun = key
 	w.log.Info("recorded without a run", zap.Int64("run", out.RunID), zap.String("reports", out.Dir))
+	w.job.notifyEnd(ctx, sync.ModeRun, src, out, why, false) // a failed run, once while it fails the same way
 }
 
 // passedOver logs the files the inbox passed over, counts those already

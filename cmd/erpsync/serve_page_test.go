@@ -1,13 +1,19 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/notify"
 )
 
 // TestServe_PageAndHeld: serve's GET / shows the last runs and the held
@@ -61,4 +67,41 @@ func pageGet(addr, path string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// TestServe_NoRunNotified: an export rejected without a run (its runs did
+// not end twice) is told as failed; the next export that syncs, as
+// recovered.
+func TestServe_NoRunNotified(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, false)
+	f := newServeFixture(t, crmsim.Options{}, "notify:\n  webhooks:\n  - url: "+rc.srv.URL+"/hook\n    events: [failed, recovered]\n")
+	bomb := f.drop("../../testdata/exports/day1.csv", "bomb.csv", 2*time.Minute)
+	data, _ := os.ReadFile(bomb)
+	sum := sha256.Sum256(data)
+	ledger := fmt.Sprintf(`{"attempt": {"source": %q, "sha256": %q, "starts": 2, "last": "2026-03-01T02:00:00Z"}}`,
+		bomb, hex.EncodeToString(sum[:]))
+	if err := os.WriteFile(f.state+".serve.json", []byte(ledger), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	_, stop := f.serve(&logs)
+	waitFor(t, 20*time.Second, "the failed webhook", func() bool { rc.mu.Lock(); defer rc.mu.Unlock(); return len(rc.got) >= 1 })
+	f.drop("../../testdata/exports/day2.csv", "newer.csv", time.Minute)
+	waitFor(t, 20*time.Second, "the recovered webhook", func() bool { rc.mu.Lock(); defer rc.mu.Unlock(); return len(rc.got) >= 2 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	for _, r := range rc.take() {
+		var m notify.Message
+		if err := json.Unmarshal(r.body, &m); err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, m.Event+" "+m.Export)
+	}
+	if len(events) != 2 || !strings.HasPrefix(events[0], "failed ") || !strings.HasSuffix(events[0], "bomb.csv") ||
+		!strings.HasPrefix(events[1], "recovered ") || !strings.HasSuffix(events[1], "newer.csv") {
+		t.Errorf("events %q, want failed bomb.csv then recovered newer.csv", events)
+	}
 }
