@@ -80,6 +80,7 @@ type jobOptions struct {
 	file    *string                                      // -file, checked before the checkpoint is opened
 	sealed  bool                                         // refuse a config others may write (serve)
 	notify  sync.Mode                                    // a checkpoint that cannot be opened is told as a failed run of this kind
+	dryRun  *bool                                        // -dry-run: nothing is told
 }
 
 // openJob loads the config and opens what the job needs.

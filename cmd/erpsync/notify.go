@@ -56,7 +56,7 @@ func (j *job) notifyEnd(ctx context.Context, mode sync.Mode, file string, out *s
 // it started: its checkpoint could not be opened (or created: the CRM
 // refused the token).
 func (j *job) notifyOpenFailed(ctx context.Context, opt jobOptions, err error) {
-	if opt.notify == "" {
+	if opt.notify == "" || (opt.dryRun != nil && *opt.dryRun) {
 		return
 	}
 	file := ""

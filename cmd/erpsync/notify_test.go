@@ -241,3 +241,18 @@ func TestNotify_RefusedBeforeCheckpoint(t *testing.T) {
 		t.Errorf("failed message: %+v", msg)
 	}
 }
+
+// TestNotify_DryRunTellsNothing: a dry run, even one that fails, sends
+// nothing.
+func TestNotify_DryRunTellsNothing(t *testing.T) {
+	rc := newReceiver(t, false)
+	e := newE2E(t, crmsim.Options{Token: "good-token"}, notifyConfig(rc.srv.URL, "5s"))
+	t.Setenv("H7_NOTIFY_SECRET", notifySecret)
+	t.Setenv("H7_NOTIFY_CRM_TOKEN", "refused-token")
+	if code, _, stderr := e.run("run", "-dry-run", "-file", day1); code != ExitFatal {
+		t.Fatalf("exit %d, want %d\n%s", code, ExitFatal, stderr)
+	}
+	if got := rc.take(); len(got) != 0 {
+		t.Errorf("a dry run sent %d requests: %v", len(got), paths(got))
+	}
+}

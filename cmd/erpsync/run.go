@@ -21,14 +21,16 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("run", c.Stderr)
 	file := fs.String("file", "", "export to sync (default: the newest match of source.path)")
 	dryRun := fs.Bool("dry-run", false, "go through the whole path but send no write and record nothing")
-	j, done, err := fs.open(ctx, args, jobOptions{state: stateRun, crm: true, file: file, notify: sync.ModeRun})
+	j, done, err := fs.open(ctx, args, jobOptions{state: stateRun, crm: true, file: file, notify: sync.ModeRun, dryRun: dryRun})
 	if err != nil {
 		return err
 	}
 	defer done()
 	path, err := j.exportPath(ctx, *file)
 	if err != nil {
-		j.notifyEnd(ctx, sync.ModeRun, *file, nil, err, false) // no export to run: a failed run all the same
+		if !*dryRun { // no export to run: a failed run all the same
+			j.notifyEnd(ctx, sync.ModeRun, *file, nil, err, false)
+		}
 		return err
 	}
 	out, err := j.sync(ctx, syncOptions{mode: sync.ModeRun, file: path, dryRun: *dryRun, stdout: c.Stdout, stderr: c.Stderr})
