@@ -19,6 +19,7 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/logging"
 	"erpsync/sync/notify"
+	"erpsync/sync/plan"
 )
 
 // hits counts the requests a handler got, by path, and keeps the bodies.
@@ -124,6 +125,7 @@ func TestNotifier_Events(t *testing.T) {
 		{"guard held", notify.End{Err: sync.WithClass(sync.ClassGuard, errors.New("max_delete")), Held: true}, failed, []string{"guard", "held"}},
 		{"partial after failure", notify.End{Err: sync.WithClass(sync.ClassRowFailures, errors.New("3 rows"))}, failed, []string{"partial", "recovered"}},
 		{"done after done", notify.End{}, good, nil},
+		{"drift", notify.End{Outcome: &sync.Outcome{RunID: 2, Plan: &plan.Plan{Drift: []plan.Drift{{Reference: "C-1", Deleted: true}}}}}, good, []string{"drift"}},
 		{"interrupted", notify.End{Err: fatal("interrupted"), Interrupted: true}, failed, []string{"failed"}},
 	}
 	for _, c := range cases {
