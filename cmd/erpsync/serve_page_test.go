@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -30,11 +32,28 @@ func TestServe_PageAndHeld(t *testing.T) {
 	var logs lockedBuffer
 	addr, stop := f.serve(&logs)
 	waitFor(t, 20*time.Second, "day 1 synced", func() bool { return len(archived(t, f.archive)) == 1 })
+	if _, err := f.store.Put("C-1004", map[string]string{"name": xssName}); err != nil { // a hand edit in the CRM
+		t.Fatal(err)
+	}
 	f.drop("../../testdata/exports/day2.csv", "b-day2.csv", 2*time.Minute)
+	var page string
 	waitFor(t, 20*time.Second, "the page showing day 2 held", func() bool {
 		code, body := pageGet(addr, "/")
+		page = body
 		return code == 200 && strings.Contains(body, `id="held"`) && strings.Contains(body, "b-day2.csv")
 	})
+	if !strings.Contains(page, "&lt;img src=x onerror=alert(1)&gt;") || strings.Contains(page, xssName) {
+		t.Errorf("the hand-edited name is not shown escaped in the drift:\n%s", page)
+	}
+	dom := renderedDOM(t, "http://"+addr+"/")
+	for _, want := range []string{`id="runs"`, "a-day1.csv", `id="held"`, "b-day2.csv", "&lt;img src=x onerror=alert(1)&gt;"} {
+		if dom != "" && !strings.Contains(dom, want) {
+			t.Errorf("the page rendered in Chromium lacks %q", want)
+		}
+	}
+	if strings.Contains(dom, "<img") {
+		t.Error("the customer's name became an element in Chromium")
+	}
 	waitFor(t, 10*time.Second, "the held webhook", func() bool {
 		rc.mu.Lock()
 		defer rc.mu.Unlock()
@@ -104,4 +123,32 @@ func TestServe_NoRunNotified(t *testing.T) {
 		!strings.HasPrefix(events[1], "recovered ") || !strings.HasSuffix(events[1], "newer.csv") {
 		t.Errorf("events %q, want failed bomb.csv then recovered newer.csv", events)
 	}
+}
+
+const xssName = `<img src=x onerror=alert(1)>`
+
+// renderedDOM loads url in headless Chromium and returns its DOM; ""
+// (logged) where Chromium is absent.
+func renderedDOM(t *testing.T, url string) string {
+	t.Helper()
+	bin := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			bin = p
+			break
+		}
+	}
+	if bin == "" {
+		t.Log("no Chromium on this machine (.ci/run installs Debian's chromium): the page was checked as text only")
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	dom, err := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=2000", "--dump-dom", url).Output()
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	return string(dom)
 }
