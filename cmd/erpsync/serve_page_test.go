@@ -54,6 +54,9 @@ func TestServe_PageAndHeld(t *testing.T) {
 	if strings.Contains(dom, "<img") {
 		t.Error("the customer's name became an element in Chromium")
 	}
+	if code, body := pageGet(addr, "/metrics"); code != 200 || !strings.Contains(body, "erpsync_notify_failures_total 0") {
+		t.Errorf("/metrics: %d, no erpsync_notify_failures_total 0", code)
+	}
 	waitFor(t, 10*time.Second, "the held webhook", func() bool {
 		rc.mu.Lock()
 		defer rc.mu.Unlock()

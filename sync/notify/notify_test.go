@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"erpsync/state"
 	"erpsync/sync"
 	"erpsync/sync/logging"
@@ -82,6 +84,9 @@ func TestNotifier_RedirectNotFollowed(t *testing.T) {
 	n.RunEnded(context.Background(), nil, notify.End{Err: fatal("CRM unreachable"), Kind: "run"})
 	if rdr.count("/hook/secret-path") != 1 || target.count("/stolen") != 0 {
 		t.Errorf("receiver %d, redirect target %d: want 1 and 0", rdr.count("/hook/secret-path"), target.count("/stolen"))
+	}
+	if got := counterValue(t, n.Collector()); got != 1 {
+		t.Errorf("erpsync_notify_failures_total %v, want 1", got)
 	}
 	if n.Failures() != 1 || strings.Contains(logs.String(), "secret-path") || !strings.Contains(logs.String(), "redirect") {
 		t.Errorf("failures %d; logs:\n%s", n.Failures(), logs)
@@ -185,4 +190,16 @@ func TestSign_Verify(t *testing.T) {
 		notify.Verify("k", "1700000000", append(body, ' '), sig) {
 		t.Errorf("signature %s does not cover the timestamp and the body", sig)
 	}
+}
+
+// counterValue reads a counter's value as /metrics would.
+func counterValue(t *testing.T, c prometheus.Collector) float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil || len(mfs) != 1 || len(mfs[0].GetMetric()) != 1 {
+		t.Fatalf("gather: %v %v", mfs, err)
+	}
+	return mfs[0].GetMetric()[0].GetCounter().GetValue()
 }
