@@ -25,14 +25,13 @@ func (j *job) useLogs(logs *logging.Switch) {
 	logs.SetFormat(j.cfg.Log.Format)
 }
 
-// stampRun has the engine tell the logger its run's id; the returned
-// func stops stamping.
-func (j *job) stampRun(e *sync.Job) (unstamp func()) {
-	if j.logs == nil {
-		return func() {}
+// stampRun has the engine tell the logger its run's id; the lines after
+// the run (serve settling its export, the notifications) keep it until
+// notifyEnd.
+func (j *job) stampRun(e *sync.Job) {
+	if j.logs != nil {
+		e.OnStart = j.logs.SetRun
 	}
-	e.OnStart = j.logs.SetRun
-	return func() { j.logs.SetRun(0) }
 }
 
 // notifyEnd tells serve's page and the notify: receivers how a run ended (within
@@ -40,8 +39,10 @@ func (j *job) stampRun(e *sync.Job) (unstamp func()) {
 func (j *job) notifyEnd(ctx context.Context, mode sync.Mode, file string, out *sync.Outcome, err error, held bool) {
 	// serve's page shows the last run's drift
 	j.pageSawRun(out)
-	if out != nil && out.RunID != 0 && j.logs != nil { // its lines are the run's
-		j.logs.SetRun(out.RunID)
+	if j.logs != nil { // its lines are the run's, the last of them
+		if out != nil && out.RunID != 0 {
+			j.logs.SetRun(out.RunID)
+		}
 		defer j.logs.SetRun(0)
 	}
 	var runs notify.Runs

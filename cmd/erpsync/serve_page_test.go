@@ -25,22 +25,26 @@ import (
 func TestServe_PageAndHeld(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t, false)
-	f := newServeFixture(t, crmsim.Options{}, "notify:\n  heartbeat_url: "+rc.srv.URL+"/hb\n  webhooks:\n  - url: "+rc.srv.URL+
+	clock := &aheadClock{}
+	f := newServeFixture(t, crmsim.Options{Now: clock.Now}, "notify:\n  heartbeat_url: "+rc.srv.URL+"/hb\n  webhooks:\n  - url: "+rc.srv.URL+
 		"/hook\n    events: [held, guard, failed]\n    format: slack\n")
 	f.setConfig("max_delete: 30%", "max_delete: 1") // day 2 deletes 2
 	f.drop("../../testdata/exports/day1.csv", "a-day1.csv", 3*time.Minute)
 	var logs lockedBuffer
 	addr, stop := f.serve(&logs)
 	waitFor(t, 20*time.Second, "day 1 synced", func() bool { return len(archived(t, f.archive)) == 1 })
-	if _, err := f.store.Put("C-1004", map[string]string{"name": xssName}); err != nil { // a hand edit in the CRM
+	// A hand edit in the CRM, in a second of its own.
+	clock.Skip(time.Second)
+	if _, err := f.store.Put("C-1004", map[string]string{"name": xssName}); err != nil {
 		t.Fatal(err)
 	}
 	f.drop("../../testdata/exports/day2.csv", "b-day2.csv", 2*time.Minute)
 	var page string
-	waitFor(t, 20*time.Second, "the page showing day 2 held", func() bool {
+	// The drift is shown once the run's end is told (after the hold).
+	waitFor(t, 20*time.Second, "the page showing day 2 held and the drift", func() bool {
 		code, body := pageGet(addr, "/")
 		page = body
-		return code == 200 && strings.Contains(body, `id="held"`) && strings.Contains(body, "b-day2.csv")
+		return code == 200 && strings.Contains(body, `id="held"`) && strings.Contains(body, "b-day2.csv") && strings.Contains(body, `id="drift"`)
 	})
 	if !strings.Contains(page, "&lt;img src=x onerror=alert(1)&gt;") || strings.Contains(page, xssName) {
 		t.Errorf("the hand-edited name is not shown escaped in the drift:\n%s", page)
@@ -64,6 +68,11 @@ func TestServe_PageAndHeld(t *testing.T) {
 	})
 	if err := stop(); err != nil {
 		t.Fatal(err)
+	}
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "the export is held") && !strings.Contains(line, `"run_id": 2`) {
+			t.Errorf("serve's line after the run lacks its run_id: %s", line)
+		}
 	}
 	got := rc.take()
 	var texts []string
