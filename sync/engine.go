@@ -54,6 +54,9 @@ type Job struct {
 	// OnApply, when set, is told how many actions the apply will send,
 	// before it starts, and returns what to call when it has ended.
 	OnApply func(total int) (ended func())
+	// OnStart, when set, is told the run's id once it is recorded (the
+	// logger stamps it on every line).
+	OnStart func(runID int64)
 
 	// Accept names the guards this run may go through (run -accept);
 	// AcceptedBy says who accepted them, for the report ("": user@host).
@@ -340,6 +343,9 @@ func begin(ctx context.Context, j Job) (*run, error) {
 	var err error
 	if r.out.RunID, err = j.State.StartRun(ctx, string(j.Mode), j.source(), ""); err != nil {
 		return r, WithClass(ClassFatal, err)
+	}
+	if j.OnStart != nil {
+		j.OnStart(r.out.RunID)
 	}
 	// Report folders are named by the run's start and id: two configs
 	// sharing reports.dir never write into one folder. A run recorded
@@ -649,6 +655,10 @@ func nestedCounts(s *apply.Summary) map[string]map[string]int {
 	out["skipped"] = map[string]int{"not sent": s.Skipped}
 	return out
 }
+
+// RunCounts are the counts a run records (create, create_failed, …,
+// unchanged, row_errors): what status and notifications show.
+func RunCounts(o *Outcome) map[string]int { return flatCounts(o) }
 
 // flatCounts are the run record's counts.
 func flatCounts(o *Outcome) map[string]int {

@@ -16,6 +16,8 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/sync/crm"
+	"erpsync/sync/logging"
+	"erpsync/sync/notify"
 	"erpsync/sync/plan"
 	"erpsync/sync/reconcile"
 	"erpsync/sync/refresh"
@@ -33,6 +35,13 @@ type Config struct {
 	Serve     ServeConfig     `yaml:"serve"`
 	Reports   ReportsConfig   `yaml:"reports"`
 	Reconcile ReconcileConfig `yaml:"reconcile"`
+	Notify    notify.Config   `yaml:"notify"`
+	Log       LogConfig       `yaml:"log"`
+}
+
+// LogConfig is the log: section.
+type LogConfig struct {
+	Format string `yaml:"format"` // console | json
 }
 
 // CRMConfig is the crm: section.
@@ -145,6 +154,8 @@ func DefaultConfig() Config {
 		Schedule: "CRON_TZ=Europe/Paris 0 2 * * *",
 		Serve:    ServeConfig{Listen: "127.0.0.1:9464", ShutdownTimeout: 5 * time.Minute},
 		Reports:  ReportsConfig{Dir: "reports", FileMode: defaultReportMode, MaxErrors: plan.DefaultMaxErrors},
+		Notify:   notify.Config{Timeout: notify.DefaultTimeout, Retries: notify.DefaultRetries},
+		Log:      LogConfig{Format: logging.FormatConsole},
 	}
 }
 
@@ -246,6 +257,12 @@ func (c *Config) validate() error {
 	if strings.TrimSpace(c.CRM.BaseURL) == "" {
 		// No default: a left-out key would silently mean crmsim's port.
 		return errors.New("crm.base_url is required: the CRM's address, e.g. https://crm.example.com (crmsim: http://127.0.0.1:8085)")
+	}
+	if err := c.Notify.Validate(); err != nil {
+		return err
+	}
+	if err := logging.CheckFormat(c.Log.Format); err != nil {
+		return err
 	}
 	for field, t := range c.Reconcile.Tolerance {
 		if t.Absolute < 0 || t.Relative < 0 {

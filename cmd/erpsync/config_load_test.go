@@ -36,7 +36,8 @@ func TestLoadConfig_Examples(t *testing.T) {
 		cfg.Sync.Fields = nil // `fields: {}` is the default's nil
 	}
 	if cfg.CRM != def.CRM || !reflect.DeepEqual(cfg.Sync, def.Sync) || cfg.Serve != def.Serve || cfg.Schedule != def.Schedule ||
-		cfg.Source.Settle != def.Source.Settle || cfg.Source.Decimal != def.Source.Decimal {
+		cfg.Source.Settle != def.Source.Settle || cfg.Source.Decimal != def.Source.Decimal ||
+		cfg.Notify.Timeout != def.Notify.Timeout || cfg.Notify.Retries != def.Notify.Retries || cfg.Log != def.Log {
 		t.Errorf("the example's values differ from the defaults:\n%+v\n%+v", cfg, def)
 	}
 }

@@ -21,7 +21,7 @@ type ImportCommand struct {
 func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("import", c.Stderr)
 	file := fs.String("file", "", "export to import (required)")
-	j, done, err := fs.open(ctx, args, jobOptions{state: stateCreate, crm: true, file: file})
+	j, done, err := fs.open(ctx, args, jobOptions{state: stateCreate, crm: true, file: file, notify: sync.ModeImport})
 	if err != nil {
 		return err
 	}
@@ -30,7 +30,8 @@ func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 		return usage(errors.New("import needs -file EXPORT"))
 	}
 	defer importMemory()()
-	_, err = j.sync(ctx, syncOptions{mode: sync.ModeImport, file: *file, stdout: c.Stdout, stderr: c.Stderr})
+	out, err := j.sync(ctx, syncOptions{mode: sync.ModeImport, file: *file, stdout: c.Stdout, stderr: c.Stderr})
+	j.notifyEnd(ctx, sync.ModeImport, *file, out, err, false)
 	return err
 }
 

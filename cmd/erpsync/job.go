@@ -11,13 +11,15 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync"
 	"erpsync/sync/approve"
 	"erpsync/sync/crm"
+	"erpsync/sync/logging"
+	"erpsync/sync/notify"
+	"erpsync/sync/page"
 	"erpsync/sync/plan"
 	"erpsync/sync/serve"
 	"erpsync/sync/source"
@@ -34,6 +36,9 @@ type job struct {
 	scratch  string            // a temporary folder to remove at Close (plan's empty checkpoint)
 	cleanups []func()          // at Close: the spool of a remote export
 	sources  map[string]string // a local copy → where the export came from (recorded, reported)
+	logs     *logging.Switch   // log.format, and the run id on every line (notify.go)
+	notifier *notify.Notifier  // notify: webhooks and heartbeat (notify.go)
+	page     *page.Page        // serve's page, GET / (page.go)
 }
 
 // jobFlags are the flags of every subcommand that opens a job, -config
@@ -58,7 +63,7 @@ func (f *jobFlags) open(ctx context.Context, args []string, opt jobOptions) (j *
 	if err := f.Parse(args); err != nil {
 		return nil, nil, usage(err)
 	}
-	log := newLogger(f.stderr, *f.verbose)
+	log, logs := logging.New(f.stderr, logLevel(*f.verbose))
 	// serve runs unattended, for months: a config others may write is
 	// refused there, and a warning for a command someone runs.
 	opt.sealed = opt.sealed || f.Name() == "serve"
@@ -66,6 +71,7 @@ func (f *jobFlags) open(ctx context.Context, args []string, opt jobOptions) (j *
 		_ = log.Sync()
 		return nil, nil, err
 	}
+	j.useLogs(logs)
 	return j, func() { j.Close(); _ = log.Sync() }, nil
 }
 
@@ -76,6 +82,8 @@ type jobOptions struct {
 	observe func(op string, status int, d time.Duration) // told of every CRM answer
 	file    *string                                      // -file, checked before the checkpoint is opened
 	sealed  bool                                         // refuse a config others may write (serve)
+	notify  sync.Mode                                    // a checkpoint that cannot be opened is told as a failed run of this kind
+	dryRun  *bool                                        // -dry-run: nothing is told
 }
 
 // openJob loads the config and opens what the job needs.
@@ -108,6 +116,10 @@ func newJob(ctx context.Context, cfg *Config, log *zap.Logger, opt jobOptions) (
 		if j.client, err = newClient(cfg.CRM, log, opt.observe); err != nil {
 			return nil, usage(fmt.Errorf("config: crm: %w", err))
 		}
+		if j.notifier, err = notify.New(cfg.Notify, log); err != nil {
+			j.Close()
+			return nil, usage(fmt.Errorf("config: %w", err))
+		}
 	}
 	if opt.file != nil && *opt.file != "" {
 		if err := sync.CheckExport(*opt.file); err != nil {
@@ -117,6 +129,7 @@ func newJob(ctx context.Context, cfg *Config, log *zap.Logger, opt jobOptions) (
 	}
 	if opt.state != noState {
 		if err := j.openState(ctx, opt.state); err != nil {
+			j.notifyOpenFailed(ctx, opt, err)
 			j.Close()
 			return nil, err
 		}
@@ -234,15 +247,8 @@ func (j *job) nameExport(path, src string) {
 // newLogger returns a zap logger writing to stderr, leveled console lines;
 // debug level with -v.
 func newLogger(stderr io.Writer, verbose bool) *zap.Logger {
-	level := zapcore.InfoLevel
-	if verbose {
-		level = zapcore.DebugLevel
-	}
-	enc := zap.NewProductionEncoderConfig()
-	enc.EncodeTime = zapcore.ISO8601TimeEncoder
-	// Locked: the workers, the progress line and the session's logins log
-	// at once, and stderr may be any writer (a buffer in tests).
-	return zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.Lock(zapcore.AddSync(stderr)), level))
+	log, _ := logging.New(stderr, logLevel(verbose))
+	return log
 }
 
 // usage marks an error of the command line or the config (exit 2).

@@ -31,17 +31,23 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return usage(err)
 	}
-	j, done, err := fs.open(ctx, args, jobOptions{state: stateRun, crm: true, file: file})
+	j, done, err := fs.open(ctx, args, jobOptions{state: stateRun, crm: true, file: file, notify: sync.ModeRun, dryRun: dryRun})
 	if err != nil {
 		return err
 	}
 	defer done()
 	path, err := j.exportPath(ctx, *file)
 	if err != nil {
+		if !*dryRun { // no export to run: a failed run all the same
+			j.notifyEnd(ctx, sync.ModeRun, *file, nil, err, false)
+		}
 		return err
 	}
-	_, err = j.sync(ctx, syncOptions{mode: sync.ModeRun, file: path, dryRun: *dryRun, stdout: c.Stdout, stderr: c.Stderr,
+	out, err := j.sync(ctx, syncOptions{mode: sync.ModeRun, file: path, dryRun: *dryRun, stdout: c.Stdout, stderr: c.Stderr,
 		accept: accept})
+	if !*dryRun {
+		j.notifyEnd(ctx, sync.ModeRun, path, out, err, false)
+	}
 	return err
 }
 
@@ -71,6 +77,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 	e := j.engine(opt.mode, opt.file)
 	e.DryRun = opt.dryRun
 	e.Accept, e.Approvable, e.Approved = opt.accept, opt.approvable, opt.approved
+	j.stampRun(&e)
 	e.OnPlan = func(p *plan.Plan) {
 		if p.Len() > bigPlan {
 			unlimit()

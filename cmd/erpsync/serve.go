@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 
 	"erpsync/sync"
@@ -31,7 +33,7 @@ type ServeCommand struct {
 // serve.shutdown_timeout, or is cancelled cleanly, and it exits 0.
 func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	m := serve.NewMetrics()
-	j, done, err := newJobFlags("serve", c.Stderr).open(ctx, args, jobOptions{state: stateRun, crm: true, observe: m.ObserveCRM})
+	j, done, err := newJobFlags("serve", c.Stderr).open(ctx, args, jobOptions{state: stateRun, crm: true, observe: m.ObserveCRM, notify: sync.ModeRun})
 	if err != nil {
 		return err
 	}
@@ -66,14 +68,22 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 			return j.sync(ctx, syncOptions{mode: sync.ModeRun, file: exp.Path, stdout: c.Stdout, stderr: c.Stderr, quiet: true,
 				approvable: j.cfg.Serve.Approve})
 		},
-		Settled: func(res *sync.Outcome, err error, heldAt string) { awaitApproval(j, res, err, heldAt) },
+		Settled: func(ctx context.Context, exp *inbox.Export, res *sync.Outcome, err error, held bool, heldAt string) {
+			awaitApproval(j, res, err, heldAt)
+			j.notifyEnd(ctx, sync.ModeRun, exp.Path, res, err, held)
+		},
+		NoRun: func(ctx context.Context, src string, out *sync.Outcome, why error) {
+			j.notifyEnd(ctx, sync.ModeRun, src, out, why, false)
+		},
 	}
 	ln, err := net.Listen("tcp", j.cfg.Serve.Listen)
 	if err != nil {
 		return usage(fmt.Errorf("serve.listen %s: %w", j.cfg.Serve.Listen, err))
 	}
 	return w.Serve(ctx, ln, serve.Options{Schedule: schedule, Spec: j.cfg.Schedule, ShutdownTimeout: j.cfg.Serve.ShutdownTimeout,
-		Inbox: j.cfg.Source.Path, Archive: j.cfg.Source.ArchiveDir, Ready: c.ready})
+		Inbox: j.cfg.Source.Path, Archive: j.cfg.Source.ArchiveDir, Ready: c.ready,
+		Routes:     func(mux *http.ServeMux) { j.servePage(mux, schedule, w.Inbox.Ledger) }, // GET /, GET /reports/...
+		Collectors: []prometheus.Collector{j.notifier.Collector()}})                         // erpsync_notify_failures_total
 }
 
 // parseSchedule is serve.ParseSchedule, for the config's check.

@@ -18,6 +18,7 @@ import (
 	"time"
 	_ "time/tzdata" // CRON_TZ= names a zone even on a host without tzdata
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/robfig/cron/v3"
@@ -39,6 +40,10 @@ type Options struct {
 	Inbox, Archive  string        // source.path and source.archive_dir, for the log
 	// Ready, when set, is told the address /healthz listens on (tests).
 	Ready func(addr string)
+	// Routes, when set, adds its handlers (serve's page, GET /) to the mux.
+	Routes func(mux *http.ServeMux)
+	// Collectors are registered in /metrics besides the worker's own.
+	Collectors []prometheus.Collector
 }
 
 // Serve runs the worker on its schedule and answers /healthz and
@@ -48,7 +53,11 @@ type Options struct {
 func (w *Worker) Serve(ctx context.Context, ln net.Listener, o Options) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", w.health)
+	if o.Routes != nil {
+		o.Routes(mux)
+	}
 	w.Metrics.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	w.Metrics.reg.MustRegister(o.Collectors...)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(w.Metrics.reg, promhttp.HandlerOpts{}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
@@ -129,9 +138,12 @@ type Worker struct {
 	// CRMStats are the CRM client's counts (retries, throttles).
 	CRMStats func() crm.Stats
 	// Settled, when set, is told each run's end once its export is
-	// settled; heldAt is where the export is held when a guard stopped it
-	// ("" otherwise). serve.approve writes the plan that waits there.
-	Settled func(res *sync.Outcome, err error, heldAt string)
+	// settled: held when a guard stopped it and it is held, at heldAt
+	// (serve.approve writes the plan that waits there; notify tells it).
+	Settled func(ctx context.Context, exp *inbox.Export, res *sync.Outcome, err error, held bool, heldAt string)
+	// NoRun, when set, is told an export that ended before its run could
+	// start, once it is recorded (notify tells it as a failed run).
+	NoRun func(ctx context.Context, src string, out *sync.Outcome, why error)
 
 	mu    gosync.Mutex
 	last  *lastRun
@@ -285,9 +297,9 @@ func (w *Worker) run(ctx context.Context, exp *inbox.Export) {
 	status := w.settle(exp, err, ctx.Err() != nil)
 	if w.Settled != nil {
 		w.mu.Lock()
-		heldAt := w.heldAt
+		held, heldAt := w.heldLast, w.heldAt
 		w.mu.Unlock()
-		w.Settled(res, err, heldAt)
+		w.Settled(ctx, exp, res, err, held, heldAt)
 	}
 	if stuck := w.passedOver(ctx, w.Inbox.Passed()); stuck != "" { // the older files, superseded once it went through
 		w.setStuck(stuck)
@@ -358,6 +370,9 @@ func (w *Worker) recordNoRun(ctx context.Context, src, sha string, why error) {
 	}
 	w.noRun = key
 	w.Log.Info("recorded without a run", zap.Int64("run", out.RunID), zap.String("reports", out.Dir))
+	if w.NoRun != nil {
+		w.NoRun(ctx, src, out, why) // a failed run, once while it fails the same way
+	}
 }
 
 // passedOver logs the files the inbox passed over, counts those already

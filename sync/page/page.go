@@ -1,0 +1,232 @@
+// Package page is serve's page for people: GET / answers one
+// self-contained HTML page (no script, no file from elsewhere: it works
+// offline) with the next run, the last runs with their status, counts and
+// reason, the exports held and why, the pending row failures, the drift
+// found by the last run, and links to each run's report files, which
+// GET /reports/<folder>/<file> serves read-only from reports.dir and
+// never from outside it. Every value goes through html/template's
+// escaping; the page's Content-Security-Policy allows no script at all.
+package page
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"erpsync/state"
+	"erpsync/sync/inbox"
+	"erpsync/sync/plan"
+)
+
+// History is what the page reads of the checkpoint.
+type History interface {
+	Runs(ctx context.Context, limit int) ([]state.Run, error)
+	Failures(ctx context.Context) ([]state.Failure, error)
+}
+
+// Source is where the page's figures come from.
+type Source struct {
+	State      History
+	Held       func() ([]inbox.Held, error) // serve's ledger
+	Next       func() time.Time             // the next scheduled run; zero: none
+	ReportsDir string                       // reports.dir
+	Log        *zap.Logger
+}
+
+// Limits of the page: it stays small whatever the history holds.
+const (
+	maxRuns     = 20
+	maxFailures = 50
+	maxDrift    = 50
+	maxFiles    = 20
+)
+
+// Page serves GET / and the report files.
+type Page struct {
+	src Source
+
+	mu       gosync.Mutex
+	drift    []plan.Drift
+	driftRun int64
+}
+
+// New returns the page of a source.
+func New(src Source) *Page {
+	if src.Log == nil {
+		src.Log = zap.NewNop()
+	}
+	return &Page{src: src}
+}
+
+// SetDrift keeps the drift found by the run that ended last.
+func (p *Page) SetDrift(runID int64, d []plan.Drift) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.driftRun, p.drift = runID, d[:min(len(d), maxDrift):min(len(d), maxDrift)]
+}
+
+// Register adds GET / and GET /reports/{path...} to mux.
+func (p *Page) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", p.index)
+	mux.HandleFunc("GET /reports/{path...}", p.report)
+}
+
+//go:embed page.html
+var files embed.FS
+
+var tmpl = template.Must(template.New("page.html").Funcs(template.FuncMap{
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	},
+	"ok": func(status string) bool { return status == state.StatusDone || status == state.StatusDoneFailures },
+}).ParseFS(files, "page.html"))
+
+// view is what the template shows.
+type view struct {
+	Now, Next time.Time
+	Runs      []runView
+	Held      []inbox.Held
+	Failures  []state.Failure
+	MoreFails int
+	Drift     []plan.Drift
+	DriftRun  int64
+	Problems  []string // what could not be read
+}
+
+// runView is one run and its report files.
+type runView struct {
+	state.Run
+	Counts string
+	Folder string
+	Files  []string
+}
+
+// policy allows no script, no request anywhere: inline styles only.
+const policy = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+func (p *Page) index(w http.ResponseWriter, r *http.Request) {
+	v := p.gather(r.Context())
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", policy)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := tmpl.Execute(w, v); err != nil {
+		p.src.Log.Warn("page: render", zap.Error(err))
+	}
+}
+
+// gather reads the page's figures; a part that cannot be read is named
+// on the page, the others shown.
+func (p *Page) gather(ctx context.Context) view {
+	v := view{Now: time.Now()}
+	if p.src.Next != nil {
+		v.Next = p.src.Next()
+	}
+	folders := p.folders()
+	if runs, err := p.src.State.Runs(ctx, maxRuns); err != nil {
+		v.Problems = append(v.Problems, "run history: "+err.Error())
+	} else {
+		for _, r := range runs {
+			rv := runView{Run: r, Counts: counts(r.Counts), Folder: folders[r.ID]}
+			rv.Files = p.reportFiles(rv.Folder)
+			v.Runs = append(v.Runs, rv)
+		}
+	}
+	if p.src.Held != nil {
+		if held, err := p.src.Held(); err != nil {
+			v.Problems = append(v.Problems, "held exports: "+err.Error())
+		} else {
+			v.Held = held
+		}
+	}
+	if fails, err := p.src.State.Failures(ctx); err != nil {
+		v.Problems = append(v.Problems, "pending failures: "+err.Error())
+	} else {
+		v.Failures = fails[:min(len(fails), maxFailures)]
+		v.MoreFails = len(fails) - len(v.Failures)
+	}
+	p.mu.Lock()
+	v.Drift, v.DriftRun = p.drift, p.driftRun
+	p.mu.Unlock()
+	return v
+}
+
+// counts shows a run's counts that are not zero, in a stable order.
+func counts(c map[string]int) string {
+	keys := make([]string, 0, len(c))
+	for k, n := range c {
+		if n != 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(k + " " + strconv.Itoa(c[k]))
+	}
+	return b.String()
+}
+
+// folders maps a run's id to its report folder (<UTC start>-<id>) in
+// reports.dir.
+func (p *Page) folders() map[int64]string {
+	out := map[int64]string{}
+	entries, err := os.ReadDir(p.src.ReportsDir)
+	if err != nil {
+		return out
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		_, id, ok := strings.Cut(e.Name(), "Z-")
+		if n, err := strconv.ParseInt(id, 10, 64); ok && err == nil && n > 0 {
+			out[n] = e.Name()
+		}
+	}
+	return out
+}
+
+// reportFiles lists the regular files of a report folder.
+func (p *Page) reportFiles(folder string) []string {
+	if folder == "" {
+		return nil
+	}
+	root, err := os.OpenRoot(p.src.ReportsDir)
+	if err != nil {
+		return nil
+	}
+	defer root.Close()
+	dir, err := root.Open(folder)
+	if err != nil {
+		return nil
+	}
+	defer dir.Close()
+	entries, err := dir.ReadDir(maxFiles)
+	if err != nil && len(entries) == 0 {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			out = append(out, e.Name())
+		}
+	}
+	slices.Sort(out)
+	return out
+}
