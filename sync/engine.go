@@ -83,6 +83,7 @@ type Settings struct {
 	References  plan.ReferenceMode
 	ReportsMode os.FileMode // of the report files (reports.file_mode); 0: report.DefaultMode
 	MaxErrors   int         // row errors and warnings kept whole (reports.max_errors); 0: DefaultMaxErrors
+	ReportsCSV  report.CSV  // the format of the report's CSV files (reports.csv)
 }
 
 // Outcome is what a finished (or stopped) run reports.
@@ -330,7 +331,7 @@ func begin(ctx context.Context, j Job) (*run, error) {
 		name = r.started.UTC().Format("20060102T150405.000Z") + "-" + strconv.FormatInt(r.out.RunID, 10)
 	}
 	r.summary.RunID = r.out.RunID
-	if r.report, err = report.New(j.Settings.ReportsDir, name, j.Settings.ReportsMode); err != nil {
+	if r.report, err = report.New(j.Settings.ReportsDir, name, j.Settings.ReportsMode, j.Settings.ReportsCSV); err != nil {
 		return r, WithClass(ClassFatal, err)
 	}
 	r.report.DryRun = j.DryRun

@@ -19,6 +19,7 @@ import (
 	"erpsync/sync/plan"
 	"erpsync/sync/reconcile"
 	"erpsync/sync/refresh"
+	"erpsync/sync/report"
 )
 
 // Config is the YAML config of ARCHITECTURE.md; every key is documented in
@@ -87,6 +88,21 @@ type ReportsConfig struct {
 	// MaxErrors is how many row errors, and warnings, errors.csv and
 	// warnings.csv list; past it, one line a kind counts the others.
 	MaxErrors int `yaml:"max_errors"`
+	// CSV is the format of every CSV file written for people (reports.csv).
+	CSV CSVConfig `yaml:"csv"`
+}
+
+// CSVConfig is reports.csv: {bom: true, delimiter: ";"} for a European
+// Excel; the default is erpsync's format of old (no BOM, ",").
+type CSVConfig struct {
+	BOM       bool   `yaml:"bom"`
+	Delimiter string `yaml:"delimiter"`
+}
+
+// format is the report.CSV of a validated reports.csv.
+func (c CSVConfig) format() report.CSV {
+	d, _ := report.ParseDelimiter(c.Delimiter)
+	return report.CSV{BOM: c.BOM, Delimiter: d}
 }
 
 // FileMode is a file mode written in octal in the config ("0640").
@@ -214,6 +230,9 @@ func (c *Config) validate() error {
 	}
 	if m := os.FileMode(c.Reports.FileMode); m&^0o644 != 0 || m&0o600 != 0o600 {
 		return fmt.Errorf("reports.file_mode %04o: want the owner's read and write and at most read for others, such as 0640 or 0600", m)
+	}
+	if _, err := report.ParseDelimiter(c.Reports.CSV.Delimiter); err != nil {
+		return err
 	}
 	if c.Schedule != "" { // serve refuses an empty one; other commands do not use it
 		if _, err := parseSchedule(c.Schedule); err != nil {

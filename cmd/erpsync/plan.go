@@ -34,7 +34,7 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	}
 	defer done()
 	if *out != "" {
-		if _, err := planWriter(*out); err != nil {
+		if _, err := planWriter(*out, report.CSV{}); err != nil {
 			return err
 		}
 	}
@@ -57,7 +57,7 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	cols, _ := j.mapping.Columns(path) // as the plan's read found them
 	printColumns(c.Stdout, cols)
 	if *out != "" {
-		if werr := writePlanFile(*out, p, cols, os.FileMode(j.cfg.Reports.FileMode)); werr != nil {
+		if werr := writePlanFile(*out, p, cols, os.FileMode(j.cfg.Reports.FileMode), j.cfg.Reports.CSV.format()); werr != nil {
 			return werr
 		}
 		fmt.Fprintf(c.Stdout, "Every planned operation: %s\n", *out)
@@ -69,11 +69,12 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	return err
 }
 
-// planWriter picks the plan file's format from its extension.
-func planWriter(path string) (func(io.Writer, *plan.Plan) error, error) {
+// planWriter picks the plan file's format from its extension; a .csv is
+// written in format (reports.csv).
+func planWriter(path string, format report.CSV) (func(io.Writer, *plan.Plan) error, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
-		return report.WritePlanCSV, nil
+		return format.WritePlan, nil
 	case ".json":
 		return report.WritePlanJSON, nil
 	}
@@ -86,8 +87,8 @@ func planWriter(path string) (func(io.Writer, *plan.Plan) error, error) {
 // a failed write leaves the previous plan as it was, the new file takes
 // the mode, and a symbolic link at path is replaced, never written
 // through.
-func writePlanFile(path string, p *plan.Plan, cols mapping.Stats, mode os.FileMode) error {
-	write, err := planWriter(path)
+func writePlanFile(path string, p *plan.Plan, cols mapping.Stats, mode os.FileMode, format report.CSV) error {
+	write, err := planWriter(path, format)
 	if err != nil {
 		return err
 	}
@@ -99,7 +100,7 @@ func writePlanFile(path string, p *plan.Plan, cols mapping.Stats, mode os.FileMo
 	defer os.Remove(tmp) // after the rename, nothing is there
 	err = f.Chmod(mode)
 	if err == nil {
-		err = writeWithColumns(f, path, p, cols, write)
+		err = writeWithColumns(f, path, p, cols, write, format.Comma())
 	}
 	if err == nil {
 		err = f.Sync()
@@ -140,7 +141,7 @@ func noCheckpointNote(ctx context.Context, w io.Writer, j *job) error {
 // writeWithColumns writes the plan and the export's columns, read and
 // ignored: in .json under "columns", in .csv as "column" lines after the
 // operations (field, new: the header, reason: read or ignored).
-func writeWithColumns(w io.Writer, path string, plan *plan.Plan, cols mapping.Stats, write func(io.Writer, *plan.Plan) error) error {
+func writeWithColumns(w io.Writer, path string, plan *plan.Plan, cols mapping.Stats, write func(io.Writer, *plan.Plan) error, comma rune) error {
 	read := make([]columnJSON, 0, len(cols.Columns))
 	for _, c := range cols.Columns {
 		read = append(read, columnJSON{Header: c.Header, Field: c.Field})
@@ -151,6 +152,7 @@ func writeWithColumns(w io.Writer, path string, plan *plan.Plan, cols mapping.St
 			return err
 		}
 		cw := csv.NewWriter(w)
+		cw.Comma = comma
 		for _, c := range read {
 			cw.Write([]string{"column", "", "", report.SafeCell(c.Field), "", report.SafeCell(c.Header), "read"})
 		}

@@ -521,6 +521,27 @@ func (r *Reconciliation) Verdict() string {
 	return VerdictAgree
 }
 
+// Differences counts the customers that keep the ERP and the CRM apart:
+// on one side only, different, or rows erpsync could not send.
+func (r *Reconciliation) Differences() int {
+	s := r.Summary
+	return s.OnlyInERP + s.OnlyInCRM + s.Different + s.CouldNotSend
+}
+
+// Compared counts the customers compared, on either side: the total a
+// share of -fail-over is taken of.
+func (r *Reconciliation) Compared() int {
+	s := r.Summary
+	return s.Matched + s.OnlyInERP + s.OnlyInCRM + s.Different + s.CouldNotSend
+}
+
+// Over reports whether the differences pass failOver (reconcile
+// -fail-over: a count, or a share of Compared); the zero limit is passed
+// by any difference.
+func (r *Reconciliation) Over(failOver plan.Limit) bool {
+	return r.Differences() > failOver.Of(r.Compared())
+}
+
 // VerdictText says the verdict in a sentence, for the console and the
 // HTML report.
 func (r *Reconciliation) VerdictText() string {

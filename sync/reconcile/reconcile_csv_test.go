@@ -29,7 +29,7 @@ func sampleReconciliation() *reconcile.Reconciliation {
 // TestReconcileCSV_Bytes: reconciliation.csv's bytes, header and cell
 // sanitising included, are those erpsync has always written.
 func TestReconcileCSV_Bytes(t *testing.T) {
-	files, err := reconcile.Write(t.TempDir(), sampleReconciliation(), "export.csv", time.Unix(0, 0), 0)
+	files, err := reconcile.Write(t.TempDir(), sampleReconciliation(), reconcile.Pack{Source: "export.csv", At: time.Unix(0, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestReconcileCSV_Bytes(t *testing.T) {
 // TestReconcileCSV_Schema: reconciliation.csv reads back, with gocsv,
 // into the row struct it is written from.
 func TestReconcileCSV_Schema(t *testing.T) {
-	files, err := reconcile.Write(t.TempDir(), sampleReconciliation(), "export.csv", time.Unix(0, 0), 0)
+	files, err := reconcile.Write(t.TempDir(), sampleReconciliation(), reconcile.Pack{Source: "export.csv", At: time.Unix(0, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
