@@ -29,10 +29,14 @@ type Pack struct {
 	At     time.Time   // when it was compared
 	Mode   os.FileMode // of the files (reports.file_mode; 0: report.DefaultMode)
 	CSV    report.CSV  // reconciliation.csv's format (reports.csv)
+	// Of manifest.json: the name the export is known by (default: Source),
+	// erpsync's version and the config's fingerprint.
+	ExportName, Version, ConfigFingerprint string
 }
 
-// Write writes reconciliation.json, .csv and .html into dir
-// and returns their paths. They hold customer data: they are created of
+// Write writes reconciliation.json, .csv and .html into dir, then
+// manifest.json (the sha256 of each, the export's, the control totals:
+// Verify checks them), and returns their paths. They hold customer data: they are created of
 // pack.Mode, and a new dir of the matching folder mode.
 func Write(dir string, r *Reconciliation, pack Pack) (Files, error) {
 	source, at, mode := pack.Source, pack.At, pack.Mode
@@ -59,7 +63,7 @@ func Write(dir string, r *Reconciliation, pack Pack) (Files, error) {
 			return files, err
 		}
 	}
-	return files, nil
+	return files, writeManifest(dir, r, pack, files, mode)
 }
 
 // writeFile creates path of mode and writes it with write. A file there
