@@ -15,6 +15,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
+	"erpsync/sync/history"
 	"erpsync/sync/inbox"
 	"erpsync/sync/plan"
 	"erpsync/sync/refresh"
@@ -84,6 +85,9 @@ type Settings struct {
 	ReportsMode os.FileMode // of the report files (reports.file_mode); 0: report.DefaultMode
 	MaxErrors   int         // row errors and warnings kept whole (reports.max_errors); 0: DefaultMaxErrors
 	ReportsCSV  report.CSV  // the format of the report's CSV files (reports.csv)
+	// History is how long a customer's history is kept (state.history);
+	// 0: none is recorded.
+	History time.Duration
 }
 
 // Outcome is what a finished (or stopped) run reports.
@@ -280,6 +284,7 @@ type run struct {
 	refreshed *refresh.Result        // nil for an import
 	verified  func() error           // the checkpoint's page check (verifyBeside)
 	sha       func() (string, error) // the export's sha256 (hashBeside)
+	history   *history.Recorder      // the run's writes, for the customers' history; nil: history off
 }
 
 // hashBeside hashes an export (FileSHA256) on its own goroutine, beside
@@ -310,6 +315,9 @@ func (j Job) named(err error) error {
 
 func newRun(j Job) *run {
 	r := &run{j: j, out: &Outcome{}, started: time.Now()}
+	if j.Settings.History > 0 {
+		r.history = history.NewRecorder(0)
+	}
 	r.summary = report.Summary{Kind: string(j.Mode), File: j.source(), Started: r.started.UTC(),
 		DryRun: j.DryRun, Durations: map[string]float64{}}
 	return r
@@ -483,6 +491,7 @@ func (r *run) apply(ctx context.Context, p *plan.Plan) error {
 		CountryCode: mapping.CountryCode, Rows: exportRows(ctx, j),
 		Done: func(res apply.Result) {
 			r.report.Add(res)
+			r.history.Add(res)
 			if j.OnResult != nil {
 				j.OnResult(res)
 			}
@@ -562,6 +571,7 @@ func (r *run) end(ctx context.Context, err error) error {
 	if err != nil {
 		ErrText = err.Error()
 	}
+	r.saveHistory(ctx)
 	// The export's sha256 goes with the run's end: SyncedLast reads it of
 	// finished runs only. Unread, the run can never be the one synced last.
 	if sha, herr := r.sha(); herr != nil {

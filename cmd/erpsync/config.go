@@ -16,6 +16,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/sync/crm"
+	"erpsync/sync/history"
 	"erpsync/sync/plan"
 	"erpsync/sync/reconcile"
 	"erpsync/sync/refresh"
@@ -53,6 +54,22 @@ type CRMConfig struct {
 // StateConfig is the state: section.
 type StateConfig struct {
 	Path string `yaml:"path"`
+	// History is how long a customer's history is kept (state.history:
+	// "400d", "720h", or off).
+	History Retention `yaml:"history"`
+}
+
+// Retention is state.history, read by history.ParseRetention.
+type Retention time.Duration
+
+// UnmarshalYAML reads "400d", "720h" or off.
+func (r *Retention) UnmarshalYAML(node *yaml.Node) error {
+	d, err := history.ParseRetention(node.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", node.Line, err)
+	}
+	*r = Retention(d)
+	return nil
 }
 
 // SyncConfig is the sync: section.
@@ -137,7 +154,7 @@ func DefaultConfig() Config {
 			Concurrency: 8, Timeout: 30 * time.Second, Retries: 5,
 		},
 		Source: mapping.DefaultConfig(),
-		State:  StateConfig{Path: "erpsync.db"},
+		State:  StateConfig{Path: "erpsync.db", History: Retention(history.DefaultRetention)},
 		Sync: SyncConfig{
 			Deletes: plan.DeletesNever, MaxDelete: plan.Limit{Percent: 5, IsPercent: true},
 			Drift: plan.DriftERPWins, MaxFailures: plan.Limit{Percent: 10, IsPercent: true},

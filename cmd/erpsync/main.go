@@ -74,6 +74,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = (&ServeCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "reconcile":
 		err = (&ReconcileCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
+	case "why":
+		err = (&WhyCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "verify":
 		err = (&VerifyCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "check":
@@ -114,6 +116,7 @@ func (m *Main) usage() {
   serve       -config FILE                             scheduled worker (cron), /healthz, /metrics
   release     -config FILE [-all] [NAME ...]           let go of exports serve holds (stopped by a guard)
   reconcile   -config FILE [-file EXPORT] [-out DIR] [-fail-over N]  ERP export vs CRM, report and pack for finance
+  why         -config FILE REFERENCE [-json]           everything erpsync did and saw for one customer, newest first
   verify      DIR                                      check a reconcile pack against its manifest.json
   check       -config FILE                             connection test: login, version, page cap, dates; writes nothing
   unlock      -config FILE [-force]                    free the state file of a run that is gone
