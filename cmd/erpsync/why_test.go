@@ -61,6 +61,11 @@ func TestE2E_Why_DemoRuns(t *testing.T) {
 		t.Errorf("why -json: exit %d, %v\n%s", code, err, out)
 	}
 
+	// day 2 mirror-deleted C-1006: its delete, and the CRM's copy kept.
+	code, out, _ = e.run("why", "C-1006")
+	if code != ExitOK || !strings.Contains(out, "run 2 deleted  ../../testdata/exports/day2.csv") || !strings.Contains(out, "the CRM's copy before the delete") {
+		t.Errorf("why C-1006: exit %d, want its delete and its copy\n%s", code, out)
+	}
 	code, _, errOut = e.run("why", "C-9999")
 	if code != ExitRowFails || !strings.Contains(errOut, "C-9999: never seen by erpsync") {
 		t.Errorf("why of a reference never seen: exit %d, want 1 saying so\n%s", code, errOut)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"erpsync/state"
+	"erpsync/sync/apply"
 )
 
 // ErrNeverSeen is the error of a reference the checkpoint never saw: no
@@ -95,7 +96,11 @@ func writeEvent(b *strings.Builder, e state.Event) {
 		fmt.Fprintf(b, ": deleted in the CRM by hand (sync.drift %s)\n", e.Policy)
 		return
 	case state.EventRefused:
-		fmt.Fprintf(b, ": the CRM refused the %s (HTTP %d): %s\n", e.Op, e.Status, e.Answer)
+		if strings.HasPrefix(e.Answer, apply.CodeStoredDiffers) {
+			fmt.Fprintf(b, ": the CRM stored otherwise than sent (HTTP %d): %s\n", e.Status, e.Answer)
+		} else {
+			fmt.Fprintf(b, ": the CRM refused the %s (HTTP %d): %s\n", e.Op, e.Status, e.Answer)
+		}
 	default:
 		b.WriteString(": the CRM took it as sent\n")
 	}
