@@ -42,8 +42,9 @@ const (
 	EventUpdated       = "updated"
 	EventDeleted       = "deleted"
 	EventDeactivated   = "deactivated"
-	EventRefused       = "refused" // the CRM refused the write, or stored other than was sent
-	EventDrift         = "drift"   // edited in the CRM by hand
+	EventRefused       = "refused"     // the CRM refused the write, or stored other than was sent
+	EventInvalidRow    = "invalid_row" // erpsync refused the export's row (a row error)
+	EventDrift         = "drift"       // edited in the CRM by hand
 	EventDeletedByHand = "deleted_by_hand"
 )
 

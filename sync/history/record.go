@@ -4,6 +4,7 @@ import (
 	gosync "sync"
 	"time"
 
+	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync/apply"
 	"erpsync/sync/plan"
@@ -91,11 +92,14 @@ type Run struct {
 	At     time.Time // when the events are recorded
 	Drift  []plan.Drift
 	Policy string // sync.drift
+	// RowErrors are the export's rows the run refused (the plan's, up to
+	// reports.max_errors): those with a reference are its events.
+	RowErrors []*mapping.RowError
 }
 
-// Events returns the run's events, the drift it found first (it is older
-// than the writes that repaired it), and how many writes were dropped
-// past the bound.
+// Events returns the run's events: the drift it found first (it is older
+// than the writes that repaired it), the rows it refused, its writes; and
+// how many writes were dropped past the bound.
 func (r *Recorder) Events(run Run) ([]state.Event, int) {
 	if r == nil {
 		return nil, 0
@@ -114,6 +118,16 @@ func (r *Recorder) Events(run Run) ([]state.Event, int) {
 		}
 		drift[d.Reference] = e.Changes
 		out = append(out, e)
+	}
+	for _, re := range run.RowErrors {
+		if re.Reference == "" {
+			continue
+		}
+		why := plan.ErrText(re)
+		if re.Column != "" {
+			why = "column " + re.Column + ": " + why
+		}
+		out = append(out, state.Event{Reference: re.Reference, Kind: state.EventInvalidRow, Line: re.Line, Answer: why})
 	}
 	for _, w := range r.writes {
 		if w.Kind == state.EventUpdated && len(w.Changes) == 0 {

@@ -66,6 +66,20 @@ func TestRecorder_OnlyWhatChanged(t *testing.T) {
 	}
 }
 
+// TestRecorder_InvalidRows: a row the run refused (a row error with a
+// reference) is an event of that reference, with its line and why.
+func TestRecorder_InvalidRows(t *testing.T) {
+	rec := history.NewRecorder(0)
+	evs, _ := rec.Events(history.Run{ID: 3, File: "day3.csv", RowErrors: []*mapping.RowError{
+		{Line: 9, Column: "LAND1", Reference: "C-9", Err: errors.New("unknown country \"XX\"")},
+		{Line: 10, Err: errors.New("no reference")}, // no reference: no customer's history
+	}})
+	if len(evs) != 1 || evs[0].Reference != "C-9" || evs[0].Kind != state.EventInvalidRow || evs[0].Line != 9 ||
+		evs[0].Answer != "column LAND1: unknown country \"XX\"" {
+		t.Errorf("events = %+v", evs)
+	}
+}
+
 // TestRecorder_Bounded: past its bound, the recorder counts the events
 // it drops instead of keeping them.
 func TestRecorder_Bounded(t *testing.T) {

@@ -95,6 +95,9 @@ func writeEvent(b *strings.Builder, e state.Event) {
 	case state.EventDeletedByHand:
 		fmt.Fprintf(b, ": deleted in the CRM by hand (sync.drift %s)\n", e.Policy)
 		return
+	case state.EventInvalidRow:
+		fmt.Fprintf(b, ": erpsync refused the row: %s\n", e.Answer)
+		return
 	case state.EventRefused:
 		if strings.HasPrefix(e.Answer, apply.CodeStoredDiffers) {
 			fmt.Fprintf(b, ": the CRM stored otherwise than sent (HTTP %d): %s\n", e.Status, e.Answer)
