@@ -56,20 +56,7 @@ type StateConfig struct {
 	Path string `yaml:"path"`
 	// History is how long a customer's history is kept (state.history:
 	// "400d", "720h", or off).
-	History Retention `yaml:"history"`
-}
-
-// Retention is state.history, read by history.ParseRetention.
-type Retention time.Duration
-
-// UnmarshalYAML reads "400d", "720h" or off.
-func (r *Retention) UnmarshalYAML(node *yaml.Node) error {
-	d, err := history.ParseRetention(node.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: %w", node.Line, err)
-	}
-	*r = Retention(d)
-	return nil
+	History history.Retention `yaml:"history"`
 }
 
 // SyncConfig is the sync: section.
@@ -106,20 +93,7 @@ type ReportsConfig struct {
 	// warnings.csv list; past it, one line a kind counts the others.
 	MaxErrors int `yaml:"max_errors"`
 	// CSV is the format of every CSV file written for people (reports.csv).
-	CSV CSVConfig `yaml:"csv"`
-}
-
-// CSVConfig is reports.csv: {bom: true, delimiter: ";"} for a European
-// Excel; the default is erpsync's format of old (no BOM, ",").
-type CSVConfig struct {
-	BOM       bool   `yaml:"bom"`
-	Delimiter string `yaml:"delimiter"`
-}
-
-// format is the report.CSV of a validated reports.csv.
-func (c CSVConfig) format() report.CSV {
-	d, _ := report.ParseDelimiter(c.Delimiter)
-	return report.CSV{BOM: c.BOM, Delimiter: d}
+	CSV report.CSVSettings `yaml:"csv"`
 }
 
 // FileMode is a file mode written in octal in the config ("0640").
@@ -154,7 +128,7 @@ func DefaultConfig() Config {
 			Concurrency: 8, Timeout: 30 * time.Second, Retries: 5,
 		},
 		Source: mapping.DefaultConfig(),
-		State:  StateConfig{Path: "erpsync.db", History: Retention(history.DefaultRetention)},
+		State:  StateConfig{Path: "erpsync.db", History: history.Retention(history.DefaultRetention)},
 		Sync: SyncConfig{
 			Deletes: plan.DeletesNever, MaxDelete: plan.Limit{Percent: 5, IsPercent: true},
 			Drift: plan.DriftERPWins, MaxFailures: plan.Limit{Percent: 10, IsPercent: true},
@@ -248,7 +222,7 @@ func (c *Config) validate() error {
 	if m := os.FileMode(c.Reports.FileMode); m&^0o644 != 0 || m&0o600 != 0o600 {
 		return fmt.Errorf("reports.file_mode %04o: want the owner's read and write and at most read for others, such as 0640 or 0600", m)
 	}
-	if _, err := report.ParseDelimiter(c.Reports.CSV.Delimiter); err != nil {
+	if _, err := c.Reports.CSV.Format(); err != nil {
 		return err
 	}
 	if c.Schedule != "" { // serve refuses an empty one; other commands do not use it
@@ -333,4 +307,10 @@ func configWritable(path string) string {
 		return fmt.Sprintf("its folder is writable by every user (mode %04o)", dir.Mode().Perm())
 	}
 	return ""
+}
+
+// csvFormat is reports.csv of a validated config.
+func csvFormat(c *Config) report.CSV {
+	f, _ := c.Reports.CSV.Format()
+	return f
 }

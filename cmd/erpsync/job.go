@@ -188,7 +188,7 @@ func (j *job) engine(mode sync.Mode, file string) sync.Job {
 			MaxFailures: s.MaxFailures, Lookback: s.Lookback, FullCheck: s.FullCheck, Concurrency: j.cfg.CRM.Concurrency,
 			ReportsDir: j.cfg.Reports.Dir, DeleteDespiteRowErrors: s.DeleteDespiteRowErrors,
 			References: s.References, ReportsMode: os.FileMode(j.cfg.Reports.FileMode),
-			MaxErrors: j.cfg.Reports.MaxErrors, ReportsCSV: j.cfg.Reports.CSV.format(),
+			MaxErrors: j.cfg.Reports.MaxErrors, ReportsCSV: csvFormat(j.cfg),
 			History: time.Duration(j.cfg.State.History)}}
 }
 

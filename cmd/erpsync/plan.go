@@ -57,7 +57,7 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	cols, _ := j.mapping.Columns(path) // as the plan's read found them
 	printColumns(c.Stdout, cols)
 	if *out != "" {
-		if werr := writePlanFile(*out, p, cols, os.FileMode(j.cfg.Reports.FileMode), j.cfg.Reports.CSV.format()); werr != nil {
+		if werr := writePlanFile(*out, p, cols, os.FileMode(j.cfg.Reports.FileMode), csvFormat(j.cfg)); werr != nil {
 			return werr
 		}
 		fmt.Fprintf(c.Stdout, "Every planned operation: %s\n", *out)

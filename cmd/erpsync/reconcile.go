@@ -67,8 +67,8 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 		dir = filepath.Join(j.cfg.Reports.Dir, "reconcile-"+at.UTC().Format("20060102T150405Z"))
 	}
 	files, err := reconcile.Write(dir, res, reconcile.Pack{Source: path, At: at,
-		Mode: os.FileMode(j.cfg.Reports.FileMode), CSV: j.cfg.Reports.CSV.format(),
-		ExportName: j.exportName(path), Version: buildVersion(), ConfigFingerprint: configFingerprint(j.cfg)})
+		Mode: os.FileMode(j.cfg.Reports.FileMode), CSV: csvFormat(j.cfg),
+		ExportName: j.exportName(path), Version: buildVersion(), ConfigFingerprint: reconcile.Fingerprint(j.cfg)})
 	if err != nil {
 		return err
 	}

@@ -101,7 +101,7 @@ func TestLoadConfig_ReportsCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := cfg.Reports.CSV.format(); !f.BOM || f.Comma() != ';' {
+	if f := csvFormat(cfg); !f.BOM || f.Comma() != ';' {
 		t.Errorf("reports.csv = %+v", f)
 	}
 }

@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -68,16 +65,4 @@ func buildVersion() string {
 		}
 	}
 	return version
-}
-
-// configFingerprint is the sha256 of the effective config (defaults
-// included): it changes with any setting, and shows none. The config
-// holds no secret (only the names of the variables that do).
-func configFingerprint(cfg *Config) string {
-	data, err := json.Marshal(cfg)
-	if err != nil {
-		return ""
-	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
 }

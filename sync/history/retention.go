@@ -29,3 +29,17 @@ func ParseRetention(s string) (time.Duration, error) {
 	}
 	return 0, fmt.Errorf("state.history %q: want a number of days such as 400d, a duration such as 720h, or off", s)
 }
+
+// Retention is state.history as the config holds it: a duration read by
+// ParseRetention.
+type Retention time.Duration
+
+// UnmarshalText reads "400d", "720h" or off.
+func (r *Retention) UnmarshalText(b []byte) error {
+	d, err := ParseRetention(string(b))
+	if err != nil {
+		return err
+	}
+	*r = Retention(d)
+	return nil
+}

@@ -107,6 +107,18 @@ func writeManifest(dir string, r *Reconciliation, pack Pack, files Files, mode o
 	})
 }
 
+// Fingerprint is the sha256 of a config as JSON (its effective settings,
+// defaults included): it changes with any setting and shows none. The
+// config holds no secret, only the names of the variables that do.
+func Fingerprint(config any) string {
+	data, err := json.Marshal(config)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
 // fileSHA256 is the sha256 of path's bytes, in hex.
 func fileSHA256(path string) (string, error) {
 	f, err := os.Open(path)

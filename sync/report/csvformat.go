@@ -53,3 +53,18 @@ func ParseDelimiter(s string) (rune, error) {
 	}
 	return 0, fmt.Errorf("reports.csv.delimiter %q: want \",\", \";\", \"\\t\" or \"|\"", s)
 }
+
+// CSVSettings is reports.csv as the config writes it: {bom: true,
+// delimiter: ";"} for a European Excel; the zero value is erpsync's
+// format of old.
+type CSVSettings struct {
+	BOM       bool   `yaml:"bom"`
+	Delimiter string `yaml:"delimiter"`
+}
+
+// Format returns the CSV of the settings, or an error naming
+// reports.csv.delimiter.
+func (s CSVSettings) Format() (CSV, error) {
+	d, err := ParseDelimiter(s.Delimiter)
+	return CSV{BOM: s.BOM, Delimiter: d}, err
+}
