@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"erpsync/state"
 	"erpsync/sync"
@@ -17,10 +18,14 @@ type WhyCommand struct {
 	Stdout, Stderr io.Writer
 }
 
-// Run runs `erpsync why -config FILE REFERENCE [-json]`.
+// Run runs `erpsync why -config FILE REFERENCE [-json]`; the reference
+// may come first.
 func (c *WhyCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("why", c.Stderr)
 	asJSON := fs.Bool("json", false, "write the history as JSON")
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		args = append(args[1:len(args):len(args)], args[0]) // why REFERENCE -config FILE: the flags first
+	}
 	j, done, err := fs.open(ctx, args, jobOptions{})
 	if err != nil {
 		return err

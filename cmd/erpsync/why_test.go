@@ -66,6 +66,10 @@ func TestE2E_Why_DemoRuns(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, "run 2 deleted  ../../testdata/exports/day2.csv") || !strings.Contains(out, "the CRM's copy before the delete") {
 		t.Errorf("why C-1006: exit %d, want its delete and its copy\n%s", code, out)
 	}
+	code, out, errOut = runMain("why", "C-1004", "-config", e.cfg, "-json") // the reference first, as the issue writes it
+	if code != ExitOK || !strings.HasPrefix(out, "{") {
+		t.Errorf("why C-1004 -config F -json: exit %d\n%s\n%s", code, out, errOut)
+	}
 	code, _, errOut = e.run("why", "C-9999")
 	if code != ExitRowFails || !strings.Contains(errOut, "C-9999: never seen by erpsync") {
 		t.Errorf("why of a reference never seen: exit %d, want 1 saying so\n%s", code, errOut)
