@@ -12,17 +12,28 @@ import (
 
 // DefaultMaxEvents bounds the writes a Recorder keeps of one run: a
 // migration import of millions of rows keeps the first ones and counts
-// the others, so that its memory stays bounded.
+// the others, so that its memory stays bounded (some 30 MB of events and
+// maxChangeBytes of their fields).
 const DefaultMaxEvents = 200_000
+
+// maxChangeBytes bounds the bytes of field values a Recorder keeps of one
+// run (a million creates list every field of each): past it, an event
+// keeps its reference, line and answer, not its fields.
+const maxChangeBytes = 64 << 20
+
+// changeOverhead is what a kept field costs besides its strings' bytes.
+const changeOverhead = 48
 
 // Recorder gathers the events of one run's writes, as the apply tells
 // them. A nil Recorder (history off) ignores them. It is safe for
 // concurrent use.
 type Recorder struct {
-	mu      gosync.Mutex
-	max     int
-	writes  []state.Event
-	dropped int
+	mu       gosync.Mutex
+	max      int
+	writes   []state.Event
+	dropped  int
+	bytes    int // of the field values kept
+	maxBytes int // past it, fields are not kept (maxChangeBytes)
 }
 
 // NewRecorder returns a recorder keeping at most max writes (0:
@@ -31,7 +42,7 @@ func NewRecorder(max int) *Recorder {
 	if max <= 0 {
 		max = DefaultMaxEvents
 	}
-	return &Recorder{max: max}
+	return &Recorder{max: max, maxBytes: maxChangeBytes}
 }
 
 // Add records an action's end: a write the CRM answered (done, refused,
@@ -43,11 +54,6 @@ func (r *Recorder) Add(res apply.Result) {
 	}
 	a := res.Action
 	e := state.Event{Reference: a.Reference, Kind: kindOf(a.Op), Op: string(a.Op), Line: a.Line}
-	for _, ch := range a.FieldChanges() {
-		if ch.Old != ch.New { // a create lists its empty fields too
-			e.Changes = append(e.Changes, state.FieldChange{Field: ch.Field, Old: ch.Old, New: ch.New})
-		}
-	}
 	if res.Err != nil {
 		e.Kind, e.Status, e.Answer = state.EventRefused, res.Status, answer(res)
 	}
@@ -56,6 +62,14 @@ func (r *Recorder) Add(res apply.Result) {
 	if len(r.writes) >= r.max {
 		r.dropped++
 		return
+	}
+	if r.bytes < r.maxBytes {
+		for _, ch := range a.FieldChanges() {
+			if ch.Old != ch.New { // a create lists its empty fields too
+				e.Changes = append(e.Changes, state.FieldChange{Field: ch.Field, Old: ch.Old, New: ch.New})
+				r.bytes += len(ch.Field) + len(ch.Old) + len(ch.New) + changeOverhead
+			}
+		}
 	}
 	r.writes = append(r.writes, e)
 }
