@@ -19,6 +19,7 @@ type Checkpoint interface {
 	Marks
 	RunLog
 	Keeper
+	HistoryKeeper
 }
 
 // RecordReader reads the managed records: what the plan, drift, reconcile

@@ -31,6 +31,9 @@ func (dryCheckpoint) SetWatermark(context.Context, time.Time) error     { return
 func (dryCheckpoint) SetVerifiedUntil(context.Context, time.Time) error { return nil }
 func (dryCheckpoint) SetFullCheck(context.Context, time.Time) error     { return nil }
 func (dryCheckpoint) SetFingerprint(context.Context, string) error      { return nil }
+func (dryCheckpoint) SaveHistory(context.Context, []state.Event, time.Time) (int, error) {
+	return 0, nil
+}
 
 // NewWriter returns a writer that drops every outcome.
 func (dryCheckpoint) NewWriter(batch int, every time.Duration) *state.Writer {

@@ -16,6 +16,7 @@ import (
 	"erpsync/sync/apply"
 	"erpsync/sync/approve"
 	"erpsync/sync/crm"
+	"erpsync/sync/history"
 	"erpsync/sync/inbox"
 	"erpsync/sync/plan"
 	"erpsync/sync/refresh"
@@ -101,6 +102,10 @@ type Settings struct {
 	Mode        plan.Mode   // what a run may do (sync.mode); "": sync
 	Fields      plan.Fields // who owns each field (sync.fields)
 	Guards      plan.Guards // sync.max_create, max_update, max_blank, max_mapping_change (guards.go)
+	ReportsCSV  report.CSV  // the format of the report's CSV files (reports.csv)
+	// History is how long a customer's history is kept (state.history);
+	// 0: none is recorded.
+	History time.Duration
 }
 
 // Outcome is what a finished (or stopped) run reports.
@@ -302,6 +307,7 @@ type run struct {
 	refreshed *refresh.Result        // nil for an import
 	verified  func() error           // the checkpoint's page check (verifyBeside)
 	sha       func() (string, error) // the export's sha256 (hashBeside)
+	history   *history.Recorder      // the run's writes, for the customers' history; nil: history off
 }
 
 // hashBeside hashes an export (FileSHA256) on its own goroutine, beside
@@ -332,6 +338,9 @@ func (j Job) named(err error) error {
 
 func newRun(j Job) *run {
 	r := &run{j: j, out: &Outcome{}, started: time.Now()}
+	if j.Settings.History > 0 {
+		r.history = history.NewRecorder(0)
+	}
 	r.summary = report.Summary{Kind: string(j.Mode), File: j.source(), Started: r.started.UTC(),
 		DryRun: j.DryRun, Durations: map[string]float64{}}
 	return r
@@ -356,7 +365,7 @@ func begin(ctx context.Context, j Job) (*run, error) {
 		name = r.started.UTC().Format("20060102T150405.000Z") + "-" + strconv.FormatInt(r.out.RunID, 10)
 	}
 	r.summary.RunID = r.out.RunID
-	if r.report, err = report.New(j.Settings.ReportsDir, name, j.Settings.ReportsMode); err != nil {
+	if r.report, err = report.New(j.Settings.ReportsDir, name, j.Settings.ReportsMode, j.Settings.ReportsCSV); err != nil {
 		return r, WithClass(ClassFatal, err)
 	}
 	r.report.DryRun = j.DryRun
@@ -525,6 +534,7 @@ func (r *run) apply(ctx context.Context, p *plan.Plan) error {
 		CountryCode: mapping.CountryCode, Rows: exportRows(ctx, j),
 		Done: func(res apply.Result) {
 			r.report.Add(res)
+			r.history.Add(res)
 			if j.OnResult != nil {
 				j.OnResult(res)
 			}
@@ -604,6 +614,7 @@ func (r *run) end(ctx context.Context, err error) error {
 	if err != nil {
 		ErrText = err.Error()
 	}
+	r.saveHistory(ctx)
 	// The export's sha256 goes with the run's end: SyncedLast reads it of
 	// finished runs only. Unread, the run can never be the one synced last.
 	if sha, herr := r.sha(); herr != nil {

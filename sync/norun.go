@@ -24,7 +24,7 @@ func RecordNoRun(ctx context.Context, db state.RunLog, reportsDir string, mode o
 	if err := db.FinishRun(ctx, id, out.Status, nil, why.Error()); err != nil {
 		return out, err
 	}
-	rep, err := report.New(reportsDir, started.UTC().Format("20060102T150405.000Z")+"-"+strconv.FormatInt(id, 10), mode)
+	rep, err := report.New(reportsDir, started.UTC().Format("20060102T150405.000Z")+"-"+strconv.FormatInt(id, 10), mode, report.CSV{})
 	if err != nil {
 		return out, err
 	}

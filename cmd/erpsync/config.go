@@ -16,11 +16,13 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/sync/crm"
+	"erpsync/sync/history"
 	"erpsync/sync/logging"
 	"erpsync/sync/notify"
 	"erpsync/sync/plan"
 	"erpsync/sync/reconcile"
 	"erpsync/sync/refresh"
+	"erpsync/sync/report"
 	"erpsync/sync/source"
 )
 
@@ -62,6 +64,9 @@ type CRMConfig struct {
 // StateConfig is the state: section.
 type StateConfig struct {
 	Path string `yaml:"path"`
+	// History is how long a customer's history is kept (state.history:
+	// "400d", "720h", or off).
+	History history.Retention `yaml:"history"`
 }
 
 // SyncConfig is the sync: section.
@@ -110,6 +115,8 @@ type ReportsConfig struct {
 	// MaxErrors is how many row errors, and warnings, errors.csv and
 	// warnings.csv list; past it, one line a kind counts the others.
 	MaxErrors int `yaml:"max_errors"`
+	// CSV is the format of every CSV file written for people (reports.csv).
+	CSV report.CSVSettings `yaml:"csv"`
 }
 
 // FileMode is a file mode written in octal in the config ("0640").
@@ -144,7 +151,7 @@ func DefaultConfig() Config {
 			Concurrency: 8, Timeout: 30 * time.Second, Retries: 5,
 		},
 		Source: SourceConfig{Config: mapping.DefaultConfig(), Settings: source.DefaultSettings()},
-		State:  StateConfig{Path: "erpsync.db"},
+		State:  StateConfig{Path: "erpsync.db", History: history.Retention(history.DefaultRetention)},
 		Sync: SyncConfig{
 			Deletes: plan.DeletesNever, MaxDelete: plan.Limit{Percent: 5, IsPercent: true},
 			Drift: plan.DriftERPWins, MaxFailures: plan.Limit{Percent: 10, IsPercent: true},
@@ -249,6 +256,9 @@ func (c *Config) validate() error {
 	if m := os.FileMode(c.Reports.FileMode); m&^0o644 != 0 || m&0o600 != 0o600 {
 		return fmt.Errorf("reports.file_mode %04o: want the owner's read and write and at most read for others, such as 0640 or 0600", m)
 	}
+	if _, err := c.Reports.CSV.Format(); err != nil {
+		return err
+	}
 	if c.Schedule != "" { // serve refuses an empty one; other commands do not use it
 		if _, err := parseSchedule(c.Schedule); err != nil {
 			return err
@@ -346,4 +356,10 @@ func (c *Config) mapped(field string) bool {
 		return true
 	}
 	return c.Source.AutoColumns && mapping.IsField(field)
+}
+
+// csvFormat is reports.csv of a validated config.
+func csvFormat(c *Config) report.CSV {
+	f, _ := c.Reports.CSV.Format()
+	return f
 }

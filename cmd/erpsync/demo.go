@@ -15,6 +15,7 @@ import (
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/report"
+	"erpsync/sync/history"
 )
 
 // DemoCommand is the tour behind `make run`: crmsim starts in-process on a
@@ -74,6 +75,14 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	}
 	p("\n5. erpsync status:\n")
 	if err := report.PrintStatus(ctx, c.Stdout, j.db, cfg.State.Path, 5, cfg.Sync.FullCheck); err != nil {
+		return err
+	}
+	p("\n6. erpsync why C-1004: everything erpsync did and saw for the customer edited by hand, newest first:\n")
+	story, err := history.Read(ctx, j.db, "C-1004")
+	if err != nil {
+		return err
+	}
+	if err := story.WriteText(c.Stdout); err != nil {
 		return err
 	}
 	p("\nThe CRM now holds %d customers. Everything the demo wrote is in %s.\n", sim.Store.Len(), work)

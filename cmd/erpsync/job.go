@@ -207,7 +207,8 @@ func (j *job) engine(mode sync.Mode, file string) sync.Job {
 			References: s.References, ReportsMode: os.FileMode(j.cfg.Reports.FileMode),
 			MaxErrors: j.cfg.Reports.MaxErrors, Mode: s.Mode, Fields: s.Fields,
 			Guards: plan.Guards{MaxCreate: s.MaxCreate, MaxUpdate: s.MaxUpdate,
-				MaxBlank: s.MaxBlank, MaxMappingChange: s.MaxMappingChange}}}
+				MaxBlank: s.MaxBlank, MaxMappingChange: s.MaxMappingChange},
+			ReportsCSV: csvFormat(j.cfg), History: time.Duration(j.cfg.State.History)}}
 }
 
 // exportPath returns the export to read: -file, or the newest match of

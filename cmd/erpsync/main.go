@@ -76,6 +76,10 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = (&ServeCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "reconcile":
 		err = (&ReconcileCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
+	case "why":
+		err = (&WhyCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
+	case "verify":
+		err = (&VerifyCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "check":
 		err = (&CheckCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "unlock":
@@ -114,7 +118,9 @@ func (m *Main) usage() {
   status      -config FILE                             last runs, pending failures, watermark, lock, held exports
   serve       -config FILE                             scheduled worker (cron), /healthz, /metrics
   release     -config FILE [-all] [NAME ...]           let go of exports serve holds (stopped by a guard)
-  reconcile   -config FILE [-file EXPORT] [-out DIR]   ERP export vs CRM, report for finance
+  reconcile   -config FILE [-file EXPORT] [-out DIR] [-fail-over N]  ERP export vs CRM, report and pack for finance
+  why         -config FILE REFERENCE [-json]           everything erpsync did and saw for one customer, newest first
+  verify      DIR                                      check a reconcile pack against its manifest.json
   check       -config FILE                             connection test: login, version, page cap, dates; writes nothing
   unlock      -config FILE [-force]                    free the state file of a run that is gone
   version                                              erpsync's version, its Go and its modules' versions
@@ -133,21 +139,7 @@ func printVersion(w io.Writer) {
 		fmt.Fprintln(w, "erpsync (no build information)")
 		return
 	}
-	version := info.Main.Version
-	if version == "" || version == "(devel)" {
-		version = "devel"
-	}
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			version += " " + s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				version += " (modified)"
-			}
-		}
-	}
-	fmt.Fprintf(w, "erpsync %s %s\n", version, info.GoVersion)
+	fmt.Fprintf(w, "erpsync %s %s\n", buildVersion(), info.GoVersion)
 	for _, d := range info.Deps {
 		if d.Replace != nil {
 			d = d.Replace

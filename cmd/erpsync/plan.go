@@ -35,7 +35,7 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	}
 	defer done()
 	if *out != "" {
-		if _, err := planWriter(*out); err != nil {
+		if _, err := planWriter(*out, report.CSV{}); err != nil {
 			return err
 		}
 	}
@@ -60,7 +60,7 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	cols, _ := j.mapping.Columns(path) // as the plan's read found them
 	report.PrintColumns(c.Stdout, cols)
 	if *out != "" {
-		if werr := writePlanFile(*out, p, cols, os.FileMode(j.cfg.Reports.FileMode), res.Approval); werr != nil {
+		if werr := writePlanFile(*out, p, cols, os.FileMode(j.cfg.Reports.FileMode), res.Approval, csvFormat(j.cfg)); werr != nil {
 			return werr
 		}
 		fmt.Fprintf(c.Stdout, "Every planned operation: %s\n", *out)
@@ -75,11 +75,12 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 	return err
 }
 
-// planWriter picks the plan file's format from its extension.
-func planWriter(path string) (func(io.Writer, *plan.Plan) error, error) {
+// planWriter picks the plan file's format from its extension; a .csv is
+// written in format (reports.csv).
+func planWriter(path string, format report.CSV) (func(io.Writer, *plan.Plan) error, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
-		return report.WritePlanCSV, nil
+		return format.WritePlan, nil
 	case ".json":
 		return report.WritePlanJSON, nil
 	}
@@ -92,8 +93,8 @@ func planWriter(path string) (func(io.Writer, *plan.Plan) error, error) {
 // a failed write leaves the previous plan as it was, the new file takes
 // the mode, and a symbolic link at path is replaced, never written
 // through.
-func writePlanFile(path string, p *plan.Plan, cols mapping.Stats, mode os.FileMode, ap *approve.Approval) error {
-	write, err := planWriter(path)
+func writePlanFile(path string, p *plan.Plan, cols mapping.Stats, mode os.FileMode, ap *approve.Approval, format report.CSV) error {
+	write, err := planWriter(path, format)
 	if err != nil {
 		return err
 	}
@@ -106,11 +107,11 @@ func writePlanFile(path string, p *plan.Plan, cols mapping.Stats, mode os.FileMo
 	err = f.Chmod(mode)
 	if err == nil && ap != nil { // .json: sealed with what it depends on, for erpsync apply
 		sw := approve.NewSealer(f)
-		if err = writeWithColumns(sw, path, p, cols, write); err == nil {
+		if err = writeWithColumns(sw, path, p, cols, write, format.Comma()); err == nil {
 			err = sw.Seal(ap)
 		}
 	} else if err == nil {
-		err = writeWithColumns(f, path, p, cols, write)
+		err = writeWithColumns(f, path, p, cols, write, format.Comma())
 	}
 	if err == nil {
 		err = f.Sync()
@@ -151,7 +152,7 @@ func noCheckpointNote(ctx context.Context, w io.Writer, j *job) error {
 // writeWithColumns writes the plan and the export's columns, read and
 // ignored: in .json under "columns", in .csv as "column" lines after the
 // operations (field, new: the header, reason: read or ignored).
-func writeWithColumns(w io.Writer, path string, plan *plan.Plan, cols mapping.Stats, write func(io.Writer, *plan.Plan) error) error {
+func writeWithColumns(w io.Writer, path string, plan *plan.Plan, cols mapping.Stats, write func(io.Writer, *plan.Plan) error, comma rune) error {
 	read := make([]columnJSON, 0, len(cols.Columns))
 	for _, c := range cols.Columns {
 		read = append(read, columnJSON{Header: c.Header, Field: c.Field})
@@ -162,6 +163,7 @@ func writeWithColumns(w io.Writer, path string, plan *plan.Plan, cols mapping.St
 			return err
 		}
 		cw := csv.NewWriter(w)
+		cw.Comma = comma
 		for _, c := range read {
 			cw.Write([]string{"column", "", "", report.SafeCell(c.Field), "", report.SafeCell(c.Header), "read"})
 		}

@@ -11,6 +11,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync"
+	"erpsync/sync/plan"
 	"erpsync/sync/reconcile"
 )
 
@@ -25,6 +26,9 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("reconcile", c.Stderr)
 	file := fs.String("file", "", "export to compare (default: the newest match of source.path)")
 	out := fs.String("out", "", "folder for reconciliation.json, .csv and .html (default: under reports.dir)")
+	var failOver plan.Limit
+	fs.Func("fail-over", "exit 1 only above this many differences: a count (10) or a share of the customers compared (0.5%)",
+		func(s string) error { return failOver.UnmarshalText([]byte(s)) })
 	j, done, err := fs.open(ctx, args, jobOptions{crm: true})
 	if err != nil {
 		return err
@@ -62,13 +66,21 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 	if dir == "" {
 		dir = filepath.Join(j.cfg.Reports.Dir, "reconcile-"+at.UTC().Format("20060102T150405Z"))
 	}
-	files, err := reconcile.Write(dir, res, path, at, os.FileMode(j.cfg.Reports.FileMode))
+	files, err := reconcile.Write(dir, res, reconcile.Pack{Source: path, At: at,
+		Mode: os.FileMode(j.cfg.Reports.FileMode), CSV: csvFormat(j.cfg),
+		ExportName: j.exportName(path), Version: buildVersion(), ConfigFingerprint: reconcile.Fingerprint(j.cfg)})
 	if err != nil {
 		return err
 	}
 	printReconciliation(c.Stdout, path, res)
 	s := res.Summary
 	fmt.Fprintf(c.Stdout, "Report: %s\n", files.HTML)
+	if !res.Over(failOver) {
+		if res.Differences() > 0 {
+			fmt.Fprintf(c.Stdout, "%d differences, not above -fail-over %s: exit 0\n", res.Differences(), failOver)
+		}
+		return nil
+	}
 	switch res.Verdict() {
 	case reconcile.VerdictDiffer:
 		return sync.WithClass(sync.ClassRowFailures, fmt.Errorf("the ERP and the CRM differ on %d customers; see %s",

@@ -24,7 +24,7 @@ func awaitApproval(j *job, res *sync.Outcome, err error, heldAt string) {
 	}
 	path := filepath.Join(res.Dir, "plan.json")
 	cols, _ := j.mapping.Columns(res.Approval.Export)
-	if werr := writePlanFile(path, res.Plan, cols, os.FileMode(j.cfg.Reports.FileMode), res.Approval); werr != nil {
+	if werr := writePlanFile(path, res.Plan, cols, os.FileMode(j.cfg.Reports.FileMode), res.Approval, csvFormat(j.cfg)); werr != nil {
 		j.log.Error("serve.approve: write the plan that waits for approval", zap.Error(werr))
 		return
 	}

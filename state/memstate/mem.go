@@ -36,6 +36,8 @@ type Mem struct {
 	fp        string
 	unmanaged map[int64]unmanaged
 	lock      *state.Holder
+	history   []historyEvent // oldest first
+	historyID int64
 	closed    chan struct{}
 	closeOnce gosync.Once
 }

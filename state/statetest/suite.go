@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener) {
 		{"Lock", testLock},
 		{"LockLostAtRelease", testLockLostAtRelease},
 		{"Clock", testClock},
+		{"History", testHistory},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // each test has its own checkpoint and clock

@@ -87,6 +87,8 @@ type Reconciliation struct {
 	// RowErrors nor in Items, but in Summary.CouldNotSend.
 	RowErrorsOmitted int             `json:"row_errors_omitted,omitempty"`
 	Listing          refresh.Listing `json:"listing"`
+	// ListedAt is when the listing of the CRM started.
+	ListedAt time.Time `json:"listed_at"`
 	// CreditMapped says whether the mapping reads creditLimit: when it
 	// does not, the totals hold counts only, no credit limits to differ.
 	CreditMapped bool `json:"-"`
@@ -111,6 +113,11 @@ type CurrencyTotal struct {
 	ERPCreditLimit float64 `json:"erp_credit_limit"`
 	CRMCreditLimit float64 `json:"crm_credit_limit"`
 	Difference     float64 `json:"difference"` // ERP minus CRM
+	// Matched and Differing count the customers of this currency that
+	// match, and those that do not (on one side only, different, or
+	// could not send).
+	Matched   int `json:"matched"`
+	Differing int `json:"differing"`
 
 	creditUnmapped bool // the mapping does not read creditLimit: counts only
 }
@@ -120,9 +127,11 @@ type CurrencyTotal struct {
 func (t CurrencyTotal) MarshalJSON() ([]byte, error) {
 	if t.creditUnmapped {
 		return json.Marshal(struct {
-			ERPCount int `json:"erp_count"`
-			CRMCount int `json:"crm_count"`
-		}{t.ERPCount, t.CRMCount})
+			ERPCount  int `json:"erp_count"`
+			CRMCount  int `json:"crm_count"`
+			Matched   int `json:"matched"`
+			Differing int `json:"differing"`
+		}{t.ERPCount, t.CRMCount, t.Matched, t.Differing})
 	}
 	type plain CurrencyTotal
 	return json.Marshal(plain(t))
@@ -141,7 +150,27 @@ type Item struct {
 	// shown, not counted as differences.
 	CRMOwned    []FieldDiff `json:"crm_owned,omitempty"`
 	Explanation string      `json:"explanation"`
+	// Reason is the explanation's code, for machines (manifest.json):
+	// one of the Reason* constants.
+	Reason string `json:"reason"`
 }
+
+// Reason codes of an Item (its explanation, for machines).
+const (
+	ReasonInvalidRow      = "invalid_row"          // an export row erpsync could not read
+	ReasonConflict        = "conflicting_rows"     // a reference met with differing values
+	ReasonLastPushFailed  = "last_push_failed"     // the CRM refused erpsync's last push
+	ReasonFlaggedNotGone  = "flagged_not_deleted"  // flagged for deletion, still in the CRM
+	ReasonNotManaged      = "not_managed"          // in the CRM only, never erpsync's
+	ReasonRemovedInERP    = "removed_in_erp"       // erpsync's, absent from the export
+	ReasonNewInERP        = "new_not_synced"       // new in the ERP, not yet synced
+	ReasonDeletedByHand   = "deleted_by_hand"      // erpsync's, deleted in the CRM by hand
+	ReasonERPChanged      = "erp_changed"          // the ERP changed it, not yet synced
+	ReasonEditedByHand    = "edited_by_hand"       // edited in the CRM by hand
+	ReasonDiffersFromPush = "differs_from_pushed"  // the CRM holds other than erpsync pushed
+	ReasonNeverPushed     = "differs_never_pushed" // differs, and erpsync never pushed it
+	ReasonCRMOwned        = "crm_owned"            // matches but for values the CRM owns (sync.fields)
+)
 
 // FieldDiff is one field that differs.
 type FieldDiff struct {
@@ -176,6 +205,7 @@ func Run(ctx context.Context, rows plan.Rows, api refresh.Lister, cp Checkpoint,
 	}
 	res.CreditMapped = x.creditMapped
 	start := time.Now()
+	res.ListedAt = start.UTC().Truncate(time.Second)
 	side := newCRMSide(x, opt.CountryCode)
 	listing, err := refresh.ListInto(ctx, api, opt.Concurrency, opt.PageSize, side)
 	if err != nil {
@@ -187,7 +217,7 @@ func Run(ctx context.Context, rows plan.Rows, api refresh.Lister, cp Checkpoint,
 	if err != nil {
 		return nil, err
 	}
-	j := &judge{res: res, x: x, side: side, cp: cp, failures: failures, opt: opt, refused: refused}
+	j := &judge{res: res, x: x, side: side, cp: cp, failures: failures, opt: opt, refused: refused, pendingCur: map[int32]string{}}
 	pending, err := j.classify(ctx)
 	if err != nil {
 		return nil, err
@@ -219,7 +249,7 @@ func (r *Reconciliation) readERP(rows plan.Rows, maxErrors int) (*erpIndex, *erp
 				return nil
 			}
 			r.RowErrors = append(r.RowErrors, e.Error())
-			r.count(&Item{Reference: e.Reference, Status: StatusInvalid, Line: e.Line, Explanation: e.Error()})
+			r.count(&Item{Reference: e.Reference, Status: StatusInvalid, Line: e.Line, Explanation: e.Error(), Reason: ReasonInvalidRow})
 			return nil
 		}
 		f.note(x, row.Customer)
@@ -315,6 +345,24 @@ type judge struct {
 	// (learnt: whether it was looked for).
 	defaultCur string
 	learnt     bool
+	// cur is the currency of the reference being counted (tally), and
+	// pendingCur that of each pending one, by export entry.
+	cur        string
+	pendingCur map[int32]string
+}
+
+// tally counts a comparison's item (nil: a match) in the summary and in
+// the totals of j.cur.
+func (j *judge) tally(item *Item) {
+	j.res.count(item)
+	cur := cmp.Or(j.cur, "?")
+	t := j.res.Totals[cur]
+	if item == nil {
+		t.Matched++
+	} else {
+		t.Differing++
+	}
+	j.res.Totals[cur] = t
 }
 
 // classify counts the totals and every reference whose status the
@@ -326,6 +374,7 @@ func (j *judge) classify(ctx context.Context) (map[int32]*crm.Customer, error) {
 	for k := range j.side.entries {
 		c := &j.side.entries[k]
 		j.res.totalCRM(j.x.curs[c.cur], c)
+		j.cur = j.x.curs[c.cur]
 		if c.exp < 0 {
 			if err := j.item(ctx, c.keep.Reference, nil, c.keep); err != nil {
 				return nil, err
@@ -335,6 +384,7 @@ func (j *judge) classify(ctx context.Context) (map[int32]*crm.Customer, error) {
 		seen[c.exp] = true
 		e := j.x.entry(c.exp)
 		j.res.totalERP(e, j.x.curs[cmp.Or(e.cur, c.cur)])
+		j.cur = j.x.curs[cmp.Or(e.cur, c.cur)]
 		switch {
 		case j.conflict(j.x.refs.ref(c.exp), c.keep != nil):
 		case e.flagged:
@@ -342,9 +392,10 @@ func (j *judge) classify(ctx context.Context) (map[int32]*crm.Customer, error) {
 				return nil, err
 			}
 		case c.match:
-			j.res.count(nil)
+			j.tally(nil)
 		default:
 			pending[c.exp] = c.keep
+			j.pendingCur[c.exp] = j.cur
 		}
 	}
 	for i, listed := range seen {
@@ -364,8 +415,9 @@ func (j *judge) onlyInERP(ctx context.Context, i int32) error {
 	if j.conflict(j.x.refs.ref(i), false) {
 		return nil
 	}
+	j.cur = j.x.curs[e.cur]
 	if e.flagged {
-		j.res.count(nil) // flagged for deletion and gone: as expected
+		j.tally(nil) // flagged for deletion and gone: as expected
 		return nil
 	}
 	cur := j.x.curs[e.cur]
@@ -376,6 +428,7 @@ func (j *judge) onlyInERP(ctx context.Context, i int32) error {
 		}
 	}
 	j.res.totalERP(e, cur)
+	j.cur = cur
 	return j.item(ctx, j.x.refs.ref(i), &erpSide{line: int(e.line)}, nil)
 }
 
@@ -433,6 +486,7 @@ func (j *judge) detail(ctx context.Context, rows plan.Rows, pending map[int32]*c
 			return fmt.Errorf("the export changed while it was reconciled: line %d (%s)", c.Line, c.Reference)
 		}
 		delete(pending, i)
+		j.cur = j.pendingCur[i]
 		return j.item(ctx, c.Reference, &erpSide{line: c.Line, fields: c.Fields()}, copyCRM)
 	})
 	if err == nil && len(pending) > 0 {
@@ -457,11 +511,12 @@ func (j *judge) item(ctx context.Context, ref string, e *erpSide, c *crm.Custome
 	item := compare(ref, e, c, rec, j.opt)
 	if f, failed := j.failures[ref]; failed && item != nil {
 		item.Explanation = fmt.Sprintf("the last push failed: %d %s %s", f.Status, f.Code, f.Message)
+		item.Reason = ReasonLastPushFailed
 		if e != nil && !e.flagged {
 			item.Status = StatusRefused // a row of the export that erpsync could not send
 		}
 	}
-	j.res.count(item)
+	j.tally(item)
 	return nil
 }
 
@@ -476,7 +531,7 @@ func (j *judge) conflict(ref string, inCRM bool) bool {
 	if inCRM {
 		why += " (the CRM keeps its copy)"
 	}
-	j.res.count(&Item{Reference: ref, Status: StatusInvalid, Line: rr.lines[0], Lines: rr.lines, Explanation: why})
+	j.tally(&Item{Reference: ref, Status: StatusInvalid, Line: rr.lines[0], Lines: rr.lines, Explanation: why, Reason: ReasonConflict})
 	j.res.Summary.CouldNotSend += rr.rows - len(rr.lines) // its rows past the lines listed
 	return true
 }
@@ -533,6 +588,27 @@ func (r *Reconciliation) Verdict() string {
 	return VerdictAgree
 }
 
+// Differences counts the customers that keep the ERP and the CRM apart:
+// on one side only, different, or rows erpsync could not send.
+func (r *Reconciliation) Differences() int {
+	s := r.Summary
+	return s.OnlyInERP + s.OnlyInCRM + s.Different + s.CouldNotSend
+}
+
+// Compared counts the customers compared, on either side: the total a
+// share of -fail-over is taken of.
+func (r *Reconciliation) Compared() int {
+	s := r.Summary
+	return s.Matched + s.OnlyInERP + s.OnlyInCRM + s.Different + s.CouldNotSend
+}
+
+// Over reports whether the differences pass failOver (reconcile
+// -fail-over: a count, or a share of Compared); the zero limit is passed
+// by any difference.
+func (r *Reconciliation) Over(failOver plan.Limit) bool {
+	return r.Differences() > failOver.Of(r.Compared())
+}
+
 // VerdictText says the verdict in a sentence, for the console and the
 // HTML report.
 func (r *Reconciliation) VerdictText() string {
@@ -582,19 +658,19 @@ func compare(ref string, e *erpSide, c *crm.Customer, rec *state.Record, opt Opt
 		return nil // flagged for deletion and gone: as expected
 	case e != nil && e.flagged:
 		return &Item{Reference: ref, Status: StatusOnlyInCRM, Line: e.line, Managed: managed,
-			Explanation: "flagged for deletion in the export, still in the CRM (not yet synced)"}
+			Explanation: "flagged for deletion in the export, still in the CRM (not yet synced)", Reason: ReasonFlaggedNotGone}
 	case e == nil:
-		why := "not managed by erpsync (created in the CRM)"
+		why, code := "not managed by erpsync (created in the CRM)", ReasonNotManaged
 		if managed {
-			why = "managed by erpsync, absent from the export (removed in the ERP; deletes are not mirrored yet)"
+			why, code = "managed by erpsync, absent from the export (removed in the ERP; deletes are not mirrored yet)", ReasonRemovedInERP
 		}
-		return &Item{Reference: ref, Status: StatusOnlyInCRM, Managed: managed, Explanation: why}
+		return &Item{Reference: ref, Status: StatusOnlyInCRM, Managed: managed, Explanation: why, Reason: code}
 	case c == nil:
-		why := "new in the ERP, not yet synced"
+		why, code := "new in the ERP, not yet synced", ReasonNewInERP
 		if managed {
-			why = "deleted in the CRM by hand since the last sync"
+			why, code = "deleted in the CRM by hand since the last sync", ReasonDeletedByHand
 		}
-		return &Item{Reference: ref, Status: StatusOnlyInERP, Line: e.line, Managed: managed, Explanation: why}
+		return &Item{Reference: ref, Status: StatusOnlyInERP, Line: e.line, Managed: managed, Explanation: why, Reason: code}
 	}
 	fields := slices.Sorted(maps.Keys(e.fields))
 	crmVals := refresh.CRMValues(c, fields, opt.CountryCode)
@@ -613,9 +689,9 @@ func compare(ref string, e *erpSide, c *crm.Customer, rec *state.Record, opt Opt
 		switch {
 		case rec == nil:
 		case rec.Values[f] != want:
-			d.Explanation = "the ERP changed it, not yet synced"
+			d.Explanation = explainERPChanged
 		case !c.LastUpdated.Equal(rec.CRMLastUpdated):
-			d.Explanation = "edited in the CRM by hand since the last sync"
+			d.Explanation = explainEditedByHand
 		}
 		diffs = append(diffs, d)
 	}
@@ -624,17 +700,25 @@ func compare(ref string, e *erpSide, c *crm.Customer, rec *state.Record, opt Opt
 	}
 	if len(diffs) == 0 {
 		return &Item{Reference: ref, Status: StatusCRMOwned, Line: e.line, Managed: managed, CRMOwned: owned,
-			Explanation: "matches but for values the CRM owns (sync.fields)"}
+			Explanation: "matches but for values the CRM owns (sync.fields)", Reason: ReasonCRMOwned}
 	}
-	why := "differs, and erpsync never pushed it"
+	why, code := "differs, and erpsync never pushed it", ReasonNeverPushed
 	if managed {
-		why = diffs[0].Explanation
+		why, code = diffs[0].Explanation, diffReason[diffs[0].Explanation]
 		if why == "" {
-			why = "differs from what erpsync pushed"
+			why, code = "differs from what erpsync pushed", ReasonDiffersFromPush
 		}
 	}
-	return &Item{Reference: ref, Status: StatusDifferent, Line: e.line, Managed: managed, Differences: diffs, CRMOwned: owned, Explanation: why}
+	return &Item{Reference: ref, Status: StatusDifferent, Line: e.line, Managed: managed, Differences: diffs, CRMOwned: owned, Explanation: why, Reason: code}
 }
+
+// The explanations of a field that differs, and their codes.
+const (
+	explainERPChanged   = "the ERP changed it, not yet synced"
+	explainEditedByHand = "edited in the CRM by hand since the last sync"
+)
+
+var diffReason = map[string]string{explainERPChanged: ReasonERPChanged, explainEditedByHand: ReasonEditedByHand}
 
 // withinTolerance compares numbers with the field's tolerance.
 func withinTolerance(field, a, b string, tol map[string]Tolerance) bool {

@@ -45,7 +45,7 @@ func TestReconcile_RowErrorsBounded(t *testing.T) {
 	}
 	for _, mode := range []os.FileMode{0, 0o600} {
 		dir := filepath.Join(t.TempDir(), "out")
-		files, err := reconcile.Write(dir, res, "x.csv", time.Now(), mode)
+		files, err := reconcile.Write(dir, res, reconcile.Pack{Source: exportFile(t), At: time.Now(), Mode: mode})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ func sampleReconciliation() *reconcile.Reconciliation {
 // TestReconcileCSV_Bytes: reconciliation.csv's bytes, header and cell
 // sanitising included, are those erpsync has always written.
 func TestReconcileCSV_Bytes(t *testing.T) {
-	files, err := reconcile.Write(t.TempDir(), sampleReconciliation(), "export.csv", time.Unix(0, 0), 0)
+	files, err := reconcile.Write(t.TempDir(), sampleReconciliation(), reconcile.Pack{Source: exportFile(t), At: time.Unix(0, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func TestReconcileCSV_Bytes(t *testing.T) {
 // TestReconcileCSV_Schema: reconciliation.csv reads back, with gocsv,
 // into the row struct it is written from.
 func TestReconcileCSV_Schema(t *testing.T) {
-	files, err := reconcile.Write(t.TempDir(), sampleReconciliation(), "export.csv", time.Unix(0, 0), 0)
+	files, err := reconcile.Write(t.TempDir(), sampleReconciliation(), reconcile.Pack{Source: exportFile(t), At: time.Unix(0, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,4 +81,14 @@ func readReconcileCSV(t *testing.T, path string) []reconcile.CSVLine {
 		t.Fatalf("read %s: %v", path, err)
 	}
 	return lines
+}
+
+// exportFile is a small export for a pack's manifest to hash.
+func exportFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "export.csv")
+	if err := os.WriteFile(path, []byte("ref;name\nR1;A\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -57,7 +57,7 @@ func TestReconcile_PolicyCRMOwned(t *testing.T) {
 	if owned == nil || owned.Status != reconcile.StatusCRMOwned || len(owned.CRMOwned) != 2 || len(owned.Differences) != 0 {
 		t.Fatalf("OWNED: %+v; want status crm_owned, phone and email in crm_owned, no difference", owned)
 	}
-	files, err := reconcile.Write(t.TempDir(), res, "export.csv", time.Unix(0, 0), 0)
+	files, err := reconcile.Write(t.TempDir(), res, reconcile.Pack{Source: exportFile(t), At: time.Unix(0, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"cmp"
-	"encoding/csv"
 	"encoding/json"
 	"erpsync/sync/report"
 	"errors"
@@ -23,11 +22,24 @@ type Files struct {
 	JSON, CSV, HTML string
 }
 
-// Write writes reconciliation.json, .csv and .html into dir
-// and returns their paths. They hold customer data: they are created of
-// mode (reports.file_mode; 0: report.DefaultMode), and a new dir of the
-// matching folder mode.
-func Write(dir string, r *Reconciliation, source string, at time.Time, mode os.FileMode) (Files, error) {
+// Pack is what a reconciliation's reports say besides the comparison,
+// and how they are written.
+type Pack struct {
+	Source string      // the export
+	At     time.Time   // when it was compared
+	Mode   os.FileMode // of the files (reports.file_mode; 0: report.DefaultMode)
+	CSV    report.CSV  // reconciliation.csv's format (reports.csv)
+	// Of manifest.json: the name the export is known by (default: Source),
+	// erpsync's version and the config's fingerprint.
+	ExportName, Version, ConfigFingerprint string
+}
+
+// Write writes reconciliation.json, .csv and .html into dir, then
+// manifest.json (the sha256 of each, the export's, the control totals:
+// Verify checks them), and returns their paths. They hold customer data: they are created of
+// pack.Mode, and a new dir of the matching folder mode.
+func Write(dir string, r *Reconciliation, pack Pack) (Files, error) {
+	source, at, mode := pack.Source, pack.At, pack.Mode
 	if mode == 0 {
 		mode = report.DefaultMode
 	}
@@ -44,14 +56,14 @@ func Write(dir string, r *Reconciliation, source string, at time.Time, mode os.F
 		write func(io.Writer) error
 	}{
 		{files.JSON, func(w io.Writer) error { return writeReconcileJSON(w, r) }},
-		{files.CSV, func(w io.Writer) error { return writeReconcileCSV(w, r) }},
+		{files.CSV, func(w io.Writer) error { return writeReconcileCSV(w, r, pack.CSV) }},
 		{files.HTML, func(w io.Writer) error { return writeReconcileHTML(w, r, source, at) }},
 	} {
 		if err := writeFile(f.path, mode, f.write); err != nil {
 			return files, err
 		}
 	}
-	return files, nil
+	return files, writeManifest(dir, r, pack, files, mode)
 }
 
 // writeFile creates path of mode and writes it with write. A file there
@@ -95,8 +107,11 @@ type CSVLine struct {
 // cell inert. The export's rows that erpsync could not send (invalid,
 // refused) are items too, with their line and reason, so that the totals
 // are not read as complete.
-func writeReconcileCSV(w io.Writer, r *Reconciliation) error {
-	cw := csv.NewWriter(w)
+func writeReconcileCSV(w io.Writer, r *Reconciliation, format report.CSV) error {
+	cw, err := format.NewWriter(w)
+	if err != nil {
+		return err
+	}
 	if err := report.WriteHeader[CSVLine](cw); err != nil {
 		return err
 	}

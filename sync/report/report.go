@@ -120,8 +120,14 @@ type PlanLine struct {
 
 // WritePlanCSV writes every planned operation, one line per changed field
 // (PlanLine); a delete has one line with no field.
-func WritePlanCSV(w io.Writer, p *plan.Plan) error {
-	cw := csv.NewWriter(w)
+func WritePlanCSV(w io.Writer, p *plan.Plan) error { return CSV{}.WritePlan(w, p) }
+
+// WritePlan is WritePlanCSV in format c (reports.csv).
+func (c CSV) WritePlan(w io.Writer, p *plan.Plan) error {
+	cw, err := c.NewWriter(w)
+	if err != nil {
+		return err
+	}
 	if err := WriteHeader[PlanLine](cw); err != nil {
 		return err
 	}
@@ -218,8 +224,9 @@ func issuesJSON(es []*mapping.RowError) []planIssueJSON {
 // unchanged by an earlier finished run are in that run's); their lines
 // are never cut (reportFile). It is safe for concurrent use.
 type Run struct {
-	Dir  string
-	mode os.FileMode // of its files
+	Dir    string
+	mode   os.FileMode // of its files
+	format CSV         // of its CSV files (reports.csv)
 	// DryRun: nothing was sent; what a run would send is listed in
 	// success.csv as dry_run, and summary.json counts it as would_send.
 	DryRun bool
@@ -285,8 +292,9 @@ func DirMode(m os.FileMode) os.FileMode { return m | (m&0o444)>>2 }
 // New creates a new folder for a run's reports in parent, named
 // name or, when that is taken (two configs sharing reports.dir), name-2,
 // name-3 …: a report never overwrites another. It creates its two CSV
-// files, of mode mode (0: DefaultMode; the umask may narrow it).
-func New(parent, name string, mode os.FileMode) (*Run, error) {
+// files, of mode mode (0: DefaultMode; the umask may narrow it), in
+// format (reports.csv), as every CSV file of the run.
+func New(parent, name string, mode os.FileMode, format CSV) (*Run, error) {
 	if mode == 0 {
 		mode = DefaultMode
 	}
@@ -297,11 +305,11 @@ func New(parent, name string, mode os.FileMode) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Run{Dir: dir, mode: mode}
-	if r.success, err = createReportFile[OutcomeLine](filepath.Join(dir, "success.csv"), mode); err != nil {
+	r := &Run{Dir: dir, mode: mode, format: format}
+	if r.success, err = createReportFile[OutcomeLine](filepath.Join(dir, "success.csv"), mode, format); err != nil {
 		return nil, err
 	}
-	if r.errs, err = createReportFile[OutcomeLine](filepath.Join(dir, "errors.csv"), mode); err != nil {
+	if r.errs, err = createReportFile[OutcomeLine](filepath.Join(dir, "errors.csv"), mode, format); err != nil {
 		r.success.close()
 		return nil, err
 	}
@@ -396,7 +404,7 @@ func (r *Run) WriteWarnings(ws []*mapping.RowError, kinds []plan.ErrorKind) erro
 	if len(ws) == 0 {
 		return nil
 	}
-	f, err := createReportFile[WarningLine](filepath.Join(r.Dir, "warnings.csv"), r.mode)
+	f, err := createReportFile[WarningLine](filepath.Join(r.Dir, "warnings.csv"), r.mode, r.format)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 // spreadsheet could run, a comma, a quote and a line break.
 func sampleRun(t *testing.T) *report.Run {
 	t.Helper()
-	r, err := report.New(t.TempDir(), "run-1", 0)
+	r, err := report.New(t.TempDir(), "run-1", 0, report.CSV{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestReportFiles_Bytes(t *testing.T) {
 // BenchmarkRunAdd is the cost of one success.csv line (an import writes
 // a million): encoding, sanitising and its share of the batched writes.
 func BenchmarkRunAdd(b *testing.B) {
-	r, err := report.New(b.TempDir(), "bench", 0)
+	r, err := report.New(b.TempDir(), "bench", 0, report.CSV{})
 	if err != nil {
 		b.Fatal(err)
 	}

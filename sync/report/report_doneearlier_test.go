@@ -59,7 +59,7 @@ func TestListDoneEarlier_NotThisRunsRows(t *testing.T) {
 	rows = append(rows, mapping.Row{Line: 18, Customer: &mapping.Customer{Reference: "Y"}})
 	p := &plan.Plan{Unchanged: 1, Merged: []plan.Merged{{Reference: "R", Lines: []int{3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, Rows: 15}}}
 
-	r, err := report.New(t.TempDir(), "run-2", 0)
+	r, err := report.New(t.TempDir(), "run-2", 0, report.CSV{})
 	if err != nil {
 		t.Fatal(err)
 	}

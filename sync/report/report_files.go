@@ -45,18 +45,21 @@ type reportFile[T any] struct {
 }
 
 // createReportFile creates path, a new file of mode mode, with T's header
-// line, written at once.
-func createReportFile[T any](path string, mode os.FileMode) (*reportFile[T], error) {
+// line in format, written at once.
+func createReportFile[T any](path string, mode os.FileMode, format CSV) (*reportFile[T], error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		return nil, fmt.Errorf("create report: %w", err)
 	}
 	rf := &reportFile[T]{f: f}
-	rf.cw = csv.NewWriter(&rf.buf)
-	if err := WriteHeader[T](rf.cw); err != nil {
+	if rf.cw, err = format.NewWriter(&rf.buf); err != nil {
+		rf.err = err
+	} else if err := WriteHeader[T](rf.cw); err != nil {
 		rf.err = err
 	}
-	rf.cw.Flush()
+	if rf.cw != nil {
+		rf.cw.Flush()
+	}
 	rf.flush()
 	if rf.err != nil {
 		f.Close()

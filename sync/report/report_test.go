@@ -36,11 +36,11 @@ func TestSafeCell(t *testing.T) {
 // folder (two configs sharing reports.dir, each with its run 1) get two.
 func TestNewRunReport_NeverOverwrites(t *testing.T) {
 	parent := t.TempDir()
-	a, err := report.New(parent, "20261201T020000.000Z-1", 0)
+	a, err := report.New(parent, "20261201T020000.000Z-1", 0, report.CSV{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := report.New(parent, "20261201T020000.000Z-1", 0)
+	b, err := report.New(parent, "20261201T020000.000Z-1", 0, report.CSV{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func (r *Run) WriteSkipped(p *plan.Plan) error {
 	if p.SkippedCount == 0 {
 		return nil
 	}
-	f, err := createReportFile[SkippedLine](filepath.Join(r.Dir, "skipped.csv"), r.mode)
+	f, err := createReportFile[SkippedLine](filepath.Join(r.Dir, "skipped.csv"), r.mode, r.format)
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,9 @@ func PrintStatus(ctx context.Context, w io.Writer, db *state.DB, path string, n 
 		watermark = mark.UTC().Format(time.RFC3339)
 	}
 	fmt.Fprintf(w, "Checkpoint %s: %d managed customers; CRM refresh watermark %s\n", path, managed, watermark)
+	if err := printHistoryCount(ctx, w, db); err != nil {
+		return err
+	}
 	if err := printCounting(ctx, w, db, fullCheck); err != nil {
 		return err
 	}
@@ -180,4 +183,15 @@ func PrintHeld(w io.Writer, held []inbox.Held) {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// printHistoryCount says how many events of customers' history the
+// checkpoint keeps (state.history).
+func printHistoryCount(ctx context.Context, w io.Writer, db *state.DB) error {
+	events, err := db.HistoryCount(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "History: %d events of customers kept (state.history; erpsync why REFERENCE)\n", events)
+	return nil
 }

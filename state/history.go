@@ -1,0 +1,162 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Event is one thing erpsync did or saw of a customer: a run's create,
+// update, delete or refusal of it, drift or a hand delete the refresh
+// found. The history keeps only events: an unchanged customer makes
+// none.
+type Event struct {
+	ID        int64 // the order of saving; newest is highest
+	Reference string
+	RunID     int64
+	At        time.Time // kept to the second
+	Kind      string    // one of the Event* kinds
+	Op        string    // the operation sent (create, update, delete); "" for what was seen
+	File      string    // the export
+	Line      int       // its line; 0 when none
+	// Changes: for a write, each field old → new; for drift, Old is the
+	// CRM's value and New the one erpsync pushed.
+	Changes []FieldChange
+	Status  int    // the CRM's HTTP status, when it answered
+	Answer  string // the CRM's answer when not a plain success: error code and message, or what it stored otherwise
+	Policy  string // for drift: sync.drift applied
+}
+
+// FieldChange is one field of an event, old → new.
+type FieldChange struct {
+	Field string `json:"field"`
+	Old   string `json:"old,omitempty"`
+	New   string `json:"new,omitempty"`
+}
+
+// Kinds of events.
+const (
+	EventCreated       = "created"
+	EventUpdated       = "updated"
+	EventDeleted       = "deleted"
+	EventDeactivated   = "deactivated"
+	EventRefused       = "refused"     // the CRM refused the write, or stored other than was sent
+	EventInvalidRow    = "invalid_row" // erpsync refused the export's row (a row error)
+	EventDrift         = "drift"       // edited in the CRM by hand
+	EventDeletedByHand = "deleted_by_hand"
+)
+
+// HistoryKeeper is a customer's history in the checkpoint: what the
+// engine records at a run's end, and what `why` and `status` read.
+type HistoryKeeper interface {
+	// SaveHistory adds events and removes those before keepSince (zero:
+	// none), in one transaction; it returns how many it removed.
+	SaveHistory(ctx context.Context, events []Event, keepSince time.Time) (pruned int, err error)
+	// History returns a reference's events, newest first.
+	History(ctx context.Context, ref string) ([]Event, error)
+	// HistoryCount is the number of events kept.
+	HistoryCount(ctx context.Context) (int, error)
+}
+
+// SaveHistory adds events and prunes those before keepSince, in one
+// transaction.
+func (db *DB) SaveHistory(ctx context.Context, events []Event, keepSince time.Time) (int, error) {
+	var pruned int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if !keepSince.IsZero() {
+			res, err := tx.ExecContext(ctx, `DELETE FROM history WHERE at < ?`, unix(keepSince))
+			if err != nil {
+				return err
+			}
+			if pruned, err = res.RowsAffected(); err != nil {
+				return err
+			}
+		}
+		if len(events) == 0 {
+			return nil
+		}
+		st, err := tx.PrepareContext(ctx, `INSERT INTO history (reference, run_id, at, kind, op, file, line, changes, status, answer, policy)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, e := range events {
+			changes, err := EncodeChanges(e.Changes)
+			if err != nil {
+				return fmt.Errorf("history of %s: %w", e.Reference, err)
+			}
+			if _, err := st.ExecContext(ctx, e.Reference, e.RunID, unix(e.At), e.Kind, e.Op, e.File, e.Line,
+				changes, e.Status, e.Answer, e.Policy); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, db.fail("record history", err)
+	}
+	return int(pruned), nil
+}
+
+// History returns a reference's events, newest first.
+func (db *DB) History(ctx context.Context, ref string) ([]Event, error) {
+	rows, err := db.ro.QueryContext(ctx, `SELECT id, reference, run_id, at, kind, op, file, line, changes, status, answer, policy
+		FROM history WHERE reference = ? ORDER BY id DESC`, ref)
+	if err != nil {
+		return nil, db.fail("read history", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var at int64
+		var changes string
+		if err := rows.Scan(&e.ID, &e.Reference, &e.RunID, &at, &e.Kind, &e.Op, &e.File, &e.Line, &changes,
+			&e.Status, &e.Answer, &e.Policy); err != nil {
+			return nil, db.fail("read history", err)
+		}
+		e.At = fromUnix(at)
+		if e.Changes, err = DecodeChanges(changes); err != nil {
+			return nil, fmt.Errorf("read history of %s: %w", ref, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.fail("read history", err)
+	}
+	return out, nil
+}
+
+// HistoryCount is the number of events kept.
+func (db *DB) HistoryCount(ctx context.Context) (int, error) {
+	var n int
+	if err := db.ro.QueryRowContext(ctx, `SELECT count(*) FROM history`).Scan(&n); err != nil {
+		return 0, db.fail("count history", err)
+	}
+	return n, nil
+}
+
+// EncodeChanges is the stored form of an event's changes: JSON, "" for
+// none.
+func EncodeChanges(cs []FieldChange) (string, error) {
+	if len(cs) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(cs)
+	return string(b), err
+}
+
+// DecodeChanges reads EncodeChanges's form.
+func DecodeChanges(s string) ([]FieldChange, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var cs []FieldChange
+	if err := json.Unmarshal([]byte(s), &cs); err != nil {
+		return nil, fmt.Errorf("decode changes: %w", err)
+	}
+	return cs, nil
+}

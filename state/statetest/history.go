@@ -1,0 +1,65 @@
+package statetest
+
+import (
+	"reflect"
+	"time"
+
+	"erpsync/state"
+)
+
+// testHistory: the history keeps what it is given, reads a reference's
+// events newest first with every field as saved (times to the second),
+// counts them, and prunes those older than the retention at a save.
+func testHistory(h *H) {
+	t0 := Start
+	first := []state.Event{
+		{Reference: "C-1", RunID: 1, At: t0, Kind: state.EventCreated, Op: "create", File: "day1.csv", Line: 5,
+			Changes: []state.FieldChange{{Field: "name", New: "Acme"}}, Status: 200},
+		{Reference: "C-2", RunID: 1, At: t0, Kind: state.EventRefused, Op: "create", File: "day1.csv", Line: 6,
+			Status: 400, Answer: "invalid_field: email"},
+	}
+	if n, err := h.CP.SaveHistory(ctx, first, time.Time{}); err != nil || n != 0 {
+		h.Fatalf("save: %d, %v", n, err)
+	}
+	t1 := t0.Add(24*time.Hour + 500*time.Millisecond)
+	second := []state.Event{
+		{Reference: "C-1", RunID: 2, At: t1, Kind: state.EventDrift, File: "day2.csv",
+			Changes: []state.FieldChange{{Field: "creditLimit", Old: "12500", New: "11500"}}, Policy: "erp_wins"},
+		{Reference: "C-1", RunID: 2, At: t1, Kind: state.EventUpdated, Op: "update", File: "day2.csv", Line: 5,
+			Changes: []state.FieldChange{{Field: "creditLimit", Old: "12500", New: "11500"}}, Status: 200},
+	}
+	if _, err := h.CP.SaveHistory(ctx, second, time.Time{}); err != nil {
+		h.Fatal(err)
+	}
+	got, err := h.CP.History(ctx, "C-1")
+	if err != nil {
+		h.Fatal(err)
+	}
+	want := []state.Event{second[1], second[0], first[0]}
+	for i := range want {
+		want[i].At = state.AtSecond(want[i].At)
+	}
+	for i := range got {
+		got[i].ID = 0
+	}
+	if !reflect.DeepEqual(got, want) {
+		h.Errorf("history of C-1:\n got %+v\nwant %+v", got, want)
+	}
+	if evs, err := h.CP.History(ctx, "NEVER"); err != nil || len(evs) != 0 {
+		h.Errorf("history of a reference never seen: %v, %v", evs, err)
+	}
+	if n, err := h.CP.HistoryCount(ctx); err != nil || n != 4 {
+		h.Errorf("count = %d, %v; want 4", n, err)
+	}
+	// A save prunes what is older than its retention: run 1's events.
+	n, err := h.CP.SaveHistory(ctx, nil, t0.Add(time.Hour))
+	if err != nil || n != 2 {
+		h.Errorf("pruned %d, %v; want 2", n, err)
+	}
+	if evs, _ := h.CP.History(ctx, "C-2"); len(evs) != 0 {
+		h.Errorf("C-2 kept after the prune: %+v", evs)
+	}
+	if n, _ := h.CP.HistoryCount(ctx); n != 2 {
+		h.Errorf("count after the prune = %d, want 2", n)
+	}
+}

@@ -1,0 +1,7 @@
+// Package history is a customer's history: what each run did and saw of
+// one reference. A Recorder gathers, during a run, an event per write the
+// CRM answered and per drift the refresh found, never one per unchanged
+// customer; the engine saves them at the run's end (state.HistoryKeeper).
+// Read and its renderings (Text, JSON) are what `erpsync why` shows,
+// newest first, with the audit copies of deletes.
+package history
