@@ -38,6 +38,8 @@ type countRig struct {
 	// order, so that the test knows which second each is in.
 	concurrency int
 
+	day2 string // the day-2 export of the rig's options
+
 	mu     gosync.Mutex
 	posted []string
 	during func(n int, posted []string)
@@ -58,8 +60,15 @@ func newCountRigOpts(t *testing.T, rows, pageSize int, opts crmsim.Options) *cou
 // newCountRigOn is newCountRigOpts on a checkpoint of impl.
 func newCountRigOn(t *testing.T, impl testrig.Impl, rows, pageSize int, opts crmsim.Options) *countRig {
 	t.Helper()
+	return newCountRigDays(t, impl, genexport.Options{Rows: rows, Seed: 3}, pageSize, opts)
+}
+
+// newCountRigDays is newCountRigOn over the exports of gen (day 2 in
+// cr.day2).
+func newCountRigDays(t testing.TB, impl testrig.Impl, gen genexport.Options, pageSize int, opts crmsim.Options) *countRig {
+	t.Helper()
 	dir := t.TempDir()
-	day1, _, err := genexport.WriteFiles(dir, genexport.Options{Rows: rows, Seed: 3})
+	day1, day2, err := genexport.WriteFiles(dir, gen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +76,7 @@ func newCountRigOn(t *testing.T, impl testrig.Impl, rows, pageSize int, opts crm
 	if err != nil {
 		t.Fatal(err)
 	}
-	cr := &countRig{clock: testrig.NewClock(), every: 20, step: time.Second, concurrency: 1}
+	cr := &countRig{clock: testrig.NewClock(), every: 20, step: time.Second, concurrency: 1, day2: day2}
 	if cr.store, err = crmsim.NewStore(crmsim.DefaultSeed()); err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +113,7 @@ func (cr *countRig) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // do runs the job in mode with policy and returns its plan.
-func (cr *countRig) do(t *testing.T, mode sync.Mode, policy plan.DriftPolicy) *plan.Plan {
+func (cr *countRig) do(t testing.TB, mode sync.Mode, policy plan.DriftPolicy) *plan.Plan {
 	t.Helper()
 	j := cr.job
 	j.Mode, j.Settings.Drift = mode, policy

@@ -134,8 +134,13 @@ func NewClient(cfg Config) (*Client, error) {
 		log:  cfg.Logger,
 	}
 	if cfg.RateLimit > 0 {
-		burst := max(1, int(cfg.RateLimit))
-		c.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), burst)
+		// A bucket of half a second's requests: a bucket of a whole
+		// second's sent every request at the very edge of a CRM limiting
+		// at the same rate, where the least jitter in arrival is a 429,
+		// and a 429 idles a worker a whole second (Retry-After counts
+		// seconds); a bucket of one lost for good every slot a busy
+		// machine's worker came late for.
+		c.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), max(1, int(cfg.RateLimit/2)))
 	}
 	if cfg.Auth == AuthSession {
 		c.session = newSession()

@@ -124,9 +124,14 @@ type front struct {
 	millis       bool
 	corrupt      string // a reference whose name is answered as an object
 	lists        atomic.Int64
+	store        *crmsim.Store         // seedPaced's
+	before       func(r *http.Request) // hand work before a request is served
 }
 
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if f.before != nil {
+		f.before(r)
+	}
 	q := r.URL.Query()
 	if r.Method == http.MethodGet && r.URL.Path == "/api/"+crm.DefaultAPIVersion+"/customers" {
 		f.lists.Add(1)

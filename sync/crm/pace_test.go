@@ -1,0 +1,54 @@
+package crm_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"erpsync/sync/crm"
+	"erpsync/sync/crm/crmsim"
+)
+
+// TestClient_PacedAtTheRateLimit (issue 25 §2): a client whose
+// crm.rate_limit is the CRM's own limit, with more workers than the
+// latency needs, is refused no request: every 429 costs a worker a whole
+// second (Retry-After counts in seconds) and the bucket goes unused
+// meanwhile. The client spreads its requests at the rate from the start
+// (no burst saved up: the CRM's window saves none for it). crmsim counts
+// the refusals; no time is measured.
+func TestClient_PacedAtTheRateLimit(t *testing.T) {
+	const rate, n = 50, 200
+	store, err := crmsim.NewStore(crmsim.DefaultSeed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := crmsim.New(store, crmsim.Options{Latency: 10 * time.Millisecond})
+	ts := httptest.NewServer(crmsim.RateLimit(sim, rate, nil))
+	t.Cleanup(ts.Close)
+	c := MustClient(t, ts.URL, crm.Config{RateLimit: rate, Concurrency: 4, BackoffBase: 200 * time.Millisecond, BackoffMax: time.Second})
+	g, ctx := errgroup.WithContext(context.Background())
+	g.SetLimit(4)
+	start := time.Now()
+	for i := range n {
+		g.Go(func() error {
+			f := crm.NewForm()
+			f.Values.Set("name", fmt.Sprintf("Paced %d", i))
+			_, err := c.Upsert(ctx, fmt.Sprintf("PACE-%04d", i), f)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	refused := sim.Stats()[crmsim.OpThrottled]
+	t.Logf("%d upserts at a limit of %d/s: %d refused, %.0f%% of the limit (%s)",
+		n, rate, refused, 100*float64(n)/took.Seconds()/rate, took.Round(time.Millisecond))
+	if refused != 0 || c.Stats().Throttled != 0 {
+		t.Errorf("%d requests refused by the CRM's rate limit (client saw %d); want none", refused, c.Stats().Throttled)
+	}
+}
