@@ -1,0 +1,15 @@
+package state
+
+// Test hooks of migration 008 (migrate008.go), for the external tests.
+
+// SetStopBefore leaves migration name and the later ones out of db's
+// Open: a checkpoint as an older erpsync left it.
+func SetStopBefore(db *DB, name string) { db.stopBefore = name }
+
+// SetCopyHook sets the hook called after each batch of migration 008,
+// and its batch size; it returns a function that restores both.
+func SetCopyHook(batch int, hook func(copied int) error) (restore func()) {
+	oldBatch, oldHook := copyBatch, copyHook
+	copyBatch, copyHook = batch, hook
+	return func() { copyBatch, copyHook = oldBatch, oldHook }
+}
