@@ -264,9 +264,11 @@ func TestMigration008Resumable(t *testing.T) {
 	})
 	errKilled := fmt.Errorf("killed")
 	stops := 0
+	kill := 200 // after two batches; then once swapped, before VACUUM and the indexes
 	restore := state.SetCopyHook(100, func(copied int) error {
-		if copied == 200 && stops == 0 {
+		if copied == kill {
 			stops++
+			kill = -1
 			return errKilled
 		}
 		return nil
@@ -281,14 +283,18 @@ func TestMigration008Resumable(t *testing.T) {
 	if err := rawDB(t, path).QueryRowContext(ctx, `SELECT count(*) FROM records_v8`).Scan(&copied); err != nil || copied != 200 {
 		t.Fatalf("copied before the stop: %d, %v; want 200", copied, err)
 	}
+	kill = len(outs) - 200 // what the second Open copies, swapped
+	if err := db.Open(ctx); err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("Open stopped by the hook after the swap: %v", err)
+	}
 	db = state.NewDB(path)
 	db.Now = func() time.Time { return fixedNow }
 	if err := db.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if stops != 1 {
-		t.Errorf("the hook stopped %d times", stops)
+	if stops != 2 {
+		t.Errorf("the hook stopped %d times, want 2", stops)
 	}
 	sorted := slices.Clone(outs)
 	slices.SortFunc(sorted, func(a, b state.Outcome) int { return strings.Compare(a.Reference, b.Reference) })
@@ -299,5 +305,9 @@ func TestMigration008Resumable(t *testing.T) {
 	}
 	if err := db.Verify(ctx); err != nil {
 		t.Error(err)
+	}
+	var free int
+	if err := rawDB(t, path).QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil || free != 0 {
+		t.Errorf("%d free pages after the migration (%v): the file kept the old pages", free, err)
 	}
 }

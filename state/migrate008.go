@@ -3,7 +3,6 @@ package state
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -13,68 +12,108 @@ import (
 // goSteps are the migrations that copy records in Go, by name: each is
 // given its SQL and applies it itself, recording the migration.
 var goSteps = map[string]func(ctx context.Context, db *DB, body string) error{
-	"migrations/008_compact_records.sql": compactRecords,
+	name008: compactRecords,
 }
 
-// copyMark splits migration 008's SQL: the schema before it, the swap
-// after it, run in the last batch's transaction.
-const copyMark = "-- copy --"
+// name008 is migration 008's name in the migrations table.
+const name008 = "migrations/008_compact_records.sql"
 
 // copyBatch is how many records one transaction of migration 008 copies:
 // its memory is bounded by it.
 var copyBatch = 20_000
 
 // copyHook, when set (tests), is called after each batch committed with
-// the records copied so far; an error stops the migration there, as a
-// kill would.
+// the records copied so far (the last batch too, swapped, before VACUUM
+// and the indexes); an error stops the migration there, as a kill would.
 var copyHook func(copied int) error
 
-// compactRecords is migration 008: the records are copied into the
-// compact table a batch a transaction, from the last reference copied
-// (a rerun goes on where a stopped one ended); the last batch swaps the
-// tables and records the migration. The freed pages are then given back
-// to the file system (VACUUM): the file shrinks to the new size.
+// compactRecords is migration 008. Its SQL is in three parts (split by
+// its marks): the compact tables; the swap, run in the transaction of
+// the last batch copied; the indexes, run with the migration's row. The
+// records are copied a batch a transaction from the last reference
+// copied: a rerun goes on where a stopped one ended, or after the swap.
+// Between the swap and the indexes, VACUUM gives the old pages back: the
+// file shrinks, and no index is copied twice.
 func compactRecords(ctx context.Context, db *DB, body string) error {
-	schema, swap, ok := strings.Cut(body, copyMark)
-	if !ok {
-		return errors.New("no copy mark")
+	schema, rest, ok1 := strings.Cut(body, "-- copy --")
+	swap, indexes, ok2 := strings.Cut(rest, "-- compacted --")
+	if !ok1 || !ok2 {
+		return fmt.Errorf("%s: its marks are missing", name008)
 	}
-	var done bool
-	if err := db.tx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if done, err = applied008(ctx, tx); err != nil || done {
-			return err // another process opening the file applied it meanwhile
-		}
-		_, err = tx.ExecContext(ctx, schema)
+	// The copy, VACUUM and the index builds (sorts) page through far more
+	// than SQLite's default cache of 2 MB: 64 MB while they last.
+	if _, err := db.rw.ExecContext(ctx, `PRAGMA cache_size = -65536`); err != nil {
 		return err
-	}); err != nil {
-		return fmt.Errorf("create the compact records: %w", err)
 	}
-	swapped := false
-	for copied := 0; !done; {
-		n, err := db.copyRecords(ctx, swap, &done, &swapped)
+	defer db.rw.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -2000`)
+	for copied := 0; ; {
+		n, stage, err := db.copyRecords(ctx, schema, swap)
 		if err != nil {
 			return err
 		}
-		copied += n
-		if copyHook != nil && !done {
+		if stage == stageDone {
+			return nil // another process applied it meanwhile
+		}
+		if copied += n; copyHook != nil {
 			if err := copyHook(copied); err != nil {
 				return err
 			}
 		}
+		if stage == stageCompact {
+			break
+		}
 	}
-	if !swapped {
-		return nil
+	if err := db.giveBack(ctx); err != nil {
+		return err
 	}
-	if _, err := db.rw.ExecContext(ctx, `VACUUM`); err != nil {
-		return fmt.Errorf("compact the file: %w", err)
-	}
-	_, err := db.rw.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
-	return err
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if done, err := applied008(ctx, tx); err != nil || done {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, indexes); err != nil {
+			return fmt.Errorf("index the compact records: %w", err)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO migrations (name, applied) VALUES (?, ?)`, name008, db.Now().Unix())
+		return err
+	})
 }
 
-// name008 is migration 008's name in the migrations table.
-const name008 = "migrations/008_compact_records.sql"
+// The stages of migration 008, as a transaction finds them.
+const (
+	stageCopying = iota // records holds JSON values, records_v8 some copies
+	stageCompact        // records is the compact table; no index yet
+	stageDone           // recorded
+)
+
+// copyRecords copies the next batch in one transaction, creating the
+// compact tables first; the last batch (fewer than copyBatch) swaps the
+// tables. It returns the stage found after it.
+func (db *DB) copyRecords(ctx context.Context, schema, swap string) (n, stage int, err error) {
+	var ft *compact.Tx
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if stage, err = stage008(ctx, tx); err != nil || stage != stageCopying {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, schema); err != nil {
+			return fmt.Errorf("create the compact records: %w", err)
+		}
+		ft = db.fields.Begin(ctx, tx)
+		if n, err = compact.CopyBatch(ctx, tx, ft, copyBatch); err != nil || n == copyBatch {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, swap); err != nil {
+			return fmt.Errorf("swap the tables: %w", err)
+		}
+		stage = stageCompact
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("copy records: %w", err)
+	}
+	ft.Commit()
+	return n, stage, nil
+}
 
 // applied008 says whether migration 008 is recorded.
 func applied008(ctx context.Context, tx *sql.Tx) (bool, error) {
@@ -86,34 +125,31 @@ func applied008(ctx context.Context, tx *sql.Tx) (bool, error) {
 	return n > 0, err
 }
 
-// copyRecords copies the next batch in one transaction; when it is the
-// last one (fewer than copyBatch), swap runs in it and the migration is
-// recorded: done and swapped (done alone: another process finished it).
-func (db *DB) copyRecords(ctx context.Context, swap string, done, swapped *bool) (n int, err error) {
-	var ft *compact.Tx
-	err = db.tx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if *done, err = applied008(ctx, tx); err != nil || *done {
-			return err
-		}
-		ft = db.fields.Begin(ctx, tx)
-		if n, err = compact.CopyBatch(ctx, tx, ft, copyBatch); err != nil {
-			return err
-		}
-		if n == copyBatch {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, swap); err != nil {
-			return fmt.Errorf("swap the tables: %w", err)
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO migrations (name, applied) VALUES (?, ?)`, name008, db.Now().Unix())
-		*done, *swapped = err == nil, err == nil
-		return err
-	})
-	if err != nil {
-		*done, *swapped = false, false
-		return 0, fmt.Errorf("copy records: %w", err)
+// stage008 says where migration 008 stands: the records table is the
+// compact one once its values are declared BLOB.
+func stage008(ctx context.Context, tx *sql.Tx) (int, error) {
+	if done, err := applied008(ctx, tx); err != nil || done {
+		return stageDone, err
 	}
-	ft.Commit()
-	return n, nil
+	var compacted int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('records') WHERE name = 'vals' AND upper(type) = 'BLOB'`).Scan(&compacted)
+	if err != nil || compacted == 0 {
+		return stageCopying, err
+	}
+	return stageCompact, nil
+}
+
+// giveBack gives the file's free pages back to the file system (VACUUM)
+// when they are many: a new checkpoint has none.
+func (db *DB) giveBack(ctx context.Context) error {
+	var free, pages int64
+	if err := db.rw.QueryRowContext(ctx, `SELECT (SELECT freelist_count FROM pragma_freelist_count()), (SELECT page_count FROM pragma_page_count())`).
+		Scan(&free, &pages); err != nil || free < 16 || free < pages/4 {
+		return err
+	}
+	if _, err := db.rw.ExecContext(ctx, `VACUUM`); err != nil {
+		return fmt.Errorf("compact the file: %w", err)
+	}
+	_, err := db.rw.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	return err
 }

@@ -2,10 +2,14 @@ package state_test
 
 import (
 	"database/sql"
-
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"erpsync/state"
 )
 
 // BenchmarkCheckpointSize1M reports the bytes on disk a managed customer
@@ -77,4 +81,80 @@ func bytesPerRecord(tb testing.TB, path string, n int) float64 {
 		tb.Fatal(err)
 	}
 	return float64(st.Size()) / float64(n)
+}
+
+// BenchmarkMigrate1M migrates a checkpoint of 1,000,000 records written
+// as erpsync wrote them before migration 008 (JSON values; 1% of the
+// CRM's copies differing from what was pushed) in place, and in the same
+// run does on the migrated file what a steady run asks of its checkpoint
+// (steadyWork). Reported: bytes a customer before and after, the
+// migration's seconds, and its ratio to the steady work (issue 25 §4).
+func BenchmarkMigrate1M(b *testing.B) {
+	if testing.Short() {
+		b.Skip("a checkpoint of 1,000,000 records: not with -short")
+	}
+	const n = 1_000_000
+	for range b.N {
+		b.StopTimer()
+		path := filepath.Join(b.TempDir(), "legacy.db")
+		legacyCheckpoint(b, path, func(yield func(state.Outcome) bool) {
+			for i := range n {
+				v := customerValues(i)
+				crm := v
+				if i%100 == 0 {
+					crm = maps.Clone(v)
+					crm["city"] = "Hand edit"
+				}
+				o := state.Outcome{Reference: fmt.Sprintf("C-%07d", i), Hash: hashOf(i), RowSum: uint64(i) * 0x9e3779b97f4a7c15,
+					Values: v, CRMID: int64(i + 1), CRMLastUpdated: fixedNow, CRMValues: crm}
+				if !yield(o) {
+					return
+				}
+			}
+		})
+		before := bytesPerRecord(b, path, n)
+		b.StartTimer()
+		start := time.Now()
+		db := state.NewDB(path)
+		if err := db.Open(ctx); err != nil {
+			b.Fatal(err)
+		}
+		migrate := time.Since(start)
+		b.StopTimer()
+		if err := db.Close(); err != nil {
+			b.Fatal(err)
+		}
+		after := bytesPerRecord(b, path, n)
+		steady := steadyWork(b, path, n)
+		b.ReportMetric(before, "bytes/customer-before")
+		b.ReportMetric(after, "bytes/customer-after")
+		b.ReportMetric(migrate.Seconds(), "migrate-s")
+		b.ReportMetric(steady.Seconds(), "steady-checkpoint-s")
+		b.ReportMetric(migrate.Seconds()/steady.Seconds(), "x-steady-checkpoint")
+		b.StartTimer()
+	}
+}
+
+// steadyWork is what a steady run asks of a checkpoint of n records:
+// open it, check its pages (Verify), stream every hash and row sum (the
+// plan) and count the customers expected in the CRM (the refresh).
+func steadyWork(b *testing.B, path string, n int) time.Duration {
+	start := time.Now()
+	db := state.NewDB(path)
+	db.DeferCheck = true
+	if err := db.Open(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Verify(ctx); err != nil {
+		b.Fatal(err)
+	}
+	got := 0
+	if err := db.HashSumsBetween(ctx, "", "", func(_, _ string, _ uint64) error { got++; return nil }); err != nil || got != n {
+		b.Fatalf("%d hashes, %v", got, err)
+	}
+	if k, err := db.CountKnown(ctx, time.Time{}, time.Time{}); err != nil || k != n {
+		b.Fatalf("%d known, %v", k, err)
+	}
+	return time.Since(start)
 }

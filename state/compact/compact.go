@@ -7,7 +7,8 @@
 //   - the CRM's values as the fields where they differ from the pushed
 //     ones: uvarint(field id), then uvarint(0) when the CRM has no such
 //     field, or uvarint(length+1) and the bytes; nothing at all when the
-//     CRM holds what was pushed (most records);
+//     CRM holds what was pushed (most records), the one byte 0 (no field
+//     has id 0) when it holds none of them (no copy of the CRM's);
 //   - a hash of 64 lowercase hex digits (mapping's sha256) as its 32
 //     bytes; any other hash as the text it is.
 //
@@ -45,6 +46,9 @@ func AppendValues(b []byte, m map[string]string, ids IDs) ([]byte, error) {
 // AppendDiff appends the stored form of the CRM's values crm beside the
 // values pushed vals to b: the fields where they differ.
 func AppendDiff(b []byte, vals, crm map[string]string, ids IDs) ([]byte, error) {
+	if len(crm) == 0 && len(vals) > 0 {
+		return append(b, noCRM), nil
+	}
 	for k, v := range vals {
 		cv, ok := crm[k]
 		if ok && Text(cv) == Text(v) {
@@ -72,6 +76,9 @@ func AppendDiff(b []byte, vals, crm map[string]string, ids IDs) ([]byte, error) 
 	}
 	return b, nil
 }
+
+// noCRM is the whole stored form of no CRM's values beside values pushed.
+const noCRM = 0
 
 // appendEntry appends a field's entry; in a diff its length is one more.
 func appendEntry(b []byte, id uint64, v string, inDiff bool) []byte {
@@ -144,6 +151,17 @@ func Hash(h string) any {
 	}
 	b, _ := hex.DecodeString(h) // checked above
 	return b
+}
+
+// HashText reads a stored hash given as bytes, blob saying whether it
+// was stored as a BLOB.
+func HashText(b []byte, blob bool) string {
+	if !blob || len(b) != 32 {
+		return string(b)
+	}
+	var h [64]byte
+	hex.Encode(h[:], b)
+	return string(h[:])
 }
 
 // ReadHash reads a stored hash (scanned into an any: []byte or string).

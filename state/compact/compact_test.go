@@ -63,11 +63,11 @@ func FuzzFromJSON(f *testing.F) {
 		_ = json.Unmarshal(js, &want)
 		_ = json.Unmarshal(cjs, &wantCRM)
 		id := ids()
-		b, err := FromJSON(nil, js, id)
+		b, err := fromJSON(nil, js, func(k []byte) (uint64, error) { return id(string(k)) })
 		if err != nil {
 			t.Fatalf("FromJSON(%s): %v", js, err)
 		}
-		d, err := DiffJSON(nil, js, cjs, id)
+		d, err := diffJSON(nil, js, cjs, id)
 		if err != nil {
 			t.Fatalf("DiffJSON(%s, %s): %v", js, cjs, err)
 		}
@@ -106,5 +106,26 @@ func TestHash(t *testing.T) {
 		if got := ReadHash(stored); got != h {
 			t.Errorf("ReadHash(Hash(%q)) = %q", h, got)
 		}
+		b, blob := stored.([]byte)
+		if !blob {
+			b = []byte(stored.(string))
+		}
+		if got := HashText(b, blob); got != h {
+			t.Errorf("HashText(Hash(%q)) = %q", h, got)
+		}
+	}
+}
+
+// TestNoCRMValues: values pushed without a CRM's copy (none read back)
+// cost one byte, not an entry a field.
+func TestNoCRMValues(t *testing.T) {
+	vals := map[string]string{"name": "Alpha", "city": "Paris", "zip": "75001"}
+	for _, crm := range []map[string]string{nil, {}} {
+		if b, _ := AppendDiff(nil, vals, crm, ids()); len(b) != 1 || b[0] != noCRM {
+			t.Errorf("AppendDiff(vals, %v) = %v, want [0]", crm, b)
+		}
+	}
+	if b, _ := AppendDiff(nil, nil, nil, ids()); len(b) != 0 {
+		t.Errorf("AppendDiff(nil, nil) = %v, want nothing", b)
 	}
 }

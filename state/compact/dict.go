@@ -80,7 +80,8 @@ type Tx struct {
 	tx    *sql.Tx
 	d     *Dict
 	added map[string]uint64
-	buf   []byte // scratch of the last encoding
+	seen  map[string]uint64 // the ids this Tx looked up, without the lock
+	buf   []byte            // scratch of the last encoding
 }
 
 // Begin returns the encoder of a write transaction.
@@ -104,13 +105,17 @@ func (t *Tx) Commit() {
 // ID returns the id of a field name, adding the name to the table: an
 // IDs.
 func (t *Tx) ID(name string) (uint64, error) {
+	if id, ok := t.seen[name]; ok {
+		return id, nil
+	}
+	if t.seen == nil {
+		t.seen = map[string]uint64{}
+	}
 	t.d.mu.RLock()
 	id, ok := t.d.ids[name]
 	t.d.mu.RUnlock()
 	if ok {
-		return id, nil
-	}
-	if id, ok := t.added[name]; ok {
+		t.seen[name] = id
 		return id, nil
 	}
 	// Another process may have added it since the table was read.
@@ -123,8 +128,16 @@ func (t *Tx) ID(name string) (uint64, error) {
 	if t.added == nil {
 		t.added = map[string]uint64{}
 	}
-	t.added[name] = id
+	t.added[name], t.seen[name] = id, id
 	return id, nil
+}
+
+// idOf is ID of a name given as bytes: no copy of a name seen before.
+func (t *Tx) idOf(name []byte) (uint64, error) {
+	if id, ok := t.seen[string(name)]; ok {
+		return id, nil
+	}
+	return t.ID(string(name))
 }
 
 // scratch is the encoding's buffer, emptied; never nil (nil is NULL).
@@ -165,6 +178,9 @@ func (d *Dict) Decode(ctx context.Context, q Querier, vals, crm []byte) (map[str
 		return v, nil, err
 	}
 	c := make(map[string]string, len(v))
+	if len(crm) == 1 && crm[0] == noCRM {
+		return v, c, nil
+	}
 	for k, s := range v {
 		c[k] = s
 	}

@@ -2,29 +2,31 @@ package compact
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"strings"
 )
 
-// FromJSON appends the stored form of values stored as JSON before
-// migration 008 (json.Marshal's bytes of a map of strings) to b.
-func FromJSON(b, js []byte, ids IDs) ([]byte, error) {
-	err := walkJSON(js, func(k, v string) error {
-		id, err := ids(k)
+// fromJSON appends the stored form of values stored as JSON before
+// migration 008 (json.Marshal's bytes of a map of strings) to b; idOf
+// is an IDs of names as bytes.
+func fromJSON(b, js []byte, idOf func([]byte) (uint64, error)) ([]byte, error) {
+	err := walkJSON(js, func(k, v []byte) error {
+		id, err := idOf(k)
 		if err != nil {
 			return err
 		}
-		b = appendEntry(b, id, v, false)
+		b = binary.AppendUvarint(binary.AppendUvarint(b, id), uint64(len(v)))
+		b = append(b, v...)
 		return nil
 	})
 	return b, err
 }
 
-// DiffJSON appends the stored form of the CRM's values stored as JSON
+// diffJSON appends the stored form of the CRM's values stored as JSON
 // before 008 beside the values pushed (JSON too) to b: nothing when they
 // are the same bytes (most records).
-func DiffJSON(b, vals, crm []byte, ids IDs) ([]byte, error) {
+func diffJSON(b, vals, crm []byte, ids IDs) ([]byte, error) {
 	if bytes.Equal(vals, crm) {
 		return b, nil
 	}
@@ -38,44 +40,42 @@ func DiffJSON(b, vals, crm []byte, ids IDs) ([]byte, error) {
 	return AppendDiff(b, v, c, ids)
 }
 
-// walkJSON calls fn with each key and value of a JSON object of strings:
-// plain strings are read as they are, the others through encoding/json.
-func walkJSON(js []byte, fn func(k, v string) error) error {
-	s := string(js)
-	if !strings.HasPrefix(s, "{") || !strings.HasSuffix(s, "}") {
-		return fmt.Errorf("not a JSON object: %.20q", s)
+// walkJSON calls fn with each key and value of a JSON object of strings
+// (json.Marshal's bytes: valid UTF-8): plain strings are given as they
+// are, the others as encoding/json reads them.
+func walkJSON(js []byte, fn func(k, v []byte) error) error {
+	s, ok := bytes.CutPrefix(bytes.TrimSpace(js), []byte("{"))
+	if s, ok = bytes.CutSuffix(s, []byte("}")); !ok {
+		return fmt.Errorf("not a JSON object: %.20q", js)
 	}
-	s = strings.TrimSpace(s[1 : len(s)-1])
-	for s != "" {
+	for s = bytes.TrimSpace(s); len(s) > 0; s = bytes.TrimSpace(s) {
 		k, rest, err := jsonString(s)
 		if err != nil {
 			return err
 		}
-		rest, ok := strings.CutPrefix(strings.TrimSpace(rest), ":")
-		if !ok {
+		if rest, ok = bytes.CutPrefix(bytes.TrimSpace(rest), []byte(":")); !ok {
 			return fmt.Errorf("no colon after %q", k)
 		}
-		v, rest, err := jsonString(strings.TrimSpace(rest))
+		v, rest, err := jsonString(bytes.TrimSpace(rest))
 		if err != nil {
 			return err
 		}
 		if err := fn(k, v); err != nil {
 			return err
 		}
-		rest = strings.TrimSpace(rest)
-		if s, ok = strings.CutPrefix(rest, ","); !ok && rest != "" {
+		rest = bytes.TrimSpace(rest)
+		if s, ok = bytes.CutPrefix(rest, []byte(",")); !ok && len(rest) > 0 {
 			return fmt.Errorf("no comma after %q", k)
 		}
-		s = strings.TrimSpace(s)
 	}
 	return nil
 }
 
 // jsonString reads the JSON string at the start of s; it returns the
 // rest of s.
-func jsonString(s string) (string, string, error) {
-	if !strings.HasPrefix(s, `"`) {
-		return "", "", fmt.Errorf("not a string: %.20q", s)
+func jsonString(s []byte) ([]byte, []byte, error) {
+	if len(s) == 0 || s[0] != '"' {
+		return nil, nil, fmt.Errorf("not a string: %.20q", s)
 	}
 	escaped := false
 	for i := 1; i < len(s); i++ {
@@ -88,11 +88,11 @@ func jsonString(s string) (string, string, error) {
 				return s[1:i], s[i+1:], nil
 			}
 			var out string
-			if err := json.Unmarshal([]byte(s[:i+1]), &out); err != nil {
-				return "", "", err
+			if err := json.Unmarshal(s[:i+1], &out); err != nil {
+				return nil, nil, err
 			}
-			return out, s[i+1:], nil
+			return []byte(out), s[i+1:], nil
 		}
 	}
-	return "", "", fmt.Errorf("unterminated string: %.20q", s)
+	return nil, nil, fmt.Errorf("unterminated string: %.20q", s)
 }

@@ -5,7 +5,8 @@
 -- batches, each committed (migrate008.go): a migration stopped half-way
 -- goes on from the last reference copied when the checkpoint is opened
 -- again. The statements after the copy mark run with the last batch, in
--- its transaction.
+-- its transaction; then VACUUM gives the old pages back, and the indexes
+-- are built on the compacted file, with the migration's row.
 CREATE TABLE IF NOT EXISTS fields (
     id   INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE
@@ -24,5 +25,6 @@ CREATE TABLE IF NOT EXISTS records_v8 (
 -- copy --
 DROP TABLE records;
 ALTER TABLE records_v8 RENAME TO records;
-CREATE INDEX records_hash ON records (reference, hash, row_sum);
-CREATE INDEX records_known ON records (crm_gone, crm_last_updated, crm_id);
+-- compacted --
+CREATE INDEX IF NOT EXISTS records_hash ON records (reference, hash, row_sum);
+CREATE INDEX IF NOT EXISTS records_known ON records (crm_gone, crm_last_updated, crm_id);
