@@ -17,7 +17,10 @@ func CopyBatch(ctx context.Context, tx *sql.Tx, t *Tx, batch int) (int, error) {
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(reference), '') FROM records_v8`).Scan(&last); err != nil {
 		return 0, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT reference, hash, vals, crm_id, crm_last_updated, crm_vals, pushed_at, crm_gone, row_sum
+	// The CRM's copy is read only where it is not the pushed values' bytes
+	// (NULL: the same; most records).
+	rows, err := tx.QueryContext(ctx, `SELECT reference, hash, vals, crm_id, crm_last_updated,
+		CASE WHEN crm_vals = vals THEN NULL ELSE crm_vals END, pushed_at, crm_gone, row_sum
 		FROM records WHERE reference > ? ORDER BY reference LIMIT ?`, last, batch)
 	if err != nil {
 		return 0, err

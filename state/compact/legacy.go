@@ -25,9 +25,9 @@ func fromJSON(b, js []byte, idOf func([]byte) (uint64, error)) ([]byte, error) {
 
 // diffJSON appends the stored form of the CRM's values stored as JSON
 // before 008 beside the values pushed (JSON too) to b: nothing when they
-// are the same bytes (most records).
+// are the same bytes (most records), or crm is nil (said the same).
 func diffJSON(b, vals, crm []byte, ids IDs) ([]byte, error) {
-	if bytes.Equal(vals, crm) {
+	if crm == nil || bytes.Equal(vals, crm) {
 		return b, nil
 	}
 	var v, c map[string]string
