@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mattn/go-sqlite3"
+
 	"erpsync/state/compact"
 )
 
@@ -46,22 +48,8 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 		return err
 	}
 	defer db.rw.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -2000`)
-	for copied := 0; ; {
-		n, stage, err := db.copyRecords(ctx, schema, swap)
-		if err != nil {
-			return err
-		}
-		if stage == stageDone {
-			return nil // another process applied it meanwhile
-		}
-		if copied += n; copyHook != nil {
-			if err := copyHook(copied); err != nil {
-				return err
-			}
-		}
-		if stage == stageCompact {
-			break
-		}
+	if done, err := db.copyAll(ctx, schema, swap); err != nil || done {
+		return err
 	}
 	if err := db.giveBack(ctx); err != nil {
 		return err
@@ -85,33 +73,62 @@ const (
 	stageDone           // recorded
 )
 
+// copyAll copies the records a batch a transaction, on the writing
+// connection held for it (the copier's functions are registered there),
+// until the tables are swapped; done: another process applied it.
+func (db *DB) copyAll(ctx context.Context, schema, swap string) (done bool, err error) {
+	conn, err := db.rw.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close() // back to the pool: db.tx uses it again
+	c := &compact.Copier{}
+	if err := conn.Raw(func(dc any) error { return c.Register(dc.(*sqlite3.SQLiteConn)) }); err != nil {
+		return false, fmt.Errorf("copy records: %w", err)
+	}
+	for copied := 0; ; {
+		n, stage, err := copyRecords(ctx, conn, c, schema, swap)
+		if err != nil || stage == stageDone {
+			return stage == stageDone, err
+		}
+		if copied += n; copyHook != nil {
+			if err := copyHook(copied); err != nil {
+				return false, err
+			}
+		}
+		if stage == stageCompact {
+			return false, nil
+		}
+	}
+}
+
 // copyRecords copies the next batch in one transaction, creating the
 // compact tables first; the last batch (fewer than copyBatch) swaps the
 // tables. It returns the stage found after it.
-func (db *DB) copyRecords(ctx context.Context, schema, swap string) (n, stage int, err error) {
-	var ft *compact.Tx
-	err = db.tx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if stage, err = stage008(ctx, tx); err != nil || stage != stageCopying {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, schema); err != nil {
-			return fmt.Errorf("create the compact records: %w", err)
-		}
-		ft = db.fields.Begin(ctx, tx)
-		if n, err = compact.CopyBatch(ctx, tx, ft, copyBatch); err != nil || n == copyBatch {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, swap); err != nil {
-			return fmt.Errorf("swap the tables: %w", err)
-		}
-		stage = stageCompact
-		return nil
-	})
+func copyRecords(ctx context.Context, conn *sql.Conn, c *compact.Copier, schema, swap string) (n, stage int, err error) {
+	tx, err := conn.BeginTx(ctx, nil) // BEGIN IMMEDIATE (the DSN's _txlock)
 	if err != nil {
 		return 0, 0, fmt.Errorf("copy records: %w", err)
 	}
-	ft.Commit()
+	defer tx.Rollback() // after Commit: nothing
+	if stage, err = stage008(ctx, tx); err != nil || stage != stageCopying {
+		return 0, stage, err
+	}
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return 0, 0, fmt.Errorf("create the compact records: %w", err)
+	}
+	if n, err = c.CopyBatch(ctx, tx, copyBatch); err != nil {
+		return 0, 0, err
+	}
+	if n < copyBatch {
+		if _, err := tx.ExecContext(ctx, swap); err != nil {
+			return 0, 0, fmt.Errorf("swap the tables: %w", err)
+		}
+		stage = stageCompact
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, 0, fmt.Errorf("copy records: %w", err)
+	}
 	return n, stage, nil
 }
 

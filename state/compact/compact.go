@@ -13,8 +13,10 @@
 //     bytes; any other hash as the text it is.
 //
 // Values are text as JSON kept them: bytes that are not UTF-8 read back
-// as U+FFFD, one a byte. It also reads the JSON of the checkpoints before
-// 008, for the migration. It knows no SQL.
+// as U+FFFD, one a byte. Dict is the fields table in memory (dict.go);
+// Copier is migration 008's copy of the JSON values of the checkpoints
+// before it, inside SQLite (copy.go, legacy.go). The records' other SQL is
+// package state's.
 package compact
 
 import (

@@ -132,14 +132,6 @@ func (t *Tx) ID(name string) (uint64, error) {
 	return id, nil
 }
 
-// idOf is ID of a name given as bytes: no copy of a name seen before.
-func (t *Tx) idOf(name []byte) (uint64, error) {
-	if id, ok := t.seen[string(name)]; ok {
-		return id, nil
-	}
-	return t.ID(string(name))
-}
-
 // scratch is the encoding's buffer, emptied; never nil (nil is NULL).
 func (t *Tx) scratch() []byte {
 	if t.buf == nil {
