@@ -124,8 +124,12 @@ func (db *DB) HashesBetween(ctx context.Context, from, to string, fn func(ref, h
 	return db.HashSumsBetween(ctx, from, to, func(ref, hash string, _ uint64) error { return fn(ref, hash) })
 }
 
+// sqlHashText is a stored hash (compact.Hash) as its text, made by
+// SQLite: one string a row for the driver to copy, as before 008.
+const sqlHashText = `CASE WHEN typeof(hash) = 'blob' THEN lower(hex(hash)) ELSE hash END`
+
 // sqlStretch reads the hashes and row sums of a stretch of references.
-const sqlStretch = `SELECT reference, hash, typeof(hash) = 'blob', row_sum FROM records INDEXED BY records_hash
+const sqlStretch = `SELECT reference, ` + sqlHashText + `, row_sum FROM records INDEXED BY records_hash
 	WHERE reference >= ? AND reference < ? ORDER BY reference`
 
 // HashSumsBetween is HashesBetween, with each record's row sum: the sum
@@ -137,22 +141,20 @@ func (db *DB) HashSumsBetween(ctx context.Context, from, to string, fn func(ref,
 	if to != "" {
 		rows, err = db.stretch.QueryContext(ctx, from, to) // a plan asks thousands of stretches
 	} else {
-		rows, err = db.ro.QueryContext(ctx, `SELECT reference, hash, typeof(hash) = 'blob', row_sum FROM records INDEXED BY records_hash
+		rows, err = db.ro.QueryContext(ctx, `SELECT reference, `+sqlHashText+`, row_sum FROM records INDEXED BY records_hash
 			WHERE reference >= ? ORDER BY reference`, from)
 	}
 	if err != nil {
 		return db.fail("read hashes", err)
 	}
 	defer rows.Close()
-	var ref string
-	var hash sql.RawBytes // the driver's copy, not copied again
-	var blob bool
+	var ref, hash string
 	var sum int64
 	for rows.Next() {
-		if err := rows.Scan(&ref, &hash, &blob, &sum); err != nil {
+		if err := rows.Scan(&ref, &hash, &sum); err != nil {
 			return db.fail("read hashes", err)
 		}
-		if err := fn(ref, compact.HashText(hash, blob), uint64(sum)); err != nil {
+		if err := fn(ref, hash, uint64(sum)); err != nil {
 			return err
 		}
 	}

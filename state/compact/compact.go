@@ -155,17 +155,6 @@ func Hash(h string) any {
 	return b
 }
 
-// HashText reads a stored hash given as bytes, blob saying whether it
-// was stored as a BLOB.
-func HashText(b []byte, blob bool) string {
-	if !blob || len(b) != 32 {
-		return string(b)
-	}
-	var h [64]byte
-	hex.Encode(h[:], b)
-	return string(h[:])
-}
-
 // ReadHash reads a stored hash (scanned into an any: []byte or string).
 func ReadHash(v any) string {
 	switch h := v.(type) {

@@ -106,13 +106,6 @@ func TestHash(t *testing.T) {
 		if got := ReadHash(stored); got != h {
 			t.Errorf("ReadHash(Hash(%q)) = %q", h, got)
 		}
-		b, blob := stored.([]byte)
-		if !blob {
-			b = []byte(stored.(string))
-		}
-		if got := HashText(b, blob); got != h {
-			t.Errorf("HashText(Hash(%q)) = %q", h, got)
-		}
 	}
 }
 
