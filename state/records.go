@@ -3,13 +3,12 @@ package state
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"time"
-	"unicode/utf8"
+
+	"erpsync/state/compact"
 )
 
 // Record is what the checkpoint knows of one managed reference: what
@@ -36,18 +35,18 @@ type Seen struct {
 const recordColumns = `reference, hash, vals, crm_id, crm_last_updated, crm_vals, pushed_at`
 
 // scanRecord reads a row of recordColumns.
-func scanRecord(scan func(...any) error) (*Record, error) {
+func (db *DB) scanRecord(ctx context.Context, scan func(...any) error) (*Record, error) {
 	var r Record
 	var vals, crmVals []byte
+	var hash any
 	var lu, pushed int64
-	if err := scan(&r.Reference, &r.Hash, &vals, &r.CRMID, &lu, &crmVals, &pushed); err != nil {
+	if err := scan(&r.Reference, &hash, &vals, &r.CRMID, &lu, &crmVals, &pushed); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(vals, &r.Values); err != nil {
+	r.Hash = compact.ReadHash(hash)
+	var err error
+	if r.Values, r.CRMValues, err = db.decodeBoth(ctx, vals, crmVals); err != nil {
 		return nil, fmt.Errorf("values of %s: %w", r.Reference, err)
-	}
-	if err := json.Unmarshal(crmVals, &r.CRMValues); err != nil {
-		return nil, fmt.Errorf("CRM values of %s: %w", r.Reference, err)
 	}
 	r.CRMLastUpdated, r.PushedAt = fromMillis(lu), fromUnix(pushed)
 	return &r, nil
@@ -56,7 +55,7 @@ func scanRecord(scan func(...any) error) (*Record, error) {
 // Get returns the record of a managed reference, or (nil, nil) when
 // erpsync does not manage it.
 func (db *DB) Get(ctx context.Context, ref string) (*Record, error) {
-	r, err := scanRecord(db.get.QueryRowContext(ctx, ref).Scan)
+	r, err := db.scanRecord(ctx, db.get.QueryRowContext(ctx, ref).Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -78,8 +77,8 @@ func (db *DB) Values(ctx context.Context, ref string) (map[string]string, error)
 	if err != nil {
 		return nil, db.fail("read record "+ref, err)
 	}
-	var out map[string]string
-	if err := json.Unmarshal(vals, &out); err != nil {
+	out, err := db.decodeValues(ctx, vals)
+	if err != nil {
 		return nil, fmt.Errorf("values of %s: %w", ref, err)
 	}
 	return out, nil
@@ -125,8 +124,12 @@ func (db *DB) HashesBetween(ctx context.Context, from, to string, fn func(ref, h
 	return db.HashSumsBetween(ctx, from, to, func(ref, hash string, _ uint64) error { return fn(ref, hash) })
 }
 
+// sqlHashText is a stored hash (compact.Hash) as its text, made by
+// SQLite: one string a row for the driver to copy, as before 008.
+const sqlHashText = `CASE WHEN typeof(hash) = 'blob' THEN lower(hex(hash)) ELSE hash END`
+
 // sqlStretch reads the hashes and row sums of a stretch of references.
-const sqlStretch = `SELECT reference, hash, row_sum FROM records INDEXED BY records_hash
+const sqlStretch = `SELECT reference, ` + sqlHashText + `, row_sum FROM records INDEXED BY records_hash
 	WHERE reference >= ? AND reference < ? ORDER BY reference`
 
 // HashSumsBetween is HashesBetween, with each record's row sum: the sum
@@ -138,7 +141,7 @@ func (db *DB) HashSumsBetween(ctx context.Context, from, to string, fn func(ref,
 	if to != "" {
 		rows, err = db.stretch.QueryContext(ctx, from, to) // a plan asks thousands of stretches
 	} else {
-		rows, err = db.ro.QueryContext(ctx, `SELECT reference, hash, row_sum FROM records INDEXED BY records_hash
+		rows, err = db.ro.QueryContext(ctx, `SELECT reference, `+sqlHashText+`, row_sum FROM records INDEXED BY records_hash
 			WHERE reference >= ? ORDER BY reference`, from)
 	}
 	if err != nil {
@@ -170,7 +173,7 @@ func (db *DB) Records(ctx context.Context, fn func(Record) error) error {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		r, err := scanRecord(rows.Scan)
+		r, err := db.scanRecord(ctx, rows.Scan)
 		if err != nil {
 			return db.fail("read records", err)
 		}
@@ -187,12 +190,20 @@ func (db *DB) Records(ctx context.Context, fn func(Record) error) error {
 // SaveSeen remembers what a refresh saw in the CRM, in one transaction.
 // Only managed references are updated: the others are not ours and are
 // ignored. A copy older than the one recorded (by CRM lastUpdated) is
-// ignored too: it says nothing new.
+// ignored too: it says nothing new. The CRM's values are kept as where
+// they differ from the values pushed, read in the same transaction.
 func (db *DB) SaveSeen(ctx context.Context, seen []Seen) error {
 	if len(seen) == 0 {
 		return nil
 	}
+	var ft *compact.Tx
 	err := db.tx(ctx, func(tx *sql.Tx) error {
+		ft = db.fields.Begin(ctx, tx)
+		get, err := tx.PrepareContext(ctx, `SELECT vals FROM records WHERE reference = ?`)
+		if err != nil {
+			return err
+		}
+		defer get.Close()
 		stmt, err := tx.PrepareContext(ctx, `UPDATE records SET crm_id = ?, crm_last_updated = ?, crm_vals = ?, crm_gone = 0
 			WHERE reference = ? AND crm_last_updated <= ?`)
 		if err != nil {
@@ -200,12 +211,7 @@ func (db *DB) SaveSeen(ctx context.Context, seen []Seen) error {
 		}
 		defer stmt.Close()
 		for _, s := range seen {
-			vals, err := encodeValues(s.CRMValues)
-			if err != nil {
-				return fmt.Errorf("CRM values of %s: %w", s.Reference, err)
-			}
-			lu := millis(s.CRMLastUpdated)
-			if _, err := stmt.ExecContext(ctx, s.CRMID, lu, string(vals), s.Reference, lu); err != nil {
+			if err := db.saveSeen(ctx, ft, get, stmt, s); err != nil {
 				return fmt.Errorf("%s: %w", s.Reference, err)
 			}
 		}
@@ -214,64 +220,31 @@ func (db *DB) SaveSeen(ctx context.Context, seen []Seen) error {
 	if err != nil {
 		return db.fail("save CRM copies", err)
 	}
+	ft.Commit()
 	return nil
 }
 
-// encodeValues is the stored form of values: compact JSON, keys sorted,
-// {} for none.
-func encodeValues(m map[string]string) ([]byte, error) {
-	b, _ := appendValues(make([]byte, 0, 32*len(m)), nil, m)
-	return b, nil
-}
-
-// appendValues appends the stored form of m to b; keys is scratch room
-// for the sorted keys, returned for the next call.
-func appendValues(b []byte, keys []string, m map[string]string) ([]byte, []string) {
-	if len(m) == 0 {
-		return append(b, "{}"...), keys
+// saveSeen records one Seen of SaveSeen.
+func (db *DB) saveSeen(ctx context.Context, ft *compact.Tx, get, stmt *sql.Stmt, s Seen) error {
+	var raw []byte
+	err := get.QueryRowContext(ctx, s.Reference).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // not managed: not ours
 	}
-	// The bytes of json.Marshal (keys sorted, its escaping), without its
-	// reflection: the writer encodes two maps an outcome, a third of an
-	// import's checkpoint time (issue 14 §3).
-	keys = keys[:0]
-	for k := range m {
-		keys = append(keys, k)
+	if err != nil {
+		return fmt.Errorf("read values: %w", err)
 	}
-	slices.Sort(keys)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, k)
-		b = append(b, ':')
-		b = appendJSONString(b, m[k])
+	vals, err := db.decodeValues(ctx, raw)
+	if err != nil {
+		return fmt.Errorf("read values: %w", err)
 	}
-	return append(b, '}'), keys
-}
-
-// appendJSONString appends s as json.Marshal encodes it: plain printable
-// ASCII as is, anything else through json.Marshal.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x80 {
-			// UTF-8 goes as it is, as json.Marshal writes it (a fifth of
-			// the values of an export with accents): but for the line
-			// and paragraph separators, and bytes that are not UTF-8.
-			if r, size := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError && r != '\u2028' && r != '\u2029' {
-				i += size - 1
-				continue
-			}
-		}
-		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s) // a string always encodes
-			return append(b, q...)
-		}
+	diff, err := ft.Diff(vals, s.CRMValues)
+	if err != nil {
+		return fmt.Errorf("CRM values: %w", err)
 	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
+	lu := millis(s.CRMLastUpdated)
+	_, err = stmt.ExecContext(ctx, s.CRMID, lu, diff, s.Reference, lu)
+	return err
 }
 
 // RowSum is the sum of the export row a record's hash was made from.
@@ -295,7 +268,7 @@ func (db *DB) SaveRowSums(ctx context.Context, sums []RowSum) error {
 		}
 		defer stmt.Close()
 		for _, s := range sums {
-			if _, err := stmt.ExecContext(ctx, int64(s.Sum), s.Reference, s.Hash); err != nil {
+			if _, err := stmt.ExecContext(ctx, int64(s.Sum), s.Reference, compact.Hash(s.Hash)); err != nil {
 				return fmt.Errorf("row sum of %s: %w", s.Reference, err)
 			}
 		}
@@ -328,11 +301,14 @@ func (db *DB) SaveHashes(ctx context.Context, rs []Rehash) error {
 	if len(rs) == 0 {
 		return nil
 	}
+	var ft *compact.Tx
 	err := db.tx(ctx, func(tx *sql.Tx) error {
+		ft = db.fields.Begin(ctx, tx)
 		s, err := prepareRehash(ctx, tx)
 		if err != nil {
 			return err
 		}
+		s.db, s.ft = db, ft
 		defer s.close()
 		for _, r := range rs {
 			if err := s.save(ctx, r); err != nil {
@@ -344,11 +320,16 @@ func (db *DB) SaveHashes(ctx context.Context, rs []Rehash) error {
 	if err != nil {
 		return db.fail("save hashes", err)
 	}
+	ft.Commit()
 	return nil
 }
 
 // rehashStmts are SaveHashes' statements, in its transaction.
-type rehashStmts struct{ hashOnly, withVals, getVals *sql.Stmt }
+type rehashStmts struct {
+	hashOnly, withVals, getVals *sql.Stmt
+	db                          *DB
+	ft                          *compact.Tx
+}
 
 func prepareRehash(ctx context.Context, tx *sql.Tx) (*rehashStmts, error) {
 	s := &rehashStmts{}
@@ -357,8 +338,8 @@ func prepareRehash(ctx context.Context, tx *sql.Tx) (*rehashStmts, error) {
 		sql string
 	}{
 		{&s.hashOnly, `UPDATE records SET hash = ?, row_sum = ? WHERE reference = ?`},
-		{&s.withVals, `UPDATE records SET hash = ?, row_sum = ?, vals = ? WHERE reference = ?`},
-		{&s.getVals, `SELECT vals FROM records WHERE reference = ?`},
+		{&s.withVals, `UPDATE records SET hash = ?, row_sum = ?, vals = ?, crm_vals = ? WHERE reference = ?`},
+		{&s.getVals, `SELECT vals, crm_vals FROM records WHERE reference = ?`},
 	} {
 		st, err := tx.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -379,29 +360,38 @@ func (s *rehashStmts) close() {
 }
 
 // save records one Rehash: with Keep, the record's values of the fields
-// no longer mapped are dropped.
+// no longer mapped are dropped. New values leave the CRM's as they were:
+// their difference with the values is stored anew.
 func (s *rehashStmts) save(ctx context.Context, r Rehash) error {
+	if r.Values == nil && r.Keep == nil {
+		_, err := s.hashOnly.ExecContext(ctx, compact.Hash(r.Hash), int64(r.Sum), r.Reference)
+		return err
+	}
+	var raw, rawCRM []byte
+	err := s.getVals.QueryRowContext(ctx, r.Reference).Scan(&raw, &rawCRM)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // not managed: nothing to change
+	}
+	if err != nil {
+		return fmt.Errorf("read values: %w", err)
+	}
+	old, crm, err := s.db.decodeBoth(ctx, raw, rawCRM)
+	if err != nil {
+		return fmt.Errorf("read values: %w", err)
+	}
 	vals := r.Values
-	if vals == nil && r.Keep != nil {
-		var raw []byte
-		err := s.getVals.QueryRowContext(ctx, r.Reference).Scan(&raw)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil // not managed: nothing to change
-		}
-		if err != nil {
-			return fmt.Errorf("read values: %w", err)
-		}
-		if err := json.Unmarshal(raw, &vals); err != nil {
-			return fmt.Errorf("read values: %w", err)
-		}
+	if vals == nil {
+		vals = old
 		maps.DeleteFunc(vals, func(k, _ string) bool { return !r.Keep[k] })
 	}
-	var err error
-	if vals == nil {
-		_, err = s.hashOnly.ExecContext(ctx, r.Hash, int64(r.Sum), r.Reference)
-	} else {
-		b, _ := encodeValues(vals)
-		_, err = s.withVals.ExecContext(ctx, r.Hash, int64(r.Sum), string(b), r.Reference)
+	v, err := compact.AppendValues([]byte{}, vals, s.ft.ID)
+	if err != nil {
+		return err
 	}
+	d, err := compact.AppendDiff([]byte{}, vals, crm, s.ft.ID)
+	if err != nil {
+		return err
+	}
+	_, err = s.withVals.ExecContext(ctx, compact.Hash(r.Hash), int64(r.Sum), v, d, r.Reference)
 	return err
 }

@@ -6,10 +6,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"maps"
 	"strings"
 	"sync"
 	"time"
+
+	"erpsync/state/compact"
 )
 
 // The operations of an outcome.
@@ -289,8 +290,10 @@ const (
 
 // writeOutcomes records a batch, in order, in one transaction.
 func (db *DB) writeOutcomes(ctx context.Context, batch []Outcome) error {
+	var ft *compact.Tx
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		bw := &batchWriter{ctx: ctx, tx: tx, now: db.Now().Unix(), stmts: map[string]*sql.Stmt{}}
+		ft = db.fields.Begin(ctx, tx)
+		bw := &batchWriter{ctx: ctx, tx: tx, now: db.Now().Unix(), stmts: map[string]*sql.Stmt{}, fields: ft}
 		var err error
 		if bw.failing, err = failingAmong(ctx, tx, batch); err != nil {
 			return fmt.Errorf("read failures: %w", err)
@@ -305,6 +308,7 @@ func (db *DB) writeOutcomes(ctx context.Context, batch []Outcome) error {
 	if err != nil {
 		return db.fail("write checkpoint", err)
 	}
+	ft.Commit()
 	return nil
 }
 
@@ -317,10 +321,8 @@ type batchWriter struct {
 	// failing are the references of the batch with a stored failure: a
 	// success clears only those (most outcomes have none to clear).
 	failing map[string]bool
-	buf     []byte   // scratch: a record's values encoded
-	crmBuf  []byte   // scratch: the CRM's values encoded, when they differ
-	keys    []string // scratch: their keys sorted
-	keyJSON []string // keys encoded, with their colon (and comma but the first)
+	fields  *compact.Tx // encodes values, adding new field names
+	buf     []byte      // scratch: a record's values encoded
 }
 
 func (bw *batchWriter) exec(query string, args ...any) error {
@@ -367,95 +369,19 @@ func (bw *batchWriter) write(o Outcome) error {
 
 // saveRecord writes the record of a successful upsert.
 func (bw *batchWriter) saveRecord(o Outcome) error {
-	vals, crmVals := bw.encodeBoth(o.Values, o.CRMValues)
-	return bw.exec(sqlSaveRecord, o.Reference, o.Hash, vals, o.CRMID, millis(o.CRMLastUpdated), crmVals, bw.now, int64(o.RowSum))
-}
-
-// encodeBoth returns the stored forms (encodeValues) of an upsert's
-// values and of the CRM's. Both most often have the keys of the outcome
-// before (the mapped fields), and the same values: one walk of those
-// keys then looks each value up once in each map, and the CRM's form is
-// the values' own up to where they differ, if they do. Encoding the two
-// apart and maps.Equal between them took 6.5% of a 1M import's CPU.
-func (bw *batchWriter) encodeBoth(vals, crm map[string]string) (string, string) {
-	if len(vals) == 0 || len(vals) != len(bw.keys) || len(crm) != len(vals) {
-		return bw.encodeApart(vals, crm)
+	vals, err := bw.fields.Values(o.Values)
+	if err != nil {
+		return err
 	}
-	b, c := append(bw.buf[:0], '{'), bw.crmBuf[:0]
-	differ := false
-	for i, k := range bw.keys {
-		v, ok := vals[k]
-		cv, cok := crm[k]
-		if !ok || !cok {
-			return bw.encodeApart(vals, crm)
-		}
-		if !differ && cv != v {
-			differ = true
-			c = append(c, b...) // the keys before are the same in both
-		}
-		b = appendJSONString(append(b, bw.keyJSON[i]...), v)
-		if differ {
-			c = appendJSONString(append(c, bw.keyJSON[i]...), cv)
-		}
+	if bw.buf == nil {
+		bw.buf = make([]byte, 0, 512) // never nil: nil is NULL
 	}
-	bw.buf = append(b, '}')
-	if !differ {
-		s := string(bw.buf)
-		return s, s
+	bw.buf = append(bw.buf[:0], vals...)
+	crmVals, err := bw.fields.Diff(o.Values, o.CRMValues)
+	if err != nil {
+		return err
 	}
-	bw.crmBuf = append(c, '}')
-	return string(bw.buf), string(bw.crmBuf)
-}
-
-// encodeApart returns the stored forms of vals and crm one after the
-// other (the CRM's answer is most often what was pushed).
-func (bw *batchWriter) encodeApart(vals, crm map[string]string) (string, string) {
-	v := bw.encode(vals)
-	if maps.Equal(vals, crm) {
-		return v, v
-	}
-	return v, bw.encode(crm)
-}
-
-// encode returns the stored form of m (encodeValues). The keys of an
-// outcome are most often those of the one before (the mapped fields):
-// their sorted order is then taken again instead of sorted anew, a fifth
-// of the writer's time in an import (issue 14 §3), and their encoding.
-func (bw *batchWriter) encode(m map[string]string) string {
-	if len(m) == 0 {
-		return "{}"
-	}
-	if !sameKeys(bw.keys, m) {
-		bw.buf, bw.keys = appendValues(bw.buf[:0], bw.keys, m)
-		bw.keyJSON = bw.keyJSON[:0]
-		for i, k := range bw.keys {
-			var kb []byte
-			if i > 0 {
-				kb = append(kb, ',')
-			}
-			bw.keyJSON = append(bw.keyJSON, string(append(appendJSONString(kb, k), ':')))
-		}
-		return string(bw.buf)
-	}
-	b := append(bw.buf[:0], '{')
-	for i, k := range bw.keys {
-		b = appendJSONString(append(b, bw.keyJSON[i]...), m[k])
-	}
-	bw.buf = append(b, '}')
-	return string(bw.buf)
-}
-
-// sameKeys reports whether m's keys are exactly keys.
-func sameKeys(keys []string, m map[string]string) bool {
-	if len(keys) != len(m) {
-		return false
-	}
-	for _, k := range keys {
-		if _, ok := m[k]; !ok {
-			return false
-		}
-	}
-	return true
+	return bw.exec(sqlSaveRecord, o.Reference, compact.Hash(o.Hash), bw.buf, o.CRMID, millis(o.CRMLastUpdated), crmVals, bw.now, int64(o.RowSum))
 }
 
 // failingChunk bounds the references asked about in one query.

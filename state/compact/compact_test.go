@@ -1,0 +1,124 @@
+package compact
+
+import (
+	"encoding/json"
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// ids numbers names in the order first asked, as a fields table does.
+func ids() IDs {
+	m := map[string]uint64{}
+	return func(name string) (uint64, error) {
+		if id, ok := m[name]; ok {
+			return id, nil
+		}
+		m[name] = uint64(len(m) + 1)
+		return m[name], nil
+	}
+}
+
+// read decodes b by the names ids gave.
+func read(t *testing.T, ids IDs, names []string, b []byte, diff bool, base map[string]string) map[string]string {
+	t.Helper()
+	byID := map[uint64]string{}
+	for _, n := range names {
+		id, _ := ids(n)
+		byID[id] = n
+	}
+	out := maps.Clone(base)
+	if out == nil {
+		out = map[string]string{}
+	}
+	err := Walk(b, diff, func(id uint64, v string, absent bool) error {
+		if absent {
+			delete(out, byID[id])
+		} else {
+			out[byID[id]] = v
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// FuzzFromJSON: the values of json.Marshal's bytes of any map of strings
+// come back, as encoding/json reads them (what the checkpoint held
+// before 008), and the CRM's beside them.
+func FuzzFromJSON(f *testing.F) {
+	for _, s := range []string{"Paris", "München", "a\"b\\c", "\u2028", "bad \xff", "<&>", "", "日本語", "tab\tline\n"} {
+		f.Add("name", s, "city", s+"x")
+	}
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		vals := map[string]string{k1: v1, "zip": v2}
+		crm := map[string]string{k2: v2, "zip": v1}
+		js, _ := json.Marshal(vals)
+		cjs, _ := json.Marshal(crm)
+		var want, wantCRM map[string]string
+		_ = json.Unmarshal(js, &want)
+		_ = json.Unmarshal(cjs, &wantCRM)
+		id := ids()
+		b, err := fromJSON(nil, js, func(k []byte) (uint64, error) { return id(string(k)) })
+		if err != nil {
+			t.Fatalf("FromJSON(%s): %v", js, err)
+		}
+		d, err := diffJSON(nil, js, cjs, id)
+		if err != nil {
+			t.Fatalf("DiffJSON(%s, %s): %v", js, cjs, err)
+		}
+		names := append(slices.Collect(maps.Keys(want)), slices.Collect(maps.Keys(wantCRM))...)
+		got := read(t, id, names, b, false, nil)
+		if !maps.Equal(got, want) {
+			t.Fatalf("values of %s = %q, want %q", js, got, want)
+		}
+		if gotCRM := read(t, id, names, d, true, got); !maps.Equal(gotCRM, wantCRM) {
+			t.Fatalf("CRM values of %s = %q, want %q", cjs, gotCRM, wantCRM)
+		}
+	})
+}
+
+// TestWalkMalformed: a damaged encoding is an error, never a panic.
+func TestWalkMalformed(t *testing.T) {
+	b, _ := AppendValues(nil, map[string]string{"name": strings.Repeat("x", 200)}, ids())
+	for i := range len(b) {
+		if err := Walk(b[:i], false, func(uint64, string, bool) error { return nil }); i > 0 && !errors.Is(err, ErrMalformed) {
+			t.Errorf("%d bytes of %d: %v", i, len(b), err)
+		}
+	}
+	if err := Walk([]byte{0x80}, true, func(uint64, string, bool) error { return nil }); !errors.Is(err, ErrMalformed) {
+		t.Errorf("a varint cut short: %v", err)
+	}
+}
+
+// TestHash: a sha256 in hex is kept as its 32 bytes; any other hash as
+// its text.
+func TestHash(t *testing.T) {
+	for _, h := range []string{strings.Repeat("0123456789abcdef", 4), strings.Repeat("A", 64), "h1", "", strings.Repeat("g", 64)} {
+		stored := Hash(h)
+		if b, ok := stored.([]byte); ok != (h == strings.Repeat("0123456789abcdef", 4)) || ok && len(b) != 32 {
+			t.Errorf("Hash(%q) = %v", h, stored)
+		}
+		if got := ReadHash(stored); got != h {
+			t.Errorf("ReadHash(Hash(%q)) = %q", h, got)
+		}
+	}
+}
+
+// TestNoCRMValues: values pushed without a CRM's copy (none read back)
+// cost one byte, not an entry a field.
+func TestNoCRMValues(t *testing.T) {
+	vals := map[string]string{"name": "Alpha", "city": "Paris", "zip": "75001"}
+	for _, crm := range []map[string]string{nil, {}} {
+		if b, _ := AppendDiff(nil, vals, crm, ids()); len(b) != 1 || b[0] != noCRM {
+			t.Errorf("AppendDiff(vals, %v) = %v, want [0]", crm, b)
+		}
+	}
+	if b, _ := AppendDiff(nil, nil, nil, ids()); len(b) != 0 {
+		t.Errorf("AppendDiff(nil, nil) = %v, want nothing", b)
+	}
+}

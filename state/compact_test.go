@@ -1,0 +1,313 @@
+package state_test
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"erpsync/state"
+)
+
+// TestCheckpointCompact: a managed customer takes at most 400 bytes of
+// the file (issue 25 §4; ~940 with two JSON maps a record), for typical
+// values whose CRM copy is what was pushed.
+func TestCheckpointCompact(t *testing.T) {
+	db := MustOpenDB(t)
+	const n = 20_000
+	w := db.NewWriter(5000, time.Hour)
+	for i := range n {
+		v := customerValues(i)
+		o := state.Outcome{RunID: 1, Op: state.OpUpsert, Reference: fmt.Sprintf("C-%07d", i), Hash: hashOf(i),
+			RowSum: uint64(i) * 0x9e3779b97f4a7c15, Values: v, CRMID: int64(i + 1), CRMLastUpdated: fixedNow, CRMValues: v}
+		if err := w.Put(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if per := bytesPerRecord(t, db.Path, n); per > 400 {
+		t.Errorf("%.0f bytes a managed customer, want ≤ 400", per)
+	} else {
+		t.Logf("%.0f bytes a managed customer", per)
+	}
+}
+
+// roundTrip are records whose every value drift, reconcile and the audit
+// copies read must come back: the CRM's copy the same as what was pushed,
+// differing, lacking a field, with a field more, empty, none; odd text.
+func roundTrip() []state.Outcome {
+	base := map[string]string{"reference": "R1", "name": "Golden Gems", "city": "München", "email": "a&b@example.com", "zip": "75001"}
+	with := func(m map[string]string, kv ...string) map[string]string {
+		out := maps.Clone(m)
+		for i := 0; i+1 < len(kv); i += 2 {
+			if kv[i+1] == "-" {
+				delete(out, kv[i])
+			} else {
+				out[kv[i]] = kv[i+1]
+			}
+		}
+		return out
+	}
+	long := strings.Repeat("x", 300)
+	cases := []struct{ vals, crm map[string]string }{
+		{base, base},
+		{base, with(base, "city", "Munich")},
+		{base, with(base, "email", "-")},
+		{base, with(base, "email", "-", "phone", "+33 1", "zip", "")},
+		{with(base, "name", "Other \"quoted\" \\ <&> \u2028\t"), with(base, "name", "Other")},
+		{with(base, "zip", ""), with(base, "zip", "-")},
+		{base, nil},
+		{nil, base},
+		{nil, nil},
+		{map[string]string{"": "empty key", "notes": long}, map[string]string{"": "other", "notes": long + "y"}},
+		{map[string]string{"name": "日本語", "zip": "0"}, map[string]string{"name": "日本語", "zip": "0", "country": "JP"}},
+	}
+	var out []state.Outcome
+	for i, c := range cases {
+		out = append(out, state.Outcome{RunID: 1, Op: state.OpUpsert, Reference: fmt.Sprintf("R%02d", i), Hash: hashOf(i + 1),
+			RowSum: uint64(i), Values: c.vals, CRMID: int64(i + 1), CRMLastUpdated: fixedNow.Add(time.Duration(i) * time.Millisecond),
+			CRMValues: c.crm})
+	}
+	// Hashes that are not a sha256 in hex are kept as they are.
+	out[0].Hash, out[1].Hash = "h1", strings.ToUpper(hashOf(9))
+	return out
+}
+
+// orEmpty is a stored map: never nil.
+func orEmpty(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+// checkRecords says whether db holds exactly the records of outs.
+func checkRecords(t *testing.T, db *state.DB, outs []state.Outcome) {
+	t.Helper()
+	var got []state.Record
+	if err := db.Records(ctx, func(r state.Record) error { got = append(got, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(outs) {
+		t.Fatalf("%d records, want %d", len(got), len(outs))
+	}
+	for i, o := range outs {
+		want := state.Record{Reference: o.Reference, Hash: o.Hash, Values: orEmpty(o.Values), CRMID: o.CRMID,
+			CRMLastUpdated: o.CRMLastUpdated, CRMValues: orEmpty(o.CRMValues), PushedAt: fixedNow}
+		if !reflect.DeepEqual(got[i], want) {
+			t.Errorf("record %d = %+v\nwant %+v", i, got[i], want)
+		}
+		if r, err := db.Get(ctx, o.Reference); err != nil || !reflect.DeepEqual(*r, want) {
+			t.Errorf("Get(%s) = %+v, %v", o.Reference, r, err)
+		}
+		if v, err := db.Values(ctx, o.Reference); err != nil || !reflect.DeepEqual(v, want.Values) {
+			t.Errorf("Values(%s) = %v, %v", o.Reference, v, err)
+		}
+	}
+	i := 0
+	err := db.HashSumsBetween(ctx, "", "", func(ref, hash string, sum uint64) error {
+		if o := outs[i]; ref != o.Reference || hash != o.Hash || sum != o.RowSum {
+			t.Errorf("hash %d: %s %s %d, want %s %s %d", i, ref, hash, sum, o.Reference, o.Hash, o.RowSum)
+		}
+		i++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCompactRoundTrip: every value pushed and every value of the CRM's
+// copy comes back, through the writer, SaveSeen and SaveHashes, and from
+// another process (the field names read from the file).
+func TestCompactRoundTrip(t *testing.T) {
+	db := MustOpenDB(t)
+	outs := roundTrip()
+	MustWrite(t, db, outs...)
+	checkRecords(t, db, outs)
+
+	// A refresh's copies: the CRM's values change, the pushed ones stay.
+	seen := []state.Seen{
+		{Reference: outs[0].Reference, CRMID: 7, CRMLastUpdated: fixedNow.Add(time.Hour), CRMValues: map[string]string{"name": "Hand edit", "newField": "n"}},
+		{Reference: outs[2].Reference, CRMID: 8, CRMLastUpdated: fixedNow.Add(time.Hour), CRMValues: outs[2].Values},
+		{Reference: "unmanaged", CRMID: 9, CRMLastUpdated: fixedNow, CRMValues: map[string]string{"x": "y"}},
+	}
+	if err := db.SaveSeen(ctx, seen); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range seen[:2] {
+		o := outsByRef(outs, s.Reference)
+		o.CRMID, o.CRMLastUpdated, o.CRMValues = s.CRMID, s.CRMLastUpdated, s.CRMValues
+	}
+	checkRecords(t, db, outs)
+
+	// A mapping change: new values, or fields no longer mapped; the
+	// CRM's copy stays what it was.
+	o3, o4 := outsByRef(outs, "R03"), outsByRef(outs, "R04")
+	rs := []state.Rehash{
+		{Reference: o3.Reference, Hash: hashOf(40), Sum: 40, Values: map[string]string{"name": "Renamed"}},
+		{Reference: o4.Reference, Hash: hashOf(41), Sum: 41, Keep: map[string]bool{"name": true, "zip": true}},
+	}
+	if err := db.SaveHashes(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	o3.Hash, o3.RowSum, o3.Values = hashOf(40), 40, map[string]string{"name": "Renamed"}
+	o4.Hash, o4.RowSum = hashOf(41), 41
+	o4.Values = map[string]string{"name": o4.Values["name"], "zip": o4.Values["zip"]}
+	checkRecords(t, db, outs)
+	checkRecords(t, MustReopenDB(t, db), outs)
+}
+
+func outsByRef(outs []state.Outcome, ref string) *state.Outcome {
+	for i := range outs {
+		if outs[i].Reference == ref {
+			return &outs[i]
+		}
+	}
+	return nil
+}
+
+// TestCompactInvalidUTF8: bytes that are not UTF-8 read back as U+FFFD,
+// one a byte, as they did from JSON.
+func TestCompactInvalidUTF8(t *testing.T) {
+	db := MustOpenDB(t)
+	o := upsert("A", "h", map[string]string{"name": "bad \xff\xfe byte"})
+	o.CRMValues = map[string]string{"name": "bad \xff\xfe byte", "city": "\xc3"}
+	MustWrite(t, db, o)
+	r, err := db.Get(ctx, "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"name": "bad \ufffd\ufffd byte"}
+	wantCRM := map[string]string{"name": "bad \ufffd\ufffd byte", "city": "\ufffd"}
+	if !reflect.DeepEqual(r.Values, want) || !reflect.DeepEqual(r.CRMValues, wantCRM) {
+		t.Errorf("A = %q, %q; want %q, %q", r.Values, r.CRMValues, want, wantCRM)
+	}
+}
+
+// legacyCheckpoint writes at path a checkpoint as erpsync wrote it before
+// migration 008 (values as JSON, json.Marshal's bytes), holding outs.
+func legacyCheckpoint(tb testing.TB, path string, outs func(yield func(state.Outcome) bool)) {
+	tb.Helper()
+	db := state.NewDB(path)
+	state.SetStopBefore(db, "migrations/008")
+	if err := db.Open(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetMaxOpenConns(1)
+	tx, err := raw.BeginTx(ctx, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO records (reference, hash, vals, crm_id, crm_last_updated, crm_vals, pushed_at, row_sum)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for o := range outs {
+		vals, _ := json.Marshal(orEmpty(o.Values))
+		crm, _ := json.Marshal(orEmpty(o.CRMValues))
+		if _, err := ins.ExecContext(ctx, o.Reference, o.Hash, string(vals), o.CRMID, state.Millis(o.CRMLastUpdated),
+			string(crm), state.Seconds(fixedNow), int64(o.RowSum)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	ins.Close()
+	if err := tx.Commit(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// TestMigration008Resumable: migration 008 converts a checkpoint of JSON
+// values in place; stopped after two batches (as a kill would), the next
+// Open goes on from there and every value comes back.
+func TestMigration008Resumable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	var outs []state.Outcome
+	for i := range 1000 {
+		v := customerValues(i)
+		crm := v
+		if i%7 == 0 {
+			crm = maps.Clone(v)
+			crm["city"] = "Hand edit"
+			delete(crm, "phone")
+		}
+		outs = append(outs, state.Outcome{Reference: fmt.Sprintf("C-%07d", i), Hash: hashOf(i), RowSum: uint64(i),
+			Values: v, CRMID: int64(i + 1), CRMLastUpdated: fixedNow.Add(time.Duration(i) * time.Millisecond), CRMValues: crm})
+	}
+	outs = append(outs, roundTrip()...)
+	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
+		for _, o := range outs {
+			if !yield(o) {
+				return
+			}
+		}
+	})
+	errKilled := fmt.Errorf("killed")
+	stops := 0
+	kill := 200 // after two batches; then once swapped, before VACUUM and the indexes
+	restore := state.SetCopyHook(100, func(copied int) error {
+		if copied == kill {
+			stops++
+			kill = -1
+			return errKilled
+		}
+		return nil
+	})
+	defer restore()
+	db := state.NewDB(path)
+	db.Now = func() time.Time { return fixedNow }
+	if err := db.Open(ctx); err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("Open stopped by the hook: %v", err)
+	}
+	var copied int
+	if err := rawDB(t, path).QueryRowContext(ctx, `SELECT count(*) FROM records_v8`).Scan(&copied); err != nil || copied != 200 {
+		t.Fatalf("copied before the stop: %d, %v; want 200", copied, err)
+	}
+	kill = len(outs) - 200 // what the second Open copies, swapped
+	if err := db.Open(ctx); err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("Open stopped by the hook after the swap: %v", err)
+	}
+	db = state.NewDB(path)
+	db.Now = func() time.Time { return fixedNow }
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if stops != 2 {
+		t.Errorf("the hook stopped %d times, want 2", stops)
+	}
+	sorted := slices.Clone(outs)
+	slices.SortFunc(sorted, func(a, b state.Outcome) int { return strings.Compare(a.Reference, b.Reference) })
+	checkRecords(t, db, sorted)
+	var left int
+	if err := rawDB(t, path).QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'records_v8'`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("records_v8 left: %d, %v", left, err)
+	}
+	if err := db.Verify(ctx); err != nil {
+		t.Error(err)
+	}
+	var free int
+	if err := rawDB(t, path).QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil || free != 0 {
+		t.Errorf("%d free pages after the migration (%v): the file kept the old pages", free, err)
+	}
+}

@@ -1,0 +1,18 @@
+package state
+
+import "cmp"
+
+// Test hooks of migration 008 (migrate008.go), for the external tests.
+
+// SetStopBefore leaves migration name and the later ones out of db's
+// Open: a checkpoint as an older erpsync left it.
+func SetStopBefore(db *DB, name string) { db.stopBefore = name }
+
+// SetCopyHook sets the hook called after each batch of migration 008,
+// and its batch size (0: as it is); it returns a function that restores
+// both.
+func SetCopyHook(batch int, hook func(copied int) error) (restore func()) {
+	oldBatch, oldHook := copyBatch, copyHook
+	copyBatch, copyHook = cmp.Or(batch, copyBatch), hook
+	return func() { copyBatch, copyHook = oldBatch, oldHook }
+}
