@@ -16,6 +16,7 @@ import (
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/history"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/policy"
 )
 
 // BenchmarkNightlyHistory1M is the nightly run of 1,000,000 customers
@@ -69,7 +70,7 @@ func nightly(b testing.TB, m *mapping.Mapping, day2 string, db *state.DB, client
 	ctx := context.Background()
 	start := time.Now()
 	p, err := plan.Build(ctx, sync.PlanRows(ctx, m, day2), db, plan.Options{
-		Deletes: plan.DeletesMirror, MaxDelete: plan.Limit{Percent: 5, IsPercent: true}, DriftPolicy: plan.DriftERPWins,
+		Deletes: policy.DeletesMirror, MaxDelete: plan.Limit{Percent: 5, IsPercent: true}, DriftPolicy: policy.DriftERPWins,
 	})
 	if err != nil {
 		b.Fatal(err)

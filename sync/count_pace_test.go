@@ -10,7 +10,7 @@ import (
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/internal/testrig"
-	"erpsync/sync/plan"
+	"erpsync/sync/plan/policy"
 )
 
 // gets is the number of GET requests crmsim has served.
@@ -49,11 +49,11 @@ func TestCount_WindowsFollowCustomersNotSeconds(t *testing.T) {
 			cr.every, cr.step = pace.every, pace.step
 			cr.job.Settings.Lookback = 0
 			start := cr.clock.Now()
-			cr.do(t, sync.ModeImport, plan.DriftReport)
+			cr.do(t, sync.ModeImport, policy.DriftReport)
 			span := cr.clock.Now().Sub(start)
 			cr.clock.Advance(time.Hour)
 			before := cr.sim.Stats()
-			pl := cr.do(t, sync.ModeRun, plan.DriftReport)
+			pl := cr.do(t, sync.ModeRun, policy.DriftReport)
 			after := cr.sim.Stats()
 			lists := after[crm.OpList] - before[crm.OpList]
 			shows := after[crm.OpShowByReference] - before[crm.OpShowByReference]
@@ -106,7 +106,7 @@ func TestCount_RealPace(t *testing.T) {
 			handErr = err
 		}
 	}
-	cr.do(t, sync.ModeImport, plan.DriftReport)
+	cr.do(t, sync.ModeImport, policy.DriftReport)
 	cr.during = nil
 	if deleted == "" || handErr != nil {
 		t.Fatalf("hand work during the import: deleted %q, %v", deleted, handErr)
@@ -114,7 +114,7 @@ func TestCount_RealPace(t *testing.T) {
 
 	cr.clock.Advance(time.Hour)
 	before := gets(cr.sim)
-	pl := cr.do(t, sync.ModeRun, plan.DriftReport)
+	pl := cr.do(t, sync.ModeRun, policy.DriftReport)
 	got := gets(cr.sim) - before
 	t.Logf("the run after a %d-row import: %d GETs (reading it: %d pages)", rows, got, rows/pageSize)
 	if got > 25 {
@@ -156,17 +156,17 @@ func TestCount_BlindSpotFoundByFullCheck(t *testing.T) {
 				_, handErr = cr.store.Put(edited, map[string]string{"name": "Edited right after its write"})
 			}
 		}
-		cr.do(t, sync.ModeImport, plan.DriftReport)
+		cr.do(t, sync.ModeImport, policy.DriftReport)
 		cr.during = nil
 		if edited == "" || handErr != nil {
 			t.Fatalf("hand edit during the import: %q, %v", edited, handErr)
 		}
 		cr.clock.Advance(time.Hour)
-		pl := cr.do(t, sync.ModeRun, plan.DriftReport)
+		pl := cr.do(t, sync.ModeRun, policy.DriftReport)
 		t.Logf("the counting run after the import: drift %+v (the blind spot: none expected)", pl.Drift)
 		cr.clock.Advance(time.Hour)
 		lists := cr.sim.Stats()[crm.OpList]
-		pl = cr.do(t, sync.ModeRun, plan.DriftReport)
+		pl = cr.do(t, sync.ModeRun, policy.DriftReport)
 		t.Logf("the full walk: %d list requests", cr.sim.Stats()[crm.OpList]-lists)
 		if d, ok := driftOf(pl)[edited]; !ok || d.Deleted || len(pl.Drift) != 1 {
 			t.Errorf("the full walk did not find the hand edit of %s: drift %+v", edited, pl.Drift)
@@ -184,7 +184,7 @@ func TestCount_ManyDifferencesCostNoMoreThanReading(t *testing.T) {
 	cr := newCountRig(t, rows, pageSize)
 	cr.every = 100
 	cr.job.Settings.Lookback = 0
-	cr.do(t, sync.ModeImport, plan.DriftReport)
+	cr.do(t, sync.ModeImport, policy.DriftReport)
 	var deleted []string
 	for i := 0; i < len(cr.posted) && len(deleted) < 30; i += 7 {
 		if ref := cr.posted[i]; cr.store.DeleteByReference(ref) == nil { // leaves only: the CRM refuses the others
@@ -194,7 +194,7 @@ func TestCount_ManyDifferencesCostNoMoreThanReading(t *testing.T) {
 	}
 	cr.clock.Advance(time.Hour)
 	lists := cr.sim.Stats()[crm.OpList]
-	pl := cr.do(t, sync.ModeRun, plan.DriftReport)
+	pl := cr.do(t, sync.ModeRun, policy.DriftReport)
 	got := cr.sim.Stats()[crm.OpList] - lists
 	t.Logf("%d hand deletes: %d list requests (reading it all: %d pages)", len(deleted), got, rows/pageSize)
 	if len(deleted) != 30 {

@@ -9,7 +9,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync"
 	"erpsync/sync/crm"
-	"erpsync/sync/plan"
+	"erpsync/sync/plan/policy"
 )
 
 // TestCount_SurplusDoesNotHideHandDelete: after `init -adopt`, the CRM's
@@ -27,7 +27,7 @@ func TestCount_SurplusDoesNotHideHandDelete(t *testing.T) {
 	ctx := context.Background()
 	cr.handPut(t, "HAND-OLD", "Made by hand before erpsync") // early in the span
 	cr.clock.Advance(time.Second)
-	cr.do(t, sync.ModeImport, plan.DriftReport)
+	cr.do(t, sync.ModeImport, policy.DriftReport)
 
 	// A new checkpoint adopts what the export lists: HAND-OLD is unknown.
 	cr.clock.Advance(time.Hour)
@@ -54,7 +54,7 @@ func TestCount_SurplusDoesNotHideHandDelete(t *testing.T) {
 		t.Fatal("no customer could be deleted by hand")
 	}
 	cr.clock.Advance(time.Hour)
-	p := cr.do(t, sync.ModeRun, plan.DriftReport)
+	p := cr.do(t, sync.ModeRun, policy.DriftReport)
 	if d := driftOf(p)[deleted]; !d.Deleted {
 		t.Errorf("hand delete of %s hidden by the customer unknown to the checkpoint: drift %+v", deleted, p.Drift)
 	}
@@ -65,7 +65,7 @@ func TestCount_SurplusDoesNotHideHandDelete(t *testing.T) {
 	cr.clock.Advance(time.Hour)
 	lists := cr.sim.Stats()[crm.OpList]
 	shows := cr.sim.Stats()[crm.OpShowByReference]
-	p = cr.do(t, sync.ModeRun, plan.DriftReport)
+	p = cr.do(t, sync.ModeRun, policy.DriftReport)
 	got := cr.sim.Stats()[crm.OpList] - lists
 	t.Logf("a run with nothing changed: %d list requests", got)
 	if got > 1+3 {

@@ -20,6 +20,7 @@ import (
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/policy"
 )
 
 // countRig is an engine job over crmsim and a checkpoint sharing one test
@@ -92,7 +93,7 @@ func newCountRigDays(t testing.TB, impl testrig.Impl, gen genexport.Options, pag
 	db := testrig.NewCheckpoint(t, impl, cr.clock.Now, 0)
 	cr.job = sync.Job{Mode: sync.ModeImport, File: day1, Mapping: m, CRM: client, State: db, Log: zap.NewNop(),
 		Settings: sync.Settings{Concurrency: 2, MaxFailures: testrig.EveryFailure, MaxDelete: testrig.EveryDelete,
-			Drift: plan.DriftERPWins, Lookback: time.Minute, ReportsDir: filepath.Join(dir, "reports")}}
+			Drift: policy.DriftERPWins, Lookback: time.Minute, ReportsDir: filepath.Join(dir, "reports")}}
 	return cr
 }
 
@@ -113,7 +114,7 @@ func (cr *countRig) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // do runs the job in mode with policy and returns its plan.
-func (cr *countRig) do(t testing.TB, mode sync.Mode, policy plan.DriftPolicy) *plan.Plan {
+func (cr *countRig) do(t testing.TB, mode sync.Mode, policy policy.DriftPolicy) *plan.Plan {
 	t.Helper()
 	j := cr.job
 	j.Mode, j.Settings.Drift = mode, policy
@@ -202,7 +203,7 @@ func TestCount_FindsHandWork(t *testing.T) {
 				handErr = err
 			}
 		}
-		cr.do(t, sync.ModeImport, plan.DriftERPWins)
+		cr.do(t, sync.ModeImport, policy.DriftERPWins)
 		cr.during = nil
 		if deleted == "" || handErr != nil {
 			t.Fatalf("hand work during the import: deleted %q, %v", deleted, handErr)
@@ -210,7 +211,7 @@ func TestCount_FindsHandWork(t *testing.T) {
 
 		cr.clock.Advance(time.Hour)
 		lists := cr.sim.Stats()[crm.OpList]
-		p := cr.do(t, sync.ModeRun, plan.DriftERPWins)
+		p := cr.do(t, sync.ModeRun, policy.DriftERPWins)
 		got := cr.sim.Stats()[crm.OpList] - lists
 		t.Logf("first run after the import: %d list requests (reading it: %d pages)", got, rows/pageSize)
 		if got >= rows/pageSize {
@@ -238,7 +239,7 @@ func TestCount_FindsHandWork(t *testing.T) {
 		cr.handPut(t, edited2, "Edited between runs")
 		cr.handPut(t, "HAND-B", "Made by hand too")
 		cr.clock.Advance(time.Hour)
-		p = cr.do(t, sync.ModeRun, plan.DriftReport)
+		p = cr.do(t, sync.ModeRun, policy.DriftReport)
 		drift = driftOf(p)
 		for _, ref := range []string{old, deleted} {
 			if d, ok := drift[ref]; !ok || !d.Deleted || reasonOf(p, ref) != "" {
@@ -258,7 +259,7 @@ func TestCount_FindsHandWork(t *testing.T) {
 		cr.clock.Advance(time.Hour)
 		lists = cr.sim.Stats()[crm.OpList]
 		shows := cr.sim.Stats()[crm.OpShowByReference]
-		p = cr.do(t, sync.ModeRun, plan.DriftReport)
+		p = cr.do(t, sync.ModeRun, policy.DriftReport)
 		if got := cr.sim.Stats()[crm.OpList] - lists; got > 1+3 {
 			t.Errorf("a run with nothing changed sent %d list requests; want its pull (1) and at most 3 counts", got)
 		}

@@ -19,7 +19,7 @@ import (
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/internal/testrig"
-	"erpsync/sync/plan"
+	"erpsync/sync/plan/policy"
 )
 
 // csvJob is a sync.Job over small CSV exports written by the test
@@ -71,7 +71,7 @@ func newCSVJobWith(t *testing.T, impl testrig.Impl, cfg mapping.Config, opts crm
 	t.Cleanup(client.Close)
 	db := testrig.NewCheckpoint(t, impl, nil, 10*time.Millisecond)
 	job := sync.Job{Mode: sync.ModeRun, Mapping: m, CRM: client, State: db, Log: zap.NewNop(),
-		Settings: sync.Settings{Concurrency: 2, Deletes: plan.DeletesMirror, MaxDelete: testrig.EveryDelete,
+		Settings: sync.Settings{Concurrency: 2, Deletes: policy.DeletesMirror, MaxDelete: testrig.EveryDelete,
 			MaxFailures: testrig.EveryFailure, ReportsDir: filepath.Join(dir, "reports")}}
 	return &csvJob{job: job, store: store, sim: sim, dir: dir}
 }

@@ -9,6 +9,7 @@ import (
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/policy"
 )
 
 // economy is what the nightly runs of issue 25 §2 sent.
@@ -30,21 +31,21 @@ func measureEconomy(tb testing.TB, n int, changed float64, pace int) economy {
 	gen := genexport.Options{Rows: n, Seed: 3, Changed: changed}
 	cr := newCountRigDays(tb, testrig.SQLite, gen, 100, crmsim.Options{})
 	cr.every, cr.concurrency = pace, 4
-	cr.do(tb, sync.ModeImport, plan.DriftReport)
+	cr.do(tb, sync.ModeImport, policy.DriftReport)
 	cr.clock.Advance(time.Hour)
-	cr.do(tb, sync.ModeRun, plan.DriftReport)
+	cr.do(tb, sync.ModeRun, policy.DriftReport)
 	cr.clock.Advance(20 * time.Hour)
 
 	var e economy
 	cr.job.File = cr.day2
 	before := cr.sim.Stats()
-	pl := cr.do(tb, sync.ModeRun, plan.DriftReport)
+	pl := cr.do(tb, sync.ModeRun, policy.DriftReport)
 	e.nightlyByRoute = statsDelta(before, cr.sim.Stats())
 	e.nightly, e.changes = sumStats(e.nightlyByRoute), writes(pl)
 
 	cr.clock.Advance(20 * time.Hour)
 	before = cr.sim.Stats()
-	pl = cr.do(tb, sync.ModeRun, plan.DriftReport)
+	pl = cr.do(tb, sync.ModeRun, policy.DriftReport)
 	e.afterByRoute = statsDelta(before, cr.sim.Stats())
 	e.after, e.afterWrites = sumStats(e.afterByRoute), writes(pl)
 	return e

@@ -19,6 +19,8 @@ import (
 	"erpsync/sync/history"
 	"erpsync/sync/inbox"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/policy"
+	"erpsync/sync/plan/reference"
 	"erpsync/sync/refresh"
 	"erpsync/sync/report"
 )
@@ -84,9 +86,9 @@ type CRM interface {
 
 // Settings are the sync: and crm: settings a run follows.
 type Settings struct {
-	Deletes     plan.DeleteMode
+	Deletes     policy.DeleteMode
 	MaxDelete   plan.Limit
-	Drift       plan.DriftPolicy
+	Drift       policy.DriftPolicy
 	MaxFailures plan.Limit
 	Lookback    time.Duration // widens the refresh window for clock skew with the CRM
 	FullCheck   time.Duration // sync.full_check: a run walks every customer this often; 0: 168h, < 0: never
@@ -96,13 +98,13 @@ type Settings struct {
 	// has a row without a usable reference (sync.delete_despite_row_errors).
 	DeleteDespiteRowErrors bool
 	// References says how the CRM compares references (sync.references).
-	References  plan.ReferenceMode
-	ReportsMode os.FileMode // of the report files (reports.file_mode); 0: report.DefaultMode
-	MaxErrors   int         // row errors and warnings kept whole (reports.max_errors); 0: DefaultMaxErrors
-	Mode        plan.Mode   // what a run may do (sync.mode); "": sync
-	Fields      plan.Fields // who owns each field (sync.fields)
-	Guards      plan.Guards // sync.max_create, max_update, max_blank, max_mapping_change (guards.go)
-	ReportsCSV  report.CSV  // the format of the report's CSV files (reports.csv)
+	References  reference.Mode
+	ReportsMode os.FileMode   // of the report files (reports.file_mode); 0: report.DefaultMode
+	MaxErrors   int           // row errors and warnings kept whole (reports.max_errors); 0: rowerrors.DefaultMax
+	Mode        policy.Mode   // what a run may do (sync.mode); "": sync
+	Fields      policy.Fields // who owns each field (sync.fields)
+	Guards      plan.Guards   // sync.max_create, max_update, max_blank, max_mapping_change (guards.go)
+	ReportsCSV  report.CSV    // the format of the report's CSV files (reports.csv)
 	// History is how long a customer's history is kept (state.history);
 	// 0: none is recorded.
 	History time.Duration
@@ -374,7 +376,7 @@ func begin(ctx context.Context, j Job) (*run, error) {
 }
 
 // plan refreshes the CRM side (not for an import) and builds the plan; a
-// guard that trips returns the plan with a *GuardError.
+// guard that trips returns the plan with a *guard.Error.
 func (r *run) plan(ctx context.Context) (*plan.Plan, error) {
 	j := r.j
 	start := time.Now()

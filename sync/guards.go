@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
 )
 
 // guard is the run's guard step (issue 23 §3): the plan's size against
@@ -24,16 +25,16 @@ func (r *run) guard(p *plan.Plan) error {
 	}
 	g := j.Settings.Guards
 	g.MaxDelete = plan.Limit{Percent: 100, IsPercent: true} // Build checked it, unless accepted:
-	if j.Accept[plan.GuardMaxDelete] || j.Approved != nil {
+	if j.Accept[guard.MaxDelete] || j.Approved != nil {
 		g.MaxDelete = j.Settings.MaxDelete // then it is checked here, to say it was accepted
 	}
-	var stop []*plan.GuardError
+	var stop []*guard.Error
 	for _, e := range g.Check(p) {
 		if !j.Accept[e.Guard] && j.Approved == nil { // an approved plan's guards were its reader's
 			stop = append(stop, e)
 			continue
 		}
-		a := plan.Accepted{Guard: e.Guard, Detail: e.Detail, By: j.acceptedBy()}
+		a := guard.Accepted{Guard: e.Guard, Detail: e.Detail, By: j.acceptedBy()}
 		r.summary.Accepted = append(r.summary.Accepted, a)
 		j.Log.Warn("a guard tripped and was accepted for this run", zap.String("guard", a.Guard),
 			zap.String("by", a.By), zap.String("detail", a.Detail))
@@ -48,14 +49,14 @@ func (r *run) guard(p *plan.Plan) error {
 	for i, e := range stop {
 		names[i], details[i] = e.Guard, e.Error()
 	}
-	return &plan.GuardError{Guard: strings.Join(names, ","), Detail: fmt.Sprintf("%d guards tripped: %s",
+	return &guard.Error{Guard: strings.Join(names, ","), Detail: fmt.Sprintf("%d guards tripped: %s",
 		len(stop), strings.Join(details, "; "))}
 }
 
 // maxDelete is the max_delete the plan is built with: every delete when
 // the job accepts max_delete (the guard step then says whether it tripped).
 func (j Job) maxDelete() plan.Limit {
-	if j.Accept[plan.GuardMaxDelete] || j.Approved != nil {
+	if j.Accept[guard.MaxDelete] || j.Approved != nil {
 		return plan.Limit{Percent: 100, IsPercent: true}
 	}
 	return j.Settings.MaxDelete

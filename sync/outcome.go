@@ -63,7 +63,7 @@ func Classify(err error) Class {
 // (mapping.FileError says so): nothing was written.
 type unusable interface{ Unusable() bool }
 
-// guardStop is an error of a guard that stopped the run (plan.GuardError
+// guardStop is an error of a guard that stopped the run (guard.Error
 // says so).
 type guardStop interface{ GuardStop() bool }
 

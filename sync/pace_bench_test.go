@@ -17,7 +17,7 @@ import (
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/internal/testrig"
-	"erpsync/sync/plan"
+	"erpsync/sync/plan/policy"
 )
 
 // paceRows is the size of BenchmarkImportAtRateLimit's import:
@@ -60,7 +60,7 @@ func BenchmarkImportAtRateLimit(b *testing.B) {
 		job := sync.Job{Mode: sync.ModeImport, File: day1, Mapping: m, CRM: client,
 			State: testrig.NewCheckpoint(b, testrig.SQLite, nil, 0), Log: zap.NewNop(),
 			Settings: sync.Settings{Concurrency: 4, MaxFailures: testrig.EveryFailure, MaxDelete: testrig.EveryDelete,
-				Drift: plan.DriftReport, Lookback: time.Minute, ReportsDir: filepath.Join(b.TempDir(), "reports")}}
+				Drift: policy.DriftReport, Lookback: time.Minute, ReportsDir: filepath.Join(b.TempDir(), "reports")}}
 		start := time.Now()
 		if _, err := sync.Run(context.Background(), job); err != nil {
 			b.Fatal(err)

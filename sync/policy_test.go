@@ -12,13 +12,14 @@ import (
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/policy"
 	"erpsync/sync/report"
 )
 
 // newPolicyJob is a csvJob mapping reference, name, email and phone,
 // whose fields follow policies (sync.fields): in the mapping's
 // fingerprint and in the plan, as the config's loader sets them.
-func newPolicyJob(t *testing.T, policies plan.Fields) *csvJob {
+func newPolicyJob(t *testing.T, policies policy.Fields) *csvJob {
 	t.Helper()
 	cfg := mapping.DefaultConfig()
 	cfg.Delimiter = ";"
@@ -27,7 +28,7 @@ func newPolicyJob(t *testing.T, policies plan.Fields) *csvJob {
 		cfg.Policies = p
 	}
 	c := newCSVJobWith(t, testrig.SQLite, cfg, crmsim.Options{}, nil)
-	c.job.Settings.Fields, c.job.Settings.Drift = policies, plan.DriftERPWins // the config's default
+	c.job.Settings.Fields, c.job.Settings.Drift = policies, policy.DriftERPWins // the config's default
 	return c
 }
 
@@ -65,7 +66,7 @@ func (c *csvJob) upserts() int64 { return c.sim.Stats()[crm.OpUpsert] }
 // phone edited by hand survives two runs, even when the ERP's phone
 // changes, and is no drift; a new customer gets the ERP's phone.
 func TestRun_PolicyCRMKeepsHandEditedPhone(t *testing.T) {
-	c := newPolicyJob(t, plan.Fields{"phone": plan.PolicyCRM})
+	c := newPolicyJob(t, policy.Fields{"phone": policy.CRM})
 	if _, err := c.run(t, "reference;name;email;phone", "C1;One;one@x.example;111"); err != nil {
 		t.Fatalf("day 1: %v", err)
 	}
@@ -103,7 +104,7 @@ func TestRun_PolicyCRMKeepsHandEditedPhone(t *testing.T) {
 // empty cell leaves the CRM's email; the other fields of the row are
 // sent, and a non-empty email is pushed as erp's.
 func TestRun_PolicyKeepNeverClears(t *testing.T) {
-	c := newPolicyJob(t, plan.Fields{"email": plan.PolicyKeep})
+	c := newPolicyJob(t, policy.Fields{"email": policy.Keep})
 	if _, err := c.run(t, "reference;name;email;phone", "C1;One;one@x.example;1", "C2;Two;two@x.example;2"); err != nil {
 		t.Fatalf("day 1: %v", err)
 	}
@@ -130,7 +131,7 @@ func TestRun_PolicyKeepNeverClears(t *testing.T) {
 // ERP's email is sent only to customers whose CRM email is empty; one
 // the CRM holds (edited by hand) stays, and is no drift.
 func TestRun_PolicyFillOnlyEmpty(t *testing.T) {
-	c := newPolicyJob(t, plan.Fields{"email": plan.PolicyFill})
+	c := newPolicyJob(t, policy.Fields{"email": policy.Fill})
 	if _, err := c.run(t, "reference;name;email;phone", "C1;One;;1", "C2;Two;two@x.example;2"); err != nil {
 		t.Fatalf("day 1: %v", err)
 	}
@@ -165,7 +166,7 @@ func TestRun_ModeUpdateOnly(t *testing.T) {
 	if _, err := c.run(t, "reference;name;email;phone", "C1;One;;1"); err != nil {
 		t.Fatalf("day 1: %v", err)
 	}
-	c.job.Settings.Mode = plan.ModeUpdateOnly
+	c.job.Settings.Mode = policy.ModeUpdateOnly
 	out, err := c.run(t, "reference;name;email;phone", "C1;One changed;;1", "C2;Two;;2", "C3;Three;;3")
 	if err != nil {
 		t.Fatalf("day 2: %v", err)
@@ -214,7 +215,7 @@ func TestRun_ModeCreateOnly(t *testing.T) {
 	if _, err := c.run(t, "reference;name;email;phone", "C1;One;;1"); err != nil {
 		t.Fatalf("day 1: %v", err)
 	}
-	c.job.Settings.Mode = plan.ModeCreateOnly
+	c.job.Settings.Mode = policy.ModeCreateOnly
 	out, err := c.run(t, "reference;name;email;phone", "C1;One changed;;1", "C2;Two;;2")
 	if err != nil {
 		t.Fatalf("day 2: %v", err)
@@ -235,7 +236,7 @@ func TestRun_ModeCreateOnly(t *testing.T) {
 // kept; it comes back active when its row returns.
 func TestRun_DeletesDeactivate(t *testing.T) {
 	c := newPolicyJob(t, nil)
-	c.job.Settings.Deletes = plan.DeletesDeactivate
+	c.job.Settings.Deletes = policy.DeletesDeactivate
 	if _, err := c.run(t, "reference;name;email;phone", "C1;One;;1", "C2;Two;;2"); err != nil {
 		t.Fatalf("day 1: %v", err)
 	}
@@ -282,7 +283,7 @@ func TestRun_PolicyChangeSendsOnlyChangedValues(t *testing.T) {
 	if _, err := c.run(t, header, "C1;One;;1", "C2;Two;;2", "C3;Three;;3"); err != nil {
 		t.Fatalf("day 1: %v", err)
 	}
-	setPolicies := func(fs plan.Fields) {
+	setPolicies := func(fs policy.Fields) {
 		cfg := mapping.DefaultConfig()
 		cfg.Delimiter = ";"
 		cfg.Columns = mapping.ColumnMap{"reference": "reference", "name": "name", "email": "email", "phone": "phone"}
@@ -296,12 +297,12 @@ func TestRun_PolicyChangeSendsOnlyChangedValues(t *testing.T) {
 		c.job.Mapping, c.job.Settings.Fields = m, fs
 	}
 	for i, step := range []struct {
-		fields plan.Fields
+		fields policy.Fields
 		want   int64
 		phone  string
 	}{
-		{plan.Fields{"phone": plan.PolicyCRM}, 0, "1"}, // C1's phone changed in the ERP: the CRM's now
-		{plan.Fields{"phone": plan.PolicyCRM}, 0, "1"},
+		{policy.Fields{"phone": policy.CRM}, 0, "1"}, // C1's phone changed in the ERP: the CRM's now
+		{policy.Fields{"phone": policy.CRM}, 0, "1"},
 		{nil, 1, "11"}, // erp again: C1 alone is sent
 		{nil, 0, "11"},
 	} {
@@ -323,7 +324,7 @@ func TestRun_PolicyChangeSendsOnlyChangedValues(t *testing.T) {
 // whose rows are read again to be sent) follows the policies too: C1's
 // new name is sent, its phone, the CRM's, is not.
 func TestImport_PolicyCRMWithheld(t *testing.T) {
-	c := newPolicyJob(t, plan.Fields{"phone": plan.PolicyCRM})
+	c := newPolicyJob(t, policy.Fields{"phone": policy.CRM})
 	if _, err := c.run(t, "reference;name;email;phone", "C1;One;;111"); err != nil {
 		t.Fatalf("day 1: %v", err)
 	}

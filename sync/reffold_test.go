@@ -9,6 +9,7 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/plantest"
+	"erpsync/sync/plan/reference"
 )
 
 // TestRun_ReferencesOneIgnoringCase (issue 21 §5): references of one
@@ -69,7 +70,7 @@ func TestRun_ReferencesOneIgnoringCase(t *testing.T) {
 
 	t.Run("exact", func(t *testing.T) {
 		c := newCSVJob(t, csvConfig(), nil)
-		c.job.Settings.References = plan.ReferencesExact
+		c.job.Settings.References = reference.Exact
 		if _, err := c.run(t, export...); err != nil {
 			t.Fatalf("run = %v, want all done", err)
 		}

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/rowerrors"
 	"erpsync/sync/report"
 	"fmt"
 	"slices"
@@ -31,7 +32,7 @@ func logMerged(log *zap.Logger, p *plan.Plan) {
 // logKinds says, in one line, how many row errors (or warnings: what)
 // there were, and the most frequent kinds with their counts: no value of
 // the export, which the kinds elide.
-func logKinds(log *zap.Logger, what string, kinds []plan.ErrorKind) {
+func logKinds(log *zap.Logger, what string, kinds []rowerrors.Kind) {
 	if len(kinds) == 0 {
 		return
 	}
@@ -39,7 +40,7 @@ func logKinds(log *zap.Logger, what string, kinds []plan.ErrorKind) {
 	for _, k := range kinds {
 		total += k.Count
 	}
-	top := slices.SortedStableFunc(slices.Values(kinds), func(a, b plan.ErrorKind) int { return b.Count - a.Count })
+	top := slices.SortedStableFunc(slices.Values(kinds), func(a, b rowerrors.Kind) int { return b.Count - a.Count })
 	fields := []zap.Field{zap.Int("count", total), zap.Int("kinds", len(kinds))}
 	for i, k := range top[:min(len(top), maxKindsLogged)] {
 		fields = append(fields, zap.String(fmt.Sprintf("kind_%d", i+1), fmt.Sprintf("%d × %s (first line %d)", k.Count, k.Kind, firstLine(k))))
@@ -47,7 +48,7 @@ func logKinds(log *zap.Logger, what string, kinds []plan.ErrorKind) {
 	log.Warn(what+" by kind (summary.json: row_error_kinds, warning_kinds)", fields...)
 }
 
-func firstLine(k plan.ErrorKind) int {
+func firstLine(k rowerrors.Kind) int {
 	if len(k.Lines) == 0 {
 		return 0
 	}

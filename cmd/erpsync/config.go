@@ -20,6 +20,10 @@ import (
 	"erpsync/sync/logging"
 	"erpsync/sync/notify"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
+	"erpsync/sync/plan/policy"
+	"erpsync/sync/plan/reference"
+	"erpsync/sync/plan/rowerrors"
 	"erpsync/sync/reconcile"
 	"erpsync/sync/refresh"
 	"erpsync/sync/report"
@@ -71,10 +75,10 @@ type StateConfig struct {
 
 // SyncConfig is the sync: section.
 type SyncConfig struct {
-	Deletes     plan.DeleteMode  `yaml:"deletes"`
-	MaxDelete   plan.Limit       `yaml:"max_delete"`
-	Drift       plan.DriftPolicy `yaml:"drift"`
-	MaxFailures plan.Limit       `yaml:"max_failures"`
+	Deletes     policy.DeleteMode  `yaml:"deletes"`
+	MaxDelete   plan.Limit         `yaml:"max_delete"`
+	Drift       policy.DriftPolicy `yaml:"drift"`
+	MaxFailures plan.Limit         `yaml:"max_failures"`
 	// Lookback widens the refresh window for clock skew with the CRM.
 	Lookback time.Duration `yaml:"lookback"`
 	// FullCheck is how often a run walks every customer of the CRM instead
@@ -84,17 +88,17 @@ type SyncConfig struct {
 	// export has no usable reference (by default they are then held).
 	DeleteDespiteRowErrors bool `yaml:"delete_despite_row_errors"`
 	// References: how the CRM compares references (insensitive or exact).
-	References plan.ReferenceMode `yaml:"references"`
+	References reference.Mode `yaml:"references"`
 	// Mode: what a run may do (sync, upsert, update_only, create_only).
-	Mode plan.Mode `yaml:"mode"`
+	Mode policy.Mode `yaml:"mode"`
 	// Fields: who owns each mapped field (erp, crm, fill, keep).
-	Fields plan.Fields `yaml:"fields"`
+	Fields policy.Fields `yaml:"fields"`
 	// Guards on the plan's size besides max_delete, each off when empty
 	// (issue 23 §3; run -accept lets one run through).
-	MaxCreate        plan.GuardLimit `yaml:"max_create"`
-	MaxUpdate        plan.GuardLimit `yaml:"max_update"`
-	MaxBlank         plan.GuardLimit `yaml:"max_blank"`
-	MaxMappingChange plan.GuardLimit `yaml:"max_mapping_change"`
+	MaxCreate        guard.Optional `yaml:"max_create"`
+	MaxUpdate        guard.Optional `yaml:"max_update"`
+	MaxBlank         guard.Optional `yaml:"max_blank"`
+	MaxMappingChange guard.Optional `yaml:"max_mapping_change"`
 }
 
 // ServeConfig is the serve: section.
@@ -153,14 +157,14 @@ func DefaultConfig() Config {
 		Source: SourceConfig{Config: mapping.DefaultConfig(), Settings: source.DefaultSettings()},
 		State:  StateConfig{Path: "erpsync.db", History: history.Retention(history.DefaultRetention)},
 		Sync: SyncConfig{
-			Deletes: plan.DeletesNever, MaxDelete: plan.Limit{Percent: 5, IsPercent: true},
-			Drift: plan.DriftERPWins, MaxFailures: plan.Limit{Percent: 10, IsPercent: true},
+			Deletes: policy.DeletesNever, MaxDelete: plan.Limit{Percent: 5, IsPercent: true},
+			Drift: policy.DriftERPWins, MaxFailures: plan.Limit{Percent: 10, IsPercent: true},
 			Lookback: 2 * time.Minute, FullCheck: refresh.DefaultFullCheck,
-			References: plan.ReferencesInsensitive, Mode: plan.ModeSync,
+			References: reference.Insensitive, Mode: policy.ModeSync,
 		},
 		Schedule: "CRON_TZ=Europe/Paris 0 2 * * *",
 		Serve:    ServeConfig{Listen: "127.0.0.1:9464", ShutdownTimeout: 5 * time.Minute},
-		Reports:  ReportsConfig{Dir: "reports", FileMode: defaultReportMode, MaxErrors: plan.DefaultMaxErrors},
+		Reports:  ReportsConfig{Dir: "reports", FileMode: defaultReportMode, MaxErrors: rowerrors.DefaultMax},
 		Notify:   notify.Config{Timeout: notify.DefaultTimeout, Retries: notify.DefaultRetries},
 		Log:      LogConfig{Format: logging.FormatConsole},
 	}
@@ -209,7 +213,7 @@ func tidyYAMLError(err error) error {
 
 func (c *Config) validate() error {
 	switch c.Sync.Deletes {
-	case plan.DeletesNever, plan.DeletesMirror, plan.DeletesDeactivate:
+	case policy.DeletesNever, policy.DeletesMirror, policy.DeletesDeactivate:
 	default:
 		return fmt.Errorf("sync.deletes %q: want never, mirror or deactivate", c.Sync.Deletes)
 	}
@@ -220,12 +224,12 @@ func (c *Config) validate() error {
 		return err
 	}
 	switch c.Sync.References {
-	case plan.ReferencesInsensitive, plan.ReferencesExact:
+	case reference.Insensitive, reference.Exact:
 	default:
 		return fmt.Errorf("sync.references %q: want insensitive or exact", c.Sync.References)
 	}
 	switch c.Sync.Drift {
-	case plan.DriftERPWins, plan.DriftReport:
+	case policy.DriftERPWins, policy.DriftReport:
 	default:
 		return fmt.Errorf("sync.drift %q: want erp_wins or report", c.Sync.Drift)
 	}

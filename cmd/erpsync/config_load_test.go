@@ -10,6 +10,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/policy"
 )
 
 func TestLoadConfig_Examples(t *testing.T) {
@@ -94,7 +95,7 @@ func TestLoadConfig_Policies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Sync.Mode != plan.ModeUpdateOnly || cfg.Sync.Deletes != plan.DeletesDeactivate || cfg.Sync.Fields.Of("phone") != plan.PolicyCRM {
+	if cfg.Sync.Mode != policy.ModeUpdateOnly || cfg.Sync.Deletes != policy.DeletesDeactivate || cfg.Sync.Fields.Of("phone") != policy.CRM {
 		t.Errorf("sync: %+v", cfg.Sync)
 	}
 	if want := map[string]string{"phone": "crm"}; !reflect.DeepEqual(cfg.Source.Policies, want) {

@@ -10,6 +10,7 @@ import (
 	"erpsync/sync/apply"
 	"erpsync/sync/approve"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
 	"erpsync/sync/report"
 )
 
@@ -23,11 +24,11 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("run", c.Stderr)
 	file := fs.String("file", "", "export to sync (default: the newest match of source.path)")
 	dryRun := fs.Bool("dry-run", false, "go through the whole path but send no write and record nothing")
-	acceptFlag := fs.String("accept", "", "let this run through these guards if they trip: "+strings.Join(plan.GuardNames, ","))
+	acceptFlag := fs.String("accept", "", "let this run through these guards if they trip: "+strings.Join(guard.Names, ","))
 	if err := fs.Parse(args); err != nil {
 		return usage(err)
 	}
-	accept, err := plan.ParseAccept(*acceptFlag)
+	accept, err := guard.ParseAccept(*acceptFlag)
 	if err != nil {
 		return usage(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
 	"erpsync/sync/refresh"
 )
 
@@ -78,7 +79,7 @@ type Summary struct {
 // keeps its last good checkpoint entry. A fatal error (auth refused, CRM
 // unreachable, checkpoint unusable) cancels the group and is returned. When
 // failures pass MaxFailures it stops scheduling, lets the requests in
-// flight finish and returns a *GuardError. Deletes are not sent at all when
+// flight finish and returns a *guard.Error. Deletes are not sent at all when
 // an upsert failed in the run: they wait for a clean run.
 func Run(ctx context.Context, p *plan.Plan, api CRM, rec Recorder, opt Options) (*Summary, error) {
 	if opt.Concurrency <= 0 {
@@ -278,7 +279,7 @@ func (a *applier) sendWave(ctx context.Context, schedule func(send plan.Send) er
 	}
 	if a.overBudget() {
 		a.sum.Stopped = fmt.Sprintf("%d rows failed, more than max_failures (%s = %d)", a.failed.Load(), a.opt.MaxFailures, a.allowed)
-		return &plan.GuardError{Guard: "max_failures", Detail: a.sum.Stopped}
+		return &guard.Error{Guard: "max_failures", Detail: a.sum.Stopped}
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
 	"erpsync/sync/plan/plantest"
 )
 
@@ -272,7 +273,7 @@ func TestApply_LeanDoneOnce(t *testing.T) {
 			defer mu.Unlock()
 			told[res.Action.Reference]++
 		}})
-	var guard *plan.GuardError
+	var guard *guard.Error
 	if !errors.As(err, &guard) || guard.Guard != "max_failures" {
 		t.Fatalf("Apply = %v, want the max_failures guard", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
 	"erpsync/sync/plan/plantest"
 )
 
@@ -40,7 +41,7 @@ func TestApply_FailureBudgetStopsScheduling(t *testing.T) {
 		t.Run("one at a time", func(t *testing.T) {
 			r := testrig.NewOn(t, impl, crmsim.Options{}, "", 1)
 			_, sum, err := r.Run(t, rows, plan.Options{}, apply.Options{RunID: 1, Concurrency: 1, MaxFailures: budget})
-			var guard *plan.GuardError
+			var guard *guard.Error
 			if !errors.As(err, &guard) || guard.Guard != "max_failures" {
 				t.Fatalf("Apply = %v, want the max_failures guard", err)
 			}
@@ -62,7 +63,7 @@ func TestApply_FailureBudgetStopsScheduling(t *testing.T) {
 			const concurrency = 4
 			r := testrig.NewOn(t, impl, crmsim.Options{}, "", concurrency)
 			_, sum, err := r.Run(t, rows, plan.Options{}, apply.Options{RunID: 1, Concurrency: concurrency, MaxFailures: budget})
-			var guard *plan.GuardError
+			var guard *guard.Error
 			if !errors.As(err, &guard) {
 				t.Fatalf("Apply = %v, want the max_failures guard", err)
 			}

@@ -8,6 +8,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync/apply"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/rowerrors"
 )
 
 // DefaultMaxEvents bounds the writes a Recorder keeps of one run: a
@@ -137,7 +138,7 @@ func (r *Recorder) Events(run Run) ([]state.Event, int) {
 		if re.Reference == "" {
 			continue
 		}
-		why := plan.ErrText(re)
+		why := rowerrors.Text(re)
 		if re.Column != "" {
 			why = "column " + re.Column + ": " + why
 		}

@@ -3,25 +3,13 @@ package plan_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 
 	"erpsync/mapping"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/plantest"
+	"erpsync/sync/plan/rowerrors"
 )
-
-func TestCheckReference_QuotesAnExcerpt(t *testing.T) {
-	for _, ref := range []string{strings.Repeat("K", 100_000) + "/x", "/" + strings.Repeat("K", 100_000)} {
-		err := plan.CheckReference(ref)
-		if err == nil {
-			t.Fatal("a reference with a slash passed")
-		}
-		if n := len(err.Error()); n > 200 {
-			t.Errorf("the error is %d bytes: %.120s…", n, err)
-		}
-	}
-}
 
 // TestBuildPlan_BoundedByKinds: row errors past MaxErrors are counted by
 // kind, not kept; identical rows keep their first lines and a count.
@@ -48,7 +36,7 @@ func TestBuildPlan_BoundedByKinds(t *testing.T) {
 	if len(p.RowErrors) != 10 || p.RowErrorCount() != 1001 {
 		t.Errorf("row errors kept %d, counted %d; want 10 and 1001", len(p.RowErrors), p.RowErrorCount())
 	}
-	kinds := map[string]plan.ErrorKind{}
+	kinds := map[string]rowerrors.Kind{}
 	for _, k := range p.RowErrorKinds {
 		kinds[k.Kind] = k
 	}

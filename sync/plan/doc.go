@@ -8,11 +8,15 @@
 // Every performance device of the plan stays behind its API: the packed
 // index of references (planindex.go), the checkpoint streamed beside the
 // export (planload.go), row sums that spare mapping unchanged rows
-// (planrowsum.go), the bounded error set (errorset.go), and lean plans
-// (planlean.go), whose upserts are held as compact rows and made into
+// (planrowsum.go), the bounded error set (sync/plan/rowerrors), and lean
+// plans (planlean.go), whose upserts are held as compact rows and made into
 // Actions when the export is read again. The apply is given every plan's
 // actions the same way, lean or not (planwave.go: SendUpserts,
 // SendDeletes, Unsettled).
+//
+// Its vocabularies are leaves beneath it, which do not import it:
+// sync/plan/guard (limits, the guards' names, the guard's stop),
+// sync/plan/policy (sync.fields, sync.mode), sync/plan/rowerrors.
 //
 // The package declares what it reads of the checkpoint (Checkpoint); it
 // knows no SQL and no HTTP.

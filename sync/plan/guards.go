@@ -11,115 +11,53 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
+
+	"erpsync/sync/plan/guard"
 )
 
-// The guards' names, as the config's keys and run -accept write them.
-const (
-	GuardMaxDelete        = "max_delete"
-	GuardMaxCreate        = "max_create"
-	GuardMaxUpdate        = "max_update"
-	GuardMaxBlank         = "max_blank"
-	GuardMaxMappingChange = "max_mapping_change"
-)
-
-// GuardNames are the guards run -accept may name, in the order they are
-// checked.
-var GuardNames = []string{GuardMaxDelete, GuardMaxCreate, GuardMaxUpdate, GuardMaxBlank, GuardMaxMappingChange}
-
-// GuardLimit is a guard's Limit, or none when Set is false (the key left
-// empty: the guard is off).
-type GuardLimit struct {
-	Limit
-	Set bool
-}
-
-// UnmarshalText reads "" (off), "50" or "5%".
-func (g *GuardLimit) UnmarshalText(b []byte) error {
-	if strings.TrimSpace(string(b)) == "" {
-		*g = GuardLimit{}
-		return nil
-	}
-	l, err := ParseLimit(string(b))
-	if err != nil {
-		return err
-	}
-	*g = GuardLimit{Limit: l, Set: true}
-	return nil
-}
-
-// String is the limit as written, "" when off.
-func (g GuardLimit) String() string {
-	if !g.Set {
-		return ""
-	}
-	return g.Limit.String()
-}
+// Limit is Options.MaxDelete's type, a guard.Limit (an alias for its
+// many callers).
+type Limit = guard.Limit
 
 // Guards are the limits on a plan's size besides max_delete (which Build
 // checks itself: Options.MaxDelete).
 type Guards struct {
 	MaxDelete        Limit // as Options.MaxDelete: checked again here when it was accepted
-	MaxCreate        GuardLimit
-	MaxUpdate        GuardLimit
-	MaxBlank         GuardLimit
-	MaxMappingChange GuardLimit
+	MaxCreate        guard.Optional
+	MaxUpdate        guard.Optional
+	MaxBlank         guard.Optional
+	MaxMappingChange guard.Optional
 }
 
-// Accepted is a guard that tripped and was let through for one run: by
-// whom (user@host), with what the plan would have done.
-type Accepted struct {
-	Guard  string `json:"guard"`
-	Detail string `json:"detail"`
-	By     string `json:"by"`
-}
-
-// ParseAccept reads run -accept's list, "max_update,max_blank": each a
-// guard's name. An unknown name is an error naming the known ones.
-func ParseAccept(s string) (map[string]bool, error) {
-	out := map[string]bool{}
-	for _, name := range strings.Split(s, ",") {
-		name = strings.TrimSpace(name)
-		if name == "" {
-			continue
-		}
-		if !slices.Contains(GuardNames, name) {
-			return nil, fmt.Errorf("-accept %q: no such guard; the guards are %s", name, strings.Join(GuardNames, ", "))
-		}
-		out[name] = true
-	}
-	return out, nil
-}
-
-// Check returns every guard the plan trips, in the order of GuardNames.
+// Check returns every guard the plan trips, in the order of guard.Names.
 // A share is of the customers managed before the run; with none managed
 // (a first run) only the counts apply. An import is not guarded: it
 // never deletes and every row is a create.
-func (g Guards) Check(p *Plan) []*GuardError {
-	var out []*GuardError
+func (g Guards) Check(p *Plan) []*guard.Error {
+	var out []*guard.Error
 	trip := func(name string, l Limit, n int, what string) {
 		if l.IsPercent && p.Managed == 0 {
 			return
 		}
 		if allowed := l.Of(p.Managed); n > allowed {
-			out = append(out, &GuardError{Guard: name, Detail: fmt.Sprintf(
+			out = append(out, &guard.Error{Guard: name, Detail: fmt.Sprintf(
 				"the plan %s %d of %d managed customers, more than %s allows (%s = %d); nothing was written",
 				what, n, p.Managed, name, l, allowed)})
 		}
 	}
-	trip(GuardMaxDelete, g.MaxDelete, p.sentDeletes(), "deletes")
+	trip(guard.MaxDelete, g.MaxDelete, p.sentDeletes(), "deletes")
 	if g.MaxCreate.Set {
-		trip(GuardMaxCreate, g.MaxCreate.Limit, p.Count(OpCreate), "creates")
+		trip(guard.MaxCreate, g.MaxCreate.Limit, p.Count(OpCreate), "creates")
 	}
 	if g.MaxUpdate.Set {
-		trip(GuardMaxUpdate, g.MaxUpdate.Limit, p.Count(OpUpdate), "updates")
+		trip(guard.MaxUpdate, g.MaxUpdate.Limit, p.Count(OpUpdate), "updates")
 	}
 	if g.MaxBlank.Set {
 		field, n := p.MostCleared()
-		trip(GuardMaxBlank, g.MaxBlank.Limit, n, "clears "+field+" of")
+		trip(guard.MaxBlank, g.MaxBlank.Limit, n, "clears "+field+" of")
 	}
 	if g.MaxMappingChange.Set && p.MappingChanged {
-		trip(GuardMaxMappingChange, g.MaxMappingChange.Limit, p.MappingUpdates, "changes, with the mapping changed since the last run,")
+		trip(guard.MaxMappingChange, g.MaxMappingChange.Limit, p.MappingUpdates, "changes, with the mapping changed since the last run,")
 	}
 	return out
 }

@@ -5,11 +5,12 @@ import (
 	"testing"
 
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
 )
 
-func limit(t *testing.T, s string) plan.GuardLimit {
+func limit(t *testing.T, s string) guard.Optional {
 	t.Helper()
-	var g plan.GuardLimit
+	var g guard.Optional
 	if err := g.UnmarshalText([]byte(s)); err != nil {
 		t.Fatal(err)
 	}
@@ -59,15 +60,5 @@ func TestGuards_Check(t *testing.T) {
 	}
 	if got := (plan.Guards{MaxCreate: limit(t, "0")}).Check(first); len(got) != 1 {
 		t.Errorf("a count did not trip on a first run: %v", got)
-	}
-}
-
-func TestParseAccept(t *testing.T) {
-	got, err := plan.ParseAccept(" max_update, max_delete ,")
-	if err != nil || !got["max_update"] || !got["max_delete"] || len(got) != 2 {
-		t.Errorf("ParseAccept = %v, %v", got, err)
-	}
-	if _, err := plan.ParseAccept("max_update,max_deletes"); err == nil || !strings.Contains(err.Error(), "max_deletes") {
-		t.Errorf("an unknown guard: %v", err)
 	}
 }

@@ -2,7 +2,6 @@ package plan
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"iter"
@@ -10,10 +9,13 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
-	"unicode"
 
 	"erpsync/mapping"
 	"erpsync/state"
+	"erpsync/sync/plan/guard"
+	"erpsync/sync/plan/policy"
+	"erpsync/sync/plan/reference"
+	"erpsync/sync/plan/rowerrors"
 )
 
 // Op is what an action does in the CRM.
@@ -111,7 +113,7 @@ type Plan struct {
 	// kind, with a few lines of each (RowErrorCount: all of them).
 	RowErrors        []*mapping.RowError
 	RowErrorsOmitted int
-	RowErrorKinds    []ErrorKind
+	RowErrorKinds    []rowerrors.Kind
 	// Drift found by the refresh; with erp_wins the unchanged ones among
 	// them are also in Upserts.
 	Drift []Drift
@@ -134,7 +136,7 @@ type Plan struct {
 	// Bounded as RowErrors are: WarningCount counts them all.
 	Warnings        []*mapping.RowError
 	WarningsOmitted int
-	WarningKinds    []ErrorKind
+	WarningKinds    []rowerrors.Kind
 	// RowSums are the row sums of unchanged records the checkpoint holds
 	// without (planrowsum.go): a run saves them once its outcomes are
 	// recorded, unless it was cancelled (state.DB.SaveRowSums: a record
@@ -153,14 +155,14 @@ type Plan struct {
 	// unusable may be any customer absent from the export.
 	DeletesHeld string
 	// NotDeleted counts the managed references absent from a mirror
-	// export that CheckReference refuses (a/b, recorded before the
+	// export that reference.Check refuses (a/b, recorded before the
 	// check): never deleted by their path, each a row error that is no
 	// row (not in InvalidRows), yet a row failure of the run.
 	NotDeleted int
 	// Skipped are the rows sync.mode does not send (update_only: new
 	// customers; create_only: changed ones), the first MaxErrors of them;
 	// SkippedCount counts them all.
-	Skipped      []Skipped
+	Skipped      []policy.Skipped
 	SkippedCount int
 	// Deactivate says that the deletes are sent as isActive=false
 	// (sync.deletes: deactivate): the CRM keeps the customer.
@@ -293,46 +295,13 @@ type Checkpoint interface {
 	Get(ctx context.Context, ref string) (*state.Record, error)
 }
 
-// DeleteMode says whether managed references absent from the export are
-// deleted.
-type DeleteMode string
-
-const (
-	DeletesNever  DeleteMode = "never"
-	DeletesMirror DeleteMode = "mirror"
-	// DeletesDeactivate plans the deletes of mirror, and the apply sends
-	// each as isActive=false instead (Plan.Deactivate).
-	DeletesDeactivate DeleteMode = "deactivate"
-)
-
-// mirrors reports whether managed references absent from the export
-// are deleted (or deactivated).
-func (m DeleteMode) mirrors() bool { return m == DeletesMirror || m == DeletesDeactivate }
-
-// ReferenceMode says how the CRM compares references: ignoring case,
-// accents and trailing spaces (the default), or exactly.
-type ReferenceMode string
-
-const (
-	ReferencesInsensitive ReferenceMode = "insensitive"
-	ReferencesExact       ReferenceMode = "exact"
-)
-
-// DriftPolicy says what to do with a customer edited by hand in the CRM.
-type DriftPolicy string
-
-const (
-	DriftERPWins DriftPolicy = "erp_wins"
-	DriftReport  DriftPolicy = "report"
-)
-
 // Options are the settings of a plan.
 type Options struct {
 	File      string // export name, for row errors
-	Deletes   DeleteMode
+	Deletes   policy.DeleteMode
 	MaxDelete Limit
 	Drift     []Drift
-	DriftPolicy
+	policy.DriftPolicy
 	// ImportOnly plans upserts only: no deletes of any kind, no drift.
 	ImportOnly bool
 	// MappingChanged says the mapping's fingerprint differs from the one
@@ -348,7 +317,7 @@ type Options struct {
 	// References says how the CRM compares references: unless exactly,
 	// references of the export equal ignoring case, accents and trailing
 	// spaces are row errors (planrefs.go).
-	References ReferenceMode
+	References reference.Mode
 	// DeleteDespiteRowErrors plans the mirror deletes even when a row's
 	// reference is missing or unusable (sync.delete_despite_row_errors);
 	// otherwise they are held (Plan.DeletesHeld).
@@ -363,25 +332,13 @@ type Options struct {
 	Lean bool
 	// MaxErrors is how many row errors, and how many warnings, the plan
 	// keeps whole (reports.max_errors); the others are counted by kind.
-	// 0: DefaultMaxErrors.
+	// 0: rowerrors.DefaultMax.
 	MaxErrors int
 	// Fields holds the fields' policies (sync.fields): who owns each.
-	Fields Fields
+	Fields policy.Fields
 	// Mode says what the run may do (sync.mode); "": sync.
-	Mode Mode
+	Mode policy.Mode
 }
-
-// GuardError stops a run before its first write.
-type GuardError struct {
-	Guard  string
-	Detail string
-}
-
-func (e *GuardError) Error() string { return e.Guard + ": " + e.Detail }
-
-// GuardStop says that a guard stopped the run: the engine's guard class
-// (exit 3).
-func (e *GuardError) GuardStop() bool { return true }
 
 // Rows streams an export: it calls fn for each row and returns fn's error.
 type Rows func(fn func(mapping.Row) error) error
@@ -424,8 +381,8 @@ type planner struct {
 	dropped map[*Action]bool
 	drifted map[string]string // reference → reason
 	dups    map[string]*dupRows
-	errs    *errorSet       // row errors: the first MaxErrors kept, all counted
-	warns   *errorSet       // warnings, as errs
+	errs    *rowerrors.Set  // row errors: the first MaxErrors kept, all counted
+	warns   *rowerrors.Set  // warnings, as errs
 	ignored map[string]bool // flagged for deletion, never in the CRM
 	inCRM   map[string]bool // parents asked of the CRM (ParentInCRM), and its answers
 	plan    *Plan
@@ -462,7 +419,7 @@ type planner struct {
 // Build compares an export with the checkpoint and returns what must
 // change in the CRM, and nothing more. It reads the checkpoint and the
 // rows; it writes nowhere. A guard that trips returns the plan and a
-// *GuardError.
+// *guard.Error.
 func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, error) {
 	pl := &planner{
 		opt:      opt,
@@ -473,7 +430,7 @@ func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, e
 		dups:     map[string]*dupRows{},
 		ignored:  map[string]bool{},
 		inCRM:    map[string]bool{},
-		plan:     &Plan{MappingChanged: opt.MappingChanged, Deactivate: opt.Deletes == DeletesDeactivate},
+		plan:     &Plan{MappingChanged: opt.MappingChanged, Deactivate: opt.Deletes == policy.DeletesDeactivate},
 		crmNow:   map[string]map[string]string{},
 		sameLean: map[*Action]state.Rehash{},
 		ctx:      ctx,
@@ -538,7 +495,7 @@ func (pl *planner) row(r mapping.Row) error {
 		pl.warning(w)
 	}
 	if r.Err == nil {
-		if err := CheckReference(r.Customer.Reference); err != nil {
+		if err := reference.Check(r.Customer.Reference); err != nil {
 			// The row is present: its reference keeps its last good state
 			// and is never taken as absent (a mirror delete).
 			r.Err = &mapping.RowError{File: pl.opt.File, Line: r.Customer.Line, Column: "reference",
@@ -563,7 +520,7 @@ func (pl *planner) row(r mapping.Row) error {
 	e.line, e.row = int32(c.Line), rowHash
 	managed := e.cp != 0
 	switch {
-	case c.Delete && managed && !pl.opt.Mode.deletes():
+	case c.Delete && managed && !pl.opt.Mode.Deletes():
 		pl.skip(c, "flagged for deletion, not deleted: sync.mode is "+string(pl.opt.Mode))
 	case c.Delete:
 		if managed { // a flagged reference never created costs no request
@@ -582,7 +539,7 @@ func (pl *planner) row(r mapping.Row) error {
 			reason = ReasonMappingChanged
 		}
 		pl.upsertIf(OpUpdate, c, reason)
-	case pl.opt.Retry[c.Reference] && pl.opt.Mode != ModeCreateOnly:
+	case pl.opt.Retry[c.Reference] && pl.opt.Mode != policy.ModeCreateOnly:
 		// Unchanged in the export, but its last push failed: a repair of
 		// a hand edit, say, whose drift the next refresh no longer sees.
 		pl.upsert(OpUpdate, c, ReasonRetry)
@@ -623,7 +580,7 @@ func (pl *planner) invalid(rowErr *mapping.RowError) error {
 	pl.rowError(rowErr)
 	pl.plan.InvalidRows++
 	ref := rowErr.Reference
-	if ref == "" || CheckReference(ref) != nil {
+	if ref == "" || reference.Check(ref) != nil {
 		pl.unknownRows++
 		if len(pl.unknown) < maxUnknownLines {
 			pl.unknown = append(pl.unknown, rowErr.Line)
@@ -648,23 +605,6 @@ func (pl *planner) invalid(rowErr *mapping.RowError) error {
 // maxUnknownLines bounds the lines kept of rows without a usable
 // reference: a .gz of millions of them keeps five, and counts them.
 const maxUnknownLines = 5
-
-// CheckReference refuses a reference that cannot name one customer in the
-// API's paths (/customers/reference/{ref}): empty after trimming, "." or
-// "..", or holding a slash, a backslash or a control character, which a
-// server or a proxy on the way may read as another route.
-func CheckReference(ref string) error {
-	switch strings.TrimSpace(ref) {
-	case "":
-		return errors.New("the reference is empty")
-	case ".", "..":
-		return fmt.Errorf("the reference %s would name another API route", mapping.Excerpt(ref))
-	}
-	if i := strings.IndexFunc(ref, func(r rune) bool { return r == '/' || r == '\\' || unicode.IsControl(r) }); i >= 0 {
-		return fmt.Errorf("the reference %s holds %q, which would change the API path", mapping.Excerpt(ref), ref[i:i+1])
-	}
-	return nil
-}
 
 // upsert plans a create or an update of c. A lean plan keeps copies of
 // the few strings it needs, so that the row's text can go.
@@ -724,7 +664,7 @@ func (t *textArena) clone(s string) string {
 // unchanged remembers an unchanged customer only when drift may need it.
 func (pl *planner) unchanged(c *mapping.Customer) {
 	reason := pl.drifted[c.Reference]
-	if pl.opt.ImportOnly || pl.opt.DriftPolicy != DriftERPWins || reason == "" || !pl.allowed(OpUpdate, c) {
+	if pl.opt.ImportOnly || pl.opt.DriftPolicy != policy.DriftERPWins || reason == "" || !pl.allowed(OpUpdate, c) {
 		return
 	}
 	pl.upsert(OpUpdate, c, reason)
@@ -771,38 +711,27 @@ func (pl *planner) reject(a *Action, column string, err error) {
 // counted by kind in any case.
 func (pl *planner) rowError(e *mapping.RowError) {
 	if pl.errs == nil {
-		pl.errs = newErrorSet(pl.opt.MaxErrors)
+		pl.errs = rowerrors.New(pl.opt.MaxErrors)
 	}
-	pl.errs.add(ownReference(pl.errs, e))
+	pl.errs.Add(e)
 }
 
 // warning takes a warning, as rowError takes a row error.
 func (pl *planner) warning(w *mapping.RowError) {
 	if pl.warns == nil {
-		pl.warns = newErrorSet(pl.opt.MaxErrors)
+		pl.warns = rowerrors.New(pl.opt.MaxErrors)
 	}
-	pl.warns.add(ownReference(pl.warns, w))
-}
-
-// ownReference returns e, or, when s will keep it, a copy of it with its
-// own copy of the reference: not the whole line it was cut from.
-func ownReference(s *errorSet, e *mapping.RowError) *mapping.RowError {
-	if len(s.kept) >= s.max {
-		return e
-	}
-	c := *e
-	c.Reference = strings.Clone(e.Reference)
-	return &c
+	pl.warns.Add(w)
 }
 
 // sealErrors puts the row errors and warnings kept, and their counts by
 // kind, in the plan.
 func (pl *planner) sealErrors() {
 	if s := pl.errs; s != nil {
-		pl.plan.RowErrors, pl.plan.RowErrorKinds, pl.plan.RowErrorsOmitted = s.kept, s.kinds, s.omitted()
+		pl.plan.RowErrors, pl.plan.RowErrorKinds, pl.plan.RowErrorsOmitted = s.Kept(), s.Kinds(), s.Omitted()
 	}
 	if s := pl.warns; s != nil {
-		pl.plan.Warnings, pl.plan.WarningKinds, pl.plan.WarningsOmitted = s.kept, s.kinds, s.omitted()
+		pl.plan.Warnings, pl.plan.WarningKinds, pl.plan.WarningsOmitted = s.Kept(), s.Kinds(), s.Omitted()
 	}
 }
 
@@ -1017,7 +946,7 @@ func (pl *planner) byValue(updates []*Action, same []sameness) {
 // all the same: edited in the CRM (with erp_wins), or its last push
 // failed; "" when it is not.
 func (pl *planner) stillDue(ref string) string {
-	if why := pl.drifted[ref]; why != "" && !pl.opt.ImportOnly && pl.opt.DriftPolicy == DriftERPWins {
+	if why := pl.drifted[ref]; why != "" && !pl.opt.ImportOnly && pl.opt.DriftPolicy == policy.DriftERPWins {
 		return why
 	}
 	if pl.opt.Retry[ref] {
@@ -1077,12 +1006,12 @@ func (pl *planner) guard() error {
 	deletes := pl.plan.Count(OpDelete) - pl.held // a held delete is not sent
 	allowed := pl.opt.MaxDelete.Of(pl.plan.Managed)
 	if deletes > allowed {
-		return &GuardError{Guard: "max_delete", Detail: fmt.Sprintf(
+		return &guard.Error{Guard: "max_delete", Detail: fmt.Sprintf(
 			"the plan deletes %d of %d managed customers, more than max_delete allows (%s = %d); nothing was written",
 			deletes, pl.plan.Managed, pl.opt.MaxDelete, allowed)}
 	}
-	if pl.opt.Deletes.mirrors() && pl.opt.Mode.deletes() && pl.plan.Rows == 0 && pl.plan.Managed > 0 {
-		return &GuardError{Guard: "empty export", Detail: fmt.Sprintf(
+	if pl.opt.Deletes.Mirrors() && pl.opt.Mode.Deletes() && pl.plan.Rows == 0 && pl.plan.Managed > 0 {
+		return &guard.Error{Guard: "empty export", Detail: fmt.Sprintf(
 			"the export has no rows while %d customers are managed; nothing was written", pl.plan.Managed)}
 	}
 	return nil

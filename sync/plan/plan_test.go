@@ -9,7 +9,9 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
 	"erpsync/sync/plan/plantest"
+	"erpsync/sync/plan/policy"
 )
 
 func errLines(p *plan.Plan) []string {
@@ -79,7 +81,7 @@ func TestBuildPlan(t *testing.T) {
 			name:      "never mode does not delete the absent",
 			rows:      []mapping.Row{a1},
 			cp:        plantest.Checkpoint(a1, b1),
-			opt:       plan.Options{Deletes: plan.DeletesNever, MaxDelete: all},
+			opt:       plan.Options{Deletes: policy.DeletesNever, MaxDelete: all},
 			layout:    " || ",
 			unchanged: 1,
 		},
@@ -87,7 +89,7 @@ func TestBuildPlan(t *testing.T) {
 			name:      "mirror deletes the absent, sub-customers first",
 			rows:      []mapping.Row{a1},
 			cp:        plantest.Checkpoint(a1, plantest.Cust(3, "P"), plantest.Cust(4, "K", "parentCustomer=P"), plantest.Cust(5, "G", "parentCustomer=K")),
-			opt:       plan.Options{Deletes: plan.DeletesMirror, MaxDelete: all},
+			opt:       plan.Options{Deletes: policy.DeletesMirror, MaxDelete: all},
 			layout:    " || delete:G | delete:K | delete:P",
 			unchanged: 1,
 		},
@@ -95,7 +97,7 @@ func TestBuildPlan(t *testing.T) {
 			name:      "an invalid row is neither updated nor deleted",
 			rows:      []mapping.Row{a1, plantest.Bad(3, "B")},
 			cp:        plantest.Checkpoint(a1, b1),
-			opt:       plan.Options{Deletes: plan.DeletesMirror, MaxDelete: all},
+			opt:       plan.Options{Deletes: policy.DeletesMirror, MaxDelete: all},
 			layout:    " || ",
 			unchanged: 1,
 			errs:      []string{"3 B"},
@@ -146,7 +148,7 @@ func TestBuildPlan(t *testing.T) {
 			name:      "drift with erp_wins puts the record back",
 			rows:      []mapping.Row{a1, b1},
 			cp:        plantest.Checkpoint(a1, b1),
-			opt:       plan.Options{DriftPolicy: plan.DriftERPWins, Drift: []plan.Drift{{Reference: "B"}}},
+			opt:       plan.Options{DriftPolicy: policy.DriftERPWins, Drift: []plan.Drift{{Reference: "B"}}},
 			layout:    "update:B || ",
 			unchanged: 1,
 		},
@@ -154,7 +156,7 @@ func TestBuildPlan(t *testing.T) {
 			name:      "drift with report lists it and leaves it",
 			rows:      []mapping.Row{a1, b1},
 			cp:        plantest.Checkpoint(a1, b1),
-			opt:       plan.Options{DriftPolicy: plan.DriftReport, Drift: []plan.Drift{{Reference: "B"}}},
+			opt:       plan.Options{DriftPolicy: policy.DriftReport, Drift: []plan.Drift{{Reference: "B"}}},
 			layout:    " || ",
 			unchanged: 2,
 		},
@@ -162,7 +164,7 @@ func TestBuildPlan(t *testing.T) {
 			name:   "max_delete as a count",
 			rows:   []mapping.Row{a1},
 			cp:     plantest.Checkpoint(a1, b1, c1),
-			opt:    plan.Options{Deletes: plan.DeletesMirror, MaxDelete: plan.Limit{Count: 1}},
+			opt:    plan.Options{Deletes: policy.DeletesMirror, MaxDelete: plan.Limit{Count: 1}},
 			layout: " || delete:B delete:C", unchanged: 1,
 			guard: "max_delete",
 		},
@@ -170,7 +172,7 @@ func TestBuildPlan(t *testing.T) {
 			name:   "max_delete as a percentage",
 			rows:   []mapping.Row{a1, b1},
 			cp:     plantest.Checkpoint(a1, b1, c1),
-			opt:    plan.Options{Deletes: plan.DeletesMirror, MaxDelete: tenPercent},
+			opt:    plan.Options{Deletes: policy.DeletesMirror, MaxDelete: tenPercent},
 			layout: " || delete:C", unchanged: 2,
 			guard: "max_delete",
 		},
@@ -178,7 +180,7 @@ func TestBuildPlan(t *testing.T) {
 			name:   "an empty export in mirror mode",
 			rows:   nil,
 			cp:     plantest.Checkpoint(a1),
-			opt:    plan.Options{Deletes: plan.DeletesMirror, MaxDelete: all},
+			opt:    plan.Options{Deletes: policy.DeletesMirror, MaxDelete: all},
 			layout: " || delete:A",
 			guard:  "empty export",
 		},
@@ -193,14 +195,14 @@ func TestBuildPlan(t *testing.T) {
 			name:   "import plans upserts only",
 			rows:   []mapping.Row{plantest.Cust(2, "A", "email=x"), plantest.Flagged(3, "B")},
 			cp:     plantest.Checkpoint(a1, b1, c1),
-			opt:    plan.Options{ImportOnly: true, Deletes: plan.DeletesMirror, Drift: []plan.Drift{{Reference: "C"}}},
+			opt:    plan.Options{ImportOnly: true, Deletes: policy.DeletesMirror, Drift: []plan.Drift{{Reference: "C"}}},
 			layout: "update:A || ",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.opt.File = "x.csv"
 			p, err := plan.Build(context.Background(), plantest.Rows(tc.rows...), tc.cp, tc.opt)
-			var guard *plan.GuardError
+			var guard *guard.Error
 			switch {
 			case tc.guard == "" && err != nil:
 				t.Fatalf("err = %v", err)
@@ -290,7 +292,7 @@ func TestBuildPlan_CreateChanges(t *testing.T) {
 func TestBuildPlan_RefusedReferenceIsNotAbsent(t *testing.T) {
 	slash, good := plantest.Cust(2, "a/b", "name=Slash"), plantest.Cust(3, "GOOD", "name=Good")
 	cp := plantest.Checkpoint(slash, good)
-	opt := plan.Options{Deletes: plan.DeletesMirror, MaxDelete: plan.Limit{Percent: 100, IsPercent: true}}
+	opt := plan.Options{Deletes: policy.DeletesMirror, MaxDelete: plan.Limit{Percent: 100, IsPercent: true}}
 	for name, rows := range map[string]plan.Rows{
 		"row present": plantest.Rows(slash, good),
 		"row gone":    plantest.Rows(good),

@@ -12,6 +12,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/plantest"
+	"erpsync/sync/plan/policy"
 )
 
 // TestBuildPlan_IndexOnSQLite plans against a real checkpoint of 1,000
@@ -57,7 +58,7 @@ func TestBuildPlan_IndexOnSQLite(t *testing.T) {
 		rows = append(rows, plantest.Cust(j+2, fmt.Sprintf("R%04d", i), city))
 	}
 	rows = append(rows, plantest.Cust(n+5, "R9999", "city=new"))
-	opt := plan.Options{Deletes: plan.DeletesMirror, MaxDelete: plan.Limit{Percent: 100, IsPercent: true}}
+	opt := plan.Options{Deletes: policy.DeletesMirror, MaxDelete: plan.Limit{Percent: 100, IsPercent: true}}
 	got, err := plan.Build(ctx, sliceRows(rows), db, opt)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,8 @@ package plan
 import (
 	"context"
 	"erpsync/mapping"
+	"erpsync/sync/plan/reference"
+	"erpsync/sync/plan/rowerrors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -137,10 +139,10 @@ func cycleText(cycle []string) string {
 	for i, ref := range cycle {
 		if i == maxCycleShown-1 && len(cycle) > maxCycleShown {
 			shown = append(shown, fmt.Sprintf("… %d more", len(cycle)-maxCycleShown))
-			shown = append(shown, CutCell(cycle[len(cycle)-1]))
+			shown = append(shown, rowerrors.CutCell(cycle[len(cycle)-1]))
 			break
 		}
-		shown = append(shown, CutCell(ref))
+		shown = append(shown, rowerrors.CutCell(ref))
 	}
 	return strings.Join(shown, " → ")
 }
@@ -251,11 +253,11 @@ func (pl *planner) planDeletes(ctx context.Context, cp Checkpoint) error {
 			dels = append(dels, a)
 		}
 	}
-	if pl.opt.Deletes.mirrors() && pl.opt.Mode.deletes() {
+	if pl.opt.Deletes.Mirrors() && pl.opt.Mode.Deletes() {
 		reason := pl.absentReason()
 		err := cp.Hashes(ctx, func(ref, _ string) error {
 			if e := pl.refs.get(pl.key(ref)); e.cp != 0 && e.line == 0 {
-				if err := CheckReference(ref); err != nil {
+				if err := reference.Check(ref); err != nil {
 					// Managed before the check existed: its path could
 					// reach another route, so it is never deleted by it.
 					pl.rowError(&mapping.RowError{File: pl.opt.File,

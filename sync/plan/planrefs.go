@@ -12,50 +12,25 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"unicode"
-
-	"golang.org/x/text/unicode/norm"
 
 	"erpsync/mapping"
+	"erpsync/sync/plan/reference"
 )
-
-// foldReference returns a reference as a CRM comparing loosely sees it:
-// upper case, accents dropped, trailing spaces trimmed. same reports that
-// it is the reference itself, as most are (plain ASCII without a lower
-// case letter), at the cost of one pass over its bytes.
-func foldReference(ref string) (folded string, same bool) {
-	plain := true
-	for i := 0; i < len(ref) && plain; i++ {
-		c := ref[i]
-		plain = c < 0x80 && (c < 'a' || c > 'z')
-	}
-	if plain && !strings.HasSuffix(ref, " ") {
-		return ref, true
-	}
-	var b strings.Builder
-	for _, r := range norm.NFD.String(strings.TrimRight(ref, " \t")) {
-		if !unicode.Is(unicode.Mn, r) {
-			b.WriteRune(unicode.ToUpper(r))
-		}
-	}
-	folded = b.String()
-	return folded, folded == ref
-}
 
 // noteReference looks at a row's reference and parent: a reference that
 // folds to another text is remembered under its folded form (rejectFolded
 // then finds those that meet); a digits-only parent is warned about.
 func (pl *planner) noteReference(ref string, line int, parent string) {
-	if digitsOnly(parent) {
+	if reference.DigitsOnly(parent) {
 		// Through the plan's bounded warnings (sealErrors sets Warnings).
 		pl.warning(&mapping.RowError{File: pl.opt.File, Line: line, Column: "parentCustomer", Reference: ref, Err: fmt.Errorf(
 			"the parent reference %s is digits only: a CRM may read it as a customer's id; the stored parent is checked after the write",
 			mapping.Excerpt(parent))})
 	}
-	if pl.opt.References == ReferencesExact {
+	if pl.opt.References == reference.Exact {
 		return
 	}
-	folded, same := foldReference(ref)
+	folded, same := reference.Fold(ref)
 	if same {
 		return
 	}
@@ -65,16 +40,6 @@ func (pl *planner) noteReference(ref string, line int, parent string) {
 	if refs := pl.folds[folded]; !slices.Contains(refs, ref) {
 		pl.folds[folded] = append(refs, strings.Clone(ref))
 	}
-}
-
-// digitsOnly reports whether s is one or more ASCII digits.
-func digitsOnly(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // rejectFolded turns the rows of references that fold to one text into

@@ -13,6 +13,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/policy"
 )
 
 // pushedCheckpoint is a checkpoint holding an export as if every valid
@@ -124,8 +125,8 @@ func TestPlanRows_SameAsMapped(t *testing.T) {
 	}
 	day1, day2 := dayTwo(t)
 	ctx := context.Background()
-	opt := plan.Options{Deletes: plan.DeletesMirror, MaxDelete: plan.Limit{Percent: 100, IsPercent: true},
-		DriftPolicy: plan.DriftERPWins,
+	opt := plan.Options{Deletes: policy.DeletesMirror, MaxDelete: plan.Limit{Percent: 100, IsPercent: true},
+		DriftPolicy: policy.DriftERPWins,
 		Retry:       map[string]bool{"K00000104": true, "K00000105": true},
 		Drift:       []plan.Drift{{Reference: "K00000106"}, {Reference: "K00000107", Deleted: true}}}
 	for _, withSums := range []bool{true, false} {

@@ -15,6 +15,8 @@ import (
 	"erpsync/state"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/policy"
+	"erpsync/sync/plan/rowerrors"
 	"erpsync/sync/refresh"
 )
 
@@ -60,11 +62,11 @@ type Options struct {
 	CountryCode func(string) (string, bool)
 	// MaxErrors is how many invalid rows are kept whole (RowErrors and
 	// their items), as a plan's (reports.max_errors); the others are
-	// counted (RowErrorsOmitted). 0: DefaultMaxErrors.
+	// counted (RowErrorsOmitted). 0: rowerrors.DefaultMax.
 	MaxErrors int
 	// Fields are the fields' policies (sync.fields): a value the CRM owns
 	// under them is no difference (Item.CRMOwned).
-	Fields plan.Fields
+	Fields policy.Fields
 }
 
 // Checkpoint is what a reconciliation reads of the checkpoint to
@@ -236,7 +238,7 @@ func Run(ctx context.Context, rows plan.Rows, api refresh.Lister, cp Checkpoint,
 // with differing values, which a sync refuses alike.
 func (r *Reconciliation) readERP(rows plan.Rows, maxErrors int) (*erpIndex, *erpRefusals, error) {
 	if maxErrors <= 0 {
-		maxErrors = plan.DefaultMaxErrors
+		maxErrors = rowerrors.DefaultMax
 	}
 	x := newERPIndex()
 	f := &erpRefusals{invalid: map[string]bool{}, repeated: map[string]*repeatedRef{}}

@@ -13,6 +13,7 @@ import (
 	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/plantest"
+	"erpsync/sync/plan/policy"
 	"erpsync/sync/reconcile"
 )
 
@@ -40,7 +41,7 @@ func TestReconcile_PolicyCRMOwned(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fields := plan.Fields{"phone": plan.PolicyCRM, "email": plan.PolicyFill}
+	fields := policy.Fields{"phone": policy.CRM, "email": policy.Fill}
 	res, err := reconcile.Run(ctx, plantest.Rows(pushed...), r.Client, r.DB, reconcile.Options{Fields: fields})
 	if err != nil {
 		t.Fatal(err)

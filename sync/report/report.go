@@ -22,6 +22,8 @@ import (
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
+	"erpsync/sync/plan/rowerrors"
 )
 
 // SafeCell makes a CSV cell inert in a spreadsheet: a text cell that
@@ -150,8 +152,8 @@ func (c CSV) WritePlan(w io.Writer, p *plan.Plan) error {
 	}
 	lines = lines[:0]
 	for _, e := range p.RowErrors {
-		lines = append(lines, PlanLine{Operation: "error", Reference: plan.CutCell(e.Reference), Line: strconv.Itoa(e.Line),
-			Field: e.Column, Reason: plan.ErrText(e)})
+		lines = append(lines, PlanLine{Operation: "error", Reference: rowerrors.CutCell(e.Reference), Line: strconv.Itoa(e.Line),
+			Field: e.Column, Reason: rowerrors.Text(e)})
 	}
 	for _, k := range p.RowErrorKinds {
 		if n := k.Count - k.Listed; n > 0 {
@@ -177,8 +179,8 @@ type planJSON struct {
 	Drift     []plan.Drift     `json:"drift"`
 	// Every row error and warning by kind; past reports.max_errors, only
 	// these count them.
-	RowErrorKinds []plan.ErrorKind `json:"row_error_kinds,omitempty"`
-	WarningKinds  []plan.ErrorKind `json:"warning_kinds,omitempty"`
+	RowErrorKinds []rowerrors.Kind `json:"row_error_kinds,omitempty"`
+	WarningKinds  []rowerrors.Kind `json:"warning_kinds,omitempty"`
 }
 
 type planActionJSON struct {
@@ -213,7 +215,7 @@ func WritePlanJSON(w io.Writer, p *plan.Plan) error {
 func issuesJSON(es []*mapping.RowError) []planIssueJSON {
 	out := make([]planIssueJSON, 0, len(es))
 	for _, e := range es {
-		out = append(out, planIssueJSON{Reference: plan.CutCell(e.Reference), Line: e.Line, Column: e.Column, Message: plan.ErrText(e)})
+		out = append(out, planIssueJSON{Reference: rowerrors.CutCell(e.Reference), Line: e.Line, Column: e.Column, Message: rowerrors.Text(e)})
 	}
 	return out
 }
@@ -400,7 +402,7 @@ func (r *Run) Add(res apply.Result) {
 // WriteWarnings writes warnings.csv: the values read but looking wrong,
 // whose rows were sent as they are; then, for each of kinds with more
 // than were kept (reports.max_errors), a line counting the others.
-func (r *Run) WriteWarnings(ws []*mapping.RowError, kinds []plan.ErrorKind) error {
+func (r *Run) WriteWarnings(ws []*mapping.RowError, kinds []rowerrors.Kind) error {
 	if len(ws) == 0 {
 		return nil
 	}
@@ -409,7 +411,7 @@ func (r *Run) WriteWarnings(ws []*mapping.RowError, kinds []plan.ErrorKind) erro
 		return err
 	}
 	for _, e := range ws {
-		f.line(WarningLine{plan.CutCell(e.Reference), strconv.Itoa(e.Line), e.Column, e.Err.Error()})
+		f.line(WarningLine{rowerrors.CutCell(e.Reference), strconv.Itoa(e.Line), e.Column, e.Err.Error()})
 	}
 	for _, k := range kinds {
 		if n := k.Count - k.Listed; n > 0 {
@@ -439,17 +441,17 @@ func (r *Run) AddRowError(e *mapping.RowError) {
 		lines = []int{e.Line}
 	}
 	for _, l := range lines { // every line of a reference met with differing values
-		r.errs.line(OutcomeLine{Operation: "read", Reference: plan.CutCell(e.Reference), Line: strconv.Itoa(l), Error: "invalid_row", Message: plan.ErrText(e)})
+		r.errs.line(OutcomeLine{Operation: "read", Reference: rowerrors.CutCell(e.Reference), Line: strconv.Itoa(l), Error: "invalid_row", Message: rowerrors.Text(e)})
 		r.listed.add(l)
 	}
 	if n := r.cut[e.Reference]; n > 0 && len(lines) > 1 {
-		r.rest[e.Reference] = &repeatRest{w: r.errs, line: OutcomeLine{Operation: "read", Reference: plan.CutCell(e.Reference), Error: "invalid_row", Message: plan.ErrText(e)}, left: n}
+		r.rest[e.Reference] = &repeatRest{w: r.errs, line: OutcomeLine{Operation: "read", Reference: rowerrors.CutCell(e.Reference), Error: "invalid_row", Message: rowerrors.Text(e)}, left: n}
 	}
 }
 
 // AddOmitted records, for each kind with more row errors than were kept
 // (reports.max_errors), one line counting the others.
-func (r *Run) AddOmitted(kinds []plan.ErrorKind) {
+func (r *Run) AddOmitted(kinds []rowerrors.Kind) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, k := range kinds {
@@ -461,7 +463,7 @@ func (r *Run) AddOmitted(kinds []plan.ErrorKind) {
 
 // omittedText counts the row errors (or warnings) of a kind past
 // reports.max_errors.
-func omittedText(n int, what string, k plan.ErrorKind) string {
+func omittedText(n int, what string, k rowerrors.Kind) string {
 	return fmt.Sprintf("%d more %s of this kind, not listed (reports.max_errors; %d in all, first lines %v): %s",
 		n, what, k.Count, k.Lines, k.Kind)
 }
@@ -490,8 +492,8 @@ type Summary struct {
 	Warnings  int                       `json:"warnings,omitempty"` // values read but looking wrong: warnings.csv
 	// Every row error and warning by kind, with a few lines of each: past
 	// reports.max_errors, errors.csv and warnings.csv only count them.
-	RowErrorKinds []plan.ErrorKind `json:"row_error_kinds,omitempty"`
-	WarningKinds  []plan.ErrorKind `json:"warning_kinds,omitempty"`
+	RowErrorKinds []rowerrors.Kind `json:"row_error_kinds,omitempty"`
+	WarningKinds  []rowerrors.Kind `json:"warning_kinds,omitempty"`
 	// UnreadableCRM counts the CRM's records the refresh could not read.
 	UnreadableCRM int    `json:"unreadable_crm_records,omitempty"`
 	Relogins      int64  `json:"relogins,omitempty"` // of which after a session ended
@@ -510,7 +512,7 @@ type Summary struct {
 	// MergedReferences counts the references whose identical rows were merged.
 	MergedReferences int `json:"merged_references,omitempty"`
 	// Accepted are the guards that tripped and were let through (run -accept), and by whom.
-	Accepted []plan.Accepted `json:"accepted,omitempty"`
+	Accepted []guard.Accepted `json:"accepted,omitempty"`
 	// ApprovedPlan is the plan file an apply sent (kept as approved-plan.json);
 	// MovedInCRM the customers it skipped, changed in the CRM since.
 	ApprovedPlan string   `json:"approved_plan,omitempty"`

@@ -17,6 +17,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/rowerrors"
 )
 
 // reportBatch is how many bytes of whole lines a report file gathers
@@ -293,7 +294,7 @@ var errListed = errors.New("every repeated row listed")
 // no line of (it keeps maxDupLines of each): one more read of the export,
 // at the run's end, only when a listed reference has more rows than that.
 // Each such row gets its reference's line (merged, or invalid_row); past
-// budget lines in all (0: plan.DefaultMaxErrors), a reference's others are
+// budget lines in all (0: rowerrors.DefaultMax), a reference's others are
 // counted in one line, so that millions of identical rows do not make
 // reports of gigabytes.
 func (r *Run) ListRepeated(ctx context.Context, rows plan.Rows, budget int) error {
@@ -307,7 +308,7 @@ func (r *Run) ListRepeated(ctx context.Context, rows plan.Rows, budget int) erro
 		return nil
 	}
 	if budget <= 0 {
-		budget = plan.DefaultMaxErrors
+		budget = rowerrors.DefaultMax
 	}
 	err := rows(func(row mapping.Row) error {
 		ref := row.Reference

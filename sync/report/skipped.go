@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/rowerrors"
 )
 
 // SkippedLine is one line of skipped.csv: a row that sync.mode does not
@@ -27,7 +28,7 @@ func (r *Run) WriteSkipped(p *plan.Plan) error {
 		return err
 	}
 	for _, s := range p.Skipped {
-		f.line(SkippedLine{plan.CutCell(s.Reference), strconv.Itoa(s.Line), s.Reason})
+		f.line(SkippedLine{rowerrors.CutCell(s.Reference), strconv.Itoa(s.Line), s.Reason})
 	}
 	if n := p.SkippedCount - len(p.Skipped); n > 0 {
 		f.line(SkippedLine{Reason: fmt.Sprintf("and %d more rows skipped, not listed", n)})

@@ -23,6 +23,7 @@ import (
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/plantest"
+	"erpsync/sync/plan/policy"
 )
 
 // Clock is a clock that moves only when told: the CRM's and the
@@ -258,5 +259,5 @@ func (r *Rig) Failures(t *testing.T) []state.Failure {
 var (
 	EveryFailure = plan.Limit{Percent: 100, IsPercent: true}
 	EveryDelete  = plan.Limit{Percent: 100, IsPercent: true}
-	Mirror       = plan.Options{Deletes: plan.DeletesMirror, MaxDelete: EveryDelete}
+	Mirror       = plan.Options{Deletes: policy.DeletesMirror, MaxDelete: EveryDelete}
 )

@@ -1,4 +1,4 @@
-package plan
+package rowerrors
 
 import (
 	"strings"
@@ -7,11 +7,11 @@ import (
 	"erpsync/mapping"
 )
 
-// DefaultMaxErrors is how many row errors (and as many warnings) a plan
-// keeps whole when Options.MaxErrors is 0 (reports.max_errors): about
+// DefaultMax is how many row errors (and as many warnings) a plan
+// keeps whole when its MaxErrors is 0 (reports.max_errors): about
 // 30 MB of memory, some 15 MB of errors.csv. Past it they are counted by
 // kind only: a .gz of millions of bad rows costs no more.
-const DefaultMaxErrors = 100_000
+const DefaultMax = 100_000
 
 // Bounds of what is kept of each kind of row error, for summary.json and
 // the log: a few samples, not every row.
@@ -22,9 +22,9 @@ const (
 	otherKind    = "other"
 )
 
-// ErrorKind counts the row errors (or warnings) of one kind: the column
+// Kind counts the row errors (or warnings) of one kind: the column
 // and the message with its values elided.
-type ErrorKind struct {
+type Kind struct {
 	Kind    string `json:"kind"`
 	Count   int    `json:"count"`
 	Listed  int    `json:"listed"`  // of which kept whole (errors.csv, warnings.csv)
@@ -32,24 +32,26 @@ type ErrorKind struct {
 	Example string `json:"example"` // the first one's message
 }
 
-// errorSet keeps the first max row errors of a plan whole and counts
-// every one by kind.
-type errorSet struct {
+// Set keeps the first max row errors of a plan whole and counts every
+// one by kind.
+type Set struct {
 	max   int
 	kept  []*mapping.RowError
-	kinds []ErrorKind
+	kinds []Kind
 	index map[string]int // kind → in kinds
 }
 
-func newErrorSet(max int) *errorSet {
+// New returns a set that keeps max errors whole (0: DefaultMax).
+func New(max int) *Set {
 	if max <= 0 {
-		max = DefaultMaxErrors
+		max = DefaultMax
 	}
-	return &errorSet{max: max, index: map[string]int{}}
+	return &Set{max: max, index: map[string]int{}}
 }
 
-// add counts e, and keeps it while fewer than max are kept.
-func (s *errorSet) add(e *mapping.RowError) {
+// Add counts e, and keeps it while fewer than max are kept: a copy of it
+// with its own copy of the reference, not the whole line it was cut from.
+func (s *Set) Add(e *mapping.RowError) {
 	k := errorKind(e)
 	i, ok := s.index[k]
 	if !ok && len(s.kinds) >= maxKinds {
@@ -59,7 +61,7 @@ func (s *errorSet) add(e *mapping.RowError) {
 	if !ok {
 		i = len(s.kinds)
 		s.index[k] = i
-		s.kinds = append(s.kinds, ErrorKind{Kind: k, Example: ErrText(e)})
+		s.kinds = append(s.kinds, Kind{Kind: k, Example: Text(e)})
 	}
 	kind := &s.kinds[i]
 	kind.Count++
@@ -68,12 +70,20 @@ func (s *errorSet) add(e *mapping.RowError) {
 	}
 	if len(s.kept) < s.max {
 		kind.Listed++
-		s.kept = append(s.kept, e)
+		c := *e
+		c.Reference = strings.Clone(e.Reference)
+		s.kept = append(s.kept, &c)
 	}
 }
 
-// omitted counts the errors counted but not kept.
-func (s *errorSet) omitted() int {
+// Kept returns the errors kept whole, in the order they were added.
+func (s *Set) Kept() []*mapping.RowError { return s.kept }
+
+// Kinds returns the counts by kind, in the order the kinds were met.
+func (s *Set) Kinds() []Kind { return s.kinds }
+
+// Omitted counts the errors counted but not kept.
+func (s *Set) Omitted() int {
 	n := 0
 	for _, k := range s.kinds {
 		n += k.Count - k.Listed
@@ -89,7 +99,7 @@ func errorKind(e *mapping.RowError) string {
 		b.WriteString(e.Column)
 		b.WriteString(": ")
 	}
-	msg := ErrText(e)
+	msg := Text(e)
 	for i := 0; i < len(msg) && b.Len() < maxKindText; i++ {
 		switch c := msg[i]; {
 		case c == '"':
@@ -121,8 +131,8 @@ func closingQuote(s string, open int) int {
 	return len(s)
 }
 
-// ErrText is a row error's message, without its line and column.
-func ErrText(e *mapping.RowError) string {
+// Text is a row error's message, without its line and column.
+func Text(e *mapping.RowError) string {
 	if e.Err != nil {
 		return e.Err.Error()
 	}
