@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	gosync "sync"
@@ -60,6 +61,9 @@ func benchExport(b *testing.B, n int) string {
 	return d1
 }
 
+// simProfiles counts the crmsim processes that wrote a profile.
+var simProfiles int
+
 // startCRMSim builds cmd/crmsim and starts it on loopback with args; it
 // returns its base URL. The process ends with the benchmark.
 func startCRMSim(b *testing.B, args ...string) string {
@@ -67,12 +71,27 @@ func startCRMSim(b *testing.B, args ...string) string {
 	if out, err := exec.Command("go", "build", "-o", bin, "erpsync/cmd/crmsim").CombinedOutput(); err != nil {
 		b.Fatalf("build crmsim: %v\n%s", err, out)
 	}
+	// BENCH_CRMSIM_PROFILES: a folder where each crmsim started writes
+	// its own CPU profile, crmsim-N.prof, when it is interrupted at the
+	// benchmark's end.
+	profiles := os.Getenv("BENCH_CRMSIM_PROFILES")
+	if profiles != "" {
+		simProfiles++
+		args = append(args, "-cpuprofile", filepath.Join(profiles, fmt.Sprintf("crmsim-%d.prof", simProfiles)))
+	}
 	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-fault-seed", "1"}, args...)...)
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	b.Cleanup(func() {
+		if profiles != "" {
+			cmd.Process.Signal(os.Interrupt)
+		} else {
+			cmd.Process.Kill()
+		}
+		cmd.Wait()
+	})
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
 		b.Fatal(err)
@@ -200,6 +219,7 @@ func BenchmarkImport(b *testing.B) {
 		}
 		debug.FreeOSMemory() // the forms' memory back to the system
 		resetPeakRSS()
+		stopProfile := importProfile(b, i)
 		cpu0, gc0 := processCPU(), gcCPU()
 		start := time.Now()
 		out, err := sync.Run(context.Background(), sync.Job{Mode: sync.ModeImport, File: export, Mapping: m, CRM: client,
@@ -207,6 +227,7 @@ func BenchmarkImport(b *testing.B) {
 		took := time.Since(start)
 		peak = max(peak, peakRSS())
 		cpu, gc = cpu+processCPU()-cpu0, gc+gcCPU()-gc0
+		stopProfile()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -239,6 +260,29 @@ func BenchmarkImport(b *testing.B) {
 	// included: it is CPU crmsim does not get).
 	b.ReportMetric(cpu/float64(n*b.N)*1e6, "cpu-µs/row")
 	b.ReportMetric(100*gc/cpu, "%gc")
+}
+
+// importProfile starts a CPU profile of the import alone (the raw rates
+// left out) when BENCH_IMPORT_PROFILES names a folder: import-N.prof, N
+// the iteration. It returns what stops it.
+func importProfile(b *testing.B, i int) func() {
+	dir := os.Getenv("BENCH_IMPORT_PROFILES")
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("import-%d.prof", i)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // processCPU returns the CPU seconds (user and system) the process has

@@ -102,7 +102,12 @@ func deprecationOf(a *answer, body bool) string {
 // page of a large listing would cost).
 func (c *Client) noteDeprecation(a *answer) {
 	d := deprecationOf(a, c.bodyChecked.CompareAndSwap(false, true))
-	if d == "" || !c.deprecation.CompareAndSwap(nil, &d) {
+	if d == "" {
+		return
+	}
+	kept := new(string) // allocated only when there is one: every answer passes here
+	*kept = d
+	if !c.deprecation.CompareAndSwap(nil, kept) {
 		return
 	}
 	c.log.Warn("the CRM says this API version is deprecated", zap.String("api_version", c.cfg.APIVersion),

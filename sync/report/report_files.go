@@ -38,11 +38,24 @@ const reportEvery = time.Second
 // rows of T, a row struct with csv tags, written through gocsv (WriteRows).
 // Its caller serialises the calls (Run's lock).
 type reportFile[T any] struct {
-	f    *os.File
-	buf  bytes.Buffer
-	cw   *csv.Writer // into buf
-	last time.Time   // the last write to f
-	err  error       // the first error of a write
+	f     *os.File
+	buf   bytes.Buffer
+	cw    *csv.Writer // into buf
+	last  time.Time   // the last write to f
+	err   error       // the first error of a write
+	cells []string    // a cellRow's cells, used again from line to line
+}
+
+// cellRow is a row struct that gives its cells itself, in the order of
+// its csv tags (a test holds its bytes to gocsv's): its lines skip
+// gocsv's reflection, 9 allocations and some 3 µs a line, and success.csv
+// has a line per row an import sends (issue 22).
+type cellRow interface {
+	appendCells(dst []string) []string
+}
+
+func (l *OutcomeLine) appendCells(dst []string) []string {
+	return append(dst, l.Operation, l.Reference, l.Line, l.HTTPStatus, l.Error, l.Message)
 }
 
 // createReportFile creates path, a new file of mode mode, with T's header
@@ -72,7 +85,14 @@ func createReportFile[T any](path string, mode os.FileMode, format CSV) (*report
 // line adds one line, every cell made inert (SafeCell). The line is
 // encoded whole into the buffer before any of it can reach the file.
 func (rf *reportFile[T]) line(row T) {
-	if err := WriteRows(rf.cw, row); err != nil && rf.err == nil {
+	var err error
+	if c, ok := any(&row).(cellRow); ok {
+		rf.cells = c.appendCells(rf.cells[:0])
+		err = safeWriter{rf.cw}.Write(rf.cells)
+	} else {
+		err = WriteRows(rf.cw, row)
+	}
+	if err != nil && rf.err == nil {
 		rf.err = err
 	}
 	rf.cw.Flush()

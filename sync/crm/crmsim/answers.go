@@ -76,13 +76,18 @@ func (s *Server) answers(items []listed, version string, at int64) error {
 	return nil
 }
 
-// Prerender caches the answer of every stored customer, in the first API
-// version served, as a first walk of the pages would: for a simulator
-// started with a large seed, so that its first listing costs it what the
-// next ones do. A batch of customers one of which cannot be encoded is
-// left to the requests (which answer 500 server_error, as before).
+// Prerender caches the answer of every stored customer, as a first walk
+// of the pages would: for a simulator started with a large seed, so that
+// its first listing costs it what the next ones do. The cache holds one
+// version: the one erpsync's client asks by default (crm.DefaultAPIVersion)
+// when it is served, else the first served. A batch of customers one of
+// which cannot be encoded is left to the requests (which answer 500
+// server_error, as before).
 func (s *Server) Prerender() {
 	version := s.opts.Versions[0]
+	if s.versions[crm.DefaultAPIVersion] {
+		version = crm.DefaultAPIVersion
+	}
 	key := answerKey(version, s.layout)
 	all := s.Store.customers()
 	const batch = 1000

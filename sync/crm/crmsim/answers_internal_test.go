@@ -259,8 +259,9 @@ func TestAnswers_SubCustomerRenamedParent(t *testing.T) {
 	if _, err := st.Update(st.byRef["A"].ID, newParams(map[string]string{"reference": "A-renamed"}), "http://crmsim"); err != nil {
 		t.Fatal(err.description)
 	}
-	body := served(t, s, "/api/v1.0/customers?reference=E")
-	if !strings.Contains(string(body), `"parentCustomer":{"id":1,"reference":"A-renamed","href":"/api/v1.0/customers/1"}`) {
+	v := crm.DefaultAPIVersion // the version Prerender cached
+	body := served(t, s, "/api/"+v+"/customers?reference=E")
+	if !strings.Contains(string(body), `"parentCustomer":{"id":1,"reference":"A-renamed","href":"/api/`+v+`/customers/1"}`) {
 		t.Errorf("E after its parent's rename: %s", body)
 	}
 }

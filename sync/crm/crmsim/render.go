@@ -26,7 +26,7 @@ type customerJSON struct {
 	CategoryReference             *string           `json:"categoryReference"`
 	CustomerCategory              *crm.Category     `json:"customerCategory"`
 	IsSubCustomer                 bool              `json:"isSubCustomer"`
-	ParentCustomer                parentJSON        `json:"parentCustomer"`
+	ParentCustomer                any               `json:"parentCustomer"` // parentJSON's value
 	BillWithParent                bool              `json:"billWithParent"`
 	CustomerSegmentationReference *string           `json:"customerSegmentationReference"`
 	CustomerSegmentation          *crm.Segmentation `json:"customerSegmentation"`
@@ -82,18 +82,16 @@ type customerJSON struct {
 	Region regionJSON `json:"region,omitzero"`
 }
 
-// parentJSON is the parentCustomer member: null, the link object, or
-// (Quirks.ParentShape "id") the parent's bare id.
-type parentJSON struct {
-	link   *crm.CustomerLink
-	bareID bool
-}
-
-func (p parentJSON) MarshalJSON() ([]byte, error) {
-	if p.link != nil && p.bareID {
-		return strconv.AppendInt(nil, p.link.ID, 10), nil
+// parentJSON is the parentCustomer member: null (a nil link), the link
+// object, or (Quirks.ParentShape "id") the parent's bare id. It is a
+// plain value that encoding/json writes itself: a MarshalJSON method
+// costs an encoder, a copy and a validation of its output in every
+// answer, most of them null (issue 22).
+func parentJSON(link *crm.CustomerLink, bareID bool) any {
+	if link != nil && bareID {
+		return link.ID
 	}
-	return json.Marshal(p.link)
+	return link
 }
 
 // regionJSON is the region member: left out, null, or a region.
@@ -110,7 +108,7 @@ func wire(c *crm.Customer, layout string) customerJSON {
 	return customerJSON{
 		ID: c.ID, Reference: c.Reference, Reference2: c.Reference2, Name: c.Name,
 		CategoryReference: c.CategoryReference, CustomerCategory: c.CustomerCategory,
-		IsSubCustomer: c.IsSubCustomer, ParentCustomer: parentJSON{link: c.ParentCustomer}, BillWithParent: c.BillWithParent,
+		IsSubCustomer: c.IsSubCustomer, ParentCustomer: parentJSON(c.ParentCustomer, false), BillWithParent: c.BillWithParent,
 		CustomerSegmentationReference: c.CustomerSegmentationReference, CustomerSegmentation: c.CustomerSegmentation,
 		PocTenus: c.PocTenus, Email: c.Email, Logo: c.Logo, Phone: c.Phone, Mobile: c.Mobile, Fax: c.Fax,
 		Comment: c.Comment, Barcode: c.Barcode, IsSameAddress: c.IsSameAddress,
@@ -188,7 +186,7 @@ func (s *Server) render(c crm.Customer, version string) customerJSON {
 	}
 	c.PaymentTypes = pts
 	w := wire(&c, s.layout)
-	w.ParentCustomer.bareID = s.opts.ParentShape == "id"
+	w.ParentCustomer = parentJSON(c.ParentCustomer, s.opts.ParentShape == "id")
 	w.DueDateConfigType = s.dueTypeName(c.DueDateConfigType)
 	return w
 }
