@@ -31,7 +31,7 @@ func TestReportLine_SameBytesAsGocsv(t *testing.T) {
 		}
 	}
 	cw.Flush()
-	rf, err := createReportFile[OutcomeLine](filepath.Join(t.TempDir(), "success.csv"), 0o640)
+	rf, err := createReportFile[OutcomeLine](filepath.Join(t.TempDir(), "success.csv"), 0o640, CSV{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestReportLine_SameBytesAsGocsv(t *testing.T) {
 // sends) is encoded without gocsv's reflection, which cost 9 allocations
 // and some 3 µs a line (BenchmarkLineEncode; issue 22's import figures).
 func TestReportLine_Allocs(t *testing.T) {
-	rf, err := createReportFile[OutcomeLine](filepath.Join(t.TempDir(), "success.csv"), 0o640)
+	rf, err := createReportFile[OutcomeLine](filepath.Join(t.TempDir(), "success.csv"), 0o640, CSV{})
 	if err != nil {
 		t.Fatal(err)
 	}
