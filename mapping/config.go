@@ -38,7 +38,7 @@ type Config struct {
 	DeleteFlag    DeleteFlag                   `yaml:"delete_flag"`
 	ZipMember     string                       `yaml:"zip_member"`
 	Sheet         string                       `yaml:"sheet"`
-	MaxBytes      int64                        `yaml:"max_bytes"`     // decompressed export (workbook: unzipped) at most; 4 GiB by default
+	MaxBytes      int64                        `yaml:"max_bytes"` // decompressed export (workbook: unzipped) at most; 4 GiB by default
 	// Policies are sync.fields' policies other than erp (field → crm, fill
 	// or keep), set by the config's loader: they change what is pushed,
 	// so they are part of the fingerprint (settings.go). Not a key of

@@ -14,8 +14,8 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
-	"erpsync/sync/report"
 	"erpsync/sync/history"
+	"erpsync/sync/report"
 )
 
 // DemoCommand is the tour behind `make run`: crmsim starts in-process on a
