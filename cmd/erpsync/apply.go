@@ -30,7 +30,7 @@ func (c *ApplyCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	j, done, err := fs.open(ctx, args, jobOptions{state: stateRun, crm: true})
+	j, done, err := fs.open(ctx, args, jobOptions{state: stateRun, crm: true, notify: sync.ModeRun}) // an apply is a run (its kind in the history): told as one
 	if err != nil {
 		return err
 	}
@@ -38,7 +38,8 @@ func (c *ApplyCommand) Run(ctx context.Context, args []string) error {
 	if *file != "" {
 		approved.Export = *file
 	}
-	_, err = j.sync(ctx, syncOptions{mode: sync.ModeRun, file: approved.Export, stdout: c.Stdout, stderr: c.Stderr,
+	out, err := j.sync(ctx, syncOptions{mode: sync.ModeRun, file: approved.Export, stdout: c.Stdout, stderr: c.Stderr,
 		approved: approved})
+	j.notifyEnd(ctx, sync.ModeRun, approved.Export, out, err, false)
 	return err
 }

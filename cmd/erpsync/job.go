@@ -116,6 +116,8 @@ func newJob(ctx context.Context, cfg *Config, log *zap.Logger, opt jobOptions) (
 		if j.client, err = newClient(cfg.CRM, log, opt.observe); err != nil {
 			return nil, usage(fmt.Errorf("config: crm: %w", err))
 		}
+	}
+	if opt.notify != "" && (opt.dryRun == nil || !*opt.dryRun) { // the secrets are read where a run is told only
 		if j.notifier, err = notify.New(cfg.Notify, log); err != nil {
 			j.Close()
 			return nil, usage(fmt.Errorf("config: %w", err))

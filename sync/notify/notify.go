@@ -136,8 +136,16 @@ func EventsOf(e End, previousFailed bool) []string {
 	return out
 }
 
-// previousFailed reports whether the run recorded before this one did not
-// go through (failed, stopped by a guard, interrupted, or never ended).
+// recoveredLookback bounds the runs previousFailed reads back.
+const recoveredLookback = 50
+
+// previousFailed reports whether a failure waits to be recovered from:
+// looking back from this run (newest first, at most recoveredLookback
+// runs), the first run that tells something is one that did not go
+// through (failed, interrupted, or never ended). Runs that tell nothing
+// are passed over: a guard stop (told by guard, never as failed: it is
+// no failure to recover from) and a run of a kind that notifies nothing
+// (init). A run or an import that went through ends the failure.
 func (n *Notifier) previousFailed(ctx context.Context, runs Runs, e End) bool {
 	if runs == nil {
 		return false
@@ -146,16 +154,19 @@ func (n *Notifier) previousFailed(ctx context.Context, runs Runs, e End) bool {
 	if e.Outcome != nil {
 		id = e.Outcome.RunID
 	}
-	last, err := runs.Runs(ctx, 3)
+	last, err := runs.Runs(ctx, recoveredLookback)
 	if err != nil {
 		n.log.Warn("notify: read the last runs (the event recovered is not sent)", zap.Error(err))
 		return false
 	}
 	for _, r := range last {
-		if r.ID == id || (id != 0 && r.ID > id) {
-			continue
+		switch {
+		case r.ID == id || (id != 0 && r.ID > id):
+		case r.Kind != string(sync.ModeRun) && r.Kind != string(sync.ModeImport):
+		case r.Status == state.StatusAborted:
+		default:
+			return r.Status != state.StatusDone && r.Status != state.StatusDoneFailures
 		}
-		return r.Status != state.StatusDone && r.Status != state.StatusDoneFailures
 	}
 	return false
 }

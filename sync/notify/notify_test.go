@@ -118,8 +118,8 @@ func TestNotifier_RetriesBounded(t *testing.T) {
 // TestNotifier_Events: what each end sends, recovered only after a run
 // that did not go through, and a Slack body for people.
 func TestNotifier_Events(t *testing.T) {
-	failed := runs{{ID: 1, Status: state.StatusFailed}}
-	good := runs{{ID: 1, Status: state.StatusDone}}
+	failed := runs{{ID: 1, Kind: "run", Status: state.StatusFailed}}
+	good := runs{{ID: 1, Kind: "run", Status: state.StatusDone}}
 	cases := []struct {
 		name string
 		end  notify.End

@@ -48,6 +48,8 @@ const (
 	maxFailures = 50
 	maxDrift    = 50
 	maxFiles    = 20
+	// maxHeldRuns: the runs looked through for a held export's plan.json
+	maxHeldRuns = 200
 )
 
 // Page serves GET / and the report files.
@@ -97,12 +99,19 @@ var tmpl = template.Must(template.New("page.html").Funcs(template.FuncMap{
 type view struct {
 	Now, Next time.Time
 	Runs      []runView
-	Held      []inbox.Held
+	Held      []heldView
 	Failures  []state.Failure
 	MoreFails int
 	Drift     []plan.Drift
 	DriftRun  int64
 	Problems  []string // what could not be read
+}
+
+// heldView is a held export and, under serve.approve, the plan.json
+// that waits in its run's report folder ("" when there is none).
+type heldView struct {
+	inbox.Held
+	Plan string // <folder>/plan.json
 }
 
 // runView is one run and its report files.
@@ -135,20 +144,22 @@ func (p *Page) gather(ctx context.Context) view {
 		v.Next = p.src.Next()
 	}
 	folders := p.folders()
-	if runs, err := p.src.State.Runs(ctx, maxRuns); err != nil {
+	runs, err := p.src.State.Runs(ctx, maxHeldRuns)
+	if err != nil {
 		v.Problems = append(v.Problems, "run history: "+err.Error())
-	} else {
-		for _, r := range runs {
-			rv := runView{Run: r, Counts: counts(r.Counts), Folder: folders[r.ID]}
-			rv.Files = p.reportFiles(rv.Folder)
-			v.Runs = append(v.Runs, rv)
-		}
+	}
+	for _, r := range runs[:min(len(runs), maxRuns)] {
+		rv := runView{Run: r, Counts: counts(r.Counts), Folder: folders[r.ID]}
+		rv.Files = p.reportFiles(rv.Folder)
+		v.Runs = append(v.Runs, rv)
 	}
 	if p.src.Held != nil {
 		if held, err := p.src.Held(); err != nil {
 			v.Problems = append(v.Problems, "held exports: "+err.Error())
 		} else {
-			v.Held = held
+			for _, h := range held {
+				v.Held = append(v.Held, heldView{Held: h, Plan: p.heldPlan(h, runs, folders)})
+			}
 		}
 	}
 	if fails, err := p.src.State.Failures(ctx); err != nil {
@@ -229,4 +240,31 @@ func (p *Page) reportFiles(folder string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// heldPlan is <folder>/plan.json of the newest run of a held export (same
+// source, same sha256 when both are known) whose report folder holds a
+// plan.json as a regular file; "" when none does.
+func (p *Page) heldPlan(h inbox.Held, runs []state.Run, folders map[int64]string) string {
+	for _, r := range runs {
+		if r.File != h.Source || h.SHA256 != "" && r.FileSHA256 != "" && r.FileSHA256 != h.SHA256 || folders[r.ID] == "" {
+			continue
+		}
+		if rel := folders[r.ID] + "/plan.json"; p.isReportFile(rel) {
+			return rel
+		}
+	}
+	return ""
+}
+
+// isReportFile says whether rel (<folder>/<file>) is a regular file of
+// reports.dir, as report would serve it.
+func (p *Page) isReportFile(rel string) bool {
+	root, err := os.OpenRoot(p.src.ReportsDir)
+	if err != nil {
+		return false
+	}
+	defer root.Close()
+	st, err := root.Lstat(rel)
+	return err == nil && st.Mode().IsRegular()
 }

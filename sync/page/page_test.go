@@ -172,3 +172,33 @@ func TestPage_Chromium(t *testing.T) {
 		t.Errorf("the customer's name became an element:\n%s", got)
 	}
 }
+
+// TestPage_HeldPlan: under serve.approve, a held export's plan waits in
+// its run's report folder as plan.json: the held table links it, and the
+// link serves it read-only; a held export without one has no link.
+func TestPage_HeldPlan(t *testing.T) {
+	f := newFixture(t)
+	held := func() string {
+		_, body, _ := get(t, f.url+"/")
+		start := strings.Index(body, `id="held"`)
+		if start < 0 {
+			t.Fatalf("no held table:\n%s", body)
+		}
+		end := strings.Index(body[start:], "</table>")
+		return body[start : start+end]
+	}
+	if table := held(); strings.Contains(table, "plan.json") {
+		t.Errorf("a held export without a plan.json links one:\n%s", table)
+	}
+	folder := "20261206T030000.000Z-2" // run 2: inbox/day2.csv, stopped by max_delete, held
+	mustWrite(t, filepath.Join(f.reports, folder, "plan.json"), `{"plan":"waits"}`)
+	mustWrite(t, filepath.Join(f.reports, folder, "summary.json"), `{"status":"aborted"}`)
+	link := `href="reports/` + folder + `/plan.json"`
+	if table := held(); !strings.Contains(table, link) {
+		t.Errorf("the held export's row lacks %s:\n%s", link, table)
+	}
+	if code, body, h := get(t, f.url+"/reports/"+folder+"/plan.json"); code != http.StatusOK || body != `{"plan":"waits"}` ||
+		h.Get("Content-Type") != "application/json" {
+		t.Errorf("plan.json: %d %q %q", code, body, h.Get("Content-Type"))
+	}
+}

@@ -107,11 +107,10 @@ func writeManifest(dir string, r *Reconciliation, pack Pack, files Files, mode o
 	})
 }
 
-// Fingerprint is the sha256 of a config as JSON (its effective settings,
-// defaults included): it changes with any setting and shows none. The
-// config holds no secret, only the names of the variables that do.
+// Fingerprint is the sha256 of FingerprintText: it changes with any
+// setting and shows none, and no secret enters it.
 func Fingerprint(config any) string {
-	data, err := json.Marshal(config)
+	data, err := FingerprintText(config)
 	if err != nil {
 		return ""
 	}

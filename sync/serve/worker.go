@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	gosync "sync"
 	"time"
@@ -151,6 +152,9 @@ type Worker struct {
 	// noRun is the last export ended without a run (a fetch that failed,
 	// a poison pill) that was recorded: recorded once, not at every tick.
 	noRun string
+	// listFail is how the source last failed to be listed, told once
+	// while it fails that way; "" once it lists again.
+	listFail string
 	// heldLast: the run under way ended with its export held; heldAt where.
 	heldLast bool
 	heldAt   string
@@ -252,6 +256,7 @@ func (w *Worker) tick(ctx context.Context) {
 		w.recordFetchFailure(ctx, err)
 		return
 	}
+	w.listFail = "" // it lists again
 	w.setStuck(stuck)
 	if exp == nil {
 		w.Log.Debug("no export to take")
@@ -348,12 +353,38 @@ func (w *Worker) reject(ctx context.Context, exp *inbox.Export, why error) {
 }
 
 // recordFetchFailure records an export that could not be fetched (read
-// or copied from its source): a failed run in the history, a report.
+// or copied from its source): a failed run in the history, a report. A
+// source that cannot be listed at all is a failed tick, recorded and
+// told the same way, once while it fails the same way.
 func (w *Worker) recordFetchFailure(ctx context.Context, err error) {
 	var fe *inbox.FetchError
 	if errors.As(err, &fe) {
 		w.recordNoRun(ctx, fe.Source, "", err)
+		return
 	}
+	key := failureKey(err)
+	if w.listFail == key {
+		return
+	}
+	src := w.Inbox.Pattern
+	if st := w.Inbox.Store; st != nil {
+		src = st.String() // passwords removed
+	}
+	w.noRun = "" // a listing failure comes between: the same export failing next is told again
+	w.recordNoRun(ctx, src, "", err)
+	if w.noRun != "" { // recorded and told
+		w.listFail = key
+	}
+}
+
+// volatile matches the parts of an error that change from one try to
+// the next (a store's request and host ids): failureKey drops them.
+var volatile = regexp.MustCompile(`[A-Za-z0-9+/=_-]{16,}`)
+
+// failureKey is how an error failed, for telling it once: its text
+// without the ids that change at every try.
+func failureKey(err error) string {
+	return volatile.ReplaceAllString(err.Error(), "…")
 }
 
 // recordNoRun records an export that ended before its run could start,
