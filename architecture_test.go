@@ -3,6 +3,7 @@ package erpsync_test
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -180,6 +181,10 @@ func modulePackages(t *testing.T) []goPackage {
 // maxPackageLines is issue 22's bound on a package's non-test lines.
 const maxPackageLines = 3000
 
+// ownLines are tighter bounds of issue 22 for some packages: the engine
+// package itself stays small, its stages in their own packages.
+var ownLines = map[string]int{"erpsync/sync": 1500}
+
 // TestPackageSize: no package of the module holds more than
 // maxPackageLines lines in its non-test files (issue 22): a package that
 // grows past it holds more than one concept.
@@ -210,8 +215,8 @@ func TestPackageSize(t *testing.T) {
 			}
 			lines += bytes.Count(b, []byte{'\n'})
 		}
-		if lines > maxPackageLines {
-			t.Errorf("%s: %d non-test lines, over %d: split it by concept (issue 22)", p.ImportPath, lines, maxPackageLines)
+		if limit := cmp.Or(ownLines[p.ImportPath], maxPackageLines); lines > limit {
+			t.Errorf("%s: %d non-test lines, over %d: split it by concept (issue 22)", p.ImportPath, lines, limit)
 		}
 	}
 }

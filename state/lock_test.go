@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"erpsync/state"
+	"erpsync/state/runlock"
 )
 
 func TestDB_Acquire(t *testing.T) {
@@ -179,7 +180,7 @@ func TestDB_AcquireGoneHolders(t *testing.T) {
 		if db.Visible(held) || db.Gone(held) {
 			t.Errorf("Visible %v, Gone %v; want neither", db.Visible(held), db.Gone(held))
 		}
-		db.Now = func() time.Time { return fixedNow.Add(state.StaleAfter) }
+		db.Now = func() time.Time { return fixedNow.Add(runlock.StaleAfter) }
 		l, err := db.Acquire(ctx, "run")
 		if err != nil {
 			t.Fatalf("Acquire once stale: %v", err)
@@ -219,7 +220,7 @@ func TestDB_AcquireGoneHolders(t *testing.T) {
 		if !strings.Contains(err.Error(), "erpsync unlock") {
 			t.Errorf("message %q does not say how to free the file", err)
 		}
-		db.Now = func() time.Time { return fixedNow.Add(state.StaleAfter) }
+		db.Now = func() time.Time { return fixedNow.Add(runlock.StaleAfter) }
 		l, err := db.Acquire(ctx, "run")
 		if err != nil {
 			t.Fatalf("Acquire once stale: %v", err)

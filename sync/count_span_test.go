@@ -8,6 +8,7 @@ import (
 
 	"erpsync/state"
 	"erpsync/sync"
+	"erpsync/sync/adopt"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan/policy"
 )
@@ -38,7 +39,7 @@ func TestCount_SurplusDoesNotHideHandDelete(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	cr.job.State = db
-	if res, err := sync.Adopt(ctx, cr.job); err != nil || res.Adopted != rows {
+	if res, err := adopt.Adopt(ctx, cr.job); err != nil || res.Adopted != rows {
 		t.Fatalf("adopt: %+v, %v; want %d adopted", res, err, rows)
 	}
 

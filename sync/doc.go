@@ -2,13 +2,13 @@
 // of an export, phase after phase (engine.go): the state lock and the
 // run's record, the refresh of the CRM side (sync/refresh), the plan and
 // its guards (sync/plan), the apply under a bounded errgroup
-// (sync/apply; a dry run wraps the CRM, and dryrun.go the checkpoint, at
-// one choke point: Job.wired), what a
+// (sync/apply; a dry run wraps the CRM and the checkpoint there, at one
+// choke point: Job.wired), what a
 // finished run remembers (remember.go: the watermark, the CRM copies
 // seen), and the run's reports (sync/report). outcome.go decides what an
 // end means: its class, exit code and recorded status; it asks each
-// error its class. adopt.go is init -adopt; norun.go records an export
-// that ended before its run could start. guards.go is the guard step
+// error its class. norun.go records an export that ended before its run
+// could start; hold.go lends the state lock to sync/adopt (init -adopt). guards.go is the guard step
 // (max_create, max_update, max_blank, max_mapping_change; run -accept);
 // approved.go a plan's approval (sync/approve) and its exact apply.
 //

@@ -10,6 +10,7 @@ import (
 
 	"erpsync/state"
 	"erpsync/sync"
+	"erpsync/sync/adopt"
 
 	"go.uber.org/zap"
 )
@@ -25,7 +26,7 @@ type InitCommand struct {
 // Run runs `erpsync init -config FILE [-adopt] [-file EXPORT]`.
 func (c *InitCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("init", c.Stderr)
-	adopt := fs.Bool("adopt", false, "take as managed every CRM customer whose reference the export lists")
+	adoptCRM := fs.Bool("adopt", false, "take as managed every CRM customer whose reference the export lists")
 	file := fs.String("file", "", "with -adopt: the export (default: the newest match of source.path)")
 	j, done, err := fs.open(ctx, args, jobOptions{crm: true})
 	if err != nil {
@@ -40,7 +41,7 @@ func (c *InitCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	export := ""
-	if *adopt {
+	if *adoptCRM {
 		if export, err = j.exportPath(ctx, *file); err != nil {
 			return err
 		}
@@ -51,11 +52,11 @@ func (c *InitCommand) Run(ctx context.Context, args []string) error {
 	if err := j.db.Verify(ctx); err != nil { // init writes outside sync.Run: check the pages now
 		return sync.WithClass(sync.ClassFatal, err)
 	}
-	if !*adopt {
+	if !*adoptCRM {
 		fmt.Fprintf(c.Stdout, "created the checkpoint %s (empty: the next run or import fills it)\n", path)
 		return nil
 	}
-	res, err := sync.Adopt(ctx, j.engine(sync.ModeRun, export))
+	res, err := adopt.Adopt(ctx, j.engine(sync.ModeRun, export))
 	if err != nil {
 		// A half-adopted checkpoint would let the next run re-create what
 		// it missed and never mirror-delete: remove it, so init can run again.

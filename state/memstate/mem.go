@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"erpsync/state"
+	"erpsync/state/runlock"
 )
 
 // Mem is an in-memory checkpoint. New sets its defaults; it needs no
@@ -23,7 +24,7 @@ type Mem struct {
 	// Now is the clock of every stored time; tests replace it.
 	Now func() time.Time
 	// LockHeartbeat is how often a held lock is renewed (default
-	// state.Heartbeat).
+	// runlock.Heartbeat).
 	LockHeartbeat time.Duration
 
 	mu        gosync.RWMutex
@@ -147,7 +148,7 @@ func (m *Mem) NewWriter(batch int, every time.Duration) *state.Writer {
 // is a *state.LockedError, the lock of a process that is gone is taken
 // over.
 func (m *Mem) Acquire(ctx context.Context, kind string) (*state.Lock, error) {
-	me := state.ThisProcess(kind, m.Clock())
+	me := runlock.ThisProcess(kind, m.Clock())
 	var tookOver *state.Holder
 	err := m.update(ctx, "lock state", func() error {
 		if m.lock != nil {
@@ -164,7 +165,7 @@ func (m *Mem) Acquire(ctx context.Context, kind string) (*state.Lock, error) {
 	if err != nil {
 		return nil, err
 	}
-	return state.Hold(ctx, me, tookOver, state.LockHooks{Renew: m.renewLock, Free: m.Unlock,
+	return runlock.Hold(ctx, me, tookOver, runlock.LockHooks{Renew: m.renewLock, Free: m.Unlock,
 		Every: m.LockHeartbeat, Now: m.Clock, Closed: m.closed}), nil
 }
 

@@ -6,7 +6,8 @@
 // Recorder (the checkpoint's writer) and to Done (the run's report).
 //
 // A dry run is a wrapper, not a branch: DryRun wraps the CRM so that its
-// writes go nowhere, Discard is a Recorder that records nothing. The
+// writes go nowhere, Discard is a Recorder that records nothing,
+// DryRunCheckpoint wraps the checkpoint so that nothing is kept. The
 // package declares the interfaces it consumes (CRM, Recorder) and knows
 // no SQL.
 package apply

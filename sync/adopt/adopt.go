@@ -1,4 +1,8 @@
-package sync
+// Package adopt is `erpsync init -adopt`: a new checkpoint filled from
+// what the CRM already holds, every customer whose reference the export
+// lists taken as managed (Adopt), under the state lock and recorded as a
+// run of kind init, as sync.Run would.
+package adopt
 
 import (
 	"context"
@@ -9,6 +13,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/state"
+	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/refresh"
 )
@@ -27,21 +32,21 @@ type Adopted struct {
 // export is recorded with the row's hash (the next run leaves it alone);
 // the others with a hash no row has, so that the next run updates them.
 // Customers the export does not list stay unmanaged: never touched.
-func Adopt(ctx context.Context, j Job) (*Adopted, error) {
-	if err := CheckExport(j.File); err != nil {
+func Adopt(ctx context.Context, j sync.Job) (*Adopted, error) {
+	if err := sync.CheckExport(j.File); err != nil {
 		return nil, err
 	}
-	lock, err := acquire(ctx, j)
+	done, err := sync.HoldLock(ctx, j)
 	if err != nil {
 		return nil, err
 	}
-	defer release(ctx, j, lock)
+	defer done()
 	runID, err := j.State.StartRun(ctx, "init", j.File, "")
 	if err != nil {
-		return nil, WithClass(ClassFatal, err)
+		return nil, sync.WithClass(sync.ClassFatal, err)
 	}
 	res, err := adopt(ctx, j, runID)
-	status := Status(err, ctx.Err() != nil)
+	status := sync.Status(err, ctx.Err() != nil)
 	ErrText := ""
 	if err != nil {
 		ErrText = err.Error()
@@ -57,14 +62,14 @@ func Adopt(ctx context.Context, j Job) (*Adopted, error) {
 }
 
 // adopt lists the CRM, reads the export and records the matches.
-func adopt(ctx context.Context, j Job, runID int64) (*Adopted, error) {
+func adopt(ctx context.Context, j sync.Job, runID int64) (*Adopted, error) {
 	if _, err := j.Mapping.Check(j.File); err != nil {
-		return nil, WithClass(ClassUnusable, err)
+		return nil, sync.WithClass(sync.ClassUnusable, err)
 	}
 	started := j.State.Clock() // the checkpoint's clock, as every watermark
 	all, _, err := refresh.ListAll(ctx, j.CRM, j.Settings.Concurrency, 0)
 	if err != nil {
-		return nil, WithClass(ClassFatal, fmt.Errorf("list the CRM's customers: %w", err))
+		return nil, sync.WithClass(sync.ClassFatal, fmt.Errorf("list the CRM's customers: %w", err))
 	}
 	byRef := make(map[string]*crm.Customer, len(all))
 	for _, c := range all {
@@ -72,7 +77,7 @@ func adopt(ctx context.Context, j Job, runID int64) (*Adopted, error) {
 	}
 	res := &Adopted{Listed: len(all)}
 	w := j.State.NewWriter(500, 250*time.Millisecond)
-	err = ExportRows(ctx, j.Mapping, j.File)(func(r mapping.Row) error {
+	err = sync.ExportRows(ctx, j.Mapping, j.File)(func(r mapping.Row) error {
 		if r.Customer == nil {
 			return nil
 		}
@@ -89,16 +94,16 @@ func adopt(ctx context.Context, j Job, runID int64) (*Adopted, error) {
 		return w.Put(ctx, out)
 	})
 	if werr := w.Close(); werr != nil && err == nil {
-		err = WithClass(ClassFatal, fmt.Errorf("record adopted customers: %w", werr))
+		err = sync.WithClass(sync.ClassFatal, fmt.Errorf("record adopted customers: %w", werr))
 	}
 	if err != nil {
 		return res, err
 	}
 	// The next run's refresh asks only for what changed since the listing.
 	if err := j.State.SetWatermark(ctx, started); err != nil {
-		return res, WithClass(ClassFatal, err)
+		return res, sync.WithClass(sync.ClassFatal, err)
 	}
-	return res, WithClass(ClassFatal, j.State.SetFingerprint(ctx, j.Mapping.Fingerprint()))
+	return res, sync.WithClass(sync.ClassFatal, j.State.SetFingerprint(ctx, j.Mapping.Fingerprint()))
 }
 
 // adoptedHash is recorded for an adopted customer that differs from its
