@@ -117,9 +117,108 @@ func TestRun_DamagedCheckpointStopsBeforeWriting(t *testing.T) {
 	if err := job.State.(*state.DB).Close(); err != nil {
 		t.Fatal(err)
 	}
-	// The head of the root page of the table of deleted customers' copies,
-	// which no step of a run with nothing to delete reads: only the page
-	// check can find it.
+	damageDeletedTable(t, path)
+	db := state.NewDB(path)
+	db.DeferCheck = true
+	if err := db.Open(context.Background()); err != nil {
+		t.Fatalf("Open with the check deferred: %v", err)
+	}
+	defer db.Close()
+	job.State, job.Mode = db, sync.ModeRun
+	job.File = filepath.Join(filepath.Dir(job.File), "day2.csv") // with changes to send
+	writes := sim.Stats()[crm.OpUpsert] + sim.Stats()[crm.OpDelete]
+	_, err := sync.Run(context.Background(), job)
+	if sync.Classify(err) != sync.ClassFatal || err == nil || !strings.Contains(err.Error(), "malformed") && !strings.Contains(err.Error(), "corrupt") {
+		t.Fatalf("Run = %v (class %d), want fatal, naming the damage", err, sync.Classify(err))
+	}
+	if now := sim.Stats()[crm.OpUpsert] + sim.Stats()[crm.OpDelete]; now != writes {
+		t.Errorf("%d writes reached the CRM from a damaged checkpoint", now-writes)
+	}
+	// Once the damage is found, nothing more is written to the file: the
+	// run's row keeps its start, the lock its holder.
+	raw, err := sql.Open("sqlite3", path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var status string
+	var locks int
+	if err := raw.QueryRow(`SELECT status, (SELECT count(*) FROM lock) FROM runs ORDER BY id DESC LIMIT 1`).Scan(&status, &locks); err != nil {
+		t.Fatal(err)
+	}
+	if status != state.StatusRunning || locks != 1 {
+		t.Errorf("after the damage was found: the run's status %q, %d lock rows; want it as it started (running, 1)", status, locks)
+	}
+}
+
+// TestPlan_SkipsThePageCheck: a plan writes nothing, so the page check
+// of the whole checkpoint (quick_check) cannot change its outcome; it is
+// left to the run, which must not write to a damaged file. A plan over a
+// checkpoint damaged where no plan reads (the deleted customers' copies)
+// gives the plan of the sound file, and does not stop on the damage; the
+// run of the same file still stops before any write.
+func TestPlan_SkipsThePageCheck(t *testing.T) {
+	job, sim := engineJob(t, 300, 0)
+	for _, mode := range []sync.Mode{sync.ModeImport, sync.ModeRun} {
+		job.Mode = mode
+		if _, err := sync.Run(context.Background(), job); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := job.State.(*state.DB).Path
+	if err := job.State.(*state.DB).Close(); err != nil {
+		t.Fatal(err)
+	}
+	job.File = filepath.Join(filepath.Dir(job.File), "day2.csv")
+	planOf := func() (*sync.Outcome, error) {
+		db := state.NewDB(path)
+		db.DeferCheck = true // as erpsync plan opens it
+		if err := db.Open(context.Background()); err != nil {
+			t.Fatalf("Open with the check deferred: %v", err)
+		}
+		defer db.Close()
+		job.State, job.Mode = db, sync.ModePlan
+		return sync.Run(context.Background(), job)
+	}
+	sound, err := planOf()
+	if err != nil {
+		t.Fatal(err)
+	}
+	damageDeletedTable(t, path)
+	damaged, err := planOf()
+	if err != nil {
+		t.Fatalf("plan over pages it does not read, damaged: %v; want the plan of the sound file", err)
+	}
+	for _, op := range []plan.Op{plan.OpCreate, plan.OpUpdate, plan.OpDelete} {
+		if a, b := sound.Plan.Count(op), damaged.Plan.Count(op); a != b {
+			t.Errorf("%s: %d planned over the damaged file, %d over the sound one", op, b, a)
+		}
+	}
+	if sound.Plan.Unchanged != damaged.Plan.Unchanged || sound.Plan.Managed != damaged.Plan.Managed {
+		t.Errorf("unchanged %d, managed %d; the sound file's: %d, %d", damaged.Plan.Unchanged, damaged.Plan.Managed,
+			sound.Plan.Unchanged, sound.Plan.Managed)
+	}
+	writes := sim.Stats()[crm.OpUpsert] + sim.Stats()[crm.OpDelete]
+	db := state.NewDB(path)
+	db.DeferCheck = true
+	if err := db.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	job.State, job.Mode = db, sync.ModeRun
+	if _, err := sync.Run(context.Background(), job); sync.Classify(err) != sync.ClassFatal {
+		t.Fatalf("run over the damaged file = %v (class %d), want fatal", err, sync.Classify(err))
+	}
+	if now := sim.Stats()[crm.OpUpsert] + sim.Stats()[crm.OpDelete]; now != writes {
+		t.Errorf("%d writes reached the CRM from a damaged checkpoint", now-writes)
+	}
+}
+
+// damageDeletedTable overwrites the head of the root page of the table
+// of deleted customers' copies, which no step of a run with nothing to
+// delete reads, nor any plan: only the page check can find it.
+func damageDeletedTable(t *testing.T, path string) {
+	t.Helper()
 	raw, err := sql.Open("sqlite3", path)
 	if err != nil {
 		t.Fatal(err)
@@ -139,36 +238,5 @@ func TestRun_DamagedCheckpointStopsBeforeWriting(t *testing.T) {
 	}
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
-	}
-	db := state.NewDB(path)
-	db.DeferCheck = true
-	if err := db.Open(context.Background()); err != nil {
-		t.Fatalf("Open with the check deferred: %v", err)
-	}
-	defer db.Close()
-	job.State, job.Mode = db, sync.ModeRun
-	job.File = filepath.Join(filepath.Dir(job.File), "day2.csv") // with changes to send
-	writes := sim.Stats()[crm.OpUpsert] + sim.Stats()[crm.OpDelete]
-	_, err = sync.Run(context.Background(), job)
-	if sync.Classify(err) != sync.ClassFatal || err == nil || !strings.Contains(err.Error(), "malformed") && !strings.Contains(err.Error(), "corrupt") {
-		t.Fatalf("Run = %v (class %d), want fatal, naming the damage", err, sync.Classify(err))
-	}
-	if now := sim.Stats()[crm.OpUpsert] + sim.Stats()[crm.OpDelete]; now != writes {
-		t.Errorf("%d writes reached the CRM from a damaged checkpoint", now-writes)
-	}
-	// Once the damage is found, nothing more is written to the file: the
-	// run's row keeps its start, the lock its holder.
-	raw, err = sql.Open("sqlite3", path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	var status string
-	var locks int
-	if err := raw.QueryRow(`SELECT status, (SELECT count(*) FROM lock) FROM runs ORDER BY id DESC LIMIT 1`).Scan(&status, &locks); err != nil {
-		t.Fatal(err)
-	}
-	if status != state.StatusRunning || locks != 1 {
-		t.Errorf("after the damage was found: the run's status %q, %d lock rows; want it as it started (running, 1)", status, locks)
 	}
 }
