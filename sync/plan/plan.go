@@ -35,11 +35,17 @@ const (
 	ReasonFlagged        = "flagged for deletion"
 	ReasonRetry          = "its last push failed"
 	ReasonAbsent         = "absent from the export"
+	// ReasonAbsentDeactivate is a mirror delete under sync.deletes:
+	// deactivate: the plan files say what is sent.
+	ReasonAbsentDeactivate = ReasonAbsent + deactivateNote
 	// ReasonAbsentHeld is a mirror delete held: the export has a row whose
 	// reference is missing or unusable, which may be this customer's
 	// (Plan.DeletesHeld says which lines).
 	ReasonAbsentHeld = "absent from the export; held: a row of the export has no usable reference and may be this customer's"
 )
+
+// deactivateNote ends the reason of a delete sent as isActive=false.
+const deactivateNote = "; sent as isActive=false (sync.deletes: deactivate)"
 
 // Action is one planned request.
 type Action struct {
@@ -569,6 +575,9 @@ func (pl *planner) row(r mapping.Row) error {
 		if managed { // a flagged reference never created costs no request
 			a := pl.newAction()
 			a.Op, a.Reference, a.Line, a.Reason = OpDelete, c.Reference, c.Line, ReasonFlagged
+			if pl.opt.Deletes == DeletesDeactivate {
+				a.Reason = ReasonFlagged + deactivateNote
+			}
 			pl.list = append(pl.list, a)
 		} else {
 			pl.plan.Ignored++

@@ -216,6 +216,9 @@ func (pl *planner) plannedParents() map[*Action]*Action {
 // row may be any customer, so none can be known absent.
 func (pl *planner) absentReason() string {
 	if len(pl.unknown) == 0 || pl.opt.DeleteDespiteRowErrors {
+		if pl.opt.Deletes == DeletesDeactivate {
+			return ReasonAbsentDeactivate
+		}
 		return ReasonAbsent
 	}
 	return ReasonAbsentHeld

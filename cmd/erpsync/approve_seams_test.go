@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"erpsync/sync/crm/crmsim"
+)
+
+// withoutG19 is day 1's export with G19 gone.
+func withoutG19() string {
+	return strings.Replace(guardExport(nil), "G19,Customer 19,c19@x.example,Lyon,1019,EUR\n", "", 1)
+}
+
+// TestApply_FlagsAfterPlanFile: `apply PLAN.json -config F` reads the
+// flags after the plan file too, as why does.
+func TestApply_FlagsAfterPlanFile(t *testing.T) {
+	t.Parallel()
+	e, _, planFile, _ := planned(t)
+	var out, errOut bytes.Buffer
+	code := NewMain(&out, &errOut).Run(context.Background(), []string{"apply", planFile, "-config", e.cfg})
+	if code != ExitOK {
+		t.Fatalf("apply PLAN -config F: exit %d: %s%s", code, out.String(), errOut.String())
+	}
+	if up, del := e.writes(); up != 4 || del != 1 {
+		t.Errorf("apply sent %d upserts, %d deletes; want 4 and 1", up, del)
+	}
+}
+
+// TestApply_DeletesModeChanged (issue 23 §4, data safety): a plan made
+// under deletes: deactivate, applied once the config says mirror, is
+// refused (exit 3 naming sync.deletes), nothing sent; the plan file says
+// the delete is sent as isActive=false.
+func TestApply_DeletesModeChanged(t *testing.T) {
+	t.Parallel()
+	e := newGuardE2EOn(t, crmsim.Options{}, "  max_delete: 10%", "")
+	mirror, err := os.ReadFile(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deactivate := strings.Replace(string(mirror), "deletes: mirror", "deletes: deactivate", 1)
+	if err := os.WriteFile(e.cfg, []byte(deactivate), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := e.run("run", "-file", e.file("day1.csv", guardExport(nil))); code != ExitOK {
+		t.Fatalf("day 1: exit %d: %s", code, errOut)
+	}
+	day2 := e.file("day2.csv", withoutG19())
+	planFile := filepath.Join(e.dir, "plan.json")
+	if code, out, errOut := e.run("plan", "-file", day2, "-out", planFile); code != ExitOK {
+		t.Fatalf("plan: exit %d: %s%s", code, out, errOut)
+	}
+	if b, _ := os.ReadFile(planFile); !strings.Contains(string(b), "isActive=false") {
+		t.Errorf("plan.json does not say the delete is sent as isActive=false:\n%s", b)
+	}
+	csvFile := filepath.Join(e.dir, "plan.csv")
+	if code, out, errOut := e.run("plan", "-file", day2, "-out", csvFile); code != ExitOK {
+		t.Fatalf("plan .csv: exit %d: %s%s", code, out, errOut)
+	}
+	if b, _ := os.ReadFile(csvFile); !strings.Contains(string(b), "isActive=false") {
+		t.Errorf("plan.csv does not say the delete is sent as isActive=false:\n%s", b)
+	}
+	if err := os.WriteFile(e.cfg, mirror, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.writes()
+	code, _, errOut := e.run("apply", planFile)
+	if code != ExitGuard || !strings.Contains(errOut, "sync.deletes") {
+		t.Errorf("apply under another sync.deletes: exit %d, want 3 naming sync.deletes: %s", code, errOut)
+	}
+	if up, del := e.writes(); up+del != 0 {
+		t.Errorf("apply sent %d upserts, %d deletes; want none", up, del)
+	}
+	if c, ok := e.customer("G19"); !ok || !c.IsActive {
+		t.Errorf("G19 in the CRM: %v, active %v; want present and active", ok, c.IsActive)
+	}
+	modeCfg := strings.Replace(deactivate, "  max_delete: 10%", "  max_delete: 10%\n  mode: upsert", 1)
+	if err := os.WriteFile(e.cfg, []byte(modeCfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := e.run("apply", planFile); code != ExitGuard || !strings.Contains(errOut, "sync.mode") {
+		t.Errorf("apply under another sync.mode: exit %d, want 3 naming sync.mode: %s", code, errOut)
+	}
+}
