@@ -74,6 +74,16 @@ type Accepted struct {
 	By     string `json:"by"`
 }
 
+// stoppedNote ends the detail of a guard that stops the run.
+const stoppedNote = "; nothing was written"
+
+// Accept is the record of a guard that tripped and was let through (run
+// -accept, an approved plan): what it says, but that nothing was written.
+func (e *GuardError) Accept(by string) Accepted {
+	return Accepted{Guard: e.Guard, By: by,
+		Detail: strings.TrimSuffix(e.Detail, stoppedNote) + "; accepted for this run, which went on to write"}
+}
+
 // ParseAccept reads run -accept's list, "max_update,max_blank": each a
 // guard's name. An unknown name is an error naming the known ones.
 func ParseAccept(s string) (map[string]bool, error) {
@@ -103,7 +113,7 @@ func (g Guards) Check(p *Plan) []*GuardError {
 		}
 		if allowed := l.Of(p.Managed); n > allowed {
 			out = append(out, &GuardError{Guard: name, Detail: fmt.Sprintf(
-				"the plan %s %d of %d managed customers, more than %s allows (%s = %d); nothing was written",
+				"the plan %s %d of %d managed customers, more than %s allows (%s = %d)"+stoppedNote,
 				what, n, p.Managed, name, l, allowed)})
 		}
 	}
