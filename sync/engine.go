@@ -451,6 +451,7 @@ func (r *run) planOptions(ctx context.Context) (plan.Options, error) {
 		MaxErrors:              j.Settings.MaxErrors,
 		Mode:                   j.Settings.Mode,
 		Fields:                 j.Settings.Fields,
+		Deactivated:            j.deactivated(), // a returning row is a reactivation (sync/reactivate.go)
 	}, nil
 }
 

@@ -35,6 +35,9 @@ const (
 	ReasonFlagged        = "flagged for deletion"
 	ReasonRetry          = "its last push failed"
 	ReasonAbsent         = "absent from the export"
+	// ReasonReactivated is the update of a customer erpsync deactivated
+	// whose row came back: sent with isActive=true.
+	ReasonReactivated = "back in the export: reactivated (sync.deletes: deactivate)"
 	// ReasonAbsentDeactivate is a mirror delete under sync.deletes:
 	// deactivate: the plan files say what is sent.
 	ReasonAbsentDeactivate = ReasonAbsent + deactivateNote
@@ -375,6 +378,12 @@ type Options struct {
 	Fields Fields
 	// Mode says what the run may do (sync.mode); "": sync.
 	Mode Mode
+	// Deactivated, when set, says whether a reference the checkpoint does
+	// not manage is a customer erpsync deactivated (sync.deletes:
+	// deactivate), and what the CRM holds of it: its row coming back is a
+	// reactivation of a customer the CRM still holds, planned as an update
+	// under the fields' policies (ReasonReactivated), not a create.
+	Deactivated func(ctx context.Context, ref string) (crm map[string]string, ok bool, err error)
 }
 
 // GuardError stops a run before its first write.
@@ -574,17 +583,16 @@ func (pl *planner) row(r mapping.Row) error {
 	case c.Delete:
 		if managed { // a flagged reference never created costs no request
 			a := pl.newAction()
-			a.Op, a.Reference, a.Line, a.Reason = OpDelete, c.Reference, c.Line, ReasonFlagged
-			if pl.opt.Deletes == DeletesDeactivate {
-				a.Reason = ReasonFlagged + deactivateNote
-			}
+			a.Op, a.Reference, a.Line, a.Reason = OpDelete, c.Reference, c.Line, pl.flaggedReason()
 			pl.list = append(pl.list, a)
 		} else {
 			pl.plan.Ignored++
 			pl.ignored[c.Reference] = true
 		}
 	case !managed:
-		pl.upsertIf(OpCreate, c, ReasonNew)
+		if err := pl.createOrReactivate(c); err != nil {
+			return err
+		}
 	case e.cp != hashPrefix(c.Hash):
 		reason := ReasonChanged
 		if pl.opt.MappingChanged {

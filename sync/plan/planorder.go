@@ -224,6 +224,15 @@ func (pl *planner) absentReason() string {
 	return ReasonAbsentHeld
 }
 
+// flaggedReason is the reason of a flagged delete, saying when it is
+// sent as isActive=false.
+func (pl *planner) flaggedReason() string {
+	if pl.opt.Deletes == DeletesDeactivate {
+		return ReasonFlagged + deactivateNote
+	}
+	return ReasonFlagged
+}
+
 // heldWhy says why the mirror deletes are held, naming the first lines
 // of the rows without a usable reference (Plan.DeletesHeld).
 func (pl *planner) heldWhy() string {
