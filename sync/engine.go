@@ -399,7 +399,7 @@ func (r *run) plan(ctx context.Context) (*plan.Plan, error) {
 	if err == nil {
 		err = r.guard(p) // before the first write, with the plan listed
 	}
-	if p != nil && j.Approvable && (Classify(err) == ClassGuard || err == nil && j.Mode == ModePlan) { // a run's, only to wait for approval
+	if p != nil && j.Approvable && (Classify(err) == ClassGuard && plan.Acceptable(err) || err == nil && j.Mode == ModePlan) { // a run's, only to wait for approval; not of a guard apply cannot pass
 		if r.out.Approval, aerr = r.approval(ctx, p); aerr != nil {
 			return p, aerr
 		}

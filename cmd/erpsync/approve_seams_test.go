@@ -86,3 +86,32 @@ func TestApply_DeletesModeChanged(t *testing.T) {
 		t.Errorf("apply under another sync.mode: exit %d, want 3 naming sync.mode: %s", code, errOut)
 	}
 }
+
+// TestPlan_EmptyExportNotApprovable (issue 23 §4): a plan stopped by the
+// empty export guard, which -accept cannot let through, is not written
+// as a plan waiting for approval (no approval, no sha256; plan, and so
+// serve.approve, do not offer erpsync apply): apply refuses the file
+// (exit 2) rather than stopping on the same guard again.
+func TestPlan_EmptyExportNotApprovable(t *testing.T) {
+	t.Parallel()
+	e := newGuardE2E(t, "  max_delete: 100%", "")
+	if code, _, errOut := e.run("run", "-file", e.file("day1.csv", guardExport(nil))); code != ExitOK {
+		t.Fatalf("day 1: exit %d: %s", code, errOut)
+	}
+	planFile := filepath.Join(e.dir, "plan.json")
+	code, out, errOut := e.run("plan", "-file", e.file("empty.csv", "REF,NAME,EMAIL,CITY,LIMIT,CUR\n"), "-out", planFile)
+	if code != ExitGuard || !strings.Contains(errOut, "empty export") {
+		t.Fatalf("plan of an empty export: exit %d, want 3 (empty export): %s%s", code, out, errOut)
+	}
+	if strings.Contains(out, "erpsync apply") {
+		t.Errorf("plan offers erpsync apply for a guard that apply cannot let through:\n%s", out)
+	}
+	e.writes()
+	code, _, errOut = e.run("apply", planFile)
+	if code != ExitUsage {
+		t.Errorf("apply of an empty export's plan: exit %d, want 2 (not a plan to approve): %s", code, errOut)
+	}
+	if up, del := e.writes(); up+del != 0 {
+		t.Errorf("apply sent %d upserts, %d deletes", up, del)
+	}
+}

@@ -8,6 +8,7 @@ package plan
 // whoever runs it accepts that guard for that run (run -accept).
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -72,6 +73,23 @@ type Accepted struct {
 	Guard  string `json:"guard"`
 	Detail string `json:"detail"`
 	By     string `json:"by"`
+}
+
+// Acceptable reports whether err is a guard's stop that run -accept (and
+// so an approved plan) can let through: every guard it names is one of
+// GuardNames. The empty export guard is not: its plan would stop on it
+// again, so it is never written to wait for approval.
+func Acceptable(err error) bool {
+	var g *GuardError
+	if !errors.As(err, &g) {
+		return false
+	}
+	for name := range strings.SplitSeq(g.Guard, ",") {
+		if !slices.Contains(GuardNames, name) {
+			return false
+		}
+	}
+	return true
 }
 
 // stoppedNote ends the detail of a guard that stops the run.
