@@ -117,10 +117,10 @@ func (a *Approval) Moved(now Depends) error {
 		moved = append(moved, "the mapping changed (source: settings)")
 	}
 	if now.Deletes != a.Deletes {
-		moved = append(moved, fmt.Sprintf("sync.deletes is %q, not %q as planned", now.Deletes, a.Deletes))
+		moved = append(moved, fmt.Sprintf("sync.deletes changed (%q then, %q now)", a.Deletes, now.Deletes))
 	}
 	if now.Mode != a.Mode {
-		moved = append(moved, fmt.Sprintf("sync.mode is %q, not %q as planned", now.Mode, a.Mode))
+		moved = append(moved, fmt.Sprintf("sync.mode changed (%q then, %q now)", a.Mode, now.Mode))
 	}
 	if now.LastRun != a.LastRun {
 		moved = append(moved, fmt.Sprintf("the checkpoint's last run is %d, not %d", now.LastRun, a.LastRun))
