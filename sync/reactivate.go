@@ -22,7 +22,11 @@ import (
 // copy's values of the fields whose policy is not erp as the CRM's.
 // One lookup per row the checkpoint does not manage (an index read).
 func (j Job) deactivated() func(ctx context.Context, ref string) (map[string]string, bool, error) {
-	in, ok := j.State.(state.Inspector)
+	cp := j.State
+	if d, dry := cp.(dryCheckpoint); dry {
+		cp = d.Checkpoint // a dry run reads through: it plans as the run would
+	}
+	in, ok := cp.(state.Inspector)
 	if !ok || j.Mode == ModeImport || j.Settings.Deletes != plan.DeletesDeactivate {
 		return nil
 	}

@@ -49,6 +49,10 @@ func TestRun_ReactivateKeepsCRMOwnedField(t *testing.T) {
 	if n, u := out.Plan.Count(plan.OpCreate), out.Plan.Count(plan.OpUpdate); n != 0 || u != 1 {
 		t.Errorf("day 3 plan: %d creates, %d updates; want 0, 1 (a reactivation)", n, u)
 	}
+	again, err := c.run(t, "reference;name;email;phone", "C1;One;one@erp.example;1", "C2;Two;two@erp.example;2")
+	if err != nil || again.Plan.Len() != 0 || c.field(t, "C2", "email") != "rep@hand.example" {
+		t.Errorf("day 3 again: %v, %d planned, email %q; want managed again: nothing planned, the CRM's email", err, again.Plan.Len(), c.field(t, "C2", "email"))
+	}
 }
 
 // TestRun_UpdateOnlyReactivates (issue 23 §2): under update_only, a

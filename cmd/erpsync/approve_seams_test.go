@@ -115,3 +115,42 @@ func TestPlan_EmptyExportNotApprovable(t *testing.T) {
 		t.Errorf("apply sent %d upserts, %d deletes", up, del)
 	}
 }
+
+// TestApply_Reactivation: plan -out of a deactivated customer's return
+// approves its reactivation (an update), and apply sends it: back
+// active; a -dry-run plans it the same way and sends nothing.
+func TestApply_Reactivation(t *testing.T) {
+	t.Parallel()
+	e := newGuardE2E(t, "  max_delete: 10%\n  fields: {email: crm}", "")
+	cfg, err := os.ReadFile(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.cfg, []byte(strings.Replace(string(cfg), "deletes: mirror", "deletes: deactivate", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := e.run("run", "-file", e.file("day1.csv", guardExport(nil))); code != ExitOK {
+		t.Fatalf("day 1: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := e.run("run", "-file", e.file("day2.csv", withoutG19())); code != ExitOK {
+		t.Fatalf("day 2: exit %d: %s", code, errOut)
+	}
+	day3 := e.file("day3.csv", guardExport(nil))
+	e.writes()
+	if code, out, errOut := e.run("run", "-dry-run", "-file", day3); code != ExitOK || !strings.Contains(out, "reactivated") {
+		t.Errorf("dry run of G19's return: exit %d, want 0 planning a reactivation:\n%s%s", code, out, errOut)
+	}
+	planFile := filepath.Join(e.dir, "plan.json")
+	if code, out, errOut := e.run("plan", "-file", day3, "-out", planFile); code != ExitOK || !strings.Contains(out, "reactivated") {
+		t.Fatalf("plan: exit %d, want 0 planning a reactivation: %s%s", code, out, errOut)
+	}
+	if code, out, errOut := e.run("apply", planFile); code != ExitOK {
+		t.Fatalf("apply: exit %d: %s%s", code, out, errOut)
+	}
+	if up, del := e.writes(); up != 1 || del != 0 {
+		t.Errorf("dry run, plan and apply sent %d upserts, %d deletes; want the apply's 1 upsert", up, del)
+	}
+	if c, _ := e.customer("G19"); !c.IsActive {
+		t.Error("G19 still inactive after apply")
+	}
+}
