@@ -95,9 +95,10 @@ func Acceptable(err error) bool {
 // stoppedNote ends the detail of a guard that stops the run.
 const stoppedNote = "; nothing was written"
 
-// Accept is the record of a guard that tripped and was let through (run
-// -accept, an approved plan): what it says, but that nothing was written.
-func (e *GuardError) Accept(by string) Accepted {
+// AcceptedOf is the record of a guard that tripped and was let through
+// (run -accept, an approved plan): what it says, but that nothing was
+// written.
+func AcceptedOf(e *GuardError, by string) Accepted {
 	return Accepted{Guard: e.Guard, By: by,
 		Detail: strings.TrimSuffix(e.Detail, stoppedNote) + "; accepted for this run, which went on to write"}
 }
