@@ -2,7 +2,12 @@ package reconcile_test
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"erpsync/mapping"
 	"erpsync/sync/apply"
@@ -46,5 +51,24 @@ func TestReconcile_Deactivated(t *testing.T) {
 	}
 	if tot := res.Totals["EUR"]; tot.CRMCount != 1 || tot.ERPCount != 1 || tot.Difference != 0 || tot.Differing != 0 {
 		t.Errorf("EUR totals %+v; want 1 and 1, no difference", tot)
+	}
+	dir := t.TempDir()
+	files, err := reconcile.Write(dir, res, reconcile.Pack{Source: exportFile(t), At: time.Unix(0, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if csv, _ := os.ReadFile(files.CSV); !strings.Contains(string(csv), "GONE,deactivated") {
+		t.Errorf("reconciliation.csv does not list GONE as deactivated:\n%s", csv)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m reconcile.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Exceptions) != 0 || m.Totals.Summary.Deactivated != 1 {
+		t.Errorf("manifest exceptions %+v, summary %+v; want none (a deactivation is no exception), 1 deactivated", m.Exceptions, m.Totals.Summary)
 	}
 }
