@@ -154,3 +154,28 @@ func TestApply_Reactivation(t *testing.T) {
 		t.Error("G19 still inactive after apply")
 	}
 }
+
+// TestReconcile_AfterDeactivate: once day 2 deactivated G19, reconcile
+// of day 2 agrees (exit 0) and says G19 was deactivated by erpsync.
+func TestReconcile_AfterDeactivate(t *testing.T) {
+	t.Parallel()
+	e := newGuardE2E(t, "  max_delete: 10%", "")
+	cfg, err := os.ReadFile(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.cfg, []byte(strings.Replace(string(cfg), "deletes: mirror", "deletes: deactivate", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := e.run("run", "-file", e.file("day1.csv", guardExport(nil))); code != ExitOK {
+		t.Fatalf("day 1: exit %d: %s", code, errOut)
+	}
+	day2 := e.file("day2.csv", withoutG19())
+	if code, _, errOut := e.run("run", "-file", day2); code != ExitOK {
+		t.Fatalf("day 2: exit %d: %s", code, errOut)
+	}
+	code, out, errOut := e.run("reconcile", "-file", day2, "-out", filepath.Join(e.dir, "pack"))
+	if code != ExitOK || !strings.Contains(out, "deactivated by erpsync 1") || !strings.Contains(out, "only in the CRM 0") {
+		t.Errorf("reconcile after a deactivation: exit %d, want 0 with G19 deactivated:\n%s%s", code, out, errOut)
+	}
+}
