@@ -14,6 +14,7 @@ import (
 	"erpsync/sync/approve"
 	"erpsync/sync/inbox"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/policy"
 	"erpsync/sync/report"
 )
 
@@ -27,7 +28,11 @@ import (
 
 // depends is what a plan of this job depends on now.
 func (j Job) depends(ctx context.Context) (approve.Depends, error) {
-	d := approve.Depends{Config: j.ConfigID, Export: j.File, Mapping: j.Mapping.Fingerprint()}
+	d := approve.Depends{Config: j.ConfigID, Export: j.File, Mapping: j.Mapping.Fingerprint(),
+		Deletes: string(j.Settings.Deletes), Mode: string(j.Settings.Mode)}
+	if d.Mode == "" {
+		d.Mode = string(policy.ModeSync)
+	}
 	var err error
 	if abs, aerr := filepath.Abs(j.File); aerr == nil {
 		d.Export = abs // apply reads it from wherever it runs
@@ -49,8 +54,8 @@ func (j Job) depends(ctx context.Context) (approve.Depends, error) {
 	return d, nil
 }
 
-// checkApproved refuses an approved plan whose export, mapping or
-// checkpoint moved since it was written (exit 3, naming what moved).
+// checkApproved refuses an approved plan whose export, mapping (with
+// sync.fields), sync.deletes, sync.mode or checkpoint moved since it was written (exit 3, naming what moved).
 func (j Job) checkApproved(ctx context.Context) error {
 	if j.Approved == nil {
 		return nil

@@ -407,7 +407,7 @@ func (r *run) plan(ctx context.Context) (*plan.Plan, error) {
 	if err == nil {
 		err = r.guard(p) // before the first write, with the plan listed
 	}
-	if p != nil && j.Approvable && (Classify(err) == ClassGuard || err == nil && j.Mode == ModePlan) { // a run's, only to wait for approval
+	if p != nil && j.Approvable && (Classify(err) == ClassGuard && plan.Acceptable(err) || err == nil && j.Mode == ModePlan) { // a run's, only to wait for approval; not of a guard apply cannot pass
 		if r.out.Approval, aerr = r.approval(ctx, p); aerr != nil {
 			return p, aerr
 		}
@@ -459,6 +459,7 @@ func (r *run) planOptions(ctx context.Context) (plan.Options, error) {
 		MaxErrors:              j.Settings.MaxErrors,
 		Mode:                   j.Settings.Mode,
 		Fields:                 j.Settings.Fields,
+		Deactivated:            j.deactivated(), // a returning row is a reactivation (sync/reactivate.go)
 	}, nil
 }
 

@@ -34,7 +34,7 @@ func (r *run) guard(p *plan.Plan) error {
 			stop = append(stop, e)
 			continue
 		}
-		a := guard.Accepted{Guard: e.Guard, Detail: e.Detail, By: j.acceptedBy()}
+		a := plan.AcceptedOf(e, j.acceptedBy())
 		r.summary.Accepted = append(r.summary.Accepted, a)
 		j.Log.Warn("a guard tripped and was accepted for this run", zap.String("guard", a.Guard),
 			zap.String("by", a.By), zap.String("detail", a.Detail))

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"io"
 
 	"erpsync/sync"
@@ -16,21 +17,23 @@ type ApplyCommand struct {
 	Stdout, Stderr io.Writer
 }
 
-// Run runs `erpsync apply -config FILE [-file EXPORT] PLAN.json`.
+// Run runs `erpsync apply -config FILE [-file EXPORT] PLAN.json`; the
+// flags may come after the plan file too.
 func (c *ApplyCommand) Run(ctx context.Context, args []string) error {
 	fs := newJobFlags("apply", c.Stderr)
 	file := fs.String("file", "", "the export, when it is no longer where plan read it (its sha256 must be the plan's)")
-	if err := fs.Parse(args); err != nil {
+	flags, files, err := flagsAround(fs.FlagSet, args)
+	if err != nil {
 		return usage(err)
 	}
-	if fs.NArg() != 1 {
+	if len(files) != 1 {
 		return usage(errors.New("apply: name one plan file: erpsync apply -config FILE PLAN.json"))
 	}
-	approved, err := approve.Read(fs.Arg(0)) // not a plan, or edited: exit 2
+	approved, err := approve.Read(files[0]) // not a plan, or edited: exit 2
 	if err != nil {
 		return err
 	}
-	j, done, err := fs.open(ctx, args, jobOptions{state: stateRun, crm: true, notify: sync.ModeRun}) // an apply is a run (its kind in the history): told as one
+	j, done, err := fs.open(ctx, flags, jobOptions{state: stateRun, crm: true, notify: sync.ModeRun}) // an apply is a run (its kind in the history): told as one
 	if err != nil {
 		return err
 	}
@@ -42,4 +45,27 @@ func (c *ApplyCommand) Run(ctx context.Context, args []string) error {
 		approved: approved})
 	j.notifyEnd(ctx, sync.ModeRun, approved.Export, out, err, false)
 	return err
+}
+
+// flagsAround parses args whose flags may come before and after the
+// arguments: it returns the flags alone, in order, and the arguments.
+// After "--" every word is an argument.
+func flagsAround(fs *flag.FlagSet, args []string) (flags, rest []string, err error) {
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return nil, nil, err
+		}
+		left := fs.Args()
+		used := args[:len(args)-len(left)]
+		if len(used) > 0 && used[len(used)-1] == "--" {
+			return append(flags, used[:len(used)-1]...), append(rest, left...), nil
+		}
+		flags = append(flags, used...)
+		if len(left) == 0 {
+			break
+		}
+		rest = append(rest, left[0])
+		args = left[1:]
+	}
+	return flags, rest, nil
 }

@@ -244,5 +244,7 @@ func TestApply_PlanOverAGuard(t *testing.T) {
 	acc, _ := e.lastSummary()["accepted"].([]any)
 	if len(acc) != 1 || !strings.Contains(acc[0].(map[string]any)["by"].(string), "applying "+planFile) {
 		t.Errorf("summary.json accepted: %v, want max_update by whoever applied %s", acc, planFile)
+	} else if d, _ := acc[0].(map[string]any)["detail"].(string); strings.Contains(d, "nothing was written") {
+		t.Errorf("accepted detail %q: the apply wrote", d)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -190,6 +191,9 @@ func LoadConfig(path string) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		if lerr := limitKeyError(data); lerr != nil {
+			err = lerr // yaml does not say which key a value's own error is of
+		}
 		return nil, &ConfigError{Path: path, Err: tidyYAMLError(err)}
 	}
 	if err := cfg.validate(); err != nil {
@@ -199,6 +203,29 @@ func LoadConfig(path string) (*Config, error) {
 		cfg.Source.Policies = p // part of the mapping's fingerprint
 	}
 	return &cfg, nil
+}
+
+// limitKeyError returns the first sync: limit whose value is unusable,
+// naming its key and line (sync.max_blank (line 3): limit "abc": ...),
+// or nil.
+func limitKeyError(data []byte) error {
+	var doc struct {
+		Sync map[string]yaml.Node `yaml:"sync"`
+	}
+	if yaml.Unmarshal(data, &doc) != nil {
+		return nil
+	}
+	guards := []string{"max_create", "max_update", "max_blank", "max_mapping_change"} // "": off
+	for _, k := range append([]string{"max_delete", "max_failures"}, guards...) {
+		n, ok := doc.Sync[k]
+		if !ok || n.Kind != yaml.ScalarNode || slices.Contains(guards, k) && strings.TrimSpace(n.Value) == "" {
+			continue
+		}
+		if _, err := guard.ParseLimit(n.Value); err != nil {
+			return fmt.Errorf("sync.%s (line %d): %w", k, n.Line, err)
+		}
+	}
+	return nil
 }
 
 // yamlUnknown matches yaml's "line 3: field foo not found in type main.X".

@@ -54,6 +54,13 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{"crm:\n  timeout: soon\n", "soon"},
 		{"sync:\n  max_delete: lots\n", `limit "lots"`},
 		{"sync:\n  max_delete: 150%\n", "from 0% to 100%"},
+		// every guard's limit names its key (issue 23)
+		{"sync:\n  max_delete: lots\n", `sync.max_delete (line 2): limit "lots"`},
+		{"sync:\n  max_failures: 1x\n", `sync.max_failures (line 2): limit "1x"`},
+		{"sync:\n  max_create: abc\n", `sync.max_create (line 2): limit "abc"`},
+		{"sync:\n  max_update: -1\n", `sync.max_update (line 2): limit "-1"`},
+		{"sync:\n  mode: sync\n  max_blank: abc\n", `sync.max_blank (line 3): limit "abc"`},
+		{"sync:\n  max_mapping_change: 101%\n", `sync.max_mapping_change (line 2): limit "101%"`},
 		{"sync:\n  deletes: sometimes\n", `sync.deletes "sometimes"`},
 		{"sync:\n  drift: crm_wins\n", `sync.drift "crm_wins"`},
 		// issue 23: unknown modes and policies, a policy on an unmapped field

@@ -102,6 +102,9 @@ func TestGuards_MaxUpdate(t *testing.T) {
 	if a["guard"] != "max_update" || !strings.Contains(a["by"].(string), "@"+host) {
 		t.Errorf("accepted %v: want max_update by user@%s", a, host)
 	}
+	if d, _ := a["detail"].(string); strings.Contains(d, "nothing was written") || !strings.Contains(d, "accepted") {
+		t.Errorf("accepted detail %q: the run wrote; want it to say the guard was accepted", d)
+	}
 }
 
 // TestGuards_AcceptUnknown: -accept of a guard that does not exist is a

@@ -102,6 +102,9 @@ func printReconciliation(w io.Writer, path string, res *reconcile.Reconciliation
 	}
 	fmt.Fprintf(w, "  matched %d · only in the ERP %d · only in the CRM %d · different %d · rows erpsync could not send %d\n",
 		s.Matched, s.OnlyInERP, s.OnlyInCRM, s.Different, s.CouldNotSend)
+	if s.Deactivated > 0 {
+		fmt.Fprintf(w, "  deactivated by erpsync %d (inactive in the CRM, absent from the export: no difference, out of the totals)\n", s.Deactivated)
+	}
 	for cur, t := range res.Totals {
 		if !res.CreditMapped { // the mapping does not read creditLimit: counts only
 			fmt.Fprintf(w, "  %s: ERP %d customers · CRM %d\n", cur, t.ERPCount, t.CRMCount)

@@ -71,3 +71,12 @@ func (dryCheckpoint) SaveHistory(context.Context, []state.Event, time.Time) (int
 func (dryCheckpoint) NewWriter(batch int, every time.Duration) *state.Writer {
 	return state.NewBatchWriter(func(context.Context, []state.Outcome) error { return nil }, batch, every)
 }
+
+// ReadThrough returns the checkpoint a dry run wraps, for reads that plan
+// as the real run would; any other checkpoint is returned as it is.
+func ReadThrough(cp state.Checkpoint) state.Checkpoint {
+	if d, dry := cp.(dryCheckpoint); dry {
+		return d.Checkpoint
+	}
+	return cp
+}

@@ -22,15 +22,16 @@ func (a *applier) withheld(act *plan.Action) []string {
 }
 
 // form returns an upsert's form: the customer's mapped fields but those
-// withheld. A create of a plan whose deletes deactivate sets isActive
-// (unless mapped): the customer may be one deactivated earlier, coming
-// back.
+// withheld. A create of a plan whose deletes deactivate, and a
+// reactivation (plan.ReasonReactivated), set isActive (unless mapped):
+// the customer may be, or is, one deactivated earlier, coming back.
 func (a *applier) form(act *plan.Action, withheld []string) *crm.Form {
 	f := crm.UpsertForm(act.Customer)
 	for _, k := range withheld {
 		f.Values.Del(k)
 	}
-	if act.Op == plan.OpCreate && a.plan != nil && a.plan.Deactivate {
+	reactivate := act.Op == plan.OpCreate && a.plan != nil && a.plan.Deactivate || act.Reason == plan.ReasonReactivated
+	if reactivate {
 		if _, mapped := f.Values["isActive"]; !mapped {
 			f.Set("isActive", "true")
 		}
@@ -55,7 +56,9 @@ func recordWithheld(values, answered map[string]string, withheld []string) map[s
 	return sent
 }
 
-// deactivate keeps the CRM's last copy, as a delete does, then sends
+// deactivate keeps the CRM's last copy, as a delete does (with
+// isActive=false: what it leaves, and what tells a deactivated customer
+// from a deleted one when its row comes back), then sends
 // isActive=false (sync.deletes: deactivate): the CRM keeps the customer
 // and its history; the checkpoint lets it go as after a delete. A
 // customer already gone counts as done (status 404).
@@ -67,6 +70,7 @@ func (a *applier) deactivate(ctx context.Context, act *plan.Action, out *state.O
 	case err != nil:
 		return 0, err
 	}
+	cur.IsActive = false // the copy as erpsync leaves it: its isActive=false tells a deactivation from a delete
 	if out.DeletedCopy, err = json.Marshal(cur); err != nil {
 		return 0, fmt.Errorf("keep copy: %w", err)
 	}

@@ -29,6 +29,12 @@ type Depends struct {
 	Mapping   string    `json:"mapping_fingerprint"`
 	LastRun   int64     `json:"checkpoint_last_run"` // the newest run the checkpoint recorded (0: none)
 	Watermark time.Time `json:"checkpoint_watermark"`
+	// What the run may do: how a delete is sent (sync.deletes: a delete
+	// approved as isActive=false is never sent as a DELETE) and what the
+	// mode lets through (sync.mode). sync.fields is in the mapping's
+	// fingerprint.
+	Deletes string `json:"sync_deletes"`
+	Mode    string `json:"sync_mode"`
 }
 
 // Action is one approved action: which customer, what is sent (an
@@ -109,6 +115,12 @@ func (a *Approval) Moved(now Depends) error {
 	}
 	if now.Mapping != a.Mapping {
 		moved = append(moved, "the mapping changed (source: settings)")
+	}
+	if now.Deletes != a.Deletes {
+		moved = append(moved, fmt.Sprintf("sync.deletes changed (%q then, %q now)", a.Deletes, now.Deletes))
+	}
+	if now.Mode != a.Mode {
+		moved = append(moved, fmt.Sprintf("sync.mode changed (%q then, %q now)", a.Mode, now.Mode))
 	}
 	if now.LastRun != a.LastRun {
 		moved = append(moved, fmt.Sprintf("the checkpoint's last run is %d, not %d", now.LastRun, a.LastRun))

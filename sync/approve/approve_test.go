@@ -74,3 +74,21 @@ func TestRead_Sealed(t *testing.T) {
 		t.Errorf("a plan with no approval: %v", err)
 	}
 }
+
+// TestMoved_DeletesAndMode: a plan made under sync.deletes: deactivate
+// and sync.mode: sync no longer holds under mirror or upsert; Moved
+// names each key (a deactivation is never applied as a DELETE).
+func TestMoved_DeletesAndMode(t *testing.T) {
+	a := &approve.Approval{Depends: approve.Depends{Config: "c", ExportSHA: "aa", Mapping: "m", Deletes: "deactivate", Mode: "sync"}}
+	if err := a.Moved(a.Depends); err != nil {
+		t.Fatalf("nothing moved: %v", err)
+	}
+	now := a.Depends
+	now.Deletes, now.Mode = "mirror", "upsert"
+	err := a.Moved(now)
+	var moved *approve.MovedError
+	if !errors.As(err, &moved) || len(moved.Moved) != 2 || !strings.Contains(err.Error(), `sync.deletes changed ("deactivate" then, "mirror" now)`) ||
+		!strings.Contains(err.Error(), `sync.mode changed ("sync" then, "upsert" now)`) {
+		t.Errorf("Moved: %v; want sync.deletes and sync.mode named", err)
+	}
+}

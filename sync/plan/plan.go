@@ -37,11 +37,20 @@ const (
 	ReasonFlagged        = "flagged for deletion"
 	ReasonRetry          = "its last push failed"
 	ReasonAbsent         = "absent from the export"
+	// ReasonReactivated is the update of a customer erpsync deactivated
+	// whose row came back: sent with isActive=true.
+	ReasonReactivated = "back in the export: reactivated (sync.deletes: deactivate)"
+	// ReasonAbsentDeactivate is a mirror delete under sync.deletes:
+	// deactivate: the plan files say what is sent.
+	ReasonAbsentDeactivate = ReasonAbsent + deactivateNote
 	// ReasonAbsentHeld is a mirror delete held: the export has a row whose
 	// reference is missing or unusable, which may be this customer's
 	// (Plan.DeletesHeld says which lines).
 	ReasonAbsentHeld = "absent from the export; held: a row of the export has no usable reference and may be this customer's"
 )
+
+// deactivateNote ends the reason of a delete sent as isActive=false.
+const deactivateNote = "; sent as isActive=false (sync.deletes: deactivate)"
 
 // Action is one planned request.
 type Action struct {
@@ -338,6 +347,12 @@ type Options struct {
 	Fields policy.Fields
 	// Mode says what the run may do (sync.mode); "": sync.
 	Mode policy.Mode
+	// Deactivated, when set, says whether a reference the checkpoint does
+	// not manage is a customer erpsync deactivated (sync.deletes:
+	// deactivate), and what the CRM holds of it: its row coming back is a
+	// reactivation of a customer the CRM still holds, planned as an update
+	// under the fields' policies (ReasonReactivated), not a create.
+	Deactivated func(ctx context.Context, ref string) (crm map[string]string, ok bool, err error)
 }
 
 // Rows streams an export: it calls fn for each row and returns fn's error.
@@ -525,14 +540,16 @@ func (pl *planner) row(r mapping.Row) error {
 	case c.Delete:
 		if managed { // a flagged reference never created costs no request
 			a := pl.newAction()
-			a.Op, a.Reference, a.Line, a.Reason = OpDelete, c.Reference, c.Line, ReasonFlagged
+			a.Op, a.Reference, a.Line, a.Reason = OpDelete, c.Reference, c.Line, pl.flaggedReason()
 			pl.list = append(pl.list, a)
 		} else {
 			pl.plan.Ignored++
 			pl.ignored[c.Reference] = true
 		}
 	case !managed:
-		pl.upsertIf(OpCreate, c, ReasonNew)
+		if err := pl.createOrReactivate(c); err != nil {
+			return err
+		}
 	case e.cp != hashPrefix(c.Hash):
 		reason := ReasonChanged
 		if pl.opt.MappingChanged {

@@ -6,6 +6,7 @@ package plan
 import (
 	"context"
 	"erpsync/mapping"
+	"erpsync/sync/plan/policy"
 	"erpsync/sync/plan/reference"
 	"erpsync/sync/plan/rowerrors"
 	"fmt"
@@ -218,9 +219,21 @@ func (pl *planner) plannedParents() map[*Action]*Action {
 // row may be any customer, so none can be known absent.
 func (pl *planner) absentReason() string {
 	if len(pl.unknown) == 0 || pl.opt.DeleteDespiteRowErrors {
+		if pl.opt.Deletes == policy.DeletesDeactivate {
+			return ReasonAbsentDeactivate
+		}
 		return ReasonAbsent
 	}
 	return ReasonAbsentHeld
+}
+
+// flaggedReason is the reason of a flagged delete, saying when it is
+// sent as isActive=false.
+func (pl *planner) flaggedReason() string {
+	if pl.opt.Deletes == policy.DeletesDeactivate {
+		return ReasonFlagged + deactivateNote
+	}
+	return ReasonFlagged
 }
 
 // heldWhy says why the mirror deletes are held, naming the first lines

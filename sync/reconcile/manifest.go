@@ -77,6 +77,9 @@ func manifestOf(r *Reconciliation, pack Pack, files Files) (*Manifest, error) {
 		return nil, fmt.Errorf("manifest: the export: %w", err)
 	}
 	for _, it := range r.Items {
+		if it.Status == StatusDeactivated {
+			continue // as erpsync left it: no exception (Totals.Summary counts it)
+		}
 		e := Exception{Reference: it.Reference, Status: it.Status, Reason: it.Reason, Line: it.Line}
 		for _, d := range it.Differences {
 			e.Fields = append(e.Fields, d.Field)

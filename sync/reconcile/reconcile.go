@@ -33,6 +33,10 @@ const (
 	// StatusCRMOwned is a reference that matches but for values the CRM
 	// owns under sync.fields (Item.CRMOwned): counted matched.
 	StatusCRMOwned = "crm_owned"
+	// StatusDeactivated is a customer erpsync deactivated (sync.deletes:
+	// deactivate): absent from the export, kept inactive in the CRM, as
+	// erpsync left it. Listed, no difference, out of the totals.
+	StatusDeactivated = "deactivated"
 )
 
 // Verdicts of a reconciliation (Reconciliation.Verdict).
@@ -106,6 +110,9 @@ type Summary struct {
 	// invalid rows (both lines of a conflicting duplicate pair among
 	// them) and rows whose last push the CRM refused.
 	CouldNotSend int `json:"could_not_send"`
+	// Deactivated counts the customers erpsync deactivated, inactive in
+	// the CRM and absent from the export: as expected, no difference.
+	Deactivated int `json:"deactivated"`
 }
 
 // CurrencyTotal is the count and credit limits of one currency on each side.
@@ -172,6 +179,7 @@ const (
 	ReasonDiffersFromPush = "differs_from_pushed"  // the CRM holds other than erpsync pushed
 	ReasonNeverPushed     = "differs_never_pushed" // differs, and erpsync never pushed it
 	ReasonCRMOwned        = "crm_owned"            // matches but for values the CRM owns (sync.fields)
+	ReasonDeactivated     = "deactivated"          // erpsync deactivated it: inactive in the CRM, absent from the export
 )
 
 // FieldDiff is one field that differs.
@@ -375,6 +383,14 @@ func (j *judge) classify(ctx context.Context) (map[int32]*crm.Customer, error) {
 	pending := map[int32]*crm.Customer{}
 	for k := range j.side.entries {
 		c := &j.side.entries[k]
+		if c.exp < 0 && !c.keep.IsActive {
+			if done, err := j.deactivated(ctx, c.keep.Reference); err != nil || done {
+				if err != nil {
+					return nil, err
+				}
+				continue // out of the totals
+			}
+		}
 		j.res.totalCRM(j.x.curs[c.cur], c)
 		j.cur = j.x.curs[c.cur]
 		if c.exp < 0 {
@@ -547,6 +563,8 @@ func (r *Reconciliation) count(item *Item) {
 	switch item.Status {
 	case StatusCRMOwned:
 		r.Summary.Matched++
+	case StatusDeactivated:
+		r.Summary.Deactivated++
 	case StatusOnlyInERP:
 		r.Summary.OnlyInERP++
 	case StatusOnlyInCRM:

@@ -223,7 +223,7 @@ func (s *crmSide) entry(c *crm.Customer) crmEntry {
 	i, ok := s.x.refs.lookup(c.Reference)
 	switch {
 	case !ok:
-		e.keep = &crm.Customer{ID: c.ID, Reference: strings.Clone(c.Reference)}
+		e.keep = &crm.Customer{ID: c.ID, Reference: strings.Clone(c.Reference), IsActive: c.IsActive}
 		return e
 	case s.x.entry(i).flagged:
 		e.keep = &crm.Customer{ID: c.ID, Reference: strings.Clone(c.Reference)}
