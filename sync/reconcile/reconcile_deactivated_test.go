@@ -14,8 +14,8 @@ import (
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
-	"erpsync/sync/plan/policy"
 	"erpsync/sync/plan/plantest"
+	"erpsync/sync/plan/policy"
 	"erpsync/sync/reconcile"
 )
 
