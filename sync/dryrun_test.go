@@ -12,6 +12,7 @@ import (
 	"erpsync/mapping/genexport"
 	"erpsync/state"
 	"erpsync/sync"
+	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/internal/testrig"
 )
@@ -74,7 +75,7 @@ func TestDryRun_CheckpointKeepsNothing(t *testing.T) {
 		}
 		before := snap(t, cp)
 
-		dry := sync.DryRunCheckpoint(cp)
+		dry := apply.DryRunCheckpoint(cp)
 		at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 		id, err := dry.StartRun(ctx, "run", "x.csv", "")
 		if err != nil || id != 0 {

@@ -293,14 +293,14 @@ func stopWhenLost(ctx context.Context, lock *state.Lock) (context.Context, func(
 }
 
 // wired is the job as it runs, the dry run's one choke point: its
-// checkpoint wrapped in DryRunCheckpoint (no step records anything) and
+// checkpoint wrapped in apply.DryRunCheckpoint (no step records anything) and
 // the CRM the apply sends through in apply.DryRun (no write is sent).
 // Nothing past it asks whether the run is a dry one, only the report,
 // which says so.
 func (j Job) wired() Job {
 	j.send = j.CRM
 	if j.DryRun {
-		j.State, j.send = DryRunCheckpoint(j.State), apply.DryRun{CRM: j.CRM}
+		j.State, j.send = apply.DryRunCheckpoint(j.State), apply.DryRun{CRM: j.CRM}
 	}
 	return j
 }
