@@ -109,6 +109,25 @@ type Run struct {
 	// RowErrors are the export's rows the run refused (the plan's, up to
 	// reports.max_errors): those with a reference are its events.
 	RowErrors []*mapping.RowError
+	// Deactivate: the run's deletes were sent as isActive=false
+	// (sync.deletes: deactivate, plan.Plan.Deactivate); they are
+	// deactivations in the history, not deletes.
+	Deactivate bool
+}
+
+// opDeactivate is the operation of a delete sent as isActive=false.
+const opDeactivate = "deactivate"
+
+// deactivated is a delete of a run whose deletes deactivate, as the
+// history keeps it: deactivated (isActive true → false) when done; a
+// refusal keeps its kind and answer, of a deactivate.
+func deactivated(w state.Event) state.Event {
+	w.Op = opDeactivate
+	if w.Kind == state.EventDeleted {
+		w.Kind = state.EventDeactivated
+		w.Changes = []state.FieldChange{{Field: "isActive", Old: "true", New: "false"}}
+	}
+	return w
 }
 
 // Events returns the run's events: the drift it found first (it is older
@@ -146,6 +165,9 @@ func (r *Recorder) Events(run Run) ([]state.Event, int) {
 	for _, w := range r.writes {
 		if w.Kind == state.EventUpdated && len(w.Changes) == 0 {
 			w.Changes = drift[w.Reference] // a repair of drift: the CRM's value → the ERP's
+		}
+		if run.Deactivate && w.Op == string(plan.OpDelete) {
+			w = deactivated(w)
 		}
 		out = append(out, w)
 	}
