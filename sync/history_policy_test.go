@@ -66,3 +66,41 @@ func TestHistory_Deactivated(t *testing.T) {
 		t.Errorf("C2's events after its row came back: %+v; want created, deactivated, created", evs)
 	}
 }
+
+// TestHistory_PolicyCRMFieldNotDrift (issue 24 §2, with sync.fields): a
+// hand edit of a field the CRM owns (phone: crm) is no drift by policy:
+// the history records no drift of it, alone or beside a drifted field
+// of erp's, and the repair of that one lists it alone.
+func TestHistory_PolicyCRMFieldNotDrift(t *testing.T) {
+	c := newPolicyJob(t, plan.Fields{"phone": plan.PolicyCRM})
+	c.job.Settings.History = time.Hour
+	const header = "reference;name;email;phone"
+	rows := []string{header, "C1;One;;111", "C2;Two;;222"}
+	if _, err := c.run(t, rows...); err != nil {
+		t.Fatalf("day 1: %v", err)
+	}
+	c.handEdit(t, "C1", "phone", "999")
+	c.handEdit(t, "C2", "phone", "888")
+	c.handEdit(t, "C2", "name", "Two by hand")
+	if _, err := c.run(t, rows...); err != nil {
+		t.Fatalf("day 2: %v", err)
+	}
+	if text, evs := c.story(t, "C1"); len(evs) != 1 || evs[0].Kind != state.EventCreated {
+		t.Errorf("C1 (its phone, the CRM's, edited by hand): events %+v, want its create alone:\n%s", evs, text)
+	}
+	text, evs := c.story(t, "C2")
+	for _, e := range evs {
+		for _, ch := range e.Changes {
+			if e.RunID == 2 && ch.Field == "phone" {
+				t.Errorf("C2's %s of run 2 lists the phone (the CRM's): %+v", e.Kind, e)
+			}
+		}
+	}
+	if len(evs) != 3 || evs[0].Kind != state.EventUpdated || evs[1].Kind != state.EventDrift ||
+		len(evs[1].Changes) != 1 || evs[1].Changes[0] != (state.FieldChange{Field: "name", Old: "Two by hand", New: "Two"}) {
+		t.Errorf("C2: events %+v; want its name's drift (Two by hand, pushed Two) and its repair:\n%s", evs, text)
+	}
+	if got := c.field(t, "C2", "phone"); got != "888" {
+		t.Errorf("C2's phone %q after the repair, want the hand edit 888", got)
+	}
+}
