@@ -64,14 +64,34 @@ func (r *Recorder) Add(res apply.Result) {
 		return
 	}
 	if r.bytes < r.maxBytes {
-		for _, ch := range a.FieldChanges() {
-			if ch.Old != ch.New { // a create lists its empty fields too
-				e.Changes = append(e.Changes, state.FieldChange{Field: ch.Field, Old: ch.Old, New: ch.New})
-				r.bytes += len(ch.Field) + len(ch.Old) + len(ch.New) + changeOverhead
-			}
+		e.Changes = changesOf(a)
+		for _, ch := range e.Changes {
+			r.bytes += len(ch.Field) + len(ch.Old) + len(ch.New) + changeOverhead
 		}
 	}
 	r.writes = append(r.writes, e)
+}
+
+// changesOf is what an action changes, field by field: a create's
+// fields that are not empty (read from its customer, not copied into
+// plan.Action.FieldChanges's list of every field first), an update's
+// changes.
+func changesOf(a *plan.Action) []state.FieldChange {
+	var out []state.FieldChange
+	if a.Op == plan.OpCreate && a.Customer != nil && a.Changes == nil {
+		for f, v := range a.Customer.All() {
+			if v != "" {
+				out = append(out, state.FieldChange{Field: f, New: v})
+			}
+		}
+		return out
+	}
+	for _, ch := range a.FieldChanges() {
+		if ch.Old != ch.New {
+			out = append(out, state.FieldChange{Field: ch.Field, Old: ch.Old, New: ch.New})
+		}
+	}
+	return out
 }
 
 // answer is the CRM's answer to a write that failed: its code and
