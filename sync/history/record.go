@@ -79,6 +79,13 @@ func (r *Recorder) Add(res apply.Result) {
 func changesOf(a *plan.Action) []state.FieldChange {
 	var out []state.FieldChange
 	if a.Op == plan.OpCreate && a.Customer != nil && a.Changes == nil {
+		n := 0
+		for _, v := range a.Customer.All() {
+			if v != "" {
+				n++
+			}
+		}
+		out = make([]state.FieldChange, 0, n) // one allocation, not a growing slice's five
 		for f, v := range a.Customer.All() {
 			if v != "" {
 				out = append(out, state.FieldChange{Field: f, New: v})
