@@ -176,13 +176,28 @@ func (db *DB) HistoryCount(ctx context.Context) (int, error) {
 }
 
 // EncodeChanges is the stored form of an event's changes: JSON, "" for
-// none.
+// none; the bytes json.Marshal writes, without its reflection (a
+// nightly run's save spent 40% of its time there; appendJSONString is
+// records.go's).
 func EncodeChanges(cs []FieldChange) (string, error) {
 	if len(cs) == 0 {
 		return "", nil
 	}
-	b, err := json.Marshal(cs)
-	return string(b), err
+	b := append(make([]byte, 0, 64*len(cs)), '[')
+	for i, c := range cs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(append(b, `{"field":`...), c.Field)
+		if c.Old != "" {
+			b = appendJSONString(append(b, `,"old":`...), c.Old)
+		}
+		if c.New != "" {
+			b = appendJSONString(append(b, `,"new":`...), c.New)
+		}
+		b = append(b, '}')
+	}
+	return string(append(b, ']')), nil
 }
 
 // DecodeChanges reads EncodeChanges's form.

@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"context"
+	"encoding/json"
 	"reflect"
 	"strconv"
 	"testing"
@@ -48,5 +49,27 @@ func TestDB_SaveHistoryBatches(t *testing.T) {
 		if !reflect.DeepEqual(g, want[i]) {
 			t.Errorf("C-3's event %d = %+v, want %+v", i, g, want[i])
 		}
+	}
+}
+
+// TestEncodeChanges_AsJSONMarshal: the stored changes are the bytes
+// json.Marshal writes, for plain values and for every kind it escapes.
+func TestEncodeChanges_AsJSONMarshal(t *testing.T) {
+	values := []string{"", "Acme", "12500.00", `say "hi"`, `C:\dir`, "<b>&</b>", "Zürich", "東京", "line\nbreak\ttab\r",
+		"\x00\x1f\b\f", "bad \xff utf-8", "sep\u2028\u2029", "~ !#$%'()*+,-./:;=?@[]^_`{|}"}
+	for _, old := range values {
+		for _, new := range values {
+			cs := []state.FieldChange{{Field: "name", Old: old, New: new}, {Field: "city", New: new}, {Field: "x<y"}}
+			want, err := json.Marshal(cs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := state.EncodeChanges(cs); err != nil || got != string(want) {
+				t.Fatalf("EncodeChanges(%q, %q) = %s, %v; want %s", old, new, got, err, want)
+			}
+		}
+	}
+	if got, _ := state.EncodeChanges(nil); got != "" {
+		t.Errorf("no changes: %q, want \"\"", got)
 	}
 }

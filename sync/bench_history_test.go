@@ -82,6 +82,7 @@ func BenchmarkNightlyHistory1M(b *testing.B) {
 		}
 		off, on = off+dOff, on+dOn
 		pairs = append(pairs, float64(dOn)/float64(dOff))
+		b.Logf("pair %d: off %v, on %v: %.3f", i, dOff.Round(time.Millisecond), dOn.Round(time.Millisecond), pairs[i])
 	}
 	slices.Sort(pairs)
 	b.ReportMetric(float64(off.Nanoseconds())/float64(b.N), "off-ns/op")
@@ -103,14 +104,18 @@ func nightly(b testing.TB, m *mapping.Mapping, day2 string, db *state.DB, client
 	if err != nil {
 		b.Fatal(err)
 	}
+	planned := time.Now()
 	if _, err := apply.Run(ctx, p, client, apply.Discard{}, apply.Options{Concurrency: 8, CountryCode: mapping.CountryCode,
 		MaxFailures: plan.Limit{Percent: 100, IsPercent: true},
 		Rows:        sync.ExportRows(ctx, m, day2), Done: rec.Add}); err != nil {
 		b.Fatal(err)
 	}
+	applied := time.Now()
 	if save != nil {
 		save()
 	}
+	b.Logf("history %v: plan %v, apply %v, save %v", rec != nil, planned.Sub(start).Round(time.Millisecond),
+		applied.Sub(planned).Round(time.Millisecond), time.Since(applied).Round(time.Millisecond))
 	return time.Since(start)
 }
 
