@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime/pprof"
+	"slices"
 	"testing"
 	"time"
 
@@ -24,7 +26,8 @@ import (
 // every write sent to crmsim over loopback), with the customers' history
 // off and on, alternately in each iteration. On, every write answered is
 // recorded (history.Recorder, as the engine's Done does) and the run's
-// events are saved in one transaction at its end, pruning as they go.
+// events are saved in one transaction at its end, pruning as they go
+// (save-ns/op: that end alone). The arms alternate which runs first.
 // Issue 24 §2: on ≤ 1.05× off ("x-off").
 func BenchmarkNightlyHistory1M(b *testing.B) {
 	m, err := mapping.New(genexport.Config(), nil)
@@ -44,23 +47,50 @@ func BenchmarkNightlyHistory1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer hist.Close()
-	var off, on time.Duration
+	var off, on, saved time.Duration
 	var events int
+	pairs := make([]float64, 0, b.N)
+	// Each arm runs under a pprof label (arm=on, arm=off): with
+	// -cpuprofile, `go tool pprof -tags -tagfocus arm=on -ignore
+	// persistConn` gives an arm's CPU, steadier than its time on a shared
+	// machine (the HTTP client's connection goroutines keep the label of
+	// the arm that dialed them: left out by -ignore).
+	arm := func(name string, fn func() time.Duration) (d time.Duration) {
+		pprof.Do(context.Background(), pprof.Labels("arm", name), func(context.Context) { d = fn() })
+		return d
+	}
 	b.ResetTimer()
 	for i := range b.N {
-		off += nightly(b, m, day2, db, client, nil, nil)
+		var dOff, dOn time.Duration
+		offArm := func() time.Duration { return nightly(b, m, day2, db, client, nil, nil) }
+		if i%2 == 1 { // the arms alternate which goes first: neither always follows the other
+			dOff = arm("off", offArm)
+		}
 		rec := history.NewRecorder(0)
-		on += nightly(b, m, day2, db, client, rec, func() {
-			evs, _ := rec.Events(history.Run{ID: int64(i + 1), File: day2, At: time.Now()})
-			events = len(evs)
-			if _, err := hist.SaveHistory(context.Background(), evs, time.Now().Add(-time.Hour)); err != nil {
-				b.Fatal(err)
-			}
+		dOn = arm("on", func() time.Duration {
+			return nightly(b, m, day2, db, client, rec, func() {
+				start := time.Now()
+				evs, _ := rec.Events(history.Run{ID: int64(i + 1), File: day2, At: time.Now()})
+				events = len(evs)
+				if _, err := hist.SaveHistory(context.Background(), evs, time.Now().Add(-time.Hour)); err != nil {
+					b.Fatal(err)
+				}
+				saved += time.Since(start)
+			})
 		})
+		if i%2 == 0 {
+			dOff = arm("off", offArm)
+		}
+		off, on = off+dOff, on+dOn
+		pairs = append(pairs, float64(dOn)/float64(dOff))
+		b.Logf("pair %d: off %v, on %v: %.3f", i, dOff.Round(time.Millisecond), dOn.Round(time.Millisecond), pairs[i])
 	}
+	slices.Sort(pairs)
 	b.ReportMetric(float64(off.Nanoseconds())/float64(b.N), "off-ns/op")
 	b.ReportMetric(float64(on.Nanoseconds())/float64(b.N), "on-ns/op")
+	b.ReportMetric(float64(saved.Nanoseconds())/float64(b.N), "save-ns/op") // the run's end: events gathered and saved
 	b.ReportMetric(float64(on)/float64(off), "x-off")
+	b.ReportMetric(pairs[len(pairs)/2], "x-off-median") // of the iterations' pairs: one slow moment weighs one pair
 	b.ReportMetric(float64(events), "events")
 }
 
@@ -75,14 +105,18 @@ func nightly(b testing.TB, m *mapping.Mapping, day2 string, db *state.DB, client
 	if err != nil {
 		b.Fatal(err)
 	}
+	planned := time.Now()
 	if _, err := apply.Run(ctx, p, client, apply.Discard{}, apply.Options{Concurrency: 8, CountryCode: mapping.CountryCode,
 		MaxFailures: plan.Limit{Percent: 100, IsPercent: true},
 		Rows:        sync.ExportRows(ctx, m, day2), Done: rec.Add}); err != nil {
 		b.Fatal(err)
 	}
+	applied := time.Now()
 	if save != nil {
 		save()
 	}
+	b.Logf("history %v: plan %v, apply %v, save %v", rec != nil, planned.Sub(start).Round(time.Millisecond),
+		applied.Sub(planned).Round(time.Millisecond), time.Since(applied).Round(time.Millisecond))
 	return time.Since(start)
 }
 

@@ -19,7 +19,7 @@ func (r *run) saveHistory(ctx context.Context) {
 	j := r.j
 	run := history.Run{ID: r.out.RunID, File: j.source(), At: j.State.Clock(), Policy: string(j.Settings.Drift)}
 	if p := r.out.Plan; p != nil {
-		run.Drift, run.RowErrors = p.Drift, p.RowErrors
+		run.Drift, run.RowErrors, run.Deactivate = p.Drift, p.RowErrors, p.Deactivate
 	}
 	events, dropped := r.history.Events(run)
 	pruned, err := j.State.SaveHistory(context.WithoutCancel(ctx), events, run.At.Add(-j.Settings.History))

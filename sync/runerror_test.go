@@ -10,6 +10,7 @@ import (
 
 	"erpsync/state"
 	"erpsync/sync"
+	"erpsync/sync/report"
 )
 
 // Issue 26 follow-up §6: the error of a run recorded without a run (a
@@ -24,7 +25,7 @@ func TestRecordNoRun_ErrorBounded(t *testing.T) {
 	}
 	defer db.Close()
 	why := errors.New("fetch x.csv: " + strings.Repeat("answer of the server ", 10_000))
-	out, err := sync.RecordNoRun(ctx, db, filepath.Join(dir, "reports"), 0, "x.csv", "", why)
+	out, err := sync.RecordNoRun(ctx, db, filepath.Join(dir, "reports"), 0, report.CSV{}, "x.csv", "", why)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	defer spool.Clean()
 	w := &serve.Worker{Metrics: m, Log: j.log, Checkpoint: j.db, CRMStats: j.client.Stats,
-		ReportsDir: j.cfg.Reports.Dir, ReportMode: os.FileMode(j.cfg.Reports.FileMode),
+		ReportsDir: j.cfg.Reports.Dir, ReportMode: os.FileMode(j.cfg.Reports.FileMode), ReportsCSV: csvFormat(j.cfg),
 		Inbox: &inbox.Inbox{
 			Store: store, Spool: spool, Settle: j.cfg.Source.Settle,
 			SyncedLast: j.db.SyncedLast, Ledger: &inbox.Ledger{Path: inbox.LedgerPath(j.cfg.State.Path)},

@@ -65,14 +65,41 @@ func (r *Recorder) Add(res apply.Result) {
 		return
 	}
 	if r.bytes < r.maxBytes {
-		for _, ch := range a.FieldChanges() {
-			if ch.Old != ch.New { // a create lists its empty fields too
-				e.Changes = append(e.Changes, state.FieldChange{Field: ch.Field, Old: ch.Old, New: ch.New})
-				r.bytes += len(ch.Field) + len(ch.Old) + len(ch.New) + changeOverhead
-			}
+		e.Changes = changesOf(a)
+		for _, ch := range e.Changes {
+			r.bytes += len(ch.Field) + len(ch.Old) + len(ch.New) + changeOverhead
 		}
 	}
 	r.writes = append(r.writes, e)
+}
+
+// changesOf is what an action changes, field by field: a create's
+// fields that are not empty (read from its customer, not copied into
+// plan.Action.FieldChanges's list of every field first), an update's
+// changes.
+func changesOf(a *plan.Action) []state.FieldChange {
+	var out []state.FieldChange
+	if a.Op == plan.OpCreate && a.Customer != nil && a.Changes == nil {
+		n := 0
+		for _, v := range a.Customer.All() {
+			if v != "" {
+				n++
+			}
+		}
+		out = make([]state.FieldChange, 0, n) // one allocation, not a growing slice's five
+		for f, v := range a.Customer.All() {
+			if v != "" {
+				out = append(out, state.FieldChange{Field: f, New: v})
+			}
+		}
+		return out
+	}
+	for _, ch := range a.FieldChanges() {
+		if ch.Old != ch.New {
+			out = append(out, state.FieldChange{Field: ch.Field, Old: ch.Old, New: ch.New})
+		}
+	}
+	return out
 }
 
 // answer is the CRM's answer to a write that failed: its code and
@@ -110,6 +137,25 @@ type Run struct {
 	// RowErrors are the export's rows the run refused (the plan's, up to
 	// reports.max_errors): those with a reference are its events.
 	RowErrors []*mapping.RowError
+	// Deactivate: the run's deletes were sent as isActive=false
+	// (sync.deletes: deactivate, plan.Plan.Deactivate); they are
+	// deactivations in the history, not deletes.
+	Deactivate bool
+}
+
+// opDeactivate is the operation of a delete sent as isActive=false.
+const opDeactivate = "deactivate"
+
+// deactivated is a delete of a run whose deletes deactivate, as the
+// history keeps it: deactivated (isActive true → false) when done; a
+// refusal keeps its kind and answer, of a deactivate.
+func deactivated(w state.Event) state.Event {
+	w.Op = opDeactivate
+	if w.Kind == state.EventDeleted {
+		w.Kind = state.EventDeactivated
+		w.Changes = []state.FieldChange{{Field: "isActive", Old: "true", New: "false"}}
+	}
+	return w
 }
 
 // Events returns the run's events: the drift it found first (it is older
@@ -147,6 +193,9 @@ func (r *Recorder) Events(run Run) ([]state.Event, int) {
 	for _, w := range r.writes {
 		if w.Kind == state.EventUpdated && len(w.Changes) == 0 {
 			w.Changes = drift[w.Reference] // a repair of drift: the CRM's value → the ERP's
+		}
+		if run.Deactivate && w.Op == string(plan.OpDelete) {
+			w = deactivated(w)
 		}
 		out = append(out, w)
 	}

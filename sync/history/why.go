@@ -68,9 +68,18 @@ func (s *Story) WriteText(w io.Writer) error {
 	for _, e := range s.Events {
 		writeEvent(&b, e)
 	}
+	deactivatedBy := map[int64]bool{} // the runs that deactivated it: their copies are of a deactivation
+	for _, e := range s.Events {
+		if e.Kind == state.EventDeactivated || e.Op == opDeactivate {
+			deactivatedBy[e.RunID] = true
+		}
+	}
 	for _, d := range s.Deleted {
-		fmt.Fprintf(&b, "%s  run %d deleted: the CRM's copy before the delete (id %d): %s\n",
-			stamp(d.DeletedAt), d.RunID, d.CRMID, d.Copy)
+		what := "deleted: the CRM's copy before the delete"
+		if deactivatedBy[d.RunID] {
+			what = "deactivated: the CRM's copy before the deactivation"
+		}
+		fmt.Fprintf(&b, "%s  run %d %s (id %d): %s\n", stamp(d.DeletedAt), d.RunID, what, d.CRMID, d.Copy)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -102,7 +111,7 @@ func writeEvent(b *strings.Builder, e state.Event) {
 		if strings.HasPrefix(e.Answer, apply.CodeStoredDiffers) {
 			fmt.Fprintf(b, ": the CRM stored otherwise than sent (HTTP %d): %s\n", e.Status, e.Answer)
 		} else {
-			fmt.Fprintf(b, ": the CRM refused the %s (HTTP %d): %s\n", e.Op, e.Status, e.Answer)
+			fmt.Fprintf(b, ": the CRM refused the %s (HTTP %d): %s\n", opNoun(e.Op), e.Status, e.Answer)
 		}
 	default:
 		b.WriteString(": the CRM took it as sent\n")
@@ -110,6 +119,14 @@ func writeEvent(b *strings.Builder, e state.Event) {
 	for _, c := range e.Changes {
 		fmt.Fprintf(b, "    %s: %s → %s\n", c.Field, shown(c.Old), shown(c.New))
 	}
+}
+
+// opNoun is an operation as the story names it.
+func opNoun(op string) string {
+	if op == opDeactivate {
+		return "deactivation"
+	}
+	return op
 }
 
 // shown is a value as the story shows it; an empty one as "(empty)".

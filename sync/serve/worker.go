@@ -133,6 +133,7 @@ type Worker struct {
 	Checkpoint state.RunLog // the run history, where an export that ended without a run is recorded
 	ReportsDir string       // reports.dir and reports.file_mode, for those records' reports
 	ReportMode os.FileMode
+	ReportsCSV report.CSV // reports.csv: the format of those reports' CSV files
 	// Sync runs the engine on an export (its local path), named as where
 	// it came from.
 	Sync func(ctx context.Context, exp *inbox.Export) (*sync.Outcome, error)
@@ -394,7 +395,7 @@ func (w *Worker) recordNoRun(ctx context.Context, src, sha string, why error) {
 	if w.noRun == key {
 		return
 	}
-	out, err := sync.RecordNoRun(context.WithoutCancel(ctx), w.Checkpoint, w.ReportsDir, w.ReportMode, src, sha, why)
+	out, err := sync.RecordNoRun(context.WithoutCancel(ctx), w.Checkpoint, w.ReportsDir, w.ReportMode, w.ReportsCSV, src, sha, why)
 	if err != nil {
 		w.Log.Error("record the export that did not run", zap.String("file", src), zap.Error(err))
 		return
