@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Event is one thing erpsync did or saw of a customer: a run's create,
@@ -43,6 +44,7 @@ const (
 	EventUpdated       = "updated"
 	EventDeleted       = "deleted"
 	EventDeactivated   = "deactivated"
+	EventReactivated   = "reactivated" // a deactivated customer's row back in the export
 	EventRefused       = "refused"     // the CRM refused the write, or stored other than was sent
 	EventInvalidRow    = "invalid_row" // erpsync refused the export's row (a row error)
 	EventDrift         = "drift"       // edited in the CRM by hand
@@ -177,8 +179,8 @@ func (db *DB) HistoryCount(ctx context.Context) (int, error) {
 
 // EncodeChanges is the stored form of an event's changes: JSON, "" for
 // none; the bytes json.Marshal writes, without its reflection (a
-// nightly run's save spent 40% of its time there; appendJSONString is
-// records.go's).
+// nightly run's save spent 40% of its time there; appendJSONString below
+// was records.go's before migration 008).
 func EncodeChanges(cs []FieldChange) (string, error) {
 	if len(cs) == 0 {
 		return "", nil
@@ -210,4 +212,28 @@ func DecodeChanges(s string) ([]FieldChange, error) {
 		return nil, fmt.Errorf("decode changes: %w", err)
 	}
 	return cs, nil
+}
+
+// appendJSONString appends s as a JSON string, the bytes json.Marshal
+// writes for it: plain text as it is, anything to escape through
+// json.Marshal.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			// UTF-8 goes as it is, as json.Marshal writes it: but for the
+			// line and paragraph separators, and bytes that are not UTF-8.
+			if r, size := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError && r != '\u2028' && r != '\u2029' {
+				i += size - 1
+				continue
+			}
+		}
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

@@ -9,7 +9,7 @@ import (
 
 	"erpsync/state"
 	"erpsync/sync/history"
-	"erpsync/sync/plan"
+	"erpsync/sync/plan/policy"
 )
 
 // story returns what `why ref` shows of the job's checkpoint, and its
@@ -37,7 +37,7 @@ func (c *csvJob) story(t *testing.T, ref string) (string, []state.Event) {
 // or "updated"; its return is a create (isActive sent true), after it.
 func TestHistory_Deactivated(t *testing.T) {
 	c := newPolicyJob(t, nil)
-	c.job.Settings.Deletes, c.job.Settings.History = plan.DeletesDeactivate, time.Hour
+	c.job.Settings.Deletes, c.job.Settings.History = policy.DeletesDeactivate, time.Hour
 	const header = "reference;name;email;phone"
 	if _, err := c.run(t, header, "C1;One;;1", "C2;Two;;2"); err != nil {
 		t.Fatalf("day 1: %v", err)
@@ -62,8 +62,8 @@ func TestHistory_Deactivated(t *testing.T) {
 	if _, err := c.run(t, header, "C1;One;;1", "C2;Two;;2"); err != nil {
 		t.Fatalf("day 3: %v", err)
 	}
-	if _, evs := c.story(t, "C2"); len(evs) != 3 || evs[0].Kind != state.EventCreated || evs[1].Kind != state.EventDeactivated {
-		t.Errorf("C2's events after its row came back: %+v; want created, deactivated, created", evs)
+	if _, evs := c.story(t, "C2"); len(evs) != 3 || evs[0].Kind != state.EventReactivated || evs[1].Kind != state.EventDeactivated {
+		t.Errorf("C2's events after its row came back: %+v; want created, deactivated, reactivated", evs)
 	}
 }
 
@@ -72,7 +72,7 @@ func TestHistory_Deactivated(t *testing.T) {
 // the history records no drift of it, alone or beside a drifted field
 // of erp's, and the repair of that one lists it alone.
 func TestHistory_PolicyCRMFieldNotDrift(t *testing.T) {
-	c := newPolicyJob(t, plan.Fields{"phone": plan.PolicyCRM})
+	c := newPolicyJob(t, policy.Fields{"phone": policy.CRM})
 	c.job.Settings.History = time.Hour
 	const header = "reference;name;email;phone"
 	rows := []string{header, "C1;One;;111", "C2;Two;;222"}

@@ -54,7 +54,7 @@ func (r *Recorder) Add(res apply.Result) {
 		return
 	}
 	a := res.Action
-	e := state.Event{Reference: a.Reference, Kind: kindOf(a.Op), Op: string(a.Op), Line: a.Line}
+	e := state.Event{Reference: a.Reference, Kind: kindOf(a), Op: string(a.Op), Line: a.Line}
 	if res.Err != nil {
 		e.Kind, e.Status, e.Answer = state.EventRefused, res.Status, answer(res)
 	}
@@ -117,8 +117,11 @@ func answer(res apply.Result) string {
 }
 
 // kindOf is the event of a write done.
-func kindOf(op plan.Op) string {
-	switch op {
+func kindOf(a *plan.Action) string {
+	if a.Op == plan.OpUpdate && a.Reason == plan.ReasonReactivated {
+		return state.EventReactivated // a deactivated customer's row back (sync.deletes: deactivate)
+	}
+	switch a.Op {
 	case plan.OpCreate:
 		return state.EventCreated
 	case plan.OpDelete:
