@@ -346,9 +346,6 @@ func (j Job) named(err error) error {
 
 func newRun(j Job) *run {
 	r := &run{j: j, out: &Outcome{}, started: time.Now()}
-	if j.Settings.History > 0 {
-		r.history = history.NewRecorder(0)
-	}
 	r.summary = report.Summary{Kind: string(j.Mode), File: j.source(), Started: r.started.UTC(),
 		DryRun: j.DryRun, Durations: map[string]float64{}}
 	return r
@@ -370,6 +367,9 @@ func begin(ctx context.Context, j Job) (*run, error) {
 	name := r.started.UTC().Format("20060102T150405.000Z") + "-dry-run"
 	if r.out.RunID != 0 {
 		r.sha = hashBeside(j.File)
+		if j.Settings.History > 0 { // a run recorded nowhere keeps no history: nothing to gather
+			r.history = history.NewRecorder(0)
+		}
 		name = r.started.UTC().Format("20060102T150405.000Z") + "-" + strconv.FormatInt(r.out.RunID, 10)
 	}
 	r.summary.RunID = r.out.RunID

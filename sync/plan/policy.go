@@ -56,14 +56,14 @@ func (pl *planner) driftByPolicy(drift []Drift) []Drift {
 	for _, d := range drift {
 		var kept []Change
 		for _, ch := range d.Changes {
-			if pl.opt.Fields.Of(ch.Field) != policy.ERP {
+			p := pl.opt.Fields.Of(ch.Field)
+			if p != policy.ERP {
 				if pl.crmNow[d.Reference] == nil {
 					pl.crmNow[d.Reference] = map[string]string{}
 				}
 				pl.crmNow[d.Reference][ch.Field] = ch.Old
 			}
-			switch p := pl.opt.Fields.Of(ch.Field); {
-			case p == policy.CRM, p == policy.Fill && ch.Old != "":
+			if p == policy.CRM || p == policy.Fill && ch.Old != "" {
 				continue
 			}
 			kept = append(kept, ch)
@@ -92,16 +92,7 @@ func (pl *planner) policyChanges(c *mapping.Customer, old map[string]string) (ch
 		if !seen {
 			cur = old[f]
 		}
-		send := true
-		switch pl.opt.Fields.Of(f) {
-		case policy.CRM:
-			send = false
-		case policy.Fill:
-			send = cur == ""
-		case policy.Keep:
-			send = v != "" || cur == ""
-		}
-		if !send {
+		if pl.opt.Fields.CRMOwns(f, v, cur) { // the CRM's value stands: not sent
 			withheld = append(withheld, f)
 			continue
 		}

@@ -120,11 +120,9 @@ type PlanLine struct {
 	Reason    string `csv:"reason"` // why the operation, or the row error's text
 }
 
-// WritePlanCSV writes every planned operation, one line per changed field
-// (PlanLine); a delete has one line with no field.
-func WritePlanCSV(w io.Writer, p *plan.Plan) error { return CSV{}.WritePlan(w, p) }
-
-// WritePlan is WritePlanCSV in format c (reports.csv).
+// WritePlan writes every planned operation in format c (reports.csv),
+// one line per changed field (PlanLine); a delete has one line with no
+// field.
 func (c CSV) WritePlan(w io.Writer, p *plan.Plan) error {
 	cw, err := c.NewWriter(w)
 	if err != nil {

@@ -72,7 +72,7 @@ func TestReportFiles_Bytes(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := report.WritePlanCSV(&buf, samplePlan()); err != nil {
+	if err := (report.CSV{}).WritePlan(&buf, samplePlan()); err != nil {
 		t.Fatal(err)
 	}
 	wantPlan := "operation,reference,line,field,old,new,reason\n" +

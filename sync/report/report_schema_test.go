@@ -51,7 +51,7 @@ func TestReportFiles_Schema(t *testing.T) {
 		t.Errorf("warnings.csv: %+v, want %+v", warnings, want)
 	}
 	var buf bytes.Buffer
-	if err := report.WritePlanCSV(&buf, samplePlan()); err != nil {
+	if err := (report.CSV{}).WritePlan(&buf, samplePlan()); err != nil {
 		t.Fatal(err)
 	}
 	var planLines []report.PlanLine
