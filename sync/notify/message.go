@@ -9,7 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"erpsync/sync/report"
 )
 
 // Message is the JSON body of a webhook (format json), one per event.
@@ -101,18 +102,5 @@ func reason(err error) string {
 	if i := strings.Index(s, "; "); i >= 0 {
 		s = s[:i]
 	}
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) <= reasonMax {
-		return s
-	}
-	cut := reasonMax - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return report.Clip(s, reasonMax)
 }
