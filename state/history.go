@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -69,11 +71,8 @@ func (db *DB) SaveHistory(ctx context.Context, events []Event, keepSince time.Ti
 	var pruned int64
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		if !keepSince.IsZero() {
-			res, err := tx.ExecContext(ctx, `DELETE FROM history WHERE at < ?`, unix(keepSince))
-			if err != nil {
-				return err
-			}
-			if pruned, err = res.RowsAffected(); err != nil {
+			var err error
+			if pruned, err = pruneHistory(ctx, tx, unix(keepSince)); err != nil {
 				return err
 			}
 		}
@@ -83,6 +82,52 @@ func (db *DB) SaveHistory(ctx context.Context, events []Event, keepSince time.Ti
 		return 0, db.fail("record history", err)
 	}
 	return int(pruned), nil
+}
+
+// pruneHistory removes the events before cutoff (unix seconds). Events
+// are appended in time order, so those to remove are the ids below the
+// first one at or after cutoff: found by a binary search over ids, each
+// step a point query on the primary key, where an index on time would
+// cost every event saved (migration 010 dropped it). A nightly run
+// whose oldest event is within retention pays one point query. The clock
+// stepping back makes it approximate: an event saved after the step, and
+// older than one before it, goes with the later one.
+func pruneHistory(ctx context.Context, tx *sql.Tx, cutoff int64) (int64, error) {
+	first := func(from int64) (id, at int64, ok bool, err error) {
+		err = tx.QueryRowContext(ctx, `SELECT id, at FROM history WHERE id >= ? ORDER BY id LIMIT 1`, from).Scan(&id, &at)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, 0, false, nil
+		}
+		return id, at, err == nil, err
+	}
+	lo, at, ok, err := first(math.MinInt64)
+	if err != nil || !ok || at >= cutoff {
+		return 0, err // none, or the oldest is kept
+	}
+	var hi int64
+	if err := tx.QueryRowContext(ctx, `SELECT max(id) + 1 FROM history`).Scan(&hi); err != nil {
+		return 0, err
+	}
+	// lo: an event before cutoff; no event from hi on is before it.
+	for lo+1 < hi {
+		mid := lo + (hi-lo)/2
+		id, at, ok, err := first(mid)
+		switch {
+		case err != nil:
+			return 0, err
+		case !ok || id >= hi: // no event in [mid, hi)
+			hi = mid
+		case at < cutoff:
+			lo = id
+		default:
+			hi = id
+		}
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM history WHERE id < ?`, hi)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // historyBatch is how many events one INSERT adds: a nightly run's ten
