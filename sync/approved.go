@@ -26,8 +26,10 @@ import (
 // only the approved actions whose customers the CRM has not changed since
 // (onlyApproved).
 
-// depends is what a plan of this job depends on now.
-func (j Job) depends(ctx context.Context) (approve.Depends, error) {
+// depends is what a plan of this job depends on now; sha, when set, is
+// the export's sha256 already under way (a run's hashBeside), else the
+// export is hashed here.
+func (j Job) depends(ctx context.Context, sha func() (string, error)) (approve.Depends, error) {
 	d := approve.Depends{Config: j.ConfigID, Export: j.File, Mapping: j.Mapping.Fingerprint(),
 		Deletes: string(j.Settings.Deletes), Mode: string(j.Settings.Mode)}
 	if d.Mode == "" {
@@ -37,7 +39,10 @@ func (j Job) depends(ctx context.Context) (approve.Depends, error) {
 	if abs, aerr := filepath.Abs(j.File); aerr == nil {
 		d.Export = abs // apply reads it from wherever it runs
 	}
-	if d.ExportSHA, err = inbox.FileSHA256(j.File); err != nil {
+	if sha == nil {
+		sha = func() (string, error) { return inbox.FileSHA256(j.File) }
+	}
+	if d.ExportSHA, err = sha(); err != nil {
 		return d, WithClass(ClassUnusable, fmt.Errorf("hash the export: %w", err))
 	}
 	runs, err := j.State.Runs(ctx, 1)
@@ -63,7 +68,7 @@ func (j Job) checkApproved(ctx context.Context) error {
 	if j.Approved.Config != j.ConfigID {
 		return &approve.BadPlanError{File: j.Approved.Path(), Why: "it is of another config (another CRM or state file)"}
 	}
-	now, err := j.depends(ctx)
+	now, err := j.depends(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -105,7 +110,7 @@ func (r *run) crmLastUpdated(ctx context.Context) func(ref string) (*time.Time, 
 // approval is the approval of a plan: what it depends on, and for each
 // action what it sends and the CRM lastUpdated it was planned against.
 func (r *run) approval(ctx context.Context, p *plan.Plan) (*approve.Approval, error) {
-	d, err := r.j.depends(ctx)
+	d, err := r.j.depends(ctx, r.sha) // a recorded run hashes its export once
 	if err != nil {
 		return nil, err
 	}
