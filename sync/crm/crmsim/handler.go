@@ -12,6 +12,7 @@
 package crmsim
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -291,13 +293,11 @@ func (s *Server) count(op string) {
 func (s *Server) route(op, pattern string, h func(http.ResponseWriter, *http.Request) *apiError) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		s.count(op)
-		if s.opts.Latency > 0 {
-			if !s.delay(r) {
-				return
-			}
+		if !s.delay(r.Context()) {
+			return
 		}
-		if !s.versions[r.PathValue("version")] {
-			writeError(w, errVersion(r.PathValue("version")))
+		if err := s.checkVersion(r.PathValue("version")); err != nil {
+			writeError(w, err)
 			return
 		}
 		if s.deprecated[r.PathValue("version")] {
@@ -307,14 +307,11 @@ func (s *Server) route(op, pattern string, h func(http.ResponseWriter, *http.Req
 			writeError(w, err)
 			return
 		}
-		throttle, fail := s.faults()
-		if throttle {
-			w.Header().Set("Retry-After", "1")
-			writeError(w, errThrottled())
-			return
-		}
-		if fail {
-			writeError(w, errServer())
+		if err := s.fault(); err != nil {
+			if err.status == http.StatusTooManyRequests {
+				w.Header().Set("Retry-After", "1")
+			}
+			writeError(w, err)
 			return
 		}
 		if err := h(w, r); err != nil {
@@ -323,8 +320,19 @@ func (s *Server) route(op, pattern string, h func(http.ResponseWriter, *http.Req
 	})
 }
 
-// delay sleeps the latency with jitter; false when the client went away.
-func (s *Server) delay(r *http.Request) bool {
+// checkVersion refuses an API version the simulator does not answer.
+func (s *Server) checkVersion(version string) *apiError {
+	if !s.versions[version] {
+		return errVersion(version)
+	}
+	return nil
+}
+
+// delay sleeps the latency with jitter; false when the caller went away.
+func (s *Server) delay(ctx context.Context) bool {
+	if s.opts.Latency <= 0 {
+		return true
+	}
 	s.mu.Lock()
 	jitter := (s.rng.Float64()*0.2 - 0.1) * float64(s.opts.Latency)
 	s.mu.Unlock()
@@ -333,9 +341,21 @@ func (s *Server) delay(r *http.Request) bool {
 	select {
 	case <-t.C:
 		return true
-	case <-r.Context().Done():
+	case <-ctx.Done():
 		return false
 	}
+}
+
+// fault is the answer of an injected fault (ThrottleRate: 429, to be
+// answered with Retry-After: 1; FailRate: 500), or nil.
+func (s *Server) fault() *apiError {
+	switch throttle, fail := s.faults(); {
+	case throttle:
+		return errThrottled()
+	case fail:
+		return errServer()
+	}
+	return nil
 }
 
 func (s *Server) faults() (throttle, fail bool) {
@@ -353,17 +373,33 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) *apiError {
 	if err != nil {
 		return err
 	}
-	f, err := parseListQuery(q)
+	version := r.PathValue("version")
+	pg, items, at, err := s.listPage(q, version, answerKey(version, s.layout))
 	if err != nil {
 		return err
+	}
+	if err := s.answers(items, version, at); err != nil {
+		writeBody(w, http.StatusOK, nil, err)
+		return nil
+	}
+	writePage(w, pg, items)
+	return nil
+}
+
+// listPage is one page of the list call of query q (its paging, its
+// customers, the store's version they were listed at), with the answers
+// cached for akey ("": none, copies of every customer).
+func (s *Server) listPage(q url.Values, version, akey string) (paging, []listed, int64, *apiError) {
+	f, err := parseListQuery(q)
+	if err != nil {
+		return paging{}, nil, 0, err
 	}
 	if s.opts.MaxPageSize > 0 {
 		// As a server capping its pages: the page, paging.max and the links
 		// all use the cap.
 		f.max = min(f.max, s.opts.MaxPageSize)
 	}
-	version := r.PathValue("version")
-	items, total, at := s.Store.list(f, answerKey(version, s.layout))
+	items, total, at := s.Store.list(f, akey)
 	pg := paging{Total: total, Max: f.max, Offset: f.offset}
 	if f.offset > 0 {
 		prev := f.link(version, max(0, f.offset-f.max))
@@ -373,12 +409,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) *apiError {
 		next := f.link(version, f.offset+f.max)
 		pg.Next = &next
 	}
-	if err := s.answers(items, version, at); err != nil {
-		writeBody(w, http.StatusOK, nil, err)
-		return nil
-	}
-	writePage(w, pg, items)
-	return nil
+	return pg, items, at, nil
 }
 
 func (s *Server) handleShow(w http.ResponseWriter, r *http.Request) *apiError {
@@ -440,13 +471,9 @@ func (s *Server) handleUpsert(w http.ResponseWriter, r *http.Request) *apiError 
 	if err != nil {
 		return err
 	}
-	c, created, err := s.Store.Upsert(r.PathValue("ref"), p, baseURL(r))
+	c, status, err := s.upsert(r.PathValue("ref"), p, baseURL(r))
 	if err != nil {
 		return err
-	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
 	}
 	writeJSON(w, status, s.render(c, r.PathValue("version")))
 	return nil
@@ -455,7 +482,8 @@ func (s *Server) handleUpsert(w http.ResponseWriter, r *http.Request) *apiError 
 // handleUpsertWithoutReference answers an upsert whose reference, the last
 // segment of its path, is empty, as the reference documents for upsert.
 func (s *Server) handleUpsertWithoutReference(_ http.ResponseWriter, _ *http.Request) *apiError {
-	return errMissing("reference")
+	_, _, err := s.upsert("", nil, "")
+	return err
 }
 
 // deleted is the reference's delete success body.
@@ -536,14 +564,23 @@ func readParams(w http.ResponseWriter, r *http.Request, allowed []string) (*para
 			p.values[k] = v[0]
 		}
 	}
+	if err := checkParams(p, names, allowed); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// checkParams refuses parameters outside allowed, naming them, and an
+// imageFile given as text: a write's names, as its body carried them.
+func checkParams(p *params, names, allowed []string) *apiError {
 	if bad := unknownParams(names, allowed); len(bad) > 0 {
-		return nil, errInvalidParams(bad)
+		return errInvalidParams(bad)
 	}
 	if _, ok := p.values["imageFile"]; ok {
 		// imageFile must be a file part, not text.
-		return nil, errType("imageFile")
+		return errType("imageFile")
 	}
-	return p, nil
+	return nil
 }
 
 func readImage(fh *multipart.FileHeader) (*crm.Image, *apiError) {
