@@ -48,6 +48,7 @@ func (f *failingFront) before(op, ref string) error {
 // of the summary's figures, and every reference sent, failed or not sent
 // is in exactly one line of success.csv or errors.csv.
 func TestRun_EveryRowAccounted(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim, checkpoint and clock
 	testrig.Each(t, func(t *testing.T, impl testrig.Impl) {
 		for _, tc := range []struct {
 			name       string

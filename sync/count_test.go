@@ -49,10 +49,10 @@ func newCountRig(t *testing.T, rows, pageSize int) *countRig {
 }
 
 // newCountRigOpts is newCountRig with crmsim's options (a latency, say);
-// its clock is the rig's.
+// its clock is the rig's, its checkpoint in memory.
 func newCountRigOpts(t *testing.T, rows, pageSize int, opts crmsim.Options) *countRig {
 	t.Helper()
-	return newCountRigOn(t, testrig.SQLite, rows, pageSize, opts)
+	return newCountRigOn(t, testrig.Memory, rows, pageSize, opts)
 }
 
 // newCountRigOn is newCountRigOpts on a checkpoint of impl.

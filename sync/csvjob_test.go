@@ -22,7 +22,7 @@ import (
 
 // csvJob is a sync.Job over small CSV exports written by the test
 // (reference;name;parentCustomer;email columns by default), crmsim called
-// in-process (crmmem) and a checkpoint (on disk unless told). It syncs in
+// in-process (crmmem) and a checkpoint (in memory unless told). It syncs in
 // mirror mode with every delete and failure allowed.
 type csvJob struct {
 	job   sync.Job
@@ -37,10 +37,11 @@ func newCSVJob(t *testing.T, cfg mapping.Config) *csvJob {
 	return newCSVJobOn(t, cfg, crmsim.Options{})
 }
 
-// newCSVJobOn is newCSVJob on a crmsim of these options (its Quirks).
+// newCSVJobOn is newCSVJob on a crmsim of these options (its Quirks), on
+// a checkpoint in memory.
 func newCSVJobOn(t *testing.T, cfg mapping.Config, opts crmsim.Options) *csvJob {
 	t.Helper()
-	return newCSVJobWith(t, testrig.SQLite, cfg, opts)
+	return newCSVJobWith(t, testrig.Memory, cfg, opts)
 }
 
 // newCSVJobWith is newCSVJobOn on a checkpoint of impl.

@@ -12,6 +12,7 @@ import (
 
 	"erpsync/sync"
 	"erpsync/sync/crm"
+	"erpsync/sync/internal/testrig"
 )
 
 // The tests of the engine about what HTTP alone shows: an answer the
@@ -51,7 +52,7 @@ func (f mangleFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // read is reported (errors.csv, summary.json) and the run ends with row
 // failures instead of passing it over in silence.
 func TestRun_UnreadableCRMRecordReported(t *testing.T) {
-	job, sim := engineJob(t, 30, 0)
+	job, sim := engineJobOn(t, testrig.Memory, 30, 0)
 	job.Mode = sync.ModeImport
 	if _, err := sync.Run(context.Background(), job); err != nil {
 		t.Fatalf("import: %v", err)

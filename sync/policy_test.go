@@ -27,7 +27,7 @@ func newPolicyJob(t *testing.T, policies policy.Fields) *csvJob {
 	if p := policies.Declared(); len(p) > 0 {
 		cfg.Policies = p
 	}
-	c := newCSVJobWith(t, testrig.SQLite, cfg, crmsim.Options{})
+	c := newCSVJobWith(t, testrig.Memory, cfg, crmsim.Options{})
 	c.job.Settings.Fields, c.job.Settings.Drift = policies, policy.DriftERPWins // the config's default
 	return c
 }
