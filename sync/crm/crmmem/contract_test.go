@@ -99,7 +99,7 @@ func opOf(r *http.Request) string {
 // inMemory is the fake over crmsim in-process.
 func inMemory(t *testing.T, opts crmsim.Options) *subject {
 	sim, c := newSim(t, opts)
-	fake, err := crmmem.New(sim, opts)
+	fake, err := crmmem.New(sim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,6 +224,9 @@ func scripts() []script {
 		}},
 		{name: "milliseconds", opts: crmsim.Options{TimePrecision: "ms"}, steps: []step{
 			{name: "create", run: stepMillis},
+		}},
+		{name: "references ignoring case", opts: crmsim.Options{Quirks: crmsim.Quirks{References: "ci"}}, steps: []step{
+			{name: "one customer", run: stepFolded},
 		}},
 		{name: "refusals", steps: []step{
 			{name: "fatal answer", run: stepFatal},
@@ -394,4 +397,36 @@ func stepServerError(t *testing.T, s *subject) string {
 		t.Errorf("500 read as fatal: %v", err)
 	}
 	return sayCustomer(c, err)
+}
+
+// TestNew_RefusesWhatOnlyHTTPShows: a crmsim answering parents by their
+// id alone, or asking for a login, is refused: the fake would answer
+// otherwise than the client over HTTP.
+func TestNew_RefusesWhatOnlyHTTPShows(t *testing.T) {
+	for _, opts := range []crmsim.Options{
+		{Quirks: crmsim.Quirks{ParentShape: "id"}},
+		{Token: "secret"},
+		{User: "u", Password: "p"},
+	} {
+		sim, _ := newSim(t, opts)
+		if _, err := crmmem.New(sim); err == nil {
+			t.Errorf("New over %+v: no error", opts)
+		}
+	}
+	sim, _ := newSim(t, crmsim.Options{Quirks: crmsim.Quirks{References: "ci", ParentDigits: "id"}})
+	if _, err := crmmem.New(sim); err != nil {
+		t.Errorf("New over the store's quirks: %v", err)
+	}
+}
+
+func stepFolded(t *testing.T, s *subject) string {
+	first, err := upsert(t, s, "K-1", "name", "Upper")
+	wantStatus(t, "create K-1", first, err, http.StatusCreated)
+	again, err2 := upsert(t, s, "k-1", "name", "Lower")
+	wantStatus(t, "upsert k-1", again, err2, http.StatusOK)
+	shown, err3 := s.api.ShowByReference(ctx, "k-1")
+	if err3 != nil || shown.Reference != "K-1" || shown.Name != "Lower" || s.sim.Store.Len() != 1 {
+		t.Errorf("k-1 read: %s; want K-1 alone, renamed", sayCustomer(shown, err3))
+	}
+	return sayCustomer(first, err) + " then " + sayCustomer(again, err2) + " then " + sayCustomer(shown, err3)
 }

@@ -44,11 +44,11 @@ type CRM struct {
 	requests, throttled atomic.Int64
 }
 
-// New is the CRM of sim. Quirks that only HTTP shows are refused:
+// New is the CRM of sim. Options that only HTTP shows are refused:
 // ParentShape "id" (the client completes such parents with requests of
 // its own) and the login (Token, User: in-process calls are authorized).
-func New(sim *crmsim.Server, opts crmsim.Options) (*CRM, error) {
-	switch {
+func New(sim *crmsim.Server) (*CRM, error) {
+	switch opts := sim.Options(); {
 	case opts.ParentShape == "id":
 		return nil, errors.New("crmmem: ParentShape id is answered over HTTP only")
 	case opts.Token != "" || opts.User != "":

@@ -35,6 +35,10 @@ type Answer struct {
 	Err      *crm.APIError
 }
 
+// Options are the options the server was made with (New's, versions
+// defaulted).
+func (s *Server) Options() Options { return s.opts }
+
 // inprocBase is the base URL of the logo links of images written
 // in-process, as Store.Put writes them.
 const inprocBase = "http://crmsim"

@@ -18,7 +18,7 @@ func NewFake(t testing.TB, opt crmsim.Options) (*crmmem.CRM, *crmsim.Server) {
 		t.Fatal(err)
 	}
 	sim := crmsim.New(store, opt)
-	fake, err := crmmem.New(sim, opt)
+	fake, err := crmmem.New(sim)
 	if err != nil {
 		t.Fatal(err)
 	}
