@@ -295,7 +295,7 @@ func stepDelete(t *testing.T, s *subject) string {
 	for _, ref := range []string{"C1", "C2", "C1", "C1"} { // the parent refused while it has a sub-customer
 		st, err := s.api.DeleteByReferenceStatus(ctx, ref)
 		if err != nil {
-			out = append(out, sayErr(err))
+			out = append(out, sayErr(err)+fmt.Sprint(" status ", st))
 			continue
 		}
 		out = append(out, fmt.Sprint(st))

@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"sync/atomic"
 
@@ -57,29 +58,39 @@ func New(sim *crmsim.Server) (*CRM, error) {
 	return &CRM{Sim: sim}, nil
 }
 
-// call serves one call: Before, crmsim, After.
-func (c *CRM) call(ctx context.Context, call crmsim.Call) (crmsim.Answer, error) {
+// answer is what crmsim answered a call.
+type answer struct {
+	status int
+	page   *crm.Page
+	cu     *crm.Customer
+}
+
+// call serves one call of op on ref with the list's or the write's
+// parameters q and a write's image: Before, crmsim, After.
+func (c *CRM) call(ctx context.Context, op, ref string, q url.Values, img *crm.Image) (answer, error) {
 	c.requests.Add(1)
 	if c.Before != nil {
-		if err := c.Before(call.Op, call.Ref); err != nil {
-			return crmsim.Answer{}, err
+		if err := c.Before(op, ref); err != nil {
+			return answer{}, err
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return crmsim.Answer{}, fmt.Errorf("%s: %w", call.Op, err)
+		return answer{}, fmt.Errorf("%s: %w", op, err)
 	}
-	a, err := c.Sim.Serve(ctx, call)
+	var a answer
+	var err error
+	a.status, a.page, a.cu, err = c.Sim.Serve(ctx, op, ref, q, img)
+	var apiErr *crm.APIError
 	switch {
-	case err != nil:
-		err = fmt.Errorf("%s: %w", call.Op, err)
-	case a.Err != nil:
-		err = a.Err
-		if a.Err.Status == 429 {
+	case errors.As(err, &apiErr):
+		if apiErr.Status == http.StatusTooManyRequests {
 			c.throttled.Add(1)
 		}
+	case err != nil:
+		err = fmt.Errorf("%s: %w", op, err)
 	}
 	if c.After != nil {
-		c.After(call.Op, call.Ref, err)
+		c.After(op, ref, err)
 	}
 	return a, err
 }
@@ -92,41 +103,31 @@ func (c *CRM) ListPage(ctx context.Context, q crm.ListQuery) (*crm.Page, error) 
 			q.Max = crm.DefaultPageSize
 		}
 	}
-	a, err := c.call(ctx, crmsim.Call{Op: crm.OpList, Query: q.Values()})
-	if err != nil {
-		return nil, err
-	}
-	return a.Page, nil
+	a, err := c.call(ctx, crm.OpList, "", q.Values(), nil)
+	return a.page, err
 }
 
 // ShowByReference answers the customer of ref, as
 // crm.Client.ShowByReference.
 func (c *CRM) ShowByReference(ctx context.Context, ref string) (*crm.Customer, error) {
-	a, err := c.call(ctx, crmsim.Call{Op: crm.OpShowByReference, Ref: ref})
-	if err != nil {
-		return nil, err
-	}
-	return a.Customer, nil
+	a, err := c.call(ctx, crm.OpShowByReference, ref, nil, nil)
+	return a.cu, err
 }
 
 // Upsert creates or updates the customer of ref, as crm.Client.Upsert.
 func (c *CRM) Upsert(ctx context.Context, ref string, f *crm.Form) (*crm.Customer, error) {
-	call := crmsim.Call{Op: crm.OpUpsert, Ref: ref, Form: url.Values{}}
-	if f != nil {
-		call.Form, call.Image = f.Values, f.Image
+	if f == nil {
+		f = crm.NewForm()
 	}
-	a, err := c.call(ctx, call)
-	if err != nil {
-		return nil, err
-	}
-	return a.Customer, nil
+	a, err := c.call(ctx, crm.OpUpsert, ref, f.Values, f.Image)
+	return a.cu, err
 }
 
 // DeleteByReferenceStatus deletes the customer of ref and returns the
 // status of crmsim's answer, as crm.Client.DeleteByReferenceStatus.
 func (c *CRM) DeleteByReferenceStatus(ctx context.Context, ref string) (int, error) {
-	a, err := c.call(ctx, crmsim.Call{Op: crm.OpDeleteByReference, Ref: ref})
-	return a.Status, err
+	a, err := c.call(ctx, crm.OpDeleteByReference, ref, nil, nil)
+	return a.status, err
 }
 
 // Stats counts the calls made (Requests) and the 429 answers, as a

@@ -222,13 +222,13 @@ func New(store *Store, opts Options) *Server {
 func (s *Server) routes() {
 	s.route(crm.OpList, "GET /api/{version}/customers", s.handleList)
 	s.route(crm.OpShow, "GET /api/{version}/customers/{id}", s.handleShow)
-	s.route(crm.OpShowByReference, "GET /api/{version}/customers/reference/{ref}", s.handleShowByReference)
+	s.route(crm.OpShowByReference, "GET /api/{version}/customers/reference/{ref}", s.handleByReference(crm.OpShowByReference, nil))
 	s.route(crm.OpCreate, "POST /api/{version}/customers", s.handleCreate)
 	s.route(crm.OpUpdate, "POST /api/{version}/customers/{id}", s.handleUpdate)
-	s.route(crm.OpUpsert, "POST /api/{version}/customers/reference/{ref}", s.handleUpsert)
-	s.route(crm.OpUpsert, "POST /api/{version}/customers/reference/{$}", s.handleUpsertWithoutReference)
+	s.route(crm.OpUpsert, "POST /api/{version}/customers/reference/{ref}", s.handleByReference(crm.OpUpsert, upsertParams))
+	s.route(crm.OpUpsert, "POST /api/{version}/customers/reference/{$}", s.handleByReference(crm.OpUpsert, nil)) // missing_param
 	s.route(crm.OpDelete, "DELETE /api/{version}/customers/{id}", s.handleDelete)
-	s.route(crm.OpDeleteByReference, "DELETE /api/{version}/customers/reference/{ref}", s.handleDeleteByReference)
+	s.route(crm.OpDeleteByReference, "DELETE /api/{version}/customers/reference/{ref}", s.handleByReference(crm.OpDeleteByReference, nil))
 	s.mux.HandleFunc("GET /_sim/stats", s.handleStats)
 	if s.opts.User != "" {
 		s.mux.HandleFunc("POST /j_spring_security_check", s.handleLogin)
@@ -296,8 +296,8 @@ func (s *Server) route(op, pattern string, h func(http.ResponseWriter, *http.Req
 		if !s.delay(r.Context()) {
 			return
 		}
-		if err := s.checkVersion(r.PathValue("version")); err != nil {
-			writeError(w, err)
+		if !s.versions[r.PathValue("version")] {
+			writeError(w, errVersion(r.PathValue("version")))
 			return
 		}
 		if s.deprecated[r.PathValue("version")] {
@@ -307,7 +307,7 @@ func (s *Server) route(op, pattern string, h func(http.ResponseWriter, *http.Req
 			writeError(w, err)
 			return
 		}
-		if err := s.fault(); err != nil {
+		if err := s.faults(); err != nil {
 			if err.status == http.StatusTooManyRequests {
 				w.Header().Set("Retry-After", "1")
 			}
@@ -318,14 +318,6 @@ func (s *Server) route(op, pattern string, h func(http.ResponseWriter, *http.Req
 			writeError(w, err)
 		}
 	})
-}
-
-// checkVersion refuses an API version the simulator does not answer.
-func (s *Server) checkVersion(version string) *apiError {
-	if !s.versions[version] {
-		return errVersion(version)
-	}
-	return nil
 }
 
 // delay sleeps the latency with jitter; false when the caller went away.
@@ -346,26 +338,21 @@ func (s *Server) delay(ctx context.Context) bool {
 	}
 }
 
-// fault is the answer of an injected fault (ThrottleRate: 429, to be
-// answered with Retry-After: 1; FailRate: 500), or nil.
-func (s *Server) fault() *apiError {
-	switch throttle, fail := s.faults(); {
-	case throttle:
-		return errThrottled()
-	case fail:
-		return errServer()
-	}
-	return nil
-}
-
-func (s *Server) faults() (throttle, fail bool) {
+// faults draws the injected faults: a 429 (ThrottleRate, answered with
+// Retry-After: 1), a 500 (FailRate), or nil.
+func (s *Server) faults() *apiError {
 	if s.opts.ThrottleRate <= 0 && s.opts.FailRate <= 0 {
-		return false, false
+		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	x := s.rng.Float64()
-	return x < s.opts.ThrottleRate, x >= s.opts.ThrottleRate && x < s.opts.ThrottleRate+s.opts.FailRate
+	switch x := s.rng.Float64(); {
+	case x < s.opts.ThrottleRate:
+		return errThrottled()
+	case x < s.opts.ThrottleRate+s.opts.FailRate:
+		return errServer()
+	}
+	return nil
 }
 
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request) *apiError {
@@ -386,9 +373,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) *apiError {
 	return nil
 }
 
-// listPage is one page of the list call of query q (its paging, its
-// customers, the store's version they were listed at), with the answers
-// cached for akey ("": none, copies of every customer).
+// listPage is a page of the list of q, answers cached for akey ("": copies).
 func (s *Server) listPage(q url.Values, version, akey string) (paging, []listed, int64, *apiError) {
 	f, err := parseListQuery(q)
 	if err != nil {
@@ -412,26 +397,21 @@ func (s *Server) listPage(q url.Values, version, akey string) (paging, []listed,
 	return pg, items, at, nil
 }
 
+// reply answers a customer (status), or leaves err to route.
+func (s *Server) reply(w http.ResponseWriter, r *http.Request, status int, c crm.Customer, err *apiError) *apiError {
+	if err == nil {
+		writeJSON(w, status, s.render(c, r.PathValue("version")))
+	}
+	return err
+}
+
 func (s *Server) handleShow(w http.ResponseWriter, r *http.Request) *apiError {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
 	c, err := s.Store.Show(id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, s.render(c, r.PathValue("version")))
-	return nil
-}
-
-func (s *Server) handleShowByReference(w http.ResponseWriter, r *http.Request) *apiError {
-	c, err := s.Store.ShowByReference(r.PathValue("ref"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, s.render(c, r.PathValue("version")))
-	return nil
+	return s.reply(w, r, http.StatusOK, c, err)
 }
 
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) *apiError {
@@ -440,11 +420,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) *apiError 
 		return err
 	}
 	c, err := s.Store.Create(p, baseURL(r))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, s.render(c, r.PathValue("version")))
-	return nil
+	return s.reply(w, r, http.StatusCreated, c, err)
 }
 
 func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) *apiError {
@@ -457,33 +433,46 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) *apiError 
 		return err
 	}
 	c, err := s.Store.Update(id, p, baseURL(r))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, s.render(c, r.PathValue("version")))
-	return nil
+	return s.reply(w, r, http.StatusOK, c, err)
 }
 
-// handleUpsert answers 201 when it created the customer (as the reference
-// shows) and 200 when it updated one.
-func (s *Server) handleUpsert(w http.ResponseWriter, r *http.Request) *apiError {
-	p, err := readParams(w, r, upsertParams)
-	if err != nil {
-		return err
+// handleByReference reads op's parameters (allowed; nil: none), then byReference.
+func (s *Server) handleByReference(op string, allowed []string) func(http.ResponseWriter, *http.Request) *apiError {
+	return func(w http.ResponseWriter, r *http.Request) *apiError {
+		var p *params
+		if allowed != nil {
+			var err *apiError
+			if p, err = readParams(w, r, allowed); err != nil {
+				return err
+			}
+		}
+		status, c, err := s.byReference(op, r.PathValue("ref"), p, baseURL(r))
+		if err == nil && op == crm.OpDeleteByReference {
+			writeJSON(w, status, deleted)
+			return nil
+		}
+		return s.reply(w, r, status, c, err)
 	}
-	c, status, err := s.upsert(r.PathValue("ref"), p, baseURL(r))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, status, s.render(c, r.PathValue("version")))
-	return nil
 }
 
-// handleUpsertWithoutReference answers an upsert whose reference, the last
-// segment of its path, is empty, as the reference documents for upsert.
-func (s *Server) handleUpsertWithoutReference(_ http.ResponseWriter, _ *http.Request) *apiError {
-	_, _, err := s.upsert("", nil, "")
-	return err
+// byReference shows, upserts (201 created, as the reference shows; 200
+// updated; an empty ref: missing_param) or deletes a customer by reference.
+func (s *Server) byReference(op, ref string, p *params, baseURL string) (int, crm.Customer, *apiError) {
+	switch op {
+	case crm.OpShowByReference:
+		c, err := s.Store.ShowByReference(ref)
+		return http.StatusOK, c, err
+	case crm.OpDeleteByReference:
+		return http.StatusOK, crm.Customer{}, s.Store.DeleteByReference(ref)
+	}
+	if ref == "" {
+		return 0, crm.Customer{}, errMissing("reference")
+	}
+	c, created, err := s.Store.Upsert(ref, p, baseURL)
+	if created {
+		return http.StatusCreated, c, err
+	}
+	return http.StatusOK, c, err
 }
 
 // deleted is the reference's delete success body.
@@ -495,14 +484,6 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) *apiError 
 		return err
 	}
 	if err := s.Store.Delete(id); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, deleted)
-	return nil
-}
-
-func (s *Server) handleDeleteByReference(w http.ResponseWriter, r *http.Request) *apiError {
-	if err := s.Store.DeleteByReference(r.PathValue("ref")); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, deleted)
@@ -527,60 +508,55 @@ func pathID(r *http.Request) (int64, *apiError) {
 	return id, nil
 }
 
-// readParams reads a urlencoded or multipart body. Parameters outside
-// allowed are refused with invalid_param, naming them.
+// readParams reads a urlencoded or multipart body (formParams).
 func readParams(w http.ResponseWriter, r *http.Request, allowed []string) (*params, *apiError) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-	p := &params{values: map[string]string{}}
-	var names []string
 	// Media types are case-insensitive; any multipart one goes to the
 	// multipart reader, which refuses all but multipart/form-data.
-	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Type"))), "multipart/") {
-		if err := r.ParseMultipartForm(maxBody); err != nil {
-			return nil, bodyError(err)
-		}
-		defer r.MultipartForm.RemoveAll()
-		for k, v := range r.MultipartForm.Value {
-			names = append(names, k)
-			p.values[k] = v[0]
-		}
-		for k, files := range r.MultipartForm.File {
-			names = append(names, k)
-			if k != "imageFile" || len(files) == 0 {
-				continue
-			}
-			img, err := readImage(files[0])
-			if err != nil {
-				return nil, err
-			}
-			p.image = img
-		}
-	} else {
+	if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Type"))), "multipart/") {
 		if err := r.ParseForm(); err != nil {
 			return nil, bodyError(err)
 		}
-		for k, v := range r.PostForm {
-			names = append(names, k)
-			p.values[k] = v[0]
+		return formParams(r.PostForm, nil, nil, allowed)
+	}
+	if err := r.ParseMultipartForm(maxBody); err != nil {
+		return nil, bodyError(err)
+	}
+	defer r.MultipartForm.RemoveAll()
+	var files []string
+	var img *crm.Image
+	for k, parts := range r.MultipartForm.File {
+		files = append(files, k)
+		if k == "imageFile" && len(parts) > 0 {
+			var err *apiError
+			if img, err = readImage(parts[0]); err != nil {
+				return nil, err
+			}
 		}
 	}
-	if err := checkParams(p, names, allowed); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return formParams(r.MultipartForm.Value, files, img, allowed)
 }
 
-// checkParams refuses parameters outside allowed, naming them, and an
-// imageFile given as text: a write's names, as its body carried them.
-func checkParams(p *params, names, allowed []string) *apiError {
+// formParams are a write's parameters (text parts, file parts' names, an
+// image); those outside allowed are refused with invalid_param, by name.
+func formParams(form url.Values, files []string, img *crm.Image, allowed []string) (*params, *apiError) {
+	p := &params{values: make(map[string]string, len(form)), image: img}
+	names := files
+	if img != nil {
+		names = append(names, "imageFile")
+	}
+	for k := range form {
+		names = append(names, k)
+		p.values[k], _ = first(form, k)
+	}
 	if bad := unknownParams(names, allowed); len(bad) > 0 {
-		return errInvalidParams(bad)
+		return nil, errInvalidParams(bad)
 	}
 	if _, ok := p.values["imageFile"]; ok {
 		// imageFile must be a file part, not text.
-		return errType("imageFile")
+		return nil, errType("imageFile")
 	}
-	return nil
+	return p, nil
 }
 
 func readImage(fh *multipart.FileHeader) (*crm.Image, *apiError) {

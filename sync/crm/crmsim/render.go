@@ -149,8 +149,7 @@ type paging struct {
 	Next     *string `json:"next"`
 }
 
-// render dresses a customer for the wire, its links filled for an API
-// version (dress).
+// render dresses a customer for the wire (dress, then wire).
 func (s *Server) render(c crm.Customer, version string) customerJSON {
 	c = s.dress(c, version)
 	w := wire(&c, s.layout)
@@ -158,10 +157,8 @@ func (s *Server) render(c crm.Customer, version string) customerJSON {
 	return w
 }
 
-// dress fills the links of a customer for an API version and names its
-// due type as answered (dueTypeName): the customer as an answer carries
-// it, before its encoding. The nested objects are copied: the store's own
-// are never changed.
+// dress fills a customer's links for an API version and names its due type
+// as answered, on copies of the nested objects (the store's stay as they are).
 func (s *Server) dress(c crm.Customer, version string) crm.Customer {
 	prefix := "/api/" + version + "/"
 	if c.CustomerCategory != nil {

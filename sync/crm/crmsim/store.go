@@ -410,10 +410,7 @@ func (s *Store) pageOf(items []*crm.Customer, f listFilter, key string) []listed
 func (s *Store) withAnswers(cs []*crm.Customer, key string) []listed {
 	page := make([]listed, len(cs))
 	for i, c := range cs {
-		page[i] = listed{stored: c}
-		if key != "" {
-			page[i].answer = s.answers.get(key, c)
-		}
+		page[i] = listed{stored: c, answer: s.answers.get(key, c)}
 		if page[i].answer == nil {
 			c := clone(c)
 			page[i].copy = &c
