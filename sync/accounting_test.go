@@ -2,10 +2,8 @@ package sync_test
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,37 +15,32 @@ import (
 	"erpsync/sync"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
+	"erpsync/sync/crm/crmmem"
 	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
 	"erpsync/sync/report"
 )
 
-// failingFront answers some writes itself, in front of crmsim: a 400 for
-// references ending in "7" (a row failure), and from the nth write on, a
-// 401 (auth refused: fatal) when fatalAfter > 0.
+// failingFront answers some writes itself, before crmsim (crmmem's
+// Before): a 400 for references ending in "7" (a row failure), and from
+// the nth write on, a 401 (auth refused: fatal) when fatalAfter > 0.
 type failingFront struct {
-	next       http.Handler
 	fatalAfter int64
 	writes     atomic.Int64
 }
 
-func (f *failingFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPost {
-		n := f.writes.Add(1)
-		switch {
-		case f.fatalAfter > 0 && n > f.fatalAfter:
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			w.Write([]byte(`{"error":"invalid_token","error_description":"refused"}`))
-			return
-		case strings.HasSuffix(r.URL.Path, "7"):
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadRequest)
-			w.Write([]byte(`{"error":"invalid_param","error_description":"refused by the test"}`))
-			return
-		}
+func (f *failingFront) before(op, ref string) error {
+	if op != crm.OpUpsert {
+		return nil
 	}
-	f.next.ServeHTTP(w, r)
+	n := f.writes.Add(1)
+	switch {
+	case f.fatalAfter > 0 && n > f.fatalAfter:
+		return &crm.APIError{Status: http.StatusUnauthorized, Code: crm.CodeInvalidToken, Description: "refused", Op: op}
+	case strings.HasSuffix(ref, "7"):
+		return &crm.APIError{Status: http.StatusBadRequest, Code: crm.CodeInvalidParam, Description: "refused by the test", Op: op}
+	}
+	return nil
 }
 
 // TestRun_EveryRowAccounted: whatever the end (done, row failures, a
@@ -55,6 +48,7 @@ func (f *failingFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // of the summary's figures, and every reference sent, failed or not sent
 // is in exactly one line of success.csv or errors.csv.
 func TestRun_EveryRowAccounted(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim, checkpoint and clock
 	testrig.Each(t, func(t *testing.T, impl testrig.Impl) {
 		for _, tc := range []struct {
 			name       string
@@ -93,16 +87,9 @@ func TestRun_EveryRowAccounted(t *testing.T) {
 
 // accountingJob is engineJobOn with the failing front before crmsim.
 func accountingJob(t *testing.T, impl testrig.Impl, rows int, fatalAfter int64) (sync.Job, *failingFront) {
-	job, sim := engineJobOn(t, impl, rows, time.Millisecond)
-	front := &failingFront{next: sim, fatalAfter: fatalAfter}
-	ts := httptest.NewServer(front)
-	t.Cleanup(ts.Close)
-	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL, Retries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
-	job.CRM = client
+	job, _ := engineJobOn(t, impl, rows, time.Millisecond)
+	front := &failingFront{fatalAfter: fatalAfter}
+	job.CRM.(*crmmem.CRM).Before = front.before
 	return job, front
 }
 
@@ -128,20 +115,11 @@ func checkAccount(t *testing.T, dir string) {
 	seen := map[string]int{}
 	lines := map[string]int{}
 	for _, name := range []string{"success.csv", "errors.csv"} {
-		f, err := os.Open(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs, err := csv.NewReader(f).ReadAll()
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range recs[1:] {
-			seen[r[1]]++
-			lines[name+" "+r[4]]++
-			if name == "success.csv" && r[3] != "200" && r[3] != "201" {
-				t.Errorf("success.csv line %q: http_status %q, want the CRM's 200 or 201", r, r[3])
+		for _, l := range reportRows[report.OutcomeLine](t, dir, name) {
+			seen[l.Reference]++
+			lines[name+" "+l.Error]++
+			if name == "success.csv" && l.HTTPStatus != "200" && l.HTTPStatus != "201" {
+				t.Errorf("success.csv line %+v: http_status %q, want the CRM's 200 or 201", l, l.HTTPStatus)
 			}
 		}
 	}
@@ -159,68 +137,5 @@ func checkAccount(t *testing.T, dir string) {
 	t.Logf("%s: %+v, not in export %v", s.Status, *a, s.NotInExport)
 	if a.NotSent == 0 && s.Status != "done with failures" {
 		t.Errorf("status %s with nothing not sent", s.Status)
-	}
-}
-
-// mangleFront breaks one record in front of crmsim, in every list answer
-// and in the answer for its reference: it gets an id the decoder cannot
-// read, as a real CRM would answer it everywhere.
-type mangleFront struct {
-	next http.Handler
-	ref  string
-}
-
-func (f mangleFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// A list answer, or the answer for the reference: both hold the record.
-	if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/customers") && !strings.HasSuffix(r.URL.Path, "/reference/"+f.ref) {
-		f.next.ServeHTTP(w, r)
-		return
-	}
-	rec := httptest.NewRecorder()
-	f.next.ServeHTTP(rec, r)
-	body := rec.Body.String()
-	if i := strings.Index(body, `"reference":"`+f.ref+`"`); i >= 0 {
-		if j := strings.LastIndex(body[:i], `{"id":`); j >= 0 {
-			body = body[:j] + `{"id":{"broken":true},"x":` + body[j+len(`{"id":`):]
-		}
-	}
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.Header().Del("Content-Length")
-	w.WriteHeader(rec.Code)
-	w.Write([]byte(body))
-}
-
-// TestRun_UnreadableCRMRecordReported: a CRM record the refresh cannot
-// read is reported (errors.csv, summary.json) and the run ends with row
-// failures instead of passing it over in silence.
-func TestRun_UnreadableCRMRecordReported(t *testing.T) {
-	job, sim := engineJob(t, 30, 0)
-	job.Mode = sync.ModeImport
-	if _, err := sync.Run(context.Background(), job); err != nil {
-		t.Fatalf("import: %v", err)
-	}
-	const ref = "K00000005" // genexport's sixth row
-	if _, ok := sim.Store.ByReference(ref); !ok {
-		t.Fatalf("%s not imported", ref)
-	}
-	ts := httptest.NewServer(mangleFront{next: sim, ref: ref})
-	t.Cleanup(ts.Close)
-	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
-	job.CRM, job.Mode = client, sync.ModeRun
-	job.Settings.FullCheck = time.Nanosecond // walk everything: the broken record is met
-	out, err := sync.Run(context.Background(), job)
-	if sync.Classify(err) != sync.ClassRowFailures {
-		t.Fatalf("Run = %v, want row failures", err)
-	}
-	raw, _ := os.ReadFile(filepath.Join(out.Dir, "summary.json"))
-	errs, _ := os.ReadFile(filepath.Join(out.Dir, "errors.csv"))
-	if !strings.Contains(string(raw), `"unreadable_crm_records": 1`) || !strings.Contains(string(errs), "unreadable_record") {
-		t.Errorf("the unreadable record is not reported:\n%s\n%s", raw, errs)
 	}
 }

@@ -33,6 +33,7 @@ func gets(sim *crmsim.Server) int64 {
 // (the pull, a count of the empty span before 1970-01-01T00:00:01Z, and
 // a count per second).
 func TestCount_WindowsFollowCustomersNotSeconds(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim, checkpoint and clock
 	const rows, pageSize = 2500, 100
 	paces := []struct {
 		name  string
@@ -82,6 +83,7 @@ func TestCount_WindowsFollowCustomersNotSeconds(t *testing.T) {
 // counting one window per second cost 58. No time is measured: crmsim
 // counts the requests.
 func TestCount_RealPace(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim, checkpoint and clock
 	const rows, pageSize = 5000, 100
 	cr := newCountRigOpts(t, rows, pageSize, crmsim.Options{Latency: 5 * time.Millisecond})
 	cr.every, cr.concurrency = 100, 4
@@ -142,6 +144,7 @@ func TestCount_RealPace(t *testing.T) {
 // not see it, and the walk of every customer once per sync.full_check
 // finds it.
 func TestCount_BlindSpotFoundByFullCheck(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim, checkpoint and clock
 	testrig.Each(t, func(t *testing.T, impl testrig.Impl) {
 		const rows, pageSize = 2500, 100
 		cr := newCountRigOn(t, impl, rows, pageSize, crmsim.Options{})
@@ -180,6 +183,7 @@ func TestCount_BlindSpotFoundByFullCheck(t *testing.T) {
 // wrote (3 windows of 10 pages) cost at most the pull, the 3 counts and
 // the 30 pages, and each is found.
 func TestCount_ManyDifferencesCostNoMoreThanReading(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim, checkpoint and clock
 	const rows, pageSize = 3000, 100
 	cr := newCountRig(t, rows, pageSize)
 	cr.every = 100

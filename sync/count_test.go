@@ -2,10 +2,7 @@ package sync_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	gosync "sync"
 	"testing"
 	"time"
@@ -52,10 +49,10 @@ func newCountRig(t *testing.T, rows, pageSize int) *countRig {
 }
 
 // newCountRigOpts is newCountRig with crmsim's options (a latency, say);
-// its clock is the rig's.
+// its clock is the rig's, its checkpoint in memory.
 func newCountRigOpts(t *testing.T, rows, pageSize int, opts crmsim.Options) *countRig {
 	t.Helper()
-	return newCountRigOn(t, testrig.SQLite, rows, pageSize, opts)
+	return newCountRigOn(t, testrig.Memory, rows, pageSize, opts)
 }
 
 // newCountRigOn is newCountRigOpts on a checkpoint of impl.
@@ -78,18 +75,10 @@ func newCountRigDays(t testing.TB, impl testrig.Impl, gen genexport.Options, pag
 		t.Fatal(err)
 	}
 	cr := &countRig{clock: testrig.NewClock(), every: 20, step: time.Second, concurrency: 1, day2: day2}
-	if cr.store, err = crmsim.NewStore(crmsim.DefaultSeed()); err != nil {
-		t.Fatal(err)
-	}
 	opts.Now = cr.clock.Now
-	cr.sim = crmsim.New(cr.store, opts)
-	ts := httptest.NewServer(http.HandlerFunc(cr.serve))
-	t.Cleanup(ts.Close)
-	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL, PageSize: pageSize, Retries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
+	client, sim := testrig.NewFake(t, opts)
+	client.PageSize, client.Before = pageSize, cr.before
+	cr.sim, cr.store = sim, sim.Store
 	db := testrig.NewCheckpoint(t, impl, cr.clock.Now, 0)
 	cr.job = sync.Job{Mode: sync.ModeImport, File: day1, Mapping: m, CRM: client, State: db, Log: zap.NewNop(),
 		Settings: sync.Settings{Concurrency: 2, MaxFailures: testrig.EveryFailure, MaxDelete: testrig.EveryDelete,
@@ -97,10 +86,12 @@ func newCountRigDays(t testing.TB, impl testrig.Impl, gen genexport.Options, pag
 	return cr
 }
 
-func (cr *countRig) serve(w http.ResponseWriter, r *http.Request) {
-	if what := testrig.WriteOf(r); strings.HasPrefix(what, "POST ") {
+// before sees each call before crmsim serves it (crmmem's Before): an
+// upsert moves the clock every `every` and calls during.
+func (cr *countRig) before(op, ref string) error {
+	if op == crm.OpUpsert {
 		cr.mu.Lock()
-		cr.posted = append(cr.posted, strings.TrimPrefix(what, "POST "))
+		cr.posted = append(cr.posted, ref)
 		n := len(cr.posted)
 		if n%cr.every == 0 {
 			cr.clock.Advance(cr.step)
@@ -110,7 +101,7 @@ func (cr *countRig) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		cr.mu.Unlock()
 	}
-	cr.sim.ServeHTTP(w, r)
+	return nil
 }
 
 // do runs the job in mode with policy and returns its plan.

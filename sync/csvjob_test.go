@@ -2,30 +2,28 @@ package sync_test
 
 import (
 	"context"
-	"encoding/csv"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gocarina/gocsv"
 	"go.uber.org/zap"
 
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync"
-	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan/policy"
+	"erpsync/sync/report"
 )
 
 // csvJob is a sync.Job over small CSV exports written by the test
-// (reference;name;parentCustomer;email columns by default), crmsim on
-// loopback (front, when set, sees every request first) and a checkpoint
-// (on disk unless told). It syncs in mirror mode with every delete and failure allowed.
+// (reference;name;parentCustomer;email columns by default), crmsim called
+// in-process (crmmem) and a checkpoint (in memory unless told). It syncs in
+// mirror mode with every delete and failure allowed.
 type csvJob struct {
 	job   sync.Job
 	store *crmsim.Store
@@ -34,46 +32,32 @@ type csvJob struct {
 	n     int
 }
 
-func newCSVJob(t *testing.T, cfg mapping.Config, front func(next http.Handler) http.Handler) *csvJob {
+func newCSVJob(t *testing.T, cfg mapping.Config) *csvJob {
 	t.Helper()
-	return newCSVJobOn(t, cfg, crmsim.Options{}, front)
+	return newCSVJobOn(t, cfg, crmsim.Options{})
 }
 
-// newCSVJobOn is newCSVJob on a crmsim of these options (its Quirks).
-func newCSVJobOn(t *testing.T, cfg mapping.Config, opts crmsim.Options, front func(next http.Handler) http.Handler) *csvJob {
+// newCSVJobOn is newCSVJob on a crmsim of these options (its Quirks), on
+// a checkpoint in memory.
+func newCSVJobOn(t *testing.T, cfg mapping.Config, opts crmsim.Options) *csvJob {
 	t.Helper()
-	return newCSVJobWith(t, testrig.SQLite, cfg, opts, front)
+	return newCSVJobWith(t, testrig.Memory, cfg, opts)
 }
 
 // newCSVJobWith is newCSVJobOn on a checkpoint of impl.
-func newCSVJobWith(t *testing.T, impl testrig.Impl, cfg mapping.Config, opts crmsim.Options, front func(next http.Handler) http.Handler) *csvJob {
+func newCSVJobWith(t *testing.T, impl testrig.Impl, cfg mapping.Config, opts crmsim.Options) *csvJob {
 	t.Helper()
 	dir := t.TempDir()
 	m, err := mapping.New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := crmsim.NewStore(crmsim.DefaultSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim := crmsim.New(store, opts)
-	var h http.Handler = sim
-	if front != nil {
-		h = front(sim)
-	}
-	ts := httptest.NewServer(h)
-	t.Cleanup(ts.Close)
-	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL, Retries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
+	client, sim := testrig.NewFake(t, opts)
 	db := testrig.NewCheckpoint(t, impl, nil, 10*time.Millisecond)
 	job := sync.Job{Mode: sync.ModeRun, Mapping: m, CRM: client, State: db, Log: zap.NewNop(),
 		Settings: sync.Settings{Concurrency: 2, Deletes: policy.DeletesMirror, MaxDelete: testrig.EveryDelete,
 			MaxFailures: testrig.EveryFailure, ReportsDir: filepath.Join(dir, "reports")}}
-	return &csvJob{job: job, store: store, sim: sim, dir: dir}
+	return &csvJob{job: job, store: sim.Store, sim: sim, dir: dir}
 }
 
 // csvConfig maps reference, name, parentCustomer and email columns of a
@@ -98,20 +82,32 @@ func (c *csvJob) run(t *testing.T, lines ...string) (*sync.Outcome, error) {
 	return sync.Run(context.Background(), j)
 }
 
-// reportLines returns a report CSV of a run (errors.csv, success.csv),
-// its header left out.
-func reportLines(t *testing.T, out *sync.Outcome, name string) [][]string {
+// reportRows reads a report file of a run's folder (errors.csv,
+// success.csv: report.OutcomeLine; skipped.csv: report.SkippedLine) with
+// gocsv into its declared rows.
+func reportRows[T any](t *testing.T, dir, name string) []T {
 	t.Helper()
-	f, err := os.Open(filepath.Join(out.Dir, name))
+	f, err := os.Open(filepath.Join(dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
+	var rows []T
+	if err := gocsv.UnmarshalFile(f, &rows); err != nil {
+		t.Fatalf("read %s: %v", name, err)
 	}
-	return recs[1:]
+	return rows
+}
+
+// outcomeLines are the lines of a run's errors.csv or success.csv.
+func outcomeLines(t *testing.T, out *sync.Outcome, name string) []report.OutcomeLine {
+	t.Helper()
+	return reportRows[report.OutcomeLine](t, out.Dir, name)
+}
+
+// lineText is an outcome line's cells, space-separated.
+func lineText(l report.OutcomeLine) string {
+	return strings.Join([]string{l.Operation, l.Reference, l.Line, l.HTTPStatus, l.Error, l.Message}, " ")
 }
 
 // inCRM reports whether crmsim holds a customer of that reference.

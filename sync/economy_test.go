@@ -29,7 +29,7 @@ type economy struct {
 // counting crmsim's requests of the last two.
 func measureEconomy(tb testing.TB, n int, changed float64, pace int) economy {
 	gen := genexport.Options{Rows: n, Seed: 3, Changed: changed}
-	cr := newCountRigDays(tb, testrig.SQLite, gen, 100, crmsim.Options{})
+	cr := newCountRigDays(tb, testrig.Memory, gen, 100, crmsim.Options{})
 	cr.every, cr.concurrency = pace, 4
 	cr.do(tb, sync.ModeImport, policy.DriftReport)
 	cr.clock.Advance(time.Hour)
@@ -65,6 +65,7 @@ func afterWant(w int) int64 { return int64(10 + (w+99)/100) }
 // again: 2 requests a page). crmsim counts the
 // requests; no time is measured.
 func TestEconomy_NightlyRuns(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim, checkpoint and clock
 	e := measureEconomy(t, 10_000, 0.10, 37)
 	t.Logf("nightly run: %d changes, %d requests %v; the run after: %d requests %v",
 		e.changes, e.nightly, e.nightlyByRoute, e.after, e.afterByRoute)

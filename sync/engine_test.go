@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,7 +23,7 @@ import (
 )
 
 // engineJob is a sync.Job over a generated export of rows, a crmsim with
-// latency on loopback and a new checkpoint on disk.
+// latency called in-process (crmmem) and a new checkpoint on disk.
 func engineJob(t *testing.T, rows int, latency time.Duration) (sync.Job, *crmsim.Server) {
 	t.Helper()
 	return engineJobOn(t, testrig.SQLite, rows, latency)
@@ -42,18 +41,7 @@ func engineJobOn(t *testing.T, impl testrig.Impl, rows int, latency time.Duratio
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := crmsim.NewStore(crmsim.DefaultSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim := crmsim.New(store, crmsim.Options{Latency: latency})
-	ts := httptest.NewServer(sim)
-	t.Cleanup(ts.Close)
-	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
+	client, sim := testrig.NewFake(t, crmsim.Options{Latency: latency})
 	db := testrig.NewCheckpoint(t, impl, nil, 10*time.Millisecond)
 	return sync.Job{Mode: sync.ModeRun, File: day1, Mapping: m, CRM: client, State: db, Log: zap.NewNop(),
 		Settings: sync.Settings{Concurrency: 2, MaxFailures: plan.Limit{Percent: 10, IsPercent: true},

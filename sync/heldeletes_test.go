@@ -25,7 +25,7 @@ func TestRun_UnknownReferenceHoldsMirrorDeletes(t *testing.T) {
 		day2 := []string{header, ";Alpha;;a@x.example", "B;Beta;;b@x.example", "D;Delta;;d@x.example"}
 
 		t.Run("held", func(t *testing.T) {
-			c := newCSVJobWith(t, impl, csvConfig(), crmsim.Options{}, nil)
+			c := newCSVJobWith(t, impl, csvConfig(), crmsim.Options{})
 			if _, err := c.run(t, day1...); err != nil {
 				t.Fatalf("day 1: %v", err)
 			}
@@ -53,9 +53,9 @@ func TestRun_UnknownReferenceHoldsMirrorDeletes(t *testing.T) {
 				t.Errorf("plan holds %d deletes (%q), want A and C, naming line 2", held, out.Plan.DeletesHeld)
 			}
 			notSent := map[string]string{}
-			for _, r := range reportLines(t, out, "errors.csv") {
-				if r[4] == "not_sent" {
-					notSent[r[1]] = strings.Join(r, " ")
+			for _, l := range outcomeLines(t, out, "errors.csv") {
+				if l.Error == "not_sent" {
+					notSent[l.Reference] = lineText(l)
 				}
 			}
 			for _, ref := range []string{"A", "C"} {
@@ -66,7 +66,7 @@ func TestRun_UnknownReferenceHoldsMirrorDeletes(t *testing.T) {
 		})
 
 		t.Run("delete despite row errors", func(t *testing.T) {
-			c := newCSVJobWith(t, impl, csvConfig(), crmsim.Options{}, nil)
+			c := newCSVJobWith(t, impl, csvConfig(), crmsim.Options{})
 			c.job.Settings.DeleteDespiteRowErrors = true
 			if _, err := c.run(t, day1...); err != nil {
 				t.Fatalf("day 1: %v", err)

@@ -46,3 +46,32 @@ func TestLayout_StagesArePackages(t *testing.T) {
 		t.Errorf("the engine has no doc.go: %v", err)
 	}
 }
+
+// TestLayout_HTTPOnlyWhereTested (issue 22): the engine's guarantees are
+// tested on crmmem, crmsim in-process; a loopback server is started only
+// by the tests about what HTTP alone shows (http_test.go) and by the
+// benchmarks, which measure the client's round trips. Report files are
+// read with gocsv into sync/report's rows, never by position.
+func TestLayout_HTTPOnlyWhereTested(t *testing.T) {
+	files, err := filepath.Glob("*_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range files {
+		if name == "http_test.go" || strings.Contains(name, "bench") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			switch p := strings.Trim(imp.Path.Value, `"`); p {
+			case "net/http/httptest":
+				t.Errorf("%s imports %s: test on crmmem (testrig.NewFake), or move the test to http_test.go", name, p)
+			case "encoding/csv":
+				t.Errorf("%s imports %s: read report files with gocsv into sync/report's rows", name, p)
+			}
+		}
+	}
+}

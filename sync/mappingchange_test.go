@@ -41,7 +41,7 @@ func TestRun_MappingChangeSendsOnlyChangedValues(t *testing.T) {
 
 		for _, mode := range []sync.Mode{sync.ModeRun, sync.ModeImport} {
 			t.Run(string(mode), func(t *testing.T) {
-				c := newCSVJobWith(t, impl, csvConfig(), crmsim.Options{}, nil)
+				c := newCSVJobWith(t, impl, csvConfig(), crmsim.Options{})
 				if _, err := c.run(t, export...); err != nil {
 					t.Fatalf("day 1: %v", err)
 				}
@@ -81,7 +81,7 @@ func TestRun_MappingChangeSendsOnlyChangedValues(t *testing.T) {
 func TestRun_MappingUnmapsField(t *testing.T) {
 	cfg := csvConfig()
 	cfg.Columns["email"] = "courriel" // not a CRM field's name: unmapped, it is not read
-	c := newCSVJob(t, cfg, nil)
+	c := newCSVJob(t, cfg)
 	export := []string{"reference;name;parent;courriel", "A;Alpha;;a@x.example", "B;Beta;;b@x.example"}
 	if _, err := c.run(t, export...); err != nil {
 		t.Fatalf("day 1: %v", err)

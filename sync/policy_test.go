@@ -27,7 +27,7 @@ func newPolicyJob(t *testing.T, policies policy.Fields) *csvJob {
 	if p := policies.Declared(); len(p) > 0 {
 		cfg.Policies = p
 	}
-	c := newCSVJobWith(t, testrig.SQLite, cfg, crmsim.Options{}, nil)
+	c := newCSVJobWith(t, testrig.Memory, cfg, crmsim.Options{})
 	c.job.Settings.Fields, c.job.Settings.Drift = policies, policy.DriftERPWins // the config's default
 	return c
 }
@@ -181,9 +181,9 @@ func TestRun_ModeUpdateOnly(t *testing.T) {
 	if p.SkippedCount != 2 || len(p.Skipped) != 2 || p.Skipped[0].Reference != "C2" || p.Skipped[0].Line != 3 {
 		t.Errorf("plan skipped %d: %+v; want C2 (line 3), C3", p.SkippedCount, p.Skipped)
 	}
-	lines := reportLines(t, out, "skipped.csv")
-	if len(lines) != 2 || lines[0][0] != "C2" || lines[0][1] != "3" || lines[1][0] != "C3" {
-		t.Errorf("skipped.csv: %q; want C2 line 3, C3", lines)
+	lines := reportRows[report.SkippedLine](t, out.Dir, "skipped.csv")
+	if len(lines) != 2 || lines[0].Reference != "C2" || lines[0].Line != "3" || lines[1].Reference != "C3" {
+		t.Errorf("skipped.csv: %+v; want C2 line 3, C3", lines)
 	}
 	if err := c.store.DeleteByReference("C1"); err != nil { // by hand: an upsert would create it again
 		t.Fatal(err)

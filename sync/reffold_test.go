@@ -22,7 +22,7 @@ func TestRun_ReferencesOneIgnoringCase(t *testing.T) {
 		"K00000300;Upper;;", "OK-1;Fine;;", "k00000300;Lower;;", "Café-1;Accented;;", "CAFE-1;Plain;;"}
 
 	t.Run("insensitive", func(t *testing.T) {
-		c := newCSVJob(t, csvConfig(), nil)
+		c := newCSVJob(t, csvConfig())
 		out, err := c.run(t, export...)
 		if got := sync.Classify(err); got != sync.ClassRowFailures {
 			t.Fatalf("run = %v (class %d), want row failures (1)", err, got)
@@ -48,7 +48,7 @@ func TestRun_ReferencesOneIgnoringCase(t *testing.T) {
 	t.Run("beside another row error", func(t *testing.T) {
 		// The folded references' errors are kept beside a row's own error
 		// (they were lost when the plan sealed its bounded error set).
-		c := newCSVJob(t, csvConfig(), nil)
+		c := newCSVJob(t, csvConfig())
 		out, err := c.run(t, append(export, "NONAME;;;")...)
 		if got := sync.Classify(err); got != sync.ClassRowFailures {
 			t.Fatalf("run = %v (class %d), want row failures (1)", err, got)
@@ -69,7 +69,7 @@ func TestRun_ReferencesOneIgnoringCase(t *testing.T) {
 	})
 
 	t.Run("exact", func(t *testing.T) {
-		c := newCSVJob(t, csvConfig(), nil)
+		c := newCSVJob(t, csvConfig())
 		c.job.Settings.References = reference.Exact
 		if _, err := c.run(t, export...); err != nil {
 			t.Fatalf("run = %v, want all done", err)
@@ -84,7 +84,7 @@ func TestRun_ReferencesOneIgnoringCase(t *testing.T) {
 // digits only may be read as an id by the CRM: a warning on its row, at
 // every plan (the row is sent; the answer's check catches a wrong parent).
 func TestPlan_DigitsOnlyParentWarned(t *testing.T) {
-	c := newCSVJob(t, csvConfig(), nil)
+	c := newCSVJob(t, csvConfig())
 	export := []string{"reference;name;parent;email", "1001;Parent;;", "SUB;Sub;1001;", "SUB2;Sub two;P-1001;", "P-1001;P;;"}
 	for run := 1; run <= 2; run++ {
 		out, err := c.run(t, export...)
@@ -108,7 +108,7 @@ func TestPlan_DigitsOnlyParentWarned(t *testing.T) {
 // warning goes through the plan's bounded warnings: kept beside another
 // warning (an email without @), counted by kind, its parent quoted short.
 func TestPlan_DigitsOnlyParentWarnedBesideOthers(t *testing.T) {
-	c := newCSVJob(t, csvConfig(), nil)
+	c := newCSVJob(t, csvConfig())
 	long := strings.Repeat("7", 5000)
 	export := []string{"reference;name;parent;email", "1001;Parent;;", "SUB;Sub;1001;", "BAD;Bad mail;;nope",
 		long + ";Long;;", "SUB2;Sub two;" + long + ";"}

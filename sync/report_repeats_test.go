@@ -25,7 +25,7 @@ func TestRun_RepeatedRowsPastTheTenthListed(t *testing.T) {
 		{"differing", "errors.csv", func(i int) string { return fmt.Sprint("Name ", i) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newCSVJob(t, csvConfig(), nil)
+			c := newCSVJob(t, csvConfig())
 			export := []string{"reference;name;parent;email", "OTHER;Other;;"}
 			for i := range 12 {
 				export = append(export, "R;"+tc.value(i)+";;")
@@ -35,12 +35,12 @@ func TestRun_RepeatedRowsPastTheTenthListed(t *testing.T) {
 				t.Fatalf("run: %v", err)
 			}
 			lines := map[string]bool{}
-			for _, rec := range reportLines(t, out, tc.file) {
-				if rec[1] == "R" {
-					if lines[rec[2]] {
-						t.Errorf("line %s of R listed twice", rec[2])
+			for _, l := range outcomeLines(t, out, tc.file) {
+				if l.Reference == "R" {
+					if lines[l.Line] {
+						t.Errorf("line %s of R listed twice", l.Line)
 					}
-					lines[rec[2]] = true
+					lines[l.Line] = true
 				}
 			}
 			for l := 3; l <= 14; l++ {
@@ -67,7 +67,7 @@ func TestRun_RepeatedRowsPastTheTenthListed(t *testing.T) {
 // listed at the run's end, a repeated reference's other rows are counted
 // in one line (a .gz of millions of identical rows keeps small reports).
 func TestRun_RepeatedRowsListedWithinBound(t *testing.T) {
-	c := newCSVJob(t, csvConfig(), nil)
+	c := newCSVJob(t, csvConfig())
 	c.job.Settings.MaxErrors = 2
 	export := []string{"reference;name;parent;email"}
 	for range 15 {
@@ -77,8 +77,8 @@ func TestRun_RepeatedRowsListedWithinBound(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	recs := reportLines(t, out, "success.csv")
-	if len(recs) != 13 || recs[12][4] != "more_merged" || !strings.HasPrefix(recs[12][5], "3 more lines") {
-		t.Errorf("success.csv: %q, want 12 lines of R and one counting 3 more", recs)
+	recs := outcomeLines(t, out, "success.csv")
+	if len(recs) != 13 || recs[12].Error != "more_merged" || !strings.HasPrefix(recs[12].Message, "3 more lines") {
+		t.Errorf("success.csv: %+v, want 12 lines of R and one counting 3 more", recs)
 	}
 }

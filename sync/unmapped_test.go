@@ -9,7 +9,7 @@ import "testing"
 // CRM's hand-kept phone and city as they were, and a Country cell nobody
 // mapped refuses no row. Only mapped fields reach the CRM's form.
 func TestRun_UnmappedFieldNeverSent(t *testing.T) {
-	c := newCSVJob(t, csvConfig(), nil)
+	c := newCSVJob(t, csvConfig())
 	if _, err := c.store.Put("A", map[string]string{"name": "Alpha", "phone": "030-HAND", "city": "Kept"}); err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 // from a mirror export, is never deleted by its path: an invalid_row line
 // in errors.csv, and the run ends with row failures (exit 1), not done.
 func TestRun_UnsafeManagedReferenceIsARowFailure(t *testing.T) {
-	c := newCSVJob(t, csvConfig(), nil)
+	c := newCSVJob(t, csvConfig())
 	export := []string{"reference;name;parent;email", "GOOD;Good;;"}
 	if _, err := c.run(t, export...); err != nil {
 		t.Fatalf("run 1: %v", err)
@@ -33,8 +33,8 @@ func TestRun_UnsafeManagedReferenceIsARowFailure(t *testing.T) {
 		t.Fatalf("run 2 = %v (class %d), want row failures (1)", err, got)
 	}
 	found := false
-	for _, rec := range reportLines(t, out, "errors.csv") {
-		found = found || rec[1] == "a/b" && strings.Contains(rec[5], "not deleted")
+	for _, l := range outcomeLines(t, out, "errors.csv") {
+		found = found || l.Reference == "a/b" && strings.Contains(l.Message, "not deleted")
 	}
 	if !found || out.Status != state.StatusDoneFailures {
 		t.Errorf("status %q, a/b in errors.csv: %v; want done with failures and a/b listed", out.Status, found)

@@ -16,7 +16,7 @@ import (
 // recorded, and SUB is planned again by the next run, never unchanged.
 func TestRun_StoredValueDiffersIsRowFailure(t *testing.T) {
 	// crmsim -parent-digits id: a digits-only parent is read as an id.
-	c := newCSVJobOn(t, csvConfig(), crmsim.Options{Quirks: crmsim.Quirks{ParentDigits: "id"}}, nil)
+	c := newCSVJobOn(t, csvConfig(), crmsim.Options{Quirks: crmsim.Quirks{ParentDigits: "id"}})
 	if _, err := c.store.Put("OTHER", map[string]string{"name": "Another customer, id 1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -35,9 +35,9 @@ func TestRun_StoredValueDiffersIsRowFailure(t *testing.T) {
 			t.Errorf("run %d: SUB not planned (unchanged %d): its stored parent differs from the one sent", run, out.Plan.Unchanged)
 		}
 		var msg string
-		for _, r := range reportLines(t, out, "errors.csv") {
-			if r[1] == "SUB" {
-				msg = strings.Join(r, " ")
+		for _, l := range outcomeLines(t, out, "errors.csv") {
+			if l.Reference == "SUB" {
+				msg = lineText(l)
 			}
 		}
 		if want := `the CRM stored "OTHER" for field parentCustomer, sent "1"`; !strings.Contains(msg, want) {

@@ -12,6 +12,7 @@
 package crmsim
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -220,13 +222,13 @@ func New(store *Store, opts Options) *Server {
 func (s *Server) routes() {
 	s.route(crm.OpList, "GET /api/{version}/customers", s.handleList)
 	s.route(crm.OpShow, "GET /api/{version}/customers/{id}", s.handleShow)
-	s.route(crm.OpShowByReference, "GET /api/{version}/customers/reference/{ref}", s.handleShowByReference)
+	s.route(crm.OpShowByReference, "GET /api/{version}/customers/reference/{ref}", s.handleByReference(crm.OpShowByReference, nil))
 	s.route(crm.OpCreate, "POST /api/{version}/customers", s.handleCreate)
 	s.route(crm.OpUpdate, "POST /api/{version}/customers/{id}", s.handleUpdate)
-	s.route(crm.OpUpsert, "POST /api/{version}/customers/reference/{ref}", s.handleUpsert)
-	s.route(crm.OpUpsert, "POST /api/{version}/customers/reference/{$}", s.handleUpsertWithoutReference)
+	s.route(crm.OpUpsert, "POST /api/{version}/customers/reference/{ref}", s.handleByReference(crm.OpUpsert, upsertParams))
+	s.route(crm.OpUpsert, "POST /api/{version}/customers/reference/{$}", s.handleByReference(crm.OpUpsert, nil)) // missing_param
 	s.route(crm.OpDelete, "DELETE /api/{version}/customers/{id}", s.handleDelete)
-	s.route(crm.OpDeleteByReference, "DELETE /api/{version}/customers/reference/{ref}", s.handleDeleteByReference)
+	s.route(crm.OpDeleteByReference, "DELETE /api/{version}/customers/reference/{ref}", s.handleByReference(crm.OpDeleteByReference, nil))
 	s.mux.HandleFunc("GET /_sim/stats", s.handleStats)
 	if s.opts.User != "" {
 		s.mux.HandleFunc("POST /j_spring_security_check", s.handleLogin)
@@ -291,10 +293,8 @@ func (s *Server) count(op string) {
 func (s *Server) route(op, pattern string, h func(http.ResponseWriter, *http.Request) *apiError) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		s.count(op)
-		if s.opts.Latency > 0 {
-			if !s.delay(r) {
-				return
-			}
+		if !s.delay(r.Context()) {
+			return
 		}
 		if !s.versions[r.PathValue("version")] {
 			writeError(w, errVersion(r.PathValue("version")))
@@ -307,14 +307,11 @@ func (s *Server) route(op, pattern string, h func(http.ResponseWriter, *http.Req
 			writeError(w, err)
 			return
 		}
-		throttle, fail := s.faults()
-		if throttle {
-			w.Header().Set("Retry-After", "1")
-			writeError(w, errThrottled())
-			return
-		}
-		if fail {
-			writeError(w, errServer())
+		if err := s.faults(); err != nil {
+			if err.status == http.StatusTooManyRequests {
+				w.Header().Set("Retry-After", "1")
+			}
+			writeError(w, err)
 			return
 		}
 		if err := h(w, r); err != nil {
@@ -323,8 +320,11 @@ func (s *Server) route(op, pattern string, h func(http.ResponseWriter, *http.Req
 	})
 }
 
-// delay sleeps the latency with jitter; false when the client went away.
-func (s *Server) delay(r *http.Request) bool {
+// delay sleeps the latency with jitter; false when the caller went away.
+func (s *Server) delay(ctx context.Context) bool {
+	if s.opts.Latency <= 0 {
+		return true
+	}
 	s.mu.Lock()
 	jitter := (s.rng.Float64()*0.2 - 0.1) * float64(s.opts.Latency)
 	s.mu.Unlock()
@@ -333,19 +333,26 @@ func (s *Server) delay(r *http.Request) bool {
 	select {
 	case <-t.C:
 		return true
-	case <-r.Context().Done():
+	case <-ctx.Done():
 		return false
 	}
 }
 
-func (s *Server) faults() (throttle, fail bool) {
+// faults draws the injected faults: a 429 (ThrottleRate, answered with
+// Retry-After: 1), a 500 (FailRate), or nil.
+func (s *Server) faults() *apiError {
 	if s.opts.ThrottleRate <= 0 && s.opts.FailRate <= 0 {
-		return false, false
+		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	x := s.rng.Float64()
-	return x < s.opts.ThrottleRate, x >= s.opts.ThrottleRate && x < s.opts.ThrottleRate+s.opts.FailRate
+	switch x := s.rng.Float64(); {
+	case x < s.opts.ThrottleRate:
+		return errThrottled()
+	case x < s.opts.ThrottleRate+s.opts.FailRate:
+		return errServer()
+	}
+	return nil
 }
 
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request) *apiError {
@@ -353,25 +360,10 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) *apiError {
 	if err != nil {
 		return err
 	}
-	f, err := parseListQuery(q)
+	version := r.PathValue("version")
+	pg, items, at, err := s.listPage(q, version, answerKey(version, s.layout))
 	if err != nil {
 		return err
-	}
-	if s.opts.MaxPageSize > 0 {
-		// As a server capping its pages: the page, paging.max and the links
-		// all use the cap.
-		f.max = min(f.max, s.opts.MaxPageSize)
-	}
-	version := r.PathValue("version")
-	items, total, at := s.Store.list(f, answerKey(version, s.layout))
-	pg := paging{Total: total, Max: f.max, Offset: f.offset}
-	if f.offset > 0 {
-		prev := f.link(version, max(0, f.offset-f.max))
-		pg.Previous = &prev
-	}
-	if f.max > 0 && f.max < total-f.offset { // not offset+max: both may be near MaxInt
-		next := f.link(version, f.offset+f.max)
-		pg.Next = &next
 	}
 	if err := s.answers(items, version, at); err != nil {
 		writeBody(w, http.StatusOK, nil, err)
@@ -381,26 +373,45 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) *apiError {
 	return nil
 }
 
+// listPage is a page of the list of q, answers cached for akey ("": copies).
+func (s *Server) listPage(q url.Values, version, akey string) (paging, []listed, int64, *apiError) {
+	f, err := parseListQuery(q)
+	if err != nil {
+		return paging{}, nil, 0, err
+	}
+	if s.opts.MaxPageSize > 0 {
+		// As a server capping its pages: the page, paging.max and the links
+		// all use the cap.
+		f.max = min(f.max, s.opts.MaxPageSize)
+	}
+	items, total, at := s.Store.list(f, akey)
+	pg := paging{Total: total, Max: f.max, Offset: f.offset}
+	if f.offset > 0 {
+		prev := f.link(version, max(0, f.offset-f.max))
+		pg.Previous = &prev
+	}
+	if f.max > 0 && f.max < total-f.offset { // not offset+max: both may be near MaxInt
+		next := f.link(version, f.offset+f.max)
+		pg.Next = &next
+	}
+	return pg, items, at, nil
+}
+
+// reply answers a customer (status), or leaves err to route.
+func (s *Server) reply(w http.ResponseWriter, r *http.Request, status int, c crm.Customer, err *apiError) *apiError {
+	if err == nil {
+		writeJSON(w, status, s.render(c, r.PathValue("version")))
+	}
+	return err
+}
+
 func (s *Server) handleShow(w http.ResponseWriter, r *http.Request) *apiError {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
 	c, err := s.Store.Show(id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, s.render(c, r.PathValue("version")))
-	return nil
-}
-
-func (s *Server) handleShowByReference(w http.ResponseWriter, r *http.Request) *apiError {
-	c, err := s.Store.ShowByReference(r.PathValue("ref"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, s.render(c, r.PathValue("version")))
-	return nil
+	return s.reply(w, r, http.StatusOK, c, err)
 }
 
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) *apiError {
@@ -409,11 +420,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) *apiError 
 		return err
 	}
 	c, err := s.Store.Create(p, baseURL(r))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, s.render(c, r.PathValue("version")))
-	return nil
+	return s.reply(w, r, http.StatusCreated, c, err)
 }
 
 func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) *apiError {
@@ -426,36 +433,46 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) *apiError 
 		return err
 	}
 	c, err := s.Store.Update(id, p, baseURL(r))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, s.render(c, r.PathValue("version")))
-	return nil
+	return s.reply(w, r, http.StatusOK, c, err)
 }
 
-// handleUpsert answers 201 when it created the customer (as the reference
-// shows) and 200 when it updated one.
-func (s *Server) handleUpsert(w http.ResponseWriter, r *http.Request) *apiError {
-	p, err := readParams(w, r, upsertParams)
-	if err != nil {
-		return err
+// handleByReference reads op's parameters (allowed; nil: none), then byReference.
+func (s *Server) handleByReference(op string, allowed []string) func(http.ResponseWriter, *http.Request) *apiError {
+	return func(w http.ResponseWriter, r *http.Request) *apiError {
+		var p *params
+		if allowed != nil {
+			var err *apiError
+			if p, err = readParams(w, r, allowed); err != nil {
+				return err
+			}
+		}
+		status, c, err := s.byReference(op, r.PathValue("ref"), p, baseURL(r))
+		if err == nil && op == crm.OpDeleteByReference {
+			writeJSON(w, status, deleted)
+			return nil
+		}
+		return s.reply(w, r, status, c, err)
 	}
-	c, created, err := s.Store.Upsert(r.PathValue("ref"), p, baseURL(r))
-	if err != nil {
-		return err
+}
+
+// byReference shows, upserts (201 created, as the reference shows; 200
+// updated; an empty ref: missing_param) or deletes a customer by reference.
+func (s *Server) byReference(op, ref string, p *params, baseURL string) (int, crm.Customer, *apiError) {
+	switch op {
+	case crm.OpShowByReference:
+		c, err := s.Store.ShowByReference(ref)
+		return http.StatusOK, c, err
+	case crm.OpDeleteByReference:
+		return http.StatusOK, crm.Customer{}, s.Store.DeleteByReference(ref)
 	}
-	status := http.StatusOK
+	if ref == "" {
+		return 0, crm.Customer{}, errMissing("reference")
+	}
+	c, created, err := s.Store.Upsert(ref, p, baseURL)
 	if created {
-		status = http.StatusCreated
+		return http.StatusCreated, c, err
 	}
-	writeJSON(w, status, s.render(c, r.PathValue("version")))
-	return nil
-}
-
-// handleUpsertWithoutReference answers an upsert whose reference, the last
-// segment of its path, is empty, as the reference documents for upsert.
-func (s *Server) handleUpsertWithoutReference(_ http.ResponseWriter, _ *http.Request) *apiError {
-	return errMissing("reference")
+	return http.StatusOK, c, err
 }
 
 // deleted is the reference's delete success body.
@@ -467,14 +484,6 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) *apiError 
 		return err
 	}
 	if err := s.Store.Delete(id); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, deleted)
-	return nil
-}
-
-func (s *Server) handleDeleteByReference(w http.ResponseWriter, r *http.Request) *apiError {
-	if err := s.Store.DeleteByReference(r.PathValue("ref")); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, deleted)
@@ -499,42 +508,46 @@ func pathID(r *http.Request) (int64, *apiError) {
 	return id, nil
 }
 
-// readParams reads a urlencoded or multipart body. Parameters outside
-// allowed are refused with invalid_param, naming them.
+// readParams reads a urlencoded or multipart body (formParams).
 func readParams(w http.ResponseWriter, r *http.Request, allowed []string) (*params, *apiError) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-	p := &params{values: map[string]string{}}
-	var names []string
 	// Media types are case-insensitive; any multipart one goes to the
 	// multipart reader, which refuses all but multipart/form-data.
-	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Type"))), "multipart/") {
-		if err := r.ParseMultipartForm(maxBody); err != nil {
-			return nil, bodyError(err)
-		}
-		defer r.MultipartForm.RemoveAll()
-		for k, v := range r.MultipartForm.Value {
-			names = append(names, k)
-			p.values[k] = v[0]
-		}
-		for k, files := range r.MultipartForm.File {
-			names = append(names, k)
-			if k != "imageFile" || len(files) == 0 {
-				continue
-			}
-			img, err := readImage(files[0])
-			if err != nil {
-				return nil, err
-			}
-			p.image = img
-		}
-	} else {
+	if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Type"))), "multipart/") {
 		if err := r.ParseForm(); err != nil {
 			return nil, bodyError(err)
 		}
-		for k, v := range r.PostForm {
-			names = append(names, k)
-			p.values[k] = v[0]
+		return formParams(r.PostForm, nil, nil, allowed)
+	}
+	if err := r.ParseMultipartForm(maxBody); err != nil {
+		return nil, bodyError(err)
+	}
+	defer r.MultipartForm.RemoveAll()
+	var files []string
+	var img *crm.Image
+	for k, parts := range r.MultipartForm.File {
+		files = append(files, k)
+		if k == "imageFile" && len(parts) > 0 {
+			var err *apiError
+			if img, err = readImage(parts[0]); err != nil {
+				return nil, err
+			}
 		}
+	}
+	return formParams(r.MultipartForm.Value, files, img, allowed)
+}
+
+// formParams are a write's parameters (text parts, file parts' names, an
+// image); those outside allowed are refused with invalid_param, by name.
+func formParams(form url.Values, files []string, img *crm.Image, allowed []string) (*params, *apiError) {
+	p := &params{values: make(map[string]string, len(form)), image: img}
+	names := files
+	if img != nil {
+		names = append(names, "imageFile")
+	}
+	for k := range form {
+		names = append(names, k)
+		p.values[k], _ = first(form, k)
 	}
 	if bad := unknownParams(names, allowed); len(bad) > 0 {
 		return nil, errInvalidParams(bad)

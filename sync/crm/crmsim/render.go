@@ -149,10 +149,17 @@ type paging struct {
 	Next     *string `json:"next"`
 }
 
-// render fills the links of a customer for an API version and dresses it
-// for the wire. The nested objects are copied: the store's own are never
-// changed.
+// render dresses a customer for the wire (dress, then wire).
 func (s *Server) render(c crm.Customer, version string) customerJSON {
+	c = s.dress(c, version)
+	w := wire(&c, s.layout)
+	w.ParentCustomer = parentJSON(c.ParentCustomer, s.opts.ParentShape == "id")
+	return w
+}
+
+// dress fills a customer's links for an API version and names its due type
+// as answered, on copies of the nested objects (the store's stay as they are).
+func (s *Server) dress(c crm.Customer, version string) crm.Customer {
 	prefix := "/api/" + version + "/"
 	if c.CustomerCategory != nil {
 		cat := *c.CustomerCategory
@@ -185,10 +192,8 @@ func (s *Server) render(c crm.Customer, version string) customerJSON {
 		pts[i] = pt
 	}
 	c.PaymentTypes = pts
-	w := wire(&c, s.layout)
-	w.ParentCustomer = parentJSON(c.ParentCustomer, s.opts.ParentShape == "id")
-	w.DueDateConfigType = s.dueTypeName(c.DueDateConfigType)
-	return w
+	c.DueDateConfigType = s.dueTypeName(c.DueDateConfigType)
+	return c
 }
 
 // dueTypeName is the name a stored due type is answered under: the store

@@ -37,7 +37,7 @@ const (
 // handleLogin checks the credentials and opens a session.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	s.count(opLogin)
-	if s.opts.Latency > 0 && !s.delay(r) {
+	if !s.delay(r.Context()) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
