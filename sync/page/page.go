@@ -61,6 +61,10 @@ type Page struct {
 	driftRun int64
 }
 
+// openRoot opens reports.dir, the one way the page reads it (a test
+// counts its calls: export_test.go).
+var openRoot = os.OpenRoot
+
 // New returns the page of a source.
 func New(src Source) *Page {
 	if src.Log == nil {
@@ -143,14 +147,18 @@ func (p *Page) gather(ctx context.Context) view {
 	if p.src.Next != nil {
 		v.Next = p.src.Next()
 	}
-	folders := p.folders()
+	root, err := openRoot(p.src.ReportsDir) // once a request: no report file is linked without it
+	if err == nil {
+		defer root.Close()
+	}
+	folders := folders(root)
 	runs, err := p.src.State.Runs(ctx, maxHeldRuns)
 	if err != nil {
 		v.Problems = append(v.Problems, "run history: "+err.Error())
 	}
 	for _, r := range runs[:min(len(runs), maxRuns)] {
 		rv := runView{Run: r, Counts: counts(r.Counts), Folder: folders[r.ID]}
-		rv.Files = p.reportFiles(rv.Folder)
+		rv.Files = reportFiles(root, rv.Folder)
 		v.Runs = append(v.Runs, rv)
 	}
 	if p.src.Held != nil {
@@ -158,7 +166,7 @@ func (p *Page) gather(ctx context.Context) view {
 			v.Problems = append(v.Problems, "held exports: "+err.Error())
 		} else {
 			for _, h := range held {
-				v.Held = append(v.Held, heldView{Held: h, Plan: p.heldPlan(h, runs, folders)})
+				v.Held = append(v.Held, heldView{Held: h, Plan: heldPlan(root, h, runs, folders)})
 			}
 		}
 	}
@@ -194,11 +202,19 @@ func counts(c map[string]int) string {
 }
 
 // folders maps a run's id to its report folder (<UTC start>-<id>) in
-// reports.dir.
-func (p *Page) folders() map[int64]string {
+// reports.dir, opened as root (nil: none).
+func folders(root *os.Root) map[int64]string {
 	out := map[int64]string{}
-	entries, err := os.ReadDir(p.src.ReportsDir)
+	if root == nil {
+		return out
+	}
+	dir, err := root.Open(".")
 	if err != nil {
+		return out
+	}
+	defer dir.Close()
+	entries, err := dir.ReadDir(-1)
+	if err != nil && len(entries) == 0 {
 		return out
 	}
 	for _, e := range entries {
@@ -213,16 +229,11 @@ func (p *Page) folders() map[int64]string {
 	return out
 }
 
-// reportFiles lists the regular files of a report folder.
-func (p *Page) reportFiles(folder string) []string {
-	if folder == "" {
+// reportFiles lists the regular files of a report folder of root.
+func reportFiles(root *os.Root, folder string) []string {
+	if folder == "" || root == nil {
 		return nil
 	}
-	root, err := os.OpenRoot(p.src.ReportsDir)
-	if err != nil {
-		return nil
-	}
-	defer root.Close()
 	dir, err := root.Open(folder)
 	if err != nil {
 		return nil
@@ -245,12 +256,12 @@ func (p *Page) reportFiles(folder string) []string {
 // heldPlan is <folder>/plan.json of the newest run of a held export (same
 // source, same sha256 when both are known) whose report folder holds a
 // plan.json as a regular file; "" when none does.
-func (p *Page) heldPlan(h inbox.Held, runs []state.Run, folders map[int64]string) string {
+func heldPlan(root *os.Root, h inbox.Held, runs []state.Run, folders map[int64]string) string {
 	for _, r := range runs {
 		if r.File != h.Source || h.SHA256 != "" && r.FileSHA256 != "" && r.FileSHA256 != h.SHA256 || folders[r.ID] == "" {
 			continue
 		}
-		if rel := folders[r.ID] + "/plan.json"; p.isReportFile(rel) {
+		if rel := folders[r.ID] + "/plan.json"; isReportFile(root, rel) {
 			return rel
 		}
 	}
@@ -258,13 +269,11 @@ func (p *Page) heldPlan(h inbox.Held, runs []state.Run, folders map[int64]string
 }
 
 // isReportFile says whether rel (<folder>/<file>) is a regular file of
-// reports.dir, as report would serve it.
-func (p *Page) isReportFile(rel string) bool {
-	root, err := os.OpenRoot(p.src.ReportsDir)
-	if err != nil {
+// root (reports.dir), as report would serve it.
+func isReportFile(root *os.Root, rel string) bool {
+	if root == nil {
 		return false
 	}
-	defer root.Close()
 	st, err := root.Lstat(rel)
 	return err == nil && st.Mode().IsRegular()
 }
