@@ -687,7 +687,8 @@ func nestedCounts(s *apply.Summary) map[string]map[string]int {
 }
 
 // RunCounts are the counts a run records (create, create_failed, …,
-// unchanged, row_errors): what status and notifications show.
+// unchanged, row_errors, not_deleted when any): what status and
+// notifications show.
 func RunCounts(o *Outcome) map[string]int { return flatCounts(o) }
 
 // flatCounts are the run record's counts.
@@ -705,6 +706,9 @@ func flatCounts(o *Outcome) map[string]int {
 	}
 	if p := o.Plan; p != nil {
 		out["unchanged"], out["row_errors"] = p.Unchanged, p.InvalidRows
+		if p.NotDeleted > 0 { // managed customers, not rows: kept for their unsafe reference
+			out["not_deleted"] = p.NotDeleted
+		}
 	}
 	return out
 }
