@@ -19,6 +19,7 @@ import (
 	"erpsync/sync/history"
 	"erpsync/sync/inbox"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
 	"erpsync/sync/plan/policy"
 	"erpsync/sync/plan/reference"
 	"erpsync/sync/refresh"
@@ -87,7 +88,7 @@ type CRM interface {
 // Settings are the sync: and crm: settings a run follows.
 type Settings struct {
 	Deletes     policy.DeleteMode
-	MaxDelete   plan.Limit
+	MaxDelete   guard.Optional // sync.max_delete; unset: off, never stops a run
 	Drift       policy.DriftPolicy
 	MaxFailures plan.Limit
 	Lookback    time.Duration // widens the refresh window for clock skew with the CRM

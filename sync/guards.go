@@ -24,7 +24,7 @@ func (r *run) guard(p *plan.Plan) error {
 		return nil
 	}
 	g := j.Settings.Guards
-	g.MaxDelete = plan.Limit{Percent: 100, IsPercent: true} // Build checked it, unless accepted:
+	g.MaxDelete = guard.Optional{} // off: Build checked it, unless accepted:
 	if j.Accept[guard.MaxDelete] || j.Approved != nil {
 		g.MaxDelete = j.Settings.MaxDelete // then it is checked here, to say it was accepted
 	}
@@ -53,11 +53,11 @@ func (r *run) guard(p *plan.Plan) error {
 		len(stop), strings.Join(details, "; "))}
 }
 
-// maxDelete is the max_delete the plan is built with: every delete when
-// the job accepts max_delete (the guard step then says whether it tripped).
-func (j Job) maxDelete() plan.Limit {
+// maxDelete is the max_delete the plan is built with: off when the job
+// accepts max_delete (the guard step then says whether it tripped).
+func (j Job) maxDelete() guard.Optional {
 	if j.Accept[guard.MaxDelete] || j.Approved != nil {
-		return plan.Limit{Percent: 100, IsPercent: true}
+		return guard.Optional{}
 	}
 	return j.Settings.MaxDelete
 }
