@@ -60,21 +60,19 @@ func (j Job) depends(ctx context.Context, sha func() (string, error)) (approve.D
 
 // checkApproved refuses an approved plan whose export, mapping (with
 // sync.fields), sync.deletes, sync.mode or checkpoint moved since it was
-// written (exit 3, naming what moved). It returns the export's sha256 it
-// compared, which the run records rather than hash the export again (""
-// when the job applies no plan).
-func (j Job) checkApproved(ctx context.Context) (sha string, err error) {
+// written (exit 3, naming what moved); sha gives the sha256 it compared.
+func (j Job) checkApproved(ctx context.Context) (sha func() (string, error), err error) {
 	if j.Approved == nil {
-		return "", nil
+		return nil, nil
 	}
 	if j.Approved.Config != j.ConfigID {
-		return "", &approve.BadPlanError{File: j.Approved.Path(), Why: "it is of another config (another CRM or state file)"}
+		return nil, &approve.BadPlanError{File: j.Approved.Path(), Why: "it is of another config (another CRM or state file)"}
 	}
 	now, err := j.depends(ctx, nil)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return now.ExportSHA, j.Approved.Moved(now)
+	return func() (string, error) { return now.ExportSHA, nil }, j.Approved.Moved(now)
 }
 
 // approvedGone makes an approved plan's export that is gone a plan that
