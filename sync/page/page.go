@@ -2,7 +2,8 @@
 // self-contained HTML page (no script, no file from elsewhere: it works
 // offline) with the next run, the last runs with their status, counts and
 // reason, the exports held and why, the pending row failures, the drift
-// found by the last run, and links to each run's report files, which
+// found by the last run that ended (read from the customers' history, so
+// a restarted serve shows it too), and links to each run's report files, which
 // GET /reports/<folder>/<file> serves read-only from reports.dir and
 // never from outside it. Every value goes through html/template's
 // escaping; the page's Content-Security-Policy allows no script at all.
@@ -17,20 +18,23 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	gosync "sync"
 	"time"
 
 	"go.uber.org/zap"
 
 	"erpsync/state"
+	"erpsync/sync/history"
 	"erpsync/sync/inbox"
 	"erpsync/sync/plan"
 )
 
-// History is what the page reads of the checkpoint.
+// History is what the page reads of the checkpoint: the runs, the
+// pending failures, and the drift the last run found (its events in the
+// customers' history).
 type History interface {
 	Runs(ctx context.Context, limit int) ([]state.Run, error)
 	Failures(ctx context.Context) ([]state.Failure, error)
+	history.RunEvents
 }
 
 // Source is where the page's figures come from.
@@ -55,10 +59,6 @@ const (
 // Page serves GET / and the report files.
 type Page struct {
 	src Source
-
-	mu       gosync.Mutex
-	drift    []plan.Drift
-	driftRun int64
 }
 
 // openRoot opens reports.dir, the one way the page reads it (a test
@@ -71,13 +71,6 @@ func New(src Source) *Page {
 		src.Log = zap.NewNop()
 	}
 	return &Page{src: src}
-}
-
-// SetDrift keeps the drift found by the run that ended last.
-func (p *Page) SetDrift(runID int64, d []plan.Drift) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.driftRun, p.drift = runID, d[:min(len(d), maxDrift):min(len(d), maxDrift)]
 }
 
 // Register adds GET / and GET /reports/{path...} to mux.
@@ -176,10 +169,24 @@ func (p *Page) gather(ctx context.Context) view {
 		v.Failures = fails[:min(len(fails), maxFailures)]
 		v.MoreFails = len(fails) - len(v.Failures)
 	}
-	p.mu.Lock()
-	v.Drift, v.DriftRun = p.drift, p.driftRun
-	p.mu.Unlock()
+	v.DriftRun = lastEnded(runs)
+	if v.DriftRun != 0 {
+		if v.Drift, err = history.Drift(ctx, p.src.State, v.DriftRun, maxDrift); err != nil {
+			v.Problems = append(v.Problems, "drift: "+err.Error())
+		}
+	}
 	return v
+}
+
+// lastEnded is the id of the newest run that ended (runs: newest first),
+// whose drift the page shows; 0: none.
+func lastEnded(runs []state.Run) int64 {
+	for _, r := range runs {
+		if r.Status != state.StatusRunning {
+			return r.ID
+		}
+	}
+	return 0
 }
 
 // counts shows a run's counts that are not zero, in a stable order.
