@@ -144,7 +144,7 @@ func (p *Page) gather(ctx context.Context) view {
 	if err == nil {
 		defer root.Close()
 	}
-	folders := folders(root)
+	folders := runFolders(root)
 	runs, err := p.src.State.Runs(ctx, maxHeldRuns)
 	if err != nil {
 		v.Problems = append(v.Problems, "run history: "+err.Error())
@@ -208,9 +208,9 @@ func counts(c map[string]int) string {
 	return b.String()
 }
 
-// folders maps a run's id to its report folder (<UTC start>-<id>) in
+// runFolders maps a run's id to its report folder (<UTC start>-<id>) in
 // reports.dir, opened as root (nil: none).
-func folders(root *os.Root) map[int64]string {
+func runFolders(root *os.Root) map[int64]string {
 	out := map[int64]string{}
 	if root == nil {
 		return out
