@@ -186,31 +186,7 @@ func insertHistorySQL(n int) string {
 
 // History returns a reference's events, newest first.
 func (db *DB) History(ctx context.Context, ref string) ([]Event, error) {
-	rows, err := db.ro.QueryContext(ctx, `SELECT id, reference, run_id, at, kind, op, file, line, changes, status, answer, policy
-		FROM history WHERE reference = ? ORDER BY id DESC`, ref)
-	if err != nil {
-		return nil, db.fail("read history", err)
-	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		var e Event
-		var at int64
-		var changes string
-		if err := rows.Scan(&e.ID, &e.Reference, &e.RunID, &at, &e.Kind, &e.Op, &e.File, &e.Line, &changes,
-			&e.Status, &e.Answer, &e.Policy); err != nil {
-			return nil, db.fail("read history", err)
-		}
-		e.At = fromUnix(at)
-		if e.Changes, err = DecodeChanges(changes); err != nil {
-			return nil, fmt.Errorf("read history of %s: %w", ref, err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.fail("read history", err)
-	}
-	return out, nil
+	return db.events(ctx, "read history", nil, `SELECT `+eventColumns+` FROM history WHERE reference = ? ORDER BY id DESC`, ref)
 }
 
 // HistoryCount is the number of events kept.

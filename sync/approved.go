@@ -12,7 +12,6 @@ import (
 	"erpsync/state"
 	"erpsync/sync/apply"
 	"erpsync/sync/approve"
-	"erpsync/sync/inbox"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/policy"
 	"erpsync/sync/report"
@@ -40,7 +39,7 @@ func (j Job) depends(ctx context.Context, sha func() (string, error)) (approve.D
 		d.Export = abs // apply reads it from wherever it runs
 	}
 	if sha == nil {
-		sha = func() (string, error) { return inbox.FileSHA256(j.File) }
+		sha = func() (string, error) { return fileSHA256(j.File) }
 	}
 	if d.ExportSHA, err = sha(); err != nil {
 		return d, WithClass(ClassUnusable, fmt.Errorf("hash the export: %w", err))
@@ -60,19 +59,20 @@ func (j Job) depends(ctx context.Context, sha func() (string, error)) (approve.D
 }
 
 // checkApproved refuses an approved plan whose export, mapping (with
-// sync.fields), sync.deletes, sync.mode or checkpoint moved since it was written (exit 3, naming what moved).
-func (j Job) checkApproved(ctx context.Context) error {
+// sync.fields), sync.deletes, sync.mode or checkpoint moved since it was
+// written (exit 3, naming what moved); sha gives the sha256 it compared.
+func (j Job) checkApproved(ctx context.Context) (sha func() (string, error), err error) {
 	if j.Approved == nil {
-		return nil
+		return nil, nil
 	}
 	if j.Approved.Config != j.ConfigID {
-		return &approve.BadPlanError{File: j.Approved.Path(), Why: "it is of another config (another CRM or state file)"}
+		return nil, &approve.BadPlanError{File: j.Approved.Path(), Why: "it is of another config (another CRM or state file)"}
 	}
 	now, err := j.depends(ctx, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return j.Approved.Moved(now)
+	return func() (string, error) { return now.ExportSHA, nil }, j.Approved.Moved(now)
 }
 
 // approvedGone makes an approved plan's export that is gone a plan that

@@ -18,6 +18,7 @@ import (
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/history"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
 	"erpsync/sync/plan/policy"
 )
 
@@ -100,7 +101,7 @@ func nightly(b testing.TB, m *mapping.Mapping, day2 string, db *state.DB, client
 	ctx := context.Background()
 	start := time.Now()
 	p, err := plan.Build(ctx, sync.PlanRows(ctx, m, day2), db, plan.Options{
-		Deletes: policy.DeletesMirror, MaxDelete: plan.Limit{Percent: 5, IsPercent: true}, DriftPolicy: policy.DriftERPWins,
+		Deletes: policy.DeletesMirror, MaxDelete: guard.On(plan.Limit{Percent: 5, IsPercent: true}), DriftPolicy: policy.DriftERPWins,
 	})
 	if err != nil {
 		b.Fatal(err)

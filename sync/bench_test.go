@@ -23,6 +23,7 @@ import (
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
 	"erpsync/sync/plan/policy"
 	"erpsync/sync/refresh"
 )
@@ -248,7 +249,7 @@ func timedPlan(b *testing.B, m *mapping.Mapping, path string, db plan.Checkpoint
 	alloc, cycles := ms.TotalAlloc, ms.NumGC
 	start, cpu := time.Now(), cpuTime()
 	p, err := plan.Build(context.Background(), sync.PlanRows(context.Background(), m, path), db, plan.Options{
-		Deletes: policy.DeletesMirror, MaxDelete: plan.Limit{Percent: 100, IsPercent: true},
+		Deletes: policy.DeletesMirror, MaxDelete: guard.On(plan.Limit{Percent: 100, IsPercent: true}),
 	})
 	d := time.Since(start)
 	if err != nil {
@@ -361,7 +362,7 @@ func BenchmarkSteadyState1M(b *testing.B) {
 			b.Fatal(err)
 		}
 		p, err := plan.Build(context.Background(), sync.PlanRows(context.Background(), m, day1), db, plan.Options{
-			Deletes: policy.DeletesMirror, MaxDelete: plan.Limit{Percent: 5, IsPercent: true}, Drift: drift, DriftPolicy: policy.DriftERPWins,
+			Deletes: policy.DeletesMirror, MaxDelete: guard.On(plan.Limit{Percent: 5, IsPercent: true}), Drift: drift, DriftPolicy: policy.DriftERPWins,
 		})
 		if err != nil {
 			b.Fatal(err)

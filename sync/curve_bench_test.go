@@ -24,6 +24,7 @@ import (
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
 	"erpsync/sync/plan/policy"
 	"erpsync/sync/refresh"
 )
@@ -176,7 +177,7 @@ func steadyRun(b *testing.B, m *mapping.Mapping, day1 string, db *state.DB) time
 		b.Fatal(err)
 	}
 	p, err := plan.Build(context.Background(), sync.PlanRows(context.Background(), m, day1), db, plan.Options{
-		Deletes: policy.DeletesMirror, MaxDelete: plan.Limit{Percent: 5, IsPercent: true}, Drift: drift, DriftPolicy: policy.DriftERPWins,
+		Deletes: policy.DeletesMirror, MaxDelete: guard.On(plan.Limit{Percent: 5, IsPercent: true}), Drift: drift, DriftPolicy: policy.DriftERPWins,
 	})
 	if err != nil {
 		b.Fatal(err)

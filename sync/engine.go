@@ -87,7 +87,7 @@ type CRM interface {
 // Settings are the sync: and crm: settings a run follows.
 type Settings struct {
 	Deletes     policy.DeleteMode
-	MaxDelete   plan.Limit
+	MaxDelete   plan.Optional // sync.max_delete; unset: off, never stops a run
 	Drift       policy.DriftPolicy
 	MaxFailures plan.Limit
 	Lookback    time.Duration // widens the refresh window for clock skew with the CRM
@@ -144,10 +144,11 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 	}()
 	ctx, stop := stopWhenLost(ctx, lock) // a lock taken from us stops the run at once
 	defer stop()
-	if err := j.checkApproved(ctx); err != nil { // an approved plan whose export, mapping or checkpoint moved
+	sha, err := j.checkApproved(ctx) // an approved plan whose export, mapping or checkpoint moved
+	if err != nil {
 		return nil, err
 	}
-	r, err := begin(ctx, j) // the run's record in the state, its report folder
+	r, err := begin(ctx, j, sha) // the run's record in the state, its report folder
 	r.verified = verified
 	if err != nil {
 		return r.outcome(), r.end(ctx, err)
@@ -322,8 +323,10 @@ type run struct {
 // the run: 0.15 s of reading for 200 MB, off the path to the first row.
 // The returned function waits for the answer.
 func hashBeside(path string) func() (string, error) {
-	return beside(func() (string, error) { return inbox.FileSHA256(path) })
+	return beside(func() (string, error) { return fileSHA256(path) })
 }
+
+var fileSHA256 = inbox.FileSHA256 // an export's sha256, never through a link (a test counts its calls)
 
 // source names the export in the run history: where it came from (an
 // SFTP or S3 URL), not the spool copy that is read.
@@ -351,8 +354,9 @@ func newRun(j Job) *run {
 	return r
 }
 
-// begin records the run's start and opens its report.
-func begin(ctx context.Context, j Job) (*run, error) {
+// begin records the run's start and opens its report; sha, when set, is
+// the export's sha256 already read (apply's check), recorded as it is.
+func begin(ctx context.Context, j Job, sha func() (string, error)) (*run, error) {
 	r := newRun(j)
 	var err error
 	if r.out.RunID, err = j.State.StartRun(ctx, string(j.Mode), j.source(), ""); err != nil {
@@ -366,7 +370,9 @@ func begin(ctx context.Context, j Job) (*run, error) {
 	// nowhere (a dry run: id 0) has no sha256 to note.
 	name := r.started.UTC().Format("20060102T150405.000Z") + "-dry-run"
 	if r.out.RunID != 0 {
-		r.sha = hashBeside(j.File)
+		if r.sha = sha; sha == nil {
+			r.sha = hashBeside(j.File)
+		}
 		if j.Settings.History > 0 { // a run recorded nowhere keeps no history: nothing to gather
 			r.history = history.NewRecorder(0)
 		}
@@ -448,7 +454,7 @@ func (r *run) planOptions(ctx context.Context) (plan.Options, error) {
 		Retry:                  retry,
 		File:                   j.File,
 		Deletes:                j.Settings.Deletes,
-		MaxDelete:              j.maxDelete(), // every delete when accepted: the guard step says whether it tripped
+		MaxDelete:              j.maxDelete(false), // off when accepted: the guard step says whether it tripped
 		DeleteDespiteRowErrors: j.Settings.DeleteDespiteRowErrors,
 		References:             j.Settings.References,
 		DriftPolicy:            j.Settings.Drift,
@@ -631,7 +637,7 @@ func (r *run) end(ctx context.Context, err error) error {
 	} else if serr := r.j.State.NoteRunSHA(context.WithoutCancel(ctx), r.out.RunID, sha); serr != nil {
 		r.j.Log.Error("record run end", zap.Error(serr))
 	}
-	if ferr := r.j.State.FinishRun(context.WithoutCancel(ctx), r.out.RunID, r.out.Status, flatCounts(r.out), ErrText); ferr != nil {
+	if ferr := r.j.State.FinishRun(context.WithoutCancel(ctx), r.out.RunID, r.out.Status, RunCounts(r.out), ErrText); ferr != nil {
 		r.j.Log.Error("record run end", zap.Error(ferr))
 	}
 	return err
@@ -677,11 +683,8 @@ func nestedCounts(s *apply.Summary) map[string]map[string]int {
 }
 
 // RunCounts are the counts a run records (create, create_failed, …,
-// unchanged, row_errors): what status and notifications show.
-func RunCounts(o *Outcome) map[string]int { return flatCounts(o) }
-
-// flatCounts are the run record's counts.
-func flatCounts(o *Outcome) map[string]int {
+// unchanged, row_errors, not_deleted): what status and notifications show.
+func RunCounts(o *Outcome) map[string]int {
 	if o.Summary == nil && o.Plan == nil {
 		return nil
 	}
@@ -694,7 +697,7 @@ func flatCounts(o *Outcome) map[string]int {
 		}
 	}
 	if p := o.Plan; p != nil {
-		out["unchanged"], out["row_errors"] = p.Unchanged, p.InvalidRows
+		out["unchanged"], out["row_errors"], out["not_deleted"] = p.Unchanged, p.InvalidRows, p.NotDeleted
 	}
 	return out
 }

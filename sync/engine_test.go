@@ -20,6 +20,7 @@ import (
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
 )
 
 // engineJob is a sync.Job over a generated export of rows, a crmsim with
@@ -45,7 +46,7 @@ func engineJobOn(t *testing.T, impl testrig.Impl, rows int, latency time.Duratio
 	db := testrig.NewCheckpoint(t, impl, nil, 10*time.Millisecond)
 	return sync.Job{Mode: sync.ModeRun, File: day1, Mapping: m, CRM: client, State: db, Log: zap.NewNop(),
 		Settings: sync.Settings{Concurrency: 2, MaxFailures: plan.Limit{Percent: 10, IsPercent: true},
-			MaxDelete: plan.Limit{Percent: 5, IsPercent: true}, ReportsDir: filepath.Join(dir, "reports")}}, sim
+			MaxDelete: guard.On(plan.Limit{Percent: 5, IsPercent: true}), ReportsDir: filepath.Join(dir, "reports")}}, sim
 }
 
 // TestRun_LostLockStops: a run whose lock is taken over meanwhile (unlock

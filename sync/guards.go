@@ -24,10 +24,7 @@ func (r *run) guard(p *plan.Plan) error {
 		return nil
 	}
 	g := j.Settings.Guards
-	g.MaxDelete = plan.Limit{Percent: 100, IsPercent: true} // Build checked it, unless accepted:
-	if j.Accept[guard.MaxDelete] || j.Approved != nil {
-		g.MaxDelete = j.Settings.MaxDelete // then it is checked here, to say it was accepted
-	}
+	g.MaxDelete = j.maxDelete(true)
 	var stop []*guard.Error
 	for _, e := range g.Check(p) {
 		if !j.Accept[e.Guard] && j.Approved == nil { // an approved plan's guards were its reader's
@@ -53,11 +50,12 @@ func (r *run) guard(p *plan.Plan) error {
 		len(stop), strings.Join(details, "; "))}
 }
 
-// maxDelete is the max_delete the plan is built with: every delete when
-// the job accepts max_delete (the guard step then says whether it tripped).
-func (j Job) maxDelete() plan.Limit {
-	if j.Accept[guard.MaxDelete] || j.Approved != nil {
-		return plan.Limit{Percent: 100, IsPercent: true}
+// maxDelete is max_delete as the plan's build (step false) or the guard
+// step (true) checks it: Build does, unless the job accepts max_delete;
+// then the guard step does, to say it was accepted. The other has it off.
+func (j Job) maxDelete(step bool) guard.Optional {
+	if accepted := j.Accept[guard.MaxDelete] || j.Approved != nil; accepted != step {
+		return guard.Optional{}
 	}
 	return j.Settings.MaxDelete
 }

@@ -12,6 +12,7 @@ import (
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
 	"erpsync/sync/plan/policy"
 	"erpsync/sync/report"
 )
@@ -261,7 +262,7 @@ func TestRun_DeletesDeactivate(t *testing.T) {
 	if _, err := c.run(t, "reference;name;email;phone", "C1;One;;1", "C2;Two;;2"); err != nil {
 		t.Fatalf("day 3: %v", err)
 	}
-	c.job.Settings.MaxDelete = plan.Limit{Count: 0}
+	c.job.Settings.MaxDelete = guard.On(plan.Limit{Count: 0})
 	if _, err := c.run(t, "reference;name;email;phone", "C1;One;;1"); err == nil {
 		t.Error("a deactivation past max_delete (0) went through")
 	} else if got, _ := c.store.ByReference("C2"); !got.IsActive {

@@ -19,7 +19,7 @@ type stateUse int
 
 const (
 	noState       stateUse = iota
-	stateExisting          // status, unlock: a missing checkpoint is an error; none is created
+	stateExisting          // status, unlock, why: a missing checkpoint is an error; none is created
 	stateRun               // run, serve: created only when the CRM holds no customer at all
 	stateCreate            // import, init, the demo: created when missing
 	stateRead              // plan: a missing checkpoint reads as empty, and none is created
@@ -62,7 +62,7 @@ func (j *job) openState(ctx context.Context, use stateUse) error {
 
 // missingState says that no checkpoint is at path, and how to make one.
 func missingState(path, what string) error {
-	return fmt.Errorf("no checkpoint at %s (missing or empty): %s; create it with `erpsync init -config FILE` "+
+	return fmt.Errorf("no checkpoint at %s (state.path; missing or empty): %s; create it with `erpsync init -config FILE` "+
 		"(-adopt takes the CRM's customers that the export lists as managed) or with `erpsync import`", path, what)
 }
 

@@ -21,6 +21,7 @@ import (
 	"erpsync/sync/notify"
 	"erpsync/sync/page"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
 	"erpsync/sync/serve"
 	"erpsync/sync/source"
 )
@@ -203,7 +204,7 @@ func (j *job) engine(mode sync.Mode, file string) sync.Job {
 	s := j.cfg.Sync
 	return sync.Job{Mode: mode, File: file, Source: j.sources[file], Mapping: j.mapping, CRM: j.client, State: j.db, Log: j.log,
 		ConfigID: approve.ConfigID(j.cfg.CRM.BaseURL, j.cfg.CRM.APIVersion, j.cfg.State.Path), // an approved plan's config
-		Settings: sync.Settings{Deletes: s.Deletes, MaxDelete: s.MaxDelete, Drift: s.Drift,
+		Settings: sync.Settings{Deletes: s.Deletes, MaxDelete: guard.On(s.MaxDelete), Drift: s.Drift,
 			MaxFailures: s.MaxFailures, Lookback: s.Lookback, FullCheck: s.FullCheck, Concurrency: j.cfg.CRM.Concurrency,
 			ReportsDir: j.cfg.Reports.Dir, DeleteDespiteRowErrors: s.DeleteDespiteRowErrors,
 			References: s.References, ReportsMode: os.FileMode(j.cfg.Reports.FileMode),

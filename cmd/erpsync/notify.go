@@ -34,11 +34,9 @@ func (j *job) stampRun(e *sync.Job) {
 	}
 }
 
-// notifyEnd tells serve's page and the notify: receivers how a run ended (within
+// notifyEnd tells the notify: receivers how a run ended (within
 // notify.timeout; a receiver's failure changes nothing of the run).
 func (j *job) notifyEnd(ctx context.Context, mode sync.Mode, file string, out *sync.Outcome, err error, held bool) {
-	// serve's page shows the last run's drift
-	j.pageSawRun(out)
 	if j.logs != nil { // its lines are the run's, the last of them
 		if out != nil && out.RunID != 0 {
 			j.logs.SetRun(out.RunID)

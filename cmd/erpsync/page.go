@@ -6,10 +6,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"erpsync/sync"
 	"erpsync/sync/inbox"
 	"erpsync/sync/page"
-	"erpsync/sync/plan"
 )
 
 // servePage adds serve's page (GET /) and its report files
@@ -18,16 +16,4 @@ func (j *job) servePage(mux *http.ServeMux, schedule cron.Schedule, ledger *inbo
 	j.page = page.New(page.Source{State: j.db, Held: ledger.Held, ReportsDir: j.cfg.Reports.Dir, Log: j.log,
 		Next: func() time.Time { return schedule.Next(time.Now()) }})
 	j.page.Register(mux)
-}
-
-// pageSawRun shows the drift the run found on the page.
-func (j *job) pageSawRun(out *sync.Outcome) {
-	if j.page == nil || out == nil {
-		return
-	}
-	var drift []plan.Drift
-	if out.Plan != nil {
-		drift = out.Plan.Drift
-	}
-	j.page.SetDrift(out.RunID, drift)
 }

@@ -7,13 +7,12 @@ import (
 	"io"
 	"strings"
 
-	"erpsync/state"
 	"erpsync/sync"
 	"erpsync/sync/history"
 )
 
 // WhyCommand shows everything erpsync did and saw of one customer. It
-// reads the checkpoint only.
+// reads the checkpoint only, opened as status opens it (stateExisting).
 type WhyCommand struct {
 	Stdout, Stderr io.Writer
 }
@@ -26,7 +25,7 @@ func (c *WhyCommand) Run(ctx context.Context, args []string) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		args = append(args[1:len(args):len(args)], args[0]) // why REFERENCE -config FILE: the flags first
 	}
-	j, done, err := fs.open(ctx, args, jobOptions{})
+	j, done, err := fs.open(ctx, args, jobOptions{state: stateExisting}) // the history is read from it
 	if err != nil {
 		return err
 	}
@@ -41,18 +40,7 @@ func (c *WhyCommand) Run(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return usage(fmt.Errorf("why takes one reference, not %q too", fs.Arg(0)))
 	}
-	path := j.cfg.State.Path
-	if exists, err := state.Exists(path); err != nil {
-		return sync.WithClass(sync.ClassFatal, err)
-	} else if !exists {
-		return usage(fmt.Errorf("state.path %s: no checkpoint there (missing or empty): the history is read from it", path))
-	}
-	db := state.NewDB(path)
-	if err := db.Open(ctx); err != nil {
-		return sync.WithClass(sync.ClassFatal, err)
-	}
-	defer db.Close()
-	story, err := history.Read(ctx, db, ref)
+	story, err := history.Read(ctx, j.db, ref)
 	if errors.Is(err, history.ErrNeverSeen) {
 		return sync.WithClass(sync.ClassRowFailures, err)
 	}

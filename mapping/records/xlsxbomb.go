@@ -160,9 +160,10 @@ func checkWorkbookSizes(ctx context.Context, file string, total, xml int64) erro
 const xlsxRunLimit = 8 * hardFieldLimit
 
 // checkRuns reads a part that excelize would extract and parse, once,
-// streaming, and refuses it at the first run longer than xlsxRunLimit:
-// the parser never sees it. Its cost is one more inflate of the large
-// parts; a cancelled context stops it.
+// streaming, and refuses it at the first run longer than xlsxRunLimit,
+// naming the byte where that run starts: the parser never sees it. Its
+// cost is one more inflate of the large parts; a cancelled context stops
+// it.
 func checkRuns(ctx context.Context, f *zip.File) error {
 	rc, err := f.Open()
 	if err != nil {
@@ -170,18 +171,18 @@ func checkRuns(ctx context.Context, f *zip.File) error {
 	}
 	defer rc.Close()
 	buf := make([]byte, 256<<10)
-	run, read := 0, int64(0)
+	run, read, start := 0, int64(0), int64(0) // start: the offset of the run's first byte
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		n, err := rc.Read(buf)
-		for _, b := range buf[:n] {
+		for i, b := range buf[:n] {
 			if b == '<' || b == '>' {
-				run = 0
+				run, start = 0, read+int64(i)+1
 			} else if run++; run > xlsxRunLimit {
-				return fmt.Errorf("%s holds a run of more than %d bytes without a tag at byte %d: a cell or tag larger than any export's, not a customer export",
-					f.Name, xlsxRunLimit, read+int64(n))
+				return fmt.Errorf("%s holds a run of more than %d bytes without a tag, starting at byte %d: a cell or tag larger than any export's, not a customer export",
+					f.Name, xlsxRunLimit, start)
 			}
 		}
 		read += int64(n)

@@ -424,9 +424,14 @@ func (e *StoredDiffError) Error() string {
 	return strings.Join(parts, "; ")
 }
 
-// delete keeps the CRM's last copy (an audit trail to restore from), then
-// deletes. A customer already gone counts as deleted (status 404).
-func (a *applier) delete(ctx context.Context, act *plan.Action, out *state.Outcome) (int, error) {
+// keepCopy is the first step of a delete and of a deactivation: the
+// CRM's last copy of the customer (an audit trail to restore from) kept
+// in out, with its id; inactive keeps it as a deactivation leaves it
+// (isActive=false, what tells a deactivated customer from a deleted one
+// when its row comes back). A customer the CRM no longer holds is done,
+// with nothing to send: status 404. A status or an error ends the
+// removal; 0 and nil let it send its write.
+func (a *applier) keepCopy(ctx context.Context, act *plan.Action, out *state.Outcome, inactive bool) (int, error) {
 	cur, err := a.api.ShowByReference(ctx, act.Reference)
 	switch {
 	case crm.IsNotFound(err):
@@ -434,10 +439,22 @@ func (a *applier) delete(ctx context.Context, act *plan.Action, out *state.Outco
 	case err != nil:
 		return 0, err
 	}
+	if inactive {
+		cur.IsActive = false
+	}
 	if out.DeletedCopy, err = json.Marshal(cur); err != nil {
 		return 0, fmt.Errorf("keep copy: %w", err)
 	}
 	out.CRMID = cur.ID
+	return 0, nil
+}
+
+// delete keeps the CRM's last copy (keepCopy), then deletes. A customer
+// already gone counts as deleted (status 404).
+func (a *applier) delete(ctx context.Context, act *plan.Action, out *state.Outcome) (int, error) {
+	if status, err := a.keepCopy(ctx, act, out, false); status != 0 || err != nil {
+		return status, err
+	}
 	status, err := a.api.DeleteByReferenceStatus(ctx, act.Reference)
 	switch {
 	case crm.IsNotFound(err):

@@ -2,8 +2,6 @@ package apply
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"maps"
 	"net/http"
 
@@ -56,25 +54,15 @@ func recordWithheld(values, answered map[string]string, withheld []string) map[s
 	return sent
 }
 
-// deactivate keeps the CRM's last copy, as a delete does (with
-// isActive=false: what it leaves, and what tells a deactivated customer
-// from a deleted one when its row comes back), then sends
-// isActive=false (sync.deletes: deactivate): the CRM keeps the customer
-// and its history; the checkpoint lets it go as after a delete. A
-// customer already gone counts as done (status 404).
+// deactivate keeps the CRM's last copy as a delete does (keepCopy, with
+// isActive=false: what it leaves), then sends isActive=false
+// (sync.deletes: deactivate): the CRM keeps the customer and its
+// history; the checkpoint lets it go as after a delete. A customer
+// already gone counts as done (status 404).
 func (a *applier) deactivate(ctx context.Context, act *plan.Action, out *state.Outcome) (int, error) {
-	cur, err := a.api.ShowByReference(ctx, act.Reference)
-	switch {
-	case crm.IsNotFound(err):
-		return http.StatusNotFound, nil
-	case err != nil:
-		return 0, err
+	if status, err := a.keepCopy(ctx, act, out, true); status != 0 || err != nil {
+		return status, err
 	}
-	cur.IsActive = false // the copy as erpsync leaves it: its isActive=false tells a deactivation from a delete
-	if out.DeletedCopy, err = json.Marshal(cur); err != nil {
-		return 0, fmt.Errorf("keep copy: %w", err)
-	}
-	out.CRMID = cur.ID
 	got, err := a.api.Upsert(ctx, act.Reference, crm.NewForm().Set("isActive", "false"))
 	switch {
 	case crm.IsNotFound(err):

@@ -293,7 +293,7 @@ func (in *Inbox) warnLinks(st source.Store) {
 	if in.Log == nil || st.Kind() != source.KindLocal {
 		return
 	}
-	matches, _ := filepath.Glob(st.String()) // the pattern was read by List already
+	matches, _ := source.Glob(st.String()) // List said already why it could not read
 	links := map[string]bool{}
 	for _, m := range matches {
 		if fi, err := os.Lstat(m); err == nil && fi.Mode()&os.ModeSymlink != 0 {

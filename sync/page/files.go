@@ -3,7 +3,6 @@ package page
 import (
 	"io/fs"
 	"net/http"
-	"os"
 	"path"
 	"strings"
 )
@@ -17,7 +16,7 @@ func (p *Page) report(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	root, err := os.OpenRoot(p.src.ReportsDir)
+	root, err := openRoot(p.src.ReportsDir)
 	if err != nil {
 		http.NotFound(w, r)
 		return

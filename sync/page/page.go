@@ -2,7 +2,8 @@
 // self-contained HTML page (no script, no file from elsewhere: it works
 // offline) with the next run, the last runs with their status, counts and
 // reason, the exports held and why, the pending row failures, the drift
-// found by the last run, and links to each run's report files, which
+// found by the last run that ended (read from the customers' history, so
+// a restarted serve shows it too), and links to each run's report files, which
 // GET /reports/<folder>/<file> serves read-only from reports.dir and
 // never from outside it. Every value goes through html/template's
 // escaping; the page's Content-Security-Policy allows no script at all.
@@ -17,20 +18,23 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	gosync "sync"
 	"time"
 
 	"go.uber.org/zap"
 
 	"erpsync/state"
+	"erpsync/sync/history"
 	"erpsync/sync/inbox"
 	"erpsync/sync/plan"
 )
 
-// History is what the page reads of the checkpoint.
+// History is what the page reads of the checkpoint: the runs, the
+// pending failures, and the drift the last run found (its events in the
+// customers' history).
 type History interface {
 	Runs(ctx context.Context, limit int) ([]state.Run, error)
 	Failures(ctx context.Context) ([]state.Failure, error)
+	history.RunEvents
 }
 
 // Source is where the page's figures come from.
@@ -55,11 +59,11 @@ const (
 // Page serves GET / and the report files.
 type Page struct {
 	src Source
-
-	mu       gosync.Mutex
-	drift    []plan.Drift
-	driftRun int64
 }
+
+// openRoot opens reports.dir, the one way the page reads it (a test
+// counts its calls: export_test.go).
+var openRoot = os.OpenRoot
 
 // New returns the page of a source.
 func New(src Source) *Page {
@@ -67,13 +71,6 @@ func New(src Source) *Page {
 		src.Log = zap.NewNop()
 	}
 	return &Page{src: src}
-}
-
-// SetDrift keeps the drift found by the run that ended last.
-func (p *Page) SetDrift(runID int64, d []plan.Drift) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.driftRun, p.drift = runID, d[:min(len(d), maxDrift):min(len(d), maxDrift)]
 }
 
 // Register adds GET / and GET /reports/{path...} to mux.
@@ -143,14 +140,18 @@ func (p *Page) gather(ctx context.Context) view {
 	if p.src.Next != nil {
 		v.Next = p.src.Next()
 	}
-	folders := p.folders()
+	root, err := openRoot(p.src.ReportsDir) // once a request: no report file is linked without it
+	if err == nil {
+		defer root.Close()
+	}
+	folders := runFolders(root)
 	runs, err := p.src.State.Runs(ctx, maxHeldRuns)
 	if err != nil {
 		v.Problems = append(v.Problems, "run history: "+err.Error())
 	}
 	for _, r := range runs[:min(len(runs), maxRuns)] {
 		rv := runView{Run: r, Counts: counts(r.Counts), Folder: folders[r.ID]}
-		rv.Files = p.reportFiles(rv.Folder)
+		rv.Files = reportFiles(root, rv.Folder)
 		v.Runs = append(v.Runs, rv)
 	}
 	if p.src.Held != nil {
@@ -158,7 +159,7 @@ func (p *Page) gather(ctx context.Context) view {
 			v.Problems = append(v.Problems, "held exports: "+err.Error())
 		} else {
 			for _, h := range held {
-				v.Held = append(v.Held, heldView{Held: h, Plan: p.heldPlan(h, runs, folders)})
+				v.Held = append(v.Held, heldView{Held: h, Plan: heldPlan(root, h, runs, folders)})
 			}
 		}
 	}
@@ -168,10 +169,24 @@ func (p *Page) gather(ctx context.Context) view {
 		v.Failures = fails[:min(len(fails), maxFailures)]
 		v.MoreFails = len(fails) - len(v.Failures)
 	}
-	p.mu.Lock()
-	v.Drift, v.DriftRun = p.drift, p.driftRun
-	p.mu.Unlock()
+	v.DriftRun = lastEnded(runs)
+	if v.DriftRun != 0 {
+		if v.Drift, err = history.Drift(ctx, p.src.State, v.DriftRun, maxDrift); err != nil {
+			v.Problems = append(v.Problems, "drift: "+err.Error())
+		}
+	}
 	return v
+}
+
+// lastEnded is the id of the newest run that ended (runs: newest first),
+// whose drift the page shows; 0: none.
+func lastEnded(runs []state.Run) int64 {
+	for _, r := range runs {
+		if r.Status != state.StatusRunning {
+			return r.ID
+		}
+	}
+	return 0
 }
 
 // counts shows a run's counts that are not zero, in a stable order.
@@ -193,12 +208,20 @@ func counts(c map[string]int) string {
 	return b.String()
 }
 
-// folders maps a run's id to its report folder (<UTC start>-<id>) in
-// reports.dir.
-func (p *Page) folders() map[int64]string {
+// runFolders maps a run's id to its report folder (<UTC start>-<id>) in
+// reports.dir, opened as root (nil: none).
+func runFolders(root *os.Root) map[int64]string {
 	out := map[int64]string{}
-	entries, err := os.ReadDir(p.src.ReportsDir)
+	if root == nil {
+		return out
+	}
+	dir, err := root.Open(".")
 	if err != nil {
+		return out
+	}
+	defer dir.Close()
+	entries, err := dir.ReadDir(-1)
+	if err != nil && len(entries) == 0 {
 		return out
 	}
 	for _, e := range entries {
@@ -213,16 +236,11 @@ func (p *Page) folders() map[int64]string {
 	return out
 }
 
-// reportFiles lists the regular files of a report folder.
-func (p *Page) reportFiles(folder string) []string {
-	if folder == "" {
+// reportFiles lists the regular files of a report folder of root.
+func reportFiles(root *os.Root, folder string) []string {
+	if folder == "" || root == nil {
 		return nil
 	}
-	root, err := os.OpenRoot(p.src.ReportsDir)
-	if err != nil {
-		return nil
-	}
-	defer root.Close()
 	dir, err := root.Open(folder)
 	if err != nil {
 		return nil
@@ -245,12 +263,12 @@ func (p *Page) reportFiles(folder string) []string {
 // heldPlan is <folder>/plan.json of the newest run of a held export (same
 // source, same sha256 when both are known) whose report folder holds a
 // plan.json as a regular file; "" when none does.
-func (p *Page) heldPlan(h inbox.Held, runs []state.Run, folders map[int64]string) string {
+func heldPlan(root *os.Root, h inbox.Held, runs []state.Run, folders map[int64]string) string {
 	for _, r := range runs {
 		if r.File != h.Source || h.SHA256 != "" && r.FileSHA256 != "" && r.FileSHA256 != h.SHA256 || folders[r.ID] == "" {
 			continue
 		}
-		if rel := folders[r.ID] + "/plan.json"; p.isReportFile(rel) {
+		if rel := folders[r.ID] + "/plan.json"; isReportFile(root, rel) {
 			return rel
 		}
 	}
@@ -258,13 +276,11 @@ func (p *Page) heldPlan(h inbox.Held, runs []state.Run, folders map[int64]string
 }
 
 // isReportFile says whether rel (<folder>/<file>) is a regular file of
-// reports.dir, as report would serve it.
-func (p *Page) isReportFile(rel string) bool {
-	root, err := os.OpenRoot(p.src.ReportsDir)
-	if err != nil {
+// root (reports.dir), as report would serve it.
+func isReportFile(root *os.Root, rel string) bool {
+	if root == nil {
 		return false
 	}
-	defer root.Close()
 	st, err := root.Lstat(rel)
 	return err == nil && st.Mode().IsRegular()
 }

@@ -15,7 +15,6 @@ import (
 	"erpsync/state"
 	"erpsync/sync/inbox"
 	"erpsync/sync/page"
-	"erpsync/sync/plan"
 )
 
 const xss = `<img src=x onerror=alert(1)>`
@@ -51,6 +50,10 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 	}
+	if _, err := db.SaveHistory(ctx, []state.Event{{Reference: "C-1004", RunID: 2, At: time.Now(), Kind: state.EventDrift,
+		Changes: []state.FieldChange{{Field: "name", Old: xss, New: "Bijoux Martin"}}}}, time.Time{}); err != nil { // found by run 2
+		t.Fatal(err)
+	}
 	f.folder = "20261206T020000.000Z-1"
 	mustWrite(t, filepath.Join(f.reports, f.folder, "summary.json"), `{"status":"done"}`)
 	mustWrite(t, filepath.Join(f.reports, f.folder, "success.csv"), "operation,reference\n")
@@ -67,7 +70,6 @@ func newFixture(t *testing.T) *fixture {
 	}
 	p := page.New(page.Source{State: db, Held: ledger.Held, ReportsDir: f.reports,
 		Next: func() time.Time { return time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC) }})
-	p.SetDrift(2, []plan.Drift{{Reference: "C-1004", Changes: []plan.Change{{Field: "name", Old: xss, New: "Bijoux Martin"}}}})
 	mux := http.NewServeMux()
 	p.Register(mux)
 	srv := httptest.NewServer(mux)

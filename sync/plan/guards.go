@@ -17,14 +17,18 @@ import (
 	"erpsync/sync/plan/guard"
 )
 
-// Limit is Options.MaxDelete's type, a guard.Limit (an alias for its
-// many callers).
+// Limit is a guard.Limit (an alias for its many callers): max_failures,
+// and what Options.MaxDelete holds when set.
 type Limit = guard.Limit
+
+// Optional is a limit or none (guard.Optional; guard.On sets one):
+// Options.MaxDelete's type, whose zero value is off.
+type Optional = guard.Optional
 
 // Guards are the limits on a plan's size besides max_delete (which Build
 // checks itself: Options.MaxDelete).
 type Guards struct {
-	MaxDelete        Limit // as Options.MaxDelete: checked again here when it was accepted
+	MaxDelete        guard.Optional // as Options.MaxDelete: checked here when it was accepted; unset: off
 	MaxCreate        guard.Optional
 	MaxUpdate        guard.Optional
 	MaxBlank         guard.Optional
@@ -75,7 +79,9 @@ func (g Guards) Check(p *Plan) []*guard.Error {
 				what, n, p.Managed, name, l, allowed)})
 		}
 	}
-	trip(guard.MaxDelete, g.MaxDelete, p.sentDeletes(), "deletes")
+	if g.MaxDelete.Set {
+		trip(guard.MaxDelete, g.MaxDelete.Limit, p.sentDeletes(), "deletes")
+	}
 	if g.MaxCreate.Set {
 		trip(guard.MaxCreate, g.MaxCreate.Limit, p.Count(OpCreate), "creates")
 	}

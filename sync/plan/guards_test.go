@@ -34,12 +34,14 @@ func TestGuards_Check(t *testing.T) {
 		g    plan.Guards
 		want string // the guards tripped, comma-separated
 	}{
-		{"off", plan.Guards{MaxDelete: plan.Limit{Count: 5}}, ""},
-		{"under", plan.Guards{MaxDelete: plan.Limit{Count: 1}, MaxUpdate: limit(t, "15%"), MaxCreate: limit(t, "1"),
+		{"off", plan.Guards{MaxDelete: guard.On(plan.Limit{Count: 5})}, ""},
+		{"under", plan.Guards{MaxDelete: guard.On(plan.Limit{Count: 1}), MaxUpdate: limit(t, "15%"), MaxCreate: limit(t, "1"),
 			MaxBlank: limit(t, "3"), MaxMappingChange: limit(t, "3")}, ""},
-		{"over", plan.Guards{MaxDelete: plan.Limit{Count: 0}, MaxUpdate: limit(t, "10%"), MaxCreate: limit(t, "0"),
+		{"over", plan.Guards{MaxDelete: guard.On(plan.Limit{Count: 0}), MaxUpdate: limit(t, "10%"), MaxCreate: limit(t, "0"),
 			MaxBlank: limit(t, "10%"), MaxMappingChange: limit(t, "2")}, "max_delete,max_create,max_update,max_blank,max_mapping_change"},
-		{"empty is off", plan.Guards{MaxDelete: plan.Limit{Count: 1}, MaxUpdate: limit(t, "")}, ""},
+		{"empty is off", plan.Guards{MaxDelete: guard.On(plan.Limit{Count: 1}), MaxUpdate: limit(t, "")}, ""},
+		{"max_delete unset is off", plan.Guards{}, ""},
+		{"max_delete 0%", plan.Guards{MaxDelete: limit(t, "0%")}, "max_delete"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string

@@ -308,7 +308,7 @@ type Checkpoint interface {
 type Options struct {
 	File      string // export name, for row errors
 	Deletes   policy.DeleteMode
-	MaxDelete Limit
+	MaxDelete guard.Optional // unset: off, every delete planned is allowed
 	Drift     []Drift
 	policy.DriftPolicy
 	// ImportOnly plans upserts only: no deletes of any kind, no drift.
@@ -1022,7 +1022,7 @@ func (pl *planner) guard() error {
 	}
 	deletes := pl.plan.Count(OpDelete) - pl.held // a held delete is not sent
 	allowed := pl.opt.MaxDelete.Of(pl.plan.Managed)
-	if deletes > allowed {
+	if pl.opt.MaxDelete.Set && deletes > allowed {
 		return &guard.Error{Guard: "max_delete", Detail: fmt.Sprintf(
 			"the plan deletes %d of %d managed customers, more than max_delete allows (%s = %d); nothing was written",
 			deletes, pl.plan.Managed, pl.opt.MaxDelete, allowed)}

@@ -81,7 +81,7 @@ func TestBuildPlan(t *testing.T) {
 			name:      "never mode does not delete the absent",
 			rows:      []mapping.Row{a1},
 			cp:        plantest.Checkpoint(a1, b1),
-			opt:       plan.Options{Deletes: policy.DeletesNever, MaxDelete: all},
+			opt:       plan.Options{Deletes: policy.DeletesNever, MaxDelete: guard.On(all)},
 			layout:    " || ",
 			unchanged: 1,
 		},
@@ -89,7 +89,7 @@ func TestBuildPlan(t *testing.T) {
 			name:      "mirror deletes the absent, sub-customers first",
 			rows:      []mapping.Row{a1},
 			cp:        plantest.Checkpoint(a1, plantest.Cust(3, "P"), plantest.Cust(4, "K", "parentCustomer=P"), plantest.Cust(5, "G", "parentCustomer=K")),
-			opt:       plan.Options{Deletes: policy.DeletesMirror, MaxDelete: all},
+			opt:       plan.Options{Deletes: policy.DeletesMirror, MaxDelete: guard.On(all)},
 			layout:    " || delete:G | delete:K | delete:P",
 			unchanged: 1,
 		},
@@ -97,7 +97,7 @@ func TestBuildPlan(t *testing.T) {
 			name:      "an invalid row is neither updated nor deleted",
 			rows:      []mapping.Row{a1, plantest.Bad(3, "B")},
 			cp:        plantest.Checkpoint(a1, b1),
-			opt:       plan.Options{Deletes: policy.DeletesMirror, MaxDelete: all},
+			opt:       plan.Options{Deletes: policy.DeletesMirror, MaxDelete: guard.On(all)},
 			layout:    " || ",
 			unchanged: 1,
 			errs:      []string{"3 B"},
@@ -106,7 +106,7 @@ func TestBuildPlan(t *testing.T) {
 			name:      "a flagged row is a delete; one never created costs nothing",
 			rows:      []mapping.Row{a1, plantest.Flagged(3, "B"), plantest.Flagged(4, "NEVER")},
 			cp:        plantest.Checkpoint(a1, b1),
-			opt:       plan.Options{MaxDelete: all},
+			opt:       plan.Options{MaxDelete: guard.On(all)},
 			layout:    " || delete:B",
 			unchanged: 1,
 		},
@@ -164,7 +164,7 @@ func TestBuildPlan(t *testing.T) {
 			name:   "max_delete as a count",
 			rows:   []mapping.Row{a1},
 			cp:     plantest.Checkpoint(a1, b1, c1),
-			opt:    plan.Options{Deletes: policy.DeletesMirror, MaxDelete: plan.Limit{Count: 1}},
+			opt:    plan.Options{Deletes: policy.DeletesMirror, MaxDelete: guard.On(plan.Limit{Count: 1})},
 			layout: " || delete:B delete:C", unchanged: 1,
 			guard: "max_delete",
 		},
@@ -172,7 +172,7 @@ func TestBuildPlan(t *testing.T) {
 			name:   "max_delete as a percentage",
 			rows:   []mapping.Row{a1, b1},
 			cp:     plantest.Checkpoint(a1, b1, c1),
-			opt:    plan.Options{Deletes: policy.DeletesMirror, MaxDelete: tenPercent},
+			opt:    plan.Options{Deletes: policy.DeletesMirror, MaxDelete: guard.On(tenPercent)},
 			layout: " || delete:C", unchanged: 2,
 			guard: "max_delete",
 		},
@@ -180,7 +180,7 @@ func TestBuildPlan(t *testing.T) {
 			name:   "an empty export in mirror mode",
 			rows:   nil,
 			cp:     plantest.Checkpoint(a1),
-			opt:    plan.Options{Deletes: policy.DeletesMirror, MaxDelete: all},
+			opt:    plan.Options{Deletes: policy.DeletesMirror, MaxDelete: guard.On(all)},
 			layout: " || delete:A",
 			guard:  "empty export",
 		},
@@ -292,7 +292,7 @@ func TestBuildPlan_CreateChanges(t *testing.T) {
 func TestBuildPlan_RefusedReferenceIsNotAbsent(t *testing.T) {
 	slash, good := plantest.Cust(2, "a/b", "name=Slash"), plantest.Cust(3, "GOOD", "name=Good")
 	cp := plantest.Checkpoint(slash, good)
-	opt := plan.Options{Deletes: policy.DeletesMirror, MaxDelete: plan.Limit{Percent: 100, IsPercent: true}}
+	opt := plan.Options{Deletes: policy.DeletesMirror, MaxDelete: guard.On(plan.Limit{Percent: 100, IsPercent: true})}
 	for name, rows := range map[string]plan.Rows{
 		"row present": plantest.Rows(slash, good),
 		"row gone":    plantest.Rows(good),

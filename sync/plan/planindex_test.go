@@ -11,6 +11,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
 	"erpsync/sync/plan/plantest"
 	"erpsync/sync/plan/policy"
 )
@@ -58,7 +59,7 @@ func TestBuildPlan_IndexOnSQLite(t *testing.T) {
 		rows = append(rows, plantest.Cust(j+2, fmt.Sprintf("R%04d", i), city))
 	}
 	rows = append(rows, plantest.Cust(n+5, "R9999", "city=new"))
-	opt := plan.Options{Deletes: policy.DeletesMirror, MaxDelete: plan.Limit{Percent: 100, IsPercent: true}}
+	opt := plan.Options{Deletes: policy.DeletesMirror, MaxDelete: guard.On(plan.Limit{Percent: 100, IsPercent: true})}
 	got, err := plan.Build(ctx, sliceRows(rows), db, opt)
 	if err != nil {
 		t.Fatal(err)

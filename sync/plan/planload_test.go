@@ -13,6 +13,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
 	"erpsync/sync/plan/plantest"
 	"erpsync/sync/plan/policy"
 )
@@ -103,7 +104,7 @@ func TestBuildPlan_WhileCheckpointStreams(t *testing.T) {
 	}
 	day2 = append(day2, plantest.Cust(0, "A-first"), plantest.Cust(0, "Z-last"))
 	cp := plantest.Checkpoint(day1...)
-	opt := plan.Options{File: "x.csv", Deletes: policy.DeletesMirror, MaxDelete: plan.Limit{Percent: 100, IsPercent: true}}
+	opt := plan.Options{File: "x.csv", Deletes: policy.DeletesMirror, MaxDelete: guard.On(plan.Limit{Percent: 100, IsPercent: true})}
 	orders := map[string]func([]mapping.Row) []mapping.Row{
 		"sorted":   func(r []mapping.Row) []mapping.Row { return r },
 		"reversed": func(r []mapping.Row) []mapping.Row { slices.Reverse(r); return r },

@@ -13,6 +13,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
 	"erpsync/sync/plan/policy"
 )
 
@@ -125,7 +126,7 @@ func TestPlanRows_SameAsMapped(t *testing.T) {
 	}
 	day1, day2 := dayTwo(t)
 	ctx := context.Background()
-	opt := plan.Options{Deletes: policy.DeletesMirror, MaxDelete: plan.Limit{Percent: 100, IsPercent: true},
+	opt := plan.Options{Deletes: policy.DeletesMirror, MaxDelete: guard.On(plan.Limit{Percent: 100, IsPercent: true}),
 		DriftPolicy: policy.DriftERPWins,
 		Retry:       map[string]bool{"K00000104": true, "K00000105": true},
 		Drift:       []plan.Drift{{Reference: "K00000106"}, {Reference: "K00000107", Deleted: true}}}

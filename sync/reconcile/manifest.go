@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"erpsync/sync/inbox"
 )
 
 // ManifestName is the pack's manifest, beside the files it lists.
@@ -73,7 +75,7 @@ func manifestOf(r *Reconciliation, pack Pack, files Files) (*Manifest, error) {
 		m.Export.Name = pack.ExportName
 	}
 	var err error
-	if m.Export.SHA256, err = fileSHA256(pack.Source); err != nil {
+	if m.Export.SHA256, err = inbox.FileSHA256(pack.Source); err != nil {
 		return nil, fmt.Errorf("manifest: the export: %w", err)
 	}
 	for _, it := range r.Items {
@@ -90,7 +92,7 @@ func manifestOf(r *Reconciliation, pack Pack, files Files) (*Manifest, error) {
 		m.Exceptions = append(m.Exceptions, Exception{Status: StatusInvalid, Reason: ReasonInvalidRow, Count: n})
 	}
 	for _, path := range []string{files.JSON, files.CSV, files.HTML} {
-		if m.Files[filepath.Base(path)], err = fileSHA256(path); err != nil {
+		if m.Files[filepath.Base(path)], err = inbox.FileSHA256(path); err != nil {
 			return nil, fmt.Errorf("manifest: %w", err)
 		}
 	}
@@ -121,20 +123,6 @@ func Fingerprint(config any) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// fileSHA256 is the sha256 of path's bytes, in hex.
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // Verify checks the pack in dir against its manifest: it returns, sorted,
 // a sentence for each file changed, missing, or not listed since the
 // pack was written (none: the pack is as written). An error says the
@@ -157,7 +145,7 @@ func Verify(dir string) ([]string, error) {
 			bad = append(bad, fmt.Sprintf("%s: not a file of the pack's folder", name))
 			continue
 		}
-		got, err := fileSHA256(filepath.Join(dir, name))
+		got, err := inbox.FileSHA256(filepath.Join(dir, name))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			bad = append(bad, name+": missing")

@@ -14,6 +14,7 @@ import (
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
 	"erpsync/sync/plan/plantest"
 	"erpsync/sync/plan/policy"
 	"erpsync/sync/reconcile"
@@ -29,7 +30,7 @@ func TestReconcile_Deactivated(t *testing.T) {
 	r := testrig.New(t, crmsim.Options{}, "", 4)
 	stay := plantest.Cust(2, "STAY", "creditLimit=10", "currency=EUR")
 	gone := plantest.Cust(3, "GONE", "creditLimit=20", "currency=EUR")
-	opt := plan.Options{Deletes: policy.DeletesDeactivate, MaxDelete: plan.Limit{Percent: 100, IsPercent: true}}
+	opt := plan.Options{Deletes: policy.DeletesDeactivate, MaxDelete: guard.On(plan.Limit{Percent: 100, IsPercent: true})}
 	if _, _, err := r.Run(t, []mapping.Row{stay, gone}, opt, apply.Options{RunID: 1, MaxFailures: testrig.EveryFailure}); err != nil {
 		t.Fatal(err)
 	}

@@ -515,6 +515,11 @@ type Summary struct {
 	// MovedInCRM the customers it skipped, changed in the CRM since.
 	ApprovedPlan string   `json:"approved_plan,omitempty"`
 	MovedInCRM   []string `json:"moved_in_crm,omitempty"`
+
+	// NotDeleted counts the managed customers absent from a mirror export
+	// that were not deleted for their unsafe reference (plan.Plan's
+	// NotDeleted): customers, not rows; each is a row failure of the run.
+	NotDeleted int `json:"not_deleted,omitempty"`
 }
 
 // RowAccount says where each row of the export ended: exactly one of these.
@@ -544,6 +549,7 @@ func (r *Run) Account(s *Summary, p *plan.Plan) {
 		Invalid: p.InvalidRows, Unchanged: p.Unchanged, Merged: p.MergedRows(), Ignored: p.Ignored, DoneEarlier: r.doneEarlier,
 		Skipped: p.SkippedCount}
 	s.NotInExport = map[string]int{"sent": r.absent.sent, "failed": r.absent.failed, "not_sent": r.absent.notSent}
+	s.NotDeleted = p.NotDeleted
 	s.Merged, s.MergedReferences = p.Merged[:min(len(p.Merged), MaxMergedShown)], len(p.Merged)
 	if s.DryRun {
 		dryRunCounts(s)

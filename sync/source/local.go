@@ -31,9 +31,12 @@ func (l *local) Close() error       { return nil }
 func (l *local) Join(dir, name string) string { return filepath.Join(dir, name) }
 
 func (l *local) List(ctx context.Context) ([]Entry, error) {
-	matches, err := filepath.Glob(l.pattern)
-	if err != nil {
+	matches, err := Glob(l.pattern)
+	if errors.Is(err, filepath.ErrBadPattern) {
 		return nil, configError(l.pattern, err)
+	}
+	if err != nil {
+		return nil, err
 	}
 	var out []Entry
 	for _, m := range matches {
@@ -48,6 +51,65 @@ func (l *local) List(ctx context.Context) ([]Entry, error) {
 	}
 	return out, nil
 }
+
+// Glob returns the names matching pattern, as filepath.Glob does, but
+// says why a folder cannot be read (os.ReadDir): an inbox that cannot be
+// listed is an error, not an empty inbox. A folder that does not exist
+// matches nothing, as a file that is not there yet; so does a name of a
+// folder pattern (dir/*/x.csv) that is not a folder.
+func Glob(pattern string) ([]string, error) {
+	if _, err := filepath.Match(pattern, ""); err != nil {
+		return nil, err
+	}
+	if !hasMeta(pattern) {
+		if _, err := os.Lstat(pattern); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("list %s: %w", pattern, err)
+		}
+		return []string{pattern}, nil
+	}
+	dir, file := filepath.Split(pattern)
+	dir = filepath.Clean(dir)
+	if !hasMeta(dir) {
+		return globDir(dir, file, nil)
+	}
+	dirs, err := Glob(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, d := range dirs {
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			continue
+		}
+		if out, err = globDir(d, file, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// globDir appends to out the names of dir that match pattern (one
+// element), in order.
+func globDir(dir, pattern string, out []string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return out, nil
+	}
+	if err != nil {
+		return out, fmt.Errorf("list %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		if ok, _ := filepath.Match(pattern, e.Name()); ok { // the pattern was checked whole
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
+	return out, nil
+}
+
+// hasMeta says whether a path holds a character Match reads as a pattern.
+func hasMeta(p string) bool { return strings.ContainsAny(p, `*?[\`) }
 
 // Open reads a file, never through a link (one swapped in since the
 // listing is refused).

@@ -258,6 +258,6 @@ func (r *Rig) Failures(t *testing.T) []state.Failure {
 // Settings of the tests: every failure and every delete allowed, deletes mirrored.
 var (
 	EveryFailure = plan.Limit{Percent: 100, IsPercent: true}
-	EveryDelete  = plan.Limit{Percent: 100, IsPercent: true}
+	EveryDelete  = plan.Optional{Limit: plan.Limit{Percent: 100, IsPercent: true}, Set: true}
 	Mirror       = plan.Options{Deletes: policy.DeletesMirror, MaxDelete: EveryDelete}
 )

@@ -33,6 +33,9 @@ type Optional struct {
 	Set bool
 }
 
+// On is a guard set to l.
+func On(l Limit) Optional { return Optional{Limit: l, Set: true} }
+
 // UnmarshalText reads "" (off), "50" or "5%".
 func (g *Optional) UnmarshalText(b []byte) error {
 	if strings.TrimSpace(string(b)) == "" {
