@@ -56,24 +56,25 @@ func (c *Copier) diff(vals, crm []byte) ([]byte, error) {
 // it is not the pushed values' bytes (most records); a hash of 64
 // lowercase hex digits becomes its 32 bytes, as Hash does. (A function
 // answering nothing answers NULL: coalesce.)
-const copyRecords = `INSERT INTO records_v8 (reference, hash, vals, crm_id, crm_last_updated, crm_vals, pushed_at, crm_gone, row_sum)
+const copyRecords = `INSERT INTO main.records_v8 (reference, hash, vals, crm_id, crm_last_updated, crm_vals, pushed_at, crm_gone, row_sum)
 	SELECT reference,
 		CASE WHEN length(hash) = 64 AND hash NOT GLOB '*[^0-9a-f]*' THEN unhex(hash) ELSE hash END,
 		coalesce(erpsync_vals008(vals), x''), crm_id, crm_last_updated,
 		CASE WHEN crm_vals = vals THEN x'' ELSE coalesce(erpsync_crm008(vals, crm_vals), x'') END,
 		pushed_at, crm_gone, row_sum
-	FROM records WHERE reference > (SELECT coalesce(max(reference), '') FROM records_v8)
+	FROM old.records WHERE reference > (SELECT coalesce(max(reference), '') FROM main.records_v8)
 	ORDER BY reference LIMIT ?`
 
 // CopyBatch is a batch of migration 008, in its transaction on the
-// connection c is registered on: it copies up to batch records of the
-// records table (values as JSON) after the last one records_v8 holds, in
-// reference order, into records_v8 (values in this encoding), and adds
-// the new field names to the fields table. It returns how many it
+// connection c is registered on, whose main database is the new file and
+// the checkpoint is attached as old: it copies up to batch records of
+// old's records table (values as JSON) after the last one records_v8
+// holds, in reference order, into the new file's records_v8 (values in
+// this encoding), and adds the new field names to its fields table. It returns how many it
 // copied: fewer than batch, it copied the last.
 func (c *Copier) CopyBatch(ctx context.Context, tx *sql.Tx, batch int) (int, error) {
 	c.ids, c.next, c.pending = map[string]uint64{}, 0, c.pending[:0]
-	rows, err := tx.QueryContext(ctx, `SELECT id, name FROM fields`)
+	rows, err := tx.QueryContext(ctx, `SELECT id, name FROM main.fields`)
 	if err != nil {
 		return 0, err
 	}
@@ -98,7 +99,7 @@ func (c *Copier) CopyBatch(ctx context.Context, tx *sql.Tx, batch int) (int, err
 		return 0, fmt.Errorf("copy records: %w", err)
 	}
 	for _, name := range c.pending {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO fields (id, name) VALUES (?, ?)`, c.ids[name], name); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO main.fields (id, name) VALUES (?, ?)`, c.ids[name], name); err != nil {
 			return 0, fmt.Errorf("add field %q: %w", name, err)
 		}
 	}
