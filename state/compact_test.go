@@ -418,3 +418,37 @@ func checkMigrated(t *testing.T, db *state.DB, outs []state.Outcome) {
 		t.Errorf("%d free pages after the migration (%v), a new checkpoint %d: the file kept the old pages", free, err, fresh)
 	}
 }
+
+// TestMigration008SmallPages: a checkpoint of SQLite's 4 KiB pages (as
+// erpsync created them before 16 KiB) is migrated, and keeps its pages:
+// the new file is copied over it page for page.
+func TestMigration008SmallPages(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	raw := rawDB(t, path)
+	if _, err := raw.ExecContext(ctx, `PRAGMA page_size = 4096; CREATE TABLE x (a); DROP TABLE x`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	outs := legacyOutcomes()
+	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
+		for _, o := range outs {
+			if !yield(o) {
+				return
+			}
+		}
+	})
+	defer state.SetCopyHook(100, nil)()
+	db := state.NewDB(path)
+	db.Now = func() time.Time { return fixedNow }
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	sorted := slices.Clone(outs)
+	slices.SortFunc(sorted, func(a, b state.Outcome) int { return strings.Compare(a.Reference, b.Reference) })
+	checkRecords(t, db, sorted)
+	var size int
+	if err := rawDB(t, path).QueryRowContext(ctx, `PRAGMA page_size`).Scan(&size); err != nil || size != 4096 {
+		t.Errorf("page size %d (%v), want 4096", size, err)
+	}
+}
