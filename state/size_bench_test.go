@@ -109,7 +109,7 @@ func BenchmarkMigrate1M(b *testing.B) {
 		copyFile(b, legacy, path)
 		before := bytesPerRecord(b, path, n)
 		runtime.GC()
-		var copied time.Time // the last batch's end: copied and swapped
+		var copied time.Time // the last batch's end: the new file complete, indexed
 		restore := state.SetCopyHook(0, func(int) error { copied = time.Now(); return nil })
 		b.StartTimer()
 		start, cpu := time.Now(), processCPU()

@@ -36,7 +36,8 @@ type Migration struct {
 	Recorded func(ctx context.Context, q DBTX, schema string) (bool, error)
 	Record   func(ctx context.Context, q DBTX, schema string) error
 	// CopyHook, when set (tests, benchmarks), is called after each batch
-	// committed with the records copied so far; StepHook at each step
+	// committed with the records copied so far (the last one too: the
+	// new file complete, indexed); StepHook at each step
 	// after the copy: "complete" (the new file holds the whole
 	// checkpoint) and "installed" (copied over it, not yet removed). An
 	// error stops the migration there, as a kill would.
@@ -148,7 +149,7 @@ func (m *Migration) copyAll(ctx context.Context, conn *sql.Conn) (done bool, err
 		if err != nil || stage == stageDone {
 			return stage == stageDone, err
 		}
-		if copied += n; m.CopyHook != nil && n > 0 {
+		if copied += n; m.CopyHook != nil && (n > 0 || stage == stageComplete) {
 			if err := m.CopyHook(copied); err != nil {
 				return false, err
 			}
