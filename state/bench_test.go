@@ -13,9 +13,9 @@ import (
 	"erpsync/state"
 )
 
-// benchDir holds the checkpoints built once for the benchmarks; TestMain
-// removes it.
-var benchDir string
+// benchDir and legacyDir hold the checkpoints built once for the
+// benchmarks; TestMain removes them.
+var benchDir, legacyDir string
 
 // customerValues are canonical values of a typical customer.
 func customerValues(i int) map[string]string {

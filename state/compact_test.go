@@ -3,12 +3,16 @@ package state_test
 import (
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -238,10 +242,115 @@ func legacyCheckpoint(tb testing.TB, path string, outs func(yield func(state.Out
 }
 
 // TestMigration008Resumable: migration 008 converts a checkpoint of JSON
-// values in place; stopped after two batches (as a kill would), the next
-// Open goes on from there and every value comes back.
+// values; the compact records are written into a file beside it, then
+// copied over it in one transaction. Stopped (as a kill would) after two
+// batches, once the new file is complete, and once it is copied over,
+// the old checkpoint is usable as it was until the last step, and the
+// next Open goes on from there: every value comes back.
 func TestMigration008Resumable(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
+	outs := legacyOutcomes()
+	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
+		for _, o := range outs {
+			if !yield(o) {
+				return
+			}
+		}
+	})
+	errKilled := fmt.Errorf("killed")
+	stops := 0
+	kill, killAt := 200, "" // after two batches; then at each step
+	restore := state.SetCopyHook(100, func(copied int) error {
+		if copied == kill {
+			stops++
+			kill = -1
+			return errKilled
+		}
+		return nil
+	})
+	defer restore()
+	defer state.SetStepHook(func(step string) error {
+		if step == killAt {
+			stops++
+			killAt = ""
+			return errKilled
+		}
+		return nil
+	})()
+	open := func() error {
+		db := state.NewDB(path)
+		db.Now = func() time.Time { return fixedNow }
+		return db.Open(ctx)
+	}
+	if err := open(); err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("Open stopped by the hook: %v", err)
+	}
+	next := path + "-migrate008"
+	if n := countRows(t, next, "records_v8"); n != 200 {
+		t.Fatalf("copied into %s before the stop: %d, want 200", next, n)
+	}
+	checkLegacy(t, path, len(outs))
+	for _, step := range []string{"complete", "installed"} {
+		killAt = step
+		if err := open(); err == nil || !strings.Contains(err.Error(), "killed") {
+			t.Fatalf("Open stopped by the hook at %s: %v", step, err)
+		}
+		if step == "complete" {
+			checkLegacy(t, path, len(outs))
+		}
+	}
+	db := state.NewDB(path)
+	db.Now = func() time.Time { return fixedNow }
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if stops != 3 {
+		t.Errorf("the hooks stopped %d times, want 3", stops)
+	}
+	checkMigrated(t, db, outs)
+	if _, err := os.Stat(next); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s left after the migration: %v", next, err)
+	}
+}
+
+// TestMigration008TwoAtOnce: two processes opening an old checkpoint
+// together both open it, and it is migrated once, every value kept.
+func TestMigration008TwoAtOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	outs := legacyOutcomes()
+	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
+		for _, o := range outs {
+			if !yield(o) {
+				return
+			}
+		}
+	})
+	defer state.SetCopyHook(100, nil)()
+	var wg gosync.WaitGroup
+	dbs := make([]*state.DB, 2)
+	errs := make([]error, 2)
+	for i := range dbs {
+		wg.Go(func() {
+			dbs[i] = state.NewDB(path)
+			dbs[i].Now = func() time.Time { return fixedNow }
+			errs[i] = dbs[i].Open(ctx)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		defer dbs[i].Close()
+	}
+	checkMigrated(t, dbs[0], outs)
+	checkMigrated(t, dbs[1], outs)
+}
+
+// legacyOutcomes are the records of an old checkpoint: 1,000 customers,
+// a seventh with a CRM copy that differs, and the round trip's cases.
+func legacyOutcomes() []state.Outcome {
 	var outs []state.Outcome
 	for i := range 1000 {
 		v := customerValues(i)
@@ -254,53 +363,46 @@ func TestMigration008Resumable(t *testing.T) {
 		outs = append(outs, state.Outcome{Reference: fmt.Sprintf("C-%07d", i), Hash: hashOf(i), RowSum: uint64(i),
 			Values: v, CRMID: int64(i + 1), CRMLastUpdated: fixedNow.Add(time.Duration(i) * time.Millisecond), CRMValues: crm})
 	}
-	outs = append(outs, roundTrip()...)
-	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
-		for _, o := range outs {
-			if !yield(o) {
-				return
-			}
-		}
-	})
-	errKilled := fmt.Errorf("killed")
-	stops := 0
-	kill := 200 // after two batches; then once swapped, before VACUUM and the indexes
-	restore := state.SetCopyHook(100, func(copied int) error {
-		if copied == kill {
-			stops++
-			kill = -1
-			return errKilled
-		}
-		return nil
-	})
-	defer restore()
-	db := state.NewDB(path)
-	db.Now = func() time.Time { return fixedNow }
-	if err := db.Open(ctx); err == nil || !strings.Contains(err.Error(), "killed") {
-		t.Fatalf("Open stopped by the hook: %v", err)
+	return append(outs, roundTrip()...)
+}
+
+// countRows counts the rows of a table of the SQLite file at path.
+func countRows(t *testing.T, path, table string) int {
+	t.Helper()
+	var n int
+	if err := rawDB(t, path).QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+		t.Fatalf("count %s in %s: %v", table, path, err)
 	}
-	var copied int
-	if err := rawDB(t, path).QueryRowContext(ctx, `SELECT count(*) FROM records_v8`).Scan(&copied); err != nil || copied != 200 {
-		t.Fatalf("copied before the stop: %d, %v; want 200", copied, err)
+	return n
+}
+
+// checkLegacy says whether the checkpoint at path is still as an older
+// erpsync wrote it, and usable by it: n records of JSON values, no copy
+// of them beside, no migration 008.
+func checkLegacy(t *testing.T, path string, n int) {
+	t.Helper()
+	var text, v8 int
+	if err := rawDB(t, path).QueryRowContext(ctx, `SELECT (SELECT count(*) FROM records WHERE typeof(vals) = 'text'),
+		(SELECT count(*) FROM sqlite_schema WHERE name IN ('records_v8', 'fields'))`).Scan(&text, &v8); err != nil || text != n || v8 != 0 {
+		t.Errorf("the old checkpoint: %d records of JSON values (want %d), %d tables of 008 (want 0), %v", text, n, v8, err)
 	}
-	kill = len(outs) - 200 // what the second Open copies, swapped
-	if err := db.Open(ctx); err == nil || !strings.Contains(err.Error(), "killed") {
-		t.Fatalf("Open stopped by the hook after the swap: %v", err)
+	old := state.NewDB(path)
+	state.SetStopBefore(old, "migrations/008")
+	if err := old.Open(ctx); err != nil {
+		t.Errorf("an older erpsync opens it: %v", err)
 	}
-	db = state.NewDB(path)
-	db.Now = func() time.Time { return fixedNow }
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if stops != 2 {
-		t.Errorf("the hook stopped %d times, want 2", stops)
-	}
+	old.Close()
+}
+
+// checkMigrated says whether db is migrated, holds the records of outs,
+// and took no more pages than a new checkpoint.
+func checkMigrated(t *testing.T, db *state.DB, outs []state.Outcome) {
+	t.Helper()
 	sorted := slices.Clone(outs)
 	slices.SortFunc(sorted, func(a, b state.Outcome) int { return strings.Compare(a.Reference, b.Reference) })
 	checkRecords(t, db, sorted)
 	var left int
-	if err := rawDB(t, path).QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'records_v8'`).Scan(&left); err != nil || left != 0 {
+	if err := rawDB(t, db.Path).QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'records_v8'`).Scan(&left); err != nil || left != 0 {
 		t.Errorf("records_v8 left: %d, %v", left, err)
 	}
 	if err := db.Verify(ctx); err != nil {
@@ -312,7 +414,41 @@ func TestMigration008Resumable(t *testing.T) {
 	if err := rawDB(t, MustOpenDB(t).Path).QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&fresh); err != nil || fresh > 1 {
 		t.Errorf("%d free pages in a new checkpoint (%v)", fresh, err)
 	}
-	if err := rawDB(t, path).QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil || free != fresh {
+	if err := rawDB(t, db.Path).QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil || free != fresh {
 		t.Errorf("%d free pages after the migration (%v), a new checkpoint %d: the file kept the old pages", free, err, fresh)
+	}
+}
+
+// TestMigration008SmallPages: a checkpoint of SQLite's 4 KiB pages (as
+// erpsync created them before 16 KiB) is migrated, and keeps its pages:
+// the new file is copied over it page for page.
+func TestMigration008SmallPages(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	raw := rawDB(t, path)
+	if _, err := raw.ExecContext(ctx, `PRAGMA page_size = 4096; CREATE TABLE x (a); DROP TABLE x`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	outs := legacyOutcomes()
+	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
+		for _, o := range outs {
+			if !yield(o) {
+				return
+			}
+		}
+	})
+	defer state.SetCopyHook(100, nil)()
+	db := state.NewDB(path)
+	db.Now = func() time.Time { return fixedNow }
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	sorted := slices.Clone(outs)
+	slices.SortFunc(sorted, func(a, b state.Outcome) int { return strings.Compare(a.Reference, b.Reference) })
+	checkRecords(t, db, sorted)
+	var size int
+	if err := rawDB(t, path).QueryRowContext(ctx, `PRAGMA page_size`).Scan(&size); err != nil || size != 4096 {
+		t.Errorf("page size %d (%v), want 4096", size, err)
 	}
 }

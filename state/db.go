@@ -184,6 +184,9 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	if db.knownMany, err = db.ro.PrepareContext(ctx, knownByReferences); err != nil {
 		return db.fail("prepare", err)
 	}
+	if db.checkPending && !db.DeferCheck {
+		return db.Verify(ctx) // the file a migration wrote
+	}
 	return nil
 }
 
@@ -311,6 +314,12 @@ func (db *DB) inspect(ctx context.Context) (map[string]bool, error) {
 	}
 	if db.DeferCheck && len(applied) == len(known) {
 		db.checkPending = true // Verify checks: nothing is due to migrate
+		return applied, nil
+	}
+	if !applied[name008] {
+		// Migration 008 reads every row into a new file (migrate008.go):
+		// that file is checked, once migrated, instead of this one.
+		db.checkPending = true
 		return applied, nil
 	}
 	if err := quickCheck(ctx, ro); err != nil {
@@ -469,11 +478,7 @@ func (db *DB) migrate(ctx context.Context, applied map[string]bool) error {
 		err = db.tx(ctx, func(tx *sql.Tx) error {
 			// Asked again inside the write transaction: another process
 			// opening the same fresh file may have applied it meanwhile.
-			if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
-				return err
-			}
-			var done int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM migrations WHERE name = ?`, name).Scan(&done); err != nil || done > 0 {
+			if done, err := recorded(ctx, tx, "main", name); err != nil || done {
 				return err
 			}
 			stmts := []string{
@@ -492,7 +497,8 @@ func (db *DB) migrate(ctx context.Context, applied map[string]bool) error {
 			return db.fail("apply migration "+name, err)
 		}
 	}
-	return nil
+	// Migration 008's new file, when a stop after its install left it.
+	return compact.RemoveNext(db.Path)
 }
 
 // pageSize is a new checkpoint's page size: a record (two maps of values,

@@ -16,3 +16,12 @@ func SetCopyHook(batch int, hook func(copied int) error) (restore func()) {
 	copyBatch, copyHook = cmp.Or(batch, copyBatch), hook
 	return func() { copyBatch, copyHook = oldBatch, oldHook }
 }
+
+// SetStepHook sets the hook called at each step of migration 008 after
+// the copy ("complete": the new file holds everything; "installed": it
+// is copied over the checkpoint); it returns a function that restores it.
+func SetStepHook(hook func(step string) error) (restore func()) {
+	old := stepHook
+	stepHook = hook
+	return func() { stepHook = old }
+}

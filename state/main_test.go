@@ -95,8 +95,10 @@ func mustEqual[T comparable](tb testing.TB, what string, got, want T) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if benchDir != "" {
-		os.RemoveAll(benchDir)
+	for _, dir := range []string{benchDir, legacyDir} {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
 	}
 	os.Exit(code)
 }

@@ -48,22 +48,22 @@ func walkJSON(js []byte, fn func(k, v []byte) error) error {
 	if s, ok = bytes.CutSuffix(s, []byte("}")); !ok {
 		return fmt.Errorf("not a JSON object: %.20q", js)
 	}
-	for s = bytes.TrimSpace(s); len(s) > 0; s = bytes.TrimSpace(s) {
+	for s = skipSpace(s); len(s) > 0; s = skipSpace(s) {
 		k, rest, err := jsonString(s)
 		if err != nil {
 			return err
 		}
-		if rest, ok = bytes.CutPrefix(bytes.TrimSpace(rest), []byte(":")); !ok {
+		if rest, ok = bytes.CutPrefix(skipSpace(rest), []byte(":")); !ok {
 			return fmt.Errorf("no colon after %q", k)
 		}
-		v, rest, err := jsonString(bytes.TrimSpace(rest))
+		v, rest, err := jsonString(skipSpace(rest))
 		if err != nil {
 			return err
 		}
 		if err := fn(k, v); err != nil {
 			return err
 		}
-		rest = bytes.TrimSpace(rest)
+		rest = skipSpace(rest)
 		if s, ok = bytes.CutPrefix(rest, []byte(",")); !ok && len(rest) > 0 {
 			return fmt.Errorf("no comma after %q", k)
 		}
@@ -71,11 +71,23 @@ func walkJSON(js []byte, fn func(k, v []byte) error) error {
 	return nil
 }
 
+// skipSpace is s without the JSON whitespace it starts with.
+func skipSpace(s []byte) []byte {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\n' || s[0] == '\r') {
+		s = s[1:]
+	}
+	return s
+}
+
 // jsonString reads the JSON string at the start of s; it returns the
 // rest of s.
 func jsonString(s []byte) ([]byte, []byte, error) {
 	if len(s) == 0 || s[0] != '"' {
 		return nil, nil, fmt.Errorf("not a string: %.20q", s)
+	}
+	// Most strings hold no escape: their end is the next quote.
+	if end := bytes.IndexByte(s[1:], '"'); end >= 0 && bytes.IndexByte(s[1:1+end], '\\') < 0 {
+		return s[1 : 1+end], s[2+end:], nil
 	}
 	escaped := false
 	for i := 1; i < len(s); i++ {

@@ -1,0 +1,336 @@
+package compact
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// Migration is migration 008 of a checkpoint that holds records: the
+// checkpoint is copied into a new file beside it (Next), the records in
+// this encoding a batch a transaction from the last reference copied, so
+// a rerun goes on where a stopped one ended; the new file is then copied
+// over the checkpoint by SQLite's backup, one transaction of the
+// checkpoint's WAL: a crash leaves the old checkpoint or the new one,
+// whole, and readers of the checkpoint read the old one until it
+// commits. The new file is written once, its indexes built after the
+// copy, and its pages become the checkpoint's: no VACUUM, no old page
+// kept. The migrations table is the caller's (Recorded, Record).
+type Migration struct {
+	Path                  string // the checkpoint
+	Schema, Swap, Indexes string // 008's SQL, cut at its marks; every name main's
+	AppID                 int    // the checkpoint's application_id
+	Batch                 int    // records a transaction
+	// Recorded says whether the migration is recorded in a file's
+	// migrations table (schema: "main", or "old" for the checkpoint
+	// attached to the new file); Record records it there.
+	Recorded func(ctx context.Context, q DBTX, schema string) (bool, error)
+	Record   func(ctx context.Context, q DBTX, schema string) error
+	// CopyHook, when set (tests, benchmarks), is called after each batch
+	// committed with the records copied so far (the last one too: the
+	// new file complete, indexed); StepHook at each step
+	// after the copy: "complete" (the new file holds the whole
+	// checkpoint) and "installed" (copied over it, not yet removed). An
+	// error stops the migration there, as a kill would.
+	CopyHook func(copied int) error
+	StepHook func(step string) error
+}
+
+// DBTX runs statements: a transaction or a connection.
+type DBTX interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// InstallWait bounds how long the migration waits for the lock of its
+// new file, held by another process copying into it or copying it over
+// the checkpoint (seconds for a million records).
+const InstallWait = 10 * time.Minute
+
+// Next is the file, beside the checkpoint at path, that the migration
+// writes.
+func Next(path string) string { return path + "-migrate008" }
+
+// RemoveNext removes the new file of the checkpoint at path and its
+// journal, once they are no longer needed.
+func RemoveNext(path string) error {
+	for _, p := range []string{Next(path), Next(path) + "-journal"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// Run migrates the checkpoint; rw is its pool of one writing connection.
+func (m *Migration) Run(ctx context.Context, rw *sql.DB) error {
+	var pageSize int
+	if err := rw.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&pageSize); err != nil {
+		return err
+	}
+	next := Next(m.Path)
+	nx, err := sql.Open("sqlite3", uri(next, "_txlock=immediate&_synchronous=FULL&_busy_timeout="+
+		strconv.FormatInt(InstallWait.Milliseconds(), 10)))
+	if err != nil {
+		return fmt.Errorf("open %s: %w", next, err)
+	}
+	defer nx.Close()
+	nx.SetMaxOpenConns(1)
+	conn, err := nx.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", next, err)
+	}
+	defer conn.Close()
+	// The checkpoint's page size (a backup into a WAL file needs it); a
+	// 64 MB cache for the copy and the index builds.
+	for _, s := range []string{`PRAGMA page_size = ` + strconv.Itoa(pageSize), `PRAGMA cache_size = -65536`} {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("open %s: %w", next, err)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS old`, m.Path); err != nil {
+		return fmt.Errorf("open %s: %w", next, err)
+	}
+	if done, err := m.copyAll(ctx, conn); err != nil {
+		return err
+	} else if done {
+		return RemoveNext(m.Path)
+	}
+	if err := m.step("complete"); err != nil {
+		return err
+	}
+	if err := m.install(ctx, conn, rw, next); err != nil {
+		return err
+	}
+	if err := m.step("installed"); err != nil {
+		return err
+	}
+	return RemoveNext(m.Path)
+}
+
+// uri is a go-sqlite3 URI of the file at path, with parameters.
+func uri(path, params string) string { return "file:" + url.PathEscape(path) + "?" + params }
+
+// step calls StepHook, when set.
+func (m *Migration) step(name string) error {
+	if m.StepHook == nil {
+		return nil
+	}
+	return m.StepHook(name)
+}
+
+// The stages of the migration, as a transaction finds them.
+const (
+	stageCopying  = iota // the new file holds some records, or none
+	stageComplete        // the new file holds the whole checkpoint
+	stageDone            // the checkpoint is migrated
+)
+
+// copyAll copies the checkpoint attached as old into the new file (the
+// main database of conn) a batch a transaction, until the new file is
+// complete; done: the checkpoint is migrated already (another process).
+func (m *Migration) copyAll(ctx context.Context, conn *sql.Conn) (done bool, err error) {
+	c := &Copier{}
+	if err := conn.Raw(func(dc any) error { return c.Register(dc.(*sqlite3.SQLiteConn)) }); err != nil {
+		return false, fmt.Errorf("copy records: %w", err)
+	}
+	for copied := 0; ; {
+		n, stage, err := m.copyNext(ctx, conn, c)
+		if err != nil || stage == stageDone {
+			return stage == stageDone, err
+		}
+		if copied += n; m.CopyHook != nil && (n > 0 || stage == stageComplete) {
+			if err := m.CopyHook(copied); err != nil {
+				return false, err
+			}
+		}
+		if stage == stageComplete {
+			return false, nil
+		}
+	}
+}
+
+// copyNext copies the next batch in one transaction, giving the new file
+// the checkpoint's schema first; the last batch (fewer than Batch) swaps
+// the tables, builds the indexes and copies the other tables with the
+// migration's row. It returns the stage found after it.
+func (m *Migration) copyNext(ctx context.Context, conn *sql.Conn, c *Copier) (n, stage int, err error) {
+	tx, err := conn.BeginTx(ctx, nil) // BEGIN IMMEDIATE of both files (the DSN's _txlock)
+	if err != nil {
+		return 0, 0, fmt.Errorf("copy records: %w", err)
+	}
+	defer tx.Rollback() // after Commit: nothing
+	if stage, err = m.stage(ctx, tx); err != nil || stage != stageCopying {
+		return 0, stage, err
+	}
+	if err := m.copySchema(ctx, tx); err != nil {
+		return 0, 0, err
+	}
+	if n, err = c.CopyBatch(ctx, tx, m.Batch); err != nil {
+		return 0, 0, err
+	}
+	if n < m.Batch {
+		if err := m.finish(ctx, tx); err != nil {
+			return 0, 0, err
+		}
+		stage = stageComplete
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, 0, fmt.Errorf("copy records: %w", err)
+	}
+	return n, stage, nil
+}
+
+// stage says where the migration stands: the checkpoint (old) migrated,
+// or the new file (main) complete once its records table is the compact
+// one.
+func (m *Migration) stage(ctx context.Context, tx *sql.Tx) (int, error) {
+	if done, err := m.Recorded(ctx, tx, "old"); err != nil || done {
+		return stageDone, err
+	}
+	var complete int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM main.sqlite_schema WHERE name = 'records'`).Scan(&complete); err != nil || complete == 0 {
+		return stageCopying, err
+	}
+	return stageComplete, nil
+}
+
+// moved are the checkpoint's tables and indexes that the new file does
+// not take as they are: the records, and the tables of the migration
+// that an earlier erpsync may have left half-filled in the checkpoint.
+const moved = `name NOT LIKE 'sqlite_%' AND tbl_name NOT IN ('records', 'records_v8', 'fields')`
+
+// copySchema gives a new file, once, the checkpoint's tables and indexes
+// (as their SQL created them) but the records', the compact tables and
+// the checkpoint's application_id.
+func (m *Migration) copySchema(ctx context.Context, tx *sql.Tx) error {
+	var has int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM main.sqlite_schema WHERE name = 'records_v8'`).Scan(&has); err != nil || has > 0 {
+		return err
+	}
+	stmts, err := column(ctx, tx, `SELECT sql FROM old.sqlite_schema WHERE sql IS NOT NULL AND `+moved+` ORDER BY type != 'table', rowid`)
+	if err != nil {
+		return fmt.Errorf("read the checkpoint's schema: %w", err)
+	}
+	stmts = append(stmts, m.Schema, `PRAGMA main.application_id = `+strconv.Itoa(m.AppID))
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("create the new file's schema: %w", err)
+		}
+	}
+	return nil
+}
+
+// finish ends the copy in the transaction of its last batch: the compact
+// table becomes records, indexed; the checkpoint's other tables' rows
+// are copied, and the migration recorded.
+func (m *Migration) finish(ctx context.Context, tx *sql.Tx) error {
+	for _, s := range []string{m.Swap, m.Indexes} {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("index the compact records: %w", err)
+		}
+	}
+	tables, err := column(ctx, tx, `SELECT name FROM old.sqlite_schema WHERE type = 'table' AND `+moved)
+	if err != nil {
+		return fmt.Errorf("read the checkpoint's tables: %w", err)
+	}
+	for _, t := range tables {
+		t = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+		if _, err := tx.ExecContext(ctx, `INSERT INTO main.`+t+` SELECT * FROM old.`+t); err != nil {
+			return fmt.Errorf("copy table %s: %w", t, err)
+		}
+	}
+	return m.Record(ctx, tx, "main")
+}
+
+// column reads a query's one text column.
+func column(ctx context.Context, tx *sql.Tx, query string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// install copies the complete new file over the checkpoint (rw's one
+// connection) with SQLite's backup, in one write transaction of the
+// checkpoint. conn's write lock on the new file is held meanwhile:
+// another process finishing the same migration waits for it, then finds
+// the checkpoint migrated.
+func (m *Migration) install(ctx context.Context, conn *sql.Conn, rw *sql.DB, next string) error {
+	if _, err := conn.ExecContext(ctx, `DETACH DATABASE old`); err != nil {
+		return fmt.Errorf("install %s: %w", next, err)
+	}
+	lock, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("install %s: %w", next, err)
+	}
+	defer lock.Rollback() // it writes nothing
+	dst, err := rw.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	if done, err := m.Recorded(ctx, dst, "main"); err != nil || done {
+		return err
+	}
+	src, err := sql.Open("sqlite3", uri(next, "mode=ro"))
+	if err != nil {
+		return fmt.Errorf("install %s: %w", next, err)
+	}
+	defer src.Close()
+	sc, err := src.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("install %s: %w", next, err)
+	}
+	defer sc.Close()
+	if err := backup(dst, sc); err != nil {
+		return fmt.Errorf("install %s: %w", next, err)
+	}
+	// The WAL holds the whole file now: into the file, and emptied.
+	_, err = dst.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	return err
+}
+
+// backupTries bounds the backup's attempts that find the checkpoint
+// busy (each after the connection's busy timeout).
+const backupTries = 30
+
+// backup copies the database of src over the one of dst, whole, in one
+// step.
+func backup(dst, src *sql.Conn) error {
+	return dst.Raw(func(d any) error {
+		return src.Raw(func(s any) error {
+			b, err := d.(*sqlite3.SQLiteConn).Backup("main", s.(*sqlite3.SQLiteConn), "main")
+			if err != nil {
+				return err
+			}
+			for range backupTries {
+				done, err := b.Step(-1)
+				if err != nil || done {
+					return errors.Join(err, b.Finish())
+				}
+			}
+			return errors.Join(errors.New("the checkpoint stayed busy"), b.Finish())
+		})
+	})
+}
