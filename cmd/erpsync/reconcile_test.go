@@ -163,8 +163,8 @@ func TestE2E_ReconcileListsInvalidRows(t *testing.T) {
 		t.Errorf("the screen does not list the invalid row:\n%s%s", stdout, errOut)
 	}
 	found := false
-	for _, row := range readCSV(t, filepath.Join(out, "reconciliation.csv")) {
-		if row[1] == reconcile.StatusInvalid && strings.Contains(row[6], "line 3") {
+	for _, row := range readRows[reconcile.CSVLine](t, filepath.Join(out, "reconciliation.csv")) {
+		if row.Status == reconcile.StatusInvalid && strings.Contains(row.Explanation, "line 3") {
 			found = true
 		}
 	}
