@@ -43,6 +43,8 @@ func TestRun_BadFlags(t *testing.T) {
 		{"-versions", "v1.0,,v2.1"},
 		{"-max-page-size", "-1"},
 		{"-session-ttl", "-1s"},
+		{"-retry-after", "soon"},
+		{"-retry-after", "-1"},
 	} {
 		if err := run(context.Background(), args, os.Stdout); err == nil {
 			t.Errorf("run %v: no error", args)

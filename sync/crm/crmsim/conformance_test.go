@@ -1476,6 +1476,14 @@ func TestConformance_Faults(t *testing.T) {
 		if n := s.store.Len(); n != 3 {
 			t.Errorf("%d customers after throttled calls, want 3", n)
 		}
+	})	// A test's CRM that throttles without making it wait: Retry-After 0.
+	t.Run("throttle with no wait", func(t *testing.T) {
+		s := fixture(t, crmsim.Options{ThrottleRate: 1, RetryAfter: "0"})
+		a := s.do(t, serverErrorCases()[0].call)
+		a.wantError(t, 429, "too_many_requests", "")
+		if got := a.header.Get("Retry-After"); got != "0" {
+			t.Errorf("Retry-After = %q, want 0", got)
+		}
 	})
 }
 
