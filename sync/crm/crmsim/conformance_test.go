@@ -1476,7 +1476,8 @@ func TestConformance_Faults(t *testing.T) {
 		if n := s.store.Len(); n != 3 {
 			t.Errorf("%d customers after throttled calls, want 3", n)
 		}
-	})	// A test's CRM that throttles without making it wait: Retry-After 0.
+	})
+	// A test's CRM that throttles without making it wait: Retry-After 0.
 	t.Run("throttle with no wait", func(t *testing.T) {
 		s := fixture(t, crmsim.Options{ThrottleRate: 1, RetryAfter: "0"})
 		a := s.do(t, serverErrorCases()[0].call)
