@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 )
 
 // lockedBuffer is a bytes.Buffer safe for the logger's goroutines.
@@ -57,13 +57,8 @@ func newServeFixture(t *testing.T, opts crmsim.Options, extra string) *serveFixt
 	if err := os.MkdirAll(f.inbox, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	store, err := crmsim.NewStore(crmsim.DefaultSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.sim, f.store = crmsim.New(store, opts), store
-	ts := httptest.NewServer(f.sim)
-	t.Cleanup(ts.Close)
+	ts := simtest.Start(t, opts)
+	f.sim, f.store = ts.Server, ts.Store
 	demo, err := os.ReadFile("../../configs/demo.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -373,19 +368,22 @@ func TestServe_RejectsGarbage(t *testing.T) {
 func TestServe_WaitsForGrowingFile(t *testing.T) {
 	t.Parallel()
 	f := newServeFixture(t, crmsim.Options{}, "")
-	// Settle well above the pause between two writes below (125 ms).
+	// Settle well above the pause between two writes below (250 ms).
 	cfg, _ := os.ReadFile(f.cfgPath)
-	os.WriteFile(f.cfgPath, []byte(strings.Replace(string(cfg), "settle: 200ms", "settle: 1s", 1)), 0o600)
+	os.WriteFile(f.cfgPath, []byte(strings.Replace(string(cfg), "settle: 200ms", "settle: 2s", 1)), 0o600)
 	path := filepath.Join(f.inbox, "growing.csv")
 	day1, _ := os.ReadFile("../../testdata/exports/day1.csv")
+	var logs lockedBuffer
+	_, stop := f.serve(&logs)
+	// The file appears once serve ticks (every testTick), whatever its
+	// start took: written before, it was settled at first sight when the
+	// start took longer than settle.
 	if err := os.WriteFile(path, day1[:200], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
-	_, stop := f.serve(&logs)
-	// Keep writing for over a second: many ticks (testTick) see it change.
+	// Keep writing for 1.5 s: many ticks see it change.
 	for i := 200; i < len(day1); i += 100 {
-		time.Sleep(125 * time.Millisecond)
+		time.Sleep(250 * time.Millisecond)
 		fh, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 		fh.Write(day1[i:min(i+100, len(day1))])
 		fh.Close()
