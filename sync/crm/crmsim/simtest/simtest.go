@@ -76,7 +76,10 @@ type Sim struct {
 // Setup says what Serve starts; its zero value is the built-in seed and
 // crmsim's defaults.
 type Setup struct {
-	Seed    *crmsim.Seed // nil: crmsim.DefaultSeed()
+	Seed *crmsim.Seed // nil: crmsim.DefaultSeed()
+	// Store, when set, is served instead of a new one of Seed: a store
+	// the test filled on a clock of its own before serving it.
+	Store   *crmsim.Store
 	Options crmsim.Options
 	// StoreClock, when set, dates the store's writes only (Options.Now
 	// is the clock of sessions too).
@@ -99,9 +102,12 @@ func Serve(tb testing.TB, s Setup) *Sim {
 	if s.Seed != nil {
 		seed = *s.Seed
 	}
-	store, err := crmsim.NewStore(seed)
-	if err != nil {
-		tb.Fatal(err)
+	store := s.Store
+	if store == nil {
+		var err error
+		if store, err = crmsim.NewStore(seed); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	if s.StoreClock != nil {
 		store.Now = s.StoreClock
