@@ -39,8 +39,11 @@ func getenv(name string) string {
 	return ""
 }
 
+// fetchOptions are a test's: a copy's retries follow at once (the
+// spool's own pauses are 1 s, 2 s…), what they do is the test's point.
 func fetchOptions(t *testing.T) source.FetchOptions {
-	return source.FetchOptions{Options: source.Options{Getenv: getenv}, SpoolDir: t.TempDir()}
+	return source.FetchOptions{Options: source.Options{Getenv: getenv}, SpoolDir: t.TempDir(),
+		RetryWait: func(int) time.Duration { return 0 }}
 }
 
 // export is a file's content, large enough to be sent in many packets.
