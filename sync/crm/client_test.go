@@ -201,6 +201,7 @@ func TestClient_Image(t *testing.T) {
 }
 
 func TestClient_RetryAfter(t *testing.T) {
+	t.Parallel() // it waits the Retry-After it is told; it shares nothing
 	for _, tc := range []struct {
 		name  string
 		value func() string
@@ -210,6 +211,7 @@ func TestClient_RetryAfter(t *testing.T) {
 		{"http date", func() string { return time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat) }, 900 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			ts, seen := faultySim(t, 1, http.StatusTooManyRequests, tc.value())
 			c := MustClient(t, ts.URL, crm.Config{Retries: -1}) // no failure retries: a 429 is not a failure
 			start := time.Now()
@@ -230,6 +232,7 @@ func TestClient_RetryAfter(t *testing.T) {
 }
 
 func TestClient_ThrottleWaitBounded(t *testing.T) {
+	t.Parallel() // it waits crmsim's Retry-After of 1 s; it shares nothing
 	_, ts := MustSim(t, crmsim.Options{ThrottleRate: 1})
 	c := MustClient(t, ts.URL, crm.Config{MaxThrottleWait: 1500 * time.Millisecond})
 	_, err := c.Upsert(context.Background(), "T-1", upsertForm("Always throttled"))

@@ -68,6 +68,7 @@ func TestRateLimit_AnswersTooManyRequests(t *testing.T) {
 // TestRateLimit_ClientWaits: erpsync's client waits as Retry-After says
 // and every call goes through; no limit (0) leaves the simulator as it is.
 func TestRateLimit_ClientWaits(t *testing.T) {
+	t.Parallel() // it waits the Retry-After it is told; it shares nothing
 	ts := simtest.Serve(t, simtest.Setup{Front: func(sim *crmsim.Server) http.Handler { return crmsim.RateLimit(sim, 2, nil) }})
 	sim := ts.Server
 	if h := crmsim.RateLimit(sim, 0, nil); h != http.Handler(sim) {
