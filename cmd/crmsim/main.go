@@ -61,6 +61,7 @@ func simFlags(fs *flag.FlagSet) (opts *crmsim.Options, finish func()) {
 	fs.DurationVar(&opts.Latency, "latency", 0, "delay every answer by this much (±10% jitter), e.g. 20ms")
 	fs.Float64Var(&opts.FailRate, "fail-rate", 0, "share of requests answered 500 server_error (0-1)")
 	fs.Float64Var(&opts.ThrottleRate, "throttle-rate", 0, "share of requests answered 429 with Retry-After: 1 (0-1)")
+	fs.StringVar(&opts.RetryAfter, "retry-after", "1", "the Retry-After of -throttle-rate's answers, in seconds (0 = retry at once)")
 	fs.Uint64Var(&opts.FaultSeed, "fault-seed", 0, "seed of the fault draws, for reproducible faults (0 = random)")
 	quirkFlags(fs, &opts.Quirks, lists)
 	return opts, func() {

@@ -43,6 +43,8 @@ func TestRun_BadFlags(t *testing.T) {
 		{"-versions", "v1.0,,v2.1"},
 		{"-max-page-size", "-1"},
 		{"-session-ttl", "-1s"},
+		{"-retry-after", "soon"},
+		{"-retry-after", "-1"},
 	} {
 		if err := run(context.Background(), args, os.Stdout); err == nil {
 			t.Errorf("run %v: no error", args)
@@ -76,13 +78,13 @@ func TestSimFlags(t *testing.T) {
 	err := fs.Parse([]string{"-user", "erp", "-password", "pw", "-session-ttl", "2s", "-token", "tk",
 		"-max-page-size", "37", "-time-precision", "ms", "-versions", "v2.1, v3.0",
 		"-session-requests", "10", "-references", "ci", "-parent-digits", "id", "-parent-shape", "id",
-		"-due-type-names", "daysAfterInvoiceDate, endOfMonth", "-deprecated-versions", "v1.0"})
+		"-due-type-names", "daysAfterInvoiceDate, endOfMonth", "-deprecated-versions", "v1.0", "-retry-after", "0"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	finish()
 	want := crmsim.Options{User: "erp", Password: "pw", SessionTTL: 2 * time.Second, Token: "tk",
-		MaxPageSize: 37, TimePrecision: "ms", Versions: []string{"v2.1", "v3.0"},
+		MaxPageSize: 37, TimePrecision: "ms", Versions: []string{"v2.1", "v3.0"}, RetryAfter: "0",
 		Quirks: crmsim.Quirks{SessionRequests: 10, References: "ci", ParentDigits: "id", ParentShape: "id",
 			DueTypeNames: []string{"daysAfterInvoiceDate", "endOfMonth"}, DeprecatedVersions: []string{"v1.0"}}}
 	if !reflect.DeepEqual(*opts, want) || opts.Validate() != nil {
@@ -99,7 +101,7 @@ func TestSimFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	finish()
-	want = crmsim.Options{TimePrecision: "s", Versions: crmsim.DefaultVersions,
+	want = crmsim.Options{TimePrecision: "s", Versions: crmsim.DefaultVersions, RetryAfter: "1",
 		Quirks: crmsim.Quirks{References: "exact", ParentDigits: "reference", ParentShape: "object",
 			DueTypeNames: crmsim.DefaultDueTypeNames}}
 	if !reflect.DeepEqual(*opts, want) || opts.Validate() != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 )
 
 // approveDay2 is day 2 of guardExport: G00, G02, G04 raise their credit
@@ -24,9 +25,9 @@ func approveDay2() string {
 // planned runs day 1, then plans day 2 into plan.json (exit 0), over a
 // crmsim whose clock the test moves on (a hand edit gets a lastUpdated
 // of its own second).
-func planned(t *testing.T) (e *e2e, day2, planFile string, clock *aheadClock) {
+func planned(t *testing.T) (e *e2e, day2, planFile string, clock *simtest.Clock) {
 	t.Helper()
-	clock = &aheadClock{}
+	clock = simtest.Ahead()
 	e = newGuardE2EOn(t, crmsim.Options{Now: clock.Now}, "  max_delete: 10%", "")
 	if code, _, errOut := e.run("run", "-file", e.file("day1.csv", guardExport(nil))); code != ExitOK {
 		t.Fatalf("day 1: exit %d: %s", code, errOut)
@@ -100,7 +101,7 @@ func TestApply_ExportChanged(t *testing.T) {
 func TestApply_HandEditSkipped(t *testing.T) {
 	t.Parallel()
 	e, day2, planFile, clock := planned(t)
-	clock.Skip(2 * time.Second)
+	clock.Advance(2 * time.Second)
 	for _, ref := range []string{"G02", "G07"} {
 		if _, err := e.sim.Store.Put(ref, map[string]string{"billingCity": "Nantes"}); err != nil {
 			t.Fatal(err)

@@ -3,14 +3,12 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 )
 
 // TestE2E_SameSecondHandEdit: with whole-second timestamps, a hand edit
@@ -54,20 +52,13 @@ func (f renameFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // right after the push is what it holds.
 func TestE2E_DueDateTypeNamedOtherwise(t *testing.T) {
 	t.Parallel()
-	var now atomic.Int64
-	now.Store(time.Now().Unix())
-	e := newE2E(t, crmsim.Options{Now: func() time.Time { return time.Unix(now.Load(), 0) }}, nil)
-	ts := httptest.NewServer(renameFront{next: e.sim})
-	t.Cleanup(ts.Close)
-	cfg, _ := os.ReadFile(e.cfg)
-	cfg = regexp.MustCompile(`base_url: \S+`).ReplaceAll(cfg, []byte("base_url: "+ts.URL))
-	if err := os.WriteFile(e.cfg, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	clock := simtest.NewClock(time.Now().Truncate(time.Second))
+	e := newE2EWith(t, simtest.Setup{Options: crmsim.Options{Now: clock.Now},
+		Front: func(sim *crmsim.Server) http.Handler { return renameFront{next: sim} }}, nil)
 	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
 		t.Fatalf("day 1: %d %s", code, errOut)
 	}
-	now.Add(2) // a later second in the CRM
+	clock.Advance(2 * time.Second) // a later second in the CRM
 	if _, err := e.sim.Store.Put("C-1003", map[string]string{"fax": "+33 4 00 00 00 00"}); err != nil {
 		t.Fatal(err)
 	}

@@ -5,17 +5,17 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"erpsync/state"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
+	"erpsync/sync/report"
 )
 
 // e2e is a config over a crmsim on loopback and a state file in a
@@ -30,14 +30,15 @@ type e2e struct {
 
 func newE2E(t *testing.T, opts crmsim.Options, edit func(cfg string) string) *e2e {
 	t.Helper()
+	return newE2EWith(t, simtest.Setup{Options: opts}, edit)
+}
+
+// newE2EWith is newE2E over the crmsim that setup says (a front, a seed).
+func newE2EWith(t *testing.T, setup simtest.Setup, edit func(cfg string) string) *e2e {
+	t.Helper()
 	e := &e2e{t: t, dir: t.TempDir()}
-	store, err := crmsim.NewStore(crmsim.DefaultSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.sim = crmsim.New(store, opts)
-	ts := httptest.NewServer(e.sim)
-	t.Cleanup(ts.Close)
+	ts := simtest.Serve(t, setup)
+	e.sim = ts.Server
 	demo, err := os.ReadFile("../../configs/demo.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +91,7 @@ const (
 
 func TestE2E_Days(t *testing.T) {
 	t.Parallel()
-	clock := &aheadClock{}
+	clock := simtest.Ahead()
 	e := newE2E(t, crmsim.Options{Now: clock.Now}, nil)
 
 	code, out, errOut := e.run("run", "-file", day1)
@@ -136,7 +137,7 @@ func TestE2E_Days(t *testing.T) {
 	})
 
 	t.Run("drift is repaired with one upsert", func(t *testing.T) {
-		clock.Skip(time.Second)
+		clock.Advance(time.Second)
 		if _, err := e.sim.Store.Put("C-1004", map[string]string{"creditLimit": "1"}); err != nil {
 			t.Fatal(err)
 		}
@@ -175,25 +176,14 @@ func TestE2E_Days(t *testing.T) {
 	})
 }
 
-// aheadClock is crmsim's clock in tests that edit the CRM by hand: the
-// real time plus an offset that Skip moves on. Skip(time.Second) gives a
-// hand edit a lastUpdated of its own second without waiting for it; the
-// CRM stays ahead of erpsync's clock, as the watermark allows.
-type aheadClock struct{ offset atomic.Int64 }
-
-func (c *aheadClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
-
-// Skip moves the clock on by d.
-func (c *aheadClock) Skip(d time.Duration) { c.offset.Add(int64(d)) }
-
 func TestE2E_DriftReport(t *testing.T) {
 	t.Parallel()
-	clock := &aheadClock{}
+	clock := simtest.Ahead()
 	e := newE2E(t, crmsim.Options{Now: clock.Now}, func(c string) string { return strings.Replace(c, "drift: erp_wins", "drift: report", 1) })
 	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
 		t.Fatal(errOut)
 	}
-	clock.Skip(time.Second)
+	clock.Advance(time.Second)
 	e.sim.Store.Put("C-1004", map[string]string{"creditLimit": "1"})
 	e.writes()
 	code, out, _ := e.run("run", "-file", day1)
@@ -258,22 +248,22 @@ func TestE2E_BadRowsGoOn(t *testing.T) {
 			t.Errorf("report %s: %v", name, err)
 		}
 	}
-	rows := readCSV(t, filepath.Join(last, "success.csv"))
+	rows := readRows[report.OutcomeLine](t, filepath.Join(last, "success.csv"))
 	found := false
 	for _, r := range rows {
-		if r[1] == "'=SUM(1)" {
+		if r.Reference == "'=SUM(1)" {
 			found = true
 		}
-		if strings.HasPrefix(r[1], "=") {
+		if strings.HasPrefix(r.Reference, "=") {
 			t.Errorf("a live formula in success.csv: %q", r)
 		}
 	}
 	if !found {
 		t.Errorf("the formula-named customer is not in success.csv (inert): %q", rows)
 	}
-	errs := readCSV(t, filepath.Join(last, "errors.csv"))
-	if len(errs) != 2 || errs[1][1] != "C-1003" || errs[1][2] != "4" {
-		t.Errorf("errors.csv = %q", errs)
+	errs := readRows[report.OutcomeLine](t, filepath.Join(last, "errors.csv"))
+	if len(errs) != 1 || errs[0].Reference != "C-1003" || errs[0].Line != "4" {
+		t.Errorf("errors.csv = %+v", errs)
 	}
 	var summary map[string]any
 	data, _ = os.ReadFile(filepath.Join(last, "summary.json"))
@@ -282,6 +272,9 @@ func TestE2E_BadRowsGoOn(t *testing.T) {
 	}
 }
 
+// readCSV reads every cell of a CSV file, header included: for checks
+// that look at each cell alike (no live formula anywhere). A check of one
+// column reads the file by its columns' names: readRows.
 func readCSV(t *testing.T, path string) [][]string {
 	t.Helper()
 	f, err := os.Open(path)
@@ -363,9 +356,9 @@ func TestE2E_PlanBadInputs(t *testing.T) {
 		if code, stdout, errOut := e.run("plan", "-file", day1, "-out", out); code != ExitOK {
 			t.Fatalf("exit %d\n%s\n%s", code, stdout, errOut)
 		}
-		rows := readCSV(t, out)
-		if rows[0][0] != "operation" || len(rows) < 11 {
-			t.Errorf("plan.csv = %q", rows)
+		rows := readRows[report.PlanLine](t, out) // the header: PlanLine's columns
+		if len(rows) < 10 {
+			t.Errorf("plan.csv = %+v", rows)
 		}
 		e.assertNothingWritten()
 	})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/report"
 )
 
 // TestE2E_PlanListsColumns: the plan names the columns it reads and the
@@ -49,11 +50,11 @@ func TestE2E_PlanListsColumns(t *testing.T) {
 	if code, _, errOut := e.run("plan", "-file", export, "-out", csvPath); code != ExitOK {
 		t.Fatalf("plan -out p.csv: %d %s", code, errOut)
 	}
-	rows := readCSV(t, csvPath)
+	rows := readRows[report.PlanLine](t, csvPath)
 	var cols []string
 	for _, r := range rows {
-		if r[0] == "column" {
-			cols = append(cols, r[3]+"="+r[5]+":"+r[6])
+		if r.Operation == "column" {
+			cols = append(cols, r.Field+"="+r.New+":"+r.Reason)
 		}
 	}
 	if len(cols) != 15 || cols[0] != "reference=KUNNR:read" || cols[14] != "='=Notes:ignored" {

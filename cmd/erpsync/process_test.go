@@ -310,9 +310,10 @@ func checkResumedReports(t *testing.T, reports string) {
 func TestProcess_FaultsConverge(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	base := crmsimProcess(t, "-fail-rate", "0.2", "-throttle-rate", "0.2", "-fault-seed", "5")
-	// 100 rows (5 parents, 15 sub-customers): each throttled request
-	// waits crmsim's real Retry-After of 1 s, so 400 rows took ~30 s.
+	// Throttled answers ask for no wait (Retry-After: 0): with crmsim's
+	// default of 1 s, each throttled request idled its worker a second,
+	// 10-15 s of this test's time. 100 rows (5 parents, 15 sub-customers).
+	base := crmsimProcess(t, "-fail-rate", "0.2", "-throttle-rate", "0.2", "-retry-after", "0", "-fault-seed", "5")
 	export, _, err := genexport.WriteFiles(dir, genexport.Options{Rows: 100, Seed: 9})
 	if err != nil {
 		t.Fatal(err)

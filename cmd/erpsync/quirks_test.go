@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 	"erpsync/sync/reconcile"
 )
 
@@ -77,7 +78,7 @@ func handEdits(r reconcile.Reconciliation) int {
 func TestE2E_MillisecondsNoHandEdits(t *testing.T) {
 	t.Parallel()
 	const rows = 60
-	clock := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), step: 7 * time.Millisecond}
+	clock := simtest.Stepping(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), 7*time.Millisecond)
 	e := newE2E(t, crmsim.Options{Now: clock.Now, TimePrecision: "ms",
 		Quirks: crmsim.Quirks{DueTypeNames: []string{"daysAfterInvoiceDate", "daysAfterEndOfMonth"}}}, nil)
 	export := quirkExport(t, e.dir, rows)
@@ -142,7 +143,7 @@ func TestE2E_AnswersAsTheReferenceAllows(t *testing.T) {
 func TestAcceptance_Issue21(t *testing.T) {
 	t.Parallel()
 	const rows = 2000
-	clock := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), step: time.Millisecond}
+	clock := simtest.Stepping(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), time.Millisecond)
 	e := newE2E(t, crmsim.Options{User: testUser, Password: testPassword, Now: clock.Now, MaxPageSize: 50,
 		TimePrecision: "ms", Quirks: crmsim.Quirks{SessionRequests: 10, References: "ci"}}, sessionAuth)
 	export := quirkExport(t, e.dir, rows)

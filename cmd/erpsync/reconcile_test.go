@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 	"erpsync/sync/reconcile"
 )
 
@@ -20,7 +21,7 @@ var plainNumber = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]+)?$`)
 
 func TestE2E_Reconcile(t *testing.T) {
 	t.Parallel()
-	clock := &aheadClock{}
+	clock := simtest.Ahead()
 	e := newE2E(t, crmsim.Options{Now: clock.Now}, nil)
 	for _, day := range []string{day1, day2} {
 		if code, out, errOut := e.run("run", "-file", day); code != ExitOK {
@@ -38,7 +39,7 @@ func TestE2E_Reconcile(t *testing.T) {
 	}
 
 	// Hand edits in the CRM.
-	clock.Skip(time.Second)
+	clock.Advance(time.Second)
 	store := e.sim.Store
 	store.Put("C-1004", map[string]string{"creditLimit": "12500"})
 	store.DeleteByReference("C-1010")
@@ -163,8 +164,8 @@ func TestE2E_ReconcileListsInvalidRows(t *testing.T) {
 		t.Errorf("the screen does not list the invalid row:\n%s%s", stdout, errOut)
 	}
 	found := false
-	for _, row := range readCSV(t, filepath.Join(out, "reconciliation.csv")) {
-		if row[1] == reconcile.StatusInvalid && strings.Contains(row[6], "line 3") {
+	for _, row := range readRows[reconcile.CSVLine](t, filepath.Join(out, "reconciliation.csv")) {
+		if row.Status == reconcile.StatusInvalid && strings.Contains(row.Explanation, "line 3") {
 			found = true
 		}
 	}

@@ -2,19 +2,66 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/gocarina/gocsv"
+
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/report"
 )
 
+// readRows reads a report file back with gocsv into T, the row struct
+// the file is written from (sync/report's OutcomeLine, PlanLine…,
+// sync/reconcile's CSVLine): cells are found by their column's name, so a
+// reordered file reads the same, and a file that lacks one of T's
+// columns fails the test naming it.
+func readRows[T any](t *testing.T, path string) []T {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, err := csv.NewReader(bytes.NewReader(data)).Read()
+	if err != nil {
+		t.Fatalf("read %s: header: %v", path, err)
+	}
+	if missing := missingColumns[T](t, header); len(missing) > 0 {
+		t.Fatalf("read %s: no column %q (its header: %q)", path, missing, header)
+	}
+	var rows []T
+	if err := gocsv.UnmarshalBytes(data, &rows); err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	return rows
+}
+
+// missingColumns returns the columns T declares (its csv tags, as gocsv
+// writes them) that header lacks.
+func missingColumns[T any](t *testing.T, header []string) []string {
+	t.Helper()
+	declared, err := gocsv.MarshalString([]T{})
+	if err != nil {
+		t.Fatalf("gocsv cannot write %T: %v", *new(T), err)
+	}
+	var missing []string
+	for _, col := range strings.Split(strings.TrimSuffix(declared, "\n"), ",") {
+		if !slices.Contains(header, col) {
+			missing = append(missing, col)
+		}
+	}
+	return missing
+}
+
 // reportLines reads success.csv and errors.csv of a report folder: by
-// export line, the file and the message of each report line, and every
-// line's count (a row must be in one line of one file). A file that does
-// not end in a newline holds a cut line: an error.
+// export line, the file, the operation and the message of each report
+// line (a row must be in one line of one file). A file that does not end
+// in a newline holds a cut line: an error.
 func reportLines(t *testing.T, dir string) (byLine map[int][]string) {
 	t.Helper()
 	byLine = map[int][]string{}
@@ -27,14 +74,9 @@ func reportLines(t *testing.T, dir string) (byLine map[int][]string) {
 		if len(data) > 0 && !bytes.HasSuffix(data, []byte("\n")) {
 			t.Errorf("%s ends in a cut line: %q", path, data[max(0, len(data)-80):])
 		}
-		recs := readCSV(t, path)
-		if len(recs) == 0 {
-			t.Errorf("%s has no header line", path)
-			continue
-		}
-		for _, r := range recs[1:] {
-			if n, err := strconv.Atoi(r[2]); err == nil {
-				byLine[n] = append(byLine[n], name+" "+r[0]+" "+r[5])
+		for _, r := range readRows[report.OutcomeLine](t, path) {
+			if n, err := strconv.Atoi(r.Line); err == nil {
+				byLine[n] = append(byLine[n], name+" "+r.Operation+" "+r.Message)
 			}
 		}
 	}
@@ -92,5 +134,31 @@ func duplicateLinesListed(t *testing.T, kind string) {
 		if got := strings.Join(byLine[l], ""); !strings.HasPrefix(got, "errors.csv") || !strings.Contains(got, "lines 4, 13") {
 			t.Errorf("line %d (conflicting pair): %q", l, byLine[l])
 		}
+	}
+}
+
+// TestReportLines_ByColumnName: the report files are read back by their
+// columns' names (sync/report's OutcomeLine), not by position: a file
+// whose columns come in another order reads the same, and one that lacks
+// a declared column fails naming it.
+func TestReportLines_ByColumnName(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("success.csv", "message,line,reference,operation,error,http_status\ncreated,2,C-1,create,,201\n")
+	write("errors.csv", "line,operation,reference,http_status,error,message\n3,update,C-2,422,invalid_field,bad email\n")
+	byLine := reportLines(t, dir)
+	if got := byLine[2]; len(got) != 1 || got[0] != "success.csv create created" {
+		t.Errorf("line 2: %q, want the create read by its columns' names", got)
+	}
+	if got := byLine[3]; len(got) != 1 || got[0] != "errors.csv update bad email" {
+		t.Errorf("line 3: %q", got)
+	}
+	if missing := missingColumns[report.OutcomeLine](t, []string{"operation", "reference", "line", "error", "message"}); !slices.Equal(missing, []string{"http_status"}) {
+		t.Errorf("missing columns: %q, want http_status", missing)
 	}
 }

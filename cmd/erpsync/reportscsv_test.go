@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 )
 
 // europeanCSV sets reports.csv for a European Excel.
@@ -56,12 +57,12 @@ func TestE2E_ReportsCSV_European(t *testing.T) {
 // the customers compared), reconcile exits 1 only above N differences.
 func TestE2E_ReconcileFailOver(t *testing.T) {
 	t.Parallel()
-	clock := &aheadClock{}
+	clock := simtest.Ahead()
 	e := newE2E(t, crmsim.Options{Now: clock.Now}, nil)
 	if code, out, errOut := e.run("run", "-file", day1); code != ExitOK {
 		t.Fatalf("day 1: exit %d\n%s\n%s", code, out, errOut)
 	}
-	clock.Skip(time.Second)
+	clock.Advance(time.Second)
 	e.sim.Store.Put("C-1004", map[string]string{"creditLimit": "12500"}) // one difference of 10 customers
 	for _, tc := range []struct {
 		over string

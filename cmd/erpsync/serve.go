@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
@@ -26,7 +27,27 @@ type ServeCommand struct {
 	Stdout, Stderr io.Writer
 	// ready, when set, is told the address /healthz listens on (tests).
 	ready func(addr string)
+	// every, when set, ticks this often instead of the config's schedule
+	// (tests: cron's "@every" ticks each second at best).
+	every time.Duration
+	// retryWait, when set, is the spool's pause before a copy's try n
+	// (tests: the default waits n-1 seconds).
+	retryWait func(n int) time.Duration
 }
+
+// schedule is the config's schedule spec, read, or every's ticks.
+func (c *ServeCommand) schedule(spec string) (cron.Schedule, error) {
+	s, err := serve.ParseSchedule(spec)
+	if err == nil && c.every > 0 {
+		return everySchedule(c.every), nil
+	}
+	return s, err
+}
+
+// everySchedule ticks every so often, sub-second ticks included.
+type everySchedule time.Duration
+
+func (e everySchedule) Next(t time.Time) time.Time { return t.Add(time.Duration(e)) }
 
 // Run runs `erpsync serve -config FILE` until ctx is cancelled (SIGINT,
 // SIGTERM): then the scheduler stops, a running sync may finish within
@@ -41,7 +62,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if j.cfg.Schedule == "" {
 		return usage(errors.New("schedule is empty: serve runs on a cron schedule, e.g. \"CRON_TZ=Europe/Paris 0 2 * * *\""))
 	}
-	schedule, err := serve.ParseSchedule(j.cfg.Schedule)
+	schedule, err := c.schedule(j.cfg.Schedule)
 	if err != nil {
 		return usage(err)
 	}
@@ -55,6 +76,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer spool.Clean()
+	spool.Wait = c.retryWait
 	w := &serve.Worker{Metrics: m, Log: j.log, Checkpoint: j.db, CRMStats: j.client.Stats,
 		ReportsDir: j.cfg.Reports.Dir, ReportMode: os.FileMode(j.cfg.Reports.FileMode), ReportsCSV: csvFormat(j.cfg),
 		Inbox: &inbox.Inbox{

@@ -63,7 +63,7 @@ func TestServe_GuardHoldsExport(t *testing.T) {
 	if !strings.Contains(string(why), "max_delete") || !strings.Contains(string(why), "erpsync release") {
 		t.Errorf(".held.txt says %q", why)
 	}
-	time.Sleep(2500 * time.Millisecond) // two ticks or more: the held export is not run again
+	waitTicks(t, &logs, 3) // two whole ticks or more: the held export is not run again
 	if runs := f.runsOf(); len(runs) != 2 || runs[0].Status != state.StatusAborted {
 		t.Fatalf("runs = %+v, want day 1 done and day 2 aborted once", runs)
 	}

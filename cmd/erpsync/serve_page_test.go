@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 	"erpsync/sync/notify"
 )
 
@@ -25,7 +26,7 @@ import (
 func TestServe_PageAndHeld(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t, false)
-	clock := &aheadClock{}
+	clock := simtest.Ahead()
 	f := newServeFixture(t, crmsim.Options{Now: clock.Now}, "notify:\n  heartbeat_url: "+rc.srv.URL+"/hb\n  webhooks:\n  - url: "+rc.srv.URL+
 		"/hook\n    events: [held, guard, failed]\n    format: slack\n")
 	f.setConfig("max_delete: 30%", "max_delete: 1") // day 2 deletes 2
@@ -34,7 +35,7 @@ func TestServe_PageAndHeld(t *testing.T) {
 	addr, stop := f.serve(&logs)
 	waitFor(t, 20*time.Second, "day 1 synced", func() bool { return len(archived(t, f.archive)) == 1 })
 	// A hand edit in the CRM, in a second of its own.
-	clock.Skip(time.Second)
+	clock.Advance(time.Second)
 	if _, err := f.store.Put("C-1004", map[string]string{"name": xssName}); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 )
 
 // lockedBuffer is a bytes.Buffer safe for the logger's goroutines.
@@ -57,13 +57,8 @@ func newServeFixture(t *testing.T, opts crmsim.Options, extra string) *serveFixt
 	if err := os.MkdirAll(f.inbox, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	store, err := crmsim.NewStore(crmsim.DefaultSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.sim, f.store = crmsim.New(store, opts), store
-	ts := httptest.NewServer(f.sim)
-	t.Cleanup(ts.Close)
+	ts := simtest.Start(t, opts)
+	f.sim, f.store = ts.Server, ts.Store
 	demo, err := os.ReadFile("../../configs/demo.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +94,10 @@ func (f *serveFixture) drop(src, name string, age time.Duration) string {
 	return dest
 }
 
+// testTick is how often a test's serve ticks: its config says
+// "@every 1s", cron's shortest, and tests waited whole seconds for ticks.
+const testTick = 100 * time.Millisecond
+
 // serve runs `erpsync serve` until the returned stop is called; stop
 // returns Run's error.
 func (f *serveFixture) serve(stderr io.Writer) (addr string, stop func() error) {
@@ -106,7 +105,8 @@ func (f *serveFixture) serve(stderr io.Writer) (addr string, stop func() error) 
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	cmd := &ServeCommand{Stdout: io.Discard, Stderr: stderr, ready: func(a string) { ready <- a }}
+	cmd := &ServeCommand{Stdout: io.Discard, Stderr: stderr, ready: func(a string) { ready <- a }, every: testTick,
+		retryWait: func(int) time.Duration { return testTick }}
 	go func() { done <- cmd.Run(ctx, []string{"-config", f.cfgPath}) }()
 	select {
 	case addr = <-ready:
@@ -134,6 +134,25 @@ func (f *serveFixture) serve(stderr io.Writer) (addr string, stop func() error) 
 	return addr, stop
 }
 
+// TestServe_TestTicks: a test's serve ticks every serveFixture.tick,
+// not every second at best as cron's "@every 1s": each test that waits
+// for serve's ticks waited whole seconds for them.
+func TestServe_TestTicks(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 6, 2, 0, 0, 500_000_000, time.UTC)
+	cmd := &ServeCommand{every: testTick}
+	s, err := cmd.schedule("@every 1s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next := s.Next(at); !next.Equal(at.Add(testTick)) {
+		t.Errorf("next tick at %s, want %s", next, at.Add(testTick))
+	}
+	if s, _ := (&ServeCommand{}).schedule("@every 1s"); !s.Next(at).Equal(at.Add(500 * time.Millisecond)) {
+		t.Errorf("without a test's ticks: next %s, want the config's schedule (the next whole second)", s.Next(at))
+	}
+}
+
 // waitFor polls cond every 100 ms for at most d.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -143,6 +162,17 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 		}
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+// waitTicks waits until serve's cron has started n more ticks than it
+// had (its "cron: run" lines in logs): n ticks pass without a sleep that
+// guesses how long they take.
+func waitTicks(t *testing.T, logs *lockedBuffer, n int) {
+	t.Helper()
+	from := strings.Count(logs.String(), "cron: run")
+	waitFor(t, 20*time.Second, fmt.Sprintf("%d ticks", n), func() bool {
+		return strings.Count(logs.String(), "cron: run") >= from+n
+	})
 }
 
 func archived(t *testing.T, dir string) []string {
@@ -343,12 +373,15 @@ func TestServe_WaitsForGrowingFile(t *testing.T) {
 	os.WriteFile(f.cfgPath, []byte(strings.Replace(string(cfg), "settle: 200ms", "settle: 2s", 1)), 0o600)
 	path := filepath.Join(f.inbox, "growing.csv")
 	day1, _ := os.ReadFile("../../testdata/exports/day1.csv")
+	var logs lockedBuffer
+	_, stop := f.serve(&logs)
+	// The file appears once serve ticks (every testTick), whatever its
+	// start took: written before, it was settled at first sight when the
+	// start took longer than settle.
 	if err := os.WriteFile(path, day1[:200], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
-	_, stop := f.serve(&logs)
-	// Keep writing for 2.5 s: at least two ticks see it change.
+	// Keep writing for 1.5 s: many ticks see it change.
 	for i := 200; i < len(day1); i += 100 {
 		time.Sleep(250 * time.Millisecond)
 		fh, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
@@ -370,7 +403,8 @@ func TestServe_WaitsForGrowingFile(t *testing.T) {
 
 func TestServe_SkipsTickWhileRunning(t *testing.T) {
 	t.Parallel()
-	f := newServeFixture(t, crmsim.Options{Latency: 600 * time.Millisecond}, "")
+	// Each answer takes two ticks (testTick): the run spans several.
+	f := newServeFixture(t, crmsim.Options{Latency: 2 * testTick}, "")
 	f.drop("../../testdata/exports/day1.csv", "day1.csv", time.Minute)
 	var logs lockedBuffer
 	_, stop := f.serve(&logs)

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	gosync "sync"
 	"testing"
 	"time"
 
@@ -17,25 +15,10 @@ import (
 
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 	"erpsync/sync/reconcile"
 	"erpsync/sync/serve"
 )
-
-// stepClock is crmsim's clock in the acceptance test: each reading moves
-// it on by step, so time passes with the work done (sessions end, dates
-// differ) without the test waiting for it.
-type stepClock struct {
-	mu   gosync.Mutex
-	t    time.Time
-	step time.Duration
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(c.step)
-	return c.t
-}
 
 // bigExport writes n rows in the demo's SAP-like format.
 func bigExport(t *testing.T, dir string, n int) string {
@@ -60,7 +43,7 @@ func bigExport(t *testing.T, dir string, n int) string {
 func TestSession_Acceptance(t *testing.T) {
 	t.Parallel()
 	const rows = 2000
-	clock := &stepClock{t: time.Now().UTC(), step: time.Millisecond}
+	clock := simtest.Stepping(time.Now().UTC(), time.Millisecond)
 	e := newE2E(t, crmsim.Options{User: testUser, Password: testPassword, SessionTTL: 2 * time.Second,
 		Now: clock.Now, Latency: 20 * time.Millisecond, MaxPageSize: 37, TimePrecision: "ms"},
 		func(cfg string) string {
@@ -104,7 +87,7 @@ func TestSession_Acceptance(t *testing.T) {
 func TestE2E_PageCapAndMilliseconds(t *testing.T) {
 	t.Parallel()
 	const rows = 2000
-	clock := &stepClock{t: time.Now().UTC(), step: time.Millisecond}
+	clock := simtest.Stepping(time.Now().UTC(), time.Millisecond)
 	e := newE2E(t, crmsim.Options{Now: clock.Now, MaxPageSize: 37, TimePrecision: "ms"}, nil)
 	export := bigExport(t, e.dir, rows)
 	if code, out, errOut := e.run("run", "-file", export); code != ExitOK {
@@ -211,14 +194,8 @@ func TestSession_WrongPassword(t *testing.T) {
 func TestMetrics_Logins(t *testing.T) {
 	t.Parallel()
 	m := serve.NewMetrics()
-	store, err := crmsim.NewStore(crmsim.DefaultSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := &stepClock{t: time.Now().UTC()}
-	sim := crmsim.New(store, crmsim.Options{User: testUser, Password: testPassword, SessionTTL: time.Second, Now: now.Now})
-	ts := httptest.NewServer(sim)
-	defer ts.Close()
+	now := simtest.NewClock(time.Now().UTC())
+	ts := simtest.Start(t, crmsim.Options{User: testUser, Password: testPassword, SessionTTL: time.Second, Now: now.Now})
 	client, err := newClient(CRMConfig{BaseURL: ts.URL, APIVersion: "v1.0", Auth: crm.AuthSession,
 		UsernameEnv: testUserEnv, PasswordEnv: testPasswordEnv, Concurrency: 2, Timeout: 5 * time.Second, Retries: 1},
 		zap.NewNop(), m.ObserveCRM)
@@ -231,9 +208,7 @@ func TestMetrics_Logins(t *testing.T) {
 			t.Fatal(err)
 		}
 		if i == 0 {
-			now.mu.Lock()
-			now.t = now.t.Add(2 * time.Second) // the session ends
-			now.mu.Unlock()
+			now.Advance(2 * time.Second) // the session ends
 		}
 	}
 	if l, r := counterValue(t, m.Gatherer(), "erpsync_crm_logins_total"), counterValue(t, m.Gatherer(), "erpsync_crm_relogins_total"); l != 2 || r != 1 {

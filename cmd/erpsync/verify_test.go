@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 	"erpsync/sync/reconcile"
 )
 
@@ -22,12 +23,12 @@ import (
 // changed.
 func TestE2E_ReconcilePack_Verify(t *testing.T) {
 	t.Parallel()
-	clock := &aheadClock{}
+	clock := simtest.Ahead()
 	e := newE2E(t, crmsim.Options{Now: clock.Now}, nil)
 	if code, out, errOut := e.run("run", "-file", day1); code != ExitOK {
 		t.Fatalf("day 1: exit %d\n%s\n%s", code, out, errOut)
 	}
-	clock.Skip(time.Second)
+	clock.Advance(time.Second)
 	e.sim.Store.Put("C-1004", map[string]string{"creditLimit": "12500"})
 	pack := filepath.Join(e.dir, "pack")
 	if code, out, errOut := e.run("reconcile", "-file", day1, "-out", pack); code != ExitRowFails {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 )
 
 // TestE2E_Why_DemoRuns: after the demo's four runs (day 1, day 2, day 2
@@ -19,11 +20,11 @@ import (
 // counts the history; a reference never seen is exit 1 saying so.
 func TestE2E_Why_DemoRuns(t *testing.T) {
 	t.Parallel()
-	clock := &aheadClock{}
+	clock := simtest.Ahead()
 	e := newE2E(t, crmsim.Options{Now: clock.Now}, nil)
 	for i, day := range []string{day1, day2, day2, day2} {
 		if i == 3 {
-			clock.Skip(time.Second)
+			clock.Advance(time.Second)
 			e.sim.Store.Put("C-1004", map[string]string{"creditLimit": "99999"})
 		}
 		if code, out, errOut := e.run("run", "-file", day); code != ExitOK {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/guard"
 	"erpsync/sync/plan/plantest"
@@ -63,14 +63,12 @@ func leanPlan(t *testing.T, rows []mapping.Row) (*plan.Plan, *state.DB, *crmsim.
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := crmsim.NewDefault()
-	ts := httptest.NewServer(sim)
-	t.Cleanup(ts.Close)
+	ts := simtest.Start(t, crmsim.Options{})
 	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p, db, sim, client
+	return p, db, ts.Server, client
 }
 
 // waveLayout writes a plan as layout does, reading its upsert waves

@@ -17,32 +17,13 @@ import (
 
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 )
 
 const (
 	simUser     = "api-user"
 	simPassword = "s3cret-Pa55word-9d1e"
 )
-
-// fakeClock is crmsim's clock in these tests: time moves when told.
-type fakeClock struct {
-	mu gosync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // secrets records every token and cookie that crosses a front put before
 // crmsim, so a test can look for them where they must not be.
@@ -95,19 +76,14 @@ func bufferLogger() (*zap.Logger, *bytes.Buffer) {
 }
 
 // sessionSim is crmsim with the login on, a 2 s session and a fake clock.
-func sessionSim(t *testing.T) (*crmsim.Server, *fakeClock, *secrets, string) {
+func sessionSim(t *testing.T) (*crmsim.Server, *simtest.Clock, *secrets, string) {
 	t.Helper()
-	clock := newFakeClock()
-	store, err := crmsim.NewStore(crmsim.DefaultSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim := crmsim.New(store, crmsim.Options{User: simUser, Password: simPassword,
-		SessionTTL: 2 * time.Second, Now: clock.Now})
+	clock := simtest.NewClock(time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC))
 	sec := &secrets{}
-	ts := httptest.NewServer(sec.front(sim))
-	t.Cleanup(ts.Close)
-	return sim, clock, sec, ts.URL
+	ts := simtest.Serve(t, simtest.Setup{Options: crmsim.Options{User: simUser, Password: simPassword,
+		SessionTTL: 2 * time.Second, Now: clock.Now},
+		Front: func(sim *crmsim.Server) http.Handler { return sec.front(sim) }})
+	return ts.Server, clock, sec, ts.URL
 }
 
 func sessionConfig(log *zap.Logger) crm.Config {
@@ -306,7 +282,7 @@ func TestSession_LoginRedirectElsewhere(t *testing.T) {
 // call as a fatal *VersionError naming it, never as a missing customer;
 // with the right version, a missing customer or payment type is a 404.
 func TestClient_WrongVersion(t *testing.T) {
-	_, ts := MustSim(t, nil, crmsim.Options{})
+	_, ts := MustSim(t, crmsim.Options{})
 	ctx := context.Background()
 	c := MustClient(t, ts.URL, crm.Config{APIVersion: "v9"})
 	_, errList := c.ListPage(ctx, crm.ListQuery{})

@@ -14,21 +14,15 @@ import (
 
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 )
 
-// MustSim starts crmsim on loopback over store (the default seed when nil).
-func MustSim(tb testing.TB, store *crmsim.Store, opts crmsim.Options) (*crmsim.Server, *httptest.Server) {
+// MustSim starts crmsim on loopback with the built-in seed (simtest's
+// one starter).
+func MustSim(tb testing.TB, opts crmsim.Options) (*crmsim.Server, *simtest.Sim) {
 	tb.Helper()
-	if store == nil {
-		var err error
-		if store, err = crmsim.NewStore(crmsim.DefaultSeed()); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	sim := crmsim.New(store, opts)
-	ts := httptest.NewServer(sim)
-	tb.Cleanup(ts.Close)
-	return sim, ts
+	sim := simtest.Start(tb, opts)
+	return sim.Server, sim
 }
 
 // MustClient returns a client of url with fast backoff.
@@ -67,12 +61,24 @@ func faultyFront(next http.Handler, n int64, status int, retryAfter string) (htt
 	}), &seen
 }
 
+// faultySim serves crmsim (the built-in seed) behind faultyFront.
+func faultySim(tb testing.TB, n int64, status int, retryAfter string) (*simtest.Sim, *atomic.Int64) {
+	tb.Helper()
+	var seen *atomic.Int64
+	sim := simtest.Serve(tb, simtest.Setup{Front: func(s *crmsim.Server) http.Handler {
+		var front http.Handler
+		front, seen = faultyFront(s, n, status, retryAfter)
+		return front
+	}})
+	return sim, seen
+}
+
 func upsertForm(name string) *crm.Form {
 	return crm.NewForm().Set("name", name).Set("categoryId", "jewelry").Set("creditLimit", "5000")
 }
 
 func TestClient_Upsert(t *testing.T) {
-	_, ts := MustSim(t, nil, crmsim.Options{})
+	_, ts := MustSim(t, crmsim.Options{})
 	c := MustClient(t, ts.URL, crm.Config{})
 	ctx := context.Background()
 
@@ -132,7 +138,7 @@ func TestClient_Upsert(t *testing.T) {
 }
 
 func TestClient_CreateUpdateDelete(t *testing.T) {
-	_, ts := MustSim(t, nil, crmsim.Options{})
+	_, ts := MustSim(t, crmsim.Options{})
 	c := MustClient(t, ts.URL, crm.Config{})
 	ctx := context.Background()
 
@@ -174,7 +180,7 @@ func TestClient_CreateUpdateDelete(t *testing.T) {
 }
 
 func TestClient_Image(t *testing.T) {
-	_, ts := MustSim(t, nil, crmsim.Options{})
+	_, ts := MustSim(t, crmsim.Options{})
 	c := MustClient(t, ts.URL, crm.Config{})
 	png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...)
 	f := upsertForm("With logo")
@@ -195,6 +201,7 @@ func TestClient_Image(t *testing.T) {
 }
 
 func TestClient_RetryAfter(t *testing.T) {
+	t.Parallel() // it waits the Retry-After it is told; it shares nothing
 	for _, tc := range []struct {
 		name  string
 		value func() string
@@ -204,10 +211,8 @@ func TestClient_RetryAfter(t *testing.T) {
 		{"http date", func() string { return time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat) }, 900 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sim := crmsim.NewDefault()
-			front, seen := faultyFront(sim, 1, http.StatusTooManyRequests, tc.value())
-			ts := httptest.NewServer(front)
-			defer ts.Close()
+			t.Parallel()
+			ts, seen := faultySim(t, 1, http.StatusTooManyRequests, tc.value())
 			c := MustClient(t, ts.URL, crm.Config{Retries: -1}) // no failure retries: a 429 is not a failure
 			start := time.Now()
 			if _, err := c.Upsert(context.Background(), "T-1", upsertForm("Throttled")); err != nil {
@@ -227,7 +232,8 @@ func TestClient_RetryAfter(t *testing.T) {
 }
 
 func TestClient_ThrottleWaitBounded(t *testing.T) {
-	_, ts := MustSim(t, nil, crmsim.Options{ThrottleRate: 1})
+	t.Parallel() // it waits crmsim's Retry-After of 1 s; it shares nothing
+	_, ts := MustSim(t, crmsim.Options{ThrottleRate: 1})
 	c := MustClient(t, ts.URL, crm.Config{MaxThrottleWait: 1500 * time.Millisecond})
 	_, err := c.Upsert(context.Background(), "T-1", upsertForm("Always throttled"))
 	if !errors.Is(err, crm.ErrRetriesExhausted) {
@@ -239,10 +245,8 @@ func TestClient_ThrottleWaitBounded(t *testing.T) {
 }
 
 func TestClient_ServerErrorsRetried(t *testing.T) {
-	sim := crmsim.NewDefault()
-	front, seen := faultyFront(sim, 2, http.StatusInternalServerError, "")
-	ts := httptest.NewServer(front)
-	defer ts.Close()
+	ts, seen := faultySim(t, 2, http.StatusInternalServerError, "")
+	sim := ts.Server
 	c := MustClient(t, ts.URL, crm.Config{Retries: 3})
 	if _, err := c.Upsert(context.Background(), "R-1", upsertForm("Retried")); err != nil {
 		t.Fatal(err)
@@ -269,7 +273,7 @@ func TestClient_ServerErrorsRetried(t *testing.T) {
 	})
 
 	t.Run("fail rate converges", func(t *testing.T) {
-		_, ts := MustSim(t, nil, crmsim.Options{FailRate: 0.3, FaultSeed: 7})
+		_, ts := MustSim(t, crmsim.Options{FailRate: 0.3, FaultSeed: 7})
 		c := MustClient(t, ts.URL, crm.Config{Retries: 10, MaxThrottleWait: time.Minute})
 		for i := range 10 {
 			if _, err := c.Upsert(context.Background(), fmt.Sprintf("F-%d", i), upsertForm("Faulty")); err != nil {
@@ -283,10 +287,7 @@ func TestClient_ServerErrorsRetried(t *testing.T) {
 }
 
 func TestClient_CreateNotRetried(t *testing.T) {
-	sim := crmsim.NewDefault()
-	front, seen := faultyFront(sim, 1, http.StatusInternalServerError, "")
-	ts := httptest.NewServer(front)
-	defer ts.Close()
+	ts, seen := faultySim(t, 1, http.StatusInternalServerError, "")
 	c := MustClient(t, ts.URL, crm.Config{Retries: 5})
 	_, err := c.Create(context.Background(), crm.NewForm().Set("reference", "C-1").Set("name", "Once"))
 	var apiErr *crm.APIError
@@ -300,7 +301,7 @@ func TestClient_CreateNotRetried(t *testing.T) {
 
 func TestClient_Unauthorized(t *testing.T) {
 	const token = "s3cr3t-token-value"
-	sim, ts := MustSim(t, nil, crmsim.Options{Token: "the-right-one"})
+	sim, ts := MustSim(t, crmsim.Options{Token: "the-right-one"})
 	c := MustClient(t, ts.URL, crm.Config{Token: token, Retries: 5})
 	_, err := c.Upsert(context.Background(), "A-1", upsertForm("Nope"))
 	if !crm.IsFatal(err) {
@@ -337,7 +338,7 @@ func TestClient_Unreachable(t *testing.T) {
 }
 
 func TestClient_Cancelled(t *testing.T) {
-	_, ts := MustSim(t, nil, crmsim.Options{Latency: 2 * time.Second})
+	_, ts := MustSim(t, crmsim.Options{Latency: 2 * time.Second})
 	c := MustClient(t, ts.URL, crm.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -358,21 +359,17 @@ func TestClient_List(t *testing.T) {
 			"reference": fmt.Sprintf("L-%04d", i), "name": fmt.Sprintf("Customer %d", i), "categoryId": "retail",
 		})
 	}
-	store, err := crmsim.NewStore(seed)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Touch customers in reverse order, one second apart, so that the order
 	// by lastUpdated differs from the order of creation.
-	clock := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) // after the seed's real-time stamps
-	store.Now = func() time.Time { return clock }
+	clock := simtest.NewClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)) // after the seed's real-time stamps
+	ts := simtest.Serve(t, simtest.Setup{Seed: &seed, StoreClock: clock.Now})
+	sim, store := ts.Server, ts.Store
 	for i := 1049; i >= 0; i -= 3 {
-		clock = clock.Add(time.Second)
+		clock.Advance(time.Second)
 		if _, err := store.Put(fmt.Sprintf("L-%04d", i), map[string]string{"email": fmt.Sprintf("c%d@example.com", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	sim, ts := MustSim(t, store, crmsim.Options{})
 	c := MustClient(t, ts.URL, crm.Config{})
 
 	var got []crm.Customer
@@ -430,7 +427,7 @@ func TestClient_List(t *testing.T) {
 func BenchmarkUpsert(b *testing.B) {
 	for _, conc := range []int{1, 8, 32} {
 		b.Run(fmt.Sprintf("concurrency=%d", conc), func(b *testing.B) {
-			_, ts := MustSim(b, nil, crmsim.Options{})
+			_, ts := MustSim(b, crmsim.Options{})
 			c := MustClient(b, ts.URL, crm.Config{Concurrency: conc})
 			f := upsertForm("Benchmark customer").Set("billingCity", "Nice").Set("billingCountry", "FR")
 			var next atomic.Int64

@@ -2,23 +2,21 @@ package crm_test
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"reflect"
 	"testing"
 	"unsafe"
 
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 )
 
 // sharedPages serves 30 customers with texts, nested objects and lists,
 // and fetches the same page twice.
 func sharedPages(t *testing.T) (*crm.PageAnswer, *crm.PageAnswer) {
 	t.Helper()
-	store, err := crmsim.NewStore(crmsim.DefaultSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
+	ts := simtest.Start(t, crmsim.Options{})
+	store := ts.Store
 	for i := range 30 {
 		_, err := store.Put(fmt.Sprintf("S-%02d", i), map[string]string{
 			"name": fmt.Sprintf("Shared \u00e9 %d", i), "email": fmt.Sprintf("s%d@example.com", i),
@@ -28,8 +26,6 @@ func sharedPages(t *testing.T) (*crm.PageAnswer, *crm.PageAnswer) {
 			t.Fatal(err)
 		}
 	}
-	ts := httptest.NewServer(crmsim.New(store, crmsim.Options{}))
-	t.Cleanup(ts.Close)
 	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL})
 	if err != nil {
 		t.Fatal(err)

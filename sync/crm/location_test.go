@@ -10,6 +10,7 @@ import (
 
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 )
 
 // jsessionidFront answers as a servlet container does on a first login:
@@ -39,19 +40,14 @@ func jsessionidFront(next http.Handler) http.Handler {
 // ";jsessionid=…" in its path is the success it is, and no redirect's
 // session id or query reaches an error message.
 func TestSession_PathParametersInLocations(t *testing.T) {
-	store, err := crmsim.NewStore(crmsim.DefaultSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim := crmsim.New(store, crmsim.Options{User: simUser, Password: simPassword})
-	ts := httptest.NewServer(jsessionidFront(sim))
-	t.Cleanup(ts.Close)
+	ts := simtest.Serve(t, simtest.Setup{Options: crmsim.Options{User: simUser, Password: simPassword},
+		Front: func(sim *crmsim.Server) http.Handler { return jsessionidFront(sim) }})
 	c := MustClient(t, ts.URL, sessionConfig(nil))
 	ctx := context.Background()
 	if _, err := c.Upsert(ctx, "S-1", upsertForm("Session One")); err != nil {
 		t.Fatalf("login through a ;jsessionid redirect: %v", err)
 	}
-	_, err = c.Upsert(ctx, "MOVED", upsertForm("Moved"))
+	_, err := c.Upsert(ctx, "MOVED", upsertForm("Moved"))
 	var re *crm.RedirectError
 	if !errors.As(err, &re) {
 		t.Fatalf("Upsert = %v, want a RedirectError", err)

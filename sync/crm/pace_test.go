@@ -3,7 +3,7 @@ package crm_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
+	"net/http"
 	"testing"
 	"time"
 
@@ -11,6 +11,7 @@ import (
 
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 )
 
 // TestClient_PacedAtTheRateLimit (issue 25 §2): a client whose
@@ -22,13 +23,9 @@ import (
 // the refusals; no time is measured.
 func TestClient_PacedAtTheRateLimit(t *testing.T) {
 	const rate, n = 50, 200
-	store, err := crmsim.NewStore(crmsim.DefaultSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim := crmsim.New(store, crmsim.Options{Latency: 10 * time.Millisecond})
-	ts := httptest.NewServer(crmsim.RateLimit(sim, rate, nil))
-	t.Cleanup(ts.Close)
+	ts := simtest.Serve(t, simtest.Setup{Options: crmsim.Options{Latency: 10 * time.Millisecond},
+		Front: func(sim *crmsim.Server) http.Handler { return crmsim.RateLimit(sim, rate, nil) }})
+	sim := ts.Server
 	c := MustClient(t, ts.URL, crm.Config{RateLimit: rate, Concurrency: 4, BackoffBase: 200 * time.Millisecond, BackoffMax: time.Second})
 	g, ctx := errgroup.WithContext(context.Background())
 	g.SetLimit(4)

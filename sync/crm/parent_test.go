@@ -13,7 +13,7 @@ import (
 // (an upsert's, a show's, a page's, the parent on another page), asking
 // each parent once.
 func TestClient_ParentAnsweredAsID(t *testing.T) {
-	sim, ts := MustSim(t, nil, crmsim.Options{Quirks: crmsim.Quirks{ParentShape: "id"}})
+	sim, ts := MustSim(t, crmsim.Options{Quirks: crmsim.Quirks{ParentShape: "id"}})
 	c := MustClient(t, ts.URL, crm.Config{})
 	ctx := context.Background()
 	parent, err := c.Upsert(ctx, "P-1", upsertForm("Parent"))
@@ -74,7 +74,7 @@ func TestCustomerLink_Shapes(t *testing.T) {
 // parent was resolved is read under its new reference once an answer
 // carries it.
 func TestClient_ParentRenamed(t *testing.T) {
-	_, ts := MustSim(t, nil, crmsim.Options{Quirks: crmsim.Quirks{ParentShape: "id"}})
+	_, ts := MustSim(t, crmsim.Options{Quirks: crmsim.Quirks{ParentShape: "id"}})
 	c := MustClient(t, ts.URL, crm.Config{})
 	ctx := context.Background()
 	parent, err := c.Upsert(ctx, "P-1", upsertForm("Parent"))

@@ -55,7 +55,7 @@ func TestClient_RedirectNotFollowed(t *testing.T) {
 				target = httptest.NewServer(other)
 			}
 			defer target.Close()
-			sim, _ := MustSim(t, nil, crmsim.Options{Token: token})
+			sim, _ := MustSim(t, crmsim.Options{Token: token})
 			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.Method == http.MethodGet {
 					sim.ServeHTTP(w, r)

@@ -20,7 +20,7 @@ import (
 // next repeat is refused again. Each such end gets a new login (up to
 // three a call); every call goes through.
 func TestSession_EndsAgainDuringOneCall(t *testing.T) {
-	sim, ts := MustSim(t, nil, crmsim.Options{User: simUser, Password: simPassword, FailRate: 0.1, FaultSeed: 7,
+	sim, ts := MustSim(t, crmsim.Options{User: simUser, Password: simPassword, FailRate: 0.1, FaultSeed: 7,
 		Quirks: crmsim.Quirks{SessionRequests: 1}})
 	cfg := sessionConfig(nil)
 	cfg.Retries = 20
@@ -40,7 +40,7 @@ func TestSession_EndsAgainDuringOneCall(t *testing.T) {
 // TestSession_ShortSessionsConcurrent: 8 workers, sessions of 10 requests:
 // 240 upserts all go through, the workers sharing each new session.
 func TestSession_ShortSessionsConcurrent(t *testing.T) {
-	sim, ts := MustSim(t, nil, crmsim.Options{User: simUser, Password: simPassword,
+	sim, ts := MustSim(t, crmsim.Options{User: simUser, Password: simPassword,
 		Quirks: crmsim.Quirks{SessionRequests: 10}})
 	cfg := sessionConfig(nil)
 	cfg.Concurrency = 8
@@ -79,7 +79,7 @@ func TestSession_ShortSessionsConcurrent(t *testing.T) {
 // means it ended (a login again, the call repeated); a 403 on a session
 // that never worked is a right the user lacks: fatal, no new login.
 func TestSession_ForbiddenOnAWorkingSession(t *testing.T) {
-	sim, _ := MustSim(t, nil, crmsim.Options{User: simUser, Password: simPassword})
+	sim, _ := MustSim(t, crmsim.Options{User: simUser, Password: simPassword})
 	var forbid atomic.Int64 // API calls still to answer 403
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") && forbid.Add(-1) >= 0 {

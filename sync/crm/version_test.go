@@ -12,7 +12,7 @@ import (
 // TestClient_DefaultVersionIsV21: a client told no version calls
 // /api/v2.1/, the reference's version, which a CRM serving only it answers.
 func TestClient_DefaultVersionIsV21(t *testing.T) {
-	_, ts := MustSim(t, nil, crmsim.Options{Versions: []string{"v2.1"}})
+	_, ts := MustSim(t, crmsim.Options{Versions: []string{"v2.1"}})
 	c := MustClient(t, ts.URL, crm.Config{})
 	if _, err := c.ListPage(context.Background(), crm.ListQuery{Max: 1}); err != nil {
 		t.Fatalf("list with the default version: %v", err)
@@ -23,7 +23,7 @@ func TestClient_DefaultVersionIsV21(t *testing.T) {
 // deprecated_version warning, which the client keeps; ProbeVersion says
 // which versions answer, each with its warning, and touches no other.
 func TestClient_Deprecation(t *testing.T) {
-	sim, ts := MustSim(t, nil, crmsim.Options{Versions: []string{"v1.0", "v2.1"},
+	sim, ts := MustSim(t, crmsim.Options{Versions: []string{"v1.0", "v2.1"},
 		Quirks: crmsim.Quirks{DeprecatedVersions: []string{"v1.0"}}})
 	ctx := context.Background()
 	old := MustClient(t, ts.URL, crm.Config{APIVersion: "v1.0"})

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	gosync "sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 	"erpsync/sync/refresh"
 )
 
@@ -48,7 +48,7 @@ func listWhileChanging(t *testing.T, concurrency, first, last int, more bool) {
 	var mu gosync.Mutex
 	requests := 0
 	deleted, created, edited := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	sim := crmsim.New(store, crmsim.Options{})
+	var sim *crmsim.Server // the simulator behind front, once served
 	front := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		requests++
@@ -80,8 +80,7 @@ func listWhileChanging(t *testing.T, concurrency, first, last int, more bool) {
 		mu.Unlock()
 		sim.ServeHTTP(w, r)
 	})
-	ts := httptest.NewServer(front)
-	defer ts.Close()
+	ts := simtest.Serve(t, simtest.Setup{Store: store, Front: func(s *crmsim.Server) http.Handler { sim = s; return front }})
 	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL, Concurrency: concurrency})
 	if err != nil {
 		t.Fatal(err)
@@ -175,16 +174,16 @@ func TestListAll_OffsetIgnored(t *testing.T) {
 func TestListAll_RequestsInFlight(t *testing.T) {
 	store, _ := seedStore(t, 600, 0)
 	var inFlight, most atomic.Int64
-	sim := crmsim.New(store, crmsim.Options{})
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := inFlight.Add(1)
-		defer inFlight.Add(-1)
-		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-		}
-		time.Sleep(2 * time.Millisecond) // answers overlap
-		sim.ServeHTTP(w, r)
-	}))
-	t.Cleanup(ts.Close)
+	ts := simtest.Serve(t, simtest.Setup{Store: store, Front: func(sim *crmsim.Server) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n := inFlight.Add(1)
+			defer inFlight.Add(-1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			time.Sleep(2 * time.Millisecond) // answers overlap
+			sim.ServeHTTP(w, r)
+		})
+	}})
 	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL, Concurrency: 3})
 	if err != nil {
 		t.Fatal(err)

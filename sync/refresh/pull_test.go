@@ -16,6 +16,7 @@ import (
 
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 	"erpsync/sync/refresh"
 )
 
@@ -24,15 +25,14 @@ import (
 // and each must come back at its newest version.
 func TestPull_ChangesBetweenPages(t *testing.T) {
 	var mu gosync.Mutex
-	clock := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
-	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
-	tick := func() { mu.Lock(); clock = clock.Add(time.Second); mu.Unlock() }
+	clock := simtest.NewClock(time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC))
+	tick := func() { clock.Advance(time.Second) }
 
 	store, err := crmsim.NewStore(crmsim.DefaultSeed())
 	if err != nil {
 		t.Fatal(err)
 	}
-	store.Now = now
+	store.Now = clock.Now
 	// 250 customers share one second (a timestamp group wider than a
 	// page), then 250 more one second apart.
 	for i := range 500 {
@@ -48,7 +48,7 @@ func TestPull_ChangesBetweenPages(t *testing.T) {
 	// pages already read (and one not yet read): each moves to the end.
 	var requests int
 	edits := map[string]int{}
-	sim := crmsim.New(store, crmsim.Options{})
+	var sim *crmsim.Server // the simulator behind front, once served
 	front := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		requests++
@@ -65,8 +65,7 @@ func TestPull_ChangesBetweenPages(t *testing.T) {
 		}
 		sim.ServeHTTP(w, r)
 	})
-	ts := httptest.NewServer(front)
-	defer ts.Close()
+	ts := simtest.Serve(t, simtest.Setup{Store: store, Front: func(s *crmsim.Server) http.Handler { sim = s; return front }})
 	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL})
 	if err != nil {
 		t.Fatal(err)
@@ -91,12 +90,12 @@ func TestPull_ChangesBetweenPages(t *testing.T) {
 	if len(edits) < 10 {
 		t.Fatalf("only %d customers were edited mid-walk: the test did not exercise the walk", len(edits))
 	}
-	if !res.Newest.Equal(now()) {
-		t.Errorf("newest = %s, want %s", res.Newest, now())
+	if !res.Newest.Equal(clock.Now()) {
+		t.Errorf("newest = %s, want %s", res.Newest, clock.Now())
 	}
 
 	t.Run("since a watermark", func(t *testing.T) {
-		since := now().Add(-3 * time.Second)
+		since := clock.Now().Add(-3 * time.Second)
 		res, err := refresh.Pull(context.Background(), client, refresh.PullOptions{Since: since, PageSize: 40})
 		if err != nil {
 			t.Fatal(err)
@@ -190,9 +189,7 @@ func (f *front) rewrite(body []byte) []byte {
 // newCRM starts crmsim over store behind f and returns a client of it.
 func newCRM(t *testing.T, store *crmsim.Store, f *front) *crm.Client {
 	t.Helper()
-	f.sim = crmsim.New(store, crmsim.Options{})
-	ts := httptest.NewServer(f)
-	t.Cleanup(ts.Close)
+	ts := simtest.Serve(t, simtest.Setup{Store: store, Front: func(sim *crmsim.Server) http.Handler { f.sim = sim; return f }})
 	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -209,17 +206,17 @@ func seedStore(t *testing.T, n, shared int) (*crmsim.Store, time.Time) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
-	store.Now = func() time.Time { return clock }
+	clock := simtest.NewClock(time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC))
+	store.Now = clock.Now
 	for i := range n {
 		if i >= shared {
-			clock = clock.Add(time.Second)
+			clock.Advance(time.Second)
 		}
 		if _, err := store.Put(fmt.Sprintf("K-%04d", i), map[string]string{"name": fmt.Sprintf("Customer %d", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return store, clock
+	return store, clock.Now()
 }
 
 // checkPulled compares a pull with the store: every customer changed at
@@ -333,21 +330,16 @@ func TestPull_UnreadableRecord(t *testing.T) {
 // seen once at their lastUpdated, from the start and from a watermark in
 // the middle of a second, in a bounded number of pages.
 func TestPull_CRMMilliseconds(t *testing.T) {
-	store, err := crmsim.NewStore(crmsim.DefaultSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := time.Date(2026, 3, 1, 2, 0, 0, int(time.Millisecond), time.UTC)
-	now := func() time.Time { clock = clock.Add(3 * time.Millisecond); return clock }
-	sim := crmsim.New(store, crmsim.Options{Now: now, TimePrecision: "ms", MaxPageSize: 37})
+	clock := simtest.Stepping(time.Date(2026, 3, 1, 2, 0, 0, int(time.Millisecond), time.UTC), 3*time.Millisecond)
+	f := &front{}
+	ts := simtest.Serve(t, simtest.Setup{Options: crmsim.Options{Now: clock.Now, TimePrecision: "ms", MaxPageSize: 37},
+		Front: func(sim *crmsim.Server) http.Handler { f.sim = sim; return f }})
+	store := ts.Store
 	for i := range 1000 {
 		if _, err := store.Put(fmt.Sprintf("K-%04d", i), map[string]string{"name": fmt.Sprintf("Customer %d", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	f := &front{sim: sim}
-	ts := httptest.NewServer(f)
-	t.Cleanup(ts.Close)
 	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL})
 	if err != nil {
 		t.Fatal(err)

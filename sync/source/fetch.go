@@ -32,6 +32,9 @@ type FetchOptions struct {
 	// SpoolDir holds the copies of remote exports for the run: the state
 	// file's folder by convention; "" is the system's temporary folder.
 	SpoolDir string
+	// RetryWait is the pause before a copy's try n (Spool.Wait); nil
+	// means the spool's own, n-1 seconds.
+	RetryWait func(n int) time.Duration
 }
 
 // Fetch picks a run's export — flagFile (-file) when given, else the
@@ -72,6 +75,7 @@ func Fetch(ctx context.Context, cfg Settings, flagFile string, opt FetchOptions)
 	if err != nil {
 		return nil, nil, err
 	}
+	sp.Wait = opt.RetryWait
 	c, err := sp.Fetch(ctx, st, e)
 	if err != nil {
 		_ = sp.Clean()

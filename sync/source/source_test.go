@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,8 +39,11 @@ func getenv(name string) string {
 	return ""
 }
 
+// fetchOptions are a test's: a copy's retries follow at once (the
+// spool's own pauses are 1 s, 2 s…), what they do is the test's point.
 func fetchOptions(t *testing.T) source.FetchOptions {
-	return source.FetchOptions{Options: source.Options{Getenv: getenv}, SpoolDir: t.TempDir()}
+	return source.FetchOptions{Options: source.Options{Getenv: getenv}, SpoolDir: t.TempDir(),
+		RetryWait: func(int) time.Duration { return 0 }}
 }
 
 // export is a file's content, large enough to be sent in many packets.
@@ -174,10 +178,15 @@ func TestFetch_CutTransferRetried(t *testing.T) {
 	writeFile(t, filepath.Join(inbox, "day1.csv"), data, time.Now())
 	cfg := sftpConfig(t, srv, inbox+"/*.csv")
 
+	// The spool's pauses between tries (1 s, then 2 s) are the test's
+	// own: what a retry does is what is shown, not how long it waits.
+	var waited []int
+	noWait := func(n int) time.Duration { waited = append(waited, n); return 0 }
 	t.Run("once: the second try gets it whole", func(t *testing.T) {
 		srv.CutAfter(40_000, 1)
 		before := srv.Connections()
 		opt := fetchOptions(t)
+		opt.RetryWait = noWait
 		exp, cleanup, err := source.Fetch(context.Background(), cfg, "", opt)
 		if err != nil {
 			t.Fatal(err)
@@ -194,6 +203,7 @@ func TestFetch_CutTransferRetried(t *testing.T) {
 	t.Run("every time: an error, nothing in the spool", func(t *testing.T) {
 		srv.CutAfter(40_000, 100)
 		opt := fetchOptions(t)
+		opt.RetryWait = noWait
 		_, _, err := source.Fetch(context.Background(), cfg, "", opt)
 		if err == nil || !strings.Contains(err.Error(), "after 3 tries") {
 			t.Fatalf("err = %v, want a copy failed after 3 tries", err)
@@ -203,6 +213,9 @@ func TestFetch_CutTransferRetried(t *testing.T) {
 		}
 		srv.CutAfter(0, 0)
 	})
+	if !slices.Equal(waited, []int{2, 2, 3}) {
+		t.Errorf("paused before tries %v, want 2 (once), then 2 and 3", waited)
+	}
 }
 
 func TestFetch_S3(t *testing.T) {

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"reflect"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 )
 
 // The conformance test checks the simulator on the wire, against the CRM's
@@ -322,48 +322,21 @@ var unreachable = map[string]string{
 	secUpsert + " not_unique":  "the reference comes from the path and names the customer to update; upsert takes no reference parameter",
 }
 
-// clock is the store's clock, driven by the test.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
 // t0 is the reference examples' dateCreated.
 var t0 = time.Date(2015, 12, 17, 23, 0, 0, 0, time.UTC)
 
 // sim is a crmsim served over HTTP on loopback, with a clock the test drives.
 type sim struct {
 	store *crmsim.Store
-	clock *clock
+	clock *simtest.Clock
 	url   string
 }
 
 func newSim(t *testing.T, seed crmsim.Seed, opts crmsim.Options) *sim {
 	t.Helper()
-	store, err := crmsim.NewStore(seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := &clock{now: t0}
-	store.Now = clk.Now
-	srv := httptest.NewServer(crmsim.New(store, opts))
-	t.Cleanup(srv.Close)
-	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
-		t.Fatalf("server listens on %s, want 127.0.0.1", srv.URL)
-	}
-	return &sim{store: store, clock: clk, url: srv.URL}
+	clk := simtest.NewClock(t0)
+	srv := simtest.Serve(t, simtest.Setup{Seed: &seed, Options: opts, StoreClock: clk.Now})
+	return &sim{store: srv.Store, clock: clk, url: srv.URL}
 }
 
 // call is one request: a urlencoded form, or a multipart one when it
@@ -1475,6 +1448,15 @@ func TestConformance_Faults(t *testing.T) {
 		}
 		if n := s.store.Len(); n != 3 {
 			t.Errorf("%d customers after throttled calls, want 3", n)
+		}
+	})
+	// A test's CRM that throttles without making it wait: Retry-After 0.
+	t.Run("throttle with no wait", func(t *testing.T) {
+		s := fixture(t, crmsim.Options{ThrottleRate: 1, RetryAfter: "0"})
+		a := s.do(t, serverErrorCases()[0].call)
+		a.wantError(t, 429, "too_many_requests", "")
+		if got := a.header.Get("Retry-After"); got != "0" {
+			t.Errorf("Retry-After = %q, want 0", got)
 		}
 	})
 }

@@ -12,6 +12,7 @@
 package crmsim
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -61,6 +62,10 @@ type Options struct {
 	// ThrottleRate is the share of API requests answered 429 with
 	// Retry-After: 1.
 	ThrottleRate float64
+	// RetryAfter is the Retry-After of those answers, in whole seconds;
+	// "" is "1". "0" throttles without a wait: tests of retries under
+	// throttling that need not wait a second each.
+	RetryAfter string
 	// FaultSeed makes the faults reproducible; 0 picks one at random.
 	FaultSeed uint64
 	// Quirks are behaviours of the real CRM that the reference does not
@@ -141,6 +146,9 @@ func (o Options) Validate() error {
 	}
 	if o.SessionTTL < 0 || o.MaxPageSize < 0 {
 		return errors.New("-session-ttl and -max-page-size cannot be negative")
+	}
+	if n, err := strconv.Atoi(cmp.Or(o.RetryAfter, "1")); err != nil || n < 0 || n > 86400 {
+		return fmt.Errorf("-retry-after %q: want whole seconds, 0 to 86400", o.RetryAfter)
 	}
 	if _, ok := precisions[o.TimePrecision]; !ok {
 		return fmt.Errorf("-time-precision %q: want s or ms", o.TimePrecision)
@@ -309,7 +317,7 @@ func (s *Server) route(op, pattern string, h func(http.ResponseWriter, *http.Req
 		}
 		if err := s.faults(); err != nil {
 			if err.status == http.StatusTooManyRequests {
-				w.Header().Set("Retry-After", "1")
+				w.Header().Set("Retry-After", cmp.Or(s.opts.RetryAfter, "1"))
 			}
 			writeError(w, err)
 			return

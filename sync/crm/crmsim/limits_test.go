@@ -6,13 +6,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 )
 
 // TestConformance_Versions: crmsim answers the versions it is told
@@ -52,19 +52,15 @@ func TestConformance_Versions(t *testing.T) {
 // walking the next links reads every customer once.
 func TestConformance_MaxPageSize(t *testing.T) {
 	const n = 250
-	store, err := crmsim.NewStore(crmsim.DefaultSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
+	seed := crmsim.DefaultSeed()
 	for i := range n {
-		if _, err := store.Put(fmt.Sprintf("M-%03d", i), map[string]string{"name": "M"}); err != nil {
-			t.Fatal(err)
-		}
+		seed.Customers = append(seed.Customers, map[string]string{"reference": fmt.Sprintf("M-%03d", i), "name": "M"})
 	}
 	for _, limit := range []int{1, 37, 100, 0} {
 		for _, asked := range []string{"", "max=10", "max=500"} {
 			t.Run(fmt.Sprintf("cap %d, %s", limit, asked), func(t *testing.T) {
-				s := serveStore(t, store, crmsim.Options{MaxPageSize: limit})
+				srv := simtest.Serve(t, simtest.Setup{Seed: &seed, Options: crmsim.Options{MaxPageSize: limit}})
+				s := &sim{store: srv.Store, url: srv.URL}
 				want := 100 // the reference's default max
 				if asked != "" {
 					want, _ = strconv.Atoi(strings.TrimPrefix(asked, "max="))
@@ -102,14 +98,6 @@ func TestConformance_MaxPageSize(t *testing.T) {
 			})
 		}
 	}
-}
-
-// serveStore serves store over loopback with opts.
-func serveStore(t *testing.T, store *crmsim.Store, opts crmsim.Options) *sim {
-	t.Helper()
-	srv := httptest.NewServer(crmsim.New(store, opts))
-	t.Cleanup(srv.Close)
-	return &sim{store: store, url: srv.URL}
 }
 
 // TestConformance_TimePrecision: -time-precision ms writes dates with

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 )
 
 // rawAnswer is an answer read without following redirects.
@@ -169,7 +170,7 @@ func TestConformance_Login(t *testing.T) {
 // after its login, on the injected clock; the next call gets
 // no_credentials and a new login works again.
 func TestConformance_SessionExpiry(t *testing.T) {
-	clk := &clock{now: t0}
+	clk := simtest.NewClock(t0)
 	s := fixture(t, crmsim.Options{User: "erp", Password: "pw-9", SessionTTL: 2 * time.Second, Now: clk.Now})
 	se := s.login(t, "erp", "pw-9")
 	list := get(api)

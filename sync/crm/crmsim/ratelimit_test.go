@@ -4,32 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	gosync "sync"
 	"testing"
 	"time"
 
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 )
-
-// fakeClock moves only when told.
-type fakeClock struct {
-	mu  gosync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // TestRateLimit_AnswersTooManyRequests: over N API requests a second,
 // crmsim answers 429 too_many_requests with a Retry-After, as a real
@@ -37,10 +18,9 @@ func (c *fakeClock) Advance(d time.Duration) {
 // (N a second, no burst above N); /_sim/stats is never limited and counts
 // the requests refused.
 func TestRateLimit_AnswersTooManyRequests(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2024, 3, 1, 2, 0, 0, 0, time.UTC)}
-	sim := crmsim.NewDefault()
-	ts := httptest.NewServer(crmsim.RateLimit(sim, 3, clock.Now))
-	t.Cleanup(ts.Close)
+	clock := simtest.NewClock(time.Date(2024, 3, 1, 2, 0, 0, 0, time.UTC))
+	ts := simtest.Serve(t, simtest.Setup{Front: func(sim *crmsim.Server) http.Handler { return crmsim.RateLimit(sim, 3, clock.Now) }})
+	sim := ts.Server
 	get := func(path string) *http.Response {
 		t.Helper()
 		resp, err := http.Get(ts.URL + path)
@@ -88,12 +68,12 @@ func TestRateLimit_AnswersTooManyRequests(t *testing.T) {
 // TestRateLimit_ClientWaits: erpsync's client waits as Retry-After says
 // and every call goes through; no limit (0) leaves the simulator as it is.
 func TestRateLimit_ClientWaits(t *testing.T) {
-	sim := crmsim.NewDefault()
+	t.Parallel() // it waits the Retry-After it is told; it shares nothing
+	ts := simtest.Serve(t, simtest.Setup{Front: func(sim *crmsim.Server) http.Handler { return crmsim.RateLimit(sim, 2, nil) }})
+	sim := ts.Server
 	if h := crmsim.RateLimit(sim, 0, nil); h != http.Handler(sim) {
 		t.Errorf("RateLimit(sim, 0) = %T, want the simulator itself", h)
 	}
-	ts := httptest.NewServer(crmsim.RateLimit(sim, 2, nil))
-	t.Cleanup(ts.Close)
 	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL, Retries: 5})
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ package testrig
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/plantest"
 	"erpsync/sync/plan/policy"
@@ -28,31 +28,14 @@ import (
 
 // Clock is a clock that moves only when told: the CRM's and the
 // checkpoint's timestamps differ by what the test says, not by how long
-// it slept.
-type Clock struct {
-	mu  gosync.Mutex
-	now time.Time
-}
+// it slept. It is simtest's, the one fake clock of the tests.
+type Clock = simtest.Clock
 
 // NewClock returns a clock in the past, moved only by Advance.
 func NewClock() *Clock {
 	// In the past: a listing's "changed since I started" pull brings
 	// nothing back by accident.
-	return &Clock{now: time.Date(2024, 3, 1, 2, 0, 0, 0, time.UTC)}
-}
-
-// Now is the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
+	return simtest.NewClock(time.Date(2024, 3, 1, 2, 0, 0, 0, time.UTC))
 }
 
 // WriteLog is the order in which the CRM met the writes: "start POST ref"
@@ -181,16 +164,12 @@ func New(t *testing.T, opt crmsim.Options, token string, concurrency int) *Rig {
 // NewOn is New on a checkpoint of impl.
 func NewOn(t *testing.T, impl Impl, opt crmsim.Options, token string, concurrency int) *Rig {
 	t.Helper()
-	store, err := crmsim.NewStore(crmsim.DefaultSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &Rig{Store: store, Clock: NewClock(), Writes: &WriteLog{}}
-	store.Now = r.Clock.Now
-	r.Sim = crmsim.New(store, opt)
-	ts := httptest.NewServer(http.HandlerFunc(r.serve))
-	t.Cleanup(ts.Close)
-	r.Client, err = crm.NewClient(crm.Config{BaseURL: ts.URL, Token: token, Concurrency: concurrency, Retries: -1})
+	r := &Rig{Clock: NewClock(), Writes: &WriteLog{}}
+	sim := simtest.Serve(t, simtest.Setup{Options: opt, StoreClock: r.Clock.Now,
+		Front: func(s *crmsim.Server) http.Handler { r.Sim = s; return http.HandlerFunc(r.serve) }})
+	r.Store = sim.Store
+	var err error
+	r.Client, err = crm.NewClient(crm.Config{BaseURL: sim.URL, Token: token, Concurrency: concurrency, Retries: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
