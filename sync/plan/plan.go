@@ -13,6 +13,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync/plan/guard"
+	"erpsync/sync/plan/parents"
 	"erpsync/sync/plan/policy"
 	"erpsync/sync/plan/reference"
 	"erpsync/sync/plan/rowerrors"
@@ -353,6 +354,11 @@ type Options struct {
 	// reactivation of a customer the CRM still holds, planned as an update
 	// under the fields' policies (ReasonReactivated), not a create.
 	Deactivated func(ctx context.Context, ref string) (crm map[string]string, ok bool, err error)
+
+	// keyOf, when set (by tests: export_test.go), is the 64-bit hash of a
+	// reference the index keys it by, instead of maphash: a test makes
+	// references collide with it.
+	keyOf func(ref string) uint64
 }
 
 // Rows streams an export: it calls fn for each row and returns fn's error.
@@ -385,7 +391,7 @@ type planner struct {
 	refs refIndex
 	// parentOf holds, for rows with a parent, the parent's reference (both
 	// as hashes: 16 bytes a row, whatever the length of the references).
-	parentOf map[uint64]uint64
+	parentOf parents.Index
 	// list holds the actions planned from rows, in the order of their
 	// lines; one is found by its reference through refs (its first valid
 	// row's line), with no map of references (issue 14 §3: a million
@@ -439,7 +445,6 @@ func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, e
 	pl := &planner{
 		opt:      opt,
 		seed:     maphash.MakeSeed(),
-		parentOf: map[uint64]uint64{},
 		dropped:  map[*Action]bool{},
 		drifted:  map[string]string{},
 		dups:     map[string]*dupRows{},
@@ -523,7 +528,7 @@ func (pl *planner) row(r mapping.Row) error {
 	c := r.Customer
 	pl.noteReference(c.Reference, c.Line, c.Field("parentCustomer"))
 	k := pl.key(c.Reference)
-	e, err := pl.lookup(c.Reference, k)
+	e, at, err := pl.lookupAt(c.Reference, k)
 	if err != nil {
 		return err
 	}
@@ -563,13 +568,13 @@ func (pl *planner) row(r mapping.Row) error {
 	default:
 		e.row |= 1 // counted unchanged
 		pl.plan.Unchanged++
-		pl.keepRowSum(c, k)
+		pl.keepRowSum(c, at)
 		// With erp_wins, an unchanged customer edited in the CRM goes back.
 		pl.unchanged(c)
 	}
-	pl.refs.put(k, e)
+	pl.refs.setAt(at, k, e)
 	if p := c.Field("parentCustomer"); p != "" && !c.Delete {
-		pl.parentOf[k] = pl.key(p)
+		pl.parentOf.Set(k, pl.key(p))
 	}
 	if len(pl.pending) >= leanBatch {
 		return pl.flushLean(pl.ctx)
@@ -608,13 +613,13 @@ func (pl *planner) invalid(rowErr *mapping.RowError) error {
 	}
 	pl.noteReference(ref, rowErr.Line, "")
 	k := pl.key(ref)
-	e, err := pl.lookup(ref, k)
+	e, at, err := pl.lookupAt(ref, k)
 	if err != nil {
 		return err
 	}
 	if e.line == 0 {
 		e.line = -1
-		pl.refs.put(k, e)
+		pl.refs.setAt(at, k, e)
 	}
 	return nil
 }
@@ -699,12 +704,12 @@ func (pl *planner) rejectDuplicates() {
 		}
 		if a := pl.planned(ref); a != nil {
 			pl.dropped[a] = true
-		} else if pl.refs.get(pl.key(ref)).unchanged() {
+		} else if pl.entryOf(ref).unchanged() {
 			pl.plan.Unchanged--
 		} else if pl.ignored[ref] {
 			pl.plan.Ignored--
 		}
-		delete(pl.parentOf, pl.key(ref))
+		pl.parentOf.Drop(pl.key(ref))
 		pl.rowError(mapping.DuplicateErrorOf(pl.opt.File, ref, d.lines, d.rows))
 		pl.plan.Conflicts = append(pl.plan.Conflicts, Merged{Reference: ref, Lines: d.lines, Rows: d.rows}) // the first lines (bounded)
 		pl.plan.InvalidRows += d.rows
