@@ -1042,16 +1042,17 @@ func (pl *planner) guard() error {
 // MemoryLimit is the Go memory a plan against a checkpoint of
 // records managed references aims to stay within (the process sets it
 // as its soft limit, GOMEMLIMIT, for a run): the plan's index takes about
-// 24-32 bytes a reference for the whole plan, its row sums 8 while the
-// export is read, its batches and actions a few tens of MB. Within the limit, GOGC=50 decides; near it, the
+// 22 bytes a reference for the whole plan, its row sums 8 while the
+// export is read, its parents 16 a sub-customer, its batches and actions
+// a few tens of MB: at 1,000,000 records, 52 MB live at most (68 before
+// issue 25's index). Within the limit, GOGC=50 decides; near it, the
 // collector runs more often and the runtime gives its free pages back to
 // the system at once, where it would keep them for a while. At 1,000,000
-// records: 117 MiB, and a peak RSS of 138-141 MiB instead of 151-157
-// (BenchmarkPlanDay2; 149-151 at 64 B a record). A run that plans more than 100,000 actions (a
-// mapping change: every customer updated) drops the limit once planned
-// (cmd/erpsync/memory.go).
+// records: 98 MiB (117 before, for 68 MB live). A run that plans more
+// than 100,000 actions (a mapping change: every customer updated) drops
+// the limit once planned (cmd/erpsync/memory.go).
 func MemoryLimit(records int) int64 {
-	return 64<<20 + 56*int64(records)
+	return 56<<20 + 44*int64(records)
 }
 
 // Change is one field's old and new canonical value.
