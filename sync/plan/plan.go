@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/maphash"
@@ -471,7 +472,7 @@ func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, e
 	if err := rows(pl.row); err != nil {
 		return nil, err
 	}
-	if err := pl.waitLoaded(); err != nil {
+	if err := cmp.Or(pl.waitLoaded(), pl.refs.err); err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
 	pl.refs.sums = nil // the rows are read: 8 MB a million records
@@ -495,6 +496,9 @@ func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, e
 		if err := pl.planDeletes(ctx, pl.absentOnly(cp)); err != nil {
 			return nil, err
 		}
+	}
+	if pl.refs.err != nil { // a stretch read again (refIndex.exactly)
+		return nil, fmt.Errorf("read checkpoint: %w", pl.refs.err)
 	}
 	pl.sealErrors()
 	slices.SortFunc(pl.plan.RowErrors, func(a, b *mapping.RowError) int { return a.Line - b.Line })

@@ -51,9 +51,10 @@ func (pl *planner) startLoading(ctx context.Context, cp Checkpoint) (stop func()
 	if err != nil {
 		return nil, err
 	}
-	rr, ordered := cp.(rangeReader)
-	if !ordered {
+	resolve := func(from string) ([]string, error) { return readStretch(ctx, cp, from) }
+	if _, ordered := cp.(rangeReader); !ordered {
 		pl.refs = newRefIndex(n)
+		pl.refs.resolve = resolve
 		prev := ""
 		err := cp.Hashes(ctx, func(ref, hash string) error {
 			if ref <= prev && len(pl.refs.keys) > 0 {
@@ -71,8 +72,7 @@ func (pl *planner) startLoading(ctx context.Context, cp Checkpoint) (stop func()
 	ld.cond = gosync.NewCond(&ld.mu)
 	pl.load = ld
 	pl.refs = newRefIndex(0)
-	pl.refs.seen = make([]uint64, (n+63)/64)
-	pl.refs.resolve = func(from string) ([]string, error) { return readStretch(ctx, rr, from) }
+	pl.refs.seen, pl.refs.resolve = make([]uint64, (n+63)/64), resolve
 	ctx, cancel := context.WithCancel(ctx)
 	ended := make(chan struct{})
 	go func() {
@@ -256,16 +256,26 @@ func (ix *refIndex) locate(ref string, k uint64) int {
 var errStretchRead = errors.New("stretch read")
 
 // readStretch reads the references of the stretch of the checkpoint that
-// starts at from: fenceEvery of them, or fewer at its end.
-func readStretch(ctx context.Context, rr rangeReader, from string) ([]string, error) {
+// starts at from: fenceEvery of them, or fewer at its end (from the whole
+// stream, for a checkpoint that cannot read stretches: rare enough).
+func readStretch(ctx context.Context, cp Checkpoint, from string) ([]string, error) {
 	var refs []string
-	err := rr.HashesBetween(ctx, from, "", func(ref, _ string) error {
+	each := func(ref, _ string) error {
+		if ref < from {
+			return nil
+		}
 		refs = append(refs, strings.Clone(ref))
 		if len(refs) == fenceEvery {
 			return errStretchRead
 		}
 		return nil
-	})
+	}
+	var err error
+	if rr, ok := cp.(rangeReader); ok {
+		err = rr.HashesBetween(ctx, from, "", each)
+	} else {
+		err = cp.Hashes(ctx, each)
+	}
 	if err != nil && !errors.Is(err, errStretchRead) {
 		return nil, fmt.Errorf("read the checkpoint from %q again: %w", from, err)
 	}
