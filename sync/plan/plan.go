@@ -1046,7 +1046,7 @@ func (pl *planner) guard() error {
 // MemoryLimit is the Go memory a plan against a checkpoint of
 // records managed references aims to stay within (the process sets it
 // as its soft limit, GOMEMLIMIT, for a run): the plan's index takes about
-// 22 bytes a reference for the whole plan, its row sums 8 while the
+// 24 bytes a reference for the whole plan, its row sums 8 while the
 // export is read, its parents 16 a sub-customer, its batches and actions
 // a few tens of MB: at 1,000,000 records, 52 MB live at most (68 before
 // issue 25's index). Within the limit, GOGC=50 decides; near it, the

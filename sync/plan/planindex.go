@@ -26,7 +26,7 @@ type entry struct {
 func (e entry) unchanged() bool { return e.row&1 == 1 }
 
 // refIndex finds entries by reference: the managed ones in the
-// checkpoint's order, by reference, in about 20 bytes each (issue 25: 34
+// checkpoint's order, by reference, in about 24 bytes each (issue 25: 34
 // before), the others in a map (new references: a small share of a daily
 // export).
 //
