@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/maphash"
@@ -13,6 +14,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/sync/plan/guard"
+	"erpsync/sync/plan/parents"
 	"erpsync/sync/plan/policy"
 	"erpsync/sync/plan/reference"
 	"erpsync/sync/plan/rowerrors"
@@ -353,6 +355,11 @@ type Options struct {
 	// reactivation of a customer the CRM still holds, planned as an update
 	// under the fields' policies (ReasonReactivated), not a create.
 	Deactivated func(ctx context.Context, ref string) (crm map[string]string, ok bool, err error)
+
+	// keyOf, when set (by tests: export_test.go), is the 64-bit hash of a
+	// reference the index keys it by, instead of maphash: a test makes
+	// references collide with it.
+	keyOf func(ref string) uint64
 }
 
 // Rows streams an export: it calls fn for each row and returns fn's error.
@@ -385,7 +392,7 @@ type planner struct {
 	refs refIndex
 	// parentOf holds, for rows with a parent, the parent's reference (both
 	// as hashes: 16 bytes a row, whatever the length of the references).
-	parentOf map[uint64]uint64
+	parentOf parents.Index
 	// list holds the actions planned from rows, in the order of their
 	// lines; one is found by its reference through refs (its first valid
 	// row's line), with no map of references (issue 14 §3: a million
@@ -439,7 +446,6 @@ func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, e
 	pl := &planner{
 		opt:      opt,
 		seed:     maphash.MakeSeed(),
-		parentOf: map[uint64]uint64{},
 		dropped:  map[*Action]bool{},
 		drifted:  map[string]string{},
 		dups:     map[string]*dupRows{},
@@ -466,7 +472,7 @@ func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, e
 	if err := rows(pl.row); err != nil {
 		return nil, err
 	}
-	if err := pl.waitLoaded(); err != nil {
+	if err := cmp.Or(pl.waitLoaded(), pl.refs.err); err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
 	pl.refs.sums = nil // the rows are read: 8 MB a million records
@@ -490,6 +496,9 @@ func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, e
 		if err := pl.planDeletes(ctx, pl.absentOnly(cp)); err != nil {
 			return nil, err
 		}
+	}
+	if pl.refs.err != nil { // a stretch read again (refIndex.exactly)
+		return nil, fmt.Errorf("read checkpoint: %w", pl.refs.err)
 	}
 	pl.sealErrors()
 	slices.SortFunc(pl.plan.RowErrors, func(a, b *mapping.RowError) int { return a.Line - b.Line })
@@ -523,7 +532,7 @@ func (pl *planner) row(r mapping.Row) error {
 	c := r.Customer
 	pl.noteReference(c.Reference, c.Line, c.Field("parentCustomer"))
 	k := pl.key(c.Reference)
-	e, err := pl.lookup(c.Reference, k)
+	e, at, err := pl.lookupAt(c.Reference, k)
 	if err != nil {
 		return err
 	}
@@ -563,13 +572,13 @@ func (pl *planner) row(r mapping.Row) error {
 	default:
 		e.row |= 1 // counted unchanged
 		pl.plan.Unchanged++
-		pl.keepRowSum(c, k)
+		pl.keepRowSum(c, at)
 		// With erp_wins, an unchanged customer edited in the CRM goes back.
 		pl.unchanged(c)
 	}
-	pl.refs.put(k, e)
+	pl.refs.setAt(at, k, e)
 	if p := c.Field("parentCustomer"); p != "" && !c.Delete {
-		pl.parentOf[k] = pl.key(p)
+		pl.parentOf.Set(k, pl.key(p))
 	}
 	if len(pl.pending) >= leanBatch {
 		return pl.flushLean(pl.ctx)
@@ -608,13 +617,13 @@ func (pl *planner) invalid(rowErr *mapping.RowError) error {
 	}
 	pl.noteReference(ref, rowErr.Line, "")
 	k := pl.key(ref)
-	e, err := pl.lookup(ref, k)
+	e, at, err := pl.lookupAt(ref, k)
 	if err != nil {
 		return err
 	}
 	if e.line == 0 {
 		e.line = -1
-		pl.refs.put(k, e)
+		pl.refs.setAt(at, k, e)
 	}
 	return nil
 }
@@ -699,12 +708,12 @@ func (pl *planner) rejectDuplicates() {
 		}
 		if a := pl.planned(ref); a != nil {
 			pl.dropped[a] = true
-		} else if pl.refs.get(pl.key(ref)).unchanged() {
+		} else if pl.entryOf(ref).unchanged() {
 			pl.plan.Unchanged--
 		} else if pl.ignored[ref] {
 			pl.plan.Ignored--
 		}
-		delete(pl.parentOf, pl.key(ref))
+		pl.parentOf.Drop(pl.key(ref))
 		pl.rowError(mapping.DuplicateErrorOf(pl.opt.File, ref, d.lines, d.rows))
 		pl.plan.Conflicts = append(pl.plan.Conflicts, Merged{Reference: ref, Lines: d.lines, Rows: d.rows}) // the first lines (bounded)
 		pl.plan.InvalidRows += d.rows
@@ -1037,16 +1046,17 @@ func (pl *planner) guard() error {
 // MemoryLimit is the Go memory a plan against a checkpoint of
 // records managed references aims to stay within (the process sets it
 // as its soft limit, GOMEMLIMIT, for a run): the plan's index takes about
-// 24-32 bytes a reference for the whole plan, its row sums 8 while the
-// export is read, its batches and actions a few tens of MB. Within the limit, GOGC=50 decides; near it, the
+// 24 bytes a reference for the whole plan, its row sums 8 while the
+// export is read, its parents 16 a sub-customer, its batches and actions
+// a few tens of MB: at 1,000,000 records, 52 MB live at most (68 before
+// issue 25's index). Within the limit, GOGC=50 decides; near it, the
 // collector runs more often and the runtime gives its free pages back to
 // the system at once, where it would keep them for a while. At 1,000,000
-// records: 117 MiB, and a peak RSS of 138-141 MiB instead of 151-157
-// (BenchmarkPlanDay2; 149-151 at 64 B a record). A run that plans more than 100,000 actions (a
-// mapping change: every customer updated) drops the limit once planned
-// (cmd/erpsync/memory.go).
+// records: 98 MiB (117 before, for 68 MB live). A run that plans more
+// than 100,000 actions (a mapping change: every customer updated) drops
+// the limit once planned (cmd/erpsync/memory.go).
 func MemoryLimit(records int) int64 {
-	return 64<<20 + 56*int64(records)
+	return 56<<20 + 44*int64(records)
 }
 
 // Change is one field's old and new canonical value.

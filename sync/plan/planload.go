@@ -10,6 +10,7 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -31,11 +32,10 @@ type loader struct {
 	err    error
 
 	// Written by the loader only: entries past count, fences past fences.
-	arr      []keyed  // len n, Count's answer
-	sums     []uint64 // the entries' row sums, beside arr
-	fenceArr []string // the references of every fenceEvery-th entry
-	overflow []keyed  // entries past n (the checkpoint grew meanwhile)
-	overSums []uint64 // their row sums
+	keys, vals, sums []uint64 // len n, Count's answer: refIndex's keys, vals and sums
+	fenceArr         []string // the references of every fenceEvery-th entry
+	// Entries past n (the checkpoint grew meanwhile): keys, hashes, sums.
+	overKeys, overVals, overSums []uint64
 }
 
 // loadStep is how many entries the loader fills before it tells.
@@ -51,20 +51,28 @@ func (pl *planner) startLoading(ctx context.Context, cp Checkpoint) (stop func()
 	if err != nil {
 		return nil, err
 	}
+	resolve := func(from string) ([]string, error) { return readStretch(ctx, cp, from) }
 	if _, ordered := cp.(rangeReader); !ordered {
 		pl.refs = newRefIndex(n)
+		pl.refs.resolve = resolve
+		prev := ""
 		err := cp.Hashes(ctx, func(ref, hash string) error {
+			if ref <= prev && len(pl.refs.keys) > 0 {
+				pl.refs.ordered = false // stretches mean nothing: keys alone
+			}
+			prev = ref
 			pl.refs.add(ref, pl.key(ref), hashPrefix(hash))
 			return nil
 		})
 		pl.refs.seal()
-		pl.plan.Managed = len(pl.refs.managed)
+		pl.plan.Managed = len(pl.refs.keys)
 		return func() {}, err
 	}
-	ld := &loader{arr: make([]keyed, n), sums: make([]uint64, n), fenceArr: make([]string, 0, n/fenceEvery+1)}
+	ld := &loader{keys: make([]uint64, n), vals: make([]uint64, n), sums: make([]uint64, n), fenceArr: make([]string, 0, n/fenceEvery+1)}
 	ld.cond = gosync.NewCond(&ld.mu)
 	pl.load = ld
 	pl.refs = newRefIndex(0)
+	pl.refs.seen, pl.refs.resolve = make([]uint64, (n+63)/64), resolve
 	ctx, cancel := context.WithCancel(ctx)
 	ended := make(chan struct{})
 	go func() {
@@ -77,7 +85,7 @@ func (pl *planner) startLoading(ctx context.Context, cp Checkpoint) (stop func()
 // run streams the checkpoint and ends the load, with its error if any.
 func (ld *loader) run(ctx context.Context, cp Checkpoint, key func(string) uint64) {
 	filled, prev := 0, ""
-	err := streamHashSums(ctx, cp, func(ref, hash string, sum uint64) error {
+	err := streamHeads(ctx, cp, func(ref string, cp, sum uint64) error {
 		if ref < prev {
 			// A row planned meanwhile may have been taken as new.
 			return fmt.Errorf("the checkpoint streamed %q after %q: not in reference order", ref, prev)
@@ -86,32 +94,58 @@ func (ld *loader) run(ctx context.Context, cp Checkpoint, key func(string) uint6
 		if filled%fenceEvery == 0 {
 			ld.fenceArr = append(ld.fenceArr, strings.Clone(ref))
 		}
-		e := keyed{key: key(ref), entry: entry{cp: hashPrefix(hash)}}
-		if filled >= len(ld.arr) {
-			ld.overflow, ld.overSums = append(ld.overflow, e), append(ld.overSums, sum)
+		k := key(ref)
+		if filled >= len(ld.keys) {
+			ld.overKeys, ld.overVals, ld.overSums = append(ld.overKeys, k), append(ld.overVals, cp), append(ld.overSums, sum)
 			filled++
 			return nil
 		}
-		ld.arr[filled], ld.sums[filled] = e, sum
+		ld.keys[filled], ld.vals[filled], ld.sums[filled] = k, cp, sum
 		if filled++; filled%loadStep == 0 {
 			ld.tell(filled, strings.Clone(ref))
 		}
 		return ctx.Err()
 	})
 	ld.mu.Lock()
-	ld.count, ld.fences = min(filled, len(ld.arr)), ld.fenceArr
+	ld.count, ld.fences = min(filled, len(ld.keys)), ld.fenceArr
 	ld.done, ld.err = true, err
 	ld.mu.Unlock()
 	ld.cond.Broadcast()
 }
 
-// streamHashSums streams the checkpoint's (reference, hash, row sum):
-// with the sums when it keeps them, else with 0 (no sum).
-func streamHashSums(ctx context.Context, cp Checkpoint, fn func(ref, hash string, sum uint64) error) error {
-	if sr, ok := cp.(sumReader); ok {
-		return sr.HashSumsBetween(ctx, "", "", fn)
+// headReader reads the checkpoint's hashes as their heads, with their
+// row sums (state.DB does): the first 8 bytes when raw, else the text's
+// first 16 characters.
+type headReader interface {
+	HashHeads(ctx context.Context, fn func(ref string, head []byte, raw bool, sum uint64) error) error
+}
+
+// streamHeads streams the checkpoint's (reference, hash prefix, row sum)
+// in the checkpoint's order: from the hashes' heads when it reads them,
+// else with the sums when it keeps them, else with 0 (no sum).
+func streamHeads(ctx context.Context, cp Checkpoint, fn func(ref string, prefix, sum uint64) error) error {
+	if hr, ok := cp.(headReader); ok {
+		return hr.HashHeads(ctx, func(ref string, head []byte, raw bool, sum uint64) error {
+			if raw {
+				return fn(ref, bytesPrefix(head), sum)
+			}
+			return fn(ref, hashPrefix(string(head)), sum)
+		})
 	}
-	return cp.Hashes(ctx, func(ref, hash string) error { return fn(ref, hash, 0) })
+	if sr, ok := cp.(sumReader); ok {
+		return sr.HashSumsBetween(ctx, "", "", func(ref, hash string, sum uint64) error { return fn(ref, hashPrefix(hash), sum) })
+	}
+	return cp.Hashes(ctx, func(ref, hash string) error { return fn(ref, hashPrefix(hash), 0) })
+}
+
+// bytesPrefix is hashPrefix of a hash given as its bytes: the first 8,
+// never 0.
+func bytesPrefix(b []byte) uint64 {
+	var v uint64
+	for _, c := range b[:min(len(b), 8)] {
+		v = v<<8 | uint64(c)
+	}
+	return v | 1
 }
 
 // tell publishes the entries filled so far, up to the reference last.
@@ -134,7 +168,7 @@ func (pl *planner) lookup(ref string, k uint64) (entry, error) {
 // (-1: not managed), where its row sum is (refIndex.sumAt).
 func (pl *planner) lookupAt(ref string, k uint64) (entry, int, error) {
 	if pl.load == nil {
-		e, i := pl.refs.getAt(k)
+		e, i := pl.refs.getAt(ref, k)
 		return e, i, nil
 	}
 	ld := pl.load
@@ -149,14 +183,15 @@ func (pl *planner) lookupAt(ref string, k uint64) (entry, int, error) {
 	}
 	if done {
 		pl.finishLoading()
-		e, i := pl.refs.getAt(k)
+		e, i := pl.refs.getAt(ref, k)
 		return e, i, nil
 	}
-	pl.refs.managed, pl.refs.sums, pl.refs.fences = ld.arr[:count], ld.sums[:count], fences
-	if i := pl.refs.locate(ref, k); i >= 0 {
-		return pl.refs.managed[i].entry, i, nil
+	ix := &pl.refs
+	ix.keys, ix.vals, ix.sums, ix.fences = ld.keys[:count], ld.vals[:count], ld.sums[:count], fences
+	if i := ix.locate(ref, k); i >= 0 {
+		return ix.entryAt(i), i, nil
 	}
-	return pl.refs.get(k), -1, nil // not managed: its entry, if met, is in extra
+	return ix.extraOf(k), -1, nil // not managed: its entry, if met, is in extra
 }
 
 // waitLoaded waits for the end of the load and seals the index.
@@ -182,23 +217,24 @@ func (pl *planner) waitLoaded() error {
 func (pl *planner) finishLoading() {
 	ld := pl.load
 	pl.load = nil
-	pl.refs.managed = append(ld.arr[:ld.count], ld.overflow...)
-	pl.refs.sums = append(ld.sums[:ld.count], ld.overSums...)
-	pl.refs.fences = ld.fences
-	pl.refs.seal()
-	pl.plan.Managed = len(pl.refs.managed)
+	ix := &pl.refs
+	ix.keys = append(ld.keys[:ld.count], ld.overKeys...)
+	ix.vals = append(ld.vals[:ld.count], ld.overVals...)
+	ix.sums = append(ld.sums[:ld.count], ld.overSums...)
+	ix.fences = ld.fences
+	ix.seal()
+	pl.plan.Managed = len(ix.keys)
 }
 
 // locate finds a managed reference among the entries loaded so far, before
 // the index is sealed: the few after the last one found (a sorted export),
 // else the fenceEvery entries after the last fence at or before ref. It
-// returns the position, and remembers it for put; -1 when ref is not
-// managed (every reference up to ref is loaded).
+// returns the position, and remembers it; -1 when ref is not managed
+// (every reference up to ref is loaded).
 func (ix *refIndex) locate(ref string, k uint64) int {
-	for i := max(ix.last, 0); i < min(ix.last+ahead, len(ix.managed)); i++ {
-		if ix.managed[i].key == k {
-			ix.last = i
-			return i
+	for i := max(ix.last, 0); i < min(ix.last+ahead, len(ix.keys)); i++ {
+		if ix.keys[i] == k && ix.inStretch(ref, i) {
+			return ix.found(ref, k, i)
 		}
 	}
 	f, found := slices.BinarySearch(ix.fences, ref)
@@ -208,11 +244,40 @@ func (ix *refIndex) locate(ref string, k uint64) int {
 	if f < 0 {
 		return -1
 	}
-	for i := f * fenceEvery; i < min((f+1)*fenceEvery, len(ix.managed)); i++ {
-		if ix.managed[i].key == k {
-			ix.last = i
-			return i
+	for i := f * fenceEvery; i < min((f+1)*fenceEvery, len(ix.keys)); i++ {
+		if ix.keys[i] == k {
+			return ix.found(ref, k, i)
 		}
 	}
 	return -1
+}
+
+// errStretchRead ends readStretch's read once it has a stretch.
+var errStretchRead = errors.New("stretch read")
+
+// readStretch reads the references of the stretch of the checkpoint that
+// starts at from: fenceEvery of them, or fewer at its end (from the whole
+// stream, for a checkpoint that cannot read stretches: rare enough).
+func readStretch(ctx context.Context, cp Checkpoint, from string) ([]string, error) {
+	var refs []string
+	each := func(ref, _ string) error {
+		if ref < from {
+			return nil
+		}
+		refs = append(refs, strings.Clone(ref))
+		if len(refs) == fenceEvery {
+			return errStretchRead
+		}
+		return nil
+	}
+	var err error
+	if rr, ok := cp.(rangeReader); ok {
+		err = rr.HashesBetween(ctx, from, "", each)
+	} else {
+		err = cp.Hashes(ctx, each)
+	}
+	if err != nil && !errors.Is(err, errStretchRead) {
+		return nil, fmt.Errorf("read the checkpoint from %q again: %w", from, err)
+	}
+	return refs, nil
 }

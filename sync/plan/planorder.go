@@ -71,8 +71,8 @@ func (pl *planner) children() []*Action {
 // parentNames returns, for the messages of parent cycles, the planned
 // references that are some row's parent, by key.
 func (pl *planner) parentNames() map[uint64]string {
-	parents := make(map[uint64]bool, len(pl.parentOf))
-	for _, p := range pl.parentOf {
+	parents := make(map[uint64]bool, pl.parentOf.Len())
+	for p := range pl.parentOf.Parents() {
 		parents[p] = true
 	}
 	names := map[uint64]string{}
@@ -111,7 +111,8 @@ func (pl *planner) parentAvailable(ref string) (bool, error) {
 func (pl *planner) cycleFrom(ref string, names map[uint64]string) []string {
 	start := pl.key(ref)
 	path := []string{ref}
-	for cur, hops := pl.parentOf[start], 0; cur != 0 && hops <= len(pl.parentOf); hops++ {
+	cur, _ := pl.parentOf.Get(start)
+	for hops := 0; cur != 0 && hops <= pl.parentOf.Len(); hops++ {
 		name, ok := names[cur]
 		if !ok {
 			name = "…"
@@ -120,7 +121,7 @@ func (pl *planner) cycleFrom(ref string, names map[uint64]string) []string {
 		if cur == start {
 			return path
 		}
-		next, ok := pl.parentOf[cur]
+		next, ok := pl.parentOf.Get(cur)
 		if !ok {
 			return nil
 		}
@@ -151,7 +152,7 @@ func cycleText(cycle []string) string {
 // exists reports whether a parent is, or will be, in the CRM after the
 // upserts: managed, or planned for an upsert.
 func (pl *planner) exists(ref string) bool {
-	if pl.refs.get(pl.key(ref)).cp != 0 {
+	if pl.entryOf(ref).cp != 0 {
 		return true
 	}
 	a := pl.planned(ref)
@@ -165,7 +166,8 @@ func (pl *planner) upsertWaves() [][]*Action {
 	if pl.opt.ImportOnly {
 		// Nothing reads the index after this: its million entries can go
 		// before the waves are built (the peak of an import's plan).
-		pl.refs, pl.parentOf = refIndex{}, nil
+		pl.refs = refIndex{}
+		pl.parentOf.Clear()
 	}
 	depth := map[*Action]int{} // of the upserts with a planned parent
 	limit := pl.planning()
@@ -269,7 +271,7 @@ func (pl *planner) planDeletes(ctx context.Context, cp Checkpoint) error {
 	if pl.opt.Deletes.Mirrors() && pl.opt.Mode.Deletes() {
 		reason := pl.absentReason()
 		err := cp.Hashes(ctx, func(ref, _ string) error {
-			if e := pl.refs.get(pl.key(ref)); e.cp != 0 && e.line == 0 {
+			if e := pl.entryOf(ref); e.cp != 0 && e.line == 0 {
 				if err := reference.Check(ref); err != nil {
 					// Managed before the check existed: its path could
 					// reach another route, so it is never deleted by it.

@@ -48,7 +48,7 @@ func (pl *planner) noteReference(ref string, line int, parent string) {
 func (pl *planner) rejectFolded() {
 	for _, folded := range slices.Sorted(maps.Keys(pl.folds)) {
 		refs := pl.folds[folded]
-		if !slices.Contains(refs, folded) && pl.refs.get(pl.key(folded)).line != 0 {
+		if !slices.Contains(refs, folded) && pl.entryOf(folded).line != 0 {
 			refs = append(refs, folded) // met as it is: already folded
 		}
 		if len(refs) < 2 {
@@ -75,7 +75,7 @@ func (pl *planner) othersText(ref string, refs []string) string {
 		if o == ref || len(others) == maxFoldedShown {
 			continue
 		}
-		if line := pl.refs.get(pl.key(o)).line; line > 0 {
+		if line := pl.entryOf(o).line; line > 0 {
 			others = append(others, fmt.Sprintf("%s (line %d)", mapping.Excerpt(o), line))
 		} else {
 			others = append(others, mapping.Excerpt(o)+" (an invalid row)")
@@ -92,7 +92,7 @@ func (pl *planner) othersText(ref string, refs []string) string {
 // invalid rows, or rejected as a duplicate, is left as it is.
 func (pl *planner) rejectReference(ref string, err error) {
 	k := pl.key(ref)
-	e := pl.refs.get(k)
+	e := pl.refs.get(ref, k)
 	if d := pl.dups[ref]; e.line <= 0 || (d != nil && d.differ) {
 		return
 	}
@@ -103,7 +103,7 @@ func (pl *planner) rejectReference(ref string, err error) {
 	} else if pl.ignored[ref] {
 		pl.plan.Ignored--
 	}
-	delete(pl.parentOf, k)
+	pl.parentOf.Drop(k)
 	pl.rowError(&mapping.RowError{File: pl.opt.File, Line: int(e.line),
 		Column: "reference", Reference: ref, Err: err})
 	pl.plan.InvalidRows++

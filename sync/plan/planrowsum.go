@@ -62,9 +62,9 @@ func (pl *planner) sameRow(r mapping.Row) (done bool, err error) {
 	e.line, e.row = int32(r.Line), uint32(e.cp>>32)|1 // counted unchanged
 	pl.plan.Unchanged++
 	pl.plan.SameBySum++
-	pl.refs.put(k, e)
+	pl.refs.setAt(at, k, e)
 	if r.Parent != "" { // as row does: waves and parents are checked by it
-		pl.parentOf[k] = pl.key(r.Parent)
+		pl.parentOf.Set(k, pl.key(r.Parent))
 	}
 	return true, nil
 }
@@ -72,11 +72,11 @@ func (pl *planner) sameRow(r mapping.Row) (done bool, err error) {
 // keepRowSum notes the row sum of an unchanged plain row that the
 // checkpoint holds without it, or with another (the same values from
 // other cells): saved after a run, the next plan need not map the row.
-func (pl *planner) keepRowSum(c *mapping.Customer, k uint64) {
+func (pl *planner) keepRowSum(c *mapping.Customer, at int) {
 	if c.RowSum == 0 || len(pl.plan.RowSums) >= maxRowSums {
 		return
 	}
-	if _, at := pl.refs.getAt(k); pl.refs.sumAt(at) == c.RowSum {
+	if pl.refs.sumAt(at) == c.RowSum {
 		return
 	}
 	pl.plan.RowSums = append(pl.plan.RowSums, state.RowSum{
