@@ -84,6 +84,37 @@ func (db *DB) SaveHistory(ctx context.Context, events []Event, keepSince time.Ti
 	return int(pruned), nil
 }
 
+// PutHistory queues history events that are no outcome's (the drift a
+// run found, the rows it refused) before the outcomes put after it: they
+// are saved in the transaction of the first batch that holds them, in
+// order with the events the outcomes carry (Outcome.History).
+func (w *Writer) PutHistory(ctx context.Context, events []Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	return w.put(ctx, Outcome{History: events})
+}
+
+// HistoryOnly says whether an outcome of a batch is history events alone
+// (PutHistory), no outcome to record.
+func (o *Outcome) HistoryOnly() bool { return o.Op == "" }
+
+// historyOf is the history events a batch carries, in order.
+func historyOf(batch []Outcome) []Event {
+	n := 0
+	for i := range batch {
+		n += len(batch[i].History)
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]Event, 0, n)
+	for i := range batch {
+		out = append(out, batch[i].History...)
+	}
+	return out
+}
+
 // pruneHistory removes the events before cutoff (unix seconds). Events
 // are appended in time order, so those to remove are the ids below the
 // first one at or after cutoff: found by a binary search over ids, each

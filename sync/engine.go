@@ -315,7 +315,7 @@ type run struct {
 	refreshed *refresh.Result        // nil for an import
 	verified  func() error           // the checkpoint's page check (verifyBeside)
 	sha       func() (string, error) // the export's sha256 (hashBeside)
-	history   *history.Recorder      // the run's writes, for the customers' history; nil: history off
+	history   *history.Recorder      // the run's events, for the customers' history, from its apply on; nil: none
 }
 
 // hashBeside hashes an export (FileSHA256) on its own goroutine, beside
@@ -367,9 +367,6 @@ func begin(ctx context.Context, j Job) (*run, error) {
 	name := r.started.UTC().Format("20060102T150405.000Z") + "-dry-run"
 	if r.out.RunID != 0 {
 		r.sha = hashBeside(j.File)
-		if j.Settings.History > 0 { // a run recorded nowhere keeps no history: nothing to gather
-			r.history = history.NewRecorder(0)
-		}
 		name = r.started.UTC().Format("20060102T150405.000Z") + "-" + strconv.FormatInt(r.out.RunID, 10)
 	}
 	r.summary.RunID = r.out.RunID
@@ -533,6 +530,7 @@ func (r *run) noteRowErrors(p *plan.Plan) {
 func (r *run) apply(ctx context.Context, p *plan.Plan) error {
 	j := r.j
 	writer := j.State.NewWriter(500, 250*time.Millisecond)
+	events := r.startHistory(ctx, writer, p) // the run's drift and refused rows, first
 	ended := func() {}
 	if j.OnApply != nil {
 		ended = j.OnApply(p.Len())
@@ -540,10 +538,9 @@ func (r *run) apply(ctx context.Context, p *plan.Plan) error {
 	start := time.Now()
 	sum, err := apply.Run(ctx, p, j.send, writer, apply.Options{
 		RunID: r.out.RunID, Concurrency: j.Settings.Concurrency, MaxFailures: j.Settings.MaxFailures,
-		CountryCode: mapping.CountryCode, Rows: exportRows(ctx, j),
+		CountryCode: mapping.CountryCode, Rows: exportRows(ctx, j), History: events,
 		Done: func(res apply.Result) {
 			r.report.Add(res)
-			r.history.Add(res)
 			if j.OnResult != nil {
 				j.OnResult(res)
 			}
