@@ -114,10 +114,15 @@ func changesOf(a *plan.Action) []state.FieldChange {
 		}
 		return out
 	}
-	for _, ch := range a.FieldChanges() {
+	changes := a.FieldChanges()
+	out = make([]state.FieldChange, 0, len(changes)) // one allocation, not a growing slice's (most of the recorder's CPU)
+	for _, ch := range changes {
 		if ch.Old != ch.New {
 			out = append(out, state.FieldChange{Field: ch.Field, Old: ch.Old, New: ch.New})
 		}
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
