@@ -3,13 +3,14 @@ package state
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"time"
+
+	"erpsync/state/compact"
 )
 
 // Event is one thing erpsync did or saw of a customer: a run's create,
@@ -253,97 +254,30 @@ func (db *DB) HistoryCount(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// changesForm is the first byte of an event's changes as stored since
-// wt-s4-history (2026-12-06): then the number of fields, a uvarint, and
-// for each its name, old and new value, each a uvarint length and its
-// bytes. A copy, not an encoding:
-// JSON's escaping scan was a third of the history's save, and its keys
-// and quotes half a create's bytes. Rows saved before are JSON ('['), and
-// read as such.
-const changesForm = 1
-
-// EncodeChanges is the stored form of an event's changes ("" for none).
+// EncodeChanges is the stored form of an event's changes ("" for none):
+// compact.Changes's, since wt-s4-history; JSON before.
 func EncodeChanges(cs []FieldChange) (string, error) {
 	if len(cs) == 0 {
 		return "", nil
 	}
-	n := 1 + uvarintLen(len(cs))
-	for _, c := range cs {
-		n += uvarintLen(len(c.Field)) + len(c.Field) + uvarintLen(len(c.Old)) + len(c.Old) + uvarintLen(len(c.New)) + len(c.New)
-	}
-	var b strings.Builder
-	b.Grow(n)
-	b.WriteByte(changesForm)
-	var size [binary.MaxVarintLen64]byte
-	b.Write(size[:binary.PutUvarint(size[:], uint64(len(cs)))])
-	for _, c := range cs {
-		for _, v := range [3]string{c.Field, c.Old, c.New} {
-			b.Write(size[:binary.PutUvarint(size[:], uint64(len(v)))])
-			b.WriteString(v)
-		}
-	}
-	return b.String(), nil
-}
-
-// uvarintLen is the length of n as a uvarint.
-func uvarintLen(n int) int {
-	l := 1
-	for ; n >= 0x80; n >>= 7 {
-		l++
-	}
-	return l
+	return compact.Changes(len(cs), func(i int) (string, string, string) { return cs[i].Field, cs[i].Old, cs[i].New }), nil
 }
 
 // DecodeChanges reads EncodeChanges's form, or the JSON of the rows saved
-// before it.
+// before it ('[').
 func DecodeChanges(s string) ([]FieldChange, error) {
-	switch {
-	case s == "":
+	if s == "" {
 		return nil, nil
-	case s[0] == '[':
-		var cs []FieldChange
-		if err := json.Unmarshal([]byte(s), &cs); err != nil {
-			return nil, fmt.Errorf("decode changes: %w", err)
-		}
-		return cs, nil
-	case s[0] != changesForm:
-		return nil, fmt.Errorf("decode changes: unknown form %#x", s[0])
 	}
-	n, k := binary.Uvarint([]byte(s[1:min(len(s), 1+binary.MaxVarintLen64)]))
-	if k <= 0 || n == 0 || n > uint64(len(s)) { // a field takes 3 bytes at least
-		return nil, fmt.Errorf("decode changes: no count of fields")
+	var cs []FieldChange
+	var err error
+	if s[0] == '[' {
+		err = json.Unmarshal([]byte(s), &cs)
+	} else {
+		err = compact.ReadChanges(s, func(f, o, n string) { cs = append(cs, FieldChange{Field: f, Old: o, New: n}) })
 	}
-	cs := make([]FieldChange, 0, n)
-	rest := s[1+k:]
-	for range n {
-		var v [3]string
-		for i := range v {
-			var ok bool
-			if v[i], rest, ok = cutUvarintString(rest); !ok {
-				return nil, fmt.Errorf("decode changes: cut short at byte %d of %d", len(s)-len(rest), len(s))
-			}
-		}
-		cs = append(cs, FieldChange{Field: v[0], Old: v[1], New: v[2]})
-	}
-	if rest != "" {
-		return nil, fmt.Errorf("decode changes: %d bytes past the %d fields", len(rest), n)
+	if err != nil {
+		return nil, fmt.Errorf("decode changes: %w", err)
 	}
 	return cs, nil
-}
-
-// cutUvarintString cuts from s a string stored as its uvarint length and
-// its bytes; ok is false when s holds less.
-func cutUvarintString(s string) (v, rest string, ok bool) {
-	var n uint64
-	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
-		n |= uint64(s[i]&0x7f) << (7 * i)
-		if s[i] < 0x80 {
-			s = s[i+1:]
-			if n > uint64(len(s)) {
-				return "", "", false
-			}
-			return s[:n], s[n:], true
-		}
-	}
-	return "", "", false
 }
