@@ -9,7 +9,8 @@ import (
 	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"erpsync/state/compact"
 )
 
 // Event is one thing erpsync did or saw of a customer: a run's create,
@@ -82,6 +83,37 @@ func (db *DB) SaveHistory(ctx context.Context, events []Event, keepSince time.Ti
 		return 0, db.fail("record history", err)
 	}
 	return int(pruned), nil
+}
+
+// PutHistory queues history events that are no outcome's (the drift a
+// run found, the rows it refused) before the outcomes put after it: they
+// are saved in the transaction of the first batch that holds them, in
+// order with the events the outcomes carry (Outcome.History).
+func (w *Writer) PutHistory(ctx context.Context, events []Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	return w.put(ctx, Outcome{History: events})
+}
+
+// HistoryOnly says whether an outcome of a batch is history events alone
+// (PutHistory), no outcome to record.
+func (o *Outcome) HistoryOnly() bool { return o.Op == "" }
+
+// historyOf is the history events a batch carries, in order.
+func historyOf(batch []Outcome) []Event {
+	n := 0
+	for i := range batch {
+		n += len(batch[i].History)
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]Event, 0, n)
+	for i := range batch {
+		out = append(out, batch[i].History...)
+	}
+	return out
 }
 
 // pruneHistory removes the events before cutoff (unix seconds). Events
@@ -198,63 +230,30 @@ func (db *DB) HistoryCount(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// EncodeChanges is the stored form of an event's changes: JSON, "" for
-// none; the bytes json.Marshal writes, without its reflection (a
-// nightly run's save spent 40% of its time there; appendJSONString below
-// was records.go's before migration 008).
+// EncodeChanges is the stored form of an event's changes ("" for none):
+// compact.Changes's, since wt-s4-history; JSON before.
 func EncodeChanges(cs []FieldChange) (string, error) {
 	if len(cs) == 0 {
 		return "", nil
 	}
-	b := append(make([]byte, 0, 64*len(cs)), '[')
-	for i, c := range cs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(append(b, `{"field":`...), c.Field)
-		if c.Old != "" {
-			b = appendJSONString(append(b, `,"old":`...), c.Old)
-		}
-		if c.New != "" {
-			b = appendJSONString(append(b, `,"new":`...), c.New)
-		}
-		b = append(b, '}')
-	}
-	return string(append(b, ']')), nil
+	return compact.Changes(len(cs), func(i int) (string, string, string) { return cs[i].Field, cs[i].Old, cs[i].New }), nil
 }
 
-// DecodeChanges reads EncodeChanges's form.
+// DecodeChanges reads EncodeChanges's form, or the JSON of the rows saved
+// before it ('[').
 func DecodeChanges(s string) ([]FieldChange, error) {
 	if s == "" {
 		return nil, nil
 	}
 	var cs []FieldChange
-	if err := json.Unmarshal([]byte(s), &cs); err != nil {
+	var err error
+	if s[0] == '[' {
+		err = json.Unmarshal([]byte(s), &cs)
+	} else {
+		err = compact.ReadChanges(s, func(f, o, n string) { cs = append(cs, FieldChange{Field: f, Old: o, New: n}) })
+	}
+	if err != nil {
 		return nil, fmt.Errorf("decode changes: %w", err)
 	}
 	return cs, nil
-}
-
-// appendJSONString appends s as a JSON string, the bytes json.Marshal
-// writes for it: plain text as it is, anything to escape through
-// json.Marshal.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x80 {
-			// UTF-8 goes as it is, as json.Marshal writes it: but for the
-			// line and paragraph separators, and bytes that are not UTF-8.
-			if r, size := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError && r != '\u2028' && r != '\u2029' {
-				i += size - 1
-				continue
-			}
-		}
-		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s) // a string always encodes
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }

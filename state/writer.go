@@ -45,6 +45,11 @@ type Outcome struct {
 	// zero fields are taken from the outcome (RunID, Op, Reference, Line)
 	// or the clock (At).
 	Failure *Failure
+
+	// History are the customers' history events of this outcome (the
+	// write it records, as history.Recorder makes it): saved in the same
+	// transaction, so that a run's events are kept iff its outcomes are.
+	History []Event
 }
 
 // Writer is the checkpoint's one writer: outcomes are queued by Put, from
@@ -139,6 +144,11 @@ func (w *Writer) Put(ctx context.Context, o Outcome) error {
 	if o.Op != OpUpsert && o.Op != OpDelete {
 		return fmt.Errorf("record outcome of %s: unknown operation %q", o.Reference, o.Op)
 	}
+	return w.put(ctx, o)
+}
+
+// put queues an outcome (or history events alone: PutHistory).
+func (w *Writer) put(ctx context.Context, o Outcome) error {
 	w.Start(context.Background())
 	w.mu.Lock()
 	for {
@@ -303,7 +313,7 @@ func (db *DB) writeOutcomes(ctx context.Context, batch []Outcome) error {
 				return fmt.Errorf("%s of %s: %w", o.Op, o.Reference, err)
 			}
 		}
-		return nil
+		return insertHistory(ctx, tx, historyOf(batch))
 	})
 	if err != nil {
 		return db.fail("write checkpoint", err)
@@ -342,6 +352,8 @@ func (bw *batchWriter) exec(query string, args ...any) error {
 func (bw *batchWriter) write(o Outcome) error {
 	var err error
 	switch {
+	case o.HistoryOnly():
+		return nil
 	case o.Failure != nil:
 		f := *o.Failure
 		f.RunID = cmp.Or(f.RunID, o.RunID)

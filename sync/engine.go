@@ -23,6 +23,7 @@ import (
 	"erpsync/sync/plan/reference"
 	"erpsync/sync/refresh"
 	"erpsync/sync/report"
+	"erpsync/sync/runlog"
 )
 
 // Mode is what a Job does with its export.
@@ -316,7 +317,7 @@ type run struct {
 	refreshed *refresh.Result        // nil for an import
 	verified  func() error           // the checkpoint's page check (verifyBeside)
 	sha       func() (string, error) // the export's sha256 (hashBeside)
-	history   *history.Recorder      // the run's writes, for the customers' history; nil: history off
+	history   *history.Recorder      // the run's events, for the customers' history, from its apply on; nil: none
 }
 
 // hashBeside hashes an export (FileSHA256) on its own goroutine, beside
@@ -372,9 +373,6 @@ func begin(ctx context.Context, j Job, sha func() (string, error)) (*run, error)
 	if r.out.RunID != 0 {
 		if r.sha = sha; sha == nil {
 			r.sha = hashBeside(j.File)
-		}
-		if j.Settings.History > 0 { // a run recorded nowhere keeps no history: nothing to gather
-			r.history = history.NewRecorder(0)
 		}
 		name = r.started.UTC().Format("20060102T150405.000Z") + "-" + strconv.FormatInt(r.out.RunID, 10)
 	}
@@ -529,9 +527,9 @@ func (r *run) noteRowErrors(p *plan.Plan) {
 	if err := r.report.WriteSkipped(p); err != nil {
 		r.j.Log.Error("write reports", zap.Error(err))
 	}
-	logMerged(r.j.Log, p)
-	logKinds(r.j.Log, "invalid rows", p.RowErrorKinds)
-	logKinds(r.j.Log, "warnings", p.WarningKinds)
+	runlog.Merged(r.j.Log, p)
+	runlog.Kinds(r.j.Log, "invalid rows", p.RowErrorKinds)
+	runlog.Kinds(r.j.Log, "warnings", p.WarningKinds)
 }
 
 // apply sends the plan through the CRM (in a dry run, apply.DryRun) and
@@ -539,6 +537,7 @@ func (r *run) noteRowErrors(p *plan.Plan) {
 func (r *run) apply(ctx context.Context, p *plan.Plan) error {
 	j := r.j
 	writer := j.State.NewWriter(500, 250*time.Millisecond)
+	events := r.startHistory(ctx, writer, p) // the run's drift and refused rows, first
 	ended := func() {}
 	if j.OnApply != nil {
 		ended = j.OnApply(p.Len())
@@ -546,10 +545,9 @@ func (r *run) apply(ctx context.Context, p *plan.Plan) error {
 	start := time.Now()
 	sum, err := apply.Run(ctx, p, j.send, writer, apply.Options{
 		RunID: r.out.RunID, Concurrency: j.Settings.Concurrency, MaxFailures: j.Settings.MaxFailures,
-		CountryCode: mapping.CountryCode, Rows: exportRows(ctx, j),
+		CountryCode: mapping.CountryCode, Rows: exportRows(ctx, j), History: events,
 		Done: func(res apply.Result) {
 			r.report.Add(res)
-			r.history.Add(res)
 			if j.OnResult != nil {
 				j.OnResult(res)
 			}

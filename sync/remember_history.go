@@ -5,30 +5,34 @@ import (
 
 	"go.uber.org/zap"
 
+	"erpsync/state"
+	"erpsync/sync/apply"
 	"erpsync/sync/history"
+	"erpsync/sync/plan"
 )
 
-// saveHistory records, at the run's end, the customers' events of the
-// run (its writes answered, the drift it found) and prunes those past
-// state.history, in one transaction. The history is a trail, not the
-// checkpoint's truth: a failure to save it is logged, never the run's.
+// startHistory starts the run's history as its apply starts (Recorder.Start):
+// apply.Options.History, nil when the run keeps none (off, or a dry run).
+func (r *run) startHistory(ctx context.Context, w *state.Writer, p *plan.Plan) func(apply.Result) []state.Event {
+	if r.out.RunID == 0 || r.j.Settings.History <= 0 {
+		return nil
+	}
+	r.history = history.NewRecorder(0, history.RunOf(p, r.out.RunID, r.j.source(), r.j.State.Clock(), string(r.j.Settings.Drift)))
+	if err := r.history.Start(ctx, w); err != nil {
+		r.j.Log.Error("record the customers' history", zap.Error(err)) // the writer failed: so does the apply
+	}
+	return r.history.Event
+}
+
+// saveHistory ends the run's history (history.End); a failure is logged only.
 func (r *run) saveHistory(ctx context.Context) {
-	if r.history == nil {
-		return
-	}
 	j := r.j
-	run := history.Run{ID: r.out.RunID, File: j.source(), At: j.State.Clock(), Policy: string(j.Settings.Drift)}
-	if p := r.out.Plan; p != nil {
-		run.Drift, run.RowErrors, run.Deactivate = p.Drift, p.RowErrors, p.Deactivate
+	if j.Settings.History > 0 {
+		run := history.RunOf(r.out.Plan, r.out.RunID, j.source(), j.State.Clock(), string(j.Settings.Drift))
+		if _, err := history.End(context.WithoutCancel(ctx), j.State, r.history, run, j.Settings.History); err != nil {
+			j.Log.Error("record the customers' history", zap.Error(err))
+		} else if dropped := r.history.Dropped(); dropped > 0 {
+			j.Log.Warn("history: writes past the run's bound not kept", zap.Int("kept", history.DefaultMaxEvents), zap.Int("dropped", dropped))
+		}
 	}
-	events, dropped := r.history.Events(run)
-	pruned, err := j.State.SaveHistory(context.WithoutCancel(ctx), events, run.At.Add(-j.Settings.History))
-	if err != nil {
-		j.Log.Error("record the customers' history", zap.Error(err))
-		return
-	}
-	if dropped > 0 {
-		j.Log.Warn("history: writes past the run's bound not kept", zap.Int("kept", len(events)), zap.Int("dropped", dropped))
-	}
-	j.Log.Debug("history saved", zap.Int("events", len(events)), zap.Int("pruned", pruned))
 }

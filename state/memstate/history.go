@@ -2,6 +2,7 @@ package memstate
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"erpsync/state"
@@ -19,13 +20,9 @@ type historyEvent struct {
 func (m *Mem) SaveHistory(ctx context.Context, events []state.Event, keepSince time.Time) (int, error) {
 	pruned := 0
 	err := m.update(ctx, "record history", func() error {
-		add := make([]historyEvent, 0, len(events))
-		for _, e := range events {
-			changes, err := state.EncodeChanges(e.Changes)
-			if err != nil {
-				return err
-			}
-			add = append(add, historyEvent{Event: e, at: state.AtSecond(e.At).Unix(), changes: changes})
+		add, err := encodeHistory(events)
+		if err != nil {
+			return err
 		}
 		if !keepSince.IsZero() {
 			cut := state.AtSecond(keepSince).Unix()
@@ -39,14 +36,50 @@ func (m *Mem) SaveHistory(ctx context.Context, events []state.Event, keepSince t
 			}
 			m.history = kept
 		}
-		for _, e := range add {
-			m.historyID++
-			e.ID = m.historyID
-			m.history = append(m.history, e)
-		}
+		m.appendHistory(add)
 		return nil
 	})
 	return pruned, err
+}
+
+// encodeHistory is events as the history table keeps them.
+func encodeHistory(events []state.Event) ([]historyEvent, error) {
+	add := make([]historyEvent, 0, len(events))
+	for _, e := range events {
+		changes, err := state.EncodeChanges(e.Changes)
+		if err != nil {
+			return nil, fmt.Errorf("history of %s: %w", e.Reference, err)
+		}
+		add = append(add, historyEvent{Event: e, at: state.AtSecond(e.At).Unix(), changes: changes})
+	}
+	return add, nil
+}
+
+// appendHistory adds encoded events, numbering them; call it under the
+// lock.
+func (m *Mem) appendHistory(add []historyEvent) {
+	for _, e := range add {
+		m.historyID++
+		e.ID = m.historyID
+		m.history = append(m.history, e)
+	}
+}
+
+// historyOf is the events a batch of outcomes carries
+// (state.Outcome.History), encoded, in order.
+func historyOf(batch []state.Outcome) ([]historyEvent, error) {
+	var add []historyEvent
+	for _, o := range batch {
+		if len(o.History) == 0 {
+			continue
+		}
+		evs, err := encodeHistory(o.History)
+		if err != nil {
+			return nil, err
+		}
+		add = append(add, evs...)
+	}
+	return add, nil
 }
 
 // History returns a reference's events, newest first.

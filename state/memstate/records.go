@@ -33,10 +33,17 @@ func decode(s string) (map[string]string, error) {
 // writeOutcomes records a batch, in order, at once.
 func (m *Mem) writeOutcomes(ctx context.Context, batch []state.Outcome) error {
 	return m.update(ctx, "write checkpoint", func() error {
+		add, err := historyOf(batch) // encoded first: the batch is written whole or not at all
+		if err != nil {
+			return err
+		}
 		now := m.Clock().Unix()
 		for _, o := range batch {
-			m.write(o, now)
+			if !o.HistoryOnly() {
+				m.write(o, now)
+			}
 		}
+		m.appendHistory(add)
 		return nil
 	})
 }

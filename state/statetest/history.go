@@ -63,3 +63,53 @@ func testHistory(h *H) {
 		h.Errorf("count after the prune = %d, want 2", n)
 	}
 }
+
+// testHistoryWithOutcomes: the events the writer's outcomes carry
+// (Outcome.History), and those put alone before them (PutHistory), are
+// saved with the outcomes, in the order put, across batches.
+func testHistoryWithOutcomes(h *H) {
+	at := state.AtSecond(Start)
+	drift := state.Event{Reference: "C-1", RunID: 3, At: at, Kind: state.EventDrift, File: "day3.csv", Policy: "erp_wins",
+		Changes: []state.FieldChange{{Field: "name", Old: "Hand", New: "Acme"}}}
+	invalid := state.Event{Reference: "C-9", RunID: 3, At: at, Kind: state.EventInvalidRow, File: "day3.csv", Line: 12, Answer: "no name"}
+	updated := state.Event{Reference: "C-1", RunID: 3, At: at, Kind: state.EventUpdated, Op: "update", File: "day3.csv", Line: 5,
+		Changes: drift.Changes, Status: 200}
+	refused := state.Event{Reference: "C-2", RunID: 3, At: at, Kind: state.EventRefused, Op: "create", File: "day3.csv", Line: 6,
+		Status: 400, Answer: "invalid_field: email"}
+	w := h.CP.NewWriter(2, time.Hour)
+	if err := w.PutHistory(ctx, []state.Event{drift, invalid}); err != nil {
+		h.Fatal(err)
+	}
+	for _, o := range []state.Outcome{
+		{RunID: 3, Op: state.OpUpsert, Reference: "C-1", Line: 5, Hash: "h1", Values: map[string]string{"name": "Acme"},
+			History: []state.Event{updated}},
+		{RunID: 3, Op: state.OpUpsert, Reference: "C-2", Line: 6, Failure: &state.Failure{Status: 400, Code: "invalid_field"},
+			History: []state.Event{refused}},
+		{RunID: 3, Op: state.OpUpsert, Reference: "C-3", Line: 7, Hash: "h3"}, // no event: history off for it
+	} {
+		if err := w.Put(ctx, o); err != nil {
+			h.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		h.Fatal(err)
+	}
+	for ref, want := range map[string][]state.Event{"C-1": {updated, drift}, "C-2": {refused}, "C-9": {invalid}, "C-3": nil} {
+		got, err := h.CP.History(ctx, ref)
+		if err != nil {
+			h.Fatal(err)
+		}
+		for i := range got {
+			got[i].ID = 0
+		}
+		if len(got) != len(want) || len(want) > 0 && !reflect.DeepEqual(got, want) {
+			h.Errorf("history of %s:\n got %+v\nwant %+v", ref, got, want)
+		}
+	}
+	if n, err := h.CP.HistoryCount(ctx); err != nil || n != 4 {
+		h.Errorf("count = %d, %v; want 4", n, err)
+	}
+	if n, err := h.CP.Count(ctx); err != nil || n != 2 {
+		h.Errorf("records = %d, %v; want 2 (the history-only item is no outcome)", n, err)
+	}
+}

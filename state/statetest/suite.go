@@ -65,6 +65,7 @@ func Run(t *testing.T, open Opener) {
 		{"LockLostAtRelease", testLockLostAtRelease},
 		{"Clock", testClock},
 		{"History", testHistory},
+		{"HistoryWithOutcomes", testHistoryWithOutcomes},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // each test has its own checkpoint and clock

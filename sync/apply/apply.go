@@ -46,6 +46,10 @@ type Options struct {
 	// Rows reads the export again: a lean plan's upserts (plan.Options.Lean)
 	// take their customers from it, wave by wave.
 	Rows plan.Rows
+	// History, when set, makes the customers' history events of an
+	// answered write: its outcome carries them to the recorder
+	// (state.Outcome.History), saved in the same transaction.
+	History func(Result) []state.Event
 }
 
 // Result is the outcome of one action: sent and confirmed (Err nil),
@@ -325,6 +329,9 @@ func (a *applier) record(ctx context.Context, act *plan.Action, out state.Outcom
 		res.Status, res.Code, res.Message = describe(err)
 		out.Failure = &state.Failure{RunID: a.opt.RunID, Op: out.Op, Reference: act.Reference, Line: act.Line,
 			Status: res.Status, Code: res.Code, Message: res.Message}
+	}
+	if a.opt.History != nil {
+		out.History = a.opt.History(res)
 	}
 	if rerr := a.rec.Put(ctx, out); rerr != nil {
 		// The CRM answered, the checkpoint did not take it: the next run

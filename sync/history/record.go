@@ -1,7 +1,8 @@
 package history
 
 import (
-	gosync "sync"
+	"context"
+	"sync/atomic"
 	"time"
 
 	"erpsync/mapping"
@@ -11,10 +12,10 @@ import (
 	"erpsync/sync/plan/rowerrors"
 )
 
-// DefaultMaxEvents bounds the writes a Recorder keeps of one run: a
-// migration import of millions of rows keeps the first ones and counts
-// the others, so that its memory stays bounded (some 30 MB of events and
-// maxChangeBytes of their fields).
+// DefaultMaxEvents bounds the writes a Recorder makes events of in one
+// run: a migration import of millions of rows keeps the first ones and
+// counts the others, so that its history stays bounded (some 30 MB of
+// events and maxChangeBytes of their fields).
 const DefaultMaxEvents = 200_000
 
 // maxChangeBytes bounds the bytes of field values a Recorder keeps of one
@@ -25,52 +26,71 @@ const maxChangeBytes = 64 << 20
 // changeOverhead is what a kept field costs besides its strings' bytes.
 const changeOverhead = 48
 
-// Recorder gathers the events of one run's writes, as the apply tells
-// them. A nil Recorder (history off) ignores them. It is safe for
-// concurrent use.
+// Recorder makes the events of one run: its own (the drift it found, the
+// rows it refused: Begin) and one per write the apply tells of (Event),
+// each handed to the checkpoint's writer with the outcome it describes
+// (state.Outcome.History), so that a run's events are saved iff its
+// outcomes are, in their transactions, not at the run's end. A nil
+// Recorder (history off) makes none. It is safe for concurrent use.
 type Recorder struct {
-	mu       gosync.Mutex
-	max      int
-	writes   []state.Event
-	dropped  int
-	bytes    int // of the field values kept
-	maxBytes int // past it, fields are not kept (maxChangeBytes)
+	run      Run
+	drift    map[string][]state.FieldChange // the drift found, by reference: what a repair changes
+	max      int64
+	writes   atomic.Int64 // writes told, kept or not
+	bytes    atomic.Int64 // of the field values kept
+	maxBytes int64        // past it, fields are not kept (maxChangeBytes)
 }
 
-// NewRecorder returns a recorder keeping at most max writes (0:
-// DefaultMaxEvents).
-func NewRecorder(max int) *Recorder {
+// NewRecorder returns the recorder of a run, making events of at most
+// max writes (0: DefaultMaxEvents).
+func NewRecorder(max int, run Run) *Recorder {
 	if max <= 0 {
 		max = DefaultMaxEvents
 	}
-	return &Recorder{max: max, maxBytes: maxChangeBytes}
+	return &Recorder{run: run, max: int64(max), maxBytes: maxChangeBytes}
 }
 
-// Add records an action's end: a write the CRM answered (done, refused,
-// or stored otherwise than sent). An action not sent changed nothing and
-// is not recorded.
-func (r *Recorder) Add(res apply.Result) {
+// Event is the event of an action's end, as the outcome that records it
+// carries it: a write the CRM answered (done, refused, or stored
+// otherwise than sent). An action not sent changed nothing: none; nor
+// past the recorder's bound (Dropped counts them).
+func (r *Recorder) Event(res apply.Result) []state.Event {
 	if r == nil || res.Action == nil || res.NotSent != "" {
-		return
+		return nil
+	}
+	if r.writes.Add(1) > r.max {
+		return nil
 	}
 	a := res.Action
-	e := state.Event{Reference: a.Reference, Kind: kindOf(a), Op: string(a.Op), Line: a.Line}
+	e := state.Event{Reference: a.Reference, RunID: r.run.ID, At: r.run.At, Kind: kindOf(a), Op: string(a.Op),
+		File: r.run.File, Line: a.Line}
 	if res.Err != nil {
 		e.Kind, e.Status, e.Answer = state.EventRefused, res.Status, answer(res)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.writes) >= r.max {
-		r.dropped++
-		return
-	}
-	if r.bytes < r.maxBytes {
+	if r.bytes.Load() < r.maxBytes {
 		e.Changes = changesOf(a)
+		n := 0
 		for _, ch := range e.Changes {
-			r.bytes += len(ch.Field) + len(ch.Old) + len(ch.New) + changeOverhead
+			n += len(ch.Field) + len(ch.Old) + len(ch.New) + changeOverhead
 		}
+		r.bytes.Add(int64(n))
 	}
-	r.writes = append(r.writes, e)
+	if e.Kind == state.EventUpdated && len(e.Changes) == 0 {
+		e.Changes = r.drift[e.Reference] // a repair of drift: the CRM's value → the ERP's
+	}
+	if r.run.Deactivate && e.Op == string(plan.OpDelete) {
+		e = deactivated(e)
+	}
+	return []state.Event{e}
+}
+
+// Dropped is how many writes the recorder made no event of, past its
+// bound.
+func (r *Recorder) Dropped() int {
+	if r == nil {
+		return 0
+	}
+	return int(max(0, r.writes.Load()-r.max))
 }
 
 // changesOf is what an action changes, field by field: a create's
@@ -94,10 +114,15 @@ func changesOf(a *plan.Action) []state.FieldChange {
 		}
 		return out
 	}
-	for _, ch := range a.FieldChanges() {
+	changes := a.FieldChanges()
+	out = make([]state.FieldChange, 0, len(changes)) // one allocation, not a growing slice's (most of the recorder's CPU)
+	for _, ch := range changes {
 		if ch.Old != ch.New {
 			out = append(out, state.FieldChange{Field: ch.Field, Old: ch.Old, New: ch.New})
 		}
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
@@ -134,7 +159,7 @@ func kindOf(a *plan.Action) string {
 type Run struct {
 	ID     int64
 	File   string    // the export, as the run history names it
-	At     time.Time // when the events are recorded
+	At     time.Time // when the run's events are made (its apply's start)
 	Drift  []plan.Drift
 	Policy string // sync.drift
 	// RowErrors are the export's rows the run refused (the plan's, up to
@@ -161,17 +186,16 @@ func deactivated(w state.Event) state.Event {
 	return w
 }
 
-// Events returns the run's events: the drift it found first (it is older
-// than the writes that repaired it), the rows it refused, its writes; and
-// how many writes were dropped past the bound.
-func (r *Recorder) Events(run Run) ([]state.Event, int) {
+// Begin returns the run's own events, saved before its writes' (the
+// drift is older than the writes that repaired it): the drift it found,
+// then the rows it refused. Call it before the first Event.
+func (r *Recorder) Begin() []state.Event {
 	if r == nil {
-		return nil, 0
+		return nil
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make([]state.Event, 0, len(run.Drift)+len(r.writes))
-	drift := make(map[string][]state.FieldChange, len(run.Drift))
+	run := r.run
+	out := make([]state.Event, 0, len(run.Drift))
+	r.drift = make(map[string][]state.FieldChange, len(run.Drift))
 	for _, d := range run.Drift {
 		e := state.Event{Reference: d.Reference, Kind: state.EventDrift, Policy: run.Policy}
 		if d.Deleted {
@@ -180,7 +204,7 @@ func (r *Recorder) Events(run Run) ([]state.Event, int) {
 		for _, ch := range d.Changes {
 			e.Changes = append(e.Changes, state.FieldChange{Field: ch.Field, Old: ch.Old, New: ch.New})
 		}
-		drift[d.Reference] = e.Changes
+		r.drift[d.Reference] = e.Changes
 		out = append(out, e)
 	}
 	for _, re := range run.RowErrors {
@@ -193,17 +217,37 @@ func (r *Recorder) Events(run Run) ([]state.Event, int) {
 		}
 		out = append(out, state.Event{Reference: re.Reference, Kind: state.EventInvalidRow, Line: re.Line, Answer: why})
 	}
-	for _, w := range r.writes {
-		if w.Kind == state.EventUpdated && len(w.Changes) == 0 {
-			w.Changes = drift[w.Reference] // a repair of drift: the CRM's value → the ERP's
-		}
-		if run.Deactivate && w.Op == string(plan.OpDelete) {
-			w = deactivated(w)
-		}
-		out = append(out, w)
-	}
 	for i := range out {
 		out[i].RunID, out[i].File, out[i].At = run.ID, run.File, run.At
 	}
-	return out, r.dropped
+	return out
+}
+
+// RunOf is what every event of a run of plan p says of it, made at at
+// (p nil: a run stopped before its plan).
+func RunOf(p *plan.Plan, id int64, file string, at time.Time, policy string) Run {
+	run := Run{ID: id, File: file, At: at, Policy: policy}
+	if p != nil {
+		run.Drift, run.RowErrors, run.Deactivate = p.Drift, p.RowErrors, p.Deactivate
+	}
+	return run
+}
+
+// Start queues in the checkpoint's writer, as the run's apply starts and
+// before any outcome, the run's own events (the drift it found, the rows
+// it refused: Begin). Each event is then saved in the transaction of the
+// outcomes it goes with (Event), off the run's end.
+func (r *Recorder) Start(ctx context.Context, w *state.Writer) error {
+	return w.PutHistory(ctx, r.Begin())
+}
+
+// End is the history's part of a run's end: it prunes the events before
+// keep; a run stopped before its apply (rec nil: a guard) saves its own
+// events there, in the same transaction. It returns how many it pruned.
+func End(ctx context.Context, h state.HistoryKeeper, rec *Recorder, run Run, keep time.Duration) (int, error) {
+	var events []state.Event
+	if rec == nil {
+		events = NewRecorder(0, run).Begin()
+	}
+	return h.SaveHistory(ctx, events, run.At.Add(-keep))
 }

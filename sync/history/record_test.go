@@ -18,22 +18,26 @@ import (
 // writes, with the policy; a hand delete is its own kind.
 func TestRecorder_OnlyWhatChanged(t *testing.T) {
 	at := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
-	rec := history.NewRecorder(0)
-	c := &mapping.Customer{Reference: "C-1"}
-	rec.Add(apply.Result{Action: &plan.Action{Op: plan.OpCreate, Reference: "C-1", Line: 5, Customer: c}})
-	rec.Add(apply.Result{Action: &plan.Action{Op: plan.OpUpdate, Reference: "C-2", Line: 6,
-		Changes: []plan.Change{{Field: "creditLimit", Old: "12500", New: "11500"}}}})
-	rec.Add(apply.Result{Action: &plan.Action{Op: plan.OpUpdate, Reference: "C-3", Line: 7}, Err: errors.New("refused"),
-		Status: 400, Code: "invalid_field", Message: "email is not valid"})
-	rec.Add(apply.Result{Action: &plan.Action{Op: plan.OpDelete, Reference: "C-4"}, NotSent: "not sent: guard"})
-	rec.Add(apply.Result{Action: &plan.Action{Op: plan.OpUpdate, Reference: "C-6", Line: 8}}) // a repair of drift
 	drift := []plan.Drift{
 		{Reference: "C-2", Changes: []plan.Change{{Field: "creditLimit", Old: "12500", New: "11500"}}},
 		{Reference: "C-5", Deleted: true},
 		{Reference: "C-6", Changes: []plan.Change{{Field: "city", Old: "Lyon", New: "Paris"}}},
 	}
-	evs, dropped := rec.Events(history.Run{ID: 7, File: "day2.csv", At: at, Drift: drift, Policy: "erp_wins"})
-	if dropped != 0 {
+	rec := history.NewRecorder(0, history.Run{ID: 7, File: "day2.csv", At: at, Drift: drift, Policy: "erp_wins"})
+	evs := rec.Begin()
+	c := &mapping.Customer{Reference: "C-1"}
+	for _, res := range []apply.Result{
+		{Action: &plan.Action{Op: plan.OpCreate, Reference: "C-1", Line: 5, Customer: c}},
+		{Action: &plan.Action{Op: plan.OpUpdate, Reference: "C-2", Line: 6,
+			Changes: []plan.Change{{Field: "creditLimit", Old: "12500", New: "11500"}}}},
+		{Action: &plan.Action{Op: plan.OpUpdate, Reference: "C-3", Line: 7}, Err: errors.New("refused"),
+			Status: 400, Code: "invalid_field", Message: "email is not valid"},
+		{Action: &plan.Action{Op: plan.OpDelete, Reference: "C-4"}, NotSent: "not sent: guard"},
+		{Action: &plan.Action{Op: plan.OpUpdate, Reference: "C-6", Line: 8}}, // a repair of drift
+	} {
+		evs = append(evs, rec.Event(res)...)
+	}
+	if dropped := rec.Dropped(); dropped != 0 {
 		t.Errorf("dropped %d", dropped)
 	}
 	kinds := []string{}
@@ -69,27 +73,30 @@ func TestRecorder_OnlyWhatChanged(t *testing.T) {
 // TestRecorder_InvalidRows: a row the run refused (a row error with a
 // reference) is an event of that reference, with its line and why.
 func TestRecorder_InvalidRows(t *testing.T) {
-	rec := history.NewRecorder(0)
-	evs, _ := rec.Events(history.Run{ID: 3, File: "day3.csv", RowErrors: []*mapping.RowError{
+	rec := history.NewRecorder(0, history.Run{ID: 3, File: "day3.csv", RowErrors: []*mapping.RowError{
 		{Line: 9, Column: "LAND1", Reference: "C-9", Err: errors.New("unknown country \"XX\"")},
 		{Line: 10, Err: errors.New("no reference")}, // no reference: no customer's history
 	}})
+	evs := rec.Begin()
 	if len(evs) != 1 || evs[0].Reference != "C-9" || evs[0].Kind != state.EventInvalidRow || evs[0].Line != 9 ||
 		evs[0].Answer != "column LAND1: unknown country \"XX\"" {
 		t.Errorf("events = %+v", evs)
 	}
 }
 
-// TestRecorder_Bounded: past its bound, the recorder counts the events
-// it drops instead of keeping them.
+// TestRecorder_Bounded: past its bound, the recorder counts the writes
+// it makes no event of.
 func TestRecorder_Bounded(t *testing.T) {
-	rec := history.NewRecorder(2)
+	rec := history.NewRecorder(2, history.Run{ID: 1})
+	var evs []state.Event
 	for i := 0; i < 5; i++ {
-		rec.Add(apply.Result{Action: &plan.Action{Op: plan.OpUpdate, Reference: "C"}})
+		evs = append(evs, rec.Event(apply.Result{Action: &plan.Action{Op: plan.OpUpdate, Reference: "C"}})...)
 	}
-	if evs, dropped := rec.Events(history.Run{ID: 1}); len(evs) != 2 || dropped != 3 {
+	if dropped := rec.Dropped(); len(evs) != 2 || dropped != 3 {
 		t.Errorf("kept %d, dropped %d; want 2, 3", len(evs), dropped)
 	}
 	var nilRec *history.Recorder
-	nilRec.Add(apply.Result{Action: &plan.Action{Op: plan.OpUpdate, Reference: "C"}}) // history off: a no-op
+	if evs := nilRec.Event(apply.Result{Action: &plan.Action{Op: plan.OpUpdate, Reference: "C"}}); evs != nil { // history off: none
+		t.Errorf("a nil recorder made %+v", evs)
+	}
 }

@@ -1,4 +1,7 @@
-package sync
+// Package runlog is what a run's log says of its plan's merged rows and
+// row errors: one line each, with counts and kinds, never a value of the
+// export.
+package runlog
 
 import (
 	"erpsync/sync/plan"
@@ -10,13 +13,11 @@ import (
 	"go.uber.org/zap"
 )
 
-// What the log says of a plan's merged rows and row errors: one line
-// each, with counts and kinds, never a value of the export.
 const maxKindsLogged = 5 // kinds of row errors the log names
 
-// logMerged says, in one line, which references had identical rows merged
+// Merged says, in one line, which references had identical rows merged
 // into their first: how many, and the first MaxMergedShown of them.
-func logMerged(log *zap.Logger, p *plan.Plan) {
+func Merged(log *zap.Logger, p *plan.Plan) {
 	merged := p.Merged
 	if len(merged) == 0 {
 		return
@@ -29,10 +30,10 @@ func logMerged(log *zap.Logger, p *plan.Plan) {
 		zap.Int("rows_merged", p.MergedRows()), zap.Strings("first_references", refs), zap.Ints("first_lines", merged[0].Lines))
 }
 
-// logKinds says, in one line, how many row errors (or warnings: what)
+// Kinds says, in one line, how many row errors (or warnings: what)
 // there were, and the most frequent kinds with their counts: no value of
 // the export, which the kinds elide.
-func logKinds(log *zap.Logger, what string, kinds []rowerrors.Kind) {
+func Kinds(log *zap.Logger, what string, kinds []rowerrors.Kind) {
 	if len(kinds) == 0 {
 		return
 	}
