@@ -112,14 +112,7 @@ func run(ctx context.Context, args []string, stdout *os.File) error {
 	if err := opts.Validate(); err != nil {
 		return err
 	}
-	seed := crmsim.DefaultSeed()
-	if *seedFile != "" {
-		var err error
-		if seed, err = crmsim.LoadSeed(*seedFile); err != nil {
-			return err
-		}
-	}
-	store, err := crmsim.NewStore(seed)
+	store, err := openStore(*seedFile)
 	if err != nil {
 		return err
 	}
@@ -154,6 +147,15 @@ func run(ctx context.Context, args []string, stdout *os.File) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdown)
+}
+
+// openStore is the store of the seed file (its customers streamed in,
+// crmsim.LoadStore), or of the built-in seed when there is none.
+func openStore(seedFile string) (*crmsim.Store, error) {
+	if seedFile == "" {
+		return crmsim.NewStore(crmsim.DefaultSeed())
+	}
+	return crmsim.LoadStore(seedFile)
 }
 
 // startCPUProfile profiles the process into path until stop is called.
