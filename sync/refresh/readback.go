@@ -169,6 +169,22 @@ func (a *Answer) Read(c *crm.Customer, countryCode func(string) (string, bool)) 
 	return a.read(reflect.ValueOf(c).Elem(), countryCode)
 }
 
+// Reading reads one customer field after field (Answer.Read without
+// resolving the customer again for each field: a reconciliation reads
+// some twenty fields of every customer of the CRM).
+type Reading struct {
+	v           reflect.Value
+	countryCode func(string) (string, bool)
+}
+
+// ReadingOf starts reading c.
+func ReadingOf(c *crm.Customer, countryCode func(string) (string, bool)) Reading {
+	return Reading{v: reflect.ValueOf(c).Elem(), countryCode: countryCode}
+}
+
+// Value returns a field's canonical value, as a.Read does.
+func (r Reading) Value(a *Answer) string { return a.read(r.v, r.countryCode) }
+
 // read returns the field's canonical value in c (a crm.Customer).
 func (a *Answer) read(c reflect.Value, countryCode func(string) (string, bool)) string {
 	v, ok := walk(c, a.index)
