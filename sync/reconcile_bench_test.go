@@ -156,12 +156,14 @@ func BenchmarkReconcile1M(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	var peak, listing, ideal float64
+	var peak, listing, ideal, cpu float64
 	for range b.N {
 		debug.FreeOSMemory()
 		resetPeakRSS()
 		base := peakRSS()
+		cpu0 := cpuTime()
 		res, err := reconcile.Run(context.Background(), mappingRows(m, day2), client, nil, reconcile.Options{Concurrency: conc, PageSize: page})
+		cpu += (cpuTime() - cpu0).Seconds()
 		peak = max(peak, peakRSS())
 		if err != nil {
 			b.Fatal(err)
@@ -176,6 +178,7 @@ func BenchmarkReconcile1M(b *testing.B) {
 	}
 	b.ReportMetric(peak/(1<<20), "peak-MiB")
 	b.ReportMetric(listing/float64(b.N), "listing-s")
+	b.ReportMetric(cpu/float64(b.N), "cpu-s")
 	b.ReportMetric(float64(page), "page")
 	if ideal > 0 {
 		b.ReportMetric(listing/ideal, "listing/ideal")

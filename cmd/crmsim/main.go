@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/seedfile"
 )
 
 func main() {
@@ -113,14 +114,7 @@ func run(ctx context.Context, args []string, stdout *os.File) error {
 	if err := opts.Validate(); err != nil {
 		return err
 	}
-	seed := crmsim.DefaultSeed()
-	if *seedFile != "" {
-		var err error
-		if seed, err = crmsim.LoadSeed(*seedFile); err != nil {
-			return err
-		}
-	}
-	store, err := crmsim.NewStore(seed)
+	store, err := openStore(*seedFile)
 	if err != nil {
 		return err
 	}
@@ -155,6 +149,15 @@ func run(ctx context.Context, args []string, stdout *os.File) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdown)
+}
+
+// openStore is the store of the seed file (its customers streamed in,
+// seedfile.LoadStore), or of the built-in seed when there is none.
+func openStore(seedFile string) (*crmsim.Store, error) {
+	if seedFile == "" {
+		return crmsim.NewStore(crmsim.DefaultSeed())
+	}
+	return seedfile.LoadStore(seedFile)
 }
 
 // startCPUProfile profiles the process into path until stop is called.

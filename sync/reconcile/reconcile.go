@@ -383,8 +383,9 @@ func (j *judge) classify(ctx context.Context) (map[int32]*crm.Customer, error) {
 	pending := map[int32]*crm.Customer{}
 	for k := range j.side.entries {
 		c := &j.side.entries[k]
-		if c.exp < 0 && !c.keep.IsActive {
-			if done, err := j.deactivated(ctx, c.keep.Reference); err != nil || done {
+		kept := j.side.copyOf(c)
+		if c.exp < 0 && !kept.IsActive {
+			if done, err := j.deactivated(ctx, kept.Reference); err != nil || done {
 				if err != nil {
 					return nil, err
 				}
@@ -394,7 +395,7 @@ func (j *judge) classify(ctx context.Context) (map[int32]*crm.Customer, error) {
 		j.res.totalCRM(j.x.curs[c.cur], c)
 		j.cur = j.x.curs[c.cur]
 		if c.exp < 0 {
-			if err := j.item(ctx, c.keep.Reference, nil, c.keep); err != nil {
+			if err := j.item(ctx, kept.Reference, nil, kept); err != nil {
 				return nil, err
 			}
 			continue
@@ -404,15 +405,15 @@ func (j *judge) classify(ctx context.Context) (map[int32]*crm.Customer, error) {
 		j.res.totalERP(e, j.x.curs[cmp.Or(e.cur, c.cur)])
 		j.cur = j.x.curs[cmp.Or(e.cur, c.cur)]
 		switch {
-		case j.conflict(j.x.refs.ref(c.exp), c.keep != nil):
+		case j.conflict(j.x.refs.ref(c.exp), kept != nil):
 		case e.flagged:
-			if err := j.item(ctx, j.x.refs.ref(c.exp), &erpSide{line: int(e.line), flagged: true}, c.keep); err != nil {
+			if err := j.item(ctx, j.x.refs.ref(c.exp), &erpSide{line: int(e.line), flagged: true}, kept); err != nil {
 				return nil, err
 			}
 		case c.match:
 			j.tally(nil)
 		default:
-			pending[c.exp] = c.keep
+			pending[c.exp] = kept
 			j.pendingCur[c.exp] = j.cur
 		}
 	}

@@ -162,14 +162,16 @@ func writeField(h *maphash.Hash, name, v string) {
 	h.WriteByte(0)
 }
 
-// crmEntry is what a reconciliation keeps of a record of the CRM.
+// crmEntry is what a reconciliation keeps of a record of the CRM: 32
+// bytes and no pointer, so that the collector never scans the entries of
+// a listing of millions.
 type crmEntry struct {
 	id     int64
 	credit float64
-	// keep is a copy of the record when the comparison needs more than
-	// the entry: its fields when not equal at a glance, its reference when
-	// not in the export.
-	keep      *crm.Customer
+	// keep is, plus one, where crmSide.kept holds a copy of the record
+	// when the comparison needs more than the entry: its fields when not
+	// equal at a glance, its reference when not in the export. 0: none.
+	keep      int32
 	exp       int32 // the export's entry; -1: not in the export
 	cur       int32
 	hasCredit bool
@@ -181,8 +183,23 @@ type crmEntry struct {
 type crmSide struct {
 	x           *erpIndex
 	countryCode func(string) (string, bool)
-	entries     []crmEntry // by id
+	entries     []crmEntry      // by id
+	kept        []*crm.Customer // the copies the entries keep
 	h           maphash.Hash
+}
+
+// copyOf returns the copy an entry keeps of its record, or nil.
+func (s *crmSide) copyOf(e *crmEntry) *crm.Customer {
+	if e.keep == 0 {
+		return nil
+	}
+	return s.kept[e.keep-1]
+}
+
+// keepCopy keeps a copy of a record for an entry.
+func (s *crmSide) keepCopy(e *crmEntry, c *crm.Customer) {
+	s.kept = append(s.kept, c)
+	e.keep = int32(len(s.kept))
 }
 
 func newCRMSide(x *erpIndex, countryCode func(string) (string, bool)) *crmSide {
@@ -192,7 +209,7 @@ func newCRMSide(x *erpIndex, countryCode func(string) (string, bool)) *crmSide {
 }
 
 func (s *crmSide) KeepsDetached()      {}
-func (s *crmSide) Reset()              { s.entries = nil }
+func (s *crmSide) Reset()              { s.entries, s.kept = nil, nil }
 func (s *crmSide) Grow(n int)          { s.entries = slices.Grow(s.entries, n+n/100) }
 func (s *crmSide) Len() int            { return len(s.entries) }
 func (s *crmSide) Add(c *crm.Customer) { s.entries = append(s.entries, s.entry(c)) }
@@ -223,18 +240,18 @@ func (s *crmSide) entry(c *crm.Customer) crmEntry {
 	i, ok := s.x.refs.lookup(c.Reference)
 	switch {
 	case !ok:
-		e.keep = &crm.Customer{ID: c.ID, Reference: strings.Clone(c.Reference), IsActive: c.IsActive}
+		s.keepCopy(&e, &crm.Customer{ID: c.ID, Reference: strings.Clone(c.Reference), IsActive: c.IsActive})
 		return e
 	case s.x.entry(i).flagged:
-		e.keep = &crm.Customer{ID: c.ID, Reference: strings.Clone(c.Reference)}
+		s.keepCopy(&e, &crm.Customer{ID: c.ID, Reference: strings.Clone(c.Reference)})
 	default:
 		e.match = s.sameAtAGlance(s.x.entry(i), c)
 	}
 	e.exp = i
-	if !e.match && e.keep == nil {
+	if !e.match && e.keep == 0 {
 		// Not a pointer into the page, nor texts in its answer's memory
 		// (KeepsDetached): either would keep the whole page.
-		e.keep = c.Detached()
+		s.keepCopy(&e, c.Detached())
 	}
 	return e
 }
@@ -249,8 +266,9 @@ func (s *crmSide) sameAtAGlance(e *erpEntry, c *crm.Customer) bool {
 		return false
 	}
 	s.h.Reset()
+	r := refresh.ReadingOf(c, s.countryCode)
 	for i, a := range set.answers {
-		got := a.Read(c, s.countryCode)
+		got := r.Value(a)
 		if e.empty&(1<<i) != 0 && set.cleared[i] != nil && set.cleared[i](got) {
 			got = ""
 		}

@@ -164,10 +164,21 @@ func goKind(k customer.Kind) reflect.Kind {
 	return reflect.String
 }
 
-// Read returns the field's canonical value in c.
-func (a *Answer) Read(c *crm.Customer, countryCode func(string) (string, bool)) string {
-	return a.read(reflect.ValueOf(c).Elem(), countryCode)
+// Reading reads one customer field after field by their Answers, the
+// customer resolved once (a reconciliation reads some twenty fields of
+// every customer of the CRM).
+type Reading struct {
+	v           reflect.Value
+	countryCode func(string) (string, bool)
 }
+
+// ReadingOf starts reading c.
+func ReadingOf(c *crm.Customer, countryCode func(string) (string, bool)) Reading {
+	return Reading{v: reflect.ValueOf(c).Elem(), countryCode: countryCode}
+}
+
+// Value returns the canonical value of a's field.
+func (r Reading) Value(a *Answer) string { return a.read(r.v, r.countryCode) }
 
 // read returns the field's canonical value in c (a crm.Customer).
 func (a *Answer) read(c reflect.Value, countryCode func(string) (string, bool)) string {

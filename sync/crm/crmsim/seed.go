@@ -1,11 +1,5 @@
 package crmsim
 
-import (
-	"encoding/json"
-	"fmt"
-	"os"
-)
-
 // Seed is what the simulator starts with: the organization's settings and
 // reference data, and optionally customers. `crmsim -seed FILE` reads it as
 // JSON; testdata/crmsim/README.md documents the format.
@@ -94,20 +88,4 @@ func DefaultSeed() Seed {
 		},
 		Regions: []Region{{ID: 2, Name: "California"}, {ID: 3, Name: "New York"}},
 	}
-}
-
-// LoadSeed reads a seed file.
-func LoadSeed(path string) (Seed, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Seed{}, fmt.Errorf("read seed: %w", err)
-	}
-	var s Seed
-	if err := json.Unmarshal(data, &s); err != nil {
-		return Seed{}, fmt.Errorf("parse seed %s: %w", path, err)
-	}
-	if s.Organization.Name == "" || s.Organization.DefaultCurrency == "" {
-		return Seed{}, fmt.Errorf("seed %s: organization.name and organization.defaultCurrency are required", path)
-	}
-	return s, nil
 }

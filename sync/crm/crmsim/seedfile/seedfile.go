@@ -1,0 +1,144 @@
+// Package seedfile reads crmsim's seed files (`crmsim -seed FILE`; format in
+// testdata/crmsim/README.md): whole (LoadSeed), or into a store with the
+// customers stored as they are read (LoadStore), so that a seed of millions
+// is never held whole.
+package seedfile
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"erpsync/sync/crm/crmsim"
+)
+
+// LoadSeed reads a seed file.
+func LoadSeed(path string) (crmsim.Seed, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return crmsim.Seed{}, fmt.Errorf("read seed: %w", err)
+	}
+	var s crmsim.Seed
+	if err := json.Unmarshal(data, &s); err != nil {
+		return crmsim.Seed{}, fmt.Errorf("parse seed %s: %w", path, err)
+	}
+	if s.Organization.Name == "" || s.Organization.DefaultCurrency == "" {
+		return crmsim.Seed{}, fmt.Errorf("seed %s: organization.name and organization.defaultCurrency are required", path)
+	}
+	return s, nil
+}
+
+// LoadStore reads a seed file into a new store. When the file gives its
+// customers last, after the organization (as a seed written from a Seed
+// does), they are read and stored one at a time as they come: a seed of
+// millions of customers is never held whole, neither its text nor every
+// customer's values (what LoadSeed then NewStore hold at once). Any other
+// order, and a file that is not valid JSON, is read as LoadSeed reads it,
+// with the same result.
+func LoadStore(path string) (*crmsim.Store, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read seed: %w", err)
+	}
+	defer f.Close()
+	st, streamed, err := streamSeed(json.NewDecoder(bufio.NewReaderSize(f, 1<<20)), path)
+	if streamed {
+		return st, err
+	}
+	seed, err := LoadSeed(path)
+	if err != nil {
+		return nil, err
+	}
+	return crmsim.NewStore(seed)
+}
+
+// streamSeed reads a seed's settings, then its customers one by one into
+// a store. streamed is false when the file is not in that order (no
+// organization before the customers, settings after them) or not valid
+// JSON: LoadSeed is then the judge.
+func streamSeed(dec *json.Decoder, path string) (st *crmsim.Store, streamed bool, err error) {
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, false, nil
+	}
+	settings := map[string]json.RawMessage{}
+	var putErr error
+	for dec.More() {
+		tok, err := dec.Token()
+		key, _ := tok.(string)
+		if err != nil || st != nil || key == "customers" && settings["organization"] == nil {
+			return nil, false, nil
+		}
+		if key != "customers" {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return nil, false, nil
+			}
+			settings[key] = raw
+			continue
+		}
+		if tok, err := dec.Token(); err != nil || tok == nil {
+			if err != nil {
+				return nil, false, nil
+			}
+			continue // "customers": null, as json.Marshal writes a Seed without any
+		} else if tok != json.Delim('[') {
+			return nil, false, nil
+		}
+		if st, err = storeOfSettings(settings); err != nil {
+			return nil, false, nil
+		}
+		var readErr error
+		if putErr, readErr = putEach(dec, st); readErr != nil {
+			return nil, false, nil
+		}
+	}
+	if _, err := dec.Token(); err != nil || st == nil {
+		return nil, false, nil
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false, nil // text after the seed
+	}
+	return st, true, putErr
+}
+
+// storeOfSettings is an empty store of the seed's settings read so far.
+func storeOfSettings(settings map[string]json.RawMessage) (*crmsim.Store, error) {
+	data, err := json.Marshal(settings)
+	if err != nil {
+		return nil, err
+	}
+	var s crmsim.Seed
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, err
+	}
+	if s.Organization.Name == "" || s.Organization.DefaultCurrency == "" {
+		return nil, fmt.Errorf("no organization")
+	}
+	return crmsim.NewStore(s)
+}
+
+// putEach stores the customers of the array that dec is in (its opening
+// bracket read), one at a time, as NewStore does. After a customer that the store refuses
+// (putErr, worded as NewStore words it) the others are read, not stored:
+// the file must still be read to its end to be judged. readErr is an
+// array that cannot be read.
+func putEach(dec *json.Decoder, st *crmsim.Store) (putErr, readErr error) {
+	for i := 1; dec.More(); i++ {
+		var p map[string]string
+		if err := dec.Decode(&p); err != nil {
+			return nil, err
+		}
+		if putErr != nil {
+			continue
+		}
+		ref := p["reference"]
+		delete(p, "reference")
+		if _, err := st.Put(ref, p); err != nil {
+			putErr = fmt.Errorf("seed customer %d: %w", i, err)
+		}
+	}
+	_, err := dec.Token() // the closing bracket
+	return putErr, err
+}
