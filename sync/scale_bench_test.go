@@ -202,7 +202,7 @@ func BenchmarkImport(b *testing.B) {
 		b.Fatal(err)
 	}
 	var raw, rawFresh, imported float64
-	var peak, cpu, gc float64
+	var peak, cpu, gc, allocs, allocBytes float64
 	// The collector as `erpsync import` sets it (cmd/erpsync/import.go),
 	// for both the raw upserts and the import.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
@@ -221,12 +221,15 @@ func BenchmarkImport(b *testing.B) {
 		resetPeakRSS()
 		stopProfile := importProfile(b, i)
 		cpu0, gc0 := processCPU(), gcCPU()
+		objs0, bytes0 := heapAllocs()
 		start := time.Now()
 		out, err := sync.Run(context.Background(), sync.Job{Mode: sync.ModeImport, File: export, Mapping: m, CRM: client,
 			State: db, Log: zap.NewNop(), Settings: sync.Settings{Concurrency: conc, ReportsDir: b.TempDir()}})
 		took := time.Since(start)
 		peak = max(peak, peakRSS())
 		cpu, gc = cpu+processCPU()-cpu0, gc+gcCPU()-gc0
+		objs1, bytes1 := heapAllocs()
+		allocs, allocBytes = allocs+objs1-objs0, allocBytes+bytes1-bytes0
 		stopProfile()
 		if err != nil {
 			b.Fatal(err)
@@ -260,6 +263,18 @@ func BenchmarkImport(b *testing.B) {
 	// included: it is CPU crmsim does not get).
 	b.ReportMetric(cpu/float64(n*b.N)*1e6, "cpu-µs/row")
 	b.ReportMetric(100*gc/cpu, "%gc")
+	// What the import allocated a row (the raw rates left out): the
+	// collector's work grows with it.
+	b.ReportMetric(allocs/float64(n*b.N), "allocs/row")
+	b.ReportMetric(allocBytes/float64(n*b.N), "alloc-B/row")
+}
+
+// heapAllocs returns the objects and bytes the process allocated on the
+// heap so far.
+func heapAllocs() (objects, bytes float64) {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return float64(s[0].Value.Uint64()), float64(s[1].Value.Uint64())
 }
 
 // importProfile starts a CPU profile of the import alone (the raw rates
@@ -277,11 +292,27 @@ func importProfile(b *testing.B, i int) func() {
 	if err := pprof.StartCPUProfile(f); err != nil {
 		b.Fatal(err)
 	}
+	// The allocations so far, and at the end: the import's are the
+	// difference (go tool pprof -diff_base import-N-0.mem import-N-1.mem).
+	heapProfile(b, filepath.Join(dir, fmt.Sprintf("import-%d-0.mem", i)))
 	return func() {
+		heapProfile(b, filepath.Join(dir, fmt.Sprintf("import-%d-1.mem", i)))
 		pprof.StopCPUProfile()
 		if err := f.Close(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// heapProfile writes the allocations profile so far to path.
+func heapProfile(b *testing.B, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
 	}
 }
 
