@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -60,10 +61,16 @@ func (b *bench) raw(ctx context.Context, i int, p *pair) error {
 }
 
 // importInto imports day 1 into a fresh crmsim and a new checkpoint. The
-// crmsim of the import before is stopped: only the last is kept.
+// crmsim and the folder of the import before are removed: only the last
+// is kept (a 1M checkpoint and its WAL take some 600 MB).
 func (b *bench) importInto(ctx context.Context, i int, p *pair) error {
 	b.sim.stop()
 	b.sim = nil
+	if b.config != "" {
+		if err := os.RemoveAll(filepath.Dir(b.config)); err != nil {
+			return err
+		}
+	}
 	s, err := startSim(b.o.bin, b.log(fmt.Sprintf("crmsim-import-%d", i)))
 	if err != nil {
 		return err
