@@ -108,24 +108,7 @@ type Settings struct {
 	// History is how long a customer's history is kept (state.history);
 	// 0: none is recorded.
 	History time.Duration
-	// HistoryWrites bounds the writes a run keeps for the history, held
-	// until its end (0: history.DefaultMaxEvents, ImportHistoryWrites for
-	// an import); the others are counted.
-	HistoryWrites int
-}
-
-// ImportHistoryWrites bounds the writes an import keeps for the
-// customers' history, held until its end: the first 20,000 (some 25 MB).
-// A run's default of 200,000 weighed 90 MB at the end of a 1M import,
-// the fields of the first 55,000 kept, and took the heap to its limit.
-const ImportHistoryWrites = 20_000
-
-// historyWrites is the bound of the run's history recorder.
-func (j Job) historyWrites() int {
-	if j.Settings.HistoryWrites == 0 && j.Mode == ModeImport {
-		return ImportHistoryWrites
-	}
-	return j.Settings.HistoryWrites
+	HistoryWrites int // writes a run keeps for the history (0: history.DefaultMaxEvents)
 }
 
 // Outcome is what a finished (or stopped) run reports.
@@ -386,7 +369,7 @@ func begin(ctx context.Context, j Job) (*run, error) {
 	if r.out.RunID != 0 {
 		r.sha = hashBeside(j.File)
 		if j.Settings.History > 0 { // a run recorded nowhere keeps no history: nothing to gather
-			r.history = history.NewRecorder(j.historyWrites())
+			r.history = history.NewRecorder(j.Settings.HistoryWrites)
 		}
 		name = r.started.UTC().Format("20060102T150405.000Z") + "-" + strconv.FormatInt(r.out.RunID, 10)
 	}

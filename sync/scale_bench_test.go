@@ -233,7 +233,8 @@ func BenchmarkImport(b *testing.B) {
 		start := time.Now()
 		out, err := sync.Run(context.Background(), sync.Job{Mode: sync.ModeImport, File: export, Mapping: m, CRM: client,
 			State: db, Log: zap.NewNop(), OnResult: midProfile(b, i, n), OnPlan: importPlanned,
-			Settings: sync.Settings{Concurrency: conc, ReportsDir: b.TempDir(), History: benchHistory()}})
+			Settings: sync.Settings{Concurrency: conc, ReportsDir: b.TempDir(), History: benchHistory(),
+				HistoryWrites: apply.ImportHistoryWrites}}) // as erpsync import
 		took := time.Since(start)
 		debug.SetMemoryLimit(importLimit) // for the raw rates, as before the import
 		peak = max(peak, peakRSS())

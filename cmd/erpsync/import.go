@@ -34,7 +34,7 @@ func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 	restore, planned := importMemory()
 	defer restore()
 	out, err := j.sync(ctx, syncOptions{mode: sync.ModeImport, file: *file, stdout: c.Stdout, stderr: c.Stderr,
-		planned: func(p *plan.Plan) { planned(p.Len()) }})
+		planned: func(p *plan.Plan) { planned(p.Len()) }, historyWrites: apply.ImportHistoryWrites})
 	j.notifyEnd(ctx, sync.ModeImport, *file, out, err, false)
 	return err
 }

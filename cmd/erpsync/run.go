@@ -67,6 +67,9 @@ type syncOptions struct {
 	approvable bool
 	// planned, when set, is told of the plan before it is applied.
 	planned func(*plan.Plan)
+	// historyWrites bounds the writes kept for the history (0: the
+	// engine's default).
+	historyWrites int
 }
 
 // sync runs the engine on one export, showing its plan, its progress and
@@ -81,6 +84,7 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 	e.DryRun = opt.dryRun
 	e.Accept, e.Approvable, e.Approved = opt.accept, opt.approvable, opt.approved
 	j.stampRun(&e)
+	e.Settings.HistoryWrites = opt.historyWrites
 	e.OnPlan = func(p *plan.Plan) {
 		if p.Len() > bigPlan {
 			unlimit()
