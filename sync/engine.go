@@ -107,7 +107,7 @@ type Settings struct {
 	ReportsCSV  report.CSV    // the format of the report's CSV files (reports.csv)
 	// History is how long a customer's history is kept (state.history);
 	// 0: none is recorded.
-	History time.Duration
+	History       time.Duration
 	HistoryWrites int // writes a run keeps for the history (0: history.DefaultMaxEvents)
 }
 
