@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
@@ -29,6 +30,7 @@ import (
 	"erpsync/mapping/genexport"
 	"erpsync/state"
 	"erpsync/sync"
+	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
 )
@@ -190,6 +192,12 @@ func measureRaw(b *testing.B, m *mapping.Mapping, export string, n, conc int) fl
 // the import's own (the mean of both), and after it into a fresh one too
 // (%raw-fresh). The import's rate as a share of the raw rate, and its
 // peak RSS, are the figures of issue 14 §3 (≥ 80%, ≤ 250 MiB).
+// The import runs without the customers' history unless BENCH_HISTORY
+// gives its retention (`erpsync import` keeps it, 400 days by default):
+// 47b3c94, the "before" of issue 22, had none. allocs/row and
+// alloc-B/row are the import's alone; BENCH_IMPORT_PROFILES=DIR writes
+// its CPU profile, its allocations before and after, and its live heap
+// half way (import-N-mid.heap).
 func BenchmarkImport(b *testing.B) {
 	if testing.Short() {
 		b.Skip("-short")
@@ -202,11 +210,11 @@ func BenchmarkImport(b *testing.B) {
 		b.Fatal(err)
 	}
 	var raw, rawFresh, imported float64
-	var peak, cpu, gc float64
+	var peak, cpu, gc, allocs, allocBytes float64
 	// The collector as `erpsync import` sets it (cmd/erpsync/import.go),
 	// for both the raw upserts and the import.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(200 << 20))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(importLimit))
 	for i := range b.N {
 		before := measureRaw(b, m, export, min(n, 50_000), conc)
 		client, err := crm.NewClient(crm.Config{BaseURL: startCRMSim(b), Concurrency: conc})
@@ -221,12 +229,17 @@ func BenchmarkImport(b *testing.B) {
 		resetPeakRSS()
 		stopProfile := importProfile(b, i)
 		cpu0, gc0 := processCPU(), gcCPU()
+		objs0, bytes0 := heapAllocs()
 		start := time.Now()
 		out, err := sync.Run(context.Background(), sync.Job{Mode: sync.ModeImport, File: export, Mapping: m, CRM: client,
-			State: db, Log: zap.NewNop(), Settings: sync.Settings{Concurrency: conc, ReportsDir: b.TempDir()}})
+			State: db, Log: zap.NewNop(), OnResult: midProfile(b, i, n), OnPlan: importPlanned,
+			Settings: sync.Settings{Concurrency: conc, ReportsDir: b.TempDir(), History: benchHistory()}})
 		took := time.Since(start)
+		debug.SetMemoryLimit(importLimit) // for the raw rates, as before the import
 		peak = max(peak, peakRSS())
 		cpu, gc = cpu+processCPU()-cpu0, gc+gcCPU()-gc0
+		objs1, bytes1 := heapAllocs()
+		allocs, allocBytes = allocs+objs1-objs0, allocBytes+bytes1-bytes0
 		stopProfile()
 		if err != nil {
 			b.Fatal(err)
@@ -260,6 +273,18 @@ func BenchmarkImport(b *testing.B) {
 	// included: it is CPU crmsim does not get).
 	b.ReportMetric(cpu/float64(n*b.N)*1e6, "cpu-µs/row")
 	b.ReportMetric(100*gc/cpu, "%gc")
+	// What the import allocated a row (the raw rates left out): the
+	// collector's work grows with it.
+	b.ReportMetric(allocs/float64(n*b.N), "allocs/row")
+	b.ReportMetric(allocBytes/float64(n*b.N), "alloc-B/row")
+}
+
+// heapAllocs returns the objects and bytes the process allocated on the
+// heap so far.
+func heapAllocs() (objects, bytes float64) {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return float64(s[0].Value.Uint64()), float64(s[1].Value.Uint64())
 }
 
 // importProfile starts a CPU profile of the import alone (the raw rates
@@ -277,11 +302,69 @@ func importProfile(b *testing.B, i int) func() {
 	if err := pprof.StartCPUProfile(f); err != nil {
 		b.Fatal(err)
 	}
+	// The allocations so far, and at the end: the import's are the
+	// difference (go tool pprof -diff_base import-N-0.mem import-N-1.mem).
+	heapProfile(b, filepath.Join(dir, fmt.Sprintf("import-%d-0.mem", i)))
 	return func() {
+		heapProfile(b, filepath.Join(dir, fmt.Sprintf("import-%d-1.mem", i)))
 		pprof.StopCPUProfile()
 		if err := f.Close(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// importLimit is the soft memory limit `erpsync import` plans under
+// (cmd/erpsync/import.go).
+const importLimit = 200 << 20
+
+// importPlanned lowers the memory limit once the import is planned, as
+// `erpsync import` does.
+func importPlanned(p *plan.Plan) {
+	debug.SetMemoryLimit(min(importLimit, apply.ImportMemoryLimit(p.Len())))
+}
+
+// benchHistory is the history's retention of the import: BENCH_HISTORY
+// (a duration, e.g. 9600h as erpsync's default of 400 days), else none.
+func benchHistory() time.Duration {
+	d, _ := time.ParseDuration(os.Getenv("BENCH_HISTORY"))
+	return d
+}
+
+// midProfile writes, when BENCH_IMPORT_PROFILES names a folder, the
+// import's live heap (as of the last collection) once half of its n rows
+// were sent: import-N-mid.heap.
+func midProfile(b *testing.B, i, n int) func(apply.Result) {
+	dir := os.Getenv("BENCH_IMPORT_PROFILES")
+	if dir == "" {
+		return nil
+	}
+	var done atomic.Int64
+	return func(apply.Result) {
+		if done.Add(1) == int64(n/2) {
+			f, err := os.Create(filepath.Join(dir, fmt.Sprintf("import-%d-mid.heap", i)))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			defer f.Close()
+			runtime.GC()
+			if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+				b.Error(err)
+			}
+		}
+	}
+}
+
+// heapProfile writes the allocations profile so far to path.
+func heapProfile(b *testing.B, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
 	}
 }
 

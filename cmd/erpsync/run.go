@@ -65,6 +65,8 @@ type syncOptions struct {
 	approved *approve.Approval
 	// approvable: build the plan's approval (serve.approve).
 	approvable bool
+	// planned, when set, is told of the plan before it is applied.
+	planned func(*plan.Plan)
 }
 
 // sync runs the engine on one export, showing its plan, its progress and
@@ -82,6 +84,9 @@ func (j *job) sync(ctx context.Context, opt syncOptions) (*sync.Outcome, error) 
 	e.OnPlan = func(p *plan.Plan) {
 		if p.Len() > bigPlan {
 			unlimit()
+		}
+		if opt.planned != nil {
+			opt.planned(p)
 		}
 		if !opt.quiet {
 			report.PrintPlan(opt.stdout, j.exportName(opt.file), p, 10)

@@ -76,3 +76,17 @@ func (a *applier) deactivate(ctx context.Context, act *plan.Action, out *state.O
 	}
 	return got.AnswerStatus, nil
 }
+
+// ImportMemoryLimit is the Go memory an import's apply of a lean plan of
+// rows aims to stay within (a soft limit, erpsync import sets it once
+// planned): its lean rows (32 bytes a row and their references: 52 MB
+// at 1M) stay while the plan's index is gone; the export's reads, the
+// report and the HTTP client's buffers take some 50 MB (the history's
+// events go to the checkpoint with their outcomes, none held to the
+// end). At 1M, 157 MiB: with GOGC 400 the apply's heap otherwise grew to
+// the plan's limit whatever it held (a peak RSS of 250 MiB, the
+// executable's pages and SQLite's beside the Go memory).
+func ImportMemoryLimit(rows int) int64 {
+	const base, perRow = 96 << 20, 64
+	return base + perRow*int64(max(rows, 0))
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// measure is what one child process took: its wall time, CPU (user and
+// system) and peak RSS (rusage's Maxrss), and what it printed.
+type measure struct {
+	wall, cpu time.Duration
+	maxRSS    int64 // bytes
+	out       string
+}
+
+// usage reads a finished process's CPU and peak RSS.
+func usage(ps *os.ProcessState) (cpu time.Duration, maxRSS int64) {
+	cpu = ps.UserTime() + ps.SystemTime()
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		maxRSS = ru.Maxrss << 10 // kilobytes on Linux
+	}
+	return cpu, maxRSS
+}
+
+// runChild runs bin with args, its output appended to logPath, and
+// measures it. A child that fails is an error naming it and its log.
+func runChild(ctx context.Context, logPath, bin string, args ...string) (measure, error) {
+	return runChildTo(ctx, nil, logPath, bin, args...)
+}
+
+// runChildTo is runChild with the child's standard output into stdout
+// instead (measure.out then empty), when not nil.
+func runChildTo(ctx context.Context, stdout io.Writer, logPath, bin string, args ...string) (measure, error) {
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return measure{}, err
+	}
+	defer logf.Close()
+	fmt.Fprintf(logf, "$ %s %s\n", filepath.Base(bin), strings.Join(args, " "))
+	var out strings.Builder
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(&out, logf), logf
+	if stdout != nil {
+		cmd.Stdout = stdout
+	}
+	start := time.Now()
+	err = cmd.Run()
+	m := measure{wall: time.Since(start), out: out.String()}
+	if cmd.ProcessState != nil {
+		m.cpu, m.maxRSS = usage(cmd.ProcessState)
+	}
+	if err != nil {
+		return m, fmt.Errorf("%s %s: %w (see %s)", filepath.Base(bin), strings.Join(args, " "), err, logPath)
+	}
+	return m, nil
+}
+
+// sim is a crmsim process of its own, fresh: no customer.
+type sim struct {
+	cmd *exec.Cmd
+	URL string
+}
+
+// startSim starts crmsim on a free loopback port, its output into
+// logPath, and reads there where it listens (waiting up to 30 s).
+func startSim(bin, logPath string) (*sim, error) {
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close() // the child has its own copy
+	cmd := exec.Command(filepath.Join(bin, "crmsim"), "-addr", "127.0.0.1:0")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start crmsim: %w", err)
+	}
+	s := &sim{cmd: cmd}
+	for range 600 {
+		// "crmsim listening on http://127.0.0.1:PORT/api/v1.0/customers ..."
+		text, _ := os.ReadFile(logPath)
+		if _, rest, ok := strings.Cut(string(text), "crmsim listening on http://"); ok {
+			if host, _, ok := strings.Cut(rest, "/"); ok {
+				s.URL = "http://" + host
+				return s, nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.stop()
+	return nil, fmt.Errorf("crmsim did not say where it listens within 30 s (see %s)", logPath)
+}
+
+// stop interrupts crmsim, kills it after 10 s, and returns its CPU.
+func (s *sim) stop() time.Duration {
+	if s == nil {
+		return 0
+	}
+	s.cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
+	}
+	if s.cmd.ProcessState == nil {
+		return 0
+	}
+	cpu, _ := usage(s.cmd.ProcessState)
+	return cpu
+}
+
+// errNoCSVDiff says csvdiff was not found: its ratio is left out.
+var errNoCSVDiff = errors.New("csvdiff not found")
+
+// findCSVDiff returns the csvdiff binary: the one named, else csvdiff on
+// PATH, else $HOME/go/bin/csvdiff.
+func findCSVDiff(named string) (string, error) {
+	switch named {
+	case "none":
+		return "", errNoCSVDiff
+	case "":
+	default:
+		return named, nil
+	}
+	if p, err := exec.LookPath("csvdiff"); err == nil {
+		return p, nil
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		p := filepath.Join(home, "go", "bin", "csvdiff")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", errNoCSVDiff
+}

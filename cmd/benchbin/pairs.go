@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// pair is one raw rate and one import, each into a fresh crmsim.
+type pair struct {
+	rawFirst  bool
+	raw       float64 // upserts a second, as genexport -raw measured them
+	rawRun    measure
+	rawSimCPU time.Duration
+	imp       measure
+	impRate   float64 // rows a second: day 1's rows over the import's wall time
+	impSimCPU time.Duration
+	load      string // at the pair's end
+}
+
+// importPairs measures the pairs, the order alternating (raw first in the
+// first pair). The last import's crmsim and config are kept for the plan.
+func (b *bench) importPairs(ctx context.Context) ([]pair, error) {
+	var pairs []pair
+	for i := range b.o.pairs {
+		p := pair{rawFirst: i%2 == 0}
+		steps := []func(context.Context, int, *pair) error{b.raw, b.importInto}
+		if !p.rawFirst {
+			slices.Reverse(steps)
+		}
+		for _, step := range steps {
+			if err := step(ctx, i, &p); err != nil {
+				return pairs, err
+			}
+		}
+		p.load = loadAverage()
+		pairs = append(pairs, p)
+	}
+	return pairs, nil
+}
+
+// raw measures the raw rate of day 1's rows into a fresh crmsim.
+func (b *bench) raw(ctx context.Context, i int, p *pair) error {
+	s, err := startSim(b.o.bin, b.log(fmt.Sprintf("crmsim-raw-%d", i)))
+	if err != nil {
+		return err
+	}
+	defer func() { p.rawSimCPU = s.stop() }()
+	p.rawRun, err = runChild(ctx, b.log(fmt.Sprintf("raw-%d", i)), b.binary("genexport"), "-raw", s.URL,
+		"-file", b.o.day1, "-rows", strconv.Itoa(b.rows), "-concurrency", strconv.Itoa(b.o.concurrency))
+	if err != nil {
+		return err
+	}
+	p.raw, err = rawRate(p.rawRun.out)
+	return err
+}
+
+// importInto imports day 1 into a fresh crmsim and a new checkpoint. The
+// crmsim and the folder of the import before are removed: only the last
+// is kept (a 1M checkpoint and its WAL take some 600 MB).
+func (b *bench) importInto(ctx context.Context, i int, p *pair) error {
+	b.sim.stop()
+	b.sim = nil
+	if b.config != "" {
+		if err := os.RemoveAll(filepath.Dir(b.config)); err != nil {
+			return err
+		}
+	}
+	s, err := startSim(b.o.bin, b.log(fmt.Sprintf("crmsim-import-%d", i)))
+	if err != nil {
+		return err
+	}
+	b.sim = s
+	cfg, err := writeConfig(filepath.Join(b.o.dir, fmt.Sprintf("import-%d", i)), s.URL, b.o.concurrency)
+	if err != nil {
+		return err
+	}
+	b.config = cfg
+	p.imp, err = runChild(ctx, b.log(fmt.Sprintf("import-%d", i)), b.binary("erpsync"), "import", "-config", cfg, "-file", b.o.day1)
+	if err != nil {
+		return err
+	}
+	p.impRate = float64(b.rows) / p.imp.wall.Seconds()
+	if i < b.o.pairs-1 {
+		p.impSimCPU, b.sim = s.stop(), nil
+	}
+	return nil
+}
+
+// printPairs prints the pairs' table and the import's figures against
+// issue 25 §3's targets (≥ 90% of the raw rate, ≤ 250 MiB).
+func printPairs(w io.Writer, pairs []pair) {
+	fmt.Fprintln(w, "\n| pair | order | raw upserts/s | import rows/s | import ÷ raw | import wall | import CPU | import peak RSS | raw CPU (its forms read too) | crmsim CPU (raw / import) | load after |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+	var ratios []float64
+	var peak int64
+	for i, p := range pairs {
+		order := "import, raw"
+		if p.rawFirst {
+			order = "raw, import"
+		}
+		ratio := p.impRate / p.raw
+		ratios, peak = append(ratios, ratio), max(peak, p.imp.maxRSS)
+		sim := seconds(p.impSimCPU)
+		if p.impSimCPU == 0 {
+			sim = "(kept for the plan)"
+		}
+		fmt.Fprintf(w, "| %d | %s | %.0f | %.0f | %.1f%% | %s | %s | %s | %s | %s / %s | %s |\n", i+1, order, p.raw, p.impRate,
+			100*ratio, seconds(p.imp.wall), seconds(p.imp.cpu), mib(p.imp.maxRSS), seconds(p.rawRun.cpu), seconds(p.rawSimCPU), sim, p.load)
+	}
+	if len(ratios) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nimport ÷ raw: median %.1f%% (target ≥ 90%%); import peak RSS: %s at most (target ≤ 250 MiB)\n",
+		100*median(ratios), mib(peak))
+}
+
+// median of xs (not empty).
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	if n := len(s); n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+	return s[len(s)/2]
+}

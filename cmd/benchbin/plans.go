@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// round is one floor, plan and csvdiff of day 2, in a rotating order.
+type round struct {
+	floor, plan, csvdiff measure // csvdiff's wall is 0 when it was left out
+	load                 string  // at the round's end
+}
+
+// planRounds measures `plan` of day 2 on the last import's checkpoint
+// and crmsim, beside the floor of day 2 and csvdiff of day 1 → day 2.
+func (b *bench) planRounds(ctx context.Context) ([]round, error) {
+	csvdiff, err := findCSVDiff(b.o.csvdiff)
+	if err != nil {
+		fmt.Fprintln(b.w, "\ncsvdiff not found (PATH, $HOME/go/bin, -csvdiff): its ratio is left out")
+	}
+	var rounds []round
+	for k := range b.o.plans {
+		var r round
+		steps := []func() error{
+			func() (err error) {
+				r.floor, err = runChild(ctx, b.log("floor"), b.binary("genexport"), "-floor", b.o.day2)
+				return err
+			},
+			func() (err error) {
+				r.plan, err = runChild(ctx, b.log("plan"), b.binary("erpsync"), "plan", "-config", b.config, "-file", b.o.day2)
+				return err
+			},
+			func() error {
+				if csvdiff == "" {
+					return nil
+				}
+				return b.csvdiff(ctx, csvdiff, &r.csvdiff)
+			},
+		}
+		for j := range steps {
+			if err := steps[(j+k)%len(steps)](); err != nil {
+				return rounds, err
+			}
+		}
+		r.load = loadAverage()
+		rounds = append(rounds, r)
+	}
+	return rounds, nil
+}
+
+// csvdiff times csvdiff of day 1 → day 2 (as BenchmarkPlanDay2 runs it),
+// its output discarded.
+func (b *bench) csvdiff(ctx context.Context, bin string, m *measure) error {
+	got, err := runChildTo(ctx, io.Discard, b.log("csvdiff"), bin, b.o.day1, b.o.day2, "-s", ";", "-o", "rowmark")
+	*m = got
+	if err != nil {
+		return errors.Join(errors.New("csvdiff (give -csvdiff none to leave it out)"), err)
+	}
+	return nil
+}
+
+// printRounds prints the plan's table and its figures against issue 25
+// §3's targets (≤ 3× the floor, ≤ 0.5× csvdiff, ≤ 150 MiB).
+func printRounds(w io.Writer, rounds []round) {
+	fmt.Fprintln(w, "\n| round | floor | plan | csvdiff | plan ÷ floor | plan ÷ csvdiff | plan CPU | plan peak RSS | csvdiff peak RSS | load after |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
+	var xFloor, xPeer []float64
+	var peak int64
+	for i, r := range rounds {
+		peer, xp, peerRSS := "-", "-", "-"
+		if r.csvdiff.wall > 0 {
+			x := r.plan.wall.Seconds() / r.csvdiff.wall.Seconds()
+			peer, xp, peerRSS = seconds(r.csvdiff.wall), fmt.Sprintf("%.2f×", x), mib(r.csvdiff.maxRSS)
+			xPeer = append(xPeer, x)
+		}
+		xf := r.plan.wall.Seconds() / r.floor.wall.Seconds()
+		xFloor, peak = append(xFloor, xf), max(peak, r.plan.maxRSS)
+		fmt.Fprintf(w, "| %d | %s | %s | %s | %.2f× | %s | %s | %s | %s | %s |\n", i+1, seconds(r.floor.wall), seconds(r.plan.wall),
+			peer, xf, xp, seconds(r.plan.cpu), mib(r.plan.maxRSS), peerRSS, r.load)
+	}
+	if len(rounds) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nplan ÷ floor: median %.2f× (target ≤ 3×)", median(xFloor))
+	if len(xPeer) > 0 {
+		fmt.Fprintf(w, "; plan ÷ csvdiff: median %.2f× (target ≤ 0.5×)", median(xPeer))
+	}
+	fmt.Fprintf(w, "; plan peak RSS: %s at most (target ≤ 150 MiB)\n", mib(peak))
+}
