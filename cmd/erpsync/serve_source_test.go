@@ -76,13 +76,19 @@ func sftpServe(t *testing.T) remoteServe {
 	return remoteServe{kind: "sftp", pattern: srv.URL(inbox + "/*.csv"), archive: srv.URL(filepath.Join(srv.Root, "archive")),
 		keys: "  sftp:\n    password_env: " + sftpPasswordEnv + "\n    known_hosts: " + srv.KnownHosts(t, srv.HostKey) + "\n",
 		put: func(t *testing.T, name string, data []byte) {
-			p := filepath.Join(inbox, name)
+			// Written whole under a name the pattern does not match, then
+			// renamed: serve ticks every 100 ms, and a file it lists while
+			// os.WriteFile has only created it is an empty export.
+			p, tmp := filepath.Join(inbox, name), filepath.Join(inbox, "."+name+".part")
 			_ = os.MkdirAll(inbox, 0o755)
-			if err := os.WriteFile(p, data, 0o644); err != nil {
+			if err := os.WriteFile(tmp, data, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			mod = mod.Add(time.Minute)
-			_ = os.Chtimes(p, mod, mod)
+			_ = os.Chtimes(tmp, mod, mod)
+			if err := os.Rename(tmp, p); err != nil {
+				t.Fatal(err)
+			}
 		},
 		list: func(t *testing.T, dir string) []string { return archived(t, filepath.Join(srv.Root, dir)) },
 		sftp: srv,
