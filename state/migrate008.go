@@ -3,8 +3,10 @@ package state
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"erpsync/state/compact"
 )
@@ -39,7 +41,10 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 		return fmt.Errorf("%s: its marks are missing", name008)
 	}
 	m := &compact.Migration{Path: db.Path, Schema: schema, Swap: swap, Indexes: indexes, AppID: ApplicationID,
-		Batch: copyBatch, CopyHook: copyHook, StepHook: stepHook,
+		Batch: copyBatch, CopyHook: copyHook, StepHook: stepHook, Log: db.Log,
+		Guard: func(ctx context.Context, q compact.DBTX, schema string) error {
+			return runHolds(ctx, q, schema, db.Now())
+		},
 		Recorded: func(ctx context.Context, q compact.DBTX, schema string) (bool, error) {
 			return recorded(ctx, q, schema, name008)
 		},
@@ -69,6 +74,9 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 func compactInPlace(ctx context.Context, tx *sql.Tx, m *compact.Migration) (handled bool, err error) {
 	if done, err := m.Recorded(ctx, tx, "main"); err != nil || done {
 		return done, err
+	}
+	if err := m.Guard(ctx, tx, "main"); err != nil {
+		return false, err
 	}
 	var compacted, records int
 	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pragma_table_info('records') WHERE name = 'vals' AND upper(type) = 'BLOB'),
@@ -100,4 +108,29 @@ func recorded(ctx context.Context, q compact.DBTX, schema, name string) (bool, e
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT count(*) FROM `+schema+`.migrations WHERE name = ?`, name).Scan(&n)
 	return n > 0, err
+}
+
+// runHolds refuses, with an error saying so, a checkpoint (in schema)
+// whose run lock is held by a live process (Holder.GoneAt, as Acquire
+// takes a lock over): an older erpsync running on it.
+func runHolds(ctx context.Context, q compact.DBTX, schema string, now time.Time) error {
+	var held Holder
+	var since, beat int64
+	err := q.QueryRowContext(ctx, `SELECT pid, host, kind, since, pid_start, pid_ns, heartbeat FROM `+schema+`.lock WHERE id = 1`).
+		Scan(&held.PID, &held.Host, &held.Kind, &since, &held.PIDStart, &held.PIDNS, &beat)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the run lock: %w", err)
+	}
+	held.Since = fromUnix(since)
+	if beat > 0 {
+		held.Heartbeat = fromUnix(beat)
+	}
+	if held.GoneAt(now) {
+		return nil
+	}
+	return fmt.Errorf("a run holds the checkpoint (%s, pid %d on %s since %s): migrate once it has ended",
+		held.Kind, held.PID, held.Host, held.Since.UTC().Format(time.RFC3339))
 }
