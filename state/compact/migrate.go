@@ -239,14 +239,14 @@ func (m *Migration) stage(ctx context.Context, tx *sql.Tx) (int, error) {
 		count(*) FILTER (WHERE name = 'migrate008_from') FROM main.sqlite_schema`).Scan(&complete, &copying, &stored); err != nil {
 		return 0, fmt.Errorf("read the new file's schema: %w", err)
 	}
-	now, err := Fingerprint(ctx, tx, "old")
+	now, err := Fingerprint(ctx, tx, "old", complete > 0)
 	if err != nil {
 		return 0, err
 	}
 	var then string
 	switch {
 	case complete > 0:
-		then, err = Fingerprint(ctx, tx, "main")
+		then, err = Fingerprint(ctx, tx, "main", true)
 	case copying == 0:
 		return stageCopying, nil // a new file: copySchema stores the fingerprint
 	case stored > 0:
@@ -288,7 +288,7 @@ func (m *Migration) copySchema(ctx context.Context, tx *sql.Tx) error {
 			return fmt.Errorf("create the new file's schema: %w", err)
 		}
 	}
-	fp, err := Fingerprint(ctx, tx, "old")
+	fp, err := Fingerprint(ctx, tx, "old", false)
 	if err != nil {
 		return err
 	}
@@ -392,11 +392,11 @@ func (m *Migration) unchanged(ctx context.Context, lock *sql.Tx, dst *sql.Conn) 
 			return err
 		}
 	}
-	now, err := Fingerprint(ctx, dst, "main")
+	now, err := Fingerprint(ctx, dst, "main", true)
 	if err != nil {
 		return err
 	}
-	then, err := Fingerprint(ctx, lock, "main")
+	then, err := Fingerprint(ctx, lock, "main", true)
 	if err != nil {
 		return err
 	}
