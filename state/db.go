@@ -69,9 +69,7 @@ type DB struct {
 	// plan, before any record is written). Open still refuses a file
 	// that is not an erpsync checkpoint or is newer than this binary.
 	DeferCheck bool
-	// Log, when set, is told what Open does that an operator may want to
-	// know of (migration 008's copy started again).
-	Log func(msg string)
+	Log        func(msg string) // when set, told of migration 008's copy started again
 
 	checkMu      gosync.Mutex
 	checkPending bool  // Open left the quick_check to Verify

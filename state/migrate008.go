@@ -3,7 +3,6 @@ package state
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -42,9 +41,7 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 	}
 	m := &compact.Migration{Path: db.Path, Schema: schema, Swap: swap, Indexes: indexes, AppID: ApplicationID,
 		Batch: copyBatch, CopyHook: copyHook, StepHook: stepHook, Log: db.Log,
-		Guard: func(ctx context.Context, q compact.DBTX, schema string) error {
-			return runHolds(ctx, q, schema, db.Now())
-		},
+		Guard: db.runHolds,
 		Recorded: func(ctx context.Context, q compact.DBTX, schema string) (bool, error) {
 			return recorded(ctx, q, schema, name008)
 		},
@@ -110,26 +107,12 @@ func recorded(ctx context.Context, q compact.DBTX, schema, name string) (bool, e
 	return n > 0, err
 }
 
-// runHolds refuses, with an error saying so, a checkpoint (in schema)
-// whose run lock is held by a live process (Holder.GoneAt, as Acquire
-// takes a lock over): an older erpsync running on it.
-func runHolds(ctx context.Context, q compact.DBTX, schema string, now time.Time) error {
-	var held Holder
-	var since, beat int64
-	err := q.QueryRowContext(ctx, `SELECT pid, host, kind, since, pid_start, pid_ns, heartbeat FROM `+schema+`.lock WHERE id = 1`).
-		Scan(&held.PID, &held.Host, &held.Kind, &since, &held.PIDStart, &held.PIDNS, &beat)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read the run lock: %w", err)
-	}
-	held.Since = fromUnix(since)
-	if beat > 0 {
-		held.Heartbeat = fromUnix(beat)
-	}
-	if held.GoneAt(now) {
-		return nil
+// runHolds refuses a checkpoint (in schema) whose run lock is held by a
+// live process (Holder.GoneAt, as Acquire takes a lock over).
+func (db *DB) runHolds(ctx context.Context, q compact.DBTX, schema string) error {
+	held, err := holder(ctx, q, schema)
+	if err != nil || held == nil || held.GoneAt(db.Now()) {
+		return err
 	}
 	return fmt.Errorf("a run holds the checkpoint (%s, pid %d on %s since %s): migrate once it has ended",
 		held.Kind, held.PID, held.Host, held.Since.UTC().Format(time.RFC3339))
