@@ -207,3 +207,44 @@ func TestMigration008DamagedCheckpoint(t *testing.T) {
 		t.Errorf("the damaged checkpoint was copied into %s", path+"-migrate008")
 	}
 }
+
+// TestMigration008RecordRemovedMeanwhile: a record below the resume point
+// removed from the checkpoint between two copies, with no run recorded:
+// the complete new file's count differs, it is copied again.
+func TestMigration008RecordRemovedMeanwhile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	outs := legacyOutcomes()
+	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
+		for _, o := range outs {
+			if !yield(o) {
+				return
+			}
+		}
+	})
+	errKilled := errors.New("killed")
+	armed := true
+	defer state.SetCopyHook(100, func(copied int) error {
+		if armed && copied == 200 {
+			armed = false
+			return errKilled
+		}
+		return nil
+	})()
+	if err := state.NewDB(path).Open(ctx); !errors.Is(err, errKilled) {
+		t.Fatalf("Open stopped by the hook: %v", err)
+	}
+	if _, err := rawDB(t, path).ExecContext(ctx, `DELETE FROM records WHERE reference = 'C-0000005'`); err != nil {
+		t.Fatal(err)
+	}
+	db := state.NewDB(path)
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if r, err := db.Get(ctx, "C-0000005"); err != nil || r != nil {
+		t.Errorf("C-0000005, removed meanwhile = %+v, %v; want none", r, err)
+	}
+	if n := countRows(t, path, "records"); n != len(outs)-1 {
+		t.Errorf("%d records migrated, want %d", n, len(outs)-1)
+	}
+}
