@@ -69,6 +69,7 @@ type DB struct {
 	// plan, before any record is written). Open still refuses a file
 	// that is not an erpsync checkpoint or is newer than this binary.
 	DeferCheck bool
+	Log        func(msg string) // when set, told of migration 008's copy started again
 
 	checkMu      gosync.Mutex
 	checkPending bool  // Open left the quick_check to Verify
@@ -316,14 +317,13 @@ func (db *DB) inspect(ctx context.Context) (map[string]bool, error) {
 		db.checkPending = true // Verify checks: nothing is due to migrate
 		return applied, nil
 	}
-	if !applied[name008] {
-		// Migration 008 reads every row into a new file (migrate008.go):
-		// that file is checked, once migrated, instead of this one.
-		db.checkPending = true
-		return applied, nil
-	}
 	if err := quickCheck(ctx, ro); err != nil {
 		return nil, unusable("corrupt: " + err.Error())
+	}
+	if !applied[name008] {
+		// Migration 008 writes a new file (migrate008.go): checked too,
+		// once migrated.
+		db.checkPending = true
 	}
 	return applied, nil
 }

@@ -30,7 +30,7 @@ func (db *DB) Acquire(ctx context.Context, kind string) (*Lock, error) {
 	me := runlock.ThisProcess(kind, db.Now())
 	var tookOver *Holder
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		held, err := holder(ctx, tx)
+		held, err := holder(ctx, tx, "main")
 		if err != nil {
 			return err
 		}
@@ -70,7 +70,7 @@ func (db *DB) renewLock(ctx context.Context, h *Holder, now time.Time) (bool, er
 
 // Holder returns who holds the state file, or nil when it is free.
 func (db *DB) Holder(ctx context.Context) (*Holder, error) {
-	held, err := holder(ctx, db.ro)
+	held, err := holder(ctx, db.ro, "main")
 	if err != nil {
 		return nil, db.fail("read state lock", err)
 	}
@@ -118,10 +118,10 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func holder(ctx context.Context, q queryer) (*Holder, error) {
+func holder(ctx context.Context, q queryer, schema string) (*Holder, error) {
 	var held Holder
 	var since, beat int64
-	err := q.QueryRowContext(ctx, `SELECT pid, host, kind, since, pid_start, pid_ns, heartbeat FROM lock WHERE id = 1`).
+	err := q.QueryRowContext(ctx, `SELECT pid, host, kind, since, pid_start, pid_ns, heartbeat FROM `+schema+`.lock WHERE id = 1`).
 		Scan(&held.PID, &held.Host, &held.Kind, &since, &held.PIDStart, &held.PIDNS, &beat)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

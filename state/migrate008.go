@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"erpsync/state/compact"
 )
@@ -39,7 +40,8 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 		return fmt.Errorf("%s: its marks are missing", name008)
 	}
 	m := &compact.Migration{Path: db.Path, Schema: schema, Swap: swap, Indexes: indexes, AppID: ApplicationID,
-		Batch: copyBatch, CopyHook: copyHook, StepHook: stepHook,
+		Batch: copyBatch, CopyHook: copyHook, StepHook: stepHook, Log: db.Log,
+		Guard: db.runHolds,
 		Recorded: func(ctx context.Context, q compact.DBTX, schema string) (bool, error) {
 			return recorded(ctx, q, schema, name008)
 		},
@@ -69,6 +71,9 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 func compactInPlace(ctx context.Context, tx *sql.Tx, m *compact.Migration) (handled bool, err error) {
 	if done, err := m.Recorded(ctx, tx, "main"); err != nil || done {
 		return done, err
+	}
+	if err := m.Guard(ctx, tx, "main"); err != nil {
+		return false, err
 	}
 	var compacted, records int
 	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pragma_table_info('records') WHERE name = 'vals' AND upper(type) = 'BLOB'),
@@ -100,4 +105,15 @@ func recorded(ctx context.Context, q compact.DBTX, schema, name string) (bool, e
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT count(*) FROM `+schema+`.migrations WHERE name = ?`, name).Scan(&n)
 	return n > 0, err
+}
+
+// runHolds refuses a checkpoint (in schema) whose run lock is held by a
+// live process (Holder.GoneAt, as Acquire takes a lock over).
+func (db *DB) runHolds(ctx context.Context, q compact.DBTX, schema string) error {
+	held, err := holder(ctx, q, schema)
+	if err != nil || held == nil || held.GoneAt(db.Now()) {
+		return err
+	}
+	return fmt.Errorf("a run holds the checkpoint (%s, pid %d on %s since %s): migrate once it has ended",
+		held.Kind, held.PID, held.Host, held.Since.UTC().Format(time.RFC3339))
 }

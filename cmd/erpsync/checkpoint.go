@@ -53,6 +53,9 @@ func (j *job) openState(ctx context.Context, use stateUse) error {
 	// record (0.4-0.6 s for a million records, saved from every run's
 	// start); status and unlock check them at the open.
 	j.db.DeferCheck = use != stateExisting
+	if j.log != nil {
+		j.db.Log = func(msg string) { j.log.Warn(msg) } // migration 008's copy started again
+	}
 	if err := j.db.Open(ctx); err != nil {
 		j.db = nil
 		return sync.WithClass(sync.ClassFatal, err)

@@ -43,7 +43,17 @@ type Migration struct {
 	// error stops the migration there, as a kill would.
 	CopyHook func(copied int) error
 	StepHook func(step string) error
+	// Guard, when set, refuses to go on while the checkpoint in schema
+	// ("old", "main") is held by a live run: called in each transaction
+	// of the copy, and before the install.
+	Guard func(ctx context.Context, q DBTX, schema string) error
+	// Log, when set, is told of a new file copied again (ErrStale).
+	Log func(msg string)
 }
+
+// restarts bounds the copies started again because the checkpoint
+// changed meanwhile (each needs an older erpsync's run in between).
+const restarts = 3
 
 // DBTX runs statements: a transaction or a connection.
 type DBTX interface {
@@ -73,7 +83,26 @@ func RemoveNext(path string) error {
 }
 
 // Run migrates the checkpoint; rw is its pool of one writing connection.
+// A new file left by an earlier stop is taken up only while the
+// checkpoint is as it was when its copy began (its fingerprint, stored
+// in the new file): else it is removed and the copy starts again.
 func (m *Migration) Run(ctx context.Context, rw *sql.DB) error {
+	for try := 0; ; try++ {
+		err := m.run(ctx, rw)
+		if !errors.Is(err, ErrStale) || try == restarts {
+			return err
+		}
+		if m.Log != nil {
+			m.Log(fmt.Sprintf("migration 008: %v; %s removed, the copy starts again", err, Next(m.Path)))
+		}
+		if err := RemoveNext(m.Path); err != nil {
+			return err
+		}
+	}
+}
+
+// run is one attempt of Run.
+func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 	var pageSize int
 	if err := rw.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&pageSize); err != nil {
 		return err
@@ -193,16 +222,46 @@ func (m *Migration) copyNext(ctx context.Context, conn *sql.Conn, c *Copier) (n,
 
 // stage says where the migration stands: the checkpoint (old) migrated,
 // or the new file (main) complete once its records table is the compact
-// one.
+// one. A new file copied from a checkpoint that changed since is
+// ErrStale: while copying, the fingerprint stored at its first batch
+// differs from the checkpoint's; complete, its own does.
 func (m *Migration) stage(ctx context.Context, tx *sql.Tx) (int, error) {
 	if done, err := m.Recorded(ctx, tx, "old"); err != nil || done {
 		return stageDone, err
 	}
-	var complete int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM main.sqlite_schema WHERE name = 'records'`).Scan(&complete); err != nil || complete == 0 {
-		return stageCopying, err
+	if m.Guard != nil {
+		if err := m.Guard(ctx, tx, "old"); err != nil {
+			return 0, err
+		}
 	}
-	return stageComplete, nil
+	var complete, copying, stored int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE name = 'records'), count(*) FILTER (WHERE name = 'records_v8'),
+		count(*) FILTER (WHERE name = 'migrate008_from') FROM main.sqlite_schema`).Scan(&complete, &copying, &stored); err != nil {
+		return 0, fmt.Errorf("read the new file's schema: %w", err)
+	}
+	now, err := Fingerprint(ctx, tx, "old", complete > 0)
+	if err != nil {
+		return 0, err
+	}
+	var then string
+	switch {
+	case complete > 0:
+		then, err = Fingerprint(ctx, tx, "main", true)
+	case copying == 0:
+		return stageCopying, nil // a new file: copySchema stores the fingerprint
+	case stored > 0:
+		err = tx.QueryRowContext(ctx, `SELECT fingerprint FROM main.migrate008_from`).Scan(&then)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read the new file's fingerprint: %w", err)
+	}
+	if then != now { // none stored: an earlier erpsync's file, of unknown origin
+		return 0, ErrStale
+	}
+	if complete > 0 {
+		return stageComplete, nil
+	}
+	return stageCopying, nil
 }
 
 // moved are the checkpoint's tables and indexes that the new file does
@@ -222,20 +281,30 @@ func (m *Migration) copySchema(ctx context.Context, tx *sql.Tx) error {
 	if err != nil {
 		return fmt.Errorf("read the checkpoint's schema: %w", err)
 	}
-	stmts = append(stmts, m.Schema, `PRAGMA main.application_id = `+strconv.Itoa(m.AppID))
+	stmts = append(stmts, m.Schema, `PRAGMA main.application_id = `+strconv.Itoa(m.AppID),
+		`CREATE TABLE main.migrate008_from (fingerprint TEXT NOT NULL)`)
 	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("create the new file's schema: %w", err)
 		}
+	}
+	fp, err := Fingerprint(ctx, tx, "old", false)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO main.migrate008_from (fingerprint) VALUES (?)`, fp); err != nil {
+		return fmt.Errorf("store the checkpoint's fingerprint: %w", err)
 	}
 	return nil
 }
 
 // finish ends the copy in the transaction of its last batch: the compact
 // table becomes records, indexed; the checkpoint's other tables' rows
-// are copied, and the migration recorded.
+// are copied, and the migration recorded. The stored fingerprint goes
+// first (its page is taken again by the indexes): complete, the new file
+// is its own fingerprint.
 func (m *Migration) finish(ctx context.Context, tx *sql.Tx) error {
-	for _, s := range []string{m.Swap, m.Indexes} {
+	for _, s := range []string{`DROP TABLE main.migrate008_from`, m.Swap, m.Indexes} {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("index the compact records: %w", err)
 		}
@@ -293,6 +362,9 @@ func (m *Migration) install(ctx context.Context, conn *sql.Conn, rw *sql.DB, nex
 	if done, err := m.Recorded(ctx, dst, "main"); err != nil || done {
 		return err
 	}
+	if err := m.unchanged(ctx, lock, dst); err != nil {
+		return err
+	}
 	src, err := sql.Open("sqlite3", uri(next, "mode=ro"))
 	if err != nil {
 		return fmt.Errorf("install %s: %w", next, err)
@@ -309,6 +381,29 @@ func (m *Migration) install(ctx context.Context, conn *sql.Conn, rw *sql.DB, nex
 	// The WAL holds the whole file now: into the file, and emptied.
 	_, err = dst.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return err
+}
+
+// unchanged says whether the checkpoint (dst) is free of live runs and
+// as the complete new file (of the transaction lock) holds it; else
+// ErrStale.
+func (m *Migration) unchanged(ctx context.Context, lock *sql.Tx, dst *sql.Conn) error {
+	if m.Guard != nil {
+		if err := m.Guard(ctx, dst, "main"); err != nil {
+			return err
+		}
+	}
+	now, err := Fingerprint(ctx, dst, "main", true)
+	if err != nil {
+		return err
+	}
+	then, err := Fingerprint(ctx, lock, "main", true)
+	if err != nil {
+		return err
+	}
+	if now != then {
+		return ErrStale
+	}
+	return nil
 }
 
 // backupTries bounds the backup's attempts that find the checkpoint

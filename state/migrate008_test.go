@@ -1,0 +1,250 @@
+package state_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"erpsync/state"
+)
+
+// olderErpsyncWrites writes to the checkpoint at path what an older
+// erpsync's run writes: a run, a deleted customer's audit copy, a changed
+// record (C-0000005, below any resume point), a newer watermark.
+func olderErpsyncWrites(t *testing.T, path string) {
+	t.Helper()
+	raw := rawDB(t, path)
+	for _, s := range []string{
+		`INSERT INTO runs (kind, file, file_sha256, status, started, ended) VALUES ('run', 'later.csv', 'abc', 'ok', 1700000000, 1700000100)`,
+		`INSERT INTO deleted (reference, crm_id, copy, run_id, deleted_at) VALUES ('C-0000009', 10, '{"name":"audit copy"}', (SELECT max(id) FROM runs), 1700000050)`,
+		`DELETE FROM records WHERE reference = 'C-0000009'`,
+		`UPDATE records SET hash = 'changed-later', vals = '{"name":"Changed later"}' WHERE reference = 'C-0000005'`,
+		`INSERT INTO meta (key, value) VALUES ('watermark', '2030-01-02T03:04:05Z') ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+	} {
+		if _, err := raw.ExecContext(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	raw.Close()
+}
+
+// checkLaterWrites says whether the migrated checkpoint db holds the
+// writes of olderErpsyncWrites.
+func checkLaterWrites(t *testing.T, db *state.DB, records int) {
+	t.Helper()
+	r, err := db.Get(ctx, "C-0000005")
+	if err != nil || r == nil || r.Hash != "changed-later" || r.Values["name"] != "Changed later" {
+		t.Errorf("C-0000005 after the migration = %+v, %v; want the older erpsync's change", r, err)
+	}
+	if r, err := db.Get(ctx, "C-0000009"); err != nil || r != nil {
+		t.Errorf("C-0000009, deleted by the older erpsync = %+v, %v; want none", r, err)
+	}
+	var runs, audit, n int
+	var mark string
+	if err := rawDB(t, db.Path).QueryRowContext(ctx, `SELECT (SELECT count(*) FROM runs WHERE file = 'later.csv'),
+		(SELECT count(*) FROM deleted WHERE copy LIKE '%audit copy%'), (SELECT count(*) FROM records),
+		(SELECT value FROM meta WHERE key = 'watermark')`).Scan(&runs, &audit, &n, &mark); err != nil {
+		t.Fatal(err)
+	}
+	if runs != 1 || audit != 1 || n != records || mark != "2030-01-02T03:04:05Z" {
+		t.Errorf("after the migration: %d later runs, %d audit copies, %d records, watermark %q; want 1, 1, %d, the later one",
+			runs, audit, n, mark, records)
+	}
+}
+
+// TestMigration008OldWritesMeanwhile: a migration stopped (as a kill
+// would) once the new file is complete, or after two batches, and an
+// older erpsync writing to the checkpoint before the next upgrade: the
+// new file is not installed as it was, the migrated checkpoint holds
+// those writes.
+func TestMigration008OldWritesMeanwhile(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		killAt string // a step, or "" after two batches
+	}{{"complete", "complete"}, {"partial", ""}} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "old.db")
+			outs := legacyOutcomes()
+			legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
+				for _, o := range outs {
+					if !yield(o) {
+						return
+					}
+				}
+			})
+			errKilled := errors.New("killed")
+			armed := true
+			defer state.SetCopyHook(100, func(copied int) error {
+				if armed && tc.killAt == "" && copied == 200 {
+					armed = false
+					return errKilled
+				}
+				return nil
+			})()
+			defer state.SetStepHook(func(step string) error {
+				if armed && step == tc.killAt {
+					armed = false
+					return errKilled
+				}
+				return nil
+			})()
+			db := state.NewDB(path)
+			db.Now = func() time.Time { return fixedNow }
+			if err := db.Open(ctx); !errors.Is(err, errKilled) {
+				t.Fatalf("Open stopped by the hook: %v", err)
+			}
+			if _, err := os.Stat(path + "-migrate008"); err != nil {
+				t.Fatalf("the new file after the stop: %v", err)
+			}
+			olderErpsyncWrites(t, path)
+			db = state.NewDB(path)
+			db.Now = func() time.Time { return fixedNow }
+			var logged []string
+			db.Log = func(msg string) { logged = append(logged, msg) }
+			if err := db.Open(ctx); err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if len(logged) != 1 || !strings.Contains(logged[0], "starts again") {
+				t.Errorf("logged %q, want the copy started again, once", logged)
+			}
+			checkLaterWrites(t, db, len(outs)-1)
+		})
+	}
+}
+
+// TestMigration008RunHoldsCheckpoint: an older erpsync's run holding the
+// checkpoint's lock, alive, stops the migration, the checkpoint left as
+// it was; released, the migration runs.
+func TestMigration008RunHoldsCheckpoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	outs := legacyOutcomes()[:300]
+	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
+		for _, o := range outs {
+			if !yield(o) {
+				return
+			}
+		}
+	})
+	defer state.SetCopyHook(100, nil)()
+	old := state.NewDB(path)
+	state.SetStopBefore(old, "migrations/008")
+	if err := old.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := old.Acquire(ctx, "run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := state.NewDB(path)
+	err = db.Open(ctx)
+	db.Close()
+	if err == nil || !strings.Contains(err.Error(), "a run holds the checkpoint") {
+		t.Fatalf("Open while a run holds the checkpoint = %v, want an error naming it", err)
+	}
+	if _, err := os.Stat(path + "-migrate008"); err == nil {
+		t.Errorf("a new file was written while a run held the checkpoint")
+	}
+	if err := lock.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkLegacy(t, path, len(outs))
+	db = state.NewDB(path)
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n := countRows(t, path, "records"); n != len(outs) {
+		t.Errorf("%d records migrated, want %d", n, len(outs))
+	}
+}
+
+// TestMigration008DamagedCheckpoint: a checkpoint of before 008 with a
+// damaged page is refused at Open, before the migration copies it, and
+// left byte for byte as it was, no new file beside it.
+func TestMigration008DamagedCheckpoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	outs := legacyOutcomes()
+	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
+		for _, o := range outs {
+			if !yield(o) {
+				return
+			}
+		}
+	})
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const page = 16384
+	if len(data) < 8*page {
+		t.Fatalf("the checkpoint is %d bytes, too small to damage a records page", len(data))
+	}
+	for i := 4 * page; i < 5*page; i++ { // a page of the records, past the schema
+		data[i] = 0xA5
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, path)
+	db := state.NewDB(path)
+	err = db.Open(ctx)
+	db.Close()
+	var ue *state.UnusableError
+	if !errors.As(err, &ue) || !strings.Contains(ue.Reason, "corrupt") {
+		t.Errorf("Open of a damaged checkpoint of before 008 = %v, want an *UnusableError saying corrupt", err)
+	}
+	if after := snapshot(t, path); after != before {
+		t.Errorf("the damaged checkpoint was changed")
+	}
+	if _, err := os.Stat(path + "-migrate008"); err == nil {
+		t.Errorf("the damaged checkpoint was copied into %s", path+"-migrate008")
+	}
+}
+
+// TestMigration008RecordRemovedMeanwhile: a record below the resume point
+// removed from the checkpoint between two copies, with no run recorded:
+// the complete new file's count differs, it is copied again.
+func TestMigration008RecordRemovedMeanwhile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	outs := legacyOutcomes()
+	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
+		for _, o := range outs {
+			if !yield(o) {
+				return
+			}
+		}
+	})
+	errKilled := errors.New("killed")
+	armed := true
+	defer state.SetCopyHook(100, func(copied int) error {
+		if armed && copied == 200 {
+			armed = false
+			return errKilled
+		}
+		return nil
+	})()
+	if err := state.NewDB(path).Open(ctx); !errors.Is(err, errKilled) {
+		t.Fatalf("Open stopped by the hook: %v", err)
+	}
+	if _, err := rawDB(t, path).ExecContext(ctx, `DELETE FROM records WHERE reference = 'C-0000005'`); err != nil {
+		t.Fatal(err)
+	}
+	db := state.NewDB(path)
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if r, err := db.Get(ctx, "C-0000005"); err != nil || r != nil {
+		t.Errorf("C-0000005, removed meanwhile = %+v, %v; want none", r, err)
+	}
+	if n := countRows(t, path, "records"); n != len(outs)-1 {
+		t.Errorf("%d records migrated, want %d", n, len(outs)-1)
+	}
+}
