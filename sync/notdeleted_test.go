@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"erpsync/state"
+	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/internal/testrig"
 	"erpsync/sync/report"
 )
 
@@ -20,7 +22,7 @@ import (
 // rows still add up to what was read) and in the run's record, which
 // status shows.
 func TestRun_NotDeletedCounted(t *testing.T) {
-	c := newCSVJob(t, csvConfig())
+	c := newCSVJobWith(t, testrig.SQLite, csvConfig(), crmsim.Options{}) // status reads a checkpoint on disk
 	export := []string{"reference;name;parent;email", "GOOD;Good;;"}
 	if _, err := c.run(t, export...); err != nil {
 		t.Fatalf("run 1: %v", err)
@@ -59,7 +61,7 @@ func TestRun_NotDeletedCounted(t *testing.T) {
 	}
 	db, ok := c.job.State.(*state.DB)
 	if !ok {
-		t.Skip("status reads a checkpoint on disk")
+		t.Fatalf("checkpoint %T, want the SQLite one that status reads", c.job.State)
 	}
 	var b bytes.Buffer
 	if err := report.PrintStatus(ctx, &b, db, db.Path, 1, 0); err != nil {
