@@ -23,7 +23,10 @@ var fingerprints = []struct{ table, query string }{
 	{"deleted", `SELECT count(*) || '/' || coalesce(max(id), '') FROM S.deleted`},
 	{"failures", `SELECT count(*) || '/' || coalesce(max(rowid), '') || '/' || coalesce(max(at), '') FROM S.failures`},
 	{"unmanaged", `SELECT count(*) || '/' || coalesce(max(crm_id), '') || '/' || coalesce(max(crm_last_updated), '') FROM S.unmanaged`},
-	{"history", `SELECT count(*) || '/' || coalesce(max(rowid), '') FROM S.history`},
+	// history is appended to and pruned from its oldest: its first and
+	// last ids say both, with no count of what may be millions of rows
+	// at every batch.
+	{"history", `SELECT coalesce(min(rowid), '') || '/' || coalesce(max(rowid), '') FROM S.history`},
 	{"meta", `SELECT coalesce(group_concat(key || '=' || value, ';'), '') FROM (SELECT key, value FROM S.meta ORDER BY key)`},
 }
 
