@@ -18,7 +18,6 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	gosync "sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -33,6 +32,7 @@ import (
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/plan"
+	"erpsync/sync/rawrate"
 )
 
 // benchRows is how many rows the scale benchmarks use: BENCH_ROWS, else
@@ -101,87 +101,43 @@ func startCRMSim(b *testing.B, args ...string) string {
 	return strings.TrimSuffix(strings.Fields(line)[3], "/api/v1.0/customers")
 }
 
-// exportForms returns the upsert forms of the first n customers of an
-// export, and their references, parents left out.
-func exportForms(b *testing.B, m *mapping.Mapping, path string, n int) ([]string, []*crm.Form) {
-	refs, forms := make([]string, 0, n), make([]*crm.Form, 0, n)
-	errEnough := fmt.Errorf("enough")
-	_, err := m.Read(context.Background(), path, func(r mapping.Row) error {
-		if r.Customer == nil {
-			return nil
-		}
-		f := crm.UpsertForm(r.Customer)
-		// Sent in any order: no parent to wait for (an import sends
-		// parents in an earlier wave).
-		f.Values.Del("parentCustomer")
-		f.Values.Set("isSubCustomer", "false")
-		refs, forms = append(refs, r.Customer.Reference), append(forms, f)
-		if len(forms) == n {
-			return errEnough
-		}
-		return nil
-	})
-	if err != nil && err != errEnough {
-		b.Fatal(err)
-	}
-	return refs, forms
-}
-
-// rawUpserts sends the forms through the client, conc at a time, and
-// returns their rate per second: what the CRM and the client allow, with
-// no export, plan or checkpoint.
-func rawUpserts(b *testing.B, c *crm.Client, refs []string, forms []*crm.Form, conc int) float64 {
-	var next atomic.Int64
-	var wg gosync.WaitGroup
-	var failed atomic.Value
-	start := time.Now()
-	for range conc {
-		wg.Go(func() {
-			for i := next.Add(1) - 1; i < int64(len(forms)); i = next.Add(1) - 1 {
-				if _, err := c.Upsert(context.Background(), refs[i], forms[i]); err != nil {
-					failed.Store(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if err, _ := failed.Load().(error); err != nil {
-		b.Fatal(err)
-	}
-	return float64(len(forms)) / time.Since(start).Seconds()
-}
-
 // rawRounds is how many times a raw rate sends its forms, each time as
 // new customers (references prefixed by the round): 50,000 upserts, five
 // seconds, moved by a third from run to run; the forms of more are not
 // held at once (the benchmark runs under the import's memory limit).
 const rawRounds = 4
 
-// rawRate is rawUpserts of the forms rawRounds times, each round under
-// references of its own (prefix, then the round): the rate over all.
-func rawRate(b *testing.B, c *crm.Client, refs []string, forms []*crm.Form, prefix string, conc int) float64 {
-	var took float64
-	for round := range rawRounds {
-		named := make([]string, len(refs))
-		for i, ref := range refs {
-			named[i] = fmt.Sprintf("%s%d-%s", prefix, round, ref)
-		}
-		took += float64(len(forms)) / rawUpserts(b, c, named, forms, conc)
+// exportForms returns the upsert forms of the first n customers of an
+// export (rawrate.Read: what genexport -raw sends too).
+func exportForms(b *testing.B, m *mapping.Mapping, path string, n int) rawrate.Forms {
+	fs, err := rawrate.Read(context.Background(), m, path, n)
+	if err != nil {
+		b.Fatal(err)
 	}
-	return float64(rawRounds*len(forms)) / took
+	return fs
+}
+
+// rawRate sends the forms rawRounds times, each round under references
+// of its own (prefix, then the round), and returns the rate over all
+// (rawrate.Send).
+func rawRate(b *testing.B, c *crm.Client, fs rawrate.Forms, prefix string, conc int) float64 {
+	rate, err := rawrate.Send(context.Background(), c, fs, prefix, rawRounds*len(fs.Forms), conc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return rate
 }
 
 // measureRaw measures the raw upsert rate of an export's first n
-// customers into a fresh crmsim process (rawUpserts).
+// customers into a fresh crmsim process (rawRate).
 func measureRaw(b *testing.B, m *mapping.Mapping, export string, n, conc int) float64 {
-	refs, forms := exportForms(b, m, export, n)
+	fs := exportForms(b, m, export, n)
 	c, err := crm.NewClient(crm.Config{BaseURL: startCRMSim(b), Concurrency: conc})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	return rawRate(b, c, refs, forms, "R", conc)
+	return rawRate(b, c, fs, "R", conc)
 }
 
 // BenchmarkImport imports the day-1 export (BENCH_ROWS, default 1M) into
@@ -253,8 +209,8 @@ func BenchmarkImport(b *testing.B) {
 		// import (a fresh crmsim, as the import's was) and one after it,
 		// into the import's own crmsim, holding the n customers (new
 		// references: creates, as the import's).
-		refs, forms := exportForms(b, m, export, min(n, 50_000))
-		after := rawRate(b, client, refs, forms, "RAW", conc)
+		fs := exportForms(b, m, export, min(n, 50_000))
+		after := rawRate(b, client, fs, "RAW", conc)
 		db.Close()
 		client.Close()
 		raw += (before + after) / 2
