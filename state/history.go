@@ -100,8 +100,8 @@ func (w *Writer) PutHistory(ctx context.Context, events []Event) error {
 // (PutHistory), no outcome to record.
 func (o *Outcome) HistoryOnly() bool { return o.Op == "" }
 
-// historyOf is the history events a batch carries, in order.
-func historyOf(batch []Outcome) []Event {
+// BatchHistory is the history events a batch carries, in order.
+func BatchHistory(batch []Outcome) []Event {
 	n := 0
 	for i := range batch {
 		n += len(batch[i].History)

@@ -313,7 +313,7 @@ func (db *DB) writeOutcomes(ctx context.Context, batch []Outcome) error {
 				return fmt.Errorf("%s of %s: %w", o.Op, o.Reference, err)
 			}
 		}
-		return insertHistory(ctx, tx, historyOf(batch))
+		return insertHistory(ctx, tx, BatchHistory(batch))
 	})
 	if err != nil {
 		return db.fail("write checkpoint", err)

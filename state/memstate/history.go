@@ -65,23 +65,6 @@ func (m *Mem) appendHistory(add []historyEvent) {
 	}
 }
 
-// historyOf is the events a batch of outcomes carries
-// (state.Outcome.History), encoded, in order.
-func historyOf(batch []state.Outcome) ([]historyEvent, error) {
-	var add []historyEvent
-	for _, o := range batch {
-		if len(o.History) == 0 {
-			continue
-		}
-		evs, err := encodeHistory(o.History)
-		if err != nil {
-			return nil, err
-		}
-		add = append(add, evs...)
-	}
-	return add, nil
-}
-
 // History returns a reference's events, newest first.
 func (m *Mem) History(ctx context.Context, ref string) ([]state.Event, error) {
 	var out []state.Event

@@ -33,7 +33,7 @@ func decode(s string) (map[string]string, error) {
 // writeOutcomes records a batch, in order, at once.
 func (m *Mem) writeOutcomes(ctx context.Context, batch []state.Outcome) error {
 	return m.update(ctx, "write checkpoint", func() error {
-		add, err := historyOf(batch) // encoded first: the batch is written whole or not at all
+		add, err := encodeHistory(state.BatchHistory(batch)) // encoded first: the batch is written whole or not at all
 		if err != nil {
 			return err
 		}
