@@ -16,6 +16,7 @@ import (
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmmem"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 )
 
 var _ sync.CRM = (*crmmem.CRM)(nil)
@@ -25,7 +26,7 @@ var _ sync.CRM = (*crmmem.CRM)(nil)
 type subject struct {
 	api sync.CRM
 	sim *crmsim.Server
-	now *clock
+	now *simtest.Clock
 	// refuse makes the next calls of op answer status and code, as the
 	// CRM's refusal (a front before crmsim for the client, Before for the
 	// fake).
@@ -35,26 +36,13 @@ type subject struct {
 // arm builds a subject on a crmsim of opts.
 type arm func(t *testing.T, opts crmsim.Options) *subject
 
-// clock moves only when told.
-type clock struct {
-	mu  gosync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-func newSim(t *testing.T, opts crmsim.Options) (*crmsim.Server, *clock) {
+func newSim(t *testing.T, opts crmsim.Options) (*crmsim.Server, *simtest.Clock) {
 	t.Helper()
 	store, err := crmsim.NewStore(crmsim.DefaultSeed())
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{now: time.Date(2024, 3, 1, 2, 0, 0, 0, time.UTC)}
+	c := simtest.NewClock(time.Date(2024, 3, 1, 2, 0, 0, 0, time.UTC)) // moves only when told
 	opts.Now = c.Now
 	return crmsim.New(store, opts), c
 }
@@ -247,10 +235,10 @@ func stepCreate(t *testing.T, s *subject) string {
 }
 
 func stepUpdate(t *testing.T, s *subject) string {
-	s.now.Add(90 * time.Second)
+	s.now.Advance(90 * time.Second)
 	same, err := upsert(t, s, "C1", "name", "One")
 	wantStatus(t, "the same values again", same, err, http.StatusOK)
-	s.now.Add(90 * time.Second)
+	s.now.Advance(90 * time.Second)
 	c, err := upsert(t, s, "C1", "name", "One renamed", "email", "")
 	wantStatus(t, "update", c, err, http.StatusOK)
 	if err == nil && (same == nil || !c.LastUpdated.After(same.LastUpdated.Time) || c.Email != nil) {
@@ -314,7 +302,7 @@ func seed(t *testing.T, s *subject) {
 		if _, err := upsert(t, s, fmt.Sprintf("R%d", i), "name", fmt.Sprintf("Row %d", i)); err != nil {
 			t.Fatal(err)
 		}
-		s.now.Add(time.Minute)
+		s.now.Advance(time.Minute)
 	}
 	if _, err := s.sim.Store.Put("R1", map[string]string{"name": "by hand"}); err != nil {
 		t.Fatal(err)
@@ -373,7 +361,7 @@ func stepReadByReferences(t *testing.T, s *subject) string {
 }
 
 func stepMillis(t *testing.T, s *subject) string {
-	s.now.Add(1234 * time.Millisecond)
+	s.now.Advance(1234 * time.Millisecond)
 	c, err := upsert(t, s, "MS", "name", "Milli")
 	if err == nil && c.LastUpdated.Nanosecond() != 234_000_000 {
 		t.Errorf("lastUpdated %s, want its milliseconds", c.LastUpdated)
