@@ -270,14 +270,13 @@ func importProfile(b *testing.B, i int) func() {
 	}
 }
 
-// importLimit is the soft memory limit `erpsync import` plans under
-// (cmd/erpsync/import.go).
-const importLimit = 200 << 20
+// importLimit is the soft memory limit `erpsync import` plans under.
+const importLimit = apply.ImportPlanLimit
 
 // importPlanned lowers the memory limit once the import is planned, as
 // `erpsync import` does.
 func importPlanned(p *plan.Plan) {
-	debug.SetMemoryLimit(min(importLimit, apply.ImportMemoryLimit(p.Len())))
+	debug.SetMemoryLimit(apply.ImportMemoryLimit(p.Len()))
 }
 
 // benchHistory is the history's retention of the import: BENCH_HISTORY

@@ -47,7 +47,7 @@ func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 // the first; the second has a lower one (apply.ImportMemoryLimit), with
 // room for the collector to run little (4.5% of the import's CPU at 1M,
 // 28% when the apply held an Action a row).
-const importLimit = 200 << 20
+const importLimit = apply.ImportPlanLimit
 
 // importGCPercent lets the heap of a small import grow well past its
 // live data before a collection: the limit, not GOGC, bounds a large one.
@@ -72,7 +72,7 @@ func importMemory() (restore func(), planned func(rows int)) {
 	}
 	planned = func(rows int) {
 		if limit >= 0 {
-			debug.SetMemoryLimit(min(importLimit, apply.ImportMemoryLimit(rows)))
+			debug.SetMemoryLimit(apply.ImportMemoryLimit(rows))
 		}
 	}
 	return func() {

@@ -77,9 +77,14 @@ func (a *applier) deactivate(ctx context.Context, act *plan.Action, out *state.O
 	return got.AnswerStatus, nil
 }
 
+// ImportPlanLimit is the Go memory an import aims to stay within while
+// it plans (a soft limit; erpsync import, cmd/erpsync/import.go, says
+// why); ImportMemoryLimit is never above it.
+const ImportPlanLimit = 200 << 20
+
 // ImportMemoryLimit is the Go memory an import's apply of a lean plan of
 // rows aims to stay within (a soft limit, erpsync import sets it once
-// planned): its lean rows (32 bytes a row and their references: 52 MB
+// planned; at most ImportPlanLimit): its lean rows (32 bytes a row and their references: 52 MB
 // at 1M) stay while the plan's index is gone; the export's reads, the
 // report and the HTTP client's buffers take some 50 MB (the history's
 // events go to the checkpoint with their outcomes, none held to the
@@ -88,5 +93,5 @@ func (a *applier) deactivate(ctx context.Context, act *plan.Action, out *state.O
 // executable's pages and SQLite's beside the Go memory).
 func ImportMemoryLimit(rows int) int64 {
 	const base, perRow = 96 << 20, 64
-	return base + perRow*int64(max(rows, 0))
+	return min(ImportPlanLimit, base+perRow*int64(max(rows, 0)))
 }
