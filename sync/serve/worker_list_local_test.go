@@ -7,11 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"go.uber.org/zap"
-
 	"erpsync/state"
-	"erpsync/sync"
-	"erpsync/sync/inbox"
 	"erpsync/sync/source"
 )
 
@@ -32,29 +28,12 @@ func TestWorker_LocalListingFailureTold(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	db := state.NewDB(filepath.Join(dir, "erpsync.db"))
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	var told []string
-	w := &Worker{Inbox: &inbox.Inbox{Store: st, Ledger: &inbox.Ledger{Path: inbox.LedgerPath(db.Path)}},
-		Metrics: NewMetrics(), Log: zap.NewNop(), Checkpoint: db, ReportsDir: filepath.Join(dir, "reports"),
-		Sync: func(context.Context, *inbox.Export) (*sync.Outcome, error) {
-			t.Error("a run started with an inbox that cannot be read")
-			return nil, nil
-		},
-		NoRun: func(_ context.Context, src string, out *sync.Outcome, why error) {
-			if out == nil || out.RunID == 0 || why == nil {
-				t.Errorf("told %s without its record: %+v, %v", src, out, why)
-			}
-			told = append(told, src)
-		}}
+	w, db, told := listingWorker(t, st, "an inbox that cannot be read")
 	for range 3 {
 		w.tick(ctx)
 	}
-	if len(told) != 1 || !strings.Contains(told[0], "inbox") {
-		t.Fatalf("three ticks that cannot read the inbox told %q, want the source once", told)
+	if len(*told) != 1 || !strings.Contains((*told)[0], "inbox") {
+		t.Fatalf("three ticks that cannot read the inbox told %q, want the source once", *told)
 	}
 	runs, err := db.Runs(ctx, 0)
 	if err != nil || len(runs) != 1 || runs[0].Status != state.StatusFailed || !strings.Contains(runs[0].Error, "not a directory") {
@@ -67,7 +46,7 @@ func TestWorker_LocalListingFailureTold(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.tick(ctx) // reads again: nothing to take
-	if len(told) != 1 {
-		t.Errorf("an empty inbox was told: %q", told)
+	if len(*told) != 1 {
+		t.Errorf("an empty inbox was told: %q", *told)
 	}
 }

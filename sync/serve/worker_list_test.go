@@ -29,30 +29,12 @@ func TestWorker_ListingFailureTold(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	dir := t.TempDir()
-	db := state.NewDB(filepath.Join(dir, "erpsync.db"))
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	var told []string
-	w := &Worker{Inbox: &inbox.Inbox{Store: st, Ledger: &inbox.Ledger{Path: inbox.LedgerPath(db.Path)}},
-		Metrics: NewMetrics(), Log: zap.NewNop(), Checkpoint: db, ReportsDir: filepath.Join(dir, "reports"),
-		Sync: func(context.Context, *inbox.Export) (*sync.Outcome, error) {
-			t.Error("a run started with a source that cannot be listed")
-			return nil, nil
-		},
-		NoRun: func(_ context.Context, src string, out *sync.Outcome, why error) {
-			if out == nil || out.RunID == 0 || why == nil {
-				t.Errorf("told %s without its record: %+v, %v", src, out, why)
-			}
-			told = append(told, src)
-		}}
+	w, db, told := listingWorker(t, st, "a source that cannot be listed")
 	for range 3 {
 		w.tick(ctx)
 	}
-	if len(told) != 1 || !strings.Contains(told[0], "gone") {
-		t.Fatalf("three ticks that cannot list told %q, want the source once", told)
+	if len(*told) != 1 || !strings.Contains((*told)[0], "gone") {
+		t.Fatalf("three ticks that cannot list told %q, want the source once", *told)
 	}
 	runs, err := db.Runs(ctx, 0)
 	if err != nil || len(runs) != 1 || runs[0].Status != state.StatusFailed || !strings.Contains(runs[0].Error, "gone") {
@@ -67,7 +49,35 @@ func TestWorker_ListingFailureTold(t *testing.T) {
 	}
 	w.tick(ctx)
 	w.tick(ctx)
-	if len(told) != 2 {
-		t.Errorf("the listing failed again after it worked: told %d times, want 2", len(told))
+	if len(*told) != 2 {
+		t.Errorf("the listing failed again after it worked: told %d times, want 2", len(*told))
 	}
+}
+
+// listingWorker is a worker on st whose runs must not start (the test
+// says why), with a checkpoint of its own; told collects the sources its
+// NoRun was told of.
+func listingWorker(t *testing.T, st source.Store, why string) (*Worker, *state.DB, *[]string) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := state.NewDB(filepath.Join(dir, "erpsync.db"))
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	told := new([]string)
+	w := &Worker{Inbox: &inbox.Inbox{Store: st, Ledger: &inbox.Ledger{Path: inbox.LedgerPath(db.Path)}},
+		Metrics: NewMetrics(), Log: zap.NewNop(), Checkpoint: db, ReportsDir: filepath.Join(dir, "reports"),
+		Sync: func(context.Context, *inbox.Export) (*sync.Outcome, error) {
+			t.Error("a run started with " + why)
+			return nil, nil
+		},
+		NoRun: func(_ context.Context, src string, out *sync.Outcome, why error) {
+			if out == nil || out.RunID == 0 || why == nil {
+				t.Errorf("told %s without its record: %+v, %v", src, out, why)
+			}
+			*told = append(*told, src)
+		}}
+	return w, db, told
 }
