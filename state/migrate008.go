@@ -52,7 +52,7 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 	}
 	var handled bool
 	err := db.tx(ctx, func(tx *sql.Tx) (err error) {
-		handled, err = compactInPlace(ctx, tx, m)
+		handled, err = m.InPlace(ctx, tx)
 		return err
 	})
 	if err != nil {
@@ -62,37 +62,6 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 		return compact.RemoveNext(db.Path)
 	}
 	return m.Run(ctx, db.rw)
-}
-
-// compactInPlace migrates, in the transaction tx of the checkpoint, a
-// checkpoint without records, or one whose records an earlier erpsync
-// compacted in place without indexing them yet; handled is false when
-// the records must be copied into a new file.
-func compactInPlace(ctx context.Context, tx *sql.Tx, m *compact.Migration) (handled bool, err error) {
-	if done, err := m.Recorded(ctx, tx, "main"); err != nil || done {
-		return done, err
-	}
-	if err := m.Guard(ctx, tx, "main"); err != nil {
-		return false, err
-	}
-	var compacted, records int
-	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pragma_table_info('records') WHERE name = 'vals' AND upper(type) = 'BLOB'),
-		(SELECT count(*) FROM (SELECT 1 FROM records LIMIT 1))`).Scan(&compacted, &records); err != nil {
-		return false, err
-	}
-	steps := []string{m.Indexes}
-	switch {
-	case compacted == 0 && records > 0:
-		return false, nil
-	case compacted == 0:
-		steps = []string{`DROP TABLE IF EXISTS records_v8`, m.Schema, m.Swap, m.Indexes}
-	}
-	for _, s := range steps {
-		if _, err := tx.ExecContext(ctx, s); err != nil {
-			return false, fmt.Errorf("compact the records: %w", err)
-		}
-	}
-	return true, m.Record(ctx, tx, "main")
 }
 
 // recorded says whether migration name is recorded in the migrations

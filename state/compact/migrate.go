@@ -147,6 +147,39 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 	return RemoveNext(m.Path)
 }
 
+// InPlace migrates, in the transaction tx of the checkpoint (main), a
+// checkpoint without records, or one whose records an earlier erpsync
+// compacted in place without indexing them yet; handled is false when
+// the records must be copied into a new file (Run).
+func (m *Migration) InPlace(ctx context.Context, tx *sql.Tx) (handled bool, err error) {
+	if done, err := m.Recorded(ctx, tx, "main"); err != nil || done {
+		return done, err
+	}
+	if m.Guard != nil {
+		if err := m.Guard(ctx, tx, "main"); err != nil {
+			return false, err
+		}
+	}
+	var compacted, records int
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pragma_table_info('records') WHERE name = 'vals' AND upper(type) = 'BLOB'),
+		(SELECT count(*) FROM (SELECT 1 FROM records LIMIT 1))`).Scan(&compacted, &records); err != nil {
+		return false, err
+	}
+	steps := []string{m.Indexes}
+	switch {
+	case compacted == 0 && records > 0:
+		return false, nil
+	case compacted == 0:
+		steps = []string{`DROP TABLE IF EXISTS records_v8`, m.Schema, m.Swap, m.Indexes}
+	}
+	for _, s := range steps {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return false, fmt.Errorf("compact the records: %w", err)
+		}
+	}
+	return true, m.Record(ctx, tx, "main")
+}
+
 // uri is a go-sqlite3 URI of the file at path, with parameters.
 func uri(path, params string) string { return "file:" + url.PathEscape(path) + "?" + params }
 
