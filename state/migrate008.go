@@ -28,6 +28,7 @@ var copyBatch = 50_000
 var (
 	copyHook func(copied int) error
 	stepHook func(step string) error
+	bootID   = compact.BootID // the machine's boot (tests: SetBootID)
 )
 
 // compactRecords is migration 008. A checkpoint without records (a new
@@ -40,7 +41,7 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 		return fmt.Errorf("%s: its marks are missing", name008)
 	}
 	m := &compact.Migration{Path: db.Path, Schema: schema, Swap: swap, Indexes: indexes, AppID: ApplicationID,
-		Batch: copyBatch, CopyHook: copyHook, StepHook: stepHook, Log: db.Log,
+		Batch: copyBatch, Boot: bootID(), CopyHook: copyHook, StepHook: stepHook, Log: db.Log,
 		Guard: db.runHolds,
 		Recorded: func(ctx context.Context, q compact.DBTX, schema string) (bool, error) {
 			return recorded(ctx, q, schema, name008)

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,11 @@ type Migration struct {
 	Schema, Swap, Indexes string // 008's SQL, cut at its marks; every name main's
 	AppID                 int    // the checkpoint's application_id
 	Batch                 int    // records a transaction
+	// Boot is the id of the machine's boot (BootID). Known, the copy
+	// into the new file is not synced until it is complete: a file
+	// beside it (Mark) names the boot meanwhile, and a copy of an earlier
+	// boot is made again. Unknown (""), each commit of the copy is synced.
+	Boot string
 	// Recorded says whether the migration is recorded in a file's
 	// migrations table (schema: "main", or "old" for the checkpoint
 	// attached to the new file); Record records it there.
@@ -49,6 +55,16 @@ type Migration struct {
 	Guard func(ctx context.Context, q DBTX, schema string) error
 	// Log, when set, is told of a new file copied again (ErrStale).
 	Log func(msg string)
+}
+
+// BootID is the id of the machine's current boot (Linux's), "" when
+// unknown.
+func BootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // restarts bounds the copies started again because the checkpoint
@@ -71,10 +87,15 @@ const InstallWait = 10 * time.Minute
 // writes.
 func Next(path string) string { return path + "-migrate008" }
 
-// RemoveNext removes the new file of the checkpoint at path and its
-// journal, once they are no longer needed.
+// Mark is the file beside the new file of the checkpoint at path that
+// names the boot whose copy may not be on disk yet.
+func Mark(path string) string { return Next(path) + "-boot" }
+
+// RemoveNext removes the new file of the checkpoint at path, its journal
+// and its mark (last: a new file without a mark is taken as synced),
+// once they are no longer needed.
 func RemoveNext(path string) error {
-	for _, p := range []string{Next(path), Next(path) + "-journal"} {
+	for _, p := range []string{Next(path), Next(path) + "-journal", Mark(path)} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("remove %s: %w", p, err)
 		}
@@ -108,7 +129,12 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 		return err
 	}
 	next := Next(m.Path)
-	nx, err := sql.Open("sqlite3", uri(next, "_txlock=immediate&_synchronous=FULL&_busy_timeout="+
+	synced, err := m.markNext()
+	if err != nil {
+		return err
+	}
+	mode := map[bool]string{true: "FULL", false: "OFF"}[synced]
+	nx, err := sql.Open("sqlite3", uri(next, "_txlock=immediate&_synchronous="+mode+"&_busy_timeout="+
 		strconv.FormatInt(InstallWait.Milliseconds(), 10)))
 	if err != nil {
 		return fmt.Errorf("open %s: %w", next, err)
@@ -134,6 +160,11 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 		return err
 	} else if done {
 		return RemoveNext(m.Path)
+	}
+	if !synced {
+		if err := syncNext(ctx, conn, m.Path); err != nil {
+			return err
+		}
 	}
 	if err := m.step("complete"); err != nil {
 		return err
@@ -178,6 +209,73 @@ func (m *Migration) InPlace(ctx context.Context, tx *sql.Tx) (handled bool, err 
 		}
 	}
 	return true, m.Record(ctx, tx, "main")
+}
+
+// markNext readies the new file: synced says its copy is synced at each
+// commit (the boot unknown, or a new file synced already, or an older
+// erpsync's); else its mark names this boot. A new file marked by an
+// earlier boot is removed first: the machine stopped meanwhile, its
+// pages may not all be on disk.
+func (m *Migration) markNext() (synced bool, err error) {
+	if m.Boot == "" {
+		return true, nil
+	}
+	mark := Mark(m.Path)
+	b, err := os.ReadFile(mark)
+	switch {
+	case err == nil && string(b) == m.Boot:
+		return false, nil // this boot's: what it wrote is read back
+	case err == nil:
+		if m.Log != nil {
+			m.Log(fmt.Sprintf("migration 008: %s was written before the machine restarted; removed, the copy starts again", Next(m.Path)))
+		}
+		if err := RemoveNext(m.Path); err != nil {
+			return false, err
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return false, fmt.Errorf("read %s: %w", mark, err)
+	default:
+		if _, err := os.Stat(Next(m.Path)); err == nil {
+			return true, nil
+		}
+	}
+	return false, writeSynced(mark, m.Boot)
+}
+
+// writeSynced writes a new file at path holding s, on disk with its
+// name before it returns.
+func writeSynced(path, s string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, err = f.WriteString(s)
+	if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", filepath.Dir(path), err)
+	}
+	defer dir.Close()
+	if err := dir.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", filepath.Dir(path), err)
+	}
+	return nil
+}
+
+// syncNext puts the complete new file (conn's main) on disk, then
+// removes its mark: a commit synced in FULL syncs the whole file.
+func syncNext(ctx context.Context, conn *sql.Conn, path string) error {
+	for _, s := range []string{`PRAGMA main.synchronous = FULL`, `PRAGMA main.user_version = 0`} {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("sync %s: %w", Next(path), err)
+		}
+	}
+	if err := os.Remove(Mark(path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", Mark(path), err)
+	}
+	return nil
 }
 
 // uri is a go-sqlite3 URI of the file at path, with parameters.
