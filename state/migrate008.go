@@ -3,7 +3,9 @@ package state
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,18 +53,38 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 			return err
 		},
 	}
+	if db.oldCheck {
+		m.Check = db.checkOld
+	}
+	m.StartCheck(ctx)
 	var handled bool
 	err := db.tx(ctx, func(tx *sql.Tx) (err error) {
 		handled, err = m.InPlace(ctx, tx)
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	if handled {
+	if err != nil || handled { // the check waited for: a damaged file is refused
+		if cerr := m.Checked(); cerr != nil {
+			return errors.Join(cerr, compact.RemoveNext(db.Path))
+		} else if err != nil {
+			return err
+		}
 		return compact.RemoveNext(db.Path)
 	}
 	return m.Run(ctx, db.rw)
+}
+
+// checkOld is the quick_check of a checkpoint that inspect left to
+// migration 008 (oldCheck), run beside its copy.
+func (db *DB) checkOld(ctx context.Context) error {
+	ro, err := sql.Open("sqlite3", dsn(db.Path, "mode=ro", "_busy_timeout="+strconv.FormatInt(BusyTimeout.Milliseconds(), 10)))
+	if err != nil {
+		return fmt.Errorf("check state %s: %w", db.Path, err)
+	}
+	defer ro.Close()
+	if err := quickCheck(ctx, ro); err != nil {
+		return &UnusableError{Path: db.Path, Reason: "corrupt: " + err.Error()}
+	}
+	return nil
 }
 
 // recorded says whether migration name is recorded in the migrations

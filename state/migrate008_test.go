@@ -209,6 +209,57 @@ func TestMigration008DamagedCheckpoint(t *testing.T) {
 	}
 }
 
+// TestMigration008DamagedIndex: a checkpoint of before 008 whose damage
+// is in a page the copy does not read (an index of the records): the
+// check of its pages, beside the copy, refuses it before the install;
+// it is left byte for byte as it was, no new file nor mark beside it.
+func TestMigration008DamagedIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	outs := legacyOutcomes()
+	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
+		for _, o := range outs {
+			if !yield(o) {
+				return
+			}
+		}
+	})
+	raw := rawDB(t, path)
+	var root, pageSize int
+	if err := raw.QueryRowContext(ctx, `SELECT (SELECT rootpage FROM sqlite_schema WHERE name = 'records_known'),
+		(SELECT page_size FROM pragma_page_size())`).Scan(&root, &pageSize); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The index's root page: its b-tree page header says no page type.
+	if _, err := f.WriteAt([]byte{0x42, 0x42, 0x42, 0x42}, int64((root-1)*pageSize)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, path)
+	defer state.SetCopyHook(100, nil)()
+	db := state.NewDB(path)
+	err = db.Open(ctx)
+	db.Close()
+	var ue *state.UnusableError
+	if !errors.As(err, &ue) || !strings.Contains(ue.Reason, "corrupt") {
+		t.Errorf("Open of a checkpoint of before 008 with a damaged index = %v, want an *UnusableError saying corrupt", err)
+	}
+	if after := snapshot(t, path); after != before {
+		t.Errorf("the damaged checkpoint was changed")
+	}
+	for _, p := range []string{path + "-migrate008", path + "-migrate008-boot"} {
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s left beside the damaged checkpoint: %v", p, err)
+		}
+	}
+}
+
 // TestMigration008RecordRemovedMeanwhile: a record below the resume point
 // removed from the checkpoint between two copies, with no run recorded:
 // the complete new file's count differs, it is copied again.

@@ -55,6 +55,33 @@ type Migration struct {
 	Guard func(ctx context.Context, q DBTX, schema string) error
 	// Log, when set, is told of a new file copied again (ErrStale).
 	Log func(msg string)
+	// Check, when set, checks the checkpoint's pages (SQLite's
+	// quick_check); StartCheck runs it beside the copy. Its error stops
+	// the migration before anything is written to the checkpoint (InPlace
+	// and the install wait for it), the new file removed.
+	Check func(ctx context.Context) error
+
+	check    chan error // StartCheck's answer, once
+	checkErr error
+}
+
+// StartCheck starts Check, when set, beside what follows; Checked waits
+// for its answer.
+func (m *Migration) StartCheck(ctx context.Context) {
+	if m.Check == nil {
+		return
+	}
+	m.check = make(chan error, 1)
+	go func() { m.check <- m.Check(ctx) }()
+}
+
+// Checked waits for the check StartCheck started: its error, nil when
+// none was started.
+func (m *Migration) Checked() error {
+	if m.check != nil {
+		m.checkErr, m.check = <-m.check, nil
+	}
+	return m.checkErr
 }
 
 // BootID is the id of the machine's current boot (Linux's), "" when
@@ -107,7 +134,14 @@ func RemoveNext(path string) error {
 // A new file left by an earlier stop is taken up only while the
 // checkpoint is as it was when its copy began (its fingerprint, stored
 // in the new file): else it is removed and the copy starts again.
-func (m *Migration) Run(ctx context.Context, rw *sql.DB) error {
+// A damaged checkpoint (Check) is not installed over: its error, and
+// the new file removed.
+func (m *Migration) Run(ctx context.Context, rw *sql.DB) (err error) {
+	defer func() {
+		if cerr := m.Checked(); cerr != nil {
+			err = errors.Join(cerr, RemoveNext(m.Path))
+		}
+	}()
 	for try := 0; ; try++ {
 		err := m.run(ctx, rw)
 		if !errors.Is(err, ErrStale) || try == restarts {
@@ -169,6 +203,9 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 	if err := m.step("complete"); err != nil {
 		return err
 	}
+	if err := m.Checked(); err != nil {
+		return err
+	}
 	if err := m.install(ctx, conn, rw, next); err != nil {
 		return err
 	}
@@ -202,6 +239,9 @@ func (m *Migration) InPlace(ctx context.Context, tx *sql.Tx) (handled bool, err 
 		return false, nil
 	case compacted == 0:
 		steps = []string{`DROP TABLE IF EXISTS records_v8`, m.Schema, m.Swap, m.Indexes}
+	}
+	if err := m.Checked(); err != nil {
+		return false, err
 	}
 	for _, s := range steps {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
