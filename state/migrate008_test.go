@@ -302,11 +302,10 @@ func TestMigration008RecordRemovedMeanwhile(t *testing.T) {
 }
 
 // TestMigration008CopyOfAnEarlierBoot: the new file is copied into
-// without syncing it, within one boot of the machine; a partial copy
-// left by an earlier boot (the machine may have stopped before the disk
-// held it) is not taken up: it is copied again, and every value comes
-// back. Within the same boot it is taken up, and so is a complete copy
-// (synced once complete) in any boot.
+// without syncing it, within one boot of the machine; a partial or
+// complete copy left by an earlier boot (the machine may have stopped
+// before the disk held it) is not taken up: it is copied again, and
+// every value comes back. Within the same boot it is taken up.
 func TestMigration008CopyOfAnEarlierBoot(t *testing.T) {
 	outs := legacyOutcomes()
 	for _, tc := range []struct {
@@ -318,7 +317,8 @@ func TestMigration008CopyOfAnEarlierBoot(t *testing.T) {
 	}{
 		{"partial, same boot", "", "boot-1", len(outs) - 200, 0},
 		{"partial, another boot", "", "boot-2", len(outs), 1},
-		{"complete, another boot", "complete", "boot-2", 0, 0},
+		{"complete, same boot", "complete", "boot-1", 0, 0},
+		{"complete, another boot", "complete", "boot-2", len(outs), 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "old.db")

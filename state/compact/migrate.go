@@ -32,9 +32,10 @@ type Migration struct {
 	AppID                 int    // the checkpoint's application_id
 	Batch                 int    // records a transaction
 	// Boot is the id of the machine's boot (BootID). Known, the copy
-	// into the new file is not synced until it is complete: a file
-	// beside it (Mark) names the boot meanwhile, and a copy of an earlier
-	// boot is made again. Unknown (""), each commit of the copy is synced.
+	// into the new file is never synced (the install syncs what it
+	// copies over the checkpoint): a file beside it (Mark) names the
+	// boot until the new file is removed, and a new file of an earlier
+	// boot is copied again. Unknown (""), each commit is synced.
 	Boot string
 	// Recorded says whether the migration is recorded in a file's
 	// migrations table (schema: "main", or "old" for the checkpoint
@@ -195,11 +196,6 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 	} else if done {
 		return RemoveNext(m.Path)
 	}
-	if !synced {
-		if err := syncNext(ctx, conn, m.Path); err != nil {
-			return err
-		}
-	}
 	if err := m.step("complete"); err != nil {
 		return err
 	}
@@ -252,7 +248,7 @@ func (m *Migration) InPlace(ctx context.Context, tx *sql.Tx) (handled bool, err 
 }
 
 // markNext readies the new file: synced says its copy is synced at each
-// commit (the boot unknown, or a new file synced already, or an older
+// commit (the boot unknown, or a new file without a mark: an older
 // erpsync's); else its mark names this boot. A new file marked by an
 // earlier boot is removed first: the machine stopped meanwhile, its
 // pages may not all be on disk.
@@ -300,20 +296,6 @@ func writeSynced(path, s string) error {
 	defer dir.Close()
 	if err := dir.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", filepath.Dir(path), err)
-	}
-	return nil
-}
-
-// syncNext puts the complete new file (conn's main) on disk, then
-// removes its mark: a commit synced in FULL syncs the whole file.
-func syncNext(ctx context.Context, conn *sql.Conn, path string) error {
-	for _, s := range []string{`PRAGMA main.synchronous = FULL`, `PRAGMA main.user_version = 0`} {
-		if _, err := conn.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("sync %s: %w", Next(path), err)
-		}
-	}
-	if err := os.Remove(Mark(path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove %s: %w", Mark(path), err)
 	}
 	return nil
 }
