@@ -73,6 +73,7 @@ type DB struct {
 
 	checkMu      gosync.Mutex
 	checkPending bool  // Open left the quick_check to Verify
+	oldCheck     bool  // inspect left the old file's quick_check to migration 008
 	checkErr     error // Verify's finding, kept
 
 	// fields are the field names of stored values (compact.go), read
@@ -317,8 +318,12 @@ func (db *DB) inspect(ctx context.Context) (map[string]bool, error) {
 		db.checkPending = true // Verify checks: nothing is due to migrate
 		return applied, nil
 	}
-	if err := quickCheck(ctx, ro); err != nil {
-		return nil, unusable("corrupt: " + err.Error())
+	// Migration 008 due, and none before it: it checks the old file
+	// beside its copy, before it installs the new file (migrate008.go).
+	if db.oldCheck = !applied[name008] && len(applied) == slices.Index(known, name008); !db.oldCheck {
+		if err := quickCheck(ctx, ro); err != nil {
+			return nil, unusable("corrupt: " + err.Error())
+		}
 	}
 	if !applied[name008] {
 		// Migration 008 writes a new file (migrate008.go): checked too,

@@ -25,3 +25,11 @@ func SetStepHook(hook func(step string) error) (restore func()) {
 	stepHook = hook
 	return func() { stepHook = old }
 }
+
+// SetBootID sets the id of the machine's boot that migration 008 sees;
+// it returns a function that restores it.
+func SetBootID(id string) (restore func()) {
+	old := bootID
+	bootID = func() string { return id }
+	return func() { bootID = old }
+}

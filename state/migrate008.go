@@ -3,7 +3,9 @@ package state
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +30,7 @@ var copyBatch = 50_000
 var (
 	copyHook func(copied int) error
 	stepHook func(step string) error
+	bootID   = compact.BootID // the machine's boot (tests: SetBootID)
 )
 
 // compactRecords is migration 008. A checkpoint without records (a new
@@ -40,7 +43,7 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 		return fmt.Errorf("%s: its marks are missing", name008)
 	}
 	m := &compact.Migration{Path: db.Path, Schema: schema, Swap: swap, Indexes: indexes, AppID: ApplicationID,
-		Batch: copyBatch, CopyHook: copyHook, StepHook: stepHook, Log: db.Log,
+		Batch: copyBatch, Boot: bootID(), CopyHook: copyHook, StepHook: stepHook, Log: db.Log,
 		Guard: db.runHolds,
 		Recorded: func(ctx context.Context, q compact.DBTX, schema string) (bool, error) {
 			return recorded(ctx, q, schema, name008)
@@ -50,49 +53,38 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 			return err
 		},
 	}
+	if db.oldCheck {
+		m.Check = db.checkOld
+	}
+	m.StartCheck(ctx)
 	var handled bool
 	err := db.tx(ctx, func(tx *sql.Tx) (err error) {
-		handled, err = compactInPlace(ctx, tx, m)
+		handled, err = m.InPlace(ctx, tx)
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	if handled {
+	if err != nil || handled { // the check waited for: a damaged file is refused
+		if cerr := m.Checked(); cerr != nil {
+			return errors.Join(cerr, compact.RemoveNext(db.Path))
+		} else if err != nil {
+			return err
+		}
 		return compact.RemoveNext(db.Path)
 	}
 	return m.Run(ctx, db.rw)
 }
 
-// compactInPlace migrates, in the transaction tx of the checkpoint, a
-// checkpoint without records, or one whose records an earlier erpsync
-// compacted in place without indexing them yet; handled is false when
-// the records must be copied into a new file.
-func compactInPlace(ctx context.Context, tx *sql.Tx, m *compact.Migration) (handled bool, err error) {
-	if done, err := m.Recorded(ctx, tx, "main"); err != nil || done {
-		return done, err
+// checkOld is the quick_check of a checkpoint that inspect left to
+// migration 008 (oldCheck), run beside its copy.
+func (db *DB) checkOld(ctx context.Context) error {
+	ro, err := sql.Open("sqlite3", dsn(db.Path, "mode=ro", "_busy_timeout="+strconv.FormatInt(BusyTimeout.Milliseconds(), 10)))
+	if err != nil {
+		return fmt.Errorf("check state %s: %w", db.Path, err)
 	}
-	if err := m.Guard(ctx, tx, "main"); err != nil {
-		return false, err
+	defer ro.Close()
+	if err := quickCheck(ctx, ro); err != nil {
+		return &UnusableError{Path: db.Path, Reason: "corrupt: " + err.Error()}
 	}
-	var compacted, records int
-	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pragma_table_info('records') WHERE name = 'vals' AND upper(type) = 'BLOB'),
-		(SELECT count(*) FROM (SELECT 1 FROM records LIMIT 1))`).Scan(&compacted, &records); err != nil {
-		return false, err
-	}
-	steps := []string{m.Indexes}
-	switch {
-	case compacted == 0 && records > 0:
-		return false, nil
-	case compacted == 0:
-		steps = []string{`DROP TABLE IF EXISTS records_v8`, m.Schema, m.Swap, m.Indexes}
-	}
-	for _, s := range steps {
-		if _, err := tx.ExecContext(ctx, s); err != nil {
-			return false, fmt.Errorf("compact the records: %w", err)
-		}
-	}
-	return true, m.Record(ctx, tx, "main")
+	return nil
 }
 
 // recorded says whether migration name is recorded in the migrations

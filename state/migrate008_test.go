@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -208,6 +209,57 @@ func TestMigration008DamagedCheckpoint(t *testing.T) {
 	}
 }
 
+// TestMigration008DamagedIndex: a checkpoint of before 008 whose damage
+// is in a page the copy does not read (an index of the records): the
+// check of its pages, beside the copy, refuses it before the install;
+// it is left byte for byte as it was, no new file nor mark beside it.
+func TestMigration008DamagedIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	outs := legacyOutcomes()
+	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
+		for _, o := range outs {
+			if !yield(o) {
+				return
+			}
+		}
+	})
+	raw := rawDB(t, path)
+	var root, pageSize int
+	if err := raw.QueryRowContext(ctx, `SELECT (SELECT rootpage FROM sqlite_schema WHERE name = 'records_known'),
+		(SELECT page_size FROM pragma_page_size())`).Scan(&root, &pageSize); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The index's root page: its b-tree page header says no page type.
+	if _, err := f.WriteAt([]byte{0x42, 0x42, 0x42, 0x42}, int64((root-1)*pageSize)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, path)
+	defer state.SetCopyHook(100, nil)()
+	db := state.NewDB(path)
+	err = db.Open(ctx)
+	db.Close()
+	var ue *state.UnusableError
+	if !errors.As(err, &ue) || !strings.Contains(ue.Reason, "corrupt") {
+		t.Errorf("Open of a checkpoint of before 008 with a damaged index = %v, want an *UnusableError saying corrupt", err)
+	}
+	if after := snapshot(t, path); after != before {
+		t.Errorf("the damaged checkpoint was changed")
+	}
+	for _, p := range []string{path + "-migrate008", path + "-migrate008-boot"} {
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s left beside the damaged checkpoint: %v", p, err)
+		}
+	}
+}
+
 // TestMigration008RecordRemovedMeanwhile: a record below the resume point
 // removed from the checkpoint between two copies, with no run recorded:
 // the complete new file's count differs, it is copied again.
@@ -246,5 +298,79 @@ func TestMigration008RecordRemovedMeanwhile(t *testing.T) {
 	}
 	if n := countRows(t, path, "records"); n != len(outs)-1 {
 		t.Errorf("%d records migrated, want %d", n, len(outs)-1)
+	}
+}
+
+// TestMigration008CopyOfAnEarlierBoot: the new file is copied into
+// without syncing it, within one boot of the machine; a partial or
+// complete copy left by an earlier boot (the machine may have stopped
+// before the disk held it) is not taken up: it is copied again, and
+// every value comes back. Within the same boot it is taken up.
+func TestMigration008CopyOfAnEarlierBoot(t *testing.T) {
+	outs := legacyOutcomes()
+	for _, tc := range []struct {
+		name   string
+		killAt string // a step, or "" after two batches
+		boot2  string
+		after  int // records copied after the stop
+		logged int // copies started again
+	}{
+		{"partial, same boot", "", "boot-1", len(outs) - 200, 0},
+		{"partial, another boot", "", "boot-2", len(outs), 1},
+		{"complete, same boot", "complete", "boot-1", 0, 0},
+		{"complete, another boot", "complete", "boot-2", len(outs), 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "old.db")
+			legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
+				for _, o := range outs {
+					if !yield(o) {
+						return
+					}
+				}
+			})
+			errKilled := errors.New("killed")
+			armed, after := true, -1
+			defer state.SetCopyHook(100, func(copied int) error {
+				if armed && tc.killAt == "" && copied == 200 {
+					armed = false
+					return errKilled
+				}
+				if !armed {
+					after = copied
+				}
+				return nil
+			})()
+			defer state.SetStepHook(func(step string) error {
+				if armed && step == tc.killAt {
+					armed = false
+					return errKilled
+				}
+				return nil
+			})()
+			restore := state.SetBootID("boot-1")
+			if err := state.NewDB(path).Open(ctx); !errors.Is(err, errKilled) {
+				t.Fatalf("Open stopped by the hook: %v", err)
+			}
+			restore()
+			defer state.SetBootID(tc.boot2)()
+			db := state.NewDB(path)
+			var logged []string
+			db.Log = func(msg string) { logged = append(logged, msg) }
+			if err := db.Open(ctx); err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if after != tc.after {
+				t.Errorf("%d records copied after the stop, want %d", after, tc.after)
+			}
+			if len(logged) != tc.logged || len(logged) > 0 && !strings.Contains(logged[0], "starts again") {
+				t.Errorf("logged %q, want %d copy started again", logged, tc.logged)
+			}
+			checkMigrated(t, db, outs)
+			if _, err := os.Stat(path + "-migrate008-boot"); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the new file's mark left after the migration: %v", err)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,12 @@ type Migration struct {
 	Schema, Swap, Indexes string // 008's SQL, cut at its marks; every name main's
 	AppID                 int    // the checkpoint's application_id
 	Batch                 int    // records a transaction
+	// Boot is the id of the machine's boot (BootID). Known, the copy
+	// into the new file is never synced (the install syncs what it
+	// copies over the checkpoint): a file beside it (Mark) names the
+	// boot until the new file is removed, and a new file of an earlier
+	// boot is copied again. Unknown (""), each commit is synced.
+	Boot string
 	// Recorded says whether the migration is recorded in a file's
 	// migrations table (schema: "main", or "old" for the checkpoint
 	// attached to the new file); Record records it there.
@@ -49,6 +56,43 @@ type Migration struct {
 	Guard func(ctx context.Context, q DBTX, schema string) error
 	// Log, when set, is told of a new file copied again (ErrStale).
 	Log func(msg string)
+	// Check, when set, checks the checkpoint's pages (SQLite's
+	// quick_check); StartCheck runs it beside the copy. Its error stops
+	// the migration before anything is written to the checkpoint (InPlace
+	// and the install wait for it), the new file removed.
+	Check func(ctx context.Context) error
+
+	check    chan error // StartCheck's answer, once
+	checkErr error
+}
+
+// StartCheck starts Check, when set, beside what follows; Checked waits
+// for its answer.
+func (m *Migration) StartCheck(ctx context.Context) {
+	if m.Check == nil {
+		return
+	}
+	m.check = make(chan error, 1)
+	go func() { m.check <- m.Check(ctx) }()
+}
+
+// Checked waits for the check StartCheck started: its error, nil when
+// none was started.
+func (m *Migration) Checked() error {
+	if m.check != nil {
+		m.checkErr, m.check = <-m.check, nil
+	}
+	return m.checkErr
+}
+
+// BootID is the id of the machine's current boot (Linux's), "" when
+// unknown.
+func BootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // restarts bounds the copies started again because the checkpoint
@@ -71,10 +115,15 @@ const InstallWait = 10 * time.Minute
 // writes.
 func Next(path string) string { return path + "-migrate008" }
 
-// RemoveNext removes the new file of the checkpoint at path and its
-// journal, once they are no longer needed.
+// Mark is the file beside the new file of the checkpoint at path that
+// names the boot whose copy may not be on disk yet.
+func Mark(path string) string { return Next(path) + "-boot" }
+
+// RemoveNext removes the new file of the checkpoint at path, its journal
+// and its mark (last: a new file without a mark is taken as synced),
+// once they are no longer needed.
 func RemoveNext(path string) error {
-	for _, p := range []string{Next(path), Next(path) + "-journal"} {
+	for _, p := range []string{Next(path), Next(path) + "-journal", Mark(path)} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("remove %s: %w", p, err)
 		}
@@ -86,7 +135,14 @@ func RemoveNext(path string) error {
 // A new file left by an earlier stop is taken up only while the
 // checkpoint is as it was when its copy began (its fingerprint, stored
 // in the new file): else it is removed and the copy starts again.
-func (m *Migration) Run(ctx context.Context, rw *sql.DB) error {
+// A damaged checkpoint (Check) is not installed over: its error, and
+// the new file removed.
+func (m *Migration) Run(ctx context.Context, rw *sql.DB) (err error) {
+	defer func() {
+		if cerr := m.Checked(); cerr != nil {
+			err = errors.Join(cerr, RemoveNext(m.Path))
+		}
+	}()
 	for try := 0; ; try++ {
 		err := m.run(ctx, rw)
 		if !errors.Is(err, ErrStale) || try == restarts {
@@ -108,7 +164,12 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 		return err
 	}
 	next := Next(m.Path)
-	nx, err := sql.Open("sqlite3", uri(next, "_txlock=immediate&_synchronous=FULL&_busy_timeout="+
+	synced, err := m.markNext()
+	if err != nil {
+		return err
+	}
+	mode := map[bool]string{true: "FULL", false: "OFF"}[synced]
+	nx, err := sql.Open("sqlite3", uri(next, "_txlock=immediate&_synchronous="+mode+"&_busy_timeout="+
 		strconv.FormatInt(InstallWait.Milliseconds(), 10)))
 	if err != nil {
 		return fmt.Errorf("open %s: %w", next, err)
@@ -138,6 +199,9 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 	if err := m.step("complete"); err != nil {
 		return err
 	}
+	if err := m.Checked(); err != nil {
+		return err
+	}
 	if err := m.install(ctx, conn, rw, next); err != nil {
 		return err
 	}
@@ -145,6 +209,95 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 		return err
 	}
 	return RemoveNext(m.Path)
+}
+
+// InPlace migrates, in the transaction tx of the checkpoint (main), a
+// checkpoint without records, or one whose records an earlier erpsync
+// compacted in place without indexing them yet; handled is false when
+// the records must be copied into a new file (Run).
+func (m *Migration) InPlace(ctx context.Context, tx *sql.Tx) (handled bool, err error) {
+	if done, err := m.Recorded(ctx, tx, "main"); err != nil || done {
+		return done, err
+	}
+	if m.Guard != nil {
+		if err := m.Guard(ctx, tx, "main"); err != nil {
+			return false, err
+		}
+	}
+	var compacted, records int
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pragma_table_info('records') WHERE name = 'vals' AND upper(type) = 'BLOB'),
+		(SELECT count(*) FROM (SELECT 1 FROM records LIMIT 1))`).Scan(&compacted, &records); err != nil {
+		return false, err
+	}
+	steps := []string{m.Indexes}
+	switch {
+	case compacted == 0 && records > 0:
+		return false, nil
+	case compacted == 0:
+		steps = []string{`DROP TABLE IF EXISTS records_v8`, m.Schema, m.Swap, m.Indexes}
+	}
+	if err := m.Checked(); err != nil {
+		return false, err
+	}
+	for _, s := range steps {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return false, fmt.Errorf("compact the records: %w", err)
+		}
+	}
+	return true, m.Record(ctx, tx, "main")
+}
+
+// markNext readies the new file: synced says its copy is synced at each
+// commit (the boot unknown, or a new file without a mark: an older
+// erpsync's); else its mark names this boot. A new file marked by an
+// earlier boot is removed first: the machine stopped meanwhile, its
+// pages may not all be on disk.
+func (m *Migration) markNext() (synced bool, err error) {
+	if m.Boot == "" {
+		return true, nil
+	}
+	mark := Mark(m.Path)
+	b, err := os.ReadFile(mark)
+	switch {
+	case err == nil && string(b) == m.Boot:
+		return false, nil // this boot's: what it wrote is read back
+	case err == nil:
+		if m.Log != nil {
+			m.Log(fmt.Sprintf("migration 008: %s was written before the machine restarted; removed, the copy starts again", Next(m.Path)))
+		}
+		if err := RemoveNext(m.Path); err != nil {
+			return false, err
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return false, fmt.Errorf("read %s: %w", mark, err)
+	default:
+		if _, err := os.Stat(Next(m.Path)); err == nil {
+			return true, nil
+		}
+	}
+	return false, writeSynced(mark, m.Boot)
+}
+
+// writeSynced writes a new file at path holding s, on disk with its
+// name before it returns.
+func writeSynced(path, s string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, err = f.WriteString(s)
+	if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", filepath.Dir(path), err)
+	}
+	defer dir.Close()
+	if err := dir.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", filepath.Dir(path), err)
+	}
+	return nil
 }
 
 // uri is a go-sqlite3 URI of the file at path, with parameters.
