@@ -2,9 +2,6 @@ package sync_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	gosync "sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +10,7 @@ import (
 	"erpsync/state"
 	"erpsync/sync"
 	"erpsync/sync/crm"
+	"erpsync/sync/crm/crmmem"
 	"erpsync/sync/internal/testrig"
 )
 
@@ -29,6 +27,26 @@ func (w *streamWatch) HashHeads(ctx context.Context, fn func(ref string, head []
 	return w.DB.HashHeads(ctx, fn)
 }
 
+// heldLists is crmsim in-process (crmmem), holding every list request
+// until until is closed, at most 10 s (then late is set, and it holds
+// no more).
+type heldLists struct {
+	*crmmem.CRM
+	until <-chan struct{}
+	late  *atomic.Bool
+}
+
+func (h heldLists) ListPage(ctx context.Context, q crm.ListQuery) (*crm.Page, error) {
+	if !h.late.Load() {
+		select {
+		case <-h.until:
+		case <-time.After(10 * time.Second):
+			h.late.Store(true)
+		}
+	}
+	return h.CRM.ListPage(ctx, q)
+}
+
 // TestPlan_CheckpointStreamsBesideRefresh: `plan` starts reading the
 // checkpoint's hashes before its refresh asks the CRM anything (issue 25
 // §3: at a million customers the refresh mostly waits for the CRM, and the
@@ -36,30 +54,15 @@ func (w *streamWatch) HashHeads(ctx context.Context, fn func(ref string, head []
 // hashes stream, at most 10 s: before, the plan waited that long and the
 // stream came after the refresh.
 func TestPlan_CheckpointStreamsBesideRefresh(t *testing.T) {
-	job, sim := engineJobOn(t, testrig.SQLite, 300, 0)
+	job, _ := engineJobOn(t, testrig.SQLite, 300, 0)
 	job.Mode = sync.ModeImport
 	if _, err := sync.Run(context.Background(), job); err != nil {
 		t.Fatalf("import: %v", err)
 	}
 	watch := &streamWatch{DB: job.State.(*state.DB), started: make(chan struct{})}
 	var late atomic.Bool
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/customers") && !late.Load() {
-			select {
-			case <-watch.started:
-			case <-time.After(10 * time.Second):
-				late.Store(true)
-			}
-		}
-		sim.ServeHTTP(w, r)
-	}))
-	t.Cleanup(ts.Close)
-	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
-	job.CRM, job.State, job.Mode = client, watch, sync.ModePlan
+	job.CRM = heldLists{CRM: job.CRM.(*crmmem.CRM), until: watch.started, late: &late}
+	job.State, job.Mode = watch, sync.ModePlan
 	out, err := sync.Run(context.Background(), job)
 	if err != nil || out.Plan == nil {
 		t.Fatalf("plan: %v", err)
