@@ -171,9 +171,15 @@ func Run(ctx context.Context, j Job) (*Outcome, error) {
 // reads them (a damaged one is an error of the plan); damage elsewhere
 // (the deleted customers' copies, the history) changes no action of the
 // plan, and the run that would write stops on it before any write.
+//
+// The checkpoint's hashes start streaming in before the refresh (Preload),
+// which mostly waits for the CRM's answers: the plan's read then finds
+// them loaded (issue 25 §3).
 func planOnly(ctx context.Context, j Job) (*Outcome, error) {
 	r := newRun(j)
 	r.verified = func() error { return nil }
+	r.preload = plan.Load(ctx, j.State)
+	defer r.preload.Stop()
 	_, err := r.plan(ctx)
 	return r.out, j.named(err)
 }
@@ -318,6 +324,7 @@ type run struct {
 	verified  func() error           // the checkpoint's page check (verifyBeside)
 	sha       func() (string, error) // the export's sha256 (hashBeside)
 	history   *history.Recorder      // the run's events, for the customers' history, from its apply on; nil: none
+	preload   *plan.Preload          // the checkpoint's hashes streaming in since before the refresh; nil: none
 }
 
 // hashBeside hashes an export (FileSHA256) on its own goroutine, beside
@@ -464,6 +471,7 @@ func (r *run) planOptions(ctx context.Context) (plan.Options, error) {
 		Mode:                   j.Settings.Mode,
 		Fields:                 j.Settings.Fields,
 		Deactivated:            j.deactivated(), // a returning row is a reactivation (sync/reactivate.go)
+		Preload:                r.preload,
 	}, nil
 }
 

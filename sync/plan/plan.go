@@ -356,6 +356,10 @@ type Options struct {
 	// under the fields' policies (ReasonReactivated), not a create.
 	Deactivated func(ctx context.Context, ref string) (crm map[string]string, ok bool, err error)
 
+	// Preload, when set, is the checkpoint's hashes already streaming in
+	// (Load, of the same checkpoint); Build takes it and stops it.
+	Preload *Preload
+
 	// keyOf, when set (by tests: export_test.go), is the 64-bit hash of a
 	// reference the index keys it by, instead of maphash: a test makes
 	// references collide with it.

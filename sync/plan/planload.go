@@ -12,9 +12,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 )
 
 // loader fills a refIndex from the checkpoint on its own goroutine, in the
@@ -47,6 +49,15 @@ const loadStep = 1024
 // checkpoint that cannot promise its order (no HashesBetween) is read
 // whole first.
 func (pl *planner) startLoading(ctx context.Context, cp Checkpoint) (stop func(), err error) {
+	if p := pl.opt.Preload; p != nil && pl.opt.keyOf == nil && p.take() {
+		if p.err != nil {
+			p.stop()
+			return nil, p.err
+		}
+		pl.seed = p.seed // the keys the loader made
+		pl.useLoader(ctx, cp, p.ld, p.n)
+		return p.stop, nil
+	}
 	n, err := cp.Count(ctx)
 	if err != nil {
 		return nil, err
@@ -68,18 +79,74 @@ func (pl *planner) startLoading(ctx context.Context, cp Checkpoint) (stop func()
 		pl.plan.Managed = len(pl.refs.keys)
 		return func() {}, err
 	}
-	ld := &loader{keys: make([]uint64, n), vals: make([]uint64, n), sums: make([]uint64, n), fenceArr: make([]string, 0, n/fenceEvery+1)}
+	ld, stop := startLoader(ctx, cp, n, pl.key)
+	pl.useLoader(ctx, cp, ld, n)
+	return stop, nil
+}
+
+// startLoader starts a loader of the n records of an ordered checkpoint,
+// keyed by key, on its own goroutine; stop ends it and waits for it (as
+// often as called).
+func startLoader(ctx context.Context, cp Checkpoint, n int, key func(string) uint64) (ld *loader, stop func()) {
+	ld = &loader{keys: make([]uint64, n), vals: make([]uint64, n), sums: make([]uint64, n), fenceArr: make([]string, 0, n/fenceEvery+1)}
 	ld.cond = gosync.NewCond(&ld.mu)
-	pl.load = ld
-	pl.refs = newRefIndex(0)
-	pl.refs.seen, pl.refs.resolve = make([]uint64, (n+63)/64), resolve
 	ctx, cancel := context.WithCancel(ctx)
 	ended := make(chan struct{})
 	go func() {
 		defer close(ended)
-		ld.run(ctx, cp, pl.key)
+		ld.run(ctx, cp, key)
 	}()
-	return func() { cancel(); <-ended }, nil
+	return ld, func() { cancel(); <-ended }
+}
+
+// useLoader makes the planner's index wait for ld, a loader of cp's n
+// records.
+func (pl *planner) useLoader(ctx context.Context, cp Checkpoint, ld *loader, n int) {
+	pl.load = ld
+	pl.refs = newRefIndex(0)
+	pl.refs.seen = make([]uint64, (n+63)/64)
+	pl.refs.resolve = func(from string) ([]string, error) { return readStretch(ctx, cp, from) }
+}
+
+// Preload is a checkpoint's hashes streaming in before the Build that
+// takes them (Options.Preload): a run reads the CRM's side meanwhile (the
+// refresh: 0.3-1.2 s mostly waiting for the CRM's answers at a million
+// customers, issue 25 §3), and the plan's read then finds most of the
+// index loaded. It changes no plan: the same loader, started earlier.
+type Preload struct {
+	seed  maphash.Seed
+	n     int
+	ld    *loader // nil: nothing streams (not an ordered checkpoint, or err)
+	err   error   // Count's
+	stop  func()
+	taken atomic.Bool
+}
+
+// Load starts streaming cp's hashes for a Build of the same checkpoint,
+// which must not be written meanwhile. Stop ends it when no Build takes
+// it (and is harmless after one did). A checkpoint that cannot stream in
+// order is read by Build itself, as without a Preload.
+func Load(ctx context.Context, cp Checkpoint) *Preload {
+	p := &Preload{seed: maphash.MakeSeed(), stop: func() {}}
+	if _, ordered := cp.(rangeReader); !ordered {
+		p.taken.Store(true) // Build loads as it would without it
+		return p
+	}
+	if p.n, p.err = cp.Count(ctx); p.err != nil {
+		return p
+	}
+	p.ld, p.stop = startLoader(ctx, cp, p.n, func(ref string) uint64 { return maphash.String(p.seed, ref) })
+	return p
+}
+
+// take reports whether a Build may take the preload: once only.
+func (p *Preload) take() bool { return p.taken.CompareAndSwap(false, true) }
+
+// Stop ends the stream and waits for it.
+func (p *Preload) Stop() {
+	if p != nil {
+		p.stop()
+	}
 }
 
 // run streams the checkpoint and ends the load, with its error if any.

@@ -127,6 +127,11 @@ func TestBuildPlan_WhileCheckpointStreams(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if pre := preloaded(t, rows, orderedCheckpoint{MemCheckpoint: cp}, opt); plantest.Layout(pre) != plantest.Layout(want) ||
+				pre.Unchanged != want.Unchanged || pre.Managed != want.Managed || len(pre.RowErrors) != len(want.RowErrors) {
+				t.Errorf("preloaded: %d actions, %d unchanged, %d managed; read first: %d, %d, %d",
+					len(pre.Actions()), pre.Unchanged, pre.Managed, len(want.Actions()), want.Unchanged, want.Managed)
+			}
 			if name == "sorted" {
 				// And with the load held back every 1,024 entries until
 				// the plan has taken the rows before them: every kind of
@@ -147,6 +152,43 @@ func TestBuildPlan_WhileCheckpointStreams(t *testing.T) {
 					got.Count(plan.OpDelete), got.Count(plan.OpCreate), got.Count(plan.OpUpdate), len(got.RowErrors))
 			}
 		})
+	}
+}
+
+// preloaded builds a plan of rows against cp with the checkpoint
+// preloaded (plan.Load, as `plan` starts it before its refresh); a second
+// Build given the same preload loads by itself.
+func preloaded(t *testing.T, rows []mapping.Row, cp plan.Checkpoint, opt plan.Options) *plan.Plan {
+	t.Helper()
+	opt.Preload = plan.Load(context.Background(), cp)
+	defer opt.Preload.Stop()
+	p, err := plan.Build(context.Background(), plantest.Rows(rows...), cp, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := plan.Build(context.Background(), plantest.Rows(rows...), cp, opt)
+	if err != nil || plantest.Layout(again) != plantest.Layout(p) || again.Managed != p.Managed {
+		t.Errorf("the preload given twice: %v, %d managed; want the plan again (%d)", err, again.Managed, p.Managed)
+	}
+	return p
+}
+
+// TestBuildPlan_PreloadNotTaken: a preload no Build takes (the refresh
+// failed) ends with Stop, as often as called; one of a checkpoint that
+// cannot stream in order leaves the load to Build.
+func TestBuildPlan_PreloadNotTaken(t *testing.T) {
+	var rows []mapping.Row
+	for i := range 3000 {
+		rows = append(rows, plantest.Cust(i+2, fmt.Sprintf("C%05d", i)))
+	}
+	cp := plantest.Checkpoint(rows...)
+	held := orderedCheckpoint{MemCheckpoint: cp, pauseAt: 10, resume: make(chan struct{})}
+	p := plan.Load(context.Background(), held) // waits at entry 10 for ever
+	p.Stop()
+	p.Stop()
+	got, err := plan.Build(context.Background(), plantest.Rows(rows...), cp, plan.Options{File: "x.csv", Preload: plan.Load(context.Background(), cp)})
+	if err != nil || got.Unchanged != 3000 || got.Managed != 3000 {
+		t.Errorf("unordered checkpoint, preloaded: %v, %d unchanged, %d managed; want 3000, 3000", err, got.Unchanged, got.Managed)
 	}
 }
 
