@@ -41,6 +41,8 @@ func TestRun_EveryFigure(t *testing.T) {
 		regexp.MustCompile(`benchbin: 500 rows, concurrency 4`),
 		regexp.MustCompile(`\| 1 \| raw, import \| [1-9]\d* \| [1-9]\d* \| \d+\.\d% \|.* \| [1-9]\d* MiB \|`),
 		regexp.MustCompile(`\| 2 \| import, raw \| [1-9]\d* \| [1-9]\d* \|`),
+		// The import's phases (its summary.json) and how busy each pair kept the cores.
+		regexp.MustCompile(`\| 1 \| raw, import \|.* \| \d+\.\d\d s, \d+\.\d\d s, \d+\.\d\d s \| \d+\.\d\d / \d+\.\d\d \|`),
 		regexp.MustCompile(`import ÷ raw: median \d+\.\d%`),
 		regexp.MustCompile("first `run` of day 1 after the last import: "),
 		regexp.MustCompile(`\| 2 \| \d+\.\d\d s \| \d+\.\d\d s \| \d+\.\d\d s \| \d+\.\d\d× \| \d+\.\d\d× \|`),

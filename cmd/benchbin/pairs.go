@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -20,7 +21,11 @@ type pair struct {
 	imp       measure
 	impRate   float64 // rows a second: day 1's rows over the import's wall time
 	impSimCPU time.Duration
-	load      string // at the pair's end
+	// impPlan and impApply are the import's phases, as its summary.json
+	// times them; the rest of its wall time is the process's start, the
+	// checkpoint's open and the run's end.
+	impPlan, impApply time.Duration
+	load              string // at the pair's end
 }
 
 // importPairs measures the pairs, the order alternating (raw first in the
@@ -86,6 +91,9 @@ func (b *bench) importInto(ctx context.Context, i int, p *pair) error {
 		return err
 	}
 	p.impRate = float64(b.rows) / p.imp.wall.Seconds()
+	if p.impPlan, p.impApply, err = phases(filepath.Join(filepath.Dir(cfg), "reports")); err != nil {
+		return err
+	}
 	if i < b.o.pairs-1 {
 		p.impSimCPU, b.sim = s.stop(), nil
 	}
@@ -95,8 +103,8 @@ func (b *bench) importInto(ctx context.Context, i int, p *pair) error {
 // printPairs prints the pairs' table and the import's figures against
 // issue 25 §3's targets (≥ 90% of the raw rate, ≤ 250 MiB).
 func printPairs(w io.Writer, pairs []pair) {
-	fmt.Fprintln(w, "\n| pair | order | raw upserts/s | import rows/s | import ÷ raw | import wall | import CPU | import peak RSS | raw CPU (its forms read too) | crmsim CPU (raw / import) | load after |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "\n| pair | order | raw upserts/s | import rows/s | import ÷ raw | import wall | import CPU | import peak RSS | raw CPU (its forms read too) | crmsim CPU (raw / import) | import plan, apply, rest | cores busy (raw / import) | load after |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	var ratios []float64
 	var peak int64
 	for i, p := range pairs {
@@ -110,14 +118,48 @@ func printPairs(w io.Writer, pairs []pair) {
 		if p.impSimCPU == 0 {
 			sim = "(kept for the plan)"
 		}
-		fmt.Fprintf(w, "| %d | %s | %.0f | %.0f | %.1f%% | %s | %s | %s | %s | %s / %s | %s |\n", i+1, order, p.raw, p.impRate,
-			100*ratio, seconds(p.imp.wall), seconds(p.imp.cpu), mib(p.imp.maxRSS), seconds(p.rawRun.cpu), seconds(p.rawSimCPU), sim, p.load)
+		rest := p.imp.wall - p.impPlan - p.impApply
+		fmt.Fprintf(w, "| %d | %s | %.0f | %.0f | %.1f%% | %s | %s | %s | %s | %s / %s | %s, %s, %s | %s / %s | %s |\n", i+1, order, p.raw, p.impRate,
+			100*ratio, seconds(p.imp.wall), seconds(p.imp.cpu), mib(p.imp.maxRSS), seconds(p.rawRun.cpu), seconds(p.rawSimCPU), sim,
+			seconds(p.impPlan), seconds(p.impApply), seconds(rest), busy(p.rawRun, p.rawSimCPU), busy(p.imp, p.impSimCPU), p.load)
 	}
 	if len(ratios) == 0 {
 		return
 	}
 	fmt.Fprintf(w, "\nimport ÷ raw: median %.1f%% (target ≥ 90%%); import peak RSS: %s at most (target ≤ 250 MiB)\n",
 		100*median(ratios), mib(peak))
+}
+
+// busy is how many cores a client and its crmsim kept busy on average
+// over the client's wall time (the raw client's forms read included): 2
+// on the 2-core machine when neither ever waits. "-" when the crmsim's
+// CPU is not known (the last import's, kept for the plan).
+func busy(client measure, sim time.Duration) string {
+	if sim == 0 || client.wall <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", (client.cpu+sim).Seconds()/client.wall.Seconds())
+}
+
+// phases reads the plan's and the apply's durations from the
+// summary.json of the one run in the reports folder dir.
+func phases(dir string) (plan, apply time.Duration, err error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*", "summary.json"))
+	if err != nil || len(files) != 1 {
+		return 0, 0, fmt.Errorf("the import's summary.json in %s: %d found (%v)", dir, len(files), err)
+	}
+	text, err := os.ReadFile(files[0])
+	if err != nil {
+		return 0, 0, err
+	}
+	var s struct {
+		Durations map[string]float64 `json:"durations_seconds"`
+	}
+	if err := json.Unmarshal(text, &s); err != nil {
+		return 0, 0, fmt.Errorf("read %s: %w", files[0], err)
+	}
+	d := func(k string) time.Duration { return time.Duration(s.Durations[k] * float64(time.Second)) }
+	return d("plan"), d("apply"), nil
 }
 
 // median of xs (not empty).

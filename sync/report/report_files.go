@@ -29,21 +29,41 @@ const reportBatch = 256 << 10
 // that a report can be followed while a slow run goes on.
 const reportEvery = time.Second
 
+// syncReport syncs a report file to the disk (a test holds it).
+var syncReport = (*os.File).Sync
+
 // reportFile is a report CSV that a crash never leaves with a cut line:
 // each line is encoded whole into a buffer, and the buffer goes to the
 // file in one write of whole lines, then synced, when it holds
-// reportBatch bytes, reportEvery after the last write, and at close. A
-// kill loses at most the lines of the last second, never half of one;
-// the run that resumes lists their rows (ListDoneEarlier). Its lines are
-// rows of T, a row struct with csv tags, written through gocsv (WriteRows).
-// Its caller serialises the calls (Run's lock).
+// reportBatch bytes, reportEvery after the last write, and at close. The
+// write and its sync are done by a goroutine of the file's (writeOut), so
+// that adding a line never waits for the disk: the workers of an import
+// add their rows' lines under the run's lock, and a sync of 10-800 ms held
+// every request in flight (issue 25 §3). While a batch is with that
+// goroutine the next one gathers; it is handed over once the first is
+// synced. A kill loses at most the lines of the last second (and of the
+// sync in progress), never half of one; the run that resumes lists their
+// rows (ListDoneEarlier). Its lines are rows of T, a row struct with csv
+// tags, written through gocsv (WriteRows). Its caller serialises the calls
+// (Run's lock).
 type reportFile[T any] struct {
 	f     *os.File
 	buf   bytes.Buffer
 	cw    *csv.Writer // into buf
-	last  time.Time   // the last write to f
+	last  time.Time   // the last hand-over of a batch
 	err   error       // the first error of a write
 	cells []string    // a cellRow's cells, used again from line to line
+
+	out   chan []byte  // a batch to write and sync (writeOut); nil until the first
+	back  chan written // the batch written, and its error
+	busy  bool         // a batch is with writeOut
+	spare []byte       // the array of the last batch written, used again
+}
+
+// written is a batch that writeOut wrote and synced, and its error.
+type written struct {
+	batch []byte
+	err   error
 }
 
 // cellRow is a row struct that gives its cells itself, in the order of
@@ -59,13 +79,13 @@ func (l *OutcomeLine) appendCells(dst []string) []string {
 }
 
 // createReportFile creates path, a new file of mode mode, with T's header
-// line in format, written at once.
+// line in format, written and synced at once.
 func createReportFile[T any](path string, mode os.FileMode, format CSV) (*reportFile[T], error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		return nil, fmt.Errorf("create report: %w", err)
 	}
-	rf := &reportFile[T]{f: f}
+	rf := &reportFile[T]{f: f, last: time.Now()}
 	if rf.cw, err = format.NewWriter(&rf.buf); err != nil {
 		rf.err = err
 	} else if err := WriteHeader[T](rf.cw); err != nil {
@@ -74,7 +94,10 @@ func createReportFile[T any](path string, mode os.FileMode, format CSV) (*report
 	if rf.cw != nil {
 		rf.cw.Flush()
 	}
-	rf.flush()
+	if rf.err == nil {
+		rf.err = writeSynced(f, rf.buf.Bytes())
+		rf.buf.Reset()
+	}
 	if rf.err != nil {
 		f.Close()
 		return nil, fmt.Errorf("write %s: %w", path, rf.err)
@@ -97,27 +120,76 @@ func (rf *reportFile[T]) line(row T) {
 	}
 	rf.cw.Flush()
 	if rf.buf.Len() >= reportBatch || time.Since(rf.last) >= reportEvery {
-		rf.flush()
+		rf.handOver(false)
 	}
 }
 
-// flush writes the whole lines gathered in one write, and syncs them.
-func (rf *reportFile[T]) flush() {
+// handOver gives the lines gathered to writeOut, unless it still holds
+// the batch before: then they wait for the next line's hand-over, or,
+// with wait, until it has written that batch.
+func (rf *reportFile[T]) handOver(wait bool) {
+	if rf.busy {
+		if !wait {
+			select {
+			case w := <-rf.back:
+				rf.took(w)
+			default:
+				return
+			}
+		} else {
+			rf.took(<-rf.back)
+		}
+	}
 	if rf.buf.Len() == 0 || rf.err != nil {
 		return
 	}
-	if _, err := rf.f.Write(rf.buf.Bytes()); err != nil {
-		rf.err = err
-	} else if err := rf.f.Sync(); err != nil {
-		rf.err = err
+	if rf.out == nil {
+		rf.out, rf.back = make(chan []byte, 1), make(chan written, 1)
+		go writeOut(rf.f, rf.out, rf.back)
 	}
+	batch := append(rf.spare[:0], rf.buf.Bytes()...)
 	rf.buf.Reset()
-	rf.last = time.Now()
+	rf.out <- batch // never waits: writeOut holds no other batch
+	rf.busy, rf.last = true, time.Now()
 }
 
-// close writes what is left and closes the file.
+// took takes back a batch that writeOut wrote, and its error.
+func (rf *reportFile[T]) took(w written) {
+	rf.busy, rf.spare = false, w.batch[:0]
+	if w.err != nil && rf.err == nil {
+		rf.err = w.err
+	}
+}
+
+// writeOut writes and syncs each batch given on out, and gives it back.
+func writeOut(f *os.File, out <-chan []byte, back chan<- written) {
+	for batch := range out {
+		back <- written{batch, writeSynced(f, batch)}
+	}
+}
+
+// writeSynced writes data, whole lines, in one write, and syncs it.
+func writeSynced(f *os.File, data []byte) error {
+	if len(data) == 0 {
+		return nil
+	}
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	return syncReport(f)
+}
+
+// close writes what is left, waits until it is synced, and closes the
+// file.
 func (rf *reportFile[T]) close() error {
-	rf.flush()
+	rf.handOver(true)
+	if rf.busy {
+		rf.took(<-rf.back)
+	}
+	if rf.out != nil {
+		close(rf.out)
+		rf.out = nil
+	}
 	err := errors.Join(rf.err, rf.cw.Error(), rf.f.Close())
 	if err != nil {
 		return fmt.Errorf("write %s: %w", rf.f.Name(), err)
