@@ -21,7 +21,9 @@ func TestRun_EveryFigure(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
-	build := exec.Command("go", "build", "-o", bin+"/", "./cmd/erpsync", "./cmd/crmsim", "./cmd/genexport")
+	// No symbol table or DWARF (-s -w): the link takes half the CPU, and
+	// no figure of the test is read from a binary's debug data.
+	build := exec.Command("go", "build", "-ldflags=-s -w", "-o", bin+"/", "./cmd/erpsync", "./cmd/crmsim", "./cmd/genexport")
 	build.Dir = filepath.Join("..", "..")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
@@ -32,13 +34,13 @@ func TestRun_EveryFigure(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	o := options{rows: 500, dir: filepath.Join(dir, "work"), bin: bin, pairs: 2, plans: 2, concurrency: 4, csvdiff: fake}
+	o := options{rows: 100, dir: filepath.Join(dir, "work"), bin: bin, pairs: 2, plans: 2, concurrency: 4, csvdiff: fake}
 	if err := run(context.Background(), o, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	text := out.String()
 	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`benchbin: 500 rows, concurrency 4`),
+		regexp.MustCompile(`benchbin: 100 rows, concurrency 4`),
 		regexp.MustCompile(`\| 1 \| raw, import \| [1-9]\d* \| [1-9]\d* \| \d+\.\d% \|.* \| [1-9]\d* MiB \|`),
 		regexp.MustCompile(`\| 2 \| import, raw \| [1-9]\d* \| [1-9]\d* \|`),
 		regexp.MustCompile(`import ÷ raw: median \d+\.\d%`),
