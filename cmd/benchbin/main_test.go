@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"os"
-	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"erpsync/cmd/internal/testbin"
 )
 
 // Guarantee: one benchbin run measures every figure of issue 25 §3
@@ -17,14 +19,22 @@ import (
 // csvdiff.
 func TestRun_EveryFigure(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: builds the binaries")
+		t.Skip("-short: builds and runs the binaries")
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
-	build := exec.Command("go", "build", "-o", bin+"/", "./cmd/erpsync", "./cmd/crmsim", "./cmd/genexport")
-	build.Dir = filepath.Join("..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The binaries of the build cache (linked once), linked into -bin.
+	paths, err := testbin.Paths(t.Context(), dir, "erpsync/cmd/erpsync", "erpsync/cmd/crmsim", "erpsync/cmd/genexport")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pkg, exe := range paths {
+		if err := os.Symlink(exe, filepath.Join(bin, path.Base(pkg))); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// A csvdiff stand-in: it reads the two files.
 	fake := filepath.Join(dir, "csvdiff")
@@ -32,13 +42,13 @@ func TestRun_EveryFigure(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	o := options{rows: 500, dir: filepath.Join(dir, "work"), bin: bin, pairs: 2, plans: 2, concurrency: 4, csvdiff: fake}
+	o := options{rows: 100, dir: filepath.Join(dir, "work"), bin: bin, pairs: 2, plans: 2, concurrency: 4, csvdiff: fake}
 	if err := run(context.Background(), o, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	text := out.String()
 	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`benchbin: 500 rows, concurrency 4`),
+		regexp.MustCompile(`benchbin: 100 rows, concurrency 4`),
 		regexp.MustCompile(`\| 1 \| raw, import \| [1-9]\d* \| [1-9]\d* \| \d+\.\d% \|.* \| [1-9]\d* MiB \|`),
 		regexp.MustCompile(`\| 2 \| import, raw \| [1-9]\d* \| [1-9]\d* \|`),
 		// The import's phases (its summary.json) and how busy each pair kept the cores.

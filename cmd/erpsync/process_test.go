@@ -17,14 +17,16 @@ import (
 	"testing"
 	"time"
 
+	"erpsync/cmd/internal/testbin"
 	"erpsync/mapping"
 	"erpsync/mapping/genexport"
 	"erpsync/sync/crm"
 	"erpsync/sync/refresh"
 )
 
-// bins holds the erpsync and crmsim binaries, built once for the package
-// while the tests that need no process run: waitBins waits for them.
+// bins holds the erpsync and crmsim binaries, found (or linked) once for
+// the package while the tests that need no process run: waitBins waits
+// for them.
 var bins struct {
 	erpsync, crmsim, dir string
 	built                chan struct{} // closed when the build has ended
@@ -40,20 +42,19 @@ func TestMain(m *testing.M) {
 		}
 		defer os.RemoveAll(dir)
 		bins.dir = dir
-		bins.erpsync, bins.crmsim = filepath.Join(dir, "erpsync"), filepath.Join(dir, "crmsim")
 		bins.built = make(chan struct{})
 		parallelByDefault(testParallel)
 		ctx, cancel := context.WithCancel(context.Background())
-		// One go build for both (it builds them in parallel), stopped
-		// with an interrupt, so that go cleans up, when no test needed them.
-		build := exec.CommandContext(ctx, "go", "build", "-o", dir+string(filepath.Separator), "erpsync/cmd/erpsync", "erpsync/cmd/crmsim")
-		build.Cancel = func() error { return build.Process.Signal(os.Interrupt) }
-		build.WaitDelay = 10 * time.Second
+		// Both linked at once unless the build cache holds them (testbin),
+		// stopped when no test needed them.
 		go func() {
 			defer close(bins.built)
-			if out, err := build.CombinedOutput(); err != nil {
-				bins.err = fmt.Errorf("build erpsync and crmsim: %w\n%s", err, out)
+			paths, err := testbin.Paths(ctx, dir, "erpsync/cmd/erpsync", "erpsync/cmd/crmsim")
+			if err != nil {
+				bins.err = fmt.Errorf("build erpsync and crmsim: %w", err)
+				return
 			}
+			bins.erpsync, bins.crmsim = paths["erpsync/cmd/erpsync"], paths["erpsync/cmd/crmsim"]
 		}()
 		code := m.Run()
 		cancel()
