@@ -12,12 +12,12 @@ func TestRefTable_NumbersAndFinds(t *testing.T) {
 	const n = 5000
 	tab := newRefTable(maphash.MakeSeed())
 	for i := range n {
-		got, added := tab.insert(fmt.Sprintf("R%d", i))
-		if !added || got != int32(i) {
+		got, added, err := tab.insert(fmt.Sprintf("R%d", i))
+		if err != nil || !added || got != int32(i) {
 			t.Fatalf("insert R%d: %d, %v; want %d, true", i, got, added, i)
 		}
 	}
-	if got, added := tab.insert("R17"); added || got != 17 {
+	if got, added, _ := tab.insert("R17"); added || got != 17 {
 		t.Errorf("insert R17 again: %d, %v; want 17, false", got, added)
 	}
 	for i := range n {
