@@ -59,7 +59,7 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 	defer restoreMemory()
 	res, err := reconcile.Run(ctx, sync.ExportRows(ctx, j.mapping, path), j.client, cp, reconcile.Options{
 		Concurrency: j.cfg.CRM.Concurrency, Tolerance: j.cfg.Reconcile.Tolerance, CountryCode: mapping.CountryCode,
-		MaxErrors: j.cfg.Reports.MaxErrors, Fields: j.cfg.Sync.Fields, Indexed: setMemory,
+		MaxErrors: j.cfg.Reports.MaxErrors, Fields: j.cfg.Sync.Fields, Sized: setMemory,
 	})
 	if err != nil {
 		return err
@@ -96,14 +96,17 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 }
 
 // reconcileMemory returns what sets the process's soft memory limit for
-// a reconciliation of an export of refs references
-// (reconcile.MemoryLimit), unless GOMEMLIMIT is set in the environment,
-// and what restores the limit before.
-func reconcileMemory() (set func(refs int), restore func()) {
+// a reconciliation of an export of refs references against a CRM of
+// customers (reconcile.MemoryLimit), unless GOMEMLIMIT is set in the
+// environment, and what restores the limit before.
+func reconcileMemory() (set func(refs, customers int), restore func()) {
 	before := int64(-1)
-	set = func(refs int) {
-		if os.Getenv("GOMEMLIMIT") == "" {
-			before = debug.SetMemoryLimit(reconcile.MemoryLimit(refs))
+	set = func(refs, customers int) {
+		if os.Getenv("GOMEMLIMIT") != "" {
+			return
+		}
+		if was := debug.SetMemoryLimit(reconcile.MemoryLimit(refs, customers)); before < 0 {
+			before = was
 		}
 	}
 	return set, func() {

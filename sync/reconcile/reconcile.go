@@ -74,20 +74,22 @@ type Options struct {
 	// spilled while the CRM is listed (a temporary file, 0600, removed
 	// before Run returns); "": os.TempDir.
 	SpillDir string
-	// Indexed, when set, is told how many references the export holds
-	// once it is read, before the CRM is listed: the command sets its
-	// memory limit by it (MemoryLimit).
-	Indexed func(refs int)
+	// Sized, when set, is told how many references the export holds once
+	// it is read (customers 0), then again with how many customers the
+	// CRM holds once its listing knows: the command sets its memory limit
+	// by them (MemoryLimit).
+	Sized func(refs, customers int)
 }
 
 // MemoryLimit is the Go memory a reconciliation of an export of refs
-// references aims to stay within (the command sets it as its soft limit,
-// GOMEMLIMIT): its index takes some 80 bytes a customer (the export's
-// entry 32, its reference ~10 and 12 to find it, the CRM's entry 24),
-// the pages being decoded a few MB, the copies of the records that
-// differ none (spilled to a file). At 4,000,000: 470 MiB.
-func MemoryLimit(refs int) int64 {
-	return 64<<20 + 106*int64(refs)
+// references against a CRM of customers aims to stay within (the command
+// sets it as its soft limit, GOMEMLIMIT): its index takes some 57 bytes
+// a reference (the export's entry 32, the reference ~10, 4 to find where
+// it ends and 8-16 to find it) and 24 a customer listed (its entry; 16
+// more for one that differs, whose copy is spilled to a file), the pages
+// being decoded a few MB. At 4,000,000 of each: 468 MiB.
+func MemoryLimit(refs, customers int) int64 {
+	return 64<<20 + 58*int64(refs) + 48*int64(customers)
 }
 
 // Checkpoint is what a reconciliation reads of the checkpoint to
@@ -230,14 +232,17 @@ func Run(ctx context.Context, rows plan.Rows, api refresh.Lister, cp Checkpoint,
 	if err != nil {
 		return nil, err
 	}
-	if opt.Indexed != nil {
-		opt.Indexed(x.len())
+	if opt.Sized != nil {
+		opt.Sized(x.len(), 0)
 	}
 	res.CreditMapped = x.creditMapped
 	start := time.Now()
 	res.ListedAt = start.UTC().Truncate(time.Second)
 	side := newCRMSide(x, opt.CountryCode)
 	side.dir = opt.SpillDir
+	if opt.Sized != nil {
+		side.sized = func(customers int) { opt.Sized(x.len(), customers) }
+	}
 	defer side.close()
 	listing, err := refresh.ListInto(ctx, api, opt.Concurrency, opt.PageSize, side)
 	if err == nil {

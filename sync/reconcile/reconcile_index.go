@@ -250,7 +250,8 @@ type crmSide struct {
 	spill       *spill.File
 	buf         []byte
 	h           maphash.Hash
-	err         error // the first error of the spill file or the index
+	err         error               // the first error of the spill file or the index
+	sized       func(customers int) // told the CRM's count (Options.Sized)
 }
 
 func newCRMSide(x *erpIndex, countryCode func(string) (string, bool)) *crmSide {
@@ -350,7 +351,14 @@ func (s *crmSide) Reset() {
 	}
 }
 
-func (s *crmSide) Grow(n int)          { s.entries = slices.Grow(s.entries, n+n/100) }
+// Grow makes room for the n customers the CRM says it holds.
+func (s *crmSide) Grow(n int) {
+	if s.sized != nil {
+		s.sized(n)
+	}
+	s.entries = slices.Grow(s.entries, n+n/100)
+}
+
 func (s *crmSide) Len() int            { return len(s.entries) }
 func (s *crmSide) Add(c *crm.Customer) { s.entries = append(s.entries, s.entry(c)) }
 

@@ -86,3 +86,29 @@ func TestReconcile_DifferingRecordsSpilled(t *testing.T) {
 		t.Errorf("%d files left in the spill folder, want none", len(left))
 	}
 }
+
+// The command's memory limit follows both sides (reconcile.MemoryLimit):
+// Sized is told the export's references once it is read, then the CRM's
+// customers once the listing knows them, a CRM that holds many more
+// customers than the export included.
+func TestReconcile_SizedByBothSides(t *testing.T) {
+	r := testrig.New(t, crmsim.Options{}, "", 4)
+	for i := range 50 {
+		if _, err := r.Store.Put(fmt.Sprintf("C%02d", i), map[string]string{"name": "Only in the CRM"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var told [][2]int
+	opt := reconcile.Options{Sized: func(refs, customers int) { told = append(told, [2]int{refs, customers}) }}
+	export := plantest.Rows(plantest.Cust(2, "A"), plantest.Cust(3, "B"))
+	if _, err := reconcile.Run(context.Background(), export, r.Client, r.DB, opt); err != nil {
+		t.Fatal(err)
+	}
+	crm := r.Store.Len()
+	if len(told) < 2 || told[0] != [2]int{2, 0} || told[len(told)-1] != [2]int{2, crm} {
+		t.Errorf("Sized told %v, want [2 0] then [2 %d]", told, crm)
+	}
+	if small, big := reconcile.MemoryLimit(2, 0), reconcile.MemoryLimit(2, 4_000_000); big-small < 4_000_000*24 {
+		t.Errorf("MemoryLimit grows by %d bytes for 4M customers listed, want at least 24 each", big-small)
+	}
+}
