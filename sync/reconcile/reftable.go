@@ -4,24 +4,33 @@ import (
 	"errors"
 	"hash/maphash"
 	"math"
+	"slices"
 )
 
 // refTable numbers the references of an export 0, 1, 2… in the order
 // they are first met, and finds a reference's number. It holds each
-// reference once, its bytes end to end in one arena, and finds them by an
-// open-addressing table of numbers: about 20 bytes a reference at a
-// million, where a map[string]int32 and a string per reference take
-// about 70, twice that while the map grows. Where a reference ends takes
-// 4 bytes: its offset from the start of its run of refRun references.
+// reference once, its bytes end to end in the arena of its run of refRun
+// references, and finds them by an open-addressing table of numbers:
+// about 21 bytes a reference at a million (its bytes, 4 for where it
+// ends, 8 in the table), where a map[string]int32 and a string per
+// reference take about 70, twice that while the map grows. No array of
+// the table but the slots grows by doubling, so none holds unused room
+// in the millions (an arena of 36 MB did, up to as much again).
 type refTable struct {
 	seed  maphash.Seed
-	arena []byte
-	ends  []uint32 // ends[i]: where reference i ends, from bases[i/refRun]
-	bases []int    // where each run of refRun references starts in the arena
-	slots []int32  // i+1 of the reference that hashed there; 0: free
+	runs  []*refRunOf
+	n     int     // references held
+	slots []int32 // i+1 of the reference that hashed there; 0: free
 }
 
-// refRun is how many references share a base: their bytes may take up
+// refRunOf is the bytes of refRun references end to end, and where each
+// ends.
+type refRunOf struct {
+	arena []byte
+	ends  [refRun]uint32
+}
+
+// refRun is how many references share an arena: their bytes may take up
 // to 4 GiB.
 const refRun = 1 << 10
 
@@ -32,18 +41,16 @@ func newRefTable(seed maphash.Seed) *refTable {
 }
 
 // len is how many references the table holds.
-func (t *refTable) len() int { return len(t.ends) }
-
-// end returns where reference i ends in the arena.
-func (t *refTable) end(i int32) int { return t.bases[i/refRun] + int(t.ends[i]) }
+func (t *refTable) len() int { return t.n }
 
 // bytes returns reference i, in the arena's memory.
 func (t *refTable) bytes(i int32) []byte {
-	start := t.bases[i/refRun]
-	if i%refRun > 0 {
-		start = t.end(i - 1)
+	r, j := t.runs[i/refRun], i%refRun
+	start := uint32(0)
+	if j > 0 {
+		start = r.ends[j-1]
 	}
-	return t.arena[start:t.end(i)]
+	return r.arena[start:r.ends[j]]
 }
 
 // ref returns reference i as a string of its own.
@@ -74,21 +81,31 @@ func (t *refTable) insert(ref string) (i int32, added bool, err error) {
 	if v := t.slots[s]; v != 0 {
 		return v - 1, false, nil
 	}
-	if len(t.ends) >= math.MaxInt32-1 {
+	if t.n >= math.MaxInt32-1 {
 		return 0, false, errors.New("more than 2^31 references in the export")
 	}
-	if len(t.ends)%refRun == 0 {
-		t.bases = append(t.bases, len(t.arena))
+	j := t.n % refRun
+	if j == 0 {
+		room := 16 * refRun
+		if k := len(t.runs); k > 0 {
+			last := t.runs[k-1]
+			if cap(last.arena) > len(last.arena)+len(last.arena)/8 {
+				last.arena = slices.Clone(last.arena) // much unused: copied to its size
+			}
+			room = len(last.arena) + len(last.arena)/16
+		}
+		t.runs = append(t.runs, &refRunOf{arena: make([]byte, 0, room)})
 	}
-	base := t.bases[len(t.bases)-1]
-	if len(t.arena)+len(ref)-base > math.MaxUint32 {
+	r := t.runs[len(t.runs)-1]
+	if len(r.arena)+len(ref) > math.MaxUint32 {
 		return 0, false, errRefTooLong
 	}
-	t.arena = append(t.arena, ref...)
-	t.ends = append(t.ends, uint32(len(t.arena)-base))
-	i = int32(len(t.ends) - 1)
+	r.arena = append(r.arena, ref...)
+	r.ends[j] = uint32(len(r.arena))
+	i = int32(t.n)
+	t.n++
 	t.slots[s] = i + 1
-	if 2*len(t.ends) > len(t.slots) {
+	if 2*t.n > len(t.slots) {
 		t.rehash()
 	}
 	return i, true, nil
@@ -98,7 +115,7 @@ func (t *refTable) insert(ref string) (i int32, added bool, err error) {
 func (t *refTable) rehash() {
 	t.slots = make([]int32, 2*len(t.slots))
 	mask := len(t.slots) - 1
-	for i := range int32(len(t.ends)) {
+	for i := range int32(t.n) {
 		// Bytes hashes as String does the same bytes.
 		s := int(maphash.Bytes(t.seed, t.bytes(i))) & mask
 		for t.slots[s] != 0 {

@@ -35,3 +35,31 @@ func TestRefTable_NumbersAndFinds(t *testing.T) {
 		t.Errorf("len %d, want %d", tab.len(), n)
 	}
 }
+
+// The table holds no unused room in the millions: its references' bytes
+// are runs of a thousand, each about its size (an arena grown by
+// doubling held up to twice its bytes), where each ends 4 bytes.
+func TestRefTable_NoRoomUnused(t *testing.T) {
+	const n = 100_000
+	tab := newRefTable(maphash.MakeSeed())
+	used := 0
+	for i := range n {
+		ref := fmt.Sprintf("K%08d", i*7)
+		used += len(ref)
+		if _, _, err := tab.insert(ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held := 0
+	for _, r := range tab.runs {
+		held += cap(r.arena) + 4*len(r.ends)
+	}
+	if want := used + 4*n + 4*refRun + used/8; held > want {
+		t.Errorf("the references' %d bytes and ends take %d bytes, want at most %d", used, held, want)
+	}
+	for _, i := range []int32{0, refRun - 1, refRun, n - 1} {
+		if got, want := tab.ref(i), fmt.Sprintf("K%08d", i*7); got != want {
+			t.Errorf("reference %d is %q, want %q", i, got, want)
+		}
+	}
+}
