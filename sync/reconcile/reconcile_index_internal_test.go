@@ -31,6 +31,12 @@ func TestSameAtAGlance_Unambiguous(t *testing.T) {
 	c := mapping.NewCustomer("R1", 2, map[string]string{"billingAddress": "a\x00billingCity\x00b", "billingCity": "c"}, "h")
 	x.add(c)
 	s := newCRMSide(x, func(string) (string, bool) { return "", false })
+	s.dir = t.TempDir()
+	t.Cleanup(func() {
+		if err := s.close(); err != nil {
+			t.Error(err)
+		}
+	})
 	addr, city := "a", "b\x00billingCity\x00c"
 	e := s.entry(&crm.Customer{ID: 1, Reference: "R1", BillingAddress: &addr, BillingCity: &city})
 	if s.err != nil {
