@@ -85,6 +85,14 @@ func reconcileProcess(b *testing.B, bin, base, checkpoint, export string) (float
 	if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != 1) { // 1: they differ, as day 2 does
 		b.Fatalf("erpsync reconcile: %v\n%s", err, out.String())
 	}
+	// BENCH_RECONCILE_OUT: a file the child's output is written to (run
+	// with GODEBUG=gctrace=1, it says what the heap held at each
+	// collection).
+	if path := os.Getenv("BENCH_RECONCILE_OUT"); path != "" {
+		if err := os.WriteFile(path, []byte(out.String()), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
 	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	if !ok {
 		b.Fatal("no rusage")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"erpsync/mapping"
@@ -54,9 +55,11 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 		defer db.Close()
 		cp = db
 	}
+	setMemory, restoreMemory := reconcileMemory()
+	defer restoreMemory()
 	res, err := reconcile.Run(ctx, sync.ExportRows(ctx, j.mapping, path), j.client, cp, reconcile.Options{
 		Concurrency: j.cfg.CRM.Concurrency, Tolerance: j.cfg.Reconcile.Tolerance, CountryCode: mapping.CountryCode,
-		MaxErrors: j.cfg.Reports.MaxErrors, Fields: j.cfg.Sync.Fields,
+		MaxErrors: j.cfg.Reports.MaxErrors, Fields: j.cfg.Sync.Fields, Sized: setMemory,
 	})
 	if err != nil {
 		return err
@@ -90,6 +93,27 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 			s.CouldNotSend, dir))
 	}
 	return nil
+}
+
+// reconcileMemory returns what sets the process's soft memory limit for
+// a reconciliation of an export of refs references against a CRM of
+// customers (reconcile.MemoryLimit), unless GOMEMLIMIT is set in the
+// environment, and what restores the limit before.
+func reconcileMemory() (set func(refs, customers int), restore func()) {
+	before := int64(-1)
+	set = func(refs, customers int) {
+		if os.Getenv("GOMEMLIMIT") != "" {
+			return
+		}
+		if was := debug.SetMemoryLimit(reconcile.MemoryLimit(refs, customers)); before < 0 {
+			before = was
+		}
+	}
+	return set, func() {
+		if before >= 0 {
+			debug.SetMemoryLimit(before)
+		}
+	}
 }
 
 // printReconciliation shows a reconciliation for people: the counts, the

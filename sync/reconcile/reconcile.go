@@ -13,7 +13,6 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/state"
-	"erpsync/sync/crm"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/policy"
 	"erpsync/sync/plan/rowerrors"
@@ -71,6 +70,28 @@ type Options struct {
 	// Fields are the fields' policies (sync.fields): a value the CRM owns
 	// under them is no difference (Item.CRMOwned).
 	Fields policy.Fields
+	// SpillDir is where the copies of the CRM's records that differ are
+	// spilled while the CRM is listed (a temporary file, 0600, removed
+	// before Run returns); "": os.TempDir.
+	SpillDir string
+	// Sized, when set, is told how many references the export holds once
+	// it is read (customers 0), then again with how many customers the
+	// CRM holds once its listing knows: the command sets its memory limit
+	// by them (MemoryLimit).
+	Sized func(refs, customers int)
+}
+
+// MemoryLimit is the Go memory a reconciliation of an export of refs
+// references against a CRM of customers aims to stay within (the command
+// sets it as its soft limit, GOMEMLIMIT): its index takes some 53 bytes
+// a reference (the export's entry 32, the reference ~10, 4 to find where
+// it ends and 8 to find it) and 24 a customer listed (its entry; 16 more
+// for one that differs, whose copy is spilled to a file), the pages being
+// decoded a few MB; the limit leaves the collector some room above that,
+// pointer-free memory that it marks without scanning. At 4,000,000 of
+// each: 430 MiB, for a process that must stay within 500 MiB.
+func MemoryLimit(refs, customers int) int64 {
+	return 64<<20 + 54*int64(refs) + 42*int64(customers)
 }
 
 // Checkpoint is what a reconciliation reads of the checkpoint to
@@ -213,11 +234,22 @@ func Run(ctx context.Context, rows plan.Rows, api refresh.Lister, cp Checkpoint,
 	if err != nil {
 		return nil, err
 	}
+	if opt.Sized != nil {
+		opt.Sized(x.len(), 0)
+	}
 	res.CreditMapped = x.creditMapped
 	start := time.Now()
 	res.ListedAt = start.UTC().Truncate(time.Second)
 	side := newCRMSide(x, opt.CountryCode)
+	side.dir = opt.SpillDir
+	if opt.Sized != nil {
+		side.sized = func(customers int) { opt.Sized(x.len(), customers) }
+	}
+	defer side.close()
 	listing, err := refresh.ListInto(ctx, api, opt.Concurrency, opt.PageSize, side)
+	if err == nil {
+		err = side.err
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -233,6 +265,9 @@ func Run(ctx context.Context, rows plan.Rows, api refresh.Lister, cp Checkpoint,
 		return nil, err
 	}
 	if err := j.detail(ctx, rows, pending); err != nil {
+		return nil, err
+	}
+	if err := side.close(); err != nil {
 		return nil, err
 	}
 	slices.SortFunc(res.Items, func(a, b Item) int { return cmp.Compare(a.Reference, b.Reference) })
@@ -263,8 +298,7 @@ func (r *Reconciliation) readERP(rows plan.Rows, maxErrors int) (*erpIndex, *erp
 			return nil
 		}
 		f.note(x, row.Customer)
-		x.add(row.Customer)
-		return nil
+		return x.add(row.Customer)
 	})
 	return x, f, err
 }
@@ -311,7 +345,7 @@ func (f *erpRefusals) note(x *erpIndex, c *mapping.Customer) {
 		f.repeated[c.Reference] = rr
 	}
 	rr.add(c.Line)
-	if _, h, _ := x.hashRow(c); h != e.hash || c.Delete != e.flagged {
+	if _, h, _ := x.hashRow(c); h != e.hash || c.Delete != e.flagged() {
 		rr.differ = true
 	}
 }
@@ -376,56 +410,73 @@ func (j *judge) tally(item *Item) {
 }
 
 // classify counts the totals and every reference whose status the
-// entries tell; it returns the CRM copies of the references whose fields
-// must be compared one by one, by export entry.
-func (j *judge) classify(ctx context.Context) (map[int32]*crm.Customer, error) {
-	seen := make([]bool, j.x.len())
-	pending := map[int32]*crm.Customer{}
+// entries tell; it returns where the spill file holds the CRM copies of
+// the references whose fields must be compared one by one, by export
+// entry.
+func (j *judge) classify(ctx context.Context) (map[int32]int64, error) {
+	seen := make([]uint64, (j.x.len()+63)/64) // bit i: export entry i was listed
+	pending := map[int32]int64{}
 	for k := range j.side.entries {
 		c := &j.side.entries[k]
-		kept := j.side.copyOf(c)
-		if c.exp < 0 && !kept.IsActive {
-			if done, err := j.deactivated(ctx, kept.Reference); err != nil || done {
-				if err != nil {
-					return nil, err
-				}
-				continue // out of the totals
-			}
-		}
-		j.res.totalCRM(j.x.curs[c.cur], c)
-		j.cur = j.x.curs[c.cur]
 		if c.exp < 0 {
-			if err := j.item(ctx, kept.Reference, nil, kept); err != nil {
+			if err := j.onlyInCRM(ctx, c); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		seen[c.exp] = true
+		j.res.totalCRM(j.x.curs[c.cur], c)
+		seen[c.exp/64] |= 1 << (c.exp % 64)
 		e := j.x.entry(c.exp)
 		j.res.totalERP(e, j.x.curs[cmp.Or(e.cur, c.cur)])
 		j.cur = j.x.curs[cmp.Or(e.cur, c.cur)]
+		off, kept := j.side.keptOff(c)
 		switch {
-		case j.conflict(j.x.refs.ref(c.exp), kept != nil):
-		case e.flagged:
-			if err := j.item(ctx, j.x.refs.ref(c.exp), &erpSide{line: int(e.line), flagged: true}, kept); err != nil {
+		case j.conflict(j.x.refs.ref(c.exp), kept):
+		case e.flagged():
+			copyCRM, err := j.side.copyOf(c)
+			if err != nil {
 				return nil, err
 			}
-		case c.match:
+			if err := j.item(ctx, j.x.refs.ref(c.exp), &erpSide{line: int(e.line), flagged: true}, copyCRM); err != nil {
+				return nil, err
+			}
+		case c.match():
 			j.tally(nil)
+		case !kept:
+			return nil, fmt.Errorf("reconcile %s: the CRM's copy was not kept", j.x.refs.ref(c.exp))
 		default:
-			pending[c.exp] = kept
+			pending[c.exp] = off
 			j.pendingCur[c.exp] = j.cur
 		}
 	}
-	for i, listed := range seen {
-		if listed {
+	for i := range int32(j.x.len()) {
+		if seen[i/64]&(1<<(i%64)) != 0 {
 			continue
 		}
-		if err := j.onlyInERP(ctx, int32(i)); err != nil {
+		if err := j.onlyInERP(ctx, i); err != nil {
 			return nil, err
 		}
 	}
 	return pending, nil
+}
+
+// onlyInCRM classifies a record of the CRM that is not in the export.
+func (j *judge) onlyInCRM(ctx context.Context, c *crmEntry) error {
+	kept, err := j.side.copyOf(c)
+	if err == nil && kept == nil {
+		err = fmt.Errorf("reconcile customer %d: the CRM's copy was not kept", c.id)
+	}
+	if err != nil {
+		return err
+	}
+	if !kept.IsActive {
+		if done, err := j.deactivated(ctx, kept.Reference); err != nil || done {
+			return err // done: out of the totals
+		}
+	}
+	j.res.totalCRM(j.x.curs[c.cur], c)
+	j.cur = j.x.curs[c.cur]
+	return j.item(ctx, kept.Reference, nil, kept)
 }
 
 // onlyInERP classifies export entry i, which the CRM did not list.
@@ -435,7 +486,7 @@ func (j *judge) onlyInERP(ctx context.Context, i int32) error {
 		return nil
 	}
 	j.cur = j.x.curs[e.cur]
-	if e.flagged {
+	if e.flagged() {
 		j.tally(nil) // flagged for deletion and gone: as expected
 		return nil
 	}
@@ -466,7 +517,7 @@ func (j *judge) defaultCurrency(ctx context.Context) (string, error) {
 	probes := 0
 	for k := range j.side.entries {
 		c := &j.side.entries[k]
-		if c.exp < 0 || c.cur == 0 || j.x.entry(c.exp).cur != 0 || j.x.entry(c.exp).flagged {
+		if c.exp < 0 || c.cur == 0 || j.x.entry(c.exp).cur != 0 || j.x.entry(c.exp).flagged() {
 			continue
 		}
 		ref := j.x.refs.ref(c.exp)
@@ -487,7 +538,7 @@ func (j *judge) defaultCurrency(ctx context.Context) (string, error) {
 
 // detail reads the export again and compares, field by field, the rows
 // that were not equal at a glance.
-func (j *judge) detail(ctx context.Context, rows plan.Rows, pending map[int32]*crm.Customer) error {
+func (j *judge) detail(ctx context.Context, rows plan.Rows, pending map[int32]int64) error {
 	if len(pending) == 0 {
 		return nil
 	}
@@ -497,7 +548,7 @@ func (j *judge) detail(ctx context.Context, rows plan.Rows, pending map[int32]*c
 		}
 		c := row.Customer
 		i, ok := j.x.refs.lookup(c.Reference)
-		copyCRM, wanted := pending[i]
+		off, wanted := pending[i]
 		if !ok || !wanted || int(j.x.entry(i).line) != c.Line {
 			return nil
 		}
@@ -505,6 +556,10 @@ func (j *judge) detail(ctx context.Context, rows plan.Rows, pending map[int32]*c
 			return fmt.Errorf("the export changed while it was reconciled: line %d (%s)", c.Line, c.Reference)
 		}
 		delete(pending, i)
+		copyCRM, err := j.side.copyAt(off)
+		if err != nil {
+			return fmt.Errorf("reconcile %s: %w", c.Reference, err)
+		}
 		j.cur = j.pendingCur[i]
 		return j.item(ctx, c.Reference, &erpSide{line: c.Line, fields: c.Fields()}, copyCRM)
 	})
@@ -516,7 +571,7 @@ func (j *judge) detail(ctx context.Context, rows plan.Rows, pending map[int32]*c
 
 // item compares one reference with its checkpoint entry at hand and
 // counts the result.
-func (j *judge) item(ctx context.Context, ref string, e *erpSide, c *crm.Customer) error {
+func (j *judge) item(ctx context.Context, ref string, e *erpSide, c *crmCopy) error {
 	var rec *state.Record
 	if j.cp != nil {
 		var err error
@@ -647,7 +702,7 @@ func (r *Reconciliation) VerdictText() string {
 // export's, else the CRM's copy's, else the organisation's default; "?"
 // when nobody says.
 func (r *Reconciliation) totalERP(e *erpEntry, cur string) {
-	if e.flagged {
+	if e.flagged() {
 		return
 	}
 	if cur == "" {
@@ -655,7 +710,7 @@ func (r *Reconciliation) totalERP(e *erpEntry, cur string) {
 	}
 	t := r.Totals[cur]
 	t.ERPCount++
-	if e.hasCredit {
+	if e.hasCredit() {
 		t.ERPCreditLimit += e.credit
 	}
 	r.Totals[cur] = t
@@ -665,14 +720,14 @@ func (r *Reconciliation) totalERP(e *erpEntry, cur string) {
 func (r *Reconciliation) totalCRM(cur string, c *crmEntry) {
 	t := r.Totals[cur]
 	t.CRMCount++
-	if c.hasCredit {
+	if c.hasCredit() {
 		t.CRMCreditLimit += c.credit
 	}
 	r.Totals[cur] = t
 }
 
 // compare classifies one reference; nil when it matches.
-func compare(ref string, e *erpSide, c *crm.Customer, rec *state.Record, opt Options) *Item {
+func compare(ref string, e *erpSide, c *crmCopy, rec *state.Record, opt Options) *Item {
 	managed := rec != nil
 	switch {
 	case e != nil && e.flagged && c == nil:
@@ -694,7 +749,7 @@ func compare(ref string, e *erpSide, c *crm.Customer, rec *state.Record, opt Opt
 		return &Item{Reference: ref, Status: StatusOnlyInERP, Line: e.line, Managed: managed, Explanation: why, Reason: code}
 	}
 	fields := slices.Sorted(maps.Keys(e.fields))
-	crmVals := refresh.CRMValues(c, fields, opt.CountryCode)
+	crmVals := c.Values // the compared fields, as refresh.CRMValues read them
 	var diffs, owned []FieldDiff
 	for _, f := range fields {
 		want, got := e.fields[f], crmVals[f]
