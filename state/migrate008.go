@@ -54,7 +54,7 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 		},
 	}
 	if db.oldCheck {
-		m.Check = db.checkOld
+		m.Check, m.Damage = db.checkOld, func(err error) bool { var ue *UnusableError; return errors.As(err, &ue) }
 	}
 	m.StartCheck(ctx)
 	var handled bool
@@ -63,8 +63,8 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 		return err
 	})
 	if err != nil || handled { // the check waited for: a damaged file is refused
-		if cerr := m.Checked(); cerr != nil {
-			return errors.Join(cerr, compact.RemoveNext(db.Path))
+		if cerr := m.Refused(); cerr != nil {
+			return cerr
 		} else if err != nil {
 			return err
 		}
@@ -81,8 +81,10 @@ func (db *DB) checkOld(ctx context.Context) error {
 		return fmt.Errorf("check state %s: %w", db.Path, err)
 	}
 	defer ro.Close()
-	if err := quickCheck(ctx, ro); err != nil {
+	if err := quickCheck(ctx, ro); isDamage(err) {
 		return &UnusableError{Path: db.Path, Reason: "corrupt: " + err.Error()}
+	} else if err != nil { // interrupted, busy: not a finding
+		return fmt.Errorf("check state %s: %w", db.Path, err)
 	}
 	return nil
 }

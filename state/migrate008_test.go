@@ -319,6 +319,7 @@ func TestMigration008CopyOfAnEarlierBoot(t *testing.T) {
 		{"partial, another boot", "", "boot-2", len(outs), 1},
 		{"complete, same boot", "complete", "boot-1", 0, 0},
 		{"complete, another boot", "complete", "boot-2", len(outs), 1},
+		{"partial, boot unknown after", "", "", len(outs), 1}, // a restricted /proc
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "old.db")
@@ -373,4 +374,41 @@ func TestMigration008CopyOfAnEarlierBoot(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMigration008NewFileReplacedBeforeInstall: the new file's name leads
+// to another file by the time of the install (another host's erpsync,
+// which cannot know this boot, removed the copy and began its own): the
+// file now at that name is not installed over the checkpoint; the next
+// start migrates.
+func TestMigration008NewFileReplacedBeforeInstall(t *testing.T) {
+	outs := legacyOutcomes()
+	path := filepath.Join(t.TempDir(), "old.db")
+	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
+		for _, o := range outs {
+			if !yield(o) {
+				return
+			}
+		}
+	})
+	restore := state.SetStepHook(func(step string) error {
+		if step != "complete" {
+			return nil
+		}
+		next := path + "-migrate008"
+		if err := os.Remove(next); err != nil {
+			return err
+		}
+		return os.WriteFile(next, nil, 0o600) // another host's copy, just begun
+	})
+	if err := state.NewDB(path).Open(ctx); err == nil || !strings.Contains(err.Error(), "replaced meanwhile") {
+		t.Fatalf("Open with the new file replaced before the install: %v; want it refused", err)
+	}
+	restore()
+	db := state.NewDB(path)
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	checkMigrated(t, db, outs)
 }

@@ -59,8 +59,11 @@ type Migration struct {
 	// Check, when set, checks the checkpoint's pages (SQLite's
 	// quick_check); StartCheck runs it beside the copy. Its error stops
 	// the migration before anything is written to the checkpoint (InPlace
-	// and the install wait for it), the new file removed.
-	Check func(ctx context.Context) error
+	// and the install wait for it); the new file is removed when Damage
+	// says the checkpoint is damaged, kept for the next start when the
+	// check was only interrupted (a signal, a busy file).
+	Check  func(ctx context.Context) error
+	Damage func(err error) bool
 
 	check    chan error // StartCheck's answer, once
 	checkErr error
@@ -83,6 +86,17 @@ func (m *Migration) Checked() error {
 		m.checkErr, m.check = <-m.check, nil
 	}
 	return m.checkErr
+}
+
+// Refused is Checked's error, the new file removed when the error is the
+// checkpoint's damage (Damage): a copy of a damaged file is never taken
+// up, a copy whose check was interrupted is.
+func (m *Migration) Refused() error {
+	err := m.Checked()
+	if err != nil && (m.Damage == nil || m.Damage(err)) {
+		return errors.Join(err, RemoveNext(m.Path))
+	}
+	return err
 }
 
 // BootID is the id of the machine's current boot (Linux's), "" when
@@ -139,8 +153,8 @@ func RemoveNext(path string) error {
 // the new file removed.
 func (m *Migration) Run(ctx context.Context, rw *sql.DB) (err error) {
 	defer func() {
-		if cerr := m.Checked(); cerr != nil {
-			err = errors.Join(cerr, RemoveNext(m.Path))
+		if cerr := m.Refused(); cerr != nil {
+			err = cerr
 		}
 	}()
 	for try := 0; ; try++ {
@@ -251,14 +265,21 @@ func (m *Migration) InPlace(ctx context.Context, tx *sql.Tx) (handled bool, err 
 // commit (the boot unknown, or a new file without a mark: an older
 // erpsync's); else its mark names this boot. A new file marked by an
 // earlier boot is removed first: the machine stopped meanwhile, its
-// pages may not all be on disk.
+// pages may not all be on disk; so is a marked one when the boot is
+// unknown (a restricted /proc): which boot wrote it cannot be told.
 func (m *Migration) markNext() (synced bool, err error) {
-	if m.Boot == "" {
-		return true, nil
-	}
 	mark := Mark(m.Path)
 	b, err := os.ReadFile(mark)
 	switch {
+	case m.Boot == "" && err == nil: // a copy not synced, its boot unknowable now
+		if m.Log != nil {
+			m.Log(fmt.Sprintf("migration 008: %s was written without syncing, by a boot this one cannot tell apart; removed, the copy starts again", Next(m.Path)))
+		}
+		return true, RemoveNext(m.Path)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return false, fmt.Errorf("read %s: %w", mark, err)
+	case m.Boot == "":
+		return true, nil
 	case err == nil && string(b) == m.Boot:
 		return false, nil // this boot's: what it wrote is read back
 	case err == nil:
@@ -268,8 +289,6 @@ func (m *Migration) markNext() (synced bool, err error) {
 		if err := RemoveNext(m.Path); err != nil {
 			return false, err
 		}
-	case !errors.Is(err, fs.ErrNotExist):
-		return false, fmt.Errorf("read %s: %w", mark, err)
 	default:
 		if _, err := os.Stat(Next(m.Path)); err == nil {
 			return true, nil
@@ -528,12 +547,35 @@ func (m *Migration) install(ctx context.Context, conn *sql.Conn, rw *sql.DB, nex
 		return fmt.Errorf("install %s: %w", next, err)
 	}
 	defer sc.Close()
+	if err := sameCopy(ctx, lock, sc); err != nil {
+		return fmt.Errorf("install %s: %w", next, err)
+	}
 	if err := backup(dst, sc); err != nil {
 		return fmt.Errorf("install %s: %w", next, err)
 	}
 	// The WAL holds the whole file now: into the file, and emptied.
 	_, err = dst.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return err
+}
+
+// sameCopy makes sure that the file opened by name for the backup (sc)
+// holds what the locked new file holds: the name may meanwhile lead to
+// another file (another host's erpsync, which cannot know this boot,
+// removing the copy and starting its own). Its read transaction, left
+// open for the backup, keeps that file as compared.
+func sameCopy(ctx context.Context, lock *sql.Tx, sc *sql.Conn) error {
+	held, err := Fingerprint(ctx, lock, "main", true)
+	if err != nil {
+		return err
+	}
+	if _, err := sc.ExecContext(ctx, `BEGIN`); err != nil {
+		return err
+	}
+	named, err := Fingerprint(ctx, sc, "main", true)
+	if err != nil || named != held {
+		return errors.Join(errors.New("the new file was replaced meanwhile: not installed"), err)
+	}
+	return nil
 }
 
 // unchanged says whether the checkpoint (dst) is free of live runs and
