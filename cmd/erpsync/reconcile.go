@@ -47,19 +47,20 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 	}
 	// The checkpoint explains differences when there is one; it is only read.
 	var cp reconcile.Checkpoint
+	spill := "" // the spill file beside the checkpoint; without one, $TMPDIR
 	if _, err := os.Stat(j.cfg.State.Path); err == nil {
 		db := state.NewDB(j.cfg.State.Path)
 		if err := db.Open(ctx); err != nil {
 			return err
 		}
 		defer db.Close()
-		cp = db
+		cp, spill = db, filepath.Dir(j.cfg.State.Path)
 	}
 	setMemory, restoreMemory := reconcileMemory()
 	defer restoreMemory()
 	res, err := reconcile.Run(ctx, sync.ExportRows(ctx, j.mapping, path), j.client, cp, reconcile.Options{
 		Concurrency: j.cfg.CRM.Concurrency, Tolerance: j.cfg.Reconcile.Tolerance, CountryCode: mapping.CountryCode,
-		MaxErrors: j.cfg.Reports.MaxErrors, Fields: j.cfg.Sync.Fields, Sized: setMemory,
+		MaxErrors: j.cfg.Reports.MaxErrors, Fields: j.cfg.Sync.Fields, Sized: setMemory, SpillDir: spill,
 	})
 	if err != nil {
 		return err

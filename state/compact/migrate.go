@@ -572,8 +572,11 @@ func sameCopy(ctx context.Context, lock *sql.Tx, sc *sql.Conn) error {
 		return err
 	}
 	named, err := Fingerprint(ctx, sc, "main", true)
-	if err != nil || named != held {
-		return errors.Join(errors.New("the new file was replaced meanwhile: not installed"), err)
+	if err != nil {
+		return err
+	}
+	if named != held {
+		return errors.New("the new file was replaced meanwhile: not installed")
 	}
 	return nil
 }

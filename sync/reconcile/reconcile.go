@@ -248,7 +248,7 @@ func Run(ctx context.Context, rows plan.Rows, api refresh.Lister, cp Checkpoint,
 	defer side.close()
 	listing, err := refresh.ListInto(ctx, api, opt.Concurrency, opt.PageSize, side)
 	if err == nil {
-		err = side.err
+		err = cmp.Or(side.err, x.err) // x.err: the CRM's currencies, interned beside the export's
 	}
 	if err != nil {
 		return nil, err

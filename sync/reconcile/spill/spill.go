@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -98,7 +99,7 @@ func (s *File) Reset() error {
 // Close closes and removes the file.
 func (s *File) Close() error {
 	err := s.f.Close()
-	if rerr := os.Remove(s.f.Name()); err == nil && rerr != nil {
+	if rerr := os.Remove(s.f.Name()); err == nil && rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 		err = fmt.Errorf("remove spill file: %w", rerr)
 	}
 	s.size = 0
