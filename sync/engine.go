@@ -19,6 +19,7 @@ import (
 	"erpsync/sync/history"
 	"erpsync/sync/inbox"
 	"erpsync/sync/plan"
+	"erpsync/sync/plan/guard"
 	"erpsync/sync/plan/policy"
 	"erpsync/sync/plan/reference"
 	"erpsync/sync/refresh"
@@ -418,7 +419,7 @@ func (r *run) plan(ctx context.Context) (*plan.Plan, error) {
 	if err == nil {
 		err = r.guard(p) // before the first write, with the plan listed
 	}
-	if p != nil && j.Approvable && (Classify(err) == ClassGuard && plan.Acceptable(err) || err == nil && j.Mode == ModePlan) { // a run's, only to wait for approval; not of a guard apply cannot pass
+	if p != nil && j.Approvable && (Classify(err) == ClassGuard && guard.Acceptable(err) || err == nil && j.Mode == ModePlan) { // a run's, only to wait for approval; not of a guard apply cannot pass
 		if r.out.Approval, aerr = r.approval(ctx, p); aerr != nil {
 			return p, aerr
 		}

@@ -31,7 +31,7 @@ func (r *run) guard(p *plan.Plan) error {
 			stop = append(stop, e)
 			continue
 		}
-		a := plan.AcceptedOf(e, j.acceptedBy())
+		a := guard.AcceptedOf(e, j.acceptedBy())
 		r.summary.Accepted = append(r.summary.Accepted, a)
 		j.Log.Warn("a guard tripped and was accepted for this run", zap.String("guard", a.Guard),
 			zap.String("by", a.By), zap.String("detail", a.Detail))

@@ -8,11 +8,9 @@ package plan
 // whoever runs it accepts that guard for that run (run -accept).
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"erpsync/sync/plan/guard"
 )
@@ -35,34 +33,6 @@ type Guards struct {
 	MaxMappingChange guard.Optional
 }
 
-// Acceptable reports whether err is a guard's stop that run -accept (and
-// so an approved plan) can let through: every guard it names is one of
-// guard.Names. The empty export guard is not: its plan would stop on it
-// again, so it is never written to wait for approval.
-func Acceptable(err error) bool {
-	var g *guard.Error
-	if !errors.As(err, &g) {
-		return false
-	}
-	for name := range strings.SplitSeq(g.Guard, ",") {
-		if !slices.Contains(guard.Names, name) {
-			return false
-		}
-	}
-	return true
-}
-
-// stoppedNote ends the detail of a guard that stops the run.
-const stoppedNote = "; nothing was written"
-
-// AcceptedOf is the record of a guard that tripped and was let through
-// (run -accept, an approved plan): what it says, but that nothing was
-// written.
-func AcceptedOf(e *guard.Error, by string) guard.Accepted {
-	return guard.Accepted{Guard: e.Guard, By: by,
-		Detail: strings.TrimSuffix(e.Detail, stoppedNote) + "; accepted for this run, which went on to write"}
-}
-
 // Check returns every guard the plan trips, in the order of guard.Names.
 // A share is of the customers managed before the run; with none managed
 // (a first run) only the counts apply. An import is not guarded: it
@@ -75,7 +45,7 @@ func (g Guards) Check(p *Plan) []*guard.Error {
 		}
 		if allowed := l.Of(p.Managed); n > allowed {
 			out = append(out, &guard.Error{Guard: name, Detail: fmt.Sprintf(
-				"the plan %s %d of %d managed customers, more than %s allows (%s = %d)"+stoppedNote,
+				"the plan %s %d of %d managed customers, more than %s allows (%s = %d)"+guard.StoppedNote,
 				what, n, p.Managed, name, l, allowed)})
 		}
 	}

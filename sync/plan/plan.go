@@ -13,6 +13,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/state"
+	"erpsync/sync/plan/cores"
 	"erpsync/sync/plan/guard"
 	"erpsync/sync/plan/parents"
 	"erpsync/sync/plan/policy"
@@ -799,7 +800,7 @@ func (pl *planner) describeChanges(ctx context.Context, cp Checkpoint) error {
 func (pl *planner) sameAsPushed(ctx context.Context, cp Checkpoint, updates []*Action) ([]sameness, error) {
 	same := make([]sameness, len(updates))
 	withheld := make([][]string, len(updates))
-	err := onEveryCore(ctx, len(updates), func(ctx context.Context, i int) error {
+	err := cores.Each(ctx, len(updates), func(ctx context.Context, i int) error {
 		a := updates[i]
 		old, err := lastPushed(ctx, cp, a.Reference)
 		if err != nil {

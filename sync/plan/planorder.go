@@ -6,6 +6,7 @@ package plan
 import (
 	"context"
 	"erpsync/mapping"
+	"erpsync/sync/plan/cores"
 	"erpsync/sync/plan/policy"
 	"erpsync/sync/plan/reference"
 	"erpsync/sync/plan/rowerrors"
@@ -297,7 +298,7 @@ func (pl *planner) planDeletes(ctx context.Context, cp Checkpoint) error {
 	// Each delete's parent, from its record's values, on every core: a
 	// day-2 plan of a million rows deletes 5,000 (0.3 s one after the
 	// other, after the export is read).
-	err := onEveryCore(ctx, len(dels), func(ctx context.Context, i int) error {
+	err := cores.Each(ctx, len(dels), func(ctx context.Context, i int) error {
 		vals, err := lastPushed(ctx, cp, dels[i].Reference)
 		if err != nil {
 			return fmt.Errorf("read checkpoint of %s: %w", dels[i].Reference, err)

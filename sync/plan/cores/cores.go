@@ -1,4 +1,6 @@
-package plan
+// Package cores spreads indexed work over the machine's cores: the plan
+// reads its few thousand checkpoint records after the export this way.
+package cores
 
 import (
 	"context"
@@ -7,12 +9,12 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// onEveryCore calls fn for 0..n-1 on one goroutine per core, each taking
+// Each calls fn for 0..n-1 on one goroutine per core, each taking
 // every workers-th index, and returns the first error (which cancels
 // ctx for the others). The plan reads its few thousand checkpoint
 // records after the export this way (a record read, most of the time on
 // its own, takes tens of microseconds).
-func onEveryCore(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
+func Each(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
 	g, ctx := errgroup.WithContext(ctx)
 	workers := max(1, min(runtime.GOMAXPROCS(0), n))
 	for w := range workers {
