@@ -250,13 +250,7 @@ func legacyCheckpoint(tb testing.TB, path string, outs func(yield func(state.Out
 func TestMigration008Resumable(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
 	outs := legacyOutcomes()
-	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
-		for _, o := range outs {
-			if !yield(o) {
-				return
-			}
-		}
-	})
+	legacyCheckpoint(t, path, slices.Values(outs))
 	errKilled := fmt.Errorf("killed")
 	stops := 0
 	kill, killAt := 200, "" // after two batches; then at each step
@@ -319,13 +313,7 @@ func TestMigration008Resumable(t *testing.T) {
 func TestMigration008TwoAtOnce(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
 	outs := legacyOutcomes()
-	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
-		for _, o := range outs {
-			if !yield(o) {
-				return
-			}
-		}
-	})
+	legacyCheckpoint(t, path, slices.Values(outs))
 	defer state.SetCopyHook(100, nil)()
 	var wg gosync.WaitGroup
 	dbs := make([]*state.DB, 2)
@@ -430,13 +418,7 @@ func TestMigration008SmallPages(t *testing.T) {
 	}
 	raw.Close()
 	outs := legacyOutcomes()
-	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
-		for _, o := range outs {
-			if !yield(o) {
-				return
-			}
-		}
-	})
+	legacyCheckpoint(t, path, slices.Values(outs))
 	defer state.SetCopyHook(100, nil)()
 	db := state.NewDB(path)
 	db.Now = func() time.Time { return fixedNow }

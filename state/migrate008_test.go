@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,13 +70,7 @@ func TestMigration008OldWritesMeanwhile(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "old.db")
 			outs := legacyOutcomes()
-			legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
-				for _, o := range outs {
-					if !yield(o) {
-						return
-					}
-				}
-			})
+			legacyCheckpoint(t, path, slices.Values(outs))
 			errKilled := errors.New("killed")
 			armed := true
 			defer state.SetCopyHook(100, func(copied int) error {
@@ -123,13 +118,7 @@ func TestMigration008OldWritesMeanwhile(t *testing.T) {
 func TestMigration008RunHoldsCheckpoint(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
 	outs := legacyOutcomes()[:300]
-	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
-		for _, o := range outs {
-			if !yield(o) {
-				return
-			}
-		}
-	})
+	legacyCheckpoint(t, path, slices.Values(outs))
 	defer state.SetCopyHook(100, nil)()
 	old := state.NewDB(path)
 	state.SetStopBefore(old, "migrations/008")
@@ -172,13 +161,7 @@ func TestMigration008RunHoldsCheckpoint(t *testing.T) {
 func TestMigration008DamagedCheckpoint(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
 	outs := legacyOutcomes()
-	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
-		for _, o := range outs {
-			if !yield(o) {
-				return
-			}
-		}
-	})
+	legacyCheckpoint(t, path, slices.Values(outs))
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -216,13 +199,7 @@ func TestMigration008DamagedCheckpoint(t *testing.T) {
 func TestMigration008DamagedIndex(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
 	outs := legacyOutcomes()
-	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
-		for _, o := range outs {
-			if !yield(o) {
-				return
-			}
-		}
-	})
+	legacyCheckpoint(t, path, slices.Values(outs))
 	raw := rawDB(t, path)
 	var root, pageSize int
 	if err := raw.QueryRowContext(ctx, `SELECT (SELECT rootpage FROM sqlite_schema WHERE name = 'records_known'),
@@ -266,13 +243,7 @@ func TestMigration008DamagedIndex(t *testing.T) {
 func TestMigration008RecordRemovedMeanwhile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
 	outs := legacyOutcomes()
-	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
-		for _, o := range outs {
-			if !yield(o) {
-				return
-			}
-		}
-	})
+	legacyCheckpoint(t, path, slices.Values(outs))
 	errKilled := errors.New("killed")
 	armed := true
 	defer state.SetCopyHook(100, func(copied int) error {
@@ -323,13 +294,7 @@ func TestMigration008CopyOfAnEarlierBoot(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "old.db")
-			legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
-				for _, o := range outs {
-					if !yield(o) {
-						return
-					}
-				}
-			})
+			legacyCheckpoint(t, path, slices.Values(outs))
 			errKilled := errors.New("killed")
 			armed, after := true, -1
 			defer state.SetCopyHook(100, func(copied int) error {
@@ -384,13 +349,7 @@ func TestMigration008CopyOfAnEarlierBoot(t *testing.T) {
 func TestMigration008NewFileReplacedBeforeInstall(t *testing.T) {
 	outs := legacyOutcomes()
 	path := filepath.Join(t.TempDir(), "old.db")
-	legacyCheckpoint(t, path, func(yield func(state.Outcome) bool) {
-		for _, o := range outs {
-			if !yield(o) {
-				return
-			}
-		}
-	})
+	legacyCheckpoint(t, path, slices.Values(outs))
 	restore := state.SetStepHook(func(step string) error {
 		if step != "complete" {
 			return nil
