@@ -128,20 +128,6 @@ type Inspector interface {
 	Unlock(ctx context.Context, held *Holder) (bool, error)
 }
 
-// DB is the SQLite checkpoint.
-var (
-	_ Checkpoint = (*DB)(nil)
-	_ Inspector  = (*DB)(nil)
-)
-
-// Clock is the time on the checkpoint's clock (Now).
-func (db *DB) Clock() time.Time {
-	if db.Now == nil {
-		return time.Now()
-	}
-	return db.Now()
-}
-
 // AtSecond is a time as the checkpoint keeps a time of its own (runs,
 // pushes, failures, marks): whole seconds, in UTC; the zero time stays
 // zero.

@@ -12,6 +12,7 @@ import (
 
 	"erpsync/state"
 	"erpsync/state/memstate"
+	"erpsync/state/sqlite"
 )
 
 // TestMem_SameAsDB applies one random sequence of writes to the SQLite
@@ -41,7 +42,7 @@ type diff struct {
 	t     *testing.T
 	rnd   *rand.Rand
 	now   time.Time
-	db    *state.DB
+	db    *sqlite.DB
 	mem   *memstate.Mem
 	runID int64
 }
@@ -50,7 +51,7 @@ var base = time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
 
 func newDiff(t *testing.T, seed uint64) *diff {
 	d := &diff{t: t, rnd: rand.New(rand.NewPCG(seed, 22)), now: base}
-	d.db = state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
+	d.db = sqlite.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
 	d.db.Now = func() time.Time { return d.now }
 	if err := d.db.Open(ctx); err != nil {
 		t.Fatal(err)

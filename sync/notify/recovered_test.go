@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync"
 	"erpsync/sync/notify"
 )
@@ -39,7 +40,7 @@ func TestNotifier_RecoveredRule(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
-			db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
+			db := sqlite.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
 			if err := db.Open(ctx); err != nil {
 				t.Fatal(err)
 			}

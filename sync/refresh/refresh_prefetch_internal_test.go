@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync/crm"
 )
 
@@ -19,7 +20,7 @@ import (
 // unknown, and known under another id.
 func TestSighting_PrefetchSameAsOneByOne(t *testing.T) {
 	ctx := context.Background()
-	db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
 	if err := db.Open(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync/inbox"
 )
 
@@ -19,7 +20,7 @@ import (
 // managed customers and watermark, what the counts of the CRM found, the
 // lock's holder, the last n runs with why they failed, what serve holds
 // (its ledger beside the state file at path), and the pending failures.
-func PrintStatus(ctx context.Context, w io.Writer, db *state.DB, path string, n int, fullCheck time.Duration) error {
+func PrintStatus(ctx context.Context, w io.Writer, db *sqlite.DB, path string, n int, fullCheck time.Duration) error {
 	managed, err := db.Count(ctx)
 	if err != nil {
 		return err
@@ -121,7 +122,7 @@ func printServeLedger(w io.Writer, statePath string) error {
 // printCounting says what the counts of the CRM found: customers created
 // by hand (counted, never touched), deleted by hand, how far the CRM was
 // verified by counting, and the last and next walk of every customer.
-func printCounting(ctx context.Context, w io.Writer, db *state.DB, fullCheck time.Duration) error {
+func printCounting(ctx context.Context, w io.Writer, db *sqlite.DB, fullCheck time.Duration) error {
 	unmanaged, err := db.UnmanagedCount(ctx)
 	if err != nil {
 		return err
@@ -187,7 +188,7 @@ func firstLine(s string) string {
 
 // printHistoryCount says how many events of customers' history the
 // checkpoint keeps (state.history).
-func printHistoryCount(ctx context.Context, w io.Writer, db *state.DB) error {
+func printHistoryCount(ctx context.Context, w io.Writer, db *sqlite.DB) error {
 	events, err := db.HistoryCount(ctx)
 	if err != nil {
 		return err

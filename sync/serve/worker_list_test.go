@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync"
 	"erpsync/sync/inbox"
 	"erpsync/sync/source"
@@ -57,11 +58,11 @@ func TestWorker_ListingFailureTold(t *testing.T) {
 // listingWorker is a worker on st whose runs must not start (the test
 // says why), with a checkpoint of its own; told collects the sources its
 // NoRun was told of.
-func listingWorker(t *testing.T, st source.Store, why string) (*Worker, *state.DB, *[]string) {
+func listingWorker(t *testing.T, st source.Store, why string) (*Worker, *sqlite.DB, *[]string) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db := state.NewDB(filepath.Join(dir, "erpsync.db"))
+	db := sqlite.NewDB(filepath.Join(dir, "erpsync.db"))
 	if err := db.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
