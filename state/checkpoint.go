@@ -1,3 +1,9 @@
+// Package state is the checkpoint's vocabulary: what a checkpoint records
+// (Record, Outcome, Known, Event, Run, ...), the Writer of outcomes, and
+// the interfaces the engine consumes (Checkpoint and its parts). It links
+// no database: the SQLite checkpoint is package state/sqlite, the one in
+// memory state/memstate, and both run the contract suite of
+// state/statetest.
 package state
 
 import (

@@ -3,7 +3,7 @@ package state
 import (
 	"context"
 	"encoding/json"
-	"erpsync/state/compact"
+	"erpsync/state/changes"
 	"fmt"
 	"time"
 )
@@ -93,12 +93,12 @@ func BatchHistory(batch []Outcome) []Event {
 }
 
 // EncodeChanges is the stored form of an event's changes ("" for none):
-// compact.Changes's, since wt-s4-history; JSON before.
+// changes.Changes's, since wt-s4-history; JSON before.
 func EncodeChanges(cs []FieldChange) (string, error) {
 	if len(cs) == 0 {
 		return "", nil
 	}
-	return compact.Changes(len(cs), func(i int) (string, string, string) { return cs[i].Field, cs[i].Old, cs[i].New }), nil
+	return changes.Changes(len(cs), func(i int) (string, string, string) { return cs[i].Field, cs[i].Old, cs[i].New }), nil
 }
 
 // DecodeChanges reads EncodeChanges's form, or the JSON of the rows saved
@@ -112,7 +112,7 @@ func DecodeChanges(s string) ([]FieldChange, error) {
 	if s[0] == '[' {
 		err = json.Unmarshal([]byte(s), &cs)
 	} else {
-		err = compact.ReadChanges(s, func(f, o, n string) { cs = append(cs, FieldChange{Field: f, Old: o, New: n}) })
+		err = changes.ReadChanges(s, func(f, o, n string) { cs = append(cs, FieldChange{Field: f, Old: o, New: n}) })
 	}
 	if err != nil {
 		return nil, fmt.Errorf("decode changes: %w", err)

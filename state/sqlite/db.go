@@ -1,4 +1,4 @@
-// Package state is erpsync's checkpoint: a SQLite file (mattn/go-sqlite3)
+// Package sqlite is erpsync's checkpoint: a SQLite file (mattn/go-sqlite3)
 // that remembers, per managed reference, what was pushed to the CRM and
 // what was last seen there, plus the refresh watermark, the mapping
 // fingerprint, run history, pending row failures and the CRM's last copy
@@ -9,8 +9,8 @@
 // busy timeout instead of failing half-way) and a few read-only ones, so
 // that reads never wait behind the writer's batches (WAL).
 //
-// Checkpoint (checkpoint.go) is all that the engine asks of a checkpoint;
-// DB implements it, and so does memstate.Mem, in memory. Both run the one
+// state.Checkpoint is all that the engine asks of a checkpoint; DB
+// implements it, and so does memstate.Mem, in memory. Both run the one
 // contract suite of package statetest.
 package sqlite
 

@@ -1,4 +1,7 @@
-package compact
+// Package changes is a history event's changes as every checkpoint stores
+// them: the number of fields, then each field's name, old and new value,
+// lengths and bytes (state.EncodeChanges, state.DecodeChanges).
+package changes
 
 import (
 	"encoding/binary"
