@@ -1,4 +1,4 @@
-package memstate_test
+package sqlite_test
 
 import (
 	"context"
