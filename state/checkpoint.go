@@ -1,3 +1,9 @@
+// Package state is the checkpoint's vocabulary: what a checkpoint records
+// (Record, Outcome, Known, Event, Run, ...), the Writer of outcomes, and
+// the interfaces the engine consumes (Checkpoint and its parts). It links
+// no database: the SQLite checkpoint is package state/sqlite, the one in
+// memory state/memstate, and both run the contract suite of
+// state/statetest.
 package state
 
 import (
@@ -126,20 +132,6 @@ type Inspector interface {
 	// Unlock frees the checkpoint held by held; false when it is held by
 	// another since.
 	Unlock(ctx context.Context, held *Holder) (bool, error)
-}
-
-// DB is the SQLite checkpoint.
-var (
-	_ Checkpoint = (*DB)(nil)
-	_ Inspector  = (*DB)(nil)
-)
-
-// Clock is the time on the checkpoint's clock (Now).
-func (db *DB) Clock() time.Time {
-	if db.Now == nil {
-		return time.Now()
-	}
-	return db.Now()
 }
 
 // AtSecond is a time as the checkpoint keeps a time of its own (runs,

@@ -18,3 +18,36 @@ func Millis(t time.Time) int64 { return millis(t) }
 
 // FromMillis reads a stored CRM lastUpdated.
 func FromMillis(ms int64) time.Time { return fromMillis(ms) }
+
+// unix is a stored time: seconds, 0 for the zero time.
+func unix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+// millis is a stored CRM lastUpdated (crm_last_updated): unix
+// milliseconds, the CRM's precision, 0 for the zero time.
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMillis reads a stored CRM lastUpdated, in UTC.
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// fromUnix reads a stored time, in UTC.
+func fromUnix(s int64) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0).UTC()
+}

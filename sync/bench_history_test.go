@@ -12,6 +12,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/mapping/genexport"
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
@@ -46,7 +47,7 @@ func BenchmarkNightlyHistory1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer client.Close()
-	out := state.NewDB(filepath.Join(b.TempDir(), "outcomes.db")) // the outcomes and the history, beside a checkpoint the benchmarks share
+	out := sqlite.NewDB(filepath.Join(b.TempDir(), "outcomes.db")) // the outcomes and the history, beside a checkpoint the benchmarks share
 	if err := out.Open(context.Background()); err != nil {
 		b.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func BenchmarkNightlyHistory1M(b *testing.B) {
 // recorded in out by its writer; with a runID (not 0), the customers'
 // history is on: the outcomes carry the run's events and the run's end
 // prunes the history (end: its time), timed with the rest.
-func nightly(b testing.TB, m *mapping.Mapping, day2 string, db *state.DB, client *crm.Client, out *state.DB, runID int64) (d, end time.Duration) {
+func nightly(b testing.TB, m *mapping.Mapping, day2 string, db *sqlite.DB, client *crm.Client, out *sqlite.DB, runID int64) (d, end time.Duration) {
 	ctx := context.Background()
 	start := time.Now()
 	p, err := plan.Build(ctx, sync.PlanRows(ctx, m, day2), db, plan.Options{
@@ -154,7 +155,7 @@ func TestNightlyHistory_Harness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := state.NewDB(filepath.Join(dir, "day1.db"))
+	db := sqlite.NewDB(filepath.Join(dir, "day1.db"))
 	if err := db.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +180,7 @@ func TestNightlyHistory_Harness(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	out := state.NewDB(filepath.Join(dir, "outcomes.db"))
+	out := sqlite.NewDB(filepath.Join(dir, "outcomes.db"))
 	if err := out.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}

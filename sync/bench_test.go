@@ -18,6 +18,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/mapping/genexport"
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
@@ -43,7 +44,7 @@ func peakRSS() float64 {
 
 // day1Checkpoint returns the large exports and a checkpoint holding day 1
 // as if it had been pushed, built once into testdata/large (git-ignored).
-func day1Checkpoint(b *testing.B, m *mapping.Mapping) (string, string, *state.DB) {
+func day1Checkpoint(b *testing.B, m *mapping.Mapping) (string, string, *sqlite.DB) {
 	if testing.Short() {
 		b.Skip("-short: the 1,000,000-row files take a minute to build")
 	}
@@ -59,7 +60,7 @@ func day1Checkpoint(b *testing.B, m *mapping.Mapping) (string, string, *state.DB
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		os.Remove(path + suffix)
 	}
-	db := state.NewDB(path)
+	db := sqlite.NewDB(path)
 	if err := db.Open(context.Background()); err != nil {
 		b.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func day1Checkpoint(b *testing.B, m *mapping.Mapping) (string, string, *state.DB
 }
 
 // storedSum returns the row sum the checkpoint keeps for ref.
-func storedSum(b *testing.B, db *state.DB, ref string) uint64 {
+func storedSum(b *testing.B, db *sqlite.DB, ref string) uint64 {
 	var sum uint64
 	if err := db.HashSumsBetween(context.Background(), ref, ref+"\x00", func(_, _ string, s uint64) error { sum = s; return nil }); err != nil {
 		b.Fatal(err)
@@ -101,11 +102,11 @@ func mappingRows(m *mapping.Mapping, path string) plan.Rows {
 // currentCheckpoint opens a checkpoint built earlier, if the hashes of the
 // export's first rows are still the ones it holds (a change of the mapping
 // or of its code makes it stale).
-func currentCheckpoint(b *testing.B, m *mapping.Mapping, path, day1 string) (*state.DB, bool) {
+func currentCheckpoint(b *testing.B, m *mapping.Mapping, path, day1 string) (*sqlite.DB, bool) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, false
 	}
-	db := state.NewDB(path)
+	db := sqlite.NewDB(path)
 	if err := db.Open(context.Background()); err != nil {
 		b.Fatal(err)
 	}
@@ -307,7 +308,7 @@ func BenchmarkPlanImport1M(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	db := state.NewDB(filepath.Join(b.TempDir(), "empty.db"))
+	db := sqlite.NewDB(filepath.Join(b.TempDir(), "empty.db"))
 	if err := db.Open(context.Background()); err != nil {
 		b.Fatal(err)
 	}
@@ -411,7 +412,7 @@ func BenchmarkApply(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				db := state.NewDB(filepath.Join(dir, fmt.Sprintf("state-%d.db", i)))
+				db := sqlite.NewDB(filepath.Join(dir, fmt.Sprintf("state-%d.db", i)))
 				if err := db.Open(context.Background()); err != nil {
 					b.Fatal(err)
 				}

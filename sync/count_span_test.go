@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync"
 	"erpsync/sync/adopt"
 	"erpsync/sync/crm"
@@ -32,7 +32,7 @@ func TestCount_SurplusDoesNotHideHandDelete(t *testing.T) {
 
 	// A new checkpoint adopts what the export lists: HAND-OLD is unknown.
 	cr.clock.Advance(time.Hour)
-	db := state.NewDB(filepath.Join(t.TempDir(), "adopted.db"))
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "adopted.db"))
 	db.Now = cr.clock.Now
 	if err := db.Open(ctx); err != nil {
 		t.Fatal(err)

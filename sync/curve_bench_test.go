@@ -19,6 +19,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/mapping/genexport"
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
@@ -43,7 +44,7 @@ func curveSizes() []int {
 // curveCheckpoint returns the exports of n rows (genexport.LargeOptions
 // otherwise) and a checkpoint holding day 1 as if it had been pushed,
 // built directly (mapping read, one writer) once into testdata/large.
-func curveCheckpoint(b *testing.B, m *mapping.Mapping, n int) (string, string, *state.DB) {
+func curveCheckpoint(b *testing.B, m *mapping.Mapping, n int) (string, string, *sqlite.DB) {
 	if n == genexport.LargeOptions.Rows {
 		return day1Checkpoint(b, m)
 	}
@@ -59,14 +60,14 @@ func curveCheckpoint(b *testing.B, m *mapping.Mapping, n int) (string, string, *
 
 // buildCheckpoint opens the checkpoint at path when it is current for
 // day1, else writes it again from day1's customers.
-func buildCheckpoint(b *testing.B, m *mapping.Mapping, path, day1 string) *state.DB {
+func buildCheckpoint(b *testing.B, m *mapping.Mapping, path, day1 string) *sqlite.DB {
 	if db, ok := currentCheckpoint(b, m, path, day1); ok {
 		return db
 	}
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		os.Remove(path + suffix)
 	}
-	db := state.NewDB(path)
+	db := sqlite.NewDB(path)
 	if err := db.Open(context.Background()); err != nil {
 		b.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func curveAt(b *testing.B, m *mapping.Mapping, n int) curvePoint {
 
 // steadyRun is BenchmarkSteadyState1M's run: refresh (nothing changed),
 // plan (nothing to do), apply (nothing sent); its time.
-func steadyRun(b *testing.B, m *mapping.Mapping, day1 string, db *state.DB) time.Duration {
+func steadyRun(b *testing.B, m *mapping.Mapping, day1 string, db *sqlite.DB) time.Duration {
 	ts := httptest.NewServer(crmsim.NewDefault())
 	defer ts.Close()
 	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL})

@@ -197,7 +197,7 @@ func damaged(verified func() error) bool {
 	return errors.As(verified(), &ue)
 }
 
-// verifyBeside runs the checkpoint's check (Verify; of state.DB: SQLite's
+// verifyBeside runs the checkpoint's check (Verify; of sqlite.DB: SQLite's
 // quick_check, a read of the whole file, left out of Open with
 // DeferCheck) on its own goroutine, beside the refresh and the plan.
 // verified returns its answer; r.plan asks it before the plan is used, so

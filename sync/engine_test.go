@@ -15,6 +15,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/mapping/genexport"
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
@@ -55,7 +56,7 @@ func engineJobOn(t *testing.T, impl testrig.Impl, rows int, latency time.Duratio
 func TestRun_LostLockStops(t *testing.T) {
 	const rows = 400
 	job, sim := engineJob(t, rows, 5*time.Millisecond)
-	other := state.NewDB(job.State.(*state.DB).Path)
+	other := sqlite.NewDB(job.State.(*sqlite.DB).Path)
 	if err := other.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -102,12 +103,12 @@ func TestRun_DamagedCheckpointStopsBeforeWriting(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	path := job.State.(*state.DB).Path
-	if err := job.State.(*state.DB).Close(); err != nil {
+	path := job.State.(*sqlite.DB).Path
+	if err := job.State.(*sqlite.DB).Close(); err != nil {
 		t.Fatal(err)
 	}
 	damageDeletedTable(t, path)
-	db := state.NewDB(path)
+	db := sqlite.NewDB(path)
 	db.DeferCheck = true
 	if err := db.Open(context.Background()); err != nil {
 		t.Fatalf("Open with the check deferred: %v", err)
@@ -154,13 +155,13 @@ func TestPlan_SkipsThePageCheck(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	path := job.State.(*state.DB).Path
-	if err := job.State.(*state.DB).Close(); err != nil {
+	path := job.State.(*sqlite.DB).Path
+	if err := job.State.(*sqlite.DB).Close(); err != nil {
 		t.Fatal(err)
 	}
 	job.File = filepath.Join(filepath.Dir(job.File), "day2.csv")
 	planOf := func() (*sync.Outcome, error) {
-		db := state.NewDB(path)
+		db := sqlite.NewDB(path)
 		db.DeferCheck = true // as erpsync plan opens it
 		if err := db.Open(context.Background()); err != nil {
 			t.Fatalf("Open with the check deferred: %v", err)
@@ -188,7 +189,7 @@ func TestPlan_SkipsThePageCheck(t *testing.T) {
 			sound.Plan.Unchanged, sound.Plan.Managed)
 	}
 	writes := sim.Stats()[crm.OpUpsert] + sim.Stats()[crm.OpDelete]
-	db := state.NewDB(path)
+	db := sqlite.NewDB(path)
 	db.DeferCheck = true
 	if err := db.Open(context.Background()); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package sync_test
 
 import (
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
@@ -17,10 +18,10 @@ var (
 	_ sync.CRM                  = (*crm.Client)(nil)
 	_ refresh.Lister            = (*crm.Client)(nil)
 	_ apply.CRM                 = apply.DryRun{}
-	_ plan.Checkpoint           = (*state.DB)(nil)
-	_ refresh.RecordReader      = (*state.DB)(nil)
-	_ refresh.LastUpdatedReader = (*state.DB)(nil)
-	_ reconcile.Checkpoint      = (*state.DB)(nil)
+	_ plan.Checkpoint           = (*sqlite.DB)(nil)
+	_ refresh.RecordReader      = (*sqlite.DB)(nil)
+	_ refresh.LastUpdatedReader = (*sqlite.DB)(nil)
+	_ reconcile.Checkpoint      = (*sqlite.DB)(nil)
 	_ apply.Recorder            = (*state.Writer)(nil)
 	_ apply.Recorder            = apply.Discard{}
 

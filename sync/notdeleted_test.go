@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/internal/testrig"
 	"erpsync/sync/report"
@@ -59,7 +60,7 @@ func TestRun_NotDeletedCounted(t *testing.T) {
 	if err != nil || len(runs) != 1 || runs[0].Counts["not_deleted"] != 2 {
 		t.Fatalf("run record %+v, %v: want not_deleted 2 in its counts", runs, err)
 	}
-	db, ok := c.job.State.(*state.DB)
+	db, ok := c.job.State.(*sqlite.DB)
 	if !ok {
 		t.Fatalf("checkpoint %T, want the SQLite one that status reads", c.job.State)
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmmem"
@@ -17,7 +17,7 @@ import (
 // streamWatch is the real checkpoint, saying when its hashes first
 // stream out (HashHeads: the plan's loader).
 type streamWatch struct {
-	*state.DB
+	*sqlite.DB
 	once    gosync.Once
 	started chan struct{}
 }
@@ -59,7 +59,7 @@ func TestPlan_CheckpointStreamsBesideRefresh(t *testing.T) {
 	if _, err := sync.Run(context.Background(), job); err != nil {
 		t.Fatalf("import: %v", err)
 	}
-	watch := &streamWatch{DB: job.State.(*state.DB), started: make(chan struct{})}
+	watch := &streamWatch{DB: job.State.(*sqlite.DB), started: make(chan struct{})}
 	var late atomic.Bool
 	job.CRM = heldLists{CRM: job.CRM.(*crmmem.CRM), until: watch.started, late: &late}
 	job.State, job.Mode = watch, sync.ModePlan

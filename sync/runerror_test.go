@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync"
 	"erpsync/sync/report"
 )
@@ -60,10 +61,10 @@ func TestRecordNoRun_ReportsCSVFormat(t *testing.T) {
 
 // noRunCheckpoint opens a new checkpoint in a test's folder, closed at
 // the test's end: where RecordNoRun records and writes its reports.
-func noRunCheckpoint(t *testing.T) (context.Context, *state.DB, string) {
+func noRunCheckpoint(t *testing.T) (context.Context, *sqlite.DB, string) {
 	t.Helper()
 	dir := t.TempDir()
-	db := state.NewDB(filepath.Join(dir, "erpsync.db"))
+	db := sqlite.NewDB(filepath.Join(dir, "erpsync.db"))
 	if err := db.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/mapping/genexport"
-	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
@@ -177,7 +177,7 @@ func BenchmarkImport(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		db := state.NewDB(filepath.Join(b.TempDir(), fmt.Sprintf("import-%d.db", i)))
+		db := sqlite.NewDB(filepath.Join(b.TempDir(), fmt.Sprintf("import-%d.db", i)))
 		if err := db.Open(context.Background()); err != nil {
 			b.Fatal(err)
 		}

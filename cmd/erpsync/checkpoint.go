@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync"
 	"erpsync/sync/crm"
 )
@@ -29,7 +29,7 @@ const (
 // when use needs it.
 func (j *job) openState(ctx context.Context, use stateUse) error {
 	path := j.cfg.State.Path
-	exists, err := state.Exists(path)
+	exists, err := sqlite.Exists(path)
 	if err != nil {
 		return sync.WithClass(sync.ClassFatal, err)
 	}
@@ -48,7 +48,7 @@ func (j *job) openState(ctx context.Context, use stateUse) error {
 			j.scratch = filepath.Dir(path)
 		}
 	}
-	j.db = state.NewDB(path)
+	j.db = sqlite.NewDB(path)
 	// sync.Run checks the file's pages beside its plan, before it writes a
 	// record (0.4-0.6 s for a million records, saved from every run's
 	// start); status and unlock check them at the open.

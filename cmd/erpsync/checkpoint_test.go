@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 )
@@ -159,7 +159,7 @@ func TestE2E_StatusGoneRunIsInterrupted(t *testing.T) {
 	if code, _, errOut := e.run("init"); code != ExitOK {
 		t.Fatalf("init: %d %s", code, errOut)
 	}
-	db := state.NewDB(e.state)
+	db := sqlite.NewDB(e.state)
 	if err := db.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/crm/crmsim/simtest"
@@ -374,7 +374,7 @@ func (e *e2e) assertNothingWritten() {
 	if _, err := os.Stat(e.state); err != nil {
 		return
 	}
-	db := state.NewDB(e.state)
+	db := sqlite.NewDB(e.state)
 	if err := db.Open(context.Background()); err != nil {
 		e.t.Fatal(err)
 	}
@@ -392,7 +392,7 @@ func TestE2E_StateHeldOrUnusable(t *testing.T) {
 	if code, _, errOut := e.run("run", "-file", day1); code != ExitOK {
 		t.Fatal(errOut)
 	}
-	db := state.NewDB(e.state)
+	db := sqlite.NewDB(e.state)
 	if err := db.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}

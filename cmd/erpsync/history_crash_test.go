@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"erpsync/state"
+	"erpsync/state/sqlite"
 )
 
 // TestProcess_KilledRunHistoryAgrees (issue 24 §2): a run killed with
@@ -28,7 +29,7 @@ func TestProcess_KilledRunHistoryAgrees(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUpserts(t, base, cmd, 1) // the checkpoint is open and migrated
-	db := state.NewDB(filepath.Join(dir, "erpsync.db"))
+	db := sqlite.NewDB(filepath.Join(dir, "erpsync.db"))
 	if err := db.Open(context.Background()); err != nil {
 		cmd.Process.Kill()
 		t.Fatal(err)
@@ -65,7 +66,7 @@ func TestProcess_KilledRunHistoryAgrees(t *testing.T) {
 
 // historyOfRecords counts the checkpoint's records and, by run, their
 // create events; a record without exactly one create event is an error.
-func historyOfRecords(t *testing.T, db *state.DB) (int, map[int64]int) {
+func historyOfRecords(t *testing.T, db *sqlite.DB) (int, map[int64]int) {
 	t.Helper()
 	ctx := context.Background()
 	var refs []string

@@ -8,7 +8,7 @@ import (
 	"io/fs"
 	"os"
 
-	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync"
 	"erpsync/sync/adopt"
 
@@ -34,7 +34,7 @@ func (c *InitCommand) Run(ctx context.Context, args []string) error {
 	}
 	defer done()
 	path := j.cfg.State.Path
-	if exists, err := state.Exists(path); err != nil || exists {
+	if exists, err := sqlite.Exists(path); err != nil || exists {
 		if err == nil {
 			err = usage(fmt.Errorf("a checkpoint already exists at %s: init only creates a new one", path))
 		}

@@ -13,7 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"erpsync/mapping"
-	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync"
 	"erpsync/sync/approve"
 	"erpsync/sync/crm"
@@ -32,7 +32,7 @@ type job struct {
 	cfg      *Config
 	log      *zap.Logger
 	mapping  *mapping.Mapping
-	db       *state.DB
+	db       *sqlite.DB
 	client   *crm.Client
 	scratch  string            // a temporary folder to remove at Close (plan's empty checkpoint)
 	cleanups []func()          // at Close: the spool of a remote export

@@ -6,7 +6,7 @@ import (
 	"runtime/debug"
 	gosync "sync"
 
-	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync/plan"
 )
 
@@ -15,7 +15,7 @@ import (
 // GOMEMLIMIT is set in the environment; it returns what restores the
 // limit before. A checkpoint that cannot be counted leaves the limit as
 // it is: the run's own reads will say why.
-func planMemory(ctx context.Context, db *state.DB) (restore func()) {
+func planMemory(ctx context.Context, db *sqlite.DB) (restore func()) {
 	if db == nil || os.Getenv("GOMEMLIMIT") != "" {
 		return func() {}
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"erpsync/mapping"
-	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync"
 	"erpsync/sync/plan"
 	"erpsync/sync/reconcile"
@@ -49,7 +49,7 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 	var cp reconcile.Checkpoint
 	spill := "" // the spill file beside the checkpoint; without one, $TMPDIR
 	if _, err := os.Stat(j.cfg.State.Path); err == nil {
-		db := state.NewDB(j.cfg.State.Path)
+		db := sqlite.NewDB(j.cfg.State.Path)
 		if err := db.Open(ctx); err != nil {
 			return err
 		}

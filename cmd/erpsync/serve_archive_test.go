@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync/crm/crmsim"
 )
 
@@ -45,7 +46,7 @@ func (f *serveFixture) setArchive(dir string) {
 // runsOf reads the run history of the fixture's state, newest first.
 func (f *serveFixture) runsOf() []state.Run {
 	f.t.Helper()
-	db := state.NewDB(f.state)
+	db := sqlite.NewDB(f.state)
 	if err := db.Open(context.Background()); err != nil {
 		f.t.Fatal(err)
 	}

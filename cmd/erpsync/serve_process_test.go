@@ -12,6 +12,7 @@ import (
 
 	"erpsync/mapping/genexport"
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync/crm"
 )
 
@@ -92,7 +93,7 @@ func TestProcess_ServeKilledTwiceRejects(t *testing.T) {
 			t.Errorf(".error.txt says %q", why)
 		}
 	}
-	db := state.NewDB(filepath.Join(dir, "erpsync.db"))
+	db := sqlite.NewDB(filepath.Join(dir, "erpsync.db"))
 	if err := db.Open(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/crm/crmsim/simtest"
@@ -240,7 +241,7 @@ func TestServe_InboxInOrder(t *testing.T) {
 		t.Fatalf("serve: %v", err)
 	}
 
-	db := state.NewDB(f.state)
+	db := sqlite.NewDB(f.state)
 	if err := db.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -432,7 +433,7 @@ func TestServe_GracefulShutdown(t *testing.T) {
 		t.Fatalf("serve stopped with %v, want nil (exit 0)", err)
 	}
 	sent := f.sim.Stats()[crm.OpUpsert]
-	db := state.NewDB(f.state)
+	db := sqlite.NewDB(f.state)
 	if err := db.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,8 @@
 // as U+FFFD, one a byte. Dict is the fields table in memory (dict.go);
 // Copier is migration 008's copy of the JSON values of the checkpoints
 // before it, inside SQLite (copy.go, legacy.go). The records' other SQL is
-// package state's. Changes (changes.go) is a history event's changes as
-// stored, lengths and bytes.
+// package state/sqlite's. A history event's changes as stored are package
+// state/changes's.
 package compact
 
 import (

@@ -10,7 +10,7 @@ import (
 	"erpsync/state"
 )
 
-// knownRow is a known customer, as state.DB's knownIn selects it.
+// knownRow is a known customer, as sqlite.DB's knownIn selects it.
 type knownRow struct {
 	ref     string
 	crmID   int64
@@ -108,7 +108,7 @@ func second(k knownRow) time.Time { return fromMillis(k.lu).Truncate(time.Second
 
 // KnownBounds returns the lastUpdated seconds that split the known
 // customers of [from, until) into parts of about equal numbers, as
-// state.DB.KnownBounds does.
+// sqlite.DB.KnownBounds does.
 func (m *Mem) KnownBounds(ctx context.Context, from, until time.Time, parts int) ([]time.Time, error) {
 	rows, err := m.known(ctx, "read known customers by lastUpdated", from, until)
 	n := len(rows)
@@ -128,7 +128,7 @@ func (m *Mem) KnownBounds(ctx context.Context, from, until time.Time, parts int)
 
 // KnownWindows cuts [from, until) into consecutive windows holding about
 // size known customers each, and at least least windows when their
-// lastUpdated allow it, as state.DB.KnownWindows does: cuts on whole
+// lastUpdated allow it, as sqlite.DB.KnownWindows does: cuts on whole
 // seconds, never between customers of one second.
 func (m *Mem) KnownWindows(ctx context.Context, from, until time.Time, size, least int) ([]state.KnownWindow, error) {
 	rows, err := m.known(ctx, "read known customers' windows", from, until)
@@ -212,7 +212,7 @@ func (m *Mem) KnownByReferences(ctx context.Context, refs []string) (map[string]
 }
 
 // SaveCounted records, at once, the unmanaged customers seen or gone and
-// the managed ones deleted by hand, as state.DB.SaveCounted does.
+// the managed ones deleted by hand, as sqlite.DB.SaveCounted does.
 func (m *Mem) SaveCounted(ctx context.Context, c state.Counted) error {
 	return m.update(ctx, "save counts", func() error {
 		for _, id := range c.Forget {

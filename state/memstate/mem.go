@@ -1,9 +1,9 @@
 // Package memstate is the checkpoint in memory: a state.Checkpoint with
-// the same semantics as the SQLite state.DB (the contract suite of
+// the same semantics as the SQLite sqlite.DB (the contract suite of
 // package statetest runs on both), for tests of the engine that need no
 // file. It keeps what SQLite keeps, in the form SQLite keeps it (values as
 // their JSON, CRM times in milliseconds, its own times in seconds), so
-// that what is read back is what state.DB would answer.
+// that what is read back is what sqlite.DB would answer.
 package memstate
 
 import (
@@ -138,13 +138,13 @@ func (m *Mem) Verify(ctx context.Context) error {
 }
 
 // NewWriter returns the checkpoint's writer of outcomes, with the
-// batching of state.DB's (the same Writer).
+// batching of sqlite.DB's (the same Writer).
 func (m *Mem) NewWriter(batch int, every time.Duration) *state.Writer {
 	return state.NewBatchWriter(m.writeOutcomes, batch, every)
 }
 
 // Acquire takes the checkpoint for one run of the given kind, as
-// state.DB.Acquire does: a lock held by a running process (this one too)
+// sqlite.DB.Acquire does: a lock held by a running process (this one too)
 // is a *state.LockedError, the lock of a process that is gone is taken
 // over.
 func (m *Mem) Acquire(ctx context.Context, kind string) (*state.Lock, error) {

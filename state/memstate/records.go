@@ -14,7 +14,7 @@ import (
 )
 
 // encode is the stored form of values: compact JSON, keys sorted, {} for
-// none (state.DB's, byte for byte).
+// none (sqlite.DB's, byte for byte).
 func encode(m map[string]string) string {
 	if len(m) == 0 {
 		return "{}"

@@ -73,7 +73,7 @@ func (m *Mem) Runs(ctx context.Context, limit int) ([]state.Run, error) {
 }
 
 // SyncedLast reports whether the last run recorded took this very export
-// to the end (see state.DB.SyncedLast).
+// to the end (see sqlite.DB.SyncedLast).
 func (m *Mem) SyncedLast(ctx context.Context, file, sha string) (bool, error) {
 	synced := false
 	err := m.view(ctx, "read runs", func() error {
@@ -132,7 +132,7 @@ func (m *Mem) mark(ctx context.Context, key string) (time.Time, error) {
 	return t, err
 }
 
-// setMark stores a time mark, in UTC, to the second (as state.DB's
+// setMark stores a time mark, in UTC, to the second (as sqlite.DB's
 // RFC 3339 text keeps it).
 func (m *Mem) setMark(ctx context.Context, key string, t time.Time) error {
 	return m.update(ctx, "write "+key, func() error {

@@ -1,5 +1,5 @@
 // Package statetest is the checkpoint's contract: one suite of tests that
-// every implementation of state.Checkpoint runs (the SQLite state.DB and
+// every implementation of state.Checkpoint runs (the SQLite sqlite.DB and
 // the in-memory memstate.Mem), as restic's backend/test.Suite is run by
 // each of its backends. A test of the engine may trust of an in-memory
 // checkpoint exactly what this suite checks of both.

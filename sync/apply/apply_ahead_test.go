@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"erpsync/mapping"
-	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
@@ -31,7 +31,7 @@ func TestApply_ReaderRunsAhead(t *testing.T) {
 	for i := range rows {
 		rows[i] = plantest.Cust(i+2, fmt.Sprintf("R%03d", i), fmt.Sprintf("email=r%d@example.com", i))
 	}
-	db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
 	if err := db.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}

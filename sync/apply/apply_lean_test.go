@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"erpsync/mapping"
-	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
@@ -24,7 +24,7 @@ import (
 
 // leanRun plans rows leanly against a new checkpoint, then applies the
 // plan to a new crmsim, reading the rows again from reread.
-func leanRun(t *testing.T, rows []mapping.Row, reread []mapping.Row) (*plan.Plan, *apply.Summary, *state.DB, *crmsim.Server) {
+func leanRun(t *testing.T, rows []mapping.Row, reread []mapping.Row) (*plan.Plan, *apply.Summary, *sqlite.DB, *crmsim.Server) {
 	t.Helper()
 	ctx := context.Background()
 	p, db, sim, client := leanPlan(t, rows)
@@ -52,9 +52,9 @@ func leanRun(t *testing.T, rows []mapping.Row, reread []mapping.Row) (*plan.Plan
 
 // leanPlan plans rows leanly against a new checkpoint and returns the
 // plan, the checkpoint, and a new crmsim with a client on it.
-func leanPlan(t *testing.T, rows []mapping.Row) (*plan.Plan, *state.DB, *crmsim.Server, *crm.Client) {
+func leanPlan(t *testing.T, rows []mapping.Row) (*plan.Plan, *sqlite.DB, *crmsim.Server, *crm.Client) {
 	t.Helper()
-	db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
 	if err := db.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestPlan_LeanReadsAsNormal(t *testing.T) {
 	}
 	plans := map[bool]*plan.Plan{}
 	for _, lean := range []bool{false, true} {
-		db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
+		db := sqlite.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
 		if err := db.Open(context.Background()); err != nil {
 			t.Fatal(err)
 		}

@@ -9,7 +9,7 @@ import (
 )
 
 // RunEvents is what Drift reads of the checkpoint: a run's first events,
-// in the order saved (state.DB.RunEvents).
+// in the order saved (sqlite.DB.RunEvents).
 type RunEvents interface {
 	RunEvents(ctx context.Context, runID int64, limit int) ([]state.Event, error)
 }

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"erpsync/state"
+	"erpsync/state/memstate"
 	"erpsync/sync"
 	"erpsync/sync/notify"
 )
@@ -17,7 +17,8 @@ import (
 // TestNotifier_RecoveredRule: recovered is told by the first run that goes
 // through after a failed one, whatever ran between: an init, guard stops
 // (however many); a guard stop alone is no failure to recover from, and a
-// run that went through since ends the failure. Over a real checkpoint.
+// run that went through since ends the failure. Over the in-memory
+// checkpoint, whose run history the contract suite holds to SQLite's.
 func TestNotifier_RecoveredRule(t *testing.T) {
 	type rec struct{ kind, status string }
 	failed, done := rec{"run", state.StatusFailed}, rec{"run", state.StatusDone}
@@ -39,10 +40,7 @@ func TestNotifier_RecoveredRule(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
-			db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
-			if err := db.Open(ctx); err != nil {
-				t.Fatal(err)
-			}
+			db := memstate.New()
 			defer db.Close()
 			for _, r := range append(c.before, done) { // the last: this run
 				id, err := db.StartRun(ctx, r.kind, "day.csv", "")

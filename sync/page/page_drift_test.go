@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync/page"
 )
 
@@ -21,7 +22,7 @@ import (
 func TestPage_DriftFromCheckpoint(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db := state.NewDB(filepath.Join(dir, "erpsync.db"))
+	db := sqlite.NewDB(filepath.Join(dir, "erpsync.db"))
 	if err := db.Open(ctx); err != nil {
 		t.Fatal(err)
 	}

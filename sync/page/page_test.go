@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync/inbox"
 	"erpsync/sync/page"
 )
@@ -30,7 +31,7 @@ func newFixture(t *testing.T) *fixture {
 	ctx := context.Background()
 	f := &fixture{dir: t.TempDir()}
 	f.reports = filepath.Join(f.dir, "reports")
-	db := state.NewDB(filepath.Join(f.dir, "erpsync.db"))
+	db := sqlite.NewDB(filepath.Join(f.dir, "erpsync.db"))
 	if err := db.Open(ctx); err != nil {
 		t.Fatal(err)
 	}

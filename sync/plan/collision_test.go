@@ -11,6 +11,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/plantest"
 	"erpsync/sync/plan/policy"
@@ -24,7 +25,7 @@ import (
 // planned with the real hash: each reference keeps its own fate.
 func TestBuildPlan_HashCollisions(t *testing.T) {
 	ctx := context.Background()
-	db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
 	if err := db.Open(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -151,13 +151,13 @@ type Plan struct {
 	WarningKinds    []rowerrors.Kind
 	// RowSums are the row sums of unchanged records the checkpoint holds
 	// without (planrowsum.go): a run saves them once its outcomes are
-	// recorded, unless it was cancelled (state.DB.SaveRowSums: a record
+	// recorded, unless it was cancelled (sqlite.DB.SaveRowSums: a record
 	// whose hash changed meanwhile is left alone); a dry run does not.
 	RowSums []state.RowSum
 	// Rehashed are the records whose values are those last pushed but
 	// whose hash differs (the mapping changed): not sent, counted
 	// unchanged; a run saves their new hashes and row sums once its
-	// outcomes are recorded (state.DB.SaveHashes); a dry run does not.
+	// outcomes are recorded (sqlite.DB.SaveHashes); a dry run does not.
 	Rehashed []state.Rehash
 	// SameBySum counts the unchanged rows known by their row sum alone,
 	// never mapped (planrowsum.go).
@@ -986,7 +986,7 @@ func (pl *planner) stillDue(ref string) string {
 	return ""
 }
 
-// valuesReader reads a record's values alone (state.DB does).
+// valuesReader reads a record's values alone (sqlite.DB does).
 type valuesReader interface {
 	Values(ctx context.Context, ref string) (map[string]string, error)
 }

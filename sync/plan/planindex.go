@@ -303,12 +303,12 @@ var hexDigit = func() (t [256]byte) {
 	return t
 }()
 
-// rangeReader reads a stretch of the checkpoint's hashes (state.DB does).
+// rangeReader reads a stretch of the checkpoint's hashes (sqlite.DB does).
 type rangeReader interface {
 	HashesBetween(ctx context.Context, from, to string, fn func(ref, hash string) error) error
 }
 
-// sumReader reads the checkpoint's hashes with their row sums (state.DB
+// sumReader reads the checkpoint's hashes with their row sums (sqlite.DB
 // does); a checkpoint without is read as having no sums.
 type sumReader interface {
 	HashSumsBetween(ctx context.Context, from, to string, fn func(ref, hash string, sum uint64) error) error

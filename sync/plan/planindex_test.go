@@ -10,6 +10,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/guard"
 	"erpsync/sync/plan/plantest"
@@ -24,7 +25,7 @@ import (
 // same checkpoint held in memory, which streams everything.
 func TestBuildPlan_IndexOnSQLite(t *testing.T) {
 	ctx := context.Background()
-	db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
 	if err := db.Open(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -181,7 +181,7 @@ func (ld *loader) run(ctx context.Context, cp Checkpoint, key func(string) uint6
 }
 
 // headReader reads the checkpoint's hashes as their heads, with their
-// row sums (state.DB does): the first 8 bytes when raw, else the text's
+// row sums (sqlite.DB does): the first 8 bytes when raw, else the text's
 // first 16 characters.
 type headReader interface {
 	HashHeads(ctx context.Context, fn func(ref string, head []byte, raw bool, sum uint64) error) error

@@ -19,7 +19,7 @@ import (
 )
 
 // orderedCheckpoint is a plantest.MemCheckpoint that promises its order, as
-// state.DB does (HashesBetween): the plan then reads it while it reads the
+// sqlite.DB does (HashesBetween): the plan then reads it while it reads the
 // export. Before it streams entry pauseAt, it waits for resume, if set.
 type orderedCheckpoint struct {
 	plantest.MemCheckpoint

@@ -11,6 +11,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/mapping/genexport"
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/guard"
@@ -20,9 +21,9 @@ import (
 // pushedCheckpoint is a checkpoint holding an export as if every valid
 // row had been pushed; withSums false leaves the row sums out, as a
 // checkpoint from before them.
-func pushedCheckpoint(t *testing.T, m *mapping.Mapping, export string, withSums bool) *state.DB {
+func pushedCheckpoint(t *testing.T, m *mapping.Mapping, export string, withSums bool) *sqlite.DB {
 	t.Helper()
-	db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
 	if err := db.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}

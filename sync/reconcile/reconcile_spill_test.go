@@ -10,6 +10,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan/plantest"
@@ -20,11 +21,11 @@ import (
 // asks it for the failures (once the CRM is listed, before the
 // references are judged), the heap held since it was made.
 type heapAt struct {
-	*state.DB
+	*sqlite.DB
 	before, held uint64
 }
 
-func newHeapAt(db *state.DB) *heapAt {
+func newHeapAt(db *sqlite.DB) *heapAt {
 	var m runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&m)

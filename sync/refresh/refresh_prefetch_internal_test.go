@@ -3,12 +3,12 @@ package refresh
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
 	"erpsync/state"
+	"erpsync/state/memstate"
 	"erpsync/sync/crm"
 )
 
@@ -19,10 +19,7 @@ import (
 // unknown, and known under another id.
 func TestSighting_PrefetchSameAsOneByOne(t *testing.T) {
 	ctx := context.Background()
-	db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := memstate.New()
 	defer db.Close()
 	from := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	w := db.NewWriter(100, 0)

@@ -15,11 +15,25 @@ import (
 	"erpsync/sync/inbox"
 )
 
+// StatusReader is what `erpsync status` reads of a checkpoint (the
+// SQLite one, sqlite.DB, has it): its records, marks, runs, failures,
+// counts, history, and the lock's holder, Gone telling whether that
+// holder has stopped.
+type StatusReader interface {
+	state.RecordReader
+	state.KnownReader
+	state.Marks
+	state.RunLog
+	state.HistoryKeeper
+	state.Inspector
+	Gone(held *state.Holder) bool
+}
+
 // PrintStatus writes what `erpsync status` shows: the checkpoint's
 // managed customers and watermark, what the counts of the CRM found, the
 // lock's holder, the last n runs with why they failed, what serve holds
 // (its ledger beside the state file at path), and the pending failures.
-func PrintStatus(ctx context.Context, w io.Writer, db *state.DB, path string, n int, fullCheck time.Duration) error {
+func PrintStatus(ctx context.Context, w io.Writer, db StatusReader, path string, n int, fullCheck time.Duration) error {
 	managed, err := db.Count(ctx)
 	if err != nil {
 		return err
@@ -121,7 +135,7 @@ func printServeLedger(w io.Writer, statePath string) error {
 // printCounting says what the counts of the CRM found: customers created
 // by hand (counted, never touched), deleted by hand, how far the CRM was
 // verified by counting, and the last and next walk of every customer.
-func printCounting(ctx context.Context, w io.Writer, db *state.DB, fullCheck time.Duration) error {
+func printCounting(ctx context.Context, w io.Writer, db StatusReader, fullCheck time.Duration) error {
 	unmanaged, err := db.UnmanagedCount(ctx)
 	if err != nil {
 		return err
@@ -187,7 +201,7 @@ func firstLine(s string) string {
 
 // printHistoryCount says how many events of customers' history the
 // checkpoint keeps (state.history).
-func printHistoryCount(ctx context.Context, w io.Writer, db *state.DB) error {
+func printHistoryCount(ctx context.Context, w io.Writer, db StatusReader) error {
 	events, err := db.HistoryCount(ctx)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"erpsync/state"
+	"erpsync/state/memstate"
 	"erpsync/sync"
 	"erpsync/sync/inbox"
 	"erpsync/sync/source"
@@ -57,17 +58,13 @@ func TestWorker_ListingFailureTold(t *testing.T) {
 // listingWorker is a worker on st whose runs must not start (the test
 // says why), with a checkpoint of its own; told collects the sources its
 // NoRun was told of.
-func listingWorker(t *testing.T, st source.Store, why string) (*Worker, *state.DB, *[]string) {
+func listingWorker(t *testing.T, st source.Store, why string) (*Worker, *memstate.Mem, *[]string) {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
-	db := state.NewDB(filepath.Join(dir, "erpsync.db"))
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := memstate.New()
 	t.Cleanup(func() { _ = db.Close() })
 	told := new([]string)
-	w := &Worker{Inbox: &inbox.Inbox{Store: st, Ledger: &inbox.Ledger{Path: inbox.LedgerPath(db.Path)}},
+	w := &Worker{Inbox: &inbox.Inbox{Store: st, Ledger: &inbox.Ledger{Path: inbox.LedgerPath(filepath.Join(dir, "erpsync.db"))}},
 		Metrics: NewMetrics(), Log: zap.NewNop(), Checkpoint: db, ReportsDir: filepath.Join(dir, "reports"),
 		Sync: func(context.Context, *inbox.Export) (*sync.Outcome, error) {
 			t.Error("a run started with " + why)

@@ -17,6 +17,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/state/memstate"
+	"erpsync/state/sqlite"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
@@ -96,7 +97,7 @@ func WriteOf(r *http.Request) string {
 type Impl string
 
 const (
-	SQLite Impl = "sqlite" // state.DB, a file in the test's folder
+	SQLite Impl = "sqlite" // sqlite.DB, a file in the test's folder
 	Memory Impl = "memory" // memstate.Mem
 )
 
@@ -119,7 +120,7 @@ func NewCheckpoint(t testing.TB, impl Impl, now func() time.Time, heartbeat time
 	t.Helper()
 	switch impl {
 	case SQLite:
-		db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
+		db := sqlite.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
 		db.Now, db.LockHeartbeat = now, heartbeat
 		if err := db.Open(context.Background()); err != nil {
 			t.Fatal(err)
@@ -146,7 +147,7 @@ type Rig struct {
 	Store  *crmsim.Store
 	Client *crm.Client
 	CP     state.Checkpoint
-	DB     *state.DB // CP on SQLite; nil on another implementation
+	DB     *sqlite.DB // CP on SQLite; nil on another implementation
 	Clock  *Clock
 	Writes *WriteLog
 	// Before, when set, sees every request first and may answer it alone
@@ -175,7 +176,7 @@ func NewOn(t *testing.T, impl Impl, opt crmsim.Options, token string, concurrenc
 	}
 	t.Cleanup(r.Client.Close)
 	r.CP = NewCheckpoint(t, impl, r.Clock.Now, 0)
-	r.DB, _ = r.CP.(*state.DB)
+	r.DB, _ = r.CP.(*sqlite.DB)
 	return r
 }
 

@@ -1,0 +1,105 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"erpsync/state"
+	"erpsync/state/sqlite"
+)
+
+var ctx = context.Background()
+
+// fixedNow is where the tests' clock starts.
+var fixedNow = time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
+
+// MustOpenDB opens a new checkpoint in a temporary folder, on the fixed
+// clock, and closes it when the test ends.
+func MustOpenDB(tb testing.TB) *sqlite.DB {
+	tb.Helper()
+	db := sqlite.NewDB(filepath.Join(tb.TempDir(), "erpsync.db"))
+	db.Now = func() time.Time { return fixedNow }
+	if err := db.Open(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// MustReopenDB closes db and opens its file again with the same clock.
+func MustReopenDB(tb testing.TB, db *sqlite.DB) *sqlite.DB {
+	tb.Helper()
+	if err := db.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	again := sqlite.NewDB(db.Path)
+	again.Now = db.Now
+	if err := again.Open(ctx); err != nil {
+		tb.Fatalf("reopen: %v", err)
+	}
+	tb.Cleanup(func() { again.Close() })
+	return again
+}
+
+// MustWrite records outcomes through a writer and closes it.
+func MustWrite(tb testing.TB, db *sqlite.DB, outcomes ...state.Outcome) {
+	tb.Helper()
+	w := db.NewWriter(100, time.Hour)
+	for _, o := range outcomes {
+		if err := w.Put(ctx, o); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// upsert is a successful upsert outcome.
+func upsert(ref, hash string, vals map[string]string) state.Outcome {
+	return state.Outcome{RunID: 1, Op: state.OpUpsert, Reference: ref, Hash: hash, Values: vals,
+		CRMID: 100, CRMLastUpdated: fixedNow.Add(-time.Minute), CRMValues: vals}
+}
+
+// rawDB opens a file with the bare driver, as another program would.
+func rawDB(tb testing.TB, path string) *sql.DB {
+	tb.Helper()
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { raw.Close() })
+	return raw
+}
+
+// deadPID is the pid of a process of this host that has exited.
+func deadPID(tb testing.TB) int {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		tb.Fatal(err)
+	}
+	return cmd.Process.Pid
+}
+
+func mustEqual[T comparable](tb testing.TB, what string, got, want T) {
+	tb.Helper()
+	if got != want {
+		tb.Errorf("%s = %v, want %v", what, got, want)
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, dir := range []string{benchDir, legacyDir} {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
+	}
+	os.Exit(code)
+}
