@@ -25,11 +25,12 @@ const name008 = "migrations/008_compact_records.sql"
 // its memory is bounded by it.
 var copyBatch = 50_000
 
-// copyHook and stepHook, when set (tests), are migration 008's
-// compact.Migration.CopyHook and StepHook.
+// copyHook, stepHook and partHook, when set (tests), are migration
+// 008's compact.Migration.CopyHook, StepHook and PartHook.
 var (
 	copyHook func(copied int) error
 	stepHook func(step string) error
+	partHook func(copied int) error
 	bootID   = compact.BootID // the machine's boot (tests: SetBootID)
 )
 
@@ -43,7 +44,7 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 		return fmt.Errorf("%s: its marks are missing", name008)
 	}
 	m := &compact.Migration{Path: db.Path, Schema: schema, Swap: swap, Indexes: indexes, AppID: ApplicationID,
-		Batch: copyBatch, Boot: bootID(), CopyHook: copyHook, StepHook: stepHook, Log: db.Log,
+		Batch: copyBatch, Boot: bootID(), CopyHook: copyHook, StepHook: stepHook, PartHook: partHook, Log: db.Log,
 		Guard: db.runHolds,
 		Recorded: func(ctx context.Context, q compact.DBTX, schema string) (bool, error) {
 			return recorded(ctx, q, schema, name008)
