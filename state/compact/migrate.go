@@ -570,11 +570,12 @@ func column(ctx context.Context, tx *sql.Tx, query string) ([]string, error) {
 	return out, rows.Err()
 }
 
-// install copies the complete new file over the checkpoint (rw's one
-// connection) with SQLite's backup, in one write transaction of the
-// checkpoint. conn's write lock on the new file is held meanwhile:
-// another process finishing the same migration waits for it, then finds
-// the checkpoint migrated.
+// install puts the complete new file in the checkpoint's place: renamed
+// over it when no other connection holds it (renameInstall), else copied
+// over it (rw's one connection) with SQLite's backup, in one write
+// transaction of the checkpoint. conn's write lock on the new file is
+// held meanwhile: another process finishing the same migration waits
+// for it, then finds the checkpoint migrated.
 func (m *Migration) install(ctx context.Context, conn *sql.Conn, rw *sql.DB, next string) error {
 	if _, err := conn.ExecContext(ctx, `DETACH DATABASE old`); err != nil {
 		return fmt.Errorf("install %s: %w", next, err)
@@ -595,6 +596,10 @@ func (m *Migration) install(ctx context.Context, conn *sql.Conn, rw *sql.DB, nex
 	if err := m.unchanged(ctx, lock, dst); err != nil {
 		return err
 	}
+	copied, err := os.Stat(next) // the file compared, for renameInstall
+	if err != nil {
+		return fmt.Errorf("install %s: %w", next, err)
+	}
 	src, err := sql.Open("sqlite3", uri(next, "mode=ro"))
 	if err != nil {
 		return fmt.Errorf("install %s: %w", next, err)
@@ -607,6 +612,9 @@ func (m *Migration) install(ctx context.Context, conn *sql.Conn, rw *sql.DB, nex
 	defer sc.Close()
 	if err := sameCopy(ctx, lock, sc); err != nil {
 		return fmt.Errorf("install %s: %w", next, err)
+	}
+	if installed, err := m.renameInstall(ctx, dst, next, copied); installed || err != nil {
+		return err
 	}
 	if err := backup(dst, sc); err != nil {
 		return fmt.Errorf("install %s: %w", next, err)
