@@ -98,25 +98,35 @@ func (c *Copier) diff(vals, crm []byte) ([]byte, error) {
 // lowercase hex digits becomes its 32 bytes, as Hash does (unhex is NULL
 // for any other digit; a GLOB of the digits took a sixth of the copy's
 // time). (A function answering nothing answers NULL: coalesce.) Its
-// range (the first %s) starts after the last record of main.records_v8;
-// the second %s bounds it (its argument before the LIMIT's).
+// range starts after its first argument (the last record copied, read
+// before: a SELECT that reads the table it inserts into has SQLite
+// write its rows into a temporary table first, a quarter of SQLite's
+// work in the copy); %s bounds it (its argument before the LIMIT's).
 const copyRecords = `INSERT INTO main.records_v8 (reference, hash, vals, crm_id, crm_last_updated, crm_vals, pushed_at, crm_gone, row_sum)
 	SELECT reference,
 		CASE WHEN length(hash) = 64 AND hash = lower(hash) THEN coalesce(unhex(hash), hash) ELSE hash END,
 		coalesce(erpsync_vals008(vals), x''), crm_id, crm_last_updated,
 		CASE WHEN crm_vals = vals THEN x'' ELSE coalesce(erpsync_crm008(vals, crm_vals), x'') END,
 		pushed_at, crm_gone, row_sum
-	FROM old.records WHERE reference > %s %s
+	FROM old.records WHERE reference > ? %s
 	ORDER BY reference LIMIT ?`
 
-// The ranges of copyRecords: every record (one connection), those up to
-// the split (its argument), those after it (split.go; the split its
-// argument).
+// The ranges of copyRecords: to the last record (the records after the
+// split, split.go, or all), up to the split (its argument).
 var (
-	copyAllRecords = fmt.Sprintf(copyRecords, `(SELECT coalesce(max(reference), '') FROM main.records_v8)`, ``)
-	copyLower      = fmt.Sprintf(copyRecords, `(SELECT coalesce(max(reference), '') FROM main.records_v8)`, `AND reference <= ?`)
-	copyUpper      = fmt.Sprintf(copyRecords, `coalesce((SELECT max(reference) FROM main.records_v8), ?)`, ``)
+	copyToLast = fmt.Sprintf(copyRecords, ``)
+	copyLower  = fmt.Sprintf(copyRecords, `AND reference <= ?`)
 )
+
+// lastCopied is the last reference that main.records_v8 holds, or from
+// when it holds none.
+func lastCopied(ctx context.Context, q DBTX, from string) (string, error) {
+	var last string
+	if err := q.QueryRowContext(ctx, `SELECT coalesce(max(reference), ?) FROM main.records_v8`, from).Scan(&last); err != nil {
+		return "", fmt.Errorf("read the last record copied: %w", err)
+	}
+	return last, nil
+}
 
 // CopyBatch is a batch of migration 008, in its transaction on the
 // connection c is registered on, whose main database is the new file and
@@ -131,9 +141,13 @@ func (c *Copier) CopyBatch(ctx context.Context, tx *sql.Tx, batch int, split str
 	if err := loadIDs(ctx, tx, c); err != nil {
 		return 0, err
 	}
-	query, args := copyAllRecords, []any{batch}
+	last, err := lastCopied(ctx, tx, "")
+	if err != nil {
+		return 0, err
+	}
+	query, args := copyToLast, []any{last, batch}
 	if split != "" {
-		query, args = copyLower, []any{split, batch}
+		query, args = copyLower, []any{last, split, batch}
 	}
 	res, err := tx.ExecContext(ctx, query, args...)
 	if err != nil {

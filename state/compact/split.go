@@ -171,20 +171,45 @@ func (m *Migration) copyPart(ctx context.Context, s split, mode string) error {
 		return fmt.Errorf("copy into %s: %w", part, err)
 	}
 	for copied := 0; ; {
-		// One statement, one transaction: it takes Part's write lock
-		// first, waiting for another process's copy into it.
-		res, err := conn.ExecContext(ctx, copyUpper, s.reference, m.Batch)
+		n, err := copyPartBatch(ctx, conn, s, m.Batch)
 		if err != nil {
 			return fmt.Errorf("copy into %s: %w", part, err)
 		}
-		n, err := res.RowsAffected()
-		if copied += int(n); err == nil && m.PartHook != nil && n > 0 {
+		if copied += n; m.PartHook != nil && n > 0 {
 			err = m.PartHook(copied)
 		}
-		if err != nil || n < int64(m.Batch) {
+		if err != nil || n < m.Batch {
 			return err
 		}
 	}
+}
+
+// copyPartBatch copies the next batch of the records after the split
+// into Part (conn's main database) in one transaction: its first
+// statement takes Part's write lock (waiting for another process's copy
+// into it), then it reads where the last batch ended.
+func copyPartBatch(ctx context.Context, conn *sql.Conn, s split, batch int) (int, error) {
+	tx, err := conn.BeginTx(ctx, nil) // deferred: the UPDATE locks
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback() // after Commit: nothing
+	if _, err := tx.ExecContext(ctx, `UPDATE main.migrate008_part SET token = token`); err != nil {
+		return 0, err
+	}
+	last, err := lastCopied(ctx, tx, s.reference)
+	if err != nil {
+		return 0, err
+	}
+	res, err := tx.ExecContext(ctx, copyToLast, last, batch)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	return int(n), tx.Commit()
 }
 
 // openPart opens Part (px) and readies it (preparePart) inside a read
