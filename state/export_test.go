@@ -42,3 +42,10 @@ func SetPartHook(hook func(copied int) error) (restore func()) {
 	partHook = hook
 	return func() { partHook = old }
 }
+
+// WALAutocheckpoint is the wal_autocheckpoint of db's writing connection.
+func WALAutocheckpoint(db *DB) (int, error) {
+	var n int
+	err := db.rw.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&n)
+	return n, err
+}

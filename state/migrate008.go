@@ -25,13 +25,11 @@ const name008 = "migrations/008_compact_records.sql"
 // its memory is bounded by it.
 var copyBatch = 50_000
 
-// copyHook, stepHook and partHook, when set (tests), are migration
-// 008's compact.Migration.CopyHook, StepHook and PartHook.
+// Tests set migration 008's hooks: compact.Migration's CopyHook, PartHook, StepHook.
 var (
-	copyHook func(copied int) error
-	stepHook func(step string) error
-	partHook func(copied int) error
-	bootID   = compact.BootID // the machine's boot (tests: SetBootID)
+	copyHook, partHook func(copied int) error
+	stepHook           func(step string) error
+	bootID             = compact.BootID // the machine's boot (tests: SetBootID)
 )
 
 // compactRecords is migration 008. A checkpoint without records (a new
@@ -71,7 +69,10 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 		}
 		return compact.RemoveNext(db.Path)
 	}
-	return m.Run(ctx, db.rw)
+	if err = m.Run(ctx, db.rw); err == nil { // a rename install closed the writer's connection
+		_, err = db.rw.ExecContext(ctx, "PRAGMA wal_autocheckpoint = "+strconv.Itoa(walCheckpointPages))
+	}
+	return err
 }
 
 // checkOld is the quick_check of a checkpoint that inspect left to

@@ -82,3 +82,19 @@ func TestMigration008RenameInstallOldFileUnreadable(t *testing.T) {
 		t.Errorf("the old file, renamed over, still reads as SQLite")
 	}
 }
+
+// TestMigration008RenameInstallWriterPragmas: the writer's connection,
+// closed by the install (it held the old file), comes back with its
+// pragmas: the WAL copied into the file every 10,000 pages, not 1,000.
+func TestMigration008RenameInstallWriterPragmas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	legacyCheckpoint(t, path, slices.Values(legacyOutcomes()))
+	db := state.NewDB(path)
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n, err := state.WALAutocheckpoint(db); err != nil || n != 10000 {
+		t.Errorf("the writer's wal_autocheckpoint after the migration = %d, %v; want 10000", n, err)
+	}
+}
