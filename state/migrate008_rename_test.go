@@ -98,3 +98,26 @@ func TestMigration008RenameInstallWriterPragmas(t *testing.T) {
 		t.Errorf("the writer's wal_autocheckpoint after the migration = %d, %v; want 10000", n, err)
 	}
 }
+
+// TestMigration008SymlinkedCheckpoint: a checkpoint reached through a
+// symbolic link is installed over where the link leads (the backup), the
+// link kept: a rename would replace the link.
+func TestMigration008SymlinkedCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	target, link := filepath.Join(dir, "data.db"), filepath.Join(dir, "state.db")
+	outs := legacyOutcomes()
+	legacyCheckpoint(t, target, slices.Values(outs))
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	db := state.NewDB(link)
+	db.Now = func() time.Time { return fixedNow }
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if st, err := os.Lstat(link); err != nil || st.Mode()&fs.ModeSymlink == 0 {
+		t.Fatalf("%s after the migration: %v, %v; want the link kept", link, st.Mode(), err)
+	}
+	checkMigrated(t, db, outs)
+}

@@ -40,9 +40,12 @@ var notSQLite = []byte("erpsync: replaced by its migrated copy\x00")
 // renameInstall installs the new file (next, whose inode is copied: the
 // one compared) over the checkpoint by renaming it; dst is the
 // checkpoint's writing connection, discarded once installed. installed
-// is false, with no error, when another connection holds the checkpoint:
-// nothing changed, the backup installs.
+// is false, with no error, when another connection holds the checkpoint,
+// or its path is a symbolic link: nothing changed, the backup installs.
 func (m *Migration) renameInstall(ctx context.Context, dst *sql.Conn, next string, copied os.FileInfo) (installed bool, err error) {
+	if st, err := os.Lstat(m.Path); err != nil || !st.Mode().IsRegular() {
+		return false, nil // a link: renamed over, it would be replaced, not where it leads
+	}
 	var mode string
 	if err := dst.QueryRowContext(ctx, `PRAGMA journal_mode = DELETE`).Scan(&mode); err != nil || mode != "delete" {
 		return false, nil // SQLITE_BUSY: another connection has it open
