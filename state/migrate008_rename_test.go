@@ -121,3 +121,22 @@ func TestMigration008SymlinkedCheckpoint(t *testing.T) {
 	}
 	checkMigrated(t, db, outs)
 }
+
+// TestMigration008RenameKeepsMode: the migrated checkpoint keeps the
+// old one's permissions (0600 as erpsync creates it), not those SQLite
+// gives the new file.
+func TestMigration008RenameKeepsMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	legacyCheckpoint(t, path, slices.Values(legacyOutcomes()))
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := state.NewDB(path)
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("the migrated checkpoint's mode = %v, %v; want -rw-------", st.Mode(), err)
+	}
+}

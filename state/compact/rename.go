@@ -22,8 +22,9 @@ import (
 //     empties and removes the WAL and its shared memory), and is locked
 //     (EXCLUSIVE: nobody reads it from then on); a connection holding
 //     it makes the install the backup's;
-//  2. the new file is synced, after making sure its name still leads to
-//     the file compared (sameCopy);
+//  2. the new file is given the checkpoint's permissions and synced,
+//     after making sure its name still leads to the file compared
+//     (sameCopy);
 //  3. it is renamed over the checkpoint, and the folder synced;
 //  4. the old file, unlinked, is made unreadable (its header is no
 //     longer SQLite's): a process that opened it before the rename and
@@ -43,7 +44,8 @@ var notSQLite = []byte("erpsync: replaced by its migrated copy\x00")
 // is false, with no error, when another connection holds the checkpoint,
 // or its path is a symbolic link: nothing changed, the backup installs.
 func (m *Migration) renameInstall(ctx context.Context, dst *sql.Conn, next string, copied os.FileInfo) (installed bool, err error) {
-	if st, err := os.Lstat(m.Path); err != nil || !st.Mode().IsRegular() {
+	st, err := os.Lstat(m.Path)
+	if err != nil || !st.Mode().IsRegular() {
 		return false, nil // a link: renamed over, it would be replaced, not where it leads
 	}
 	var mode string
@@ -63,7 +65,7 @@ func (m *Migration) renameInstall(ctx context.Context, dst *sql.Conn, next strin
 	if err := m.step("exclusive"); err != nil {
 		return false, err
 	}
-	if err := syncCopied(next, copied); err != nil {
+	if err := syncCopied(next, copied, st.Mode().Perm()); err != nil {
 		return false, fmt.Errorf("install %s: %w", next, err)
 	}
 	if err := m.step("synced"); err != nil {
@@ -111,9 +113,10 @@ func (m *Migration) exclusive(ctx context.Context, dst *sql.Conn) error {
 	return nil
 }
 
-// syncCopied syncs the new file at next, after making sure that its
+// syncCopied syncs the new file at next, given the checkpoint's
+// permissions (perm: SQLite created it 0644), after making sure that its
 // name still leads to the file compared (copied).
-func syncCopied(next string, copied os.FileInfo) error {
+func syncCopied(next string, copied os.FileInfo, perm fs.FileMode) error {
 	f, err := os.OpenFile(next, os.O_RDWR, 0)
 	if err != nil {
 		return err
@@ -125,6 +128,9 @@ func syncCopied(next string, copied os.FileInfo) error {
 	}
 	if !os.SameFile(st, copied) {
 		return errors.New("the new file was replaced meanwhile: not installed")
+	}
+	if err := f.Chmod(perm); err != nil {
+		return err
 	}
 	return f.Sync()
 }
