@@ -105,3 +105,17 @@ func TestMigration008PartOfAnotherCopy(t *testing.T) {
 	defer db.Close()
 	checkMigrated(t, db, outs)
 }
+
+// TestMigration008CopiesPrivate: the new file and the part file, which
+// hold every customer's values, are readable by their owner only, as
+// the checkpoint is.
+func TestMigration008CopiesPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	legacyCheckpoint(t, path, slices.Values(legacyOutcomes()))
+	stopPartCopy(t, path)
+	for _, p := range []string{path + "-migrate008", path + "-migrate008-part2"} {
+		if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, %v; want -rw-------", p, st.Mode(), err)
+		}
+	}
+}

@@ -190,6 +190,9 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 		return err
 	}
 	mode := map[bool]string{true: "FULL", false: "OFF"}[synced]
+	if err := createPrivate(next); err != nil {
+		return fmt.Errorf("open %s: %w", next, err)
+	}
 	nx, err := sql.Open("sqlite3", uri(next, "_txlock=immediate&_synchronous="+mode+"&_busy_timeout="+
 		strconv.FormatInt(InstallWait.Milliseconds(), 10)))
 	if err != nil {

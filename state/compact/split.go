@@ -155,7 +155,7 @@ func (m *Migration) copyPart(ctx context.Context, s split, mode string) error {
 	}
 	defer px.Close()
 	px.SetMaxOpenConns(1)
-	conn, err := openPart(ctx, fx, px, s)
+	conn, err := openPart(ctx, fx, px, part, s)
 	if err != nil || conn == nil {
 		return err
 	}
@@ -212,12 +212,12 @@ func copyPartBatch(ctx context.Context, conn *sql.Conn, s split, batch int) (int
 	return int(n), tx.Commit()
 }
 
-// openPart opens Part (px) and readies it (preparePart) inside a read
+// openPart opens Part (px, at part) and readies it (preparePart) inside a read
 // transaction of the new file (fx), which the last step's commit waits
 // for: Part is created only while the new file is not complete, and the
 // copy that completes it removes Part once committed (dropPart). None
 // (nil) once the new file is complete.
-func openPart(ctx context.Context, fx, px *sql.DB, s split) (*sql.Conn, error) {
+func openPart(ctx context.Context, fx, px *sql.DB, part string, s split) (*sql.Conn, error) {
 	guard, err := fx.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("open the records after the split: %w", err)
@@ -233,6 +233,9 @@ func openPart(ctx context.Context, fx, px *sql.DB, s split) (*sql.Conn, error) {
 		return nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("read the new file's schema: %w", err)
+	}
+	if err := createPrivate(part); err != nil {
+		return nil, fmt.Errorf("open the records after the split: %w", err)
 	}
 	conn, err := px.Conn(ctx)
 	if err != nil {
@@ -326,4 +329,15 @@ func partCopier(ctx context.Context, fx *sql.DB) (*Copier, error) {
 		return id, tx.Commit()
 	}
 	return c, nil
+}
+
+// createPrivate creates the file at path, when absent, readable by its
+// owner only: SQLite would create it 0644, and the copies hold every
+// customer's values, as the checkpoint does.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
