@@ -23,6 +23,11 @@ type Copier struct {
 	// instead of hashed.
 	order []named
 	pos   int
+	// alloc, when set, gives a name new to ids its id at once, committed
+	// in the new file's fields table by a connection of its own (the
+	// copy of the records after the split, split.go); else the name is
+	// pending, added to the fields table by CopyBatch in its transaction.
+	alloc func(name string) (uint64, error)
 }
 
 // named is a field name and its id.
@@ -42,6 +47,13 @@ func (c *Copier) Register(conn *sqlite3.SQLiteConn) error {
 func (c *Copier) id(name []byte) (uint64, error) {
 	if id, ok := c.ids[string(name)]; ok {
 		return id, nil
+	}
+	if c.alloc != nil {
+		id, err := c.alloc(string(name))
+		if err == nil {
+			c.ids[string(name)] = id
+		}
+		return id, err
 	}
 	c.next++
 	c.ids[string(name)] = c.next
@@ -85,46 +97,59 @@ func (c *Copier) diff(vals, crm []byte) ([]byte, error) {
 // it is not the pushed values' bytes (most records); a hash of 64
 // lowercase hex digits becomes its 32 bytes, as Hash does (unhex is NULL
 // for any other digit; a GLOB of the digits took a sixth of the copy's
-// time). (A function answering nothing answers NULL: coalesce.)
+// time). (A function answering nothing answers NULL: coalesce.) Its
+// range starts after its first argument (the last record copied, read
+// before: a SELECT that reads the table it inserts into has SQLite
+// write its rows into a temporary table first, a quarter of SQLite's
+// work in the copy); %s bounds it (its argument before the LIMIT's).
 const copyRecords = `INSERT INTO main.records_v8 (reference, hash, vals, crm_id, crm_last_updated, crm_vals, pushed_at, crm_gone, row_sum)
 	SELECT reference,
 		CASE WHEN length(hash) = 64 AND hash = lower(hash) THEN coalesce(unhex(hash), hash) ELSE hash END,
 		coalesce(erpsync_vals008(vals), x''), crm_id, crm_last_updated,
 		CASE WHEN crm_vals = vals THEN x'' ELSE coalesce(erpsync_crm008(vals, crm_vals), x'') END,
 		pushed_at, crm_gone, row_sum
-	FROM old.records WHERE reference > (SELECT coalesce(max(reference), '') FROM main.records_v8)
+	FROM old.records WHERE reference > ? %s
 	ORDER BY reference LIMIT ?`
+
+// The ranges of copyRecords: to the last record (the records after the
+// split, split.go, or all), up to the split (its argument).
+var (
+	copyToLast = fmt.Sprintf(copyRecords, ``)
+	copyLower  = fmt.Sprintf(copyRecords, `AND reference <= ?`)
+)
+
+// lastCopied is the last reference that main.records_v8 holds, or from
+// when it holds none.
+func lastCopied(ctx context.Context, q DBTX, from string) (string, error) {
+	var last string
+	if err := q.QueryRowContext(ctx, `SELECT coalesce(max(reference), ?) FROM main.records_v8`, from).Scan(&last); err != nil {
+		return "", fmt.Errorf("read the last record copied: %w", err)
+	}
+	return last, nil
+}
 
 // CopyBatch is a batch of migration 008, in its transaction on the
 // connection c is registered on, whose main database is the new file and
 // the checkpoint is attached as old: it copies up to batch records of
 // old's records table (values as JSON) after the last one records_v8
-// holds, in reference order, into the new file's records_v8 (values in
-// this encoding), and adds the new field names to its fields table. It returns how many it
-// copied: fewer than batch, it copied the last.
-func (c *Copier) CopyBatch(ctx context.Context, tx *sql.Tx, batch int) (int, error) {
+// holds, in reference order, up to split when it is not "", into the new
+// file's records_v8 (values in this encoding), and adds the new field
+// names to its fields table. It returns how many it copied: fewer than
+// batch, it copied the last (of its range).
+func (c *Copier) CopyBatch(ctx context.Context, tx *sql.Tx, batch int, split string) (int, error) {
 	c.ids, c.next, c.pending, c.order = map[string]uint64{}, 0, c.pending[:0], c.order[:0]
-	rows, err := tx.QueryContext(ctx, `SELECT id, name FROM main.fields`)
+	if err := loadIDs(ctx, tx, c); err != nil {
+		return 0, err
+	}
+	last, err := lastCopied(ctx, tx, "")
 	if err != nil {
 		return 0, err
 	}
-	for rows.Next() {
-		var id uint64
-		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		c.ids[name], c.next = id, max(c.next, id)
+	query, args := copyToLast, []any{last, batch}
+	if split != "" {
+		query, args = copyLower, []any{last, split, batch}
 	}
-	if err := rows.Err(); err != nil {
-		rows.Close()
-		return 0, err
-	}
-	if err := rows.Close(); err != nil {
-		return 0, err
-	}
-	res, err := tx.ExecContext(ctx, copyRecords, batch)
+	res, err := tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		return 0, fmt.Errorf("copy records: %w", err)
 	}
@@ -135,4 +160,33 @@ func (c *Copier) CopyBatch(ctx context.Context, tx *sql.Tx, batch int) (int, err
 	}
 	n, err := res.RowsAffected()
 	return int(n), err
+}
+
+// loadIDs reads the fields table of the main database of q into c.
+func loadIDs(ctx context.Context, q Querier, c *Copier) error {
+	rows, err := q.QueryContext(ctx, `SELECT id, name FROM main.fields`)
+	if err != nil {
+		return fmt.Errorf("read field names: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id uint64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return fmt.Errorf("read field names: %w", err)
+		}
+		c.ids[name], c.next = id, max(c.next, id)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read field names: %w", err)
+	}
+	return nil
+}
+
+// registerOn registers c's functions on the connection conn.
+func registerOn(conn *sql.Conn, c *Copier) error {
+	if err := conn.Raw(func(dc any) error { return c.Register(dc.(*sqlite3.SQLiteConn)) }); err != nil {
+		return fmt.Errorf("copy records: %w", err)
+	}
+	return nil
 }

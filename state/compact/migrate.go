@@ -50,6 +50,10 @@ type Migration struct {
 	// error stops the migration there, as a kill would.
 	CopyHook func(copied int) error
 	StepHook func(step string) error
+	// PartHook, when set (tests), is called after each batch of the
+	// copy of the records after the split (split.go) with the records it
+	// copied so far; an error stops that copy, and the migration with it.
+	PartHook func(copied int) error
 	// Guard, when set, refuses to go on while the checkpoint in schema
 	// ("old", "main") is held by a live run: called in each transaction
 	// of the copy, and before the install.
@@ -137,6 +141,9 @@ func Mark(path string) string { return Next(path) + "-boot" }
 // and its mark (last: a new file without a mark is taken as synced),
 // once they are no longer needed.
 func RemoveNext(path string) error {
+	if err := removePart(path); err != nil {
+		return err
+	}
 	for _, p := range []string{Next(path), Next(path) + "-journal", Mark(path)} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("remove %s: %w", p, err)
@@ -183,6 +190,9 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 		return err
 	}
 	mode := map[bool]string{true: "FULL", false: "OFF"}[synced]
+	if err := createPrivate(next); err != nil {
+		return fmt.Errorf("open %s: %w", next, err)
+	}
 	nx, err := sql.Open("sqlite3", uri(next, "_txlock=immediate&_synchronous="+mode+"&_busy_timeout="+
 		strconv.FormatInt(InstallWait.Milliseconds(), 10)))
 	if err != nil {
@@ -205,7 +215,7 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS old`, m.Path); err != nil {
 		return fmt.Errorf("open %s: %w", next, err)
 	}
-	if done, err := m.copyAll(ctx, conn); err != nil {
+	if done, err := m.copyAll(ctx, conn, mode); err != nil {
 		return err
 	} else if done {
 		return RemoveNext(m.Path)
@@ -340,13 +350,19 @@ const (
 // copyAll copies the checkpoint attached as old into the new file (the
 // main database of conn) a batch a transaction, until the new file is
 // complete; done: the checkpoint is migrated already (another process).
-func (m *Migration) copyAll(ctx context.Context, conn *sql.Conn) (done bool, err error) {
+// A split copy (split.go) copies the records after the split beside,
+// into Part, merged in by the last step; mode is the new file's
+// synchronous setting, Part's too.
+func (m *Migration) copyAll(ctx context.Context, conn *sql.Conn, mode string) (done bool, err error) {
 	c := &Copier{}
-	if err := conn.Raw(func(dc any) error { return c.Register(dc.(*sqlite3.SQLiteConn)) }); err != nil {
-		return false, fmt.Errorf("copy records: %w", err)
+	if err := registerOn(conn, c); err != nil {
+		return false, err
 	}
+	var part *partCopy
+	defer func() { part.stop() }() // stopped with the copy: as a kill would
+	merge, lost := false, 0
 	for copied := 0; ; {
-		n, stage, err := m.copyNext(ctx, conn, c)
+		n, stage, s, err := m.copyNext(ctx, conn, c, merge)
 		if err != nil || stage == stageDone {
 			return stage == stageDone, err
 		}
@@ -355,41 +371,83 @@ func (m *Migration) copyAll(ctx context.Context, conn *sql.Conn) (done bool, err
 				return false, err
 			}
 		}
-		if stage == stageComplete {
-			return false, nil
+		switch {
+		case stage == stageComplete:
+			return false, m.dropPart(ctx, conn, merge)
+		case s.reference == "":
+			continue
+		case part == nil:
+			part = m.startPart(ctx, s, mode)
+		}
+		if n < m.Batch && !merge { // the records up to the split copied: the others too?
+			if err := part.wait(); err != nil {
+				return false, err
+			}
+			if merge, err = attachPart(ctx, conn, m.Path); err != nil {
+				return false, err
+			} else if merge {
+				continue
+			}
+			if lost++; lost > restarts {
+				return false, fmt.Errorf("copy records: %s keeps being removed", Part(m.Path))
+			}
+			part = nil // Part removed: copied again, unless the new file is complete
 		}
 	}
 }
 
+// dropPart detaches Part from conn (attached: merged into the new file,
+// complete) and removes it.
+func (m *Migration) dropPart(ctx context.Context, conn *sql.Conn, attached bool) error {
+	if !attached {
+		return nil
+	}
+	if _, err := conn.ExecContext(ctx, `DETACH DATABASE p2`); err != nil {
+		return fmt.Errorf("close %s: %w", Part(m.Path), err)
+	}
+	return removePart(m.Path)
+}
+
 // copyNext copies the next batch in one transaction, giving the new file
-// the checkpoint's schema first; the last batch (fewer than Batch) swaps
-// the tables, builds the indexes and copies the other tables with the
-// migration's row. It returns the stage found after it.
-func (m *Migration) copyNext(ctx context.Context, conn *sql.Conn, c *Copier) (n, stage int, err error) {
+// the checkpoint's schema first; the last batch (fewer than Batch; of a
+// split copy, the one after Part's copy, attached: merge) swaps the
+// tables, builds the indexes and copies the other tables with the
+// migration's row. It returns the stage found after it, and the split.
+func (m *Migration) copyNext(ctx context.Context, conn *sql.Conn, c *Copier, merge bool) (n, stage int, s split, err error) {
 	tx, err := conn.BeginTx(ctx, nil) // BEGIN IMMEDIATE of both files (the DSN's _txlock)
 	if err != nil {
-		return 0, 0, fmt.Errorf("copy records: %w", err)
+		return 0, 0, s, fmt.Errorf("copy records: %w", err)
 	}
 	defer tx.Rollback() // after Commit: nothing
 	if stage, err = m.stage(ctx, tx); err != nil || stage != stageCopying {
-		return 0, stage, err
+		return 0, stage, s, err
 	}
 	if err := m.copySchema(ctx, tx); err != nil {
-		return 0, 0, err
+		return 0, 0, s, err
 	}
-	if n, err = c.CopyBatch(ctx, tx, m.Batch); err != nil {
-		return 0, 0, err
+	if s, err = readSplit(ctx, tx); err != nil {
+		return 0, 0, s, fmt.Errorf("read the split: %w", err)
 	}
-	if n < m.Batch {
+	if n, err = c.CopyBatch(ctx, tx, m.Batch, s.reference); err != nil {
+		return 0, 0, s, err
+	}
+	if n < m.Batch && (s.reference == "" || merge) {
+		if merge {
+			merged, err := mergePart(ctx, tx, s)
+			if err != nil {
+				return 0, 0, s, err
+			}
+			n += merged
+		}
 		if err := m.finish(ctx, tx); err != nil {
-			return 0, 0, err
+			return 0, 0, s, err
 		}
 		stage = stageComplete
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, 0, fmt.Errorf("copy records: %w", err)
+		return 0, 0, s, fmt.Errorf("copy records: %w", err)
 	}
-	return n, stage, nil
+	return n, stage, s, nil
 }
 
 // stage says where the migration stands: the checkpoint (old) migrated,
@@ -460,6 +518,9 @@ func (m *Migration) copySchema(ctx context.Context, tx *sql.Tx) error {
 			return fmt.Errorf("create the new file's schema: %w", err)
 		}
 	}
+	if err := chooseSplit(ctx, tx, m.Batch); err != nil {
+		return err
+	}
 	fp, err := Fingerprint(ctx, tx, "old", false)
 	if err != nil {
 		return err
@@ -476,7 +537,7 @@ func (m *Migration) copySchema(ctx context.Context, tx *sql.Tx) error {
 // first (its page is taken again by the indexes): complete, the new file
 // is its own fingerprint.
 func (m *Migration) finish(ctx context.Context, tx *sql.Tx) error {
-	for _, s := range []string{`DROP TABLE main.migrate008_from`, m.Swap, m.Indexes} {
+	for _, s := range []string{`DROP TABLE main.migrate008_from`, `DROP TABLE IF EXISTS main.migrate008_split`, m.Swap, m.Indexes} {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("index the compact records: %w", err)
 		}
@@ -512,11 +573,12 @@ func column(ctx context.Context, tx *sql.Tx, query string) ([]string, error) {
 	return out, rows.Err()
 }
 
-// install copies the complete new file over the checkpoint (rw's one
-// connection) with SQLite's backup, in one write transaction of the
-// checkpoint. conn's write lock on the new file is held meanwhile:
-// another process finishing the same migration waits for it, then finds
-// the checkpoint migrated.
+// install puts the complete new file in the checkpoint's place: renamed
+// over it when no other connection holds it (renameInstall), else copied
+// over it (rw's one connection) with SQLite's backup, in one write
+// transaction of the checkpoint. conn's write lock on the new file is
+// held meanwhile: another process finishing the same migration waits
+// for it, then finds the checkpoint migrated.
 func (m *Migration) install(ctx context.Context, conn *sql.Conn, rw *sql.DB, next string) error {
 	if _, err := conn.ExecContext(ctx, `DETACH DATABASE old`); err != nil {
 		return fmt.Errorf("install %s: %w", next, err)
@@ -537,6 +599,10 @@ func (m *Migration) install(ctx context.Context, conn *sql.Conn, rw *sql.DB, nex
 	if err := m.unchanged(ctx, lock, dst); err != nil {
 		return err
 	}
+	copied, err := os.Stat(next) // the file compared, for renameInstall
+	if err != nil {
+		return fmt.Errorf("install %s: %w", next, err)
+	}
 	src, err := sql.Open("sqlite3", uri(next, "mode=ro"))
 	if err != nil {
 		return fmt.Errorf("install %s: %w", next, err)
@@ -549,6 +615,9 @@ func (m *Migration) install(ctx context.Context, conn *sql.Conn, rw *sql.DB, nex
 	defer sc.Close()
 	if err := sameCopy(ctx, lock, sc); err != nil {
 		return fmt.Errorf("install %s: %w", next, err)
+	}
+	if installed, err := m.renameInstall(ctx, dst, next, copied); installed || err != nil {
+		return err
 	}
 	if err := backup(dst, sc); err != nil {
 		return fmt.Errorf("install %s: %w", next, err)

@@ -33,3 +33,19 @@ func SetBootID(id string) (restore func()) {
 	bootID = func() string { return id }
 	return func() { bootID = old }
 }
+
+// SetPartHook sets the hook called after each batch of migration 008's
+// copy of the records after its split; it returns a function that
+// restores it.
+func SetPartHook(hook func(copied int) error) (restore func()) {
+	old := partHook
+	partHook = hook
+	return func() { partHook = old }
+}
+
+// WALAutocheckpoint is the wal_autocheckpoint of db's writing connection.
+func WALAutocheckpoint(db *DB) (int, error) {
+	var n int
+	err := db.rw.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&n)
+	return n, err
+}

@@ -26,12 +26,11 @@ const name008 = "migrations/008_compact_records.sql"
 // its memory is bounded by it.
 var copyBatch = 50_000
 
-// copyHook and stepHook, when set (tests), are migration 008's
-// compact.Migration.CopyHook and StepHook.
+// Tests set migration 008's hooks: compact.Migration's CopyHook, PartHook, StepHook.
 var (
-	copyHook func(copied int) error
-	stepHook func(step string) error
-	bootID   = compact.BootID // the machine's boot (tests: SetBootID)
+	copyHook, partHook func(copied int) error
+	stepHook           func(step string) error
+	bootID             = compact.BootID // the machine's boot (tests: SetBootID)
 )
 
 // compactRecords is migration 008. A checkpoint without records (a new
@@ -44,7 +43,7 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 		return fmt.Errorf("%s: its marks are missing", name008)
 	}
 	m := &compact.Migration{Path: db.Path, Schema: schema, Swap: swap, Indexes: indexes, AppID: ApplicationID,
-		Batch: copyBatch, Boot: bootID(), CopyHook: copyHook, StepHook: stepHook, Log: db.Log,
+		Batch: copyBatch, Boot: bootID(), CopyHook: copyHook, StepHook: stepHook, PartHook: partHook, Log: db.Log,
 		Guard: db.runHolds,
 		Recorded: func(ctx context.Context, q compact.DBTX, schema string) (bool, error) {
 			return recorded(ctx, q, schema, name008)
@@ -71,7 +70,10 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 		}
 		return compact.RemoveNext(db.Path)
 	}
-	return m.Run(ctx, db.rw)
+	if err = m.Run(ctx, db.rw); err == nil { // a rename install closed the writer's connection
+		_, err = db.rw.ExecContext(ctx, "PRAGMA wal_autocheckpoint = "+strconv.Itoa(walCheckpointPages))
+	}
+	return err
 }
 
 // checkOld is the quick_check of a checkpoint that inspect left to

@@ -156,13 +156,21 @@ var legacy struct {
 }
 
 // legacyMillion writes, once a process, the checkpoint of BenchmarkMigrate1M
-// as erpsync wrote it before migration 008; TestMain removes it.
+// as erpsync wrote it before migration 008; TestMain removes it. With
+// ERPSYNC_LEGACY_1M set, it is that file, kept, and written only when
+// absent: runs alternating two builds copy the same file (its writing
+// takes longer than the migration).
 func legacyMillion(b *testing.B) string {
 	legacy.once.Do(func() {
-		if legacyDir, legacy.err = os.MkdirTemp("", "erpsync-state-legacy-"); legacy.err != nil {
+		if legacy.path = os.Getenv("ERPSYNC_LEGACY_1M"); legacy.path != "" {
+			if _, err := os.Stat(legacy.path); err == nil {
+				return
+			}
+		} else if legacyDir, legacy.err = os.MkdirTemp("", "erpsync-state-legacy-"); legacy.err != nil {
 			return
+		} else {
+			legacy.path = filepath.Join(legacyDir, "legacy.db")
 		}
-		legacy.path = filepath.Join(legacyDir, "legacy.db")
 		legacyCheckpoint(b, legacy.path, func(yield func(state.Outcome) bool) {
 			for i := range 1_000_000 {
 				v := customerValues(i)

@@ -1,0 +1,146 @@
+package compact
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// The install by rename: when no other connection holds the checkpoint,
+// the complete new file, synced, is renamed over it, instead of copied
+// page for page into its WAL and from there into it (twice its size
+// written, and synced). Each step leaves either the old checkpoint or
+// the new one, whole, at its name:
+//
+//  1. the checkpoint leaves WAL mode (journal_mode DELETE: SQLite does
+//     it only when no other connection, of any process, has it open; it
+//     empties and removes the WAL and its shared memory), and is locked
+//     (EXCLUSIVE: nobody reads it from then on); a connection holding
+//     it makes the install the backup's;
+//  2. the new file is given the checkpoint's permissions and synced,
+//     after making sure its name still leads to the file compared
+//     (sameCopy);
+//  3. it is renamed over the checkpoint, and the folder synced;
+//  4. the old file, unlinked, is made unreadable (its header is no
+//     longer SQLite's): a process that opened it before the rename and
+//     waited for the lock fails instead of reading or writing a file no
+//     name leads to; the connection to it is closed, the writer's pool
+//     opens the new file (and puts it in WAL mode) when next used.
+//
+// StepHook is called after steps 1, 2 and 3: "exclusive", "synced",
+// "renamed".
+
+// notSQLite is the header written over the old, unlinked checkpoint.
+var notSQLite = []byte("erpsync: replaced by its migrated copy\x00")
+
+// renameInstall installs the new file (next, whose inode is copied: the
+// one compared) over the checkpoint by renaming it; dst is the
+// checkpoint's writing connection, discarded once installed. installed
+// is false, with no error, when another connection holds the checkpoint,
+// or its path is a symbolic link: nothing changed, the backup installs.
+func (m *Migration) renameInstall(ctx context.Context, dst *sql.Conn, next string, copied os.FileInfo) (installed bool, err error) {
+	st, err := os.Lstat(m.Path)
+	if err != nil || !st.Mode().IsRegular() {
+		return false, nil // a link: renamed over, it would be replaced, not where it leads
+	}
+	var mode string
+	if err := dst.QueryRowContext(ctx, `PRAGMA journal_mode = DELETE`).Scan(&mode); err != nil || mode != "delete" {
+		return false, nil // SQLITE_BUSY: another connection has it open
+	}
+	defer func() {
+		if err != nil || installed {
+			// Closed, not put back in the pool: out of WAL mode, locked,
+			// or on the old file.
+			_ = dst.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	if err := m.exclusive(ctx, dst); err != nil {
+		return false, fmt.Errorf("install %s: %w", next, err)
+	}
+	if err := m.step("exclusive"); err != nil {
+		return false, err
+	}
+	if err := syncCopied(next, copied, st.Mode().Perm()); err != nil {
+		return false, fmt.Errorf("install %s: %w", next, err)
+	}
+	if err := m.step("synced"); err != nil {
+		return false, err
+	}
+	old, err := os.OpenFile(m.Path, os.O_RDWR, 0)
+	if err != nil {
+		return false, fmt.Errorf("install %s: %w", next, err)
+	}
+	defer old.Close()
+	if err := os.Rename(next, m.Path); err != nil {
+		return false, fmt.Errorf("install %s: %w", next, err)
+	}
+	if err := syncDir(m.Path); err != nil {
+		return true, fmt.Errorf("install %s: %w", next, err)
+	}
+	if err := m.step("renamed"); err != nil {
+		return true, err
+	}
+	if _, err := old.WriteAt(notSQLite, 0); err != nil {
+		return true, fmt.Errorf("install %s: mark the old file: %w", next, err)
+	}
+	return true, nil
+}
+
+// exclusive locks the checkpoint, out of WAL mode, for the rename: its
+// EXCLUSIVE lock (waiting for a reader that came in meanwhile), and then
+// still no WAL beside it.
+func (m *Migration) exclusive(ctx context.Context, dst *sql.Conn) error {
+	if _, err := dst.ExecContext(ctx, `BEGIN EXCLUSIVE`); err != nil {
+		return err
+	}
+	var mode string
+	if err := dst.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+		return err
+	}
+	if mode != "delete" {
+		return fmt.Errorf("the checkpoint went back to journal mode %s meanwhile", mode)
+	}
+	for _, p := range []string{m.Path + "-wal", m.Path + "-journal"} {
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s beside the checkpoint (%v)", p, err)
+		}
+	}
+	return nil
+}
+
+// syncCopied syncs the new file at next, given the checkpoint's
+// permissions (perm: SQLite created it 0644), after making sure that its
+// name still leads to the file compared (copied).
+func syncCopied(next string, copied os.FileInfo, perm fs.FileMode) error {
+	f, err := os.OpenFile(next, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !os.SameFile(st, copied) {
+		return errors.New("the new file was replaced meanwhile: not installed")
+	}
+	if err := f.Chmod(perm); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// syncDir syncs the folder of the file at path: its names on disk.
+func syncDir(path string) error {
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return dir.Sync()
+}

@@ -1,0 +1,142 @@
+package state_test
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"erpsync/state"
+)
+
+// TestMigration008RenameInstall: with no other connection to the
+// checkpoint, migration 008 renames the complete new file over it.
+// Stopped (as a kill would) after each step of that install, the file at
+// the checkpoint's name is the old checkpoint, whole (an older erpsync
+// opens it), or the migrated one; the next start migrates it, or finds
+// it migrated.
+func TestMigration008RenameInstall(t *testing.T) {
+	outs := legacyOutcomes()
+	for _, step := range []string{"exclusive", "synced", "renamed"} {
+		t.Run(step, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "old.db")
+			legacyCheckpoint(t, path, slices.Values(outs))
+			errKilled := errors.New("killed")
+			restore := state.SetStepHook(func(s string) error {
+				if s == step {
+					return errKilled
+				}
+				return nil
+			})
+			db := state.NewDB(path)
+			db.Now = func() time.Time { return fixedNow }
+			err := db.Open(ctx)
+			restore()
+			if !errors.Is(err, errKilled) {
+				t.Fatalf("Open stopped by the hook at %s: %v", step, err)
+			}
+			if step != "renamed" {
+				checkLegacy(t, path, len(outs))
+			}
+			db = state.NewDB(path)
+			db.Now = func() time.Time { return fixedNow }
+			if err := db.Open(ctx); err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			checkMigrated(t, db, outs)
+			for _, p := range []string{path + "-migrate008", path + "-migrate008-boot"} {
+				if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("%s left after the migration: %v", p, err)
+				}
+			}
+		})
+	}
+}
+
+// TestMigration008RenameInstallOldFileUnreadable: a connection that
+// opened the checkpoint before its rename over it, and reads only after,
+// finds no database in the old file instead of its old records.
+func TestMigration008RenameInstallOldFileUnreadable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	outs := legacyOutcomes()
+	legacyCheckpoint(t, path, slices.Values(outs))
+	old, err := os.Open(path) // the old file, as an opener before the rename holds it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	db := state.NewDB(path)
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	head := make([]byte, 16)
+	if _, err := old.ReadAt(head, 0); err != nil {
+		t.Fatal(err)
+	}
+	if string(head) == "SQLite format 3\x00" {
+		t.Errorf("the old file, renamed over, still reads as SQLite")
+	}
+}
+
+// TestMigration008RenameInstallWriterPragmas: the writer's connection,
+// closed by the install (it held the old file), comes back with its
+// pragmas: the WAL copied into the file every 10,000 pages, not 1,000.
+func TestMigration008RenameInstallWriterPragmas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	legacyCheckpoint(t, path, slices.Values(legacyOutcomes()))
+	db := state.NewDB(path)
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n, err := state.WALAutocheckpoint(db); err != nil || n != 10000 {
+		t.Errorf("the writer's wal_autocheckpoint after the migration = %d, %v; want 10000", n, err)
+	}
+}
+
+// TestMigration008SymlinkedCheckpoint: a checkpoint reached through a
+// symbolic link is installed over where the link leads (the backup), the
+// link kept: a rename would replace the link.
+func TestMigration008SymlinkedCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	target, link := filepath.Join(dir, "data.db"), filepath.Join(dir, "state.db")
+	outs := legacyOutcomes()
+	legacyCheckpoint(t, target, slices.Values(outs))
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	db := state.NewDB(link)
+	db.Now = func() time.Time { return fixedNow }
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if st, err := os.Lstat(link); err != nil || st.Mode()&fs.ModeSymlink == 0 {
+		t.Fatalf("%s after the migration: %v, %v; want the link kept", link, st.Mode(), err)
+	}
+	checkMigrated(t, db, outs)
+}
+
+// TestMigration008RenameKeepsMode: the migrated checkpoint keeps the
+// old one's permissions (0600 as erpsync creates it), not those SQLite
+// gives the new file.
+func TestMigration008RenameKeepsMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	legacyCheckpoint(t, path, slices.Values(legacyOutcomes()))
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := state.NewDB(path)
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("the migrated checkpoint's mode = %v, %v; want -rw-------", st.Mode(), err)
+	}
+}
