@@ -1,4 +1,4 @@
-package state_test
+package sqlite_test
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/state"
+	"erpsync/state/sqlite"
 )
 
 // TestMigration008RenameInstall: with no other connection to the
@@ -25,13 +25,13 @@ func TestMigration008RenameInstall(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "old.db")
 			legacyCheckpoint(t, path, slices.Values(outs))
 			errKilled := errors.New("killed")
-			restore := state.SetStepHook(func(s string) error {
+			restore := sqlite.SetStepHook(func(s string) error {
 				if s == step {
 					return errKilled
 				}
 				return nil
 			})
-			db := state.NewDB(path)
+			db := sqlite.NewDB(path)
 			db.Now = func() time.Time { return fixedNow }
 			err := db.Open(ctx)
 			restore()
@@ -41,7 +41,7 @@ func TestMigration008RenameInstall(t *testing.T) {
 			if step != "renamed" {
 				checkLegacy(t, path, len(outs))
 			}
-			db = state.NewDB(path)
+			db = sqlite.NewDB(path)
 			db.Now = func() time.Time { return fixedNow }
 			if err := db.Open(ctx); err != nil {
 				t.Fatal(err)
@@ -69,7 +69,7 @@ func TestMigration008RenameInstallOldFileUnreadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer old.Close()
-	db := state.NewDB(path)
+	db := sqlite.NewDB(path)
 	if err := db.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -89,12 +89,12 @@ func TestMigration008RenameInstallOldFileUnreadable(t *testing.T) {
 func TestMigration008RenameInstallWriterPragmas(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
 	legacyCheckpoint(t, path, slices.Values(legacyOutcomes()))
-	db := state.NewDB(path)
+	db := sqlite.NewDB(path)
 	if err := db.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if n, err := state.WALAutocheckpoint(db); err != nil || n != 10000 {
+	if n, err := sqlite.WALAutocheckpoint(db); err != nil || n != 10000 {
 		t.Errorf("the writer's wal_autocheckpoint after the migration = %d, %v; want 10000", n, err)
 	}
 }
@@ -110,7 +110,7 @@ func TestMigration008SymlinkedCheckpoint(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
-	db := state.NewDB(link)
+	db := sqlite.NewDB(link)
 	db.Now = func() time.Time { return fixedNow }
 	if err := db.Open(ctx); err != nil {
 		t.Fatal(err)
@@ -131,7 +131,7 @@ func TestMigration008RenameKeepsMode(t *testing.T) {
 	if err := os.Chmod(path, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db := state.NewDB(path)
+	db := sqlite.NewDB(path)
 	if err := db.Open(ctx); err != nil {
 		t.Fatal(err)
 	}

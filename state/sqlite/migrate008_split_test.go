@@ -1,4 +1,4 @@
-package state_test
+package sqlite_test
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"erpsync/state"
+	"erpsync/state/sqlite"
 )
 
 // stopPartCopy opens the legacy checkpoint at path for migration 008 (a
@@ -19,15 +19,15 @@ func stopPartCopy(t *testing.T, path string) {
 	t.Helper()
 	errKilled := errors.New("killed")
 	armed := true
-	defer state.SetCopyHook(100, nil)()
-	defer state.SetPartHook(func(copied int) error {
+	defer sqlite.SetCopyHook(100, nil)()
+	defer sqlite.SetPartHook(func(copied int) error {
 		if armed && copied == 100 {
 			armed = false
 			return errKilled
 		}
 		return nil
 	})()
-	db := state.NewDB(path)
+	db := sqlite.NewDB(path)
 	db.Now = func() time.Time { return fixedNow }
 	if err := db.Open(ctx); !errors.Is(err, errKilled) {
 		t.Fatalf("Open stopped in the copy after the split: %v", err)
@@ -53,7 +53,7 @@ func TestMigration008SplitCopy(t *testing.T) {
 		t.Errorf("the new file holds %d records, %d of them after the split's first: want the first part only", below, above)
 	}
 	checkLegacy(t, path, len(outs))
-	db := state.NewDB(path)
+	db := sqlite.NewDB(path)
 	db.Now = func() time.Time { return fixedNow }
 	if err := db.Open(ctx); err != nil {
 		t.Fatal(err)
@@ -96,8 +96,8 @@ func TestMigration008PartOfAnotherCopy(t *testing.T) {
 	if err := os.Remove(path + "-migrate008"); err != nil {
 		t.Fatal(err)
 	}
-	defer state.SetCopyHook(100, nil)() // split again
-	db := state.NewDB(path)
+	defer sqlite.SetCopyHook(100, nil)() // split again
+	db := sqlite.NewDB(path)
 	db.Now = func() time.Time { return fixedNow }
 	if err := db.Open(ctx); err != nil {
 		t.Fatal(err)
