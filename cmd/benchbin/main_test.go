@@ -42,7 +42,8 @@ func TestRun_EveryFigure(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	o := options{rows: 100, dir: filepath.Join(dir, "work"), bin: bin, pairs: 2, plans: 2, concurrency: 4, csvdiff: fake}
+	o := options{rows: 100, dir: filepath.Join(dir, "work"), bin: bin, pairs: 2, plans: 2, concurrency: 4, csvdiff: fake,
+		before: filepath.Join(bin, "erpsync")} // the same binary, as the code before a change
 	if err := run(context.Background(), o, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
@@ -57,6 +58,9 @@ func TestRun_EveryFigure(t *testing.T) {
 		regexp.MustCompile("first `run` of day 1 after the last import: "),
 		regexp.MustCompile(`\| 2 \| \d+\.\d\d s \| \d+\.\d\d s \| \d+\.\d\d s \| \d+\.\d\d× \| \d+\.\d\d× \|`),
 		regexp.MustCompile(`plan ÷ floor: median \d+\.\d\d×.*; plan ÷ csvdiff: median \d+\.\d\d×`),
+		// -before: the other binary's plan in each round, beside this one's.
+		regexp.MustCompile(`\| 2 \| \d+\.\d\d s \| \d+\.\d\d s \| \d+\.\d\d× \| \d+\.\d\d× \| \d+\.\d\d× \|`),
+		regexp.MustCompile(`plan ÷ plan before: median \d+\.\d\d×; before ÷ floor: median \d+\.\d\d×; before ÷ csvdiff: median \d+\.\d\d×`),
 	} {
 		if !want.MatchString(text) {
 			t.Errorf("no %s in:\n%s", want, text)

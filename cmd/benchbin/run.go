@@ -17,6 +17,7 @@ type options struct {
 	rows              int
 	day1, day2        string
 	dir, bin, csvdiff string
+	before            string // another erpsync: its plan too, in each round
 	pairs, plans      int
 	concurrency       int
 }
@@ -56,6 +57,7 @@ func run(ctx context.Context, o options, w io.Writer) (err error) {
 		return err
 	}
 	printRounds(w, rounds)
+	printBefore(w, rounds)
 	return nil
 }
 
