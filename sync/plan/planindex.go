@@ -337,32 +337,28 @@ func (pl *planner) absentOnly(cp Checkpoint) Checkpoint {
 	return absentCheckpoint{Checkpoint: cp, ranges: rr, ix: &pl.refs}
 }
 
-// Hashes streams the stretches that hold an absent reference, in order.
-// A stretch is read from its fence to the next, whatever the checkpoint
-// holds there now. The stretches are read on every core, absentWindow
-// at a time, and streamed in order once read: a day-2 plan of a million
-// rows reads some 5,000 of them after the export, a query each.
+// Hashes streams the stretches that hold an absent reference, in order,
+// each read from its fence to the next, whatever the checkpoint holds
+// there now: absentWindow at a time on every core (some 5,000 queries
+// after the export of a day 2 of a million rows).
 func (c absentCheckpoint) Hashes(ctx context.Context, fn func(ref, hash string) error) error {
-	ix := c.ix
+	ix, read := c.ix, make([][][2]string, absentWindow)
 	var stretches []int
 	for f := range ix.fences {
 		if ix.absentIn(f*fenceEvery, min((f+1)*fenceEvery, len(ix.keys))) {
 			stretches = append(stretches, f)
 		}
 	}
-	type refHash struct{ ref, hash string }
-	read := make([][]refHash, min(len(stretches), absentWindow))
 	for len(stretches) > 0 {
 		window := stretches[:min(len(stretches), absentWindow)]
 		stretches = stretches[len(window):]
 		err := cores.Each(ctx, len(window), func(ctx context.Context, i int) error {
 			f, to := window[i], ""
-			if f+1 < len(ix.fences) {
+			if read[i] = read[i][:0]; f+1 < len(ix.fences) {
 				to = ix.fences[f+1]
 			}
-			read[i] = read[i][:0]
 			return c.ranges.HashesBetween(ctx, ix.fences[f], to, func(ref, hash string) error {
-				read[i] = append(read[i], refHash{ref, hash})
+				read[i] = append(read[i], [2]string{ref, hash})
 				return nil
 			})
 		})
@@ -371,7 +367,7 @@ func (c absentCheckpoint) Hashes(ctx context.Context, fn func(ref, hash string) 
 		}
 		for _, stretch := range read[:len(window)] {
 			for _, r := range stretch {
-				if err := fn(r.ref, r.hash); err != nil {
+				if err := fn(r[0], r[1]); err != nil {
 					return err
 				}
 			}
@@ -380,9 +376,7 @@ func (c absentCheckpoint) Hashes(ctx context.Context, fn func(ref, hash string) 
 	return nil
 }
 
-// absentWindow is how many absent stretches are read at once (a few
-// hundred kilobytes of references and hashes).
-const absentWindow = 256
+const absentWindow = 256 // absent stretches read at once
 
 // absentIn reports whether a managed entry between positions lo and hi
 // was met by no row.
