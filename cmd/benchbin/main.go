@@ -35,6 +35,8 @@ func main() {
 	flag.IntVar(&o.pairs, "pairs", 2, "raw rate and import pairs")
 	flag.IntVar(&o.plans, "plans", 3, "rounds of floor, plan and csvdiff")
 	flag.IntVar(&o.concurrency, "concurrency", 8, "crm.concurrency of the import, and requests at once of the raw rate")
+	flag.StringVar(&o.before, "before", "", "another erpsync binary (the code before a change): its plan of day 2 runs in each round too, the order rotating")
+	flag.StringVar(&o.planConfig, "plan-config", "", "an erpsync config whose checkpoint and CRM (running) the plan rounds use: no raw rate, no import, no run")
 	flag.StringVar(&o.csvdiff, "csvdiff", "", "csvdiff binary (default: csvdiff on PATH, else $HOME/go/bin/csvdiff; none: left out)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

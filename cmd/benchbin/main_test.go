@@ -21,28 +21,10 @@ func TestRun_EveryFigure(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: builds and runs the binaries")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "bin")
-	if err := os.Mkdir(bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	// The binaries of the build cache (linked once), linked into -bin.
-	paths, err := testbin.Paths(t.Context(), dir, "erpsync/cmd/erpsync", "erpsync/cmd/crmsim", "erpsync/cmd/genexport")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for pkg, exe := range paths {
-		if err := os.Symlink(exe, filepath.Join(bin, path.Base(pkg))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// A csvdiff stand-in: it reads the two files.
-	fake := filepath.Join(dir, "csvdiff")
-	if err := os.WriteFile(fake, []byte("#!/bin/sh\ncat \"$1\" \"$2\" >/dev/null\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir, bin, fake := linkBinaries(t)
 	var out strings.Builder
-	o := options{rows: 100, dir: filepath.Join(dir, "work"), bin: bin, pairs: 2, plans: 2, concurrency: 4, csvdiff: fake}
+	o := options{rows: 100, dir: filepath.Join(dir, "work"), bin: bin, pairs: 2, plans: 2, concurrency: 4, csvdiff: fake,
+		before: filepath.Join(bin, "erpsync")} // the same binary, as the code before a change
 	if err := run(context.Background(), o, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
@@ -57,9 +39,68 @@ func TestRun_EveryFigure(t *testing.T) {
 		regexp.MustCompile("first `run` of day 1 after the last import: "),
 		regexp.MustCompile(`\| 2 \| \d+\.\d\d s \| \d+\.\d\d s \| \d+\.\d\d s \| \d+\.\d\d× \| \d+\.\d\d× \|`),
 		regexp.MustCompile(`plan ÷ floor: median \d+\.\d\d×.*; plan ÷ csvdiff: median \d+\.\d\d×`),
+		// -before: the other binary's plan in each round, beside this one's.
+		regexp.MustCompile(`\| 2 \| \d+\.\d\d s \| \d+\.\d\d s \| \d+\.\d\d× \| \d+\.\d\d× \| \d+\.\d\d× \|`),
+		regexp.MustCompile(`plan ÷ plan before: median \d+\.\d\d×; before ÷ floor: median \d+\.\d\d×; before ÷ csvdiff: median \d+\.\d\d×`),
 	} {
 		if !want.MatchString(text) {
 			t.Errorf("no %s in:\n%s", want, text)
 		}
+	}
+}
+
+// linkBinaries links the build cache's erpsync, crmsim and genexport
+// (linked once) into dir/bin, and writes a csvdiff stand-in that reads
+// its two files.
+func linkBinaries(t *testing.T) (dir, bin, csvdiff string) {
+	t.Helper()
+	dir = t.TempDir()
+	bin = filepath.Join(dir, "bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	paths, err := testbin.Paths(t.Context(), dir, "erpsync/cmd/erpsync", "erpsync/cmd/crmsim", "erpsync/cmd/genexport")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pkg, exe := range paths {
+		if err := os.Symlink(exe, filepath.Join(bin, path.Base(pkg))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	csvdiff = filepath.Join(dir, "csvdiff")
+	if err := os.WriteFile(csvdiff, []byte("#!/bin/sh\ncat \"$1\" \"$2\" >/dev/null\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir, bin, csvdiff
+}
+
+// Guarantee: -plan-config measures the plan rounds alone, on the
+// checkpoint and the running CRM of a config: no raw rate, no import.
+func TestRun_PlanConfigOnly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds and runs the binaries")
+	}
+	dir, bin, fake := linkBinaries(t)
+	s, err := startSim(bin, filepath.Join(dir, "crmsim.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.stop()
+	cfg, err := writeConfig(filepath.Join(dir, "planned"), s.URL, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	o := options{rows: 100, dir: filepath.Join(dir, "work"), bin: bin, pairs: 2, plans: 2, csvdiff: fake, planConfig: cfg}
+	if err := run(context.Background(), o, &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	text := out.String()
+	if strings.Contains(text, "import ÷ raw") || strings.Contains(text, "first `run`") {
+		t.Errorf("a raw rate or an import measured with -plan-config:\n%s", text)
+	}
+	if !regexp.MustCompile(`plan ÷ floor: median \d+\.\d\d×`).MatchString(text) {
+		t.Errorf("no plan rounds in:\n%s", text)
 	}
 }

@@ -10,6 +10,7 @@ import (
 // round is one floor, plan and csvdiff of day 2, in a rotating order.
 type round struct {
 	floor, plan, csvdiff measure // csvdiff's wall is 0 when it was left out
+	before               measure // -before's plan; its wall is 0 without -before
 	load                 string  // at the round's end
 }
 
@@ -38,6 +39,12 @@ func (b *bench) planRounds(ctx context.Context) ([]round, error) {
 				}
 				return b.csvdiff(ctx, csvdiff, &r.csvdiff)
 			},
+		}
+		if b.o.before != "" {
+			steps = append(steps, func() (err error) {
+				r.before, err = runChild(ctx, b.log("plan-before"), b.o.before, "plan", "-config", b.config, "-file", b.o.day2)
+				return err
+			})
 		}
 		for j := range steps {
 			if err := steps[(j+k)%len(steps)](); err != nil {
@@ -88,4 +95,31 @@ func printRounds(w io.Writer, rounds []round) {
 		fmt.Fprintf(w, "; plan ÷ csvdiff: median %.2f× (target ≤ 0.5×)", median(xPeer))
 	}
 	fmt.Fprintf(w, "; plan peak RSS: %s at most (target ≤ 150 MiB)\n", mib(peak))
+}
+
+// printBefore prints, with -before, each round's plan by the binary
+// before beside the plan of this one, and the same ratios of both.
+func printBefore(w io.Writer, rounds []round) {
+	if len(rounds) == 0 || rounds[0].before.wall == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\n| round | plan before | plan | plan ÷ before | before ÷ floor | before ÷ csvdiff | before CPU | plan CPU | before peak RSS | plan peak RSS | load after |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+	var xBefore, xFloor, xPeer []float64
+	for i, r := range rounds {
+		xb, xf := r.plan.wall.Seconds()/r.before.wall.Seconds(), r.before.wall.Seconds()/r.floor.wall.Seconds()
+		xBefore, xFloor = append(xBefore, xb), append(xFloor, xf)
+		xp := "-"
+		if r.csvdiff.wall > 0 {
+			x := r.before.wall.Seconds() / r.csvdiff.wall.Seconds()
+			xp, xPeer = fmt.Sprintf("%.2f×", x), append(xPeer, x)
+		}
+		fmt.Fprintf(w, "| %d | %s | %s | %.2f× | %.2f× | %s | %s | %s | %s | %s | %s |\n", i+1, seconds(r.before.wall), seconds(r.plan.wall),
+			xb, xf, xp, seconds(r.before.cpu), seconds(r.plan.cpu), mib(r.before.maxRSS), mib(r.plan.maxRSS), r.load)
+	}
+	fmt.Fprintf(w, "\nplan ÷ plan before: median %.2f×; before ÷ floor: median %.2f×", median(xBefore), median(xFloor))
+	if len(xPeer) > 0 {
+		fmt.Fprintf(w, "; before ÷ csvdiff: median %.2f×", median(xPeer))
+	}
+	fmt.Fprintln(w)
 }

@@ -17,6 +17,8 @@ type options struct {
 	rows              int
 	day1, day2        string
 	dir, bin, csvdiff string
+	before            string // another erpsync: its plan too, in each round
+	planConfig        string // the plan rounds only, on this config's checkpoint and CRM
 	pairs, plans      int
 	concurrency       int
 }
@@ -40,22 +42,34 @@ func run(ctx context.Context, o options, w io.Writer) (err error) {
 	o = b.o // with what prepare filled in
 	fmt.Fprintf(w, "benchbin: %d rows, concurrency %d, binaries in %s, work in %s; load average %s\n",
 		b.rows, o.concurrency, o.bin, o.dir, loadAverage())
-	pairs, err := b.importPairs(ctx)
-	if err != nil {
+	if o.planConfig != "" {
+		b.config = o.planConfig
+	} else if err := b.importAndRun(ctx); err != nil {
 		return err
 	}
-	printPairs(w, pairs)
-	after, err := runChild(ctx, b.log("run-day1"), b.binary("erpsync"), "run", "-config", b.config, "-file", o.day1)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\nfirst `run` of day 1 after the last import: %.2f s, %.2f CPU s, peak RSS %s; load average %s\n",
-		after.wall.Seconds(), after.cpu.Seconds(), mib(after.maxRSS), loadAverage())
 	rounds, err := b.planRounds(ctx)
 	if err != nil {
 		return err
 	}
 	printRounds(w, rounds)
+	printBefore(w, rounds)
+	return nil
+}
+
+// importAndRun measures the pairs, then the first run of day 1 after
+// the last import, whose checkpoint and crmsim the plan rounds use.
+func (b *bench) importAndRun(ctx context.Context) error {
+	pairs, err := b.importPairs(ctx)
+	if err != nil {
+		return err
+	}
+	printPairs(b.w, pairs)
+	after, err := runChild(ctx, b.log("run-day1"), b.binary("erpsync"), "run", "-config", b.config, "-file", b.o.day1)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b.w, "\nfirst `run` of day 1 after the last import: %.2f s, %.2f CPU s, peak RSS %s; load average %s\n",
+		after.wall.Seconds(), after.cpu.Seconds(), mib(after.maxRSS), loadAverage())
 	return nil
 }
 

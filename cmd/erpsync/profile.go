@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
 // startProfiles writes a CPU profile to $ERPSYNC_CPUPROFILE and, when the
@@ -13,9 +14,12 @@ import (
 // allocated, and what was live at the last collection) to
 // $ERPSYNC_MEMPROFILE, so that a command is
 // profiled as the binary runs it (process start, the checkpoint's open and
-// all) and not only as a benchmark. The returned stop is always safe to call.
+// all) and not only as a benchmark; and an execution trace (go tool trace:
+// which goroutine ran on which core, when the cores were idle) to
+// $ERPSYNC_TRACE. The returned stop is always safe to call.
 func startProfiles(stderr io.Writer) (stop func()) {
 	cpuPath, memPath := os.Getenv("ERPSYNC_CPUPROFILE"), os.Getenv("ERPSYNC_MEMPROFILE")
+	stopTrace := startTrace(stderr, os.Getenv("ERPSYNC_TRACE"))
 	var cpu *os.File
 	if cpuPath != "" {
 		f, err := os.Create(cpuPath)
@@ -31,6 +35,7 @@ func startProfiles(stderr io.Writer) (stop func()) {
 		}
 	}
 	return func() {
+		stopTrace()
 		if cpu != nil {
 			pprof.StopCPUProfile()
 			cpu.Close()
@@ -48,5 +53,27 @@ func startProfiles(stderr io.Writer) (stop func()) {
 		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
 			fmt.Fprintf(stderr, "erpsync: heap profile %s: %v\n", memPath, err)
 		}
+	}
+}
+
+// startTrace writes the runtime's execution trace to path until the
+// returned stop; nothing when path is "".
+func startTrace(stderr io.Writer, path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		if err = trace.Start(f); err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "erpsync: trace %s: %v\n", path, err)
+		return func() {}
+	}
+	return func() {
+		trace.Stop()
+		f.Close()
 	}
 }

@@ -56,7 +56,8 @@ type Reader struct {
 	csv    *csv.Reader
 	dec    gocsv.SimpleDecoder
 	check  *textCheck
-	offset int // lines skipped before the current csv.Reader started
+	plain  *plainLines // the plain lines, read before encoding/csv sees them
+	offset int         // lines skipped before the current csv.Reader started
 	limit  *fieldLimit
 	guard  guardMode // how the raw bytes are checked
 }
@@ -143,7 +144,11 @@ func (r *Reader) restart(enc encoding.Encoding, skip int) error {
 		}
 	}
 	r.limit = newFieldLimit(br, byte(r.Delimiter), skip+1)
-	r.csv = csv.NewReader(r.limit)
+	// One buffer for the plain lines and encoding/csv, which reads the
+	// others from it (plainline.go).
+	buf := bufio.NewReaderSize(&sticky{r: r.limit}, sniffSize)
+	r.csv = csv.NewReader(buf)
+	r.plain = newPlainLines(buf, r.Delimiter)
 	r.csv.Comma = r.Delimiter
 	r.csv.FieldsPerRecord = -1
 	// ReuseRecord: the cells are copied, by Next into a slice of the
@@ -170,13 +175,16 @@ func (r *Reader) NextInto(slab []string, perSlab int) (Record, []string, error) 
 		rec, err := r.rows()
 		return rec, slab, err
 	}
+	if slab, fields, line, ok := r.plain.next(slab, perSlab); ok {
+		return Record{Line: line + r.offset, Fields: fields, Clean: !r.check.dirty}, slab, nil
+	}
 	fields, err := r.dec.GetCSVRow()
 	if err == io.EOF {
 		return Record{}, slab, io.EOF
 	}
 	if pe := parseError(err); pe != nil {
-		start := pe.StartLine + r.offset
-		end := pe.Line + r.offset
+		start := r.plain.csvThrough(pe.StartLine, pe.Line) + r.offset
+		end := start + pe.Line - pe.StartLine
 		rec := Record{Line: start, Err: errors.New(describeParseError(pe))}
 		if end > start {
 			// An unclosed quote swallowed the lines after it: read on from
@@ -190,18 +198,24 @@ func (r *Reader) NextInto(slab []string, perSlab int) (Record, []string, error) 
 	if err != nil {
 		return Record{}, slab, err
 	}
-	line, _ := r.csv.FieldPos(0)
-	line += r.offset
-	if cap(slab)-len(slab) < len(fields) {
-		size := len(fields) // Next: the record's own
-		if slab != nil {
-			size = max(size*perSlab, 2*cap(slab)) // a batch's
-		}
-		slab = make([]string, 0, size)
-	}
+	line := r.plain.csvRecord(r.csv, fields) + r.offset
+	slab = growSlab(slab, len(fields), perSlab)
 	at := len(slab)
 	slab = append(slab, fields...)
 	return Record{Line: line, Fields: slab[at:len(slab):len(slab)], Clean: !r.check.dirty}, slab, nil
+}
+
+// growSlab returns slab, or a new one when it has no room for need more
+// cells: of need (Next: the record's own), else of perSlab records.
+func growSlab(slab []string, need, perSlab int) []string {
+	if cap(slab)-len(slab) >= need {
+		return slab
+	}
+	size := need
+	if slab != nil {
+		size = max(size*perSlab, 2*cap(slab)) // a batch's
+	}
+	return make([]string, 0, size)
 }
 
 // MapColumns tells a workbook's reader which cells the mapping reads:

@@ -1,0 +1,146 @@
+package records
+
+// Plain lines (issue 25 §3: a plan at most 3× the bare read). Nearly
+// every line of an export holds no quote: its record is its text cut at
+// each delimiter. encoding/csv spends most of a read on such lines,
+// field by field (an IndexRune, a copy into its buffer, an index and a
+// position for each cell); here a line is found with one search of the
+// buffered text, checked for a quote with another, made one string, and
+// cut into cells sliced from it, which go straight into the caller's
+// slab. A line that holds a quote, a line longer than what is buffered,
+// the last line of a file without its line end, and any read error are
+// left to encoding/csv, which reads on from the same buffer: the records,
+// their lines and errors are those encoding/csv alone gives
+// (FuzzReader_PlainLines holds the two to each other).
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"io"
+	"strings"
+)
+
+// plainLines reads the plain lines of a CSV stream from the buffer that
+// its csv.Reader reads too, and keeps the stream's line count across the
+// two.
+type plainLines struct {
+	buf   *bufio.Reader
+	delim byte // 0: no plain line is read (a delimiter beyond ASCII)
+	// lines is how many lines of the stream were read, by either;
+	// csvLines how many of them encoding/csv has counted by the end of
+	// its last record.
+	lines, csvLines int
+}
+
+// noPlainLines makes every reader leave every record to encoding/csv:
+// the tests' reference for plain lines.
+var noPlainLines = false
+
+// newPlainLines follows buf, the buffer of a csv.Reader of delimiter
+// delim.
+func newPlainLines(buf *bufio.Reader, delim rune) *plainLines {
+	p := &plainLines{buf: buf}
+	if !noPlainLines && delim > 0 && delim < 0x80 && delim != '"' && delim != '\r' && delim != '\n' {
+		p.delim = byte(delim)
+	}
+	return p
+}
+
+// next reads the next record when it is a plain line, after the empty
+// lines before it (encoding/csv skips them): its cells are appended to
+// slab (growSlab's, of perSlab records), and line is the stream's line
+// it is on (1 for the first). ok false leaves the record, and the empty
+// lines before it, to encoding/csv.
+func (p *plainLines) next(slab []string, perSlab int) (_ []string, fields []string, line int, ok bool) {
+	if p.delim == 0 {
+		return slab, nil, 0, false
+	}
+	for {
+		text, ok := p.peekLine()
+		if !ok {
+			return slab, nil, 0, false
+		}
+		content := text[:len(text)-1]
+		if n := len(content); n > 0 && content[n-1] == '\r' {
+			content = content[:n-1] // \r\n, as encoding/csv reads it
+		}
+		if len(content) > 0 && bytes.IndexByte(content, '"') >= 0 {
+			return slab, nil, 0, false
+		}
+		p.buf.Discard(len(text))
+		p.lines++
+		if len(content) == 0 {
+			continue // an empty line: skipped
+		}
+		slab = growSlab(slab, bytes.Count(content, []byte{p.delim})+1, perSlab)
+		start := len(slab)
+		slab = cut(slab, string(content), p.delim)
+		return slab, slab[start:len(slab):len(slab)], p.lines, true
+	}
+}
+
+// peekLine returns the next line, its line end included, as buffered:
+// ok false when the buffer holds no whole line even once filled (a line
+// longer than the buffer, the file's last line without a line end, a
+// read error).
+func (p *plainLines) peekLine() ([]byte, bool) {
+	b, _ := p.buf.Peek(p.buf.Buffered())
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i+1], true
+	}
+	b, _ = p.buf.Peek(p.buf.Size()) // fills it; an error is encoding/csv's to meet
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i+1], true
+	}
+	return nil, false
+}
+
+// cut appends s's cells, cut at each delim, to slab (which has room).
+func cut(slab []string, s string, delim byte) []string {
+	from := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == delim {
+			slab = append(slab, s[from:i])
+			from = i + 1
+		}
+	}
+	return append(slab, s[from:])
+}
+
+// csvRecord accounts for a record that encoding/csv read (fields, its
+// last cell last): the stream's line it starts on.
+func (p *plainLines) csvRecord(c *csv.Reader, fields []string) int {
+	start, _ := c.FieldPos(0)
+	end, _ := c.FieldPos(len(fields) - 1)
+	end += strings.Count(fields[len(fields)-1], "\n") // a quoted cell's lines
+	return p.csvThrough(start, end)
+}
+
+// csvThrough accounts for encoding/csv's read through its line end
+// (its count), of a record or an error from its line start: it returns
+// the stream's line of start.
+func (p *plainLines) csvThrough(start, end int) int {
+	line := p.lines + start - p.csvLines
+	p.lines += end - p.csvLines
+	p.csvLines = end
+	return line
+}
+
+// sticky gives its reader's first error again at every later read: a
+// Peek of the buffer above it takes a read error out of the buffer
+// (bufio.Reader returns an error once), and encoding/csv must still meet
+// it where its read gets to it (source.max_bytes, a field too long, EOF).
+type sticky struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sticky) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.r.Read(p)
+	s.err = err
+	return n, err
+}

@@ -1,0 +1,206 @@
+package records
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"unicode/utf8"
+)
+
+// TestReader_PlainLinesSkipCSV: a file without a quote is read without
+// encoding/csv (plainline.go): its csv.Reader never reads a byte. Its
+// records and lines are those encoding/csv gives (FuzzReader_PlainLines).
+func TestReader_PlainLinesSkipCSV(t *testing.T) {
+	text := "reference;name\r\nA;Alpha\r\n\r\nB;Beta;\n\n;\nC;\"Gamma\"\n"
+	r := plainReader(t, text, ";", false)
+	defer r.Close()
+	var got []string
+	for range 3 { // the header, A and B: plain lines
+		rec, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%d %q", rec.Line, rec.Fields))
+	}
+	if n := r.csv.InputOffset(); n != 0 {
+		t.Errorf("encoding/csv read %d bytes of plain lines", n)
+	}
+	want := []string{`1 ["reference" "name"]`, `2 ["A" "Alpha"]`, `4 ["B" "Beta" ""]`}
+	if !slices.Equal(got, want) {
+		t.Errorf("records %v, want %v", got, want)
+	}
+	if got, want := readAll(r), readAll(plainReader(t, text, ";", true))[3:]; !slices.Equal(got, want) {
+		t.Errorf("then %v, want %v (encoding/csv alone)", got, want)
+	}
+}
+
+// plainReader reads text; off: every record through encoding/csv, as
+// before plain lines.
+func plainReader(t testing.TB, text, delimiter string, off bool) *Reader {
+	return plainReaderOf(t, func() io.Reader { return strings.NewReader(text) }, delimiter, off)
+}
+
+func plainReaderOf(t testing.TB, src func() io.Reader, delimiter string, off bool) *Reader {
+	t.Helper()
+	if off {
+		noPlainLines = true
+		defer func() { noPlainLines = false }()
+	}
+	r, err := newReader(func() (io.ReadCloser, error) { return io.NopCloser(src()), nil }, "auto", delimiter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// readAll is every record of r, as text: line, cells, error; then the
+// error that ended the read. A record said Clean must be: no NUL, only
+// UTF-8 (the buffers read ahead differ: Clean may end sooner, on a later
+// record's text).
+func readAll(r *Reader) []string {
+	defer r.Close()
+	var out []string
+	var slab []string
+	for range 100_000 {
+		var rec Record
+		var err error
+		rec, slab, err = r.NextInto(slab, 4)
+		if err != nil {
+			var fl *FieldTooLongError
+			if errors.As(err, &fl) {
+				return append(out, fmt.Sprintf("field too long, line %d, header %v", fl.Line, fl.Header))
+			}
+			return append(out, "end: "+err.Error())
+		}
+		if rec.Clean && slices.ContainsFunc(rec.Fields, func(f string) bool { return checkCell(f) != nil }) {
+			out = append(out, "said Clean:")
+		}
+		out = append(out, fmt.Sprintf("%d %q %v", rec.Line, rec.Fields, rec.Err))
+	}
+	return append(out, "bounded")
+}
+
+// plainCases are texts where plain lines meet encoding/csv's.
+var plainCases = []string{
+	"a,b\n1,2\n",
+	"a,b\r\n1,2\r\n\r\n3,4",
+	"a,b\n1,2\r",
+	"a,b\n\n\n1,\"x\ny\"\n2,3\n\n",
+	"a,b\n1,\"unterminated\n2,3\n4,5\n",
+	"a,b\n1,x\"y\n2,3\n",
+	"a,b\n1,\"x\"y\n2,\"multi\r\nline\"\n3,4\n",
+	"a,b\n\r\n\r\r\n1,\r2\n,\n,,\n",
+	"\n\na,b\n1,2",
+	"a;b\n1;2\n\"3\";4\n5;6\n",
+	"a,b\n" + strings.Repeat("x", 70_000) + ",1\n2,3\n",
+	"a,b\n1,\"" + strings.Repeat("y\n", 40_000) + "\"\n2,3\n",
+	"a,b\n1,\x00\xff\n2,\u00e9\n",
+}
+
+// FuzzReader_PlainLines: for any text, delimiter and read sizes, the
+// records, their lines, errors and Clean, and the error that ends the
+// read, are those of encoding/csv alone.
+func FuzzReader_PlainLines(f *testing.F) {
+	for _, c := range plainCases {
+		f.Add([]byte(c), byte(','), uint16(0))
+		f.Add([]byte(c), byte(';'), uint16(3))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, delim byte, chunk uint16) {
+		d := string([]byte{delim})
+		if delim == 0 || delim == '\\' || delim >= 0x80 {
+			d = ","
+		}
+		src := func() io.Reader {
+			if chunk == 0 {
+				return bytes.NewReader(data)
+			}
+			return &pieces{data: data, size: int(chunk)}
+		}
+		got := readAll(plainReaderOf(t, src, d, false))
+		want := readAll(plainReaderOf(t, src, d, true))
+		if !slices.Equal(got, want) {
+			t.Errorf("delimiter %q, pieces of %d: plain lines read\n%s\nencoding/csv alone\n%s", d, chunk,
+				strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+}
+
+// TestReader_PlainLinesAsCSV runs the fuzz's cases, one byte a read too.
+func TestReader_PlainLinesAsCSV(t *testing.T) {
+	for _, c := range plainCases {
+		for _, d := range []string{",", ";", "\t"} {
+			got := readAll(plainReader(t, c, d, false))
+			if want := readAll(plainReader(t, c, d, true)); !slices.Equal(got, want) {
+				t.Errorf("%q by %q: plain lines read\n%s\nencoding/csv alone\n%s", c, d, strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		}
+		one := func() io.Reader { return iotest.OneByteReader(strings.NewReader(c)) }
+		if got, want := readAll(plainReaderOf(t, one, ",", false)), readAll(plainReaderOf(t, one, ",", true)); !slices.Equal(got, want) {
+			t.Errorf("%q a byte a read: plain lines read\n%s\nencoding/csv alone\n%s", c, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+// TestReader_PlainLinesReadError: a read error that its source gives
+// once (then EOF) ends the read where encoding/csv alone meets it.
+func TestReader_PlainLinesReadError(t *testing.T) {
+	for _, c := range plainCases {
+		for cutAt := range len(c) + 1 {
+			src := func() io.Reader { return &failOnce{data: []byte(c[:cutAt])} }
+			got, want := readAll(plainReaderOf(t, src, ",", false)), readAll(plainReaderOf(t, src, ",", true))
+			if !slices.Equal(got, want) {
+				t.Fatalf("%q cut at %d: plain lines read\n%s\nencoding/csv alone\n%s", c, cutAt, strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			if cutAt > 200 {
+				break
+			}
+		}
+	}
+}
+
+// failOnce reads data, then fails once, then ends.
+type failOnce struct {
+	data   []byte
+	failed bool
+}
+
+func (f *failOnce) Read(b []byte) (int, error) {
+	if len(f.data) > 0 {
+		n := copy(b, f.data)
+		f.data = f.data[n:]
+		return n, nil
+	}
+	if !f.failed {
+		f.failed = true
+		return 0, errors.New("a read failed")
+	}
+	return 0, io.EOF
+}
+
+// checkCell refuses a NUL and bytes that are not UTF-8.
+func checkCell(f string) error {
+	if strings.IndexByte(f, 0) >= 0 || !utf8.ValidString(f) {
+		return errors.New("not clean")
+	}
+	return nil
+}
+
+// pieces reads data size bytes at a time at most.
+type pieces struct {
+	data []byte
+	size int
+}
+
+func (p *pieces) Read(b []byte) (int, error) {
+	if len(p.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b[:min(len(b), p.size)], p.data)
+	p.data = p.data[n:]
+	return n, nil
+}
