@@ -13,6 +13,7 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/state"
+	"erpsync/state/sqlite"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/guard"
 	"erpsync/sync/plan/plantest"
@@ -23,7 +24,7 @@ import (
 // stretches ran at once: the first read waits (10 s at most) for a
 // second to begin.
 type overlapDB struct {
-	*state.DB
+	*sqlite.DB
 	active  atomic.Int32
 	waited  atomic.Bool
 	both    chan struct{}
@@ -52,7 +53,7 @@ func (o *overlapDB) HashesBetween(ctx context.Context, from, to string, fn func(
 func TestBuildPlan_AbsentStretchesOnEveryCore(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	ctx := context.Background()
-	db := state.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
 	if err := db.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
