@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"erpsync/state/compact"
+	"erpsync/state/prepared"
 )
 
 // The operations of an outcome.
@@ -80,13 +81,18 @@ type Writer struct {
 	flushes []chan error
 	closed  bool // no more Put
 	err     error
+	end     func() error // at the goroutine's end: closes the statements kept
 }
 
 // NewWriter returns a writer that commits every batch outcomes or every
 // interval, whichever comes first (defaults: 500 and 250 ms). Its
 // goroutine is started by Start or Run, or else by the first Put or Flush.
 func (db *DB) NewWriter(batch int, every time.Duration) *Writer {
-	return NewBatchWriter(db.writeOutcomes, batch, every)
+	stmts := prepared.New(db.rw, sqlSaveRecord, sqlClearFailure, sqlSaveFailure, sqlKeepCopy, sqlDeleteRecord,
+		insertHistorySQL(historySizes[0]), insertHistorySQL(historySizes[1]), insertHistorySQL(historySizes[2]))
+	w := NewBatchWriter(func(ctx context.Context, b []Outcome) error { return db.writeOutcomes(ctx, stmts, b) }, batch, every)
+	w.end = stmts.Close
+	return w
 }
 
 // BatchFunc records a batch of outcomes, in order, at once (one
@@ -231,6 +237,9 @@ func (w *Writer) signal() {
 
 func (w *Writer) loop() {
 	defer close(w.done)
+	if w.end != nil {
+		defer w.end()
+	}
 	t := time.NewTicker(w.every)
 	defer t.Stop()
 	for {
@@ -281,7 +290,7 @@ func (w *Writer) writeQueued(last bool) {
 	}
 }
 
-// Statements of the writer, prepared once per batch transaction.
+// Statements of the writer, prepared once per writer (prepared.Set).
 const (
 	sqlSaveRecord = `INSERT INTO records (reference, hash, vals, crm_id, crm_last_updated, crm_vals, pushed_at, row_sum)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -299,11 +308,12 @@ const (
 )
 
 // writeOutcomes records a batch, in order, in one transaction.
-func (db *DB) writeOutcomes(ctx context.Context, batch []Outcome) error {
+func (db *DB) writeOutcomes(ctx context.Context, stmts *prepared.Set, batch []Outcome) error {
 	var ft *compact.Tx
+	stmts.Ready(ctx) // outside the transaction, which holds the pool's one connection
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		ft = db.fields.Begin(ctx, tx)
-		bw := &batchWriter{ctx: ctx, tx: tx, now: db.Now().Unix(), stmts: map[string]*sql.Stmt{}, fields: ft}
+		bw := &batchWriter{ctx: ctx, tx: stmts.Begin(tx), now: db.Now().Unix(), fields: ft}
 		var err error
 		if bw.failing, err = failingAmong(ctx, tx, batch); err != nil {
 			return fmt.Errorf("read failures: %w", err)
@@ -313,7 +323,7 @@ func (db *DB) writeOutcomes(ctx context.Context, batch []Outcome) error {
 				return fmt.Errorf("%s of %s: %w", o.Op, o.Reference, err)
 			}
 		}
-		return insertHistory(ctx, tx, BatchHistory(batch))
+		return insertHistory(ctx, bw.tx, BatchHistory(batch))
 	})
 	if err != nil {
 		return db.fail("write checkpoint", err)
@@ -324,10 +334,9 @@ func (db *DB) writeOutcomes(ctx context.Context, batch []Outcome) error {
 
 // batchWriter writes the outcomes of one batch transaction.
 type batchWriter struct {
-	ctx   context.Context
-	tx    *sql.Tx
-	now   int64
-	stmts map[string]*sql.Stmt // prepared once per transaction, closed with it
+	ctx context.Context
+	tx  *prepared.Tx // the writer's statements, in the transaction
+	now int64
 	// failing are the references of the batch with a stored failure: a
 	// success clears only those (most outcomes have none to clear).
 	failing map[string]bool
@@ -336,15 +345,7 @@ type batchWriter struct {
 }
 
 func (bw *batchWriter) exec(query string, args ...any) error {
-	st := bw.stmts[query]
-	if st == nil {
-		var err error
-		if st, err = bw.tx.PrepareContext(bw.ctx, query); err != nil {
-			return err
-		}
-		bw.stmts[query] = st
-	}
-	_, err := st.ExecContext(bw.ctx, args...)
+	_, err := bw.tx.ExecContext(bw.ctx, query, args...)
 	return err
 }
 
