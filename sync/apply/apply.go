@@ -47,6 +47,10 @@ type Options struct {
 	// Rows reads the export again: a lean plan's upserts (plan.Options.Lean)
 	// take their customers from it, wave by wave.
 	Rows plan.Rows
+	// Lines, when set, reads the export again mapping only the rows of
+	// the lines keep accepts: what a lean wave reads instead of Rows
+	// (Plan.WaveLines), its other rows not mapped at all.
+	Lines func(keep func(line int) bool) plan.Rows
 	// History, when set, makes the customers' history events of an
 	// answered write: its outcome carries them to the recorder
 	// (state.Outcome.History), saved in the same transaction.
@@ -109,8 +113,12 @@ func (a *applier) waves(ctx context.Context, p *plan.Plan) error {
 		return a.record(ctx, act, a.outcome(act), 0, plan.ErrExportChanged)
 	}
 	for i := range p.UpsertWaves() {
+		rows := a.opt.Rows
+		if keep := p.WaveLines(i); keep != nil && a.opt.Lines != nil {
+			rows = a.opt.Lines(keep)
+		}
 		err := a.sendWave(ctx, func(send plan.Send) error {
-			return p.SendUpserts(ctx, i, a.opt.Rows, send, changed)
+			return p.SendUpserts(ctx, i, rows, send, changed)
 		})
 		if err != nil {
 			return err
