@@ -545,9 +545,7 @@ func (r *run) noteRowErrors(p *plan.Plan) {
 // flushes the outcomes to the checkpoint (in a dry run, nowhere).
 func (r *run) apply(ctx context.Context, p *plan.Plan) error {
 	j := r.j
-	// 1,000 outcomes a commit (or 250 ms): half the commits of 500, and
-	// room for 4,000 queued while a commit copies the WAL (issue 25 §3).
-	writer := j.State.NewWriter(1000, 250*time.Millisecond)
+	writer := j.State.NewWriter(500, 250*time.Millisecond)
 	events := r.startHistory(ctx, writer, p) // the run's drift and refused rows, first
 	ended := func() {}
 	if j.OnApply != nil {
