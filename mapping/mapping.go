@@ -166,6 +166,7 @@ type layout struct {
 	parentCol, imageIdx int   // cols' parentCustomer, the export's imageFile column; -1: not mapped
 	summed              []int // the cells a row sum covers (summedCells)
 	lazy                *lazyRead
+	keep                func(line int) bool // nil: every row is mapped; else those of its lines (ReadLines)
 }
 
 // value returns the value at position i of vals, "" when i is -1.
@@ -208,7 +209,7 @@ func (sc *scratch) cellValue(m *Mapping, c column, cell string) (string, error) 
 // Read streams the export at path and calls fn once per data row, in file
 // order. An unusable file returns a *FileError before fn is ever called.
 func (m *Mapping) Read(ctx context.Context, path string, fn func(Row) error) (Stats, error) {
-	st, err := m.read(ctx, path, false, fn)
+	st, err := m.read(ctx, path, false, nil, fn)
 	if errors.Is(err, errStop) {
 		err = nil
 	}
@@ -222,14 +223,26 @@ func (m *Mapping) Read(ctx context.Context, path string, fn func(Row) error) (St
 // Its Stats count a lazy row as a customer, even one that Map finds
 // invalid.
 func (m *Mapping) ReadLazy(ctx context.Context, path string, fn func(Row) error) (Stats, error) {
-	st, err := m.read(ctx, path, true, fn)
+	st, err := m.read(ctx, path, true, nil, fn)
 	if errors.Is(err, errStop) {
 		err = nil
 	}
 	return st, err
 }
 
-func (m *Mapping) read(ctx context.Context, path string, lazy bool, fn func(Row) error) (st Stats, err error) {
+// ReadLines is Read, mapping only the rows whose line keep accepts
+// (concurrently: it must be safe for that): the others are given with
+// their line alone, no customer and no error, and count as customers in
+// its Stats. An import's wave reads the export again for its own rows.
+func (m *Mapping) ReadLines(ctx context.Context, path string, keep func(line int) bool, fn func(Row) error) (Stats, error) {
+	st, err := m.read(ctx, path, false, keep, fn)
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	return st, err
+}
+
+func (m *Mapping) read(ctx context.Context, path string, lazy bool, keep func(int) bool, fn func(Row) error) (st Stats, err error) {
 	r, err := m.openExport(ctx, path) // CSV, .gz, .zip or .xlsx (mapping/records)
 	if err != nil && ctx.Err() != nil {
 		return st, ctx.Err() // interrupted: the file is not to blame
@@ -298,6 +311,7 @@ func (m *Mapping) read(ctx context.Context, path string, lazy bool, fn func(Row)
 	if lazy {
 		lay.lazy = &lazyRead{m: m, sheet: r.Sheet}
 	}
+	lay.keep = keep
 	return m.mapRows(ctx, r, lay, st, fn)
 }
 

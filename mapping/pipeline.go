@@ -159,6 +159,10 @@ func (m *Mapping) mapBatches(lay *layout, work <-chan *batch) {
 		}
 		rows := b.rows[:0]
 		for _, rec := range b.recs {
+			if lay.keep != nil && !lay.keep(rec.Line) {
+				rows = append(rows, Row{Line: rec.Line}) // not asked for: not mapped
+				continue
+			}
 			rows = append(rows, bounded(m.row(lay, rec, sc)))
 		}
 		b.rows = rows

@@ -75,6 +75,7 @@ type Writer struct {
 	flushes []chan error
 	closed  bool // no more Put
 	err     error
+	end     func() error // at the goroutine's end (EndWith)
 }
 
 // BatchFunc records a batch of outcomes, in order, at once (one
@@ -94,6 +95,14 @@ func NewBatchWriter(write BatchFunc, batch int, every time.Duration) *Writer {
 	return &Writer{write: write, batch: batch, every: every, maxQueue: 4 * batch,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		drained: make(chan struct{})}
+}
+
+// EndWith has end run when the writer's goroutine ends: a checkpoint's
+// statements, kept prepared from one batch to the next, closed. Call it
+// before the writer starts.
+func (w *Writer) EndWith(end func() error) *Writer {
+	w.end = end
+	return w
 }
 
 // Start starts the writer's goroutine if it is not running yet. The
@@ -219,6 +228,9 @@ func (w *Writer) signal() {
 
 func (w *Writer) loop() {
 	defer close(w.done)
+	if w.end != nil {
+		defer w.end()
+	}
 	t := time.NewTicker(w.every)
 	defer t.Stop()
 	for {

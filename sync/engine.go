@@ -554,7 +554,7 @@ func (r *run) apply(ctx context.Context, p *plan.Plan) error {
 	start := time.Now()
 	sum, err := apply.Run(ctx, p, j.send, writer, apply.Options{
 		RunID: r.out.RunID, Concurrency: j.Settings.Concurrency, MaxFailures: j.Settings.MaxFailures,
-		CountryCode: mapping.CountryCode, Rows: exportRows(ctx, j), History: events,
+		CountryCode: mapping.CountryCode, Rows: exportRows(ctx, j), Lines: exportLines(ctx, j), History: events,
 		Done: func(res apply.Result) {
 			r.report.Add(res)
 			if j.OnResult != nil {
@@ -711,6 +711,17 @@ func RunCounts(o *Outcome) map[string]int {
 
 // exportRows streams the job's export through the mapping.
 func exportRows(ctx context.Context, j Job) plan.Rows { return ExportRows(ctx, j.Mapping, j.File) }
+
+// exportLines streams the job's export, mapping only the rows of the
+// lines keep accepts (a lean wave's: apply.Options.Lines).
+func exportLines(ctx context.Context, j Job) func(keep func(int) bool) plan.Rows {
+	return func(keep func(int) bool) plan.Rows {
+		return func(fn func(mapping.Row) error) error {
+			_, err := j.Mapping.ReadLines(ctx, j.File, keep, fn)
+			return err
+		}
+	}
+}
 
 // ExportRows streams an export through a mapping.
 func ExportRows(ctx context.Context, m *mapping.Mapping, path string) plan.Rows {

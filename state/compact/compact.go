@@ -52,9 +52,13 @@ func AppendDiff(b []byte, vals, crm map[string]string, ids IDs) ([]byte, error) 
 	if len(crm) == 0 && len(vals) > 0 {
 		return append(b, noCRM), nil
 	}
+	met := 0 // the CRM's fields met among vals
 	for k, v := range vals {
 		cv, ok := crm[k]
-		if ok && Text(cv) == Text(v) {
+		if ok {
+			met++
+		}
+		if ok && (cv == v || Text(cv) == Text(v)) {
 			continue
 		}
 		id, err := ids(k)
@@ -66,6 +70,9 @@ func AppendDiff(b []byte, vals, crm map[string]string, ids IDs) ([]byte, error) 
 		} else {
 			b = appendEntry(b, id, cv, true)
 		}
+	}
+	if met == len(crm) {
+		return b, nil // every field of the CRM's is one of vals
 	}
 	for k, cv := range crm {
 		if _, ok := vals[k]; ok {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"erpsync/state"
+	"erpsync/state/prepared"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -22,7 +24,7 @@ func (db *DB) SaveHistory(ctx context.Context, events []state.Event, keepSince t
 				return err
 			}
 		}
-		return insertHistory(ctx, tx, events)
+		return insertHistory(ctx, prepared.New(nil).Begin(tx), events)
 	})
 	if err != nil {
 		return 0, db.fail("record history", err)
@@ -78,24 +80,24 @@ func pruneHistory(ctx context.Context, tx *sql.Tx, cutoff int64) (int64, error) 
 
 // historyBatch is how many events one INSERT adds: a nightly run's ten
 // thousand events are some 160 statements, not ten thousand (11
-// parameters an event, far below SQLite's limit of 32,766).
+// parameters an event, far below SQLite's limit of 32,766); the rest
+// goes 8, then 1, a statement (each prepared once by a writer: its
+// statements, historySizes).
 const historyBatch = 64
+
+// historySizes are the events an INSERT adds, largest first.
+var historySizes = []int{historyBatch, 8, 1}
 
 // historyColumns are the columns of an event's row, in INSERT order.
 const historyColumns = `reference, run_id, at, kind, op, file, line, changes, status, answer, policy`
 
-// insertHistory adds events, historyBatch a statement: one statement
-// prepared for the full batches, one for the rest.
-func insertHistory(ctx context.Context, tx *sql.Tx, events []state.Event) error {
-	var full *sql.Stmt
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
+// insertHistory adds events, as many a statement as historySizes allow,
+// each statement prepared once in tx (prepared.Tx: once per writer).
+func insertHistory(ctx context.Context, tx prepared.Conn, events []state.Event) error {
 	args := make([]any, 0, 11*historyBatch)
 	for len(events) > 0 {
-		n := min(len(events), historyBatch)
+		i := slices.IndexFunc(historySizes, func(n int) bool { return n <= len(events) })
+		n := historySizes[i]
 		args = args[:0]
 		for _, e := range events[:n] {
 			changes, err := state.EncodeChanges(e.Changes)
@@ -105,18 +107,7 @@ func insertHistory(ctx context.Context, tx *sql.Tx, events []state.Event) error 
 			args = append(args, e.Reference, e.RunID, unix(e.At), e.Kind, e.Op, e.File, e.Line,
 				changes, e.Status, e.Answer, e.Policy)
 		}
-		var err error
-		switch {
-		case n < historyBatch:
-			_, err = tx.ExecContext(ctx, insertHistorySQL(n), args...)
-		case full == nil:
-			if full, err = tx.PrepareContext(ctx, insertHistorySQL(n)); err == nil {
-				_, err = full.ExecContext(ctx, args...)
-			}
-		default:
-			_, err = full.ExecContext(ctx, args...)
-		}
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, insertHistorySQL(n), args...); err != nil {
 			return err
 		}
 		events = events[n:]

@@ -10,16 +10,20 @@ import (
 
 	"erpsync/state"
 	"erpsync/state/compact"
+	"erpsync/state/prepared"
 )
 
 // NewWriter returns a writer that commits every batch outcomes or every
 // interval, whichever comes first (defaults: 500 and 250 ms). Its
 // goroutine is started by Start or Run, or else by the first Put or Flush.
 func (db *DB) NewWriter(batch int, every time.Duration) *state.Writer {
-	return state.NewBatchWriter(db.writeOutcomes, batch, every)
+	stmts := prepared.New(db.rw, sqlSaveRecord, sqlClearFailure, sqlSaveFailure, sqlKeepCopy, sqlDeleteRecord,
+		insertHistorySQL(historySizes[0]), insertHistorySQL(historySizes[1]), insertHistorySQL(historySizes[2]))
+	write := func(ctx context.Context, b []state.Outcome) error { return db.writeOutcomes(ctx, stmts, b) }
+	return state.NewBatchWriter(write, batch, every).EndWith(stmts.Close)
 }
 
-// Statements of the writer, prepared once per batch transaction.
+// Statements of the writer, prepared once per writer (prepared.Set).
 const (
 	sqlSaveRecord = `INSERT INTO records (reference, hash, vals, crm_id, crm_last_updated, crm_vals, pushed_at, row_sum)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -37,11 +41,12 @@ const (
 )
 
 // writeOutcomes records a batch, in order, in one transaction.
-func (db *DB) writeOutcomes(ctx context.Context, batch []state.Outcome) error {
+func (db *DB) writeOutcomes(ctx context.Context, stmts *prepared.Set, batch []state.Outcome) error {
 	var ft *compact.Tx
+	stmts.Ready(ctx) // outside the transaction, which holds the pool's one connection
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		ft = db.fields.Begin(ctx, tx)
-		bw := &batchWriter{ctx: ctx, tx: tx, now: db.Now().Unix(), stmts: map[string]*sql.Stmt{}, fields: ft}
+		bw := &batchWriter{ctx: ctx, tx: stmts.Begin(tx), now: db.Now().Unix(), fields: ft}
 		var err error
 		if bw.failing, err = failingAmong(ctx, tx, batch); err != nil {
 			return fmt.Errorf("read failures: %w", err)
@@ -51,7 +56,7 @@ func (db *DB) writeOutcomes(ctx context.Context, batch []state.Outcome) error {
 				return fmt.Errorf("%s of %s: %w", o.Op, o.Reference, err)
 			}
 		}
-		return insertHistory(ctx, tx, state.BatchHistory(batch))
+		return insertHistory(ctx, bw.tx, state.BatchHistory(batch))
 	})
 	if err != nil {
 		return db.fail("write checkpoint", err)
@@ -62,10 +67,9 @@ func (db *DB) writeOutcomes(ctx context.Context, batch []state.Outcome) error {
 
 // batchWriter writes the outcomes of one batch transaction.
 type batchWriter struct {
-	ctx   context.Context
-	tx    *sql.Tx
-	now   int64
-	stmts map[string]*sql.Stmt // prepared once per transaction, closed with it
+	ctx context.Context
+	tx  *prepared.Tx // the writer's statements, in the transaction
+	now int64
 	// failing are the references of the batch with a stored failure: a
 	// success clears only those (most outcomes have none to clear).
 	failing map[string]bool
@@ -74,15 +78,7 @@ type batchWriter struct {
 }
 
 func (bw *batchWriter) exec(query string, args ...any) error {
-	st := bw.stmts[query]
-	if st == nil {
-		var err error
-		if st, err = bw.tx.PrepareContext(bw.ctx, query); err != nil {
-			return err
-		}
-		bw.stmts[query] = st
-	}
-	_, err := st.ExecContext(bw.ctx, args...)
+	_, err := bw.tx.ExecContext(bw.ctx, query, args...)
 	return err
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 
 	"erpsync/mapping"
 )
@@ -55,6 +56,29 @@ func (p *Plan) SendUpserts(ctx context.Context, i int, rows Rows, send Send, cha
 		return errors.New("apply: a lean plan needs apply.Options.Rows to read its rows")
 	}
 	return p.lean.reread(ctx, i, rows, send, changed)
+}
+
+// WaveLines says which lines of the export hold wave i's upserts, for
+// the new read of a lean plan's wave (SendUpserts), which needs no other
+// row mapped; safe for concurrent use. Nil when the plan is not lean.
+func (p *Plan) WaveLines(i int) func(line int) bool {
+	if p.lean == nil {
+		return nil
+	}
+	start, end := p.lean.wave(i)
+	lo, hi := math.MaxInt, -1
+	for j := start; j < end; j++ {
+		lo, hi = min(lo, int(p.lean.rows[j].line)), max(hi, int(p.lean.rows[j].line))
+	}
+	bits := make([]uint64, max(0, hi-lo)/64+1)
+	for j := start; j < end; j++ {
+		n := int(p.lean.rows[j].line) - lo
+		bits[n/64] |= 1 << (n % 64)
+	}
+	return func(line int) bool {
+		n := line - lo
+		return line >= lo && line <= hi && bits[n/64]&(1<<(n%64)) != 0
+	}
 }
 
 // SendDeletes gives send the deletes of wave i (of Deletes) not settled

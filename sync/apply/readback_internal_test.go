@@ -1,0 +1,63 @@
+package apply
+
+import (
+	"context"
+	"maps"
+	"reflect"
+	"testing"
+
+	"erpsync/mapping"
+	"erpsync/sync/crm"
+	"erpsync/sync/crm/crmsim/simtest"
+	"erpsync/sync/plan/plantest"
+	"erpsync/sync/refresh"
+)
+
+// Guarantee: an upsert's answer is read back as it always was: readBack
+// gives refresh.CRMValues of the customer's fields, and the values it
+// returns to compare find the differences Differences finds between all
+// that was sent and all the CRM holds (crmsim over loopback answers each
+// write). When the CRM holds every value as the very text sent, the
+// values sent are the CRM's, the map itself: none is made.
+func TestReadBack_AsCRMValuesAndDifferences(t *testing.T) {
+	sim := simtest.Serve(t, simtest.Setup{})
+	client, err := crm.NewClient(crm.Config{BaseURL: sim.URL, Concurrency: 1, Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	for _, tc := range []struct {
+		name   string
+		fields []string
+		same   bool // held as sent, byte for byte
+	}{
+		{"held as sent", []string{"email=a@example.com", "billingCountry=DE", "creditLimit=5000.5", "onHold=true"}, true},
+		{"cleared values held as the CRM clears them", []string{"email=", "creditLimit=", "onHold="}, false},
+		{"a category by reference, read back as one", []string{"categoryId=jewelry"}, true},
+		{"a number stored otherwise", []string{"dueDateConfigNumber=030"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := plantest.Cust(2, "RB-"+tc.name, tc.fields...).Customer
+			got, err := client.Upsert(context.Background(), c.Reference, crm.UpsertForm(c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			values := c.Fields()
+			crmValues, other := readBack(got, c, values, mapping.CountryCode)
+			want := refresh.CRMValues(got, c.FieldNames(), mapping.CountryCode)
+			if !maps.Equal(crmValues, want) {
+				t.Errorf("CRM values %v, want %v", crmValues, want)
+			}
+			if d, w := refresh.Differences(other, crmValues), refresh.Differences(values, want); !reflect.DeepEqual(d, w) {
+				t.Errorf("differences %v, want %v", d, w)
+			}
+			same := reflect.ValueOf(crmValues).UnsafePointer() == reflect.ValueOf(values).UnsafePointer()
+			if same != tc.same || (same && other != nil) {
+				t.Errorf("CRM values are the values sent: %v (compared: %v), want %v", same, other, tc.same)
+			}
+			if !maps.Equal(values, c.Fields()) {
+				t.Errorf("the values sent were changed: %v", values)
+			}
+		})
+	}
+}
