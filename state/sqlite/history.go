@@ -3,12 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"erpsync/state"
 	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"time"
+
+	"erpsync/state"
 )
 
 // SaveHistory adds events and prunes those before keepSince, in one
