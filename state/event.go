@@ -3,9 +3,10 @@ package state
 import (
 	"context"
 	"encoding/json"
-	"erpsync/state/changes"
 	"fmt"
 	"time"
+
+	"erpsync/state/changes"
 )
 
 // Event is one thing erpsync did or saw of a customer: a run's create,

@@ -3,7 +3,7 @@
 // whether that holder is gone (its process no longer runs, or, where it
 // cannot be seen, its lock not renewed for StaleAfter), and a held Lock
 // renewed every Heartbeat until Release. Where the holder is recorded is
-// the checkpoint's: LockHooks (package state keeps it in SQLite, memstate
+// the checkpoint's: LockHooks (package state/sqlite keeps it in SQLite, memstate
 // in memory).
 package runlock
 

@@ -4,11 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"erpsync/state"
 	"errors"
 	"fmt"
 	"math"
 	"time"
+
+	"erpsync/state"
 )
 
 // knownIn is every known customer, as (reference, crm_id, crm_last_updated,

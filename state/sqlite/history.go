@@ -3,14 +3,15 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"erpsync/state"
-	"erpsync/state/prepared"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"time"
+
+	"erpsync/state"
+	"erpsync/state/prepared"
 )
 
 // SaveHistory adds events and prunes those before keepSince, in one

@@ -2,8 +2,9 @@ package sqlite
 
 import (
 	"context"
-	"erpsync/state"
 	"fmt"
+
+	"erpsync/state"
 )
 
 // RunEvents returns the first limit events a run saved, in order. One run

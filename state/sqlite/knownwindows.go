@@ -2,8 +2,9 @@ package sqlite
 
 import (
 	"context"
-	"erpsync/state"
 	"time"
+
+	"erpsync/state"
 )
 
 // KnownWindows cuts [from, until) into consecutive windows holding about

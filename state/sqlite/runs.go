@@ -3,8 +3,9 @@ package sqlite
 import (
 	"context"
 	"encoding/json"
-	"erpsync/state"
 	"fmt"
+
+	"erpsync/state"
 )
 
 // StartRun records a run's start (status running) and returns its id.

@@ -3,8 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"erpsync/state"
 	"errors"
+
+	"erpsync/state"
 )
 
 // SyncedLast reports whether the last run recorded took this very export

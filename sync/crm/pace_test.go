@@ -22,6 +22,7 @@ import (
 // (no burst saved up: the CRM's window saves none for it). crmsim counts
 // the refusals; no time is measured.
 func TestClient_PacedAtTheRateLimit(t *testing.T) {
+	t.Parallel() // 4 s at the rate limit, waiting; its own crmsim, it shares nothing
 	const rate, n = 50, 200
 	ts := simtest.Serve(t, simtest.Setup{Options: crmsim.Options{Latency: 10 * time.Millisecond},
 		Front: func(sim *crmsim.Server) http.Handler { return crmsim.RateLimit(sim, rate, nil) }})
