@@ -60,7 +60,7 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 	defer restoreMemory()
 	res, err := reconcile.Run(ctx, sync.ExportRows(ctx, j.mapping, path), j.client, cp, reconcile.Options{
 		Concurrency: j.cfg.CRM.Concurrency, Tolerance: j.cfg.Reconcile.Tolerance, CountryCode: mapping.CountryCode,
-		MaxErrors: j.cfg.Reports.MaxErrors, Fields: j.cfg.Sync.Fields, Sized: setMemory, SpillDir: spill,
+		MaxErrors: j.cfg.Reports.MaxErrors, Fields: j.cfg.Sync.Fields, Limit: setMemory, SpillDir: spill,
 	})
 	if err != nil {
 		return err
@@ -96,17 +96,17 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 	return nil
 }
 
-// reconcileMemory returns what sets the process's soft memory limit for
-// a reconciliation of an export of refs references against a CRM of
-// customers (reconcile.MemoryLimit), unless GOMEMLIMIT is set in the
-// environment, and what restores the limit before.
-func reconcileMemory() (set func(refs, customers int), restore func()) {
+// reconcileMemory returns what sets the process's soft memory limit to
+// what a reconciliation holds at each step (reconcile.MemoryLimitOf),
+// unless GOMEMLIMIT is set in the environment, and what restores the
+// limit before.
+func reconcileMemory() (set func(bytes int64), restore func()) {
 	before := int64(-1)
-	set = func(refs, customers int) {
+	set = func(bytes int64) {
 		if os.Getenv("GOMEMLIMIT") != "" {
 			return
 		}
-		if was := debug.SetMemoryLimit(reconcile.MemoryLimit(refs, customers)); before < 0 {
+		if was := debug.SetMemoryLimit(bytes); before < 0 {
 			before = was
 		}
 	}

@@ -76,22 +76,48 @@ type Options struct {
 	SpillDir string
 	// Sized, when set, is told how many references the export holds once
 	// it is read (customers 0), then again with how many customers the
-	// CRM holds once its listing knows: the command sets its memory limit
-	// by them (MemoryLimit).
+	// CRM holds once its listing knows.
 	Sized func(refs, customers int)
+	// Limit, when set, is told the Go memory the reconciliation aims to
+	// stay within (MemoryLimitOf what it holds) once the export is read,
+	// again once the listing knows the CRM's count, and again once the
+	// listing is compared and its entries let go: the command sets it as
+	// its soft memory limit.
+	Limit func(bytes int64)
 }
 
-// MemoryLimit is the Go memory a reconciliation of an export of refs
-// references against a CRM of customers aims to stay within (the command
-// sets it as its soft limit, GOMEMLIMIT): its index takes some 53 bytes
-// a reference (the export's entry 32, the reference ~10, 4 to find where
-// it ends and 8 to find it) and 24 a customer listed (its entry; 16 more
-// for one that differs, whose copy is spilled to a file), the pages being
-// decoded a few MB; the limit leaves the collector some room above that,
-// pointer-free memory that it marks without scanning. At 4,000,000 of
-// each: 430 MiB, for a process that must stay within 500 MiB.
+// Size is what a reconciliation holds at once, as MemoryLimitOf counts
+// it.
+type Size struct {
+	// Index is the bytes of the export's index: an entry of 32 bytes a
+	// reference, its bytes, where they end, and its slot in the table
+	// (some 55 bytes a reference of 9 characters).
+	Index int64
+	// Customers is how many customers the CRM holds while it is listed
+	// and compared: an entry of 24 bytes each (16 more for a record that
+	// differs: where its copy was spilled).
+	Customers int
+	// Items is the report's items once the listing is compared: those
+	// made and those to make of the records still to compare (their
+	// fields compared one by one).
+	Items int
+}
+
+// MemoryLimitOf is the Go memory a reconciliation holding s aims to stay
+// within: what it holds, pointer-free memory that the collector marks
+// without scanning, and 40 MiB above that for the pages being decoded,
+// the export's rows being mapped and the collector's room. An item takes
+// some 800 bytes (its differences, the values compared).
+func MemoryLimitOf(s Size) int64 {
+	return 40<<20 + s.Index + 25*int64(s.Customers) + 800*int64(s.Items)
+}
+
+// MemoryLimit is MemoryLimitOf a listing of customers against an export
+// of refs references of some 9 characters each: 56 bytes a reference and
+// 25 a customer. At 4,000,000 of each: 348 MiB, for a process that must
+// stay within 500 MiB.
 func MemoryLimit(refs, customers int) int64 {
-	return 64<<20 + 54*int64(refs) + 42*int64(customers)
+	return MemoryLimitOf(Size{Index: 56 * int64(refs), Customers: customers})
 }
 
 // Checkpoint is what a reconciliation reads of the checkpoint to
@@ -237,13 +263,17 @@ func Run(ctx context.Context, rows plan.Rows, api refresh.Lister, cp Checkpoint,
 	if opt.Sized != nil {
 		opt.Sized(x.len(), 0)
 	}
+	limit(opt, Size{Index: x.bytes()})
 	res.CreditMapped = x.creditMapped
 	start := time.Now()
 	res.ListedAt = start.UTC().Truncate(time.Second)
 	side := newCRMSide(x, opt.CountryCode)
 	side.dir = opt.SpillDir
-	if opt.Sized != nil {
-		side.sized = func(customers int) { opt.Sized(x.len(), customers) }
+	side.sized = func(customers int) {
+		if opt.Sized != nil {
+			opt.Sized(x.len(), customers)
+		}
+		limit(opt, Size{Index: x.bytes(), Customers: customers})
 	}
 	defer side.close()
 	listing, err := refresh.ListInto(ctx, api, opt.Concurrency, opt.PageSize, side)
@@ -259,11 +289,13 @@ func Run(ctx context.Context, rows plan.Rows, api refresh.Lister, cp Checkpoint,
 	if err != nil {
 		return nil, err
 	}
-	j := &judge{res: res, x: x, side: side, cp: cp, failures: failures, opt: opt, refused: refused, pendingCur: map[int32]string{}}
+	j := &judge{res: res, x: x, side: side, cp: cp, failures: failures, opt: opt, refused: refused}
 	pending, err := j.classify(ctx)
 	if err != nil {
 		return nil, err
 	}
+	side.release() // what is left to compare is in pending
+	limit(opt, Size{Index: x.bytes(), Items: len(res.Items) + pending.left})
 	if err := j.detail(ctx, rows, pending); err != nil {
 		return nil, err
 	}
@@ -273,6 +305,13 @@ func Run(ctx context.Context, rows plan.Rows, api refresh.Lister, cp Checkpoint,
 	slices.SortFunc(res.Items, func(a, b Item) int { return cmp.Compare(a.Reference, b.Reference) })
 	res.roundTotals()
 	return res, nil
+}
+
+// limit tells opt.Limit the memory limit of a reconciliation holding s.
+func limit(opt Options, s Size) {
+	if opt.Limit != nil {
+		opt.Limit(MemoryLimitOf(s))
+	}
 }
 
 // readERP indexes the export. Its invalid rows go into the result, as
@@ -389,10 +428,8 @@ type judge struct {
 	// (learnt: whether it was looked for).
 	defaultCur string
 	learnt     bool
-	// cur is the currency of the reference being counted (tally), and
-	// pendingCur that of each pending one, by export entry.
-	cur        string
-	pendingCur map[int32]string
+	// cur is the currency of the reference being counted (tally).
+	cur string
 }
 
 // tally counts a comparison's item (nil: a match) in the summary and in
@@ -410,12 +447,12 @@ func (j *judge) tally(item *Item) {
 }
 
 // classify counts the totals and every reference whose status the
-// entries tell; it returns where the spill file holds the CRM copies of
-// the references whose fields must be compared one by one, by export
+// entries tell; it returns the references whose fields must be compared
+// one by one: where the spill file holds their CRM copies, by export
 // entry.
-func (j *judge) classify(ctx context.Context) (map[int32]int64, error) {
+func (j *judge) classify(ctx context.Context) (*pendingRows, error) {
 	seen := make([]uint64, (j.x.len()+63)/64) // bit i: export entry i was listed
-	pending := map[int32]int64{}
+	pending := &pendingRows{}
 	for k := range j.side.entries {
 		c := &j.side.entries[k]
 		if c.exp < 0 {
@@ -428,7 +465,8 @@ func (j *judge) classify(ctx context.Context) (map[int32]int64, error) {
 		seen[c.exp/64] |= 1 << (c.exp % 64)
 		e := j.x.entry(c.exp)
 		j.res.totalERP(e, j.x.curs[cmp.Or(e.cur, c.cur)])
-		j.cur = j.x.curs[cmp.Or(e.cur, c.cur)]
+		cur := cmp.Or(e.cur, c.cur)
+		j.cur = j.x.curs[cur]
 		off, kept := j.side.keptOff(c)
 		switch {
 		case j.conflict(j.x.refs.ref(c.exp), kept):
@@ -445,8 +483,7 @@ func (j *judge) classify(ctx context.Context) (map[int32]int64, error) {
 		case !kept:
 			return nil, fmt.Errorf("reconcile %s: the CRM's copy was not kept", j.x.refs.ref(c.exp))
 		default:
-			pending[c.exp] = off
-			j.pendingCur[c.exp] = j.cur
+			pending.add(c.exp, cur, off)
 		}
 	}
 	for i := range int32(j.x.len()) {
@@ -457,6 +494,7 @@ func (j *judge) classify(ctx context.Context) (map[int32]int64, error) {
 			return nil, err
 		}
 	}
+	pending.seal()
 	return pending, nil
 }
 
@@ -538,8 +576,8 @@ func (j *judge) defaultCurrency(ctx context.Context) (string, error) {
 
 // detail reads the export again and compares, field by field, the rows
 // that were not equal at a glance.
-func (j *judge) detail(ctx context.Context, rows plan.Rows, pending map[int32]int64) error {
-	if len(pending) == 0 {
+func (j *judge) detail(ctx context.Context, rows plan.Rows, pending *pendingRows) error {
+	if pending.left == 0 {
 		return nil
 	}
 	err := rows(func(row mapping.Row) error {
@@ -548,23 +586,26 @@ func (j *judge) detail(ctx context.Context, rows plan.Rows, pending map[int32]in
 		}
 		c := row.Customer
 		i, ok := j.x.refs.lookup(c.Reference)
-		off, wanted := pending[i]
-		if !ok || !wanted || int(j.x.entry(i).line) != c.Line {
+		if !ok {
+			return nil
+		}
+		p := pending.find(i)
+		if p == nil || int(j.x.entry(i).line) != c.Line {
 			return nil
 		}
 		if _, h, _ := j.x.hashRow(c); h != j.x.entry(i).hash {
 			return fmt.Errorf("the export changed while it was reconciled: line %d (%s)", c.Line, c.Reference)
 		}
-		delete(pending, i)
-		copyCRM, err := j.side.copyAt(off)
+		pending.markDone(p)
+		copyCRM, err := j.side.copyAt(p.off)
 		if err != nil {
 			return fmt.Errorf("reconcile %s: %w", c.Reference, err)
 		}
-		j.cur = j.pendingCur[i]
+		j.cur = j.x.curs[p.cur]
 		return j.item(ctx, c.Reference, &erpSide{line: c.Line, fields: c.Fields()}, copyCRM)
 	})
-	if err == nil && len(pending) > 0 {
-		err = fmt.Errorf("the export changed while it was reconciled: %d rows not found again", len(pending))
+	if err == nil && pending.left > 0 {
+		err = fmt.Errorf("the export changed while it was reconciled: %d rows not found again", pending.left)
 	}
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"erpsync/mapping"
 	"erpsync/mapping/customer"
@@ -90,6 +91,11 @@ func newERPIndex() *erpIndex {
 
 // len is how many entries the index holds.
 func (x *erpIndex) len() int { return x.refs.len() }
+
+// bytes is what the index's entries and references take.
+func (x *erpIndex) bytes() int64 {
+	return int64(len(x.chunks))*entryChunk*int64(unsafe.Sizeof(erpEntry{})) + x.refs.size()
+}
 
 // entry returns entry i.
 func (x *erpIndex) entry(i int32) *erpEntry { return &x.chunks[i/entryChunk][i%entryChunk] }
@@ -340,6 +346,10 @@ func (s *crmSide) copyOf(e *crmEntry) (*crmCopy, error) {
 	}
 	return s.copyAt(off)
 }
+
+// release lets go of the entries and of where the copies are, once the
+// listing is compared: what is left to compare knows its copy's offset.
+func (s *crmSide) release() { s.entries, s.kept = nil, nil }
 
 func (s *crmSide) KeepsDetached() {}
 

@@ -43,6 +43,15 @@ func newRefTable(seed maphash.Seed) *refTable {
 // len is how many references the table holds.
 func (t *refTable) len() int { return t.n }
 
+// size is what the table takes: its arenas, their ends and its slots.
+func (t *refTable) size() int64 {
+	n := int64(len(t.slots)) * 4
+	for _, r := range t.runs {
+		n += int64(cap(r.arena)) + refRun*4
+	}
+	return n
+}
+
 // bytes returns reference i, in the arena's memory.
 func (t *refTable) bytes(i int32) []byte {
 	r, j := t.runs[i/refRun], i%refRun

@@ -43,7 +43,8 @@ func LoadStore(path string) (*crmsim.Store, error) {
 		return nil, fmt.Errorf("read seed: %w", err)
 	}
 	defer f.Close()
-	st, streamed, err := streamSeed(json.NewDecoder(bufio.NewReaderSize(f, 1<<20)), path)
+	src := bufio.NewReaderSize(f, 1<<20)
+	st, streamed, err := streamSeed(json.NewDecoder(src), src)
 	if streamed {
 		return st, err
 	}
@@ -55,19 +56,19 @@ func LoadStore(path string) (*crmsim.Store, error) {
 }
 
 // streamSeed reads a seed's settings, then its customers one by one into
-// a store. streamed is false when the file is not in that order (no
-// organization before the customers, settings after them) or not valid
-// JSON: LoadSeed is then the judge.
-func streamSeed(dec *json.Decoder, path string) (st *crmsim.Store, streamed bool, err error) {
+// a store (by an objectReader: dec's unread text, then the rest of src).
+// streamed is false when the file is not in that order (no organization
+// before the customers, settings after them), not valid JSON, or its
+// customers not flat objects of strings: LoadSeed is then the judge.
+func streamSeed(dec *json.Decoder, src io.Reader) (st *crmsim.Store, streamed bool, err error) {
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return nil, false, nil
 	}
 	settings := map[string]json.RawMessage{}
-	var putErr error
 	for dec.More() {
 		tok, err := dec.Token()
 		key, _ := tok.(string)
-		if err != nil || st != nil || key == "customers" && settings["organization"] == nil {
+		if err != nil || key == "customers" && settings["organization"] == nil {
 			return nil, false, nil
 		}
 		if key != "customers" {
@@ -89,18 +90,14 @@ func streamSeed(dec *json.Decoder, path string) (st *crmsim.Store, streamed bool
 		if st, err = storeOfSettings(settings); err != nil {
 			return nil, false, nil
 		}
-		var readErr error
-		if putErr, readErr = putEach(dec, st); readErr != nil {
+		o := newObjectReader(io.MultiReader(dec.Buffered(), src))
+		putErr, readErr := putEach(o, st)
+		if readErr != nil || !o.end() { // the text after it: the closing brace alone
 			return nil, false, nil
 		}
+		return st, true, putErr
 	}
-	if _, err := dec.Token(); err != nil || st == nil {
-		return nil, false, nil
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, false, nil // text after the seed
-	}
-	return st, true, putErr
+	return nil, false, nil // no customers: LoadSeed reads the settings
 }
 
 // storeOfSettings is an empty store of the seed's settings read so far.
@@ -119,16 +116,17 @@ func storeOfSettings(settings map[string]json.RawMessage) (*crmsim.Store, error)
 	return crmsim.NewStore(s)
 }
 
-// putEach stores the customers of the array that dec is in (its opening
-// bracket read), one at a time, as NewStore does. After a customer that the store refuses
-// (putErr, worded as NewStore words it) the others are read, not stored:
-// the file must still be read to its end to be judged. readErr is an
-// array that cannot be read.
-func putEach(dec *json.Decoder, st *crmsim.Store) (putErr, readErr error) {
-	for i := 1; dec.More(); i++ {
-		var p map[string]string
-		if err := dec.Decode(&p); err != nil {
-			return nil, err
+// putEach stores the customers of the array that o reads (its opening
+// bracket read), one at a time, as NewStore does. After a customer that
+// the store refuses (putErr, worded as NewStore words it) the others are
+// read, not stored: the file must still be read to its end to be judged.
+// readErr is an array that o cannot read.
+func putEach(o *objectReader, st *crmsim.Store) (putErr, readErr error) {
+	p := map[string]string{}
+	for i := 1; ; i++ {
+		more, err := o.next(p)
+		if err != nil || !more {
+			return putErr, err
 		}
 		if putErr != nil {
 			continue
@@ -139,6 +137,4 @@ func putEach(dec *json.Decoder, st *crmsim.Store) (putErr, readErr error) {
 			putErr = fmt.Errorf("seed customer %d: %w", i, err)
 		}
 	}
-	_, err := dec.Token() // the closing bracket
-	return putErr, err
 }
