@@ -12,7 +12,7 @@ import (
 	"slices"
 	"strings"
 
-	"erpsync/sync/plan/cores"
+	"erpsync/sync/plan/stretches"
 )
 
 // entry is the plan's memory of one reference, managed or met in the
@@ -306,9 +306,7 @@ var hexDigit = func() (t [256]byte) {
 }()
 
 // rangeReader reads a stretch of the checkpoint's hashes (sqlite.DB does).
-type rangeReader interface {
-	HashesBetween(ctx context.Context, from, to string, fn func(ref, hash string) error) error
-}
+type rangeReader = stretches.Reader
 
 // sumReader reads the checkpoint's hashes with their row sums (sqlite.DB
 // does); a checkpoint without is read as having no sums.
@@ -339,44 +337,17 @@ func (pl *planner) absentOnly(cp Checkpoint) Checkpoint {
 
 // Hashes streams the stretches that hold an absent reference, in order,
 // each read from its fence to the next, whatever the checkpoint holds
-// there now: absentWindow at a time on every core (some 5,000 queries
-// after the export of a day 2 of a million rows).
+// there now, on every core (some 5,000 queries after the export of a day
+// 2 of a million rows).
 func (c absentCheckpoint) Hashes(ctx context.Context, fn func(ref, hash string) error) error {
-	ix, read := c.ix, make([][][2]string, absentWindow)
-	var stretches []int
-	for f := range ix.fences {
-		if ix.absentIn(f*fenceEvery, min((f+1)*fenceEvery, len(ix.keys))) {
-			stretches = append(stretches, f)
+	var chosen []int
+	for f := range c.ix.fences {
+		if c.ix.absentIn(f*fenceEvery, min((f+1)*fenceEvery, len(c.ix.keys))) {
+			chosen = append(chosen, f)
 		}
 	}
-	for len(stretches) > 0 {
-		window := stretches[:min(len(stretches), absentWindow)]
-		stretches = stretches[len(window):]
-		err := cores.Each(ctx, len(window), func(ctx context.Context, i int) error {
-			f, to := window[i], ""
-			if read[i] = read[i][:0]; f+1 < len(ix.fences) {
-				to = ix.fences[f+1]
-			}
-			return c.ranges.HashesBetween(ctx, ix.fences[f], to, func(ref, hash string) error {
-				read[i] = append(read[i], [2]string{ref, hash})
-				return nil
-			})
-		})
-		if err != nil {
-			return err
-		}
-		for _, stretch := range read[:len(window)] {
-			for _, r := range stretch {
-				if err := fn(r[0], r[1]); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
+	return stretches.Stream(ctx, c.ranges, c.ix.fences, chosen, fn)
 }
-
-const absentWindow = 256 // absent stretches read at once
 
 // absentIn reports whether a managed entry between positions lo and hi
 // was met by no row.
