@@ -38,10 +38,13 @@ type plainLines struct {
 var noPlainLines = false
 
 // newPlainLines follows buf, the buffer of a csv.Reader of delimiter
-// delim.
+// delim. When encoding/csv would not read from buf itself (csv.NewReader
+// buffers again, through bufio.NewReader, a buffer under 4096 bytes),
+// it would read ahead of the plain lines: none is read.
 func newPlainLines(buf *bufio.Reader, delim rune) *plainLines {
 	p := &plainLines{buf: buf}
-	if !noPlainLines && delim > 0 && delim < 0x80 && delim != '"' && delim != '\r' && delim != '\n' {
+	shared := bufio.NewReader(buf) == buf // what csv.NewReader reads from
+	if !noPlainLines && shared && delim > 0 && delim < 0x80 && delim != '"' && delim != '\r' && delim != '\n' {
 		p.delim = byte(delim)
 	}
 	return p

@@ -204,3 +204,16 @@ func (p *pieces) Read(b []byte) (int, error) {
 	p.data = p.data[n:]
 	return n, nil
 }
+
+// TestReader_PlainLinesSmallBuffer: with a buffer that encoding/csv
+// buffers again (under 4096 bytes), it reads ahead of the plain lines:
+// they step aside, and the records are still encoding/csv's.
+func TestReader_PlainLinesSmallBuffer(t *testing.T) {
+	defer func(n int) { readBufSize = n }(readBufSize)
+	readBufSize = 16
+	text := "a,b\n\n\n1,\"x\ny\"\n2,3\n\n"
+	got, want := readAll(plainReader(t, text, ",", false)), readAll(plainReader(t, text, ",", true))
+	if !slices.Equal(got, want) {
+		t.Errorf("plain lines read\n%s\nencoding/csv alone\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
