@@ -1,7 +1,9 @@
 package records
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -216,4 +218,50 @@ func TestReader_PlainLinesSmallBuffer(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("plain lines read\n%s\nencoding/csv alone\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// TestPlainLines_CSVSettings: the plain lines read a record as
+// encoding/csv does only with no comment character, leading spaces
+// kept and any number of cells a record; set otherwise, encoding/csv
+// reads them all.
+func TestPlainLines_CSVSettings(t *testing.T) {
+	text := "a,b\n#x,1\n y,2\n3\n"
+	for name, set := range map[string]func(*csv.Reader){
+		"Comment":          func(c *csv.Reader) { c.Comment = '#' },
+		"TrimLeadingSpace": func(c *csv.Reader) { c.TrimLeadingSpace = true },
+		"FieldsPerRecord":  func(c *csv.Reader) { c.FieldsPerRecord = 0 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, want := readSet(text, set, true), readSet(text, set, false)
+			if !slices.Equal(got, want) {
+				t.Errorf("plain lines read\n%s\nencoding/csv alone\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+// readSet reads text as NextInto does, with a csv.Reader set by set;
+// plain: the plain lines first.
+func readSet(text string, set func(*csv.Reader), plain bool) []string {
+	buf := bufio.NewReaderSize(strings.NewReader(text), sharedBufSize)
+	c := csv.NewReader(buf)
+	c.FieldsPerRecord = -1
+	set(c)
+	p := newPlainLines(buf, c)
+	if !plain {
+		p.delim = 0
+	}
+	var out []string
+	for range 100 {
+		if _, fields, line, ok := p.next(nil, 0); ok {
+			out = append(out, fmt.Sprintf("%d %q", line, fields))
+			continue
+		}
+		fields, err := c.Read()
+		if err != nil {
+			return append(out, "end: "+err.Error())
+		}
+		out = append(out, fmt.Sprintf("%d %q", p.csvRecord(c, fields), fields))
+	}
+	return append(out, "bounded")
 }

@@ -160,12 +160,12 @@ func (r *Reader) restart(enc encoding.Encoding, skip int) error {
 	// others from it (plainline.go).
 	buf := bufio.NewReaderSize(&sticky{r: r.limit}, readBufSize)
 	r.csv = csv.NewReader(buf)
-	r.plain = newPlainLines(buf, r.Delimiter)
 	r.csv.Comma = r.Delimiter
 	r.csv.FieldsPerRecord = -1
 	// ReuseRecord: the cells are copied, by Next into a slice of the
 	// record's own, by the mapping's batches into theirs (NextInto).
 	r.csv.ReuseRecord = true
+	r.plain = newPlainLines(buf, r.csv) // after the settings it follows
 	r.dec = gocsv.NewSimpleDecoderFromCSVReader(r.csv)
 	r.offset = skip
 	r.enc = enc
