@@ -37,11 +37,20 @@ type plainLines struct {
 // the tests' reference for plain lines.
 var noPlainLines = false
 
-// newPlainLines follows buf, the buffer of a csv.Reader of delimiter
-// delim.
-func newPlainLines(buf *bufio.Reader, delim rune) *plainLines {
+// newPlainLines follows buf, the buffer of c, as c is set: a plain line
+// is a record only as c reads it with no comment character, leading
+// spaces kept and any number of cells a record (a line "#x,1" is no
+// record with Comment '#'; " a" loses its space with TrimLeadingSpace),
+// and otherwise none is read. Nor is any when encoding/csv would not
+// read from buf itself (csv.NewReader buffers again, through
+// bufio.NewReader, a buffer under 4096 bytes): it would read ahead of
+// the plain lines.
+func newPlainLines(buf *bufio.Reader, c *csv.Reader) *plainLines {
 	p := &plainLines{buf: buf}
-	if !noPlainLines && delim > 0 && delim < 0x80 && delim != '"' && delim != '\r' && delim != '\n' {
+	shared := bufio.NewReader(buf) == buf // what csv.NewReader reads from
+	asCut := c.Comment == 0 && !c.TrimLeadingSpace && c.FieldsPerRecord < 0
+	delim := c.Comma
+	if !noPlainLines && shared && asCut && delim > 0 && delim < 0x80 && delim != '"' && delim != '\r' && delim != '\n' {
 		p.delim = byte(delim)
 	}
 	return p

@@ -1,7 +1,8 @@
 package records
 
 import (
-	"bytes"
+	"bufio"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -47,15 +48,20 @@ func plainReader(t testing.TB, text, delimiter string, off bool) *Reader {
 
 func plainReaderOf(t testing.TB, src func() io.Reader, delimiter string, off bool) *Reader {
 	t.Helper()
-	if off {
-		noPlainLines = true
-		defer func() { noPlainLines = false }()
-	}
-	r, err := newReader(func() (io.ReadCloser, error) { return io.NopCloser(src()), nil }, "auto", delimiter)
+	r, err := plainReaderEnc(src, "auto", delimiter, off)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// plainReaderEnc is plainReaderOf with a declared encoding.
+func plainReaderEnc(src func() io.Reader, encoding, delimiter string, off bool) (*Reader, error) {
+	if off {
+		noPlainLines = true
+		defer func() { noPlainLines = false }()
+	}
+	return newReader(func() (io.ReadCloser, error) { return io.NopCloser(src()), nil }, encoding, delimiter)
 }
 
 // readAll is every record of r, as text: line, cells, error; then the
@@ -85,7 +91,8 @@ func readAll(r *Reader) []string {
 	return append(out, "bounded")
 }
 
-// plainCases are texts where plain lines meet encoding/csv's.
+// plainCases are texts where plain lines meet encoding/csv's, each
+// under 1 KB: the fuzz's seeds.
 var plainCases = []string{
 	"a,b\n1,2\n",
 	"a,b\r\n1,2\r\n\r\n3,4",
@@ -97,42 +104,96 @@ var plainCases = []string{
 	"a,b\n\r\n\r\r\n1,\r2\n,\n,,\n",
 	"\n\na,b\n1,2",
 	"a;b\n1;2\n\"3\";4\n5;6\n",
-	"a,b\n" + strings.Repeat("x", 70_000) + ",1\n2,3\n",
-	"a,b\n1,\"" + strings.Repeat("y\n", 40_000) + "\"\n2,3\n",
 	"a,b\n1,\x00\xff\n2,\u00e9\n",
 }
 
-// FuzzReader_PlainLines: for any text, delimiter and read sizes, the
-// records, their lines, errors and Clean, and the error that ends the
-// read, are those of encoding/csv alone.
+// plainLargeCases are texts larger than a buffer, too slow for the fuzz
+// to minimize: a line longer than it, a quoted cell of many lines.
+var plainLargeCases = []string{
+	"a,b\n" + strings.Repeat("x", 70_000) + ",1\n2,3\n",
+	"a,b\n1,\"" + strings.Repeat("y\n", 40_000) + "\"\n2,3\n",
+}
+
+// fuzzEncodings are the encodings a reader may be told (chooseEncoding).
+var fuzzEncodings = []string{"auto", "utf-8", "windows-1252", "iso-8859-1", "utf-16"}
+
+// FuzzReader_PlainLines: for any text, delimiter, read sizes, declared
+// encoding and read error, the records, their lines, errors and Clean,
+// and the error that ends the read, are those of encoding/csv alone.
+// The buffer is the smallest encoding/csv shares (4096 bytes), and pad
+// puts a line of about that length first, so that the text's lines
+// straddle a full buffer.
 func FuzzReader_PlainLines(f *testing.F) {
 	for _, c := range plainCases {
-		f.Add([]byte(c), byte(','), uint16(0))
-		f.Add([]byte(c), byte(';'), uint16(3))
+		f.Add([]byte(c), byte(','), uint16(0), uint16(0), uint16(0), uint8(0))
+		f.Add([]byte(c), byte(';'), uint16(3), uint16(0), uint16(0), uint8(0))
+		f.Add([]byte(c), byte(','), uint16(0), uint16(123), uint16(0), uint8(1))
+		f.Add([]byte(c), byte(','), uint16(7), uint16(130), uint16(9), uint8(0x82))
 	}
-	f.Fuzz(func(t *testing.T, data []byte, delim byte, chunk uint16) {
+	f.Fuzz(func(t *testing.T, data []byte, delim byte, chunk, pad, errAt uint16, enc uint8) {
+		defer func(n int) { readBufSize = n }(readBufSize)
+		readBufSize = 4096
 		d := string([]byte{delim})
 		if delim == 0 || delim == '\\' || delim >= 0x80 {
 			d = ","
 		}
-		src := func() io.Reader {
-			if chunk == 0 {
-				return bytes.NewReader(data)
-			}
-			return &pieces{data: data, size: int(chunk)}
+		if pad > 0 { // a header, then a line ending from 128 bytes before the buffer's end to 128 after
+			data = append([]byte("h,h\n"+strings.Repeat("x", 4096-4-128+int(pad%256))+"\n"), data...)
 		}
-		got := readAll(plainReaderOf(t, src, d, false))
-		want := readAll(plainReaderOf(t, src, d, true))
+		src := func() io.Reader { return fuzzSource(data, int(chunk), int(errAt), enc&0x80 != 0) }
+		encoding := fuzzEncodings[int(enc&0x7f)%len(fuzzEncodings)]
+		// want is the reader before a95a9fc: with plain lines off nothing peeks the buffer, csv parses it as its own (size aside), csvThrough gives FieldPos's lines as they are, and sticky only repeats an error readAll stopped at.
+		got, want := fuzzRead(src, encoding, d, false), fuzzRead(src, encoding, d, true)
 		if !slices.Equal(got, want) {
-			t.Errorf("delimiter %q, pieces of %d: plain lines read\n%s\nencoding/csv alone\n%s", d, chunk,
-				strings.Join(got, "\n"), strings.Join(want, "\n"))
+			t.Errorf("delimiter %q, pieces of %d, pad %d, error at %d, %s: plain lines read\n%s\nencoding/csv alone\n%s",
+				d, chunk, pad, errAt, encoding, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	})
 }
 
-// TestReader_PlainLinesAsCSV runs the fuzz's cases, one byte a read too.
+// fuzzRead is readAll of a reader of src, or the error that opened none.
+func fuzzRead(src func() io.Reader, encoding, delimiter string, off bool) []string {
+	r, err := plainReaderEnc(src, encoding, delimiter, off)
+	if err != nil {
+		return []string{"open: " + err.Error()}
+	}
+	return readAll(r)
+}
+
+// fuzzSource reads data chunk bytes a read (0: all it can); errAt > 0
+// fails the read at data's byte errAt-1, once (then EOF) or forever.
+func fuzzSource(data []byte, chunk, errAt int, forever bool) io.Reader {
+	if chunk == 0 {
+		chunk = len(data) + 1
+	}
+	if errAt == 0 {
+		return &pieces{data: data, size: chunk}
+	}
+	cut := min(errAt-1, len(data))
+	return &failAt{pieces: pieces{data: data[:cut], size: chunk}, forever: forever}
+}
+
+// failAt reads its pieces, then fails: once then EOF, or forever.
+type failAt struct {
+	pieces
+	forever, failed bool
+}
+
+func (f *failAt) Read(b []byte) (int, error) {
+	if len(f.data) > 0 {
+		return f.pieces.Read(b)
+	}
+	if f.forever || !f.failed {
+		f.failed = true
+		return 0, errors.New("a read failed")
+	}
+	return 0, io.EOF
+}
+
+// TestReader_PlainLinesAsCSV runs the fuzz's cases and the large ones,
+// one byte a read too.
 func TestReader_PlainLinesAsCSV(t *testing.T) {
-	for _, c := range plainCases {
+	for _, c := range append(slices.Clone(plainCases), plainLargeCases...) {
 		for _, d := range []string{",", ";", "\t"} {
 			got := readAll(plainReader(t, c, d, false))
 			if want := readAll(plainReader(t, c, d, true)); !slices.Equal(got, want) {
@@ -203,4 +264,63 @@ func (p *pieces) Read(b []byte) (int, error) {
 	n := copy(b[:min(len(b), p.size)], p.data)
 	p.data = p.data[n:]
 	return n, nil
+}
+
+// TestReader_PlainLinesSmallBuffer: with a buffer that encoding/csv
+// buffers again (under 4096 bytes), it reads ahead of the plain lines:
+// they step aside, and the records are still encoding/csv's.
+func TestReader_PlainLinesSmallBuffer(t *testing.T) {
+	defer func(n int) { readBufSize = n }(readBufSize)
+	readBufSize = 16
+	text := "a,b\n\n\n1,\"x\ny\"\n2,3\n\n"
+	got, want := readAll(plainReader(t, text, ",", false)), readAll(plainReader(t, text, ",", true))
+	if !slices.Equal(got, want) {
+		t.Errorf("plain lines read\n%s\nencoding/csv alone\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestPlainLines_CSVSettings: the plain lines read a record as
+// encoding/csv does only with no comment character, leading spaces
+// kept and any number of cells a record; set otherwise, encoding/csv
+// reads them all.
+func TestPlainLines_CSVSettings(t *testing.T) {
+	text := "a,b\n#x,1\n y,2\n3\n"
+	for name, set := range map[string]func(*csv.Reader){
+		"Comment":          func(c *csv.Reader) { c.Comment = '#' },
+		"TrimLeadingSpace": func(c *csv.Reader) { c.TrimLeadingSpace = true },
+		"FieldsPerRecord":  func(c *csv.Reader) { c.FieldsPerRecord = 0 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, want := readSet(text, set, true), readSet(text, set, false)
+			if !slices.Equal(got, want) {
+				t.Errorf("plain lines read\n%s\nencoding/csv alone\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+// readSet reads text as NextInto does, with a csv.Reader set by set;
+// plain: the plain lines first.
+func readSet(text string, set func(*csv.Reader), plain bool) []string {
+	buf := bufio.NewReaderSize(strings.NewReader(text), sharedBufSize)
+	c := csv.NewReader(buf)
+	c.FieldsPerRecord = -1
+	set(c)
+	p := newPlainLines(buf, c)
+	if !plain {
+		p.delim = 0
+	}
+	var out []string
+	for range 100 {
+		if _, fields, line, ok := p.next(nil, 0); ok {
+			out = append(out, fmt.Sprintf("%d %q", line, fields))
+			continue
+		}
+		fields, err := c.Read()
+		if err != nil {
+			return append(out, "end: "+err.Error())
+		}
+		out = append(out, fmt.Sprintf("%d %q", p.csvRecord(c, fields), fields))
+	}
+	return append(out, "bounded")
 }

@@ -26,6 +26,18 @@ const MaxField = 1 << 20
 // delimiter.
 const sniffSize = 64 << 10
 
+// sharedBufSize is the size of the buffer that the plain lines and
+// encoding/csv share: csv.NewReader reads from a *bufio.Reader itself
+// only when it holds at least 4096 bytes (bufio.NewReader's size), and
+// otherwise buffers it again and reads ahead of the plain lines.
+const sharedBufSize = sniffSize
+
+// sharedBufSize must hold 4096 bytes: this fails to compile otherwise.
+var _ [sharedBufSize - 4096]struct{}
+
+// readBufSize is sharedBufSize; tests lower it to meet its edges.
+var readBufSize = sharedBufSize
+
 // Record is one CSV record with the physical line it starts on.
 type Record struct {
 	Line   int
@@ -146,14 +158,14 @@ func (r *Reader) restart(enc encoding.Encoding, skip int) error {
 	r.limit = newFieldLimit(br, byte(r.Delimiter), skip+1)
 	// One buffer for the plain lines and encoding/csv, which reads the
 	// others from it (plainline.go).
-	buf := bufio.NewReaderSize(&sticky{r: r.limit}, sniffSize)
+	buf := bufio.NewReaderSize(&sticky{r: r.limit}, readBufSize)
 	r.csv = csv.NewReader(buf)
-	r.plain = newPlainLines(buf, r.Delimiter)
 	r.csv.Comma = r.Delimiter
 	r.csv.FieldsPerRecord = -1
 	// ReuseRecord: the cells are copied, by Next into a slice of the
 	// record's own, by the mapping's batches into theirs (NextInto).
 	r.csv.ReuseRecord = true
+	r.plain = newPlainLines(buf, r.csv) // after the settings it follows
 	r.dec = gocsv.NewSimpleDecoderFromCSVReader(r.csv)
 	r.offset = skip
 	r.enc = enc
