@@ -21,7 +21,9 @@ import (
 //     it only when no other connection, of any process, has it open; it
 //     empties and removes the WAL and its shared memory), and is locked
 //     (EXCLUSIVE: nobody reads it from then on); a connection holding
-//     it makes the install the backup's;
+//     it makes the install the backup's; it is compared again with the
+//     new file (unchanged): a write since the first comparison is
+//     ErrStale, not installed over;
 //  2. the new file is given the checkpoint's permissions and synced,
 //     after making sure its name still leads to the file compared
 //     (sameCopy);
@@ -40,10 +42,11 @@ var notSQLite = []byte("erpsync: replaced by its migrated copy\x00")
 
 // renameInstall installs the new file (next, whose inode is copied: the
 // one compared) over the checkpoint by renaming it; dst is the
-// checkpoint's writing connection, discarded once installed. installed
+// checkpoint's writing connection, discarded once installed; lock is the
+// new file's read transaction, compared with the locked checkpoint. installed
 // is false, with no error, when another connection holds the checkpoint,
 // or its path is a symbolic link: nothing changed, the backup installs.
-func (m *Migration) renameInstall(ctx context.Context, dst *sql.Conn, next string, copied os.FileInfo) (installed bool, err error) {
+func (m *Migration) renameInstall(ctx context.Context, lock *sql.Tx, dst *sql.Conn, next string, copied os.FileInfo) (installed bool, err error) {
 	st, err := os.Lstat(m.Path)
 	if err != nil || !st.Mode().IsRegular() {
 		return false, nil // a link: renamed over, it would be replaced, not where it leads
@@ -61,6 +64,11 @@ func (m *Migration) renameInstall(ctx context.Context, dst *sql.Conn, next strin
 	}()
 	if err := m.exclusive(ctx, dst); err != nil {
 		return false, fmt.Errorf("install %s: %w", next, err)
+	}
+	// Nobody writes to the checkpoint from here on: compared again, a
+	// write since the first comparison is not renamed over (ErrStale).
+	if err := m.unchanged(ctx, lock, dst); err != nil {
+		return false, err
 	}
 	if err := m.step("exclusive"); err != nil {
 		return false, err
@@ -93,8 +101,15 @@ func (m *Migration) renameInstall(ctx context.Context, dst *sql.Conn, next strin
 
 // exclusive locks the checkpoint, out of WAL mode, for the rename: its
 // EXCLUSIVE lock (waiting for a reader that came in meanwhile), and then
-// still no WAL beside it.
+// still no WAL beside it. Its page cache is emptied first: kept from WAL
+// mode, where a commit does not change the file's change counter, it
+// could hold pages older than another process's last write (found so
+// by TestMigration008WriteAfterCompared), which would then be read as
+// current under the lock.
 func (m *Migration) exclusive(ctx context.Context, dst *sql.Conn) error {
+	if _, err := dst.ExecContext(ctx, `PRAGMA shrink_memory`); err != nil {
+		return err
+	}
 	if _, err := dst.ExecContext(ctx, `BEGIN EXCLUSIVE`); err != nil {
 		return err
 	}

@@ -1,11 +1,13 @@
 package sqlite_test
 
 import (
+	"database/sql"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,5 +140,59 @@ func TestMigration008RenameKeepsMode(t *testing.T) {
 	defer db.Close()
 	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("the migrated checkpoint's mode = %v, %v; want -rw-------", st.Mode(), err)
+	}
+}
+
+// TestMigration008WriteAfterCompared: another process writes to the
+// checkpoint after the install's comparison and before the install
+// itself (the "compared" step), then closes it (the rename installs) or
+// keeps it open (the backup installs). The write is kept: that install
+// finds the checkpoint changed, the copy starts again.
+func TestMigration008WriteAfterCompared(t *testing.T) {
+	outs := legacyOutcomes()
+	for _, held := range []bool{false, true} {
+		t.Run(map[bool]string{false: "closed", true: "held"}[held], func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "old.db")
+			legacyCheckpoint(t, path, slices.Values(outs))
+			other, err := sql.Open("sqlite3", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			other.SetMaxOpenConns(1)
+			armed := true
+			defer sqlite.SetStepHook(func(step string) error {
+				if step != "compared" || !armed {
+					return nil
+				}
+				armed = false
+				if _, err := other.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('written_meanwhile', 'yes')`); err != nil {
+					return err
+				}
+				if !held {
+					return other.Close()
+				}
+				return nil
+			})()
+			db := sqlite.NewDB(path)
+			var logged []string
+			db.Log = func(msg string) { logged = append(logged, msg) }
+			db.Now = func() time.Time { return fixedNow }
+			if err := db.Open(ctx); err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if armed {
+				t.Fatal("the compared step was not reached")
+			}
+			if len(logged) != 1 || !strings.Contains(logged[0], "starts again") {
+				t.Errorf("logged %q, want the copy started again once", logged)
+			}
+			var v string
+			if err := rawDB(t, path).QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'written_meanwhile'`).Scan(&v); err != nil {
+				t.Errorf("the write after the comparison: %v; want it kept", err)
+			}
+			checkMigrated(t, db, outs)
+		})
 	}
 }
