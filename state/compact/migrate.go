@@ -583,6 +583,15 @@ func (m *Migration) install(ctx context.Context, conn *sql.Conn, rw *sql.DB, nex
 	if _, err := conn.ExecContext(ctx, `DETACH DATABASE old`); err != nil {
 		return fmt.Errorf("install %s: %w", next, err)
 	}
+	// A descriptor of the new file opened by renameInstall is closed
+	// last, after lock's rollback and sc's close: closing any descriptor
+	// of a file drops all of the process's POSIX locks on it.
+	var opened []*os.File
+	defer func() {
+		for _, f := range opened {
+			_ = f.Close()
+		}
+	}()
 	lock, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("install %s: %w", next, err)
@@ -619,7 +628,7 @@ func (m *Migration) install(ctx context.Context, conn *sql.Conn, rw *sql.DB, nex
 	if err := m.step("compared"); err != nil {
 		return err
 	}
-	if installed, err := m.renameInstall(ctx, lock, dst, next, copied); installed || err != nil {
+	if installed, err := m.renameInstall(ctx, lock, dst, next, copied, &opened); installed || err != nil {
 		return err
 	}
 	recheck := func() error { return m.unchangedLocked(ctx, lock) }

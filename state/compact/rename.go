@@ -43,10 +43,12 @@ var notSQLite = []byte("erpsync: replaced by its migrated copy\x00")
 // renameInstall installs the new file (next, whose inode is copied: the
 // one compared) over the checkpoint by renaming it; dst is the
 // checkpoint's writing connection, discarded once installed; lock is the
-// new file's read transaction, compared with the locked checkpoint. installed
+// new file's read transaction, compared with the locked checkpoint; the
+// new file's descriptor is added to opened, for the caller to close once
+// its locks on that file are released. installed
 // is false, with no error, when another connection holds the checkpoint,
 // or its path is a symbolic link: nothing changed, the backup installs.
-func (m *Migration) renameInstall(ctx context.Context, lock *sql.Tx, dst *sql.Conn, next string, copied os.FileInfo) (installed bool, err error) {
+func (m *Migration) renameInstall(ctx context.Context, lock *sql.Tx, dst *sql.Conn, next string, copied os.FileInfo, opened *[]*os.File) (installed bool, err error) {
 	st, err := os.Lstat(m.Path)
 	if err != nil || !st.Mode().IsRegular() {
 		return false, nil // a link: renamed over, it would be replaced, not where it leads
@@ -73,7 +75,11 @@ func (m *Migration) renameInstall(ctx context.Context, lock *sql.Tx, dst *sql.Co
 	if err := m.step("exclusive"); err != nil {
 		return false, err
 	}
-	if err := syncCopied(next, copied, st.Mode().Perm()); err != nil {
+	f, err := syncCopied(next, copied, st.Mode().Perm())
+	if f != nil {
+		*opened = append(*opened, f)
+	}
+	if err != nil {
 		return false, fmt.Errorf("install %s: %w", next, err)
 	}
 	if err := m.step("synced"); err != nil {
@@ -130,24 +136,25 @@ func (m *Migration) exclusive(ctx context.Context, dst *sql.Conn) error {
 
 // syncCopied syncs the new file at next, given the checkpoint's
 // permissions (perm: SQLite created it 0644), after making sure that its
-// name still leads to the file compared (copied).
-func syncCopied(next string, copied os.FileInfo, perm fs.FileMode) error {
+// name still leads to the file compared (copied). Its descriptor, once
+// opened, is returned open: closed, it would drop the process's locks
+// on the new file (its SQLite connections').
+func syncCopied(next string, copied os.FileInfo, perm fs.FileMode) (*os.File, error) {
 	f, err := os.OpenFile(next, os.O_RDWR, 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return err
+		return f, err
 	}
 	if !os.SameFile(st, copied) {
-		return errors.New("the new file was replaced meanwhile: not installed")
+		return f, errors.New("the new file was replaced meanwhile: not installed")
 	}
 	if err := f.Chmod(perm); err != nil {
-		return err
+		return f, err
 	}
-	return f.Sync()
+	return f, f.Sync()
 }
 
 // syncDir syncs the folder of the file at path: its names on disk.

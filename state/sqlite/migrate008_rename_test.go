@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -195,4 +197,51 @@ func TestMigration008WriteAfterCompared(t *testing.T) {
 			checkMigrated(t, db, outs)
 		})
 	}
+}
+
+// TestMigration008RenameKeepsNewFileLocked: the new file's write lock,
+// held through the install (another process finishing the same
+// migration waits for it), is still this process's POSIX lock once the
+// new file is synced: closing any descriptor of a file drops them all.
+// Read from /proc/locks (a lock of this process, seen from it).
+func TestMigration008RenameKeepsNewFileLocked(t *testing.T) {
+	if _, err := os.Stat("/proc/locks"); err != nil {
+		t.Skipf("no /proc/locks: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "old.db")
+	outs := legacyOutcomes()
+	legacyCheckpoint(t, path, slices.Values(outs))
+	seen := false
+	defer sqlite.SetStepHook(func(step string) error {
+		if step != "synced" {
+			return nil
+		}
+		seen = true
+		var st syscall.Stat_t
+		if err := syscall.Stat(path+"-migrate008", &st); err != nil {
+			return err
+		}
+		locks, err := os.ReadFile("/proc/locks")
+		if err != nil {
+			return err
+		}
+		pid, ino := strconv.Itoa(os.Getpid()), ":"+strconv.FormatUint(st.Ino, 10)
+		for line := range strings.Lines(string(locks)) {
+			f := strings.Fields(line)
+			if len(f) >= 6 && f[1] == "POSIX" && f[3] == "WRITE" && f[4] == pid && strings.HasSuffix(f[5], ino) {
+				return nil
+			}
+		}
+		t.Errorf("no write lock of this process on the new file once synced:\n%s", locks)
+		return nil
+	})()
+	db := sqlite.NewDB(path)
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if !seen {
+		t.Fatal("the synced step was not reached")
+	}
+	checkMigrated(t, db, outs)
 }
