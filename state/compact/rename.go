@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // The install by rename: when no other connection holds the checkpoint,
@@ -21,9 +22,10 @@ import (
 //     it only when no other connection, of any process, has it open; it
 //     empties and removes the WAL and its shared memory), and is locked
 //     (EXCLUSIVE: nobody reads it from then on); a connection holding
-//     it makes the install the backup's; it is compared again with the
-//     new file (unchanged): a write since the first comparison is
-//     ErrStale, not installed over;
+//     it makes the install the backup's, and so does a checkpoint with
+//     another name (hard link) or owner (ownOnly); it is compared again
+//     with the new file (unchanged): a write since the first comparison
+//     is ErrStale, not installed over;
 //  2. the new file is given the checkpoint's permissions and synced,
 //     after making sure its name still leads to the file compared
 //     (sameCopy);
@@ -47,11 +49,15 @@ var notSQLite = []byte("erpsync: replaced by its migrated copy\x00")
 // new file's descriptor is added to opened, for the caller to close once
 // its locks on that file are released. installed
 // is false, with no error, when another connection holds the checkpoint,
-// or its path is a symbolic link: nothing changed, the backup installs.
+// its path is a symbolic link, or the file has another name or owner
+// (ownOnly): nothing changed, the backup installs.
 func (m *Migration) renameInstall(ctx context.Context, lock *sql.Tx, dst *sql.Conn, next string, copied os.FileInfo, opened *[]*os.File) (installed bool, err error) {
 	st, err := os.Lstat(m.Path)
 	if err != nil || !st.Mode().IsRegular() {
 		return false, nil // a link: renamed over, it would be replaced, not where it leads
+	}
+	if !ownOnly(st) {
+		return false, nil
 	}
 	var mode string
 	if err := dst.QueryRowContext(ctx, `PRAGMA journal_mode = DELETE`).Scan(&mode); err != nil || mode != "delete" {
@@ -155,6 +161,15 @@ func syncCopied(next string, copied os.FileInfo, perm fs.FileMode) (*os.File, er
 		return f, err
 	}
 	return f, f.Sync()
+}
+
+// ownOnly says whether the checkpoint's file (st) may be replaced by
+// another one: its one name (a hard link's other name would keep the old
+// file, then made unreadable) and owned by this process's user (the new
+// file would be the runner's). Unknown (no Unix stat): no.
+func ownOnly(st os.FileInfo) bool {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	return ok && sys.Nlink == 1 && int(sys.Uid) == os.Geteuid()
 }
 
 // syncDir syncs the folder of the file at path: its names on disk.

@@ -245,3 +245,37 @@ func TestMigration008RenameKeepsNewFileLocked(t *testing.T) {
 	}
 	checkMigrated(t, db, outs)
 }
+
+// TestMigration008HardLinkedCheckpoint: a checkpoint with another name
+// (a hard link) is not renamed over, which would leave that name on the
+// old file, made unreadable: copied over (the backup), both names lead
+// to the one file, migrated.
+func TestMigration008HardLinkedCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	path, other := filepath.Join(dir, "old.db"), filepath.Join(dir, "other.db")
+	outs := legacyOutcomes()
+	legacyCheckpoint(t, path, slices.Values(outs))
+	if err := os.Link(path, other); err != nil {
+		t.Skipf("no hard link: %v", err)
+	}
+	db := sqlite.NewDB(path)
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Closed with no connection left (checkMigrated's raw one would be
+	// open till the end): the WAL is removed, the other name may open.
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a, errA := os.Stat(path)
+	b, errB := os.Stat(other)
+	if errA != nil || errB != nil || !os.SameFile(a, b) {
+		t.Errorf("the two names lead to different files after the migration (%v, %v)", errA, errB)
+	}
+	db = sqlite.NewDB(other)
+	if err := db.Open(ctx); err != nil {
+		t.Fatalf("open the other name: %v", err)
+	}
+	defer db.Close()
+	checkMigrated(t, db, outs)
+}
