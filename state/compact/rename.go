@@ -22,10 +22,11 @@ import (
 //     it only when no other connection, of any process, has it open; it
 //     empties and removes the WAL and its shared memory), and is locked
 //     (EXCLUSIVE: nobody reads it from then on); a connection holding
-//     it makes the install the backup's, and so does a checkpoint with
-//     another name (hard link) or owner (ownOnly); it is compared again
-//     with the new file (unchanged): a write since the first comparison
-//     is ErrStale, not installed over;
+//     it makes the install the backup's, as does one that put it back
+//     in WAL mode before the lock, and a checkpoint with another name
+//     (hard link) or owner (ownOnly); it is compared again with the new
+//     file (unchanged): a write since the first comparison is ErrStale,
+//     not installed over;
 //  2. the new file is given the checkpoint's permissions and synced,
 //     after making sure its name still leads to the file compared
 //     (sameCopy);
@@ -37,7 +38,8 @@ import (
 //     opens the new file (and puts it in WAL mode) when next used.
 //
 // StepHook is called after steps 1, 2 and 3: "exclusive", "synced",
-// "renamed".
+// "renamed"; and within step 1, out of WAL mode, before the lock:
+// "left WAL".
 
 // notSQLite is the header written over the old, unlinked checkpoint.
 var notSQLite = []byte("erpsync: replaced by its migrated copy\x00")
@@ -70,7 +72,12 @@ func (m *Migration) renameInstall(ctx context.Context, lock *sql.Tx, dst *sql.Co
 			_ = dst.Raw(func(any) error { return driver.ErrBadConn })
 		}
 	}()
-	if err := m.exclusive(ctx, dst); err != nil {
+	if err := m.step("left WAL"); err != nil {
+		return false, err
+	}
+	if err := m.exclusive(ctx, dst); errors.Is(err, errBackToWAL) {
+		return false, backToWAL(ctx, dst) // the backup installs
+	} else if err != nil {
 		return false, fmt.Errorf("install %s: %w", next, err)
 	}
 	// Nobody writes to the checkpoint from here on: compared again, a
@@ -129,13 +136,33 @@ func (m *Migration) exclusive(ctx context.Context, dst *sql.Conn) error {
 	if err := dst.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
 		return err
 	}
+	if mode == "wal" {
+		return errBackToWAL
+	}
 	if mode != "delete" {
-		return fmt.Errorf("the checkpoint went back to journal mode %s meanwhile", mode)
+		return fmt.Errorf("the checkpoint went to journal mode %s meanwhile", mode)
 	}
 	for _, p := range []string{m.Path + "-wal", m.Path + "-journal"} {
 		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("%s beside the checkpoint (%v)", p, err)
 		}
+	}
+	return nil
+}
+
+// errBackToWAL is a checkpoint put back in WAL mode by another opener
+// before exclusive's lock: not renamed over.
+var errBackToWAL = errors.New("the checkpoint went back to WAL mode meanwhile")
+
+// backToWAL ends exclusive's transaction on dst, for the backup, and
+// sets dst's journal mode back to WAL (the file's).
+func backToWAL(ctx context.Context, dst *sql.Conn) error {
+	if _, err := dst.ExecContext(ctx, `ROLLBACK`); err != nil {
+		return fmt.Errorf("install: %w", err)
+	}
+	var mode string
+	if err := dst.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
+		return fmt.Errorf("install: %w", err)
 	}
 	return nil
 }

@@ -279,3 +279,38 @@ func TestMigration008HardLinkedCheckpoint(t *testing.T) {
 	defer db.Close()
 	checkMigrated(t, db, outs)
 }
+
+// TestMigration008BackToWALBeforeExclusive: another opener puts the
+// checkpoint back in WAL mode after the install took it out, before its
+// EXCLUSIVE lock: not renamed over, the backup installs.
+func TestMigration008BackToWALBeforeExclusive(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	outs := legacyOutcomes()
+	legacyCheckpoint(t, path, slices.Values(outs))
+	seen := false
+	defer sqlite.SetStepHook(func(step string) error {
+		if step != "left WAL" || seen {
+			return nil
+		}
+		seen = true
+		other, err := sql.Open("sqlite3", path)
+		if err != nil {
+			return err
+		}
+		defer other.Close()
+		var mode string
+		if err := other.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode); err != nil || mode != "wal" {
+			t.Errorf("the other opener's journal mode %q, %v; want wal", mode, err)
+		}
+		return nil
+	})()
+	db := sqlite.NewDB(path)
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if !seen {
+		t.Fatal("the left WAL step was not reached")
+	}
+	checkMigrated(t, db, outs)
+}
