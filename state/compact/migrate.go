@@ -583,6 +583,15 @@ func (m *Migration) install(ctx context.Context, conn *sql.Conn, rw *sql.DB, nex
 	if _, err := conn.ExecContext(ctx, `DETACH DATABASE old`); err != nil {
 		return fmt.Errorf("install %s: %w", next, err)
 	}
+	// A descriptor of the new file opened by renameInstall is closed
+	// last, after lock's rollback and sc's close: closing any descriptor
+	// of a file drops all of the process's POSIX locks on it.
+	var opened []*os.File
+	defer func() {
+		for _, f := range opened {
+			_ = f.Close()
+		}
+	}()
 	lock, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("install %s: %w", next, err)
@@ -616,10 +625,14 @@ func (m *Migration) install(ctx context.Context, conn *sql.Conn, rw *sql.DB, nex
 	if err := sameCopy(ctx, lock, sc); err != nil {
 		return fmt.Errorf("install %s: %w", next, err)
 	}
-	if installed, err := m.renameInstall(ctx, dst, next, copied); installed || err != nil {
+	if err := m.step("compared"); err != nil {
 		return err
 	}
-	if err := backup(dst, sc); err != nil {
+	if installed, err := m.renameInstall(ctx, lock, dst, next, copied, &opened); installed || err != nil {
+		return err
+	}
+	recheck := func() error { return m.unchangedLocked(ctx, lock) }
+	if err := backup(dst, sc, recheck); err != nil {
 		return fmt.Errorf("install %s: %w", next, err)
 	}
 	// The WAL holds the whole file now: into the file, and emptied.
@@ -652,8 +665,10 @@ func sameCopy(ctx context.Context, lock *sql.Tx, sc *sql.Conn) error {
 
 // unchanged says whether the checkpoint (dst) is free of live runs and
 // as the complete new file (of the transaction lock) holds it; else
-// ErrStale.
-func (m *Migration) unchanged(ctx context.Context, lock *sql.Tx, dst *sql.Conn) error {
+// ErrStale. Another process may write to the checkpoint after it: the
+// install compares again once it holds the checkpoint's write lock
+// (renameInstall, backup).
+func (m *Migration) unchanged(ctx context.Context, lock *sql.Tx, dst DBTX) error {
 	if m.Guard != nil {
 		if err := m.Guard(ctx, dst, "main"); err != nil {
 			return err
@@ -677,16 +692,32 @@ func (m *Migration) unchanged(ctx context.Context, lock *sql.Tx, dst *sql.Conn) 
 // busy (each after the connection's busy timeout).
 const backupTries = 30
 
-// backup copies the database of src over the one of dst, whole, in one
-// step.
-func backup(dst, src *sql.Conn) error {
+// backup copies the database of src over the one of dst, whole. Its
+// first step copies no page: it takes the write lock of dst (held to the
+// end of the backup; its page count says it was taken), then recheck
+// compares the checkpoint, which nobody else can write to from then on,
+// with the new file: a write that came in since the comparison is not
+// overwritten (ErrStale). The other steps copy it all.
+func backup(dst, src *sql.Conn, recheck func() error) error {
 	return dst.Raw(func(d any) error {
 		return src.Raw(func(s any) error {
 			b, err := d.(*sqlite3.SQLiteConn).Backup("main", s.(*sqlite3.SQLiteConn), "main")
 			if err != nil {
 				return err
 			}
+			locked := false
 			for range backupTries {
+				if !locked {
+					if _, err := b.Step(0); err != nil {
+						return errors.Join(err, b.Finish())
+					}
+					if locked = b.PageCount() > 0; !locked {
+						continue // busy
+					}
+					if err := recheck(); err != nil {
+						return errors.Join(err, b.Finish())
+					}
+				}
 				done, err := b.Step(-1)
 				if err != nil || done {
 					return errors.Join(err, b.Finish())
@@ -695,4 +726,25 @@ func backup(dst, src *sql.Conn) error {
 			return errors.Join(errors.New("the checkpoint stayed busy"), b.Finish())
 		})
 	})
+}
+
+// unchangedLocked is unchanged read on a connection of its own to the
+// checkpoint, in one read transaction, while the backup holds its write
+// lock.
+func (m *Migration) unchangedLocked(ctx context.Context, lock *sql.Tx) error {
+	db, err := sql.Open("sqlite3", uri(m.Path, "mode=ro"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	c, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, `BEGIN`); err != nil {
+		return err
+	}
+	defer c.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`) //nolint:errcheck // it read only
+	return m.unchanged(ctx, lock, c)
 }

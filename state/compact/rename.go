@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // The install by rename: when no other connection holds the checkpoint,
@@ -21,7 +22,11 @@ import (
 //     it only when no other connection, of any process, has it open; it
 //     empties and removes the WAL and its shared memory), and is locked
 //     (EXCLUSIVE: nobody reads it from then on); a connection holding
-//     it makes the install the backup's;
+//     it makes the install the backup's, as does one that put it back
+//     in WAL mode before the lock, and a checkpoint with another name
+//     (hard link) or owner (ownOnly); it is compared again with the new
+//     file (unchanged): a write since the first comparison is ErrStale,
+//     not installed over;
 //  2. the new file is given the checkpoint's permissions and synced,
 //     after making sure its name still leads to the file compared
 //     (sameCopy);
@@ -33,20 +38,28 @@ import (
 //     opens the new file (and puts it in WAL mode) when next used.
 //
 // StepHook is called after steps 1, 2 and 3: "exclusive", "synced",
-// "renamed".
+// "renamed"; and within step 1, out of WAL mode, before the lock:
+// "left WAL".
 
 // notSQLite is the header written over the old, unlinked checkpoint.
 var notSQLite = []byte("erpsync: replaced by its migrated copy\x00")
 
 // renameInstall installs the new file (next, whose inode is copied: the
 // one compared) over the checkpoint by renaming it; dst is the
-// checkpoint's writing connection, discarded once installed. installed
+// checkpoint's writing connection, discarded once installed; lock is the
+// new file's read transaction, compared with the locked checkpoint; the
+// new file's descriptor is added to opened, for the caller to close once
+// its locks on that file are released. installed
 // is false, with no error, when another connection holds the checkpoint,
-// or its path is a symbolic link: nothing changed, the backup installs.
-func (m *Migration) renameInstall(ctx context.Context, dst *sql.Conn, next string, copied os.FileInfo) (installed bool, err error) {
+// its path is a symbolic link, or the file has another name or owner
+// (ownOnly): nothing changed, the backup installs.
+func (m *Migration) renameInstall(ctx context.Context, lock *sql.Tx, dst *sql.Conn, next string, copied os.FileInfo, opened *[]*os.File) (installed bool, err error) {
 	st, err := os.Lstat(m.Path)
 	if err != nil || !st.Mode().IsRegular() {
 		return false, nil // a link: renamed over, it would be replaced, not where it leads
+	}
+	if !ownOnly(st) {
+		return false, nil
 	}
 	var mode string
 	if err := dst.QueryRowContext(ctx, `PRAGMA journal_mode = DELETE`).Scan(&mode); err != nil || mode != "delete" {
@@ -59,13 +72,27 @@ func (m *Migration) renameInstall(ctx context.Context, dst *sql.Conn, next strin
 			_ = dst.Raw(func(any) error { return driver.ErrBadConn })
 		}
 	}()
-	if err := m.exclusive(ctx, dst); err != nil {
+	if err := m.step("left WAL"); err != nil {
+		return false, err
+	}
+	if err := m.exclusive(ctx, dst); errors.Is(err, errBackToWAL) {
+		return false, backToWAL(ctx, dst) // the backup installs
+	} else if err != nil {
 		return false, fmt.Errorf("install %s: %w", next, err)
+	}
+	// Nobody writes to the checkpoint from here on: compared again, a
+	// write since the first comparison is not renamed over (ErrStale).
+	if err := m.unchanged(ctx, lock, dst); err != nil {
+		return false, err
 	}
 	if err := m.step("exclusive"); err != nil {
 		return false, err
 	}
-	if err := syncCopied(next, copied, st.Mode().Perm()); err != nil {
+	f, err := syncCopied(next, copied, st.Mode().Perm())
+	if f != nil {
+		*opened = append(*opened, f)
+	}
+	if err != nil {
 		return false, fmt.Errorf("install %s: %w", next, err)
 	}
 	if err := m.step("synced"); err != nil {
@@ -93,8 +120,15 @@ func (m *Migration) renameInstall(ctx context.Context, dst *sql.Conn, next strin
 
 // exclusive locks the checkpoint, out of WAL mode, for the rename: its
 // EXCLUSIVE lock (waiting for a reader that came in meanwhile), and then
-// still no WAL beside it.
+// still no WAL beside it. Its page cache is emptied first: kept from WAL
+// mode, where a commit does not change the file's change counter, it
+// could hold pages older than another process's last write (found so
+// by TestMigration008WriteAfterCompared), which would then be read as
+// current under the lock.
 func (m *Migration) exclusive(ctx context.Context, dst *sql.Conn) error {
+	if _, err := dst.ExecContext(ctx, `PRAGMA shrink_memory`); err != nil {
+		return err
+	}
 	if _, err := dst.ExecContext(ctx, `BEGIN EXCLUSIVE`); err != nil {
 		return err
 	}
@@ -102,8 +136,11 @@ func (m *Migration) exclusive(ctx context.Context, dst *sql.Conn) error {
 	if err := dst.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
 		return err
 	}
+	if mode == "wal" {
+		return errBackToWAL
+	}
 	if mode != "delete" {
-		return fmt.Errorf("the checkpoint went back to journal mode %s meanwhile", mode)
+		return fmt.Errorf("the checkpoint went to journal mode %s meanwhile", mode)
 	}
 	for _, p := range []string{m.Path + "-wal", m.Path + "-journal"} {
 		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
@@ -113,26 +150,53 @@ func (m *Migration) exclusive(ctx context.Context, dst *sql.Conn) error {
 	return nil
 }
 
+// errBackToWAL is a checkpoint put back in WAL mode by another opener
+// before exclusive's lock: not renamed over.
+var errBackToWAL = errors.New("the checkpoint went back to WAL mode meanwhile")
+
+// backToWAL ends exclusive's transaction on dst, for the backup, and
+// sets dst's journal mode back to WAL (the file's).
+func backToWAL(ctx context.Context, dst *sql.Conn) error {
+	if _, err := dst.ExecContext(ctx, `ROLLBACK`); err != nil {
+		return fmt.Errorf("install: %w", err)
+	}
+	var mode string
+	if err := dst.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
+		return fmt.Errorf("install: %w", err)
+	}
+	return nil
+}
+
 // syncCopied syncs the new file at next, given the checkpoint's
 // permissions (perm: SQLite created it 0644), after making sure that its
-// name still leads to the file compared (copied).
-func syncCopied(next string, copied os.FileInfo, perm fs.FileMode) error {
+// name still leads to the file compared (copied). Its descriptor, once
+// opened, is returned open: closed, it would drop the process's locks
+// on the new file (its SQLite connections').
+func syncCopied(next string, copied os.FileInfo, perm fs.FileMode) (*os.File, error) {
 	f, err := os.OpenFile(next, os.O_RDWR, 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return err
+		return f, err
 	}
 	if !os.SameFile(st, copied) {
-		return errors.New("the new file was replaced meanwhile: not installed")
+		return f, errors.New("the new file was replaced meanwhile: not installed")
 	}
 	if err := f.Chmod(perm); err != nil {
-		return err
+		return f, err
 	}
-	return f.Sync()
+	return f, f.Sync()
+}
+
+// ownOnly says whether the checkpoint's file (st) may be replaced by
+// another one: its one name (a hard link's other name would keep the old
+// file, then made unreadable) and owned by this process's user (the new
+// file would be the runner's). Unknown (no Unix stat): no.
+func ownOnly(st os.FileInfo) bool {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	return ok && sys.Nlink == 1 && int(sys.Uid) == os.Geteuid()
 }
 
 // syncDir syncs the folder of the file at path: its names on disk.
