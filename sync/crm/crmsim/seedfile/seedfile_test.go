@@ -68,19 +68,7 @@ func TestLoadStore_SameAsLoadSeed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Len() != want.Len() {
-				t.Fatalf("LoadStore holds %d customers, LoadSeed and NewStore %d", got.Len(), want.Len())
-			}
-			for _, p := range seed.Customers {
-				g, _ := got.ByReference(p["reference"])
-				w, _ := want.ByReference(p["reference"])
-				g.DateCreated, g.LastUpdated, w.DateCreated, w.LastUpdated = crm.Time{}, crm.Time{}, crm.Time{}, crm.Time{}
-				gj, _ := json.Marshal(g)
-				wj, _ := json.Marshal(w)
-				if string(gj) != string(wj) {
-					t.Errorf("%s:\n got %s\nwant %s", p["reference"], gj, wj)
-				}
-			}
+			sameStores(t, seed, got, want)
 		})
 	}
 }
@@ -153,20 +141,27 @@ func TestLoadStore_Texts(t *testing.T) {
 				}
 				return
 			}
-			if got.Len() != want.Len() {
-				t.Fatalf("LoadStore holds %d customers, LoadSeed and NewStore %d", got.Len(), want.Len())
-			}
-			for _, p := range seed.Customers {
-				g, _ := got.ByReference(p["reference"])
-				w, _ := want.ByReference(p["reference"])
-				g.DateCreated, g.LastUpdated, w.DateCreated, w.LastUpdated = crm.Time{}, crm.Time{}, crm.Time{}, crm.Time{}
-				gj, _ := json.Marshal(g)
-				wj, _ := json.Marshal(w)
-				if string(gj) != string(wj) {
-					t.Errorf("%s:\n got %s\nwant %s", p["reference"], gj, wj)
-				}
-			}
+			sameStores(t, seed, got, want)
 		})
+	}
+}
+
+// sameStores fails t unless got (LoadStore's) holds the customers of
+// seed as want (NewStore's) does, their times aside.
+func sameStores(t *testing.T, seed crmsim.Seed, got, want *crmsim.Store) {
+	t.Helper()
+	if got.Len() != want.Len() {
+		t.Fatalf("LoadStore holds %d customers, LoadSeed and NewStore %d", got.Len(), want.Len())
+	}
+	for _, p := range seed.Customers {
+		g, _ := got.ByReference(p["reference"])
+		w, _ := want.ByReference(p["reference"])
+		g.DateCreated, g.LastUpdated, w.DateCreated, w.LastUpdated = crm.Time{}, crm.Time{}, crm.Time{}, crm.Time{}
+		gj, _ := json.Marshal(g)
+		wj, _ := json.Marshal(w)
+		if string(gj) != string(wj) {
+			t.Errorf("%s:\n got %s\nwant %s", p["reference"], gj, wj)
+		}
 	}
 }
 
