@@ -201,7 +201,7 @@ func deliver(ctx context.Context, order <-chan *batch, pool *batches, st *Stats,
 			switch {
 			case row.Err != nil:
 				st.RowErrors++
-			case row.Customer == nil: // lazy: valid, not a delete
+			case row.Customer == nil: // lazy (valid, not a delete), or a line ReadLines left unmapped
 				st.Customers++
 			case row.Customer.Delete:
 				st.Deletes++

@@ -318,12 +318,7 @@ func writeSynced(path, s string) error {
 	if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	dir, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", filepath.Dir(path), err)
-	}
-	defer dir.Close()
-	if err := dir.Sync(); err != nil {
+	if err := syncDir(path); err != nil {
 		return fmt.Errorf("sync %s: %w", filepath.Dir(path), err)
 	}
 	return nil

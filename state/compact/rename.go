@@ -29,7 +29,7 @@ import (
 //     not installed over;
 //  2. the new file is given the checkpoint's permissions and synced,
 //     after making sure its name still leads to the file compared
-//     (sameCopy);
+//     (syncCopied);
 //  3. it is renamed over the checkpoint, and the folder synced;
 //  4. the old file, unlinked, is made unreadable (its header is no
 //     longer SQLite's): a process that opened it before the rename and

@@ -87,7 +87,7 @@ func readSplit(ctx context.Context, q DBTX) (split, error) {
 func mergePart(ctx context.Context, tx *sql.Tx, s split) (int, error) {
 	var token string
 	if err := tx.QueryRowContext(ctx, `SELECT token FROM p2.migrate008_part`).Scan(&token); err != nil {
-		return 0, fmt.Errorf("merge %s: %w", "the records after the split", err)
+		return 0, fmt.Errorf("merge the records after the split: %w", err)
 	}
 	if token != s.token {
 		return 0, ErrStale

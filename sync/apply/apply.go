@@ -114,8 +114,10 @@ func (a *applier) waves(ctx context.Context, p *plan.Plan) error {
 	}
 	for i := range p.UpsertWaves() {
 		rows := a.opt.Rows
-		if keep := p.WaveLines(i); keep != nil && a.opt.Lines != nil {
-			rows = a.opt.Lines(keep)
+		if a.opt.Lines != nil {
+			if keep := p.WaveLines(i); keep != nil {
+				rows = a.opt.Lines(keep)
+			}
 		}
 		err := a.sendWave(ctx, func(send plan.Send) error {
 			return p.SendUpserts(ctx, i, rows, send, changed)

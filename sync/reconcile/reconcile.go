@@ -464,9 +464,9 @@ func (j *judge) classify(ctx context.Context) (*pendingRows, error) {
 		j.res.totalCRM(j.x.curs[c.cur], c)
 		seen[c.exp/64] |= 1 << (c.exp % 64)
 		e := j.x.entry(c.exp)
-		j.res.totalERP(e, j.x.curs[cmp.Or(e.cur, c.cur)])
 		cur := cmp.Or(e.cur, c.cur)
 		j.cur = j.x.curs[cur]
+		j.res.totalERP(e, j.cur)
 		off, kept := j.side.keptOff(c)
 		switch {
 		case j.conflict(j.x.refs.ref(c.exp), kept):
