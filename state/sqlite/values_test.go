@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"maps"
 	"testing"
+
+	"erpsync/state"
 )
 
 // TestDB_ValuesOf: the values of many references read at once are those
@@ -16,9 +18,11 @@ func TestDB_ValuesOf(t *testing.T) {
 	for i := range 300 {
 		refs = append(refs, fmt.Sprintf("K%04d", i+2))
 	}
+	var outs []state.Outcome
 	for i, ref := range refs {
-		MustWrite(t, db, upsert(ref, fmt.Sprintf("h%d", i), map[string]string{"name": "N" + ref, "city": fmt.Sprint(i % 7)}))
+		outs = append(outs, upsert(ref, fmt.Sprintf("h%d", i), map[string]string{"name": "N" + ref, "city": fmt.Sprint(i % 7)}))
 	}
+	MustWrite(t, db, outs...)
 	ask := append([]string{"not-managed", "K0001"}, refs...)
 	got := map[string]map[string]string{}
 	err := db.ValuesOf(ctx, ask, func(ref string, vals map[string]string) error {
