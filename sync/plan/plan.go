@@ -17,6 +17,7 @@ import (
 	"erpsync/sync/plan/parents"
 	"erpsync/sync/plan/policy"
 	"erpsync/sync/plan/reference"
+	"erpsync/sync/plan/refindex"
 	"erpsync/sync/plan/rowerrors"
 )
 
@@ -393,7 +394,7 @@ func (d *dupRows) add(line int) {
 type planner struct {
 	opt  Options
 	seed maphash.Seed
-	refs refIndex
+	refs refindex.Index
 	// parentOf holds, for rows with a parent, the parent's reference (both
 	// as hashes: 16 bytes a row, whatever the length of the references).
 	parentOf parents.Index
@@ -476,10 +477,10 @@ func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, e
 	if err := rows(pl.row); err != nil {
 		return nil, err
 	}
-	if err := cmp.Or(pl.waitLoaded(), pl.refs.err); err != nil {
+	if err := cmp.Or(pl.waitLoaded(), pl.refs.Err()); err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
-	pl.refs.sums = nil // the rows are read: 8 MB a million records
+	pl.refs.DropSums() // the rows are read: 8 MB a million records
 	pl.sortList()
 	pl.rejectDuplicates()
 	pl.rejectFolded()
@@ -501,8 +502,8 @@ func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, e
 			return nil, err
 		}
 	}
-	if pl.refs.err != nil { // a stretch read again (refIndex.exactly)
-		return nil, fmt.Errorf("read checkpoint: %w", pl.refs.err)
+	if pl.refs.Err() != nil { // a stretch read again (refindex.Index.exactly)
+		return nil, fmt.Errorf("read checkpoint: %w", pl.refs.Err())
 	}
 	pl.sealErrors()
 	slices.SortFunc(pl.plan.RowErrors, func(a, b *mapping.RowError) int { return a.Line - b.Line })
@@ -541,12 +542,12 @@ func (pl *planner) row(r mapping.Row) error {
 		return err
 	}
 	rowHash := uint32(hashPrefix(c.Hash)>>32) &^ 1
-	if e.line > 0 {
+	if e.Line > 0 {
 		pl.duplicate(c, e, rowHash)
 		return nil
 	}
-	e.line, e.row = int32(c.Line), rowHash
-	managed := e.cp != 0
+	e.Line, e.Row = int32(c.Line), rowHash
+	managed := e.CP != 0
 	switch {
 	case c.Delete && managed && !pl.opt.Mode.Deletes():
 		pl.skip(c, "flagged for deletion, not deleted: sync.mode is "+string(pl.opt.Mode))
@@ -563,7 +564,7 @@ func (pl *planner) row(r mapping.Row) error {
 		if err := pl.createOrReactivate(c); err != nil {
 			return err
 		}
-	case e.cp != hashPrefix(c.Hash):
+	case e.CP != hashPrefix(c.Hash):
 		reason := ReasonChanged
 		if pl.opt.MappingChanged {
 			reason = ReasonMappingChanged
@@ -574,13 +575,13 @@ func (pl *planner) row(r mapping.Row) error {
 		// a hand edit, say, whose drift the next refresh no longer sees.
 		pl.upsert(OpUpdate, c, ReasonRetry)
 	default:
-		e.row |= 1 // counted unchanged
+		e.Row |= 1 // counted unchanged
 		pl.plan.Unchanged++
 		pl.keepRowSum(c, at)
 		// With erp_wins, an unchanged customer edited in the CRM goes back.
 		pl.unchanged(c)
 	}
-	pl.refs.setAt(at, k, e)
+	pl.refs.SetAt(at, k, e)
 	if p := c.Field("parentCustomer"); p != "" && !c.Delete {
 		pl.parentOf.Set(k, pl.key(p))
 	}
@@ -593,15 +594,15 @@ func (pl *planner) row(r mapping.Row) error {
 // duplicate takes a row of a reference met before (e): identical rows
 // are one customer, differing ones are all rejected once the export is
 // read (rejectDuplicates).
-func (pl *planner) duplicate(c *mapping.Customer, e entry, rowHash uint32) {
+func (pl *planner) duplicate(c *mapping.Customer, e refindex.Entry, rowHash uint32) {
 	d := pl.dups[c.Reference]
 	if d == nil {
 		d = &dupRows{}
-		d.add(int(e.line))
+		d.add(int(e.Line))
 		pl.dups[strings.Clone(c.Reference)] = d
 	}
 	d.add(c.Line)
-	d.differ = d.differ || rowHash != e.row&^1
+	d.differ = d.differ || rowHash != e.Row&^1
 }
 
 // invalid takes an invalid row. A reference whose row is present but
@@ -625,9 +626,9 @@ func (pl *planner) invalid(rowErr *mapping.RowError) error {
 	if err != nil {
 		return err
 	}
-	if e.line == 0 {
-		e.line = -1
-		pl.refs.setAt(at, k, e)
+	if e.Line == 0 {
+		e.Line = -1
+		pl.refs.SetAt(at, k, e)
 	}
 	return nil
 }
@@ -712,7 +713,7 @@ func (pl *planner) rejectDuplicates() {
 		}
 		if a := pl.planned(ref); a != nil {
 			pl.dropped[a] = true
-		} else if pl.entryOf(ref).unchanged() {
+		} else if pl.entryOf(ref).Unchanged() {
 			pl.plan.Unchanged--
 		} else if pl.ignored[ref] {
 			pl.plan.Ignored--

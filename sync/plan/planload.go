@@ -13,13 +13,14 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"slices"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
+
+	"erpsync/sync/plan/refindex"
 )
 
-// loader fills a refIndex from the checkpoint on its own goroutine, in the
+// loader fills a refindex.Index from the checkpoint on its own goroutine, in the
 // checkpoint's order (by reference), and tells the planner how far it got.
 type loader struct {
 	mu   gosync.Mutex
@@ -34,8 +35,8 @@ type loader struct {
 	err    error
 
 	// Written by the loader only: entries past count, fences past fences.
-	keys, vals, sums []uint64 // len n, Count's answer: refIndex's keys, vals and sums
-	fenceArr         []string // the references of every fenceEvery-th entry
+	keys, vals, sums []uint64 // len n, Count's answer: refindex.Index's keys, vals and sums
+	fenceArr         []string // the references of every refindex.FenceEvery-th entry
 	// Entries past n (the checkpoint grew meanwhile): keys, hashes, sums.
 	overKeys, overVals, overSums []uint64
 }
@@ -64,19 +65,19 @@ func (pl *planner) startLoading(ctx context.Context, cp Checkpoint) (stop func()
 	}
 	resolve := func(from string) ([]string, error) { return readStretch(ctx, cp, from) }
 	if _, ordered := cp.(rangeReader); !ordered {
-		pl.refs = newRefIndex(n)
-		pl.refs.resolve = resolve
+		pl.refs = refindex.New(n)
+		pl.refs.Resolve = resolve
 		prev := ""
 		err := cp.Hashes(ctx, func(ref, hash string) error {
-			if ref <= prev && len(pl.refs.keys) > 0 {
-				pl.refs.ordered = false // stretches mean nothing: keys alone
+			if ref <= prev && pl.refs.Len() > 0 {
+				pl.refs.Unordered() // stretches mean nothing: keys alone
 			}
 			prev = ref
-			pl.refs.add(ref, pl.key(ref), hashPrefix(hash))
+			pl.refs.Add(ref, pl.key(ref), hashPrefix(hash))
 			return nil
 		})
-		pl.refs.seal()
-		pl.plan.Managed = len(pl.refs.keys)
+		pl.refs.Seal()
+		pl.plan.Managed = pl.refs.Len()
 		return func() {}, err
 	}
 	ld, stop := startLoader(ctx, cp, n, pl.key)
@@ -88,7 +89,7 @@ func (pl *planner) startLoading(ctx context.Context, cp Checkpoint) (stop func()
 // keyed by key, on its own goroutine; stop ends it and waits for it (as
 // often as called).
 func startLoader(ctx context.Context, cp Checkpoint, n int, key func(string) uint64) (ld *loader, stop func()) {
-	ld = &loader{keys: make([]uint64, n), vals: make([]uint64, n), sums: make([]uint64, n), fenceArr: make([]string, 0, n/fenceEvery+1)}
+	ld = &loader{keys: make([]uint64, n), vals: make([]uint64, n), sums: make([]uint64, n), fenceArr: make([]string, 0, n/refindex.FenceEvery+1)}
 	ld.cond = gosync.NewCond(&ld.mu)
 	ctx, cancel := context.WithCancel(ctx)
 	ended := make(chan struct{})
@@ -103,9 +104,9 @@ func startLoader(ctx context.Context, cp Checkpoint, n int, key func(string) uin
 // records.
 func (pl *planner) useLoader(ctx context.Context, cp Checkpoint, ld *loader, n int) {
 	pl.load = ld
-	pl.refs = newRefIndex(0)
-	pl.refs.seen = make([]uint64, (n+63)/64)
-	pl.refs.resolve = func(from string) ([]string, error) { return readStretch(ctx, cp, from) }
+	pl.refs = refindex.New(0)
+	pl.refs.Expect(n)
+	pl.refs.Resolve = func(from string) ([]string, error) { return readStretch(ctx, cp, from) }
 }
 
 // Preload is a checkpoint's hashes streaming in before the Build that
@@ -158,7 +159,7 @@ func (ld *loader) run(ctx context.Context, cp Checkpoint, key func(string) uint6
 			return fmt.Errorf("the checkpoint streamed %q after %q: not in reference order", ref, prev)
 		}
 		prev = ref
-		if filled%fenceEvery == 0 {
+		if filled%refindex.FenceEvery == 0 {
 			ld.fenceArr = append(ld.fenceArr, strings.Clone(ref))
 		}
 		k := key(ref)
@@ -226,16 +227,16 @@ func (ld *loader) tell(filled int, last string) {
 // lookup returns the index entry of ref (key k), waiting until the loader
 // has passed ref; after the last entry it seals the index and reads it as
 // it is. An error is the loader's.
-func (pl *planner) lookup(ref string, k uint64) (entry, error) {
+func (pl *planner) lookup(ref string, k uint64) (refindex.Entry, error) {
 	e, _, err := pl.lookupAt(ref, k)
 	return e, err
 }
 
 // lookupAt is lookup, with the entry's position among the managed ones
-// (-1: not managed), where its row sum is (refIndex.sumAt).
-func (pl *planner) lookupAt(ref string, k uint64) (entry, int, error) {
+// (-1: not managed), where its row sum is (refindex.Index.SumAt).
+func (pl *planner) lookupAt(ref string, k uint64) (refindex.Entry, int, error) {
 	if pl.load == nil {
-		e, i := pl.refs.getAt(ref, k)
+		e, i := pl.refs.GetAt(ref, k)
 		return e, i, nil
 	}
 	ld := pl.load
@@ -246,19 +247,19 @@ func (pl *planner) lookupAt(ref string, k uint64) (entry, int, error) {
 	count, fences, done, err := ld.count, ld.fences, ld.done, ld.err
 	ld.mu.Unlock()
 	if err != nil {
-		return entry{}, -1, fmt.Errorf("read checkpoint: %w", err)
+		return refindex.Entry{}, -1, fmt.Errorf("read checkpoint: %w", err)
 	}
 	if done {
 		pl.finishLoading()
-		e, i := pl.refs.getAt(ref, k)
+		e, i := pl.refs.GetAt(ref, k)
 		return e, i, nil
 	}
 	ix := &pl.refs
-	ix.keys, ix.vals, ix.sums, ix.fences = ld.keys[:count], ld.vals[:count], ld.sums[:count], fences
-	if i := ix.locate(ref, k); i >= 0 {
-		return ix.entryAt(i), i, nil
+	ix.Load(ld.keys[:count], ld.vals[:count], ld.sums[:count], fences)
+	if i := ix.Locate(ref, k); i >= 0 {
+		return ix.EntryAt(i), i, nil
 	}
-	return ix.extraOf(k), -1, nil // not managed: its entry, if met, is in extra
+	return ix.ExtraOf(k), -1, nil // not managed: its entry, if met, is in extra
 }
 
 // waitLoaded waits for the end of the load and seals the index.
@@ -285,45 +286,17 @@ func (pl *planner) finishLoading() {
 	ld := pl.load
 	pl.load = nil
 	ix := &pl.refs
-	ix.keys = append(ld.keys[:ld.count], ld.overKeys...)
-	ix.vals = append(ld.vals[:ld.count], ld.overVals...)
-	ix.sums = append(ld.sums[:ld.count], ld.overSums...)
-	ix.fences = ld.fences
-	ix.seal()
-	pl.plan.Managed = len(ix.keys)
-}
-
-// locate finds a managed reference among the entries loaded so far, before
-// the index is sealed: the few after the last one found (a sorted export),
-// else the fenceEvery entries after the last fence at or before ref. It
-// returns the position, and remembers it; -1 when ref is not managed
-// (every reference up to ref is loaded).
-func (ix *refIndex) locate(ref string, k uint64) int {
-	for i := max(ix.last, 0); i < min(ix.last+ahead, len(ix.keys)); i++ {
-		if ix.keys[i] == k && ix.inStretch(ref, i) {
-			return ix.found(ref, k, i)
-		}
-	}
-	f, found := slices.BinarySearch(ix.fences, ref)
-	if !found {
-		f--
-	}
-	if f < 0 {
-		return -1
-	}
-	for i := f * fenceEvery; i < min((f+1)*fenceEvery, len(ix.keys)); i++ {
-		if ix.keys[i] == k {
-			return ix.found(ref, k, i)
-		}
-	}
-	return -1
+	ix.Load(append(ld.keys[:ld.count], ld.overKeys...), append(ld.vals[:ld.count], ld.overVals...),
+		append(ld.sums[:ld.count], ld.overSums...), ld.fences)
+	ix.Seal()
+	pl.plan.Managed = ix.Len()
 }
 
 // errStretchRead ends readStretch's read once it has a stretch.
 var errStretchRead = errors.New("stretch read")
 
 // readStretch reads the references of the stretch of the checkpoint that
-// starts at from: fenceEvery of them, or fewer at its end (from the whole
+// starts at from: refindex.FenceEvery of them, or fewer at its end (from the whole
 // stream, for a checkpoint that cannot read stretches: rare enough).
 func readStretch(ctx context.Context, cp Checkpoint, from string) ([]string, error) {
 	var refs []string
@@ -332,7 +305,7 @@ func readStretch(ctx context.Context, cp Checkpoint, from string) ([]string, err
 			return nil
 		}
 		refs = append(refs, strings.Clone(ref))
-		if len(refs) == fenceEvery {
+		if len(refs) == refindex.FenceEvery {
 			return errStretchRead
 		}
 		return nil

@@ -8,6 +8,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/sync/plan/policy"
 	"erpsync/sync/plan/reference"
+	"erpsync/sync/plan/refindex"
 	"erpsync/sync/plan/rowerrors"
 	"fmt"
 	"slices"
@@ -152,7 +153,7 @@ func cycleText(cycle []string) string {
 // exists reports whether a parent is, or will be, in the CRM after the
 // upserts: managed, or planned for an upsert.
 func (pl *planner) exists(ref string) bool {
-	if pl.entryOf(ref).cp != 0 {
+	if pl.entryOf(ref).CP != 0 {
 		return true
 	}
 	a := pl.planned(ref)
@@ -166,7 +167,7 @@ func (pl *planner) upsertWaves() [][]*Action {
 	if pl.opt.ImportOnly {
 		// Nothing reads the index after this: its million entries can go
 		// before the waves are built (the peak of an import's plan).
-		pl.refs = refIndex{}
+		pl.refs = refindex.Index{}
 		pl.parentOf.Clear()
 	}
 	depth := map[*Action]int{} // of the upserts with a planned parent
@@ -271,7 +272,7 @@ func (pl *planner) planDeletes(ctx context.Context, cp Checkpoint) error {
 	if pl.opt.Deletes.Mirrors() && pl.opt.Mode.Deletes() {
 		reason := pl.absentReason()
 		err := cp.Hashes(ctx, func(ref, _ string) error {
-			if e := pl.entryOf(ref); e.cp != 0 && e.line == 0 {
+			if e := pl.entryOf(ref); e.CP != 0 && e.Line == 0 {
 				if err := reference.Check(ref); err != nil {
 					// Managed before the check existed: its path could
 					// reach another route, so it is never deleted by it.

@@ -48,7 +48,7 @@ func (pl *planner) noteReference(ref string, line int, parent string) {
 func (pl *planner) rejectFolded() {
 	for _, folded := range slices.Sorted(maps.Keys(pl.folds)) {
 		refs := pl.folds[folded]
-		if !slices.Contains(refs, folded) && pl.entryOf(folded).line != 0 {
+		if !slices.Contains(refs, folded) && pl.entryOf(folded).Line != 0 {
 			refs = append(refs, folded) // met as it is: already folded
 		}
 		if len(refs) < 2 {
@@ -75,7 +75,7 @@ func (pl *planner) othersText(ref string, refs []string) string {
 		if o == ref || len(others) == maxFoldedShown {
 			continue
 		}
-		if line := pl.entryOf(o).line; line > 0 {
+		if line := pl.entryOf(o).Line; line > 0 {
 			others = append(others, fmt.Sprintf("%s (line %d)", mapping.Excerpt(o), line))
 		} else {
 			others = append(others, mapping.Excerpt(o)+" (an invalid row)")
@@ -92,19 +92,19 @@ func (pl *planner) othersText(ref string, refs []string) string {
 // invalid rows, or rejected as a duplicate, is left as it is.
 func (pl *planner) rejectReference(ref string, err error) {
 	k := pl.key(ref)
-	e := pl.refs.get(ref, k)
-	if d := pl.dups[ref]; e.line <= 0 || (d != nil && d.differ) {
+	e := pl.refs.Get(ref, k)
+	if d := pl.dups[ref]; e.Line <= 0 || (d != nil && d.differ) {
 		return
 	}
 	if a := pl.planned(ref); a != nil {
 		pl.dropped[a] = true
-	} else if e.unchanged() {
+	} else if e.Unchanged() {
 		pl.plan.Unchanged--
 	} else if pl.ignored[ref] {
 		pl.plan.Ignored--
 	}
 	pl.parentOf.Drop(k)
-	pl.rowError(&mapping.RowError{File: pl.opt.File, Line: int(e.line),
+	pl.rowError(&mapping.RowError{File: pl.opt.File, Line: int(e.Line),
 		Column: "reference", Reference: ref, Err: err})
 	pl.plan.InvalidRows++
 }

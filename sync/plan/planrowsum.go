@@ -41,8 +41,8 @@ func (pl *planner) sameRow(r mapping.Row) (done bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	sum := pl.refs.sumAt(at)
-	known := e.cp != 0 && sum != 0 && sum == r.Sum && e.line == 0 &&
+	sum := pl.refs.SumAt(at)
+	known := e.CP != 0 && sum != 0 && sum == r.Sum && e.Line == 0 &&
 		!pl.opt.Retry[r.Reference] && pl.drifted[r.Reference] == ""
 	if !known {
 		pl.lazyMapped++
@@ -59,10 +59,10 @@ func (pl *planner) sameRow(r mapping.Row) (done bool, err error) {
 	pl.plan.Rows++
 	pl.noteReference(r.Reference, r.Line, r.Parent)
 	// The same row as pushed: its hash is the checkpoint's.
-	e.line, e.row = int32(r.Line), uint32(e.cp>>32)|1 // counted unchanged
+	e.Line, e.Row = int32(r.Line), uint32(e.CP>>32)|1 // counted unchanged
 	pl.plan.Unchanged++
 	pl.plan.SameBySum++
-	pl.refs.setAt(at, k, e)
+	pl.refs.SetAt(at, k, e)
 	if r.Parent != "" { // as row does: waves and parents are checked by it
 		pl.parentOf.Set(k, pl.key(r.Parent))
 	}
@@ -76,7 +76,7 @@ func (pl *planner) keepRowSum(c *mapping.Customer, at int) {
 	if c.RowSum == 0 || len(pl.plan.RowSums) >= maxRowSums {
 		return
 	}
-	if pl.refs.sumAt(at) == c.RowSum {
+	if pl.refs.SumAt(at) == c.RowSum {
 		return
 	}
 	pl.plan.RowSums = append(pl.plan.RowSums, state.RowSum{
