@@ -55,15 +55,17 @@ func TestRun_EveryRowAccounted(t *testing.T) {
 			fatalAfter int64
 			budget     plan.Limit
 			cancelAt   int64 // cancel the run's context after this many writes
+			latency    time.Duration
 			want       sync.Class
 		}{
 			{name: "row failures", budget: plan.Limit{Percent: 50, IsPercent: true}, want: sync.ClassRowFailures},
 			{name: "guard", budget: plan.Limit{Count: 3}, want: sync.ClassGuard},
-			{name: "interrupted", budget: plan.Limit{Percent: 50, IsPercent: true}, cancelAt: 40, want: sync.ClassFatal},
+			{name: "interrupted", budget: plan.Limit{Percent: 50, IsPercent: true}, cancelAt: 40, want: sync.ClassFatal,
+				latency: time.Millisecond}, // calls in flight when the run is cancelled
 			{name: "fatal", fatalAfter: 60, budget: plan.Limit{Percent: 50, IsPercent: true}, want: sync.ClassFatal},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				job, front := accountingJob(t, impl, 300, tc.fatalAfter)
+				job, front := accountingJob(t, impl, 300, tc.fatalAfter, tc.latency)
 				job.Settings.MaxFailures = tc.budget
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
@@ -86,8 +88,8 @@ func TestRun_EveryRowAccounted(t *testing.T) {
 }
 
 // accountingJob is engineJobOn with the failing front before crmsim.
-func accountingJob(t *testing.T, impl testrig.Impl, rows int, fatalAfter int64) (sync.Job, *failingFront) {
-	job, _ := engineJobOn(t, impl, rows, time.Millisecond)
+func accountingJob(t *testing.T, impl testrig.Impl, rows int, fatalAfter int64, latency time.Duration) (sync.Job, *failingFront) {
+	job, _ := engineJobOn(t, impl, rows, latency)
 	front := &failingFront{fatalAfter: fatalAfter}
 	job.CRM.(*crmmem.CRM).Before = front.before
 	return job, front

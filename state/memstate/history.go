@@ -74,10 +74,8 @@ func (m *Mem) History(ctx context.Context, ref string) ([]state.Event, error) {
 			if h.Reference != ref {
 				continue
 			}
-			e := h.Event
-			e.At = time.Unix(h.at, 0).UTC()
-			var err error
-			if e.Changes, err = state.DecodeChanges(h.changes); err != nil {
+			e, err := h.decoded()
+			if err != nil {
 				return err
 			}
 			out = append(out, e)
@@ -95,4 +93,37 @@ func (m *Mem) HistoryCount(ctx context.Context) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// RunEvents returns a run's first events, at most limit, in the order
+// saved, as sqlite.DB.RunEvents does: from the first event of runID or a
+// later run (runs save their events in the order of their ids), while
+// they are runID's.
+func (m *Mem) RunEvents(ctx context.Context, runID int64, limit int) ([]state.Event, error) {
+	var out []state.Event
+	err := m.view(ctx, "read a run's history", func() error {
+		i := 0
+		for i < len(m.history) && m.history[i].RunID < runID {
+			i++
+		}
+		for ; i < len(m.history) && len(out) < limit && m.history[i].RunID == runID; i++ {
+			e, err := m.history[i].decoded()
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// decoded is the event as it was saved: its time to the second, its
+// changes decoded.
+func (h historyEvent) decoded() (state.Event, error) {
+	e := h.Event
+	e.At = time.Unix(h.at, 0).UTC()
+	var err error
+	e.Changes, err = state.DecodeChanges(h.changes)
+	return e, err
 }

@@ -16,6 +16,7 @@ import (
 // gets the lock while the other gets the lock's message, never "table
 // records already exists" or "database is locked".
 func TestOpen_TwoAtOnceOnAFreshFile(t *testing.T) {
+	t.Parallel() // its own checkpoint file; it shares nothing
 	for round := range 20 {
 		path := filepath.Join(t.TempDir(), "erpsync.db")
 		var wg gosync.WaitGroup

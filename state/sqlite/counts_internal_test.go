@@ -12,6 +12,7 @@ import (
 // record. Without statistics SQLite plans the same on 10 records as on a
 // million: it once chose records_known for crm_gone = 0.
 func TestKnownByReferences_ByReference(t *testing.T) {
+	t.Parallel() // its own checkpoint file; it shares nothing
 	ctx := context.Background()
 	db := NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
 	if err := db.Open(ctx); err != nil {

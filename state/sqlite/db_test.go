@@ -16,6 +16,7 @@ import (
 )
 
 func TestDB_Open(t *testing.T) {
+	t.Parallel() // its own checkpoint file; it shares nothing
 	t.Run("creates the file with mode 0600", func(t *testing.T) {
 		db := MustOpenDB(t)
 		st, err := os.Stat(db.Path)
@@ -176,6 +177,7 @@ func TestDB_Open(t *testing.T) {
 // TestDB_Open_Unusable: every file that is not a sound checkpoint of this
 // erpsync is refused with an *UnusableError, and left byte for byte.
 func TestDB_Open_Unusable(t *testing.T) {
+	t.Parallel() // its own checkpoint file; it shares nothing
 	dir := t.TempDir()
 	write := func(name string, data []byte) string {
 		path := filepath.Join(dir, name)

@@ -20,13 +20,16 @@ import (
 // each step everything both answer: the contract suite's cases, and the
 // many more that chance finds (times to the millisecond in shared
 // seconds, references that come, go, are failed, seen, counted, found
-// gone or rehashed).
+// gone or rehashed). 60 steps a seed: 11 breaks of memstate tried
+// (windows' bounds, cuts, seconds, counts' Gone and Forget, SaveSeen,
+// SaveRowSums, a delete's crm id, failures, run errors) each failed a
+// seed by step 45, as with 150.
 func TestMem_SameAsDB(t *testing.T) {
 	for seed := range uint64(3) {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			t.Parallel()
 			d := newDiff(t, seed)
-			for step := range 150 {
+			for step := range 60 {
 				what := d.step()
 				d.compare(fmt.Sprintf("step %d (%s)", step, what))
 				if t.Failed() {

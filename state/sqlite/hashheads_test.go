@@ -15,6 +15,7 @@ import (
 // hash's head only: the first 8 bytes of a stored sha256, the first 16
 // characters of a hash kept as text; an error of fn is returned as it is.
 func TestDB_HashHeads(t *testing.T) {
+	t.Parallel() // its own checkpoint file; it shares nothing
 	db := MustOpenDB(t)
 	sha := "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 	outs := []state.Outcome{upsert("B", sha, nil), upsert("A", "h1", nil), upsert("C", strings.ToUpper(sha), nil)}

@@ -35,6 +35,7 @@ func historyIndexes(t *testing.T, db *sqlite.DB, name string) int {
 // those at or after it stay, over saves that left gaps in the ids, and
 // a save whose oldest event is within retention removes none.
 func TestDB_HistoryPrunedByID(t *testing.T) {
+	t.Parallel() // its own checkpoint file; it shares nothing
 	db := MustOpenDB(t)
 	if n := historyIndexes(t, db, "history_at"); n != 0 {
 		t.Errorf("history_at index still there (%d)", n)
@@ -87,6 +88,7 @@ func TestDB_HistoryPrunedByID(t *testing.T) {
 // TestDB_HistoryMigratedFrom009: a checkpoint written before migration
 // 010 keeps its events, readable by reference, and is pruned as a new one.
 func TestDB_HistoryMigratedFrom009(t *testing.T) {
+	t.Parallel() // its own checkpoint file; it shares nothing
 	old := sqlite.NewDB(t.TempDir() + "/erpsync.db")
 	old.Now = func() time.Time { return fixedNow }
 	sqlite.SetStopBefore(old, "migrations/010")

@@ -14,6 +14,7 @@ import (
 // every run and at every limit; a run with none, or never saved, has
 // none.
 func TestDB_RunEvents(t *testing.T) {
+	t.Parallel() // its own checkpoint file; it shares nothing
 	ctx := context.Background()
 	db := MustOpenDB(t)
 	at := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)

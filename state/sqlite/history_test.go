@@ -17,6 +17,7 @@ import (
 // batches and a rest) are all kept, in the order given, each with its
 // own values.
 func TestDB_SaveHistoryBatches(t *testing.T) {
+	t.Parallel() // its own checkpoint file; it shares nothing
 	ctx := context.Background()
 	db := MustOpenDB(t)
 	at := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)

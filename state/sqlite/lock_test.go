@@ -17,6 +17,7 @@ import (
 )
 
 func TestDB_Acquire(t *testing.T) {
+	t.Parallel() // its own checkpoint file; it shares nothing
 	t.Run("a second run is refused, naming the holder", func(t *testing.T) {
 		db := MustOpenDB(t)
 		lock, err := db.Acquire(ctx, "run")
@@ -141,6 +142,7 @@ func TestDB_Acquire(t *testing.T) {
 }
 
 func TestDB_AcquireGoneHolders(t *testing.T) {
+	t.Parallel() // its own checkpoint file; it shares nothing
 	host, _ := os.Hostname()
 	insert := func(t *testing.T, db *sqlite.DB, pid int, host string, pidStart int64, heartbeat time.Time) {
 		t.Helper()

@@ -8,6 +8,7 @@ import (
 // TestDB_Watermark: the watermark survives a reopen of the file (the
 // contract suite, statetest, checks the rest on every implementation).
 func TestDB_Watermark(t *testing.T) {
+	t.Parallel() // its own checkpoint file; it shares nothing
 	db := MustOpenDB(t)
 	w, err := db.Watermark(ctx)
 	if err != nil || !w.IsZero() {
@@ -37,6 +38,7 @@ func TestDB_Watermark(t *testing.T) {
 }
 
 func TestDB_Fingerprint(t *testing.T) {
+	t.Parallel() // its own checkpoint file; it shares nothing
 	db := MustOpenDB(t)
 	if fp, err := db.Fingerprint(ctx); err != nil || fp != "" {
 		t.Fatalf("Fingerprint before any = %q, %v", fp, err)

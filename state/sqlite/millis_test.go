@@ -10,6 +10,7 @@ import (
 // TestDB_LastUpdatedMigratedToMilliseconds: a checkpoint written in whole
 // seconds (before migration 007) reads the same times after it.
 func TestDB_LastUpdatedMigratedToMilliseconds(t *testing.T) {
+	t.Parallel() // its own checkpoint file; it shares nothing
 	db := MustOpenDB(t)
 	at := time.Date(2024, 3, 1, 2, 0, 5, 0, time.UTC)
 	o := upsert("OLD-1", "h1", map[string]string{"name": "Old"})

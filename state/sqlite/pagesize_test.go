@@ -16,6 +16,7 @@ import (
 // instead of taking an overflow page of its own (4 KiB pages made a
 // 1,000,000-customer checkpoint a 4.4 GB file); and it is in WAL mode.
 func TestOpen_NewCheckpointPageSize(t *testing.T) {
+	t.Parallel() // its own checkpoint file; it shares nothing
 	p := filepath.Join(t.TempDir(), "erpsync.db")
 	db := sqlite.NewDB(p)
 	if err := db.Open(context.Background()); err != nil {

@@ -216,6 +216,7 @@ func TestWriter_Batching(t *testing.T) {
 // TestWriter_Concurrent puts from many goroutines while others flush and
 // read; run it with -race.
 func TestWriter_Concurrent(t *testing.T) {
+	t.Parallel() // its own checkpoint file; it shares nothing
 	db := MustOpenDB(t)
 	w := db.NewWriter(16, 2*time.Millisecond) // a small batch: Put must wait for room
 	const producers, each = 16, 250
@@ -283,6 +284,7 @@ func TestWriter_Concurrent(t *testing.T) {
 // writer reuses the sorted keys of the outcome before only when they are
 // the same).
 func TestWriter_ValuesOfChangingKeys(t *testing.T) {
+	t.Parallel() // its own checkpoint file; it shares nothing
 	db := MustOpenDB(t)
 	want := map[string]map[string]string{
 		"A": {"name": "Ann", "city": "Zürich"},

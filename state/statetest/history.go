@@ -1,7 +1,9 @@
 package statetest
 
 import (
+	"context"
 	"reflect"
+	"slices"
 	"time"
 
 	"erpsync/state"
@@ -111,5 +113,57 @@ func testHistoryWithOutcomes(h *H) {
 	}
 	if n, err := h.CP.Count(ctx); err != nil || n != 2 {
 		h.Errorf("records = %d, %v; want 2 (the history-only item is no outcome)", n, err)
+	}
+}
+
+// runEvents is what sync/history.Drift reads of a checkpoint.
+type runEvents interface {
+	RunEvents(ctx context.Context, runID int64, limit int) ([]state.Event, error)
+}
+
+// testRunEvents: a run's first events, in the order saved, at most
+// limit; none of a run that saved none.
+func testRunEvents(h *H) {
+	re, ok := h.CP.(runEvents)
+	if !ok {
+		h.Fatalf("%T has no RunEvents", h.CP)
+	}
+	at := state.AtSecond(Start)
+	ev := func(run int64, ref, kind string) state.Event {
+		return state.Event{Reference: ref, RunID: run, At: at, Kind: kind, File: "day.csv"}
+	}
+	saves := [][]state.Event{
+		{ev(1, "C-1", state.EventCreated)},
+		{ev(2, "C-9", state.EventDrift), ev(2, "C-3", state.EventDeletedByHand)},
+		{ev(2, "C-1", state.EventUpdated)},
+		{ev(4, "C-1", state.EventUpdated)},
+	}
+	for _, s := range saves {
+		if _, err := h.CP.SaveHistory(ctx, s, time.Time{}); err != nil {
+			h.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		run   int64
+		limit int
+		want  []state.Event
+	}{
+		{2, 10, append(slices.Clone(saves[1]), saves[2]...)},
+		{2, 2, saves[1]},
+		{1, 10, saves[0]},
+		{4, 10, saves[3]},
+		{3, 10, nil},
+		{5, 10, nil},
+	} {
+		got, err := re.RunEvents(ctx, c.run, c.limit)
+		if err != nil {
+			h.Fatal(err)
+		}
+		for i := range got {
+			got[i].ID = 0
+		}
+		if len(got) != len(c.want) || len(got) > 0 && !reflect.DeepEqual(got, c.want) {
+			h.Errorf("RunEvents(%d, %d):\n got %+v\nwant %+v", c.run, c.limit, got, c.want)
+		}
 	}
 }

@@ -66,6 +66,7 @@ func Run(t *testing.T, open Opener) {
 		{"Clock", testClock},
 		{"History", testHistory},
 		{"HistoryWithOutcomes", testHistoryWithOutcomes},
+		{"RunEvents", testRunEvents},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // each test has its own checkpoint and clock

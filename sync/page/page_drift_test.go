@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"erpsync/state"
-	"erpsync/state/sqlite"
+	"erpsync/state/memstate"
 	"erpsync/sync/page"
 )
 
@@ -20,13 +20,10 @@ import (
 // it before any run; a run still running leaves it; a run that ended
 // without drift shows none.
 func TestPage_DriftFromCheckpoint(t *testing.T) {
+	t.Parallel() // its own folder, checkpoint and server; it shares nothing
 	ctx := context.Background()
 	dir := t.TempDir()
-	db := sqlite.NewDB(filepath.Join(dir, "erpsync.db"))
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := memstate.New() // RunEvents: the contract suite's, on both checkpoints
 	at := time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC)
 	run := func(events ...state.Event) int64 {
 		id, err := db.StartRun(ctx, "run", "inbox/day.csv", "")

@@ -13,14 +13,14 @@ import (
 	"time"
 
 	"erpsync/state"
-	"erpsync/state/sqlite"
+	"erpsync/state/memstate"
 	"erpsync/sync/inbox"
 	"erpsync/sync/page"
 )
 
 const xss = `<img src=x onerror=alert(1)>`
 
-// fixture is a page over a real checkpoint, a real ledger and a real
+// fixture is a page over a checkpoint in memory, a real ledger and a real
 // reports folder, served on loopback.
 type fixture struct {
 	url, dir, reports, folder string
@@ -31,11 +31,7 @@ func newFixture(t *testing.T) *fixture {
 	ctx := context.Background()
 	f := &fixture{dir: t.TempDir()}
 	f.reports = filepath.Join(f.dir, "reports")
-	db := sqlite.NewDB(filepath.Join(f.dir, "erpsync.db"))
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := memstate.New() // the page reads runs, failures and history: the contract suite's, on both checkpoints
 	for _, r := range []struct {
 		file, status, err string
 		counts            map[string]int
@@ -65,7 +61,7 @@ func newFixture(t *testing.T) *fixture {
 	if err := os.Symlink(filepath.Join(f.reports, f.folder, "success.csv"), filepath.Join(f.reports, f.folder, "inside.csv")); err != nil {
 		t.Fatal(err)
 	}
-	ledger := &inbox.Ledger{Path: inbox.LedgerPath(db.Path)}
+	ledger := &inbox.Ledger{Path: inbox.LedgerPath(filepath.Join(f.dir, "erpsync.db"))}
 	if err := ledger.Hold(inbox.Held{Source: "inbox/day2.csv", SHA256: "ab", Reason: "max_delete: 4 deletes over 5%", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
@@ -103,6 +99,7 @@ func get(t *testing.T, url string) (int, string, http.Header) {
 // TestPage_Escapes: the page shows every part, each value escaped, and
 // allows no script.
 func TestPage_Escapes(t *testing.T) {
+	t.Parallel() // its own folder, checkpoint and server; it shares nothing
 	f := newFixture(t)
 	code, body, h := get(t, f.url+"/")
 	if code != http.StatusOK || !strings.Contains(h.Get("Content-Security-Policy"), "default-src 'none'") {
@@ -122,6 +119,7 @@ func TestPage_Escapes(t *testing.T) {
 // TestPage_ReportFiles: a report file is served; nothing outside
 // reports.dir is, whatever the path: "..", encoded slashes, links.
 func TestPage_ReportFiles(t *testing.T) {
+	t.Parallel() // its own folder, checkpoint and server; it shares nothing
 	f := newFixture(t)
 	if code, body, _ := get(t, f.url+"/reports/"+f.folder+"/summary.json"); code != http.StatusOK || body != `{"status":"done"}` {
 		t.Fatalf("summary.json: %d %q", code, body)
@@ -144,6 +142,7 @@ func TestPage_ReportFiles(t *testing.T) {
 // last runs and the held export, and the customer's name as text: no
 // element was made of it.
 func TestPage_Chromium(t *testing.T) {
+	t.Parallel() // its own folder, checkpoint and server; it shares nothing
 	bin := ""
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -180,6 +179,7 @@ func TestPage_Chromium(t *testing.T) {
 // its run's report folder as plan.json: the held table links it, and the
 // link serves it read-only; a held export without one has no link.
 func TestPage_HeldPlan(t *testing.T) {
+	t.Parallel() // its own folder, checkpoint and server; it shares nothing
 	f := newFixture(t)
 	held := func() string {
 		_, body, _ := get(t, f.url+"/")
