@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"erpsync/sync/crm/crmsim"
 )
 
 // The header of the demo's exports (configs/demo.yaml).
@@ -47,8 +49,9 @@ func writeGz(t *testing.T, path string, rows int, row func(i int) string) {
 // wrote in reports.
 func boundedRun(t *testing.T, dir, export, extra string) (code int, out string, peakMiB, reportBytes int64) {
 	t.Helper()
-	base := crmsimProcess(t)
+	base := crmsimFor(t, crmsim.Options{}, nil)
 	cfg := processConfig(t, dir, base, extra)
+	waitBins(t)
 	cmd := exec.Command(bins.erpsync, "run", "-config", cfg, "-file", export)
 	var sb strings.Builder
 	cmd.Stdout, cmd.Stderr = &sb, &sb
