@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -106,12 +107,13 @@ func crmsimFor(t *testing.T, opts crmsim.Options, front func(*crmsim.Server) htt
 // a known share sent, without a latency that makes the run long enough
 // to be caught mid-way however loaded the machine.
 type upsertGate struct {
-	mu     gosync.Mutex
-	limit  int64         // upserts let through in all, until opened
-	passed int64         // upserts let through
-	opened bool          // every upsert goes through
-	held   chan struct{} // closed once an upsert waits at the limit
-	moved  chan struct{} // closed when the limit moves or the gate opens
+	mu      gosync.Mutex
+	limit   int64         // upserts let through in all, until opened
+	passed  int64         // upserts let through
+	opened  bool          // every upsert goes through
+	waiting int           // upserts held now
+	held    chan struct{} // closed once an upsert waits at the limit
+	moved   chan struct{} // closed when the limit moves or the gate opens
 }
 
 // newUpsertGate lets n upserts through.
@@ -128,8 +130,15 @@ func (g *upsertGate) front(s *crmsim.Server) http.Handler {
 	})
 }
 
-// pass waits until r may go through (true), or its caller is gone.
+// pass waits until r may go through (true), or its caller is gone. The
+// body is read first: the server watches for the connection's close
+// (r's context) only once the body is read.
 func (g *upsertGate) pass(r *http.Request) bool {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	for {
 		g.mu.Lock()
 		if g.opened || g.passed < g.limit {
@@ -143,11 +152,34 @@ func (g *upsertGate) pass(r *http.Request) bool {
 			close(g.held)
 		}
 		moved := g.moved
+		g.waiting++
 		g.mu.Unlock()
 		select {
 		case <-moved:
 		case <-r.Context().Done():
+		}
+		g.mu.Lock()
+		g.waiting--
+		g.mu.Unlock()
+		if r.Context().Err() != nil {
 			return false
+		}
+	}
+}
+
+// drained waits (30 s at most) until no upsert is held: those of a
+// killed process are gone, and none goes through once the gate lets more.
+func (g *upsertGate) drained(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		g.mu.Lock()
+		n := g.waiting
+		g.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d upserts still held 30 s after the kill", n)
 		}
 	}
 }
@@ -345,6 +377,7 @@ func killedResumes(t *testing.T, kind string) {
 	db := openWhileRunning(t, cmd, filepath.Join(dir, "erpsync.db"))
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
+	gate.drained(t)
 	gate.release()
 	first := simStats(t, base)[crm.OpUpsert]
 	if first >= 400 {

@@ -74,6 +74,7 @@ func TestProcess_ServeKilledTwiceRejects(t *testing.T) {
 		gate.wait(t, cmd)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_ = cmd.Wait()
+		gate.drained(t)
 		if n := simStats(t, base)[crm.OpUpsert]; n >= rows {
 			t.Fatalf("start %d: the run had finished (%d upserts) before the kill", i+1, n)
 		}
