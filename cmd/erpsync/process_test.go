@@ -530,7 +530,10 @@ func TestProcess_WrongToken(t *testing.T) {
 func TestProcess_Interrupted(t *testing.T) {
 	t.Parallel()
 	for _, kind := range []string{"run", "import"} {
-		t.Run(kind, func(t *testing.T) { interrupted(t, kind) })
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			interrupted(t, kind)
+		})
 	}
 }
 
