@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"erpsync/cmd/internal/testbin"
@@ -21,6 +22,7 @@ func TestRun_EveryFigure(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: builds and runs the binaries")
 	}
+	t.Parallel()
 	dir, bin, fake := linkBinaries(t)
 	var out strings.Builder
 	o := options{rows: 100, dir: filepath.Join(dir, "work"), bin: bin, pairs: 2, plans: 2, concurrency: 4, csvdiff: fake,
@@ -49,6 +51,18 @@ func TestRun_EveryFigure(t *testing.T) {
 	}
 }
 
+// commands finds (or links) erpsync, crmsim and genexport once for the
+// package's tests: each go tool lookup is a go command that loads the
+// module (0.4-0.9 CPU s each), and both tests looked them up.
+var commands = sync.OnceValues(func() (map[string]string, error) {
+	dir, err := os.MkdirTemp("", "benchbin-tools-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	return testbin.Paths(context.Background(), dir, "erpsync/cmd/erpsync", "erpsync/cmd/crmsim", "erpsync/cmd/genexport")
+})
+
 // linkBinaries links the build cache's erpsync, crmsim and genexport
 // (linked once) into dir/bin, and writes a csvdiff stand-in that reads
 // its two files.
@@ -59,7 +73,7 @@ func linkBinaries(t *testing.T) (dir, bin, csvdiff string) {
 	if err := os.Mkdir(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	paths, err := testbin.Paths(t.Context(), dir, "erpsync/cmd/erpsync", "erpsync/cmd/crmsim", "erpsync/cmd/genexport")
+	paths, err := commands()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +95,7 @@ func TestRun_PlanConfigOnly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: builds and runs the binaries")
 	}
+	t.Parallel()
 	dir, bin, fake := linkBinaries(t)
 	s, err := startSim(bin, filepath.Join(dir, "crmsim.log"))
 	if err != nil {

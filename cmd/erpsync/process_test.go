@@ -1,18 +1,19 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	gosync "sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,17 +21,19 @@ import (
 	"erpsync/cmd/internal/testbin"
 	"erpsync/mapping"
 	"erpsync/mapping/genexport"
+	"erpsync/state/sqlite"
 	"erpsync/sync/crm"
+	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/crm/crmsim/simtest"
 	"erpsync/sync/refresh"
 )
 
-// bins holds the erpsync and crmsim binaries, found (or linked) once for
-// the package while the tests that need no process run: waitBins waits
-// for them.
+// bins holds the erpsync binary, found (or linked) once for the package
+// while the tests that need no process run: waitBins waits for it.
 var bins struct {
-	erpsync, crmsim, dir string
-	built                chan struct{} // closed when the build has ended
-	err                  error         // the build's error, once built is closed
+	erpsync, dir string
+	built        chan struct{} // closed when the build has ended
+	err          error         // the build's error, once built is closed
 }
 
 func TestMain(m *testing.M) {
@@ -45,16 +48,16 @@ func TestMain(m *testing.M) {
 		bins.built = make(chan struct{})
 		parallelByDefault(testParallel)
 		ctx, cancel := context.WithCancel(context.Background())
-		// Both linked at once unless the build cache holds them (testbin),
-		// stopped when no test needed them.
+		// Linked unless the build cache holds it (testbin), stopped when
+		// no test needed it.
 		go func() {
 			defer close(bins.built)
-			paths, err := testbin.Paths(ctx, dir, "erpsync/cmd/erpsync", "erpsync/cmd/crmsim")
+			paths, err := testbin.Paths(ctx, dir, "erpsync/cmd/erpsync")
 			if err != nil {
-				bins.err = fmt.Errorf("build erpsync and crmsim: %w", err)
+				bins.err = fmt.Errorf("build erpsync: %w", err)
 				return
 			}
-			bins.erpsync, bins.crmsim = paths["erpsync/cmd/erpsync"], paths["erpsync/cmd/crmsim"]
+			bins.erpsync = paths["erpsync/cmd/erpsync"]
 		}()
 		code := m.Run()
 		cancel()
@@ -79,7 +82,7 @@ func parallelByDefault(n int) {
 	}
 }
 
-// waitBins waits for the binaries of TestMain's build.
+// waitBins waits for the binary of TestMain's build.
 func waitBins(t *testing.T) {
 	t.Helper()
 	<-bins.built
@@ -88,23 +91,132 @@ func waitBins(t *testing.T) {
 	}
 }
 
-// crmsimProcess starts the crmsim binary on a free loopback port.
-func crmsimProcess(t *testing.T, args ...string) string {
+// crmsimFor serves crmsim for the erpsync processes of a test, in the
+// test's process (its built-in seed, as cmd/crmsim's), behind front
+// when it is not nil, and returns its base URL. A crmsim process cost a
+// go tool lookup of its binary and a process a test; only erpsync's
+// kills and signals need a process.
+func crmsimFor(t *testing.T, opts crmsim.Options, front func(*crmsim.Server) http.Handler) string {
 	t.Helper()
-	waitBins(t)
-	cmd := exec.Command(bins.crmsim, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	return simtest.Serve(t, simtest.Setup{Options: opts, Front: front}).URL
+}
+
+// upsertGate is a front of crmsim that lets a number of upserts through
+// and holds the next ones until it lets more through or is opened, or
+// until their caller is gone (a killed erpsync): a test kills a run with
+// a known share sent, without a latency that makes the run long enough
+// to be caught mid-way however loaded the machine.
+type upsertGate struct {
+	mu      gosync.Mutex
+	limit   int64         // upserts let through in all, until opened
+	passed  int64         // upserts let through
+	opened  bool          // every upsert goes through
+	waiting int           // upserts held now
+	held    chan struct{} // closed once an upsert waits at the limit
+	moved   chan struct{} // closed when the limit moves or the gate opens
+}
+
+// newUpsertGate lets n upserts through.
+func newUpsertGate(n int64) *upsertGate {
+	return &upsertGate{limit: n, held: make(chan struct{}), moved: make(chan struct{})}
+}
+
+func (g *upsertGate) front(s *crmsim.Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/customers/reference/") && !g.pass(r) {
+			return
+		}
+		s.ServeHTTP(w, r)
+	})
+}
+
+// pass waits until r may go through (true), or its caller is gone. The
+// body is read first: the server watches for the connection's close
+// (r's context) only once the body is read.
+func (g *upsertGate) pass(r *http.Request) bool {
+	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		t.Fatalf("crmsim: %v", err)
+		return false
 	}
-	// "crmsim listening on http://127.0.0.1:PORT/api/v1.0/customers ..."
-	url := strings.Fields(line)[3]
-	return strings.TrimSuffix(url, "/api/v1.0/customers")
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	for {
+		g.mu.Lock()
+		if g.opened || g.passed < g.limit {
+			g.passed++
+			g.mu.Unlock()
+			return true
+		}
+		select {
+		case <-g.held:
+		default:
+			close(g.held)
+		}
+		moved := g.moved
+		g.waiting++
+		g.mu.Unlock()
+		select {
+		case <-moved:
+		case <-r.Context().Done():
+		}
+		g.mu.Lock()
+		g.waiting--
+		g.mu.Unlock()
+		if r.Context().Err() != nil {
+			return false
+		}
+	}
+}
+
+// drained waits (30 s at most) until no upsert is held: those of a
+// killed process are gone, and none goes through once the gate lets more.
+func (g *upsertGate) drained(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		g.mu.Lock()
+		n := g.waiting
+		g.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d upserts still held 30 s after the kill", n)
+		}
+	}
+}
+
+// wait waits (30 s at most) until the running cmd has an upsert held at
+// the limit: those before it went through.
+func (g *upsertGate) wait(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	g.mu.Lock()
+	held := g.held
+	g.mu.Unlock()
+	select {
+	case <-held:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the run never got going")
+	}
+}
+
+// let lets n more upserts through.
+func (g *upsertGate) let(n int64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.limit = g.passed + n
+	g.held = make(chan struct{})
+	close(g.moved)
+	g.moved = make(chan struct{})
+}
+
+// release lets every upsert through, those held and those to come.
+func (g *upsertGate) release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.opened {
+		g.opened = true
+		close(g.moved)
+	}
 }
 
 func simStats(t *testing.T, base string) map[string]int64 {
@@ -231,31 +343,49 @@ func waitUpserts(t *testing.T, base string, cmd *exec.Cmd, n int64) {
 }
 
 // TestProcess_KilledRunResumes kills a run, and an import (whose rows are
-// read again as they are sent), with SIGKILL mid-way; the next one
-// finishes the work without duplicates and sends less than a full one.
+// read again as they are sent), with SIGKILL mid-way, once the
+// checkpoint holds some of its outcomes; the next one finishes the work
+// without duplicates and sends less than a full one. The checkpoint's
+// history agrees with its records (issue 24 §2): the killed run saved
+// the events of exactly the writes it recorded, and after the rerun
+// every customer has one create event, of the run that recorded it.
 func TestProcess_KilledRunResumes(t *testing.T) {
 	t.Parallel()
 	for _, kind := range []string{"run", "import"} {
-		t.Run(kind, func(t *testing.T) { killedResumes(t, kind) })
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			killedResumes(t, kind)
+		})
 	}
 }
 
 func killedResumes(t *testing.T, kind string) {
 	dir := t.TempDir()
-	base := crmsimProcess(t, "-latency", "20ms")
+	// 60 upserts go through, the next wait for the kill: a run killed
+	// with a known share done, however loaded the machine.
+	gate := newUpsertGate(60)
+	base := crmsimFor(t, crmsim.Options{}, gate.front)
 	export := export400(t, dir)
 	cfg := processConfig(t, dir, base, "concurrency: 8=concurrency: 4")
 
+	waitBins(t)
 	cmd := exec.Command(bins.erpsync, kind, "-config", cfg, "-file", export)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitUpserts(t, base, cmd, 60)
+	gate.wait(t, cmd)
+	db := openWhileRunning(t, cmd, filepath.Join(dir, "erpsync.db"))
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
+	gate.drained(t)
+	gate.release()
 	first := simStats(t, base)[crm.OpUpsert]
 	if first >= 400 {
 		t.Fatalf("the run had finished (%d upserts) before the kill", first)
+	}
+	recorded, created := historyOfRecords(t, db)
+	if created[1] != recorded || len(created) != 1 {
+		t.Errorf("after the kill: %d records, create events by run %v; want %d of run 1", recorded, created, recorded)
 	}
 	// A line cut as a power loss (or an older erpsync) leaves it: the
 	// run that resumes truncates it.
@@ -276,9 +406,34 @@ func killedResumes(t *testing.T, kind string) {
 	if second >= 400 {
 		t.Errorf("the rerun sent %d upserts: it redid recorded work", second)
 	}
-	t.Logf("killed after %d upserts; the rerun sent %d", first, second)
+	all, after := historyOfRecords(t, db)
+	if all != 400 || after[1] != recorded || after[1]+after[2] != all {
+		t.Errorf("after the rerun: %d records, create events by run %v; want 400, %d of run 1, the rest of run 2", all, after, recorded)
+	}
+	t.Logf("killed after %d upserts, %d recorded; the rerun sent %d", first, recorded, second)
 	assertCRMMatches(t, base, export)
 	checkResumedReports(t, filepath.Join(dir, "reports"))
+}
+
+// openWhileRunning opens the checkpoint of the running cmd once it
+// holds an outcome (30 s at most; the writer flushes on a timer too).
+func openWhileRunning(t *testing.T, cmd *exec.Cmd, path string) *sqlite.DB {
+	t.Helper()
+	db := sqlite.NewDB(path)
+	if err := db.Open(context.Background()); err != nil {
+		cmd.Process.Kill()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if n, err := db.Count(context.Background()); err == nil && n > 0 {
+			return db
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no outcome recorded in 30 s")
+		}
+	}
 }
 
 // checkResumedReports checks the reports of a killed run and of the run
@@ -314,7 +469,7 @@ func TestProcess_FaultsConverge(t *testing.T) {
 	// Throttled answers ask for no wait (Retry-After: 0): with crmsim's
 	// default of 1 s, each throttled request idled its worker a second,
 	// 10-15 s of this test's time. 100 rows (5 parents, 15 sub-customers).
-	base := crmsimProcess(t, "-fail-rate", "0.2", "-throttle-rate", "0.2", "-retry-after", "0", "-fault-seed", "5")
+	base := crmsimFor(t, crmsim.Options{FailRate: 0.2, ThrottleRate: 0.2, RetryAfter: "0", FaultSeed: 5}, nil)
 	export, _, err := genexport.WriteFiles(dir, genexport.Options{Rows: 100, Seed: 9})
 	if err != nil {
 		t.Fatal(err)
@@ -342,7 +497,7 @@ func TestProcess_WrongToken(t *testing.T) {
 	t.Parallel()
 	const token = "wrong-secret-token-7f3a9c"
 	dir := t.TempDir()
-	base := crmsimProcess(t, "-token", "the-right-token")
+	base := crmsimFor(t, crmsim.Options{Token: "the-right-token"}, nil)
 	export := export400(t, dir)
 	cfg := processConfig(t, dir, base, "auth: none=auth: bearer")
 	code, out := erpsyncProcess(t, []string{"CRM_TOKEN=" + token}, "run", "-config", cfg, "-file", export, "-v")
@@ -375,15 +530,19 @@ func TestProcess_WrongToken(t *testing.T) {
 func TestProcess_Interrupted(t *testing.T) {
 	t.Parallel()
 	for _, kind := range []string{"run", "import"} {
-		t.Run(kind, func(t *testing.T) { interrupted(t, kind) })
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			interrupted(t, kind)
+		})
 	}
 }
 
 func interrupted(t *testing.T, kind string) {
 	dir := t.TempDir()
-	base := crmsimProcess(t, "-latency", "200ms")
+	base := crmsimFor(t, crmsim.Options{Latency: 200 * time.Millisecond}, nil)
 	export := export400(t, dir)
 	cfg := processConfig(t, dir, base, "concurrency: 8=concurrency: 2")
+	waitBins(t)
 	cmd := exec.Command(bins.erpsync, kind, "-config", cfg, "-file", export)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

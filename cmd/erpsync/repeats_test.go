@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"erpsync/sync/crm/crmsim"
 )
 
 // The header of the demo's exports (configs/demo.yaml).
@@ -47,8 +49,9 @@ func writeGz(t *testing.T, path string, rows int, row func(i int) string) {
 // wrote in reports.
 func boundedRun(t *testing.T, dir, export, extra string) (code int, out string, peakMiB, reportBytes int64) {
 	t.Helper()
-	base := crmsimProcess(t)
+	base := crmsimFor(t, crmsim.Options{}, nil)
 	cfg := processConfig(t, dir, base, extra)
+	waitBins(t)
 	cmd := exec.Command(bins.erpsync, "run", "-config", cfg, "-file", export)
 	var sb strings.Builder
 	cmd.Stdout, cmd.Stderr = &sb, &sb
@@ -102,17 +105,17 @@ func pollVmHWM(pid int, done <-chan struct{}) (kib int64) {
 	}
 }
 
-// TestProcess_CompressedRepeats: a small .gz of half a million identical
-// rows (one customer) keeps memory, reports and logs bounded by what is
+// TestProcess_CompressedRepeats: a small .gz of 200,000 identical rows
+// (one customer) keeps memory, reports and logs bounded by what is
 // distinct, not by the rows: the repeats are counted, a few lines named.
 // The bounds are as tight for its rows as they were for 2.5 million (peak
-// 100 MiB: 100 bytes a row over the 50 MiB it takes; reports 20 MB, the
-// listed lines being reports.max_errors): every repeated row held by the
-// plan peaks at 317 MiB, every repeated row listed writes 38 MB of reports,
-// and both fail it (tried, 2026-12-06).
+// 70 MiB: 100 bytes a row over the 50 MiB it takes; reports 10 MB, the
+// listed lines being reports.max_errors, 7.5 MB): every repeated row held
+// by the plan peaks at 317 MiB at 500,000 rows, every repeated row listed
+// writes 38 MB there, and both fail it at 200,000 too (tried, 2026-12-07).
 func TestProcess_CompressedRepeats(t *testing.T) {
 	t.Parallel()
-	const rows = 500_000
+	const rows = 200_000
 	dir := t.TempDir()
 	export := filepath.Join(dir, "repeats.csv.gz")
 	writeGz(t, export, rows, func(int) string {
@@ -123,11 +126,11 @@ func TestProcess_CompressedRepeats(t *testing.T) {
 	if code != ExitOK {
 		t.Errorf("exit %d, want 0 (identical rows are merged)\n%.2000s", code, out)
 	}
-	if peak > 100 {
-		t.Errorf("peak RSS %d MiB, want under 100", peak)
+	if peak > 70 {
+		t.Errorf("peak RSS %d MiB, want under 70", peak)
 	}
-	if reports+int64(len(out)) > 20<<20 {
-		t.Errorf("reports %d bytes and output %d bytes, want under 20 MB", reports, len(out))
+	if reports+int64(len(out)) > 10<<20 {
+		t.Errorf("reports %d bytes and output %d bytes, want under 10 MB", reports, len(out))
 	}
 	if !strings.Contains(out, fmt.Sprint(rows-1)) {
 		t.Errorf("the output does not count the %d merged rows:\n%.2000s", rows-1, out)
@@ -139,7 +142,7 @@ func TestProcess_CompressedRepeats(t *testing.T) {
 // then how many more of each kind. The bound is the setting, lowered here
 // so that thousands of rows cross it as millions cross the default
 // (100,000); the reports' bytes are bounded in proportion (50 MB for the
-// default). TestProcess_CompressedRepeats keeps half a million rows and the
+// default). TestProcess_CompressedRepeats keeps 200,000 rows and the
 // default, for the peak RSS.
 func TestProcess_ManyInvalidRows(t *testing.T) {
 	t.Parallel()

@@ -14,6 +14,7 @@ import (
 	"erpsync/state"
 	"erpsync/state/sqlite"
 	"erpsync/sync/crm"
+	"erpsync/sync/crm/crmsim"
 )
 
 // Issue 26 §8, as systemd would live it: serve is killed (SIGKILL, as
@@ -23,10 +24,12 @@ import (
 func TestProcess_ServeKilledTwiceRejects(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	base := crmsimProcess(t, "-latency", "20ms")
+	// Each killed start sends 10 upserts, the next wait for the kill: the
+	// run is killed mid-way however loaded the machine, without a latency
+	// that made each run ~5 s long. The third start finds the gate open.
+	gate := newUpsertGate(10)
+	base := crmsimFor(t, crmsim.Options{}, gate.front)
 	inbox, archive := filepath.Join(dir, "inbox"), filepath.Join(dir, "archive")
-	// 200 rows: at concurrency 1 and 20 ms a request, a run takes ~5 s,
-	// long enough to be killed mid-way; the newer export's run is as long.
 	const rows = 200
 	export, _, err := genexport.WriteFiles(t.TempDir(), genexport.Options{Rows: rows, Seed: 9})
 	if err != nil {
@@ -54,6 +57,7 @@ func TestProcess_ServeKilledTwiceRejects(t *testing.T) {
 		_ = os.Chtimes(p, at, at)
 	}
 	serve := func() (*exec.Cmd, *bytes.Buffer) {
+		waitBins(t)
 		cmd := exec.Command(bins.erpsync, "serve", "-config", cfg)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -66,15 +70,17 @@ func TestProcess_ServeKilledTwiceRejects(t *testing.T) {
 
 	put("bomb.csv", 2*time.Minute)
 	for i := range 2 {
-		before := simStats(t, base)[crm.OpUpsert]
 		cmd, _ := serve()
-		waitUpserts(t, base, cmd, before+10)
+		gate.wait(t, cmd)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_ = cmd.Wait()
+		gate.drained(t)
 		if n := simStats(t, base)[crm.OpUpsert]; n >= rows {
 			t.Fatalf("start %d: the run had finished (%d upserts) before the kill", i+1, n)
 		}
+		gate.let(10)
 	}
+	gate.release()
 	killed := simStats(t, base)[crm.OpUpsert]
 	cmd, out := serve()
 	rejected := filepath.Join(archive, "rejected")

@@ -52,13 +52,19 @@ type serveFixture struct {
 
 func newServeFixture(t *testing.T, opts crmsim.Options, extra string) *serveFixture {
 	t.Helper()
+	return newServeFixtureWith(t, simtest.Setup{Options: opts}, extra)
+}
+
+// newServeFixtureWith is newServeFixture over the crmsim that setup says.
+func newServeFixtureWith(t *testing.T, setup simtest.Setup, extra string) *serveFixture {
+	t.Helper()
 	dir := t.TempDir()
 	f := &serveFixture{t: t, dir: dir, inbox: filepath.Join(dir, "inbox"), archive: filepath.Join(dir, "archive"),
 		state: filepath.Join(dir, "erpsync.db")}
 	if err := os.MkdirAll(f.inbox, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ts := simtest.Start(t, opts)
+	ts := simtest.Serve(t, setup)
 	f.sim, f.store = ts.Server, ts.Store
 	demo, err := os.ReadFile("../../configs/demo.yaml")
 	if err != nil {
@@ -418,8 +424,10 @@ func TestServe_SkipsTickWhileRunning(t *testing.T) {
 
 func TestServe_GracefulShutdown(t *testing.T) {
 	t.Parallel()
-	f := newServeFixture(t, crmsim.Options{Latency: 300 * time.Millisecond}, "")
-	// One upsert at a time, each 300 ms: the stop lands mid-run.
+	// One upsert at a time, each 300 ms: the stop lands mid-run. Only
+	// upserts are slow: with crmsim's latency on every answer, the
+	// refresh's reads of both runs waited 300 ms each too.
+	f := newServeFixtureWith(t, simtest.Setup{Front: slowUpserts(300 * time.Millisecond)}, "")
 	cfg, _ := os.ReadFile(f.cfgPath)
 	// …and the shutdown timeout is short: the run is cancelled, cleanly.
 	text := strings.Replace(string(cfg), "concurrency: 8", "concurrency: 1", 1)
@@ -443,7 +451,9 @@ func TestServe_GracefulShutdown(t *testing.T) {
 		t.Errorf("checkpoint holds %d, the CRM acknowledged %d upserts (of 10)", recorded, sent)
 	}
 
-	// The next run sends only what was left.
+	// The next run sends only what was left, all at once (one at a time,
+	// 300 ms each, it waited ~2.4 s for them).
+	os.WriteFile(f.cfgPath, []byte(strings.Replace(text, "concurrency: 1", "concurrency: 8", 1)), 0o600)
 	f.sim.ResetStats()
 	var out, errOut lockedBuffer
 	code := NewMain(&out, &errOut).Run(context.Background(), []string{"run", "-config", f.cfgPath, "-file", "../../testdata/exports/day1.csv"})
@@ -452,6 +462,23 @@ func TestServe_GracefulShutdown(t *testing.T) {
 	}
 	if got := f.sim.Stats()[crm.OpUpsert]; got != int64(10-recorded) {
 		t.Errorf("rerun sent %d upserts, want %d", got, 10-recorded)
+	}
+}
+
+// slowUpserts is a front of crmsim that answers each upsert d late (or
+// when its caller is gone), the other requests at once.
+func slowUpserts(d time.Duration) func(*crmsim.Server) http.Handler {
+	return func(s *crmsim.Server) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/customers/reference/") {
+				select {
+				case <-time.After(d):
+				case <-r.Context().Done():
+					return
+				}
+			}
+			s.ServeHTTP(w, r)
+		})
 	}
 }
 
