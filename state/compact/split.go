@@ -171,7 +171,7 @@ func (m *Migration) copyPart(ctx context.Context, s split, mode string) error {
 		return fmt.Errorf("copy into %s: %w", part, err)
 	}
 	for copied := 0; ; {
-		n, err := copyPartBatch(ctx, conn, s, m.Batch)
+		n, err := copyPartBatch(ctx, conn, c, s, m.Batch)
 		if err != nil {
 			return fmt.Errorf("copy into %s: %w", part, err)
 		}
@@ -188,7 +188,7 @@ func (m *Migration) copyPart(ctx context.Context, s split, mode string) error {
 // into Part (conn's main database) in one transaction: its first
 // statement takes Part's write lock (waiting for another process's copy
 // into it), then it reads where the last batch ended.
-func copyPartBatch(ctx context.Context, conn *sql.Conn, s split, batch int) (int, error) {
+func copyPartBatch(ctx context.Context, conn *sql.Conn, c *Copier, s split, batch int) (int, error) {
 	tx, err := conn.BeginTx(ctx, nil) // deferred: the UPDATE locks
 	if err != nil {
 		return 0, err
@@ -199,6 +199,9 @@ func copyPartBatch(ctx context.Context, conn *sql.Conn, s split, batch int) (int
 	}
 	last, err := lastCopied(ctx, tx, s.reference)
 	if err != nil {
+		return 0, err
+	}
+	if err := c.prime(ctx, tx, last); err != nil { // the names given since the last batch too
 		return 0, err
 	}
 	res, err := tx.ExecContext(ctx, copyToLast, last, batch)
