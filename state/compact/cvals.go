@@ -39,6 +39,7 @@ extern int sqlite3_value_type(sqlite3_value *);
 extern int64_t sqlite3_value_int64(sqlite3_value *);
 extern void sqlite3_result_blob(sqlite3_context *, const void *, int, void (*)(void *));
 extern void sqlite3_result_null(sqlite3_context *);
+extern void sqlite3_result_value(sqlite3_context *, sqlite3_value *);
 extern void sqlite3_result_int(sqlite3_context *, int);
 extern void sqlite3_result_error_nomem(sqlite3_context *);
 extern void *sqlite3_malloc64(uint64_t);
@@ -47,6 +48,8 @@ extern void sqlite3_free(void *);
 
 #define ERP_UTF8 1
 #define ERP_NULL 5
+#define ERP_TEXT 3
+#define ERP_DETERMINISTIC 0x000000800
 #define ERP_TRANSIENT ((void (*)(void *))-1)
 
 typedef struct { char *name; int len; uint64_t id; } erp_name;
@@ -120,14 +123,17 @@ static int erp_uvarint(unsigned char *b, uint64_t x) {
 static int erp_string(const unsigned char *s, int n, int *i, int *start) {
 	if (*i >= n || s[*i] != '"') return -1;
 	int j = *i + 1;
+	const unsigned char *q = memchr(s + j, '"', n - j);
+	if (q == 0 || memchr(s + j, '\\', q - (s + j)) != 0) return -1;
 	*start = j;
-	while (j < n && s[j] != '"') {
-		if (s[j] == '\\') return -1;
-		j++;
-	}
-	if (j >= n) return -1;
-	*i = j + 1;
-	return j - *start;
+	*i = (int)(q - s) + 1;
+	return (int)(q - s) - j;
+}
+
+static int erp_lowerhex(unsigned char c) {
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	return -1;
 }
 
 static int erp_hex(unsigned char c) {
@@ -260,13 +266,32 @@ static void erp_vals(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 	sqlite3_result_blob(ctx, o ? f->out : (const void *)"", (int)o, ERP_TRANSIENT);
 }
 
+// erpsync_hash008c(hash): a hash of 64 lowercase hex digits as its 32
+// bytes; any other value as it is (Hash's stored form).
+static void erp_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+	if (sqlite3_value_type(argv[0]) == ERP_TEXT && sqlite3_value_bytes(argv[0]) == 64) {
+		const unsigned char *h = sqlite3_value_text(argv[0]);
+		unsigned char b[32];
+		int ok = h != 0;
+		for (int k = 0; ok && k < 32; k++) {
+			int hi = erp_lowerhex(h[2 * k]), lo = erp_lowerhex(h[2 * k + 1]);
+			ok = hi >= 0 && lo >= 0;
+			b[k] = (unsigned char)(hi << 4 | lo);
+		}
+		if (ok) { sqlite3_result_blob(ctx, b, 32, ERP_TRANSIENT); return; }
+	}
+	sqlite3_result_value(ctx, argv[0]);
+}
+
 static int erp_register(sqlite3 *db, const char **err, const sqlite3_api_routines *api) {
 	erp_fields *f = sqlite3_malloc64(sizeof(erp_fields));
 	if (f == 0) return 7; // SQLITE_NOMEM
 	memset(f, 0, sizeof(*f));
 	int rc = sqlite3_create_function_v2(db, "erpsync_vals008c", 1, ERP_UTF8, f, erp_vals, 0, 0, erp_fields_free);
 	if (rc != 0) { erp_fields_free(f); return rc; }
-	return sqlite3_create_function_v2(db, "erpsync_field008", 2, ERP_UTF8, f, erp_field, 0, 0, 0);
+	rc = sqlite3_create_function_v2(db, "erpsync_field008", 2, ERP_UTF8, f, erp_field, 0, 0, 0);
+	if (rc != 0) return rc;
+	return sqlite3_create_function_v2(db, "erpsync_hash008c", 1, ERP_UTF8 | ERP_DETERMINISTIC, 0, erp_hash, 0, 0, 0);
 }
 
 static int erp_install(void) {

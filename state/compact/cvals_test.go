@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -110,4 +111,31 @@ func FuzzCVals(f *testing.F) {
 			t.Errorf("%q: C %x, Go %x (%v)", js, got, want, err)
 		}
 	})
+}
+
+// TestCHashAsSQL: erpsync_hash008c answers what the SQL it replaced
+// answered: 64 lowercase hex digits as their 32 bytes, anything else as
+// it is, of the same type.
+func TestCHashAsSQL(t *testing.T) {
+	t.Parallel()
+	conn := cConn(t)
+	const old = `CASE WHEN length(v) = 64 AND v = lower(v) THEN coalesce(unhex(v), v) ELSE v END`
+	hex := strings.Repeat("0123456789abcdef", 4)
+	for _, v := range []any{hex, strings.ToUpper(hex), hex[:63], hex[:63] + "g", hex[:62] + "é", hex + "0", []byte(hex), nil, 42, "", "sha1:x"} {
+		var same, sameType bool
+		var typ string
+		if err := conn.QueryRowContext(context.Background(), `SELECT erpsync_hash008c(?1) IS `+strings.ReplaceAll(old, "v", "?1")+
+			`, typeof(erpsync_hash008c(?1)) = typeof(`+strings.ReplaceAll(old, "v", "?1")+`), typeof(erpsync_hash008c(?1))`, v).Scan(&same, &sameType, &typ); err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		var want []byte
+		if err := conn.QueryRowContext(context.Background(), `SELECT CAST(erpsync_hash008c(?1) AS BLOB), CAST(`+strings.ReplaceAll(old, "v", "?1")+` AS BLOB)`, v).
+			Scan(&got, &want); err != nil {
+			t.Fatal(err)
+		}
+		if !same || !sameType || !bytes.Equal(got, want) {
+			t.Errorf("%v: C %x (%s), SQL %x", v, got, typ, want)
+		}
+	}
 }
