@@ -71,6 +71,7 @@ type Migration struct {
 
 	check    chan error // StartCheck's answer, once
 	checkErr error
+	released *os.File // the old checkpoint, renamed over: releaseOld
 }
 
 // StartCheck starts Check, when set, beside what follows; Checked waits
@@ -229,6 +230,7 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 	if err := m.install(ctx, conn, rw, next); err != nil {
 		return err
 	}
+	m.releaseOld()
 	if err := m.step("installed"); err != nil {
 		return err
 	}
