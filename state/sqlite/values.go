@@ -15,7 +15,8 @@ const sqlValuesOf = `SELECT reference, vals FROM records WHERE reference IN (SEL
 // of them on day 2 of a million, a query each took 0.55 CPU s). fn is
 // called once for each managed reference of refs, in no given order; a
 // reference erpsync does not manage is left out. An error returned by fn
-// stops the read and is returned as is.
+// stops the read and is returned as is. refs are at most a few hundred:
+// their rows are held in memory at once.
 func (db *DB) ValuesOf(ctx context.Context, refs []string, fn func(ref string, vals map[string]string) error) error {
 	if len(refs) == 0 {
 		return nil
@@ -24,27 +25,45 @@ func (db *DB) ValuesOf(ctx context.Context, refs []string, fn func(ref string, v
 	if err != nil {
 		return fmt.Errorf("read values: %w", err)
 	}
-	rows, err := db.ro.QueryContext(ctx, sqlValuesOf, string(list))
-	if err != nil {
-		return db.fail("read values", err)
+	type stored struct {
+		ref  string
+		vals []byte
 	}
-	defer rows.Close()
-	var ref string
-	var vals []byte
-	for rows.Next() {
-		if err := rows.Scan(&ref, &vals); err != nil {
+	// The rows are read whole and closed before any is decoded: decoding
+	// may read the field names (a fresh process's Dict), which takes a
+	// connection of its own. A batch holding its connection meanwhile,
+	// with every other one held by the other cores' batches, waited
+	// forever.
+	var batch []stored
+	err = func() error {
+		rows, err := db.ro.QueryContext(ctx, sqlValuesOf, string(list))
+		if err != nil {
 			return db.fail("read values", err)
 		}
-		out, err := db.decodeValues(ctx, vals)
-		if err != nil {
-			return fmt.Errorf("values of %s: %w", ref, err)
+		defer rows.Close()
+		for rows.Next() {
+			var r stored
+			if err := rows.Scan(&r.ref, &r.vals); err != nil {
+				return db.fail("read values", err)
+			}
+			batch = append(batch, r)
 		}
-		if err := fn(ref, out); err != nil {
+		if err := rows.Err(); err != nil {
+			return db.fail("read values", err)
+		}
+		return nil
+	}()
+	if err != nil {
+		return err
+	}
+	for _, r := range batch {
+		out, err := db.decodeValues(ctx, r.vals)
+		if err != nil {
+			return fmt.Errorf("values of %s: %w", r.ref, err)
+		}
+		if err := fn(r.ref, out); err != nil {
 			return err
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return db.fail("read values", err)
 	}
 	return nil
 }
