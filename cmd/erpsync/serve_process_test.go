@@ -29,6 +29,7 @@ func TestProcess_ServeKilledTwiceRejects(t *testing.T) {
 	// that made each run ~5 s long. The third start finds the gate open.
 	gate := newUpsertGate(10)
 	base := crmsimFor(t, crmsim.Options{}, gate.front)
+	t.Cleanup(gate.release) // before crmsim's Close, which waits for held upserts
 	inbox, archive := filepath.Join(dir, "inbox"), filepath.Join(dir, "archive")
 	const rows = 200
 	export, _, err := genexport.WriteFiles(t.TempDir(), genexport.Options{Rows: rows, Seed: 9})

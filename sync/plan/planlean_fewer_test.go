@@ -60,8 +60,8 @@ func TestBuildPlan_LeanFewerFieldsBounded(t *testing.T) {
 	if p.Unchanged != n || len(p.Rehashed) != n || p.Count(plan.OpUpdate) != 0 {
 		t.Fatalf("unchanged %d, rehashed %d, updates %d; want %d, %d, 0", p.Unchanged, len(p.Rehashed), p.Count(plan.OpUpdate), n, n)
 	}
-	if per := held / n; per > 200 {
-		t.Errorf("%d bytes held a rehashed record, want under 200: its values are kept", per)
+	if per := held / n; per > 300 { // 136 measured, 489 with the values kept
+		t.Errorf("%d bytes held a rehashed record, want under 300: its values are kept", per)
 	}
 	runtime.KeepAlive(p)
 	runtime.KeepAlive(cp)
