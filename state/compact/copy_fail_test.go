@@ -1,10 +1,12 @@
 package compact
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/binary"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -98,5 +100,38 @@ func TestCopyAllocFailsOnce(t *testing.T) {
 	}
 	if !failed {
 		t.Fatal("alloc never failed")
+	}
+}
+
+// TestCValsBigValueUnderHeapLimit: a value the C function cannot find
+// room for is declined (Go encodes it), not an "out of memory" that
+// fails every retry of the batch. Not parallel: the heap limit is the
+// process's.
+func TestCValsBigValueUnderHeapLimit(t *testing.T) {
+	ctx := context.Background()
+	c := &Copier{ids: map[string]uint64{"city": 1}}
+	conn := copyConn(t, c)
+	if err := loadCNames(ctx, conn, c.ids); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA hard_heap_limit = 60000000`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := conn.ExecContext(ctx, `PRAGMA hard_heap_limit = 0`); err != nil {
+			t.Error(err)
+		}
+	})
+	js := []byte(`{"city":"` + strings.Repeat("x", 12<<20) + `"}`)
+	var got []byte
+	if err := conn.QueryRowContext(ctx, `SELECT coalesce(erpsync_vals008c(CAST(?1 AS TEXT)), erpsync_vals008(CAST(?1 AS TEXT)))`, js).Scan(&got); err != nil {
+		t.Fatalf("copy of a 12 MiB value under a 60 MB heap limit: %v", err)
+	}
+	want, err := fromJSON(nil, js, func([]byte) (uint64, error) { return 1, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("got %d bytes, want Go's %d", len(got), len(want))
 	}
 }

@@ -51,6 +51,9 @@ extern void sqlite3_free(void *);
 #define ERP_TEXT 3
 #define ERP_DETERMINISTIC 0x000000800
 #define ERP_TRANSIENT ((void (*)(void *))-1)
+// ERP_CAP bounds the values the C function encodes (bigger ones are
+// Go's), and the buffer it keeps between calls.
+#define ERP_CAP (16 << 20)
 
 typedef struct { char *name; int len; uint64_t id; } erp_name;
 
@@ -214,20 +217,21 @@ static int erp_unquote(const unsigned char *s, int n, int *i, unsigned char *dst
 }
 
 // erp_encode writes the encoding of the object s[0:n] into f->out: its
-// length, or -1 (declined), -2 (no memory).
+// length, or -1 (declined: Go's to encode, also a value over ERP_CAP or
+// one the heap has no room for: an error here would fail every retry).
 static int64_t erp_encode(erp_fields *f, const unsigned char *s, int n) {
+	if (n < 2 || n > ERP_CAP || s[0] != '{' || s[n - 1] != '}') return -1;
 	// Each entry takes at most 20 bytes of varints and its value's bytes
 	// (no more than its JSON's), and at least 6 bytes of JSON ("":""):
 	// n*4 bounds the whole; an escaped value is read into the room after.
 	int64_t need = (int64_t)n * 5 + 32;
 	if (f->outcap < need) {
 		unsigned char *grown = sqlite3_realloc64(f->out, (uint64_t)need);
-		if (grown == 0) return -2;
+		if (grown == 0) return -1;
 		f->out = grown;
 		f->outcap = need;
 	}
 	unsigned char *tmp = f->out + (int64_t)n * 4 + 32;
-	if (n < 2 || s[0] != '{' || s[n - 1] != '}') return -1;
 	int i = 1, end = n - 1;
 	int64_t o = 0;
 	if (i == end) return 0;
@@ -260,10 +264,13 @@ static void erp_vals(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 	int n = sqlite3_value_bytes(argv[0]);
 	if (s == 0) { sqlite3_result_null(ctx); return; }
 	int64_t o = erp_encode(f, s, n);
-	if (o > 0x7fffffff) o = -1; // more than a blob holds: Go's to refuse
-	if (o == -2) { sqlite3_result_error_nomem(ctx); return; }
-	if (o < 0) { sqlite3_result_null(ctx); return; }
-	sqlite3_result_blob(ctx, o ? f->out : (const void *)"", (int)o, ERP_TRANSIENT);
+	if (o < 0) sqlite3_result_null(ctx);
+	else sqlite3_result_blob(ctx, o ? f->out : (const void *)"", (int)o, ERP_TRANSIENT);
+	if (f->outcap > ERP_CAP) { // kept no longer than a value's copy
+		sqlite3_free(f->out);
+		f->out = 0;
+		f->outcap = 0;
+	}
 }
 
 // erpsync_hash008c(hash): a hash of 64 lowercase hex digits as its 32
