@@ -294,8 +294,12 @@ static int erp_register(sqlite3 *db, const char **err, const sqlite3_api_routine
 	erp_fields *f = sqlite3_malloc64(sizeof(erp_fields));
 	if (f == 0) return 7; // SQLITE_NOMEM
 	memset(f, 0, sizeof(*f));
+	// f is erpsync_vals008c's from here: SQLite frees it (its xDestroy)
+	// when the connection closes, and when the registration fails ("The
+	// destructor is also invoked if the call to
+	// sqlite3_create_function_v2() fails"): never freed here.
 	int rc = sqlite3_create_function_v2(db, "erpsync_vals008c", 1, ERP_UTF8, f, erp_vals, 0, 0, erp_fields_free);
-	if (rc != 0) { erp_fields_free(f); return rc; }
+	if (rc != 0) return rc;
 	rc = sqlite3_create_function_v2(db, "erpsync_field008", 2, ERP_UTF8, f, erp_field, 0, 0, 0);
 	if (rc != 0) return rc;
 	return sqlite3_create_function_v2(db, "erpsync_hash008c", 1, ERP_UTF8 | ERP_DETERMINISTIC, 0, erp_hash, 0, 0, 0);
