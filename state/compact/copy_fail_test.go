@@ -135,3 +135,28 @@ func TestCValsBigValueUnderHeapLimit(t *testing.T) {
 		t.Errorf("got %d bytes, want Go's %d", len(got), len(want))
 	}
 }
+
+// TestCValsDirectOnly: the C functions that keep the connection's state
+// answer top-level SQL only, not a view's or a trigger's (the
+// checkpoint's, untrusted, are copied into the new file).
+func TestCValsDirectOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := copyConn(t, &Copier{})
+	for name, view := range map[string]string{
+		"erpsync_field008": `SELECT erpsync_field008(7, 'x')`,
+		"erpsync_vals008c": `SELECT erpsync_vals008c('{}')`,
+	} {
+		if _, err := conn.ExecContext(ctx, `CREATE VIEW old.v_`+name+` AS `+view); err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		err := conn.QueryRowContext(ctx, `SELECT * FROM old.v_`+name).Scan(&v)
+		if err == nil || !strings.Contains(err.Error(), "unsafe use") {
+			t.Errorf("%s in a view: %v, want unsafe use", name, err)
+		}
+		if _, err := conn.ExecContext(ctx, view); err != nil {
+			t.Errorf("%s at top level: %v", name, err)
+		}
+	}
+}

@@ -50,6 +50,11 @@ extern void sqlite3_free(void *);
 #define ERP_NULL 5
 #define ERP_TEXT 3
 #define ERP_DETERMINISTIC 0x000000800
+// ERP_DIRECTONLY (SQLITE_DIRECTONLY): callable from top-level SQL only,
+// not from a view, trigger or schema's expression (the checkpoint's are
+// untrusted, and copied into the new file), for the functions that keep
+// the connection's state; ours call them from top-level SQL only.
+#define ERP_DIRECTONLY 0x000080000
 #define ERP_TRANSIENT ((void (*)(void *))-1)
 // ERP_CAP bounds the values the C function encodes (bigger ones are
 // Go's), and the buffer it keeps between calls.
@@ -298,9 +303,9 @@ static int erp_register(sqlite3 *db, const char **err, const sqlite3_api_routine
 	// when the connection closes, and when the registration fails ("The
 	// destructor is also invoked if the call to
 	// sqlite3_create_function_v2() fails"): never freed here.
-	int rc = sqlite3_create_function_v2(db, "erpsync_vals008c", 1, ERP_UTF8, f, erp_vals, 0, 0, erp_fields_free);
+	int rc = sqlite3_create_function_v2(db, "erpsync_vals008c", 1, ERP_UTF8 | ERP_DIRECTONLY, f, erp_vals, 0, 0, erp_fields_free);
 	if (rc != 0) return rc;
-	rc = sqlite3_create_function_v2(db, "erpsync_field008", 2, ERP_UTF8, f, erp_field, 0, 0, 0);
+	rc = sqlite3_create_function_v2(db, "erpsync_field008", 2, ERP_UTF8 | ERP_DIRECTONLY, f, erp_field, 0, 0, 0);
 	if (rc != 0) return rc;
 	return sqlite3_create_function_v2(db, "erpsync_hash008c", 1, ERP_UTF8 | ERP_DETERMINISTIC, 0, erp_hash, 0, 0, 0);
 }
