@@ -70,12 +70,17 @@ func (c *Copier) inOrder(name []byte) (uint64, error) {
 		return c.order[i].id, nil
 	}
 	id, err := c.id(name)
+	if err != nil {
+		// Not cached: a name alloc failed to add would be id 0 to the
+		// next read (the Go function's), the record unreadable.
+		return 0, err
+	}
 	if i < len(c.order) {
 		c.order[i] = named{string(name), id}
 	} else {
 		c.order = append(c.order, named{string(name), id})
 	}
-	return id, err
+	return id, nil
 }
 
 // vals is erpsync_vals008(vals): the stored form of JSON values pushed.
@@ -171,15 +176,25 @@ func (c *Copier) CopyBatch(ctx context.Context, tx *sql.Tx, batch int, split str
 // prime gives the names of the values of the first record after last
 // their ids (new ones: pending, or alloc's), then the C function all the
 // ids known (loadCNames), so that it takes the batch from its first
-// record: on a new file it knows no name. An error (a record it cannot
-// read, a name not added) is left to the batch's copy, which meets the
-// same record and fails on it.
+// record: on a new file it knows no name. A record it cannot read is
+// left to the batch's copy, which meets the same record and fails on it;
+// a name alloc could not add is its error.
 func (c *Copier) prime(ctx context.Context, q DBTX, last string) error {
 	var js []byte
 	switch err := q.QueryRowContext(ctx, `SELECT vals FROM old.records WHERE reference > ? ORDER BY reference LIMIT 1`, last).Scan(&js); {
 	case err == nil:
 		c.pos = 0
-		_, _ = fromJSON(nil, js, c.inOrder)
+		var idErr error
+		_, _ = fromJSON(nil, js, func(name []byte) (uint64, error) {
+			id, err := c.inOrder(name)
+			if err != nil && idErr == nil {
+				idErr = err
+			}
+			return id, err
+		})
+		if idErr != nil {
+			return fmt.Errorf("read the field names: %w", idErr)
+		}
 	case !errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("read the field names: %w", err)
 	}

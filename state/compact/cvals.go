@@ -50,7 +50,15 @@ extern void sqlite3_free(void *);
 #define ERP_NULL 5
 #define ERP_TEXT 3
 #define ERP_DETERMINISTIC 0x000000800
+// ERP_DIRECTONLY (SQLITE_DIRECTONLY): callable from top-level SQL only,
+// not from a view, trigger or schema's expression (the checkpoint's are
+// untrusted, and copied into the new file), for the functions that keep
+// the connection's state; ours call them from top-level SQL only.
+#define ERP_DIRECTONLY 0x000080000
 #define ERP_TRANSIENT ((void (*)(void *))-1)
+// ERP_CAP bounds the values the C function encodes (bigger ones are
+// Go's), and the buffer it keeps between calls.
+#define ERP_CAP (16 << 20)
 
 typedef struct { char *name; int len; uint64_t id; } erp_name;
 
@@ -214,20 +222,21 @@ static int erp_unquote(const unsigned char *s, int n, int *i, unsigned char *dst
 }
 
 // erp_encode writes the encoding of the object s[0:n] into f->out: its
-// length, or -1 (declined), -2 (no memory).
+// length, or -1 (declined: Go's to encode, also a value over ERP_CAP or
+// one the heap has no room for: an error here would fail every retry).
 static int64_t erp_encode(erp_fields *f, const unsigned char *s, int n) {
+	if (n < 2 || n > ERP_CAP || s[0] != '{' || s[n - 1] != '}') return -1;
 	// Each entry takes at most 20 bytes of varints and its value's bytes
 	// (no more than its JSON's), and at least 6 bytes of JSON ("":""):
 	// n*4 bounds the whole; an escaped value is read into the room after.
 	int64_t need = (int64_t)n * 5 + 32;
 	if (f->outcap < need) {
 		unsigned char *grown = sqlite3_realloc64(f->out, (uint64_t)need);
-		if (grown == 0) return -2;
+		if (grown == 0) return -1;
 		f->out = grown;
 		f->outcap = need;
 	}
 	unsigned char *tmp = f->out + (int64_t)n * 4 + 32;
-	if (n < 2 || s[0] != '{' || s[n - 1] != '}') return -1;
 	int i = 1, end = n - 1;
 	int64_t o = 0;
 	if (i == end) return 0;
@@ -260,10 +269,13 @@ static void erp_vals(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 	int n = sqlite3_value_bytes(argv[0]);
 	if (s == 0) { sqlite3_result_null(ctx); return; }
 	int64_t o = erp_encode(f, s, n);
-	if (o > 0x7fffffff) o = -1; // more than a blob holds: Go's to refuse
-	if (o == -2) { sqlite3_result_error_nomem(ctx); return; }
-	if (o < 0) { sqlite3_result_null(ctx); return; }
-	sqlite3_result_blob(ctx, o ? f->out : (const void *)"", (int)o, ERP_TRANSIENT);
+	if (o < 0) sqlite3_result_null(ctx);
+	else sqlite3_result_blob(ctx, o ? f->out : (const void *)"", (int)o, ERP_TRANSIENT);
+	if (f->outcap > ERP_CAP) { // kept no longer than a value's copy
+		sqlite3_free(f->out);
+		f->out = 0;
+		f->outcap = 0;
+	}
 }
 
 // erpsync_hash008c(hash): a hash of 64 lowercase hex digits as its 32
@@ -287,9 +299,13 @@ static int erp_register(sqlite3 *db, const char **err, const sqlite3_api_routine
 	erp_fields *f = sqlite3_malloc64(sizeof(erp_fields));
 	if (f == 0) return 7; // SQLITE_NOMEM
 	memset(f, 0, sizeof(*f));
-	int rc = sqlite3_create_function_v2(db, "erpsync_vals008c", 1, ERP_UTF8, f, erp_vals, 0, 0, erp_fields_free);
-	if (rc != 0) { erp_fields_free(f); return rc; }
-	rc = sqlite3_create_function_v2(db, "erpsync_field008", 2, ERP_UTF8, f, erp_field, 0, 0, 0);
+	// f is erpsync_vals008c's from here: SQLite frees it (its xDestroy)
+	// when the connection closes, and when the registration fails ("The
+	// destructor is also invoked if the call to
+	// sqlite3_create_function_v2() fails"): never freed here.
+	int rc = sqlite3_create_function_v2(db, "erpsync_vals008c", 1, ERP_UTF8 | ERP_DIRECTONLY, f, erp_vals, 0, 0, erp_fields_free);
+	if (rc != 0) return rc;
+	rc = sqlite3_create_function_v2(db, "erpsync_field008", 2, ERP_UTF8 | ERP_DIRECTONLY, f, erp_field, 0, 0, 0);
 	if (rc != 0) return rc;
 	return sqlite3_create_function_v2(db, "erpsync_hash008c", 1, ERP_UTF8 | ERP_DETERMINISTIC, 0, erp_hash, 0, 0, 0);
 }

@@ -1,6 +1,10 @@
 package sqlite
 
-import "cmp"
+import (
+	"cmp"
+
+	"erpsync/state/compact"
+)
 
 // Test hooks of migration 008 (migrate008.go), for the external tests.
 
@@ -49,3 +53,7 @@ func WALAutocheckpoint(db *DB) (int, error) {
 	err := db.rw.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&n)
 	return n, err
 }
+
+// WaitReleased waits for the background closes of the old checkpoints
+// migration 008 renamed over (compact.WaitReleased).
+func WaitReleased() { compact.WaitReleased() }

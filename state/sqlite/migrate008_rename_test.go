@@ -314,3 +314,28 @@ func TestMigration008BackToWALBeforeExclusive(t *testing.T) {
 	}
 	checkMigrated(t, db, outs)
 }
+
+// TestMigration008OldFileReleased: once WaitReleased returns, the old,
+// unlinked checkpoint's last descriptor (closed in the background) is
+// closed: what BenchmarkMigrate1M waits for before it measures the
+// steady work, which that close's kernel work would overlap.
+func TestMigration008OldFileReleased(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	legacyCheckpoint(t, path, slices.Values(legacyOutcomes()))
+	db := sqlite.NewDB(path)
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	sqlite.WaitReleased()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd:", err)
+	}
+	for _, fd := range fds {
+		// The old file, renamed over: its name is the checkpoint's, deleted.
+		if target, _ := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); target == path+" (deleted)" {
+			t.Errorf("descriptor %s still holds the old checkpoint after WaitReleased", fd.Name())
+		}
+	}
+}

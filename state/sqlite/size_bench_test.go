@@ -162,6 +162,9 @@ func BenchmarkMigrate1M(b *testing.B) {
 		b.ReportMetric(before, "bytes/customer-before")
 		b.ReportMetric(bytesPerRecord(b, path, n), "bytes/customer-after")
 		b.ReportMetric(migrate.Seconds(), "migrate-s")
+		// The old checkpoint's close, left in the background (~0.9 s of
+		// the kernel's), is not the steady work's: done before it.
+		sqlite.WaitReleased()
 		reportSteady(b, path, export, n, migrate, migrateCPU)
 		b.StartTimer()
 	}
