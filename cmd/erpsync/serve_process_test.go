@@ -76,8 +76,8 @@ func TestProcess_ServeKilledTwiceRejects(t *testing.T) {
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_ = cmd.Wait()
 		gate.drained(t)
-		if n := simStats(t, base)[crm.OpUpsert]; n >= rows {
-			t.Fatalf("start %d: the run had finished (%d upserts) before the kill", i+1, n)
+		if n := simStats(t, base)[crm.OpUpsert]; n != int64(10*(i+1)) {
+			t.Fatalf("start %d: %d upserts before the kill; the gate let %d through", i+1, n, 10*(i+1))
 		}
 		gate.let(10)
 	}

@@ -453,7 +453,9 @@ func TestServe_GracefulShutdown(t *testing.T) {
 
 	// The next run sends only what was left, all at once (one at a time,
 	// 300 ms each, it waited ~2.4 s for them).
-	os.WriteFile(f.cfgPath, []byte(strings.Replace(text, "concurrency: 1", "concurrency: 8", 1)), 0o600)
+	if err := os.WriteFile(f.cfgPath, []byte(strings.Replace(text, "concurrency: 1", "concurrency: 8", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	f.sim.ResetStats()
 	var out, errOut lockedBuffer
 	code := NewMain(&out, &errOut).Run(context.Background(), []string{"run", "-config", f.cfgPath, "-file", "../../testdata/exports/day1.csv"})

@@ -502,7 +502,7 @@ func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, e
 			return nil, err
 		}
 	}
-	if pl.refs.Err() != nil { // a stretch read again (refindex.Index.exactly)
+	if pl.refs.Err() != nil { // a stretch read again to tell two references apart (refindex)
 		return nil, fmt.Errorf("read checkpoint: %w", pl.refs.Err())
 	}
 	pl.sealErrors()
@@ -993,9 +993,6 @@ type valuesReader interface {
 // lastPushed returns the values last pushed of a managed reference, nil
 // for one not managed.
 func lastPushed(ctx context.Context, cp Checkpoint, ref string) (map[string]string, error) {
-	if ac, ok := cp.(absentCheckpoint); ok {
-		cp = ac.Checkpoint
-	}
 	if vr, ok := cp.(valuesReader); ok {
 		return vr.Values(ctx, ref)
 	}

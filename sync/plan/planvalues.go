@@ -27,11 +27,10 @@ type manyValuesReader interface {
 // by batches of valuesBatch when cp reads many at once, else one by one.
 // The first error stops it.
 func eachPushed(ctx context.Context, cp Checkpoint, refs []string, fn func(i int, old map[string]string) error) error {
-	inner := cp
 	if ac, ok := cp.(absentCheckpoint); ok {
-		inner = ac.Checkpoint
+		cp = ac.Checkpoint // a view for planDeletes' Hashes only: the values are the checkpoint's
 	}
-	mr, ok := inner.(manyValuesReader)
+	mr, ok := cp.(manyValuesReader)
 	if !ok {
 		return cores.Each(ctx, len(refs), func(ctx context.Context, i int) error {
 			old, err := lastPushed(ctx, cp, refs[i])

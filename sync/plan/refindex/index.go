@@ -15,7 +15,7 @@ import (
 // export, as the index gives it and takes it back (Get, SetAt).
 type Entry struct {
 	CP uint64 // the checkpoint's hash (prefix); 0 when not managed
-	// row is the first valid row's hash (prefix), to tell duplicates
+	// Row is the first valid row's hash (prefix), to tell duplicates
 	// apart; its lowest bit says the row was counted unchanged.
 	Row  uint32
 	Line int32 // the first valid row's line; 0: none yet; -1: only invalid rows
@@ -95,7 +95,7 @@ func New(n int) Index {
 }
 
 // Add adds a managed reference, by key, with its checkpoint hash, in the
-// checkpoint's order; seal must be called after the last.
+// checkpoint's order; Seal must be called after the last.
 func (ix *Index) Add(ref string, k, cp uint64) {
 	if len(ix.keys)%FenceEvery == 0 {
 		ix.fences = append(ix.fences, strings.Clone(ref))
