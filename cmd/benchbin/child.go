@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -117,6 +120,53 @@ func (s *sim) stop() time.Duration {
 	}
 	cpu, _ := usage(s.cmd.ProcessState)
 	return cpu
+}
+
+// cpuSoFar is the CPU (user and system) a running crmsim has taken so
+// far, from /proc/PID/stat (in clock ticks of 1/100 s, Linux's USER_HZ):
+// the last import's crmsim is kept for the plan, not stopped.
+func (s *sim) cpuSoFar() (time.Duration, error) {
+	path := fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid)
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	// The command's name, in parentheses, may hold spaces: the fields
+	// are counted after its closing one (utime and stime: 14 and 15).
+	i := strings.LastIndexByte(string(text), ')')
+	f := strings.Fields(string(text[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0, fmt.Errorf("read %s: %d fields", path, len(f))
+	}
+	var ticks int64
+	for _, v := range f[11:13] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("read %s: %w", path, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * (time.Second / 100), nil
+}
+
+// requests are the requests a crmsim counted, by kind (GET /_sim/stats).
+func (s *sim) requests(ctx context.Context) (map[string]int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/_sim/stats", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("crmsim's stats: %w", err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Requests map[string]int64 `json:"requests"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return nil, fmt.Errorf("crmsim's stats: %w", err)
+	}
+	return body.Requests, nil
 }
 
 // errNoCSVDiff says csvdiff was not found: its ratio is left out.

@@ -37,6 +37,12 @@ func TestRun_EveryFigure(t *testing.T) {
 		regexp.MustCompile(`\| 2 \| import, raw \| [1-9]\d* \| [1-9]\d* \|`),
 		// The import's phases (its summary.json) and how busy each pair kept the cores.
 		regexp.MustCompile(`\| 1 \| raw, import \|.* \| \d+\.\d\d s, \d+\.\d\d s, \d+\.\d\d s \| \d+\.\d\d / \d+\.\d\d \|`),
+		// The last import's crmsim is kept for the plan: its CPU is read
+		// while it runs, so that pair's cores busy are known too.
+		regexp.MustCompile(`\| 2 \| import, raw \|.* \| \d+\.\d\d / \d+\.\d\d \|`),
+		// The requests each crmsim counted, by kind, and its CPU a request.
+		regexp.MustCompile(`\| 1 \| raw \| POST /customers/reference/\{id\} [1-9]\d* \| [1-9]\d* \| \d+ µs \|`),
+		regexp.MustCompile(`\| 2 \| import \| .*POST /customers/reference/\{id\} [1-9]\d*.* \| [1-9]\d* \| \d+ µs \|`),
 		regexp.MustCompile(`import ÷ raw: median \d+\.\d%`),
 		regexp.MustCompile("first `run` of day 1 after the last import: "),
 		regexp.MustCompile(`\| 2 \| \d+\.\d\d s \| \d+\.\d\d s \| \d+\.\d\d s \| \d+\.\d\d× \| \d+\.\d\d× \|`),

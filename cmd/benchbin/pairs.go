@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -25,7 +27,9 @@ type pair struct {
 	// times them; the rest of its wall time is the process's start, the
 	// checkpoint's open and the run's end.
 	impPlan, impApply time.Duration
-	load              string // at the pair's end
+	// rawReqs and impReqs are the requests each crmsim counted, by kind.
+	rawReqs, impReqs map[string]int64
+	load             string // at the pair's end
 }
 
 // importPairs measures the pairs, the order alternating (raw first in the
@@ -61,6 +65,9 @@ func (b *bench) raw(ctx context.Context, i int, p *pair) error {
 	if err != nil {
 		return err
 	}
+	if p.rawReqs, err = s.requests(ctx); err != nil {
+		return err
+	}
 	p.raw, err = rawRate(p.rawRun.out)
 	return err
 }
@@ -91,11 +98,18 @@ func (b *bench) importInto(ctx context.Context, i int, p *pair) error {
 		return err
 	}
 	p.impRate = float64(b.rows) / p.imp.wall.Seconds()
+	if p.impSimCPU, err = s.cpuSoFar(); err != nil {
+		return err
+	}
+	if p.impReqs, err = s.requests(ctx); err != nil {
+		return err
+	}
 	if p.impPlan, p.impApply, err = phases(filepath.Join(filepath.Dir(cfg), "reports")); err != nil {
 		return err
 	}
 	if i < b.o.pairs-1 {
-		p.impSimCPU, b.sim = s.stop(), nil
+		b.sim.stop()
+		b.sim = nil
 	}
 	return nil
 }
@@ -114,26 +128,50 @@ func printPairs(w io.Writer, pairs []pair) {
 		}
 		ratio := p.impRate / p.raw
 		ratios, peak = append(ratios, ratio), max(peak, p.imp.maxRSS)
-		sim := seconds(p.impSimCPU)
-		if p.impSimCPU == 0 {
-			sim = "(kept for the plan)"
-		}
 		rest := p.imp.wall - p.impPlan - p.impApply
 		fmt.Fprintf(w, "| %d | %s | %.0f | %.0f | %.1f%% | %s | %s | %s | %s | %s / %s | %s, %s, %s | %s / %s | %s |\n", i+1, order, p.raw, p.impRate,
-			100*ratio, seconds(p.imp.wall), seconds(p.imp.cpu), mib(p.imp.maxRSS), seconds(p.rawRun.cpu), seconds(p.rawSimCPU), sim,
+			100*ratio, seconds(p.imp.wall), seconds(p.imp.cpu), mib(p.imp.maxRSS), seconds(p.rawRun.cpu), seconds(p.rawSimCPU), seconds(p.impSimCPU),
 			seconds(p.impPlan), seconds(p.impApply), seconds(rest), busy(p.rawRun, p.rawSimCPU), busy(p.imp, p.impSimCPU), p.load)
 	}
 	if len(ratios) == 0 {
 		return
 	}
+	printRequests(w, pairs)
 	fmt.Fprintf(w, "\nimport ÷ raw: median %.1f%% (target ≥ 90%%); import peak RSS: %s at most (target ≤ 250 MiB)\n",
 		100*median(ratios), mib(peak))
+}
+
+// printRequests prints the requests each crmsim of the pairs counted, by
+// kind, and its CPU a request: whether the import's requests cost the
+// CRM more than the raw client's, or are more.
+func printRequests(w io.Writer, pairs []pair) {
+	fmt.Fprintln(w, "\n| pair | client | requests by kind | requests | crmsim CPU a request |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	for i, p := range pairs {
+		for _, c := range []struct {
+			name string
+			reqs map[string]int64
+			cpu  time.Duration
+		}{{"raw", p.rawReqs, p.rawSimCPU}, {"import", p.impReqs, p.impSimCPU}} {
+			var kinds []string
+			var n int64
+			for _, k := range slices.Sorted(maps.Keys(c.reqs)) {
+				kinds = append(kinds, fmt.Sprintf("%s %d", k, c.reqs[k]))
+				n += c.reqs[k]
+			}
+			perReq := "-"
+			if n > 0 {
+				perReq = fmt.Sprintf("%.0f µs", float64(c.cpu.Microseconds())/float64(n))
+			}
+			fmt.Fprintf(w, "| %d | %s | %s | %d | %s |\n", i+1, c.name, strings.Join(kinds, ", "), n, perReq)
+		}
+	}
 }
 
 // busy is how many cores a client and its crmsim kept busy on average
 // over the client's wall time (the raw client's forms read included): 2
 // on the 2-core machine when neither ever waits. "-" when the crmsim's
-// CPU is not known (the last import's, kept for the plan).
+// CPU is not known.
 func busy(client measure, sim time.Duration) string {
 	if sim == 0 || client.wall <= 0 {
 		return "-"
