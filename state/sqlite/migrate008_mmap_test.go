@@ -1,0 +1,63 @@
+package sqlite_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"erpsync/state/sqlite"
+)
+
+// mapped says whether the file at path is mapped into this process's
+// memory (Linux's /proc/self/maps).
+func mapped(t *testing.T, path string) bool {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Skipf("no /proc/self/maps: %v", err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if strings.HasSuffix(strings.TrimSpace(line), " "+path) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestMigration008MapsOldFile: both connections copying the records read
+// the old checkpoint through a memory map (SQLite's mmap_size), not a
+// pread and a copy a page, and the migrated checkpoint holds every record.
+func TestMigration008MapsOldFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	outs := legacyOutcomes()
+	legacyCheckpoint(t, path, slices.Values(outs))
+	var main, part atomic.Bool
+	defer sqlite.SetCopyHook(100, func(copied int) error {
+		if copied == 100 {
+			main.Store(mapped(t, path))
+		}
+		return nil
+	})()
+	defer sqlite.SetPartHook(func(copied int) error {
+		if copied == 100 {
+			part.Store(mapped(t, path))
+		}
+		return nil
+	})()
+	db := sqlite.NewDB(path)
+	db.Now = func() time.Time { return fixedNow }
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if !main.Load() || !part.Load() {
+		t.Errorf("the old checkpoint mapped while copied: %v before the split, %v after it; want both", main.Load(), part.Load())
+	}
+	if n := countRows(t, path, "records"); n != len(outs) {
+		t.Errorf("%d records migrated, want %d", n, len(outs))
+	}
+}
