@@ -69,24 +69,44 @@ type Migration struct {
 	Check  func(ctx context.Context) error
 	Damage func(err error) bool
 
-	check    chan error // StartCheck's answer, once
+	check    chan error    // StartCheck's answer, once
+	checkGo  chan struct{} // closed: the check may start (letCheck)
 	checkErr error
 	released *os.File // the old checkpoint, renamed over: releaseOld
 }
 
 // StartCheck starts Check, when set, beside what follows; Checked waits
-// for its answer.
+// for its answer. The check reads the whole checkpoint: while the records
+// are copied on two connections (split.go), the two cores are theirs, and
+// it waits for the end of the copy after the split (letCheck), then runs
+// beside the merge and the index builds, which leave a core free.
 func (m *Migration) StartCheck(ctx context.Context) {
 	if m.Check == nil {
 		return
 	}
-	m.check = make(chan error, 1)
-	go func() { m.check <- m.Check(ctx) }()
+	check, gate := make(chan error, 1), make(chan struct{})
+	m.check, m.checkGo = check, gate
+	go func() {
+		select {
+		case <-gate:
+		case <-ctx.Done(): // the check sees it, and says it was interrupted
+		}
+		check <- m.Check(ctx)
+	}()
+}
+
+// letCheck lets the check StartCheck started run, once.
+func (m *Migration) letCheck() {
+	if m.checkGo != nil {
+		close(m.checkGo)
+		m.checkGo = nil
+	}
 }
 
 // Checked waits for the check StartCheck started: its error, nil when
 // none was started.
 func (m *Migration) Checked() error {
+	m.letCheck()
 	if m.check != nil {
 		m.checkErr, m.check = <-m.check, nil
 	}
@@ -394,13 +414,15 @@ func (m *Migration) copyAll(ctx context.Context, conn *sql.Conn, mode string) (d
 		switch {
 		case stage == stageComplete:
 			return false, m.dropPart(ctx, conn, merge)
-		case s.reference == "":
+		case s.reference == "": // one copy: the check beside it
+			m.letCheck()
 			continue
 		case part == nil:
 			part = m.startPart(ctx, s, mode)
 		}
 		if n < m.Batch && !merge { // the records up to the split copied: the others too?
-			if err := part.wait(); err != nil {
+			err := part.wait()
+			if m.letCheck(); err != nil {
 				return false, err
 			}
 			if merge, err = attachPart(ctx, conn, m.Path); err != nil {
