@@ -227,8 +227,10 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 	}
 	defer conn.Close()
 	// The checkpoint's page size (a backup into a WAL file needs it); a
-	// 64 MB cache for the copy and the index builds.
-	for _, s := range []string{`PRAGMA page_size = ` + strconv.Itoa(pageSize), `PRAGMA cache_size = -65536`} {
+	// 64 MB cache for the copy and the index builds, which read the new
+	// file through a map (MapSize).
+	for _, s := range []string{`PRAGMA page_size = ` + strconv.Itoa(pageSize), `PRAGMA cache_size = -65536`,
+		`PRAGMA mmap_size = ` + strconv.Itoa(MapSize)} {
 		if _, err := conn.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("open %s: %w", next, err)
 		}
@@ -264,7 +266,8 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 }
 
 // MapSize is the size of the memory map through which a copying
-// connection, or the page check, reads the checkpoint (SQLite's
+// connection, or the page check, reads the checkpoint, and the last step
+// the new file and the part file (SQLite's
 // mmap_size; its bound, 2 GB less 64 kB, the most it maps): a page read
 // from the map is not copied by a pread, a fifth of the kernel's work of
 // the copy when each of the two copies and the check read it so.

@@ -30,15 +30,19 @@ func mapped(t *testing.T, path string) bool {
 
 // TestMigration008MapsOldFile: both connections copying the records read
 // the old checkpoint through a memory map (SQLite's mmap_size), not a
-// pread and a copy a page, and the migrated checkpoint holds every record.
+// pread and a copy a page, as the last step reads the part file it merges
+// and the new file it indexes; the migrated checkpoint holds every record.
 func TestMigration008MapsOldFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
 	outs := legacyOutcomes()
 	legacyCheckpoint(t, path, slices.Values(outs))
-	var main, part atomic.Bool
+	var main, part, merged atomic.Bool
 	defer sqlite.SetCopyHook(100, func(copied int) error {
-		if copied == 100 {
+		switch copied {
+		case 100:
 			main.Store(mapped(t, path))
+		case len(outs): // the last step: the part file merged, the indexes built
+			merged.Store(mapped(t, path+"-migrate008") && mapped(t, path+"-migrate008-part2"))
 		}
 		return nil
 	})()
@@ -56,6 +60,9 @@ func TestMigration008MapsOldFile(t *testing.T) {
 	defer db.Close()
 	if !main.Load() || !part.Load() {
 		t.Errorf("the old checkpoint mapped while copied: %v before the split, %v after it; want both", main.Load(), part.Load())
+	}
+	if !merged.Load() {
+		t.Error("the new file and the part file are not both mapped by the last step, which reads them")
 	}
 	if n := countRows(t, path, "records"); n != len(outs) {
 		t.Errorf("%d records migrated, want %d", n, len(outs))
