@@ -17,16 +17,15 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/mapping/genexport"
-	"erpsync/state"
 	"erpsync/state/sqlite"
 	"erpsync/sync"
 	"erpsync/sync/apply"
+	"erpsync/sync/benchkit"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/guard"
 	"erpsync/sync/plan/policy"
-	"erpsync/sync/refresh"
 )
 
 func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
@@ -43,7 +42,8 @@ func peakRSS() float64 {
 }
 
 // day1Checkpoint returns the large exports and a checkpoint holding day 1
-// as if it had been pushed, built once into testdata/large (git-ignored).
+// as if it had been pushed, built once into testdata/large (git-ignored;
+// benchkit.Checkpoint).
 func day1Checkpoint(b *testing.B, m *mapping.Mapping) (string, string, *sqlite.DB) {
 	if testing.Short() {
 		b.Skip("-short: the 1,000,000-row files take a minute to build")
@@ -53,43 +53,7 @@ func day1Checkpoint(b *testing.B, m *mapping.Mapping) (string, string, *sqlite.D
 	if err != nil {
 		b.Fatal(err)
 	}
-	path := filepath.Join(dir, "day1.db")
-	if db, ok := currentCheckpoint(b, m, path, d1); ok {
-		return d1, d2, db
-	}
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		os.Remove(path + suffix)
-	}
-	db := sqlite.NewDB(path)
-	if err := db.Open(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	w := db.NewWriter(10_000, time.Second)
-	_, err = m.Read(context.Background(), d1, func(r mapping.Row) error {
-		if r.Customer == nil {
-			return nil
-		}
-		c := r.Customer
-		return w.Put(context.Background(), state.Outcome{Op: "upsert", Reference: c.Reference, Hash: c.Hash, RowSum: c.RowSum,
-			Values: c.Fields(), CRMID: int64(c.Line)})
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		b.Fatal(err)
-	}
-	return d1, d2, db
-}
-
-// storedSum returns the row sum the checkpoint keeps for ref.
-func storedSum(b *testing.B, db *sqlite.DB, ref string) uint64 {
-	var sum uint64
-	if err := db.HashSumsBetween(context.Background(), ref, ref+"\x00", func(_, _ string, s uint64) error { sum = s; return nil }); err != nil {
-		b.Fatal(err)
-	}
-	return sum
+	return d1, d2, benchkit.Checkpoint(b, m, filepath.Join(dir, "day1.db"), d1)
 }
 
 func mappingRows(m *mapping.Mapping, path string) plan.Rows {
@@ -97,42 +61,6 @@ func mappingRows(m *mapping.Mapping, path string) plan.Rows {
 		_, err := m.Read(context.Background(), path, fn)
 		return err
 	}
-}
-
-// currentCheckpoint opens a checkpoint built earlier, if the hashes of the
-// export's first rows are still the ones it holds (a change of the mapping
-// or of its code makes it stale).
-func currentCheckpoint(b *testing.B, m *mapping.Mapping, path, day1 string) (*sqlite.DB, bool) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, false
-	}
-	db := sqlite.NewDB(path)
-	if err := db.Open(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	current, checked := true, 0
-	errEnough := fmt.Errorf("enough")
-	_, err := m.Read(context.Background(), day1, func(r mapping.Row) error {
-		if r.Customer != nil {
-			rec, err := db.Get(context.Background(), r.Customer.Reference)
-			if err != nil || rec == nil || rec.Hash != r.Customer.Hash || storedSum(b, db, rec.Reference) != r.Customer.RowSum {
-				current = false // older, or from before row sums
-			}
-		}
-		if checked++; checked == 2000 || !current {
-			return errEnough
-		}
-		return nil
-	})
-	if err != nil && err != errEnough {
-		b.Fatal(err)
-	}
-	if !current {
-		db.Close()
-		return nil, false
-	}
-	b.Cleanup(func() { db.Close() })
-	return db, true
 }
 
 // BenchmarkPlan1M plans the 1,000,000-row day-2 export against the
@@ -354,27 +282,13 @@ func BenchmarkSteadyState1M(b *testing.B) {
 		bareRead(b, day1)
 		floor += time.Since(start)
 		start = time.Now()
-		pulled, err := refresh.Pull(context.Background(), client, refresh.PullOptions{Since: time.Now(), Lookback: 2 * time.Minute})
-		if err != nil {
-			b.Fatal(err)
-		}
-		drift, _, err := refresh.FindDrift(context.Background(), pulled, db, mapping.CountryCode)
-		if err != nil {
-			b.Fatal(err)
-		}
-		p, err := plan.Build(context.Background(), sync.PlanRows(context.Background(), m, day1), db, plan.Options{
-			Deletes: policy.DeletesMirror, MaxDelete: guard.On(plan.Limit{Percent: 5, IsPercent: true}), Drift: drift, DriftPolicy: policy.DriftERPWins,
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		sum, err := apply.Run(context.Background(), p, client, apply.Discard{}, apply.Options{})
+		sum, err := benchkit.SteadyRun(context.Background(), m, day1, db, client)
 		if err != nil {
 			b.Fatal(err)
 		}
 		steady += time.Since(start)
-		if n := len(p.Actions()); n != 0 || sum.OK[plan.OpUpdate] != 0 {
-			b.Fatalf("steady state planned %d actions", n)
+		if sum.OK[plan.OpUpdate] != 0 {
+			b.Fatalf("steady state updated %d customers", sum.OK[plan.OpUpdate])
 		}
 	}
 	b.ReportMetric(float64(steady)/float64(floor), "x-floor")

@@ -18,16 +18,11 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/mapping/genexport"
-	"erpsync/state"
 	"erpsync/state/sqlite"
-	"erpsync/sync"
-	"erpsync/sync/apply"
+	"erpsync/sync/benchkit"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/plan"
-	"erpsync/sync/plan/guard"
-	"erpsync/sync/plan/policy"
-	"erpsync/sync/refresh"
 )
 
 // curveSizes are the managed customers of BenchmarkCurve: 4,000,000 only
@@ -55,39 +50,7 @@ func curveCheckpoint(b *testing.B, m *mapping.Mapping, n int) (string, string, *
 	if err != nil {
 		b.Fatal(err)
 	}
-	return d1, d2, buildCheckpoint(b, m, filepath.Join(dir, "day1.db"), d1)
-}
-
-// buildCheckpoint opens the checkpoint at path when it is current for
-// day1, else writes it again from day1's customers.
-func buildCheckpoint(b *testing.B, m *mapping.Mapping, path, day1 string) *sqlite.DB {
-	if db, ok := currentCheckpoint(b, m, path, day1); ok {
-		return db
-	}
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		os.Remove(path + suffix)
-	}
-	db := sqlite.NewDB(path)
-	if err := db.Open(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	w := db.NewWriter(10_000, time.Second)
-	_, err := m.Read(context.Background(), day1, func(r mapping.Row) error {
-		if r.Customer == nil {
-			return nil
-		}
-		c := r.Customer
-		return w.Put(context.Background(), state.Outcome{Op: "upsert", Reference: c.Reference, Hash: c.Hash, RowSum: c.RowSum,
-			Values: c.Fields(), CRMID: int64(c.Line)})
-	})
-	if err == nil {
-		err = w.Close()
-	}
-	if err != nil {
-		b.Fatal(err)
-	}
-	return db
+	return d1, d2, benchkit.Checkpoint(b, m, filepath.Join(dir, "day1.db"), d1)
 }
 
 // curvePoint is one size's figures.
@@ -158,8 +121,9 @@ func curveAt(b *testing.B, m *mapping.Mapping, n int) curvePoint {
 	return pt
 }
 
-// steadyRun is BenchmarkSteadyState1M's run: refresh (nothing changed),
-// plan (nothing to do), apply (nothing sent); its time.
+// steadyRun is BenchmarkSteadyState1M's run (benchkit.SteadyRun):
+// refresh (nothing changed), plan (nothing to do), apply (nothing sent);
+// its time.
 func steadyRun(b *testing.B, m *mapping.Mapping, day1 string, db *sqlite.DB) time.Duration {
 	ts := httptest.NewServer(crmsim.NewDefault())
 	defer ts.Close()
@@ -169,25 +133,8 @@ func steadyRun(b *testing.B, m *mapping.Mapping, day1 string, db *sqlite.DB) tim
 	}
 	defer client.Close()
 	start := time.Now()
-	pulled, err := refresh.Pull(context.Background(), client, refresh.PullOptions{Since: time.Now(), Lookback: 2 * time.Minute})
-	if err != nil {
+	if _, err := benchkit.SteadyRun(context.Background(), m, day1, db, client); err != nil {
 		b.Fatal(err)
-	}
-	drift, _, err := refresh.FindDrift(context.Background(), pulled, db, mapping.CountryCode)
-	if err != nil {
-		b.Fatal(err)
-	}
-	p, err := plan.Build(context.Background(), sync.PlanRows(context.Background(), m, day1), db, plan.Options{
-		Deletes: policy.DeletesMirror, MaxDelete: guard.On(plan.Limit{Percent: 5, IsPercent: true}), Drift: drift, DriftPolicy: policy.DriftERPWins,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := apply.Run(context.Background(), p, client, apply.Discard{}, apply.Options{}); err != nil {
-		b.Fatal(err)
-	}
-	if n := len(p.Actions()); n != 0 {
-		b.Fatalf("steady run planned %d actions", n)
 	}
 	return time.Since(start)
 }

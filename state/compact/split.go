@@ -169,7 +169,7 @@ func (m *Migration) copyPart(ctx context.Context, s split, mode string) error {
 	if err := registerOn(conn, c); err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS old`, m.Path); err != nil {
+	if err := attachOld(ctx, conn, m.Path); err != nil {
 		return fmt.Errorf("copy into %s: %w", part, err)
 	}
 	for copied := 0; ; {
@@ -296,6 +296,9 @@ func attachPart(ctx context.Context, conn *sql.Conn, path string) (bool, error) 
 			return false, nil
 		}
 		return false, fmt.Errorf("open %s: %w", Part(path), err)
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA p2.mmap_size = `+strconv.Itoa(MapSize)); err != nil {
+		return true, fmt.Errorf("open %s: %w", Part(path), err)
 	}
 	return true, nil
 }

@@ -14,9 +14,9 @@ import (
 	"erpsync/state/sqlite"
 )
 
-// benchDir and legacyDir hold the checkpoints built once for the
-// benchmarks; TestMain removes them.
-var benchDir, legacyDir string
+// benchDir holds the checkpoint built once for the benchmarks; TestMain
+// removes it.
+var benchDir string
 
 // customerValues are canonical values of a typical customer.
 func customerValues(i int) map[string]string {

@@ -1,8 +1,6 @@
 package sqlite_test
 
 import (
-	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -205,39 +203,7 @@ func TestCompactInvalidUTF8(t *testing.T) {
 // migration 008 (values as JSON, json.Marshal's bytes), holding outs.
 func legacyCheckpoint(tb testing.TB, path string, outs func(yield func(state.Outcome) bool)) {
 	tb.Helper()
-	db := sqlite.NewDB(path)
-	sqlite.SetStopBefore(db, "migrations/008")
-	if err := db.Open(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	raw, err := sql.Open("sqlite3", path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer raw.Close()
-	raw.SetMaxOpenConns(1)
-	tx, err := raw.BeginTx(ctx, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO records (reference, hash, vals, crm_id, crm_last_updated, crm_vals, pushed_at, row_sum)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for o := range outs {
-		vals, _ := json.Marshal(orEmpty(o.Values))
-		crm, _ := json.Marshal(orEmpty(o.CRMValues))
-		if _, err := ins.ExecContext(ctx, o.Reference, o.Hash, string(vals), o.CRMID, state.Millis(o.CRMLastUpdated),
-			string(crm), state.Seconds(fixedNow), int64(o.RowSum)); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	ins.Close()
-	if err := tx.Commit(); err != nil {
+	if err := sqlite.WriteLegacy008(ctx, path, fixedNow, outs); err != nil {
 		tb.Fatal(err)
 	}
 }

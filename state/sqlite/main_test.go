@@ -96,10 +96,8 @@ func mustEqual[T comparable](tb testing.TB, what string, got, want T) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, dir := range []string{benchDir, legacyDir} {
-		if dir != "" {
-			os.RemoveAll(dir)
-		}
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
 	}
 	os.Exit(code)
 }

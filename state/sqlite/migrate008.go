@@ -84,6 +84,10 @@ func (db *DB) checkOld(ctx context.Context) error {
 		return fmt.Errorf("check state %s: %w", db.Path, err)
 	}
 	defer ro.Close()
+	ro.SetMaxOpenConns(1) // the map's connection is the check's
+	if _, err := ro.ExecContext(ctx, `PRAGMA mmap_size = `+strconv.Itoa(compact.MapSize)); err != nil {
+		return fmt.Errorf("check state %s: %w", db.Path, err)
+	}
 	if err := quickCheck(ctx, ro); isDamage(err) {
 		return &state.UnusableError{Path: db.Path, Reason: "corrupt: " + err.Error()}
 	} else if err != nil { // interrupted, busy: not a finding
