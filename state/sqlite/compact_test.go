@@ -97,7 +97,9 @@ func orEmpty(m map[string]string) map[string]string {
 	return m
 }
 
-// checkRecords says whether db holds exactly the records of outs.
+// checkRecords says whether db holds exactly the records of outs: every
+// one listed by Records, and read alone by Get and Values (those of the
+// generated customers C-…, alike but for their numbers, one in pointEvery).
 func checkRecords(t *testing.T, db *sqlite.DB, outs []state.Outcome) {
 	t.Helper()
 	var got []state.Record
@@ -113,7 +115,10 @@ func checkRecords(t *testing.T, db *sqlite.DB, outs []state.Outcome) {
 		if !reflect.DeepEqual(got[i], want) {
 			t.Errorf("record %d = %+v\nwant %+v", i, got[i], want)
 		}
-		if r, err := db.Get(ctx, o.Reference); err != nil || !reflect.DeepEqual(*r, want) {
+		if i%pointEvery != 0 && strings.HasPrefix(o.Reference, "C-") {
+			continue
+		}
+		if r, err := db.Get(ctx, o.Reference); err != nil || r == nil || !reflect.DeepEqual(*r, want) {
 			t.Errorf("Get(%s) = %+v, %v", o.Reference, r, err)
 		}
 		if v, err := db.Values(ctx, o.Reference); err != nil || !reflect.DeepEqual(v, want.Values) {
@@ -132,6 +137,11 @@ func checkRecords(t *testing.T, db *sqlite.DB, outs []state.Outcome) {
 		t.Fatal(err)
 	}
 }
+
+// pointEvery: checkRecords reads one generated customer in pointEvery
+// alone; a Get and a Values a record were half of the migration tests'
+// CPU.
+const pointEvery = 10
 
 // TestCompactRoundTrip: every value pushed and every value of the CRM's
 // copy comes back, through the writer, SaveSeen and SaveHashes, and from
@@ -201,16 +211,27 @@ func TestCompactInvalidUTF8(t *testing.T) {
 	}
 }
 
+// legacyEmpty is a new checkpoint as erpsync created it before
+// migration 008, closed.
+var legacyEmpty template
+
 // legacyCheckpoint writes at path a checkpoint as erpsync wrote it before
-// migration 008 (values as JSON, json.Marshal's bytes), holding outs.
+// migration 008 (values as JSON, json.Marshal's bytes), holding outs. A
+// file already at path is migrated up to 008; else it is a copy of
+// legacyEmpty, made once.
 func legacyCheckpoint(tb testing.TB, path string, outs func(yield func(state.Outcome) bool)) {
 	tb.Helper()
-	db := sqlite.NewDB(path)
-	sqlite.SetStopBefore(db, "migrations/008")
-	if err := db.Open(ctx); err != nil {
-		tb.Fatal(err)
+	upTo008 := func(path string) error {
+		db := sqlite.NewDB(path)
+		sqlite.SetStopBefore(db, "migrations/008")
+		if err := db.Open(ctx); err != nil {
+			return err
+		}
+		return db.Close()
 	}
-	if err := db.Close(); err != nil {
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		legacyEmpty.copyTo(tb, path, upTo008)
+	} else if err := upTo008(path); err != nil {
 		tb.Fatal(err)
 	}
 	raw, err := sql.Open("sqlite3", path)

@@ -49,40 +49,53 @@ func mustOpenAt(tb testing.TB, path string, now func() time.Time) *sqlite.DB {
 	return db
 }
 
-// fresh is the new checkpoint that Open created once, closed (its WAL
-// folded in and removed), copied by newFile.
-var fresh struct {
+// template is a file made once for the test binary, by build at path
+// (in a temporary folder of its own), and copied by tests.
+type template struct {
 	gosync.Once
 	dir string
 	b   []byte
 	err error
 }
 
-// newFile writes, in a temporary folder of the test, a copy (mode 0600)
-// of a new checkpoint as Open created it, and returns its path.
-func newFile(tb testing.TB) string {
+// copyTo writes a copy of the template (mode 0600) at path, making it
+// first if it is not made yet.
+func (tp *template) copyTo(tb testing.TB, path string, build func(path string) error) {
 	tb.Helper()
-	fresh.Do(func() {
-		if fresh.dir, fresh.err = os.MkdirTemp("", "erpsync-state-fresh-"); fresh.err != nil {
+	tp.Do(func() {
+		if tp.dir, tp.err = os.MkdirTemp("", "erpsync-state-template-"); tp.err != nil {
 			return
 		}
-		db := sqlite.NewDB(filepath.Join(fresh.dir, "erpsync.db"))
-		db.Now = func() time.Time { return fixedNow }
-		if fresh.err = db.Open(ctx); fresh.err != nil {
-			return
+		at := filepath.Join(tp.dir, "erpsync.db")
+		if tp.err = build(at); tp.err == nil {
+			tp.b, tp.err = os.ReadFile(at)
 		}
-		if fresh.err = db.Close(); fresh.err != nil {
-			return
-		}
-		fresh.b, fresh.err = os.ReadFile(db.Path)
 	})
-	if fresh.err != nil {
-		tb.Fatalf("a new checkpoint to copy: %v", fresh.err)
+	if tp.err != nil {
+		tb.Fatalf("a checkpoint to copy: %v", tp.err)
 	}
-	path := filepath.Join(tb.TempDir(), "erpsync.db")
-	if err := os.WriteFile(path, fresh.b, 0o600); err != nil {
+	if err := os.WriteFile(path, tp.b, 0o600); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// fresh is a new checkpoint as Open created it, closed (its WAL folded
+// in and removed).
+var fresh template
+
+// newFile writes, in a temporary folder of the test, a copy of a new
+// checkpoint as Open created it, and returns its path.
+func newFile(tb testing.TB) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "erpsync.db")
+	fresh.copyTo(tb, path, func(path string) error {
+		db := sqlite.NewDB(path)
+		db.Now = func() time.Time { return fixedNow }
+		if err := db.Open(ctx); err != nil {
+			return err
+		}
+		return db.Close()
+	})
 	return path
 }
 
@@ -151,7 +164,7 @@ func mustEqual[T comparable](tb testing.TB, what string, got, want T) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, dir := range []string{benchDir, legacyDir, fresh.dir} {
+	for _, dir := range []string{benchDir, legacyDir, fresh.dir, legacyEmpty.dir} {
 		if dir != "" {
 			os.RemoveAll(dir)
 		}
