@@ -1,10 +1,10 @@
 package sync_test
 
-// A test of sync/plan (the plan's old values read by SQLite's ValuesOf) that needs the SQLite checkpoint: it lives
-// in the engine's test binary, which links SQLite anyway, so that
-// sync/plan's own binary links no cgo (an external link through gcc,
-// 5-7 CPU s of every go test ./...). The rest of sync/plan's tests run on
-// memstate, which reads stretches and row sums as SQLite does.
+// A test of sync/plan that needs the SQLite checkpoint (the plan's old values read by SQLite's ValuesOf).
+// It lives in the engine's test binary, which links SQLite anyway, so
+// that sync/plan's own binary links no cgo (an external link through
+// gcc: 1-1.5 CPU s more in every go test ./...). sync/plan's other tests
+// run on memstate, which reads stretches and row sums as SQLite does.
 
 import (
 	"context"

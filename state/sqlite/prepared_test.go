@@ -10,7 +10,7 @@ import (
 )
 
 // state/prepared's test lives here, beside its one user: in its own
-// package it made a test binary of its own link SQLite (gcc, 5-7 CPU s
+// package it made a test binary of its own link SQLite (gcc, ~2 CPU s
 // of every `go test ./...`) for one test.
 
 // Guarantee: on a pool of one connection (the checkpoint's writer), the

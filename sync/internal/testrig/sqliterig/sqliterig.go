@@ -2,7 +2,8 @@
 // package that imports it (import _ ".../testrig/sqliterig") runs
 // testrig.Each on SQLite too, and may ask testrig.NewCheckpoint for
 // testrig.SQLite. Only test binaries that need a checkpoint on disk
-// import it: SQLite's cgo makes their link external (gcc, 5-7 CPU s).
+// import it: SQLite's cgo makes their link external (gcc,
+// 1-1.5 CPU s more than a pure Go link).
 package sqliterig
 
 import (
