@@ -199,6 +199,9 @@ func TestDB_Open_Unusable(t *testing.T) {
 	ours := func(name string) string {
 		db := sqlite.NewDB(filepath.Join(dir, name))
 		db.Now = func() time.Time { return fixedNow }
+		if err := os.Rename(newFile(t), db.Path); err != nil {
+			t.Fatal(err)
+		}
 		if err := db.Open(ctx); err != nil {
 			t.Fatal(err)
 		}
