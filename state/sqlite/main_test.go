@@ -50,10 +50,10 @@ func mustOpenAt(tb testing.TB, path string, now func() time.Time) *sqlite.DB {
 }
 
 // template is a file made once for the test binary, by build at path
-// (in a temporary folder of its own), and copied by tests.
+// (in a temporary folder, removed once the file is read), and copied by
+// tests.
 type template struct {
 	gosync.Once
-	dir string
 	b   []byte
 	err error
 }
@@ -63,10 +63,13 @@ type template struct {
 func (tp *template) copyTo(tb testing.TB, path string, build func(path string) error) {
 	tb.Helper()
 	tp.Do(func() {
-		if tp.dir, tp.err = os.MkdirTemp("", "erpsync-state-template-"); tp.err != nil {
+		dir, err := os.MkdirTemp("", "erpsync-state-template-")
+		if err != nil {
+			tp.err = err
 			return
 		}
-		at := filepath.Join(tp.dir, "erpsync.db")
+		defer os.RemoveAll(dir)
+		at := filepath.Join(dir, "erpsync.db")
 		if tp.err = build(at); tp.err == nil {
 			tp.b, tp.err = os.ReadFile(at)
 		}
@@ -164,7 +167,7 @@ func mustEqual[T comparable](tb testing.TB, what string, got, want T) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, dir := range []string{benchDir, legacyDir, fresh.dir, legacyEmpty.dir} {
+	for _, dir := range []string{benchDir, legacyDir} {
 		if dir != "" {
 			os.RemoveAll(dir)
 		}
