@@ -4,12 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path"
 	"slices"
 	"strings"
@@ -136,30 +132,11 @@ type goPackage struct {
 	imports []string
 }
 
-// modulePackages lists the module's packages with `go list -json`.
+// modulePackages lists the module's packages (listedPackages).
 func modulePackages(t *testing.T) []goPackage {
 	t.Helper()
-	var stderr bytes.Buffer
-	cmd := exec.Command("go", "list", "-e", "-json=ImportPath,Imports,GoFiles,Module", "./...")
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, stderr.String())
-	}
 	var pkgs []goPackage
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for {
-		var p struct {
-			ImportPath string
-			Imports    []string
-			GoFiles    []string
-			Module     struct{ Path string }
-		}
-		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatalf("go list: %v", err)
-		}
+	for _, p := range listedPackages(t) {
 		mod := p.Module.Path
 		if len(p.GoFiles) == 0 || p.ImportPath == mod { // the root holds tests only
 			continue
@@ -189,24 +166,7 @@ var ownLines = map[string]int{"erpsync/sync": 1500}
 // maxPackageLines lines in its non-test files (issue 22): a package that
 // grows past it holds more than one concept.
 func TestPackageSize(t *testing.T) {
-	var stderr bytes.Buffer
-	cmd := exec.Command("go", "list", "-e", "-json=ImportPath,Dir,GoFiles", "./...")
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, stderr.String())
-	}
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for {
-		var p struct {
-			ImportPath, Dir string
-			GoFiles         []string
-		}
-		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatalf("go list: %v", err)
-		}
+	for _, p := range listedPackages(t) {
 		lines := 0
 		for _, f := range p.GoFiles {
 			b, err := os.ReadFile(path.Join(p.Dir, f))

@@ -95,7 +95,9 @@ func orEmpty(m map[string]string) map[string]string {
 	return m
 }
 
-// checkRecords says whether db holds exactly the records of outs.
+// checkRecords says whether db holds exactly the records of outs: every
+// one listed by Records, and read alone by Get and Values (those of the
+// generated customers C-…, alike but for their numbers, one in pointEvery).
 func checkRecords(t *testing.T, db *sqlite.DB, outs []state.Outcome) {
 	t.Helper()
 	var got []state.Record
@@ -111,7 +113,10 @@ func checkRecords(t *testing.T, db *sqlite.DB, outs []state.Outcome) {
 		if !reflect.DeepEqual(got[i], want) {
 			t.Errorf("record %d = %+v\nwant %+v", i, got[i], want)
 		}
-		if r, err := db.Get(ctx, o.Reference); err != nil || !reflect.DeepEqual(*r, want) {
+		if i%pointEvery != 0 && strings.HasPrefix(o.Reference, "C-") {
+			continue
+		}
+		if r, err := db.Get(ctx, o.Reference); err != nil || r == nil || !reflect.DeepEqual(*r, want) {
 			t.Errorf("Get(%s) = %+v, %v", o.Reference, r, err)
 		}
 		if v, err := db.Values(ctx, o.Reference); err != nil || !reflect.DeepEqual(v, want.Values) {
@@ -130,6 +135,11 @@ func checkRecords(t *testing.T, db *sqlite.DB, outs []state.Outcome) {
 		t.Fatal(err)
 	}
 }
+
+// pointEvery: checkRecords reads one generated customer in pointEvery
+// alone; a Get and a Values a record were half of the migration tests'
+// CPU.
+const pointEvery = 10
 
 // TestCompactRoundTrip: every value pushed and every value of the CRM's
 // copy comes back, through the writer, SaveSeen and SaveHashes, and from
@@ -303,11 +313,13 @@ func TestMigration008TwoAtOnce(t *testing.T) {
 	checkMigrated(t, dbs[1], outs)
 }
 
-// legacyOutcomes are the records of an old checkpoint: 1,000 customers,
-// a seventh with a CRM copy that differs, and the round trip's cases.
+// legacyOutcomes are the records of an old checkpoint: 400 customers
+// (four of the tests' batches of 100: a copy stops after two, splits at
+// half), a seventh with a CRM copy that differs, and the round trip's
+// cases.
 func legacyOutcomes() []state.Outcome {
 	var outs []state.Outcome
-	for i := range 1000 {
+	for i := range 400 {
 		v := customerValues(i)
 		crm := v
 		if i%7 == 0 {

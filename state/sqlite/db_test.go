@@ -18,7 +18,7 @@ import (
 func TestDB_Open(t *testing.T) {
 	t.Parallel() // its own checkpoint file; it shares nothing
 	t.Run("creates the file with mode 0600", func(t *testing.T) {
-		db := MustOpenDB(t)
+		db := MustCreateDB(t)
 		st, err := os.Stat(db.Path)
 		if err != nil {
 			t.Fatal(err)
@@ -29,7 +29,7 @@ func TestDB_Open(t *testing.T) {
 	})
 
 	t.Run("WAL, foreign keys and the application id", func(t *testing.T) {
-		db := MustOpenDB(t)
+		db := MustCreateDB(t)
 		raw := rawDB(t, db.Path)
 		var mode string
 		var id int64
@@ -44,7 +44,7 @@ func TestDB_Open(t *testing.T) {
 	})
 
 	t.Run("migrations are applied once", func(t *testing.T) {
-		db := MustOpenDB(t)
+		db := MustCreateDB(t)
 		want, err := filepath.Glob("migrations/*.sql")
 		if err != nil || len(want) == 0 {
 			t.Fatalf("migrations: %v %v", want, err)
@@ -199,6 +199,9 @@ func TestDB_Open_Unusable(t *testing.T) {
 	ours := func(name string) string {
 		db := sqlite.NewDB(filepath.Join(dir, name))
 		db.Now = func() time.Time { return fixedNow }
+		if err := os.Rename(newFile(t), db.Path); err != nil {
+			t.Fatal(err)
+		}
 		if err := db.Open(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -54,12 +53,7 @@ var base = time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
 
 func newDiff(t *testing.T, seed uint64) *diff {
 	d := &diff{t: t, rnd: rand.New(rand.NewPCG(seed, 22)), now: base}
-	d.db = sqlite.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
-	d.db.Now = func() time.Time { return d.now }
-	if err := d.db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.db.Close() })
+	d.db = mustOpenAt(t, newFile(t), func() time.Time { return d.now })
 	d.mem = memstate.New()
 	d.mem.Now = func() time.Time { return d.now }
 	return d

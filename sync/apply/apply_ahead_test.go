@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"erpsync/mapping"
-	"erpsync/state/sqlite"
+	"erpsync/state/memstate"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
@@ -31,10 +30,7 @@ func TestApply_ReaderRunsAhead(t *testing.T) {
 	for i := range rows {
 		rows[i] = plantest.Cust(i+2, fmt.Sprintf("R%03d", i), fmt.Sprintf("email=r%d@example.com", i))
 	}
-	db := sqlite.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
-	if err := db.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	db := memstate.New()
 	t.Cleanup(func() { db.Close() })
 	p, err := plan.Build(context.Background(), plantest.Rows(rows...), db, plan.Options{ImportOnly: true, Lean: true})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -12,7 +11,7 @@ import (
 	"time"
 
 	"erpsync/mapping"
-	"erpsync/state/sqlite"
+	"erpsync/state/memstate"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
@@ -24,7 +23,7 @@ import (
 
 // leanRun plans rows leanly against a new checkpoint, then applies the
 // plan to a new crmsim, reading the rows again from reread.
-func leanRun(t *testing.T, rows []mapping.Row, reread []mapping.Row) (*plan.Plan, *apply.Summary, *sqlite.DB, *crmsim.Server) {
+func leanRun(t *testing.T, rows []mapping.Row, reread []mapping.Row) (*plan.Plan, *apply.Summary, *memstate.Mem, *crmsim.Server) {
 	t.Helper()
 	ctx := context.Background()
 	p, db, sim, client := leanPlan(t, rows)
@@ -52,12 +51,9 @@ func leanRun(t *testing.T, rows []mapping.Row, reread []mapping.Row) (*plan.Plan
 
 // leanPlan plans rows leanly against a new checkpoint and returns the
 // plan, the checkpoint, and a new crmsim with a client on it.
-func leanPlan(t *testing.T, rows []mapping.Row) (*plan.Plan, *sqlite.DB, *crmsim.Server, *crm.Client) {
+func leanPlan(t *testing.T, rows []mapping.Row) (*plan.Plan, *memstate.Mem, *crmsim.Server, *crm.Client) {
 	t.Helper()
-	db := sqlite.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
-	if err := db.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	db := memstate.New()
 	t.Cleanup(func() { db.Close() })
 	p, err := plan.Build(context.Background(), plantest.Rows(rows...), db, plan.Options{ImportOnly: true, Lean: true})
 	if err != nil {
@@ -205,10 +201,7 @@ func TestPlan_LeanReadsAsNormal(t *testing.T) {
 	}
 	plans := map[bool]*plan.Plan{}
 	for _, lean := range []bool{false, true} {
-		db := sqlite.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
-		if err := db.Open(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		db := memstate.New()
 		defer db.Close()
 		p, err := plan.Build(context.Background(), plantest.Rows(rows...), db, plan.Options{ImportOnly: true, Lean: lean})
 		if err != nil {

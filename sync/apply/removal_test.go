@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"erpsync/mapping"
+	"erpsync/state"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
@@ -52,7 +53,8 @@ func TestApply_DeleteAndDeactivateKeepACopyAlike(t *testing.T) {
 			if got := r.Requests(tc.write); got != 1 {
 				t.Errorf("%d %s, want 1 (A's; B was gone)", got, tc.write)
 			}
-			copies, err := r.DB.DeletedCopies(ctx, "A")
+			in := r.CP.(state.Inspector) // both implementations have it
+			copies, err := in.DeletedCopies(ctx, "A")
 			if err != nil || len(copies) != 1 || copies[0].CRMID != a.ID || copies[0].RunID != 2 {
 				t.Fatalf("A's copies %+v, %v; want one of id %d, run 2", copies, err, a.ID)
 			}
@@ -60,7 +62,7 @@ func TestApply_DeleteAndDeactivateKeepACopyAlike(t *testing.T) {
 			if err := json.Unmarshal(copies[0].Copy, &kept); err != nil || kept.Reference != "A" || kept.IsActive == tc.inactive {
 				t.Errorf("A's copy: reference %q, isActive %v, %v; want A with isActive %v", kept.Reference, kept.IsActive, err, !tc.inactive)
 			}
-			if copies, err := r.DB.DeletedCopies(ctx, "B"); err != nil || len(copies) != 0 {
+			if copies, err := in.DeletedCopies(ctx, "B"); err != nil || len(copies) != 0 {
 				t.Errorf("B, gone before the run, has copies %+v, %v", copies, err)
 			}
 			for _, ref := range []string{"A", "B"} {

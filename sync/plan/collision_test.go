@@ -4,14 +4,13 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"erpsync/mapping"
 	"erpsync/state"
-	"erpsync/state/sqlite"
+	"erpsync/state/memstate"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/plantest"
 	"erpsync/sync/plan/policy"
@@ -25,10 +24,7 @@ import (
 // planned with the real hash: each reference keeps its own fate.
 func TestBuildPlan_HashCollisions(t *testing.T) {
 	ctx := context.Background()
-	db := sqlite.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := memstate.New() // a checkpoint read by stretches (HashesBetween), as SQLite's
 	defer db.Close()
 	const n = 200
 	w := db.NewWriter(100, time.Second)
@@ -106,4 +102,25 @@ func TestBuildPlan_HashCollisions(t *testing.T) {
 				name, p.Unchanged, want.Unchanged, p.Managed, p.Rows, want.Rows, p.Merged, p.Conflicts)
 		}
 	}
+}
+
+// sliceRows streams rows as an export would.
+func sliceRows(rows []mapping.Row) plan.Rows {
+	return func(fn func(mapping.Row) error) error {
+		for _, r := range rows {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// summary lists a plan's actions as "op ref reason", in order.
+func summary(p *plan.Plan) []string {
+	var out []string
+	for _, a := range p.Actions() {
+		out = append(out, fmt.Sprintf("%s %s %s", a.Op, a.Reference, a.Reason))
+	}
+	return out
 }

@@ -3,7 +3,6 @@ package plan_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"slices"
 	gosync "sync"
@@ -13,18 +12,19 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/state"
-	"erpsync/state/sqlite"
+	"erpsync/state/memstate"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/guard"
 	"erpsync/sync/plan/plantest"
 	"erpsync/sync/plan/policy"
 )
 
-// overlapDB is a real checkpoint that notes whether two reads of its
+// overlapDB is a real checkpoint (memstate: it reads stretches by
+// HashesBetween, as SQLite's does) that notes whether two reads of its
 // stretches ran at once: the first read waits (10 s at most) for a
 // second to begin.
 type overlapDB struct {
-	*sqlite.DB
+	*memstate.Mem
 	active  atomic.Int32
 	waited  atomic.Bool
 	both    chan struct{}
@@ -42,7 +42,7 @@ func (o *overlapDB) HashesBetween(ctx context.Context, from, to string, fn func(
 		case <-time.After(10 * time.Second):
 		}
 	}
-	return o.DB.HashesBetween(ctx, from, to, fn)
+	return o.Mem.HashesBetween(ctx, from, to, fn)
 }
 
 // TestBuildPlan_AbsentStretchesOnEveryCore: the stretches of the
@@ -53,10 +53,7 @@ func (o *overlapDB) HashesBetween(ctx context.Context, from, to string, fn func(
 func TestBuildPlan_AbsentStretchesOnEveryCore(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	ctx := context.Background()
-	db := sqlite.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := memstate.New()
 	defer db.Close()
 	mem := plantest.MemCheckpoint{}
 	w := db.NewWriter(100, time.Second)
@@ -76,7 +73,7 @@ func TestBuildPlan_AbsentStretchesOnEveryCore(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	odb := &overlapDB{DB: db, both: make(chan struct{})}
+	odb := &overlapDB{Mem: db, both: make(chan struct{})}
 	opt := plan.Options{Deletes: policy.DeletesMirror, MaxDelete: guard.On(plan.Limit{Percent: 100, IsPercent: true})}
 	got, err := plan.Build(ctx, sliceRows(rows), odb, opt)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 	"erpsync/mapping"
 	"erpsync/mapping/genexport"
 	"erpsync/state"
-	"erpsync/state/sqlite"
+	"erpsync/state/memstate"
 	"erpsync/sync"
 	"erpsync/sync/plan"
 	"erpsync/sync/plan/guard"
@@ -21,12 +21,9 @@ import (
 // pushedCheckpoint is a checkpoint holding an export as if every valid
 // row had been pushed; withSums false leaves the row sums out, as a
 // checkpoint from before them.
-func pushedCheckpoint(t *testing.T, m *mapping.Mapping, export string, withSums bool) *sqlite.DB {
+func pushedCheckpoint(t *testing.T, m *mapping.Mapping, export string, withSums bool) *memstate.Mem {
 	t.Helper()
-	db := sqlite.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
-	if err := db.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	db := memstate.New()
 	t.Cleanup(func() { db.Close() })
 	w := db.NewWriter(1000, 0)
 	_, err := m.Read(context.Background(), export, func(r mapping.Row) error {

@@ -29,7 +29,7 @@ func TestReconcile_RowErrorsBounded(t *testing.T) {
 	for i := range 20 {
 		export = append(export, plantest.Bad(3+i, "BAD"+string(rune('A'+i))))
 	}
-	res, err := reconcile.Run(ctx, plantest.Rows(export...), r.Client, r.DB, reconcile.Options{MaxErrors: 5})
+	res, err := reconcile.Run(ctx, plantest.Rows(export...), r.Client, r.CP, reconcile.Options{MaxErrors: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestReconcile_RepeatedReferenceBounded(t *testing.T) {
 		}
 		export = append(export, plantest.Cust(2+i, "R", name))
 	}
-	res, err := reconcile.Run(context.Background(), plantest.Rows(export...), r.Client, r.DB, reconcile.Options{})
+	res, err := reconcile.Run(context.Background(), plantest.Rows(export...), r.Client, r.CP, reconcile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func TestReconcile_Deactivated(t *testing.T) {
 	if c, ok := r.Store.ByReference("GONE"); !ok || c.IsActive {
 		t.Fatalf("GONE after day 2: in the CRM %v, active %v; want true, false", ok, c.IsActive)
 	}
-	res, err := reconcile.Run(ctx, plantest.Rows(stay), r.Client, r.DB, reconcile.Options{})
+	res, err := reconcile.Run(ctx, plantest.Rows(stay), r.Client, r.CP, reconcile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

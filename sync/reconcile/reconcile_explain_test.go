@@ -59,7 +59,7 @@ func TestReconcile_Explanations(t *testing.T) {
 		pushed[4],
 		plantest.Cust(7, "NEW"),
 	}
-	res, err := reconcile.Run(ctx, plantest.Rows(export...), r.Client, r.DB, reconcile.Options{})
+	res, err := reconcile.Run(ctx, plantest.Rows(export...), r.Client, r.CP, reconcile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func TestReconcile_NotEqualAtAGlance(t *testing.T) {
 		plantest.Cust(3, "FAR", "creditLimit=1000"),
 		plantest.Cust(4, "EMPTY", "email=e@example.com", "isActive="),
 	}
-	res, err := reconcile.Run(ctx, plantest.Rows(export...), r.Client, r.DB, reconcile.Options{})
+	res, err := reconcile.Run(ctx, plantest.Rows(export...), r.Client, r.CP, reconcile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestReconcile_DefaultCurrency(t *testing.T) {
 		t.Fatal(err)
 	}
 	export := plantest.Rows(managed, plantest.Cust(3, "NEW", "creditLimit=5"))
-	res, err := reconcile.Run(ctx, export, r.Client, r.DB, reconcile.Options{})
+	res, err := reconcile.Run(ctx, export, r.Client, r.CP, reconcile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

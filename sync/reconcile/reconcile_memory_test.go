@@ -38,7 +38,7 @@ func TestReconcile_LimitCountsItems(t *testing.T) {
 		}
 	}
 	var told []int64
-	res, err := reconcile.Run(ctx, plantest.Rows(export...), r.Client, r.DB, reconcile.Options{Limit: func(b int64) { told = append(told, b) }})
+	res, err := reconcile.Run(ctx, plantest.Rows(export...), r.Client, r.CP, reconcile.Options{Limit: func(b int64) { told = append(told, b) }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func TestReconcile_PolicyCRMOwned(t *testing.T) {
 		}
 	}
 	fields := policy.Fields{"phone": policy.CRM, "email": policy.Fill}
-	res, err := reconcile.Run(ctx, plantest.Rows(pushed...), r.Client, r.DB, reconcile.Options{Fields: fields})
+	res, err := reconcile.Run(ctx, plantest.Rows(pushed...), r.Client, r.CP, reconcile.Options{Fields: fields})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 
 	"erpsync/mapping"
 	"erpsync/state"
-	"erpsync/state/sqlite"
 	"erpsync/sync/crm/crmsim"
 	"erpsync/sync/internal/testrig"
 	"erpsync/sync/plan/plantest"
@@ -21,15 +20,15 @@ import (
 // asks it for the failures (once the CRM is listed, before the
 // references are judged), the heap held since it was made.
 type heapAt struct {
-	*sqlite.DB
+	state.Checkpoint
 	before, held uint64
 }
 
-func newHeapAt(db *sqlite.DB) *heapAt {
+func newHeapAt(cp state.Checkpoint) *heapAt {
 	var m runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&m)
-	return &heapAt{DB: db, before: m.HeapAlloc}
+	return &heapAt{Checkpoint: cp, before: m.HeapAlloc}
 }
 
 func (h *heapAt) Failures(ctx context.Context) ([]state.Failure, error) {
@@ -37,7 +36,7 @@ func (h *heapAt) Failures(ctx context.Context) ([]state.Failure, error) {
 	runtime.GC()
 	runtime.ReadMemStats(&m)
 	h.held = m.HeapAlloc - min(m.HeapAlloc, h.before)
-	return h.DB.Failures(ctx)
+	return h.Checkpoint.Failures(ctx)
 }
 
 // Issue 25 §5: what a reconciliation needs of the CRM's records that
@@ -62,10 +61,10 @@ func TestReconcile_DifferingRecordsSpilled(t *testing.T) {
 	dir := t.TempDir()
 	// A first reconciliation fills crmsim's cache of its answers (in this
 	// process): the second one's heap is the reconciliation's alone.
-	if _, err := reconcile.Run(ctx, plantest.Rows(export...), r.Client, r.DB, reconcile.Options{SpillDir: dir}); err != nil {
+	if _, err := reconcile.Run(ctx, plantest.Rows(export...), r.Client, r.CP, reconcile.Options{SpillDir: dir}); err != nil {
 		t.Fatal(err)
 	}
-	cp := newHeapAt(r.DB)
+	cp := newHeapAt(r.CP)
 	res, err := reconcile.Run(ctx, plantest.Rows(export...), r.Client, cp, reconcile.Options{SpillDir: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +101,7 @@ func TestReconcile_SizedByBothSides(t *testing.T) {
 	var told [][2]int
 	opt := reconcile.Options{Sized: func(refs, customers int) { told = append(told, [2]int{refs, customers}) }}
 	export := plantest.Rows(plantest.Cust(2, "A"), plantest.Cust(3, "B"))
-	if _, err := reconcile.Run(context.Background(), export, r.Client, r.DB, opt); err != nil {
+	if _, err := reconcile.Run(context.Background(), export, r.Client, r.CP, opt); err != nil {
 		t.Fatal(err)
 	}
 	crm := r.Store.Len()

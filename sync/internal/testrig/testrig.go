@@ -1,13 +1,16 @@
 // Package testrig is the test rig of the engine and its stages: crmsim
-// over loopback with a client of it and a checkpoint (SQLite on disk or
-// memstate in memory: Each runs a test on both), on one clock that moves
-// only when told, and the order in which the CRM met the writes.
+// over loopback with a client of it and a checkpoint (memstate in
+// memory, or SQLite on disk when the test binary imports
+// testrig/sqliterig: Each runs a test on every one linked), on one clock
+// that moves only when told, and the order in which the CRM met the
+// writes. It links no SQLite itself: a stage's test binary that does not
+// need a checkpoint on disk is linked without cgo's external link.
 package testrig
 
 import (
 	"context"
+	"fmt"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -17,7 +20,6 @@ import (
 	"erpsync/mapping"
 	"erpsync/state"
 	"erpsync/state/memstate"
-	"erpsync/state/sqlite"
 	"erpsync/sync/apply"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
@@ -101,15 +103,28 @@ const (
 	Memory Impl = "memory" // memstate.Mem
 )
 
-// Impls are the checkpoints the engine's guarantees are shown on; both
+// Impls are the checkpoints the engine's guarantees are shown on, in
+// this order, those of them linked into the test binary (Register); both
 // pass the contract suite of package statetest.
 var Impls = []Impl{SQLite, Memory}
 
-// Each runs fn as a subtest on each checkpoint implementation.
+// Opener opens a new empty checkpoint for a test (see NewCheckpoint).
+type Opener func(t testing.TB, now func() time.Time, heartbeat time.Duration) state.Checkpoint
+
+// openers are the implementations linked: memstate always, SQLite when
+// the test binary imports testrig/sqliterig (its init registers it).
+var openers = map[Impl]Opener{Memory: openMemory}
+
+// Register links impl's opener into the rig; a package's init calls it.
+func Register(impl Impl, open Opener) { openers[impl] = open }
+
+// Each runs fn as a subtest on each checkpoint implementation linked.
 func Each(t *testing.T, fn func(t *testing.T, impl Impl)) {
 	t.Helper()
 	for _, impl := range Impls {
-		t.Run(string(impl), func(t *testing.T) { fn(t, impl) })
+		if openers[impl] != nil {
+			t.Run(string(impl), func(t *testing.T) { fn(t, impl) })
+		}
 	}
 }
 
@@ -118,26 +133,26 @@ func Each(t *testing.T, fn func(t *testing.T, impl Impl)) {
 // lock every heartbeat (0: the default).
 func NewCheckpoint(t testing.TB, impl Impl, now func() time.Time, heartbeat time.Duration) state.Checkpoint {
 	t.Helper()
-	switch impl {
-	case SQLite:
-		db := sqlite.NewDB(filepath.Join(t.TempDir(), "erpsync.db"))
-		db.Now, db.LockHeartbeat = now, heartbeat
-		if err := db.Open(context.Background()); err != nil {
-			t.Fatal(err)
+	open := openers[impl]
+	if open == nil {
+		msg := fmt.Sprintf("no checkpoint implementation %q linked", impl)
+		if impl == SQLite {
+			msg += `: import _ "erpsync/sync/internal/testrig/sqliterig" in the package's tests`
 		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	case Memory:
-		m := memstate.New()
-		if now != nil {
-			m.Now = now
-		}
-		m.LockHeartbeat = heartbeat
-		t.Cleanup(func() { m.Close() })
-		return m
+		t.Fatal(msg)
 	}
-	t.Fatalf("no checkpoint implementation %q", impl)
-	return nil
+	return open(t, now, heartbeat)
+}
+
+// openMemory is memstate's Opener.
+func openMemory(t testing.TB, now func() time.Time, heartbeat time.Duration) state.Checkpoint {
+	m := memstate.New()
+	if now != nil {
+		m.Now = now
+	}
+	m.LockHeartbeat = heartbeat
+	t.Cleanup(func() { m.Close() })
+	return m
 }
 
 // Rig is a crmsim over loopback, a client of it and a checkpoint, all on
@@ -147,7 +162,6 @@ type Rig struct {
 	Store  *crmsim.Store
 	Client *crm.Client
 	CP     state.Checkpoint
-	DB     *sqlite.DB // CP on SQLite; nil on another implementation
 	Clock  *Clock
 	Writes *WriteLog
 	// Before, when set, sees every request first and may answer it alone
@@ -156,10 +170,10 @@ type Rig struct {
 }
 
 // New starts crmsim with opt and a client sending token, with no
-// retries (a failure is final at once), and a checkpoint on disk.
+// retries (a failure is final at once), and a checkpoint in memory.
 func New(t *testing.T, opt crmsim.Options, token string, concurrency int) *Rig {
 	t.Helper()
-	return NewOn(t, SQLite, opt, token, concurrency)
+	return NewOn(t, Memory, opt, token, concurrency)
 }
 
 // NewOn is New on a checkpoint of impl.
@@ -176,7 +190,6 @@ func NewOn(t *testing.T, impl Impl, opt crmsim.Options, token string, concurrenc
 	}
 	t.Cleanup(r.Client.Close)
 	r.CP = NewCheckpoint(t, impl, r.Clock.Now, 0)
-	r.DB, _ = r.CP.(*sqlite.DB)
 	return r
 }
 

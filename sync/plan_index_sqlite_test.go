@@ -1,4 +1,10 @@
-package plan_test
+package sync_test
+
+// A test of sync/plan that needs the SQLite checkpoint (the plan's packed index on SQLite's stretches and hash heads).
+// It lives in the engine's test binary, which links SQLite anyway, so
+// that sync/plan's own binary links no cgo (an external link through
+// gcc: 1-1.5 CPU s more in every go test ./...). sync/plan's other tests
+// run on memstate, which reads stretches and row sums as SQLite does.
 
 import (
 	"context"
@@ -61,11 +67,11 @@ func TestBuildPlan_IndexOnSQLite(t *testing.T) {
 	}
 	rows = append(rows, plantest.Cust(n+5, "R9999", "city=new"))
 	opt := plan.Options{Deletes: policy.DeletesMirror, MaxDelete: guard.On(plan.Limit{Percent: 100, IsPercent: true})}
-	got, err := plan.Build(ctx, sliceRows(rows), db, opt)
+	got, err := plan.Build(ctx, plantest.Rows(rows...), db, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := plan.Build(ctx, sliceRows(rows), mem, opt)
+	want, err := plan.Build(ctx, plantest.Rows(rows...), mem, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,27 +84,16 @@ func TestBuildPlan_IndexOnSQLite(t *testing.T) {
 	if d := got.Count(plan.OpDelete); d != wantDeletes || d != want.Count(plan.OpDelete) {
 		t.Errorf("deletes: %d on SQLite, %d in memory, want %d", d, want.Count(plan.OpDelete), wantDeletes)
 	}
-	if !slices.Equal(summary(got), summary(want)) {
-		t.Errorf("plan on SQLite:\n%v\nin memory:\n%v", summary(got), summary(want))
+	if !slices.Equal(planSummary(got), planSummary(want)) {
+		t.Errorf("plan on SQLite:\n%v\nin memory:\n%v", planSummary(got), planSummary(want))
 	}
 	if got.Unchanged != want.Unchanged || got.Managed != n {
 		t.Errorf("unchanged %d/%d, managed %d", got.Unchanged, want.Unchanged, got.Managed)
 	}
 }
 
-func sliceRows(rows []mapping.Row) plan.Rows {
-	return func(fn func(mapping.Row) error) error {
-		for _, r := range rows {
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-}
-
-// summary lists a plan's actions as "op ref reason", in order.
-func summary(p *plan.Plan) []string {
+// planSummary lists a plan's actions as "op ref reason", in order.
+func planSummary(p *plan.Plan) []string {
 	var out []string
 	for _, a := range p.Actions() {
 		out = append(out, fmt.Sprintf("%s %s %s", a.Op, a.Reference, a.Reason))

@@ -1,4 +1,10 @@
-package plan_test
+package sync_test
+
+// A test of sync/plan that needs the SQLite checkpoint (the plan's old values read by SQLite's ValuesOf).
+// It lives in the engine's test binary, which links SQLite anyway, so
+// that sync/plan's own binary links no cgo (an external link through
+// gcc: 1-1.5 CPU s more in every go test ./...). sync/plan's other tests
+// run on memstate, which reads stretches and row sums as SQLite does.
 
 import (
 	"context"
@@ -80,11 +86,11 @@ func TestBuildPlan_OldValuesInBatches(t *testing.T) {
 	}
 	cdb := &valuesCountingDB{DB: db}
 	opt := plan.Options{Deletes: policy.DeletesMirror, MaxDelete: guard.On(plan.Limit{Percent: 100, IsPercent: true})}
-	got, err := plan.Build(ctx, sliceRows(rows), cdb, opt)
+	got, err := plan.Build(ctx, plantest.Rows(rows...), cdb, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := plan.Build(ctx, sliceRows(rows), mem, opt)
+	want, err := plan.Build(ctx, plantest.Rows(rows...), mem, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
