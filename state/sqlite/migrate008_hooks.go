@@ -14,8 +14,8 @@ import (
 )
 
 // Hooks of migration 008 (migrate008.go) for its tests and for its
-// benchmark, which runs in a test binary of its own (migbench: it times
-// a steady run beside, which needs sync): no program sets them.
+// benchmark, which runs in sync's test binary (BenchmarkMigrate1M: it
+// times a steady run beside, which needs sync): no program sets them.
 
 // SetCopyHook sets the hook called after each batch of migration 008,
 // and its batch size (0: as it is); it returns a function that restores

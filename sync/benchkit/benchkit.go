@@ -2,8 +2,8 @@
 // that each is written once: the day-1 customers as the outcomes of a
 // run that pushed them (Outcomes), the day-1 checkpoint built from them
 // (Checkpoint), and a steady run (SteadyRun: the refresh, the plan, the
-// apply of nothing). sync's benchmarks and migration 008's
-// (state/sqlite/migbench) use it; only benchmarks import it.
+// apply of nothing). sync's benchmarks use it, migration 008's
+// (BenchmarkMigrate1M) among them; only benchmarks import it.
 package benchkit
 
 import (

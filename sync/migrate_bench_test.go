@@ -1,4 +1,4 @@
-package migbench_test
+package sync_test
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	gosync "sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -67,7 +66,7 @@ func bytesPerRecord(tb testing.TB, path string, n int) float64 {
 // run measures on the migrated file the two denominators of issue 25 §4
 // ("≤ 2× a steady run"):
 //   - steady-run-s: a user's steady `erpsync run` of those customers
-//     (steadyRun: the open, the page check beside the refresh, the plan
+//     (migSteadyRun: the open, the page check beside the refresh, the plan
 //     of the export the checkpoint was written from, nothing to send), as
 //     sync's BenchmarkSteadyState1M runs it plus the open and the check;
 //     its bare read of the export beside it (floor-s);
@@ -105,12 +104,12 @@ func BenchmarkMigrate1M(b *testing.B) {
 		restore := sqlite.SetCopyHook(0, func(int) error { prev, copied = copied, time.Now(); return nil })
 		restoreStep := sqlite.SetStepHook(func(step string) error { steps[step] = time.Now(); return nil })
 		b.StartTimer()
-		start, cpu := time.Now(), processCPU()
+		start, cpu := time.Now(), cpuSoFar()
 		db := sqlite.NewDB(path)
 		if err := db.Open(ctx); err != nil {
 			b.Fatal(err)
 		}
-		migrate, migrateCPU := time.Since(start), processCPU()-cpu
+		migrate, migrateCPU := time.Since(start), cpuSoFar()-cpu
 		b.StopTimer()
 		restore()
 		restoreStep()
@@ -142,9 +141,9 @@ func BenchmarkMigrate1M(b *testing.B) {
 // migration (migrate, its CPU) against each.
 func reportSteady(b *testing.B, path, export string, n int, migrate, migrateCPU time.Duration) {
 	runtime.GC()
-	cpu := processCPU()
+	cpu := cpuSoFar()
 	steady := steadyWork(b, path, n)
-	steadyCPU := processCPU() - cpu
+	steadyCPU := cpuSoFar() - cpu
 	b.ReportMetric(steady.Seconds(), "steady-checkpoint-s")
 	b.ReportMetric(migrate.Seconds()/steady.Seconds(), "x-steady-checkpoint")
 	b.ReportMetric(migrateCPU.Seconds()/steadyCPU.Seconds(), "x-steady-checkpoint-cpu")
@@ -154,9 +153,9 @@ func reportSteady(b *testing.B, path, export string, n int, migrate, migrateCPU 
 	}
 	floor := time.Since(start)
 	runtime.GC()
-	cpu = processCPU()
-	run := steadyRun(b, path, export)
-	runCPU := processCPU() - cpu
+	cpu = cpuSoFar()
+	run := migSteadyRun(b, path, export)
+	runCPU := cpuSoFar() - cpu
 	b.ReportMetric(floor.Seconds(), "floor-s")
 	b.ReportMetric(run.Seconds(), "steady-run-s")
 	b.ReportMetric(run.Seconds()/floor.Seconds(), "steady-run-x-floor")
@@ -164,12 +163,12 @@ func reportSteady(b *testing.B, path, export string, n int, migrate, migrateCPU 
 	b.ReportMetric(migrateCPU.Seconds()/runCPU.Seconds(), "x-steady-run-cpu")
 }
 
-// steadyRun is a steady `erpsync run` of export on the checkpoint at
+// migSteadyRun is a steady `erpsync run` of export on the checkpoint at
 // path, as sync.Run does it: the checkpoint opened without its page check,
 // which runs beside the refresh (crmsim: nothing changed), the plan
 // (nothing to do) and the apply (nothing sent): benchkit.SteadyRun; its
 // time, the check's answer waited for.
-func steadyRun(b *testing.B, path, export string) time.Duration {
+func migSteadyRun(b *testing.B, path, export string) time.Duration {
 	m, err := mapping.New(genexport.Config(), nil)
 	if err != nil {
 		b.Fatal(err)
@@ -303,15 +302,6 @@ func copyFile(tb testing.TB, from, to string) {
 	}
 }
 
-// processCPU is the CPU time the process has used (user and system).
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // steadyWork is what a steady run asks of a checkpoint of n records:
 // open it, check its pages (Verify), stream every hash and row sum (the
 // plan) and count the customers expected in the CRM (the refresh).
@@ -334,4 +324,9 @@ func steadyWork(b *testing.B, path string, n int) time.Duration {
 		b.Fatalf("%d known, %v", k, err)
 	}
 	return time.Since(start)
+}
+
+// cpuSoFar is the process's CPU so far (processCPU), as a duration.
+func cpuSoFar() time.Duration {
+	return time.Duration(processCPU() * float64(time.Second))
 }
