@@ -238,12 +238,7 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 	if err := attachOld(ctx, conn, m.Path); err != nil {
 		return fmt.Errorf("open %s: %w", next, err)
 	}
-	var wb *writeBack
-	if !synced {
-		wb = startWriteBack(next)
-	}
 	done, err := m.copyAll(ctx, conn, mode)
-	wb.end() // no transaction open: no lock of the new file dropped
 	if err != nil {
 		return err
 	} else if done {
@@ -274,13 +269,26 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 const MapSize = 2147418112
 
 // attachOld attaches the checkpoint at path to conn as old, read through
-// a memory map (MapSize).
+// a memory map (OldMapSize).
 func attachOld(ctx context.Context, conn *sql.Conn, path string) error {
 	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS old`, path); err != nil {
 		return err
 	}
-	_, err := conn.ExecContext(ctx, `PRAGMA old.mmap_size = `+strconv.Itoa(MapSize))
+	_, err := conn.ExecContext(ctx, `PRAGMA old.mmap_size = `+strconv.Itoa(OldMapSize(path)))
 	return err
+}
+
+// OldMapSize is the memory map through which the checkpoint at path
+// itself (not the migration's own files) is read: MapSize on a local
+// filesystem this program knows (localFS), else none. An I/O error
+// inside a map is a signal SQLite cannot turn into an error: on a
+// network share, where a server's hiccup is such an error, erpsync
+// would crash at every start instead of saying what is wrong.
+func OldMapSize(path string) int {
+	if localFS(path) {
+		return MapSize
+	}
+	return 0
 }
 
 // InPlace migrates, in the transaction tx of the checkpoint (main), a

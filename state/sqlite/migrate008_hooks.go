@@ -53,6 +53,14 @@ func WriteLegacy008(ctx context.Context, path string, pushedAt time.Time, outs i
 	}
 	defer raw.Close()
 	raw.SetMaxOpenConns(1)
+	// A checkpoint migration 008 has compacted would take JSON rows
+	// into its compact columns (the table is not STRICT) and be damaged.
+	var compacted int
+	if err := raw.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'fields'`).Scan(&compacted); err != nil {
+		return err
+	} else if compacted > 0 {
+		return fmt.Errorf("write a legacy checkpoint at %s: migration 008 has compacted it already", path)
+	}
 	tx, err := raw.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"erpsync/state"
 	"erpsync/state/sqlite"
 )
 
@@ -66,5 +67,21 @@ func TestMigration008MapsOldFile(t *testing.T) {
 	}
 	if n := countRows(t, path, "records"); n != len(outs) {
 		t.Errorf("%d records migrated, want %d", n, len(outs))
+	}
+}
+
+// TestWriteLegacy008RefusesCompacted: the legacy writer of the tests and
+// the benchmark refuses a checkpoint migration 008 has compacted, whose
+// records it would damage with JSON values.
+func TestWriteLegacy008RefusesCompacted(t *testing.T) {
+	t.Parallel()
+	db := MustOpenDB(t)
+	path := db.Path
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	err := sqlite.WriteLegacy008(ctx, path, fixedNow, func(func(state.Outcome) bool) {})
+	if err == nil || !strings.Contains(err.Error(), "compacted it already") {
+		t.Fatalf("WriteLegacy008 on a compacted checkpoint = %v, want a refusal", err)
 	}
 }
