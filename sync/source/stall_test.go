@@ -60,6 +60,7 @@ func TestFetch_S3StallCut(t *testing.T) {
 // while answering keepalives moves no whole packet: the transfer is cut
 // after source.stall_timeout and the next try gets the file whole.
 func TestFetch_SFTPTrickleCut(t *testing.T) {
+	t.Parallel() // it waits a stall timeout; its own server
 	srv := sourcetest.NewSFTPServer(t)
 	inbox := filepath.Join(srv.Root, "inbox")
 	data := export(5000)
@@ -127,41 +128,47 @@ func TestSpool_StalledWhileRetrying(t *testing.T) {
 }
 
 // TestList_S3Bounded: a listing that never ends is cut at a bound of
-// pages and keys, and a listing that is never answered is cut after
-// source.stall_timeout.
+// pages and keys (lowered for the test: 8 pages of the endless
+// listing's 100 keys, or 200 matching keys, i.e. 3 pages).
 func TestList_S3Bounded(t *testing.T) {
+	// Not parallel: SetListBounds changes what every listing reads.
 	for name, pattern := range map[string]string{"keys": "s3://erp/inbox/*.zip", "pages": "s3://erp/inbox/*.csv"} {
 		t.Run("endless, bound by "+name, func(t *testing.T) {
-			defer source.SetListBounds(40, 1000)()
+			defer source.SetListBounds(8, 200)()
 			srv := sourcetest.NewS3Server(t, "erp")
 			srv.SetList(sourcetest.ListEndless)
 			st := s3Store(t, srv, pattern, nil)
 			var err error
 			within(t, "an endless listing", func() { _, err = st.List(context.Background()) })
-			if err == nil || !strings.Contains(err.Error(), "more than 40 pages or 1000 matching keys") {
+			if err == nil || !strings.Contains(err.Error(), "more than 8 pages or 200 matching keys") {
 				t.Errorf("err = %v, want a listing cut at its bound", err)
 			}
 			t.Logf("%d list requests", srv.Listings())
-			if n := srv.Listings(); n > 40 {
-				t.Errorf("%d list requests, want at most 40", n)
+			if n := srv.Listings(); n > 8 {
+				t.Errorf("%d list requests, want at most 8", n)
 			}
 		})
 	}
-	t.Run("stalled", func(t *testing.T) {
-		srv := sourcetest.NewS3Server(t, "erp")
-		srv.SetList(sourcetest.ListStall)
-		st := s3Store(t, srv, "s3://erp/inbox/*.zip", stallIn(200*time.Millisecond))
-		var err error
-		within(t, "a stalled listing", func() { _, err = st.List(context.Background()) })
-		if err == nil || !strings.Contains(err.Error(), "stall_timeout") {
-			t.Errorf("err = %v, want a listing cut after stall_timeout", err)
-		}
-	})
+}
+
+// TestList_S3Stalled: a listing that is never answered is cut after
+// source.stall_timeout.
+func TestList_S3Stalled(t *testing.T) {
+	// Not parallel: sourcetest's S3 server sets the AWS variables.
+	srv := sourcetest.NewS3Server(t, "erp")
+	srv.SetList(sourcetest.ListStall)
+	st := s3Store(t, srv, "s3://erp/inbox/*.zip", stallIn(200*time.Millisecond))
+	var err error
+	within(t, "a stalled listing", func() { _, err = st.List(context.Background()) })
+	if err == nil || !strings.Contains(err.Error(), "stall_timeout") {
+		t.Errorf("err = %v, want a listing cut after stall_timeout", err)
+	}
 }
 
 // TestList_SFTPTrickleCut: a server that trickles its listing while
 // answering keepalives is cut after source.stall_timeout.
 func TestList_SFTPTrickleCut(t *testing.T) {
+	t.Parallel() // it waits a stall timeout; its own server
 	srv := sourcetest.NewSFTPServer(t)
 	inbox := filepath.Join(srv.Root, "inbox")
 	for i := range 50 {
