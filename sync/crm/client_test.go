@@ -251,6 +251,7 @@ func TestClient_ThrottleWaitBounded(t *testing.T) {
 }
 
 func TestClient_ServerErrorsRetried(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim and client
 	ts, seen := faultySim(t, 2, http.StatusInternalServerError, "")
 	sim := ts.Server
 	c := MustClient(t, ts.URL, crm.Config{Retries: 3})
@@ -344,6 +345,7 @@ func TestClient_Unreachable(t *testing.T) {
 }
 
 func TestClient_Cancelled(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim and client
 	_, ts := MustSim(t, crmsim.Options{Latency: 2 * time.Second})
 	c := MustClient(t, ts.URL, crm.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -359,6 +361,7 @@ func TestClient_Cancelled(t *testing.T) {
 
 // TestClient_List walks 1,050 customers in pages sorted by lastUpdated.
 func TestClient_List(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim and client
 	seed := crmsim.DefaultSeed()
 	for i := range 1050 {
 		seed.Customers = append(seed.Customers, map[string]string{
