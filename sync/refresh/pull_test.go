@@ -275,11 +275,11 @@ func TestPull_ServerCaps(t *testing.T) {
 	}
 }
 
-// TestPull_ThousandsInOneSecond pulls 2,000 customers changed in the same
-// second at a cap of 37: the key cannot move, the offset within the
-// second must carry the walk.
+// TestPull_ThousandsInOneSecond pulls 1,000 customers changed in the same
+// second at a cap of 37 (28 pages): the key cannot move, the offset within
+// the second must carry the walk.
 func TestPull_ThousandsInOneSecond(t *testing.T) {
-	store, _ := seedStore(t, 2000, 2000)
+	store, _ := seedStore(t, 1000, 1000)
 	for _, millis := range []bool{false, true} {
 		t.Run(fmt.Sprintf("millis %v", millis), func(t *testing.T) {
 			f := &front{cap: 37, millis: millis}
