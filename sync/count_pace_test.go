@@ -74,19 +74,19 @@ func TestCount_WindowsFollowCustomersNotSeconds(t *testing.T) {
 	}
 }
 
-// TestCount_RealPace: a 5,000-row import at a real CRM's pace
-// (concurrency 4, the CRM's clock moving one second every 100 writes: 50 s
+// TestCount_RealPace: a 3,000-row import at a real CRM's pace
+// (concurrency 4, the CRM's clock moving one second every 100 writes: 30 s
 // of the CRM's clock, as with -latency 40ms), with a hand edit, a hand
 // delete and a hand create made during it. The next run finds all three
-// for at most 25 GETs (its pull, 5 counts, the narrowing of the windows
-// that differ and the lookup of the deleted customer: 16-22); counting one
-// window per second cost 58. The pace is the CRM's clock, moved by the
+// for at most 25 GETs (its pull, 3 counts, the narrowing of the windows
+// that differ and the lookup of the deleted customer: 13-19); counting one
+// window per second cost 31-32 (58 for 5,000 rows). The pace is the CRM's clock, moved by the
 // writes, not waited for: crmsim has no latency here (5 ms made the test
 // wait 6 s for the same clock; 20 GETs then), and the 4 workers' writes
 // still interleave. No time is measured: crmsim counts the requests.
 func TestCount_RealPace(t *testing.T) {
 	t.Parallel() // shares nothing: its own crmsim, checkpoint and clock
-	const rows, pageSize = 5000, 100
+	const rows, pageSize = 3000, 100
 	cr := newCountRigOpts(t, rows, pageSize, crmsim.Options{})
 	cr.every, cr.concurrency = 100, 4
 	cr.job.Settings.Lookback = 0
