@@ -181,12 +181,12 @@ func TestCount_BlindSpotFoundByFullCheck(t *testing.T) {
 
 // TestCount_ManyDifferencesCostNoMoreThanReading: when many customers of
 // a window differ, narrowing each would cost more than reading the
-// window: it is read. 30 hand deletes spread over what a 3,000-row import
-// wrote (3 windows of 10 pages) cost at most the pull, the 3 counts and
-// the 30 pages, and each is found.
+// window: it is read. 30 hand deletes spread over what a 1,500-row import
+// wrote (3 windows of 5 pages) cost at most the pull, the 3 counts and
+// the 15 pages, and each is found.
 func TestCount_ManyDifferencesCostNoMoreThanReading(t *testing.T) {
 	t.Parallel() // shares nothing: its own crmsim, checkpoint and clock
-	const rows, pageSize = 3000, 100
+	const rows, pageSize = 1500, 100
 	cr := newCountRig(t, rows, pageSize)
 	cr.every = 100
 	cr.job.Settings.Lookback = 0
