@@ -1,5 +1,7 @@
 package mapping
 
+import "runtime"
+
 // Salt is the mapping's row-sum salt, for the tests of the declared
 // settings (settings_test.go).
 func (m *Mapping) Salt() uint64 { return m.salt }
@@ -27,3 +29,8 @@ func StaleRowPanics(on bool) (undo func()) {
 	staleRowPanics = on
 	return func() { staleRowPanics = was }
 }
+
+// MappedAhead is the most rows a read on this machine may have mapped
+// before fn has its first row: the batch delivered, those queued behind
+// it, and the one the reader holds.
+func MappedAhead() int { return (queued(runtime.GOMAXPROCS(0)) + 2) * batchSize }

@@ -80,7 +80,7 @@ func (m *Mapping) mapRows(ctx context.Context, r *records.Reader, lay layout, st
 	}
 	workers := max(1, runtime.GOMAXPROCS(0))
 	work := make(chan *batch, workers)
-	order := make(chan *batch, min(2*workers, maxInFlight))
+	order := make(chan *batch, queued(workers))
 	pool := newBatches()
 	var wg gosync.WaitGroup
 	var readErr error
@@ -107,6 +107,10 @@ func (m *Mapping) mapRows(ctx context.Context, r *records.Reader, lay layout, st
 	}
 	return st, err
 }
+
+// queued is how many batches wait for their delivery, read ahead, in a
+// read on workers.
+func queued(workers int) int { return min(2*workers, maxInFlight) }
 
 // readBatches reads r into batches and hands each to order (for delivery
 // in file order) and to work (for a worker), until the end of r or of

@@ -65,7 +65,7 @@ func TestRun_EveryRowAccounted(t *testing.T) {
 			{name: "fatal", fatalAfter: 60, budget: plan.Limit{Percent: 50, IsPercent: true}, want: sync.ClassFatal},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				job, front := accountingJob(t, impl, 300, tc.fatalAfter, tc.latency)
+				job, front := accountingJob(t, impl, 150, tc.fatalAfter, tc.latency)
 				job.Settings.MaxFailures = tc.budget
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()

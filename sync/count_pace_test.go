@@ -26,15 +26,15 @@ func gets(sim *crmsim.Server) int64 {
 
 // TestCount_WindowsFollowCustomersNotSeconds: the run after an import
 // counts what the import wrote in windows of about 1,000 known customers
-// (at least 3), however long the import took. The same 2,500 rows
-// imported at 100 writes a second (25 s of the CRM's clock) and at one
-// write every 10 s (7 hours) cost the next run the same requests: its
-// pull and 3 counts. Counting one window per second cost 28 and 2,502
-// (the pull, a count of the empty span before 1970-01-01T00:00:01Z, and
-// a count per second).
+// (at least 3), however long the import took. The same 1,000 rows
+// imported at 100 writes a second (10 s of the CRM's clock) and at one
+// write every 10 s (3 hours) cost the next run the same requests: its
+// pull and 3 counts. Counting one window per second would cost 13 and
+// 1,002 (the pull, a count of the empty span before
+// 1970-01-01T00:00:01Z, and a count per second).
 func TestCount_WindowsFollowCustomersNotSeconds(t *testing.T) {
 	t.Parallel() // shares nothing: its own crmsim, checkpoint and clock
-	const rows, pageSize = 2500, 100
+	const rows, pageSize = 1000, 100
 	paces := []struct {
 		name  string
 		every int
@@ -74,19 +74,19 @@ func TestCount_WindowsFollowCustomersNotSeconds(t *testing.T) {
 	}
 }
 
-// TestCount_RealPace: a 5,000-row import at a real CRM's pace
-// (concurrency 4, the CRM's clock moving one second every 100 writes: 50 s
+// TestCount_RealPace: a 3,000-row import at a real CRM's pace
+// (concurrency 4, the CRM's clock moving one second every 100 writes: 30 s
 // of the CRM's clock, as with -latency 40ms), with a hand edit, a hand
 // delete and a hand create made during it. The next run finds all three
-// for at most 25 GETs (its pull, 5 counts, the narrowing of the windows
-// that differ and the lookup of the deleted customer: 16-22); counting one
-// window per second cost 58. The pace is the CRM's clock, moved by the
+// for at most 25 GETs (its pull, 3 counts, the narrowing of the windows
+// that differ and the lookup of the deleted customer: 13-19); counting one
+// window per second cost 31-32 (58 for 5,000 rows). The pace is the CRM's clock, moved by the
 // writes, not waited for: crmsim has no latency here (5 ms made the test
 // wait 6 s for the same clock; 20 GETs then), and the 4 workers' writes
 // still interleave. No time is measured: crmsim counts the requests.
 func TestCount_RealPace(t *testing.T) {
 	t.Parallel() // shares nothing: its own crmsim, checkpoint and clock
-	const rows, pageSize = 5000, 100
+	const rows, pageSize = 3000, 100
 	cr := newCountRigOpts(t, rows, pageSize, crmsim.Options{})
 	cr.every, cr.concurrency = 100, 4
 	cr.job.Settings.Lookback = 0
@@ -148,7 +148,7 @@ func TestCount_RealPace(t *testing.T) {
 func TestCount_BlindSpotFoundByFullCheck(t *testing.T) {
 	t.Parallel() // shares nothing: its own crmsim, checkpoint and clock
 	testrig.Each(t, func(t *testing.T, impl testrig.Impl) {
-		const rows, pageSize = 2500, 100
+		const rows, pageSize = 1500, 100
 		cr := newCountRigOn(t, impl, rows, pageSize, crmsim.Options{})
 		cr.every = 100
 		cr.job.Settings.Lookback = 0
@@ -181,12 +181,12 @@ func TestCount_BlindSpotFoundByFullCheck(t *testing.T) {
 
 // TestCount_ManyDifferencesCostNoMoreThanReading: when many customers of
 // a window differ, narrowing each would cost more than reading the
-// window: it is read. 30 hand deletes spread over what a 3,000-row import
-// wrote (3 windows of 10 pages) cost at most the pull, the 3 counts and
-// the 30 pages, and each is found.
+// window: it is read. 30 hand deletes spread over what a 1,500-row import
+// wrote (3 windows of 5 pages) cost at most the pull, the 3 counts and
+// the 15 pages, and each is found.
 func TestCount_ManyDifferencesCostNoMoreThanReading(t *testing.T) {
 	t.Parallel() // shares nothing: its own crmsim, checkpoint and clock
-	const rows, pageSize = 3000, 100
+	const rows, pageSize = 1500, 100
 	cr := newCountRig(t, rows, pageSize)
 	cr.every = 100
 	cr.job.Settings.Lookback = 0

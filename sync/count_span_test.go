@@ -22,6 +22,7 @@ import (
 // delete. The next run with nothing changed costs its pull and at most 3
 // counts.
 func TestCount_SurplusDoesNotHideHandDelete(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim, checkpoint and folder
 	const rows, pageSize = 300, 10
 	cr := newCountRig(t, rows, pageSize)
 	cr.job.Settings.Lookback = 0

@@ -169,6 +169,7 @@ func reasonOf(p *plan.Plan, ref string) string {
 // never touched, and a run after which nothing changed costs at most 3
 // requests more than its pull.
 func TestCount_FindsHandWork(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim, checkpoint and folder
 	testrig.Each(t, func(t *testing.T, impl testrig.Impl) {
 		const rows, pageSize = 300, 10
 		cr := newCountRigOn(t, impl, rows, pageSize, crmsim.Options{})

@@ -112,6 +112,7 @@ func TestDryRun_CheckpointKeepsNothing(t *testing.T) {
 // whole path (its report lists what it would send) and leaves the
 // checkpoint and the CRM as they were; the real run after it sends it all.
 func TestRun_DryRunRecordsNothing(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim, checkpoint and folder
 	testrig.Each(t, func(t *testing.T, impl testrig.Impl) {
 		job, sim := engineJobOn(t, impl, 100, 0)
 		day1, day2, err := genexport.WriteFiles(t.TempDir(), genexport.Options{Rows: 100, Seed: 4, Changed: 0.1, Added: 0.1})

@@ -148,6 +148,7 @@ func TestRun_DamagedCheckpointStopsBeforeWriting(t *testing.T) {
 // gives the plan of the sound file, and does not stop on the damage; the
 // run of the same file still stops before any write.
 func TestPlan_SkipsThePageCheck(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim, checkpoint and folder
 	job, sim := engineJob(t, 300, 0)
 	for _, mode := range []sync.Mode{sync.ModeImport, sync.ModeRun} {
 		job.Mode = mode

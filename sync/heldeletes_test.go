@@ -17,6 +17,7 @@ import (
 // reason), nothing is deleted, and the run ends with row failures (exit
 // 1). sync.delete_despite_row_errors: true lets them go.
 func TestRun_UnknownReferenceHoldsMirrorDeletes(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim, checkpoint and folder
 	testrig.Each(t, func(t *testing.T, impl testrig.Impl) {
 		header := "reference;name;parent;email"
 		day1 := []string{header, "A;Alpha;;a@x.example", "B;Beta;;b@x.example", "C;Gamma;;c@x.example"}

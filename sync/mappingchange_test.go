@@ -20,6 +20,7 @@ import (
 // mapping's hashes and row sums of the others: the run after knows every
 // row by its sum and sends nothing. An import (a lean plan) does the same.
 func TestRun_MappingChangeSendsOnlyChangedValues(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim, checkpoint and folder
 	testrig.Each(t, func(t *testing.T, impl testrig.Impl) {
 		const n = 40
 		export := []string{"reference;name;parent;email"}

@@ -16,6 +16,7 @@ import (
 // no delete. Accepted (run -accept max_delete), a limit the plan passes
 // lets the run go on, and says so.
 func TestRun_MaxDeleteOffOrALimit(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim, checkpoint and folder
 	export := []string{"reference;name;parent;email", "K;Keep;;", "D1;Drop;;", "D2;Drop;;", "D3;Drop;;"}
 	var unset sync.Settings
 	for _, tc := range []struct {

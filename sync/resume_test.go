@@ -19,7 +19,8 @@ import (
 // the requests in flight at the cancel, and a run after it has nothing to
 // send.
 func TestRun_ImportResumesWhereItStopped(t *testing.T) {
-	const rows, stopAfter = 300, 40
+	t.Parallel() // shares nothing: its own crmsim and checkpoints; it waits crmsim's latency
+	const rows, stopAfter = 150, 40
 	testrig.Each(t, func(t *testing.T, impl testrig.Impl) {
 		job, sim := engineJobOn(t, impl, rows, time.Millisecond)
 		job.Mode = sync.ModeImport

@@ -356,7 +356,7 @@ func cancelWhileExtracting(t *testing.T, read func(*mapping.Mapping, context.Con
 // header a value is only noticed (the row's error), and only the mapped
 // cells are converted.
 func TestWorkbook_WideRows(t *testing.T) {
-	const rows = 60
+	const rows = 20
 	path := bombWorkbook(t, filepath.Join(t.TempDir(), "wide.xlsx"), sheetXML([]string{"reference", "name", "phone"}, rows, func(i int) string {
 		n := strconv.Itoa(i)
 		return inline("A"+n, "R"+n) + `<c r="B` + n + `"><v>` + n + `</v></c>` + `<c r="C` + n + `"><v>0612</v></c>` + inline("XFD"+n, "x")

@@ -317,7 +317,7 @@ func (c *Client) login(ctx context.Context) (credentials, map[string]any, error)
 			return credentials{}, nil, err
 		}
 		c.retries.Add(1)
-		if err := sleep(ctx, wait); err != nil {
+		if err := c.pause(ctx, wait); err != nil {
 			return credentials{}, nil, fmt.Errorf("%s: %w", OpLogin, err)
 		}
 	}

@@ -91,6 +91,7 @@ func sessionConfig(log *zap.Logger) crm.Config {
 }
 
 func TestSession_Login(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim and client
 	sim, _, sec, url := sessionSim(t)
 	log, buf := bufferLogger()
 	c := MustClient(t, url, sessionConfig(log))
@@ -160,6 +161,7 @@ func TestSession_ExpiryMidRun(t *testing.T) {
 // TestSession_ConcurrentRefusalsShareOneLogin sends many calls at once
 // after the session ended: one re-login serves them all.
 func TestSession_ConcurrentRefusalsShareOneLogin(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim and client
 	sim, clock, _, url := sessionSim(t)
 	cfg := sessionConfig(nil)
 	cfg.Concurrency = 16

@@ -51,7 +51,10 @@ type Config struct {
 	// MaxThrottleWait bounds the total time one call may spend waiting on
 	// 429 answers (which do not count as failures); default 2m.
 	MaxThrottleWait time.Duration
-	Logger          *zap.Logger
+	// Pause, when set, is how a call waits between its attempts (tests);
+	// nil waits on a timer. See pause.go.
+	Pause  Pause
+	Logger *zap.Logger
 	// Observe, when set, is told of every HTTP answer (for metrics), the
 	// session login's answers too (OpLogin, OpLoginSuccess).
 	Observe func(op string, status int, d time.Duration)
@@ -212,7 +215,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 		c.retries.Add(1)
 		c.log.Debug("crm retry", zap.String("op", cl.op), zap.Int("attempt", attempt),
 			zap.Duration("wait", wait), zap.Error(err))
-		if err := sleep(ctx, wait); err != nil {
+		if err := c.pause(ctx, wait); err != nil {
 			return fmt.Errorf("%s: %w", cl.op, err)
 		}
 	}

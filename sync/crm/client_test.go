@@ -201,25 +201,25 @@ func TestClient_Image(t *testing.T) {
 }
 
 func TestClient_RetryAfter(t *testing.T) {
-	t.Parallel() // it waits the Retry-After it is told; it shares nothing
+	t.Parallel() // its own crmsims; the waits are asked of a Pause, none is waited
 	for _, tc := range []struct {
 		name  string
 		value func() string
 		min   time.Duration
 	}{
-		{"seconds", func() string { return "1" }, 900 * time.Millisecond},
+		{"seconds", func() string { return "1" }, time.Second},
 		{"http date", func() string { return time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat) }, 900 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ts, seen := faultySim(t, 1, http.StatusTooManyRequests, tc.value())
-			c := MustClient(t, ts.URL, crm.Config{Retries: -1}) // no failure retries: a 429 is not a failure
-			start := time.Now()
+			var p pauses
+			c := MustClient(t, ts.URL, crm.Config{Retries: -1, Pause: p.pause}) // no failure retries: a 429 is not a failure
 			if _, err := c.Upsert(context.Background(), "T-1", upsertForm("Throttled")); err != nil {
 				t.Fatal(err)
 			}
-			if waited := time.Since(start); waited < tc.min {
-				t.Errorf("waited %s, want at least %s (Retry-After)", waited, tc.min)
+			if asked := p.asked(); len(asked) != 1 || asked[0] < tc.min {
+				t.Errorf("waits asked %v, want one of at least %s (Retry-After)", asked, tc.min)
 			}
 			if seen.Load() != 2 {
 				t.Errorf("requests = %d, want 2", seen.Load())
@@ -231,10 +231,13 @@ func TestClient_RetryAfter(t *testing.T) {
 	}
 }
 
+// TestClient_ThrottleWaitBounded: the Retry-Afters asked (crmsim's 1 s)
+// are added up against MaxThrottleWait, whether or not they were waited.
 func TestClient_ThrottleWaitBounded(t *testing.T) {
-	t.Parallel() // it waits crmsim's Retry-After of 1 s; it shares nothing
+	t.Parallel() // its own crmsim; the waits are asked of a Pause, none is waited
 	_, ts := MustSim(t, crmsim.Options{ThrottleRate: 1})
-	c := MustClient(t, ts.URL, crm.Config{MaxThrottleWait: 1500 * time.Millisecond})
+	var p pauses
+	c := MustClient(t, ts.URL, crm.Config{MaxThrottleWait: 1500 * time.Millisecond, Pause: p.pause})
 	_, err := c.Upsert(context.Background(), "T-1", upsertForm("Always throttled"))
 	if !errors.Is(err, crm.ErrRetriesExhausted) {
 		t.Fatalf("err = %v, want retries exhausted", err)
@@ -242,9 +245,13 @@ func TestClient_ThrottleWaitBounded(t *testing.T) {
 	if st := c.Stats(); st.Requests != 2 {
 		t.Errorf("requests = %d, want 2 (one wait of 1s fits in 1.5s, a second does not)", st.Requests)
 	}
+	if asked := p.asked(); len(asked) != 1 || asked[0] != time.Second {
+		t.Errorf("waits asked %v, want one of 1s (crmsim's Retry-After)", asked)
+	}
 }
 
 func TestClient_ServerErrorsRetried(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim and client
 	ts, seen := faultySim(t, 2, http.StatusInternalServerError, "")
 	sim := ts.Server
 	c := MustClient(t, ts.URL, crm.Config{Retries: 3})
@@ -338,6 +345,7 @@ func TestClient_Unreachable(t *testing.T) {
 }
 
 func TestClient_Cancelled(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim and client
 	_, ts := MustSim(t, crmsim.Options{Latency: 2 * time.Second})
 	c := MustClient(t, ts.URL, crm.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -353,6 +361,7 @@ func TestClient_Cancelled(t *testing.T) {
 
 // TestClient_List walks 1,050 customers in pages sorted by lastUpdated.
 func TestClient_List(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim and client
 	seed := crmsim.DefaultSeed()
 	for i := range 1050 {
 		seed.Customers = append(seed.Customers, map[string]string{

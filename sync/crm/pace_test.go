@@ -20,12 +20,12 @@ import (
 // second (Retry-After counts in seconds) and the bucket goes unused
 // meanwhile. The client spreads its requests at the rate from the start
 // (no burst saved up: the CRM's window saves none for it). crmsim counts
-// the refusals; no time is measured. 100 requests at 50/s: twice what the
-// CRM lets through at once, so that a client without a limit (4 workers,
-// 10 ms latency) or with a bucket of a whole second is refused some.
+// the refusals; no time is measured. 75 requests at 50/s: half again what
+// the CRM lets through at once, so that a client without a limit (4
+// workers, 10 ms latency: refused from about the 56th) is refused some.
 func TestClient_PacedAtTheRateLimit(t *testing.T) {
-	t.Parallel() // 1.5 s at the rate limit, waiting; its own crmsim, it shares nothing
-	const rate, n = 50, 100
+	t.Parallel() // 1 s at the rate limit, waiting; its own crmsim, it shares nothing
+	const rate, n = 50, 75
 	ts := simtest.Serve(t, simtest.Setup{Options: crmsim.Options{Latency: 10 * time.Millisecond},
 		Front: func(sim *crmsim.Server) http.Handler { return crmsim.RateLimit(sim, rate, nil) }})
 	sim := ts.Server

@@ -20,6 +20,7 @@ import (
 // next repeat is refused again. Each such end gets a new login (up to
 // three a call); every call goes through.
 func TestSession_EndsAgainDuringOneCall(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim and client
 	sim, ts := MustSim(t, crmsim.Options{User: simUser, Password: simPassword, FailRate: 0.1, FaultSeed: 7,
 		Quirks: crmsim.Quirks{SessionRequests: 1}})
 	cfg := sessionConfig(nil)
@@ -40,6 +41,7 @@ func TestSession_EndsAgainDuringOneCall(t *testing.T) {
 // TestSession_ShortSessionsConcurrent: 8 workers, sessions of 10 requests:
 // 240 upserts all go through, the workers sharing each new session.
 func TestSession_ShortSessionsConcurrent(t *testing.T) {
+	t.Parallel() // shares nothing: its own crmsim and client
 	sim, ts := MustSim(t, crmsim.Options{User: simUser, Password: simPassword,
 		Quirks: crmsim.Quirks{SessionRequests: 10}})
 	cfg := sessionConfig(nil)

@@ -62,14 +62,25 @@ func (n *Notifier) deliver(ctx context.Context, d delivery) error {
 		if !retry || attempt >= n.cfg.Retries {
 			return fmt.Errorf("%d tries: %w", attempt+1, err)
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if n.pause(ctx, wait) != nil {
 			return fmt.Errorf("%d tries, then out of time (notify.timeout): %w", attempt+1, err)
-		case <-t.C:
 		}
 		wait = min(2*wait, backoffMax)
+	}
+}
+
+// pause waits d before a delivery's next try, or returns ctx's error.
+func (n *Notifier) pause(ctx context.Context, d time.Duration) error {
+	if n.Pause != nil {
+		return n.Pause(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

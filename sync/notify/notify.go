@@ -25,6 +25,10 @@ type Notifier struct {
 	// Now is the clock of the messages' time and the signatures'
 	// timestamps (tests may set it).
 	Now func() time.Time
+	// Pause, when set, is how a delivery waits d between its tries, or
+	// ctx's end (tests: the backoff asked, not waited); nil waits on a
+	// timer. No config key sets it.
+	Pause func(ctx context.Context, d time.Duration) error
 }
 
 // New returns the Notifier of a validated section. It reads the secrets'

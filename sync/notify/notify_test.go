@@ -109,9 +109,20 @@ func TestNotifier_RetriesBounded(t *testing.T) {
 		{URL: srv.URL + "/down", Events: []string{notify.EventFailed}},
 		{URL: srv.URL + "/bad", Events: []string{notify.EventFailed}},
 	}})
+	var mu gosync.Mutex
+	var waits []time.Duration
+	n.Pause = func(ctx context.Context, d time.Duration) error { // the backoff asked, not waited
+		mu.Lock()
+		defer mu.Unlock()
+		waits = append(waits, d)
+		return ctx.Err()
+	}
 	n.RunEnded(context.Background(), nil, notify.End{Err: fatal("x"), Kind: "run"})
 	if h.count("/down") != 3 || h.count("/bad") != 1 || n.Failures() != 2 {
 		t.Errorf("tries /down %d (want 3), /bad %d (want 1); failures %d (want 2)", h.count("/down"), h.count("/bad"), n.Failures())
+	}
+	if want := []time.Duration{250 * time.Millisecond, 500 * time.Millisecond}; !slices.Equal(waits, want) {
+		t.Errorf("waits asked %v, want %v (a backoff doubled)", waits, want)
 	}
 }
 

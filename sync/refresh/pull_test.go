@@ -248,9 +248,10 @@ func checkPulled(t *testing.T, res *refresh.PullResult, store *crmsim.Store, sin
 
 // TestPull_ServerCaps pulls through servers that cap the page size below
 // the 100 asked, with whole-second and millisecond timestamps: nothing
-// may be missed.
+// may be missed. The first 110 customers share a second: more than a
+// page at every cap.
 func TestPull_ServerCaps(t *testing.T) {
-	store, last := seedStore(t, 200, 120)
+	store, last := seedStore(t, 130, 110)
 	for _, cap := range []int{1, 37, 100} {
 		for _, millis := range []bool{false, true} {
 			t.Run(fmt.Sprintf("cap %d millis %v", cap, millis), func(t *testing.T) {
@@ -261,7 +262,7 @@ func TestPull_ServerCaps(t *testing.T) {
 					t.Fatal(err)
 				}
 				checkPulled(t, res, store, time.Time{}, millis)
-				if min := int64(200 / cap); f.lists.Load() < min {
+				if min := int64(130 / cap); f.lists.Load() < min {
 					t.Errorf("%d list requests, want at least %d at a cap of %d", f.lists.Load(), min, cap)
 				}
 				since := last.Add(-10 * time.Second)
@@ -275,11 +276,11 @@ func TestPull_ServerCaps(t *testing.T) {
 	}
 }
 
-// TestPull_ThousandsInOneSecond pulls 2,000 customers changed in the same
-// second at a cap of 37: the key cannot move, the offset within the
-// second must carry the walk.
+// TestPull_ThousandsInOneSecond pulls 1,000 customers changed in the same
+// second at a cap of 37 (28 pages): the key cannot move, the offset within
+// the second must carry the walk.
 func TestPull_ThousandsInOneSecond(t *testing.T) {
-	store, _ := seedStore(t, 2000, 2000)
+	store, _ := seedStore(t, 1000, 1000)
 	for _, millis := range []bool{false, true} {
 		t.Run(fmt.Sprintf("millis %v", millis), func(t *testing.T) {
 			f := &front{cap: 37, millis: millis}

@@ -17,7 +17,14 @@ import (
 // pause between tries); it returns the error and what the spool holds.
 func fetchListed(t *testing.T, st source.Store, before func()) ([]string, error) {
 	t.Helper()
-	entries, err := st.List(context.Background())
+	return fetchListedBy(t, st, st, before)
+}
+
+// fetchListedBy is fetchListed listing with lister: a store of the same
+// source whose stall_timeout is not the test's.
+func fetchListedBy(t *testing.T, lister, st source.Store, before func()) ([]string, error) {
+	t.Helper()
+	entries, err := lister.List(context.Background())
 	if err != nil || len(entries) != 1 {
 		t.Fatalf("listing = %+v, %v; want one file", entries, err)
 	}

@@ -287,6 +287,7 @@ func TestSplitExt(t *testing.T) {
 // the SFTP timeout and the copy tried again, instead of blocking serve's
 // tick for ever.
 func TestFetch_HungServerDropped(t *testing.T) {
+	t.Parallel() // it waits the SFTP timeout; its own server
 	srv := sourcetest.NewSFTPServer(t)
 	inbox := filepath.Join(srv.Root, "inbox")
 	data := export(5000)

@@ -33,6 +33,12 @@ func stallIn(d time.Duration) func(*source.Settings) {
 	return func(c *source.Settings) { c.StallTimeout = d }
 }
 
+// shortStall is the stall_timeout of the stores whose transfers stall
+// by design: the cut is the expected end, so it may come early. The
+// listing before it is made by a store of the default timeout: a
+// loaded machine's slow answer must not fail it.
+const shortStall = 50 * time.Millisecond
+
 // TestFetch_S3StallCut: a GET that answers nothing, or sends a little
 // and then nothing, is cut after source.stall_timeout without a byte and
 // tried again, three times in all; the spool is left empty.
@@ -42,10 +48,11 @@ func TestFetch_S3StallCut(t *testing.T) {
 			srv := sourcetest.NewS3Server(t, "erp")
 			srv.Put(t, "erp", "inbox/day1.csv", export(2000))
 			srv.SetBody("erp", "inbox/day1.csv", body)
-			st := s3Store(t, srv, "s3://erp/inbox/*.csv", stallIn(200*time.Millisecond))
+			lister := s3Store(t, srv, "s3://erp/inbox/*.csv", nil)
+			st := s3Store(t, srv, "s3://erp/inbox/*.csv", stallIn(shortStall))
 			var err error
 			var left []string
-			within(t, "a stalled S3 GET", func() { left, err = fetchListed(t, st, nil) })
+			within(t, "a stalled S3 GET", func() { left, err = fetchListedBy(t, lister, st, nil) })
 			if err == nil || !strings.Contains(err.Error(), "stalled") || !strings.Contains(err.Error(), "after 3 tries") {
 				t.Errorf("err = %v, want a copy cut as stalled, after 3 tries", err)
 			}
@@ -60,6 +67,7 @@ func TestFetch_S3StallCut(t *testing.T) {
 // while answering keepalives moves no whole packet: the transfer is cut
 // after source.stall_timeout and the next try gets the file whole.
 func TestFetch_SFTPTrickleCut(t *testing.T) {
+	t.Parallel() // it waits a stall timeout; its own server
 	srv := sourcetest.NewSFTPServer(t)
 	inbox := filepath.Join(srv.Root, "inbox")
 	data := export(5000)
@@ -94,8 +102,8 @@ func TestSpool_StalledWhileRetrying(t *testing.T) {
 	srv := sourcetest.NewS3Server(t, "erp")
 	srv.Put(t, "erp", "inbox/day1.csv", export(100))
 	srv.SetBody("erp", "inbox/day1.csv", sourcetest.StallHeaders)
-	st := s3Store(t, srv, "s3://erp/inbox/*.csv", stallIn(200*time.Millisecond))
-	entries, err := st.List(context.Background())
+	st := s3Store(t, srv, "s3://erp/inbox/*.csv", stallIn(shortStall))
+	entries, err := s3Store(t, srv, "s3://erp/inbox/*.csv", nil).List(context.Background())
 	if err != nil || len(entries) != 1 {
 		t.Fatalf("listing = %+v, %v", entries, err)
 	}
@@ -127,41 +135,47 @@ func TestSpool_StalledWhileRetrying(t *testing.T) {
 }
 
 // TestList_S3Bounded: a listing that never ends is cut at a bound of
-// pages and keys, and a listing that is never answered is cut after
-// source.stall_timeout.
+// pages and keys (lowered for the test: 8 pages of the endless
+// listing's 100 keys, or 200 matching keys, i.e. 3 pages).
 func TestList_S3Bounded(t *testing.T) {
+	// Not parallel: SetListBounds changes what every listing reads.
 	for name, pattern := range map[string]string{"keys": "s3://erp/inbox/*.zip", "pages": "s3://erp/inbox/*.csv"} {
 		t.Run("endless, bound by "+name, func(t *testing.T) {
-			defer source.SetListBounds(40, 1000)()
+			defer source.SetListBounds(8, 200)()
 			srv := sourcetest.NewS3Server(t, "erp")
 			srv.SetList(sourcetest.ListEndless)
 			st := s3Store(t, srv, pattern, nil)
 			var err error
 			within(t, "an endless listing", func() { _, err = st.List(context.Background()) })
-			if err == nil || !strings.Contains(err.Error(), "more than 40 pages or 1000 matching keys") {
+			if err == nil || !strings.Contains(err.Error(), "more than 8 pages or 200 matching keys") {
 				t.Errorf("err = %v, want a listing cut at its bound", err)
 			}
 			t.Logf("%d list requests", srv.Listings())
-			if n := srv.Listings(); n > 40 {
-				t.Errorf("%d list requests, want at most 40", n)
+			if n := srv.Listings(); n > 8 {
+				t.Errorf("%d list requests, want at most 8", n)
 			}
 		})
 	}
-	t.Run("stalled", func(t *testing.T) {
-		srv := sourcetest.NewS3Server(t, "erp")
-		srv.SetList(sourcetest.ListStall)
-		st := s3Store(t, srv, "s3://erp/inbox/*.zip", stallIn(200*time.Millisecond))
-		var err error
-		within(t, "a stalled listing", func() { _, err = st.List(context.Background()) })
-		if err == nil || !strings.Contains(err.Error(), "stall_timeout") {
-			t.Errorf("err = %v, want a listing cut after stall_timeout", err)
-		}
-	})
+}
+
+// TestList_S3Stalled: a listing that is never answered is cut after
+// source.stall_timeout.
+func TestList_S3Stalled(t *testing.T) {
+	// Not parallel: sourcetest's S3 server sets the AWS variables.
+	srv := sourcetest.NewS3Server(t, "erp")
+	srv.SetList(sourcetest.ListStall)
+	st := s3Store(t, srv, "s3://erp/inbox/*.zip", stallIn(shortStall)) // the listing stalls by design
+	var err error
+	within(t, "a stalled listing", func() { _, err = st.List(context.Background()) })
+	if err == nil || !strings.Contains(err.Error(), "stall_timeout") {
+		t.Errorf("err = %v, want a listing cut after stall_timeout", err)
+	}
 }
 
 // TestList_SFTPTrickleCut: a server that trickles its listing while
 // answering keepalives is cut after source.stall_timeout.
 func TestList_SFTPTrickleCut(t *testing.T) {
+	t.Parallel() // it waits a stall timeout; its own server
 	srv := sourcetest.NewSFTPServer(t)
 	inbox := filepath.Join(srv.Root, "inbox")
 	for i := range 50 {

@@ -138,8 +138,8 @@ func variedStore(t *testing.T, geo bool) *Store {
 	big, tiny := 1e21, -2.5e-9
 	g.Balance, g.MaxChequeValue = &big, &tiny
 	st.mu.Unlock()
-	for i := range 230 {
-		put(fmt.Sprintf("P%03d", i), "name", fmt.Sprintf("Plain %d", 230-i), "creditLimit", fmt.Sprint(i*7))
+	for i := range 120 { // past a page of 100, and of 99 from offset 99
+		put(fmt.Sprintf("P%03d", i), "name", fmt.Sprintf("Plain %d", 120-i), "creditLimit", fmt.Sprint(i*7))
 	}
 	return st
 }

@@ -3,6 +3,7 @@ package crmsim_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -67,14 +68,26 @@ func TestRateLimit_AnswersTooManyRequests(t *testing.T) {
 
 // TestRateLimit_ClientWaits: erpsync's client waits as Retry-After says
 // and every call goes through; no limit (0) leaves the simulator as it is.
+// The limit's clock moves by the waits the client asks for (crm.Pause):
+// nothing is waited.
 func TestRateLimit_ClientWaits(t *testing.T) {
-	t.Parallel() // it waits the Retry-After it is told; it shares nothing
-	ts := simtest.Serve(t, simtest.Setup{Front: func(sim *crmsim.Server) http.Handler { return crmsim.RateLimit(sim, 2, nil) }})
+	t.Parallel() // its own crmsim, clock and client
+	clock := simtest.NewClock(time.Date(2024, 3, 1, 2, 0, 0, 0, time.UTC))
+	ts := simtest.Serve(t, simtest.Setup{Front: func(sim *crmsim.Server) http.Handler { return crmsim.RateLimit(sim, 2, clock.Now) }})
 	sim := ts.Server
 	if h := crmsim.RateLimit(sim, 0, nil); h != http.Handler(sim) {
 		t.Errorf("RateLimit(sim, 0) = %T, want the simulator itself", h)
 	}
-	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL, Retries: 5})
+	var waits []time.Duration
+	client, err := crm.NewClient(crm.Config{BaseURL: ts.URL, Retries: 5, MaxThrottleWait: time.Minute,
+		Pause: func(ctx context.Context, d time.Duration) error {
+			if len(waits) == 20 {
+				return errors.New("a 21st wait asked")
+			}
+			waits = append(waits, d)
+			clock.Advance(d)
+			return ctx.Err()
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,5 +99,11 @@ func TestRateLimit_ClientWaits(t *testing.T) {
 	}
 	if got := sim.Stats(); got[crm.OpList] != 4 || got[crmsim.OpThrottled] == 0 {
 		t.Errorf("stats: %v; want 4 lists served and at least one refused", got)
+	}
+	for _, w := range waits {
+		if w != time.Second {
+			t.Errorf("waits asked %v; want the Retry-After of 1 s each time", waits)
+			break
+		}
 	}
 }
