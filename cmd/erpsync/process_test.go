@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	gosync "sync"
@@ -48,6 +49,13 @@ func TestMain(m *testing.M) {
 		bins.dir = dir
 		bins.built = make(chan struct{})
 		parallelByDefault(testParallel)
+		// The commands of the tests run side by side in this process:
+		// no run lowers its memory limit (processMemory), and the heap
+		// grows to 4x its live data between collections (GOGC's 100
+		// and the runs' limits made 89 collections of the in-process
+		// tests; now 14, the heap at ~120 MB).
+		processMemory = false
+		debug.SetGCPercent(testGCPercent)
 		ctx, cancel := context.WithCancel(context.Background())
 		// Linked unless the build cache holds it (testbin), stopped when
 		// no test needed it.
@@ -72,6 +80,9 @@ func TestMain(m *testing.M) {
 // wait on serve's ticks, subprocesses and loopback, not on the CPU, so
 // the default (GOMAXPROCS, 2 here) left the package mostly idle.
 const testParallel = 8
+
+// testGCPercent is the test process's GOGC.
+const testGCPercent = 400
 
 // parallelByDefault sets -test.parallel to n unless the command line set it.
 func parallelByDefault(n int) {
