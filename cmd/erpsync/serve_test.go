@@ -184,6 +184,25 @@ func waitTicks(t *testing.T, logs *lockedBuffer, n int) {
 	})
 }
 
+// rejectedWith waits (d at most) until dir holds a rejected export and
+// its .error.txt, written: the file is created, then written, and a
+// reader between the two sees it empty. It returns the reason.
+func rejectedWith(t *testing.T, d time.Duration, dir string) string {
+	t.Helper()
+	var why string
+	waitFor(t, d, "an export rejected with its reason", func() bool {
+		names := archived(t, dir)
+		for _, n := range names {
+			if strings.HasSuffix(n, ".error.txt") {
+				data, _ := os.ReadFile(filepath.Join(dir, n))
+				why = string(data)
+			}
+		}
+		return len(names) == 2 && why != ""
+	})
+	return why
+}
+
 func archived(t *testing.T, dir string) []string {
 	entries, _ := os.ReadDir(dir)
 	var names []string
