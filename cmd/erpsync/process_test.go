@@ -33,20 +33,13 @@ import (
 // bins holds the erpsync binary, found (or linked) once for the package
 // while the tests that need no process run: waitBins waits for it.
 var bins struct {
-	erpsync, dir string
-	built        chan struct{} // closed when the build has ended
-	err          error         // the build's error, once built is closed
+	erpsync string
+	built   chan struct{} // closed when the build has ended
+	err     error         // the build's error, once built is closed
 }
 
 func TestMain(m *testing.M) {
 	code := func() int {
-		dir, err := os.MkdirTemp("", "erpsync-bin-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		bins.dir = dir
 		bins.built = make(chan struct{})
 		parallelByDefault(testParallel)
 		// The commands of the tests run side by side in this process:
@@ -61,7 +54,7 @@ func TestMain(m *testing.M) {
 		// no test needed it.
 		go func() {
 			defer close(bins.built)
-			paths, err := testbin.Paths(ctx, dir, "erpsync/cmd/erpsync")
+			paths, err := testbin.Paths(ctx, "erpsync/cmd/erpsync")
 			if err != nil {
 				bins.err = fmt.Errorf("build erpsync: %w", err)
 				return

@@ -60,6 +60,9 @@ func TestProcess_ServeKilledTwiceRejects(t *testing.T) {
 	serve := func() (*exec.Cmd, *bytes.Buffer) {
 		waitBins(t)
 		cmd := exec.Command(bins.erpsync, "serve", "-config", cfg)
+		// Ticks every testTick, not each second at best: the tests'
+		// erpsync reads the hook (testhooks.go).
+		cmd.Env = append(os.Environ(), "ERPSYNC_TEST_TICK="+testTick.String())
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {

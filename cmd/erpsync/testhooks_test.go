@@ -1,0 +1,13 @@
+package main
+
+import "testing"
+
+// Guarantee: a build without the tests' tag (go build, make build, and
+// this test binary) reads no hook from the environment: serve keeps its
+// schedule whatever ERPSYNC_TEST_TICK says.
+func TestTestHooks_OffInOtherBuilds(t *testing.T) {
+	t.Setenv("ERPSYNC_TEST_TICK", "100ms")
+	if d := testHookTick(); d != 0 {
+		t.Errorf("testHookTick() = %s with ERPSYNC_TEST_TICK set, want 0 outside a test build", d)
+	}
+}
