@@ -19,3 +19,11 @@ func testHookTick() time.Duration {
 	d, _ := time.ParseDuration(os.Getenv("ERPSYNC_TEST_TICK"))
 	return d
 }
+
+// testHookBackoff is ERPSYNC_TEST_BACKOFF, read as a duration: the CRM
+// client's first backoff ceiling (crm.Config.BackoffBase; 0 keeps its
+// 200 ms), so that a test against a failing CRM does not wait for it.
+func testHookBackoff() time.Duration {
+	d, _ := time.ParseDuration(os.Getenv("ERPSYNC_TEST_BACKOFF"))
+	return d
+}
