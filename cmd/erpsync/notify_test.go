@@ -148,6 +148,7 @@ func TestNotify_HungReceiver(t *testing.T) {
 // TestNotify_BadConfig: a webhook URL not http(s), an unknown event, an
 // unset secret_env: exit 2 naming the key.
 func TestNotify_BadConfig(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct{ section, want string }{
 		"scheme": {"  webhooks:\n  - url: ftp://example.com/x\n    events: [failed]\n", "notify.webhooks[0].url"},
 		"event":  {"  webhooks:\n  - url: http://127.0.0.1:1/x\n    events: [failed, exploded]\n", "notify.webhooks[0].events"},

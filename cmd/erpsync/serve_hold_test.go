@@ -173,6 +173,7 @@ func TestServe_PoisonPillRejected(t *testing.T) {
 // only once the newest's run went through: day2 is rejected, and day1
 // is synced after it.
 func TestServe_UnusableNewestDoesNotSupersede(t *testing.T) {
+	t.Parallel()
 	f := newServeFixture(t, crmsim.Options{}, "")
 	f.drop("../../testdata/exports/day1.csv", "a-day1.csv", 3*time.Minute)
 	bad := filepath.Join(f.inbox, "b-day2.csv")
