@@ -23,6 +23,13 @@ type receiver struct {
 	hang chan struct{} // when set, every request waits on it (a hung receiver)
 }
 
+// The notify tests' secret and CRM token, as most of them want them:
+// set once for the package (t.Setenv forbids t.Parallel).
+func init() {
+	os.Setenv("H7_NOTIFY_SECRET", notifySecret)
+	os.Setenv("H7_NOTIFY_CRM_TOKEN", "good-token")
+}
+
 type received struct {
 	path   string
 	header http.Header
@@ -128,11 +135,14 @@ func TestNotify_FailedThenRecovered(t *testing.T) {
 // TestNotify_HungReceiver: a receiver that never answers delays the run's
 // end by at most notify.timeout: the run returns with its own outcome,
 // the delivery is logged as failed.
+//
+// It reads the variables as init sets them for the package, in parallel:
+// the tests that set others (t.Setenv) run alone, before it, and put
+// them back.
 func TestNotify_HungReceiver(t *testing.T) {
+	t.Parallel()
 	rc := newReceiver(t, true)
 	e := newE2E(t, crmsim.Options{Token: "good-token"}, notifyConfig(rc.srv.URL, "300ms"))
-	t.Setenv("H7_NOTIFY_SECRET", notifySecret)
-	t.Setenv("H7_NOTIFY_CRM_TOKEN", "good-token")
 	code, _, stderr := e.run("run", "-file", day1)
 	if code != ExitOK {
 		t.Fatalf("exit %d, want %d (the receiver changes no outcome)\n%s", code, ExitOK, stderr)
