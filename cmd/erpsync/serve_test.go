@@ -105,7 +105,7 @@ func (f *serveFixture) drop(src, name string, age time.Duration) string {
 
 // testTick is how often a test's serve ticks: its config says
 // "@every 1s", cron's shortest, and tests waited whole seconds for ticks.
-const testTick = 100 * time.Millisecond
+const testTick = 25 * time.Millisecond
 
 // serve runs `erpsync serve` until the returned stop is called; stop
 // returns Run's error.
@@ -162,10 +162,10 @@ func TestServe_TestTicks(t *testing.T) {
 	}
 }
 
-// waitFor polls cond every 100 ms for at most d.
+// waitFor polls cond every 10 ms for at most d.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if cond() {
 			return
 		}
