@@ -467,14 +467,15 @@ func TestServe_SkipsTickWhileRunning(t *testing.T) {
 
 func TestServe_GracefulShutdown(t *testing.T) {
 	t.Parallel()
-	// One upsert at a time, each 300 ms: the stop lands mid-run. Only
-	// upserts are slow: with crmsim's latency on every answer, the
-	// refresh's reads of both runs waited 300 ms each too.
-	f := newServeFixtureWith(t, simtest.Setup{Front: slowUpserts(300 * time.Millisecond)}, "")
+	// One upsert at a time, each 100 ms: the stop lands mid-run, the 8
+	// upserts left take 800 ms. Only upserts are slow: with crmsim's
+	// latency on every answer, the refresh's reads of both runs waited
+	// too. (300 ms each and a timeout of 500 ms took 2.3 s.)
+	f := newServeFixtureWith(t, simtest.Setup{Front: slowUpserts(100 * time.Millisecond)}, "")
 	cfg, _ := os.ReadFile(f.cfgPath)
 	// …and the shutdown timeout is short: the run is cancelled, cleanly.
 	text := strings.Replace(string(cfg), "concurrency: 8", "concurrency: 1", 1)
-	text = strings.Replace(text, "shutdown_timeout: 20s", "shutdown_timeout: 500ms", 1)
+	text = strings.Replace(text, "shutdown_timeout: 20s", "shutdown_timeout: 200ms", 1)
 	os.WriteFile(f.cfgPath, []byte(text), 0o600)
 	f.drop("../../testdata/exports/day1.csv", "day1.csv", time.Minute)
 	var logs lockedBuffer
@@ -495,7 +496,7 @@ func TestServe_GracefulShutdown(t *testing.T) {
 	}
 
 	// The next run sends only what was left, all at once (one at a time,
-	// 300 ms each, it waited ~2.4 s for them).
+	// it waited for each in turn).
 	if err := os.WriteFile(f.cfgPath, []byte(strings.Replace(text, "concurrency: 1", "concurrency: 8", 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
