@@ -168,6 +168,7 @@ func TestNotify_BadConfig(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // each on a crmsim and a checkpoint of its own
 			e := newE2E(t, crmsim.Options{}, func(cfg string) string { return cfg + "\nnotify:\n" + c.section })
 			code, _, stderr := e.run("run", "-file", day1)
 			if code != ExitUsage || !strings.Contains(stderr, c.want) {
