@@ -560,7 +560,10 @@ func TestProcess_Interrupted(t *testing.T) {
 
 func interrupted(t *testing.T, kind string) {
 	dir := t.TempDir()
-	base := crmsimFor(t, crmsim.Options{Latency: 200 * time.Millisecond}, nil)
+	// Answers 100 ms late (200 before): at concurrency 2 the run of 400
+	// rows would take 20 s, and the requests in flight at the signal
+	// finish by themselves.
+	base := crmsimFor(t, crmsim.Options{Latency: 100 * time.Millisecond}, nil)
 	export := export400(t, dir)
 	cfg := processConfig(t, dir, base, "concurrency: 8=concurrency: 2")
 	waitBins(t)
