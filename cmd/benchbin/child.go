@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -73,32 +74,55 @@ type sim struct {
 }
 
 // startSim starts crmsim on a free loopback port, its output into
-// logPath, and reads there where it listens (waiting up to 30 s).
+// logPath, and reads in it, as it comes, where it listens (waiting up to
+// 30 s): polling the log every 50 ms made each start wait for a poll.
 func startSim(bin, logPath string) (*sim, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	defer logf.Close() // the child has its own copy
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		logf.Close()
+		return nil, err
+	}
 	cmd := exec.Command(filepath.Join(bin, "crmsim"), "-addr", "127.0.0.1:0")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout, cmd.Stderr = pw, logf
+	err = cmd.Start()
+	pw.Close() // the child has its own copy: pr ends when it ends
+	if err != nil {
+		logf.Close()
+		pr.Close()
 		return nil, fmt.Errorf("start crmsim: %w", err)
 	}
-	s := &sim{cmd: cmd}
-	for range 600 {
-		// "crmsim listening on http://127.0.0.1:PORT/api/v1.0/customers ..."
-		text, _ := os.ReadFile(logPath)
-		if _, rest, ok := strings.Cut(string(text), "crmsim listening on http://"); ok {
-			if host, _, ok := strings.Cut(rest, "/"); ok {
-				s.URL = "http://" + host
-				return s, nil
+	url, ended := make(chan string, 1), make(chan struct{})
+	go func() { // copies the output into the log until crmsim ends
+		defer close(ended)
+		defer logf.Close()
+		defer pr.Close()
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			fmt.Fprintln(logf, sc.Text())
+			// "crmsim listening on http://127.0.0.1:PORT/api/v1.0/customers ..."
+			if _, rest, ok := strings.Cut(sc.Text(), "crmsim listening on http://"); ok {
+				if host, _, ok := strings.Cut(rest, "/"); ok && len(url) == 0 {
+					url <- "http://" + host
+				}
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
+		_, _ = io.Copy(logf, pr) // a line too long for the scanner
+	}()
+	s := &sim{cmd: cmd}
+	select {
+	case s.URL = <-url:
+		return s, nil
+	case <-ended:
+		s.stop()
+		return nil, fmt.Errorf("crmsim ended without saying where it listens (see %s)", logPath)
+	case <-time.After(30 * time.Second):
+		s.stop()
+		return nil, fmt.Errorf("crmsim did not say where it listens within 30 s (see %s)", logPath)
 	}
-	s.stop()
-	return nil, fmt.Errorf("crmsim did not say where it listens within 30 s (see %s)", logPath)
 }
 
 // stop interrupts crmsim, kills it after 10 s, and returns its CPU.

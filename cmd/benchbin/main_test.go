@@ -58,15 +58,10 @@ func TestRun_EveryFigure(t *testing.T) {
 }
 
 // commands finds (or links) erpsync, crmsim and genexport once for the
-// package's tests: each go tool lookup is a go command that loads the
-// module (0.4-0.9 CPU s each), and both tests looked them up.
+// package's tests: each lookup is a go command that loads the module,
+// and both tests looked them up.
 var commands = sync.OnceValues(func() (map[string]string, error) {
-	dir, err := os.MkdirTemp("", "benchbin-tools-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	return testbin.Paths(context.Background(), dir, "erpsync/cmd/erpsync", "erpsync/cmd/crmsim", "erpsync/cmd/genexport")
+	return testbin.Paths(context.Background(), "erpsync/cmd/erpsync", "erpsync/cmd/crmsim", "erpsync/cmd/genexport")
 })
 
 // linkBinaries links the build cache's erpsync, crmsim and genexport

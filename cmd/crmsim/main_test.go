@@ -13,20 +13,44 @@ import (
 	"erpsync/sync/crm/crmsim"
 )
 
-func TestRun_Seed(t *testing.T) {
-	t.Parallel()
+// runUntil runs crmsim with args until its output holds want (10 s at
+// most), stops it, and returns its output and run's error: the tests
+// waited 300 ms before stopping it.
+func runUntil(t *testing.T, want string, args ...string) (string, error) {
+	t.Helper()
 	out, err := os.Create(filepath.Join(t.TempDir(), "stdout"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	err = run(ctx, []string{"-addr", "127.0.0.1:0", "-seed", "../../testdata/crmsim/example-seed.json"}, out)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), out) }()
+	var got []byte
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		if got, _ = os.ReadFile(out.Name()); strings.Contains(string(got), want) {
+			break
+		}
+		select {
+		case err := <-done: // ended by itself
+			cancel()
+			got, _ = os.ReadFile(out.Name())
+			return string(got), err
+		default:
+		}
+	}
+	cancel()
+	err = <-done
+	got, _ = os.ReadFile(out.Name())
+	return string(got), err
+}
+
+func TestRun_Seed(t *testing.T) {
+	t.Parallel()
+	got, err := runUntil(t, "crmsim listening on", "-seed", "../../testdata/crmsim/example-seed.json")
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	got, _ := os.ReadFile(out.Name())
-	if !strings.Contains(string(got), "crmsim listening on http://127.0.0.1:") {
+	if !strings.Contains(got, "crmsim listening on http://127.0.0.1:") {
 		t.Errorf("stdout = %q", got)
 	}
 }
@@ -54,19 +78,12 @@ func TestRun_BadFlags(t *testing.T) {
 
 func TestRun_SessionFlags(t *testing.T) {
 	t.Parallel()
-	out, err := os.Create(filepath.Join(t.TempDir(), "stdout"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	err = run(ctx, []string{"-addr", "127.0.0.1:0", "-user", "erp", "-password", "pw", "-session-ttl", "2s",
-		"-max-page-size", "37", "-time-precision", "ms", "-versions", "v2.1, v3.0"}, out)
+	got, err := runUntil(t, "session login:", "-user", "erp", "-password", "pw", "-session-ttl", "2s",
+		"-max-page-size", "37", "-time-precision", "ms", "-versions", "v2.1, v3.0")
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	got, _ := os.ReadFile(out.Name())
-	if !strings.Contains(string(got), "session login: POST http://127.0.0.1:") || strings.Contains(string(got), "pw") {
+	if !strings.Contains(got, "session login: POST http://127.0.0.1:") || strings.Contains(got, "pw") {
 		t.Errorf("stdout = %q", got)
 	}
 }
@@ -112,20 +129,14 @@ func TestSimFlags(t *testing.T) {
 func TestRun_CPUProfile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	out, err := os.Create(filepath.Join(dir, "stdout"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	profile := filepath.Join(dir, "cpu.prof")
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	if err := run(ctx, []string{"-addr", "127.0.0.1:0", "-cpuprofile", profile}, out); err != nil {
+	if _, err := runUntil(t, "crmsim listening on", "-cpuprofile", profile); err != nil {
 		t.Fatalf("run: %v", err)
 	}
 	if fi, err := os.Stat(profile); err != nil || fi.Size() == 0 {
 		t.Errorf("profile: %v, %v", fi, err)
 	}
-	if err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-cpuprofile", filepath.Join(dir, "no", "such", "dir")}, out); err == nil {
+	if err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-cpuprofile", filepath.Join(dir, "no", "such", "dir")}, nil); err == nil {
 		t.Error("run with an unwritable profile: no error")
 	}
 }

@@ -29,12 +29,12 @@ func TestRun_RateFlag(t *testing.T) {
 	}()
 	listening := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
 	var base string
-	for range 200 { // until it says where it listens: 10 s at most
+	for range 5000 { // until it says where it listens: 10 s at most
 		got, _ := os.ReadFile(out.Name())
 		if base = listening.FindString(string(got)); base != "" {
 			break
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(2 * time.Millisecond)
 	}
 	if base == "" {
 		t.Fatal("crmsim never said where it listens")

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"erpsync/sync"
@@ -45,7 +46,8 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	sim, url, stop, err := startSim()
+	clock := &demoClock{}
+	sim, url, stop, err := startSim(clock)
 	if err != nil {
 		return err
 	}
@@ -67,7 +69,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	p("crmsim, the CRM simulator, listens on %s/api/%s/customers.\n", cfg.CRM.BaseURL, cfg.CRM.APIVersion)
 	p("The exports are SAP-like: \";\" separated, decimal commas, X flags; day 2 is Windows-1252.\n")
 	p("The mapping is configs/demo.yaml; the checkpoint and the reports go to %s.\n", work)
-	for _, s := range demoSteps(*root, sim) {
+	for _, s := range demoSteps(*root, sim, clock) {
 		p("\n%s\n", s.title)
 		if err := c.step(ctx, j, sim, s); err != nil {
 			return err
@@ -97,13 +99,26 @@ func demoDir(dir string) (string, error) {
 	return dir, os.MkdirAll(dir, 0o700)
 }
 
-// startSim starts crmsim on a free loopback port.
-func startSim() (sim *crmsim.Server, url string, stop func(), err error) {
+// demoClock is the demo's CRM clock: the real time, plus the time the
+// tour lets pass (Skip) instead of waiting for it.
+type demoClock struct{ ahead atomic.Int64 }
+
+func (c *demoClock) Now() time.Time { return time.Now().Add(time.Duration(c.ahead.Load())) }
+
+// Skip moves the clock on by d.
+func (c *demoClock) Skip(d time.Duration) { c.ahead.Add(int64(d)) }
+
+// startSim starts crmsim on a free loopback port, on clock.
+func startSim(clock *demoClock) (sim *crmsim.Server, url string, stop func(), err error) {
+	store, err := crmsim.NewStore(crmsim.DefaultSeed())
+	if err != nil {
+		return nil, "", nil, err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("listen: %w", err)
 	}
-	sim = crmsim.NewDefault()
+	sim = crmsim.New(store, crmsim.Options{Now: clock.Now})
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return sim, "http://" + ln.Addr().String(), func() { srv.Close() }, nil
@@ -116,7 +131,7 @@ type demoStep struct {
 	edit  func() error
 }
 
-func demoSteps(root string, sim *crmsim.Server) []demoStep {
+func demoSteps(root string, sim *crmsim.Server, clock *demoClock) []demoStep {
 	day := func(n int) string { return filepath.Join(root, "testdata", "exports", fmt.Sprintf("day%d.csv", n)) }
 	return []demoStep{
 		{title: "1. Day 1: every customer is new; sub-customers come after their parents, whatever the file's order.", file: day(1)},
@@ -126,7 +141,7 @@ func demoSteps(root string, sim *crmsim.Server) []demoStep {
 			title: "4. Someone edits C-1004's credit limit by hand in the CRM; the next run finds the drift and puts the ERP's value back.",
 			file:  day(2),
 			edit: func() error {
-				time.Sleep(1100 * time.Millisecond) // the CRM's clock has one-second resolution
+				clock.Skip(time.Second) // a second later: the CRM's dates have whole seconds
 				_, err := sim.Store.Put("C-1004", map[string]string{"creditLimit": "99999"})
 				return err
 			},

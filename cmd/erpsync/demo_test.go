@@ -28,6 +28,17 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout.String())
 		}
 	}
+	// The demo ends with `why C-1004`: its create (day 1, line 5), the
+	// hand edit found as drift and its repair, old → new. (TestDemo_Why
+	// ran a second demo for it.)
+	_, story, found := strings.Cut(stdout.String(), "erpsync why C-1004")
+	iRepair := strings.Index(story, "run 4 updated")
+	iDrift := strings.Index(story, "run 4 drift")
+	iCreate := strings.Index(story, "run 1 created  ../../testdata/exports/day1.csv line 5")
+	if !found || iRepair < 0 || iDrift < iRepair || iCreate < iDrift || !strings.Contains(story, "creditLimit: 99999 → 12000") ||
+		!strings.Contains(story, "creditLimit: CRM 99999, pushed 12000") {
+		t.Errorf("the demo's why C-1004:\n%s", stdout.String())
+	}
 }
 
 func TestMain_Usage(t *testing.T) {

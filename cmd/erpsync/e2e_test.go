@@ -328,6 +328,7 @@ func TestE2E_PlanBadInputs(t *testing.T) {
 		{"duetype.csv", ExitRowFails, "duetype.csv line 3 column ZTERM_TYPE: bad dueDateConfigType \"9\""},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel() // each on a crmsim and a checkpoint of its own
 			e := newE2E(t, crmsim.Options{}, nil)
 			code, out, errOut := e.run("plan", "-file", "../../testdata/badexports/"+tc.file)
 			if code != tc.code || !strings.Contains(out+errOut, tc.want) {
@@ -337,6 +338,7 @@ func TestE2E_PlanBadInputs(t *testing.T) {
 		})
 	}
 	t.Run("image outside images_dir", func(t *testing.T) {
+		t.Parallel()
 		images := t.TempDir()
 		e := newE2E(t, crmsim.Options{}, nil)
 		cfg, _ := os.ReadFile(e.cfg)
@@ -351,6 +353,7 @@ func TestE2E_PlanBadInputs(t *testing.T) {
 		e.assertNothingWritten()
 	})
 	t.Run("plan -out lists every operation", func(t *testing.T) {
+		t.Parallel()
 		e := newE2E(t, crmsim.Options{}, nil)
 		out := filepath.Join(e.dir, "plan.csv")
 		if code, stdout, errOut := e.run("plan", "-file", day1, "-out", out); code != ExitOK {

@@ -31,7 +31,10 @@ func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 	if *file == "" {
 		return usage(errors.New("import needs -file EXPORT"))
 	}
-	restore, planned := importMemory()
+	restore, planned := func() {}, func(int) {}
+	if processMemory {
+		restore, planned = importMemory()
+	}
 	defer restore()
 	out, err := j.sync(ctx, syncOptions{mode: sync.ModeImport, file: *file, stdout: c.Stdout, stderr: c.Stderr,
 		planned: func(p *plan.Plan) { planned(p.Len()) }})

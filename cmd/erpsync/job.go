@@ -153,6 +153,7 @@ func newClient(c CRMConfig, log *zap.Logger, observe func(string, int, time.Dura
 		BaseURL: c.BaseURL, APIVersion: c.APIVersion, Auth: c.Auth, PageSize: c.PageSize,
 		Concurrency: c.Concurrency, RateLimit: c.RateLimit, Timeout: c.Timeout,
 		Retries: retries, Logger: log, Observe: observe, OnLogin: serve.LoginEvents(observe),
+		BackoffBase: testHookBackoff(), // 0: the client's (testhooks.go)
 	}
 	var err error
 	switch c.Auth {

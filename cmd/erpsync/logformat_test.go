@@ -14,7 +14,8 @@ import (
 func TestLog_JSONWithRunID(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, func(c string) string {
-		return c + "\nlog:\n  format: json\nnotify:\n  retries: 1\n  heartbeat_url: http://127.0.0.1:1/refused\n"
+		// No retry of the refused heartbeat: a retry waited 0.25 s a run.
+		return c + "\nlog:\n  format: json\nnotify:\n  retries: 0\n  heartbeat_url: http://127.0.0.1:1/refused\n"
 	})
 	if code, _, stderr := e.run("run", "-file", day1); code != ExitOK {
 		t.Fatalf("exit %d\n%s", code, stderr)

@@ -73,7 +73,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	case "status":
 		err = (&StatusCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "serve":
-		err = (&ServeCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
+		err = (&ServeCommand{Stdout: m.Stdout, Stderr: m.Stderr, every: testHookTick()}).Run(ctx, rest)
 	case "reconcile":
 		err = (&ReconcileCommand{Stdout: m.Stdout, Stderr: m.Stderr}).Run(ctx, rest)
 	case "why":

@@ -14,6 +14,7 @@ import (
 // and a run a guard stopped, the apply of the approved plan sends
 // recovered and pings the heartbeat (issue 24 §1, the reviewer's seam).
 func TestNotify_ApplyTold(t *testing.T) {
+	t.Parallel()
 	rc := newReceiver(t, false)
 	e := newGuardE2EOn(t, crmsim.Options{}, "  max_delete: 10%\n  max_update: 1", "")
 	cfg, err := os.ReadFile(e.cfg)

@@ -23,6 +23,13 @@ type receiver struct {
 	hang chan struct{} // when set, every request waits on it (a hung receiver)
 }
 
+// The notify tests' secret and CRM token, as most of them want them:
+// set once for the package (t.Setenv forbids t.Parallel).
+func init() {
+	os.Setenv("H7_NOTIFY_SECRET", notifySecret)
+	os.Setenv("H7_NOTIFY_CRM_TOKEN", "good-token")
+}
+
 type received struct {
 	path   string
 	header http.Header
@@ -128,11 +135,14 @@ func TestNotify_FailedThenRecovered(t *testing.T) {
 // TestNotify_HungReceiver: a receiver that never answers delays the run's
 // end by at most notify.timeout: the run returns with its own outcome,
 // the delivery is logged as failed.
+//
+// It reads the variables as init sets them for the package, in parallel:
+// the tests that set others (t.Setenv) run alone, before it, and put
+// them back.
 func TestNotify_HungReceiver(t *testing.T) {
+	t.Parallel()
 	rc := newReceiver(t, true)
 	e := newE2E(t, crmsim.Options{Token: "good-token"}, notifyConfig(rc.srv.URL, "300ms"))
-	t.Setenv("H7_NOTIFY_SECRET", notifySecret)
-	t.Setenv("H7_NOTIFY_CRM_TOKEN", "good-token")
 	code, _, stderr := e.run("run", "-file", day1)
 	if code != ExitOK {
 		t.Fatalf("exit %d, want %d (the receiver changes no outcome)\n%s", code, ExitOK, stderr)
@@ -148,6 +158,7 @@ func TestNotify_HungReceiver(t *testing.T) {
 // TestNotify_BadConfig: a webhook URL not http(s), an unknown event, an
 // unset secret_env: exit 2 naming the key.
 func TestNotify_BadConfig(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct{ section, want string }{
 		"scheme": {"  webhooks:\n  - url: ftp://example.com/x\n    events: [failed]\n", "notify.webhooks[0].url"},
 		"event":  {"  webhooks:\n  - url: http://127.0.0.1:1/x\n    events: [failed, exploded]\n", "notify.webhooks[0].events"},
@@ -157,6 +168,7 @@ func TestNotify_BadConfig(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // each on a crmsim and a checkpoint of its own
 			e := newE2E(t, crmsim.Options{}, func(cfg string) string { return cfg + "\nnotify:\n" + c.section })
 			code, _, stderr := e.run("run", "-file", day1)
 			if code != ExitUsage || !strings.Contains(stderr, c.want) {

@@ -14,6 +14,7 @@ import (
 // link there was written through. The file is now removed and created
 // anew, of reports.file_mode, never through a link.
 func TestE2E_PlanOutReplacesFile(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	export := e.file("p.csv", "KUNNR;NAME1;LAND1;ORT01;KLIMK;WAERS;ZTERM_TYPE;ZTERM_DAYS;PARENT;ZAHLW;KATEGORIE;SPERR;LOEVM\r\n"+
 		"C-1001;Marie's Jewelry;France;Paris;5.000,00;EUR;1;30;;C,S,T;J;;\r\n")

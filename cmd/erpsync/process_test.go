@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	gosync "sync"
@@ -32,28 +33,28 @@ import (
 // bins holds the erpsync binary, found (or linked) once for the package
 // while the tests that need no process run: waitBins waits for it.
 var bins struct {
-	erpsync, dir string
-	built        chan struct{} // closed when the build has ended
-	err          error         // the build's error, once built is closed
+	erpsync string
+	built   chan struct{} // closed when the build has ended
+	err     error         // the build's error, once built is closed
 }
 
 func TestMain(m *testing.M) {
 	code := func() int {
-		dir, err := os.MkdirTemp("", "erpsync-bin-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		bins.dir = dir
 		bins.built = make(chan struct{})
 		parallelByDefault(testParallel)
+		// The commands of the tests run side by side in this process:
+		// no run lowers its memory limit (processMemory), and the heap
+		// grows to 4x its live data between collections (GOGC's 100
+		// and the runs' limits made 89 collections of the in-process
+		// tests; now 14, the heap at ~120 MB).
+		processMemory = false
+		debug.SetGCPercent(testGCPercent)
 		ctx, cancel := context.WithCancel(context.Background())
 		// Linked unless the build cache holds it (testbin), stopped when
 		// no test needed it.
 		go func() {
 			defer close(bins.built)
-			paths, err := testbin.Paths(ctx, dir, "erpsync/cmd/erpsync")
+			paths, err := testbin.Paths(ctx, "erpsync/cmd/erpsync")
 			if err != nil {
 				bins.err = fmt.Errorf("build erpsync: %w", err)
 				return
@@ -72,6 +73,9 @@ func TestMain(m *testing.M) {
 // wait on serve's ticks, subprocesses and loopback, not on the CPU, so
 // the default (GOMAXPROCS, 2 here) left the package mostly idle.
 const testParallel = 8
+
+// testGCPercent is the test process's GOGC.
+const testGCPercent = 400
 
 // parallelByDefault sets -test.parallel to n unless the command line set it.
 func parallelByDefault(n int) {
@@ -280,7 +284,13 @@ func erpsyncProcess(t *testing.T, env []string, args ...string) (int, string) {
 // export400 writes a generated export of 400 rows (sub-customers included).
 func export400(t *testing.T, dir string) string {
 	t.Helper()
-	day1, _, err := genexport.WriteFiles(dir, genexport.Options{Rows: 400, Seed: 9})
+	return exportOf(t, dir, 400)
+}
+
+// exportOf writes a generated export of rows rows (sub-customers included).
+func exportOf(t *testing.T, dir string, rows int) string {
+	t.Helper()
+	day1, _, err := genexport.WriteFiles(dir, genexport.Options{Rows: rows, Seed: 9})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +380,10 @@ func killedResumes(t *testing.T, kind string) {
 	gate := newUpsertGate(60)
 	base := crmsimFor(t, crmsim.Options{}, gate.front)
 	t.Cleanup(gate.release) // before crmsim's Close, which waits for held upserts
-	export := export400(t, dir)
+	// 200 rows (400 before): the kill after 60 leaves most of them to
+	// the rerun, as it did.
+	const rows = 200
+	export := exportOf(t, dir, rows)
 	cfg := processConfig(t, dir, base, "concurrency: 8=concurrency: 4")
 
 	waitBins(t)
@@ -408,16 +421,16 @@ func killedResumes(t *testing.T, kind string) {
 		t.Fatalf("rerun exit %d\n%s", code, out)
 	}
 	second := simStats(t, base)[crm.OpUpsert] - first
-	if second >= 400 {
+	if second >= rows {
 		t.Errorf("the rerun sent %d upserts: it redid recorded work", second)
 	}
 	all, after := historyOfRecords(t, db)
-	if all != 400 || after[1] != recorded || after[1]+after[2] != all {
-		t.Errorf("after the rerun: %d records, create events by run %v; want 400, %d of run 1, the rest of run 2", all, after, recorded)
+	if all != rows || after[1] != recorded || after[1]+after[2] != all {
+		t.Errorf("after the rerun: %d records, create events by run %v; want %d, %d of run 1, the rest of run 2", all, after, rows, recorded)
 	}
 	t.Logf("killed after %d upserts, %d recorded; the rerun sent %d", first, recorded, second)
 	assertCRMMatches(t, base, export)
-	checkResumedReports(t, filepath.Join(dir, "reports"))
+	checkResumedReports(t, filepath.Join(dir, "reports"), rows)
 }
 
 // openWhileRunning opens the checkpoint of the running cmd once it
@@ -445,14 +458,14 @@ func openWhileRunning(t *testing.T, cmd *exec.Cmd, path string) *sqlite.DB {
 // that resumed it: no line of either is cut, and every row of the export
 // is in exactly one line of the resumed run's files, those finished
 // before the kill as "done earlier, run 1".
-func checkResumedReports(t *testing.T, reports string) {
+func checkResumedReports(t *testing.T, reports string, rows int) {
 	t.Helper()
 	dirs, _ := filepath.Glob(filepath.Join(reports, "*"))
 	if len(dirs) != 2 {
 		t.Fatalf("report folders: %v", dirs)
 	}
 	reportLines(t, dirs[0]) // the killed run's: no cut line
-	byLine := checkEveryRow(t, dirs[1], 401)
+	byLine := checkEveryRow(t, dirs[1], rows+1)
 	earlier := 0
 	for _, got := range byLine {
 		if len(got) == 1 && strings.HasSuffix(got[0], "done earlier, run 1") {
@@ -480,12 +493,15 @@ func TestProcess_FaultsConverge(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := processConfig(t, dir, base, "concurrency: 8=concurrency: 16\n  retries: 10")
-	code, out := erpsyncProcess(t, nil, "run", "-config", cfg, "-file", export)
+	// Failed answers are repeated after 1 ms at first, not 200 (the
+	// tests' erpsync reads the hook: testhooks.go).
+	backoff := []string{"ERPSYNC_TEST_BACKOFF=1ms"}
+	code, out := erpsyncProcess(t, backoff, "run", "-config", cfg, "-file", export)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	before := simStats(t, base)
-	code, out = erpsyncProcess(t, nil, "run", "-config", cfg, "-file", export)
+	code, out = erpsyncProcess(t, backoff, "run", "-config", cfg, "-file", export)
 	if code != ExitOK {
 		t.Fatalf("rerun exit %d\n%s", code, out)
 	}
@@ -544,7 +560,10 @@ func TestProcess_Interrupted(t *testing.T) {
 
 func interrupted(t *testing.T, kind string) {
 	dir := t.TempDir()
-	base := crmsimFor(t, crmsim.Options{Latency: 200 * time.Millisecond}, nil)
+	// Answers 100 ms late (200 before): at concurrency 2 the run of 400
+	// rows would take 20 s, and the requests in flight at the signal
+	// finish by themselves.
+	base := crmsimFor(t, crmsim.Options{Latency: 100 * time.Millisecond}, nil)
 	export := export400(t, dir)
 	cfg := processConfig(t, dir, base, "concurrency: 8=concurrency: 2")
 	waitBins(t)

@@ -103,7 +103,7 @@ func (c *ReconcileCommand) Run(ctx context.Context, args []string) error {
 func reconcileMemory() (set func(bytes int64), restore func()) {
 	before := int64(-1)
 	set = func(bytes int64) {
-		if os.Getenv("GOMEMLIMIT") != "" {
+		if !processMemory || os.Getenv("GOMEMLIMIT") != "" {
 			return
 		}
 		if was := debug.SetMemoryLimit(bytes); before < 0 {

@@ -13,6 +13,7 @@ import (
 // unchanged", but a released export held in place is taken again at
 // serve's next tick (TestInbox_HeldInPlace): the text says so now.
 func TestRelease_HeldInPlaceSaysTakenAgain(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, crmsim.Options{}, nil)
 	ledger := `{"held": [{"source": "/srv/inbox/b-day2.csv", "sha256": "ab", "reason": "max_delete: 2 deletes", "at": "2026-03-02T02:00:00Z"}]}`
 	if err := os.WriteFile(e.state+".serve.json", []byte(ledger), 0o600); err != nil {

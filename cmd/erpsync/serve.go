@@ -33,6 +33,9 @@ type ServeCommand struct {
 	// retryWait, when set, is the spool's pause before a copy's try n
 	// (tests: the default waits n-1 seconds).
 	retryWait func(n int) time.Duration
+	// now, when set, is the inbox's clock, on which source.settle is
+	// measured (tests move it instead of waiting for a file to settle).
+	now func() time.Time
 }
 
 // schedule is the config's schedule spec, read, or every's ticks.
@@ -82,7 +85,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		Inbox: &inbox.Inbox{
 			Store: store, Spool: spool, Settle: j.cfg.Source.Settle,
 			SyncedLast: j.db.SyncedLast, Ledger: &inbox.Ledger{Path: inbox.LedgerPath(j.cfg.State.Path)},
-			Log: j.log,
+			Log: j.log, Now: c.now,
 		},
 		Sync: func(ctx context.Context, exp *inbox.Export) (*sync.Outcome, error) {
 			defer j.forgetExport(exp.Path) // a long-lived worker keeps no name per tick

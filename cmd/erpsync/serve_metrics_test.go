@@ -16,6 +16,7 @@ import (
 // differing values are one row error but three invalid rows, and added
 // 1 to erpsync_rows_total{read,invalid} against 3 elsewhere.
 func TestServe_MetricsInvalidRowsAgree(t *testing.T) {
+	t.Parallel()
 	f := newServeFixture(t, crmsim.Options{}, "")
 	day1, err := os.ReadFile("../../testdata/exports/day1.csv")
 	if err != nil {

@@ -48,6 +48,8 @@ type serveFixture struct {
 	sim     *crmsim.Server
 	store   *crmsim.Store // the CRM's customers, read by the tests
 	state   string
+	// now, when set, is the inbox's settle clock (ServeCommand.now).
+	now func() time.Time
 }
 
 func newServeFixture(t *testing.T, opts crmsim.Options, extra string) *serveFixture {
@@ -103,7 +105,7 @@ func (f *serveFixture) drop(src, name string, age time.Duration) string {
 
 // testTick is how often a test's serve ticks: its config says
 // "@every 1s", cron's shortest, and tests waited whole seconds for ticks.
-const testTick = 100 * time.Millisecond
+const testTick = 25 * time.Millisecond
 
 // serve runs `erpsync serve` until the returned stop is called; stop
 // returns Run's error.
@@ -113,7 +115,7 @@ func (f *serveFixture) serve(stderr io.Writer) (addr string, stop func() error) 
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	cmd := &ServeCommand{Stdout: io.Discard, Stderr: stderr, ready: func(a string) { ready <- a }, every: testTick,
-		retryWait: func(int) time.Duration { return testTick }}
+		retryWait: func(int) time.Duration { return testTick }, now: f.now}
 	go func() { done <- cmd.Run(ctx, []string{"-config", f.cfgPath}) }()
 	select {
 	case addr = <-ready:
@@ -160,10 +162,10 @@ func TestServe_TestTicks(t *testing.T) {
 	}
 }
 
-// waitFor polls cond every 100 ms for at most d.
+// waitFor polls cond every 10 ms for at most d.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if cond() {
 			return
 		}
@@ -180,6 +182,25 @@ func waitTicks(t *testing.T, logs *lockedBuffer, n int) {
 	waitFor(t, 20*time.Second, fmt.Sprintf("%d ticks", n), func() bool {
 		return strings.Count(logs.String(), "cron: run") >= from+n
 	})
+}
+
+// rejectedWith waits (d at most) until dir holds a rejected export and
+// its .error.txt, written: the file is created, then written, and a
+// reader between the two sees it empty. It returns the reason.
+func rejectedWith(t *testing.T, d time.Duration, dir string) string {
+	t.Helper()
+	var why string
+	waitFor(t, d, "an export rejected with its reason", func() bool {
+		names := archived(t, dir)
+		for _, n := range names {
+			if strings.HasSuffix(n, ".error.txt") {
+				data, _ := os.ReadFile(filepath.Join(dir, n))
+				why = string(data)
+			}
+		}
+		return len(names) == 2 && why != ""
+	})
+	return why
 }
 
 func archived(t *testing.T, dir string) []string {
@@ -372,32 +393,54 @@ func TestServe_RejectsGarbage(t *testing.T) {
 	}
 }
 
+// TestServe_WaitsForGrowingFile: serve takes a file only once it stayed
+// unchanged for source.settle. The inbox's clock is the test's
+// (ServeCommand.now), and the file is written at the clock's time: the
+// file grows while the clock passes settle since it was first seen, and
+// is taken once it stayed unchanged that long since its last change,
+// without the seconds of writing and settling the real clock took. A
+// settle of 30 s: measured on the real clock, it would time out.
 func TestServe_WaitsForGrowingFile(t *testing.T) {
 	t.Parallel()
+	const settle = 30 * time.Second
 	f := newServeFixture(t, crmsim.Options{}, "")
-	// Settle well above the pause between two writes below (250 ms).
+	clock := simtest.NewClock(time.Now().Truncate(time.Second))
+	f.now = clock.Now
 	cfg, _ := os.ReadFile(f.cfgPath)
-	os.WriteFile(f.cfgPath, []byte(strings.Replace(string(cfg), "settle: 200ms", "settle: 2s", 1)), 0o600)
+	os.WriteFile(f.cfgPath, []byte(strings.Replace(string(cfg), "settle: 200ms", "settle: 30s", 1)), 0o600)
 	path := filepath.Join(f.inbox, "growing.csv")
 	day1, _ := os.ReadFile("../../testdata/exports/day1.csv")
 	var logs lockedBuffer
 	_, stop := f.serve(&logs)
-	// The file appears once serve ticks (every testTick), whatever its
-	// start took: written before, it was settled at first sight when the
-	// start took longer than settle.
-	if err := os.WriteFile(path, day1[:200], 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// Keep writing for 1.5 s: many ticks see it change.
-	for i := 200; i < len(day1); i += 100 {
-		time.Sleep(250 * time.Millisecond)
-		fh, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-		fh.Write(day1[i:min(i+100, len(day1))])
-		fh.Close()
-		if st := f.sim.Stats(); st[crm.OpUpsert] > 0 {
-			t.Fatal("a file still being written was synced")
+	// notTaken waits for a whole tick and checks that the file is still
+	// in the inbox, and nothing was sent.
+	notTaken := func(written int) {
+		t.Helper()
+		waitTicks(t, &logs, 2)
+		_, err := os.Stat(path)
+		if st := f.sim.Stats(); st[crm.OpUpsert] > 0 || err != nil {
+			t.Fatalf("a file still being written was taken (%d of %d bytes written)", written, len(day1))
 		}
 	}
+	// Three writes settle/2 apart, each seen by a tick: the last is
+	// settle after the first.
+	from := 0
+	for _, to := range []int{200, 400, len(day1)} {
+		fh, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fh.Write(day1[from:to])
+		fh.Close()
+		if err := os.Chtimes(path, clock.Now(), clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		notTaken(to)
+		clock.Advance(settle / 2)
+		from = to
+	}
+	notTaken(len(day1)) // settle/2 unchanged
+	clock.Advance(settle / 2)
 	waitFor(t, 10*time.Second, "the settled file synced", func() bool { return len(archived(t, f.archive)) == 1 })
 	stop()
 	if !strings.Contains(logs.String(), "still changing") {
@@ -424,14 +467,15 @@ func TestServe_SkipsTickWhileRunning(t *testing.T) {
 
 func TestServe_GracefulShutdown(t *testing.T) {
 	t.Parallel()
-	// One upsert at a time, each 300 ms: the stop lands mid-run. Only
-	// upserts are slow: with crmsim's latency on every answer, the
-	// refresh's reads of both runs waited 300 ms each too.
-	f := newServeFixtureWith(t, simtest.Setup{Front: slowUpserts(300 * time.Millisecond)}, "")
+	// One upsert at a time, each 100 ms: the stop lands mid-run, the 8
+	// upserts left take 800 ms. Only upserts are slow: with crmsim's
+	// latency on every answer, the refresh's reads of both runs waited
+	// too. (300 ms each and a timeout of 500 ms took 2.3 s.)
+	f := newServeFixtureWith(t, simtest.Setup{Front: slowUpserts(100 * time.Millisecond)}, "")
 	cfg, _ := os.ReadFile(f.cfgPath)
 	// …and the shutdown timeout is short: the run is cancelled, cleanly.
 	text := strings.Replace(string(cfg), "concurrency: 8", "concurrency: 1", 1)
-	text = strings.Replace(text, "shutdown_timeout: 20s", "shutdown_timeout: 500ms", 1)
+	text = strings.Replace(text, "shutdown_timeout: 20s", "shutdown_timeout: 200ms", 1)
 	os.WriteFile(f.cfgPath, []byte(text), 0o600)
 	f.drop("../../testdata/exports/day1.csv", "day1.csv", time.Minute)
 	var logs lockedBuffer
@@ -452,7 +496,7 @@ func TestServe_GracefulShutdown(t *testing.T) {
 	}
 
 	// The next run sends only what was left, all at once (one at a time,
-	// 300 ms each, it waited ~2.4 s for them).
+	// it waited for each in turn).
 	if err := os.WriteFile(f.cfgPath, []byte(strings.Replace(text, "concurrency: 1", "concurrency: 8", 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -100,24 +99,4 @@ func TestE2E_Why_NoCheckpoint(t *testing.T) {
 		t.Errorf("state.history: forever: exit %d, want 2 naming the key\n%s", code, errOut)
 	}
 	_ = filepath.Join
-}
-
-// TestDemo_Why: the demo ends with `why C-1004`: its create (day 1, line
-// 5), the hand edit found as drift and its repair, old → new.
-func TestDemo_Why(t *testing.T) {
-	t.Parallel()
-	var stdout, stderr strings.Builder
-	code := NewMain(&stdout, &stderr).Run(context.Background(), []string{"demo", "-root", "../..", "-dir", t.TempDir()})
-	if code != ExitOK {
-		t.Fatalf("exit %d, stderr: %s", code, stderr.String())
-	}
-	out := stdout.String()
-	_, story, found := strings.Cut(out, "erpsync why C-1004")
-	iRepair := strings.Index(story, "run 4 updated")
-	iDrift := strings.Index(story, "run 4 drift")
-	iCreate := strings.Index(story, "run 1 created  ../../testdata/exports/day1.csv line 5")
-	if !found || iRepair < 0 || iDrift < iRepair || iCreate < iDrift || !strings.Contains(story, "creditLimit: 99999 → 12000") ||
-		!strings.Contains(story, "creditLimit: CRM 99999, pushed 12000") {
-		t.Errorf("the demo's why C-1004:\n%s", out)
-	}
 }

@@ -1,9 +1,9 @@
 // Package testbin gives tests the module's commands (erpsync, crmsim,
-// genexport…) as executables linked once and kept in the Go build cache:
-// each is declared a tool of a copy of go.mod and found with
-// `go tool -modfile=… -n NAME`, which links it only when its code changed.
-// A test run with a warm cache links none of them (go build -o links
-// every time: erpsync alone is 3-4 CPU s of a cgo link).
+// genexport…) as executables linked once and kept in the Go build cache,
+// built with the Tags of a test build: `go run -exec=echo -tags=… PKG`
+// prints the cached executable's path, and links it only when its code
+// changed (go build -o links every time: erpsync alone is 3-4 CPU s of a
+// cgo link).
 package testbin
 
 import (
@@ -12,22 +12,28 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"strings"
 	"time"
 )
 
+// Tags are the build tags of the tests' executables. erpsync_testhooks
+// compiles in the hooks a test may set through the environment (e.g.
+// cmd/erpsync's testhooks.go); no other build (go build, go install,
+// make build) has them, so that no environment reaches them in
+// production.
+const Tags = "erpsync_testhooks"
+
 // Paths returns the executables of the module's commands named by their
 // import paths (e.g. "erpsync/cmd/crmsim"), by import path, linking those
-// not in the build cache, all at once. dir receives the copy of go.mod
-// (a test's temporary folder). Cancelling ctx interrupts go, so that it
-// cleans up.
-func Paths(ctx context.Context, dir string, pkgs ...string) (map[string]string, error) {
-	modfile, err := toolsModfile(dir, pkgs)
+// not in the build cache, all at once. Cancelling ctx interrupts go, so
+// that it cleans up.
+func Paths(ctx context.Context, pkgs ...string) (map[string]string, error) {
+	out, err := exec.Command("go", "env", "GOCACHE").Output()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("go env GOCACHE: %w", err)
 	}
+	cache := strings.TrimSpace(string(out))
 	type found struct {
 		pkg, path string
 		err       error
@@ -35,7 +41,7 @@ func Paths(ctx context.Context, dir string, pkgs ...string) (map[string]string, 
 	ch := make(chan found, len(pkgs))
 	for _, pkg := range pkgs {
 		go func() {
-			p, err := toolPath(ctx, modfile, pkg)
+			p, err := toolPath(ctx, cache, pkg)
 			ch <- found{pkg, p, err}
 		}()
 	}
@@ -54,51 +60,29 @@ func Paths(ctx context.Context, dir string, pkgs ...string) (map[string]string, 
 	return paths, nil
 }
 
-// toolsModfile writes dir/tools.mod, the module's go.mod with pkgs
-// declared as tools, and dir/tools.sum beside it (go reads the sum of an
-// alternate modfile there).
-func toolsModfile(dir string, pkgs []string) (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	mod, err := os.ReadFile(gomod)
-	if err != nil {
-		return "", fmt.Errorf("read go.mod: %w", err)
-	}
-	sum, err := os.ReadFile(strings.TrimSuffix(gomod, ".mod") + ".sum")
-	if err != nil {
-		return "", fmt.Errorf("read go.sum: %w", err)
-	}
-	var b bytes.Buffer
-	b.Write(mod)
-	for _, pkg := range pkgs {
-		if !bytes.Contains(mod, []byte("tool "+pkg+"\n")) {
-			fmt.Fprintf(&b, "\ntool %s\n", pkg)
+// toolPath links pkg unless cached and returns its executable's path in
+// the build cache. A go run that links prints the path of a temporary
+// copy, removed when it ends, and leaves the executable in the cache:
+// the second asks for it there.
+func toolPath(ctx context.Context, cache, pkg string) (string, error) {
+	for range 2 {
+		cmd := exec.CommandContext(ctx, "go", "run", "-tags="+Tags, "-exec=echo", pkg)
+		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+		cmd.WaitDelay = 10 * time.Second
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return "", fmt.Errorf("go run -exec=echo %s: %w\n%s", pkg, err, stderr.Bytes())
 		}
+		exe := strings.TrimSpace(string(out))
+		if rel, err := filepath.Rel(cache, exe); err != nil || strings.HasPrefix(rel, "..") {
+			continue // a temporary copy: linked, now in the cache
+		}
+		if _, err := os.Stat(exe); err != nil {
+			return "", fmt.Errorf("go run -exec=echo %s printed %q: %w", pkg, exe, err)
+		}
+		return exe, nil
 	}
-	modfile := filepath.Join(dir, "tools.mod")
-	if err := os.WriteFile(modfile, b.Bytes(), 0o644); err != nil {
-		return "", err
-	}
-	return modfile, os.WriteFile(filepath.Join(dir, "tools.sum"), sum, 0o644)
-}
-
-// toolPath links pkg unless cached and returns its executable's path.
-func toolPath(ctx context.Context, modfile, pkg string) (string, error) {
-	cmd := exec.CommandContext(ctx, "go", "tool", "-modfile="+modfile, "-n", path.Base(pkg))
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 10 * time.Second
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("go tool -n %s: %w\n%s", path.Base(pkg), err, stderr.Bytes())
-	}
-	exe := strings.TrimSpace(string(out))
-	if _, err := os.Stat(exe); err != nil {
-		return "", fmt.Errorf("go tool -n %s printed %q: %w", path.Base(pkg), exe, err)
-	}
-	return exe, nil
+	return "", fmt.Errorf("go run -exec=echo %s: no executable in the build cache (%s)", pkg, cache)
 }
