@@ -19,9 +19,9 @@ import (
 	"erpsync/mapping"
 	"erpsync/mapping/genexport"
 	"erpsync/state/sqlite"
-	"erpsync/sync/benchkit"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/internal/benchkit"
 	"erpsync/sync/plan"
 )
 

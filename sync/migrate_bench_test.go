@@ -19,9 +19,9 @@ import (
 	"erpsync/state"
 	"erpsync/state/compact"
 	"erpsync/state/sqlite"
-	"erpsync/sync/benchkit"
 	"erpsync/sync/crm"
 	"erpsync/sync/crm/crmsim"
+	"erpsync/sync/internal/benchkit"
 )
 
 var ctx = context.Background()

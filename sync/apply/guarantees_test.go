@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
-	gosync "sync"
 	"testing"
 
 	"erpsync/mapping"
@@ -20,7 +18,10 @@ import (
 )
 
 // The engine's guarantees, each shown in-process against crmsim over
-// loopback, on each checkpoint (SQLite on disk, memstate in memory).
+// loopback, on memstate in memory: this binary does not link SQLite
+// (testrig.Each shows its subtests skipped). "Nothing unanswered is
+// recorded" runs on SQLite too, in package sync's
+// TestApply_NothingUnansweredRecordedOnSQLite (testrig.CRMGoesAway).
 
 // refused returns n rows that the CRM refuses (400: creditLimit is not a
 // number).
@@ -174,49 +175,9 @@ func TestApply_FatalErrorCancelsWave(t *testing.T) {
 			}
 		})
 
-		t.Run("the CRM goes away", func(t *testing.T) {
-			const answered = 5
-			r := testrig.NewOn(t, impl, crmsim.Options{}, "", concurrency)
-			var mu gosync.Mutex
-			arrived := 0
-			// After five upserts, every connection is dropped unanswered.
-			r.Before = func(w http.ResponseWriter, req *http.Request) bool {
-				mu.Lock()
-				arrived++
-				n := arrived
-				mu.Unlock()
-				if n <= answered {
-					return false
-				}
-				conn, _, err := http.NewResponseController(w).Hijack()
-				if err != nil {
-					t.Errorf("hijack: %v", err)
-					return false
-				}
-				conn.Close()
-				return true
-			}
-			_, sum, err := r.Run(t, rows, plan.Options{}, apply.Options{RunID: 1, Concurrency: concurrency, MaxFailures: testrig.EveryFailure})
-			if !crm.IsUnreachable(err) {
-				t.Fatalf("Apply = %v, want the CRM unreachable", err)
-			}
-			mu.Lock()
-			total := arrived
-			mu.Unlock()
-			if total > answered+2*concurrency {
-				t.Errorf("%d requests reached the CRM, want at most %d", total, answered+2*concurrency)
-			}
-			// The sixth request went out once two of the first five were done;
-			// an answer still being read when the wave was cancelled is not
-			// recorded (the next run sends it again).
-			created := sum.OK[plan.OpCreate]
-			if created < 2 || created > answered || sum.Failed[plan.OpCreate] != 0 {
-				t.Errorf("summary: %d created, %d failed; want 2 to %d and 0", created, sum.Failed[plan.OpCreate], answered)
-			}
-			if n, fs := r.Count(t), r.Failures(t); n != created || len(fs) != 0 {
-				t.Errorf("checkpoint: %d records, %d failures; want the %d created and no failure", n, len(fs), created)
-			}
-		})
+		// Also run on SQLite and its batched writer by package sync's
+		// TestApply_NothingUnansweredRecordedOnSQLite.
+		t.Run("the CRM goes away", func(t *testing.T) { testrig.CRMGoesAway(t, impl) })
 	})
 }
 

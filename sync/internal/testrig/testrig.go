@@ -1,7 +1,8 @@
 // Package testrig is the test rig of the engine and its stages: crmsim
 // over loopback with a client of it and a checkpoint (memstate in
 // memory, or SQLite on disk when the test binary imports
-// testrig/sqliterig: Each runs a test on every one linked), on one clock
+// testrig/sqliterig: Each runs a test on every one linked and shows
+// those not linked as skipped), on one clock
 // that moves only when told, and the order in which the CRM met the
 // writes. It links no SQLite itself: a stage's test binary that does not
 // need a checkpoint on disk is linked without cgo's external link.
@@ -118,14 +119,31 @@ var openers = map[Impl]Opener{Memory: openMemory}
 // Register links impl's opener into the rig; a package's init calls it.
 func Register(impl Impl, open Opener) { openers[impl] = open }
 
-// Each runs fn as a subtest on each checkpoint implementation linked.
+// Has reports whether impl is linked into the test binary: a package
+// whose guarantees must be shown on SQLite checks it (memstate always is).
+func Has(impl Impl) bool { return openers[impl] != nil }
+
+// Each runs fn as a subtest on each checkpoint implementation, in the
+// order of Impls. One not linked is a subtest skipped, which -v shows:
+// a binary that forgot sqliterig does not pass on memstate alone silently.
 func Each(t *testing.T, fn func(t *testing.T, impl Impl)) {
 	t.Helper()
 	for _, impl := range Impls {
-		if openers[impl] != nil {
-			t.Run(string(impl), func(t *testing.T) { fn(t, impl) })
-		}
+		t.Run(string(impl), func(t *testing.T) {
+			if !Has(impl) {
+				t.Skip(skipReason(impl))
+			}
+			fn(t, impl)
+		})
 	}
+}
+
+// skipReason says why Each skips impl.
+func skipReason(impl Impl) string {
+	if impl == SQLite {
+		return "SQLite is not linked into this test binary (import sync/internal/testrig/sqliterig)"
+	}
+	return fmt.Sprintf("checkpoint %q is not linked into this test binary", impl)
 }
 
 // NewCheckpoint returns a new empty checkpoint of impl, open and closed
