@@ -156,8 +156,22 @@ func (l *local) Move(_ context.Context, from Entry, to string) error {
 	return nil
 }
 
+// Put writes a rejected export's .error.txt whole or not at all: into a
+// file of its own beside it, renamed into place, so that an operator or a
+// monitor reading it never sees it empty or cut. The temporary name ends
+// in .error.txt too, so that a listing never takes it for an export.
 func (l *local) Put(_ context.Context, name string, data []byte) error {
-	if err := os.WriteFile(name, data, 0o640); err != nil { // a rejected export's .error.txt: not for every user
+	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.error.txt")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	_, err = tmp.Write(data)
+	err = errors.Join(err, tmp.Chmod(0o640), tmp.Close()) // not for every user
+	if err == nil {
+		err = os.Rename(tmp.Name(), name)
+	}
+	if err != nil {
+		os.Remove(tmp.Name()) //nolint:errcheck // the write's error says what failed
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return nil
