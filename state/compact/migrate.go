@@ -228,9 +228,9 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 	defer conn.Close()
 	// The checkpoint's page size (a backup into a WAL file needs it); a
 	// 64 MB cache for the copy and the index builds, which read the new
-	// file through a map (MapSize).
+	// file through a map (MapSizeFor: on a local disk).
 	for _, s := range []string{`PRAGMA page_size = ` + strconv.Itoa(pageSize), `PRAGMA cache_size = -65536`,
-		`PRAGMA mmap_size = ` + strconv.Itoa(MapSize)} {
+		`PRAGMA mmap_size = ` + strconv.Itoa(MapSizeFor(m.Path))} {
 		if _, err := conn.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("open %s: %w", next, err)
 		}
@@ -269,22 +269,23 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 const MapSize = 2147418112
 
 // attachOld attaches the checkpoint at path to conn as old, read through
-// a memory map (OldMapSize).
+// a memory map (MapSizeFor).
 func attachOld(ctx context.Context, conn *sql.Conn, path string) error {
 	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS old`, path); err != nil {
 		return err
 	}
-	_, err := conn.ExecContext(ctx, `PRAGMA old.mmap_size = `+strconv.Itoa(OldMapSize(path)))
+	_, err := conn.ExecContext(ctx, `PRAGMA old.mmap_size = `+strconv.Itoa(MapSizeFor(path)))
 	return err
 }
 
-// OldMapSize is the memory map through which the checkpoint at path
-// itself (not the migration's own files) is read: MapSize on a local
-// filesystem this program knows (localFS), else none. An I/O error
-// inside a map is a signal SQLite cannot turn into an error: on a
-// network share, where a server's hiccup is such an error, erpsync
-// would crash at every start instead of saying what is wrong.
-func OldMapSize(path string) int {
+// MapSizeFor is the memory map through which migration 008 reads the
+// file at path (the checkpoint, and its new file and part file beside
+// it, on the same filesystem): MapSize on a local filesystem this
+// program knows (localFS), else none. An I/O error inside a map is a
+// signal SQLite cannot turn into an error: on a network share, where a
+// server's hiccup is such an error, erpsync would crash at every start
+// instead of saying what is wrong.
+func MapSizeFor(path string) int {
 	if localFS(path) {
 		return MapSize
 	}

@@ -297,7 +297,7 @@ func attachPart(ctx context.Context, conn *sql.Conn, path string) (bool, error) 
 		}
 		return false, fmt.Errorf("open %s: %w", Part(path), err)
 	}
-	if _, err := conn.ExecContext(ctx, `PRAGMA p2.mmap_size = `+strconv.Itoa(MapSize)); err != nil {
+	if _, err := conn.ExecContext(ctx, `PRAGMA p2.mmap_size = `+strconv.Itoa(MapSizeFor(path))); err != nil {
 		return true, fmt.Errorf("open %s: %w", Part(path), err)
 	}
 	return true, nil

@@ -85,7 +85,7 @@ func (db *DB) checkOld(ctx context.Context) error {
 	}
 	defer ro.Close()
 	ro.SetMaxOpenConns(1) // the map's connection is the check's
-	if _, err := ro.ExecContext(ctx, `PRAGMA mmap_size = `+strconv.Itoa(compact.OldMapSize(db.Path))); err != nil {
+	if _, err := ro.ExecContext(ctx, `PRAGMA mmap_size = `+strconv.Itoa(compact.MapSizeFor(db.Path))); err != nil {
 		return fmt.Errorf("check state %s: %w", db.Path, err)
 	}
 	if err := quickCheck(ctx, ro); isDamage(err) {

@@ -157,16 +157,18 @@ func (l *local) Move(_ context.Context, from Entry, to string) error {
 }
 
 // Put writes a rejected export's .error.txt whole or not at all: into a
-// file of its own beside it, renamed into place, so that an operator or a
-// monitor reading it never sees it empty or cut. The temporary name ends
-// in .error.txt too, so that a listing never takes it for an export.
+// file of its own beside it, synced and renamed into place, so that an
+// operator or a monitor reading it never sees it empty or cut. The
+// temporary name is short (an export's name may be near the system's
+// bound) and ends in .error.txt too, so that a listing never takes it
+// for an export.
 func (l *local) Put(_ context.Context, name string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.error.txt")
+	tmp, err := os.CreateTemp(filepath.Dir(name), ".erpsync-*.error.txt")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	_, err = tmp.Write(data)
-	err = errors.Join(err, tmp.Chmod(0o640), tmp.Close()) // not for every user
+	err = errors.Join(err, tmp.Chmod(0o640), tmp.Sync(), tmp.Close()) // not for every user
 	if err == nil {
 		err = os.Rename(tmp.Name(), name)
 	}
