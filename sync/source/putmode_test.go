@@ -13,11 +13,7 @@ import (
 // the file was refused; it is not for every user of the host.
 func TestLocal_PutIsNotForEveryone(t *testing.T) {
 	dir := t.TempDir()
-	st, err := source.Open(context.Background(), filepath.Join(dir, "*.csv"), source.DefaultSettings(), source.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openLocalInbox(t, dir)
 	name := filepath.Join(dir, "day1.csv.error.txt")
 	if err := st.Put(context.Background(), name, []byte("why")); err != nil {
 		t.Fatal(err)
@@ -38,11 +34,7 @@ func TestLocal_PutIsNotForEveryone(t *testing.T) {
 // left in the inbox.
 func TestLocal_PutWholeOrNothing(t *testing.T) {
 	dir := t.TempDir()
-	st, err := source.Open(context.Background(), filepath.Join(dir, "*.csv"), source.DefaultSettings(), source.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openLocalInbox(t, dir)
 	name := filepath.Join(dir, "day1.csv.error.txt")
 	var before os.FileInfo
 	for _, why := range []string{"a first, longer reason", "second"} {
@@ -74,4 +66,16 @@ func TestLocal_PutWholeOrNothing(t *testing.T) {
 		}
 		t.Errorf("inbox holds %q, want only day1.csv.error.txt", names)
 	}
+}
+
+// openLocalInbox opens the local inbox of CSV exports in dir, closed when
+// the test ends.
+func openLocalInbox(t *testing.T, dir string) source.Store {
+	t.Helper()
+	st, err := source.Open(context.Background(), filepath.Join(dir, "*.csv"), source.DefaultSettings(), source.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
