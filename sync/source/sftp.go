@@ -412,12 +412,15 @@ func (s *sftpStore) Put(ctx context.Context, name string, data []byte) error {
 	return fmt.Errorf("sftp put %s: %w%s", name, err, s.discard(pctx, tmp))
 }
 
-// writeNew writes data into a new file, never into one that exists.
+// writeNew writes data into a new file (0640), never into one that exists.
 func writeNew(c *sftp.Client, name string, data []byte) error {
 	f, err := c.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", path.Base(name), err)
 	}
+	// Not for every user of the server, as on a local disk, before a byte
+	// is written; a server that will not set modes still gets the text.
+	_ = f.Chmod(0o640)
 	n, err := f.Write(data)
 	if err == nil && n < len(data) {
 		err = io.ErrShortWrite

@@ -249,3 +249,22 @@ func TestSFTP_PutWithoutPosixRename(t *testing.T) {
 		t.Errorf("the folder holds %q, want day1.csv and its .error.txt", names)
 	}
 }
+
+// TestSFTP_PutIsNotForEveryone: as on a local disk, a rejected export's
+// .error.txt on SFTP is not for every user of the server (the server's
+// own default is 0644 here, OpenSSH's 0666 less its umask).
+func TestSFTP_PutIsNotForEveryone(t *testing.T) {
+	t.Parallel()
+	srv := sourcetest.NewSFTPServer(t)
+	st, _, errName := sftpPutFolder(t, srv, nil)
+	if err := st.Put(context.Background(), errName, firstReason); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(errName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm&0o007 != 0 {
+		t.Errorf(".error.txt is %v: others may read it", perm)
+	}
+}
