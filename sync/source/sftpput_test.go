@@ -242,6 +242,9 @@ func TestSFTP_PutWithoutPosixRename(t *testing.T) {
 	if slices.Contains(ops, sourcetest.PosixRename) {
 		t.Errorf("requests %q: %s, which the server does not offer", ops, sourcetest.PosixRename)
 	}
+	if !slices.Contains(ops, "remove") {
+		t.Errorf("requests %q: the older file was never removed (its refused rename not met)", ops)
+	}
 	if got, _ := os.ReadFile(errName); !bytes.Equal(got, secondReason) {
 		t.Errorf(".error.txt = %q, want the second reason", got)
 	}

@@ -37,6 +37,7 @@ func (s *SFTPServer) FailWrites(bytes int64, n int, fault WriteFault) {
 // posix-rename@openssh.com extension, as many are: it does not offer it,
 // answers it as unsupported, and its plain rename refuses a name that
 // exists, as OpenSSH's sftp-server does (pkg/sftp's own replaces it).
+// Call it before the first connection: one made before was offered it.
 func (s *SFTPServer) WithoutPosixRename() { s.noPosixRename.Store(true) }
 
 // PosixRename is the extension's name, as Observe gives its requests.
