@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -384,18 +385,109 @@ func (s *sftpStore) Move(ctx context.Context, e Entry, to string) error {
 	})
 }
 
+// Put writes a small file (a rejected export's .error.txt, a held
+// export's .held.txt) whole or not at all, as local's Put does: into a
+// temporary file beside it, closed, then renamed into place, so that the
+// ERP side never finds it empty or cut and a failed write leaves nothing
+// under its name. The temporary name, .erpsync-<random>.error.txt, is
+// never listed as an export. The whole put is one transfer, bounded by
+// source.stall_timeout; after a failure the temporary file is removed
+// within that bound, on a new connection if the old one is gone.
 func (s *sftpStore) Put(ctx context.Context, name string, data []byte) error {
-	return s.do(ctx, func(c *sftp.Client) error {
-		f, err := c.Create(name)
-		if err != nil {
-			return fmt.Errorf("sftp create %s: %w", name, err)
+	pctx, cancel := context.WithTimeoutCause(ctx, s.stall, errStalled)
+	defer cancel()
+	tmp := path.Join(path.Dir(name), ".erpsync-"+rand.Text()[:16]+".error.txt")
+	err := s.do(pctx, func(c *sftp.Client) error {
+		if err := writeNew(c, tmp, data); err != nil {
+			return err
 		}
-		if _, err := f.Write(data); err != nil {
-			f.Close()
-			return fmt.Errorf("sftp write %s: %w", name, err)
-		}
-		return f.Close()
+		return renameOver(c, tmp, name)
 	})
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() == nil && errors.Is(context.Cause(pctx), errStalled) {
+		err = fmt.Errorf("no answer within source.stall_timeout %s", s.stall)
+	}
+	return fmt.Errorf("sftp put %s: %w%s", name, err, s.discard(pctx, tmp))
+}
+
+// writeNew writes data into a new file (0640), never into one that exists.
+func writeNew(c *sftp.Client, name string, data []byte) error {
+	f, err := c.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path.Base(name), err)
+	}
+	// Not for every user of the server, as on a local disk, before a byte
+	// is written; a server that will not set modes still gets the text.
+	_ = f.Chmod(0o640)
+	n, err := f.Write(data)
+	if err == nil && n < len(data) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path.Base(name), err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", path.Base(name), err)
+	}
+	return nil
+}
+
+// renameOver moves tmp onto name. With posix-rename@openssh.com (OpenSSH
+// and most servers offer it) a file already there is replaced in one
+// step. Without it, a plain rename, which servers refuse onto a name that
+// exists (OpenSSH's does): the newer text is the one that speaks of the
+// file now beside it, so a regular file there is removed and the rename
+// tried again. A reader may then find none for a moment, never a part.
+func renameOver(c *sftp.Client, tmp, name string) error {
+	if _, ok := c.HasExtension("posix-rename@openssh.com"); ok {
+		if err := c.PosixRename(tmp, name); err != nil {
+			return fmt.Errorf("rename %s to %s: %w", path.Base(tmp), name, err)
+		}
+		return nil
+	}
+	err := c.Rename(tmp, name)
+	if err == nil {
+		return nil
+	}
+	if fi, serr := c.Lstat(name); serr != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("rename %s to %s: %w", path.Base(tmp), name, err)
+	}
+	if err := c.Remove(name); err != nil {
+		return fmt.Errorf("rename %s to %s: the file there cannot be removed: %w", path.Base(tmp), name, err)
+	}
+	if err := c.Rename(tmp, name); err != nil {
+		return fmt.Errorf("rename %s to %s (the old one removed): %w", path.Base(tmp), name, err)
+	}
+	return nil
+}
+
+// discard removes a failed put's temporary file, best effort and within
+// the put's deadline: on the connection if it still answers, else on a
+// new one. It returns what the put's error adds: nothing once the file is
+// gone (or was never made), else that it is left, and why.
+func (s *sftpStore) discard(ctx context.Context, tmp string) string {
+	remove := func(c *sftp.Client) error {
+		if err := c.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove it: %w", err)
+		}
+		return nil
+	}
+	if ctx.Err() != nil {
+		return fmt.Sprintf("; the temporary %s may be left beside it (no listing takes it): no time left to remove it", path.Base(tmp))
+	}
+	err := s.do(ctx, remove)
+	if err != nil && ctx.Err() == nil {
+		s.drop() // the connection may be what failed: once more on a new one
+		err = s.do(ctx, remove)
+	}
+	if err != nil {
+		s.drop()
+		return fmt.Sprintf("; the temporary %s may be left beside it (no listing takes it): %v", path.Base(tmp), err)
+	}
+	return ""
 }
 
 func (s *sftpStore) Close() error {

@@ -43,6 +43,12 @@ type SFTPServer struct {
 	sent     atomic.Int64  // bytes of SFTP data written, all connections
 	trickle  atomic.Bool   // the cut connections trickle a byte every 50 ms instead
 	wg       sync.WaitGroup
+
+	writeLimit    atomic.Int64 // file data written before a write fails
+	writeFault    atomic.Int32 // how it fails: a WriteFault
+	writeFaults   atomic.Int32 // connections still to fail so
+	noPosixRename atomic.Bool  // see WithoutPosixRename
+	observer      atomic.Pointer[func(op string)]
 }
 
 // NewSFTPServer starts a server that lives as long as the test.
@@ -154,7 +160,13 @@ func (s *SFTPServer) serve(nc net.Conn, cfg *ssh.ServerConfig) {
 	if s.cuts.Add(-1) >= 0 {
 		limit = s.cutAfter.Load()
 	}
+	var fault WriteFault
+	var wlimit int64
+	if s.writeFaults.Add(-1) >= 0 {
+		fault, wlimit = WriteFault(s.writeFault.Load()), s.writeLimit.Load()
+	}
 	silent := make(chan struct{})
+	hush := sync.OnceFunc(func() { close(silent) })
 	go answerRequests(reqs, silent)
 	for nch := range chans {
 		if nch.ChannelType() != "session" {
@@ -165,8 +177,9 @@ func (s *SFTPServer) serve(nc net.Conn, cfg *ssh.ServerConfig) {
 		if err != nil {
 			return
 		}
-		go s.session(ch, creqs, &cutter{ch: ch, nc: nc, left: limit, freeze: s.freeze.Load(),
-			trickle: s.trickle.Load(), sent: &s.sent, silent: silent, thaw: s.thaw})
+		cut := &cutter{ch: ch, nc: nc, left: limit, freeze: s.freeze.Load(),
+			trickle: s.trickle.Load(), sent: &s.sent, hush: hush, thaw: s.thaw}
+		go s.session(ch, creqs, &packets{s: s, rw: cut, nc: nc, hush: hush, fault: fault, limit: wlimit})
 	}
 }
 
@@ -213,7 +226,7 @@ type cutter struct {
 	freeze  bool // fall silent instead of closing
 	trickle bool // send a byte every 50 ms instead of closing
 	sent    *atomic.Int64
-	silent  chan struct{} // closed when it falls silent
+	hush    func()        // the connection falls silent
 	thaw    chan struct{} // the test's end
 }
 
@@ -238,7 +251,7 @@ func (c *cutter) write(p []byte) (int, error) {
 	if int64(len(p)) > c.left {
 		n, _ := c.ch.Write(p[:c.left])
 		if c.freeze {
-			close(c.silent)
+			c.hush()
 			<-c.thaw // a hung server: nothing more until the test ends
 		}
 		c.nc.Close()
