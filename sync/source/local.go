@@ -44,7 +44,7 @@ func (l *local) List(ctx context.Context) ([]Entry, error) {
 			return nil, err
 		}
 		st, err := os.Lstat(m) // the entry's own type: a link is not followed, nor listed
-		if err != nil || !st.Mode().IsRegular() || strings.HasSuffix(m, ".error.txt") {
+		if err != nil || !st.Mode().IsRegular() || notExport(m) {
 			continue
 		}
 		out = append(out, Entry{Name: m, Size: st.Size(), ModTime: st.ModTime()})
@@ -160,10 +160,9 @@ func (l *local) Move(_ context.Context, from Entry, to string) error {
 // file of its own beside it, synced and renamed into place, so that an
 // operator or a monitor reading it never sees it empty or cut. The
 // temporary name is short (an export's name may be near the system's
-// bound) and ends in .error.txt too, so that a listing never takes it
-// for an export.
+// bound), and no listing takes it for an export (notExport).
 func (l *local) Put(_ context.Context, name string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), ".erpsync-*.error.txt")
+	tmp, err := os.CreateTemp(filepath.Dir(name), putTempPrefix+"*"+putTempSuffix)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}

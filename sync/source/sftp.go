@@ -389,14 +389,14 @@ func (s *sftpStore) Move(ctx context.Context, e Entry, to string) error {
 // export's .held.txt) whole or not at all, as local's Put does: into a
 // temporary file beside it, closed, then renamed into place, so that the
 // ERP side never finds it empty or cut and a failed write leaves nothing
-// under its name. The temporary name, .erpsync-<random>.error.txt, is
-// never listed as an export. The whole put is one transfer, bounded by
+// under its name. The temporary name, .erpsync-<random>.tmp, is never
+// listed as an export (notExport). The whole put is one transfer, bounded by
 // source.stall_timeout; after a failure the temporary file is removed
 // within that bound, on a new connection if the old one is gone.
 func (s *sftpStore) Put(ctx context.Context, name string, data []byte) error {
 	pctx, cancel := context.WithTimeoutCause(ctx, s.stall, errStalled)
 	defer cancel()
-	tmp := path.Join(path.Dir(name), ".erpsync-"+rand.Text()[:16]+".error.txt")
+	tmp := path.Join(path.Dir(name), putTempPrefix+rand.Text()[:16]+putTempSuffix)
 	err := s.do(pctx, func(c *sftp.Client) error {
 		if err := writeNew(c, tmp, data); err != nil {
 			return err

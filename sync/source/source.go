@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -176,8 +177,22 @@ func (r remote) archivePath(dir string) (string, error) {
 // matches lists the names of a folder listing that fit the pattern.
 func (r remote) matches(name string) bool {
 	ok, _ := path.Match(r.glob, name)
-	return ok && !strings.HasSuffix(name, ".error.txt")
+	return ok && !notExport(name)
 }
+
+// notExport says whether a name that fits the pattern is erpsync's own,
+// never an export: an .error.txt, or the temporary file a Put writes
+// before it is renamed into place (putTemp).
+func notExport(name string) bool {
+	base := path.Base(filepath.ToSlash(name))
+	return strings.HasSuffix(base, ".error.txt") ||
+		strings.HasPrefix(base, putTempPrefix) && strings.HasSuffix(base, putTempSuffix)
+}
+
+// The temporary name of a Put, beside its place: hidden, and no
+// .error.txt or .held.txt, so that the ERP side's own watch for those
+// never opens one half written or left by a failed put.
+const putTempPrefix, putTempSuffix = ".erpsync-", ".tmp"
 
 // Redact returns a pattern or URL with any password removed.
 func Redact(s string) string {
