@@ -73,6 +73,7 @@ type Migration struct {
 	checkGo  chan struct{} // closed: the check may start (letCheck)
 	checkErr error
 	released *os.File // the old checkpoint, renamed over: releaseOld
+	written  fileID   // the new file, whose write-out each batch starts (writeout_linux.go)
 }
 
 // StartCheck starts Check, when set, beside what follows; Checked waits
@@ -213,6 +214,9 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 	mode := map[bool]string{true: "FULL", false: "OFF"}[synced]
 	if err := createPrivate(next); err != nil {
 		return fmt.Errorf("open %s: %w", next, err)
+	}
+	if mode == "OFF" { // synced at each commit otherwise
+		m.written = idOf(next)
 	}
 	nx, err := sql.Open("sqlite3", uri(next, "_txlock=immediate&_synchronous="+mode+"&_busy_timeout="+
 		strconv.FormatInt(InstallWait.Milliseconds(), 10)))
@@ -418,6 +422,9 @@ func (m *Migration) copyAll(ctx context.Context, conn *sql.Conn, mode string) (d
 		if err != nil || stage == stageDone {
 			return stage == stageDone, err
 		}
+		if n > 0 || stage == stageComplete {
+			startWriteOut(ctx, conn, m.written)
+		}
 		if copied += n; m.CopyHook != nil && (n > 0 || stage == stageComplete) {
 			if err := m.CopyHook(copied); err != nil {
 				return false, err
@@ -492,6 +499,7 @@ func (m *Migration) copyNext(ctx context.Context, conn *sql.Conn, c *Copier, mer
 				return 0, 0, s, err
 			}
 			n += merged
+			startWriteOut(ctx, tx, m.written) // what the merge wrote, before the indexes
 		}
 		if err := m.finish(ctx, tx); err != nil {
 			return 0, 0, s, err
