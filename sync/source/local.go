@@ -156,9 +156,10 @@ func (l *local) Move(_ context.Context, from Entry, to string) error {
 	return nil
 }
 
-// Put writes a rejected export's .error.txt whole or not at all: into a
-// file of its own beside it, synced and renamed into place, so that an
-// operator or a monitor reading it never sees it empty or cut. The
+// Put writes a rejected export's .error.txt (a held one's .held.txt)
+// whole or not at all: into a file of its own beside it, synced and
+// renamed into place, so that an operator or a monitor reading it never
+// sees it empty or cut. The
 // temporary name is short (an export's name may be near the system's
 // bound), and no listing takes it for an export (notExport).
 func (l *local) Put(_ context.Context, name string, data []byte) error {

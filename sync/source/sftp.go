@@ -247,7 +247,7 @@ func (s *sftpStore) drop() {
 }
 
 // do runs op on the client; a cancelled ctx closes the connection so that
-// op returns, and any failure drops it.
+// op returns (and drops it; other failures keep it).
 func (s *sftpStore) do(ctx context.Context, op func(*sftp.Client) error) error {
 	c, err := s.conn(ctx)
 	if err != nil {
@@ -390,13 +390,15 @@ func (s *sftpStore) Move(ctx context.Context, e Entry, to string) error {
 // temporary file beside it, closed, then renamed into place, so that the
 // ERP side never finds it empty or cut and a failed write leaves nothing
 // under its name. The temporary name, .erpsync-<random>.tmp, is never
-// listed as an export (notExport). The whole put is one transfer, bounded by
+// listed as an export (notExport); it is synced where the server offers
+// fsync@openssh.com. The whole put is one transfer, bounded by
 // source.stall_timeout; after a failure the temporary file is removed
-// within that bound, on a new connection if the old one is gone.
+// while that bound leaves time, on a new connection if the old one is
+// gone (else the error names it).
 func (s *sftpStore) Put(ctx context.Context, name string, data []byte) error {
 	pctx, cancel := context.WithTimeoutCause(ctx, s.stall, errStalled)
 	defer cancel()
-	tmp := path.Join(path.Dir(name), putTempPrefix+rand.Text()[:16]+putTempSuffix)
+	tmp := putTemp(name)
 	err := s.do(pctx, func(c *sftp.Client) error {
 		if err := writeNew(c, tmp, data); err != nil {
 			return err
@@ -429,6 +431,15 @@ func writeNew(c *sftp.Client, name string, data []byte) error {
 		f.Close()
 		return fmt.Errorf("write %s: %w", path.Base(name), err)
 	}
+	// On the server's disk before its rename, where the server can say
+	// so (fsync@openssh.com): a crash there then never leaves the name
+	// with nothing in it.
+	if v, ok := c.HasExtension("fsync@openssh.com"); ok && v == "1" {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return fmt.Errorf("sync %s: %w", path.Base(name), err)
+		}
+	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", path.Base(name), err)
 	}
@@ -438,9 +449,11 @@ func writeNew(c *sftp.Client, name string, data []byte) error {
 // renameOver moves tmp onto name. With posix-rename@openssh.com (OpenSSH
 // and most servers offer it) a file already there is replaced in one
 // step. Without it, a plain rename, which servers refuse onto a name that
-// exists (OpenSSH's does): the newer text is the one that speaks of the
-// file now beside it, so a regular file there is removed and the rename
-// tried again. A reader may then find none for a moment, never a part.
+// exists (OpenSSH's says SSH_FX_FAILURE): the newer text is the one that
+// speaks of the file now beside it, so the regular file there is renamed
+// aside (a name no listing takes), the new one renamed in, and the old
+// one removed; if the new one cannot go in, the old one is put back. A
+// reader may find none for a moment, never a part.
 func renameOver(c *sftp.Client, tmp, name string) error {
 	if _, ok := c.HasExtension("posix-rename@openssh.com"); ok {
 		if err := c.PosixRename(tmp, name); err != nil {
@@ -452,16 +465,30 @@ func renameOver(c *sftp.Client, tmp, name string) error {
 	if err == nil {
 		return nil
 	}
+	var se *sftp.StatusError
+	if !errors.As(err, &se) || se.FxCode() != sftp.ErrSSHFxFailure {
+		return fmt.Errorf("rename %s to %s: %w", path.Base(tmp), name, err)
+	}
 	if fi, serr := c.Lstat(name); serr != nil || !fi.Mode().IsRegular() {
 		return fmt.Errorf("rename %s to %s: %w", path.Base(tmp), name, err)
 	}
-	if err := c.Remove(name); err != nil {
-		return fmt.Errorf("rename %s to %s: the file there cannot be removed: %w", path.Base(tmp), name, err)
+	aside := putTemp(name)
+	if err := c.Rename(name, aside); err != nil {
+		return fmt.Errorf("rename %s to %s: the file there cannot be moved aside: %w", path.Base(tmp), name, err)
 	}
 	if err := c.Rename(tmp, name); err != nil {
-		return fmt.Errorf("rename %s to %s (the old one removed): %w", path.Base(tmp), name, err)
+		if rerr := c.Rename(aside, name); rerr != nil {
+			return fmt.Errorf("rename %s to %s: %w; the older one is left as %s: %w", path.Base(tmp), name, err, path.Base(aside), rerr)
+		}
+		return fmt.Errorf("rename %s to %s (the older one kept): %w", path.Base(tmp), name, err)
 	}
+	_ = c.Remove(aside) // left, no listing takes it
 	return nil
+}
+
+// putTemp is a new temporary name beside name (notExport).
+func putTemp(name string) string {
+	return path.Join(path.Dir(name), putTempPrefix+rand.Text()[:16]+putTempSuffix)
 }
 
 // discard removes a failed put's temporary file, best effort and within

@@ -73,7 +73,9 @@ type Store interface {
 	// still the one listed as from (its size and time, or its ETag);
 	// otherwise it leaves it and returns an error wrapping ErrChanged.
 	Move(ctx context.Context, from Entry, to string) error
-	// Put writes a small file (a rejected export's .error.txt).
+	// Put writes a small file (a rejected export's .error.txt, a held
+	// one's .held.txt) whole or not at all: no reader finds it empty or
+	// cut under its name.
 	Put(ctx context.Context, name string, data []byte) error
 	// Join joins a folder and a name the store's way.
 	Join(dir, name string) string

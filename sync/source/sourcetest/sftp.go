@@ -48,6 +48,7 @@ type SFTPServer struct {
 	writeFault    atomic.Int32 // how it fails: a WriteFault
 	writeFaults   atomic.Int32 // connections still to fail so
 	noPosixRename atomic.Bool  // see WithoutPosixRename
+	fsync         atomic.Int32 // see WithFsync: 0 not offered, 1 answered OK, 2 answered failure
 	observer      atomic.Pointer[func(op string)]
 }
 

@@ -43,6 +43,18 @@ func (s *SFTPServer) WithoutPosixRename() { s.noPosixRename.Store(true) }
 // PosixRename is the extension's name, as Observe gives its requests.
 const PosixRename = "posix-rename@openssh.com"
 
+// Fsync is the name of OpenSSH's extension that syncs an open file on
+// the server's disk, as Observe gives its requests.
+const Fsync = "fsync@openssh.com"
+
+// WithFsync makes the server offer Fsync, as OpenSSH's does (pkg/sftp's
+// own server does not): its requests are answered OK, or, when fails,
+// SSH_FX_FAILURE (a disk that cannot write). Call it before the first
+// connection: one made before was not offered it.
+func (s *SFTPServer) WithFsync(fails bool) {
+	s.fsync.Store(map[bool]int32{false: 1, true: 2}[fails])
+}
+
 // Observe calls fn with the name of each request a client sends ("open",
 // "write", "close", "rename", "remove", PosixRename …), on any connection,
 // before the server handles it; nil stops. A pkg/sftp client waits for
@@ -64,6 +76,7 @@ const (
 	fxpStatus   = 101
 	fxpExtended = 200
 
+	fxOK            = 0
 	fxFailure       = 4
 	fxOpUnsupported = 8
 )
@@ -142,6 +155,12 @@ func (p *packets) request(pkt []byte) (bool, error) {
 	case op == PosixRename && p.s.noPosixRename.Load():
 		id, _, _ := u32(body)
 		return false, p.status(id, fxOpUnsupported, "unsupported request")
+	case op == Fsync && p.s.fsync.Load() == 1:
+		id, _, _ := u32(body)
+		return false, p.status(id, fxOK, "")
+	case op == Fsync && p.s.fsync.Load() == 2:
+		id, _, _ := u32(body)
+		return false, p.status(id, fxFailure, "sourcetest: fsync failed (a disk that cannot write)")
 	}
 	return true, nil
 }
@@ -226,6 +245,9 @@ func (p *packets) Write(b []byte) (int, error) {
 		if !p.sent && pkt[4] == fxpVersion && p.s.noPosixRename.Load() {
 			pkt = withoutExtension(pkt, PosixRename)
 		}
+		if !p.sent && pkt[4] == fxpVersion && p.s.fsync.Load() != 0 {
+			pkt = withExtension(pkt, Fsync, "1")
+		}
 		p.sent = true
 		if _, err := p.rw.Write(pkt); err != nil {
 			return 0, err
@@ -250,6 +272,14 @@ func withoutExtension(pkt []byte, name string) []byte {
 		}
 		rest = r
 	}
+	binary.BigEndian.PutUint32(out, uint32(len(out)-4))
+	return out
+}
+
+// withExtension returns a VERSION packet that offers the extension name
+// too, with data.
+func withExtension(pkt []byte, name, data string) []byte {
+	out := appendStr(appendStr(append([]byte(nil), pkt...), []byte(name)), []byte(data))
 	binary.BigEndian.PutUint32(out, uint32(len(out)-4))
 	return out
 }
