@@ -215,7 +215,8 @@ func (m *Migration) run(ctx context.Context, rw *sql.DB) error {
 	if err := createPrivate(next); err != nil {
 		return fmt.Errorf("open %s: %w", next, err)
 	}
-	if mode == "OFF" { // synced at each commit otherwise
+	m.written = fileID{} // synced at each commit (FULL): no write-out
+	if mode == "OFF" {
 		m.written = idOf(next)
 	}
 	nx, err := sql.Open("sqlite3", uri(next, "_txlock=immediate&_synchronous="+mode+"&_busy_timeout="+

@@ -26,6 +26,7 @@ package compact
 
 /*
 #define _GNU_SOURCE
+#define _FILE_OFFSET_BITS 64 // st_ino whole on 32-bit systems too
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
@@ -77,8 +78,13 @@ static void erp_writeout(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 	sqlite3_result_int(ctx, ok);
 }
 
+// erp_register_writeout registers erpsync_writeout008 on a new
+// connection. Its failure is not the connection's (an automatic
+// extension's error fails the open): without it, startWriteOut starts
+// nothing, and the install's sync writes the file out.
 static int erp_register_writeout(sqlite3 *db, const char **err, const sqlite3_api_routines *api) {
-	return sqlite3_create_function_v2(db, "erpsync_writeout008", 2, ERP_UTF8 | ERP_DIRECTONLY, 0, erp_writeout, 0, 0, 0);
+	sqlite3_create_function_v2(db, "erpsync_writeout008", 2, ERP_UTF8 | ERP_DIRECTONLY, 0, erp_writeout, 0, 0, 0);
+	return 0;
 }
 
 static int erp_install_writeout(void) {
