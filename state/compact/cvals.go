@@ -295,7 +295,7 @@ static void erp_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 	sqlite3_result_value(ctx, argv[0]);
 }
 
-static int erp_register(sqlite3 *db, const char **err, const sqlite3_api_routines *api) {
+static int erp_register_all(sqlite3 *db) {
 	erp_fields *f = sqlite3_malloc64(sizeof(erp_fields));
 	if (f == 0) return 7; // SQLITE_NOMEM
 	memset(f, 0, sizeof(*f));
@@ -308,6 +308,16 @@ static int erp_register(sqlite3 *db, const char **err, const sqlite3_api_routine
 	rc = sqlite3_create_function_v2(db, "erpsync_field008", 2, ERP_UTF8 | ERP_DIRECTONLY, f, erp_field, 0, 0, 0);
 	if (rc != 0) return rc;
 	return sqlite3_create_function_v2(db, "erpsync_hash008c", 1, ERP_UTF8 | ERP_DETERMINISTIC, 0, erp_hash, 0, 0, 0);
+}
+
+// erp_register registers the copy's functions on a new connection. Its
+// failure (out of memory) is not the connection's: an automatic
+// extension's error would fail every open of the process, the
+// checkpoint's too; a connection without them fails migration 008's
+// copy alone ("no such function").
+static int erp_register(sqlite3 *db, const char **err, const sqlite3_api_routines *api) {
+	erp_register_all(db);
+	return 0;
 }
 
 static int erp_install(void) {
