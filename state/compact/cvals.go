@@ -21,40 +21,11 @@ package compact
 #include <stdint.h>
 #include <string.h>
 
-typedef struct sqlite3 sqlite3;
-typedef struct sqlite3_context sqlite3_context;
-typedef struct sqlite3_value sqlite3_value;
-typedef struct sqlite3_api_routines sqlite3_api_routines;
+#include "erpsqlite.h"
 
-extern int sqlite3_auto_extension(void (*)(void));
-extern int sqlite3_create_function_v2(sqlite3 *, const char *, int, int, void *,
-	void (*)(sqlite3_context *, int, sqlite3_value **),
-	void (*)(sqlite3_context *, int, sqlite3_value **),
-	void (*)(sqlite3_context *), void (*)(void *));
-extern void *sqlite3_user_data(sqlite3_context *);
-extern const void *sqlite3_value_blob(sqlite3_value *);
-extern const unsigned char *sqlite3_value_text(sqlite3_value *);
-extern int sqlite3_value_bytes(sqlite3_value *);
-extern int sqlite3_value_type(sqlite3_value *);
-extern int64_t sqlite3_value_int64(sqlite3_value *);
-extern void sqlite3_result_blob(sqlite3_context *, const void *, int, void (*)(void *));
-extern void sqlite3_result_null(sqlite3_context *);
-extern void sqlite3_result_value(sqlite3_context *, sqlite3_value *);
-extern void sqlite3_result_int(sqlite3_context *, int);
-extern void sqlite3_result_error_nomem(sqlite3_context *);
-extern void *sqlite3_malloc64(uint64_t);
-extern void *sqlite3_realloc64(void *, uint64_t);
-extern void sqlite3_free(void *);
-
-#define ERP_UTF8 1
 #define ERP_NULL 5
 #define ERP_TEXT 3
 #define ERP_DETERMINISTIC 0x000000800
-// ERP_DIRECTONLY (SQLITE_DIRECTONLY): callable from top-level SQL only,
-// not from a view, trigger or schema's expression (the checkpoint's are
-// untrusted, and copied into the new file), for the functions that keep
-// the connection's state; ours call them from top-level SQL only.
-#define ERP_DIRECTONLY 0x000080000
 #define ERP_TRANSIENT ((void (*)(void *))-1)
 // ERP_CAP bounds the values the C function encodes (bigger ones are
 // Go's), and the buffer it keeps between calls.

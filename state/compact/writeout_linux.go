@@ -28,27 +28,11 @@ package compact
 #define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64 // st_ino whole on 32-bit systems too
 #include <fcntl.h>
-#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 
-typedef struct sqlite3 sqlite3;
-typedef struct sqlite3_context sqlite3_context;
-typedef struct sqlite3_value sqlite3_value;
-typedef struct sqlite3_api_routines sqlite3_api_routines;
+#include "erpsqlite.h"
 
-extern int sqlite3_auto_extension(void (*)(void));
-extern int sqlite3_create_function_v2(sqlite3 *, const char *, int, int, void *,
-	void (*)(sqlite3_context *, int, sqlite3_value **),
-	void (*)(sqlite3_context *, int, sqlite3_value **),
-	void (*)(sqlite3_context *), void (*)(void *));
-extern sqlite3 *sqlite3_context_db_handle(sqlite3_context *);
-extern int sqlite3_file_control(sqlite3 *, const char *, int, void *);
-extern int64_t sqlite3_value_int64(sqlite3_value *);
-extern void sqlite3_result_int(sqlite3_context *, int);
-
-#define ERP_UTF8 1
-#define ERP_DIRECTONLY 0x000080000
 #define ERP_FCNTL_FILE_POINTER 7
 #define ERP_FCNTL_VFS_POINTER 27
 
