@@ -396,8 +396,12 @@ func killedResumes(t *testing.T, kind string) {
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	gate.drained(t)
-	gate.release()
+	// Counted before the gate opens: a request the killed process sent
+	// just before its end may reach the handler only now, its closed
+	// connection not yet seen, and go through once the gate is open (seen
+	// once under load: 61). It changes nothing the rerun is checked for.
 	first := simStats(t, base)[crm.OpUpsert]
+	gate.release()
 	if first != 60 { // held upserts of the killed run never reach crmsim
 		t.Fatalf("%d upserts before the kill: the gate let 60 through", first)
 	}
