@@ -74,7 +74,7 @@ type batchWriter struct {
 	// success clears only those (most outcomes have none to clear).
 	failing map[string]bool
 	fields  *compact.Tx // encodes values, adding new field names
-	buf     []byte      // scratch: a record's values encoded
+	hash    []byte      // scratch: a record's hash as stored
 }
 
 func (bw *batchWriter) exec(query string, args ...any) error {
@@ -113,21 +113,19 @@ func (bw *batchWriter) write(o state.Outcome) error {
 	return err
 }
 
-// saveRecord writes the record of a successful upsert.
+// saveRecord writes the record of a successful upsert: its values and
+// the CRM's beside them encoded in one pass (compact.Tx.Record), its
+// hash into the writer's scratch.
 func (bw *batchWriter) saveRecord(o state.Outcome) error {
-	vals, err := bw.fields.Values(o.Values)
+	vals, crmVals, err := bw.fields.Record(o.Values, o.CRMValues)
 	if err != nil {
 		return err
 	}
-	if bw.buf == nil {
-		bw.buf = make([]byte, 0, 512) // never nil: nil is NULL
+	var hash any = o.Hash
+	if h, ok := compact.AppendHash(bw.hash[:0], o.Hash); ok {
+		bw.hash, hash = h, h
 	}
-	bw.buf = append(bw.buf[:0], vals...)
-	crmVals, err := bw.fields.Diff(o.Values, o.CRMValues)
-	if err != nil {
-		return err
-	}
-	return bw.exec(sqlSaveRecord, o.Reference, compact.Hash(o.Hash), bw.buf, o.CRMID, millis(o.CRMLastUpdated), crmVals, bw.now, int64(o.RowSum))
+	return bw.exec(sqlSaveRecord, o.Reference, hash, vals, o.CRMID, millis(o.CRMLastUpdated), crmVals, bw.now, int64(o.RowSum))
 }
 
 // failingChunk bounds the references asked about in one query.
