@@ -401,8 +401,9 @@ func (a *applier) upsert(ctx context.Context, act *plan.Action, out *state.Outco
 
 // readBack returns the CRM's canonical values of c's fields as its answer
 // got holds them (refresh.CRMValues: a field the answer does not hold is
-// left out), and the values sent that it holds in other text: only those
-// can differ (Differences); nil when none. When the CRM holds every value
+// left out), and the values sent that it holds in other text and not as
+// their equal (refresh.EqualValue: an empty onHold held as false is): only
+// those can differ (Differences); nil when none. When the CRM holds every value
 // as the very text sent (most upserts), its values are values itself (c's
 // Fields; the outcome only reads them): no map is made, and none compared
 // (some 5% of an import's CPU).
@@ -435,6 +436,9 @@ func readBack(got *crm.Customer, c *customer.Customer, values map[string]string,
 			continue
 		}
 		crmValues[f] = held
+		if refresh.EqualValue(f, v, held) {
+			continue // Differences would pass it: cleared, held as cleared
+		}
 		if other == nil {
 			other = map[string]string{}
 		}
@@ -476,7 +480,7 @@ type unstored interface{ answersUnstored() }
 // cannot read back (a dueDateConfigType name or a country it does not
 // know) cannot be compared and is left out: drift handles it (driftChanges).
 func (a *applier) storedDiffs(sent, stored map[string]string) []plan.Change {
-	if _, ok := a.api.(unstored); ok {
+	if _, ok := a.api.(unstored); ok || len(sent) == 0 {
 		return nil
 	}
 	diffs := refresh.Differences(sent, stored)

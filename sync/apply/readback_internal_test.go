@@ -65,3 +65,32 @@ func TestReadBack_AsCRMValuesAndDifferences(t *testing.T) {
 		})
 	}
 }
+
+// Guarantee: a value sent empty that the CRM holds as cleared (an empty
+// onHold held as false: most rows of an export) is in the CRM's values
+// as held, and not among the values to compare, which Differences would
+// pass anyway: no map is made for it.
+func TestReadBack_ClearedHeldAsClearedNotCompared(t *testing.T) {
+	t.Parallel()
+	sim := simtest.Serve(t, simtest.Setup{})
+	client, err := crm.NewClient(crm.Config{BaseURL: sim.URL, Concurrency: 1, Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	c := plantest.Cust(2, "RB-cleared", "email=", "onHold=", "creditLimit=").Customer
+	got, err := client.Upsert(context.Background(), c.Reference, crm.UpsertForm(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crmValues, other := readBack(got, c, c.Fields(), mapping.CountryCode, &fieldAnswers{})
+	if want := refresh.CRMValues(got, c.FieldNames(), mapping.CountryCode); !maps.Equal(crmValues, want) {
+		t.Errorf("CRM values %v, want %v", crmValues, want)
+	}
+	if crmValues["onHold"] != "false" {
+		t.Errorf("onHold held as %q, want false", crmValues["onHold"])
+	}
+	if other != nil {
+		t.Errorf("values to compare %v, want none: each is held as cleared", other)
+	}
+}
