@@ -312,6 +312,9 @@ func (m *Mapping) read(ctx context.Context, path string, lazy bool, keep func(in
 		lay.lazy = &lazyRead{m: m, sheet: r.Sheet}
 	}
 	lay.keep = keep
+	if keep != nil {
+		r.SkipLines(keep) // the lines not kept are not mapped: not cut either
+	}
 	return m.mapRows(ctx, r, lay, st, fn)
 }
 

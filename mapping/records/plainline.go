@@ -59,9 +59,11 @@ func newPlainLines(buf *bufio.Reader, c *csv.Reader) *plainLines {
 // next reads the next record when it is a plain line, after the empty
 // lines before it (encoding/csv skips them): its cells are appended to
 // slab (growSlab's, of perSlab records), and line is the stream's line
-// it is on (1 for the first). ok false leaves the record, and the empty
-// lines before it, to encoding/csv.
-func (p *plainLines) next(slab []string, perSlab int) (_ []string, fields []string, line int, ok bool) {
+// it is on (1 for the first). A line that keep (when not nil) refuses,
+// its line plus offset, comes with no cells: neither copied nor cut. ok
+// false leaves the record, and the empty lines before it, to
+// encoding/csv.
+func (p *plainLines) next(slab []string, perSlab int, keep func(line int) bool, offset int) (_ []string, fields []string, line int, ok bool) {
 	if p.delim == 0 {
 		return slab, nil, 0, false
 	}
@@ -81,6 +83,9 @@ func (p *plainLines) next(slab []string, perSlab int) (_ []string, fields []stri
 		p.lines++
 		if len(content) == 0 {
 			continue // an empty line: skipped
+		}
+		if keep != nil && !keep(p.lines+offset) {
+			return slab, nil, p.lines, true
 		}
 		slab = growSlab(slab, bytes.Count(content, []byte{p.delim})+1, perSlab)
 		start := len(slab)

@@ -312,7 +312,7 @@ func readSet(text string, set func(*csv.Reader), plain bool) []string {
 	}
 	var out []string
 	for range 100 {
-		if _, fields, line, ok := p.next(nil, 0); ok {
+		if _, fields, line, ok := p.next(nil, 0, nil, 0); ok {
 			out = append(out, fmt.Sprintf("%d %q", line, fields))
 			continue
 		}

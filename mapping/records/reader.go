@@ -68,8 +68,9 @@ type Reader struct {
 	csv    *csv.Reader
 	dec    gocsv.SimpleDecoder
 	check  *textCheck
-	plain  *plainLines // the plain lines, read before encoding/csv sees them
-	offset int         // lines skipped before the current csv.Reader started
+	plain  *plainLines         // the plain lines, read before encoding/csv sees them
+	offset int                 // lines skipped before the current csv.Reader started
+	keep   func(line int) bool // nil, or the lines whose plain lines are cut (SkipLines)
 	limit  *fieldLimit
 	guard  guardMode // how the raw bytes are checked
 }
@@ -187,7 +188,7 @@ func (r *Reader) NextInto(slab []string, perSlab int) (Record, []string, error) 
 		rec, err := r.rows()
 		return rec, slab, err
 	}
-	if slab, fields, line, ok := r.plain.next(slab, perSlab); ok {
+	if slab, fields, line, ok := r.plain.next(slab, perSlab, r.keep, r.offset); ok {
 		return Record{Line: line + r.offset, Fields: fields, Clean: !r.check.dirty}, slab, nil
 	}
 	fields, err := r.dec.GetCSVRow()
@@ -216,6 +217,13 @@ func (r *Reader) NextInto(slab []string, perSlab int) (Record, []string, error) 
 	slab = append(slab, fields...)
 	return Record{Line: line, Fields: slab[at:len(slab):len(slab)], Clean: !r.check.dirty}, slab, nil
 }
+
+// SkipLines makes the reader give each plain line (plainline.go) whose
+// line keep refuses as a record of its line alone, without cells: its
+// text neither copied nor cut (an import's wave reads the export again
+// for its own rows, mapping's ReadLines). Records that encoding/csv
+// reads come whole, as ever.
+func (r *Reader) SkipLines(keep func(line int) bool) { r.keep = keep }
 
 // growSlab returns slab, or a new one when it has no room for need more
 // cells: of need (Next: the record's own), else of perSlab records.

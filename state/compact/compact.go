@@ -25,6 +25,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"reflect"
 	"unicode/utf8"
 )
 
@@ -85,6 +86,89 @@ func AppendDiff(b []byte, vals, crm map[string]string, ids IDs) ([]byte, error) 
 		b = appendEntry(b, id, cv, true)
 	}
 	return b, nil
+}
+
+// AppendRecord appends the stored forms of a record: the values pushed
+// vals to vb (AppendValues) and the CRM's values crm beside them to db
+// (AppendDiff), the same bytes as those two give, in one pass over vals
+// (each name's id asked once). When crm is vals itself (an upsert whose
+// answer holds every value as sent shares the map: sync/apply's
+// readBack), the diff is empty without a comparison.
+func AppendRecord(vb, db []byte, vals, crm map[string]string, ids IDs) ([]byte, []byte, error) {
+	noDiff := len(vals) > 0 && sameMap(vals, crm)
+	if len(crm) == 0 && len(vals) > 0 {
+		db, noDiff = append(db, noCRM), true
+	}
+	met := 0 // the CRM's fields met among vals
+	for k, v := range vals {
+		id, err := ids(k)
+		if err != nil {
+			return nil, nil, err
+		}
+		vb = appendEntry(vb, id, v, false)
+		if noDiff {
+			continue
+		}
+		cv, ok := crm[k]
+		switch {
+		case !ok:
+			db = binary.AppendUvarint(binary.AppendUvarint(db, id), 0)
+		case cv == v || Text(cv) == Text(v):
+			met++
+		default:
+			met++
+			db = appendEntry(db, id, cv, true)
+		}
+	}
+	if noDiff || met == len(crm) {
+		return vb, db, nil // every field of the CRM's is one of vals
+	}
+	for k, cv := range crm {
+		if _, ok := vals[k]; ok {
+			continue
+		}
+		id, err := ids(k)
+		if err != nil {
+			return nil, nil, err
+		}
+		db = appendEntry(db, id, cv, true)
+	}
+	return vb, db, nil
+}
+
+// sameMap reports whether a and b are one map (not merely equal ones).
+func sameMap(a, b map[string]string) bool {
+	return b != nil && reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+// AppendHash appends the stored form of a hash to b (Hash) and says
+// whether it is the 32 bytes of a sha256; when it is not, b is returned
+// as it was and the hash is stored as its text.
+func AppendHash(b []byte, h string) ([]byte, bool) {
+	if len(h) != 64 {
+		return b, false
+	}
+	n := len(b)
+	for i := 0; i < len(h); i += 2 {
+		hi, ok1 := hexDigit(h[i])
+		lo, ok2 := hexDigit(h[i+1])
+		if !ok1 || !ok2 {
+			return b[:n], false
+		}
+		b = append(b, hi<<4|lo)
+	}
+	return b, true
+}
+
+// hexDigit is the value of a lowercase hex digit.
+func hexDigit(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
 }
 
 // noCRM is the whole stored form of no CRM's values beside values pushed.

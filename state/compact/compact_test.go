@@ -122,3 +122,66 @@ func TestNoCRMValues(t *testing.T) {
 		t.Errorf("AppendDiff(nil, nil) = %v, want nothing", b)
 	}
 }
+
+// TestAppendRecord_AsValuesAndDiff: a record's two stored forms in one
+// pass read back as AppendValues' and AppendDiff's do, the CRM's values
+// being the very map pushed, an equal one, none, or another.
+func TestAppendRecord_AsValuesAndDiff(t *testing.T) {
+	t.Parallel()
+	vals := map[string]string{"name": "Alpha", "city": "Paris", "zip": "75001", "bad": "x\xffy", "onHold": ""}
+	for _, tc := range []struct {
+		name string
+		vals map[string]string
+		crm  map[string]string
+	}{
+		{"the very map", vals, vals},
+		{"an equal map", vals, maps.Clone(vals)},
+		{"none", vals, nil},
+		{"empty", vals, map[string]string{}},
+		{"nothing pushed", nil, map[string]string{"name": "Beta"}},
+		{"differing, absent and more", vals, map[string]string{"name": "Beta", "city": "Paris", "bad": "x\uFFFDy", "onHold": "false", "extra": "e"}},
+		{"only some held", vals, map[string]string{"zip": "75001"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := ids()
+			wantV, _ := AppendValues(nil, tc.vals, id)
+			wantD, _ := AppendDiff(nil, tc.vals, tc.crm, id)
+			gotV, gotD, err := AppendRecord([]byte("v"), []byte("d"), tc.vals, tc.crm, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gotV[0] != 'v' || gotD[0] != 'd' {
+				t.Fatalf("not appended: %q, %q", gotV, gotD)
+			}
+			names := []string{"name", "city", "zip", "bad", "onHold", "extra"}
+			v, w := read(t, id, names, gotV[1:], false, nil), read(t, id, names, wantV, false, nil)
+			if !maps.Equal(v, w) || len(gotV[1:]) != len(wantV) {
+				t.Errorf("values %q, want %q", v, w)
+			}
+			if string(wantD) == string([]byte{noCRM}) {
+				if string(gotD[1:]) != string(wantD) {
+					t.Errorf("CRM values %q, want %q", gotD[1:], wantD)
+				}
+				return
+			}
+			if c, w := read(t, id, names, gotD[1:], true, v), read(t, id, names, wantD, true, w); !maps.Equal(c, w) || len(gotD[1:]) != len(wantD) {
+				t.Errorf("CRM values %q (%d bytes), want %q (%d bytes)", c, len(gotD)-1, w, len(wantD))
+			}
+		})
+	}
+}
+
+// TestAppendHash: a hash appended is Hash's stored form: the 32 bytes of
+// a lowercase hex sha256, else nothing appended (the text is stored).
+func TestAppendHash(t *testing.T) {
+	for _, h := range []string{strings.Repeat("0123456789abcdef", 4), strings.Repeat("A", 64), "h1", "", strings.Repeat("f", 63) + "g"} {
+		got, ok := AppendHash([]byte("x"), h)
+		want, isBytes := Hash(h).([]byte)
+		if ok != isBytes || ok && string(got[1:]) != string(want) || !ok && string(got) != "x" {
+			t.Errorf("AppendHash(%q) = %x, %v; Hash gives %v", h, got, ok, Hash(h))
+		}
+	}
+	if n := testing.AllocsPerRun(10, func() { AppendHash(make([]byte, 0, 64), strings.Repeat("ab", 32)) }); n > 1 {
+		t.Errorf("AppendHash allocates %v times, want the buffer's one at most", n)
+	}
+}

@@ -82,6 +82,7 @@ type Tx struct {
 	added map[string]uint64
 	seen  map[string]uint64 // the ids this Tx looked up, without the lock
 	buf   []byte            // scratch of the last encoding
+	dbuf  []byte            // scratch of the last record's CRM values (Record)
 }
 
 // Begin returns the encoder of a write transaction.
@@ -154,6 +155,21 @@ func (t *Tx) Diff(vals, crm map[string]string) ([]byte, error) {
 	b, err := AppendDiff(t.scratch(), vals, crm, t.ID)
 	t.buf = b
 	return b, err
+}
+
+// Record returns the stored forms of a record's values pushed and of the
+// CRM's values crm beside them (AppendRecord), never nil (nil is NULL),
+// valid until the next call.
+func (t *Tx) Record(vals, crm map[string]string) ([]byte, []byte, error) {
+	if t.dbuf == nil {
+		t.dbuf = make([]byte, 0, 128)
+	}
+	v, d, err := AppendRecord(t.scratch(), t.dbuf[:0], vals, crm, t.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	t.buf, t.dbuf = v, d
+	return v, d, nil
 }
 
 // Decode reads stored values pushed (vals) and, when crm is not nil, the

@@ -46,7 +46,8 @@ func (db *DB) writeOutcomes(ctx context.Context, stmts *prepared.Set, batch []st
 	stmts.Ready(ctx) // outside the transaction, which holds the pool's one connection
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		ft = db.fields.Begin(ctx, tx)
-		bw := &batchWriter{ctx: ctx, tx: stmts.Begin(tx), now: db.Now().Unix(), fields: ft}
+		now := db.Now().Unix()
+		bw := &batchWriter{ctx: ctx, tx: stmts.Begin(tx), now: now, nowArg: now, fields: ft}
 		var err error
 		if bw.failing, err = failingAmong(ctx, tx, batch); err != nil {
 			return fmt.Errorf("read failures: %w", err)
@@ -67,14 +68,15 @@ func (db *DB) writeOutcomes(ctx context.Context, stmts *prepared.Set, batch []st
 
 // batchWriter writes the outcomes of one batch transaction.
 type batchWriter struct {
-	ctx context.Context
-	tx  *prepared.Tx // the writer's statements, in the transaction
-	now int64
+	ctx    context.Context
+	tx     *prepared.Tx // the writer's statements, in the transaction
+	now    int64
+	nowArg any // now, boxed once a batch
 	// failing are the references of the batch with a stored failure: a
 	// success clears only those (most outcomes have none to clear).
 	failing map[string]bool
 	fields  *compact.Tx // encodes values, adding new field names
-	buf     []byte      // scratch: a record's values encoded
+	hash    []byte      // scratch: a record's hash as stored
 }
 
 func (bw *batchWriter) exec(query string, args ...any) error {
@@ -113,21 +115,21 @@ func (bw *batchWriter) write(o state.Outcome) error {
 	return err
 }
 
-// saveRecord writes the record of a successful upsert.
+// saveRecord writes the record of a successful upsert: its values and
+// the CRM's beside them encoded in one pass (compact.Tx.Record), its
+// hash into the writer's scratch.
 func (bw *batchWriter) saveRecord(o state.Outcome) error {
-	vals, err := bw.fields.Values(o.Values)
+	vals, crmVals, err := bw.fields.Record(o.Values, o.CRMValues)
 	if err != nil {
 		return err
 	}
-	if bw.buf == nil {
-		bw.buf = make([]byte, 0, 512) // never nil: nil is NULL
+	var hash any // boxed once: the stored bytes, else the text
+	if h, ok := compact.AppendHash(bw.hash[:0], o.Hash); ok {
+		bw.hash, hash = h, h
+	} else {
+		hash = o.Hash
 	}
-	bw.buf = append(bw.buf[:0], vals...)
-	crmVals, err := bw.fields.Diff(o.Values, o.CRMValues)
-	if err != nil {
-		return err
-	}
-	return bw.exec(sqlSaveRecord, o.Reference, compact.Hash(o.Hash), bw.buf, o.CRMID, millis(o.CRMLastUpdated), crmVals, bw.now, int64(o.RowSum))
+	return bw.exec(sqlSaveRecord, o.Reference, hash, vals, o.CRMID, millis(o.CRMLastUpdated), crmVals, bw.nowArg, int64(o.RowSum))
 }
 
 // failingChunk bounds the references asked about in one query.

@@ -26,6 +26,7 @@ func TestReadBack_AsCRMValuesAndDifferences(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(client.Close)
+	known := &fieldAnswers{} // shared by the cases: each has other fields
 	for _, tc := range []struct {
 		name   string
 		fields []string
@@ -43,7 +44,10 @@ func TestReadBack_AsCRMValuesAndDifferences(t *testing.T) {
 				t.Fatal(err)
 			}
 			values := c.Fields()
-			crmValues, other := readBack(got, c, values, mapping.CountryCode)
+			crmValues, other := readBack(got, c, values, mapping.CountryCode, known)
+			if again, _ := readBack(got, c, c.Fields(), mapping.CountryCode, known); !maps.Equal(again, crmValues) {
+				t.Errorf("read back again by the answers kept: %v, want %v", again, crmValues)
+			}
 			want := refresh.CRMValues(got, c.FieldNames(), mapping.CountryCode)
 			if !maps.Equal(crmValues, want) {
 				t.Errorf("CRM values %v, want %v", crmValues, want)
@@ -59,5 +63,34 @@ func TestReadBack_AsCRMValuesAndDifferences(t *testing.T) {
 				t.Errorf("the values sent were changed: %v", values)
 			}
 		})
+	}
+}
+
+// Guarantee: a value sent empty that the CRM holds as cleared (an empty
+// onHold held as false: most rows of an export) is in the CRM's values
+// as held, and not among the values to compare, which Differences would
+// pass anyway: no map is made for it.
+func TestReadBack_ClearedHeldAsClearedNotCompared(t *testing.T) {
+	t.Parallel()
+	sim := simtest.Serve(t, simtest.Setup{})
+	client, err := crm.NewClient(crm.Config{BaseURL: sim.URL, Concurrency: 1, Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	c := plantest.Cust(2, "RB-cleared", "email=", "onHold=", "creditLimit=").Customer
+	got, err := client.Upsert(context.Background(), c.Reference, crm.UpsertForm(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crmValues, other := readBack(got, c, c.Fields(), mapping.CountryCode, &fieldAnswers{})
+	if want := refresh.CRMValues(got, c.FieldNames(), mapping.CountryCode); !maps.Equal(crmValues, want) {
+		t.Errorf("CRM values %v, want %v", crmValues, want)
+	}
+	if crmValues["onHold"] != "false" {
+		t.Errorf("onHold held as %q, want false", crmValues["onHold"])
+	}
+	if other != nil {
+		t.Errorf("values to compare %v, want none: each is held as cleared", other)
 	}
 }
