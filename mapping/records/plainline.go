@@ -7,11 +7,13 @@ package records
 // position for each cell); here a line is found with one search of the
 // buffered text, checked for a quote with another, made one string, and
 // cut into cells sliced from it, which go straight into the caller's
-// slab. A line that holds a quote, a line longer than what is buffered,
+// slab; a line the reader's keep refuses (SkipLines) is not even made a
+// string. A line that holds a quote, a line longer than what is buffered,
 // the last line of a file without its line end, and any read error are
 // left to encoding/csv, which reads on from the same buffer: the records,
-// their lines and errors are those encoding/csv alone gives
-// (FuzzReader_PlainLines holds the two to each other).
+// their lines and errors are those encoding/csv alone gives, but for the
+// cells of the plain lines refused (FuzzReader_PlainLines holds the two
+// to each other, FuzzReader_SkipLines the lines skipped to those kept).
 
 import (
 	"bufio"

@@ -219,10 +219,13 @@ func (r *Reader) NextInto(slab []string, perSlab int) (Record, []string, error) 
 }
 
 // SkipLines makes the reader give each plain line (plainline.go) whose
-// line keep refuses as a record of its line alone, without cells: its
+// line keep refuses as a record of its line alone, with nil Fields: its
 // text neither copied nor cut (an import's wave reads the export again
-// for its own rows, mapping's ReadLines). Records that encoding/csv
-// reads come whole, as ever.
+// for its own rows, mapping's ReadLines). keep is asked with the line
+// Next would report, on the goroutine that calls Next. Records that
+// encoding/csv reads (a line with a quote, a line longer than the
+// buffer, the last line without its line end) come whole whatever keep
+// says: a caller still decides on Line, not on Fields being nil.
 func (r *Reader) SkipLines(keep func(line int) bool) { r.keep = keep }
 
 // growSlab returns slab, or a new one when it has no room for need more

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"reflect"
 	"testing"
@@ -92,5 +93,92 @@ func TestReadBack_ClearedHeldAsClearedNotCompared(t *testing.T) {
 	}
 	if other != nil {
 		t.Errorf("values to compare %v, want none: each is held as cleared", other)
+	}
+}
+
+// Guarantee: a value the CRM holds otherwise than sent is compared, in
+// the cleared domain too: onHold sent true and held false, an email sent
+// empty and held as text, an email sent and held empty. The answer is
+// another customer's (a CRM that stored something else than it was
+// sent): the differences found are those Differences finds between all
+// that was sent and all the CRM holds, and none is lost.
+func TestReadBack_ClearedDomainDifferencesCompared(t *testing.T) {
+	t.Parallel()
+	sim := simtest.Serve(t, simtest.Setup{})
+	client, err := crm.NewClient(crm.Config{BaseURL: sim.URL, Concurrency: 1, Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	for _, tc := range []struct {
+		name         string
+		stored, sent []string
+		differ       []string // fields Differences must report
+	}{
+		{"onHold sent true, held false", []string{"onHold="}, []string{"onHold=true"}, []string{"onHold"}},
+		{"email sent empty, held", []string{"email=kept@example.com"}, []string{"email="}, []string{"email"}},
+		{"email sent, held empty", []string{"email="}, []string{"email=new@example.com"}, []string{"email"}},
+		{"a credit limit cleared, held", []string{"creditLimit=250"}, []string{"creditLimit="}, []string{"creditLimit"}},
+	} {
+		stored := plantest.Cust(2, "RB-stored "+tc.name, tc.stored...).Customer
+		got, err := client.Upsert(context.Background(), stored.Reference, crm.UpsertForm(stored))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := plantest.Cust(2, "RB-stored "+tc.name, tc.sent...).Customer
+		values := c.Fields()
+		crmValues, other := readBack(got, c, values, mapping.CountryCode, &fieldAnswers{})
+		want := refresh.CRMValues(got, c.FieldNames(), mapping.CountryCode)
+		if !maps.Equal(crmValues, want) {
+			t.Errorf("%s: CRM values %v, want %v", tc.name, crmValues, want)
+		}
+		d, w := refresh.Differences(other, crmValues), refresh.Differences(values, want)
+		if !reflect.DeepEqual(d, w) {
+			t.Errorf("%s: differences %v, want %v", tc.name, d, w)
+		}
+		var fields []string
+		for _, ch := range d {
+			fields = append(fields, ch.Field)
+		}
+		if !reflect.DeepEqual(fields, tc.differ) {
+			t.Errorf("%s: fields differing %v, want %v (values compared %v)", tc.name, fields, tc.differ, other)
+		}
+	}
+}
+
+// Guarantee: the answers readBack keeps by place serve a customer whose
+// fields are a prefix of the last one's, a superset, or in another
+// order: its CRM values are refresh.CRMValues of its answer, whatever
+// came before.
+func TestReadBack_KeptAnswersOtherNames(t *testing.T) {
+	t.Parallel()
+	sim := simtest.Serve(t, simtest.Setup{})
+	client, err := crm.NewClient(crm.Config{BaseURL: sim.URL, Concurrency: 1, Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	known := &fieldAnswers{}
+	for i, fields := range [][]string{
+		{"email=a@example.com", "onHold=true", "creditLimit=10"},
+		{"email=b@example.com", "onHold=true"},                                      // a prefix
+		{"email=c@example.com", "onHold=", "creditLimit=20", "billingCountry=DE"},   // a superset
+		{"billingCountry=AT", "creditLimit=", "email=d@example.com", "onHold=true"}, // the same, reordered
+		{"dueDateConfigNumber=030", "email=", "onHold=true"},                        // another
+		{"email=e@example.com", "onHold=true", "creditLimit=10", "billingCountry=FR"},
+	} {
+		c := plantest.Cust(2, fmt.Sprintf("RB-names-%d", i), fields...).Customer
+		got, err := client.Upsert(context.Background(), c.Reference, crm.UpsertForm(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		values := c.Fields()
+		crmValues, other := readBack(got, c, values, mapping.CountryCode, known)
+		if want := refresh.CRMValues(got, c.FieldNames(), mapping.CountryCode); !maps.Equal(crmValues, want) {
+			t.Errorf("%v: CRM values %v, want %v", fields, crmValues, want)
+		}
+		if d, w := refresh.Differences(other, crmValues), refresh.Differences(values, crmValues); !reflect.DeepEqual(d, w) {
+			t.Errorf("%v: differences %v, want %v", fields, d, w)
+		}
 	}
 }
