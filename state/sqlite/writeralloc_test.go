@@ -46,8 +46,13 @@ func TestWriter_AllocationsARecord(t *testing.T) {
 		}
 	}) / n
 	// 13.8 before (2026-12-07): the hash decoded into a new slice and
-	// boxed, the clock boxed a record.
-	if per > 12.5 {
-		t.Errorf("%.2f allocations a record, want at most 12.5", per)
+	// boxed, the clock boxed a record. The race detector (CI's make test)
+	// adds its own: 11.8-11.9 without it, 12.3-12.4 under it.
+	limit := 12.5
+	if raceEnabled {
+		limit = 13.25
+	}
+	if per > limit {
+		t.Errorf("%.2f allocations a record, want at most %.2f", per, limit)
 	}
 }
