@@ -5,10 +5,13 @@
 //     and `erpsync import` of the same export into another fresh one,
 //     pair after pair, the order alternating: the import's rate as a
 //     share of the raw rate of its pair, and the import's peak RSS;
-//   - then, on the last import's checkpoint and crmsim (after one `run`
-//     of day 1), `plan` of day 2 beside the floor (`genexport -floor` of
-//     day 2) and csvdiff of day 1 → day 2, round after round, the order
-//     rotating: the plan's time as a multiple of each, and its peak RSS.
+//   - the first `run` of day 1 after the last import, and a second one
+//     past the first's lookback (so that the plans' window holds none of
+//     the import's writes, as a night later), each with its requests;
+//   - then, on that checkpoint and crmsim, `plan` of day 2 beside the
+//     floor (`genexport -floor` of day 2) and csvdiff of day 1 → day 2,
+//     round after round, the order rotating: the plan's time as a
+//     multiple of each, its peak RSS, and the requests a plan sent.
 //
 // Every figure is read from the child processes (wall time, and rusage:
 // CPU and Maxrss), never from benchbin itself. Servers listen on

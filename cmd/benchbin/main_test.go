@@ -44,7 +44,10 @@ func TestRun_EveryFigure(t *testing.T) {
 		regexp.MustCompile(`\| 1 \| raw \| POST /customers/reference/\{id\} [1-9]\d* \| [1-9]\d* \| \d+ µs \|`),
 		regexp.MustCompile(`\| 2 \| import \| .*POST /customers/reference/\{id\} [1-9]\d*.* \| [1-9]\d* \| \d+ µs \|`),
 		regexp.MustCompile(`import ÷ raw: median \d+\.\d%`),
-		regexp.MustCompile("first `run` of day 1 after the last import: "),
+		regexp.MustCompile("first `run` of day 1 after the last import: .*, [1-9]\\d* requests; "),
+		// A second run past the first's lookback, on whose checkpoint the plans run.
+		regexp.MustCompile("second `run` of day 1 \\(2s later: .*\\): .*, [1-9]\\d* requests; "),
+		regexp.MustCompile(`the plans sent \d+\.\d requests each \(4 plans: `),
 		regexp.MustCompile(`\| 2 \| \d+\.\d\d s \| \d+\.\d\d s \| \d+\.\d\d s \| \d+\.\d\d× \| \d+\.\d\d× \|`),
 		regexp.MustCompile(`plan ÷ floor: median \d+\.\d\d×.*; plan ÷ csvdiff: median \d+\.\d\d×`),
 		// -before: the other binary's plan in each round, beside this one's.

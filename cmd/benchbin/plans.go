@@ -68,6 +68,26 @@ func (b *bench) csvdiff(ctx context.Context, bin string, m *measure) error {
 	return nil
 }
 
+// planRequests prints how many requests each plan of the rounds sent,
+// from the requests crmsim counted before them (sent): the counts and
+// page checks a plan costs on a checkpoint a night old.
+func (b *bench) planRequests(ctx context.Context, sent int64, rounds []round) error {
+	if b.sim == nil || len(rounds) == 0 {
+		return nil
+	}
+	reqs, err := b.sim.requests(ctx)
+	if err != nil {
+		return err
+	}
+	plans := len(rounds)
+	if b.o.before != "" {
+		plans *= 2
+	}
+	fmt.Fprintf(b.w, "\nthe plans sent %.1f requests each (%d plans: their counts and page checks)\n",
+		float64(sum(reqs)-sent)/float64(plans), plans)
+	return nil
+}
+
 // printRounds prints the plan's table and its figures against issue 25
 // §3's targets (≤ 3× the floor, ≤ 0.5× csvdiff, ≤ 150 MiB).
 func printRounds(w io.Writer, rounds []round) {
