@@ -48,7 +48,7 @@ func TestRun_EveryFigure(t *testing.T) {
 		regexp.MustCompile("first `run` of day 1 after the last import: .*, [1-9]\\d* requests; "),
 		// A second run past the first's lookback, on whose checkpoint the plans run.
 		regexp.MustCompile("second `run` of day 1 \\(2s later: .*\\): .*, [1-9]\\d* requests; "),
-		regexp.MustCompile(`the plans sent \d+\.\d requests each \(4 plans: `),
+		regexp.MustCompile(`requests a plan sent: [1-9]\d*, [1-9]\d*; a plan before: [1-9]\d*, [1-9]\d*\n`),
 		regexp.MustCompile(`\| 2 \| \d+\.\d\d s \| \d+\.\d\d s \| \d+\.\d\d s \| \d+\.\d\d× \| \d+\.\d\d× \|`),
 		regexp.MustCompile(`plan ÷ floor: median \d+\.\d\d×.*; plan ÷ csvdiff: median \d+\.\d\d×`),
 		// -before: the other binary's plan in each round, beside this one's.
@@ -122,5 +122,19 @@ func TestRun_PlanConfigOnly(t *testing.T) {
 	}
 	if !regexp.MustCompile(`plan ÷ floor: median \d+\.\d\d×`).MatchString(text) {
 		t.Errorf("no plan rounds in:\n%s", text)
+	}
+	if !strings.Contains(text, "requests of the plans: not counted with -plan-config") {
+		t.Errorf("-plan-config's requests not said to be uncounted in:\n%s", text)
+	}
+}
+
+// Guarantee: without an import (-pairs 0) and without -plan-config there
+// is no checkpoint for the plans: an error says so before anything is
+// built or run.
+func TestRun_NoPairsRefused(t *testing.T) {
+	var out strings.Builder
+	err := run(context.Background(), options{pairs: 0, plans: 2, dir: t.TempDir()}, &out)
+	if err == nil || !strings.Contains(err.Error(), "-plan-config") || out.Len() > 0 {
+		t.Errorf("run with -pairs 0: %v, printed %q; want an error naming -plan-config and nothing run", err, out.String())
 	}
 }

@@ -5,13 +5,38 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 )
 
 // round is one floor, plan and csvdiff of day 2, in a rotating order.
 type round struct {
 	floor, plan, csvdiff measure // csvdiff's wall is 0 when it was left out
 	before               measure // -before's plan; its wall is 0 without -before
-	load                 string  // at the round's end
+	// The requests each plan sent, as benchbin's crmsim counted them; -1
+	// with -plan-config (its CRM is not benchbin's).
+	planReqs, beforeReqs int64
+	load                 string // at the round's end
+}
+
+// counted runs step and returns the requests crmsim counted meanwhile:
+// -1 when benchbin runs no crmsim (-plan-config).
+func (b *bench) counted(ctx context.Context, step func() error) (int64, error) {
+	if b.sim == nil {
+		return -1, step()
+	}
+	before, err := b.sim.requests(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if err := step(); err != nil {
+		return 0, err
+	}
+	after, err := b.sim.requests(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return sum(after) - sum(before), nil
 }
 
 // planRounds measures `plan` of day 2 on the last import's checkpoint
@@ -30,7 +55,10 @@ func (b *bench) planRounds(ctx context.Context) ([]round, error) {
 				return err
 			},
 			func() (err error) {
-				r.plan, err = runChild(ctx, b.log("plan"), b.binary("erpsync"), "plan", "-config", b.config, "-file", b.o.day2)
+				r.planReqs, err = b.counted(ctx, func() (err error) {
+					r.plan, err = runChild(ctx, b.log("plan"), b.binary("erpsync"), "plan", "-config", b.config, "-file", b.o.day2)
+					return err
+				})
 				return err
 			},
 			func() error {
@@ -42,7 +70,10 @@ func (b *bench) planRounds(ctx context.Context) ([]round, error) {
 		}
 		if b.o.before != "" {
 			steps = append(steps, func() (err error) {
-				r.before, err = runChild(ctx, b.log("plan-before"), b.o.before, "plan", "-config", b.config, "-file", b.o.day2)
+				r.beforeReqs, err = b.counted(ctx, func() (err error) {
+					r.before, err = runChild(ctx, b.log("plan-before"), b.o.before, "plan", "-config", b.config, "-file", b.o.day2)
+					return err
+				})
 				return err
 			})
 		}
@@ -68,24 +99,29 @@ func (b *bench) csvdiff(ctx context.Context, bin string, m *measure) error {
 	return nil
 }
 
-// planRequests prints how many requests each plan of the rounds sent,
-// from the requests crmsim counted before them (sent): the counts and
-// page checks a plan costs on a checkpoint a night old.
-func (b *bench) planRequests(ctx context.Context, sent int64, rounds []round) error {
-	if b.sim == nil || len(rounds) == 0 {
-		return nil
+// printPlanRequests prints the requests each plan of the rounds sent (and
+// each plan of -before): the counts and page checks a plan costs on a
+// checkpoint a night old.
+func printPlanRequests(w io.Writer, rounds []round) {
+	if len(rounds) == 0 {
+		return
 	}
-	reqs, err := b.sim.requests(ctx)
-	if err != nil {
-		return err
+	if rounds[0].planReqs < 0 {
+		fmt.Fprintln(w, "\nrequests of the plans: not counted with -plan-config (its CRM is not benchbin's crmsim)")
+		return
 	}
-	plans := len(rounds)
-	if b.o.before != "" {
-		plans *= 2
+	list := func(of func(round) int64) string {
+		var out []string
+		for _, r := range rounds {
+			out = append(out, strconv.FormatInt(of(r), 10))
+		}
+		return strings.Join(out, ", ")
 	}
-	fmt.Fprintf(b.w, "\nthe plans sent %.1f requests each (%d plans: their counts and page checks)\n",
-		float64(sum(reqs)-sent)/float64(plans), plans)
-	return nil
+	fmt.Fprintf(w, "\nrequests a plan sent: %s", list(func(r round) int64 { return r.planReqs }))
+	if rounds[0].before.wall > 0 {
+		fmt.Fprintf(w, "; a plan before: %s", list(func(r round) int64 { return r.beforeReqs }))
+	}
+	fmt.Fprintln(w)
 }
 
 // printRounds prints the plan's table and its figures against issue 25

@@ -30,7 +30,8 @@ func TestProcess_ServeKilledTwiceRejects(t *testing.T) {
 	// closed: an upsert a killed start sent just before its end, reaching
 	// the handler only later, is held there, not counted as the third
 	// start's; an upsert of the third start would be held too, its caller
-	// alive, and drained would fail. The gate opens for the newer export.
+	// alive (crm.timeout 2m), and drained would fail. The gate opens for
+	// the newer export.
 	gate := newUpsertGate(10)
 	base := crmsimFor(t, crmsim.Options{}, gate.front)
 	t.Cleanup(gate.release) // before crmsim's Close, which waits for held upserts
@@ -44,7 +45,9 @@ func TestProcess_ServeKilledTwiceRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := processConfig(t, dir, base, "concurrency: 8=concurrency: 1")
+	// A request's timeout longer than drained's 30 s: an upsert of the
+	// third start, held at the closed gate, stays held and drained fails.
+	cfg := processConfig(t, dir, base, "concurrency: 8=concurrency: 1\n  timeout: 2m")
 	text, _ := os.ReadFile(cfg)
 	text = []byte(strings.Replace(string(text), "path: testdata/exports/day*.csv",
 		"path: "+inbox+"/*.csv\n  archive_dir: "+archive+"\n  settle: 200ms", 1) +
@@ -94,9 +97,10 @@ func TestProcess_ServeKilledTwiceRejects(t *testing.T) {
 	cmd, out := serve()
 	rejected := filepath.Join(archive, "rejected")
 	why := rejectedWith(t, 30*time.Second, rejected) // at the third start
+	// Fails when the third start sent an upsert: held, its caller alive.
 	gate.drained(t)
 	if n := simStats(t, base)[crm.OpUpsert]; n != killed {
-		t.Errorf("%d upserts at the third start, want none: the export was run again", n-killed)
+		t.Errorf("%d upserts at the third start went through a closed gate", n-killed)
 	}
 	gate.release()
 	put("newer.csv", time.Minute)

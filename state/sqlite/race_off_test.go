@@ -2,6 +2,6 @@
 
 package sqlite_test
 
-// raceEnabled: the race detector is on, and allocates on its own:
+// raceEnabled: whether the race detector is on; it allocates on its own:
 // allocation counts are bounded more loosely under it.
 const raceEnabled = false

@@ -147,9 +147,10 @@ func TestReadBack_ClearedDomainDifferencesCompared(t *testing.T) {
 }
 
 // Guarantee: the answers readBack keeps by place serve a customer whose
-// fields are a prefix of the last one's, a superset, or in another
-// order: its CRM values are refresh.CRMValues of its answer, whatever
-// came before.
+// fields (sorted, with name) are a prefix of the last one's, a superset
+// (places beyond the last one's), differ at the first place, or match
+// for some places and then differ: its CRM values are refresh.CRMValues
+// of its answer, whatever came before.
 func TestReadBack_KeptAnswersOtherNames(t *testing.T) {
 	t.Parallel()
 	sim := simtest.Serve(t, simtest.Setup{})
@@ -160,12 +161,12 @@ func TestReadBack_KeptAnswersOtherNames(t *testing.T) {
 	t.Cleanup(client.Close)
 	known := &fieldAnswers{}
 	for i, fields := range [][]string{
-		{"email=a@example.com", "onHold=true", "creditLimit=10"},
-		{"email=b@example.com", "onHold=true"},                                      // a prefix
-		{"email=c@example.com", "onHold=", "creditLimit=20", "billingCountry=DE"},   // a superset
-		{"billingCountry=AT", "creditLimit=", "email=d@example.com", "onHold=true"}, // the same, reordered
-		{"dueDateConfigNumber=030", "email=", "onHold=true"},                        // another
-		{"email=e@example.com", "onHold=true", "creditLimit=10", "billingCountry=FR"},
+		{"creditLimit=10", "email=a@example.com", "onHold=true"},                      // learnt
+		{"creditLimit=11", "email=b@example.com"},                                     // a prefix: creditLimit, email, name
+		{"creditLimit=", "email=c@example.com", "onHold=true", "phone=+49 1"},         // a superset of that
+		{"billingCountry=DE", "creditLimit=20", "email=d@example.com", "onHold="},     // differs at the first place
+		{"billingCountry=AT", "creditLimit=21", "email=e@example.com", "phone=+49 2"}, // four places, then another
+		{"billingCountry=FR", "creditLimit=", "email=", "phone="},                     // the same names again
 	} {
 		c := plantest.Cust(2, fmt.Sprintf("RB-names-%d", i), fields...).Customer
 		got, err := client.Upsert(context.Background(), c.Reference, crm.UpsertForm(c))
