@@ -21,12 +21,7 @@ import (
 // write). When the CRM holds every value as the very text sent, the
 // values sent are the CRM's, the map itself: none is made.
 func TestReadBack_AsCRMValuesAndDifferences(t *testing.T) {
-	sim := simtest.Serve(t, simtest.Setup{})
-	client, err := crm.NewClient(crm.Config{BaseURL: sim.URL, Concurrency: 1, Retries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
+	client := readBackClient(t)
 	known := &fieldAnswers{} // shared by the cases: each has other fields
 	for _, tc := range []struct {
 		name   string
@@ -73,12 +68,7 @@ func TestReadBack_AsCRMValuesAndDifferences(t *testing.T) {
 // pass anyway: no map is made for it.
 func TestReadBack_ClearedHeldAsClearedNotCompared(t *testing.T) {
 	t.Parallel()
-	sim := simtest.Serve(t, simtest.Setup{})
-	client, err := crm.NewClient(crm.Config{BaseURL: sim.URL, Concurrency: 1, Retries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
+	client := readBackClient(t)
 	c := plantest.Cust(2, "RB-cleared", "email=", "onHold=", "creditLimit=").Customer
 	got, err := client.Upsert(context.Background(), c.Reference, crm.UpsertForm(c))
 	if err != nil {
@@ -104,12 +94,7 @@ func TestReadBack_ClearedHeldAsClearedNotCompared(t *testing.T) {
 // that was sent and all the CRM holds, and none is lost.
 func TestReadBack_ClearedDomainDifferencesCompared(t *testing.T) {
 	t.Parallel()
-	sim := simtest.Serve(t, simtest.Setup{})
-	client, err := crm.NewClient(crm.Config{BaseURL: sim.URL, Concurrency: 1, Retries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
+	client := readBackClient(t)
 	for _, tc := range []struct {
 		name         string
 		stored, sent []string
@@ -153,12 +138,7 @@ func TestReadBack_ClearedDomainDifferencesCompared(t *testing.T) {
 // of its answer, whatever came before.
 func TestReadBack_KeptAnswersOtherNames(t *testing.T) {
 	t.Parallel()
-	sim := simtest.Serve(t, simtest.Setup{})
-	client, err := crm.NewClient(crm.Config{BaseURL: sim.URL, Concurrency: 1, Retries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
+	client := readBackClient(t)
 	known := &fieldAnswers{}
 	for i, fields := range [][]string{
 		{"creditLimit=10", "email=a@example.com", "onHold=true"},                      // learnt
@@ -182,4 +162,17 @@ func TestReadBack_KeptAnswersOtherNames(t *testing.T) {
 			t.Errorf("%v: differences %v, want %v", fields, d, w)
 		}
 	}
+}
+
+// readBackClient is a client of a crmsim over loopback, one request at a
+// time, no retry: each upsert's answer is what crmsim stored.
+func readBackClient(t *testing.T) *crm.Client {
+	t.Helper()
+	sim := simtest.Serve(t, simtest.Setup{})
+	client, err := crm.NewClient(crm.Config{BaseURL: sim.URL, Concurrency: 1, Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	return client
 }
