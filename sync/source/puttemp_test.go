@@ -17,7 +17,7 @@ import (
 func TestList_SkipsPutTemporaries(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	for _, n := range []string{"day1.csv", ".erpsync-ABCDEFGHIJKLMNOP.tmp", "day0.csv.error.txt"} {
+	for _, n := range []string{"day1.csv", ".erpsync-ABCDEFGHIJKLMNOP.tmp", "day0.csv.error.txt", "day0.csv.held.txt"} {
 		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o600); err != nil {
 			t.Fatal(err)
 		}

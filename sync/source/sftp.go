@@ -392,18 +392,19 @@ func (s *sftpStore) Move(ctx context.Context, e Entry, to string) error {
 // under its name. The temporary name, .erpsync-<random>.tmp, is never
 // listed as an export (notExport); it is synced where the server offers
 // fsync@openssh.com. The whole put is one transfer, bounded by
-// source.stall_timeout; after a failure the temporary file is removed
-// while that bound leaves time, on a new connection if the old one is
-// gone (else the error names it).
+// source.stall_timeout; a failed one is settled within a bound of its
+// own (settle), and succeeds after all when settle puts the new file,
+// written whole, in place.
 func (s *sftpStore) Put(ctx context.Context, name string, data []byte) error {
 	pctx, cancel := context.WithTimeoutCause(ctx, s.stall, errStalled)
 	defer cancel()
-	tmp := putTemp(name)
+	p := &putFiles{tmp: putTemp(name)}
 	err := s.do(pctx, func(c *sftp.Client) error {
-		if err := writeNew(c, tmp, data); err != nil {
+		if err := writeNew(c, p.tmp, data); err != nil {
 			return err
 		}
-		return renameOver(c, tmp, name)
+		p.written = true
+		return renameOver(c, p, name)
 	})
 	if err == nil {
 		return nil
@@ -411,7 +412,35 @@ func (s *sftpStore) Put(ctx context.Context, name string, data []byte) error {
 	if ctx.Err() == nil && errors.Is(context.Cause(pctx), errStalled) {
 		err = fmt.Errorf("no answer within source.stall_timeout %s", s.stall)
 	}
-	return fmt.Errorf("sftp put %s: %w%s", name, err, s.discard(pctx, tmp))
+	// On a bound of its own: a stall spent the put's.
+	sctx, scancel := context.WithTimeout(ctx, s.stall)
+	defer scancel()
+	put, serr := s.settle(sctx, p, name)
+	switch {
+	case serr != nil:
+		return fmt.Errorf("sftp put %s: %w; %s may be left beside it (no listing takes them): %v", name, err, p.left(), serr)
+	case put == p.tmp:
+		return nil // whole, and in place after all (on a new connection)
+	case put == p.aside:
+		return fmt.Errorf("sftp put %s (the older one put back): %w", name, err)
+	}
+	return fmt.Errorf("sftp put %s: %w", name, err)
+}
+
+// putFiles are the names a put moves through: its temporary file,
+// whether that was written whole, and the name the older file was moved
+// aside to (a server without posix-rename), if it was.
+type putFiles struct {
+	tmp, aside string
+	written    bool
+}
+
+// left names the temporary files a put may leave.
+func (p *putFiles) left() string {
+	if p.aside == "" {
+		return "the temporary " + path.Base(p.tmp)
+	}
+	return "the temporaries " + path.Base(p.tmp) + " and " + path.Base(p.aside) + " (the older file)"
 }
 
 // writeNew writes data into a new file (0640), never into one that exists.
@@ -446,15 +475,17 @@ func writeNew(c *sftp.Client, name string, data []byte) error {
 	return nil
 }
 
-// renameOver moves tmp onto name. With posix-rename@openssh.com (OpenSSH
-// and most servers offer it) a file already there is replaced in one
-// step. Without it, a plain rename, which servers refuse onto a name that
-// exists (OpenSSH's says SSH_FX_FAILURE): the newer text is the one that
-// speaks of the file now beside it, so the regular file there is renamed
-// aside (a name no listing takes), the new one renamed in, and the old
-// one removed; if the new one cannot go in, the old one is put back. A
-// reader may find none for a moment, never a part.
-func renameOver(c *sftp.Client, tmp, name string) error {
+// renameOver moves p's temporary onto name. With
+// posix-rename@openssh.com (OpenSSH and most servers offer it) a file
+// already there is replaced in one step. Without it, a plain rename,
+// which servers refuse onto a name that exists (OpenSSH's says
+// SSH_FX_FAILURE): the newer text is the one that speaks of the file now
+// beside it, so the regular file there is renamed aside (p.aside, a name
+// no listing takes), the new one renamed in, and the old one removed. A
+// reader may find none for a moment, never a part; if the new one cannot
+// go in, settle puts the old one back.
+func renameOver(c *sftp.Client, p *putFiles, name string) error {
+	tmp := p.tmp
 	if _, ok := c.HasExtension("posix-rename@openssh.com"); ok {
 		if err := c.PosixRename(tmp, name); err != nil {
 			return fmt.Errorf("rename %s to %s: %w", path.Base(tmp), name, err)
@@ -472,17 +503,15 @@ func renameOver(c *sftp.Client, tmp, name string) error {
 	if fi, serr := c.Lstat(name); serr != nil || !fi.Mode().IsRegular() {
 		return fmt.Errorf("rename %s to %s: %w", path.Base(tmp), name, err)
 	}
-	aside := putTemp(name)
-	if err := c.Rename(name, aside); err != nil {
+	p.aside = putTemp(name) // before the request: its answer may be lost
+	if err := c.Rename(name, p.aside); err != nil {
 		return fmt.Errorf("rename %s to %s: the file there cannot be moved aside: %w", path.Base(tmp), name, err)
 	}
 	if err := c.Rename(tmp, name); err != nil {
-		if rerr := c.Rename(aside, name); rerr != nil {
-			return fmt.Errorf("rename %s to %s: %w; the older one is left as %s: %w", path.Base(tmp), name, err, path.Base(aside), rerr)
-		}
-		return fmt.Errorf("rename %s to %s (the older one kept): %w", path.Base(tmp), name, err)
+		return fmt.Errorf("rename %s to %s: %w", path.Base(tmp), name, err)
 	}
-	_ = c.Remove(aside) // left, no listing takes it
+	// Only the older reason, under a name no listing takes, if this fails.
+	_ = c.Remove(p.aside)
 	return nil
 }
 
@@ -491,30 +520,62 @@ func putTemp(name string) string {
 	return path.Join(path.Dir(name), putTempPrefix+rand.Text()[:16]+putTempSuffix)
 }
 
-// discard removes a failed put's temporary file, best effort and within
-// the put's deadline: on the connection if it still answers, else on a
-// new one. It returns what the put's error adds: nothing once the file is
-// gone (or was never made), else that it is left, and why.
-func (s *sftpStore) discard(ctx context.Context, tmp string) string {
-	remove := func(c *sftp.Client) error {
-		if err := c.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("remove it: %w", err)
+// settle leaves a failed put's files as they should be, within ctx, on
+// the connection if it still answers, else on a new one: when nothing is
+// under name, the new file goes in if it was written whole, else the
+// older one is put back from aside; then the temporary files left are
+// removed. It returns which of p's files it put under name, if any.
+func (s *sftpStore) settle(ctx context.Context, p *putFiles, name string) (put string, err error) {
+	op := func(c *sftp.Client) error {
+		put = ""
+		var from []string // what goes under name if nothing is there: the new file first
+		if _, err := c.Lstat(name); errors.Is(err, os.ErrNotExist) {
+			if p.written {
+				from = append(from, p.tmp)
+			}
+			if p.aside != "" {
+				from = append(from, p.aside)
+			}
+		} else if err != nil {
+			return fmt.Errorf("look for %s: %w", path.Base(name), err)
+		}
+		var failed error
+		for _, f := range from {
+			err := c.Rename(f, name)
+			if err == nil {
+				put = f
+				break
+			}
+			if !errors.Is(err, os.ErrNotExist) { // gone: the next one
+				failed = fmt.Errorf("rename %s to %s: %w", path.Base(f), path.Base(name), err)
+			}
+		}
+		if put == "" && failed != nil {
+			return failed // the files kept for the error to name
+		}
+		for _, f := range []string{p.tmp, p.aside} {
+			if f == "" || f == put {
+				continue
+			}
+			if err := c.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("remove %s: %w", path.Base(f), err)
+			}
 		}
 		return nil
 	}
 	if ctx.Err() != nil {
-		return fmt.Sprintf("; the temporary %s may be left beside it (no listing takes it): no time left to remove it", path.Base(tmp))
+		return "", errors.New("no time left to settle them")
 	}
-	err := s.do(ctx, remove)
+	err = s.do(ctx, op)
 	if err != nil && ctx.Err() == nil {
 		s.drop() // the connection may be what failed: once more on a new one
-		err = s.do(ctx, remove)
+		err = s.do(ctx, op)
 	}
 	if err != nil {
 		s.drop()
-		return fmt.Sprintf("; the temporary %s may be left beside it (no listing takes it): %v", path.Base(tmp), err)
+		return put, err
 	}
-	return ""
+	return put, nil
 }
 
 func (s *sftpStore) Close() error {

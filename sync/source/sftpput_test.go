@@ -98,8 +98,14 @@ func TestSFTP_PutFailedWriteLeavesNoName(t *testing.T) {
 func TestSFTP_PutHungWriteBounded(t *testing.T) {
 	t.Parallel()
 	srv := sourcetest.NewSFTPServer(t)
-	st, dir, errName := sftpPutFolder(t, srv, stallIn(shortStall))
-	srv.FailWrites(0, 1, sourcetest.HangWrite)
+	// A second, not shortStall: the put's temporary is then removed on a
+	// new connection within a bound of its own, which a dial and a
+	// handshake must fit in on a loaded machine.
+	st, dir, errName := sftpPutFolder(t, srv, stallIn(time.Second))
+	srv.FailWrites(0, 1, sourcetest.HangWrite)                          // the next connection's
+	if _, err := st.Exists(context.Background(), errName); err != nil { // made before the put: the hang is met
+		t.Fatal(err)
+	}
 	var wrote atomic.Bool // the hang met, not a slow dial or handshake cut
 	srv.Observe(func(op string) { wrote.Store(wrote.Load() || op == "write") })
 	defer srv.Observe(nil)
@@ -108,11 +114,38 @@ func TestSFTP_PutHungWriteBounded(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "stall_timeout") {
 		t.Errorf("err = %v, want a put cut at source.stall_timeout", err)
 	}
-	if slices.Contains(folderNames(t, dir), "day1.csv.error.txt") {
-		t.Errorf("the hung put left .error.txt under its name")
-	}
 	if !wrote.Load() {
 		t.Skip("the put was cut before its write (a loaded machine): the hang was not reached")
+	}
+	if names := folderNames(t, dir); len(names) != 0 {
+		t.Errorf("the hung put left %q, want nothing: no .error.txt, its temporary removed on a new connection (%v)", names, err)
+	}
+}
+
+// TestSFTP_PutCutAfterMovedAside: on a server without posix-rename, a
+// line cut after the older .error.txt was moved aside and before the new
+// one went in loses neither: on a new connection the new one, written
+// whole, goes in, the older one is removed, and the put succeeds.
+func TestSFTP_PutCutAfterMovedAside(t *testing.T) {
+	t.Parallel()
+	srv := sourcetest.NewSFTPServer(t)
+	srv.WithoutPosixRename()
+	st, dir, errName := sftpPutFolder(t, srv, nil)
+	if err := st.Put(context.Background(), errName, firstReason); err != nil {
+		t.Fatal(err)
+	}
+	srv.CutAtRequest("rename", 2) // the refused rename and the aside pass; the new one's is cut
+	if err := st.Put(context.Background(), errName, secondReason); err != nil {
+		t.Errorf("put cut after the aside: %v, want it settled on a new connection", err)
+	}
+	if got, err := os.ReadFile(errName); !bytes.Equal(got, secondReason) {
+		t.Errorf(".error.txt = %q, %v; want the second reason whole", got, err)
+	}
+	if names := folderNames(t, dir); !slices.Equal(names, []string{"day1.csv.error.txt"}) {
+		t.Errorf("the folder holds %q, want the .error.txt alone", names)
+	}
+	if n := srv.Connections(); n < 2 {
+		t.Errorf("%d connections: the cut was not met", n)
 	}
 }
 
@@ -233,9 +266,9 @@ func TestSFTP_PutReplacesWhole(t *testing.T) {
 
 // TestSFTP_PutWithoutPosixRename: on a server without the extension,
 // whose plain rename refuses an existing name (OpenSSH's sftp-server),
-// the second reason still replaces the first: the old file is removed,
-// then the new one renamed in. A reader may find none for a moment,
-// never one empty or cut.
+// the second reason still replaces the first: the old file is renamed
+// aside, the new one renamed in, then the old one removed. A reader may
+// find none for a moment, never one empty or cut.
 func TestSFTP_PutWithoutPosixRename(t *testing.T) {
 	t.Parallel()
 	srv := sourcetest.NewSFTPServer(t)
@@ -248,8 +281,14 @@ func TestSFTP_PutWithoutPosixRename(t *testing.T) {
 	if slices.Contains(ops, sourcetest.PosixRename) {
 		t.Errorf("requests %q: %s, which the server does not offer", ops, sourcetest.PosixRename)
 	}
-	if !slices.Contains(ops, "remove") {
-		t.Errorf("requests %q: the older file was never removed (its refused rename not met)", ops)
+	// The refused rename, the older file's aside, the new one's in; then
+	// the removal: never the older file removed before the new is in.
+	renames := 0
+	for _, op := range ops {
+		renames += map[bool]int{true: 1}[op == "rename"]
+	}
+	if last := slices.Index(ops, "remove"); renames != 3 || last < 0 || slices.Contains(ops[last:], "rename") {
+		t.Errorf("requests %q: want three renames (refused, aside, in), then a remove", ops)
 	}
 	if got, _ := os.ReadFile(errName); !bytes.Equal(got, secondReason) {
 		t.Errorf(".error.txt = %q, want the second reason", got)

@@ -183,11 +183,12 @@ func (r remote) matches(name string) bool {
 }
 
 // notExport says whether a name that fits the pattern is erpsync's own,
-// never an export: an .error.txt, or the temporary file a Put writes
-// before it is renamed into place (putTemp).
+// never an export: an .error.txt or .held.txt (the reasons beside a
+// rejected or held export), or the temporary file a Put writes before it
+// is renamed into place (putTemp).
 func notExport(name string) bool {
 	base := path.Base(filepath.ToSlash(name))
-	return strings.HasSuffix(base, ".error.txt") ||
+	return strings.HasSuffix(base, ".error.txt") || strings.HasSuffix(base, ".held.txt") ||
 		strings.HasPrefix(base, putTempPrefix) && strings.HasSuffix(base, putTempSuffix)
 }
 

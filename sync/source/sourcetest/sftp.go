@@ -50,6 +50,8 @@ type SFTPServer struct {
 	noPosixRename atomic.Bool  // see WithoutPosixRename
 	fsync         atomic.Int32 // see WithFsync: 0 not offered, 1 answered OK, 2 answered failure
 	observer      atomic.Pointer[func(op string)]
+	cutOp         atomic.Pointer[string] // see CutAtRequest
+	cutOpLeft     atomic.Int32           // requests of cutOp still to pass
 }
 
 // NewSFTPServer starts a server that lives as long as the test.

@@ -33,6 +33,15 @@ func (s *SFTPServer) FailWrites(bytes int64, n int, fault WriteFault) {
 	s.writeFaults.Store(int32(n))
 }
 
+// CutAtRequest closes the connection that sends the request op (as
+// Observe names them) after n of them went through, on any connection,
+// before the server handles it: a line cut between two steps of a
+// client's. Once.
+func (s *SFTPServer) CutAtRequest(op string, n int) {
+	s.cutOpLeft.Store(int32(n))
+	s.cutOp.Store(&op)
+}
+
 // WithoutPosixRename makes the server one without the
 // posix-rename@openssh.com extension, as many are: it does not offer it,
 // answers it as unsupported, and its plain rename refuses a name that
@@ -146,6 +155,11 @@ func (p *packets) request(pkt []byte) (bool, error) {
 	op := opName(typ, body)
 	if fn := p.s.observer.Load(); fn != nil {
 		(*fn)(op)
+	}
+	if cut := p.s.cutOp.Load(); cut != nil && *cut == op && p.s.cutOpLeft.Add(-1) == -1 {
+		p.s.cutOp.Store(nil)
+		p.nc.Close()
+		return false, io.ErrClosedPipe
 	}
 	switch {
 	case typ == fxpWrite && p.fault != 0:
