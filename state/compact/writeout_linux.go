@@ -43,6 +43,18 @@ typedef struct { int iVersion, szOsFile, mxPathname; void *pNext; const char *zN
 // inode's lock information, its descriptor.
 typedef struct { const void *pMethods; const erp_vfs *pVfs; void *pInode; int h; } erp_unix_file;
 
+// erp_unix_vfs: the VFS is one of os_unix.c's own, whose files are
+// unixFiles (a VFS of another's whose name starts "unix" is not).
+static int erp_unix_vfs(const char *name) {
+	static const char *const names[] = {"unix", "unix-excl", "unix-dotfile", "unix-none", "unix-namedsem", "unix-posix", "unix-flock", "unix-afp", "unix-nfs", "unix-proxy"};
+	for (size_t i = 0; name != 0 && i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(name, names[i]) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 // erpsync_writeout008(dev, ino): 1 when the write-out of the
 // connection's main database file was started, that file being the one
 // of that device and inode; else 0.
@@ -53,7 +65,7 @@ static void erp_writeout(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 	struct stat st;
 	int ok = sqlite3_file_control(db, "main", ERP_FCNTL_VFS_POINTER, &vfs) == 0 &&
 		sqlite3_file_control(db, "main", ERP_FCNTL_FILE_POINTER, &f) == 0 &&
-		vfs != 0 && f != 0 && f->pMethods != 0 && vfs->zName != 0 && strncmp(vfs->zName, "unix", 4) == 0 &&
+		vfs != 0 && f != 0 && f->pMethods != 0 && erp_unix_vfs(vfs->zName) &&
 		vfs->szOsFile >= (int)sizeof(erp_unix_file) && f->pVfs == vfs && f->h >= 0 &&
 		fstat(f->h, &st) == 0 &&
 		(uint64_t)st.st_dev == (uint64_t)sqlite3_value_int64(argv[0]) &&
