@@ -102,8 +102,10 @@ func TestSFTP_PutHungWriteBounded(t *testing.T) {
 	// new connection within a bound of its own, which a dial and a
 	// handshake must fit in on a loaded machine.
 	st, dir, errName := sftpPutFolder(t, srv, stallIn(time.Second))
-	srv.FailWrites(0, 1, sourcetest.HangWrite)                          // the next connection's
-	if _, err := st.Exists(context.Background(), errName); err != nil { // made before the put: the hang is met
+	// The next connection's writes hang: one made before the put, so that
+	// the put's bound is spent on the hang, not on a dial.
+	srv.FailWrites(0, 1, sourcetest.HangWrite)
+	if _, err := st.Exists(context.Background(), errName); err != nil {
 		t.Fatal(err)
 	}
 	var wrote atomic.Bool // the hang met, not a slow dial or handshake cut
