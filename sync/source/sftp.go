@@ -419,12 +419,12 @@ func (s *sftpStore) Put(ctx context.Context, name string, data []byte) error {
 	switch {
 	case serr != nil:
 		return fmt.Errorf("sftp put %s: %w; %s may be left beside it (no listing takes them): %v", name, err, p.left(), serr)
+	case put == "":
+		return fmt.Errorf("sftp put %s: %w", name, err)
 	case put == p.tmp:
 		return nil // whole, and in place after all (on a new connection)
-	case put == p.aside:
-		return fmt.Errorf("sftp put %s (the older one put back): %w", name, err)
 	}
-	return fmt.Errorf("sftp put %s: %w", name, err)
+	return fmt.Errorf("sftp put %s (the older one put back): %w", name, err)
 }
 
 // putFiles are the names a put moves through: its temporary file,

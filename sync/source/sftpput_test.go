@@ -73,8 +73,8 @@ func TestSFTP_PutFailedWriteLeavesNoName(t *testing.T) {
 			st, dir, errName := sftpPutFolder(t, srv, nil)
 			srv.FailWrites(0, 1, fault)
 			err := st.Put(context.Background(), errName, firstReason)
-			if err == nil || !strings.Contains(err.Error(), "write") {
-				t.Errorf("err = %v, want the write's failure", err)
+			if err == nil || !strings.Contains(err.Error(), "write") || strings.Contains(err.Error(), "put back") {
+				t.Errorf("err = %v, want the write's failure, and nothing put back", err)
 			}
 			if names := folderNames(t, dir); len(names) != 0 {
 				t.Fatalf("after the failed put the folder holds %q, want nothing", names)
