@@ -175,12 +175,21 @@ func RemoveNext(path string) error {
 }
 
 // Run migrates the checkpoint; rw is its pool of one writing connection.
+// One migration of a checkpoint runs at a time (Lock): another process's
+// waits for its end, then finds the checkpoint migrated.
 // A new file left by an earlier stop is taken up only while the
 // checkpoint is as it was when its copy began (its fingerprint, stored
 // in the new file): else it is removed and the copy starts again.
 // A damaged checkpoint (Check) is not installed over: its error, and
 // the new file removed.
 func (m *Migration) Run(ctx context.Context, rw *sql.DB) (err error) {
+	unlock, err := lockMigration(ctx, m.Path) // one migration at a time (Lock)
+	if err != nil {
+		// The check ended (it reads the checkpoint, writes nothing); the
+		// new file is another process's: not removed.
+		return errors.Join(err, m.Checked())
+	}
+	defer unlock() // last: a damaged checkpoint's new file is removed under the lock
 	defer func() {
 		if cerr := m.Refused(); cerr != nil {
 			err = cerr

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"erpsync/state"
+	"erpsync/state/compact"
 	"erpsync/state/sqlite"
 )
 
@@ -286,7 +287,10 @@ func TestMigration008Resumable(t *testing.T) {
 }
 
 // TestMigration008TwoAtOnce: two processes opening an old checkpoint
-// together both open it, and it is migrated once, every value kept.
+// together both open it, and it is migrated once, every value kept. (Run
+// many times on a loaded machine, their copies into one new file used to
+// wait for each other's locks for 10 minutes, and one's cleanup removed
+// the other's new file under it: compact.Lock.)
 func TestMigration008TwoAtOnce(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
 	outs := legacyOutcomes()
@@ -311,6 +315,9 @@ func TestMigration008TwoAtOnce(t *testing.T) {
 	}
 	checkMigrated(t, dbs[0], outs)
 	checkMigrated(t, dbs[1], outs)
+	if _, err := os.Lstat(compact.Lock(path)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s left after the migration: %v", compact.Lock(path), err)
+	}
 }
 
 // legacyOutcomes are the records of an old checkpoint: 400 customers

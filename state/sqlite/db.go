@@ -503,8 +503,9 @@ func (db *DB) migrate(ctx context.Context, applied map[string]bool) error {
 			return db.fail("apply migration "+name, err)
 		}
 	}
-	// Migration 008's new file, when a stop after its install left it.
-	return compact.RemoveNext(db.Path)
+	// Migration 008's new file, when a stop after its install left it; not
+	// one another process's migration copies into now.
+	return compact.RemoveLeft(db.Path)
 }
 
 // pageSize is a new checkpoint's page size: a record (two maps of values,

@@ -68,7 +68,7 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 		} else if err != nil {
 			return err
 		}
-		return compact.RemoveNext(db.Path)
+		return compact.RemoveLeft(db.Path)
 	}
 	if err = m.Run(ctx, db.rw); err == nil { // a rename install closed the writer's connection
 		_, err = db.rw.ExecContext(ctx, "PRAGMA wal_autocheckpoint = "+strconv.Itoa(walCheckpointPages))
