@@ -49,8 +49,19 @@ func lockMigration(ctx context.Context, path string) (unlock func(), err error) 
 // RemoveLeft removes the new file of the checkpoint at path (RemoveNext)
 // unless a migration of it is under way, by this process or another (its
 // Lock held): a new file left by a stop after its install is no one's,
-// one being copied is its migration's.
+// one being copied is its migration's. With none there (every open of a
+// migrated checkpoint), nothing is created or locked: a folder that is
+// not writable still opens.
 func RemoveLeft(path string) error {
+	left := false
+	for _, p := range []string{Next(path), Next(path) + "-journal", Mark(path), Part(path), Part(path) + "-journal"} {
+		if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
+			left = true
+		}
+	}
+	if !left {
+		return nil
+	}
 	f, held, err := lockOnce(Lock(path))
 	if err != nil || !held {
 		return err

@@ -75,4 +75,17 @@ func TestRemoveLeft_NotWhileMigrating(t *testing.T) {
 			t.Errorf("%s left: %v", p, err)
 		}
 	}
+	// Nothing left (every open of a migrated checkpoint): the folder is
+	// not written, so that one that is not writable still opens (its time
+	// set back first: a file created and removed would change it).
+	dir, past := filepath.Dir(path), time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(dir, past, past); err != nil {
+		t.Fatal(err)
+	}
+	if err := RemoveLeft(path); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.ModTime().Equal(past) {
+		t.Errorf("RemoveLeft with nothing left wrote the folder (%v, %v)", fi.ModTime(), err)
+	}
 }
