@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -88,4 +89,36 @@ func TestRemoveLeft_NotWhileMigrating(t *testing.T) {
 	if fi, err := os.Stat(dir); err != nil || !fi.ModTime().Equal(past) {
 		t.Errorf("RemoveLeft with nothing left wrote the folder (%v, %v)", fi.ModTime(), err)
 	}
+}
+
+// TestLockOnce_RemovedFileNotHeld: a process that opened the lock's file
+// before its holder removed it and let it go gets that file's flock, but
+// holds nothing (same): the lock is the file at the name now, which
+// another takes while the first's is still flocked.
+func TestLockOnce_RemovedFileNotHeld(t *testing.T) {
+	name := Lock(filepath.Join(t.TempDir(), "erpsync.db"))
+	f, held, err := lockOnce(name)
+	if err != nil || !held {
+		t.Fatalf("first lock: held %v, %v", held, err)
+	}
+	waiter, err := os.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waiter.Close()
+	unlocker(f, name)() // removes the file, then lets its flock go
+	if err := syscall.Flock(int(waiter.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatalf("the removed file's flock after its holder let it go: %v", err)
+	}
+	if same(waiter, name) {
+		t.Errorf("the removed file is taken for the file at its name")
+	}
+	g, held, err := lockOnce(name)
+	if err != nil || !held {
+		t.Fatalf("the lock while only a removed file is flocked: held %v, %v", held, err)
+	}
+	if _, again, _ := lockOnce(name); again {
+		t.Errorf("the lock taken twice")
+	}
+	unlocker(g, name)()
 }

@@ -117,10 +117,16 @@ func (m *Migration) Checked() error {
 // Refused is Checked's error, the new file removed when the error is the
 // checkpoint's damage (Damage): a copy of a damaged file is never taken
 // up, a copy whose check was interrupted is.
-func (m *Migration) Refused() error {
+func (m *Migration) Refused() error { return m.refused(RemoveNext) }
+
+// RefusedOutside is Refused outside Run, its lock not held: the new file
+// is removed only when no migration holds the lock (RemoveLeft).
+func (m *Migration) RefusedOutside() error { return m.refused(RemoveLeft) }
+
+func (m *Migration) refused(remove func(path string) error) error {
 	err := m.Checked()
 	if err != nil && (m.Damage == nil || m.Damage(err)) {
-		return errors.Join(err, RemoveNext(m.Path))
+		return errors.Join(err, remove(m.Path))
 	}
 	return err
 }

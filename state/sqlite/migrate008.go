@@ -63,7 +63,7 @@ func compactRecords(ctx context.Context, db *DB, body string) error {
 		return err
 	})
 	if err != nil || handled { // the check waited for: a damaged file is refused
-		if cerr := m.Refused(); cerr != nil {
+		if cerr := m.RefusedOutside(); cerr != nil {
 			return cerr
 		} else if err != nil {
 			return err
