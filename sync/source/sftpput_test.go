@@ -45,6 +45,18 @@ func sftpPutFolder(t *testing.T, srv *sourcetest.SFTPServer, tune func(*source.S
 	return st, dir, filepath.ToSlash(filepath.Join(dir, "day1.csv.error.txt"))
 }
 
+// wantPut checks that the .error.txt at errName holds reason whole and
+// that its folder holds names, nothing else (no temporary left).
+func wantPut(t *testing.T, errName string, reason []byte, names ...string) {
+	t.Helper()
+	if got, err := os.ReadFile(errName); err != nil || !bytes.Equal(got, reason) {
+		t.Errorf(".error.txt = %q, %v; want %q whole", got, err, reason)
+	}
+	if got := folderNames(t, filepath.Dir(errName)); !slices.Equal(got, names) {
+		t.Errorf("the folder holds %q, want %q", got, names)
+	}
+}
+
 // folderNames lists a folder on disk.
 func folderNames(t *testing.T, dir string) []string {
 	t.Helper()
@@ -132,7 +144,7 @@ func TestSFTP_PutCutAfterMovedAside(t *testing.T) {
 	t.Parallel()
 	srv := sourcetest.NewSFTPServer(t)
 	srv.WithoutPosixRename()
-	st, dir, errName := sftpPutFolder(t, srv, nil)
+	st, _, errName := sftpPutFolder(t, srv, nil)
 	if err := st.Put(context.Background(), errName, firstReason); err != nil {
 		t.Fatal(err)
 	}
@@ -140,12 +152,7 @@ func TestSFTP_PutCutAfterMovedAside(t *testing.T) {
 	if err := st.Put(context.Background(), errName, secondReason); err != nil {
 		t.Errorf("put cut after the aside: %v, want it settled on a new connection", err)
 	}
-	if got, err := os.ReadFile(errName); !bytes.Equal(got, secondReason) {
-		t.Errorf(".error.txt = %q, %v; want the second reason whole", got, err)
-	}
-	if names := folderNames(t, dir); !slices.Equal(names, []string{"day1.csv.error.txt"}) {
-		t.Errorf("the folder holds %q, want the .error.txt alone", names)
-	}
+	wantPut(t, errName, secondReason, "day1.csv.error.txt")
 	if n := srv.Connections(); n < 2 {
 		t.Errorf("%d connections: the cut was not met", n)
 	}
@@ -225,12 +232,7 @@ func TestSFTP_PutNeverSeenPart(t *testing.T) {
 	if _, tmpSeen := watchPut(t, srv, st, dir, errName, firstReason, true, firstReason); !tmpSeen {
 		t.Errorf("no temporary file was seen during the put")
 	}
-	if got, err := os.ReadFile(errName); err != nil || !bytes.Equal(got, firstReason) {
-		t.Errorf(".error.txt = %q, %v; want the reason whole", got, err)
-	}
-	if names := folderNames(t, dir); !slices.Equal(names, []string{"day1.csv", "day1.csv.error.txt"}) {
-		t.Errorf("the folder holds %q, want day1.csv and its .error.txt", names)
-	}
+	wantPut(t, errName, firstReason, "day1.csv", "day1.csv.error.txt")
 }
 
 // TestSFTP_PutReplacesWhole: a second put of the same name replaces the
@@ -255,15 +257,10 @@ func TestSFTP_PutReplacesWhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := os.ReadFile(errName); !bytes.Equal(got, secondReason) {
-		t.Errorf(".error.txt = %q, want the second reason", got)
-	}
 	if os.SameFile(before, after) {
 		t.Errorf("the second reason was written into the first's file, not renamed over it")
 	}
-	if names := folderNames(t, dir); !slices.Equal(names, []string{"day1.csv", "day1.csv.error.txt"}) {
-		t.Errorf("the folder holds %q, want day1.csv and its .error.txt", names)
-	}
+	wantPut(t, errName, secondReason, "day1.csv", "day1.csv.error.txt")
 }
 
 // TestSFTP_PutWithoutPosixRename: on a server without the extension,
@@ -287,17 +284,14 @@ func TestSFTP_PutWithoutPosixRename(t *testing.T) {
 	// the removal: never the older file removed before the new is in.
 	renames := 0
 	for _, op := range ops {
-		renames += map[bool]int{true: 1}[op == "rename"]
+		if op == "rename" {
+			renames++
+		}
 	}
 	if last := slices.Index(ops, "remove"); renames != 3 || last < 0 || slices.Contains(ops[last:], "rename") {
 		t.Errorf("requests %q: want three renames (refused, aside, in), then a remove", ops)
 	}
-	if got, _ := os.ReadFile(errName); !bytes.Equal(got, secondReason) {
-		t.Errorf(".error.txt = %q, want the second reason", got)
-	}
-	if names := folderNames(t, dir); !slices.Equal(names, []string{"day1.csv", "day1.csv.error.txt"}) {
-		t.Errorf("the folder holds %q, want day1.csv and its .error.txt", names)
-	}
+	wantPut(t, errName, secondReason, "day1.csv", "day1.csv.error.txt")
 }
 
 // TestSFTP_PutIsNotForEveryone: as on a local disk, a rejected export's

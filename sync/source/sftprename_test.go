@@ -44,12 +44,7 @@ func TestSFTP_PutKeepsOlderWhenRenameFails(t *testing.T) {
 	if err := st.Put(context.Background(), errName, secondReason); err == nil || !strings.Contains(err.Error(), "older one put back") {
 		t.Errorf("the put whose file vanished: %v, want an error saying the older one is put back", err)
 	}
-	if got, err := os.ReadFile(errName); !bytes.Equal(got, firstReason) {
-		t.Errorf(".error.txt = %q, %v; want the older reason kept whole", got, err)
-	}
-	if names := folderNames(t, dir); !slices.Equal(names, []string{"day1.csv.error.txt"}) {
-		t.Errorf("the folder holds %q, want the older .error.txt alone", names)
-	}
+	wantPut(t, errName, firstReason, "day1.csv.error.txt") // the older one, kept
 }
 
 // TestSFTP_PutSyncedWhereOffered: where the server offers
