@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
+	gosync "sync"
 	"testing"
 
 	"erpsync/mapping"
@@ -52,11 +54,15 @@ func sim(t *testing.T, token, sent string) (*crmsim.Store, *crm.Client) {
 
 // Guarantee: Send sends exactly total upserts, round after round of the
 // forms under references of their own, each creating a customer that
-// holds what its form says; sub-customers go without their parent.
+// holds what its form says; a sub-customer is linked to its parent of the
+// first round, as an import links it.
 func TestSend_CreatesTotalCustomers(t *testing.T) {
 	fs := forms(t, 10)
 	if len(fs.Forms) != 10 || len(fs.Refs) != 10 {
 		t.Fatalf("read %d forms, %d references; want 10", len(fs.Forms), len(fs.Refs))
+	}
+	if fs.Parent[0] != -1 || fs.Parent[1] != 0 || fs.Parent[3] != 0 || fs.Parent[4] != -1 {
+		t.Fatalf("parents %v; want genexport's: 1-3 sub-customers of 0, 4 none", fs.Parent)
 	}
 	store, c := sim(t, "tok", "tok")
 	rate, err := rawrate.Send(context.Background(), c, fs, "R", 25, 4)
@@ -79,9 +85,69 @@ func TestSend_CreatesTotalCustomers(t *testing.T) {
 	}
 	for k, f := range fs.Forms {
 		got, _ := store.ByReference("R1-" + fs.Refs[k])
-		if got.Name != f.Values.Get("name") || got.IsSubCustomer {
-			t.Errorf("R1-%s stored as %q (sub-customer %v), sent %q as no sub-customer", fs.Refs[k], got.Name, got.IsSubCustomer, f.Values.Get("name"))
+		if got.Name != f.Values.Get("name") {
+			t.Errorf("R1-%s stored as %q, sent %q", fs.Refs[k], got.Name, f.Values.Get("name"))
 		}
+		parent := ""
+		if got.ParentCustomer != nil {
+			parent = got.ParentCustomer.Reference
+		}
+		if want := fs.Parent[k] >= 0; got.IsSubCustomer != want || want && parent != "R0-"+fs.Refs[fs.Parent[k]] {
+			t.Errorf("R1-%s stored as sub-customer %v of %q; want %v, of R0-%s", fs.Refs[k], got.IsSubCustomer, parent, want, fs.Refs[max(fs.Parent[k], 0)])
+		}
+	}
+}
+
+// ordered is the real client, noting when each upsert starts and ends.
+type ordered struct {
+	rawrate.CRM
+	mu     gosync.Mutex
+	events []string // "start REF" and "end REF"
+}
+
+func (o *ordered) Upsert(ctx context.Context, ref string, f *crm.Form) (*crm.Customer, error) {
+	o.note("start " + ref)
+	defer o.note("end " + ref)
+	return o.CRM.Upsert(ctx, ref, f)
+}
+
+func (o *ordered) note(e string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.events = append(o.events, e)
+}
+
+// Guarantee: every round's parents are answered before any other upsert
+// starts (an import's waves), so that no sub-customer names a parent the
+// CRM does not hold yet, whatever the concurrency.
+func TestSend_ParentsFirst(t *testing.T) {
+	fs := forms(t, 10)
+	_, c := sim(t, "tok", "tok")
+	o := &ordered{CRM: c}
+	if _, err := rawrate.Send(context.Background(), o, fs, "R", 30, 8); err != nil {
+		t.Fatal(err)
+	}
+	parents := map[string]bool{}
+	for round := range 3 {
+		parents["R"+strconv.Itoa(round)+"-"+fs.Refs[0]] = true
+	}
+	ended, other := 0, false
+	for _, e := range o.events {
+		kind, ref, _ := strings.Cut(e, " ")
+		switch {
+		case parents[ref] && kind == "end":
+			ended++
+		case parents[ref] && other:
+			t.Fatalf("parent %s started after another upsert: %v", ref, o.events)
+		case !parents[ref] && kind == "start":
+			other = true
+			if ended != len(parents) {
+				t.Fatalf("%s started with %d of %d parents answered: %v", ref, ended, len(parents), o.events)
+			}
+		}
+	}
+	if len(o.events) != 60 {
+		t.Errorf("%d events, want 60 (30 upserts)", len(o.events))
 	}
 }
 
