@@ -24,11 +24,14 @@ func (a *applier) withheld(act *plan.Action) []string {
 // reactivation (plan.ReasonReactivated), set isActive (unless mapped):
 // the customer may be, or is, one deactivated earlier, coming back.
 func (a *applier) form(act *plan.Action, withheld []string) *crm.Form {
+	reactivate := act.Op == plan.OpCreate && a.plan != nil && a.plan.Deactivate || act.Reason == plan.ReasonReactivated
+	if len(withheld) == 0 && !reactivate {
+		return crm.CustomerForm(act.Customer) // as it is: no map made
+	}
 	f := crm.UpsertForm(act.Customer)
 	for _, k := range withheld {
 		f.Values.Del(k)
 	}
-	reactivate := act.Op == plan.OpCreate && a.plan != nil && a.plan.Deactivate || act.Reason == plan.ReasonReactivated
 	if reactivate {
 		if _, mapped := f.Values["isActive"]; !mapped {
 			f.Set("isActive", "true")

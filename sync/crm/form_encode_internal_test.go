@@ -67,3 +67,37 @@ func TestForm_EncodeChanged(t *testing.T) {
 		}
 	}
 }
+
+// A CustomerForm sends what UpsertForm sends (the reference and the
+// image's name left out, every byte escaped alike), with no map made
+// until its values are asked for; Set first makes them, so that a value
+// set never drops the customer's.
+func TestCustomerForm_AsUpsertForm(t *testing.T) {
+	for _, fields := range []map[string]string{
+		{"reference": "K1"},
+		{"reference": "K1", "name": "Alpha & Co, 5% off", "comment": "", "imageFile": "logo.png"},
+		{"reference": "K2", "a b": "x=y?z", "é": "Zürich\t\n\x00\xff", "~-_.": "+/;:@$", "parentCustomer": "K1"},
+	} {
+		c := customer.New(fields["reference"], 2, fields, "h")
+		want, wantType, err := UpsertForm(c).encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lazy := CustomerForm(c)
+		if lazy.Values != nil {
+			t.Errorf("CustomerForm made its values at once: %v", lazy.Values)
+		}
+		got, gotType, err := lazy.encode()
+		if err != nil || string(got) != string(want) || gotType != wantType {
+			t.Errorf("CustomerForm of %v encodes %q (%s, %v), UpsertForm %q (%s)", fields, got, gotType, err, want, wantType)
+		}
+		if got, want := CustomerForm(c).Fields(), UpsertForm(c).Values; !maps.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("Fields = %v, UpsertForm's values %v", got, want)
+		}
+		set := CustomerForm(c).Set("isActive", "true")
+		wantSet := UpsertForm(c).Set("isActive", "true")
+		if got, want := set.Values.Encode(), wantSet.Values.Encode(); got != want {
+			t.Errorf("CustomerForm then Set = %s, want %s", got, want)
+		}
+	}
+}

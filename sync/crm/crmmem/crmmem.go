@@ -119,7 +119,7 @@ func (c *CRM) Upsert(ctx context.Context, ref string, f *crm.Form) (*crm.Custome
 	if f == nil {
 		f = crm.NewForm()
 	}
-	a, err := c.call(ctx, crm.OpUpsert, ref, f.Values, f.Image)
+	a, err := c.call(ctx, crm.OpUpsert, ref, f.Fields(), f.Image)
 	return a.cu, err
 }
 
