@@ -92,7 +92,7 @@ func NewBatchWriter(write BatchFunc, batch int, every time.Duration) *Writer {
 	if every <= 0 {
 		every = 250 * time.Millisecond
 	}
-	return &Writer{write: write, batch: batch, every: every, maxQueue: 4 * batch,
+	return &Writer{write: write, batch: batch, every: every, maxQueue: max(2*batch, 2000),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		drained: make(chan struct{})}
 }

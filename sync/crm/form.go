@@ -14,14 +14,16 @@ import (
 // reference's tables as text, and an optional image. It is sent as
 // application/x-www-form-urlencoded, or multipart/form-data with an image.
 type Form struct {
+	// Values are the form's parameters; nil in a CustomerForm until
+	// Fields or Set makes them: read a form through Fields.
 	Values url.Values
 	Image  *Image
 
 	// sorted are Values' keys in order, as UpsertForm made them; encode
 	// takes them while Values holds exactly these keys.
 	sorted []string
-	// from is the customer of a CustomerForm whose Values are not made
-	// yet: encode reads its fields (sent) in their order.
+	// from is the customer of a CustomerForm: while Values is nil,
+	// encode reads its fields (sent) in their order.
 	from *customer.Customer
 }
 
@@ -72,16 +74,18 @@ func sent(k string) bool { return k != "reference" && k != "imageFile" }
 // CustomerForm is UpsertForm whose Values are made only when asked for
 // (Fields, Set): the body is encoded from the customer's fields, with no
 // map made a row (an import sends a form a row and reads none: the map
-// was 2% of its CPU). Read its values through Fields, not Values.
+// was 2% of its CPU). Read its values through Fields, not Values; Fields
+// makes them in place, so one goroutine at a time uses a CustomerForm.
 func CustomerForm(c *customer.Customer) *Form { return &Form{Image: c.Image, from: c} }
 
 // Fields returns the form's values, made now from the customer of a
 // CustomerForm.
 func (f *Form) Fields() url.Values {
-	if f.from != nil {
+	if f.from != nil && f.Values == nil {
 		made := UpsertForm(f.from)
-		f.Values, f.sorted, f.from = made.Values, made.sorted, nil
+		f.Values, f.sorted = made.Values, made.sorted
 	}
+	f.from = nil
 	return f.Values
 }
 
@@ -95,7 +99,7 @@ func (f *Form) encode() ([]byte, string, error) {
 	if f == nil {
 		return nil, "", nil
 	}
-	if f.Image == nil && f.from != nil {
+	if f.Image == nil && f.from != nil && f.Values == nil {
 		return encodeFields(f.from), "application/x-www-form-urlencoded", nil
 	}
 	f.Fields()

@@ -101,3 +101,17 @@ func TestCustomerForm_AsUpsertForm(t *testing.T) {
 		}
 	}
 }
+
+// Values set on a CustomerForm by hand are what it sends: the customer's
+// fields are only what it holds while Values is nil.
+func TestCustomerForm_ValuesSetWin(t *testing.T) {
+	c := customer.New("K1", 2, map[string]string{"reference": "K1", "name": "A"}, "h")
+	f := CustomerForm(c)
+	f.Values = url.Values{"x": {"1"}}
+	if got, _, err := f.encode(); err != nil || string(got) != "x=1" {
+		t.Errorf("encode = %q, %v; want x=1", got, err)
+	}
+	if got := f.Fields().Encode(); got != "x=1" {
+		t.Errorf("Fields = %s, want x=1", got)
+	}
+}

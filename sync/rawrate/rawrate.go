@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	gosync "sync"
@@ -23,7 +24,9 @@ type CRM interface {
 // Forms are the upsert forms of an export's customers, with their
 // references. A sub-customer keeps its parent when the parent is among
 // the forms and is no sub-customer itself (Parent: its index); else its
-// parent is left out and it goes as no sub-customer.
+// parent is left out and it goes as no sub-customer (of three levels or
+// more, which links stay depends on the order of the file: Send's waves
+// are two).
 type Forms struct {
 	Refs   []string
 	Forms  []*crm.Form
@@ -94,10 +97,15 @@ func (fs *Forms) linkParents() {
 // request to the last answer; a failed upsert stops the sending and is
 // returned.
 func Send(ctx context.Context, api CRM, fs Forms, prefix string, total, conc int) (float64, error) {
-	if len(fs.Forms) == 0 || total <= 0 {
+	switch {
+	case len(fs.Forms) == 0 || total <= 0:
 		return 0, errors.New("raw rate: nothing to send")
+	case total > math.MaxInt32:
+		return 0, fmt.Errorf("raw rate: %d upserts, at most %d", total, math.MaxInt32)
+	case len(fs.Parent) != len(fs.Forms):
+		return 0, errors.New("raw rate: forms without their parents (read them with Read)")
 	}
-	forms, isParent := fs.linked(prefix)
+	forms, isParent := fs.linked(prefix, total)
 	var parents, rest []int32 // the upserts' numbers, wave by wave
 	for i := range int32(total) {
 		if isParent[int(i)%len(forms)] {
@@ -129,17 +137,23 @@ func Send(ctx context.Context, api CRM, fs Forms, prefix string, total, conc int
 
 // linked returns the forms as Send sends them, a sub-customer's
 // parentCustomer naming its parent of the first round, and whether each
-// form is a parent.
-func (fs Forms) linked(prefix string) ([]*crm.Form, []bool) {
+// form is a parent. Of total upserts fewer than the forms, a parent not
+// sent is none: its sub-customers go without it.
+func (fs Forms) linked(prefix string, total int) ([]*crm.Form, []bool) {
 	forms, isParent := slices.Clone(fs.Forms), make([]bool, len(fs.Forms))
 	for k, p := range fs.Parent {
 		if p < 0 {
 			continue
 		}
-		isParent[p] = true
 		f := *forms[k]
 		f.Values = maps.Clone(f.Values)
-		f.Values.Set("parentCustomer", prefix+"0-"+fs.Refs[p])
+		if p < total {
+			isParent[p] = true
+			f.Values.Set("parentCustomer", prefix+"0-"+fs.Refs[p])
+		} else {
+			f.Values.Del("parentCustomer")
+			f.Values.Set("isSubCustomer", "false")
+		}
 		forms[k] = &f
 	}
 	return forms, isParent

@@ -8,8 +8,7 @@ import (
 	"erpsync/sync/crm"
 )
 
-// form is a form of a customer named ref whose parent is parent ("" for
-// none).
+// form is the form of a customer whose parent is parent ("" for none).
 func form(parent string) *crm.Form {
 	v := url.Values{"name": {"n"}, "isSubCustomer": {"false"}}
 	if parent != "" {
@@ -53,7 +52,7 @@ func TestLinkParents(t *testing.T) {
 func TestLinked(t *testing.T) {
 	fs := Forms{Refs: []string{"P", "C"}, Forms: []*crm.Form{form(""), form("P")}}
 	fs.linkParents()
-	forms, isParent := fs.linked("X")
+	forms, isParent := fs.linked("X", 2)
 	if got := forms[1].Values.Get("parentCustomer"); got != "X0-P" {
 		t.Errorf("sent parentCustomer %q, want X0-P", got)
 	}
@@ -62,5 +61,23 @@ func TestLinked(t *testing.T) {
 	}
 	if !slices.Equal(isParent, []bool{true, false}) {
 		t.Errorf("isParent = %v, want [true false]", isParent)
+	}
+}
+
+// Guarantee: of fewer upserts than forms, a sub-customer whose parent is
+// not sent goes without it (a link to a parent the CRM never holds would
+// fail the measure).
+func TestLinked_ParentNotSent(t *testing.T) {
+	fs := Forms{Refs: []string{"C", "P"}, Forms: []*crm.Form{form("P"), form("")}}
+	fs.linkParents()
+	forms, isParent := fs.linked("X", 1)
+	if f := forms[0].Values; f.Has("parentCustomer") || f.Get("isSubCustomer") != "false" {
+		t.Errorf("sent %v; want no parent, no sub-customer", f)
+	}
+	if !slices.Equal(isParent, []bool{false, false}) {
+		t.Errorf("isParent = %v, want none", isParent)
+	}
+	if got := fs.Forms[0].Values.Get("parentCustomer"); got != "P" {
+		t.Errorf("the form read now names %q, want P still", got)
 	}
 }
