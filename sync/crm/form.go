@@ -81,11 +81,13 @@ func CustomerForm(c *customer.Customer) *Form { return &Form{Image: c.Image, fro
 // Fields returns the form's values, made now from the customer of a
 // CustomerForm.
 func (f *Form) Fields() url.Values {
-	if f.from != nil && f.Values == nil {
-		made := UpsertForm(f.from)
-		f.Values, f.sorted = made.Values, made.sorted
+	if f.from != nil { // a form of UpsertForm, shared by goroutines, is only read
+		if f.Values == nil {
+			made := UpsertForm(f.from)
+			f.Values, f.sorted = made.Values, made.sorted
+		}
+		f.from = nil
 	}
-	f.from = nil
 	return f.Values
 }
 
