@@ -51,7 +51,9 @@ type Outcome struct {
 // any number of goroutines, and written by the writer's goroutine in
 // batched transactions: when batch outcomes are queued, every interval,
 // on Flush, and when it stops. While a batch is written, Put goes on
-// queueing; it waits only when 4 batches are already queued.
+// queueing; it waits only when the queue is full: two batches, and at
+// least 2,000 outcomes (a kill loses at most those and the batch being
+// written).
 //
 // A successful outcome clears any stored failure of its reference.
 //
@@ -132,7 +134,7 @@ func (w *Writer) Run(ctx context.Context) error {
 }
 
 // Put queues an outcome. It does not wait for the write (see Flush), and
-// waits for room only when 4 batches are queued: ctx bounds that wait
+// waits for room only when the queue is full (Writer): ctx bounds that wait
 // alone, so an outcome is queued even when ctx is already done.
 func (w *Writer) Put(ctx context.Context, o Outcome) error {
 	if o.Reference == "" {
