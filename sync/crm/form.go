@@ -152,15 +152,20 @@ func encodeValues(v url.Values, keys []string) []byte {
 	b := make([]byte, 0, size+size/4)
 	for _, k := range keys {
 		for _, s := range v[k] {
-			if len(b) > 0 {
-				b = append(b, '&')
-			}
-			b = appendQueryEscape(b, k)
-			b = append(b, '=')
-			b = appendQueryEscape(b, s)
+			b = appendPair(b, k, s)
 		}
 	}
 	return b
+}
+
+// appendPair appends k=v, escaped, after an & when b holds a pair.
+func appendPair(b []byte, k, v string) []byte {
+	if len(b) > 0 {
+		b = append(b, '&')
+	}
+	b = appendQueryEscape(b, k)
+	b = append(b, '=')
+	return appendQueryEscape(b, v)
 }
 
 // encodeFields is encodeValues of a customer's fields that are sent, in
@@ -174,15 +179,9 @@ func encodeFields(c *customer.Customer) []byte {
 	}
 	b := make([]byte, 0, size+size/4)
 	for k, v := range c.All() {
-		if !sent(k) {
-			continue
+		if sent(k) {
+			b = appendPair(b, k, v)
 		}
-		if len(b) > 0 {
-			b = append(b, '&')
-		}
-		b = appendQueryEscape(b, k)
-		b = append(b, '=')
-		b = appendQueryEscape(b, v)
 	}
 	return b
 }
