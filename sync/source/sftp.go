@@ -417,12 +417,15 @@ func (s *sftpStore) Put(ctx context.Context, name string, data []byte) error {
 	defer scancel()
 	put, serr := s.settle(sctx, p, name)
 	switch {
+	case put == p.tmp:
+		// Whole, and in place after all (on a new connection); a
+		// temporary its settle could not remove is never listed, as
+		// renameOver's older file.
+		return nil
 	case serr != nil:
 		return fmt.Errorf("sftp put %s: %w; %s may be left beside it (no listing takes them): %v", name, err, p.left(), serr)
 	case put == "":
 		return fmt.Errorf("sftp put %s: %w", name, err)
-	case put == p.tmp:
-		return nil // whole, and in place after all (on a new connection)
 	}
 	return fmt.Errorf("sftp put %s (the older one put back): %w", name, err)
 }
@@ -524,10 +527,10 @@ func putTemp(name string) string {
 // the connection if it still answers, else on a new one: when nothing is
 // under name, the new file goes in if it was written whole, else the
 // older one is put back from aside; then the temporary files left are
-// removed. It returns which of p's files it put under name, if any.
+// removed. It returns which of p's files it put under name, if any,
+// whether or not a later step failed.
 func (s *sftpStore) settle(ctx context.Context, p *putFiles, name string) (put string, err error) {
 	op := func(c *sftp.Client) error {
-		put = ""
 		var from []string // what goes under name if nothing is there: the new file first
 		if _, err := c.Lstat(name); errors.Is(err, os.ErrNotExist) {
 			if p.written {

@@ -158,6 +158,44 @@ func TestSFTP_PutCutAfterMovedAside(t *testing.T) {
 	}
 }
 
+// TestSFTP_PutDoneWhenItsCleanupIsCut: a settle that put the new file
+// in place and was then cut before it removed the older one's temporary
+// has done the put: no error, the new text under the name, and what it
+// left beside it is never listed.
+func TestSFTP_PutDoneWhenItsCleanupIsCut(t *testing.T) {
+	t.Parallel()
+	srv := sourcetest.NewSFTPServer(t)
+	srv.WithoutPosixRename()
+	st, _, errName := sftpPutFolder(t, srv, nil)
+	if err := st.Put(context.Background(), errName, firstReason); err != nil {
+		t.Fatal(err)
+	}
+	var armed atomic.Bool
+	srv.Observe(func(op string) {
+		// The first remove is settle's of the older file, after its
+		// rename of the new one: cut it too (the check follows the observer).
+		if op == "remove" && armed.CompareAndSwap(false, true) {
+			srv.CutAtRequest("remove", 0)
+		}
+	})
+	srv.CutAtRequest("rename", 2) // the refused rename and the aside pass; the new one's is cut
+	if err := st.Put(context.Background(), errName, secondReason); err != nil {
+		t.Errorf("put whose settle was cut after the new file went in: %v, want done", err)
+	}
+	srv.Observe(nil)
+	if !armed.Load() {
+		t.Fatal("the remove was not cut")
+	}
+	if got, err := os.ReadFile(errName); err != nil || !bytes.Equal(got, secondReason) {
+		t.Errorf(".error.txt = %q, %v; want the second reason whole", got, err)
+	}
+	for _, n := range folderNames(t, filepath.Dir(errName)) {
+		if n != "day1.csv.error.txt" && !(strings.HasPrefix(n, ".erpsync-") && strings.HasSuffix(n, ".tmp")) {
+			t.Errorf("the folder holds %q", n)
+		}
+	}
+}
+
 // watchPut puts reason while srv's observer checks the folder before
 // every request: the final name is absent or holds one of the reasons
 // whole (absent only if mayBeAbsent), and the store's own listing takes
