@@ -30,6 +30,11 @@ type Outcome struct {
 	CRMLastUpdated time.Time
 	CRMValues      map[string]string
 
+	// Pushed, when it holds names, is Values and CRMValues in order
+	// instead, and both maps are nil (Maps makes them): an import's
+	// million upserts make no two million maps.
+	Pushed Pushed
+
 	// A delete that succeeded: the CRM's last JSON copy of the customer,
 	// kept in the audit table (nil when the CRM had nothing left to copy).
 	// CRMID, when set, is kept with it.
@@ -45,6 +50,46 @@ type Outcome struct {
 	// write it records, as history.Recorder makes it): saved in the same
 	// transaction, so that a run's events are kept iff its outcomes are.
 	History []Event
+}
+
+// Pushed are the values of an upsert in order, and the CRM's where
+// they differ: what Outcome.Values and Outcome.CRMValues hold, without
+// a map.
+type Pushed struct {
+	Names []string // the field names, shared by the customers of a run: never changed
+	Vals  []string // their values pushed, as many
+	// Held are the fields the CRM holds otherwise, by ascending At (an
+	// index into Names); none: it holds every value as pushed.
+	Held []Held
+}
+
+// Held is a field the CRM holds otherwise than pushed.
+type Held struct {
+	At     int    // the field's index in Pushed.Names
+	Value  string // what the CRM holds
+	Absent bool   // the CRM's answer has no such field (Value is "")
+}
+
+// Maps returns the outcome's values pushed and the CRM's, made from
+// Pushed when it holds names (new maps), else Values and CRMValues.
+func (o *Outcome) Maps() (vals, crm map[string]string) {
+	p := &o.Pushed
+	if len(p.Names) == 0 {
+		return o.Values, o.CRMValues
+	}
+	vals = make(map[string]string, len(p.Names))
+	crm = make(map[string]string, len(p.Names))
+	for i, name := range p.Names {
+		vals[name], crm[name] = p.Vals[i], p.Vals[i]
+	}
+	for _, h := range p.Held {
+		if h.Absent {
+			delete(crm, p.Names[h.At])
+		} else {
+			crm[p.Names[h.At]] = h.Value
+		}
+	}
+	return vals, crm
 }
 
 // Writer is the checkpoint's one writer: outcomes are queued by Put, from

@@ -75,6 +75,11 @@ func (c *Customer) Fields() map[string]string {
 	return m
 }
 
+// Sorted returns the names of the mapped fields, sorted, and their
+// values: the customer's own slices, shared with every caller (and the
+// names with the customers of its read), never to be changed.
+func (c *Customer) Sorted() (names, vals []string) { return c.keys, c.vals }
+
 // FieldNames returns the names of the mapped fields, sorted.
 func (c *Customer) FieldNames() []string { return slices.Clone(c.keys) }
 

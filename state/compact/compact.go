@@ -27,6 +27,8 @@ import (
 	"fmt"
 	"reflect"
 	"unicode/utf8"
+
+	"erpsync/state"
 )
 
 // IDs returns the id of a field name, adding the name when it is new.
@@ -134,6 +136,34 @@ func AppendRecord(vb, db []byte, vals, crm map[string]string, ids IDs) ([]byte, 
 		db = appendEntry(db, id, cv, true)
 	}
 	return vb, db, nil
+}
+
+// AppendFields is AppendRecord of values given in order, without maps:
+// the value of the field ids[i] is vals[i], and the CRM holds each as it
+// was pushed but for held (state.Pushed). The bytes are those
+// AppendRecord gives for the same values, in this order.
+func AppendFields(vb, db []byte, ids []uint64, vals []string, held []state.Held) ([]byte, []byte) {
+	for i, id := range ids {
+		vb = appendEntry(vb, id, vals[i], false)
+	}
+	absent := 0
+	for _, h := range held {
+		if h.Absent {
+			absent++
+		}
+	}
+	if absent == len(ids) && len(ids) > 0 {
+		return vb, append(db, noCRM)
+	}
+	for _, h := range held {
+		switch id := ids[h.At]; {
+		case h.Absent:
+			db = binary.AppendUvarint(binary.AppendUvarint(db, id), 0)
+		case h.Value != vals[h.At] && Text(h.Value) != Text(vals[h.At]):
+			db = appendEntry(db, id, h.Value, true)
+		}
+	}
+	return vb, db
 }
 
 // sameMap reports whether a and b are one map (not merely equal ones).

@@ -3,10 +3,13 @@ package compact
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
+
+	"erpsync/state"
 )
 
 // ids numbers names in the order first asked, as a fields table does.
@@ -185,4 +188,61 @@ func TestAppendHash(t *testing.T) {
 	if n := testing.AllocsPerRun(10, func() { AppendHash(buf[:0], h) }); n != 0 {
 		t.Errorf("AppendHash into a buffer with room allocates %v times, want none", n)
 	}
+}
+
+// Guarantee: values given in order (AppendFields, an import's upserts)
+// are stored as the same values given as maps (AppendRecord): the same
+// entries, in any order, and the same diff of the CRM's: nothing where it
+// holds the pushed text or the same text as stored (bytes that are not
+// UTF-8), an absent entry where its answer lacks the field, the one byte
+// of no CRM's values when it lacks them all.
+func TestAppendFields_AsAppendRecord(t *testing.T) {
+	names := []string{"city", "email", "name", "onHold"}
+	for _, tc := range []struct {
+		name string
+		vals []string
+		held []state.Held
+	}{
+		{"held as pushed", []string{"Bern", "b@example.com", "Beta", "true"}, nil},
+		{"cleared held as false", []string{"Bern", "", "Beta", ""}, []state.Held{{At: 3, Value: "false"}}},
+		{"other text, absent", []string{"Bern", "", "Beta", ""}, []state.Held{{At: 0, Value: "BERN"}, {At: 1, Absent: true}}},
+		{"the same text stored", []string{"a\xffb", "", "", ""}, []state.Held{{At: 0, Value: "a\xfeb"}}},
+		{"none held", []string{"a", "b", "c", "d"}, []state.Held{{At: 0, Absent: true}, {At: 1, Absent: true}, {At: 2, Absent: true}, {At: 3, Absent: true}}},
+	} {
+		o := state.Outcome{Pushed: state.Pushed{Names: names, Vals: tc.vals, Held: tc.held}}
+		vals, crm := o.Maps()
+		byName := ids()
+		fieldIDs := make([]uint64, len(names))
+		for i, n := range names {
+			fieldIDs[i], _ = byName(n)
+		}
+		vb, db := AppendFields(nil, nil, fieldIDs, tc.vals, tc.held)
+		wantVB, wantDB, err := AppendRecord(nil, nil, vals, crm, byName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := entries(t, vb, false), entries(t, wantVB, false); !slices.Equal(got, want) {
+			t.Errorf("%s: values %q, want %q", tc.name, got, want)
+		}
+		if got, want := entries(t, db, true), entries(t, wantDB, true); !slices.Equal(got, want) || len(db) != len(wantDB) {
+			t.Errorf("%s: CRM's %q (% x), want %q (% x)", tc.name, got, db, want, wantDB)
+		}
+	}
+}
+
+// entries are the entries of a stored form, sorted.
+func entries(t *testing.T, b []byte, diff bool) []string {
+	t.Helper()
+	var out []string
+	if diff && len(b) == 1 && b[0] == noCRM {
+		return []string{"no CRM's"}
+	}
+	if err := Walk(b, diff, func(id uint64, v string, absent bool) error {
+		out = append(out, fmt.Sprintf("%d=%q absent=%v", id, v, absent))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
 }

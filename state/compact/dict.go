@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+
+	"erpsync/state"
 )
 
 // Dict is a checkpoint's fields table (id INTEGER PRIMARY KEY, name TEXT
@@ -83,6 +85,8 @@ type Tx struct {
 	seen  map[string]uint64 // the ids this Tx looked up, without the lock
 	buf   []byte            // scratch of the last encoding
 	dbuf  []byte            // scratch of the last record's CRM values (Record)
+	names []string          // the names of the last Fields, shared: ids are theirs
+	ids   []uint64
 }
 
 // Begin returns the encoder of a write transaction.
@@ -170,6 +174,32 @@ func (t *Tx) Record(vals, crm map[string]string) ([]byte, []byte, error) {
 	}
 	t.buf, t.dbuf = v, d
 	return v, d, nil
+}
+
+// Fields returns the stored forms of the values of an upsert given in
+// order, and of the CRM's beside them (AppendFields), as Record does;
+// the ids of names are looked up once for as long as the customers of a
+// run share them.
+func (t *Tx) Fields(p *state.Pushed) ([]byte, []byte, error) {
+	if len(p.Vals) != len(p.Names) {
+		return nil, nil, fmt.Errorf("%d values for %d fields", len(p.Vals), len(p.Names))
+	}
+	if len(t.names) != len(p.Names) || len(p.Names) == 0 || &t.names[0] != &p.Names[0] {
+		ids := make([]uint64, len(p.Names))
+		for i, name := range p.Names {
+			id, err := t.ID(name)
+			if err != nil {
+				return nil, nil, err
+			}
+			ids[i] = id
+		}
+		t.names, t.ids = p.Names, ids
+	}
+	if t.dbuf == nil {
+		t.dbuf = make([]byte, 0, 128)
+	}
+	t.buf, t.dbuf = AppendFields(t.scratch(), t.dbuf[:0], t.ids, p.Vals, p.Held)
+	return t.buf, t.dbuf, nil
 }
 
 // Decode reads stored values pushed (vals) and, when crm is not nil, the

@@ -76,8 +76,9 @@ func (m *Mem) write(o state.Outcome, now int64) {
 		if _, ok := m.records[o.Reference]; !ok {
 			m.sorted = nil
 		}
-		m.records[o.Reference] = &record{hash: o.Hash, vals: encode(o.Values), crmID: o.CRMID,
-			lu: millis(o.CRMLastUpdated), crmVals: encode(o.CRMValues), pushed: now, rowSum: o.RowSum}
+		vals, crmVals := o.Maps()
+		m.records[o.Reference] = &record{hash: o.Hash, vals: encode(vals), crmID: o.CRMID,
+			lu: millis(o.CRMLastUpdated), crmVals: encode(crmVals), pushed: now, rowSum: o.RowSum}
 	}
 	delete(m.failures, o.Reference)
 }

@@ -73,8 +73,9 @@ func WriteLegacy008(ctx context.Context, path string, pushedAt time.Time, outs i
 	}
 	defer ins.Close()
 	for o := range outs {
-		vals, _ := json.Marshal(orEmpty(o.Values))
-		crm, _ := json.Marshal(orEmpty(o.CRMValues))
+		v, c := o.Maps()
+		vals, _ := json.Marshal(orEmpty(v))
+		crm, _ := json.Marshal(orEmpty(c))
 		if _, err := ins.ExecContext(ctx, o.Reference, o.Hash, string(vals), o.CRMID, state.Millis(o.CRMLastUpdated),
 			string(crm), state.Seconds(pushedAt), int64(o.RowSum)); err != nil {
 			return fmt.Errorf("write %s: %w", o.Reference, err)

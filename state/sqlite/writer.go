@@ -116,10 +116,17 @@ func (bw *batchWriter) write(o state.Outcome) error {
 }
 
 // saveRecord writes the record of a successful upsert: its values and
-// the CRM's beside them encoded in one pass (compact.Tx.Record), its
+// the CRM's beside them encoded in one pass (compact.Tx.Fields, or
+// Record for an outcome given as maps), its
 // hash into the writer's scratch.
 func (bw *batchWriter) saveRecord(o state.Outcome) error {
-	vals, crmVals, err := bw.fields.Record(o.Values, o.CRMValues)
+	var vals, crmVals []byte
+	var err error
+	if len(o.Pushed.Names) > 0 {
+		vals, crmVals, err = bw.fields.Fields(&o.Pushed)
+	} else {
+		vals, crmVals, err = bw.fields.Record(o.Values, o.CRMValues)
+	}
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"erpsync/state"
@@ -74,6 +75,56 @@ func testValuesAsStored(h *H) {
 	if want := map[string]string{"name": "bad \ufffd byte"}; !reflect.DeepEqual(r.CRMValues, want) {
 		h.Errorf("CRMValues = %q, want %q", r.CRMValues, want)
 	}
+}
+
+// testPushedInOrder: an upsert given in order (Outcome.Pushed) is kept
+// as the same values given as maps are: the CRM's values are the pushed
+// ones but for what it holds otherwise (another text, the cleared equal,
+// a field its answer lacks, bytes that are not UTF-8), and the record is
+// read back as Outcome.Maps makes it; names shared by two outcomes serve
+// both.
+func testPushedInOrder(h *H) {
+	names := []string{"city", "email", "name", "onHold", "phone"}
+	p := state.Pushed{Names: names, Vals: []string{"Zürich", "", "Alpha", "", "bad \xff"}, Held: []state.Held{
+		{At: 1, Value: "held@example.com"}, {At: 3, Value: "false"}, {At: 4, Absent: true}}}
+	q := state.Pushed{Names: names, Vals: []string{"Bern", "b@example.com", "Beta", "true", "+41"}}
+	allGone := state.Pushed{Names: names[:2], Vals: []string{"x", "y"}, Held: []state.Held{{At: 0, Absent: true}, {At: 1, Absent: true}}}
+	textSame := state.Pushed{Names: names[2:3], Vals: []string{"bad \xff byte"}, Held: []state.Held{{At: 0, Value: "bad \xfe byte"}}}
+	outs := []state.Outcome{
+		{RunID: 1, Op: state.OpUpsert, Reference: "P", Hash: "hp", CRMID: 1, CRMLastUpdated: lu, Pushed: p},
+		{RunID: 1, Op: state.OpUpsert, Reference: "Q", Hash: "hq", CRMID: 2, CRMLastUpdated: lu, Pushed: q},
+		{RunID: 1, Op: state.OpUpsert, Reference: "G", Hash: "hg", CRMID: 3, CRMLastUpdated: lu, Pushed: allGone},
+		{RunID: 1, Op: state.OpUpsert, Reference: "T", Hash: "ht", CRMID: 4, CRMLastUpdated: lu, Pushed: textSame},
+	}
+	h.Write(outs...)
+	for _, o := range outs {
+		vals, crm := o.Maps()
+		got := h.Get(o.Reference)
+		if got == nil {
+			h.Errorf("%s: not kept", o.Reference)
+			continue
+		}
+		if !reflect.DeepEqual(got.Values, asStored(vals)) || !reflect.DeepEqual(got.CRMValues, asStored(crm)) {
+			h.Errorf("%s: values %q, CRM's %q; want %q, %q", o.Reference, got.Values, got.CRMValues, asStored(vals), asStored(crm))
+		}
+	}
+	if got := h.Get("P"); got != nil && (got.CRMValues["onHold"] != "false" || got.CRMValues["email"] != "held@example.com" ||
+		got.CRMValues["name"] != "Alpha" || len(got.CRMValues) != 4) {
+		h.Errorf("P's CRM values %q", got.CRMValues)
+	}
+	if got := h.Get("G"); got != nil && (len(got.CRMValues) != 0 || len(got.Values) != 2) {
+		h.Errorf("G: values %q, CRM's %q; want two and none", got.Values, got.CRMValues)
+	}
+}
+
+// asStored is m as a checkpoint keeps text (JSON): bytes that are not
+// UTF-8 become U+FFFD.
+func asStored(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[strings.ToValidUTF8(k, "\ufffd")] = strings.ToValidUTF8(v, "\ufffd")
+	}
+	return out
 }
 
 func testFailureKeepsRecord(h *H) {

@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		{"UpsertReadBack", testUpsertReadBack},
 		{"NoValuesAreEmptyMaps", testNoValues},
 		{"ValuesAsStored", testValuesAsStored},
+		{"PushedInOrder", testPushedInOrder},
 		{"FailureKeepsRecord", testFailureKeepsRecord},
 		{"FailureOfReferenceNeverPushed", testFailureUnmanaged},
 		{"FailureReplacesPrevious", testFailureReplaces},

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -382,16 +381,21 @@ func (a *applier) upsert(ctx context.Context, act *plan.Action, out *state.Outco
 	if err != nil {
 		return 0, err
 	}
-	out.Hash, out.RowSum, out.Values = c.Hash, c.RowSum, c.Fields()
+	out.Hash, out.RowSum = c.Hash, c.RowSum
 	out.CRMID, out.CRMLastUpdated = got.ID, got.LastUpdated.Time
-	var sent map[string]string // compared with what the CRM holds
-	if withheld == nil {
-		out.CRMValues, sent = readBack(got, c, out.Values, a.opt.CountryCode, &a.answers)
+	var sent, stored map[string]string // compared: what was sent, what the CRM holds
+	if names, _ := c.Sorted(); withheld == nil && len(names) > 0 {
+		out.Pushed, sent = readBack(got, c, a.opt.CountryCode, &a.answers)
+		if len(sent) > 0 {
+			_, stored = out.Maps()
+		}
 	} else {
+		out.Values = c.Fields()
 		out.CRMValues = refresh.CRMValues(got, c.FieldNames(), a.opt.CountryCode)
 		sent = recordWithheld(out.Values, out.CRMValues, withheld)
+		stored = out.CRMValues
 	}
-	if diffs := a.storedDiffs(sent, out.CRMValues); len(diffs) > 0 {
+	if diffs := a.storedDiffs(sent, stored); len(diffs) > 0 {
 		// Stored otherwise than sent (a digits-only parent read as an id):
 		// a row failure, the record kept as it was, the next run retries.
 		return got.AnswerStatus, &StoredDiffError{Status: got.AnswerStatus, Diffs: diffs}
@@ -399,43 +403,36 @@ func (a *applier) upsert(ctx context.Context, act *plan.Action, out *state.Outco
 	return got.AnswerStatus, nil
 }
 
-// readBack returns the CRM's canonical values of c's fields as its answer
-// got holds them (refresh.CRMValues: a field the answer does not hold is
-// left out), and the values sent that it holds in other text and not as
+// readBack returns c's values as pushed and the CRM's as its answer got
+// holds them (refresh.CRMValues: a field the answer does not hold is
+// Absent), and the values sent that it holds in other text and not as
 // their equal (refresh.EqualValue: an empty onHold held as false is): only
-// those can differ (Differences); nil when none. When the CRM holds every value
-// as the very text sent (most upserts), its values are values itself (c's
-// Fields; the outcome only reads them): no map is made, and none compared
-// (some 5% of an import's CPU).
-func readBack(got *crm.Customer, c *customer.Customer, values map[string]string,
-	countryCode func(string) (string, bool), known *fieldAnswers) (crmValues, other map[string]string) {
+// those can differ (Differences); nil when none. No map is made for the
+// outcome (an import's million upserts made two million: some 5% of its
+// CPU), and none compared when the CRM holds every value as the very
+// text sent (most upserts).
+func readBack(got *crm.Customer, c *customer.Customer,
+	countryCode func(string) (string, bool), known *fieldAnswers) (p state.Pushed, other map[string]string) {
 	r := refresh.ReadingOf(got, countryCode)
-	crmValues = values
-	own := false // crmValues is a copy of values
+	p.Names, p.Vals = c.Sorted()
 	last := known.Load()
-	i, same := 0, last != nil
-	for f, v := range c.All() {
+	same := last != nil
+	for i, f := range p.Names {
 		var ans *refresh.Answer
 		if same = same && i < len(last.names) && last.names[i] == f; same {
 			ans = last.answers[i]
 		} else {
 			ans = refresh.AnswerOf(f)
 		}
-		i++
-		var held string
-		if ans != nil {
-			if held = r.Value(ans); held == v {
-				continue
-			}
-		}
-		if !own {
-			crmValues, own = maps.Clone(values), true
-		}
 		if ans == nil {
-			delete(crmValues, f) // not given back: not compared
+			p.Held = append(p.Held, state.Held{At: i, Absent: true}) // not given back: not compared
 			continue
 		}
-		crmValues[f] = held
+		v, held := p.Vals[i], r.Value(ans)
+		if held == v {
+			continue
+		}
+		p.Held = append(p.Held, state.Held{At: i, Value: held})
 		if refresh.EqualValue(f, v, held) {
 			continue // Differences would pass it: cleared, held as cleared
 		}
@@ -444,10 +441,10 @@ func readBack(got *crm.Customer, c *customer.Customer, values map[string]string,
 		}
 		other[f] = v
 	}
-	if !same || i != len(last.names) {
+	if !same || len(p.Names) != len(last.names) {
 		known.learn(c)
 	}
-	return crmValues, other
+	return p, other
 }
 
 // fieldAnswers are the answers (refresh.AnswerOf) of the field names of
