@@ -267,7 +267,7 @@ func (r *run) forgetSeen(p *plan.Plan) {
 // repair of a hand edit that its refresh may no longer see), and status
 // lists them meanwhile.
 func (r *run) keepDue(ctx context.Context, left []*plan.Action) error {
-	w := r.j.State.NewWriter(500, 250*time.Millisecond)
+	w := r.j.State.NewWriter(RunBatch, WriterEvery)
 	for _, act := range left {
 		if act.Op == plan.OpDelete {
 			continue // a delete is planned again from the export alone

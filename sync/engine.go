@@ -542,7 +542,7 @@ func (r *run) noteRowErrors(p *plan.Plan) {
 }
 
 // importBatch is when an import commits its outcomes to the checkpoint:
-// every importBatch of them, or every 250 ms as any run. At a real CRM's
+// every importBatch of them, or every WriterEvery as any run. At a real CRM's
 // pace (tens a second) the time decides; at crmsim's (10,000 upserts a
 // second) the count does: 2,000 made a 1M import's checkpoint 4 times
 // fewer commits, each writing the index pages it touched to the WAL
@@ -554,15 +554,23 @@ func (r *run) noteRowErrors(p *plan.Plan) {
 // there is not taken again (the customer is gone).
 const importBatch = 2000
 
+// RunBatch and WriterEvery are when any other run, and any other writer
+// of the checkpoint (an approved plan's pending failures, init -adopt),
+// commits its outcomes: every RunBatch of them, or every WriterEvery.
+const (
+	RunBatch    = 500
+	WriterEvery = 250 * time.Millisecond
+)
+
 // apply sends the plan through the CRM (in a dry run, apply.DryRun) and
 // flushes the outcomes to the checkpoint (in a dry run, nowhere).
 func (r *run) apply(ctx context.Context, p *plan.Plan) error {
 	j := r.j
-	batch := 500
+	batch := RunBatch
 	if j.Mode == ModeImport {
 		batch = importBatch
 	}
-	writer := j.State.NewWriter(batch, 250*time.Millisecond)
+	writer := j.State.NewWriter(batch, WriterEvery)
 	events := r.startHistory(ctx, writer, p) // the run's drift and refused rows, first
 	ended := func() {}
 	if j.OnApply != nil {

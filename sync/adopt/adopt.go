@@ -7,7 +7,6 @@ package adopt
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -76,7 +75,7 @@ func adopt(ctx context.Context, j sync.Job, runID int64) (*Adopted, error) {
 		byRef[c.Reference] = c
 	}
 	res := &Adopted{Listed: len(all)}
-	w := j.State.NewWriter(500, 250*time.Millisecond)
+	w := j.State.NewWriter(sync.RunBatch, sync.WriterEvery)
 	err = sync.ExportRows(ctx, j.Mapping, j.File)(func(r mapping.Row) error {
 		if r.Customer == nil {
 			return nil
