@@ -109,11 +109,15 @@ static int erp_string(const unsigned char *s, int n, int *i, int *start) {
 	return (int)(q - s) - j;
 }
 
-static int erp_lowerhex(unsigned char c) {
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	return -1;
-}
+// erp_lowerhex1 is one more than the value of each lowercase hex digit,
+// 0 for any other byte: a table, since a hash's digits and letters come
+// in no order and the branches of comparisons were mispredicted about
+// once a digit (perf: most of erp_hash's time, some 0.3 s of a 1M
+// migration 008).
+static const unsigned char erp_lowerhex1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
 
 static int erp_hex(unsigned char c) {
 	if (c >= '0' && c <= '9') return c - '0';
@@ -255,13 +259,13 @@ static void erp_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 	if (sqlite3_value_type(argv[0]) == ERP_TEXT && sqlite3_value_bytes(argv[0]) == 64) {
 		const unsigned char *h = sqlite3_value_text(argv[0]);
 		unsigned char b[32];
-		int ok = h != 0;
-		for (int k = 0; ok && k < 32; k++) {
-			int hi = erp_lowerhex(h[2 * k]), lo = erp_lowerhex(h[2 * k + 1]);
-			ok = hi >= 0 && lo >= 0;
-			b[k] = (unsigned char)(hi << 4 | lo);
+		int bad = h == 0;
+		for (int k = 0; !bad && k < 32; k++) { // no branch a digit: erp_lowerhex1
+			int hi = erp_lowerhex1[h[2 * k]], lo = erp_lowerhex1[h[2 * k + 1]];
+			bad = (hi == 0) | (lo == 0);
+			b[k] = (unsigned char)((hi - 1) << 4 | (lo - 1));
 		}
-		if (ok) { sqlite3_result_blob(ctx, b, 32, ERP_TRANSIENT); return; }
+		if (!bad) { sqlite3_result_blob(ctx, b, 32, ERP_TRANSIENT); return; }
 	}
 	sqlite3_result_value(ctx, argv[0]);
 }
