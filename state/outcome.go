@@ -56,10 +56,11 @@ type Outcome struct {
 // they differ: what Outcome.Values and Outcome.CRMValues hold, without
 // a map.
 type Pushed struct {
-	Names []string // the field names, shared by the customers of a run: never changed
+	Names []string // the field names, sorted, shared by the customers of a read: never changed
 	Vals  []string // their values pushed, as many
 	// Held are the fields the CRM holds otherwise, by ascending At (an
-	// index into Names); none: it holds every value as pushed.
+	// index into Names; a checkpoint refuses others, Maps skips them);
+	// none: it holds every value as pushed.
 	Held []Held
 }
 
@@ -80,9 +81,14 @@ func (o *Outcome) Maps() (vals, crm map[string]string) {
 	vals = make(map[string]string, len(p.Names))
 	crm = make(map[string]string, len(p.Names))
 	for i, name := range p.Names {
-		vals[name], crm[name] = p.Vals[i], p.Vals[i]
+		if i < len(p.Vals) {
+			vals[name], crm[name] = p.Vals[i], p.Vals[i]
+		}
 	}
 	for _, h := range p.Held {
+		if h.At < 0 || h.At >= len(p.Names) {
+			continue // none of Names: no field of the CRM's
+		}
 		if h.Absent {
 			delete(crm, p.Names[h.At])
 		} else {

@@ -93,9 +93,10 @@ func AppendDiff(b []byte, vals, crm map[string]string, ids IDs) ([]byte, error) 
 // AppendRecord appends the stored forms of a record: the values pushed
 // vals to vb (AppendValues) and the CRM's values crm beside them to db
 // (AppendDiff), the same bytes as those two give, in one pass over vals
-// (each name's id asked once). When crm is vals itself (an upsert whose
-// answer holds every value as sent shares the map: sync/apply's
-// readBack), the diff is empty without a comparison.
+// (each name's id asked once). When crm is vals itself (a caller whose
+// CRM holds every value as sent may share the map), the diff is empty
+// without a comparison. An import's upserts come in order instead
+// (AppendFields).
 func AppendRecord(vb, db []byte, vals, crm map[string]string, ids IDs) ([]byte, []byte, error) {
 	noDiff := len(vals) > 0 && sameMap(vals, crm)
 	if len(crm) == 0 && len(vals) > 0 {
@@ -140,8 +141,9 @@ func AppendRecord(vb, db []byte, vals, crm map[string]string, ids IDs) ([]byte, 
 
 // AppendFields is AppendRecord of values given in order, without maps:
 // the value of the field ids[i] is vals[i], and the CRM holds each as it
-// was pushed but for held (state.Pushed). The bytes are those
-// AppendRecord gives for the same values, in this order.
+// was pushed but for held (state.Pushed; each At an index of ids, as
+// Tx.Fields checks). The entries are those AppendRecord gives for the
+// same values (its in map order, these in this one).
 func AppendFields(vb, db []byte, ids []uint64, vals []string, held []state.Held) ([]byte, []byte) {
 	for i, id := range ids {
 		vb = appendEntry(vb, id, vals[i], false)

@@ -246,3 +246,24 @@ func entries(t *testing.T, b []byte, diff bool) []string {
 	slices.Sort(out)
 	return out
 }
+
+// Guarantee: an upsert given in order whose CRM's fields are held out of
+// range or out of order is refused with an error, not a panic on the
+// writer's goroutine; so are values fewer than the names.
+func TestTxFields_RefusesHeldOutOfRange(t *testing.T) {
+	names := []string{"city", "name"}
+	for _, p := range []state.Pushed{
+		{Names: names, Vals: []string{"a", "b"}, Held: []state.Held{{At: 2, Value: "x"}}},
+		{Names: names, Vals: []string{"a", "b"}, Held: []state.Held{{At: -1, Absent: true}}},
+		{Names: names, Vals: []string{"a", "b"}, Held: []state.Held{{At: 1, Value: "x"}, {At: 0, Value: "y"}}},
+		{Names: names, Vals: []string{"a", "b"}, Held: []state.Held{{At: 1, Value: "x"}, {At: 1, Value: "y"}}},
+		{Names: names, Vals: []string{"a"}},
+	} {
+		var tx Tx // its checks come before any name is looked up
+		if _, _, err := tx.Fields(&p); err == nil {
+			t.Errorf("%+v: taken, want an error", p)
+		}
+		o := state.Outcome{Pushed: p}
+		o.Maps() // never panics
+	}
+}

@@ -84,7 +84,7 @@ type Tx struct {
 	added map[string]uint64
 	seen  map[string]uint64 // the ids this Tx looked up, without the lock
 	buf   []byte            // scratch of the last encoding
-	dbuf  []byte            // scratch of the last record's CRM values (Record)
+	dbuf  []byte            // scratch of the last record's CRM values (Record, Fields)
 	names []string          // the names of the last Fields, shared: ids are theirs
 	ids   []uint64
 }
@@ -178,11 +178,16 @@ func (t *Tx) Record(vals, crm map[string]string) ([]byte, []byte, error) {
 
 // Fields returns the stored forms of the values of an upsert given in
 // order, and of the CRM's beside them (AppendFields), as Record does;
-// the ids of names are looked up once for as long as the customers of a
-// run share them.
+// the ids of names are looked up once a batch (a Tx) while the outcomes
+// share one slice of names (the customers of one read do).
 func (t *Tx) Fields(p *state.Pushed) ([]byte, []byte, error) {
 	if len(p.Vals) != len(p.Names) {
 		return nil, nil, fmt.Errorf("%d values for %d fields", len(p.Vals), len(p.Names))
+	}
+	for i, h := range p.Held {
+		if h.At < 0 || h.At >= len(p.Names) || (i > 0 && h.At <= p.Held[i-1].At) {
+			return nil, nil, fmt.Errorf("the CRM's field %d of %d held out of order or range", h.At, len(p.Names))
+		}
 	}
 	if len(t.names) != len(p.Names) || len(p.Names) == 0 || &t.names[0] != &p.Names[0] {
 		ids := make([]uint64, len(p.Names))

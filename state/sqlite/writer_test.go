@@ -301,7 +301,7 @@ func TestWriter_ValuesOfChangingKeys(t *testing.T) {
 			o.CRMValues["city"] = "LYON" // the CRM's answer differs
 		}
 		if ref == "E" {
-			o.CRMValues = o.Values // held as sent: the apply shares the map
+			o.CRMValues = o.Values // held as sent, one map: AppendRecord's shortcut
 		}
 		outs = append(outs, o)
 	}

@@ -19,8 +19,8 @@ import (
 // gives refresh.CRMValues of the customer's fields, and the values it
 // returns to compare find the differences Differences finds between all
 // that was sent and all the CRM holds (crmsim over loopback answers each
-// write). When the CRM holds every value as the very text sent, the
-// values sent are the CRM's, the map itself: none is made.
+// write). When the CRM holds every value as the very text sent, nothing
+// is held otherwise: the outcome's CRM values are its values pushed.
 func TestReadBack_AsCRMValuesAndDifferences(t *testing.T) {
 	client := readBackClient(t)
 	known := &fieldAnswers{} // shared by the cases: each has other fields
