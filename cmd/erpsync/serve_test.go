@@ -207,7 +207,11 @@ func archived(t *testing.T, dir string) []string {
 	entries, _ := os.ReadDir(dir)
 	var names []string
 	for _, e := range entries {
-		if !e.IsDir() {
+		// A source's Put in progress (its temporary, renamed when whole) is
+		// not there yet: counted, it let a wait for ".held.txt" end before
+		// the file had its name (TestServe_GuardHoldsExport, 2 runs of 8).
+		inProgress := strings.HasPrefix(e.Name(), ".erpsync-") && strings.HasSuffix(e.Name(), ".tmp")
+		if !e.IsDir() && !inProgress {
 			names = append(names, e.Name())
 		}
 	}
