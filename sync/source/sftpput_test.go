@@ -45,6 +45,21 @@ func sftpPutFolder(t *testing.T, srv *sourcetest.SFTPServer, tune func(*source.S
 	return st, dir, filepath.ToSlash(filepath.Join(dir, "day1.csv.error.txt"))
 }
 
+// olderPutWithoutPosixRename is the setting of the tests of a put over an
+// older .error.txt on a server without posix-rename: srv, its store of
+// the folder "rejected" (sftpPutFolder) and the path of its .error.txt,
+// which holds firstReason.
+func olderPutWithoutPosixRename(t *testing.T) (*sourcetest.SFTPServer, source.Store, string, string) {
+	t.Helper()
+	srv := sourcetest.NewSFTPServer(t)
+	srv.WithoutPosixRename()
+	st, dir, errName := sftpPutFolder(t, srv, nil)
+	if err := st.Put(context.Background(), errName, firstReason); err != nil {
+		t.Fatal(err)
+	}
+	return srv, st, dir, errName
+}
+
 // wantPut checks that the .error.txt at errName holds reason whole and
 // that its folder holds names, nothing else (no temporary left).
 func wantPut(t *testing.T, errName string, reason []byte, names ...string) {
@@ -142,12 +157,7 @@ func TestSFTP_PutHungWriteBounded(t *testing.T) {
 // whole, goes in, the older one is removed, and the put succeeds.
 func TestSFTP_PutCutAfterMovedAside(t *testing.T) {
 	t.Parallel()
-	srv := sourcetest.NewSFTPServer(t)
-	srv.WithoutPosixRename()
-	st, _, errName := sftpPutFolder(t, srv, nil)
-	if err := st.Put(context.Background(), errName, firstReason); err != nil {
-		t.Fatal(err)
-	}
+	srv, st, _, errName := olderPutWithoutPosixRename(t)
 	srv.CutAtRequest("rename", 2) // the refused rename and the aside pass; the new one's is cut
 	if err := st.Put(context.Background(), errName, secondReason); err != nil {
 		t.Errorf("put cut after the aside: %v, want it settled on a new connection", err)
@@ -164,12 +174,7 @@ func TestSFTP_PutCutAfterMovedAside(t *testing.T) {
 // left beside it is never listed.
 func TestSFTP_PutDoneWhenItsCleanupIsCut(t *testing.T) {
 	t.Parallel()
-	srv := sourcetest.NewSFTPServer(t)
-	srv.WithoutPosixRename()
-	st, _, errName := sftpPutFolder(t, srv, nil)
-	if err := st.Put(context.Background(), errName, firstReason); err != nil {
-		t.Fatal(err)
-	}
+	srv, st, _, errName := olderPutWithoutPosixRename(t)
 	var armed atomic.Bool
 	srv.Observe(func(op string) {
 		// The first remove is settle's of the older file, after its
@@ -308,12 +313,7 @@ func TestSFTP_PutReplacesWhole(t *testing.T) {
 // find none for a moment, never one empty or cut.
 func TestSFTP_PutWithoutPosixRename(t *testing.T) {
 	t.Parallel()
-	srv := sourcetest.NewSFTPServer(t)
-	srv.WithoutPosixRename()
-	st, dir, errName := sftpPutFolder(t, srv, nil)
-	if err := st.Put(context.Background(), errName, firstReason); err != nil {
-		t.Fatal(err)
-	}
+	srv, st, dir, errName := olderPutWithoutPosixRename(t)
 	ops, _ := watchPut(t, srv, st, dir, errName, secondReason, true, firstReason, secondReason)
 	if slices.Contains(ops, sourcetest.PosixRename) {
 		t.Errorf("requests %q: %s, which the server does not offer", ops, sourcetest.PosixRename)

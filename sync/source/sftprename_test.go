@@ -19,12 +19,7 @@ import (
 // older one under its name, whole, and says the put failed.
 func TestSFTP_PutKeepsOlderWhenRenameFails(t *testing.T) {
 	t.Parallel()
-	srv := sourcetest.NewSFTPServer(t)
-	srv.WithoutPosixRename()
-	st, dir, errName := sftpPutFolder(t, srv, nil)
-	if err := st.Put(context.Background(), errName, firstReason); err != nil {
-		t.Fatal(err)
-	}
+	srv, st, dir, errName := olderPutWithoutPosixRename(t)
 	var once sync.Once
 	srv.Observe(func(op string) {
 		if _, err := os.Stat(errName); op != "rename" || err == nil {
