@@ -43,8 +43,10 @@ func (c *ImportCommand) Run(ctx context.Context, args []string) error {
 }
 
 // importLimit is the Go memory an import aims to stay within while it
-// plans: a 1M-row import holds ~180 MB live while its plan reads the
-// export (the index of references and one Action a row), then some 75 MB
+// plans: a 1M-row import holds ~110 MB live while its plan reads the
+// export (the index of references, a 24-byte draft of each create with
+// no parent, an Action of each other upsert; ~180 MB with an Action a
+// row, the collector then back to back), then some 75 MB
 // (52 MB of lean rows, with no pointer) and the history's first writes
 // through its apply (issue 14 §3: <= 250 MiB peak RSS). The limit bounds
 // the first; the second has a lower one (apply.ImportMemoryLimit), with

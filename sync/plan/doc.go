@@ -9,8 +9,9 @@
 // index of references (planindex.go), the checkpoint streamed beside the
 // export (planload.go), row sums that spare mapping unchanged rows
 // (planrowsum.go), the bounded error set (sync/plan/rowerrors), and lean
-// plans (planlean.go), whose upserts are held as compact rows and made into
-// Actions when the export is read again. The apply is given every plan's
+// plans (planlean.go), whose upserts are held as compact rows (its creates
+// with no parent from their read on: drafts) and made into Actions when
+// the export is read again. The apply is given every plan's
 // actions the same way, lean or not (planwave.go: SendUpserts,
 // SendDeletes, Unsettled).
 //

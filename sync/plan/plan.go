@@ -69,8 +69,9 @@ type Action struct {
 	// lean plan's row, read again, must match it; that bit is set once
 	// the apply has told Done of the action's end (sent, failed, or not
 	// sent). One word instead of two keeps an Action in the 112-byte
-	// size class: an import of a million rows plans a million of them
-	// (a lean plan's row keeps its own end: see leanRow.settleFrom).
+	// size class: a run after a mapping change plans one a customer (a
+	// lean plan's row keeps its own end: see leanRow.settleFrom, and
+	// makes no Action of a create with no parent: draftRow).
 	end atomic.Uint64
 }
 
@@ -338,7 +339,8 @@ type Options struct {
 	// reads them again from the export (apply.Options.Rows), wave by wave.
 	// The upserts are compact rows with no pointer (32 bytes and their
 	// reference's), made into Actions one at a time when asked (All,
-	// UpsertWave). An import of a million rows then holds some 45 bytes
+	// UpsertWave); its creates with no parent are compact from the read
+	// of their rows on (draftRow). An import of a million rows then holds some 45 bytes
 	// per row instead of its whole content, at the cost of a second read
 	// and of the updates' field-by-field changes.
 	Lean bool
@@ -406,14 +408,20 @@ type planner struct {
 	slab    []Action  // where the next actions are allocated (newAction)
 	text    textArena // a lean plan's copies of references
 	dropped map[*Action]bool
-	drifted map[string]string // reference → reason
-	dups    map[string]*dupRows
-	errs    *rowerrors.Set  // row errors: the first MaxErrors kept, all counted
-	warns   *rowerrors.Set  // warnings, as errs
-	ignored map[string]bool // flagged for deletion, never in the CRM
-	inCRM   map[string]bool // parents asked of the CRM (ParentInCRM), and its answers
-	plan    *Plan
-	load    *loader // the checkpoint streaming in; nil once sealed
+	// drafts are a lean plan's creates with no parent, in the order of
+	// their lines, as compact rows (draftRow): not in list. lean holds
+	// their references, and counts those dropped.
+	drafts      []draftRow
+	lean        leanStrings
+	draftsTaken int
+	drifted     map[string]string // reference → reason
+	dups        map[string]*dupRows
+	errs        *rowerrors.Set  // row errors: the first MaxErrors kept, all counted
+	warns       *rowerrors.Set  // warnings, as errs
+	ignored     map[string]bool // flagged for deletion, never in the CRM
+	inCRM       map[string]bool // parents asked of the CRM (ParentInCRM), and its answers
+	plan        *Plan
+	load        *loader // the checkpoint streaming in; nil once sealed
 	// Lazy rows (planrowsum.go): how many came in the current window,
 	// and how many of them had to be mapped after all.
 	lazyRows, lazyMapped int
@@ -495,7 +503,8 @@ func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, e
 	}
 	pl.plan.Upserts = pl.upsertWaves()
 	if opt.Lean {
-		pl.plan.lean, pl.plan.Upserts = newLeanPlan(pl.plan.Upserts), nil
+		pl.plan.lean, pl.plan.Upserts = newLeanPlan(pl.plan.Upserts, pl.drafts, &pl.lean), nil
+		pl.drafts = nil
 	}
 	if !opt.ImportOnly {
 		if err := pl.planDeletes(ctx, pl.absentOnly(cp)); err != nil {
@@ -638,11 +647,18 @@ func (pl *planner) invalid(rowErr *mapping.RowError) error {
 const maxUnknownLines = 5
 
 // upsert plans a create or an update of c. A lean plan keeps copies of
-// the few strings it needs, so that the row's text can go.
+// the few strings it needs, so that the row's text can go; its creates
+// with no parent are drafts, not Actions.
 func (pl *planner) upsert(op Op, c *mapping.Customer, reason string) {
+	parent := c.Field("parentCustomer")
+	if pl.opt.Lean && op == OpCreate && parent == "" {
+		pl.drafts = append(pl.drafts, draftRow{end: hashPrefix(c.Hash) &^ 1, ref: pl.lean.put(c.Reference),
+			line: int32(c.Line), reason: pl.lean.code(reason)})
+		return
+	}
 	a := pl.newAction()
 	a.Op, a.Reference, a.Line, a.Customer, a.Reason = op, c.Reference, c.Line, c, reason
-	a.Parent = c.Field("parentCustomer")
+	a.Parent = parent
 	a.end.Store(hashPrefix(c.Hash) &^ 1)
 	if pl.opt.Lean {
 		a.Reference, a.Parent = pl.text.clone(a.Reference), pl.text.clone(a.Parent)
@@ -711,11 +727,11 @@ func (pl *planner) rejectDuplicates() {
 			pl.plan.Merged = append(pl.plan.Merged, Merged{Reference: ref, Lines: d.lines, Rows: d.rows})
 			continue
 		}
-		if a := pl.planned(ref); a != nil {
-			pl.dropped[a] = true
-		} else if pl.entryOf(ref).Unchanged() {
+		switch {
+		case pl.takeBack(ref): // its action, or draft
+		case pl.entryOf(ref).Unchanged():
 			pl.plan.Unchanged--
-		} else if pl.ignored[ref] {
+		case pl.ignored[ref]:
 			pl.plan.Ignored--
 		}
 		pl.parentOf.Drop(pl.key(ref))

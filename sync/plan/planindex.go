@@ -99,25 +99,59 @@ func (pl *planner) sortList() {
 	if !slices.IsSortedFunc(pl.list, byLine) {
 		slices.SortStableFunc(pl.list, byLine)
 	}
+	draftLine := func(a, b draftRow) int { return cmp.Compare(a.line, b.line) }
+	if !slices.IsSortedFunc(pl.drafts, draftLine) {
+		slices.SortStableFunc(pl.drafts, draftLine)
+	}
 }
 
 // planned returns the action planned for a reference, or nil: the one of
 // its first valid row's line, unless it was taken back.
 func (pl *planner) planned(ref string) *Action {
-	line := int(pl.entryOf(ref).Line)
-	if line <= 0 {
-		return nil
-	}
-	i, _ := slices.BinarySearchFunc(pl.list, line, func(a *Action, l int) int { return cmp.Compare(a.Line, l) })
-	for ; i < len(pl.list) && pl.list[i].Line == line; i++ {
-		if a := pl.list[i]; a.Reference == ref && !pl.dropped[a] {
-			return a
-		}
-	}
-	return nil
+	a, _ := pl.plannedAt(ref, pl.entryOf(ref))
+	return a
 }
 
-// actions yields the planned actions, in the order of their lines.
+// plannedAt returns what is planned for a reference whose index entry is
+// e: its action, or else the position in drafts of its draft (a lean
+// plan's create with no parent), -1 for none. Either is the one of its
+// first valid row's line, unless it was taken back.
+func (pl *planner) plannedAt(ref string, e refindex.Entry) (*Action, int) {
+	line := e.Line
+	if line <= 0 {
+		return nil, -1
+	}
+	i, _ := slices.BinarySearchFunc(pl.list, int(line), func(a *Action, l int) int { return cmp.Compare(a.Line, l) })
+	for ; i < len(pl.list) && pl.list[i].Line == int(line); i++ {
+		if a := pl.list[i]; a.Reference == ref && !pl.dropped[a] {
+			return a, -1
+		}
+	}
+	i, _ = slices.BinarySearchFunc(pl.drafts, line, func(d draftRow, l int32) int { return cmp.Compare(d.line, l) })
+	for ; i < len(pl.drafts) && pl.drafts[i].line == line; i++ {
+		if d := &pl.drafts[i]; !d.dropped && pl.lean.is(d.ref, ref) {
+			return nil, i
+		}
+	}
+	return nil, -1
+}
+
+// takeBack takes back the upsert or delete planned for a reference, an
+// Action or a draft; it reports whether there was one.
+func (pl *planner) takeBack(ref string) bool {
+	a, d := pl.plannedAt(ref, pl.entryOf(ref))
+	switch {
+	case a != nil:
+		pl.dropped[a] = true
+	case d >= 0:
+		pl.drafts[d].dropped = true
+		pl.draftsTaken++
+	}
+	return a != nil || d >= 0
+}
+
+// actions yields the planned actions, in the order of their lines; not
+// a lean plan's drafts.
 func (pl *planner) actions() iter.Seq[*Action] {
 	return func(yield func(*Action) bool) {
 		for _, a := range pl.list {
@@ -128,5 +162,7 @@ func (pl *planner) actions() iter.Seq[*Action] {
 	}
 }
 
-// planning counts the planned actions.
-func (pl *planner) planning() int { return len(pl.list) - len(pl.dropped) }
+// planning counts the planned actions, drafts included.
+func (pl *planner) planning() int {
+	return len(pl.list) - len(pl.dropped) + len(pl.drafts) - pl.draftsTaken
+}

@@ -6,7 +6,7 @@ package plan
 
 import (
 	"fmt"
-	"strings"
+	"slices"
 	"sync/atomic"
 )
 
@@ -18,9 +18,17 @@ import (
 type leanPlan struct {
 	rows  []leanRow // wave after wave, each in the order of its lines
 	waves []int     // waves[i]: where wave i ends in rows
-	text  string    // the rows' references and parents
-	long  []string  // the few strings too long for a span
-	names []string  // the rows' ops and reasons, by code
+	leanStrings
+}
+
+// leanStrings are a lean plan's strings: references and parents in one
+// text (buf while the plan is made, text once sealed), the few too long
+// for a span apart, ops and reasons by code.
+type leanStrings struct {
+	buf   []byte
+	text  string
+	long  []string // the few strings too long for a span
+	names []string // the rows' ops and reasons, by code
 }
 
 // leanRow is one upsert of a lean plan.
@@ -32,15 +40,33 @@ type leanRow struct {
 	op, reason uint8 // in names
 }
 
-// span is a string of leanPlan.text: its offset (40 bits) and length (24
+// draftRow is a create with no parent that a lean plan meets while it
+// reads the export (planner.drafts): no Action is made of it, only these
+// 24 bytes with no pointer, its reference in the plan's leanStrings. An
+// import's plan of a million rows held a million Actions until its
+// waves were made, its live heap near the import's memory limit: the
+// collector ran back to back, a quarter of the plan's CPU. It becomes a
+// leanRow of the first wave (newLeanPlan); one taken back (a duplicate,
+// a folded reference) is dropped.
+type draftRow struct {
+	end     uint64 // as Action.end: the row's hash (prefix), lowest bit cleared
+	ref     span
+	line    int32
+	reason  uint8 // in names
+	dropped bool
+}
+
+// span is a string of leanStrings.text: its offset (40 bits) and length (24
 // bits); a length of spanLong says the string is long[offset].
 type span uint64
 
 const spanLong = 1<<24 - 1
 
-// newLeanPlan makes a lean plan of upsert waves of Actions, and drops
-// them from waves as it goes.
-func newLeanPlan(waves [][]*Action) *leanPlan {
+// newLeanPlan makes a lean plan of upsert waves of Actions and of the
+// drafts (creates with no parent, in the order of their lines, their
+// strings in ls), and drops the Actions from waves as it goes. The drafts
+// go to the first wave, in the order of the lines with its Actions.
+func newLeanPlan(waves [][]*Action, drafts []draftRow, ls *leanStrings) *leanPlan {
 	n, size := 0, 0
 	for _, w := range waves {
 		n += len(w)
@@ -48,55 +74,106 @@ func newLeanPlan(waves [][]*Action) *leanPlan {
 			size += len(a.Reference) + len(a.Parent)
 		}
 	}
-	lp := &leanPlan{rows: make([]leanRow, n), waves: make([]int, 0, len(waves))}
-	var text strings.Builder
-	text.Grow(size)
-	put := func(s string) span {
-		if len(s) >= spanLong || text.Len()+len(s) > 1<<40 {
-			lp.long = append(lp.long, s)
-			return span(len(lp.long)-1)<<24 | spanLong
+	for i := range drafts {
+		if !drafts[i].dropped {
+			n++
 		}
-		sp := span(text.Len())<<24 | span(len(s))
-		text.WriteString(s)
-		return sp
 	}
+	if len(waves) == 0 && n > 0 {
+		waves = [][]*Action{nil}
+	}
+	lp := &leanPlan{rows: make([]leanRow, n), waves: make([]int, 0, len(waves)), leanStrings: *ls}
+	*ls = leanStrings{}
+	lp.buf = slices.Grow(lp.buf, size)
+	create := lp.code(string(OpCreate))
 	i := 0
-	for _, w := range waves {
+	fromAction := func(a *Action) {
+		r := &lp.rows[i]
+		r.end.Store(a.end.Load())
+		r.ref, r.parent = lp.put(a.Reference), lp.put(a.Parent)
+		r.line, r.op, r.reason = int32(a.Line), lp.code(string(a.Op)), lp.code(a.Reason)
+		i++
+	}
+	for wi, w := range waves {
 		for j, a := range w {
-			r := &lp.rows[i]
-			r.end.Store(a.end.Load())
-			r.ref, r.parent = put(a.Reference), put(a.Parent)
-			r.line, r.op, r.reason = int32(a.Line), lp.code(string(a.Op)), lp.code(a.Reason)
+			for wi == 0 && len(drafts) > 0 && drafts[0].line <= int32(a.Line) {
+				i += lp.fromDraft(i, &drafts[0], create)
+				drafts = drafts[1:]
+			}
+			fromAction(a)
 			w[j] = nil // its Action can go
-			i++
+		}
+		for wi == 0 && len(drafts) > 0 {
+			i += lp.fromDraft(i, &drafts[0], create)
+			drafts = drafts[1:]
 		}
 		lp.waves = append(lp.waves, i)
 	}
-	lp.text = text.String()
+	lp.seal()
 	return lp
 }
 
+// fromDraft makes row i of a draft not dropped: it returns the rows made.
+func (lp *leanPlan) fromDraft(i int, d *draftRow, create uint8) int {
+	if d.dropped {
+		return 0
+	}
+	r := &lp.rows[i]
+	r.end.Store(d.end)
+	r.ref, r.line, r.op, r.reason = d.ref, d.line, create, d.reason
+	return 1
+}
+
+// put adds a string to the text, or to long when too long for a span.
+func (ls *leanStrings) put(s string) span {
+	if s == "" {
+		return 0
+	}
+	if len(s) >= spanLong || len(ls.buf)+len(s) > 1<<40 {
+		ls.long = append(ls.long, s)
+		return span(len(ls.long)-1)<<24 | spanLong
+	}
+	sp := span(len(ls.buf))<<24 | span(len(s))
+	ls.buf = append(ls.buf, s...)
+	return sp
+}
+
+// seal makes the text of what was put: str reads it from then on.
+func (ls *leanStrings) seal() { ls.text, ls.buf = string(ls.buf), nil }
+
+// is reports whether span sp holds s, before or after seal.
+func (ls *leanStrings) is(sp span, s string) bool {
+	at, n := uint64(sp>>24), uint64(sp&spanLong)
+	switch {
+	case n == spanLong:
+		return ls.long[at] == s
+	case ls.buf != nil:
+		return string(ls.buf[at:at+n]) == s
+	}
+	return ls.text[at:at+n] == s
+}
+
 // code returns the code of an op or a reason, adding it when new.
-func (lp *leanPlan) code(name string) uint8 {
-	for i, s := range lp.names {
+func (ls *leanStrings) code(name string) uint8 {
+	for i, s := range ls.names {
 		if s == name {
 			return uint8(i)
 		}
 	}
-	if len(lp.names) > 255 {
+	if len(ls.names) > 255 {
 		panic(fmt.Sprintf("lean plan: more than 256 ops and reasons (%q)", name))
 	}
-	lp.names = append(lp.names, name)
-	return uint8(len(lp.names) - 1)
+	ls.names = append(ls.names, name)
+	return uint8(len(ls.names) - 1)
 }
 
-// str returns the string of a span.
-func (lp *leanPlan) str(sp span) string {
+// str returns the string of a span, once sealed.
+func (ls *leanStrings) str(sp span) string {
 	at, n := uint64(sp>>24), uint64(sp&spanLong)
 	if n == spanLong {
-		return lp.long[at]
+		return ls.long[at]
 	}
-	return lp.text[at : at+n]
+	return ls.text[at : at+n]
 }
 
 // wave returns where wave i starts and ends in rows.

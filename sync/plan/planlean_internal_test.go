@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unsafe"
@@ -36,7 +37,7 @@ func TestLeanPlan_RoundTrip(t *testing.T) {
 	for i, w := range want {
 		waves[i] = append([]*Action{}, w...)
 	}
-	lp := newLeanPlan(waves)
+	lp := newLeanPlan(waves, nil, &leanStrings{})
 	for _, w := range waves {
 		for _, a := range w {
 			if a != nil {
@@ -70,7 +71,7 @@ func TestLeanPlan_RoundTrip(t *testing.T) {
 func TestLeanPlan_Settle(t *testing.T) {
 	a := &Action{Op: OpCreate, Reference: "A", Line: 2, Reason: ReasonNew}
 	a.end.Store(0x10)
-	lp := newLeanPlan([][]*Action{{a}})
+	lp := newLeanPlan([][]*Action{{a}}, nil, &leanStrings{})
 	first := lp.action(0)
 	lp.rows[0].settleFrom(first) // not told yet
 	if lp.settled(0) {
@@ -88,4 +89,42 @@ func TestLeanPlan_Settle(t *testing.T) {
 	}
 	var none *leanRow
 	none.settleFrom(first) // an action of a plan that is not lean
+}
+
+// Drafts go to the first wave, in the order of the lines with its
+// Actions, those taken back left out; a plan of drafts alone has one
+// wave, and a plan of dropped drafts alone none.
+func TestLeanPlan_Drafts(t *testing.T) {
+	long := strings.Repeat("y", spanLong)
+	var ls leanStrings
+	draft := func(ref string, line int32, dropped bool) draftRow {
+		return draftRow{end: uint64(line) << 8, ref: ls.put(ref), line: line, reason: ls.code(ReasonNew), dropped: dropped}
+	}
+	drafts := []draftRow{draft("A", 2, false), draft("B", 4, true), draft(long, 5, false), draft("D", 9, false)}
+	if !ls.is(drafts[0].ref, "A") || ls.is(drafts[0].ref, "B") || !ls.is(drafts[2].ref, long) {
+		t.Fatal("a draft's reference is not read back before the seal")
+	}
+	up := &Action{Op: OpUpdate, Reference: "U", Line: 3, Reason: ReasonChanged}
+	child := &Action{Op: OpCreate, Reference: "C", Line: 1, Reason: ReasonNew, Parent: "A"}
+	lp := newLeanPlan([][]*Action{{up}, {child}}, drafts, &ls)
+	var got []string
+	for i := range lp.rows {
+		a := lp.action(i)
+		got = append(got, fmt.Sprintf("%s %s %d %s %x", a.Op, a.Reference[:1], a.Line, a.Parent, a.rowHash()))
+	}
+	want := []string{"create A 2  200", "update U 3  0", "create y 5  500", "create D 9  900", "create C 1 A 0"}
+	if fmt.Sprint(got) != fmt.Sprint(want) || fmt.Sprint(lp.waves) != "[4 5]" {
+		t.Errorf("rows %q waves %v; want %q and [4 5]", got, lp.waves, want)
+	}
+	if lp.action(2).Reference != long {
+		t.Error("the long reference is not read back")
+	}
+	var ls2 leanStrings
+	only := newLeanPlan(nil, []draftRow{{ref: ls2.put("Z"), line: 7}}, &ls2)
+	if len(only.waves) != 1 || only.action(0).Reference != "Z" {
+		t.Errorf("a plan of one draft: waves %v", only.waves)
+	}
+	if none := newLeanPlan(nil, []draftRow{{line: 7, dropped: true}}, &leanStrings{}); len(none.waves) != 0 || len(none.rows) != 0 {
+		t.Errorf("a plan of a dropped draft: waves %v, %d rows", none.waves, len(none.rows))
+	}
 }

@@ -21,11 +21,16 @@ import (
 // parent cycle. Only the upserts with a parent are looked at, in the
 // order of their references.
 func (pl *planner) checkParents() error {
-	names := pl.parentNames()
+	var names map[uint64]string // for the messages of cycles: made once one is met
 	children := pl.children()
+	rejected := false
 	for _, a := range children {
-		if cycle := pl.cycleFrom(a.Reference, names); cycle != nil {
-			pl.reject(a, "parentCustomer", fmt.Errorf("parent cycle: %s", cycleText(cycle)))
+		if cycle := pl.cycleFrom(a.Reference); cycle != nil {
+			if names == nil {
+				names = pl.parentNames()
+			}
+			pl.reject(a, "parentCustomer", fmt.Errorf("parent cycle: %s", cycleText(cycle, names)))
+			rejected = true
 			continue
 		}
 		ok, err := pl.parentAvailable(a.Parent)
@@ -34,11 +39,12 @@ func (pl *planner) checkParents() error {
 		}
 		if !ok {
 			pl.reject(a, "parentCustomer", fmt.Errorf("parent %s is neither in the export nor in the CRM", mapping.Excerpt(a.Parent)))
+			rejected = true
 		}
 	}
 	// A child whose parent was just rejected cannot go either, unless the
 	// parent already exists in the CRM.
-	for changed := true; changed; {
+	for changed := rejected; changed; {
 		changed = false
 		for _, a := range children {
 			if pl.dropped[a] {
@@ -108,17 +114,13 @@ func (pl *planner) parentAvailable(ref string) (bool, error) {
 }
 
 // cycleFrom returns the cycle that ref's parent chain runs into when ref is
-// part of it, else nil; references not planned are shown as "…".
-func (pl *planner) cycleFrom(ref string, names map[uint64]string) []string {
+// part of it, as keys from ref's own, else nil.
+func (pl *planner) cycleFrom(ref string) []uint64 {
 	start := pl.key(ref)
-	path := []string{ref}
+	path := []uint64{start}
 	cur, _ := pl.parentOf.Get(start)
 	for hops := 0; cur != 0 && hops <= pl.parentOf.Len(); hops++ {
-		name, ok := names[cur]
-		if !ok {
-			name = "…"
-		}
-		path = append(path, name)
+		path = append(path, cur)
 		if cur == start {
 			return path
 		}
@@ -136,16 +138,23 @@ func (pl *planner) cycleFrom(ref string, names map[uint64]string) []string {
 const maxCycleShown = 6
 
 // cycleText writes a parent cycle, its first references and its last
-// (the first again) when it is long, the others counted.
-func cycleText(cycle []string) string {
+// (the first again) when it is long, the others counted; references not
+// planned are shown as "…".
+func cycleText(cycle []uint64, names map[uint64]string) string {
+	name := func(k uint64) string {
+		if n, ok := names[k]; ok {
+			return rowerrors.CutCell(n)
+		}
+		return "…"
+	}
 	shown := make([]string, 0, maxCycleShown+2)
-	for i, ref := range cycle {
+	for i, k := range cycle {
 		if i == maxCycleShown-1 && len(cycle) > maxCycleShown {
 			shown = append(shown, fmt.Sprintf("… %d more", len(cycle)-maxCycleShown))
-			shown = append(shown, rowerrors.CutCell(cycle[len(cycle)-1]))
+			shown = append(shown, name(cycle[len(cycle)-1]))
 			break
 		}
-		shown = append(shown, rowerrors.CutCell(ref))
+		shown = append(shown, name(k))
 	}
 	return strings.Join(shown, " → ")
 }
@@ -153,11 +162,12 @@ func cycleText(cycle []string) string {
 // exists reports whether a parent is, or will be, in the CRM after the
 // upserts: managed, or planned for an upsert.
 func (pl *planner) exists(ref string) bool {
-	if pl.entryOf(ref).CP != 0 {
+	e := pl.entryOf(ref)
+	if e.CP != 0 {
 		return true
 	}
-	a := pl.planned(ref)
-	return a != nil && a.Op != OpDelete
+	a, d := pl.plannedAt(ref, e)
+	return a != nil && a.Op != OpDelete || d >= 0
 }
 
 // upsertWaves orders the upserts: wave n holds the customers whose chain
@@ -203,19 +213,28 @@ func (pl *planner) upsertWaves() [][]*Action {
 }
 
 // plannedParents returns, for each upsert whose parent is planned for an
-// upsert too, that parent's action.
+// upsert too, that parent's action: aDraft when it is a draft, of the
+// first wave (it has no parent).
 func (pl *planner) plannedParents() map[*Action]*Action {
 	parents := map[*Action]*Action{}
 	for a := range pl.actions() {
 		if a.Parent == "" || a.Op == OpDelete {
 			continue
 		}
-		if pa := pl.planned(a.Parent); pa != nil && pa.Op != OpDelete {
+		pa, d := pl.plannedAt(a.Parent, pl.entryOf(a.Parent))
+		switch {
+		case pa != nil && pa.Op != OpDelete:
 			parents[a] = pa
+		case d >= 0:
+			parents[a] = aDraft
 		}
 	}
 	return parents
 }
+
+// aDraft stands for a draft as the parent of an upsert (plannedParents):
+// no parent of its own, so of depth 0.
+var aDraft = &Action{Op: OpCreate}
 
 // absentReason is the reason of a mirror delete: absent from the export,
 // or held when a row's reference is missing or unusable (issue 21 §2): that

@@ -96,11 +96,11 @@ func (pl *planner) rejectReference(ref string, err error) {
 	if d := pl.dups[ref]; e.Line <= 0 || (d != nil && d.differ) {
 		return
 	}
-	if a := pl.planned(ref); a != nil {
-		pl.dropped[a] = true
-	} else if e.Unchanged() {
+	switch {
+	case pl.takeBack(ref): // its action, or draft
+	case e.Unchanged():
 		pl.plan.Unchanged--
-	} else if pl.ignored[ref] {
+	case pl.ignored[ref]:
 		pl.plan.Ignored--
 	}
 	pl.parentOf.Drop(k)
