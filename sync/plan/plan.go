@@ -544,7 +544,8 @@ func (pl *planner) row(r mapping.Row) error {
 		return pl.invalid(r.Err)
 	}
 	c := r.Customer
-	pl.noteReference(c.Reference, c.Line, c.Field("parentCustomer"))
+	parent := c.Field("parentCustomer")
+	pl.noteReference(c.Reference, c.Line, parent)
 	k := pl.key(c.Reference)
 	e, at, err := pl.lookupAt(c.Reference, k)
 	if err != nil {
@@ -591,8 +592,8 @@ func (pl *planner) row(r mapping.Row) error {
 		pl.unchanged(c)
 	}
 	pl.refs.SetAt(at, k, e)
-	if p := c.Field("parentCustomer"); p != "" && !c.Delete {
-		pl.parentOf.Set(k, pl.key(p))
+	if parent != "" && !c.Delete {
+		pl.parentOf.Set(k, pl.key(parent))
 	}
 	if len(pl.pending) >= leanBatch {
 		return pl.flushLean(pl.ctx)
