@@ -340,9 +340,9 @@ type Options struct {
 	// The upserts are compact rows with no pointer (32 bytes and their
 	// reference's), made into Actions one at a time when asked (All,
 	// UpsertWave); its creates with no parent are compact from the read
-	// of their rows on (draftRow). An import of a million rows then holds some 45 bytes
-	// per row instead of its whole content, at the cost of a second read
-	// and of the updates' field-by-field changes.
+	// of their rows on (draftRow). An import of a million rows then
+	// holds some 45 bytes per row instead of its whole content, at the
+	// cost of a second read and of the updates' field-by-field changes.
 	Lean bool
 	// MaxErrors is how many row errors, and how many warnings, the plan
 	// keeps whole (reports.max_errors); the others are counted by kind.
@@ -410,9 +410,9 @@ type planner struct {
 	dropped map[*Action]bool
 	// drafts are a lean plan's creates with no parent, in the order of
 	// their lines, as compact rows (draftRow): not in list. lean holds
-	// their references, and counts those dropped.
+	// their references and codes; draftsTaken counts those taken back.
 	drafts      []draftRow
-	lean        leanStrings
+	lean        *leanStrings
 	draftsTaken int
 	drifted     map[string]string // reference → reason
 	dups        map[string]*dupRows
@@ -467,6 +467,7 @@ func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, e
 		plan:     &Plan{MappingChanged: opt.MappingChanged, Deactivate: opt.Deletes == policy.DeletesDeactivate},
 		crmNow:   map[string]map[string]string{},
 		sameLean: map[*Action]state.Rehash{},
+		lean:     &leanStrings{},
 		ctx:      ctx,
 		cp:       cp,
 	}
@@ -503,8 +504,8 @@ func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, e
 	}
 	pl.plan.Upserts = pl.upsertWaves()
 	if opt.Lean {
-		pl.plan.lean, pl.plan.Upserts = newLeanPlan(pl.plan.Upserts, pl.drafts, &pl.lean), nil
-		pl.drafts = nil
+		pl.plan.lean, pl.plan.Upserts = newLeanPlan(pl.plan.Upserts, pl.drafts, pl.lean), nil
+		pl.drafts, pl.lean = nil, nil
 	}
 	if !opt.ImportOnly {
 		if err := pl.planDeletes(ctx, pl.absentOnly(cp)); err != nil {

@@ -105,13 +105,6 @@ func (pl *planner) sortList() {
 	}
 }
 
-// planned returns the action planned for a reference, or nil: the one of
-// its first valid row's line, unless it was taken back.
-func (pl *planner) planned(ref string) *Action {
-	a, _ := pl.plannedAt(ref, pl.entryOf(ref))
-	return a
-}
-
 // plannedAt returns what is planned for a reference whose index entry is
 // e: its action, or else the position in drafts of its draft (a lean
 // plan's create with no parent), -1 for none. Either is the one of its

@@ -6,7 +6,7 @@ package plan
 
 import (
 	"fmt"
-	"slices"
+	"strings"
 	"sync/atomic"
 )
 
@@ -18,15 +18,15 @@ import (
 type leanPlan struct {
 	rows  []leanRow // wave after wave, each in the order of its lines
 	waves []int     // waves[i]: where wave i ends in rows
-	leanStrings
+	*leanStrings
 }
 
 // leanStrings are a lean plan's strings: references and parents in one
-// text (buf while the plan is made, text once sealed), the few too long
-// for a span apart, ops and reasons by code.
+// text, only appended to (a string read of it never changes), the few too
+// long for a span apart, ops and reasons by code. Held by pointer: a
+// strings.Builder is not copied.
 type leanStrings struct {
-	buf   []byte
-	text  string
+	text  strings.Builder
 	long  []string // the few strings too long for a span
 	names []string // the rows' ops and reasons, by code
 }
@@ -82,9 +82,8 @@ func newLeanPlan(waves [][]*Action, drafts []draftRow, ls *leanStrings) *leanPla
 	if len(waves) == 0 && n > 0 {
 		waves = [][]*Action{nil}
 	}
-	lp := &leanPlan{rows: make([]leanRow, n), waves: make([]int, 0, len(waves)), leanStrings: *ls}
-	*ls = leanStrings{}
-	lp.buf = slices.Grow(lp.buf, size)
+	lp := &leanPlan{rows: make([]leanRow, n), waves: make([]int, 0, len(waves)), leanStrings: ls}
+	lp.text.Grow(size)
 	create := lp.code(string(OpCreate))
 	i := 0
 	fromAction := func(a *Action) {
@@ -96,6 +95,8 @@ func newLeanPlan(waves [][]*Action, drafts []draftRow, ls *leanStrings) *leanPla
 	}
 	for wi, w := range waves {
 		for j, a := range w {
+			// A draft goes before an Action of its line: a line is one
+			// row, so there is none in an export.
 			for wi == 0 && len(drafts) > 0 && drafts[0].line <= int32(a.Line) {
 				i += lp.fromDraft(i, &drafts[0], create)
 				drafts = drafts[1:]
@@ -109,7 +110,6 @@ func newLeanPlan(waves [][]*Action, drafts []draftRow, ls *leanStrings) *leanPla
 		}
 		lp.waves = append(lp.waves, i)
 	}
-	lp.seal()
 	return lp
 }
 
@@ -129,29 +129,17 @@ func (ls *leanStrings) put(s string) span {
 	if s == "" {
 		return 0
 	}
-	if len(s) >= spanLong || len(ls.buf)+len(s) > 1<<40 {
+	if len(s) >= spanLong || ls.text.Len()+len(s) > 1<<40 {
 		ls.long = append(ls.long, s)
 		return span(len(ls.long)-1)<<24 | spanLong
 	}
-	sp := span(len(ls.buf))<<24 | span(len(s))
-	ls.buf = append(ls.buf, s...)
+	sp := span(ls.text.Len())<<24 | span(len(s))
+	ls.text.WriteString(s)
 	return sp
 }
 
-// seal makes the text of what was put: str reads it from then on.
-func (ls *leanStrings) seal() { ls.text, ls.buf = string(ls.buf), nil }
-
-// is reports whether span sp holds s, before or after seal.
-func (ls *leanStrings) is(sp span, s string) bool {
-	at, n := uint64(sp>>24), uint64(sp&spanLong)
-	switch {
-	case n == spanLong:
-		return ls.long[at] == s
-	case ls.buf != nil:
-		return string(ls.buf[at:at+n]) == s
-	}
-	return ls.text[at:at+n] == s
-}
+// is reports whether span sp holds s.
+func (ls *leanStrings) is(sp span, s string) bool { return ls.str(sp) == s }
 
 // code returns the code of an op or a reason, adding it when new.
 func (ls *leanStrings) code(name string) uint8 {
@@ -167,13 +155,13 @@ func (ls *leanStrings) code(name string) uint8 {
 	return uint8(len(ls.names) - 1)
 }
 
-// str returns the string of a span, once sealed.
+// str returns the string of a span.
 func (ls *leanStrings) str(sp span) string {
 	at, n := uint64(sp>>24), uint64(sp&spanLong)
 	if n == spanLong {
 		return ls.long[at]
 	}
-	return ls.text[at : at+n]
+	return ls.text.String()[at : at+n]
 }
 
 // wave returns where wave i starts and ends in rows.

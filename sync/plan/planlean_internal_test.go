@@ -45,8 +45,8 @@ func TestLeanPlan_RoundTrip(t *testing.T) {
 			}
 		}
 	}
-	if len(lp.long) != 2 || len(lp.text) != len("APCP")+len("C") {
-		t.Errorf("text %q, %d long strings; want APCPC and 2", lp.text, len(lp.long))
+	if len(lp.long) != 2 || lp.text.Len() != len("APCP")+len("C") {
+		t.Errorf("text %q, %d long strings; want APCPC and 2", lp.text.String(), len(lp.long))
 	}
 	for i, w := range want {
 		start, end := lp.wave(i)

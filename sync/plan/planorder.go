@@ -43,7 +43,8 @@ func (pl *planner) checkParents() error {
 		}
 	}
 	// A child whose parent was just rejected cannot go either, unless the
-	// parent already exists in the CRM.
+	// parent already exists in the CRM. Skipped when the first loop
+	// rejected nothing: every child's parent was available, and still is.
 	for changed := rejected; changed; {
 		changed = false
 		for _, a := range children {
@@ -76,7 +77,8 @@ func (pl *planner) children() []*Action {
 }
 
 // parentNames returns, for the messages of parent cycles, the planned
-// references that are some row's parent, by key.
+// references that are some row's parent, by key. A lean plan's drafts
+// are not among them: with no parent, a draft is on no cycle.
 func (pl *planner) parentNames() map[uint64]string {
 	parents := make(map[uint64]bool, pl.parentOf.Len())
 	for p := range pl.parentOf.Parents() {
