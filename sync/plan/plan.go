@@ -409,10 +409,10 @@ type planner struct {
 	text    textArena // a lean plan's copies of references
 	dropped map[*Action]bool
 	// drafts are a lean plan's creates with no parent, in the order of
-	// their lines, as compact rows (draftRow): not in list. lean holds
+	// their lines, as compact rows (draftRow): not in list. draftText holds
 	// their references and codes; draftsTaken counts those taken back.
 	drafts      []draftRow
-	lean        *leanStrings
+	draftText   *leanStrings
 	draftsTaken int
 	drifted     map[string]string // reference → reason
 	dups        map[string]*dupRows
@@ -457,19 +457,19 @@ type planner struct {
 // *guard.Error.
 func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, error) {
 	pl := &planner{
-		opt:      opt,
-		seed:     maphash.MakeSeed(),
-		dropped:  map[*Action]bool{},
-		drifted:  map[string]string{},
-		dups:     map[string]*dupRows{},
-		ignored:  map[string]bool{},
-		inCRM:    map[string]bool{},
-		plan:     &Plan{MappingChanged: opt.MappingChanged, Deactivate: opt.Deletes == policy.DeletesDeactivate},
-		crmNow:   map[string]map[string]string{},
-		sameLean: map[*Action]state.Rehash{},
-		lean:     &leanStrings{},
-		ctx:      ctx,
-		cp:       cp,
+		opt:       opt,
+		seed:      maphash.MakeSeed(),
+		dropped:   map[*Action]bool{},
+		drifted:   map[string]string{},
+		dups:      map[string]*dupRows{},
+		ignored:   map[string]bool{},
+		inCRM:     map[string]bool{},
+		plan:      &Plan{MappingChanged: opt.MappingChanged, Deactivate: opt.Deletes == policy.DeletesDeactivate},
+		crmNow:    map[string]map[string]string{},
+		sameLean:  map[*Action]state.Rehash{},
+		draftText: &leanStrings{},
+		ctx:       ctx,
+		cp:        cp,
 	}
 	stopLoading, err := pl.startLoading(ctx, cp)
 	if err != nil {
@@ -504,8 +504,8 @@ func Build(ctx context.Context, rows Rows, cp Checkpoint, opt Options) (*Plan, e
 	}
 	pl.plan.Upserts = pl.upsertWaves()
 	if opt.Lean {
-		pl.plan.lean, pl.plan.Upserts = newLeanPlan(pl.plan.Upserts, pl.drafts, pl.lean), nil
-		pl.drafts, pl.lean = nil, nil
+		pl.plan.lean, pl.plan.Upserts = newLeanPlan(pl.plan.Upserts, pl.drafts, pl.draftText), nil
+		pl.drafts, pl.draftText = nil, nil
 	}
 	if !opt.ImportOnly {
 		if err := pl.planDeletes(ctx, pl.absentOnly(cp)); err != nil {
@@ -654,8 +654,8 @@ const maxUnknownLines = 5
 func (pl *planner) upsert(op Op, c *mapping.Customer, reason string) {
 	parent := c.Field("parentCustomer")
 	if pl.opt.Lean && op == OpCreate && parent == "" {
-		pl.drafts = append(pl.drafts, draftRow{end: hashPrefix(c.Hash) &^ 1, ref: pl.lean.put(c.Reference),
-			line: int32(c.Line), reason: pl.lean.code(reason)})
+		pl.drafts = append(pl.drafts, draftRow{end: hashPrefix(c.Hash) &^ 1, ref: pl.draftText.put(c.Reference),
+			line: int32(c.Line), reason: pl.draftText.code(reason)})
 		return
 	}
 	a := pl.newAction()
