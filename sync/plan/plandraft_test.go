@@ -207,13 +207,13 @@ func checkWaves(t *testing.T, p *plan.Plan, cp plantest.MemCheckpoint) {
 }
 
 // TestBuildPlan_LeanDraftsAsFullRandom: a lean plan plans what a full
-// plan does, over random exports (3,000 here; 20,000 when the drafts
+// plan does, over random exports (2,000 here; 20,000 when the drafts
 // were reviewed, every plan also the same as the code's before them),
 // and neither sends a customer before its parent.
 func TestBuildPlan_LeanDraftsAsFullRandom(t *testing.T) {
 	stats := map[string]int{}
 	defer func() { t.Logf("cases met: %v", stats) }()
-	for seed := range uint64(3000) {
+	for seed := range uint64(2000) {
 		r := rand.New(rand.NewPCG(seed, 7))
 		rows, cp := randomDraftExport(r)
 		refs := reference.Exact
