@@ -122,7 +122,7 @@ func (pl *planner) plannedAt(ref string, e refindex.Entry) (*Action, int) {
 	}
 	i, _ = slices.BinarySearchFunc(pl.drafts, line, func(d draftRow, l int32) int { return cmp.Compare(d.line, l) })
 	for ; i < len(pl.drafts) && pl.drafts[i].line == line; i++ {
-		if d := &pl.drafts[i]; !d.dropped && pl.draftText.is(d.ref, ref) {
+		if d := &pl.drafts[i]; !d.dropped && pl.draftText.str(d.ref) == ref {
 			return nil, i
 		}
 	}

@@ -138,9 +138,6 @@ func (ls *leanStrings) put(s string) span {
 	return sp
 }
 
-// is reports whether span sp holds s.
-func (ls *leanStrings) is(sp span, s string) bool { return ls.str(sp) == s }
-
 // code returns the code of an op or a reason, adding it when new.
 func (ls *leanStrings) code(name string) uint8 {
 	for i, s := range ls.names {
