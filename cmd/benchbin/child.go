@@ -71,6 +71,7 @@ func runChildTo(ctx context.Context, stdout io.Writer, logPath, bin string, args
 type sim struct {
 	cmd *exec.Cmd
 	URL string
+	log string // its output, the collector's gctrace lines among it
 }
 
 // startSim starts crmsim on a free loopback port, its output into
@@ -88,6 +89,7 @@ func startSim(bin, logPath string) (*sim, error) {
 	}
 	cmd := exec.Command(filepath.Join(bin, "crmsim"), "-addr", "127.0.0.1:0")
 	cmd.Stdout, cmd.Stderr = pw, logf
+	cmd.Env = withGCTrace(os.Environ()) // its collector's CPU, line by line (gcSoFar)
 	err = cmd.Start()
 	pw.Close() // the child has its own copy: pr ends when it ends
 	if err != nil {
@@ -112,7 +114,7 @@ func startSim(bin, logPath string) (*sim, error) {
 		}
 		_, _ = io.Copy(logf, pr) // a line too long for the scanner
 	}()
-	s := &sim{cmd: cmd}
+	s := &sim{cmd: cmd, log: logPath}
 	select {
 	case s.URL = <-url:
 		return s, nil
@@ -172,6 +174,10 @@ func (s *sim) cpuSoFar() (time.Duration, error) {
 	}
 	return time.Duration(ticks) * (time.Second / 100), nil
 }
+
+// gcSoFar is the CPU crmsim's collector has taken so far, from the
+// gctrace lines in its log (the runtime writes each as a cycle ends).
+func (s *sim) gcSoFar() (gcTime, error) { return readGCTrace(s.log) }
 
 // requests are the requests a crmsim counted, by kind (GET /_sim/stats).
 func (s *sim) requests(ctx context.Context) (map[string]int64, error) {

@@ -44,6 +44,10 @@ func TestRun_EveryFigure(t *testing.T) {
 		// The requests each crmsim counted, by kind, and its CPU a request.
 		regexp.MustCompile(`\| 1 \| raw \| POST /customers/reference/\{id\} [1-9]\d* \| [1-9]\d* \| \d+ µs \|`),
 		regexp.MustCompile(`\| 2 \| import \| .*POST /customers/reference/\{id\} [1-9]\d*.* \| [1-9]\d* \| \d+ µs \|`),
+		// crmsim's collector, as its gctrace lines told it, and its CPU a
+		// request without it.
+		regexp.MustCompile(`\| 1 \| raw \| .* \| \d+ µs \| \d+, \d+\.\d\d s \(\d+\.\d\d s\) \| \d+ µs \|`),
+		regexp.MustCompile(`\| 2 \| import \| .* \| \d+ µs \| \d+, \d+\.\d\d s \(\d+\.\d\d s\) \| \d+ µs \|`),
 		regexp.MustCompile(`import ÷ raw: median \d+\.\d%`),
 		regexp.MustCompile("first `run` of day 1 after the last import: .*, [1-9]\\d* requests; "),
 		// A second run past the first's lookback, on whose checkpoint the plans run.

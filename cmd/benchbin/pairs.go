@@ -20,9 +20,11 @@ type pair struct {
 	raw       float64 // upserts a second, as genexport -raw measured them
 	rawRun    measure
 	rawSimCPU time.Duration
+	rawSimGC  gcTime // of rawSimCPU
 	imp       measure
 	impRate   float64 // rows a second: day 1's rows over the import's wall time
 	impSimCPU time.Duration
+	impSimGC  gcTime // of impSimCPU
 	// impPlan and impApply are the import's phases, as its summary.json
 	// times them; the rest of its wall time is the process's start, the
 	// checkpoint's open and the run's end.
@@ -54,12 +56,19 @@ func (b *bench) importPairs(ctx context.Context) ([]pair, error) {
 }
 
 // raw measures the raw rate of day 1's rows into a fresh crmsim.
-func (b *bench) raw(ctx context.Context, i int, p *pair) error {
+func (b *bench) raw(ctx context.Context, i int, p *pair) (err error) {
 	s, err := startSim(b.o.bin, b.log(fmt.Sprintf("crmsim-raw-%d", i)))
 	if err != nil {
 		return err
 	}
-	defer func() { p.rawSimCPU = s.stop() }()
+	defer func() {
+		p.rawSimCPU = s.stop()
+		if gc, gcErr := s.gcSoFar(); gcErr == nil {
+			p.rawSimGC = gc
+		} else if err == nil {
+			err = gcErr
+		}
+	}()
 	p.rawRun, err = runChild(ctx, b.log(fmt.Sprintf("raw-%d", i)), b.binary("genexport"), "-raw", s.URL,
 		"-file", b.o.day1, "-rows", strconv.Itoa(b.rows), "-concurrency", strconv.Itoa(b.o.concurrency))
 	if err != nil {
@@ -99,6 +108,9 @@ func (b *bench) importInto(ctx context.Context, i int, p *pair) error {
 	}
 	p.impRate = float64(b.rows) / p.imp.wall.Seconds()
 	if p.impSimCPU, err = s.cpuSoFar(); err != nil {
+		return err
+	}
+	if p.impSimGC, err = s.gcSoFar(); err != nil {
 		return err
 	}
 	if p.impReqs, err = s.requests(ctx); err != nil {
@@ -142,28 +154,32 @@ func printPairs(w io.Writer, pairs []pair) {
 }
 
 // printRequests prints the requests each crmsim of the pairs counted, by
-// kind, and its CPU a request: whether the import's requests cost the
-// CRM more than the raw client's, or are more.
+// kind, and its CPU a request, with and without its collector's:
+// whether the import's requests cost the CRM more than the raw client's,
+// or are more, or its collector took more.
 func printRequests(w io.Writer, pairs []pair) {
-	fmt.Fprintln(w, "\n| pair | client | requests by kind | requests | crmsim CPU a request |")
-	fmt.Fprintln(w, "|---|---|---|---|---|")
+	fmt.Fprintln(w, "\n| pair | client | requests by kind | requests | crmsim CPU a request | crmsim's collector: cycles, CPU (of it idle marking) | crmsim CPU a request, its collector's left out |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
 	for i, p := range pairs {
 		for _, c := range []struct {
 			name string
 			reqs map[string]int64
 			cpu  time.Duration
-		}{{"raw", p.rawReqs, p.rawSimCPU}, {"import", p.impReqs, p.impSimCPU}} {
+			gc   gcTime
+		}{{"raw", p.rawReqs, p.rawSimCPU, p.rawSimGC}, {"import", p.impReqs, p.impSimCPU, p.impSimGC}} {
 			var kinds []string
 			var n int64
 			for _, k := range slices.Sorted(maps.Keys(c.reqs)) {
 				kinds = append(kinds, fmt.Sprintf("%s %d", k, c.reqs[k]))
 				n += c.reqs[k]
 			}
-			perReq := "-"
+			perReq, noGC := "-", "-"
 			if n > 0 {
 				perReq = fmt.Sprintf("%.0f µs", float64(c.cpu.Microseconds())/float64(n))
+				noGC = fmt.Sprintf("%.0f µs", float64((c.cpu-c.gc.total).Microseconds())/float64(n))
 			}
-			fmt.Fprintf(w, "| %d | %s | %s | %d | %s |\n", i+1, c.name, strings.Join(kinds, ", "), n, perReq)
+			fmt.Fprintf(w, "| %d | %s | %s | %d | %s | %d, %s (%s) | %s |\n", i+1, c.name, strings.Join(kinds, ", "), n, perReq,
+				c.gc.cycles, seconds(c.gc.total), seconds(c.gc.idle), noGC)
 		}
 	}
 }

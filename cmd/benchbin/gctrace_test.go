@@ -1,0 +1,53 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Lines as crmsim's runtime wrote them (go1.25, 2 P), between its own.
+const gcTraceLog = `crmsim listening on http://127.0.0.1:40615/api/v1.0/customers
+gc 1 @0.783s 0%: 0.23+1.9+0.028 ms clock, 0.47+0.29/0.71/0+0.056 ms cpu, 3->4->0 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 2 P
+gc 82 @98.521s 46%: 0.10+1250+0.022 ms clock, 0.20+2.5/1020/1409+0.045 ms cpu, 2210->2282->1153 MB, 2306 MB goal, 0 MB stacks, 0 MB globals, 2 P
+gc 83 @99.100s 46%: 0.10+10+0.02 ms clock, 0.2+0/5/0+0.05 ms cpu, 10->10->5 MB, 20 MB goal, 0 MB stacks, 0 MB globals, 2 P (forced)
+2026/12/07 15:17:00 crmsim: interrupted
+`
+
+func TestParseGCTrace_SumsCPU(t *testing.T) {
+	g, err := parseGCTrace(strings.NewReader(gcTraceLog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+	want := gcTime{cycles: 3,
+		total: ms(0.47+0.29+0.71+0+0.056) + ms(0.20+2.5+1020+1409+0.045) + ms(0.2+0+5+0+0.05),
+		idle:  ms(1409)}
+	if g.cycles != want.cycles || (g.total-want.total).Abs() > time.Microsecond || g.idle != want.idle {
+		t.Errorf("parseGCTrace = %+v, want %+v", g, want)
+	}
+}
+
+func TestParseGCTrace_RefusesAnOddLine(t *testing.T) {
+	for _, line := range []string{
+		"gc 5 @1.0s 0%: 0.1+1+0.1 ms clock, 0.2+0.3/0.4+0.5 ms cpu, 3->4->0 MB",
+		"gc 5 @1.0s 0%: 0.1+1+0.1 ms clock, 0.2+x/0.4/0+0.5 ms cpu, 3->4->0 MB",
+	} {
+		if _, err := parseGCTrace(strings.NewReader(line + "\n")); err == nil {
+			t.Errorf("parseGCTrace(%q): no error", line)
+		}
+	}
+}
+
+func TestWithGCTrace_KeepsGODEBUG(t *testing.T) {
+	for _, c := range []struct{ env, want []string }{
+		{[]string{"PATH=/bin"}, []string{"PATH=/bin", "GODEBUG=gctrace=1"}},
+		{[]string{"GODEBUG=madvdontneed=1", "HOME=/h"}, []string{"HOME=/h", "GODEBUG=madvdontneed=1,gctrace=1"}},
+		{[]string{"GODEBUG="}, []string{"GODEBUG=gctrace=1"}},
+	} {
+		if got := withGCTrace(c.env); !slices.Equal(got, c.want) {
+			t.Errorf("withGCTrace(%q) = %q, want %q", c.env, got, c.want)
+		}
+	}
+}
