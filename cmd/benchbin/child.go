@@ -77,7 +77,8 @@ type sim struct {
 // startSim starts crmsim on a free loopback port, its output into
 // logPath, and reads in it, as it comes, where it listens (waiting up to
 // 30 s): polling the log every 50 ms made each start wait for a poll.
-func startSim(bin, logPath string) (*sim, error) {
+// gogc, when not "", is its GOGC.
+func startSim(bin, logPath, gogc string) (*sim, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
@@ -90,6 +91,9 @@ func startSim(bin, logPath string) (*sim, error) {
 	cmd := exec.Command(filepath.Join(bin, "crmsim"), "-addr", "127.0.0.1:0")
 	cmd.Stdout, cmd.Stderr = pw, logf
 	cmd.Env = withGCTrace(os.Environ()) // its collector's CPU, line by line (gcSoFar)
+	if gogc != "" {
+		cmd.Env = append(cmd.Env, "GOGC="+gogc) // the last of a name is the one taken
+	}
 	err = cmd.Start()
 	pw.Close() // the child has its own copy: pr ends when it ends
 	if err != nil {

@@ -40,6 +40,7 @@ func main() {
 	flag.IntVar(&o.concurrency, "concurrency", 8, "crm.concurrency of the import, and requests at once of the raw rate")
 	flag.StringVar(&o.before, "before", "", "another erpsync binary (the code before a change): its plan of day 2 runs in each round too, the order rotating")
 	flag.StringVar(&o.planConfig, "plan-config", "", "an erpsync config whose checkpoint and CRM (running) the plan rounds use: no raw rate, no import, no run")
+	flag.StringVar(&o.simGOGC, "sim-gogc", "", "GOGC of the crmsims (default: the runtime's, 100); the import and the raw client keep theirs")
 	flag.StringVar(&o.csvdiff, "csvdiff", "", "csvdiff binary (default: csvdiff on PATH, else $HOME/go/bin/csvdiff; none: left out)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
@@ -26,14 +27,14 @@ func TestRun_EveryFigure(t *testing.T) {
 	dir, bin, fake := linkBinaries(t)
 	var out strings.Builder
 	o := options{rows: 1000, // crmsim's CPU for 100 upserts can be under a clock tick (/proc): cores busy "-"
-		dir: filepath.Join(dir, "work"), bin: bin, pairs: 2, plans: 2, concurrency: 4, csvdiff: fake,
+		dir: filepath.Join(dir, "work"), bin: bin, pairs: 2, plans: 2, concurrency: 4, csvdiff: fake, simGOGC: "400",
 		before: filepath.Join(bin, "erpsync")} // the same binary, as the code before a change
 	if err := run(context.Background(), o, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	text := out.String()
 	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`benchbin: 1000 rows, concurrency 4`),
+		regexp.MustCompile(`benchbin: 1000 rows, concurrency 4, crmsim's GOGC 400,`),
 		regexp.MustCompile(`\| 1 \| raw, import \| [1-9]\d* \| [1-9]\d* \| \d+\.\d% \|.* \| [1-9]\d* MiB \|`),
 		regexp.MustCompile(`\| 2 \| import, raw \| [1-9]\d* \| [1-9]\d* \|`),
 		// The import's phases (its summary.json) and how busy each pair kept the cores.
@@ -106,7 +107,7 @@ func TestRun_PlanConfigOnly(t *testing.T) {
 	}
 	t.Parallel()
 	dir, bin, fake := linkBinaries(t)
-	s, err := startSim(bin, filepath.Join(dir, "crmsim.log"))
+	s, err := startSim(bin, filepath.Join(dir, "crmsim.log"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,5 +141,35 @@ func TestRun_NoPairsRefused(t *testing.T) {
 	err := run(context.Background(), options{pairs: 0, plans: 2, dir: t.TempDir()}, &out)
 	if err == nil || !strings.Contains(err.Error(), "-plan-config") || out.Len() > 0 {
 		t.Errorf("run with -pairs 0: %v, printed %q; want an error naming -plan-config and nothing run", err, out.String())
+	}
+}
+
+// Guarantee: a crmsim runs with gctrace on (its collector's CPU is read
+// from its log) and with -sim-gogc's GOGC, whatever benchbin's own
+// environment says.
+func TestStartSim_Environment(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds and runs the binaries")
+	}
+	t.Setenv("GOGC", "50")
+	t.Setenv("GODEBUG", "madvdontneed=1")
+	dir, bin, _ := linkBinaries(t)
+	s, err := startSim(bin, filepath.Join(dir, "crmsim.log"), "400")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.stop()
+	text, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", s.cmd.Process.Pid))
+	if err != nil {
+		t.Skipf("no /proc here: %v", err)
+	}
+	env := map[string]string{} // the last of a name, as the runtime takes it
+	for _, kv := range strings.Split(string(text), "\x00") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	if env["GOGC"] != "400" || env["GODEBUG"] != "madvdontneed=1,gctrace=1" {
+		t.Errorf("crmsim's GOGC %q, GODEBUG %q; want 400 and madvdontneed=1,gctrace=1", env["GOGC"], env["GODEBUG"])
 	}
 }

@@ -57,7 +57,7 @@ func (b *bench) importPairs(ctx context.Context) ([]pair, error) {
 
 // raw measures the raw rate of day 1's rows into a fresh crmsim.
 func (b *bench) raw(ctx context.Context, i int, p *pair) (err error) {
-	s, err := startSim(b.o.bin, b.log(fmt.Sprintf("crmsim-raw-%d", i)))
+	s, err := startSim(b.o.bin, b.log(fmt.Sprintf("crmsim-raw-%d", i)), b.o.simGOGC)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (b *bench) importInto(ctx context.Context, i int, p *pair) error {
 			return err
 		}
 	}
-	s, err := startSim(b.o.bin, b.log(fmt.Sprintf("crmsim-import-%d", i)))
+	s, err := startSim(b.o.bin, b.log(fmt.Sprintf("crmsim-import-%d", i)), b.o.simGOGC)
 	if err != nil {
 		return err
 	}
