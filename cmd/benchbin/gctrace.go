@@ -19,6 +19,10 @@ import (
 type gcTime struct {
 	cycles      int
 	total, idle time.Duration // idle: the marking of the idle workers, in total
+	// unread counts the gctrace lines whose figures could not be read:
+	// the runtime writes a line in pieces, and crmsim's own output in the
+	// same log may land among them. Left out of the sums, and told.
+	unread int
 }
 
 // withGCTrace returns the environment with gctrace=1 added to GODEBUG.
@@ -51,10 +55,21 @@ func readGCTrace(path string) (gcTime, error) {
 	return g, nil
 }
 
+// String is the collector's cycles, CPU and idle marking, as the pairs'
+// table prints them.
+func (g gcTime) String() string {
+	s := fmt.Sprintf("%d, %s (%s)", g.cycles, seconds(g.total), seconds(g.idle))
+	if g.unread > 0 {
+		s += fmt.Sprintf(", %d lines unread", g.unread)
+	}
+	return s
+}
+
 // parseGCTrace sums the CPU of gctrace lines: in "gc 7 @1.2s 3%: ...
 // clock, A+B/C/D+E ms cpu, ..." the five figures are the milliseconds of
 // CPU of the sweep's end, the marking's assists, its background workers,
-// its idle workers and the marking's end. Other lines are skipped.
+// its idle workers and the marking's end. Other lines are skipped; a
+// line starting "gc " whose figures cannot be read is counted unread.
 func parseGCTrace(r io.Reader) (gcTime, error) {
 	var g gcTime
 	sc := bufio.NewScanner(r)
@@ -64,35 +79,38 @@ func parseGCTrace(r io.Reader) (gcTime, error) {
 		if !strings.HasPrefix(line, "gc ") {
 			continue
 		}
-		before, _, ok := strings.Cut(line, " ms cpu,")
+		total, idle, ok := gcLineCPU(line)
 		if !ok {
+			g.unread++
 			continue
 		}
-		figures := before[strings.LastIndexByte(before, ' ')+1:]
-		parts := strings.FieldsFunc(figures, func(c rune) bool { return c == '+' || c == '/' })
-		if len(parts) != 5 {
-			return g, fmt.Errorf("gctrace line %q: %d CPU figures, want 5", excerpt(line), len(parts))
-		}
-		for i, p := range parts {
-			ms, err := strconv.ParseFloat(p, 64)
-			if err != nil {
-				return g, fmt.Errorf("gctrace line %q: %w", excerpt(line), err)
-			}
-			d := time.Duration(ms * float64(time.Millisecond))
-			g.total += d
-			if i == 3 {
-				g.idle += d
-			}
-		}
-		g.cycles++
+		g.total, g.idle, g.cycles = g.total+total, g.idle+idle, g.cycles+1
 	}
 	return g, sc.Err()
 }
 
-// excerpt is the start of a line, for an error.
-func excerpt(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
+// gcLineCPU reads the CPU figures of one gctrace line: their sum, and the
+// idle workers' among them.
+func gcLineCPU(line string) (total, idle time.Duration, ok bool) {
+	before, _, ok := strings.Cut(line, " ms cpu,")
+	if !ok {
+		return 0, 0, false
 	}
-	return s
+	figures := before[strings.LastIndexByte(before, ' ')+1:]
+	parts := strings.FieldsFunc(figures, func(c rune) bool { return c == '+' || c == '/' })
+	if len(parts) != 5 {
+		return 0, 0, false
+	}
+	for i, p := range parts {
+		ms, err := strconv.ParseFloat(p, 64)
+		if err != nil || ms < 0 {
+			return 0, 0, false
+		}
+		d := time.Duration(ms * float64(time.Millisecond))
+		total += d
+		if i == 3 {
+			idle = d
+		}
+	}
+	return total, idle, true
 }

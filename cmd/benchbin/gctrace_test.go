@@ -29,14 +29,24 @@ func TestParseGCTrace_SumsCPU(t *testing.T) {
 	}
 }
 
-func TestParseGCTrace_RefusesAnOddLine(t *testing.T) {
-	for _, line := range []string{
+// A line cut by other output is counted unread, not summed, and the
+// lines after it are read.
+func TestParseGCTrace_CountsOddLinesUnread(t *testing.T) {
+	odd := []string{
 		"gc 5 @1.0s 0%: 0.1+1+0.1 ms clock, 0.2+0.3/0.4+0.5 ms cpu, 3->4->0 MB",
 		"gc 5 @1.0s 0%: 0.1+1+0.1 ms clock, 0.2+x/0.4/0+0.5 ms cpu, 3->4->0 MB",
-	} {
-		if _, err := parseGCTrace(strings.NewReader(line + "\n")); err == nil {
-			t.Errorf("parseGCTrace(%q): no error", line)
-		}
+		"gc 5 @1.0s 0%: 0.1+1+0.1 ms clock, 0.2+0.3/0.4crmsim: interrupted",
+		"gc 5 @1.0s 0%: 0.1+1+0.1 ms clock, 0.2+0.3/-4/0+0.5 ms cpu, 3->4->0 MB",
+	}
+	g, err := parseGCTrace(strings.NewReader(strings.Join(odd, "\n") + "\n" + gcTraceLog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.unread != len(odd) || g.cycles != 3 || g.idle != 1409*time.Millisecond {
+		t.Errorf("parseGCTrace = %+v, want %d unread, 3 cycles, 1.409 s idle", g, len(odd))
+	}
+	if s := g.String(); !strings.HasSuffix(s, ", 4 lines unread") {
+		t.Errorf("String() = %q, want the unread lines told", s)
 	}
 }
 

@@ -178,8 +178,7 @@ func printRequests(w io.Writer, pairs []pair) {
 				perReq = fmt.Sprintf("%.0f µs", float64(c.cpu.Microseconds())/float64(n))
 				noGC = fmt.Sprintf("%.0f µs", float64((c.cpu-c.gc.total).Microseconds())/float64(n))
 			}
-			fmt.Fprintf(w, "| %d | %s | %s | %d | %s | %d, %s (%s) | %s |\n", i+1, c.name, strings.Join(kinds, ", "), n, perReq,
-				c.gc.cycles, seconds(c.gc.total), seconds(c.gc.idle), noGC)
+			fmt.Fprintf(w, "| %d | %s | %s | %d | %s | %s | %s |\n", i+1, c.name, strings.Join(kinds, ", "), n, perReq, c.gc, noGC)
 		}
 	}
 }
