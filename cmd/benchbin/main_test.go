@@ -144,6 +144,18 @@ func TestRun_NoPairsRefused(t *testing.T) {
 	}
 }
 
+// Guarantee: a -sim-gogc the runtime would read as 100 without a word is
+// refused before anything is built or run.
+func TestRun_BadSimGOGCRefused(t *testing.T) {
+	for _, v := range []string{"x", "-5", "400%"} {
+		var out strings.Builder
+		err := run(context.Background(), options{pairs: 1, plans: 1, dir: t.TempDir(), simGOGC: v}, &out)
+		if err == nil || !strings.Contains(err.Error(), "-sim-gogc") || out.Len() > 0 {
+			t.Errorf("run with -sim-gogc %q: %v, printed %q; want an error naming -sim-gogc and nothing run", v, err, out.String())
+		}
+	}
+}
+
 // Guarantee: a crmsim runs with gctrace on (its collector's CPU is read
 // from its log) and with -sim-gogc's GOGC, whatever benchbin's own
 // environment says.

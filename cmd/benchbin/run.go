@@ -22,9 +22,9 @@ type options struct {
 	pairs, plans      int
 	concurrency       int
 	// simGOGC is crmsim's GOGC, "" for the runtime's (100): crmsim holding
-	// a million customers spends half its CPU collecting, and its idle
-	// workers' marking takes cores its client needs (README: "crmsim's
-	// collector").
+	// a million customers spends half its CPU collecting, its idle
+	// workers' marking on cores its client could use (README: "crmsim's
+	// collector on the client's cores").
 	simGOGC string
 }
 
@@ -41,6 +41,10 @@ type bench struct {
 func run(ctx context.Context, o options, w io.Writer) (err error) {
 	if o.pairs < 1 && o.planConfig == "" {
 		return fmt.Errorf("-pairs %d: at least one import is needed for the plans (or give -plan-config)", o.pairs)
+	}
+	if n, err := strconv.Atoi(o.simGOGC); o.simGOGC != "" && o.simGOGC != "off" && (err != nil || n < 0) {
+		// The runtime would take it as 100 and say nothing.
+		return fmt.Errorf("-sim-gogc %q: a percentage (0 or more) or off", o.simGOGC)
 	}
 	b := &bench{o: o, w: w}
 	if err := b.prepare(ctx); err != nil {
