@@ -92,7 +92,7 @@ func startSim(bin, logPath, gogc string) (*sim, error) {
 	cmd.Stdout, cmd.Stderr = pw, logf
 	cmd.Env = withGCTrace(os.Environ()) // its collector's CPU, line by line (gcSoFar)
 	if gogc != "" {
-		cmd.Env = append(cmd.Env, "GOGC="+gogc) // the last of a name is the one taken
+		cmd.Env = append(cmd.Env, "GOGC="+gogc) // exec.Cmd keeps the last of a name
 	}
 	err = cmd.Start()
 	pw.Close() // the child has its own copy: pr ends when it ends

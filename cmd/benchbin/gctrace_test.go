@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -59,5 +61,22 @@ func TestWithGCTrace_KeepsGODEBUG(t *testing.T) {
 		if got := withGCTrace(c.env); !slices.Equal(got, c.want) {
 			t.Errorf("withGCTrace(%q) = %q, want %q", c.env, got, c.want)
 		}
+	}
+}
+
+// A running crmsim's last line, not yet ended, is left for the next read,
+// not counted unread.
+func TestReadGCTrace_LeavesAnUnendedLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "crmsim.log")
+	partial := "gc 84 @99.2s 46%: 0.1+10+0.02 ms clock, 0.2+0/5"
+	if err := os.WriteFile(path, []byte(gcTraceLog+partial), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g, err := readGCTrace(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.cycles != 3 || g.unread != 0 {
+		t.Errorf("readGCTrace = %+v, want 3 cycles and none unread", g)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"erpsync/cmd/internal/testbin"
 )
@@ -147,7 +148,7 @@ func TestRun_NoPairsRefused(t *testing.T) {
 // Guarantee: a -sim-gogc the runtime would read as 100 without a word is
 // refused before anything is built or run.
 func TestRun_BadSimGOGCRefused(t *testing.T) {
-	for _, v := range []string{"x", "-5", "400%"} {
+	for _, v := range []string{"x", "400%", "3000000000"} {
 		var out strings.Builder
 		err := run(context.Background(), options{pairs: 1, plans: 1, dir: t.TempDir(), simGOGC: v}, &out)
 		if err == nil || !strings.Contains(err.Error(), "-sim-gogc") || out.Len() > 0 {
@@ -175,7 +176,7 @@ func TestStartSim_Environment(t *testing.T) {
 	if err != nil {
 		t.Skipf("no /proc here: %v", err)
 	}
-	env := map[string]string{} // the last of a name, as the runtime takes it
+	env := map[string]string{} // exec.Cmd leaves one of a name; the last, should there be more
 	for _, kv := range strings.Split(string(text), "\x00") {
 		if k, v, ok := strings.Cut(kv, "="); ok {
 			env[k] = v
@@ -183,5 +184,37 @@ func TestStartSim_Environment(t *testing.T) {
 	}
 	if env["GOGC"] != "400" || env["GODEBUG"] != "madvdontneed=1,gctrace=1" {
 		t.Errorf("crmsim's GOGC %q, GODEBUG %q; want 400 and madvdontneed=1,gctrace=1", env["GOGC"], env["GODEBUG"])
+	}
+}
+
+// Guarantee: a crmsim's collections are read from its log as it runs
+// (gcSoFar): at GOGC=1 a few requests make some, each counted with its
+// time.
+func TestStartSim_CollectionsRead(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds and runs the binaries")
+	}
+	t.Parallel()
+	dir, bin, _ := linkBinaries(t)
+	s, err := startSim(bin, filepath.Join(dir, "crmsim.log"), "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.stop()
+	var g gcTime
+	for range 100 { // bounded: some 100 requests and 2 s at most
+		if _, err := s.requests(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if g, err = s.gcSoFar(); err != nil {
+			t.Fatal(err)
+		}
+		if g.cycles > 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if g.cycles == 0 || g.total <= 0 || g.unread != 0 {
+		t.Errorf("crmsim's collections read from its log: %+v; want at least one, with its time, none unread", g)
 	}
 }

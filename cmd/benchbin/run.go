@@ -42,9 +42,10 @@ func run(ctx context.Context, o options, w io.Writer) (err error) {
 	if o.pairs < 1 && o.planConfig == "" {
 		return fmt.Errorf("-pairs %d: at least one import is needed for the plans (or give -plan-config)", o.pairs)
 	}
-	if n, err := strconv.Atoi(o.simGOGC); o.simGOGC != "" && o.simGOGC != "off" && (err != nil || n < 0) {
-		// The runtime would take it as 100 and say nothing.
-		return fmt.Errorf("-sim-gogc %q: a percentage (0 or more) or off", o.simGOGC)
+	if _, err := strconv.ParseInt(o.simGOGC, 10, 32); o.simGOGC != "" && o.simGOGC != "off" && err != nil {
+		// The runtime would take it as 100 and say nothing (a negative one
+		// is off, as the runtime reads it).
+		return fmt.Errorf("-sim-gogc %q: a percentage or off", o.simGOGC)
 	}
 	b := &bench{o: o, w: w}
 	if err := b.prepare(ctx); err != nil {
