@@ -100,6 +100,18 @@ func linkBinaries(t *testing.T) (dir, bin, csvdiff string) {
 	return dir, bin, csvdiff
 }
 
+// startTestSim starts a crmsim of bin at GOGC gogc ("" the runtime's),
+// its log in dir, stopped when the test ends.
+func startTestSim(t *testing.T, dir, bin, gogc string) *sim {
+	t.Helper()
+	s, err := startSim(bin, filepath.Join(dir, "crmsim.log"), gogc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
 // Guarantee: -plan-config measures the plan rounds alone, on the
 // checkpoint and the running CRM of a config: no raw rate, no import.
 func TestRun_PlanConfigOnly(t *testing.T) {
@@ -108,11 +120,7 @@ func TestRun_PlanConfigOnly(t *testing.T) {
 	}
 	t.Parallel()
 	dir, bin, fake := linkBinaries(t)
-	s, err := startSim(bin, filepath.Join(dir, "crmsim.log"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.stop()
+	s := startTestSim(t, dir, bin, "")
 	cfg, err := writeConfig(filepath.Join(dir, "planned"), s.URL, 4)
 	if err != nil {
 		t.Fatal(err)
@@ -167,11 +175,7 @@ func TestStartSim_Environment(t *testing.T) {
 	t.Setenv("GOGC", "50")
 	t.Setenv("GODEBUG", "madvdontneed=1")
 	dir, bin, _ := linkBinaries(t)
-	s, err := startSim(bin, filepath.Join(dir, "crmsim.log"), "400")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.stop()
+	s := startTestSim(t, dir, bin, "400")
 	text, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", s.cmd.Process.Pid))
 	if err != nil {
 		t.Skipf("no /proc here: %v", err)
@@ -196,16 +200,13 @@ func TestStartSim_CollectionsRead(t *testing.T) {
 	}
 	t.Parallel()
 	dir, bin, _ := linkBinaries(t)
-	s, err := startSim(bin, filepath.Join(dir, "crmsim.log"), "1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.stop()
+	s := startTestSim(t, dir, bin, "1")
 	var g gcTime
 	for range 100 { // bounded: some 100 requests and 2 s at most
 		if _, err := s.requests(context.Background()); err != nil {
 			t.Fatal(err)
 		}
+		var err error
 		if g, err = s.gcSoFar(); err != nil {
 			t.Fatal(err)
 		}
